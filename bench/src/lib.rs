@@ -1,0 +1,4 @@
+//! # milkrun-bench
+//!
+//! Quality benchmarks on real instances.
+#![warn(missing_docs)]

@@ -1,0 +1,4 @@
+//! `milkrun-bench`: quality benchmarks.
+fn main() {
+    println!("milkrun-bench");
+}

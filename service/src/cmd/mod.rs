@@ -1,0 +1,7 @@
+//! One module per `milkrun` subcommand. Each has an `Opts` (clap) and a `run`.
+pub mod customers;
+pub mod forecast;
+pub mod matrix;
+pub mod newsvendor;
+pub mod order_plan;
+pub mod solve;

@@ -1,0 +1,15 @@
+//! `milkrun newsvendor`: not built yet (owned by the issue that builds it).
+use clap::Args;
+
+/// Options of `milkrun newsvendor`.
+#[derive(Debug, Args)]
+pub struct Opts {
+    /// Arguments, unused until the command exists.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub rest: Vec<String>,
+}
+
+/// Runs the command.
+pub fn run(_opts: Opts) -> anyhow::Result<()> {
+    anyhow::bail!("`milkrun newsvendor` is not available yet")
+}

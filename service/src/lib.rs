@@ -1,0 +1,7 @@
+//! # milkrun-service
+//!
+//! Wiring between the library crates and the outside world: converting file
+//! formats into solver problems, and the `milkrun` command line.
+#![warn(missing_docs)]
+
+pub mod cmd;

@@ -1,0 +1,39 @@
+//! The `milkrun` command line: a thin layer over the library crates.
+use clap::{Parser, Subcommand};
+use milkrun_service::cmd;
+
+/// milkrun: plan and re-plan perishable delivery routes and forecast demand.
+#[derive(Debug, Parser)]
+#[command(name = "milkrun", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Solve a VRP instance (Solomon/Homberger, VRPLIB, Li & Lim) and write a .sol.
+    Solve(cmd::solve::Opts),
+    /// Travel-time/distance matrix between points on an OSM extract.
+    Matrix(cmd::matrix::Opts),
+    /// Probabilistic demand forecast from a long-format CSV.
+    Forecast(cmd::forecast::Opts),
+    /// Customer value (BG/NBD, Gamma-Gamma), churn risk and segments.
+    Customers(cmd::customers::Opts),
+    /// Newsvendor order quantity for normal demand.
+    Newsvendor(cmd::newsvendor::Opts),
+    /// Order plan from forecasts, stock and costs.
+    OrderPlan(cmd::order_plan::Opts),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Solve(o) => cmd::solve::run(o),
+        Command::Matrix(o) => cmd::matrix::run(o),
+        Command::Forecast(o) => cmd::forecast::run(o),
+        Command::Customers(o) => cmd::customers::run(o),
+        Command::Newsvendor(o) => cmd::newsvendor::run(o),
+        Command::OrderPlan(o) => cmd::order_plan::run(o),
+    }
+}

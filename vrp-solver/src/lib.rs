@@ -1,0 +1,4 @@
+//! # milkrun-vrp
+//!
+//! Vehicle routing with time windows. Pure library: data in, data out.
+#![warn(missing_docs)]
