@@ -2,3 +2,7 @@
 //!
 //! Demand forecasting, perishable ordering and customer value.
 #![warn(missing_docs)]
+
+pub mod customers;
+pub mod demand;
+pub mod ordering;

@@ -1,0 +1,1 @@
+//! Probabilistic demand forecasting per series (owned by issue #10).

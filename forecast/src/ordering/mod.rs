@@ -1,0 +1,1 @@
+//! Perishable ordering: newsvendor, order-up-to, alerts, simulation (issue #6).
