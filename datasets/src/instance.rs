@@ -5,6 +5,14 @@
 //! the checker) refer to nodes by this index; the depot is never listed in a
 //! route.
 
+/// The due date given to every node of an instance without time windows
+/// (VRPLIB files with no `TIME_WINDOW_SECTION`, where
+/// [`Instance::has_time_windows`] is false): 10¹² time units. It is finite
+/// on purpose, so that solvers may convert it to integers and add travel
+/// times to it without overflow; treat any due date `>= OPEN_HORIZON` as
+/// "no limit".
+pub const OPEN_HORIZON: f64 = 1.0e12;
+
 /// How distances (and travel times) between nodes are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DistanceConvention {
