@@ -140,9 +140,6 @@ pub fn parse_vrplib(text: &str, name: &str) -> Result<Instance, DatasetError> {
             .into_iter()
             .enumerate()
         {
-            if vals.len() > 1 {
-                return Err(ctx.invalid(l, "DEMAND", "multi-dimensional demand not supported"));
-            }
             let d = ctx.i64(l, "DEMAND", vals.first().copied().unwrap_or_default())?;
             if d < 0 {
                 return Err(ctx.negative_demand(l, "DEMAND", d));
@@ -341,6 +338,14 @@ fn node_rows<'a>(
         let vals: Vec<&'a str> = toks.iter().skip(1).copied().collect();
         if let Some(missing) = cols.get(vals.len()) {
             return Err(ctx.truncated(*l, missing));
+        }
+        if vals.len() > cols.len() {
+            let what = cols.join(" ");
+            return Err(ctx.invalid(
+                *l,
+                sec.name,
+                format!("expected `id {what}`, found extra fields"),
+            ));
         }
         *slot = Some((*l, vals));
     }
