@@ -1,4 +1,73 @@
 //! # milkrun-engine
 //!
-//! The road network: OpenStreetMap import, snapping, travel-time matrices and live traffic.
+//! The road network: OpenStreetMap import, snapping, travel-time and distance matrices with
+//! customizable contraction hierarchies (CCH), and live traffic.
+//!
+//! ## Concepts
+//! - [`RoadGraph`]: a strongly connected directed graph per [`Profile`] (car, bike/e-trike,
+//!   foot) in CSR arrays with integer weights: `travel_ms` (milliseconds) and `dist_dm`
+//!   (decimetres). Both are packed into one `u64` *weight key* ([`pack_key`]) compared
+//!   lexicographically, so the fastest path (ties: the shortest) is unique in weight and every
+//!   matrix entry is reproducible by a plain [`dijkstra_keys`].
+//! - [`RoadEngine`]: the prepared graph: a metric-independent nested-dissection order
+//!   ([`order`]), the CCH structure ([`CchTopology`]), an R-tree for snapping ([`Snapper`]),
+//!   and the current customized metric behind an `Arc` that traffic updates swap atomically.
+//! - Queries: [`RoadEngine::matrix`] (bucket many-to-many over elimination-tree searches,
+//!   parallel with rayon), [`RoadEngine::route`] (one-to-one with shortcut unpacking into a
+//!   polyline).
+//! - [`RoadEngine::apply_traffic`]: speed factors or closures on edges or ways; the metric is
+//!   re-customized in full (parallel by elimination-tree level) and published atomically.
+//!
+//! ## Modules
+//! [`osm`] (PBF import, the only file-format code), [`store`] (prepared-graph file),
+//! [`profile`], [`graph`], [`snap`], [`order`], [`cch`], [`customize`], [`query`],
+//! [`traffic`], [`engine`], [`dijkstra`] (reference), [`generate`] (synthetic networks),
+//! [`svg`] (pictures).
+//!
+//! Not done: turn restrictions (the graph is node-based), time-of-day speed profiles,
+//! partial re-customization (updates re-customize the whole metric).
+//!
+//! ## Example
+//! ```
+//! use milkrun_engine::{generate_grid, GridSpec, RoadEngine, NodeId, dijkstra_keys};
+//! let (graph, _report) = generate_grid(&GridSpec::city(400, 7)).unwrap();
+//! let engine = RoadEngine::prepare(graph);
+//! let nodes = [NodeId(0), NodeId(57), NodeId(201)];
+//! let m = engine.matrix_nodes(&nodes, &nodes);
+//! let reference = dijkstra_keys(engine.graph(), engine.base_keys(), 0);
+//! assert_eq!(m.key(0, 2), reference[201]);
+//! assert_eq!(m.travel_ms(1, 1), Some(0));
+//! ```
 #![warn(missing_docs)]
+
+pub mod cch;
+pub mod customize;
+pub mod dijkstra;
+pub mod engine;
+pub mod error;
+pub mod generate;
+pub mod geo;
+pub mod graph;
+pub mod order;
+pub mod osm;
+pub mod profile;
+pub mod query;
+pub mod snap;
+pub mod store;
+pub mod svg;
+pub mod traffic;
+
+pub use cch::CchTopology;
+pub use dijkstra::dijkstra_keys;
+pub use engine::{MetricSnapshot, RoadEngine, Route, TrafficReport, TravelMatrix};
+pub use error::EngineError;
+pub use generate::{generate_grid, GridSpec};
+pub use geo::LatLon;
+pub use graph::{
+    key_dist_dm, key_travel_ms, pack_key, BuildReport, EdgeId, NodeId, RawEdge, RoadGraph, INF_KEY,
+};
+pub use osm::{import_pbf, import_pbf_file};
+pub use profile::Profile;
+pub use snap::{Snap, Snapper, DEFAULT_MAX_SNAP_M};
+pub use svg::render_svg;
+pub use traffic::{EdgeSet, SpeedChange, TrafficUpdate};

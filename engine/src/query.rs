@@ -1,0 +1,226 @@
+//! Queries on a customized CCH: elimination-tree searches, one-to-one paths with unpacking,
+//! and many-to-many matrices with buckets.
+//!
+//! An upward search from rank `s` walks the ancestors of `s` in the elimination tree in
+//! increasing rank; when a node is reached all its lower neighbours on the path are done, so
+//! its distance is final and its upward arcs are relaxed once. No priority queue is needed.
+//! A many-to-many matrix runs one backward search per target, storing `(target, distance)`
+//! in a bucket at every reached ancestor, then one forward search per source that scans the
+//! buckets of its ancestors. Both phases run in parallel with rayon.
+
+use rayon::prelude::*;
+
+use crate::cch::{CchTopology, NONE};
+use crate::customize::Metric;
+use crate::graph::INF_KEY;
+
+/// Per-thread search state: a distance and predecessor per rank, reset after each search.
+pub(crate) struct SearchSpace {
+    dist: Vec<u64>,
+    pred: Vec<u32>,
+}
+
+impl SearchSpace {
+    pub(crate) fn new(n: usize) -> SearchSpace {
+        SearchSpace {
+            dist: vec![INF_KEY; n],
+            pred: vec![NONE; n],
+        }
+    }
+
+    /// Upward search from `s`: calls `visit(rank, dist)` for every reached ancestor, in
+    /// increasing rank. `forward` uses low→high weights, otherwise high→low (a backward search).
+    fn run(
+        &mut self,
+        topo: &CchTopology,
+        m: &Metric,
+        s: u32,
+        forward: bool,
+        mut visit: impl FnMut(u32, u64),
+    ) {
+        let w = if forward { &m.up_w } else { &m.down_w };
+        self.dist[s as usize] = 0;
+        let mut v = s;
+        while v != NONE {
+            let d = self.dist[v as usize];
+            if d != INF_KEY {
+                visit(v, d);
+                for a in topo.up_arcs(v) {
+                    let h = topo.up_head[a] as usize;
+                    let nd = d.saturating_add(w[a]);
+                    if nd < self.dist[h] {
+                        self.dist[h] = nd;
+                        self.pred[h] = v;
+                    }
+                }
+            }
+            v = topo.parent[v as usize];
+        }
+    }
+
+    /// Resets the ancestors of `s`.
+    fn reset(&mut self, topo: &CchTopology, s: u32) {
+        let mut v = s;
+        while v != NONE {
+            self.dist[v as usize] = INF_KEY;
+            self.pred[v as usize] = NONE;
+            v = topo.parent[v as usize];
+        }
+    }
+}
+
+/// Shortest path between two ranks: its weight key and its node sequence (original node ids,
+/// from source to target), or `None` when the target is unreachable.
+pub(crate) fn one_to_one(
+    topo: &CchTopology,
+    m: &Metric,
+    fwd: &mut SearchSpace,
+    bwd: &mut SearchSpace,
+    s: u32,
+    t: u32,
+) -> Option<(u64, Vec<u32>)> {
+    fwd.run(topo, m, s, true, |_, _| {});
+    let mut best = (INF_KEY, NONE);
+    bwd.run(topo, m, t, false, |v, d| {
+        let total = fwd.dist[v as usize].saturating_add(d);
+        if total < best.0 {
+            best = (total, v);
+        }
+    });
+    let result = (best.0 != INF_KEY).then(|| {
+        let meet = best.1;
+        // Up part: meet back to s, reversed.
+        let mut up_chain = vec![meet];
+        let mut v = meet;
+        while fwd.pred[v as usize] != NONE {
+            v = fwd.pred[v as usize];
+            up_chain.push(v);
+        }
+        up_chain.reverse();
+        let mut down_chain = Vec::new();
+        let mut v = meet;
+        while bwd.pred[v as usize] != NONE {
+            v = bwd.pred[v as usize];
+            down_chain.push(v);
+        }
+        let mut ranks = vec![s];
+        let hops: Vec<(u32, u32)> = up_chain
+            .windows(2)
+            .map(|w| (w[0], w[1]))
+            .chain(
+                std::iter::once(meet)
+                    .chain(down_chain.iter().copied())
+                    .collect::<Vec<_>>()
+                    .windows(2)
+                    .map(|w| (w[0], w[1])),
+            )
+            .collect();
+        for (from, to) in hops {
+            unpack(topo, m, from, to, &mut ranks);
+        }
+        (
+            best.0,
+            ranks
+                .into_iter()
+                .map(|r| topo.node_of[r as usize])
+                .collect(),
+        )
+    });
+    fwd.reset(topo, s);
+    bwd.reset(topo, t);
+    result
+}
+
+/// Appends the ranks of the road path of the arc traversal `from → to` (excluding `from`).
+fn unpack(topo: &CchTopology, m: &Metric, from: u32, to: u32, out: &mut Vec<u32>) {
+    let mut stack = vec![(from, to)];
+    while let Some((a, b)) = stack.pop() {
+        let (lo, hi, up) = if a < b { (a, b, true) } else { (b, a, false) };
+        let mid = match topo.find_arc(lo, hi) {
+            Some(arc) => {
+                if up {
+                    m.up_mid[arc]
+                } else {
+                    m.down_mid[arc]
+                }
+            }
+            None => NONE,
+        };
+        if mid == NONE {
+            out.push(b);
+        } else {
+            stack.push((mid, b));
+            stack.push((a, mid));
+        }
+    }
+}
+
+/// Many-to-many weight keys, row-major `sources.len() × targets.len()` (ranks in, keys out).
+pub(crate) fn many_to_many(
+    topo: &CchTopology,
+    m: &Metric,
+    sources: &[u32],
+    targets: &[u32],
+) -> Vec<u64> {
+    let n = topo.num_nodes();
+    let cols = targets.len();
+    // Backward searches: (ancestor rank, target column, distance ancestor→target).
+    let entries: Vec<Vec<(u32, u64)>> = targets
+        .par_iter()
+        .map_init(
+            || SearchSpace::new(n),
+            |space, &t| {
+                let mut found = Vec::new();
+                space.run(topo, m, t, false, |v, d| found.push((v, d)));
+                space.reset(topo, t);
+                found
+            },
+        )
+        .collect();
+    // Buckets by ancestor rank (counting sort).
+    let mut first = vec![0u32; n + 1];
+    for list in &entries {
+        for &(v, _) in list {
+            first[v as usize + 1] += 1;
+        }
+    }
+    for v in 0..n {
+        first[v + 1] += first[v];
+    }
+    let total = first[n] as usize;
+    let mut fill = first.clone();
+    let mut bucket_col = vec![0u32; total];
+    let mut bucket_key = vec![0u64; total];
+    for (col, list) in entries.iter().enumerate() {
+        for &(v, d) in list {
+            let slot = fill[v as usize] as usize;
+            fill[v as usize] += 1;
+            bucket_col[slot] = col as u32;
+            bucket_key[slot] = d;
+        }
+    }
+    drop(entries);
+    let mut out = vec![INF_KEY; sources.len() * cols];
+    if cols == 0 {
+        return out;
+    }
+    out.par_chunks_mut(cols)
+        .zip(sources.par_iter())
+        .for_each_init(
+            || SearchSpace::new(n),
+            |space, (row, &s)| {
+                space.run(topo, m, s, true, |v, d| {
+                    let r = first[v as usize] as usize..first[v as usize + 1] as usize;
+                    for (&col, &b) in bucket_col[r.clone()].iter().zip(&bucket_key[r]) {
+                        let total = d.saturating_add(b);
+                        let cell = &mut row[col as usize];
+                        if total < *cell {
+                            *cell = total;
+                        }
+                    }
+                });
+                space.reset(topo, s);
+            },
+        );
+    out
+}

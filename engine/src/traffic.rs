@@ -1,0 +1,113 @@
+//! Live traffic: speed factors and closures on sets of edges or ways.
+
+use crate::graph::{key_dist_dm, key_travel_ms, pack_key, EdgeId, RoadGraph, INF_KEY};
+use crate::EngineError;
+
+/// Which edges an update touches.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EdgeSet {
+    /// Directed edges by id.
+    Edges(Vec<EdgeId>),
+    /// Every edge of these ways (OSM way ids, or synthetic ids of a generated network).
+    Ways(Vec<i64>),
+}
+
+/// What happens to the touched edges, relative to free flow.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SpeedChange {
+    /// Travel at `factor` × the free-flow speed (0.5 = twice as slow); must be in (0, 10].
+    Factor(f64),
+    /// The edges are closed.
+    Closed,
+    /// Back to free flow.
+    Reset,
+}
+
+/// One traffic update: a change applied to a set of edges.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrafficUpdate {
+    /// The edges touched.
+    pub edges: EdgeSet,
+    /// The change.
+    pub change: SpeedChange,
+}
+
+/// Applies updates to a copy of the current keys; returns the number of edges touched.
+pub(crate) fn apply_updates(
+    graph: &RoadGraph,
+    base: &[u64],
+    keys: &mut [u64],
+    updates: &[TrafficUpdate],
+) -> Result<usize, EngineError> {
+    let mut touched = 0;
+    for (i, u) in updates.iter().enumerate() {
+        if let SpeedChange::Factor(f) = u.change {
+            if !(f.is_finite() && f > 0.0 && f <= 10.0) {
+                return Err(EngineError::BadTraffic(format!(
+                    "update {i}: speed factor {f} not in (0, 10]"
+                )));
+            }
+        }
+        let edges: Vec<usize> = match &u.edges {
+            EdgeSet::Edges(list) => {
+                if let Some(bad) = list.iter().find(|e| e.0 as usize >= graph.num_edges()) {
+                    return Err(EngineError::BadTraffic(format!(
+                        "update {i}: edge {} does not exist",
+                        bad.0
+                    )));
+                }
+                list.iter().map(|e| e.0 as usize).collect()
+            }
+            EdgeSet::Ways(ways) => {
+                let mut wanted: Vec<i64> = ways.clone();
+                wanted.sort_unstable();
+                let mut mask = vec![false; graph.way_ids.len()];
+                let mut found = 0usize;
+                for (k, id) in graph.way_ids.iter().enumerate() {
+                    if wanted.binary_search(id).is_ok() {
+                        mask[k] = true;
+                        found += 1;
+                    }
+                }
+                wanted.dedup();
+                if found < wanted.len() {
+                    let missing = wanted
+                        .iter()
+                        .find(|w| !graph.way_ids.contains(w))
+                        .copied()
+                        .unwrap_or_default();
+                    return Err(EngineError::BadTraffic(format!(
+                        "update {i}: way {missing} is not in the graph"
+                    )));
+                }
+                graph
+                    .way_idx
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &w)| mask[w as usize])
+                    .map(|(e, _)| e)
+                    .collect()
+            }
+        };
+        for e in edges {
+            keys[e] = changed_key(base[e], u.change);
+            touched += 1;
+        }
+    }
+    Ok(touched)
+}
+
+/// The key of an edge with free-flow key `base` after `change`.
+fn changed_key(base: u64, change: SpeedChange) -> u64 {
+    match change {
+        SpeedChange::Reset => base,
+        SpeedChange::Closed => INF_KEY,
+        SpeedChange::Factor(f) => match (key_travel_ms(base), key_dist_dm(base)) {
+            (Some(ms), Some(dm)) => {
+                let slowed = (f64::from(ms) / f).round().min(f64::from(u32::MAX / 4));
+                pack_key(slowed as u32, dm)
+            }
+            _ => base,
+        },
+    }
+}

@@ -1,0 +1,383 @@
+//! Road engine against plain Dijkstra on the shipped OSM extracts, traffic, and bad input.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+
+use milkrun_engine::*;
+use rand::{Rng, SeedableRng};
+use rand_pcg::Pcg64;
+
+fn extract(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../datasets/data/osm")
+        .join(format!("{name}.osm.pbf"))
+}
+
+/// Random nodes (seeded).
+fn sample(engine: &RoadEngine, k: usize, seed: u64) -> Vec<NodeId> {
+    let mut rng = Pcg64::seed_from_u64(seed);
+    (0..k)
+        .map(|_| NodeId(rng.random_range(0..engine.graph().num_nodes() as u32)))
+        .collect()
+}
+
+/// Checks a `k × k` matrix on random nodes against Dijkstra on the current edge keys.
+fn check_matrix(engine: &RoadEngine, k: usize, seed: u64) {
+    let nodes = sample(engine, k, seed);
+    let snap = engine.snapshot();
+    let m = engine.matrix_on(&snap, &nodes, &nodes);
+    for (i, s) in nodes.iter().enumerate() {
+        let reference = dijkstra_keys(engine.graph(), snap.edge_keys(), s.0);
+        for (j, t) in nodes.iter().enumerate() {
+            assert_eq!(
+                m.key(i, j),
+                reference[t.0 as usize],
+                "entry {i},{j} ({} -> {})",
+                s.0,
+                t.0
+            );
+        }
+    }
+}
+
+/// A route's nodes follow real edges and its time and length add up to the matrix entry.
+fn check_routes(engine: &RoadEngine, seed: u64) {
+    let nodes = sample(engine, 6, seed);
+    let snap = engine.snapshot();
+    let m = engine.matrix_on(&snap, &nodes, &nodes);
+    for (i, &s) in nodes.iter().enumerate() {
+        for (j, &t) in nodes.iter().enumerate() {
+            let route = engine.route_nodes(s, t);
+            let Some(route) = route else {
+                assert_eq!(m.key(i, j), INF_KEY);
+                continue;
+            };
+            assert_eq!(route.nodes.first(), Some(&s));
+            assert_eq!(route.nodes.last(), Some(&t));
+            let mut sum = 0u64;
+            for w in route.nodes.windows(2) {
+                let g = engine.graph();
+                let best = g
+                    .out_edges(w[0])
+                    .filter(|&e| g.head(EdgeId(e as u32)) == w[1])
+                    .map(|e| snap.edge_keys()[e])
+                    .min();
+                sum += best.expect("consecutive route nodes are joined by an edge");
+            }
+            assert_eq!(sum, m.key(i, j));
+            assert_eq!(pack_key(route.travel_ms, route.dist_dm), m.key(i, j));
+            assert_eq!(route.polyline.len(), route.nodes.len());
+        }
+    }
+}
+
+/// Slows 1% of edges (seeded) and closes a few.
+fn traffic(engine: &RoadEngine, seed: u64) -> Vec<TrafficUpdate> {
+    let mut rng = Pcg64::seed_from_u64(seed);
+    let m = engine.graph().num_edges() as u32;
+    let slow: Vec<EdgeId> = (0..m / 100)
+        .map(|_| EdgeId(rng.random_range(0..m)))
+        .collect();
+    let closed: Vec<EdgeId> = (0..5).map(|_| EdgeId(rng.random_range(0..m))).collect();
+    vec![
+        TrafficUpdate {
+            edges: EdgeSet::Edges(slow),
+            change: SpeedChange::Factor(0.3),
+        },
+        TrafficUpdate {
+            edges: EdgeSet::Edges(closed),
+            change: SpeedChange::Closed,
+        },
+    ]
+}
+
+fn full_check(name: &str, profile: Profile, k: usize) {
+    let (graph, report) = import_pbf_file(&extract(name), profile).unwrap();
+    assert!(report.nodes_kept > 1000, "{name}: {report:?}");
+    assert_eq!(report.nodes_kept, graph.num_nodes());
+    let engine = RoadEngine::prepare(graph);
+    check_matrix(&engine, k, 1);
+    check_routes(&engine, 2);
+    let r = engine.apply_traffic(&traffic(&engine, 3)).unwrap();
+    assert_eq!(r.version, 1);
+    assert!(r.edges_touched > 0);
+    check_matrix(&engine, k, 4);
+    check_routes(&engine, 5);
+}
+
+/// Liechtenstein (largest extract), car: matrix = Dijkstra, before and after traffic.
+#[test]
+fn liechtenstein_car_matches_dijkstra() {
+    full_check("liechtenstein", Profile::Car, 24);
+}
+
+/// Helsinki, all three profiles.
+#[test]
+fn helsinki_all_profiles_match_dijkstra() {
+    for p in [Profile::Car, Profile::Bike, Profile::Foot] {
+        full_check("helsinki", p, 16);
+    }
+}
+
+/// Andorra and Baltimore, car.
+#[test]
+fn andorra_baltimore_car_match_dijkstra() {
+    full_check("andorra", Profile::Car, 16);
+    full_check("baltimore", Profile::Car, 16);
+}
+
+/// A traffic update by way id slows exactly that way's edges; a reset restores free flow.
+#[test]
+fn traffic_by_way_and_reset() {
+    let (graph, _) = generate_grid(&GridSpec::city(900, 11)).unwrap();
+    let engine = RoadEngine::prepare(graph);
+    let before = engine.snapshot();
+    let way = engine.graph().way_id(EdgeId(0));
+    engine
+        .apply_traffic(&[TrafficUpdate {
+            edges: EdgeSet::Ways(vec![way]),
+            change: SpeedChange::Factor(0.5),
+        }])
+        .unwrap();
+    let after = engine.snapshot();
+    for e in 0..engine.graph().num_edges() {
+        let slowed = engine.graph().way_id(EdgeId(e as u32)) == way;
+        assert_eq!(
+            after.edge_keys()[e] != before.edge_keys()[e],
+            slowed && key_travel_ms(before.edge_keys()[e]) != Some(0)
+        );
+    }
+    check_matrix(&engine, 20, 9);
+    engine
+        .apply_traffic(&[TrafficUpdate {
+            edges: EdgeSet::Ways(vec![way]),
+            change: SpeedChange::Reset,
+        }])
+        .unwrap();
+    assert_eq!(engine.snapshot().edge_keys(), before.edge_keys());
+    let bad = engine.apply_traffic(&[TrafficUpdate {
+        edges: EdgeSet::Ways(vec![-5]),
+        change: SpeedChange::Closed,
+    }]);
+    assert!(matches!(bad, Err(EngineError::BadTraffic(_))));
+    let bad = engine.apply_traffic(&[TrafficUpdate {
+        edges: EdgeSet::Edges(vec![EdgeId(0)]),
+        change: SpeedChange::Factor(0.0),
+    }]);
+    assert!(matches!(bad, Err(EngineError::BadTraffic(_))));
+}
+
+/// Snapshots are immutable: a matrix on an old snapshot keeps the old weights.
+#[test]
+fn snapshot_is_stable_across_updates() {
+    let (graph, _) = generate_grid(&GridSpec::city(400, 5)).unwrap();
+    let engine = RoadEngine::prepare(graph);
+    let nodes = sample(&engine, 10, 1);
+    let old = engine.snapshot();
+    let m_old = engine.matrix_on(&old, &nodes, &nodes);
+    engine.apply_traffic(&traffic(&engine, 2)).unwrap();
+    engine
+        .apply_traffic(&[TrafficUpdate {
+            edges: EdgeSet::Ways(vec![1, 2, 3]),
+            change: SpeedChange::Factor(0.2),
+        }])
+        .unwrap();
+    assert_eq!(engine.matrix_on(&old, &nodes, &nodes), m_old);
+    check_matrix(&engine, 15, 3);
+}
+
+/// Generated networks: same seed, same graph; matrix = Dijkstra.
+#[test]
+fn generator_is_seeded_and_correct() {
+    let a = generate_grid(&GridSpec::city(2500, 42)).unwrap();
+    let b = generate_grid(&GridSpec::city(2500, 42)).unwrap();
+    let c = generate_grid(&GridSpec::city(2500, 43)).unwrap();
+    assert_eq!(a, b);
+    assert_ne!(a.0, c.0);
+    assert!(a.1.nodes_kept > 2000);
+    let engine = RoadEngine::prepare(a.0);
+    check_matrix(&engine, 30, 1);
+    let bad = generate_grid(&GridSpec {
+        jitter: 0.9,
+        ..GridSpec::city(100, 1)
+    });
+    assert!(matches!(
+        bad,
+        Err(EngineError::BadGenerator {
+            field: "jitter",
+            ..
+        })
+    ));
+}
+
+/// Save and load give the same graph and the same answers; corrupt bytes are an error.
+#[test]
+fn save_load_round_trip() {
+    let (graph, _) = import_pbf_file(&extract("helsinki"), Profile::Car).unwrap();
+    let engine = RoadEngine::prepare(graph);
+    let bytes = engine.to_bytes();
+    let loaded = RoadEngine::from_bytes(&bytes).unwrap();
+    assert_eq!(loaded.graph(), engine.graph());
+    let nodes = sample(&engine, 12, 8);
+    assert_eq!(
+        loaded.matrix_nodes(&nodes, &nodes),
+        engine.matrix_nodes(&nodes, &nodes)
+    );
+    let dir = std::env::temp_dir().join(format!("milkrun-engine-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("helsinki.mrg");
+    engine.save(&path).unwrap();
+    assert_eq!(RoadEngine::load(&path).unwrap().graph(), engine.graph());
+    std::fs::remove_dir_all(&dir).unwrap();
+    for cut in [0, 7, 20, bytes.len() / 2, bytes.len() - 1] {
+        assert!(
+            matches!(
+                RoadEngine::from_bytes(&bytes[..cut]),
+                Err(EngineError::BadGraphFile(_))
+            ),
+            "cut {cut}"
+        );
+    }
+    let mut flipped = bytes.clone();
+    flipped[100] ^= 0x40;
+    assert!(matches!(
+        RoadEngine::from_bytes(&flipped),
+        Err(EngineError::BadGraphFile(_))
+    ));
+    assert!(matches!(
+        RoadEngine::load(&PathBuf::from("/nonexistent/x.mrg")),
+        Err(EngineError::Io { .. })
+    ));
+}
+
+/// Truncated, empty and foreign files are PBF errors; a header-only file is an empty area.
+#[test]
+fn bad_pbf_input() {
+    let bytes = std::fs::read(extract("helsinki")).unwrap();
+    for cut in [1, 3, 10, 200, bytes.len() / 2, bytes.len() - 1] {
+        let r = import_pbf(&bytes[..cut], Profile::Car);
+        assert!(matches!(r, Err(EngineError::Pbf(_))), "cut {cut}: {r:?}");
+    }
+    assert!(matches!(
+        import_pbf(b"", Profile::Car),
+        Err(EngineError::Pbf(_))
+    ));
+    assert!(matches!(
+        import_pbf(b"lat,lon\n47.1,9.5\n", Profile::Car),
+        Err(EngineError::Pbf(_))
+    ));
+    assert!(matches!(
+        import_pbf(&[0u8; 64], Profile::Car),
+        Err(EngineError::Pbf(_))
+    ));
+    // The first blob alone (the OSMHeader) is a valid file with no roads: an empty area.
+    let header_len = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
+    let first_blob_end = (4 + header_len..bytes.len().min(4 + header_len + 4096)).find(|&end| {
+        matches!(
+            import_pbf(&bytes[..end], Profile::Car),
+            Err(EngineError::EmptyGraph { profile: "car" })
+        )
+    });
+    assert!(
+        first_blob_end.is_some(),
+        "a header-only prefix is an empty area"
+    );
+    assert!(matches!(
+        import_pbf_file(&PathBuf::from("/nonexistent.osm.pbf"), Profile::Car),
+        Err(EngineError::Io { .. })
+    ));
+}
+
+/// Snapping: out-of-range coordinates and stops far from roads are errors naming the stop.
+#[test]
+fn snapping_errors_and_distances() {
+    let (graph, _) = import_pbf_file(&extract("liechtenstein"), Profile::Car).unwrap();
+    let engine = RoadEngine::prepare(graph);
+    let vaduz = LatLon {
+        lat: 47.1410,
+        lon: 9.5209,
+    };
+    let snaps = engine.snap_all(&[vaduz], DEFAULT_MAX_SNAP_M).unwrap();
+    assert!(snaps[0].snap_m < 100.0 && snaps[0].node_m >= snaps[0].snap_m);
+    let err = engine
+        .snap_all(
+            &[
+                vaduz,
+                LatLon {
+                    lat: 95.0,
+                    lon: 9.5,
+                },
+            ],
+            500.0,
+        )
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        EngineError::CoordinateOutOfRange { index: 1, .. }
+    ));
+    let err = engine
+        .snap_all(
+            &[LatLon {
+                lat: f64::NAN,
+                lon: 9.5,
+            }],
+            500.0,
+        )
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        EngineError::CoordinateOutOfRange { index: 0, .. }
+    ));
+    // Lake Constance / far north of the extract: no road within 500 m.
+    let err = engine
+        .snap_all(
+            &[
+                vaduz,
+                vaduz,
+                LatLon {
+                    lat: 47.6,
+                    lon: 9.4,
+                },
+            ],
+            500.0,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, EngineError::TooFarFromRoad { index: 2, .. }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("stop 2"));
+    // The same stop with a generous limit snaps.
+    assert!(engine
+        .snap_all(
+            &[LatLon {
+                lat: 47.6,
+                lon: 9.4
+            }],
+            1e6
+        )
+        .is_ok());
+    let m = engine
+        .matrix(
+            &[vaduz],
+            &[LatLon {
+                lat: 47.058766,
+                lon: 9.511826,
+            }],
+            500.0,
+        )
+        .unwrap();
+    assert!(m.seconds(0, 0).unwrap() > 60.0 && m.meters(0, 0).unwrap() > 5000);
+}
+
+/// The SVG drawing carries the OSM attribution and one polyline per route.
+#[test]
+fn svg_has_attribution_and_routes() {
+    let (graph, _) = generate_grid(&GridSpec::city(100, 3)).unwrap();
+    let engine = RoadEngine::prepare(graph);
+    let route = engine.route_nodes(NodeId(0), NodeId(50)).unwrap();
+    let svg = render_svg(engine.graph(), &[route.polyline.clone(), route.polyline]);
+    assert!(svg.starts_with("<svg"));
+    assert!(svg.contains("OpenStreetMap contributors"));
+    assert_eq!(svg.matches("<polyline").count(), 2);
+}
