@@ -65,7 +65,7 @@ use std::path::{Path, PathBuf};
 pub use error::DatasetError;
 pub use instance::{DistanceConvention, Format, Instance, Node, OPEN_HORIZON};
 pub use li_lim::parse_li_lim;
-pub use solomon::parse_solomon;
+pub use solomon::{parse_solomon, write_solomon};
 pub use vrplib::parse_vrplib;
 
 /// Absolute path of the shipped data folder (`datasets/data`).

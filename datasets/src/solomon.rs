@@ -149,6 +149,32 @@ pub fn parse_solomon(text: &str, name: &str) -> Result<Instance, DatasetError> {
     })
 }
 
+/// Writes `inst` in the Solomon text format, so that other tools (the peer
+/// solvers' harness) can read a generated instance.
+///
+/// Numbers use Rust's shortest exact representation, so
+/// [`parse_solomon`] reads back the same values. Only what the format holds
+/// is written: name, fleet size (0 when unlimited), capacity and the node
+/// rows; an explicit matrix and pickup/delivery links are not.
+pub fn write_solomon(inst: &Instance) -> String {
+    let mut out = format!(
+        "{}\n\nVEHICLE\nNUMBER     CAPACITY\n  {}         {}\n\nCUSTOMER\n",
+        inst.name,
+        inst.vehicles.unwrap_or(0),
+        inst.capacity
+    );
+    out.push_str(
+        "CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE   TIME\n\n",
+    );
+    for (i, n) in inst.nodes.iter().enumerate() {
+        out.push_str(&format!(
+            "{i:5} {} {} {} {} {} {}\n",
+            n.x, n.y, n.demand, n.ready, n.due, n.service
+        ));
+    }
+    out
+}
+
 /// Checks that the `index`-th row's id is new and equals `index` (the depot,
 /// id 0, comes first). Shared with the Li & Lim parser.
 pub(crate) fn check_id(

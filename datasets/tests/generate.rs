@@ -130,3 +130,13 @@ fn dense_city_is_feasible_with_12_couriers() {
     );
     assert!(routes.len() <= 12, "{} routes", routes.len());
 }
+
+/// The generated city written in the Solomon format reads back unchanged,
+/// so peer solvers can be run on the same instance.
+#[test]
+fn dense_city_round_trips_through_solomon_text() {
+    let inst = dense_city(3, 500, 2);
+    let text = milkrun_datasets::write_solomon(&inst);
+    let back = milkrun_datasets::parse_solomon(&text, "city.txt").unwrap();
+    assert_eq!(back, inst);
+}
