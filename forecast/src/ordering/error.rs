@@ -1,0 +1,145 @@
+//! The one error type of the ordering module.
+
+/// What went wrong in an ordering computation. Every variant names the field (or the product, or
+/// the limit) that the caller has to fix.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum OrderingError {
+    /// A number is NaN or infinite.
+    #[error("{field} must be a finite number, got {value}")]
+    NotFinite {
+        /// The field, e.g. `costs.overage` or `products[3].price`.
+        field: String,
+        /// The value given.
+        value: f64,
+    },
+    /// A number that must be zero or more is negative.
+    #[error("{field} must not be negative, got {value}")]
+    Negative {
+        /// The field.
+        field: String,
+        /// The value given.
+        value: f64,
+    },
+    /// A number that must be strictly positive is zero or negative.
+    #[error("{field} must be positive, got {value}")]
+    NotPositive {
+        /// The field.
+        field: String,
+        /// The value given.
+        value: f64,
+    },
+    /// Quantile levels are not strictly increasing inside (0, 1).
+    #[error("{field}: quantile levels must be strictly increasing inside (0, 1); level #{index} is {level}")]
+    BadQuantileLevel {
+        /// The field holding the levels.
+        field: String,
+        /// Position of the first bad level.
+        index: usize,
+        /// The bad level.
+        level: f64,
+    },
+    /// Quantile values decrease while the level increases.
+    #[error(
+        "{field}: quantiles are not monotone: q{lower_level} = {lower_value} > q{level} = {value}"
+    )]
+    QuantilesNotMonotone {
+        /// The field holding the values.
+        field: String,
+        /// The lower level.
+        lower_level: f64,
+        /// Its value.
+        lower_value: f64,
+        /// The next level.
+        level: f64,
+        /// Its (smaller) value.
+        value: f64,
+    },
+    /// A length does not match another one (e.g. values vs levels).
+    #[error("{field}: expected {expected} entries, got {got}")]
+    LengthMismatch {
+        /// The field.
+        field: String,
+        /// The length required.
+        expected: usize,
+        /// The length given.
+        got: usize,
+    },
+    /// A shelf life of zero days: the product could never be sold.
+    #[error("{field}: shelf life must be at least 1 day, got 0")]
+    ZeroShelfLife {
+        /// The field.
+        field: String,
+    },
+    /// A product index or name that the plan does not know.
+    #[error("unknown product {product}")]
+    UnknownProduct {
+        /// The product as the caller named it.
+        product: String,
+    },
+    /// The daily forecast is shorter than the days the decision has to cover.
+    #[error("{field}: the forecast covers {got} days but {needed} are needed")]
+    ForecastTooShort {
+        /// The field.
+        field: String,
+        /// Days needed.
+        needed: usize,
+        /// Days given.
+        got: usize,
+    },
+    /// Any other invalid input, with the reason.
+    #[error("{field}: {reason}")]
+    Invalid {
+        /// The field.
+        field: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+    /// The LP solver failed (should not happen for a valid plan: 0 is always feasible).
+    #[error("the order-plan linear program failed: {0}")]
+    Solver(String),
+}
+
+/// Checks that `value` is finite and not negative.
+pub(crate) fn non_negative(field: &str, value: f64) -> Result<f64, OrderingError> {
+    if !value.is_finite() {
+        return Err(OrderingError::NotFinite {
+            field: field.to_string(),
+            value,
+        });
+    }
+    if value < 0.0 {
+        return Err(OrderingError::Negative {
+            field: field.to_string(),
+            value,
+        });
+    }
+    Ok(value)
+}
+
+/// Checks that `value` is finite and strictly positive.
+pub(crate) fn positive(field: &str, value: f64) -> Result<f64, OrderingError> {
+    if !value.is_finite() {
+        return Err(OrderingError::NotFinite {
+            field: field.to_string(),
+            value,
+        });
+    }
+    if value <= 0.0 {
+        return Err(OrderingError::NotPositive {
+            field: field.to_string(),
+            value,
+        });
+    }
+    Ok(value)
+}
+
+/// Checks that `value` is finite.
+pub(crate) fn finite(field: &str, value: f64) -> Result<f64, OrderingError> {
+    if !value.is_finite() {
+        return Err(OrderingError::NotFinite {
+            field: field.to_string(),
+            value,
+        });
+    }
+    Ok(value)
+}
