@@ -300,3 +300,51 @@ fn pickup_after_delivery_on_lc101() {
         r.violations
     );
 }
+
+/// Extended VRPLIB with an asymmetric explicit matrix: distances and travel
+/// times come from the matrix, in the direction driven.
+const ASYMMETRIC: &str = "NAME : asym
+DIMENSION : 3
+EDGE_WEIGHT_TYPE : EXPLICIT
+EDGE_WEIGHT_FORMAT : FULL_MATRIX
+CAPACITY : 10
+EDGE_WEIGHT_SECTION
+0 5 10
+6 0 5
+11 7 0
+DEMAND_SECTION
+1 0
+2 5
+3 5
+TIME_WINDOW_SECTION
+1 0 30
+2 0 50
+3 0 12
+SERVICE_TIME_SECTION
+1 0
+2 1
+3 1
+DEPOT_SECTION
+1
+-1
+";
+
+/// Route 0→1→2→0 drives 5 + 5 + 11 = 21 and reaches node 2 at 11 (due 12),
+/// back at 23; the reverse 0→2→1→0 drives 10 + 7 + 6 = 23 and is back at 25.
+/// (The file also has no `EOF` line, which is allowed.)
+#[test]
+fn explicit_matrix_is_directional() {
+    let inst = milkrun_datasets::parse_instance(ASYMMETRIC, "asym.vrp", "asym").unwrap();
+    assert_eq!(inst.format, milkrun_datasets::Format::Vrplib);
+    let forward = assert_breaks(&inst, &[vec![1, 2]], &[]);
+    assert_eq!(forward.distance, 21.0);
+    let backward = assert_breaks(&inst, &[vec![2, 1]], &[]);
+    assert_eq!(backward.distance, 23.0);
+    // Separate routes: 0→1→0 = 11, 0→2→0 = 21.
+    assert_eq!(check(&inst, &[vec![1], vec![2]]).distance, 32.0);
+    // A horizon of 24 makes the backward route late home (10 + 1 + 7 + 1 + 6 = 25).
+    let mut short = inst.clone();
+    short.nodes[0].due = 24.0;
+    assert_breaks(&short, &[vec![2, 1]], &["LateReturnToDepot"]);
+    assert_breaks(&short, &[vec![1, 2]], &[]);
+}
