@@ -1,1 +1,235 @@
-//! Probabilistic demand forecasting per series (owned by issue #10).
+//! Probabilistic demand forecasting per series (issue #10).
+//!
+//! Input is a set of validated [`Series`] (built from a long `series_id, date, value` table by
+//! [`io::read_series`] or [`series::build_series`]); output per series is a [`Forecast`]: a mean
+//! path and a quantile table `[step][level]`, nondecreasing in the level and non-negative.
+//!
+//! Models (one file each under [`models`]): seasonal naive, ETS with AICc selection, Croston /
+//! SBA, TSB, ADIDA / IMAPA, a global regression over all series, and a median ensemble. With
+//! [`ModelChoice::Auto`], each series is classified (Syntetos-Boylan: ADI >= 1.32 means
+//! intermittent) and the candidate with the best rolling-origin backtest score is chosen
+//! ([`select`]). [`backtest`] and [`metrics`] score forecasts (MASE, RMSSE, sMAPE, scaled
+//! pinball, coverage). Series are processed in parallel with rayon.
+//!
+//! ```
+//! use milkrun_forecast::demand::{forecast_series, Date, ForecastConfig, Frequency, Series};
+//! let y: Vec<f64> = (0..60).map(|t| 10.0 + (t % 7) as f64).collect();
+//! let s = Series::new("store-1", Date::from_ymd(2024, 1, 1).unwrap(), Frequency::Daily, y).unwrap();
+//! let cfg = ForecastConfig::new(7, vec![0.1, 0.5, 0.9]);
+//! let f = forecast_series(&s, &cfg).unwrap();
+//! assert_eq!(f.mean.len(), 7);
+//! assert!(f.quantiles.iter().all(|q| q[0] <= q[1] && q[1] <= q[2]));
+//! ```
+pub mod backtest;
+pub mod conformal;
+pub mod date;
+pub mod error;
+pub mod io;
+pub mod metrics;
+pub mod models;
+pub mod optim;
+pub mod plot;
+pub mod quantile;
+pub mod rng;
+pub mod select;
+pub mod series;
+
+pub use date::Date;
+pub use error::ForecastError;
+pub use models::ets::EtsSpec;
+pub use series::{Exog, Frequency, GapPolicy, Series};
+
+/// The model that produced a forecast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModelKind {
+    /// Seasonal naive.
+    SeasonalNaive,
+    /// Exponential smoothing of the given form.
+    Ets(EtsSpec),
+    /// Croston's method.
+    Croston,
+    /// Syntetos-Boylan approximation of Croston.
+    Sba,
+    /// Teunter-Syntetos-Babai.
+    Tsb,
+    /// Aggregate-disaggregate intermittent demand approach.
+    Adida,
+    /// Multiple aggregation levels (mean of ADIDA over levels).
+    Imapa,
+    /// Global regression over all series.
+    Regression,
+    /// Median of the candidate models.
+    Ensemble,
+}
+
+impl std::fmt::Display for ModelKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ModelKind::SeasonalNaive => write!(f, "SeasonalNaive"),
+            ModelKind::Ets(spec) => write!(f, "{spec}"),
+            ModelKind::Croston => write!(f, "Croston"),
+            ModelKind::Sba => write!(f, "SBA"),
+            ModelKind::Tsb => write!(f, "TSB"),
+            ModelKind::Adida => write!(f, "ADIDA"),
+            ModelKind::Imapa => write!(f, "IMAPA"),
+            ModelKind::Regression => write!(f, "Regression"),
+            ModelKind::Ensemble => write!(f, "Ensemble"),
+        }
+    }
+}
+
+/// Which model to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ModelChoice {
+    /// Per series, the best candidate by rolling-origin backtest (default).
+    #[default]
+    Auto,
+    /// Seasonal naive.
+    SeasonalNaive,
+    /// ETS with the form chosen by AICc.
+    AutoEts,
+    /// Croston.
+    Croston,
+    /// SBA.
+    Sba,
+    /// TSB.
+    Tsb,
+    /// ADIDA.
+    Adida,
+    /// IMAPA.
+    Imapa,
+    /// Global regression.
+    Regression,
+    /// Median of the candidates of the series' class.
+    Ensemble,
+}
+
+impl ModelChoice {
+    /// Parses a model name as used on the command line (`auto`, `snaive`, `ets`, `croston`,
+    /// `sba`, `tsb`, `adida`, `imapa`, `regression`, `ensemble`).
+    pub fn parse(name: &str) -> Option<ModelChoice> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "auto" => ModelChoice::Auto,
+            "snaive" | "seasonal_naive" | "seasonalnaive" => ModelChoice::SeasonalNaive,
+            "ets" | "autoets" => ModelChoice::AutoEts,
+            "croston" => ModelChoice::Croston,
+            "sba" => ModelChoice::Sba,
+            "tsb" => ModelChoice::Tsb,
+            "adida" => ModelChoice::Adida,
+            "imapa" => ModelChoice::Imapa,
+            "regression" | "global" => ModelChoice::Regression,
+            "ensemble" => ModelChoice::Ensemble,
+            _ => return None,
+        })
+    }
+}
+
+/// Forecast settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForecastConfig {
+    /// Number of steps to forecast (at least 1).
+    pub horizon: usize,
+    /// Quantile levels, strictly increasing, each in (0, 1).
+    pub levels: Vec<f64>,
+    /// Model choice.
+    pub model: ModelChoice,
+    /// Season length; `None` uses the frequency's default (7 daily, 52 weekly).
+    pub season_length: Option<usize>,
+    /// Rolling-origin windows used by the automatic choice (each `horizon` long).
+    pub backtest_windows: usize,
+    /// Rolling origins used for conformal quantiles of the intermittent models.
+    pub calibration_windows: usize,
+    /// Only the last this many values of each series are used by the local models
+    /// (`None`: all). Bounds the cost on long daily histories.
+    pub max_history: Option<usize>,
+    /// Sample paths for simulated ETS intervals.
+    pub simulation_paths: usize,
+    /// Seed of every random draw.
+    pub seed: u64,
+}
+
+impl ForecastConfig {
+    /// Default settings for a horizon and a set of quantile levels.
+    pub fn new(horizon: usize, levels: Vec<f64>) -> ForecastConfig {
+        ForecastConfig {
+            horizon,
+            levels,
+            model: ModelChoice::Auto,
+            season_length: None,
+            backtest_windows: 3,
+            calibration_windows: 20,
+            max_history: None,
+            simulation_paths: 500,
+            seed: 42,
+        }
+    }
+
+    /// Checks the fields; called by every forecasting entry point.
+    pub fn validate(&self) -> Result<(), ForecastError> {
+        if self.horizon == 0 {
+            return Err(ForecastError::Config {
+                field: "horizon",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if let Some(l) = self.levels.iter().find(|l| !(**l > 0.0 && **l < 1.0)) {
+            return Err(ForecastError::Config {
+                field: "levels",
+                reason: format!("{l} is not strictly between 0 and 1"),
+            });
+        }
+        if self.levels.windows(2).any(|w| w[0] >= w[1]) {
+            return Err(ForecastError::Config {
+                field: "levels",
+                reason: "must be strictly increasing".into(),
+            });
+        }
+        if self.season_length == Some(0) {
+            return Err(ForecastError::Config {
+                field: "season_length",
+                reason: "must be at least 1".into(),
+            });
+        }
+        if self.max_history.is_some_and(|m| m < 2) {
+            return Err(ForecastError::Config {
+                field: "max_history",
+                reason: "must be at least 2".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A probabilistic forecast of one series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Forecast {
+    /// Mean forecast per step.
+    pub mean: Vec<f64>,
+    /// The quantile levels (as configured).
+    pub levels: Vec<f64>,
+    /// Quantiles `[step][level]`, nondecreasing in the level, non-negative.
+    pub quantiles: Vec<Vec<f64>>,
+    /// The model used.
+    pub model: ModelKind,
+}
+
+/// Forecasts one series (the global regression then sees only this series).
+pub fn forecast_series(
+    series: &Series,
+    config: &ForecastConfig,
+) -> Result<Forecast, ForecastError> {
+    let mut out = forecast_panel(std::slice::from_ref(series), config)?;
+    out.pop().ok_or_else(|| ForecastError::EmptySeries {
+        series: series.id().to_string(),
+    })
+}
+
+/// Forecasts every series of a panel, in parallel; the global regression is fitted over all of
+/// them. Results are in input order.
+pub fn forecast_panel(
+    series: &[Series],
+    config: &ForecastConfig,
+) -> Result<Vec<Forecast>, ForecastError> {
+    config.validate()?;
+    Ok(select::run_panel(series, config))
+}

@@ -1,0 +1,116 @@
+//! The one error type of the demand module.
+use super::date::Date;
+
+/// Everything that can go wrong while reading series or forecasting them. Each variant names
+/// what the user can fix: the line, the column, the series or the configuration field.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ForecastError {
+    /// The CSV reader failed (malformed quoting, wrong number of fields, I/O).
+    #[error("CSV error at line {line}: {message}")]
+    Csv {
+        /// 1-based line number (the header is line 1), 0 when unknown.
+        line: u64,
+        /// What the reader reported.
+        message: String,
+    },
+    /// A required column is absent from the header.
+    #[error("missing column `{column}` in the header")]
+    MissingColumn {
+        /// The column that was expected.
+        column: String,
+    },
+    /// A value cell is not a finite, non-negative number.
+    #[error("line {line}, column `{column}`: bad value `{value}` ({reason})")]
+    BadValue {
+        /// 1-based line number (the header is line 1).
+        line: u64,
+        /// The column of the bad cell.
+        column: String,
+        /// The cell text as read.
+        value: String,
+        /// Why it was refused (NaN, negative, not a number).
+        reason: &'static str,
+    },
+    /// A date cell is not a `YYYY-MM-DD` calendar date.
+    #[error("line {line}: bad date `{value}` (expected YYYY-MM-DD)")]
+    BadDate {
+        /// 1-based line number (the header is line 1).
+        line: u64,
+        /// The cell text as read.
+        value: String,
+    },
+    /// The same series has the same date twice.
+    #[error("series `{series}`: duplicate date {date}")]
+    DuplicateDate {
+        /// The series id.
+        series: String,
+        /// The repeated date.
+        date: Date,
+    },
+    /// Dates of a series skip at least one period and the gap policy is `Error`.
+    #[error(
+        "series `{series}`: gap between {after} and {next} (use a gap fill policy to fill it)"
+    )]
+    Gap {
+        /// The series id.
+        series: String,
+        /// Last date before the gap.
+        after: Date,
+        /// First date after the gap.
+        next: Date,
+    },
+    /// Dates of a series are not on the grid of its frequency (e.g. weekly dates 9 days apart).
+    #[error("series `{series}`: dates {after} and {next} are not a whole number of {step_days}-day periods apart")]
+    OffGrid {
+        /// The series id.
+        series: String,
+        /// First date.
+        after: Date,
+        /// Second date.
+        next: Date,
+        /// The period length in days.
+        step_days: u32,
+    },
+    /// The frequency could not be inferred (needs dates 1 or 7 days apart) or differs between series.
+    #[error("series `{series}`: cannot infer a daily or weekly frequency ({reason})")]
+    Frequency {
+        /// The series id.
+        series: String,
+        /// What was seen.
+        reason: String,
+    },
+    /// A series has no values.
+    #[error("series `{series}` is empty")]
+    EmptySeries {
+        /// The series id.
+        series: String,
+    },
+    /// A series is too short for the requested model or horizon.
+    #[error("series `{series}`: {len} values, at least {need} needed")]
+    TooShort {
+        /// The series id.
+        series: String,
+        /// Its length.
+        len: usize,
+        /// The minimum length.
+        need: usize,
+    },
+    /// An exogenous column has the wrong length or lacks future values.
+    #[error("series `{series}`, exogenous column `{column}`: {reason}")]
+    Exog {
+        /// The series id.
+        series: String,
+        /// The column name.
+        column: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A configuration field is out of range.
+    #[error("invalid configuration `{field}`: {reason}")]
+    Config {
+        /// The field name.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}

@@ -1,0 +1,207 @@
+//! CSV edge of the demand module: reading long-format history and future exogenous values,
+//! writing forecasts. Parquet is not supported (yet).
+//!
+//! History: a header with `series_id`, `date` (`YYYY-MM-DD`) and `value`; every other column
+//! is an exogenous numeric column. Future: `series_id`, `date` and the same exogenous columns,
+//! one row per future step, starting the period after the series' last history date.
+use super::date::Date;
+use super::error::ForecastError;
+use super::series::{build_series, GapPolicy, Row, Series};
+use super::Forecast;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+
+fn csv_err(e: &csv::Error) -> ForecastError {
+    ForecastError::Csv {
+        line: e.position().map_or(0, |p| p.line()),
+        message: e.to_string(),
+    }
+}
+
+fn find(header: &csv::StringRecord, names: &[&str]) -> Result<usize, ForecastError> {
+    header
+        .iter()
+        .position(|h| names.iter().any(|n| h.trim().eq_ignore_ascii_case(n)))
+        .ok_or_else(|| ForecastError::MissingColumn {
+            column: names[0].to_string(),
+        })
+}
+
+/// Parses a number cell: finite and (unless `allow_negative`) non-negative.
+fn number(text: &str, line: u64, column: &str, allow_negative: bool) -> Result<f64, ForecastError> {
+    let bad = |reason| ForecastError::BadValue {
+        line,
+        column: column.to_string(),
+        value: text.to_string(),
+        reason,
+    };
+    let v: f64 = text.trim().parse().map_err(|_| bad("not a number"))?;
+    if v.is_nan() {
+        return Err(bad("NaN"));
+    }
+    if v.is_infinite() {
+        return Err(bad("infinite"));
+    }
+    if v < 0.0 && !allow_negative {
+        return Err(bad("negative"));
+    }
+    Ok(v)
+}
+
+fn date(text: &str, line: u64) -> Result<Date, ForecastError> {
+    Date::parse(text).ok_or_else(|| ForecastError::BadDate {
+        line,
+        value: text.to_string(),
+    })
+}
+
+/// Reads long-format history (see the module doc) into validated series.
+pub fn read_series<R: Read>(reader: R, gaps: GapPolicy) -> Result<Vec<Series>, ForecastError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(reader);
+    let header = rdr.headers().map_err(|e| csv_err(&e))?.clone();
+    let id_col = find(&header, &["series_id", "unique_id"])?;
+    let date_col = find(&header, &["date", "ds"])?;
+    let value_col = find(&header, &["value", "y"])?;
+    let exog_cols: Vec<usize> = (0..header.len())
+        .filter(|c| ![id_col, date_col, value_col].contains(c))
+        .collect();
+    let exog_names: Vec<String> = exog_cols
+        .iter()
+        .map(|&c| header[c].trim().to_string())
+        .collect();
+    let mut rows = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| csv_err(&e))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let exog = exog_cols
+            .iter()
+            .zip(&exog_names)
+            .map(|(&c, name)| number(&rec[c], line, name, true))
+            .collect::<Result<Vec<f64>, _>>()?;
+        rows.push(Row {
+            line,
+            series: rec[id_col].trim().to_string(),
+            date: date(&rec[date_col], line)?,
+            value: number(&rec[value_col], line, &header[value_col], false)?,
+            exog,
+        });
+    }
+    build_series(rows, &exog_names, gaps)
+}
+
+/// Reads future exogenous values and appends them to the matching series' columns. Each
+/// series needs `horizon` consecutive future rows starting one period after its history.
+pub fn read_future<R: Read>(
+    reader: R,
+    series: &mut [Series],
+    horizon: usize,
+) -> Result<(), ForecastError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(reader);
+    let header = rdr.headers().map_err(|e| csv_err(&e))?.clone();
+    let id_col = find(&header, &["series_id", "unique_id"])?;
+    let date_col = find(&header, &["date", "ds"])?;
+    let index: HashMap<String, usize> = series
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id().to_string(), i))
+        .collect();
+    let names: Vec<String> = series
+        .first()
+        .map(|s| s.exog().iter().map(|e| e.name.clone()).collect())
+        .unwrap_or_default();
+    let cols = names
+        .iter()
+        .map(|n| find(&header, &[n.as_str()]))
+        .collect::<Result<Vec<usize>, _>>()?;
+    // future[series][column][step]
+    let mut future: Vec<Vec<Vec<Option<f64>>>> =
+        vec![vec![vec![None; horizon]; names.len()]; series.len()];
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| csv_err(&e))?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let Some(&i) = index.get(rec[id_col].trim()) else {
+            continue; // future rows of series without history are ignored
+        };
+        let d = date(&rec[date_col], line)?;
+        let s = &series[i];
+        let step = s.freq().step_days() as i32;
+        let last = s.date_at(s.len() - 1);
+        let diff = d.0 - last.0;
+        if diff <= 0 || diff % step != 0 {
+            return Err(ForecastError::BadDate {
+                line,
+                value: format!("{d} (not a future step of series `{}`)", s.id()),
+            });
+        }
+        let k = (diff / step - 1) as usize;
+        if k >= horizon {
+            continue;
+        }
+        for (c, (&col, name)) in cols.iter().zip(&names).enumerate() {
+            if future[i][c][k].is_some() {
+                return Err(ForecastError::DuplicateDate {
+                    series: s.id().to_string(),
+                    date: d,
+                });
+            }
+            future[i][c][k] = Some(number(&rec[col], line, name, true)?);
+        }
+    }
+    for (s, cols) in series.iter_mut().zip(future) {
+        for (name, vals) in names.iter().zip(cols) {
+            if let Some(k) = vals.iter().position(Option::is_none) {
+                return Err(ForecastError::Exog {
+                    series: s.id().to_string(),
+                    column: name.clone(),
+                    reason: format!("no future value for {}", s.date_at(s.len() + k)),
+                });
+            }
+            let v: Vec<f64> = vals.into_iter().flatten().collect();
+            s.extend_exog(name, &v)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes `series_id,date,mean,q<label>...` rows, one per series and step. `labels` are the
+/// quantile texts as the user gave them (one per level).
+pub fn write_forecasts<W: Write>(
+    writer: W,
+    series: &[Series],
+    forecasts: &[Forecast],
+    labels: &[String],
+) -> Result<(), ForecastError> {
+    let mut w = csv::Writer::from_writer(writer);
+    let mut head = vec!["series_id".to_string(), "date".into(), "mean".into()];
+    head.extend(labels.iter().map(|l| format!("q{l}")));
+    w.write_record(&head).map_err(|e| csv_err(&e))?;
+    for (s, f) in series.iter().zip(forecasts) {
+        for (j, mean) in f.mean.iter().enumerate() {
+            let mut rec = vec![
+                s.id().to_string(),
+                s.date_at(s.len() + j).to_string(),
+                fmt(*mean),
+            ];
+            rec.extend(f.quantiles[j].iter().map(|q| fmt(*q)));
+            w.write_record(&rec).map_err(|e| csv_err(&e))?;
+        }
+    }
+    w.flush().map_err(|e| ForecastError::Csv {
+        line: 0,
+        message: e.to_string(),
+    })
+}
+
+fn fmt(v: f64) -> String {
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s.is_empty() || s == "-" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
+}

@@ -1,0 +1,280 @@
+//! A global regression model fitted over all series at once.
+//!
+//! Each series is divided by its recent mean level and log1p-transformed, so series of very
+//! different size share one model. Features at time `t`: an intercept, lags of the transformed
+//! series, calendar terms (day-of-week dummies, US holiday and year-end flags for daily data;
+//! week-of-year Fourier terms and holiday-week flags for weekly data) and the standardised
+//! exogenous columns whose future values are known. The coefficients are a ridge-stabilised
+//! least-squares fit (normal equations, Cholesky). Forecasts are recursive (predicted values
+//! feed the lags). Quantiles: conformal, from the model's errors on pseudo-out-of-sample paths
+//! started at several origins inside the history of each series.
+use super::ModelOutput;
+use crate::demand::date::{is_us_holiday, is_year_end, Date};
+use crate::demand::quantile::{empirical_quantiles, table_from_offsets};
+use crate::demand::series::{Frequency, Series};
+
+/// Number of in-history origins used for the conformal errors.
+const CALIB_ORIGINS: usize = 6;
+
+struct Layout {
+    lags: Vec<usize>,
+    freq: Frequency,
+    exog: Vec<(usize, f64, f64)>, // (column index in each series, mean, sd)
+    width: usize,
+}
+
+fn calendar_width(freq: Frequency) -> usize {
+    match freq {
+        Frequency::Daily => 6 + 2,
+        Frequency::Weekly => 8 + 2,
+    }
+}
+
+fn push_calendar(freq: Frequency, date: Date, row: &mut Vec<f64>) {
+    match freq {
+        Frequency::Daily => {
+            let wd = date.weekday();
+            for d in 1..7 {
+                row.push(f64::from(u8::from(wd == d)));
+            }
+            row.push(f64::from(u8::from(is_us_holiday(date))));
+            row.push(f64::from(u8::from(is_year_end(date))));
+        }
+        Frequency::Weekly => {
+            let doy = f64::from(date.day_of_year());
+            for k in 1..=4 {
+                let a = 2.0 * std::f64::consts::PI * k as f64 * doy / 365.25;
+                row.push(a.sin());
+                row.push(a.cos());
+            }
+            let hol = (0..7).any(|d| is_us_holiday(date.add_days(d)));
+            let ye = (0..7).any(|d| is_year_end(date.add_days(d)));
+            row.push(f64::from(u8::from(hol)));
+            row.push(f64::from(u8::from(ye)));
+        }
+    }
+}
+
+fn scale_of(y: &[f64], m: usize) -> f64 {
+    let recent = &y[y.len().saturating_sub(m.max(8))..];
+    let s = recent.iter().sum::<f64>() / recent.len().max(1) as f64;
+    if s > 0.0 {
+        return s;
+    }
+    let all = y.iter().sum::<f64>() / y.len().max(1) as f64;
+    if all > 0.0 {
+        all
+    } else {
+        1.0
+    }
+}
+
+/// Builds the feature row for step `t` of series `s`, given the transformed history `z`
+/// (which must cover `t - max_lag .. t`).
+fn row(layout: &Layout, s: &Series, z: &[f64], t: usize, out: &mut Vec<f64>) {
+    out.clear();
+    out.push(1.0);
+    for &l in &layout.lags {
+        out.push(z[t - l]);
+    }
+    push_calendar(layout.freq, s.date_at(t), out);
+    for &(c, mean, sd) in &layout.exog {
+        out.push((s.exog()[c].values[t] - mean) / sd);
+    }
+}
+
+/// Solves `(A + ridge) x = b` for symmetric positive definite `A` (`p x p`, row-major) by
+/// Cholesky; `None` if not positive definite.
+fn solve_spd(a: &mut [f64], b: &[f64], p: usize) -> Option<Vec<f64>> {
+    for j in 0..p {
+        let mut d = a[j * p + j];
+        for k in 0..j {
+            d -= a[j * p + k] * a[j * p + k];
+        }
+        if d <= 0.0 {
+            return None;
+        }
+        let d = d.sqrt();
+        a[j * p + j] = d;
+        for i in j + 1..p {
+            let mut s = a[i * p + j];
+            for k in 0..j {
+                s -= a[i * p + k] * a[j * p + k];
+            }
+            a[i * p + j] = s / d;
+        }
+    }
+    let mut x = b.to_vec();
+    for i in 0..p {
+        for k in 0..i {
+            x[i] -= a[i * p + k] * x[k];
+        }
+        x[i] /= a[i * p + i];
+    }
+    for i in (0..p).rev() {
+        for k in i + 1..p {
+            x[i] -= a[k * p + i] * x[k];
+        }
+        x[i] /= a[i * p + i];
+    }
+    Some(x)
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Recursive forecast of `h` steps from `origin` using `z[..origin]`.
+fn recurse(
+    layout: &Layout,
+    coef: &[f64],
+    s: &Series,
+    z: &[f64],
+    origin: usize,
+    h: usize,
+) -> Vec<f64> {
+    let mut zz = z[..origin].to_vec();
+    let mut buf = Vec::with_capacity(layout.width);
+    for t in origin..origin + h {
+        row(layout, s, &zz, t, &mut buf);
+        let v = dot(coef, &buf).max(0.0);
+        zz.push(v);
+    }
+    zz[origin..].to_vec()
+}
+
+/// Fits the global model on `series[i].values()[..cuts[i]]` and forecasts `h` steps after each
+/// cut. Exogenous columns are used when every series has them (same name) with values up to
+/// `cut + h`. Returns `None` for a series the model cannot serve (too short for the lags).
+/// `m` is the season length; all series must share one frequency.
+pub fn fit_predict(
+    series: &[&Series],
+    cuts: &[usize],
+    h: usize,
+    m: usize,
+    levels: &[f64],
+) -> Vec<Option<ModelOutput>> {
+    let Some(first) = series.first() else {
+        return Vec::new();
+    };
+    let freq = first.freq();
+    let min_cut = cuts.iter().copied().min().unwrap_or(0);
+    let mut lags: Vec<usize> = match freq {
+        Frequency::Daily => vec![1, 2, 3, 4, 5, 6, 7, 14, 21, 28],
+        Frequency::Weekly => vec![1, 2, 3, 4, 52],
+    };
+    if m > 1 && !lags.contains(&m) {
+        lags.push(m);
+    }
+    lags.retain(|&l| l + 2 * h.max(4) <= min_cut);
+    let max_lag = lags.iter().copied().max().unwrap_or(0);
+    // exogenous columns present in all series with future values
+    let mut exog = Vec::new();
+    for (c, col) in first.exog().iter().enumerate() {
+        let ok = series.iter().zip(cuts).all(|(s, &cut)| {
+            s.exog()
+                .get(c)
+                .is_some_and(|e| e.name == col.name && e.values.len() >= cut + h)
+        });
+        if !ok {
+            continue;
+        }
+        let vals: Vec<f64> = series
+            .iter()
+            .zip(cuts)
+            .flat_map(|(s, &cut)| s.exog()[c].values[..cut].iter().copied())
+            .collect();
+        let mean = vals.iter().sum::<f64>() / vals.len().max(1) as f64;
+        let sd = (vals.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>()
+            / vals.len().max(1) as f64)
+            .sqrt();
+        if sd > 0.0 {
+            exog.push((c, mean, sd));
+        }
+    }
+    let width = 1 + lags.len() + calendar_width(freq) + exog.len();
+    let layout = Layout {
+        lags,
+        freq,
+        exog,
+        width,
+    };
+    let scales: Vec<f64> = series
+        .iter()
+        .zip(cuts)
+        .map(|(s, &cut)| scale_of(&s.values()[..cut], m))
+        .collect();
+    let zs: Vec<Vec<f64>> = series
+        .iter()
+        .zip(cuts)
+        .zip(&scales)
+        .map(|((s, &cut), sc)| s.values()[..cut].iter().map(|v| (v / sc).ln_1p()).collect())
+        .collect();
+    // normal equations
+    let p = width;
+    let mut xtx = vec![0.0; p * p];
+    let mut xty = vec![0.0; p];
+    let mut rows = 0usize;
+    let mut buf = Vec::with_capacity(p);
+    for (s, z) in series.iter().zip(&zs) {
+        for t in max_lag..z.len() {
+            row(&layout, s, z, t, &mut buf);
+            for i in 0..p {
+                let bi = buf[i];
+                xty[i] += bi * z[t];
+                for j in 0..=i {
+                    xtx[i * p + j] += bi * buf[j];
+                }
+            }
+            rows += 1;
+        }
+    }
+    if rows <= p {
+        return vec![None; series.len()];
+    }
+    for i in 0..p {
+        for j in 0..i {
+            xtx[j * p + i] = xtx[i * p + j];
+        }
+    }
+    let ridge = 1e-4 * rows as f64;
+    for i in 1..p {
+        xtx[i * p + i] += ridge;
+    }
+    let Some(coef) = solve_spd(&mut xtx, &xty, p) else {
+        return vec![None; series.len()];
+    };
+    series
+        .iter()
+        .zip(&zs)
+        .zip(&scales)
+        .map(|((s, z), &sc)| {
+            if z.len() < max_lag + 1 {
+                return None;
+            }
+            let back = |v: f64| sc * v.exp_m1().max(0.0);
+            let mean: Vec<f64> = recurse(&layout, &coef, s, z, z.len(), h)
+                .into_iter()
+                .map(back)
+                .collect();
+            let mut errs = Vec::new();
+            for k in 0..CALIB_ORIGINS {
+                let Some(o) = z.len().checked_sub(h + k * h.div_ceil(2)) else {
+                    break;
+                };
+                if o < max_lag + 1 {
+                    break;
+                }
+                let path = recurse(&layout, &coef, s, z, o, h);
+                for (j, v) in path.into_iter().enumerate() {
+                    errs.push(s.values()[o + j] - back(v));
+                }
+            }
+            let off = empirical_quantiles(&errs, levels);
+            Some(ModelOutput {
+                quantiles: table_from_offsets(&mean, &vec![off; h]),
+                mean,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,369 @@
+//! Automatic model choice per series.
+//!
+//! Each series is classified by the Syntetos-Boylan scheme (ADI = mean interval between
+//! non-zero values, CV² = squared coefficient of variation of the non-zero sizes): with
+//! ADI >= 1.32 it is intermittent and the candidates are SBA, TSB, ADIDA and IMAPA; otherwise
+//! seasonal naive and ETS. The global regression joins both lists when it can serve the series,
+//! and the median ensemble of the candidates is always a candidate too. Every candidate is
+//! refitted at `backtest_windows` rolling origins (each `horizon` long) and scored by
+//! `(MAE + mean over levels of 2 x pinball) / scale`, the scale being the mean absolute
+//! seasonal difference of the training part; the lowest mean score wins.
+use super::conformal;
+use super::metrics;
+use super::models::{adida, croston, ets, regression, seasonal_naive, tsb, ModelOutput};
+use super::quantile::median;
+use super::series::Series;
+use super::{Forecast, ForecastConfig, ModelChoice, ModelKind};
+use rayon::prelude::*;
+
+/// Syntetos-Boylan demand classes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DemandClass {
+    /// ADI < 1.32 and CV² < 0.49.
+    Smooth,
+    /// ADI < 1.32 and CV² >= 0.49.
+    Erratic,
+    /// ADI >= 1.32 and CV² < 0.49.
+    Intermittent,
+    /// ADI >= 1.32 and CV² >= 0.49.
+    Lumpy,
+}
+
+impl DemandClass {
+    /// Whether the intermittent-demand models suit this class (ADI >= 1.32).
+    pub fn is_intermittent(self) -> bool {
+        matches!(self, DemandClass::Intermittent | DemandClass::Lumpy)
+    }
+}
+
+/// Classifies a history by ADI and CV² of the non-zero values.
+pub fn classify(y: &[f64]) -> DemandClass {
+    let (sizes, intervals) = croston::sizes_and_intervals(y);
+    if sizes.is_empty() {
+        return DemandClass::Lumpy;
+    }
+    let adi = intervals.iter().sum::<f64>() / intervals.len() as f64;
+    let mean = sizes.iter().sum::<f64>() / sizes.len() as f64;
+    let var = sizes.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / sizes.len() as f64;
+    let cv2 = if mean > 0.0 { var / (mean * mean) } else { 0.0 };
+    match (adi >= 1.32, cv2 >= 0.49) {
+        (false, false) => DemandClass::Smooth,
+        (false, true) => DemandClass::Erratic,
+        (true, false) => DemandClass::Intermittent,
+        (true, true) => DemandClass::Lumpy,
+    }
+}
+
+/// A model that can be run on one series' history alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Local {
+    SeasonalNaive,
+    AutoEts,
+    Croston,
+    Sba,
+    Tsb,
+    Adida,
+    Imapa,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Candidate {
+    Local(Local),
+    Regression,
+    Ensemble,
+}
+
+fn run_local(kind: Local, y: &[f64], m: usize, cfg: &ForecastConfig) -> (ModelOutput, ModelKind) {
+    let h = cfg.horizon;
+    let lv = &cfg.levels;
+    let w = cfg.calibration_windows;
+    let conf = |f: &dyn Fn(&[f64], usize) -> Vec<f64>| {
+        let (mean, quantiles) = conformal::forecast(y, h, lv, w, f);
+        ModelOutput { mean, quantiles }
+    };
+    match kind {
+        Local::SeasonalNaive => (
+            seasonal_naive::forecast(y, h, m, lv),
+            ModelKind::SeasonalNaive,
+        ),
+        Local::AutoEts => match ets::auto_fit(y, m) {
+            Some(fit) => (
+                fit.forecast(h, lv, cfg.simulation_paths, cfg.seed),
+                ModelKind::Ets(fit.spec),
+            ),
+            None => (
+                seasonal_naive::forecast(y, h, m, lv),
+                ModelKind::SeasonalNaive,
+            ),
+        },
+        Local::Croston => (
+            conf(&|x, k| croston::point(x, k, false)),
+            ModelKind::Croston,
+        ),
+        Local::Sba => (conf(&|x, k| croston::point(x, k, true)), ModelKind::Sba),
+        Local::Tsb => (conf(&tsb::point), ModelKind::Tsb),
+        Local::Adida => (conf(&adida::point_adida), ModelKind::Adida),
+        Local::Imapa => (conf(&adida::point_imapa), ModelKind::Imapa),
+    }
+}
+
+/// Elementwise median of several outputs (means and each quantile); monotone in the level
+/// because the median of nondecreasing rows is nondecreasing.
+pub fn median_ensemble(outputs: &[&ModelOutput]) -> Option<ModelOutput> {
+    let first = outputs.first()?;
+    let h = first.mean.len();
+    let l = first.quantiles.first().map_or(0, Vec::len);
+    let mut buf = Vec::with_capacity(outputs.len());
+    let mut mean = Vec::with_capacity(h);
+    let mut quantiles = Vec::with_capacity(h);
+    for j in 0..h {
+        buf.clear();
+        buf.extend(outputs.iter().map(|o| o.mean[j]));
+        mean.push(median(&buf));
+        let mut row = Vec::with_capacity(l);
+        for k in 0..l {
+            buf.clear();
+            buf.extend(outputs.iter().map(|o| o.quantiles[j][k]));
+            row.push(median(&buf));
+        }
+        quantiles.push(row);
+    }
+    Some(ModelOutput { mean, quantiles })
+}
+
+/// Backtest score of one output (lower is better).
+pub fn score(train: &[f64], test: &[f64], out: &ModelOutput, levels: &[f64], m: usize) -> f64 {
+    let scale = metrics::scales(train, m, false)
+        .map(|s| s.0)
+        .filter(|s| *s > 0.0)
+        .or_else(|| metrics::scales(train, 1, false).map(|s| s.0))
+        .filter(|s| *s > 0.0)
+        .unwrap_or_else(|| (train.iter().sum::<f64>() / train.len().max(1) as f64).max(1e-9));
+    let k = test.len().min(out.mean.len());
+    let mut s = metrics::mae(&test[..k], &out.mean[..k]);
+    if !levels.is_empty() {
+        let pin: f64 = levels
+            .iter()
+            .enumerate()
+            .map(|(l, &tau)| {
+                let q: Vec<f64> = out.quantiles[..k].iter().map(|r| r[l]).collect();
+                2.0 * metrics::pinball(&test[..k], &q, tau)
+            })
+            .sum();
+        s += pin / levels.len() as f64;
+    }
+    s / scale
+}
+
+fn tail(y: &[f64], max: Option<usize>) -> &[f64] {
+    match max {
+        Some(m) if y.len() > m => &y[y.len() - m..],
+        _ => y,
+    }
+}
+
+fn candidates(choice: ModelChoice, y: &[f64], has_reg: bool) -> Vec<Candidate> {
+    let single = |l| vec![Candidate::Local(l)];
+    match choice {
+        ModelChoice::SeasonalNaive => single(Local::SeasonalNaive),
+        ModelChoice::AutoEts => single(Local::AutoEts),
+        ModelChoice::Croston => single(Local::Croston),
+        ModelChoice::Sba => single(Local::Sba),
+        ModelChoice::Tsb => single(Local::Tsb),
+        ModelChoice::Adida => single(Local::Adida),
+        ModelChoice::Imapa => single(Local::Imapa),
+        ModelChoice::Regression if has_reg => vec![Candidate::Regression],
+        ModelChoice::Regression => single(Local::SeasonalNaive),
+        ModelChoice::Auto | ModelChoice::Ensemble => {
+            let mut c: Vec<Candidate> = if classify(y).is_intermittent() {
+                vec![Local::Sba, Local::Tsb, Local::Adida, Local::Imapa]
+            } else {
+                vec![Local::SeasonalNaive, Local::AutoEts]
+            }
+            .into_iter()
+            .map(Candidate::Local)
+            .collect();
+            if has_reg {
+                c.push(Candidate::Regression);
+            }
+            c
+        }
+    }
+}
+
+/// Runs the candidates on one history; `reg` is the regression output for this cut.
+fn run_all(
+    cands: &[Candidate],
+    y: &[f64],
+    m: usize,
+    cfg: &ForecastConfig,
+    reg: Option<&ModelOutput>,
+) -> Vec<(Candidate, ModelOutput, ModelKind)> {
+    let mut out = Vec::with_capacity(cands.len() + 1);
+    for &c in cands {
+        match c {
+            Candidate::Local(l) => {
+                let (o, k) = run_local(l, y, m, cfg);
+                out.push((c, o, k));
+            }
+            Candidate::Regression => {
+                if let Some(r) = reg {
+                    out.push((c, r.clone(), ModelKind::Regression));
+                }
+            }
+            Candidate::Ensemble => {}
+        }
+    }
+    if out.len() >= 3 {
+        let refs: Vec<&ModelOutput> = out.iter().map(|(_, o, _)| o).collect();
+        if let Some(e) = median_ensemble(&refs) {
+            out.push((Candidate::Ensemble, e, ModelKind::Ensemble));
+        }
+    }
+    out
+}
+
+/// The whole pipeline over a panel (see the module doc). `config` must be valid.
+pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
+    let h = cfg.horizon;
+    let season = |s: &Series| {
+        cfg.season_length
+            .unwrap_or_else(|| s.freq().default_season())
+    };
+    let same_freq = series.windows(2).all(|w| w[0].freq() == w[1].freq());
+    let use_reg = same_freq
+        && matches!(
+            cfg.model,
+            ModelChoice::Auto | ModelChoice::Regression | ModelChoice::Ensemble
+        );
+    let m0 = series.first().map_or(1, season);
+    let all: Vec<&Series> = series.iter().collect();
+    let reg_final: Vec<Option<ModelOutput>> = if use_reg {
+        let cuts: Vec<usize> = series.iter().map(Series::len).collect();
+        regression::fit_predict(&all, &cuts, h, m0, &cfg.levels)
+    } else {
+        vec![None; series.len()]
+    };
+    let min_cut = (2 * h).max(10);
+    let windows = if cfg.model == ModelChoice::Auto {
+        cfg.backtest_windows
+    } else {
+        0
+    };
+    // regression backtests: one global fit per window over the series long enough for it
+    let reg_bt: Vec<Vec<Option<ModelOutput>>> = (0..windows)
+        .map(|w| {
+            let mut res = vec![None; series.len()];
+            if !use_reg {
+                return res;
+            }
+            let idx: Vec<usize> = (0..series.len())
+                .filter(|&i| series[i].len() >= (w + 1) * h + min_cut)
+                .collect();
+            let sub: Vec<&Series> = idx.iter().map(|&i| &series[i]).collect();
+            let cuts: Vec<usize> = idx.iter().map(|&i| series[i].len() - (w + 1) * h).collect();
+            let outs = regression::fit_predict(&sub, &cuts, h, m0, &cfg.levels);
+            for (i, o) in idx.into_iter().zip(outs) {
+                res[i] = o;
+            }
+            res
+        })
+        .collect();
+    (0..series.len())
+        .into_par_iter()
+        .map(|i| {
+            let s = &series[i];
+            let m = season(s);
+            let y = s.values();
+            let has_reg = reg_final[i].is_some();
+            let cands = candidates(cfg.model, tail(y, cfg.max_history), has_reg);
+            let pick = if cfg.model == ModelChoice::Auto {
+                choose(&cands, y, m, cfg, i, &reg_bt)
+            } else if cfg.model == ModelChoice::Ensemble {
+                Candidate::Ensemble
+            } else {
+                cands[0]
+            };
+            let need: Vec<Candidate> = if pick == Candidate::Ensemble {
+                cands.clone()
+            } else {
+                vec![pick]
+            };
+            let outs = run_all(
+                &need,
+                tail(y, cfg.max_history),
+                m,
+                cfg,
+                reg_final[i].as_ref(),
+            );
+            let chosen = outs
+                .iter()
+                .find(|(c, _, _)| *c == pick)
+                .or_else(|| outs.first())
+                .map(|(_, o, k)| (o.clone(), *k));
+            let (o, k) = chosen.unwrap_or_else(|| {
+                (
+                    seasonal_naive::forecast(tail(y, cfg.max_history), h, m, &cfg.levels),
+                    ModelKind::SeasonalNaive,
+                )
+            });
+            Forecast {
+                mean: o.mean,
+                levels: cfg.levels.clone(),
+                quantiles: o.quantiles,
+                model: k,
+            }
+        })
+        .collect()
+}
+
+/// Rolling-origin backtest of the candidates of one series; returns the best.
+fn choose(
+    cands: &[Candidate],
+    y: &[f64],
+    m: usize,
+    cfg: &ForecastConfig,
+    i: usize,
+    reg_bt: &[Vec<Option<ModelOutput>>],
+) -> Candidate {
+    let h = cfg.horizon;
+    let mut totals: Vec<(Candidate, f64, usize)> = Vec::new();
+    for (w, reg_w) in reg_bt.iter().enumerate() {
+        let Some(cut) = y.len().checked_sub((w + 1) * h) else {
+            break;
+        };
+        if cut < (2 * h).max(10) {
+            break;
+        }
+        let train = tail(&y[..cut], cfg.max_history);
+        let test = &y[cut..cut + h];
+        for (c, o, _) in run_all(cands, train, m, cfg, reg_w[i].as_ref()) {
+            let sc = score(train, test, &o, &cfg.levels, m);
+            match totals.iter_mut().find(|t| t.0 == c) {
+                Some(t) => {
+                    t.1 += sc;
+                    t.2 += 1;
+                }
+                None => totals.push((c, sc, 1)),
+            }
+        }
+    }
+    let complete = totals.iter().map(|t| t.2).max().unwrap_or(0);
+    totals
+        .iter()
+        .filter(|t| t.2 == complete && t.1.is_finite())
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map_or_else(
+            || {
+                if cands.len() >= 3 {
+                    Candidate::Ensemble
+                } else {
+                    cands
+                        .last()
+                        .copied()
+                        .unwrap_or(Candidate::Local(Local::SeasonalNaive))
+                }
+            },
+            |t| t.0,
+        )
+}

@@ -1,0 +1,324 @@
+//! Validated time series: one id, a start date, a daily or weekly step, non-negative values and
+//! optional exogenous columns. Built once at the boundary (see [`build_series`]); the models
+//! trust it.
+use super::date::Date;
+use super::error::ForecastError;
+use std::collections::HashMap;
+
+/// The step between consecutive values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Frequency {
+    /// One value per day.
+    Daily,
+    /// One value per week (dates 7 days apart).
+    Weekly,
+}
+
+impl Frequency {
+    /// Days between consecutive values.
+    pub fn step_days(self) -> u32 {
+        match self {
+            Frequency::Daily => 1,
+            Frequency::Weekly => 7,
+        }
+    }
+
+    /// The default season length: 7 for daily data (weekly pattern), 52 for weekly data
+    /// (yearly pattern).
+    pub fn default_season(self) -> usize {
+        match self {
+            Frequency::Daily => 7,
+            Frequency::Weekly => 52,
+        }
+    }
+}
+
+/// An exogenous numeric column (promotion, holiday flag, temperature, price).
+///
+/// `values` covers the history and, when the column is to be used by a forecast, continues with
+/// the future values: `values[i]` belongs to the date of the series' `i`-th step, so a column
+/// usable for horizon `h` has at least `len + h` values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exog {
+    /// Column name as in the input header.
+    pub name: String,
+    /// Values on the series' date grid, history then future.
+    pub values: Vec<f64>,
+}
+
+/// A validated series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series {
+    id: String,
+    start: Date,
+    freq: Frequency,
+    values: Vec<f64>,
+    exog: Vec<Exog>,
+}
+
+impl Series {
+    /// A series without exogenous columns. Errors when `values` is empty or holds a NaN,
+    /// infinite or negative value.
+    pub fn new(
+        id: impl Into<String>,
+        start: Date,
+        freq: Frequency,
+        values: Vec<f64>,
+    ) -> Result<Series, ForecastError> {
+        let id = id.into();
+        if values.is_empty() {
+            return Err(ForecastError::EmptySeries { series: id });
+        }
+        for (i, v) in values.iter().enumerate() {
+            if !v.is_finite() || *v < 0.0 {
+                return Err(ForecastError::BadValue {
+                    line: 0,
+                    column: format!("{id}[{i}]"),
+                    value: v.to_string(),
+                    reason: if v.is_nan() {
+                        "NaN"
+                    } else if *v < 0.0 {
+                        "negative"
+                    } else {
+                        "infinite"
+                    },
+                });
+            }
+        }
+        Ok(Series {
+            id,
+            start,
+            freq,
+            values,
+            exog: Vec::new(),
+        })
+    }
+
+    /// Adds an exogenous column; it must cover at least the history and hold finite values.
+    pub fn with_exog(mut self, exog: Exog) -> Result<Series, ForecastError> {
+        if exog.values.len() < self.values.len() {
+            return Err(ForecastError::Exog {
+                series: self.id.clone(),
+                column: exog.name,
+                reason: format!(
+                    "{} values for a history of {}",
+                    exog.values.len(),
+                    self.values.len()
+                ),
+            });
+        }
+        if let Some(i) = exog.values.iter().position(|v| !v.is_finite()) {
+            return Err(ForecastError::Exog {
+                series: self.id.clone(),
+                column: exog.name,
+                reason: format!("value {i} ({}) is not finite", self.date_at(i)),
+            });
+        }
+        self.exog.push(exog);
+        Ok(self)
+    }
+
+    /// The series id as given.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+    /// Date of the first value.
+    pub fn start(&self) -> Date {
+        self.start
+    }
+    /// Daily or weekly.
+    pub fn freq(&self) -> Frequency {
+        self.freq
+    }
+    /// The history, oldest first.
+    pub fn values(&self) -> &[f64] {
+        &self.values
+    }
+    /// Number of history values.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+    /// Always false: a series holds at least one value.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+    /// The exogenous columns.
+    pub fn exog(&self) -> &[Exog] {
+        &self.exog
+    }
+    /// Date of step `i` (0 = start; `i >= len` are future steps).
+    pub fn date_at(&self, i: usize) -> Date {
+        self.start
+            .add_days((i as u32 * self.freq.step_days()) as i32)
+    }
+
+    /// Appends future values to the exogenous column `name`, which must so far hold exactly the
+    /// history (one value per history step).
+    pub fn extend_exog(&mut self, name: &str, future: &[f64]) -> Result<(), ForecastError> {
+        let n = self.values.len();
+        let id = self.id.clone();
+        let col = self
+            .exog
+            .iter_mut()
+            .find(|e| e.name == name)
+            .ok_or_else(|| ForecastError::Exog {
+                series: id.clone(),
+                column: name.to_string(),
+                reason: "no such exogenous column in the history".into(),
+            })?;
+        if col.values.len() != n {
+            return Err(ForecastError::Exog {
+                series: id,
+                column: name.to_string(),
+                reason: "future values were already added".into(),
+            });
+        }
+        if let Some(v) = future.iter().find(|v| !v.is_finite()) {
+            return Err(ForecastError::Exog {
+                series: id,
+                column: name.to_string(),
+                reason: format!("future value {v} is not finite"),
+            });
+        }
+        col.values.extend_from_slice(future);
+        Ok(())
+    }
+
+    /// The first `n` values as a new series (exogenous columns keep all their values, so the
+    /// cut-off part serves as the "future"). Used by backtests.
+    pub fn truncated(&self, n: usize) -> Series {
+        Series {
+            id: self.id.clone(),
+            start: self.start,
+            freq: self.freq,
+            values: self.values[..n.min(self.values.len())].to_vec(),
+            exog: self.exog.clone(),
+        }
+    }
+}
+
+/// What to do when a series skips dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GapPolicy {
+    /// Refuse the input with [`ForecastError::Gap`] naming the series and the dates (default).
+    #[default]
+    Error,
+    /// Fill missing periods with 0 (no sale recorded = no demand); exogenous columns are filled
+    /// with the previous period's value.
+    Zero,
+}
+
+/// One validated input row (a line of the long-format table).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// 1-based line in the input, used in error messages.
+    pub line: u64,
+    /// Series id.
+    pub series: String,
+    /// Date.
+    pub date: Date,
+    /// Observed value (finite, non-negative).
+    pub value: f64,
+    /// Exogenous values, in the order of the column names given to [`build_series`].
+    pub exog: Vec<f64>,
+}
+
+/// Groups rows into series (in order of first appearance), infers the frequency, and checks
+/// duplicates and gaps. `exog_names` names the exogenous values of each row.
+pub fn build_series(
+    rows: Vec<Row>,
+    exog_names: &[String],
+    gaps: GapPolicy,
+) -> Result<Vec<Series>, ForecastError> {
+    let mut order: Vec<String> = Vec::new();
+    let mut groups: HashMap<String, Vec<Row>> = HashMap::new();
+    for r in rows {
+        if !groups.contains_key(&r.series) {
+            order.push(r.series.clone());
+        }
+        groups.entry(r.series.clone()).or_default().push(r);
+    }
+    let mut out = Vec::with_capacity(order.len());
+    for id in order {
+        let Some(mut g) = groups.remove(&id) else {
+            continue;
+        };
+        g.sort_by_key(|r| r.date);
+        for w in g.windows(2) {
+            if w[0].date == w[1].date {
+                return Err(ForecastError::DuplicateDate {
+                    series: id,
+                    date: w[0].date,
+                });
+            }
+        }
+        let freq = infer_frequency(&id, &g)?;
+        let step = freq.step_days() as i32;
+        let span = (g[g.len() - 1].date.0 - g[0].date.0) / step + 1;
+        let mut values = Vec::with_capacity(span as usize);
+        let mut exog: Vec<Vec<f64>> = vec![Vec::with_capacity(span as usize); exog_names.len()];
+        for (k, r) in g.iter().enumerate() {
+            if k > 0 {
+                let prev = &g[k - 1];
+                let diff = r.date.0 - prev.date.0;
+                if diff % step != 0 {
+                    return Err(ForecastError::OffGrid {
+                        series: id,
+                        after: prev.date,
+                        next: r.date,
+                        step_days: step as u32,
+                    });
+                }
+                let missing = diff / step - 1;
+                if missing > 0 {
+                    if gaps == GapPolicy::Error {
+                        return Err(ForecastError::Gap {
+                            series: id,
+                            after: prev.date,
+                            next: r.date,
+                        });
+                    }
+                    let k = missing as usize;
+                    values.extend(std::iter::repeat_n(0.0, k));
+                    for (c, col) in exog.iter_mut().enumerate() {
+                        let v = prev.exog.get(c).copied().unwrap_or(0.0);
+                        col.extend(std::iter::repeat_n(v, k));
+                    }
+                }
+            }
+            values.push(r.value);
+            for (c, col) in exog.iter_mut().enumerate() {
+                col.push(r.exog.get(c).copied().unwrap_or(0.0));
+            }
+        }
+        let mut s = Series::new(id, g[0].date, freq, values)?;
+        for (name, col) in exog_names.iter().zip(exog) {
+            s = s.with_exog(Exog {
+                name: name.clone(),
+                values: col,
+            })?;
+        }
+        out.push(s);
+    }
+    Ok(out)
+}
+
+fn infer_frequency(id: &str, rows: &[Row]) -> Result<Frequency, ForecastError> {
+    let min_diff = rows.windows(2).map(|w| w[1].date.0 - w[0].date.0).min();
+    match min_diff {
+        None => Ok(Frequency::Daily),
+        Some(1) => Ok(Frequency::Daily),
+        Some(d)
+            if d % 7 == 0
+                && rows
+                    .windows(2)
+                    .all(|w| (w[1].date.0 - w[0].date.0) % 7 == 0) =>
+        {
+            Ok(Frequency::Weekly)
+        }
+        Some(d) => Err(ForecastError::Frequency {
+            series: id.to_string(),
+            reason: format!("smallest step is {d} days"),
+        }),
+    }
+}

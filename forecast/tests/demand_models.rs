@@ -1,0 +1,115 @@
+//! Each demand model against a forecast computed by hand on a tiny series.
+#![allow(clippy::unwrap_used)]
+use milkrun_forecast::demand::models::{adida, croston, ets, seasonal_naive, ses, tsb};
+use milkrun_forecast::demand::quantile::{normal_quantile, sorted_quantile};
+
+fn close(a: f64, b: f64, tol: f64) -> bool {
+    (a - b).abs() <= tol
+}
+
+/// Seasonal naive repeats the last season: y = [1,2,3,4,5,6], m = 3 -> 4,5,6,4.
+#[test]
+fn seasonal_naive_repeats_last_season() {
+    let y = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+    assert_eq!(seasonal_naive::point(&y, 4, 3), vec![4.0, 5.0, 6.0, 4.0]);
+    // residuals y[t]-y[t-3] are all 3, so every quantile of step 1 is 4 + 3 = 7,
+    // and step 4 (two seasons ahead) is 4 + 3*sqrt(2).
+    let out = seasonal_naive::forecast(&y, 4, 3, &[0.1, 0.9]);
+    assert!(close(out.quantiles[0][0], 7.0, 1e-12));
+    assert!(close(out.quantiles[3][1], 4.0 + 3.0 * 2f64.sqrt(), 1e-12));
+}
+
+/// SES with alpha 0.5 on [2, 4, 6]: 2 -> 3 -> 4.5.
+#[test]
+fn ses_level_by_hand() {
+    assert!(close(ses::level(&[2.0, 4.0, 6.0], 0.5), 4.5, 1e-12));
+}
+
+/// Croston with alpha 0.5 on [0,3,0,0,6]: sizes 3,6 -> 4.5; intervals 2,3 -> 2.5;
+/// forecast 1.8, SBA 1.8 * 0.75 = 1.35.
+#[test]
+fn croston_and_sba_by_hand() {
+    let y = [0.0, 3.0, 0.0, 0.0, 6.0];
+    assert!(close(
+        croston::point_fixed(&y, 2, 0.5, false)[1],
+        1.8,
+        1e-12
+    ));
+    assert!(close(
+        croston::point_fixed(&y, 1, 0.5, true)[0],
+        1.35,
+        1e-12
+    ));
+}
+
+/// TSB with alpha = beta = 0.5 on [0, 4, 0, 2]: start p = 0.5, z = 4;
+/// t0: p = 0.25; t1: p = 0.625, z = 4; t2: p = 0.3125; t3: p = 0.65625, z = 3 -> 1.96875.
+#[test]
+fn tsb_by_hand() {
+    let f = tsb::point_with(&[0.0, 4.0, 0.0, 2.0], 3, 0.5, 0.5);
+    assert!(close(f[2], 0.65625 * 3.0, 1e-12));
+}
+
+/// ADIDA on [0,2,0,4,0,6]: ADI = (2+2+2)/3 = 2, buckets (2,4,6); SES on the buckets with the
+/// alpha that fits best in [0.1,0.3] is 0.3: 2 -> 2.6 -> 3.62; per period 1.81.
+/// IMAPA averages levels 1 and 2.
+#[test]
+fn adida_and_imapa_by_hand() {
+    let y = [0.0, 2.0, 0.0, 4.0, 0.0, 6.0];
+    assert_eq!(adida::aggregation_level(&y), 2);
+    assert!(close(adida::point_adida(&y, 1)[0], 1.81, 1e-12));
+    let lvl1 = ses::optimized_level(&y);
+    assert!(close(
+        adida::point_imapa(&y, 1)[0],
+        (lvl1 + 1.81) / 2.0,
+        1e-12
+    ));
+}
+
+/// ETS(A,N,N) on a constant series forecasts the constant with (near) zero spread, and
+/// automatic selection on a clean linear trend picks a trended model that extrapolates it.
+#[test]
+fn ets_constant_and_trend() {
+    let flat = vec![5.0; 30];
+    let spec = ets::EtsSpec {
+        error: ets::ErrorType::Additive,
+        trend: ets::TrendType::None,
+        season: ets::SeasonType::None,
+    };
+    let fit = ets::fit(&flat, spec, 1).unwrap();
+    let out = fit.forecast(3, &[0.1, 0.9], 100, 1);
+    assert!(out.mean.iter().all(|v| close(*v, 5.0, 1e-6)));
+    let trend: Vec<f64> = (0..40).map(|t| 10.0 + 2.0 * t as f64).collect();
+    let fit = ets::auto_fit(&trend, 1).unwrap();
+    let f = fit.point(2);
+    assert!(close(f[0], 90.0, 0.5), "{:?} {}", f, fit.spec);
+    assert!(close(f[1], 92.0, 0.5));
+}
+
+/// ETS(A,N,A) on a pure repeating pattern forecasts the pattern.
+#[test]
+fn ets_additive_season_repeats_pattern() {
+    let pat = [10.0, 20.0, 30.0, 20.0];
+    let y: Vec<f64> = (0..40).map(|t| pat[t % 4]).collect();
+    let spec = ets::EtsSpec {
+        error: ets::ErrorType::Additive,
+        trend: ets::TrendType::None,
+        season: ets::SeasonType::Additive,
+    };
+    let f = ets::fit(&y, spec, 4).unwrap().point(4);
+    for (a, b) in f.iter().zip(pat) {
+        assert!(close(*a, b, 0.5), "{f:?}");
+    }
+}
+
+/// The normal quantile and the type-7 empirical quantile match reference values.
+#[test]
+fn quantile_helpers() {
+    assert!(close(normal_quantile(0.975), 1.959964, 1e-5));
+    assert!(close(normal_quantile(0.5), 0.0, 1e-9));
+    assert!(close(
+        sorted_quantile(&[1.0, 2.0, 3.0, 4.0], 0.5),
+        2.5,
+        1e-12
+    ));
+}
