@@ -24,6 +24,8 @@ enum Command {
     Newsvendor(cmd::newsvendor::Opts),
     /// Order plan from forecasts, stock and costs.
     OrderPlan(cmd::order_plan::Opts),
+    /// Replay a day of events against a delivery scenario and print what changed.
+    Replay(cmd::replay::Opts),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -35,5 +37,6 @@ fn main() -> anyhow::Result<()> {
         Command::Customers(o) => cmd::customers::run(o),
         Command::Newsvendor(o) => cmd::newsvendor::run(o),
         Command::OrderPlan(o) => cmd::order_plan::run(o),
+        Command::Replay(o) => cmd::replay::run(o),
     }
 }

@@ -4,4 +4,5 @@ pub mod forecast;
 pub mod matrix;
 pub mod newsvendor;
 pub mod order_plan;
+pub mod replay;
 pub mod solve;
