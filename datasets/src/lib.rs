@@ -21,6 +21,8 @@
 //!   workspace.
 //! * [`generate`] builds seeded synthetic instances (a dense city of
 //!   apartment buildings for long milk routes).
+//! * [`scenario`] generates a seeded milk-delivery morning on the road points
+//!   of an extract and reads/writes it as a plain text file.
 //!
 //! The shipped files live under [`data_dir`]: `vrp/{solomon,homberger_200,
 //! li_lim_100,x}`, `forecast/`, `osm/` (see each folder's README).
@@ -55,6 +57,7 @@ pub mod generate;
 pub mod instance;
 mod li_lim;
 mod rng;
+pub mod scenario;
 pub mod sol;
 mod solomon;
 mod text;

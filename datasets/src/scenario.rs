@@ -1,0 +1,610 @@
+//! A seeded milk-delivery morning on real roads (issue #5): households on
+//! the road points of an extract, subscriptions, delivery windows, a milk
+//! station and a fleet of e-trike couriers; with a plain text file format.
+//!
+//! The generator takes plain road points `(lat, lon)` (for example the nodes
+//! of a road graph), so this crate depends on no road engine.
+//!
+//! ## Layout
+//! * **Depot:** the road point nearest to the mean of all road points (a
+//!   milk station in the middle of the served area), open
+//!   [`DEPOT_OPEN_S`]..[`DEPOT_CLOSE_S`] (04:15-09:00).
+//! * **Households** live in buildings: a building stands on a road point
+//!   drawn around one of `centres` village/town centres (rank-by-distance
+//!   from the centre, half-normal, so density falls off outwards); each
+//!   building holds 1-8 households that share its coordinates (one
+//!   entrance) but have their own service time (floors: 20-60 s, mostly
+//!   20-30 s).
+//! * **Subscriptions:** 1-3 bottles a day (50/35/15%), each bottle of one of
+//!   [`PRODUCTS`] (whole milk 50%, semi-skimmed 30%, yoghurt 12%, cream 8%).
+//! * **Windows:** [`MAIN_WINDOW_SHARE`] take 05:00-07:30; 12% a narrower
+//!   one-hour window starting between 05:00 and 06:30 on the half hour; the
+//!   rest a wide 04:30-08:30.
+//! * **Couriers:** e-trikes, shift 04:15-09:00, capacity 15% above the even
+//!   share of the day's bottles (and at least the largest order).
+//!
+//! ## File format (`.scenario`, UTF-8 text, one record per line)
+//! Blank lines and lines starting with `#` are ignored. Fields are separated
+//! by commas; times are `HH:MM` or `HH:MM:SS` since midnight; coordinates are
+//! WGS84 degrees with up to 7 decimals.
+//! ```text
+//! scenario,NAME,SEED
+//! products,NAME1,NAME2,...                       (once, before any household)
+//! depot,LAT,LON,OPEN,CLOSE                       (once)
+//! courier,ID,CAPACITY_BOTTLES,SHIFT_START,SHIFT_END
+//! household,ID,LAT,LON,BUILDING,SERVICE_S,WINDOW_START,WINDOW_END,QTY1,QTY2,...
+//! ```
+//! A household has one quantity per product (bottles, non-negative, at least
+//! one bottle in all). Every parse error names the 1-based line and field.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use crate::error::DatasetError;
+use crate::rng::SplitMix64;
+use crate::text::Ctx;
+
+/// 04:15, when couriers may leave the milk station (seconds since midnight).
+pub const DEPOT_OPEN_S: i64 = 4 * 3600 + 15 * 60;
+/// 09:00, when every courier must be back.
+pub const DEPOT_CLOSE_S: i64 = 9 * 3600;
+/// The usual household window: 05:00-07:30.
+pub const MAIN_WINDOW_S: (i64, i64) = (5 * 3600, 7 * 3600 + 1800);
+/// The wide window of flexible households: 04:30-08:30.
+pub const WIDE_WINDOW_S: (i64, i64) = (4 * 3600 + 1800, 8 * 3600 + 1800);
+/// Share of households with the usual window.
+pub const MAIN_WINDOW_SHARE: f64 = 0.8;
+/// Share of households with a narrow one-hour window.
+pub const NARROW_WINDOW_SHARE: f64 = 0.12;
+/// The products a subscription is made of.
+pub const PRODUCTS: [&str; 4] = ["whole_milk", "semi_skimmed", "yoghurt", "cream"];
+const PRODUCT_WEIGHTS: [f64; 4] = [0.5, 0.3, 0.12, 0.08];
+
+/// What to generate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioSpec {
+    /// Seed of the generator.
+    pub seed: u64,
+    /// Number of households (delivery stops).
+    pub households: usize,
+    /// Number of couriers (0 is treated as 1).
+    pub couriers: usize,
+    /// Number of settlement centres households cluster around (0 is treated as 1).
+    pub centres: usize,
+}
+
+impl ScenarioSpec {
+    /// `households` households and `couriers` couriers around 5 centres.
+    pub fn new(seed: u64, households: usize, couriers: usize) -> Self {
+        Self {
+            seed,
+            households,
+            couriers,
+            centres: 5,
+        }
+    }
+}
+
+/// The milk station.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Depot {
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Opening time, seconds since midnight.
+    pub open_s: i64,
+    /// Closing time (every courier back), seconds since midnight.
+    pub close_s: i64,
+}
+
+/// One e-trike courier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Courier {
+    /// Courier id (unique in the scenario).
+    pub id: u32,
+    /// Bottles the trike carries.
+    pub capacity: i64,
+    /// Shift start, seconds since midnight.
+    pub shift_start_s: i64,
+    /// Shift end (back at the depot), seconds since midnight.
+    pub shift_end_s: i64,
+}
+
+/// One household and today's delivery.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Household {
+    /// Household id (unique in the scenario).
+    pub id: u32,
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Longitude, degrees.
+    pub lon: f64,
+    /// Building id (households of one building share the entrance).
+    pub building: u32,
+    /// Service time at the door, seconds.
+    pub service_s: i64,
+    /// Delivery window `(start, end)`, seconds since midnight.
+    pub window_s: (i64, i64),
+    /// Bottles per product (same order as [`Scenario::products`]).
+    pub quantities: Vec<i64>,
+}
+
+impl Household {
+    /// Total bottles of the delivery.
+    pub fn bottles(&self) -> i64 {
+        self.quantities.iter().sum()
+    }
+}
+
+/// A generated or loaded delivery morning.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// Scenario name.
+    pub name: String,
+    /// Seed it was generated with (0 if written by hand).
+    pub seed: u64,
+    /// Product names.
+    pub products: Vec<String>,
+    /// The milk station.
+    pub depot: Depot,
+    /// The couriers.
+    pub couriers: Vec<Courier>,
+    /// The households, in id order for generated scenarios.
+    pub households: Vec<Household>,
+}
+
+impl Scenario {
+    /// Total bottles to deliver.
+    pub fn total_bottles(&self) -> i64 {
+        self.households.iter().map(Household::bottles).sum()
+    }
+}
+
+fn round7(x: f64) -> f64 {
+    (x * 1e7).round() / 1e7
+}
+
+/// Generates a scenario on `road_points` (`(lat, lon)` degrees). Errors if
+/// there are no road points or if a point is not a valid coordinate.
+pub fn generate(spec: &ScenarioSpec, road_points: &[(f64, f64)]) -> Result<Scenario, DatasetError> {
+    let invalid = |line: usize, msg: String| DatasetError::Invalid {
+        file: "road points".to_string(),
+        line,
+        field: "lat,lon".to_string(),
+        msg,
+    };
+    if road_points.is_empty() {
+        return Err(invalid(
+            0,
+            "no road points to place households on".to_string(),
+        ));
+    }
+    for (i, &(lat, lon)) in road_points.iter().enumerate() {
+        if !(lat.is_finite()
+            && lon.is_finite()
+            && (-90.0..=90.0).contains(&lat)
+            && (-180.0..=180.0).contains(&lon))
+        {
+            return Err(invalid(
+                i + 1,
+                format!("({lat}, {lon}) is not a valid coordinate"),
+            ));
+        }
+    }
+    let mut rng = SplitMix64::new(spec.seed);
+    let n = road_points.len() as f64;
+    let mlat = road_points.iter().map(|p| p.0).sum::<f64>() / n;
+    let mlon = road_points.iter().map(|p| p.1).sum::<f64>() / n;
+    let coslat = mlat.to_radians().cos().max(1e-6);
+    let d2 = |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).powi(2) + ((a.1 - b.1) * coslat).powi(2);
+    let nearest = |c: (f64, f64)| {
+        road_points
+            .iter()
+            .enumerate()
+            .min_by(|x, y| d2(*x.1, c).total_cmp(&d2(*y.1, c)).then(x.0.cmp(&y.0)))
+            .map_or(0, |(i, _)| i)
+    };
+    let depot_pt = road_points[nearest((mlat, mlon))];
+
+    // Centres: random road points; the first is the depot's own town.
+    let centres = spec.centres.max(1);
+    let mut centre_pts = vec![depot_pt];
+    while centre_pts.len() < centres {
+        let i = rng.int(0, road_points.len() as i64 - 1) as usize;
+        centre_pts.push(road_points[i]);
+    }
+    // Road points ordered by distance from each centre.
+    let by_centre: Vec<Vec<usize>> = centre_pts
+        .iter()
+        .map(|&c| {
+            let mut idx: Vec<usize> = (0..road_points.len()).collect();
+            idx.sort_by(|&a, &b| {
+                d2(road_points[a], c)
+                    .total_cmp(&d2(road_points[b], c))
+                    .then(a.cmp(&b))
+            });
+            idx
+        })
+        .collect();
+    // Spread: a centre's buildings mostly lie among its nearest `spread` points.
+    let spread = (road_points.len() as f64 / centres as f64 / 3.0).max(1.0);
+
+    let mut households = Vec::with_capacity(spec.households);
+    let mut building = 0u32;
+    while households.len() < spec.households {
+        // Larger share for the first (depot) town.
+        let c = if rng.unit() < 0.35 {
+            0
+        } else {
+            rng.int(0, centres as i64 - 1) as usize
+        };
+        // Half-normal rank (Box-Muller).
+        let g = (-2.0 * (1.0 - rng.unit()).ln()).sqrt()
+            * (2.0 * std::f64::consts::PI * rng.unit()).cos();
+        let rank = ((g.abs() * spread) as usize).min(road_points.len() - 1);
+        let (lat, lon) = road_points[by_centre[c][rank]];
+        let size = (rng.int(1, 8) as usize).min(spec.households - households.len());
+        for _ in 0..size {
+            let u = rng.unit();
+            let window_s = if u < MAIN_WINDOW_SHARE {
+                MAIN_WINDOW_S
+            } else if u < MAIN_WINDOW_SHARE + NARROW_WINDOW_SHARE {
+                let start = 5 * 3600 + rng.int(0, 3) * 1800;
+                (start, start + 3600)
+            } else {
+                WIDE_WINDOW_S
+            };
+            let service_s = if rng.unit() < 0.7 {
+                rng.int(20, 30)
+            } else {
+                rng.int(30, 60)
+            };
+            let u = rng.unit();
+            let bottles = if u < 0.5 {
+                1
+            } else if u < 0.85 {
+                2
+            } else {
+                3
+            };
+            let mut quantities = vec![0i64; PRODUCTS.len()];
+            for _ in 0..bottles {
+                let mut u = rng.unit();
+                let mut p = PRODUCTS.len() - 1;
+                for (k, w) in PRODUCT_WEIGHTS.iter().enumerate() {
+                    if u < *w {
+                        p = k;
+                        break;
+                    }
+                    u -= w;
+                }
+                quantities[p] += 1;
+            }
+            households.push(Household {
+                id: households.len() as u32 + 1,
+                lat: round7(lat),
+                lon: round7(lon),
+                building,
+                service_s,
+                window_s,
+                quantities,
+            });
+        }
+        building += 1;
+    }
+    let couriers_n = spec.couriers.max(1);
+    let total: i64 = households.iter().map(Household::bottles).sum();
+    let largest = households.iter().map(Household::bottles).max().unwrap_or(1);
+    let capacity = ((total as f64 / couriers_n as f64) * 1.15)
+        .ceil()
+        .max(largest as f64) as i64;
+    let couriers = (0..couriers_n)
+        .map(|k| Courier {
+            id: k as u32 + 1,
+            capacity,
+            shift_start_s: DEPOT_OPEN_S,
+            shift_end_s: DEPOT_CLOSE_S,
+        })
+        .collect();
+    Ok(Scenario {
+        name: format!("milk-s{}-h{}-k{}", spec.seed, spec.households, couriers_n),
+        seed: spec.seed,
+        products: PRODUCTS.iter().map(|s| s.to_string()).collect(),
+        depot: Depot {
+            lat: round7(depot_pt.0),
+            lon: round7(depot_pt.1),
+            open_s: DEPOT_OPEN_S,
+            close_s: DEPOT_CLOSE_S,
+        },
+        couriers,
+        households,
+    })
+}
+
+/// Formats seconds since midnight as `HH:MM:SS`.
+pub fn format_time(s: i64) -> String {
+    let sign = if s < 0 { "-" } else { "" };
+    let a = s.abs();
+    format!("{sign}{:02}:{:02}:{:02}", a / 3600, a / 60 % 60, a % 60)
+}
+
+/// Parses `HH:MM` or `HH:MM:SS` (hours may exceed 23) into seconds since midnight.
+pub fn parse_time(tok: &str) -> Option<i64> {
+    let parts: Vec<&str> = tok.trim().split(':').collect();
+    if !(2..=3).contains(&parts.len()) {
+        return None;
+    }
+    let mut v = [0i64; 3];
+    for (k, p) in parts.iter().enumerate() {
+        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 3 {
+            return None;
+        }
+        v[k] = p.parse().ok()?;
+    }
+    if v[1] >= 60 || v[2] >= 60 {
+        return None;
+    }
+    Some(v[0] * 3600 + v[1] * 60 + v[2])
+}
+
+/// Writes a scenario in the text format described in the module docs.
+pub fn write_scenario(s: &Scenario) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# milkrun scenario v1: see milkrun_datasets::scenario for the format"
+    );
+    let _ = writeln!(
+        out,
+        "# {} households, {} couriers, {} bottles",
+        s.households.len(),
+        s.couriers.len(),
+        s.total_bottles()
+    );
+    let _ = writeln!(out, "scenario,{},{}", s.name, s.seed);
+    let _ = writeln!(out, "products,{}", s.products.join(","));
+    let d = &s.depot;
+    let _ = writeln!(
+        out,
+        "depot,{:.7},{:.7},{},{}",
+        d.lat,
+        d.lon,
+        format_time(d.open_s),
+        format_time(d.close_s)
+    );
+    let _ = writeln!(out, "# courier,id,capacity_bottles,shift_start,shift_end");
+    for c in &s.couriers {
+        let _ = writeln!(
+            out,
+            "courier,{},{},{},{}",
+            c.id,
+            c.capacity,
+            format_time(c.shift_start_s),
+            format_time(c.shift_end_s)
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# household,id,lat,lon,building,service_s,window_start,window_end,{}",
+        s.products.join(",")
+    );
+    for h in &s.households {
+        let q: Vec<String> = h.quantities.iter().map(i64::to_string).collect();
+        let _ = writeln!(
+            out,
+            "household,{},{:.7},{:.7},{},{},{},{},{}",
+            h.id,
+            h.lat,
+            h.lon,
+            h.building,
+            h.service_s,
+            format_time(h.window_s.0),
+            format_time(h.window_s.1),
+            q.join(",")
+        );
+    }
+    out
+}
+
+/// Parses a scenario text; `file` names the file in errors.
+pub fn parse_scenario(text: &str, file: &str) -> Result<Scenario, DatasetError> {
+    let ctx = Ctx { file };
+    let mut name = None;
+    let mut seed = 0u64;
+    let mut products: Option<Vec<String>> = None;
+    let mut depot = None;
+    let mut couriers: Vec<Courier> = Vec::new();
+    let mut households: Vec<Household> = Vec::new();
+    let mut courier_lines = std::collections::HashMap::new();
+    let mut household_lines = std::collections::HashMap::new();
+    let mut last_line = 0;
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        last_line = line;
+        let t = raw.trim();
+        if t.is_empty() || t.starts_with('#') {
+            continue;
+        }
+        let f: Vec<&str> = t.split(',').map(str::trim).collect();
+        let need = |n: usize, what: &str| -> Result<(), DatasetError> {
+            if f.len() == n {
+                Ok(())
+            } else {
+                Err(ctx.invalid(
+                    line,
+                    what,
+                    format!("expected {} fields, found {}", n, f.len()),
+                ))
+            }
+        };
+        let time = |k: usize, field: &str| {
+            parse_time(f[k]).ok_or_else(|| {
+                ctx.invalid(line, field, format!("`{}` is not a time HH:MM[:SS]", f[k]))
+            })
+        };
+        let coord = |k: usize, field: &str, lim: f64| -> Result<f64, DatasetError> {
+            let v = ctx.f64(line, field, f[k])?;
+            if v.abs() > lim {
+                return Err(ctx.invalid(line, field, format!("{v} is out of range")));
+            }
+            Ok(v)
+        };
+        match f[0] {
+            "scenario" => {
+                need(3, "scenario")?;
+                name = Some(f[1].to_string());
+                seed = f[2].parse().map_err(|_| ctx.nan(line, "seed", f[2]))?;
+            }
+            "products" => {
+                if f.len() < 2 {
+                    return Err(ctx.invalid(line, "products", "at least one product expected"));
+                }
+                if products.is_some() {
+                    return Err(ctx.invalid(line, "products", "products given twice"));
+                }
+                products = Some(f[1..].iter().map(|s| s.to_string()).collect());
+            }
+            "depot" => {
+                need(5, "depot")?;
+                if depot.is_some() {
+                    return Err(ctx.invalid(line, "depot", "depot given twice"));
+                }
+                let (open_s, close_s) = (time(3, "open")?, time(4, "close")?);
+                if close_s < open_s {
+                    return Err(ctx.invalid(line, "close", "closes before it opens"));
+                }
+                depot = Some(Depot {
+                    lat: coord(1, "lat", 90.0)?,
+                    lon: coord(2, "lon", 180.0)?,
+                    open_s,
+                    close_s,
+                });
+            }
+            "courier" => {
+                need(5, "courier")?;
+                let id = u32::try_from(ctx.usize(line, "id", f[1])?)
+                    .map_err(|_| ctx.invalid(line, "id", "too large"))?;
+                if let Some(first) = courier_lines.insert(id, line) {
+                    return Err(DatasetError::DuplicateId {
+                        file: file.to_string(),
+                        line,
+                        field: "courier id".to_string(),
+                        id: i64::from(id),
+                        first_line: first,
+                    });
+                }
+                let capacity = ctx.i64(line, "capacity", f[2])?;
+                if capacity <= 0 {
+                    return Err(ctx.invalid(
+                        line,
+                        "capacity",
+                        format!("{capacity} must be positive"),
+                    ));
+                }
+                let (shift_start_s, shift_end_s) = (time(3, "shift_start")?, time(4, "shift_end")?);
+                if shift_end_s < shift_start_s {
+                    return Err(ctx.invalid(line, "shift_end", "ends before it starts"));
+                }
+                couriers.push(Courier {
+                    id,
+                    capacity,
+                    shift_start_s,
+                    shift_end_s,
+                });
+            }
+            "household" => {
+                let Some(p) = &products else {
+                    return Err(ctx.invalid(line, "household", "`products` line must come first"));
+                };
+                need(8 + p.len(), "household")?;
+                let id = u32::try_from(ctx.usize(line, "id", f[1])?)
+                    .map_err(|_| ctx.invalid(line, "id", "too large"))?;
+                if let Some(first) = household_lines.insert(id, line) {
+                    return Err(DatasetError::DuplicateId {
+                        file: file.to_string(),
+                        line,
+                        field: "household id".to_string(),
+                        id: i64::from(id),
+                        first_line: first,
+                    });
+                }
+                let building = u32::try_from(ctx.usize(line, "building", f[4])?)
+                    .map_err(|_| ctx.invalid(line, "building", "too large"))?;
+                let service_s = ctx.i64(line, "service_s", f[5])?;
+                if service_s < 0 {
+                    return Err(ctx.invalid(line, "service_s", "must not be negative"));
+                }
+                let window_s = (time(6, "window_start")?, time(7, "window_end")?);
+                if window_s.1 < window_s.0 {
+                    return Err(DatasetError::DueBeforeReady {
+                        file: file.to_string(),
+                        line,
+                        field: "window_end".to_string(),
+                        ready: window_s.0 as f64,
+                        due: window_s.1 as f64,
+                    });
+                }
+                let mut quantities = Vec::with_capacity(p.len());
+                for (k, name) in p.iter().enumerate() {
+                    let q = ctx.i64(line, name, f[8 + k])?;
+                    if q < 0 {
+                        return Err(DatasetError::NegativeDemand {
+                            file: file.to_string(),
+                            line,
+                            field: name.clone(),
+                            value: q,
+                        });
+                    }
+                    quantities.push(q);
+                }
+                if quantities.iter().sum::<i64>() == 0 {
+                    return Err(ctx.invalid(
+                        line,
+                        "quantities",
+                        "a household orders at least one bottle",
+                    ));
+                }
+                households.push(Household {
+                    id,
+                    lat: coord(2, "lat", 90.0)?,
+                    lon: coord(3, "lon", 180.0)?,
+                    building,
+                    service_s,
+                    window_s,
+                    quantities,
+                });
+            }
+            other => {
+                return Err(ctx.invalid(line, "record", format!("unknown record kind `{other}`")))
+            }
+        }
+    }
+    let end = last_line + 1;
+    let truncated = |field: &str| DatasetError::Truncated {
+        file: file.to_string(),
+        line: end,
+        field: field.to_string(),
+    };
+    let depot = depot.ok_or_else(|| truncated("depot"))?;
+    if couriers.is_empty() {
+        return Err(truncated("courier"));
+    }
+    Ok(Scenario {
+        name: name.ok_or_else(|| truncated("scenario"))?,
+        seed,
+        products: products.ok_or_else(|| truncated("products"))?,
+        depot,
+        couriers,
+        households,
+    })
+}
+
+/// Reads and parses a scenario file.
+pub fn load_scenario(path: &Path) -> Result<Scenario, DatasetError> {
+    let text = std::fs::read_to_string(path).map_err(|source| DatasetError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_scenario(&text, &crate::file_label(path))
+}
