@@ -1,4 +1,70 @@
 //! # milkrun-vrp
 //!
-//! Vehicle routing with time windows. Pure library: data in, data out.
+//! Vehicle routing with time windows: a pure library, data in and data out.
+//!
+//! ## Concepts
+//! - [`Problem`]: locations given by dense integer duration and distance
+//!   [`Matrix`]es (asymmetric allowed), [`JobSpec`]s (multi-dimensional
+//!   demand, service time, one hard time window, skills, optional with a skip
+//!   penalty), pickup-delivery [`PairSpec`]s, and [`VehicleTypeSpec`]s with a
+//!   count (capacity, start and end or open end, shift window, maximum
+//!   duration and distance, fixed / distance / time costs, skills). Built by
+//!   [`Problem::new`], which validates everything and names the bad field in
+//!   a [`ProblemError`].
+//! - [`Objective`]: a weighted cost, or hierarchical (fewest vehicles first).
+//! - [`solve`] with [`SolverOptions`] (seed, time and iteration limits,
+//!   cancellation flag, threads, progress callback) returns a [`Solution`]:
+//!   routes with per-stop arrival, wait, start, departure and load, totals,
+//!   and every unassigned job with an [`UnassignedReason`].
+//!
+//! ## Search
+//! Routes cache prefix and suffix [`segment`]s (duration/time warp and load,
+//! Vidal et al. 2013), so inserting a job anywhere is checked in O(1). The
+//! metaheuristic is SISR (Christiaens & Vanden Berghe 2020): string
+//! removals around a random job, greedy insertion with blinks, and simulated
+//! annealing; in hierarchical mode a fleet-minimisation phase first removes
+//! routes and re-places their jobs guided by absence counters. Several
+//! threads run independent searches with derived seeds; the best result wins.
+//!
+//! ## Modules
+//! [`matrix`], [`problem`], [`error`], [`segment`], [`solution`], [`rng`],
+//! and `solver` (route caches, state with undo, ruin, recreate, search).
+//!
+//! ## Example
+//! ```
+//! use milkrun_vrp::{solve, JobSpec, Matrix, Objective, Problem, ProblemSpec, SolverOptions, VehicleTypeSpec};
+//! // Depot 0 and three customers on a line.
+//! let pos = [0i64, 10, 20, 30];
+//! let m = Matrix::from_fn(4, |i, j| (pos[i] - pos[j]).abs());
+//! let problem = Problem::new(ProblemSpec {
+//!     durations: m.clone(),
+//!     distances: m,
+//!     jobs: (1..4).map(|l| JobSpec::delivery(l, 1, 0)).collect(),
+//!     pairs: vec![],
+//!     vehicle_types: vec![VehicleTypeSpec::simple(2, 10, 0)],
+//!     objective: Objective::Weighted,
+//! })
+//! .unwrap();
+//! let options = SolverOptions { seed: 1, iteration_limit: Some(200), ..Default::default() };
+//! let solution = solve(&problem, &options);
+//! assert_eq!(solution.distance, 60);
+//! assert!(solution.unassigned.is_empty());
+//! ```
 #![warn(missing_docs)]
+
+pub mod error;
+pub mod matrix;
+pub mod problem;
+pub mod rng;
+pub mod segment;
+pub mod solution;
+pub(crate) mod solver;
+
+pub use error::ProblemError;
+pub use matrix::{Matrix, Rounding};
+pub use problem::{
+    Job, JobKind, JobSpec, Load, Objective, PairSpec, Problem, ProblemSpec, TimeWindow,
+    VehicleType, VehicleTypeSpec, MAX_DIMS, MAX_SKILLS,
+};
+pub use solution::{Route, Solution, Stop, Unassigned, UnassignedReason};
+pub use solver::{solve, solve_with_stats, Progress, ProgressFn, SolveStats, SolverOptions};

@@ -1,0 +1,106 @@
+//! A dense square matrix stored flat in row-major order.
+
+use crate::error::ProblemError;
+
+/// A dense `n × n` matrix stored as one `Vec<T>` indexed `i * n + j`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Matrix<T> {
+    n: usize,
+    data: Vec<T>,
+}
+
+impl<T: Copy> Matrix<T> {
+    /// Wraps a row-major vector of `n * n` values.
+    ///
+    /// Returns [`ProblemError::MatrixSize`] when `data.len() != n * n`.
+    pub fn new(name: &'static str, n: usize, data: Vec<T>) -> Result<Self, ProblemError> {
+        if n.checked_mul(n) != Some(data.len()) {
+            return Err(ProblemError::MatrixSize {
+                matrix: name,
+                expected: n.saturating_mul(n),
+                found: data.len(),
+            });
+        }
+        Ok(Self { n, data })
+    }
+
+    /// Builds a matrix from a function of (row, column).
+    pub fn from_fn(n: usize, f: impl Fn(usize, usize) -> T) -> Self {
+        let mut data = Vec::with_capacity(n * n);
+        for i in 0..n {
+            for j in 0..n {
+                data.push(f(i, j));
+            }
+        }
+        Self { n, data }
+    }
+
+    /// Number of rows (equal to the number of columns).
+    #[inline]
+    pub fn size(&self) -> usize {
+        self.n
+    }
+
+    /// The value at row `i`, column `j`.
+    ///
+    /// # Panics
+    /// Panics when `i` or `j` is out of range; the solver only indexes with
+    /// locations validated against the matrix size.
+    #[inline]
+    pub fn get(&self, i: usize, j: usize) -> T {
+        self.data[i * self.n + j]
+    }
+
+    /// Row `i` as a slice.
+    pub fn row(&self, i: usize) -> &[T] {
+        &self.data[i * self.n..(i + 1) * self.n]
+    }
+}
+
+/// How a float matrix is turned into integers by [`Matrix::from_f64_scaled`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rounding {
+    /// Nearest integer (ties away from zero).
+    Nearest,
+    /// Smallest integer not below the value.
+    Up,
+}
+
+impl Matrix<i64> {
+    /// Converts a row-major float matrix to integers: each value is multiplied
+    /// by `scale` and rounded. NaN, infinite or negative values are rejected
+    /// with an error naming the cell.
+    pub fn from_f64_scaled(
+        name: &'static str,
+        n: usize,
+        data: &[f64],
+        scale: f64,
+        rounding: Rounding,
+    ) -> Result<Self, ProblemError> {
+        if n.checked_mul(n) != Some(data.len()) {
+            return Err(ProblemError::MatrixSize {
+                matrix: name,
+                expected: n.saturating_mul(n),
+                found: data.len(),
+            });
+        }
+        let mut out = Vec::with_capacity(data.len());
+        for (k, &v) in data.iter().enumerate() {
+            if !v.is_finite() || v < 0.0 {
+                return Err(ProblemError::MatrixValue {
+                    matrix: name,
+                    row: k / n.max(1),
+                    col: k % n.max(1),
+                    value: v,
+                });
+            }
+            let x = v * scale;
+            let r = match rounding {
+                Rounding::Nearest => x.round(),
+                Rounding::Up => (x - 1e-9).ceil().max(0.0),
+            };
+            out.push(r as i64);
+        }
+        Ok(Self { n, data: out })
+    }
+}

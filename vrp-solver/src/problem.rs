@@ -1,0 +1,548 @@
+//! The routing problem: locations, jobs, pickup-delivery pairs and the fleet,
+//! validated once by [`Problem::new`].
+
+use crate::error::ProblemError;
+use crate::matrix::Matrix;
+
+/// Most capacity dimensions a problem may use (e.g. bottles, crates, chilled volume).
+pub const MAX_DIMS: usize = 4;
+/// Number of distinct skill ids (skills are `0..MAX_SKILLS`).
+pub const MAX_SKILLS: u32 = 64;
+
+/// A hard time window `[start, end]` in integer time units. Built only
+/// through validation, so `start <= end` always holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeWindow {
+    /// Earliest time.
+    pub start: i64,
+    /// Latest time.
+    pub end: i64,
+}
+
+impl TimeWindow {
+    /// A window from `start` to `end`, or `None` if `end < start`.
+    pub fn new(start: i64, end: i64) -> Option<Self> {
+        (start <= end).then_some(Self { start, end })
+    }
+
+    /// A window that never binds.
+    pub fn unbounded() -> Self {
+        Self {
+            start: 0,
+            end: i64::MAX / 8,
+        }
+    }
+}
+
+/// What a job does with its demand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JobKind {
+    /// Goods loaded at the depot and dropped at the job (the classic VRP).
+    #[default]
+    Delivery,
+    /// Goods picked up at the job and brought back to the depot.
+    Pickup,
+}
+
+/// One visit to make, as given by the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobSpec {
+    /// Location index (row of the matrices).
+    pub location: usize,
+    /// Demand per capacity dimension.
+    pub demand: Vec<i64>,
+    /// Whether the demand is delivered or picked up. Ignored for the jobs of
+    /// a pickup-delivery pair, where the pickup's demand travels to the delivery.
+    pub kind: JobKind,
+    /// Service duration.
+    pub service: i64,
+    /// Hard window for the start of service, `(start, end)`.
+    pub time_window: (i64, i64),
+    /// Skills a vehicle needs to serve this job.
+    pub skills: Vec<u32>,
+    /// `None`: the job must be served. `Some(p)`: the job may be left out at cost `p`.
+    pub skip_penalty: Option<i64>,
+}
+
+impl JobSpec {
+    /// A required delivery job with one demand dimension and no window.
+    pub fn delivery(location: usize, demand: i64, service: i64) -> Self {
+        Self {
+            location,
+            demand: vec![demand],
+            kind: JobKind::Delivery,
+            service,
+            time_window: (0, i64::MAX / 8),
+            skills: Vec::new(),
+            skip_penalty: None,
+        }
+    }
+}
+
+/// A pickup-delivery pair: the `pickup` job's demand is loaded at the pickup
+/// and unloaded at the `delivery`, by the same vehicle, pickup first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PairSpec {
+    /// Index of the pickup job.
+    pub pickup: usize,
+    /// Index of the delivery job.
+    pub delivery: usize,
+}
+
+/// A type of vehicle, as given by the caller.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VehicleTypeSpec {
+    /// How many vehicles of this type are available.
+    pub count: usize,
+    /// Capacity per dimension.
+    pub capacity: Vec<i64>,
+    /// Start location.
+    pub start: usize,
+    /// End location; `None` for an open route that ends at its last job.
+    pub end: Option<usize>,
+    /// Shift window: earliest departure and latest return.
+    pub shift: (i64, i64),
+    /// Maximum route duration (from departure to return), if any.
+    pub max_duration: Option<i64>,
+    /// Maximum route distance, if any.
+    pub max_distance: Option<i64>,
+    /// Cost of using one vehicle of this type.
+    pub fixed_cost: i64,
+    /// Cost per unit of distance.
+    pub cost_per_distance: i64,
+    /// Cost per unit of route duration.
+    pub cost_per_time: i64,
+    /// Skills the vehicle has.
+    pub skills: Vec<u32>,
+}
+
+impl VehicleTypeSpec {
+    /// `count` vehicles of one capacity dimension, starting and ending at
+    /// `depot`, distance cost 1, no other cost or limit.
+    pub fn simple(count: usize, capacity: i64, depot: usize) -> Self {
+        Self {
+            count,
+            capacity: vec![capacity],
+            start: depot,
+            end: Some(depot),
+            shift: (0, i64::MAX / 8),
+            max_duration: None,
+            max_distance: None,
+            fixed_cost: 0,
+            cost_per_distance: 1,
+            cost_per_time: 0,
+            skills: Vec::new(),
+        }
+    }
+}
+
+/// What the solver minimises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Objective {
+    /// Fixed + distance + time costs of the routes plus skip penalties.
+    #[default]
+    Weighted,
+    /// Fewest vehicles first, then the weighted cost (the classic VRPTW tables).
+    Hierarchical,
+}
+
+/// Everything needed to build a [`Problem`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProblemSpec {
+    /// Travel durations between locations.
+    pub durations: Matrix<i64>,
+    /// Travel distances between locations.
+    pub distances: Matrix<i64>,
+    /// The jobs.
+    pub jobs: Vec<JobSpec>,
+    /// Pickup-delivery pairs over `jobs`.
+    pub pairs: Vec<PairSpec>,
+    /// The fleet.
+    pub vehicle_types: Vec<VehicleTypeSpec>,
+    /// The objective.
+    pub objective: Objective,
+}
+
+/// A capacity vector of fixed size; unused dimensions are zero.
+pub type Load = [i64; MAX_DIMS];
+
+/// A validated job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// Location index.
+    pub location: usize,
+    /// Demand (unused dimensions zero).
+    pub demand: Load,
+    /// Loaded at the depot for this job (deliveries).
+    pub(crate) depot_load: Load,
+    /// Change of the vehicle's load at this job.
+    pub(crate) load_change: Load,
+    /// Service duration.
+    pub service: i64,
+    /// Window for the start of service.
+    pub time_window: TimeWindow,
+    /// Required skills as a bit set.
+    pub skills: u64,
+    /// `None` if required; the cost of leaving the job out otherwise.
+    pub skip_penalty: Option<i64>,
+    /// The other job of its pickup-delivery pair, if any.
+    pub partner: Option<usize>,
+    /// True for the pickup job of a pair.
+    pub is_pair_pickup: bool,
+}
+
+/// A validated vehicle type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VehicleType {
+    /// Number of vehicles.
+    pub count: usize,
+    /// Capacity (unused dimensions zero).
+    pub capacity: Load,
+    /// Start location.
+    pub start: usize,
+    /// End location, `None` for open routes.
+    pub end: Option<usize>,
+    /// Shift window.
+    pub shift: TimeWindow,
+    /// Maximum route duration.
+    pub max_duration: i64,
+    /// Maximum route distance.
+    pub max_distance: i64,
+    /// Fixed cost per used vehicle.
+    pub fixed_cost: i64,
+    /// Cost per unit of distance.
+    pub cost_per_distance: i64,
+    /// Cost per unit of duration.
+    pub cost_per_time: i64,
+    /// Skills as a bit set.
+    pub skills: u64,
+    /// Location where the route ends (a zero-cost sink for open routes).
+    pub(crate) end_loc: usize,
+}
+
+/// A validated routing problem. Build with [`Problem::new`]; once built, all
+/// indices are in range and all windows are well-formed.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub(crate) durations: Matrix<i64>,
+    pub(crate) distances: Matrix<i64>,
+    pub(crate) jobs: Vec<Job>,
+    pub(crate) vehicle_types: Vec<VehicleType>,
+    pub(crate) objective: Objective,
+    pub(crate) dims: usize,
+    /// True when some job picks up or some pair exists: loads vary along a route.
+    pub(crate) has_pickups: bool,
+}
+
+/// Extra fixed cost per vehicle in hierarchical mode: larger than any route cost.
+pub(crate) const VEHICLE_WEIGHT: i64 = 1_000_000_000_000;
+/// Penalty of a required job left unassigned: larger than any fleet cost.
+pub(crate) const REQUIRED_PENALTY: i64 = 100_000_000_000_000;
+
+fn skill_mask(owner: &'static str, index: usize, skills: &[u32]) -> Result<u64, ProblemError> {
+    let mut m = 0u64;
+    for &s in skills {
+        if s >= MAX_SKILLS {
+            return Err(ProblemError::SkillOutOfRange {
+                owner,
+                index,
+                skill: s,
+                max: MAX_SKILLS,
+            });
+        }
+        m |= 1 << s;
+    }
+    Ok(m)
+}
+
+fn load_of(
+    owner: &'static str,
+    index: usize,
+    field: &'static str,
+    v: &[i64],
+    dims: usize,
+) -> Result<Load, ProblemError> {
+    if v.len() != dims {
+        return Err(ProblemError::Dimensions {
+            owner,
+            index,
+            field,
+            expected: dims,
+            found: v.len(),
+        });
+    }
+    let mut l = [0; MAX_DIMS];
+    for (d, &x) in v.iter().enumerate() {
+        if x < 0 {
+            return Err(ProblemError::Negative {
+                owner,
+                index,
+                field,
+                value: x,
+            });
+        }
+        l[d] = x;
+    }
+    Ok(l)
+}
+
+impl Problem {
+    /// Validates `spec` and builds the problem. Errors name the job, vehicle
+    /// type or pair and the field that is wrong.
+    pub fn new(spec: ProblemSpec) -> Result<Self, ProblemError> {
+        let n = spec.durations.size();
+        if spec.distances.size() != n {
+            return Err(ProblemError::MatrixMismatch {
+                durations: n,
+                distances: spec.distances.size(),
+            });
+        }
+        for (name, m) in [
+            ("durations", &spec.durations),
+            ("distances", &spec.distances),
+        ] {
+            for i in 0..n {
+                for (j, &v) in m.row(i).iter().enumerate() {
+                    if v < 0 {
+                        return Err(ProblemError::MatrixValue {
+                            matrix: name,
+                            row: i,
+                            col: j,
+                            value: v as f64,
+                        });
+                    }
+                }
+            }
+        }
+        if !spec.vehicle_types.iter().any(|v| v.count > 0) {
+            return Err(ProblemError::NoVehicles);
+        }
+        let dims = spec.vehicle_types[0].capacity.len();
+        if dims > MAX_DIMS {
+            return Err(ProblemError::TooManyDimensions {
+                found: dims,
+                max: MAX_DIMS,
+            });
+        }
+        let mut vehicle_types = Vec::with_capacity(spec.vehicle_types.len());
+        for (k, v) in spec.vehicle_types.iter().enumerate() {
+            let owner = "vehicle type";
+            let capacity = load_of(owner, k, "capacity", &v.capacity, dims)?;
+            for (field, loc) in [("start", Some(v.start)), ("end", v.end)] {
+                if let Some(l) = loc {
+                    if l >= n {
+                        return Err(ProblemError::LocationOutOfRange {
+                            owner,
+                            index: k,
+                            field,
+                            location: l,
+                            size: n,
+                        });
+                    }
+                }
+            }
+            let shift =
+                TimeWindow::new(v.shift.0, v.shift.1).ok_or(ProblemError::WindowReversed {
+                    owner,
+                    index: k,
+                    field: "shift",
+                    start: v.shift.0,
+                    end: v.shift.1,
+                })?;
+            for (field, value) in [
+                ("max_duration", v.max_duration.unwrap_or(0)),
+                ("max_distance", v.max_distance.unwrap_or(0)),
+                ("fixed_cost", v.fixed_cost),
+                ("cost_per_distance", v.cost_per_distance),
+                ("cost_per_time", v.cost_per_time),
+            ] {
+                if value < 0 {
+                    return Err(ProblemError::Negative {
+                        owner,
+                        index: k,
+                        field,
+                        value,
+                    });
+                }
+            }
+            let weight = if spec.objective == Objective::Hierarchical {
+                VEHICLE_WEIGHT
+            } else {
+                0
+            };
+            vehicle_types.push(VehicleType {
+                count: v.count,
+                capacity,
+                start: v.start,
+                end: v.end,
+                shift,
+                max_duration: v.max_duration.unwrap_or(i64::MAX / 8),
+                max_distance: v.max_distance.unwrap_or(i64::MAX / 8),
+                fixed_cost: v.fixed_cost + weight,
+                cost_per_distance: v.cost_per_distance,
+                cost_per_time: v.cost_per_time,
+                skills: skill_mask(owner, k, &v.skills)?,
+                end_loc: v.end.unwrap_or(n),
+            });
+        }
+        let mut jobs = Vec::with_capacity(spec.jobs.len());
+        let mut has_pickups = false;
+        for (k, j) in spec.jobs.iter().enumerate() {
+            let owner = "job";
+            if j.location >= n {
+                return Err(ProblemError::LocationOutOfRange {
+                    owner,
+                    index: k,
+                    field: "location",
+                    location: j.location,
+                    size: n,
+                });
+            }
+            let demand = load_of(owner, k, "demand", &j.demand, dims)?;
+            for (field, value) in [
+                ("service", j.service),
+                ("skip_penalty", j.skip_penalty.unwrap_or(0)),
+            ] {
+                if value < 0 {
+                    return Err(ProblemError::Negative {
+                        owner,
+                        index: k,
+                        field,
+                        value,
+                    });
+                }
+            }
+            let tw = TimeWindow::new(j.time_window.0, j.time_window.1).ok_or(
+                ProblemError::WindowReversed {
+                    owner,
+                    index: k,
+                    field: "time_window",
+                    start: j.time_window.0,
+                    end: j.time_window.1,
+                },
+            )?;
+            let (depot_load, load_change) = match j.kind {
+                JobKind::Delivery => (demand, demand.map(|x| -x)),
+                JobKind::Pickup => {
+                    has_pickups = true;
+                    ([0; MAX_DIMS], demand)
+                }
+            };
+            jobs.push(Job {
+                location: j.location,
+                demand,
+                depot_load,
+                load_change,
+                service: j.service,
+                time_window: tw,
+                skills: skill_mask(owner, k, &j.skills)?,
+                skip_penalty: j.skip_penalty,
+                partner: None,
+                is_pair_pickup: false,
+            });
+        }
+        for (k, p) in spec.pairs.iter().enumerate() {
+            if p.pickup >= jobs.len() || p.delivery >= jobs.len() {
+                return Err(ProblemError::BadPair {
+                    index: k,
+                    reason: "job index out of range",
+                });
+            }
+            if p.pickup == p.delivery {
+                return Err(ProblemError::BadPair {
+                    index: k,
+                    reason: "pickup and delivery are the same job",
+                });
+            }
+            if jobs[p.pickup].partner.is_some() || jobs[p.delivery].partner.is_some() {
+                return Err(ProblemError::BadPair {
+                    index: k,
+                    reason: "a job is in two pairs",
+                });
+            }
+            if jobs[p.pickup].skip_penalty.is_some() != jobs[p.delivery].skip_penalty.is_some() {
+                return Err(ProblemError::BadPair {
+                    index: k,
+                    reason: "one job is optional and the other required",
+                });
+            }
+            has_pickups = true;
+            let amount = jobs[p.pickup].demand;
+            let (a, b) = (p.pickup, p.delivery);
+            jobs[a].partner = Some(b);
+            jobs[a].is_pair_pickup = true;
+            jobs[a].depot_load = [0; MAX_DIMS];
+            jobs[a].load_change = amount;
+            jobs[b].partner = Some(a);
+            jobs[b].depot_load = [0; MAX_DIMS];
+            jobs[b].load_change = amount.map(|x| -x);
+        }
+        // Open routes end at a virtual sink location `n`, zero cost from anywhere.
+        let (durations, distances) = if vehicle_types.iter().any(|v| v.end.is_none()) {
+            let ext = |m: &Matrix<i64>| {
+                Matrix::from_fn(n + 1, |i, j| if i < n && j < n { m.get(i, j) } else { 0 })
+            };
+            (ext(&spec.durations), ext(&spec.distances))
+        } else {
+            (spec.durations, spec.distances)
+        };
+        Ok(Self {
+            durations,
+            distances,
+            jobs,
+            vehicle_types,
+            objective: spec.objective,
+            dims,
+            has_pickups,
+        })
+    }
+
+    /// Number of jobs.
+    pub fn num_jobs(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// The validated jobs.
+    pub fn jobs(&self) -> &[Job] {
+        &self.jobs
+    }
+
+    /// The validated vehicle types.
+    pub fn vehicle_types(&self) -> &[VehicleType] {
+        &self.vehicle_types
+    }
+
+    /// The objective.
+    pub fn objective(&self) -> Objective {
+        self.objective
+    }
+
+    /// Number of capacity dimensions.
+    pub fn dims(&self) -> usize {
+        self.dims
+    }
+
+    /// Travel duration between two locations.
+    #[inline]
+    pub fn duration(&self, from: usize, to: usize) -> i64 {
+        self.durations.get(from, to)
+    }
+
+    /// Travel distance between two locations.
+    #[inline]
+    pub fn distance(&self, from: usize, to: usize) -> i64 {
+        self.distances.get(from, to)
+    }
+
+    /// Penalty of leaving job `j` unassigned (very large for required jobs).
+    pub(crate) fn skip_cost(&self, j: usize) -> i64 {
+        match self.jobs[j].skip_penalty {
+            Some(p) => {
+                p + self.jobs[j]
+                    .partner
+                    .map_or(0, |q| self.jobs[q].skip_penalty.unwrap_or(0))
+            }
+            None => REQUIRED_PENALTY,
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! The result of a solve: routes with a full schedule, totals, and every
+//! unassigned job with the reason it was left out.
+
+use crate::problem::{Problem, MAX_DIMS};
+use crate::segment::{DurationSegment, LoadSegment};
+
+/// One visit of a route, with its schedule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stop {
+    /// Job index.
+    pub job: usize,
+    /// Arrival time.
+    pub arrival: i64,
+    /// Waiting before service starts.
+    pub wait: i64,
+    /// Start of service.
+    pub start: i64,
+    /// Departure (end of service).
+    pub departure: i64,
+    /// Load on board after the stop, per dimension.
+    pub load_after: Vec<i64>,
+}
+
+/// One vehicle's route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Vehicle type index.
+    pub vehicle_type: usize,
+    /// Departure from the start location.
+    pub start_time: i64,
+    /// Arrival at the end location (departure from the last job for open routes).
+    pub end_time: i64,
+    /// Load on board when leaving the start location.
+    pub start_load: Vec<i64>,
+    /// The visits in order.
+    pub stops: Vec<Stop>,
+    /// Total distance.
+    pub distance: i64,
+    /// Duration from departure to the end.
+    pub duration: i64,
+    /// Route cost: fixed + distance + time costs.
+    pub cost: i64,
+}
+
+/// Why a job is not in any route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnassignedReason {
+    /// No vehicle type has all the job's skills.
+    MissingSkill,
+    /// The demand exceeds the capacity of every vehicle that could serve it.
+    OverCapacity,
+    /// No vehicle can reach the job within its window (and return in its shift).
+    NoFeasibleWindow,
+    /// A route serving only this job would exceed the maximum duration.
+    OverMaxDuration,
+    /// A route serving only this job would exceed the maximum distance.
+    OverMaxDistance,
+    /// The job could be served alone, but not with the vehicles left.
+    FleetExhausted,
+    /// An optional job whose skip penalty is lower than the cost to serve it.
+    NotWorthServing,
+}
+
+/// An unassigned job and its reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unassigned {
+    /// Job index.
+    pub job: usize,
+    /// The reason.
+    pub reason: UnassignedReason,
+}
+
+/// A solution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Solution {
+    /// Routes of the used vehicles.
+    pub routes: Vec<Route>,
+    /// Jobs not served.
+    pub unassigned: Vec<Unassigned>,
+    /// Weighted cost: route costs plus skip penalties of optional jobs
+    /// (required unassigned jobs are listed, not priced).
+    pub cost: i64,
+    /// Total distance.
+    pub distance: i64,
+    /// Total route duration.
+    pub duration: i64,
+}
+
+impl Solution {
+    /// Number of vehicles used.
+    pub fn vehicles(&self) -> usize {
+        self.routes.len()
+    }
+
+    /// Job lists of the routes.
+    pub fn job_routes(&self) -> Vec<Vec<usize>> {
+        self.routes
+            .iter()
+            .map(|r| r.stops.iter().map(|s| s.job).collect())
+            .collect()
+    }
+
+    /// Builds the solution of the given routes, as (vehicle type, jobs).
+    /// Every job not in a route is unassigned, with its reason.
+    ///
+    /// Returns `None` if a route is infeasible or a job appears twice.
+    pub fn from_routes(p: &Problem, routes: &[(usize, Vec<usize>)]) -> Option<Self> {
+        let mut seen = vec![false; p.jobs.len()];
+        let mut out = Vec::new();
+        for (vt, jobs) in routes {
+            if jobs.is_empty() {
+                continue;
+            }
+            for &j in jobs {
+                if j >= seen.len() || seen[j] {
+                    return None;
+                }
+                seen[j] = true;
+            }
+            out.push(schedule(p, *vt, jobs)?);
+        }
+        let mut unassigned = Vec::new();
+        let mut cost: i64 = out.iter().map(|r| r.cost).sum();
+        let fleet_left: Vec<usize> = p
+            .vehicle_types
+            .iter()
+            .enumerate()
+            .map(|(k, v)| {
+                v.count
+                    - routes
+                        .iter()
+                        .filter(|(t, j)| *t == k && !j.is_empty())
+                        .count()
+                        .min(v.count)
+            })
+            .collect();
+        for (j, &served) in seen.iter().enumerate() {
+            if !served {
+                unassigned.push(Unassigned {
+                    job: j,
+                    reason: reason(p, j, &fleet_left),
+                });
+                cost += p.jobs[j].skip_penalty.unwrap_or(0);
+            }
+        }
+        let distance = out.iter().map(|r| r.distance).sum();
+        let duration = out.iter().map(|r| r.duration).sum();
+        Some(Self {
+            routes: out,
+            unassigned,
+            cost,
+            distance,
+            duration,
+        })
+    }
+}
+
+/// The full schedule of a route, or `None` if it breaks a constraint.
+fn schedule(p: &Problem, vt_idx: usize, jobs: &[usize]) -> Option<Route> {
+    let vt = &p.vehicle_types[vt_idx];
+    // Pairing: a pair's pickup must come before its delivery on this route.
+    for (k, &j) in jobs.iter().enumerate() {
+        if let Some(q) = p.jobs[j].partner {
+            let kq = jobs.iter().position(|&x| x == q)?;
+            if p.jobs[j].is_pair_pickup != (k < kq) {
+                return None;
+            }
+        }
+        if p.jobs[j].skills & !vt.skills != 0 {
+            return None;
+        }
+    }
+    let mut seg = DurationSegment::visit(0, vt.shift);
+    let mut load = LoadSegment::default();
+    let mut prev = vt.start;
+    let mut distance = 0;
+    for &j in jobs {
+        let job = &p.jobs[j];
+        seg = seg.then(
+            p.duration(prev, job.location),
+            &DurationSegment::visit(job.service, job.time_window),
+        );
+        load = load.then(&LoadSegment::visit(job.depot_load, job.load_change));
+        distance += p.distance(prev, job.location);
+        prev = job.location;
+    }
+    seg = seg.then(
+        p.duration(prev, vt.end_loc),
+        &DurationSegment::visit(0, vt.shift),
+    );
+    distance += p.distance(prev, vt.end_loc);
+    if seg.time_warp > 0
+        || seg.duration > vt.max_duration
+        || distance > vt.max_distance
+        || !load.fits(&vt.capacity, p.dims)
+    {
+        return None;
+    }
+    // Forward pass from the earliest departure that needs no avoidable wait.
+    let mut t = seg.earliest;
+    let start_time = t;
+    let mut on_board: [i64; MAX_DIMS] = load.depot;
+    let start_load = on_board[..p.dims].to_vec();
+    let mut stops = Vec::with_capacity(jobs.len());
+    let mut prev = vt.start;
+    for &j in jobs {
+        let job = &p.jobs[j];
+        let arrival = t + p.duration(prev, job.location);
+        let start = arrival.max(job.time_window.start);
+        let departure = start + job.service;
+        for (b, c) in on_board.iter_mut().zip(job.load_change) {
+            *b += c;
+        }
+        stops.push(Stop {
+            job: j,
+            arrival,
+            wait: start - arrival,
+            start,
+            departure,
+            load_after: on_board[..p.dims].to_vec(),
+        });
+        t = departure;
+        prev = job.location;
+    }
+    let end_time = t + p.duration(prev, vt.end_loc);
+    let duration = end_time - start_time;
+    let cost = super::solver::route::route_cost(vt, distance, duration);
+    Some(Route {
+        vehicle_type: vt_idx,
+        start_time,
+        end_time,
+        start_load,
+        stops,
+        distance,
+        duration,
+        cost,
+    })
+}
+
+/// Why job `j` (or its pair) cannot be or was not served.
+fn reason(p: &Problem, j: usize, fleet_left: &[usize]) -> UnassignedReason {
+    let unit: Vec<usize> = match p.jobs[j].partner {
+        Some(q) if p.jobs[j].is_pair_pickup => vec![j, q],
+        Some(q) => vec![q, j],
+        None => vec![j],
+    };
+    let skills = unit.iter().fold(0u64, |m, &k| m | p.jobs[k].skills);
+    let types: Vec<usize> = (0..p.vehicle_types.len())
+        .filter(|&k| p.vehicle_types[k].count > 0)
+        .collect();
+    let skilled: Vec<usize> = types
+        .iter()
+        .copied()
+        .filter(|&k| skills & !p.vehicle_types[k].skills == 0)
+        .collect();
+    if skilled.is_empty() {
+        return UnassignedReason::MissingSkill;
+    }
+    let mut worst = UnassignedReason::OverCapacity;
+    let mut any_fits_alone = false;
+    for &k in &skilled {
+        let vt = &p.vehicle_types[k];
+        let mut seg = DurationSegment::visit(0, vt.shift);
+        let mut load = LoadSegment::default();
+        let mut prev = vt.start;
+        let mut distance = 0;
+        for &x in &unit {
+            let job = &p.jobs[x];
+            seg = seg.then(
+                p.duration(prev, job.location),
+                &DurationSegment::visit(job.service, job.time_window),
+            );
+            load = load.then(&LoadSegment::visit(job.depot_load, job.load_change));
+            distance += p.distance(prev, job.location);
+            prev = job.location;
+        }
+        seg = seg.then(
+            p.duration(prev, vt.end_loc),
+            &DurationSegment::visit(0, vt.shift),
+        );
+        distance += p.distance(prev, vt.end_loc);
+        let r = if !load.fits(&vt.capacity, p.dims) {
+            UnassignedReason::OverCapacity
+        } else if seg.time_warp > 0 {
+            UnassignedReason::NoFeasibleWindow
+        } else if seg.duration > vt.max_duration {
+            UnassignedReason::OverMaxDuration
+        } else if distance > vt.max_distance {
+            UnassignedReason::OverMaxDistance
+        } else {
+            any_fits_alone = true;
+            if fleet_left[k] > 0 && p.jobs[j].skip_penalty.is_some() {
+                return UnassignedReason::NotWorthServing;
+            }
+            continue;
+        };
+        // Report the constraint that fails "latest" in the check order.
+        if rank(r) > rank(worst) {
+            worst = r;
+        }
+    }
+    if any_fits_alone {
+        if p.jobs[j].skip_penalty.is_some() {
+            UnassignedReason::NotWorthServing
+        } else {
+            UnassignedReason::FleetExhausted
+        }
+    } else {
+        worst
+    }
+}
+
+fn rank(r: UnassignedReason) -> u8 {
+    match r {
+        UnassignedReason::OverCapacity => 0,
+        UnassignedReason::NoFeasibleWindow => 1,
+        UnassignedReason::OverMaxDuration => 2,
+        UnassignedReason::OverMaxDistance => 3,
+        _ => 4,
+    }
+}

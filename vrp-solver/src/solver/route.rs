@@ -1,0 +1,323 @@
+//! A route under search, with cached prefix and suffix segments so that
+//! inserting a job anywhere is evaluated in O(1).
+
+use crate::problem::{Problem, VehicleType};
+use crate::segment::{DurationSegment, LoadSegment};
+
+/// A route of one vehicle. Position 0 is the start depot, positions
+/// `1..=len` are jobs, position `len + 1` is the end.
+#[derive(Debug, Clone)]
+pub(crate) struct Route {
+    /// Vehicle type index.
+    pub vt: usize,
+    /// Jobs in visiting order.
+    pub jobs: Vec<usize>,
+    /// Location of every position (depots included).
+    pub locs: Vec<usize>,
+    /// `fwd[p]`: duration segment of positions `0..=p`.
+    pub fwd: Vec<DurationSegment>,
+    /// `bwd[p]`: duration segment of positions `p..=len+1`.
+    pub bwd: Vec<DurationSegment>,
+    /// `lfwd[p]`: load segment of positions `0..=p`.
+    pub lfwd: Vec<LoadSegment>,
+    /// `lbwd[p]`: load segment of positions `p..=len+1`.
+    pub lbwd: Vec<LoadSegment>,
+    /// `dist[p]`: distance travelled from the start to position `p`.
+    pub dist: Vec<i64>,
+    /// Total cost of the route (0 when empty).
+    pub cost: i64,
+}
+
+/// The result of evaluating an insertion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Insertion {
+    /// Cost increase.
+    pub delta: i64,
+    /// Insert after this position.
+    pub after: usize,
+    /// For a pair: insert the delivery after this position of the original
+    /// route (equal to `after` means right after the pickup).
+    pub second_after: usize,
+}
+
+impl Route {
+    /// An empty route of vehicle type `vt`.
+    pub fn new(p: &Problem, vt: usize) -> Self {
+        let mut r = Self {
+            vt,
+            jobs: Vec::new(),
+            locs: Vec::new(),
+            fwd: Vec::new(),
+            bwd: Vec::new(),
+            lfwd: Vec::new(),
+            lbwd: Vec::new(),
+            dist: Vec::new(),
+            cost: 0,
+        };
+        r.rebuild(p);
+        r
+    }
+
+    /// Number of jobs.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.jobs.len()
+    }
+
+    /// True when the route has no job.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.jobs.is_empty()
+    }
+
+    /// Recomputes every cache from `jobs`.
+    pub fn rebuild(&mut self, p: &Problem) {
+        let vt = &p.vehicle_types[self.vt];
+        let m = self.jobs.len();
+        self.locs.clear();
+        self.locs.push(vt.start);
+        self.locs
+            .extend(self.jobs.iter().map(|&j| p.jobs[j].location));
+        self.locs.push(vt.end_loc);
+        let seg = |pos: usize| -> DurationSegment {
+            if pos == 0 || pos == m + 1 {
+                DurationSegment::visit(0, vt.shift)
+            } else {
+                let j = &p.jobs[self.jobs[pos - 1]];
+                DurationSegment::visit(j.service, j.time_window)
+            }
+        };
+        let lseg = |pos: usize| -> LoadSegment {
+            if pos == 0 || pos == m + 1 {
+                LoadSegment::default()
+            } else {
+                let j = &p.jobs[self.jobs[pos - 1]];
+                LoadSegment::visit(j.depot_load, j.load_change)
+            }
+        };
+        self.fwd.clear();
+        self.lfwd.clear();
+        self.dist.clear();
+        self.fwd.push(seg(0));
+        self.lfwd.push(lseg(0));
+        self.dist.push(0);
+        for pos in 1..m + 2 {
+            let (a, b) = (self.locs[pos - 1], self.locs[pos]);
+            let s = self.fwd[pos - 1].then(p.duration(a, b), &seg(pos));
+            self.fwd.push(s);
+            let l = self.lfwd[pos - 1].then(&lseg(pos));
+            self.lfwd.push(l);
+            self.dist.push(self.dist[pos - 1] + p.distance(a, b));
+        }
+        self.bwd.clear();
+        self.bwd.resize(m + 2, seg(m + 1));
+        self.lbwd.clear();
+        self.lbwd.resize(m + 2, LoadSegment::default());
+        for pos in (0..m + 1).rev() {
+            let (a, b) = (self.locs[pos], self.locs[pos + 1]);
+            self.bwd[pos] = seg(pos).then(p.duration(a, b), &self.bwd[pos + 1]);
+            self.lbwd[pos] = lseg(pos).then(&self.lbwd[pos + 1]);
+        }
+        self.cost = if m == 0 {
+            0
+        } else {
+            route_cost(vt, self.distance(), self.duration())
+        };
+    }
+
+    /// Total distance.
+    #[inline]
+    pub fn distance(&self) -> i64 {
+        self.dist[self.jobs.len() + 1]
+    }
+
+    /// Minimal total duration.
+    #[inline]
+    pub fn duration(&self) -> i64 {
+        self.fwd[self.jobs.len() + 1].duration
+    }
+
+    /// Whole-route load segment.
+    #[inline]
+    pub fn load(&self) -> &LoadSegment {
+        &self.lfwd[self.jobs.len() + 1]
+    }
+
+    /// Best insertion of the single (unpaired) job `j`, if any is feasible
+    /// and cheaper than `bound`. `skip` is asked per position (blinks).
+    pub fn best_insertion(
+        &self,
+        p: &Problem,
+        j: usize,
+        mut bound: i64,
+        mut skip: impl FnMut() -> bool,
+    ) -> Option<Insertion> {
+        let vt = &p.vehicle_types[self.vt];
+        let job = &p.jobs[j];
+        if job.skills & !vt.skills != 0 {
+            return None;
+        }
+        let m = self.jobs.len();
+        let check_load_per_pos = p.has_pickups;
+        if !check_load_per_pos {
+            let l = self.load();
+            for d in 0..p.dims {
+                if l.depot[d] + job.depot_load[d] > vt.capacity[d] {
+                    return None;
+                }
+            }
+        }
+        let fixed = if m == 0 { vt.fixed_cost } else { 0 };
+        let old_dur = self.duration();
+        let old_dist = self.distance();
+        let u = job.location;
+        let useg = DurationSegment::visit(job.service, job.time_window);
+        let uload = LoadSegment::visit(job.depot_load, job.load_change);
+        let mut best = None;
+        for i in 0..=m {
+            let (a, b) = (self.locs[i], self.locs[i + 1]);
+            let ddist = p.distance(a, u) + p.distance(u, b) - p.distance(a, b);
+            let dist_cost = fixed + vt.cost_per_distance * ddist;
+            if vt.cost_per_time == 0 && dist_cost >= bound {
+                continue;
+            }
+            if skip() {
+                continue;
+            }
+            if old_dist + ddist > vt.max_distance {
+                continue;
+            }
+            let s = self.fwd[i]
+                .then(p.duration(a, u), &useg)
+                .then(p.duration(u, b), &self.bwd[i + 1]);
+            if s.time_warp > 0 || s.duration > vt.max_duration {
+                continue;
+            }
+            if check_load_per_pos
+                && !self.lfwd[i]
+                    .then(&uload)
+                    .then(&self.lbwd[i + 1])
+                    .fits(&vt.capacity, p.dims)
+            {
+                continue;
+            }
+            let delta = dist_cost + vt.cost_per_time * (s.duration - old_dur);
+            if delta < bound {
+                bound = delta;
+                best = Some(Insertion {
+                    delta,
+                    after: i,
+                    second_after: i,
+                });
+            }
+        }
+        best
+    }
+
+    /// Best insertion of the pickup-delivery pair `(pu, de)`, pickup first.
+    pub fn best_pair_insertion(
+        &self,
+        p: &Problem,
+        pu: usize,
+        de: usize,
+        mut bound: i64,
+        mut skip: impl FnMut() -> bool,
+    ) -> Option<Insertion> {
+        let vt = &p.vehicle_types[self.vt];
+        let (jp, jd) = (&p.jobs[pu], &p.jobs[de]);
+        if (jp.skills | jd.skills) & !vt.skills != 0 {
+            return None;
+        }
+        let m = self.jobs.len();
+        let fixed = if m == 0 { vt.fixed_cost } else { 0 };
+        let old_dur = self.duration();
+        let old_dist = self.distance();
+        let (u, w) = (jp.location, jd.location);
+        let useg = DurationSegment::visit(jp.service, jp.time_window);
+        let wseg = DurationSegment::visit(jd.service, jd.time_window);
+        let uload = LoadSegment::visit(jp.depot_load, jp.load_change);
+        let wload = LoadSegment::visit(jd.depot_load, jd.load_change);
+        let mut best = None;
+        for i in 0..=m {
+            if skip() {
+                continue;
+            }
+            let a = self.locs[i];
+            // Prefix up to and including the pickup.
+            let mut pre = self.fwd[i].then(p.duration(a, u), &useg);
+            if pre.time_warp > 0 {
+                continue;
+            }
+            let mut pre_load = self.lfwd[i].then(&uload);
+            let mut pre_dist = self.dist[i] + p.distance(a, u);
+            let mut last = u;
+            for k in i..=m {
+                // Delivery goes right after `last` (pickup or position k), before position k + 1.
+                let b = self.locs[k + 1];
+                let new_dist = pre_dist
+                    + p.distance(last, w)
+                    + p.distance(w, b)
+                    + (old_dist - self.dist[k + 1]);
+                let ddist = new_dist - old_dist;
+                let dist_cost = fixed + vt.cost_per_distance * ddist;
+                if !(vt.cost_per_time == 0 && dist_cost >= bound) && new_dist <= vt.max_distance {
+                    let s = pre
+                        .then(p.duration(last, w), &wseg)
+                        .then(p.duration(w, b), &self.bwd[k + 1]);
+                    if s.time_warp == 0
+                        && s.duration <= vt.max_duration
+                        && pre_load
+                            .then(&wload)
+                            .then(&self.lbwd[k + 1])
+                            .fits(&vt.capacity, p.dims)
+                    {
+                        let delta = dist_cost + vt.cost_per_time * (s.duration - old_dur);
+                        if delta < bound {
+                            bound = delta;
+                            best = Some(Insertion {
+                                delta,
+                                after: i,
+                                second_after: k,
+                            });
+                        }
+                    }
+                }
+                if k == m {
+                    break;
+                }
+                // Extend the prefix with position k + 1.
+                let nj = &p.jobs[self.jobs[k]];
+                pre = pre.then(
+                    p.duration(last, b),
+                    &DurationSegment::visit(nj.service, nj.time_window),
+                );
+                if pre.time_warp > 0 {
+                    break;
+                }
+                pre_load = pre_load.then(&LoadSegment::visit(nj.depot_load, nj.load_change));
+                pre_dist += p.distance(last, b);
+                last = b;
+            }
+        }
+        best
+    }
+
+    /// Applies an insertion found by [`Self::best_insertion`] or
+    /// [`Self::best_pair_insertion`] (`second` is the delivery of a pair).
+    pub fn insert(&mut self, p: &Problem, ins: Insertion, first: usize, second: Option<usize>) {
+        match second {
+            None => self.jobs.insert(ins.after, first),
+            Some(d) => {
+                self.jobs.insert(ins.second_after, d);
+                self.jobs.insert(ins.after, first);
+            }
+        }
+        self.rebuild(p);
+    }
+}
+
+/// Cost of a non-empty route.
+#[inline]
+pub(crate) fn route_cost(vt: &VehicleType, distance: i64, duration: i64) -> i64 {
+    vt.fixed_cost + vt.cost_per_distance * distance + vt.cost_per_time * duration
+}

@@ -1,0 +1,332 @@
+//! The metaheuristic: ruin-and-recreate with simulated annealing (SISR), and
+//! for the hierarchical objective a fleet-minimisation phase first.
+
+use std::time::Instant;
+
+use super::recreate::{recreate, sort_units, SortKeys};
+use super::route::Route;
+use super::ruin::{remove_route, ruin, RuinParams};
+use super::state::State;
+use super::{Limits, Progress};
+use crate::problem::{Objective, Problem};
+use crate::rng::Rng;
+
+/// Tunable constants of the search.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SearchParams {
+    pub ruin: RuinParams,
+    pub blink_rate: f64,
+    /// Start temperature, in multiples of the mean nearest-neighbour cost.
+    pub t_start: f64,
+    /// Final temperature, in the same unit.
+    pub t_end: f64,
+    /// Share of the budget given to fleet minimisation (hierarchical objective).
+    pub fleet_share: f64,
+    /// Share of the budget given to fleet minimisation (weighted objective).
+    pub fleet_share_weighted: f64,
+}
+
+impl Default for SearchParams {
+    fn default() -> Self {
+        let env = |k: &str, d: f64| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(d)
+        };
+        let mut ruin = RuinParams::default();
+        ruin.avg_removed = env("MR_CBAR", ruin.avg_removed);
+        ruin.max_string = env("MR_LMAX", ruin.max_string as f64) as usize;
+        Self {
+            ruin,
+            blink_rate: env("MR_BLINK", 0.01),
+            t_start: env("MR_T0", 1.0),
+            t_end: env("MR_TF", 0.01),
+            fleet_share: env("MR_FS", 0.4),
+            fleet_share_weighted: env("MR_FSW", 0.1),
+        }
+    }
+}
+
+/// Precomputed per-problem data shared by all iterations.
+pub(crate) struct Context<'a> {
+    pub p: &'a Problem,
+    pub neighbours: Vec<Vec<u32>>,
+    pub keys: SortKeys,
+    pub empty_routes: Vec<Route>,
+    /// Mean cost of the edge to the nearest other job.
+    pub scale: f64,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(p: &'a Problem) -> Self {
+        let n = p.jobs.len();
+        let k = n.saturating_sub(1).min(100);
+        let mut neighbours = Vec::with_capacity(n);
+        let mut nn_sum = 0.0;
+        let mut tmp: Vec<(i64, u32)> = Vec::with_capacity(n);
+        for i in 0..n {
+            tmp.clear();
+            let li = p.jobs[i].location;
+            for j in 0..n {
+                if j != i {
+                    let lj = p.jobs[j].location;
+                    tmp.push((p.distance(li, lj) + p.distance(lj, li), j as u32));
+                }
+            }
+            if k > 0 {
+                tmp.select_nth_unstable(k - 1);
+                tmp[..k].sort_unstable();
+                nn_sum += tmp[0].0 as f64 / 2.0;
+            }
+            neighbours.push(tmp[..k].iter().map(|x| x.1).collect());
+        }
+        let cd = p.vehicle_types[0].cost_per_distance.max(1) as f64;
+        let scale = (nn_sum / n.max(1) as f64 * cd).max(1.0);
+        let empty_routes = (0..p.vehicle_types.len())
+            .map(|vt| Route::new(p, vt))
+            .collect();
+        Self {
+            p,
+            neighbours,
+            keys: SortKeys::new(p),
+            empty_routes,
+            scale,
+        }
+    }
+}
+
+/// One independent search run.
+pub(crate) struct Search<'a, 'c> {
+    ctx: &'c Context<'a>,
+    params: SearchParams,
+    rng: Rng,
+    limits: &'c Limits,
+    started: Instant,
+    pub iterations: u64,
+}
+
+impl<'a, 'c> Search<'a, 'c> {
+    pub fn new(ctx: &'c Context<'a>, params: SearchParams, seed: u64, limits: &'c Limits) -> Self {
+        Self {
+            ctx,
+            params,
+            rng: Rng::new(seed),
+            limits,
+            started: Instant::now(),
+            iterations: 0,
+        }
+    }
+
+    /// Fraction of the budget used, in `[0, 1]`; `None` once it is spent.
+    fn progress(&self) -> Option<f64> {
+        let mut f: f64 = 0.0;
+        if let Some(max) = self.limits.iterations {
+            f = f.max(self.iterations as f64 / max.max(1) as f64);
+        }
+        if let Some(t) = self.limits.time {
+            f = f.max(self.started.elapsed().as_secs_f64() / t.as_secs_f64().max(1e-9));
+        }
+        if self
+            .limits
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+        {
+            return None;
+        }
+        (f < 1.0).then_some(f)
+    }
+
+    /// Runs to the end of the budget; returns the best routes and cost.
+    pub fn run(&mut self, report: &mut dyn FnMut(Progress)) -> (Vec<(usize, Vec<usize>)>, i64) {
+        let p = self.ctx.p;
+        let mut st = State::empty(p);
+        let mut units = std::mem::take(&mut st.unassigned);
+        sort_units(&self.ctx.keys, &mut units, &mut self.rng);
+        recreate(
+            p,
+            &mut st,
+            &units,
+            &self.ctx.empty_routes,
+            0.0,
+            &mut self.rng,
+        );
+        st.commit();
+        let mut best = (st.snapshot(), st.cost(p));
+        report(Progress {
+            elapsed: self.started.elapsed(),
+            iterations: 0,
+            best_cost: best.1,
+            vehicles: best.0.len(),
+        });
+        let hierarchical = p.objective == Objective::Hierarchical;
+        let share = if hierarchical {
+            self.params.fleet_share
+        } else {
+            self.params.fleet_share_weighted
+        };
+        if share > 0.0 {
+            if let Some(better) = self.minimise_fleet(&st, share, report) {
+                st = better;
+                if hierarchical || st.cost(p) < best.1 {
+                    best = (st.snapshot(), st.cost(p));
+                }
+                report(Progress {
+                    elapsed: self.started.elapsed(),
+                    iterations: self.iterations,
+                    best_cost: best.1,
+                    vehicles: best.0.len(),
+                });
+            }
+        }
+        if hierarchical {
+            st.route_limit = st.num_routes();
+        }
+        self.anneal(st, best, report)
+    }
+
+    /// Simulated annealing over ruin-and-recreate steps.
+    fn anneal(
+        &mut self,
+        mut st: State,
+        mut best: (Vec<(usize, Vec<usize>)>, i64),
+        report: &mut dyn FnMut(Progress),
+    ) -> (Vec<(usize, Vec<usize>)>, i64) {
+        let p = self.ctx.p;
+        let mut cur = st.cost(p);
+        let start_frac = self.progress().unwrap_or(1.0);
+        let t0 = self.params.t_start * self.ctx.scale;
+        let tf = self.params.t_end * self.ctx.scale;
+        let mut removed = Vec::new();
+        while let Some(f) = self.progress() {
+            let x = ((f - start_frac) / (1.0 - start_frac).max(1e-9)).clamp(0.0, 1.0);
+            let temp = t0 * (tf / t0).powf(x);
+            st.begin();
+            removed.clear();
+            ruin(
+                p,
+                &mut st,
+                &self.ctx.neighbours,
+                &self.params.ruin,
+                &mut self.rng,
+                &mut removed,
+            );
+            removed.append(&mut st.unassigned);
+            sort_units(&self.ctx.keys, &mut removed, &mut self.rng);
+            recreate(
+                p,
+                &mut st,
+                &removed,
+                &self.ctx.empty_routes,
+                self.params.blink_rate,
+                &mut self.rng,
+            );
+            self.iterations += 1;
+            let new = st.cost(p);
+            let threshold = cur as f64 - temp * self.rng.unit().max(1e-300).ln();
+            if (new as f64) < threshold {
+                st.commit();
+                cur = new;
+                if new < best.1 {
+                    best = (st.snapshot(), new);
+                    report(Progress {
+                        elapsed: self.started.elapsed(),
+                        iterations: self.iterations,
+                        best_cost: new,
+                        vehicles: best.0.len(),
+                    });
+                }
+            } else {
+                st.rollback();
+            }
+        }
+        best
+    }
+
+    /// Removes routes one at a time and tries to place their jobs in the
+    /// others (SISR fleet minimisation with absence counters). Returns the
+    /// complete solution with the fewest routes found, if it beats `start`.
+    fn minimise_fleet(
+        &mut self,
+        start: &State,
+        share: f64,
+        report: &mut dyn FnMut(Progress),
+    ) -> Option<State> {
+        let p = self.ctx.p;
+        let mut best: Option<State> = None;
+        let mut st = start.clone();
+        let mut absences = vec![0u64; p.jobs.len()];
+        let mut removed = Vec::new();
+        'outer: loop {
+            if st.num_routes() <= 1 {
+                break;
+            }
+            // Drop the route with the fewest jobs.
+            let Some(r) = (0..st.routes.len())
+                .filter(|&r| !st.routes[r].is_empty())
+                .min_by_key(|&r| (st.routes[r].len(), r))
+            else {
+                break;
+            };
+            st.begin();
+            removed.clear();
+            remove_route(p, &mut st, r, &mut removed);
+            st.unassigned.append(&mut removed);
+            st.route_limit = st.num_routes();
+            st.commit();
+            let abs_sum = |s: &State, a: &[u64]| s.unassigned.iter().map(|&j| a[j]).sum::<u64>();
+            let mut cur = (st.unassigned.len(), abs_sum(&st, &absences));
+            while !st.unassigned.is_empty() {
+                match self.progress() {
+                    Some(f) if f < share => {}
+                    _ => break 'outer,
+                }
+                st.begin();
+                removed.clear();
+                ruin(
+                    p,
+                    &mut st,
+                    &self.ctx.neighbours,
+                    &self.params.ruin,
+                    &mut self.rng,
+                    &mut removed,
+                );
+                removed.append(&mut st.unassigned);
+                sort_units(&self.ctx.keys, &mut removed, &mut self.rng);
+                // Jobs that were often left out go first.
+                removed.sort_by_key(|&j| std::cmp::Reverse(absences[j]));
+                recreate(
+                    p,
+                    &mut st,
+                    &removed,
+                    &self.ctx.empty_routes,
+                    self.params.blink_rate,
+                    &mut self.rng,
+                );
+                self.iterations += 1;
+                for &j in &st.unassigned {
+                    absences[j] += 1;
+                }
+                let new = (st.unassigned.len(), abs_sum(&st, &absences));
+                if new.0 < cur.0 || new.1 < cur.1 {
+                    st.commit();
+                    cur = new;
+                } else {
+                    st.rollback();
+                }
+            }
+            st.commit();
+            let mut done = st.clone();
+            done.route_limit = start.route_limit;
+            report(Progress {
+                elapsed: self.started.elapsed(),
+                iterations: self.iterations,
+                best_cost: done.cost(p),
+                vehicles: done.num_routes(),
+            });
+            best = Some(done);
+        }
+        best
+    }
+}
