@@ -43,6 +43,7 @@ pub mod policies;
 pub mod quantile_demand;
 pub mod review;
 pub mod simulate;
+pub mod station_plan;
 pub mod stock;
 pub mod sum;
 
@@ -56,5 +57,6 @@ pub use policies::{LastSeasonPolicy, MeanForecastPolicy, NewsvendorPolicy, Seaso
 pub use quantile_demand::QuantileDemand;
 pub use review::{review, ReviewDecision, ReviewParams};
 pub use simulate::{simulate, OrderPolicy, SimParams, SimReport, SimState};
+pub use station_plan::{plan_orders, ItemPlan, OrderItem, SharedLimits};
 pub use stock::{project, Incoming, Lot, StockProjection};
 pub use sum::{sum_days, window_sums, MonteCarlo};

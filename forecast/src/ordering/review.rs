@@ -77,6 +77,8 @@ pub struct ReviewDecision {
     /// Expected outcome of the resulting position (shortage/fill over the cover window, waste
     /// over the shelf life).
     pub outcome: Outcome,
+    /// The expected-cost curve of the stock level the decision minimised.
+    pub curve: LifetimeCurve,
 }
 
 /// Computes today's order from the daily demand distributions `daily[0..]` (day 0 = today),
@@ -131,5 +133,6 @@ pub fn review(
         usable_position: position,
         expiring_stock: projection.expiring,
         outcome: curve.outcome(position + order),
+        curve,
     })
 }
