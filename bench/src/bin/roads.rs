@@ -1,0 +1,232 @@
+//! `roads`: speed and correctness benchmark of the road engine (issue #4).
+//!
+//! ```text
+//! cargo run --release -p milkrun-bench --bin roads -- [--osm-dir datasets/data/osm]
+//!     [--points ../shared/tools/peers/roads/points_li_random_1000.csv] [--repeats 5]
+//!     [--big-nodes 1000000] [--checks 10000] [--threads 2]
+//! ```
+//! Per shipped extract (car): import and preparation time, and `--checks` random matrix entries
+//! against plain Dijkstra, before and after a traffic update slowing 1% of the edges.
+//! Liechtenstein: a 1000 × 1000 matrix on the peer's points (median of `--repeats`), the 1%
+//! traffic re-customization (median), prepared-file save/load. Generated network of
+//! `--big-nodes` nodes (0 skips): preparation time and peak memory, a 2000 × 2000 matrix,
+//! re-customization after a 1% update.
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Parser;
+use milkrun_engine::{
+    dijkstra_keys, generate_grid, import_pbf_file, EdgeId, EdgeSet, GridSpec, LatLon, NodeId, Profile, RoadEngine, SpeedChange, TrafficUpdate,
+    DEFAULT_MAX_SNAP_M,
+};
+
+/// Road engine benchmark.
+#[derive(Debug, Parser)]
+#[command(name = "roads")]
+struct Cli {
+    /// Folder with the shipped `.osm.pbf` extracts.
+    #[arg(long, default_value = "datasets/data/osm")]
+    osm_dir: PathBuf,
+    /// Points on Liechtenstein (`lat,lon` with a header) for the 1000 × 1000 matrix.
+    #[arg(long, default_value = "../shared/tools/peers/roads/points_li_random_1000.csv")]
+    points: PathBuf,
+    /// Timed repetitions (the median is reported).
+    #[arg(long, default_value_t = 5)]
+    repeats: usize,
+    /// Nodes of the generated network (0 skips it).
+    #[arg(long, default_value_t = 1_000_000)]
+    big_nodes: u32,
+    /// Matrix entries checked against Dijkstra per extract and traffic state.
+    #[arg(long, default_value_t = 10_000)]
+    checks: usize,
+    /// Rayon threads.
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn secs(t: Instant) -> f64 {
+    t.elapsed().as_secs_f64()
+}
+
+/// Peak and current resident memory in MiB (Linux `/proc/self/status`).
+fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (field("VmHWM:"), field("VmRSS:"))
+}
+
+/// Deterministic pseudo-random numbers (SplitMix64) for sampling.
+struct Sampler(u64);
+impl Sampler {
+    fn next(&mut self, bound: usize) -> usize {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) % bound as u64) as usize
+    }
+}
+
+/// Slows a random 1% of the edges to 40% speed.
+fn one_percent(engine: &RoadEngine, seed: u64) -> Vec<TrafficUpdate> {
+    let m = engine.graph().num_edges();
+    let mut rng = Sampler(seed);
+    let edges = (0..m / 100).map(|_| EdgeId(rng.next(m) as u32)).collect();
+    vec![TrafficUpdate { edges: EdgeSet::Edges(edges), change: SpeedChange::Factor(0.4) }]
+}
+
+/// Checks `checks` entries (rows × cols random nodes) against Dijkstra; returns mismatches.
+fn dijkstra_check(engine: &RoadEngine, checks: usize, seed: u64) -> (usize, usize, f64) {
+    let side = (checks as f64).sqrt().ceil() as usize;
+    let n = engine.graph().num_nodes();
+    let mut rng = Sampler(seed);
+    let rows: Vec<NodeId> = (0..side).map(|_| NodeId(rng.next(n) as u32)).collect();
+    let cols: Vec<NodeId> = (0..side).map(|_| NodeId(rng.next(n) as u32)).collect();
+    let snap = engine.snapshot();
+    let m = engine.matrix_on(&snap, &rows, &cols);
+    let t = Instant::now();
+    let mut bad = 0;
+    for (i, s) in rows.iter().enumerate() {
+        let d = dijkstra_keys(engine.graph(), snap.edge_keys(), s.0);
+        bad += cols.iter().enumerate().filter(|(j, c)| d[c.0 as usize] != m.key(i, *j)).count();
+    }
+    (side * side, bad, secs(t))
+}
+
+fn read_points(path: &PathBuf) -> anyhow::Result<Vec<LatLon>> {
+    let mut reader = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = Vec::new();
+    for (i, rec) in reader.records().enumerate() {
+        let rec = rec?;
+        let lat: f64 = rec.get(0).context("lat")?.trim().parse().with_context(|| format!("line {}", i + 2))?;
+        let lon: f64 = rec.get(1).context("lon")?.trim().parse().with_context(|| format!("line {}", i + 2))?;
+        out.push(LatLon { lat, lon });
+    }
+    Ok(out)
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    rayon::ThreadPoolBuilder::new().num_threads(cli.threads).build_global()?;
+    println!("road engine benchmark: {} rayon threads, {} repeats (median)", cli.threads, cli.repeats);
+    for name in ["helsinki", "baltimore", "andorra", "liechtenstein"] {
+        let path = cli.osm_dir.join(format!("{name}.osm.pbf"));
+        let t = Instant::now();
+        let (graph, report) = import_pbf_file(&path, Profile::Car)?;
+        let import_s = secs(t);
+        let t = Instant::now();
+        let engine = RoadEngine::prepare(graph);
+        let prep_s = secs(t);
+        let topo = engine.topology();
+        println!(
+            "\n[{name}] car: {} nodes, {} edges kept ({} nodes / {} edges dropped, {} SCCs); CCH {} arcs, tree height {}",
+            report.nodes_kept,
+            report.edges_kept,
+            report.nodes_dropped(),
+            report.edges_dropped(),
+            report.components,
+            topo.num_arcs(),
+            topo.tree_height()
+        );
+        println!("  import {import_s:.3} s, prepare (order + contract + customize + snap index) {prep_s:.3} s, total {:.3} s", import_s + prep_s);
+        let (n, bad, dt) = dijkstra_check(&engine, cli.checks, 11);
+        println!("  Dijkstra check free flow: {n} entries, {bad} mismatches ({dt:.1} s of Dijkstra)");
+        engine.apply_traffic(&one_percent(&engine, 12))?;
+        let (n, bad, dt) = dijkstra_check(&engine, cli.checks, 13);
+        println!("  Dijkstra check after 1% traffic update: {n} entries, {bad} mismatches ({dt:.1} s)");
+        if bad > 0 {
+            anyhow::bail!("{name}: matrix differs from Dijkstra");
+        }
+        if name != "liechtenstein" {
+            continue;
+        }
+        let engine = RoadEngine::prepare(engine.graph().clone());
+        let points = read_points(&cli.points)?;
+        let t = Instant::now();
+        let snaps = engine.snap_all(&points, DEFAULT_MAX_SNAP_M)?;
+        let snap_s = secs(t);
+        let max_snap = snaps.iter().map(|s| s.snap_m).fold(0.0, f64::max);
+        let nodes: Vec<NodeId> = snaps.iter().map(|s| s.node).collect();
+        let mut times = Vec::new();
+        let mut reachable = 0;
+        for _ in 0..cli.repeats {
+            let t = Instant::now();
+            let m = engine.matrix_nodes(&nodes, &nodes);
+            times.push(secs(t));
+            reachable = (0..m.rows()).flat_map(|i| (0..m.cols()).map(move |j| (i, j))).filter(|&(i, j)| m.travel_ms(i, j).is_some()).count();
+        }
+        println!(
+            "  {0} x {0} matrix (time + distance): median {1:.1} ms (min {2:.1}, max {3:.1}); {reachable} reachable; snapping {4:.1} ms, max snap {max_snap:.0} m",
+            nodes.len(),
+            median(times.clone()) * 1e3,
+            times.iter().copied().fold(f64::MAX, f64::min) * 1e3,
+            times.iter().copied().fold(0.0, f64::max) * 1e3,
+            snap_s * 1e3
+        );
+        let mut times = Vec::new();
+        for r in 0..cli.repeats {
+            let update = one_percent(&engine, 100 + r as u64);
+            let t = Instant::now();
+            engine.apply_traffic(&update)?;
+            times.push(secs(t));
+        }
+        println!("  traffic update of 1% of edges ({} edges), full parallel re-customization: median {:.1} ms", engine.graph().num_edges() / 100, median(times) * 1e3);
+        let t = Instant::now();
+        let bytes = engine.to_bytes();
+        let to_bytes_s = secs(t);
+        let t = Instant::now();
+        let loaded = RoadEngine::from_bytes(&bytes)?;
+        let load_s = secs(t);
+        println!("  prepared file: {:.1} MB, write {:.1} ms, load (incl. contraction + customization + snap index) {:.1} ms", bytes.len() as f64 / 1e6, to_bytes_s * 1e3, load_s * 1e3);
+        drop(loaded);
+    }
+    if cli.big_nodes > 0 {
+        let t = Instant::now();
+        let (graph, report) = generate_grid(&GridSpec::city(cli.big_nodes, 2026))?;
+        let gen_s = secs(t);
+        let t = Instant::now();
+        let engine = RoadEngine::prepare(graph);
+        let prep_s = secs(t);
+        let (peak, rss) = memory_mib();
+        println!(
+            "\n[generated] {} nodes, {} edges (dropped {} nodes); CCH {} arcs, tree height {}",
+            report.nodes_kept,
+            report.edges_kept,
+            report.nodes_dropped(),
+            engine.topology().num_arcs(),
+            engine.topology().tree_height()
+        );
+        println!("  generate {gen_s:.1} s, prepare {prep_s:.1} s; memory peak {peak:.0} MiB, now {rss:.0} MiB");
+        let n = engine.graph().num_nodes();
+        let mut rng = Sampler(77);
+        let nodes: Vec<NodeId> = (0..2000).map(|_| NodeId(rng.next(n) as u32)).collect();
+        let mut times = Vec::new();
+        for _ in 0..cli.repeats.clamp(1, 3) {
+            let t = Instant::now();
+            let _m = engine.matrix_nodes(&nodes, &nodes);
+            times.push(secs(t));
+        }
+        println!("  2000 x 2000 matrix: median {:.2} s", median(times));
+        let t = Instant::now();
+        engine.apply_traffic(&one_percent(&engine, 5))?;
+        println!("  1% traffic update, full re-customization: {:.2} s", secs(t));
+        let (n, bad, dt) = dijkstra_check(&engine, 400, 6);
+        println!("  Dijkstra check after update: {n} entries, {bad} mismatches ({dt:.1} s)");
+        let (peak, _) = memory_mib();
+        println!("  memory peak after queries {peak:.0} MiB");
+    }
+    Ok(())
+}
