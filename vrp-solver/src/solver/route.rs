@@ -321,3 +321,209 @@ impl Route {
 pub(crate) fn route_cost(vt: &VehicleType, distance: i64, duration: i64) -> i64 {
     vt.fixed_cost + vt.cost_per_distance * distance + vt.cost_per_time * duration
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    //! Insertion evaluation (segment merging) against a brute-force
+    //! recomputation that simulates the whole new route.
+    use super::*;
+    use crate::problem::{JobKind, JobSpec, Objective, PairSpec, ProblemSpec, VehicleTypeSpec};
+    use crate::rng::Rng;
+    use crate::Matrix;
+
+    /// Random problem: 12 jobs around a depot, windows, two load dimensions,
+    /// some pickups and two pickup-delivery pairs, a time cost.
+    fn random_problem(rng: &mut Rng) -> Problem {
+        let n = 13;
+        let pts: Vec<(i64, i64)> = (0..n)
+            .map(|_| (rng.below(100) as i64, rng.below(100) as i64))
+            .collect();
+        let d = |i: usize, j: usize| {
+            let (a, b) = (pts[i], pts[j]);
+            (((a.0 - b.0).pow(2) + (a.1 - b.1).pow(2)) as f64)
+                .sqrt()
+                .round() as i64
+        };
+        let m = Matrix::from_fn(n, d);
+        let jobs = (1..n)
+            .map(|l| {
+                let s = rng.below(300) as i64;
+                JobSpec {
+                    location: l,
+                    demand: vec![rng.between(1, 5) as i64, rng.between(0, 3) as i64],
+                    kind: if rng.chance(0.2) {
+                        JobKind::Pickup
+                    } else {
+                        JobKind::Delivery
+                    },
+                    service: rng.below(10) as i64,
+                    time_window: (s, s + rng.between(20, 400) as i64),
+                    skills: vec![],
+                    skip_penalty: None,
+                }
+            })
+            .collect();
+        let mut v = VehicleTypeSpec::simple(3, 14, 0);
+        v.capacity = vec![14, 8];
+        v.shift = (0, 900);
+        v.cost_per_time = rng.below(3) as i64;
+        v.max_duration = Some(rng.between(300, 900) as i64);
+        v.max_distance = Some(rng.between(200, 600) as i64);
+        let pairs = vec![
+            PairSpec {
+                pickup: 0,
+                delivery: 1,
+            },
+            PairSpec {
+                pickup: 2,
+                delivery: 3,
+            },
+        ];
+        Problem::new(ProblemSpec {
+            durations: m.clone(),
+            distances: m,
+            jobs,
+            pairs,
+            vehicle_types: vec![v],
+            objective: Objective::Weighted,
+        })
+        .unwrap()
+    }
+
+    /// Cost of a route by direct simulation, or `None` if infeasible.
+    /// Duration is minimised by trying every departure that makes some
+    /// service start exactly at its window opening.
+    fn brute_cost(p: &Problem, jobs: &[usize]) -> Option<i64> {
+        let vt = &p.vehicle_types[0];
+        if jobs.is_empty() {
+            return Some(0);
+        }
+        for (k, &j) in jobs.iter().enumerate() {
+            if let Some(q) = p.jobs[j].partner {
+                let kq = jobs.iter().position(|&x| x == q)?;
+                if p.jobs[j].is_pair_pickup != (k < kq) {
+                    return None;
+                }
+            }
+        }
+        let mut load: Vec<i64> = (0..p.dims)
+            .map(|d| jobs.iter().map(|&j| p.jobs[j].depot_load[d]).sum())
+            .collect();
+        for d in 0..p.dims {
+            if load[d] > vt.capacity[d] {
+                return None;
+            }
+        }
+        for &j in jobs {
+            for d in 0..p.dims {
+                load[d] += p.jobs[j].load_change[d];
+                if load[d] > vt.capacity[d] {
+                    return None;
+                }
+            }
+        }
+        let mut locs = vec![vt.start];
+        locs.extend(jobs.iter().map(|&j| p.jobs[j].location));
+        locs.push(vt.end_loc);
+        let dist: i64 = locs.windows(2).map(|w| p.distance(w[0], w[1])).sum();
+        if dist > vt.max_distance {
+            return None;
+        }
+        let simulate = |dep: i64| -> Option<i64> {
+            let mut t = dep;
+            for (k, &j) in jobs.iter().enumerate() {
+                let job = &p.jobs[j];
+                t = (t + p.duration(locs[k], job.location)).max(job.time_window.start);
+                if t > job.time_window.end {
+                    return None;
+                }
+                t += job.service;
+            }
+            t += p.duration(*locs.get(jobs.len()).unwrap(), vt.end_loc);
+            (t <= vt.shift.end).then_some(t - dep)
+        };
+        let mut cands = vec![vt.shift.start];
+        let mut off = 0;
+        for (k, &j) in jobs.iter().enumerate() {
+            off += p.duration(locs[k], p.jobs[j].location);
+            cands.push((p.jobs[j].time_window.start - off).max(vt.shift.start));
+            cands.push((p.jobs[j].time_window.end - off).max(vt.shift.start));
+            off += p.jobs[j].service;
+        }
+        off += p.duration(*locs.get(jobs.len()).unwrap(), vt.end_loc);
+        cands.push((vt.shift.end - off).max(vt.shift.start));
+        let dur = cands.into_iter().filter_map(simulate).min()?;
+        if dur > vt.max_duration {
+            return None;
+        }
+        Some(vt.fixed_cost + vt.cost_per_distance * dist + vt.cost_per_time * dur)
+    }
+
+    /// For random routes and jobs, the best single and pair insertion found
+    /// by segment merging has exactly the delta of the brute-force best.
+    #[test]
+    fn insertion_delta_equals_recomputation() {
+        let mut rng = Rng::new(42);
+        let mut checked = 0;
+        for _ in 0..300 {
+            let p = random_problem(&mut rng);
+            // A random feasible route, built by brute-force-checked appends.
+            let mut order: Vec<usize> = (4..p.jobs.len()).collect();
+            for i in (1..order.len()).rev() {
+                order.swap(i, rng.below(i + 1));
+            }
+            let mut jobs: Vec<usize> = Vec::new();
+            for &j in &order[..4] {
+                let mut cand = jobs.clone();
+                cand.insert(rng.below(cand.len() + 1), j);
+                if brute_cost(&p, &cand).is_some() {
+                    jobs = cand;
+                }
+            }
+            let mut route = Route::new(&p, 0);
+            route.jobs = jobs.clone();
+            route.rebuild(&p);
+            let base = brute_cost(&p, &jobs).unwrap();
+            assert_eq!(route.cost, base);
+            // Single job insertion.
+            let u = order[4];
+            let mut best = None::<i64>;
+            for pos in 0..=jobs.len() {
+                let mut c = jobs.clone();
+                c.insert(pos, u);
+                if let Some(cost) = brute_cost(&p, &c) {
+                    best = Some(best.map_or(cost - base, |b: i64| b.min(cost - base)));
+                }
+            }
+            let got = route
+                .best_insertion(&p, u, i64::MAX, || false)
+                .map(|i| i.delta);
+            assert_eq!(got, best, "single insertion of {u} into {jobs:?}");
+            // Pair insertion (pair 0 -> 1).
+            let mut best = None::<i64>;
+            for a in 0..=jobs.len() {
+                for b in a..=jobs.len() {
+                    let mut c = jobs.clone();
+                    c.insert(b, 1);
+                    c.insert(a, 0);
+                    if let Some(cost) = brute_cost(&p, &c) {
+                        best = Some(best.map_or(cost - base, |x: i64| x.min(cost - base)));
+                    }
+                }
+            }
+            let got = route.best_pair_insertion(&p, 0, 1, i64::MAX, || false);
+            assert_eq!(got.map(|i| i.delta), best, "pair insertion into {jobs:?}");
+            if let Some(ins) = got {
+                let mut r2 = route.clone();
+                r2.insert(&p, ins, 0, Some(1));
+                assert_eq!(brute_cost(&p, &r2.jobs), Some(base + ins.delta));
+                checked += 1;
+            }
+        }
+        assert!(
+            checked > 20,
+            "too few feasible pair insertions were exercised: {checked}"
+        );
+    }
+}
