@@ -52,6 +52,7 @@ pub mod order;
 pub mod osm;
 pub mod profile;
 pub mod query;
+pub mod replan;
 pub mod snap;
 pub mod store;
 pub mod svg;
@@ -61,7 +62,7 @@ pub use cch::CchTopology;
 pub use dijkstra::dijkstra_keys;
 pub use engine::{MetricSnapshot, RoadEngine, Route, TrafficReport, TravelMatrix};
 pub use error::EngineError;
-pub use generate::{generate_grid, GridSpec};
+pub use generate::{generate_grid, generate_region, GridSpec, RegionSpec};
 pub use geo::LatLon;
 pub use graph::{
     key_dist_dm, key_travel_ms, pack_key, BuildReport, EdgeId, NodeId, RawEdge, RoadGraph, INF_KEY,

@@ -1,0 +1,665 @@
+//! The live state of a delivery morning and the event loop: advance the clock, apply an
+//! event, re-plan (warm start or from scratch), and report what changed.
+
+use std::time::{Duration, Instant};
+
+use crate::replan::cache::RouteCache;
+use crate::replan::event::{Event, EventKind};
+use crate::replan::model::{
+    CourierSpec, StopSpec, StopState, TravelTimes, UnservedReason, Weights,
+};
+use crate::replan::route::{departure, schedule, CourierRoute};
+use crate::replan::{baseline, repair, search, ReplanError};
+
+/// How a re-plan is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Warm start: repair the current plan, then a bounded local search near the change.
+    Repair,
+    /// Baseline: re-solve every remaining stop from scratch with the VRP solver.
+    FromScratch,
+}
+
+/// Options of a re-plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReplanOptions {
+    /// Time budget of the whole re-plan (the answer is ready when it runs out).
+    pub budget: Duration,
+    /// Repair or from scratch.
+    pub strategy: Strategy,
+    /// Seed (the from-scratch solver; the repair is deterministic when within budget).
+    pub seed: u64,
+    /// Cap on move evaluations of the local search (`None`: only the budget).
+    pub max_evaluations: Option<u64>,
+}
+
+impl Default for ReplanOptions {
+    /// 200 ms, repair, seed 0.
+    fn default() -> Self {
+        ReplanOptions {
+            budget: Duration::from_millis(200),
+            strategy: Strategy::Repair,
+            seed: 0,
+            max_evaluations: None,
+        }
+    }
+}
+
+/// What a re-plan changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReplanReport {
+    /// Event time.
+    pub time_s: i64,
+    /// Event name.
+    pub event: &'static str,
+    /// Wall time of the re-plan (state change, repair, search, schedule).
+    pub latency: Duration,
+    /// Pending stops on routes before the event (the ones a re-plan could move).
+    pub remaining: usize,
+    /// Stops now on another courier than before, `(stop, from, to)` (couriers by index).
+    pub moved: Vec<(u32, usize, usize)>,
+    /// Couriers whose route changed.
+    pub couriers_affected: Vec<usize>,
+    /// Stops whose planned arrival moved by more than 5 minutes.
+    pub arrivals_shifted: usize,
+    /// Largest change of a planned arrival, seconds.
+    pub max_shift_s: i64,
+    /// Stops that became unserved, with the reason.
+    pub unserved: Vec<(u32, UnservedReason)>,
+    /// Stops added by the event (new order, retry).
+    pub added: Vec<u32>,
+    /// Notes (e.g. a cancellation that came too late).
+    pub notes: Vec<String>,
+    /// Objective of the plan after the re-plan (see [`Dispatch::plan_cost`]).
+    pub cost: i64,
+    /// Local-search move evaluations.
+    pub evaluations: u64,
+}
+
+/// A delivery morning under way.
+#[derive(Debug, Clone)]
+pub struct Dispatch {
+    pub(crate) times: TravelTimes,
+    pub(crate) depot: u32,
+    pub(crate) stops: Vec<StopSpec>,
+    pub(crate) state: Vec<StopState>,
+    pub(crate) courier_of: Vec<Option<usize>>,
+    pub(crate) eta: Vec<Option<i64>>,
+    pub(crate) promise: Vec<Option<i64>>,
+    pub(crate) couriers: Vec<CourierSpec>,
+    pub(crate) routes: Vec<CourierRoute>,
+    pub(crate) clock_s: i64,
+    pub(crate) weights: Weights,
+    pub(crate) neighbours: Vec<Vec<u32>>,
+}
+
+/// Nearest stops kept per stop for the local search.
+const NEIGHBOURS: usize = 12;
+
+impl Dispatch {
+    /// A morning before any courier left: no stop is on a route yet.
+    pub fn new(
+        times: TravelTimes,
+        depot: u32,
+        stops: Vec<StopSpec>,
+        couriers: Vec<CourierSpec>,
+        weights: Weights,
+    ) -> Result<Dispatch, ReplanError> {
+        let n = times.len();
+        if depot as usize >= n {
+            return Err(ReplanError::Location {
+                what: "depot",
+                index: 0,
+                loc: depot as usize,
+                size: n,
+            });
+        }
+        for (k, s) in stops.iter().enumerate() {
+            check_stop(k, s, n)?;
+        }
+        if couriers.is_empty() {
+            return Err(ReplanError::NoCourier);
+        }
+        let clock_s = couriers.iter().map(|c| c.shift_start_s).min().unwrap_or(0);
+        let routes = couriers
+            .iter()
+            .map(|c| CourierRoute::at_depot(depot, c, Vec::new()))
+            .collect();
+        let m = stops.len();
+        let mut d = Dispatch {
+            times,
+            depot,
+            state: vec![StopState::Pending; m],
+            courier_of: vec![None; m],
+            eta: vec![None; m],
+            promise: vec![None; m],
+            stops,
+            couriers,
+            routes,
+            clock_s,
+            weights,
+            neighbours: Vec::new(),
+        };
+        d.neighbours = (0..m as u32).map(|s| d.nearest(s)).collect();
+        Ok(d)
+    }
+
+    fn nearest(&self, s: u32) -> Vec<u32> {
+        let a = self.stops[s as usize].loc;
+        let mut cand: Vec<(i64, u32)> = (0..self.stops.len() as u32)
+            .filter(|&v| v != s)
+            .map(|v| {
+                let b = self.stops[v as usize].loc;
+                (self.times.travel(a, b) + self.times.travel(b, a), v)
+            })
+            .collect();
+        let k = NEIGHBOURS.min(cand.len());
+        if k > 0 && k < cand.len() {
+            cand.select_nth_unstable(k - 1);
+        }
+        cand.truncate(k);
+        cand.sort_unstable();
+        cand.into_iter().map(|c| c.1).collect()
+    }
+
+    /// Sets the plan made before the morning: one stop list per courier. Stops on no list
+    /// are inserted by the repair; promises are the resulting arrivals.
+    pub fn set_plan(
+        &mut self,
+        routes: &[Vec<u32>],
+        options: &ReplanOptions,
+    ) -> Result<ReplanReport, ReplanError> {
+        if routes.len() != self.couriers.len() {
+            return Err(ReplanError::PlanShape {
+                routes: routes.len(),
+                couriers: self.couriers.len(),
+            });
+        }
+        let mut seen = vec![false; self.stops.len()];
+        for r in routes {
+            for &s in r {
+                if s as usize >= seen.len() || seen[s as usize] {
+                    return Err(ReplanError::PlanStop { stop: s as usize });
+                }
+                seen[s as usize] = true;
+            }
+        }
+        for (k, r) in routes.iter().enumerate() {
+            self.routes[k] = CourierRoute::at_depot(self.depot, &self.couriers[k], r.clone());
+            for &s in r {
+                self.courier_of[s as usize] = Some(k);
+            }
+        }
+        let pool: Vec<u32> = (0..self.stops.len() as u32)
+            .filter(|&s| !seen[s as usize] && self.state[s as usize] == StopState::Pending)
+            .collect();
+        let t0 = Instant::now();
+        let mut report = self.replan(t0, "plan", pool, Vec::new(), options);
+        for s in 0..self.stops.len() {
+            self.promise[s] = self.eta[s];
+        }
+        report.latency = t0.elapsed();
+        Ok(report)
+    }
+
+    /// Plans the morning with the VRP solver from scratch (the courier routes before anyone
+    /// leaves), then sets promises.
+    pub fn plan_with_solver(
+        &mut self,
+        options: &ReplanOptions,
+    ) -> Result<ReplanReport, ReplanError> {
+        let empty = vec![Vec::new(); self.couriers.len()];
+        self.set_plan(
+            &empty,
+            &ReplanOptions {
+                strategy: Strategy::FromScratch,
+                ..*options
+            },
+        )
+    }
+
+    /// The current time.
+    pub fn clock_s(&self) -> i64 {
+        self.clock_s
+    }
+    /// The travel times in use.
+    pub fn times(&self) -> &TravelTimes {
+        &self.times
+    }
+    /// The depot location.
+    pub fn depot(&self) -> u32 {
+        self.depot
+    }
+    /// All stops (the index is the stop id).
+    pub fn stops(&self) -> &[StopSpec] {
+        &self.stops
+    }
+    /// The state of every stop.
+    pub fn states(&self) -> &[StopState] {
+        &self.state
+    }
+    /// The couriers.
+    pub fn couriers(&self) -> &[CourierSpec] {
+        &self.couriers
+    }
+    /// Every courier's route.
+    pub fn routes(&self) -> &[CourierRoute] {
+        &self.routes
+    }
+    /// Planned arrival of every pending stop on a route (the current promise to the household).
+    pub fn eta(&self) -> &[Option<i64>] {
+        &self.eta
+    }
+    /// The first promise made to every stop (when it was first planned).
+    pub fn first_promise(&self) -> &[Option<i64>] {
+        &self.promise
+    }
+    /// The weights.
+    pub fn weights(&self) -> Weights {
+        self.weights
+    }
+
+    /// Adds a location (a new order's address) to the matrix; see [`TravelTimes::push_location`].
+    pub fn add_location(
+        &mut self,
+        from_new: &[(i64, i64)],
+        to_new: &[(i64, i64)],
+    ) -> Result<u32, ReplanError> {
+        self.times.push_location(from_new, to_new)
+    }
+
+    /// Advances the clock: every stop whose service ends by `t` is done, the stop a courier
+    /// has set off to becomes committed. Idle couriers wait where they are.
+    pub fn advance_to(&mut self, t: i64) {
+        if t < self.clock_s {
+            return;
+        }
+        for k in 0..self.routes.len() {
+            let r = &mut self.routes[k];
+            if !r.active {
+                continue;
+            }
+            loop {
+                if !r.departed {
+                    let Some(&first) = r.planned.first() else {
+                        break;
+                    };
+                    let dep = departure(r, Some(&self.stops[first as usize]), &self.times);
+                    if dep > t {
+                        break;
+                    }
+                    r.departed = true;
+                    r.anchor_s = dep;
+                    r.committed = Some(r.planned.remove(0));
+                }
+                let Some(c) = r.committed else {
+                    if let Some(&first) = r.planned.first() {
+                        r.committed = Some(first);
+                        r.planned.remove(0);
+                        continue;
+                    }
+                    break;
+                };
+                let spec = &self.stops[c as usize];
+                let travel = self.times.travel(r.anchor_loc, spec.loc);
+                let arrival = r.anchor_s + travel;
+                let dep = arrival.max(spec.window_s.0) + spec.service_s;
+                if dep > t {
+                    break;
+                }
+                r.travel_done_s += travel;
+                r.dist_done_m += self.times.dist(r.anchor_loc, spec.loc);
+                r.load_done += spec.bottles;
+                r.done.push(c);
+                r.anchor_loc = spec.loc;
+                r.anchor_s = dep;
+                r.committed = None;
+                self.state[c as usize] = StopState::Done {
+                    courier: k,
+                    arrival_s: arrival,
+                };
+                self.eta[c as usize] = Some(arrival);
+                if !r.planned.is_empty() {
+                    r.committed = Some(r.planned.remove(0));
+                }
+            }
+            if r.committed.is_none() && r.planned.is_empty() {
+                r.anchor_s = r.anchor_s.max(t);
+            }
+            if !r.departed {
+                r.anchor_s = r.anchor_s.max(t);
+            }
+        }
+        self.clock_s = t;
+    }
+
+    /// Runs the rest of the day as planned and brings every courier home.
+    pub fn finish(&mut self) {
+        self.advance_to(i64::MAX / 4);
+        for r in &mut self.routes {
+            if r.departed && r.anchor_loc != self.depot {
+                r.travel_done_s += self.times.travel(r.anchor_loc, self.depot);
+                r.dist_done_m += self.times.dist(r.anchor_loc, self.depot);
+                r.anchor_loc = self.depot;
+            }
+        }
+    }
+
+    fn find_household(&self, household: u32, done_ok: bool) -> Option<u32> {
+        (0..self.stops.len() as u32).rev().find(|&s| {
+            self.stops[s as usize].household == household
+                && (self.state[s as usize] == StopState::Pending
+                    || (done_ok && matches!(self.state[s as usize], StopState::Done { .. })))
+        })
+    }
+
+    /// Removes a pending stop from the route holding it (not a committed one); true if found.
+    fn take_from_route(&mut self, s: u32) -> bool {
+        for r in &mut self.routes {
+            if let Some(p) = r.planned.iter().position(|&x| x == s) {
+                r.planned.remove(p);
+                return true;
+            }
+        }
+        false
+    }
+
+    fn is_committed(&self, s: u32) -> bool {
+        self.routes.iter().any(|r| r.committed == Some(s))
+    }
+
+    fn push_stop(&mut self, spec: StopSpec) -> u32 {
+        let id = self.stops.len() as u32;
+        self.stops.push(spec);
+        self.state.push(StopState::Pending);
+        self.courier_of.push(None);
+        self.eta.push(None);
+        self.promise.push(None);
+        let nb = self.nearest(id);
+        self.neighbours.push(nb);
+        id
+    }
+
+    /// Applies an event at its time and re-plans.
+    pub fn apply(
+        &mut self,
+        event: &Event,
+        options: &ReplanOptions,
+    ) -> Result<ReplanReport, ReplanError> {
+        let t0 = Instant::now();
+        self.advance_to(event.time_s);
+        let mut pool = Vec::new();
+        let mut seeds = Vec::new();
+        let mut notes = Vec::new();
+        let mut added = Vec::new();
+        match &event.kind {
+            EventKind::Traffic(times) => {
+                if times.len() != self.times.len() {
+                    return Err(ReplanError::MatrixSize { expected: self.times.len(), found: times.len() });
+                }
+                // Seeds: stops next to a leg whose travel time changed.
+                for r in self.routes.iter().filter(|r| r.active) {
+                    let mut prev = r.anchor_loc;
+                    for s in r.pending() {
+                        let l = self.stops[s as usize].loc;
+                        if times.travel(prev, l) != self.times.travel(prev, l) {
+                            seeds.push(s);
+                        }
+                        prev = l;
+                    }
+                }
+                self.times = (**times).clone();
+            }
+            EventKind::NewOrder(spec) => {
+                check_stop(self.stops.len(), spec, self.times.len())?;
+                let id = self.push_stop(spec.clone());
+                pool.push(id);
+                added.push(id);
+            }
+            EventKind::Cancel { household } => match self.find_household(*household, true) {
+                Some(s) if self.state[s as usize] == StopState::Pending && !self.is_committed(s) => {
+                    self.take_from_route(s);
+                    self.state[s as usize] = StopState::Cancelled;
+                    self.eta[s as usize] = None;
+                    seeds.extend(self.neighbours[s as usize].iter().copied());
+                }
+                Some(s) => notes.push(format!("household {household}: too late to cancel (stop {s} already under way or done)")),
+                None => notes.push(format!("household {household}: nothing to cancel")),
+            },
+            EventKind::Failed { household, retry_s } => match self.find_household(*household, true) {
+                Some(s) if self.is_committed(s) => {
+                    notes.push(format!("household {household}: courier already at the door; report the failure after the visit"))
+                }
+                Some(s) => {
+                    let done = matches!(self.state[s as usize], StopState::Done { .. });
+                    if done {
+                        self.state[s as usize] = StopState::Failed;
+                    } else {
+                        self.take_from_route(s);
+                    }
+                    match retry_s {
+                        Some(w) if w.0 <= w.1 => {
+                            let mut spec = self.stops[s as usize].clone();
+                            spec.window_s = *w;
+                            if done {
+                                let id = self.push_stop(spec);
+                                // The courier who failed keeps the retry unless moving pays.
+                                self.courier_of[id as usize] = self.courier_of[s as usize];
+                                pool.push(id);
+                                added.push(id);
+                            } else {
+                                self.stops[s as usize] = spec;
+                                pool.push(s);
+                            }
+                        }
+                        Some(w) => return Err(ReplanError::Window { stop: s as usize, start: w.0, end: w.1 }),
+                        None => {
+                            if !done {
+                                self.state[s as usize] = StopState::CarriedOver;
+                            }
+                            self.eta[s as usize] = None;
+                            notes.push(format!("household {household}: carried over to tomorrow"));
+                        }
+                    }
+                }
+                None => notes.push(format!("household {household}: no delivery to fail")),
+            },
+            EventKind::Breakdown { courier } => {
+                let r = self.routes.get_mut(*courier).ok_or(ReplanError::Courier { index: *courier })?;
+                if r.active {
+                    r.active = false;
+                    pool.extend(r.pending());
+                    r.committed = None;
+                    r.planned.clear();
+                }
+            }
+            EventKind::Delay { courier, delay_s } => {
+                let now = self.clock_s;
+                let r = self.routes.get_mut(*courier).ok_or(ReplanError::Courier { index: *courier })?;
+                if r.departed {
+                    r.anchor_s += delay_s.max(&0);
+                } else {
+                    r.anchor_s = r.anchor_s.max(now) + delay_s.max(&0);
+                }
+                seeds.extend(r.planned.iter().copied());
+            }
+        }
+        let mut report = self.replan(t0, event.kind.name(), pool, seeds, options);
+        report.time_s = event.time_s;
+        report.notes.extend(notes);
+        report.added = added;
+        report.latency = t0.elapsed();
+        Ok(report)
+    }
+
+    /// The re-plan: `pool` holds stops to place, `seeds` stops near the change.
+    fn replan(
+        &mut self,
+        t0: Instant,
+        event: &'static str,
+        pool: Vec<u32>,
+        seeds: Vec<u32>,
+        options: &ReplanOptions,
+    ) -> ReplanReport {
+        let before_courier = self.courier_of.clone();
+        let before_eta = self.eta.clone();
+        let remaining: usize = self
+            .routes
+            .iter()
+            .filter(|r| r.active)
+            .map(|r| r.planned.len())
+            .sum();
+        let deadline = t0 + options.budget;
+        let mut evaluations = 0;
+        let unserved = match options.strategy {
+            Strategy::Repair => {
+                let mut caches: Vec<Option<RouteCache>> = self
+                    .routes
+                    .iter()
+                    .zip(&self.couriers)
+                    .map(|(r, c)| {
+                        r.active
+                            .then(|| RouteCache::build(r, c, &self.stops, &self.times, self.depot))
+                    })
+                    .collect();
+                let mut pool = pool;
+                let mut touched = seeds;
+                repair::restore_feasibility(self, &mut caches, &mut pool);
+                touched.extend(pool.iter().copied());
+                let unserved = repair::insert_regret(self, &mut caches, &pool);
+                evaluations = search::improve(
+                    self,
+                    &mut caches,
+                    touched,
+                    deadline,
+                    options.max_evaluations,
+                );
+                for (r, c) in self.routes.iter_mut().zip(&caches) {
+                    if let Some(c) = c {
+                        r.planned = c.stops[c.fixed..c.stops.len() - 1].to_vec();
+                    }
+                }
+                unserved
+            }
+            Strategy::FromScratch => baseline::resolve(self, pool, deadline, options.seed),
+        };
+        for &(s, why) in &unserved {
+            self.state[s as usize] = StopState::Unserved(why);
+            self.eta[s as usize] = None;
+            self.courier_of[s as usize] = None;
+        }
+        self.refresh_schedule();
+        let mut moved = Vec::new();
+        let mut affected = vec![false; self.routes.len()];
+        let (mut shifted, mut max_shift) = (0, 0);
+        for s in 0..self.stops.len() {
+            if self.state[s] != StopState::Pending {
+                continue;
+            }
+            if let (Some(a), Some(b)) = (before_courier[s], self.courier_of[s]) {
+                if a != b {
+                    moved.push((s as u32, a, b));
+                    affected[a] = true;
+                    affected[b] = true;
+                }
+            }
+            if let (Some(a), Some(b)) = (before_eta[s], self.eta[s]) {
+                let d = (a - b).abs();
+                max_shift = max_shift.max(d);
+                if d > 300 {
+                    shifted += 1;
+                    if let Some(c) = self.courier_of[s] {
+                        affected[c] = true;
+                    }
+                }
+            }
+        }
+        ReplanReport {
+            time_s: self.clock_s,
+            event,
+            latency: t0.elapsed(),
+            remaining,
+            moved,
+            couriers_affected: (0..affected.len()).filter(|&k| affected[k]).collect(),
+            arrivals_shifted: shifted,
+            max_shift_s: max_shift,
+            unserved,
+            added: Vec::new(),
+            notes: Vec::new(),
+            cost: self.plan_cost(),
+            evaluations,
+        }
+    }
+
+    /// Recomputes the planned arrival and courier of every pending stop on a route.
+    pub(crate) fn refresh_schedule(&mut self) {
+        for k in 0..self.routes.len() {
+            if !self.routes[k].active {
+                continue;
+            }
+            let (visits, _) = schedule(&self.routes[k], &self.stops, &self.times, self.depot);
+            for v in visits {
+                self.eta[v.stop as usize] = Some(v.arrival_s);
+                self.courier_of[v.stop as usize] = Some(k);
+                if self.promise[v.stop as usize].is_none() {
+                    // A stop planned for the first time (new order, retry) is promised now.
+                    self.promise[v.stop as usize] = Some(v.arrival_s);
+                }
+            }
+        }
+    }
+
+    /// The day's objective as planned now: travel driven plus travel planned (with the
+    /// return to the depot), plus the unserved penalty per stop that cannot be served.
+    pub fn plan_cost(&self) -> i64 {
+        let mut cost = 0;
+        for r in &self.routes {
+            cost += r.travel_done_s;
+            if r.active && (r.departed || !r.planned.is_empty() || r.committed.is_some()) {
+                let mut prev = r.anchor_loc;
+                for s in r.pending() {
+                    let l = self.stops[s as usize].loc;
+                    cost += self.times.travel(prev, l);
+                    prev = l;
+                }
+                cost += self.times.travel(prev, self.depot);
+            }
+        }
+        let unserved = self
+            .state
+            .iter()
+            .filter(|s| matches!(s, StopState::Unserved(_)))
+            .count() as i64;
+        cost + unserved * self.weights.unserved_penalty
+    }
+
+    /// Travel driven so far (seconds, metres) by all couriers.
+    pub fn driven(&self) -> (i64, i64) {
+        (
+            self.routes.iter().map(|r| r.travel_done_s).sum(),
+            self.routes.iter().map(|r| r.dist_done_m).sum(),
+        )
+    }
+}
+
+fn check_stop(k: usize, s: &StopSpec, n: usize) -> Result<(), ReplanError> {
+    if s.loc as usize >= n {
+        return Err(ReplanError::Location {
+            what: "stop",
+            index: k,
+            loc: s.loc as usize,
+            size: n,
+        });
+    }
+    if s.window_s.1 < s.window_s.0 {
+        return Err(ReplanError::Window {
+            stop: k,
+            start: s.window_s.0,
+            end: s.window_s.1,
+        });
+    }
+    if s.bottles < 0 || s.service_s < 0 {
+        return Err(ReplanError::Negative { stop: k });
+    }
+    Ok(())
+}

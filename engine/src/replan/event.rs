@@ -1,0 +1,59 @@
+//! What can happen during the morning.
+
+use crate::replan::model::{StopSpec, TravelTimes};
+
+/// An event at a time of day.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    /// When it happens, seconds since midnight (the clock advances to it first).
+    pub time_s: i64,
+    /// What happens.
+    pub kind: EventKind,
+}
+
+/// The kinds of events.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EventKind {
+    /// New travel times (after a traffic update of the road engine), for all locations.
+    Traffic(Box<TravelTimes>),
+    /// A new order (its location must already be in the matrix).
+    NewOrder(StopSpec),
+    /// A household cancels today's delivery.
+    Cancel {
+        /// Household id.
+        household: u32,
+    },
+    /// A delivery failed (nobody at the door, or known in advance to fail).
+    Failed {
+        /// Household id.
+        household: u32,
+        /// A retry window later this morning, or `None`: carried over to tomorrow.
+        retry_s: Option<(i64, i64)>,
+    },
+    /// A courier's trike breaks down: its remaining stops go to others.
+    Breakdown {
+        /// Courier index.
+        courier: usize,
+    },
+    /// A courier loses time (a flat tyre fixed, a long conversation at a door).
+    Delay {
+        /// Courier index.
+        courier: usize,
+        /// Time lost, seconds.
+        delay_s: i64,
+    },
+}
+
+impl EventKind {
+    /// A short name: `traffic`, `order`, `cancel`, `failed`, `breakdown`, `delay`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Traffic(_) => "traffic",
+            Self::NewOrder(_) => "order",
+            Self::Cancel { .. } => "cancel",
+            Self::Failed { .. } => "failed",
+            Self::Breakdown { .. } => "breakdown",
+            Self::Delay { .. } => "delay",
+        }
+    }
+}

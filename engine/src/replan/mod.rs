@@ -1,0 +1,165 @@
+//! Live re-planning of delivery routes under way (issue #5).
+//!
+//! At 05:40 a courier has delivered 60 of 250 bottles; a road jams, a household cancels, a
+//! door stays shut, a new order arrives, a trike breaks down. [`Dispatch`] holds the morning:
+//! per courier where it is and since when (its *anchor*), the stops done, the stop it is
+//! heading to (*committed*, never moved) and the stops planned after it, and per stop its
+//! state, courier, planned arrival and first promise. [`Dispatch::apply`] advances the clock
+//! to an [`Event`], applies it and re-plans within a time budget (default 200 ms):
+//!
+//! 1. **Repair** ([`repair`]): late routes give up stops (the one cutting lateness most)
+//!    until on time; new, retried, removed and orphaned stops (a breakdown) are placed by
+//!    regret-2 insertion, each position checked in O(1) with cached
+//!    [`milkrun_vrp::segment::DurationSegment`]s.
+//! 2. **Local search** ([`search`]): relocate / or-opt of strings of 1-3 stops next to one of
+//!    their 12 nearest stops, seeded by the stops near the change, screened in O(1) and
+//!    priced exactly before it is applied. It stops when no move pays or the budget is
+//!    spent, so the answer is ready any time (anytime).
+//!
+//! The objective ([`Weights`]): travel seconds, plus a cost per stop moved to another
+//! courier, plus a cost per second a promised arrival shifts beyond a tolerance, plus a
+//! penalty per unserved stop; windows, capacity and the return by the end of the shift are
+//! hard. Stops that cannot be served get an [`UnservedReason`].
+//!
+//! The baseline [`Strategy::FromScratch`] re-solves every stop not under way with
+//! [`milkrun_vrp::solve`] under the same budget. [`verify()`] checks a plan independently.
+//! [`road`] connects the road engine (matrices, traffic, new addresses); [`io`] reads and
+//! writes event files and generates a seeded event stream.
+//!
+//! Simplifications, stated: a trike is loaded once (capacity counts every bottle of the
+//! morning); a courier with nothing left waits where it is and rides home at the end; a
+//! cancellation or failure reported while the courier is already on the way to that door
+//! is too late to change the committed visit; travel times are static between traffic
+//! events (no time-of-day profiles: the road engine has none yet).
+//!
+//! ## Example
+//! ```
+//! use milkrun_engine::replan::{CourierSpec, Dispatch, Event, EventKind, ReplanOptions, StopSpec, TravelTimes, Weights};
+//! // Depot 0 and three households on a line, 60 s apart.
+//! let times = TravelTimes::from_fn(4, |i, j| ((i as i64 - j as i64).abs() * 60, (i as i64 - j as i64).abs() * 250));
+//! let stops = (1..4)
+//!     .map(|l| StopSpec { household: l, loc: l, bottles: 1, service_s: 30, window_s: (18_000, 27_000) })
+//!     .collect();
+//! let couriers = vec![CourierSpec { id: 1, capacity: 10, shift_start_s: 15_300, shift_end_s: 32_400 }];
+//! let mut day = Dispatch::new(times, 0, stops, couriers, Weights::default()).unwrap();
+//! day.set_plan(&[vec![0, 1, 2]], &ReplanOptions::default()).unwrap();
+//! let report = day.apply(&Event { time_s: 18_010, kind: EventKind::Cancel { household: 3 } }, &ReplanOptions::default()).unwrap();
+//! assert_eq!(day.routes()[0].committed, Some(0));
+//! assert_eq!(day.routes()[0].planned, vec![1]);
+//! assert!(report.moved.is_empty());
+//! assert!(milkrun_engine::replan::verify(&day, None).is_empty());
+//! ```
+
+pub mod baseline;
+pub(crate) mod cache;
+pub mod dispatch;
+pub mod event;
+pub mod io;
+pub mod model;
+pub mod repair;
+pub mod road;
+pub mod route;
+pub mod search;
+pub mod verify;
+
+pub use dispatch::{Dispatch, ReplanOptions, ReplanReport, Strategy};
+pub use event::{Event, EventKind};
+pub use model::{
+    CourierSpec, StopSpec, StopState, TravelTimes, UnservedReason, Weights, UNREACHABLE_S,
+};
+pub use route::{CourierRoute, Visit};
+pub use verify::verify;
+
+/// Errors of the re-planner: each names the stop, courier or location at fault.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ReplanError {
+    /// A matrix or row has the wrong size.
+    #[error("matrix size: expected {expected} entries, found {found}")]
+    MatrixSize {
+        /// Expected entries.
+        expected: usize,
+        /// Entries found.
+        found: usize,
+    },
+    /// A negative travel time or distance.
+    #[error("negative travel time or distance from location {from} to {to}")]
+    NegativeTravel {
+        /// From location.
+        from: usize,
+        /// To location.
+        to: usize,
+    },
+    /// A location index outside the matrix.
+    #[error("{what} {index}: location {loc} is outside the matrix of {size} locations")]
+    Location {
+        /// `depot` or `stop`.
+        what: &'static str,
+        /// Index of the stop.
+        index: usize,
+        /// The bad location.
+        loc: usize,
+        /// Matrix size.
+        size: usize,
+    },
+    /// A window that ends before it starts.
+    #[error("stop {stop}: window {start}..{end} ends before it starts")]
+    Window {
+        /// Stop index.
+        stop: usize,
+        /// Window start.
+        start: i64,
+        /// Window end.
+        end: i64,
+    },
+    /// A negative quantity or service time.
+    #[error("stop {stop}: negative bottles or service time")]
+    Negative {
+        /// Stop index.
+        stop: usize,
+    },
+    /// No courier at all.
+    #[error("no courier")]
+    NoCourier,
+    /// An unknown courier index.
+    #[error("courier {index} does not exist")]
+    Courier {
+        /// The index.
+        index: usize,
+    },
+    /// A plan with a route count different from the courier count.
+    #[error("plan has {routes} routes for {couriers} couriers")]
+    PlanShape {
+        /// Routes given.
+        routes: usize,
+        /// Couriers.
+        couriers: usize,
+    },
+    /// A plan naming an unknown stop or a stop twice.
+    #[error("plan: stop {stop} is unknown or listed twice")]
+    PlanStop {
+        /// The stop.
+        stop: usize,
+    },
+    /// The road engine failed (snapping a new address, a traffic update).
+    #[error("road engine: {0}")]
+    Road(String),
+    /// A malformed event file line.
+    #[error("{file}:{line}: field `{field}`: {msg}")]
+    EventFile {
+        /// File name.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// Field.
+        field: String,
+        /// What is wrong.
+        msg: String,
+    },
+}
+
+/// Formats seconds since midnight as `HH:MM:SS`.
+pub fn hms(s: i64) -> String {
+    let sign = if s < 0 { "-" } else { "" };
+    let a = s.abs();
+    format!("{sign}{:02}:{:02}:{:02}", a / 3600, a / 60 % 60, a % 60)
+}

@@ -1,0 +1,241 @@
+//! The data of a delivery day: a growable travel-time matrix, stops, couriers, weights.
+
+use crate::replan::ReplanError;
+
+/// Travel time used for an unreachable pair, seconds (about 116 days: never feasible).
+pub const UNREACHABLE_S: i64 = 10_000_000;
+
+/// A dense, growable travel-time (seconds) and distance (metres) matrix between locations,
+/// row-major with a stride so a new location (a new order's address) is added without
+/// copying the whole matrix most of the time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TravelTimes {
+    n: usize,
+    stride: usize,
+    travel_s: Vec<i64>,
+    dist_m: Vec<i64>,
+}
+
+impl TravelTimes {
+    /// Builds an `n × n` matrix from a function of (from, to) returning `(seconds, metres)`.
+    pub fn from_fn(n: usize, f: impl Fn(usize, usize) -> (i64, i64)) -> TravelTimes {
+        let mut travel_s = Vec::with_capacity(n * n);
+        let mut dist_m = Vec::with_capacity(n * n);
+        for i in 0..n {
+            for j in 0..n {
+                let (t, d) = f(i, j);
+                travel_s.push(t.max(0));
+                dist_m.push(d.max(0));
+            }
+        }
+        TravelTimes {
+            n,
+            stride: n,
+            travel_s,
+            dist_m,
+        }
+    }
+
+    /// Wraps row-major `n × n` vectors; errors on a wrong size or a negative value.
+    pub fn new(n: usize, travel_s: Vec<i64>, dist_m: Vec<i64>) -> Result<TravelTimes, ReplanError> {
+        if travel_s.len() != n * n || dist_m.len() != n * n {
+            return Err(ReplanError::MatrixSize {
+                expected: n * n,
+                found: travel_s.len().min(dist_m.len()),
+            });
+        }
+        if let Some(k) = travel_s.iter().chain(&dist_m).position(|&v| v < 0) {
+            let k = k % (n * n).max(1);
+            return Err(ReplanError::NegativeTravel {
+                from: k / n.max(1),
+                to: k % n.max(1),
+            });
+        }
+        Ok(TravelTimes {
+            n,
+            stride: n,
+            travel_s,
+            dist_m,
+        })
+    }
+
+    /// Number of locations.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// True when there is no location.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Travel time from `i` to `j`, seconds.
+    #[inline]
+    pub fn travel(&self, i: u32, j: u32) -> i64 {
+        self.travel_s[i as usize * self.stride + j as usize]
+    }
+
+    /// Distance from `i` to `j`, metres.
+    #[inline]
+    pub fn dist(&self, i: u32, j: u32) -> i64 {
+        self.dist_m[i as usize * self.stride + j as usize]
+    }
+
+    /// Adds a location. `from_new` holds `(seconds, metres)` from the new location to each
+    /// existing one, `to_new` from each existing one to it. Returns its index.
+    pub fn push_location(
+        &mut self,
+        from_new: &[(i64, i64)],
+        to_new: &[(i64, i64)],
+    ) -> Result<u32, ReplanError> {
+        let n = self.n;
+        if from_new.len() != n || to_new.len() != n {
+            return Err(ReplanError::MatrixSize {
+                expected: n,
+                found: from_new.len().min(to_new.len()),
+            });
+        }
+        if n + 1 > self.stride {
+            let stride = (n + 1).max(n + n / 8 + 16);
+            let mut t = vec![0; stride * stride];
+            let mut d = vec![0; stride * stride];
+            for i in 0..n {
+                t[i * stride..i * stride + n]
+                    .copy_from_slice(&self.travel_s[i * self.stride..i * self.stride + n]);
+                d[i * stride..i * stride + n]
+                    .copy_from_slice(&self.dist_m[i * self.stride..i * self.stride + n]);
+            }
+            self.travel_s = t;
+            self.dist_m = d;
+            self.stride = stride;
+        }
+        let s = self.stride;
+        for j in 0..n {
+            self.travel_s[n * s + j] = from_new[j].0.max(0);
+            self.dist_m[n * s + j] = from_new[j].1.max(0);
+            self.travel_s[j * s + n] = to_new[j].0.max(0);
+            self.dist_m[j * s + n] = to_new[j].1.max(0);
+        }
+        self.travel_s[n * s + n] = 0;
+        self.dist_m[n * s + n] = 0;
+        self.n += 1;
+        Ok(n as u32)
+    }
+}
+
+/// One delivery to make (a household's order, or a retry of a failed one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StopSpec {
+    /// The household's external id (several stops may share it: a retry).
+    pub household: u32,
+    /// Location (row of the [`TravelTimes`]).
+    pub loc: u32,
+    /// Bottles delivered.
+    pub bottles: i64,
+    /// Service time at the door, seconds.
+    pub service_s: i64,
+    /// Window for the start of service, seconds since midnight.
+    pub window_s: (i64, i64),
+}
+
+/// One courier of the fleet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CourierSpec {
+    /// External id.
+    pub id: u32,
+    /// Bottles the trike carries (for the whole morning: no reloading).
+    pub capacity: i64,
+    /// Earliest departure from the depot, seconds since midnight.
+    pub shift_start_s: i64,
+    /// Latest return to the depot.
+    pub shift_end_s: i64,
+}
+
+/// The weights of the re-planning objective, in cost units of one second of travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Weights {
+    /// Cost of a stop moved to another courier than in the plan before the event.
+    pub move_cost: i64,
+    /// A promised arrival may shift this much (either way) at no cost, seconds.
+    pub promise_tolerance_s: i64,
+    /// Cost per second of promised-arrival shift beyond the tolerance.
+    pub promise_per_s: i64,
+    /// Cost of a stop left unserved today.
+    pub unserved_penalty: i64,
+}
+
+impl Default for Weights {
+    /// 10 minutes of travel per moved stop, 15 minutes of free promise shift then 1 per
+    /// second, 1 hour of travel per unserved stop.
+    fn default() -> Self {
+        Weights {
+            move_cost: 600,
+            promise_tolerance_s: 900,
+            promise_per_s: 1,
+            unserved_penalty: 3600,
+        }
+    }
+}
+
+/// Why a stop cannot be served today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnservedReason {
+    /// No courier is left in service.
+    NoActiveCourier,
+    /// Even driving straight there, no courier arrives before the window ends.
+    WindowMissed {
+        /// Earliest arrival of any courier, seconds since midnight.
+        earliest_s: i64,
+    },
+    /// Every courier that could reach it in time carries too few bottles.
+    NoCapacity,
+    /// Reachable in time alone, but every route would make another stop or the return late.
+    NoFeasiblePosition,
+    /// Left out by the from-scratch baseline (skip penalty cheaper than serving it).
+    NotWorthServing,
+}
+
+impl std::fmt::Display for UnservedReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NoActiveCourier => write!(f, "no courier left in service"),
+            Self::WindowMissed { earliest_s } => {
+                write!(
+                    f,
+                    "window missed: earliest possible arrival {}",
+                    crate::replan::hms(*earliest_s)
+                )
+            }
+            Self::NoCapacity => write!(f, "no courier that can reach it in time has bottles left"),
+            Self::NoFeasiblePosition => write!(
+                f,
+                "no route can take it without making another stop or the return late"
+            ),
+            Self::NotWorthServing => {
+                write!(f, "left out by the solver (penalty cheaper than serving)")
+            }
+        }
+    }
+}
+
+/// Where a stop stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopState {
+    /// To be delivered (on a route or waiting for one).
+    Pending,
+    /// Delivered by `courier`, service started at `start_s`.
+    Done {
+        /// Courier index.
+        courier: usize,
+        /// Arrival time.
+        arrival_s: i64,
+    },
+    /// Visited but nobody could take the bottles (a retry stop may follow).
+    Failed,
+    /// Cancelled by the household before the courier set off to it.
+    Cancelled,
+    /// Carried over to tomorrow.
+    CarriedOver,
+    /// Cannot be served today.
+    Unserved(UnservedReason),
+}

@@ -1,0 +1,153 @@
+//! The road engine's side of re-planning: travel times between the day's locations, the
+//! matrix after a traffic update, a new order's address, and turning file events into
+//! [`Event`]s.
+
+use crate::engine::{RoadEngine, TravelMatrix};
+use crate::geo::LatLon;
+use crate::graph::NodeId;
+use crate::replan::dispatch::Dispatch;
+use crate::replan::event::{Event, EventKind};
+use crate::replan::io::{EventRecord, TimedRecord};
+use crate::replan::model::{StopSpec, TravelTimes, UNREACHABLE_S};
+use crate::replan::ReplanError;
+use crate::traffic::{EdgeSet, SpeedChange, TrafficUpdate};
+
+fn entry(m: &TravelMatrix, i: usize, j: usize) -> (i64, i64) {
+    match (m.travel_ms(i, j), m.meters(i, j)) {
+        (Some(ms), Some(d)) => ((i64::from(ms) + 500) / 1000, i64::from(d)),
+        _ => (UNREACHABLE_S, UNREACHABLE_S),
+    }
+}
+
+/// The day's locations on the road graph (location `i` is node `nodes[i]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoadLocations {
+    /// Road node of every location.
+    pub nodes: Vec<NodeId>,
+}
+
+impl RoadLocations {
+    /// Snaps `points` (depot and households) to the road graph.
+    pub fn snap(
+        engine: &RoadEngine,
+        points: &[LatLon],
+        max_snap_m: f64,
+    ) -> Result<RoadLocations, ReplanError> {
+        let snaps = engine
+            .snap_all(points, max_snap_m)
+            .map_err(|e| ReplanError::Road(e.to_string()))?;
+        Ok(RoadLocations {
+            nodes: snaps.iter().map(|s| s.node).collect(),
+        })
+    }
+
+    /// Travel times (rounded to seconds) and distances between all locations, on the
+    /// engine's current traffic state.
+    pub fn matrix(&self, engine: &RoadEngine) -> TravelTimes {
+        let m = engine.matrix_nodes(&self.nodes, &self.nodes);
+        TravelTimes::from_fn(self.nodes.len(), |i, j| entry(&m, i, j))
+    }
+
+    /// Adds a location (a new order's address): snaps it and returns the travel times from
+    /// and to every existing location, for [`Dispatch::add_location`].
+    #[allow(clippy::type_complexity)]
+    pub fn add(
+        &mut self,
+        engine: &RoadEngine,
+        point: LatLon,
+        max_snap_m: f64,
+    ) -> Result<(Vec<(i64, i64)>, Vec<(i64, i64)>), ReplanError> {
+        let snap = engine
+            .snap_all(&[point], max_snap_m)
+            .map_err(|e| ReplanError::Road(e.to_string()))?;
+        let v = [snap[0].node];
+        let out = engine.matrix_nodes(&v, &self.nodes);
+        let inn = engine.matrix_nodes(&self.nodes, &v);
+        let from_new = (0..self.nodes.len()).map(|j| entry(&out, 0, j)).collect();
+        let to_new = (0..self.nodes.len()).map(|i| entry(&inn, i, 0)).collect();
+        self.nodes.push(v[0]);
+        Ok((from_new, to_new))
+    }
+
+    /// Turns a file event into a re-planner event: a traffic record is applied to the
+    /// engine and becomes the new matrix; an order's address is added to `day`'s matrix.
+    /// Courier ids are mapped to indices.
+    pub fn event(
+        &mut self,
+        engine: &RoadEngine,
+        day: &mut Dispatch,
+        rec: &TimedRecord,
+        max_snap_m: f64,
+    ) -> Result<Event, ReplanError> {
+        let courier = |id: u32| {
+            day.couriers()
+                .iter()
+                .position(|c| c.id == id)
+                .ok_or(ReplanError::Courier { index: id as usize })
+        };
+        let kind = match &rec.record {
+            EventRecord::Traffic { factor, ways } => {
+                let change = if *factor <= 0.0 {
+                    SpeedChange::Closed
+                } else if (*factor - 1.0).abs() < 1e-12 {
+                    SpeedChange::Reset
+                } else {
+                    SpeedChange::Factor(*factor)
+                };
+                engine
+                    .apply_traffic(&[TrafficUpdate {
+                        edges: EdgeSet::Ways(ways.clone()),
+                        change,
+                    }])
+                    .map_err(|e| ReplanError::Road(e.to_string()))?;
+                EventKind::Traffic(Box::new(self.matrix(engine)))
+            }
+            EventRecord::Order {
+                household,
+                lat,
+                lon,
+                bottles,
+                service_s,
+                window_s,
+            } => {
+                let (from_new, to_new) = self.add(
+                    engine,
+                    LatLon {
+                        lat: *lat,
+                        lon: *lon,
+                    },
+                    max_snap_m,
+                )?;
+                let loc = day.add_location(&from_new, &to_new)?;
+                EventKind::NewOrder(StopSpec {
+                    household: *household,
+                    loc,
+                    bottles: *bottles,
+                    service_s: *service_s,
+                    window_s: *window_s,
+                })
+            }
+            EventRecord::Cancel { household } => EventKind::Cancel {
+                household: *household,
+            },
+            EventRecord::Failed { household, retry_s } => EventKind::Failed {
+                household: *household,
+                retry_s: *retry_s,
+            },
+            EventRecord::Breakdown { courier: id } => EventKind::Breakdown {
+                courier: courier(*id)?,
+            },
+            EventRecord::Delay {
+                courier: id,
+                delay_s,
+            } => EventKind::Delay {
+                courier: courier(*id)?,
+                delay_s: *delay_s,
+            },
+        };
+        Ok(Event {
+            time_s: rec.time_s,
+            kind,
+        })
+    }
+}

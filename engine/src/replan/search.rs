@@ -1,0 +1,243 @@
+//! Bounded local search near the change: move a string of 1-3 stops (relocate / or-opt)
+//! next to one of its nearest stops, in the same route or another. A move is screened in
+//! O(1) with the cached segments (travel + move cost); a move that passes is priced
+//! exactly with the promise-shift cost of the two routes and applied if it pays.
+
+use std::collections::VecDeque;
+use std::time::Instant;
+
+use milkrun_vrp::segment::DurationSegment;
+
+use crate::replan::cache::RouteCache;
+use crate::replan::dispatch::Dispatch;
+use crate::replan::route::schedule_seq;
+
+/// Promise-shift cost of a route with pending sequence `seq` (committed first).
+fn promise_cost(d: &Dispatch, k: usize, seq: &[u32]) -> i64 {
+    let (visits, _) = schedule_seq(
+        &d.routes[k],
+        seq.iter().copied(),
+        &d.stops,
+        &d.times,
+        d.depot,
+    );
+    let w = d.weights;
+    visits
+        .iter()
+        .filter_map(|v| {
+            d.promise[v.stop as usize]
+                .map(|p| ((v.arrival_s - p).abs() - w.promise_tolerance_s).max(0) * w.promise_per_s)
+        })
+        .sum()
+}
+
+fn pending_seq(c: &RouteCache) -> Vec<u32> {
+    c.stops[1..c.stops.len() - 1].to_vec()
+}
+
+fn move_cost(d: &Dispatch, s: u32, r: usize) -> i64 {
+    match d.courier_of[s as usize] {
+        Some(k) if k != r => d.weights.move_cost,
+        _ => 0,
+    }
+}
+
+/// Runs the search from `seeds` until no move pays, the deadline passes or `max_evals`
+/// evaluations are spent. Returns the number of evaluations.
+pub(crate) fn improve(
+    d: &Dispatch,
+    caches: &mut [Option<RouteCache>],
+    seeds: Vec<u32>,
+    deadline: Instant,
+    max_evals: Option<u64>,
+) -> u64 {
+    let m = d.stops.len();
+    let mut pos: Vec<Option<(usize, usize)>> = vec![None; m];
+    let index = |pos: &mut Vec<Option<(usize, usize)>>, r: usize, c: &RouteCache| {
+        for (i, &s) in c
+            .stops
+            .iter()
+            .enumerate()
+            .take(c.stops.len() - 1)
+            .skip(c.fixed)
+        {
+            pos[s as usize] = Some((r, i));
+        }
+    };
+    for (r, c) in caches.iter().enumerate() {
+        if let Some(c) = c {
+            index(&mut pos, r, c);
+        }
+    }
+    let mut pcost: Vec<i64> = caches
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            c.as_ref()
+                .map_or(0, |c| promise_cost(d, k, &pending_seq(c)))
+        })
+        .collect();
+    let mut queued = vec![false; m];
+    let mut queue = VecDeque::new();
+    for s in seeds {
+        if (s as usize) < m && !queued[s as usize] {
+            queued[s as usize] = true;
+            queue.push_back(s);
+        }
+    }
+    let mut evals: u64 = 0;
+    let limit = max_evals.unwrap_or(u64::MAX);
+    'seeds: while let Some(s) = queue.pop_front() {
+        queued[s as usize] = false;
+        if evals >= limit || Instant::now() >= deadline {
+            break;
+        }
+        for len in 1..=3usize {
+            let Some((r, i)) = pos[s as usize] else {
+                continue 'seeds;
+            };
+            let Some(cr) = caches[r].as_ref() else {
+                continue 'seeds;
+            };
+            if i < cr.fixed || i + len > cr.locs.len() - 1 {
+                break;
+            }
+            // The string's segment, load and inner travel.
+            let mut seg = cr.segs[i];
+            let mut inner = 0;
+            let mut bottles = d.stops[cr.stops[i] as usize].bottles;
+            for k in i + 1..i + len {
+                let t = d.times.travel(cr.locs[k - 1], cr.locs[k]);
+                inner += t;
+                seg = seg.then(t, &cr.segs[k]);
+                bottles += d.stops[cr.stops[k] as usize].bottles;
+            }
+            let (first, last) = (cr.locs[i], cr.locs[i + len - 1]);
+            let (before, after) = (cr.locs[i - 1], cr.locs[i + len]);
+            let removed = d.times.travel(before, after)
+                - d.times.travel(before, first)
+                - inner
+                - d.times.travel(last, after);
+            let rem_ok = cr.fwd[i - 1]
+                .then(d.times.travel(before, after), &cr.bwd[i + len])
+                .time_warp
+                == 0;
+            let string: Vec<u32> = cr.stops[i..i + len].to_vec();
+            let mc_out: i64 = string.iter().map(|&x| move_cost(d, x, r)).sum();
+            for &v in &d.neighbours[s as usize] {
+                let Some((r2, j)) = pos[v as usize] else {
+                    continue;
+                };
+                let Some(c2) = caches[r2].as_ref() else {
+                    continue;
+                };
+                for q in [j.saturating_sub(1), j] {
+                    if q + 1 < c2.fixed || q + 1 >= c2.locs.len() {
+                        continue;
+                    }
+                    evals += 1;
+                    let candidate = if r2 == r {
+                        if q + 1 >= i && q < i + len {
+                            continue;
+                        }
+                        intra(d, cr, i, len, q)
+                    } else {
+                        if !rem_ok || c2.load + bottles > c2.capacity {
+                            continue;
+                        }
+                        let (a, b) = (c2.locs[q], c2.locs[q + 1]);
+                        let (t1, t2) = (d.times.travel(a, first), d.times.travel(last, b));
+                        let full = c2.fwd[q].then(t1, &seg).then(t2, &c2.bwd[q + 1]);
+                        if full.time_warp != 0 {
+                            continue;
+                        }
+                        let mc_in: i64 = string.iter().map(|&x| move_cost(d, x, r2)).sum();
+                        Some(removed + t1 + inner + t2 - d.times.travel(a, b) + mc_in - mc_out)
+                    };
+                    let Some(delta) = candidate else { continue };
+                    if delta >= 0 {
+                        continue;
+                    }
+                    // Exact price with the promise shifts of the routes touched.
+                    let mut seq1 = pending_seq(cr);
+                    let p1 = i - 1;
+                    seq1.drain(p1..p1 + len);
+                    let (new1, new2) = if r2 == r {
+                        let at = if q < i { q } else { q - len };
+                        let mut s1 = seq1;
+                        for (k, &x) in string.iter().enumerate() {
+                            s1.insert(at + k, x);
+                        }
+                        (s1, None)
+                    } else {
+                        let mut s2 = pending_seq(c2);
+                        for (k, &x) in string.iter().enumerate() {
+                            s2.insert(q + k, x);
+                        }
+                        (seq1, Some(s2))
+                    };
+                    let np1 = promise_cost(d, r, &new1);
+                    let np2 = new2.as_ref().map_or(0, |s2| promise_cost(d, r2, s2));
+                    let old = pcost[r] + if r2 == r { 0 } else { pcost[r2] };
+                    if delta + np1 + np2 - old >= 0 {
+                        continue;
+                    }
+                    // Apply.
+                    let fixed1 = cr.fixed;
+                    let planned1: Vec<u32> = new1[fixed1 - 1..].to_vec();
+                    let mut touched: Vec<u32> = Vec::new();
+                    touched.extend(cr.stops.get(i - 1).copied());
+                    touched.extend(cr.stops.get(i + len).copied());
+                    if let Some(c) = caches[r].as_mut() {
+                        c.set_planned(&planned1, &d.stops, &d.times);
+                    }
+                    pcost[r] = np1;
+                    if let (Some(s2), Some(c)) = (new2, caches[r2].as_mut()) {
+                        let fixed2 = c.fixed;
+                        c.set_planned(&s2[fixed2 - 1..], &d.stops, &d.times);
+                        pcost[r2] = np2;
+                    }
+                    for k in [r, r2] {
+                        if let Some(c) = caches[k].as_ref() {
+                            index(&mut pos, k, c);
+                        }
+                    }
+                    touched.push(s);
+                    touched.extend(d.neighbours[s as usize].iter().copied());
+                    for x in touched {
+                        if (x as usize) < m && !queued[x as usize] {
+                            queued[x as usize] = true;
+                            queue.push_back(x);
+                        }
+                    }
+                    continue 'seeds;
+                }
+            }
+        }
+    }
+    evals
+}
+
+/// Travel delta of moving the string `i..i+len` of route `c` to after node `q` (same
+/// route), or `None` if that makes the route late. O(route length).
+fn intra(d: &Dispatch, c: &RouteCache, i: usize, len: usize, q: usize) -> Option<i64> {
+    let n = c.locs.len();
+    let mut order: Vec<usize> = Vec::with_capacity(n);
+    for k in 0..n {
+        if k >= i && k < i + len {
+            continue;
+        }
+        order.push(k);
+        if k == q {
+            order.extend(i..i + len);
+        }
+    }
+    let mut seg: DurationSegment = c.segs[order[0]];
+    let mut travel = 0;
+    for w in order.windows(2) {
+        let t = d.times.travel(c.locs[w[0]], c.locs[w[1]]);
+        travel += t;
+        seg = seg.then(t, &c.segs[w[1]]);
+    }
+    (seg.time_warp == 0).then_some(travel - c.travel)
+}
