@@ -92,20 +92,65 @@ impl Scratch {
     }
 }
 
+/// Above this many triangle candidates (lower × upper degree) a node is split over threads.
+const PAR_NODE_WORK: usize = 50_000;
+
 /// Relaxes the upward arcs of `x` over all its lower triangles (reads only arcs of lower nodes).
 fn node_triangles(topo: &CchTopology, m: &Metric, x: u32, s: &mut Scratch) {
-    let xr = topo.up_arcs(x);
-    let base = xr.start;
-    s.up.clear();
-    s.up.extend_from_slice(&m.up_w[xr.clone()]);
-    s.down.clear();
-    s.down.extend_from_slice(&m.down_w[xr.clone()]);
-    s.up_mid.clear();
-    s.up_mid.extend_from_slice(&m.up_mid[xr.clone()]);
-    s.down_mid.clear();
-    s.down_mid.extend_from_slice(&m.down_mid[xr.clone()]);
-    let heads = &topo.up_head[xr.clone()];
-    for k in topo.down_first[x as usize] as usize..topo.down_first[x as usize + 1] as usize {
+    let lower = topo.down_first[x as usize] as usize..topo.down_first[x as usize + 1] as usize;
+    let work = lower.len() * topo.up_arcs(x).len();
+    s.init(topo, m, x);
+    if work < PAR_NODE_WORK || lower.len() < 16 {
+        relax_range(topo, m, x, lower, s);
+        return;
+    }
+    // Big separator node: split its lower neighbours over threads, then take the minimum.
+    let pieces = 8;
+    let step = lower.len().div_ceil(pieces);
+    let partial: Vec<Scratch> = (0..pieces)
+        .into_par_iter()
+        .map(|i| {
+            let mut p = Scratch::default();
+            p.init(topo, m, x);
+            let from = lower.start + i * step;
+            relax_range(topo, m, x, from.min(lower.end)..(from + step).min(lower.end), &mut p);
+            p
+        })
+        .collect();
+    for p in &partial {
+        for i in 0..s.up.len() {
+            if p.up[i] < s.up[i] {
+                s.up[i] = p.up[i];
+                s.up_mid[i] = p.up_mid[i];
+            }
+            if p.down[i] < s.down[i] {
+                s.down[i] = p.down[i];
+                s.down_mid[i] = p.down_mid[i];
+            }
+        }
+    }
+}
+
+impl Scratch {
+    /// Starts from the current weights of the arcs of `x`.
+    fn init(&mut self, topo: &CchTopology, m: &Metric, x: u32) {
+        let xr = topo.up_arcs(x);
+        self.up.clear();
+        self.up.extend_from_slice(&m.up_w[xr.clone()]);
+        self.down.clear();
+        self.down.extend_from_slice(&m.down_w[xr.clone()]);
+        self.up_mid.clear();
+        self.up_mid.extend_from_slice(&m.up_mid[xr.clone()]);
+        self.down_mid.clear();
+        self.down_mid.extend_from_slice(&m.down_mid[xr]);
+    }
+}
+
+/// Relaxes the arcs of `x` over the triangles of the lower neighbours in `lower` (positions
+/// in the downward adjacency).
+fn relax_range(topo: &CchTopology, m: &Metric, x: u32, lower: std::ops::Range<usize>, s: &mut Scratch) {
+    let heads = &topo.up_head[topo.up_arcs(x)];
+    for k in lower {
         let z = topo.down_tail[k];
         let a_zx = topo.down_arc[k] as usize;
         let (z_to_x, x_to_z) = (m.up_w[a_zx], m.down_w[a_zx]);
@@ -134,5 +179,4 @@ fn node_triangles(topo: &CchTopology, m: &Metric, x: u32, s: &mut Scratch) {
             }
         }
     }
-    debug_assert!(base + s.up.len() == xr.end);
 }

@@ -30,27 +30,36 @@ impl SearchSpace {
 
     /// Upward search from `s`: calls `visit(rank, dist)` for every reached ancestor, in
     /// increasing rank. `forward` uses low→high weights, otherwise high→low (a backward search).
-    fn run(
-        &mut self,
-        topo: &CchTopology,
-        m: &Metric,
-        s: u32,
-        forward: bool,
-        mut visit: impl FnMut(u32, u64),
-    ) {
-        let w = if forward { &m.up_w } else { &m.down_w };
+    fn run(&mut self, topo: &CchTopology, m: &Metric, s: u32, forward: bool, visit: impl FnMut(u32, u64)) {
+        self.run_with(topo, m, s, forward, false, visit);
+    }
+
+    /// As [`SearchSpace::run`]; with `stall`, a node is skipped (neither visited nor relaxed)
+    /// when a higher neighbour already reached proves its label is not a shortest distance:
+    /// `dist(w) + weight(w→v) < dist(v)` (forward; mirrored backward). Nodes of the optimal
+    /// up-down path carry exact distances and are never skipped, so matrices stay exact.
+    fn run_with(&mut self, topo: &CchTopology, m: &Metric, s: u32, forward: bool, stall: bool, mut visit: impl FnMut(u32, u64)) {
+        let (w, w_rev) = if forward { (&m.up_w, &m.down_w) } else { (&m.down_w, &m.up_w) };
         self.dist[s as usize] = 0;
         let mut v = s;
         while v != NONE {
             let d = self.dist[v as usize];
             if d != INF_KEY {
-                visit(v, d);
-                for a in topo.up_arcs(v) {
-                    let h = topo.up_head[a] as usize;
-                    let nd = d.saturating_add(w[a]);
-                    if nd < self.dist[h] {
-                        self.dist[h] = nd;
-                        self.pred[h] = v;
+                let arcs = topo.up_arcs(v);
+                let stalled = stall
+                    && topo.up_head[arcs.clone()]
+                        .iter()
+                        .zip(&w_rev[arcs.clone()])
+                        .any(|(&h, &back)| self.dist[h as usize].saturating_add(back) < d);
+                if !stalled {
+                    visit(v, d);
+                    for a in arcs {
+                        let h = topo.up_head[a] as usize;
+                        let nd = d.saturating_add(w[a]);
+                        if nd < self.dist[h] {
+                            self.dist[h] = nd;
+                            self.pred[h] = v;
+                        }
                     }
                 }
             }
@@ -171,7 +180,7 @@ pub(crate) fn many_to_many(
             || SearchSpace::new(n),
             |space, &t| {
                 let mut found = Vec::new();
-                space.run(topo, m, t, false, |v, d| found.push((v, d)));
+                space.run_with(topo, m, t, false, true, |v, d| found.push((v, d)));
                 space.reset(topo, t);
                 found
             },
@@ -209,7 +218,7 @@ pub(crate) fn many_to_many(
         .for_each_init(
             || SearchSpace::new(n),
             |space, (row, &s)| {
-                space.run(topo, m, s, true, |v, d| {
+                space.run_with(topo, m, s, true, true, |v, d| {
                     let r = first[v as usize] as usize..first[v as usize + 1] as usize;
                     for (&col, &b) in bucket_col[r.clone()].iter().zip(&bucket_key[r]) {
                         let total = d.saturating_add(b);

@@ -210,6 +210,34 @@ fn generator_is_seeded_and_correct() {
     ));
 }
 
+/// Generated regions: seeded, strongly connected across towns and the river, matrix = Dijkstra.
+#[test]
+fn region_generator_is_seeded_and_correct() {
+    let spec = RegionSpec {
+        towns_x: 3,
+        towns_y: 2,
+        town: GridSpec {
+            cols: 20,
+            rows: 20,
+            bridges: 1,
+            ..GridSpec::city(400, 9)
+        },
+        gap_m: 500.0,
+        highway_node_every_m: 200.0,
+    };
+    let (a, report) = generate_region(&spec).unwrap();
+    assert_eq!(generate_region(&spec).unwrap().0, a);
+    // All six towns stay in the largest strongly connected component.
+    assert!(
+        report.nodes_kept as f64 > 0.9 * report.nodes_in as f64,
+        "{report:?}"
+    );
+    let engine = RoadEngine::prepare(a);
+    check_matrix(&engine, 30, 2);
+    engine.apply_traffic(&traffic(&engine, 3)).unwrap();
+    check_matrix(&engine, 30, 4);
+}
+
 /// Save and load give the same graph and the same answers; corrupt bytes are an error.
 #[test]
 fn save_load_round_trip() {

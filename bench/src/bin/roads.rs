@@ -17,7 +17,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Parser;
 use milkrun_engine::{
-    dijkstra_keys, generate_grid, import_pbf_file, EdgeId, EdgeSet, GridSpec, LatLon, NodeId, Profile, RoadEngine, SpeedChange, TrafficUpdate,
+    dijkstra_keys, generate_grid, generate_region, import_pbf_file, RegionSpec, EdgeId, EdgeSet, GridSpec, LatLon, NodeId, Profile, RoadEngine, SpeedChange, TrafficUpdate,
     DEFAULT_MAX_SNAP_M,
 };
 
@@ -34,9 +34,12 @@ struct Cli {
     /// Timed repetitions (the median is reported).
     #[arg(long, default_value_t = 5)]
     repeats: usize,
-    /// Nodes of the generated network (0 skips it).
+    /// Nodes of the generated region of towns joined by highways (0 skips it).
     #[arg(long, default_value_t = 1_000_000)]
     big_nodes: u32,
+    /// Nodes of a generated single pure grid city (stress case, separators of ~√n; 0 skips it).
+    #[arg(long, default_value_t = 0)]
+    grid_nodes: u32,
     /// Matrix entries checked against Dijkstra per extract and traffic state.
     #[arg(long, default_value_t = 10_000)]
     checks: usize,
@@ -193,23 +196,32 @@ fn main() -> anyhow::Result<()> {
         println!("  prepared file: {:.1} MB, write {:.1} ms, load (incl. contraction + customization + snap index) {:.1} ms", bytes.len() as f64 / 1e6, to_bytes_s * 1e3, load_s * 1e3);
         drop(loaded);
     }
-    if cli.big_nodes > 0 {
+    for (kind, nodes) in [("region", cli.big_nodes), ("grid", cli.grid_nodes)] {
+        if nodes == 0 {
+            continue;
+        }
         let t = Instant::now();
-        let (graph, report) = generate_grid(&GridSpec::city(cli.big_nodes, 2026))?;
+        let (graph, report) = if kind == "region" {
+            generate_region(&RegionSpec::with_nodes(nodes, 2026))?
+        } else {
+            generate_grid(&GridSpec::city(nodes, 2026))?
+        };
         let gen_s = secs(t);
         let t = Instant::now();
-        let engine = RoadEngine::prepare(graph);
+        let order = milkrun_engine::order::nested_dissection_order(&graph);
+        let order_s = secs(t);
+        let engine = RoadEngine::with_order(graph, order);
         let prep_s = secs(t);
         let (peak, rss) = memory_mib();
         println!(
-            "\n[generated] {} nodes, {} edges (dropped {} nodes); CCH {} arcs, tree height {}",
+            "\n[generated {kind}] {} nodes, {} edges (dropped {} nodes); CCH {} arcs, tree height {}",
             report.nodes_kept,
             report.edges_kept,
             report.nodes_dropped(),
             engine.topology().num_arcs(),
             engine.topology().tree_height()
         );
-        println!("  generate {gen_s:.1} s, prepare {prep_s:.1} s; memory peak {peak:.0} MiB, now {rss:.0} MiB");
+        println!("  generate {gen_s:.1} s, prepare {prep_s:.1} s (of which nested dissection {order_s:.1} s); memory peak {peak:.0} MiB, now {rss:.0} MiB");
         let n = engine.graph().num_nodes();
         let mut rng = Sampler(77);
         let nodes: Vec<NodeId> = (0..2000).map(|_| NodeId(rng.next(n) as u32)).collect();
