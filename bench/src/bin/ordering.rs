@@ -1,6 +1,9 @@
 //! Ordering benchmark (issue #6), release build:
 //!
-//! `cargo run --release -p milkrun-bench --bin ordering [-- --data DIR]`
+//! `cargo run --release -p milkrun-bench --bin ordering [-- --data DIR] [--demand-model]`
+//!
+//! `--demand-model` adds a fourth policy: ours driven by the demand module's automatic model
+//! choice (refitted every day on the history so far; slow).
 //!
 //! (a) Replays held-out history day by day with three policies — ours (perishable newsvendor on
 //! a same-weekday empirical forecast distribution), order up to last week's same-day sales, order
@@ -15,10 +18,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
+use milkrun_forecast::demand::{Date, ForecastConfig, Frequency};
 use milkrun_forecast::ordering::{
-    plan, simulate, Costs, Demand, LastSeasonPolicy, LifetimeCurve, Limit, MeanForecastPolicy,
-    MonteCarlo, NewsvendorPolicy, OrderPolicy, PackRule, PlanProduct, SeasonalEmpirical, SimParams,
-    SimReport,
+    plan, simulate, Costs, Demand, DemandModelForecaster, LastSeasonPolicy, LifetimeCurve, Limit,
+    MeanForecastPolicy, MonteCarlo, NewsvendorPolicy, OrderPolicy, PackRule, PlanProduct,
+    SeasonalEmpirical, SimParams, SimReport,
 };
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date.
@@ -80,10 +84,17 @@ fn run_set(
     params: &SimParams,
     forecaster: SeasonalEmpirical,
     season: usize,
+    model: Option<&DemandModelForecaster>,
 ) -> anyhow::Result<()> {
     println!("{title}");
-    let names = ["ours (newsvendor)", "last season same day", "mean forecast"];
-    let mut totals: Vec<Totals> = (0..3).map(|_| Totals::default()).collect();
+    let names = [
+        "ours (newsvendor)",
+        "last season same day",
+        "mean forecast",
+        "ours + demand auto model",
+    ];
+    let mut totals: Vec<Totals> = (0..4).map(|_| Totals::default()).collect();
+    let mut model_secs = 0.0;
     let t0 = Instant::now();
     for (_, y) in series {
         let start = y.len() - holdout;
@@ -99,9 +110,25 @@ fn run_set(
         for (k, p) in policies.into_iter().enumerate() {
             totals[k].add(&simulate(y, start, params, p)?);
         }
+        if let Some(m) = model {
+            let t = Instant::now();
+            let mut with_model = NewsvendorPolicy::new(
+                names[3],
+                |h: &[f64], n| m.forecast(h, n),
+                PackRule::units(),
+                MonteCarlo::default(),
+            );
+            totals[3].add(&simulate(y, start, params, &mut with_model)?);
+            model_secs += t.elapsed().as_secs_f64();
+        }
     }
     for (k, t) in totals.iter().enumerate() {
-        t.print(names[k]);
+        if k < 3 || model.is_some() {
+            t.print(names[k]);
+        }
+    }
+    if model.is_some() {
+        println!("  (demand-model policy: {model_secs:.1} s)");
     }
     println!(
         "  ({} series, {} held-out periods each, {:.2} s)",
@@ -112,7 +139,7 @@ fn run_set(
     Ok(())
 }
 
-fn chicago(dir: &PathBuf, costs: Costs) -> anyhow::Result<()> {
+fn chicago(dir: &PathBuf, costs: Costs, with_model: bool) -> anyhow::Result<()> {
     let path = dir.join("chicago_ridership_daily.csv");
     let mut rdr = csv::Reader::from_path(&path).with_context(|| format!("{}", path.display()))?;
     let headers = rdr.headers()?.clone();
@@ -126,9 +153,13 @@ fn chicago(dir: &PathBuf, costs: Costs) -> anyhow::Result<()> {
         .map(|i| (headers[i].to_string(), Vec::new()))
         .collect();
     let mut prev: Option<i64> = None;
+    let mut start_date = None;
     for rec in rdr.records() {
         let rec = rec?;
         let day = day_number(&rec[0])?;
+        if start_date.is_none() {
+            start_date = Date::parse(&rec[0]);
+        }
         if let Some(p) = prev {
             if day != p + 1 {
                 bail!("chicago: gap in dates before {}", &rec[0]);
@@ -158,10 +189,33 @@ fn chicago(dir: &PathBuf, costs: Costs) -> anyhow::Result<()> {
             points: 19,
         },
         7,
+        model(with_model, start_date, Frequency::Daily, 364)?.as_ref(),
     )
 }
 
-fn bike(dir: &PathBuf, costs: Costs) -> anyhow::Result<()> {
+/// The demand module's automatic model as a forecaster, when asked for.
+fn model(
+    on: bool,
+    start: Option<Date>,
+    freq: Frequency,
+    max_history: usize,
+) -> anyhow::Result<Option<DemandModelForecaster>> {
+    if !on {
+        return Ok(None);
+    }
+    let levels = vec![
+        0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98,
+    ];
+    let mut config = ForecastConfig::new(1, levels);
+    config.max_history = Some(max_history);
+    Ok(Some(DemandModelForecaster {
+        start: start.context("no start date")?,
+        freq,
+        config,
+    }))
+}
+
+fn bike(dir: &PathBuf, costs: Costs, with_model: bool) -> anyhow::Result<()> {
     let path = dir.join("bike_sales_sample.csv");
     let mut rdr = csv::Reader::from_path(&path).with_context(|| format!("{}", path.display()))?;
     let h = rdr.headers()?.clone();
@@ -211,6 +265,13 @@ fn bike(dir: &PathBuf, costs: Costs) -> anyhow::Result<()> {
             points: 19,
         },
         1,
+        model(
+            with_model,
+            Date::from_ymd(1970, 1, 1).map(|d| d.add_days(monday0 as i32)),
+            Frequency::Weekly,
+            52,
+        )?
+        .as_ref(),
     )
 }
 
@@ -305,9 +366,12 @@ fn plan_timing() -> anyhow::Result<()> {
 fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut dir = PathBuf::from("datasets/data/forecast");
+    let mut with_model = false;
     while let Some(a) = args.next() {
         if a == "--data" {
             dir = PathBuf::from(args.next().context("--data needs a directory")?);
+        } else if a == "--demand-model" {
+            with_model = true;
         }
     }
     let costs = Costs::from_prices(0.65, 1.0, 0.0, 0.0)?;
@@ -317,7 +381,7 @@ fn main() -> anyhow::Result<()> {
         costs.underage(),
         costs.critical_ratio()
     );
-    chicago(&dir, costs)?;
-    bike(&dir, costs)?;
+    chicago(&dir, costs, with_model)?;
+    bike(&dir, costs, with_model)?;
     plan_timing()
 }

@@ -32,6 +32,7 @@
 //! ```
 
 pub mod alerts;
+pub mod demand_policy;
 pub mod distribution;
 pub mod error;
 mod lattice;
@@ -48,6 +49,7 @@ pub mod stock;
 pub mod sum;
 
 pub use alerts::{check_stock, Alert, AlertReason, LocationId, ProductId, StockCheck};
+pub use demand_policy::DemandModelForecaster;
 pub use distribution::{Demand, NegBinomial, Normal, Poisson};
 pub use error::OrderingError;
 pub use newsvendor::{evaluate, newsvendor, Costs, LifetimeCurve, Outcome};
