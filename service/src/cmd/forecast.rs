@@ -1,15 +1,106 @@
-//! `milkrun forecast`: not built yet (owned by the issue that builds it).
+//! `milkrun forecast`: probabilistic demand forecast from a long-format CSV.
+//!
+//! Input `series_id,date,value[,exogenous...]`; future exogenous values from `--future`
+//! (`series_id,date,<same exogenous columns>`). Output `series_id,date,mean,q<level>...`, one
+//! column per requested quantile, named `q` and the level as given. With `--plot DIR`, one SVG
+//! per series (history, mean, 80%/95% bands when those levels are requested).
+use anyhow::{bail, Context};
 use clap::Args;
+use milkrun_forecast::demand::{forecast_panel, io, plot, ForecastConfig, GapPolicy, ModelChoice};
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::PathBuf;
 
 /// Options of `milkrun forecast`.
 #[derive(Debug, Args)]
 pub struct Opts {
-    /// Arguments, unused until the command exists.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    /// History CSV: `series_id,date,value` plus optional exogenous numeric columns.
+    #[arg(long)]
+    pub input: PathBuf,
+    /// Number of periods to forecast.
+    #[arg(long)]
+    pub horizon: usize,
+    /// Quantile levels, comma-separated (each strictly between 0 and 1).
+    #[arg(long, default_value = "0.1,0.5,0.9")]
+    pub quantiles: String,
+    /// Future values of the exogenous columns: `series_id,date,<columns>`.
+    #[arg(long)]
+    pub future: Option<PathBuf>,
+    /// Output CSV (default: standard output).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Model: auto, ensemble, snaive, ets, croston, sba, tsb, adida, imapa, regression.
+    #[arg(long, default_value = "auto")]
+    pub model: String,
+    /// Season length (default 7 for daily, 52 for weekly data).
+    #[arg(long)]
+    pub season: Option<usize>,
+    /// Fill missing dates with 0 instead of refusing the input.
+    #[arg(long)]
+    pub fill_gaps: bool,
+    /// Write one SVG plot per series into this folder.
+    #[arg(long)]
+    pub plot: Option<PathBuf>,
 }
 
 /// Runs the command.
-pub fn run(_opts: Opts) -> anyhow::Result<()> {
-    anyhow::bail!("`milkrun forecast` is not available yet")
+pub fn run(opts: Opts) -> anyhow::Result<()> {
+    let labels: Vec<String> = opts
+        .quantiles
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let levels = labels
+        .iter()
+        .map(|l| l.parse::<f64>().with_context(|| format!("quantile `{l}`")))
+        .collect::<anyhow::Result<Vec<f64>>>()?;
+    let mut cfg = ForecastConfig::new(opts.horizon, levels);
+    let Some(model) = ModelChoice::parse(&opts.model) else {
+        bail!("unknown model `{}`", opts.model);
+    };
+    cfg.model = model;
+    cfg.season_length = opts.season;
+    cfg.validate()?;
+    let gaps = if opts.fill_gaps {
+        GapPolicy::Zero
+    } else {
+        GapPolicy::Error
+    };
+    let file = File::open(&opts.input).with_context(|| opts.input.display().to_string())?;
+    let mut series = io::read_series(BufReader::new(file), gaps)
+        .with_context(|| opts.input.display().to_string())?;
+    if let Some(fut) = &opts.future {
+        let file = File::open(fut).with_context(|| fut.display().to_string())?;
+        io::read_future(BufReader::new(file), &mut series, opts.horizon)
+            .with_context(|| fut.display().to_string())?;
+    }
+    let forecasts = forecast_panel(&series, &cfg)?;
+    match &opts.out {
+        Some(path) => {
+            let f = File::create(path).with_context(|| path.display().to_string())?;
+            io::write_forecasts(BufWriter::new(f), &series, &forecasts, &labels)?;
+        }
+        None => io::write_forecasts(std::io::stdout().lock(), &series, &forecasts, &labels)?,
+    }
+    if let Some(dir) = &opts.plot {
+        std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+        for (s, f) in series.iter().zip(&forecasts) {
+            let name: String = s
+                .id()
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '_'
+                    }
+                })
+                .collect();
+            let path = dir.join(format!("{name}.svg"));
+            let mut w = File::create(&path).with_context(|| path.display().to_string())?;
+            w.write_all(plot::svg_plot(s, f, 4 * opts.horizon.max(13)).as_bytes())?;
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,221 @@
+//! Accuracy and speed benchmark of the demand forecaster on the shipped data sets, computed the
+//! way `../shared/tools/peers/forecast_peer.py` (statsforecast) computes its figures.
+//!
+//! `cargo run --release -p milkrun-bench --bin forecast [-- --data DIR --datasets walmart,bike,chicago --models auto,snaive,ets,...]`
+//!
+//! - walmart: 7 weekly series, the last 13 weeks held out, scales with season 52.
+//! - bike: order lines summed per product and week (weeks start on Monday, full grid of weeks
+//!   with zeros), the last 8 weeks held out, series with fewer than 2 sales in training left
+//!   out, scales with season 1 starting at the first sale (M5).
+//! - chicago: 20 station series, daily, 28-day horizon, 4 rolling windows, weather and game
+//!   columns as exogenous regressors, scales with season 7.
+use anyhow::{bail, Context};
+use clap::Parser;
+use milkrun_forecast::demand::backtest::{rolling_origin, summarize, BacktestCase};
+use milkrun_forecast::demand::{Date, Exog, ForecastConfig, Frequency, ModelChoice, Series};
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Parser, Debug)]
+struct Args {
+    /// Folder with the shipped forecasting data.
+    #[arg(long, default_value = "datasets/data/forecast")]
+    data: PathBuf,
+    /// Data sets to run.
+    #[arg(long, default_value = "walmart,bike,chicago")]
+    datasets: String,
+    /// Models to run (auto, ensemble, snaive, ets, croston, sba, tsb, adida, imapa, regression).
+    #[arg(long, default_value = "auto")]
+    models: String,
+    /// Backtest windows used by the automatic choice.
+    #[arg(long, default_value_t = 3)]
+    select_windows: usize,
+    /// Local models see only the last N values (0 = all).
+    #[arg(long, default_value_t = 0)]
+    max_history: usize,
+}
+
+struct Set {
+    name: &'static str,
+    series: Vec<Series>,
+    horizon: usize,
+    windows: usize,
+    m: usize,
+    from_first_sale: bool,
+}
+
+fn reader(path: &Path) -> anyhow::Result<csv::Reader<std::fs::File>> {
+    csv::Reader::from_path(path).with_context(|| path.display().to_string())
+}
+
+fn col(h: &csv::StringRecord, name: &str) -> anyhow::Result<usize> {
+    h.iter()
+        .position(|c| c == name)
+        .with_context(|| format!("column {name}"))
+}
+
+fn walmart(dir: &Path) -> anyhow::Result<Set> {
+    let mut r = reader(&dir.join("walmart_sales_weekly.csv"))?;
+    let h = r.headers()?.clone();
+    let (ci, cd, cv) = (col(&h, "id")?, col(&h, "Date")?, col(&h, "Weekly_Sales")?);
+    let mut by: BTreeMap<String, Vec<(Date, f64)>> = BTreeMap::new();
+    for rec in r.records() {
+        let rec = rec?;
+        let d = Date::parse(&rec[cd]).context("date")?;
+        by.entry(rec[ci].to_string())
+            .or_default()
+            .push((d, rec[cv].parse()?));
+    }
+    let mut series = Vec::new();
+    for (id, mut rows) in by {
+        rows.sort_by_key(|r| r.0);
+        let vals = rows.iter().map(|r| r.1).collect();
+        series.push(Series::new(id, rows[0].0, Frequency::Weekly, vals)?);
+    }
+    Ok(Set {
+        name: "walmart",
+        series,
+        horizon: 13,
+        windows: 1,
+        m: 52,
+        from_first_sale: false,
+    })
+}
+
+fn bike(dir: &Path) -> anyhow::Result<Set> {
+    let mut r = reader(&dir.join("bike_sales_sample.csv"))?;
+    let h = r.headers()?.clone();
+    let (cd, cq, cm) = (
+        col(&h, "order_date")?,
+        col(&h, "quantity")?,
+        col(&h, "model")?,
+    );
+    let mut cells: HashMap<(String, Date), f64> = HashMap::new();
+    let (mut lo, mut hi) = (Date(i32::MAX), Date(i32::MIN));
+    for rec in r.records() {
+        let rec = rec?;
+        let d = Date::parse(&rec[cd]).context("date")?;
+        let week = d.add_days(-(d.weekday() as i32)); // Monday
+        lo = lo.min(week);
+        hi = hi.max(week);
+        *cells.entry((rec[cm].to_string(), week)).or_default() += rec[cq].parse::<f64>()?;
+    }
+    let n = ((hi.0 - lo.0) / 7 + 1) as usize;
+    let mut products: Vec<String> = cells.keys().map(|k| k.0.clone()).collect();
+    products.sort();
+    products.dedup();
+    let horizon = 8;
+    let mut series = Vec::new();
+    for p in products {
+        let vals: Vec<f64> = (0..n)
+            .map(|k| {
+                let d = lo.add_days(7 * k as i32);
+                cells.get(&(p.clone(), d)).copied().unwrap_or(0.0)
+            })
+            .collect();
+        // the peer keeps series with at least 2 sales in training
+        if vals[..n - horizon].iter().filter(|v| **v > 0.0).count() >= 2 {
+            series.push(Series::new(p, lo, Frequency::Weekly, vals)?);
+        }
+    }
+    Ok(Set {
+        name: "bike",
+        series,
+        horizon,
+        windows: 1,
+        m: 1,
+        from_first_sale: true,
+    })
+}
+
+fn chicago(dir: &Path) -> anyhow::Result<Set> {
+    let mut r = reader(&dir.join("chicago_ridership_daily.csv"))?;
+    let h = r.headers()?.clone();
+    let cd = col(&h, "date")?;
+    let first_exog = col(&h, "temp_min")?;
+    let stations: Vec<usize> = (0..first_exog)
+        .filter(|&c| c != cd && &h[c] != "ridership")
+        .collect();
+    let exog_cols: Vec<usize> = (first_exog..h.len()).collect();
+    let mut dates = Vec::new();
+    let mut vals: Vec<Vec<f64>> = vec![Vec::new(); stations.len()];
+    let mut ex: Vec<Vec<f64>> = vec![Vec::new(); exog_cols.len()];
+    for rec in r.records() {
+        let rec = rec?;
+        dates.push(Date::parse(&rec[cd]).context("date")?);
+        for (k, &c) in stations.iter().enumerate() {
+            vals[k].push(rec[c].parse()?);
+        }
+        for (k, &c) in exog_cols.iter().enumerate() {
+            ex[k].push(rec[c].parse().unwrap_or(0.0));
+        }
+    }
+    if dates.windows(2).any(|w| w[1].0 - w[0].0 != 1) {
+        bail!("chicago dates are not consecutive days");
+    }
+    let mut series = Vec::new();
+    for (k, &c) in stations.iter().enumerate() {
+        let mut s = Series::new(&h[c], dates[0], Frequency::Daily, vals[k].clone())?;
+        for (j, &ec) in exog_cols.iter().enumerate() {
+            s = s.with_exog(Exog {
+                name: h[ec].to_string(),
+                values: ex[j].clone(),
+            })?;
+        }
+        series.push(s);
+    }
+    Ok(Set {
+        name: "chicago",
+        series,
+        horizon: 28,
+        windows: 4,
+        m: 7,
+        from_first_sale: false,
+    })
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let levels = vec![0.1, 0.5, 0.9];
+    for name in args.datasets.split(',') {
+        let set = match name {
+            "walmart" => walmart(&args.data)?,
+            "bike" => bike(&args.data)?,
+            "chicago" => chicago(&args.data)?,
+            other => bail!("unknown data set {other}"),
+        };
+        for model in args.models.split(',') {
+            let choice = ModelChoice::parse(model).with_context(|| format!("model {model}"))?;
+            let mut cfg = ForecastConfig::new(set.horizon, levels.clone());
+            cfg.model = choice;
+            cfg.backtest_windows = args.select_windows;
+            cfg.max_history = (args.max_history > 0).then_some(args.max_history);
+            let t = Instant::now();
+            let cases: Vec<BacktestCase> = rolling_origin(&set.series, &cfg, set.windows, 20)?;
+            let wall = t.elapsed().as_secs_f64();
+            let s = summarize(&set.series, &cases, &levels, set.m, set.from_first_sale);
+            let mut chosen: BTreeMap<String, usize> = BTreeMap::new();
+            for c in &cases {
+                let k = c.forecast.model.to_string();
+                let k = if k.starts_with("ETS") {
+                    "ETS".to_string()
+                } else {
+                    k
+                };
+                *chosen.entry(k).or_default() += 1;
+            }
+            let cov80 = s
+                .coverage
+                .iter()
+                .find(|c| (c.0 - 0.8).abs() < 1e-9)
+                .map_or(f64::NAN, |c| c.1);
+            println!(
+                "{{\"dataset\": \"{}\", \"model\": \"{}\", \"n_series\": {}, \"h\": {}, \"windows\": {}, \"mase\": {:.4}, \"rmsse\": {:.4}, \"smape\": {:.3}, \"spl90\": {:.4}, \"cov80\": {:.3}, \"wall_s\": {:.3}, \"chosen\": {:?}}}",
+                set.name, model, set.series.len(), set.horizon, set.windows, s.mase, s.rmsse,
+                s.smape, s.spl[2], cov80, wall, chosen
+            );
+        }
+    }
+    Ok(())
+}
