@@ -12,6 +12,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// A milk station's morning end to end: roads, nightly plan, re-plans, tomorrow's order.
+    Demo(cmd::demo::Opts),
     /// Solve a VRP instance (Solomon/Homberger, VRPLIB, Li & Lim) and write a .sol.
     Solve(cmd::solve::Opts),
     /// Travel-time/distance matrix between points on an OSM extract.
@@ -31,6 +33,7 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Demo(o) => cmd::demo::run(o),
         Command::Solve(o) => cmd::solve::run(o),
         Command::Matrix(o) => cmd::matrix::run(o),
         Command::Forecast(o) => cmd::forecast::run(o),

@@ -1,5 +1,6 @@
 //! One module per `milkrun` subcommand. Each has an `Opts` (clap) and a `run`.
 pub mod customers;
+pub mod demo;
 pub mod forecast;
 pub mod matrix;
 pub mod newsvendor;
