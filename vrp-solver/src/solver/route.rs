@@ -323,7 +323,7 @@ pub(crate) fn route_cost(vt: &VehicleType, distance: i64, duration: i64) -> i64 
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::needless_range_loop)]
 mod tests {
     //! Insertion evaluation (segment merging) against a brute-force
     //! recomputation that simulates the whole new route.

@@ -28,22 +28,13 @@ pub(crate) struct SearchParams {
 
 impl Default for SearchParams {
     fn default() -> Self {
-        let env = |k: &str, d: f64| {
-            std::env::var(k)
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(d)
-        };
-        let mut ruin = RuinParams::default();
-        ruin.avg_removed = env("MR_CBAR", ruin.avg_removed);
-        ruin.max_string = env("MR_LMAX", ruin.max_string as f64) as usize;
         Self {
-            ruin,
-            blink_rate: env("MR_BLINK", 0.01),
-            t_start: env("MR_T0", 1.0),
-            t_end: env("MR_TF", 0.01),
-            fleet_share: env("MR_FS", 0.4),
-            fleet_share_weighted: env("MR_FSW", 0.1),
+            ruin: RuinParams::default(),
+            blink_rate: 0.01,
+            t_start: 10.0,
+            t_end: 0.01,
+            fleet_share: 0.4,
+            fleet_share_weighted: 0.1,
         }
     }
 }
