@@ -50,20 +50,25 @@ pub fn customize(topo: &CchTopology, edge_keys: &[u64]) -> Metric {
         *slot = (*slot).min(key);
     }
     let mut scratch = Scratch::default();
+    let n = topo.num_nodes();
+    let mut pos = vec![0u32; n];
     for level in &topo.levels {
         if level.len() < PAR_MIN_LEVEL {
             for &x in level {
-                node_triangles(topo, &m, x, &mut scratch);
+                node_triangles(topo, &m, x, &mut scratch, &mut pos);
                 scratch.write_back(topo, x, &mut m);
             }
         } else {
             let results: Vec<(u32, Scratch)> = level
                 .par_iter()
-                .map(|&x| {
-                    let mut s = Scratch::default();
-                    node_triangles(topo, &m, x, &mut s);
-                    (x, s)
-                })
+                .map_init(
+                    || vec![0u32; n],
+                    |pos, &x| {
+                        let mut s = Scratch::default();
+                        node_triangles(topo, &m, x, &mut s, pos);
+                        (x, s)
+                    },
+                )
                 .collect();
             for (x, s) in results {
                 s.write_back(topo, x, &mut m);
@@ -96,12 +101,20 @@ impl Scratch {
 const PAR_NODE_WORK: usize = 50_000;
 
 /// Relaxes the upward arcs of `x` over all its lower triangles (reads only arcs of lower nodes).
-fn node_triangles(topo: &CchTopology, m: &Metric, x: u32, s: &mut Scratch) {
+///
+/// `pos` is scratch of one entry per node: `pos[y]` is set to the position of the arc `(x, y)`
+/// among the arcs of `x`, so each triangle finds its third arc in O(1).
+fn node_triangles(topo: &CchTopology, m: &Metric, x: u32, s: &mut Scratch, pos: &mut [u32]) {
     let lower = topo.down_first[x as usize] as usize..topo.down_first[x as usize + 1] as usize;
-    let work = lower.len() * topo.up_arcs(x).len();
+    let heads = &topo.up_head[topo.up_arcs(x)];
+    for (i, &y) in heads.iter().enumerate() {
+        pos[y as usize] = i as u32;
+    }
+    let pos: &[u32] = pos;
+    let work = lower.len() * heads.len();
     s.init(topo, m, x);
     if work < PAR_NODE_WORK || lower.len() < 16 {
-        relax_range(topo, m, x, lower, s);
+        relax_range(topo, m, x, lower, s, pos);
         return;
     }
     // Big separator node: split its lower neighbours over threads, then take the minimum.
@@ -113,7 +126,14 @@ fn node_triangles(topo: &CchTopology, m: &Metric, x: u32, s: &mut Scratch) {
             let mut p = Scratch::default();
             p.init(topo, m, x);
             let from = lower.start + i * step;
-            relax_range(topo, m, x, from.min(lower.end)..(from + step).min(lower.end), &mut p);
+            relax_range(
+                topo,
+                m,
+                x,
+                from.min(lower.end)..(from + step).min(lower.end),
+                &mut p,
+                pos,
+            );
             p
         })
         .collect();
@@ -148,7 +168,14 @@ impl Scratch {
 
 /// Relaxes the arcs of `x` over the triangles of the lower neighbours in `lower` (positions
 /// in the downward adjacency).
-fn relax_range(topo: &CchTopology, m: &Metric, x: u32, lower: std::ops::Range<usize>, s: &mut Scratch) {
+fn relax_range(
+    topo: &CchTopology,
+    m: &Metric,
+    x: u32,
+    lower: std::ops::Range<usize>,
+    s: &mut Scratch,
+    pos: &[u32],
+) {
     let heads = &topo.up_head[topo.up_arcs(x)];
     for k in lower {
         let z = topo.down_tail[k];
@@ -157,15 +184,12 @@ fn relax_range(topo: &CchTopology, m: &Metric, x: u32, lower: std::ops::Range<us
         if z_to_x == INF_KEY && x_to_z == INF_KEY {
             continue;
         }
-        let mut p = 0usize;
         for a_zy in a_zx + 1..topo.up_first[z as usize + 1] as usize {
             let y = topo.up_head[a_zy];
-            while p < heads.len() && heads[p] != y {
-                p += 1;
-            }
-            if p == heads.len() {
+            let p = pos[y as usize] as usize;
+            if heads.get(p) != Some(&y) {
                 // Broken chordality would mean a bug in contraction; skip rather than panic.
-                break;
+                continue;
             }
             let via_up = x_to_z.saturating_add(m.up_w[a_zy]);
             if via_up < s.up[p] {

@@ -17,7 +17,8 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Parser;
 use milkrun_engine::{
-    dijkstra_keys, generate_grid, generate_region, import_pbf_file, RegionSpec, EdgeId, EdgeSet, GridSpec, LatLon, NodeId, Profile, RoadEngine, SpeedChange, TrafficUpdate,
+    dijkstra_keys, generate_grid, generate_region, import_pbf_file, EdgeId, EdgeSet, GridSpec,
+    LatLon, NodeId, Profile, RegionSpec, RoadEngine, SpeedChange, TrafficUpdate,
     DEFAULT_MAX_SNAP_M,
 };
 
@@ -29,7 +30,10 @@ struct Cli {
     #[arg(long, default_value = "datasets/data/osm")]
     osm_dir: PathBuf,
     /// Points on Liechtenstein (`lat,lon` with a header) for the 1000 × 1000 matrix.
-    #[arg(long, default_value = "../shared/tools/peers/roads/points_li_random_1000.csv")]
+    #[arg(
+        long,
+        default_value = "../shared/tools/peers/roads/points_li_random_1000.csv"
+    )]
     points: PathBuf,
     /// Timed repetitions (the median is reported).
     #[arg(long, default_value_t = 5)]
@@ -43,6 +47,9 @@ struct Cli {
     /// Matrix entries checked against Dijkstra per extract and traffic state.
     #[arg(long, default_value_t = 10_000)]
     checks: usize,
+    /// Skip the fast_paths peer.
+    #[arg(long = "no-peer", action = clap::ArgAction::SetFalse)]
+    peer: bool,
     /// Rayon threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
@@ -88,7 +95,10 @@ fn one_percent(engine: &RoadEngine, seed: u64) -> Vec<TrafficUpdate> {
     let m = engine.graph().num_edges();
     let mut rng = Sampler(seed);
     let edges = (0..m / 100).map(|_| EdgeId(rng.next(m) as u32)).collect();
-    vec![TrafficUpdate { edges: EdgeSet::Edges(edges), change: SpeedChange::Factor(0.4) }]
+    vec![TrafficUpdate {
+        edges: EdgeSet::Edges(edges),
+        change: SpeedChange::Factor(0.4),
+    }]
 }
 
 /// Checks `checks` entries (rows × cols random nodes) against Dijkstra; returns mismatches.
@@ -104,18 +114,92 @@ fn dijkstra_check(engine: &RoadEngine, checks: usize, seed: u64) -> (usize, usiz
     let mut bad = 0;
     for (i, s) in rows.iter().enumerate() {
         let d = dijkstra_keys(engine.graph(), snap.edge_keys(), s.0);
-        bad += cols.iter().enumerate().filter(|(j, c)| d[c.0 as usize] != m.key(i, *j)).count();
+        bad += cols
+            .iter()
+            .enumerate()
+            .filter(|(j, c)| d[c.0 as usize] != m.key(i, *j))
+            .count();
     }
     (side * side, bad, secs(t))
 }
 
+/// The `fast_paths` crate (contraction hierarchies) on the same graph with the same integer
+/// travel times in milliseconds (at least 1, as it needs positive weights; our keys also carry
+/// the distance as a tie-break, which fast_paths cannot): preparation, then the N × N matrix
+/// by `calc_path` on rayon threads with one calculator each (it has no many-to-many call).
+fn fast_paths_peer(engine: &RoadEngine, nodes: &[NodeId], our_matrix_s: f64, our_prep_s: f64) {
+    use rayon::prelude::*;
+    let g = engine.graph();
+    let keys = engine.base_keys();
+    let mut input = fast_paths::InputGraph::new();
+    for v in 0..g.num_nodes() {
+        for e in g.out_edges(NodeId(v as u32)) {
+            input.add_edge(
+                v,
+                g.head(EdgeId(e as u32)).0 as usize,
+                (keys[e] >> 32).max(1) as usize,
+            );
+        }
+    }
+    input.freeze();
+    let t = Instant::now();
+    let fast_graph = fast_paths::prepare(&input);
+    let prep_s = secs(t);
+    let t = Instant::now();
+    let rows: Vec<Vec<Option<usize>>> = nodes
+        .par_iter()
+        .map_init(
+            || fast_paths::create_calculator(&fast_graph),
+            |calc, s| {
+                nodes
+                    .iter()
+                    .map(|t| {
+                        calc.calc_path(&fast_graph, s.0 as usize, t.0 as usize)
+                            .map(|p| p.get_weight())
+                    })
+                    .collect()
+            },
+        )
+        .collect();
+    let matrix_s = secs(t);
+    let ours = engine.matrix_nodes(nodes, nodes);
+    let equal = rows
+        .iter()
+        .enumerate()
+        .flat_map(|(i, row)| row.iter().enumerate().map(move |(j, w)| (i, j, *w)))
+        .filter(|&(i, j, w)| w.map(|w| w as u32) == milkrun_engine::key_travel_ms(ours.key(i, j)))
+        .count();
+    println!(
+        "  peer fast_paths 1.0.0 (same graph, same travel_ms): prepare {:.3} s (ours {:.3} s, ratio ours/peer {:.2}); {n} x {n} matrix {:.3} s (ours {:.3} s, peer/ours {:.1}x); {equal} of {} travel times equal",
+        prep_s,
+        our_prep_s,
+        our_prep_s / prep_s,
+        matrix_s,
+        our_matrix_s,
+        matrix_s / our_matrix_s,
+        nodes.len() * nodes.len(),
+        n = nodes.len()
+    );
+}
+
 fn read_points(path: &PathBuf) -> anyhow::Result<Vec<LatLon>> {
-    let mut reader = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
     let mut out = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let rec = rec?;
-        let lat: f64 = rec.get(0).context("lat")?.trim().parse().with_context(|| format!("line {}", i + 2))?;
-        let lon: f64 = rec.get(1).context("lon")?.trim().parse().with_context(|| format!("line {}", i + 2))?;
+        let lat: f64 = rec
+            .get(0)
+            .context("lat")?
+            .trim()
+            .parse()
+            .with_context(|| format!("line {}", i + 2))?;
+        let lon: f64 = rec
+            .get(1)
+            .context("lon")?
+            .trim()
+            .parse()
+            .with_context(|| format!("line {}", i + 2))?;
         out.push(LatLon { lat, lon });
     }
     Ok(out)
@@ -123,8 +207,13 @@ fn read_points(path: &PathBuf) -> anyhow::Result<Vec<LatLon>> {
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    rayon::ThreadPoolBuilder::new().num_threads(cli.threads).build_global()?;
-    println!("road engine benchmark: {} rayon threads, {} repeats (median)", cli.threads, cli.repeats);
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(cli.threads)
+        .build_global()?;
+    println!(
+        "road engine benchmark: {} rayon threads, {} repeats (median)",
+        cli.threads, cli.repeats
+    );
     for name in ["helsinki", "baltimore", "andorra", "liechtenstein"] {
         let path = cli.osm_dir.join(format!("{name}.osm.pbf"));
         let t = Instant::now();
@@ -146,17 +235,24 @@ fn main() -> anyhow::Result<()> {
         );
         println!("  import {import_s:.3} s, prepare (order + contract + customize + snap index) {prep_s:.3} s, total {:.3} s", import_s + prep_s);
         let (n, bad, dt) = dijkstra_check(&engine, cli.checks, 11);
-        println!("  Dijkstra check free flow: {n} entries, {bad} mismatches ({dt:.1} s of Dijkstra)");
+        println!(
+            "  Dijkstra check free flow: {n} entries, {bad} mismatches ({dt:.1} s of Dijkstra)"
+        );
         engine.apply_traffic(&one_percent(&engine, 12))?;
         let (n, bad, dt) = dijkstra_check(&engine, cli.checks, 13);
-        println!("  Dijkstra check after 1% traffic update: {n} entries, {bad} mismatches ({dt:.1} s)");
+        println!(
+            "  Dijkstra check after 1% traffic update: {n} entries, {bad} mismatches ({dt:.1} s)"
+        );
         if bad > 0 {
             anyhow::bail!("{name}: matrix differs from Dijkstra");
         }
         if name != "liechtenstein" {
             continue;
         }
-        let engine = RoadEngine::prepare(engine.graph().clone());
+        let graph = engine.graph().clone();
+        let t = Instant::now();
+        let engine = RoadEngine::prepare(graph);
+        let prep_s = secs(t);
         let points = read_points(&cli.points)?;
         let t = Instant::now();
         let snaps = engine.snap_all(&points, DEFAULT_MAX_SNAP_M)?;
@@ -169,7 +265,10 @@ fn main() -> anyhow::Result<()> {
             let t = Instant::now();
             let m = engine.matrix_nodes(&nodes, &nodes);
             times.push(secs(t));
-            reachable = (0..m.rows()).flat_map(|i| (0..m.cols()).map(move |j| (i, j))).filter(|&(i, j)| m.travel_ms(i, j).is_some()).count();
+            reachable = (0..m.rows())
+                .flat_map(|i| (0..m.cols()).map(move |j| (i, j)))
+                .filter(|&(i, j)| m.travel_ms(i, j).is_some())
+                .count();
         }
         println!(
             "  {0} x {0} matrix (time + distance): median {1:.1} ms (min {2:.1}, max {3:.1}); {reachable} reachable; snapping {4:.1} ms, max snap {max_snap:.0} m",
@@ -179,6 +278,9 @@ fn main() -> anyhow::Result<()> {
             times.iter().copied().fold(0.0, f64::max) * 1e3,
             snap_s * 1e3
         );
+        if cli.peer {
+            fast_paths_peer(&engine, &nodes, median(times.clone()), prep_s);
+        }
         let mut times = Vec::new();
         for r in 0..cli.repeats {
             let update = one_percent(&engine, 100 + r as u64);
@@ -234,7 +336,10 @@ fn main() -> anyhow::Result<()> {
         println!("  2000 x 2000 matrix: median {:.2} s", median(times));
         let t = Instant::now();
         engine.apply_traffic(&one_percent(&engine, 5))?;
-        println!("  1% traffic update, full re-customization: {:.2} s", secs(t));
+        println!(
+            "  1% traffic update, full re-customization: {:.2} s",
+            secs(t)
+        );
         let (n, bad, dt) = dijkstra_check(&engine, 400, 6);
         println!("  Dijkstra check after update: {n} entries, {bad} mismatches ({dt:.1} s)");
         let (peak, _) = memory_mib();
