@@ -30,7 +30,14 @@ impl SearchSpace {
 
     /// Upward search from `s`: calls `visit(rank, dist)` for every reached ancestor, in
     /// increasing rank. `forward` uses low→high weights, otherwise high→low (a backward search).
-    fn run(&mut self, topo: &CchTopology, m: &Metric, s: u32, forward: bool, visit: impl FnMut(u32, u64)) {
+    fn run(
+        &mut self,
+        topo: &CchTopology,
+        m: &Metric,
+        s: u32,
+        forward: bool,
+        visit: impl FnMut(u32, u64),
+    ) {
         self.run_with(topo, m, s, forward, false, visit);
     }
 
@@ -38,8 +45,20 @@ impl SearchSpace {
     /// when a higher neighbour already reached proves its label is not a shortest distance:
     /// `dist(w) + weight(w→v) < dist(v)` (forward; mirrored backward). Nodes of the optimal
     /// up-down path carry exact distances and are never skipped, so matrices stay exact.
-    fn run_with(&mut self, topo: &CchTopology, m: &Metric, s: u32, forward: bool, stall: bool, mut visit: impl FnMut(u32, u64)) {
-        let (w, w_rev) = if forward { (&m.up_w, &m.down_w) } else { (&m.down_w, &m.up_w) };
+    fn run_with(
+        &mut self,
+        topo: &CchTopology,
+        m: &Metric,
+        s: u32,
+        forward: bool,
+        stall: bool,
+        mut visit: impl FnMut(u32, u64),
+    ) {
+        let (w, w_rev) = if forward {
+            (&m.up_w, &m.down_w)
+        } else {
+            (&m.down_w, &m.up_w)
+        };
         self.dist[s as usize] = 0;
         let mut v = s;
         while v != NONE {
