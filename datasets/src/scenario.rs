@@ -10,11 +10,11 @@
 //!   milk station in the middle of the served area), open
 //!   [`DEPOT_OPEN_S`]..[`DEPOT_CLOSE_S`] (04:15-09:00).
 //! * **Households** live in buildings: a building stands on a road point
-//!   drawn around one of `centres` village/town centres (rank-by-distance
-//!   from the centre, half-normal, so density falls off outwards); each
-//!   building holds 1-8 households that share its coordinates (one
-//!   entrance) but have their own service time (floors: 20-60 s, mostly
-//!   20-30 s).
+//!   drawn around one of `centres` town centres (rank-by-distance from the
+//!   centre, half-normal of scale `spread_points`, so density falls off
+//!   outwards); each building holds `building_size` households (default
+//!   2-12) that share its coordinates (one entrance) but have their own
+//!   service time (floors: 15-45 s, mostly 15-25 s: a bottle at the door).
 //! * **Subscriptions:** 1-3 bottles a day (50/35/15%), each bottle of one of
 //!   [`PRODUCTS`] (whole milk 50%, semi-skimmed 30%, yoghurt 12%, cream 8%).
 //! * **Windows:** [`MAIN_WINDOW_SHARE`] take 05:00-07:30; 12% a narrower
@@ -71,16 +71,24 @@ pub struct ScenarioSpec {
     pub couriers: usize,
     /// Number of settlement centres households cluster around (0 is treated as 1).
     pub centres: usize,
+    /// Scale of a centre's area, in road points: buildings are drawn among a centre's
+    /// nearest road points with a half-normal rank of this scale (at least 1).
+    pub spread_points: usize,
+    /// Households per building, `(min, max)`.
+    pub building_size: (usize, usize),
 }
 
 impl ScenarioSpec {
-    /// `households` households and `couriers` couriers around 5 centres.
+    /// `households` households and `couriers` couriers in a dense town: 3 centres, each
+    /// spread over about 400 road points, 2-12 households per building.
     pub fn new(seed: u64, households: usize, couriers: usize) -> Self {
         Self {
             seed,
             households,
             couriers,
-            centres: 5,
+            centres: 3,
+            spread_points: 400,
+            building_size: (2, 12),
         }
     }
 }
@@ -228,7 +236,7 @@ pub fn generate(spec: &ScenarioSpec, road_points: &[(f64, f64)]) -> Result<Scena
         })
         .collect();
     // Spread: a centre's buildings mostly lie among its nearest `spread` points.
-    let spread = (road_points.len() as f64 / centres as f64 / 3.0).max(1.0);
+    let spread = spec.spread_points.max(1) as f64;
 
     let mut households = Vec::with_capacity(spec.households);
     let mut building = 0u32;
@@ -244,7 +252,11 @@ pub fn generate(spec: &ScenarioSpec, road_points: &[(f64, f64)]) -> Result<Scena
             * (2.0 * std::f64::consts::PI * rng.unit()).cos();
         let rank = ((g.abs() * spread) as usize).min(road_points.len() - 1);
         let (lat, lon) = road_points[by_centre[c][rank]];
-        let size = (rng.int(1, 8) as usize).min(spec.households - households.len());
+        let (lo, hi) = (
+            spec.building_size.0.max(1),
+            spec.building_size.1.max(spec.building_size.0.max(1)),
+        );
+        let size = (rng.int(lo as i64, hi as i64) as usize).min(spec.households - households.len());
         for _ in 0..size {
             let u = rng.unit();
             let window_s = if u < MAIN_WINDOW_SHARE {
@@ -256,9 +268,9 @@ pub fn generate(spec: &ScenarioSpec, road_points: &[(f64, f64)]) -> Result<Scena
                 WIDE_WINDOW_S
             };
             let service_s = if rng.unit() < 0.7 {
-                rng.int(20, 30)
+                rng.int(15, 25)
             } else {
-                rng.int(30, 60)
+                rng.int(25, 45)
             };
             let u = rng.unit();
             let bottles = if u < 0.5 {

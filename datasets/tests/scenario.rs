@@ -39,7 +39,7 @@ fn shape_of_a_morning() {
     for h in &s.households {
         assert!((1..=3).contains(&h.bottles()));
         assert!(h.window_s.0 < h.window_s.1);
-        assert!((20..=60).contains(&h.service_s));
+        assert!((15..=45).contains(&h.service_s));
         assert!(pts
             .iter()
             .any(|p| (p.0 - h.lat).abs() < 1e-6 && (p.1 - h.lon).abs() < 1e-6));
