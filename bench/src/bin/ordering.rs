@@ -3,7 +3,7 @@
 //! `cargo run --release -p milkrun-bench --bin ordering [-- --data DIR] [--demand-model]`
 //!
 //! `--demand-model` adds a fourth policy: ours driven by the demand module's automatic model
-//! choice (refitted every day on the history so far; slow).
+//! choice (refitted every day on the history so far; slow). `--plan-only` runs (b) alone.
 //!
 //! (a) Replays held-out history day by day with three policies — ours (perishable newsvendor on
 //! a same-weekday empirical forecast distribution), order up to last week's same-day sales, order
@@ -332,17 +332,22 @@ fn plan_timing() -> anyhow::Result<()> {
             usage: usage[k].clone(),
         })
         .collect();
-    let mut times = Vec::new();
+    let mut wall = Vec::new();
+    let mut cpu = Vec::new();
     let mut last = None;
     for _ in 0..5 {
-        let t = Instant::now();
+        let (t, c) = (Instant::now(), thread_cpu_s());
         let p = plan(&products, &limits)?;
-        times.push(t.elapsed().as_secs_f64());
+        wall.push(t.elapsed().as_secs_f64());
+        cpu.push(thread_cpu_s() - c);
         last = Some(p);
     }
-    times.sort_by(f64::total_cmp);
+    wall.sort_by(f64::total_cmp);
+    cpu.sort_by(f64::total_cmp);
     let p = last.context("no plan")?;
-    println!("(b) 500-product plan, 3 constraints (truck 70 %, budget 80 %, cold room 60 % of unconstrained use)");
+    println!(
+        "(b) 500-product plan, 3 constraints (truck 70 %, budget 80 %, cold room 60 % of unconstrained use)"
+    );
     for (k, l) in limits.iter().enumerate() {
         println!(
             "  {:<13} used {:>10.1} of {:>10.1} {}",
@@ -357,10 +362,35 @@ fn plan_timing() -> anyhow::Result<()> {
         );
     }
     println!(
-        "  expected cost {:.1} (unconstrained {:.1}); solve time median {:.3} s, min {:.3} s, max {:.3} s (5 runs)",
-        p.expected_cost, free.expected_cost, times[2], times[0], times[4]
+        "  expected cost {:.1} (unconstrained {:.1}); {} LP breakpoint levels",
+        p.expected_cost,
+        free.expected_cost,
+        milkrun_forecast::ordering::DEFAULT_LEVELS.len()
+    );
+    println!(
+        "  solve time (5 runs): wall median {:.3} s (min {:.3}, max {:.3}); thread CPU median {:.3} s",
+        wall[2], wall[0], wall[4], cpu[2]
+    );
+    // Linearisation check: a 99-level grid.
+    let fine: Vec<f64> = (1..100).map(|i| i as f64 / 100.0).collect();
+    let t = Instant::now();
+    let pf = plan_with_levels(&products, &limits, &fine)?;
+    println!(
+        "  with 99 breakpoint levels: expected cost {:.1} ({:+.3} %), {:.3} s wall",
+        pf.expected_cost,
+        100.0 * (p.expected_cost - pf.expected_cost) / pf.expected_cost,
+        t.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// CPU time of this thread in seconds (Linux `/proc/thread-self/schedstat`; 0 elsewhere), so
+/// that the timing is not inflated by other processes on a shared machine.
+fn thread_cpu_s() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |ns| ns * 1e-9)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -372,6 +402,8 @@ fn main() -> anyhow::Result<()> {
             dir = PathBuf::from(args.next().context("--data needs a directory")?);
         } else if a == "--demand-model" {
             with_model = true;
+        } else if a == "--plan-only" {
+            return plan_timing();
         }
     }
     let costs = Costs::from_prices(0.65, 1.0, 0.0, 0.0)?;

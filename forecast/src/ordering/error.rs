@@ -94,6 +94,14 @@ pub enum OrderingError {
         /// Why it is invalid.
         reason: String,
     },
+    /// An error about one item of a multi-item plan.
+    #[error("item {index}: {source}")]
+    Item {
+        /// Index of the item in the caller's list.
+        index: usize,
+        /// What is wrong with it.
+        source: Box<OrderingError>,
+    },
     /// The LP solver failed (should not happen for a valid plan: 0 is always feasible).
     #[error("the order-plan linear program failed: {0}")]
     Solver(String),

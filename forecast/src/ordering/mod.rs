@@ -54,7 +54,7 @@ pub use distribution::{Demand, NegBinomial, Normal, Poisson};
 pub use error::OrderingError;
 pub use newsvendor::{evaluate, newsvendor, Costs, LifetimeCurve, Outcome};
 pub use packs::PackRule;
-pub use plan::{plan, Limit, Plan, PlanLine, PlanProduct};
+pub use plan::{plan, plan_with_levels, Limit, Plan, PlanLine, PlanProduct, DEFAULT_LEVELS};
 pub use policies::{LastSeasonPolicy, MeanForecastPolicy, NewsvendorPolicy, SeasonalEmpirical};
 pub use quantile_demand::QuantileDemand;
 pub use review::{review, ReviewDecision, ReviewParams};

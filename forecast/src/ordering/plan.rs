@@ -67,10 +67,10 @@ pub struct Plan {
     pub expected_gain: f64,
 }
 
-/// Quantile levels of the breakpoints.
-const LEVELS: [f64; 27] = [
-    0.005, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55,
-    0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99, 0.999,
+/// Default quantile levels of the breakpoints (besides the current position and the
+/// unconstrained optimum, which are always breakpoints).
+pub const DEFAULT_LEVELS: [f64; 16] = [
+    0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98, 0.995,
 ];
 
 fn validate(products: &[PlanProduct], limits: &[Limit]) -> Result<(), OrderingError> {
@@ -94,9 +94,30 @@ fn validate(products: &[PlanProduct], limits: &[Limit]) -> Result<(), OrderingEr
 }
 
 /// Solves the plan: maximise total expected profit (minimise total expected cost) subject to
-/// every limit.
+/// every limit, with breakpoints at [`DEFAULT_LEVELS`].
 pub fn plan(products: &[PlanProduct], limits: &[Limit]) -> Result<Plan, OrderingError> {
+    plan_with_levels(products, limits, &DEFAULT_LEVELS)
+}
+
+/// [`plan`] with breakpoints at the given quantile levels of each product's cover demand
+/// (strictly increasing inside (0, 1)); more levels, a closer linearisation and a bigger LP.
+pub fn plan_with_levels(
+    products: &[PlanProduct],
+    limits: &[Limit],
+    levels: &[f64],
+) -> Result<Plan, OrderingError> {
     validate(products, limits)?;
+    let mut prev = 0.0;
+    for (i, &l) in levels.iter().enumerate() {
+        if !(l > prev && l < 1.0) {
+            return Err(OrderingError::BadQuantileLevel {
+                field: "plan levels".into(),
+                index: i,
+                level: l,
+            });
+        }
+        prev = l;
+    }
     let mut vars = ProblemVariables::new();
     let mut objective = Expression::default();
     // Per product: its segment variables.
@@ -108,7 +129,7 @@ pub fn plan(products: &[PlanProduct], limits: &[Limit]) -> Result<Plan, Ordering
         let cont = (y_star - y0).max(0.0);
         unconstrained.push(p.pack.best_order(cont, |q| p.curve.cost(y0 + q)));
         let mut points = vec![y0];
-        for &l in &LEVELS {
+        for &l in levels {
             let y = p.curve.cover().quantile(l);
             if y.is_finite() && y > y0 && y < y_star {
                 points.push(y);

@@ -66,29 +66,49 @@ pub fn plan_orders(
     let mut decisions = Vec::with_capacity(items.len());
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
-        non_negative(&format!("items[{i}].unit_cost"), item.unit_cost)?;
-        non_negative(&format!("items[{i}].volume"), item.volume)?;
-        let decision = review(&item.daily, &item.on_hand, &item.on_order, &item.params)?;
-        let lead_days = (item.params.lead_time_days as usize)
-            .max(1)
-            .min(item.daily.len());
-        let lead_demand = sum_days(&item.daily[..lead_days], &item.params.monte_carlo)?;
-        let reorder_point = lead_demand
-            .quantile(item.params.costs.critical_ratio())
-            .max(0.0);
-        let means: Vec<f64> = item.daily.iter().map(Demand::mean).collect();
-        let alerts = check_stock(&StockCheck {
-            product: item.product,
-            location: item.location,
-            daily_mean: &means,
-            on_hand: &item.on_hand,
-            on_order: &item.on_order,
-            reorder_point,
-            horizon_days: lead_days,
-        })?;
+        let (decision, reorder_point, alerts) =
+            plan_item(item).map_err(|e| OrderingError::Item {
+                index: i,
+                source: Box::new(e),
+            })?;
         decisions.push(decision);
         out.push((reorder_point, alerts));
     }
+    finish(items, decisions, out, limits)
+}
+
+/// The unconstrained decision, reorder point and alerts of one item.
+fn plan_item(item: &OrderItem) -> Result<(ReviewDecision, f64, Vec<Alert>), OrderingError> {
+    non_negative("unit_cost", item.unit_cost)?;
+    non_negative("volume", item.volume)?;
+    let decision = review(&item.daily, &item.on_hand, &item.on_order, &item.params)?;
+    let lead_days = (item.params.lead_time_days as usize)
+        .max(1)
+        .min(item.daily.len());
+    let lead_demand = sum_days(&item.daily[..lead_days], &item.params.monte_carlo)?;
+    let reorder_point = lead_demand
+        .quantile(item.params.costs.critical_ratio())
+        .max(0.0);
+    let means: Vec<f64> = item.daily.iter().map(Demand::mean).collect();
+    let alerts = check_stock(&StockCheck {
+        product: item.product,
+        location: item.location,
+        daily_mean: &means,
+        on_hand: &item.on_hand,
+        on_order: &item.on_order,
+        reorder_point,
+        horizon_days: lead_days,
+    })?;
+    Ok((decision, reorder_point, alerts))
+}
+
+/// Applies the shared limits to the unconstrained decisions.
+fn finish(
+    items: &[OrderItem],
+    decisions: Vec<ReviewDecision>,
+    out: Vec<(f64, Vec<Alert>)>,
+    limits: &SharedLimits,
+) -> Result<Vec<ItemPlan>, OrderingError> {
     let mut shared = Vec::new();
     if let Some(c) = limits.capacity {
         shared.push(Limit {

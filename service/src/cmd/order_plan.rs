@@ -24,8 +24,8 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, ValueEnum};
 use milkrun_forecast::ordering::{
-    plan_orders, Costs, Demand, Incoming, LocationId, Lot, MonteCarlo, OrderItem, PackRule,
-    ProductId, ReviewParams, SharedLimits,
+    plan_orders, Costs, Demand, Incoming, LocationId, Lot, MonteCarlo, OrderItem, OrderingError,
+    PackRule, ProductId, ReviewParams, SharedLimits,
 };
 
 /// Output format.
@@ -268,9 +268,14 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
         capacity: opts.capacity,
         budget: opts.budget,
     };
-    let plans = plan_orders(&items, &limits).map_err(|e| {
-        // Map product indices back to names where the message names one.
-        anyhow!("{e}")
+    let plans = plan_orders(&items, &limits).map_err(|e| match e {
+        OrderingError::Item { index, source } => {
+            anyhow!(
+                "series `{}`: {source}",
+                ids.get(index).map_or("?", |s| s.as_str())
+            )
+        }
+        other => anyhow!(other),
     })?;
 
     let mut text = String::new();
