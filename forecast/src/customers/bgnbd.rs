@@ -44,11 +44,66 @@ pub struct BgNbdFit {
 #[derive(Debug, Clone, Copy)]
 struct Cell {
     x: f64,
-    /// Index of x in the list of distinct frequencies.
+    /// Index of x in [`Cells::xs`].
     x_index: usize,
-    t_x: f64,
-    t: f64,
+    /// Index of t_x in [`Cells::times`].
+    tx_index: usize,
+    /// Index of T in [`Cells::times`].
+    t_index: usize,
     weight: f64,
+}
+
+/// The customers as weighted cells, with the distinct frequencies and times they use (times
+/// are whole days in weeks, so there are few distinct values and their logarithms are
+/// tabulated once per likelihood evaluation).
+#[derive(Debug, Clone)]
+struct Cells {
+    cells: Vec<Cell>,
+    xs: Vec<f64>,
+    times: Vec<f64>,
+}
+
+impl Cells {
+    fn new(data: impl Iterator<Item = (f64, f64, f64)>) -> Cells {
+        let data: Vec<(f64, f64, f64)> = data.collect();
+        let mut times: Vec<f64> = data.iter().flat_map(|d| [d.1, d.2]).collect();
+        times.sort_unstable_by(f64::total_cmp);
+        times.dedup();
+        let mut keys: Vec<(u64, u64, u64)> = data
+            .iter()
+            .map(|d| (d.0.to_bits(), d.1.to_bits(), d.2.to_bits()))
+            .collect();
+        keys.sort_unstable();
+        let time_index = |t: f64| times.partition_point(|&v| v < t);
+        let mut cells: Vec<Cell> = Vec::new();
+        let mut xs: Vec<f64> = Vec::new();
+        let mut last_key = None;
+        for k in keys {
+            if last_key == Some(k) {
+                if let Some(c) = cells.last_mut() {
+                    c.weight += 1.0;
+                }
+                continue;
+            }
+            last_key = Some(k);
+            let (x, t_x, t) = (
+                f64::from_bits(k.0),
+                f64::from_bits(k.1),
+                f64::from_bits(k.2),
+            );
+            if xs.last() != Some(&x) {
+                xs.push(x);
+            }
+            cells.push(Cell {
+                x,
+                x_index: xs.len() - 1,
+                tx_index: time_index(t_x),
+                t_index: time_index(t),
+                weight: 1.0,
+            });
+        }
+        Cells { cells, xs, times }
+    }
 }
 
 /// Customers per parallel chunk; sums are formed per chunk and then in order, so the result
@@ -63,35 +118,11 @@ impl BgNbd {
         if customers.is_empty() {
             return Err(CustomerError::NoCustomers { model: "BG/NBD" });
         }
-        let mut keys: Vec<(u32, u64, u64)> = customers
-            .iter()
-            .map(|c| {
-                (
-                    c.frequency,
-                    c.recency_weeks.to_bits(),
-                    c.age_weeks.to_bits(),
-                )
-            })
-            .collect();
-        keys.sort_unstable();
-        let mut cells: Vec<Cell> = Vec::new();
-        let mut xs: Vec<f64> = Vec::new();
-        for k in keys {
-            let (x, t_x, t) = (f64::from(k.0), f64::from_bits(k.1), f64::from_bits(k.2));
-            if xs.last() != Some(&x) {
-                xs.push(x);
-            }
-            match cells.last_mut() {
-                Some(c) if c.x == x && c.t_x == t_x && c.t == t => c.weight += 1.0,
-                _ => cells.push(Cell {
-                    x,
-                    x_index: xs.len() - 1,
-                    t_x,
-                    t,
-                    weight: 1.0,
-                }),
-            }
-        }
+        let cells = Cells::new(
+            customers
+                .iter()
+                .map(|c| (f64::from(c.frequency), c.recency_weeks, c.age_weeks)),
+        );
         let n = customers.len() as f64;
         let objective = |theta: &[f64], grad: &mut [f64]| -> f64 {
             let p = BgNbd {
@@ -100,7 +131,7 @@ impl BgNbd {
                 a: theta[2].exp(),
                 b: theta[3].exp(),
             };
-            let (ll, g) = p.log_likelihood_cells(&cells, &xs);
+            let (ll, g) = p.log_likelihood_cells(&cells);
             for j in 0..4 {
                 grad[j] = -g[j] * theta[j].exp() / n;
             }
@@ -178,14 +209,15 @@ impl BgNbd {
     ///
     /// The terms that depend on x only (the ln Γ and ψ differences) are computed once per
     /// distinct x; each cell then costs two logarithms and one exponential.
-    fn log_likelihood_cells(&self, cells: &[Cell], xs: &[f64]) -> (f64, [f64; 4]) {
+    fn log_likelihood_cells(&self, data: &Cells) -> (f64, [f64; 4]) {
         let BgNbd { r, alpha, a, b } = *self;
         let (lg_r, lg_b, lg_ab) = (ln_gamma(r), ln_gamma(b), ln_gamma(a + b));
         let (psi_r, psi_b, psi_ab) = (digamma(r), digamma(b), digamma(a + b));
         let ln_alpha = alpha.ln();
         // Per distinct x: [value, d/dr, d/da, d/db] of A1 + A2 (without r ln α), and the
         // x-only parts of A4: ln a − ln(b+x−1) and its d/db.
-        let table: Vec<([f64; 4], f64, f64)> = xs
+        let table: Vec<([f64; 4], f64, f64)> = data
+            .xs
             .iter()
             .map(|&x| {
                 let psi_abx = digamma(a + b + x);
@@ -204,7 +236,14 @@ impl BgNbd {
                 ([value, d[0], d[1], d[2]], a4, d_a4_b)
             })
             .collect();
-        let parts: Vec<(f64, [f64; 4])> = cells
+        // Per distinct time: ln(α + t) and 1/(α + t).
+        let logs: Vec<(f64, f64)> = data
+            .times
+            .iter()
+            .map(|&t| ((alpha + t).ln(), 1.0 / (alpha + t)))
+            .collect();
+        let parts: Vec<(f64, [f64; 4])> = data
+            .cells
             .par_chunks(CHUNK)
             .map(|chunk| {
                 let mut ll = 0.0;
@@ -212,7 +251,7 @@ impl BgNbd {
                 for c in chunk {
                     let (base, a4_x, d_a4_b) = table[c.x_index];
                     let w = c.weight;
-                    let l_t = (alpha + c.t).ln();
+                    let (l_t, inv_t) = logs[c.t_index];
                     let a3 = -(r + c.x) * l_t;
                     // A1 + A2 parts common to both branches.
                     ll += w * (base[0] + r * ln_alpha);
@@ -221,21 +260,25 @@ impl BgNbd {
                     g[2] += w * base[2];
                     g[3] += w * base[3];
                     if c.x > 0.0 {
-                        let l_tx = (alpha + c.t_x).ln();
+                        let (l_tx, inv_tx) = logs[c.tx_index];
                         let a4 = a4_x - (r + c.x) * l_tx;
-                        let m = a3.max(a4);
-                        let (e3, e4) = ((a3 - m).exp(), (a4 - m).exp());
-                        let sum = e3 + e4;
-                        let (w3, w4) = (e3 / sum, e4 / sum);
-                        ll += w * (m + sum.ln());
+                        // ln(e^a3 + e^a4) = max + ln(1 + e^-|a3 - a4|); w3, w4 are the shares.
+                        let e = (-(a3 - a4).abs()).exp();
+                        let small = e / (1.0 + e);
+                        let (w3, w4) = if a3 >= a4 {
+                            (1.0 - small, small)
+                        } else {
+                            (small, 1.0 - small)
+                        };
+                        ll += w * (a3.max(a4) + e.ln_1p());
                         g[0] += w * (-w3 * l_t - w4 * l_tx);
-                        g[1] += w * (-(r + c.x) * (w3 / (alpha + c.t) + w4 / (alpha + c.t_x)));
+                        g[1] += w * (-(r + c.x) * (w3 * inv_t + w4 * inv_tx));
                         g[2] += w * (w4 / a);
                         g[3] += w * (w4 * d_a4_b);
                     } else {
                         ll += w * a3;
                         g[0] -= w * l_t;
-                        g[1] -= w * (r + c.x) / (alpha + c.t);
+                        g[1] -= w * (r + c.x) * inv_t;
                     }
                 }
                 (ll, g)
@@ -374,37 +417,23 @@ mod tests {
     #[test]
     fn cell_likelihood_matches_per_customer_sum() {
         let p = params();
-        let xs = [0.0, 2.0, 17.0];
-        let cells = [
-            Cell {
-                x: 0.0,
-                x_index: 0,
-                t_x: 0.0,
-                t: 30.0,
-                weight: 3.0,
-            },
-            Cell {
-                x: 2.0,
-                x_index: 1,
-                t_x: 10.5,
-                t: 38.0,
-                weight: 1.0,
-            },
-            Cell {
-                x: 17.0,
-                x_index: 2,
-                t_x: 35.0,
-                t: 36.5,
-                weight: 2.0,
-            },
+        let raw = [
+            (0.0, 0.0, 30.0),
+            (17.0, 35.0, 36.5),
+            (2.0, 10.5, 38.0),
+            (0.0, 0.0, 30.0),
         ];
-        let (ll, g) = p.log_likelihood_cells(&cells, &xs);
+        let extra = [(0.0, 0.0, 30.0), (17.0, 35.0, 36.5)];
+        let cells = Cells::new(raw.iter().chain(&extra).copied());
+        assert_eq!(cells.cells.len(), 3);
+        assert_eq!(cells.times, vec![0.0, 10.5, 30.0, 35.0, 36.5, 38.0]);
+        let (ll, g) = p.log_likelihood_cells(&cells);
         let mut want = (0.0, [0.0; 4]);
-        for c in &cells {
-            let (l, gi) = p.log_likelihood_one(c.x, c.t_x, c.t);
-            want.0 += c.weight * l;
+        for &(x, t_x, t) in raw.iter().chain(&extra) {
+            let (l, gi) = p.log_likelihood_one(x, t_x, t);
+            want.0 += l;
             for j in 0..4 {
-                want.1[j] += c.weight * gi[j];
+                want.1[j] += gi[j];
             }
         }
         assert!((ll - want.0).abs() < 1e-9 * want.0.abs());

@@ -103,8 +103,10 @@ where
             &mut f, &x, fx, slope, &d, first_step, &mut x_new, &mut g_new,
         );
         let Some(fnew) = search.value else {
-            if s_hist.is_empty() {
-                break; // even steepest descent found no decrease: at the optimum numerically
+            // No decrease along d. Near a stationary point that is round-off: stop. Otherwise
+            // retry once along the steepest descent before giving up.
+            if s_hist.is_empty() || inf_norm(&g) < 1e-6 {
+                break;
             }
             s_hist.clear();
             y_hist.clear();
@@ -128,9 +130,10 @@ where
         x.copy_from_slice(&x_new);
         g.copy_from_slice(&g_new);
         fx = fnew;
-        if decrease <= 1e-15 * fx.abs().max(1.0) {
+        // Two steps in a row that change the value only in its last digits: converged.
+        if decrease <= 1e-13 * fx.abs().max(1.0) {
             stalls += 1;
-            if stalls >= 3 {
+            if stalls >= 2 {
                 break;
             }
         } else {
@@ -211,7 +214,7 @@ where
         };
     };
     // Zoom phase.
-    for _ in 0..60 {
+    for _ in 0..30 {
         // Quadratic through (a_lo, f, slope) and (hi, f), kept well inside the bracket.
         let width = hi - a_lo;
         let curvature = (f_hi - fa_lo - sa_lo * width) / (width * width);
