@@ -631,3 +631,65 @@ fn plan_orders_with_capacity_and_alerts() {
         .iter()
         .any(|a| matches!(a.reason, AlertReason::BelowReorderPoint { .. })));
 }
+
+/// Randomised (seeded) plans with packs, minimum orders and three limits: every limit holds,
+/// every order is 0 or whole packs at or above the minimum, and no order exceeds the
+/// unconstrained one.
+#[test]
+fn random_plans_are_feasible() {
+    let mut x: u64 = 99;
+    let mut u = move || {
+        x = x
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    for _ in 0..8 {
+        let n = 15;
+        let products: Vec<PlanProduct> = (0..n)
+            .map(|_| {
+                let mean = 5.0 + 100.0 * u();
+                let demand = if u() < 0.5 {
+                    Demand::normal(mean, (0.1 + 0.4 * u()) * mean).unwrap()
+                } else {
+                    Demand::poisson(mean).unwrap()
+                };
+                PlanProduct {
+                    curve: LifetimeCurve::single_period(
+                        demand,
+                        Costs::new(0.2 + u(), 0.2 + u()).unwrap(),
+                    ),
+                    position: 10.0 * u(),
+                    pack: PackRule::new((1.0 + 11.0 * u()).round(), (30.0 * u()).round()).unwrap(),
+                }
+            })
+            .collect();
+        let limits: Vec<Limit> = (0..3)
+            .map(|k| Limit {
+                name: format!("limit{k}"),
+                capacity: 50.0 + 400.0 * u(),
+                usage: (0..n).map(|_| u() * 2.0).collect(),
+            })
+            .collect();
+        let p = plan(&products, &limits).unwrap();
+        for (k, l) in limits.iter().enumerate() {
+            let used: f64 = l.usage.iter().zip(&p.lines).map(|(a, s)| a * s.order).sum();
+            assert!(
+                used <= l.capacity + 1e-6,
+                "{} {used} > {}",
+                l.name,
+                l.capacity
+            );
+            assert!((used - p.limit_usage[k]).abs() < 1e-9);
+        }
+        for (prod, line) in products.iter().zip(&p.lines) {
+            assert!(
+                prod.pack.allows(line.order),
+                "{} {:?}",
+                line.order,
+                prod.pack
+            );
+            assert!(line.order <= line.unconstrained_order + 1e-9);
+        }
+    }
+}
