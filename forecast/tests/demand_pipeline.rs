@@ -136,6 +136,7 @@ fn quantiles_are_monotone_for_every_model() {
     let levels = vec![0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95];
     for choice in [
         ModelChoice::Auto,
+        ModelChoice::Best,
         ModelChoice::SeasonalNaive,
         ModelChoice::AutoEts,
         ModelChoice::Croston,

@@ -25,7 +25,7 @@ struct Args {
     /// Data sets to run.
     #[arg(long, default_value = "walmart,bike,chicago")]
     datasets: String,
-    /// Models to run (auto, ensemble, snaive, ets, croston, sba, tsb, adida, imapa, regression).
+    /// Models to run (auto, best, ensemble, snaive, ets, croston, sba, tsb, adida, imapa, regression).
     #[arg(long, default_value = "auto")]
     models: String,
     /// Backtest windows used by the automatic choice.

@@ -7,8 +7,8 @@
 //! Models (one file each under [`models`]): seasonal naive, ETS with AICc selection, Croston /
 //! SBA, TSB, ADIDA / IMAPA, a global regression over all series, and a median ensemble. With
 //! [`ModelChoice::Auto`], each series is classified (Syntetos-Boylan: ADI >= 1.32 means
-//! intermittent) and the candidate with the best rolling-origin backtest score is chosen
-//! ([`select`]). [`backtest`] and [`metrics`] score forecasts (MASE, RMSSE, sMAPE, scaled
+//! intermittent) and its candidates are combined with weights from a rolling-origin backtest
+//! (`Best` keeps the single best one instead; see [`select`]). [`backtest`] and [`metrics`] score forecasts (MASE, RMSSE, sMAPE, scaled
 //! pinball, coverage). Series are processed in parallel with rayon.
 //!
 //! ```
@@ -81,9 +81,13 @@ impl std::fmt::Display for ModelKind {
 /// Which model to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum ModelChoice {
-    /// Per series, the best candidate by rolling-origin backtest (default).
+    /// Per series, the candidates (and their median) averaged with weights 1 / score², the
+    /// scores coming from a rolling-origin backtest (default). A model that backtests much
+    /// better than the others dominates; close calls are averaged.
     #[default]
     Auto,
+    /// Per series, the single candidate with the best rolling-origin backtest score.
+    Best,
     /// Seasonal naive.
     SeasonalNaive,
     /// ETS with the form chosen by AICc.
@@ -105,7 +109,7 @@ pub enum ModelChoice {
 }
 
 impl ModelChoice {
-    /// Parses a model name as used on the command line (`auto`, `snaive`, `ets`, `croston`,
+    /// Parses a model name as used on the command line (`auto`, `best`, `snaive`, `ets`, `croston`,
     /// `sba`, `tsb`, `adida`, `imapa`, `regression`, `ensemble`).
     pub fn parse(name: &str) -> Option<ModelChoice> {
         Some(match name.to_ascii_lowercase().as_str() {
@@ -118,7 +122,8 @@ impl ModelChoice {
             "adida" => ModelChoice::Adida,
             "imapa" => ModelChoice::Imapa,
             "regression" | "global" => ModelChoice::Regression,
-            "ensemble" => ModelChoice::Ensemble,
+            "ensemble" | "median" => ModelChoice::Ensemble,
+            "best" => ModelChoice::Best,
             _ => return None,
         })
     }

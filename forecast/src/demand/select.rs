@@ -6,8 +6,10 @@
 //! seasonal naive and ETS. The global regression joins both lists when it can serve the series,
 //! and the median ensemble of the candidates is always a candidate too. Every candidate is
 //! refitted at `backtest_windows` rolling origins (each `horizon` long) and scored by
-//! `(MAE + mean over levels of 2 x pinball) / scale`, the scale being the mean absolute
-//! seasonal difference of the training part; the lowest mean score wins.
+//! RMSSE of the mean plus the mean scaled pinball loss over the levels (x2), with the scales
+//! of the training part (seasonal differences). `Best` keeps the lowest mean score; `Auto`
+//! averages the candidates' means and quantiles with weights 1 / score² (a weighted mean of
+//! nondecreasing quantile rows stays nondecreasing).
 use super::conformal;
 use super::metrics;
 use super::models::{adida, croston, ets, regression, seasonal_naive, tsb, ModelOutput};
@@ -131,16 +133,19 @@ pub fn median_ensemble(outputs: &[&ModelOutput]) -> Option<ModelOutput> {
     Some(ModelOutput { mean, quantiles })
 }
 
-/// Backtest score of one output (lower is better).
+/// Backtest score of one output (lower is better): RMSSE of the mean path plus the mean over
+/// levels of twice the scaled pinball loss (twice, so that the 0.5 level weighs like MAE).
 pub fn score(train: &[f64], test: &[f64], out: &ModelOutput, levels: &[f64], m: usize) -> f64 {
-    let scale = metrics::scales(train, m, false)
-        .map(|s| s.0)
-        .filter(|s| *s > 0.0)
-        .or_else(|| metrics::scales(train, 1, false).map(|s| s.0))
-        .filter(|s| *s > 0.0)
-        .unwrap_or_else(|| (train.iter().sum::<f64>() / train.len().max(1) as f64).max(1e-9));
+    let sc = metrics::scales(train, m, false)
+        .filter(|s| s.0 > 0.0)
+        .or_else(|| metrics::scales(train, 1, false))
+        .filter(|s| s.0 > 0.0);
+    let (abs_scale, sq_scale) = sc.unwrap_or_else(|| {
+        let mean = (train.iter().sum::<f64>() / train.len().max(1) as f64).max(1e-9);
+        (mean, mean * mean)
+    });
     let k = test.len().min(out.mean.len());
-    let mut s = metrics::mae(&test[..k], &out.mean[..k]);
+    let mut s = (metrics::mse(&test[..k], &out.mean[..k]) / sq_scale).sqrt();
     if !levels.is_empty() {
         let pin: f64 = levels
             .iter()
@@ -150,9 +155,9 @@ pub fn score(train: &[f64], test: &[f64], out: &ModelOutput, levels: &[f64], m: 
                 2.0 * metrics::pinball(&test[..k], &q, tau)
             })
             .sum();
-        s += pin / levels.len() as f64;
+        s += pin / levels.len() as f64 / abs_scale;
     }
-    s / scale
+    s
 }
 
 fn tail(y: &[f64], max: Option<usize>) -> &[f64] {
@@ -174,7 +179,7 @@ fn candidates(choice: ModelChoice, y: &[f64], has_reg: bool) -> Vec<Candidate> {
         ModelChoice::Imapa => single(Local::Imapa),
         ModelChoice::Regression if has_reg => vec![Candidate::Regression],
         ModelChoice::Regression => single(Local::SeasonalNaive),
-        ModelChoice::Auto | ModelChoice::Ensemble => {
+        ModelChoice::Best | ModelChoice::Ensemble | ModelChoice::Auto => {
             let mut c: Vec<Candidate> = if classify(y).is_intermittent() {
                 vec![Local::Sba, Local::Tsb, Local::Adida, Local::Imapa]
             } else {
@@ -234,7 +239,7 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
     let use_reg = same_freq
         && matches!(
             cfg.model,
-            ModelChoice::Auto | ModelChoice::Regression | ModelChoice::Ensemble
+            ModelChoice::Best | ModelChoice::Regression | ModelChoice::Ensemble | ModelChoice::Auto
         );
     let m0 = series.first().map_or(1, season);
     let all: Vec<&Series> = series.iter().collect();
@@ -245,7 +250,7 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
         vec![None; series.len()]
     };
     let min_cut = (2 * h).max(10);
-    let windows = if cfg.model == ModelChoice::Auto {
+    let windows = if matches!(cfg.model, ModelChoice::Best | ModelChoice::Auto) {
         cfg.backtest_windows
     } else {
         0
@@ -277,8 +282,37 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
             let y = s.values();
             let has_reg = reg_final[i].is_some();
             let cands = candidates(cfg.model, tail(y, cfg.max_history), has_reg);
-            let pick = if cfg.model == ModelChoice::Auto {
-                choose(&cands, y, m, cfg, i, &reg_bt)
+            let scores = if windows > 0 {
+                backtest_scores(&cands, y, m, cfg, i, &reg_bt)
+            } else {
+                Vec::new()
+            };
+            if cfg.model == ModelChoice::Auto && !scores.is_empty() {
+                let outs = run_all(
+                    &cands,
+                    tail(y, cfg.max_history),
+                    m,
+                    cfg,
+                    reg_final[i].as_ref(),
+                );
+                let parts: Vec<(&ModelOutput, f64)> = outs
+                    .iter()
+                    .filter_map(|(c, o, _)| {
+                        let sc = scores.iter().find(|t| t.0 == *c)?.1;
+                        Some((o, 1.0 / (sc * sc).max(1e-12)))
+                    })
+                    .collect();
+                if let Some(o) = weighted(&parts) {
+                    return Forecast {
+                        mean: o.mean,
+                        levels: cfg.levels.clone(),
+                        quantiles: o.quantiles,
+                        model: ModelKind::Ensemble,
+                    };
+                }
+            }
+            let pick = if matches!(cfg.model, ModelChoice::Best | ModelChoice::Auto) {
+                best(&scores, &cands)
             } else if cfg.model == ModelChoice::Ensemble {
                 Candidate::Ensemble
             } else {
@@ -317,15 +351,16 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
         .collect()
 }
 
-/// Rolling-origin backtest of the candidates of one series; returns the best.
-fn choose(
+/// Rolling-origin backtest of the candidates of one series: `(candidate, mean score)` for the
+/// candidates scored in every window.
+fn backtest_scores(
     cands: &[Candidate],
     y: &[f64],
     m: usize,
     cfg: &ForecastConfig,
     i: usize,
     reg_bt: &[Vec<Option<ModelOutput>>],
-) -> Candidate {
+) -> Vec<(Candidate, f64)> {
     let h = cfg.horizon;
     let mut totals: Vec<(Candidate, f64, usize)> = Vec::new();
     for (w, reg_w) in reg_bt.iter().enumerate() {
@@ -350,8 +385,16 @@ fn choose(
     }
     let complete = totals.iter().map(|t| t.2).max().unwrap_or(0);
     totals
-        .iter()
+        .into_iter()
         .filter(|t| t.2 == complete && t.1.is_finite())
+        .map(|t| (t.0, t.1 / t.2.max(1) as f64))
+        .collect()
+}
+
+/// The best-scoring candidate, or a default when no window could be scored.
+fn best(scores: &[(Candidate, f64)], cands: &[Candidate]) -> Candidate {
+    scores
+        .iter()
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .map_or_else(
             || {
@@ -366,4 +409,24 @@ fn choose(
             },
             |t| t.0,
         )
+}
+
+/// Weighted mean of outputs (weights sum to 1); monotone in the level because each output is.
+fn weighted(outputs: &[(&ModelOutput, f64)]) -> Option<ModelOutput> {
+    let (first, _) = outputs.first()?;
+    let h = first.mean.len();
+    let l = first.quantiles.first().map_or(0, Vec::len);
+    let total: f64 = outputs.iter().map(|o| o.1).sum();
+    let mut mean = vec![0.0; h];
+    let mut quantiles = vec![vec![0.0; l]; h];
+    for (o, w) in outputs {
+        let w = w / total;
+        for j in 0..h {
+            mean[j] += w * o.mean[j];
+            for k in 0..l {
+                quantiles[j][k] += w * o.quantiles[j][k];
+            }
+        }
+    }
+    Some(ModelOutput { mean, quantiles })
 }

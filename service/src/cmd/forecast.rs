@@ -29,7 +29,7 @@ pub struct Opts {
     /// Output CSV (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Model: auto, ensemble, snaive, ets, croston, sba, tsb, adida, imapa, regression.
+    /// Model: auto (backtest-weighted), best (backtest-selected), ensemble (median), snaive, ets, croston, sba, tsb, adida, imapa, regression.
     #[arg(long, default_value = "auto")]
     pub model: String,
     /// Season length (default 7 for daily, 52 for weekly data).
