@@ -35,6 +35,10 @@ pub struct CchTopology {
     pub(crate) edge_arc: Vec<u32>,
     /// Ranks grouped by elimination-tree height (leaves first), for parallel customization.
     pub(crate) levels: Vec<Vec<u32>>,
+    /// Input edges of each arc: `arc_edges[arc_edge_first[a]..arc_edge_first[a+1]]`.
+    pub(crate) arc_edge_first: Vec<u32>,
+    /// Input edge ids grouped by arc.
+    pub(crate) arc_edges: Vec<u32>,
 }
 
 /// Marks an input edge that runs from the higher to the lower rank.
@@ -99,7 +103,7 @@ impl CchTopology {
             }
         }
         let tails = graph.tails();
-        let edge_arc = tails
+        let edge_arc: Vec<u32> = tails
             .iter()
             .zip(&graph.head)
             .map(|(&t, &h)| {
@@ -128,7 +132,29 @@ impl CchTopology {
         for x in 0..n {
             levels[height[x] as usize].push(x as u32);
         }
+        let arcs = up_head.len();
+        let mut arc_edge_first = vec![0u32; arcs + 1];
+        for &code in &edge_arc {
+            let a = (code & !DOWN_BIT) as usize;
+            if a < arcs {
+                arc_edge_first[a + 1] += 1;
+            }
+        }
+        for a in 0..arcs {
+            arc_edge_first[a + 1] += arc_edge_first[a];
+        }
+        let mut fill = arc_edge_first.clone();
+        let mut arc_edges = vec![0u32; arc_edge_first[arcs] as usize];
+        for (e, &code) in edge_arc.iter().enumerate() {
+            let a = (code & !DOWN_BIT) as usize;
+            if a < arcs {
+                arc_edges[fill[a] as usize] = e as u32;
+                fill[a] += 1;
+            }
+        }
         CchTopology {
+            arc_edge_first,
+            arc_edges,
             rank,
             node_of: order.to_vec(),
             up_first,
@@ -161,6 +187,11 @@ impl CchTopology {
     #[inline]
     pub(crate) fn up_arcs(&self, x: u32) -> std::ops::Range<usize> {
         self.up_first[x as usize] as usize..self.up_first[x as usize + 1] as usize
+    }
+
+    /// Lower endpoint (rank) of an arc.
+    pub(crate) fn arc_tail(&self, arc: usize) -> u32 {
+        (self.up_first.partition_point(|&f| f as usize <= arc) - 1) as u32
     }
 
     /// Arc id between ranks `lo < hi`, if present.

@@ -78,6 +78,66 @@ pub fn customize(topo: &CchTopology, edge_keys: &[u64]) -> Metric {
     m
 }
 
+/// Re-customizes only what a change of some edge keys can affect, starting from the metric
+/// `old` (customized for the previous keys): the nodes whose arcs carry a changed edge are
+/// recomputed from their input edges and lower triangles, in elimination-tree order; when a
+/// node's arc weights change, every node above it that shares a triangle (its upper
+/// neighbours) is recomputed too. Sequential; meant for updates touching few edges.
+pub fn customize_partial(
+    topo: &CchTopology,
+    old: &Metric,
+    edge_keys: &[u64],
+    changed_edges: &[usize],
+) -> Metric {
+    let n = topo.num_nodes();
+    let arcs = topo.num_arcs();
+    let mut m = old.clone();
+    let mut dirty = vec![false; n];
+    for &e in changed_edges {
+        let a = (topo.edge_arc[e] & !DOWN_BIT) as usize;
+        if a < arcs {
+            dirty[topo.arc_tail(a) as usize] = true;
+        }
+    }
+    let mut scratch = Scratch::default();
+    let mut pos = vec![0u32; n];
+    for level in &topo.levels {
+        for &x in level {
+            if !dirty[x as usize] {
+                continue;
+            }
+            let range = topo.up_arcs(x);
+            for a in range.clone() {
+                let (mut up, mut down) = (INF_KEY, INF_KEY);
+                for &e in &topo.arc_edges
+                    [topo.arc_edge_first[a] as usize..topo.arc_edge_first[a + 1] as usize]
+                {
+                    let key = edge_keys[e as usize];
+                    if topo.edge_arc[e as usize] & DOWN_BIT == 0 {
+                        up = up.min(key);
+                    } else {
+                        down = down.min(key);
+                    }
+                }
+                m.up_w[a] = up;
+                m.down_w[a] = down;
+                m.up_mid[a] = NONE;
+                m.down_mid[a] = NONE;
+            }
+            node_triangles(topo, &m, x, &mut scratch, &mut pos);
+            let changed = scratch.up[..] != old.up_w[range.clone()]
+                || scratch.down[..] != old.down_w[range.clone()];
+            scratch.write_back(topo, x, &mut m);
+            if changed {
+                for &y in &topo.up_head[range] {
+                    dirty[y as usize] = true;
+                }
+            }
+        }
+    }
+    m
+}
+
 /// New weights of one node's upward arcs.
 #[derive(Default)]
 struct Scratch {
@@ -201,6 +261,40 @@ fn relax_range(
                 s.down[p] = via_down;
                 s.down_mid[p] = z;
             }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::generate::{generate_grid, GridSpec};
+    use crate::order::nested_dissection_order;
+
+    /// Partial re-customization after changing a few edges gives exactly the weights of a
+    /// full customization, for slowdowns, closures and resets in sequence.
+    #[test]
+    fn partial_equals_full() {
+        let (graph, _) = generate_grid(&GridSpec::city(1600, 21)).unwrap();
+        let topo = CchTopology::build(&graph, &nested_dissection_order(&graph));
+        let base = graph.base_keys();
+        let mut keys = base.clone();
+        let mut metric = customize(&topo, &keys);
+        let m = keys.len();
+        for round in 0..6usize {
+            let changed: Vec<usize> = (0..5).map(|i| (round * 7919 + i * 104_729) % m).collect();
+            for &e in &changed {
+                keys[e] = match round % 3 {
+                    0 => base[e].saturating_mul(3) / 2,
+                    1 => INF_KEY,
+                    _ => base[e],
+                };
+            }
+            metric = customize_partial(&topo, &metric, &keys, &changed);
+            let full = customize(&topo, &keys);
+            assert_eq!(metric.up_w, full.up_w, "round {round}");
+            assert_eq!(metric.down_w, full.down_w, "round {round}");
         }
     }
 }

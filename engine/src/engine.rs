@@ -4,7 +4,11 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use crate::cch::CchTopology;
-use crate::customize::{customize, Metric};
+use crate::customize::{customize, customize_partial, Metric};
+
+/// Updates changing at most 1/this of the edges are re-customized partially (sequentially);
+/// larger ones fully (in parallel).
+const PARTIAL_MAX_SHARE: usize = 1000;
 use crate::geo::LatLon;
 use crate::graph::{key_dist_dm, key_travel_ms, NodeId, RoadGraph};
 use crate::order::nested_dissection_order;
@@ -91,6 +95,10 @@ pub struct Route {
 pub struct TrafficReport {
     /// Directed edges whose weight was set.
     pub edges_touched: usize,
+    /// Directed edges whose weight differs from before the update.
+    pub edges_changed: usize,
+    /// Whether only the affected part was re-customized (few changed edges) rather than all.
+    pub partial: bool,
     /// Version of the new snapshot.
     pub version: u64,
 }
@@ -268,7 +276,15 @@ impl RoadEngine {
         let current = self.snapshot();
         let mut keys = current.keys.clone();
         let edges_touched = apply_updates(&self.graph, &self.base_keys, &mut keys, updates)?;
-        let metric = customize(&self.topo, &keys);
+        let changed: Vec<usize> = (0..keys.len())
+            .filter(|&e| keys[e] != current.keys[e])
+            .collect();
+        let partial = changed.len() <= self.graph.num_edges() / PARTIAL_MAX_SHARE;
+        let metric = if partial {
+            customize_partial(&self.topo, &current.metric, &keys, &changed)
+        } else {
+            customize(&self.topo, &keys)
+        };
         let version = current.version + 1;
         let next = Arc::new(MetricSnapshot {
             keys,
@@ -278,6 +294,8 @@ impl RoadEngine {
         *self.live.write().unwrap_or_else(PoisonError::into_inner) = next;
         Ok(TrafficReport {
             edges_touched,
+            edges_changed: changed.len(),
+            partial,
             version,
         })
     }

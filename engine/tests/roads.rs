@@ -167,6 +167,36 @@ fn traffic_by_way_and_reset() {
     assert!(matches!(bad, Err(EngineError::BadTraffic(_))));
 }
 
+/// Small updates (a few edges) take the partial re-customization path and stay exact.
+#[test]
+fn small_updates_are_partial_and_exact() {
+    let (graph, _) = import_pbf_file(&extract("liechtenstein"), Profile::Car).unwrap();
+    let engine = RoadEngine::prepare(graph);
+    let edges = |k: u32| {
+        (0..4)
+            .map(|i| EdgeId((k * 7919 + i * 3331) % engine.graph().num_edges() as u32))
+            .collect::<Vec<_>>()
+    };
+    for (round, change) in [
+        SpeedChange::Factor(0.2),
+        SpeedChange::Closed,
+        SpeedChange::Reset,
+        SpeedChange::Factor(2.0),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = engine
+            .apply_traffic(&[TrafficUpdate {
+                edges: EdgeSet::Edges(edges(round as u32 % 2)),
+                change,
+            }])
+            .unwrap();
+        assert!(r.partial, "round {round}: {r:?}");
+        check_matrix(&engine, 16, round as u64);
+    }
+}
+
 /// Snapshots are immutable: a matrix on an old snapshot keeps the old weights.
 #[test]
 fn snapshot_is_stable_across_updates() {
