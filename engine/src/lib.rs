@@ -15,8 +15,9 @@
 //! - Queries: [`RoadEngine::matrix`] (bucket many-to-many over elimination-tree searches,
 //!   parallel with rayon), [`RoadEngine::route`] (one-to-one with shortcut unpacking into a
 //!   polyline).
-//! - [`RoadEngine::apply_traffic`]: speed factors or closures on edges or ways; the metric is
-//!   re-customized in full (parallel by elimination-tree level) and published atomically.
+//! - [`RoadEngine::apply_traffic`]: speed factors or closures on edges or ways; a small update
+//!   re-customizes only the nodes it can affect (sequential), a large one the whole metric
+//!   (parallel by elimination-tree level); either way the new metric is published atomically.
 //!
 //! ## Modules
 //! [`osm`] (PBF import, the only file-format code), [`store`] (prepared-graph file),
@@ -24,8 +25,8 @@
 //! [`traffic`], [`engine`], [`dijkstra`] (reference), [`generate`] (synthetic networks),
 //! [`svg`] (pictures).
 //!
-//! Not done: turn restrictions (the graph is node-based), time-of-day speed profiles,
-//! partial re-customization (updates re-customize the whole metric).
+//! Not done: turn restrictions (the graph is node-based), time-of-day speed profiles (an
+//! update has no validity interval: the caller applies it and later resets it).
 //!
 //! ## Example
 //! ```
