@@ -119,11 +119,15 @@ pub fn read_transactions_csv<R: Read>(reader: R) -> Result<TransactionLog, Custo
                 field: amount_column,
                 value: amount_text.to_string(),
             })?;
-        let next = log.customer_names.len() as u32;
-        let id = *ids.entry(name.to_string()).or_insert_with(|| {
-            log.customer_names.push(name.to_string());
-            next
-        });
+        let id = match ids.get(name) {
+            Some(&id) => id,
+            None => {
+                let id = log.customer_names.len() as u32;
+                ids.insert(name.to_string(), id);
+                log.customer_names.push(name.to_string());
+                id
+            }
+        };
         log.transactions.push(Transaction {
             customer: CustomerId(id),
             date,
