@@ -80,9 +80,9 @@ fn initial_schedule_is_exact() {
 #[test]
 fn cancellation() {
     let mut d = two_way_day();
-    let before = d.clone();
+    let before = d.routes().to_vec();
     let r = d
-        .apply(&ev(18_010, EventKind::Cancel { household: 2 }), &opts())
+        .apply(ev(18_010, EventKind::Cancel { household: 2 }), &opts())
         .unwrap();
     assert_eq!(d.routes()[0].committed, Some(0));
     assert_eq!(d.routes()[0].planned, vec![2]);
@@ -92,7 +92,7 @@ fn cancellation() {
     assert!(verify(&d, Some(&before)).is_empty());
     // Too late: the courier is already on the way to household 1.
     let r = d
-        .apply(&ev(18_020, EventKind::Cancel { household: 1 }), &opts())
+        .apply(ev(18_020, EventKind::Cancel { household: 1 }), &opts())
         .unwrap();
     assert_eq!(r.notes.len(), 1);
     assert_eq!(d.routes()[0].committed, Some(0));
@@ -122,7 +122,7 @@ fn new_order() {
         })
     };
     let r = d
-        .apply(&ev(18_010, order(9, (18_500, 27_000))), &opts())
+        .apply(ev(18_010, order(9, (18_500, 27_000))), &opts())
         .unwrap();
     assert_eq!(r.added, vec![5]);
     assert!(d.routes()[0].planned.contains(&5));
@@ -130,7 +130,7 @@ fn new_order() {
     assert!(verify(&d, None).is_empty());
     // Courier 0 leaves household 1 at 18 030 and needs 180 s: 18 210 > 18 120.
     let r = d
-        .apply(&ev(18_020, order(10, (18_000, 18_120))), &opts())
+        .apply(ev(18_020, order(10, (18_000, 18_120))), &opts())
         .unwrap();
     assert_eq!(
         r.unserved,
@@ -145,7 +145,7 @@ fn failed_delivery() {
     let mut d = two_way_day();
     let r = d
         .apply(
-            &ev(
+            ev(
                 18_100,
                 EventKind::Failed {
                     household: 1,
@@ -168,7 +168,7 @@ fn failed_delivery() {
     assert_eq!(d.eta()[5], Some(18_330));
     assert!(verify(&d, None).is_empty());
     d.apply(
-        &ev(
+        ev(
             18_110,
             EventKind::Failed {
                 household: 3,
@@ -186,9 +186,9 @@ fn failed_delivery() {
 #[test]
 fn breakdown_absorbed() {
     let mut d = two_way_day();
-    let before = d.clone();
+    let before = d.routes().to_vec();
     let r = d
-        .apply(&ev(17_990, EventKind::Breakdown { courier: 1 }), &opts())
+        .apply(ev(17_990, EventKind::Breakdown { courier: 1 }), &opts())
         .unwrap();
     assert!(!d.routes()[1].active);
     assert_eq!(
@@ -223,7 +223,7 @@ fn breakdown_not_absorbable() {
     .unwrap();
     d.set_plan(&[vec![0, 1, 2], vec![3, 4]], &opts()).unwrap();
     let r = d
-        .apply(&ev(17_990, EventKind::Breakdown { courier: 1 }), &opts())
+        .apply(ev(17_990, EventKind::Breakdown { courier: 1 }), &opts())
         .unwrap();
     assert_eq!(r.unserved.len(), 2);
     assert!(
@@ -238,7 +238,7 @@ fn breakdown_not_absorbable() {
     assert!(verify(&d, None).is_empty());
     // And with nobody left.
     let r = d
-        .apply(&ev(18_060, EventKind::Breakdown { courier: 0 }), &opts())
+        .apply(ev(18_060, EventKind::Breakdown { courier: 0 }), &opts())
         .unwrap();
     assert!(r
         .unserved
@@ -268,7 +268,7 @@ fn courier_delayed() {
     d.set_plan(&[vec![0, 1], vec![2]], &opts()).unwrap();
     let r = d
         .apply(
-            &ev(
+            ev(
                 18_010,
                 EventKind::Delay {
                     courier: 0,
@@ -305,9 +305,9 @@ fn traffic_update() {
             (pos[i] - pos[j]).abs() * 250,
         )
     });
-    let before = d.clone();
+    let before = d.routes().to_vec();
     let r = d
-        .apply(&ev(17_990, EventKind::Traffic(Box::new(slow))), &opts())
+        .apply(ev(17_990, EventKind::Traffic(Box::new(slow))), &opts())
         .unwrap();
     assert_eq!(d.routes()[0].committed, Some(0));
     assert_eq!(r.moved, vec![(1, 0, 1)]);
@@ -389,8 +389,8 @@ fn committed_and_done_never_move() {
             ..Default::default()
         };
         for e in &events {
-            let before = d.clone();
-            d.apply(&to_event(e), &o).unwrap();
+            let before = d.routes().to_vec();
+            d.apply(to_event(e), &o).unwrap();
             let problems = verify(&d, Some(&before));
             assert!(
                 problems.is_empty(),
@@ -409,7 +409,7 @@ fn deterministic_for_a_seed() {
     let run = || {
         let (mut d, events) = grid_day(9);
         for e in &events {
-            d.apply(&to_event(e), &opts()).unwrap();
+            d.apply(to_event(e), &opts()).unwrap();
         }
         (events, d.routes().to_vec(), d.plan_cost())
     };

@@ -380,10 +380,11 @@ impl Dispatch {
         id
     }
 
-    /// Applies an event at its time and re-plans.
+    /// Applies an event at its time and re-plans (the event is taken by value so a traffic
+    /// matrix is moved in, not copied).
     pub fn apply(
         &mut self,
-        event: &Event,
+        event: Event,
         options: &ReplanOptions,
     ) -> Result<ReplanReport, ReplanError> {
         let t0 = Instant::now();
@@ -392,10 +393,15 @@ impl Dispatch {
         let mut seeds = Vec::new();
         let mut notes = Vec::new();
         let mut added = Vec::new();
-        match &event.kind {
+        let Event { time_s, kind } = event;
+        let name = kind.name();
+        let kind = match kind {
             EventKind::Traffic(times) => {
                 if times.len() != self.times.len() {
-                    return Err(ReplanError::MatrixSize { expected: self.times.len(), found: times.len() });
+                    return Err(ReplanError::MatrixSize {
+                        expected: self.times.len(),
+                        found: times.len(),
+                    });
                 }
                 // Seeds: stops next to a leg whose travel time changed.
                 for r in self.routes.iter().filter(|r| r.active) {
@@ -408,15 +414,21 @@ impl Dispatch {
                         prev = l;
                     }
                 }
-                self.times = (**times).clone();
+                self.times = *times;
+                None
             }
-            EventKind::NewOrder(spec) => {
+            other => Some(other),
+        };
+        match &kind {
+            None => {}
+            Some(EventKind::Traffic(_)) => {}
+            Some(EventKind::NewOrder(spec)) => {
                 check_stop(self.stops.len(), spec, self.times.len())?;
                 let id = self.push_stop(spec.clone());
                 pool.push(id);
                 added.push(id);
             }
-            EventKind::Cancel { household } => match self.find_household(*household, true) {
+            Some(EventKind::Cancel { household }) => match self.find_household(*household, true) {
                 Some(s) if self.state[s as usize] == StopState::Pending && !self.is_committed(s) => {
                     self.take_from_route(s);
                     self.state[s as usize] = StopState::Cancelled;
@@ -426,7 +438,7 @@ impl Dispatch {
                 Some(s) => notes.push(format!("household {household}: too late to cancel (stop {s} already under way or done)")),
                 None => notes.push(format!("household {household}: nothing to cancel")),
             },
-            EventKind::Failed { household, retry_s } => match self.find_household(*household, true) {
+            Some(EventKind::Failed { household, retry_s }) => match self.find_household(*household, true) {
                 Some(s) if self.is_committed(s) => {
                     notes.push(format!("household {household}: courier already at the door; report the failure after the visit"))
                 }
@@ -464,7 +476,7 @@ impl Dispatch {
                 }
                 None => notes.push(format!("household {household}: no delivery to fail")),
             },
-            EventKind::Breakdown { courier } => {
+            Some(EventKind::Breakdown { courier }) => {
                 let r = self.routes.get_mut(*courier).ok_or(ReplanError::Courier { index: *courier })?;
                 if r.active {
                     r.active = false;
@@ -473,7 +485,7 @@ impl Dispatch {
                     r.planned.clear();
                 }
             }
-            EventKind::Delay { courier, delay_s } => {
+            Some(EventKind::Delay { courier, delay_s }) => {
                 let now = self.clock_s;
                 let r = self.routes.get_mut(*courier).ok_or(ReplanError::Courier { index: *courier })?;
                 if r.departed {
@@ -484,12 +496,27 @@ impl Dispatch {
                 seeds.extend(r.planned.iter().copied());
             }
         }
-        let mut report = self.replan(t0, event.kind.name(), pool, seeds, options);
-        report.time_s = event.time_s;
+        let mut report = self.replan(t0, name, pool, seeds, options);
+        report.time_s = time_s;
         report.notes.extend(notes);
         report.added = added;
         report.latency = t0.elapsed();
         Ok(report)
+    }
+
+    /// Re-plans the current state without an event (every planned stop is a seed), e.g. to
+    /// compare a strategy against a longer from-scratch solve on the same state.
+    pub fn reoptimize(&mut self, options: &ReplanOptions) -> ReplanReport {
+        let t0 = Instant::now();
+        let seeds: Vec<u32> = self
+            .routes
+            .iter()
+            .filter(|r| r.active)
+            .flat_map(|r| r.planned.iter().copied())
+            .collect();
+        let mut report = self.replan(t0, "reoptimize", Vec::new(), seeds, options);
+        report.latency = t0.elapsed();
+        report
     }
 
     /// The re-plan: `pool` holds stops to place, `seeds` stops near the change.
@@ -526,7 +553,7 @@ impl Dispatch {
                 let mut touched = seeds;
                 repair::restore_feasibility(self, &mut caches, &mut pool);
                 touched.extend(pool.iter().copied());
-                let unserved = repair::insert_regret(self, &mut caches, &pool);
+                let unserved = repair::insert_regret(self, &mut caches, &pool, deadline);
                 evaluations = search::improve(
                     self,
                     &mut caches,

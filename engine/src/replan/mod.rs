@@ -43,7 +43,7 @@
 //! let couriers = vec![CourierSpec { id: 1, capacity: 10, shift_start_s: 15_300, shift_end_s: 32_400 }];
 //! let mut day = Dispatch::new(times, 0, stops, couriers, Weights::default()).unwrap();
 //! day.set_plan(&[vec![0, 1, 2]], &ReplanOptions::default()).unwrap();
-//! let report = day.apply(&Event { time_s: 18_010, kind: EventKind::Cancel { household: 3 } }, &ReplanOptions::default()).unwrap();
+//! let report = day.apply(Event { time_s: 18_010, kind: EventKind::Cancel { household: 3 } }, &ReplanOptions::default()).unwrap();
 //! assert_eq!(day.routes()[0].committed, Some(0));
 //! assert_eq!(day.routes()[0].planned, vec![1]);
 //! assert!(report.moved.is_empty());

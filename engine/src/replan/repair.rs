@@ -1,6 +1,8 @@
 //! Repair: make late routes feasible again by taking stops out, then place every stop
 //! waiting for a route by regret insertion (O(1) segment checks per position).
 
+use std::time::Instant;
+
 use crate::replan::cache::RouteCache;
 use crate::replan::dispatch::Dispatch;
 use crate::replan::model::UnservedReason;
@@ -71,11 +73,13 @@ pub(crate) fn reason(d: &Dispatch, caches: &[Option<RouteCache>], s: u32) -> Uns
 
 /// Regret-2 insertion of `pool`: the stop whose best route beats its second best by most
 /// goes first, at its cheapest feasible position (travel plus the move cost when the stop
-/// changes courier). Returns the stops that fit nowhere, with reasons.
+/// changes courier). Past `deadline` it falls back to cheapest insertion in pool order.
+/// Returns the stops that fit nowhere, with reasons.
 pub(crate) fn insert_regret(
     d: &Dispatch,
     caches: &mut [Option<RouteCache>],
     pool: &[u32],
+    deadline: Instant,
 ) -> Vec<(u32, UnservedReason)> {
     let nr = caches.len();
     let mut left: Vec<u32> = pool.to_vec();
@@ -97,6 +101,8 @@ pub(crate) fn insert_regret(
     for _ in 0..left.len() {
         // Pick the stop with the largest regret.
         let mut pick: Option<(i64, i64, usize)> = None; // (regret, -best, index)
+                                                        // Past the deadline: plain cheapest insertion in pool order (anytime answer).
+        let hurry = Instant::now() >= deadline;
         for (p, &ok) in alive.iter().enumerate() {
             if !ok {
                 continue;
@@ -122,6 +128,9 @@ pub(crate) fn insert_regret(
             let key = (regret, -b1.min(i64::MAX / 4), p);
             if pick.is_none_or(|k| (key.0, key.1) > (k.0, k.1)) {
                 pick = Some(key);
+            }
+            if hurry {
+                break;
             }
         }
         let Some((regret, _, p)) = pick else { break };

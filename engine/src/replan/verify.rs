@@ -5,11 +5,12 @@
 
 use crate::replan::dispatch::Dispatch;
 use crate::replan::model::StopState;
+use crate::replan::route::CourierRoute;
 
-/// Problems found in a plan (empty: feasible). `before` is the state before the re-plan:
-/// done stops must be unchanged, and so must committed stops of couriers still in service
-/// (unless the clock has since completed them).
-pub fn verify(after: &Dispatch, before: Option<&Dispatch>) -> Vec<String> {
+/// Problems found in a plan (empty: feasible). `before` holds the routes before the
+/// re-plan (`dispatch.routes().to_vec()`): done stops must be unchanged, and so must
+/// committed stops of couriers still in service (unless the clock has since completed them).
+pub fn verify(after: &Dispatch, before: Option<&[CourierRoute]>) -> Vec<String> {
     let mut out = Vec::new();
     let m = after.stops().len();
     let mut seen = vec![0u32; m];
@@ -82,7 +83,7 @@ pub fn verify(after: &Dispatch, before: Option<&Dispatch>) -> Vec<String> {
         }
     }
     if let Some(b) = before {
-        for (k, (rb, ra)) in b.routes().iter().zip(after.routes()).enumerate() {
+        for (k, (rb, ra)) in b.iter().zip(after.routes()).enumerate() {
             if ra.done.len() < rb.done.len() || ra.done[..rb.done.len()] != rb.done[..] {
                 out.push(format!("courier {k}: stops done were changed"));
             }
