@@ -421,10 +421,12 @@ fn weighted(outputs: &[(&ModelOutput, f64)]) -> Option<ModelOutput> {
     let mut quantiles = vec![vec![0.0; l]; h];
     for (o, w) in outputs {
         let w = w / total;
-        for j in 0..h {
-            mean[j] += w * o.mean[j];
-            for k in 0..l {
-                quantiles[j][k] += w * o.quantiles[j][k];
+        for (acc, v) in mean.iter_mut().zip(&o.mean) {
+            *acc += w * v;
+        }
+        for (row, orow) in quantiles.iter_mut().zip(&o.quantiles) {
+            for (acc, v) in row.iter_mut().zip(orow) {
+                *acc += w * v;
             }
         }
     }

@@ -361,7 +361,7 @@ pub fn fit(y: &[f64], spec: EtsSpec, m: usize) -> Option<EtsFit> {
     };
     let steps = vec![0.5; start.len()];
     let mut obj = objective;
-    let (best, _) = nelder_mead(&mut obj, &start, &steps, 150 * start.len(), 1e-9);
+    let (best, _) = nelder_mead(&mut obj, &start, &steps, 100 * start.len(), 1e-7);
     let params = decode(&best);
     let r = run(y, spec, m, &params)?;
     let l = lik(nf, &r);
