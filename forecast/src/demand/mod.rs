@@ -162,7 +162,7 @@ impl ForecastConfig {
             model: ModelChoice::Auto,
             season_length: None,
             backtest_windows: 3,
-            calibration_windows: 20,
+            calibration_windows: 40,
             max_history: None,
             simulation_paths: 500,
             seed: 42,
