@@ -1,15 +1,280 @@
-//! `milkrun replay`: not built yet (owned by issue #5).
+//! `milkrun replay`: replays a morning of events against a delivery scenario on real roads
+//! and prints, per event, what the re-planner changed (issue #5).
+//!
+//! ```text
+//! milkrun replay --scenario FILE --events FILE [--osm FILE] [--budget-ms 200] [--baseline]
+//! milkrun replay --generate [--seed 1] [--households 500] [--couriers 4] [--events-n 50]
+//!                [--write-scenario FILE] [--write-events FILE]
+//! ```
+//! The scenario format is [`milkrun_datasets::scenario`]'s, the event format
+//! [`milkrun_engine::replan::io`]'s. The roads are the shipped Liechtenstein extract unless
+//! `--osm` names another, with the bike (e-trike) profile. The initial plan is made by the
+//! VRP solver in `--plan-seconds`.
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
 use clap::Args;
+use milkrun_datasets::scenario::{self, Scenario, ScenarioSpec};
+use milkrun_engine::replan::io::{
+    generate_events, parse_events, write_events, EventMix, TimedRecord,
+};
+use milkrun_engine::replan::road::RoadLocations;
+use milkrun_engine::replan::{
+    hms, verify, CourierSpec, Dispatch, ReplanOptions, ReplanReport, StopSpec, Strategy, Weights,
+};
+use milkrun_engine::{
+    import_pbf_file, EdgeId, LatLon, NodeId, Profile, RoadEngine, DEFAULT_MAX_SNAP_M,
+};
 
 /// Options of `milkrun replay`.
 #[derive(Debug, Args)]
 pub struct Opts {
-    /// Arguments, unused until the command exists.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    /// Scenario file (see `milkrun_datasets::scenario`).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Event file (see `milkrun_engine::replan::io`).
+    #[arg(long)]
+    pub events: Option<PathBuf>,
+    /// Generate the scenario and the events from `--seed` instead of reading them.
+    #[arg(long)]
+    pub generate: bool,
+    /// OSM extract (default: the shipped Liechtenstein extract).
+    #[arg(long)]
+    pub osm: Option<PathBuf>,
+    /// Seed of the generated scenario and events.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Households of a generated scenario.
+    #[arg(long, default_value_t = 500)]
+    pub households: usize,
+    /// Couriers of a generated scenario.
+    #[arg(long, default_value_t = 4)]
+    pub couriers: usize,
+    /// Events of a generated stream.
+    #[arg(long, default_value_t = 50)]
+    pub events_n: usize,
+    /// Re-plan budget, milliseconds.
+    #[arg(long, default_value_t = 200)]
+    pub budget_ms: u64,
+    /// Time for the initial plan, seconds.
+    #[arg(long, default_value_t = 5.0)]
+    pub plan_seconds: f64,
+    /// Re-plan from scratch with the VRP solver instead of repairing.
+    #[arg(long)]
+    pub baseline: bool,
+    /// Write the scenario used to this file.
+    #[arg(long)]
+    pub write_scenario: Option<PathBuf>,
+    /// Write the events used to this file.
+    #[arg(long)]
+    pub write_events: Option<PathBuf>,
+}
+
+/// Imports an extract with the bike (e-trike) profile and prepares it.
+pub fn road_engine(osm: &Path) -> anyhow::Result<RoadEngine> {
+    let (graph, _) = import_pbf_file(osm, Profile::Bike)
+        .with_context(|| format!("importing {}", osm.display()))?;
+    Ok(RoadEngine::prepare(graph))
+}
+
+/// Every road node's `(lat, lon)`: where the scenario generator may place households.
+pub fn road_points(engine: &RoadEngine) -> Vec<(f64, f64)> {
+    let g = engine.graph();
+    (0..g.num_nodes() as u32)
+        .map(|v| g.coord(NodeId(v)))
+        .map(|p| (p.lat, p.lon))
+        .collect()
+}
+
+/// The OSM ways next to the households' road nodes: where traffic events matter.
+pub fn ways_near(engine: &RoadEngine, nodes: &[NodeId]) -> Vec<i64> {
+    let g = engine.graph();
+    let mut ways: Vec<i64> = nodes
+        .iter()
+        .flat_map(|&v| g.out_edges(v).map(|e| g.way_id(EdgeId(e as u32))))
+        .collect();
+    ways.sort_unstable();
+    ways.dedup();
+    ways
+}
+
+/// The morning of a scenario on the roads: location 0 is the depot, location `i` household
+/// `i - 1`; stop `i` is household `i`'s delivery.
+pub fn dispatch_from_scenario(
+    engine: &RoadEngine,
+    s: &Scenario,
+) -> anyhow::Result<(Dispatch, RoadLocations)> {
+    let mut points = vec![LatLon {
+        lat: s.depot.lat,
+        lon: s.depot.lon,
+    }];
+    points.extend(s.households.iter().map(|h| LatLon {
+        lat: h.lat,
+        lon: h.lon,
+    }));
+    let locs = RoadLocations::snap(engine, &points, DEFAULT_MAX_SNAP_M)?;
+    let times = locs.matrix(engine);
+    let stops = s
+        .households
+        .iter()
+        .enumerate()
+        .map(|(i, h)| StopSpec {
+            household: h.id,
+            loc: i as u32 + 1,
+            bottles: h.bottles(),
+            service_s: h.service_s,
+            window_s: h.window_s,
+        })
+        .collect();
+    let couriers = s
+        .couriers
+        .iter()
+        .map(|c| CourierSpec {
+            id: c.id,
+            capacity: c.capacity,
+            shift_start_s: c.shift_start_s,
+            shift_end_s: c.shift_end_s.min(s.depot.close_s),
+        })
+        .collect();
+    Ok((
+        Dispatch::new(times, 0, stops, couriers, Weights::default())?,
+        locs,
+    ))
+}
+
+/// One line describing a re-plan.
+pub fn describe(r: &ReplanReport) -> String {
+    let mut line = format!(
+        "{} {:<9} {:>7.1} ms  moved {:>3} of {:>4}  couriers {:?}  arrivals shifted >5 min {:>3} (max {:>4} s)",
+        hms(r.time_s),
+        r.event,
+        r.latency.as_secs_f64() * 1e3,
+        r.moved.len(),
+        r.remaining,
+        r.couriers_affected,
+        r.arrivals_shifted,
+        r.max_shift_s
+    );
+    for (s, why) in &r.unserved {
+        line.push_str(&format!("\n    unserved stop {s}: {why}"));
+    }
+    for n in &r.notes {
+        line.push_str(&format!("\n    note: {n}"));
+    }
+    line
 }
 
 /// Runs the command.
-pub fn run(_opts: Opts) -> anyhow::Result<()> {
-    anyhow::bail!("`milkrun replay` is not available yet")
+pub fn run(opts: Opts) -> anyhow::Result<()> {
+    let osm = opts.osm.clone().unwrap_or_else(|| {
+        milkrun_datasets::data_dir()
+            .join("osm")
+            .join("liechtenstein.osm.pbf")
+    });
+    let t = Instant::now();
+    let engine = road_engine(&osm)?;
+    eprintln!(
+        "roads: {} nodes prepared in {:.1} s",
+        engine.graph().num_nodes(),
+        t.elapsed().as_secs_f64()
+    );
+    let scen = match (&opts.scenario, opts.generate) {
+        (Some(path), _) => scenario::load_scenario(path)?,
+        (None, true) => scenario::generate(
+            &ScenarioSpec::new(opts.seed, opts.households, opts.couriers),
+            &road_points(&engine),
+        )?,
+        (None, false) => anyhow::bail!("give --scenario FILE (and --events FILE), or --generate"),
+    };
+    if let Some(p) = &opts.write_scenario {
+        std::fs::write(p, scenario::write_scenario(&scen))
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    let (mut day, mut locs) = dispatch_from_scenario(&engine, &scen)?;
+    let plan = ReplanOptions {
+        budget: Duration::from_secs_f64(opts.plan_seconds.max(0.01)),
+        seed: opts.seed,
+        ..Default::default()
+    };
+    let r = day.plan_with_solver(&plan)?;
+    println!(
+        "plan: {} households, {} couriers, cost {} (travel s + penalties), {} unserved, made in {:.1} s",
+        scen.households.len(),
+        scen.couriers.len(),
+        r.cost,
+        r.unserved.len(),
+        r.latency.as_secs_f64()
+    );
+    let events: Vec<TimedRecord> = match &opts.events {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            parse_events(&text, &path.display().to_string())?
+        }
+        None if opts.generate || opts.scenario.is_some() => {
+            let ways = ways_near(&engine, &locs.nodes);
+            let near: Vec<(f64, f64)> = scen.households.iter().map(|h| (h.lat, h.lon)).collect();
+            generate_events(
+                &day,
+                &EventMix::morning(opts.seed, opts.events_n),
+                &ways,
+                &near,
+                1_000_000,
+            )
+        }
+        None => Vec::new(),
+    };
+    if let Some(p) = &opts.write_events {
+        std::fs::write(p, write_events(&events))
+            .with_context(|| format!("writing {}", p.display()))?;
+    }
+    let options = ReplanOptions {
+        budget: Duration::from_millis(opts.budget_ms),
+        strategy: if opts.baseline {
+            Strategy::FromScratch
+        } else {
+            Strategy::Repair
+        },
+        seed: opts.seed,
+        max_evaluations: None,
+    };
+    let mut latencies = Vec::new();
+    for rec in &events {
+        let event = locs.event(&engine, &mut day, rec, DEFAULT_MAX_SNAP_M)?;
+        let before = day.routes().to_vec();
+        let report = day.apply(event, &options)?;
+        let problems = verify(&day, Some(&before));
+        anyhow::ensure!(
+            problems.is_empty(),
+            "plan after the event at {} fails the check: {problems:?}",
+            hms(rec.time_s)
+        );
+        latencies.push(report.latency.as_secs_f64() * 1e3);
+        println!("{}", describe(&report));
+    }
+    day.finish();
+    let (travel_s, dist_m) = day.driven();
+    let unserved = day
+        .states()
+        .iter()
+        .filter(|s| matches!(s, milkrun_engine::replan::StopState::Unserved(_)))
+        .count();
+    latencies.sort_by(f64::total_cmp);
+    let pct = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 - 1.0) * q).round() as usize)
+            .copied()
+            .unwrap_or(0.0)
+    };
+    println!(
+        "end of day: travel {:.1} h, {:.1} km, {} unserved; re-plan latency median {:.1} ms, p99 {:.1} ms over {} events",
+        travel_s as f64 / 3600.0,
+        dist_m as f64 / 1000.0,
+        unserved,
+        pct(0.5),
+        pct(0.99),
+        latencies.len()
+    );
+    Ok(())
 }

@@ -1,0 +1,367 @@
+//! `replan`: live re-planning benchmark (issue #5).
+//!
+//! ```text
+//! cargo run --release -p milkrun-bench --bin replan -- [--households 3000] [--couriers 12]
+//!     [--events 200] [--seed 1] [--budget-ms 200] [--plan-seconds 30] [--osm FILE]
+//! ```
+//! On the Liechtenstein extract (bike profile): a generated scenario, an initial plan by the
+//! VRP solver in `--plan-seconds`, and a seeded stream of events (traffic, cancellations, new
+//! orders, failures, delays, one breakdown) replayed twice from the same plan: by the
+//! warm-start re-planner (repair + bounded local search) and by the from-scratch baseline
+//! (the VRP solver on every remaining stop), both with the same budget. Every plan is checked
+//! by [`milkrun_engine::replan::verify`] (times recomputed along every route, windows,
+//! capacity, returns, done and committed stops untouched). Reports latency median and p99,
+//! the share of remaining stops that change courier per event, and the end-of-day cost
+//! (travel seconds + 3600 per unserved stop) of both.
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Parser;
+use milkrun_datasets::scenario::{generate, ScenarioSpec};
+use milkrun_engine::replan::io::{generate_events, EventMix, EventRecord};
+use milkrun_engine::replan::{
+    verify, Dispatch, Event, EventKind, ReplanOptions, StopSpec, StopState, Strategy,
+};
+use milkrun_engine::{LatLon, DEFAULT_MAX_SNAP_M};
+use milkrun_service::cmd::replay::{dispatch_from_scenario, road_engine, road_points, ways_near};
+
+/// Re-planning benchmark.
+#[derive(Debug, Parser)]
+#[command(name = "replan")]
+struct Cli {
+    /// OSM extract.
+    #[arg(long)]
+    osm: Option<PathBuf>,
+    /// Households (stops).
+    #[arg(long, default_value_t = 3000)]
+    households: usize,
+    /// Couriers.
+    #[arg(long, default_value_t = 12)]
+    couriers: usize,
+    /// Events in the stream.
+    #[arg(long, default_value_t = 200)]
+    events: usize,
+    /// Seed of scenario, events and solver.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Re-plan budget, milliseconds (both strategies).
+    #[arg(long, default_value_t = 200)]
+    budget_ms: u64,
+    /// Time for the initial plan, seconds.
+    #[arg(long, default_value_t = 30.0)]
+    plan_seconds: f64,
+    /// Skip the from-scratch baseline.
+    #[arg(long)]
+    no_baseline: bool,
+    /// Every this many events, compare the warm-start plan with a `--long-seconds`
+    /// from-scratch solve of the same state (0: never).
+    #[arg(long, default_value_t = 50)]
+    long_every: usize,
+    /// Time of the long from-scratch solve, seconds.
+    #[arg(long, default_value_t = 10.0)]
+    long_seconds: f64,
+}
+
+fn pct(v: &[f64], q: f64) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    s.get(((s.len() as f64 - 1.0) * q).round() as usize)
+        .copied()
+        .unwrap_or(f64::NAN)
+}
+
+struct Run {
+    name: &'static str,
+    day: Dispatch,
+    options: ReplanOptions,
+    latency_ms: Vec<f64>,
+    moved_share: Vec<f64>,
+    moved_total: usize,
+    shifted_total: usize,
+    infeasible: usize,
+    worst: std::collections::BTreeMap<&'static str, f64>,
+}
+
+impl Run {
+    fn apply(&mut self, e: &Event) -> anyhow::Result<()> {
+        let before = self.day.routes().to_vec();
+        let r = self.day.apply(e.clone(), &self.options)?;
+        let ms = r.latency.as_secs_f64() * 1e3;
+        let worst = self.worst.entry(r.event).or_insert(0.0);
+        *worst = worst.max(ms);
+        let problems = verify(&self.day, Some(&before));
+        if !problems.is_empty() {
+            self.infeasible += 1;
+            eprintln!(
+                "{}: plan after {} fails the check: {:?}",
+                self.name,
+                e.time_s,
+                &problems[..problems.len().min(3)]
+            );
+        }
+        self.latency_ms.push(r.latency.as_secs_f64() * 1e3);
+        if r.remaining > 0 {
+            self.moved_share
+                .push(r.moved.len() as f64 / r.remaining as f64);
+        }
+        self.moved_total += r.moved.len();
+        self.shifted_total += r.arrivals_shifted;
+        Ok(())
+    }
+
+    fn summary(&mut self) -> String {
+        self.day.finish();
+        let (travel_s, dist_m) = self.day.driven();
+        let st = self.day.states();
+        let count = |f: &dyn Fn(&StopState) -> bool| st.iter().filter(|s| f(s)).count();
+        let unserved = count(&|s| matches!(s, StopState::Unserved(_)));
+        let done = count(&|s| matches!(s, StopState::Done { .. }));
+        let cost = travel_s + unserved as i64 * self.day.weights().unserved_penalty;
+        let mean_share =
+            self.moved_share.iter().sum::<f64>() / self.moved_share.len().max(1) as f64;
+        format!(
+            "{:<12} latency median {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms | moved/event {:>5.2}% of remaining (total {:>5}) | arrivals shifted >5 min {:>6} | plans failing check {} | end of day: delivered {} unserved {} travel {:.2} h {:.1} km cost {}",
+            self.name,
+            pct(&self.latency_ms, 0.5),
+            pct(&self.latency_ms, 0.99),
+            pct(&self.latency_ms, 1.0),
+            mean_share * 100.0,
+            self.moved_total,
+            self.shifted_total,
+            self.infeasible,
+            done,
+            unserved,
+            travel_s as f64 / 3600.0,
+            dist_m as f64 / 1000.0,
+            cost
+        )
+    }
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let osm = cli.osm.clone().unwrap_or_else(|| {
+        milkrun_datasets::data_dir()
+            .join("osm")
+            .join("liechtenstein.osm.pbf")
+    });
+    let t = Instant::now();
+    let engine = road_engine(&osm)?;
+    println!(
+        "roads: {} nodes (bike), import + prepare {:.1} s",
+        engine.graph().num_nodes(),
+        t.elapsed().as_secs_f64()
+    );
+    let pts = road_points(&engine);
+    let scen = generate(
+        &ScenarioSpec::new(cli.seed, cli.households, cli.couriers),
+        &pts,
+    )?;
+    let t = Instant::now();
+    let (mut day, mut locs) = dispatch_from_scenario(&engine, &scen)?;
+    println!(
+        "scenario: {} households, {} couriers x {} bottles, {} bottles; snap + {}x{} matrix {:.2} s",
+        scen.households.len(),
+        scen.couriers.len(),
+        scen.couriers[0].capacity,
+        scen.total_bottles(),
+        day.times().len(),
+        day.times().len(),
+        t.elapsed().as_secs_f64()
+    );
+    let plan = ReplanOptions {
+        budget: Duration::from_secs_f64(cli.plan_seconds),
+        seed: cli.seed,
+        ..Default::default()
+    };
+    let r = day.plan_with_solver(&plan)?;
+    println!(
+        "initial plan: VRP solver, {:.1} s limit: cost {} (travel s + 3600/unserved), {} unserved, check {}",
+        cli.plan_seconds,
+        r.cost,
+        r.unserved.len(),
+        if verify(&day, None).is_empty() { "ok" } else { "FAILED" }
+    );
+    let ways = ways_near(&engine, &locs.nodes);
+    // New orders come from the served area: next to existing households.
+    let near: Vec<(f64, f64)> = scen.households.iter().map(|h| (h.lat, h.lon)).collect();
+    let events = generate_events(
+        &day,
+        &EventMix::morning(cli.seed, cli.events),
+        &ways,
+        &near,
+        1_000_000,
+    );
+    let mut kinds = std::collections::BTreeMap::new();
+    for e in &events {
+        let k = match e.record {
+            EventRecord::Traffic { .. } => "traffic",
+            EventRecord::Order { .. } => "order",
+            EventRecord::Cancel { .. } => "cancel",
+            EventRecord::Failed { .. } => "failed",
+            EventRecord::Breakdown { .. } => "breakdown",
+            EventRecord::Delay { .. } => "delay",
+        };
+        *kinds.entry(k).or_insert(0) += 1;
+    }
+    println!("events: {} {:?}", events.len(), kinds);
+    let budget = Duration::from_millis(cli.budget_ms);
+    let mut ours = Run {
+        name: "warm-start",
+        day: day.clone(),
+        options: ReplanOptions {
+            budget,
+            strategy: Strategy::Repair,
+            seed: cli.seed,
+            max_evaluations: None,
+        },
+        latency_ms: Vec::new(),
+        moved_share: Vec::new(),
+        moved_total: 0,
+        shifted_total: 0,
+        infeasible: 0,
+        worst: Default::default(),
+    };
+    let mut base = (!cli.no_baseline).then(|| Run {
+        name: "from-scratch",
+        day: day.clone(),
+        options: ReplanOptions {
+            budget,
+            strategy: Strategy::FromScratch,
+            seed: cli.seed,
+            max_evaluations: None,
+        },
+        latency_ms: Vec::new(),
+        moved_share: Vec::new(),
+        moved_total: 0,
+        shifted_total: 0,
+        infeasible: 0,
+        worst: Default::default(),
+    });
+    drop(day);
+    let mut matrix_ms = Vec::new();
+    let mut done_events = 0usize;
+    let mut long_gaps: Vec<f64> = Vec::new();
+    let courier_index = |id: u32| {
+        scen.couriers
+            .iter()
+            .position(|c| c.id == id)
+            .context("unknown courier")
+    };
+    for rec in &events {
+        let kind = match &rec.record {
+            EventRecord::Traffic { factor, ways } => {
+                let t = Instant::now();
+                engine.apply_traffic(&[milkrun_engine::TrafficUpdate {
+                    edges: milkrun_engine::EdgeSet::Ways(ways.clone()),
+                    change: milkrun_engine::SpeedChange::Factor(*factor),
+                }])?;
+                let m = locs.matrix(&engine);
+                matrix_ms.push(t.elapsed().as_secs_f64() * 1e3);
+                EventKind::Traffic(Box::new(m))
+            }
+            EventRecord::Order {
+                household,
+                lat,
+                lon,
+                bottles,
+                service_s,
+                window_s,
+            } => {
+                let (from_new, to_new) = locs.add(
+                    &engine,
+                    LatLon {
+                        lat: *lat,
+                        lon: *lon,
+                    },
+                    DEFAULT_MAX_SNAP_M,
+                )?;
+                let loc = ours.day.add_location(&from_new, &to_new)?;
+                if let Some(b) = base.as_mut() {
+                    b.day.add_location(&from_new, &to_new)?;
+                }
+                EventKind::NewOrder(StopSpec {
+                    household: *household,
+                    loc,
+                    bottles: *bottles,
+                    service_s: *service_s,
+                    window_s: *window_s,
+                })
+            }
+            EventRecord::Cancel { household } => EventKind::Cancel {
+                household: *household,
+            },
+            EventRecord::Failed { household, retry_s } => EventKind::Failed {
+                household: *household,
+                retry_s: *retry_s,
+            },
+            EventRecord::Breakdown { courier } => EventKind::Breakdown {
+                courier: courier_index(*courier)?,
+            },
+            EventRecord::Delay { courier, delay_s } => EventKind::Delay {
+                courier: courier_index(*courier)?,
+                delay_s: *delay_s,
+            },
+        };
+        let e = Event {
+            time_s: rec.time_s,
+            kind,
+        };
+        ours.apply(&e)?;
+        if let Some(b) = base.as_mut() {
+            b.apply(&e)?;
+        }
+        done_events += 1;
+        if cli.long_every > 0 && done_events % cli.long_every == 0 {
+            let mut long = ours.day.clone();
+            let r = long.reoptimize(&ReplanOptions {
+                budget: Duration::from_secs_f64(cli.long_seconds),
+                strategy: Strategy::FromScratch,
+                seed: cli.seed,
+                max_evaluations: None,
+            });
+            let ok = verify(&long, Some(ours.day.routes())).is_empty();
+            let gap = (ours.day.plan_cost() - r.cost) as f64 / r.cost.max(1) as f64 * 100.0;
+            println!(
+                "after event {done_events} ({}): warm-start plan cost {} vs {:.0} s from-scratch re-solve {} (warm start {:+.2}%), re-solve moves {} of {} stops, check {}",
+                milkrun_engine::replan::hms(rec.time_s),
+                ours.day.plan_cost(),
+                cli.long_seconds,
+                r.cost,
+                gap,
+                r.moved.len(),
+                r.remaining,
+                if ok { "ok" } else { "FAILED" }
+            );
+            long_gaps.push(gap);
+        }
+    }
+    if !long_gaps.is_empty() {
+        println!(
+            "warm start vs long re-solve: mean gap {:+.2}% over {} states",
+            long_gaps.iter().sum::<f64>() / long_gaps.len() as f64,
+            long_gaps.len()
+        );
+    }
+    println!(
+        "traffic: {} updates, re-customize + {}x{} matrix median {:.0} ms (not in the re-plan latency)",
+        matrix_ms.len(),
+        locs.nodes.len(),
+        locs.nodes.len(),
+        pct(&matrix_ms, 0.5)
+    );
+    println!("{}", ours.summary());
+    println!(
+        "warm-start worst latency per event kind (ms): {:?}",
+        ours.worst
+    );
+    if let Some(b) = base.as_mut() {
+        println!("{}", b.summary());
+        println!(
+            "from-scratch worst latency per event kind (ms): {:?}",
+            b.worst
+        );
+    }
+    Ok(())
+}
