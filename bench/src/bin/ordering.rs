@@ -20,9 +20,9 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use milkrun_forecast::demand::{Date, ForecastConfig, Frequency};
 use milkrun_forecast::ordering::{
-    plan, simulate, Costs, Demand, DemandModelForecaster, LastSeasonPolicy, LifetimeCurve, Limit,
-    MeanForecastPolicy, MonteCarlo, NewsvendorPolicy, OrderPolicy, PackRule, PlanProduct,
-    SeasonalEmpirical, SimParams, SimReport,
+    plan, plan_with_levels, simulate, Costs, Demand, DemandModelForecaster, LastSeasonPolicy,
+    LifetimeCurve, Limit, MeanForecastPolicy, MonteCarlo, NewsvendorPolicy, OrderPolicy, PackRule,
+    PlanProduct, SeasonalEmpirical, SimParams, SimReport,
 };
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date.
