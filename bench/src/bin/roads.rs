@@ -182,6 +182,26 @@ fn fast_paths_peer(engine: &RoadEngine, nodes: &[NodeId], our_matrix_s: f64, our
     );
 }
 
+/// Median time of `repeats` small updates (10 random edges slowed to 30%), which take the
+/// partial re-customization path.
+fn small_updates(engine: &RoadEngine, repeats: usize) -> anyhow::Result<(f64, bool)> {
+    let m = engine.graph().num_edges();
+    let mut rng = Sampler(999);
+    let mut times = Vec::new();
+    let mut partial = true;
+    for _ in 0..repeats.max(1) {
+        let edges = (0..10).map(|_| EdgeId(rng.next(m) as u32)).collect();
+        let t = Instant::now();
+        let r = engine.apply_traffic(&[TrafficUpdate {
+            edges: EdgeSet::Edges(edges),
+            change: SpeedChange::Factor(0.3),
+        }])?;
+        times.push(secs(t));
+        partial &= r.partial;
+    }
+    Ok((median(times), partial))
+}
+
 fn read_points(path: &PathBuf) -> anyhow::Result<Vec<LatLon>> {
     let mut reader =
         csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
@@ -289,6 +309,11 @@ fn main() -> anyhow::Result<()> {
             times.push(secs(t));
         }
         println!("  traffic update of 1% of edges ({} edges), full parallel re-customization: median {:.1} ms", engine.graph().num_edges() / 100, median(times) * 1e3);
+        let (small_s, partial) = small_updates(&engine, cli.repeats)?;
+        println!(
+            "  small traffic update (10 edges), partial re-customization ({partial}): median {:.1} ms",
+            small_s * 1e3
+        );
         let t = Instant::now();
         let bytes = engine.to_bytes();
         let to_bytes_s = secs(t);
@@ -339,6 +364,10 @@ fn main() -> anyhow::Result<()> {
         println!(
             "  1% traffic update, full re-customization: {:.2} s",
             secs(t)
+        );
+        let (small_s, partial) = small_updates(&engine, 3)?;
+        println!(
+            "  small traffic update (10 edges), partial re-customization ({partial}): median {small_s:.2} s"
         );
         let (n, bad, dt) = dijkstra_check(&engine, 400, 6);
         println!("  Dijkstra check after update: {n} entries, {bad} mismatches ({dt:.1} s)");
