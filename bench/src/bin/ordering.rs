@@ -14,7 +14,7 @@
 //! 0.35 (lost margin) per unit short.
 //! (b) Times a 500-product, 3-constraint order plan (LP with piecewise-linear profit curves).
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -139,7 +139,7 @@ fn run_set(
     Ok(())
 }
 
-fn chicago(dir: &PathBuf, costs: Costs, with_model: bool) -> anyhow::Result<()> {
+fn chicago(dir: &Path, costs: Costs, with_model: bool) -> anyhow::Result<()> {
     let path = dir.join("chicago_ridership_daily.csv");
     let mut rdr = csv::Reader::from_path(&path).with_context(|| format!("{}", path.display()))?;
     let headers = rdr.headers()?.clone();
@@ -215,7 +215,7 @@ fn model(
     }))
 }
 
-fn bike(dir: &PathBuf, costs: Costs, with_model: bool) -> anyhow::Result<()> {
+fn bike(dir: &Path, costs: Costs, with_model: bool) -> anyhow::Result<()> {
     let path = dir.join("bike_sales_sample.csv");
     let mut rdr = csv::Reader::from_path(&path).with_context(|| format!("{}", path.display()))?;
     let h = rdr.headers()?.clone();
@@ -286,7 +286,7 @@ fn plan_timing() -> anyhow::Result<()> {
     };
     let n = 500;
     let mut products = Vec::with_capacity(n);
-    let mut usage = vec![
+    let mut usage = [
         Vec::with_capacity(n),
         Vec::with_capacity(n),
         Vec::with_capacity(n),
