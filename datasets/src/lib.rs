@@ -23,6 +23,8 @@
 //!   apartment buildings for long milk routes).
 //! * [`scenario`] generates a seeded milk-delivery morning on the road points
 //!   of an extract and reads/writes it as a plain text file.
+//! * [`history`] generates a seeded two-year daily demand history of a milk
+//!   station (weekly pattern, holidays, promotions).
 //!
 //! The shipped files live under [`data_dir`]: `vrp/{solomon,homberger_200,
 //! li_lim_100,x}`, `forecast/`, `osm/` (see each folder's README).
@@ -54,6 +56,7 @@ pub mod bks;
 pub mod checker;
 pub mod error;
 pub mod generate;
+pub mod history;
 pub mod instance;
 mod li_lim;
 mod rng;

@@ -1,15 +1,62 @@
-//! `milkrun demo`: not built yet (owned by issue #12).
+//! `milkrun demo`: a milk station's morning end to end (issue #12): roads, nightly plan
+//! against a baseline, the morning's re-plans, tomorrow's order. See [`crate::demo`].
+//!
+//! ```text
+//! milkrun demo [--osm FILE] [--households 1500] [--couriers 9] [--seconds 30] [--seed 1]
+//!              [--out ./milkrun-demo] [--time-limited]
+//! ```
+use std::path::PathBuf;
+
 use clap::Args;
+
+use crate::demo::{report, run_demo, DemoConfig};
 
 /// Options of `milkrun demo`.
 #[derive(Debug, Args)]
 pub struct Opts {
-    /// Arguments, unused until the command exists.
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-    pub rest: Vec<String>,
+    /// OSM extract (default: the shipped Liechtenstein extract).
+    #[arg(long)]
+    pub osm: Option<PathBuf>,
+    /// Households to deliver to.
+    #[arg(long, default_value_t = 1_500)]
+    pub households: usize,
+    /// E-trike couriers.
+    #[arg(long, default_value_t = 9)]
+    pub couriers: usize,
+    /// Nightly solve budget in seconds; by default converted into a fixed iteration count
+    /// (reproducible), see --time-limited.
+    #[arg(long, default_value_t = 30.0)]
+    pub seconds: f64,
+    /// Seed of the scenario, the events and the history.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output folder.
+    #[arg(long, default_value = "milkrun-demo")]
+    pub out: PathBuf,
+    /// Stop the nightly solve on wall-clock time (--seconds) instead of an iteration count:
+    /// uses a fast machine better, but the plan is no longer reproducible.
+    #[arg(long)]
+    pub time_limited: bool,
 }
 
 /// Runs the command.
-pub fn run(_opts: Opts) -> anyhow::Result<()> {
-    anyhow::bail!("`milkrun demo` is not available yet")
+pub fn run(opts: Opts) -> anyhow::Result<()> {
+    let config = DemoConfig {
+        osm: opts.osm.unwrap_or_else(crate::demo::default_osm),
+        households: opts.households,
+        couriers: opts.couriers,
+        seconds: opts.seconds,
+        seed: opts.seed,
+        time_limited: opts.time_limited,
+        progress: true,
+        ..DemoConfig::new()
+    };
+    let outcome = run_demo(&config)?;
+    let j = report::write_all(&outcome, &opts.out)?;
+    println!("{}", report::summary(&outcome, &j));
+    println!(
+        "wrote {}/{{report.md, report.json, routes.csv, map.svg, forecast.svg}}",
+        opts.out.display()
+    );
+    Ok(())
 }

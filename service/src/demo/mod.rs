@@ -1,0 +1,377 @@
+//! `milkrun demo`: a milk station's morning end to end (issue #12), wiring the library crates.
+//!
+//! 1. **Roads** ([`roads`]): the extract is imported with the e-trike (bike) profile; the
+//!    scenario generator of [`milkrun_datasets::scenario`] places households on its road
+//!    points; every household is snapped (distances reported; one far from any road is
+//!    listed, and still routed from its nearest road node); the travel-time matrix is built.
+//! 2. **Nightly plan** ([`nightly`]): [`milkrun_vrp::solve`] on that matrix, every route
+//!    checked by the independent checker of [`milkrun_datasets::checker`].
+//! 3. **Baseline** ([`baseline`]): sweep by angle + nearest neighbour on the same matrix.
+//! 4. **Morning** ([`morning`]): a fixed seeded event stream through the re-planner.
+//! 5. **Tomorrow's order** ([`order`]): generated history, forecast, perishable newsvendor,
+//!    8-week replay against "same weekday last week".
+//! 6. **Outputs** ([`report`]): `report.md`, `map.svg`, `forecast.svg`, `routes.csv`,
+//!    `report.json`, and a summary for stdout.
+//!
+//! ## Determinism
+//! By default the nightly solve is limited by iterations
+//! (`--seconds` × [`nightly::ITERATIONS_PER_SECOND`]) on one thread, and each re-plan by a cap
+//! on local-search evaluations, so a seed gives the same plan on any machine and
+//! `report.json` is the same twice, except for the wall-clock fields, which are kept apart:
+//! the `timings` object and `replans[].latency_ms` ([`report::strip_wall_clock`] removes
+//! them). `--time-limited` makes the solve stop on wall-clock time instead (not reproducible).
+
+pub mod baseline;
+pub mod morning;
+pub mod nightly;
+pub mod order;
+pub mod report;
+pub mod roads;
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use milkrun_datasets::scenario::{self, Scenario, ScenarioSpec};
+use milkrun_engine::replan::{CourierSpec, Dispatch, ReplanOptions, StopSpec, Weights};
+use milkrun_engine::{EdgeSet, LatLon, SpeedChange, TrafficUpdate};
+
+use nightly::SolveBudget;
+
+/// Households the area may hold per road node (each road node is at most one building
+/// entrance; the generator puts 1-8 households in a building, so this leaves room).
+pub const HOUSEHOLDS_PER_ROAD_NODE: usize = 1;
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoConfig {
+    /// The OSM extract.
+    pub osm: PathBuf,
+    /// Households to deliver to.
+    pub households: usize,
+    /// E-trike couriers.
+    pub couriers: usize,
+    /// Nightly solve budget, seconds (converted to iterations unless `time_limited`).
+    pub seconds: f64,
+    /// Seed of everything random.
+    pub seed: u64,
+    /// Stop the nightly solve on wall-clock time instead of an iteration count.
+    pub time_limited: bool,
+    /// Print a progress bar on stderr.
+    pub progress: bool,
+    /// Wall-clock budget of one re-plan, milliseconds.
+    pub replan_budget_ms: u64,
+    /// Cap on local-search evaluations per re-plan.
+    pub replan_evaluations: u64,
+}
+
+impl DemoConfig {
+    /// The defaults: the shipped Liechtenstein extract, 1,500 households, 9 couriers, 30 s,
+    /// seed 1, iteration-limited.
+    pub fn new() -> DemoConfig {
+        DemoConfig {
+            osm: default_osm(),
+            households: 1_500,
+            couriers: 9,
+            seconds: 30.0,
+            seed: 1,
+            time_limited: false,
+            progress: false,
+            replan_budget_ms: 200,
+            replan_evaluations: 20_000,
+        }
+    }
+
+    /// Checks the options that can be checked before reading anything.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        anyhow::ensure!(self.couriers > 0, "--couriers must be at least 1 (got 0)");
+        anyhow::ensure!(
+            self.households > 0,
+            "--households must be at least 1 (got 0)"
+        );
+        anyhow::ensure!(
+            self.seconds.is_finite() && self.seconds > 0.0,
+            "--seconds must be a positive number of seconds (got {})",
+            self.seconds
+        );
+        anyhow::ensure!(
+            self.osm.is_file(),
+            "--osm: {} does not exist or is not a file",
+            self.osm.display()
+        );
+        Ok(())
+    }
+}
+
+impl Default for DemoConfig {
+    fn default() -> Self {
+        DemoConfig::new()
+    }
+}
+
+/// The shipped extract: `datasets/data/osm/liechtenstein.osm.pbf`.
+pub fn default_osm() -> PathBuf {
+    milkrun_datasets::data_dir()
+        .join("osm")
+        .join("liechtenstein.osm.pbf")
+}
+
+/// Wall-clock seconds of each step (machine-dependent; kept out of the determinism check).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timings {
+    /// Import and preparation of the roads.
+    pub roads_s: f64,
+    /// Scenario, snapping and matrix.
+    pub matrix_s: f64,
+    /// Nightly solve.
+    pub solve_s: f64,
+    /// Baseline.
+    pub baseline_s: f64,
+    /// Morning replay.
+    pub morning_s: f64,
+    /// Forecast, order and ordering replay.
+    pub order_s: f64,
+    /// Whole run.
+    pub total_s: f64,
+}
+
+/// Everything the demo found.
+pub struct DemoOutcome {
+    /// The options it ran with.
+    pub config: DemoConfig,
+    /// The generated scenario.
+    pub scenario: Scenario,
+    /// Road graph nodes and edges.
+    pub road_size: (usize, usize),
+    /// Snapping.
+    pub snapped: roads::Snapped,
+    /// The stops as the re-planner sees them (stop `i` = household `i` of the scenario).
+    pub stops: Vec<StopSpec>,
+    /// The couriers.
+    pub couriers: Vec<CourierSpec>,
+    /// The nightly plan.
+    pub plan: nightly::NightlyPlan,
+    /// The checker's verdict on it.
+    pub check: nightly::CheckOutcome,
+    /// Baseline rounds measured the same way.
+    pub baseline: Vec<nightly::RoundStats>,
+    /// The morning.
+    pub morning: morning::Morning,
+    /// Tomorrow's order.
+    pub ordering: order::Ordering,
+    /// Map of the nightly plan (SVG).
+    pub map_svg: String,
+    /// Wall-clock times.
+    pub timings: Timings,
+}
+
+/// Runs the whole demo (no files written; see [`report::write_all`]).
+pub fn run_demo(config: &DemoConfig) -> anyhow::Result<DemoOutcome> {
+    config.validate()?;
+    let t = Instant::now();
+    let roads = roads::load_roads(&config.osm)?;
+    run_demo_on(config, &roads, t.elapsed().as_secs_f64())
+}
+
+/// Runs the demo on roads already imported from `config.osm` (`roads_s`: the seconds that
+/// took, for the report). The morning's jam is lifted again at the end, so the same roads
+/// can serve another run.
+pub fn run_demo_on(
+    config: &DemoConfig,
+    roads: &roads::Roads,
+    roads_s: f64,
+) -> anyhow::Result<DemoOutcome> {
+    config.validate()?;
+    let t_all = Instant::now();
+    let mut timings = Timings {
+        roads_s,
+        ..Timings::default()
+    };
+    let say = |msg: String| {
+        if config.progress {
+            eprintln!("{msg}");
+        }
+    };
+
+    // 1. Roads.
+    let engine = &roads.engine;
+    let road_size = (engine.graph().num_nodes(), engine.graph().num_edges());
+    say(format!(
+        "1. roads: {} nodes, {} edges (bike profile) in {:.1} s",
+        road_size.0, road_size.1, timings.roads_s
+    ));
+    let t = Instant::now();
+    let points = roads::road_points(engine);
+    let capacity = points.len() * HOUSEHOLDS_PER_ROAD_NODE;
+    anyhow::ensure!(
+        config.households <= capacity,
+        "--households {}: the area of {} holds at most {capacity} households \
+         ({HOUSEHOLDS_PER_ROAD_NODE} per road node of the bike network)",
+        config.households,
+        config.osm.display()
+    );
+    let scen = scenario::generate(
+        &ScenarioSpec::new(config.seed, config.households, config.couriers),
+        &points,
+    )?;
+    let mut latlon = vec![LatLon {
+        lat: scen.depot.lat,
+        lon: scen.depot.lon,
+    }];
+    latlon.extend(scen.households.iter().map(|h| LatLon {
+        lat: h.lat,
+        lon: h.lon,
+    }));
+    let snapped = roads::snap(engine, &latlon)?;
+    let times = roads::matrix(engine, &snapped);
+    timings.matrix_s = t.elapsed().as_secs_f64();
+    say(format!(
+        "   {} households snapped (median {:.1} m, max {:.1} m), {}x{} matrix in {:.1} s",
+        scen.households.len(),
+        snapped.quantile_m(0.5),
+        snapped.quantile_m(1.0),
+        times.len(),
+        times.len(),
+        timings.matrix_s
+    ));
+    let stops: Vec<StopSpec> = scen
+        .households
+        .iter()
+        .enumerate()
+        .map(|(i, h)| StopSpec {
+            household: h.id,
+            loc: i as u32 + 1,
+            bottles: h.bottles(),
+            service_s: h.service_s,
+            window_s: h.window_s,
+        })
+        .collect();
+    let couriers: Vec<CourierSpec> = scen
+        .couriers
+        .iter()
+        .map(|c| CourierSpec {
+            id: c.id,
+            capacity: c.capacity,
+            shift_start_s: c.shift_start_s.max(scen.depot.open_s),
+            shift_end_s: c.shift_end_s.min(scen.depot.close_s),
+        })
+        .collect();
+
+    // 2. Nightly plan.
+    let t = Instant::now();
+    let budget = if config.time_limited {
+        SolveBudget::Seconds(config.seconds)
+    } else {
+        SolveBudget::Iterations((config.seconds * nightly::ITERATIONS_PER_SECOND as f64) as u64)
+    };
+    say(format!("2. nightly plan ({budget:?}):"));
+    let plan = nightly::solve_nightly(
+        &times,
+        0,
+        &stops,
+        &couriers,
+        config.seed,
+        budget,
+        config.progress,
+    )?;
+    timings.solve_s = t.elapsed().as_secs_f64();
+    let rounds: Vec<Vec<u32>> = plan.rounds.iter().map(|r| r.stops.clone()).collect();
+    let unassigned: Vec<u32> = plan.unassigned.iter().map(|u| u.0).collect();
+    let check = nightly::check_rounds(&times, 0, &stops, &couriers, &rounds, &unassigned);
+    anyhow::ensure!(
+        check.violations.is_empty(),
+        "the nightly plan fails the independent checker: {:?}",
+        check.violations
+    );
+
+    // 3. Baseline.
+    let t = Instant::now();
+    let coslat = scen.depot.lat.to_radians().cos();
+    let bearing: Vec<f64> = scen
+        .households
+        .iter()
+        .map(|h| (h.lat - scen.depot.lat).atan2((h.lon - scen.depot.lon) * coslat))
+        .collect();
+    let base_rounds =
+        baseline::sweep_nearest_neighbour(&times, 0, &stops, &bearing, couriers.len());
+    let baseline: Vec<nightly::RoundStats> = base_rounds
+        .iter()
+        .zip(&couriers)
+        .map(|(r, c)| nightly::measure_round(&times, 0, &stops, r, c.shift_start_s))
+        .collect();
+    timings.baseline_s = t.elapsed().as_secs_f64();
+
+    // Map and the busiest roads, on the free-flow network (before the jam).
+    let mut map_lines = Vec::new();
+    let mut ways = Vec::new();
+    for r in &rounds {
+        let round: Vec<u32> = std::iter::once(0)
+            .chain(r.iter().map(|&s| stops[s as usize].loc))
+            .chain(std::iter::once(0))
+            .collect();
+        let (line, w) = roads::round_geometry(engine, &snapped.locations, &round);
+        map_lines.push(line);
+        ways.extend(w);
+    }
+    let map_svg = milkrun_engine::render_svg(engine.graph(), &map_lines);
+
+    // 4. Morning.
+    let t = Instant::now();
+    say("4. morning replay".to_string());
+    let mut day = Dispatch::new(
+        times.clone(),
+        0,
+        stops.clone(),
+        couriers.clone(),
+        Weights::default(),
+    )?;
+    let plan_options = ReplanOptions {
+        max_evaluations: Some(config.replan_evaluations),
+        ..ReplanOptions::default()
+    };
+    day.set_plan(&rounds, &plan_options)?;
+    let mut locations = snapped.locations.clone();
+    let jam = morning::busiest_ways(&ways, 3);
+    let morning = morning::replay(
+        engine,
+        &mut locations,
+        &mut day,
+        jam.clone(),
+        &points,
+        &morning::MorningOptions {
+            seed: config.seed,
+            budget_ms: config.replan_budget_ms,
+            max_evaluations: config.replan_evaluations,
+        },
+    );
+    if !jam.is_empty() {
+        engine.apply_traffic(&[TrafficUpdate {
+            edges: EdgeSet::Ways(jam),
+            change: SpeedChange::Reset,
+        }])?;
+    }
+    let morning = morning?;
+    timings.morning_s = t.elapsed().as_secs_f64();
+
+    // 5. Tomorrow's order.
+    let t = Instant::now();
+    say("5. forecast and tomorrow's order".to_string());
+    let ordering = order::order(config.seed, config.households)?;
+    timings.order_s = t.elapsed().as_secs_f64();
+    timings.total_s = roads_s + t_all.elapsed().as_secs_f64();
+
+    Ok(DemoOutcome {
+        config: config.clone(),
+        scenario: scen,
+        road_size,
+        snapped,
+        stops,
+        couriers,
+        plan,
+        check,
+        baseline,
+        morning,
+        ordering,
+        map_svg,
+        timings,
+    })
+}
