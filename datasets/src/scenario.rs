@@ -10,7 +10,8 @@
 //!   milk station in the middle of the served area), open
 //!   [`DEPOT_OPEN_S`]..[`DEPOT_CLOSE_S`] (04:15-09:00).
 //! * **Households** live in buildings: a building stands on a road point
-//!   drawn around one of `centres` town centres (rank-by-distance from the
+//!   drawn around one of `centres` neighbourhood centres, all within about
+//!   four spreads of the depot (rank-by-distance from the
 //!   centre, half-normal of scale `spread_points`, so density falls off
 //!   outwards); each building holds `building_size` households (default
 //!   2-12) that share its coordinates (one entrance) but have their own
@@ -215,26 +216,27 @@ pub fn generate(spec: &ScenarioSpec, road_points: &[(f64, f64)]) -> Result<Scena
     };
     let depot_pt = road_points[nearest((mlat, mlon))];
 
-    // Centres: random road points; the first is the depot's own town.
+    // Centres: the depot's own neighbourhood first, the others drawn among the road points
+    // nearest to the depot (within about 4 spreads: one town, several neighbourhoods).
     let centres = spec.centres.max(1);
+    let order_from = |c: (f64, f64)| {
+        let mut idx: Vec<usize> = (0..road_points.len()).collect();
+        idx.sort_by(|&a, &b| {
+            d2(road_points[a], c)
+                .total_cmp(&d2(road_points[b], c))
+                .then(a.cmp(&b))
+        });
+        idx
+    };
+    let around_depot = order_from(depot_pt);
+    let town = (4 * spec.spread_points.max(1)).min(road_points.len());
     let mut centre_pts = vec![depot_pt];
     while centre_pts.len() < centres {
-        let i = rng.int(0, road_points.len() as i64 - 1) as usize;
+        let i = around_depot[rng.int(0, town as i64 - 1) as usize];
         centre_pts.push(road_points[i]);
     }
     // Road points ordered by distance from each centre.
-    let by_centre: Vec<Vec<usize>> = centre_pts
-        .iter()
-        .map(|&c| {
-            let mut idx: Vec<usize> = (0..road_points.len()).collect();
-            idx.sort_by(|&a, &b| {
-                d2(road_points[a], c)
-                    .total_cmp(&d2(road_points[b], c))
-                    .then(a.cmp(&b))
-            });
-            idx
-        })
-        .collect();
+    let by_centre: Vec<Vec<usize>> = centre_pts.iter().map(|&c| order_from(c)).collect();
     // Spread: a centre's buildings mostly lie among its nearest `spread` points.
     let spread = spec.spread_points.max(1) as f64;
 
