@@ -285,6 +285,7 @@ pub fn run_demo_on(
 
     // 3. Baseline.
     let t = Instant::now();
+    say("3. baseline: sweep by angle + nearest neighbour".to_string());
     let coslat = scen.depot.lat.to_radians().cos();
     let bearing: Vec<f64> = scen
         .households

@@ -1,7 +1,7 @@
 //! Step 4: the morning. A fixed, seeded stream of events is replayed through the re-planner
 //! of [`milkrun_engine::replan`], starting from the nightly plan: a jam at 05:40 on the road
-//! the plan uses most, a cancellation, a courier's breakdown, two doors that stay shut (one
-//! retried later, one carried over to tomorrow) and a late new order. Each re-plan is checked
+//! the plan uses most (cleared at 06:20), a cancellation, a courier's breakdown, two doors
+//! that stay shut (one retried later, one carried over to tomorrow) and a late new order. Each re-plan is checked
 //! by [`verify`] and by comparing the stops done before and after (never moved).
 
 use milkrun_engine::replan::io::{EventRecord, TimedRecord};
@@ -10,6 +10,9 @@ use milkrun_engine::replan::{
     hms, verify, Dispatch, ReplanOptions, StopState, Strategy, UnservedReason,
 };
 use milkrun_engine::{RoadEngine, DEFAULT_MAX_SNAP_M};
+
+/// Speed factor on the jammed road, 05:40-06:20.
+pub const JAM_FACTOR: f64 = 0.5;
 
 /// Re-planner settings of the replay.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -130,11 +133,12 @@ pub fn replay(
         max_evaluations: Some(opts.max_evaluations),
     };
     let next_id = day.stops().iter().map(|s| s.household).max().unwrap_or(0) + 1;
-    let plan: [(i64, &str); 6] = [
+    let plan: [(i64, &str); 7] = [
         (5 * 3600 + 40 * 60, "jam"),
         (5 * 3600 + 55 * 60, "cancel"),
         (6 * 3600, "breakdown"),
         (6 * 3600 + 10 * 60, "door-retry"),
+        (6 * 3600 + 20 * 60, "jam-clears"),
         (6 * 3600 + 25 * 60, "door-tomorrow"),
         (6 * 3600 + 45 * 60, "order"),
     ];
@@ -162,13 +166,20 @@ pub fn replay(
         let (record, words) = match what {
             "jam" if !jam_ways.is_empty() => (
                 Some(EventRecord::Traffic {
-                    factor: 0.25,
+                    factor: JAM_FACTOR,
                     ways: jam_ways.clone(),
                 }),
                 format!(
-                    "jam on the plan's busiest road ({} OSM ways, speed x0.25)",
+                    "jam on the plan's busiest road ({} OSM ways, speed x{JAM_FACTOR})",
                     jam_ways.len()
                 ),
+            ),
+            "jam-clears" if !jam_ways.is_empty() => (
+                Some(EventRecord::Traffic {
+                    factor: 1.0,
+                    ways: jam_ways.clone(),
+                }),
+                "the jam clears (free flow again)".to_string(),
             ),
             "cancel" => {
                 let c = pending_after(day, t + 900);
