@@ -62,7 +62,10 @@ pub struct Opts {
 }
 
 fn read_points(path: &PathBuf) -> anyhow::Result<Vec<LatLon>> {
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).with_context(|| format!("cannot read points file {}", path.display()))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .with_context(|| format!("cannot read points file {}", path.display()))?;
     let mut points = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let line = i + 2;
@@ -73,7 +76,10 @@ fn read_points(path: &PathBuf) -> anyhow::Result<Vec<LatLon>> {
                 .parse::<f64>()
                 .with_context(|| format!("{}: line {line}: {name} is not a number", path.display()))
         };
-        points.push(LatLon { lat: field(0, "lat")?, lon: field(1, "lon")? });
+        points.push(LatLon {
+            lat: field(0, "lat")?,
+            lon: field(1, "lon")?,
+        });
     }
     anyhow::ensure!(!points.is_empty(), "{}: no points", path.display());
     Ok(points)
@@ -82,11 +88,14 @@ fn read_points(path: &PathBuf) -> anyhow::Result<Vec<LatLon>> {
 /// Runs the command.
 pub fn run(opts: Opts) -> anyhow::Result<()> {
     let points = read_points(&opts.points)?;
-    let head = std::fs::read(&opts.osm).with_context(|| format!("cannot read {}", opts.osm.display()))?;
+    let head =
+        std::fs::read(&opts.osm).with_context(|| format!("cannot read {}", opts.osm.display()))?;
     let engine = if head.starts_with(b"MILKROAD") {
-        RoadEngine::from_bytes(&head).with_context(|| format!("prepared graph {}", opts.osm.display()))?
+        RoadEngine::from_bytes(&head)
+            .with_context(|| format!("prepared graph {}", opts.osm.display()))?
     } else {
-        let (graph, report) = import_pbf_file(&opts.osm, opts.profile.into()).with_context(|| format!("importing {}", opts.osm.display()))?;
+        let (graph, report) = import_pbf_file(&opts.osm, opts.profile.into())
+            .with_context(|| format!("importing {}", opts.osm.display()))?;
         eprintln!(
             "imported {} nodes, {} edges for {}; dropped {} nodes and {} edges outside the largest strongly connected component",
             report.nodes_kept,
@@ -100,9 +109,14 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     if let Some(path) = &opts.save_graph {
         engine.save(path)?;
     }
-    let matrix = engine.matrix(&points, &points, opts.max_snap_m).with_context(|| format!("points file {}", opts.points.display()))?;
+    let matrix = engine
+        .matrix(&points, &points, opts.max_snap_m)
+        .with_context(|| format!("points file {}", opts.points.display()))?;
     let mut out: Box<dyn Write> = match &opts.out {
-        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?)),
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     writeln!(out, "from,to,seconds,meters")?;
@@ -122,7 +136,8 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
                 routes.push(route.polyline);
             }
         }
-        std::fs::write(path, render_svg(engine.graph(), &routes)).with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(path, render_svg(engine.graph(), &routes))
+            .with_context(|| format!("cannot write {}", path.display()))?;
     }
     Ok(())
 }
