@@ -331,13 +331,17 @@ pub fn run_demo_on(
     };
     day.set_plan(&rounds, &plan_options)?;
     let mut locations = snapped.locations.clone();
+    // The late order comes from the delivery area (a new subscriber at one of the day's
+    // addresses), not from anywhere in the extract: a random road point can lie in another
+    // town, an hour's ride away.
+    let order_points: Vec<(f64, f64)> = scen.households.iter().map(|h| (h.lat, h.lon)).collect();
     let jam = morning::busiest_ways(&ways, 3);
     let morning = morning::replay(
         engine,
         &mut locations,
         &mut day,
         jam.clone(),
-        &points,
+        &order_points,
         &morning::MorningOptions {
             seed: config.seed,
             budget_ms: config.replan_budget_ms,

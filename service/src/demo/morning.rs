@@ -116,7 +116,7 @@ fn done_lists(day: &Dispatch) -> Vec<Vec<u32>> {
 }
 
 /// Replays the morning. `day` holds the nightly plan (set with `set_plan`); `jam_ways` are
-/// the ways that jam at 05:40; `points` candidate addresses of the late new order.
+/// the ways that jam at 05:40; `points` candidate addresses of the late new order (the day's household addresses).
 pub fn replay(
     engine: &RoadEngine,
     locations: &mut RoadLocations,
