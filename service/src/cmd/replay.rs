@@ -115,8 +115,22 @@ pub fn dispatch_from_scenario(
     }));
     let locs = RoadLocations::snap(engine, &points, DEFAULT_MAX_SNAP_M)?;
     let times = locs.matrix(engine);
-    let stops = s
-        .households
+    Ok((
+        Dispatch::new(
+            times,
+            0,
+            scenario_stops(s),
+            scenario_couriers(s),
+            Weights::default(),
+        )?,
+        locs,
+    ))
+}
+
+/// The deliveries of a scenario: stop `i` is household `i`, at location `i + 1` (location 0
+/// is the depot).
+pub fn scenario_stops(s: &Scenario) -> Vec<StopSpec> {
+    s.households
         .iter()
         .enumerate()
         .map(|(i, h)| StopSpec {
@@ -126,21 +140,20 @@ pub fn dispatch_from_scenario(
             service_s: h.service_s,
             window_s: h.window_s,
         })
-        .collect();
-    let couriers = s
-        .couriers
+        .collect()
+}
+
+/// The couriers of a scenario, their shifts kept within the station's opening hours.
+pub fn scenario_couriers(s: &Scenario) -> Vec<CourierSpec> {
+    s.couriers
         .iter()
         .map(|c| CourierSpec {
             id: c.id,
             capacity: c.capacity,
-            shift_start_s: c.shift_start_s,
+            shift_start_s: c.shift_start_s.max(s.depot.open_s),
             shift_end_s: c.shift_end_s.min(s.depot.close_s),
         })
-        .collect();
-    Ok((
-        Dispatch::new(times, 0, stops, couriers, Weights::default())?,
-        locs,
-    ))
+        .collect()
 }
 
 /// One line describing a re-plan.

@@ -37,6 +37,8 @@ use milkrun_engine::{EdgeSet, LatLon, SpeedChange, TrafficUpdate};
 
 use nightly::SolveBudget;
 
+use crate::cmd::replay::{scenario_couriers, scenario_stops};
+
 /// Households the area may hold per road node (each road node is at most one building
 /// entrance; the generator puts 1-8 households in a building, so this leaves room).
 pub const HOUSEHOLDS_PER_ROAD_NODE: usize = 1;
@@ -233,28 +235,8 @@ pub fn run_demo_on(
         times.len(),
         timings.matrix_s
     ));
-    let stops: Vec<StopSpec> = scen
-        .households
-        .iter()
-        .enumerate()
-        .map(|(i, h)| StopSpec {
-            household: h.id,
-            loc: i as u32 + 1,
-            bottles: h.bottles(),
-            service_s: h.service_s,
-            window_s: h.window_s,
-        })
-        .collect();
-    let couriers: Vec<CourierSpec> = scen
-        .couriers
-        .iter()
-        .map(|c| CourierSpec {
-            id: c.id,
-            capacity: c.capacity,
-            shift_start_s: c.shift_start_s.max(scen.depot.open_s),
-            shift_end_s: c.shift_end_s.min(scen.depot.close_s),
-        })
-        .collect();
+    let stops = scenario_stops(&scen);
+    let couriers = scenario_couriers(&scen);
 
     // 2. Nightly plan.
     let t = Instant::now();
