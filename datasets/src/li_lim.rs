@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use crate::error::DatasetError;
 use crate::instance::{DistanceConvention, Format, Instance, Node};
 use crate::solomon::check_id;
-use crate::text::{content_lines, end_line, Ctx};
+use crate::text::{check_times, content_lines, end_line, node_row, Ctx};
 
 /// Column names of a node row, in order.
 const FIELDS: [&str; 9] = [
@@ -60,38 +60,17 @@ pub(crate) fn parse(text: &str, file: &str, inst_name: &str) -> Result<Instance,
         if toks.len() > FIELDS.len() {
             return Err(ctx.invalid(l, "DELIVERY", "unexpected extra field after DELIVERY"));
         }
+        let node = node_row(&ctx, l, &toks, &FIELDS)?;
         let field = |k: usize| match toks.get(k) {
             Some(t) => Ok(*t),
             None => Err(ctx.truncated(l, FIELDS[k])),
         };
-        let id = ctx.i64(l, FIELDS[0], field(0)?)?;
-        let x = ctx.f64(l, FIELDS[1], field(1)?)?;
-        let y = ctx.f64(l, FIELDS[2], field(2)?)?;
-        let demand = ctx.i64(l, FIELDS[3], field(3)?)?;
-        let ready = ctx.f64(l, FIELDS[4], field(4)?)?;
-        let due = ctx.f64(l, FIELDS[5], field(5)?)?;
-        let service = ctx.f64(l, FIELDS[6], field(6)?)?;
         let pickup = ctx.usize(l, FIELDS[7], field(7)?)?;
         let delivery = ctx.usize(l, FIELDS[8], field(8)?)?;
-        check_id(&ctx, l, FIELDS[0], id, nodes.len(), &mut seen)?;
-        if due < ready {
-            return Err(ctx.due_before_ready(l, FIELDS[5], ready, due));
-        }
-        if service < 0.0 {
-            return Err(ctx.invalid(l, FIELDS[6], format!("negative service time {service}")));
-        }
+        check_id(&ctx, l, FIELDS[0], node.file_id, nodes.len(), &mut seen)?;
+        check_times(&ctx, l, &FIELDS, &node)?;
         rows.push((l, pickup, delivery));
-        nodes.push(Node {
-            file_id: id,
-            x,
-            y,
-            demand,
-            ready,
-            due,
-            service,
-            pickup: None,
-            delivery: None,
-        });
+        nodes.push(node);
     }
     if nodes.is_empty() {
         return Err(ctx.missing_depot(end, FIELDS[0], "the file has no node rows"));

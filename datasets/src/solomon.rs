@@ -16,8 +16,8 @@
 use std::collections::HashMap;
 
 use crate::error::DatasetError;
-use crate::instance::{DistanceConvention, Format, Instance, Node};
-use crate::text::{content_lines, end_line, Ctx};
+use crate::instance::{DistanceConvention, Format, Instance};
+use crate::text::{check_times, content_lines, end_line, node_row, Ctx};
 
 /// Column names of a customer row, in order.
 const FIELDS: [&str; 7] = [
@@ -101,38 +101,13 @@ pub fn parse_solomon(text: &str, name: &str) -> Result<Instance, DatasetError> {
                 "unexpected extra field after SERVICE TIME",
             ));
         }
-        let field = |k: usize| match toks.get(k) {
-            Some(t) => Ok(*t),
-            None => Err(ctx.truncated(l, FIELDS[k])),
-        };
-        let id = ctx.i64(l, FIELDS[0], field(0)?)?;
-        let x = ctx.f64(l, FIELDS[1], field(1)?)?;
-        let y = ctx.f64(l, FIELDS[2], field(2)?)?;
-        let demand = ctx.i64(l, FIELDS[3], field(3)?)?;
-        let ready = ctx.f64(l, FIELDS[4], field(4)?)?;
-        let due = ctx.f64(l, FIELDS[5], field(5)?)?;
-        let service = ctx.f64(l, FIELDS[6], field(6)?)?;
-        check_id(&ctx, l, FIELDS[0], id, nodes.len(), &mut seen)?;
-        if demand < 0 {
-            return Err(ctx.negative_demand(l, FIELDS[3], demand));
+        let node = node_row(&ctx, l, &toks, &FIELDS)?;
+        check_id(&ctx, l, FIELDS[0], node.file_id, nodes.len(), &mut seen)?;
+        if node.demand < 0 {
+            return Err(ctx.negative_demand(l, FIELDS[3], node.demand));
         }
-        if due < ready {
-            return Err(ctx.due_before_ready(l, FIELDS[5], ready, due));
-        }
-        if service < 0.0 {
-            return Err(ctx.invalid(l, FIELDS[6], format!("negative service time {service}")));
-        }
-        nodes.push(Node {
-            file_id: id,
-            x,
-            y,
-            demand,
-            ready,
-            due,
-            service,
-            pickup: None,
-            delivery: None,
-        });
+        check_times(&ctx, l, &FIELDS, &node)?;
+        nodes.push(node);
     }
     if nodes.is_empty() {
         return Err(ctx.missing_depot(end, FIELDS[0], "the file has no customer rows"));

@@ -2,6 +2,7 @@
 //! fields that turn into [`DatasetError`]s naming file, line and field.
 
 use crate::error::DatasetError;
+use crate::instance::Node;
 
 /// The file name every error of one parse names.
 #[derive(Debug, Clone, Copy)]
@@ -107,6 +108,54 @@ impl Ctx<'_> {
             first_line,
         }
     }
+}
+
+/// Parses the seven leading columns `id x y demand ready due service` of a
+/// node row (`fields` names them, in that order, for errors) into a node
+/// without pickup/delivery links. Checks only that each token is a number;
+/// see [`check_times`] for the window and service checks.
+pub(crate) fn node_row(
+    ctx: &Ctx<'_>,
+    line: usize,
+    toks: &[&str],
+    fields: &[&str],
+) -> Result<Node, DatasetError> {
+    let field = |k: usize| match toks.get(k) {
+        Some(t) => Ok(*t),
+        None => Err(ctx.truncated(line, fields[k])),
+    };
+    Ok(Node {
+        file_id: ctx.i64(line, fields[0], field(0)?)?,
+        x: ctx.f64(line, fields[1], field(1)?)?,
+        y: ctx.f64(line, fields[2], field(2)?)?,
+        demand: ctx.i64(line, fields[3], field(3)?)?,
+        ready: ctx.f64(line, fields[4], field(4)?)?,
+        due: ctx.f64(line, fields[5], field(5)?)?,
+        service: ctx.f64(line, fields[6], field(6)?)?,
+        pickup: None,
+        delivery: None,
+    })
+}
+
+/// Rejects a window that ends before it starts and a negative service time
+/// (`fields` as in [`node_row`]).
+pub(crate) fn check_times(
+    ctx: &Ctx<'_>,
+    line: usize,
+    fields: &[&str],
+    node: &Node,
+) -> Result<(), DatasetError> {
+    if node.due < node.ready {
+        return Err(ctx.due_before_ready(line, fields[5], node.ready, node.due));
+    }
+    if node.service < 0.0 {
+        return Err(ctx.invalid(
+            line,
+            fields[6],
+            format!("negative service time {}", node.service),
+        ));
+    }
+    Ok(())
 }
 
 /// The non-blank lines of `text` as `(1-based line number, trimmed line)`.
