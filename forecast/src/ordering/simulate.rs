@@ -72,6 +72,9 @@ pub struct SimReport {
     pub fill_rate: f64,
     /// Overage × wasted + underage × short.
     pub total_cost: f64,
+    /// Stock left after the last replayed day, as seen the morning after it (what the next
+    /// real order decision has on hand), oldest first.
+    pub end_stock: Vec<Lot>,
 }
 
 /// Replays `demand[start..]` (with `warmup_days` before it) under `policy`.
@@ -124,6 +127,7 @@ pub fn simulate(
         waste_pct: 0.0,
         fill_rate: 1.0,
         total_cost: 0.0,
+        end_stock: Vec::new(),
     };
     for t in first..demand.len() {
         let counted = t >= start;
@@ -209,5 +213,14 @@ pub fn simulate(
         1.0
     };
     r.total_cost = params.costs.overage() * r.wasted + params.costs.underage() * r.short;
+    let next_day = demand.len();
+    r.end_stock = lots
+        .iter()
+        .filter(|l| l.0 > 0.0 && l.1 > next_day)
+        .map(|&(q, e)| Lot {
+            quantity: q,
+            sellable_days: (e - next_day) as u32,
+        })
+        .collect();
     Ok(r)
 }

@@ -31,6 +31,8 @@ pub struct ProductOrder {
     pub forecast_mean: f64,
     /// Safety stock of tomorrow's order.
     pub safety_stock: f64,
+    /// Bottles still sellable tomorrow, left from the replay's last day.
+    pub on_hand: f64,
     /// Replay of our policy.
     pub ours: SimReport,
     /// Replay of the baseline.
@@ -136,12 +138,14 @@ fn product_order(
         monte_carlo,
     };
     let daily = forecaster.forecast(y, review_params.life_days())?;
-    let decision = review(&daily, &[], &[], &review_params)?;
+    // Tomorrow's order nets out what our policy's replay leaves on the shelf tonight.
+    let decision = review(&daily, &ours_report.end_stock, &[], &review_params)?;
     Ok(ProductOrder {
         product: name.to_string(),
         quantity: decision.order_quantity,
         forecast_mean: daily.first().map_or(0.0, |d| d.mean()),
         safety_stock: decision.safety_stock,
+        on_hand: ours_report.end_stock.iter().map(|l| l.quantity).sum(),
         ours: ours_report,
         baseline: baseline_report,
     })

@@ -159,6 +159,7 @@ pub fn json(o: &DemoOutcome) -> Value {
             "quantity": p.quantity,
             "forecast_mean": round3(p.forecast_mean),
             "safety_stock": round3(p.safety_stock),
+            "on_hand": round3(p.on_hand),
         })).collect::<Vec<_>>(),
         "ordering": {
             "replay_days": super::order::REPLAY_DAYS,
@@ -370,15 +371,16 @@ pub fn markdown(o: &DemoOutcome, j: &Value) -> String {
         "Two years of generated daily sales (weekly pattern, holidays, two promotions), \
          forecast with the automatic model choice, ordered by the perishable newsvendor for a \
          {}-day shelf life (bottle cost 0.90, price 1.60, 1.00 goodwill per missed delivery). \
-         No stock is assumed carried into tomorrow.\n\n\
-         | product | forecast mean | order | safety stock |\n|---|---|---|---|",
+         The order nets out the bottles still sellable tomorrow that tonight's shelf holds (the \
+         stock the replay of our policy ends with).\n\n\
+         | product | forecast mean | on hand | order | safety stock |\n|---|---|---|---|---|",
         super::order::SHELF_LIFE_DAYS
     );
     for p in &ord.products {
         let _ = writeln!(
             s,
-            "| {} | {:.1} | {:.0} | {:.1} |",
-            p.product, p.forecast_mean, p.quantity, p.safety_stock
+            "| {} | {:.1} | {:.0} | {:.0} | {:.1} |",
+            p.product, p.forecast_mean, p.on_hand, p.quantity, p.safety_stock
         );
     }
     let ours = totals(ord.products.iter().map(|p| &p.ours));
