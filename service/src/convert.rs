@@ -67,9 +67,10 @@ pub fn to_problem(inst: &Instance, objective: Objective) -> Result<Problem, Prob
             demand: vec![node.demand.abs()],
             kind: JobKind::Delivery,
             service: time(node.service),
-            time_window: tw,
+            time_windows: vec![tw],
             skills: Vec::new(),
             skip_penalty: None,
+            lateness: None,
         });
         if let Some(d) = node.delivery {
             if inst.format == Format::LiLim || node.demand >= 0 {
@@ -92,6 +93,7 @@ pub fn to_problem(inst: &Instance, objective: Objective) -> Result<Problem, Prob
         cost_per_distance: 1,
         cost_per_time: 0,
         skills: Vec::new(),
+        reload: None,
     };
     Problem::new(ProblemSpec {
         durations,

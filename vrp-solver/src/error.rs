@@ -67,6 +67,20 @@ pub enum ProblemError {
         /// Window end.
         end: i64,
     },
+    /// A hard time window of a job is malformed.
+    #[error("job {job}: time window {window} ({start}, {end}) {issue}")]
+    JobWindow {
+        /// Index of the job.
+        job: usize,
+        /// Index of the window in the job's list.
+        window: usize,
+        /// Window start.
+        start: i64,
+        /// Window end.
+        end: i64,
+        /// What is wrong with it.
+        issue: WindowIssue,
+    },
     /// A quantity that must be non-negative is negative.
     #[error("{owner} {index}: {field} is {value}, must not be negative")]
     Negative {
@@ -125,4 +139,25 @@ pub enum ProblemError {
     /// There are no vehicles.
     #[error("the fleet is empty: at least one vehicle type with count > 0 is needed")]
     NoVehicles,
+}
+
+/// What is wrong with a job's time window (see [`ProblemError::JobWindow`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowIssue {
+    /// It ends before it starts.
+    Reversed,
+    /// It starts before the previous window ends (windows must be sorted and disjoint).
+    OverlapsPrevious,
+    /// A bound lies outside the supported time range `±TIME_HORIZON`.
+    OutOfRange,
+}
+
+impl std::fmt::Display for WindowIssue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Reversed => "ends before it starts",
+            Self::OverlapsPrevious => "starts before the previous window ends",
+            Self::OutOfRange => "is outside the supported time range",
+        })
+    }
 }

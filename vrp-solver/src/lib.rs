@@ -56,15 +56,18 @@ pub mod error;
 pub mod matrix;
 pub mod problem;
 pub mod rng;
+pub(crate) mod schedule;
 pub mod segment;
 pub mod solution;
 pub(crate) mod solver;
 
-pub use error::ProblemError;
+pub use error::{ProblemError, WindowIssue};
 pub use matrix::{Matrix, Rounding};
 pub use problem::{
-    Job, JobKind, JobSpec, Load, Objective, PairSpec, Problem, ProblemSpec, TimeWindow,
-    VehicleType, VehicleTypeSpec, MAX_DIMS, MAX_SKILLS,
+    Job, JobKind, JobSpec, Load, Objective, PairSpec, Problem, ProblemSpec, Reload, ReloadSpec,
+    SoftLateness, TimeWindow, VehicleType, VehicleTypeSpec, MAX_DIMS, MAX_SKILLS, TIME_HORIZON,
 };
-pub use solution::{Route, Solution, Stop, Unassigned, UnassignedReason};
-pub use solver::{solve, solve_with_stats, Progress, ProgressFn, SolveStats, SolverOptions};
+pub use solution::{ReloadStop, Route, Solution, Stop, StopKind, Unassigned, UnassignedReason};
+pub use solver::{
+    solve, solve_with_stats, Cooperation, Progress, ProgressFn, SolveStats, SolverOptions,
+};

@@ -1,11 +1,14 @@
 //! The routing problem: locations, jobs, pickup-delivery pairs and the fleet,
 //! validated once by [`Problem::new`].
 
-use crate::error::ProblemError;
+use crate::error::{ProblemError, WindowIssue};
 use crate::matrix::Matrix;
 
 /// Most capacity dimensions a problem may use (e.g. bottles, crates, chilled volume).
 pub const MAX_DIMS: usize = 4;
+/// Largest magnitude of a time value; windows must lie in
+/// `[-TIME_HORIZON, TIME_HORIZON]` so that sums of times cannot overflow.
+pub const TIME_HORIZON: i64 = i64::MAX / 8;
 /// Number of distinct skill ids (skills are `0..MAX_SKILLS`).
 pub const MAX_SKILLS: u32 = 64;
 
@@ -29,7 +32,7 @@ impl TimeWindow {
     pub fn unbounded() -> Self {
         Self {
             start: 0,
-            end: i64::MAX / 8,
+            end: TIME_HORIZON,
         }
     }
 }
@@ -56,12 +59,28 @@ pub struct JobSpec {
     pub kind: JobKind,
     /// Service duration.
     pub service: i64,
-    /// Hard window for the start of service, `(start, end)`.
-    pub time_window: (i64, i64),
+    /// Hard windows for the start of service, `(start, end)` each, sorted
+    /// and non-overlapping. Empty means "no window". With several windows
+    /// the visit starts in the earliest window it can reach, waiting for the
+    /// next one to open if it arrives between two.
+    pub time_windows: Vec<(i64, i64)>,
     /// Skills a vehicle needs to serve this job.
     pub skills: Vec<u32>,
     /// `None`: the job must be served. `Some(p)`: the job may be left out at cost `p`.
     pub skip_penalty: Option<i64>,
+    /// Optional soft lateness: service may start up to `max` after the end of
+    /// a window, at `cost_per_unit` per time unit late.
+    pub lateness: Option<SoftLateness>,
+}
+
+/// Soft lateness of a job: service may start after its window closes, up to
+/// `max` time units late, each unit late costing `cost_per_unit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SoftLateness {
+    /// Cost per time unit late (added to the objective).
+    pub cost_per_unit: i64,
+    /// Largest allowed lateness.
+    pub max: i64,
 }
 
 impl JobSpec {
@@ -72,10 +91,29 @@ impl JobSpec {
             demand: vec![demand],
             kind: JobKind::Delivery,
             service,
-            time_window: (0, i64::MAX / 8),
+            time_windows: Vec::new(),
             skills: Vec::new(),
             skip_penalty: None,
+            lateness: None,
         }
+    }
+
+    /// This job with the single hard window `[start, end]`.
+    pub fn with_window(mut self, start: i64, end: i64) -> Self {
+        self.time_windows = vec![(start, end)];
+        self
+    }
+
+    /// This job with the hard windows `windows` (sorted, non-overlapping).
+    pub fn with_windows(mut self, windows: &[(i64, i64)]) -> Self {
+        self.time_windows = windows.to_vec();
+        self
+    }
+
+    /// This job with soft lateness: up to `max` late at `cost_per_unit` per unit.
+    pub fn with_lateness(mut self, cost_per_unit: i64, max: i64) -> Self {
+        self.lateness = Some(SoftLateness { cost_per_unit, max });
+        self
     }
 }
 
@@ -114,6 +152,19 @@ pub struct VehicleTypeSpec {
     pub cost_per_time: i64,
     /// Skills the vehicle has.
     pub skills: Vec<u32>,
+    /// Reloads (multiple trips): `None` means one trip per route.
+    pub reload: Option<ReloadSpec>,
+}
+
+/// Reloading for a vehicle type: when the next job would not fit, the vehicle
+/// returns to a reload location, spends `duration` there, and starts a new
+/// trip with capacity available again (capacity applies per trip).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReloadSpec {
+    /// Where the vehicle may reload; empty means at its start location.
+    pub locations: Vec<usize>,
+    /// Time spent at a reload stop.
+    pub duration: i64,
 }
 
 impl VehicleTypeSpec {
@@ -132,7 +183,17 @@ impl VehicleTypeSpec {
             cost_per_distance: 1,
             cost_per_time: 0,
             skills: Vec::new(),
+            reload: None,
         }
+    }
+
+    /// This vehicle type, reloading at its start location for `duration`.
+    pub fn with_depot_reload(mut self, duration: i64) -> Self {
+        self.reload = Some(ReloadSpec {
+            locations: Vec::new(),
+            duration,
+        });
+        self
     }
 }
 
@@ -179,8 +240,13 @@ pub struct Job {
     pub(crate) load_change: Load,
     /// Service duration.
     pub service: i64,
-    /// Window for the start of service.
+    /// Window for the start of service: the hull of [`Job::windows`] (from
+    /// the first start to the last end), exact when there is one window.
     pub time_window: TimeWindow,
+    /// The hard windows, sorted and disjoint (at least one).
+    pub windows: Vec<TimeWindow>,
+    /// Soft lateness, if allowed.
+    pub lateness: Option<SoftLateness>,
     /// Required skills as a bit set.
     pub skills: u64,
     /// `None` if required; the cost of leaving the job out otherwise.
@@ -216,8 +282,19 @@ pub struct VehicleType {
     pub cost_per_time: i64,
     /// Skills as a bit set.
     pub skills: u64,
+    /// Reloading, if the type makes multiple trips.
+    pub reload: Option<Reload>,
     /// Location where the route ends (a zero-cost sink for open routes).
     pub(crate) end_loc: usize,
+}
+
+/// Validated reloading of a vehicle type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reload {
+    /// Reload locations (at least one).
+    pub locations: Vec<usize>,
+    /// Time spent at a reload stop.
+    pub duration: i64,
 }
 
 /// A validated routing problem. Build with [`Problem::new`]; once built, all
@@ -232,6 +309,9 @@ pub struct Problem {
     pub(crate) dims: usize,
     /// True when some job picks up or some pair exists: loads vary along a route.
     pub(crate) has_pickups: bool,
+    /// True when no job has several windows or soft lateness and no vehicle
+    /// type reloads: cached segments then evaluate moves exactly in O(1).
+    pub(crate) exact: bool,
 }
 
 /// Extra fixed cost per vehicle in hierarchical mode: larger than any route cost.
@@ -253,6 +333,32 @@ fn skill_mask(owner: &'static str, index: usize, skills: &[u32]) -> Result<u64, 
         m |= 1 << s;
     }
     Ok(m)
+}
+
+/// Validates the windows of job `job`; an empty list is one unbounded window.
+fn job_windows(job: usize, raw: &[(i64, i64)]) -> Result<Vec<TimeWindow>, ProblemError> {
+    if raw.is_empty() {
+        return Ok(vec![TimeWindow::unbounded()]);
+    }
+    let mut out: Vec<TimeWindow> = Vec::with_capacity(raw.len());
+    for (window, &(start, end)) in raw.iter().enumerate() {
+        let err = |issue| ProblemError::JobWindow {
+            job,
+            window,
+            start,
+            end,
+            issue,
+        };
+        if start.abs() > TIME_HORIZON || end.abs() > TIME_HORIZON {
+            return Err(err(WindowIssue::OutOfRange));
+        }
+        let tw = TimeWindow::new(start, end).ok_or(err(WindowIssue::Reversed))?;
+        if out.last().is_some_and(|prev| tw.start <= prev.end) {
+            return Err(err(WindowIssue::OverlapsPrevious));
+        }
+        out.push(tw);
+    }
+    Ok(out)
 }
 
 fn load_of(
@@ -365,6 +471,39 @@ impl Problem {
                     });
                 }
             }
+            let reload = match &v.reload {
+                None => None,
+                Some(r) => {
+                    if r.duration < 0 {
+                        return Err(ProblemError::Negative {
+                            owner,
+                            index: k,
+                            field: "reload.duration",
+                            value: r.duration,
+                        });
+                    }
+                    for &l in &r.locations {
+                        if l >= n {
+                            return Err(ProblemError::LocationOutOfRange {
+                                owner,
+                                index: k,
+                                field: "reload.locations",
+                                location: l,
+                                size: n,
+                            });
+                        }
+                    }
+                    let locations = if r.locations.is_empty() {
+                        vec![v.start]
+                    } else {
+                        r.locations.clone()
+                    };
+                    Some(Reload {
+                        locations,
+                        duration: r.duration,
+                    })
+                }
+            };
             let weight = if spec.objective == Objective::Hierarchical {
                 VEHICLE_WEIGHT
             } else {
@@ -382,6 +521,7 @@ impl Problem {
                 cost_per_distance: v.cost_per_distance,
                 cost_per_time: v.cost_per_time,
                 skills: skill_mask(owner, k, &v.skills)?,
+                reload,
                 end_loc: v.end.unwrap_or(n),
             });
         }
@@ -402,6 +542,11 @@ impl Problem {
             for (field, value) in [
                 ("service", j.service),
                 ("skip_penalty", j.skip_penalty.unwrap_or(0)),
+                (
+                    "lateness.cost_per_unit",
+                    j.lateness.map_or(0, |l| l.cost_per_unit),
+                ),
+                ("lateness.max", j.lateness.map_or(0, |l| l.max)),
             ] {
                 if value < 0 {
                     return Err(ProblemError::Negative {
@@ -412,15 +557,11 @@ impl Problem {
                     });
                 }
             }
-            let tw = TimeWindow::new(j.time_window.0, j.time_window.1).ok_or(
-                ProblemError::WindowReversed {
-                    owner,
-                    index: k,
-                    field: "time_window",
-                    start: j.time_window.0,
-                    end: j.time_window.1,
-                },
-            )?;
+            let windows = job_windows(k, &j.time_windows)?;
+            let tw = TimeWindow {
+                start: windows[0].start,
+                end: windows[windows.len() - 1].end,
+            };
             let (depot_load, load_change) = match j.kind {
                 JobKind::Delivery => (demand, demand.map(|x| -x)),
                 JobKind::Pickup => {
@@ -435,6 +576,8 @@ impl Problem {
                 load_change,
                 service: j.service,
                 time_window: tw,
+                windows,
+                lateness: j.lateness.filter(|l| l.max > 0),
                 skills: skill_mask(owner, k, &j.skills)?,
                 skip_penalty: j.skip_penalty,
                 partner: None,
@@ -486,6 +629,10 @@ impl Problem {
         } else {
             (spec.durations, spec.distances)
         };
+        let exact = jobs
+            .iter()
+            .all(|j| j.windows.len() == 1 && j.lateness.is_none())
+            && vehicle_types.iter().all(|v| v.reload.is_none());
         Ok(Self {
             durations,
             distances,
@@ -494,7 +641,17 @@ impl Problem {
             objective: spec.objective,
             dims,
             has_pickups,
+            exact,
         })
+    }
+
+    /// True when cached route segments evaluate every move exactly in O(1):
+    /// no job has several windows or soft lateness and no vehicle type
+    /// reloads. When false, routes are evaluated by an exact forward
+    /// simulation in O(route length) per candidate (the price of those
+    /// features), and segment-based shortcuts must not be trusted.
+    pub fn segments_exact(&self) -> bool {
+        self.exact
     }
 
     /// Number of jobs.

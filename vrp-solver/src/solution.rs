@@ -2,6 +2,7 @@
 //! unassigned job with the reason it was left out.
 
 use crate::problem::{Problem, MAX_DIMS};
+use crate::schedule::{simulate, with_scratch, Failure, Visit, VisitKind};
 use crate::segment::{DurationSegment, LoadSegment};
 
 /// One visit of a route, with its schedule.
@@ -19,6 +20,37 @@ pub struct Stop {
     pub departure: i64,
     /// Load on board after the stop, per dimension.
     pub load_after: Vec<i64>,
+    /// Time units by which service starts after its window closed (soft
+    /// lateness; 0 when on time).
+    pub lateness: i64,
+    /// Trip of the route this stop belongs to (0 unless the vehicle reloads).
+    pub trip: usize,
+}
+
+/// A reload stop: the vehicle returns to a reload location, reloads, and
+/// starts its next trip.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReloadStop {
+    /// Number of job stops before the reload (it comes right before
+    /// `stops[before]`).
+    pub before: usize,
+    /// Reload location.
+    pub location: usize,
+    /// Arrival time.
+    pub arrival: i64,
+    /// Start of reloading.
+    pub start: i64,
+    /// Departure (end of reloading).
+    pub departure: i64,
+}
+
+/// One element of a route in visiting order (see [`Route::visits`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopKind {
+    /// A job stop: the job index.
+    Job(usize),
+    /// A reload stop: the reload location.
+    Reload(usize),
 }
 
 /// One vehicle's route.
@@ -38,8 +70,36 @@ pub struct Route {
     pub distance: i64,
     /// Duration from departure to the end.
     pub duration: i64,
-    /// Route cost: fixed + distance + time costs.
+    /// Route cost: fixed + distance + time costs, plus lateness costs.
     pub cost: i64,
+    /// Total lateness over the stops (time units).
+    pub lateness: i64,
+    /// Reload stops, in order (empty unless the vehicle type reloads).
+    pub reloads: Vec<ReloadStop>,
+    /// Load on board at the start of every trip (one entry per trip; the
+    /// first equals `start_load`).
+    pub trip_loads: Vec<Vec<i64>>,
+}
+
+impl Route {
+    /// Job and reload stops in visiting order.
+    pub fn visits(&self) -> Vec<StopKind> {
+        let mut out = Vec::with_capacity(self.stops.len() + self.reloads.len());
+        let mut r = self.reloads.iter().peekable();
+        for (k, s) in self.stops.iter().enumerate() {
+            while let Some(rel) = r.next_if(|rel| rel.before <= k) {
+                out.push(StopKind::Reload(rel.location));
+            }
+            out.push(StopKind::Job(s.job));
+        }
+        out.extend(r.map(|rel| StopKind::Reload(rel.location)));
+        out
+    }
+
+    /// Number of trips (1 + number of reloads).
+    pub fn trips(&self) -> usize {
+        self.reloads.len() + 1
+    }
 }
 
 /// Why a job is not in any route.
@@ -87,6 +147,11 @@ pub struct Solution {
 }
 
 impl Solution {
+    /// Total lateness over all routes (time units).
+    pub fn lateness(&self) -> i64 {
+        self.routes.iter().map(|r| r.lateness).sum()
+    }
+
     /// Number of vehicles used.
     pub fn vehicles(&self) -> usize {
         self.routes.len()
@@ -170,6 +235,9 @@ fn schedule(p: &Problem, vt_idx: usize, jobs: &[usize]) -> Option<Route> {
             return None;
         }
     }
+    if !p.exact {
+        return schedule_sim(p, vt_idx, jobs);
+    }
     let mut seg = DurationSegment::visit(0, vt.shift);
     let mut load = LoadSegment::default();
     let mut prev = vt.start;
@@ -218,6 +286,8 @@ fn schedule(p: &Problem, vt_idx: usize, jobs: &[usize]) -> Option<Route> {
             start,
             departure,
             load_after: on_board[..p.dims].to_vec(),
+            lateness: 0,
+            trip: 0,
         });
         t = departure;
         prev = job.location;
@@ -229,11 +299,69 @@ fn schedule(p: &Problem, vt_idx: usize, jobs: &[usize]) -> Option<Route> {
         vehicle_type: vt_idx,
         start_time,
         end_time,
-        start_load,
+        start_load: start_load.clone(),
         stops,
         distance,
         duration,
         cost,
+        lateness: 0,
+        reloads: Vec::new(),
+        trip_loads: vec![start_load],
+    })
+}
+
+/// [`schedule`] by exact simulation (several windows, lateness, reloads).
+fn schedule_sim(p: &Problem, vt_idx: usize, jobs: &[usize]) -> Option<Route> {
+    let vt = &p.vehicle_types[vt_idx];
+    let mut visits: Vec<Visit> = Vec::with_capacity(jobs.len());
+    let mut loads = Vec::new();
+    let o = with_scratch(|sc| {
+        simulate(
+            p,
+            vt,
+            jobs.iter().copied(),
+            sc,
+            Some((&mut visits, &mut loads)),
+        )
+    })
+    .ok()?;
+    let dims = p.dims;
+    let mut stops = Vec::with_capacity(jobs.len());
+    let mut reloads = Vec::new();
+    for v in &visits {
+        match v.kind {
+            VisitKind::Job(j) => stops.push(Stop {
+                job: j,
+                arrival: v.arrival,
+                wait: v.start - v.arrival,
+                start: v.start,
+                departure: v.departure,
+                load_after: v.load_after[..dims].to_vec(),
+                lateness: v.lateness,
+                trip: v.trip,
+            }),
+            VisitKind::Reload(location) => reloads.push(ReloadStop {
+                before: stops.len(),
+                location,
+                arrival: v.arrival,
+                start: v.start,
+                departure: v.departure,
+            }),
+        }
+    }
+    let trip_loads: Vec<Vec<i64>> = loads.iter().map(|l| l[..dims].to_vec()).collect();
+    Some(Route {
+        vehicle_type: vt_idx,
+        start_time: o.departure,
+        end_time: o.departure + o.duration,
+        start_load: trip_loads.first().cloned().unwrap_or_else(|| vec![0; dims]),
+        stops,
+        distance: o.distance,
+        duration: o.duration,
+        cost: o.cost,
+        lateness: o.lateness,
+        reloads,
+        trip_loads,
     })
 }
 
@@ -260,6 +388,26 @@ fn reason(p: &Problem, j: usize, fleet_left: &[usize]) -> UnassignedReason {
     let mut any_fits_alone = false;
     for &k in &skilled {
         let vt = &p.vehicle_types[k];
+        if !p.exact {
+            let sim = with_scratch(|sc| simulate(p, vt, unit.iter().copied(), sc, None));
+            let r = match sim {
+                Err(Failure::Capacity) => UnassignedReason::OverCapacity,
+                Err(Failure::Window) => UnassignedReason::NoFeasibleWindow,
+                Err(Failure::Duration) => UnassignedReason::OverMaxDuration,
+                Err(Failure::Distance) => UnassignedReason::OverMaxDistance,
+                Ok(_) => {
+                    any_fits_alone = true;
+                    if fleet_left[k] > 0 && p.jobs[j].skip_penalty.is_some() {
+                        return UnassignedReason::NotWorthServing;
+                    }
+                    continue;
+                }
+            };
+            if rank(r) > rank(worst) {
+                worst = r;
+            }
+            continue;
+        }
         let mut seg = DurationSegment::visit(0, vt.shift);
         let mut load = LoadSegment::default();
         let mut prev = vt.start;

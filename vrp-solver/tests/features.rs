@@ -4,7 +4,7 @@
 
 use milkrun_vrp::{
     solve, JobKind, JobSpec, Matrix, Objective, PairSpec, Problem, ProblemError, ProblemSpec,
-    Rounding, Solution, SolverOptions, UnassignedReason, VehicleTypeSpec,
+    Rounding, Solution, SolverOptions, UnassignedReason, VehicleTypeSpec, WindowIssue,
 };
 
 /// Locations on a line at the given positions; travel time = distance.
@@ -44,9 +44,9 @@ fn reasons(s: &Solution) -> Vec<(usize, UnassignedReason)> {
 #[test]
 fn time_windows_force_order() {
     let mut a = JobSpec::delivery(1, 1, 0);
-    a.time_window = (100, 110);
+    a.time_windows = vec![(100, 110)];
     let mut b = JobSpec::delivery(2, 1, 0);
-    b.time_window = (0, 30);
+    b.time_windows = vec![(0, 30)];
     let s = run(spec(
         &[0, 10, 20],
         vec![a, b],
@@ -207,11 +207,11 @@ fn every_reason_code() {
     skill.skills = vec![5];
     let heavy = JobSpec::delivery(1, 11, 0);
     let mut late = JobSpec::delivery(1, 1, 0);
-    late.time_window = (0, 5); // travel 10
+    late.time_windows = vec![(0, 5)]; // travel 10
     let mut long = JobSpec::delivery(1, 1, 90); // 10 + 90 + 10 > 100
-    long.time_window = (0, 1000);
+    long.time_windows = vec![(0, 1000)];
     let mut far_dist = JobSpec::delivery(2, 1, 0); // distance 2 × 80 = 160 > 150, duration 160 > 100 too
-    far_dist.time_window = (0, 1000);
+    far_dist.time_windows = vec![(0, 1000)];
     let ok_a = JobSpec::delivery(1, 9, 0);
     let ok_b = JobSpec::delivery(3, 9, 0); // both fit alone; the single vehicle can take one
     let mut opt = JobSpec::delivery(3, 1, 0);
@@ -234,7 +234,7 @@ fn every_reason_code() {
     let mut v2 = v;
     v2.max_duration = None;
     let mut far = JobSpec::delivery(2, 1, 0);
-    far.time_window = (0, 1000);
+    far.time_windows = vec![(0, 1000)];
     let s2 = run(spec(&[0, 10, 80, 12], vec![far], vec![v2]));
     assert_eq!(reasons(&s2), vec![(0, UnassignedReason::OverMaxDistance)]);
 }
@@ -259,14 +259,15 @@ fn validation_errors() {
         "{e}"
     );
     let mut rev = JobSpec::delivery(1, 1, 0);
-    rev.time_window = (10, 5);
+    rev.time_windows = vec![(10, 5)];
     let e = Problem::new(spec(&[0, 1], vec![JobSpec::delivery(1, 1, 0), rev], v())).unwrap_err();
     assert!(
         matches!(
             e,
-            ProblemError::WindowReversed {
-                index: 1,
-                field: "time_window",
+            ProblemError::JobWindow {
+                job: 1,
+                window: 0,
+                issue: WindowIssue::Reversed,
                 ..
             }
         ),
@@ -396,7 +397,7 @@ fn random_spec() -> ProblemSpec {
         .map(|l| {
             let mut j = JobSpec::delivery(l, rng.between(1, 9) as i64, 50);
             let s = rng.below(2000) as i64;
-            j.time_window = (s, s + 600);
+            j.time_windows = vec![(s, s + 600)];
             j
         })
         .collect();

@@ -127,9 +127,10 @@ pub fn solve_nightly(
             demand: vec![s.bottles],
             kind: JobKind::Delivery,
             service: s.service_s,
-            time_window: s.window_s,
+            time_windows: vec![s.window_s],
             skills: Vec::new(),
             skip_penalty: None,
+            lateness: None,
         })
         .collect();
     let vehicle_types = couriers
@@ -146,6 +147,7 @@ pub fn solve_nightly(
             cost_per_distance: 1,
             cost_per_time: 0,
             skills: Vec::new(),
+            reload: None,
         })
         .collect();
     let problem = Problem::new(ProblemSpec {
@@ -195,6 +197,7 @@ pub fn solve_nightly(
         cancel: None,
         threads: 1,
         progress: bar,
+        ..Default::default()
     };
     let (solution, stats) = solve_with_stats(&problem, &options);
     if progress {

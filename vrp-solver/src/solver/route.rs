@@ -1,8 +1,14 @@
 //! A route under search, with cached prefix and suffix segments so that
 //! inserting a job anywhere is evaluated in O(1).
 
-use crate::problem::{Problem, VehicleType};
+use crate::problem::{Problem, VehicleType, REQUIRED_PENALTY};
+use crate::schedule::{simulate, with_scratch};
 use crate::segment::{DurationSegment, LoadSegment};
+
+/// Cost of a route that breaks a constraint (only possible when segments are
+/// not exact, e.g. after a removal changes where reloads fall): so large that
+/// the search never accepts it.
+pub(crate) const INFEASIBLE_ROUTE: i64 = REQUIRED_PENALTY;
 
 /// A route of one vehicle. Position 0 is the start depot, positions
 /// `1..=len` are jobs, position `len + 1` is the end.
@@ -120,8 +126,11 @@ impl Route {
         }
         self.cost = if m == 0 {
             0
-        } else {
+        } else if p.exact {
             route_cost(vt, self.distance(), self.duration())
+        } else {
+            with_scratch(|sc| simulate(p, vt, self.jobs.iter().copied(), sc, None))
+                .map_or(INFEASIBLE_ROUTE, |o| o.cost)
         };
     }
 
@@ -156,6 +165,9 @@ impl Route {
         let job = &p.jobs[j];
         if job.skills & !vt.skills != 0 {
             return None;
+        }
+        if !p.exact {
+            return self.best_insertion_sim(p, j, bound, skip);
         }
         let m = self.jobs.len();
         let check_load_per_pos = p.has_pickups;
@@ -227,6 +239,9 @@ impl Route {
         let (jp, jd) = (&p.jobs[pu], &p.jobs[de]);
         if (jp.skills | jd.skills) & !vt.skills != 0 {
             return None;
+        }
+        if !p.exact {
+            return self.best_pair_insertion_sim(p, pu, de, bound, skip);
         }
         let m = self.jobs.len();
         let fixed = if m == 0 { vt.fixed_cost } else { 0 };
@@ -302,6 +317,87 @@ impl Route {
         best
     }
 
+    /// [`Self::best_insertion`] by exact simulation of every candidate route
+    /// (O(len) per position): for problems whose segments are not exact.
+    fn best_insertion_sim(
+        &self,
+        p: &Problem,
+        j: usize,
+        mut bound: i64,
+        mut skip: impl FnMut() -> bool,
+    ) -> Option<Insertion> {
+        let vt = &p.vehicle_types[self.vt];
+        let m = self.jobs.len();
+        let mut best = None;
+        with_scratch(|sc| {
+            for i in 0..=m {
+                if skip() {
+                    continue;
+                }
+                let seq = self.jobs[..i]
+                    .iter()
+                    .copied()
+                    .chain(std::iter::once(j))
+                    .chain(self.jobs[i..].iter().copied());
+                if let Ok(o) = simulate(p, vt, seq, sc, None) {
+                    let delta = o.cost - self.cost;
+                    if delta < bound {
+                        bound = delta;
+                        best = Some(Insertion {
+                            delta,
+                            after: i,
+                            second_after: i,
+                        });
+                    }
+                }
+            }
+        });
+        best
+    }
+
+    /// [`Self::best_pair_insertion`] by exact simulation (O(len) per pair of
+    /// positions): for problems whose segments are not exact.
+    fn best_pair_insertion_sim(
+        &self,
+        p: &Problem,
+        pu: usize,
+        de: usize,
+        mut bound: i64,
+        mut skip: impl FnMut() -> bool,
+    ) -> Option<Insertion> {
+        let vt = &p.vehicle_types[self.vt];
+        let m = self.jobs.len();
+        let mut best = None;
+        with_scratch(|sc| {
+            for i in 0..=m {
+                if skip() {
+                    continue;
+                }
+                for k in i..=m {
+                    let seq = self.jobs[..i]
+                        .iter()
+                        .copied()
+                        .chain(std::iter::once(pu))
+                        .chain(self.jobs[i..k].iter().copied())
+                        .chain(std::iter::once(de))
+                        .chain(self.jobs[k..].iter().copied());
+                    if let Ok(o) = simulate(p, vt, seq, sc, None) {
+                        let delta = o.cost - self.cost;
+                        if delta < bound {
+                            bound = delta;
+                            best = Some(Insertion {
+                                delta,
+                                after: i,
+                                second_after: k,
+                            });
+                        }
+                    }
+                }
+            }
+        });
+        best
+    }
+
     /// Applies an insertion found by [`Self::best_insertion`] or
     /// [`Self::best_pair_insertion`] (`second` is the delivery of a pair).
     pub fn insert(&mut self, p: &Problem, ins: Insertion, first: usize, second: Option<usize>) {
@@ -358,9 +454,10 @@ mod tests {
                         JobKind::Delivery
                     },
                     service: rng.below(10) as i64,
-                    time_window: (s, s + rng.between(20, 400) as i64),
+                    time_windows: vec![(s, s + rng.between(20, 400) as i64)],
                     skills: vec![],
                     skip_penalty: None,
+                    lateness: None,
                 }
             })
             .collect();
