@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --release -p milkrun-bench --bin replan -- [--households 3000] [--couriers 12]
 //!     [--events 200] [--seed 1] [--budget-ms 200] [--plan-seconds 30] [--osm FILE]
+//!     [--long-every 25] [--long-seconds 10,30,60] [--rush-pct 130]
 //! ```
 //! On the Liechtenstein extract (bike profile): a generated scenario, an initial plan by the
 //! VRP solver in `--plan-seconds`, and a seeded stream of events (traffic, cancellations, new
@@ -11,8 +12,12 @@
 //! (the VRP solver on every remaining stop), both with the same budget. Every plan is checked
 //! by [`milkrun_engine::replan::verify`] (times recomputed along every route, windows,
 //! capacity, returns, done and committed stops untouched). Reports latency median and p99,
-//! the share of remaining stops that change courier per event, and the end-of-day cost
-//! (travel seconds + 3600 per unserved stop) of both.
+//! the share of remaining stops that change courier per event, the end-of-day cost
+//! (travel seconds + 3600 per unserved stop) of both, how every stop ended (delivered,
+//! failed and retried or carried to tomorrow, cancelled, unserved with reasons), and every
+//! `--long-every` events the gap between the warm-start plan and from-scratch solves of the
+//! same state with `--long-seconds` each. With `--rush-pct` the travel times depend on the
+//! time of day (a morning-rush slot built by scaling the matrix).
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -21,7 +26,8 @@ use clap::Parser;
 use milkrun_datasets::scenario::{generate, ScenarioSpec};
 use milkrun_engine::replan::io::{generate_events, EventMix, EventRecord};
 use milkrun_engine::replan::{
-    verify, Dispatch, Event, EventKind, ReplanOptions, StopSpec, StopState, Strategy,
+    verify, Dispatch, Event, EventKind, ReplanOptions, SpeedSlot, StopSpec, StopState, Strategy,
+    TravelTimes,
 };
 use milkrun_engine::{LatLon, DEFAULT_MAX_SNAP_M};
 use milkrun_service::cmd::replay::{dispatch_from_scenario, road_engine, road_points, ways_near};
@@ -54,13 +60,37 @@ struct Cli {
     /// Skip the from-scratch baseline.
     #[arg(long)]
     no_baseline: bool,
-    /// Every this many events, compare the warm-start plan with a `--long-seconds`
-    /// from-scratch solve of the same state (0: never).
-    #[arg(long, default_value_t = 50)]
+    /// Every this many events, compare the warm-start plan with from-scratch solves of the
+    /// same state, one per `--long-seconds` value (0: never).
+    #[arg(long, default_value_t = 25)]
     long_every: usize,
-    /// Time of the long from-scratch solve, seconds.
-    #[arg(long, default_value_t = 10.0)]
-    long_seconds: f64,
+    /// Time limits of the reference from-scratch solves, seconds (comma-separated: 10,30,60
+    /// shows how the reference converges).
+    #[arg(long, value_delimiter = ',', default_values_t = vec![60.0])]
+    long_seconds: Vec<f64>,
+    /// Morning rush 06:30-08:00: travel times in the town core (the third of the locations
+    /// nearest the depot) in percent of free flow, outside it a third of the increase
+    /// (0 or 100: no time of day).
+    #[arg(long, default_value_t = 130)]
+    rush_pct: u32,
+}
+
+/// The morning rush as a time-of-day slot: the third of the locations nearest the depot
+/// (the town core) at `pct`%, the others at a third of the increase.
+fn rush_slot(times: &TravelTimes, depot: u32, pct: u32) -> SpeedSlot {
+    let n = times.len();
+    let mut by_dist: Vec<(i64, usize)> =
+        (0..n).map(|j| (times.travel(depot, j as u32), j)).collect();
+    by_dist.sort_unstable();
+    let mut factor_pct = vec![100 + (pct.saturating_sub(100)) / 3; n];
+    for &(_, j) in by_dist.iter().take(n / 3) {
+        factor_pct[j] = pct;
+    }
+    SpeedSlot {
+        start_s: 6 * 3600 + 1800,
+        end_s: 8 * 3600,
+        factor_pct,
+    }
 }
 
 fn pct(v: &[f64], q: f64) -> f64 {
@@ -81,6 +111,8 @@ struct Run {
     shifted_total: usize,
     infeasible: usize,
     worst: std::collections::BTreeMap<&'static str, f64>,
+    /// Stops reported unserved by the re-plan after each kind of event.
+    unserved_after: std::collections::BTreeMap<&'static str, usize>,
 }
 
 impl Run {
@@ -90,6 +122,9 @@ impl Run {
         let ms = r.latency.as_secs_f64() * 1e3;
         let worst = self.worst.entry(r.event).or_insert(0.0);
         *worst = worst.max(ms);
+        if !r.unserved.is_empty() {
+            *self.unserved_after.entry(r.event).or_insert(0) += r.unserved.len();
+        }
         let problems = verify(&self.day, Some(&before));
         if !problems.is_empty() {
             self.infeasible += 1;
@@ -118,10 +153,39 @@ impl Run {
         let unserved = count(&|s| matches!(s, StopState::Unserved(_)));
         let done = count(&|s| matches!(s, StopState::Done { .. }));
         let cost = travel_s + unserved as i64 * self.day.weights().unserved_penalty;
+        let sum = self.day.summary();
+        let reasons = |v: &[(milkrun_engine::replan::UnservedReason, usize)]| {
+            v.iter()
+                .map(|(r, n)| {
+                    let r = match r {
+                        milkrun_engine::replan::UnservedReason::WindowMissed { .. } => {
+                            "window missed".to_string()
+                        }
+                        other => other.to_string(),
+                    };
+                    format!("{n} {r}")
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        let outcome = format!(
+            "{:<12} day: delivered {} planned + {} new orders + {} retries | failed at the door {} (carried to tomorrow on request {}, retry not possible today {} [{}]) | cancelled {} | unserved {} [{}]",
+            self.name,
+            sum.delivered,
+            sum.delivered_new,
+            sum.delivered_retry,
+            sum.failed,
+            sum.carried_over,
+            sum.retry_unserved_total(),
+            reasons(&sum.retry_unserved),
+            sum.cancelled,
+            sum.unserved_total(),
+            reasons(&sum.unserved),
+        );
         let mean_share =
             self.moved_share.iter().sum::<f64>() / self.moved_share.len().max(1) as f64;
         format!(
-            "{:<12} latency median {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms | moved/event {:>5.2}% of remaining (total {:>5}) | arrivals shifted >5 min {:>6} | plans failing check {} | end of day: delivered {} unserved {} travel {:.2} h {:.1} km cost {}",
+            "{outcome}\n{:<12} latency median {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms | moved/event {:>5.2}% of remaining (total {:>5}) | arrivals shifted >5 min {:>6} | plans failing check {} | end of day: delivered {} unserved {} travel {:.2} h {:.1} km cost {}",
             self.name,
             pct(&self.latency_ms, 0.5),
             pct(&self.latency_ms, 0.99),
@@ -160,6 +224,15 @@ fn main() -> anyhow::Result<()> {
     )?;
     let t = Instant::now();
     let (mut day, mut locs) = dispatch_from_scenario(&engine, &scen)?;
+    if cli.rush_pct > 0 && cli.rush_pct != 100 {
+        let slot = rush_slot(day.times(), day.depot(), cli.rush_pct);
+        day.set_slots(vec![slot])?;
+        println!(
+            "time of day: rush 06:30-08:00, town core {}% of free-flow travel time, elsewhere {}%",
+            cli.rush_pct,
+            100 + cli.rush_pct.saturating_sub(100) / 3
+        );
+    }
     println!(
         "scenario: {} households, {} couriers x {} bottles, {} bottles; snap + {}x{} matrix {:.2} s",
         scen.households.len(),
@@ -222,6 +295,7 @@ fn main() -> anyhow::Result<()> {
         shifted_total: 0,
         infeasible: 0,
         worst: Default::default(),
+        unserved_after: Default::default(),
     };
     let mut base = (!cli.no_baseline).then(|| Run {
         name: "from-scratch",
@@ -238,11 +312,12 @@ fn main() -> anyhow::Result<()> {
         shifted_total: 0,
         infeasible: 0,
         worst: Default::default(),
+        unserved_after: Default::default(),
     });
     drop(day);
     let mut matrix_ms = Vec::new();
     let mut done_events = 0usize;
-    let mut long_gaps: Vec<f64> = Vec::new();
+    let mut long_gaps: Vec<(usize, f64)> = Vec::new();
     let courier_index = |id: u32| {
         scen.couriers
             .iter()
@@ -255,7 +330,11 @@ fn main() -> anyhow::Result<()> {
                 let t = Instant::now();
                 engine.apply_traffic(&[milkrun_engine::TrafficUpdate {
                     edges: milkrun_engine::EdgeSet::Ways(ways.clone()),
-                    change: milkrun_engine::SpeedChange::Factor(*factor),
+                    change: if (*factor - 1.0).abs() < 1e-12 {
+                        milkrun_engine::SpeedChange::Reset
+                    } else {
+                        milkrun_engine::SpeedChange::Factor(*factor)
+                    },
                 }])?;
                 let m = locs.matrix(&engine);
                 matrix_ms.push(t.elapsed().as_secs_f64() * 1e3);
@@ -314,35 +393,50 @@ fn main() -> anyhow::Result<()> {
         }
         done_events += 1;
         if cli.long_every > 0 && done_events % cli.long_every == 0 {
-            let mut long = ours.day.clone();
-            let r = long.reoptimize(&ReplanOptions {
-                budget: Duration::from_secs_f64(cli.long_seconds),
-                strategy: Strategy::FromScratch,
-                seed: cli.seed,
-                max_evaluations: None,
-            });
-            let ok = verify(&long, Some(ours.day.routes())).is_empty();
-            let gap = (ours.day.plan_cost() - r.cost) as f64 / r.cost.max(1) as f64 * 100.0;
-            println!(
-                "after event {done_events} ({}): warm-start plan cost {} vs {:.0} s from-scratch re-solve {} (warm start {:+.2}%), re-solve moves {} of {} stops, check {}",
+            // The projected end-of-day cost (driven + planned + 3600 per unserved stop) of
+            // the warm-start plan against from-scratch solves of the same state (done and
+            // committed stops fixed), one per time limit.
+            let ours_cost = ours.day.plan_cost();
+            let mut line = format!(
+                "after event {done_events} ({}): warm-start projected end-of-day cost {ours_cost}",
                 milkrun_engine::replan::hms(rec.time_s),
-                ours.day.plan_cost(),
-                cli.long_seconds,
-                r.cost,
-                gap,
-                r.moved.len(),
-                r.remaining,
-                if ok { "ok" } else { "FAILED" }
             );
-            long_gaps.push(gap);
+            for (k, &secs) in cli.long_seconds.iter().enumerate() {
+                let mut long = ours.day.clone();
+                let r = long.reoptimize(&ReplanOptions {
+                    budget: Duration::from_secs_f64(secs),
+                    strategy: Strategy::FromScratch,
+                    seed: cli.seed,
+                    max_evaluations: None,
+                });
+                let ok = verify(&long, Some(ours.day.routes())).is_empty();
+                let gap = (ours_cost - r.cost) as f64 / r.cost.max(1) as f64 * 100.0;
+                line += &format!(
+                    " | {secs:.0} s from scratch {} (ours {gap:+.2}%, {} unserved, check {})",
+                    r.cost,
+                    long.states()
+                        .iter()
+                        .filter(|s| matches!(s, StopState::Unserved(_)))
+                        .count(),
+                    if ok { "ok" } else { "FAILED" }
+                );
+                long_gaps.push((k, gap));
+            }
+            println!("{line}");
         }
     }
-    if !long_gaps.is_empty() {
-        println!(
-            "warm start vs long re-solve: mean gap {:+.2}% over {} states",
-            long_gaps.iter().sum::<f64>() / long_gaps.len() as f64,
-            long_gaps.len()
-        );
+    for (k, &secs) in cli.long_seconds.iter().enumerate() {
+        let g: Vec<f64> = long_gaps.iter().filter(|x| x.0 == k).map(|x| x.1).collect();
+        if !g.is_empty() {
+            println!(
+                "warm start vs {secs:.0} s from-scratch re-solve of the same state: mean gap {:+.2}%, median {:+.2}%, worst {:+.2}% over {} sampled states (every {} events)",
+                g.iter().sum::<f64>() / g.len() as f64,
+                pct(&g, 0.5),
+                pct(&g, 1.0),
+                g.len(),
+                cli.long_every
+            );
+        }
     }
     println!(
         "traffic: {} updates, re-customize + {}x{} matrix median {:.0} ms (not in the re-plan latency)",
@@ -353,14 +447,14 @@ fn main() -> anyhow::Result<()> {
     );
     println!("{}", ours.summary());
     println!(
-        "warm-start worst latency per event kind (ms): {:?}",
-        ours.worst
+        "warm-start worst latency per event kind (ms): {:?}; stops made unserved by event kind: {:?}",
+        ours.worst, ours.unserved_after
     );
     if let Some(b) = base.as_mut() {
         println!("{}", b.summary());
         println!(
-            "from-scratch worst latency per event kind (ms): {:?}",
-            b.worst
+            "from-scratch worst latency per event kind (ms): {:?}; stops made unserved by event kind: {:?}",
+            b.worst, b.unserved_after
         );
     }
     Ok(())

@@ -99,7 +99,11 @@ pub(crate) fn resolve(
     let times = &d.times;
     let (from_s, to_s) = (
         d.clock_s,
-        d.couriers.iter().map(|c| c.shift_end_s).max().unwrap_or(d.clock_s),
+        d.couriers
+            .iter()
+            .map(|c| c.shift_end_s)
+            .max()
+            .unwrap_or(d.clock_s),
     );
     let m = Matrix::from_fn(locs.len(), |i, j| {
         times.travel_max(locs[i], locs[j], from_s, to_s)

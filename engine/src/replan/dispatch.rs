@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 use crate::replan::cache::RouteCache;
 use crate::replan::event::{Event, EventKind};
 use crate::replan::model::{
-    CourierSpec, StopSpec, StopState, TravelTimes, UnservedReason, Weights,
+    reason_kind, CourierSpec, DaySummary, StopOrigin, StopSpec, StopState, TravelTimes,
+    UnservedReason, Weights,
 };
-use crate::replan::route::{departure, schedule, CourierRoute};
+use crate::replan::route::{departure, pending_travel, schedule, CourierRoute};
 use crate::replan::{baseline, repair, search, ReplanError};
 
 /// How a re-plan is made.
@@ -86,6 +87,8 @@ pub struct Dispatch {
     pub(crate) courier_of: Vec<Option<usize>>,
     pub(crate) eta: Vec<Option<i64>>,
     pub(crate) promise: Vec<Option<i64>>,
+    pub(crate) origin: Vec<StopOrigin>,
+    pub(crate) failures: usize,
     pub(crate) couriers: Vec<CourierSpec>,
     pub(crate) routes: Vec<CourierRoute>,
     pub(crate) clock_s: i64,
@@ -133,6 +136,8 @@ impl Dispatch {
             courier_of: vec![None; m],
             eta: vec![None; m],
             promise: vec![None; m],
+            origin: vec![StopOrigin::Planned; m],
+            failures: 0,
             stops,
             couriers,
             routes,
@@ -218,6 +223,14 @@ impl Dispatch {
         )
     }
 
+    /// Sets the time-of-day slots of the travel times (see [`TravelTimes::with_slots`]) and
+    /// re-times the plan with them. Traffic updates keep them.
+    pub fn set_slots(&mut self, slots: Vec<crate::replan::SpeedSlot>) -> Result<(), ReplanError> {
+        self.times.set_slots(slots)?;
+        self.refresh_schedule();
+        Ok(())
+    }
+
     /// The current time.
     pub fn clock_s(&self) -> i64 {
         self.clock_s
@@ -301,7 +314,7 @@ impl Dispatch {
                     break;
                 };
                 let spec = &self.stops[c as usize];
-                let travel = self.times.travel(r.anchor_loc, spec.loc);
+                let travel = self.times.travel_at(r.anchor_loc, spec.loc, r.anchor_s);
                 let arrival = r.anchor_s + travel;
                 let dep = arrival.max(spec.window_s.0) + spec.service_s;
                 if dep > t {
@@ -338,7 +351,7 @@ impl Dispatch {
         self.advance_to(i64::MAX / 4);
         for r in &mut self.routes {
             if r.departed && r.anchor_loc != self.depot {
-                r.travel_done_s += self.times.travel(r.anchor_loc, self.depot);
+                r.travel_done_s += self.times.travel_at(r.anchor_loc, self.depot, r.anchor_s);
                 r.dist_done_m += self.times.dist(r.anchor_loc, self.depot);
                 r.anchor_loc = self.depot;
             }
@@ -368,9 +381,10 @@ impl Dispatch {
         self.routes.iter().any(|r| r.committed == Some(s))
     }
 
-    fn push_stop(&mut self, spec: StopSpec) -> u32 {
+    fn push_stop(&mut self, spec: StopSpec, origin: StopOrigin) -> u32 {
         let id = self.stops.len() as u32;
         self.stops.push(spec);
+        self.origin.push(origin);
         self.state.push(StopState::Pending);
         self.courier_of.push(None);
         self.eta.push(None);
@@ -414,7 +428,9 @@ impl Dispatch {
                         prev = l;
                     }
                 }
-                self.times = *times;
+                let mut times = *times;
+                times.keep_slots_of(&self.times);
+                self.times = times;
                 None
             }
             other => Some(other),
@@ -424,7 +440,7 @@ impl Dispatch {
             Some(EventKind::Traffic(_)) => {}
             Some(EventKind::NewOrder(spec)) => {
                 check_stop(self.stops.len(), spec, self.times.len())?;
-                let id = self.push_stop(spec.clone());
+                let id = self.push_stop(spec.clone(), StopOrigin::NewOrder);
                 pool.push(id);
                 added.push(id);
             }
@@ -443,6 +459,7 @@ impl Dispatch {
                     notes.push(format!("household {household}: courier already at the door; report the failure after the visit"))
                 }
                 Some(s) => {
+                    self.failures += 1;
                     let done = matches!(self.state[s as usize], StopState::Done { .. });
                     if done {
                         self.state[s as usize] = StopState::Failed;
@@ -454,21 +471,21 @@ impl Dispatch {
                             let mut spec = self.stops[s as usize].clone();
                             spec.window_s = *w;
                             if done {
-                                let id = self.push_stop(spec);
+                                let id = self.push_stop(spec, StopOrigin::Retry);
                                 // The courier who failed keeps the retry unless moving pays.
                                 self.courier_of[id as usize] = self.courier_of[s as usize];
                                 pool.push(id);
                                 added.push(id);
                             } else {
+                                // Known before the visit: the same stop moves to the new window.
                                 self.stops[s as usize] = spec;
+                                self.origin[s as usize] = StopOrigin::Retry;
                                 pool.push(s);
                             }
                         }
                         Some(w) => return Err(ReplanError::Window { stop: s as usize, start: w.0, end: w.1 }),
                         None => {
-                            if !done {
-                                self.state[s as usize] = StopState::CarriedOver;
-                            }
+                            self.state[s as usize] = StopState::CarriedOver;
                             self.eta[s as usize] = None;
                             notes.push(format!("household {household}: carried over to tomorrow"));
                         }
@@ -643,13 +660,7 @@ impl Dispatch {
         for r in &self.routes {
             cost += r.travel_done_s;
             if r.active && (r.departed || !r.planned.is_empty() || r.committed.is_some()) {
-                let mut prev = r.anchor_loc;
-                for s in r.pending() {
-                    let l = self.stops[s as usize].loc;
-                    cost += self.times.travel(prev, l);
-                    prev = l;
-                }
-                cost += self.times.travel(prev, self.depot);
+                cost += pending_travel(r, &self.stops, &self.times, self.depot);
             }
         }
         let unserved = self
@@ -658,6 +669,42 @@ impl Dispatch {
             .filter(|s| matches!(s, StopState::Unserved(_)))
             .count() as i64;
         cost + unserved * self.weights.unserved_penalty
+    }
+
+    /// Where every stop comes from (morning plan, new order, retry).
+    pub fn origins(&self) -> &[StopOrigin] {
+        &self.origin
+    }
+
+    /// How the day stands (after [`Dispatch::finish`]: how it ended), counted: deliveries
+    /// by origin, failures, carry-overs and cancellations apart from unserved stops, and
+    /// unserved stops by reason.
+    pub fn summary(&self) -> DaySummary {
+        let mut out = DaySummary {
+            failed: self.failures,
+            ..Default::default()
+        };
+        let bump = |v: &mut Vec<(UnservedReason, usize)>, r: UnservedReason| {
+            let k = reason_kind(r);
+            match v.iter_mut().find(|e| e.0 == k) {
+                Some(e) => e.1 += 1,
+                None => v.push((k, 1)),
+            }
+        };
+        for (st, origin) in self.state.iter().zip(&self.origin) {
+            match (st, origin) {
+                (StopState::Done { .. }, StopOrigin::Planned) => out.delivered += 1,
+                (StopState::Done { .. }, StopOrigin::NewOrder) => out.delivered_new += 1,
+                (StopState::Done { .. }, StopOrigin::Retry) => out.delivered_retry += 1,
+                (StopState::CarriedOver, _) => out.carried_over += 1,
+                (StopState::Cancelled, _) => out.cancelled += 1,
+                (StopState::Unserved(r), StopOrigin::Retry) => bump(&mut out.retry_unserved, *r),
+                (StopState::Unserved(r), _) => bump(&mut out.unserved, *r),
+                (StopState::Pending, _) => out.pending += 1,
+                (StopState::Failed, _) => {}
+            }
+        }
+        out
     }
 
     /// Travel driven so far (seconds, metres) by all couriers.

@@ -294,11 +294,20 @@ pub struct EventMix {
     pub shares: [f64; 4],
     /// Time of the one breakdown (`None`: no breakdown).
     pub breakdown_s: Option<i64>,
+    /// Ways slowed by one jam, `(min, max)`.
+    pub jam_ways: (usize, usize),
+    /// How long a jam lasts before its clearing event, minutes `(min, max)`.
+    pub jam_minutes: (i64, i64),
+    /// Share of failed deliveries whose household asks for a retry later the same morning
+    /// (the others are carried over to tomorrow).
+    pub retry_share: f64,
 }
 
 impl EventMix {
     /// `events` events from 05:00 to 07:15: 10% traffic, 25% cancellations, 25% new orders,
-    /// 25% failures, the rest courier delays, and one breakdown at 06:00.
+    /// 25% failures, the rest courier delays, and one breakdown at 06:00. A traffic draw is
+    /// a jam on 1-4 ways near the households (speed factor 0.2-0.6) that clears 15-45
+    /// minutes later (a second traffic event, factor 1); 70% of failures ask for a retry.
     pub fn morning(seed: u64, events: usize) -> Self {
         EventMix {
             seed,
@@ -306,6 +315,9 @@ impl EventMix {
             span_s: (18_000, 26_100),
             shares: [0.10, 0.25, 0.25, 0.25],
             breakdown_s: Some(21_600),
+            jam_ways: (1, 4),
+            jam_minutes: (15, 45),
+            retry_share: 0.7,
         }
     }
 }
@@ -328,6 +340,9 @@ pub fn generate_events(
         .map(|_| rng.random_range(mix.span_s.0..=mix.span_s.1))
         .collect();
     times.sort_unstable();
+    // A jam takes two slots (start and clearing): the latest unused slot is given up.
+    let mut slots = times.len();
+    let mut clearings: Vec<TimedRecord> = Vec::new();
     let eta = day.eta();
     let mut used = vec![false; day.stops().len()];
     let mut next_id = first_new_id;
@@ -346,17 +361,37 @@ pub fn generate_events(
         }
         None
     };
-    for t in times {
+    let mut i = 0;
+    while i < slots {
+        let t = times[i];
+        i += 1;
         let u: f64 = rng.random();
         let [a, b, c, d] = mix.shares;
-        let record = if u < a && !ways.is_empty() {
-            let k = rng.random_range(5..=30usize);
+        let record = if u < a && !ways.is_empty() && i < slots {
+            let (lo, hi) = (
+                mix.jam_ways.0.max(1),
+                mix.jam_ways.1.max(mix.jam_ways.0.max(1)),
+            );
+            let k = rng.random_range(lo..=hi);
             let mut w: Vec<i64> = (0..k)
                 .map(|_| ways[rng.random_range(0..ways.len())])
                 .collect();
             w.sort_unstable();
             w.dedup();
-            let factor = (rng.random_range(0.3..0.8f64) * 100.0).round() / 100.0;
+            let factor = (rng.random_range(0.2..0.6f64) * 100.0).round() / 100.0;
+            let (m0, m1) = (
+                mix.jam_minutes.0.max(1),
+                mix.jam_minutes.1.max(mix.jam_minutes.0.max(1)),
+            );
+            let end = t + 60 * rng.random_range(m0..=m1);
+            slots -= 1;
+            clearings.push(TimedRecord {
+                time_s: end,
+                record: EventRecord::Traffic {
+                    factor: 1.0,
+                    ways: w.clone(),
+                },
+            });
             Some(EventRecord::Traffic { factor, ways: w })
         } else if u < a + b {
             pick_stop(&mut rng, &|e| e > t + 900).map(|household| EventRecord::Cancel { household })
@@ -373,7 +408,7 @@ pub fn generate_events(
                 window_s: (start, (start + 3600).max(27_000)),
             })
         } else if u < a + b + c + d {
-            let retry = rng.random::<f64>() < 0.7;
+            let retry = rng.random::<f64>() < mix.retry_share;
             pick_stop(&mut rng, &|e| e < t && e > t - 1800).map(|household| EventRecord::Failed {
                 household,
                 retry_s: retry.then_some((t + 1200, t + 3600)),
@@ -388,6 +423,10 @@ pub fn generate_events(
         if let Some(record) = record {
             out.push(TimedRecord { time_s: t, record });
         }
+    }
+    for c in clearings {
+        let at = out.partition_point(|e| e.time_s <= c.time_s);
+        out.insert(at, c);
     }
     if let Some(bt) = mix.breakdown_s {
         let k = rng.random_range(0..day.couriers().len().max(1));

@@ -65,7 +65,8 @@ pub mod verify;
 pub use dispatch::{Dispatch, ReplanOptions, ReplanReport, Strategy};
 pub use event::{Event, EventKind};
 pub use model::{
-    CourierSpec, StopSpec, StopState, TravelTimes, UnservedReason, Weights, UNREACHABLE_S,
+    CourierSpec, DaySummary, SpeedSlot, StopOrigin, StopSpec, StopState, TravelTimes,
+    UnservedReason, Weights, UNREACHABLE_S,
 };
 pub use route::{CourierRoute, Visit};
 pub use verify::verify;
@@ -116,6 +117,12 @@ pub enum ReplanError {
     Negative {
         /// Stop index.
         stop: usize,
+    },
+    /// A time-of-day slot with a wrong factor count, a zero factor, or out of order.
+    #[error("time-of-day slot {slot}: one non-zero factor per location, slots in time order without overlap")]
+    Slot {
+        /// Index of the slot.
+        slot: usize,
     },
     /// No courier at all.
     #[error("no courier")]

@@ -8,12 +8,33 @@ pub const UNREACHABLE_S: i64 = 10_000_000;
 /// A dense, growable travel-time (seconds) and distance (metres) matrix between locations,
 /// row-major with a stride so a new location (a new order's address) is added without
 /// copying the whole matrix most of the time.
+///
+/// Time of day: with [`SpeedSlot`]s ([`TravelTimes::with_slots`]) a leg's travel time
+/// depends on when it starts ([`TravelTimes::travel_at`]); without, it is the base matrix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TravelTimes {
     n: usize,
     stride: usize,
     travel_s: Vec<i64>,
     dist_m: Vec<i64>,
+    slots: Vec<SpeedSlot>,
+}
+
+/// A time-of-day slot (e.g. the morning rush): a leg departing in `start_s..end_s` takes
+/// the base time scaled by the mean of its two ends' factors, in percent: the slot's
+/// matrix is `base[i][j] * (factor_pct[i] + factor_pct[j]) / 200`, kept as one factor per
+/// location so a traffic update (a new base) and a new address need no per-slot matrix.
+/// The travel time is the one of the slot the leg departs in (a step function of the
+/// departure time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpeedSlot {
+    /// Start of the slot, seconds since midnight.
+    pub start_s: i64,
+    /// End of the slot (exclusive).
+    pub end_s: i64,
+    /// Per location, travel time in percent of the base (100: unchanged, 150: half again
+    /// as long).
+    pub factor_pct: Vec<u32>,
 }
 
 impl TravelTimes {
@@ -33,6 +54,7 @@ impl TravelTimes {
             stride: n,
             travel_s,
             dist_m,
+            slots: Vec::new(),
         }
     }
 
@@ -56,7 +78,80 @@ impl TravelTimes {
             stride: n,
             travel_s,
             dist_m,
+            slots: Vec::new(),
         })
+    }
+
+    /// Adds time-of-day slots; errors if a slot has not one factor per location, a
+    /// factor of 0, an end before its start, or overlaps the next (slots in time order).
+    pub fn with_slots(mut self, slots: Vec<SpeedSlot>) -> Result<TravelTimes, ReplanError> {
+        self.set_slots(slots)?;
+        Ok(self)
+    }
+
+    /// Like [`TravelTimes::with_slots`], in place (unchanged on error).
+    pub fn set_slots(&mut self, slots: Vec<SpeedSlot>) -> Result<(), ReplanError> {
+        for (k, sl) in slots.iter().enumerate() {
+            if sl.factor_pct.len() != self.n {
+                return Err(ReplanError::MatrixSize {
+                    expected: self.n,
+                    found: sl.factor_pct.len(),
+                });
+            }
+            let overlaps = slots.get(k + 1).is_some_and(|nx| nx.start_s < sl.end_s);
+            if sl.end_s < sl.start_s || overlaps || sl.factor_pct.contains(&0) {
+                return Err(ReplanError::Slot { slot: k });
+            }
+        }
+        self.slots = slots;
+        Ok(())
+    }
+
+    /// The time-of-day slots (empty: travel times do not depend on the time of day).
+    pub fn slots(&self) -> &[SpeedSlot] {
+        &self.slots
+    }
+
+    /// Takes the slots of `other` (a traffic update gives a new base matrix; the time-of-day
+    /// profile stays), if this matrix has none and the sizes agree.
+    pub fn keep_slots_of(&mut self, other: &TravelTimes) {
+        if self.slots.is_empty() && other.n == self.n {
+            self.slots.clone_from(&other.slots);
+        }
+    }
+
+    /// Travel time from `i` to `j` departing at `depart_s`, seconds: the base time scaled
+    /// by the slot `depart_s` falls in (the base time outside every slot).
+    #[inline]
+    pub fn travel_at(&self, i: u32, j: u32, depart_s: i64) -> i64 {
+        let base = self.travel(i, j);
+        if self.slots.is_empty() || base >= UNREACHABLE_S {
+            return base;
+        }
+        match self
+            .slots
+            .iter()
+            .find(|sl| sl.start_s <= depart_s && depart_s < sl.end_s)
+        {
+            Some(sl) => {
+                let f = i64::from(sl.factor_pct[i as usize]) + i64::from(sl.factor_pct[j as usize]);
+                (base * f + 100) / 200
+            }
+            None => base,
+        }
+    }
+
+    /// The largest travel time from `i` to `j` over departures in `from_s..to_s` (every slot
+    /// that overlaps, and the base time): a safe static bound for a solver without time of
+    /// day.
+    pub fn travel_max(&self, i: u32, j: u32, from_s: i64, to_s: i64) -> i64 {
+        let mut t = self.travel(i, j);
+        for sl in &self.slots {
+            if sl.start_s < to_s && from_s < sl.end_s {
+                t = t.max(self.travel_at(i, j, sl.start_s));
+            }
+        }
+        t
     }
 
     /// Number of locations.
@@ -118,6 +213,12 @@ impl TravelTimes {
         }
         self.travel_s[n * s + n] = 0;
         self.dist_m[n * s + n] = 0;
+        // The new address takes the time-of-day factors of its nearest location.
+        let nearest = (0..n).min_by_key(|&j| from_new[j].0 + to_new[j].0);
+        for sl in &mut self.slots {
+            let f = nearest.map_or(100, |j| sl.factor_pct[j]);
+            sl.factor_pct.push(f);
+        }
         self.n += 1;
         Ok(n as u32)
     }
@@ -238,4 +339,59 @@ pub enum StopState {
     CarriedOver,
     /// Cannot be served today.
     Unserved(UnservedReason),
+}
+
+/// Where a stop comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopOrigin {
+    /// In the plan of the morning.
+    Planned,
+    /// A new order during the morning.
+    NewOrder,
+    /// A retry of a failed delivery, in the window the household asked for.
+    Retry,
+}
+
+/// How the day ended for every stop, counted (see [`crate::replan::Dispatch::summary`]).
+/// Failed deliveries (retried or carried over) and cancellations are counted apart from
+/// stops left unserved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DaySummary {
+    /// Deliveries of the morning's plan delivered at the first attempt.
+    pub delivered: usize,
+    /// New orders delivered.
+    pub delivered_new: usize,
+    /// Retries delivered (after a failed first attempt).
+    pub delivered_retry: usize,
+    /// Deliveries that failed at the door (the visit happened; a retry may follow).
+    pub failed: usize,
+    /// Failed deliveries carried over to tomorrow because the household asked for it.
+    pub carried_over: usize,
+    /// Retries that could not be fitted into the morning (carried over to tomorrow), by reason.
+    pub retry_unserved: Vec<(UnservedReason, usize)>,
+    /// Stops cancelled by the household.
+    pub cancelled: usize,
+    /// Planned deliveries and new orders that could not be served, by reason.
+    pub unserved: Vec<(UnservedReason, usize)>,
+    /// Stops still pending (the day is not over).
+    pub pending: usize,
+}
+
+impl DaySummary {
+    /// Total stops left unserved (retries not included).
+    pub fn unserved_total(&self) -> usize {
+        self.unserved.iter().map(|u| u.1).sum()
+    }
+    /// Total retries that could not be fitted.
+    pub fn retry_unserved_total(&self) -> usize {
+        self.retry_unserved.iter().map(|u| u.1).sum()
+    }
+}
+
+/// A short label of the kind of a reason (the earliest arrival dropped): for counting.
+pub fn reason_kind(r: UnservedReason) -> UnservedReason {
+    match r {
+        UnservedReason::WindowMissed { .. } => UnservedReason::WindowMissed { earliest_s: 0 },
+        other => other,
+    }
 }

@@ -19,11 +19,11 @@ pub(crate) fn restore_feasibility(
         while c.warp() > 0 && !c.planned().is_empty() {
             let mut best: Option<(i64, i64, usize)> = None;
             for i in c.fixed..c.locs.len() - 1 {
-                let t = d.times.travel(c.locs[i - 1], c.locs[i + 1]);
+                let t = d
+                    .times
+                    .travel_at(c.locs[i - 1], c.locs[i + 1], c.dep[i - 1]);
                 let s = c.fwd[i - 1].then(t, &c.bwd[i + 1]);
-                let saved = t
-                    - d.times.travel(c.locs[i - 1], c.locs[i])
-                    - d.times.travel(c.locs[i], c.locs[i + 1]);
+                let saved = t - c.legs[i] - c.legs[i + 1];
                 if best.is_none_or(|b| (s.time_warp, saved) < (b.0, b.1)) {
                     best = Some((s.time_warp, saved, i));
                 }
@@ -52,7 +52,8 @@ pub(crate) fn reason(d: &Dispatch, caches: &[Option<RouteCache>], s: u32) -> Uns
     let mut reachable_with_room = false;
     for c in caches.iter().flatten() {
         any = true;
-        let arrive = c.earliest_free() + d.times.travel(c.locs[c.fixed - 1], spec.loc);
+        let free = c.earliest_free();
+        let arrive = free + d.times.travel_at(c.locs[c.fixed - 1], spec.loc, free);
         earliest = earliest.min(arrive);
         if arrive <= spec.window_s.1 && c.load + spec.bottles <= c.capacity {
             reachable_with_room = true;
@@ -98,7 +99,7 @@ pub(crate) fn insert_regret(
     }
     let mut alive = vec![true; left.len()];
     let mut unserved = Vec::new();
-    for _ in 0..left.len() {
+    loop {
         // Pick the stop with the largest regret.
         let mut pick: Option<(i64, i64, usize)> = None; // (regret, -best, index)
                                                         // Past the deadline: plain cheapest insertion in pool order (anytime answer).
@@ -148,9 +149,19 @@ pub(crate) fn insert_regret(
             continue;
         };
         if let Some(c) = caches[r].as_mut() {
-            let mut planned = c.planned().to_vec();
+            let old = c.planned().to_vec();
+            let mut planned = old.clone();
             planned.insert(i + 1 - c.fixed, s);
+            let was_late = c.warp() > 0;
             c.set_planned(&planned, &d.stops, &d.times);
+            if c.warp() > 0 && !was_late {
+                // The screen was approximate (a leg moved into another time-of-day slot):
+                // undo, and try the stop's other routes.
+                c.set_planned(&old, &d.stops, &d.times);
+                best[p * nr + r] = None;
+                alive[p] = true;
+                continue;
+            }
             for (q, &ok) in alive.iter().enumerate() {
                 if ok {
                     best[q * nr + r] = eval(c, left[q], r);
@@ -164,9 +175,15 @@ pub(crate) fn insert_regret(
         let spec = &d.stops[s as usize];
         for c in caches.iter_mut().flatten() {
             if let Some((_, i)) = c.best_insert(spec, &d.times) {
-                let mut planned = c.planned().to_vec();
+                let old = c.planned().to_vec();
+                let mut planned = old.clone();
                 planned.insert(i + 1 - c.fixed, s);
+                let was_late = c.warp() > 0;
                 c.set_planned(&planned, &d.stops, &d.times);
+                if c.warp() > 0 && !was_late {
+                    c.set_planned(&old, &d.stops, &d.times);
+                    continue;
+                }
                 placed = true;
                 break;
             }

@@ -69,14 +69,42 @@ pub struct Visit {
 }
 
 /// Departure from the anchor: a courier at the depot leaves as late as it can without
-/// arriving at its first stop later than that stop's window opens.
+/// arriving at its first stop later than that stop's window opens (the leg's time taken
+/// at that latest departure; see [`latest_departure`]).
 pub fn departure(route: &CourierRoute, first: Option<&StopSpec>, times: &TravelTimes) -> i64 {
     match (route.departed, first) {
-        (false, Some(s)) => route
-            .anchor_s
-            .max(s.window_s.0 - times.travel(route.anchor_loc, s.loc)),
+        (false, Some(s)) => route.anchor_s.max(latest_departure(
+            times,
+            route.anchor_loc,
+            s.loc,
+            s.window_s.0,
+        )),
         _ => route.anchor_s,
     }
+}
+
+/// The latest departure from `from` to reach `to` by `arrive_s`: the time at which the
+/// leg, priced at that departure, arrives by `arrive_s` (with time-of-day slots the first
+/// guess `arrive_s - base time` is corrected once for the slot it falls in, and again if
+/// the correction moves it to a slower slot).
+pub fn latest_departure(times: &TravelTimes, from: u32, to: u32, arrive_s: i64) -> i64 {
+    let mut dep = arrive_s - times.travel(from, to);
+    for _ in 0..3 {
+        let t = times.travel_at(from, to, dep);
+        if dep + t <= arrive_s {
+            // Leaving later may still fit if the leg is faster there; keep it simple.
+            if dep + t == arrive_s {
+                break;
+            }
+            let later = arrive_s - t;
+            if later + times.travel_at(from, to, later) <= arrive_s {
+                dep = later;
+            }
+            break;
+        }
+        dep = arrive_s - t;
+    }
+    dep
 }
 
 /// Forward schedule of the pending stops (committed, then planned) and the return time to
@@ -108,7 +136,7 @@ pub fn schedule_seq(
             t = departure(route, Some(spec), times);
             first = false;
         }
-        let arrival_s = t + times.travel(loc, spec.loc);
+        let arrival_s = t + times.travel_at(loc, spec.loc, t);
         let start_s = arrival_s.max(spec.window_s.0);
         let departure_s = start_s + spec.service_s;
         out.push(Visit {
@@ -123,7 +151,28 @@ pub fn schedule_seq(
     let back = if loc == depot && out.is_empty() && !route.departed {
         t
     } else {
-        t + times.travel(loc, depot)
+        t + times.travel_at(loc, depot, t)
     };
     (out, back)
+}
+
+/// Travel time still to ride on a route: its pending stops and the return to `depot`, each
+/// leg priced at its departure in the forward schedule.
+pub fn pending_travel(
+    route: &CourierRoute,
+    stops: &[StopSpec],
+    times: &TravelTimes,
+    depot: u32,
+) -> i64 {
+    let (visits, back) = schedule(route, stops, times, depot);
+    let Some(first) = visits.first() else {
+        return if route.departed {
+            times.travel_at(route.anchor_loc, depot, route.anchor_s)
+        } else {
+            0
+        };
+    };
+    let start = departure(route, stops.get(first.stop as usize), times);
+    let busy: i64 = visits.iter().map(|v| v.departure_s - v.arrival_s).sum();
+    back - start - busy
 }

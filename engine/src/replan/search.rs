@@ -102,26 +102,21 @@ pub(crate) fn improve(
             if i < cr.fixed || i + len > cr.locs.len() - 1 {
                 break;
             }
-            // The string's segment, load and inner travel.
+            // The string's segment, load and inner travel (legs as scheduled now).
             let mut seg = cr.segs[i];
             let mut inner = 0;
             let mut bottles = d.stops[cr.stops[i] as usize].bottles;
             for k in i + 1..i + len {
-                let t = d.times.travel(cr.locs[k - 1], cr.locs[k]);
+                let t = cr.legs[k];
                 inner += t;
                 seg = seg.then(t, &cr.segs[k]);
                 bottles += d.stops[cr.stops[k] as usize].bottles;
             }
             let (first, last) = (cr.locs[i], cr.locs[i + len - 1]);
             let (before, after) = (cr.locs[i - 1], cr.locs[i + len]);
-            let removed = d.times.travel(before, after)
-                - d.times.travel(before, first)
-                - inner
-                - d.times.travel(last, after);
-            let rem_ok = cr.fwd[i - 1]
-                .then(d.times.travel(before, after), &cr.bwd[i + len])
-                .time_warp
-                == 0;
+            let bridge = d.times.travel_at(before, after, cr.dep[i - 1]);
+            let removed = bridge - cr.legs[i] - inner - cr.legs[i + len];
+            let rem_ok = cr.fwd[i - 1].then(bridge, &cr.bwd[i + len]).time_warp == 0;
             let string: Vec<u32> = cr.stops[i..i + len].to_vec();
             let mc_out: i64 = string.iter().map(|&x| move_cost(d, x, r)).sum();
             for &v in &d.neighbours[s as usize] {
@@ -146,13 +141,15 @@ pub(crate) fn improve(
                             continue;
                         }
                         let (a, b) = (c2.locs[q], c2.locs[q + 1]);
-                        let (t1, t2) = (d.times.travel(a, first), d.times.travel(last, b));
+                        let t1 = d.times.travel_at(a, first, c2.dep[q]);
+                        let end = (c2.dep[q] + t1).max(seg.earliest) + seg.duration;
+                        let t2 = d.times.travel_at(last, b, end);
                         let full = c2.fwd[q].then(t1, &seg).then(t2, &c2.bwd[q + 1]);
                         if full.time_warp != 0 {
                             continue;
                         }
                         let mc_in: i64 = string.iter().map(|&x| move_cost(d, x, r2)).sum();
-                        Some(removed + t1 + inner + t2 - d.times.travel(a, b) + mc_in - mc_out)
+                        Some(removed + t1 + inner + t2 - c2.legs[q + 1] + mc_in - mc_out)
                     };
                     let Some(delta) = candidate else { continue };
                     if delta >= 0 {
@@ -182,19 +179,53 @@ pub(crate) fn improve(
                     if delta + np1 + np2 - old >= 0 {
                         continue;
                     }
-                    // Apply.
+                    // Apply, then price the travel exactly (legs at their new departures).
                     let fixed1 = cr.fixed;
                     let planned1: Vec<u32> = new1[fixed1 - 1..].to_vec();
                     let mut touched: Vec<u32> = Vec::new();
                     touched.extend(cr.stops.get(i - 1).copied());
                     touched.extend(cr.stops.get(i + len).copied());
+                    let old1 = cr.planned().to_vec();
+                    let old_travel = cr.travel + if r2 == r { 0 } else { c2.travel };
+                    let old2 = (r2 != r).then(|| c2.planned().to_vec());
+                    let mc = if r2 == r {
+                        0
+                    } else {
+                        string.iter().map(|&x| move_cost(d, x, r2)).sum::<i64>() - mc_out
+                    };
                     if let Some(c) = caches[r].as_mut() {
                         c.set_planned(&planned1, &d.stops, &d.times);
                     }
-                    pcost[r] = np1;
-                    if let (Some(s2), Some(c)) = (new2, caches[r2].as_mut()) {
+                    if let (Some(s2), Some(c)) = (new2.as_ref(), caches[r2].as_mut()) {
                         let fixed2 = c.fixed;
                         c.set_planned(&s2[fixed2 - 1..], &d.stops, &d.times);
+                    }
+                    let (mut new_travel, mut late) = (0, false);
+                    for k in [r, r2] {
+                        if let Some(c) = caches[k].as_ref() {
+                            late |= c.warp() > 0;
+                        }
+                    }
+                    if let Some(c) = caches[r].as_ref() {
+                        new_travel += c.travel;
+                    }
+                    if r2 != r {
+                        if let Some(c) = caches[r2].as_ref() {
+                            new_travel += c.travel;
+                        }
+                    }
+                    if late || new_travel - old_travel + mc + np1 + np2 - old >= 0 {
+                        // The screen was approximate (time of day): undo.
+                        if let Some(c) = caches[r].as_mut() {
+                            c.set_planned(&old1, &d.stops, &d.times);
+                        }
+                        if let (Some(o2), Some(c)) = (old2, caches[r2].as_mut()) {
+                            c.set_planned(&o2, &d.stops, &d.times);
+                        }
+                        continue 'seeds;
+                    }
+                    pcost[r] = np1;
+                    if r2 != r {
                         pcost[r2] = np2;
                     }
                     for k in [r, r2] {
@@ -234,10 +265,12 @@ fn intra(d: &Dispatch, c: &RouteCache, i: usize, len: usize, q: usize) -> Option
     }
     let mut seg: DurationSegment = c.segs[order[0]];
     let mut travel = 0;
+    let mut at = c.dep[order[0]];
     for w in order.windows(2) {
-        let t = d.times.travel(c.locs[w[0]], c.locs[w[1]]);
+        let t = d.times.travel_at(c.locs[w[0]], c.locs[w[1]], at);
         travel += t;
         seg = seg.then(t, &c.segs[w[1]]);
+        at = (at + t).max(c.segs[w[1]].earliest) + c.segs[w[1]].duration;
     }
     (seg.time_warp == 0).then_some(travel - c.travel)
 }

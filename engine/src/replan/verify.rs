@@ -5,7 +5,7 @@
 
 use crate::replan::dispatch::Dispatch;
 use crate::replan::model::StopState;
-use crate::replan::route::CourierRoute;
+use crate::replan::route::{latest_departure, CourierRoute};
 
 /// Problems found in a plan (empty: feasible). `before` holds the routes before the
 /// re-plan (`dispatch.routes().to_vec()`): done stops must be unchanged, and so must
@@ -41,9 +41,9 @@ pub fn verify(after: &Dispatch, before: Option<&[CourierRoute]>) -> Vec<String> 
                 ));
             }
             if first && !r.departed {
-                t = t.max(spec.window_s.0 - times.travel(loc, spec.loc));
+                t = t.max(latest_departure(times, loc, spec.loc, spec.window_s.0));
             }
-            let arrival = t + times.travel(loc, spec.loc);
+            let arrival = t + times.travel_at(loc, spec.loc, t);
             let start = arrival.max(spec.window_s.0);
             let is_committed = first && r.committed == Some(s);
             if start > spec.window_s.1 && !is_committed {
@@ -57,7 +57,7 @@ pub fn verify(after: &Dispatch, before: Option<&[CourierRoute]>) -> Vec<String> 
             loc = spec.loc;
             first = false;
         }
-        let back = t + times.travel(loc, after.depot());
+        let back = t + times.travel_at(loc, after.depot(), t);
         if (r.departed || r.committed.is_some() || !r.planned.is_empty())
             && back > c.shift_end_s
             && !r.planned.is_empty()
