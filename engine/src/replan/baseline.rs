@@ -13,7 +13,7 @@ use milkrun_vrp::{
 use crate::replan::cache::RouteCache;
 use crate::replan::dispatch::Dispatch;
 use crate::replan::model::UnservedReason;
-use crate::replan::repair::reason;
+use crate::replan::repair::{self, reason};
 
 /// Re-solves all planned stops plus `pool`; writes the routes back into `d` and returns the
 /// stops left out, with reasons.
@@ -41,7 +41,7 @@ pub(crate) fn resolve(
         let (loc, free_s, load) = match r.committed {
             Some(c) => {
                 let s = &d.stops[c as usize];
-                let arrival = r.anchor_s + d.times.travel(r.anchor_loc, s.loc);
+                let arrival = r.anchor_s + d.times.travel_at(r.anchor_loc, s.loc, r.anchor_s);
                 (
                     s.loc,
                     arrival.max(s.window_s.0) + s.service_s,
@@ -93,8 +93,21 @@ pub(crate) fn resolve(
             .map(|s| (s, UnservedReason::NoActiveCourier))
             .collect();
     }
+    // The solver has no time of day: it gets the slowest time of every leg over the rest of
+    // the shift (the base matrix when there are no slots); the plan is then re-checked with
+    // the time-dependent schedule and repaired where it is late.
     let times = &d.times;
-    let m = Matrix::from_fn(locs.len(), |i, j| times.travel(locs[i], locs[j]));
+    let (from_s, to_s) = (
+        d.clock_s,
+        d.couriers
+            .iter()
+            .map(|c| c.shift_end_s)
+            .max()
+            .unwrap_or(d.clock_s),
+    );
+    let m = Matrix::from_fn(locs.len(), |i, j| {
+        times.travel_max(locs[i], locs[j], from_s, to_s)
+    });
     let problem = Problem::new(ProblemSpec {
         durations: m.clone(),
         distances: m,
@@ -120,7 +133,7 @@ pub(crate) fn resolve(
             }
         }
     }
-    let caches: Vec<Option<RouteCache>> = d
+    let mut caches: Vec<Option<RouteCache>> = d
         .routes
         .iter()
         .zip(&d.couriers)
@@ -129,6 +142,29 @@ pub(crate) fn resolve(
                 .then(|| RouteCache::build(r, c, &d.stops, &d.times, d.depot))
         })
         .collect();
+    if !d.times.slots().is_empty() {
+        // Waiting can differ from the static bound: take out and re-insert what is late.
+        let mut late = Vec::new();
+        repair::restore_feasibility(d, &mut caches, &mut late);
+        if !late.is_empty() {
+            for (k, &s) in jobs.iter().enumerate() {
+                if late.contains(&s) {
+                    placed[k] = false;
+                }
+            }
+            let left = repair::insert_regret(d, &mut caches, &late, deadline);
+            for (k, &s) in jobs.iter().enumerate() {
+                if late.contains(&s) && !left.iter().any(|u| u.0 == s) {
+                    placed[k] = true;
+                }
+            }
+            for (r, c) in d.routes.iter_mut().zip(&caches) {
+                if let Some(c) = c {
+                    r.planned = c.stops[c.fixed..c.stops.len() - 1].to_vec();
+                }
+            }
+        }
+    }
     for (k, &s) in jobs.iter().enumerate() {
         if !placed[k] {
             let why = match reason(d, &caches, s) {
