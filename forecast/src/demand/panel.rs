@@ -1,0 +1,59 @@
+//! Streaming a large panel (many thousands of series) through the pipeline in blocks.
+//!
+//! [`forecast_stream`] asks a `source` for series `i` (a file reader's index, a generator, a
+//! database cursor), forecasts them one block at a time with [`super::forecast_panel`] (rayon
+//! across the series of a block; the global regression is fitted per block) and hands every
+//! forecast to a `sink` in input order before the block is dropped. Peak memory is one block of
+//! series plus its forecasts, not the panel: the caller decides whether the data are held in
+//! memory at all.
+use super::{forecast_panel, Forecast, ForecastConfig, ForecastError, Series};
+use rayon::prelude::*;
+
+/// What a streamed run did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StreamSummary {
+    /// Series forecast.
+    pub series: usize,
+    /// Blocks run.
+    pub blocks: usize,
+}
+
+/// Forecasts series `0..count` (produced by `source`, in parallel) in blocks of `block` series
+/// and calls `sink(i, series, forecast)` for each, in order. Stops at the first error of the
+/// source, the configuration or the sink.
+pub fn forecast_stream<S, K>(
+    count: usize,
+    block: usize,
+    cfg: &ForecastConfig,
+    source: S,
+    mut sink: K,
+) -> Result<StreamSummary, ForecastError>
+where
+    S: Fn(usize) -> Result<Series, ForecastError> + Sync,
+    K: FnMut(usize, &Series, &Forecast) -> Result<(), ForecastError>,
+{
+    cfg.validate()?;
+    if block == 0 {
+        return Err(ForecastError::Config {
+            field: "block",
+            reason: "must be at least 1".into(),
+        });
+    }
+    let mut summary = StreamSummary::default();
+    let mut start = 0;
+    while start < count {
+        let end = (start + block).min(count);
+        let series = (start..end)
+            .into_par_iter()
+            .map(&source)
+            .collect::<Result<Vec<Series>, ForecastError>>()?;
+        let forecasts = forecast_panel(&series, cfg)?;
+        for (k, (s, f)) in series.iter().zip(&forecasts).enumerate() {
+            sink(start + k, s, f)?;
+        }
+        summary.series += series.len();
+        summary.blocks += 1;
+        start = end;
+    }
+    Ok(summary)
+}
