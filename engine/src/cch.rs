@@ -33,12 +33,51 @@ pub struct CchTopology {
     pub(crate) parent: Vec<u32>,
     /// Per input edge: its arc id; the high bit is set when the edge runs high→low.
     pub(crate) edge_arc: Vec<u32>,
-    /// Ranks grouped by elimination-tree height (leaves first), for parallel customization.
-    pub(crate) levels: Vec<Vec<u32>>,
+    /// Height of the elimination tree (ranks on its longest root path).
+    pub(crate) height: usize,
     /// Input edges of each arc: `arc_edges[arc_edge_first[a]..arc_edge_first[a+1]]`.
     pub(crate) arc_edge_first: Vec<u32>,
     /// Input edge ids grouped by arc.
     pub(crate) arc_edges: Vec<u32>,
+    /// Lowest rank of the elimination subtree of each rank: the subtree of `x` is exactly
+    /// the ranks `subtree_first[x]..=x` (ranks are a postorder of the tree).
+    pub(crate) subtree_first: Vec<u32>,
+}
+
+/// Postorder of a forest given by parent pointers (`parent[x] > x` or [`NONE`]): position of
+/// each node. Children and roots are visited in increasing order, so a forest already in
+/// postorder maps to itself.
+fn postorder(parent: &[u32]) -> Vec<u32> {
+    let n = parent.len();
+    let child_first = crate::graph::csr_offsets(n, parent.iter().copied().filter(|&p| p != NONE));
+    let mut fill = child_first.clone();
+    let mut child = vec![0u32; child_first[n] as usize];
+    for (x, &p) in parent.iter().enumerate() {
+        if p != NONE {
+            child[fill[p as usize] as usize] = x as u32;
+            fill[p as usize] += 1;
+        }
+    }
+    let mut post = vec![0u32; n];
+    let mut next = 0u32;
+    // Stack of (node, index of the next child to visit).
+    let mut stack: Vec<(u32, u32)> = Vec::new();
+    for root in (0..n as u32).filter(|&x| parent[x as usize] == NONE) {
+        stack.push((root, child_first[root as usize]));
+        while let Some(top) = stack.last_mut() {
+            let (x, k) = *top;
+            if k < child_first[x as usize + 1] {
+                top.1 += 1;
+                let c = child[k as usize];
+                stack.push((c, child_first[c as usize]));
+            } else {
+                post[x as usize] = next;
+                next += 1;
+                stack.pop();
+            }
+        }
+    }
+    post
 }
 
 /// Marks an input edge that runs from the higher to the lower rank.
@@ -73,6 +112,44 @@ impl CchTopology {
                 up[p as usize].extend_from_slice(rest);
             }
             up[x] = list;
+        }
+        // Renumber by a postorder of the elimination tree, so that every subtree is one
+        // contiguous rank range (and its arcs one contiguous arc range): customization then
+        // splits independent subtrees over threads with plain slices. A postorder is a
+        // topological order of the tree, so the chordal supergraph stays the same (every
+        // higher neighbour is an ancestor, hence still higher). Nested-dissection orders are
+        // nearly postorders already; only the small leaf sets move.
+        let post = postorder(&parent);
+        let (rank, order, up, parent) = if post.iter().enumerate().all(|(i, &p)| p as usize == i) {
+            (rank, order.to_vec(), up, parent)
+        } else {
+            let mut new_up: Vec<Vec<u32>> = vec![Vec::new(); n];
+            let mut new_parent = vec![NONE; n];
+            let mut new_order = vec![0u32; n];
+            for (x, list) in up.into_iter().enumerate() {
+                let nx = post[x] as usize;
+                let mut l: Vec<u32> = list.into_iter().map(|y| post[y as usize]).collect();
+                l.sort_unstable();
+                new_up[nx] = l;
+                new_parent[nx] = if parent[x] == NONE {
+                    NONE
+                } else {
+                    post[parent[x] as usize]
+                };
+                new_order[nx] = order[x];
+            }
+            let mut new_rank = vec![0u32; n];
+            for (r, &v) in new_order.iter().enumerate() {
+                new_rank[v as usize] = r as u32;
+            }
+            (new_rank, new_order, new_up, new_parent)
+        };
+        let mut subtree_first: Vec<u32> = (0..n as u32).collect();
+        for x in 0..n {
+            let p = parent[x];
+            if p != NONE {
+                subtree_first[p as usize] = subtree_first[p as usize].min(subtree_first[x]);
+            }
         }
         let up_first = crate::graph::csr_offsets(
             n,
@@ -120,18 +197,14 @@ impl CchTopology {
                 pos | bit
             })
             .collect();
-        let mut height = vec![0u32; n];
+        let mut depth = vec![1u32; n];
         for x in 0..n {
             let p = parent[x];
             if p != NONE {
-                height[p as usize] = height[p as usize].max(height[x] + 1);
+                depth[p as usize] = depth[p as usize].max(depth[x] + 1);
             }
         }
-        let max_h = height.iter().copied().max().unwrap_or(0) as usize;
-        let mut levels = vec![Vec::new(); if n == 0 { 0 } else { max_h + 1 }];
-        for x in 0..n {
-            levels[height[x] as usize].push(x as u32);
-        }
+        let height = depth.iter().copied().max().unwrap_or(0) as usize;
         let arcs = up_head.len();
         let mut arc_edge_first = vec![0u32; arcs + 1];
         for &code in &edge_arc {
@@ -156,7 +229,8 @@ impl CchTopology {
             arc_edge_first,
             arc_edges,
             rank,
-            node_of: order.to_vec(),
+            node_of: order,
+            subtree_first,
             up_first,
             up_head,
             down_first,
@@ -164,7 +238,7 @@ impl CchTopology {
             down_arc,
             parent,
             edge_arc,
-            levels,
+            height,
         }
     }
 
@@ -180,7 +254,19 @@ impl CchTopology {
 
     /// Height of the elimination tree (the most ancestors any upward search visits).
     pub fn tree_height(&self) -> usize {
-        self.levels.len()
+        self.height
+    }
+
+    /// Number of lower triangles (arc pairs `(z, x)`, `(z, y)` with `z < x < y`): the work of
+    /// one customization.
+    pub fn num_triangles(&self) -> u64 {
+        self.up_first
+            .windows(2)
+            .map(|w| {
+                let d = u64::from(w[1] - w[0]);
+                d * d.saturating_sub(1) / 2
+            })
+            .sum()
     }
 
     /// Upward arc range of rank `x`.

@@ -4,10 +4,7 @@
 //! node `x` and each lower neighbour `z`, every arc `(z, y)` with `y > x` closes the triangle
 //! `z, x, y`, so `x→y ≤ x→z + z→y` and `y→x ≤ y→z + z→x`. The node `z` that gave the
 //! minimum is kept per arc and direction so shortcuts unpack back to road edges.
-//! Nodes of the same elimination-tree height share no arcs, so each height is customized in
-//! parallel with rayon.
-
-use rayon::prelude::*;
+//! Disjoint elimination subtrees share no arcs, so they are customized in parallel with rayon.
 
 use crate::cch::{CchTopology, DOWN_BIT, NONE};
 use crate::graph::INF_KEY;
@@ -25,10 +22,15 @@ pub struct Metric {
     pub(crate) down_mid: Vec<u32>,
 }
 
-/// Levels with fewer nodes than this are done on the calling thread.
-const PAR_MIN_LEVEL: usize = 64;
+/// Forests of at most this many ranks are customized on the calling thread.
+const SEQ_RANKS: usize = 2048;
 
 /// Customizes the CCH for the given edge keys (one per graph edge; [`INF_KEY`] = closed).
+///
+/// Independent elimination subtrees are customized in parallel (rayon `join`): the subtree
+/// of a rank is a contiguous rank range (see [`CchTopology`]), so its arcs are one
+/// contiguous slice of the weight arrays. Each rank writes only its own upward arcs and reads
+/// only arcs of its descendants, which are finished before it.
 pub fn customize(topo: &CchTopology, edge_keys: &[u64]) -> Metric {
     let arcs = topo.num_arcs();
     let mut m = Metric {
@@ -37,52 +39,22 @@ pub fn customize(topo: &CchTopology, edge_keys: &[u64]) -> Metric {
         up_mid: vec![NONE; arcs],
         down_mid: vec![NONE; arcs],
     };
-    for (&code, &key) in topo.edge_arc.iter().zip(edge_keys) {
-        let arc = (code & !DOWN_BIT) as usize;
-        if arc >= arcs {
-            continue;
-        }
-        let slot = if code & DOWN_BIT == 0 {
-            &mut m.up_w[arc]
-        } else {
-            &mut m.down_w[arc]
-        };
-        *slot = (*slot).min(key);
-    }
-    let mut scratch = Scratch::default();
-    let n = topo.num_nodes();
-    let mut pos = vec![0u32; n];
-    for level in &topo.levels {
-        if level.len() < PAR_MIN_LEVEL {
-            for &x in level {
-                node_triangles(topo, &m, x, &mut scratch, &mut pos);
-                scratch.write_back(topo, x, &mut m);
-            }
-        } else {
-            let results: Vec<(u32, Scratch)> = level
-                .par_iter()
-                .map_init(
-                    || vec![0u32; n],
-                    |pos, &x| {
-                        let mut s = Scratch::default();
-                        node_triangles(topo, &m, x, &mut s, pos);
-                        (x, s)
-                    },
-                )
-                .collect();
-            for (x, s) in results {
-                s.write_back(topo, x, &mut m);
-            }
-        }
-    }
+    let mut view = ArcsMut {
+        base: 0,
+        up_w: &mut m.up_w,
+        down_w: &mut m.down_w,
+        up_mid: &mut m.up_mid,
+        down_mid: &mut m.down_mid,
+    };
+    forest(topo, edge_keys, 0, topo.num_nodes(), &mut view);
     m
 }
 
 /// Re-customizes only what a change of some edge keys can affect, starting from the metric
-/// `old` (customized for the previous keys): the nodes whose arcs carry a changed edge are
-/// recomputed from their input edges and lower triangles, in elimination-tree order; when a
-/// node's arc weights change, every node above it that shares a triangle (its upper
-/// neighbours) is recomputed too. Sequential; meant for updates touching few edges.
+/// `old` (customized for the previous keys): the ranks whose arcs carry a changed edge are
+/// recomputed from their input edges and lower triangles, in rank order; when a rank's arc
+/// weights change, every rank above it that shares a triangle (its upper neighbours) is
+/// recomputed too. Sequential; meant for updates touching few edges.
 pub fn customize_partial(
     topo: &CchTopology,
     old: &Metric,
@@ -93,174 +65,191 @@ pub fn customize_partial(
     let arcs = topo.num_arcs();
     let mut m = old.clone();
     let mut dirty = vec![false; n];
+    let mut lowest = n;
     for &e in changed_edges {
         let a = (topo.edge_arc[e] & !DOWN_BIT) as usize;
         if a < arcs {
-            dirty[topo.arc_tail(a) as usize] = true;
+            let x = topo.arc_tail(a) as usize;
+            dirty[x] = true;
+            lowest = lowest.min(x);
         }
     }
-    let mut scratch = Scratch::default();
-    let mut pos = vec![0u32; n];
-    for level in &topo.levels {
-        for &x in level {
-            if !dirty[x as usize] {
-                continue;
-            }
-            let range = topo.up_arcs(x);
-            for a in range.clone() {
-                let (mut up, mut down) = (INF_KEY, INF_KEY);
-                for &e in &topo.arc_edges
-                    [topo.arc_edge_first[a] as usize..topo.arc_edge_first[a + 1] as usize]
-                {
-                    let key = edge_keys[e as usize];
-                    if topo.edge_arc[e as usize] & DOWN_BIT == 0 {
-                        up = up.min(key);
-                    } else {
-                        down = down.min(key);
-                    }
-                }
-                m.up_w[a] = up;
-                m.down_w[a] = down;
-                m.up_mid[a] = NONE;
-                m.down_mid[a] = NONE;
-            }
-            node_triangles(topo, &m, x, &mut scratch, &mut pos);
-            let changed = scratch.up[..] != old.up_w[range.clone()]
-                || scratch.down[..] != old.down_w[range.clone()];
-            scratch.write_back(topo, x, &mut m);
-            if changed {
-                for &y in &topo.up_head[range] {
-                    dirty[y as usize] = true;
-                }
+    let mut view = ArcsMut {
+        base: 0,
+        up_w: &mut m.up_w,
+        down_w: &mut m.down_w,
+        up_mid: &mut m.up_mid,
+        down_mid: &mut m.down_mid,
+    };
+    for x in lowest..n {
+        if !dirty[x] {
+            continue;
+        }
+        let x = x as u32;
+        node(topo, edge_keys, x, &mut view);
+        let range = topo.up_arcs(x);
+        let changed = view.up_w[range.clone()] != old.up_w[range.clone()]
+            || view.down_w[range.clone()] != old.down_w[range.clone()];
+        if changed {
+            for &y in &topo.up_head[range] {
+                dirty[y as usize] = true;
             }
         }
     }
     m
 }
 
-/// New weights of one node's upward arcs.
-#[derive(Default)]
-struct Scratch {
-    up: Vec<u64>,
-    down: Vec<u64>,
-    up_mid: Vec<u32>,
-    down_mid: Vec<u32>,
+/// Mutable weights of the arcs of a rank range: arc `a` is at index `a - base`.
+struct ArcsMut<'a> {
+    base: usize,
+    up_w: &'a mut [u64],
+    down_w: &'a mut [u64],
+    up_mid: &'a mut [u32],
+    down_mid: &'a mut [u32],
 }
 
-impl Scratch {
-    fn write_back(&self, topo: &CchTopology, x: u32, m: &mut Metric) {
-        let r = topo.up_arcs(x);
-        m.up_w[r.clone()].copy_from_slice(&self.up);
-        m.down_w[r.clone()].copy_from_slice(&self.down);
-        m.up_mid[r.clone()].copy_from_slice(&self.up_mid);
-        m.down_mid[r].copy_from_slice(&self.down_mid);
+impl ArcsMut<'_> {
+    /// Splits at arc `arc` (absolute id) into the arcs below and from it.
+    fn split_at(&mut self, arc: usize) -> (ArcsMut<'_>, ArcsMut<'_>) {
+        let k = arc - self.base;
+        let (uw0, uw1) = self.up_w.split_at_mut(k);
+        let (dw0, dw1) = self.down_w.split_at_mut(k);
+        let (um0, um1) = self.up_mid.split_at_mut(k);
+        let (dm0, dm1) = self.down_mid.split_at_mut(k);
+        (
+            ArcsMut {
+                base: self.base,
+                up_w: uw0,
+                down_w: dw0,
+                up_mid: um0,
+                down_mid: dm0,
+            },
+            ArcsMut {
+                base: arc,
+                up_w: uw1,
+                down_w: dw1,
+                up_mid: um1,
+                down_mid: dm1,
+            },
+        )
     }
 }
 
-/// Above this many triangle candidates (lower × upper degree) a node is split over threads.
-const PAR_NODE_WORK: usize = 50_000;
-
-/// Relaxes the upward arcs of `x` over all its lower triangles (reads only arcs of lower nodes).
-///
-/// `pos` is scratch of one entry per node: `pos[y]` is set to the position of the arc `(x, y)`
-/// among the arcs of `x`, so each triangle finds its third arc in O(1).
-fn node_triangles(topo: &CchTopology, m: &Metric, x: u32, s: &mut Scratch, pos: &mut [u32]) {
-    let lower = topo.down_first[x as usize] as usize..topo.down_first[x as usize + 1] as usize;
-    let heads = &topo.up_head[topo.up_arcs(x)];
-    for (i, &y) in heads.iter().enumerate() {
-        pos[y as usize] = i as u32;
-    }
-    let pos: &[u32] = pos;
-    let work = lower.len() * heads.len();
-    s.init(topo, m, x);
-    if work < PAR_NODE_WORK || lower.len() < 16 {
-        relax_range(topo, m, x, lower, s, pos);
+/// Customizes the ranks `lo..hi`, a union of whole elimination subtrees; `arcs` holds (at
+/// least) their arcs.
+fn forest(topo: &CchTopology, keys: &[u64], lo: usize, hi: usize, arcs: &mut ArcsMut<'_>) {
+    if hi <= lo {
         return;
     }
-    // Big separator node: split its lower neighbours over threads, then take the minimum.
-    let pieces = 8;
-    let step = lower.len().div_ceil(pieces);
-    let partial: Vec<Scratch> = (0..pieces)
-        .into_par_iter()
-        .map(|i| {
-            let mut p = Scratch::default();
-            p.init(topo, m, x);
-            let from = lower.start + i * step;
-            relax_range(
-                topo,
-                m,
-                x,
-                from.min(lower.end)..(from + step).min(lower.end),
-                &mut p,
-                pos,
-            );
-            p
-        })
-        .collect();
-    for p in &partial {
-        for i in 0..s.up.len() {
-            if p.up[i] < s.up[i] {
-                s.up[i] = p.up[i];
-                s.up_mid[i] = p.up_mid[i];
-            }
-            if p.down[i] < s.down[i] {
-                s.down[i] = p.down[i];
-                s.down_mid[i] = p.down_mid[i];
-            }
+    if hi - lo <= SEQ_RANKS {
+        for x in lo..hi {
+            node(topo, keys, x as u32, arcs);
+        }
+        return;
+    }
+    let first = |x: usize| topo.subtree_first[x] as usize;
+    if first(hi - 1) == lo {
+        // One tree: walk down its chain of single-child ranks, customize the forest below
+        // the chain, then the chain from the bottom up.
+        let mut top = hi - 1;
+        while top > lo && first(top - 1) == lo {
+            top -= 1;
+        }
+        forest(topo, keys, lo, top, arcs);
+        for x in top..hi {
+            node(topo, keys, x as u32, arcs);
+        }
+        return;
+    }
+    // Several trees: split at the tree boundary nearest the middle by arc count.
+    let target = (topo.up_first[lo] as usize + topo.up_first[hi] as usize) / 2;
+    let mut best = hi;
+    let mut b = hi;
+    while b > lo {
+        b = first(b - 1);
+        if b > lo
+            && (best == hi
+                || (topo.up_first[b] as usize).abs_diff(target)
+                    < (topo.up_first[best] as usize).abs_diff(target))
+        {
+            best = b;
         }
     }
+    let mid = best;
+    let (mut left, mut right) = arcs.split_at(topo.up_first[mid] as usize);
+    rayon::join(
+        || forest(topo, keys, lo, mid, &mut left),
+        || forest(topo, keys, mid, hi, &mut right),
+    );
 }
 
-impl Scratch {
-    /// Starts from the current weights of the arcs of `x`.
-    fn init(&mut self, topo: &CchTopology, m: &Metric, x: u32) {
-        let xr = topo.up_arcs(x);
-        self.up.clear();
-        self.up.extend_from_slice(&m.up_w[xr.clone()]);
-        self.down.clear();
-        self.down.extend_from_slice(&m.down_w[xr.clone()]);
-        self.up_mid.clear();
-        self.up_mid.extend_from_slice(&m.up_mid[xr.clone()]);
-        self.down_mid.clear();
-        self.down_mid.extend_from_slice(&m.down_mid[xr]);
+/// Customizes the upward arcs of rank `x`: their input edges, then every lower triangle.
+/// `arcs` must hold the arcs of `x` and of all its descendants (which must be finished).
+fn node(topo: &CchTopology, keys: &[u64], x: u32, arcs: &mut ArcsMut<'_>) {
+    let range = topo.up_arcs(x);
+    if range.is_empty() {
+        return;
     }
-}
-
-/// Relaxes the arcs of `x` over the triangles of the lower neighbours in `lower` (positions
-/// in the downward adjacency).
-fn relax_range(
-    topo: &CchTopology,
-    m: &Metric,
-    x: u32,
-    lower: std::ops::Range<usize>,
-    s: &mut Scratch,
-    pos: &[u32],
-) {
-    let heads = &topo.up_head[topo.up_arcs(x)];
+    let base = arcs.base;
+    let (below, mine) = arcs.split_at(range.start);
+    let len = range.len();
+    let (up, down) = (&mut mine.up_w[..len], &mut mine.down_w[..len]);
+    let (up_mid, down_mid) = (&mut mine.up_mid[..len], &mut mine.down_mid[..len]);
+    for (i, a) in range.clone().enumerate() {
+        let (mut u, mut d) = (INF_KEY, INF_KEY);
+        let edges = topo.arc_edge_first[a] as usize..topo.arc_edge_first[a + 1] as usize;
+        for &e in &topo.arc_edges[edges] {
+            let key = keys[e as usize];
+            if topo.edge_arc[e as usize] & DOWN_BIT == 0 {
+                u = u.min(key);
+            } else {
+                d = d.min(key);
+            }
+        }
+        up[i] = u;
+        down[i] = d;
+        up_mid[i] = NONE;
+        down_mid[i] = NONE;
+    }
+    let heads = &topo.up_head[range];
+    let lower = topo.down_first[x as usize] as usize..topo.down_first[x as usize + 1] as usize;
     for k in lower {
         let z = topo.down_tail[k];
         let a_zx = topo.down_arc[k] as usize;
-        let (z_to_x, x_to_z) = (m.up_w[a_zx], m.down_w[a_zx]);
+        let (z_to_x, x_to_z) = (below.up_w[a_zx - base], below.down_w[a_zx - base]);
         if z_to_x == INF_KEY && x_to_z == INF_KEY {
             continue;
         }
-        for a_zy in a_zx + 1..topo.up_first[z as usize + 1] as usize {
-            let y = topo.up_head[a_zy];
-            let p = pos[y as usize] as usize;
-            if heads.get(p) != Some(&y) {
+        let end = topo.up_first[z as usize + 1] as usize;
+        let (z_heads, z_up, z_down) = (
+            &topo.up_head[a_zx + 1..end],
+            &below.up_w[a_zx + 1 - base..end - base],
+            &below.down_w[a_zx + 1 - base..end - base],
+        );
+        // The upper neighbours of z above x are upper neighbours of x (chordality); both
+        // lists are sorted, so one merge pass finds each third arc.
+        let mut p = 0;
+        for ((&y, &zy_up), &zy_down) in z_heads.iter().zip(z_up).zip(z_down) {
+            while p < len && heads[p] < y {
+                p += 1;
+            }
+            if p == len {
                 // Broken chordality would mean a bug in contraction; skip rather than panic.
-                continue;
+                debug_assert!(false, "arc ({z}, {y}) without arc ({x}, {y})");
+                break;
             }
-            let via_up = x_to_z.saturating_add(m.up_w[a_zy]);
-            if via_up < s.up[p] {
-                s.up[p] = via_up;
-                s.up_mid[p] = z;
+            debug_assert_eq!(heads[p], y, "arc ({z}, {y}) without arc ({x}, {y})");
+            let via_up = x_to_z.saturating_add(zy_up);
+            if via_up < up[p] {
+                up[p] = via_up;
+                up_mid[p] = z;
             }
-            let via_down = m.down_w[a_zy].saturating_add(z_to_x);
-            if via_down < s.down[p] {
-                s.down[p] = via_down;
-                s.down_mid[p] = z;
+            let via_down = zy_down.saturating_add(z_to_x);
+            if via_down < down[p] {
+                down[p] = via_down;
+                down_mid[p] = z;
             }
+            p += 1;
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::graph::{key_dist_dm, key_travel_ms, NodeId, RoadGraph};
 use crate::order::nested_dissection_order;
 use crate::query::{many_to_many, one_to_one, SearchSpace};
 use crate::snap::{Snap, Snapper};
+use crate::timeofday::SpeedProfile;
 use crate::traffic::{apply_updates, TrafficUpdate};
 use crate::EngineError;
 
@@ -31,10 +32,25 @@ impl MetricSnapshot {
     pub fn edge_keys(&self) -> &[u64] {
         &self.keys
     }
-    /// Number of traffic updates applied before this snapshot (0 = free flow).
+    /// Number of traffic updates and profile changes applied before this snapshot (0 = free
+    /// flow).
     pub fn version(&self) -> u64 {
         self.version
     }
+}
+
+/// Everything readers see, published as one: the metric outside every profile slot (free
+/// flow with live traffic) and one metric per slot of the speed profile.
+#[derive(Debug)]
+struct LiveState {
+    /// Free flow plus live traffic.
+    base: Arc<MetricSnapshot>,
+    /// The time-of-day profile in force.
+    profile: SpeedProfile,
+    /// Edge keys of each slot from the profile alone (free flow plus the slot's changes).
+    profile_keys: Vec<Vec<u64>>,
+    /// The customized metric of each slot (profile keys, live traffic on top).
+    slots: Vec<Arc<MetricSnapshot>>,
 }
 
 /// A travel-time and distance matrix, row-major (`rows` sources × `cols` targets).
@@ -97,8 +113,11 @@ pub struct TrafficReport {
     pub edges_touched: usize,
     /// Directed edges whose weight differs from before the update.
     pub edges_changed: usize,
-    /// Whether only the affected part was re-customized (few changed edges) rather than all.
+    /// Whether only the affected part was re-customized (few changed edges) rather than all
+    /// (for the metric outside the profile's slots).
     pub partial: bool,
+    /// Metrics re-customized: 1 plus the number of time-of-day slots.
+    pub metrics: usize,
     /// Version of the new snapshot.
     pub version: u64,
 }
@@ -112,7 +131,7 @@ pub struct RoadEngine {
     topo: CchTopology,
     snapper: Snapper,
     base_keys: Vec<u64>,
-    live: RwLock<Arc<MetricSnapshot>>,
+    live: RwLock<Arc<LiveState>>,
     writer: Mutex<()>,
 }
 
@@ -129,10 +148,15 @@ impl RoadEngine {
         let base_keys = graph.base_keys();
         let metric = customize(&topo, &base_keys);
         let snapper = Snapper::new(&graph);
-        let live = RwLock::new(Arc::new(MetricSnapshot {
-            keys: base_keys.clone(),
-            metric,
-            version: 0,
+        let live = RwLock::new(Arc::new(LiveState {
+            base: Arc::new(MetricSnapshot {
+                keys: base_keys.clone(),
+                metric,
+                version: 0,
+            }),
+            profile: SpeedProfile::default(),
+            profile_keys: Vec::new(),
+            slots: Vec::new(),
         }));
         RoadEngine {
             graph,
@@ -184,9 +208,29 @@ impl RoadEngine {
         &self.topo
     }
 
-    /// The current metric snapshot.
-    pub fn snapshot(&self) -> Arc<MetricSnapshot> {
+    fn state(&self) -> Arc<LiveState> {
         Arc::clone(&self.live.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// The current metric snapshot outside every time-of-day slot (free flow with live
+    /// traffic).
+    pub fn snapshot(&self) -> Arc<MetricSnapshot> {
+        Arc::clone(&self.state().base)
+    }
+
+    /// The current metric snapshot in force at `time_s` (seconds since midnight, modulo a
+    /// day): the metric of the profile slot containing it, else [`RoadEngine::snapshot`].
+    pub fn snapshot_at(&self, time_s: u32) -> Arc<MetricSnapshot> {
+        let state = self.state();
+        match state.profile.slot_at(time_s) {
+            Some(i) => Arc::clone(&state.slots[i]),
+            None => Arc::clone(&state.base),
+        }
+    }
+
+    /// The time-of-day speed profile in force (empty by default).
+    pub fn speed_profile(&self) -> SpeedProfile {
+        self.state().profile.clone()
     }
 
     /// Snaps every stop; the first stop out of range or too far from a road is the error.
@@ -218,9 +262,45 @@ impl RoadEngine {
         Ok(self.matrix_nodes(&s, &t))
     }
 
-    /// Travel-time and distance matrix between nodes, on the current snapshot.
+    /// Travel-time and distance matrix between stops for trips departing at `departure_s`
+    /// (seconds since midnight): the metric of the speed-profile slot containing the
+    /// departure time times the whole trip (see [`crate::timeofday`]).
+    pub fn matrix_at(
+        &self,
+        from: &[LatLon],
+        to: &[LatLon],
+        max_snap_m: f64,
+        departure_s: u32,
+    ) -> Result<TravelMatrix, EngineError> {
+        let snap = self.snapshot_at(departure_s);
+        let s: Vec<NodeId> = self
+            .snap_all(from, max_snap_m)?
+            .iter()
+            .map(|s| s.node)
+            .collect();
+        let t: Vec<NodeId> = self
+            .snap_all(to, max_snap_m)?
+            .iter()
+            .map(|s| s.node)
+            .collect();
+        Ok(self.matrix_on(&snap, &s, &t))
+    }
+
+    /// Travel-time and distance matrix between nodes, on the current snapshot (outside every
+    /// time-of-day slot).
     pub fn matrix_nodes(&self, from: &[NodeId], to: &[NodeId]) -> TravelMatrix {
         self.matrix_on(&self.snapshot(), from, to)
+    }
+
+    /// Travel-time and distance matrix between nodes for trips departing at `departure_s`
+    /// (seconds since midnight), on the metric in force then.
+    pub fn matrix_nodes_at(
+        &self,
+        from: &[NodeId],
+        to: &[NodeId],
+        departure_s: u32,
+    ) -> TravelMatrix {
+        self.matrix_on(&self.snapshot_at(departure_s), from, to)
     }
 
     /// Travel-time and distance matrix between nodes, on a given snapshot.
@@ -235,9 +315,20 @@ impl RoadEngine {
         }
     }
 
-    /// The fastest route between two nodes (`None` if unreachable).
+    /// The fastest route between two nodes (`None` if unreachable), outside every
+    /// time-of-day slot.
     pub fn route_nodes(&self, from: NodeId, to: NodeId) -> Option<Route> {
-        let snap = self.snapshot();
+        self.route_on(&self.snapshot(), from, to)
+    }
+
+    /// The fastest route between two nodes departing at `departure_s` (seconds since
+    /// midnight), on the metric in force then.
+    pub fn route_nodes_at(&self, from: NodeId, to: NodeId, departure_s: u32) -> Option<Route> {
+        self.route_on(&self.snapshot_at(departure_s), from, to)
+    }
+
+    /// The fastest route between two nodes on a given snapshot (`None` if unreachable).
+    pub fn route_on(&self, snap: &MetricSnapshot, from: NodeId, to: NodeId) -> Option<Route> {
         let n = self.topo.num_nodes();
         let (mut f, mut b) = (SearchSpace::new(n), SearchSpace::new(n));
         let (key, nodes) = one_to_one(
@@ -269,35 +360,122 @@ impl RoadEngine {
         Ok(self.route_nodes(snaps[0].node, snaps[1].node))
     }
 
-    /// Applies traffic updates on top of the current state, re-customizes, and publishes the
-    /// new metric atomically (readers see the old or the new snapshot, never a mix).
+    /// Applies traffic updates on top of the current state, re-customizes (the metric
+    /// outside the time-of-day slots and each slot's metric), and publishes the new metrics
+    /// atomically (readers see the old or the new state, never a mix).
     pub fn apply_traffic(&self, updates: &[TrafficUpdate]) -> Result<TrafficReport, EngineError> {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let current = self.snapshot();
+        let state = self.state();
+        let current = &state.base;
         let mut keys = current.keys.clone();
         let edges_touched = apply_updates(&self.graph, &self.base_keys, &mut keys, updates)?;
         let changed: Vec<usize> = (0..keys.len())
             .filter(|&e| keys[e] != current.keys[e])
             .collect();
-        let partial = changed.len() <= self.graph.num_edges() / PARTIAL_MAX_SHARE;
-        let metric = if partial {
-            customize_partial(&self.topo, &current.metric, &keys, &changed)
-        } else {
-            customize(&self.topo, &keys)
-        };
         let version = current.version + 1;
-        let next = Arc::new(MetricSnapshot {
-            keys,
-            metric,
-            version,
+        let (base, partial) = self.recustomize(current, keys, &changed, version);
+        let slots = state
+            .profile_keys
+            .iter()
+            .zip(&state.slots)
+            .map(|(profile, old)| {
+                let effective = self.overlay(profile, &base.keys);
+                let slot_changed: Vec<usize> = changed
+                    .iter()
+                    .copied()
+                    .filter(|&e| effective[e] != old.keys[e])
+                    .collect();
+                self.recustomize(old, effective, &slot_changed, version).0
+            })
+            .collect();
+        let metrics = 1 + state.slots.len();
+        let next = Arc::new(LiveState {
+            base,
+            profile: state.profile.clone(),
+            profile_keys: state.profile_keys.clone(),
+            slots,
         });
         *self.live.write().unwrap_or_else(PoisonError::into_inner) = next;
         Ok(TrafficReport {
             edges_touched,
             edges_changed: changed.len(),
             partial,
+            metrics,
             version,
         })
+    }
+
+    /// Sets the time-of-day speed profile (an empty profile removes it): one metric per slot
+    /// is customized (the slot's changes on free flow, live traffic on top) and the new state
+    /// is published atomically. Returns the number of slot metrics.
+    pub fn set_speed_profile(&self, profile: SpeedProfile) -> Result<usize, EngineError> {
+        profile.validate()?;
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = self.state();
+        let version = state.base.version;
+        let mut profile_keys = Vec::with_capacity(profile.slots.len());
+        for (i, slot) in profile.slots.iter().enumerate() {
+            let mut keys = self.base_keys.clone();
+            apply_updates(&self.graph, &self.base_keys, &mut keys, &slot.updates)
+                .map_err(|e| EngineError::BadProfile(format!("slot {i}: {e}")))?;
+            profile_keys.push(keys);
+        }
+        let slots: Vec<Arc<MetricSnapshot>> = profile_keys
+            .iter()
+            .map(|p| {
+                let keys = self.overlay(p, &state.base.keys);
+                let metric = customize(&self.topo, &keys);
+                Arc::new(MetricSnapshot {
+                    keys,
+                    metric,
+                    version,
+                })
+            })
+            .collect();
+        let count = slots.len();
+        *self.live.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(LiveState {
+            base: Arc::clone(&state.base),
+            profile,
+            profile_keys,
+            slots,
+        });
+        Ok(count)
+    }
+
+    /// Effective keys of a slot: the profile's key, except where live traffic changed an
+    /// edge away from free flow (the live key wins).
+    fn overlay(&self, profile: &[u64], live: &[u64]) -> Vec<u64> {
+        profile
+            .iter()
+            .zip(live)
+            .zip(&self.base_keys)
+            .map(|((&p, &l), &b)| if l != b { l } else { p })
+            .collect()
+    }
+
+    /// A new snapshot for `keys` from `old` (customized for `old.keys`), partially when few
+    /// edges changed; also says whether it was partial.
+    fn recustomize(
+        &self,
+        old: &MetricSnapshot,
+        keys: Vec<u64>,
+        changed: &[usize],
+        version: u64,
+    ) -> (Arc<MetricSnapshot>, bool) {
+        let partial = changed.len() <= self.graph.num_edges() / PARTIAL_MAX_SHARE;
+        let metric = if partial {
+            customize_partial(&self.topo, &old.metric, &keys, changed)
+        } else {
+            customize(&self.topo, &keys)
+        };
+        (
+            Arc::new(MetricSnapshot {
+                keys,
+                metric,
+                version,
+            }),
+            partial,
+        )
     }
 
     /// Free-flow weight keys of all edges.

@@ -52,6 +52,10 @@ pub enum EngineError {
     /// A traffic update names an edge or way that does not exist, or an invalid factor.
     #[error("bad traffic update: {0}")]
     BadTraffic(String),
+    /// A time-of-day speed profile has an empty, out-of-day or overlapping slot, or a bad
+    /// update in a slot.
+    #[error("bad speed profile: {0}")]
+    BadProfile(String),
     /// A generator parameter is invalid.
     #[error("bad generator parameter `{field}`: {reason}")]
     BadGenerator {

@@ -57,6 +57,7 @@ pub mod replan;
 pub mod snap;
 pub mod store;
 pub mod svg;
+pub mod timeofday;
 pub mod traffic;
 
 pub use cch::CchTopology;
@@ -72,4 +73,5 @@ pub use osm::{import_pbf, import_pbf_file};
 pub use profile::Profile;
 pub use snap::{Snap, Snapper, DEFAULT_MAX_SNAP_M};
 pub use svg::render_svg;
+pub use timeofday::{SpeedProfile, TimeSlot, DAY_S};
 pub use traffic::{EdgeSet, SpeedChange, TrafficUpdate};

@@ -10,6 +10,14 @@ pub enum EdgeSet {
     Edges(Vec<EdgeId>),
     /// Every edge of these ways (OSM way ids, or synthetic ids of a generated network).
     Ways(Vec<i64>),
+    /// Every edge whose free-flow speed is in `[min_kmh, max_kmh)` (e.g. arterials: at least
+    /// 45 km/h), a road-class proxy for time-of-day profiles.
+    FreeFlowSpeed {
+        /// Lowest speed included, km/h.
+        min_kmh: f64,
+        /// Speed above the range, km/h.
+        max_kmh: f64,
+    },
 }
 
 /// What happens to the touched edges, relative to free flow.
@@ -86,6 +94,20 @@ pub(crate) fn apply_updates(
                     .enumerate()
                     .filter(|(_, &w)| mask[w as usize])
                     .map(|(e, _)| e)
+                    .collect()
+            }
+            &EdgeSet::FreeFlowSpeed { min_kmh, max_kmh } => {
+                if !(min_kmh.is_finite() && max_kmh.is_finite() && min_kmh < max_kmh) {
+                    return Err(EngineError::BadTraffic(format!(
+                        "update {i}: speed range [{min_kmh}, {max_kmh}) km/h is empty"
+                    )));
+                }
+                (0..graph.num_edges())
+                    .filter(|&e| {
+                        let kmh = f64::from(graph.dist_dm[e]) * 360.0
+                            / f64::from(graph.travel_ms[e].max(1));
+                        min_kmh <= kmh && kmh < max_kmh
+                    })
                     .collect()
             }
         };

@@ -439,3 +439,100 @@ fn svg_has_attribution_and_routes() {
     assert!(svg.contains("OpenStreetMap contributors"));
     assert_eq!(svg.matches("<polyline").count(), 2);
 }
+
+/// Checks a matrix on the snapshot in force at `time_s` against Dijkstra on its keys.
+fn check_matrix_at(engine: &RoadEngine, k: usize, seed: u64, time_s: u32) {
+    let nodes = sample(engine, k, seed);
+    let snap = engine.snapshot_at(time_s);
+    let m = engine.matrix_nodes_at(&nodes, &nodes, time_s);
+    for (i, s) in nodes.iter().enumerate() {
+        let reference = dijkstra_keys(engine.graph(), snap.edge_keys(), s.0);
+        for (j, t) in nodes.iter().enumerate() {
+            assert_eq!(m.key(i, j), reference[t.0 as usize], "t {time_s}: {i},{j}");
+        }
+    }
+}
+
+/// A morning slot slowing arterials (free flow ≥ 45 km/h) to half speed: departures inside
+/// the slot see exactly the slowed arterials, departures outside see free flow; live
+/// traffic on top overrides the profile on its edges in every slot; an overlapping profile
+/// is rejected and leaves the old one in force.
+#[test]
+fn time_of_day_profile() {
+    let (graph, _) = generate_grid(&GridSpec::city(900, 4)).unwrap();
+    let engine = RoadEngine::prepare(graph);
+    let morning = TimeSlot {
+        start_s: 6 * 3600,
+        end_s: 9 * 3600,
+        updates: vec![TrafficUpdate {
+            edges: EdgeSet::FreeFlowSpeed {
+                min_kmh: 45.0,
+                max_kmh: 1000.0,
+            },
+            change: SpeedChange::Factor(0.5),
+        }],
+    };
+    let slots = engine
+        .set_speed_profile(SpeedProfile {
+            slots: vec![morning.clone()],
+        })
+        .unwrap();
+    assert_eq!(slots, 1);
+    let base = engine.base_keys().to_vec();
+    let at7 = engine.snapshot_at(7 * 3600);
+    let mut slowed = 0;
+    for (e, (&k7, &b)) in at7.edge_keys().iter().zip(&base).enumerate() {
+        let g = engine.graph();
+        let (ms, dm) = (key_travel_ms(b).unwrap(), key_dist_dm(b).unwrap());
+        let kmh = f64::from(dm) * 360.0 / f64::from(ms.max(1));
+        if kmh >= 45.0 {
+            slowed += 1;
+            assert_eq!(
+                key_travel_ms(k7),
+                Some((f64::from(ms) / 0.5).round() as u32)
+            );
+        } else {
+            assert_eq!(k7, b, "edge {e} of way {}", g.way_id(EdgeId(e as u32)));
+        }
+    }
+    assert!(slowed > 0 && slowed < base.len());
+    assert_eq!(engine.snapshot_at(10 * 3600).edge_keys(), &base[..]);
+    check_matrix_at(&engine, 15, 1, 7 * 3600);
+    check_matrix_at(&engine, 15, 2, 23 * 3600);
+    // A live closure on top of the profile.
+    let closed = EdgeId(3);
+    engine
+        .apply_traffic(&[TrafficUpdate {
+            edges: EdgeSet::Edges(vec![closed]),
+            change: SpeedChange::Closed,
+        }])
+        .unwrap();
+    for t in [7 * 3600, 12 * 3600] {
+        assert_eq!(engine.snapshot_at(t).edge_keys()[3], INF_KEY);
+    }
+    check_matrix_at(&engine, 15, 3, 8 * 3600);
+    let overlap = SpeedProfile {
+        slots: vec![morning.clone(), morning],
+    };
+    assert!(matches!(
+        engine.set_speed_profile(overlap),
+        Err(EngineError::BadProfile(_))
+    ));
+    assert_eq!(engine.speed_profile().slots.len(), 1);
+}
+
+/// Any node order (here a seeded random permutation, far from a nested dissection) gives
+/// Dijkstra-exact matrices: the CCH renumbers it into a postorder of its elimination tree.
+#[test]
+fn arbitrary_order_is_exact() {
+    let (graph, _) = generate_grid(&GridSpec::city(400, 8)).unwrap();
+    let mut order: Vec<u32> = (0..graph.num_nodes() as u32).collect();
+    let mut rng = Pcg64::seed_from_u64(5);
+    for i in (1..order.len()).rev() {
+        order.swap(i, rng.random_range(0..=i));
+    }
+    let engine = RoadEngine::with_order(graph, order);
+    check_matrix(&engine, 20, 4);
+    engine.apply_traffic(&traffic(&engine, 6)).unwrap();
+    check_matrix(&engine, 20, 5);
+}

@@ -53,6 +53,13 @@ struct Cli {
     /// Rayon threads.
     #[arg(long, default_value_t = 2)]
     threads: usize,
+    /// Shipped extracts to check (comma-separated; empty skips them).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "helsinki,baltimore,andorra,liechtenstein"
+    )]
+    extracts: Vec<String>,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -234,7 +241,12 @@ fn main() -> anyhow::Result<()> {
         "road engine benchmark: {} rayon threads, {} repeats (median)",
         cli.threads, cli.repeats
     );
-    for name in ["helsinki", "baltimore", "andorra", "liechtenstein"] {
+    for name in cli
+        .extracts
+        .iter()
+        .map(String::as_str)
+        .filter(|s| !s.is_empty())
+    {
         let path = cli.osm_dir.join(format!("{name}.osm.pbf"));
         let t = Instant::now();
         let (graph, report) = import_pbf_file(&path, Profile::Car)?;
@@ -349,6 +361,19 @@ fn main() -> anyhow::Result<()> {
             engine.topology().tree_height()
         );
         println!("  generate {gen_s:.1} s, prepare {prep_s:.1} s (of which nested dissection {order_s:.1} s); memory peak {peak:.0} MiB, now {rss:.0} MiB");
+        let mut times = Vec::new();
+        for _ in 0..cli.repeats.clamp(1, 3) {
+            let t = Instant::now();
+            let m = milkrun_engine::customize::customize(engine.topology(), engine.base_keys());
+            times.push(secs(t));
+            drop(m);
+        }
+        println!(
+            "  full customization ({} lower triangles): median {:.2} s (min {:.2})",
+            engine.topology().num_triangles(),
+            median(times.clone()),
+            times.iter().copied().fold(f64::MAX, f64::min)
+        );
         let n = engine.graph().num_nodes();
         let mut rng = Sampler(77);
         let nodes: Vec<NodeId> = (0..2000).map(|_| NodeId(rng.next(n) as u32)).collect();
