@@ -5,10 +5,11 @@
 //! ## Concepts
 //! - [`Problem`]: locations given by dense integer duration and distance
 //!   [`Matrix`]es (asymmetric allowed), [`JobSpec`]s (multi-dimensional
-//!   demand, service time, one hard time window, skills, optional with a skip
-//!   penalty), pickup-delivery [`PairSpec`]s, and [`VehicleTypeSpec`]s with a
-//!   count (capacity, start and end or open end, shift window, maximum
-//!   duration and distance, fixed / distance / time costs, skills). Built by
+//!   demand, service time, one or more hard time windows, optional
+//!   [`SoftLateness`], skills, optional with a skip penalty), pickup-delivery
+//!   [`PairSpec`]s, and [`VehicleTypeSpec`]s with a count (capacity, start and
+//!   end or open end, shift window, maximum duration and distance, fixed /
+//!   distance / time costs, skills, optional reloads as a [`ReloadSpec`]). Built by
 //!   [`Problem::new`], which validates everything and names the bad field in
 //!   a [`ProblemError`].
 //! - [`Objective`]: a weighted cost, or hierarchical (fewest vehicles first).
@@ -19,7 +20,10 @@
 //!
 //! ## Search
 //! Routes cache prefix and suffix [`segment`]s (duration/time warp and load,
-//! Vidal et al. 2013), so inserting a job anywhere is checked in O(1). The
+//! Vidal et al. 2013), so inserting a job anywhere is checked in O(1). Several
+//! windows per job, soft lateness and reloads break that; for problems using
+//! them ([`Problem::segments_exact`] is false) candidate routes are evaluated
+//! by an exact forward simulation instead, in O(route length). The
 //! metaheuristic is SISR (Christiaens & Vanden Berghe 2020): string
 //! removals around a random job, greedy insertion with blinks, and simulated
 //! annealing; in hierarchical mode a fleet-minimisation phase first removes

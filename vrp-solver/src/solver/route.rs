@@ -623,4 +623,302 @@ mod tests {
             "too few feasible pair insertions were exercised: {checked}"
         );
     }
+
+    /// On exact problems (one window, no lateness, no reloads) the forward
+    /// simulation used for the other problems gives the same feasibility,
+    /// cost and duration as segment concatenation, on random job orders.
+    #[test]
+    fn simulation_equals_segments_on_exact_problems() {
+        let mut rng = Rng::new(7);
+        let mut feasible = 0;
+        for _ in 0..400 {
+            let p = random_problem(&mut rng);
+            assert!(p.segments_exact());
+            let mut order: Vec<usize> = (4..p.jobs.len()).collect();
+            for i in (1..order.len()).rev() {
+                order.swap(i, rng.below(i + 1));
+            }
+            let jobs = &order[..rng.between(1, 5)];
+            let vt = &p.vehicle_types[0];
+            let sim = crate::schedule::with_scratch(|sc| {
+                crate::schedule::simulate(&p, vt, jobs.iter().copied(), sc, None)
+            });
+            let brute = brute_cost(&p, jobs);
+            assert_eq!(sim.ok().map(|o| o.cost), brute, "route {jobs:?}");
+            if let Ok(o) = sim {
+                let mut r = Route::new(&p, 0);
+                r.jobs = jobs.to_vec();
+                r.rebuild(&p);
+                assert_eq!(
+                    (o.cost, o.duration, o.distance),
+                    (r.cost, r.duration(), r.distance())
+                );
+                feasible += 1;
+            }
+        }
+        assert!(
+            feasible > 50,
+            "too few feasible routes exercised: {feasible}"
+        );
+    }
+
+    /// Random problem with every inexact feature: two windows for most jobs,
+    /// soft lateness for some, a reloading vehicle (capacity 9, reload at the
+    /// depot or at location 1), one pickup-delivery pair (jobs 0 -> 1).
+    fn random_feature_problem(rng: &mut Rng) -> Problem {
+        let n = 11;
+        let pts: Vec<(i64, i64)> = (0..n)
+            .map(|_| (rng.below(60) as i64, rng.below(60) as i64))
+            .collect();
+        let m = Matrix::from_fn(n, |i, j| {
+            let (a, b) = (pts[i], pts[j]);
+            (a.0 - b.0).abs() + (a.1 - b.1).abs()
+        });
+        let jobs = (1..n)
+            .map(|l| {
+                let s = rng.below(250) as i64;
+                let w1 = (s, s + rng.between(0, 40) as i64);
+                let mut j = JobSpec::delivery(l, rng.between(1, 5) as i64, rng.below(8) as i64);
+                j.kind = if rng.chance(0.15) {
+                    JobKind::Pickup
+                } else {
+                    JobKind::Delivery
+                };
+                j.time_windows = if rng.chance(0.7) {
+                    let g = w1.1 + rng.between(1, 80) as i64;
+                    vec![w1, (g, g + rng.between(5, 100) as i64)]
+                } else {
+                    vec![w1]
+                };
+                if rng.chance(0.6) {
+                    j = j.with_lateness(rng.between(0, 4) as i64, rng.between(1, 80) as i64);
+                }
+                j
+            })
+            .collect();
+        let mut v = VehicleTypeSpec::simple(2, 9, 0);
+        v.shift = (0, 600);
+        v.cost_per_time = rng.between(0, 2) as i64;
+        v.fixed_cost = 10;
+        if rng.chance(0.5) {
+            v.max_duration = Some(rng.between(150, 600) as i64);
+        }
+        if rng.chance(0.5) {
+            v.max_distance = Some(rng.between(150, 500) as i64);
+        }
+        v.reload = Some(crate::problem::ReloadSpec {
+            locations: if rng.chance(0.5) { vec![] } else { vec![0, 1] },
+            duration: rng.below(20) as i64,
+        });
+        Problem::new(ProblemSpec {
+            durations: m.clone(),
+            distances: m,
+            jobs,
+            pairs: vec![PairSpec {
+                pickup: 0,
+                delivery: 1,
+            }],
+            vehicle_types: vec![v],
+            objective: Objective::Weighted,
+        })
+        .unwrap()
+    }
+
+    /// Reference cost of a route on a feature problem, written plainly from
+    /// the documented policy (crate::schedule): greedy trips, earliest
+    /// times, then the latest departure found by trying every departure time.
+    fn reference_cost(p: &Problem, jobs: &[usize]) -> Option<i64> {
+        let vt = &p.vehicle_types[0];
+        if jobs.is_empty() {
+            return Some(0);
+        }
+        for (k, &j) in jobs.iter().enumerate() {
+            if let Some(q) = p.jobs[j].partner {
+                let kq = jobs.iter().position(|&x| x == q)?;
+                if p.jobs[j].is_pair_pickup != (k < kq) {
+                    return None;
+                }
+            }
+        }
+        // Trips: a trip fits when its start load and every later load fit.
+        let fits = |trip: &[usize]| {
+            (0..p.dims).all(|d| {
+                let mut load: i64 = trip.iter().map(|&j| p.jobs[j].depot_load[d]).sum();
+                let mut ok = load <= vt.capacity[d];
+                for &j in trip {
+                    load += p.jobs[j].load_change[d];
+                    ok &= load <= vt.capacity[d];
+                }
+                ok
+            })
+        };
+        let reload = vt.reload.as_ref().unwrap();
+        // Visits: Some(job) or None for a reload at `locs`.
+        let mut visits: Vec<(Option<usize>, usize)> = Vec::new();
+        let mut trip: Vec<usize> = Vec::new();
+        let mut prev = vt.start;
+        for &j in jobs {
+            let mut cand = trip.clone();
+            cand.push(j);
+            if !fits(&cand) {
+                let open = trip.iter().any(|&x| {
+                    p.jobs[x].is_pair_pickup && !trip.contains(&p.jobs[x].partner.unwrap())
+                });
+                if trip.is_empty() || open || !fits(&[j]) {
+                    return None;
+                }
+                let loc = p.jobs[j].location;
+                let r = *reload
+                    .locations
+                    .iter()
+                    .min_by_key(|&&r| p.distance(prev, r) + p.distance(r, loc))
+                    .unwrap();
+                visits.push((None, r));
+                cand = vec![j];
+            }
+            trip = cand;
+            visits.push((Some(j), p.jobs[j].location));
+            prev = p.jobs[j].location;
+        }
+        let mut locs: Vec<usize> = vec![vt.start];
+        locs.extend(visits.iter().map(|v| v.1));
+        locs.push(vt.end_loc);
+        let dist: i64 = locs.windows(2).map(|w| p.distance(w[0], w[1])).sum();
+        let service =
+            |v: &(Option<usize>, usize)| v.0.map_or(reload.duration, |j| p.jobs[j].service);
+        let late_of = |j: usize, t: i64| -> Option<i64> {
+            let job = &p.jobs[j];
+            let max = job.lateness.map_or(0, |l| l.max);
+            job.windows
+                .iter()
+                .filter(|w| w.start <= t && t <= w.end + max)
+                .map(|w| (t - w.end).max(0))
+                .min()
+        };
+        // Earliest start >= t with lateness <= cap (scanning time units).
+        let earliest = |j: usize, t: i64, cap: i64| -> Option<i64> {
+            (t..=vt.shift.end).find(|&x| late_of(j, x).is_some_and(|l| l <= cap))
+        };
+        // Forward pass from `dep` with lateness caps; returns starts and end.
+        let forward = |dep: i64, caps: &[i64]| -> Option<(Vec<i64>, i64)> {
+            let mut t = dep;
+            let mut starts = Vec::new();
+            for (k, v) in visits.iter().enumerate() {
+                let a = t + p.duration(locs[k], v.1);
+                let s = match v.0 {
+                    Some(j) => earliest(j, a, caps[k])?,
+                    None => a,
+                };
+                starts.push(s);
+                t = s + service(v);
+            }
+            let end = t + p.duration(*locs.get(visits.len()).unwrap(), vt.end_loc);
+            (end <= vt.shift.end).then_some((starts, end))
+        };
+        let free = vec![i64::MAX / 4; visits.len()];
+        let (e_starts, e_end) = forward(vt.shift.start, &free)?;
+        let caps: Vec<i64> = visits
+            .iter()
+            .zip(&e_starts)
+            .map(|(v, &s)| v.0.map_or(0, |j| late_of(j, s).unwrap()))
+            .collect();
+        let dep = (vt.shift.start..=e_end)
+            .rev()
+            .find(|&d| forward(d, &caps).is_some_and(|(_, end)| end <= e_end))?;
+        let (starts, end) = forward(dep, &caps)?;
+        let dur = end - dep;
+        if dur > vt.max_duration || dist > vt.max_distance {
+            return None;
+        }
+        let late_cost: i64 = visits
+            .iter()
+            .zip(&starts)
+            .filter_map(|(v, &s)| {
+                let j = v.0?;
+                Some(late_of(j, s).unwrap() * p.jobs[j].lateness.map_or(0, |l| l.cost_per_unit))
+            })
+            .sum();
+        Some(vt.fixed_cost + vt.cost_per_distance * dist + vt.cost_per_time * dur + late_cost)
+    }
+
+    /// On problems with several windows, soft lateness and reloads, the
+    /// route cost and the best single and pair insertion deltas equal those
+    /// of the plain reference simulation, and the reported schedule keeps
+    /// every start in a window (plus the allowed lateness).
+    #[test]
+    fn exact_evaluation_with_features_equals_reference() {
+        let mut rng = Rng::new(99);
+        let (mut singles, mut pairs, mut reloads, mut late) = (0, 0, 0, 0);
+        for _ in 0..300 {
+            let p = random_feature_problem(&mut rng);
+            assert!(!p.segments_exact());
+            let mut order: Vec<usize> = (2..p.jobs.len()).collect();
+            for i in (1..order.len()).rev() {
+                order.swap(i, rng.below(i + 1));
+            }
+            let mut jobs: Vec<usize> = Vec::new();
+            for &j in &order[..6] {
+                let mut cand = jobs.clone();
+                cand.insert(rng.below(cand.len() + 1), j);
+                if reference_cost(&p, &cand).is_some() {
+                    jobs = cand;
+                }
+            }
+            let mut route = Route::new(&p, 0);
+            route.jobs = jobs.clone();
+            route.rebuild(&p);
+            let base = reference_cost(&p, &jobs).unwrap();
+            assert_eq!(route.cost, base, "route {jobs:?}");
+            let sol = crate::Solution::from_routes(&p, &[(0, jobs.clone())]).unwrap();
+            if let Some(r) = sol.routes.first() {
+                reloads += usize::from(!r.reloads.is_empty());
+                late += usize::from(r.lateness > 0);
+                for st in &r.stops {
+                    let job = &p.jobs[st.job];
+                    let max = job.lateness.map_or(0, |l| l.max);
+                    assert!(st.start >= st.arrival);
+                    assert!(job
+                        .windows
+                        .iter()
+                        .any(|w| w.start <= st.start && st.start <= w.end + max));
+                }
+                assert_eq!(r.cost, base);
+            }
+            let u = order[6];
+            let mut best = None::<i64>;
+            for pos in 0..=jobs.len() {
+                let mut c = jobs.clone();
+                c.insert(pos, u);
+                if let Some(cost) = reference_cost(&p, &c) {
+                    best = Some(best.map_or(cost - base, |b: i64| b.min(cost - base)));
+                }
+            }
+            let got = route.best_insertion(&p, u, i64::MAX, || false);
+            assert_eq!(got.map(|i| i.delta), best, "insert {u} into {jobs:?}");
+            if let Some(ins) = got {
+                let mut r2 = route.clone();
+                r2.insert(&p, ins, u, None);
+                assert_eq!(reference_cost(&p, &r2.jobs), Some(base + ins.delta));
+                singles += 1;
+            }
+            let mut best = None::<i64>;
+            for a in 0..=jobs.len() {
+                for b in a..=jobs.len() {
+                    let mut c = jobs.clone();
+                    c.insert(b, 1);
+                    c.insert(a, 0);
+                    if let Some(cost) = reference_cost(&p, &c) {
+                        best = Some(best.map_or(cost - base, |x: i64| x.min(cost - base)));
+                    }
+                }
+            }
+            let got = route.best_pair_insertion(&p, 0, 1, i64::MAX, || false);
+            assert_eq!(got.map(|i| i.delta), best, "pair into {jobs:?}");
+            pairs += usize::from(got.is_some());
+        }
+        assert!(
+            singles > 30 && pairs > 20 && reloads > 10 && late > 10,
+            "too few cases: {singles} singles, {pairs} pairs, {reloads} reloading, {late} late"
+        );
+    }
 }
