@@ -18,7 +18,9 @@ use std::time::{Duration, Instant};
 
 use milkrun_datasets::{bks, checker, Instance};
 use milkrun_service::convert;
-use milkrun_vrp::{Objective, Progress, SolverOptions};
+use milkrun_vrp::{Cooperation, Objective, Progress, SolverOptions};
+
+pub mod scale;
 
 /// A benchmark set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +122,8 @@ pub struct RunResult {
     pub seconds: f64,
     /// Iterations done (all threads).
     pub iterations: u64,
+    /// Move evaluations (all threads), see `milkrun_vrp::SolveStats::moves`.
+    pub moves: u64,
 }
 
 /// Solves one instance file and checks the result.
@@ -132,6 +136,7 @@ pub fn run_instance(
     iterations: Option<u64>,
     seed: u64,
     threads: usize,
+    cooperation: Cooperation,
 ) -> anyhow::Result<RunResult> {
     let inst: Instance = milkrun_datasets::load_instance(path)?;
     let problem = convert::to_problem(&inst, set.objective())?;
@@ -146,6 +151,7 @@ pub fn run_instance(
         },
         iteration_limit: iterations,
         threads,
+        cooperation,
         progress: Some(Arc::new(move |p: Progress| {
             if let Ok(mut t) = t2.lock() {
                 t.push((p.elapsed.as_secs_f64(), p.vehicles, p.best_cost));
@@ -191,5 +197,6 @@ pub fn run_instance(
         time_to_1pct,
         seconds: wall,
         iterations: stats.iterations,
+        moves: stats.moves,
     })
 }

@@ -72,4 +72,6 @@ pub use problem::{
     SoftLateness, TimeWindow, VehicleType, VehicleTypeSpec, MAX_DIMS, MAX_SKILLS, TIME_HORIZON,
 };
 pub use solution::{ReloadStop, Route, Solution, Stop, StopKind, Unassigned, UnassignedReason};
-pub use solver::{solve, solve_with_stats, Progress, ProgressFn, SolveStats, SolverOptions};
+pub use solver::{
+    solve, solve_with_stats, Cooperation, Progress, ProgressFn, SolveStats, SolverOptions,
+};

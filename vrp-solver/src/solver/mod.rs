@@ -1,12 +1,14 @@
 //! The solver: options, the entry point [`solve`], and the search parts
 //! (route caches, ruin, recreate, annealing), one per module.
 
+pub(crate) mod parallel;
 pub(crate) mod recreate;
 pub(crate) mod route;
 pub(crate) mod ruin;
 pub(crate) mod search;
 pub(crate) mod state;
 
+use std::cell::Cell;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -42,10 +44,25 @@ pub struct SolverOptions {
     pub iteration_limit: Option<u64>,
     /// Stop as soon as this flag becomes true.
     pub cancel: Option<Arc<AtomicBool>>,
-    /// Number of independent search threads (0 or 1: one).
+    /// Number of search threads (0 or 1: one).
     pub threads: usize,
+    /// How several threads work together (ignored with one thread).
+    pub cooperation: Cooperation,
     /// Called when the best solution improves.
     pub progress: Option<ProgressFn>,
+}
+
+/// How the threads of a multi-threaded solve work together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Cooperation {
+    /// The threads meet 40 times per run (every 1/40 of the iteration or
+    /// time limit); a thread whose best is worse than the best of all goes
+    /// on from that solution. Deterministic for a seed and thread count
+    /// under an iteration limit.
+    #[default]
+    ShareBest,
+    /// Fully independent searches; the best result wins.
+    Independent,
 }
 
 impl std::fmt::Debug for SolverOptions {
@@ -55,16 +72,19 @@ impl std::fmt::Debug for SolverOptions {
             .field("time_limit", &self.time_limit)
             .field("iteration_limit", &self.iteration_limit)
             .field("threads", &self.threads)
+            .field("cooperation", &self.cooperation)
             .finish_non_exhaustive()
     }
 }
 
 /// The stopping rules of a run.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct Limits {
     pub time: Option<Duration>,
     pub iterations: Option<u64>,
     pub cancel: Option<Arc<AtomicBool>>,
+    /// This thread's place in the group of cooperating threads, if any.
+    pub exchange: Option<parallel::Member>,
 }
 
 /// Statistics of a finished run.
@@ -72,6 +92,22 @@ pub(crate) struct Limits {
 pub struct SolveStats {
     /// Iterations over all threads.
     pub iterations: u64,
+    /// Move evaluations over all threads: insertion positions considered by
+    /// recreate (a pickup-delivery pair counts once per pickup position)
+    /// plus the moves the local search evaluates.
+    pub moves: u64,
+}
+
+thread_local! {
+    /// Move evaluations of the search running on this thread.
+    static MOVES: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Adds `n` move evaluations to the calling thread's counter (read into
+/// [`SolveStats::moves`] when the thread's search ends).
+#[inline]
+pub(crate) fn count_moves(n: u64) {
+    MOVES.with(|m| m.set(m.get().wrapping_add(n)));
 }
 
 /// Solves `problem`. Without any limit the search stops after 10 000
@@ -82,8 +118,13 @@ pub fn solve(problem: &Problem, options: &SolverOptions) -> Solution {
 
 /// Like [`solve`], also returning run statistics.
 pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution, SolveStats) {
+    let called = std::time::Instant::now();
+    let ctx = search::Context::new(problem);
     let limits = Limits {
-        time: options.time_limit,
+        // The time limit counts from the call: the set-up above is part of it.
+        time: options
+            .time_limit
+            .map(|t| t.saturating_sub(called.elapsed())),
         iterations: options.iteration_limit.or(
             if options.time_limit.is_none() && options.cancel.is_none() {
                 Some(10_000)
@@ -92,8 +133,8 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
             },
         ),
         cancel: options.cancel.clone(),
+        exchange: None,
     };
-    let ctx = search::Context::new(problem);
     let threads = options.threads.max(1);
     let best_seen = Mutex::new(i64::MAX);
     let report = |pr: Progress| {
@@ -105,14 +146,35 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
             }
         }
     };
+    let exchange = (threads > 1 && options.cooperation == Cooperation::ShareBest).then(|| {
+        let period = match limits.iterations {
+            Some(n) => parallel::Period::Iterations((n / parallel::MEETINGS).max(1)),
+            None => parallel::Period::Time(
+                limits.time.unwrap_or(Duration::from_secs(10)) / parallel::MEETINGS as u32,
+            ),
+        };
+        Arc::new(parallel::Exchange::new(threads, period))
+    });
     let run = |t: usize| {
         let seed = options
             .seed
             .wrapping_add((t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let mut s = search::Search::new(&ctx, search::SearchParams::default(), seed, &limits);
+        let own = Limits {
+            time: limits.time,
+            iterations: limits.iterations,
+            cancel: limits.cancel.clone(),
+            exchange: exchange
+                .as_ref()
+                .map(|x| parallel::Member::new(Arc::clone(x), t)),
+        };
+        MOVES.with(|m| m.set(0));
+        let mut s = search::Search::new(&ctx, search::SearchParams::default(), seed, &own);
         let mut rep = |pr: Progress| report(pr);
         let (routes, cost) = s.run(&mut rep);
-        (routes, cost, s.iterations)
+        if let Some(m) = &own.exchange {
+            m.leave();
+        }
+        (routes, cost, s.iterations, MOVES.with(|m| m.get()))
     };
     let results: Vec<_> = if threads == 1 {
         vec![run(0)]
@@ -123,6 +185,7 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
         })
     };
     let iterations = results.iter().map(|r| r.2).sum();
+    let moves = results.iter().map(|r| r.3).sum();
     let best = results
         .into_iter()
         .min_by_key(|r| r.1)
@@ -139,5 +202,5 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
             distance: 0,
             duration: 0,
         });
-    (solution, SolveStats { iterations })
+    (solution, SolveStats { iterations, moves })
 }

@@ -92,6 +92,7 @@ pub(crate) fn recreate(
             if r.is_empty() {
                 continue;
             }
+            super::count_moves(r.len() as u64 + 1);
             let ins = match pair {
                 None => r.best_insertion(p, u, bound, &mut blink),
                 Some(d) => r.best_pair_insertion(p, u, d, bound, &mut blink),
@@ -107,6 +108,7 @@ pub(crate) fn recreate(
                 if st.used[vt] >= p.vehicle_types[vt].count {
                     continue;
                 }
+                super::count_moves(1);
                 let ins = match pair {
                     None => er.best_insertion(p, u, bound, || false),
                     Some(d) => er.best_pair_insertion(p, u, d, bound, || false),

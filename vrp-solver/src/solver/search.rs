@@ -231,6 +231,9 @@ impl<'a, 'c> Search<'a, 'c> {
             } else {
                 st.rollback();
             }
+            if let Some(x) = &self.limits.exchange {
+                x.sync(p, self.iterations, &mut st, &mut cur, &mut best);
+            }
         }
         best
     }
