@@ -113,4 +113,12 @@ pub enum ForecastError {
         /// What is wrong.
         reason: String,
     },
+    /// A Parquet input could not be read, lacks a column or holds a bad cell.
+    #[error("{file}: {message}")]
+    Parquet {
+        /// The file as given.
+        file: String,
+        /// What is wrong, naming the row and column where there is one.
+        message: String,
+    },
 }

@@ -1,15 +1,24 @@
-//! CSV edge of the demand module: reading long-format history and future exogenous values,
-//! writing forecasts. Parquet is not supported (yet).
+//! File edge of the demand module: reading long-format history (CSV or Parquet) and future
+//! exogenous values (CSV), writing forecasts (CSV).
 //!
 //! History: a header with `series_id`, `date` (`YYYY-MM-DD`) and `value`; every other column
 //! is an exogenous numeric column. Future: `series_id`, `date` and the same exogenous columns,
 //! one row per future step, starting the period after the series' last history date.
+//!
+//! Parquet ([`read_series_parquet`]): the same columns (`unique_id`, `ds`, `y` also accepted).
+//! `series_id` may be a string or an integer column; `date` a DATE, a timestamp (milli- or
+//! microseconds; the day is kept) or a `YYYY-MM-DD` string; `value` and the exogenous columns
+//! any numeric type. Nulls are refused like NaN. Rows then go through the same validation as
+//! CSV rows ([`build_series`]), with the row number in place of the line.
 use super::date::Date;
 use super::error::ForecastError;
 use super::series::{build_series, GapPolicy, Row, Series};
 use super::Forecast;
+use parquet::file::reader::{FileReader, SerializedFileReader};
+use parquet::record::Field;
 use std::collections::HashMap;
 use std::io::{Read, Write};
+use std::path::Path;
 
 fn csv_err(e: &csv::Error) -> ForecastError {
     ForecastError::Csv {
@@ -89,6 +98,136 @@ pub fn read_series<R: Read>(reader: R, gaps: GapPolicy) -> Result<Vec<Series>, F
         });
     }
     build_series(rows, &exog_names, gaps)
+}
+
+/// Reads long-format history from `path`, as Parquet when the name ends in `.parquet` or
+/// `.pq`, as CSV otherwise.
+pub fn read_series_path(path: &Path, gaps: GapPolicy) -> Result<Vec<Series>, ForecastError> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    if matches!(ext.as_deref(), Some("parquet" | "pq")) {
+        return read_series_parquet(path, gaps);
+    }
+    let file = std::fs::File::open(path).map_err(|e| ForecastError::Csv {
+        line: 0,
+        message: format!("{}: {e}", path.display()),
+    })?;
+    read_series(std::io::BufReader::new(file), gaps)
+}
+
+/// Reads long-format history from a Parquet file (see the module doc for the column types).
+pub fn read_series_parquet(path: &Path, gaps: GapPolicy) -> Result<Vec<Series>, ForecastError> {
+    let fail = |message: String| ForecastError::Parquet {
+        file: path.display().to_string(),
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    let reader = SerializedFileReader::new(file).map_err(|e| fail(e.to_string()))?;
+    let names: Vec<String> = reader
+        .metadata()
+        .file_metadata()
+        .schema_descr()
+        .root_schema()
+        .get_fields()
+        .iter()
+        .map(|f| f.name().to_string())
+        .collect();
+    let find = |alts: &[&str]| {
+        names
+            .iter()
+            .position(|n| alts.iter().any(|a| n.trim().eq_ignore_ascii_case(a)))
+            .ok_or_else(|| fail(format!("missing column `{}`", alts[0])))
+    };
+    let id_col = find(&["series_id", "unique_id"])?;
+    let date_col = find(&["date", "ds"])?;
+    let value_col = find(&["value", "y"])?;
+    let exog_cols: Vec<usize> = (0..names.len())
+        .filter(|c| ![id_col, date_col, value_col].contains(c))
+        .collect();
+    let exog_names: Vec<String> = exog_cols.iter().map(|&c| names[c].clone()).collect();
+    let rows_iter = reader.get_row_iter(None).map_err(|e| fail(e.to_string()))?;
+    let mut rows = Vec::new();
+    for (k, row) in rows_iter.enumerate() {
+        let row_no = k as u64 + 1;
+        let row = row.map_err(|e| fail(format!("row {row_no}: {e}")))?;
+        let mut fields: Vec<Option<&Field>> = vec![None; names.len()];
+        for (c, (_, f)) in row.get_column_iter().enumerate().take(names.len()) {
+            fields[c] = Some(f);
+        }
+        let cell = |c: usize| {
+            fields[c].ok_or_else(|| fail(format!("row {row_no}: no column `{}`", names[c])))
+        };
+        let bad = |c: usize, f: &Field, why: &str| {
+            fail(format!(
+                "row {row_no}, column `{}`: bad value `{f}` ({why})",
+                names[c]
+            ))
+        };
+        let series = match cell(id_col)? {
+            Field::Str(s) => s.trim().to_string(),
+            Field::Int(v) => v.to_string(),
+            Field::Long(v) => v.to_string(),
+            f => return Err(bad(id_col, f, "expected a string or integer id")),
+        };
+        let df = cell(date_col)?;
+        let date = match df {
+            Field::Date(d) => Date(*d),
+            Field::TimestampMillis(ms) => Date(ms.div_euclid(86_400_000) as i32),
+            Field::TimestampMicros(us) => Date(us.div_euclid(86_400_000_000) as i32),
+            Field::Str(s) => {
+                Date::parse(s).ok_or_else(|| bad(date_col, df, "expected YYYY-MM-DD"))?
+            }
+            f => return Err(bad(date_col, f, "expected a date")),
+        };
+        let num = |c: usize, allow_negative: bool| -> Result<f64, ForecastError> {
+            let f = cell(c)?;
+            let v = parquet_number(f).ok_or_else(|| bad(c, f, "not a number"))?;
+            if v.is_nan() {
+                return Err(bad(c, f, "NaN"));
+            }
+            if v.is_infinite() {
+                return Err(bad(c, f, "infinite"));
+            }
+            if v < 0.0 && !allow_negative {
+                return Err(bad(c, f, "negative"));
+            }
+            Ok(v)
+        };
+        let value = num(value_col, false)?;
+        let exog = exog_cols
+            .iter()
+            .map(|&c| num(c, true))
+            .collect::<Result<Vec<f64>, _>>()?;
+        rows.push(Row {
+            line: row_no,
+            series,
+            date,
+            value,
+            exog,
+        });
+    }
+    build_series(rows, &exog_names, gaps)
+}
+
+/// A numeric Parquet cell as `f64` (`None` for null and non-numeric cells).
+fn parquet_number(f: &Field) -> Option<f64> {
+    Some(match f {
+        Field::Bool(b) => f64::from(u8::from(*b)),
+        Field::Byte(v) => f64::from(*v),
+        Field::Short(v) => f64::from(*v),
+        Field::Int(v) => f64::from(*v),
+        Field::Long(v) => *v as f64,
+        Field::UByte(v) => f64::from(*v),
+        Field::UShort(v) => f64::from(*v),
+        Field::UInt(v) => f64::from(*v),
+        Field::ULong(v) => *v as f64,
+        Field::Float16(v) => f64::from(*v),
+        Field::Float(v) => f64::from(*v),
+        Field::Double(v) => *v,
+        _ => return None,
+    })
 }
 
 /// Reads future exogenous values and appends them to the matching series' columns. Each

@@ -140,9 +140,11 @@ fn run(y: &[f64], spec: EtsSpec, m: usize, p: &EtsParams) -> Option<RunResult> {
     };
     let mult = spec.error == ErrorType::Multiplicative || spec.season == SeasonType::Multiplicative;
     let (mut sum_sq, mut sum_log_mu) = (0.0, 0.0);
-    for (t, &yt) in y.iter().enumerate() {
+    // position in the season (t % m without a division per step)
+    let mut pos = 0usize;
+    for &yt in y {
         let q = l + p.phi * b;
-        let so = if s.is_empty() { 0.0 } else { s[t % m] };
+        let so = if s.is_empty() { 0.0 } else { s[pos] };
         let mu = match spec.season {
             SeasonType::None => q,
             SeasonType::Additive => q + so,
@@ -169,7 +171,11 @@ fn run(y: &[f64], spec: EtsSpec, m: usize, p: &EtsParams) -> Option<RunResult> {
             b = p.phi * b + p.beta * dl;
         }
         if !s.is_empty() {
-            s[t % m] = so + p.gamma * ds;
+            s[pos] = so + p.gamma * ds;
+            pos += 1;
+            if pos == m {
+                pos = 0;
+            }
         }
         if !l.is_finite() || !b.is_finite() {
             return None;
@@ -253,6 +259,29 @@ fn initial_seasons(y: &[f64], m: usize, season: SeasonType) -> Option<Vec<f64>> 
 
 /// Fits one model form by maximum likelihood; `None` when it cannot be fitted to `y`.
 pub fn fit(y: &[f64], spec: EtsSpec, m: usize) -> Option<EtsFit> {
+    fit_with(y, spec, m, 100, 1e-7)
+}
+
+/// How hard [`auto_fit_with`] searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum EtsSearch {
+    /// Every admissible form ([`candidates`]), up to 100 optimizer steps per parameter.
+    #[default]
+    Full,
+    /// For very large panels: the forms without undamped trend ([`fast_candidates`]), up to
+    /// 20 optimizer steps per parameter with a looser tolerance. About 5x cheaper.
+    Fast,
+}
+
+/// Like [`fit`], with at most `evals_per_param` likelihood evaluations per free parameter and
+/// relative tolerance `tol` on the simplex spread.
+pub fn fit_with(
+    y: &[f64],
+    spec: EtsSpec,
+    m: usize,
+    evals_per_param: usize,
+    tol: f64,
+) -> Option<EtsFit> {
     let n = y.len();
     let seasonal = spec.season != SeasonType::None;
     let m = if seasonal { m } else { 1 };
@@ -361,7 +390,7 @@ pub fn fit(y: &[f64], spec: EtsSpec, m: usize) -> Option<EtsFit> {
     };
     let steps = vec![0.5; start.len()];
     let mut obj = objective;
-    let (best, _) = nelder_mead(&mut obj, &start, &steps, 100 * start.len(), 1e-7);
+    let (best, _) = nelder_mead(&mut obj, &start, &steps, evals_per_param * start.len(), tol);
     let params = decode(&best);
     let r = run(y, spec, m, &params)?;
     let l = lik(nf, &r);
@@ -437,6 +466,25 @@ pub fn auto_fit(y: &[f64], m: usize) -> Option<EtsFit> {
         .into_iter()
         .filter_map(|spec| fit(y, spec, m))
         .min_by(|a, b| a.aicc.total_cmp(&b.aicc))
+}
+
+/// The forms of [`candidates`] without an undamped additive trend (a damped trend with
+/// `phi` near 1 stands in for it): at most 9 of the 15.
+pub fn fast_candidates(y: &[f64], m: usize) -> Vec<EtsSpec> {
+    let mut c = candidates(y, m);
+    c.retain(|s| s.trend != TrendType::Additive);
+    c
+}
+
+/// [`auto_fit`] with the given search effort.
+pub fn auto_fit_with(y: &[f64], m: usize, search: EtsSearch) -> Option<EtsFit> {
+    match search {
+        EtsSearch::Full => auto_fit(y, m),
+        EtsSearch::Fast => fast_candidates(y, m)
+            .into_iter()
+            .filter_map(|spec| fit_with(y, spec, m, 20, 1e-4))
+            .min_by(|a, b| a.aicc.total_cmp(&b.aicc)),
+    }
 }
 
 impl EtsFit {
