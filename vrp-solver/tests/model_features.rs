@@ -398,3 +398,80 @@ fn deterministic_with_features() {
     assert_eq!(a, b);
     assert!(a.routes.iter().any(|r| !r.reloads.is_empty()));
 }
+
+/// Random problems with every feature (two windows, lateness, reloads at two
+/// places, a pickup-delivery pair, a distance limit): the solver returns
+/// routes whose reported schedules keep every rule, checked here directly
+/// from the stops: starts in a window (plus allowed lateness), start after
+/// arrival, trip loads within capacity, the pair on one route in order.
+#[test]
+fn solutions_with_features_keep_every_rule() {
+    let mut seed = 12345u64;
+    let mut next = |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n) as i64
+    };
+    for case in 0..12 {
+        let pos: Vec<i64> = (0..16).map(|_| next(200) - 100).collect();
+        let jobs: Vec<JobSpec> = (1..16)
+            .map(|l| {
+                let s = next(300);
+                let mut j = JobSpec::delivery(l, 1 + next(4), next(5))
+                    .with_windows(&[(s, s + 20 + next(40)), (s + 120, s + 200 + next(100))]);
+                if next(3) == 0 {
+                    j = j.with_lateness(1 + next(3), 10 + next(30));
+                }
+                j
+            })
+            .collect();
+        let mut v = VehicleTypeSpec::simple(3, 8, 0);
+        v.reload = Some(ReloadSpec {
+            locations: vec![0, 5],
+            duration: 4,
+        });
+        v.max_distance = Some(900);
+        let mut sp = spec(&pos, jobs.clone(), vec![v]);
+        sp.pairs = vec![milkrun_vrp::PairSpec {
+            pickup: 0,
+            delivery: 1,
+        }];
+        let p = Problem::new(sp).unwrap();
+        let s = solve(
+            &p,
+            &SolverOptions {
+                seed: case,
+                iteration_limit: Some(150),
+                ..Default::default()
+            },
+        );
+        assert!(!s.routes.is_empty(), "case {case}: no route");
+        let served: usize = s.routes.iter().map(|r| r.stops.len()).sum();
+        assert_eq!(served + s.unassigned.len(), jobs.len(), "case {case}");
+        for r in &s.routes {
+            for st in &r.stops {
+                let j = &jobs[st.job];
+                let max = j.lateness.map_or(0, |l| l.max);
+                assert!(st.start >= st.arrival);
+                assert!(j
+                    .time_windows
+                    .iter()
+                    .any(|&(a, b)| a <= st.start && st.start <= b + max));
+                assert_eq!(
+                    st.lateness > 0,
+                    j.time_windows.iter().all(|&(_, b)| st.start > b)
+                );
+            }
+            assert!(r.trip_loads.iter().all(|l| l[0] <= 8));
+            assert!(r.stops.iter().all(|st| st.load_after[0] <= 8));
+            assert!(r.distance <= 900);
+            let at = |job: usize| r.stops.iter().position(|st| st.job == job);
+            match (at(0), at(1)) {
+                (Some(a), Some(b)) => assert!(a < b),
+                (None, None) => {}
+                _ => panic!("case {case}: pair split"),
+            }
+        }
+    }
+}
