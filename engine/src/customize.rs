@@ -2,11 +2,12 @@
 //!
 //! Basic customization by lower triangles: arcs are finished node by node in rank order; for a
 //! node `x` and each lower neighbour `z`, every arc `(z, y)` with `y > x` closes the triangle
-//! `z, x, y`, so `x→y ≤ x→z + z→y` and `y→x ≤ y→z + z→x`. The node `z` that gave the
-//! minimum is kept per arc and direction so shortcuts unpack back to road edges.
+//! `z, x, y`, so `x→y ≤ x→z + z→y` and `y→x ≤ y→z + z→x`. Only weights are stored (16
+//! bytes per arc); a route unpacks a shortcut by finding the triangle that gives its weight
+//! (see [`crate::query`]).
 //! Disjoint elimination subtrees share no arcs, so they are customized in parallel with rayon.
 
-use crate::cch::{CchTopology, DOWN_BIT, NONE};
+use crate::cch::{CchTopology, DOWN_BIT};
 use crate::graph::INF_KEY;
 
 /// Arc weights of one customized metric (weight keys, see [`crate::graph::pack_key`]).
@@ -16,10 +17,6 @@ pub struct Metric {
     pub(crate) up_w: Vec<u64>,
     /// Weight high→low of each arc.
     pub(crate) down_w: Vec<u64>,
-    /// Middle node (rank) of the triangle giving `up_w`, [`NONE`] if it is a road edge.
-    pub(crate) up_mid: Vec<u32>,
-    /// Middle node (rank) of the triangle giving `down_w`, [`NONE`] if it is a road edge.
-    pub(crate) down_mid: Vec<u32>,
 }
 
 /// Forests of at most this many ranks are customized on the calling thread.
@@ -36,15 +33,11 @@ pub fn customize(topo: &CchTopology, edge_keys: &[u64]) -> Metric {
     let mut m = Metric {
         up_w: vec![INF_KEY; arcs],
         down_w: vec![INF_KEY; arcs],
-        up_mid: vec![NONE; arcs],
-        down_mid: vec![NONE; arcs],
     };
     let mut view = ArcsMut {
         base: 0,
         up_w: &mut m.up_w,
         down_w: &mut m.down_w,
-        up_mid: &mut m.up_mid,
-        down_mid: &mut m.down_mid,
     };
     forest(topo, edge_keys, 0, topo.num_nodes(), &mut view);
     m
@@ -78,8 +71,6 @@ pub fn customize_partial(
         base: 0,
         up_w: &mut m.up_w,
         down_w: &mut m.down_w,
-        up_mid: &mut m.up_mid,
-        down_mid: &mut m.down_mid,
     };
     for x in lowest..n {
         if !dirty[x] {
@@ -104,8 +95,6 @@ struct ArcsMut<'a> {
     base: usize,
     up_w: &'a mut [u64],
     down_w: &'a mut [u64],
-    up_mid: &'a mut [u32],
-    down_mid: &'a mut [u32],
 }
 
 impl ArcsMut<'_> {
@@ -114,22 +103,16 @@ impl ArcsMut<'_> {
         let k = arc - self.base;
         let (uw0, uw1) = self.up_w.split_at_mut(k);
         let (dw0, dw1) = self.down_w.split_at_mut(k);
-        let (um0, um1) = self.up_mid.split_at_mut(k);
-        let (dm0, dm1) = self.down_mid.split_at_mut(k);
         (
             ArcsMut {
                 base: self.base,
                 up_w: uw0,
                 down_w: dw0,
-                up_mid: um0,
-                down_mid: dm0,
             },
             ArcsMut {
                 base: arc,
                 up_w: uw1,
                 down_w: dw1,
-                up_mid: um1,
-                down_mid: dm1,
             },
         )
     }
@@ -194,7 +177,6 @@ fn node(topo: &CchTopology, keys: &[u64], x: u32, arcs: &mut ArcsMut<'_>) {
     let (below, mine) = arcs.split_at(range.start);
     let len = range.len();
     let (up, down) = (&mut mine.up_w[..len], &mut mine.down_w[..len]);
-    let (up_mid, down_mid) = (&mut mine.up_mid[..len], &mut mine.down_mid[..len]);
     for (i, a) in range.clone().enumerate() {
         let (mut u, mut d) = (INF_KEY, INF_KEY);
         let edges = topo.arc_edge_first[a] as usize..topo.arc_edge_first[a + 1] as usize;
@@ -208,8 +190,6 @@ fn node(topo: &CchTopology, keys: &[u64], x: u32, arcs: &mut ArcsMut<'_>) {
         }
         up[i] = u;
         down[i] = d;
-        up_mid[i] = NONE;
-        down_mid[i] = NONE;
     }
     let heads = &topo.up_head[range];
     let lower = topo.down_first[x as usize] as usize..topo.down_first[x as usize + 1] as usize;
@@ -239,16 +219,8 @@ fn node(topo: &CchTopology, keys: &[u64], x: u32, arcs: &mut ArcsMut<'_>) {
                 break;
             }
             debug_assert_eq!(heads[p], y, "arc ({z}, {y}) without arc ({x}, {y})");
-            let via_up = x_to_z.saturating_add(zy_up);
-            if via_up < up[p] {
-                up[p] = via_up;
-                up_mid[p] = z;
-            }
-            let via_down = zy_down.saturating_add(z_to_x);
-            if via_down < down[p] {
-                down[p] = via_down;
-                down_mid[p] = z;
-            }
+            up[p] = up[p].min(x_to_z.saturating_add(zy_up));
+            down[p] = down[p].min(zy_down.saturating_add(z_to_x));
             p += 1;
         }
     }

@@ -33,3 +33,20 @@ pub fn dijkstra_keys(graph: &RoadGraph, edge_keys: &[u64], source: u32) -> Vec<u
     }
     dist
 }
+
+/// Weight keys of trips from road node `source` to every road node (see [`crate::turns`]):
+/// Dijkstra from the road node, each destination taking its best arrival (the node itself
+/// or one of its turn-restriction arrival copies). Indexed by road node
+/// (`0..graph.num_original_nodes()`); equal to [`dijkstra_keys`] without restrictions.
+pub fn dijkstra_trips(graph: &RoadGraph, edge_keys: &[u64], source: u32) -> Vec<u64> {
+    let source = graph.original_node(crate::NodeId(source)).0;
+    let mut dist = dijkstra_keys(graph, edge_keys, source);
+    let first_copy = graph.num_original_nodes();
+    for (i, &orig) in graph.copy_of.iter().enumerate() {
+        let d = dist[first_copy + i];
+        let o = &mut dist[orig as usize];
+        *o = (*o).min(d);
+    }
+    dist.truncate(first_copy);
+    dist
+}

@@ -305,13 +305,32 @@ impl RoadEngine {
 
     /// Travel-time and distance matrix between nodes, on a given snapshot.
     pub fn matrix_on(&self, snap: &MetricSnapshot, from: &[NodeId], to: &[NodeId]) -> TravelMatrix {
-        let rank = |v: &NodeId| self.topo.rank[v.0 as usize];
-        let s: Vec<u32> = from.iter().map(rank).collect();
-        let t: Vec<u32> = to.iter().map(rank).collect();
+        // Trips start at the road node and end at it or any turn-restriction arrival copy.
+        let rank = |v: NodeId| self.topo.rank[v.0 as usize];
+        let s: Vec<u32> = from
+            .iter()
+            .map(|&v| rank(self.graph.original_node(v)))
+            .collect();
+        let t: Vec<(u32, u32)> = if self.graph.num_turn_copies() == 0 {
+            to.iter()
+                .enumerate()
+                .map(|(j, &v)| (rank(v), j as u32))
+                .collect()
+        } else {
+            to.iter()
+                .enumerate()
+                .flat_map(|(j, &v)| {
+                    self.graph
+                        .arrival_nodes(v)
+                        .into_iter()
+                        .map(move |a| (rank(a), j as u32))
+                })
+                .collect()
+        };
         TravelMatrix {
             rows: s.len(),
-            cols: t.len(),
-            keys: many_to_many(&self.topo, &snap.metric, &s, &t),
+            cols: to.len(),
+            keys: many_to_many(&self.topo, &snap.metric, &s, &t, to.len()),
         }
     }
 
@@ -331,15 +350,28 @@ impl RoadEngine {
     pub fn route_on(&self, snap: &MetricSnapshot, from: NodeId, to: NodeId) -> Option<Route> {
         let n = self.topo.num_nodes();
         let (mut f, mut b) = (SearchSpace::new(n), SearchSpace::new(n));
-        let (key, nodes) = one_to_one(
-            &self.topo,
-            &snap.metric,
-            &mut f,
-            &mut b,
-            self.topo.rank[from.0 as usize],
-            self.topo.rank[to.0 as usize],
-        )?;
-        let nodes: Vec<NodeId> = nodes.into_iter().map(NodeId).collect();
+        let source = self.topo.rank[self.graph.original_node(from).0 as usize];
+        // The best arrival: the road node or one of its turn-restriction arrival copies.
+        let (key, nodes) = self
+            .graph
+            .arrival_nodes(to)
+            .into_iter()
+            .filter_map(|t| {
+                one_to_one(
+                    &self.topo,
+                    &snap.metric,
+                    &snap.keys,
+                    &mut f,
+                    &mut b,
+                    source,
+                    self.topo.rank[t.0 as usize],
+                )
+            })
+            .min_by_key(|(key, _)| *key)?;
+        let nodes: Vec<NodeId> = nodes
+            .into_iter()
+            .map(|v| self.graph.original_node(NodeId(v)))
+            .collect();
         let polyline = nodes.iter().map(|&v| self.graph.coord(v)).collect();
         Some(Route {
             travel_ms: key_travel_ms(key)?,

@@ -62,6 +62,11 @@ pub struct BuildReport {
     pub nodes_kept: usize,
     /// Directed edges kept.
     pub edges_kept: usize,
+    /// Turn restrictions (via a node) found in the data for this profile.
+    pub restrictions_found: usize,
+    /// Turn restrictions applied to the graph (see [`crate::turns`]); the others have a via
+    /// way, an ambiguous or missing way, or an edge outside the kept component.
+    pub restrictions_applied: usize,
 }
 
 impl BuildReport {
@@ -91,6 +96,9 @@ pub struct RoadGraph {
     pub(crate) dist_dm: Vec<u32>,
     pub(crate) way_idx: Vec<u32>,
     pub(crate) way_ids: Vec<i64>,
+    /// Original node of each turn-restriction arrival copy (copies are the nodes from
+    /// `num_nodes() - copy_of.len()` on; see [`crate::turns`]); empty without restrictions.
+    pub(crate) copy_of: Vec<u32>,
 }
 
 impl RoadGraph {
@@ -101,9 +109,21 @@ impl RoadGraph {
     pub fn build(
         profile: Profile,
         coords: &[LatLon],
-        mut edges: Vec<RawEdge>,
+        edges: Vec<RawEdge>,
         way_ids: Vec<i64>,
     ) -> (RoadGraph, BuildReport) {
+        let (graph, report, _) = RoadGraph::build_mapped(profile, coords, edges, way_ids);
+        (graph, report)
+    }
+
+    /// As [`RoadGraph::build`], also returning the new id of every given node (`u32::MAX`
+    /// for dropped nodes).
+    pub(crate) fn build_mapped(
+        profile: Profile,
+        coords: &[LatLon],
+        mut edges: Vec<RawEdge>,
+        way_ids: Vec<i64>,
+    ) -> (RoadGraph, BuildReport, Vec<u32>) {
         let n = coords.len();
         edges.retain(|e| {
             e.from != e.to
@@ -152,8 +172,10 @@ impl RoadGraph {
             components,
             nodes_kept: graph.num_nodes(),
             edges_kept: graph.num_edges(),
+            restrictions_found: 0,
+            restrictions_applied: 0,
         };
-        (graph, report)
+        (graph, report, new_id)
     }
 
     /// CSR from edges sorted by tail.
@@ -174,6 +196,7 @@ impl RoadGraph {
             dist_dm: edges.iter().map(|e| e.dist_dm).collect(),
             way_idx: edges.iter().map(|e| e.way).collect(),
             way_ids,
+            copy_of: Vec::new(),
         }
     }
 
@@ -232,6 +255,37 @@ impl RoadGraph {
             .zip(&self.dist_dm)
             .map(|(&t, &d)| pack_key(t, d))
             .collect()
+    }
+    /// Number of road nodes without the turn-restriction arrival copies (node ids below this
+    /// are real junctions and way points).
+    pub fn num_original_nodes(&self) -> usize {
+        self.num_nodes() - self.copy_of.len()
+    }
+    /// The road node of `v`: itself, or the junction an arrival copy stands for.
+    pub fn original_node(&self, v: NodeId) -> NodeId {
+        let first_copy = self.num_original_nodes();
+        match (v.0 as usize).checked_sub(first_copy) {
+            Some(i) if i < self.copy_of.len() => NodeId(self.copy_of[i]),
+            _ => v,
+        }
+    }
+    /// Nodes where a trip to `v` may end: `v`'s road node and its arrival copies.
+    pub fn arrival_nodes(&self, v: NodeId) -> Vec<NodeId> {
+        let o = self.original_node(v);
+        let first_copy = self.num_original_nodes();
+        std::iter::once(o)
+            .chain(
+                self.copy_of
+                    .iter()
+                    .enumerate()
+                    .filter(|&(_, &c)| c == o.0)
+                    .map(|(i, _)| NodeId((first_copy + i) as u32)),
+            )
+            .collect()
+    }
+    /// Number of turn-restriction arrival copies.
+    pub fn num_turn_copies(&self) -> usize {
+        self.copy_of.len()
     }
     /// The edge from `u` to `v`, if any.
     pub fn find_edge(&self, u: NodeId, v: NodeId) -> Option<EdgeId> {

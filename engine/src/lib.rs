@@ -25,8 +25,13 @@
 //! [`traffic`], [`engine`], [`dijkstra`] (reference), [`generate`] (synthetic networks),
 //! [`svg`] (pictures).
 //!
-//! Not done: turn restrictions (the graph is node-based), time-of-day speed profiles (an
-//! update has no validity interval: the caller applies it and later resets it).
+//! - Time-of-day speed profiles ([`timeofday`]): one customized metric per slot of the day;
+//!   `*_at(departure_s)` queries use the metric of the departure slot.
+//! - Turn restrictions ([`turns`]): via-node `no_*` / `only_*` restrictions by a local split
+//!   of the restricted junctions into arrival copies; the graph stays node-based.
+//!
+//! Not done: restrictions with a via way; a live update has no validity interval (the caller
+//! applies it and later resets it).
 //!
 //! ## Example
 //! ```
@@ -59,9 +64,10 @@ pub mod store;
 pub mod svg;
 pub mod timeofday;
 pub mod traffic;
+pub mod turns;
 
 pub use cch::CchTopology;
-pub use dijkstra::dijkstra_keys;
+pub use dijkstra::{dijkstra_keys, dijkstra_trips};
 pub use engine::{MetricSnapshot, RoadEngine, Route, TrafficReport, TravelMatrix};
 pub use error::EngineError;
 pub use generate::{generate_grid, generate_region, GridSpec, RegionSpec};
@@ -75,3 +81,4 @@ pub use snap::{Snap, Snapper, DEFAULT_MAX_SNAP_M};
 pub use svg::render_svg;
 pub use timeofday::{SpeedProfile, TimeSlot, DAY_S};
 pub use traffic::{EdgeSet, SpeedChange, TrafficUpdate};
+pub use turns::{apply_turn_restrictions, TurnKind, TurnReport, TurnRestriction};

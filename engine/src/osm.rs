@@ -2,7 +2,9 @@
 //!
 //! The whole file is read into memory and its blob framing is checked before decoding, so a
 //! truncated or foreign file is an [`EngineError::Pbf`], never a panic inside the decoder.
-//! Turn restrictions are not imported (the graph is node-based).
+//! Turn restrictions (relations `type=restriction`, `no_*` / `only_*`, via a node, the
+//! profile's `restriction:motorcar` / `restriction:bicycle` and `except` honoured; none for
+//! foot) are applied by [`crate::turns`]; those with a via way are not.
 
 use std::collections::HashMap;
 use std::io::Cursor;
@@ -11,8 +13,9 @@ use std::path::Path;
 use osmpbfreader::{OsmObj, OsmPbfReader};
 
 use crate::geo::{haversine_m, LatLon};
-use crate::graph::{BuildReport, RawEdge, RoadGraph};
+use crate::graph::{BuildReport, NodeId, RawEdge, RoadGraph};
 use crate::profile::{way_rule, Profile, WayRule};
+use crate::turns::{apply_turn_restrictions, TurnKind, TurnRestriction};
 use crate::EngineError;
 
 /// Reads and imports a `.osm.pbf` file for one profile.
@@ -35,6 +38,9 @@ pub fn import_pbf(bytes: &[u8], profile: Profile) -> Result<(RoadGraph, BuildRep
     let mut reader = OsmPbfReader::new(Cursor::new(bytes));
     let mut coords: HashMap<i64, (i32, i32)> = HashMap::new();
     let mut ways: Vec<(i64, Vec<i64>, WayRule)> = Vec::new();
+    // (from way, via node, to way, kind) of every via-node restriction for this profile.
+    let mut relations: Vec<(i64, i64, i64, TurnKind)> = Vec::new();
+    let mut restrictions_found = 0usize;
     for obj in reader.par_iter() {
         match obj.map_err(|e| EngineError::Pbf(e.to_string()))? {
             OsmObj::Node(n) => {
@@ -48,7 +54,46 @@ pub fn import_pbf(bytes: &[u8], profile: Profile) -> Result<(RoadGraph, BuildRep
                     }
                 }
             }
-            OsmObj::Relation(_) => {}
+            OsmObj::Relation(r) => {
+                let tag = |k: &str| r.tags.get(k).map(|v| v.as_str());
+                if tag("type") != Some("restriction") {
+                    continue;
+                }
+                let (own_key, vehicle) = match profile {
+                    Profile::Car => ("restriction:motorcar", "motorcar"),
+                    Profile::Bike => ("restriction:bicycle", "bicycle"),
+                    Profile::Foot => continue,
+                };
+                let Some(value) = tag(own_key).or_else(|| tag("restriction")) else {
+                    continue;
+                };
+                if tag("except").is_some_and(|e| e.split(';').any(|v| v.trim() == vehicle)) {
+                    continue;
+                }
+                let kind = if value.starts_with("no_") {
+                    TurnKind::No
+                } else if value.starts_with("only_") {
+                    TurnKind::Only
+                } else {
+                    continue;
+                };
+                restrictions_found += 1;
+                let member = |role: &str| {
+                    let mut found = r.refs.iter().filter(|m| m.role.as_str() == role);
+                    match (found.next(), found.next()) {
+                        (Some(m), None) => Some(m.member),
+                        _ => None,
+                    }
+                };
+                if let (
+                    Some(osmpbfreader::OsmId::Way(from)),
+                    Some(osmpbfreader::OsmId::Node(via)),
+                    Some(osmpbfreader::OsmId::Way(to)),
+                ) = (member("from"), member("via"), member("to"))
+                {
+                    relations.push((from.0, via.0, to.0, kind));
+                }
+            }
         }
     }
     ways.sort_unstable_by_key(|w| w.0);
@@ -105,7 +150,49 @@ pub fn import_pbf(bytes: &[u8], profile: Profile) -> Result<(RoadGraph, BuildRep
             profile: profile.name(),
         });
     }
-    Ok(RoadGraph::build(profile, &node_coords, edges, way_ids))
+    // Each restriction as raw node indices (from, via, to): the neighbour of the via node
+    // along the from way and along the to way (the via node must end both ways).
+    let neighbour = |way: i64, via: i64| -> Option<u32> {
+        let k = ways.binary_search_by_key(&way, |w| w.0).ok()?;
+        let nodes = &ways[k].1;
+        let next = if nodes.first() == Some(&via) {
+            nodes.get(1)
+        } else if nodes.last() == Some(&via) {
+            nodes.len().checked_sub(2).and_then(|i| nodes.get(i))
+        } else {
+            None
+        }?;
+        node_index.get(next).copied()
+    };
+    let raw: Vec<(u32, u32, u32, TurnKind)> = relations
+        .iter()
+        .filter_map(|&(from, via, to, kind)| {
+            Some((
+                neighbour(from, via)?,
+                *node_index.get(&via)?,
+                neighbour(to, via)?,
+                kind,
+            ))
+        })
+        .collect();
+    let (graph, mut report, new_id) =
+        RoadGraph::build_mapped(profile, &node_coords, edges, way_ids);
+    let restrictions: Vec<TurnRestriction> = raw
+        .iter()
+        .filter_map(|&(u, v, w, kind)| {
+            let id = |x: u32| Some(NodeId(*new_id.get(x as usize).filter(|&&i| i != u32::MAX)?));
+            Some(TurnRestriction {
+                from: id(u)?,
+                via: id(v)?,
+                to: id(w)?,
+                kind,
+            })
+        })
+        .collect();
+    let (graph, turns) = apply_turn_restrictions(&graph, &restrictions);
+    report.restrictions_found = restrictions_found;
+    report.restrictions_applied = turns.applied;
+    Ok((graph, report))
 }
 
 /// Checks that the file is a sequence of complete PBF blobs: a 4-byte big-endian header length

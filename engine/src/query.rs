@@ -10,7 +10,7 @@
 
 use rayon::prelude::*;
 
-use crate::cch::{CchTopology, NONE};
+use crate::cch::{CchTopology, DOWN_BIT, NONE};
 use crate::customize::Metric;
 use crate::graph::INF_KEY;
 
@@ -97,11 +97,12 @@ impl SearchSpace {
     }
 }
 
-/// Shortest path between two ranks: its weight key and its node sequence (original node ids,
+/// Shortest path between two ranks (`keys`: the edge keys `m` was customized for): its weight key and its node sequence (original node ids,
 /// from source to target), or `None` when the target is unreachable.
 pub(crate) fn one_to_one(
     topo: &CchTopology,
     m: &Metric,
+    keys: &[u64],
     fwd: &mut SearchSpace,
     bwd: &mut SearchSpace,
     s: u32,
@@ -144,7 +145,7 @@ pub(crate) fn one_to_one(
             )
             .collect();
         for (from, to) in hops {
-            unpack(topo, m, from, to, &mut ranks);
+            unpack(topo, m, keys, from, to, &mut ranks);
         }
         (
             best.0,
@@ -160,44 +161,70 @@ pub(crate) fn one_to_one(
 }
 
 /// Appends the ranks of the road path of the arc traversal `from → to` (excluding `from`).
-fn unpack(topo: &CchTopology, m: &Metric, from: u32, to: u32, out: &mut Vec<u32>) {
+fn unpack(topo: &CchTopology, m: &Metric, keys: &[u64], from: u32, to: u32, out: &mut Vec<u32>) {
     let mut stack = vec![(from, to)];
     while let Some((a, b)) = stack.pop() {
-        let (lo, hi, up) = if a < b { (a, b, true) } else { (b, a, false) };
-        let mid = match topo.find_arc(lo, hi) {
-            Some(arc) => {
-                if up {
-                    m.up_mid[arc]
-                } else {
-                    m.down_mid[arc]
-                }
+        match middle(topo, m, keys, a, b) {
+            None => out.push(b),
+            Some(mid) => {
+                stack.push((mid, b));
+                stack.push((a, mid));
             }
-            None => NONE,
-        };
-        if mid == NONE {
-            out.push(b);
-        } else {
-            stack.push((mid, b));
-            stack.push((a, mid));
         }
     }
 }
 
-/// Many-to-many weight keys, row-major `sources.len() × targets.len()` (ranks in, keys out).
+/// The middle rank `z` of a shortcut traversal `a → b` (`a → z → b` through a lower
+/// triangle giving exactly its weight), or `None` when a road edge gives its weight.
+fn middle(topo: &CchTopology, m: &Metric, keys: &[u64], a: u32, b: u32) -> Option<u32> {
+    let up = a < b;
+    let (lo, hi) = if up { (a, b) } else { (b, a) };
+    let arc = topo.find_arc(lo, hi)?;
+    let w = if up { m.up_w[arc] } else { m.down_w[arc] };
+    let edges = topo.arc_edge_first[arc] as usize..topo.arc_edge_first[arc + 1] as usize;
+    let by_edge = topo.arc_edges[edges]
+        .iter()
+        .any(|&e| ((topo.edge_arc[e as usize] & DOWN_BIT == 0) == up) && keys[e as usize] == w);
+    if by_edge {
+        return None;
+    }
+    let lower = topo.down_first[lo as usize] as usize..topo.down_first[lo as usize + 1] as usize;
+    for k in lower {
+        let z = topo.down_tail[k];
+        let a_zlo = topo.down_arc[k] as usize;
+        let Some(a_zhi) = topo.find_arc(z, hi) else {
+            continue;
+        };
+        // up: lo → z → hi; down: hi → z → lo.
+        let via = if up {
+            m.down_w[a_zlo].saturating_add(m.up_w[a_zhi])
+        } else {
+            m.down_w[a_zhi].saturating_add(m.up_w[a_zlo])
+        };
+        if via == w {
+            return Some(z);
+        }
+    }
+    None
+}
+
+/// Many-to-many weight keys, row-major `sources.len() × cols` (ranks in, keys out). Each
+/// target is a `(rank, column)` pair; several ranks may share a column (a node and its
+/// turn-restriction arrival copies), the entry being the best of them.
 pub(crate) fn many_to_many(
     topo: &CchTopology,
     m: &Metric,
     sources: &[u32],
-    targets: &[u32],
+    targets: &[(u32, u32)],
+    cols: usize,
 ) -> Vec<u64> {
     let n = topo.num_nodes();
-    let cols = targets.len();
     // Backward searches: (ancestor rank, target column, distance ancestor→target).
     let entries: Vec<Vec<(u32, u64)>> = targets
         .par_iter()
         .map_init(
             || SearchSpace::new(n),
-            |space, &t| {
+            |space, &(t, _)| {
                 let mut found = Vec::new();
                 space.run_with(topo, m, t, false, true, |v, d| found.push((v, d)));
                 space.reset(topo, t);
@@ -219,11 +246,11 @@ pub(crate) fn many_to_many(
     let mut fill = first.clone();
     let mut bucket_col = vec![0u32; total];
     let mut bucket_key = vec![0u64; total];
-    for (col, list) in entries.iter().enumerate() {
+    for (&(_, col), list) in targets.iter().zip(&entries) {
         for &(v, d) in list {
             let slot = fill[v as usize] as usize;
             fill[v as usize] += 1;
-            bucket_col[slot] = col as u32;
+            bucket_col[slot] = col;
             bucket_key[slot] = d;
         }
     }

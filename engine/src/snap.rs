@@ -104,7 +104,8 @@ impl Snapper {
         );
         let (node, node_m) = if du <= dv { (u, du) } else { (v, dv) };
         Ok(Snap {
-            node: NodeId(node),
+            // A turn-restriction arrival copy stands for its junction.
+            node: graph.original_node(NodeId(node)),
             snap_m,
             node_m,
         })

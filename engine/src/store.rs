@@ -4,14 +4,15 @@
 //! Layout: magic `MILKROAD`, version `u32`, profile `u32`, node count `u64`, edge count `u64`,
 //! way count `u64`, then the arrays `lat[n] f64`, `lon[n] f64`, `first_out[n+1] u32`,
 //! `head[m] u32`, `travel_ms[m] u32`, `dist_dm[m] u32`, `way_idx[m] u32`, `way_ids[w] i64`,
-//! `order[n] u32`, and a trailing FNV-1a 64 checksum of everything before it.
+//! `order[n] u32`, the turn-restriction copy count `u64` and `copy_of[c] u32` (version 2),
+//! and a trailing FNV-1a 64 checksum of everything before it.
 //! Every length, index and the checksum is checked on load; bad bytes give an error.
 
 use crate::graph::RoadGraph;
 use crate::{EngineError, Profile};
 
 const MAGIC: &[u8; 8] = b"MILKROAD";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 
 fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -51,6 +52,10 @@ pub fn to_bytes(graph: &RoadGraph, order: &[u32]) -> Vec<u8> {
         out.extend_from_slice(&v.to_le_bytes());
     }
     for v in order {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    out.extend_from_slice(&(graph.copy_of.len() as u64).to_le_bytes());
+    for v in &graph.copy_of {
         out.extend_from_slice(&v.to_le_bytes());
     }
     let sum = fnv1a(&out);
@@ -153,8 +158,16 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(RoadGraph, Vec<u32>), EngineError> {
         .map(|v| v as i64)
         .collect();
     let order = r.u32s(n, "order")?;
+    let copies = to_usize(r.u64("copy count")?, "copy count")?;
+    if copies > n {
+        return Err(bad("more turn copies than nodes"));
+    }
+    let copy_of = r.u32s(copies, "copy_of")?;
+    if copy_of.iter().any(|&c| c as usize >= n - copies) {
+        return Err(bad("turn copy of a node out of range"));
+    }
     if r.pos != body.len() {
-        return Err(bad("trailing bytes after the order"));
+        return Err(bad("trailing bytes after the turn copies"));
     }
     if lat
         .iter()
@@ -187,6 +200,7 @@ pub fn from_bytes(bytes: &[u8]) -> Result<(RoadGraph, Vec<u32>), EngineError> {
             dist_dm,
             way_idx,
             way_ids,
+            copy_of,
         },
         order,
     ))

@@ -17,7 +17,7 @@ fn extract(name: &str) -> PathBuf {
 fn sample(engine: &RoadEngine, k: usize, seed: u64) -> Vec<NodeId> {
     let mut rng = Pcg64::seed_from_u64(seed);
     (0..k)
-        .map(|_| NodeId(rng.random_range(0..engine.graph().num_nodes() as u32)))
+        .map(|_| NodeId(rng.random_range(0..engine.graph().num_original_nodes() as u32)))
         .collect()
 }
 
@@ -27,7 +27,7 @@ fn check_matrix(engine: &RoadEngine, k: usize, seed: u64) {
     let snap = engine.snapshot();
     let m = engine.matrix_on(&snap, &nodes, &nodes);
     for (i, s) in nodes.iter().enumerate() {
-        let reference = dijkstra_keys(engine.graph(), snap.edge_keys(), s.0);
+        let reference = dijkstra_trips(engine.graph(), snap.edge_keys(), s.0);
         for (j, t) in nodes.iter().enumerate() {
             assert_eq!(
                 m.key(i, j),
@@ -57,9 +57,14 @@ fn check_routes(engine: &RoadEngine, seed: u64) {
             let mut sum = 0u64;
             for w in route.nodes.windows(2) {
                 let g = engine.graph();
+                // Route nodes are road nodes; the edge may leave a turn-restriction arrival
+                // copy of w[0] or enter one of w[1].
+                let ends = g.arrival_nodes(w[1]);
                 let best = g
-                    .out_edges(w[0])
-                    .filter(|&e| g.head(EdgeId(e as u32)) == w[1])
+                    .arrival_nodes(w[0])
+                    .into_iter()
+                    .flat_map(|a| g.out_edges(a))
+                    .filter(|&e| ends.contains(&g.head(EdgeId(e as u32))))
                     .map(|e| snap.edge_keys()[e])
                     .min();
                 sum += best.expect("consecutive route nodes are joined by an edge");
@@ -94,7 +99,8 @@ fn traffic(engine: &RoadEngine, seed: u64) -> Vec<TrafficUpdate> {
 fn full_check(name: &str, profile: Profile, k: usize) {
     let (graph, report) = import_pbf_file(&extract(name), profile).unwrap();
     assert!(report.nodes_kept > 1000, "{name}: {report:?}");
-    assert_eq!(report.nodes_kept, graph.num_nodes());
+    assert_eq!(report.nodes_kept, graph.num_original_nodes());
+    assert!(report.restrictions_applied <= report.restrictions_found);
     let engine = RoadEngine::prepare(graph);
     check_matrix(&engine, k, 1);
     check_routes(&engine, 2);
@@ -109,6 +115,22 @@ fn full_check(name: &str, profile: Profile, k: usize) {
 #[test]
 fn liechtenstein_car_matches_dijkstra() {
     full_check("liechtenstein", Profile::Car, 24);
+}
+
+/// The Liechtenstein extract has via-node turn restrictions for cars; most are applied, as
+/// arrival copies, and a saved graph keeps them.
+#[test]
+fn liechtenstein_turn_restrictions_applied() {
+    let (graph, report) = import_pbf_file(&extract("liechtenstein"), Profile::Car).unwrap();
+    assert!(report.restrictions_found > 0, "{report:?}");
+    assert!(report.restrictions_applied > 0, "{report:?}");
+    assert!(graph.num_turn_copies() > 0);
+    assert!(graph.num_turn_copies() <= report.restrictions_applied);
+    let engine = RoadEngine::prepare(graph);
+    let loaded = RoadEngine::from_bytes(&engine.to_bytes()).unwrap();
+    assert_eq!(loaded.graph(), engine.graph());
+    let (_, foot) = import_pbf_file(&extract("liechtenstein"), Profile::Foot).unwrap();
+    assert_eq!(foot.restrictions_applied, 0);
 }
 
 /// Helsinki, all three profiles.
@@ -446,7 +468,7 @@ fn check_matrix_at(engine: &RoadEngine, k: usize, seed: u64, time_s: u32) {
     let snap = engine.snapshot_at(time_s);
     let m = engine.matrix_nodes_at(&nodes, &nodes, time_s);
     for (i, s) in nodes.iter().enumerate() {
-        let reference = dijkstra_keys(engine.graph(), snap.edge_keys(), s.0);
+        let reference = dijkstra_trips(engine.graph(), snap.edge_keys(), s.0);
         for (j, t) in nodes.iter().enumerate() {
             assert_eq!(m.key(i, j), reference[t.0 as usize], "t {time_s}: {i},{j}");
         }

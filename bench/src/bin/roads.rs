@@ -17,7 +17,7 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Parser;
 use milkrun_engine::{
-    dijkstra_keys, generate_grid, generate_region, import_pbf_file, EdgeId, EdgeSet, GridSpec,
+    dijkstra_trips, generate_grid, generate_region, import_pbf_file, EdgeId, EdgeSet, GridSpec,
     LatLon, NodeId, Profile, RegionSpec, RoadEngine, SpeedChange, TrafficUpdate,
     DEFAULT_MAX_SNAP_M,
 };
@@ -85,6 +85,20 @@ fn memory_mib() -> (f64, f64) {
     (field("VmHWM:"), field("VmRSS:"))
 }
 
+/// CPU time of this process (all threads), seconds (Linux `/proc/self/stat`, 100 ticks/s).
+fn cpu_s() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let tick = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (tick(11) + tick(12)) / 100.0
+}
+
 /// Deterministic pseudo-random numbers (SplitMix64) for sampling.
 struct Sampler(u64);
 impl Sampler {
@@ -111,7 +125,8 @@ fn one_percent(engine: &RoadEngine, seed: u64) -> Vec<TrafficUpdate> {
 /// Checks `checks` entries (rows × cols random nodes) against Dijkstra; returns mismatches.
 fn dijkstra_check(engine: &RoadEngine, checks: usize, seed: u64) -> (usize, usize, f64) {
     let side = (checks as f64).sqrt().ceil() as usize;
-    let n = engine.graph().num_nodes();
+    // Road nodes only: turn-restriction arrival copies are not trip ends of their own.
+    let n = engine.graph().num_original_nodes();
     let mut rng = Sampler(seed);
     let rows: Vec<NodeId> = (0..side).map(|_| NodeId(rng.next(n) as u32)).collect();
     let cols: Vec<NodeId> = (0..side).map(|_| NodeId(rng.next(n) as u32)).collect();
@@ -120,7 +135,7 @@ fn dijkstra_check(engine: &RoadEngine, checks: usize, seed: u64) -> (usize, usiz
     let t = Instant::now();
     let mut bad = 0;
     for (i, s) in rows.iter().enumerate() {
-        let d = dijkstra_keys(engine.graph(), snap.edge_keys(), s.0);
+        let d = dijkstra_trips(engine.graph(), snap.edge_keys(), s.0);
         bad += cols
             .iter()
             .enumerate()
@@ -149,6 +164,7 @@ fn fast_paths_peer(engine: &RoadEngine, nodes: &[NodeId], our_matrix_s: f64, our
         }
     }
     input.freeze();
+    let arrivals: Vec<Vec<NodeId>> = nodes.iter().map(|&t| g.arrival_nodes(t)).collect();
     let t = Instant::now();
     let fast_graph = fast_paths::prepare(&input);
     let prep_s = secs(t);
@@ -158,11 +174,16 @@ fn fast_paths_peer(engine: &RoadEngine, nodes: &[NodeId], our_matrix_s: f64, our
         .map_init(
             || fast_paths::create_calculator(&fast_graph),
             |calc, s| {
-                nodes
+                // A trip ends at the road node or one of its turn-restriction arrival copies.
+                arrivals
                     .iter()
-                    .map(|t| {
-                        calc.calc_path(&fast_graph, s.0 as usize, t.0 as usize)
-                            .map(|p| p.get_weight())
+                    .map(|ends| {
+                        ends.iter()
+                            .filter_map(|t| {
+                                calc.calc_path(&fast_graph, s.0 as usize, t.0 as usize)
+                                    .map(|p| p.get_weight())
+                            })
+                            .min()
                     })
                     .collect()
             },
@@ -265,6 +286,12 @@ fn main() -> anyhow::Result<()> {
             topo.num_arcs(),
             topo.tree_height()
         );
+        println!(
+            "  turn restrictions (via node): {} found, {} applied ({} arrival copies)",
+            report.restrictions_found,
+            report.restrictions_applied,
+            engine.graph().num_turn_copies()
+        );
         println!("  import {import_s:.3} s, prepare (order + contract + customize + snap index) {prep_s:.3} s, total {:.3} s", import_s + prep_s);
         let (n, bad, dt) = dijkstra_check(&engine, cli.checks, 11);
         println!(
@@ -362,17 +389,20 @@ fn main() -> anyhow::Result<()> {
         );
         println!("  generate {gen_s:.1} s, prepare {prep_s:.1} s (of which nested dissection {order_s:.1} s); memory peak {peak:.0} MiB, now {rss:.0} MiB");
         let mut times = Vec::new();
+        let mut cpu = Vec::new();
         for _ in 0..cli.repeats.clamp(1, 3) {
-            let t = Instant::now();
+            let (t, c) = (Instant::now(), cpu_s());
             let m = milkrun_engine::customize::customize(engine.topology(), engine.base_keys());
             times.push(secs(t));
+            cpu.push(cpu_s() - c);
             drop(m);
         }
         println!(
-            "  full customization ({} lower triangles): median {:.2} s (min {:.2})",
+            "  full customization ({} lower triangles): median {:.2} s wall (min {:.2}), {:.2} s CPU (both threads)",
             engine.topology().num_triangles(),
             median(times.clone()),
-            times.iter().copied().fold(f64::MAX, f64::min)
+            times.iter().copied().fold(f64::MAX, f64::min),
+            median(cpu)
         );
         let n = engine.graph().num_nodes();
         let mut rng = Sampler(77);
@@ -384,11 +414,20 @@ fn main() -> anyhow::Result<()> {
             times.push(secs(t));
         }
         println!("  2000 x 2000 matrix: median {:.2} s", median(times));
-        let t = Instant::now();
-        engine.apply_traffic(&one_percent(&engine, 5))?;
+        let mut times = Vec::new();
+        let mut cpu = Vec::new();
+        for r in 0..cli.repeats.clamp(1, 3) {
+            let update = one_percent(&engine, 5 + r as u64);
+            let (t, c) = (Instant::now(), cpu_s());
+            engine.apply_traffic(&update)?;
+            times.push(secs(t));
+            cpu.push(cpu_s() - c);
+        }
         println!(
-            "  1% traffic update, full re-customization: {:.2} s",
-            secs(t)
+            "  1% traffic update, full re-customization: median {:.2} s wall (min {:.2}), {:.2} s CPU",
+            median(times.clone()),
+            times.iter().copied().fold(f64::MAX, f64::min),
+            median(cpu)
         );
         let (small_s, partial) = small_updates(&engine, 3)?;
         println!(
