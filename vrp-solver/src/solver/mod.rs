@@ -1,6 +1,7 @@
 //! The solver: options, the entry point [`solve`], and the search parts
 //! (route caches, ruin, recreate, annealing), one per module.
 
+pub(crate) mod ls;
 pub(crate) mod parallel;
 pub(crate) mod recreate;
 pub(crate) mod route;

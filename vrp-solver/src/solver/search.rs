@@ -3,6 +3,7 @@
 
 use std::time::Instant;
 
+use super::ls::{granular_neighbours, ls_applicable, LocalSearch};
 use super::recreate::{recreate, sort_units, SortKeys};
 use super::route::Route;
 use super::ruin::{remove_route, ruin, RuinParams};
@@ -24,6 +25,12 @@ pub(crate) struct SearchParams {
     pub fleet_share: f64,
     /// Share of the budget given to fleet minimisation (weighted objective).
     pub fleet_share_weighted: f64,
+    /// Least share of the budget between two local-search polishes of new bests.
+    pub polish_gap: f64,
+    /// Share of the budget kept for the final polish.
+    pub polish_reserve: f64,
+    /// Whether the annealing goes on from the polished solution.
+    pub polish_feedback: bool,
 }
 
 impl Default for SearchParams {
@@ -35,9 +42,15 @@ impl Default for SearchParams {
             t_end: 0.01,
             fleet_share: 0.4,
             fleet_share_weighted: 0.1,
+            polish_gap: 0.03,
+            polish_reserve: 0.01,
+            polish_feedback: false,
         }
     }
 }
+
+/// Size of the granular neighbourhood of local search.
+const LS_NEIGHBOURS: usize = 30;
 
 /// Precomputed per-problem data shared by all iterations.
 pub(crate) struct Context<'a> {
@@ -45,6 +58,8 @@ pub(crate) struct Context<'a> {
     pub neighbours: Vec<Vec<u32>>,
     pub keys: SortKeys,
     pub empty_routes: Vec<Route>,
+    /// Granular neighbour lists for local search (`None`: no local search).
+    pub ls_neighbours: Option<Vec<Vec<u32>>>,
     /// Mean cost of the edge to the nearest other job.
     pub scale: f64,
 }
@@ -77,8 +92,10 @@ impl<'a> Context<'a> {
         let empty_routes = (0..p.vehicle_types.len())
             .map(|vt| Route::new(p, vt))
             .collect();
+        let ls_neighbours = ls_applicable(p).then(|| granular_neighbours(p, LS_NEIGHBOURS));
         Self {
             p,
+            ls_neighbours,
             neighbours,
             keys: SortKeys::new(p),
             empty_routes,
@@ -95,6 +112,10 @@ pub(crate) struct Search<'a, 'c> {
     limits: &'c Limits,
     started: Instant,
     pub iterations: u64,
+    /// Local search, when the problem allows it.
+    ls: Option<LocalSearch>,
+    /// Every job (the seeds of a full local search).
+    all_jobs: Vec<usize>,
 }
 
 impl<'a, 'c> Search<'a, 'c> {
@@ -106,6 +127,11 @@ impl<'a, 'c> Search<'a, 'c> {
             limits,
             started: Instant::now(),
             iterations: 0,
+            ls: ctx
+                .ls_neighbours
+                .as_ref()
+                .map(|nb| LocalSearch::new(ctx.p, nb.clone())),
+            all_jobs: (0..ctx.p.jobs.len()).collect(),
         }
     }
 
@@ -143,6 +169,10 @@ impl<'a, 'c> Search<'a, 'c> {
             0.0,
             &mut self.rng,
         );
+        if let Some(ls) = &mut self.ls {
+            let all: Vec<usize> = (0..p.jobs.len()).collect();
+            ls.improve(p, &mut st, &all);
+        }
         st.commit();
         let mut best = (st.snapshot(), st.cost(p));
         report(Progress {
@@ -177,6 +207,15 @@ impl<'a, 'c> Search<'a, 'c> {
         self.anneal(st, best, report)
     }
 
+    /// A copy of `st` improved by a full local search (`None` without one).
+    fn polish(&mut self, st: &State) -> Option<State> {
+        let ls = self.ls.as_mut()?;
+        let mut out = st.clone();
+        ls.improve(self.ctx.p, &mut out, &self.all_jobs);
+        out.commit();
+        Some(out)
+    }
+
     /// Simulated annealing over ruin-and-recreate steps.
     fn anneal(
         &mut self,
@@ -190,7 +229,17 @@ impl<'a, 'c> Search<'a, 'c> {
         let t0 = self.params.t_start * self.ctx.scale;
         let tf = self.params.t_end * self.ctx.scale;
         let mut removed = Vec::new();
-        while let Some(f) = self.progress() {
+        // Local search polishes a copy of each new best, at most once per
+        // `polish_gap` of the budget; the last unpolished best is polished
+        // at the end (the annealing stops early to leave time for it).
+        let mut unpolished: Option<State> = None;
+        let mut last_polish = f64::NEG_INFINITY;
+        let end = if self.ls.is_some() {
+            1.0 - self.params.polish_reserve
+        } else {
+            1.0
+        };
+        while let Some(f) = self.progress().filter(|&f| f < end) {
             let x = ((f - start_frac) / (1.0 - start_frac).max(1e-9)).clamp(0.0, 1.0);
             let temp = t0 * (tf / t0).powf(x);
             st.begin();
@@ -221,10 +270,25 @@ impl<'a, 'c> Search<'a, 'c> {
                 cur = new;
                 if new < best.1 {
                     best = (st.snapshot(), new);
+                    unpolished = None;
+                    if self.ls.is_some() {
+                        if f - last_polish >= self.params.polish_gap {
+                            last_polish = f;
+                            if let Some(pol) = self.polish(&st) {
+                                best = (pol.snapshot(), pol.cost(p));
+                                if self.params.polish_feedback {
+                                    cur = best.1;
+                                    st = pol;
+                                }
+                            }
+                        } else {
+                            unpolished = Some(st.clone());
+                        }
+                    }
                     report(Progress {
                         elapsed: self.started.elapsed(),
                         iterations: self.iterations,
-                        best_cost: new,
+                        best_cost: best.1,
                         vehicles: best.0.len(),
                     });
                 }
@@ -233,6 +297,18 @@ impl<'a, 'c> Search<'a, 'c> {
             }
             if let Some(x) = &self.limits.exchange {
                 x.sync(p, self.iterations, &mut st, &mut cur, &mut best);
+            }
+        }
+        if let Some(pol) = unpolished.and_then(|u| self.polish(&u)) {
+            let c = pol.cost(p);
+            if c < best.1 {
+                best = (pol.snapshot(), c);
+                report(Progress {
+                    elapsed: self.started.elapsed(),
+                    iterations: self.iterations,
+                    best_cost: c,
+                    vehicles: best.0.len(),
+                });
             }
         }
         best

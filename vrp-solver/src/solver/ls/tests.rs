@@ -1,0 +1,266 @@
+//! Every operator's O(1) evaluation against a full rebuild of the routes it
+//! changes, on random small problems with windows, two load dimensions,
+//! pickups, pairs, two vehicle types, skills and duration/distance limits.
+#![allow(clippy::unwrap_used)]
+
+use super::pieces::{self, Candidate};
+use super::*;
+use crate::problem::VehicleTypeSpec;
+use crate::problem::{JobKind, JobSpec, Objective, PairSpec, ProblemSpec, TimeWindow};
+use crate::rng::Rng;
+use crate::Matrix;
+
+/// Random problem: `n - 1` jobs, windows set on the validated jobs.
+fn random_problem(rng: &mut Rng, n: usize, pairs: bool) -> Problem {
+    let pts: Vec<(i64, i64)> = (0..n)
+        .map(|_| (rng.below(100) as i64, rng.below(100) as i64))
+        .collect();
+    let d = |i: usize, j: usize| {
+        let (a, b) = (pts[i], pts[j]);
+        (((a.0 - b.0).pow(2) + (a.1 - b.1).pow(2)) as f64)
+            .sqrt()
+            .round() as i64
+    };
+    let m = Matrix::from_fn(n, d);
+    let jobs = (1..n)
+        .map(|l| {
+            let mut j = JobSpec::delivery(l, 1, rng.below(10) as i64);
+            j.demand = vec![rng.between(1, 5) as i64, rng.between(0, 3) as i64];
+            if rng.chance(0.2) {
+                j.kind = JobKind::Pickup;
+            }
+            if rng.chance(0.1) {
+                j.skills = vec![1];
+            }
+            j
+        })
+        .collect();
+    let mut vts = Vec::new();
+    for k in 0..2 {
+        let mut v = VehicleTypeSpec::simple(4, 14, 0);
+        v.capacity = vec![14 + 4 * k as i64, 8];
+        v.shift = (0, 900);
+        v.fixed_cost = 50 * k as i64;
+        v.cost_per_distance = 1 + k as i64;
+        v.cost_per_time = rng.below(3) as i64;
+        v.max_duration = Some(rng.between(400, 900) as i64);
+        v.max_distance = Some(rng.between(250, 700) as i64);
+        if k == 1 {
+            v.skills = vec![1];
+        }
+        vts.push(v);
+    }
+    let pairs = if pairs {
+        vec![PairSpec {
+            pickup: 0,
+            delivery: 1,
+        }]
+    } else {
+        vec![]
+    };
+    let mut p = Problem::new(ProblemSpec {
+        durations: m.clone(),
+        distances: m,
+        jobs,
+        pairs,
+        vehicle_types: vts,
+        objective: Objective::Weighted,
+    })
+    .unwrap();
+    for j in &mut p.jobs {
+        let s = rng.below(500) as i64;
+        j.time_window = TimeWindow {
+            start: s,
+            end: s + rng.between(30, 500) as i64,
+        };
+    }
+    p
+}
+
+/// Random routes over all jobs (feasible or not), pairs kept together in order.
+fn random_routes(rng: &mut Rng, p: &Problem, k: usize) -> (Vec<Route>, Vec<u32>, Vec<u32>) {
+    let mut lists: Vec<Vec<usize>> = vec![Vec::new(); k];
+    for j in 0..p.jobs.len() {
+        if p.jobs[j].partner.is_some() && !p.jobs[j].is_pair_pickup {
+            continue;
+        }
+        // Jobs needing skill 1 ride in route 1 (vehicle type 1 has it).
+        let needs = p.jobs[j].skills | p.jobs[j].partner.map_or(0, |q| p.jobs[q].skills);
+        let r = if needs != 0 { 1 } else { rng.below(k) };
+        let at = rng.below(lists[r].len() + 1);
+        lists[r].insert(at, j);
+        if let Some(q) = p.jobs[j].partner {
+            let at2 = rng.between(at + 1, lists[r].len());
+            lists[r].insert(at2, q);
+        }
+    }
+    let mut route_of = vec![NONE; p.jobs.len()];
+    let mut pos = vec![0; p.jobs.len()];
+    let routes = lists
+        .into_iter()
+        .enumerate()
+        .map(|(ri, jobs)| {
+            let mut r = Route::new(p, ri % 2);
+            for (k, &j) in jobs.iter().enumerate() {
+                route_of[j] = ri as u32;
+                pos[j] = k as u32 + 1;
+            }
+            r.jobs = jobs;
+            r.rebuild(p);
+            r
+        })
+        .collect();
+    (routes, route_of, pos)
+}
+
+/// Cost of a rebuilt route, or `None` if it breaks any constraint.
+fn rebuilt_cost(p: &Problem, vt: usize, jobs: &[usize]) -> Option<i64> {
+    let mut r = Route::new(p, vt);
+    r.jobs = jobs.to_vec();
+    r.rebuild(p);
+    let v = &p.vehicle_types[vt];
+    let end = r.fwd[jobs.len() + 1];
+    let ok = jobs.is_empty()
+        || (end.time_warp == 0
+            && end.duration <= v.max_duration
+            && r.distance() <= v.max_distance
+            && r.load().fits(&v.capacity, p.dims)
+            && jobs.iter().all(|&j| p.jobs[j].skills & !v.skills == 0));
+    ok.then_some(r.cost)
+}
+
+/// Checks one candidate against a rebuild; returns its rebuilt cost.
+fn check(p: &Problem, routes: &[Route], c: &Candidate) -> Option<i64> {
+    let mut jobs = Vec::new();
+    pieces::jobs_of(routes, c, &mut jobs);
+    let want = rebuilt_cost(p, c.vt, &jobs);
+    let got = pieces::distance(p, routes, c).and_then(|d| pieces::evaluate(p, routes, c, d));
+    // A move onto a vehicle missing a skill is rejected by `distance`, which
+    // only checks moved strings; whole prefixes and suffixes are the caller's.
+    assert_eq!(got, want, "candidate {c:?} -> jobs {jobs:?}");
+    want
+}
+
+/// Each operator's evaluation equals a rebuild of the changed routes (cost
+/// and feasibility), every move keeps each job exactly once, and the move
+/// the sink keeps is the best improving one.
+#[test]
+fn operator_deltas_equal_rebuild() {
+    let mut rng = Rng::new(7);
+    let mut checked = 0usize;
+    let mut feasible = 0usize;
+    for round in 0..150 {
+        let p = random_problem(&mut rng, 13, round % 3 == 0);
+        let (routes, route_of, pos) = random_routes(&mut rng, &p, 3);
+        let tails_ok = LocalSearch::new(&p, vec![Vec::new(); p.jobs.len()]).tails_ok;
+        let cx = Ctx {
+            p: &p,
+            routes: &routes,
+            route_of: &route_of,
+            pos: &pos,
+            tails_ok: &tails_ok,
+            nvt: 2,
+        };
+        for _ in 0..20 {
+            let u = rng.below(p.jobs.len());
+            let v = rng.below(p.jobs.len());
+            if u == v || p.jobs[u].partner.is_some() {
+                continue;
+            }
+            type Op = fn(&Ctx<'_>, usize, usize, &mut MoveSink);
+            let ops: [Op; 4] = [
+                relocate::evaluate,
+                swap::evaluate,
+                tails::evaluate,
+                two_opt::evaluate,
+            ];
+            for op in ops {
+                let mut sink = MoveSink::default();
+                op(&cx, u, v, &mut sink);
+                let mut best: Option<i64> = None;
+                for (a, b) in sink.seen.clone() {
+                    let mut all = Vec::new();
+                    let mut before = routes[a.route].jobs.clone();
+                    let mut old = routes[a.route].cost;
+                    pieces::jobs_of(&routes, &a, &mut all);
+                    let ca = check(&p, &routes, &a);
+                    let mut new = ca;
+                    if let Some(b) = b {
+                        assert_ne!(a.route, b.route);
+                        let mut jb = Vec::new();
+                        pieces::jobs_of(&routes, &b, &mut jb);
+                        all.extend(jb);
+                        before.extend(routes[b.route].jobs.iter());
+                        old += routes[b.route].cost;
+                        new = new.zip(check(&p, &routes, &b)).map(|(x, y)| x + y);
+                    }
+                    all.sort_unstable();
+                    before.sort_unstable();
+                    assert_eq!(all, before, "a move must keep every job once");
+                    checked += 1;
+                    if let Some(n) = new {
+                        feasible += 1;
+                        if n - old < best.unwrap_or(0) {
+                            best = Some(n - old);
+                        }
+                    }
+                }
+                let got = sink.best.map(|m| m.delta);
+                assert_eq!(got, best, "best improving move of u={u} v={v}");
+            }
+        }
+    }
+    assert!(
+        checked > 2000 && feasible > 100,
+        "too few moves exercised: {checked} / {feasible}"
+    );
+}
+
+/// Local search from random feasible solutions never breaks a route, never
+/// loses a job, never raises the cost, and its cached costs equal rebuilds.
+#[test]
+fn improve_keeps_routes_feasible_and_consistent() {
+    let mut rng = Rng::new(11);
+    let mut improved = 0;
+    for round in 0..60 {
+        let p = random_problem(&mut rng, 16, round % 2 == 0);
+        let mut st = State::empty(&p);
+        // One job per route: always feasible when the job alone fits.
+        let units = std::mem::take(&mut st.unassigned);
+        super::super::recreate::recreate(
+            &p,
+            &mut st,
+            &units,
+            &[Route::new(&p, 0), Route::new(&p, 1)],
+            0.0,
+            &mut rng,
+        );
+        st.commit();
+        let before = st.cost(&p);
+        let assigned: usize = st.routes.iter().map(|r| r.len()).sum();
+        let mut ls = LocalSearch::new(&p, granular_neighbours(&p, 8));
+        let all: Vec<usize> = (0..p.jobs.len()).collect();
+        ls.improve(&p, &mut st, &all);
+        let after = st.cost(&p);
+        assert!(after <= before);
+        if after < before {
+            improved += 1;
+        }
+        assert_eq!(st.routes.iter().map(|r| r.len()).sum::<usize>(), assigned);
+        for (ri, r) in st.routes.iter().enumerate() {
+            assert_eq!(rebuilt_cost(&p, r.vt, &r.jobs), Some(r.cost), "route {ri}");
+            for &j in &r.jobs {
+                assert_eq!(st.route_of[j], ri as u32);
+                if let Some(q) = p.jobs[j].partner {
+                    assert!(r.jobs.contains(&q));
+                }
+            }
+        }
+        let used: usize = st.used.iter().sum();
+        assert_eq!(used, st.num_routes());
+    }
+    assert!(
+        improved > 10,
+        "local search improved only {improved} of 60 solutions"
+    );
+}
