@@ -220,6 +220,30 @@ impl Solution {
     }
 }
 
+impl Solution {
+    /// The solution of routes found by the search: like [`Solution::from_routes`],
+    /// but a route that breaks a constraint is dropped and its jobs are
+    /// reported unassigned instead of failing the whole solution. (With
+    /// reloads or several windows, removing a job can in rare cases move a
+    /// reload and break a route the search then kept.)
+    pub(crate) fn from_search(p: &Problem, routes: &[(usize, Vec<usize>)]) -> Self {
+        let kept: Vec<(usize, Vec<usize>)> = routes
+            .iter()
+            .filter(|(vt, jobs)| jobs.is_empty() || schedule(p, *vt, jobs).is_some())
+            .cloned()
+            .collect();
+        Self::from_routes(p, &kept)
+            .or_else(|| Self::from_routes(p, &[]))
+            .unwrap_or(Self {
+                routes: Vec::new(),
+                unassigned: Vec::new(),
+                cost: 0,
+                distance: 0,
+                duration: 0,
+            })
+    }
+}
+
 /// The full schedule of a route, or `None` if it breaks a constraint.
 fn schedule(p: &Problem, vt_idx: usize, jobs: &[usize]) -> Option<Route> {
     let vt = &p.vehicle_types[vt_idx];

@@ -192,16 +192,8 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
         .min_by_key(|r| r.1)
         .map(|r| r.0)
         .unwrap_or_default();
-    // The search only builds feasible routes, so scheduling cannot fail; fall
-    // back to "everything unassigned" rather than panic if it ever did.
-    let solution = Solution::from_routes(problem, &best)
-        .or_else(|| Solution::from_routes(problem, &[]))
-        .unwrap_or(Solution {
-            routes: vec![],
-            unassigned: vec![],
-            cost: 0,
-            distance: 0,
-            duration: 0,
-        });
+    // A route that breaks a constraint (possible only for problems whose
+    // segments are not exact) is dropped and its jobs reported unassigned.
+    let solution = Solution::from_search(problem, &best);
     (solution, SolveStats { iterations, moves })
 }
