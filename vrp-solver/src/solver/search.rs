@@ -27,6 +27,9 @@ pub(crate) struct SearchParams {
     pub fleet_share_weighted: f64,
     /// Least share of the budget between two local-search polishes of new bests.
     pub polish_gap: f64,
+    /// Least iterations between two polishes (a full local search costs
+    /// about as much as a few dozen ruin-and-recreate steps).
+    pub polish_min_iters: u64,
     /// Share of the budget kept for the final polish.
     pub polish_reserve: f64,
     /// Whether the annealing goes on from the polished solution.
@@ -43,6 +46,7 @@ impl Default for SearchParams {
             fleet_share: 0.4,
             fleet_share_weighted: 0.1,
             polish_gap: 0.03,
+            polish_min_iters: 500,
             polish_reserve: 0.01,
             polish_feedback: false,
         }
@@ -230,10 +234,12 @@ impl<'a, 'c> Search<'a, 'c> {
         let tf = self.params.t_end * self.ctx.scale;
         let mut removed = Vec::new();
         // Local search polishes a copy of each new best, at most once per
-        // `polish_gap` of the budget; the last unpolished best is polished
+        // `polish_gap` of the budget and `polish_min_iters` iterations (so
+        // it costs a bounded share of the run); the last unpolished best is polished
         // at the end (the annealing stops early to leave time for it).
         let mut unpolished: Option<State> = None;
         let mut last_polish = f64::NEG_INFINITY;
+        let mut last_polish_iter = 0;
         let end = if self.ls.is_some() {
             1.0 - self.params.polish_reserve
         } else {
@@ -272,8 +278,11 @@ impl<'a, 'c> Search<'a, 'c> {
                     best = (st.snapshot(), new);
                     unpolished = None;
                     if self.ls.is_some() {
-                        if f - last_polish >= self.params.polish_gap {
+                        if f - last_polish >= self.params.polish_gap
+                            && self.iterations >= last_polish_iter + self.params.polish_min_iters
+                        {
                             last_polish = f;
+                            last_polish_iter = self.iterations;
                             if let Some(pol) = self.polish(&st) {
                                 best = (pol.snapshot(), pol.cost(p));
                                 if self.params.polish_feedback {
