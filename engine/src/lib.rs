@@ -17,12 +17,14 @@
 //!   polyline).
 //! - [`RoadEngine::apply_traffic`]: speed factors or closures on edges or ways; a small update
 //!   re-customizes only the nodes it can affect (sequential), a large one the whole metric
-//!   (parallel by elimination-tree level); either way the new metric is published atomically.
+//!   (parallel over disjoint elimination subtrees); either way the new metrics are published
+//!   atomically.
 //!
 //! ## Modules
 //! [`osm`] (PBF import, the only file-format code), [`store`] (prepared-graph file),
 //! [`profile`], [`graph`], [`snap`], [`order`], [`cch`], [`customize`], [`query`],
-//! [`traffic`], [`engine`], [`dijkstra`] (reference), [`generate`] (synthetic networks),
+//! [`traffic`], [`timeofday`], [`turns`], [`engine`], [`dijkstra`] (reference), [`generate`]
+//! (synthetic networks),
 //! [`svg`] (pictures).
 //!
 //! - Time-of-day speed profiles ([`timeofday`]): one customized metric per slot of the day;
