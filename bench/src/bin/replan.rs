@@ -3,7 +3,7 @@
 //! ```text
 //! cargo run --release -p milkrun-bench --bin replan -- [--households 3000] [--couriers 12]
 //!     [--events 200] [--seed 1] [--budget-ms 200] [--plan-seconds 30] [--osm FILE]
-//!     [--long-every 25] [--long-seconds 10,30,60] [--rush-pct 130]
+//!     [--long-every 25] [--long-seconds 10,30,60] [--rush-pct 130] [--rush-source scaled|engine]
 //! ```
 //! On the Liechtenstein extract (bike profile): a generated scenario, an initial plan by the
 //! VRP solver in `--plan-seconds`, and a seeded stream of events (traffic, cancellations, new
@@ -26,8 +26,8 @@ use clap::Parser;
 use milkrun_datasets::scenario::{generate, ScenarioSpec};
 use milkrun_engine::replan::io::{generate_events, EventMix, EventRecord};
 use milkrun_engine::replan::{
-    verify, Dispatch, Event, EventKind, ReplanOptions, SpeedSlot, StopSpec, StopState, Strategy,
-    TravelTimes,
+    verify, Dispatch, Event, EventKind, ReplanOptions, SlotTimes, SpeedSlot, StopSpec, StopState,
+    Strategy, TravelTimes,
 };
 use milkrun_engine::{LatLon, DEFAULT_MAX_SNAP_M};
 use milkrun_service::cmd::replay::{dispatch_from_scenario, road_engine, road_points, ways_near};
@@ -73,6 +73,19 @@ struct Cli {
     /// (0 or 100: no time of day).
     #[arg(long, default_value_t = 130)]
     rush_pct: u32,
+    /// Where the rush comes from: `scaled` (the matrix scaled per location) or `engine`
+    /// (the road engine's speed profile on the ways of the town core, one matrix per slot).
+    #[arg(long, value_enum, default_value_t = RushSource::Scaled)]
+    rush_source: RushSource,
+}
+
+/// Source of the time-of-day slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum RushSource {
+    /// Per-location factors on the base matrix.
+    Scaled,
+    /// The road engine's speed profile.
+    Engine,
 }
 
 /// The morning rush as a time-of-day slot: the third of the locations nearest the depot
@@ -89,7 +102,7 @@ fn rush_slot(times: &TravelTimes, depot: u32, pct: u32) -> SpeedSlot {
     SpeedSlot {
         start_s: 6 * 3600 + 1800,
         end_s: 8 * 3600,
-        factor_pct,
+        times: SlotTimes::Factors(factor_pct),
     }
 }
 
@@ -224,13 +237,41 @@ fn main() -> anyhow::Result<()> {
     )?;
     let t = Instant::now();
     let (mut day, mut locs) = dispatch_from_scenario(&engine, &scen)?;
-    if cli.rush_pct > 0 && cli.rush_pct != 100 {
+    if cli.rush_pct > 0 && cli.rush_pct != 100 && cli.rush_source == RushSource::Scaled {
         let slot = rush_slot(day.times(), day.depot(), cli.rush_pct);
         day.set_slots(vec![slot])?;
         println!(
             "time of day: rush 06:30-08:00, town core {}% of free-flow travel time, elsewhere {}%",
             cli.rush_pct,
             100 + cli.rush_pct.saturating_sub(100) / 3
+        );
+    } else if cli.rush_pct > 0 && cli.rush_pct != 100 {
+        // The town core: the ways next to the third of the locations nearest the depot.
+        let mut by_dist: Vec<(i64, usize)> = (0..day.times().len())
+            .map(|j| (day.times().travel(day.depot(), j as u32), j))
+            .collect();
+        by_dist.sort_unstable();
+        let core: Vec<_> = by_dist[..by_dist.len() / 3]
+            .iter()
+            .map(|&(_, j)| locs.nodes[j])
+            .collect();
+        let core_ways = ways_near(&engine, &core);
+        engine.set_speed_profile(milkrun_engine::SpeedProfile {
+            slots: vec![milkrun_engine::TimeSlot {
+                start_s: 6 * 3600 + 1800,
+                end_s: 8 * 3600,
+                updates: vec![milkrun_engine::TrafficUpdate {
+                    edges: milkrun_engine::EdgeSet::Ways(core_ways.clone()),
+                    change: milkrun_engine::SpeedChange::Factor(100.0 / f64::from(cli.rush_pct)),
+                }],
+            }],
+        })?;
+        let slots = locs.matrix(&engine).slots().to_vec();
+        day.set_slots(slots)?;
+        println!(
+            "time of day: road engine profile, rush 06:30-08:00 on {} ways of the town core at {}% of free-flow travel time (one matrix per slot)",
+            core_ways.len(),
+            cli.rush_pct
         );
     }
     println!(

@@ -555,6 +555,22 @@ impl Dispatch {
             .sum();
         let deadline = t0 + options.budget;
         let mut evaluations = 0;
+        // Stops left unserved earlier are tried again while their window is open (a jam
+        // cleared, another stop was cancelled), unless no courier could reach them in time.
+        let clock = self.clock_s;
+        let retried: Vec<u32> = (0..self.stops.len() as u32)
+            .filter(|&s| match self.state[s as usize] {
+                StopState::Unserved(UnservedReason::WindowMissed { .. })
+                | StopState::Unserved(UnservedReason::NoActiveCourier) => false,
+                StopState::Unserved(_) => self.stops[s as usize].window_s.1 > clock,
+                _ => false,
+            })
+            .collect();
+        for &s in &retried {
+            self.state[s as usize] = StopState::Pending;
+        }
+        let mut pool = pool;
+        pool.extend(retried.iter().copied());
         let unserved = match options.strategy {
             Strategy::Repair => {
                 let mut caches: Vec<Option<RouteCache>> = self
@@ -592,6 +608,11 @@ impl Dispatch {
             self.eta[s as usize] = None;
             self.courier_of[s as usize] = None;
         }
+        // Report only the stops that became unserved with this re-plan.
+        let unserved: Vec<(u32, UnservedReason)> = unserved
+            .into_iter()
+            .filter(|u| !retried.contains(&u.0))
+            .collect();
         self.refresh_schedule();
         let mut moved = Vec::new();
         let mut affected = vec![false; self.routes.len()];

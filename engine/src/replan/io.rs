@@ -367,7 +367,13 @@ pub fn generate_events(
         i += 1;
         let u: f64 = rng.random();
         let [a, b, c, d] = mix.shares;
-        let record = if u < a && !ways.is_empty() && i < slots {
+        // A jam needs ways and a spare slot for its clearing; otherwise a delay.
+        let u = if u < a && (ways.is_empty() || i >= slots) {
+            1.0
+        } else {
+            u
+        };
+        let record = if u < a {
             let (lo, hi) = (
                 mix.jam_ways.0.max(1),
                 mix.jam_ways.1.max(mix.jam_ways.0.max(1)),

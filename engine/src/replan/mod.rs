@@ -65,7 +65,7 @@ pub mod verify;
 pub use dispatch::{Dispatch, ReplanOptions, ReplanReport, Strategy};
 pub use event::{Event, EventKind};
 pub use model::{
-    CourierSpec, DaySummary, SpeedSlot, StopOrigin, StopSpec, StopState, TravelTimes,
+    CourierSpec, DaySummary, SlotTimes, SpeedSlot, StopOrigin, StopSpec, StopState, TravelTimes,
     UnservedReason, Weights, UNREACHABLE_S,
 };
 pub use route::{CourierRoute, Visit};

@@ -21,22 +21,30 @@ pub struct TravelTimes {
 }
 
 /// A time-of-day slot (e.g. the morning rush): a leg departing in `start_s..end_s` takes
-/// the base time scaled by the mean of its two ends' factors, in percent: the slot's
-/// matrix is `base[i][j] * (factor_pct[i] + factor_pct[j]) / 200`, kept as one factor per
-/// location so a traffic update (a new base) and a new address need no per-slot matrix.
-/// The travel time is the one of the slot the leg departs in (a step function of the
-/// departure time).
+/// the slot's travel time. The travel time is the one of the slot the leg departs in (a
+/// step function of the departure time, as the road engine's profiles are).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpeedSlot {
     /// Start of the slot, seconds since midnight.
     pub start_s: i64,
     /// End of the slot (exclusive).
     pub end_s: i64,
-    /// Per location, travel time in percent of the base (100: unchanged, 150: half again
-    /// as long).
-    pub factor_pct: Vec<u32>,
+    /// The slot's travel times.
+    pub times: SlotTimes,
 }
 
+/// The travel times of a [`SpeedSlot`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SlotTimes {
+    /// Scaled from the base: `base[i][j] * (pct[i] + pct[j]) / 200`, one factor per
+    /// location in percent (100: unchanged). A traffic update (a new base) and a new address
+    /// need no per-slot matrix.
+    Factors(Vec<u32>),
+    /// An explicit row-major `n × n` matrix of seconds (e.g. the road engine's metric of
+    /// the slot, [`crate::replan::road::RoadLocations::matrix`]). A location added later
+    /// (a new order) gets its legs scaled like its nearest location's legs.
+    Matrix(Vec<i64>),
+}
 impl TravelTimes {
     /// Builds an `n × n` matrix from a function of (from, to) returning `(seconds, metres)`.
     pub fn from_fn(n: usize, f: impl Fn(usize, usize) -> (i64, i64)) -> TravelTimes {
@@ -91,16 +99,35 @@ impl TravelTimes {
 
     /// Like [`TravelTimes::with_slots`], in place (unchanged on error).
     pub fn set_slots(&mut self, slots: Vec<SpeedSlot>) -> Result<(), ReplanError> {
+        let mut slots = slots;
         for (k, sl) in slots.iter().enumerate() {
-            if sl.factor_pct.len() != self.n {
-                return Err(ReplanError::MatrixSize {
-                    expected: self.n,
-                    found: sl.factor_pct.len(),
-                });
+            let (expected, found) = match &sl.times {
+                SlotTimes::Factors(f) => (self.n, f.len()),
+                SlotTimes::Matrix(m) => (self.n * self.n, m.len()),
+            };
+            if expected != found {
+                return Err(ReplanError::MatrixSize { expected, found });
             }
             let overlaps = slots.get(k + 1).is_some_and(|nx| nx.start_s < sl.end_s);
-            if sl.end_s < sl.start_s || overlaps || sl.factor_pct.contains(&0) {
+            let bad = match &sl.times {
+                SlotTimes::Factors(f) => f.contains(&0),
+                SlotTimes::Matrix(m) => m.iter().any(|&v| v < 0),
+            };
+            if sl.end_s < sl.start_s || overlaps || bad {
                 return Err(ReplanError::Slot { slot: k });
+            }
+        }
+        // Explicit matrices take the base's stride.
+        if self.stride != self.n {
+            for sl in &mut slots {
+                if let SlotTimes::Matrix(m) = &mut sl.times {
+                    let mut w = vec![0; self.stride * self.stride];
+                    for i in 0..self.n {
+                        w[i * self.stride..i * self.stride + self.n]
+                            .copy_from_slice(&m[i * self.n..(i + 1) * self.n]);
+                    }
+                    *m = w;
+                }
             }
         }
         self.slots = slots;
@@ -133,10 +160,13 @@ impl TravelTimes {
             .iter()
             .find(|sl| sl.start_s <= depart_s && depart_s < sl.end_s)
         {
-            Some(sl) => {
-                let f = i64::from(sl.factor_pct[i as usize]) + i64::from(sl.factor_pct[j as usize]);
-                (base * f + 100) / 200
-            }
+            Some(sl) => match &sl.times {
+                SlotTimes::Factors(pct) => {
+                    let f = i64::from(pct[i as usize]) + i64::from(pct[j as usize]);
+                    (base * f + 100) / 200
+                }
+                SlotTimes::Matrix(m) => m[i as usize * self.stride + j as usize],
+            },
             None => base,
         }
     }
@@ -192,16 +222,21 @@ impl TravelTimes {
         }
         if n + 1 > self.stride {
             let stride = (n + 1).max(n + n / 8 + 16);
-            let mut t = vec![0; stride * stride];
-            let mut d = vec![0; stride * stride];
-            for i in 0..n {
-                t[i * stride..i * stride + n]
-                    .copy_from_slice(&self.travel_s[i * self.stride..i * self.stride + n]);
-                d[i * stride..i * stride + n]
-                    .copy_from_slice(&self.dist_m[i * self.stride..i * self.stride + n]);
+            let old = self.stride;
+            let grow = |v: &[i64]| {
+                let mut w = vec![0; stride * stride];
+                for i in 0..n {
+                    w[i * stride..i * stride + n].copy_from_slice(&v[i * old..i * old + n]);
+                }
+                w
+            };
+            self.travel_s = grow(&self.travel_s);
+            self.dist_m = grow(&self.dist_m);
+            for sl in &mut self.slots {
+                if let SlotTimes::Matrix(m) = &mut sl.times {
+                    *m = grow(m);
+                }
             }
-            self.travel_s = t;
-            self.dist_m = d;
             self.stride = stride;
         }
         let s = self.stride;
@@ -213,11 +248,36 @@ impl TravelTimes {
         }
         self.travel_s[n * s + n] = 0;
         self.dist_m[n * s + n] = 0;
-        // The new address takes the time-of-day factors of its nearest location.
+        // The new address takes the time of day of its nearest location.
         let nearest = (0..n).min_by_key(|&j| from_new[j].0 + to_new[j].0);
+        let base = &self.travel_s;
         for sl in &mut self.slots {
-            let f = nearest.map_or(100, |j| sl.factor_pct[j]);
-            sl.factor_pct.push(f);
+            match &mut sl.times {
+                SlotTimes::Factors(pct) => pct.push(nearest.map_or(100, |j| pct[j])),
+                SlotTimes::Matrix(m) => {
+                    // Legs from/to the new address scaled like the nearest location's legs.
+                    let scale = |slot: i64, b: i64, v: i64| {
+                        if b > 0 && b < UNREACHABLE_S && slot < UNREACHABLE_S {
+                            v.saturating_mul(slot) / b
+                        } else {
+                            v
+                        }
+                    };
+                    for j in 0..n {
+                        let (out, inn) = (base[n * s + j], base[j * s + n]);
+                        let (so, si) = match nearest {
+                            Some(p) => (
+                                scale(m[p * s + j], base[p * s + j], out),
+                                scale(m[j * s + p], base[j * s + p], inn),
+                            ),
+                            None => (out, inn),
+                        };
+                        m[n * s + j] = so;
+                        m[j * s + n] = si;
+                    }
+                    m[n * s + n] = 0;
+                }
+            }
         }
         self.n += 1;
         Ok(n as u32)

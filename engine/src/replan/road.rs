@@ -8,7 +8,7 @@ use crate::graph::NodeId;
 use crate::replan::dispatch::Dispatch;
 use crate::replan::event::{Event, EventKind};
 use crate::replan::io::{EventRecord, TimedRecord};
-use crate::replan::model::{StopSpec, TravelTimes, UNREACHABLE_S};
+use crate::replan::model::{SlotTimes, SpeedSlot, StopSpec, TravelTimes, UNREACHABLE_S};
 use crate::replan::ReplanError;
 use crate::traffic::{EdgeSet, SpeedChange, TrafficUpdate};
 
@@ -42,10 +42,40 @@ impl RoadLocations {
     }
 
     /// Travel times (rounded to seconds) and distances between all locations, on the
-    /// engine's current traffic state.
+    /// engine's current traffic state; with the engine's time-of-day profile
+    /// ([`RoadEngine::set_speed_profile`]) one [`SpeedSlot`] per profile slot, each with the
+    /// matrix of trips departing in it (live traffic included).
     pub fn matrix(&self, engine: &RoadEngine) -> TravelTimes {
         let m = engine.matrix_nodes(&self.nodes, &self.nodes);
-        TravelTimes::from_fn(self.nodes.len(), |i, j| entry(&m, i, j))
+        let base = TravelTimes::from_fn(self.nodes.len(), |i, j| entry(&m, i, j));
+        let mut profile = engine.speed_profile().slots;
+        if profile.is_empty() {
+            return base;
+        }
+        profile.sort_by_key(|sl| sl.start_s);
+        let n = self.nodes.len();
+        let slots = profile
+            .iter()
+            .map(|sl| {
+                let m = engine.matrix_nodes_at(&self.nodes, &self.nodes, sl.start_s);
+                let mut t = Vec::with_capacity(n * n);
+                for i in 0..n {
+                    for j in 0..n {
+                        t.push(entry(&m, i, j).0);
+                    }
+                }
+                SpeedSlot {
+                    start_s: i64::from(sl.start_s),
+                    end_s: i64::from(sl.end_s),
+                    times: SlotTimes::Matrix(t),
+                }
+            })
+            .collect();
+        // Sizes agree and the engine's profile is validated (sorted, no overlap).
+        match base.clone().with_slots(slots) {
+            Ok(t) => t,
+            Err(_) => base,
+        }
     }
 
     /// Adds a location (a new order's address): snaps it and returns the travel times from

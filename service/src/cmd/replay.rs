@@ -268,11 +268,32 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     }
     day.finish();
     let (travel_s, dist_m) = day.driven();
-    let unserved = day
-        .states()
-        .iter()
-        .filter(|s| matches!(s, milkrun_engine::replan::StopState::Unserved(_)))
-        .count();
+    let sum = day.summary();
+    let unserved = sum.unserved_total();
+    let reasons = |v: &[(milkrun_engine::replan::UnservedReason, usize)]| {
+        v.iter()
+            .map(|(r, n)| match r {
+                milkrun_engine::replan::UnservedReason::WindowMissed { .. } => {
+                    format!("{n} window missed")
+                }
+                other => format!("{n} {other}"),
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    println!(
+        "outcome: delivered {} planned + {} new orders + {} retries; failed at the door {} (carried to tomorrow on request {}, retry not possible today {} [{}]); cancelled {}; unserved {} [{}]",
+        sum.delivered,
+        sum.delivered_new,
+        sum.delivered_retry,
+        sum.failed,
+        sum.carried_over,
+        sum.retry_unserved_total(),
+        reasons(&sum.retry_unserved),
+        sum.cancelled,
+        unserved,
+        reasons(&sum.unserved)
+    );
     latencies.sort_by(f64::total_cmp);
     let pct = |q: f64| {
         latencies
