@@ -1,7 +1,13 @@
 //! Each demand model against a forecast computed by hand on a tiny series.
 #![allow(clippy::unwrap_used)]
-use milkrun_forecast::demand::models::{adida, croston, ets, seasonal_naive, ses, tsb};
+use milkrun_forecast::demand::models::{
+    adida, croston, ets, seasonal_naive, ses, tsb, ModelOutput,
+};
 use milkrun_forecast::demand::quantile::{normal_quantile, sorted_quantile};
+use milkrun_forecast::demand::{conformal, count, select};
+use milkrun_forecast::demand::{
+    forecast_series, Date, ForecastConfig, Frequency, ModelChoice, Series,
+};
 
 fn close(a: f64, b: f64, tol: f64) -> bool {
     (a - b).abs() <= tol
@@ -112,4 +118,85 @@ fn quantile_helpers() {
         2.5,
         1e-12
     ));
+}
+
+/// Poisson quantiles by hand: mean 1 has P(0) = 0.368, P(<=1) = 0.736, P(<=2) = 0.920, so the
+/// 0.1 / 0.5 / 0.9 quantiles are 0 / 1 / 2; mean 0.5 has P(0) = 0.607, P(<=1) = 0.910 -> 0 / 0 / 1.
+/// Above a mean of 500 the normal approximation ceil(900 + 1.2816 * 30) = 939 is used (the
+/// exact Poisson value is 939 too).
+#[test]
+fn poisson_quantiles_by_hand() {
+    let lv = [0.1, 0.5, 0.9];
+    let q = |mu: f64| -> Vec<f64> { lv.iter().map(|&p| count::poisson_quantile(mu, p)).collect() };
+    assert_eq!(q(1.0), vec![0.0, 1.0, 2.0]);
+    assert_eq!(q(0.5), vec![0.0, 0.0, 1.0]);
+    assert_eq!(q(3.2), vec![1.0, 3.0, 6.0]);
+    assert_eq!(q(499.0), vec![470.0, 499.0, 528.0]);
+    assert_eq!(count::poisson_quantile(900.0, 0.9), 939.0);
+    assert_eq!(q(0.0), vec![0.0, 0.0, 0.0]);
+    assert_eq!(
+        count::poisson_table(&[1.0, 0.5], &lv),
+        vec![vec![0.0, 1.0, 2.0], vec![0.0, 0.0, 1.0]]
+    );
+    assert!(count::is_count_data(&[0.0, 3.0, 1.0]));
+    assert!(!count::is_count_data(&[0.0, 2.5]));
+    assert!(!count::is_count_data(&[]));
+}
+
+/// Conformal quantiles by hand, with "last value" as the model on [1, 2, 3, 4, 6, 7] and h = 1:
+/// the origins 5 and 4 give errors 7 - 6 = 1 and 6 - 4 = 2 (origin 3 is under the 4-value
+/// minimum); type-7 quantiles of {1, 2} at 0.1 / 0.9 are 1.1 / 1.9, added to the forecast 7.
+#[test]
+fn conformal_quantiles_by_hand() {
+    let last = |y: &[f64], h: usize| vec![*y.last().unwrap(); h];
+    let y = [1.0, 2.0, 3.0, 4.0, 6.0, 7.0];
+    let (mean, q) = conformal::forecast(&y, 1, &[0.1, 0.9], 40, &last);
+    assert_eq!(mean, vec![7.0]);
+    assert!(
+        close(q[0][0], 8.1, 1e-12) && close(q[0][1], 8.9, 1e-12),
+        "{q:?}"
+    );
+}
+
+/// The median ensemble takes the elementwise median of means and of each quantile.
+#[test]
+fn median_ensemble_by_hand() {
+    let out = |m: f64, lo: f64, hi: f64| ModelOutput {
+        mean: vec![m],
+        quantiles: vec![vec![lo, hi]],
+    };
+    let (a, b, c) = (out(1.0, 0.0, 5.0), out(3.0, 2.0, 4.0), out(2.0, 1.0, 9.0));
+    let e = select::median_ensemble(&[&a, &b, &c]).unwrap();
+    assert_eq!(e.mean, vec![2.0]);
+    assert_eq!(e.quantiles, vec![vec![1.0, 5.0]]);
+}
+
+/// An intermittent count series (whole numbers, ADI 3) gets Poisson quantiles at the TSB mean
+/// from the pipeline, and the automatic combination's quantiles are whole numbers as well.
+#[test]
+fn intermittent_counts_get_poisson_quantiles() {
+    let y: Vec<f64> = (0..40)
+        .map(|t| if t % 3 == 0 { (1 + t % 2) as f64 } else { 0.0 })
+        .collect();
+    assert!(select::is_count_intermittent(&y));
+    let s = Series::new(
+        "bolt",
+        Date::from_ymd(2024, 1, 1).unwrap(),
+        Frequency::Weekly,
+        y.clone(),
+    )
+    .unwrap();
+    let lv = vec![0.1, 0.5, 0.9];
+    let mut cfg = ForecastConfig::new(4, lv.clone());
+    cfg.model = ModelChoice::Tsb;
+    let f = forecast_series(&s, &cfg).unwrap();
+    assert_eq!(f.mean, tsb::point(&y, 4));
+    assert_eq!(f.quantiles, count::poisson_table(&f.mean, &lv));
+    cfg.model = ModelChoice::Auto;
+    let f = forecast_series(&s, &cfg).unwrap();
+    assert!(
+        f.quantiles.iter().flatten().all(|q| q.fract() == 0.0),
+        "{:?}",
+        f.quantiles
+    );
 }

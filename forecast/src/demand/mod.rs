@@ -22,12 +22,14 @@
 //! ```
 pub mod backtest;
 pub mod conformal;
+pub mod count;
 pub mod date;
 pub mod error;
 pub mod io;
 pub mod metrics;
 pub mod models;
 pub mod optim;
+pub mod panel;
 pub mod plot;
 pub mod quantile;
 pub mod rng;
@@ -36,7 +38,7 @@ pub mod series;
 
 pub use date::Date;
 pub use error::ForecastError;
-pub use models::ets::EtsSpec;
+pub use models::ets::{EtsSearch, EtsSpec};
 pub use series::{Exog, Frequency, GapPolicy, Series};
 
 /// The model that produced a forecast.
@@ -147,6 +149,9 @@ pub struct ForecastConfig {
     /// Only the last this many values of each series are used by the local models
     /// (`None`: all). Bounds the cost on long daily histories.
     pub max_history: Option<usize>,
+    /// Search effort of the automatic ETS form selection ([`EtsSearch::Fast`] for very large
+    /// panels).
+    pub ets_search: EtsSearch,
     /// Sample paths for simulated ETS intervals.
     pub simulation_paths: usize,
     /// Seed of every random draw.
@@ -164,6 +169,7 @@ impl ForecastConfig {
             backtest_windows: 3,
             calibration_windows: 40,
             max_history: None,
+            ets_search: EtsSearch::Full,
             simulation_paths: 500,
             seed: 42,
         }

@@ -9,8 +9,11 @@
 //! RMSSE of the mean plus the mean scaled pinball loss over the levels (x2), with the scales
 //! of the training part (seasonal differences). `Best` keeps the lowest mean score; `Auto`
 //! averages the candidates' means and quantiles with weights 1 / score² (a weighted mean of
-//! nondecreasing quantile rows stays nondecreasing).
+//! nondecreasing quantile rows stays nondecreasing). For intermittent count data (whole
+//! numbers) the intermittent models, the median ensemble and the `Auto` combination give
+//! Poisson quantiles at their mean instead (see [`super::count`]).
 use super::conformal;
+use super::count;
 use super::metrics;
 use super::models::{adida, croston, ets, regression, seasonal_naive, tsb, ModelOutput};
 use super::quantile::median;
@@ -80,6 +83,11 @@ fn run_local(kind: Local, y: &[f64], m: usize, cfg: &ForecastConfig) -> (ModelOu
     let lv = &cfg.levels;
     let w = cfg.calibration_windows;
     let conf = |f: &dyn Fn(&[f64], usize) -> Vec<f64>| {
+        if is_count_intermittent(y) {
+            let mean = f(y, h);
+            let quantiles = count::poisson_table(&mean, lv);
+            return ModelOutput { mean, quantiles };
+        }
         let (mean, quantiles) = conformal::forecast(y, h, lv, w, f);
         ModelOutput { mean, quantiles }
     };
@@ -88,7 +96,7 @@ fn run_local(kind: Local, y: &[f64], m: usize, cfg: &ForecastConfig) -> (ModelOu
             seasonal_naive::forecast(y, h, m, lv),
             ModelKind::SeasonalNaive,
         ),
-        Local::AutoEts => match ets::auto_fit(y, m) {
+        Local::AutoEts => match ets::auto_fit_with(y, m, cfg.ets_search) {
             Some(fit) => (
                 fit.forecast(h, lv, cfg.simulation_paths, cfg.seed),
                 ModelKind::Ets(fit.spec),
@@ -107,6 +115,12 @@ fn run_local(kind: Local, y: &[f64], m: usize, cfg: &ForecastConfig) -> (ModelOu
         Local::Adida => (conf(&adida::point_adida), ModelKind::Adida),
         Local::Imapa => (conf(&adida::point_imapa), ModelKind::Imapa),
     }
+}
+
+/// Whether a history is intermittent count data, whose intermittent-model quantiles come from
+/// a Poisson distribution at the mean (see [`count`]).
+pub fn is_count_intermittent(y: &[f64]) -> bool {
+    count::is_count_data(y) && classify(y).is_intermittent()
 }
 
 /// Elementwise median of several outputs (means and each quantile); monotone in the level
@@ -221,7 +235,10 @@ fn run_all(
     }
     if out.len() >= 3 {
         let refs: Vec<&ModelOutput> = out.iter().map(|(_, o, _)| o).collect();
-        if let Some(e) = median_ensemble(&refs) {
+        if let Some(mut e) = median_ensemble(&refs) {
+            if is_count_intermittent(y) {
+                e.quantiles = count::poisson_table(&e.mean, &cfg.levels);
+            }
             out.push((Candidate::Ensemble, e, ModelKind::Ensemble));
         }
     }
@@ -282,6 +299,7 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
             let y = s.values();
             let has_reg = reg_final[i].is_some();
             let cands = candidates(cfg.model, tail(y, cfg.max_history), has_reg);
+            let count = is_count_intermittent(tail(y, cfg.max_history));
             let scores = if windows > 0 {
                 backtest_scores(&cands, y, m, cfg, i, &reg_bt)
             } else {
@@ -295,14 +313,7 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
                     cfg,
                     reg_final[i].as_ref(),
                 );
-                let parts: Vec<(&ModelOutput, f64)> = outs
-                    .iter()
-                    .filter_map(|(c, o, _)| {
-                        let sc = scores.iter().find(|t| t.0 == *c)?.1;
-                        Some((o, 1.0 / (sc * sc).max(1e-12)))
-                    })
-                    .collect();
-                if let Some(o) = weighted(&parts) {
+                if let Some(o) = auto_combination(&outs, &scores, &cfg.levels, count) {
                     return Forecast {
                         mean: o.mean,
                         levels: cfg.levels.clone(),
@@ -389,6 +400,29 @@ fn backtest_scores(
         .filter(|t| t.2 == complete && t.1.is_finite())
         .map(|t| (t.0, t.1 / t.2.max(1) as f64))
         .collect()
+}
+
+/// The `Auto` combination: the candidates' means and quantiles averaged with weights
+/// 1 / score²; for intermittent count data, Poisson quantiles at the combined mean instead
+/// ([`count`]).
+fn auto_combination(
+    outs: &[(Candidate, ModelOutput, ModelKind)],
+    scores: &[(Candidate, f64)],
+    levels: &[f64],
+    count_data: bool,
+) -> Option<ModelOutput> {
+    let parts: Vec<(&ModelOutput, f64)> = outs
+        .iter()
+        .filter_map(|(c, o, _)| {
+            let sc = scores.iter().find(|t| t.0 == *c)?.1;
+            Some((o, 1.0 / (sc * sc).max(1e-12)))
+        })
+        .collect();
+    let mut combined = weighted(&parts)?;
+    if count_data {
+        combined.quantiles = count::poisson_table(&combined.mean, levels);
+    }
+    Some(combined)
 }
 
 /// The best-scoring candidate, or a default when no window could be scored.
