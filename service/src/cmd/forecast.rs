@@ -1,6 +1,7 @@
-//! `milkrun forecast`: probabilistic demand forecast from a long-format CSV.
+//! `milkrun forecast`: probabilistic demand forecast from a long-format CSV or Parquet table.
 //!
-//! Input `series_id,date,value[,exogenous...]`; future exogenous values from `--future`
+//! Input `series_id,date,value[,exogenous...]` (Parquet when the file name ends in `.parquet`
+//! or `.pq`, CSV otherwise); future exogenous values from `--future`
 //! (`series_id,date,<same exogenous columns>`). Output `series_id,date,mean,q<level>...`, one
 //! column per requested quantile, named `q` and the level as given. With `--plot DIR`, one SVG
 //! per series (history, mean, 80%/95% bands when those levels are requested).
@@ -14,7 +15,8 @@ use std::path::PathBuf;
 /// Options of `milkrun forecast`.
 #[derive(Debug, Args)]
 pub struct Opts {
-    /// History CSV: `series_id,date,value` plus optional exogenous numeric columns.
+    /// History, CSV or Parquet (by extension): `series_id,date,value` plus optional exogenous
+    /// numeric columns.
     #[arg(long)]
     pub input: PathBuf,
     /// Number of periods to forecast.
@@ -67,8 +69,7 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     } else {
         GapPolicy::Error
     };
-    let file = File::open(&opts.input).with_context(|| opts.input.display().to_string())?;
-    let mut series = io::read_series(BufReader::new(file), gaps)
+    let mut series = io::read_series_path(&opts.input, gaps)
         .with_context(|| opts.input.display().to_string())?;
     if let Some(fut) = &opts.future {
         let file = File::open(fut).with_context(|| fut.display().to_string())?;

@@ -8,13 +8,21 @@
 //! least-squares fit (normal equations, Cholesky). Forecasts are recursive (predicted values
 //! feed the lags). Quantiles: conformal, from the model's errors on pseudo-out-of-sample paths
 //! started at several origins inside the history of each series.
+//!
+//! On a very large panel the coefficients are fitted on an evenly spaced subset of the series
+//! (every k-th, so that at most [`MAX_FIT_ROWS`] rows enter the normal equations); every
+//! series is still forecast, in parallel.
 use super::ModelOutput;
 use crate::demand::date::{is_us_holiday, is_year_end, Date};
 use crate::demand::quantile::{empirical_quantiles, table_from_offsets};
 use crate::demand::series::{Frequency, Series};
+use rayon::prelude::*;
 
 /// Number of in-history origins used for the conformal errors.
 const CALIB_ORIGINS: usize = 6;
+
+/// Most training rows of the normal equations; above it every k-th series is used.
+pub const MAX_FIT_ROWS: usize = 400_000;
 
 struct Layout {
     lags: Vec<usize>,
@@ -216,7 +224,9 @@ pub fn fit_predict(
     let mut xty = vec![0.0; p];
     let mut rows = 0usize;
     let mut buf = Vec::with_capacity(p);
-    for (s, z) in series.iter().zip(&zs) {
+    let total: usize = zs.iter().map(|z| z.len().saturating_sub(max_lag)).sum();
+    let stride = total.div_ceil(MAX_FIT_ROWS).max(1);
+    for (s, z) in series.iter().zip(&zs).step_by(stride) {
         for t in max_lag..z.len() {
             row(&layout, s, z, t, &mut buf);
             for i in 0..p {
@@ -245,7 +255,7 @@ pub fn fit_predict(
         return vec![None; series.len()];
     };
     series
-        .iter()
+        .par_iter()
         .zip(&zs)
         .zip(&scales)
         .map(|((s, z), &sc)| {
