@@ -8,7 +8,11 @@
 //!   with zeros), the last 8 weeks held out, series with fewer than 2 sales in training left
 //!   out, scales with season 1 starting at the first sale (M5).
 //! - chicago: 20 station series, daily, 28-day horizon, 4 rolling windows, weather and game
-//!   columns as exogenous regressors, scales with season 7.
+//!   columns as exogenous regressors, scales with season 7; peer:
+//!   `bench/peers/forecast_peer_chicago.py` (statsforecast AutoETS and MSTL).
+//!
+//! `--drop-last N` is the development protocol: methods are compared on windows that end N
+//! periods before the real holdout, never on the holdout itself.
 use anyhow::{bail, Context};
 use clap::Parser;
 use milkrun_forecast::demand::backtest::{rolling_origin, summarize, BacktestCase};
