@@ -99,3 +99,16 @@ fn panel_config_forecasts() {
     .unwrap();
     assert_eq!(n, 3);
 }
+
+/// Poisson IRLS on an intercept and one 0/1 dummy reproduces the hand-computed maximum
+/// likelihood answer: exp(b0) = mean of group 0 (2.0), exp(b0 + b1) = mean of group 1 (6.0).
+#[test]
+fn poisson_irls_matches_group_means() {
+    use milkrun_forecast::demand::models::regression::poisson_irls;
+    // rows: (1, d), y; group 0: 1, 2, 3 (mean 2); group 1: 4, 6, 8 (mean 6)
+    let x = [1.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0];
+    let y = [1.0, 2.0, 3.0, 4.0, 6.0, 8.0];
+    let b = poisson_irls(&x, &y, 2, None, 0.0, 50).unwrap();
+    assert!((b[0].exp() - 2.0).abs() < 1e-9, "{b:?}");
+    assert!(((b[0] + b[1]).exp() - 6.0).abs() < 1e-9, "{b:?}");
+}

@@ -24,6 +24,80 @@ const CALIB_ORIGINS: usize = 6;
 /// Most training rows of the normal equations; above it every k-th series is used.
 pub const MAX_FIT_ROWS: usize = 400_000;
 
+/// Loss of the global regression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Loss {
+    /// Least squares on `log1p(y / scale)` (default).
+    #[default]
+    SquaredLog,
+    /// Poisson deviance with a log link on `y / scale` (for counts), fitted by IRLS from the
+    /// least-squares solution.
+    Poisson,
+}
+
+/// Poisson regression with a log link by iteratively reweighted least squares: `x` holds
+/// `rows` rows of `p` features (row-major), `y` the non-negative targets. A ridge of
+/// `ridge * rows` on every coefficient but the first (the intercept) keeps the steps
+/// defined. Starts from `start` (or the intercept `ln(mean y)`), runs at most `iters`
+/// steps. `None` when a step's system is not positive definite.
+pub fn poisson_irls(
+    x: &[f64],
+    y: &[f64],
+    p: usize,
+    start: Option<&[f64]>,
+    ridge: f64,
+    iters: usize,
+) -> Option<Vec<f64>> {
+    let rows = y.len();
+    if p == 0 || x.len() != rows * p || rows == 0 {
+        return None;
+    }
+    let mean = y.iter().sum::<f64>() / rows as f64;
+    let mut beta = match start {
+        Some(b) if b.len() == p => b.to_vec(),
+        _ => {
+            let mut b = vec![0.0; p];
+            b[0] = mean.max(1e-9).ln();
+            b
+        }
+    };
+    for _ in 0..iters {
+        let mut a = vec![0.0; p * p];
+        let mut rhs = vec![0.0; p];
+        for (r, &yr) in x.chunks_exact(p).zip(y) {
+            let eta = dot(&beta, r).clamp(-30.0, 30.0);
+            let mu = eta.exp().max(1e-9);
+            let work = eta + (yr - mu) / mu;
+            for i in 0..p {
+                let wi = mu * r[i];
+                rhs[i] += wi * work;
+                for j in 0..=i {
+                    a[i * p + j] += wi * r[j];
+                }
+            }
+        }
+        for i in 0..p {
+            for j in 0..i {
+                a[j * p + i] = a[i * p + j];
+            }
+        }
+        for i in 1..p {
+            a[i * p + i] += ridge * rows as f64;
+        }
+        let next = solve_spd(&mut a, &rhs, p)?;
+        let change = next
+            .iter()
+            .zip(&beta)
+            .map(|(u, v)| (u - v).abs())
+            .fold(0.0, f64::max);
+        beta = next;
+        if change < 1e-8 {
+            break;
+        }
+    }
+    Some(beta)
+}
+
 struct Layout {
     lags: Vec<usize>,
     freq: Frequency,
@@ -140,12 +214,17 @@ fn recurse(
     z: &[f64],
     origin: usize,
     h: usize,
+    loss: Loss,
 ) -> Vec<f64> {
     let mut zz = z[..origin].to_vec();
     let mut buf = Vec::with_capacity(layout.width);
     for t in origin..origin + h {
         row(layout, s, &zz, t, &mut buf);
-        let v = dot(coef, &buf).max(0.0);
+        let v = match loss {
+            Loss::SquaredLog => dot(coef, &buf).max(0.0),
+            // the model gives the scaled mean; the lags hold its log1p
+            Loss::Poisson => dot(coef, &buf).clamp(-30.0, 30.0).exp().ln_1p(),
+        };
         zz.push(v);
     }
     zz[origin..].to_vec()
@@ -161,6 +240,18 @@ pub fn fit_predict(
     h: usize,
     m: usize,
     levels: &[f64],
+) -> Vec<Option<ModelOutput>> {
+    fit_predict_with(series, cuts, h, m, levels, Loss::SquaredLog)
+}
+
+/// [`fit_predict`] with the given loss.
+pub fn fit_predict_with(
+    series: &[&Series],
+    cuts: &[usize],
+    h: usize,
+    m: usize,
+    levels: &[f64],
+    loss: Loss,
 ) -> Vec<Option<ModelOutput>> {
     let Some(first) = series.first() else {
         return Vec::new();
@@ -251,9 +342,24 @@ pub fn fit_predict(
     for i in 1..p {
         xtx[i * p + i] += ridge;
     }
-    let Some(coef) = solve_spd(&mut xtx, &xty, p) else {
+    let Some(mut coef) = solve_spd(&mut xtx, &xty, p) else {
         return vec![None; series.len()];
     };
+    if loss == Loss::Poisson {
+        let mut x = Vec::with_capacity(rows * p);
+        let mut y = Vec::with_capacity(rows);
+        for (s, z) in series.iter().zip(&zs).step_by(stride) {
+            for t in max_lag..z.len() {
+                row(&layout, s, z, t, &mut buf);
+                x.extend_from_slice(&buf);
+                y.push(z[t].exp_m1());
+            }
+        }
+        match poisson_irls(&x, &y, p, None, 1e-4, 25) {
+            Some(b) => coef = b,
+            None => return vec![None; series.len()],
+        }
+    }
     series
         .par_iter()
         .zip(&zs)
@@ -263,7 +369,7 @@ pub fn fit_predict(
                 return None;
             }
             let back = |v: f64| sc * v.exp_m1().max(0.0);
-            let mean: Vec<f64> = recurse(&layout, &coef, s, z, z.len(), h)
+            let mean: Vec<f64> = recurse(&layout, &coef, s, z, z.len(), h, loss)
                 .into_iter()
                 .map(back)
                 .collect();
@@ -275,7 +381,7 @@ pub fn fit_predict(
                 if o < max_lag + 1 {
                     break;
                 }
-                let path = recurse(&layout, &coef, s, z, o, h);
+                let path = recurse(&layout, &coef, s, z, o, h, loss);
                 for (j, v) in path.into_iter().enumerate() {
                     errs.push(s.values()[o + j] - back(v));
                 }
