@@ -20,6 +20,7 @@ use milkrun_datasets::{bks, checker, Instance};
 use milkrun_service::convert;
 use milkrun_vrp::{Cooperation, Objective, Progress, SolverOptions};
 
+pub mod chicago;
 pub mod scale;
 
 /// A benchmark set.
@@ -72,6 +73,23 @@ impl Set {
             Self::Homberger200 | Self::LiLim => Objective::Hierarchical,
         }
     }
+}
+
+/// The first broken rule of a checked solution, else "N {what} unassigned" when the solver
+/// left some out; `None` for a complete feasible solution.
+pub fn first_problem(
+    report: &checker::CheckReport,
+    solution: &milkrun_vrp::Solution,
+    what: &str,
+) -> Option<String> {
+    report
+        .violations
+        .first()
+        .map(|v| v.to_string())
+        .or_else(|| {
+            (!solution.unassigned.is_empty())
+                .then(|| format!("{} {what} unassigned", solution.unassigned.len()))
+        })
 }
 
 /// The instance files of a set (for X: the fixed spread of 20).
@@ -184,14 +202,7 @@ pub fn run_instance(
         vehicles: report.vehicles,
         distance: report.distance,
         feasible: report.is_feasible() && solution.unassigned.is_empty(),
-        violation: report
-            .violations
-            .first()
-            .map(|v| v.to_string())
-            .or_else(|| {
-                (!solution.unassigned.is_empty())
-                    .then(|| format!("{} jobs unassigned", solution.unassigned.len()))
-            }),
+        violation: first_problem(&report, &solution, "jobs"),
         bks,
         gap,
         time_to_1pct,

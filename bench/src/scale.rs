@@ -83,14 +83,7 @@ pub fn run_dense(
         longest_route: routes.iter().map(Vec::len).max().unwrap_or(0),
         distance: report.distance,
         feasible: report.is_feasible() && solution.unassigned.is_empty(),
-        violation: report
-            .violations
-            .first()
-            .map(|v| v.to_string())
-            .or_else(|| {
-                (!solution.unassigned.is_empty())
-                    .then(|| format!("{} stops unassigned", solution.unassigned.len()))
-            }),
+        violation: crate::first_problem(&report, &solution, "stops"),
         seconds: wall,
         build_seconds,
         iterations: stats.iterations,

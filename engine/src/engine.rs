@@ -242,6 +242,15 @@ impl RoadEngine {
             .collect()
     }
 
+    /// The road node each point snaps to (within `max_snap_m`).
+    fn snap_nodes(&self, points: &[LatLon], max_snap_m: f64) -> Result<Vec<NodeId>, EngineError> {
+        Ok(self
+            .snap_all(points, max_snap_m)?
+            .iter()
+            .map(|s| s.node)
+            .collect())
+    }
+
     /// Travel-time and distance matrix between stops (snapped with `max_snap_m`).
     pub fn matrix(
         &self,
@@ -249,16 +258,8 @@ impl RoadEngine {
         to: &[LatLon],
         max_snap_m: f64,
     ) -> Result<TravelMatrix, EngineError> {
-        let s: Vec<NodeId> = self
-            .snap_all(from, max_snap_m)?
-            .iter()
-            .map(|s| s.node)
-            .collect();
-        let t: Vec<NodeId> = self
-            .snap_all(to, max_snap_m)?
-            .iter()
-            .map(|s| s.node)
-            .collect();
+        let s = self.snap_nodes(from, max_snap_m)?;
+        let t = self.snap_nodes(to, max_snap_m)?;
         Ok(self.matrix_nodes(&s, &t))
     }
 
@@ -273,16 +274,8 @@ impl RoadEngine {
         departure_s: u32,
     ) -> Result<TravelMatrix, EngineError> {
         let snap = self.snapshot_at(departure_s);
-        let s: Vec<NodeId> = self
-            .snap_all(from, max_snap_m)?
-            .iter()
-            .map(|s| s.node)
-            .collect();
-        let t: Vec<NodeId> = self
-            .snap_all(to, max_snap_m)?
-            .iter()
-            .map(|s| s.node)
-            .collect();
+        let s = self.snap_nodes(from, max_snap_m)?;
+        let t = self.snap_nodes(to, max_snap_m)?;
         Ok(self.matrix_on(&snap, &s, &t))
     }
 

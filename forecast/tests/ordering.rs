@@ -420,19 +420,22 @@ fn alerts_low_position_and_expiry() {
     assert!(alerts[1].reason.to_string().contains("expire"));
 }
 
+/// A policy that orders the same quantity every day.
+struct Fixed(f64);
+
+impl OrderPolicy for Fixed {
+    fn name(&self) -> &str {
+        "fixed"
+    }
+    fn order(&mut self, _s: &SimState<'_>) -> Result<f64, OrderingError> {
+        Ok(self.0)
+    }
+}
+
 /// A hand-checkable simulation: constant demand 10, an order-up-to-10 policy with no lead time
 /// never wastes and never runs short; ordering 15 a day with a 1-day shelf life wastes 5 a day.
 #[test]
 fn simulation_hand_checked() {
-    struct Fixed(f64);
-    impl OrderPolicy for Fixed {
-        fn name(&self) -> &str {
-            "fixed"
-        }
-        fn order(&mut self, _s: &SimState<'_>) -> Result<f64, OrderingError> {
-            Ok(self.0)
-        }
-    }
     let demand = vec![10.0; 20];
     let params = SimParams {
         lead_time_days: 0,
@@ -477,15 +480,6 @@ fn simulation_hand_checked() {
 
 #[test]
 fn replay_reports_the_stock_left_for_tomorrow() {
-    struct Fixed(f64);
-    impl OrderPolicy for Fixed {
-        fn name(&self) -> &str {
-            "fixed"
-        }
-        fn order(&mut self, _s: &SimState<'_>) -> Result<f64, OrderingError> {
-            Ok(self.0)
-        }
-    }
     let params = SimParams {
         lead_time_days: 0,
         review_days: 1,

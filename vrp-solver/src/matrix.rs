@@ -104,3 +104,20 @@ impl Matrix<i64> {
         Ok(Self { n, data: out })
     }
 }
+
+#[cfg(test)]
+impl Matrix<i64> {
+    /// Test fixture: `n` random points in a `side` x `side` square and their rounded
+    /// Euclidean distances.
+    pub(crate) fn random_euclidean(rng: &mut crate::rng::Rng, n: usize, side: usize) -> Self {
+        let pts: Vec<(i64, i64)> = (0..n)
+            .map(|_| (rng.below(side) as i64, rng.below(side) as i64))
+            .collect();
+        Self::from_fn(n, |i, j| {
+            let (a, b) = (pts[i], pts[j]);
+            (((a.0 - b.0).pow(2) + (a.1 - b.1).pow(2)) as f64)
+                .sqrt()
+                .round() as i64
+        })
+    }
+}

@@ -7,36 +7,11 @@ use milkrun_vrp::{
     Rounding, Solution, SolverOptions, UnassignedReason, VehicleTypeSpec, WindowIssue,
 };
 
-/// Locations on a line at the given positions; travel time = distance.
-fn line(pos: &[i64]) -> Matrix<i64> {
-    Matrix::from_fn(pos.len(), |i, j| (pos[i] - pos[j]).abs())
-}
-
-fn spec(pos: &[i64], jobs: Vec<JobSpec>, vehicles: Vec<VehicleTypeSpec>) -> ProblemSpec {
-    ProblemSpec {
-        durations: line(pos),
-        distances: line(pos),
-        jobs,
-        pairs: vec![],
-        vehicle_types: vehicles,
-        objective: Objective::Weighted,
-    }
-}
+mod common;
+use common::{line, reasons, spec};
 
 fn run(spec: ProblemSpec) -> Solution {
-    let p = Problem::new(spec).unwrap();
-    solve(
-        &p,
-        &SolverOptions {
-            seed: 7,
-            iteration_limit: Some(300),
-            ..Default::default()
-        },
-    )
-}
-
-fn reasons(s: &Solution) -> Vec<(usize, UnassignedReason)> {
-    s.unassigned.iter().map(|u| (u.job, u.reason)).collect()
+    common::run_seeded(spec, 7)
 }
 
 /// Windows force the visiting order 2 then 1 although 1 is nearer; the

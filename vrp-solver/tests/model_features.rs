@@ -5,40 +5,15 @@
 #![allow(clippy::unwrap_used)]
 
 use milkrun_vrp::{
-    solve, JobSpec, Matrix, Objective, Problem, ProblemError, ProblemSpec, ReloadSpec, Solution,
-    SolverOptions, StopKind, UnassignedReason, VehicleTypeSpec, WindowIssue,
+    solve, JobSpec, Problem, ProblemError, ProblemSpec, ReloadSpec, Solution, SolverOptions,
+    StopKind, UnassignedReason, VehicleTypeSpec, WindowIssue,
 };
 
-/// Locations on a line at the given positions; travel time = distance.
-fn line(pos: &[i64]) -> Matrix<i64> {
-    Matrix::from_fn(pos.len(), |i, j| (pos[i] - pos[j]).abs())
-}
-
-fn spec(pos: &[i64], jobs: Vec<JobSpec>, vehicles: Vec<VehicleTypeSpec>) -> ProblemSpec {
-    ProblemSpec {
-        durations: line(pos),
-        distances: line(pos),
-        jobs,
-        pairs: vec![],
-        vehicle_types: vehicles,
-        objective: Objective::Weighted,
-    }
-}
+mod common;
+use common::{reasons, spec};
 
 fn run(spec: ProblemSpec) -> Solution {
-    let p = Problem::new(spec).unwrap();
-    solve(
-        &p,
-        &SolverOptions {
-            seed: 3,
-            iteration_limit: Some(300),
-            ..Default::default()
-        },
-    )
-}
-
-fn reasons(s: &Solution) -> Vec<(usize, UnassignedReason)> {
-    s.unassigned.iter().map(|u| (u.job, u.reason)).collect()
+    common::run_seeded(spec, 3)
 }
 
 /// `segments_exact` is true for a plain problem and false as soon as one job

@@ -16,7 +16,7 @@
 use anyhow::{bail, Context};
 use clap::Parser;
 use milkrun_forecast::demand::backtest::{rolling_origin, summarize, BacktestCase};
-use milkrun_forecast::demand::{Date, Exog, ForecastConfig, Frequency, ModelChoice, Series};
+use milkrun_forecast::demand::{Date, ForecastConfig, Frequency, ModelChoice, Series};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -139,41 +139,7 @@ fn bike(dir: &Path) -> anyhow::Result<Set> {
 }
 
 fn chicago(dir: &Path) -> anyhow::Result<Set> {
-    let mut r = reader(&dir.join("chicago_ridership_daily.csv"))?;
-    let h = r.headers()?.clone();
-    let cd = col(&h, "date")?;
-    let first_exog = col(&h, "temp_min")?;
-    let stations: Vec<usize> = (0..first_exog)
-        .filter(|&c| c != cd && &h[c] != "ridership")
-        .collect();
-    let exog_cols: Vec<usize> = (first_exog..h.len()).collect();
-    let mut dates = Vec::new();
-    let mut vals: Vec<Vec<f64>> = vec![Vec::new(); stations.len()];
-    let mut ex: Vec<Vec<f64>> = vec![Vec::new(); exog_cols.len()];
-    for rec in r.records() {
-        let rec = rec?;
-        dates.push(Date::parse(&rec[cd]).context("date")?);
-        for (k, &c) in stations.iter().enumerate() {
-            vals[k].push(rec[c].parse()?);
-        }
-        for (k, &c) in exog_cols.iter().enumerate() {
-            ex[k].push(rec[c].parse().unwrap_or(0.0));
-        }
-    }
-    if dates.windows(2).any(|w| w[1].0 - w[0].0 != 1) {
-        bail!("chicago dates are not consecutive days");
-    }
-    let mut series = Vec::new();
-    for (k, &c) in stations.iter().enumerate() {
-        let mut s = Series::new(&h[c], dates[0], Frequency::Daily, vals[k].clone())?;
-        for (j, &ec) in exog_cols.iter().enumerate() {
-            s = s.with_exog(Exog {
-                name: h[ec].to_string(),
-                values: ex[j].clone(),
-            })?;
-        }
-        series.push(s);
-    }
+    let series = milkrun_bench::chicago::chicago_series(dir)?;
     Ok(Set {
         name: "chicago",
         series,

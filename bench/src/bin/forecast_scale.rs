@@ -15,8 +15,7 @@ use clap::{Parser, Subcommand};
 use milkrun_forecast::demand::panel::{forecast_stream, panel_config};
 use milkrun_forecast::demand::rng::Rng;
 use milkrun_forecast::demand::{
-    forecast_panel, Date, EtsSearch, Exog, ForecastConfig, Frequency, ModelChoice, ModelKind,
-    Series,
+    forecast_panel, Date, EtsSearch, ForecastConfig, Frequency, ModelChoice, ModelKind, Series,
 };
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -217,52 +216,6 @@ fn panel(
     Ok(())
 }
 
-/// The Chicago station series with their exogenous columns (same reading as `forecast`).
-fn chicago_series(dir: &Path) -> anyhow::Result<Vec<Series>> {
-    let path = dir.join("chicago_ridership_daily.csv");
-    let mut r = csv::Reader::from_path(&path).with_context(|| path.display().to_string())?;
-    let h = r.headers()?.clone();
-    let col = |name: &str| {
-        h.iter()
-            .position(|c| c == name)
-            .with_context(|| format!("column {name}"))
-    };
-    let cd = col("date")?;
-    let first_exog = col("temp_min")?;
-    let stations: Vec<usize> = (0..first_exog)
-        .filter(|&c| c != cd && &h[c] != "ridership")
-        .collect();
-    let exog_cols: Vec<usize> = (first_exog..h.len()).collect();
-    let mut dates = Vec::new();
-    let mut vals: Vec<Vec<f64>> = vec![Vec::new(); stations.len()];
-    let mut ex: Vec<Vec<f64>> = vec![Vec::new(); exog_cols.len()];
-    for rec in r.records() {
-        let rec = rec?;
-        dates.push(Date::parse(&rec[cd]).context("date")?);
-        for (k, &c) in stations.iter().enumerate() {
-            vals[k].push(rec[c].parse()?);
-        }
-        for (k, &c) in exog_cols.iter().enumerate() {
-            ex[k].push(rec[c].parse().unwrap_or(0.0));
-        }
-    }
-    if dates.windows(2).any(|w| w[1].0 - w[0].0 != 1) {
-        bail!("chicago dates are not consecutive days");
-    }
-    let mut series = Vec::new();
-    for (k, &c) in stations.iter().enumerate() {
-        let mut s = Series::new(&h[c], dates[0], Frequency::Daily, vals[k].clone())?;
-        for (j, &ec) in exog_cols.iter().enumerate() {
-            s = s.with_exog(Exog {
-                name: h[ec].to_string(),
-                values: ex[j].clone(),
-            })?;
-        }
-        series.push(s);
-    }
-    Ok(series)
-}
-
 /// CPU seconds (user + system) used by this process so far, from /proc/self/stat.
 fn cpu_s() -> f64 {
     let Ok(s) = std::fs::read_to_string("/proc/self/stat") else {
@@ -299,7 +252,7 @@ fn chicago(
     max_history: usize,
 ) -> anyhow::Result<()> {
     let h = 28;
-    let full = chicago_series(data)?;
+    let full = milkrun_bench::chicago::chicago_series(data)?;
     // the last 28 days are the future: history is cut there, exogenous columns keep them
     let train: Vec<Series> = full.iter().map(|s| s.truncated(s.len() - h)).collect();
     let mut cfg = ForecastConfig::new(h, vec![0.1, 0.5, 0.9]);

@@ -167,34 +167,7 @@ impl Run {
         let done = count(&|s| matches!(s, StopState::Done { .. }));
         let cost = travel_s + unserved as i64 * self.day.weights().unserved_penalty;
         let sum = self.day.summary();
-        let reasons = |v: &[(milkrun_engine::replan::UnservedReason, usize)]| {
-            v.iter()
-                .map(|(r, n)| {
-                    let r = match r {
-                        milkrun_engine::replan::UnservedReason::WindowMissed { .. } => {
-                            "window missed".to_string()
-                        }
-                        other => other.to_string(),
-                    };
-                    format!("{n} {r}")
-                })
-                .collect::<Vec<_>>()
-                .join("; ")
-        };
-        let outcome = format!(
-            "{:<12} day: delivered {} planned + {} new orders + {} retries | failed at the door {} (carried to tomorrow on request {}, retry not possible today {} [{}]) | cancelled {} | unserved {} [{}]",
-            self.name,
-            sum.delivered,
-            sum.delivered_new,
-            sum.delivered_retry,
-            sum.failed,
-            sum.carried_over,
-            sum.retry_unserved_total(),
-            reasons(&sum.retry_unserved),
-            sum.cancelled,
-            sum.unserved_total(),
-            reasons(&sum.unserved),
-        );
+        let outcome = format!("{:<12} day: {sum}", self.name);
         let mean_share =
             self.moved_share.iter().sum::<f64>() / self.moved_share.len().max(1) as f64;
         format!(

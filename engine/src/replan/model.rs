@@ -448,6 +448,36 @@ impl DaySummary {
     }
 }
 
+/// One line: delivered, failed, cancelled and unserved counts, with the reasons counted.
+impl std::fmt::Display for DaySummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let reasons = |v: &[(UnservedReason, usize)]| {
+            v.iter()
+                .map(|(r, n)| match r {
+                    UnservedReason::WindowMissed { .. } => format!("{n} window missed"),
+                    other => format!("{n} {other}"),
+                })
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        write!(
+            f,
+            "delivered {} planned + {} new orders + {} retries; failed at the door {} (carried to \
+             tomorrow on request {}, retry not possible today {} [{}]); cancelled {}; unserved {} [{}]",
+            self.delivered,
+            self.delivered_new,
+            self.delivered_retry,
+            self.failed,
+            self.carried_over,
+            self.retry_unserved_total(),
+            reasons(&self.retry_unserved),
+            self.cancelled,
+            self.unserved_total(),
+            reasons(&self.unserved),
+        )
+    }
+}
+
 /// A short label of the kind of a reason (the earliest arrival dropped): for counting.
 pub fn reason_kind(r: UnservedReason) -> UnservedReason {
     match r {

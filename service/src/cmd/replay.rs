@@ -269,31 +269,7 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     day.finish();
     let (travel_s, dist_m) = day.driven();
     let sum = day.summary();
-    let unserved = sum.unserved_total();
-    let reasons = |v: &[(milkrun_engine::replan::UnservedReason, usize)]| {
-        v.iter()
-            .map(|(r, n)| match r {
-                milkrun_engine::replan::UnservedReason::WindowMissed { .. } => {
-                    format!("{n} window missed")
-                }
-                other => format!("{n} {other}"),
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    println!(
-        "outcome: delivered {} planned + {} new orders + {} retries; failed at the door {} (carried to tomorrow on request {}, retry not possible today {} [{}]); cancelled {}; unserved {} [{}]",
-        sum.delivered,
-        sum.delivered_new,
-        sum.delivered_retry,
-        sum.failed,
-        sum.carried_over,
-        sum.retry_unserved_total(),
-        reasons(&sum.retry_unserved),
-        sum.cancelled,
-        unserved,
-        reasons(&sum.unserved)
-    );
+    println!("outcome: {sum}");
     latencies.sort_by(f64::total_cmp);
     let pct = |q: f64| {
         latencies
@@ -305,7 +281,7 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
         "end of day: travel {:.1} h, {:.1} km, {} unserved; re-plan latency median {:.1} ms, p99 {:.1} ms over {} events",
         travel_s as f64 / 3600.0,
         dist_m as f64 / 1000.0,
-        unserved,
+        sum.unserved_total(),
         pct(0.5),
         pct(0.99),
         latencies.len()

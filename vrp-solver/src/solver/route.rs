@@ -432,16 +432,7 @@ mod tests {
     /// some pickups and two pickup-delivery pairs, a time cost.
     fn random_problem(rng: &mut Rng) -> Problem {
         let n = 13;
-        let pts: Vec<(i64, i64)> = (0..n)
-            .map(|_| (rng.below(100) as i64, rng.below(100) as i64))
-            .collect();
-        let d = |i: usize, j: usize| {
-            let (a, b) = (pts[i], pts[j]);
-            (((a.0 - b.0).pow(2) + (a.1 - b.1).pow(2)) as f64)
-                .sqrt()
-                .round() as i64
-        };
-        let m = Matrix::from_fn(n, d);
+        let m = Matrix::random_euclidean(rng, n, 100);
         let jobs = (1..n)
             .map(|l| {
                 let s = rng.below(300) as i64;
@@ -488,6 +479,19 @@ mod tests {
         .unwrap()
     }
 
+    /// True when every paired job's partner is on the route, pickup first.
+    fn pairs_in_order(p: &Problem, jobs: &[usize]) -> bool {
+        jobs.iter()
+            .enumerate()
+            .all(|(k, &j)| match p.jobs[j].partner {
+                Some(q) => jobs
+                    .iter()
+                    .position(|&x| x == q)
+                    .is_some_and(|kq| p.jobs[j].is_pair_pickup == (k < kq)),
+                None => true,
+            })
+    }
+
     /// Cost of a route by direct simulation, or `None` if infeasible.
     /// Duration is minimised by trying every departure that makes some
     /// service start exactly at its window opening.
@@ -496,13 +500,8 @@ mod tests {
         if jobs.is_empty() {
             return Some(0);
         }
-        for (k, &j) in jobs.iter().enumerate() {
-            if let Some(q) = p.jobs[j].partner {
-                let kq = jobs.iter().position(|&x| x == q)?;
-                if p.jobs[j].is_pair_pickup != (k < kq) {
-                    return None;
-                }
-            }
+        if !pairs_in_order(p, jobs) {
+            return None;
         }
         let mut load: Vec<i64> = (0..p.dims)
             .map(|d| jobs.iter().map(|&j| p.jobs[j].depot_load[d]).sum())
@@ -732,13 +731,8 @@ mod tests {
         if jobs.is_empty() {
             return Some(0);
         }
-        for (k, &j) in jobs.iter().enumerate() {
-            if let Some(q) = p.jobs[j].partner {
-                let kq = jobs.iter().position(|&x| x == q)?;
-                if p.jobs[j].is_pair_pickup != (k < kq) {
-                    return None;
-                }
-            }
+        if !pairs_in_order(p, jobs) {
+            return None;
         }
         // Trips: a trip fits when its start load and every later load fit.
         let fits = |trip: &[usize]| {

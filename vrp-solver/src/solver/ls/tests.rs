@@ -12,16 +12,7 @@ use crate::Matrix;
 
 /// Random problem: `n - 1` jobs, windows set on the validated jobs.
 fn random_problem(rng: &mut Rng, n: usize, pairs: bool) -> Problem {
-    let pts: Vec<(i64, i64)> = (0..n)
-        .map(|_| (rng.below(100) as i64, rng.below(100) as i64))
-        .collect();
-    let d = |i: usize, j: usize| {
-        let (a, b) = (pts[i], pts[j]);
-        (((a.0 - b.0).pow(2) + (a.1 - b.1).pow(2)) as f64)
-            .sqrt()
-            .round() as i64
-    };
-    let m = Matrix::from_fn(n, d);
+    let m = Matrix::random_euclidean(rng, n, 100);
     let jobs = (1..n)
         .map(|l| {
             let mut j = JobSpec::delivery(l, 1, rng.below(10) as i64);
