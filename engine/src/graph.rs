@@ -1,6 +1,7 @@
 //! The routable road graph: compact CSR arrays with integer weights.
 
 use crate::geo::LatLon;
+use crate::turns::RestrictionCounts;
 use crate::Profile;
 
 /// Index of a node of a [`RoadGraph`].
@@ -62,11 +63,15 @@ pub struct BuildReport {
     pub nodes_kept: usize,
     /// Directed edges kept.
     pub edges_kept: usize,
-    /// Turn restrictions (via a node) found in the data for this profile.
+    /// Turn restrictions (via a node or via ways) found in the data for this profile.
     pub restrictions_found: usize,
-    /// Turn restrictions applied to the graph (see [`crate::turns`]); the others have a via
-    /// way, an ambiguous or missing way, or an edge outside the kept component.
+    /// Turn restrictions applied to the graph (see [`crate::turns`]); for the others and
+    /// why, see `via_node` and `via_way`.
     pub restrictions_applied: usize,
+    /// Via-node restrictions: found, applied, skipped by reason.
+    pub via_node: RestrictionCounts,
+    /// Via-way restrictions (one or several via ways): found, applied, skipped by reason.
+    pub via_way: RestrictionCounts,
 }
 
 impl BuildReport {
@@ -174,6 +179,8 @@ impl RoadGraph {
             edges_kept: graph.num_edges(),
             restrictions_found: 0,
             restrictions_applied: 0,
+            via_node: RestrictionCounts::default(),
+            via_way: RestrictionCounts::default(),
         };
         (graph, report, new_id)
     }

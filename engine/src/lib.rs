@@ -29,11 +29,12 @@
 //!
 //! - Time-of-day speed profiles ([`timeofday`]): one customized metric per slot of the day;
 //!   `*_at(departure_s)` queries use the metric of the departure slot.
-//! - Turn restrictions ([`turns`]): via-node `no_*` / `only_*` restrictions by a local split
-//!   of the restricted junctions into arrival copies; the graph stays node-based.
+//! - Turn restrictions ([`turns`]): `no_*` / `only_*` restrictions through a via node or via
+//!   way(s), by state expansion into arrival copies of the via nodes (entered only along the
+//!   restriction); the graph stays node-based, so a plain Dijkstra sees the same rules.
 //!
-//! Not done: restrictions with a via way; a live update has no validity interval (the caller
-//! applies it and later resets it).
+//! Not done: a live update has no validity interval (the caller applies it and later resets
+//! it).
 //!
 //! ## Example
 //! ```
@@ -83,4 +84,7 @@ pub use snap::{Snap, Snapper, DEFAULT_MAX_SNAP_M};
 pub use svg::render_svg;
 pub use timeofday::{SpeedProfile, TimeSlot, DAY_S};
 pub use traffic::{EdgeSet, SpeedChange, TrafficUpdate};
-pub use turns::{apply_turn_restrictions, TurnKind, TurnReport, TurnRestriction};
+pub use turns::{
+    apply_path_restrictions, apply_turn_restrictions, PathRestriction, RestrictionCounts,
+    SkipReason, TurnKind, TurnReport, TurnRestriction,
+};

@@ -1,20 +1,35 @@
-//! Turn restrictions at a via node (OSM relations `type=restriction` with `no_*` / `only_*`
-//! and a via *node*), applied by a local node split that keeps the graph node-based.
+//! Turn restrictions (OSM relations `type=restriction` with `no_*` / `only_*`) through a via
+//! *node* or a via *way* (one or several ways, e.g. the short connector between the two
+//! carriageways of a dual carriageway), applied by state expansion: the graph stays a plain
+//! node-based graph that a plain Dijkstra searches, with a few extra *arrival copies*.
 //!
-//! For every restricted incoming edge `u → v` the junction `v` gets an *arrival copy* `v'`
-//! (same coordinates): the edge `u → v` is redirected to `u → v'`, and `v'` has the edges of
-//! `v` that the restrictions allow after arriving from `u` (`no_*`: all but the forbidden
-//! ones; `only_*`: just the mandated one). Every other arrival still enters `v`, which keeps
-//! all its out-edges, so a path can turn at `v` exactly as the restrictions allow, and a
-//! plain Dijkstra on the expanded graph sees the same rules. A trip *starts* at the original
-//! node `v` (no arrival edge, so any departure) and *ends* at `v` or any of its copies (see
-//! [`RoadGraph::arrival_nodes`]); the engine's matrices and routes use these rules.
-//! Restrictions with a via *way* are not applied (counted as skipped).
+//! A restriction is a node path `from → via[0] → … → via[k] → to` ([`PathRestriction`]; a
+//! via-node restriction has `k = 0`, [`TurnRestriction`]). Every proper prefix of at least two
+//! nodes, `from → via[0] → … → via[i]`, becomes one copy of `via[i]` (same coordinates)
+//! meaning "at `via[i]`, having come along the restriction so far". The copies act as the
+//! states of a string-matching automaton (Aho-Corasick style): leaving a node (original or
+//! copy, with history `h`) along an edge `x → y`, the head is the copy whose history is the
+//! longest suffix of `h + y` that is a prefix of some restriction, or the original `y` if there
+//! is none. An edge is left out of a copy when
+//! - `no_*`: `h + y` ends with the whole path of a `no_*` restriction, or
+//! - `only_*`: `h` ends with a proper prefix (≥ 2 nodes) of an `only_*` restriction and `y` is
+//!   not that restriction's next node (after arriving from `from`, the trip must go on along the
+//!   via nodes and leave onto `to`; several `only_*` on the same prefix allow each of theirs).
+//!
+//! Original nodes keep all their out-edges (a trip that did not come along a restriction turns
+//! freely), so a path can turn exactly as the restrictions allow, and overlapping restrictions
+//! compose (the history kept is always the longest matching one). A trip *starts* at the
+//! original node (no arrival edge, so any departure) and *ends* at it or any of its copies (see
+//! [`RoadGraph::arrival_nodes`]); the engine's matrices and routes, and
+//! [`crate::dijkstra_trips`], use these rules. A restriction whose consecutive nodes are not
+//! all joined by an edge (outside the kept component, against a one-way) is skipped.
+
+use std::collections::{HashMap, HashSet};
 
 use crate::graph::{NodeId, RoadGraph};
 
 /// Whether a restriction forbids one turn or mandates it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TurnKind {
     /// `no_*`: the turn `from → via → to` is forbidden.
     No,
@@ -35,109 +50,245 @@ pub struct TurnRestriction {
     pub kind: TurnKind,
 }
 
+/// A turn restriction along a path of graph nodes `from → via[0] → … → via[k] → to`: with one
+/// via node it is a [`TurnRestriction`]; with several, the via nodes are the nodes of the via
+/// way(s) in travel order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathRestriction {
+    /// Node before the first via node (on the `from` way).
+    pub from: NodeId,
+    /// The via nodes in travel order (at least one; consecutive ones joined by an edge).
+    pub via: Vec<NodeId>,
+    /// Node after the last via node (on the `to` way).
+    pub to: NodeId,
+    /// `no_*`: the whole path is forbidden; `only_*`: after `from → via[0]` the trip must
+    /// follow the via nodes and leave onto `to`.
+    pub kind: TurnKind,
+}
+
+impl From<TurnRestriction> for PathRestriction {
+    fn from(r: TurnRestriction) -> PathRestriction {
+        PathRestriction {
+            from: r.from,
+            via: vec![r.via],
+            to: r.to,
+            kind: r.kind,
+        }
+    }
+}
+
+impl PathRestriction {
+    /// The whole node path, `from` first.
+    fn nodes(&self) -> Vec<u32> {
+        std::iter::once(self.from)
+            .chain(self.via.iter().copied())
+            .chain(std::iter::once(self.to))
+            .map(|v| v.0)
+            .collect()
+    }
+
+    /// Whether the restriction can be applied to `graph`: at least one via node, every node
+    /// in the graph and every consecutive pair joined by an edge.
+    pub fn fits(&self, graph: &RoadGraph) -> bool {
+        let path = self.nodes();
+        !self.via.is_empty()
+            && path.iter().all(|&v| (v as usize) < graph.num_nodes())
+            && path
+                .windows(2)
+                .all(|w| graph.find_edge(NodeId(w[0]), NodeId(w[1])).is_some())
+    }
+}
+
+/// Why an OSM restriction relation was not applied (counted per reason in
+/// [`RestrictionCounts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The members are not one `from` way, one `to` way and a via node or via way(s) (e.g. a
+    /// missing `to`, several `from` ways, a relation as via, a mix of via node and ways).
+    Members,
+    /// A member way or node is not in the extract or not usable by the profile.
+    Outside,
+    /// The via ways do not form one chain from the end of the `from` way to the end of the
+    /// `to` way (or the via node does not end both ways).
+    NotConnected,
+    /// An edge of the turn is not in the graph (outside the kept component, or against a
+    /// one-way).
+    NotInGraph,
+}
+
+/// Counts of one kind of turn restriction (via node or via way) in an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RestrictionCounts {
+    /// `no_*` / `only_*` relations found for the profile.
+    pub found: usize,
+    /// Applied to the graph.
+    pub applied: usize,
+    /// Skipped: [`SkipReason::Members`].
+    pub bad_members: usize,
+    /// Skipped: [`SkipReason::Outside`].
+    pub outside: usize,
+    /// Skipped: [`SkipReason::NotConnected`].
+    pub not_connected: usize,
+    /// Skipped: [`SkipReason::NotInGraph`].
+    pub not_in_graph: usize,
+}
+
+impl RestrictionCounts {
+    /// Restrictions skipped, all reasons together.
+    pub fn skipped(&self) -> usize {
+        self.bad_members + self.outside + self.not_connected + self.not_in_graph
+    }
+
+    /// Counts one skipped restriction.
+    pub fn skip(&mut self, reason: SkipReason) {
+        match reason {
+            SkipReason::Members => self.bad_members += 1,
+            SkipReason::Outside => self.outside += 1,
+            SkipReason::NotConnected => self.not_connected += 1,
+            SkipReason::NotInGraph => self.not_in_graph += 1,
+        }
+    }
+}
+
+impl std::fmt::Display for RestrictionCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} found, {} applied, {} skipped ({} bad members, {} outside the extract or profile, {} not connected, {} not in the graph)",
+            self.found,
+            self.applied,
+            self.skipped(),
+            self.bad_members,
+            self.outside,
+            self.not_connected,
+            self.not_in_graph
+        )
+    }
+}
+
 /// What applying turn restrictions did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TurnReport {
     /// Restrictions given.
     pub given: usize,
-    /// Restrictions applied (both edges exist in the graph).
+    /// Restrictions applied (every edge of the path exists in the graph).
     pub applied: usize,
-    /// Restrictions skipped (an edge of the turn is not in the graph, e.g. outside the kept
+    /// Restrictions skipped (an edge of the path is not in the graph, e.g. outside the kept
     /// component, or against a one-way).
     pub skipped: usize,
-    /// Arrival copies added (one per restricted incoming edge).
+    /// Arrival copies added (one per distinct restriction prefix: for via-node restrictions,
+    /// one per restricted incoming edge).
     pub copies: usize,
 }
 
-/// Expands `graph` so that `restrictions` hold (see the module docs). Edge ids change;
-/// way ids, travel times and lengths are kept; original nodes keep their ids and copies are
-/// appended after them.
+/// Expands `graph` so that via-node `restrictions` hold (see the module docs); the same as
+/// [`apply_path_restrictions`] on the one-via-node paths.
 pub fn apply_turn_restrictions(
     graph: &RoadGraph,
     restrictions: &[TurnRestriction],
+) -> (RoadGraph, TurnReport) {
+    let paths: Vec<PathRestriction> = restrictions.iter().map(|&r| r.into()).collect();
+    apply_path_restrictions(graph, &paths)
+}
+
+/// Expands `graph` so that `restrictions` (via node or via way) hold (see the module docs).
+/// Edge ids change; way ids, travel times and lengths are kept; nodes keep their ids and
+/// copies are appended after them.
+pub fn apply_path_restrictions(
+    graph: &RoadGraph,
+    restrictions: &[PathRestriction],
 ) -> (RoadGraph, TurnReport) {
     let n = graph.num_nodes();
     let mut report = TurnReport {
         given: restrictions.len(),
         ..TurnReport::default()
     };
-    // (incoming edge id, restriction) for every applicable restriction.
-    let mut by_edge: Vec<(u32, NodeId, TurnKind)> = Vec::new();
+    let mut paths: Vec<(Vec<u32>, TurnKind)> = Vec::new();
     for r in restrictions {
-        let ok = (r.from.0 as usize) < n && (r.via.0 as usize) < n && (r.to.0 as usize) < n;
-        let arrive = ok.then(|| graph.find_edge(r.from, r.via)).flatten();
-        let depart = ok.then(|| graph.find_edge(r.via, r.to)).flatten();
-        match (arrive, depart) {
-            (Some(a), Some(_)) => {
-                report.applied += 1;
-                by_edge.push((a.0, r.to, r.kind));
-            }
-            _ => report.skipped += 1,
-        }
-    }
-    by_edge.sort_unstable_by_key(|&(e, to, kind)| (e, to.0, kind == TurnKind::No));
-    let tails = graph.tails();
-    // New edge list: (from, to, edge id in the old graph for its attributes).
-    let mut edges: Vec<(u32, u32, u32)> = Vec::with_capacity(graph.num_edges() + by_edge.len());
-    let mut copy_of: Vec<u32> = graph.copy_of.clone();
-    // First every restricted incoming edge gets its copy, so that a copy's out-edge into
-    // another restricted junction enters that junction's copy too.
-    let mut redirected = vec![u32::MAX; graph.num_edges()];
-    let mut groups: Vec<(u32, std::ops::Range<usize>)> = Vec::new();
-    let mut i = 0;
-    while i < by_edge.len() {
-        let e = by_edge[i].0;
-        let mut j = i;
-        while j < by_edge.len() && by_edge[j].0 == e {
-            j += 1;
-        }
-        let v = graph.head[e as usize];
-        let copy = (n + copy_of.len() - graph.copy_of.len()) as u32;
-        copy_of.push(graph.original_node(NodeId(v)).0);
-        report.copies += 1;
-        redirected[e as usize] = copy;
-        groups.push((copy, i..j));
-        i = j;
-    }
-    let enter = |e: usize| {
-        if redirected[e] == u32::MAX {
-            graph.head[e]
+        if r.fits(graph) {
+            report.applied += 1;
+            paths.push((r.nodes(), r.kind));
         } else {
-            redirected[e]
-        }
-    };
-    for (copy, range) in groups {
-        let group = &by_edge[range];
-        let v = graph.head[group[0].0 as usize];
-        let only: Vec<u32> = group
-            .iter()
-            .filter(|g| g.2 == TurnKind::Only)
-            .map(|g| g.1 .0)
-            .collect();
-        for out in graph.out_edges(NodeId(v)) {
-            let w = graph.head[out];
-            let allowed = if only.is_empty() {
-                !group.iter().any(|g| g.1 .0 == w)
-            } else {
-                only.contains(&w)
-            };
-            if allowed {
-                edges.push((copy, enter(out), out as u32));
-            }
+            report.skipped += 1;
         }
     }
-    for (e, &t) in tails.iter().enumerate() {
-        edges.push((t, enter(e), e as u32));
+    paths.sort_unstable();
+    paths.dedup();
+    // States: every proper prefix of ≥ 2 nodes, numbered after the graph's nodes.
+    let mut state_of: HashMap<Vec<u32>, u32> = HashMap::new();
+    let mut histories: Vec<Vec<u32>> = Vec::new();
+    let mut forbidden: HashSet<Vec<u32>> = HashSet::new();
+    let mut mandated: HashMap<Vec<u32>, Vec<u32>> = HashMap::new();
+    for (p, kind) in &paths {
+        for len in 2..p.len() {
+            let prefix = p[..len].to_vec();
+            if !state_of.contains_key(&prefix) {
+                state_of.insert(prefix.clone(), (n + histories.len()) as u32);
+                histories.push(prefix.clone());
+            }
+            if *kind == TurnKind::Only {
+                let next = mandated.entry(prefix).or_default();
+                if !next.contains(&p[len]) {
+                    next.push(p[len]);
+                }
+            }
+        }
+        if *kind == TurnKind::No {
+            forbidden.insert(p.clone());
+        }
+    }
+    report.copies = histories.len();
+    // Head of the edge x → y left with history `h` (ending at x): the longest suffix of
+    // `h + y` that is a state, else y itself.
+    let target = |ext: &[u32]| -> u32 {
+        (0..ext.len() - 1)
+            .find_map(|start| state_of.get(&ext[start..]).copied())
+            .unwrap_or(ext[ext.len() - 1])
+    };
+    let mut edges: Vec<(u32, u32, u32)> =
+        Vec::with_capacity(graph.num_edges() + histories.len() * 4);
+    let tails = graph.tails();
+    let mut ext = Vec::new();
+    for (e, &x) in tails.iter().enumerate() {
+        ext.clear();
+        ext.extend([x, graph.head[e]]);
+        edges.push((x, target(&ext), e as u32));
+    }
+    for (i, h) in histories.iter().enumerate() {
+        let copy = (n + i) as u32;
+        let x = h[h.len() - 1];
+        // Continuations mandated by `only_*` restrictions matched by a suffix of h.
+        let must: Vec<u32> = (0..h.len() - 1)
+            .filter_map(|start| mandated.get(&h[start..]))
+            .flatten()
+            .copied()
+            .collect();
+        for out in graph.out_edges(NodeId(x)) {
+            let y = graph.head[out];
+            if !must.is_empty() && !must.contains(&y) {
+                continue;
+            }
+            ext.clear();
+            ext.extend_from_slice(h);
+            ext.push(y);
+            if (0..ext.len().saturating_sub(2)).any(|start| forbidden.contains(&ext[start..])) {
+                continue;
+            }
+            edges.push((copy, target(&ext), out as u32));
+        }
     }
     edges.sort_unstable();
-    let total = n + report.copies;
+    let total = n + histories.len();
     let first_out = crate::graph::csr_offsets(total, edges.iter().map(|e| e.0));
     let pick = |f: &dyn Fn(usize) -> u32| edges.iter().map(|e| f(e.2 as usize)).collect();
     let mut lat = graph.lat.clone();
     let mut lon = graph.lon.clone();
-    for &orig in &copy_of[graph.copy_of.len()..] {
-        lat.push(graph.lat[orig as usize]);
-        lon.push(graph.lon[orig as usize]);
+    let mut copy_of = graph.copy_of.clone();
+    for h in &histories {
+        let x = h[h.len() - 1] as usize;
+        lat.push(graph.lat[x]);
+        lon.push(graph.lon[x]);
+        copy_of.push(graph.original_node(NodeId(x as u32)).0);
     }
     let expanded = RoadGraph {
         profile: graph.profile,
@@ -281,5 +432,160 @@ mod tests {
         assert_eq!(around.nodes.len(), 5, "{:?}", around.nodes);
         assert_eq!(around.nodes[..2], [ids[1], ids[0]]);
         assert_eq!(around.nodes[3..], [ids[0], ids[2]]);
+    }
+
+    /// Dual carriageway with a median connector, node ids fixed (all nodes kept in order):
+    /// south carriageway eastbound `W(0) → S(1) → E(2)`, north carriageway westbound
+    /// `E'(3) → N(4) → W'(5)`, 10 s per piece; the connector `S ↔ N` 15 s each way; turning
+    /// loops `E → E'` and `W' → W` 10 s; a side road `N ↔ X(6)` 10 s each way.
+    fn dual_carriageway() -> RoadGraph {
+        let coords: Vec<LatLon> = [
+            (0.0, -0.01),
+            (0.0, 0.0),
+            (0.0, 0.01),
+            (0.001, 0.01),
+            (0.001, 0.0),
+            (0.001, -0.01),
+            (0.01, 0.0),
+        ]
+        .iter()
+        .map(|&(lat, lon)| LatLon { lat, lon })
+        .collect();
+        let one_way = |from: u32, to: u32, s: u32| RawEdge {
+            from,
+            to,
+            travel_ms: s * 1000,
+            dist_dm: s * 100,
+            way: 0,
+        };
+        let edges = vec![
+            one_way(0, 1, 10),
+            one_way(1, 2, 10),
+            one_way(3, 4, 10),
+            one_way(4, 5, 10),
+            one_way(1, 4, 15),
+            one_way(4, 1, 15),
+            one_way(2, 3, 10),
+            one_way(5, 0, 10),
+            one_way(4, 6, 10),
+            one_way(6, 4, 10),
+        ];
+        let (g, _) = RoadGraph::build(Profile::Car, &coords, edges, vec![1]);
+        assert_eq!(g.num_nodes(), 7);
+        g
+    }
+
+    /// Trip times (seconds) from road node `s` to every road node of `g`.
+    fn times_from(g: &RoadGraph, s: u32) -> Vec<u32> {
+        crate::dijkstra_trips(g, &g.base_keys(), s)
+            .iter()
+            .map(|&k| crate::graph::key_travel_ms(k).map_or(u32::MAX, |ms| ms / 1000))
+            .collect()
+    }
+
+    /// A `no_u_turn` through the median connector (from the south carriageway `W → S`, via the
+    /// connector way `S → N`, to the north carriageway `N → W'`): the U-turn `W → W'` goes from
+    /// 35 s (through the connector) to 50 s (round the east loop; turning round at the end of
+    /// the side road would be 55 s, crossing the connector three times 65 s), while a trip
+    /// starting at `S` (not arriving from `W`) still uses the connector (25 s), and `W → X`
+    /// (left off the connector onto the side road) stays 35 s. Matrices and routes of the engine follow,
+    /// and equal the plain Dijkstra on the same expanded graph.
+    #[test]
+    fn via_way_no_u_turn() {
+        let g = dual_carriageway();
+        assert_eq!(times_from(&g, 0)[5], 35);
+        let r = PathRestriction {
+            from: NodeId(0),
+            via: vec![NodeId(1), NodeId(4)],
+            to: NodeId(5),
+            kind: TurnKind::No,
+        };
+        let (h, report) = apply_path_restrictions(&g, std::slice::from_ref(&r));
+        assert_eq!((report.applied, report.skipped, report.copies), (1, 0, 2));
+        let t = times_from(&h, 0);
+        assert_eq!(t[5], 50);
+        assert_eq!(t[6], 35);
+        assert_eq!(t[2], 20);
+        assert_eq!(times_from(&h, 1)[5], 25);
+        assert_eq!(times_from(&h, 6)[5], 20);
+        let engine = crate::RoadEngine::prepare(h);
+        let ids: Vec<NodeId> = (0..7).map(NodeId).collect();
+        let m = engine.matrix_nodes(&ids, &ids);
+        for s in 0..7 {
+            let reference = crate::dijkstra_trips(engine.graph(), engine.base_keys(), s);
+            for (t, &key) in reference.iter().enumerate() {
+                assert_eq!(m.key(s as usize, t), key, "{s} -> {t}");
+            }
+        }
+        let route = engine.route_nodes(NodeId(0), NodeId(5)).unwrap();
+        assert_eq!(route.travel_ms, 50_000);
+        assert_eq!(
+            route.nodes,
+            [0, 1, 2, 3, 4, 5].map(NodeId).to_vec(),
+            "round the east loop"
+        );
+    }
+
+    /// An `only_left_turn` from `W → S` via the connector onto the side road `N → X`: after
+    /// arriving from `W` the trip must cross to `N` and leave to `X`, so `W → E` goes from
+    /// 20 s to 70 s (up the side road, back, across the connector again, east) and `W → W'`
+    /// from 35 s to 55 s; `W → X` stays 35 s and a trip starting at `S` is free (`S → E` 10 s).
+    #[test]
+    fn via_way_only_turn() {
+        let g = dual_carriageway();
+        let r = PathRestriction {
+            from: NodeId(0),
+            via: vec![NodeId(1), NodeId(4)],
+            to: NodeId(6),
+            kind: TurnKind::Only,
+        };
+        let before = times_from(&g, 0);
+        assert_eq!((before[2], before[5], before[6]), (20, 35, 35));
+        let (h, report) = apply_path_restrictions(&g, &[r]);
+        assert_eq!(report.applied, 1);
+        let t = times_from(&h, 0);
+        assert_eq!((t[2], t[5], t[6]), (70, 55, 35));
+        assert_eq!(times_from(&h, 1)[2], 10);
+        let engine = crate::RoadEngine::prepare(h);
+        let m = engine.matrix_nodes(&[NodeId(0)], &[NodeId(2), NodeId(5), NodeId(6)]);
+        assert_eq!(
+            (m.travel_ms(0, 0), m.travel_ms(0, 1), m.travel_ms(0, 2)),
+            (Some(70_000), Some(55_000), Some(35_000))
+        );
+    }
+
+    /// A path whose pieces are not all edges (the connector is entered against a one-way
+    /// `E → N` that does not exist) is skipped and counted; overlapping restrictions compose
+    /// (a via-node `no_left_turn` `S → N → X` plus the via-way `no_u_turn` leaves both `W → W'`
+    /// and `W → X` at 50 s: round the east loop, then along the north carriageway; from `S`,
+    /// `S → X` is 40 s).
+    #[test]
+    fn via_way_skipped_and_overlapping() {
+        let g = dual_carriageway();
+        let bad = PathRestriction {
+            from: NodeId(2),
+            via: vec![NodeId(4)],
+            to: NodeId(5),
+            kind: TurnKind::No,
+        };
+        let (_, report) = apply_path_restrictions(&g, &[bad]);
+        assert_eq!((report.applied, report.skipped, report.copies), (0, 1, 0));
+        let u_turn = PathRestriction {
+            from: NodeId(0),
+            via: vec![NodeId(1), NodeId(4)],
+            to: NodeId(5),
+            kind: TurnKind::No,
+        };
+        let left = PathRestriction {
+            from: NodeId(1),
+            via: vec![NodeId(4)],
+            to: NodeId(6),
+            kind: TurnKind::No,
+        };
+        let (h, report) = apply_path_restrictions(&g, &[u_turn, left]);
+        assert_eq!(report.applied, 2);
+        let t = times_from(&h, 0);
+        assert_eq!((t[5], t[6]), (50, 50));
+        assert_eq!(times_from(&h, 1)[6], 40);
     }
 }

@@ -101,6 +101,21 @@ fn full_check(name: &str, profile: Profile, k: usize) {
     assert!(report.nodes_kept > 1000, "{name}: {report:?}");
     assert_eq!(report.nodes_kept, graph.num_original_nodes());
     assert!(report.restrictions_applied <= report.restrictions_found);
+    for counts in [report.via_node, report.via_way] {
+        assert_eq!(
+            counts.applied + counts.skipped(),
+            counts.found,
+            "{name}: {counts}"
+        );
+    }
+    assert_eq!(
+        report.via_node.found + report.via_way.found,
+        report.restrictions_found
+    );
+    println!(
+        "{name} {profile:?}: via node {}; via way {}",
+        report.via_node, report.via_way
+    );
     let engine = RoadEngine::prepare(graph);
     check_matrix(&engine, k, 1);
     check_routes(&engine, 2);
@@ -125,7 +140,8 @@ fn liechtenstein_turn_restrictions_applied() {
     assert!(report.restrictions_found > 0, "{report:?}");
     assert!(report.restrictions_applied > 0, "{report:?}");
     assert!(graph.num_turn_copies() > 0);
-    assert!(graph.num_turn_copies() <= report.restrictions_applied);
+    // One copy per restricted arrival edge (via node) or per via node of a via-way path.
+    assert!(graph.num_turn_copies() <= report.via_node.applied + 8 * report.via_way.applied);
     let engine = RoadEngine::prepare(graph);
     let loaded = RoadEngine::from_bytes(&engine.to_bytes()).unwrap();
     assert_eq!(loaded.graph(), engine.graph());
