@@ -200,3 +200,36 @@ fn intermittent_counts_get_poisson_quantiles() {
         f.quantiles
     );
 }
+
+/// Refiltering a fit over its own history gives the same forecast; over a longer history it
+/// runs the level equation by hand: ETS(A,N,N) with the fitted alpha, l_t = l + alpha (y - l).
+#[test]
+fn ets_refilter_runs_the_states_with_fixed_parameters() {
+    let y = [10.0, 12.0, 11.0, 13.0, 12.0, 14.0, 13.0, 15.0];
+    let spec = ets::EtsSpec {
+        error: ets::ErrorType::Additive,
+        trend: ets::TrendType::None,
+        season: ets::SeasonType::None,
+    };
+    let fit = ets::fit(&y, spec, 1).unwrap();
+    let same = fit.refilter(&y).unwrap();
+    assert!(close(same.point(1)[0], fit.point(1)[0], 1e-12));
+    let longer = [&y[..], &[20.0, 18.0]].concat();
+    let a = fit.params.alpha;
+    let level = longer[..]
+        .iter()
+        .fold(fit.params.l0, |l, v| l + a * (v - l));
+    let f = fit.refilter(&longer).unwrap().point(2);
+    assert!(close(f[0], level, 1e-9), "{f:?} vs {level}");
+    assert!(close(f[1], level, 1e-9));
+}
+
+/// The staged search (forms without trend, then the damped version of the best) finds the
+/// damped trend on a clean linear trend and extrapolates it.
+#[test]
+fn ets_staged_search_finds_trend() {
+    let trend: Vec<f64> = (0..40).map(|t| 10.0 + 2.0 * t as f64).collect();
+    let fit = ets::auto_fit_with(&trend, 1, ets::EtsSearch::Staged).unwrap();
+    assert_eq!(fit.spec.trend, ets::TrendType::Damped, "{}", fit.spec);
+    assert!(close(fit.point(1)[0], 90.0, 1.0), "{:?}", fit.point(2));
+}

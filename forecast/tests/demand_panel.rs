@@ -80,12 +80,13 @@ fn zero_block_is_refused() {
     assert!(err.to_string().contains("block"), "{err}");
 }
 
-/// The panel settings run the automatic choice with the fast ETS search and give monotone,
-/// non-negative quantiles.
+/// The panel settings run the automatic choice with the staged ETS search (one fit reused
+/// across the backtest origins) and give monotone, non-negative quantiles.
 #[test]
 fn panel_config_forecasts() {
     let cfg = panel_config(7, vec![0.1, 0.5, 0.9]);
-    assert_eq!(cfg.ets_search, EtsSearch::Fast);
+    assert_eq!(cfg.ets_search, EtsSearch::Staged);
+    assert!(cfg.ets_reuse);
     let mut n = 0;
     forecast_stream(3, 2, &cfg, series, |_, _, f| {
         n += 1;

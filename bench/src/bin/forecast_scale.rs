@@ -53,15 +53,28 @@ enum Cmd {
         /// Generator seed.
         #[arg(long, default_value_t = 7)]
         seed: u64,
-        /// ETS form search: fast (`panel_config`) or full.
-        #[arg(long, default_value = "fast")]
-        ets: String,
+        /// ETS form search: fast, staged or full (default: `panel_config`'s).
+        #[arg(long)]
+        ets: Option<String>,
         /// Rolling origins of the conformal quantiles (default: `panel_config`'s 10).
         #[arg(long)]
         calibration_windows: Option<usize>,
         /// Model (auto, best, ets, snaive, regression, ...).
         #[arg(long, default_value = "auto")]
         model: String,
+    },
+    /// Time the pieces of the automatic choice on the synthetic panel, one thread: ETS form
+    /// search, ETS intervals, the global regression (CPU milliseconds per series).
+    Profile {
+        /// Number of series.
+        #[arg(long, default_value_t = 500)]
+        series: usize,
+        /// Generator seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// ETS form search: fast, staged or full.
+        #[arg(long, default_value = "staged")]
+        ets: String,
     },
     /// Chicago set: our full pipeline vs statsforecast AutoETS alone.
     Chicago {
@@ -147,7 +160,7 @@ fn panel(
     select_windows: Option<usize>,
     seed: u64,
     model: ModelChoice,
-    full_ets: bool,
+    search: Option<EtsSearch>,
     calibration_windows: Option<usize>,
 ) -> anyhow::Result<()> {
     let mut cfg = panel_config(horizon, vec![0.1, 0.5, 0.9]);
@@ -155,8 +168,8 @@ fn panel(
     if let Some(c) = calibration_windows {
         cfg.calibration_windows = c;
     }
-    if full_ets {
-        cfg.ets_search = EtsSearch::Full;
+    if let Some(search) = search {
+        cfg.ets_search = search;
     }
     if let Some(w) = select_windows {
         cfg.backtest_windows = w;
@@ -320,8 +333,71 @@ fn chicago(
     Ok(())
 }
 
+/// One-thread timings of the pipeline's pieces on `n` synthetic series (730 days, h 14).
+fn profile(n: usize, seed: u64, search: EtsSearch) -> anyhow::Result<()> {
+    use milkrun_forecast::demand::models::{ets, regression};
+    let cfg = panel_config(14, vec![0.1, 0.5, 0.9]);
+    let series: Vec<Series> = (0..n)
+        .map(|i| synthetic(seed, i, 730))
+        .collect::<anyhow::Result<_>>()?;
+    let tails: Vec<&[f64]> = series
+        .iter()
+        .map(|s| {
+            let y = s.values();
+            &y[y.len() - 364..]
+        })
+        .collect();
+    let per = |c0: f64| 1000.0 * (cpu_s() - c0) / n as f64;
+    let c = cpu_s();
+    let fits: Vec<Option<ets::EtsFit>> = tails
+        .iter()
+        .map(|y| ets::auto_fit_with(y, 7, search))
+        .collect();
+    let fit_ms = per(c);
+    let c = cpu_s();
+    let mut sum = 0.0;
+    for f in fits.iter().flatten() {
+        sum += f.forecast(14, &cfg.levels, cfg.simulation_paths, 1).mean[0];
+    }
+    let fc_ms = per(c);
+    let c = cpu_s();
+    for (f, s) in fits.iter().zip(&series) {
+        if let Some(f) = f {
+            let y = s.values();
+            if let Some(g) = f.refilter(&y[y.len() - 364 - 28..y.len() - 14]) {
+                sum += g.point(1)[0];
+            }
+        }
+    }
+    let refilter_ms = per(c);
+    let c = cpu_s();
+    let all: Vec<&Series> = series.iter().collect();
+    let cuts: Vec<usize> = series.iter().map(Series::len).collect();
+    let reg = regression::fit_predict(&all, &cuts, 14, 7, &cfg.levels);
+    let reg_ms = per(c);
+    let mut forms: BTreeMap<String, usize> = BTreeMap::new();
+    for f in fits.iter().flatten() {
+        *forms.entry(f.spec.to_string()).or_default() += 1;
+    }
+    println!(
+        "{{\"bench\": \"profile\", \"series\": {n}, \"ets_fit_ms\": {fit_ms:.3}, \"ets_forecast_ms\": {fc_ms:.3}, \"refilter_ms\": {refilter_ms:.4}, \"regression_ms\": {reg_ms:.3}, \"reg_ok\": {}, \"check\": {sum:.1}, \"forms\": {forms:?}}}",
+        reg.iter().flatten().count()
+    );
+    Ok(())
+}
+
+fn parse_search(name: &str) -> anyhow::Result<EtsSearch> {
+    Ok(match name {
+        "fast" => EtsSearch::Fast,
+        "staged" => EtsSearch::Staged,
+        "full" => EtsSearch::Full,
+        _ => bail!("unknown ETS search {name} (fast, staged, full)"),
+    })
+}
+
 fn main() -> anyhow::Result<()> {
     match Args::parse().cmd {
+        Cmd::Profile { series, seed, ets } => profile(series, seed, parse_search(&ets)?),
         Cmd::Panel {
             series,
             days,
@@ -345,7 +421,7 @@ fn main() -> anyhow::Result<()> {
                 select_windows,
                 seed,
                 choice,
-                ets == "full",
+                ets.as_deref().map(parse_search).transpose()?,
                 calibration_windows,
             )
         }

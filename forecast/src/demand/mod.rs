@@ -152,6 +152,11 @@ pub struct ForecastConfig {
     /// Search effort of the automatic ETS form selection ([`EtsSearch::Fast`] for very large
     /// panels).
     pub ets_search: EtsSearch,
+    /// Fit ETS (form and parameters) once per series, at the oldest backtest origin, and reuse
+    /// that fit at the later origins and for the final forecast, filtering the states over the
+    /// longer histories only (no refit, no look at a window's values before it is scored).
+    /// About 3x less ETS work with 2 backtest windows.
+    pub ets_reuse: bool,
     /// Sample paths for simulated ETS intervals.
     pub simulation_paths: usize,
     /// Seed of every random draw.
@@ -170,6 +175,7 @@ impl ForecastConfig {
             calibration_windows: 40,
             max_history: None,
             ets_search: EtsSearch::Full,
+            ets_reuse: false,
             simulation_paths: 500,
             seed: 42,
         }

@@ -20,67 +20,71 @@ pub fn nelder_mead(
     let mut vals: Vec<f64> = pts.iter().map(|p| f(p)).collect();
     let mut evals = n + 1;
     let (alpha, gamma, rho, sigma) = (1.0, 2.0, 0.5, 0.5);
+    // buffers reused by every iteration: the loop allocates nothing
+    let mut idx: Vec<usize> = (0..=n).collect();
+    let mut sorted_pts: Vec<Vec<f64>> = pts.clone();
+    let mut sorted_vals = vals.clone();
+    let mut centroid = vec![0.0; n];
+    let mut xr = vec![0.0; n];
+    let mut xe = vec![0.0; n];
+    let mut xc = vec![0.0; n];
+    let along = |centroid: &[f64], worst: &[f64], t: f64, out: &mut [f64]| {
+        for ((o, c), w) in out.iter_mut().zip(centroid).zip(worst) {
+            *o = c + t * (c - w);
+        }
+    };
     while evals < max_evals {
-        let mut idx: Vec<usize> = (0..=n).collect();
+        for (k, i) in idx.iter_mut().enumerate() {
+            *i = k;
+        }
         idx.sort_by(|&a, &b| vals[a].total_cmp(&vals[b]));
-        pts = idx.iter().map(|&i| pts[i].clone()).collect();
-        vals = idx.iter().map(|&i| vals[i]).collect();
+        for (k, &i) in idx.iter().enumerate() {
+            sorted_pts[k].copy_from_slice(&pts[i]);
+            sorted_vals[k] = vals[i];
+        }
+        std::mem::swap(&mut pts, &mut sorted_pts);
+        std::mem::swap(&mut vals, &mut sorted_vals);
         if (vals[n] - vals[0]).abs() <= tol * (1.0 + vals[0].abs()) {
             break;
         }
-        let mut centroid = vec![0.0; n];
+        centroid.iter_mut().for_each(|c| *c = 0.0);
         for p in &pts[..n] {
             for (c, x) in centroid.iter_mut().zip(p) {
                 *c += x / n as f64;
             }
         }
-        let along = |t: f64| -> Vec<f64> {
-            centroid
-                .iter()
-                .zip(&pts[n])
-                .map(|(c, w)| c + t * (c - w))
-                .collect()
-        };
-        let xr = along(alpha);
+        along(&centroid, &pts[n], alpha, &mut xr);
         let fr = f(&xr);
         evals += 1;
         if fr < vals[0] {
-            let xe = along(gamma);
+            along(&centroid, &pts[n], gamma, &mut xe);
             let fe = f(&xe);
             evals += 1;
             if fe < fr {
-                pts[n] = xe;
+                pts[n].copy_from_slice(&xe);
                 vals[n] = fe;
             } else {
-                pts[n] = xr;
+                pts[n].copy_from_slice(&xr);
                 vals[n] = fr;
             }
         } else if fr < vals[n - 1] {
-            pts[n] = xr;
+            pts[n].copy_from_slice(&xr);
             vals[n] = fr;
         } else {
-            let (xc, fc) = if fr < vals[n] {
-                let x = along(rho);
-                let v = f(&x);
-                (x, v)
-            } else {
-                let x = along(-rho);
-                let v = f(&x);
-                (x, v)
-            };
+            let t = if fr < vals[n] { rho } else { -rho };
+            along(&centroid, &pts[n], t, &mut xc);
+            let fc = f(&xc);
             evals += 1;
             if fc < vals[n].min(fr) {
-                pts[n] = xc;
+                pts[n].copy_from_slice(&xc);
                 vals[n] = fc;
             } else {
-                for i in 1..=n {
-                    let p: Vec<f64> = pts[0]
-                        .iter()
-                        .zip(&pts[i])
-                        .map(|(b, x)| b + sigma * (x - b))
-                        .collect();
-                    vals[i] = f(&p);
-                    pts[i] = p;
+                let (head, rest) = pts.split_at_mut(1);
+                for (i, p) in rest.iter_mut().enumerate() {
+                    for (x, b) in p.iter_mut().zip(&head[0]) {
+                        *x = b + sigma * (*x - b);
+                    }
+                    vals[i + 1] = f(p);
                     evals += 1;
                 }
             }

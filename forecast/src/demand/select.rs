@@ -78,7 +78,48 @@ enum Candidate {
     Ensemble,
 }
 
-fn run_local(kind: Local, y: &[f64], m: usize, cfg: &ForecastConfig) -> (ModelOutput, ModelKind) {
+/// One ETS fit reused at every origin of a series (see [`ForecastConfig::ets_reuse`]): fitted
+/// on `y[start..cut]` at the oldest backtest origin `cut`.
+struct EtsBase {
+    fit: ets::EtsFit,
+    start: usize,
+}
+
+/// The ETS fit at the oldest backtest origin of `y` that leaves enough history, on at most
+/// `max_history` values before it.
+fn ets_base(y: &[f64], m: usize, cfg: &ForecastConfig, windows: usize) -> Option<EtsBase> {
+    let h = cfg.horizon;
+    let cut = (0..windows)
+        .map_while(|w| {
+            y.len()
+                .checked_sub((w + 1) * h)
+                .filter(|&c| c >= (2 * h).max(10))
+        })
+        .last()?;
+    let start = cut - cfg.max_history.map_or(cut, |mh| mh.min(cut));
+    let fit = ets::auto_fit_with(&y[start..cut], m, cfg.ets_search)?;
+    Some(EtsBase { fit, start })
+}
+
+/// ETS at one origin: the reused fit filtered over `prefix` (the whole history before the
+/// origin) when there is one, else a fresh automatic fit on `y`.
+fn ets_at(
+    y: &[f64],
+    m: usize,
+    cfg: &ForecastConfig,
+    base: Option<(&EtsBase, &[f64])>,
+) -> Option<ets::EtsFit> {
+    base.and_then(|(b, prefix)| b.fit.refilter(prefix.get(b.start..)?))
+        .or_else(|| ets::auto_fit_with(y, m, cfg.ets_search))
+}
+
+fn run_local(
+    kind: Local,
+    y: &[f64],
+    m: usize,
+    cfg: &ForecastConfig,
+    base: Option<(&EtsBase, &[f64])>,
+) -> (ModelOutput, ModelKind) {
     let h = cfg.horizon;
     let lv = &cfg.levels;
     let w = cfg.calibration_windows;
@@ -96,7 +137,7 @@ fn run_local(kind: Local, y: &[f64], m: usize, cfg: &ForecastConfig) -> (ModelOu
             seasonal_naive::forecast(y, h, m, lv),
             ModelKind::SeasonalNaive,
         ),
-        Local::AutoEts => match ets::auto_fit_with(y, m, cfg.ets_search) {
+        Local::AutoEts => match ets_at(y, m, cfg, base) {
             Some(fit) => (
                 fit.forecast(h, lv, cfg.simulation_paths, cfg.seed),
                 ModelKind::Ets(fit.spec),
@@ -210,19 +251,21 @@ fn candidates(choice: ModelChoice, y: &[f64], has_reg: bool) -> Vec<Candidate> {
     }
 }
 
-/// Runs the candidates on one history; `reg` is the regression output for this cut.
+/// Runs the candidates on one history; `reg` is the regression output for this cut, `base`
+/// the reused ETS fit with the whole history before the cut.
 fn run_all(
     cands: &[Candidate],
     y: &[f64],
     m: usize,
     cfg: &ForecastConfig,
     reg: Option<&ModelOutput>,
+    base: Option<(&EtsBase, &[f64])>,
 ) -> Vec<(Candidate, ModelOutput, ModelKind)> {
     let mut out = Vec::with_capacity(cands.len() + 1);
     for &c in cands {
         match c {
             Candidate::Local(l) => {
-                let (o, k) = run_local(l, y, m, cfg);
+                let (o, k) = run_local(l, y, m, cfg, base);
                 out.push((c, o, k));
             }
             Candidate::Regression => {
@@ -300,8 +343,12 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
             let has_reg = reg_final[i].is_some();
             let cands = candidates(cfg.model, tail(y, cfg.max_history), has_reg);
             let count = is_count_intermittent(tail(y, cfg.max_history));
+            let reuse = (cfg.ets_reuse && cands.contains(&Candidate::Local(Local::AutoEts)))
+                .then(|| ets_base(y, m, cfg, windows))
+                .flatten();
+            let base = reuse.as_ref().map(|b| (b, y));
             let scores = if windows > 0 {
-                backtest_scores(&cands, y, m, cfg, i, &reg_bt)
+                backtest_scores(&cands, y, m, cfg, i, &reg_bt, reuse.as_ref())
             } else {
                 Vec::new()
             };
@@ -312,6 +359,7 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
                     m,
                     cfg,
                     reg_final[i].as_ref(),
+                    base,
                 );
                 if let Some(o) = auto_combination(&outs, &scores, &cfg.levels, count) {
                     return Forecast {
@@ -340,6 +388,7 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
                 m,
                 cfg,
                 reg_final[i].as_ref(),
+                base,
             );
             let chosen = outs
                 .iter()
@@ -371,6 +420,7 @@ fn backtest_scores(
     cfg: &ForecastConfig,
     i: usize,
     reg_bt: &[Vec<Option<ModelOutput>>],
+    reuse: Option<&EtsBase>,
 ) -> Vec<(Candidate, f64)> {
     let h = cfg.horizon;
     let mut totals: Vec<(Candidate, f64, usize)> = Vec::new();
@@ -383,7 +433,8 @@ fn backtest_scores(
         }
         let train = tail(&y[..cut], cfg.max_history);
         let test = &y[cut..cut + h];
-        for (c, o, _) in run_all(cands, train, m, cfg, reg_w[i].as_ref()) {
+        let base = reuse.map(|b| (b, &y[..cut]));
+        for (c, o, _) in run_all(cands, train, m, cfg, reg_w[i].as_ref(), base) {
             let sc = score(train, test, &o, &cfg.levels, m);
             match totals.iter_mut().find(|t| t.0 == c) {
                 Some(t) => {

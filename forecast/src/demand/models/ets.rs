@@ -114,6 +114,8 @@ pub struct EtsFit {
     slope: f64,
     seasons: Vec<f64>,
     n: usize,
+    /// Parameters counted in the AICc.
+    k: usize,
 }
 
 struct RunResult {
@@ -121,25 +123,60 @@ struct RunResult {
     sum_log_mu: f64,
     level: f64,
     slope: f64,
-    seasons: Vec<f64>,
 }
 
-/// Runs the state equations over `y`; `None` when the model leaves its admissible region
-/// (non-positive mean for a multiplicative model, non-finite states).
-fn run(y: &[f64], spec: EtsSpec, m: usize, p: &EtsParams) -> Option<RunResult> {
+/// Smoothing parameters and initial level and slope (the seasonal indices travel apart, so
+/// that an optimizer step allocates nothing).
+#[derive(Debug, Clone, Copy)]
+struct Smooth {
+    alpha: f64,
+    beta: f64,
+    gamma: f64,
+    phi: f64,
+    l0: f64,
+    b0: f64,
+}
+
+impl Smooth {
+    fn of(p: &EtsParams) -> Smooth {
+        Smooth {
+            alpha: p.alpha,
+            beta: p.beta,
+            gamma: p.gamma,
+            phi: p.phi,
+            l0: p.l0,
+            b0: p.b0,
+        }
+    }
+}
+
+/// Runs the state equations over `y` from initial seasonal indices `s0`, leaving the final
+/// indices in `seasons`; `None` when the model leaves its admissible region (non-positive
+/// mean for a multiplicative model, non-finite states).
+fn run(
+    y: &[f64],
+    spec: EtsSpec,
+    m: usize,
+    p: &Smooth,
+    s0: &[f64],
+    seasons: &mut Vec<f64>,
+) -> Option<RunResult> {
     let mut l = p.l0;
     let mut b = if spec.trend == TrendType::None {
         0.0
     } else {
         p.b0
     };
-    let mut s = if spec.season == SeasonType::None {
-        Vec::new()
-    } else {
-        p.s0.clone()
-    };
+    seasons.clear();
+    if spec.season != SeasonType::None {
+        seasons.extend_from_slice(s0);
+    }
+    let s = seasons;
     let mult = spec.error == ErrorType::Multiplicative || spec.season == SeasonType::Multiplicative;
     let (mut sum_sq, mut sum_log_mu) = (0.0, 0.0);
+    // product of the means, its logarithm taken only when it leaves [1e-100, 1e100] (one
+    // logarithm every few dozen steps instead of one per step)
+    let mut prod = 1.0_f64;
     // position in the season (t % m without a division per step)
     let mut pos = 0usize;
     for &yt in y {
@@ -157,8 +194,17 @@ fn run(y: &[f64], spec: EtsSpec, m: usize, p: &EtsParams) -> Option<RunResult> {
         match spec.error {
             ErrorType::Additive => sum_sq += e * e,
             ErrorType::Multiplicative => {
-                sum_sq += (e / mu) * (e / mu);
-                sum_log_mu += mu.ln();
+                let r = e / mu;
+                sum_sq += r * r;
+                if (1e-50..1e50).contains(&mu) {
+                    prod *= mu;
+                    if !(1e-100..1e100).contains(&prod) {
+                        sum_log_mu += prod.ln();
+                        prod = 1.0;
+                    }
+                } else {
+                    sum_log_mu += mu.ln();
+                }
             }
         }
         let (dl, ds) = if spec.season == SeasonType::Multiplicative {
@@ -181,12 +227,12 @@ fn run(y: &[f64], spec: EtsSpec, m: usize, p: &EtsParams) -> Option<RunResult> {
             return None;
         }
     }
+    sum_log_mu += prod.ln();
     Some(RunResult {
         sum_sq,
         sum_log_mu,
         level: l,
         slope: b,
-        seasons: s,
     })
 }
 
@@ -271,6 +317,11 @@ pub enum EtsSearch {
     /// For very large panels: the forms without undamped trend ([`fast_candidates`]), up to
     /// 20 optimizer steps per parameter with a looser tolerance. About 5x cheaper.
     Fast,
+    /// Cheaper still, for 10^5 series: the forms without trend first (with the steps and
+    /// tolerance of `Fast`), then only the damped-trend version of the best of them; the lower
+    /// AICc of the two wins. At most 6 forms instead of `Fast`'s 10, and the 4 skipped are
+    /// the ones with the most parameters.
+    Staged,
 }
 
 /// Like [`fit`], with at most `evals_per_param` likelihood evaluations per free parameter and
@@ -327,7 +378,7 @@ pub fn fit_with(
     };
     let has_trend = spec.trend != TrendType::None;
     let damped = spec.trend == TrendType::Damped;
-    let decode = |x: &[f64]| -> EtsParams {
+    let decode = |x: &[f64]| -> Smooth {
         let mut i = 0;
         let mut next = || {
             let v = x[i];
@@ -356,14 +407,13 @@ pub fn fit_with(
         } else {
             0.0
         };
-        EtsParams {
+        Smooth {
             alpha,
             beta,
             gamma,
             phi,
             l0,
             b0,
-            s0: s0.clone(),
         }
     };
     let mut start = vec![logit(0.3)];
@@ -381,18 +431,25 @@ pub fn fit_with(
         start.push(0.0);
     }
     let nf = n as f64;
-    let objective = |x: &[f64]| -> f64 {
+    let mut scratch = Vec::with_capacity(m);
+    let mut objective = |x: &[f64]| -> f64 {
         let p = decode(x);
-        match run(y, spec, m, &p) {
+        match run(y, spec, m, &p, &s0, &mut scratch) {
             Some(r) => lik(nf, &r),
             None => f64::INFINITY,
         }
     };
     let steps = vec![0.5; start.len()];
-    let mut obj = objective;
-    let (best, _) = nelder_mead(&mut obj, &start, &steps, evals_per_param * start.len(), tol);
-    let params = decode(&best);
-    let r = run(y, spec, m, &params)?;
+    let (best, _) = nelder_mead(
+        &mut objective,
+        &start,
+        &steps,
+        evals_per_param * start.len(),
+        tol,
+    );
+    let sm = decode(&best);
+    let mut seasons = Vec::with_capacity(m);
+    let r = run(y, spec, m, &sm, &s0, &mut seasons)?;
     let l = lik(nf, &r);
     if !l.is_finite() {
         return None;
@@ -404,6 +461,15 @@ pub fn fit_with(
     }
     let aicc = l + 2.0 * kf + 2.0 * kf * (kf + 1.0) / (nf - kf - 1.0);
     let sigma2 = r.sum_sq / (nf - kf).max(1.0);
+    let params = EtsParams {
+        alpha: sm.alpha,
+        beta: sm.beta,
+        gamma: sm.gamma,
+        phi: sm.phi,
+        l0: sm.l0,
+        b0: sm.b0,
+        s0,
+    };
     Some(EtsFit {
         spec,
         m,
@@ -412,8 +478,9 @@ pub fn fit_with(
         sigma2,
         level: r.level,
         slope: r.slope,
-        seasons: r.seasons,
+        seasons,
         n,
+        k,
     })
 }
 
@@ -484,10 +551,51 @@ pub fn auto_fit_with(y: &[f64], m: usize, search: EtsSearch) -> Option<EtsFit> {
             .into_iter()
             .filter_map(|spec| fit_with(y, spec, m, 20, 1e-4))
             .min_by(|a, b| a.aicc.total_cmp(&b.aicc)),
+        EtsSearch::Staged => {
+            let flat = candidates(y, m)
+                .into_iter()
+                .filter(|s| s.trend == TrendType::None)
+                .filter_map(|spec| fit_with(y, spec, m, 20, 1e-4))
+                .min_by(|a, b| a.aicc.total_cmp(&b.aicc))?;
+            let damped = EtsSpec {
+                trend: TrendType::Damped,
+                ..flat.spec
+            };
+            match fit_with(y, damped, m, 20, 1e-4) {
+                Some(d) if d.aicc < flat.aicc => Some(d),
+                _ => Some(flat),
+            }
+        }
     }
 }
 
 impl EtsFit {
+    /// The same form and parameters (initial states included) run over `y`, which must start
+    /// where the fitted data started, e.g. the fitted history plus later values: final states
+    /// and innovation variance from `y`, AICc kept. Lets a backtest reuse one fit at several
+    /// origins by filtering only. `None` when the states leave the admissible region on `y`.
+    pub fn refilter(&self, y: &[f64]) -> Option<EtsFit> {
+        let mut seasons = Vec::with_capacity(self.m);
+        let p = &self.params;
+        let r = run(y, self.spec, self.m, &Smooth::of(p), &p.s0, &mut seasons)?;
+        let sigma2 = r.sum_sq / (y.len() as f64 - self.k as f64).max(1.0);
+        if !sigma2.is_finite() {
+            return None;
+        }
+        Some(EtsFit {
+            spec: self.spec,
+            m: self.m,
+            params: p.clone(),
+            aicc: self.aicc,
+            sigma2,
+            level: r.level,
+            slope: r.slope,
+            seasons,
+            n: y.len(),
+            k: self.k,
+        })
+    }
+
     /// Mean forecast for `h` steps.
     pub fn point(&self, h: usize) -> Vec<f64> {
         let p = &self.params;

@@ -21,6 +21,9 @@ use rayon::prelude::*;
 /// Number of in-history origins used for the conformal errors.
 const CALIB_ORIGINS: usize = 6;
 
+/// Series per parallel chunk of the normal equations.
+const FIT_CHUNK: usize = 64;
+
 /// Most training rows of the normal equations; above it every k-th series is used.
 pub const MAX_FIT_ROWS: usize = 400_000;
 
@@ -103,6 +106,34 @@ struct Layout {
     freq: Frequency,
     exog: Vec<(usize, f64, f64)>, // (column index in each series, mean, sd)
     width: usize,
+    /// Calendar features of every day from `first_day` on, `calendar_width` per day (computed
+    /// once per fit instead of once per row).
+    calendar: Vec<f64>,
+    first_day: i32,
+}
+
+impl Layout {
+    /// The calendar features of `date`, from the table when it covers the date.
+    fn push_calendar(&self, date: Date, out: &mut Vec<f64>) {
+        let w = calendar_width(self.freq);
+        let at = usize::try_from(date.0 - self.first_day)
+            .ok()
+            .and_then(|d| self.calendar.get(d * w..(d + 1) * w));
+        match at {
+            Some(cells) => out.extend_from_slice(cells),
+            None => push_calendar(self.freq, date, out),
+        }
+    }
+}
+
+/// The calendar table from `first` to `last` (inclusive) for [`Layout`].
+fn calendar_table(freq: Frequency, first: Date, last: Date) -> Vec<f64> {
+    let days = (last.0 - first.0 + 1).max(0);
+    let mut out = Vec::with_capacity(days as usize * calendar_width(freq));
+    for d in 0..days {
+        push_calendar(freq, first.add_days(d), &mut out);
+    }
+    out
 }
 
 fn calendar_width(freq: Frequency) -> usize {
@@ -159,7 +190,20 @@ fn row(layout: &Layout, s: &Series, z: &[f64], t: usize, out: &mut Vec<f64>) {
     for &l in &layout.lags {
         out.push(z[t - l]);
     }
-    push_calendar(layout.freq, s.date_at(t), out);
+    layout.push_calendar(s.date_at(t), out);
+    for &(c, mean, sd) in &layout.exog {
+        out.push((s.exog()[c].values[t] - mean) / sd);
+    }
+}
+
+/// [`row`] for a history `zz` that starts at index `off` of the series.
+fn row_shifted(layout: &Layout, s: &Series, zz: &[f64], t: usize, off: usize, out: &mut Vec<f64>) {
+    out.clear();
+    out.push(1.0);
+    for &l in &layout.lags {
+        out.push(zz[t - l - off]);
+    }
+    layout.push_calendar(s.date_at(t), out);
     for &(c, mean, sd) in &layout.exog {
         out.push((s.exog()[c].values[t] - mean) / sd);
     }
@@ -216,10 +260,14 @@ fn recurse(
     h: usize,
     loss: Loss,
 ) -> Vec<f64> {
-    let mut zz = z[..origin].to_vec();
+    // only the last `max lag` values of the history are read
+    let keep = layout.lags.iter().copied().max().unwrap_or(0).min(origin);
+    let off = origin - keep;
+    let mut zz = z[off..origin].to_vec();
+    zz.reserve(h);
     let mut buf = Vec::with_capacity(layout.width);
     for t in origin..origin + h {
-        row(layout, s, &zz, t, &mut buf);
+        row_shifted(layout, s, &zz, t, off, &mut buf);
         let v = match loss {
             Loss::SquaredLog => dot(coef, &buf).max(0.0),
             // the model gives the scaled mean; the lags hold its log1p
@@ -227,7 +275,7 @@ fn recurse(
         };
         zz.push(v);
     }
-    zz[origin..].to_vec()
+    zz.split_off(keep)
 }
 
 /// Fits the global model on `series[i].values()[..cuts[i]]` and forecasts `h` steps after each
@@ -292,11 +340,25 @@ pub fn fit_predict_with(
         }
     }
     let width = 1 + lags.len() + calendar_width(freq) + exog.len();
+    // one calendar table over all dates the fit and the forecasts touch
+    let first_day = series
+        .iter()
+        .map(|s| s.start())
+        .min()
+        .unwrap_or(first.start());
+    let last_day = series
+        .iter()
+        .zip(cuts)
+        .map(|(s, &cut)| s.date_at(cut + h))
+        .max()
+        .unwrap_or(first_day);
     let layout = Layout {
         lags,
         freq,
         exog,
         width,
+        calendar: calendar_table(freq, first_day, last_day),
+        first_day: first_day.0,
     };
     let scales: Vec<f64> = series
         .iter()
@@ -309,27 +371,45 @@ pub fn fit_predict_with(
         .zip(&scales)
         .map(|((s, &cut), sc)| s.values()[..cut].iter().map(|v| (v / sc).ln_1p()).collect())
         .collect();
-    // normal equations
+    // normal equations: partial sums per chunk of series in parallel, added in chunk order
+    // (the same result for any number of threads)
     let p = width;
+    let total: usize = zs.iter().map(|z| z.len().saturating_sub(max_lag)).sum();
+    let stride = total.div_ceil(MAX_FIT_ROWS).max(1);
+    let picked: Vec<(&&Series, &Vec<f64>)> = series.iter().zip(&zs).step_by(stride).collect();
+    let partial: Vec<(Vec<f64>, Vec<f64>, usize)> = picked
+        .par_chunks(FIT_CHUNK)
+        .map(|chunk| {
+            let mut xtx = vec![0.0; p * p];
+            let mut xty = vec![0.0; p];
+            let mut rows = 0usize;
+            let mut buf = Vec::with_capacity(p);
+            for (s, z) in chunk {
+                for t in max_lag..z.len() {
+                    row(&layout, s, z, t, &mut buf);
+                    for i in 0..p {
+                        let bi = buf[i];
+                        xty[i] += bi * z[t];
+                        let line = &mut xtx[i * p..i * p + i + 1];
+                        for (a, bj) in line.iter_mut().zip(&buf[..=i]) {
+                            *a += bi * bj;
+                        }
+                    }
+                    rows += 1;
+                }
+            }
+            (xtx, xty, rows)
+        })
+        .collect();
     let mut xtx = vec![0.0; p * p];
     let mut xty = vec![0.0; p];
     let mut rows = 0usize;
-    let mut buf = Vec::with_capacity(p);
-    let total: usize = zs.iter().map(|z| z.len().saturating_sub(max_lag)).sum();
-    let stride = total.div_ceil(MAX_FIT_ROWS).max(1);
-    for (s, z) in series.iter().zip(&zs).step_by(stride) {
-        for t in max_lag..z.len() {
-            row(&layout, s, z, t, &mut buf);
-            for i in 0..p {
-                let bi = buf[i];
-                xty[i] += bi * z[t];
-                for j in 0..=i {
-                    xtx[i * p + j] += bi * buf[j];
-                }
-            }
-            rows += 1;
-        }
+    for (a, b, r) in partial {
+        xtx.iter_mut().zip(&a).for_each(|(u, v)| *u += v);
+        xty.iter_mut().zip(&b).for_each(|(u, v)| *u += v);
+        rows += r;
     }
+    let mut buf = Vec::with_capacity(p);
     if rows <= p {
         return vec![None; series.len()];
     }
