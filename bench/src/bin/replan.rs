@@ -26,8 +26,8 @@ use clap::Parser;
 use milkrun_datasets::scenario::{generate, ScenarioSpec};
 use milkrun_engine::replan::io::{generate_events, EventMix, EventRecord};
 use milkrun_engine::replan::{
-    verify, Dispatch, Event, EventKind, ReplanOptions, SlotTimes, SpeedSlot, StopSpec, StopState,
-    Strategy, TravelTimes,
+    verify, Dispatch, Event, EventKind, ImproveOptions, ReplanOptions, SlotTimes, SpeedSlot,
+    StopSpec, StopState, Strategy, TravelTimes, Weights,
 };
 use milkrun_engine::{LatLon, DEFAULT_MAX_SNAP_M};
 use milkrun_service::cmd::replay::{dispatch_from_scenario, road_engine, road_points, ways_near};
@@ -73,6 +73,21 @@ struct Cli {
     /// (0 or 100: no time of day).
     #[arg(long, default_value_t = 130)]
     rush_pct: u32,
+    /// Plan file (one line per courier: its stop ids in order): read if it exists, else the
+    /// solver's initial plan is written there (so later runs replay the same plan and events).
+    #[arg(long)]
+    plan_file: Option<PathBuf>,
+    /// Background improvement between events: CPU budget per event, milliseconds (0: none).
+    /// It runs after the answer to each event (its time is not in the answer latency), at
+    /// most the simulated time until the next event, and is reported apart.
+    #[arg(long, default_value_t = 0)]
+    background_ms: u64,
+    /// Share of each reference solve (`--long-seconds`) given to polishing the VRP solver's
+    /// plan, percent: stops it left out inserted with the time-dependent schedule, then
+    /// ruin and recreate and the local search, without disruption costs (0: the VRP solver
+    /// alone for the whole time).
+    #[arg(long, default_value_t = 50)]
+    reference_polish_pct: u32,
     /// Where the rush comes from: `scaled` (the matrix scaled per location) or `engine`
     /// (the road engine's speed profile on the ways of the town core, one matrix per slot).
     #[arg(long, value_enum, default_value_t = RushSource::Scaled)]
@@ -126,9 +141,73 @@ struct Run {
     worst: std::collections::BTreeMap<&'static str, f64>,
     /// Stops reported unserved by the re-plan after each kind of event.
     unserved_after: std::collections::BTreeMap<&'static str, usize>,
+    /// Background improvement: CPU budget per event (zero: none).
+    background: Duration,
+    /// Wall time of every background improvement, ms.
+    background_ms: Vec<f64>,
+    /// Share of remaining stops moved to another courier by each background improvement.
+    background_moved_share: Vec<f64>,
+    /// Stops moved by background improvement, in all.
+    background_moved_total: usize,
+    /// Cost gained by background improvement, in all.
+    background_gain: i64,
 }
 
 impl Run {
+    fn new(name: &'static str, day: Dispatch, options: ReplanOptions, background: Duration) -> Run {
+        Run {
+            name,
+            day,
+            options,
+            latency_ms: Vec::new(),
+            moved_share: Vec::new(),
+            moved_total: 0,
+            shifted_total: 0,
+            infeasible: 0,
+            worst: Default::default(),
+            unserved_after: Default::default(),
+            background,
+            background_ms: Vec::new(),
+            background_moved_share: Vec::new(),
+            background_moved_total: 0,
+            background_gain: 0,
+        }
+    }
+
+    /// Background improvement until the next event (`gap_s` of simulated time away), at
+    /// most the run's budget.
+    fn background(&mut self, gap_s: i64) {
+        if self.background.is_zero() || gap_s <= 0 {
+            return;
+        }
+        let budget = self
+            .background
+            .min(Duration::from_secs(u64::try_from(gap_s).unwrap_or(0)));
+        let before = self.day.routes().to_vec();
+        let cost = self.day.plan_cost();
+        let r = self.day.improve(&ImproveOptions {
+            budget,
+            seed: self.options.seed,
+            max_iterations: None,
+        });
+        self.background_gain += cost - r.cost;
+        self.background_ms.push(r.latency.as_secs_f64() * 1e3);
+        if r.remaining > 0 {
+            self.background_moved_share
+                .push(r.moved.len() as f64 / r.remaining as f64);
+        }
+        self.background_moved_total += r.moved.len();
+        let problems = verify(&self.day, Some(&before));
+        if !problems.is_empty() {
+            self.infeasible += 1;
+            eprintln!(
+                "{}: plan after background improvement fails the check: {:?}",
+                self.name,
+                &problems[..problems.len().min(3)]
+            );
+        }
+    }
+
     fn apply(&mut self, e: &Event) -> anyhow::Result<()> {
         let before = self.day.routes().to_vec();
         let r = self.day.apply(e.clone(), &self.options)?;
@@ -170,8 +249,26 @@ impl Run {
         let outcome = format!("{:<12} day: {sum}", self.name);
         let mean_share =
             self.moved_share.iter().sum::<f64>() / self.moved_share.len().max(1) as f64;
+        let background = if self.background_ms.is_empty() {
+            String::new()
+        } else {
+            let share = self.background_moved_share.iter().sum::<f64>()
+                / self.background_moved_share.len().max(1) as f64;
+            format!(
+                "\n{:<12} background improvement (budget {} ms per event, at most until the next event): {} runs, wall median {:.0} ms, total {:.1} s; moved/run {:.2}% of remaining (total {}); answer + background moved/event {:.2}%; cost gained {}",
+                self.name,
+                self.background.as_millis(),
+                self.background_ms.len(),
+                pct(&self.background_ms, 0.5),
+                self.background_ms.iter().sum::<f64>() / 1e3,
+                share * 100.0,
+                self.background_moved_total,
+                (mean_share + share) * 100.0,
+                self.background_gain,
+            )
+        };
         format!(
-            "{outcome}\n{:<12} latency median {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms | moved/event {:>5.2}% of remaining (total {:>5}) | arrivals shifted >5 min {:>6} | plans failing check {} | end of day: delivered {} unserved {} travel {:.2} h {:.1} km cost {}",
+            "{outcome}{background}\n{:<12} latency median {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms | moved/event {:>5.2}% of remaining (total {:>5}) | arrivals shifted >5 min {:>6} | plans failing check {} | end of day: delivered {} unserved {} travel {:.2} h {:.1} km cost {}",
             self.name,
             pct(&self.latency_ms, 0.5),
             pct(&self.latency_ms, 0.99),
@@ -262,13 +359,54 @@ fn main() -> anyhow::Result<()> {
         seed: cli.seed,
         ..Default::default()
     };
-    let r = day.plan_with_solver(&plan)?;
+    // The solver's plan depends on how much CPU it got in its time limit: a plan file makes
+    // runs comparable (same plan, same events).
+    let cached = cli.plan_file.as_ref().filter(|p| p.exists());
+    let (r, how) = match cached {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let routes = text
+                .lines()
+                .enumerate()
+                .map(|(k, l)| {
+                    l.split_whitespace()
+                        .map(|t| t.parse::<u32>())
+                        .collect::<Result<Vec<u32>, _>>()
+                        .with_context(|| format!("{}:{}: stop ids", path.display(), k + 1))
+                })
+                .collect::<anyhow::Result<Vec<Vec<u32>>>>()?;
+            (
+                day.set_plan(&routes, &plan)?,
+                format!("read from {}", path.display()),
+            )
+        }
+        None => {
+            let r = day.plan_with_solver(&plan)?;
+            if let Some(path) = &cli.plan_file {
+                let text: String = day
+                    .routes()
+                    .iter()
+                    .map(|r| {
+                        let ids: Vec<String> = r.planned.iter().map(|s| s.to_string()).collect();
+                        ids.join(" ") + "\n"
+                    })
+                    .collect();
+                std::fs::write(path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            (r, format!("VRP solver, {:.1} s limit", cli.plan_seconds))
+        }
+    };
     println!(
-        "initial plan: VRP solver, {:.1} s limit: cost {} (travel s + 3600/unserved), {} unserved, check {}",
-        cli.plan_seconds,
+        "initial plan: {how}: cost {} (travel s + 3600/unserved), {} unserved, check {}",
         r.cost,
         r.unserved.len(),
-        if verify(&day, None).is_empty() { "ok" } else { "FAILED" }
+        if verify(&day, None).is_empty() {
+            "ok"
+        } else {
+            "FAILED"
+        }
     );
     let ways = ways_near(&engine, &locs.nodes);
     // New orders come from the served area: next to existing households.
@@ -294,39 +432,33 @@ fn main() -> anyhow::Result<()> {
     }
     println!("events: {} {:?}", events.len(), kinds);
     let budget = Duration::from_millis(cli.budget_ms);
-    let mut ours = Run {
-        name: "warm-start",
-        day: day.clone(),
-        options: ReplanOptions {
+    let mut ours = Run::new(
+        if cli.background_ms > 0 {
+            "warm+bg"
+        } else {
+            "warm-start"
+        },
+        day.clone(),
+        ReplanOptions {
             budget,
             strategy: Strategy::Repair,
             seed: cli.seed,
             max_evaluations: None,
         },
-        latency_ms: Vec::new(),
-        moved_share: Vec::new(),
-        moved_total: 0,
-        shifted_total: 0,
-        infeasible: 0,
-        worst: Default::default(),
-        unserved_after: Default::default(),
-    };
-    let mut base = (!cli.no_baseline).then(|| Run {
-        name: "from-scratch",
-        day: day.clone(),
-        options: ReplanOptions {
-            budget,
-            strategy: Strategy::FromScratch,
-            seed: cli.seed,
-            max_evaluations: None,
-        },
-        latency_ms: Vec::new(),
-        moved_share: Vec::new(),
-        moved_total: 0,
-        shifted_total: 0,
-        infeasible: 0,
-        worst: Default::default(),
-        unserved_after: Default::default(),
+        Duration::from_millis(cli.background_ms),
+    );
+    let mut base = (!cli.no_baseline).then(|| {
+        Run::new(
+            "from-scratch",
+            day.clone(),
+            ReplanOptions {
+                budget,
+                strategy: Strategy::FromScratch,
+                seed: cli.seed,
+                max_evaluations: None,
+            },
+            Duration::ZERO,
+        )
     });
     drop(day);
     let mut matrix_ms = Vec::new();
@@ -338,7 +470,7 @@ fn main() -> anyhow::Result<()> {
             .position(|c| c.id == id)
             .context("unknown courier")
     };
-    for rec in &events {
+    for (ev, rec) in events.iter().enumerate() {
         let kind = match &rec.record {
             EventRecord::Traffic { factor, ways } => {
                 let t = Instant::now();
@@ -405,33 +537,60 @@ fn main() -> anyhow::Result<()> {
         if let Some(b) = base.as_mut() {
             b.apply(&e)?;
         }
+        // Background improvement until the next event (the last one: until 08:30).
+        let next_s = events.get(ev + 1).map_or(8 * 3600 + 1800, |n| n.time_s);
+        ours.background(next_s - rec.time_s);
         done_events += 1;
         if cli.long_every > 0 && done_events % cli.long_every == 0 {
             // The projected end-of-day cost (driven + planned + 3600 per unserved stop) of
             // the warm-start plan against from-scratch solves of the same state (done and
             // committed stops fixed), one per time limit.
             let ours_cost = ours.day.plan_cost();
+            let unserved_of = |d: &Dispatch| {
+                d.states()
+                    .iter()
+                    .filter(|s| matches!(s, StopState::Unserved(_)))
+                    .count()
+            };
             let mut line = format!(
-                "after event {done_events} ({}): warm-start projected end-of-day cost {ours_cost}",
+                "after event {done_events} ({}): warm-start projected end-of-day cost {ours_cost} ({} unserved)",
                 milkrun_engine::replan::hms(rec.time_s),
+                unserved_of(&ours.day),
             );
             for (k, &secs) in cli.long_seconds.iter().enumerate() {
+                // The reference owes nothing to our plan: no disruption cost, every stop not
+                // under way re-solved by the VRP solver, then polished.
                 let mut long = ours.day.clone();
+                long.set_weights(Weights {
+                    move_cost: 0,
+                    promise_per_s: 0,
+                    ..ours.day.weights()
+                });
+                let polish = secs * f64::from(cli.reference_polish_pct.min(100)) / 100.0;
                 let r = long.reoptimize(&ReplanOptions {
-                    budget: Duration::from_secs_f64(secs),
+                    budget: Duration::from_secs_f64(secs - polish),
                     strategy: Strategy::FromScratch,
                     seed: cli.seed,
                     max_evaluations: None,
                 });
+                let (vrp_cost, vrp_unserved) = (r.cost, unserved_of(&long));
+                let cost = if polish > 0.0 {
+                    long.improve(&ImproveOptions {
+                        budget: Duration::from_secs_f64(polish),
+                        seed: cli.seed,
+                        max_iterations: None,
+                    })
+                    .cost
+                } else {
+                    r.cost
+                };
                 let ok = verify(&long, Some(ours.day.routes())).is_empty();
-                let gap = (ours_cost - r.cost) as f64 / r.cost.max(1) as f64 * 100.0;
+                let gap = (ours_cost - cost) as f64 / cost.max(1) as f64 * 100.0;
                 line += &format!(
-                    " | {secs:.0} s from scratch {} (ours {gap:+.2}%, {} unserved, check {})",
-                    r.cost,
-                    long.states()
-                        .iter()
-                        .filter(|s| matches!(s, StopState::Unserved(_)))
-                        .count(),
+                    " | {secs:.0} s from scratch (VRP {:.0} s: {vrp_cost}, {vrp_unserved} unserved; polished {:.0} s) {cost} (ours {gap:+.2}%, {} unserved, check {})",
+                    secs - polish,
+                    polish,
+                    unserved_of(&long),
                     if ok { "ok" } else { "FAILED" }
                 );
                 long_gaps.push((k, gap));

@@ -10,7 +10,7 @@ use crate::replan::model::{
     UnservedReason, Weights,
 };
 use crate::replan::route::{departure, pending_travel, schedule, CourierRoute};
-use crate::replan::{baseline, repair, search, ReplanError};
+use crate::replan::{baseline, lns, repair, search, ReplanError};
 
 /// How a re-plan is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,6 +44,57 @@ impl Default for ReplanOptions {
             max_evaluations: None,
         }
     }
+}
+
+/// Options of background improvement between events ([`Dispatch::improve`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImproveOptions {
+    /// CPU time the improvement may take (wall clock of the call).
+    pub budget: Duration,
+    /// Seed of the ruin-and-recreate choices.
+    pub seed: u64,
+    /// Cap on ruin-and-recreate iterations (`None`: only the budget). With a cap and a
+    /// budget that is not reached the result is deterministic.
+    pub max_iterations: Option<u64>,
+}
+
+impl Default for ImproveOptions {
+    /// 1 s, seed 0, no iteration cap.
+    fn default() -> Self {
+        ImproveOptions {
+            budget: Duration::from_secs(1),
+            seed: 0,
+            max_iterations: None,
+        }
+    }
+}
+
+/// How much work a re-plan does besides repair and local search.
+#[derive(Debug, Clone, Copy)]
+struct Work {
+    /// Retry every unserved stop whose window is open (else only those near the change).
+    retry_all: bool,
+    /// Ruin and recreate until this instant (`None`: none).
+    lns_until: Option<Instant>,
+    /// Cap on ruin-and-recreate iterations.
+    lns_iterations: u64,
+    /// Seed of the ruin-and-recreate choices.
+    seed: u64,
+}
+
+impl Work {
+    /// Repair and local search only; unserved stops retried only near the change.
+    const ANSWER: Work = Work {
+        retry_all: false,
+        lns_until: None,
+        lns_iterations: 0,
+        seed: 0,
+    };
+    /// Repair and local search only; every unserved stop retried.
+    const ALL: Work = Work {
+        retry_all: true,
+        ..Work::ANSWER
+    };
 }
 
 /// What a re-plan changed.
@@ -199,7 +250,7 @@ impl Dispatch {
             .filter(|&s| !seen[s as usize] && self.state[s as usize] == StopState::Pending)
             .collect();
         let t0 = Instant::now();
-        let mut report = self.replan(t0, "plan", pool, Vec::new(), options);
+        let mut report = self.replan(t0, "plan", pool, Vec::new(), &[], options, Work::ALL);
         for s in 0..self.stops.len() {
             self.promise[s] = self.eta[s];
         }
@@ -270,6 +321,11 @@ impl Dispatch {
     /// The weights.
     pub fn weights(&self) -> Weights {
         self.weights
+    }
+    /// Replaces the weights of the objective (e.g. no disruption cost for a reference
+    /// re-solve that owes nothing to the plan before).
+    pub fn set_weights(&mut self, weights: Weights) {
+        self.weights = weights;
     }
 
     /// Adds a location (a new order's address) to the matrix; see [`TravelTimes::push_location`].
@@ -366,15 +422,16 @@ impl Dispatch {
         })
     }
 
-    /// Removes a pending stop from the route holding it (not a committed one); true if found.
-    fn take_from_route(&mut self, s: u32) -> bool {
+    /// Removes a pending stop from the route holding it (not a committed one); returns the
+    /// stops left on that route (where room was freed), empty if not found.
+    fn take_from_route(&mut self, s: u32) -> Vec<u32> {
         for r in &mut self.routes {
             if let Some(p) = r.planned.iter().position(|&x| x == s) {
                 r.planned.remove(p);
-                return true;
+                return r.pending().collect();
             }
         }
-        false
+        Vec::new()
     }
 
     fn is_committed(&self, s: u32) -> bool {
@@ -405,6 +462,8 @@ impl Dispatch {
         self.advance_to(event.time_s);
         let mut pool = Vec::new();
         let mut seeds = Vec::new();
+        // Stops of a route that lost a stop (room freed for a stop left unserved nearby).
+        let mut freed = Vec::new();
         let mut notes = Vec::new();
         let mut added = Vec::new();
         let Event { time_s, kind } = event;
@@ -446,7 +505,7 @@ impl Dispatch {
             }
             Some(EventKind::Cancel { household }) => match self.find_household(*household, true) {
                 Some(s) if self.state[s as usize] == StopState::Pending && !self.is_committed(s) => {
-                    self.take_from_route(s);
+                    freed = self.take_from_route(s);
                     self.state[s as usize] = StopState::Cancelled;
                     self.eta[s as usize] = None;
                     seeds.extend(self.neighbours[s as usize].iter().copied());
@@ -464,7 +523,7 @@ impl Dispatch {
                     if done {
                         self.state[s as usize] = StopState::Failed;
                     } else {
-                        self.take_from_route(s);
+                        freed = self.take_from_route(s);
                     }
                     match retry_s {
                         Some(w) if w.0 <= w.1 => {
@@ -513,7 +572,7 @@ impl Dispatch {
                 seeds.extend(r.planned.iter().copied());
             }
         }
-        let mut report = self.replan(t0, name, pool, seeds, options);
+        let mut report = self.replan(t0, name, pool, seeds, &freed, options, Work::ANSWER);
         report.time_s = time_s;
         report.notes.extend(notes);
         report.added = added;
@@ -531,19 +590,50 @@ impl Dispatch {
             .filter(|r| r.active)
             .flat_map(|r| r.planned.iter().copied())
             .collect();
-        let mut report = self.replan(t0, "reoptimize", Vec::new(), seeds, options);
+        let mut report = self.replan(t0, "reoptimize", Vec::new(), seeds, &[], options, Work::ALL);
         report.latency = t0.elapsed();
         report
     }
 
-    /// The re-plan: `pool` holds stops to place, `seeds` stops near the change.
+    /// Improves the plan between events, as a dispatch system does in the background while
+    /// the couriers ride: every stop left unserved whose window is still open is tried
+    /// again, then ruin and recreate (strings of stops around a centre taken out and put back by
+    /// regret insertion) and the local search
+    /// run until the budget is spent. The objective is the re-plan's (travel, moves to
+    /// another courier, promise shifts, unserved stops), so a change is made only where it
+    /// pays; done and committed stops never move. The clock does not advance.
+    pub fn improve(&mut self, options: &ImproveOptions) -> ReplanReport {
+        let t0 = Instant::now();
+        let work = Work {
+            retry_all: true,
+            lns_until: Some(t0 + options.budget),
+            lns_iterations: options.max_iterations.unwrap_or(u64::MAX),
+            seed: options.seed ^ self.clock_s as u64,
+        };
+        let replan = ReplanOptions {
+            budget: options.budget,
+            strategy: Strategy::Repair,
+            seed: options.seed,
+            max_evaluations: None,
+        };
+        let mut report = self.replan(t0, "improve", Vec::new(), Vec::new(), &[], &replan, work);
+        report.latency = t0.elapsed();
+        report
+    }
+
+    /// The re-plan: `pool` holds stops to place, `seeds` stops near the change (local
+    /// search starts there), `freed` stops of routes where room was freed (stops left
+    /// unserved next to them are retried too).
+    #[allow(clippy::too_many_arguments)]
     fn replan(
         &mut self,
         t0: Instant,
         event: &'static str,
         pool: Vec<u32>,
         seeds: Vec<u32>,
+        freed: &[u32],
         options: &ReplanOptions,
+        work: Work,
     ) -> ReplanReport {
         let before_courier = self.courier_of.clone();
         let before_eta = self.eta.clone();
@@ -557,12 +647,35 @@ impl Dispatch {
         let mut evaluations = 0;
         // Stops left unserved earlier are tried again while their window is open (a jam
         // cleared, another stop was cancelled), unless no courier could reach them in time.
+        // Answering an event, only those next to the change (the stop itself or one of its
+        // nearest stops was touched by the event) are tried: elsewhere nothing changed.
         let clock = self.clock_s;
+        let mut changed = vec![false; if work.retry_all { 0 } else { self.stops.len() }];
+        if !work.retry_all {
+            for &s in seeds.iter().chain(&pool).chain(freed) {
+                if let Some(c) = changed.get_mut(s as usize) {
+                    *c = true;
+                }
+            }
+        }
+        let near_change = |s: u32| {
+            work.retry_all
+                || changed[s as usize]
+                || self.neighbours[s as usize]
+                    .iter()
+                    .any(|&v| changed[v as usize])
+        };
         let retried: Vec<u32> = (0..self.stops.len() as u32)
             .filter(|&s| match self.state[s as usize] {
                 StopState::Unserved(UnservedReason::WindowMissed { .. })
                 | StopState::Unserved(UnservedReason::NoActiveCourier) => false,
-                StopState::Unserved(_) => self.stops[s as usize].window_s.1 > clock,
+                // Short of bottles: few, and any cancellation may free one; always retried.
+                StopState::Unserved(UnservedReason::NoCapacity) => {
+                    self.stops[s as usize].window_s.1 > clock
+                }
+                StopState::Unserved(_) => {
+                    self.stops[s as usize].window_s.1 > clock && near_change(s)
+                }
                 _ => false,
             })
             .collect();
@@ -586,7 +699,12 @@ impl Dispatch {
                 let mut touched = seeds;
                 repair::restore_feasibility(self, &mut caches, &mut pool);
                 touched.extend(pool.iter().copied());
-                let unserved = repair::insert_regret(self, &mut caches, &pool, deadline);
+                let mut unserved = repair::insert_regret(self, &mut caches, &pool, deadline);
+                let focus = if work.lns_until.is_some() {
+                    touched.clone()
+                } else {
+                    Vec::new()
+                };
                 evaluations = search::improve(
                     self,
                     &mut caches,
@@ -594,6 +712,25 @@ impl Dispatch {
                     deadline,
                     options.max_evaluations,
                 );
+                if let Some(until) = work.lns_until {
+                    let st = lns::run(
+                        self,
+                        &mut caches,
+                        &mut unserved,
+                        &focus,
+                        until,
+                        work.lns_iterations,
+                        work.seed,
+                    );
+                    evaluations += st.iterations;
+                    evaluations += search::improve(
+                        self,
+                        &mut caches,
+                        st.touched,
+                        until,
+                        options.max_evaluations,
+                    );
+                }
                 for (r, c) in self.routes.iter_mut().zip(&caches) {
                     if let Some(c) = c {
                         r.planned = c.stops[c.fixed..c.stops.len() - 1].to_vec();

@@ -16,6 +16,14 @@
 //!    priced exactly before it is applied. It stops when no move pays or the budget is
 //!    spent, so the answer is ready any time (anytime).
 //!
+//! 3. **Background improvement** ([`Dispatch::improve`], optional, between events): every
+//!    stop left unserved whose window is open is tried again, then ruin and recreate
+//!    (strings of stops of the 1-3 routes passing nearest to a centre taken out and put
+//!    back with nearby unserved stops by regret insertion; kept only if the objective falls)
+//!    and the local search, within a CPU budget. Answering an event, stops left unserved
+//!    are retried only next to the change (or on a route that lost a stop), so the answer
+//!    stays cheap.
+//!
 //! The objective ([`Weights`]): travel seconds, plus a cost per stop moved to another
 //! courier, plus a cost per second a promised arrival shifts beyond a tolerance, plus a
 //! penalty per unserved stop; windows, capacity and the return by the end of the shift are
@@ -55,6 +63,7 @@ pub(crate) mod cache;
 pub mod dispatch;
 pub mod event;
 pub mod io;
+pub(crate) mod lns;
 pub mod model;
 pub mod repair;
 pub mod road;
@@ -62,7 +71,7 @@ pub mod route;
 pub mod search;
 pub mod verify;
 
-pub use dispatch::{Dispatch, ReplanOptions, ReplanReport, Strategy};
+pub use dispatch::{Dispatch, ImproveOptions, ReplanOptions, ReplanReport, Strategy};
 pub use event::{Event, EventKind};
 pub use model::{
     CourierSpec, DaySummary, SlotTimes, SpeedSlot, StopOrigin, StopSpec, StopState, TravelTimes,

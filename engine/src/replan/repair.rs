@@ -82,7 +82,19 @@ pub(crate) fn insert_regret(
     pool: &[u32],
     deadline: Instant,
 ) -> Vec<(u32, UnservedReason)> {
+    insert_regret_in(d, caches, pool, deadline, None)
+}
+
+/// Like [`insert_regret`], into the routes marked in `allowed` only (all when `None`).
+pub(crate) fn insert_regret_in(
+    d: &Dispatch,
+    caches: &mut [Option<RouteCache>],
+    pool: &[u32],
+    deadline: Instant,
+    allowed: Option<&[bool]>,
+) -> Vec<(u32, UnservedReason)> {
     let nr = caches.len();
+    let ok_route = |r: usize| allowed.is_none_or(|a| a.get(r).copied().unwrap_or(false));
     let mut left: Vec<u32> = pool.to_vec();
     left.sort_unstable();
     left.dedup();
@@ -94,7 +106,11 @@ pub(crate) fn insert_regret(
     let mut best: Vec<Option<(i64, usize)>> = Vec::with_capacity(left.len() * nr);
     for &s in &left {
         for (r, c) in caches.iter().enumerate() {
-            best.push(c.as_ref().and_then(|c| eval(c, s, r)));
+            best.push(
+                c.as_ref()
+                    .filter(|_| ok_route(r))
+                    .and_then(|c| eval(c, s, r)),
+            );
         }
     }
     let mut alive = vec![true; left.len()];
@@ -173,7 +189,10 @@ pub(crate) fn insert_regret(
     unserved.retain(|&(s, _)| {
         let mut placed = false;
         let spec = &d.stops[s as usize];
-        for c in caches.iter_mut().flatten() {
+        for (r, c) in caches.iter_mut().enumerate() {
+            let Some(c) = c.as_mut().filter(|_| ok_route(r)) else {
+                continue;
+            };
             if let Some((_, i)) = c.best_insert(spec, &d.times) {
                 let old = c.planned().to_vec();
                 let mut planned = old.clone();

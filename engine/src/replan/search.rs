@@ -13,7 +13,7 @@ use crate::replan::dispatch::Dispatch;
 use crate::replan::route::schedule_seq;
 
 /// Promise-shift cost of a route with pending sequence `seq` (committed first).
-fn promise_cost(d: &Dispatch, k: usize, seq: &[u32]) -> i64 {
+pub(crate) fn promise_cost(d: &Dispatch, k: usize, seq: &[u32]) -> i64 {
     let (visits, _) = schedule_seq(
         &d.routes[k],
         seq.iter().copied(),
@@ -31,11 +31,13 @@ fn promise_cost(d: &Dispatch, k: usize, seq: &[u32]) -> i64 {
         .sum()
 }
 
-fn pending_seq(c: &RouteCache) -> Vec<u32> {
+/// The pending stops of a cached route (committed first).
+pub(crate) fn pending_seq(c: &RouteCache) -> Vec<u32> {
     c.stops[1..c.stops.len() - 1].to_vec()
 }
 
-fn move_cost(d: &Dispatch, s: u32, r: usize) -> i64 {
+/// Cost of having stop `s` on route `r`: the move cost if it was on another courier.
+pub(crate) fn move_cost(d: &Dispatch, s: u32, r: usize) -> i64 {
     match d.courier_of[s as usize] {
         Some(k) if k != r => d.weights.move_cost,
         _ => 0,

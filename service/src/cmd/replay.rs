@@ -3,13 +3,17 @@
 //!
 //! ```text
 //! milkrun replay --scenario FILE --events FILE [--osm FILE] [--budget-ms 200] [--baseline]
+//!                [--background-ms 0]
 //! milkrun replay --generate [--seed 1] [--households 500] [--couriers 4] [--events-n 50]
 //!                [--write-scenario FILE] [--write-events FILE]
 //! ```
 //! The scenario format is [`milkrun_datasets::scenario`]'s, the event format
 //! [`milkrun_engine::replan::io`]'s. The roads are the shipped Liechtenstein extract unless
 //! `--osm` names another, with the bike (e-trike) profile. The initial plan is made by the
-//! VRP solver in `--plan-seconds`.
+//! VRP solver in `--plan-seconds`. With `--background-ms` the plan is improved between
+//! events (as a dispatch system does while the couriers ride), within that CPU budget per
+//! event and at most until the next event; its time is reported apart from the answer
+//! latency.
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -21,7 +25,8 @@ use milkrun_engine::replan::io::{
 };
 use milkrun_engine::replan::road::RoadLocations;
 use milkrun_engine::replan::{
-    hms, verify, CourierSpec, Dispatch, ReplanOptions, ReplanReport, StopSpec, Strategy, Weights,
+    hms, verify, CourierSpec, Dispatch, ImproveOptions, ReplanOptions, ReplanReport, StopSpec,
+    Strategy, Weights,
 };
 use milkrun_engine::{
     import_pbf_file, EdgeId, LatLon, NodeId, Profile, RoadEngine, DEFAULT_MAX_SNAP_M,
@@ -63,6 +68,10 @@ pub struct Opts {
     /// Re-plan from scratch with the VRP solver instead of repairing.
     #[arg(long)]
     pub baseline: bool,
+    /// Background improvement after each answer: CPU budget per event, milliseconds (0:
+    /// none; at most the time until the next event).
+    #[arg(long, default_value_t = 0)]
+    pub background_ms: u64,
     /// Write the scenario used to this file.
     #[arg(long)]
     pub write_scenario: Option<PathBuf>,
@@ -253,7 +262,8 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
         max_evaluations: None,
     };
     let mut latencies = Vec::new();
-    for rec in &events {
+    let mut background_ms = Vec::new();
+    for (k, rec) in events.iter().enumerate() {
         let event = locs.event(&engine, &mut day, rec, DEFAULT_MAX_SNAP_M)?;
         let before = day.routes().to_vec();
         let report = day.apply(event, &options)?;
@@ -265,6 +275,45 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
         );
         latencies.push(report.latency.as_secs_f64() * 1e3);
         println!("{}", describe(&report));
+        let gap_s = events
+            .get(k + 1)
+            .map_or(0, |n| (n.time_s - rec.time_s).max(0));
+        if opts.background_ms > 0 && gap_s > 0 && !opts.baseline {
+            let budget = Duration::from_millis(opts.background_ms)
+                .min(Duration::from_secs(u64::try_from(gap_s).unwrap_or(0)));
+            let before = day.routes().to_vec();
+            let cost = day.plan_cost();
+            let unserved = |d: &Dispatch| {
+                d.states()
+                    .iter()
+                    .filter(|s| matches!(s, milkrun_engine::replan::StopState::Unserved(_)))
+                    .count()
+            };
+            let left = unserved(&day);
+            let report = day.improve(&ImproveOptions {
+                budget,
+                seed: opts.seed,
+                max_iterations: None,
+            });
+            let problems = verify(&day, Some(&before));
+            anyhow::ensure!(
+                problems.is_empty(),
+                "plan after background improvement at {} fails the check: {problems:?}",
+                hms(rec.time_s)
+            );
+            background_ms.push(report.latency.as_secs_f64() * 1e3);
+            if report.cost < cost {
+                println!(
+                    "  background ({:.0} ms): cost {} -> {}, {} stops moved, unserved {} -> {}",
+                    report.latency.as_secs_f64() * 1e3,
+                    cost,
+                    report.cost,
+                    report.moved.len(),
+                    left,
+                    unserved(&day),
+                );
+            }
+        }
     }
     day.finish();
     let (travel_s, dist_m) = day.driven();
@@ -286,5 +335,13 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
         pct(0.99),
         latencies.len()
     );
+    if !background_ms.is_empty() {
+        println!(
+            "background improvement: {} runs, {:.1} s in all (budget {} ms per event)",
+            background_ms.len(),
+            background_ms.iter().sum::<f64>() / 1e3,
+            opts.background_ms
+        );
+    }
     Ok(())
 }
