@@ -14,8 +14,9 @@ use crate::graph::{key_dist_dm, key_travel_ms, NodeId, RoadGraph};
 use crate::order::nested_dissection_order;
 use crate::query::{many_to_many, one_to_one, SearchSpace};
 use crate::snap::{Snap, Snapper};
-use crate::timeofday::SpeedProfile;
-use crate::traffic::{apply_updates, TrafficUpdate};
+use crate::timed::{day_pieces, PieceKey, TimedEntry, TimedTraffic, TimedTrafficId};
+use crate::timeofday::{SpeedProfile, DAY_S};
+use crate::traffic::{apply_updates, edge_changes, TrafficUpdate};
 use crate::EngineError;
 
 /// A customized metric together with the edge keys it was customized for. Readers take an
@@ -51,6 +52,23 @@ struct LiveState {
     profile_keys: Vec<Vec<u64>>,
     /// The customized metric of each slot (profile keys, live traffic on top).
     slots: Vec<Arc<MetricSnapshot>>,
+    /// Timed updates in force, in application order (see [`crate::timed`]).
+    timed: Vec<Arc<TimedEntry>>,
+    /// Pieces of the day with a timed update in force, in time order, with their metrics.
+    periods: Vec<Period>,
+    /// Id of the next timed update.
+    next_timed: u64,
+    /// Version of the newest snapshot.
+    version: u64,
+}
+
+/// A piece of the day with timed updates in force and its metric.
+#[derive(Debug, Clone)]
+struct Period {
+    start_s: u32,
+    end_s: u32,
+    key: PieceKey,
+    snap: Arc<MetricSnapshot>,
 }
 
 /// A travel-time and distance matrix, row-major (`rows` sources × `cols` targets).
@@ -116,9 +134,40 @@ pub struct TrafficReport {
     /// Whether only the affected part was re-customized (few changed edges) rather than all
     /// (for the metric outside the profile's slots).
     pub partial: bool,
-    /// Metrics re-customized: 1 plus the number of time-of-day slots.
+    /// Metrics re-customized: 1 plus the number of time-of-day slots plus the number of
+    /// metrics of pieces of the day with timed updates in force.
     pub metrics: usize,
     /// Version of the new snapshot.
+    pub version: u64,
+}
+
+/// What a timed traffic update did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimedTrafficReport {
+    /// The update's id (for [`RoadEngine::remove_timed_traffic`]).
+    pub id: TimedTrafficId,
+    /// Directed edges whose weight it sets (during its interval).
+    pub edges_touched: usize,
+    /// Pieces of the day now with a timed update in force.
+    pub periods: usize,
+    /// Metrics customized by this call (pieces whose slot and updates in force did not
+    /// change keep their metric).
+    pub customized: usize,
+    /// Version of the new snapshots.
+    pub version: u64,
+}
+
+/// What expiring or removing timed traffic updates did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpiryReport {
+    /// The updates dropped.
+    pub removed: Vec<TimedTrafficId>,
+    /// Pieces of the day still with a timed update in force.
+    pub periods: usize,
+    /// Metrics customized by this call (0 when nothing was dropped, or when every piece
+    /// left falls back to a metric it shares with another piece or with its slot).
+    pub customized: usize,
+    /// Version of the state after the call (unchanged when nothing was dropped).
     pub version: u64,
 }
 
@@ -157,6 +206,10 @@ impl RoadEngine {
             profile: SpeedProfile::default(),
             profile_keys: Vec::new(),
             slots: Vec::new(),
+            timed: Vec::new(),
+            periods: Vec::new(),
+            next_timed: 0,
+            version: 0,
         }));
         RoadEngine {
             graph,
@@ -219,9 +272,15 @@ impl RoadEngine {
     }
 
     /// The current metric snapshot in force at `time_s` (seconds since midnight, modulo a
-    /// day): the metric of the profile slot containing it, else [`RoadEngine::snapshot`].
+    /// day): the metric of the piece of the day with timed updates in force containing it
+    /// (see [`crate::timed`]), else the metric of the profile slot containing it, else
+    /// [`RoadEngine::snapshot`].
     pub fn snapshot_at(&self, time_s: u32) -> Arc<MetricSnapshot> {
         let state = self.state();
+        let t = time_s % DAY_S;
+        if let Some(p) = state.periods.iter().find(|p| p.start_s <= t && t < p.end_s) {
+            return Arc::clone(&p.snap);
+        }
         match state.profile.slot_at(time_s) {
             Some(i) => Arc::clone(&state.slots[i]),
             None => Arc::clone(&state.base),
@@ -397,7 +456,7 @@ impl RoadEngine {
         let changed: Vec<usize> = (0..keys.len())
             .filter(|&e| keys[e] != current.keys[e])
             .collect();
-        let version = current.version + 1;
+        let version = state.version + 1;
         let (base, partial) = self.recustomize(current, keys, &changed, version);
         let slots = state
             .profile_keys
@@ -412,13 +471,19 @@ impl RoadEngine {
                     .collect();
                 self.recustomize(old, effective, &slot_changed, version).0
             })
-            .collect();
-        let metrics = 1 + state.slots.len();
+            .collect::<Vec<_>>();
+        let (periods, customized) =
+            self.build_periods(&base, &state.profile, &slots, &state.timed, &[], version);
+        let metrics = 1 + state.slots.len() + customized;
         let next = Arc::new(LiveState {
             base,
             profile: state.profile.clone(),
             profile_keys: state.profile_keys.clone(),
             slots,
+            timed: state.timed.clone(),
+            periods,
+            next_timed: state.next_timed,
+            version,
         });
         *self.live.write().unwrap_or_else(PoisonError::into_inner) = next;
         Ok(TrafficReport {
@@ -437,7 +502,7 @@ impl RoadEngine {
         profile.validate()?;
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
         let state = self.state();
-        let version = state.base.version;
+        let version = state.version;
         let mut profile_keys = Vec::with_capacity(profile.slots.len());
         for (i, slot) in profile.slots.iter().enumerate() {
             let mut keys = self.base_keys.clone();
@@ -458,13 +523,202 @@ impl RoadEngine {
             })
             .collect();
         let count = slots.len();
+        let (periods, _) =
+            self.build_periods(&state.base, &profile, &slots, &state.timed, &[], version);
         *self.live.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(LiveState {
             base: Arc::clone(&state.base),
             profile,
             profile_keys,
             slots,
+            timed: state.timed.clone(),
+            periods,
+            next_timed: state.next_timed,
+            version,
         });
         Ok(count)
+    }
+
+    /// Applies traffic updates in force only during `[timed.start_s, timed.end_s)` (seconds
+    /// since midnight, the clock of the speed profile): queries with a departure time in the
+    /// interval (`*_at`, [`RoadEngine::snapshot_at`]) see them, others do not; queries without
+    /// a departure time never do. Only the pieces of the day whose slot and updates in force
+    /// change get a new metric (partially re-customized from the slot's metric when few edges
+    /// differ); the new state is published atomically. Overlapping timed updates compose as
+    /// described in [`crate::timed`] (the latest applied wins on a shared edge).
+    ///
+    /// Errors ([`EngineError::BadUpdate`], naming the field): an empty or out-of-day
+    /// interval, no update, a speed factor not in (0, 10] (NaN, negative, zero), an unknown
+    /// edge or way. Nothing is applied on error.
+    pub fn apply_timed_traffic(
+        &self,
+        timed: &TimedTraffic,
+    ) -> Result<TimedTrafficReport, EngineError> {
+        timed.validate()?;
+        let changes = edge_changes(&self.graph, &self.base_keys, &timed.updates)?;
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = self.state();
+        let id = TimedTrafficId(state.next_timed);
+        let version = state.version + 1;
+        let edges_touched = changes.len();
+        let mut entries = state.timed.clone();
+        entries.push(Arc::new(TimedEntry {
+            id,
+            start_s: timed.start_s,
+            end_s: timed.end_s,
+            changes,
+        }));
+        let (periods, customized) = self.build_periods(
+            &state.base,
+            &state.profile,
+            &state.slots,
+            &entries,
+            &state.periods,
+            version,
+        );
+        let report = TimedTrafficReport {
+            id,
+            edges_touched,
+            periods: periods.len(),
+            customized,
+            version,
+        };
+        self.publish_timed(&state, entries, periods, state.next_timed + 1, version);
+        Ok(report)
+    }
+
+    /// Drops the timed updates whose interval has ended by `now_s` (`end_s <= now_s`;
+    /// seconds since midnight of the same day, so `now_s >= 86_400` drops them all) and
+    /// re-customizes only the pieces of the day that change; pieces left without a timed
+    /// update use their slot's metric again, so the times before the update come back
+    /// exactly. Published atomically.
+    pub fn expire_traffic(&self, now_s: u32) -> ExpiryReport {
+        self.drop_timed(|t| t.end_s <= now_s)
+    }
+
+    /// Drops the given timed updates now, whatever their interval (unknown ids are ignored);
+    /// as [`RoadEngine::expire_traffic`] otherwise.
+    pub fn remove_timed_traffic(&self, ids: &[TimedTrafficId]) -> ExpiryReport {
+        self.drop_timed(|t| ids.contains(&t.id))
+    }
+
+    /// The timed updates in force: id and interval `(start_s, end_s)`, in application order.
+    pub fn timed_traffic(&self) -> Vec<(TimedTrafficId, u32, u32)> {
+        self.state()
+            .timed
+            .iter()
+            .map(|t| (t.id, t.start_s, t.end_s))
+            .collect()
+    }
+
+    fn drop_timed(&self, gone: impl Fn(&TimedEntry) -> bool) -> ExpiryReport {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let state = self.state();
+        let removed: Vec<TimedTrafficId> = state
+            .timed
+            .iter()
+            .filter(|t| gone(t))
+            .map(|t| t.id)
+            .collect();
+        if removed.is_empty() {
+            return ExpiryReport {
+                removed,
+                periods: state.periods.len(),
+                customized: 0,
+                version: state.version,
+            };
+        }
+        let entries: Vec<Arc<TimedEntry>> =
+            state.timed.iter().filter(|t| !gone(t)).cloned().collect();
+        let version = state.version + 1;
+        let (periods, customized) = self.build_periods(
+            &state.base,
+            &state.profile,
+            &state.slots,
+            &entries,
+            &state.periods,
+            version,
+        );
+        let report = ExpiryReport {
+            removed,
+            periods: periods.len(),
+            customized,
+            version,
+        };
+        self.publish_timed(&state, entries, periods, state.next_timed, version);
+        report
+    }
+
+    /// Publishes `state` with new timed updates and periods (base and slots unchanged).
+    fn publish_timed(
+        &self,
+        state: &LiveState,
+        timed: Vec<Arc<TimedEntry>>,
+        periods: Vec<Period>,
+        next_timed: u64,
+        version: u64,
+    ) {
+        let next = Arc::new(LiveState {
+            base: Arc::clone(&state.base),
+            profile: state.profile.clone(),
+            profile_keys: state.profile_keys.clone(),
+            slots: state.slots.clone(),
+            timed,
+            periods,
+            next_timed,
+            version,
+        });
+        *self.live.write().unwrap_or_else(PoisonError::into_inner) = next;
+    }
+
+    /// The pieces of the day with timed updates in force and their metrics: a piece whose
+    /// slot and updates in force equal those of a piece in `reuse` (still valid: same base
+    /// and slot metrics) or of an earlier piece keeps that metric; any other is customized
+    /// from its slot's metric (or the base metric) with the timed changes on top. Returns
+    /// the pieces and the number of metrics customized.
+    fn build_periods(
+        &self,
+        base: &Arc<MetricSnapshot>,
+        profile: &SpeedProfile,
+        slots: &[Arc<MetricSnapshot>],
+        timed: &[Arc<TimedEntry>],
+        reuse: &[Period],
+        version: u64,
+    ) -> (Vec<Period>, usize) {
+        let mut out: Vec<Period> = Vec::new();
+        let mut customized = 0;
+        for (start_s, end_s, key) in day_pieces(profile, timed) {
+            let known = out
+                .iter()
+                .chain(reuse)
+                .find(|p| p.key == key)
+                .map(|p| Arc::clone(&p.snap));
+            let snap = match known {
+                Some(snap) => snap,
+                None => {
+                    let source = key.slot.and_then(|i| slots.get(i)).unwrap_or(base);
+                    let mut keys = source.keys.clone();
+                    let mut touched: Vec<usize> = Vec::new();
+                    for entry in timed.iter().filter(|t| key.active.contains(&t.id)) {
+                        for &(e, k) in &entry.changes {
+                            keys[e as usize] = k;
+                            touched.push(e as usize);
+                        }
+                    }
+                    touched.sort_unstable();
+                    touched.dedup();
+                    touched.retain(|&e| keys[e] != source.keys[e]);
+                    customized += 1;
+                    self.recustomize(source, keys, &touched, version).0
+                }
+            };
+            out.push(Period {
+                start_s,
+                end_s,
+                key,
+                snap,
+            });
+        }
+        (out, customized)
     }
 
     /// Effective keys of a slot: the profile's key, except where live traffic changed an

@@ -52,6 +52,19 @@ pub enum EngineError {
     /// A traffic update names an edge or way that does not exist, or an invalid factor.
     #[error("bad traffic update: {0}")]
     BadTraffic(String),
+    /// A timed traffic update (or one of its updates) is invalid: the field names what to fix
+    /// (`start_s` / `end_s` for an empty or out-of-day interval, `change` for a speed factor
+    /// that is NaN, negative, zero or above 10, `edges` for an unknown edge or way, `updates`
+    /// for an empty list).
+    #[error("bad traffic update {update}: `{field}`: {reason}")]
+    BadUpdate {
+        /// Index of the update in the list given (0 for the interval itself).
+        update: usize,
+        /// The field at fault.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A time-of-day speed profile has an empty, out-of-day or overlapping slot, or a bad
     /// update in a slot.
     #[error("bad speed profile: {0}")]

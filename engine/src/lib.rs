@@ -23,7 +23,7 @@
 //! ## Modules
 //! [`osm`] (PBF import, the only file-format code), [`store`] (prepared-graph file),
 //! [`profile`], [`graph`], [`snap`], [`order`], [`cch`], [`customize`], [`query`],
-//! [`traffic`], [`timeofday`], [`turns`], [`engine`], [`dijkstra`] (reference), [`generate`]
+//! [`traffic`], [`timed`], [`timeofday`], [`turns`], [`engine`], [`dijkstra`] (reference), [`generate`]
 //! (synthetic networks),
 //! [`svg`] (pictures).
 //!
@@ -32,9 +32,10 @@
 //! - Turn restrictions ([`turns`]): `no_*` / `only_*` restrictions through a via node or via
 //!   way(s), by state expansion into arrival copies of the via nodes (entered only along the
 //!   restriction); the graph stays node-based, so a plain Dijkstra sees the same rules.
-//!
-//! Not done: a live update has no validity interval (the caller applies it and later resets
-//! it).
+//! - Timed live traffic ([`timed`]): an update in force during `[start_s, end_s)` of the
+//!   day; pieces of the day with timed updates get their own metric, `*_at` queries use it,
+//!   [`RoadEngine::expire_traffic`] drops updates whose interval ended and re-customizes only
+//!   the pieces that change.
 //!
 //! ## Example
 //! ```
@@ -65,13 +66,17 @@ pub mod replan;
 pub mod snap;
 pub mod store;
 pub mod svg;
+pub mod timed;
 pub mod timeofday;
 pub mod traffic;
 pub mod turns;
 
 pub use cch::CchTopology;
 pub use dijkstra::{dijkstra_keys, dijkstra_trips};
-pub use engine::{MetricSnapshot, RoadEngine, Route, TrafficReport, TravelMatrix};
+pub use engine::{
+    ExpiryReport, MetricSnapshot, RoadEngine, Route, TimedTrafficReport, TrafficReport,
+    TravelMatrix,
+};
 pub use error::EngineError;
 pub use generate::{generate_grid, generate_region, GridSpec, RegionSpec};
 pub use geo::LatLon;
@@ -82,6 +87,7 @@ pub use osm::{import_pbf, import_pbf_file};
 pub use profile::Profile;
 pub use snap::{Snap, Snapper, DEFAULT_MAX_SNAP_M};
 pub use svg::render_svg;
+pub use timed::{TimedTraffic, TimedTrafficId};
 pub use timeofday::{SpeedProfile, TimeSlot, DAY_S};
 pub use traffic::{EdgeSet, SpeedChange, TrafficUpdate};
 pub use turns::{

@@ -4,7 +4,7 @@
 //! truncated or foreign file is an [`EngineError::Pbf`], never a panic inside the decoder.
 //! Turn restrictions (relations `type=restriction`, `no_*` / `only_*`, via a node or via one or
 //! more ways, the profile's `restriction:motorcar` / `restriction:bicycle` and `except`
-//! honoured; none for foot) are turned into node paths here ([`restriction_path`]) and applied
+//! honoured; none for foot) are turned into node paths here (`restriction_path`) and applied
 //! by [`crate::turns`]. A malformed relation (members missing or repeated, via ways that do
 //! not chain from the `from` way to the `to` way, ways outside the extract) is skipped and
 //! counted with its reason in the [`BuildReport`], never an error.

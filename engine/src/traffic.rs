@@ -40,6 +40,27 @@ pub struct TrafficUpdate {
     pub change: SpeedChange,
 }
 
+/// What is wrong with one update of a list (see [`crate::EngineError::BadUpdate`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct UpdateFault {
+    /// Index of the update in the list.
+    pub update: usize,
+    /// The field at fault.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl From<UpdateFault> for EngineError {
+    fn from(f: UpdateFault) -> EngineError {
+        EngineError::BadUpdate {
+            update: f.update,
+            field: f.field,
+            reason: f.reason,
+        }
+    }
+}
+
 /// Applies updates to a copy of the current keys; returns the number of edges touched.
 pub(crate) fn apply_updates(
     graph: &RoadGraph,
@@ -47,22 +68,37 @@ pub(crate) fn apply_updates(
     keys: &mut [u64],
     updates: &[TrafficUpdate],
 ) -> Result<usize, EngineError> {
-    let mut touched = 0;
+    let changes = edge_changes(graph, base, updates)
+        .map_err(|f| EngineError::BadTraffic(format!("update {}: {}", f.update, f.reason)))?;
+    for &(e, key) in &changes {
+        keys[e as usize] = key;
+    }
+    Ok(changes.len())
+}
+
+/// The new key of every edge the updates touch, in update order (a later update on the same
+/// edge comes later, so applying the list in order lets it win), or the first bad update.
+pub(crate) fn edge_changes(
+    graph: &RoadGraph,
+    base: &[u64],
+    updates: &[TrafficUpdate],
+) -> Result<Vec<(u32, u64)>, UpdateFault> {
+    let mut changes = Vec::new();
     for (i, u) in updates.iter().enumerate() {
+        let fault = |field: &'static str, reason: String| UpdateFault {
+            update: i,
+            field,
+            reason,
+        };
         if let SpeedChange::Factor(f) = u.change {
             if !(f.is_finite() && f > 0.0 && f <= 10.0) {
-                return Err(EngineError::BadTraffic(format!(
-                    "update {i}: speed factor {f} not in (0, 10]"
-                )));
+                return Err(fault("change", format!("speed factor {f} not in (0, 10]")));
             }
         }
         let edges: Vec<usize> = match &u.edges {
             EdgeSet::Edges(list) => {
                 if let Some(bad) = list.iter().find(|e| e.0 as usize >= graph.num_edges()) {
-                    return Err(EngineError::BadTraffic(format!(
-                        "update {i}: edge {} does not exist",
-                        bad.0
-                    )));
+                    return Err(fault("edges", format!("edge {} does not exist", bad.0)));
                 }
                 list.iter().map(|e| e.0 as usize).collect()
             }
@@ -84,9 +120,7 @@ pub(crate) fn apply_updates(
                         .find(|w| !graph.way_ids.contains(w))
                         .copied()
                         .unwrap_or_default();
-                    return Err(EngineError::BadTraffic(format!(
-                        "update {i}: way {missing} is not in the graph"
-                    )));
+                    return Err(fault("edges", format!("way {missing} is not in the graph")));
                 }
                 graph
                     .way_idx
@@ -98,9 +132,10 @@ pub(crate) fn apply_updates(
             }
             &EdgeSet::FreeFlowSpeed { min_kmh, max_kmh } => {
                 if !(min_kmh.is_finite() && max_kmh.is_finite() && min_kmh < max_kmh) {
-                    return Err(EngineError::BadTraffic(format!(
-                        "update {i}: speed range [{min_kmh}, {max_kmh}) km/h is empty"
-                    )));
+                    return Err(fault(
+                        "edges",
+                        format!("speed range [{min_kmh}, {max_kmh}) km/h is empty"),
+                    ));
                 }
                 (0..graph.num_edges())
                     .filter(|&e| {
@@ -111,12 +146,13 @@ pub(crate) fn apply_updates(
                     .collect()
             }
         };
-        for e in edges {
-            keys[e] = changed_key(base[e], u.change);
-            touched += 1;
-        }
+        changes.extend(
+            edges
+                .into_iter()
+                .map(|e| (e as u32, changed_key(base[e], u.change))),
+        );
     }
-    Ok(touched)
+    Ok(changes)
 }
 
 /// The key of an edge with free-flow key `base` after `change`.
