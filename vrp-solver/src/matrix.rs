@@ -52,8 +52,48 @@ impl<T: Copy> Matrix<T> {
     }
 
     /// Row `i` as a slice.
+    #[inline]
     pub fn row(&self, i: usize) -> &[T] {
         &self.data[i * self.n..(i + 1) * self.n]
+    }
+
+    /// The transposed matrix (column `j` becomes row `j`), built tile by
+    /// tile so that both sides are read and written in cache-sized blocks.
+    pub(crate) fn transposed(&self) -> Self {
+        let n = self.n;
+        let mut data = self.data.clone();
+        const TILE: usize = 64;
+        for i0 in (0..n).step_by(TILE) {
+            for j0 in (0..n).step_by(TILE) {
+                for i in i0..(i0 + TILE).min(n) {
+                    for j in j0..(j0 + TILE).min(n) {
+                        data[j * n + i] = self.data[i * n + j];
+                    }
+                }
+            }
+        }
+        Self { n, data }
+    }
+}
+
+impl<T: Copy + PartialEq> Matrix<T> {
+    /// True when the value at `(i, j)` equals the one at `(j, i)` everywhere
+    /// (checked tile by tile, stopping at the first difference).
+    pub(crate) fn is_symmetric(&self) -> bool {
+        let n = self.n;
+        const TILE: usize = 64;
+        for i0 in (0..n).step_by(TILE) {
+            for j0 in (i0..n).step_by(TILE) {
+                for i in i0..(i0 + TILE).min(n) {
+                    for j in j0.max(i + 1)..(j0 + TILE).min(n) {
+                        if self.data[i * n + j] != self.data[j * n + i] {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
+        true
     }
 }
 

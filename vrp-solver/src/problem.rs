@@ -3,6 +3,7 @@
 
 use crate::error::{ProblemError, WindowIssue};
 use crate::matrix::Matrix;
+use crate::segment::{DurationSegment, LoadSegment};
 
 /// Most capacity dimensions a problem may use (e.g. bottles, crates, chilled volume).
 pub const MAX_DIMS: usize = 4;
@@ -303,7 +304,18 @@ pub struct Reload {
 pub struct Problem {
     pub(crate) durations: Matrix<i64>,
     pub(crate) distances: Matrix<i64>,
+    /// Transposed durations when they are not symmetric (and not too large,
+    /// see [`TRANSPOSE_MAX_LOCATIONS`]): `durations_to(u)` reads travel
+    /// times *into* `u` as one contiguous row instead of a strided column.
+    pub(crate) durations_t: Option<Matrix<i64>>,
+    /// Transposed distances, as [`Problem::durations_t`].
+    pub(crate) distances_t: Option<Matrix<i64>>,
+    /// Whether `durations` and `distances` are symmetric.
+    pub(crate) symmetric: (bool, bool),
     pub(crate) jobs: Vec<Job>,
+    /// Duration and load segment of a visit to each job, stored densely so
+    /// that refreshing a route's caches reads 128 bytes per stop.
+    pub(crate) visits: Vec<(DurationSegment, LoadSegment)>,
     pub(crate) vehicle_types: Vec<VehicleType>,
     pub(crate) objective: Objective,
     pub(crate) dims: usize,
@@ -313,6 +325,19 @@ pub struct Problem {
     /// type reloads: cached segments then evaluate moves exactly in O(1).
     pub(crate) exact: bool,
 }
+
+/// Duration and load segment of one visit to `j`.
+fn visit_segments(j: &Job) -> (DurationSegment, LoadSegment) {
+    (
+        DurationSegment::visit(j.service, j.time_window),
+        LoadSegment::visit(j.depot_load, j.load_change),
+    )
+}
+
+/// Most locations for which an asymmetric matrix gets a transposed copy
+/// (a copy of 6,000 x 6,000 `i64` takes 288 MB); above it, reads into a
+/// location walk a strided column (correct, slower).
+pub(crate) const TRANSPOSE_MAX_LOCATIONS: usize = 6_000;
 
 /// Extra fixed cost per vehicle in hierarchical mode: larger than any route cost.
 pub(crate) const VEHICLE_WEIGHT: i64 = 1_000_000_000_000;
@@ -633,9 +658,20 @@ impl Problem {
             .iter()
             .all(|j| j.windows.len() == 1 && j.lateness.is_none())
             && vehicle_types.iter().all(|v| v.reload.is_none());
+        let symmetric = (durations.is_symmetric(), distances.is_symmetric());
+        let transpose = |m: &Matrix<i64>, sym: bool| {
+            (!sym && m.size() <= TRANSPOSE_MAX_LOCATIONS).then(|| m.transposed())
+        };
+        let durations_t = transpose(&durations, symmetric.0);
+        let distances_t = transpose(&distances, symmetric.1);
+        let visits = jobs.iter().map(visit_segments).collect();
         Ok(Self {
             durations,
             distances,
+            durations_t,
+            distances_t,
+            symmetric,
+            visits,
             jobs,
             vehicle_types,
             objective: spec.objective,
@@ -689,6 +725,49 @@ impl Problem {
     #[inline]
     pub fn distance(&self, from: usize, to: usize) -> i64 {
         self.distances.get(from, to)
+    }
+
+    /// Sets the (single) window of job `j` after validation (tests build
+    /// random windows unrelated to the shift this way).
+    #[cfg(test)]
+    pub(crate) fn set_time_window(&mut self, j: usize, tw: TimeWindow) {
+        self.jobs[j].time_window = tw;
+        self.jobs[j].windows = vec![tw];
+        self.visits[j] = visit_segments(&self.jobs[j]);
+    }
+
+    /// Travel durations from `from` to every location (a matrix row).
+    #[inline]
+    pub(crate) fn durations_from(&self, from: usize) -> &[i64] {
+        self.durations.row(from)
+    }
+
+    /// Travel durations from every location to `to`, as one slice indexed
+    /// by the origin: a row of the transposed matrix, or of the matrix
+    /// itself when it is symmetric. `None` for a large asymmetric matrix
+    /// without a transposed copy (use [`Problem::duration`] then).
+    #[inline]
+    pub(crate) fn durations_to(&self, to: usize) -> Option<&[i64]> {
+        match &self.durations_t {
+            Some(t) => Some(t.row(to)),
+            None => self.symmetric.0.then(|| self.durations.row(to)),
+        }
+    }
+
+    /// Travel distances from `from` to every location (a matrix row).
+    #[inline]
+    pub(crate) fn distances_from(&self, from: usize) -> &[i64] {
+        self.distances.row(from)
+    }
+
+    /// Travel distances from every location to `to` (see
+    /// [`Problem::durations_to`]).
+    #[inline]
+    pub(crate) fn distances_to(&self, to: usize) -> Option<&[i64]> {
+        match &self.distances_t {
+            Some(t) => Some(t.row(to)),
+            None => self.symmetric.1.then(|| self.distances.row(to)),
+        }
     }
 
     /// Penalty of leaving job `j` unassigned (very large for required jobs).

@@ -20,6 +20,9 @@ pub(crate) struct Route {
     pub jobs: Vec<usize>,
     /// Location of every position (depots included).
     pub locs: Vec<usize>,
+    /// `travel[p]`: travel duration from position `p` to `p + 1` (so that
+    /// refreshing the segments reads no matrix entry).
+    pub travel: Vec<i64>,
     /// `fwd[p]`: duration segment of positions `0..=p`.
     pub fwd: Vec<DurationSegment>,
     /// `bwd[p]`: duration segment of positions `p..=len+1`.
@@ -53,6 +56,7 @@ impl Route {
             vt,
             jobs: Vec::new(),
             locs: Vec::new(),
+            travel: Vec::new(),
             fwd: Vec::new(),
             bwd: Vec::new(),
             lfwd: Vec::new(),
@@ -79,52 +83,69 @@ impl Route {
     /// Recomputes every cache from `jobs`.
     pub fn rebuild(&mut self, p: &Problem) {
         let vt = &p.vehicle_types[self.vt];
-        let m = self.jobs.len();
         self.locs.clear();
         self.locs.push(vt.start);
         self.locs
             .extend(self.jobs.iter().map(|&j| p.jobs[j].location));
         self.locs.push(vt.end_loc);
-        let seg = |pos: usize| -> DurationSegment {
-            if pos == 0 || pos == m + 1 {
-                DurationSegment::visit(0, vt.shift)
-            } else {
-                let j = &p.jobs[self.jobs[pos - 1]];
-                DurationSegment::visit(j.service, j.time_window)
-            }
-        };
-        let lseg = |pos: usize| -> LoadSegment {
-            if pos == 0 || pos == m + 1 {
-                LoadSegment::default()
-            } else {
-                let j = &p.jobs[self.jobs[pos - 1]];
-                LoadSegment::visit(j.depot_load, j.load_change)
-            }
-        };
-        self.fwd.clear();
-        self.lfwd.clear();
+        self.travel.clear();
         self.dist.clear();
-        self.fwd.push(seg(0));
-        self.lfwd.push(lseg(0));
         self.dist.push(0);
-        for pos in 1..m + 2 {
-            let (a, b) = (self.locs[pos - 1], self.locs[pos]);
-            let s = self.fwd[pos - 1].then(p.duration(a, b), &seg(pos));
-            self.fwd.push(s);
-            let l = self.lfwd[pos - 1].then(&lseg(pos));
-            self.lfwd.push(l);
-            self.dist.push(self.dist[pos - 1] + p.distance(a, b));
+        for w in self.locs.windows(2) {
+            self.travel.push(p.duration(w[0], w[1]));
+            let d = self.dist[self.dist.len() - 1] + p.distance(w[0], w[1]);
+            self.dist.push(d);
         }
-        self.bwd.clear();
-        self.bwd.resize(m + 2, seg(m + 1));
-        self.lbwd.clear();
-        self.lbwd.resize(m + 2, LoadSegment::default());
-        for pos in (0..m + 1).rev() {
-            let (a, b) = (self.locs[pos], self.locs[pos + 1]);
-            self.bwd[pos] = seg(pos).then(p.duration(a, b), &self.bwd[pos + 1]);
-            self.lbwd[pos] = lseg(pos).then(&self.lbwd[pos + 1]);
+        let n = self.locs.len();
+        self.fwd.resize(n, DurationSegment::visit(0, vt.shift));
+        self.bwd.resize(n, DurationSegment::visit(0, vt.shift));
+        self.lfwd.resize(n, LoadSegment::default());
+        self.lbwd.resize(n, LoadSegment::default());
+        self.refresh(p, 0, n - 1);
+    }
+
+    /// Duration and load segments of the visit at position `pos`.
+    #[inline]
+    fn visit_at(&self, p: &Problem, pos: usize) -> (DurationSegment, LoadSegment) {
+        if pos == 0 || pos == self.jobs.len() + 1 {
+            (
+                DurationSegment::visit(0, p.vehicle_types[self.vt].shift),
+                LoadSegment::default(),
+            )
+        } else {
+            p.visits[self.jobs[pos - 1]]
         }
-        self.cost = if m == 0 {
+    }
+
+    /// Recomputes the forward segments of positions `from..` and the
+    /// backward segments of positions `..=to`, given valid `locs`, `travel`
+    /// and `dist`, valid forward segments before `from` and valid backward
+    /// segments after `to`; then the cost. Reads no matrix entry, so it
+    /// costs a few arithmetic operations per position.
+    fn refresh(&mut self, p: &Problem, from: usize, to: usize) {
+        let last = self.locs.len() - 1;
+        for pos in from..=last {
+            let (d, l) = self.visit_at(p, pos);
+            if pos == 0 {
+                self.fwd[0] = d;
+                self.lfwd[0] = l;
+            } else {
+                self.fwd[pos] = self.fwd[pos - 1].then(self.travel[pos - 1], &d);
+                self.lfwd[pos] = self.lfwd[pos - 1].then(&l);
+            }
+        }
+        for pos in (0..=to.min(last)).rev() {
+            let (d, l) = self.visit_at(p, pos);
+            if pos == last {
+                self.bwd[pos] = d;
+                self.lbwd[pos] = l;
+            } else {
+                self.bwd[pos] = d.then(self.travel[pos], &self.bwd[pos + 1]);
+                self.lbwd[pos] = l.then(&self.lbwd[pos + 1]);
+            }
+        }
+        let vt = &p.vehicle_types[self.vt];
+        self.cost = if self.jobs.is_empty() {
             0
         } else if p.exact {
             route_cost(vt, self.distance(), self.duration())
@@ -132,6 +153,58 @@ impl Route {
             with_scratch(|sc| simulate(p, vt, self.jobs.iter().copied(), sc, None))
                 .map_or(INFEASIBLE_ROUTE, |o| o.cost)
         };
+    }
+
+    /// Removes the jobs at the positions marked in `drop` (`drop[k]` for
+    /// position `k + 1`), updating the caches: kept edges keep their cached
+    /// travel and distance, only the edges bridging a removed stretch are
+    /// read from the matrices, and only segments whose prefix or suffix
+    /// changed are recomputed.
+    pub fn remove_marked(&mut self, p: &Problem, drop: &[bool]) {
+        let m = self.jobs.len();
+        let Some(first) = drop.iter().position(|&d| d) else {
+            return;
+        };
+        let last_dropped = drop.iter().rposition(|&d| d).unwrap_or(first);
+        let removed = drop.iter().filter(|&&d| d).count();
+        // Compact positions in place: old position `pos` goes to `w`.
+        let mut w = first + 1;
+        let mut prev = first; // old position of the last kept stop
+        for pos in first + 1..=m + 1 {
+            if pos <= m && drop[pos - 1] {
+                continue;
+            }
+            let (a, b) = (self.locs[prev], self.locs[pos]);
+            let (t, d) = if prev + 1 == pos {
+                (self.travel[prev], self.dist[pos] - self.dist[prev])
+            } else {
+                (p.duration(a, b), p.distance(a, b))
+            };
+            // `w - 1` already holds the compacted predecessor.
+            self.travel[w - 1] = t;
+            self.dist[w] = self.dist[w - 1] + d;
+            self.locs[w] = b;
+            self.bwd[w] = self.bwd[pos];
+            self.lbwd[w] = self.lbwd[pos];
+            if pos <= m {
+                self.jobs[w - 1] = self.jobs[pos - 1];
+            }
+            prev = pos;
+            w += 1;
+        }
+        let n = m + 2 - removed;
+        debug_assert_eq!(w, n);
+        self.jobs.truncate(m - removed);
+        self.locs.truncate(n);
+        self.travel.truncate(n - 1);
+        self.dist.truncate(n);
+        self.fwd.truncate(n);
+        self.lfwd.truncate(n);
+        self.bwd.truncate(n);
+        self.lbwd.truncate(n);
+        // New positions >= last_dropped + 2 - removed kept their suffixes.
+        let to = last_dropped + 1 - removed;
+        self.refresh(p, first + 1, to);
     }
 
     /// Total distance.
@@ -186,9 +259,19 @@ impl Route {
         let useg = DurationSegment::visit(job.service, job.time_window);
         let uload = LoadSegment::visit(job.depot_load, job.load_change);
         let mut best = None;
+        // Matrix reads around `u` come from its own rows (cache-resident over
+        // the scan); the removed edge comes from the route's distance prefix.
+        let from_u = p.distances_from(u);
+        let to_u = p.distances_to(u);
+        let dfrom_u = p.durations_from(u);
+        let dto_u = p.durations_to(u);
         for i in 0..=m {
             let (a, b) = (self.locs[i], self.locs[i + 1]);
-            let ddist = p.distance(a, u) + p.distance(u, b) - p.distance(a, b);
+            let into = match to_u {
+                Some(row) => row[a],
+                None => p.distance(a, u),
+            };
+            let ddist = into + from_u[b] - (self.dist[i + 1] - self.dist[i]);
             let dist_cost = fixed + vt.cost_per_distance * ddist;
             if vt.cost_per_time == 0 && dist_cost >= bound {
                 continue;
@@ -199,9 +282,13 @@ impl Route {
             if old_dist + ddist > vt.max_distance {
                 continue;
             }
+            let t_in = match dto_u {
+                Some(row) => row[a],
+                None => p.duration(a, u),
+            };
             let s = self.fwd[i]
-                .then(p.duration(a, u), &useg)
-                .then(p.duration(u, b), &self.bwd[i + 1]);
+                .then(t_in, &useg)
+                .then(dfrom_u[b], &self.bwd[i + 1]);
             if s.time_warp > 0 || s.duration > vt.max_duration {
                 continue;
             }
@@ -253,6 +340,8 @@ impl Route {
         let uload = LoadSegment::visit(jp.depot_load, jp.load_change);
         let wload = LoadSegment::visit(jd.depot_load, jd.load_change);
         let mut best = None;
+        let (from_w, to_w) = (p.distances_from(w), p.distances_to(w));
+        let (dfrom_w, dto_w) = (p.durations_from(w), p.durations_to(w));
         for i in 0..=m {
             if skip() {
                 continue;
@@ -269,16 +358,19 @@ impl Route {
             for k in i..=m {
                 // Delivery goes right after `last` (pickup or position k), before position k + 1.
                 let b = self.locs[k + 1];
-                let new_dist = pre_dist
-                    + p.distance(last, w)
-                    + p.distance(w, b)
-                    + (old_dist - self.dist[k + 1]);
+                let into_w = match to_w {
+                    Some(row) => row[last],
+                    None => p.distance(last, w),
+                };
+                let new_dist = pre_dist + into_w + from_w[b] + (old_dist - self.dist[k + 1]);
                 let ddist = new_dist - old_dist;
                 let dist_cost = fixed + vt.cost_per_distance * ddist;
                 if !(vt.cost_per_time == 0 && dist_cost >= bound) && new_dist <= vt.max_distance {
-                    let s = pre
-                        .then(p.duration(last, w), &wseg)
-                        .then(p.duration(w, b), &self.bwd[k + 1]);
+                    let t_in = match dto_w {
+                        Some(row) => row[last],
+                        None => p.duration(last, w),
+                    };
+                    let s = pre.then(t_in, &wseg).then(dfrom_w[b], &self.bwd[k + 1]);
                     if s.time_warp == 0
                         && s.duration <= vt.max_duration
                         && pre_load
@@ -302,15 +394,17 @@ impl Route {
                 }
                 // Extend the prefix with position k + 1.
                 let nj = &p.jobs[self.jobs[k]];
-                pre = pre.then(
-                    p.duration(last, b),
-                    &DurationSegment::visit(nj.service, nj.time_window),
-                );
+                let (t, d) = if k == i {
+                    (p.duration(last, b), p.distance(last, b))
+                } else {
+                    (self.travel[k], self.dist[k + 1] - self.dist[k])
+                };
+                pre = pre.then(t, &DurationSegment::visit(nj.service, nj.time_window));
                 if pre.time_warp > 0 {
                     break;
                 }
                 pre_load = pre_load.then(&LoadSegment::visit(nj.depot_load, nj.load_change));
-                pre_dist += p.distance(last, b);
+                pre_dist += d;
                 last = b;
             }
         }
@@ -400,15 +494,40 @@ impl Route {
 
     /// Applies an insertion found by [`Self::best_insertion`] or
     /// [`Self::best_pair_insertion`] (`second` is the delivery of a pair).
+    ///
+    /// A single job is spliced into the caches: two travel entries are read
+    /// from the matrices, and the segments after (forward) and before
+    /// (backward) the new stop are refreshed without matrix reads.
     pub fn insert(&mut self, p: &Problem, ins: Insertion, first: usize, second: Option<usize>) {
         match second {
-            None => self.jobs.insert(ins.after, first),
+            None => {
+                let i = ins.after;
+                let u = p.jobs[first].location;
+                let (a, b) = (self.locs[i], self.locs[i + 1]);
+                self.jobs.insert(i, first);
+                self.locs.insert(i + 1, u);
+                self.travel[i] = p.duration(a, u);
+                self.travel.insert(i + 1, p.duration(u, b));
+                let (da, db) = (p.distance(a, u), p.distance(u, b));
+                let shift = da + db - (self.dist[i + 1] - self.dist[i]);
+                self.dist.insert(i + 1, self.dist[i] + da);
+                for d in &mut self.dist[i + 2..] {
+                    *d += shift;
+                }
+                let (d, l) = (self.fwd[i], self.lfwd[i]);
+                self.fwd.insert(i + 1, d);
+                self.lfwd.insert(i + 1, l);
+                let (d, l) = (self.bwd[i + 1], self.lbwd[i + 1]);
+                self.bwd.insert(i + 1, d);
+                self.lbwd.insert(i + 1, l);
+                self.refresh(p, i + 1, i + 1);
+            }
             Some(d) => {
                 self.jobs.insert(ins.second_after, d);
                 self.jobs.insert(ins.after, first);
+                self.rebuild(p);
             }
         }
-        self.rebuild(p);
     }
 }
 
@@ -431,8 +550,28 @@ mod tests {
     /// Random problem: 12 jobs around a depot, windows, two load dimensions,
     /// some pickups and two pickup-delivery pairs, a time cost.
     fn random_problem(rng: &mut Rng) -> Problem {
+        random_problem_with(rng, false)
+    }
+
+    /// [`random_problem`], with a one-way detour added to about a third of
+    /// the matrix entries when `asymmetric`.
+    fn random_problem_with(rng: &mut Rng, asymmetric: bool) -> Problem {
         let n = 13;
-        let m = Matrix::random_euclidean(rng, n, 100);
+        let mut m = Matrix::random_euclidean(rng, n, 100);
+        if asymmetric {
+            let extra: Vec<i64> = (0..n * n)
+                .map(|_| {
+                    if rng.chance(0.3) {
+                        rng.below(40) as i64
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            m = Matrix::from_fn(n, |i, j| {
+                m.get(i, j) + if i == j { 0 } else { extra[i * n + j] }
+            });
+        }
         let jobs = (1..n)
             .map(|l| {
                 let s = rng.below(300) as i64;
@@ -620,6 +759,85 @@ mod tests {
         assert!(
             checked > 20,
             "too few feasible pair insertions were exercised: {checked}"
+        );
+    }
+
+    /// Asserts that every cache of `r` equals that of a full rebuild.
+    fn assert_caches_fresh(p: &Problem, r: &Route) {
+        let mut fresh = Route::new(p, r.vt);
+        fresh.jobs = r.jobs.clone();
+        fresh.rebuild(p);
+        assert_eq!(r.locs, fresh.locs, "locs of {:?}", r.jobs);
+        assert_eq!(r.travel, fresh.travel, "travel of {:?}", r.jobs);
+        assert_eq!(r.dist, fresh.dist, "dist of {:?}", r.jobs);
+        assert_eq!(r.fwd, fresh.fwd, "fwd of {:?}", r.jobs);
+        assert_eq!(r.bwd, fresh.bwd, "bwd of {:?}", r.jobs);
+        assert_eq!(r.lfwd, fresh.lfwd, "lfwd of {:?}", r.jobs);
+        assert_eq!(r.lbwd, fresh.lbwd, "lbwd of {:?}", r.jobs);
+        assert_eq!(r.cost, fresh.cost, "cost of {:?}", r.jobs);
+    }
+
+    /// The incremental cache updates of an insertion (spliced) and of a
+    /// removal of any set of positions (compacted) leave every cache equal
+    /// to a full rebuild, on symmetric and asymmetric matrices; and on
+    /// asymmetric matrices the best insertion still has the brute-force
+    /// delta (it reads travel into the job from the transposed matrix).
+    #[test]
+    fn incremental_updates_equal_rebuild() {
+        let mut rng = Rng::new(5);
+        let (mut inserted, mut removed) = (0, 0);
+        for case in 0..200 {
+            let asym = case % 2 == 1;
+            let p = random_problem_with(&mut rng, asym);
+            assert_eq!(p.distances_t.is_some(), asym);
+            let mut route = Route::new(&p, 0);
+            let mut out: Vec<usize> = (4..p.jobs.len()).collect();
+            for _ in 0..12 {
+                if !route.is_empty() && rng.chance(0.3) {
+                    let drop: Vec<bool> = (0..route.len()).map(|_| rng.chance(0.4)).collect();
+                    for (k, &d) in drop.iter().enumerate() {
+                        if d {
+                            out.push(route.jobs[k]);
+                        }
+                    }
+                    route.remove_marked(&p, &drop);
+                    removed += 1;
+                } else if !out.is_empty() {
+                    let u = out.swap_remove(rng.below(out.len()));
+                    let base = brute_cost(&p, &route.jobs);
+                    let mut want = None::<i64>;
+                    for pos in 0..=route.len() {
+                        let mut c = route.jobs.clone();
+                        c.insert(pos, u);
+                        if let (Some(cost), Some(b)) = (brute_cost(&p, &c), base) {
+                            want = Some(want.map_or(cost - b, |x: i64| x.min(cost - b)));
+                        }
+                    }
+                    match route.best_insertion(&p, u, i64::MAX, || false) {
+                        Some(ins) => {
+                            assert_eq!(Some(ins.delta), want, "insert {u} into {:?}", route.jobs);
+                            route.insert(&p, ins, u, None);
+                            inserted += 1;
+                        }
+                        None => {
+                            assert_eq!(want, None);
+                            // Force a (possibly infeasible) insertion anyway.
+                            let after = rng.below(route.len() + 1);
+                            let ins = Insertion {
+                                delta: 0,
+                                after,
+                                second_after: after,
+                            };
+                            route.insert(&p, ins, u, None);
+                        }
+                    }
+                }
+                assert_caches_fresh(&p, &route);
+            }
+        }
+        assert!(
+            inserted > 300 && removed > 200,
+            "{inserted} inserted, {removed} removed"
         );
     }
 

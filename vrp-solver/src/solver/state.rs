@@ -137,21 +137,17 @@ impl State {
                 }
             }
         }
-        let mut kept = Vec::with_capacity(route.jobs.len());
         for (k, &j) in route.jobs.iter().enumerate() {
             if drop[k] {
                 self.route_of[j] = NONE;
                 if p.jobs[j].partner.is_none() || p.jobs[j].is_pair_pickup {
                     out.push(j);
                 }
-            } else {
-                kept.push(j);
             }
         }
-        route.jobs = kept;
-        let was_empty = route.jobs.is_empty();
-        route.rebuild(p);
-        if was_empty {
+        let had_jobs = !route.jobs.is_empty();
+        route.remove_marked(p, &drop);
+        if had_jobs && route.jobs.is_empty() {
             self.used[route.vt] -= 1;
         }
     }

@@ -149,11 +149,7 @@ pub(crate) fn cost_lower_bound(p: &Problem, routes: &[Route], c: &Candidate, dis
 /// Duration and load segments of a job visit.
 #[inline]
 fn visit(p: &Problem, j: usize) -> (DurationSegment, LoadSegment) {
-    let job = &p.jobs[j];
-    (
-        DurationSegment::visit(job.service, job.time_window),
-        LoadSegment::visit(job.depot_load, job.load_change),
-    )
+    p.visits[j]
 }
 
 /// Exact cost of a candidate whose distance is `dist` (from [`distance`]),

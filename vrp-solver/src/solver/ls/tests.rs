@@ -58,12 +58,13 @@ fn random_problem(rng: &mut Rng, n: usize, pairs: bool) -> Problem {
         objective: Objective::Weighted,
     })
     .unwrap();
-    for j in &mut p.jobs {
+    for j in 0..p.jobs.len() {
         let s = rng.below(500) as i64;
-        j.time_window = TimeWindow {
+        let tw = TimeWindow {
             start: s,
             end: s + rng.between(30, 500) as i64,
         };
+        p.set_time_window(j, tw);
     }
     p
 }
