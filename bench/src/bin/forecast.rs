@@ -43,6 +43,12 @@ struct Args {
     /// tuned this way, never on the real holdout). 0 = the real benchmark.
     #[arg(long, default_value_t = 0)]
     drop_last: usize,
+    /// Leave the quantile levels as combined (no backtest recalibration).
+    #[arg(long)]
+    no_calibrate: bool,
+    /// Fit ETS once per series and reuse it across backtest origins (`ets_reuse`).
+    #[arg(long)]
+    ets_reuse: bool,
 }
 
 struct Set {
@@ -196,6 +202,8 @@ fn main() -> anyhow::Result<()> {
             cfg.model = choice;
             cfg.backtest_windows = args.select_windows;
             cfg.max_history = (args.max_history > 0).then_some(args.max_history);
+            cfg.calibrate_levels = !args.no_calibrate;
+            cfg.ets_reuse = args.ets_reuse;
             let t = Instant::now();
             let cases: Vec<BacktestCase> = rolling_origin(&set.series, &cfg, set.windows, 20)?;
             let wall = t.elapsed().as_secs_f64();
@@ -215,10 +223,27 @@ fn main() -> anyhow::Result<()> {
                 .iter()
                 .find(|c| (c.0 - 0.8).abs() < 1e-9)
                 .map_or(f64::NAN, |c| c.1);
+            // share of the actual values below each quantile (calibration per level)
+            let mut below = vec![0usize; levels.len()];
+            let mut seen = 0usize;
+            for c in &cases {
+                let y = set.series[c.series].values();
+                let h = c.forecast.mean.len().min(y.len() - c.cut);
+                for (v, row) in y[c.cut..c.cut + h].iter().zip(&c.forecast.quantiles) {
+                    for (b, q) in below.iter_mut().zip(row) {
+                        *b += usize::from(v < q);
+                    }
+                    seen += 1;
+                }
+            }
+            let below: Vec<String> = below
+                .iter()
+                .map(|b| format!("{:.3}", *b as f64 / seen.max(1) as f64))
+                .collect();
             println!(
-                "{{\"dataset\": \"{}\", \"model\": \"{}\", \"n_series\": {}, \"h\": {}, \"windows\": {}, \"mase\": {:.4}, \"rmsse\": {:.4}, \"smape\": {:.3}, \"spl90\": {:.4}, \"cov80\": {:.3}, \"wall_s\": {:.3}, \"chosen\": {:?}}}",
+                "{{\"dataset\": \"{}\", \"model\": \"{}\", \"n_series\": {}, \"h\": {}, \"windows\": {}, \"mase\": {:.4}, \"rmsse\": {:.4}, \"smape\": {:.3}, \"spl10\": {:.4}, \"spl90\": {:.4}, \"cov80\": {:.3}, \"below\": [{}], \"wall_s\": {:.3}, \"chosen\": {:?}}}",
                 set.name, model, set.series.len(), set.horizon, set.windows, s.mase, s.rmsse,
-                s.smape, s.spl[2], cov80, wall, chosen
+                s.smape, s.spl[0], s.spl[2], cov80, below.join(", "), wall, chosen
             );
         }
     }

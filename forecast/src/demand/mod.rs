@@ -21,6 +21,7 @@
 //! assert!(f.quantiles.iter().all(|q| q[0] <= q[1] && q[1] <= q[2]));
 //! ```
 pub mod backtest;
+pub mod calibrate;
 pub mod conformal;
 pub mod count;
 pub mod date;
@@ -157,6 +158,9 @@ pub struct ForecastConfig {
     /// longer histories only (no refit, no look at a window's values before it is scored).
     /// About 3x less ETS work with 2 backtest windows.
     pub ets_reuse: bool,
+    /// Recalibrate each quantile level of the `Auto` combination over the panel on the
+    /// backtest windows, where a leave-one-window-out check accepts it ([`calibrate`]).
+    pub calibrate_levels: bool,
     /// Sample paths for simulated ETS intervals.
     pub simulation_paths: usize,
     /// Seed of every random draw.
@@ -176,6 +180,7 @@ impl ForecastConfig {
             max_history: None,
             ets_search: EtsSearch::Full,
             ets_reuse: false,
+            calibrate_levels: true,
             simulation_paths: 500,
             seed: 42,
         }

@@ -12,6 +12,7 @@
 //! nondecreasing quantile rows stays nondecreasing). For intermittent count data (whole
 //! numbers) the intermittent models, the median ensemble and the `Auto` combination give
 //! Poisson quantiles at their mean instead (see [`super::count`]).
+use super::calibrate::{self, CalibPoint};
 use super::conformal;
 use super::count;
 use super::metrics;
@@ -191,14 +192,7 @@ pub fn median_ensemble(outputs: &[&ModelOutput]) -> Option<ModelOutput> {
 /// Backtest score of one output (lower is better): RMSSE of the mean path plus the mean over
 /// levels of twice the scaled pinball loss (twice, so that the 0.5 level weighs like MAE).
 pub fn score(train: &[f64], test: &[f64], out: &ModelOutput, levels: &[f64], m: usize) -> f64 {
-    let sc = metrics::scales(train, m, false)
-        .filter(|s| s.0 > 0.0)
-        .or_else(|| metrics::scales(train, 1, false))
-        .filter(|s| s.0 > 0.0);
-    let (abs_scale, sq_scale) = sc.unwrap_or_else(|| {
-        let mean = (train.iter().sum::<f64>() / train.len().max(1) as f64).max(1e-9);
-        (mean, mean * mean)
-    });
+    let (abs_scale, sq_scale) = score_scales(train, m);
     let k = test.len().min(out.mean.len());
     let mut s = (metrics::mse(&test[..k], &out.mean[..k]) / sq_scale).sqrt();
     if !levels.is_empty() {
@@ -213,6 +207,19 @@ pub fn score(train: &[f64], test: &[f64], out: &ModelOutput, levels: &[f64], m: 
         s += pin / levels.len() as f64 / abs_scale;
     }
     s
+}
+
+/// The absolute and squared scales of [`score`]: seasonal differences of the training part,
+/// else first differences, else its mean.
+fn score_scales(train: &[f64], m: usize) -> (f64, f64) {
+    let sc = metrics::scales(train, m, false)
+        .filter(|s| s.0 > 0.0)
+        .or_else(|| metrics::scales(train, 1, false))
+        .filter(|s| s.0 > 0.0);
+    sc.unwrap_or_else(|| {
+        let mean = (train.iter().sum::<f64>() / train.len().max(1) as f64).max(1e-9);
+        (mean, mean * mean)
+    })
 }
 
 fn tail(y: &[f64], max: Option<usize>) -> &[f64] {
@@ -334,7 +341,7 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
             res
         })
         .collect();
-    (0..series.len())
+    let results: Vec<(Forecast, Vec<CalibPoint>)> = (0..series.len())
         .into_par_iter()
         .map(|i| {
             let s = &series[i];
@@ -347,10 +354,10 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
                 .then(|| ets_base(y, m, cfg, windows))
                 .flatten();
             let base = reuse.as_ref().map(|b| (b, y));
-            let scores = if windows > 0 {
+            let (scores, bt) = if windows > 0 {
                 backtest_scores(&cands, y, m, cfg, i, &reg_bt, reuse.as_ref())
             } else {
-                Vec::new()
+                (Vec::new(), Vec::new())
             };
             if cfg.model == ModelChoice::Auto && !scores.is_empty() {
                 let outs = run_all(
@@ -362,12 +369,18 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
                     base,
                 );
                 if let Some(o) = auto_combination(&outs, &scores, &cfg.levels, count) {
-                    return Forecast {
+                    let points = if cfg.calibrate_levels {
+                        calibration_points(&bt, &scores, &cfg.levels, count)
+                    } else {
+                        Vec::new()
+                    };
+                    let f = Forecast {
                         mean: o.mean,
                         levels: cfg.levels.clone(),
                         quantiles: o.quantiles,
                         model: ModelKind::Ensemble,
                     };
+                    return (f, points);
                 }
             }
             let pick = if matches!(cfg.model, ModelChoice::Best | ModelChoice::Auto) {
@@ -401,14 +414,64 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
                     ModelKind::SeasonalNaive,
                 )
             });
-            Forecast {
+            let f = Forecast {
                 mean: o.mean,
                 levels: cfg.levels.clone(),
                 quantiles: o.quantiles,
                 model: k,
+            };
+            (f, Vec::new())
+        })
+        .collect();
+    // per-level recalibration of the combined forecasts, decided on the backtest windows
+    let points: Vec<CalibPoint> = results.iter().flat_map(|r| r.1.iter().cloned()).collect();
+    let factors = calibrate::factors(&points, &cfg.levels);
+    results
+        .into_iter()
+        .map(|(mut f, pts)| {
+            if !pts.is_empty() {
+                calibrate::apply(&f.mean, &mut f.quantiles, &factors);
             }
+            f
         })
         .collect()
+}
+
+/// One scored backtest window of a series: the values that followed the origin, the scale of
+/// the training part and every candidate's output.
+struct WindowRun {
+    window: usize,
+    test: Vec<f64>,
+    abs_scale: f64,
+    outs: Vec<(Candidate, ModelOutput, ModelKind)>,
+}
+
+/// The `Auto` combination of every backtest window (weights from the scores of all windows),
+/// as calibration points for [`calibrate::factors`].
+fn calibration_points(
+    bt: &[WindowRun],
+    scores: &[(Candidate, f64)],
+    levels: &[f64],
+    count: bool,
+) -> Vec<CalibPoint> {
+    let mut out = Vec::new();
+    for run in bt {
+        let Some(o) = auto_combination(&run.outs, scores, levels, count) else {
+            continue;
+        };
+        let k = run.test.len().min(o.mean.len());
+        let weight = 1.0 / (run.abs_scale * k.max(1) as f64);
+        for j in 0..k {
+            out.push(CalibPoint {
+                window: run.window,
+                weight,
+                actual: run.test[j],
+                mean: o.mean[j],
+                quantiles: o.quantiles[j].clone(),
+            });
+        }
+    }
+    out
 }
 
 /// Rolling-origin backtest of the candidates of one series: `(candidate, mean score)` for the
@@ -421,9 +484,10 @@ fn backtest_scores(
     i: usize,
     reg_bt: &[Vec<Option<ModelOutput>>],
     reuse: Option<&EtsBase>,
-) -> Vec<(Candidate, f64)> {
+) -> (Vec<(Candidate, f64)>, Vec<WindowRun>) {
     let h = cfg.horizon;
     let mut totals: Vec<(Candidate, f64, usize)> = Vec::new();
+    let mut runs = Vec::new();
     for (w, reg_w) in reg_bt.iter().enumerate() {
         let Some(cut) = y.len().checked_sub((w + 1) * h) else {
             break;
@@ -434,8 +498,10 @@ fn backtest_scores(
         let train = tail(&y[..cut], cfg.max_history);
         let test = &y[cut..cut + h];
         let base = reuse.map(|b| (b, &y[..cut]));
-        for (c, o, _) in run_all(cands, train, m, cfg, reg_w[i].as_ref(), base) {
-            let sc = score(train, test, &o, &cfg.levels, m);
+        let outs = run_all(cands, train, m, cfg, reg_w[i].as_ref(), base);
+        for (c, o, _) in &outs {
+            let c = *c;
+            let sc = score(train, test, o, &cfg.levels, m);
             match totals.iter_mut().find(|t| t.0 == c) {
                 Some(t) => {
                     t.1 += sc;
@@ -444,13 +510,22 @@ fn backtest_scores(
                 None => totals.push((c, sc, 1)),
             }
         }
+        if cfg.calibrate_levels {
+            runs.push(WindowRun {
+                window: w,
+                test: test.to_vec(),
+                abs_scale: score_scales(train, m).0,
+                outs,
+            });
+        }
     }
     let complete = totals.iter().map(|t| t.2).max().unwrap_or(0);
-    totals
+    let scores = totals
         .into_iter()
         .filter(|t| t.2 == complete && t.1.is_finite())
         .map(|t| (t.0, t.1 / t.2.max(1) as f64))
-        .collect()
+        .collect();
+    (scores, runs)
 }
 
 /// The `Auto` combination: the candidates' means and quantiles averaged with weights
