@@ -5,8 +5,11 @@
 //!     [--points ../shared/tools/peers/roads/points_li_random_1000.csv] [--repeats 5]
 //!     [--big-nodes 1000000] [--checks 10000] [--threads 2]
 //! ```
-//! Per shipped extract (car): import and preparation time, and `--checks` random matrix entries
-//! against plain Dijkstra, before and after a traffic update slowing 1% of the edges.
+//! Per shipped extract (car): import and preparation time, turn restrictions (via node, via
+//! way: found, applied, skipped by reason), and `--checks` random matrix entries against plain
+//! Dijkstra, before and after a traffic update slowing 1% of the edges, and for departures
+//! inside and outside the interval of a timed update (another 1% from 07:00 to 09:00), then
+//! after it expires.
 //! Liechtenstein: a 1000 × 1000 matrix on the peer's points (median of `--repeats`), the 1%
 //! traffic re-customization (median), prepared-file save/load. Generated network of
 //! `--big-nodes` nodes (0 skips): preparation time and peak memory, a 2000 × 2000 matrix,
@@ -18,7 +21,7 @@ use anyhow::Context;
 use clap::Parser;
 use milkrun_engine::{
     dijkstra_trips, generate_grid, generate_region, import_pbf_file, EdgeId, EdgeSet, GridSpec,
-    LatLon, NodeId, Profile, RegionSpec, RoadEngine, SpeedChange, TrafficUpdate,
+    LatLon, NodeId, Profile, RegionSpec, RoadEngine, SpeedChange, TimedTraffic, TrafficUpdate,
     DEFAULT_MAX_SNAP_M,
 };
 
@@ -124,14 +127,37 @@ fn one_percent(engine: &RoadEngine, seed: u64) -> Vec<TrafficUpdate> {
 
 /// Checks `checks` entries (rows × cols random nodes) against Dijkstra; returns mismatches.
 fn dijkstra_check(engine: &RoadEngine, checks: usize, seed: u64) -> (usize, usize, f64) {
+    dijkstra_check_at(engine, checks, seed, None)
+}
+
+/// The 1% update of [`one_percent`] in force from 07:00 to 09:00 only.
+fn timed_one_percent(engine: &RoadEngine, seed: u64) -> TimedTraffic {
+    TimedTraffic {
+        start_s: 7 * 3600,
+        end_s: 9 * 3600,
+        updates: one_percent(engine, seed),
+    }
+}
+
+/// As [`dijkstra_check`], for departures at `time_s` (`None`: no departure time) on the
+/// metric in force then.
+fn dijkstra_check_at(
+    engine: &RoadEngine,
+    checks: usize,
+    seed: u64,
+    time_s: Option<u32>,
+) -> (usize, usize, f64) {
     let side = (checks as f64).sqrt().ceil() as usize;
     // Road nodes only: turn-restriction arrival copies are not trip ends of their own.
     let n = engine.graph().num_original_nodes();
     let mut rng = Sampler(seed);
     let rows: Vec<NodeId> = (0..side).map(|_| NodeId(rng.next(n) as u32)).collect();
     let cols: Vec<NodeId> = (0..side).map(|_| NodeId(rng.next(n) as u32)).collect();
-    let snap = engine.snapshot();
-    let m = engine.matrix_on(&snap, &rows, &cols);
+    let snap = time_s.map_or_else(|| engine.snapshot(), |t| engine.snapshot_at(t));
+    let m = match time_s {
+        Some(t) => engine.matrix_nodes_at(&rows, &cols, t),
+        None => engine.matrix_on(&snap, &rows, &cols),
+    };
     let t = Instant::now();
     let mut bad = 0;
     for (i, s) in rows.iter().enumerate() {
@@ -287,9 +313,9 @@ fn main() -> anyhow::Result<()> {
             topo.tree_height()
         );
         println!(
-            "  turn restrictions (via node): {} found, {} applied ({} arrival copies)",
-            report.restrictions_found,
-            report.restrictions_applied,
+            "  turn restrictions via node: {}\n  turn restrictions via way: {}\n  ({} arrival copies)",
+            report.via_node,
+            report.via_way,
             engine.graph().num_turn_copies()
         );
         println!("  import {import_s:.3} s, prepare (order + contract + customize + snap index) {prep_s:.3} s, total {:.3} s", import_s + prep_s);
@@ -302,8 +328,33 @@ fn main() -> anyhow::Result<()> {
         println!(
             "  Dijkstra check after 1% traffic update: {n} entries, {bad} mismatches ({dt:.1} s)"
         );
-        if bad > 0 {
-            anyhow::bail!("{name}: matrix differs from Dijkstra");
+        let mut bad_total = bad;
+        let timed = engine.apply_timed_traffic(&timed_one_percent(&engine, 14))?;
+        let untimed_keys = engine.snapshot().edge_keys().to_vec();
+        let inside_differs = engine.snapshot_at(8 * 3600).edge_keys() != &untimed_keys[..];
+        let outside_same = engine.snapshot_at(10 * 3600).edge_keys() == &untimed_keys[..];
+        let (n, bad, dt) = dijkstra_check_at(&engine, cli.checks, 15, Some(8 * 3600));
+        bad_total += bad;
+        println!(
+            "  timed 1% update 07:00-09:00 ({} edges, {} metric customized): departures at 08:00 see it ({inside_differs}), at 10:00 not ({outside_same}); Dijkstra check at 08:00: {n} entries, {bad} mismatches ({dt:.1} s)",
+            timed.edges_touched, timed.customized
+        );
+        let (n, bad, dt) = dijkstra_check_at(&engine, cli.checks, 16, Some(10 * 3600));
+        bad_total += bad;
+        println!("  Dijkstra check at 10:00: {n} entries, {bad} mismatches ({dt:.1} s)");
+        let expiry = engine.expire_traffic(9 * 3600);
+        let restored = engine.snapshot_at(8 * 3600).edge_keys() == &untimed_keys[..];
+        let (n, bad, dt) = dijkstra_check_at(&engine, cli.checks, 17, Some(8 * 3600));
+        bad_total += bad;
+        println!(
+            "  expired at 09:00 ({} removed, {} metrics customized): 08:00 back to the untimed weights ({restored}); Dijkstra check at 08:00: {n} entries, {bad} mismatches ({dt:.1} s)",
+            expiry.removed.len(),
+            expiry.customized
+        );
+        if bad_total > 0 || !inside_differs || !outside_same || !restored {
+            anyhow::bail!(
+                "{name}: matrix differs from Dijkstra or the timed update is not seen as it should"
+            );
         }
         if name != "liechtenstein" {
             continue;
@@ -352,6 +403,21 @@ fn main() -> anyhow::Result<()> {
         println!(
             "  small traffic update (10 edges), partial re-customization ({partial}): median {:.1} ms",
             small_s * 1e3
+        );
+        let (mut apply, mut expire) = (Vec::new(), Vec::new());
+        for r in 0..cli.repeats {
+            let update = timed_one_percent(&engine, 200 + r as u64);
+            let t = Instant::now();
+            engine.apply_timed_traffic(&update)?;
+            apply.push(secs(t));
+            let t = Instant::now();
+            engine.expire_traffic(9 * 3600);
+            expire.push(secs(t));
+        }
+        println!(
+            "  timed 1% update 07:00-09:00: apply (one period metric customized) median {:.1} ms, expiry median {:.1} ms",
+            median(apply) * 1e3,
+            median(expire) * 1e3
         );
         let t = Instant::now();
         let bytes = engine.to_bytes();
