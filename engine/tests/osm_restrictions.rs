@@ -62,6 +62,9 @@ fn blob(kind: &str, data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A way: (id, node ids, tags).
+type WaySpec<'a> = (i64, &'a [i64], &'a [(&'a str, &'a str)]);
+
 /// A relation member: (way or node, id, role).
 type MemberSpec = (bool, i64, &'static str);
 
@@ -69,7 +72,7 @@ type MemberSpec = (bool, i64, &'static str);
 /// restriction relations `(id, value, members)`.
 fn pbf(
     nodes: &[(i64, f64, f64)],
-    ways: &[(i64, &[i64], &[(&str, &str)])],
+    ways: &[WaySpec<'_>],
     relations: &[(i64, &str, &[MemberSpec])],
 ) -> Vec<u8> {
     let mut strings: Vec<String> = vec![String::new()];
@@ -146,7 +149,7 @@ fn dual_carriageway(relations: &[(i64, &str, &[MemberSpec])]) -> Vec<u8> {
         (8, 47.05, 9.05),
         (9, 47.05, 9.06),
     ];
-    let ways: [(i64, &[i64], &[(&str, &str)]); 9] = [
+    let ways: [WaySpec<'_>; 9] = [
         (101, &[1, 2], ONE_WAY),
         (102, &[2, 3], ONE_WAY),
         (103, &[4, 5], ONE_WAY),
