@@ -2,7 +2,7 @@
 //! one of several criteria and each is put where it costs least; a few
 //! positions are skipped at random ("blinks") to diversify.
 
-use super::route::{Insertion, Route};
+use super::route::{Insertion, JobView, Route};
 use super::state::State;
 use crate::problem::Problem;
 use crate::rng::Rng;
@@ -88,13 +88,14 @@ pub(crate) fn recreate(
         let mut best: Option<(usize, usize, Insertion)> = None;
         let mut bound = skip_cost;
         let mut blink = || blink_rate > 0.0 && rng.chance(blink_rate);
+        let view = JobView::new(p, u);
         for (ri, r) in st.routes.iter().enumerate() {
             if r.is_empty() {
                 continue;
             }
             super::count_moves(r.len() as u64 + 1);
             let ins = match pair {
-                None => r.best_insertion(p, u, bound, &mut blink),
+                None => r.best_insertion_of(p, &view, bound, &mut blink),
                 Some(d) => r.best_pair_insertion(p, u, d, bound, &mut blink),
             };
             if let Some(ins) = ins {
@@ -110,7 +111,7 @@ pub(crate) fn recreate(
                 }
                 super::count_moves(1);
                 let ins = match pair {
-                    None => er.best_insertion(p, u, bound, || false),
+                    None => er.best_insertion_of(p, &view, bound, || false),
                     Some(d) => er.best_pair_insertion(p, u, d, bound, || false),
                 };
                 if let Some(ins) = ins {

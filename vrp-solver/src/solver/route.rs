@@ -37,6 +37,51 @@ pub(crate) struct Route {
     pub cost: i64,
 }
 
+/// What insertion needs to know about one job, gathered once per job:
+/// its visit segments and the matrix rows around its location (reads of
+/// travel from and to the job then stay in two contiguous rows).
+pub(crate) struct JobView<'p> {
+    /// Job index.
+    pub j: usize,
+    /// Location of the job.
+    pub u: usize,
+    /// Required skills.
+    pub skills: u64,
+    /// Duration segment of a visit.
+    pub useg: DurationSegment,
+    /// Load segment of a visit.
+    pub uload: LoadSegment,
+    /// Distances from `u` to every location.
+    pub from_u: &'p [i64],
+    /// Distances from every location to `u` (`None`: read the matrix).
+    pub to_u: Option<&'p [i64]>,
+    /// Durations from `u` to every location.
+    pub dfrom_u: &'p [i64],
+    /// Durations from every location to `u` (`None`: read the matrix).
+    pub dto_u: Option<&'p [i64]>,
+}
+
+impl<'p> JobView<'p> {
+    /// Gathers the data of job `j`.
+    #[inline]
+    pub fn new(p: &'p Problem, j: usize) -> Self {
+        let job = &p.jobs[j];
+        let u = job.location;
+        let (useg, uload) = p.visits[j];
+        Self {
+            j,
+            u,
+            skills: job.skills,
+            useg,
+            uload,
+            from_u: p.distances_from(u),
+            to_u: p.distances_to(u),
+            dfrom_u: p.durations_from(u),
+            dto_u: p.durations_to(u),
+        }
+    }
+}
+
 /// The result of evaluating an insertion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Insertion {
@@ -66,6 +111,20 @@ impl Route {
         };
         r.rebuild(p);
         r
+    }
+
+    /// Makes `self` a copy of `other`, reusing `self`'s allocations.
+    pub fn copy_from(&mut self, other: &Route) {
+        self.vt = other.vt;
+        self.jobs.clone_from(&other.jobs);
+        self.locs.clone_from(&other.locs);
+        self.travel.clone_from(&other.travel);
+        self.fwd.clone_from(&other.fwd);
+        self.bwd.clone_from(&other.bwd);
+        self.lfwd.clone_from(&other.lfwd);
+        self.lbwd.clone_from(&other.lbwd);
+        self.dist.clone_from(&other.dist);
+        self.cost = other.cost;
     }
 
     /// Number of jobs.
@@ -227,27 +286,40 @@ impl Route {
 
     /// Best insertion of the single (unpaired) job `j`, if any is feasible
     /// and cheaper than `bound`. `skip` is asked per position (blinks).
+    #[cfg(test)]
     pub fn best_insertion(
         &self,
         p: &Problem,
         j: usize,
+        bound: i64,
+        skip: impl FnMut() -> bool,
+    ) -> Option<Insertion> {
+        self.best_insertion_of(p, &JobView::new(p, j), bound, skip)
+    }
+
+    /// [`Self::best_insertion`] with the job's data gathered once (the
+    /// recreate step asks every route about the same job).
+    #[inline]
+    pub fn best_insertion_of(
+        &self,
+        p: &Problem,
+        job: &JobView<'_>,
         mut bound: i64,
         mut skip: impl FnMut() -> bool,
     ) -> Option<Insertion> {
         let vt = &p.vehicle_types[self.vt];
-        let job = &p.jobs[j];
         if job.skills & !vt.skills != 0 {
             return None;
         }
         if !p.exact {
-            return self.best_insertion_sim(p, j, bound, skip);
+            return self.best_insertion_sim(p, job.j, bound, skip);
         }
         let m = self.jobs.len();
         let check_load_per_pos = p.has_pickups;
         if !check_load_per_pos {
             let l = self.load();
             for d in 0..p.dims {
-                if l.depot[d] + job.depot_load[d] > vt.capacity[d] {
+                if l.depot[d] + job.uload.depot[d] > vt.capacity[d] {
                     return None;
                 }
             }
@@ -255,23 +327,15 @@ impl Route {
         let fixed = if m == 0 { vt.fixed_cost } else { 0 };
         let old_dur = self.duration();
         let old_dist = self.distance();
-        let u = job.location;
-        let useg = DurationSegment::visit(job.service, job.time_window);
-        let uload = LoadSegment::visit(job.depot_load, job.load_change);
+        let (useg, uload) = (&job.useg, &job.uload);
         let mut best = None;
-        // Matrix reads around `u` come from its own rows (cache-resident over
-        // the scan); the removed edge comes from the route's distance prefix.
-        let from_u = p.distances_from(u);
-        let to_u = p.distances_to(u);
-        let dfrom_u = p.durations_from(u);
-        let dto_u = p.durations_to(u);
         for i in 0..=m {
             let (a, b) = (self.locs[i], self.locs[i + 1]);
-            let into = match to_u {
+            let into = match job.to_u {
                 Some(row) => row[a],
-                None => p.distance(a, u),
+                None => p.distance(a, job.u),
             };
-            let ddist = into + from_u[b] - (self.dist[i + 1] - self.dist[i]);
+            let ddist = into + job.from_u[b] - (self.dist[i + 1] - self.dist[i]);
             let dist_cost = fixed + vt.cost_per_distance * ddist;
             if vt.cost_per_time == 0 && dist_cost >= bound {
                 continue;
@@ -282,19 +346,19 @@ impl Route {
             if old_dist + ddist > vt.max_distance {
                 continue;
             }
-            let t_in = match dto_u {
+            let t_in = match job.dto_u {
                 Some(row) => row[a],
-                None => p.duration(a, u),
+                None => p.duration(a, job.u),
             };
             let s = self.fwd[i]
-                .then(t_in, &useg)
-                .then(dfrom_u[b], &self.bwd[i + 1]);
+                .then(t_in, useg)
+                .then(job.dfrom_u[b], &self.bwd[i + 1]);
             if s.time_warp > 0 || s.duration > vt.max_duration {
                 continue;
             }
             if check_load_per_pos
                 && !self.lfwd[i]
-                    .then(&uload)
+                    .then(uload)
                     .then(&self.lbwd[i + 1])
                     .fits(&vt.capacity, p.dims)
             {

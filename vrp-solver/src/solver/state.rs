@@ -8,7 +8,7 @@ use crate::problem::Problem;
 pub(crate) const NONE: u32 = u32::MAX;
 
 /// A complete (possibly partial) solution with undo support.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct State {
     /// Routes; may contain empty routes between [`State::commit`]s.
     pub routes: Vec<Route>,
@@ -24,6 +24,27 @@ pub(crate) struct State {
     saved_len: usize,
     saved_unassigned: Vec<usize>,
     saved_used: Vec<usize>,
+    /// Route copies no longer needed, kept for their allocations (a saved
+    /// copy is written over one of these instead of allocating anew).
+    spare: Vec<Route>,
+}
+
+impl Clone for State {
+    /// Clones the solution and its undo data (not the spare copies).
+    fn clone(&self) -> Self {
+        Self {
+            routes: self.routes.clone(),
+            unassigned: self.unassigned.clone(),
+            route_of: self.route_of.clone(),
+            used: self.used.clone(),
+            route_limit: self.route_limit,
+            saved_routes: self.saved_routes.clone(),
+            saved_len: self.saved_len,
+            saved_unassigned: self.saved_unassigned.clone(),
+            saved_used: self.saved_used.clone(),
+            spare: Vec::new(),
+        }
+    }
 }
 
 impl State {
@@ -43,6 +64,7 @@ impl State {
             saved_len: 0,
             saved_unassigned: Vec::new(),
             saved_used: vec![0; p.vehicle_types.len()],
+            spare: Vec::new(),
         }
     }
 
@@ -67,7 +89,8 @@ impl State {
 
     /// Starts a step: later changes can be undone with [`State::rollback`].
     pub fn begin(&mut self) {
-        self.saved_routes.clear();
+        self.spare
+            .extend(self.saved_routes.drain(..).map(|(_, r)| r));
         self.saved_len = self.routes.len();
         self.saved_unassigned.clone_from(&self.unassigned);
         self.saved_used.clone_from(&self.used);
@@ -76,7 +99,14 @@ impl State {
     /// Remembers route `r` before its first change in this step.
     pub fn touch(&mut self, r: usize) {
         if r < self.saved_len && !self.saved_routes.iter().any(|(i, _)| *i == r) {
-            self.saved_routes.push((r, self.routes[r].clone()));
+            let copy = match self.spare.pop() {
+                Some(mut c) => {
+                    c.copy_from(&self.routes[r]);
+                    c
+                }
+                None => self.routes[r].clone(),
+            };
+            self.saved_routes.push((r, copy));
         }
     }
 
@@ -95,7 +125,7 @@ impl State {
             for &j in &r.jobs {
                 self.route_of[j] = ri as u32;
             }
-            self.routes[ri] = r;
+            self.spare.push(std::mem::replace(&mut self.routes[ri], r));
         }
         std::mem::swap(&mut self.unassigned, &mut self.saved_unassigned);
         std::mem::swap(&mut self.used, &mut self.saved_used);
