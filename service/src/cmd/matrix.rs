@@ -104,6 +104,10 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
             report.nodes_dropped(),
             report.edges_dropped()
         );
+        eprintln!(
+            "turn restrictions via node: {}\nturn restrictions via way: {}",
+            report.via_node, report.via_way
+        );
         RoadEngine::prepare(graph)
     };
     if let Some(path) = &opts.save_graph {
