@@ -267,3 +267,51 @@ fn bad_timed_updates_name_the_field() {
     assert!(engine.timed_traffic().is_empty());
     assert_eq!(engine.snapshot_at(50).version(), 0);
 }
+
+/// A speed profile set after a timed update: departures inside both see the slot's slowdown
+/// with the timed closure on top; inside the slot only, the slot alone; matrices stay exact.
+#[test]
+fn profile_set_after_a_timed_update_keeps_it() {
+    let engine = city();
+    let closed = EdgeId(40);
+    engine
+        .apply_timed_traffic(&timed(
+            7 * H,
+            8 * H,
+            EdgeSet::Edges(vec![closed]),
+            SpeedChange::Closed,
+        ))
+        .unwrap();
+    engine
+        .set_speed_profile(SpeedProfile {
+            slots: vec![TimeSlot {
+                start_s: 6 * H,
+                end_s: 9 * H,
+                updates: vec![TrafficUpdate {
+                    edges: EdgeSet::FreeFlowSpeed {
+                        min_kmh: 0.0,
+                        max_kmh: 1000.0,
+                    },
+                    change: SpeedChange::Factor(0.5),
+                }],
+            }],
+        })
+        .unwrap();
+    let both = engine.snapshot_at(7 * H + 1800);
+    let slot = engine.snapshot_at(8 * H + 1800);
+    for (e, (&k, &s)) in both.edge_keys().iter().zip(slot.edge_keys()).enumerate() {
+        if e == closed.0 as usize {
+            assert_eq!(k, INF_KEY);
+            assert_ne!(s, INF_KEY);
+        } else {
+            assert_eq!(k, s, "edge {e}");
+        }
+    }
+    let b = engine.base_keys()[5];
+    assert_eq!(
+        key_travel_ms(slot.edge_keys()[5]),
+        Some(key_travel_ms(b).unwrap() * 2)
+    );
+    check_at(&engine, 7 * H + 1800);
+    check_at(&engine, 8 * H + 1800);
+}
