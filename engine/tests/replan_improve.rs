@@ -297,3 +297,29 @@ fn unserved_retried_when_a_cancellation_frees_room() {
     assert_eq!(on, vec![0, new]);
     assert!(verify(&d, None).is_empty());
 }
+
+/// With ruin-and-recreate iterations allowed in the answer, the same stop is served in the
+/// answer to the new order itself (no background pass needed), at the same cost as after
+/// background improvement.
+#[test]
+fn answer_ruin_recreate_serves_it_at_once() {
+    let mut d = full_courier_day();
+    d.set_answer_ruin_recreate(300);
+    let before = d.routes().to_vec();
+    let order = EventKind::NewOrder(stop(9, 5, (18_000, 18_400)));
+    let r = d
+        .apply(
+            Event {
+                time_s: 17_000,
+                kind: order,
+            },
+            &opts(),
+        )
+        .unwrap();
+    assert!(r.unserved.is_empty(), "{:?}", r.unserved);
+    assert_eq!(d.states()[4], StopState::Pending);
+    assert!(d.routes()[0].planned.contains(&4));
+    assert_eq!(r.moved.len(), 1);
+    assert!(r.ruin_recreate.1 >= 1);
+    assert!(verify(&d, Some(&before)).is_empty());
+}

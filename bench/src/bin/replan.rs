@@ -82,6 +82,10 @@ struct Cli {
     /// most the simulated time until the next event, and is reported apart.
     #[arg(long, default_value_t = 0)]
     background_ms: u64,
+    /// Ruin-and-recreate iterations in the answer to each event, after repair and local
+    /// search (0: none).
+    #[arg(long, default_value_t = 0)]
+    answer_lns: u64,
     /// Share of each reference solve (`--long-seconds`) given to polishing the VRP solver's
     /// plan, percent: stops it left out inserted with the time-dependent schedule, then
     /// ruin and recreate and the local search, without disruption costs (0: the VRP solver
@@ -151,6 +155,8 @@ struct Run {
     background_moved_total: usize,
     /// Cost gained by background improvement, in all.
     background_gain: i64,
+    /// Ruin-and-recreate iterations of background improvement, and those kept.
+    background_lns: (u64, u64),
 }
 
 impl Run {
@@ -171,6 +177,7 @@ impl Run {
             background_moved_share: Vec::new(),
             background_moved_total: 0,
             background_gain: 0,
+            background_lns: (0, 0),
         }
     }
 
@@ -191,6 +198,8 @@ impl Run {
             max_iterations: None,
         });
         self.background_gain += cost - r.cost;
+        self.background_lns.0 += r.ruin_recreate.0;
+        self.background_lns.1 += r.ruin_recreate.1;
         self.background_ms.push(r.latency.as_secs_f64() * 1e3);
         if r.remaining > 0 {
             self.background_moved_share
@@ -255,7 +264,7 @@ impl Run {
             let share = self.background_moved_share.iter().sum::<f64>()
                 / self.background_moved_share.len().max(1) as f64;
             format!(
-                "\n{:<12} background improvement (budget {} ms per event, at most until the next event): {} runs, wall median {:.0} ms, total {:.1} s; moved/run {:.2}% of remaining (total {}); answer + background moved/event {:.2}%; cost gained {}",
+                "\n{:<12} background improvement (budget {} ms per event, at most until the next event): {} runs, wall median {:.0} ms, total {:.1} s; moved/run {:.2}% of remaining (total {}); answer + background moved/event {:.2}%; cost gained {}; ruin and recreate {} iterations, {} kept",
                 self.name,
                 self.background.as_millis(),
                 self.background_ms.len(),
@@ -265,6 +274,8 @@ impl Run {
                 self.background_moved_total,
                 (mean_share + share) * 100.0,
                 self.background_gain,
+                self.background_lns.0,
+                self.background_lns.1,
             )
         };
         format!(
@@ -460,6 +471,13 @@ fn main() -> anyhow::Result<()> {
             Duration::ZERO,
         )
     });
+    ours.day.set_answer_ruin_recreate(cli.answer_lns);
+    if cli.answer_lns > 0 {
+        println!(
+            "answer: up to {} ruin-and-recreate iterations per event after repair and local search",
+            cli.answer_lns
+        );
+    }
     drop(day);
     let mut matrix_ms = Vec::new();
     let mut done_events = 0usize;

@@ -223,6 +223,11 @@ impl RouteCache {
         let seg = visit(spec);
         let mut best: Option<(i64, usize)> = None;
         for i in self.fixed - 1..self.locs.len() - 1 {
+            // Departures only grow along the route: from here on the stop's window is
+            // closed before the courier could even leave for it.
+            if self.dep[i] > spec.window_s.1 {
+                break;
+            }
             if let Some(d) = self.insert_delta(i, spec.loc, &seg, times) {
                 if best.is_none_or(|b| d < b.0) {
                     best = Some((d, i));

@@ -126,6 +126,8 @@ pub struct ReplanReport {
     pub cost: i64,
     /// Local-search move evaluations.
     pub evaluations: u64,
+    /// Ruin-and-recreate iterations, and how many of them were kept.
+    pub ruin_recreate: (u64, u64),
 }
 
 /// A delivery morning under way.
@@ -145,6 +147,8 @@ pub struct Dispatch {
     pub(crate) clock_s: i64,
     pub(crate) weights: Weights,
     pub(crate) neighbours: Vec<Vec<u32>>,
+    /// Ruin-and-recreate iterations when answering an event (0: none).
+    pub(crate) answer_ruin_recreate: u64,
 }
 
 /// Nearest stops kept per stop for the local search.
@@ -195,6 +199,7 @@ impl Dispatch {
             clock_s,
             weights,
             neighbours: Vec::new(),
+            answer_ruin_recreate: 0,
         };
         d.neighbours = (0..m as u32).map(|s| d.nearest(s)).collect();
         Ok(d)
@@ -321,6 +326,13 @@ impl Dispatch {
     /// The weights.
     pub fn weights(&self) -> Weights {
         self.weights
+    }
+    /// Sets how many ruin-and-recreate iterations (see [`Dispatch::improve`]) the answer to
+    /// an event may add after repair and local search, centred on the change and the stops
+    /// left unserved, within the re-plan budget (default 0: none). A cap, not a time, so the
+    /// answer stays deterministic.
+    pub fn set_answer_ruin_recreate(&mut self, iterations: u64) {
+        self.answer_ruin_recreate = iterations;
     }
     /// Replaces the weights of the objective (e.g. no disruption cost for a reference
     /// re-solve that owes nothing to the plan before).
@@ -572,7 +584,16 @@ impl Dispatch {
                 seeds.extend(r.planned.iter().copied());
             }
         }
-        let mut report = self.replan(t0, name, pool, seeds, &freed, options, Work::ANSWER);
+        let work = match self.answer_ruin_recreate {
+            0 => Work::ANSWER,
+            n => Work {
+                lns_until: Some(t0 + options.budget),
+                lns_iterations: n,
+                seed: options.seed ^ time_s as u64,
+                ..Work::ANSWER
+            },
+        };
+        let mut report = self.replan(t0, name, pool, seeds, &freed, options, work);
         report.time_s = time_s;
         report.notes.extend(notes);
         report.added = added;
@@ -645,6 +666,7 @@ impl Dispatch {
             .sum();
         let deadline = t0 + options.budget;
         let mut evaluations = 0;
+        let mut ruin_recreate = (0, 0);
         // Stops left unserved earlier are tried again while their window is open (a jam
         // cleared, another stop was cancelled), unless no courier could reach them in time.
         // Answering an event, only those next to the change (the stop itself or one of its
@@ -722,7 +744,7 @@ impl Dispatch {
                         work.lns_iterations,
                         work.seed,
                     );
-                    evaluations += st.iterations;
+                    ruin_recreate = (st.iterations, st.accepted);
                     evaluations += search::improve(
                         self,
                         &mut caches,
@@ -790,6 +812,7 @@ impl Dispatch {
             notes: Vec::new(),
             cost: self.plan_cost(),
             evaluations,
+            ruin_recreate,
         }
     }
 

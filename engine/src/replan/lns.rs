@@ -18,7 +18,7 @@ use crate::replan::repair;
 use crate::replan::search::{move_cost, pending_seq, promise_cost};
 
 /// Longest string of stops taken out of one route.
-const MAX_STRING: usize = 16;
+const MAX_STRING: usize = 10;
 /// Most unserved stops offered to one recreate besides the centre.
 const MAX_UNSERVED_NEAR: usize = 6;
 /// Routes considered for the recreate: the ones passing nearest to the centre.
