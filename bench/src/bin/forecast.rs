@@ -49,6 +49,9 @@ struct Args {
     /// Fit ETS once per series and reuse it across backtest origins (`ets_reuse`).
     #[arg(long)]
     ets_reuse: bool,
+    /// Fit the global regression with the Poisson loss (`Loss::Poisson`).
+    #[arg(long)]
+    poisson: bool,
 }
 
 struct Set {
@@ -204,6 +207,9 @@ fn main() -> anyhow::Result<()> {
             cfg.max_history = (args.max_history > 0).then_some(args.max_history);
             cfg.calibrate_levels = !args.no_calibrate;
             cfg.ets_reuse = args.ets_reuse;
+            if args.poisson {
+                cfg.regression_loss = milkrun_forecast::demand::models::regression::Loss::Poisson;
+            }
             let t = Instant::now();
             let cases: Vec<BacktestCase> = rolling_origin(&set.series, &cfg, set.windows, 20)?;
             let wall = t.elapsed().as_secs_f64();

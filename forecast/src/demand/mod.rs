@@ -161,6 +161,8 @@ pub struct ForecastConfig {
     /// Recalibrate each quantile level of the `Auto` combination over the panel on the
     /// backtest windows, where a leave-one-window-out check accepts it ([`calibrate`]).
     pub calibrate_levels: bool,
+    /// Loss of the global regression.
+    pub regression_loss: models::regression::Loss,
     /// Sample paths for simulated ETS intervals.
     pub simulation_paths: usize,
     /// Seed of every random draw.
@@ -181,6 +183,7 @@ impl ForecastConfig {
             ets_search: EtsSearch::Full,
             ets_reuse: false,
             calibrate_levels: true,
+            regression_loss: models::regression::Loss::SquaredLog,
             simulation_paths: 500,
             seed: 42,
         }

@@ -312,7 +312,7 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
     let all: Vec<&Series> = series.iter().collect();
     let reg_final: Vec<Option<ModelOutput>> = if use_reg {
         let cuts: Vec<usize> = series.iter().map(Series::len).collect();
-        regression::fit_predict(&all, &cuts, h, m0, &cfg.levels)
+        regression::fit_predict_with(&all, &cuts, h, m0, &cfg.levels, cfg.regression_loss)
     } else {
         vec![None; series.len()]
     };
@@ -334,7 +334,8 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
                 .collect();
             let sub: Vec<&Series> = idx.iter().map(|&i| &series[i]).collect();
             let cuts: Vec<usize> = idx.iter().map(|&i| series[i].len() - (w + 1) * h).collect();
-            let outs = regression::fit_predict(&sub, &cuts, h, m0, &cfg.levels);
+            let outs =
+                regression::fit_predict_with(&sub, &cuts, h, m0, &cfg.levels, cfg.regression_loss);
             for (i, o) in idx.into_iter().zip(outs) {
                 res[i] = o;
             }
