@@ -3,7 +3,7 @@
 //! positions are skipped at random ("blinks") to diversify.
 
 use super::route::{Insertion, JobView, Route};
-use super::state::State;
+use super::state::{State, NONE};
 use crate::problem::Problem;
 use crate::rng::Rng;
 
@@ -69,6 +69,22 @@ pub(crate) fn sort_units(keys: &SortKeys, units: &mut [usize], rng: &mut Rng) {
     }
 }
 
+/// Which routes recreate asks about a job.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Scope<'a> {
+    /// Every non-empty route.
+    All,
+    /// Only routes holding one of the job's `k` nearest jobs (granular
+    /// insertion); every other route is asked only when none of those can
+    /// take the job. `neighbours[j]` lists jobs nearest first.
+    Near {
+        /// Nearest jobs of every job.
+        neighbours: &'a [Vec<u32>],
+        /// How many of them to look at.
+        k: usize,
+    },
+}
+
 /// Inserts `units` greedily; what cannot be placed goes to `st.unassigned`.
 pub(crate) fn recreate(
     p: &Problem,
@@ -77,7 +93,9 @@ pub(crate) fn recreate(
     empty_routes: &[Route],
     blink_rate: f64,
     rng: &mut Rng,
+    scope: Scope<'_>,
 ) {
+    let mut near: Vec<usize> = Vec::new();
     for &u in units {
         let pair = if p.jobs[u].is_pair_pickup {
             p.jobs[u].partner
@@ -89,18 +107,51 @@ pub(crate) fn recreate(
         let mut bound = skip_cost;
         let mut blink = || blink_rate > 0.0 && rng.chance(blink_rate);
         let view = JobView::new(p, u);
-        for (ri, r) in st.routes.iter().enumerate() {
+        let mut ask = |ri: usize, r: &Route, bound: &mut i64, best: &mut Option<_>| {
             if r.is_empty() {
-                continue;
+                return;
             }
             super::count_moves(r.len() as u64 + 1);
             let ins = match pair {
-                None => r.best_insertion_of(p, &view, bound, &mut blink),
-                Some(d) => r.best_pair_insertion(p, u, d, bound, &mut blink),
+                None => r.best_insertion_of(p, &view, *bound, &mut blink),
+                Some(d) => r.best_pair_insertion(p, u, d, *bound, &mut blink),
             };
             if let Some(ins) = ins {
-                bound = ins.delta;
-                best = Some((ri, r.vt, ins));
+                *bound = ins.delta;
+                *best = Some((ri, r.vt, ins));
+            }
+        };
+        let all = match scope {
+            Scope::All => true,
+            Scope::Near { neighbours, k } => {
+                near.clear();
+                near.extend(
+                    neighbours[u]
+                        .iter()
+                        .take(k)
+                        .map(|&v| st.route_of[v as usize])
+                        .filter(|&r| r != NONE)
+                        .map(|r| r as usize),
+                );
+                near.sort_unstable();
+                near.dedup();
+                near.is_empty()
+            }
+        };
+        if all {
+            for (ri, r) in st.routes.iter().enumerate() {
+                ask(ri, r, &mut bound, &mut best);
+            }
+        } else {
+            for &ri in &near {
+                ask(ri, &st.routes[ri], &mut bound, &mut best);
+            }
+            if best.is_none() {
+                for (ri, r) in st.routes.iter().enumerate() {
+                    if near.binary_search(&ri).is_err() {
+                        ask(ri, r, &mut bound, &mut best);
+                    }
+                }
             }
         }
         let in_use: usize = st.used.iter().sum();
@@ -123,6 +174,120 @@ pub(crate) fn recreate(
         match best {
             Some((ri, vt, ins)) => st.insert(p, ri, vt, ins, u),
             None => st.unassigned.push(u),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    //! Granular insertion: the fallback to far routes, and equality with
+    //! the full scan when every job counts as near.
+    use super::*;
+    use crate::problem::{JobSpec, Objective, ProblemSpec, VehicleTypeSpec};
+    use crate::Matrix;
+
+    /// Jobs on a line (depot at 0): 0-2 at 10-12, 3 at 100, 4 at 101, 5 at 13.
+    fn line_problem() -> Problem {
+        let pos = [0i64, 10, 11, 12, 100, 101, 13];
+        let m = Matrix::from_fn(pos.len(), |i, j| (pos[i] - pos[j]).abs());
+        Problem::new(ProblemSpec {
+            durations: m.clone(),
+            distances: m,
+            jobs: (1..pos.len()).map(|l| JobSpec::delivery(l, 1, 0)).collect(),
+            pairs: vec![],
+            vehicle_types: vec![VehicleTypeSpec::simple(2, 3, 0)],
+            objective: Objective::Weighted,
+        })
+        .unwrap()
+    }
+
+    /// A state with the given routes (vehicle type 0) and nothing else assigned.
+    fn state_with(p: &Problem, routes: &[&[usize]]) -> State {
+        let mut st = State::empty(p);
+        st.unassigned.clear();
+        for (ri, jobs) in routes.iter().enumerate() {
+            let mut r = Route::new(p, 0);
+            r.jobs = jobs.to_vec();
+            r.rebuild(p);
+            st.routes.push(r);
+            st.used[0] += 1;
+            for &j in *jobs {
+                st.route_of[j] = ri as u32;
+            }
+        }
+        st
+    }
+
+    /// Job 5 (at 13) has its nearest jobs in route 0, which is full
+    /// (capacity 3) and no vehicle is left: granular insertion must fall
+    /// back to the far route 1 instead of leaving the job out.
+    #[test]
+    fn near_scope_falls_back_to_far_routes() {
+        let p = line_problem();
+        let nb: Vec<Vec<u32>> = vec![vec![2, 1, 0, 3, 4]; p.num_jobs()];
+        let empty = vec![Route::new(&p, 0)];
+        let mut st = state_with(&p, &[&[0, 1, 2], &[3]]);
+        let mut rng = Rng::new(1);
+        let scope = Scope::Near {
+            neighbours: &nb,
+            k: 3,
+        };
+        recreate(&p, &mut st, &[5], &empty, 0.0, &mut rng, scope);
+        assert!(st.unassigned.is_empty());
+        assert_eq!(st.route_of[5], 1);
+        assert_eq!(st.routes[1].jobs, vec![5, 3]);
+        // Job 4 (at 101) is near job 3 only: it goes into route 1.
+        let mut st = state_with(&p, &[&[0, 1], &[3]]);
+        let nb4: Vec<Vec<u32>> = vec![vec![3, 2, 1, 0, 5]; p.num_jobs()];
+        let scope = Scope::Near {
+            neighbours: &nb4,
+            k: 1,
+        };
+        recreate(&p, &mut st, &[4], &empty, 0.0, &mut rng, scope);
+        assert_eq!(st.route_of[4], 1);
+        assert_eq!(st.routes[1].len(), 2);
+    }
+
+    /// With every job counted as near, granular insertion asks the same
+    /// routes in the same order as the full scan: identical results.
+    #[test]
+    fn near_scope_with_all_jobs_equals_full_scan() {
+        let mut rng = Rng::new(3);
+        for _ in 0..50 {
+            let n = 12;
+            let m = Matrix::random_euclidean(&mut rng, n, 100);
+            let jobs = (1..n)
+                .map(|l| JobSpec::delivery(l, rng.between(1, 4) as i64, 0))
+                .collect();
+            let p = Problem::new(ProblemSpec {
+                durations: m.clone(),
+                distances: m,
+                jobs,
+                pairs: vec![],
+                vehicle_types: vec![VehicleTypeSpec::simple(4, 9, 0)],
+                objective: Objective::Weighted,
+            })
+            .unwrap();
+            let nj = p.num_jobs();
+            let nb: Vec<Vec<u32>> = (0..nj)
+                .map(|j| (0..nj as u32).filter(|&v| v as usize != j).collect())
+                .collect();
+            let empty = vec![Route::new(&p, 0)];
+            let units: Vec<usize> = (0..nj).collect();
+            let seed = rng.below(1000) as u64;
+            let run = |scope: Scope<'_>| {
+                let mut st = State::empty(&p);
+                st.unassigned.clear();
+                recreate(&p, &mut st, &units, &empty, 0.1, &mut Rng::new(seed), scope);
+                (st.snapshot(), st.unassigned.clone())
+            };
+            let all = run(Scope::All);
+            let near = run(Scope::Near {
+                neighbours: &nb,
+                k: nj,
+            });
+            assert_eq!(all, near);
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use super::ls::{granular_neighbours, ls_applicable, LocalSearch};
-use super::recreate::{recreate, sort_units, SortKeys};
+use super::recreate::{recreate, sort_units, Scope, SortKeys};
 use super::route::Route;
 use super::ruin::{remove_route, ruin, RuinParams};
 use super::state::State;
@@ -34,6 +34,11 @@ pub(crate) struct SearchParams {
     pub polish_reserve: f64,
     /// Whether the annealing goes on from the polished solution.
     pub polish_feedback: bool,
+    /// Granular insertion on problems without time windows: recreate asks
+    /// only the routes holding one of this many nearest jobs (0: every
+    /// route). With time windows the nearest jobs by distance say little
+    /// about where a job fits, so every route is asked.
+    pub insert_neighbours: usize,
 }
 
 impl Default for SearchParams {
@@ -49,6 +54,7 @@ impl Default for SearchParams {
             polish_min_iters: 500,
             polish_reserve: 0.01,
             polish_feedback: false,
+            insert_neighbours: 20,
         }
     }
 }
@@ -139,6 +145,18 @@ impl<'a, 'c> Search<'a, 'c> {
         }
     }
 
+    /// Routes the recreate step asks about each job.
+    fn scope(&self) -> Scope<'c> {
+        match self.params.insert_neighbours {
+            0 => Scope::All,
+            _ if self.ctx.keys.has_windows => Scope::All,
+            k => Scope::Near {
+                neighbours: &self.ctx.neighbours,
+                k,
+            },
+        }
+    }
+
     /// Fraction of the budget used, in `[0, 1]`; `None` once it is spent.
     fn progress(&self) -> Option<f64> {
         let mut f: f64 = 0.0;
@@ -172,6 +190,7 @@ impl<'a, 'c> Search<'a, 'c> {
             &self.ctx.empty_routes,
             0.0,
             &mut self.rng,
+            Scope::All,
         );
         if let Some(ls) = &mut self.ls {
             let all: Vec<usize> = (0..p.jobs.len()).collect();
@@ -233,6 +252,7 @@ impl<'a, 'c> Search<'a, 'c> {
         let t0 = self.params.t_start * self.ctx.scale;
         let tf = self.params.t_end * self.ctx.scale;
         let mut removed = Vec::new();
+        let scope = self.scope();
         // Local search polishes a copy of each new best, at most once per
         // `polish_gap` of the budget and `polish_min_iters` iterations (so
         // it costs a bounded share of the run); the last unpolished best is polished
@@ -267,6 +287,7 @@ impl<'a, 'c> Search<'a, 'c> {
                 &self.ctx.empty_routes,
                 self.params.blink_rate,
                 &mut self.rng,
+                scope,
             );
             self.iterations += 1;
             let new = st.cost(p);
@@ -336,6 +357,7 @@ impl<'a, 'c> Search<'a, 'c> {
         let mut best: Option<State> = None;
         let mut st = start.clone();
         let mut absences = vec![0u64; p.jobs.len()];
+        let scope = self.scope();
         let mut removed = Vec::new();
         'outer: loop {
             if st.num_routes() <= 1 {
@@ -382,6 +404,7 @@ impl<'a, 'c> Search<'a, 'c> {
                     &self.ctx.empty_routes,
                     self.params.blink_rate,
                     &mut self.rng,
+                    scope,
                 );
                 self.iterations += 1;
                 for &j in &st.unassigned {

@@ -226,6 +226,7 @@ fn improve_keeps_routes_feasible_and_consistent() {
             &[Route::new(&p, 0), Route::new(&p, 1)],
             0.0,
             &mut rng,
+            super::super::recreate::Scope::All,
         );
         st.commit();
         let before = st.cost(&p);
