@@ -82,6 +82,14 @@ struct Cli {
     /// most the simulated time until the next event, and is reported apart.
     #[arg(long, default_value_t = 0)]
     background_ms: u64,
+    /// Cost of a stop moved to another courier in the warm-start objective, in seconds of
+    /// travel (the default weight: 600).
+    #[arg(long, default_value_t = 600)]
+    move_cost: i64,
+    /// Cost per second a promised arrival shifts beyond the tolerance, in the warm-start
+    /// objective (the default weight: 1).
+    #[arg(long, default_value_t = 1)]
+    promise_per_s: i64,
     /// Ruin-and-recreate iterations in the answer to each event, after repair and local
     /// search (0: none).
     #[arg(long, default_value_t = 0)]
@@ -472,6 +480,11 @@ fn main() -> anyhow::Result<()> {
         )
     });
     ours.day.set_answer_ruin_recreate(cli.answer_lns);
+    ours.day.set_weights(Weights {
+        move_cost: cli.move_cost,
+        promise_per_s: cli.promise_per_s,
+        ..ours.day.weights()
+    });
     if cli.answer_lns > 0 {
         println!(
             "answer: up to {} ruin-and-recreate iterations per event after repair and local search",

@@ -321,18 +321,25 @@ pub struct Weights {
     pub promise_tolerance_s: i64,
     /// Cost per second of promised-arrival shift beyond the tolerance.
     pub promise_per_s: i64,
+    /// Seconds of shift beyond the tolerance charged at most per stop: a household whose
+    /// promise is broken costs at most `promise_per_s * promise_cap_s`, however late. Without
+    /// a cap a route running late makes every insertion on it cost a second per household
+    /// after it (250 households: more than leaving a stop unserved), and the re-plan leaves
+    /// stops unserved to protect promises already broken.
+    pub promise_cap_s: i64,
     /// Cost of a stop left unserved today.
     pub unserved_penalty: i64,
 }
 
 impl Default for Weights {
     /// 10 minutes of travel per moved stop, 15 minutes of free promise shift then 1 per
-    /// second, 1 hour of travel per unserved stop.
+    /// second up to 2 minutes per household, 1 hour of travel per unserved stop.
     fn default() -> Self {
         Weights {
             move_cost: 600,
             promise_tolerance_s: 900,
             promise_per_s: 1,
+            promise_cap_s: 120,
             unserved_penalty: 3600,
         }
     }

@@ -12,7 +12,8 @@ use crate::replan::cache::RouteCache;
 use crate::replan::dispatch::Dispatch;
 use crate::replan::route::schedule_seq;
 
-/// Promise-shift cost of a route with pending sequence `seq` (committed first).
+/// Promise-shift cost of a route with pending sequence `seq` (committed first): per stop,
+/// the shift beyond the tolerance, capped, times the weight.
 pub(crate) fn promise_cost(d: &Dispatch, k: usize, seq: &[u32]) -> i64 {
     let (visits, _) = schedule_seq(
         &d.routes[k],
@@ -25,8 +26,12 @@ pub(crate) fn promise_cost(d: &Dispatch, k: usize, seq: &[u32]) -> i64 {
     visits
         .iter()
         .filter_map(|v| {
-            d.promise[v.stop as usize]
-                .map(|p| ((v.arrival_s - p).abs() - w.promise_tolerance_s).max(0) * w.promise_per_s)
+            d.promise[v.stop as usize].map(|p| {
+                ((v.arrival_s - p).abs() - w.promise_tolerance_s)
+                    .min(w.promise_cap_s)
+                    .max(0)
+                    * w.promise_per_s
+            })
         })
         .sum()
 }
