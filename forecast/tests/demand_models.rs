@@ -58,7 +58,10 @@ fn tsb_by_hand() {
 
 /// ADIDA on [0,2,0,4,0,6]: ADI = (2+2+2)/3 = 2, buckets (2,4,6); SES on the buckets with the
 /// alpha that fits best in [0.1,0.3] is 0.3: 2 -> 2.6 -> 3.62; per period 1.81.
-/// IMAPA averages levels 1 and 2.
+/// IMAPA averages levels 1 and 2 (horizon 1); with horizon 3 it adds level 3 (buckets 2 and
+/// 10: one SES step, every alpha fits equally, the first, 0.1, is kept: 2 + 0.1 x 8 = 2.8, per
+/// period 2.8 / 3); with horizon 5 the
+/// top level stays at 3, half the history.
 #[test]
 fn adida_and_imapa_by_hand() {
     let y = [0.0, 2.0, 0.0, 4.0, 0.0, 6.0];
@@ -70,6 +73,10 @@ fn adida_and_imapa_by_hand() {
         (lvl1 + 1.81) / 2.0,
         1e-12
     ));
+    let three = (lvl1 + 1.81 + 2.8 / 3.0) / 3.0;
+    assert!(close(adida::point_imapa(&y, 3)[0], three, 1e-12));
+    assert_eq!(adida::imapa_top_level(&y, 5), 3);
+    assert!(close(adida::point_imapa(&y, 5)[1], three, 1e-12));
 }
 
 /// ETS(A,N,N) on a constant series forecasts the constant with (near) zero spread, and

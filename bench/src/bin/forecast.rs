@@ -229,12 +229,16 @@ fn main() -> anyhow::Result<()> {
                 .iter()
                 .find(|c| (c.0 - 0.8).abs() < 1e-9)
                 .map_or(f64::NAN, |c| c.1);
-            // share of the actual values below each quantile (calibration per level)
+            // share of the actual values below each quantile (calibration per level), and the
+            // total actual over the total forecast mean (bias of the level)
             let mut below = vec![0usize; levels.len()];
             let mut seen = 0usize;
+            let (mut sum_actual, mut sum_mean) = (0.0_f64, 0.0_f64);
             for c in &cases {
                 let y = set.series[c.series].values();
                 let h = c.forecast.mean.len().min(y.len() - c.cut);
+                sum_actual += y[c.cut..c.cut + h].iter().sum::<f64>();
+                sum_mean += c.forecast.mean[..h].iter().sum::<f64>();
                 for (v, row) in y[c.cut..c.cut + h].iter().zip(&c.forecast.quantiles) {
                     for (b, q) in below.iter_mut().zip(row) {
                         *b += usize::from(v < q);
@@ -247,9 +251,9 @@ fn main() -> anyhow::Result<()> {
                 .map(|b| format!("{:.3}", *b as f64 / seen.max(1) as f64))
                 .collect();
             println!(
-                "{{\"dataset\": \"{}\", \"model\": \"{}\", \"n_series\": {}, \"h\": {}, \"windows\": {}, \"mase\": {:.4}, \"rmsse\": {:.4}, \"smape\": {:.3}, \"spl10\": {:.4}, \"spl90\": {:.4}, \"cov80\": {:.3}, \"below\": [{}], \"wall_s\": {:.3}, \"chosen\": {:?}}}",
+                "{{\"dataset\": \"{}\", \"model\": \"{}\", \"n_series\": {}, \"h\": {}, \"windows\": {}, \"mase\": {:.4}, \"rmsse\": {:.4}, \"smape\": {:.3}, \"spl10\": {:.4}, \"spl90\": {:.4}, \"cov80\": {:.3}, \"below\": [{}], \"actual_over_mean\": {:.3}, \"wall_s\": {:.3}, \"chosen\": {:?}}}",
                 set.name, model, set.series.len(), set.horizon, set.windows, s.mase, s.rmsse,
-                s.smape, s.spl[0], s.spl[2], cov80, below.join(", "), wall, chosen
+                s.smape, s.spl[0], s.spl[2], cov80, below.join(", "), sum_actual / sum_mean, wall, chosen
             );
         }
     }
