@@ -30,6 +30,14 @@
 //! routes and re-places their jobs guided by absence counters. Several
 //! threads run independent searches with derived seeds; the best result wins.
 //!
+//! The cost of a move does not grow with route length: an insertion reads
+//! only the two matrix rows of the inserted job (a transposed copy serves
+//! travel *into* it when the matrix is asymmetric) and the route's own
+//! arrays; applying it splices the caches, refreshing segments from cached
+//! per-edge travel without matrix reads. On problems without time windows
+//! the recreate step asks only the routes holding one of the job's 20
+//! nearest jobs (all routes when none of them can take it).
+//!
 //! ## Modules
 //! [`matrix`], [`problem`], [`error`], [`segment`], [`solution`], [`rng`],
 //! and `solver` (route caches, state with undo, ruin, recreate, search).

@@ -94,8 +94,8 @@ pub struct SolveStats {
     /// Iterations over all threads.
     pub iterations: u64,
     /// Move evaluations over all threads: insertion positions considered by
-    /// recreate (a pickup-delivery pair counts once per pickup position)
-    /// plus the moves the local search evaluates.
+    /// recreate in the routes it asks (a pickup-delivery pair counts once
+    /// per pickup position) plus the moves the local search evaluates.
     pub moves: u64,
 }
 
