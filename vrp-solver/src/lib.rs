@@ -34,9 +34,9 @@
 //! only the two matrix rows of the inserted job (a transposed copy serves
 //! travel *into* it when the matrix is asymmetric) and the route's own
 //! arrays; applying it splices the caches, refreshing segments from cached
-//! per-edge travel without matrix reads. On problems without time windows
-//! the recreate step asks only the routes holding one of the job's 20
-//! nearest jobs (all routes when none of them can take it).
+//! per-edge travel without matrix reads. The recreate step can be made
+//! granular (ask only the routes of a job's nearest jobs); it is off by
+//! default, as it did not improve the X benchmark.
 //!
 //! ## Modules
 //! [`matrix`], [`problem`], [`error`], [`segment`], [`solution`], [`rng`],

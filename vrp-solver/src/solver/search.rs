@@ -37,7 +37,10 @@ pub(crate) struct SearchParams {
     /// Granular insertion on problems without time windows: recreate asks
     /// only the routes holding one of this many nearest jobs (0: every
     /// route). With time windows the nearest jobs by distance say little
-    /// about where a job fits, so every route is asked.
+    /// about where a job fits, so every route is asked. Off by default: on
+    /// the X spread at n/10 s, 20 gave 2x the iterations on the largest
+    /// instances but no better mean gap over two paired runs (-0.08 and
+    /// +0.08 points) and 4-6 more vehicles above the BKS in both.
     pub insert_neighbours: usize,
 }
 
@@ -54,7 +57,7 @@ impl Default for SearchParams {
             polish_min_iters: 500,
             polish_reserve: 0.01,
             polish_feedback: false,
-            insert_neighbours: 20,
+            insert_neighbours: 0,
         }
     }
 }
