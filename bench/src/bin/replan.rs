@@ -4,6 +4,8 @@
 //! cargo run --release -p milkrun-bench --bin replan -- [--households 3000] [--couriers 12]
 //!     [--events 200] [--seed 1] [--budget-ms 200] [--plan-seconds 30] [--osm FILE]
 //!     [--long-every 25] [--long-seconds 10,30,60] [--rush-pct 130] [--rush-source scaled|engine]
+//!     [--plan-file FILE] [--background-ms 0] [--answer-lns 0] [--reference-polish-pct 50]
+//!     [--move-cost 600] [--promise-per-s 1]
 //! ```
 //! On the Liechtenstein extract (bike profile): a generated scenario, an initial plan by the
 //! VRP solver in `--plan-seconds`, and a seeded stream of events (traffic, cancellations, new
