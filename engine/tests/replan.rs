@@ -2,22 +2,14 @@
 //! cannot be absorbed, committed and done stops that never move, determinism.
 #![allow(clippy::unwrap_used)]
 
-use milkrun_engine::replan::io::{
-    generate_events, parse_events, write_events, EventMix, EventRecord, TimedRecord,
-};
+mod common;
+use common::{courier, grid_day, line, opts, to_event, OPEN};
+
+use milkrun_engine::replan::io::{parse_events, write_events, EventRecord, TimedRecord};
 use milkrun_engine::replan::{
-    verify, CourierSpec, Dispatch, Event, EventKind, ReplanOptions, StopSpec, StopState, Strategy,
-    TravelTimes, UnservedReason, Weights,
+    verify, Dispatch, Event, EventKind, ReplanOptions, StopSpec, StopState, Strategy, TravelTimes,
+    UnservedReason, Weights,
 };
-
-const OPEN: (i64, i64) = (18_000, 27_000); // 05:00-07:30
-
-/// Locations on a line: location `i` sits at `pos[i]` (minutes of riding from 0); 1 minute = 250 m.
-fn line(pos: &[i64]) -> TravelTimes {
-    TravelTimes::from_fn(pos.len(), |i, j| {
-        ((pos[i] - pos[j]).abs() * 60, (pos[i] - pos[j]).abs() * 250)
-    })
-}
 
 fn stop(household: u32, loc: u32) -> StopSpec {
     StopSpec {
@@ -26,22 +18,6 @@ fn stop(household: u32, loc: u32) -> StopSpec {
         bottles: 1,
         service_s: 30,
         window_s: OPEN,
-    }
-}
-
-fn courier(id: u32, capacity: i64) -> CourierSpec {
-    CourierSpec {
-        id,
-        capacity,
-        shift_start_s: 15_300,
-        shift_end_s: 32_400,
-    }
-}
-
-fn opts() -> ReplanOptions {
-    ReplanOptions {
-        budget: std::time::Duration::from_secs(10),
-        ..Default::default()
     }
 }
 
@@ -314,73 +290,12 @@ fn traffic_update() {
     assert!(verify(&d, Some(&before)).is_empty());
 }
 
-fn grid_day(seed: u64) -> (Dispatch, Vec<TimedRecord>) {
-    // 60 households on a 8 x 8 grid of 1-minute blocks, 3 couriers.
-    let n = 65;
-    let xy = |l: usize| {
-        if l == 0 {
-            (4i64, 4i64)
-        } else {
-            (((l - 1) % 8) as i64, ((l - 1) / 8) as i64)
-        }
-    };
-    let times = TravelTimes::from_fn(n, |i, j| {
-        let (a, b) = (xy(i), xy(j));
-        let d = (a.0 - b.0).abs() + (a.1 - b.1).abs();
-        (d * 60, d * 250)
-    });
-    let stops = (1..n as u32)
-        .map(|l| StopSpec {
-            household: l,
-            loc: l,
-            bottles: 1 + (l as i64 % 2),
-            service_s: 40,
-            window_s: if l % 7 == 0 { (19_800, 23_400) } else { OPEN },
-        })
-        .collect();
-    let couriers = (1..=3).map(|k| courier(k, 40)).collect();
-    let mut d = Dispatch::new(times, 0, stops, couriers, Weights::default()).unwrap();
-    let plan: Vec<Vec<u32>> = (0..3)
-        .map(|k| (0..64u32).filter(|s| s % 3 == k).collect())
-        .collect();
-    d.set_plan(&plan, &opts()).unwrap();
-    let mut mix = EventMix::morning(seed, 40);
-    mix.span_s = (18_000, 21_600);
-    mix.shares = [0.0, 0.3, 0.0, 0.4];
-    let events = generate_events(&d, &mix, &[], &[], 1000);
-    (d, events)
-}
-
-fn to_event(r: &TimedRecord) -> Event {
-    let kind = match &r.record {
-        EventRecord::Cancel { household } => EventKind::Cancel {
-            household: *household,
-        },
-        EventRecord::Failed { household, retry_s } => EventKind::Failed {
-            household: *household,
-            retry_s: *retry_s,
-        },
-        EventRecord::Breakdown { courier } => EventKind::Breakdown {
-            courier: *courier as usize - 1,
-        },
-        EventRecord::Delay { courier, delay_s } => EventKind::Delay {
-            courier: *courier as usize - 1,
-            delay_s: *delay_s,
-        },
-        other => panic!("unexpected {other:?}"),
-    };
-    Event {
-        time_s: r.time_s,
-        kind,
-    }
-}
-
 /// Over a stream of events, done and committed stops never move and every plan passes the
 /// independent check, for both the repair and the from-scratch baseline.
 #[test]
 fn committed_and_done_never_move() {
     for strategy in [Strategy::Repair, Strategy::FromScratch] {
-        let (mut d, events) = grid_day(5);
+        let (mut d, events) = grid_day(5, Weights::default());
         assert!(events.len() > 30);
         let o = ReplanOptions {
             strategy,
@@ -407,7 +322,7 @@ fn committed_and_done_never_move() {
 #[test]
 fn deterministic_for_a_seed() {
     let run = || {
-        let (mut d, events) = grid_day(9);
+        let (mut d, events) = grid_day(9, Weights::default());
         for e in &events {
             d.apply(to_event(e), &opts()).unwrap();
         }

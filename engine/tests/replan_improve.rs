@@ -4,22 +4,14 @@
 //! Answering an event, stops left unserved are retried only next to the change.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+use common::{courier, line, opts, to_event, OPEN};
+
 use std::time::Duration;
 
-use milkrun_engine::replan::io::{generate_events, EventMix, EventRecord};
 use milkrun_engine::replan::{
-    verify, CourierSpec, Dispatch, Event, EventKind, ImproveOptions, ReplanOptions, StopSpec,
-    StopState, TravelTimes, Weights,
+    verify, Dispatch, Event, EventKind, ImproveOptions, StopSpec, StopState, Weights,
 };
-
-const OPEN: (i64, i64) = (18_000, 27_000); // 05:00-07:30
-
-/// Locations on a line: location `i` sits at `pos[i]` (minutes of riding from 0).
-fn line(pos: &[i64]) -> TravelTimes {
-    TravelTimes::from_fn(pos.len(), |i, j| {
-        ((pos[i] - pos[j]).abs() * 60, (pos[i] - pos[j]).abs() * 250)
-    })
-}
 
 fn stop(household: u32, loc: u32, window_s: (i64, i64)) -> StopSpec {
     StopSpec {
@@ -28,22 +20,6 @@ fn stop(household: u32, loc: u32, window_s: (i64, i64)) -> StopSpec {
         bottles: 1,
         service_s: 30,
         window_s,
-    }
-}
-
-fn courier(id: u32, capacity: i64) -> CourierSpec {
-    CourierSpec {
-        id,
-        capacity,
-        shift_start_s: 15_300,
-        shift_end_s: 32_400,
-    }
-}
-
-fn opts() -> ReplanOptions {
-    ReplanOptions {
-        budget: Duration::from_secs(10),
-        ..Default::default()
     }
 }
 
@@ -112,65 +88,10 @@ fn background_serves_a_stop_the_answer_could_not() {
     assert!(verify(&d, Some(&before)).is_empty());
 }
 
-/// 60 households on an 8 x 8 grid of 1-minute blocks, 3 couriers, a seeded stream of
-/// orders-free events (cancellations, failures, delays, one breakdown).
+/// The grid day of `common`, its records turned into events.
 fn grid_day(seed: u64, weights: Weights) -> (Dispatch, Vec<Event>) {
-    let n = 65;
-    let xy = |l: usize| {
-        if l == 0 {
-            (4i64, 4i64)
-        } else {
-            (((l - 1) % 8) as i64, ((l - 1) / 8) as i64)
-        }
-    };
-    let times = TravelTimes::from_fn(n, |i, j| {
-        let (a, b) = (xy(i), xy(j));
-        let d = (a.0 - b.0).abs() + (a.1 - b.1).abs();
-        (d * 60, d * 250)
-    });
-    let stops = (1..n as u32)
-        .map(|l| StopSpec {
-            household: l,
-            loc: l,
-            bottles: 1 + (l as i64 % 2),
-            service_s: 40,
-            window_s: if l % 7 == 0 { (19_800, 23_400) } else { OPEN },
-        })
-        .collect();
-    let couriers = (1..=3).map(|k| courier(k, 40)).collect();
-    let mut d = Dispatch::new(times, 0, stops, couriers, weights).unwrap();
-    // A poor plan: every third household, so the couriers criss-cross the grid.
-    let plan: Vec<Vec<u32>> = (0..3)
-        .map(|k| (0..64u32).filter(|s| s % 3 == k).collect())
-        .collect();
-    d.set_plan(&plan, &opts()).unwrap();
-    let mut mix = EventMix::morning(seed, 40);
-    mix.span_s = (18_000, 21_600);
-    mix.shares = [0.0, 0.3, 0.0, 0.4];
-    let events = generate_events(&d, &mix, &[], &[], 1000)
-        .iter()
-        .map(|r| Event {
-            time_s: r.time_s,
-            kind: match &r.record {
-                EventRecord::Cancel { household } => EventKind::Cancel {
-                    household: *household,
-                },
-                EventRecord::Failed { household, retry_s } => EventKind::Failed {
-                    household: *household,
-                    retry_s: *retry_s,
-                },
-                EventRecord::Breakdown { courier } => EventKind::Breakdown {
-                    courier: *courier as usize - 1,
-                },
-                EventRecord::Delay { courier, delay_s } => EventKind::Delay {
-                    courier: *courier as usize - 1,
-                    delay_s: *delay_s,
-                },
-                other => panic!("unexpected {other:?}"),
-            },
-        })
-        .collect();
-    (d, events)
+    let (d, records) = common::grid_day(seed, weights);
+    (d, records.iter().map(to_event).collect())
 }
 
 /// After every event, background improvement keeps every done and committed stop exactly

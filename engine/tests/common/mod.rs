@@ -1,0 +1,99 @@
+//! Fixtures shared by the re-planning test binaries.
+#![allow(dead_code)]
+
+use milkrun_engine::replan::io::{generate_events, EventMix, EventRecord, TimedRecord};
+use milkrun_engine::replan::{
+    CourierSpec, Dispatch, Event, EventKind, ReplanOptions, StopSpec, TravelTimes, Weights,
+};
+
+/// The main delivery window, 05:00-07:30.
+pub const OPEN: (i64, i64) = (18_000, 27_000);
+
+/// Locations on a line: location `i` sits at `pos[i]` (minutes of riding from 0); 1 minute = 250 m.
+pub fn line(pos: &[i64]) -> TravelTimes {
+    TravelTimes::from_fn(pos.len(), |i, j| {
+        ((pos[i] - pos[j]).abs() * 60, (pos[i] - pos[j]).abs() * 250)
+    })
+}
+
+/// A courier with the given bottles, shift 04:15-09:00.
+pub fn courier(id: u32, capacity: i64) -> CourierSpec {
+    CourierSpec {
+        id,
+        capacity,
+        shift_start_s: 15_300,
+        shift_end_s: 32_400,
+    }
+}
+
+/// Re-plan options with a budget that never binds in a test.
+pub fn opts() -> ReplanOptions {
+    ReplanOptions {
+        budget: std::time::Duration::from_secs(10),
+        ..Default::default()
+    }
+}
+
+/// 60 households on an 8 x 8 grid of 1-minute blocks, 3 couriers on a poor plan (every third
+/// household, so the couriers criss-cross the grid), and a seeded stream of orders-free events
+/// (cancellations, failures, delays, one breakdown).
+pub fn grid_day(seed: u64, weights: Weights) -> (Dispatch, Vec<TimedRecord>) {
+    let n = 65;
+    let xy = |l: usize| {
+        if l == 0 {
+            (4i64, 4i64)
+        } else {
+            (((l - 1) % 8) as i64, ((l - 1) / 8) as i64)
+        }
+    };
+    let times = TravelTimes::from_fn(n, |i, j| {
+        let (a, b) = (xy(i), xy(j));
+        let d = (a.0 - b.0).abs() + (a.1 - b.1).abs();
+        (d * 60, d * 250)
+    });
+    let stops = (1..n as u32)
+        .map(|l| StopSpec {
+            household: l,
+            loc: l,
+            bottles: 1 + (l as i64 % 2),
+            service_s: 40,
+            window_s: if l % 7 == 0 { (19_800, 23_400) } else { OPEN },
+        })
+        .collect();
+    let couriers = (1..=3).map(|k| courier(k, 40)).collect();
+    let mut d = Dispatch::new(times, 0, stops, couriers, weights).unwrap();
+    let plan: Vec<Vec<u32>> = (0..3)
+        .map(|k| (0..64u32).filter(|s| s % 3 == k).collect())
+        .collect();
+    d.set_plan(&plan, &opts()).unwrap();
+    let mut mix = EventMix::morning(seed, 40);
+    mix.span_s = (18_000, 21_600);
+    mix.shares = [0.0, 0.3, 0.0, 0.4];
+    let events = generate_events(&d, &mix, &[], &[], 1000);
+    (d, events)
+}
+
+/// The library event of a generated record.
+pub fn to_event(r: &TimedRecord) -> Event {
+    let kind = match &r.record {
+        EventRecord::Cancel { household } => EventKind::Cancel {
+            household: *household,
+        },
+        EventRecord::Failed { household, retry_s } => EventKind::Failed {
+            household: *household,
+            retry_s: *retry_s,
+        },
+        EventRecord::Breakdown { courier } => EventKind::Breakdown {
+            courier: *courier as usize - 1,
+        },
+        EventRecord::Delay { courier, delay_s } => EventKind::Delay {
+            courier: *courier as usize - 1,
+            delay_s: *delay_s,
+        },
+        other => panic!("unexpected {other:?}"),
+    };
+    Event {
+        time_s: r.time_s,
+        kind,
+    }
+}
