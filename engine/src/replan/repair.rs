@@ -6,6 +6,7 @@ use std::time::Instant;
 use crate::replan::cache::RouteCache;
 use crate::replan::dispatch::Dispatch;
 use crate::replan::model::UnservedReason;
+use crate::replan::search::move_cost;
 
 /// Takes stops out of every late route (the one whose removal cuts the lateness most,
 /// ties: the one saving most travel) until it is on time; they go to `pool`. A route late
@@ -34,13 +35,6 @@ pub(crate) fn restore_feasibility(
             planned.remove(i - c.fixed);
             c.set_planned(&planned, &d.stops, &d.times);
         }
-    }
-}
-
-fn move_cost(d: &Dispatch, s: u32, r: usize) -> i64 {
-    match d.courier_of[s as usize] {
-        Some(k) if k != r => d.weights.move_cost,
-        _ => 0,
     }
 }
 
