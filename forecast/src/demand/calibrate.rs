@@ -19,6 +19,7 @@
 //! (0.595 -> 0.737, 0.418 -> 0.453), while the lower levels' calibration lowered the pinball
 //! at 0.1 on two (0.362 -> 0.325, 0.380 -> 0.359) and left the third even (0.636 -> 0.636).
 //! Upper quantiles also set order quantities, where a band too narrow costs stock-outs.
+use super::metrics::pinball_one;
 use super::quantile::monotone_floor;
 
 /// Smallest and largest factor tried.
@@ -54,10 +55,6 @@ fn neutral() -> usize {
     ((1.0 - GRID_LO) / GRID_STEP).round() as usize
 }
 
-fn pinball(u: f64, tau: f64) -> f64 {
-    (tau * u).max((tau - 1.0) * u)
-}
-
 /// One factor per level (1 where the leave-one-window-out check fails or there are fewer than
 /// two windows).
 pub fn factors(points: &[CalibPoint], levels: &[f64]) -> Vec<f64> {
@@ -83,7 +80,7 @@ pub fn factors(points: &[CalibPoint], levels: &[f64]) -> Vec<f64> {
                 let row = &mut loss[p.window];
                 for (g, cell) in row.iter_mut().enumerate() {
                     let qq = p.mean + factor_at(g) * (q - p.mean);
-                    *cell += p.weight * pinball(p.actual - qq.max(0.0), tau);
+                    *cell += p.weight * pinball_one(p.actual - qq.max(0.0), tau);
                 }
             }
             let best_without = |skip: Option<usize>| -> usize {

@@ -60,14 +60,16 @@ pub fn smape(y: &[f64], f: &[f64]) -> f64 {
     100.0 * s / y.len().max(1) as f64
 }
 
+/// Pinball loss at level `tau` of one error `u = actual - quantile`.
+pub fn pinball_one(u: f64, tau: f64) -> f64 {
+    (tau * u).max((tau - 1.0) * u)
+}
+
 /// Mean pinball loss of quantile forecasts `q` at level `tau`.
 pub fn pinball(y: &[f64], q: &[f64], tau: f64) -> f64 {
     y.iter()
         .zip(q)
-        .map(|(a, b)| {
-            let u = a - b;
-            (tau * u).max((tau - 1.0) * u)
-        })
+        .map(|(a, b)| pinball_one(a - b, tau))
         .sum::<f64>()
         / y.len().max(1) as f64
 }
