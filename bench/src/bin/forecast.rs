@@ -29,7 +29,7 @@ struct Args {
     /// Data sets to run.
     #[arg(long, default_value = "walmart,bike,chicago")]
     datasets: String,
-    /// Models to run (auto, best, ensemble, snaive, ets, croston, sba, tsb, adida, imapa, regression).
+    /// Models to run (auto, best, ensemble, snaive, ets, croston, sba, tsb, adida, imapa, regression, pooled).
     #[arg(long, default_value = "auto")]
     models: String,
     /// Backtest windows used by the automatic choice.
@@ -52,6 +52,17 @@ struct Args {
     /// Fit the global regression with the Poisson loss (`Loss::Poisson`).
     #[arg(long)]
     poisson: bool,
+    /// Offer the pooled intermittent model to the automatic choice (`pooled = true`).
+    #[arg(long)]
+    pooled: bool,
+    /// Weigh the candidates of each intermittent series by its own backtest scores
+    /// (`shared_weights = false`).
+    #[arg(long)]
+    own_weights: bool,
+    /// Negative binomial quantiles (pooled dispersion) for the combination of intermittent
+    /// count series (`count_dispersion = true`, needs `--pooled`).
+    #[arg(long)]
+    negbin_counts: bool,
 }
 
 struct Set {
@@ -207,6 +218,9 @@ fn main() -> anyhow::Result<()> {
             cfg.max_history = (args.max_history > 0).then_some(args.max_history);
             cfg.calibrate_levels = !args.no_calibrate;
             cfg.ets_reuse = args.ets_reuse;
+            cfg.pooled = args.pooled;
+            cfg.shared_weights = !args.own_weights;
+            cfg.count_dispersion = args.negbin_counts;
             if args.poisson {
                 cfg.regression_loss = milkrun_forecast::demand::models::regression::Loss::Poisson;
             }

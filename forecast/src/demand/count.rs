@@ -50,6 +50,41 @@ pub fn poisson_quantile(mu: f64, p: f64) -> f64 {
     k
 }
 
+/// The `p` quantile of a negative binomial distribution with mean `mu` and variance
+/// `mu + c2 mu²` (a Poisson whose mean varies with squared coefficient of variation `c2`):
+/// the smallest whole `k` with `P(X <= k) >= p`. `c2 <= 0` (or a mean above the Poisson
+/// sum's range) gives [`poisson_quantile`].
+pub fn negbin_quantile(mu: f64, c2: f64, p: f64) -> f64 {
+    if c2.is_nan() || c2 <= 1e-9 || !c2.is_finite() || mu > NORMAL_ABOVE {
+        return poisson_quantile(mu, p);
+    }
+    if mu.is_nan() || mu <= 0.0 || mu.is_infinite() {
+        return 0.0;
+    }
+    let p = p.clamp(0.0, 1.0 - 1e-12);
+    let r = 1.0 / c2;
+    let q = mu / (r + mu);
+    // P(X = 0) = (r / (r + mu))^r, P(X = k) = P(X = k - 1) (k - 1 + r) / k q
+    let mut pmf = (r * (1.0 - q).ln()).exp();
+    let mut cdf = pmf;
+    let mut k = 0.0_f64;
+    let limit = mu + 60.0 * (mu + c2 * mu * mu).sqrt() + 60.0;
+    while cdf < p && k < limit {
+        k += 1.0;
+        pmf *= (k - 1.0 + r) / k * q;
+        cdf += pmf;
+    }
+    k
+}
+
+/// Quantile table `[step][level]` of negative binomial distributions ([`negbin_quantile`]) at
+/// each step's mean; whole numbers, nondecreasing in the level, non-negative.
+pub fn negbin_table(mean: &[f64], c2: f64, levels: &[f64]) -> Vec<Vec<f64>> {
+    mean.iter()
+        .map(|&mu| monotone_floor(levels.iter().map(|&p| negbin_quantile(mu, c2, p)).collect()))
+        .collect()
+}
+
 /// Quantile table `[step][level]` of Poisson distributions at each step's mean; whole
 /// numbers, nondecreasing in the level, non-negative.
 pub fn poisson_table(mean: &[f64], levels: &[f64]) -> Vec<Vec<f64>> {

@@ -12,10 +12,17 @@
 //! nondecreasing quantile rows stays nondecreasing). For intermittent count data (whole
 //! numbers) the intermittent models, the median ensemble and the `Auto` combination give
 //! Poisson quantiles at their mean instead (see [`super::count`]).
+//!
+//! Learning across series: with [`ForecastConfig::shared_weights`] (default) the intermittent
+//! count series are weighted by each candidate's mean backtest score over all of them rather
+//! than their own few windows; with [`ForecastConfig::pooled`] the pooled intermittent model
+//! ([`super::models::pooled`], fitted once per cut over the panel's intermittent count series)
+//! joins their candidates. All series are backtested first, then forecast.
 use super::calibrate::{self, CalibPoint};
 use super::conformal;
 use super::count;
 use super::metrics;
+use super::models::pooled::{self, Member};
 use super::models::{adida, croston, ets, regression, seasonal_naive, tsb, ModelOutput};
 use super::quantile::median;
 use super::series::Series;
@@ -76,6 +83,7 @@ enum Local {
 enum Candidate {
     Local(Local),
     Regression,
+    Pooled,
     Ensemble,
 }
 
@@ -229,7 +237,7 @@ fn tail(y: &[f64], max: Option<usize>) -> &[f64] {
     }
 }
 
-fn candidates(choice: ModelChoice, y: &[f64], has_reg: bool) -> Vec<Candidate> {
+fn candidates(choice: ModelChoice, y: &[f64], has_reg: bool, has_pool: bool) -> Vec<Candidate> {
     let single = |l| vec![Candidate::Local(l)];
     match choice {
         ModelChoice::SeasonalNaive => single(Local::SeasonalNaive),
@@ -241,6 +249,8 @@ fn candidates(choice: ModelChoice, y: &[f64], has_reg: bool) -> Vec<Candidate> {
         ModelChoice::Imapa => single(Local::Imapa),
         ModelChoice::Regression if has_reg => vec![Candidate::Regression],
         ModelChoice::Regression => single(Local::SeasonalNaive),
+        ModelChoice::Pooled if has_pool => vec![Candidate::Pooled],
+        ModelChoice::Pooled => single(Local::SeasonalNaive),
         ModelChoice::Best | ModelChoice::Ensemble | ModelChoice::Auto => {
             let mut c: Vec<Candidate> = if classify(y).is_intermittent() {
                 vec![Local::Sba, Local::Tsb, Local::Adida, Local::Imapa]
@@ -253,19 +263,29 @@ fn candidates(choice: ModelChoice, y: &[f64], has_reg: bool) -> Vec<Candidate> {
             if has_reg {
                 c.push(Candidate::Regression);
             }
+            if has_pool {
+                c.push(Candidate::Pooled);
+            }
             c
         }
     }
 }
 
-/// Runs the candidates on one history; `reg` is the regression output for this cut, `base`
-/// the reused ETS fit with the whole history before the cut.
+/// The outputs of the panel-wide models for one series at one cut.
+#[derive(Clone, Copy, Default)]
+struct Global<'a> {
+    reg: Option<&'a ModelOutput>,
+    pool: Option<&'a ModelOutput>,
+}
+
+/// Runs the candidates on one history; `global` holds the panel-wide models' outputs for this
+/// cut, `base` the reused ETS fit with the whole history before the cut.
 fn run_all(
     cands: &[Candidate],
     y: &[f64],
     m: usize,
     cfg: &ForecastConfig,
-    reg: Option<&ModelOutput>,
+    global: Global<'_>,
     base: Option<(&EtsBase, &[f64])>,
 ) -> Vec<(Candidate, ModelOutput, ModelKind)> {
     let mut out = Vec::with_capacity(cands.len() + 1);
@@ -276,8 +296,13 @@ fn run_all(
                 out.push((c, o, k));
             }
             Candidate::Regression => {
-                if let Some(r) = reg {
+                if let Some(r) = global.reg {
                     out.push((c, r.clone(), ModelKind::Regression));
+                }
+            }
+            Candidate::Pooled => {
+                if let Some(r) = global.pool {
+                    out.push((c, r.clone(), ModelKind::Pooled));
                 }
             }
             Candidate::Ensemble => {}
@@ -316,6 +341,18 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
     } else {
         vec![None; series.len()]
     };
+    let use_pool = cfg.pooled
+        && same_freq
+        && matches!(
+            cfg.model,
+            ModelChoice::Best | ModelChoice::Pooled | ModelChoice::Ensemble | ModelChoice::Auto
+        );
+    let (pool_final, disp_final) = if use_pool {
+        let cuts: Vec<Option<usize>> = series.iter().map(|s| Some(s.len())).collect();
+        pooled_outputs(series, &cuts, cfg)
+    } else {
+        (vec![None; series.len()], 0.0)
+    };
     let min_cut = (2 * h).max(10);
     let windows = if matches!(cfg.model, ModelChoice::Best | ModelChoice::Auto) {
         cfg.backtest_windows
@@ -342,36 +379,83 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
             res
         })
         .collect();
-    let results: Vec<(Forecast, Vec<CalibPoint>)> = (0..series.len())
+    let pool_bt: Vec<(Vec<Option<ModelOutput>>, f64)> = (0..windows)
+        .map(|w| {
+            if !use_pool {
+                return (vec![None; series.len()], 0.0);
+            }
+            let cuts: Vec<Option<usize>> = series
+                .iter()
+                .map(|s| s.len().checked_sub((w + 1) * h).filter(|&c| c >= min_cut))
+                .collect();
+            pooled_outputs(series, &cuts, cfg)
+        })
+        .collect();
+    // backtest of every series first: the intermittent count series share their scores
+    let preps: Vec<Prep> = (0..series.len())
         .into_par_iter()
         .map(|i| {
             let s = &series[i];
             let m = season(s);
             let y = s.values();
             let has_reg = reg_final[i].is_some();
-            let cands = candidates(cfg.model, tail(y, cfg.max_history), has_reg);
+            let has_pool = pool_final[i].is_some();
+            let cands = candidates(cfg.model, tail(y, cfg.max_history), has_reg, has_pool);
             let count = is_count_intermittent(tail(y, cfg.max_history));
             let reuse = (cfg.ets_reuse && cands.contains(&Candidate::Local(Local::AutoEts)))
                 .then(|| ets_base(y, m, cfg, windows))
                 .flatten();
-            let base = reuse.as_ref().map(|b| (b, y));
             let (scores, bt) = if windows > 0 {
-                backtest_scores(&cands, y, m, cfg, i, &reg_bt, reuse.as_ref())
+                backtest_scores(&cands, y, m, cfg, i, (&reg_bt, &pool_bt), reuse.as_ref())
             } else {
                 (Vec::new(), Vec::new())
             };
+            Prep {
+                cands,
+                count,
+                reuse,
+                scores,
+                bt,
+            }
+        })
+        .collect();
+    let shared = if cfg.shared_weights {
+        shared_scores(&preps)
+    } else {
+        Vec::new()
+    };
+    let results: Vec<(Forecast, Vec<CalibPoint>)> = preps
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, prep)| {
+            let s = &series[i];
+            let m = season(s);
+            let y = s.values();
+            let Prep {
+                cands,
+                count,
+                reuse,
+                mut scores,
+                bt,
+            } = prep;
+            if count && !shared.is_empty() {
+                for sc in &mut scores {
+                    if let Some(t) = shared.iter().find(|t| t.0 == sc.0) {
+                        sc.1 = t.1;
+                    }
+                }
+            }
+            let global = Global {
+                reg: reg_final[i].as_ref(),
+                pool: pool_final[i].as_ref(),
+            };
+            let base = reuse.as_ref().map(|b| (b, y));
             if cfg.model == ModelChoice::Auto && !scores.is_empty() {
-                let outs = run_all(
-                    &cands,
-                    tail(y, cfg.max_history),
-                    m,
-                    cfg,
-                    reg_final[i].as_ref(),
-                    base,
-                );
-                if let Some(o) = auto_combination(&outs, &scores, &cfg.levels, count) {
+                let outs = run_all(&cands, tail(y, cfg.max_history), m, cfg, global, base);
+                let disp = count.then(|| count_dispersion(cfg, disp_final));
+                if let Some(o) = auto_combination(&outs, &scores, &cfg.levels, disp) {
                     let points = if cfg.calibrate_levels {
-                        calibration_points(&bt, &scores, &cfg.levels, count)
+                        calibration_points(&bt, &scores, &cfg.levels, count, cfg)
                     } else {
                         Vec::new()
                     };
@@ -396,14 +480,7 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
             } else {
                 vec![pick]
             };
-            let outs = run_all(
-                &need,
-                tail(y, cfg.max_history),
-                m,
-                cfg,
-                reg_final[i].as_ref(),
-                base,
-            );
+            let outs = run_all(&need, tail(y, cfg.max_history), m, cfg, global, base);
             let chosen = outs
                 .iter()
                 .find(|(c, _, _)| *c == pick)
@@ -438,10 +515,44 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
         .collect()
 }
 
+/// One panel-wide model's output per series (`None` where it cannot serve the series).
+type PanelOutputs = Vec<Option<ModelOutput>>;
+
+/// A series' backtest, before the final forecast.
+struct Prep {
+    cands: Vec<Candidate>,
+    count: bool,
+    reuse: Option<EtsBase>,
+    scores: Vec<(Candidate, f64)>,
+    bt: Vec<WindowRun>,
+}
+
+/// Mean backtest score of each candidate over the intermittent count series of the panel.
+fn shared_scores(preps: &[Prep]) -> Vec<(Candidate, f64)> {
+    let mut totals: Vec<(Candidate, f64, usize)> = Vec::new();
+    for p in preps.iter().filter(|p| p.count) {
+        for &(c, sc) in &p.scores {
+            match totals.iter_mut().find(|t| t.0 == c) {
+                Some(t) => {
+                    t.1 += sc;
+                    t.2 += 1;
+                }
+                None => totals.push((c, sc, 1)),
+            }
+        }
+    }
+    totals
+        .into_iter()
+        .map(|t| (t.0, t.1 / t.2.max(1) as f64))
+        .collect()
+}
+
 /// One scored backtest window of a series: the values that followed the origin, the scale of
 /// the training part and every candidate's output.
 struct WindowRun {
     window: usize,
+    /// Dispersion of the count quantiles at this window's cut (see [`count_dispersion`]).
+    dispersion: f64,
     test: Vec<f64>,
     abs_scale: f64,
     outs: Vec<(Candidate, ModelOutput, ModelKind)>,
@@ -454,10 +565,12 @@ fn calibration_points(
     scores: &[(Candidate, f64)],
     levels: &[f64],
     count: bool,
+    cfg: &ForecastConfig,
 ) -> Vec<CalibPoint> {
     let mut out = Vec::new();
     for run in bt {
-        let Some(o) = auto_combination(&run.outs, scores, levels, count) else {
+        let disp = count.then(|| count_dispersion(cfg, run.dispersion));
+        let Some(o) = auto_combination(&run.outs, scores, levels, disp) else {
             continue;
         };
         let k = run.test.len().min(o.mean.len());
@@ -483,7 +596,7 @@ fn backtest_scores(
     m: usize,
     cfg: &ForecastConfig,
     i: usize,
-    reg_bt: &[Vec<Option<ModelOutput>>],
+    (reg_bt, pool_bt): (&[PanelOutputs], &[(PanelOutputs, f64)]),
     reuse: Option<&EtsBase>,
 ) -> (Vec<(Candidate, f64)>, Vec<WindowRun>) {
     let h = cfg.horizon;
@@ -499,7 +612,11 @@ fn backtest_scores(
         let train = tail(&y[..cut], cfg.max_history);
         let test = &y[cut..cut + h];
         let base = reuse.map(|b| (b, &y[..cut]));
-        let outs = run_all(cands, train, m, cfg, reg_w[i].as_ref(), base);
+        let global = Global {
+            reg: reg_w[i].as_ref(),
+            pool: pool_bt.get(w).and_then(|p| p.0[i].as_ref()),
+        };
+        let outs = run_all(cands, train, m, cfg, global, base);
         for (c, o, _) in &outs {
             let c = *c;
             let sc = score(train, test, o, &cfg.levels, m);
@@ -514,6 +631,7 @@ fn backtest_scores(
         if cfg.calibrate_levels {
             runs.push(WindowRun {
                 window: w,
+                dispersion: pool_bt.get(w).map_or(0.0, |p| p.1),
                 test: test.to_vec(),
                 abs_scale: score_scales(train, m).0,
                 outs,
@@ -536,7 +654,7 @@ fn auto_combination(
     outs: &[(Candidate, ModelOutput, ModelKind)],
     scores: &[(Candidate, f64)],
     levels: &[f64],
-    count_data: bool,
+    count_dispersion: Option<f64>,
 ) -> Option<ModelOutput> {
     let parts: Vec<(&ModelOutput, f64)> = outs
         .iter()
@@ -546,8 +664,8 @@ fn auto_combination(
         })
         .collect();
     let mut combined = weighted(&parts)?;
-    if count_data {
-        combined.quantiles = count::poisson_table(&combined.mean, levels);
+    if let Some(c2) = count_dispersion {
+        combined.quantiles = count::negbin_table(&combined.mean, c2, levels);
     }
     Some(combined)
 }
@@ -592,4 +710,53 @@ fn weighted(outputs: &[(&ModelOutput, f64)]) -> Option<ModelOutput> {
         }
     }
     Some(ModelOutput { mean, quantiles })
+}
+
+/// The dispersion of the `Auto` combination's count quantiles: the pooled level's
+/// ([`pooled::level_dispersion`]) when [`ForecastConfig::count_dispersion`] is set, else 0
+/// (Poisson).
+fn count_dispersion(cfg: &ForecastConfig, pooled: f64) -> f64 {
+    if cfg.count_dispersion {
+        pooled
+    } else {
+        0.0
+    }
+}
+
+/// The pooled model's output for every series whose `cuts` entry is set and whose history
+/// before the cut (its last `max_history` values) is intermittent count data; the series are
+/// placed on one period axis by their dates.
+fn pooled_outputs(
+    series: &[Series],
+    cuts: &[Option<usize>],
+    cfg: &ForecastConfig,
+) -> (Vec<Option<ModelOutput>>, f64) {
+    let mut out = vec![None; series.len()];
+    let Some(first) = series.iter().map(Series::start).min() else {
+        return (out, 0.0);
+    };
+    let mut idx = Vec::new();
+    let mut members = Vec::new();
+    for (i, (s, cut)) in series.iter().zip(cuts).enumerate() {
+        let Some(cut) = *cut else { continue };
+        let hist = tail(&s.values()[..cut], cfg.max_history);
+        if hist.is_empty() || !is_count_intermittent(hist) {
+            continue;
+        }
+        let step = i64::from(s.freq().step_days());
+        let days = i64::from(s.date_at(cut - hist.len()).0) - i64::from(first.0);
+        let Ok(offset) = usize::try_from(days / step) else {
+            continue;
+        };
+        idx.push(i);
+        members.push(Member {
+            offset,
+            values: hist,
+        });
+    }
+    let (outs, c2) = pooled::fit_predict(&members, cfg.horizon, &cfg.levels);
+    for (i, o) in idx.into_iter().zip(outs) {
+        out[i] = Some(o);
+    }
+    (out, c2)
 }

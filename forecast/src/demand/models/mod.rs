@@ -4,6 +4,7 @@
 pub mod adida;
 pub mod croston;
 pub mod ets;
+pub mod pooled;
 pub mod regression;
 pub mod seasonal_naive;
 pub mod ses;

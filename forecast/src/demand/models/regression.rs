@@ -3,7 +3,8 @@
 //! Each series is divided by its recent mean level and log1p-transformed, so series of very
 //! different size share one model. Features at time `t`: an intercept, lags of the transformed
 //! series, calendar terms (day-of-week dummies, US holiday and year-end flags for daily data;
-//! week-of-year Fourier terms and holiday-week flags for weekly data) and the standardised
+//! week-of-year Fourier terms, when every series has a year of history, and holiday-week flags
+//! for weekly data) and the standardised
 //! exogenous columns whose future values are known. The coefficients are a ridge-stabilised
 //! least-squares fit (normal equations, Cholesky). Forecasts are recursive (predicted values
 //! feed the lags). Quantiles: conformal, from the model's errors on pseudo-out-of-sample paths
@@ -104,6 +105,8 @@ pub fn poisson_irls(
 struct Layout {
     lags: Vec<usize>,
     freq: Frequency,
+    /// Whether weekly rows carry the week-of-year Fourier terms (see [`has_yearly_terms`]).
+    yearly: bool,
     exog: Vec<(usize, f64, f64)>, // (column index in each series, mean, sd)
     width: usize,
     /// Calendar features of every day from `first_day` on, `calendar_width` per day (computed
@@ -115,35 +118,48 @@ struct Layout {
 impl Layout {
     /// The calendar features of `date`, from the table when it covers the date.
     fn push_calendar(&self, date: Date, out: &mut Vec<f64>) {
-        let w = calendar_width(self.freq);
+        let w = calendar_width(self.freq, self.yearly);
         let at = usize::try_from(date.0 - self.first_day)
             .ok()
             .and_then(|d| self.calendar.get(d * w..(d + 1) * w));
         match at {
             Some(cells) => out.extend_from_slice(cells),
-            None => push_calendar(self.freq, date, out),
+            None => push_calendar(self.freq, self.yearly, date, out),
         }
     }
 }
 
 /// The calendar table from `first` to `last` (inclusive) for [`Layout`].
-fn calendar_table(freq: Frequency, first: Date, last: Date) -> Vec<f64> {
+fn calendar_table(freq: Frequency, yearly: bool, first: Date, last: Date) -> Vec<f64> {
     let days = (last.0 - first.0 + 1).max(0);
-    let mut out = Vec::with_capacity(days as usize * calendar_width(freq));
+    let mut out = Vec::with_capacity(days as usize * calendar_width(freq, yearly));
     for d in 0..days {
-        push_calendar(freq, first.add_days(d), &mut out);
+        push_calendar(freq, yearly, first.add_days(d), &mut out);
     }
     out
 }
 
-fn calendar_width(freq: Frequency) -> usize {
+/// Weeks of history every series needs before the weekly rows carry week-of-year Fourier
+/// terms: one full year, so that every week of the year has been seen. With less, the fitted
+/// curve is extrapolated into weeks it never saw (on the bike set's 32-week development
+/// history the forecast grew twentyfold).
+pub const YEARLY_TERMS_MIN_WEEKS: usize = 52;
+
+/// Whether a weekly fit whose shortest history has `min_cut` values uses the week-of-year
+/// Fourier terms (daily fits have none).
+pub fn has_yearly_terms(freq: Frequency, min_cut: usize) -> bool {
+    freq == Frequency::Weekly && min_cut >= YEARLY_TERMS_MIN_WEEKS
+}
+
+fn calendar_width(freq: Frequency, yearly: bool) -> usize {
     match freq {
         Frequency::Daily => 6 + 2,
-        Frequency::Weekly => 8 + 2,
+        Frequency::Weekly if yearly => 8 + 2,
+        Frequency::Weekly => 2,
     }
 }
 
-fn push_calendar(freq: Frequency, date: Date, row: &mut Vec<f64>) {
+fn push_calendar(freq: Frequency, yearly: bool, date: Date, row: &mut Vec<f64>) {
     match freq {
         Frequency::Daily => {
             let wd = date.weekday();
@@ -155,7 +171,7 @@ fn push_calendar(freq: Frequency, date: Date, row: &mut Vec<f64>) {
         }
         Frequency::Weekly => {
             let doy = f64::from(date.day_of_year());
-            for k in 1..=4 {
+            for k in (1..=4).filter(|_| yearly) {
                 let a = 2.0 * std::f64::consts::PI * k as f64 * doy / 365.25;
                 row.push(a.sin());
                 row.push(a.cos());
@@ -339,7 +355,8 @@ pub fn fit_predict_with(
             exog.push((c, mean, sd));
         }
     }
-    let width = 1 + lags.len() + calendar_width(freq) + exog.len();
+    let yearly = has_yearly_terms(freq, min_cut);
+    let width = 1 + lags.len() + calendar_width(freq, yearly) + exog.len();
     // one calendar table over all dates the fit and the forecasts touch
     let first_day = series
         .iter()
@@ -355,9 +372,10 @@ pub fn fit_predict_with(
     let layout = Layout {
         lags,
         freq,
+        yearly,
         exog,
         width,
-        calendar: calendar_table(freq, first_day, last_day),
+        calendar: calendar_table(freq, yearly, first_day, last_day),
         first_day: first_day.0,
     };
     let scales: Vec<f64> = series
