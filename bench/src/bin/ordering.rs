@@ -140,37 +140,16 @@ fn run_set(
 }
 
 fn chicago(dir: &Path, costs: Costs, with_model: bool) -> anyhow::Result<()> {
-    let path = dir.join("chicago_ridership_daily.csv");
-    let mut rdr = csv::Reader::from_path(&path).with_context(|| format!("{}", path.display()))?;
-    let headers = rdr.headers()?.clone();
-    // The 20 station columns sit between `ridership` and `temp_min`.
-    let first = headers.iter().position(|h| h == "ridership").unwrap_or(1) + 1;
-    let last = headers
+    // The 20 station series of the shared reader, thousands of boardings -> boardings.
+    let stations = milkrun_bench::chicago::chicago_series(dir)?;
+    let start_date = stations.first().map(|s| s.start());
+    let series: Vec<(String, Vec<f64>)> = stations
         .iter()
-        .position(|h| h == "temp_min")
-        .unwrap_or(headers.len());
-    let mut series: Vec<(String, Vec<f64>)> = (first..last)
-        .map(|i| (headers[i].to_string(), Vec::new()))
+        .map(|s| {
+            let boardings = s.values().iter().map(|v| v * 1000.0).collect();
+            (s.id().to_string(), boardings)
+        })
         .collect();
-    let mut prev: Option<i64> = None;
-    let mut start_date = None;
-    for rec in rdr.records() {
-        let rec = rec?;
-        let day = day_number(&rec[0])?;
-        if start_date.is_none() {
-            start_date = Date::parse(&rec[0]);
-        }
-        if let Some(p) = prev {
-            if day != p + 1 {
-                bail!("chicago: gap in dates before {}", &rec[0]);
-            }
-        }
-        prev = Some(day);
-        for (k, i) in (first..last).enumerate() {
-            // Thousands of boardings -> boardings.
-            series[k].1.push(rec[i].parse::<f64>()? * 1000.0);
-        }
-    }
     let params = SimParams {
         lead_time_days: 1,
         review_days: 1,
