@@ -391,43 +391,10 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
             pooled_outputs(series, &cuts, cfg)
         })
         .collect();
-    // backtest of every series first: the intermittent count series share their scores
-    let preps: Vec<Prep> = (0..series.len())
-        .into_par_iter()
-        .map(|i| {
-            let s = &series[i];
-            let m = season(s);
-            let y = s.values();
-            let has_reg = reg_final[i].is_some();
-            let has_pool = pool_final[i].is_some();
-            let cands = candidates(cfg.model, tail(y, cfg.max_history), has_reg, has_pool);
-            let count = is_count_intermittent(tail(y, cfg.max_history));
-            let reuse = (cfg.ets_reuse && cands.contains(&Candidate::Local(Local::AutoEts)))
-                .then(|| ets_base(y, m, cfg, windows))
-                .flatten();
-            let (scores, bt) = if windows > 0 {
-                backtest_scores(&cands, y, m, cfg, i, (&reg_bt, &pool_bt), reuse.as_ref())
-            } else {
-                (Vec::new(), Vec::new())
-            };
-            Prep {
-                cands,
-                count,
-                reuse,
-                scores,
-                bt,
-            }
-        })
-        .collect();
-    let shared = if cfg.shared_weights {
-        shared_scores(&preps)
-    } else {
-        Vec::new()
-    };
-    let results: Vec<(Forecast, Vec<CalibPoint>)> = preps
-        .into_par_iter()
-        .enumerate()
-        .map(|(i, prep)| {
+    // The final forecast of a backtested series, with the candidates' scores replaced by the
+    // panel's shared ones for an intermittent count series.
+    let finish =
+        |i: usize, prep: Prep, shared: &[(Candidate, f64)]| -> (Forecast, Vec<CalibPoint>) {
             let s = &series[i];
             let m = season(s);
             let y = s.values();
@@ -499,6 +466,49 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
                 model: k,
             };
             (f, Vec::new())
+        };
+    // backtest of every series first; the intermittent count series wait for the panel's
+    // shared scores, the others are finished at once (so that only those are held)
+    let share = cfg.shared_weights && windows > 0;
+    let steps: Vec<Step> = (0..series.len())
+        .into_par_iter()
+        .map(|i| {
+            let s = &series[i];
+            let m = season(s);
+            let y = s.values();
+            let has_reg = reg_final[i].is_some();
+            let has_pool = pool_final[i].is_some();
+            let cands = candidates(cfg.model, tail(y, cfg.max_history), has_reg, has_pool);
+            let count = is_count_intermittent(tail(y, cfg.max_history));
+            let reuse = (cfg.ets_reuse && cands.contains(&Candidate::Local(Local::AutoEts)))
+                .then(|| ets_base(y, m, cfg, windows))
+                .flatten();
+            let (scores, bt) = if windows > 0 {
+                backtest_scores(&cands, y, m, cfg, i, (&reg_bt, &pool_bt), reuse.as_ref())
+            } else {
+                (Vec::new(), Vec::new())
+            };
+            let prep = Prep {
+                cands,
+                count,
+                reuse,
+                scores,
+                bt,
+            };
+            if share && count {
+                Step::Pending(prep)
+            } else {
+                Step::Done(finish(i, prep, &[]))
+            }
+        })
+        .collect();
+    let shared = shared_scores(&steps);
+    let results: Vec<(Forecast, Vec<CalibPoint>)> = steps
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, step)| match step {
+            Step::Done(r) => r,
+            Step::Pending(prep) => finish(i, prep, &shared),
         })
         .collect();
     // per-level recalibration of the combined forecasts, decided on the backtest windows
@@ -527,10 +537,20 @@ struct Prep {
     bt: Vec<WindowRun>,
 }
 
-/// Mean backtest score of each candidate over the intermittent count series of the panel.
-fn shared_scores(preps: &[Prep]) -> Vec<(Candidate, f64)> {
+/// A series after its backtest: finished, or waiting for the panel's shared scores.
+enum Step {
+    Done((Forecast, Vec<CalibPoint>)),
+    Pending(Prep),
+}
+
+/// Mean backtest score of each candidate over the waiting (intermittent count) series.
+fn shared_scores(steps: &[Step]) -> Vec<(Candidate, f64)> {
     let mut totals: Vec<(Candidate, f64, usize)> = Vec::new();
-    for p in preps.iter().filter(|p| p.count) {
+    let waiting = steps.iter().filter_map(|s| match s {
+        Step::Pending(p) => Some(p),
+        Step::Done(_) => None,
+    });
+    for p in waiting {
         for &(c, sc) in &p.scores {
             match totals.iter_mut().find(|t| t.0 == c) {
                 Some(t) => {
