@@ -2,13 +2,15 @@
 //!
 //! ```text
 //! cargo run --release -p milkrun-bench --bin replan -- [--households 3000] [--couriers 12]
-//!     [--events 200] [--seed 1] [--budget-ms 200] [--plan-seconds 30] [--osm FILE]
-//!     [--long-every 25] [--long-seconds 10,30,60] [--rush-pct 130] [--rush-source scaled|engine]
+//!     [--events 200] [--stop-after 0] [--seed 1] [--budget-ms 200] [--plan-seconds 60]
+//!     [--plan-polish-pct 50] [--osm FILE] [--long-every 25] [--long-at 0,25]
+//!     [--long-seconds 10,30,60] [--rush-pct 130] [--rush-source scaled|engine]
 //!     [--plan-file FILE] [--background-ms 0] [--answer-lns 0] [--reference-polish-pct 50]
 //!     [--move-cost 600] [--promise-per-s 1]
 //! ```
 //! On the Liechtenstein extract (bike profile): a generated scenario, an initial plan by the
-//! VRP solver in `--plan-seconds`, and a seeded stream of events (traffic, cancellations, new
+//! VRP solver in `--plan-seconds` (the last `--plan-polish-pct` of it polishing the solver's
+//! plan, as the reference re-solves are made), and a seeded stream of events (traffic, cancellations, new
 //! orders, failures, delays, one breakdown) replayed twice from the same plan: by the
 //! warm-start re-planner (repair + bounded local search) and by the from-scratch baseline
 //! (the VRP solver on every remaining stop), both with the same budget. Every plan is checked
@@ -50,15 +52,24 @@ struct Cli {
     /// Events in the stream.
     #[arg(long, default_value_t = 200)]
     events: usize,
+    /// Replay only the first this many events of the stream (the stream itself is the one
+    /// of `--events`; 0: all), for short diagnostic runs on the same states.
+    #[arg(long, default_value_t = 0)]
+    stop_after: usize,
     /// Seed of scenario, events and solver.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Re-plan budget, milliseconds (both strategies).
     #[arg(long, default_value_t = 200)]
     budget_ms: u64,
-    /// Time for the initial plan, seconds.
-    #[arg(long, default_value_t = 30.0)]
+    /// Time for the initial (nightly) plan, seconds: the same budget as one reference
+    /// re-solve (`--long-seconds`), made the same way (VRP solver, then polish).
+    #[arg(long, default_value_t = 60.0)]
     plan_seconds: f64,
+    /// Share of `--plan-seconds` given to polishing the VRP solver's nightly plan, percent
+    /// (0: the VRP solver alone).
+    #[arg(long, default_value_t = 50)]
+    plan_polish_pct: u32,
     /// Skip the from-scratch baseline.
     #[arg(long)]
     no_baseline: bool,
@@ -66,6 +77,10 @@ struct Cli {
     /// same state, one per `--long-seconds` value (0: never).
     #[arg(long, default_value_t = 25)]
     long_every: usize,
+    /// Also compare after these events (comma-separated; 0: the initial plan, before the
+    /// first event).
+    #[arg(long, value_delimiter = ',')]
+    long_at: Vec<usize>,
     /// Time limits of the reference from-scratch solves, seconds (comma-separated: 10,30,60
     /// shows how the reference converges).
     #[arg(long, value_delimiter = ',', default_values_t = vec![60.0])]
@@ -85,8 +100,8 @@ struct Cli {
     #[arg(long, default_value_t = 0)]
     background_ms: u64,
     /// Cost of a stop moved to another courier in the warm-start objective, in seconds of
-    /// travel (the default weight: 600).
-    #[arg(long, default_value_t = 600)]
+    /// travel (the default weight: 60).
+    #[arg(long, default_value_t = 60)]
     move_cost: i64,
     /// Cost per second a promised arrival shifts beyond the tolerance, in the warm-start
     /// objective (the default weight: 1).
@@ -307,6 +322,66 @@ impl Run {
     }
 }
 
+/// The projected end-of-day cost (driven + planned + 3600 per unserved stop, no disruption
+/// terms) of the warm-start plan `ours` after `event` events (at `time_s`) against
+/// from-scratch solves of the same state (done and committed stops fixed), one per
+/// `--long-seconds`; prints one line and returns `(index of the time limit, gap %)`.
+fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize, f64)> {
+    let unserved_of = |d: &Dispatch| {
+        d.states()
+            .iter()
+            .filter(|s| matches!(s, StopState::Unserved(_)))
+            .count()
+    };
+    let ours_cost = ours.plan_cost();
+    let mut gaps = Vec::new();
+    let mut line = format!(
+        "after event {event} ({}): warm-start projected end-of-day cost {ours_cost} ({} unserved)",
+        milkrun_engine::replan::hms(time_s),
+        unserved_of(ours),
+    );
+    for (k, &secs) in cli.long_seconds.iter().enumerate() {
+        // The reference owes nothing to our plan: no disruption cost, every stop not
+        // under way re-solved by the VRP solver, then polished.
+        let mut long = ours.clone();
+        long.set_weights(Weights {
+            move_cost: 0,
+            promise_per_s: 0,
+            ..ours.weights()
+        });
+        let polish = secs * f64::from(cli.reference_polish_pct.min(100)) / 100.0;
+        let r = long.reoptimize(&ReplanOptions {
+            budget: Duration::from_secs_f64(secs - polish),
+            strategy: Strategy::FromScratch,
+            seed: cli.seed,
+            max_evaluations: None,
+        });
+        let (vrp_cost, vrp_unserved) = (r.cost, unserved_of(&long));
+        let cost = if polish > 0.0 {
+            long.improve(&ImproveOptions {
+                budget: Duration::from_secs_f64(polish),
+                seed: cli.seed,
+                max_iterations: None,
+            })
+            .cost
+        } else {
+            r.cost
+        };
+        let ok = verify(&long, Some(ours.routes())).is_empty();
+        let gap = (ours_cost - cost) as f64 / cost.max(1) as f64 * 100.0;
+        line += &format!(
+            " | {secs:.0} s from scratch (VRP {:.0} s: {vrp_cost}, {vrp_unserved} unserved; polished {:.0} s) {cost} (ours {gap:+.2}%, {} unserved, check {})",
+            secs - polish,
+            polish,
+            unserved_of(&long),
+            if ok { "ok" } else { "FAILED" }
+        );
+        gaps.push((k, gap));
+    }
+    println!("{line}");
+    gaps
+}
+
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let osm = cli.osm.clone().unwrap_or_else(|| {
@@ -403,7 +478,7 @@ fn main() -> anyhow::Result<()> {
             )
         }
         None => {
-            let r = day.plan_with_solver(&plan)?;
+            let r = day.plan_with_solver_polished(&plan, cli.plan_polish_pct)?;
             if let Some(path) = &cli.plan_file {
                 let text: String = day
                     .routes()
@@ -416,7 +491,13 @@ fn main() -> anyhow::Result<()> {
                 std::fs::write(path, text)
                     .with_context(|| format!("writing {}", path.display()))?;
             }
-            (r, format!("VRP solver, {:.1} s limit", cli.plan_seconds))
+            (
+                r,
+                format!(
+                    "VRP solver + polish, {:.1} s limit ({}% polish)",
+                    cli.plan_seconds, cli.plan_polish_pct
+                ),
+            )
         }
     };
     println!(
@@ -497,13 +578,21 @@ fn main() -> anyhow::Result<()> {
     let mut matrix_ms = Vec::new();
     let mut done_events = 0usize;
     let mut long_gaps: Vec<(usize, f64)> = Vec::new();
+    if cli.long_at.contains(&0) {
+        let clock = ours.day.clock_s();
+        long_gaps.extend(compare(&ours.day, &cli, 0, clock));
+    }
     let courier_index = |id: u32| {
         scen.couriers
             .iter()
             .position(|c| c.id == id)
             .context("unknown courier")
     };
-    for (ev, rec) in events.iter().enumerate() {
+    let replayed = match cli.stop_after {
+        0 => events.len(),
+        n => n.min(events.len()),
+    };
+    for (ev, rec) in events.iter().take(replayed).enumerate() {
         let kind = match &rec.record {
             EventRecord::Traffic { factor, ways } => {
                 let t = Instant::now();
@@ -574,73 +663,25 @@ fn main() -> anyhow::Result<()> {
         let next_s = events.get(ev + 1).map_or(8 * 3600 + 1800, |n| n.time_s);
         ours.background(next_s - rec.time_s);
         done_events += 1;
-        if cli.long_every > 0 && done_events % cli.long_every == 0 {
-            // The projected end-of-day cost (driven + planned + 3600 per unserved stop) of
-            // the warm-start plan against from-scratch solves of the same state (done and
-            // committed stops fixed), one per time limit.
-            let ours_cost = ours.day.plan_cost();
-            let unserved_of = |d: &Dispatch| {
-                d.states()
-                    .iter()
-                    .filter(|s| matches!(s, StopState::Unserved(_)))
-                    .count()
-            };
-            let mut line = format!(
-                "after event {done_events} ({}): warm-start projected end-of-day cost {ours_cost} ({} unserved)",
-                milkrun_engine::replan::hms(rec.time_s),
-                unserved_of(&ours.day),
-            );
-            for (k, &secs) in cli.long_seconds.iter().enumerate() {
-                // The reference owes nothing to our plan: no disruption cost, every stop not
-                // under way re-solved by the VRP solver, then polished.
-                let mut long = ours.day.clone();
-                long.set_weights(Weights {
-                    move_cost: 0,
-                    promise_per_s: 0,
-                    ..ours.day.weights()
-                });
-                let polish = secs * f64::from(cli.reference_polish_pct.min(100)) / 100.0;
-                let r = long.reoptimize(&ReplanOptions {
-                    budget: Duration::from_secs_f64(secs - polish),
-                    strategy: Strategy::FromScratch,
-                    seed: cli.seed,
-                    max_evaluations: None,
-                });
-                let (vrp_cost, vrp_unserved) = (r.cost, unserved_of(&long));
-                let cost = if polish > 0.0 {
-                    long.improve(&ImproveOptions {
-                        budget: Duration::from_secs_f64(polish),
-                        seed: cli.seed,
-                        max_iterations: None,
-                    })
-                    .cost
-                } else {
-                    r.cost
-                };
-                let ok = verify(&long, Some(ours.day.routes())).is_empty();
-                let gap = (ours_cost - cost) as f64 / cost.max(1) as f64 * 100.0;
-                line += &format!(
-                    " | {secs:.0} s from scratch (VRP {:.0} s: {vrp_cost}, {vrp_unserved} unserved; polished {:.0} s) {cost} (ours {gap:+.2}%, {} unserved, check {})",
-                    secs - polish,
-                    polish,
-                    unserved_of(&long),
-                    if ok { "ok" } else { "FAILED" }
-                );
-                long_gaps.push((k, gap));
-            }
-            println!("{line}");
+        if (cli.long_every > 0 && done_events % cli.long_every == 0)
+            || cli.long_at.contains(&done_events)
+        {
+            long_gaps.extend(compare(&ours.day, &cli, done_events, rec.time_s));
         }
     }
     for (k, &secs) in cli.long_seconds.iter().enumerate() {
         let g: Vec<f64> = long_gaps.iter().filter(|x| x.0 == k).map(|x| x.1).collect();
         if !g.is_empty() {
             println!(
-                "warm start vs {secs:.0} s from-scratch re-solve of the same state: mean gap {:+.2}%, median {:+.2}%, worst {:+.2}% over {} sampled states (every {} events)",
+                "warm start vs {secs:.0} s from-scratch re-solve of the same state: mean gap {:+.2}%, median {:+.2}%, worst {:+.2}% over {} sampled states (every {} events, also at {:?}); within 2% at {} of {}",
                 g.iter().sum::<f64>() / g.len() as f64,
                 pct(&g, 0.5),
                 pct(&g, 1.0),
                 g.len(),
-                cli.long_every
+                cli.long_every,
+                cli.long_at,
+                g.iter().filter(|&&x| x <= 2.0).count(),
+                g.len()
             );
         }
     }

@@ -154,6 +154,10 @@ pub struct Dispatch {
 /// Nearest stops kept per stop for the local search.
 const NEIGHBOURS: usize = 12;
 
+/// Share of the nightly planning budget ([`Dispatch::plan_with_solver`]) spent polishing the
+/// VRP solver's plan, percent.
+pub const NIGHT_POLISH_PCT: u32 = 50;
+
 impl Dispatch {
     /// A morning before any courier left: no stop is on a route yet.
     pub fn new(
@@ -263,20 +267,73 @@ impl Dispatch {
         Ok(report)
     }
 
-    /// Plans the morning with the VRP solver from scratch (the courier routes before anyone
-    /// leaves), then sets promises.
+    /// Plans the morning (the courier routes before anyone leaves) within `options.budget`:
+    /// the VRP solver from scratch for the first half ([`NIGHT_POLISH_PCT`]), then the
+    /// plan is polished for the rest ([`Dispatch::plan_with_solver_polished`]); promises are
+    /// the arrivals of the polished plan.
     pub fn plan_with_solver(
         &mut self,
         options: &ReplanOptions,
     ) -> Result<ReplanReport, ReplanError> {
+        self.plan_with_solver_polished(options, NIGHT_POLISH_PCT)
+    }
+
+    /// Like [`Dispatch::plan_with_solver`], with `polish_pct` percent of the budget given to
+    /// polishing the solver's plan on the time-dependent schedule (stops it left out
+    /// inserted, ruin and recreate, local search: [`Dispatch::improve`] without disruption
+    /// costs, since nothing was promised yet). 0: the VRP solver alone. The nightly plan is
+    /// made the way the benchmark's from-scratch reference re-solve is made.
+    pub fn plan_with_solver_polished(
+        &mut self,
+        options: &ReplanOptions,
+        polish_pct: u32,
+    ) -> Result<ReplanReport, ReplanError> {
+        let t0 = Instant::now();
+        let polish = options
+            .budget
+            .mul_f64(f64::from(polish_pct.min(100)) / 100.0);
         let empty = vec![Vec::new(); self.couriers.len()];
-        self.set_plan(
+        let mut report = self.set_plan(
             &empty,
             &ReplanOptions {
                 strategy: Strategy::FromScratch,
+                budget: options.budget.saturating_sub(polish),
                 ..*options
             },
-        )
+        )?;
+        if !polish.is_zero() {
+            // Nothing is promised before the morning: no move or promise cost.
+            let weights = self.weights;
+            self.weights = Weights {
+                move_cost: 0,
+                promise_per_s: 0,
+                ..weights
+            };
+            let left = (t0 + options.budget).saturating_duration_since(Instant::now());
+            let polished = self.improve(&ImproveOptions {
+                budget: left,
+                seed: options.seed,
+                max_iterations: None,
+            });
+            self.weights = weights;
+            for s in 0..self.stops.len() {
+                self.promise[s] = self.eta[s];
+            }
+            report.cost = polished.cost;
+            report.unserved = self
+                .state
+                .iter()
+                .enumerate()
+                .filter_map(|(s, st)| match st {
+                    StopState::Unserved(why) => Some((s as u32, *why)),
+                    _ => None,
+                })
+                .collect();
+            report.evaluations += polished.evaluations;
+            report.ruin_recreate = polished.ruin_recreate;
+        }
+        report.latency = t0.elapsed();
+        Ok(report)
     }
 
     /// Sets the time-of-day slots of the travel times (see [`TravelTimes::with_slots`]) and
