@@ -141,8 +141,11 @@ fn calendar_table(freq: Frequency, yearly: bool, first: Date, last: Date) -> Vec
 
 /// Weeks of history every series needs before the weekly rows carry week-of-year Fourier
 /// terms: one full year, so that every week of the year has been seen. With less, the fitted
-/// curve is extrapolated into weeks it never saw (on the bike set's 32-week development
-/// history the forecast grew twentyfold).
+/// curve is extrapolated into weeks it never saw: on the bike set's 32-week development
+/// history (cut 12 weeks before the benchmark holdout) the regression forecast over a hundred
+/// times the demand that followed, and the automatic choice's RMSSE was 8.10; without the
+/// terms 0.55. The bike development windows cut 8, 16, 20 and 24 weeks back moved
+/// 0.519 / 0.638 / 0.731 / 0.795 -> 0.517 / 0.602 / 0.727 / 0.796.
 pub const YEARLY_TERMS_MIN_WEEKS: usize = 52;
 
 /// Whether a weekly fit whose shortest history has `min_cut` values uses the week-of-year
