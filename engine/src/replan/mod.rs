@@ -24,6 +24,11 @@
 //!    are retried only next to the change (or on a route that lost a stop), so the answer
 //!    stays cheap.
 //!
+//! The plan of the morning ([`Dispatch::plan_with_solver`], made at night, before anyone
+//! leaves): the VRP solver for half of its budget, then polished for the other half the way
+//! background improvement works, without disruption costs (nothing is promised yet); the
+//! promises are its arrivals.
+//!
 //! The objective ([`Weights`]): travel seconds, plus a cost per stop moved to another
 //! courier, plus a cost per second a promised arrival shifts beyond a tolerance, plus a
 //! penalty per unserved stop; windows, capacity and the return by the end of the shift are
