@@ -9,8 +9,9 @@
 //! ```
 //! The scenario format is [`milkrun_datasets::scenario`]'s, the event format
 //! [`milkrun_engine::replan::io`]'s. The roads are the shipped Liechtenstein extract unless
-//! `--osm` names another, with the bike (e-trike) profile. The initial plan is made by the
-//! VRP solver in `--plan-seconds`. With `--background-ms` the plan is improved between
+//! `--osm` names another, with the bike (e-trike) profile. The initial plan is made in
+//! `--plan-seconds`: the VRP solver for half, then polished without disruption costs
+//! ([`milkrun_engine::replan::Dispatch::plan_with_solver`]). With `--background-ms` the plan is improved between
 //! events (as a dispatch system does while the couriers ride), within that CPU budget per
 //! event and at most until the next event; its time is reported apart from the answer
 //! latency.
