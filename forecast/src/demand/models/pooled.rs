@@ -27,6 +27,7 @@
 //! another, so most of a product's deviation from the pooled rate is noise to shrink away.
 use super::ModelOutput;
 use crate::demand::count::poisson_table;
+use crate::demand::metrics;
 
 /// Most member series used to choose the shared parameters (every k-th member above it).
 pub const FIT_SERIES: usize = 400;
@@ -109,22 +110,15 @@ pub fn shrunk_multiplier(sum_y: f64, sum_g: f64, prior: f64) -> f64 {
 }
 
 /// The RMSSE scale of a history: mean squared first difference from its first non-zero value
-/// on, else its mean squared value, else 1.
+/// on ([`metrics::scales`]), else its mean squared value from there, else 1.
 fn sq_scale(y: &[f64]) -> f64 {
+    if let Some((_, s)) = metrics::scales(y, 1, true) {
+        if s > 0.0 {
+            return s;
+        }
+    }
     let first = y.iter().position(|v| *v != 0.0).unwrap_or(0);
     let y = &y[first..];
-    let d = y.len().saturating_sub(1);
-    let s = if d > 0 {
-        y.windows(2)
-            .map(|w| (w[1] - w[0]) * (w[1] - w[0]))
-            .sum::<f64>()
-            / d as f64
-    } else {
-        0.0
-    };
-    if s > 0.0 {
-        return s;
-    }
     let ms = y.iter().map(|v| v * v).sum::<f64>() / y.len().max(1) as f64;
     if ms > 0.0 {
         ms
