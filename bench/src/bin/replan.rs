@@ -117,6 +117,11 @@ struct Cli {
     /// alone for the whole time).
     #[arg(long, default_value_t = 50)]
     reference_polish_pct: u32,
+    /// Diagnostic: at each comparison also give the warm-start plan this many seconds of
+    /// background improvement (with its disruption costs) and print the result (0: none;
+    /// the run itself is not changed).
+    #[arg(long, default_value_t = 0.0)]
+    catch_up_seconds: f64,
     /// Where the rush comes from: `scaled` (the matrix scaled per location) or `engine`
     /// (the road engine's speed profile on the ways of the town core, one matrix per slot).
     #[arg(long, value_enum, default_value_t = RushSource::Scaled)]
@@ -335,6 +340,20 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
     };
     let ours_cost = ours.plan_cost();
     let mut gaps = Vec::new();
+    if cli.catch_up_seconds > 0.0 {
+        let mut more = ours.clone();
+        let r = more.improve(&ImproveOptions {
+            budget: Duration::from_secs_f64(cli.catch_up_seconds),
+            seed: cli.seed,
+            max_iterations: None,
+        });
+        println!(
+            "after event {event}: warm-start plan + {:.0} s more background: cost {} ({} unserved)",
+            cli.catch_up_seconds,
+            r.cost,
+            unserved_of(&more)
+        );
+    }
     let mut line = format!(
         "after event {event} ({}): warm-start projected end-of-day cost {ours_cost} ({} unserved)",
         milkrun_engine::replan::hms(time_s),

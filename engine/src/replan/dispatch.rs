@@ -10,7 +10,7 @@ use crate::replan::model::{
     UnservedReason, Weights,
 };
 use crate::replan::route::{departure, pending_travel, schedule, CourierRoute};
-use crate::replan::{baseline, lns, repair, search, ReplanError};
+use crate::replan::{baseline, eject, lns, repair, search, ReplanError};
 
 /// How a re-plan is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -779,6 +779,16 @@ impl Dispatch {
                 repair::restore_feasibility(self, &mut caches, &mut pool);
                 touched.extend(pool.iter().copied());
                 let mut unserved = repair::insert_regret(self, &mut caches, &pool, deadline);
+                // Stops that fit nowhere as the routes stand: one ejection each, within a
+                // quarter of the budget when answering an event (a jam or a breakdown may
+                // leave a hundred; background improvement takes up the rest).
+                let eject_until = if work.lns_until.is_some() {
+                    deadline
+                } else {
+                    t0 + options.budget / 4
+                };
+                let ej = eject::run(self, &mut caches, &mut unserved, eject_until);
+                touched.extend(ej.touched);
                 let focus = if work.lns_until.is_some() {
                     touched.clone()
                 } else {
@@ -802,13 +812,10 @@ impl Dispatch {
                         work.seed,
                     );
                     ruin_recreate = (st.iterations, st.accepted);
-                    evaluations += search::improve(
-                        self,
-                        &mut caches,
-                        st.touched,
-                        until,
-                        options.max_evaluations,
-                    );
+                    let mut seeds = st.touched;
+                    seeds.extend(eject::run(self, &mut caches, &mut unserved, until).touched);
+                    evaluations +=
+                        search::improve(self, &mut caches, seeds, until, options.max_evaluations);
                 }
                 for (r, c) in self.routes.iter_mut().zip(&caches) {
                     if let Some(c) = c {

@@ -100,7 +100,9 @@ pub(crate) fn run(
             c.planned()[rng.random_range(0..c.planned().len())]
         };
         let cloc = d.stops[centre as usize].loc;
-        let round = |l: u32| d.times.travel(cloc, l) + d.times.travel(l, cloc);
+        // Nearness: the ride from the centre (one row of the matrix, which stays in cache;
+        // the ride back would read a column, one cache miss per stop of every route).
+        let round = |l: u32| d.times.travel(cloc, l);
         // Every route's planned stop nearest to the centre.
         let mut near: Vec<(i64, usize, usize)> = Vec::new();
         for (r, c) in caches.iter().enumerate() {

@@ -66,7 +66,9 @@
 pub mod baseline;
 pub(crate) mod cache;
 pub mod dispatch;
+pub(crate) mod eject;
 pub mod event;
+pub(crate) mod exchange;
 pub mod io;
 pub(crate) mod lns;
 pub mod model;

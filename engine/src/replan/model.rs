@@ -194,6 +194,13 @@ impl TravelTimes {
         self.n == 0
     }
 
+    /// The base travel times from `i` to every location (`row(i)[j] = travel(i, j)`).
+    #[inline]
+    pub(crate) fn row(&self, i: u32) -> &[i64] {
+        let start = i as usize * self.stride;
+        &self.travel_s[start..start + self.n]
+    }
+
     /// Travel time from `i` to `j`, seconds.
     #[inline]
     pub fn travel(&self, i: u32, j: u32) -> i64 {

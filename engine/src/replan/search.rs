@@ -1,7 +1,9 @@
 //! Bounded local search near the change: move a string of 1-3 stops (relocate / or-opt)
-//! next to one of its nearest stops, in the same route or another. A move is screened in
-//! O(1) with the cached segments (travel + move cost); a move that passes is priced
-//! exactly with the promise-shift cost of the two routes and applied if it pays.
+//! next to one of its nearest stops, in the same route or another; where no relocation
+//! pays, exchange with the route of a nearest stop ([`crate::replan::exchange`]: 2-opt\*
+//! of the tails, swap of two stops). A move is screened in O(1) with the cached segments
+//! (travel + move cost); a move that passes is priced exactly with the promise-shift cost
+//! of the two routes and applied if it pays.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -10,6 +12,7 @@ use milkrun_vrp::segment::DurationSegment;
 
 use crate::replan::cache::RouteCache;
 use crate::replan::dispatch::Dispatch;
+use crate::replan::exchange::{self, Change};
 use crate::replan::route::schedule_seq;
 
 /// Promise-shift cost of a route with pending sequence `seq` (committed first): per stop,
@@ -252,8 +255,93 @@ pub(crate) fn improve(
                 }
             }
         }
+        // No relocation paid: exchanges with the routes of its nearest stops.
+        let Some((r, i)) = pos[s as usize] else {
+            continue;
+        };
+        let mut changes: Vec<Change> = Vec::new();
+        if let Some(cr) = caches[r].as_ref() {
+            for &v in &d.neighbours[s as usize] {
+                let Some((r2, j)) = pos[v as usize] else {
+                    continue;
+                };
+                let Some(c2) = caches[r2].as_ref().filter(|_| r2 != r) else {
+                    continue;
+                };
+                evals += 4;
+                changes.extend(exchange::tails(d, cr, r, i, c2, r2, j - 1));
+                changes.extend(exchange::tails(d, cr, r, i - 1, c2, r2, j));
+                changes.extend(exchange::swap(d, cr, r, i, c2, r2, j - 1));
+                changes.extend(exchange::swap(d, cr, r, i, c2, r2, j + 1));
+            }
+        }
+        changes.sort_by_key(|c| c.delta);
+        for ch in changes.into_iter().take(EXCHANGE_TRIES) {
+            if commit(d, caches, &mut pcost, &ch) {
+                for k in [ch.r, ch.r2] {
+                    if let Some(c) = caches[k].as_ref() {
+                        index(&mut pos, k, c);
+                    }
+                }
+                let mut touched = vec![s];
+                touched.extend(d.neighbours[s as usize].iter().copied());
+                for x in touched {
+                    if (x as usize) < m && !queued[x as usize] {
+                        queued[x as usize] = true;
+                        queue.push_back(x);
+                    }
+                }
+                break;
+            }
+        }
     }
     evals
+}
+
+/// Screened exchanges priced exactly per stop, best screen first.
+const EXCHANGE_TRIES: usize = 3;
+
+/// Prices a change of two routes exactly (promise shifts, then travel with every leg at
+/// its new departure) and keeps it if the objective falls and neither route is late;
+/// otherwise the routes are restored. `pcost` holds each route's promise cost.
+fn commit(d: &Dispatch, caches: &mut [Option<RouteCache>], pcost: &mut [i64], ch: &Change) -> bool {
+    let (r, r2) = (ch.r, ch.r2);
+    let (Some(c1), Some(c2)) = (caches[r].as_ref(), caches[r2].as_ref()) else {
+        return false;
+    };
+    let seq_of = |c: &RouteCache, planned: &[u32]| {
+        let mut seq = c.stops[1..c.fixed].to_vec();
+        seq.extend_from_slice(planned);
+        seq
+    };
+    let np1 = promise_cost(d, r, &seq_of(c1, &ch.planned));
+    let np2 = promise_cost(d, r2, &seq_of(c2, &ch.planned2));
+    let old_p = pcost[r] + pcost[r2];
+    if ch.delta + np1 + np2 - old_p >= 0 {
+        return false;
+    }
+    let (old1, old2) = (c1.planned().to_vec(), c2.planned().to_vec());
+    let old_travel = c1.travel + c2.travel;
+    let mut new_travel = 0;
+    let mut late = false;
+    for (k, planned) in [(r, &ch.planned), (r2, &ch.planned2)] {
+        if let Some(c) = caches[k].as_mut() {
+            c.set_planned(planned, &d.stops, &d.times);
+            late |= c.warp() > 0;
+            new_travel += c.travel;
+        }
+    }
+    if late || new_travel - old_travel + ch.move_delta + np1 + np2 - old_p >= 0 {
+        for (k, planned) in [(r, &old1), (r2, &old2)] {
+            if let Some(c) = caches[k].as_mut() {
+                c.set_planned(planned, &d.stops, &d.times);
+            }
+        }
+        return false;
+    }
+    pcost[r] = np1;
+    pcost[r2] = np2;
+    true
 }
 
 /// Travel delta of moving the string `i..i+len` of route `c` to after node `q` (same

@@ -1,0 +1,276 @@
+//! Insertion with ejection for stops left unserved: a stop that fits in no route as it
+//! stands takes the place of a stop near its best positions, and the stop pushed out
+//! (the *ejected* one) moves to its cheapest feasible position on any route. One more stop
+//! is served; the change is kept only if the whole objective falls (travel, moves to
+//! another courier, promise shifts, minus the unserved penalty saved) and no route becomes
+//! late. Each candidate is screened with the cached segments (O(window) per pair of
+//! positions) and the few best are priced exactly.
+//!
+//! This is the one-level ejection of route-minimisation heuristics (Nagata and Bräysy's
+//! ejection pool, Lim and Zhang's squeeze): after a breakdown or a jam the routes around
+//! an unserved stop are full or tight, and a stop with a wider window or a nearer
+//! alternative route often makes room where plain insertion and small ruins do not.
+
+use std::time::Instant;
+
+use milkrun_vrp::segment::DurationSegment;
+
+use crate::replan::cache::{visit, RouteCache};
+use crate::replan::dispatch::Dispatch;
+use crate::replan::lns::{may_fit, route_cost};
+use crate::replan::model::UnservedReason;
+use crate::replan::search::move_cost;
+
+/// Insertion positions per route considered for the unserved stop (smallest detour first).
+const POSITIONS: usize = 3;
+/// Stops on each side of an insertion position that may be ejected.
+const WINDOW: usize = 4;
+/// Screened candidates priced exactly per unserved stop.
+const TRIALS: usize = 8;
+
+/// What a run did.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct EjectStats {
+    /// Unserved stops tried.
+    pub tried: u64,
+    /// Unserved stops placed (with or without an ejection).
+    pub placed: u64,
+    /// Stops next to the changes (seeds for a local search).
+    pub touched: Vec<u32>,
+}
+
+/// Tries to place every stop of `unserved` that might fit ([`may_fit`]), soonest-closing
+/// window first, until `deadline`. A stop placed leaves `unserved`.
+pub(crate) fn run(
+    d: &Dispatch,
+    caches: &mut [Option<RouteCache>],
+    unserved: &mut Vec<(u32, UnservedReason)>,
+    deadline: Instant,
+) -> EjectStats {
+    let mut stats = EjectStats::default();
+    let mut order: Vec<u32> = unserved
+        .iter()
+        .filter(|u| may_fit(u.1))
+        .map(|u| u.0)
+        .collect();
+    order.sort_by_key(|&s| (d.stops[s as usize].window_s.1, s));
+    for u in order {
+        if Instant::now() >= deadline {
+            break;
+        }
+        stats.tried += 1;
+        if let Some(touched) = place(d, caches, u) {
+            stats.placed += 1;
+            stats.touched.extend(touched);
+            unserved.retain(|x| x.0 != u);
+        }
+    }
+    stats
+}
+
+/// One screened candidate: route `r` takes `u` after node `i` and gives up node `q`.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    travel_delta: i64,
+    r: usize,
+    i: usize,
+    q: usize,
+}
+
+/// Places `u` directly or with one ejection; returns the stops around the change, or
+/// `None` (nothing changed) if no candidate lowers the objective.
+fn place(d: &Dispatch, caches: &mut [Option<RouteCache>], u: u32) -> Option<Vec<u32>> {
+    let spec = &d.stops[u as usize];
+    let penalty = d.weights.unserved_penalty;
+    // Direct insertion first (a route may have room again).
+    let direct = caches
+        .iter()
+        .enumerate()
+        .filter_map(|(r, c)| {
+            c.as_ref()
+                .and_then(|c| c.best_insert(spec, &d.times))
+                .map(|(delta, i)| (delta + move_cost(d, u, r), r, i))
+        })
+        .min();
+    if let Some((_, r, i)) = direct {
+        if let Some(c) = caches[r].as_mut() {
+            let old_cost = route_cost(d, r, c);
+            let old = c.planned().to_vec();
+            let mut planned = old.clone();
+            planned.insert(i + 1 - c.fixed, u);
+            c.set_planned(&planned, &d.stops, &d.times);
+            if c.warp() == 0 && route_cost(d, r, c) - old_cost < penalty {
+                return Some(planned);
+            }
+            c.set_planned(&old, &d.stops, &d.times);
+        }
+    }
+    let useg = visit(spec);
+    let mut cands: Vec<Candidate> = Vec::new();
+    for (r, c) in caches.iter().enumerate() {
+        let Some(c) = c.as_ref() else { continue };
+        if c.warp() > 0 {
+            continue;
+        }
+        let need = c.load + spec.bottles - c.capacity;
+        let n = c.locs.len();
+        let mut positions: Vec<(i64, usize)> = (c.fixed - 1..n - 1)
+            .take_while(|&i| c.dep[i] <= spec.window_s.1)
+            .map(|i| {
+                let (a, b) = (c.locs[i], c.locs[i + 1]);
+                (
+                    d.times.travel(a, spec.loc) + d.times.travel(spec.loc, b)
+                        - d.times.travel(a, b),
+                    i,
+                )
+            })
+            .collect();
+        positions.sort_unstable();
+        positions.truncate(POSITIONS);
+        for &(_, i) in &positions {
+            let lo = (i + 1).saturating_sub(WINDOW).max(c.fixed);
+            let hi = (i + WINDOW).min(n - 2);
+            for q in lo..=hi {
+                if d.stops[c.stops[q] as usize].bottles < need {
+                    continue;
+                }
+                if let Some(travel_delta) = screen(d, c, spec.loc, &useg, i, q) {
+                    cands.push(Candidate {
+                        travel_delta,
+                        r,
+                        i,
+                        q,
+                    });
+                }
+            }
+        }
+    }
+    cands.sort_unstable_by_key(|c| (c.travel_delta, c.r, c.q));
+    cands.truncate(TRIALS);
+    for cand in cands {
+        if let Some(touched) = try_candidate(d, caches, u, cand, penalty) {
+            return Some(touched);
+        }
+    }
+    None
+}
+
+/// Travel delta of route `c` with `u` (location `loc`, segment `useg`) inserted after node
+/// `i` and node `q` taken out, or `None` if the screen finds it late. Legs are priced at
+/// their departures as they shift (an approximation checked exactly afterwards).
+fn screen(
+    d: &Dispatch,
+    c: &RouteCache,
+    loc: u32,
+    useg: &DurationSegment,
+    i: usize,
+    q: usize,
+) -> Option<i64> {
+    // The changed stretch: from node `start` (kept) to node `resume` (kept).
+    let (start, resume) = if q <= i { (q - 1, i + 1) } else { (i, q + 1) };
+    let mut seg = c.fwd[start];
+    let mut at = c.dep[start];
+    let mut prev = c.locs[start];
+    let mut travel = 0;
+    let mut step = |seg: &mut DurationSegment, to: u32, next: &DurationSegment| {
+        let t = d.times.travel_at(prev, to, at);
+        travel += t;
+        *seg = seg.then(t, next);
+        at = (at + t).max(next.earliest) + next.duration;
+        prev = to;
+    };
+    if q <= i {
+        for k in q + 1..=i {
+            step(&mut seg, c.locs[k], &c.segs[k]);
+        }
+        step(&mut seg, loc, useg);
+    } else {
+        step(&mut seg, loc, useg);
+        for k in i + 1..q {
+            step(&mut seg, c.locs[k], &c.segs[k]);
+        }
+    }
+    let t = d.times.travel_at(prev, c.locs[resume], at);
+    let full = seg.then(t, &c.bwd[resume]);
+    if full.time_warp != 0 {
+        return None;
+    }
+    let old: i64 = c.legs[start + 1..=resume].iter().sum();
+    Some(travel + t - old)
+}
+
+/// Applies a candidate exactly: `u` in, the ejected stop to its cheapest feasible place on
+/// any route. Keeps it and returns the stops around the change if the objective falls,
+/// else restores the routes.
+fn try_candidate(
+    d: &Dispatch,
+    caches: &mut [Option<RouteCache>],
+    u: u32,
+    cand: Candidate,
+    penalty: i64,
+) -> Option<Vec<u32>> {
+    let Candidate { r, i, q, .. } = cand;
+    let c = caches[r].as_mut()?;
+    let x = c.stops[q];
+    let old_r = c.planned().to_vec();
+    let old_cost_r = route_cost(d, r, c);
+    let mut planned = Vec::with_capacity(old_r.len());
+    if i + 1 == c.fixed {
+        planned.push(u);
+    }
+    for k in c.fixed..c.locs.len() - 1 {
+        if k != q {
+            planned.push(c.stops[k]);
+        }
+        if k == i {
+            planned.push(u);
+        }
+    }
+    c.set_planned(&planned, &d.stops, &d.times);
+    if c.warp() > 0 {
+        c.set_planned(&old_r, &d.stops, &d.times);
+        return None;
+    }
+    // The ejected stop's new home.
+    let xspec = &d.stops[x as usize];
+    let home = caches
+        .iter()
+        .enumerate()
+        .filter_map(|(r2, c2)| {
+            c2.as_ref()
+                .and_then(|c2| c2.best_insert(xspec, &d.times))
+                .map(|(delta, j)| (delta + move_cost(d, x, r2), r2, j))
+        })
+        .min();
+    let restore = |caches: &mut [Option<RouteCache>]| {
+        if let Some(c) = caches[r].as_mut() {
+            c.set_planned(&old_r, &d.stops, &d.times);
+        }
+    };
+    let Some((_, r2, j)) = home else {
+        restore(caches);
+        return None;
+    };
+    let c2 = caches[r2].as_mut()?;
+    let old_cost_r2 = if r2 == r { 0 } else { route_cost(d, r2, c2) };
+    let old_r2 = c2.planned().to_vec();
+    let mut planned2 = old_r2.clone();
+    planned2.insert(j + 1 - c2.fixed, x);
+    c2.set_planned(&planned2, &d.stops, &d.times);
+    let late = c2.warp() > 0;
+    let new_cost_r2 = if r2 == r { 0 } else { route_cost(d, r2, c2) };
+    let new_cost_r = caches[r].as_ref().map_or(0, |c| route_cost(d, r, c));
+    if late || new_cost_r + new_cost_r2 - old_cost_r - old_cost_r2 >= penalty {
+        if r2 != r {
+            if let Some(c2) = caches[r2].as_mut() {
+                c2.set_planned(&old_r2, &d.stops, &d.times);
+            }
+        }
+        restore(caches);
+        return None;
+    }
+    let mut touched = vec![u, x];
+    touched.extend(d.neighbours[u as usize].iter().copied());
+    touched.extend(d.neighbours[x as usize].iter().copied());
+    Some(touched)
+}
