@@ -251,7 +251,10 @@ fn try_candidate(
         restore(caches);
         return None;
     };
-    let c2 = caches[r2].as_mut()?;
+    let Some(c2) = caches[r2].as_mut() else {
+        restore(caches);
+        return None;
+    };
     let old_cost_r2 = if r2 == r { 0 } else { route_cost(d, r2, c2) };
     let old_r2 = c2.planned().to_vec();
     let mut planned2 = old_r2.clone();

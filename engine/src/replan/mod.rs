@@ -11,10 +11,14 @@
 //!    until on time; new, retried, removed and orphaned stops (a breakdown) are placed by
 //!    regret-2 insertion, each position checked in O(1) with cached
 //!    [`milkrun_vrp::segment::DurationSegment`]s.
+//!    Stops that fit nowhere get one more chance by insertion with ejection (`eject`: the
+//!    stop takes the place of a nearby stop, which moves to its cheapest feasible place;
+//!    a quarter of the budget at most).
 //! 2. **Local search** ([`search`]): relocate / or-opt of strings of 1-3 stops next to one of
-//!    their 12 nearest stops, seeded by the stops near the change, screened in O(1) and
-//!    priced exactly before it is applied. It stops when no move pays or the budget is
-//!    spent, so the answer is ready any time (anytime).
+//!    their 12 nearest stops, and where none pays, 2-opt\* of two routes' tails or a swap of
+//!    two stops next to a nearest stop on another route (`exchange`); seeded by the stops
+//!    near the change, screened in O(1) and priced exactly before it is applied. It stops
+//!    when no move pays or the budget is spent, so the answer is ready any time (anytime).
 //!
 //! 3. **Background improvement** ([`Dispatch::improve`], optional, between events): every
 //!    stop left unserved whose window is open is tried again, then ruin and recreate

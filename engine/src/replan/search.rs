@@ -1,6 +1,6 @@
 //! Bounded local search near the change: move a string of 1-3 stops (relocate / or-opt)
 //! next to one of its nearest stops, in the same route or another; where no relocation
-//! pays, exchange with the route of a nearest stop ([`crate::replan::exchange`]: 2-opt\*
+//! pays, exchange with the route of a nearest stop (`exchange`: 2-opt\*
 //! of the tails, swap of two stops). A move is screened in O(1) with the cached segments
 //! (travel + move cost); a move that passes is priced exactly with the promise-shift cost
 //! of the two routes and applied if it pays.
