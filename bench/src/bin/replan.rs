@@ -6,7 +6,7 @@
 //!     [--plan-polish-pct 50] [--osm FILE] [--long-every 25] [--long-at 0,25]
 //!     [--long-seconds 10,30,60] [--rush-pct 130] [--rush-source scaled|engine]
 //!     [--plan-file FILE] [--background-ms 0] [--answer-lns 0] [--reference-polish-pct 50]
-//!     [--move-cost 60] [--promise-per-s 1]
+//!     [--move-cost 60] [--promise-per-s 1] [--catch-up-seconds 0]
 //! ```
 //! On the Liechtenstein extract (bike profile): a generated scenario, an initial plan by the
 //! VRP solver in `--plan-seconds` (the last `--plan-polish-pct` of it polishing the solver's

@@ -68,6 +68,25 @@ pub(crate) fn run(
     stats
 }
 
+/// The cheapest feasible insertion of stop `s` over all routes (travel delta plus move
+/// cost): `(cost, route, node index after which to insert)`.
+fn cheapest_home(
+    d: &Dispatch,
+    caches: &[Option<RouteCache>],
+    s: u32,
+) -> Option<(i64, usize, usize)> {
+    let spec = &d.stops[s as usize];
+    caches
+        .iter()
+        .enumerate()
+        .filter_map(|(r, c)| {
+            c.as_ref()
+                .and_then(|c| c.best_insert(spec, &d.times))
+                .map(|(delta, i)| (delta + move_cost(d, s, r), r, i))
+        })
+        .min()
+}
+
 /// One screened candidate: route `r` takes `u` after node `i` and gives up node `q`.
 #[derive(Debug, Clone, Copy)]
 struct Candidate {
@@ -83,15 +102,7 @@ fn place(d: &Dispatch, caches: &mut [Option<RouteCache>], u: u32) -> Option<Vec<
     let spec = &d.stops[u as usize];
     let penalty = d.weights.unserved_penalty;
     // Direct insertion first (a route may have room again).
-    let direct = caches
-        .iter()
-        .enumerate()
-        .filter_map(|(r, c)| {
-            c.as_ref()
-                .and_then(|c| c.best_insert(spec, &d.times))
-                .map(|(delta, i)| (delta + move_cost(d, u, r), r, i))
-        })
-        .min();
+    let direct = cheapest_home(d, caches, u);
     if let Some((_, r, i)) = direct {
         if let Some(c) = caches[r].as_mut() {
             let old_cost = route_cost(d, r, c);
@@ -232,16 +243,7 @@ fn try_candidate(
         return None;
     }
     // The ejected stop's new home.
-    let xspec = &d.stops[x as usize];
-    let home = caches
-        .iter()
-        .enumerate()
-        .filter_map(|(r2, c2)| {
-            c2.as_ref()
-                .and_then(|c2| c2.best_insert(xspec, &d.times))
-                .map(|(delta, j)| (delta + move_cost(d, x, r2), r2, j))
-        })
-        .min();
+    let home = cheapest_home(d, caches, x);
     let restore = |caches: &mut [Option<RouteCache>]| {
         if let Some(c) = caches[r].as_mut() {
             c.set_planned(&old_r, &d.stops, &d.times);

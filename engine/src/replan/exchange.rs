@@ -32,6 +32,20 @@ pub(crate) struct Change {
     pub move_delta: i64,
 }
 
+impl Change {
+    /// A change whose screen found `travel` seconds and `move_delta` of move cost.
+    fn new(travel: i64, move_delta: i64, one: (usize, Vec<u32>), two: (usize, Vec<u32>)) -> Self {
+        Change {
+            delta: travel + move_delta,
+            r: one.0,
+            planned: one.1,
+            r2: two.0,
+            planned2: two.1,
+            move_delta,
+        }
+    }
+}
+
 /// Move cost delta of the stops `seq` going from route `from` to route `to`.
 fn moved(d: &Dispatch, seq: &[u32], from: usize, to: usize) -> i64 {
     seq.iter()
@@ -85,14 +99,12 @@ pub(crate) fn tails(
     planned.extend_from_slice(tail2);
     let mut planned2: Vec<u32> = c2.stops[c2.fixed..=b].to_vec();
     planned2.extend_from_slice(tail1);
-    Some(Change {
-        delta: travel + move_delta,
-        r,
-        planned,
-        r2,
-        planned2,
+    Some(Change::new(
+        travel,
         move_delta,
-    })
+        (r, planned),
+        (r2, planned2),
+    ))
 }
 
 /// Swap of node `i` of route `r` with node `q` of route `r2`. `None` if the screen finds it
@@ -139,14 +151,12 @@ pub(crate) fn swap(
     planned[i - c1.fixed] = w;
     let mut planned2 = c2.planned().to_vec();
     planned2[q - c2.fixed] = s;
-    Some(Change {
-        delta: travel + move_delta,
-        r,
-        planned,
-        r2,
-        planned2,
+    Some(Change::new(
+        travel,
         move_delta,
-    })
+        (r, planned),
+        (r2, planned2),
+    ))
 }
 
 #[cfg(test)]
