@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{courier, grid_day, line, opts, to_event, OPEN};
+use common::{grid_day, line, opts, to_event, two_couriers, OPEN};
 
 use milkrun_engine::replan::io::{parse_events, write_events, EventRecord, TimedRecord};
 use milkrun_engine::replan::{
@@ -26,14 +26,7 @@ fn stop(household: u32, loc: u32) -> StopSpec {
 fn two_way_day() -> Dispatch {
     let times = line(&[0, 1, 2, 3, -1, -2]);
     let stops = (1..=5).map(|h| stop(h, h)).collect();
-    let mut d = Dispatch::new(
-        times,
-        0,
-        stops,
-        vec![courier(1, 10), courier(2, 10)],
-        Weights::default(),
-    )
-    .unwrap();
+    let mut d = two_couriers(times, stops, (10, 10));
     d.set_plan(&[vec![0, 1, 2], vec![3, 4]], &opts()).unwrap();
     d
 }
@@ -189,14 +182,7 @@ fn breakdown_not_absorbable() {
     let times = line(&[0, 1, 2, 3, -1, -2]);
     let stops = (1..=5).map(|h| stop(h, h)).collect();
     // Courier 1 carries 3 bottles: its own three households, nothing more.
-    let mut d = Dispatch::new(
-        times,
-        0,
-        stops,
-        vec![courier(1, 3), courier(2, 10)],
-        Weights::default(),
-    )
-    .unwrap();
+    let mut d = two_couriers(times, stops, (3, 10));
     d.set_plan(&[vec![0, 1, 2], vec![3, 4]], &opts()).unwrap();
     let r = d
         .apply(ev(17_990, EventKind::Breakdown { courier: 1 }), &opts())
@@ -233,14 +219,7 @@ fn courier_delayed() {
     let times = line(&[0, 1, 2, 1]);
     let mut stops: Vec<StopSpec> = (1..=3).map(|h| stop(h, h)).collect();
     stops[1].window_s = (18_000, 18_300); // household 2 must be served by 05:05
-    let mut d = Dispatch::new(
-        times,
-        0,
-        stops,
-        vec![courier(1, 10), courier(2, 10)],
-        Weights::default(),
-    )
-    .unwrap();
+    let mut d = two_couriers(times, stops, (10, 10));
     d.set_plan(&[vec![0, 1], vec![2]], &opts()).unwrap();
     let r = d
         .apply(
@@ -265,14 +244,7 @@ fn traffic_update() {
     let mut stops: Vec<StopSpec> = (1..=3).map(|h| stop(h, h)).collect();
     stops[1].window_s = (18_000, 18_600);
     let pos = [0i64, 1, 3, 1];
-    let mut d = Dispatch::new(
-        line(&pos),
-        0,
-        stops,
-        vec![courier(1, 10), courier(2, 10)],
-        Weights::default(),
-    )
-    .unwrap();
+    let mut d = two_couriers(line(&pos), stops, (10, 10));
     d.set_plan(&[vec![0, 1], vec![2]], &opts()).unwrap();
     let slow = TravelTimes::from_fn(4, |i, j| {
         let base = (pos[i] - pos[j]).abs() * 60;

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod common;
-use common::{courier, line, opts, to_event, OPEN};
+use common::{line, opts, to_event, two_couriers, OPEN};
 
 use std::time::Duration;
 
@@ -45,14 +45,7 @@ fn full_courier_day() -> Dispatch {
         stop(3, 3, OPEN),
         stop(4, 4, (18_000, 18_300)),
     ];
-    let mut d = Dispatch::new(
-        times,
-        0,
-        stops,
-        vec![courier(1, 3), courier(2, 3)],
-        Weights::default(),
-    )
-    .unwrap();
+    let mut d = two_couriers(times, stops, (3, 3));
     d.set_plan(&[vec![0, 1, 2], vec![3]], &opts()).unwrap();
     d
 }
@@ -208,14 +201,7 @@ fn unserved_retried_when_a_cancellation_frees_room() {
         stop(3, 4, OPEN),
         stop(4, 5, OPEN),
     ];
-    let mut d = Dispatch::new(
-        times,
-        0,
-        stops,
-        vec![courier(1, 2), courier(2, 2)],
-        Weights::default(),
-    )
-    .unwrap();
+    let mut d = two_couriers(times, stops, (2, 2));
     d.set_plan(&[vec![0, 1], vec![2, 3]], &opts()).unwrap();
     let order = EventKind::NewOrder(stop(99, 3, (18_000, 18_400)));
     let r = d
@@ -295,14 +281,7 @@ fn answer_ruin_recreate_serves_it_at_once() {
 fn nightly_plan_polished() {
     let times = line(&[0, -2, -1, 1, 2]);
     let stops = (1..=4).map(|h| stop(h, h, OPEN)).collect();
-    let mut d = Dispatch::new(
-        times,
-        0,
-        stops,
-        vec![courier(1, 2), courier(2, 2)],
-        Weights::default(),
-    )
-    .unwrap();
+    let mut d = two_couriers(times, stops, (2, 2));
     let r = d
         .plan_with_solver_polished(
             &milkrun_engine::replan::ReplanOptions {

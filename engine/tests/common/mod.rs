@@ -26,6 +26,19 @@ pub fn courier(id: u32, capacity: i64) -> CourierSpec {
     }
 }
 
+/// A morning with depot 0, `stops`, and two couriers (ids 1 and 2) carrying `capacity.0` and
+/// `capacity.1` bottles, default weights; no plan yet.
+pub fn two_couriers(times: TravelTimes, stops: Vec<StopSpec>, capacity: (i64, i64)) -> Dispatch {
+    Dispatch::new(
+        times,
+        0,
+        stops,
+        vec![courier(1, capacity.0), courier(2, capacity.1)],
+        Weights::default(),
+    )
+    .expect("a valid two-courier morning")
+}
+
 /// Re-plan options with a budget that never binds in a test.
 pub fn opts() -> ReplanOptions {
     ReplanOptions {
