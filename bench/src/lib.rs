@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use milkrun_datasets::{bks, checker, Instance};
-use milkrun_service::convert;
+use milkrun_station::instance as convert;
 use milkrun_vrp::{Cooperation, Objective, Progress, SolverOptions};
 
 pub mod chicago;

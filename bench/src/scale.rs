@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use milkrun_datasets::{checker, generate, Instance};
-use milkrun_service::convert;
+use milkrun_station::instance as convert;
 use milkrun_vrp::{Objective, Progress, SolverOptions};
 
 /// Peak resident memory of this process so far (`VmHWM` of

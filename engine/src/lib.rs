@@ -62,7 +62,6 @@ pub mod order;
 pub mod osm;
 pub mod profile;
 pub mod query;
-pub mod replan;
 pub mod snap;
 pub mod store;
 pub mod svg;

@@ -5,5 +5,4 @@
 #![warn(missing_docs)]
 
 pub mod cmd;
-pub mod convert;
 pub mod demo;

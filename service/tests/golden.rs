@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use milkrun_datasets::{bks, checker};
-use milkrun_service::convert::{node_routes, to_problem};
+use milkrun_station::instance::{node_routes, to_problem};
 use milkrun_vrp::{Objective, SolverOptions};
 
 /// Solves `set/file` and returns (checker report, gap % to the BKS in `bks_file`).

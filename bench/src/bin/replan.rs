@@ -14,7 +14,7 @@
 //! orders, failures, delays, one breakdown) replayed twice from the same plan: by the
 //! warm-start re-planner (repair + bounded local search) and by the from-scratch baseline
 //! (the VRP solver on every remaining stop), both with the same budget. Every plan is checked
-//! by [`milkrun_engine::replan::verify`] (times recomputed along every route, windows,
+//! by [`milkrun_dispatch::verify`] (times recomputed along every route, windows,
 //! capacity, returns, done and committed stops untouched). Reports latency median and p99,
 //! the share of remaining stops that change courier per event, the end-of-day cost
 //! (travel seconds + 3600 per unserved stop) of both, how every stop ended (delivered,
@@ -28,13 +28,14 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Parser;
 use milkrun_datasets::scenario::{generate, ScenarioSpec};
-use milkrun_engine::replan::io::{generate_events, EventMix, EventRecord};
-use milkrun_engine::replan::{
+use milkrun_dispatch::io::{generate_events, EventMix, EventRecord};
+use milkrun_dispatch::{
     verify, Dispatch, Event, EventKind, ImproveOptions, ReplanOptions, SlotTimes, SpeedSlot,
     StopSpec, StopState, Strategy, TravelTimes, Weights,
 };
 use milkrun_engine::{LatLon, DEFAULT_MAX_SNAP_M};
-use milkrun_service::cmd::replay::{dispatch_from_scenario, road_engine, road_points, ways_near};
+use milkrun_station::road::{road_engine, road_points, ways_near};
+use milkrun_station::scenario::dispatch_from_scenario;
 
 /// Re-planning benchmark.
 #[derive(Debug, Parser)]
@@ -356,7 +357,7 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
     }
     let mut line = format!(
         "after event {event} ({}): warm-start projected end-of-day cost {ours_cost} ({} unserved)",
-        milkrun_engine::replan::hms(time_s),
+        milkrun_dispatch::hms(time_s),
         unserved_of(ours),
     );
     for (k, &secs) in cli.long_seconds.iter().enumerate() {

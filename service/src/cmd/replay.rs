@@ -8,30 +8,26 @@
 //!                [--write-scenario FILE] [--write-events FILE]
 //! ```
 //! The scenario format is [`milkrun_datasets::scenario`]'s, the event format
-//! [`milkrun_engine::replan::io`]'s. The roads are the shipped Liechtenstein extract unless
+//! [`milkrun_dispatch::io`]'s. The roads are the shipped Liechtenstein extract unless
 //! `--osm` names another, with the bike (e-trike) profile. The initial plan is made in
 //! `--plan-seconds`: the VRP solver for half, then polished without disruption costs
-//! ([`milkrun_engine::replan::Dispatch::plan_with_solver`]). With `--background-ms` the plan is improved between
+//! ([`milkrun_dispatch::Dispatch::plan_with_solver`]). With `--background-ms` the plan is improved between
 //! events (as a dispatch system does while the couriers ride), within that CPU budget per
 //! event and at most until the next event; its time is reported apart from the answer
 //! latency.
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
-use milkrun_datasets::scenario::{self, Scenario, ScenarioSpec};
-use milkrun_engine::replan::io::{
-    generate_events, parse_events, write_events, EventMix, TimedRecord,
+use milkrun_datasets::scenario::{self, ScenarioSpec};
+use milkrun_dispatch::io::{generate_events, parse_events, write_events, EventMix, TimedRecord};
+use milkrun_dispatch::{
+    hms, verify, Dispatch, ImproveOptions, ReplanOptions, ReplanReport, Strategy,
 };
-use milkrun_engine::replan::road::RoadLocations;
-use milkrun_engine::replan::{
-    hms, verify, CourierSpec, Dispatch, ImproveOptions, ReplanOptions, ReplanReport, StopSpec,
-    Strategy, Weights,
-};
-use milkrun_engine::{
-    import_pbf_file, EdgeId, LatLon, NodeId, Profile, RoadEngine, DEFAULT_MAX_SNAP_M,
-};
+use milkrun_engine::DEFAULT_MAX_SNAP_M;
+use milkrun_station::road::{road_engine, road_points, ways_near};
+use milkrun_station::scenario::dispatch_from_scenario;
 
 /// Options of `milkrun replay`.
 #[derive(Debug, Args)]
@@ -39,7 +35,7 @@ pub struct Opts {
     /// Scenario file (see `milkrun_datasets::scenario`).
     #[arg(long)]
     pub scenario: Option<PathBuf>,
-    /// Event file (see `milkrun_engine::replan::io`).
+    /// Event file (see `milkrun_dispatch::io`).
     #[arg(long)]
     pub events: Option<PathBuf>,
     /// Generate the scenario and the events from `--seed` instead of reading them.
@@ -79,91 +75,6 @@ pub struct Opts {
     /// Write the events used to this file.
     #[arg(long)]
     pub write_events: Option<PathBuf>,
-}
-
-/// Imports an extract with the bike (e-trike) profile and prepares it.
-pub fn road_engine(osm: &Path) -> anyhow::Result<RoadEngine> {
-    let (graph, _) = import_pbf_file(osm, Profile::Bike)
-        .with_context(|| format!("importing {}", osm.display()))?;
-    Ok(RoadEngine::prepare(graph))
-}
-
-/// Every road node's `(lat, lon)`: where the scenario generator may place households.
-pub fn road_points(engine: &RoadEngine) -> Vec<(f64, f64)> {
-    let g = engine.graph();
-    (0..g.num_nodes() as u32)
-        .map(|v| g.coord(NodeId(v)))
-        .map(|p| (p.lat, p.lon))
-        .collect()
-}
-
-/// The OSM ways next to the households' road nodes: where traffic events matter.
-pub fn ways_near(engine: &RoadEngine, nodes: &[NodeId]) -> Vec<i64> {
-    let g = engine.graph();
-    let mut ways: Vec<i64> = nodes
-        .iter()
-        .flat_map(|&v| g.out_edges(v).map(|e| g.way_id(EdgeId(e as u32))))
-        .collect();
-    ways.sort_unstable();
-    ways.dedup();
-    ways
-}
-
-/// The morning of a scenario on the roads: location 0 is the depot, location `i` household
-/// `i - 1`; stop `i` is household `i`'s delivery.
-pub fn dispatch_from_scenario(
-    engine: &RoadEngine,
-    s: &Scenario,
-) -> anyhow::Result<(Dispatch, RoadLocations)> {
-    let mut points = vec![LatLon {
-        lat: s.depot.lat,
-        lon: s.depot.lon,
-    }];
-    points.extend(s.households.iter().map(|h| LatLon {
-        lat: h.lat,
-        lon: h.lon,
-    }));
-    let locs = RoadLocations::snap(engine, &points, DEFAULT_MAX_SNAP_M)?;
-    let times = locs.matrix(engine);
-    Ok((
-        Dispatch::new(
-            times,
-            0,
-            scenario_stops(s),
-            scenario_couriers(s),
-            Weights::default(),
-        )?,
-        locs,
-    ))
-}
-
-/// The deliveries of a scenario: stop `i` is household `i`, at location `i + 1` (location 0
-/// is the depot).
-pub fn scenario_stops(s: &Scenario) -> Vec<StopSpec> {
-    s.households
-        .iter()
-        .enumerate()
-        .map(|(i, h)| StopSpec {
-            household: h.id,
-            loc: i as u32 + 1,
-            bottles: h.bottles(),
-            service_s: h.service_s,
-            window_s: h.window_s,
-        })
-        .collect()
-}
-
-/// The couriers of a scenario, their shifts kept within the station's opening hours.
-pub fn scenario_couriers(s: &Scenario) -> Vec<CourierSpec> {
-    s.couriers
-        .iter()
-        .map(|c| CourierSpec {
-            id: c.id,
-            capacity: c.capacity,
-            shift_start_s: c.shift_start_s.max(s.depot.open_s),
-            shift_end_s: c.shift_end_s.min(s.depot.close_s),
-        })
-        .collect()
 }
 
 /// One line describing a re-plan.
@@ -287,7 +198,7 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
             let unserved = |d: &Dispatch| {
                 d.states()
                     .iter()
-                    .filter(|s| matches!(s, milkrun_engine::replan::StopState::Unserved(_)))
+                    .filter(|s| matches!(s, milkrun_dispatch::StopState::Unserved(_)))
                     .count()
             };
             let left = unserved(&day);

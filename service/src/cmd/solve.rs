@@ -9,7 +9,7 @@ use clap::{Args, ValueEnum};
 use milkrun_datasets::{checker, sol};
 use milkrun_vrp::{Objective, Progress, SolverOptions};
 
-use crate::convert;
+use milkrun_station::instance as convert;
 
 /// Objective choice on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -3,7 +3,7 @@
 //! each courier visits its sector in nearest-neighbour order from the station, on the same
 //! matrix as the solver. Windows are not looked at; lateness is measured afterwards.
 
-use milkrun_engine::replan::{StopSpec, TravelTimes};
+use milkrun_dispatch::{StopSpec, TravelTimes};
 
 /// Assigns stops to `couriers` sectors by angle around the depot. `bearing[i]` is stop `i`'s
 /// angle around the depot (radians). The sweep starts after the widest empty angular gap, so

@@ -32,12 +32,12 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use milkrun_datasets::scenario::{self, Scenario, ScenarioSpec};
-use milkrun_engine::replan::{CourierSpec, Dispatch, ReplanOptions, StopSpec, Weights};
+use milkrun_dispatch::{CourierSpec, Dispatch, ReplanOptions, StopSpec, Weights};
 use milkrun_engine::{EdgeSet, LatLon, SpeedChange, TrafficUpdate};
 
 use nightly::SolveBudget;
 
-use crate::cmd::replay::{scenario_couriers, scenario_stops};
+use milkrun_station::scenario::{scenario_couriers, scenario_stops};
 
 /// Households the area may hold per road node (each road node is at most one building
 /// entrance; the generator puts 1-8 households in a building, so this leaves room).

@@ -1,15 +1,13 @@
 //! Step 4: the morning. A fixed, seeded stream of events is replayed through the re-planner
-//! of [`milkrun_engine::replan`], starting from the nightly plan: a jam at 05:40 on the road
+//! of [`milkrun_dispatch`], starting from the nightly plan: a jam at 05:40 on the road
 //! the plan uses most (cleared at 06:20), a cancellation, a courier's breakdown, two doors
 //! that stay shut (one retried later, one carried over to tomorrow) and a late new order. Each re-plan is checked
 //! by [`verify`] and by comparing the stops done before and after (never moved).
 
-use milkrun_engine::replan::io::{EventRecord, TimedRecord};
-use milkrun_engine::replan::road::RoadLocations;
-use milkrun_engine::replan::{
-    hms, verify, Dispatch, ReplanOptions, StopState, Strategy, UnservedReason,
-};
+use milkrun_dispatch::io::{EventRecord, TimedRecord};
+use milkrun_dispatch::{hms, verify, Dispatch, ReplanOptions, StopState, Strategy, UnservedReason};
 use milkrun_engine::{RoadEngine, DEFAULT_MAX_SNAP_M};
+use milkrun_station::road::RoadLocations;
 
 /// Speed factor on the jammed road, 05:40-06:20.
 pub const JAM_FACTOR: f64 = 0.5;

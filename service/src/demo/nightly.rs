@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use milkrun_datasets::checker;
 use milkrun_datasets::{DistanceConvention, Format, Instance, Node};
-use milkrun_engine::replan::{CourierSpec, StopSpec, TravelTimes};
+use milkrun_dispatch::{CourierSpec, StopSpec, TravelTimes};
 use milkrun_vrp::{
     solve_with_stats, JobKind, JobSpec, Matrix, Objective, Problem, ProblemSpec, Progress,
     SolverOptions, UnassignedReason, VehicleTypeSpec,

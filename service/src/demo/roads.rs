@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use anyhow::Context;
-use milkrun_engine::replan::road::RoadLocations;
-use milkrun_engine::replan::TravelTimes;
+use milkrun_dispatch::TravelTimes;
 use milkrun_engine::{import_pbf_file, BuildReport, LatLon, NodeId, Profile, RoadEngine};
+use milkrun_station::road::RoadLocations;
 
 /// Snap distance above which a household is listed as far from any road (it is still routed,
 /// from its nearest road node).

@@ -1,6 +1,6 @@
 //! The data of a delivery day: a growable travel-time matrix, stops, couriers, weights.
 
-use crate::replan::ReplanError;
+use crate::ReplanError;
 
 /// Travel time used for an unreachable pair, seconds (about 116 days: never feasible).
 pub const UNREACHABLE_S: i64 = 10_000_000;
@@ -41,7 +41,7 @@ pub enum SlotTimes {
     /// need no per-slot matrix.
     Factors(Vec<u32>),
     /// An explicit row-major `n × n` matrix of seconds (e.g. the road engine's metric of
-    /// the slot, [`crate::replan::road::RoadLocations::matrix`]). A location added later
+    /// the slot, `milkrun_station::road::RoadLocations::matrix`). A location added later
     /// (a new order) gets its legs scaled like its nearest location's legs.
     Matrix(Vec<i64>),
 }
@@ -385,7 +385,7 @@ impl std::fmt::Display for UnservedReason {
                 write!(
                     f,
                     "window missed: earliest possible arrival {}",
-                    crate::replan::hms(*earliest_s)
+                    crate::hms(*earliest_s)
                 )
             }
             Self::NoCapacity => write!(f, "no courier that can reach it in time has bottles left"),
@@ -433,7 +433,7 @@ pub enum StopOrigin {
     Retry,
 }
 
-/// How the day ended for every stop, counted (see [`crate::replan::Dispatch::summary`]).
+/// How the day ended for every stop, counted (see [`crate::Dispatch::summary`]).
 /// Failed deliveries (retried or carried over) and cancellations are counted apart from
 /// stops left unserved.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -3,10 +3,10 @@
 
 use std::time::Instant;
 
-use crate::replan::cache::RouteCache;
-use crate::replan::dispatch::Dispatch;
-use crate::replan::model::UnservedReason;
-use crate::replan::search::move_cost;
+use crate::cache::RouteCache;
+use crate::dispatch::Dispatch;
+use crate::model::UnservedReason;
+use crate::search::move_cost;
 
 /// Takes stops out of every late route (the one whose removal cuts the lateness most,
 /// ties: the one saving most travel) until it is on time; they go to `pool`. A route late

@@ -1,8 +1,8 @@
 //! Fixtures shared by the re-planning test binaries.
 #![allow(dead_code)]
 
-use milkrun_engine::replan::io::{generate_events, EventMix, EventRecord, TimedRecord};
-use milkrun_engine::replan::{
+use milkrun_dispatch::io::{generate_events, EventMix, EventRecord, TimedRecord};
+use milkrun_dispatch::{
     CourierSpec, Dispatch, Event, EventKind, ReplanOptions, StopSpec, TravelTimes, Weights,
 };
 

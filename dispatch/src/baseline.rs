@@ -10,10 +10,10 @@ use milkrun_vrp::{
     VehicleTypeSpec,
 };
 
-use crate::replan::cache::RouteCache;
-use crate::replan::dispatch::Dispatch;
-use crate::replan::model::UnservedReason;
-use crate::replan::repair::{self, reason};
+use crate::cache::RouteCache;
+use crate::dispatch::Dispatch;
+use crate::model::UnservedReason;
+use crate::repair::{self, reason};
 
 /// Re-solves all planned stops plus `pool`; writes the routes back into `d` and returns the
 /// stops left out, with reasons.

@@ -1,4 +1,4 @@
-//! Moves between two routes for the local search ([`crate::replan::search`]), next to one
+//! Moves between two routes for the local search ([`crate::search`]), next to one
 //! of a stop's nearest stops on another route:
 //!
 //! - **2-opt\*** (tails exchanged): route `r` keeps its stops up to node `a` and takes
@@ -10,12 +10,12 @@
 //!
 //! Each candidate is screened in O(1) with the cached prefix and suffix segments and loads
 //! (the move cost over a tail in O(tail)); the screen is approximate where legs shift into
-//! another time-of-day slot, and [`crate::replan::search`] prices every change exactly
+//! another time-of-day slot, and [`crate::search`] prices every change exactly
 //! before keeping it.
 
-use crate::replan::cache::RouteCache;
-use crate::replan::dispatch::Dispatch;
-use crate::replan::search::move_cost;
+use crate::cache::RouteCache;
+use crate::dispatch::Dispatch;
+use crate::search::move_cost;
 
 /// A change of two routes: their new planned stops (after the fixed head).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,8 +163,8 @@ pub(crate) fn swap(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::replan::model::{CourierSpec, StopSpec, TravelTimes, Weights};
-    use crate::replan::route::CourierRoute;
+    use crate::model::{CourierSpec, StopSpec, TravelTimes, Weights};
+    use crate::route::CourierRoute;
 
     /// Depot at 0 and households on a line at +1, +2, -1, -2 minutes (stops 0-3). Courier 0
     /// rides +1 then -2, courier 1 -1 then +2: both cross the depot (6 minutes each).
@@ -253,7 +253,7 @@ mod tests {
     fn search_uncrosses() {
         let (d, mut c) = crossed();
         let mut caches: Vec<Option<RouteCache>> = c.drain(..).map(Some).collect();
-        crate::replan::search::improve(
+        crate::search::improve(
             &d,
             &mut caches,
             vec![0, 1, 2, 3],

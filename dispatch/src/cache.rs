@@ -4,8 +4,8 @@
 use milkrun_vrp::segment::DurationSegment;
 use milkrun_vrp::TimeWindow;
 
-use crate::replan::model::{CourierSpec, StopSpec, TravelTimes};
-use crate::replan::route::{latest_departure, CourierRoute};
+use crate::model::{CourierSpec, StopSpec, TravelTimes};
+use crate::route::{latest_departure, CourierRoute};
 
 /// Positions priced by [`RouteCache::best_insert`] on a long route (smallest estimated
 /// detour first).
@@ -289,7 +289,7 @@ impl RouteCache {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::replan::model::CourierSpec;
+    use crate::model::CourierSpec;
     use rand::{Rng, SeedableRng};
     use rand_pcg::Pcg64;
 

@@ -1,6 +1,6 @@
 //! What can happen during the morning.
 
-use crate::replan::model::{StopSpec, TravelTimes};
+use crate::model::{StopSpec, TravelTimes};
 
 /// An event at a time of day.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,7 +9,7 @@ use common::{line, opts, to_event, two_couriers, OPEN};
 
 use std::time::Duration;
 
-use milkrun_engine::replan::{
+use milkrun_dispatch::{
     verify, Dispatch, Event, EventKind, ImproveOptions, StopSpec, StopState, Weights,
 };
 
@@ -284,7 +284,7 @@ fn nightly_plan_polished() {
     let mut d = two_couriers(times, stops, (2, 2));
     let r = d
         .plan_with_solver_polished(
-            &milkrun_engine::replan::ReplanOptions {
+            &milkrun_dispatch::ReplanOptions {
                 budget: Duration::from_millis(400),
                 seed: 1,
                 ..opts()
@@ -312,7 +312,7 @@ fn nightly_plan_polished() {
     let poor = grid.plan_cost();
     let r = grid
         .plan_with_solver_polished(
-            &milkrun_engine::replan::ReplanOptions {
+            &milkrun_dispatch::ReplanOptions {
                 budget: Duration::from_millis(600),
                 seed: 2,
                 ..opts()

@@ -1,7 +1,7 @@
 //! One courier's route: where it is, what it has done, the stop it is heading to
 //! (committed), the stops planned after it; and its forward schedule.
 
-use crate::replan::model::{CourierSpec, StopSpec, TravelTimes};
+use crate::model::{CourierSpec, StopSpec, TravelTimes};
 
 /// A courier's route under way.
 #[derive(Debug, Clone, PartialEq)]

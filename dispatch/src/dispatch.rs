@@ -3,14 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use crate::replan::cache::RouteCache;
-use crate::replan::event::{Event, EventKind};
-use crate::replan::model::{
+use crate::cache::RouteCache;
+use crate::event::{Event, EventKind};
+use crate::model::{
     reason_kind, CourierSpec, DaySummary, StopOrigin, StopSpec, StopState, TravelTimes,
     UnservedReason, Weights,
 };
-use crate::replan::route::{departure, pending_travel, schedule, CourierRoute};
-use crate::replan::{baseline, eject, lns, repair, search, ReplanError};
+use crate::route::{departure, pending_travel, schedule, CourierRoute};
+use crate::{baseline, eject, lns, repair, search, ReplanError};
 
 /// How a re-plan is made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -338,7 +338,7 @@ impl Dispatch {
 
     /// Sets the time-of-day slots of the travel times (see [`TravelTimes::with_slots`]) and
     /// re-times the plan with them. Traffic updates keep them.
-    pub fn set_slots(&mut self, slots: Vec<crate::replan::SpeedSlot>) -> Result<(), ReplanError> {
+    pub fn set_slots(&mut self, slots: Vec<crate::SpeedSlot>) -> Result<(), ReplanError> {
         self.times.set_slots(slots)?;
         self.refresh_schedule();
         Ok(())

@@ -5,8 +5,8 @@
 mod common;
 use common::{grid_day, line, opts, to_event, two_couriers, OPEN};
 
-use milkrun_engine::replan::io::{parse_events, write_events, EventRecord, TimedRecord};
-use milkrun_engine::replan::{
+use milkrun_dispatch::io::{parse_events, write_events, EventRecord, TimedRecord};
+use milkrun_dispatch::{
     verify, Dispatch, Event, EventKind, ReplanOptions, StopSpec, StopState, Strategy, TravelTimes,
     UnservedReason, Weights,
 };

@@ -40,18 +40,19 @@
 //!
 //! The baseline [`Strategy::FromScratch`] re-solves every stop not under way with
 //! [`milkrun_vrp::solve`] under the same budget. [`verify()`] checks a plan independently.
-//! [`road`] connects the road engine (matrices, traffic, new addresses); [`io`] reads and
+//! The crate `milkrun-station` connects the road engine (matrices, traffic, new addresses) to
+//! a [`Dispatch`]; [`io`] reads and
 //! writes event files and generates a seeded event stream.
 //!
 //! Simplifications, stated: a trike is loaded once (capacity counts every bottle of the
 //! morning); a courier with nothing left waits where it is and rides home at the end; a
 //! cancellation or failure reported while the courier is already on the way to that door
-//! is too late to change the committed visit; travel times are static between traffic
-//! events (no time-of-day profiles: the road engine has none yet).
+//! is too late to change the committed visit; between traffic events travel times follow
+//! the matrix's time-of-day slots ([`SpeedSlot`]) and are otherwise static.
 //!
 //! ## Example
 //! ```
-//! use milkrun_engine::replan::{CourierSpec, Dispatch, Event, EventKind, ReplanOptions, StopSpec, TravelTimes, Weights};
+//! use milkrun_dispatch::{CourierSpec, Dispatch, Event, EventKind, ReplanOptions, StopSpec, TravelTimes, Weights};
 //! // Depot 0 and three households on a line, 60 s apart.
 //! let times = TravelTimes::from_fn(4, |i, j| ((i as i64 - j as i64).abs() * 60, (i as i64 - j as i64).abs() * 250));
 //! let stops = (1..4)
@@ -64,7 +65,7 @@
 //! assert_eq!(day.routes()[0].committed, Some(0));
 //! assert_eq!(day.routes()[0].planned, vec![1]);
 //! assert!(report.moved.is_empty());
-//! assert!(milkrun_engine::replan::verify(&day, None).is_empty());
+//! assert!(milkrun_dispatch::verify(&day, None).is_empty());
 //! ```
 
 pub mod baseline;
@@ -77,7 +78,6 @@ pub mod io;
 pub(crate) mod lns;
 pub mod model;
 pub mod repair;
-pub mod road;
 pub mod route;
 pub mod search;
 pub mod verify;
@@ -167,9 +167,6 @@ pub enum ReplanError {
         /// The stop.
         stop: usize,
     },
-    /// The road engine failed (snapping a new address, a traffic update).
-    #[error("road engine: {0}")]
-    Road(String),
     /// A malformed event file line.
     #[error("{file}:{line}: field `{field}`: {msg}")]
     EventFile {

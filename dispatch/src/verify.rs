@@ -3,9 +3,9 @@
 //! capacity, that every pending stop is planned exactly once or listed unserved, and that
 //! done and committed stops did not move.
 
-use crate::replan::dispatch::Dispatch;
-use crate::replan::model::StopState;
-use crate::replan::route::{latest_departure, CourierRoute};
+use crate::dispatch::Dispatch;
+use crate::model::StopState;
+use crate::route::{latest_departure, CourierRoute};
 
 /// Problems found in a plan (empty: feasible). `before` holds the routes before the
 /// re-plan (`dispatch.routes().to_vec()`): done stops must be unchanged, and so must

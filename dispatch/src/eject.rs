@@ -15,11 +15,11 @@ use std::time::Instant;
 
 use milkrun_vrp::segment::DurationSegment;
 
-use crate::replan::cache::{visit, RouteCache};
-use crate::replan::dispatch::Dispatch;
-use crate::replan::lns::{may_fit, route_cost};
-use crate::replan::model::UnservedReason;
-use crate::replan::search::move_cost;
+use crate::cache::{visit, RouteCache};
+use crate::dispatch::Dispatch;
+use crate::lns::{may_fit, route_cost};
+use crate::model::UnservedReason;
+use crate::search::move_cost;
 
 /// Insertion positions per route considered for the unserved stop (smallest detour first).
 const POSITIONS: usize = 3;

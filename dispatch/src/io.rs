@@ -16,9 +16,9 @@ use std::fmt::Write as _;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
-use crate::replan::dispatch::Dispatch;
-use crate::replan::model::StopState;
-use crate::replan::{hms, ReplanError};
+use crate::dispatch::Dispatch;
+use crate::model::StopState;
+use crate::{hms, ReplanError};
 
 /// One event as written in a file (external ids, coordinates, way ids).
 #[derive(Debug, Clone, PartialEq)]
@@ -95,7 +95,7 @@ fn parse_time(tok: &str) -> Option<i64> {
 /// Writes events in the file format.
 pub fn write_events(events: &[TimedRecord]) -> String {
     let mut out =
-        String::from("# milkrun events v1: time,kind,fields (see milkrun_engine::replan::io)\n");
+        String::from("# milkrun events v1: time,kind,fields (see milkrun_dispatch::io)\n");
     for e in events {
         let t = hms(e.time_s);
         let _ = match &e.record {

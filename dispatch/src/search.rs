@@ -10,10 +10,10 @@ use std::time::Instant;
 
 use milkrun_vrp::segment::DurationSegment;
 
-use crate::replan::cache::RouteCache;
-use crate::replan::dispatch::Dispatch;
-use crate::replan::exchange::{self, Change};
-use crate::replan::route::schedule_seq;
+use crate::cache::RouteCache;
+use crate::dispatch::Dispatch;
+use crate::exchange::{self, Change};
+use crate::route::schedule_seq;
 
 /// Promise-shift cost of a route with pending sequence `seq` (committed first): per stop,
 /// the shift beyond the tolerance, capped, times the weight.

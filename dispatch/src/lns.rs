@@ -11,11 +11,11 @@ use std::time::Instant;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
-use crate::replan::cache::RouteCache;
-use crate::replan::dispatch::Dispatch;
-use crate::replan::model::UnservedReason;
-use crate::replan::repair;
-use crate::replan::search::{move_cost, pending_seq, promise_cost};
+use crate::cache::RouteCache;
+use crate::dispatch::Dispatch;
+use crate::model::UnservedReason;
+use crate::repair;
+use crate::search::{move_cost, pending_seq, promise_cost};
 
 /// Longest string of stops taken out of one route.
 const MAX_STRING: usize = 10;

@@ -2,15 +2,17 @@
 //! matrix after a traffic update, a new order's address, and turning file events into
 //! [`Event`]s.
 
-use crate::engine::{RoadEngine, TravelMatrix};
-use crate::geo::LatLon;
-use crate::graph::NodeId;
-use crate::replan::dispatch::Dispatch;
-use crate::replan::event::{Event, EventKind};
-use crate::replan::io::{EventRecord, TimedRecord};
-use crate::replan::model::{SlotTimes, SpeedSlot, StopSpec, TravelTimes, UNREACHABLE_S};
-use crate::replan::ReplanError;
-use crate::traffic::{EdgeSet, SpeedChange, TrafficUpdate};
+use std::path::Path;
+
+use milkrun_dispatch::dispatch::Dispatch;
+use milkrun_dispatch::event::{Event, EventKind};
+use milkrun_dispatch::io::{EventRecord, TimedRecord};
+use milkrun_dispatch::model::{SlotTimes, SpeedSlot, StopSpec, TravelTimes, UNREACHABLE_S};
+use milkrun_dispatch::ReplanError;
+use milkrun_engine::{import_pbf_file, EdgeId, LatLon, NodeId, Profile, RoadEngine, TravelMatrix};
+
+use crate::StationError;
+use milkrun_engine::{EdgeSet, SpeedChange, TrafficUpdate};
 
 fn entry(m: &TravelMatrix, i: usize, j: usize) -> (i64, i64) {
     match (m.travel_ms(i, j), m.meters(i, j)) {
@@ -32,10 +34,8 @@ impl RoadLocations {
         engine: &RoadEngine,
         points: &[LatLon],
         max_snap_m: f64,
-    ) -> Result<RoadLocations, ReplanError> {
-        let snaps = engine
-            .snap_all(points, max_snap_m)
-            .map_err(|e| ReplanError::Road(e.to_string()))?;
+    ) -> Result<RoadLocations, StationError> {
+        let snaps = engine.snap_all(points, max_snap_m)?;
         Ok(RoadLocations {
             nodes: snaps.iter().map(|s| s.node).collect(),
         })
@@ -86,10 +86,8 @@ impl RoadLocations {
         engine: &RoadEngine,
         point: LatLon,
         max_snap_m: f64,
-    ) -> Result<(Vec<(i64, i64)>, Vec<(i64, i64)>), ReplanError> {
-        let snap = engine
-            .snap_all(&[point], max_snap_m)
-            .map_err(|e| ReplanError::Road(e.to_string()))?;
+    ) -> Result<(Vec<(i64, i64)>, Vec<(i64, i64)>), StationError> {
+        let snap = engine.snap_all(&[point], max_snap_m)?;
         let v = [snap[0].node];
         let out = engine.matrix_nodes(&v, &self.nodes);
         let inn = engine.matrix_nodes(&self.nodes, &v);
@@ -108,7 +106,7 @@ impl RoadLocations {
         day: &mut Dispatch,
         rec: &TimedRecord,
         max_snap_m: f64,
-    ) -> Result<Event, ReplanError> {
+    ) -> Result<Event, StationError> {
         let courier = |id: u32| {
             day.couriers()
                 .iter()
@@ -124,12 +122,10 @@ impl RoadLocations {
                 } else {
                     SpeedChange::Factor(*factor)
                 };
-                engine
-                    .apply_traffic(&[TrafficUpdate {
-                        edges: EdgeSet::Ways(ways.clone()),
-                        change,
-                    }])
-                    .map_err(|e| ReplanError::Road(e.to_string()))?;
+                engine.apply_traffic(&[TrafficUpdate {
+                    edges: EdgeSet::Ways(ways.clone()),
+                    change,
+                }])?;
                 EventKind::Traffic(Box::new(self.matrix(engine)))
             }
             EventRecord::Order {
@@ -180,4 +176,37 @@ impl RoadLocations {
             kind,
         })
     }
+}
+
+/// Imports an extract with the bike (e-trike) profile and prepares it.
+pub fn road_engine(osm: &Path) -> Result<RoadEngine, StationError> {
+    let (graph, _) =
+        import_pbf_file(osm, Profile::Bike).map_err(|source| StationError::Import {
+            path: osm.to_path_buf(),
+            source,
+        })?;
+    Ok(RoadEngine::prepare(graph))
+}
+
+/// Every road node's `(lat, lon)`: where the scenario generator may place households.
+pub fn road_points(engine: &RoadEngine) -> Vec<(f64, f64)> {
+    let g = engine.graph();
+    (0..g.num_nodes())
+        .filter_map(|v| u32::try_from(v).ok())
+        .map(|v| g.coord(NodeId(v)))
+        .map(|p| (p.lat, p.lon))
+        .collect()
+}
+
+/// The OSM ways next to the given road nodes: where traffic events matter.
+pub fn ways_near(engine: &RoadEngine, nodes: &[NodeId]) -> Vec<i64> {
+    let g = engine.graph();
+    let mut ways: Vec<i64> = nodes
+        .iter()
+        .flat_map(|&v| g.out_edges(v).filter_map(|e| u32::try_from(e).ok()))
+        .map(|e| g.way_id(EdgeId(e)))
+        .collect();
+    ways.sort_unstable();
+    ways.dedup();
+    ways
 }

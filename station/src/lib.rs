@@ -1,0 +1,45 @@
+//! A station's day over real roads: the glue between the road engine
+//! ([`milkrun_engine`]), the live day ([`milkrun_dispatch`]), the routing solver
+//! ([`milkrun_vrp`]) and the shipped data ([`milkrun_datasets`]).
+//!
+//! The library crates below it know nothing of each other: the road engine knows roads and
+//! travel times, the dispatch crate knows a morning of stops and couriers on a matrix, the
+//! solver knows jobs and vehicles. This crate converts between them, so the command line,
+//! the benchmarks and the service call one function instead of each wiring the pieces anew:
+//!
+//! - [`instance`]: a benchmark [`milkrun_datasets::Instance`] as a solver problem;
+//! - [`road`]: the day's locations on the road graph, their matrix (with time-of-day slots),
+//!   a new address, traffic events turned into re-planning events;
+//! - [`scenario`]: a delivery scenario (the text format of `milkrun_datasets::scenario`)
+//!   snapped to the roads as a [`milkrun_dispatch::Dispatch`].
+//!
+//! Architecture invariant: no algorithm lives here beyond conversion; reading an OSM file is
+//! the only I/O ([`road::road_engine`]), and it goes through the engine's importer.
+
+pub mod instance;
+pub mod road;
+pub mod scenario;
+
+/// Errors of the glue: each wraps the library error that caused it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StationError {
+    /// Importing or querying the road network failed.
+    #[error("roads: {0}")]
+    Road(#[from] milkrun_engine::EngineError),
+    /// The live day refused its input.
+    #[error("dispatch: {0}")]
+    Dispatch(#[from] milkrun_dispatch::ReplanError),
+    /// The solver refused the problem.
+    #[error("problem: {0}")]
+    Problem(#[from] milkrun_vrp::ProblemError),
+    /// Importing an OSM file failed.
+    #[error("importing {path}: {source}")]
+    Import {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: milkrun_engine::EngineError,
+    },
+}
