@@ -407,8 +407,9 @@ fn deterministic_for_seed() {
     }
 }
 
-/// A raised cancellation flag stops the solver at once, still returning a
-/// complete solution built by the initial construction.
+/// A raised cancellation flag stops the solver at once, even inside the
+/// first construction: no job is tried, and every job is listed unassigned
+/// with the reason that the search stopped early (none is dropped).
 #[test]
 fn cancellation_returns_a_solution() {
     let p = Problem::new(random_spec()).unwrap();
@@ -421,6 +422,10 @@ fn cancellation_returns_a_solution() {
             ..Default::default()
         },
     );
-    assert!(s.unassigned.is_empty());
-    assert!(s.vehicles() > 0);
+    assert_eq!(s.vehicles(), 0);
+    assert_eq!(s.unassigned.len(), p.num_jobs());
+    assert!(s
+        .unassigned
+        .iter()
+        .all(|u| u.reason == milkrun_vrp::UnassignedReason::StoppedEarly));
 }

@@ -2,6 +2,7 @@
 //! (route caches, ruin, recreate, annealing), one per module.
 
 pub(crate) mod ls;
+pub(crate) mod neighbours;
 pub(crate) mod parallel;
 pub(crate) mod recreate;
 pub(crate) mod route;
@@ -10,9 +11,9 @@ pub(crate) mod search;
 pub(crate) mod state;
 
 use std::cell::Cell;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::problem::Problem;
 use crate::solution::Solution;
@@ -38,12 +39,17 @@ pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 pub struct SolverOptions {
     /// Seed of the random number generator.
     pub seed: u64,
-    /// Stop after this wall-clock time.
+    /// Stop after this wall-clock time, counted from the call (set-up
+    /// included). Looked at inside every step, the first construction and
+    /// local search included; jobs the construction did not reach in time
+    /// are reported unassigned with [`crate::UnassignedReason::StoppedEarly`].
     pub time_limit: Option<Duration>,
     /// Stop after this many iterations (per thread). With an iteration limit
     /// and no time limit, results are deterministic for a seed and thread count.
     pub iteration_limit: Option<u64>,
-    /// Stop as soon as this flag becomes true.
+    /// Stop as soon as this flag becomes true: the solve returns its best
+    /// solution so far within milliseconds, from any phase (see `time_limit`
+    /// for jobs not yet tried).
     pub cancel: Option<Arc<AtomicBool>>,
     /// Number of search threads (0 or 1: one).
     pub threads: usize,
@@ -78,12 +84,42 @@ impl std::fmt::Debug for SolverOptions {
     }
 }
 
+/// The wall-clock deadline and the cancel flag of a solve, looked at inside
+/// every long step (construction, local search, recreate, the threads'
+/// meeting point) so that a solve answers both within milliseconds.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Budget {
+    /// When the time limit runs out (counted from the call of [`solve`]).
+    pub deadline: Option<Instant>,
+    /// The caller's cancel flag.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Budget {
+    /// A budget that never runs out.
+    #[cfg(test)]
+    pub fn unlimited() -> Self {
+        Self::default()
+    }
+
+    /// True once the deadline has passed or the cancel flag is set.
+    #[inline]
+    pub fn expired(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+            || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
 /// The stopping rules of a run.
 #[derive(Debug)]
 pub(crate) struct Limits {
     pub time: Option<Duration>,
     pub iterations: Option<u64>,
     pub cancel: Option<Arc<AtomicBool>>,
+    /// The deadline and cancel flag, for checks inside long steps.
+    pub budget: Budget,
     /// This thread's place in the group of cooperating threads, if any.
     pub exchange: Option<parallel::Member>,
 }
@@ -119,7 +155,11 @@ pub fn solve(problem: &Problem, options: &SolverOptions) -> Solution {
 
 /// Like [`solve`], also returning run statistics.
 pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution, SolveStats) {
-    let called = std::time::Instant::now();
+    let called = Instant::now();
+    let budget = Budget {
+        deadline: options.time_limit.and_then(|t| called.checked_add(t)),
+        cancel: options.cancel.clone(),
+    };
     let ctx = search::Context::new(problem);
     let limits = Limits {
         // The time limit counts from the call: the set-up above is part of it.
@@ -134,6 +174,7 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
             },
         ),
         cancel: options.cancel.clone(),
+        budget: budget.clone(),
         exchange: None,
     };
     let threads = options.threads.max(1);
@@ -164,6 +205,7 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
             time: limits.time,
             iterations: limits.iterations,
             cancel: limits.cancel.clone(),
+            budget: limits.budget.clone(),
             exchange: exchange
                 .as_ref()
                 .map(|x| parallel::Member::new(Arc::clone(x), t)),
@@ -175,7 +217,12 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
         if let Some(m) = &own.exchange {
             m.leave();
         }
-        (routes, cost, s.iterations, MOVES.with(|m| m.get()))
+        (
+            (routes, std::mem::take(&mut s.untried)),
+            cost,
+            s.iterations,
+            MOVES.with(|m| m.get()),
+        )
     };
     let results: Vec<_> = if threads == 1 {
         vec![run(0)]
@@ -187,13 +234,13 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
     };
     let iterations = results.iter().map(|r| r.2).sum();
     let moves = results.iter().map(|r| r.3).sum();
-    let best = results
+    let (best, untried) = results
         .into_iter()
         .min_by_key(|r| r.1)
         .map(|r| r.0)
         .unwrap_or_default();
     // A route that breaks a constraint (possible only for problems whose
     // segments are not exact) is dropped and its jobs reported unassigned.
-    let solution = Solution::from_search(problem, &best);
+    let solution = Solution::from_search(problem, &best, &untried);
     (solution, SolveStats { iterations, moves })
 }

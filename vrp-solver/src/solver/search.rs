@@ -1,9 +1,11 @@
 //! The metaheuristic: ruin-and-recreate with simulated annealing (SISR), and
 //! for the hierarchical objective a fleet-minimisation phase first.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::ls::{granular_neighbours, ls_applicable, LocalSearch};
+use super::neighbours::{mean_nearest, round_trip, NeighbourLists};
 use super::recreate::{recreate, sort_units, Scope, SortKeys};
 use super::route::Route;
 use super::ruin::{remove_route, ruin, RuinParams};
@@ -65,14 +67,17 @@ impl Default for SearchParams {
 /// Size of the granular neighbourhood of local search.
 const LS_NEIGHBOURS: usize = 30;
 
-/// Precomputed per-problem data shared by all iterations.
+/// Precomputed per-problem data shared by all iterations. Nothing in it
+/// costs more than O(n) per job up front: the neighbour lists are built on
+/// first use, so the set-up of a large problem does not eat its time limit.
 pub(crate) struct Context<'a> {
     pub p: &'a Problem,
-    pub neighbours: Vec<Vec<u32>>,
+    /// Nearest jobs by round-trip distance (ruin, granular insertion).
+    pub neighbours: NeighbourLists,
     pub keys: SortKeys,
     pub empty_routes: Vec<Route>,
     /// Granular neighbour lists for local search (`None`: no local search).
-    pub ls_neighbours: Option<Vec<Vec<u32>>>,
+    pub ls_neighbours: Option<Arc<NeighbourLists>>,
     /// Mean cost of the edge to the nearest other job.
     pub scale: f64,
 }
@@ -80,32 +85,14 @@ pub(crate) struct Context<'a> {
 impl<'a> Context<'a> {
     pub fn new(p: &'a Problem) -> Self {
         let n = p.jobs.len();
-        let k = n.saturating_sub(1).min(100);
-        let mut neighbours = Vec::with_capacity(n);
-        let mut nn_sum = 0.0;
-        let mut tmp: Vec<(i64, u32)> = Vec::with_capacity(n);
-        for i in 0..n {
-            tmp.clear();
-            let li = p.jobs[i].location;
-            for j in 0..n {
-                if j != i {
-                    let lj = p.jobs[j].location;
-                    tmp.push((p.distance(li, lj) + p.distance(lj, li), j as u32));
-                }
-            }
-            if k > 0 {
-                tmp.select_nth_unstable(k - 1);
-                tmp[..k].sort_unstable();
-                nn_sum += tmp[0].0 as f64 / 2.0;
-            }
-            neighbours.push(tmp[..k].iter().map(|x| x.1).collect());
-        }
+        let neighbours = NeighbourLists::new(p, n.saturating_sub(1).min(100), round_trip);
         let cd = p.vehicle_types[0].cost_per_distance.max(1) as f64;
-        let scale = (nn_sum / n.max(1) as f64 * cd).max(1.0);
+        let scale = (mean_nearest(p) * cd).max(1.0);
         let empty_routes = (0..p.vehicle_types.len())
             .map(|vt| Route::new(p, vt))
             .collect();
-        let ls_neighbours = ls_applicable(p).then(|| granular_neighbours(p, LS_NEIGHBOURS));
+        let ls_neighbours =
+            ls_applicable(p).then(|| Arc::new(granular_neighbours(p, LS_NEIGHBOURS)));
         Self {
             p,
             ls_neighbours,
@@ -129,6 +116,9 @@ pub(crate) struct Search<'a, 'c> {
     ls: Option<LocalSearch>,
     /// Every job (the seeds of a full local search).
     all_jobs: Vec<usize>,
+    /// Jobs the first construction did not get to before the budget ran
+    /// out (with their partners); empty when it finished.
+    pub untried: Vec<usize>,
 }
 
 impl<'a, 'c> Search<'a, 'c> {
@@ -143,8 +133,9 @@ impl<'a, 'c> Search<'a, 'c> {
             ls: ctx
                 .ls_neighbours
                 .as_ref()
-                .map(|nb| LocalSearch::new(ctx.p, nb.clone())),
+                .map(|nb| LocalSearch::new(ctx.p, Arc::clone(nb))),
             all_jobs: (0..ctx.p.jobs.len()).collect(),
+            untried: Vec::new(),
         }
     }
 
@@ -169,12 +160,7 @@ impl<'a, 'c> Search<'a, 'c> {
         if let Some(t) = self.limits.time {
             f = f.max(self.started.elapsed().as_secs_f64() / t.as_secs_f64().max(1e-9));
         }
-        if self
-            .limits
-            .cancel
-            .as_ref()
-            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
-        {
+        if self.limits.budget.expired() {
             return None;
         }
         (f < 1.0).then_some(f)
@@ -186,7 +172,8 @@ impl<'a, 'c> Search<'a, 'c> {
         let mut st = State::empty(p);
         let mut units = std::mem::take(&mut st.unassigned);
         sort_units(&self.ctx.keys, &mut units, &mut self.rng);
-        recreate(
+        let budget = &self.limits.budget;
+        let untried = recreate(
             p,
             &mut st,
             &units,
@@ -194,10 +181,18 @@ impl<'a, 'c> Search<'a, 'c> {
             0.0,
             &mut self.rng,
             Scope::All,
+            budget,
         );
-        if let Some(ls) = &mut self.ls {
-            let all: Vec<usize> = (0..p.jobs.len()).collect();
-            ls.improve(p, &mut st, &all);
+        if untried > 0 {
+            // Out of time (or cancelled) before every job was tried: the
+            // partial construction is the answer; its untried jobs are
+            // reported as such.
+            for &u in &units[units.len() - untried..] {
+                self.untried.push(u);
+                self.untried.extend(p.jobs[u].partner);
+            }
+        } else if let Some(ls) = &mut self.ls {
+            ls.improve(p, &mut st, &self.all_jobs, budget);
         }
         st.commit();
         let mut best = (st.snapshot(), st.cost(p));
@@ -237,7 +232,7 @@ impl<'a, 'c> Search<'a, 'c> {
     fn polish(&mut self, st: &State) -> Option<State> {
         let ls = self.ls.as_mut()?;
         let mut out = st.clone();
-        ls.improve(self.ctx.p, &mut out, &self.all_jobs);
+        ls.improve(self.ctx.p, &mut out, &self.all_jobs, &self.limits.budget);
         out.commit();
         Some(out)
     }
@@ -283,7 +278,7 @@ impl<'a, 'c> Search<'a, 'c> {
             );
             removed.append(&mut st.unassigned);
             sort_units(&self.ctx.keys, &mut removed, &mut self.rng);
-            recreate(
+            let untried = recreate(
                 p,
                 &mut st,
                 &removed,
@@ -291,7 +286,13 @@ impl<'a, 'c> Search<'a, 'c> {
                 self.params.blink_rate,
                 &mut self.rng,
                 scope,
+                &self.limits.budget,
             );
+            if untried > 0 {
+                // Stopped halfway through the step: undo it.
+                st.rollback();
+                break;
+            }
             self.iterations += 1;
             let new = st.cost(p);
             let threshold = cur as f64 - temp * self.rng.unit().max(1e-300).ln();
@@ -329,7 +330,14 @@ impl<'a, 'c> Search<'a, 'c> {
                 st.rollback();
             }
             if let Some(x) = &self.limits.exchange {
-                x.sync(p, self.iterations, &mut st, &mut cur, &mut best);
+                x.sync(
+                    p,
+                    self.iterations,
+                    &mut st,
+                    &mut cur,
+                    &mut best,
+                    &self.limits.budget,
+                );
             }
         }
         if let Some(pol) = unpolished.and_then(|u| self.polish(&u)) {
@@ -400,7 +408,7 @@ impl<'a, 'c> Search<'a, 'c> {
                 sort_units(&self.ctx.keys, &mut removed, &mut self.rng);
                 // Jobs that were often left out go first.
                 removed.sort_by_key(|&j| std::cmp::Reverse(absences[j]));
-                recreate(
+                let untried = recreate(
                     p,
                     &mut st,
                     &removed,
@@ -408,7 +416,12 @@ impl<'a, 'c> Search<'a, 'c> {
                     self.params.blink_rate,
                     &mut self.rng,
                     scope,
+                    &self.limits.budget,
                 );
+                if untried > 0 {
+                    st.rollback();
+                    break 'outer;
+                }
                 self.iterations += 1;
                 for &j in &st.unassigned {
                     absences[j] += 1;
