@@ -81,5 +81,6 @@ pub use problem::{
 };
 pub use solution::{ReloadStop, Route, Solution, Stop, StopKind, Unassigned, UnassignedReason};
 pub use solver::{
-    solve, solve_with_stats, Cooperation, Progress, ProgressFn, SolveStats, SolverOptions,
+    solve, solve_with_stats, BestRoutes, Cooperation, Progress, ProgressFn, RouteView, SolveStats,
+    SolverOptions,
 };

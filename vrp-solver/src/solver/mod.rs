@@ -18,8 +18,13 @@ use std::time::{Duration, Instant};
 use crate::problem::Problem;
 use crate::solution::Solution;
 
-/// A progress report: the best cost found so far.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A progress report: the best solution found so far, with its routes.
+///
+/// The routes are shared with the search, not copied: the search makes one
+/// [`BestRoutes`] per new best solution and every report of it holds an
+/// [`Arc`] to the same one. Reports come only when the best improves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Progress {
     /// Time since the search started.
     pub elapsed: Duration,
@@ -29,6 +34,54 @@ pub struct Progress {
     pub best_cost: i64,
     /// Vehicles used by the best solution.
     pub vehicles: usize,
+    /// Routes of the best solution (non-empty routes only).
+    pub routes: Arc<BestRoutes>,
+    /// Jobs the best solution leaves unassigned.
+    pub unassigned: usize,
+}
+
+/// The routes of a solution found by the search, as vehicle type and job
+/// sequence per route (see [`Progress::routes`]). The full schedule is built
+/// only for the returned [`Solution`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BestRoutes {
+    /// (vehicle type, jobs in visiting order) per non-empty route.
+    pub(crate) routes: Vec<(usize, Vec<usize>)>,
+}
+
+impl BestRoutes {
+    /// Number of routes (vehicles used).
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    /// True when no route is used.
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    /// The routes in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = RouteView<'_>> + '_ {
+        self.routes.iter().map(|(vt, jobs)| RouteView {
+            vehicle_type: *vt,
+            jobs,
+        })
+    }
+
+    /// Job sequence of every route, comparable with [`Solution::job_routes`].
+    pub fn job_routes(&self) -> Vec<Vec<usize>> {
+        self.routes.iter().map(|r| r.1.clone()).collect()
+    }
+}
+
+/// One route of [`BestRoutes`]: its vehicle type and job sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RouteView<'a> {
+    /// Vehicle type index.
+    pub vehicle_type: usize,
+    /// Jobs in visiting order.
+    pub jobs: &'a [usize],
 }
 
 /// Callback receiving [`Progress`] reports whenever the best cost improves.
@@ -241,6 +294,6 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
         .unwrap_or_default();
     // A route that breaks a constraint (possible only for problems whose
     // segments are not exact) is dropped and its jobs reported unassigned.
-    let solution = Solution::from_search(problem, &best, &untried);
+    let solution = Solution::from_search(problem, &best.routes, &untried);
     (solution, SolveStats { iterations, moves })
 }

@@ -14,14 +14,11 @@ use std::time::{Duration, Instant};
 
 use super::route::Route;
 use super::state::{State, NONE};
-use super::Budget;
+use super::{BestRoutes, Budget};
 use crate::problem::Problem;
 
-/// Routes as (vehicle type, jobs), as kept by the search.
-pub(crate) type Routes = Vec<(usize, Vec<usize>)>;
-
-/// Routes plus their cost.
-pub(crate) type Snapshot = (Routes, i64);
+/// Routes (shared, never copied) plus their cost.
+pub(crate) type Snapshot = (Arc<BestRoutes>, i64);
 
 /// Longest wait at a meeting point between two looks at the budget.
 pub(crate) const WAIT_SLICE: Duration = Duration::from_millis(5);
@@ -43,7 +40,7 @@ struct Round {
     parties: usize,
     arrived: usize,
     generation: u64,
-    candidate: Option<(i64, usize, Routes)>,
+    candidate: Option<(i64, usize, Arc<BestRoutes>)>,
     published: Option<Snapshot>,
 }
 
@@ -96,7 +93,7 @@ impl Exchange {
             Some((c, t, _)) => (best.1, thread) < (*c, *t),
         };
         if better {
-            r.candidate = Some((best.1, thread, best.0.clone()));
+            r.candidate = Some((best.1, thread, Arc::clone(&best.0)));
         }
         r.arrived += 1;
         let generation = r.generation;
@@ -163,7 +160,7 @@ impl Member {
         self.next.store(k + 1, Ordering::Relaxed);
         if let Some((routes, cost)) = self.exchange.meet(self.thread, best, budget) {
             if cost < best.1 {
-                *st = state_from_routes(p, &routes, st.route_limit);
+                *st = state_from_routes(p, &routes.routes, st.route_limit);
                 *cur = st.cost(p);
                 *best = (routes, cost);
             }

@@ -6,11 +6,12 @@ use std::time::Instant;
 
 use super::ls::{granular_neighbours, ls_applicable, LocalSearch};
 use super::neighbours::{mean_nearest, round_trip, NeighbourLists};
+use super::parallel::Snapshot;
 use super::recreate::{recreate, sort_units, Scope, SortKeys};
 use super::route::Route;
 use super::ruin::{remove_route, ruin, RuinParams};
 use super::state::State;
-use super::{Limits, Progress};
+use super::{BestRoutes, Limits, Progress};
 use crate::problem::{Objective, Problem};
 use crate::rng::Rng;
 
@@ -104,6 +105,13 @@ impl<'a> Context<'a> {
     }
 }
 
+/// The routes of `st`, shared with progress reports and other threads.
+fn shared(st: &State) -> Arc<BestRoutes> {
+    Arc::new(BestRoutes {
+        routes: st.snapshot(),
+    })
+}
+
 /// One independent search run.
 pub(crate) struct Search<'a, 'c> {
     ctx: &'c Context<'a>,
@@ -167,7 +175,7 @@ impl<'a, 'c> Search<'a, 'c> {
     }
 
     /// Runs to the end of the budget; returns the best routes and cost.
-    pub fn run(&mut self, report: &mut dyn FnMut(Progress)) -> (Vec<(usize, Vec<usize>)>, i64) {
+    pub fn run(&mut self, report: &mut dyn FnMut(Progress)) -> Snapshot {
         let p = self.ctx.p;
         let mut st = State::empty(p);
         let mut units = std::mem::take(&mut st.unassigned);
@@ -195,13 +203,8 @@ impl<'a, 'c> Search<'a, 'c> {
             ls.improve(p, &mut st, &self.all_jobs, budget);
         }
         st.commit();
-        let mut best = (st.snapshot(), st.cost(p));
-        report(Progress {
-            elapsed: self.started.elapsed(),
-            iterations: 0,
-            best_cost: best.1,
-            vehicles: best.0.len(),
-        });
+        let mut best = (shared(&st), st.cost(p));
+        self.report_best(report, &best);
         let hierarchical = p.objective == Objective::Hierarchical;
         let share = if hierarchical {
             self.params.fleet_share
@@ -212,20 +215,28 @@ impl<'a, 'c> Search<'a, 'c> {
             if let Some(better) = self.minimise_fleet(&st, share, report) {
                 st = better;
                 if hierarchical || st.cost(p) < best.1 {
-                    best = (st.snapshot(), st.cost(p));
+                    best = (shared(&st), st.cost(p));
                 }
-                report(Progress {
-                    elapsed: self.started.elapsed(),
-                    iterations: self.iterations,
-                    best_cost: best.1,
-                    vehicles: best.0.len(),
-                });
+                self.report_best(report, &best);
             }
         }
         if hierarchical {
             st.route_limit = st.num_routes();
         }
         self.anneal(st, best, report)
+    }
+
+    /// Reports `best` as the best solution so far.
+    fn report_best(&self, report: &mut dyn FnMut(Progress), best: &Snapshot) {
+        let served: usize = best.0.routes.iter().map(|r| r.1.len()).sum();
+        report(Progress {
+            elapsed: self.started.elapsed(),
+            iterations: self.iterations,
+            best_cost: best.1,
+            vehicles: best.0.len(),
+            routes: Arc::clone(&best.0),
+            unassigned: self.ctx.p.jobs.len().saturating_sub(served),
+        });
     }
 
     /// A copy of `st` improved by a full local search (`None` without one).
@@ -241,9 +252,9 @@ impl<'a, 'c> Search<'a, 'c> {
     fn anneal(
         &mut self,
         mut st: State,
-        mut best: (Vec<(usize, Vec<usize>)>, i64),
+        mut best: Snapshot,
         report: &mut dyn FnMut(Progress),
-    ) -> (Vec<(usize, Vec<usize>)>, i64) {
+    ) -> Snapshot {
         let p = self.ctx.p;
         let mut cur = st.cost(p);
         let start_frac = self.progress().unwrap_or(1.0);
@@ -300,7 +311,7 @@ impl<'a, 'c> Search<'a, 'c> {
                 st.commit();
                 cur = new;
                 if new < best.1 {
-                    best = (st.snapshot(), new);
+                    best = (shared(&st), new);
                     unpolished = None;
                     if self.ls.is_some() {
                         if f - last_polish >= self.params.polish_gap
@@ -309,7 +320,7 @@ impl<'a, 'c> Search<'a, 'c> {
                             last_polish = f;
                             last_polish_iter = self.iterations;
                             if let Some(pol) = self.polish(&st) {
-                                best = (pol.snapshot(), pol.cost(p));
+                                best = (shared(&pol), pol.cost(p));
                                 if self.params.polish_feedback {
                                     cur = best.1;
                                     st = pol;
@@ -319,12 +330,7 @@ impl<'a, 'c> Search<'a, 'c> {
                             unpolished = Some(st.clone());
                         }
                     }
-                    report(Progress {
-                        elapsed: self.started.elapsed(),
-                        iterations: self.iterations,
-                        best_cost: best.1,
-                        vehicles: best.0.len(),
-                    });
+                    self.report_best(report, &best);
                 }
             } else {
                 st.rollback();
@@ -343,13 +349,8 @@ impl<'a, 'c> Search<'a, 'c> {
         if let Some(pol) = unpolished.and_then(|u| self.polish(&u)) {
             let c = pol.cost(p);
             if c < best.1 {
-                best = (pol.snapshot(), c);
-                report(Progress {
-                    elapsed: self.started.elapsed(),
-                    iterations: self.iterations,
-                    best_cost: c,
-                    vehicles: best.0.len(),
-                });
+                best = (shared(&pol), c);
+                self.report_best(report, &best);
             }
         }
         best
@@ -437,12 +438,11 @@ impl<'a, 'c> Search<'a, 'c> {
             st.commit();
             let mut done = st.clone();
             done.route_limit = start.route_limit;
-            report(Progress {
-                elapsed: self.started.elapsed(),
-                iterations: self.iterations,
-                best_cost: done.cost(p),
-                vehicles: done.num_routes(),
-            });
+            // With the hierarchical objective every route removed is a new
+            // best; under the weighted one the caller decides and reports.
+            if p.objective == Objective::Hierarchical {
+                self.report_best(report, &(shared(&done), done.cost(p)));
+            }
             best = Some(done);
         }
         best

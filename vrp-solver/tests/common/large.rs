@@ -8,6 +8,11 @@ use milkrun_vrp::{JobSpec, Matrix, Objective, Problem, ProblemSpec, VehicleTypeS
 
 /// The generated problem with `stops` jobs, built from `seed`.
 pub fn large_problem(stops: usize, seed: u64) -> Problem {
+    Problem::new(large_spec(stops, seed)).expect("the generated problem is valid")
+}
+
+/// The spec of [`large_problem`] (weighted objective).
+pub fn large_spec(stops: usize, seed: u64) -> ProblemSpec {
     let mut rng = Rng::new(seed);
     let side = 40_000usize;
     let mut pts: Vec<(i64, i64)> = vec![(side as i64 / 2, side as i64 / 2)];
@@ -26,15 +31,14 @@ pub fn large_problem(stops: usize, seed: u64) -> Problem {
         .collect();
     let mut vehicles = VehicleTypeSpec::simple(stops / 5, 100, 0);
     vehicles.shift = (0, day as i64 + 3600);
-    Problem::new(ProblemSpec {
+    ProblemSpec {
         durations: dur,
         distances: dist,
         jobs,
         pairs: vec![],
         vehicle_types: vec![vehicles],
         objective: Objective::Weighted,
-    })
-    .expect("the generated problem is valid")
+    }
 }
 
 /// True when every job is in exactly one route or listed unassigned exactly once.
