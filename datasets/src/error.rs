@@ -11,6 +11,7 @@ use std::path::PathBuf;
 /// a truncated file) it is the line where the missing data was expected,
 /// one past the last line for end of file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DatasetError {
     /// The file ends before the data it announced.
     #[error("{file}:{line}: file ends early, `{field}` expected")]

@@ -73,7 +73,7 @@ pub mod segment;
 pub mod solution;
 pub(crate) mod solver;
 
-pub use error::{ProblemError, WindowIssue};
+pub use error::{FieldPath, PairIssue, ProblemError, WindowIssue};
 pub use matrix::{Matrix, Rounding};
 pub use problem::{
     Job, JobKind, JobSpec, Load, Objective, PairSpec, Problem, ProblemSpec, Reload, ReloadSpec,
