@@ -73,6 +73,10 @@ pub mod segment;
 pub mod solution;
 pub(crate) mod solver;
 
+/// Entry points for the criterion benchmarks (not a stable API).
+#[doc(hidden)]
+pub use solver::bench_support;
+
 pub use error::{FieldPath, PairIssue, ProblemError, WindowIssue};
 pub use matrix::{Matrix, Rounding};
 pub use problem::{

@@ -1,6 +1,8 @@
 //! The solver: options, the entry point [`solve`], and the search parts
 //! (route caches, ruin, recreate, annealing), one per module.
 
+#[doc(hidden)]
+pub mod bench_support;
 pub(crate) mod ls;
 pub(crate) mod neighbours;
 pub(crate) mod parallel;
