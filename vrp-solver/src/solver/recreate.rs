@@ -264,16 +264,25 @@ mod tests {
         assert_eq!(st.routes[1].len(), 2);
     }
 
-    /// With every job counted as near, granular insertion asks the same
-    /// routes in the same order as the full scan: identical results.
-    #[test]
-    fn near_scope_with_all_jobs_equals_full_scan() {
-        let mut rng = Rng::new(3);
-        for _ in 0..50 {
-            let n = 12;
-            let m = Matrix::random_euclidean(&mut rng, n, 100);
-            let jobs = (1..n)
-                .map(|l| JobSpec::delivery(l, rng.between(1, 4) as i64, 0))
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(50))]
+        /// With every job counted as near, granular insertion asks the same
+        /// routes in the same order as the full scan: identical results
+        /// (a property over random points, demands and recreate seeds).
+        #[test]
+        fn near_scope_with_all_jobs_equals_full_scan(
+            pts in proptest::collection::vec((0i64..100, 0i64..100), 12),
+            demands in proptest::collection::vec(1i64..=4, 11),
+            seed in 0u64..1000,
+        ) {
+            let m = Matrix::from_fn(pts.len(), |i, j| {
+                let (dx, dy) = ((pts[i].0 - pts[j].0) as f64, (pts[i].1 - pts[j].1) as f64);
+                (dx * dx + dy * dy).sqrt().round() as i64
+            });
+            let jobs = demands
+                .iter()
+                .enumerate()
+                .map(|(k, &d)| JobSpec::delivery(k + 1, d, 0))
                 .collect();
             let p = Problem::new(ProblemSpec {
                 durations: m.clone(),
@@ -292,11 +301,9 @@ mod tests {
             );
             let empty = vec![Route::new(&p, 0)];
             let units: Vec<usize> = (0..nj).collect();
-            let seed = rng.below(1000) as u64;
             let run = |scope: Scope<'_>| {
                 let mut st = State::empty(&p);
                 st.unassigned.clear();
-                let unlimited = Budget::unlimited();
                 let untried = recreate(
                     &p,
                     &mut st,
@@ -305,17 +312,17 @@ mod tests {
                     0.1,
                     &mut Rng::new(seed),
                     scope,
-                    &unlimited,
+                    &Budget::unlimited(),
                 );
-                assert_eq!(untried, 0);
-                (st.snapshot(), st.unassigned.clone())
+                (untried, st.snapshot(), st.unassigned.clone())
             };
             let all = run(Scope::All);
             let near = run(Scope::Near {
                 neighbours: &nb,
                 k: nj,
             });
-            assert_eq!(all, near);
+            proptest::prop_assert_eq!(all.0, 0);
+            proptest::prop_assert_eq!(all, near);
         }
     }
 }
