@@ -14,7 +14,10 @@
 //!   [`DistanceConvention::Explicit`] and [`Instance::matrix`] filled
 //!   (coordinates optional, 0 when absent).
 //! * Node ids run 1..=`DIMENSION`; node index = id − 1; exactly one depot,
-//!   which must be node 1 (index 0).
+//!   which must be node 1 (index 0). `DIMENSION` is at most
+//!   [`MAX_DIMENSION`] and at most the file's length over 6 bytes; both are
+//!   checked before anything is allocated per node.
+//! * `DEMAND` and `CAPACITY` are at most [`crate::MAX_QUANTITY`].
 //! * Without `TIME_WINDOW_SECTION`: `has_time_windows = false`, every node's
 //!   window is `[0, OPEN_HORIZON]` ([`crate::instance::OPEN_HORIZON`]).
 //! * A missing `DEMAND_SECTION` means all demands 0; `CAPACITY` is then

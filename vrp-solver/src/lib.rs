@@ -16,7 +16,11 @@
 //! - [`solve`] with [`SolverOptions`] (seed, time and iteration limits,
 //!   cancellation flag, threads, progress callback) returns a [`Solution`]:
 //!   routes with per-stop arrival, wait, start, departure and load, totals,
-//!   and every unassigned job with an [`UnassignedReason`].
+//!   and every unassigned job with an [`UnassignedReason`]. The time limit
+//!   and the cancel flag are looked at inside every step, the first
+//!   construction included (jobs it did not reach are reported
+//!   [`UnassignedReason::StoppedEarly`]); [`Progress`] reports carry the
+//!   best solution's routes ([`BestRoutes`]).
 //!
 //! ## Search
 //! Routes cache prefix and suffix [`segment`]s (duration/time warp and load,
