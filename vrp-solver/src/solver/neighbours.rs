@@ -8,8 +8,10 @@ use std::sync::OnceLock;
 
 use crate::problem::Problem;
 
-/// How close job `v` is to job `u` (smaller is closer).
-pub(crate) type Proximity = fn(&Problem, usize, usize) -> i64;
+/// Pushes `(proximity, v)` for every job `v != u` to the buffer (smaller is
+/// closer). One call per list: an implementation reads the matrix rows of
+/// `u` once instead of two matrix lookups per pair.
+pub(crate) type Proximity = fn(&Problem, usize, &mut Vec<(i64, u32)>);
 
 /// The `k` nearest jobs of every job under a [`Proximity`], nearest first
 /// (ties by job index), each list built on first use.
@@ -32,9 +34,17 @@ impl std::fmt::Debug for NeighbourLists {
 }
 
 /// Proximity of the ruin step: distance both ways.
-pub(crate) fn round_trip(p: &Problem, u: usize, v: usize) -> i64 {
-    let (lu, lv) = (p.jobs[u].location, p.jobs[v].location);
-    p.distance(lu, lv) + p.distance(lv, lu)
+pub(crate) fn round_trip(p: &Problem, u: usize, out: &mut Vec<(i64, u32)>) {
+    let lu = p.jobs[u].location;
+    let from = p.distances_from(lu);
+    let to = p.distances_to(lu);
+    for (v, job) in p.jobs.iter().enumerate() {
+        if v != u {
+            let lv = job.location;
+            let back = to.map_or_else(|| p.distance(lv, lu), |t| t[lv]);
+            out.push((from[lv] + back, v as u32));
+        }
+    }
 }
 
 impl NeighbourLists {
@@ -51,9 +61,7 @@ impl NeighbourLists {
     /// Lists given in full (tests, and callers that already have them).
     #[cfg(test)]
     pub fn from_lists(lists: Vec<Vec<u32>>) -> Self {
-        fn unused(_: &Problem, _: usize, _: usize) -> i64 {
-            0
-        }
+        fn unused(_: &Problem, _: usize, _: &mut Vec<(i64, u32)>) {}
         Self {
             k: lists.iter().map(Vec::len).max().unwrap_or(0),
             proximity: unused,
@@ -72,11 +80,8 @@ impl NeighbourLists {
 
 /// The `k` jobs nearest to `u` under `proximity`, nearest first.
 fn nearest(p: &Problem, u: usize, k: usize, proximity: Proximity) -> Box<[u32]> {
-    let n = p.jobs.len();
-    let mut tmp: Vec<(i64, u32)> = (0..n)
-        .filter(|&v| v != u)
-        .map(|v| (proximity(p, u, v), v as u32))
-        .collect();
+    let mut tmp: Vec<(i64, u32)> = Vec::with_capacity(p.jobs.len());
+    proximity(p, u, &mut tmp);
     let k = k.min(tmp.len());
     if k == 0 {
         return Box::new([]);

@@ -346,6 +346,9 @@ impl<'a, 'c> Search<'a, 'c> {
                 );
             }
         }
+        // Stopped by the deadline or the cancel flag: no time for it (a
+        // normal end leaves `polish_reserve` of the budget for it).
+        let unpolished = unpolished.filter(|_| !self.limits.budget.expired());
         if let Some(pol) = unpolished.and_then(|u| self.polish(&u)) {
             let c = pol.cost(p);
             if c < best.1 {

@@ -158,15 +158,22 @@ pub(crate) struct LocalSearch {
     pub evaluated: u64,
 }
 
-/// Proximity of Vidal et al. (2013) for the granular neighbourhood:
-/// distance plus 0.2 x the least waiting and 1 x the least time warp
-/// incurred when `v` follows `u`.
-pub(crate) fn granular_proximity(p: &Problem, u: usize, v: usize) -> i64 {
-    let (ju, jv) = (&p.jobs[u], &p.jobs[v]);
-    let t = p.duration(ju.location, jv.location);
-    let wait = (jv.time_window.start - ju.time_window.end - ju.service - t).max(0);
-    let warp = (ju.time_window.start + ju.service + t - jv.time_window.end).max(0);
-    p.distance(ju.location, jv.location) + wait / 5 + warp
+/// Proximity of Vidal et al. (2013) for the granular neighbourhood of `u`:
+/// for every other job `v`, distance plus 0.2 x the least waiting and 1 x
+/// the least time warp incurred when `v` follows `u`.
+pub(crate) fn granular_proximity(p: &Problem, u: usize, out: &mut Vec<(i64, u32)>) {
+    let ju = &p.jobs[u];
+    let dur = p.durations_from(ju.location);
+    let dist = p.distances_from(ju.location);
+    for (v, jv) in p.jobs.iter().enumerate() {
+        if v == u {
+            continue;
+        }
+        let t = dur[jv.location];
+        let wait = (jv.time_window.start - ju.time_window.end - ju.service - t).max(0);
+        let warp = (ju.time_window.start + ju.service + t - jv.time_window.end).max(0);
+        out.push((dist[jv.location] + wait / 5 + warp, v as u32));
+    }
 }
 
 /// Neighbour lists of size `k` by [`granular_proximity`], each built on
