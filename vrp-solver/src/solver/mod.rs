@@ -172,7 +172,6 @@ impl Budget {
 pub(crate) struct Limits {
     pub time: Option<Duration>,
     pub iterations: Option<u64>,
-    pub cancel: Option<Arc<AtomicBool>>,
     /// The deadline and cancel flag, for checks inside long steps.
     pub budget: Budget,
     /// This thread's place in the group of cooperating threads, if any.
@@ -228,7 +227,6 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
                 None
             },
         ),
-        cancel: options.cancel.clone(),
         budget: budget.clone(),
         exchange: None,
     };
@@ -259,7 +257,6 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
         let own = Limits {
             time: limits.time,
             iterations: limits.iterations,
-            cancel: limits.cancel.clone(),
             budget: limits.budget.clone(),
             exchange: exchange
                 .as_ref()
