@@ -11,6 +11,7 @@ use std::path::PathBuf;
 /// a truncated file) it is the line where the missing data was expected,
 /// one past the last line for end of file.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum DatasetError {
     /// The file ends before the data it announced.
     #[error("{file}:{line}: file ends early, `{field}` expected")]
@@ -101,6 +102,21 @@ pub enum DatasetError {
         /// Entries found.
         found: usize,
     },
+    /// A number above the documented maximum of its field (a declared size,
+    /// a quantity): refused before anything is allocated for it.
+    #[error("{file}:{line}: field `{field}`: {value} exceeds the maximum {max}")]
+    TooLarge {
+        /// File name.
+        file: String,
+        /// 1-based line.
+        line: usize,
+        /// Field name.
+        field: String,
+        /// The value found.
+        value: u64,
+        /// The largest value accepted.
+        max: u64,
+    },
     /// Any other invalid value (a bad reference, an unsupported option, ...).
     #[error("{file}:{line}: field `{field}`: {msg}")]
     Invalid {
@@ -141,6 +157,7 @@ impl DatasetError {
             | Self::MissingDepot { line, .. }
             | Self::DuplicateId { line, .. }
             | Self::WrongSize { line, .. }
+            | Self::TooLarge { line, .. }
             | Self::Invalid { line, .. } => Some(*line),
             Self::UnknownFormat { .. } | Self::Io { .. } => None,
         }
@@ -156,6 +173,7 @@ impl DatasetError {
             | Self::MissingDepot { field, .. }
             | Self::DuplicateId { field, .. }
             | Self::WrongSize { field, .. }
+            | Self::TooLarge { field, .. }
             | Self::Invalid { field, .. } => Some(field),
             Self::UnknownFormat { .. } | Self::Io { .. } => None,
         }
@@ -171,6 +189,7 @@ impl DatasetError {
             | Self::MissingDepot { file, .. }
             | Self::DuplicateId { file, .. }
             | Self::WrongSize { file, .. }
+            | Self::TooLarge { file, .. }
             | Self::Invalid { file, .. }
             | Self::UnknownFormat { file } => file.clone(),
             Self::Io { path, .. } => path.display().to_string(),

@@ -13,6 +13,12 @@
 /// "no limit".
 pub const OPEN_HORIZON: f64 = 1.0e12;
 
+/// The largest demand or capacity (in absolute value) a loader accepts:
+/// 10⁹ units. Loaders refuse larger values with
+/// [`crate::DatasetError::TooLarge`], so sums of demands over any instance a
+/// file can hold stay far from `i64` overflow.
+pub const MAX_QUANTITY: i64 = 1_000_000_000;
+
 /// How distances (and travel times) between nodes are computed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DistanceConvention {

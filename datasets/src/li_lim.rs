@@ -37,7 +37,7 @@ pub(crate) fn parse(text: &str, file: &str, inst_name: &str) -> Result<Instance,
     let toks: Vec<&str> = head.split_whitespace().collect();
     let vehicles = ctx.usize(l, "VEHICLES", toks.first().copied().unwrap_or_default())?;
     let capacity = match toks.get(1) {
-        Some(t) => ctx.i64(l, "CAPACITY", t)?,
+        Some(t) => ctx.quantity(l, "CAPACITY", t)?,
         None => return Err(ctx.truncated(l, "CAPACITY")),
     };
     if capacity < 0 {

@@ -69,10 +69,10 @@ mod vrplib;
 use std::path::{Path, PathBuf};
 
 pub use error::DatasetError;
-pub use instance::{DistanceConvention, Format, Instance, Node, OPEN_HORIZON};
+pub use instance::{DistanceConvention, Format, Instance, Node, MAX_QUANTITY, OPEN_HORIZON};
 pub use li_lim::parse_li_lim;
 pub use solomon::{parse_solomon, write_solomon};
-pub use vrplib::parse_vrplib;
+pub use vrplib::{parse_vrplib, MAX_DIMENSION};
 
 /// Absolute path of the shipped data folder (`datasets/data`).
 pub fn data_dir() -> PathBuf {

@@ -35,8 +35,10 @@
 //! courier,ID,CAPACITY_BOTTLES,SHIFT_START,SHIFT_END
 //! household,ID,LAT,LON,BUILDING,SERVICE_S,WINDOW_START,WINDOW_END,QTY1,QTY2,...
 //! ```
-//! A household has one quantity per product (bottles, non-negative, at least
-//! one bottle in all). Every parse error names the 1-based line and field.
+//! A household has one quantity per product (bottles, non-negative, at most
+//! [`MAX_BOTTLES`], at least one bottle in all); a courier's capacity is
+//! positive and at most [`MAX_BOTTLES`]; a service time is at most
+//! [`MAX_SERVICE_S`]. Every parse error names the 1-based line and field.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -44,6 +46,15 @@ use std::path::Path;
 use crate::error::DatasetError;
 use crate::rng::SplitMix64;
 use crate::text::Ctx;
+
+/// The largest quantity of one product for one household, and the largest
+/// courier capacity, a scenario file may give (bottles). Larger values are
+/// refused with [`DatasetError::TooLarge`]; with this bound no sum of
+/// quantities in a file can overflow.
+pub const MAX_BOTTLES: i64 = 1_000_000;
+
+/// The longest service time a scenario file may give: one day, in seconds.
+pub const MAX_SERVICE_S: i64 = 24 * 3600;
 
 /// 04:15, when couriers may leave the milk station (seconds since midnight).
 pub const DEPOT_OPEN_S: i64 = 4 * 3600 + 15 * 60;
@@ -140,9 +151,12 @@ pub struct Household {
 }
 
 impl Household {
-    /// Total bottles of the delivery.
+    /// Total bottles of the delivery (saturating at `i64::MAX` for a
+    /// hand-built household with absurd quantities; parsed ones are bounded).
     pub fn bottles(&self) -> i64 {
-        self.quantities.iter().sum()
+        self.quantities
+            .iter()
+            .fold(0i64, |acc, &q| acc.saturating_add(q))
     }
 }
 
@@ -164,9 +178,11 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// Total bottles to deliver.
+    /// Total bottles to deliver (saturating, as [`Household::bottles`]).
     pub fn total_bottles(&self) -> i64 {
-        self.households.iter().map(Household::bottles).sum()
+        self.households
+            .iter()
+            .fold(0i64, |acc, h| acc.saturating_add(h.bottles()))
     }
 }
 
@@ -516,6 +532,14 @@ pub fn parse_scenario(text: &str, file: &str) -> Result<Scenario, DatasetError> 
                         format!("{capacity} must be positive"),
                     ));
                 }
+                if capacity > MAX_BOTTLES {
+                    return Err(ctx.too_large(
+                        line,
+                        "capacity",
+                        capacity.unsigned_abs(),
+                        MAX_BOTTLES.unsigned_abs(),
+                    ));
+                }
                 let (shift_start_s, shift_end_s) = (time(3, "shift_start")?, time(4, "shift_end")?);
                 if shift_end_s < shift_start_s {
                     return Err(ctx.invalid(line, "shift_end", "ends before it starts"));
@@ -549,6 +573,14 @@ pub fn parse_scenario(text: &str, file: &str) -> Result<Scenario, DatasetError> 
                 if service_s < 0 {
                     return Err(ctx.invalid(line, "service_s", "must not be negative"));
                 }
+                if service_s > MAX_SERVICE_S {
+                    return Err(ctx.too_large(
+                        line,
+                        "service_s",
+                        service_s.unsigned_abs(),
+                        MAX_SERVICE_S.unsigned_abs(),
+                    ));
+                }
                 let window_s = (time(6, "window_start")?, time(7, "window_end")?);
                 if window_s.1 < window_s.0 {
                     return Err(DatasetError::DueBeforeReady {
@@ -560,6 +592,7 @@ pub fn parse_scenario(text: &str, file: &str) -> Result<Scenario, DatasetError> 
                     });
                 }
                 let mut quantities = Vec::with_capacity(p.len());
+                let mut bottles = 0i64;
                 for (k, name) in p.iter().enumerate() {
                     let q = ctx.i64(line, name, f[8 + k])?;
                     if q < 0 {
@@ -570,9 +603,22 @@ pub fn parse_scenario(text: &str, file: &str) -> Result<Scenario, DatasetError> 
                             value: q,
                         });
                     }
+                    if q > MAX_BOTTLES {
+                        return Err(ctx.too_large(
+                            line,
+                            name,
+                            q.unsigned_abs(),
+                            MAX_BOTTLES.unsigned_abs(),
+                        ));
+                    }
+                    // Cannot overflow with every quantity bounded, but a
+                    // wrap here is what the bound exists to prevent.
+                    bottles = bottles.checked_add(q).ok_or_else(|| {
+                        ctx.too_large(line, "quantities", u64::MAX, i64::MAX.unsigned_abs())
+                    })?;
                     quantities.push(q);
                 }
-                if quantities.iter().sum::<i64>() == 0 {
+                if bottles == 0 {
                     return Err(ctx.invalid(
                         line,
                         "quantities",

@@ -64,7 +64,7 @@ pub fn parse_solomon(text: &str, name: &str) -> Result<Instance, DatasetError> {
         None => return Err(ctx.truncated(l, "NUMBER")),
     };
     let capacity = match toks.get(1) {
-        Some(t) => ctx.i64(l, "CAPACITY", t)?,
+        Some(t) => ctx.quantity(l, "CAPACITY", t)?,
         None => return Err(ctx.truncated(l, "CAPACITY")),
     };
     if capacity < 0 {

@@ -2,7 +2,7 @@
 //! fields that turn into [`DatasetError`]s naming file, line and field.
 
 use crate::error::DatasetError;
-use crate::instance::Node;
+use crate::instance::{Node, MAX_QUANTITY};
 
 /// The file name every error of one parse names.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +28,33 @@ impl Ctx<'_> {
             // The range check keeps the cast exact.
             Ok(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 9.0e15 => Ok(v as i64),
             _ => Err(self.nan(line, field, tok)),
+        }
+    }
+
+    /// An integer quantity (demand, capacity) of at most
+    /// [`MAX_QUANTITY`] in absolute value.
+    pub fn quantity(&self, line: usize, field: &str, tok: &str) -> Result<i64, DatasetError> {
+        let v = self.i64(line, field, tok)?;
+        self.bounded(line, field, v)
+    }
+
+    /// `v` when its absolute value is at most [`MAX_QUANTITY`], else a
+    /// [`DatasetError::TooLarge`].
+    pub fn bounded(&self, line: usize, field: &str, v: i64) -> Result<i64, DatasetError> {
+        if v.unsigned_abs() > MAX_QUANTITY.unsigned_abs() {
+            return Err(self.too_large(line, field, v.unsigned_abs(), MAX_QUANTITY.unsigned_abs()));
+        }
+        Ok(v)
+    }
+
+    /// A [`DatasetError::TooLarge`].
+    pub fn too_large(&self, line: usize, field: &str, value: u64, max: u64) -> DatasetError {
+        DatasetError::TooLarge {
+            file: self.file.to_string(),
+            line,
+            field: field.to_string(),
+            value,
+            max,
         }
     }
 
@@ -128,7 +155,7 @@ pub(crate) fn node_row(
         file_id: ctx.i64(line, fields[0], field(0)?)?,
         x: ctx.f64(line, fields[1], field(1)?)?,
         y: ctx.f64(line, fields[2], field(2)?)?,
-        demand: ctx.i64(line, fields[3], field(3)?)?,
+        demand: ctx.quantity(line, fields[3], field(3)?)?,
         ready: ctx.f64(line, fields[4], field(4)?)?,
         due: ctx.f64(line, fields[5], field(5)?)?,
         service: ctx.f64(line, fields[6], field(6)?)?,

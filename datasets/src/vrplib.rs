@@ -14,7 +14,10 @@
 //!   [`DistanceConvention::Explicit`] and [`Instance::matrix`] filled
 //!   (coordinates optional, 0 when absent).
 //! * Node ids run 1..=`DIMENSION`; node index = id − 1; exactly one depot,
-//!   which must be node 1 (index 0).
+//!   which must be node 1 (index 0). `DIMENSION` is at most
+//!   [`MAX_DIMENSION`] and at most the file's length over 6 bytes; both are
+//!   checked before anything is allocated per node.
+//! * `DEMAND` and `CAPACITY` are at most [`crate::MAX_QUANTITY`].
 //! * Without `TIME_WINDOW_SECTION`: `has_time_windows = false`, every node's
 //!   window is `[0, OPEN_HORIZON]` ([`crate::instance::OPEN_HORIZON`]).
 //! * A missing `DEMAND_SECTION` means all demands 0; `CAPACITY` is then
@@ -23,6 +26,16 @@
 use crate::error::DatasetError;
 use crate::instance::{DistanceConvention, Format, Instance, Node, OPEN_HORIZON};
 use crate::text::{end_line, Ctx};
+
+/// The largest `DIMENSION` accepted: 100,000 nodes (the largest published
+/// VRPLIB instances have about 30,000). Larger values are refused with
+/// [`DatasetError::TooLarge`] before any per-node allocation.
+pub const MAX_DIMENSION: usize = 100_000;
+
+/// Fewest bytes a node takes in a file (a `NODE_COORD_SECTION` row
+/// `1 0 0` and its line break; an explicit matrix row takes more):
+/// `DIMENSION` is also bounded by the file's length over this.
+const MIN_NODE_BYTES: usize = 6;
 
 /// One section: its header line and its data rows `(line, tokens)`.
 struct Section<'a> {
@@ -54,12 +67,18 @@ pub fn parse_vrplib(text: &str, name: &str) -> Result<Instance, DatasetError> {
         .dimension
         .ok_or_else(|| ctx.invalid(end, "DIMENSION", "missing DIMENSION"))?;
     let n = ctx.usize(dl, "DIMENSION", dtok)?;
-    // Each node needs at least one byte of the file: this bounds allocations.
-    if n == 0 || n > text.len() {
+    // Bounded before anything is allocated per node.
+    if n > MAX_DIMENSION {
+        return Err(ctx.too_large(dl, "DIMENSION", to_u64(n), to_u64(MAX_DIMENSION)));
+    }
+    if n == 0 || n > text.len() / MIN_NODE_BYTES {
         return Err(ctx.invalid(
             dl,
             "DIMENSION",
-            format!("DIMENSION {n} is impossible for this file"),
+            format!(
+                "DIMENSION {n} is impossible for a file of {} bytes (a node takes at least {MIN_NODE_BYTES})",
+                text.len()
+            ),
         ));
     }
     let (tl, ewt) = header
@@ -140,7 +159,7 @@ pub fn parse_vrplib(text: &str, name: &str) -> Result<Instance, DatasetError> {
             .into_iter()
             .enumerate()
         {
-            let d = ctx.i64(l, "DEMAND", vals.first().copied().unwrap_or_default())?;
+            let d = ctx.quantity(l, "DEMAND", vals.first().copied().unwrap_or_default())?;
             if d < 0 {
                 return Err(ctx.negative_demand(l, "DEMAND", d));
             }
@@ -208,7 +227,7 @@ pub fn parse_vrplib(text: &str, name: &str) -> Result<Instance, DatasetError> {
 
     let capacity = match header.capacity {
         Some((l, v)) => {
-            let c = ctx.i64(l, "CAPACITY", v)?;
+            let c = ctx.quantity(l, "CAPACITY", v)?;
             if c < 0 {
                 return Err(ctx.invalid(l, "CAPACITY", format!("negative capacity {c}")));
             }
@@ -232,6 +251,11 @@ pub fn parse_vrplib(text: &str, name: &str) -> Result<Instance, DatasetError> {
         matrix,
         has_time_windows,
     })
+}
+
+/// `n` as `u64` (lossless on every supported target; saturating otherwise).
+fn to_u64(n: usize) -> u64 {
+    u64::try_from(n).unwrap_or(u64::MAX)
 }
 
 /// Splits the file into header keys and sections; returns whether `EOF` was seen.

@@ -329,6 +329,14 @@ fn vrplib_malformed() {
     );
     expect_err(
         p(with_line(VRPLIB, 3, "DIMENSION : 99999999999")),
+        "TooLarge",
+        f,
+        3,
+        "DIMENSION",
+    );
+    // Under the maximum, but more nodes than the file has room for.
+    expect_err(
+        p(with_line(VRPLIB, 3, "DIMENSION : 90000")),
         "Invalid",
         f,
         3,

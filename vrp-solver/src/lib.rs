@@ -16,7 +16,11 @@
 //! - [`solve`] with [`SolverOptions`] (seed, time and iteration limits,
 //!   cancellation flag, threads, progress callback) returns a [`Solution`]:
 //!   routes with per-stop arrival, wait, start, departure and load, totals,
-//!   and every unassigned job with an [`UnassignedReason`].
+//!   and every unassigned job with an [`UnassignedReason`]. The time limit
+//!   and the cancel flag are looked at inside every step, the first
+//!   construction included (jobs it did not reach are reported
+//!   [`UnassignedReason::StoppedEarly`]); [`Progress`] reports carry the
+//!   best solution's routes ([`BestRoutes`]).
 //!
 //! ## Search
 //! Routes cache prefix and suffix [`segment`]s (duration/time warp and load,
@@ -73,7 +77,11 @@ pub mod segment;
 pub mod solution;
 pub(crate) mod solver;
 
-pub use error::{ProblemError, WindowIssue};
+/// Entry points for the criterion benchmarks (not a stable API).
+#[doc(hidden)]
+pub use solver::bench_support;
+
+pub use error::{FieldPath, PairIssue, ProblemError, WindowIssue};
 pub use matrix::{Matrix, Rounding};
 pub use problem::{
     Job, JobKind, JobSpec, Load, Objective, PairSpec, Problem, ProblemSpec, Reload, ReloadSpec,
@@ -81,5 +89,6 @@ pub use problem::{
 };
 pub use solution::{ReloadStop, Route, Solution, Stop, StopKind, Unassigned, UnassignedReason};
 pub use solver::{
-    solve, solve_with_stats, Cooperation, Progress, ProgressFn, SolveStats, SolverOptions,
+    solve, solve_with_stats, BestRoutes, Cooperation, Progress, ProgressFn, RouteView, SolveStats,
+    SolverOptions,
 };

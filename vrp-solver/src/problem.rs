@@ -1,7 +1,7 @@
 //! The routing problem: locations, jobs, pickup-delivery pairs and the fleet,
 //! validated once by [`Problem::new`].
 
-use crate::error::{ProblemError, WindowIssue};
+use crate::error::{FieldPath, PairIssue, ProblemError, WindowIssue};
 use crate::matrix::Matrix;
 use crate::segment::{DurationSegment, LoadSegment};
 
@@ -344,13 +344,12 @@ pub(crate) const VEHICLE_WEIGHT: i64 = 1_000_000_000_000;
 /// Penalty of a required job left unassigned: larger than any fleet cost.
 pub(crate) const REQUIRED_PENALTY: i64 = 100_000_000_000_000;
 
-fn skill_mask(owner: &'static str, index: usize, skills: &[u32]) -> Result<u64, ProblemError> {
+fn skill_mask(path: FieldPath, skills: &[u32]) -> Result<u64, ProblemError> {
     let mut m = 0u64;
-    for &s in skills {
+    for (i, &s) in skills.iter().enumerate() {
         if s >= MAX_SKILLS {
             return Err(ProblemError::SkillOutOfRange {
-                owner,
-                index,
+                path: path.at(i),
                 skill: s,
                 max: MAX_SKILLS,
             });
@@ -368,8 +367,7 @@ fn job_windows(job: usize, raw: &[(i64, i64)]) -> Result<Vec<TimeWindow>, Proble
     let mut out: Vec<TimeWindow> = Vec::with_capacity(raw.len());
     for (window, &(start, end)) in raw.iter().enumerate() {
         let err = |issue| ProblemError::JobWindow {
-            job,
-            window,
+            path: FieldPath::job(job, "time_windows").at(window),
             start,
             end,
             issue,
@@ -386,18 +384,10 @@ fn job_windows(job: usize, raw: &[(i64, i64)]) -> Result<Vec<TimeWindow>, Proble
     Ok(out)
 }
 
-fn load_of(
-    owner: &'static str,
-    index: usize,
-    field: &'static str,
-    v: &[i64],
-    dims: usize,
-) -> Result<Load, ProblemError> {
+fn load_of(path: FieldPath, v: &[i64], dims: usize) -> Result<Load, ProblemError> {
     if v.len() != dims {
         return Err(ProblemError::Dimensions {
-            owner,
-            index,
-            field,
+            path,
             expected: dims,
             found: v.len(),
         });
@@ -406,9 +396,7 @@ fn load_of(
     for (d, &x) in v.iter().enumerate() {
         if x < 0 {
             return Err(ProblemError::Negative {
-                owner,
-                index,
-                field,
+                path: path.at(d),
                 value: x,
             });
         }
@@ -451,21 +439,20 @@ impl Problem {
         let dims = spec.vehicle_types[0].capacity.len();
         if dims > MAX_DIMS {
             return Err(ProblemError::TooManyDimensions {
+                path: FieldPath::vehicle_type(0, "capacity"),
                 found: dims,
                 max: MAX_DIMS,
             });
         }
         let mut vehicle_types = Vec::with_capacity(spec.vehicle_types.len());
         for (k, v) in spec.vehicle_types.iter().enumerate() {
-            let owner = "vehicle type";
-            let capacity = load_of(owner, k, "capacity", &v.capacity, dims)?;
+            let at = |field| FieldPath::vehicle_type(k, field);
+            let capacity = load_of(at("capacity"), &v.capacity, dims)?;
             for (field, loc) in [("start", Some(v.start)), ("end", v.end)] {
                 if let Some(l) = loc {
                     if l >= n {
                         return Err(ProblemError::LocationOutOfRange {
-                            owner,
-                            index: k,
-                            field,
+                            path: at(field),
                             location: l,
                             size: n,
                         });
@@ -474,9 +461,7 @@ impl Problem {
             }
             let shift =
                 TimeWindow::new(v.shift.0, v.shift.1).ok_or(ProblemError::WindowReversed {
-                    owner,
-                    index: k,
-                    field: "shift",
+                    path: at("shift"),
                     start: v.shift.0,
                     end: v.shift.1,
                 })?;
@@ -489,9 +474,7 @@ impl Problem {
             ] {
                 if value < 0 {
                     return Err(ProblemError::Negative {
-                        owner,
-                        index: k,
-                        field,
+                        path: at(field),
                         value,
                     });
                 }
@@ -501,18 +484,14 @@ impl Problem {
                 Some(r) => {
                     if r.duration < 0 {
                         return Err(ProblemError::Negative {
-                            owner,
-                            index: k,
-                            field: "reload.duration",
+                            path: at("reload.duration"),
                             value: r.duration,
                         });
                     }
-                    for &l in &r.locations {
+                    for (i, &l) in r.locations.iter().enumerate() {
                         if l >= n {
                             return Err(ProblemError::LocationOutOfRange {
-                                owner,
-                                index: k,
-                                field: "reload.locations",
+                                path: at("reload.locations").at(i),
                                 location: l,
                                 size: n,
                             });
@@ -545,7 +524,7 @@ impl Problem {
                 fixed_cost: v.fixed_cost + weight,
                 cost_per_distance: v.cost_per_distance,
                 cost_per_time: v.cost_per_time,
-                skills: skill_mask(owner, k, &v.skills)?,
+                skills: skill_mask(at("skills"), &v.skills)?,
                 reload,
                 end_loc: v.end.unwrap_or(n),
             });
@@ -553,17 +532,15 @@ impl Problem {
         let mut jobs = Vec::with_capacity(spec.jobs.len());
         let mut has_pickups = false;
         for (k, j) in spec.jobs.iter().enumerate() {
-            let owner = "job";
+            let at = |field| FieldPath::job(k, field);
             if j.location >= n {
                 return Err(ProblemError::LocationOutOfRange {
-                    owner,
-                    index: k,
-                    field: "location",
+                    path: at("location"),
                     location: j.location,
                     size: n,
                 });
             }
-            let demand = load_of(owner, k, "demand", &j.demand, dims)?;
+            let demand = load_of(at("demand"), &j.demand, dims)?;
             for (field, value) in [
                 ("service", j.service),
                 ("skip_penalty", j.skip_penalty.unwrap_or(0)),
@@ -575,9 +552,7 @@ impl Problem {
             ] {
                 if value < 0 {
                     return Err(ProblemError::Negative {
-                        owner,
-                        index: k,
-                        field,
+                        path: at(field),
                         value,
                     });
                 }
@@ -603,36 +578,34 @@ impl Problem {
                 time_window: tw,
                 windows,
                 lateness: j.lateness.filter(|l| l.max > 0),
-                skills: skill_mask(owner, k, &j.skills)?,
+                skills: skill_mask(at("skills"), &j.skills)?,
                 skip_penalty: j.skip_penalty,
                 partner: None,
                 is_pair_pickup: false,
             });
         }
         for (k, p) in spec.pairs.iter().enumerate() {
-            if p.pickup >= jobs.len() || p.delivery >= jobs.len() {
-                return Err(ProblemError::BadPair {
-                    index: k,
-                    reason: "job index out of range",
-                });
+            let bad = |field, issue| ProblemError::BadPair {
+                path: FieldPath::pair(k, field),
+                issue,
+            };
+            if p.pickup >= jobs.len() {
+                return Err(bad("pickup", PairIssue::JobOutOfRange));
+            }
+            if p.delivery >= jobs.len() {
+                return Err(bad("delivery", PairIssue::JobOutOfRange));
             }
             if p.pickup == p.delivery {
-                return Err(ProblemError::BadPair {
-                    index: k,
-                    reason: "pickup and delivery are the same job",
-                });
+                return Err(bad("", PairIssue::SameJob));
             }
-            if jobs[p.pickup].partner.is_some() || jobs[p.delivery].partner.is_some() {
-                return Err(ProblemError::BadPair {
-                    index: k,
-                    reason: "a job is in two pairs",
-                });
+            if jobs[p.pickup].partner.is_some() {
+                return Err(bad("pickup", PairIssue::JobInTwoPairs));
+            }
+            if jobs[p.delivery].partner.is_some() {
+                return Err(bad("delivery", PairIssue::JobInTwoPairs));
             }
             if jobs[p.pickup].skip_penalty.is_some() != jobs[p.delivery].skip_penalty.is_some() {
-                return Err(ProblemError::BadPair {
-                    index: k,
-                    reason: "one job is optional and the other required",
-                });
+                return Err(bad("", PairIssue::MixedOptional));
             }
             has_pickups = true;
             let amount = jobs[p.pickup].demand;

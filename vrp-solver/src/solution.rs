@@ -104,6 +104,7 @@ impl Route {
 
 /// Why a job is not in any route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum UnassignedReason {
     /// No vehicle type has all the job's skills.
     MissingSkill,
@@ -119,6 +120,9 @@ pub enum UnassignedReason {
     FleetExhausted,
     /// An optional job whose skip penalty is lower than the cost to serve it.
     NotWorthServing,
+    /// The search stopped (time limit or cancel flag) before its first
+    /// construction tried to insert the job; it could be served alone.
+    StoppedEarly,
 }
 
 /// An unassigned job and its reason.
@@ -226,13 +230,20 @@ impl Solution {
     /// reported unassigned instead of failing the whole solution. (With
     /// reloads or several windows, removing a job can in rare cases move a
     /// reload and break a route the search then kept.)
-    pub(crate) fn from_search(p: &Problem, routes: &[(usize, Vec<usize>)]) -> Self {
+    ///
+    /// Jobs in `untried` (the search stopped before trying them) that are
+    /// unassigned and could be served alone get [`UnassignedReason::StoppedEarly`].
+    pub(crate) fn from_search(
+        p: &Problem,
+        routes: &[(usize, Vec<usize>)],
+        untried: &[usize],
+    ) -> Self {
         let kept: Vec<(usize, Vec<usize>)> = routes
             .iter()
             .filter(|(vt, jobs)| jobs.is_empty() || schedule(p, *vt, jobs).is_some())
             .cloned()
             .collect();
-        Self::from_routes(p, &kept)
+        let mut s = Self::from_routes(p, &kept)
             .or_else(|| Self::from_routes(p, &[]))
             .unwrap_or(Self {
                 routes: Vec::new(),
@@ -240,7 +251,25 @@ impl Solution {
                 cost: 0,
                 distance: 0,
                 duration: 0,
-            })
+            });
+        if !untried.is_empty() {
+            let mut stopped = vec![false; p.jobs.len()];
+            for &j in untried {
+                if let Some(x) = stopped.get_mut(j) {
+                    *x = true;
+                }
+            }
+            for u in &mut s.unassigned {
+                let could_serve = matches!(
+                    u.reason,
+                    UnassignedReason::FleetExhausted | UnassignedReason::NotWorthServing
+                );
+                if stopped[u.job] && could_serve {
+                    u.reason = UnassignedReason::StoppedEarly;
+                }
+            }
+        }
+        s
     }
 }
 

@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used)]
 
 use milkrun_vrp::{
-    solve, JobKind, JobSpec, Matrix, Objective, PairSpec, Problem, ProblemError, ProblemSpec,
-    Rounding, Solution, SolverOptions, UnassignedReason, VehicleTypeSpec, WindowIssue,
+    solve, JobKind, JobSpec, Matrix, Objective, PairIssue, PairSpec, Problem, ProblemError,
+    ProblemSpec, Rounding, Solution, SolverOptions, UnassignedReason, VehicleTypeSpec, WindowIssue,
 };
 
 mod common;
@@ -222,17 +222,10 @@ fn validation_errors() {
     bad_loc.location = 9;
     let e = Problem::new(spec(&[0, 1], vec![bad_loc], v())).unwrap_err();
     assert!(
-        matches!(
-            e,
-            ProblemError::LocationOutOfRange {
-                owner: "job",
-                index: 0,
-                location: 9,
-                ..
-            }
-        ),
+        matches!(e, ProblemError::LocationOutOfRange { location: 9, .. }),
         "{e}"
     );
+    assert_eq!(e.path().unwrap().to_string(), "jobs[0].location");
     let mut rev = JobSpec::delivery(1, 1, 0);
     rev.time_windows = vec![(10, 5)];
     let e = Problem::new(spec(&[0, 1], vec![JobSpec::delivery(1, 1, 0), rev], v())).unwrap_err();
@@ -240,40 +233,29 @@ fn validation_errors() {
         matches!(
             e,
             ProblemError::JobWindow {
-                job: 1,
-                window: 0,
                 issue: WindowIssue::Reversed,
                 ..
             }
         ),
         "{e}"
     );
+    assert_eq!(e.path().unwrap().to_string(), "jobs[1].time_windows[0]");
+    assert_eq!(
+        e.to_string(),
+        "jobs[1].time_windows[0] = (10, 5) ends before it starts"
+    );
     let neg = JobSpec::delivery(1, -2, 0);
     let e = Problem::new(spec(&[0, 1], vec![neg], v())).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            ProblemError::Negative {
-                field: "demand",
-                value: -2,
-                ..
-            }
-        ),
-        "{e}"
+    assert!(matches!(e, ProblemError::Negative { value: -2, .. }), "{e}");
+    assert_eq!(
+        e.to_string(),
+        "jobs[0].demand[0] is -2, must not be negative"
     );
     let mut neg_service = JobSpec::delivery(1, 1, 0);
     neg_service.service = -1;
     let e = Problem::new(spec(&[0, 1], vec![neg_service], v())).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            ProblemError::Negative {
-                field: "service",
-                ..
-            }
-        ),
-        "{e}"
-    );
+    assert!(matches!(e, ProblemError::Negative { .. }), "{e}");
+    assert_eq!(e.path().unwrap().to_string(), "jobs[0].service");
     let e = Matrix::new("durations", 3, vec![0i64; 8]).unwrap_err();
     assert!(
         matches!(
@@ -320,32 +302,35 @@ fn validation_errors() {
     wrong_dims.demand = vec![1, 2];
     let e = Problem::new(spec(&[0, 1], vec![wrong_dims], v())).unwrap_err();
     assert!(
-        matches!(e, ProblemError::Dimensions { owner: "job", .. }),
+        matches!(e, ProblemError::Dimensions { found: 2, .. }),
         "{e}"
     );
+    assert_eq!(e.path().unwrap().to_string(), "jobs[0].demand");
     let mut bad_vehicle = VehicleTypeSpec::simple(1, 10, 0);
     bad_vehicle.end = Some(4);
     let e = Problem::new(spec(&[0, 1], vec![], vec![bad_vehicle])).unwrap_err();
     assert!(
-        matches!(
-            e,
-            ProblemError::LocationOutOfRange {
-                owner: "vehicle type",
-                field: "end",
-                ..
-            }
-        ),
+        matches!(e, ProblemError::LocationOutOfRange { location: 4, .. }),
         "{e}"
     );
+    assert_eq!(e.path().unwrap().to_string(), "vehicle_types[0].end");
     let mut sp = spec(&[0, 1], vec![JobSpec::delivery(1, 1, 0)], v());
     sp.pairs = vec![PairSpec {
         pickup: 0,
         delivery: 3,
     }];
-    assert!(matches!(
-        Problem::new(sp).unwrap_err(),
-        ProblemError::BadPair { index: 0, .. }
-    ));
+    let e = Problem::new(sp).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            ProblemError::BadPair {
+                issue: PairIssue::JobOutOfRange,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert_eq!(e.to_string(), "pairs[0].delivery: job index out of range");
     let e = Problem::new(spec(
         &[0, 1],
         vec![],
@@ -407,8 +392,9 @@ fn deterministic_for_seed() {
     }
 }
 
-/// A raised cancellation flag stops the solver at once, still returning a
-/// complete solution built by the initial construction.
+/// A raised cancellation flag stops the solver at once, even inside the
+/// first construction: no job is tried, and every job is listed unassigned
+/// with the reason that the search stopped early (none is dropped).
 #[test]
 fn cancellation_returns_a_solution() {
     let p = Problem::new(random_spec()).unwrap();
@@ -421,6 +407,10 @@ fn cancellation_returns_a_solution() {
             ..Default::default()
         },
     );
-    assert!(s.unassigned.is_empty());
-    assert!(s.vehicles() > 0);
+    assert_eq!(s.vehicles(), 0);
+    assert_eq!(s.unassigned.len(), p.num_jobs());
+    assert!(s
+        .unassigned
+        .iter()
+        .all(|u| u.reason == milkrun_vrp::UnassignedReason::StoppedEarly));
 }

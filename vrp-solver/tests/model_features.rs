@@ -5,8 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use milkrun_vrp::{
-    solve, JobSpec, Problem, ProblemError, ProblemSpec, ReloadSpec, Solution, SolverOptions,
-    StopKind, UnassignedReason, VehicleTypeSpec, WindowIssue,
+    solve, FieldPath, JobSpec, Problem, ProblemError, ProblemSpec, ReloadSpec, Solution,
+    SolverOptions, StopKind, UnassignedReason, VehicleTypeSpec, WindowIssue,
 };
 
 mod common;
@@ -270,8 +270,7 @@ fn validation_of_new_fields() {
     assert_eq!(
         e,
         ProblemError::JobWindow {
-            job: 1,
-            window: 1,
+            path: FieldPath::job(1, "time_windows").at(1),
             start: 5,
             end: 20,
             issue: WindowIssue::OverlapsPrevious
@@ -282,22 +281,21 @@ fn validation_of_new_fields() {
     assert!(matches!(
         e,
         ProblemError::JobWindow {
-            job: 0,
-            window: 1,
             issue: WindowIssue::OverlapsPrevious,
             ..
         }
     ));
+    assert_eq!(e.path(), Some(FieldPath::job(0, "time_windows").at(1)));
     let reversed = JobSpec::delivery(1, 1, 0).with_windows(&[(0, 10), (30, 20)]);
     let e = Problem::new(spec(&[0, 1], vec![reversed], v())).unwrap_err();
     assert!(matches!(
         e,
         ProblemError::JobWindow {
-            window: 1,
             issue: WindowIssue::Reversed,
             ..
         }
     ));
+    assert_eq!(e.path().unwrap().to_string(), "jobs[0].time_windows[1]");
     let huge = JobSpec::delivery(1, 1, 0).with_windows(&[(0, i64::MAX)]);
     let e = Problem::new(spec(&[0, 1], vec![huge], v())).unwrap_err();
     assert!(matches!(
@@ -309,14 +307,11 @@ fn validation_of_new_fields() {
     ));
     let neg = JobSpec::delivery(1, 1, 0).with_lateness(-1, 10);
     let e = Problem::new(spec(&[0, 1], vec![neg], v())).unwrap_err();
-    assert!(matches!(
-        e,
-        ProblemError::Negative {
-            index: 0,
-            field: "lateness.cost_per_unit",
-            ..
-        }
-    ));
+    assert!(matches!(e, ProblemError::Negative { value: -1, .. }));
+    assert_eq!(
+        e.path().unwrap().to_string(),
+        "jobs[0].lateness.cost_per_unit"
+    );
     let mut bad_reload = VehicleTypeSpec::simple(1, 10, 0);
     bad_reload.reload = Some(ReloadSpec {
         locations: vec![7],
@@ -325,23 +320,19 @@ fn validation_of_new_fields() {
     let e = Problem::new(spec(&[0, 1], vec![], vec![bad_reload])).unwrap_err();
     assert!(matches!(
         e,
-        ProblemError::LocationOutOfRange {
-            index: 0,
-            field: "reload.locations",
-            location: 7,
-            ..
-        }
+        ProblemError::LocationOutOfRange { location: 7, .. }
     ));
+    assert_eq!(
+        e.path().unwrap().to_string(),
+        "vehicle_types[0].reload.locations[0]"
+    );
     let neg_reload = VehicleTypeSpec::simple(1, 10, 0).with_depot_reload(-3);
     let e = Problem::new(spec(&[0, 1], vec![], vec![neg_reload])).unwrap_err();
-    assert!(matches!(
-        e,
-        ProblemError::Negative {
-            field: "reload.duration",
-            value: -3,
-            ..
-        }
-    ));
+    assert!(matches!(e, ProblemError::Negative { value: -3, .. }));
+    assert_eq!(
+        e.path().unwrap().to_string(),
+        "vehicle_types[0].reload.duration"
+    );
 }
 
 /// The same seed gives the same routes on a problem with every feature.

@@ -1,7 +1,10 @@
 //! The solver: options, the entry point [`solve`], and the search parts
 //! (route caches, ruin, recreate, annealing), one per module.
 
+#[doc(hidden)]
+pub mod bench_support;
 pub(crate) mod ls;
+pub(crate) mod neighbours;
 pub(crate) mod parallel;
 pub(crate) mod recreate;
 pub(crate) mod route;
@@ -10,15 +13,20 @@ pub(crate) mod search;
 pub(crate) mod state;
 
 use std::cell::Cell;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::problem::Problem;
 use crate::solution::Solution;
 
-/// A progress report: the best cost found so far.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A progress report: the best solution found so far, with its routes.
+///
+/// The routes are shared with the search, not copied: the search makes one
+/// [`BestRoutes`] per new best solution and every report of it holds an
+/// [`Arc`] to the same one. Reports come only when the best improves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Progress {
     /// Time since the search started.
     pub elapsed: Duration,
@@ -28,6 +36,54 @@ pub struct Progress {
     pub best_cost: i64,
     /// Vehicles used by the best solution.
     pub vehicles: usize,
+    /// Routes of the best solution (non-empty routes only).
+    pub routes: Arc<BestRoutes>,
+    /// Jobs the best solution leaves unassigned.
+    pub unassigned: usize,
+}
+
+/// The routes of a solution found by the search, as vehicle type and job
+/// sequence per route (see [`Progress::routes`]). The full schedule is built
+/// only for the returned [`Solution`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BestRoutes {
+    /// (vehicle type, jobs in visiting order) per non-empty route.
+    pub(crate) routes: Vec<(usize, Vec<usize>)>,
+}
+
+impl BestRoutes {
+    /// Number of routes (vehicles used).
+    pub fn len(&self) -> usize {
+        self.routes.len()
+    }
+
+    /// True when no route is used.
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    /// The routes in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = RouteView<'_>> + '_ {
+        self.routes.iter().map(|(vt, jobs)| RouteView {
+            vehicle_type: *vt,
+            jobs,
+        })
+    }
+
+    /// Job sequence of every route, comparable with [`Solution::job_routes`].
+    pub fn job_routes(&self) -> Vec<Vec<usize>> {
+        self.routes.iter().map(|r| r.1.clone()).collect()
+    }
+}
+
+/// One route of [`BestRoutes`]: its vehicle type and job sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RouteView<'a> {
+    /// Vehicle type index.
+    pub vehicle_type: usize,
+    /// Jobs in visiting order.
+    pub jobs: &'a [usize],
 }
 
 /// Callback receiving [`Progress`] reports whenever the best cost improves.
@@ -38,12 +94,17 @@ pub type ProgressFn = Arc<dyn Fn(Progress) + Send + Sync>;
 pub struct SolverOptions {
     /// Seed of the random number generator.
     pub seed: u64,
-    /// Stop after this wall-clock time.
+    /// Stop after this wall-clock time, counted from the call (set-up
+    /// included). Looked at inside every step, the first construction and
+    /// local search included; jobs the construction did not reach in time
+    /// are reported unassigned with [`crate::UnassignedReason::StoppedEarly`].
     pub time_limit: Option<Duration>,
     /// Stop after this many iterations (per thread). With an iteration limit
     /// and no time limit, results are deterministic for a seed and thread count.
     pub iteration_limit: Option<u64>,
-    /// Stop as soon as this flag becomes true.
+    /// Stop as soon as this flag becomes true: the solve returns its best
+    /// solution so far within milliseconds, from any phase (see `time_limit`
+    /// for jobs not yet tried).
     pub cancel: Option<Arc<AtomicBool>>,
     /// Number of search threads (0 or 1: one).
     pub threads: usize,
@@ -78,12 +139,41 @@ impl std::fmt::Debug for SolverOptions {
     }
 }
 
+/// The wall-clock deadline and the cancel flag of a solve, looked at inside
+/// every long step (construction, local search, recreate, the threads'
+/// meeting point) so that a solve answers both within milliseconds.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Budget {
+    /// When the time limit runs out (counted from the call of [`solve`]).
+    pub deadline: Option<Instant>,
+    /// The caller's cancel flag.
+    pub cancel: Option<Arc<AtomicBool>>,
+}
+
+impl Budget {
+    /// A budget that never runs out.
+    #[cfg(test)]
+    pub fn unlimited() -> Self {
+        Self::default()
+    }
+
+    /// True once the deadline has passed or the cancel flag is set.
+    #[inline]
+    pub fn expired(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+            || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
 /// The stopping rules of a run.
 #[derive(Debug)]
 pub(crate) struct Limits {
     pub time: Option<Duration>,
     pub iterations: Option<u64>,
-    pub cancel: Option<Arc<AtomicBool>>,
+    /// The deadline and cancel flag, for checks inside long steps.
+    pub budget: Budget,
     /// This thread's place in the group of cooperating threads, if any.
     pub exchange: Option<parallel::Member>,
 }
@@ -119,7 +209,11 @@ pub fn solve(problem: &Problem, options: &SolverOptions) -> Solution {
 
 /// Like [`solve`], also returning run statistics.
 pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution, SolveStats) {
-    let called = std::time::Instant::now();
+    let called = Instant::now();
+    let budget = Budget {
+        deadline: options.time_limit.and_then(|t| called.checked_add(t)),
+        cancel: options.cancel.clone(),
+    };
     let ctx = search::Context::new(problem);
     let limits = Limits {
         // The time limit counts from the call: the set-up above is part of it.
@@ -133,7 +227,7 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
                 None
             },
         ),
-        cancel: options.cancel.clone(),
+        budget: budget.clone(),
         exchange: None,
     };
     let threads = options.threads.max(1);
@@ -163,7 +257,7 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
         let own = Limits {
             time: limits.time,
             iterations: limits.iterations,
-            cancel: limits.cancel.clone(),
+            budget: limits.budget.clone(),
             exchange: exchange
                 .as_ref()
                 .map(|x| parallel::Member::new(Arc::clone(x), t)),
@@ -175,7 +269,12 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
         if let Some(m) = &own.exchange {
             m.leave();
         }
-        (routes, cost, s.iterations, MOVES.with(|m| m.get()))
+        (
+            (routes, std::mem::take(&mut s.untried)),
+            cost,
+            s.iterations,
+            MOVES.with(|m| m.get()),
+        )
     };
     let results: Vec<_> = if threads == 1 {
         vec![run(0)]
@@ -187,13 +286,13 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
     };
     let iterations = results.iter().map(|r| r.2).sum();
     let moves = results.iter().map(|r| r.3).sum();
-    let best = results
+    let (best, untried) = results
         .into_iter()
         .min_by_key(|r| r.1)
         .map(|r| r.0)
         .unwrap_or_default();
     // A route that breaks a constraint (possible only for problems whose
     // segments are not exact) is dropped and its jobs reported unassigned.
-    let solution = Solution::from_search(problem, &best);
+    let solution = Solution::from_search(problem, &best.routes, &untried);
     (solution, SolveStats { iterations, moves })
 }

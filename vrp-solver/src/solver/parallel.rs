@@ -14,13 +14,14 @@ use std::time::{Duration, Instant};
 
 use super::route::Route;
 use super::state::{State, NONE};
+use super::{BestRoutes, Budget};
 use crate::problem::Problem;
 
-/// Routes as (vehicle type, jobs), as kept by the search.
-pub(crate) type Routes = Vec<(usize, Vec<usize>)>;
+/// Routes (shared, never copied) plus their cost.
+pub(crate) type Snapshot = (Arc<BestRoutes>, i64);
 
-/// Routes plus their cost.
-pub(crate) type Snapshot = (Routes, i64);
+/// Longest wait at a meeting point between two looks at the budget.
+pub(crate) const WAIT_SLICE: Duration = Duration::from_millis(5);
 
 /// Number of meeting points over a run.
 pub(crate) const MEETINGS: u64 = 40;
@@ -39,7 +40,7 @@ struct Round {
     parties: usize,
     arrived: usize,
     generation: u64,
-    candidate: Option<(i64, usize, Routes)>,
+    candidate: Option<(i64, usize, Arc<BestRoutes>)>,
     published: Option<Snapshot>,
 }
 
@@ -81,21 +82,31 @@ impl Exchange {
     }
 
     /// Posts `best`, waits for the round to close and returns the best
-    /// solution of the round.
-    fn meet(&self, thread: usize, best: &Snapshot) -> Option<Snapshot> {
+    /// solution of the round. A thread whose budget runs out while it waits
+    /// (time limit or cancel flag) withdraws from the round and returns
+    /// `None` within [`WAIT_SLICE`], so a peer that stopped (or is slow to
+    /// notice the cancel) never holds it up.
+    fn meet(&self, thread: usize, best: &Snapshot, budget: &Budget) -> Option<Snapshot> {
         let mut r = self.lock();
         let better = match &r.candidate {
             None => true,
             Some((c, t, _)) => (best.1, thread) < (*c, *t),
         };
         if better {
-            r.candidate = Some((best.1, thread, best.0.clone()));
+            r.candidate = Some((best.1, thread, Arc::clone(&best.0)));
         }
         r.arrived += 1;
         let generation = r.generation;
         self.close_if_complete(&mut r);
         while r.generation == generation {
-            r = self.wake.wait(r).unwrap_or_else(|e| e.into_inner());
+            if budget.expired() {
+                r.arrived = r.arrived.saturating_sub(1);
+                return None;
+            }
+            r = match self.wake.wait_timeout(r, WAIT_SLICE) {
+                Ok((g, _)) => g,
+                Err(e) => e.into_inner().0,
+            };
         }
         r.published.clone()
     }
@@ -136,6 +147,7 @@ impl Member {
         st: &mut State,
         cur: &mut i64,
         best: &mut Snapshot,
+        budget: &Budget,
     ) {
         let k = self.next.load(Ordering::Relaxed);
         let due = match self.exchange.period {
@@ -146,9 +158,9 @@ impl Member {
             return;
         }
         self.next.store(k + 1, Ordering::Relaxed);
-        if let Some((routes, cost)) = self.exchange.meet(self.thread, best) {
+        if let Some((routes, cost)) = self.exchange.meet(self.thread, best, budget) {
             if cost < best.1 {
-                *st = state_from_routes(p, &routes, st.route_limit);
+                *st = state_from_routes(p, &routes.routes, st.route_limit);
                 *cur = st.cost(p);
                 *best = (routes, cost);
             }

@@ -2,8 +2,10 @@
 //! one of several criteria and each is put where it costs least; a few
 //! positions are skipped at random ("blinks") to diversify.
 
+use super::neighbours::NeighbourLists;
 use super::route::{Insertion, JobView, Route};
 use super::state::{State, NONE};
+use super::Budget;
 use crate::problem::Problem;
 use crate::rng::Rng;
 
@@ -76,16 +78,21 @@ pub(crate) enum Scope<'a> {
     All,
     /// Only routes holding one of the job's `k` nearest jobs (granular
     /// insertion); every other route is asked only when none of those can
-    /// take the job. `neighbours[j]` lists jobs nearest first.
+    /// take the job. `neighbours.of(p, j)` lists jobs nearest first.
     Near {
         /// Nearest jobs of every job.
-        neighbours: &'a [Vec<u32>],
+        neighbours: &'a NeighbourLists,
         /// How many of them to look at.
         k: usize,
     },
 }
 
 /// Inserts `units` greedily; what cannot be placed goes to `st.unassigned`.
+///
+/// The budget is looked at before every unit: once it is spent, the units
+/// not yet tried go to `st.unassigned` untried and their number is
+/// returned (0 when every unit was tried).
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn recreate(
     p: &Problem,
     st: &mut State,
@@ -94,9 +101,14 @@ pub(crate) fn recreate(
     blink_rate: f64,
     rng: &mut Rng,
     scope: Scope<'_>,
-) {
+    budget: &Budget,
+) -> usize {
     let mut near: Vec<usize> = Vec::new();
-    for &u in units {
+    for (k, &u) in units.iter().enumerate() {
+        if budget.expired() {
+            st.unassigned.extend_from_slice(&units[k..]);
+            return units.len() - k;
+        }
         let pair = if p.jobs[u].is_pair_pickup {
             p.jobs[u].partner
         } else {
@@ -126,7 +138,8 @@ pub(crate) fn recreate(
             Scope::Near { neighbours, k } => {
                 near.clear();
                 near.extend(
-                    neighbours[u]
+                    neighbours
+                        .of(p, u)
                         .iter()
                         .take(k)
                         .map(|&v| st.route_of[v as usize])
@@ -176,6 +189,7 @@ pub(crate) fn recreate(
             None => st.unassigned.push(u),
         }
     }
+    0
 }
 
 #[cfg(test)]
@@ -225,7 +239,8 @@ mod tests {
     #[test]
     fn near_scope_falls_back_to_far_routes() {
         let p = line_problem();
-        let nb: Vec<Vec<u32>> = vec![vec![2, 1, 0, 3, 4]; p.num_jobs()];
+        let unlimited = Budget::unlimited();
+        let nb = NeighbourLists::from_lists(vec![vec![2, 1, 0, 3, 4]; p.num_jobs()]);
         let empty = vec![Route::new(&p, 0)];
         let mut st = state_with(&p, &[&[0, 1, 2], &[3]]);
         let mut rng = Rng::new(1);
@@ -233,32 +248,41 @@ mod tests {
             neighbours: &nb,
             k: 3,
         };
-        recreate(&p, &mut st, &[5], &empty, 0.0, &mut rng, scope);
+        recreate(&p, &mut st, &[5], &empty, 0.0, &mut rng, scope, &unlimited);
         assert!(st.unassigned.is_empty());
         assert_eq!(st.route_of[5], 1);
         assert_eq!(st.routes[1].jobs, vec![5, 3]);
         // Job 4 (at 101) is near job 3 only: it goes into route 1.
         let mut st = state_with(&p, &[&[0, 1], &[3]]);
-        let nb4: Vec<Vec<u32>> = vec![vec![3, 2, 1, 0, 5]; p.num_jobs()];
+        let nb4 = NeighbourLists::from_lists(vec![vec![3, 2, 1, 0, 5]; p.num_jobs()]);
         let scope = Scope::Near {
             neighbours: &nb4,
             k: 1,
         };
-        recreate(&p, &mut st, &[4], &empty, 0.0, &mut rng, scope);
+        recreate(&p, &mut st, &[4], &empty, 0.0, &mut rng, scope, &unlimited);
         assert_eq!(st.route_of[4], 1);
         assert_eq!(st.routes[1].len(), 2);
     }
 
-    /// With every job counted as near, granular insertion asks the same
-    /// routes in the same order as the full scan: identical results.
-    #[test]
-    fn near_scope_with_all_jobs_equals_full_scan() {
-        let mut rng = Rng::new(3);
-        for _ in 0..50 {
-            let n = 12;
-            let m = Matrix::random_euclidean(&mut rng, n, 100);
-            let jobs = (1..n)
-                .map(|l| JobSpec::delivery(l, rng.between(1, 4) as i64, 0))
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(50))]
+        /// With every job counted as near, granular insertion asks the same
+        /// routes in the same order as the full scan: identical results
+        /// (a property over random points, demands and recreate seeds).
+        #[test]
+        fn near_scope_with_all_jobs_equals_full_scan(
+            pts in proptest::collection::vec((0i64..100, 0i64..100), 12),
+            demands in proptest::collection::vec(1i64..=4, 11),
+            seed in 0u64..1000,
+        ) {
+            let m = Matrix::from_fn(pts.len(), |i, j| {
+                let (dx, dy) = ((pts[i].0 - pts[j].0) as f64, (pts[i].1 - pts[j].1) as f64);
+                (dx * dx + dy * dy).sqrt().round() as i64
+            });
+            let jobs = demands
+                .iter()
+                .enumerate()
+                .map(|(k, &d)| JobSpec::delivery(k + 1, d, 0))
                 .collect();
             let p = Problem::new(ProblemSpec {
                 durations: m.clone(),
@@ -270,24 +294,35 @@ mod tests {
             })
             .unwrap();
             let nj = p.num_jobs();
-            let nb: Vec<Vec<u32>> = (0..nj)
-                .map(|j| (0..nj as u32).filter(|&v| v as usize != j).collect())
-                .collect();
+            let nb = NeighbourLists::from_lists(
+                (0..nj)
+                    .map(|j| (0..nj as u32).filter(|&v| v as usize != j).collect())
+                    .collect(),
+            );
             let empty = vec![Route::new(&p, 0)];
             let units: Vec<usize> = (0..nj).collect();
-            let seed = rng.below(1000) as u64;
             let run = |scope: Scope<'_>| {
                 let mut st = State::empty(&p);
                 st.unassigned.clear();
-                recreate(&p, &mut st, &units, &empty, 0.1, &mut Rng::new(seed), scope);
-                (st.snapshot(), st.unassigned.clone())
+                let untried = recreate(
+                    &p,
+                    &mut st,
+                    &units,
+                    &empty,
+                    0.1,
+                    &mut Rng::new(seed),
+                    scope,
+                    &Budget::unlimited(),
+                );
+                (untried, st.snapshot(), st.unassigned.clone())
             };
             let all = run(Scope::All);
             let near = run(Scope::Near {
                 neighbours: &nb,
                 k: nj,
             });
-            assert_eq!(all, near);
+            proptest::prop_assert_eq!(all.0, 0);
+            proptest::prop_assert_eq!(all, near);
         }
     }
 }

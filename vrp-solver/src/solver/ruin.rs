@@ -2,6 +2,7 @@
 //! few strings (or split strings) of consecutive jobs from routes near a
 //! random seed job, so the recreate step can rebuild that area differently.
 
+use super::neighbours::NeighbourLists;
 use super::state::{State, NONE};
 use crate::problem::Problem;
 use crate::rng::Rng;
@@ -34,7 +35,7 @@ impl Default for RuinParams {
 pub(crate) fn ruin(
     p: &Problem,
     st: &mut State,
-    neighbours: &[Vec<u32>],
+    neighbours: &NeighbourLists,
     params: &RuinParams,
     rng: &mut Rng,
     out: &mut Vec<usize>,
@@ -57,7 +58,7 @@ pub(crate) fn ruin(
     };
     let mut ruined: Vec<u32> = Vec::with_capacity(ks);
     let mut positions = Vec::new();
-    for &c in std::iter::once(&(seed as u32)).chain(neighbours[seed].iter()) {
+    for &c in std::iter::once(&(seed as u32)).chain(neighbours.of(p, seed).iter()) {
         if ruined.len() >= ks {
             break;
         }

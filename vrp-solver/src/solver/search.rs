@@ -1,14 +1,17 @@
 //! The metaheuristic: ruin-and-recreate with simulated annealing (SISR), and
 //! for the hierarchical objective a fleet-minimisation phase first.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use super::ls::{granular_neighbours, ls_applicable, LocalSearch};
+use super::neighbours::{mean_nearest, round_trip, NeighbourLists};
+use super::parallel::Snapshot;
 use super::recreate::{recreate, sort_units, Scope, SortKeys};
 use super::route::Route;
 use super::ruin::{remove_route, ruin, RuinParams};
 use super::state::State;
-use super::{Limits, Progress};
+use super::{BestRoutes, Limits, Progress};
 use crate::problem::{Objective, Problem};
 use crate::rng::Rng;
 
@@ -65,14 +68,17 @@ impl Default for SearchParams {
 /// Size of the granular neighbourhood of local search.
 const LS_NEIGHBOURS: usize = 30;
 
-/// Precomputed per-problem data shared by all iterations.
+/// Precomputed per-problem data shared by all iterations. Nothing in it
+/// costs more than O(n) per job up front: the neighbour lists are built on
+/// first use, so the set-up of a large problem does not eat its time limit.
 pub(crate) struct Context<'a> {
     pub p: &'a Problem,
-    pub neighbours: Vec<Vec<u32>>,
+    /// Nearest jobs by round-trip distance (ruin, granular insertion).
+    pub neighbours: NeighbourLists,
     pub keys: SortKeys,
     pub empty_routes: Vec<Route>,
     /// Granular neighbour lists for local search (`None`: no local search).
-    pub ls_neighbours: Option<Vec<Vec<u32>>>,
+    pub ls_neighbours: Option<Arc<NeighbourLists>>,
     /// Mean cost of the edge to the nearest other job.
     pub scale: f64,
 }
@@ -80,32 +86,14 @@ pub(crate) struct Context<'a> {
 impl<'a> Context<'a> {
     pub fn new(p: &'a Problem) -> Self {
         let n = p.jobs.len();
-        let k = n.saturating_sub(1).min(100);
-        let mut neighbours = Vec::with_capacity(n);
-        let mut nn_sum = 0.0;
-        let mut tmp: Vec<(i64, u32)> = Vec::with_capacity(n);
-        for i in 0..n {
-            tmp.clear();
-            let li = p.jobs[i].location;
-            for j in 0..n {
-                if j != i {
-                    let lj = p.jobs[j].location;
-                    tmp.push((p.distance(li, lj) + p.distance(lj, li), j as u32));
-                }
-            }
-            if k > 0 {
-                tmp.select_nth_unstable(k - 1);
-                tmp[..k].sort_unstable();
-                nn_sum += tmp[0].0 as f64 / 2.0;
-            }
-            neighbours.push(tmp[..k].iter().map(|x| x.1).collect());
-        }
+        let neighbours = NeighbourLists::new(p, n.saturating_sub(1).min(100), round_trip);
         let cd = p.vehicle_types[0].cost_per_distance.max(1) as f64;
-        let scale = (nn_sum / n.max(1) as f64 * cd).max(1.0);
+        let scale = (mean_nearest(p) * cd).max(1.0);
         let empty_routes = (0..p.vehicle_types.len())
             .map(|vt| Route::new(p, vt))
             .collect();
-        let ls_neighbours = ls_applicable(p).then(|| granular_neighbours(p, LS_NEIGHBOURS));
+        let ls_neighbours =
+            ls_applicable(p).then(|| Arc::new(granular_neighbours(p, LS_NEIGHBOURS)));
         Self {
             p,
             ls_neighbours,
@@ -115,6 +103,13 @@ impl<'a> Context<'a> {
             scale,
         }
     }
+}
+
+/// The routes of `st`, shared with progress reports and other threads.
+fn shared(st: &State) -> Arc<BestRoutes> {
+    Arc::new(BestRoutes {
+        routes: st.snapshot(),
+    })
 }
 
 /// One independent search run.
@@ -129,6 +124,9 @@ pub(crate) struct Search<'a, 'c> {
     ls: Option<LocalSearch>,
     /// Every job (the seeds of a full local search).
     all_jobs: Vec<usize>,
+    /// Jobs the first construction did not get to before the budget ran
+    /// out (with their partners); empty when it finished.
+    pub untried: Vec<usize>,
 }
 
 impl<'a, 'c> Search<'a, 'c> {
@@ -143,8 +141,9 @@ impl<'a, 'c> Search<'a, 'c> {
             ls: ctx
                 .ls_neighbours
                 .as_ref()
-                .map(|nb| LocalSearch::new(ctx.p, nb.clone())),
+                .map(|nb| LocalSearch::new(ctx.p, Arc::clone(nb))),
             all_jobs: (0..ctx.p.jobs.len()).collect(),
+            untried: Vec::new(),
         }
     }
 
@@ -169,24 +168,20 @@ impl<'a, 'c> Search<'a, 'c> {
         if let Some(t) = self.limits.time {
             f = f.max(self.started.elapsed().as_secs_f64() / t.as_secs_f64().max(1e-9));
         }
-        if self
-            .limits
-            .cancel
-            .as_ref()
-            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
-        {
+        if self.limits.budget.expired() {
             return None;
         }
         (f < 1.0).then_some(f)
     }
 
     /// Runs to the end of the budget; returns the best routes and cost.
-    pub fn run(&mut self, report: &mut dyn FnMut(Progress)) -> (Vec<(usize, Vec<usize>)>, i64) {
+    pub fn run(&mut self, report: &mut dyn FnMut(Progress)) -> Snapshot {
         let p = self.ctx.p;
         let mut st = State::empty(p);
         let mut units = std::mem::take(&mut st.unassigned);
         sort_units(&self.ctx.keys, &mut units, &mut self.rng);
-        recreate(
+        let budget = &self.limits.budget;
+        let untried = recreate(
             p,
             &mut st,
             &units,
@@ -194,19 +189,22 @@ impl<'a, 'c> Search<'a, 'c> {
             0.0,
             &mut self.rng,
             Scope::All,
+            budget,
         );
-        if let Some(ls) = &mut self.ls {
-            let all: Vec<usize> = (0..p.jobs.len()).collect();
-            ls.improve(p, &mut st, &all);
+        if untried > 0 {
+            // Out of time (or cancelled) before every job was tried: the
+            // partial construction is the answer; its untried jobs are
+            // reported as such.
+            for &u in &units[units.len() - untried..] {
+                self.untried.push(u);
+                self.untried.extend(p.jobs[u].partner);
+            }
+        } else if let Some(ls) = &mut self.ls {
+            ls.improve(p, &mut st, &self.all_jobs, budget);
         }
         st.commit();
-        let mut best = (st.snapshot(), st.cost(p));
-        report(Progress {
-            elapsed: self.started.elapsed(),
-            iterations: 0,
-            best_cost: best.1,
-            vehicles: best.0.len(),
-        });
+        let mut best = (shared(&st), st.cost(p));
+        self.report_best(report, &best);
         let hierarchical = p.objective == Objective::Hierarchical;
         let share = if hierarchical {
             self.params.fleet_share
@@ -217,14 +215,9 @@ impl<'a, 'c> Search<'a, 'c> {
             if let Some(better) = self.minimise_fleet(&st, share, report) {
                 st = better;
                 if hierarchical || st.cost(p) < best.1 {
-                    best = (st.snapshot(), st.cost(p));
+                    best = (shared(&st), st.cost(p));
                 }
-                report(Progress {
-                    elapsed: self.started.elapsed(),
-                    iterations: self.iterations,
-                    best_cost: best.1,
-                    vehicles: best.0.len(),
-                });
+                self.report_best(report, &best);
             }
         }
         if hierarchical {
@@ -233,11 +226,24 @@ impl<'a, 'c> Search<'a, 'c> {
         self.anneal(st, best, report)
     }
 
+    /// Reports `best` as the best solution so far.
+    fn report_best(&self, report: &mut dyn FnMut(Progress), best: &Snapshot) {
+        let served: usize = best.0.routes.iter().map(|r| r.1.len()).sum();
+        report(Progress {
+            elapsed: self.started.elapsed(),
+            iterations: self.iterations,
+            best_cost: best.1,
+            vehicles: best.0.len(),
+            routes: Arc::clone(&best.0),
+            unassigned: self.ctx.p.jobs.len().saturating_sub(served),
+        });
+    }
+
     /// A copy of `st` improved by a full local search (`None` without one).
     fn polish(&mut self, st: &State) -> Option<State> {
         let ls = self.ls.as_mut()?;
         let mut out = st.clone();
-        ls.improve(self.ctx.p, &mut out, &self.all_jobs);
+        ls.improve(self.ctx.p, &mut out, &self.all_jobs, &self.limits.budget);
         out.commit();
         Some(out)
     }
@@ -246,9 +252,9 @@ impl<'a, 'c> Search<'a, 'c> {
     fn anneal(
         &mut self,
         mut st: State,
-        mut best: (Vec<(usize, Vec<usize>)>, i64),
+        mut best: Snapshot,
         report: &mut dyn FnMut(Progress),
-    ) -> (Vec<(usize, Vec<usize>)>, i64) {
+    ) -> Snapshot {
         let p = self.ctx.p;
         let mut cur = st.cost(p);
         let start_frac = self.progress().unwrap_or(1.0);
@@ -283,7 +289,7 @@ impl<'a, 'c> Search<'a, 'c> {
             );
             removed.append(&mut st.unassigned);
             sort_units(&self.ctx.keys, &mut removed, &mut self.rng);
-            recreate(
+            let untried = recreate(
                 p,
                 &mut st,
                 &removed,
@@ -291,7 +297,13 @@ impl<'a, 'c> Search<'a, 'c> {
                 self.params.blink_rate,
                 &mut self.rng,
                 scope,
+                &self.limits.budget,
             );
+            if untried > 0 {
+                // Stopped halfway through the step: undo it.
+                st.rollback();
+                break;
+            }
             self.iterations += 1;
             let new = st.cost(p);
             let threshold = cur as f64 - temp * self.rng.unit().max(1e-300).ln();
@@ -299,7 +311,7 @@ impl<'a, 'c> Search<'a, 'c> {
                 st.commit();
                 cur = new;
                 if new < best.1 {
-                    best = (st.snapshot(), new);
+                    best = (shared(&st), new);
                     unpolished = None;
                     if self.ls.is_some() {
                         if f - last_polish >= self.params.polish_gap
@@ -308,7 +320,7 @@ impl<'a, 'c> Search<'a, 'c> {
                             last_polish = f;
                             last_polish_iter = self.iterations;
                             if let Some(pol) = self.polish(&st) {
-                                best = (pol.snapshot(), pol.cost(p));
+                                best = (shared(&pol), pol.cost(p));
                                 if self.params.polish_feedback {
                                     cur = best.1;
                                     st = pol;
@@ -318,30 +330,30 @@ impl<'a, 'c> Search<'a, 'c> {
                             unpolished = Some(st.clone());
                         }
                     }
-                    report(Progress {
-                        elapsed: self.started.elapsed(),
-                        iterations: self.iterations,
-                        best_cost: best.1,
-                        vehicles: best.0.len(),
-                    });
+                    self.report_best(report, &best);
                 }
             } else {
                 st.rollback();
             }
             if let Some(x) = &self.limits.exchange {
-                x.sync(p, self.iterations, &mut st, &mut cur, &mut best);
+                x.sync(
+                    p,
+                    self.iterations,
+                    &mut st,
+                    &mut cur,
+                    &mut best,
+                    &self.limits.budget,
+                );
             }
         }
+        // Stopped by the deadline or the cancel flag: no time for it (a
+        // normal end leaves `polish_reserve` of the budget for it).
+        let unpolished = unpolished.filter(|_| !self.limits.budget.expired());
         if let Some(pol) = unpolished.and_then(|u| self.polish(&u)) {
             let c = pol.cost(p);
             if c < best.1 {
-                best = (pol.snapshot(), c);
-                report(Progress {
-                    elapsed: self.started.elapsed(),
-                    iterations: self.iterations,
-                    best_cost: c,
-                    vehicles: best.0.len(),
-                });
+                best = (shared(&pol), c);
+                self.report_best(report, &best);
             }
         }
         best
@@ -400,7 +412,7 @@ impl<'a, 'c> Search<'a, 'c> {
                 sort_units(&self.ctx.keys, &mut removed, &mut self.rng);
                 // Jobs that were often left out go first.
                 removed.sort_by_key(|&j| std::cmp::Reverse(absences[j]));
-                recreate(
+                let untried = recreate(
                     p,
                     &mut st,
                     &removed,
@@ -408,7 +420,12 @@ impl<'a, 'c> Search<'a, 'c> {
                     self.params.blink_rate,
                     &mut self.rng,
                     scope,
+                    &self.limits.budget,
                 );
+                if untried > 0 {
+                    st.rollback();
+                    break 'outer;
+                }
                 self.iterations += 1;
                 for &j in &st.unassigned {
                     absences[j] += 1;
@@ -424,12 +441,11 @@ impl<'a, 'c> Search<'a, 'c> {
             st.commit();
             let mut done = st.clone();
             done.route_limit = start.route_limit;
-            report(Progress {
-                elapsed: self.started.elapsed(),
-                iterations: self.iterations,
-                best_cost: done.cost(p),
-                vehicles: done.num_routes(),
-            });
+            // With the hierarchical objective every route removed is a new
+            // best; under the weighted one the caller decides and reports.
+            if p.objective == Objective::Hierarchical {
+                self.report_best(report, &(shared(&done), done.cost(p)));
+            }
             best = Some(done);
         }
         best

@@ -2,6 +2,8 @@
 //! over them, a short seeded solve and the unassigned reasons of a solution.
 #![allow(dead_code, clippy::unwrap_used)]
 
+pub mod large;
+
 use milkrun_vrp::{
     solve, JobSpec, Matrix, Objective, Problem, ProblemSpec, Solution, SolverOptions,
     UnassignedReason, VehicleTypeSpec,

@@ -19,15 +19,22 @@ mod tests;
 pub(crate) mod two_opt;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use pieces::Candidate;
 
+use super::neighbours::NeighbourLists;
 use super::route::Route;
 use super::state::{State, NONE};
+use super::Budget;
 use crate::problem::Problem;
 
 /// Longest stretch of jobs an intra-route move may shift or reverse.
 pub(crate) const MAX_GAP: usize = 24;
+
+/// Jobs the local search handles between two looks at the budget (a job
+/// costs a few microseconds: its granular neighbourhood times four operators).
+const BUDGET_CHECK: u32 = 16;
 
 /// Whether local search may run on `p`: only when cached segments evaluate
 /// routes exactly (no multiple windows, soft lateness or reloads); other
@@ -133,9 +140,9 @@ impl MoveSink {
 
 /// Granular local search: neighbour lists and work buffers.
 pub(crate) struct LocalSearch {
-    /// `neighbours[u]`: the jobs `v` for which moves putting `u` next to
-    /// `v` are tried, nearest first.
-    pub neighbours: Vec<Vec<u32>>,
+    /// `neighbours.of(p, u)`: the jobs `v` for which moves putting `u` next
+    /// to `v` are tried, nearest first (shared by the threads of a solve).
+    pub neighbours: Arc<NeighbourLists>,
     pos: Vec<u32>,
     queue: VecDeque<u32>,
     queued: Vec<bool>,
@@ -151,40 +158,33 @@ pub(crate) struct LocalSearch {
     pub evaluated: u64,
 }
 
-/// Neighbour lists of size `k` by the proximity of Vidal et al. (2013):
-/// distance plus 0.2 x the least waiting and 1 x the least time warp
-/// incurred when `v` follows `u`.
-pub(crate) fn granular_neighbours(p: &Problem, k: usize) -> Vec<Vec<u32>> {
-    let n = p.jobs.len();
-    let k = k.min(n.saturating_sub(1));
-    let mut neighbours = Vec::with_capacity(n);
-    let mut tmp: Vec<(i64, u32)> = Vec::with_capacity(n);
-    for u in 0..n {
-        tmp.clear();
-        let ju = &p.jobs[u];
-        for v in 0..n {
-            if v == u {
-                continue;
-            }
-            let jv = &p.jobs[v];
-            let t = p.duration(ju.location, jv.location);
-            let wait = (jv.time_window.start - ju.time_window.end - ju.service - t).max(0);
-            let warp = (ju.time_window.start + ju.service + t - jv.time_window.end).max(0);
-            let prox = p.distance(ju.location, jv.location) + wait / 5 + warp;
-            tmp.push((prox, v as u32));
+/// Proximity of Vidal et al. (2013) for the granular neighbourhood of `u`:
+/// for every other job `v`, distance plus 0.2 x the least waiting and 1 x
+/// the least time warp incurred when `v` follows `u`.
+pub(crate) fn granular_proximity(p: &Problem, u: usize, out: &mut Vec<(i64, u32)>) {
+    let ju = &p.jobs[u];
+    let dur = p.durations_from(ju.location);
+    let dist = p.distances_from(ju.location);
+    for (v, jv) in p.jobs.iter().enumerate() {
+        if v == u {
+            continue;
         }
-        if k > 0 {
-            tmp.select_nth_unstable(k - 1);
-            tmp[..k].sort_unstable();
-        }
-        neighbours.push(tmp[..k].iter().map(|x| x.1).collect());
+        let t = dur[jv.location];
+        let wait = (jv.time_window.start - ju.time_window.end - ju.service - t).max(0);
+        let warp = (ju.time_window.start + ju.service + t - jv.time_window.end).max(0);
+        out.push((dist[jv.location] + wait / 5 + warp, v as u32));
     }
-    neighbours
+}
+
+/// Neighbour lists of size `k` by [`granular_proximity`], each built on
+/// first use.
+pub(crate) fn granular_neighbours(p: &Problem, k: usize) -> NeighbourLists {
+    NeighbourLists::new(p, k, granular_proximity)
 }
 
 impl LocalSearch {
     /// A local search over `neighbours` (from [`granular_neighbours`]).
-    pub fn new(p: &Problem, neighbours: Vec<Vec<u32>>) -> Self {
+    pub fn new(p: &Problem, neighbours: Arc<NeighbourLists>) -> Self {
         let n = p.jobs.len();
         let nvt = p.vehicle_types.len();
         let has_pairs = p.jobs.iter().any(|j| j.partner.is_some());
@@ -225,7 +225,17 @@ impl LocalSearch {
     /// queue starts with `seeds`; a job whose route neighbourhood changes is
     /// queued again. Every route stays feasible; touched routes are saved
     /// for [`State::rollback`].
-    pub fn improve(&mut self, p: &Problem, st: &mut State, seeds: &[usize]) {
+    ///
+    /// Every [`BUDGET_CHECK`] jobs the budget is looked at; once it is
+    /// spent the search stops where it is (the state stays feasible) and
+    /// `false` is returned. `true`: a local optimum was reached.
+    pub fn improve(
+        &mut self,
+        p: &Problem,
+        st: &mut State,
+        seeds: &[usize],
+        budget: &Budget,
+    ) -> bool {
         self.calls += 1;
         for r in &st.routes {
             for (k, &j) in r.jobs.iter().enumerate() {
@@ -237,9 +247,17 @@ impl LocalSearch {
                 self.push(j);
             }
         }
+        let mut popped = 0u32;
         while let Some(u) = self.queue.pop_front() {
             let u = u as usize;
             self.queued[u] = false;
+            popped += 1;
+            if popped % BUDGET_CHECK == 0 && budget.expired() {
+                for j in self.queue.drain(..) {
+                    self.queued[j as usize] = false;
+                }
+                return false;
+            }
             if st.route_of[u] == NONE {
                 continue;
             }
@@ -253,7 +271,7 @@ impl LocalSearch {
                     tails_ok: &self.tails_ok,
                     nvt: self.nvt,
                 };
-                for &v in &self.neighbours[u] {
+                for &v in self.neighbours.of(p, u) {
                     let v = v as usize;
                     if st.route_of[v] == NONE {
                         continue;
@@ -271,6 +289,7 @@ impl LocalSearch {
                 self.push(u);
             }
         }
+        true
     }
 
     /// Replaces the routes of move `m` by its candidates.

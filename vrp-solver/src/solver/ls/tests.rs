@@ -144,7 +144,7 @@ fn operator_deltas_equal_rebuild() {
     for round in 0..150 {
         let p = random_problem(&mut rng, 13, round % 3 == 0);
         let (routes, route_of, pos) = random_routes(&mut rng, &p, 3);
-        let tails_ok = LocalSearch::new(&p, vec![Vec::new(); p.jobs.len()]).tails_ok;
+        let tails_ok = LocalSearch::new(&p, Arc::new(granular_neighbours(&p, 0))).tails_ok;
         let cx = Ctx {
             p: &p,
             routes: &routes,
@@ -227,13 +227,14 @@ fn improve_keeps_routes_feasible_and_consistent() {
             0.0,
             &mut rng,
             super::super::recreate::Scope::All,
+            &Budget::unlimited(),
         );
         st.commit();
         let before = st.cost(&p);
         let assigned: usize = st.routes.iter().map(|r| r.len()).sum();
-        let mut ls = LocalSearch::new(&p, granular_neighbours(&p, 8));
+        let mut ls = LocalSearch::new(&p, Arc::new(granular_neighbours(&p, 8)));
         let all: Vec<usize> = (0..p.jobs.len()).collect();
-        ls.improve(&p, &mut st, &all);
+        assert!(ls.improve(&p, &mut st, &all, &Budget::unlimited()));
         let after = st.cost(&p);
         assert!(after <= before);
         if after < before {
