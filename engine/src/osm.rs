@@ -32,7 +32,7 @@ pub fn import_pbf_file(
         path: path.to_path_buf(),
         source,
     })?;
-    import_pbf(&bytes, profile)
+    import_pbf(&bytes, profile).map_err(|e| e.in_file(path))
 }
 
 /// Imports the bytes of a `.osm.pbf` file for one profile: usable ways become directed edges
@@ -46,7 +46,11 @@ pub fn import_pbf(bytes: &[u8], profile: Profile) -> Result<(RoadGraph, BuildRep
     // Every `no_*` / `only_*` restriction relation for this profile.
     let mut relations: Vec<RestrictionRelation> = Vec::new();
     for obj in reader.par_iter() {
-        match obj.map_err(|e| EngineError::Pbf(e.to_string()))? {
+        match obj.map_err(|e| EngineError::Pbf {
+            file: None,
+            reason: "the decoder failed".into(),
+            source: Some(Box::new(e)),
+        })? {
             OsmObj::Node(n) => {
                 coords.insert(n.id.0, (n.decimicro_lat, n.decimicro_lon));
             }
@@ -362,38 +366,36 @@ fn chain(via_ways: &[&[i64]], used: &mut [bool], path: &mut Vec<i64>, to_nodes: 
 /// (at most 64 KiB), a `BlobHeader` with a type and a data size, and that many data bytes.
 fn check_framing(bytes: &[u8]) -> Result<(), EngineError> {
     if bytes.is_empty() {
-        return Err(EngineError::Pbf("the file is empty".into()));
+        return Err(EngineError::pbf("the file is empty"));
     }
     let mut pos = 0usize;
     let mut blobs = 0usize;
     while pos < bytes.len() {
         let len_bytes = bytes
             .get(pos..pos + 4)
-            .ok_or_else(|| EngineError::Pbf(format!("truncated blob length at byte {pos}")))?;
+            .ok_or_else(|| EngineError::pbf(format!("truncated blob length at byte {pos}")))?;
         let header_len =
             u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
         if header_len == 0 || header_len > 64 * 1024 {
-            return Err(EngineError::Pbf(format!(
+            return Err(EngineError::pbf(format!(
                 "blob header length {header_len} at byte {pos} is not valid"
             )));
         }
         pos += 4;
         let header = bytes
             .get(pos..pos + header_len)
-            .ok_or_else(|| EngineError::Pbf(format!("truncated blob header at byte {pos}")))?;
+            .ok_or_else(|| EngineError::pbf(format!("truncated blob header at byte {pos}")))?;
         let (kind, datasize) = parse_blob_header(header)
-            .ok_or_else(|| EngineError::Pbf(format!("unreadable blob header at byte {pos}")))?;
+            .ok_or_else(|| EngineError::pbf(format!("unreadable blob header at byte {pos}")))?;
         if blobs == 0 && kind != b"OSMHeader" {
-            return Err(EngineError::Pbf(
-                "the first blob is not an OSMHeader".into(),
-            ));
+            return Err(EngineError::pbf("the first blob is not an OSMHeader"));
         }
         if kind != b"OSMHeader" && kind != b"OSMData" {
-            return Err(EngineError::Pbf(format!("unknown blob type at byte {pos}")));
+            return Err(EngineError::pbf(format!("unknown blob type at byte {pos}")));
         }
         pos += header_len;
         if datasize > 32 * 1024 * 1024 || pos + datasize > bytes.len() {
-            return Err(EngineError::Pbf(format!(
+            return Err(EngineError::pbf(format!(
                 "truncated blob data at byte {pos} ({datasize} bytes announced)"
             )));
         }
