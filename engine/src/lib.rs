@@ -67,6 +67,7 @@ pub mod network;
 pub mod order;
 pub mod osm;
 pub mod overlay;
+pub mod pbf_check;
 pub mod profile;
 pub mod query;
 pub mod replan;

@@ -210,6 +210,7 @@ impl RoadNetwork {
     /// `max_snap_m` must be a finite, non-negative number of metres
     /// ([`EngineError::BadSnapLimit`] otherwise).
     pub fn snap_all(&self, stops: &[LatLon], max_snap_m: f64) -> Result<Vec<Snap>, EngineError> {
+        crate::snap::check_snap_limit(max_snap_m)?;
         stops
             .iter()
             .enumerate()

@@ -225,6 +225,7 @@ impl TrafficOverlay {
         to: &[LatLon],
         max_snap_m: f64,
     ) -> Result<TravelMatrix, EngineError> {
+        crate::snap::check_snap_limit(max_snap_m)?;
         self.root.check_matrix_size(from.len(), to.len())?;
         let s = self.root.snap_nodes(from, max_snap_m)?;
         let t = self.root.snap_nodes(to, max_snap_m)?;
