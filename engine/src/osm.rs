@@ -396,7 +396,7 @@ fn check_framing(bytes: &[u8]) -> Result<(), EngineError> {
     }
     let mut pos = 0usize;
     let mut blobs = 0usize;
-    let mut checker = BlobChecker::default();
+    let mut checker = BlobChecker::new(bytes.len());
     while pos < bytes.len() {
         let len_bytes = bytes
             .get(pos..pos + 4)

@@ -5,7 +5,7 @@
 //! string table with the indices it finds, panicking on one out of range. So every blob is
 //! inflated here first, into a buffer that never grows past [`MAX_BLOB_RAW_BYTES`] (the PBF
 //! format's own limit on `raw_size`), the file's inflated total is capped at
-//! [`MAX_TOTAL_RAW_BYTES`], and every string index of a data block (tag keys and values,
+//! [`MAX_INFLATION_RATIO`] times the file's size (at most [`MAX_TOTAL_RAW_BYTES`]), and every string index of a data block (tag keys and values,
 //! dense-node `keys_vals`, relation member roles) is checked against the block's string
 //! table. This costs one extra inflation pass over the file.
 
@@ -19,6 +19,11 @@ pub const MAX_BLOB_RAW_BYTES: usize = 32 * 1024 * 1024;
 /// The largest inflated total of one file, 8 GiB: several times a large country extract's
 /// inflated size; the engine imports city and region extracts.
 pub const MAX_TOTAL_RAW_BYTES: u64 = 8 * 1024 * 1024 * 1024;
+
+/// The largest inflated total relative to the file's size (plus 64 MiB): real extracts inflate
+/// 2 to 4 times (their blocks are delta-coded varints), a zlib bomb about 1,000 times; so a
+/// 1.5 MB file of bombs stops at about 110 MB inflated instead of 1.5 GB.
+pub const MAX_INFLATION_RATIO: u64 = 32;
 
 /// A protobuf field value.
 enum Value<'a> {
@@ -79,14 +84,26 @@ pub(crate) fn read_varint(b: &mut &[u8]) -> Option<u64> {
     None
 }
 
-/// Inflated bytes seen so far in one file, and a reusable buffer.
-#[derive(Default)]
+/// Inflated bytes seen so far in one file, its limit, and a reusable buffer.
 pub(crate) struct BlobChecker {
     total_raw: u64,
+    max_total_raw: u64,
     buf: Vec<u8>,
 }
 
 impl BlobChecker {
+    /// A checker for a file of `file_len` bytes.
+    pub(crate) fn new(file_len: usize) -> BlobChecker {
+        let relative = (file_len as u64)
+            .saturating_mul(MAX_INFLATION_RATIO)
+            .saturating_add(64 * 1024 * 1024);
+        BlobChecker {
+            total_raw: 0,
+            max_total_raw: relative.min(MAX_TOTAL_RAW_BYTES),
+            buf: Vec::new(),
+        }
+    }
+
     /// Checks one blob (`data`: the `Blob` message); `is_data` for `OSMData` blobs, whose
     /// string indices are checked too. The error says what is wrong.
     pub(crate) fn check(&mut self, data: &[u8], is_data: bool) -> Result<(), String> {
@@ -136,9 +153,11 @@ impl BlobChecker {
             (None, None) => return Err("blob without data".into()),
         };
         self.total_raw = self.total_raw.saturating_add(block.len() as u64);
-        if self.total_raw > MAX_TOTAL_RAW_BYTES {
+        if self.total_raw > self.max_total_raw {
             return Err(format!(
-                "the file inflates beyond {MAX_TOTAL_RAW_BYTES} bytes in total"
+                "the file inflates beyond {} bytes in total ({MAX_INFLATION_RATIO} times its \
+                 size plus 64 MiB, at most {MAX_TOTAL_RAW_BYTES})",
+                self.max_total_raw
             ));
         }
         if is_data {

@@ -155,6 +155,29 @@ fn pbf_zlib_bomb_is_refused_with_bounded_inflation() {
     assert!(reason.contains("raw_size 41943040"), "{reason}");
 }
 
+/// Blobs that each stay under 32 MiB but together inflate far beyond the file's size (three
+/// 30 MiB blobs from about 90 KiB of zlib) are refused by the total cap, naming the file.
+#[test]
+fn pbf_many_small_bombs_hit_the_total_inflation_cap() {
+    let raw_len = 30 * 1024 * 1024;
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+    z.write_all(&vec![0u8; raw_len]).unwrap();
+    let zlib = z.finish().unwrap();
+    let mut blob = bytes_field(3, &zlib);
+    blob.extend(varint_field(2, raw_len as u64));
+    let mut bombs = header_blob();
+    for _ in 0..3 {
+        bombs.extend(framed("OSMData", &blob));
+    }
+    let path = write_temp("bombs.osm.pbf", &bombs);
+    let result = import_pbf_file(&path, Profile::Car);
+    std::fs::remove_file(&path).unwrap();
+    let (file, reason) = pbf_error(result);
+    assert_eq!(file.as_deref(), Some(path.as_path()));
+    assert!(reason.starts_with("blob 3 "), "{reason}");
+    assert!(reason.contains("in total"), "{reason}");
+}
+
 /// A decoder error keeps the decoder's own error as its source (not only as text).
 #[test]
 fn pbf_decoder_error_keeps_its_source() {
