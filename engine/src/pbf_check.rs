@@ -241,3 +241,79 @@ fn varints(v: Value<'_>) -> Result<Vec<u64>, String> {
         Value::Fixed => Err("unexpected fixed-width field".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn varint(mut v: u64, out: &mut Vec<u8>) {
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                out.push(byte);
+                return;
+            }
+            out.push(byte | 0x80);
+        }
+    }
+
+    fn field(n: u64, body: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        varint(n << 3 | 2, &mut out);
+        varint(body.len() as u64, &mut out);
+        out.extend_from_slice(body);
+        out
+    }
+
+    fn packed(n: u64, values: &[u64]) -> Vec<u8> {
+        let mut body = Vec::new();
+        for &v in values {
+            varint(v, &mut body);
+        }
+        field(n, &body)
+    }
+
+    /// A block with a string table of `strings` entries and one group holding `element`
+    /// (`kind`: 1 node, 2 dense nodes, 3 way, 4 relation).
+    fn block(strings: usize, kind: u64, element: &[u8]) -> Vec<u8> {
+        let table: Vec<u8> = (0..strings).flat_map(|_| field(1, b"s")).collect();
+        let mut b = field(1, &table);
+        b.extend(field(2, &field(kind, element)));
+        b
+    }
+
+    /// Dense nodes: a 0 where a key is expected ends a node's tags and is no index; any other
+    /// key or value must be inside the table.
+    #[test]
+    fn dense_keys_vals_skip_the_delimiter_only() {
+        assert!(check_block(&block(3, 2, &packed(10, &[1, 2, 0, 0, 2, 1, 0]))).is_ok());
+        assert!(check_block(&block(1, 2, &packed(10, &[0, 0, 0]))).is_ok());
+        let err = check_block(&block(3, 2, &packed(10, &[1, 3, 0]))).expect_err("out of range");
+        assert!(err.contains("string 3"), "{err}");
+        // A value of 0 is an index (the delimiter is only where a key is expected).
+        assert!(check_block(&block(2, 2, &packed(10, &[1, 0, 0]))).is_ok());
+        assert!(check_block(&block(1, 2, &packed(10, &[1, 0, 0]))).is_err());
+    }
+
+    /// Relation roles (`roles_sid`, int32) and node keys are checked; a negative role is a
+    /// huge varint and out of range.
+    #[test]
+    fn relation_roles_and_node_keys_are_checked() {
+        let negative = u64::MAX; // int32 -1 as protobuf encodes it
+        let err = check_block(&block(3, 4, &packed(8, &[1, negative]))).expect_err("out of range");
+        assert!(err.contains("string"), "{err}");
+        assert!(check_block(&block(3, 4, &packed(8, &[1, 2]))).is_ok());
+        assert!(check_block(&block(2, 1, &packed(2, &[2]))).is_err());
+        assert!(check_block(&block(2, 1, &packed(3, &[1]))).is_ok());
+    }
+
+    /// A truncated message is an error, not a panic or an endless loop.
+    #[test]
+    fn truncated_messages_are_errors() {
+        let mut b = block(3, 3, &packed(2, &[1]));
+        b.truncate(b.len() - 1);
+        assert!(check_block(&b).is_err());
+        assert!(check_block(&[0x0f]).is_err());
+    }
+}
