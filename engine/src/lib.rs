@@ -9,9 +9,14 @@
 //!   (decimetres). Both are packed into one `u64` *weight key* ([`pack_key`]) compared
 //!   lexicographically, so the fastest path (ties: the shortest) is unique in weight and every
 //!   matrix entry is reproducible by a plain [`dijkstra_keys`].
-//! - [`RoadEngine`]: the prepared graph: a metric-independent nested-dissection order
-//!   ([`order`]), the CCH structure ([`CchTopology`]), an R-tree for snapping ([`Snapper`]),
-//!   and the current customized metric behind an `Arc` that traffic updates swap atomically.
+//! - [`RoadNetwork`]: the prepared graph, shared and immutable: a metric-independent
+//!   nested-dissection order ([`order`]), the CCH structure ([`CchTopology`]), an R-tree for
+//!   snapping ([`Snapper`]), the free-flow metric and one metric per time-of-day slot. Put it
+//!   in an `Arc` and share it between tenants.
+//! - [`TrafficOverlay`]: one tenant's live traffic on a shared network (its updates and its
+//!   own re-customized metrics, published atomically behind an `Arc`); with no update it
+//!   answers from the network's metrics without copying. [`RoadEngine`] is the same type,
+//!   for a network of its own with one overlay (`RoadEngine::prepare(graph)`).
 //! - Queries: [`RoadEngine::matrix`] (bucket many-to-many over elimination-tree searches,
 //!   parallel with rayon), [`RoadEngine::route`] (one-to-one with shortcut unpacking into a
 //!   polyline).
@@ -23,7 +28,7 @@
 //! ## Modules
 //! [`osm`] (PBF import, the only file-format code), [`store`] (prepared-graph file),
 //! [`profile`], [`graph`], [`snap`], [`order`], [`cch`], [`customize`], [`query`],
-//! [`traffic`], [`timed`], [`timeofday`], [`turns`], [`engine`], [`dijkstra`] (reference), [`generate`]
+//! [`network`], [`overlay`], [`traffic`], [`timed`], [`timeofday`], [`turns`], [`engine`], [`dijkstra`] (reference), [`generate`]
 //! (synthetic networks),
 //! [`svg`] (pictures).
 //!
@@ -58,8 +63,11 @@ pub mod error;
 pub mod generate;
 pub mod geo;
 pub mod graph;
+pub mod network;
 pub mod order;
 pub mod osm;
+pub mod overlay;
+pub mod pbf_check;
 pub mod profile;
 pub mod query;
 pub mod snap;
@@ -76,19 +84,21 @@ pub use engine::{
     ExpiryReport, MetricSnapshot, RoadEngine, Route, TimedTrafficReport, TrafficReport,
     TravelMatrix,
 };
-pub use error::EngineError;
+pub use error::{DecodeError, EngineError};
 pub use generate::{generate_grid, generate_region, GridSpec, RegionSpec};
 pub use geo::LatLon;
 pub use graph::{
     key_dist_dm, key_travel_ms, pack_key, BuildReport, EdgeId, NodeId, RawEdge, RoadGraph, INF_KEY,
 };
+pub use network::{RoadNetwork, DEFAULT_MAX_MATRIX_CELLS};
 pub use osm::{import_pbf, import_pbf_file};
+pub use overlay::TrafficOverlay;
 pub use profile::Profile;
 pub use snap::{Snap, Snapper, DEFAULT_MAX_SNAP_M};
 pub use svg::render_svg;
 pub use timed::{TimedTraffic, TimedTrafficId};
 pub use timeofday::{SpeedProfile, TimeSlot, DAY_S};
-pub use traffic::{EdgeSet, SpeedChange, TrafficUpdate};
+pub use traffic::{EdgeSet, SpeedChange, TrafficFault, TrafficUpdate};
 pub use turns::{
     apply_path_restrictions, apply_turn_restrictions, PathRestriction, RestrictionCounts,
     SkipReason, TurnKind, TurnReport, TurnRestriction,

@@ -11,19 +11,31 @@
 
 use std::collections::HashMap;
 use std::io::Cursor;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 
 use osmpbfreader::{OsmObj, OsmPbfReader};
 
 use crate::geo::{haversine_m, LatLon};
 use crate::graph::{BuildReport, NodeId, RawEdge, RoadGraph};
+use crate::pbf_check::{read_varint, BlobChecker};
 use crate::profile::{way_rule, Profile, WayRule};
 use crate::turns::{
     apply_path_restrictions, PathRestriction, RestrictionCounts, SkipReason, TurnKind,
 };
 use crate::EngineError;
 
-/// Reads and imports a `.osm.pbf` file for one profile.
+/// The largest travel time (ms) or length (dm) of one edge, far above any real segment.
+const MAX_EDGE_UNITS: f64 = (u32::MAX / 4) as f64;
+
+/// Node coordinates, usable ways and restriction relations, as decoded.
+type Decoded = (
+    HashMap<i64, (i32, i32)>,
+    Vec<(i64, Vec<i64>, WayRule)>,
+    Vec<RestrictionRelation>,
+);
+
+/// Reads and imports a `.osm.pbf` file for one profile; errors name the file.
 pub fn import_pbf_file(
     path: &Path,
     profile: Profile,
@@ -32,7 +44,7 @@ pub fn import_pbf_file(
         path: path.to_path_buf(),
         source,
     })?;
-    import_pbf(&bytes, profile)
+    import_pbf(&bytes, profile).map_err(|e| e.in_file(path))
 }
 
 /// Imports the bytes of a `.osm.pbf` file for one profile: usable ways become directed edges
@@ -40,67 +52,79 @@ pub fn import_pbf_file(
 /// the largest strongly connected component is kept.
 pub fn import_pbf(bytes: &[u8], profile: Profile) -> Result<(RoadGraph, BuildReport), EngineError> {
     check_framing(bytes)?;
-    let mut reader = OsmPbfReader::new(Cursor::new(bytes));
-    let mut coords: HashMap<i64, (i32, i32)> = HashMap::new();
-    let mut ways: Vec<(i64, Vec<i64>, WayRule)> = Vec::new();
-    // Every `no_*` / `only_*` restriction relation for this profile.
-    let mut relations: Vec<RestrictionRelation> = Vec::new();
-    for obj in reader.par_iter() {
-        match obj.map_err(|e| EngineError::Pbf(e.to_string()))? {
-            OsmObj::Node(n) => {
-                coords.insert(n.id.0, (n.decimicro_lat, n.decimicro_lon));
-            }
-            OsmObj::Way(w) => {
-                let lookup = |k: &str| w.tags.get(k).map(|v| v.as_str());
-                if let Some(rule) = way_rule(profile, &lookup) {
-                    if w.nodes.len() >= 2 && (rule.forward || rule.backward) {
-                        ways.push((w.id.0, w.nodes.iter().map(|n| n.0).collect(), rule));
+    // The blobs were checked above; should the decoder still panic on something the checks
+    // do not cover, the panic is caught here and the file reported as unreadable (the
+    // release profile unwinds).
+    let decode = || -> Result<Decoded, EngineError> {
+        let mut reader = OsmPbfReader::new(Cursor::new(bytes));
+        let mut coords: HashMap<i64, (i32, i32)> = HashMap::new();
+        let mut ways: Vec<(i64, Vec<i64>, WayRule)> = Vec::new();
+        // Every `no_*` / `only_*` restriction relation for this profile.
+        let mut relations: Vec<RestrictionRelation> = Vec::new();
+        for obj in reader.par_iter() {
+            match obj.map_err(|e| EngineError::Pbf {
+                file: None,
+                reason: "the decoder failed".into(),
+                source: Some(Box::new(e)),
+            })? {
+                OsmObj::Node(n) => {
+                    coords.insert(n.id.0, (n.decimicro_lat, n.decimicro_lon));
+                }
+                OsmObj::Way(w) => {
+                    let lookup = |k: &str| w.tags.get(k).map(|v| v.as_str());
+                    if let Some(rule) = way_rule(profile, &lookup) {
+                        if w.nodes.len() >= 2 && (rule.forward || rule.backward) {
+                            ways.push((w.id.0, w.nodes.iter().map(|n| n.0).collect(), rule));
+                        }
                     }
                 }
-            }
-            OsmObj::Relation(r) => {
-                let tag = |k: &str| r.tags.get(k).map(|v| v.as_str());
-                if tag("type") != Some("restriction") {
-                    continue;
+                OsmObj::Relation(r) => {
+                    let tag = |k: &str| r.tags.get(k).map(|v| v.as_str());
+                    if tag("type") != Some("restriction") {
+                        continue;
+                    }
+                    let (own_key, vehicle) = match profile {
+                        Profile::Car => ("restriction:motorcar", "motorcar"),
+                        Profile::Bike => ("restriction:bicycle", "bicycle"),
+                        Profile::Foot => continue,
+                    };
+                    let Some(value) = tag(own_key).or_else(|| tag("restriction")) else {
+                        continue;
+                    };
+                    if tag("except").is_some_and(|e| e.split(';').any(|v| v.trim() == vehicle)) {
+                        continue;
+                    }
+                    let kind = if value.starts_with("no_") {
+                        TurnKind::No
+                    } else if value.starts_with("only_") {
+                        TurnKind::Only
+                    } else {
+                        continue;
+                    };
+                    let member = |role: &str| -> Vec<Member> {
+                        r.refs
+                            .iter()
+                            .filter(|m| m.role.as_str() == role)
+                            .map(|m| match m.member {
+                                osmpbfreader::OsmId::Node(id) => Member::Node(id.0),
+                                osmpbfreader::OsmId::Way(id) => Member::Way(id.0),
+                                osmpbfreader::OsmId::Relation(_) => Member::Relation,
+                            })
+                            .collect()
+                    };
+                    relations.push(RestrictionRelation {
+                        from: member("from"),
+                        via: member("via"),
+                        to: member("to"),
+                        kind,
+                    });
                 }
-                let (own_key, vehicle) = match profile {
-                    Profile::Car => ("restriction:motorcar", "motorcar"),
-                    Profile::Bike => ("restriction:bicycle", "bicycle"),
-                    Profile::Foot => continue,
-                };
-                let Some(value) = tag(own_key).or_else(|| tag("restriction")) else {
-                    continue;
-                };
-                if tag("except").is_some_and(|e| e.split(';').any(|v| v.trim() == vehicle)) {
-                    continue;
-                }
-                let kind = if value.starts_with("no_") {
-                    TurnKind::No
-                } else if value.starts_with("only_") {
-                    TurnKind::Only
-                } else {
-                    continue;
-                };
-                let member = |role: &str| -> Vec<Member> {
-                    r.refs
-                        .iter()
-                        .filter(|m| m.role.as_str() == role)
-                        .map(|m| match m.member {
-                            osmpbfreader::OsmId::Node(id) => Member::Node(id.0),
-                            osmpbfreader::OsmId::Way(id) => Member::Way(id.0),
-                            osmpbfreader::OsmId::Relation(_) => Member::Relation,
-                        })
-                        .collect()
-                };
-                relations.push(RestrictionRelation {
-                    from: member("from"),
-                    via: member("via"),
-                    to: member("to"),
-                    kind,
-                });
             }
         }
-    }
+        Ok((coords, ways, relations))
+    };
+    let (coords, mut ways, relations) = std::panic::catch_unwind(AssertUnwindSafe(decode))
+        .map_err(|_| EngineError::pbf("the decoder panicked on a corrupt block"))??;
     ways.sort_unstable_by_key(|w| w.0);
     let mut node_index: HashMap<i64, u32> = HashMap::new();
     let mut node_coords: Vec<LatLon> = Vec::new();
@@ -126,8 +150,12 @@ pub fn import_pbf(bytes: &[u8], profile: Profile) -> Result<(RoadGraph, BuildRep
             });
             if let Some((p, ppos)) = prev {
                 let metres = haversine_m(ppos, pos);
-                let dist_dm = (metres * 10.0).round() as u32;
-                let travel_ms = (metres / (rule.speed_kmh / 3.6) * 1000.0).round() as u32;
+                // Both bounded well inside u32 (keys of a path are summed): a segment is at
+                // most half the Earth's circumference, a speed at least 1 km/h.
+                let dist_dm = (metres * 10.0).round().min(MAX_EDGE_UNITS) as u32;
+                let travel_ms = (metres / (rule.speed_kmh.max(1.0) / 3.6) * 1000.0)
+                    .round()
+                    .min(MAX_EDGE_UNITS) as u32;
                 if rule.forward {
                     edges.push(RawEdge {
                         from: p,
@@ -359,44 +387,52 @@ fn chain(via_ways: &[&[i64]], used: &mut [bool], path: &mut Vec<i64>, to_nodes: 
 }
 
 /// Checks that the file is a sequence of complete PBF blobs: a 4-byte big-endian header length
-/// (at most 64 KiB), a `BlobHeader` with a type and a data size, and that many data bytes.
+/// (at most 64 KiB), a `BlobHeader` with a type and a data size, and that many data bytes;
+/// and that each blob passes [`BlobChecker::check`] (bounded inflation, string indices in
+/// range).
 fn check_framing(bytes: &[u8]) -> Result<(), EngineError> {
     if bytes.is_empty() {
-        return Err(EngineError::Pbf("the file is empty".into()));
+        return Err(EngineError::pbf("the file is empty"));
     }
     let mut pos = 0usize;
     let mut blobs = 0usize;
+    let mut checker = BlobChecker::new(bytes.len());
     while pos < bytes.len() {
         let len_bytes = bytes
             .get(pos..pos + 4)
-            .ok_or_else(|| EngineError::Pbf(format!("truncated blob length at byte {pos}")))?;
+            .ok_or_else(|| EngineError::pbf(format!("truncated blob length at byte {pos}")))?;
         let header_len =
             u32::from_be_bytes([len_bytes[0], len_bytes[1], len_bytes[2], len_bytes[3]]) as usize;
         if header_len == 0 || header_len > 64 * 1024 {
-            return Err(EngineError::Pbf(format!(
+            return Err(EngineError::pbf(format!(
                 "blob header length {header_len} at byte {pos} is not valid"
             )));
         }
         pos += 4;
         let header = bytes
             .get(pos..pos + header_len)
-            .ok_or_else(|| EngineError::Pbf(format!("truncated blob header at byte {pos}")))?;
+            .ok_or_else(|| EngineError::pbf(format!("truncated blob header at byte {pos}")))?;
         let (kind, datasize) = parse_blob_header(header)
-            .ok_or_else(|| EngineError::Pbf(format!("unreadable blob header at byte {pos}")))?;
+            .ok_or_else(|| EngineError::pbf(format!("unreadable blob header at byte {pos}")))?;
         if blobs == 0 && kind != b"OSMHeader" {
-            return Err(EngineError::Pbf(
-                "the first blob is not an OSMHeader".into(),
-            ));
+            return Err(EngineError::pbf("the first blob is not an OSMHeader"));
         }
         if kind != b"OSMHeader" && kind != b"OSMData" {
-            return Err(EngineError::Pbf(format!("unknown blob type at byte {pos}")));
+            return Err(EngineError::pbf(format!("unknown blob type at byte {pos}")));
         }
         pos += header_len;
-        if datasize > 32 * 1024 * 1024 || pos + datasize > bytes.len() {
-            return Err(EngineError::Pbf(format!(
-                "truncated blob data at byte {pos} ({datasize} bytes announced)"
-            )));
-        }
+        let data = pos
+            .checked_add(datasize)
+            .filter(|_| datasize <= 32 * 1024 * 1024)
+            .and_then(|end| bytes.get(pos..end))
+            .ok_or_else(|| {
+                EngineError::pbf(format!(
+                    "truncated blob data at byte {pos} ({datasize} bytes announced)"
+                ))
+            })?;
+        checker
+            .check(data, kind == b"OSMData")
+            .map_err(|reason| EngineError::pbf(format!("blob {blobs} at byte {pos}: {reason}")))?;
         pos += datasize;
         blobs += 1;
     }
@@ -428,19 +464,6 @@ fn parse_blob_header(mut b: &[u8]) -> Option<(&[u8], usize)> {
         }
     }
     Some((kind?, datasize?))
-}
-
-fn read_varint(b: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = b.split_first()?;
-        *b = rest;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some(value);
-        }
-    }
-    None
 }
 
 #[cfg(test)]

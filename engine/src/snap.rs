@@ -72,7 +72,10 @@ impl Snapper {
         }
     }
 
-    /// Snaps stop number `index` at `stop`; an error if no road is within `max_snap_m`.
+    /// Snaps stop number `index` at `stop`; an error if no road is within `max_snap_m`
+    /// ([`EngineError::TooFarFromRoad`]: a stop farther away is unsnappable, never moved), or if
+    /// `max_snap_m` is not a finite, non-negative distance ([`EngineError::BadSnapLimit`]; a
+    /// NaN limit would otherwise let every comparison pass).
     pub fn snap(
         &self,
         graph: &RoadGraph,
@@ -80,6 +83,7 @@ impl Snapper {
         stop: LatLon,
         max_snap_m: f64,
     ) -> Result<Snap, EngineError> {
+        check_snap_limit(max_snap_m)?;
         let stop = LatLon::checked(index, stop.lat, stop.lon)?;
         let p = self.proj.project(stop);
         let too_far = |distance_m: f64| EngineError::TooFarFromRoad {
@@ -94,7 +98,7 @@ impl Snapper {
         };
         let q = seg.geom().nearest_point(&p);
         let snap_m = dist(p, q);
-        if snap_m > max_snap_m {
+        if snap_m.is_nan() || snap_m > max_snap_m {
             return Err(too_far(snap_m));
         }
         let (u, v) = seg.data;
@@ -108,6 +112,18 @@ impl Snapper {
             node: graph.original_node(NodeId(node)),
             snap_m,
             node_m,
+        })
+    }
+}
+
+/// `Ok` for a finite, non-negative snap distance in metres.
+pub fn check_snap_limit(max_snap_m: f64) -> Result<(), EngineError> {
+    if max_snap_m.is_finite() && max_snap_m >= 0.0 {
+        Ok(())
+    } else {
+        Err(EngineError::BadSnapLimit {
+            field: "max_snap_m",
+            value: max_snap_m,
         })
     }
 }

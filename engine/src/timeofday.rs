@@ -38,10 +38,19 @@ impl SpeedProfile {
     pub fn validate(&self) -> Result<(), EngineError> {
         for (i, s) in self.slots.iter().enumerate() {
             if s.start_s >= s.end_s || s.end_s > DAY_S {
-                return Err(EngineError::BadProfile(format!(
-                    "slot {i}: [{}, {}) s is not a non-empty interval within one day",
-                    s.start_s, s.end_s
-                )));
+                let field = if s.start_s >= s.end_s {
+                    "start_s"
+                } else {
+                    "end_s"
+                };
+                return Err(EngineError::BadProfile {
+                    path: format!("slots[{i}].{field}"),
+                    reason: format!(
+                        "[{}, {}) s is not a non-empty interval within one day",
+                        s.start_s, s.end_s
+                    ),
+                    source: None,
+                });
             }
         }
         let mut sorted: Vec<(u32, u32, usize)> = self
@@ -53,10 +62,11 @@ impl SpeedProfile {
         sorted.sort_unstable();
         for w in sorted.windows(2) {
             if w[1].0 < w[0].1 {
-                return Err(EngineError::BadProfile(format!(
-                    "slots {} and {} overlap",
-                    w[0].2, w[1].2
-                )));
+                return Err(EngineError::BadProfile {
+                    path: format!("slots[{}].start_s", w[1].2),
+                    reason: format!("slots {} and {} overlap", w[0].2, w[1].2),
+                    source: None,
+                });
             }
         }
         Ok(())
@@ -99,7 +109,7 @@ mod tests {
             slots: vec![slot(0, 100), slot(50, 200)],
         };
         assert!(
-            matches!(overlap.validate(), Err(EngineError::BadProfile(m)) if m.contains("overlap"))
+            matches!(overlap.validate(), Err(EngineError::BadProfile { reason, .. }) if reason.contains("overlap"))
         );
         let empty = SpeedProfile {
             slots: vec![slot(100, 100)],

@@ -40,19 +40,29 @@ pub struct TrafficUpdate {
     pub change: SpeedChange,
 }
 
-/// What is wrong with one update of a list (see [`crate::EngineError::BadUpdate`]).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct UpdateFault {
+/// What is wrong with one update of a list: the source of [`EngineError::BadTraffic`] and
+/// [`EngineError::BadProfile`]; its path reads `updates[3].change`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("`{}`: {reason}", self.path())]
+#[non_exhaustive]
+pub struct TrafficFault {
     /// Index of the update in the list.
     pub update: usize,
-    /// The field at fault.
+    /// The field at fault (`change`, `edges`).
     pub field: &'static str,
     /// What is wrong with it.
     pub reason: String,
 }
 
-impl From<UpdateFault> for EngineError {
-    fn from(f: UpdateFault) -> EngineError {
+impl TrafficFault {
+    /// The field path, e.g. `updates[3].change`.
+    pub fn path(&self) -> String {
+        format!("updates[{}].{}", self.update, self.field)
+    }
+}
+
+impl From<TrafficFault> for EngineError {
+    fn from(f: TrafficFault) -> EngineError {
         EngineError::BadUpdate {
             update: f.update,
             field: f.field,
@@ -61,15 +71,15 @@ impl From<UpdateFault> for EngineError {
     }
 }
 
-/// Applies updates to a copy of the current keys; returns the number of edges touched.
+/// Applies updates to a copy of the current keys; returns the number of edges touched, or
+/// the first bad update (nothing is applied then).
 pub(crate) fn apply_updates(
     graph: &RoadGraph,
     base: &[u64],
     keys: &mut [u64],
     updates: &[TrafficUpdate],
-) -> Result<usize, EngineError> {
-    let changes = edge_changes(graph, base, updates)
-        .map_err(|f| EngineError::BadTraffic(format!("update {}: {}", f.update, f.reason)))?;
+) -> Result<usize, TrafficFault> {
+    let changes = edge_changes(graph, base, updates)?;
     for &(e, key) in &changes {
         keys[e as usize] = key;
     }
@@ -82,10 +92,10 @@ pub(crate) fn edge_changes(
     graph: &RoadGraph,
     base: &[u64],
     updates: &[TrafficUpdate],
-) -> Result<Vec<(u32, u64)>, UpdateFault> {
+) -> Result<Vec<(u32, u64)>, TrafficFault> {
     let mut changes = Vec::new();
     for (i, u) in updates.iter().enumerate() {
-        let fault = |field: &'static str, reason: String| UpdateFault {
+        let fault = |field: &'static str, reason: String| TrafficFault {
             update: i,
             field,
             reason,

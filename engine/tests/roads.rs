@@ -352,19 +352,22 @@ fn bad_pbf_input() {
     let bytes = std::fs::read(extract("helsinki")).unwrap();
     for cut in [1, 3, 10, 200, bytes.len() / 2, bytes.len() - 1] {
         let r = import_pbf(&bytes[..cut], Profile::Car);
-        assert!(matches!(r, Err(EngineError::Pbf(_))), "cut {cut}: {r:?}");
+        assert!(
+            matches!(r, Err(EngineError::Pbf { .. })),
+            "cut {cut}: {r:?}"
+        );
     }
     assert!(matches!(
         import_pbf(b"", Profile::Car),
-        Err(EngineError::Pbf(_))
+        Err(EngineError::Pbf { .. })
     ));
     assert!(matches!(
         import_pbf(b"lat,lon\n47.1,9.5\n", Profile::Car),
-        Err(EngineError::Pbf(_))
+        Err(EngineError::Pbf { .. })
     ));
     assert!(matches!(
         import_pbf(&[0u8; 64], Profile::Car),
-        Err(EngineError::Pbf(_))
+        Err(EngineError::Pbf { .. })
     ));
     // The first blob alone (the OSMHeader) is a valid file with no roads: an empty area.
     let header_len = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]) as usize;
@@ -554,7 +557,7 @@ fn time_of_day_profile() {
     };
     assert!(matches!(
         engine.set_speed_profile(overlap),
-        Err(EngineError::BadProfile(_))
+        Err(EngineError::BadProfile { .. })
     ));
     assert_eq!(engine.speed_profile().slots.len(), 1);
 }
