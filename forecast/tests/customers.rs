@@ -111,14 +111,14 @@ fn bad_csv_input_names_the_line() {
     assert!(
         matches!(
             e,
-            CustomerError::BadField {
+            CustomerError::BadDate {
                 line: 2,
-                field: "date",
-                ..
+                source: milkrun_calendar::DateError::Day { day: 30, .. }
             }
         ),
         "{e}"
     );
+    assert!(e.to_string().contains("line 2"), "{e}");
     let e = csv_error("customer_id,day,amount\n1,2024-02-03,5\n");
     assert!(
         matches!(e, CustomerError::MissingColumn { column: "date", .. }),

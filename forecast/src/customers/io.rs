@@ -105,11 +105,8 @@ pub fn read_transactions_csv<R: Read>(reader: R) -> Result<TransactionLog, Custo
         let name = field(id_col, "customer_id")?;
         let date_text = field(date_col, "date")?;
         let amount_text = field(amount_col, amount_column)?;
-        let date = Date::parse(date_text).ok_or_else(|| CustomerError::BadField {
-            line,
-            field: "date",
-            value: date_text.to_string(),
-        })?;
+        let date = Date::parse_iso_or_basic(date_text)
+            .map_err(|source| CustomerError::BadDate { line, source })?;
         let amount: f64 = amount_text
             .parse()
             .ok()

@@ -37,9 +37,13 @@ mod segments;
 mod special;
 mod transactions;
 
-pub use analysis::{analyze, Analysis, AnalysisOptions, HoldoutCheck, SegmentSummary};
+pub use analysis::{
+    analyze, Analysis, AnalysisOptions, HoldoutCheck, SegmentSummary,
+};
 pub use bgnbd::{BgNbd, BgNbdFit};
-pub use clv::{customer_lifetime_value, predict_customers, ClvOptions, CustomerPrediction};
+pub use clv::{
+    customer_lifetime_value, predict_customers, ClvOptions, CustomerPrediction, MAX_CLV_MONTHS,
+};
 pub use date::Date;
 pub use gamma_gamma::{GammaGamma, GammaGammaFit};
 pub use rfm::{rfm_scores, RfmScore};
@@ -136,6 +140,15 @@ pub enum CustomerError {
         field: &'static str,
         /// The text found.
         value: String,
+    },
+    /// A CSV date does not parse or lies outside the calendar's range.
+    #[error("line {line}: bad date: {source}")]
+    BadDate {
+        /// 1-based file line.
+        line: u64,
+        /// What is wrong with the text.
+        #[source]
+        source: milkrun_calendar::DateError,
     },
     /// The CSV itself is malformed (or could not be read).
     #[error("line {line}: {reason}")]

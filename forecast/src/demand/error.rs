@@ -95,6 +95,17 @@ pub enum ForecastError {
         /// The minimum length.
         need: usize,
     },
+    /// A series would hold more values than [`super::series::MAX_SERIES_LEN`] (counting the
+    /// periods a gap fill would add).
+    #[error("series `{series}`: {len} periods from first to last date, at most {max} allowed")]
+    TooLong {
+        /// The series id.
+        series: String,
+        /// Its length (periods from first to last date).
+        len: u64,
+        /// The limit.
+        max: usize,
+    },
     /// An exogenous column has the wrong length or lacks future values.
     #[error("series `{series}`, exogenous column `{column}`: {reason}")]
     Exog {

@@ -172,13 +172,19 @@ pub fn read_series_parquet(path: &Path, gaps: GapPolicy) -> Result<Vec<Series>, 
             f => return Err(bad(id_col, f, "expected a string or integer id")),
         };
         let df = cell(date_col)?;
+        // Day counts outside the calendar's range (years 1..=9999) are refused, not wrapped.
+        let from_days = |days: i64| {
+            i32::try_from(days)
+                .ok()
+                .map(Date)
+                .filter(|d| d.is_valid())
+                .ok_or_else(|| bad(date_col, df, "outside years 1..=9999"))
+        };
         let date = match df {
-            Field::Date(d) => Date(*d),
-            Field::TimestampMillis(ms) => Date(ms.div_euclid(86_400_000) as i32),
-            Field::TimestampMicros(us) => Date(us.div_euclid(86_400_000_000) as i32),
-            Field::Str(s) => {
-                Date::parse(s).ok_or_else(|| bad(date_col, df, "expected YYYY-MM-DD"))?
-            }
+            Field::Date(d) => from_days(i64::from(*d))?,
+            Field::TimestampMillis(ms) => from_days(ms.div_euclid(86_400_000))?,
+            Field::TimestampMicros(us) => from_days(us.div_euclid(86_400_000_000))?,
+            Field::Str(s) => Date::parse_iso(s).map_err(|e| bad(date_col, df, &e.to_string()))?,
             f => return Err(bad(date_col, f, "expected a date")),
         };
         let num = |c: usize, allow_negative: bool| -> Result<f64, ForecastError> {
@@ -237,6 +243,12 @@ pub fn read_future<R: Read>(
     series: &mut [Series],
     horizon: usize,
 ) -> Result<(), ForecastError> {
+    if horizon > super::MAX_HORIZON {
+        return Err(ForecastError::Config {
+            field: "horizon",
+            reason: format!("must be at most {}, got {horizon}", super::MAX_HORIZON),
+        });
+    }
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(reader);
@@ -269,7 +281,7 @@ pub fn read_future<R: Read>(
         let s = &series[i];
         let step = s.freq().step_days() as i32;
         let last = s.date_at(s.len() - 1);
-        let diff = d.0 - last.0;
+        let diff = i32::try_from(d.days_since(last)).unwrap_or(i32::MAX);
         if diff <= 0 || diff % step != 0 {
             return Err(ForecastError::BadDate {
                 line,

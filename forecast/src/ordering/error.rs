@@ -94,6 +94,27 @@ pub enum OrderingError {
         /// Why it is invalid.
         reason: String,
     },
+    /// A row of an input file is refused.
+    #[error("line {line}, `{field}`: {reason}")]
+    Input {
+        /// 1-based file line (the header is line 1; 0 when unknown).
+        line: u64,
+        /// The column.
+        field: String,
+        /// Why.
+        reason: String,
+    },
+    /// A date cell of an input file does not parse.
+    #[error("line {line}, `{field}`: {source}")]
+    InputDate {
+        /// 1-based file line.
+        line: u64,
+        /// The column.
+        field: String,
+        /// What is wrong with the text.
+        #[source]
+        source: milkrun_calendar::DateError,
+    },
     /// An error about one item of a multi-item plan.
     #[error("item {index}: {source}")]
     Item {

@@ -48,7 +48,7 @@ pub struct Opts {
 }
 
 fn parse_date(text: &str) -> Result<Date, String> {
-    Date::parse(text).ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
+    Date::parse_iso(text).map_err(|e| e.to_string())
 }
 
 /// Runs the command.
