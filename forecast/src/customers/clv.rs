@@ -7,6 +7,7 @@ use super::bgnbd::BgNbd;
 use super::gamma_gamma::GammaGamma;
 use super::transactions::{CustomerId, CustomerSummary};
 use super::CustomerError;
+use crate::control::{Control, Watch};
 
 /// How CLV is computed: `months` monthly steps of `weeks_per_month` weeks each, the purchases
 /// of month i (the increase of the conditional expectation over that month) valued at the
@@ -110,6 +111,26 @@ pub fn predict_customers(
     holdout_weeks: f64,
     opts: &ClvOptions,
 ) -> Result<Vec<CustomerPrediction>, CustomerError> {
+    let control = Control::default();
+    predict_with(
+        bg,
+        gg,
+        customers,
+        holdout_weeks,
+        opts,
+        &Watch::start(&control, 1),
+    )
+}
+
+/// [`predict_customers`] that checks `watch` before each distinct (x, T).
+pub(crate) fn predict_with(
+    bg: &BgNbd,
+    gg: &GammaGamma,
+    customers: &[CustomerSummary],
+    holdout_weeks: f64,
+    opts: &ClvOptions,
+    watch: &Watch<'_>,
+) -> Result<Vec<CustomerPrediction>, CustomerError> {
     opts.validate()?;
     if !(holdout_weeks.is_finite() && holdout_weeks >= 0.0) {
         return Err(CustomerError::BadOption {
@@ -127,6 +148,7 @@ pub fn predict_customers(
     let per_key: Vec<(f64, f64)> = keys
         .par_iter()
         .map(|&(x, age_bits)| {
+            watch.check()?;
             let (x, age) = (f64::from(x), f64::from_bits(age_bits));
             let holdout = bg.expected_purchases_if_alive(holdout_weeks, x, age)?;
             let mut previous = 0.0;

@@ -38,7 +38,7 @@ mod special;
 mod transactions;
 
 pub use analysis::{
-    analyze, Analysis, AnalysisOptions, HoldoutCheck, SegmentSummary,
+    analyze, analyze_with, Analysis, AnalysisOptions, HoldoutCheck, SegmentSummary,
 };
 pub use bgnbd::{BgNbd, BgNbdFit};
 pub use clv::{
@@ -117,6 +117,9 @@ pub enum CustomerError {
         /// Why.
         reason: &'static str,
     },
+    /// A [`crate::control::Control`] stopped the call (cancelled or out of time).
+    #[error("customer analysis stopped: {0}")]
+    Stopped(#[from] crate::control::Stopped),
     /// k-means failed.
     #[error("k-means: {reason}")]
     Clustering {

@@ -124,6 +124,9 @@ pub enum ForecastError {
         /// What is wrong.
         reason: String,
     },
+    /// A [`crate::control::Control`] stopped the call (cancelled or out of time).
+    #[error("forecast stopped: {0}")]
+    Stopped(#[from] crate::control::Stopped),
     /// A Parquet input could not be read, lacks a column or holds a bad cell.
     #[error("{file}: {message}")]
     Parquet {

@@ -39,6 +39,7 @@ pub mod rng;
 pub mod select;
 pub mod series;
 
+pub use crate::control::{Control, Progress, Stopped};
 pub use date::Date;
 pub use error::ForecastError;
 pub use models::ets::{EtsSearch, EtsSpec};
@@ -322,4 +323,16 @@ pub fn forecast_panel(
 ) -> Result<Vec<Forecast>, ForecastError> {
     config.validate()?;
     Ok(select::run_panel(series, config))
+}
+
+/// [`forecast_panel`] under a [`Control`] (time limit, cancellation flag, progress in series
+/// finished of the panel's size): returns [`ForecastError::Stopped`] when stopped, never a
+/// partial panel. Same forecasts as [`forecast_panel`] when it runs to the end.
+pub fn forecast_panel_with(
+    series: &[Series],
+    config: &ForecastConfig,
+    control: &Control,
+) -> Result<Vec<Forecast>, ForecastError> {
+    config.validate()?;
+    Ok(select::run_panel_with(series, config, control)?)
 }

@@ -123,6 +123,9 @@ pub enum OrderingError {
         /// What is wrong with it.
         source: Box<OrderingError>,
     },
+    /// A [`crate::control::Control`] stopped the call (cancelled or out of time).
+    #[error("order plan stopped: {0}")]
+    Stopped(#[from] crate::control::Stopped),
     /// The LP solver failed (should not happen for a valid plan: 0 is always feasible).
     #[error("the order-plan linear program failed: {0}")]
     Solver(String),

@@ -56,12 +56,12 @@ pub use error::OrderingError;
 pub use newsvendor::{evaluate, newsvendor, Costs, LifetimeCurve, Outcome};
 pub use packs::PackRule;
 pub use plan::{
-    plan, plan_with_levels, Limit, Plan, PlanLine, PlanProduct, DEFAULT_LEVELS,
+    plan, plan_with, plan_with_levels, Limit, Plan, PlanLine, PlanProduct, DEFAULT_LEVELS,
 };
 pub use policies::{LastSeasonPolicy, MeanForecastPolicy, NewsvendorPolicy, SeasonalEmpirical};
 pub use quantile_demand::QuantileDemand;
 pub use review::{review, ReviewDecision, ReviewParams};
 pub use simulate::{simulate, OrderPolicy, SimParams, SimReport, SimState};
-pub use station_plan::{plan_orders, ItemPlan, OrderItem, SharedLimits};
+pub use station_plan::{plan_orders, plan_orders_with, ItemPlan, OrderItem, SharedLimits};
 pub use stock::{project, Incoming, Lot, StockProjection};
 pub use sum::{sum_days, window_sums, MonteCarlo};
