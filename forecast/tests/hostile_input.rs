@@ -146,14 +146,20 @@ fn order_plan_forecasts_refuse_duplicates_and_bad_dates() {
     );
     let e = forecasts_error("series_id,date,mean\na,2024-01-01,-5\n");
     assert!(
-        matches!(&e, OrderingError::Input { line: 2, field, .. } if field == "mean"),
+        matches!(&e, OrderingError::InputDemand { line: 2, field, .. } if field == "mean"),
         "{e}"
     );
     let e = forecasts_error("series_id,date,mean\na,2024-01-01,1e13\n");
     assert!(
-        matches!(&e, OrderingError::Input { line: 2, field, .. } if field == "mean"),
+        matches!(&e, OrderingError::InputDemand { line: 2, field, .. } if field == "mean"),
         "{e}"
     );
+    let e = forecasts_error("series_id,date,mean\na,2024-01-01,five\n");
+    assert!(
+        matches!(&e, OrderingError::InputNumber { line: 2, field, .. } if field == "mean"),
+        "{e}"
+    );
+    assert!(std::error::Error::source(&e).is_some(), "{e}");
     // Legal input: rows in any order, series in order of first appearance.
     let ok = read_daily_forecasts(
         "series_id,date,mean\nb,2024-01-02,3\na,2024-01-01,5\nb,2024-01-01,4\n".as_bytes(),

@@ -48,10 +48,7 @@ pub fn read_transactions_csv<R: Read>(reader: R) -> Result<TransactionLog, Custo
         .from_reader(reader);
     let headers = csv
         .headers()
-        .map_err(|e| CustomerError::Csv {
-            line: 1,
-            reason: e.to_string(),
-        })?
+        .map_err(|e| CustomerError::Csv { line: 1, source: e })?
         .clone();
     let find = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let found = || headers.iter().collect::<Vec<_>>().join(",");
@@ -86,7 +83,7 @@ pub fn read_transactions_csv<R: Read>(reader: R) -> Result<TransactionLog, Custo
             .read_record(&mut record)
             .map_err(|e| CustomerError::Csv {
                 line: e.position().map_or(0, |p| p.line()),
-                reason: e.to_string(),
+                source: e,
             })?;
         if !more {
             break;

@@ -51,8 +51,10 @@ pub use sbg::{Sbg, SbgFit};
 pub use segments::{segment_customers, SegmentId, SegmentOptions, Segmentation};
 pub use transactions::{summarize, CustomerId, CustomerSummary, Split, Summaries, Transaction};
 
-/// What can go wrong in the customer models; each variant names what the user can fix.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// What can go wrong in the customer models; each variant names what the user can fix and
+/// wraps the underlying error where there is one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CustomerError {
     /// The log has no transactions.
     #[error("the transaction log is empty")]
@@ -121,10 +123,11 @@ pub enum CustomerError {
     #[error("customer analysis stopped: {0}")]
     Stopped(#[from] crate::control::Stopped),
     /// k-means failed.
-    #[error("k-means: {reason}")]
+    #[error("k-means: {source}")]
     Clustering {
-        /// linfa's message.
-        reason: String,
+        /// linfa's error.
+        #[source]
+        source: linfa_clustering::KMeansError,
     },
     /// The CSV lacks a needed column.
     #[error("missing column `{column}` (found: {found})")]
@@ -154,12 +157,13 @@ pub enum CustomerError {
         source: milkrun_calendar::DateError,
     },
     /// The CSV itself is malformed (or could not be read).
-    #[error("line {line}: {reason}")]
+    #[error("line {line}: {source}")]
     Csv {
         /// 1-based file line.
         line: u64,
-        /// The CSV reader's message.
-        reason: String,
+        /// The CSV reader's error.
+        #[source]
+        source: csv::Error,
     },
 }
 

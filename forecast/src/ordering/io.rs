@@ -73,9 +73,12 @@ pub fn read_daily_forecasts<R: Read>(reader: R) -> Result<Vec<SeriesDays>, Order
         };
         let num = |c: usize, field: &str| -> Result<f64, OrderingError> {
             let text = cell(c);
-            let v: f64 = text
-                .parse()
-                .map_err(|_| bad(field, format!("`{text}` is not a number")))?;
+            let v: f64 = text.parse().map_err(|source| OrderingError::InputNumber {
+                line,
+                field: field.to_string(),
+                value: text.to_string(),
+                source,
+            })?;
             if !v.is_finite() {
                 return Err(bad(field, format!("`{text}` is not finite")));
             }
@@ -96,7 +99,11 @@ pub fn read_daily_forecasts<R: Read>(reader: R) -> Result<Vec<SeriesDays>, Order
                 format!("series `{id}` has {date} already on line {first}"),
             ));
         }
-        let field_error = |field: &str, e: OrderingError| bad(field, e.to_string());
+        let field_error = |field: &str, e: OrderingError| OrderingError::InputDemand {
+            line,
+            field: field.to_string(),
+            source: Box::new(e),
+        };
         let demand = match (mean_col, sd_col) {
             (Some(m), Some(s)) => Demand::normal(num(m, "mean")?, num(s, "sd")?)
                 .map_err(|e| field_error("mean/sd", e))?,
@@ -145,9 +152,8 @@ pub fn read_daily_forecasts<R: Read>(reader: R) -> Result<Vec<SeriesDays>, Order
 }
 
 fn csv_error(e: csv::Error) -> OrderingError {
-    OrderingError::Input {
+    OrderingError::Csv {
         line: e.position().map_or(0, |p| p.line()),
-        field: "csv".into(),
-        reason: e.to_string(),
+        source: e,
     }
 }

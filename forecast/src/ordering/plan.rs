@@ -186,9 +186,7 @@ pub fn plan_with(
         }
         problem = problem.with(lhs.leq(l.capacity));
     }
-    let solution = problem
-        .solve()
-        .map_err(|e| OrderingError::Solver(e.to_string()))?;
+    let solution = problem.solve().map_err(OrderingError::Solver)?;
     let lp: Vec<f64> = segments
         .iter()
         .map(|seg| seg.iter().map(|&v| solution.value(v).max(0.0)).sum())
