@@ -288,3 +288,56 @@ fn plot_file_names_are_unique_per_series() {
     assert_eq!(plot::file_name("lait-é"), names[0]);
     assert!(plot::file_name(&"x".repeat(10_000)).len() < 100);
 }
+
+fn review_params() -> milkrun_forecast::ordering::ReviewParams {
+    milkrun_forecast::ordering::ReviewParams {
+        lead_time_days: 1,
+        review_days: 1,
+        shelf_life_days: 3,
+        costs: Costs::new(1.0, 3.0).unwrap(),
+        pack: milkrun_forecast::ordering::PackRule::new(1.0, 0.0).unwrap(),
+        monte_carlo: milkrun_forecast::ordering::MonteCarlo::default(),
+    }
+}
+
+/// Day counts from input (lead time, shelf life, a lot's age) overflowed `u32` sums and sized
+/// allocations: each is bounded by `MAX_PLAN_DAYS`, the error naming the field; stock
+/// quantities whose sum overflows to infinity are refused.
+#[test]
+fn ordering_day_counts_and_stock_totals_are_bounded() {
+    use milkrun_forecast::ordering::{review, Incoming, Lot, MAX_PLAN_DAYS};
+    let daily = vec![Demand::normal(10.0, 2.0).unwrap(); 8];
+    let invalid_field = |e: OrderingError| match e {
+        OrderingError::Invalid { field, .. } | OrderingError::NotFinite { field, .. } => field,
+        other => panic!("unexpected {other}"),
+    };
+    let mut p = review_params();
+    p.lead_time_days = u32::MAX;
+    let e = review(&daily, &[], &[], &p).unwrap_err();
+    assert_eq!(invalid_field(e), "lead_time_days");
+    let mut p = review_params();
+    p.shelf_life_days = MAX_PLAN_DAYS + 1;
+    let e = review(&daily, &[], &[], &p).unwrap_err();
+    assert_eq!(invalid_field(e), "shelf_life_days");
+    let late = Incoming {
+        quantity: 5.0,
+        arrives_in_days: u32::MAX,
+        sellable_days: u32::MAX,
+    };
+    let e = review(&daily, &[], &[late], &review_params()).unwrap_err();
+    assert_eq!(invalid_field(e), "on_order[0].sellable_days");
+    let huge = Lot {
+        quantity: f64::MAX,
+        sellable_days: 2,
+    };
+    let e = review(&daily, &[huge, huge], &[], &review_params()).unwrap_err();
+    assert_eq!(invalid_field(e), "on_hand + on_order total quantity");
+    // Legal input still decides: one huge lot that outlives the cover window needs no order.
+    let lasting = Lot {
+        quantity: f64::MAX,
+        sellable_days: 30,
+    };
+    let d = review(&daily, &[lasting], &[], &review_params()).unwrap();
+    assert_eq!(d.order_quantity, 0.0);
+    assert!(d.usable_position.is_finite() && d.safety_stock.is_finite());
+}

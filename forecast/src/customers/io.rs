@@ -116,7 +116,13 @@ pub fn read_transactions_csv<R: Read>(reader: R) -> Result<TransactionLog, Custo
         let id = match ids.get(name) {
             Some(&id) => id,
             None => {
-                let id = log.customer_names.len() as u32;
+                let id = u32::try_from(log.customer_names.len()).map_err(|_| {
+                    CustomerError::BadField {
+                        line,
+                        field: "customer_id",
+                        value: "more than 2^32 distinct customers".into(),
+                    }
+                })?;
                 ids.insert(name.to_string(), id);
                 log.customer_names.push(name.to_string());
                 id

@@ -60,7 +60,7 @@ pub use plan::{
 };
 pub use policies::{LastSeasonPolicy, MeanForecastPolicy, NewsvendorPolicy, SeasonalEmpirical};
 pub use quantile_demand::QuantileDemand;
-pub use review::{review, ReviewDecision, ReviewParams};
+pub use review::{review, ReviewDecision, ReviewParams, MAX_PLAN_DAYS};
 pub use simulate::{simulate, OrderPolicy, SimParams, SimReport, SimState};
 pub use station_plan::{plan_orders, plan_orders_with, ItemPlan, OrderItem, SharedLimits};
 pub use stock::{project, Incoming, Lot, StockProjection};
