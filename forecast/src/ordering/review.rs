@@ -88,7 +88,11 @@ pub struct ReviewDecision {
     pub unrounded_order: f64,
     /// Target stock position over the cover window.
     pub order_up_to: f64,
-    /// Order-up-to level minus the mean cover-window demand.
+    /// Order-up-to level minus the mean cover-window demand. Negative only when the costs put
+    /// the best stock level below the mean demand (overage above underage, or waste over the
+    /// shelf life outweighing shortage); count distributions are refused rather than
+    /// truncated ([`super::MAX_COUNT_MEAN`], [`super::MAX_TABLE_POINTS`]), so a truncated table
+    /// can no longer make it negative.
     pub safety_stock: f64,
     /// Mean demand over the cover window.
     pub cover_mean: f64,
