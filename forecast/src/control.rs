@@ -11,7 +11,9 @@
 //! The flag and the clock are checked between units of work: one model fit of one series (and
 //! its backtest windows one by one), one item of an order plan, one optimiser iteration or one
 //! block of customers. A call answers within the longest such unit after the flag is set, a few
-//! milliseconds on ordinary inputs; the LP solve of a constrained order plan is one unit.
+//! milliseconds on ordinary inputs. Single units that cannot be cut: a panel's global
+//! regression and pooled fits (once per backtest window), the LP solve of a constrained order
+//! plan, the customer summaries and the k-means run.
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
