@@ -352,30 +352,16 @@ pub fn generate(spec: &ScenarioSpec, road_points: &[(f64, f64)]) -> Result<Scena
     })
 }
 
-/// Formats seconds since midnight as `HH:MM:SS`.
+/// Formats seconds since midnight as `HH:MM:SS` (hours past 23 kept, a leading `-` for
+/// negative values); see [`milkrun_calendar::format_hms`].
 pub fn format_time(s: i64) -> String {
-    let sign = if s < 0 { "-" } else { "" };
-    let a = s.abs();
-    format!("{sign}{:02}:{:02}:{:02}", a / 3600, a / 60 % 60, a % 60)
+    milkrun_calendar::format_hms(s)
 }
 
-/// Parses `HH:MM` or `HH:MM:SS` (hours may exceed 23) into seconds since midnight.
+/// Parses `HH:MM` or `HH:MM:SS` (hours may exceed 23) into seconds since midnight; see
+/// [`milkrun_calendar::parse_hms`].
 pub fn parse_time(tok: &str) -> Option<i64> {
-    let parts: Vec<&str> = tok.trim().split(':').collect();
-    if !(2..=3).contains(&parts.len()) {
-        return None;
-    }
-    let mut v = [0i64; 3];
-    for (k, p) in parts.iter().enumerate() {
-        if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 3 {
-            return None;
-        }
-        v[k] = p.parse().ok()?;
-    }
-    if v[1] >= 60 || v[2] >= 60 {
-        return None;
-    }
-    Some(v[0] * 3600 + v[1] * 60 + v[2])
+    milkrun_calendar::parse_hms(tok)
 }
 
 /// Writes a scenario in the text format described in the module docs.

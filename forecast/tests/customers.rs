@@ -98,27 +98,30 @@ fn csv_error(text: &str) -> CustomerError {
 #[test]
 fn bad_csv_input_names_the_line() {
     let e = csv_error("customer_id,date,amount\n1,2024-01-01,5\n2,2024-01-02,-3\n");
-    assert_eq!(
-        e,
-        CustomerError::BadField {
-            line: 3,
-            field: "amount",
-            value: "-3".into()
-        }
+    assert!(
+        matches!(
+            &e,
+            CustomerError::BadField {
+                line: 3,
+                field: "amount",
+                value,
+            } if value == "-3"
+        ),
+        "{e}"
     );
     assert!(e.to_string().contains("line 3"));
     let e = csv_error("customer_id,date,amount\n1,2024-02-30,5\n");
     assert!(
         matches!(
             e,
-            CustomerError::BadField {
+            CustomerError::BadDate {
                 line: 2,
-                field: "date",
-                ..
+                source: milkrun_calendar::DateError::Day { day: 30, .. }
             }
         ),
         "{e}"
     );
+    assert!(e.to_string().contains("line 2"), "{e}");
     let e = csv_error("customer_id,day,amount\n1,2024-02-03,5\n");
     assert!(
         matches!(e, CustomerError::MissingColumn { column: "date", .. }),
@@ -135,10 +138,10 @@ fn bad_csv_input_names_the_line() {
         ),
         "{e}"
     );
-    assert_eq!(
+    assert!(matches!(
         csv_error("customer_id,date,amount\n"),
         CustomerError::EmptyLog
-    );
+    ));
 }
 
 /// `dollar_value` stands in for a missing `amount` column (the shipped CDNOW file).
@@ -168,10 +171,10 @@ fn bad_transactions_are_rejected() {
         matches!(e, CustomerError::BeforeCalibrationStart { index: 0, .. }),
         "{e}"
     );
-    assert_eq!(
+    assert!(matches!(
         summarize(&[], &split("2024-02-01")).unwrap_err(),
         CustomerError::EmptyLog
-    );
+    ));
 }
 
 /// A synthetic log of 400 customers from a fixed linear congruential generator: buyers with

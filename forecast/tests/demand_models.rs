@@ -18,11 +18,19 @@ fn close(a: f64, b: f64, tol: f64) -> bool {
 fn seasonal_naive_repeats_last_season() {
     let y = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
     assert_eq!(seasonal_naive::point(&y, 4, 3), vec![4.0, 5.0, 6.0, 4.0]);
-    // residuals y[t]-y[t-3] are all 3, so every quantile of step 1 is 4 + 3 = 7,
-    // and step 4 (two seasons ahead) is 4 + 3*sqrt(2).
+    // residuals y[t]-y[t-3] are all 3: relative to their median they are all 0, so the band
+    // collapses on the point forecast instead of lying 3 above it.
     let out = seasonal_naive::forecast(&y, 4, 3, &[0.1, 0.9]);
-    assert!(close(out.quantiles[0][0], 7.0, 1e-12));
-    assert!(close(out.quantiles[3][1], 4.0 + 3.0 * 2f64.sqrt(), 1e-12));
+    assert!(close(out.quantiles[0][0], 4.0, 1e-12));
+    assert!(close(out.quantiles[3][1], 4.0, 1e-12));
+    // y = [1,2,3,4,6,5]: residuals 3, 4, 2, median 3 -> offsets -1, 0, 1; type-7 quantiles
+    // at 0.1 and 0.9 are -0.8 and 0.8, times sqrt(2) two seasons ahead.
+    let y = [1.0, 2.0, 3.0, 4.0, 6.0, 5.0];
+    let out = seasonal_naive::forecast(&y, 4, 3, &[0.1, 0.9]);
+    assert_eq!(out.mean, vec![4.0, 6.0, 5.0, 4.0]);
+    assert!(close(out.quantiles[0][0], 3.2, 1e-12));
+    assert!(close(out.quantiles[0][1], 4.8, 1e-12));
+    assert!(close(out.quantiles[3][1], 4.0 + 0.8 * 2f64.sqrt(), 1e-12));
 }
 
 /// SES with alpha 0.5 on [2, 4, 6]: 2 -> 3 -> 4.5.

@@ -39,12 +39,13 @@ fn intermittent(id: &str) -> Series {
 fn duplicate_date_names_series_and_date() {
     let csv = "series_id,date,value\na,2024-01-01,1\na,2024-01-02,2\na,2024-01-02,3\n";
     let err = read(csv, GapPolicy::Error).unwrap_err();
-    assert_eq!(
-        err,
-        ForecastError::DuplicateDate {
-            series: "a".into(),
-            date: Date::from_ymd(2024, 1, 2).unwrap()
-        }
+    assert!(
+        matches!(
+            &err,
+            ForecastError::DuplicateDate { series, date }
+                if series == "a" && Some(*date) == Date::from_ymd(2024, 1, 2)
+        ),
+        "{err}"
     );
 }
 

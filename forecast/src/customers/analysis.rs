@@ -2,12 +2,13 @@
 //! predictions and CLV, the holdout check, RFM scores and segments with their summary table.
 
 use super::bgnbd::{BgNbd, BgNbdFit};
-use super::clv::{predict_customers, ClvOptions, CustomerPrediction};
+use super::clv::{predict_with, ClvOptions, CustomerPrediction};
 use super::gamma_gamma::{GammaGamma, GammaGammaFit};
 use super::rfm::{rfm_scores, RfmScore};
 use super::segments::{segment_customers, SegmentId, SegmentOptions, Segmentation};
 use super::transactions::{summarize, Split, Summaries, Transaction};
 use super::CustomerError;
+use crate::control::{Control, Watch};
 
 /// Settings of [`analyze`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -81,17 +82,42 @@ pub struct Analysis {
 
 /// Runs the pipeline on a log.
 pub fn analyze(log: &[Transaction], opts: &AnalysisOptions) -> Result<Analysis, CustomerError> {
+    analyze_with(log, opts, &Control::default())
+}
+
+/// The steps of [`analyze_with`], its progress `total`.
+const STEPS: usize = 6;
+
+/// [`analyze`] under a [`Control`]: the flag and the clock are checked between the steps
+/// (summaries, BG/NBD fit, Gamma-Gamma fit, predictions, RFM, segments), between optimiser
+/// iterations of the fits and before each distinct (frequency, age) of the predictions; the
+/// k-means run is one unit. Progress counts the six steps. Returns
+/// [`CustomerError::Stopped`] when stopped.
+pub fn analyze_with(
+    log: &[Transaction],
+    opts: &AnalysisOptions,
+    control: &Control,
+) -> Result<Analysis, CustomerError> {
+    let watch = Watch::start(control, STEPS);
+    opts.clv.validate()?;
+    watch.check()?;
     let summaries = summarize(log, &opts.split)?;
+    watch.advance(1);
     let customers = &summaries.customers;
-    let bgnbd = BgNbd::fit(customers)?;
-    let gamma_gamma = GammaGamma::fit(customers)?;
-    let predictions = predict_customers(
+    watch.check()?;
+    let bgnbd = BgNbd::fit_with(customers, &watch)?;
+    watch.advance(1);
+    let gamma_gamma = GammaGamma::fit_with(customers, &watch)?;
+    watch.advance(1);
+    let predictions = predict_with(
         &bgnbd.params,
         &gamma_gamma.params,
         customers,
         summaries.holdout_weeks,
         &opts.clv,
+        &watch,
     )?;
+    watch.advance(1);
     let n = customers.len() as f64;
     let holdout = (summaries.holdout_weeks > 0.0).then(|| HoldoutCheck {
         weeks: summaries.holdout_weeks,
@@ -106,8 +132,12 @@ pub fn analyze(log: &[Transaction], opts: &AnalysisOptions) -> Result<Analysis, 
     });
     let mean_clv = predictions.iter().map(|p| p.clv).sum::<f64>() / n;
     let mean_probability_alive = predictions.iter().map(|p| p.probability_alive).sum::<f64>() / n;
+    watch.check()?;
     let rfm = rfm_scores(customers);
+    watch.advance(1);
+    watch.check()?;
     let segmentation = segment_customers(customers, &opts.segments)?;
+    watch.advance(1);
     let segment_table = segment_table(&summaries, &predictions, &segmentation);
     Ok(Analysis {
         summaries,

@@ -9,10 +9,11 @@
 
 use rayon::prelude::*;
 
-use super::optim::{minimize, LbfgsOptions};
+use super::optim::{minimize_until, LbfgsOptions};
 use super::special::{digamma, hyp2f1, ln_gamma};
 use super::transactions::CustomerSummary;
 use super::CustomerError;
+use crate::control::{Control, Watch};
 
 /// BG/NBD parameters (all > 0; time unit: weeks when fitted on weeks).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -115,6 +116,14 @@ impl BgNbd {
     ///
     /// Errors when there are no customers or the optimiser cannot find a finite optimum.
     pub fn fit(customers: &[CustomerSummary]) -> Result<BgNbdFit, CustomerError> {
+        BgNbd::fit_with(customers, &Watch::start(&Control::default(), 1))
+    }
+
+    /// [`BgNbd::fit`] that stops between optimiser iterations when `watch` says so.
+    pub(crate) fn fit_with(
+        customers: &[CustomerSummary],
+        watch: &Watch<'_>,
+    ) -> Result<BgNbdFit, CustomerError> {
         if customers.is_empty() {
             return Err(CustomerError::NoCustomers { model: "BG/NBD" });
         }
@@ -137,8 +146,11 @@ impl BgNbd {
             }
             -ll / n
         };
-        let min = minimize(objective, &[0.0; 4], LbfgsOptions::default())
-            .ok_or(CustomerError::FitFailed { model: "BG/NBD" })?;
+        let min = minimize_until(objective, &[0.0; 4], LbfgsOptions::default(), || {
+            watch.stopped()
+        });
+        watch.check()?;
+        let min = min.ok_or(CustomerError::FitFailed { model: "BG/NBD" })?;
         let params = BgNbd {
             r: min.x[0].exp(),
             alpha: min.x[1].exp(),

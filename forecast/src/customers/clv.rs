@@ -7,6 +7,7 @@ use super::bgnbd::BgNbd;
 use super::gamma_gamma::GammaGamma;
 use super::transactions::{CustomerId, CustomerSummary};
 use super::CustomerError;
+use crate::control::{Control, Watch};
 
 /// How CLV is computed: `months` monthly steps of `weeks_per_month` weeks each, the purchases
 /// of month i (the increase of the conditional expectation over that month) valued at the
@@ -20,6 +21,35 @@ pub struct ClvOptions {
     pub monthly_discount: f64,
     /// Length of a month in the model's time unit (weeks).
     pub weeks_per_month: f64,
+}
+
+/// The longest CLV horizon [`ClvOptions::validate`] accepts: 100 years.
+pub const MAX_CLV_MONTHS: u32 = 1200;
+
+impl ClvOptions {
+    /// Checks the options: `months` at most [`MAX_CLV_MONTHS`], `monthly_discount` a finite
+    /// rate in [0, 1] and `weeks_per_month` finite and positive. Called by every CLV function.
+    pub fn validate(&self) -> Result<(), CustomerError> {
+        if self.months > MAX_CLV_MONTHS {
+            return Err(CustomerError::BadOption {
+                option: "clv.months",
+                reason: "must be at most 1200",
+            });
+        }
+        if !(0.0..=1.0).contains(&self.monthly_discount) {
+            return Err(CustomerError::BadOption {
+                option: "clv.monthly_discount",
+                reason: "must be a finite rate between 0 and 1",
+            });
+        }
+        if !(self.weeks_per_month.is_finite() && self.weeks_per_month > 0.0) {
+            return Err(CustomerError::BadOption {
+                option: "clv.weeks_per_month",
+                reason: "must be finite and positive",
+            });
+        }
+        Ok(())
+    }
 }
 
 impl Default for ClvOptions {
@@ -54,6 +84,7 @@ pub fn customer_lifetime_value(
     c: &CustomerSummary,
     opts: &ClvOptions,
 ) -> Result<f64, CustomerError> {
+    opts.validate()?;
     let x = f64::from(c.frequency);
     let spend = gg.conditional_expected_spend(x, c.mean_repeat_spend);
     let mut previous = 0.0;
@@ -80,6 +111,33 @@ pub fn predict_customers(
     holdout_weeks: f64,
     opts: &ClvOptions,
 ) -> Result<Vec<CustomerPrediction>, CustomerError> {
+    let control = Control::default();
+    predict_with(
+        bg,
+        gg,
+        customers,
+        holdout_weeks,
+        opts,
+        &Watch::start(&control, 1),
+    )
+}
+
+/// [`predict_customers`] that checks `watch` before each distinct (x, T).
+pub(crate) fn predict_with(
+    bg: &BgNbd,
+    gg: &GammaGamma,
+    customers: &[CustomerSummary],
+    holdout_weeks: f64,
+    opts: &ClvOptions,
+    watch: &Watch<'_>,
+) -> Result<Vec<CustomerPrediction>, CustomerError> {
+    opts.validate()?;
+    if !(holdout_weeks.is_finite() && holdout_weeks >= 0.0) {
+        return Err(CustomerError::BadOption {
+            option: "holdout_weeks",
+            reason: "must be finite and not negative",
+        });
+    }
     let mut keys: Vec<(u32, u64)> = customers
         .iter()
         .map(|c| (c.frequency, c.age_weeks.to_bits()))
@@ -90,6 +148,7 @@ pub fn predict_customers(
     let per_key: Vec<(f64, f64)> = keys
         .par_iter()
         .map(|&(x, age_bits)| {
+            watch.check()?;
             let (x, age) = (f64::from(x), f64::from_bits(age_bits));
             let holdout = bg.expected_purchases_if_alive(holdout_weeks, x, age)?;
             let mut previous = 0.0;

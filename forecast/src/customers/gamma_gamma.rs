@@ -9,10 +9,11 @@
 
 use rayon::prelude::*;
 
-use super::optim::{minimize, LbfgsOptions};
+use super::optim::{minimize_until, LbfgsOptions};
 use super::special::{digamma, ln_gamma};
 use super::transactions::CustomerSummary;
 use super::CustomerError;
+use crate::control::{Control, Watch};
 
 /// Gamma-Gamma parameters (all > 0).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,6 +44,14 @@ const CHUNK: usize = 512;
 impl GammaGamma {
     /// Fits the model to the customers with x > 0 and a positive mean repeat spend.
     pub fn fit(customers: &[CustomerSummary]) -> Result<GammaGammaFit, CustomerError> {
+        GammaGamma::fit_with(customers, &Watch::start(&Control::default(), 1))
+    }
+
+    /// [`GammaGamma::fit`] that stops between optimiser iterations when `watch` says so.
+    pub(crate) fn fit_with(
+        customers: &[CustomerSummary],
+        watch: &Watch<'_>,
+    ) -> Result<GammaGammaFit, CustomerError> {
         let mut data: Vec<(f64, f64)> = customers
             .iter()
             .filter(|c| c.frequency > 0 && c.mean_repeat_spend > 0.0)
@@ -117,11 +126,13 @@ impl GammaGamma {
             }
             -ll / n
         };
-        let min = minimize(objective, &[0.0; 3], LbfgsOptions::default()).ok_or(
-            CustomerError::FitFailed {
-                model: "Gamma-Gamma",
-            },
-        )?;
+        let min = minimize_until(objective, &[0.0; 3], LbfgsOptions::default(), || {
+            watch.stopped()
+        });
+        watch.check()?;
+        let min = min.ok_or(CustomerError::FitFailed {
+            model: "Gamma-Gamma",
+        })?;
         let params = GammaGamma {
             p: min.x[0].exp(),
             q: min.x[1].exp(),

@@ -48,10 +48,7 @@ pub fn read_transactions_csv<R: Read>(reader: R) -> Result<TransactionLog, Custo
         .from_reader(reader);
     let headers = csv
         .headers()
-        .map_err(|e| CustomerError::Csv {
-            line: 1,
-            reason: e.to_string(),
-        })?
+        .map_err(|e| CustomerError::Csv { line: 1, source: e })?
         .clone();
     let find = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let found = || headers.iter().collect::<Vec<_>>().join(",");
@@ -86,7 +83,7 @@ pub fn read_transactions_csv<R: Read>(reader: R) -> Result<TransactionLog, Custo
             .read_record(&mut record)
             .map_err(|e| CustomerError::Csv {
                 line: e.position().map_or(0, |p| p.line()),
-                reason: e.to_string(),
+                source: e,
             })?;
         if !more {
             break;
@@ -105,11 +102,8 @@ pub fn read_transactions_csv<R: Read>(reader: R) -> Result<TransactionLog, Custo
         let name = field(id_col, "customer_id")?;
         let date_text = field(date_col, "date")?;
         let amount_text = field(amount_col, amount_column)?;
-        let date = Date::parse(date_text).ok_or_else(|| CustomerError::BadField {
-            line,
-            field: "date",
-            value: date_text.to_string(),
-        })?;
+        let date = Date::parse_iso_or_basic(date_text)
+            .map_err(|source| CustomerError::BadDate { line, source })?;
         let amount: f64 = amount_text
             .parse()
             .ok()
@@ -122,7 +116,13 @@ pub fn read_transactions_csv<R: Read>(reader: R) -> Result<TransactionLog, Custo
         let id = match ids.get(name) {
             Some(&id) => id,
             None => {
-                let id = log.customer_names.len() as u32;
+                let id = u32::try_from(log.customer_names.len()).map_err(|_| {
+                    CustomerError::BadField {
+                        line,
+                        field: "customer_id",
+                        value: "more than 2^32 distinct customers".into(),
+                    }
+                })?;
                 ids.insert(name.to_string(), id);
                 log.customer_names.push(name.to_string());
                 id

@@ -37,9 +37,13 @@ mod segments;
 mod special;
 mod transactions;
 
-pub use analysis::{analyze, Analysis, AnalysisOptions, HoldoutCheck, SegmentSummary};
+pub use analysis::{
+    analyze, analyze_with, Analysis, AnalysisOptions, HoldoutCheck, SegmentSummary,
+};
 pub use bgnbd::{BgNbd, BgNbdFit};
-pub use clv::{customer_lifetime_value, predict_customers, ClvOptions, CustomerPrediction};
+pub use clv::{
+    customer_lifetime_value, predict_customers, ClvOptions, CustomerPrediction, MAX_CLV_MONTHS,
+};
 pub use date::Date;
 pub use gamma_gamma::{GammaGamma, GammaGammaFit};
 pub use rfm::{rfm_scores, RfmScore};
@@ -47,8 +51,10 @@ pub use sbg::{Sbg, SbgFit};
 pub use segments::{segment_customers, SegmentId, SegmentOptions, Segmentation};
 pub use transactions::{summarize, CustomerId, CustomerSummary, Split, Summaries, Transaction};
 
-/// What can go wrong in the customer models; each variant names what the user can fix.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// What can go wrong in the customer models; each variant names what the user can fix and
+/// wraps the underlying error where there is one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CustomerError {
     /// The log has no transactions.
     #[error("the transaction log is empty")]
@@ -113,11 +119,15 @@ pub enum CustomerError {
         /// Why.
         reason: &'static str,
     },
+    /// A [`crate::control::Control`] stopped the call (cancelled or out of time).
+    #[error("customer analysis stopped: {0}")]
+    Stopped(#[from] crate::control::Stopped),
     /// k-means failed.
-    #[error("k-means: {reason}")]
+    #[error("k-means: {source}")]
     Clustering {
-        /// linfa's message.
-        reason: String,
+        /// linfa's error.
+        #[source]
+        source: linfa_clustering::KMeansError,
     },
     /// The CSV lacks a needed column.
     #[error("missing column `{column}` (found: {found})")]
@@ -137,13 +147,23 @@ pub enum CustomerError {
         /// The text found.
         value: String,
     },
+    /// A CSV date does not parse or lies outside the calendar's range.
+    #[error("line {line}: bad date: {source}")]
+    BadDate {
+        /// 1-based file line.
+        line: u64,
+        /// What is wrong with the text.
+        #[source]
+        source: milkrun_calendar::DateError,
+    },
     /// The CSV itself is malformed (or could not be read).
-    #[error("line {line}: {reason}")]
+    #[error("line {line}: {source}")]
     Csv {
         /// 1-based file line.
         line: u64,
-        /// The CSV reader's message.
-        reason: String,
+        /// The CSV reader's error.
+        #[source]
+        source: csv::Error,
     },
 }
 

@@ -44,9 +44,24 @@ fn inf_norm(a: &[f64]) -> f64 {
 /// Minimises `f` from `x0`. `f(x, grad)` returns the value and writes the gradient; it may
 /// return a non-finite value for points outside its domain (treated as "too far" by the line
 /// search). Returns `None` when `f(x0)` is not finite.
-pub(crate) fn minimize<F>(mut f: F, x0: &[f64], opts: LbfgsOptions) -> Option<Minimum>
+pub(crate) fn minimize<F>(f: F, x0: &[f64], opts: LbfgsOptions) -> Option<Minimum>
 where
     F: FnMut(&[f64], &mut [f64]) -> f64,
+{
+    minimize_until(f, x0, opts, || false)
+}
+
+/// [`minimize`] that also stops before an iteration when `stop()` is true (the caller then
+/// discards the point).
+pub(crate) fn minimize_until<F, S>(
+    mut f: F,
+    x0: &[f64],
+    opts: LbfgsOptions,
+    stop: S,
+) -> Option<Minimum>
+where
+    F: FnMut(&[f64], &mut [f64]) -> f64,
+    S: Fn() -> bool,
 {
     let n = x0.len();
     let mut x = x0.to_vec();
@@ -63,7 +78,7 @@ where
     let mut g_new = vec![0.0; n];
     let mut iterations = 0;
     let mut stalls = 0;
-    while iterations < opts.max_iterations && inf_norm(&g) > opts.gradient_tolerance {
+    while iterations < opts.max_iterations && inf_norm(&g) > opts.gradient_tolerance && !stop() {
         iterations += 1;
         // Two-loop recursion: d = -H g.
         d.iter_mut().zip(&g).for_each(|(di, gi)| *di = -gi);

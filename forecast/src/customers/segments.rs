@@ -114,9 +114,7 @@ pub fn segment_customers(
         .max_n_iterations(opts.max_iterations)
         .tolerance(1e-4)
         .fit(&dataset)
-        .map_err(|e| CustomerError::Clustering {
-            reason: e.to_string(),
-        })?;
+        .map_err(|source| CustomerError::Clustering { source })?;
     let clusters = model.predict(&data);
     let centroids = model.centroids();
     let value = |k: usize| -centroids[[k, 0]] + centroids[[k, 1]] + centroids[[k, 2]];

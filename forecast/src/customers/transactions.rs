@@ -153,7 +153,7 @@ pub fn summarize(log: &[Transaction], split: &Split) -> Result<Summaries, Custom
     }
     Ok(Summaries {
         customers,
-        holdout_weeks: f64::from(holdout_end.days_since(cal_end)) / 7.0,
+        holdout_weeks: holdout_end.days_since(cal_end) as f64 / 7.0,
         holdout_only_customers,
         first_date,
         last_date,

@@ -2,16 +2,28 @@
 use super::date::Date;
 
 /// Everything that can go wrong while reading series or forecasting them. Each variant names
-/// what the user can fix: the line, the column, the series or the configuration field.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// what the user can fix: the line, the column, the series or the configuration field, and
+/// wraps the reader's error where there is one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ForecastError {
-    /// The CSV reader failed (malformed quoting, wrong number of fields, I/O).
-    #[error("CSV error at line {line}: {message}")]
+    /// The CSV reader or writer failed (malformed quoting, wrong number of fields, I/O).
+    #[error("CSV error at line {line}: {source}")]
     Csv {
         /// 1-based line number (the header is line 1), 0 when unknown.
         line: u64,
-        /// What the reader reported.
-        message: String,
+        /// The reader's error.
+        #[source]
+        source: csv::Error,
+    },
+    /// A file could not be opened, read or written.
+    #[error("{file}: {source}")]
+    Io {
+        /// The file as given (`output` for the forecast writer).
+        file: String,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
     },
     /// A required column is absent from the header.
     #[error("missing column `{column}` in the header")]
@@ -31,13 +43,17 @@ pub enum ForecastError {
         /// Why it was refused (NaN, negative, not a number).
         reason: &'static str,
     },
-    /// A date cell is not a `YYYY-MM-DD` calendar date.
-    #[error("line {line}: bad date `{value}` (expected YYYY-MM-DD)")]
+    /// A date cell is not a `YYYY-MM-DD` calendar date in years 1..=9999, or not a date the
+    /// file may hold there.
+    #[error("line {line}, column `date`: bad date `{value}`")]
     BadDate {
         /// 1-based line number (the header is line 1).
         line: u64,
-        /// The cell text as read.
+        /// The cell text as read (or the date and why it does not fit).
         value: String,
+        /// Why the text is not a date, when it is not one.
+        #[source]
+        source: Option<milkrun_calendar::DateError>,
     },
     /// The same series has the same date twice.
     #[error("series `{series}`: duplicate date {date}")]
@@ -95,6 +111,17 @@ pub enum ForecastError {
         /// The minimum length.
         need: usize,
     },
+    /// A series would hold more values than [`super::series::MAX_SERIES_LEN`] (counting the
+    /// periods a gap fill would add).
+    #[error("series `{series}`: {len} periods from first to last date, at most {max} allowed")]
+    TooLong {
+        /// The series id.
+        series: String,
+        /// Its length (periods from first to last date).
+        len: u64,
+        /// The limit.
+        max: usize,
+    },
     /// An exogenous column has the wrong length or lacks future values.
     #[error("series `{series}`, exogenous column `{column}`: {reason}")]
     Exog {
@@ -113,7 +140,21 @@ pub enum ForecastError {
         /// What is wrong.
         reason: String,
     },
-    /// A Parquet input could not be read, lacks a column or holds a bad cell.
+    /// A [`crate::control::Control`] stopped the call (cancelled or out of time).
+    #[error("forecast stopped: {0}")]
+    Stopped(#[from] crate::control::Stopped),
+    /// The Parquet reader failed.
+    #[error("{file}: {source}")]
+    ParquetRead {
+        /// The file as given.
+        file: String,
+        /// The row (0-based) being read, when the error is about one.
+        row: Option<u64>,
+        /// The reader's error.
+        #[source]
+        source: parquet::errors::ParquetError,
+    },
+    /// A Parquet input lacks a column or holds a bad cell.
     #[error("{file}: {message}")]
     Parquet {
         /// The file as given.

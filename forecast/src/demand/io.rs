@@ -20,10 +20,10 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::Path;
 
-fn csv_err(e: &csv::Error) -> ForecastError {
+fn csv_err(e: csv::Error) -> ForecastError {
     ForecastError::Csv {
         line: e.position().map_or(0, |p| p.line()),
-        message: e.to_string(),
+        source: e,
     }
 }
 
@@ -58,9 +58,10 @@ fn number(text: &str, line: u64, column: &str, allow_negative: bool) -> Result<f
 }
 
 fn date(text: &str, line: u64) -> Result<Date, ForecastError> {
-    Date::parse(text).ok_or_else(|| ForecastError::BadDate {
+    Date::parse_iso(text).map_err(|e| ForecastError::BadDate {
         line,
         value: text.to_string(),
+        source: Some(e),
     })
 }
 
@@ -69,7 +70,7 @@ pub fn read_series<R: Read>(reader: R, gaps: GapPolicy) -> Result<Vec<Series>, F
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(reader);
-    let header = rdr.headers().map_err(|e| csv_err(&e))?.clone();
+    let header = rdr.headers().map_err(csv_err)?.clone();
     let id_col = find(&header, &["series_id", "unique_id"])?;
     let date_col = find(&header, &["date", "ds"])?;
     let value_col = find(&header, &["value", "y"])?;
@@ -82,7 +83,7 @@ pub fn read_series<R: Read>(reader: R, gaps: GapPolicy) -> Result<Vec<Series>, F
         .collect();
     let mut rows = Vec::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| csv_err(&e))?;
+        let rec = rec.map_err(csv_err)?;
         let line = rec.position().map_or(0, |p| p.line());
         let exog = exog_cols
             .iter()
@@ -110,9 +111,9 @@ pub fn read_series_path(path: &Path, gaps: GapPolicy) -> Result<Vec<Series>, For
     if matches!(ext.as_deref(), Some("parquet" | "pq")) {
         return read_series_parquet(path, gaps);
     }
-    let file = std::fs::File::open(path).map_err(|e| ForecastError::Csv {
-        line: 0,
-        message: format!("{}: {e}", path.display()),
+    let file = std::fs::File::open(path).map_err(|e| ForecastError::Io {
+        file: path.display().to_string(),
+        source: e,
     })?;
     read_series(std::io::BufReader::new(file), gaps)
 }
@@ -123,8 +124,16 @@ pub fn read_series_parquet(path: &Path, gaps: GapPolicy) -> Result<Vec<Series>, 
         file: path.display().to_string(),
         message,
     };
-    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
-    let reader = SerializedFileReader::new(file).map_err(|e| fail(e.to_string()))?;
+    let read_err = |row: Option<u64>, source| ForecastError::ParquetRead {
+        file: path.display().to_string(),
+        row,
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(|e| ForecastError::Io {
+        file: path.display().to_string(),
+        source: e,
+    })?;
+    let reader = SerializedFileReader::new(file).map_err(|e| read_err(None, e))?;
     let names: Vec<String> = reader
         .metadata()
         .file_metadata()
@@ -147,11 +156,11 @@ pub fn read_series_parquet(path: &Path, gaps: GapPolicy) -> Result<Vec<Series>, 
         .filter(|c| ![id_col, date_col, value_col].contains(c))
         .collect();
     let exog_names: Vec<String> = exog_cols.iter().map(|&c| names[c].clone()).collect();
-    let rows_iter = reader.get_row_iter(None).map_err(|e| fail(e.to_string()))?;
+    let rows_iter = reader.get_row_iter(None).map_err(|e| read_err(None, e))?;
     let mut rows = Vec::new();
     for (k, row) in rows_iter.enumerate() {
         let row_no = k as u64 + 1;
-        let row = row.map_err(|e| fail(format!("row {row_no}: {e}")))?;
+        let row = row.map_err(|e| read_err(Some(row_no), e))?;
         let mut fields: Vec<Option<&Field>> = vec![None; names.len()];
         for (c, (_, f)) in row.get_column_iter().enumerate().take(names.len()) {
             fields[c] = Some(f);
@@ -172,13 +181,19 @@ pub fn read_series_parquet(path: &Path, gaps: GapPolicy) -> Result<Vec<Series>, 
             f => return Err(bad(id_col, f, "expected a string or integer id")),
         };
         let df = cell(date_col)?;
+        // Day counts outside the calendar's range (years 1..=9999) are refused, not wrapped.
+        let from_days = |days: i64| {
+            i32::try_from(days)
+                .ok()
+                .map(Date)
+                .filter(|d| d.is_valid())
+                .ok_or_else(|| bad(date_col, df, "outside years 1..=9999"))
+        };
         let date = match df {
-            Field::Date(d) => Date(*d),
-            Field::TimestampMillis(ms) => Date(ms.div_euclid(86_400_000) as i32),
-            Field::TimestampMicros(us) => Date(us.div_euclid(86_400_000_000) as i32),
-            Field::Str(s) => {
-                Date::parse(s).ok_or_else(|| bad(date_col, df, "expected YYYY-MM-DD"))?
-            }
+            Field::Date(d) => from_days(i64::from(*d))?,
+            Field::TimestampMillis(ms) => from_days(ms.div_euclid(86_400_000))?,
+            Field::TimestampMicros(us) => from_days(us.div_euclid(86_400_000_000))?,
+            Field::Str(s) => Date::parse_iso(s).map_err(|e| bad(date_col, df, &e.to_string()))?,
             f => return Err(bad(date_col, f, "expected a date")),
         };
         let num = |c: usize, allow_negative: bool| -> Result<f64, ForecastError> {
@@ -237,10 +252,16 @@ pub fn read_future<R: Read>(
     series: &mut [Series],
     horizon: usize,
 ) -> Result<(), ForecastError> {
+    if horizon > super::MAX_HORIZON {
+        return Err(ForecastError::Config {
+            field: "horizon",
+            reason: format!("must be at most {}, got {horizon}", super::MAX_HORIZON),
+        });
+    }
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(reader);
-    let header = rdr.headers().map_err(|e| csv_err(&e))?.clone();
+    let header = rdr.headers().map_err(csv_err)?.clone();
     let id_col = find(&header, &["series_id", "unique_id"])?;
     let date_col = find(&header, &["date", "ds"])?;
     let index: HashMap<String, usize> = series
@@ -260,7 +281,7 @@ pub fn read_future<R: Read>(
     let mut future: Vec<Vec<Vec<Option<f64>>>> =
         vec![vec![vec![None; horizon]; names.len()]; series.len()];
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| csv_err(&e))?;
+        let rec = rec.map_err(csv_err)?;
         let line = rec.position().map_or(0, |p| p.line());
         let Some(&i) = index.get(rec[id_col].trim()) else {
             continue; // future rows of series without history are ignored
@@ -269,11 +290,12 @@ pub fn read_future<R: Read>(
         let s = &series[i];
         let step = s.freq().step_days() as i32;
         let last = s.date_at(s.len() - 1);
-        let diff = d.0 - last.0;
+        let diff = i32::try_from(d.days_since(last)).unwrap_or(i32::MAX);
         if diff <= 0 || diff % step != 0 {
             return Err(ForecastError::BadDate {
                 line,
                 value: format!("{d} (not a future step of series `{}`)", s.id()),
+                source: None,
             });
         }
         let k = (diff / step - 1) as usize;
@@ -317,7 +339,7 @@ pub fn write_forecasts<W: Write>(
     let mut w = csv::Writer::from_writer(writer);
     let mut head = vec!["series_id".to_string(), "date".into(), "mean".into()];
     head.extend(labels.iter().map(|l| format!("q{l}")));
-    w.write_record(&head).map_err(|e| csv_err(&e))?;
+    w.write_record(&head).map_err(csv_err)?;
     for (s, f) in series.iter().zip(forecasts) {
         for (j, mean) in f.mean.iter().enumerate() {
             let mut rec = vec![
@@ -326,12 +348,12 @@ pub fn write_forecasts<W: Write>(
                 fmt(*mean),
             ];
             rec.extend(f.quantiles[j].iter().map(|q| fmt(*q)));
-            w.write_record(&rec).map_err(|e| csv_err(&e))?;
+            w.write_record(&rec).map_err(csv_err)?;
         }
     }
-    w.flush().map_err(|e| ForecastError::Csv {
-        line: 0,
-        message: e.to_string(),
+    w.flush().map_err(|e| ForecastError::Io {
+        file: "output".into(),
+        source: e,
     })
 }
 

@@ -39,10 +39,11 @@ pub mod rng;
 pub mod select;
 pub mod series;
 
+pub use crate::control::{Control, Progress, Stopped};
 pub use date::Date;
 pub use error::ForecastError;
 pub use models::ets::{EtsSearch, EtsSpec};
-pub use series::{Exog, Frequency, GapPolicy, Series};
+pub use series::{Exog, Frequency, GapPolicy, Series, MAX_SERIES_LEN};
 
 /// The model that produced a forecast.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -141,6 +142,14 @@ impl ModelChoice {
     }
 }
 
+/// The longest horizon [`ForecastConfig::validate`] accepts: ten years of daily steps (70 years
+/// of weekly ones). Every model allocates per step, some per step and simulated path.
+pub const MAX_HORIZON: usize = 3_660;
+/// The most simulated paths [`ForecastConfig::validate`] accepts.
+pub const MAX_SIMULATION_PATHS: usize = 100_000;
+/// The most backtest or calibration windows [`ForecastConfig::validate`] accepts.
+pub const MAX_WINDOWS: usize = 1_000;
+
 /// Forecast settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ForecastConfig {
@@ -230,10 +239,28 @@ impl ForecastConfig {
 
     /// Checks the fields; called by every forecasting entry point.
     pub fn validate(&self) -> Result<(), ForecastError> {
-        if self.horizon == 0 {
+        if self.horizon == 0 || self.horizon > MAX_HORIZON {
             return Err(ForecastError::Config {
                 field: "horizon",
-                reason: "must be at least 1".into(),
+                reason: format!("must be between 1 and {MAX_HORIZON}, got {}", self.horizon),
+            });
+        }
+        if self.simulation_paths > MAX_SIMULATION_PATHS {
+            return Err(ForecastError::Config {
+                field: "simulation_paths",
+                reason: format!("must be at most {MAX_SIMULATION_PATHS}"),
+            });
+        }
+        if self.backtest_windows > MAX_WINDOWS {
+            return Err(ForecastError::Config {
+                field: "backtest_windows",
+                reason: format!("must be at most {MAX_WINDOWS}"),
+            });
+        }
+        if self.calibration_windows > MAX_WINDOWS {
+            return Err(ForecastError::Config {
+                field: "calibration_windows",
+                reason: format!("must be at most {MAX_WINDOWS}"),
             });
         }
         if let Some(l) = self.levels.iter().find(|l| !(**l > 0.0 && **l < 1.0)) {
@@ -296,4 +323,16 @@ pub fn forecast_panel(
 ) -> Result<Vec<Forecast>, ForecastError> {
     config.validate()?;
     Ok(select::run_panel(series, config))
+}
+
+/// [`forecast_panel`] under a [`Control`] (time limit, cancellation flag, progress in series
+/// finished of the panel's size): returns [`ForecastError::Stopped`] when stopped, never a
+/// partial panel. Same forecasts as [`forecast_panel`] when it runs to the end.
+pub fn forecast_panel_with(
+    series: &[Series],
+    config: &ForecastConfig,
+    control: &Control,
+) -> Result<Vec<Forecast>, ForecastError> {
+    config.validate()?;
+    Ok(select::run_panel_with(series, config, control)?)
 }

@@ -6,7 +6,8 @@
 //! forecast to a `sink` in input order before the block is dropped. Peak memory is one block of
 //! series plus its forecasts, not the panel: the caller decides whether the data are held in
 //! memory at all.
-use super::{forecast_panel, EtsSearch, Forecast, ForecastConfig, ForecastError, Series};
+use super::{forecast_panel_with, EtsSearch, Forecast, ForecastConfig, ForecastError, Series};
+use crate::control::{Control, Watch};
 use rayon::prelude::*;
 
 /// Settings for very large panels (the 100,000-series benchmark): the automatic choice with
@@ -43,13 +44,33 @@ pub fn forecast_stream<S, K>(
     block: usize,
     cfg: &ForecastConfig,
     source: S,
+    sink: K,
+) -> Result<StreamSummary, ForecastError>
+where
+    S: Fn(usize) -> Result<Series, ForecastError> + Sync,
+    K: FnMut(usize, &Series, &Forecast) -> Result<(), ForecastError>,
+{
+    forecast_stream_with(count, block, cfg, source, sink, &Control::default())
+}
+
+/// [`forecast_stream`] under a [`Control`]: the flag and the clock are checked inside each
+/// block as in [`super::forecast_panel_with`] and between blocks; progress counts the series
+/// handed to the sink (`total` = `count`). A stopped stream returns
+/// [`ForecastError::Stopped`]; the series already handed to the sink stay handed.
+pub fn forecast_stream_with<S, K>(
+    count: usize,
+    block: usize,
+    cfg: &ForecastConfig,
+    source: S,
     mut sink: K,
+    control: &Control,
 ) -> Result<StreamSummary, ForecastError>
 where
     S: Fn(usize) -> Result<Series, ForecastError> + Sync,
     K: FnMut(usize, &Series, &Forecast) -> Result<(), ForecastError>,
 {
     cfg.validate()?;
+    let watch = Watch::start(control, count);
     if block == 0 {
         return Err(ForecastError::Config {
             field: "block",
@@ -59,14 +80,24 @@ where
     let mut summary = StreamSummary::default();
     let mut start = 0;
     while start < count {
-        let end = (start + block).min(count);
+        watch.check()?;
+        let end = start.saturating_add(block).min(count);
         let series = (start..end)
             .into_par_iter()
             .map(&source)
             .collect::<Result<Vec<Series>, ForecastError>>()?;
-        let forecasts = forecast_panel(&series, cfg)?;
+        // The block runs under the same flag and what is left of the time limit.
+        let inner = Control {
+            time_limit: control
+                .time_limit
+                .map(|t| t.saturating_sub(watch.elapsed())),
+            cancel: control.cancel.clone(),
+            progress: None,
+        };
+        let forecasts = forecast_panel_with(&series, cfg, &inner)?;
         for (k, (s, f)) in series.iter().zip(&forecasts).enumerate() {
             sink(start + k, s, f)?;
+            watch.advance(1);
         }
         summary.series += series.len();
         summary.blocks += 1;

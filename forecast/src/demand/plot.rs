@@ -90,3 +90,27 @@ fn xml_escape(t: &str) -> String {
         .replace('<', "&lt;")
         .replace('>', "&gt;")
 }
+
+/// The SVG file name of a series' plot: the id with every character other than an ASCII letter,
+/// digit or `-` replaced by `_` (at most 64 of them), then `-` and a 64-bit FNV-1a hash of the
+/// id's UTF-8 bytes in hex, then `.svg`. Ids that sanitize alike (`lait-é`, `lait-è`) still get
+/// different names, and a name does not change between runs or platforms.
+pub fn file_name(id: &str) -> String {
+    let readable: String = id
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in id.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{readable}-{hash:016x}.svg")
+}

@@ -27,6 +27,7 @@ use super::models::{adida, croston, ets, regression, seasonal_naive, tsb, ModelO
 use super::quantile::median;
 use super::series::Series;
 use super::{Forecast, ForecastConfig, ModelChoice, ModelKind};
+use crate::control::{Control, Stopped, Watch};
 use rayon::prelude::*;
 
 /// Syntetos-Boylan demand classes.
@@ -117,9 +118,10 @@ fn ets_at(
     m: usize,
     cfg: &ForecastConfig,
     base: Option<(&EtsBase, &[f64])>,
+    stop: &dyn Fn() -> bool,
 ) -> Option<ets::EtsFit> {
     base.and_then(|(b, prefix)| b.fit.refilter(prefix.get(b.start..)?))
-        .or_else(|| ets::auto_fit_with(y, m, cfg.ets_search))
+        .or_else(|| ets::auto_fit_until(y, m, cfg.ets_search, stop))
 }
 
 fn run_local(
@@ -128,6 +130,7 @@ fn run_local(
     m: usize,
     cfg: &ForecastConfig,
     base: Option<(&EtsBase, &[f64])>,
+    stop: &dyn Fn() -> bool,
 ) -> (ModelOutput, ModelKind) {
     let h = cfg.horizon;
     let lv = &cfg.levels;
@@ -146,7 +149,7 @@ fn run_local(
             seasonal_naive::forecast(y, h, m, lv),
             ModelKind::SeasonalNaive,
         ),
-        Local::AutoEts => match ets_at(y, m, cfg, base) {
+        Local::AutoEts => match ets_at(y, m, cfg, base, stop) {
             Some(fit) => (
                 fit.forecast(h, lv, cfg.simulation_paths, cfg.seed),
                 ModelKind::Ets(fit.spec),
@@ -287,12 +290,16 @@ fn run_all(
     cfg: &ForecastConfig,
     global: Global<'_>,
     base: Option<(&EtsBase, &[f64])>,
-) -> Vec<(Candidate, ModelOutput, ModelKind)> {
+    watch: &Watch<'_>,
+) -> Result<Vec<(Candidate, ModelOutput, ModelKind)>, Stopped> {
     let mut out = Vec::with_capacity(cands.len() + 1);
     for &c in cands {
         match c {
             Candidate::Local(l) => {
-                let (o, k) = run_local(l, y, m, cfg, base);
+                watch.check()?;
+                let (o, k) = run_local(l, y, m, cfg, base, &|| watch.stopped());
+                // A fit cut short by the watch is discarded, not used.
+                watch.check()?;
                 out.push((c, o, k));
             }
             Candidate::Regression => {
@@ -317,11 +324,26 @@ fn run_all(
             out.push((Candidate::Ensemble, e, ModelKind::Ensemble));
         }
     }
-    out
+    Ok(out)
 }
 
 /// The whole pipeline over a panel (see the module doc). `config` must be valid.
 pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
+    // Without a limit or a flag nothing stops the run, so the error case is empty.
+    run_panel_with(series, cfg, &Control::default()).unwrap_or_default()
+}
+
+/// [`run_panel`] under a [`Control`]: stops with [`Stopped`] when cancelled or out of time,
+/// checked before every model fit of every series and backtest window, and between the
+/// panel-wide fits. Progress counts series finished (`total` = the panel's size).
+pub fn run_panel_with(
+    series: &[Series],
+    cfg: &ForecastConfig,
+    control: &Control,
+) -> Result<Vec<Forecast>, Stopped> {
+    let watch = Watch::start(control, series.len());
+    let watch = &watch;
+    watch.check()?;
     let h = cfg.horizon;
     let season = |s: &Series| {
         cfg.season_length
@@ -353,6 +375,7 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
     } else {
         (vec![None; series.len()], 0.0)
     };
+    watch.check()?;
     let min_cut = (2 * h).max(10);
     let windows = if matches!(cfg.model, ModelChoice::Best | ModelChoice::Auto) {
         cfg.backtest_windows
@@ -362,9 +385,10 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
     // regression backtests: one global fit per window over the series long enough for it
     let reg_bt: Vec<Vec<Option<ModelOutput>>> = (0..windows)
         .map(|w| {
+            watch.check()?;
             let mut res = vec![None; series.len()];
             if !use_reg {
-                return res;
+                return Ok(res);
             }
             let idx: Vec<usize> = (0..series.len())
                 .filter(|&i| series[i].len() >= (w + 1) * h + min_cut)
@@ -376,103 +400,115 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
             for (i, o) in idx.into_iter().zip(outs) {
                 res[i] = o;
             }
-            res
+            Ok(res)
         })
-        .collect();
+        .collect::<Result<_, Stopped>>()?;
     let pool_bt: Vec<(Vec<Option<ModelOutput>>, f64)> = (0..windows)
         .map(|w| {
+            watch.check()?;
             if !use_pool {
-                return (vec![None; series.len()], 0.0);
+                return Ok((vec![None; series.len()], 0.0));
             }
             let cuts: Vec<Option<usize>> = series
                 .iter()
                 .map(|s| s.len().checked_sub((w + 1) * h).filter(|&c| c >= min_cut))
                 .collect();
-            pooled_outputs(series, &cuts, cfg)
+            Ok(pooled_outputs(series, &cuts, cfg))
         })
-        .collect();
+        .collect::<Result<_, Stopped>>()?;
     // The final forecast of a backtested series, with the candidates' scores replaced by the
     // panel's shared ones for an intermittent count series.
-    let finish =
-        |i: usize, prep: Prep, shared: &[(Candidate, f64)]| -> (Forecast, Vec<CalibPoint>) {
-            let s = &series[i];
-            let m = season(s);
-            let y = s.values();
-            let Prep {
-                cands,
-                count,
-                reuse,
-                mut scores,
-                bt,
-            } = prep;
-            if count && !shared.is_empty() {
-                for sc in &mut scores {
-                    if let Some(t) = shared.iter().find(|t| t.0 == sc.0) {
-                        sc.1 = t.1;
-                    }
+    let finish = |i: usize,
+                  prep: Prep,
+                  shared: &[(Candidate, f64)]|
+     -> Result<(Forecast, Vec<CalibPoint>), Stopped> {
+        let s = &series[i];
+        let m = season(s);
+        let y = s.values();
+        let Prep {
+            cands,
+            count,
+            reuse,
+            mut scores,
+            bt,
+        } = prep;
+        if count && !shared.is_empty() {
+            for sc in &mut scores {
+                if let Some(t) = shared.iter().find(|t| t.0 == sc.0) {
+                    sc.1 = t.1;
                 }
             }
-            let global = Global {
-                reg: reg_final[i].as_ref(),
-                pool: pool_final[i].as_ref(),
-            };
-            let base = reuse.as_ref().map(|b| (b, y));
-            if cfg.model == ModelChoice::Auto && !scores.is_empty() {
-                let outs = run_all(&cands, tail(y, cfg.max_history), m, cfg, global, base);
-                let disp = count.then(|| count_dispersion(cfg, disp_final));
-                if let Some(o) = auto_combination(&outs, &scores, &cfg.levels, disp) {
-                    let points = if cfg.calibrate_levels {
-                        calibration_points(&bt, &scores, &cfg.levels, count, cfg)
-                    } else {
-                        Vec::new()
-                    };
-                    let f = Forecast {
-                        mean: o.mean,
-                        levels: cfg.levels.clone(),
-                        quantiles: o.quantiles,
-                        model: ModelKind::Ensemble,
-                    };
-                    return (f, points);
-                }
-            }
-            let pick = if matches!(cfg.model, ModelChoice::Best | ModelChoice::Auto) {
-                best(&scores, &cands)
-            } else if cfg.model == ModelChoice::Ensemble {
-                Candidate::Ensemble
-            } else {
-                cands[0]
-            };
-            let need: Vec<Candidate> = if pick == Candidate::Ensemble {
-                cands.clone()
-            } else {
-                vec![pick]
-            };
-            let outs = run_all(&need, tail(y, cfg.max_history), m, cfg, global, base);
-            let chosen = outs
-                .iter()
-                .find(|(c, _, _)| *c == pick)
-                .or_else(|| outs.first())
-                .map(|(_, o, k)| (o.clone(), *k));
-            let (o, k) = chosen.unwrap_or_else(|| {
-                (
-                    seasonal_naive::forecast(tail(y, cfg.max_history), h, m, &cfg.levels),
-                    ModelKind::SeasonalNaive,
-                )
-            });
-            let f = Forecast {
-                mean: o.mean,
-                levels: cfg.levels.clone(),
-                quantiles: o.quantiles,
-                model: k,
-            };
-            (f, Vec::new())
+        }
+        let global = Global {
+            reg: reg_final[i].as_ref(),
+            pool: pool_final[i].as_ref(),
         };
+        let base = reuse.as_ref().map(|b| (b, y));
+        if cfg.model == ModelChoice::Auto && !scores.is_empty() {
+            let outs = run_all(
+                &cands,
+                tail(y, cfg.max_history),
+                m,
+                cfg,
+                global,
+                base,
+                watch,
+            )?;
+            let disp = count.then(|| count_dispersion(cfg, disp_final));
+            if let Some(o) = auto_combination(&outs, &scores, &cfg.levels, disp) {
+                let points = if cfg.calibrate_levels {
+                    calibration_points(&bt, &scores, &cfg.levels, count, cfg)
+                } else {
+                    Vec::new()
+                };
+                let f = Forecast {
+                    mean: o.mean,
+                    levels: cfg.levels.clone(),
+                    quantiles: o.quantiles,
+                    model: ModelKind::Ensemble,
+                };
+                return Ok((f, points));
+            }
+        }
+        let pick = if matches!(cfg.model, ModelChoice::Best | ModelChoice::Auto) {
+            best(&scores, &cands)
+        } else if cfg.model == ModelChoice::Ensemble {
+            Candidate::Ensemble
+        } else {
+            cands[0]
+        };
+        let need: Vec<Candidate> = if pick == Candidate::Ensemble {
+            cands.clone()
+        } else {
+            vec![pick]
+        };
+        let outs = run_all(&need, tail(y, cfg.max_history), m, cfg, global, base, watch)?;
+        let chosen = outs
+            .iter()
+            .find(|(c, _, _)| *c == pick)
+            .or_else(|| outs.first())
+            .map(|(_, o, k)| (o.clone(), *k));
+        let (o, k) = chosen.unwrap_or_else(|| {
+            (
+                seasonal_naive::forecast(tail(y, cfg.max_history), h, m, &cfg.levels),
+                ModelKind::SeasonalNaive,
+            )
+        });
+        let f = Forecast {
+            mean: o.mean,
+            levels: cfg.levels.clone(),
+            quantiles: o.quantiles,
+            model: k,
+        };
+        Ok((f, Vec::new()))
+    };
     // backtest of every series first; the intermittent count series wait for the panel's
     // shared scores, the others are finished at once (so that only those are held)
     let share = cfg.shared_weights && windows > 0;
     let steps: Vec<Step> = (0..series.len())
         .into_par_iter()
-        .map(|i| {
+        .map(|i| -> Result<Step, Stopped> {
+            watch.check()?;
             let s = &series[i];
             let m = season(s);
             let y = s.values();
@@ -484,7 +520,8 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
                 .then(|| ets_base(y, m, cfg, windows))
                 .flatten();
             let (scores, bt) = if windows > 0 {
-                backtest_scores(&cands, y, m, cfg, i, (&reg_bt, &pool_bt), reuse.as_ref())
+                let globals = (reg_bt.as_slice(), pool_bt.as_slice());
+                backtest_scores(&cands, y, m, cfg, i, globals, reuse.as_ref(), watch)?
             } else {
                 (Vec::new(), Vec::new())
             };
@@ -496,25 +533,32 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
                 bt,
             };
             if share && count {
-                Step::Pending(prep)
+                Ok(Step::Pending(prep))
             } else {
-                Step::Done(finish(i, prep, &[]))
+                let done = finish(i, prep, &[])?;
+                watch.advance(1);
+                Ok(Step::Done(done))
             }
         })
-        .collect();
+        .collect::<Result<_, Stopped>>()?;
     let shared = shared_scores(&steps);
     let results: Vec<(Forecast, Vec<CalibPoint>)> = steps
         .into_par_iter()
         .enumerate()
         .map(|(i, step)| match step {
-            Step::Done(r) => r,
-            Step::Pending(prep) => finish(i, prep, &shared),
+            Step::Done(r) => Ok(r),
+            Step::Pending(prep) => {
+                watch.check()?;
+                let done = finish(i, prep, &shared)?;
+                watch.advance(1);
+                Ok(done)
+            }
         })
-        .collect();
+        .collect::<Result<_, Stopped>>()?;
     // per-level recalibration of the combined forecasts, decided on the backtest windows
     let points: Vec<CalibPoint> = results.iter().flat_map(|r| r.1.iter().cloned()).collect();
     let factors = calibrate::factors(&points, &cfg.levels);
-    results
+    Ok(results
         .into_iter()
         .map(|(mut f, pts)| {
             if !pts.is_empty() {
@@ -522,7 +566,7 @@ pub fn run_panel(series: &[Series], cfg: &ForecastConfig) -> Vec<Forecast> {
             }
             f
         })
-        .collect()
+        .collect())
 }
 
 /// One panel-wide model's output per series (`None` where it cannot serve the series).
@@ -567,6 +611,9 @@ fn shared_scores(steps: &[Step]) -> Vec<(Candidate, f64)> {
         .collect()
 }
 
+/// The candidates' mean scores and the scored windows of one series' backtest.
+type Backtest = (Vec<(Candidate, f64)>, Vec<WindowRun>);
+
 /// One scored backtest window of a series: the values that followed the origin, the scale of
 /// the training part and every candidate's output.
 struct WindowRun {
@@ -610,6 +657,9 @@ fn calibration_points(
 
 /// Rolling-origin backtest of the candidates of one series: `(candidate, mean score)` for the
 /// candidates scored in every window.
+// The series' data, the panel-wide outputs and the run's watch: splitting them into structs
+// would only rename the arguments.
+#[allow(clippy::too_many_arguments)]
 fn backtest_scores(
     cands: &[Candidate],
     y: &[f64],
@@ -618,7 +668,8 @@ fn backtest_scores(
     i: usize,
     (reg_bt, pool_bt): (&[PanelOutputs], &[(PanelOutputs, f64)]),
     reuse: Option<&EtsBase>,
-) -> (Vec<(Candidate, f64)>, Vec<WindowRun>) {
+    watch: &Watch<'_>,
+) -> Result<Backtest, Stopped> {
     let h = cfg.horizon;
     let mut totals: Vec<(Candidate, f64, usize)> = Vec::new();
     let mut runs = Vec::new();
@@ -636,7 +687,7 @@ fn backtest_scores(
             reg: reg_w[i].as_ref(),
             pool: pool_bt.get(w).and_then(|p| p.0[i].as_ref()),
         };
-        let outs = run_all(cands, train, m, cfg, global, base);
+        let outs = run_all(cands, train, m, cfg, global, base, watch)?;
         for (c, o, _) in &outs {
             let c = *c;
             let sc = score(train, test, o, &cfg.levels, m);
@@ -664,7 +715,7 @@ fn backtest_scores(
         .filter(|t| t.2 == complete && t.1.is_finite())
         .map(|t| (t.0, t.1 / t.2.max(1) as f64))
         .collect();
-    (scores, runs)
+    Ok((scores, runs))
 }
 
 /// The `Auto` combination: the candidates' means and quantiles averaged with weights

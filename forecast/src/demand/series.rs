@@ -5,6 +5,11 @@ use super::date::Date;
 use super::error::ForecastError;
 use std::collections::HashMap;
 
+/// The most values a series may hold, history and filled gaps together (about 274 years of
+/// daily values). Longer input is refused by [`Series::new`] and [`build_series`] (before any
+/// gap is filled) with [`ForecastError::TooLong`].
+pub const MAX_SERIES_LEN: usize = 100_000;
+
 /// The step between consecutive values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Frequency {
@@ -68,6 +73,13 @@ impl Series {
         let id = id.into();
         if values.is_empty() {
             return Err(ForecastError::EmptySeries { series: id });
+        }
+        if values.len() > MAX_SERIES_LEN {
+            return Err(ForecastError::TooLong {
+                series: id,
+                len: values.len() as u64,
+                max: MAX_SERIES_LEN,
+            });
         }
         for (i, v) in values.iter().enumerate() {
             if !v.is_finite() || *v < 0.0 {
@@ -148,8 +160,10 @@ impl Series {
     }
     /// Date of step `i` (0 = start; `i >= len` are future steps).
     pub fn date_at(&self, i: usize) -> Date {
-        self.start
-            .add_days((i as u32 * self.freq.step_days()) as i32)
+        // Saturates far past any bounded horizon instead of wrapping.
+        let step = i64::from(self.freq.step_days());
+        let days = i64::try_from(i).map_or(i64::MAX, |i| i.saturating_mul(step));
+        self.start.add_days(i32::try_from(days).unwrap_or(i32::MAX))
     }
 
     /// Appends future values to the exogenous column `name`, which must so far hold exactly the
@@ -254,9 +268,18 @@ pub fn build_series(
         }
         let freq = infer_frequency(&id, &g)?;
         let step = freq.step_days() as i32;
-        let span = (g[g.len() - 1].date.0 - g[0].date.0) / step + 1;
-        let mut values = Vec::with_capacity(span as usize);
-        let mut exog: Vec<Vec<f64>> = vec![Vec::with_capacity(span as usize); exog_names.len()];
+        // Bound the filled length before allocating or filling anything.
+        let span = g[g.len() - 1].date.days_since(g[0].date) / i64::from(step) + 1;
+        let span = usize::try_from(span)
+            .ok()
+            .filter(|&s| s <= MAX_SERIES_LEN)
+            .ok_or_else(|| ForecastError::TooLong {
+                series: id.clone(),
+                len: u64::try_from(span).unwrap_or(0),
+                max: MAX_SERIES_LEN,
+            })?;
+        let mut values = Vec::with_capacity(span);
+        let mut exog: Vec<Vec<f64>> = vec![Vec::with_capacity(span); exog_names.len()];
         for (k, r) in g.iter().enumerate() {
             if k > 0 {
                 let prev = &g[k - 1];

@@ -3,6 +3,7 @@
 //! (`cdf`, `quantile`, `expected_shortage`, ...) through the [`Demand`] enum.
 
 use super::error::{non_negative, positive, OrderingError};
+pub use super::lattice::MAX_TABLE_POINTS;
 use super::lattice::{ln_gamma, Lattice};
 use super::normal;
 use super::quantile_demand::QuantileDemand;
@@ -16,9 +17,10 @@ pub struct Normal {
 }
 
 impl Normal {
-    /// A normal distribution; `sd` may be 0 (deterministic demand).
+    /// A normal distribution of demand: `mean` ≥ 0 (demand is never negative), `sd` ≥ 0 (0 is
+    /// deterministic demand), both finite.
     pub fn new(mean: f64, sd: f64) -> Result<Self, OrderingError> {
-        let mean = super::error::finite("mean", mean)?;
+        let mean = non_negative("mean", mean)?;
         let sd = non_negative("sd", sd)?;
         Ok(Normal { mean, sd })
     }
@@ -32,6 +34,35 @@ impl Normal {
     }
 }
 
+/// The largest mean of a count distribution ([`Poisson`], [`NegBinomial`]): larger counts are
+/// tabulated neither exactly (integers above 2^53 are not all floats) nor cheaply; model them
+/// as [`Normal`] demand.
+pub const MAX_COUNT_MEAN: f64 = 1e9;
+
+/// Checks a count distribution's mean: finite, non-negative, at most [`MAX_COUNT_MEAN`].
+fn count_mean(field: &str, mean: f64) -> Result<f64, OrderingError> {
+    let mean = non_negative(field, mean)?;
+    if mean > MAX_COUNT_MEAN {
+        return Err(OrderingError::Invalid {
+            field: field.to_string(),
+            reason: format!(
+                "a count distribution's mean must be at most {MAX_COUNT_MEAN:e}, got {mean:e}; use normal demand"
+            ),
+        });
+    }
+    Ok(mean)
+}
+
+/// The error of a count distribution whose table would exceed [`MAX_TABLE_POINTS`].
+fn too_wide(field: &str) -> OrderingError {
+    OrderingError::Invalid {
+        field: field.to_string(),
+        reason: format!(
+            "the distribution spreads over more than {MAX_TABLE_POINTS} integers; use normal demand"
+        ),
+    }
+}
+
 /// Poisson demand with the given mean (counts; the classic model for slow movers).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Poisson {
@@ -40,18 +71,17 @@ pub struct Poisson {
 }
 
 impl Poisson {
-    /// A Poisson distribution with `mean` ≥ 0.
+    /// A Poisson distribution with 0 ≤ `mean` ≤ [`MAX_COUNT_MEAN`].
     pub fn new(mean: f64) -> Result<Self, OrderingError> {
-        let mean = non_negative("mean", mean)?;
+        let mean = count_mean("mean", mean)?;
         let sd = mean.sqrt();
         let lo = (mean - 12.0 * sd - 10.0).floor().max(0.0) as u64;
         let table = if mean == 0.0 {
-            Lattice::from_log_pmf(0, 0.0, 1, |_| 0.0)
+            Lattice::from_log_pmf(0, 0.0, |_| 0.0)
         } else {
-            Lattice::from_log_pmf(lo, mean, 10_000_000, |k| {
-                k * mean.ln() - mean - ln_gamma(k + 1.0)
-            })
+            Lattice::from_log_pmf(lo, mean, |k| k * mean.ln() - mean - ln_gamma(k + 1.0))
         };
+        let table = table.ok_or_else(|| too_wide("mean"))?;
         Ok(Poisson { mean, table })
     }
     /// The mean (= variance).
@@ -70,22 +100,24 @@ pub struct NegBinomial {
 }
 
 impl NegBinomial {
-    /// A negative binomial with `mean` ≥ 0 and `size` > 0.
+    /// A negative binomial with 0 ≤ `mean` ≤ [`MAX_COUNT_MEAN`] and `size` > 0, whose mass
+    /// lies within [`MAX_TABLE_POINTS`] integers (a small `size` with a large mean does not).
     pub fn new(mean: f64, size: f64) -> Result<Self, OrderingError> {
-        let mean = non_negative("mean", mean)?;
+        let mean = count_mean("mean", mean)?;
         let size = positive("size", size)?;
         let table = if mean == 0.0 {
-            Lattice::from_log_pmf(0, 0.0, 1, |_| 0.0)
+            Lattice::from_log_pmf(0, 0.0, |_| 0.0)
         } else {
             let sd = (mean + mean * mean / size).sqrt();
             let lo = (mean - 12.0 * sd - 10.0).floor().max(0.0) as u64;
             let ln_p0 = size * (size / (size + mean)).ln();
             let ln_ratio = (mean / (size + mean)).ln();
             let ln_g_size = ln_gamma(size);
-            Lattice::from_log_pmf(lo, mean, 10_000_000, move |k| {
+            Lattice::from_log_pmf(lo, mean, move |k| {
                 ln_gamma(k + size) - ln_g_size - ln_gamma(k + 1.0) + ln_p0 + k * ln_ratio
             })
         };
+        let table = table.ok_or_else(|| too_wide("size"))?;
         Ok(NegBinomial { mean, size, table })
     }
     /// A negative binomial with the given mean and variance (variance > mean).

@@ -1,8 +1,9 @@
 //! The one error type of the ordering module.
 
 /// What went wrong in an ordering computation. Every variant names the field (or the product, or
-/// the limit) that the caller has to fix.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+/// the limit) that the caller has to fix, and wraps the underlying error where there is one.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum OrderingError {
     /// A number is NaN or infinite.
     #[error("{field} must be a finite number, got {value}")]
@@ -94,17 +95,75 @@ pub enum OrderingError {
         /// Why it is invalid.
         reason: String,
     },
+    /// The CSV reader failed (malformed quoting, wrong number of fields, I/O).
+    #[error("line {line}: {source}")]
+    Csv {
+        /// 1-based file line, 0 when unknown.
+        line: u64,
+        /// The reader's error.
+        #[source]
+        source: csv::Error,
+    },
+    /// A cell of an input file does not parse as a number.
+    #[error("line {line}, `{field}`: `{value}` is not a number")]
+    InputNumber {
+        /// 1-based file line.
+        line: u64,
+        /// The column.
+        field: String,
+        /// The text found.
+        value: String,
+        /// The parser's error.
+        #[source]
+        source: std::num::ParseFloatError,
+    },
+    /// The values of an input row do not make a valid demand distribution.
+    #[error("line {line}, `{field}`: {source}")]
+    InputDemand {
+        /// 1-based file line.
+        line: u64,
+        /// The column(s) holding the values.
+        field: String,
+        /// What is wrong with them.
+        #[source]
+        source: Box<OrderingError>,
+    },
+    /// A row of an input file is refused.
+    #[error("line {line}, `{field}`: {reason}")]
+    Input {
+        /// 1-based file line (the header is line 1; 0 when unknown).
+        line: u64,
+        /// The column.
+        field: String,
+        /// Why.
+        reason: String,
+    },
+    /// A date cell of an input file does not parse.
+    #[error("line {line}, `{field}`: {source}")]
+    InputDate {
+        /// 1-based file line.
+        line: u64,
+        /// The column.
+        field: String,
+        /// What is wrong with the text.
+        #[source]
+        source: milkrun_calendar::DateError,
+    },
     /// An error about one item of a multi-item plan.
     #[error("item {index}: {source}")]
     Item {
         /// Index of the item in the caller's list.
         index: usize,
         /// What is wrong with it.
+        #[source]
         source: Box<OrderingError>,
     },
+    /// A [`crate::control::Control`] stopped the call (cancelled or out of time).
+    #[error("order plan stopped: {0}")]
+    Stopped(#[from] crate::control::Stopped),
     /// The LP solver failed (should not happen for a valid plan: 0 is always feasible).
     #[error("the order-plan linear program failed: {0}")]
-    Solver(String),
+    Solver(#[source] good_lp::ResolutionError),
 }
 
 /// Checks that `value` is finite and not negative.

@@ -17,15 +17,16 @@ pub(crate) struct Lattice {
     mean: f64,
 }
 
+/// The most points a count distribution's table may hold (8 MB per array). A distribution
+/// whose mass is not covered within this many integers is refused by its constructor.
+pub const MAX_TABLE_POINTS: usize = 1_000_000;
+
 impl Lattice {
     /// Builds the table from a log-pmf, starting at `lo` and stopping once the upper tail beyond
-    /// the mean holds less than 1e-14 of the mass (capped at `max_len` points).
-    pub(crate) fn from_log_pmf(
-        lo: u64,
-        mean: f64,
-        max_len: usize,
-        log_pmf: impl Fn(f64) -> f64,
-    ) -> Self {
+    /// the mean holds less than 1e-14 of the mass; `None` when that takes more than
+    /// [`MAX_TABLE_POINTS`] points (the table would not hold the distribution).
+    pub(crate) fn from_log_pmf(lo: u64, mean: f64, log_pmf: impl Fn(f64) -> f64) -> Option<Self> {
+        let max_len = MAX_TABLE_POINTS;
         let mut pmf = Vec::new();
         let mut total = 0.0;
         let mut k = lo;
@@ -34,8 +35,11 @@ impl Lattice {
             pmf.push(p);
             total += p;
             let past_mean = k as f64 > mean;
-            if (past_mean && p < 1e-16 * total.max(1e-300) && total > 0.0) || pmf.len() >= max_len {
+            if past_mean && p < 1e-16 * total.max(1e-300) && total > 0.0 {
                 break;
+            }
+            if pmf.len() >= max_len {
+                return None;
             }
             k += 1;
         }
@@ -56,13 +60,13 @@ impl Lattice {
             upper_mean[i] = tail;
             tail += (lo + i as u64) as f64 * pmf[i];
         }
-        Lattice {
+        Some(Lattice {
             lo,
             pmf,
             cdf,
             upper_mean,
             mean: tail,
-        }
+        })
     }
 
     /// Mean of the tabulated distribution.

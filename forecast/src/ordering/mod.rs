@@ -35,6 +35,7 @@ pub mod alerts;
 pub mod demand_policy;
 pub mod distribution;
 pub mod error;
+pub mod io;
 mod lattice;
 pub mod newsvendor;
 pub mod normal;
@@ -50,15 +51,17 @@ pub mod sum;
 
 pub use alerts::{check_stock, Alert, AlertReason, LocationId, ProductId, StockCheck};
 pub use demand_policy::DemandModelForecaster;
-pub use distribution::{Demand, NegBinomial, Normal, Poisson};
+pub use distribution::{Demand, NegBinomial, Normal, Poisson, MAX_COUNT_MEAN, MAX_TABLE_POINTS};
 pub use error::OrderingError;
 pub use newsvendor::{evaluate, newsvendor, Costs, LifetimeCurve, Outcome};
 pub use packs::PackRule;
-pub use plan::{plan, plan_with_levels, Limit, Plan, PlanLine, PlanProduct, DEFAULT_LEVELS};
+pub use plan::{
+    plan, plan_with, plan_with_levels, Limit, Plan, PlanLine, PlanProduct, DEFAULT_LEVELS,
+};
 pub use policies::{LastSeasonPolicy, MeanForecastPolicy, NewsvendorPolicy, SeasonalEmpirical};
 pub use quantile_demand::QuantileDemand;
-pub use review::{review, ReviewDecision, ReviewParams};
+pub use review::{review, ReviewDecision, ReviewParams, MAX_PLAN_DAYS};
 pub use simulate::{simulate, OrderPolicy, SimParams, SimReport, SimState};
-pub use station_plan::{plan_orders, ItemPlan, OrderItem, SharedLimits};
+pub use station_plan::{plan_orders, plan_orders_with, ItemPlan, OrderItem, SharedLimits};
 pub use stock::{project, Incoming, Lot, StockProjection};
 pub use sum::{sum_days, window_sums, MonteCarlo};

@@ -69,9 +69,14 @@ impl Costs {
     pub fn underage(&self) -> f64 {
         self.underage
     }
-    /// cu / (cu + co).
+    /// cu / (cu + co), computed without overflow for costs near `f64::MAX`.
     pub fn critical_ratio(&self) -> f64 {
-        self.underage / (self.underage + self.overage)
+        let sum = self.underage + self.overage;
+        if sum.is_finite() {
+            self.underage / sum
+        } else {
+            1.0 / (1.0 + self.overage / self.underage)
+        }
     }
 }
 
@@ -109,9 +114,10 @@ pub fn evaluate(demand: &Demand, quantity: f64, costs: &Costs) -> Outcome {
 }
 
 /// The optimal single-period order: the demand quantile at the critical ratio (the smallest
-/// integer reaching it for count distributions), with its expected outcome.
+/// integer reaching it for count distributions), with its expected outcome. The order is never
+/// negative: when the quantile of a wide normal falls below 0, the order is 0.
 pub fn newsvendor(demand: &Demand, costs: &Costs) -> Outcome {
-    let q = demand.quantile(costs.critical_ratio());
+    let q = demand.quantile(costs.critical_ratio()).max(0.0);
     evaluate(demand, q, costs)
 }
 

@@ -16,6 +16,7 @@ use good_lp::{variable, Expression, ProblemVariables, Solution, SolverModel, Var
 use super::error::{finite, non_negative, OrderingError};
 use super::newsvendor::LifetimeCurve;
 use super::packs::PackRule;
+use crate::control::{Control, Watch};
 
 /// One product of the plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -106,6 +107,20 @@ pub fn plan_with_levels(
     limits: &[Limit],
     levels: &[f64],
 ) -> Result<Plan, OrderingError> {
+    plan_with(products, limits, levels, &Control::default())
+}
+
+/// [`plan_with_levels`] under a [`Control`]: the flag and the clock are checked before each
+/// product's linearisation and before the LP solve (one unit, not interruptible); progress
+/// counts products linearised, then one more for the solve (`total` = products + 1). Returns
+/// [`OrderingError::Stopped`] when stopped.
+pub fn plan_with(
+    products: &[PlanProduct],
+    limits: &[Limit],
+    levels: &[f64],
+    control: &Control,
+) -> Result<Plan, OrderingError> {
+    let watch = Watch::start(control, products.len().saturating_add(1));
     validate(products, limits)?;
     let mut prev = 0.0;
     for (i, &l) in levels.iter().enumerate() {
@@ -124,6 +139,7 @@ pub fn plan_with_levels(
     let mut segments: Vec<Vec<Variable>> = Vec::with_capacity(products.len());
     let mut unconstrained = Vec::with_capacity(products.len());
     for p in products {
+        watch.check()?;
         let y0 = p.position;
         let y_star = p.curve.optimum();
         let cont = (y_star - y0).max(0.0);
@@ -154,7 +170,9 @@ pub fn plan_with_levels(
             }
         }
         segments.push(seg);
+        watch.advance(1);
     }
+    watch.check()?;
     let mut problem = vars.maximise(objective.clone()).using(microlp);
     for l in limits {
         let mut lhs = Expression::default();
@@ -168,13 +186,12 @@ pub fn plan_with_levels(
         }
         problem = problem.with(lhs.leq(l.capacity));
     }
-    let solution = problem
-        .solve()
-        .map_err(|e| OrderingError::Solver(e.to_string()))?;
+    let solution = problem.solve().map_err(OrderingError::Solver)?;
     let lp: Vec<f64> = segments
         .iter()
         .map(|seg| seg.iter().map(|&v| solution.value(v).max(0.0)).sum())
         .collect();
+    watch.advance(1);
     let orders = round_to_packs(products, limits, &lp, &unconstrained)?;
     let mut lines = Vec::with_capacity(products.len());
     let (mut total, mut gain) = (0.0, 0.0);

@@ -34,8 +34,25 @@ pub struct ReviewParams {
     pub monte_carlo: MonteCarlo,
 }
 
+/// The longest lead time, review period, shelf life or stock age (arrival, sellable days) the
+/// ordering functions accept: ten years of days. Every decision allocates per day of its
+/// windows.
+pub const MAX_PLAN_DAYS: u32 = 3_660;
+
+/// Checks that a day count is at most [`MAX_PLAN_DAYS`].
+pub(crate) fn plan_days(field: &str, days: u32) -> Result<(), OrderingError> {
+    if days > MAX_PLAN_DAYS {
+        return Err(OrderingError::Invalid {
+            field: field.to_string(),
+            reason: format!("{days} days is more than the {MAX_PLAN_DAYS} accepted"),
+        });
+    }
+    Ok(())
+}
+
 impl ReviewParams {
-    /// Checks the day counts.
+    /// Checks the day counts: shelf life and review period at least 1, every count at most
+    /// [`MAX_PLAN_DAYS`].
     pub fn validate(&self) -> Result<(), OrderingError> {
         if self.shelf_life_days == 0 {
             return Err(OrderingError::ZeroShelfLife {
@@ -43,15 +60,22 @@ impl ReviewParams {
             });
         }
         positive("review_days", f64::from(self.review_days))?;
+        plan_days("lead_time_days", self.lead_time_days)?;
+        plan_days("review_days", self.review_days)?;
+        plan_days("shelf_life_days", self.shelf_life_days)?;
         Ok(())
     }
-    /// Days whose demand the decision covers: `L + min(R, s)`.
+    /// Days whose demand the decision covers: `L + min(R, s)` (without overflow for any day
+    /// counts; [`ReviewParams::validate`] bounds them).
     pub fn cover_days(&self) -> usize {
-        (self.lead_time_days + self.review_days.min(self.shelf_life_days)) as usize
+        let cover =
+            u64::from(self.lead_time_days) + u64::from(self.review_days.min(self.shelf_life_days));
+        usize::try_from(cover).unwrap_or(usize::MAX)
     }
     /// Days over which the stock can sell before the new order expires: `L + s`.
     pub fn life_days(&self) -> usize {
-        (self.lead_time_days + self.shelf_life_days) as usize
+        let life = u64::from(self.lead_time_days) + u64::from(self.shelf_life_days);
+        usize::try_from(life).unwrap_or(usize::MAX)
     }
 }
 
@@ -64,7 +88,11 @@ pub struct ReviewDecision {
     pub unrounded_order: f64,
     /// Target stock position over the cover window.
     pub order_up_to: f64,
-    /// Order-up-to level minus the mean cover-window demand.
+    /// Order-up-to level minus the mean cover-window demand. Negative only when the costs put
+    /// the best stock level below the mean demand (overage above underage, or waste over the
+    /// shelf life outweighing shortage); count distributions are refused rather than
+    /// truncated ([`super::MAX_COUNT_MEAN`], [`super::MAX_TABLE_POINTS`]), so a truncated table
+    /// can no longer make it negative.
     pub safety_stock: f64,
     /// Mean demand over the cover window.
     pub cover_mean: f64,

@@ -8,6 +8,7 @@ use super::plan::{plan, Limit, PlanProduct};
 use super::review::{review, ReviewDecision, ReviewParams};
 use super::stock::{Incoming, Lot};
 use super::sum::sum_days;
+use crate::control::{Control, Watch};
 
 /// One item to plan.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,9 +64,23 @@ pub fn plan_orders(
     items: &[OrderItem],
     limits: &SharedLimits,
 ) -> Result<Vec<ItemPlan>, OrderingError> {
+    plan_orders_with(items, limits, &Control::default())
+}
+
+/// [`plan_orders`] under a [`Control`]: the flag and the clock are checked before each item and
+/// before the LP of the shared limits (the LP solve itself is one unit); progress counts items
+/// decided (`total` = items). Returns [`OrderingError::Stopped`] when stopped, never a partial
+/// plan.
+pub fn plan_orders_with(
+    items: &[OrderItem],
+    limits: &SharedLimits,
+    control: &Control,
+) -> Result<Vec<ItemPlan>, OrderingError> {
+    let watch = Watch::start(control, items.len());
     let mut decisions = Vec::with_capacity(items.len());
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
+        watch.check()?;
         let (decision, reorder_point, alerts) =
             plan_item(item).map_err(|e| OrderingError::Item {
                 index: i,
@@ -73,7 +88,9 @@ pub fn plan_orders(
             })?;
         decisions.push(decision);
         out.push((reorder_point, alerts));
+        watch.advance(1);
     }
+    watch.check()?;
     finish(items, decisions, out, limits)
 }
 

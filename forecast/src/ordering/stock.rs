@@ -1,7 +1,8 @@
 //! Stock on hand (by expiry) and on order, and the projection of which of it will sell before it
 //! expires.
 
-use super::error::{non_negative, OrderingError};
+use super::error::{finite, non_negative, OrderingError};
+use super::review::plan_days;
 
 /// A lot on hand: `quantity` units sellable today and for `sellable_days - 1` more days
 /// (1 = it must sell today). Lots with 0 sellable days are already expired and count for nothing.
@@ -46,17 +47,26 @@ impl StockProjection {
 
 /// Validates lots and deliveries, naming the bad field.
 pub(crate) fn validate(on_hand: &[Lot], on_order: &[Incoming]) -> Result<(), OrderingError> {
+    let mut total = 0.0;
     for (i, lot) in on_hand.iter().enumerate() {
-        non_negative(&format!("on_hand[{i}].quantity"), lot.quantity)?;
+        total += non_negative(&format!("on_hand[{i}].quantity"), lot.quantity)?;
+        plan_days(&format!("on_hand[{i}].sellable_days"), lot.sellable_days)?;
     }
     for (i, inc) in on_order.iter().enumerate() {
-        non_negative(&format!("on_order[{i}].quantity"), inc.quantity)?;
+        total += non_negative(&format!("on_order[{i}].quantity"), inc.quantity)?;
         if inc.sellable_days == 0 {
             return Err(OrderingError::ZeroShelfLife {
                 field: format!("on_order[{i}].sellable_days"),
             });
         }
+        plan_days(&format!("on_order[{i}].sellable_days"), inc.sellable_days)?;
+        plan_days(
+            &format!("on_order[{i}].arrives_in_days"),
+            inc.arrives_in_days,
+        )?;
     }
+    // Quantities near f64::MAX each pass but their sum does not.
+    finite("on_hand + on_order total quantity", total)?;
     Ok(())
 }
 

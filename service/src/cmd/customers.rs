@@ -37,7 +37,7 @@ pub struct Opts {
     #[arg(long, default_value_t = 12)]
     pub clv_months: u32,
     /// Monthly discount rate for CLV (0.01 = 1 %).
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, allow_hyphen_values = true)]
     pub discount: f64,
     /// Number of k-means segments (2..=6).
     #[arg(long, default_value_t = 4)]
@@ -48,7 +48,7 @@ pub struct Opts {
 }
 
 fn parse_date(text: &str) -> Result<Date, String> {
-    Date::parse(text).ok_or_else(|| format!("`{text}` is not a date (YYYY-MM-DD)"))
+    Date::parse_iso(text).map_err(|e| e.to_string())
 }
 
 /// Runs the command.
@@ -87,6 +87,8 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
 fn located(path: &str, log: &TransactionLog, e: &CustomerError) -> anyhow::Error {
     match e.transaction_index() {
         Some(i) => anyhow!("{path}: line {}: {e}", log.line_of(i)),
+        // An option is the command line's, not the file's.
+        None if matches!(e, CustomerError::BadOption { .. }) => anyhow!("{e}"),
         None => anyhow!("{path}: {e}"),
     }
 }

@@ -4,7 +4,8 @@
 //! or `.pq`, CSV otherwise); future exogenous values from `--future`
 //! (`series_id,date,<same exogenous columns>`). Output `series_id,date,mean,q<level>...`, one
 //! column per requested quantile, named `q` and the level as given. With `--plot DIR`, one SVG
-//! per series (history, mean, 80%/95% bands when those levels are requested).
+//! per series (history, mean, 80%/95% bands when those levels are requested), named by
+//! `plot::file_name` (sanitized id and a hash of the id, unique per series).
 use anyhow::{bail, Context};
 use clap::Args;
 use milkrun_forecast::demand::{forecast_panel, io, plot, ForecastConfig, GapPolicy, ModelChoice};
@@ -87,20 +88,9 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     if let Some(dir) = &opts.plot {
         std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
         for (s, f) in series.iter().zip(&forecasts) {
-            let name: String = s
-                .id()
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' {
-                        c
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            let path = dir.join(format!("{name}.svg"));
+            let path = dir.join(plot::file_name(s.id()));
             let mut w = File::create(&path).with_context(|| path.display().to_string())?;
-            w.write_all(plot::svg_plot(s, f, 4 * opts.horizon.max(13)).as_bytes())?;
+            w.write_all(plot::svg_plot(s, f, opts.horizon.max(13).saturating_mul(4)).as_bytes())?;
         }
     }
     Ok(())

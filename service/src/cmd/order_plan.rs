@@ -4,7 +4,9 @@
 //! the same id as in `milkrun forecast`):
 //!
 //! - `--forecasts`: `series_id,date,mean[,sd][,q0.1,q0.5,...]`, one row per series and day,
-//!   the first date of a series being today (the output of `milkrun forecast` fits). A day's
+//!   the first date of a series being today (the output of `milkrun forecast` fits); days
+//!   consecutive, no repeated (series, date), dates `YYYY-MM-DD`
+//!   ([`milkrun_forecast::ordering::io`]). A day's
 //!   demand is the interpolated quantiles when there are at least two `q` columns, else normal
 //!   (`mean`, `sd`) when `sd` is given, else Poisson(`mean`).
 //! - `--stock`: `series_id,quantity,sellable_days[,arrives_in_days]`: lots on hand
@@ -23,6 +25,7 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, ValueEnum};
+use milkrun_forecast::ordering::io::read_daily_forecasts;
 use milkrun_forecast::ordering::{
     plan_orders, Costs, Demand, Incoming, LocationId, Lot, MonteCarlo, OrderItem, OrderingError,
     PackRule, ProductId, ReviewParams, SharedLimits,
@@ -138,49 +141,22 @@ fn whole_days(v: f64, what: &str) -> anyhow::Result<u32> {
 
 /// Runs the command.
 pub fn run(opts: Opts) -> anyhow::Result<()> {
-    let fc = Table::read(&opts.forecasts)?;
+    let fc_name = opts.forecasts.display().to_string();
+    let fc_file =
+        std::fs::File::open(&opts.forecasts).with_context(|| format!("opening {fc_name}"))?;
+    let forecasts = read_daily_forecasts(std::io::BufReader::new(fc_file))
+        .map_err(|e| anyhow!("{fc_name}: {e}"))?;
     let stock = Table::read(&opts.stock)?;
     let costs = Table::read(&opts.costs)?;
 
-    // Forecast: series in order of first appearance, days sorted by date.
-    let mut ids: Vec<String> = Vec::new();
+    // Forecast: series in order of first appearance, consecutive days from the first date.
+    let mut ids: Vec<String> = Vec::with_capacity(forecasts.len());
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut days: Vec<Vec<(String, Demand)>> = Vec::new();
-    let mut qcols: Vec<(f64, String)> = fc
-        .cols
-        .keys()
-        .filter_map(|h| {
-            h.strip_prefix('q')
-                .and_then(|l| l.parse::<f64>().ok())
-                .map(|l| (l, h.clone()))
-        })
-        .collect();
-    qcols.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let levels: Vec<f64> = qcols.iter().map(|q| q.0).collect();
-    for r in 0..fc.rows.len() {
-        let id = fc.text(r, "series_id")?;
-        let date = fc.text(r, "date")?;
-        let line = || format!("{} line {}", fc.name, r + 2);
-        let demand = if qcols.len() >= 2 {
-            let values = qcols
-                .iter()
-                .map(|(_, c)| fc.num(r, c))
-                .collect::<anyhow::Result<Vec<f64>>>()?;
-            Demand::quantiles(&levels, &values).with_context(line)?
-        } else if fc.cols.contains_key("sd") {
-            Demand::normal(fc.num(r, "mean")?, fc.num(r, "sd")?).with_context(line)?
-        } else {
-            Demand::poisson(fc.num(r, "mean")?).with_context(line)?
-        };
-        let k = *index.entry(id.clone()).or_insert_with(|| {
-            ids.push(id.clone());
-            days.push(Vec::new());
-            ids.len() - 1
-        });
-        days[k].push((date, demand));
-    }
-    for d in &mut days {
-        d.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut days: Vec<Vec<Demand>> = Vec::with_capacity(forecasts.len());
+    for s in forecasts {
+        index.insert(s.id.clone(), ids.len());
+        ids.push(s.id);
+        days.push(s.daily);
     }
 
     let mut on_hand: Vec<Vec<Lot>> = vec![Vec::new(); ids.len()];
@@ -254,9 +230,9 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
         let (p, unit_cost, volume) =
             params[k].ok_or_else(|| anyhow!("{}: no costs for series `{id}`", costs.name))?;
         items.push(OrderItem {
-            product: ProductId(k as u32),
+            product: ProductId(u32::try_from(k).context("more than 2^32 series")?),
             location: LocationId(0),
-            daily: days[k].iter().map(|d| d.1.clone()).collect(),
+            daily: std::mem::take(&mut days[k]),
             on_hand: std::mem::take(&mut on_hand[k]),
             on_order: std::mem::take(&mut on_order[k]),
             params: p,

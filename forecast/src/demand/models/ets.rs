@@ -545,16 +545,33 @@ pub fn fast_candidates(y: &[f64], m: usize) -> Vec<EtsSpec> {
 
 /// [`auto_fit`] with the given search effort.
 pub fn auto_fit_with(y: &[f64], m: usize, search: EtsSearch) -> Option<EtsFit> {
+    auto_fit_until(y, m, search, &|| false)
+}
+
+/// [`auto_fit_with`] that fits no further form once `stop()` is true (the caller then discards
+/// the answer, which covers only the forms fitted so far).
+pub fn auto_fit_until(
+    y: &[f64],
+    m: usize,
+    search: EtsSearch,
+    stop: &dyn Fn() -> bool,
+) -> Option<EtsFit> {
     match search {
-        EtsSearch::Full => auto_fit(y, m),
+        EtsSearch::Full => candidates(y, m)
+            .into_iter()
+            .take_while(|_| !stop())
+            .filter_map(|spec| fit(y, spec, m))
+            .min_by(|a, b| a.aicc.total_cmp(&b.aicc)),
         EtsSearch::Fast => fast_candidates(y, m)
             .into_iter()
+            .take_while(|_| !stop())
             .filter_map(|spec| fit_with(y, spec, m, 20, 1e-4))
             .min_by(|a, b| a.aicc.total_cmp(&b.aicc)),
         EtsSearch::Staged => {
             let flat = candidates(y, m)
                 .into_iter()
                 .filter(|s| s.trend == TrendType::None)
+                .take_while(|_| !stop())
                 .filter_map(|spec| fit_with(y, spec, m, 20, 1e-4))
                 .min_by(|a, b| a.aicc.total_cmp(&b.aicc))?;
             let damped = EtsSpec {

@@ -1,9 +1,16 @@
 //! Seasonal naive: each future step repeats the value one season earlier.
 //!
 //! Quantiles: the empirical quantiles of the one-season-ahead residuals
-//! `y[t] - y[t-m]`, scaled by `sqrt(k)` for a step `k` seasons ahead (a seasonal random walk).
+//! `y[t] - y[t-m]`, taken relative to their median, scaled by `sqrt(k)` for a step `k` seasons
+//! ahead (a seasonal random walk).
+//!
+//! The point forecast (last season's value) is the median of a seasonal random walk, so the
+//! residual quantiles are centred on the residuals' median: the level-0.5 quantile is the point
+//! forecast and the band always holds it. Raw residual quantiles did not: a short or trending
+//! history has residuals of one sign (a length-2 series has a single one), which put every
+//! quantile on one side of the mean (issue "Ready to serve": mean 6 below q0.1 7).
 use super::ModelOutput;
-use crate::demand::quantile::{empirical_quantiles, table_from_offsets};
+use crate::demand::quantile::{empirical_quantiles, median, table_from_offsets};
 
 /// Mean path only: `y[n - m + (j mod m)]` for step `j` (0-based). With fewer than `m` values the
 /// season falls back to 1 (naive).
@@ -25,7 +32,11 @@ pub fn forecast(y: &[f64], h: usize, m: usize, levels: &[f64]) -> ModelOutput {
     let base = if resid.is_empty() {
         vec![0.0; levels.len()]
     } else {
+        let med = median(&resid);
         empirical_quantiles(&resid, levels)
+            .into_iter()
+            .map(|q| q - med)
+            .collect()
     };
     let offsets: Vec<Vec<f64>> = (0..h)
         .map(|j| {
