@@ -1,73 +1,22 @@
 //! The live state of a delivery morning and the event loop: advance the clock, apply an
 //! event, re-plan (warm start or from scratch), and report what changed.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::cache::RouteCache;
+use crate::error::ReplanError;
 use crate::event::{Event, EventKind};
+use crate::limit::Deadline;
 use crate::model::{
     reason_kind, CourierSpec, DaySummary, StopOrigin, StopSpec, StopState, TravelTimes,
     UnservedReason, Weights,
 };
+use crate::objective::route_cost;
+use crate::options::{ImproveOptions, Phase, Progress, ReplanOptions, Strategy};
+use crate::outcome::{EventType, Move, Note, ReplanReport};
 use crate::route::{departure, pending_travel, schedule, CourierRoute};
-use crate::{baseline, eject, lns, repair, search, ReplanError};
-
-/// How a re-plan is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Strategy {
-    /// Warm start: repair the current plan, then a bounded local search near the change.
-    Repair,
-    /// Baseline: re-solve every remaining stop from scratch with the VRP solver.
-    FromScratch,
-}
-
-/// Options of a re-plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReplanOptions {
-    /// Time budget of the whole re-plan (the answer is ready when it runs out).
-    pub budget: Duration,
-    /// Repair or from scratch.
-    pub strategy: Strategy,
-    /// Seed (the from-scratch solver; the repair is deterministic when within budget).
-    pub seed: u64,
-    /// Cap on move evaluations of the local search (`None`: only the budget).
-    pub max_evaluations: Option<u64>,
-}
-
-impl Default for ReplanOptions {
-    /// 200 ms, repair, seed 0.
-    fn default() -> Self {
-        ReplanOptions {
-            budget: Duration::from_millis(200),
-            strategy: Strategy::Repair,
-            seed: 0,
-            max_evaluations: None,
-        }
-    }
-}
-
-/// Options of background improvement between events ([`Dispatch::improve`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ImproveOptions {
-    /// CPU time the improvement may take (wall clock of the call).
-    pub budget: Duration,
-    /// Seed of the ruin-and-recreate choices.
-    pub seed: u64,
-    /// Cap on ruin-and-recreate iterations (`None`: only the budget). With a cap and a
-    /// budget that is not reached the result is deterministic.
-    pub max_iterations: Option<u64>,
-}
-
-impl Default for ImproveOptions {
-    /// 1 s, seed 0, no iteration cap.
-    fn default() -> Self {
-        ImproveOptions {
-            budget: Duration::from_secs(1),
-            seed: 0,
-            max_iterations: None,
-        }
-    }
-}
+use crate::view::DayView;
+use crate::{baseline, eject, lns, repair, search};
 
 /// How much work a re-plan does besides repair and local search.
 #[derive(Debug, Clone, Copy)]
@@ -95,39 +44,6 @@ impl Work {
         retry_all: true,
         ..Work::ANSWER
     };
-}
-
-/// What a re-plan changed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReplanReport {
-    /// Event time.
-    pub time_s: i64,
-    /// Event name.
-    pub event: &'static str,
-    /// Wall time of the re-plan (state change, repair, search, schedule).
-    pub latency: Duration,
-    /// Pending stops on routes before the event (the ones a re-plan could move).
-    pub remaining: usize,
-    /// Stops now on another courier than before, `(stop, from, to)` (couriers by index).
-    pub moved: Vec<(u32, usize, usize)>,
-    /// Couriers whose route changed.
-    pub couriers_affected: Vec<usize>,
-    /// Stops whose planned arrival moved by more than 5 minutes.
-    pub arrivals_shifted: usize,
-    /// Largest change of a planned arrival, seconds.
-    pub max_shift_s: i64,
-    /// Stops that became unserved, with the reason.
-    pub unserved: Vec<(u32, UnservedReason)>,
-    /// Stops added by the event (new order, retry).
-    pub added: Vec<u32>,
-    /// Notes (e.g. a cancellation that came too late).
-    pub notes: Vec<String>,
-    /// Objective of the plan after the re-plan (see [`Dispatch::plan_cost`]).
-    pub cost: i64,
-    /// Local-search move evaluations.
-    pub evaluations: u64,
-    /// Ruin-and-recreate iterations, and how many of them were kept.
-    pub ruin_recreate: (u64, u64),
 }
 
 /// A delivery morning under way.
@@ -209,6 +125,22 @@ impl Dispatch {
         Ok(d)
     }
 
+    /// The read-only view the re-planning operators work on.
+    pub(crate) fn view(&self) -> DayView<'_> {
+        DayView {
+            times: &self.times,
+            depot: self.depot,
+            stops: &self.stops,
+            couriers: &self.couriers,
+            routes: &self.routes,
+            courier_of: &self.courier_of,
+            promise: &self.promise,
+            neighbours: &self.neighbours,
+            weights: self.weights,
+            clock_s: self.clock_s,
+        }
+    }
+
     fn nearest(&self, s: u32) -> Vec<u32> {
         let a = self.stops[s as usize].loc;
         let mut cand: Vec<(i64, u32)> = (0..self.stops.len() as u32)
@@ -259,7 +191,15 @@ impl Dispatch {
             .filter(|&s| !seen[s as usize] && self.state[s as usize] == StopState::Pending)
             .collect();
         let t0 = Instant::now();
-        let mut report = self.replan(t0, "plan", pool, Vec::new(), &[], options, Work::ALL);
+        let mut report = self.replan(
+            t0,
+            EventType::Plan,
+            pool,
+            Vec::new(),
+            &[],
+            options,
+            Work::ALL,
+        );
         for s in 0..self.stops.len() {
             self.promise[s] = self.eta[s];
         }
@@ -298,10 +238,14 @@ impl Dispatch {
             &ReplanOptions {
                 strategy: Strategy::FromScratch,
                 budget: options.budget.saturating_sub(polish),
-                ..*options
+                ..options.clone()
             },
         )?;
-        if !polish.is_zero() {
+        let cancelled = options
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
+        if !polish.is_zero() && !cancelled {
             // Nothing is promised before the morning: no move or promise cost.
             let weights = self.weights;
             self.weights = Weights {
@@ -313,7 +257,9 @@ impl Dispatch {
             let polished = self.improve(&ImproveOptions {
                 budget: left,
                 seed: options.seed,
-                max_iterations: None,
+                max_iterations: options.polish_iterations,
+                cancel: options.cancel.clone(),
+                progress: options.progress.clone(),
             });
             self.weights = weights;
             for s in 0..self.stops.len() {
@@ -331,6 +277,7 @@ impl Dispatch {
                 .collect();
             report.evaluations += polished.evaluations;
             report.ruin_recreate = polished.ruin_recreate;
+            report.cancelled |= polished.cancelled;
         }
         report.latency = t0.elapsed();
         Ok(report)
@@ -536,7 +483,7 @@ impl Dispatch {
         let mut notes = Vec::new();
         let mut added = Vec::new();
         let Event { time_s, kind } = event;
-        let name = kind.name();
+        let name = kind.event_type();
         let kind = match kind {
             EventKind::Traffic(times) => {
                 if times.len() != self.times.len() {
@@ -573,56 +520,80 @@ impl Dispatch {
                 added.push(id);
             }
             Some(EventKind::Cancel { household }) => match self.find_household(*household, true) {
-                Some(s) if self.state[s as usize] == StopState::Pending && !self.is_committed(s) => {
+                Some(s)
+                    if self.state[s as usize] == StopState::Pending && !self.is_committed(s) =>
+                {
                     freed = self.take_from_route(s);
                     self.state[s as usize] = StopState::Cancelled;
                     self.eta[s as usize] = None;
                     seeds.extend(self.neighbours[s as usize].iter().copied());
                 }
-                Some(s) => notes.push(format!("household {household}: too late to cancel (stop {s} already under way or done)")),
-                None => notes.push(format!("household {household}: nothing to cancel")),
+                Some(s) => notes.push(Note::CancelTooLate {
+                    household: *household,
+                    stop: s,
+                }),
+                None => notes.push(Note::NothingToCancel {
+                    household: *household,
+                }),
             },
-            Some(EventKind::Failed { household, retry_s }) => match self.find_household(*household, true) {
-                Some(s) if self.is_committed(s) => {
-                    notes.push(format!("household {household}: courier already at the door; report the failure after the visit"))
-                }
-                Some(s) => {
-                    self.failures += 1;
-                    let done = matches!(self.state[s as usize], StopState::Done { .. });
-                    if done {
-                        self.state[s as usize] = StopState::Failed;
-                    } else {
-                        freed = self.take_from_route(s);
-                    }
-                    match retry_s {
-                        Some(w) if w.0 <= w.1 => {
-                            let mut spec = self.stops[s as usize].clone();
-                            spec.window_s = *w;
-                            if done {
-                                let id = self.push_stop(spec, StopOrigin::Retry);
-                                // The courier who failed keeps the retry unless moving pays.
-                                self.courier_of[id as usize] = self.courier_of[s as usize];
-                                pool.push(id);
-                                added.push(id);
-                            } else {
-                                // Known before the visit: the same stop moves to the new window.
-                                self.stops[s as usize] = spec;
-                                self.origin[s as usize] = StopOrigin::Retry;
-                                pool.push(s);
+            Some(EventKind::Failed { household, retry_s }) => {
+                match self.find_household(*household, true) {
+                    Some(s) if self.is_committed(s) => notes.push(Note::FailureBeforeVisit {
+                        household: *household,
+                        stop: s,
+                    }),
+                    Some(s) => {
+                        self.failures += 1;
+                        let done = matches!(self.state[s as usize], StopState::Done { .. });
+                        if done {
+                            self.state[s as usize] = StopState::Failed;
+                        } else {
+                            freed = self.take_from_route(s);
+                        }
+                        match retry_s {
+                            Some(w) if w.0 <= w.1 => {
+                                let mut spec = self.stops[s as usize].clone();
+                                spec.window_s = *w;
+                                if done {
+                                    let id = self.push_stop(spec, StopOrigin::Retry);
+                                    // The courier who failed keeps the retry unless moving pays.
+                                    self.courier_of[id as usize] = self.courier_of[s as usize];
+                                    pool.push(id);
+                                    added.push(id);
+                                } else {
+                                    // Known before the visit: the same stop moves to the new window.
+                                    self.stops[s as usize] = spec;
+                                    self.origin[s as usize] = StopOrigin::Retry;
+                                    pool.push(s);
+                                }
+                            }
+                            Some(w) => {
+                                return Err(ReplanError::Window {
+                                    stop: s as usize,
+                                    start: w.0,
+                                    end: w.1,
+                                })
+                            }
+                            None => {
+                                self.state[s as usize] = StopState::CarriedOver;
+                                self.eta[s as usize] = None;
+                                notes.push(Note::CarriedOver {
+                                    household: *household,
+                                    stop: s,
+                                });
                             }
                         }
-                        Some(w) => return Err(ReplanError::Window { stop: s as usize, start: w.0, end: w.1 }),
-                        None => {
-                            self.state[s as usize] = StopState::CarriedOver;
-                            self.eta[s as usize] = None;
-                            notes.push(format!("household {household}: carried over to tomorrow"));
-                        }
                     }
+                    None => notes.push(Note::NothingToFail {
+                        household: *household,
+                    }),
                 }
-                None => notes.push(format!("household {household}: no delivery to fail")),
-            },
+            }
             Some(EventKind::Breakdown { courier }) => {
-                let r = self.routes.get_mut(*courier).ok_or(ReplanError::Courier { index: *courier })?;
+                let r = self
+                    .routes
+                    .get_mut(*courier)
+                    .ok_or(ReplanError::Courier { index: *courier })?;
                 if r.active {
                     r.active = false;
                     pool.extend(r.pending());
@@ -632,7 +603,10 @@ impl Dispatch {
             }
             Some(EventKind::Delay { courier, delay_s }) => {
                 let now = self.clock_s;
-                let r = self.routes.get_mut(*courier).ok_or(ReplanError::Courier { index: *courier })?;
+                let r = self
+                    .routes
+                    .get_mut(*courier)
+                    .ok_or(ReplanError::Courier { index: *courier })?;
                 if r.departed {
                     r.anchor_s += delay_s.max(&0);
                 } else {
@@ -668,7 +642,15 @@ impl Dispatch {
             .filter(|r| r.active)
             .flat_map(|r| r.planned.iter().copied())
             .collect();
-        let mut report = self.replan(t0, "reoptimize", Vec::new(), seeds, &[], options, Work::ALL);
+        let mut report = self.replan(
+            t0,
+            EventType::Reoptimize,
+            Vec::new(),
+            seeds,
+            &[],
+            options,
+            Work::ALL,
+        );
         report.latency = t0.elapsed();
         report
     }
@@ -692,9 +674,19 @@ impl Dispatch {
             budget: options.budget,
             strategy: Strategy::Repair,
             seed: options.seed,
-            max_evaluations: None,
+            cancel: options.cancel.clone(),
+            progress: options.progress.clone(),
+            ..ReplanOptions::default()
         };
-        let mut report = self.replan(t0, "improve", Vec::new(), Vec::new(), &[], &replan, work);
+        let mut report = self.replan(
+            t0,
+            EventType::Improve,
+            Vec::new(),
+            Vec::new(),
+            &[],
+            &replan,
+            work,
+        );
         report.latency = t0.elapsed();
         report
     }
@@ -706,7 +698,7 @@ impl Dispatch {
     fn replan(
         &mut self,
         t0: Instant,
-        event: &'static str,
+        event: EventType,
         pool: Vec<u32>,
         seeds: Vec<u32>,
         freed: &[u32],
@@ -721,7 +713,16 @@ impl Dispatch {
             .filter(|r| r.active)
             .map(|r| r.planned.len())
             .sum();
-        let deadline = t0 + options.budget;
+        let deadline = Deadline::new(t0 + options.budget, options.cancel.as_ref());
+        let report_phase = |phase: Phase, cost: i64| {
+            if let Some(f) = &options.progress {
+                f(&Progress {
+                    phase,
+                    cost,
+                    elapsed: t0.elapsed(),
+                });
+            }
+        };
         let mut evaluations = 0;
         let mut ruin_recreate = (0, 0);
         // Stops left unserved earlier are tried again while their window is open (a jam
@@ -765,6 +766,7 @@ impl Dispatch {
         pool.extend(retried.iter().copied());
         let unserved = match options.strategy {
             Strategy::Repair => {
+                let view = self.view();
                 let mut caches: Vec<Option<RouteCache>> = self
                     .routes
                     .iter()
@@ -776,18 +778,32 @@ impl Dispatch {
                     .collect();
                 let mut pool = pool;
                 let mut touched = seeds;
-                repair::restore_feasibility(self, &mut caches, &mut pool);
+                repair::restore_feasibility(&view, &mut caches, &mut pool);
                 touched.extend(pool.iter().copied());
-                let mut unserved = repair::insert_regret(self, &mut caches, &pool, deadline);
+                let mut unserved = repair::insert_regret(&view, &mut caches, &pool, &deadline);
                 // Stops that fit nowhere as the routes stand: one ejection each, within a
                 // quarter of the budget when answering an event (a jam or a breakdown may
                 // leave a hundred; background improvement takes up the rest).
-                let eject_until = if work.lns_until.is_some() {
-                    deadline
-                } else {
-                    t0 + options.budget / 4
+                let penalty = self.weights.unserved_penalty;
+                let cost_now = |caches: &[Option<RouteCache>], unserved: usize| {
+                    if options.progress.is_none() {
+                        return 0;
+                    }
+                    let routes: i64 = caches
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, c)| c.as_ref().map(|c| route_cost(&view, k, c)))
+                        .sum();
+                    routes.saturating_add(penalty.saturating_mul(unserved as i64))
                 };
-                let ej = eject::run(self, &mut caches, &mut unserved, eject_until);
+                report_phase(Phase::Repair, cost_now(&caches, unserved.len()));
+                let eject_until = if work.lns_until.is_some() {
+                    deadline.clone()
+                } else {
+                    deadline.until(t0 + options.budget / 4)
+                };
+                let ej = eject::run(&view, &mut caches, &mut unserved, &eject_until);
+                report_phase(Phase::Eject, cost_now(&caches, unserved.len()));
                 touched.extend(ej.touched);
                 let focus = if work.lns_until.is_some() {
                     touched.clone()
@@ -795,36 +811,61 @@ impl Dispatch {
                     Vec::new()
                 };
                 evaluations = search::improve(
-                    self,
+                    &view,
                     &mut caches,
                     touched,
-                    deadline,
+                    &deadline,
                     options.max_evaluations,
                 );
+                report_phase(Phase::LocalSearch, cost_now(&caches, unserved.len()));
                 if let Some(until) = work.lns_until {
+                    let until = deadline.until(until);
                     let st = lns::run(
-                        self,
+                        &view,
                         &mut caches,
                         &mut unserved,
                         &focus,
-                        until,
+                        &until,
                         work.lns_iterations,
                         work.seed,
                     );
                     ruin_recreate = (st.iterations, st.accepted);
                     let mut seeds = st.touched;
-                    seeds.extend(eject::run(self, &mut caches, &mut unserved, until).touched);
+                    seeds.extend(eject::run(&view, &mut caches, &mut unserved, &until).touched);
                     evaluations +=
-                        search::improve(self, &mut caches, seeds, until, options.max_evaluations);
+                        search::improve(&view, &mut caches, seeds, &until, options.max_evaluations);
+                    report_phase(Phase::RuinRecreate, cost_now(&caches, unserved.len()));
                 }
                 for (r, c) in self.routes.iter_mut().zip(&caches) {
                     if let Some(c) = c {
-                        r.planned = c.stops[c.fixed..c.stops.len() - 1].to_vec();
+                        r.planned = c.planned().to_vec();
                     }
                 }
                 unserved
             }
-            Strategy::FromScratch => baseline::resolve(self, pool, deadline, options.seed),
+            Strategy::FromScratch => {
+                let progress = options.progress.clone().map(|f| {
+                    let solver: milkrun_vrp::ProgressFn = std::sync::Arc::new(move |p| {
+                        f(&Progress {
+                            phase: Phase::Solver,
+                            cost: p.best_cost,
+                            elapsed: t0.elapsed(),
+                        })
+                    });
+                    solver
+                });
+                let solver = milkrun_vrp::SolverOptions {
+                    seed: options.seed,
+                    iteration_limit: options.iteration_limit,
+                    progress,
+                    ..Default::default()
+                };
+                let resolved = baseline::resolve(&self.view(), pool, &deadline, solver);
+                for (r, planned) in self.routes.iter_mut().zip(resolved.planned) {
+                    r.planned = planned;
+                }
+                resolved.unserved
+            }
         };
         for &(s, why) in &unserved {
             self.state[s as usize] = StopState::Unserved(why);
@@ -846,7 +887,11 @@ impl Dispatch {
             }
             if let (Some(a), Some(b)) = (before_courier[s], self.courier_of[s]) {
                 if a != b {
-                    moved.push((s as u32, a, b));
+                    moved.push(Move {
+                        stop: s as u32,
+                        from: a,
+                        to: b,
+                    });
                     affected[a] = true;
                     affected[b] = true;
                 }
@@ -862,6 +907,8 @@ impl Dispatch {
                 }
             }
         }
+        let cost = self.plan_cost();
+        report_phase(Phase::Done, cost);
         ReplanReport {
             time_s: self.clock_s,
             event,
@@ -874,9 +921,10 @@ impl Dispatch {
             unserved,
             added: Vec::new(),
             notes: Vec::new(),
-            cost: self.plan_cost(),
+            cost,
             evaluations,
             ruin_recreate,
+            cancelled: deadline.cancelled(),
         }
     }
 

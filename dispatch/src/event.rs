@@ -1,6 +1,7 @@
 //! What can happen during the morning.
 
 use crate::model::{StopSpec, TravelTimes};
+use crate::outcome::EventType;
 
 /// An event at a time of day.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +14,7 @@ pub struct Event {
 
 /// The kinds of events.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum EventKind {
     /// New travel times (after a traffic update of the road engine), for all locations.
     Traffic(Box<TravelTimes>),
@@ -45,6 +47,18 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// The type of the event, as reported.
+    pub fn event_type(&self) -> EventType {
+        match self {
+            Self::Traffic(_) => EventType::Traffic,
+            Self::NewOrder(_) => EventType::Order,
+            Self::Cancel { .. } => EventType::Cancel,
+            Self::Failed { .. } => EventType::Failed,
+            Self::Breakdown { .. } => EventType::Breakdown,
+            Self::Delay { .. } => EventType::Delay,
+        }
+    }
+
     /// A short name: `traffic`, `order`, `cancel`, `failed`, `breakdown`, `delay`.
     pub fn name(&self) -> &'static str {
         match self {

@@ -16,9 +16,10 @@ use std::fmt::Write as _;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
+use crate::clock::hms;
 use crate::dispatch::Dispatch;
+use crate::error::ReplanError;
 use crate::model::StopState;
-use crate::{hms, ReplanError};
 
 /// One event as written in a file (external ids, coordinates, way ids).
 #[derive(Debug, Clone, PartialEq)]

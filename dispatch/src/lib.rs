@@ -68,122 +68,39 @@
 //! assert!(milkrun_dispatch::verify(&day, None).is_empty());
 //! ```
 
-pub mod baseline;
+pub(crate) mod baseline;
 pub(crate) mod cache;
+pub mod clock;
 pub mod dispatch;
 pub(crate) mod eject;
+pub mod error;
 pub mod event;
 pub(crate) mod exchange;
 pub mod io;
+pub(crate) mod limit;
 pub(crate) mod lns;
 pub mod model;
-pub mod repair;
+pub(crate) mod objective;
+pub mod options;
+pub mod outcome;
+pub mod problem;
+pub(crate) mod repair;
 pub mod route;
-pub mod search;
+pub(crate) mod search;
 pub mod verify;
+pub(crate) mod view;
 
-pub use dispatch::{Dispatch, ImproveOptions, ReplanOptions, ReplanReport, Strategy};
+#[doc(hidden)]
+pub use clock::hms;
+pub use dispatch::Dispatch;
+pub use error::ReplanError;
 pub use event::{Event, EventKind};
 pub use model::{
     CourierSpec, DaySummary, SlotTimes, SpeedSlot, StopOrigin, StopSpec, StopState, TravelTimes,
     UnservedReason, Weights, UNREACHABLE_S,
 };
+pub use options::{ImproveOptions, Phase, Progress, ProgressFn, ReplanOptions, Strategy};
+pub use outcome::{EventType, Move, Note, ReplanReport};
+pub use problem::{to_problem, VehicleStart};
 pub use route::{CourierRoute, Visit};
 pub use verify::verify;
-
-/// Errors of the re-planner: each names the stop, courier or location at fault.
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum ReplanError {
-    /// A matrix or row has the wrong size.
-    #[error("matrix size: expected {expected} entries, found {found}")]
-    MatrixSize {
-        /// Expected entries.
-        expected: usize,
-        /// Entries found.
-        found: usize,
-    },
-    /// A negative travel time or distance.
-    #[error("negative travel time or distance from location {from} to {to}")]
-    NegativeTravel {
-        /// From location.
-        from: usize,
-        /// To location.
-        to: usize,
-    },
-    /// A location index outside the matrix.
-    #[error("{what} {index}: location {loc} is outside the matrix of {size} locations")]
-    Location {
-        /// `depot` or `stop`.
-        what: &'static str,
-        /// Index of the stop.
-        index: usize,
-        /// The bad location.
-        loc: usize,
-        /// Matrix size.
-        size: usize,
-    },
-    /// A window that ends before it starts.
-    #[error("stop {stop}: window {start}..{end} ends before it starts")]
-    Window {
-        /// Stop index.
-        stop: usize,
-        /// Window start.
-        start: i64,
-        /// Window end.
-        end: i64,
-    },
-    /// A negative quantity or service time.
-    #[error("stop {stop}: negative bottles or service time")]
-    Negative {
-        /// Stop index.
-        stop: usize,
-    },
-    /// A time-of-day slot with a wrong factor count, a zero factor, or out of order.
-    #[error("time-of-day slot {slot}: one non-zero factor per location, slots in time order without overlap")]
-    Slot {
-        /// Index of the slot.
-        slot: usize,
-    },
-    /// No courier at all.
-    #[error("no courier")]
-    NoCourier,
-    /// An unknown courier index.
-    #[error("courier {index} does not exist")]
-    Courier {
-        /// The index.
-        index: usize,
-    },
-    /// A plan with a route count different from the courier count.
-    #[error("plan has {routes} routes for {couriers} couriers")]
-    PlanShape {
-        /// Routes given.
-        routes: usize,
-        /// Couriers.
-        couriers: usize,
-    },
-    /// A plan naming an unknown stop or a stop twice.
-    #[error("plan: stop {stop} is unknown or listed twice")]
-    PlanStop {
-        /// The stop.
-        stop: usize,
-    },
-    /// A malformed event file line.
-    #[error("{file}:{line}: field `{field}`: {msg}")]
-    EventFile {
-        /// File name.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// Field.
-        field: String,
-        /// What is wrong.
-        msg: String,
-    },
-}
-
-/// Formats seconds since midnight as `HH:MM:SS`.
-pub fn hms(s: i64) -> String {
-    let sign = if s < 0 { "-" } else { "" };
-    let a = s.abs();
-    format!("{sign}{:02}:{:02}:{:02}", a / 3600, a / 60 % 60, a % 60)
-}

@@ -1,6 +1,6 @@
 //! The data of a delivery day: a growable travel-time matrix, stops, couriers, weights.
 
-use crate::ReplanError;
+use crate::error::ReplanError;
 
 /// Travel time used for an unreachable pair, seconds (about 116 days: never feasible).
 pub const UNREACHABLE_S: i64 = 10_000_000;
@@ -385,7 +385,7 @@ impl std::fmt::Display for UnservedReason {
                 write!(
                     f,
                     "window missed: earliest possible arrival {}",
-                    crate::hms(*earliest_s)
+                    crate::clock::hms(*earliest_s)
                 )
             }
             Self::NoCapacity => write!(f, "no courier that can reach it in time has bottles left"),

@@ -227,6 +227,7 @@ impl Run {
             budget,
             seed: self.options.seed,
             max_iterations: None,
+            ..Default::default()
         });
         self.background_gain += cost - r.cost;
         self.background_lns.0 += r.ruin_recreate.0;
@@ -252,10 +253,10 @@ impl Run {
         let before = self.day.routes().to_vec();
         let r = self.day.apply(e.clone(), &self.options)?;
         let ms = r.latency.as_secs_f64() * 1e3;
-        let worst = self.worst.entry(r.event).or_insert(0.0);
+        let worst = self.worst.entry(r.event.name()).or_insert(0.0);
         *worst = worst.max(ms);
         if !r.unserved.is_empty() {
-            *self.unserved_after.entry(r.event).or_insert(0) += r.unserved.len();
+            *self.unserved_after.entry(r.event.name()).or_insert(0) += r.unserved.len();
         }
         let problems = verify(&self.day, Some(&before));
         if !problems.is_empty() {
@@ -347,6 +348,7 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
             budget: Duration::from_secs_f64(cli.catch_up_seconds),
             seed: cli.seed,
             max_iterations: None,
+            ..Default::default()
         });
         println!(
             "after event {event}: warm-start plan + {:.0} s more background: cost {} ({} unserved)",
@@ -375,6 +377,7 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
             strategy: Strategy::FromScratch,
             seed: cli.seed,
             max_evaluations: None,
+            ..Default::default()
         });
         let (vrp_cost, vrp_unserved) = (r.cost, unserved_of(&long));
         let cost = if polish > 0.0 {
@@ -382,6 +385,7 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
                 budget: Duration::from_secs_f64(polish),
                 seed: cli.seed,
                 max_iterations: None,
+                ..Default::default()
             })
             .cost
         } else {
@@ -566,6 +570,7 @@ fn main() -> anyhow::Result<()> {
             strategy: Strategy::Repair,
             seed: cli.seed,
             max_evaluations: None,
+            ..Default::default()
         },
         Duration::from_millis(cli.background_ms),
     );
@@ -578,6 +583,7 @@ fn main() -> anyhow::Result<()> {
                 strategy: Strategy::FromScratch,
                 seed: cli.seed,
                 max_evaluations: None,
+                ..Default::default()
             },
             Duration::ZERO,
         )
