@@ -4,12 +4,15 @@
 //! else at its anchor; capacity is what it has left. It returns the new routes; the owner
 //! of the day writes them.
 
-use milkrun_vrp::{solve, SolverOptions};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use milkrun_vrp::{solve, Problem, Solution, SolverOptions};
 
 use crate::cache::RouteCache;
 use crate::limit::Deadline;
 use crate::model::UnservedReason;
-use crate::problem::{to_problem, VehicleStart};
+use crate::problem::{to_problem_until, VehicleStart};
 use crate::repair::{self, reason};
 use crate::view::DayView;
 
@@ -86,7 +89,7 @@ pub(crate) fn resolve(
             .max()
             .unwrap_or(d.clock_s),
     );
-    let problem = to_problem(
+    let problem = to_problem_until(
         d.times,
         d.depot,
         d.stops,
@@ -94,16 +97,17 @@ pub(crate) fn resolve(
         &vehicles,
         horizon,
         Some(d.weights.unserved_penalty),
+        &|| deadline.cancelled(),
     );
     let mut placed = vec![false; jobs.len()];
-    if let Ok(problem) = problem {
+    if let Some(Ok(problem)) = problem {
         let options = SolverOptions {
-            time_limit: Some(deadline.left().max(std::time::Duration::from_millis(1))),
+            time_limit: Some(deadline.left().max(Duration::from_millis(1))),
             cancel: deadline.flag(),
             ..solver
         };
-        let solution = solve(&problem, &options);
-        for route in &solution.routes {
+        let solution = solve_until(problem, options, deadline);
+        for route in solution.iter().flat_map(|s| &s.routes) {
             let k = couriers[route.vehicle_type];
             routes[k].planned = route.stops.iter().map(|st| jobs[st.job]).collect();
             for st in &route.stops {
@@ -155,5 +159,27 @@ pub(crate) fn resolve(
     Resolved {
         planned: routes.into_iter().map(|r| r.planned).collect(),
         unserved,
+    }
+}
+
+/// Runs the solver; with a cancel flag, on a worker thread polled every 5 ms, so a cancel is
+/// answered at once even while the solver builds its first solution (which does not read
+/// the flag). A cancelled worker is left to finish by itself: it sees the flag at its first
+/// iteration. `None`: cancelled before the solver answered.
+fn solve_until(problem: Problem, options: SolverOptions, deadline: &Deadline) -> Option<Solution> {
+    if options.cancel.is_none() {
+        return Some(solve(&problem, &options));
+    }
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        // The receiver may be gone (cancelled): nothing to do then.
+        let _ = tx.send(solve(&problem, &options));
+    });
+    loop {
+        match rx.recv_timeout(Duration::from_millis(5)) {
+            Ok(solution) => return Some(solution),
+            Err(mpsc::RecvTimeoutError::Timeout) if !deadline.cancelled() => {}
+            Err(_) => return None,
+        }
     }
 }

@@ -4,7 +4,10 @@
 use std::time::Instant;
 
 use crate::cache::RouteCache;
-use crate::error::ReplanError;
+use crate::error::{
+    in_range, ReplanError, MAX_BOTTLES, MAX_CAPACITY, MAX_COURIERS, MAX_LOCATIONS, MAX_STOPS,
+    MAX_TIME_S,
+};
 use crate::event::{Event, EventKind};
 use crate::limit::Deadline;
 use crate::model::{
@@ -47,7 +50,8 @@ impl Work {
 }
 
 /// A delivery morning under way.
-#[derive(Debug, Clone)]
+/// Two days are equal when everything they hold is (the matrix included).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Dispatch {
     pub(crate) times: TravelTimes,
     pub(crate) depot: u32,
@@ -86,17 +90,32 @@ impl Dispatch {
         let n = times.len();
         if depot as usize >= n {
             return Err(ReplanError::Location {
-                what: "depot",
-                index: 0,
+                field: "depot".to_string(),
                 loc: depot as usize,
                 size: n,
             });
         }
+        for (field, count, max) in [
+            ("stops", stops.len(), MAX_STOPS),
+            ("couriers", couriers.len(), MAX_COURIERS),
+            ("times", n, MAX_LOCATIONS),
+        ] {
+            if count > max {
+                return Err(ReplanError::TooMany {
+                    field: field.to_string(),
+                    count,
+                    max,
+                });
+            }
+        }
         for (k, s) in stops.iter().enumerate() {
-            check_stop(k, s, n)?;
+            check_stop(&format!("stops[{k}]"), s, n)?;
         }
         if couriers.is_empty() {
             return Err(ReplanError::NoCourier);
+        }
+        for (k, c) in couriers.iter().enumerate() {
+            check_courier(&format!("couriers[{k}]"), c)?;
         }
         let clock_s = couriers.iter().map(|c| c.shift_start_s).min().unwrap_or(0);
         let routes = couriers
@@ -173,10 +192,13 @@ impl Dispatch {
             });
         }
         let mut seen = vec![false; self.stops.len()];
-        for r in routes {
-            for &s in r {
+        for (k, r) in routes.iter().enumerate() {
+            for (i, &s) in r.iter().enumerate() {
                 if s as usize >= seen.len() || seen[s as usize] {
-                    return Err(ReplanError::PlanStop { stop: s as usize });
+                    return Err(ReplanError::PlanStop {
+                        field: format!("routes[{k}][{i}]"),
+                        stop: s as usize,
+                    });
                 }
                 seen[s as usize] = true;
             }
@@ -467,6 +489,55 @@ impl Dispatch {
         id
     }
 
+    /// Checks an event against the day without changing it: its time (not before the
+    /// clock), the courier it names, the sizes and quantities it brings.
+    fn check_event(&self, event: &Event) -> Result<(), ReplanError> {
+        if event.time_s < self.clock_s {
+            return Err(ReplanError::StaleEvent {
+                event_s: event.time_s,
+                clock_s: self.clock_s,
+            });
+        }
+        in_range(|| "event.time_s".to_string(), event.time_s, 0, MAX_TIME_S)?;
+        match &event.kind {
+            EventKind::Traffic(times) => {
+                if times.len() != self.times.len() {
+                    return Err(ReplanError::MatrixSize {
+                        field: "event.times".to_string(),
+                        expected: self.times.len(),
+                        found: times.len(),
+                    });
+                }
+            }
+            EventKind::NewOrder(spec) => {
+                if self.stops.len() >= MAX_STOPS {
+                    return Err(ReplanError::TooMany {
+                        field: "stops".to_string(),
+                        count: self.stops.len() + 1,
+                        max: MAX_STOPS,
+                    });
+                }
+                check_stop("event.order", spec, self.times.len())?;
+            }
+            EventKind::Failed {
+                retry_s: Some(w), ..
+            } => check_window("event.retry_s", *w)?,
+            EventKind::Breakdown { courier } => {
+                if *courier >= self.routes.len() {
+                    return Err(courier_error(*courier));
+                }
+            }
+            EventKind::Delay { courier, delay_s } => {
+                if *courier >= self.routes.len() {
+                    return Err(courier_error(*courier));
+                }
+                in_range(|| "event.delay_s".to_string(), *delay_s, 0, MAX_TIME_S)?;
+            }
+            EventKind::Cancel { .. } | EventKind::Failed { retry_s: None, .. } => {}
+        }
+        Ok(())
+    }
+
     /// Applies an event at its time and re-plans (the event is taken by value so a traffic
     /// matrix is moved in, not copied).
     pub fn apply(
@@ -475,6 +546,8 @@ impl Dispatch {
         options: &ReplanOptions,
     ) -> Result<ReplanReport, ReplanError> {
         let t0 = Instant::now();
+        // Everything is checked before anything changes: an error leaves the day as it was.
+        self.check_event(&event)?;
         self.advance_to(event.time_s);
         let mut pool = Vec::new();
         let mut seeds = Vec::new();
@@ -486,12 +559,6 @@ impl Dispatch {
         let name = kind.event_type();
         let kind = match kind {
             EventKind::Traffic(times) => {
-                if times.len() != self.times.len() {
-                    return Err(ReplanError::MatrixSize {
-                        expected: self.times.len(),
-                        found: times.len(),
-                    });
-                }
                 // Seeds: stops next to a leg whose travel time changed.
                 for r in self.routes.iter().filter(|r| r.active) {
                     let mut prev = r.anchor_loc;
@@ -514,7 +581,6 @@ impl Dispatch {
             None => {}
             Some(EventKind::Traffic(_)) => {}
             Some(EventKind::NewOrder(spec)) => {
-                check_stop(self.stops.len(), spec, self.times.len())?;
                 let id = self.push_stop(spec.clone(), StopOrigin::NewOrder);
                 pool.push(id);
                 added.push(id);
@@ -551,7 +617,7 @@ impl Dispatch {
                             freed = self.take_from_route(s);
                         }
                         match retry_s {
-                            Some(w) if w.0 <= w.1 => {
+                            Some(w) => {
                                 let mut spec = self.stops[s as usize].clone();
                                 spec.window_s = *w;
                                 if done {
@@ -566,13 +632,6 @@ impl Dispatch {
                                     self.origin[s as usize] = StopOrigin::Retry;
                                     pool.push(s);
                                 }
-                            }
-                            Some(w) => {
-                                return Err(ReplanError::Window {
-                                    stop: s as usize,
-                                    start: w.0,
-                                    end: w.1,
-                                })
                             }
                             None => {
                                 self.state[s as usize] = StopState::CarriedOver;
@@ -593,7 +652,7 @@ impl Dispatch {
                 let r = self
                     .routes
                     .get_mut(*courier)
-                    .ok_or(ReplanError::Courier { index: *courier })?;
+                    .ok_or_else(|| courier_error(*courier))?;
                 if r.active {
                     r.active = false;
                     pool.extend(r.pending());
@@ -606,7 +665,7 @@ impl Dispatch {
                 let r = self
                     .routes
                     .get_mut(*courier)
-                    .ok_or(ReplanError::Courier { index: *courier })?;
+                    .ok_or_else(|| courier_error(*courier))?;
                 if r.departed {
                     r.anchor_s += delay_s.max(&0);
                 } else {
@@ -1009,24 +1068,48 @@ impl Dispatch {
     }
 }
 
-fn check_stop(k: usize, s: &StopSpec, n: usize) -> Result<(), ReplanError> {
+/// The error of an unknown courier named by an event.
+fn courier_error(index: usize) -> ReplanError {
+    ReplanError::Courier {
+        field: "event.courier".to_string(),
+        index,
+    }
+}
+
+/// Checks a window of times of day: both ends in `0..=MAX_TIME_S`, start before end.
+fn check_window(field: &str, w: (i64, i64)) -> Result<(), ReplanError> {
+    in_range(|| format!("{field}.0"), w.0, 0, MAX_TIME_S)?;
+    in_range(|| format!("{field}.1"), w.1, 0, MAX_TIME_S)?;
+    if w.1 < w.0 {
+        return Err(ReplanError::Window {
+            field: field.to_string(),
+            start: w.0,
+            end: w.1,
+        });
+    }
+    Ok(())
+}
+
+/// Checks a stop (`field`: its path, e.g. `stops[3]`) against a matrix of `n` locations and
+/// the bounds of quantities.
+pub(crate) fn check_stop(field: &str, s: &StopSpec, n: usize) -> Result<(), ReplanError> {
     if s.loc as usize >= n {
         return Err(ReplanError::Location {
-            what: "stop",
-            index: k,
+            field: format!("{field}.loc"),
             loc: s.loc as usize,
             size: n,
         });
     }
-    if s.window_s.1 < s.window_s.0 {
-        return Err(ReplanError::Window {
-            stop: k,
-            start: s.window_s.0,
-            end: s.window_s.1,
-        });
-    }
-    if s.bottles < 0 || s.service_s < 0 {
-        return Err(ReplanError::Negative { stop: k });
-    }
-    Ok(())
+    in_range(|| format!("{field}.bottles"), s.bottles, 0, MAX_BOTTLES)?;
+    in_range(|| format!("{field}.service_s"), s.service_s, 0, MAX_TIME_S)?;
+    check_window(&format!("{field}.window_s"), s.window_s)
+}
+
+/// Checks a courier (`field`: its path, e.g. `couriers[1]`).
+pub(crate) fn check_courier(field: &str, c: &CourierSpec) -> Result<(), ReplanError> {
+    in_range(|| format!("{field}.capacity"), c.capacity, 0, MAX_CAPACITY)?;
+    check_window(
+        &format!("{field}.shift_s"),
+        (c.shift_start_s, c.shift_end_s),
+    )
 }

@@ -1,69 +1,108 @@
-//! The error of the re-planner.
+//! The error of the re-planner, and the bounds of what a day may hold.
+//!
+//! Every variant names the field at fault as a path into the input (`stops[12].window_s`,
+//! `couriers[3].capacity`, `event.courier`, `times.travel_s[4][7]`), so a front end can
+//! point at it.
 
-/// Errors of the re-planner: each names the stop, courier or location at fault.
+/// Most stops a day may hold (the morning's, new orders and retries together).
+pub const MAX_STOPS: usize = 20_000;
+/// Most couriers of a day.
+pub const MAX_COURIERS: usize = 1_000;
+/// Most locations of the travel-time matrix (its cells: the square of it).
+pub const MAX_LOCATIONS: usize = 10_000;
+/// Most bottles of one stop.
+pub const MAX_BOTTLES: i64 = 10_000;
+/// Most bottles one trike carries.
+pub const MAX_CAPACITY: i64 = 1_000_000;
+/// Latest time of day accepted anywhere (a window, a shift, an event), and the longest
+/// service or delay: one week in seconds. Times are not negative.
+pub const MAX_TIME_S: i64 = 7 * 86_400;
+
+/// Errors of the re-planner: each names the field at fault.
 #[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
 pub enum ReplanError {
     /// A matrix or row has the wrong size.
-    #[error("matrix size: expected {expected} entries, found {found}")]
+    #[error("{field}: expected {expected} entries, found {found}")]
     MatrixSize {
+        /// The field (e.g. `times.travel_s`, `slots[1].times`, `event.times`).
+        field: String,
         /// Expected entries.
         expected: usize,
         /// Entries found.
         found: usize,
     },
     /// A negative travel time or distance.
-    #[error("negative travel time or distance from location {from} to {to}")]
+    #[error("{field}: negative travel time or distance from location {from} to {to}")]
     NegativeTravel {
+        /// The field (`times.travel_s[from][to]` or `times.dist_m[from][to]`).
+        field: String,
         /// From location.
         from: usize,
         /// To location.
         to: usize,
     },
     /// A location index outside the matrix.
-    #[error("{what} {index}: location {loc} is outside the matrix of {size} locations")]
+    #[error("{field}: location {loc} is outside the matrix of {size} locations")]
     Location {
-        /// `depot` or `stop`.
-        what: &'static str,
-        /// Index of the stop.
-        index: usize,
+        /// The field (`depot`, `stops[3].loc`, `event.order.loc`).
+        field: String,
         /// The bad location.
         loc: usize,
         /// Matrix size.
         size: usize,
     },
     /// A window that ends before it starts.
-    #[error("stop {stop}: window {start}..{end} ends before it starts")]
+    #[error("{field}: window {start}..{end} ends before it starts")]
     Window {
-        /// Stop index.
-        stop: usize,
+        /// The field (`stops[3].window_s`, `event.retry_s`, `couriers[1].shift`).
+        field: String,
         /// Window start.
         start: i64,
         /// Window end.
         end: i64,
     },
-    /// A negative quantity or service time.
-    #[error("stop {stop}: negative bottles or service time")]
-    Negative {
-        /// Stop index.
-        stop: usize,
+    /// A quantity or time out of its range (negative, or over its documented maximum).
+    #[error("{field}: {value} is outside {min}..={max}")]
+    OutOfRange {
+        /// The field (`stops[3].bottles`, `couriers[0].capacity`, `event.delay_s`).
+        field: String,
+        /// The value given.
+        value: i64,
+        /// Smallest value accepted.
+        min: i64,
+        /// Largest value accepted.
+        max: i64,
+    },
+    /// Too many items of a kind (stops, couriers, locations).
+    #[error("{field}: {count} items, at most {max}")]
+    TooMany {
+        /// The field (`stops`, `couriers`, `times`).
+        field: String,
+        /// Items given.
+        count: usize,
+        /// The maximum.
+        max: usize,
     },
     /// A time-of-day slot with a wrong factor count, a zero factor, or out of order.
-    #[error("time-of-day slot {slot}: one non-zero factor per location, slots in time order without overlap")]
+    #[error("{field}: one factor in 1..=10000 per location, times in 0..=MAX_TRAVEL, slots in time order without overlap")]
     Slot {
-        /// Index of the slot.
-        slot: usize,
+        /// The field (`slots[2]`).
+        field: String,
     },
     /// No courier at all.
-    #[error("no courier")]
+    #[error("couriers: no courier")]
     NoCourier,
     /// An unknown courier index.
-    #[error("courier {index} does not exist")]
+    #[error("{field}: courier {index} does not exist")]
     Courier {
+        /// The field (`event.courier`).
+        field: String,
         /// The index.
         index: usize,
     },
     /// A plan with a route count different from the courier count.
-    #[error("plan has {routes} routes for {couriers} couriers")]
+    #[error("routes: plan has {routes} routes for {couriers} couriers")]
     PlanShape {
         /// Routes given.
         routes: usize,
@@ -71,10 +110,21 @@ pub enum ReplanError {
         couriers: usize,
     },
     /// A plan naming an unknown stop or a stop twice.
-    #[error("plan: stop {stop} is unknown or listed twice")]
+    #[error("{field}: stop {stop} is unknown or listed twice")]
     PlanStop {
+        /// The field (`routes[1][4]`).
+        field: String,
         /// The stop.
         stop: usize,
+    },
+    /// An event older than the day's clock (and not a late report of something that
+    /// happened).
+    #[error("event.time_s: event at {event_s} s is older than the day's clock at {clock_s} s")]
+    StaleEvent {
+        /// The event's time.
+        event_s: i64,
+        /// The day's clock.
+        clock_s: i64,
     },
     /// A malformed event file line.
     #[error("{file}:{line}: field `{field}`: {msg}")]
@@ -88,4 +138,23 @@ pub enum ReplanError {
         /// What is wrong.
         msg: String,
     },
+}
+
+/// Checks that `value` of `field` lies in `min..=max`.
+pub(crate) fn in_range(
+    field: impl FnOnce() -> String,
+    value: i64,
+    min: i64,
+    max: i64,
+) -> Result<(), ReplanError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(ReplanError::OutOfRange {
+            field: field(),
+            value,
+            min,
+            max,
+        })
+    }
 }

@@ -1,6 +1,10 @@
 //! The data of a delivery day: a growable travel-time matrix, stops, couriers, weights.
 
-use crate::error::ReplanError;
+use crate::error::{ReplanError, MAX_LOCATIONS};
+
+/// Largest travel time (seconds) or distance (metres) of a matrix cell: values above are
+/// an error in [`TravelTimes::new`] and clamped elsewhere.
+pub const MAX_TRAVEL: i64 = 1_000_000_000;
 
 /// Travel time used for an unreachable pair, seconds (about 116 days: never feasible).
 pub const UNREACHABLE_S: i64 = 10_000_000;
@@ -53,8 +57,8 @@ impl TravelTimes {
         for i in 0..n {
             for j in 0..n {
                 let (t, d) = f(i, j);
-                travel_s.push(t.max(0));
-                dist_m.push(d.max(0));
+                travel_s.push(t.clamp(0, MAX_TRAVEL));
+                dist_m.push(d.clamp(0, MAX_TRAVEL));
             }
         }
         TravelTimes {
@@ -68,18 +72,39 @@ impl TravelTimes {
 
     /// Wraps row-major `n × n` vectors; errors on a wrong size or a negative value.
     pub fn new(n: usize, travel_s: Vec<i64>, dist_m: Vec<i64>) -> Result<TravelTimes, ReplanError> {
-        if travel_s.len() != n * n || dist_m.len() != n * n {
-            return Err(ReplanError::MatrixSize {
-                expected: n * n,
-                found: travel_s.len().min(dist_m.len()),
+        if n > MAX_LOCATIONS {
+            return Err(ReplanError::TooMany {
+                field: "times".to_string(),
+                count: n,
+                max: MAX_LOCATIONS,
             });
         }
-        if let Some(k) = travel_s.iter().chain(&dist_m).position(|&v| v < 0) {
-            let k = k % (n * n).max(1);
-            return Err(ReplanError::NegativeTravel {
-                from: k / n.max(1),
-                to: k % n.max(1),
-            });
+        for (name, v) in [("travel_s", &travel_s), ("dist_m", &dist_m)] {
+            if v.len() != n * n {
+                return Err(ReplanError::MatrixSize {
+                    field: format!("times.{name}"),
+                    expected: n * n,
+                    found: v.len(),
+                });
+            }
+        }
+        for (name, v) in [("travel_s", &travel_s), ("dist_m", &dist_m)] {
+            if let Some(k) = v.iter().position(|&x| x < 0) {
+                let (from, to) = (k / n.max(1), k % n.max(1));
+                return Err(ReplanError::NegativeTravel {
+                    field: format!("times.{name}[{from}][{to}]"),
+                    from,
+                    to,
+                });
+            }
+            if let Some(k) = v.iter().position(|&x| x > MAX_TRAVEL) {
+                return Err(ReplanError::OutOfRange {
+                    field: format!("times.{name}[{}][{}]", k / n.max(1), k % n.max(1)),
+                    value: v[k],
+                    min: 0,
+                    max: MAX_TRAVEL,
+                });
+            }
         }
         Ok(TravelTimes {
             n,
@@ -106,15 +131,21 @@ impl TravelTimes {
                 SlotTimes::Matrix(m) => (self.n * self.n, m.len()),
             };
             if expected != found {
-                return Err(ReplanError::MatrixSize { expected, found });
+                return Err(ReplanError::MatrixSize {
+                    field: format!("slots[{k}].times"),
+                    expected,
+                    found,
+                });
             }
             let overlaps = slots.get(k + 1).is_some_and(|nx| nx.start_s < sl.end_s);
             let bad = match &sl.times {
-                SlotTimes::Factors(f) => f.contains(&0),
-                SlotTimes::Matrix(m) => m.iter().any(|&v| v < 0),
+                SlotTimes::Factors(f) => f.iter().any(|&p| p == 0 || p > 10_000),
+                SlotTimes::Matrix(m) => m.iter().any(|&v| !(0..=MAX_TRAVEL).contains(&v)),
             };
             if sl.end_s < sl.start_s || overlaps || bad {
-                return Err(ReplanError::Slot { slot: k });
+                return Err(ReplanError::Slot {
+                    field: format!("slots[{k}]"),
+                });
             }
         }
         // Explicit matrices take the base's stride.
@@ -222,9 +253,22 @@ impl TravelTimes {
     ) -> Result<u32, ReplanError> {
         let n = self.n;
         if from_new.len() != n || to_new.len() != n {
+            let (field, found) = if from_new.len() != n {
+                ("from_new", from_new.len())
+            } else {
+                ("to_new", to_new.len())
+            };
             return Err(ReplanError::MatrixSize {
+                field: field.to_string(),
                 expected: n,
-                found: from_new.len().min(to_new.len()),
+                found,
+            });
+        }
+        if n + 1 > MAX_LOCATIONS {
+            return Err(ReplanError::TooMany {
+                field: "times".to_string(),
+                count: n + 1,
+                max: MAX_LOCATIONS,
             });
         }
         if n + 1 > self.stride {
@@ -248,10 +292,10 @@ impl TravelTimes {
         }
         let s = self.stride;
         for j in 0..n {
-            self.travel_s[n * s + j] = from_new[j].0.max(0);
-            self.dist_m[n * s + j] = from_new[j].1.max(0);
-            self.travel_s[j * s + n] = to_new[j].0.max(0);
-            self.dist_m[j * s + n] = to_new[j].1.max(0);
+            self.travel_s[n * s + j] = from_new[j].0.clamp(0, MAX_TRAVEL);
+            self.dist_m[n * s + j] = from_new[j].1.clamp(0, MAX_TRAVEL);
+            self.travel_s[j * s + n] = to_new[j].0.clamp(0, MAX_TRAVEL);
+            self.dist_m[j * s + n] = to_new[j].1.clamp(0, MAX_TRAVEL);
         }
         self.travel_s[n * s + n] = 0;
         self.dist_m[n * s + n] = 0;

@@ -51,6 +51,39 @@ pub fn to_problem(
     horizon_s: (i64, i64),
     skip_penalty: Option<i64>,
 ) -> Result<Problem, ProblemError> {
+    match to_problem_until(
+        times,
+        depot,
+        stops,
+        jobs,
+        vehicles,
+        horizon_s,
+        skip_penalty,
+        &|| false,
+    ) {
+        Some(built) => built,
+        // Only a stop condition gives up, and this one never says so.
+        None => Err(ProblemError::MatrixSize {
+            matrix: "durations",
+            expected: 0,
+            found: 0,
+        }),
+    }
+}
+
+/// Like [`to_problem`], giving up (`None`) as soon as `stop()` says so: the matrix is
+/// checked once per row.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn to_problem_until(
+    times: &TravelTimes,
+    depot: u32,
+    stops: &[StopSpec],
+    jobs: &[u32],
+    vehicles: &[VehicleStart],
+    horizon_s: (i64, i64),
+    skip_penalty: Option<i64>,
+    stop: &dyn Fn() -> bool,
+) -> Option<Result<Problem, ProblemError>> {
     let mut locs: Vec<u32> = Vec::with_capacity(1 + vehicles.len() + jobs.len());
     locs.push(depot);
     let mut types = Vec::with_capacity(vehicles.len());
@@ -75,13 +108,13 @@ pub fn to_problem(
     let mut job_specs = Vec::with_capacity(jobs.len());
     for (k, &s) in jobs.iter().enumerate() {
         let Some(st) = stops.get(s as usize) else {
-            return Err(ProblemError::LocationOutOfRange {
+            return Some(Err(ProblemError::LocationOutOfRange {
                 owner: "job",
                 index: k,
                 field: "stop",
                 location: s as usize,
                 size: stops.len(),
-            });
+            }));
         };
         locs.push(st.loc);
         job_specs.push(JobSpec {
@@ -96,19 +129,30 @@ pub fn to_problem(
         });
     }
     let n = times.len() as u32;
-    let m = Matrix::from_fn(locs.len(), |i, j| {
-        if locs[i] < n && locs[j] < n {
-            times.travel_max(locs[i], locs[j], horizon_s.0, horizon_s.1)
-        } else {
-            crate::model::UNREACHABLE_S
+    let size = locs.len();
+    let mut data = Vec::with_capacity(size * size);
+    for &a in &locs {
+        if stop() {
+            return None;
         }
-    });
-    Problem::new(ProblemSpec {
+        for &b in &locs {
+            data.push(if a < n && b < n {
+                times.travel_max(a, b, horizon_s.0, horizon_s.1)
+            } else {
+                crate::model::UNREACHABLE_S
+            });
+        }
+    }
+    let m = match Matrix::new("durations", size, data) {
+        Ok(m) => m,
+        Err(e) => return Some(Err(e)),
+    };
+    Some(Problem::new(ProblemSpec {
         durations: m.clone(),
         distances: m,
         jobs: job_specs,
         pairs: Vec::new(),
         vehicle_types: types,
         objective: Objective::Weighted,
-    })
+    }))
 }

@@ -56,6 +56,27 @@ fn improve_answers_cancel_within_50_ms() {
     assert!(milkrun_dispatch::verify(&day, None).is_empty());
 }
 
+/// The nightly plan of a 3,000-stop morning with a 10-minute budget (VRP solver, then
+/// polish) stops within 50 ms of the cancel flag being set.
+#[test]
+fn plan_with_solver_answers_cancel_within_50_ms() {
+    let mut day = big_day(60, false);
+    let (report, late) = cancel_after(Duration::from_millis(1_500), |flag| {
+        day.plan_with_solver(&ReplanOptions {
+            budget: Duration::from_secs(600),
+            cancel: Some(flag),
+            ..Default::default()
+        })
+        .unwrap()
+    });
+    assert!(report.cancelled);
+    assert!(
+        late < Duration::from_millis(50),
+        "returned {late:?} after the flag"
+    );
+    assert!(milkrun_dispatch::verify(&day, None).is_empty());
+}
+
 /// The nightly plan with iteration limits (solver and polish) and a budget it does not
 /// reach: the same seed and input give the same routes and arrivals.
 #[test]

@@ -111,7 +111,10 @@ impl RoadLocations {
             day.couriers()
                 .iter()
                 .position(|c| c.id == id)
-                .ok_or(ReplanError::Courier { index: id as usize })
+                .ok_or(ReplanError::Courier {
+                    field: "event.courier".to_string(),
+                    index: id as usize,
+                })
         };
         let kind = match &rec.record {
             EventRecord::Traffic { factor, ways } => {
