@@ -126,6 +126,15 @@ pub enum ReplanError {
         /// The day's clock.
         clock_s: i64,
     },
+    /// A restored state that contradicts itself (a stop on two routes, an index naming
+    /// nothing).
+    #[error("{field}: {problem}")]
+    Inconsistent {
+        /// The field (`routes[2].planned[5]`).
+        field: String,
+        /// What is wrong.
+        problem: &'static str,
+    },
     /// A malformed event file line.
     #[error("{file}:{line}: field `{field}`: {msg}")]
     EventFile {

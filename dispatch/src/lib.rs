@@ -87,6 +87,7 @@ pub mod problem;
 pub(crate) mod repair;
 pub mod route;
 pub(crate) mod search;
+pub mod state;
 pub mod verify;
 pub(crate) mod view;
 
@@ -96,11 +97,12 @@ pub use dispatch::Dispatch;
 pub use error::ReplanError;
 pub use event::{Event, EventKind};
 pub use model::{
-    CourierSpec, DaySummary, SlotTimes, SpeedSlot, StopOrigin, StopSpec, StopState, TravelTimes,
-    UnservedReason, Weights, UNREACHABLE_S,
+    CourierSpec, DaySummary, MatrixState, SlotTimes, SpeedSlot, StopOrigin, StopSpec, StopState,
+    TravelTimes, UnservedReason, Weights, UNREACHABLE_S,
 };
 pub use options::{ImproveOptions, Phase, Progress, ProgressFn, ReplanOptions, Strategy};
 pub use outcome::{EventType, Move, Note, ReplanReport};
 pub use problem::{to_problem, VehicleStart};
 pub use route::{CourierRoute, Visit};
+pub use state::DayState;
 pub use verify::verify;

@@ -24,10 +24,26 @@ pub struct TravelTimes {
     slots: Vec<SpeedSlot>,
 }
 
+/// A [`TravelTimes`] as plain data: `n` locations, row-major `n × n` travel seconds and
+/// metres, and the time-of-day slots (explicit slot matrices `n × n` too).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MatrixState {
+    /// Number of locations.
+    pub n: usize,
+    /// Travel seconds, row-major.
+    pub travel_s: Vec<i64>,
+    /// Metres, row-major.
+    pub dist_m: Vec<i64>,
+    /// Time-of-day slots.
+    pub slots: Vec<SpeedSlot>,
+}
+
 /// A time-of-day slot (e.g. the morning rush): a leg departing in `start_s..end_s` takes
 /// the slot's travel time. The travel time is the one of the slot the leg departs in (a
 /// step function of the departure time, as the road engine's profiles are).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SpeedSlot {
     /// Start of the slot, seconds since midnight.
     pub start_s: i64,
@@ -39,6 +55,7 @@ pub struct SpeedSlot {
 
 /// The travel times of a [`SpeedSlot`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SlotTimes {
     /// Scaled from the base: `base[i][j] * (pct[i] + pct[j]) / 200`, one factor per
     /// location in percent (100: unchanged). A traffic update (a new base) and a new address
@@ -215,6 +232,42 @@ impl TravelTimes {
         t
     }
 
+    /// The matrix as plain row-major `n × n` data (stride removed), for
+    /// the exported state of a day (`DayState`).
+    pub fn to_state(&self) -> MatrixState {
+        let (n, st) = (self.n, self.stride);
+        let compact = |v: &[i64]| {
+            let mut out = Vec::with_capacity(n * n);
+            for i in 0..n {
+                out.extend_from_slice(&v[i * st..i * st + n]);
+            }
+            out
+        };
+        MatrixState {
+            n,
+            travel_s: compact(&self.travel_s),
+            dist_m: compact(&self.dist_m),
+            slots: self
+                .slots
+                .iter()
+                .map(|sl| SpeedSlot {
+                    start_s: sl.start_s,
+                    end_s: sl.end_s,
+                    times: match &sl.times {
+                        SlotTimes::Factors(f) => SlotTimes::Factors(f.clone()),
+                        SlotTimes::Matrix(m) => SlotTimes::Matrix(compact(m)),
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    /// The matrix of a [`MatrixState`], checked like [`TravelTimes::new`] and
+    /// [`TravelTimes::with_slots`].
+    pub fn from_state(state: MatrixState) -> Result<TravelTimes, ReplanError> {
+        TravelTimes::new(state.n, state.travel_s, state.dist_m)?.with_slots(state.slots)
+    }
+
     /// Number of locations.
     pub fn len(&self) -> usize {
         self.n
@@ -337,6 +390,7 @@ impl TravelTimes {
 
 /// One delivery to make (a household's order, or a retry of a failed one).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StopSpec {
     /// The household's external id (several stops may share it: a retry).
     pub household: u32,
@@ -352,6 +406,7 @@ pub struct StopSpec {
 
 /// One courier of the fleet.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CourierSpec {
     /// External id.
     pub id: u32,
@@ -365,6 +420,7 @@ pub struct CourierSpec {
 
 /// The weights of the re-planning objective, in cost units of one second of travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Weights {
     /// Cost of a stop moved to another courier than in the plan before the event.
     pub move_cost: i64,
@@ -405,6 +461,7 @@ impl Default for Weights {
 
 /// Why a stop cannot be served today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum UnservedReason {
     /// No courier is left in service.
     NoActiveCourier,
@@ -446,6 +503,7 @@ impl std::fmt::Display for UnservedReason {
 
 /// Where a stop stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum StopState {
     /// To be delivered (on a route or waiting for one).
     Pending,
@@ -468,6 +526,7 @@ pub enum StopState {
 
 /// Where a stop comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum StopOrigin {
     /// In the plan of the morning.
     Planned,
