@@ -11,8 +11,8 @@ use crate::error::{
 use crate::event::{Event, EventKind};
 use crate::limit::Deadline;
 use crate::model::{
-    reason_kind, CourierSpec, DaySummary, StopOrigin, StopSpec, StopState, TravelTimes,
-    UnservedReason, Weights,
+    reason_kind, CourierSpec, DaySummary, Progression, StopOrigin, StopSpec, StopState,
+    TravelTimes, UnservedReason, Weights,
 };
 use crate::objective::route_cost;
 use crate::options::{ImproveOptions, Phase, Progress, ReplanOptions, Strategy};
@@ -69,6 +69,8 @@ pub struct Dispatch {
     pub(crate) neighbours: Vec<Vec<u32>>,
     /// Ruin-and-recreate iterations when answering an event (0: none).
     pub(crate) answer_ruin_recreate: u64,
+    /// How the day moves forward (the plan simulated, or the couriers' reports).
+    pub(crate) progression: Progression,
 }
 
 /// Nearest stops kept per stop for the local search.
@@ -139,6 +141,7 @@ impl Dispatch {
             weights,
             neighbours: Vec::new(),
             answer_ruin_recreate: 0,
+            progression: Progression::Simulated,
         };
         d.neighbours = (0..m as u32).map(|s| d.nearest(s)).collect();
         Ok(d)
@@ -375,10 +378,31 @@ impl Dispatch {
         self.times.push_location(from_new, to_new)
     }
 
-    /// Advances the clock: every stop whose service ends by `t` is done, the stop a courier
-    /// has set off to becomes committed. Idle couriers wait where they are.
+    /// How the day moves forward.
+    pub fn progression(&self) -> Progression {
+        self.progression
+    }
+
+    /// Sets how the day moves forward ([`Progression::Simulated`] by default).
+    pub fn set_progression(&mut self, progression: Progression) {
+        self.progression = progression;
+    }
+
+    /// Advances the clock. [`Progression::Simulated`]: every stop whose service ends by `t`
+    /// is done, the stop a courier has set off to becomes committed. Idle couriers wait
+    /// where they are. [`Progression::Reported`]: only the clock moves (a courier that has
+    /// not left yet leaves at `t` at the earliest); the couriers' reports move them.
     pub fn advance_to(&mut self, t: i64) {
         if t < self.clock_s {
+            return;
+        }
+        if self.progression == Progression::Reported {
+            for r in self.routes.iter_mut().filter(|r| r.active) {
+                if !r.departed || (r.committed.is_none() && r.planned.is_empty()) {
+                    r.anchor_s = r.anchor_s.max(t);
+                }
+            }
+            self.clock_s = t;
             return;
         }
         for k in 0..self.routes.len() {
@@ -472,6 +496,38 @@ impl Dispatch {
         Vec::new()
     }
 
+    /// The courier whose route holds pending stop `s` (committed or planned).
+    fn route_of(&self, s: u32) -> Option<usize> {
+        self.routes
+            .iter()
+            .position(|r| r.active && (r.committed == Some(s) || r.planned.contains(&s)))
+    }
+
+    /// Courier `k` has visited pending stop `s` at `t` (delivered or failed at the door):
+    /// the stop leaves its route for the stops done, the courier's anchor moves there (unless
+    /// it has reported from later already) and it heads to its next stop.
+    fn visit(&mut self, k: usize, s: u32, t: i64) {
+        let spec = &self.stops[s as usize];
+        let r = &mut self.routes[k];
+        if r.committed == Some(s) {
+            r.committed = None;
+        } else if let Some(p) = r.planned.iter().position(|&x| x == s) {
+            r.planned.remove(p);
+        }
+        r.travel_done_s += self.times.travel_at(r.anchor_loc, spec.loc, r.anchor_s);
+        r.dist_done_m += self.times.dist(r.anchor_loc, spec.loc);
+        r.load_done += spec.bottles;
+        r.done.push(s);
+        if t >= r.anchor_s || !r.departed {
+            r.anchor_loc = spec.loc;
+            r.anchor_s = t;
+        }
+        r.departed = true;
+        if r.committed.is_none() && !r.planned.is_empty() {
+            r.committed = Some(r.planned.remove(0));
+        }
+    }
+
     fn is_committed(&self, s: u32) -> bool {
         self.routes.iter().any(|r| r.committed == Some(s))
     }
@@ -492,7 +548,11 @@ impl Dispatch {
     /// Checks an event against the day without changing it: its time (not before the
     /// clock), the courier it names, the sizes and quantities it brings.
     fn check_event(&self, event: &Event) -> Result<(), ReplanError> {
-        if event.time_s < self.clock_s {
+        let report = matches!(
+            event.kind,
+            EventKind::Delivered { .. } | EventKind::Failed { .. }
+        );
+        if event.time_s < self.clock_s && !report {
             return Err(ReplanError::StaleEvent {
                 event_s: event.time_s,
                 clock_s: self.clock_s,
@@ -522,9 +582,21 @@ impl Dispatch {
             EventKind::Failed {
                 retry_s: Some(w), ..
             } => check_window("event.retry_s", *w)?,
-            EventKind::Breakdown { courier } => {
+            EventKind::Breakdown { courier } | EventKind::SignedOff { courier } => {
                 if *courier >= self.routes.len() {
                     return Err(courier_error(*courier));
+                }
+            }
+            EventKind::Position { courier, loc } => {
+                if *courier >= self.routes.len() {
+                    return Err(courier_error(*courier));
+                }
+                if *loc as usize >= self.times.len() {
+                    return Err(ReplanError::Location {
+                        field: "event.loc".to_string(),
+                        loc: *loc as usize,
+                        size: self.times.len(),
+                    });
                 }
             }
             EventKind::Delay { courier, delay_s } => {
@@ -533,7 +605,9 @@ impl Dispatch {
                 }
                 in_range(|| "event.delay_s".to_string(), *delay_s, 0, MAX_TIME_S)?;
             }
-            EventKind::Cancel { .. } | EventKind::Failed { retry_s: None, .. } => {}
+            EventKind::Cancel { .. }
+            | EventKind::Failed { retry_s: None, .. }
+            | EventKind::Delivered { .. } => {}
         }
         Ok(())
     }
@@ -604,13 +678,34 @@ impl Dispatch {
             },
             Some(EventKind::Failed { household, retry_s }) => {
                 match self.find_household(*household, true) {
-                    Some(s) if self.is_committed(s) => notes.push(Note::FailureBeforeVisit {
-                        household: *household,
-                        stop: s,
-                    }),
+                    Some(s)
+                        if self.is_committed(s) && self.progression == Progression::Simulated =>
+                    {
+                        notes.push(Note::FailureBeforeVisit {
+                            household: *household,
+                            stop: s,
+                        })
+                    }
                     Some(s) => {
                         self.failures += 1;
-                        let done = matches!(self.state[s as usize], StopState::Done { .. });
+                        // Reported by the courier: the visit happened.
+                        let visited = match self.progression {
+                            Progression::Reported => self.route_of(s),
+                            _ => None,
+                        };
+                        if let Some(k) = visited {
+                            self.visit(k, s, time_s);
+                            seeds.extend(self.routes[k].pending());
+                        }
+                        if time_s < self.clock_s {
+                            notes.push(Note::LateReport {
+                                household: *household,
+                                time_s,
+                                clock_s: self.clock_s,
+                            });
+                        }
+                        let done = visited.is_some()
+                            || matches!(self.state[s as usize], StopState::Done { .. });
                         if done {
                             self.state[s as usize] = StopState::Failed;
                         } else {
@@ -648,7 +743,61 @@ impl Dispatch {
                     }),
                 }
             }
-            Some(EventKind::Breakdown { courier }) => {
+            Some(EventKind::Delivered { household }) => {
+                match self.find_household(*household, true) {
+                    Some(s) if matches!(self.state[s as usize], StopState::Done { .. }) => notes
+                        .push(Note::AlreadyDelivered {
+                            household: *household,
+                            stop: s,
+                        }),
+                    Some(s) => {
+                        let on_route = self.route_of(s);
+                        if let Some(k) = on_route {
+                            self.visit(k, s, time_s);
+                            seeds.extend(self.routes[k].pending());
+                        }
+                        // A stop on no route is done only if a courier is known for it.
+                        match on_route.or(self.courier_of[s as usize]) {
+                            Some(k) => {
+                                self.state[s as usize] = StopState::Done {
+                                    courier: k,
+                                    arrival_s: time_s,
+                                };
+                                self.eta[s as usize] = Some(time_s);
+                            }
+                            None => notes.push(Note::NotOnARoute {
+                                household: *household,
+                                stop: s,
+                            }),
+                        }
+                        if time_s < self.clock_s {
+                            notes.push(Note::LateReport {
+                                household: *household,
+                                time_s,
+                                clock_s: self.clock_s,
+                            });
+                        }
+                    }
+                    None => notes.push(Note::NothingToDeliver {
+                        household: *household,
+                    }),
+                }
+            }
+            Some(EventKind::Position { courier, loc }) => {
+                let r = &mut self.routes[*courier];
+                if r.active {
+                    r.travel_done_s += self.times.travel_at(r.anchor_loc, *loc, r.anchor_s);
+                    r.dist_done_m += self.times.dist(r.anchor_loc, *loc);
+                    r.departed |= *loc != r.anchor_loc;
+                    r.anchor_loc = *loc;
+                    r.anchor_s = time_s;
+                    if r.departed && r.committed.is_none() && !r.planned.is_empty() {
+                        r.committed = Some(r.planned.remove(0));
+                    }
+                    seeds.extend(r.planned.iter().copied());
+                }
+            }
+            Some(EventKind::Breakdown { courier }) | Some(EventKind::SignedOff { courier }) => {
                 let r = self
                     .routes
                     .get_mut(*courier)

@@ -9,6 +9,9 @@
 //! TIME,failed,HOUSEHOLD,RETRY_START,RETRY_END     or     TIME,failed,HOUSEHOLD,tomorrow
 //! TIME,breakdown,COURIER_ID
 //! TIME,delay,COURIER_ID,SECONDS
+//! TIME,delivered,HOUSEHOLD                      a courier reports a delivery made at TIME
+//! TIME,position,COURIER_ID,LOCATION             a courier reports where it is (matrix index)
+//! TIME,signedoff,COURIER_ID                     a courier ends its service
 //! ```
 
 use std::fmt::Write as _;
@@ -70,6 +73,40 @@ pub enum EventRecord {
         /// Seconds lost.
         delay_s: i64,
     },
+    /// A delivery reported by its courier.
+    Delivered {
+        /// Household id.
+        household: u32,
+    },
+    /// A courier's position (a location index of the day's matrix).
+    Position {
+        /// Courier id.
+        courier: u32,
+        /// Location index.
+        loc: u32,
+    },
+    /// A courier ends its service.
+    SignedOff {
+        /// Courier id.
+        courier: u32,
+    },
+}
+
+impl EventRecord {
+    /// The kind as written in the file (`traffic`, `order`, ..., `signedoff`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Traffic { .. } => "traffic",
+            Self::Order { .. } => "order",
+            Self::Cancel { .. } => "cancel",
+            Self::Failed { .. } => "failed",
+            Self::Breakdown { .. } => "breakdown",
+            Self::Delay { .. } => "delay",
+            Self::Delivered { .. } => "delivered",
+            Self::Position { .. } => "position",
+            Self::SignedOff { .. } => "signedoff",
+        }
+    }
 }
 
 /// An event record with its time.
@@ -132,6 +169,11 @@ pub fn write_events(events: &[TimedRecord]) -> String {
             EventRecord::Delay { courier, delay_s } => {
                 writeln!(out, "{t},delay,{courier},{delay_s}")
             }
+            EventRecord::Delivered { household } => writeln!(out, "{t},delivered,{household}"),
+            EventRecord::Position { courier, loc } => {
+                writeln!(out, "{t},position,{courier},{loc}")
+            }
+            EventRecord::SignedOff { courier } => writeln!(out, "{t},signedoff,{courier}"),
         };
     }
     out
@@ -272,10 +314,38 @@ pub fn parse_events(text: &str, file: &str) -> Result<Vec<TimedRecord>, ReplanEr
                     delay_s,
                 }
             }
+            "delivered" => {
+                need(3)?;
+                EventRecord::Delivered {
+                    household: id(2, "household")?,
+                }
+            }
+            "position" => {
+                need(4)?;
+                EventRecord::Position {
+                    courier: id(2, "courier")?,
+                    loc: id(3, "location")?,
+                }
+            }
+            "signedoff" => {
+                need(3)?;
+                EventRecord::SignedOff {
+                    courier: id(2, "courier")?,
+                }
+            }
             other => return Err(err("kind", format!("unknown event kind `{other}`"))),
         };
-        if out.last().is_some_and(|p: &TimedRecord| p.time_s > time_s) {
-            return Err(err("time", "events must be in time order".to_string()));
+        // Reports of deliveries and failures may come late (out of time order).
+        let report = matches!(
+            record,
+            EventRecord::Delivered { .. } | EventRecord::Failed { .. }
+        );
+        if !report && out.last().is_some_and(|p: &TimedRecord| p.time_s > time_s) {
+            return Err(err(
+                "time",
+                "events must be in time order (only delivered and failed may come late)"
+                    .to_string(),
+            ));
         }
         out.push(TimedRecord { time_s, record });
     }

@@ -97,8 +97,8 @@ pub use dispatch::Dispatch;
 pub use error::ReplanError;
 pub use event::{Event, EventKind};
 pub use model::{
-    CourierSpec, DaySummary, MatrixState, SlotTimes, SpeedSlot, StopOrigin, StopSpec, StopState,
-    TravelTimes, UnservedReason, Weights, UNREACHABLE_S,
+    CourierSpec, DaySummary, MatrixState, Progression, SlotTimes, SpeedSlot, StopOrigin, StopSpec,
+    StopState, TravelTimes, UnservedReason, Weights, UNREACHABLE_S,
 };
 pub use options::{ImproveOptions, Phase, Progress, ProgressFn, ReplanOptions, Strategy};
 pub use outcome::{EventType, Move, Note, ReplanReport};

@@ -524,6 +524,20 @@ pub enum StopState {
     Unserved(UnservedReason),
 }
 
+/// How the day moves forward as the clock advances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum Progression {
+    /// The couriers ride the plan: when the clock passes a planned departure the stop is
+    /// committed, when it passes the end of a service the stop is done (replays, benches).
+    #[default]
+    Simulated,
+    /// Only the couriers' reports (`Delivered`, `Failed`, `Position`, `SignedOff`) move them;
+    /// the clock moves on, a stop is done when it is reported delivered.
+    Reported,
+}
+
 /// Where a stop comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]

@@ -27,6 +27,12 @@ pub enum EventType {
     Breakdown,
     /// A courier's delay.
     Delay,
+    /// A delivery reported.
+    Delivered,
+    /// A courier's position reported.
+    Position,
+    /// A courier signed off.
+    SignedOff,
 }
 
 impl EventType {
@@ -43,6 +49,9 @@ impl EventType {
             Self::Failed => "failed",
             Self::Breakdown => "breakdown",
             Self::Delay => "delay",
+            Self::Delivered => "delivered",
+            Self::Position => "position",
+            Self::SignedOff => "signedoff",
         }
     }
 }
@@ -94,6 +103,35 @@ pub enum Note {
         /// Household id.
         household: u32,
     },
+    /// A delivery reported twice (or reported for a stop already done): nothing changes.
+    AlreadyDelivered {
+        /// Household id.
+        household: u32,
+        /// Its stop.
+        stop: u32,
+    },
+    /// A delivery reported for a household with no delivery today.
+    NothingToDeliver {
+        /// Household id.
+        household: u32,
+    },
+    /// A delivery or failure reported for a stop on no route (cancelled, unserved): the
+    /// report is recorded, no courier is moved.
+    NotOnARoute {
+        /// Household id.
+        household: u32,
+        /// Its stop.
+        stop: u32,
+    },
+    /// A report older than the clock, recorded at its own time.
+    LateReport {
+        /// Household id.
+        household: u32,
+        /// When it happened.
+        time_s: i64,
+        /// The clock when it was reported.
+        clock_s: i64,
+    },
     /// A failed delivery carried over to tomorrow.
     CarriedOver {
         /// Household id.
@@ -120,6 +158,23 @@ impl std::fmt::Display for Note {
             Self::NothingToFail { household } => {
                 write!(f, "household {household}: no delivery to fail")
             }
+            Self::AlreadyDelivered { household, stop } => {
+                write!(f, "household {household}: stop {stop} already delivered")
+            }
+            Self::NothingToDeliver { household } => {
+                write!(f, "household {household}: no delivery to report")
+            }
+            Self::NotOnARoute { household, stop } => {
+                write!(f, "household {household}: stop {stop} is on no route")
+            }
+            Self::LateReport {
+                household,
+                time_s,
+                clock_s,
+            } => write!(
+                f,
+                "household {household}: reported late (happened at {time_s} s, clock {clock_s} s)"
+            ),
             Self::CarriedOver { household, .. } => {
                 write!(f, "household {household}: carried over to tomorrow")
             }

@@ -6,7 +6,7 @@
 use crate::dispatch::{check_courier, check_stop, Dispatch};
 use crate::error::{in_range, ReplanError, MAX_COURIERS, MAX_STOPS, MAX_TIME_S};
 use crate::model::{
-    CourierSpec, MatrixState, StopOrigin, StopSpec, StopState, TravelTimes, Weights,
+    CourierSpec, MatrixState, Progression, StopOrigin, StopSpec, StopState, TravelTimes, Weights,
 };
 use crate::route::CourierRoute;
 
@@ -49,6 +49,8 @@ pub struct DayState {
     pub weights: Weights,
     /// Ruin-and-recreate iterations when answering an event.
     pub answer_ruin_recreate: u64,
+    /// How the day moves forward.
+    pub progression: Progression,
 }
 
 fn field_len(field: &str, expected: usize, found: usize) -> Result<(), ReplanError> {
@@ -86,6 +88,7 @@ impl Dispatch {
             clock_s: self.clock_s,
             weights: self.weights,
             answer_ruin_recreate: self.answer_ruin_recreate,
+            progression: self.progression,
         }
     }
 
@@ -260,6 +263,7 @@ impl Dispatch {
             weights: state.weights,
             neighbours: state.neighbours,
             answer_ruin_recreate: state.answer_ruin_recreate,
+            progression: state.progression,
         })
     }
 }

@@ -173,6 +173,16 @@ impl RoadLocations {
                 courier: courier(*id)?,
                 delay_s: *delay_s,
             },
+            EventRecord::Delivered { household } => EventKind::Delivered {
+                household: *household,
+            },
+            EventRecord::Position { courier: id, loc } => EventKind::Position {
+                courier: courier(*id)?,
+                loc: *loc,
+            },
+            EventRecord::SignedOff { courier: id } => EventKind::SignedOff {
+                courier: courier(*id)?,
+            },
         };
         Ok(Event {
             time_s: rec.time_s,

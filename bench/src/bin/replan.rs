@@ -546,14 +546,7 @@ fn main() -> anyhow::Result<()> {
     );
     let mut kinds = std::collections::BTreeMap::new();
     for e in &events {
-        let k = match e.record {
-            EventRecord::Traffic { .. } => "traffic",
-            EventRecord::Order { .. } => "order",
-            EventRecord::Cancel { .. } => "cancel",
-            EventRecord::Failed { .. } => "failed",
-            EventRecord::Breakdown { .. } => "breakdown",
-            EventRecord::Delay { .. } => "delay",
-        };
+        let k = e.record.kind();
         *kinds.entry(k).or_insert(0) += 1;
     }
     println!("events: {} {:?}", events.len(), kinds);
@@ -675,6 +668,16 @@ fn main() -> anyhow::Result<()> {
             EventRecord::Delay { courier, delay_s } => EventKind::Delay {
                 courier: courier_index(*courier)?,
                 delay_s: *delay_s,
+            },
+            EventRecord::Delivered { household } => EventKind::Delivered {
+                household: *household,
+            },
+            EventRecord::Position { courier, loc } => EventKind::Position {
+                courier: courier_index(*courier)?,
+                loc: *loc,
+            },
+            EventRecord::SignedOff { courier } => EventKind::SignedOff {
+                courier: courier_index(*courier)?,
             },
         };
         let e = Event {
