@@ -6,7 +6,7 @@ use std::time::Instant;
 use crate::cache::RouteCache;
 use crate::error::{
     in_range, ReplanError, MAX_BOTTLES, MAX_CAPACITY, MAX_COURIERS, MAX_LOCATIONS, MAX_STOPS,
-    MAX_TIME_S,
+    MAX_TIME_S, MAX_WEIGHT,
 };
 use crate::event::{Event, EventKind};
 use crate::limit::Deadline;
@@ -119,6 +119,7 @@ impl Dispatch {
         for (k, c) in couriers.iter().enumerate() {
             check_courier(&format!("couriers[{k}]"), c)?;
         }
+        check_weights(&weights)?;
         let clock_s = couriers.iter().map(|c| c.shift_start_s).min().unwrap_or(0);
         let routes = couriers
             .iter()
@@ -364,9 +365,11 @@ impl Dispatch {
         self.answer_ruin_recreate = iterations;
     }
     /// Replaces the weights of the objective (e.g. no disruption cost for a reference
-    /// re-solve that owes nothing to the plan before).
-    pub fn set_weights(&mut self, weights: Weights) {
+    /// re-solve that owes nothing to the plan before); each must lie in `0..=MAX_WEIGHT`.
+    pub fn set_weights(&mut self, weights: Weights) -> Result<(), ReplanError> {
+        check_weights(&weights)?;
         self.weights = weights;
+        Ok(())
     }
 
     /// Adds a location (a new order's address) to the matrix; see [`TravelTimes::push_location`].
@@ -1252,6 +1255,20 @@ pub(crate) fn check_stop(field: &str, s: &StopSpec, n: usize) -> Result<(), Repl
     in_range(|| format!("{field}.bottles"), s.bottles, 0, MAX_BOTTLES)?;
     in_range(|| format!("{field}.service_s"), s.service_s, 0, MAX_TIME_S)?;
     check_window(&format!("{field}.window_s"), s.window_s)
+}
+
+/// Checks the weights of the objective: each in `0..=MAX_WEIGHT`.
+pub(crate) fn check_weights(w: &Weights) -> Result<(), ReplanError> {
+    for (name, v) in [
+        ("move_cost", w.move_cost),
+        ("promise_tolerance_s", w.promise_tolerance_s),
+        ("promise_per_s", w.promise_per_s),
+        ("promise_cap_s", w.promise_cap_s),
+        ("unserved_penalty", w.unserved_penalty),
+    ] {
+        in_range(|| format!("weights.{name}"), v, 0, MAX_WEIGHT)?;
+    }
+    Ok(())
 }
 
 /// Checks a courier (`field`: its path, e.g. `couriers[1]`).

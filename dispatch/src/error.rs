@@ -14,6 +14,9 @@ pub const MAX_LOCATIONS: usize = 10_000;
 pub const MAX_BOTTLES: i64 = 10_000;
 /// Most bottles one trike carries.
 pub const MAX_CAPACITY: i64 = 1_000_000;
+/// Largest weight of the objective (per stop moved, per second of promise shift, per
+/// unserved stop, and the tolerance and cap in seconds).
+pub const MAX_WEIGHT: i64 = 1_000_000_000;
 /// Latest time of day accepted anywhere (a window, a shift, an event), and the longest
 /// service or delay: one week in seconds. Times are not negative.
 pub const MAX_TIME_S: i64 = 7 * 86_400;

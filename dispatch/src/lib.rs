@@ -70,6 +70,7 @@
 
 pub(crate) mod baseline;
 pub(crate) mod cache;
+#[doc(hidden)]
 pub mod clock;
 pub mod dispatch;
 pub(crate) mod eject;

@@ -462,6 +462,7 @@ impl Default for Weights {
 /// Why a stop cannot be served today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum UnservedReason {
     /// No courier is left in service.
     NoActiveCourier,
@@ -504,6 +505,7 @@ impl std::fmt::Display for UnservedReason {
 /// Where a stop stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum StopState {
     /// To be delivered (on a route or waiting for one).
     Pending,

@@ -3,15 +3,12 @@
 //! error naming the field, never a panic). With the cargo feature `serde` it derives
 //! `Serialize` and `Deserialize`.
 
-use crate::dispatch::{check_courier, check_stop, Dispatch};
+use crate::dispatch::{check_courier, check_stop, check_weights, Dispatch};
 use crate::error::{in_range, ReplanError, MAX_COURIERS, MAX_STOPS, MAX_TIME_S};
 use crate::model::{
     CourierSpec, MatrixState, Progression, StopOrigin, StopSpec, StopState, TravelTimes, Weights,
 };
 use crate::route::CourierRoute;
-
-/// Largest weight of the objective accepted by [`Dispatch::restore`].
-pub const MAX_WEIGHT: i64 = 1_000_000_000;
 
 /// Everything a live day holds, as plain data. The index of a stop in `stops` is its id;
 /// the per-stop vectors (`states`, `courier_of`, `eta`, `promise`, `origins`,
@@ -133,16 +130,7 @@ impl Dispatch {
         field_len("neighbours", m, state.neighbours.len())?;
         field_len("routes", k, state.routes.len())?;
         in_range(|| "clock_s".to_string(), state.clock_s, 0, MAX_TIME_S)?;
-        let w = state.weights;
-        for (name, v) in [
-            ("move_cost", w.move_cost),
-            ("promise_tolerance_s", w.promise_tolerance_s),
-            ("promise_per_s", w.promise_per_s),
-            ("promise_cap_s", w.promise_cap_s),
-            ("unserved_penalty", w.unserved_penalty),
-        ] {
-            in_range(|| format!("weights.{name}"), v, 0, MAX_WEIGHT)?;
-        }
+        check_weights(&state.weights)?;
         for (i, st) in state.states.iter().enumerate() {
             if let StopState::Done { courier, arrival_s } = st {
                 if *courier >= k {

@@ -221,3 +221,33 @@ fn quantities_are_bounded_at_new() {
         "times.travel_s[0][1]: negative travel time or distance from location 0 to 1"
     );
 }
+
+/// Weights out of range are refused at `Dispatch::new` and by `set_weights` (which then
+/// leaves the weights as they were).
+#[test]
+fn weights_are_bounded() {
+    let huge = Weights {
+        unserved_penalty: i64::MAX,
+        ..Weights::default()
+    };
+    let err = Dispatch::new(
+        line(&[0, 1]),
+        0,
+        vec![stop(1, 1)],
+        vec![courier(1, 5)],
+        huge,
+    )
+    .map(|_| ())
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with("weights.unserved_penalty"),
+        "{err}"
+    );
+    let mut d = planned();
+    let negative = Weights {
+        move_cost: -1,
+        ..Weights::default()
+    };
+    assert!(d.set_weights(negative).is_err());
+    assert_eq!(d.weights(), Weights::default());
+}

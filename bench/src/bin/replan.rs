@@ -370,7 +370,8 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
             move_cost: 0,
             promise_per_s: 0,
             ..ours.weights()
-        });
+        })
+        .expect("a valid day's weights with two of them zeroed are valid");
         let polish = secs * f64::from(cli.reference_polish_pct.min(100)) / 100.0;
         let r = long.reoptimize(&ReplanOptions {
             budget: Duration::from_secs_f64(secs - polish),
@@ -586,7 +587,7 @@ fn main() -> anyhow::Result<()> {
         move_cost: cli.move_cost,
         promise_per_s: cli.promise_per_s,
         ..ours.day.weights()
-    });
+    })?;
     if cli.answer_lns > 0 {
         println!(
             "answer: up to {} ruin-and-recreate iterations per event after repair and local search",

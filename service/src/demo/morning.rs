@@ -326,6 +326,7 @@ pub fn replay(
                 "delivery failed; carried over to tomorrow".into(),
             )),
             StopState::Failed | StopState::Cancelled => {}
+            _ => {}
         }
     }
     // A failed door with no later delivery of the same household is carried over.
