@@ -7,14 +7,14 @@
 //! state, courier, planned arrival and first promise. [`Dispatch::apply`] advances the clock
 //! to an [`Event`], applies it and re-plans within a time budget (default 200 ms):
 //!
-//! 1. **Repair** ([`repair`]): late routes give up stops (the one cutting lateness most)
+//! 1. **Repair** (`repair`): late routes give up stops (the one cutting lateness most)
 //!    until on time; new, retried, removed and orphaned stops (a breakdown) are placed by
 //!    regret-2 insertion, each position checked in O(1) with cached
 //!    [`milkrun_vrp::segment::DurationSegment`]s.
 //!    Stops that fit nowhere get one more chance by insertion with ejection (`eject`: the
 //!    stop takes the place of a nearby stop, which moves to its cheapest feasible place;
 //!    a quarter of the budget at most).
-//! 2. **Local search** ([`search`]): relocate / or-opt of strings of 1-3 stops next to one of
+//! 2. **Local search** (`search`): relocate / or-opt of strings of 1-3 stops next to one of
 //!    their 12 nearest stops, and where none pays, 2-opt\* of two routes' tails or a swap of
 //!    two stops next to a nearest stop on another route (`exchange`); seeded by the stops
 //!    near the change, screened in O(1) and priced exactly before it is applied. It stops
@@ -37,6 +37,14 @@
 //! courier, plus a cost per second a promised arrival shifts beyond a tolerance, plus a
 //! penalty per unserved stop; windows, capacity and the return by the end of the shift are
 //! hard. Stops that cannot be served get an [`UnservedReason`].
+//!
+//! A server holds the day: every long call takes a cancel flag (answered within 50 ms) and a
+//! progress callback ([`ReplanOptions`], [`ImproveOptions`]); with a budget that is not
+//! reached, work limits make every call deterministic; [`Dispatch::apply`] is atomic (an
+//! error leaves the day untouched); [`Dispatch::export`] and [`Dispatch::restore`] carry the
+//! day across a restart ([`DayState`], `serde` behind the cargo feature of that name); with
+//! [`Progression::Reported`] only the couriers' reports ([`EventKind::Delivered`],
+//! [`EventKind::Position`], [`EventKind::SignedOff`], [`EventKind::Failed`]) move them.
 //!
 //! The baseline [`Strategy::FromScratch`] re-solves every stop not under way with
 //! [`milkrun_vrp::solve`] under the same budget. [`verify()`] checks a plan independently.
