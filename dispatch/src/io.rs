@@ -21,7 +21,7 @@ use rand_pcg::Pcg64;
 
 use crate::clock::hms;
 use crate::dispatch::Dispatch;
-use crate::error::ReplanError;
+use crate::error::{ReplanError, MAX_TIME_S};
 use crate::model::StopState;
 
 /// One event as written in a file (external ids, coordinates, way ids).
@@ -127,7 +127,8 @@ fn parse_time(tok: &str) -> Option<i64> {
     for (k, x) in p.iter().enumerate() {
         v[k] = x.parse().ok().filter(|&n: &i64| n >= 0)?;
     }
-    (v[1] < 60 && v[2] < 60).then_some(v[0] * 3600 + v[1] * 60 + v[2])
+    // Hours beyond a week are refused (no overflow on a long run of digits).
+    (v[0] <= MAX_TIME_S / 3600 && v[1] < 60 && v[2] < 60).then(|| v[0] * 3600 + v[1] * 60 + v[2])
 }
 
 /// Writes events in the file format.

@@ -4,9 +4,10 @@
 //! `Serialize` and `Deserialize`.
 
 use crate::dispatch::{check_courier, check_stop, check_weights, Dispatch};
-use crate::error::{in_range, ReplanError, MAX_COURIERS, MAX_STOPS, MAX_TIME_S};
+use crate::error::{in_range, ReplanError, MAX_BOTTLES, MAX_COURIERS, MAX_STOPS, MAX_TIME_S};
 use crate::model::{
     CourierSpec, MatrixState, Progression, StopOrigin, StopSpec, StopState, TravelTimes, Weights,
+    MAX_TRAVEL,
 };
 use crate::route::CourierRoute;
 
@@ -65,6 +66,12 @@ fn field_len(field: &str, expected: usize, found: usize) -> Result<(), ReplanErr
 fn inconsistent(field: String, problem: &'static str) -> ReplanError {
     ReplanError::Inconsistent { field, problem }
 }
+
+/// Most bottles a route may have delivered (every stop at its maximum).
+const MAX_LOAD_DONE: i64 = MAX_STOPS as i64 * MAX_BOTTLES;
+/// Most travel (seconds or metres) a route may have done: every stop and a ride home at the
+/// largest matrix cell.
+const MAX_DONE_TRAVEL: i64 = (MAX_STOPS as i64 + 1) * MAX_TRAVEL;
 
 impl Dispatch {
     /// The whole day as plain data (a copy of the matrix included).
@@ -196,19 +203,19 @@ impl Dispatch {
                 || format!("routes[{r}].load_done"),
                 route.load_done,
                 0,
-                i64::MAX / 4,
+                MAX_LOAD_DONE,
             )?;
             in_range(
                 || format!("routes[{r}].travel_done_s"),
                 route.travel_done_s,
                 0,
-                i64::MAX / 4,
+                MAX_DONE_TRAVEL,
             )?;
             in_range(
                 || format!("routes[{r}].dist_done_m"),
                 route.dist_done_m,
                 0,
-                i64::MAX / 4,
+                MAX_DONE_TRAVEL,
             )?;
             let lists = [
                 ("done", route.done.as_slice()),

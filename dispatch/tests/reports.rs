@@ -178,3 +178,13 @@ fn event_file_reports() {
         "{err}"
     );
 }
+
+/// A time with a huge hour count is an error naming the field, not an overflow.
+#[test]
+fn event_file_huge_hours_refused() {
+    let err = parse_events("99999999999999999:00,cancel,1\n", "big.csv").unwrap_err();
+    assert!(
+        err.to_string().starts_with("big.csv:1: field `time`"),
+        "{err}"
+    );
+}
