@@ -139,16 +139,76 @@ pub enum ReplanError {
         problem: &'static str,
     },
     /// A malformed event file line.
-    #[error("{file}:{line}: field `{field}`: {msg}")]
+    #[error("{file}:{line}: field `{field}`: {problem}")]
     EventFile {
         /// File name.
         file: String,
         /// 1-based line.
         line: usize,
         /// Field.
-        field: String,
+        field: &'static str,
         /// What is wrong.
-        msg: String,
+        #[source]
+        problem: FieldError,
+    },
+}
+
+/// What is wrong with a field of an event file.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum FieldError {
+    /// A line of the wrong length.
+    #[error("expected {expected} fields, found {found}")]
+    FieldCount {
+        /// Fields expected.
+        expected: usize,
+        /// Fields found.
+        found: usize,
+    },
+    /// Not `TIME,KIND,...`.
+    #[error("expected TIME,KIND,...")]
+    MissingKind,
+    /// An unknown event kind.
+    #[error("unknown event kind `{text}`")]
+    UnknownKind {
+        /// The text.
+        text: String,
+    },
+    /// Not a time of day `HH:MM[:SS]` (at most a week).
+    #[error("`{text}` is not a time")]
+    NotATime {
+        /// The text.
+        text: String,
+    },
+    /// Not an integer.
+    #[error("`{text}` is not an integer")]
+    NotAnInteger {
+        /// The text.
+        text: String,
+        /// The cause.
+        #[source]
+        source: std::num::ParseIntError,
+    },
+    /// Not an id (a non-negative 32-bit integer).
+    #[error("`{text}` is not an id")]
+    NotAnId {
+        /// The text.
+        text: String,
+        /// The cause.
+        #[source]
+        source: std::num::ParseIntError,
+    },
+    /// Not a finite number.
+    #[error("`{text}` is not a number")]
+    NotANumber {
+        /// The text.
+        text: String,
+    },
+    /// A value breaking a rule of the format.
+    #[error("{rule}")]
+    Invalid {
+        /// The rule (e.g. `factor must be in [0, 10]`).
+        rule: &'static str,
     },
 }
 

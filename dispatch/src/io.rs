@@ -21,7 +21,7 @@ use rand_pcg::Pcg64;
 
 use crate::clock::hms;
 use crate::dispatch::Dispatch;
-use crate::error::{ReplanError, MAX_TIME_S};
+use crate::error::{FieldError, ReplanError, MAX_TIME_S};
 use crate::model::StopState;
 
 /// One event as written in a file (external ids, coordinates, way ids).
@@ -190,41 +190,61 @@ pub fn parse_events(text: &str, file: &str) -> Result<Vec<TimedRecord>, ReplanEr
             continue;
         }
         let f: Vec<&str> = t.split(',').map(str::trim).collect();
-        let err = |field: &str, msg: String| ReplanError::EventFile {
+        let err = |field: &'static str, problem: FieldError| ReplanError::EventFile {
             file: file.to_string(),
             line,
-            field: field.to_string(),
-            msg,
+            field,
+            problem,
         };
+        let invalid =
+            |field: &'static str, rule: &'static str| err(field, FieldError::Invalid { rule });
         let need = |n: usize| {
             if f.len() == n {
                 Ok(())
             } else {
                 Err(err(
                     "fields",
-                    format!("expected {n} fields, found {}", f.len()),
+                    FieldError::FieldCount {
+                        expected: n,
+                        found: f.len(),
+                    },
                 ))
             }
         };
-        let time = |k: usize, field: &str| {
-            parse_time(f[k]).ok_or_else(|| err(field, format!("`{}` is not a time", f[k])))
+        let text = |k: usize| f[k].to_string();
+        let time = |k: usize, field: &'static str| {
+            parse_time(f[k]).ok_or_else(|| err(field, FieldError::NotATime { text: text(k) }))
         };
-        let int = |k: usize, field: &str| {
-            f[k].parse::<i64>()
-                .map_err(|_| err(field, format!("`{}` is not an integer", f[k])))
+        let int = |k: usize, field: &'static str| {
+            f[k].parse::<i64>().map_err(|source| {
+                err(
+                    field,
+                    FieldError::NotAnInteger {
+                        text: text(k),
+                        source,
+                    },
+                )
+            })
         };
-        let id = |k: usize, field: &str| {
-            f[k].parse::<u32>()
-                .map_err(|_| err(field, format!("`{}` is not an id", f[k])))
+        let id = |k: usize, field: &'static str| {
+            f[k].parse::<u32>().map_err(|source| {
+                err(
+                    field,
+                    FieldError::NotAnId {
+                        text: text(k),
+                        source,
+                    },
+                )
+            })
         };
-        let num = |k: usize, field: &str| {
+        let num = |k: usize, field: &'static str| {
             f[k].parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite())
-                .ok_or_else(|| err(field, format!("`{}` is not a number", f[k])))
+                .ok_or_else(|| err(field, FieldError::NotANumber { text: text(k) }))
         };
         if f.len() < 2 {
-            return Err(err("kind", "expected TIME,KIND,...".to_string()));
+            return Err(err("kind", FieldError::MissingKind));
         }
         let time_s = time(0, "time")?;
         let record = match f[1] {
@@ -232,14 +252,20 @@ pub fn parse_events(text: &str, file: &str) -> Result<Vec<TimedRecord>, ReplanEr
                 need(4)?;
                 let factor = num(2, "factor")?;
                 if !(0.0..=10.0).contains(&factor) {
-                    return Err(err("factor", format!("{factor} not in [0, 10]")));
+                    return Err(invalid("factor", "factor must be in [0, 10]"));
                 }
                 let ways = f[3]
                     .split(';')
                     .map(|w| {
-                        w.trim()
-                            .parse::<i64>()
-                            .map_err(|_| err("ways", format!("`{w}` is not a way id")))
+                        w.trim().parse::<i64>().map_err(|source| {
+                            err(
+                                "ways",
+                                FieldError::NotAnInteger {
+                                    text: w.trim().to_string(),
+                                    source,
+                                },
+                            )
+                        })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 EventRecord::Traffic { factor, ways }
@@ -248,22 +274,22 @@ pub fn parse_events(text: &str, file: &str) -> Result<Vec<TimedRecord>, ReplanEr
                 need(9)?;
                 let (lat, lon) = (num(3, "lat")?, num(4, "lon")?);
                 if lat.abs() > 90.0 || lon.abs() > 180.0 {
-                    return Err(err("lat", format!("({lat}, {lon}) is out of range")));
+                    return Err(invalid(
+                        "lat",
+                        "latitude must be in [-90, 90], longitude in [-180, 180]",
+                    ));
                 }
                 let bottles = int(5, "bottles")?;
                 let service_s = int(6, "service_s")?;
-                if bottles <= 0 || service_s < 0 {
-                    return Err(err(
-                        "bottles",
-                        "bottles must be positive, service non-negative".to_string(),
-                    ));
+                if bottles <= 0 {
+                    return Err(invalid("bottles", "bottles must be positive"));
+                }
+                if service_s < 0 {
+                    return Err(invalid("service_s", "service time must not be negative"));
                 }
                 let window_s = (time(7, "window_start")?, time(8, "window_end")?);
                 if window_s.1 < window_s.0 {
-                    return Err(err(
-                        "window_end",
-                        "window ends before it starts".to_string(),
-                    ));
+                    return Err(invalid("window_end", "window ends before it starts"));
                 }
                 EventRecord::Order {
                     household: id(2, "household")?,
@@ -290,7 +316,7 @@ pub fn parse_events(text: &str, file: &str) -> Result<Vec<TimedRecord>, ReplanEr
                     need(5)?;
                     let w = (time(3, "retry_start")?, time(4, "retry_end")?);
                     if w.1 < w.0 {
-                        return Err(err("retry_end", "window ends before it starts".to_string()));
+                        return Err(invalid("retry_end", "window ends before it starts"));
                     }
                     EventRecord::Failed {
                         household: id(2, "household")?,
@@ -308,7 +334,7 @@ pub fn parse_events(text: &str, file: &str) -> Result<Vec<TimedRecord>, ReplanEr
                 need(4)?;
                 let delay_s = int(3, "seconds")?;
                 if delay_s < 0 {
-                    return Err(err("seconds", "a delay is not negative".to_string()));
+                    return Err(invalid("seconds", "a delay is not negative"));
                 }
                 EventRecord::Delay {
                     courier: id(2, "courier")?,
@@ -334,7 +360,14 @@ pub fn parse_events(text: &str, file: &str) -> Result<Vec<TimedRecord>, ReplanEr
                     courier: id(2, "courier")?,
                 }
             }
-            other => return Err(err("kind", format!("unknown event kind `{other}`"))),
+            other => {
+                return Err(err(
+                    "kind",
+                    FieldError::UnknownKind {
+                        text: other.to_string(),
+                    },
+                ))
+            }
         };
         // Reports of deliveries and failures may come late (out of time order).
         let report = matches!(
@@ -342,10 +375,9 @@ pub fn parse_events(text: &str, file: &str) -> Result<Vec<TimedRecord>, ReplanEr
             EventRecord::Delivered { .. } | EventRecord::Failed { .. }
         );
         if !report && out.last().is_some_and(|p: &TimedRecord| p.time_s > time_s) {
-            return Err(err(
+            return Err(invalid(
                 "time",
-                "events must be in time order (only delivered and failed may come late)"
-                    .to_string(),
+                "events must be in time order (only delivered and failed may come late)",
             ));
         }
         out.push(TimedRecord { time_s, record });

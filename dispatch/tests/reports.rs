@@ -188,3 +188,22 @@ fn event_file_huge_hours_refused() {
         "{err}"
     );
 }
+
+/// A field that does not parse carries the parser's error as its source (no copy of it as
+/// text).
+#[test]
+fn event_file_errors_keep_their_cause() {
+    use std::error::Error as _;
+    let err = parse_events("05:00,delay,1,soon\n", "e").unwrap_err();
+    let problem = err.source().expect("the field's problem");
+    let cause = problem.source().expect("the parser's error");
+    assert!(cause.downcast_ref::<std::num::ParseIntError>().is_some());
+    assert!(matches!(
+        err,
+        ReplanError::EventFile {
+            line: 1,
+            field: "seconds",
+            ..
+        }
+    ));
+}
