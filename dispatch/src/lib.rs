@@ -100,6 +100,8 @@ pub mod state;
 pub mod verify;
 pub(crate) mod view;
 
+// `hms` is text for people (the service and the bench still print with it); it moves to
+// the calendar crate. Library outcomes carry seconds.
 #[doc(hidden)]
 pub use clock::hms;
 pub use dispatch::Dispatch;

@@ -141,3 +141,37 @@ fn progress_reports_phases_and_cost() {
     assert_eq!(seen.last().map(|p| p.1), Some(report.cost));
     assert!(seen.iter().all(|p| p.1 > 0));
 }
+
+/// The nightly plan reports the VRP solver's progress (its best cost) and then the
+/// polish's phases, ending with `Done` at the plan's cost.
+#[test]
+fn nightly_plan_reports_solver_progress() {
+    let (day, _) = grid_day(4, Weights::default());
+    let mut fresh = Dispatch::new(
+        day.times().clone(),
+        day.depot(),
+        day.stops().to_vec(),
+        day.couriers().to_vec(),
+        Weights::default(),
+    )
+    .unwrap();
+    let seen: Arc<Mutex<Vec<(Phase, i64)>>> = Arc::default();
+    let sink = seen.clone();
+    let report = fresh
+        .plan_with_solver(&ReplanOptions {
+            budget: Duration::from_secs(60),
+            iteration_limit: Some(200),
+            polish_iterations: Some(20),
+            progress: Some(Arc::new(move |p| {
+                sink.lock().unwrap().push((p.phase, p.cost));
+            })),
+            ..Default::default()
+        })
+        .unwrap();
+    let seen = seen.lock().unwrap();
+    assert!(
+        seen.iter().any(|p| p.0 == Phase::Solver && p.1 > 0),
+        "{seen:?}"
+    );
+    assert_eq!(seen.last(), Some(&(Phase::Done, report.cost)));
+}
