@@ -7,7 +7,7 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use milkrun_vrp::{solve, Problem, Solution, SolverOptions};
+use milkrun_vrp::{solve, Problem, ProblemError, Solution, SolverOptions};
 
 use crate::cache::RouteCache;
 use crate::limit::Deadline;
@@ -23,6 +23,8 @@ pub(crate) struct Resolved {
     pub planned: Vec<Vec<u32>>,
     /// The stops left out, with reasons.
     pub unserved: Vec<(u32, UnservedReason)>,
+    /// Why the solver's problem could not be built (every stop is then left out).
+    pub error: Option<ProblemError>,
 }
 
 /// Re-solves all planned stops plus `pool` with the solver's `seed`, iteration limit and
@@ -51,6 +53,7 @@ pub(crate) fn resolve(
                 .into_iter()
                 .map(|s| (s, UnservedReason::NoActiveCourier))
                 .collect(),
+            error: None,
         };
     }
     let vehicles: Vec<VehicleStart> = couriers
@@ -100,7 +103,10 @@ pub(crate) fn resolve(
         &|| deadline.cancelled(),
     );
     let mut placed = vec![false; jobs.len()];
-    if let Some(Ok(problem)) = problem {
+    let mut error = None;
+    if let Some(Err(e)) = problem {
+        error = Some(e);
+    } else if let Some(Ok(problem)) = problem {
         let options = SolverOptions {
             time_limit: Some(deadline.left().max(Duration::from_millis(1))),
             cancel: deadline.flag(),
@@ -159,6 +165,7 @@ pub(crate) fn resolve(
     Resolved {
         planned: routes.into_iter().map(|r| r.planned).collect(),
         unserved,
+        error,
     }
 }
 
@@ -181,5 +188,45 @@ fn solve_until(problem: Problem, options: SolverOptions, deadline: &Deadline) ->
             Err(mpsc::RecvTimeoutError::Timeout) if !deadline.cancelled() => {}
             Err(_) => return None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::dispatch::Dispatch;
+    use crate::model::{CourierSpec, StopSpec, TravelTimes, Weights};
+    use std::time::Instant;
+
+    /// A problem the solver refuses (a negative demand slipped past the day's checks) is
+    /// reported with the solver's error as the cause, and every stop is left out.
+    #[test]
+    fn refused_problem_is_reported() {
+        let times = TravelTimes::from_fn(3, |i, j| ((i as i64 - j as i64).abs() * 60, 0));
+        let stops = (1..3)
+            .map(|l| StopSpec {
+                household: l,
+                loc: l,
+                bottles: 1,
+                service_s: 30,
+                window_s: (18_000, 27_000),
+            })
+            .collect();
+        let couriers = vec![CourierSpec {
+            id: 1,
+            capacity: 5,
+            shift_start_s: 15_300,
+            shift_end_s: 32_400,
+        }];
+        let mut d = Dispatch::new(times, 0, stops, couriers, Weights::default()).unwrap();
+        d.stops[1].bottles = -1;
+        let deadline = Deadline::new(Instant::now() + Duration::from_secs(5), None);
+        let r = resolve(&d.view(), vec![0, 1], &deadline, SolverOptions::default());
+        assert!(matches!(
+            r.error,
+            Some(ProblemError::Negative { index: 1, .. })
+        ));
+        assert_eq!(r.unserved.len(), 2);
     }
 }

@@ -217,7 +217,7 @@ impl Dispatch {
             .filter(|&s| !seen[s as usize] && self.state[s as usize] == StopState::Pending)
             .collect();
         let t0 = Instant::now();
-        let mut report = self.replan(
+        let (mut report, solver_error) = self.replan(
             t0,
             EventType::Plan,
             pool,
@@ -228,6 +228,11 @@ impl Dispatch {
         );
         for s in 0..self.stops.len() {
             self.promise[s] = self.eta[s];
+        }
+        if let Some(source) = solver_error {
+            // With a day checked at `new` this does not happen; the day then holds every
+            // stop unserved.
+            return Err(ReplanError::Solver { source });
         }
         report.latency = t0.elapsed();
         Ok(report)
@@ -835,7 +840,9 @@ impl Dispatch {
                 ..Work::ANSWER
             },
         };
-        let mut report = self.replan(t0, name, pool, seeds, &freed, options, work);
+        // From scratch, a problem the solver refuses leaves the stops unserved (the event is
+        // applied already; with a day checked at `new` it does not happen).
+        let (mut report, _) = self.replan(t0, name, pool, seeds, &freed, options, work);
         report.time_s = time_s;
         report.notes.extend(notes);
         report.added = added;
@@ -853,7 +860,7 @@ impl Dispatch {
             .filter(|r| r.active)
             .flat_map(|r| r.planned.iter().copied())
             .collect();
-        let mut report = self.replan(
+        let (mut report, _) = self.replan(
             t0,
             EventType::Reoptimize,
             Vec::new(),
@@ -889,7 +896,7 @@ impl Dispatch {
             progress: options.progress.clone(),
             ..ReplanOptions::default()
         };
-        let mut report = self.replan(
+        let (mut report, _) = self.replan(
             t0,
             EventType::Improve,
             Vec::new(),
@@ -915,7 +922,8 @@ impl Dispatch {
         freed: &[u32],
         options: &ReplanOptions,
         work: Work,
-    ) -> ReplanReport {
+    ) -> (ReplanReport, Option<milkrun_vrp::ProblemError>) {
+        let mut solver_error = None;
         let before_courier = self.courier_of.clone();
         let before_eta = self.eta.clone();
         let remaining: usize = self
@@ -1075,6 +1083,7 @@ impl Dispatch {
                 for (r, planned) in self.routes.iter_mut().zip(resolved.planned) {
                     r.planned = planned;
                 }
+                solver_error = resolved.error;
                 resolved.unserved
             }
         };
@@ -1120,7 +1129,7 @@ impl Dispatch {
         }
         let cost = self.plan_cost();
         report_phase(Phase::Done, cost);
-        ReplanReport {
+        let report = ReplanReport {
             time_s: self.clock_s,
             event,
             latency: t0.elapsed(),
@@ -1136,7 +1145,8 @@ impl Dispatch {
             evaluations,
             ruin_recreate,
             cancelled: deadline.cancelled(),
-        }
+        };
+        (report, solver_error)
     }
 
     /// Recomputes the planned arrival and courier of every pending stop on a route.

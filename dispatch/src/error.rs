@@ -138,6 +138,13 @@ pub enum ReplanError {
         /// What is wrong.
         problem: &'static str,
     },
+    /// The VRP solver's problem could not be built from the day (the nightly plan).
+    #[error("solver problem: {source}")]
+    Solver {
+        /// The solver's validation error.
+        #[source]
+        source: milkrun_vrp::ProblemError,
+    },
     /// A malformed event file line.
     #[error("{file}:{line}: field `{field}`: {problem}")]
     EventFile {
