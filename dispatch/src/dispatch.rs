@@ -685,7 +685,20 @@ impl Dispatch {
                 }),
             },
             Some(EventKind::Failed { household, retry_s }) => {
-                match self.find_household(*household, true) {
+                // A courier's failure report received again (same household, same time):
+                // nothing changes.
+                let reported = self.progression == Progression::Reported;
+                let replayed = (0..self.stops.len() as u32).find(|&s| {
+                    reported
+                        && self.stops[s as usize].household == *household
+                        && self.state[s as usize] == StopState::Failed
+                        && self.eta[s as usize] == Some(time_s)
+                });
+                match replayed.or_else(|| self.find_household(*household, true)) {
+                    Some(s) if replayed == Some(s) => notes.push(Note::AlreadyFailed {
+                        household: *household,
+                        stop: s,
+                    }),
                     Some(s)
                         if self.is_committed(s) && self.progression == Progression::Simulated =>
                     {
@@ -703,6 +716,8 @@ impl Dispatch {
                         };
                         if let Some(k) = visited {
                             self.visit(k, s, time_s);
+                            // The time of the failed visit (a replay of the report is known).
+                            self.eta[s as usize] = Some(time_s);
                             seeds.extend(self.routes[k].pending());
                         }
                         if time_s < self.clock_s {

@@ -110,6 +110,13 @@ pub enum Note {
         /// Its stop.
         stop: u32,
     },
+    /// A failure reported twice (same household, same time): nothing changes.
+    AlreadyFailed {
+        /// Household id.
+        household: u32,
+        /// Its stop.
+        stop: u32,
+    },
     /// A delivery reported for a household with no delivery today.
     NothingToDeliver {
         /// Household id.
@@ -160,6 +167,9 @@ impl std::fmt::Display for Note {
             }
             Self::AlreadyDelivered { household, stop } => {
                 write!(f, "household {household}: stop {stop} already delivered")
+            }
+            Self::AlreadyFailed { household, stop } => {
+                write!(f, "household {household}: failure at stop {stop} already reported")
             }
             Self::NothingToDeliver { household } => {
                 write!(f, "household {household}: no delivery to report")

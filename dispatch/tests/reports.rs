@@ -118,6 +118,25 @@ fn reported_failure_is_a_visit() {
     assert_eq!(r.added.len(), 1);
     assert_eq!(d.summary().failed, 1);
     assert!(verify(&d, None).is_empty());
+    // The same report again: nothing changes, the failure counts once, no second retry.
+    let stops = d.stops().len();
+    let r = at(
+        &mut d,
+        19_000,
+        EventKind::Failed {
+            household: 3,
+            retry_s: Some((21_000, 24_000)),
+        },
+    );
+    assert_eq!(
+        r.notes,
+        vec![Note::AlreadyFailed {
+            household: 3,
+            stop: 2
+        }]
+    );
+    assert_eq!(d.stops().len(), stops);
+    assert_eq!(d.summary().failed, 1);
 }
 
 /// A position (or any event but a delivery or failure report) older than the clock is
