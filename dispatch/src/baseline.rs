@@ -1,31 +1,44 @@
 //! The from-scratch baseline: every stop not yet under way is re-solved with
 //! [`milkrun_vrp::solve`] under the same budget. Each active courier is its own vehicle
 //! type (count 1) starting where it will be free: at its committed stop when it leaves it,
-//! else at its anchor; capacity is what it has left.
+//! else at its anchor; capacity is what it has left. It returns the new routes; the owner
+//! of the day writes them.
 
-use std::time::Instant;
+use std::sync::mpsc;
+use std::time::Duration;
 
-use milkrun_vrp::{
-    solve, JobKind, JobSpec, Matrix, Objective, Problem, ProblemSpec, SolverOptions,
-    VehicleTypeSpec,
-};
+use milkrun_vrp::{solve, Problem, ProblemError, Solution, SolverOptions};
 
 use crate::cache::RouteCache;
-use crate::dispatch::Dispatch;
+use crate::limit::Deadline;
 use crate::model::UnservedReason;
+use crate::problem::{to_problem_until, VehicleStart};
 use crate::repair::{self, reason};
+use crate::view::DayView;
 
-/// Re-solves all planned stops plus `pool`; writes the routes back into `d` and returns the
-/// stops left out, with reasons.
+/// The outcome of a from-scratch re-solve.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Resolved {
+    /// The planned stops of every courier (index: courier; inactive couriers keep theirs).
+    pub planned: Vec<Vec<u32>>,
+    /// The stops left out, with reasons.
+    pub unserved: Vec<(u32, UnservedReason)>,
+    /// Why the solver's problem could not be built (every stop is then left out).
+    pub error: Option<ProblemError>,
+}
+
+/// Re-solves all planned stops plus `pool` with the solver's `seed`, iteration limit and
+/// progress callback from `solver`; its time limit and cancel flag come from `deadline`.
 pub(crate) fn resolve(
-    d: &mut Dispatch,
+    d: &DayView<'_>,
     pool: Vec<u32>,
-    deadline: Instant,
-    seed: u64,
-) -> Vec<(u32, UnservedReason)> {
+    deadline: &Deadline,
+    solver: SolverOptions,
+) -> Resolved {
     let mut jobs: Vec<u32> = pool;
     let mut couriers = Vec::new();
-    for (k, r) in d.routes.iter_mut().enumerate() {
+    let mut routes = d.routes.to_vec();
+    for (k, r) in routes.iter_mut().enumerate() {
         if r.active {
             jobs.append(&mut r.planned);
             couriers.push(k);
@@ -33,71 +46,45 @@ pub(crate) fn resolve(
     }
     jobs.sort_unstable();
     jobs.dedup();
-    let mut locs: Vec<u32> = vec![d.depot];
-    let mut types = Vec::new();
-    for &k in &couriers {
-        let r = &d.routes[k];
-        let spec = &d.couriers[k];
-        let (loc, free_s, load) = match r.committed {
-            Some(c) => {
-                let s = &d.stops[c as usize];
-                let arrival = r.anchor_s + d.times.travel_at(r.anchor_loc, s.loc, r.anchor_s);
-                (
-                    s.loc,
-                    arrival.max(s.window_s.0) + s.service_s,
-                    r.load_done + s.bottles,
-                )
-            }
-            None => (r.anchor_loc, r.anchor_s, r.load_done),
+    if couriers.is_empty() {
+        return Resolved {
+            planned: routes.into_iter().map(|r| r.planned).collect(),
+            unserved: jobs
+                .into_iter()
+                .map(|s| (s, UnservedReason::NoActiveCourier))
+                .collect(),
+            error: None,
         };
-        locs.push(loc);
-        types.push(VehicleTypeSpec {
-            count: 1,
-            capacity: vec![(spec.capacity - load).max(0)],
-            start: locs.len() - 1,
-            end: Some(0),
-            shift: (free_s, spec.shift_end_s.max(free_s)),
-            max_duration: None,
-            max_distance: None,
-            fixed_cost: 0,
-            cost_per_distance: 1,
-            cost_per_time: 0,
-            skills: Vec::new(),
-            reload: None,
-        });
     }
-    let first_job = locs.len();
-    locs.extend(jobs.iter().map(|&s| d.stops[s as usize].loc));
-    let penalty = d.weights.unserved_penalty;
-    let job_specs: Vec<JobSpec> = jobs
+    let vehicles: Vec<VehicleStart> = couriers
         .iter()
-        .enumerate()
-        .map(|(k, &s)| {
-            let st = &d.stops[s as usize];
-            JobSpec {
-                location: first_job + k,
-                demand: vec![st.bottles],
-                kind: JobKind::Delivery,
-                service: st.service_s,
-                time_windows: vec![st.window_s],
-                skills: Vec::new(),
-                skip_penalty: Some(penalty),
-                lateness: None,
+        .map(|&k| {
+            let r = &routes[k];
+            let spec = &d.couriers[k];
+            let (loc, free_s, load) = match r.committed {
+                Some(c) => {
+                    let s = &d.stops[c as usize];
+                    let arrival = r.anchor_s + d.times.travel_at(r.anchor_loc, s.loc, r.anchor_s);
+                    (
+                        s.loc,
+                        arrival.max(s.window_s.0) + s.service_s,
+                        r.load_done + s.bottles,
+                    )
+                }
+                None => (r.anchor_loc, r.anchor_s, r.load_done),
+            };
+            VehicleStart {
+                loc,
+                free_s,
+                shift_end_s: spec.shift_end_s,
+                capacity: spec.capacity - load,
             }
         })
         .collect();
-    let mut unserved = Vec::new();
-    if types.is_empty() {
-        return jobs
-            .into_iter()
-            .map(|s| (s, UnservedReason::NoActiveCourier))
-            .collect();
-    }
     // The solver has no time of day: it gets the slowest time of every leg over the rest of
     // the shift (the base matrix when there are no slots); the plan is then re-checked with
     // the time-dependent schedule and repaired where it is late.
-    let times = &d.times;
-    let (from_s, to_s) = (
+    let horizon = (
         d.clock_s,
         d.couriers
             .iter()
@@ -105,41 +92,41 @@ pub(crate) fn resolve(
             .max()
             .unwrap_or(d.clock_s),
     );
-    let m = Matrix::from_fn(locs.len(), |i, j| {
-        times.travel_max(locs[i], locs[j], from_s, to_s)
-    });
-    let problem = Problem::new(ProblemSpec {
-        durations: m.clone(),
-        distances: m,
-        jobs: job_specs,
-        pairs: Vec::new(),
-        vehicle_types: types,
-        objective: Objective::Weighted,
-    });
+    let problem = to_problem_until(
+        d.times,
+        d.depot,
+        d.stops,
+        &jobs,
+        &vehicles,
+        horizon,
+        Some(d.weights.unserved_penalty),
+        &|| deadline.cancelled(),
+    );
     let mut placed = vec![false; jobs.len()];
-    if let Ok(problem) = problem {
-        let left = deadline.saturating_duration_since(Instant::now());
+    let mut error = None;
+    if let Some(Err(e)) = problem {
+        error = Some(e);
+    } else if let Some(Ok(problem)) = problem {
         let options = SolverOptions {
-            seed,
-            time_limit: Some(left.max(std::time::Duration::from_millis(1))),
-            ..Default::default()
+            time_limit: Some(deadline.left().max(Duration::from_millis(1))),
+            cancel: deadline.flag(),
+            ..solver
         };
-        let solution = solve(&problem, &options);
-        for route in &solution.routes {
+        let solution = solve_until(problem, options, deadline);
+        for route in solution.iter().flat_map(|s| &s.routes) {
             let k = couriers[route.vehicle_type];
-            d.routes[k].planned = route.stops.iter().map(|st| jobs[st.job]).collect();
+            routes[k].planned = route.stops.iter().map(|st| jobs[st.job]).collect();
             for st in &route.stops {
                 placed[st.job] = true;
             }
         }
     }
-    let mut caches: Vec<Option<RouteCache>> = d
-        .routes
+    let mut caches: Vec<Option<RouteCache>> = routes
         .iter()
-        .zip(&d.couriers)
+        .zip(d.couriers)
         .map(|(r, c)| {
             r.active
-                .then(|| RouteCache::build(r, c, &d.stops, &d.times, d.depot))
+                .then(|| RouteCache::build(r, c, d.stops, d.times, d.depot))
         })
         .collect();
     if !d.times.slots().is_empty() {
@@ -158,13 +145,14 @@ pub(crate) fn resolve(
                     placed[k] = true;
                 }
             }
-            for (r, c) in d.routes.iter_mut().zip(&caches) {
+            for (r, c) in routes.iter_mut().zip(&caches) {
                 if let Some(c) = c {
-                    r.planned = c.stops[c.fixed..c.stops.len() - 1].to_vec();
+                    r.planned = c.planned().to_vec();
                 }
             }
         }
     }
+    let mut unserved = Vec::new();
     for (k, &s) in jobs.iter().enumerate() {
         if !placed[k] {
             let why = match reason(d, &caches, s) {
@@ -174,5 +162,71 @@ pub(crate) fn resolve(
             unserved.push((s, why));
         }
     }
-    unserved
+    Resolved {
+        planned: routes.into_iter().map(|r| r.planned).collect(),
+        unserved,
+        error,
+    }
+}
+
+/// Runs the solver; with a cancel flag, on a worker thread polled every 5 ms, so a cancel is
+/// answered at once even while the solver builds its first solution (which does not read
+/// the flag). A cancelled worker is left to finish by itself: it sees the flag at its first
+/// iteration. `None`: cancelled before the solver answered.
+fn solve_until(problem: Problem, options: SolverOptions, deadline: &Deadline) -> Option<Solution> {
+    if options.cancel.is_none() {
+        return Some(solve(&problem, &options));
+    }
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        // The receiver may be gone (cancelled): nothing to do then.
+        let _ = tx.send(solve(&problem, &options));
+    });
+    loop {
+        match rx.recv_timeout(Duration::from_millis(5)) {
+            Ok(solution) => return Some(solution),
+            Err(mpsc::RecvTimeoutError::Timeout) if !deadline.cancelled() => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::dispatch::Dispatch;
+    use crate::model::{CourierSpec, StopSpec, TravelTimes, Weights};
+    use std::time::Instant;
+
+    /// A problem the solver refuses (a negative demand slipped past the day's checks) is
+    /// reported with the solver's error as the cause, and every stop is left out.
+    #[test]
+    fn refused_problem_is_reported() {
+        let times = TravelTimes::from_fn(3, |i, j| ((i as i64 - j as i64).abs() * 60, 0));
+        let stops = (1..3)
+            .map(|l| StopSpec {
+                household: l,
+                loc: l,
+                bottles: 1,
+                service_s: 30,
+                window_s: (18_000, 27_000),
+            })
+            .collect();
+        let couriers = vec![CourierSpec {
+            id: 1,
+            capacity: 5,
+            shift_start_s: 15_300,
+            shift_end_s: 32_400,
+        }];
+        let mut d = Dispatch::new(times, 0, stops, couriers, Weights::default()).unwrap();
+        d.stops[1].bottles = -1;
+        let deadline = Deadline::new(Instant::now() + Duration::from_secs(5), None);
+        let r = resolve(&d.view(), vec![0, 1], &deadline, SolverOptions::default());
+        assert!(matches!(
+            r.error,
+            Some(ProblemError::Negative { index: 1, .. })
+        ));
+        assert_eq!(r.unserved.len(), 2);
+    }
 }

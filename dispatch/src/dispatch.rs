@@ -1,73 +1,25 @@
 //! The live state of a delivery morning and the event loop: advance the clock, apply an
 //! event, re-plan (warm start or from scratch), and report what changed.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::cache::RouteCache;
-use crate::event::{Event, EventKind};
-use crate::model::{
-    reason_kind, CourierSpec, DaySummary, StopOrigin, StopSpec, StopState, TravelTimes,
-    UnservedReason, Weights,
+use crate::error::{
+    in_range, ReplanError, MAX_BOTTLES, MAX_CAPACITY, MAX_COURIERS, MAX_LOCATIONS, MAX_STOPS,
+    MAX_TIME_S, MAX_WEIGHT,
 };
+use crate::event::{Event, EventKind};
+use crate::limit::Deadline;
+use crate::model::{
+    reason_kind, CourierSpec, DaySummary, Progression, StopOrigin, StopSpec, StopState,
+    TravelTimes, UnservedReason, Weights,
+};
+use crate::objective::route_cost;
+use crate::options::{ImproveOptions, Phase, Progress, ReplanOptions, Strategy};
+use crate::outcome::{EventType, Move, Note, ReplanReport};
 use crate::route::{departure, pending_travel, schedule, CourierRoute};
-use crate::{baseline, eject, lns, repair, search, ReplanError};
-
-/// How a re-plan is made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Strategy {
-    /// Warm start: repair the current plan, then a bounded local search near the change.
-    Repair,
-    /// Baseline: re-solve every remaining stop from scratch with the VRP solver.
-    FromScratch,
-}
-
-/// Options of a re-plan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ReplanOptions {
-    /// Time budget of the whole re-plan (the answer is ready when it runs out).
-    pub budget: Duration,
-    /// Repair or from scratch.
-    pub strategy: Strategy,
-    /// Seed (the from-scratch solver; the repair is deterministic when within budget).
-    pub seed: u64,
-    /// Cap on move evaluations of the local search (`None`: only the budget).
-    pub max_evaluations: Option<u64>,
-}
-
-impl Default for ReplanOptions {
-    /// 200 ms, repair, seed 0.
-    fn default() -> Self {
-        ReplanOptions {
-            budget: Duration::from_millis(200),
-            strategy: Strategy::Repair,
-            seed: 0,
-            max_evaluations: None,
-        }
-    }
-}
-
-/// Options of background improvement between events ([`Dispatch::improve`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ImproveOptions {
-    /// CPU time the improvement may take (wall clock of the call).
-    pub budget: Duration,
-    /// Seed of the ruin-and-recreate choices.
-    pub seed: u64,
-    /// Cap on ruin-and-recreate iterations (`None`: only the budget). With a cap and a
-    /// budget that is not reached the result is deterministic.
-    pub max_iterations: Option<u64>,
-}
-
-impl Default for ImproveOptions {
-    /// 1 s, seed 0, no iteration cap.
-    fn default() -> Self {
-        ImproveOptions {
-            budget: Duration::from_secs(1),
-            seed: 0,
-            max_iterations: None,
-        }
-    }
-}
+use crate::view::DayView;
+use crate::{baseline, eject, lns, repair, search};
 
 /// How much work a re-plan does besides repair and local search.
 #[derive(Debug, Clone, Copy)]
@@ -97,41 +49,9 @@ impl Work {
     };
 }
 
-/// What a re-plan changed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReplanReport {
-    /// Event time.
-    pub time_s: i64,
-    /// Event name.
-    pub event: &'static str,
-    /// Wall time of the re-plan (state change, repair, search, schedule).
-    pub latency: Duration,
-    /// Pending stops on routes before the event (the ones a re-plan could move).
-    pub remaining: usize,
-    /// Stops now on another courier than before, `(stop, from, to)` (couriers by index).
-    pub moved: Vec<(u32, usize, usize)>,
-    /// Couriers whose route changed.
-    pub couriers_affected: Vec<usize>,
-    /// Stops whose planned arrival moved by more than 5 minutes.
-    pub arrivals_shifted: usize,
-    /// Largest change of a planned arrival, seconds.
-    pub max_shift_s: i64,
-    /// Stops that became unserved, with the reason.
-    pub unserved: Vec<(u32, UnservedReason)>,
-    /// Stops added by the event (new order, retry).
-    pub added: Vec<u32>,
-    /// Notes (e.g. a cancellation that came too late).
-    pub notes: Vec<String>,
-    /// Objective of the plan after the re-plan (see [`Dispatch::plan_cost`]).
-    pub cost: i64,
-    /// Local-search move evaluations.
-    pub evaluations: u64,
-    /// Ruin-and-recreate iterations, and how many of them were kept.
-    pub ruin_recreate: (u64, u64),
-}
-
 /// A delivery morning under way.
-#[derive(Debug, Clone)]
+/// Two days are equal when everything they hold is (the matrix included).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Dispatch {
     pub(crate) times: TravelTimes,
     pub(crate) depot: u32,
@@ -149,6 +69,8 @@ pub struct Dispatch {
     pub(crate) neighbours: Vec<Vec<u32>>,
     /// Ruin-and-recreate iterations when answering an event (0: none).
     pub(crate) answer_ruin_recreate: u64,
+    /// How the day moves forward (the plan simulated, or the couriers' reports).
+    pub(crate) progression: Progression,
 }
 
 /// Nearest stops kept per stop for the local search.
@@ -170,18 +92,34 @@ impl Dispatch {
         let n = times.len();
         if depot as usize >= n {
             return Err(ReplanError::Location {
-                what: "depot",
-                index: 0,
+                field: "depot".to_string(),
                 loc: depot as usize,
                 size: n,
             });
         }
+        for (field, count, max) in [
+            ("stops", stops.len(), MAX_STOPS),
+            ("couriers", couriers.len(), MAX_COURIERS),
+            ("times", n, MAX_LOCATIONS),
+        ] {
+            if count > max {
+                return Err(ReplanError::TooMany {
+                    field: field.to_string(),
+                    count,
+                    max,
+                });
+            }
+        }
         for (k, s) in stops.iter().enumerate() {
-            check_stop(k, s, n)?;
+            check_stop(&format!("stops[{k}]"), s, n)?;
         }
         if couriers.is_empty() {
             return Err(ReplanError::NoCourier);
         }
+        for (k, c) in couriers.iter().enumerate() {
+            check_courier(&format!("couriers[{k}]"), c)?;
+        }
+        check_weights(&weights)?;
         let clock_s = couriers.iter().map(|c| c.shift_start_s).min().unwrap_or(0);
         let routes = couriers
             .iter()
@@ -204,9 +142,26 @@ impl Dispatch {
             weights,
             neighbours: Vec::new(),
             answer_ruin_recreate: 0,
+            progression: Progression::Simulated,
         };
         d.neighbours = (0..m as u32).map(|s| d.nearest(s)).collect();
         Ok(d)
+    }
+
+    /// The read-only view the re-planning operators work on.
+    pub(crate) fn view(&self) -> DayView<'_> {
+        DayView {
+            times: &self.times,
+            depot: self.depot,
+            stops: &self.stops,
+            couriers: &self.couriers,
+            routes: &self.routes,
+            courier_of: &self.courier_of,
+            promise: &self.promise,
+            neighbours: &self.neighbours,
+            weights: self.weights,
+            clock_s: self.clock_s,
+        }
     }
 
     fn nearest(&self, s: u32) -> Vec<u32> {
@@ -241,10 +196,13 @@ impl Dispatch {
             });
         }
         let mut seen = vec![false; self.stops.len()];
-        for r in routes {
-            for &s in r {
+        for (k, r) in routes.iter().enumerate() {
+            for (i, &s) in r.iter().enumerate() {
                 if s as usize >= seen.len() || seen[s as usize] {
-                    return Err(ReplanError::PlanStop { stop: s as usize });
+                    return Err(ReplanError::PlanStop {
+                        field: format!("routes[{k}][{i}]"),
+                        stop: s as usize,
+                    });
                 }
                 seen[s as usize] = true;
             }
@@ -259,9 +217,22 @@ impl Dispatch {
             .filter(|&s| !seen[s as usize] && self.state[s as usize] == StopState::Pending)
             .collect();
         let t0 = Instant::now();
-        let mut report = self.replan(t0, "plan", pool, Vec::new(), &[], options, Work::ALL);
+        let (mut report, solver_error) = self.replan(
+            t0,
+            EventType::Plan,
+            pool,
+            Vec::new(),
+            &[],
+            options,
+            Work::ALL,
+        );
         for s in 0..self.stops.len() {
             self.promise[s] = self.eta[s];
+        }
+        if let Some(source) = solver_error {
+            // With a day checked at `new` this does not happen; the day then holds every
+            // stop unserved.
+            return Err(ReplanError::Solver { source });
         }
         report.latency = t0.elapsed();
         Ok(report)
@@ -298,10 +269,14 @@ impl Dispatch {
             &ReplanOptions {
                 strategy: Strategy::FromScratch,
                 budget: options.budget.saturating_sub(polish),
-                ..*options
+                ..options.clone()
             },
         )?;
-        if !polish.is_zero() {
+        let cancelled = options
+            .cancel
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed));
+        if !polish.is_zero() && !cancelled {
             // Nothing is promised before the morning: no move or promise cost.
             let weights = self.weights;
             self.weights = Weights {
@@ -313,7 +288,9 @@ impl Dispatch {
             let polished = self.improve(&ImproveOptions {
                 budget: left,
                 seed: options.seed,
-                max_iterations: None,
+                max_iterations: options.polish_iterations,
+                cancel: options.cancel.clone(),
+                progress: options.progress.clone(),
             });
             self.weights = weights;
             for s in 0..self.stops.len() {
@@ -331,6 +308,7 @@ impl Dispatch {
                 .collect();
             report.evaluations += polished.evaluations;
             report.ruin_recreate = polished.ruin_recreate;
+            report.cancelled |= polished.cancelled;
         }
         report.latency = t0.elapsed();
         Ok(report)
@@ -392,9 +370,11 @@ impl Dispatch {
         self.answer_ruin_recreate = iterations;
     }
     /// Replaces the weights of the objective (e.g. no disruption cost for a reference
-    /// re-solve that owes nothing to the plan before).
-    pub fn set_weights(&mut self, weights: Weights) {
+    /// re-solve that owes nothing to the plan before); each must lie in `0..=MAX_WEIGHT`.
+    pub fn set_weights(&mut self, weights: Weights) -> Result<(), ReplanError> {
+        check_weights(&weights)?;
         self.weights = weights;
+        Ok(())
     }
 
     /// Adds a location (a new order's address) to the matrix; see [`TravelTimes::push_location`].
@@ -406,10 +386,31 @@ impl Dispatch {
         self.times.push_location(from_new, to_new)
     }
 
-    /// Advances the clock: every stop whose service ends by `t` is done, the stop a courier
-    /// has set off to becomes committed. Idle couriers wait where they are.
+    /// How the day moves forward.
+    pub fn progression(&self) -> Progression {
+        self.progression
+    }
+
+    /// Sets how the day moves forward ([`Progression::Simulated`] by default).
+    pub fn set_progression(&mut self, progression: Progression) {
+        self.progression = progression;
+    }
+
+    /// Advances the clock. [`Progression::Simulated`]: every stop whose service ends by `t`
+    /// is done, the stop a courier has set off to becomes committed. Idle couriers wait
+    /// where they are. [`Progression::Reported`]: only the clock moves (a courier that has
+    /// not left yet leaves at `t` at the earliest); the couriers' reports move them.
     pub fn advance_to(&mut self, t: i64) {
         if t < self.clock_s {
+            return;
+        }
+        if self.progression == Progression::Reported {
+            for r in self.routes.iter_mut().filter(|r| r.active) {
+                if !r.departed || (r.committed.is_none() && r.planned.is_empty()) {
+                    r.anchor_s = r.anchor_s.max(t);
+                }
+            }
+            self.clock_s = t;
             return;
         }
         for k in 0..self.routes.len() {
@@ -503,6 +504,38 @@ impl Dispatch {
         Vec::new()
     }
 
+    /// The courier whose route holds pending stop `s` (committed or planned).
+    fn route_of(&self, s: u32) -> Option<usize> {
+        self.routes
+            .iter()
+            .position(|r| r.active && (r.committed == Some(s) || r.planned.contains(&s)))
+    }
+
+    /// Courier `k` has visited pending stop `s` at `t` (delivered or failed at the door):
+    /// the stop leaves its route for the stops done, the courier's anchor moves there (unless
+    /// it has reported from later already) and it heads to its next stop.
+    fn visit(&mut self, k: usize, s: u32, t: i64) {
+        let spec = &self.stops[s as usize];
+        let r = &mut self.routes[k];
+        if r.committed == Some(s) {
+            r.committed = None;
+        } else if let Some(p) = r.planned.iter().position(|&x| x == s) {
+            r.planned.remove(p);
+        }
+        r.travel_done_s += self.times.travel_at(r.anchor_loc, spec.loc, r.anchor_s);
+        r.dist_done_m += self.times.dist(r.anchor_loc, spec.loc);
+        r.load_done += spec.bottles;
+        r.done.push(s);
+        if t >= r.anchor_s || !r.departed {
+            r.anchor_loc = spec.loc;
+            r.anchor_s = t;
+        }
+        r.departed = true;
+        if r.committed.is_none() && !r.planned.is_empty() {
+            r.committed = Some(r.planned.remove(0));
+        }
+    }
+
     fn is_committed(&self, s: u32) -> bool {
         self.routes.iter().any(|r| r.committed == Some(s))
     }
@@ -520,6 +553,73 @@ impl Dispatch {
         id
     }
 
+    /// Checks an event against the day without changing it: its time (not before the
+    /// clock), the courier it names, the sizes and quantities it brings.
+    fn check_event(&self, event: &Event) -> Result<(), ReplanError> {
+        let report = matches!(
+            event.kind,
+            EventKind::Delivered { .. } | EventKind::Failed { .. }
+        );
+        if event.time_s < self.clock_s && !report {
+            return Err(ReplanError::StaleEvent {
+                event_s: event.time_s,
+                clock_s: self.clock_s,
+            });
+        }
+        in_range(|| "event.time_s".to_string(), event.time_s, 0, MAX_TIME_S)?;
+        match &event.kind {
+            EventKind::Traffic(times) => {
+                if times.len() != self.times.len() {
+                    return Err(ReplanError::MatrixSize {
+                        field: "event.times".to_string(),
+                        expected: self.times.len(),
+                        found: times.len(),
+                    });
+                }
+            }
+            EventKind::NewOrder(spec) => {
+                if self.stops.len() >= MAX_STOPS {
+                    return Err(ReplanError::TooMany {
+                        field: "stops".to_string(),
+                        count: self.stops.len() + 1,
+                        max: MAX_STOPS,
+                    });
+                }
+                check_stop("event.order", spec, self.times.len())?;
+            }
+            EventKind::Failed {
+                retry_s: Some(w), ..
+            } => check_window("event.retry_s", *w)?,
+            EventKind::Breakdown { courier } | EventKind::SignedOff { courier } => {
+                if *courier >= self.routes.len() {
+                    return Err(courier_error(*courier));
+                }
+            }
+            EventKind::Position { courier, loc } => {
+                if *courier >= self.routes.len() {
+                    return Err(courier_error(*courier));
+                }
+                if *loc as usize >= self.times.len() {
+                    return Err(ReplanError::Location {
+                        field: "event.loc".to_string(),
+                        loc: *loc as usize,
+                        size: self.times.len(),
+                    });
+                }
+            }
+            EventKind::Delay { courier, delay_s } => {
+                if *courier >= self.routes.len() {
+                    return Err(courier_error(*courier));
+                }
+                in_range(|| "event.delay_s".to_string(), *delay_s, 0, MAX_TIME_S)?;
+            }
+            EventKind::Cancel { .. }
+            | EventKind::Failed { retry_s: None, .. }
+            | EventKind::Delivered { .. } => {}
+        }
+        Ok(())
+    }
+
     /// Applies an event at its time and re-plans (the event is taken by value so a traffic
     /// matrix is moved in, not copied).
     pub fn apply(
@@ -528,6 +628,8 @@ impl Dispatch {
         options: &ReplanOptions,
     ) -> Result<ReplanReport, ReplanError> {
         let t0 = Instant::now();
+        // Everything is checked before anything changes: an error leaves the day as it was.
+        self.check_event(&event)?;
         self.advance_to(event.time_s);
         let mut pool = Vec::new();
         let mut seeds = Vec::new();
@@ -536,15 +638,9 @@ impl Dispatch {
         let mut notes = Vec::new();
         let mut added = Vec::new();
         let Event { time_s, kind } = event;
-        let name = kind.name();
+        let name = kind.event_type();
         let kind = match kind {
             EventKind::Traffic(times) => {
-                if times.len() != self.times.len() {
-                    return Err(ReplanError::MatrixSize {
-                        expected: self.times.len(),
-                        found: times.len(),
-                    });
-                }
                 // Seeds: stops next to a leg whose travel time changed.
                 for r in self.routes.iter().filter(|r| r.active) {
                     let mut prev = r.anchor_loc;
@@ -567,62 +663,168 @@ impl Dispatch {
             None => {}
             Some(EventKind::Traffic(_)) => {}
             Some(EventKind::NewOrder(spec)) => {
-                check_stop(self.stops.len(), spec, self.times.len())?;
                 let id = self.push_stop(spec.clone(), StopOrigin::NewOrder);
                 pool.push(id);
                 added.push(id);
             }
             Some(EventKind::Cancel { household }) => match self.find_household(*household, true) {
-                Some(s) if self.state[s as usize] == StopState::Pending && !self.is_committed(s) => {
+                Some(s)
+                    if self.state[s as usize] == StopState::Pending && !self.is_committed(s) =>
+                {
                     freed = self.take_from_route(s);
                     self.state[s as usize] = StopState::Cancelled;
                     self.eta[s as usize] = None;
                     seeds.extend(self.neighbours[s as usize].iter().copied());
                 }
-                Some(s) => notes.push(format!("household {household}: too late to cancel (stop {s} already under way or done)")),
-                None => notes.push(format!("household {household}: nothing to cancel")),
+                Some(s) => notes.push(Note::CancelTooLate {
+                    household: *household,
+                    stop: s,
+                }),
+                None => notes.push(Note::NothingToCancel {
+                    household: *household,
+                }),
             },
-            Some(EventKind::Failed { household, retry_s }) => match self.find_household(*household, true) {
-                Some(s) if self.is_committed(s) => {
-                    notes.push(format!("household {household}: courier already at the door; report the failure after the visit"))
-                }
-                Some(s) => {
-                    self.failures += 1;
-                    let done = matches!(self.state[s as usize], StopState::Done { .. });
-                    if done {
-                        self.state[s as usize] = StopState::Failed;
-                    } else {
-                        freed = self.take_from_route(s);
+            Some(EventKind::Failed { household, retry_s }) => {
+                // A courier's failure report received again (same household, same time):
+                // nothing changes.
+                let reported = self.progression == Progression::Reported;
+                let replayed = (0..self.stops.len() as u32).find(|&s| {
+                    reported
+                        && self.stops[s as usize].household == *household
+                        && self.state[s as usize] == StopState::Failed
+                        && self.eta[s as usize] == Some(time_s)
+                });
+                match replayed.or_else(|| self.find_household(*household, true)) {
+                    Some(s) if replayed == Some(s) => notes.push(Note::AlreadyFailed {
+                        household: *household,
+                        stop: s,
+                    }),
+                    Some(s)
+                        if self.is_committed(s) && self.progression == Progression::Simulated =>
+                    {
+                        notes.push(Note::FailureBeforeVisit {
+                            household: *household,
+                            stop: s,
+                        })
                     }
-                    match retry_s {
-                        Some(w) if w.0 <= w.1 => {
-                            let mut spec = self.stops[s as usize].clone();
-                            spec.window_s = *w;
-                            if done {
-                                let id = self.push_stop(spec, StopOrigin::Retry);
-                                // The courier who failed keeps the retry unless moving pays.
-                                self.courier_of[id as usize] = self.courier_of[s as usize];
-                                pool.push(id);
-                                added.push(id);
-                            } else {
-                                // Known before the visit: the same stop moves to the new window.
-                                self.stops[s as usize] = spec;
-                                self.origin[s as usize] = StopOrigin::Retry;
-                                pool.push(s);
+                    Some(s) => {
+                        self.failures += 1;
+                        // Reported by the courier: the visit happened.
+                        let visited = match self.progression {
+                            Progression::Reported => self.route_of(s),
+                            _ => None,
+                        };
+                        if let Some(k) = visited {
+                            self.visit(k, s, time_s);
+                            // The time of the failed visit (a replay of the report is known).
+                            self.eta[s as usize] = Some(time_s);
+                            seeds.extend(self.routes[k].pending());
+                        }
+                        if time_s < self.clock_s {
+                            notes.push(Note::LateReport {
+                                household: *household,
+                                time_s,
+                                clock_s: self.clock_s,
+                            });
+                        }
+                        let done = visited.is_some()
+                            || matches!(self.state[s as usize], StopState::Done { .. });
+                        if done {
+                            self.state[s as usize] = StopState::Failed;
+                        } else {
+                            freed = self.take_from_route(s);
+                        }
+                        match retry_s {
+                            Some(w) => {
+                                let mut spec = self.stops[s as usize].clone();
+                                spec.window_s = *w;
+                                if done {
+                                    let id = self.push_stop(spec, StopOrigin::Retry);
+                                    // The courier who failed keeps the retry unless moving pays.
+                                    self.courier_of[id as usize] = self.courier_of[s as usize];
+                                    pool.push(id);
+                                    added.push(id);
+                                } else {
+                                    // Known before the visit: the same stop moves to the new window.
+                                    self.stops[s as usize] = spec;
+                                    self.origin[s as usize] = StopOrigin::Retry;
+                                    pool.push(s);
+                                }
+                            }
+                            None => {
+                                self.state[s as usize] = StopState::CarriedOver;
+                                self.eta[s as usize] = None;
+                                notes.push(Note::CarriedOver {
+                                    household: *household,
+                                    stop: s,
+                                });
                             }
                         }
-                        Some(w) => return Err(ReplanError::Window { stop: s as usize, start: w.0, end: w.1 }),
-                        None => {
-                            self.state[s as usize] = StopState::CarriedOver;
-                            self.eta[s as usize] = None;
-                            notes.push(format!("household {household}: carried over to tomorrow"));
+                    }
+                    None => notes.push(Note::NothingToFail {
+                        household: *household,
+                    }),
+                }
+            }
+            Some(EventKind::Delivered { household }) => {
+                match self.find_household(*household, true) {
+                    Some(s) if matches!(self.state[s as usize], StopState::Done { .. }) => notes
+                        .push(Note::AlreadyDelivered {
+                            household: *household,
+                            stop: s,
+                        }),
+                    Some(s) => {
+                        let on_route = self.route_of(s);
+                        if let Some(k) = on_route {
+                            self.visit(k, s, time_s);
+                            seeds.extend(self.routes[k].pending());
+                        }
+                        // A stop on no route is done only if a courier is known for it.
+                        match on_route.or(self.courier_of[s as usize]) {
+                            Some(k) => {
+                                self.state[s as usize] = StopState::Done {
+                                    courier: k,
+                                    arrival_s: time_s,
+                                };
+                                self.eta[s as usize] = Some(time_s);
+                            }
+                            None => notes.push(Note::NotOnARoute {
+                                household: *household,
+                                stop: s,
+                            }),
+                        }
+                        if time_s < self.clock_s {
+                            notes.push(Note::LateReport {
+                                household: *household,
+                                time_s,
+                                clock_s: self.clock_s,
+                            });
                         }
                     }
+                    None => notes.push(Note::NothingToDeliver {
+                        household: *household,
+                    }),
                 }
-                None => notes.push(format!("household {household}: no delivery to fail")),
-            },
-            Some(EventKind::Breakdown { courier }) => {
-                let r = self.routes.get_mut(*courier).ok_or(ReplanError::Courier { index: *courier })?;
+            }
+            Some(EventKind::Position { courier, loc }) => {
+                let r = &mut self.routes[*courier];
+                if r.active {
+                    r.travel_done_s += self.times.travel_at(r.anchor_loc, *loc, r.anchor_s);
+                    r.dist_done_m += self.times.dist(r.anchor_loc, *loc);
+                    r.departed |= *loc != r.anchor_loc;
+                    r.anchor_loc = *loc;
+                    r.anchor_s = time_s;
+                    if r.departed && r.committed.is_none() && !r.planned.is_empty() {
+                        r.committed = Some(r.planned.remove(0));
+                    }
+                    seeds.extend(r.planned.iter().copied());
+                }
+            }
+            Some(EventKind::Breakdown { courier }) | Some(EventKind::SignedOff { courier }) => {
+                let r = self
+                    .routes
+                    .get_mut(*courier)
+                    .ok_or_else(|| courier_error(*courier))?;
                 if r.active {
                     r.active = false;
                     pool.extend(r.pending());
@@ -632,7 +834,10 @@ impl Dispatch {
             }
             Some(EventKind::Delay { courier, delay_s }) => {
                 let now = self.clock_s;
-                let r = self.routes.get_mut(*courier).ok_or(ReplanError::Courier { index: *courier })?;
+                let r = self
+                    .routes
+                    .get_mut(*courier)
+                    .ok_or_else(|| courier_error(*courier))?;
                 if r.departed {
                     r.anchor_s += delay_s.max(&0);
                 } else {
@@ -650,7 +855,9 @@ impl Dispatch {
                 ..Work::ANSWER
             },
         };
-        let mut report = self.replan(t0, name, pool, seeds, &freed, options, work);
+        // From scratch, a problem the solver refuses leaves the stops unserved (the event is
+        // applied already; with a day checked at `new` it does not happen).
+        let (mut report, _) = self.replan(t0, name, pool, seeds, &freed, options, work);
         report.time_s = time_s;
         report.notes.extend(notes);
         report.added = added;
@@ -668,7 +875,15 @@ impl Dispatch {
             .filter(|r| r.active)
             .flat_map(|r| r.planned.iter().copied())
             .collect();
-        let mut report = self.replan(t0, "reoptimize", Vec::new(), seeds, &[], options, Work::ALL);
+        let (mut report, _) = self.replan(
+            t0,
+            EventType::Reoptimize,
+            Vec::new(),
+            seeds,
+            &[],
+            options,
+            Work::ALL,
+        );
         report.latency = t0.elapsed();
         report
     }
@@ -692,9 +907,19 @@ impl Dispatch {
             budget: options.budget,
             strategy: Strategy::Repair,
             seed: options.seed,
-            max_evaluations: None,
+            cancel: options.cancel.clone(),
+            progress: options.progress.clone(),
+            ..ReplanOptions::default()
         };
-        let mut report = self.replan(t0, "improve", Vec::new(), Vec::new(), &[], &replan, work);
+        let (mut report, _) = self.replan(
+            t0,
+            EventType::Improve,
+            Vec::new(),
+            Vec::new(),
+            &[],
+            &replan,
+            work,
+        );
         report.latency = t0.elapsed();
         report
     }
@@ -706,13 +931,14 @@ impl Dispatch {
     fn replan(
         &mut self,
         t0: Instant,
-        event: &'static str,
+        event: EventType,
         pool: Vec<u32>,
         seeds: Vec<u32>,
         freed: &[u32],
         options: &ReplanOptions,
         work: Work,
-    ) -> ReplanReport {
+    ) -> (ReplanReport, Option<milkrun_vrp::ProblemError>) {
+        let mut solver_error = None;
         let before_courier = self.courier_of.clone();
         let before_eta = self.eta.clone();
         let remaining: usize = self
@@ -721,7 +947,16 @@ impl Dispatch {
             .filter(|r| r.active)
             .map(|r| r.planned.len())
             .sum();
-        let deadline = t0 + options.budget;
+        let deadline = Deadline::new(t0 + options.budget, options.cancel.as_ref());
+        let report_phase = |phase: Phase, cost: i64| {
+            if let Some(f) = &options.progress {
+                f(&Progress {
+                    phase,
+                    cost,
+                    elapsed: t0.elapsed(),
+                });
+            }
+        };
         let mut evaluations = 0;
         let mut ruin_recreate = (0, 0);
         // Stops left unserved earlier are tried again while their window is open (a jam
@@ -765,6 +1000,7 @@ impl Dispatch {
         pool.extend(retried.iter().copied());
         let unserved = match options.strategy {
             Strategy::Repair => {
+                let view = self.view();
                 let mut caches: Vec<Option<RouteCache>> = self
                     .routes
                     .iter()
@@ -776,18 +1012,32 @@ impl Dispatch {
                     .collect();
                 let mut pool = pool;
                 let mut touched = seeds;
-                repair::restore_feasibility(self, &mut caches, &mut pool);
+                repair::restore_feasibility(&view, &mut caches, &mut pool);
                 touched.extend(pool.iter().copied());
-                let mut unserved = repair::insert_regret(self, &mut caches, &pool, deadline);
+                let mut unserved = repair::insert_regret(&view, &mut caches, &pool, &deadline);
                 // Stops that fit nowhere as the routes stand: one ejection each, within a
                 // quarter of the budget when answering an event (a jam or a breakdown may
                 // leave a hundred; background improvement takes up the rest).
-                let eject_until = if work.lns_until.is_some() {
-                    deadline
-                } else {
-                    t0 + options.budget / 4
+                let penalty = self.weights.unserved_penalty;
+                let cost_now = |caches: &[Option<RouteCache>], unserved: usize| {
+                    if options.progress.is_none() {
+                        return 0;
+                    }
+                    let routes: i64 = caches
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(k, c)| c.as_ref().map(|c| route_cost(&view, k, c)))
+                        .sum();
+                    routes.saturating_add(penalty.saturating_mul(unserved as i64))
                 };
-                let ej = eject::run(self, &mut caches, &mut unserved, eject_until);
+                report_phase(Phase::Repair, cost_now(&caches, unserved.len()));
+                let eject_until = if work.lns_until.is_some() {
+                    deadline.clone()
+                } else {
+                    deadline.until(t0 + options.budget / 4)
+                };
+                let ej = eject::run(&view, &mut caches, &mut unserved, &eject_until);
+                report_phase(Phase::Eject, cost_now(&caches, unserved.len()));
                 touched.extend(ej.touched);
                 let focus = if work.lns_until.is_some() {
                     touched.clone()
@@ -795,36 +1045,62 @@ impl Dispatch {
                     Vec::new()
                 };
                 evaluations = search::improve(
-                    self,
+                    &view,
                     &mut caches,
                     touched,
-                    deadline,
+                    &deadline,
                     options.max_evaluations,
                 );
+                report_phase(Phase::LocalSearch, cost_now(&caches, unserved.len()));
                 if let Some(until) = work.lns_until {
+                    let until = deadline.until(until);
                     let st = lns::run(
-                        self,
+                        &view,
                         &mut caches,
                         &mut unserved,
                         &focus,
-                        until,
+                        &until,
                         work.lns_iterations,
                         work.seed,
                     );
                     ruin_recreate = (st.iterations, st.accepted);
                     let mut seeds = st.touched;
-                    seeds.extend(eject::run(self, &mut caches, &mut unserved, until).touched);
+                    seeds.extend(eject::run(&view, &mut caches, &mut unserved, &until).touched);
                     evaluations +=
-                        search::improve(self, &mut caches, seeds, until, options.max_evaluations);
+                        search::improve(&view, &mut caches, seeds, &until, options.max_evaluations);
+                    report_phase(Phase::RuinRecreate, cost_now(&caches, unserved.len()));
                 }
                 for (r, c) in self.routes.iter_mut().zip(&caches) {
                     if let Some(c) = c {
-                        r.planned = c.stops[c.fixed..c.stops.len() - 1].to_vec();
+                        r.planned = c.planned().to_vec();
                     }
                 }
                 unserved
             }
-            Strategy::FromScratch => baseline::resolve(self, pool, deadline, options.seed),
+            Strategy::FromScratch => {
+                let progress = options.progress.clone().map(|f| {
+                    let solver: milkrun_vrp::ProgressFn = std::sync::Arc::new(move |p| {
+                        f(&Progress {
+                            phase: Phase::Solver,
+                            cost: p.best_cost,
+                            elapsed: t0.elapsed(),
+                        })
+                    });
+                    solver
+                });
+                let solver = milkrun_vrp::SolverOptions {
+                    seed: options.seed,
+                    iteration_limit: options.iteration_limit,
+                    progress,
+                    ..Default::default()
+                };
+                let resolved = baseline::resolve(&self.view(), pool, &deadline, solver);
+                for (r, planned) in self.routes.iter_mut().zip(resolved.planned) {
+                    r.planned = planned;
+                }
+                solver_error = resolved.error;
+                resolved.unserved
+            }
         };
         for &(s, why) in &unserved {
             self.state[s as usize] = StopState::Unserved(why);
@@ -846,7 +1122,11 @@ impl Dispatch {
             }
             if let (Some(a), Some(b)) = (before_courier[s], self.courier_of[s]) {
                 if a != b {
-                    moved.push((s as u32, a, b));
+                    moved.push(Move {
+                        stop: s as u32,
+                        from: a,
+                        to: b,
+                    });
                     affected[a] = true;
                     affected[b] = true;
                 }
@@ -862,7 +1142,9 @@ impl Dispatch {
                 }
             }
         }
-        ReplanReport {
+        let cost = self.plan_cost();
+        report_phase(Phase::Done, cost);
+        let report = ReplanReport {
             time_s: self.clock_s,
             event,
             latency: t0.elapsed(),
@@ -874,10 +1156,12 @@ impl Dispatch {
             unserved,
             added: Vec::new(),
             notes: Vec::new(),
-            cost: self.plan_cost(),
+            cost,
             evaluations,
             ruin_recreate,
-        }
+            cancelled: deadline.cancelled(),
+        };
+        (report, solver_error)
     }
 
     /// Recomputes the planned arrival and courier of every pending stop on a route.
@@ -961,24 +1245,62 @@ impl Dispatch {
     }
 }
 
-fn check_stop(k: usize, s: &StopSpec, n: usize) -> Result<(), ReplanError> {
+/// The error of an unknown courier named by an event.
+fn courier_error(index: usize) -> ReplanError {
+    ReplanError::Courier {
+        field: "event.courier".to_string(),
+        index,
+    }
+}
+
+/// Checks a window of times of day: both ends in `0..=MAX_TIME_S`, start before end.
+fn check_window(field: &str, w: (i64, i64)) -> Result<(), ReplanError> {
+    in_range(|| format!("{field}.0"), w.0, 0, MAX_TIME_S)?;
+    in_range(|| format!("{field}.1"), w.1, 0, MAX_TIME_S)?;
+    if w.1 < w.0 {
+        return Err(ReplanError::Window {
+            field: field.to_string(),
+            start: w.0,
+            end: w.1,
+        });
+    }
+    Ok(())
+}
+
+/// Checks a stop (`field`: its path, e.g. `stops[3]`) against a matrix of `n` locations and
+/// the bounds of quantities.
+pub(crate) fn check_stop(field: &str, s: &StopSpec, n: usize) -> Result<(), ReplanError> {
     if s.loc as usize >= n {
         return Err(ReplanError::Location {
-            what: "stop",
-            index: k,
+            field: format!("{field}.loc"),
             loc: s.loc as usize,
             size: n,
         });
     }
-    if s.window_s.1 < s.window_s.0 {
-        return Err(ReplanError::Window {
-            stop: k,
-            start: s.window_s.0,
-            end: s.window_s.1,
-        });
-    }
-    if s.bottles < 0 || s.service_s < 0 {
-        return Err(ReplanError::Negative { stop: k });
+    in_range(|| format!("{field}.bottles"), s.bottles, 0, MAX_BOTTLES)?;
+    in_range(|| format!("{field}.service_s"), s.service_s, 0, MAX_TIME_S)?;
+    check_window(&format!("{field}.window_s"), s.window_s)
+}
+
+/// Checks the weights of the objective: each in `0..=MAX_WEIGHT`.
+pub(crate) fn check_weights(w: &Weights) -> Result<(), ReplanError> {
+    for (name, v) in [
+        ("move_cost", w.move_cost),
+        ("promise_tolerance_s", w.promise_tolerance_s),
+        ("promise_per_s", w.promise_per_s),
+        ("promise_cap_s", w.promise_cap_s),
+        ("unserved_penalty", w.unserved_penalty),
+    ] {
+        in_range(|| format!("weights.{name}"), v, 0, MAX_WEIGHT)?;
     }
     Ok(())
+}
+
+/// Checks a courier (`field`: its path, e.g. `couriers[1]`).
+pub(crate) fn check_courier(field: &str, c: &CourierSpec) -> Result<(), ReplanError> {
+    in_range(|| format!("{field}.capacity"), c.capacity, 0, MAX_CAPACITY)?;
+    check_window(
+        &format!("{field}.shift_s"),
+        (c.shift_start_s, c.shift_end_s),
+    )
 }

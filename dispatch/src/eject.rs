@@ -11,15 +11,13 @@
 //! an unserved stop are full or tight, and a stop with a wider window or a nearer
 //! alternative route often makes room where plain insertion and small ruins do not.
 
-use std::time::Instant;
-
 use milkrun_vrp::segment::DurationSegment;
 
 use crate::cache::{visit, RouteCache};
-use crate::dispatch::Dispatch;
-use crate::lns::{may_fit, route_cost};
+use crate::limit::Deadline;
 use crate::model::UnservedReason;
-use crate::search::move_cost;
+use crate::objective::{may_fit, move_cost, route_cost};
+use crate::view::DayView;
 
 /// Insertion positions per route considered for the unserved stop (smallest detour first).
 const POSITIONS: usize = 3;
@@ -42,10 +40,10 @@ pub(crate) struct EjectStats {
 /// Tries to place every stop of `unserved` that might fit ([`may_fit`]), soonest-closing
 /// window first, until `deadline`. A stop placed leaves `unserved`.
 pub(crate) fn run(
-    d: &Dispatch,
+    d: &DayView<'_>,
     caches: &mut [Option<RouteCache>],
     unserved: &mut Vec<(u32, UnservedReason)>,
-    deadline: Instant,
+    deadline: &Deadline,
 ) -> EjectStats {
     let mut stats = EjectStats::default();
     let mut order: Vec<u32> = unserved
@@ -55,7 +53,7 @@ pub(crate) fn run(
         .collect();
     order.sort_by_key(|&s| (d.stops[s as usize].window_s.1, s));
     for u in order {
-        if Instant::now() >= deadline {
+        if deadline.passed() {
             break;
         }
         stats.tried += 1;
@@ -71,7 +69,7 @@ pub(crate) fn run(
 /// The cheapest feasible insertion of stop `s` over all routes (travel delta plus move
 /// cost): `(cost, route, node index after which to insert)`.
 fn cheapest_home(
-    d: &Dispatch,
+    d: &DayView<'_>,
     caches: &[Option<RouteCache>],
     s: u32,
 ) -> Option<(i64, usize, usize)> {
@@ -81,7 +79,7 @@ fn cheapest_home(
         .enumerate()
         .filter_map(|(r, c)| {
             c.as_ref()
-                .and_then(|c| c.best_insert(spec, &d.times))
+                .and_then(|c| c.best_insert(spec, d.times))
                 .map(|(delta, i)| (delta + move_cost(d, s, r), r, i))
         })
         .min()
@@ -98,7 +96,7 @@ struct Candidate {
 
 /// Places `u` directly or with one ejection; returns the stops around the change, or
 /// `None` (nothing changed) if no candidate lowers the objective.
-fn place(d: &Dispatch, caches: &mut [Option<RouteCache>], u: u32) -> Option<Vec<u32>> {
+fn place(d: &DayView<'_>, caches: &mut [Option<RouteCache>], u: u32) -> Option<Vec<u32>> {
     let spec = &d.stops[u as usize];
     let penalty = d.weights.unserved_penalty;
     // Direct insertion first (a route may have room again).
@@ -109,11 +107,11 @@ fn place(d: &Dispatch, caches: &mut [Option<RouteCache>], u: u32) -> Option<Vec<
             let old = c.planned().to_vec();
             let mut planned = old.clone();
             planned.insert(i + 1 - c.fixed, u);
-            c.set_planned(&planned, &d.stops, &d.times);
+            c.set_planned(&planned, d.stops, d.times);
             if c.warp() == 0 && route_cost(d, r, c) - old_cost < penalty {
                 return Some(planned);
             }
-            c.set_planned(&old, &d.stops, &d.times);
+            c.set_planned(&old, d.stops, d.times);
         }
     }
     let useg = visit(spec);
@@ -170,7 +168,7 @@ fn place(d: &Dispatch, caches: &mut [Option<RouteCache>], u: u32) -> Option<Vec<
 /// `i` and node `q` taken out, or `None` if the screen finds it late. Legs are priced at
 /// their departures as they shift (an approximation checked exactly afterwards).
 fn screen(
-    d: &Dispatch,
+    d: &DayView<'_>,
     c: &RouteCache,
     loc: u32,
     useg: &DurationSegment,
@@ -214,7 +212,7 @@ fn screen(
 /// any route. Keeps it and returns the stops around the change if the objective falls,
 /// else restores the routes.
 fn try_candidate(
-    d: &Dispatch,
+    d: &DayView<'_>,
     caches: &mut [Option<RouteCache>],
     u: u32,
     cand: Candidate,
@@ -237,16 +235,16 @@ fn try_candidate(
             planned.push(u);
         }
     }
-    c.set_planned(&planned, &d.stops, &d.times);
+    c.set_planned(&planned, d.stops, d.times);
     if c.warp() > 0 {
-        c.set_planned(&old_r, &d.stops, &d.times);
+        c.set_planned(&old_r, d.stops, d.times);
         return None;
     }
     // The ejected stop's new home.
     let home = cheapest_home(d, caches, x);
     let restore = |caches: &mut [Option<RouteCache>]| {
         if let Some(c) = caches[r].as_mut() {
-            c.set_planned(&old_r, &d.stops, &d.times);
+            c.set_planned(&old_r, d.stops, d.times);
         }
     };
     let Some((_, r2, j)) = home else {
@@ -261,14 +259,14 @@ fn try_candidate(
     let old_r2 = c2.planned().to_vec();
     let mut planned2 = old_r2.clone();
     planned2.insert(j + 1 - c2.fixed, x);
-    c2.set_planned(&planned2, &d.stops, &d.times);
+    c2.set_planned(&planned2, d.stops, d.times);
     let late = c2.warp() > 0;
     let new_cost_r2 = if r2 == r { 0 } else { route_cost(d, r2, c2) };
     let new_cost_r = caches[r].as_ref().map_or(0, |c| route_cost(d, r, c));
     if late || new_cost_r + new_cost_r2 - old_cost_r - old_cost_r2 >= penalty {
         if r2 != r {
             if let Some(c2) = caches[r2].as_mut() {
-                c2.set_planned(&old_r2, &d.stops, &d.times);
+                c2.set_planned(&old_r2, d.stops, d.times);
             }
         }
         restore(caches);

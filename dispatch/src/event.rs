@@ -1,6 +1,7 @@
 //! What can happen during the morning.
 
 use crate::model::{StopSpec, TravelTimes};
+use crate::outcome::EventType;
 
 /// An event at a time of day.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +14,7 @@ pub struct Event {
 
 /// The kinds of events.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum EventKind {
     /// New travel times (after a traffic update of the road engine), for all locations.
     Traffic(Box<TravelTimes>),
@@ -30,6 +32,24 @@ pub enum EventKind {
         /// A retry window later this morning, or `None`: carried over to tomorrow.
         retry_s: Option<(i64, i64)>,
     },
+    /// A courier reports a delivery made at the event's time (a report older than the
+    /// clock is recorded at its own time).
+    Delivered {
+        /// Household id.
+        household: u32,
+    },
+    /// A courier reports where it is (a location of the matrix) at the event's time.
+    Position {
+        /// Courier index.
+        courier: usize,
+        /// Location index.
+        loc: u32,
+    },
+    /// A courier ends its service: its remaining stops go to others.
+    SignedOff {
+        /// Courier index.
+        courier: usize,
+    },
     /// A courier's trike breaks down: its remaining stops go to others.
     Breakdown {
         /// Courier index.
@@ -45,7 +65,23 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    /// A short name: `traffic`, `order`, `cancel`, `failed`, `breakdown`, `delay`.
+    /// The type of the event, as reported.
+    pub fn event_type(&self) -> EventType {
+        match self {
+            Self::Traffic(_) => EventType::Traffic,
+            Self::NewOrder(_) => EventType::Order,
+            Self::Cancel { .. } => EventType::Cancel,
+            Self::Failed { .. } => EventType::Failed,
+            Self::Breakdown { .. } => EventType::Breakdown,
+            Self::Delay { .. } => EventType::Delay,
+            Self::Delivered { .. } => EventType::Delivered,
+            Self::Position { .. } => EventType::Position,
+            Self::SignedOff { .. } => EventType::SignedOff,
+        }
+    }
+
+    /// A short name: `traffic`, `order`, `cancel`, `failed`, `breakdown`, `delay`,
+    /// `delivered`, `position`, `signedoff`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Traffic(_) => "traffic",
@@ -54,6 +90,9 @@ impl EventKind {
             Self::Failed { .. } => "failed",
             Self::Breakdown { .. } => "breakdown",
             Self::Delay { .. } => "delay",
+            Self::Delivered { .. } => "delivered",
+            Self::Position { .. } => "position",
+            Self::SignedOff { .. } => "signedoff",
         }
     }
 }

@@ -1,4 +1,4 @@
-//! Moves between two routes for the local search ([`crate::search`]), next to one
+//! Moves between two routes for the local search (`search`), next to one
 //! of a stop's nearest stops on another route:
 //!
 //! - **2-opt\*** (tails exchanged): route `r` keeps its stops up to node `a` and takes
@@ -10,12 +10,12 @@
 //!
 //! Each candidate is screened in O(1) with the cached prefix and suffix segments and loads
 //! (the move cost over a tail in O(tail)); the screen is approximate where legs shift into
-//! another time-of-day slot, and [`crate::search`] prices every change exactly
+//! another time-of-day slot, and the local search (`search`) prices every change exactly
 //! before keeping it.
 
 use crate::cache::RouteCache;
-use crate::dispatch::Dispatch;
-use crate::search::move_cost;
+use crate::objective::moved;
+use crate::view::DayView;
 
 /// A change of two routes: their new planned stops (after the fixed head).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,18 +46,11 @@ impl Change {
     }
 }
 
-/// Move cost delta of the stops `seq` going from route `from` to route `to`.
-fn moved(d: &Dispatch, seq: &[u32], from: usize, to: usize) -> i64 {
-    seq.iter()
-        .map(|&x| move_cost(d, x, to) - move_cost(d, x, from))
-        .sum()
-}
-
 /// 2-opt\* of route `r` after node `a` with route `r2` after node `b`: `r` becomes
 /// `r[..=a] + r2[b+1..]`, `r2` becomes `r2[..=b] + r[a+1..]`. `None` if the screen finds
 /// it late, over capacity, or not paying.
 pub(crate) fn tails(
-    d: &Dispatch,
+    d: &DayView<'_>,
     c1: &RouteCache,
     r: usize,
     a: usize,
@@ -110,7 +103,7 @@ pub(crate) fn tails(
 /// Swap of node `i` of route `r` with node `q` of route `r2`. `None` if the screen finds it
 /// late, over capacity, or not paying.
 pub(crate) fn swap(
-    d: &Dispatch,
+    d: &DayView<'_>,
     c1: &RouteCache,
     r: usize,
     i: usize,
@@ -163,6 +156,7 @@ pub(crate) fn swap(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::dispatch::Dispatch;
     use crate::model::{CourierSpec, StopSpec, TravelTimes, Weights};
     use crate::route::CourierRoute;
 
@@ -208,29 +202,29 @@ mod tests {
     fn tails_uncross_two_routes() {
         let (d, c) = crossed();
         assert_eq!(c[0].travel + c[1].travel, 720);
-        let ch = tails(&d, &c[0], 0, 1, &c[1], 1, 1).unwrap();
+        let ch = tails(&d.view(), &c[0], 0, 1, &c[1], 1, 1).unwrap();
         assert_eq!(ch.planned, vec![0, 1]);
         assert_eq!(ch.planned2, vec![2, 3]);
         assert_eq!(ch.move_delta, 120);
         assert_eq!(ch.delta, -120);
         // Nothing to gain the other way round, nor with both tails empty.
-        assert!(tails(&d, &c[0], 0, 0, &c[1], 1, 0).is_none());
-        assert!(tails(&d, &c[0], 0, 2, &c[1], 1, 2).is_none());
+        assert!(tails(&d.view(), &c[0], 0, 0, &c[1], 1, 0).is_none());
+        assert!(tails(&d.view(), &c[0], 0, 2, &c[1], 1, 2).is_none());
     }
 
     /// Swap of -2 (route 0, node 2) with +2 (route 1, node 2): the same result as the 2-opt*.
     #[test]
     fn swap_exchanges_two_stops() {
         let (d, c) = crossed();
-        let ch = swap(&d, &c[0], 0, 2, &c[1], 1, 2).unwrap();
+        let ch = swap(&d.view(), &c[0], 0, 2, &c[1], 1, 2).unwrap();
         assert_eq!(ch.planned, vec![0, 1]);
         assert_eq!(ch.planned2, vec![2, 3]);
         assert_eq!(ch.delta, -120);
         // Swapping +1 and -1 uncrosses them too (each courier takes the other side).
-        let ch = swap(&d, &c[0], 0, 1, &c[1], 1, 1).unwrap();
+        let ch = swap(&d.view(), &c[0], 0, 1, &c[1], 1, 1).unwrap();
         assert_eq!((ch.planned, ch.planned2), (vec![2, 3], vec![0, 1]));
         // Swapping +1 and +2: route 0 rides 8 minutes, route 1 4: no gain.
-        assert!(swap(&d, &c[0], 0, 1, &c[1], 1, 2).is_none());
+        assert!(swap(&d.view(), &c[0], 0, 1, &c[1], 1, 2).is_none());
     }
 
     /// Capacity: with 1 bottle of room per courier beyond its own, no tail of two stops fits.
@@ -244,8 +238,8 @@ mod tests {
         let c: Vec<RouteCache> = (0..2)
             .map(|k| RouteCache::build(&d.routes[k], &d.couriers[k], &d.stops, &d.times, 0))
             .collect();
-        assert!(tails(&d, &c[0], 0, 1, &c[1], 1, 1).is_none());
-        assert!(swap(&d, &c[0], 0, 2, &c[1], 1, 2).is_none());
+        assert!(tails(&d.view(), &c[0], 0, 1, &c[1], 1, 1).is_none());
+        assert!(swap(&d.view(), &c[0], 0, 2, &c[1], 1, 2).is_none());
     }
 
     /// The local search applies the exchange: both routes uncrossed, 480 s of riding.
@@ -254,10 +248,13 @@ mod tests {
         let (d, mut c) = crossed();
         let mut caches: Vec<Option<RouteCache>> = c.drain(..).map(Some).collect();
         crate::search::improve(
-            &d,
+            &d.view(),
             &mut caches,
             vec![0, 1, 2, 3],
-            std::time::Instant::now() + std::time::Duration::from_secs(10),
+            &crate::limit::Deadline::new(
+                std::time::Instant::now() + std::time::Duration::from_secs(10),
+                None,
+            ),
             None,
         );
         let total: i64 = caches.iter().flatten().map(|c| c.travel).sum();

@@ -9,6 +9,9 @@
 //! TIME,failed,HOUSEHOLD,RETRY_START,RETRY_END     or     TIME,failed,HOUSEHOLD,tomorrow
 //! TIME,breakdown,COURIER_ID
 //! TIME,delay,COURIER_ID,SECONDS
+//! TIME,delivered,HOUSEHOLD                      a courier reports a delivery made at TIME
+//! TIME,position,COURIER_ID,LOCATION             a courier reports where it is (matrix index)
+//! TIME,signedoff,COURIER_ID                     a courier ends its service
 //! ```
 
 use std::fmt::Write as _;
@@ -16,9 +19,10 @@ use std::fmt::Write as _;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
+use crate::clock::hms;
 use crate::dispatch::Dispatch;
+use crate::error::{FieldError, ReplanError, MAX_TIME_S};
 use crate::model::StopState;
-use crate::{hms, ReplanError};
 
 /// One event as written in a file (external ids, coordinates, way ids).
 #[derive(Debug, Clone, PartialEq)]
@@ -69,6 +73,40 @@ pub enum EventRecord {
         /// Seconds lost.
         delay_s: i64,
     },
+    /// A delivery reported by its courier.
+    Delivered {
+        /// Household id.
+        household: u32,
+    },
+    /// A courier's position (a location index of the day's matrix).
+    Position {
+        /// Courier id.
+        courier: u32,
+        /// Location index.
+        loc: u32,
+    },
+    /// A courier ends its service.
+    SignedOff {
+        /// Courier id.
+        courier: u32,
+    },
+}
+
+impl EventRecord {
+    /// The kind as written in the file (`traffic`, `order`, ..., `signedoff`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Traffic { .. } => "traffic",
+            Self::Order { .. } => "order",
+            Self::Cancel { .. } => "cancel",
+            Self::Failed { .. } => "failed",
+            Self::Breakdown { .. } => "breakdown",
+            Self::Delay { .. } => "delay",
+            Self::Delivered { .. } => "delivered",
+            Self::Position { .. } => "position",
+            Self::SignedOff { .. } => "signedoff",
+        }
+    }
 }
 
 /// An event record with its time.
@@ -89,7 +127,8 @@ fn parse_time(tok: &str) -> Option<i64> {
     for (k, x) in p.iter().enumerate() {
         v[k] = x.parse().ok().filter(|&n: &i64| n >= 0)?;
     }
-    (v[1] < 60 && v[2] < 60).then_some(v[0] * 3600 + v[1] * 60 + v[2])
+    // Hours beyond a week are refused (no overflow on a long run of digits).
+    (v[0] <= MAX_TIME_S / 3600 && v[1] < 60 && v[2] < 60).then(|| v[0] * 3600 + v[1] * 60 + v[2])
 }
 
 /// Writes events in the file format.
@@ -131,6 +170,11 @@ pub fn write_events(events: &[TimedRecord]) -> String {
             EventRecord::Delay { courier, delay_s } => {
                 writeln!(out, "{t},delay,{courier},{delay_s}")
             }
+            EventRecord::Delivered { household } => writeln!(out, "{t},delivered,{household}"),
+            EventRecord::Position { courier, loc } => {
+                writeln!(out, "{t},position,{courier},{loc}")
+            }
+            EventRecord::SignedOff { courier } => writeln!(out, "{t},signedoff,{courier}"),
         };
     }
     out
@@ -146,41 +190,61 @@ pub fn parse_events(text: &str, file: &str) -> Result<Vec<TimedRecord>, ReplanEr
             continue;
         }
         let f: Vec<&str> = t.split(',').map(str::trim).collect();
-        let err = |field: &str, msg: String| ReplanError::EventFile {
+        let err = |field: &'static str, problem: FieldError| ReplanError::EventFile {
             file: file.to_string(),
             line,
-            field: field.to_string(),
-            msg,
+            field,
+            problem,
         };
+        let invalid =
+            |field: &'static str, rule: &'static str| err(field, FieldError::Invalid { rule });
         let need = |n: usize| {
             if f.len() == n {
                 Ok(())
             } else {
                 Err(err(
                     "fields",
-                    format!("expected {n} fields, found {}", f.len()),
+                    FieldError::FieldCount {
+                        expected: n,
+                        found: f.len(),
+                    },
                 ))
             }
         };
-        let time = |k: usize, field: &str| {
-            parse_time(f[k]).ok_or_else(|| err(field, format!("`{}` is not a time", f[k])))
+        let text = |k: usize| f[k].to_string();
+        let time = |k: usize, field: &'static str| {
+            parse_time(f[k]).ok_or_else(|| err(field, FieldError::NotATime { text: text(k) }))
         };
-        let int = |k: usize, field: &str| {
-            f[k].parse::<i64>()
-                .map_err(|_| err(field, format!("`{}` is not an integer", f[k])))
+        let int = |k: usize, field: &'static str| {
+            f[k].parse::<i64>().map_err(|source| {
+                err(
+                    field,
+                    FieldError::NotAnInteger {
+                        text: text(k),
+                        source,
+                    },
+                )
+            })
         };
-        let id = |k: usize, field: &str| {
-            f[k].parse::<u32>()
-                .map_err(|_| err(field, format!("`{}` is not an id", f[k])))
+        let id = |k: usize, field: &'static str| {
+            f[k].parse::<u32>().map_err(|source| {
+                err(
+                    field,
+                    FieldError::NotAnId {
+                        text: text(k),
+                        source,
+                    },
+                )
+            })
         };
-        let num = |k: usize, field: &str| {
+        let num = |k: usize, field: &'static str| {
             f[k].parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite())
-                .ok_or_else(|| err(field, format!("`{}` is not a number", f[k])))
+                .ok_or_else(|| err(field, FieldError::NotANumber { text: text(k) }))
         };
         if f.len() < 2 {
-            return Err(err("kind", "expected TIME,KIND,...".to_string()));
+            return Err(err("kind", FieldError::MissingKind));
         }
         let time_s = time(0, "time")?;
         let record = match f[1] {
@@ -188,14 +252,20 @@ pub fn parse_events(text: &str, file: &str) -> Result<Vec<TimedRecord>, ReplanEr
                 need(4)?;
                 let factor = num(2, "factor")?;
                 if !(0.0..=10.0).contains(&factor) {
-                    return Err(err("factor", format!("{factor} not in [0, 10]")));
+                    return Err(invalid("factor", "factor must be in [0, 10]"));
                 }
                 let ways = f[3]
                     .split(';')
                     .map(|w| {
-                        w.trim()
-                            .parse::<i64>()
-                            .map_err(|_| err("ways", format!("`{w}` is not a way id")))
+                        w.trim().parse::<i64>().map_err(|source| {
+                            err(
+                                "ways",
+                                FieldError::NotAnInteger {
+                                    text: w.trim().to_string(),
+                                    source,
+                                },
+                            )
+                        })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
                 EventRecord::Traffic { factor, ways }
@@ -204,22 +274,22 @@ pub fn parse_events(text: &str, file: &str) -> Result<Vec<TimedRecord>, ReplanEr
                 need(9)?;
                 let (lat, lon) = (num(3, "lat")?, num(4, "lon")?);
                 if lat.abs() > 90.0 || lon.abs() > 180.0 {
-                    return Err(err("lat", format!("({lat}, {lon}) is out of range")));
+                    return Err(invalid(
+                        "lat",
+                        "latitude must be in [-90, 90], longitude in [-180, 180]",
+                    ));
                 }
                 let bottles = int(5, "bottles")?;
                 let service_s = int(6, "service_s")?;
-                if bottles <= 0 || service_s < 0 {
-                    return Err(err(
-                        "bottles",
-                        "bottles must be positive, service non-negative".to_string(),
-                    ));
+                if bottles <= 0 {
+                    return Err(invalid("bottles", "bottles must be positive"));
+                }
+                if service_s < 0 {
+                    return Err(invalid("service_s", "service time must not be negative"));
                 }
                 let window_s = (time(7, "window_start")?, time(8, "window_end")?);
                 if window_s.1 < window_s.0 {
-                    return Err(err(
-                        "window_end",
-                        "window ends before it starts".to_string(),
-                    ));
+                    return Err(invalid("window_end", "window ends before it starts"));
                 }
                 EventRecord::Order {
                     household: id(2, "household")?,
@@ -246,7 +316,7 @@ pub fn parse_events(text: &str, file: &str) -> Result<Vec<TimedRecord>, ReplanEr
                     need(5)?;
                     let w = (time(3, "retry_start")?, time(4, "retry_end")?);
                     if w.1 < w.0 {
-                        return Err(err("retry_end", "window ends before it starts".to_string()));
+                        return Err(invalid("retry_end", "window ends before it starts"));
                     }
                     EventRecord::Failed {
                         household: id(2, "household")?,
@@ -264,17 +334,51 @@ pub fn parse_events(text: &str, file: &str) -> Result<Vec<TimedRecord>, ReplanEr
                 need(4)?;
                 let delay_s = int(3, "seconds")?;
                 if delay_s < 0 {
-                    return Err(err("seconds", "a delay is not negative".to_string()));
+                    return Err(invalid("seconds", "a delay is not negative"));
                 }
                 EventRecord::Delay {
                     courier: id(2, "courier")?,
                     delay_s,
                 }
             }
-            other => return Err(err("kind", format!("unknown event kind `{other}`"))),
+            "delivered" => {
+                need(3)?;
+                EventRecord::Delivered {
+                    household: id(2, "household")?,
+                }
+            }
+            "position" => {
+                need(4)?;
+                EventRecord::Position {
+                    courier: id(2, "courier")?,
+                    loc: id(3, "location")?,
+                }
+            }
+            "signedoff" => {
+                need(3)?;
+                EventRecord::SignedOff {
+                    courier: id(2, "courier")?,
+                }
+            }
+            other => {
+                return Err(err(
+                    "kind",
+                    FieldError::UnknownKind {
+                        text: other.to_string(),
+                    },
+                ))
+            }
         };
-        if out.last().is_some_and(|p: &TimedRecord| p.time_s > time_s) {
-            return Err(err("time", "events must be in time order".to_string()));
+        // Reports of deliveries and failures may come late (out of time order).
+        let report = matches!(
+            record,
+            EventRecord::Delivered { .. } | EventRecord::Failed { .. }
+        );
+        if !report && out.last().is_some_and(|p: &TimedRecord| p.time_s > time_s) {
+            return Err(invalid(
+                "time",
+                "events must be in time order (only delivered and failed may come late)",
+            ));
         }
         out.push(TimedRecord { time_s, record });
     }

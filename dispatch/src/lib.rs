@@ -7,14 +7,14 @@
 //! state, courier, planned arrival and first promise. [`Dispatch::apply`] advances the clock
 //! to an [`Event`], applies it and re-plans within a time budget (default 200 ms):
 //!
-//! 1. **Repair** ([`repair`]): late routes give up stops (the one cutting lateness most)
+//! 1. **Repair** (`repair`): late routes give up stops (the one cutting lateness most)
 //!    until on time; new, retried, removed and orphaned stops (a breakdown) are placed by
 //!    regret-2 insertion, each position checked in O(1) with cached
 //!    [`milkrun_vrp::segment::DurationSegment`]s.
 //!    Stops that fit nowhere get one more chance by insertion with ejection (`eject`: the
 //!    stop takes the place of a nearby stop, which moves to its cheapest feasible place;
 //!    a quarter of the budget at most).
-//! 2. **Local search** ([`search`]): relocate / or-opt of strings of 1-3 stops next to one of
+//! 2. **Local search** (`search`): relocate / or-opt of strings of 1-3 stops next to one of
 //!    their 12 nearest stops, and where none pays, 2-opt\* of two routes' tails or a swap of
 //!    two stops next to a nearest stop on another route (`exchange`); seeded by the stops
 //!    near the change, screened in O(1) and priced exactly before it is applied. It stops
@@ -37,6 +37,14 @@
 //! courier, plus a cost per second a promised arrival shifts beyond a tolerance, plus a
 //! penalty per unserved stop; windows, capacity and the return by the end of the shift are
 //! hard. Stops that cannot be served get an [`UnservedReason`].
+//!
+//! A server holds the day: every long call takes a cancel flag (answered within 50 ms) and a
+//! progress callback ([`ReplanOptions`], [`ImproveOptions`]); with a budget that is not
+//! reached, work limits make every call deterministic; [`Dispatch::apply`] is atomic (an
+//! error leaves the day untouched); [`Dispatch::export`] and [`Dispatch::restore`] carry the
+//! day across a restart ([`DayState`], `serde` behind the cargo feature of that name); with
+//! [`Progression::Reported`] only the couriers' reports ([`EventKind::Delivered`],
+//! [`EventKind::Position`], [`EventKind::SignedOff`], [`EventKind::Failed`]) move them.
 //!
 //! The baseline [`Strategy::FromScratch`] re-solves every stop not under way with
 //! [`milkrun_vrp::solve`] under the same budget. [`verify()`] checks a plan independently.
@@ -68,122 +76,44 @@
 //! assert!(milkrun_dispatch::verify(&day, None).is_empty());
 //! ```
 
-pub mod baseline;
+pub(crate) mod baseline;
 pub(crate) mod cache;
+#[doc(hidden)]
+pub mod clock;
 pub mod dispatch;
 pub(crate) mod eject;
+pub mod error;
 pub mod event;
 pub(crate) mod exchange;
 pub mod io;
+pub(crate) mod limit;
 pub(crate) mod lns;
 pub mod model;
-pub mod repair;
+pub(crate) mod objective;
+pub mod options;
+pub mod outcome;
+pub mod problem;
+pub(crate) mod repair;
 pub mod route;
-pub mod search;
+pub(crate) mod search;
+pub mod state;
 pub mod verify;
+pub(crate) mod view;
 
-pub use dispatch::{Dispatch, ImproveOptions, ReplanOptions, ReplanReport, Strategy};
+// `hms` is text for people (the service and the bench still print with it); it moves to
+// the calendar crate. Library outcomes carry seconds.
+#[doc(hidden)]
+pub use clock::hms;
+pub use dispatch::Dispatch;
+pub use error::ReplanError;
 pub use event::{Event, EventKind};
 pub use model::{
-    CourierSpec, DaySummary, SlotTimes, SpeedSlot, StopOrigin, StopSpec, StopState, TravelTimes,
-    UnservedReason, Weights, UNREACHABLE_S,
+    CourierSpec, DaySummary, MatrixState, Progression, SlotTimes, SpeedSlot, StopOrigin, StopSpec,
+    StopState, TravelTimes, UnservedReason, Weights, UNREACHABLE_S,
 };
+pub use options::{ImproveOptions, Phase, Progress, ProgressFn, ReplanOptions, Strategy};
+pub use outcome::{EventType, Move, Note, ReplanReport};
+pub use problem::{to_problem, VehicleStart};
 pub use route::{CourierRoute, Visit};
+pub use state::DayState;
 pub use verify::verify;
-
-/// Errors of the re-planner: each names the stop, courier or location at fault.
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum ReplanError {
-    /// A matrix or row has the wrong size.
-    #[error("matrix size: expected {expected} entries, found {found}")]
-    MatrixSize {
-        /// Expected entries.
-        expected: usize,
-        /// Entries found.
-        found: usize,
-    },
-    /// A negative travel time or distance.
-    #[error("negative travel time or distance from location {from} to {to}")]
-    NegativeTravel {
-        /// From location.
-        from: usize,
-        /// To location.
-        to: usize,
-    },
-    /// A location index outside the matrix.
-    #[error("{what} {index}: location {loc} is outside the matrix of {size} locations")]
-    Location {
-        /// `depot` or `stop`.
-        what: &'static str,
-        /// Index of the stop.
-        index: usize,
-        /// The bad location.
-        loc: usize,
-        /// Matrix size.
-        size: usize,
-    },
-    /// A window that ends before it starts.
-    #[error("stop {stop}: window {start}..{end} ends before it starts")]
-    Window {
-        /// Stop index.
-        stop: usize,
-        /// Window start.
-        start: i64,
-        /// Window end.
-        end: i64,
-    },
-    /// A negative quantity or service time.
-    #[error("stop {stop}: negative bottles or service time")]
-    Negative {
-        /// Stop index.
-        stop: usize,
-    },
-    /// A time-of-day slot with a wrong factor count, a zero factor, or out of order.
-    #[error("time-of-day slot {slot}: one non-zero factor per location, slots in time order without overlap")]
-    Slot {
-        /// Index of the slot.
-        slot: usize,
-    },
-    /// No courier at all.
-    #[error("no courier")]
-    NoCourier,
-    /// An unknown courier index.
-    #[error("courier {index} does not exist")]
-    Courier {
-        /// The index.
-        index: usize,
-    },
-    /// A plan with a route count different from the courier count.
-    #[error("plan has {routes} routes for {couriers} couriers")]
-    PlanShape {
-        /// Routes given.
-        routes: usize,
-        /// Couriers.
-        couriers: usize,
-    },
-    /// A plan naming an unknown stop or a stop twice.
-    #[error("plan: stop {stop} is unknown or listed twice")]
-    PlanStop {
-        /// The stop.
-        stop: usize,
-    },
-    /// A malformed event file line.
-    #[error("{file}:{line}: field `{field}`: {msg}")]
-    EventFile {
-        /// File name.
-        file: String,
-        /// 1-based line.
-        line: usize,
-        /// Field.
-        field: String,
-        /// What is wrong.
-        msg: String,
-    },
-}
-
-/// Formats seconds since midnight as `HH:MM:SS`.
-pub fn hms(s: i64) -> String {
-    let sign = if s < 0 { "-" } else { "" };
-    let a = s.abs();
-    format!("{sign}{:02}:{:02}:{:02}", a / 3600, a / 60 % 60, a % 60)
-}

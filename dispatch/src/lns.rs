@@ -6,16 +6,15 @@
 //! unserved penalty) falls and no route becomes late. Done and committed stops are never
 //! taken out: they are the fixed head of every [`RouteCache`].
 
-use std::time::Instant;
-
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
 use crate::cache::RouteCache;
-use crate::dispatch::Dispatch;
+use crate::limit::Deadline;
 use crate::model::UnservedReason;
+use crate::objective::{may_fit, route_cost};
 use crate::repair;
-use crate::search::{move_cost, pending_seq, promise_cost};
+use crate::view::DayView;
 
 /// Longest string of stops taken out of one route.
 const MAX_STRING: usize = 10;
@@ -35,33 +34,15 @@ pub(crate) struct LnsStats {
     pub touched: Vec<u32>,
 }
 
-/// The part of the objective a route carries: its travel, the promise shifts of its stops,
-/// and the move cost of its stops planned on another courier than before.
-pub(crate) fn route_cost(d: &Dispatch, k: usize, c: &RouteCache) -> i64 {
-    let seq = pending_seq(c);
-    let moved: i64 = c.planned().iter().map(|&s| move_cost(d, s, k)).sum();
-    c.travel + promise_cost(d, k, &seq) + moved
-}
-
-/// True when a stop left unserved for `why` might fit after some change of the routes.
-pub(crate) fn may_fit(why: UnservedReason) -> bool {
-    matches!(
-        why,
-        UnservedReason::NoFeasiblePosition
-            | UnservedReason::NoCapacity
-            | UnservedReason::NotWorthServing
-    )
-}
-
 /// Runs ruin and recreate until `deadline` or `max_iterations`. `unserved` holds the stops
 /// on no route (updated in place: a stop placed leaves it, a stop that no longer fits joins
 /// it); `focus` lists stops near the change (preferred centres; may be empty).
 pub(crate) fn run(
-    d: &Dispatch,
+    d: &DayView<'_>,
     caches: &mut [Option<RouteCache>],
     unserved: &mut Vec<(u32, UnservedReason)>,
     focus: &[u32],
-    deadline: Instant,
+    deadline: &Deadline,
     max_iterations: u64,
     seed: u64,
 ) -> LnsStats {
@@ -75,7 +56,7 @@ pub(crate) fn run(
         .collect();
     let penalty = d.weights.unserved_penalty;
     let mut touched = vec![false; d.stops.len()];
-    while stats.iterations < max_iterations && Instant::now() < deadline {
+    while stats.iterations < max_iterations && !deadline.passed() {
         stats.iterations += 1;
         // The centre of the ruin.
         let candidates: Vec<u32> = unserved
@@ -144,7 +125,7 @@ pub(crate) fn run(
                 pool.push(s);
             }
             planned.drain(start..start + len);
-            c.set_planned(&planned, &d.stops, &d.times);
+            c.set_planned(&planned, d.stops, d.times);
         }
         // The unserved stops nearby (the centre first) join the recreate.
         let mut from_unserved: Vec<u32> = Vec::new();
@@ -176,7 +157,7 @@ pub(crate) fn run(
         if late || delta >= 0 {
             for (r, planned, _) in &saved {
                 if let Some(c) = caches[*r].as_mut() {
-                    c.set_planned(planned, &d.stops, &d.times);
+                    c.set_planned(planned, d.stops, d.times);
                 }
             }
             continue;

@@ -1,6 +1,10 @@
 //! The data of a delivery day: a growable travel-time matrix, stops, couriers, weights.
 
-use crate::ReplanError;
+use crate::error::{ReplanError, MAX_LOCATIONS};
+
+/// Largest travel time (seconds) or distance (metres) of a matrix cell: values above are
+/// an error in [`TravelTimes::new`] and clamped elsewhere.
+pub const MAX_TRAVEL: i64 = 1_000_000_000;
 
 /// Travel time used for an unreachable pair, seconds (about 116 days: never feasible).
 pub const UNREACHABLE_S: i64 = 10_000_000;
@@ -20,10 +24,26 @@ pub struct TravelTimes {
     slots: Vec<SpeedSlot>,
 }
 
+/// A [`TravelTimes`] as plain data: `n` locations, row-major `n × n` travel seconds and
+/// metres, and the time-of-day slots (explicit slot matrices `n × n` too).
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct MatrixState {
+    /// Number of locations.
+    pub n: usize,
+    /// Travel seconds, row-major.
+    pub travel_s: Vec<i64>,
+    /// Metres, row-major.
+    pub dist_m: Vec<i64>,
+    /// Time-of-day slots.
+    pub slots: Vec<SpeedSlot>,
+}
+
 /// A time-of-day slot (e.g. the morning rush): a leg departing in `start_s..end_s` takes
 /// the slot's travel time. The travel time is the one of the slot the leg departs in (a
 /// step function of the departure time, as the road engine's profiles are).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct SpeedSlot {
     /// Start of the slot, seconds since midnight.
     pub start_s: i64,
@@ -35,6 +55,7 @@ pub struct SpeedSlot {
 
 /// The travel times of a [`SpeedSlot`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum SlotTimes {
     /// Scaled from the base: `base[i][j] * (pct[i] + pct[j]) / 200`, one factor per
     /// location in percent (100: unchanged). A traffic update (a new base) and a new address
@@ -53,8 +74,8 @@ impl TravelTimes {
         for i in 0..n {
             for j in 0..n {
                 let (t, d) = f(i, j);
-                travel_s.push(t.max(0));
-                dist_m.push(d.max(0));
+                travel_s.push(t.clamp(0, MAX_TRAVEL));
+                dist_m.push(d.clamp(0, MAX_TRAVEL));
             }
         }
         TravelTimes {
@@ -68,18 +89,39 @@ impl TravelTimes {
 
     /// Wraps row-major `n × n` vectors; errors on a wrong size or a negative value.
     pub fn new(n: usize, travel_s: Vec<i64>, dist_m: Vec<i64>) -> Result<TravelTimes, ReplanError> {
-        if travel_s.len() != n * n || dist_m.len() != n * n {
-            return Err(ReplanError::MatrixSize {
-                expected: n * n,
-                found: travel_s.len().min(dist_m.len()),
+        if n > MAX_LOCATIONS {
+            return Err(ReplanError::TooMany {
+                field: "times".to_string(),
+                count: n,
+                max: MAX_LOCATIONS,
             });
         }
-        if let Some(k) = travel_s.iter().chain(&dist_m).position(|&v| v < 0) {
-            let k = k % (n * n).max(1);
-            return Err(ReplanError::NegativeTravel {
-                from: k / n.max(1),
-                to: k % n.max(1),
-            });
+        for (name, v) in [("travel_s", &travel_s), ("dist_m", &dist_m)] {
+            if v.len() != n * n {
+                return Err(ReplanError::MatrixSize {
+                    field: format!("times.{name}"),
+                    expected: n * n,
+                    found: v.len(),
+                });
+            }
+        }
+        for (name, v) in [("travel_s", &travel_s), ("dist_m", &dist_m)] {
+            if let Some(k) = v.iter().position(|&x| x < 0) {
+                let (from, to) = (k / n.max(1), k % n.max(1));
+                return Err(ReplanError::NegativeTravel {
+                    field: format!("times.{name}[{from}][{to}]"),
+                    from,
+                    to,
+                });
+            }
+            if let Some(k) = v.iter().position(|&x| x > MAX_TRAVEL) {
+                return Err(ReplanError::OutOfRange {
+                    field: format!("times.{name}[{}][{}]", k / n.max(1), k % n.max(1)),
+                    value: v[k],
+                    min: 0,
+                    max: MAX_TRAVEL,
+                });
+            }
         }
         Ok(TravelTimes {
             n,
@@ -106,15 +148,21 @@ impl TravelTimes {
                 SlotTimes::Matrix(m) => (self.n * self.n, m.len()),
             };
             if expected != found {
-                return Err(ReplanError::MatrixSize { expected, found });
+                return Err(ReplanError::MatrixSize {
+                    field: format!("slots[{k}].times"),
+                    expected,
+                    found,
+                });
             }
             let overlaps = slots.get(k + 1).is_some_and(|nx| nx.start_s < sl.end_s);
             let bad = match &sl.times {
-                SlotTimes::Factors(f) => f.contains(&0),
-                SlotTimes::Matrix(m) => m.iter().any(|&v| v < 0),
+                SlotTimes::Factors(f) => f.iter().any(|&p| p == 0 || p > 10_000),
+                SlotTimes::Matrix(m) => m.iter().any(|&v| !(0..=MAX_TRAVEL).contains(&v)),
             };
             if sl.end_s < sl.start_s || overlaps || bad {
-                return Err(ReplanError::Slot { slot: k });
+                return Err(ReplanError::Slot {
+                    field: format!("slots[{k}]"),
+                });
             }
         }
         // Explicit matrices take the base's stride.
@@ -184,6 +232,42 @@ impl TravelTimes {
         t
     }
 
+    /// The matrix as plain row-major `n × n` data (stride removed), for
+    /// the exported state of a day (`DayState`).
+    pub fn to_state(&self) -> MatrixState {
+        let (n, st) = (self.n, self.stride);
+        let compact = |v: &[i64]| {
+            let mut out = Vec::with_capacity(n * n);
+            for i in 0..n {
+                out.extend_from_slice(&v[i * st..i * st + n]);
+            }
+            out
+        };
+        MatrixState {
+            n,
+            travel_s: compact(&self.travel_s),
+            dist_m: compact(&self.dist_m),
+            slots: self
+                .slots
+                .iter()
+                .map(|sl| SpeedSlot {
+                    start_s: sl.start_s,
+                    end_s: sl.end_s,
+                    times: match &sl.times {
+                        SlotTimes::Factors(f) => SlotTimes::Factors(f.clone()),
+                        SlotTimes::Matrix(m) => SlotTimes::Matrix(compact(m)),
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    /// The matrix of a [`MatrixState`], checked like [`TravelTimes::new`] and
+    /// [`TravelTimes::with_slots`].
+    pub fn from_state(state: MatrixState) -> Result<TravelTimes, ReplanError> {
+        TravelTimes::new(state.n, state.travel_s, state.dist_m)?.with_slots(state.slots)
+    }
+
     /// Number of locations.
     pub fn len(&self) -> usize {
         self.n
@@ -222,9 +306,22 @@ impl TravelTimes {
     ) -> Result<u32, ReplanError> {
         let n = self.n;
         if from_new.len() != n || to_new.len() != n {
+            let (field, found) = if from_new.len() != n {
+                ("from_new", from_new.len())
+            } else {
+                ("to_new", to_new.len())
+            };
             return Err(ReplanError::MatrixSize {
+                field: field.to_string(),
                 expected: n,
-                found: from_new.len().min(to_new.len()),
+                found,
+            });
+        }
+        if n + 1 > MAX_LOCATIONS {
+            return Err(ReplanError::TooMany {
+                field: "times".to_string(),
+                count: n + 1,
+                max: MAX_LOCATIONS,
             });
         }
         if n + 1 > self.stride {
@@ -248,10 +345,10 @@ impl TravelTimes {
         }
         let s = self.stride;
         for j in 0..n {
-            self.travel_s[n * s + j] = from_new[j].0.max(0);
-            self.dist_m[n * s + j] = from_new[j].1.max(0);
-            self.travel_s[j * s + n] = to_new[j].0.max(0);
-            self.dist_m[j * s + n] = to_new[j].1.max(0);
+            self.travel_s[n * s + j] = from_new[j].0.clamp(0, MAX_TRAVEL);
+            self.dist_m[n * s + j] = from_new[j].1.clamp(0, MAX_TRAVEL);
+            self.travel_s[j * s + n] = to_new[j].0.clamp(0, MAX_TRAVEL);
+            self.dist_m[j * s + n] = to_new[j].1.clamp(0, MAX_TRAVEL);
         }
         self.travel_s[n * s + n] = 0;
         self.dist_m[n * s + n] = 0;
@@ -293,6 +390,7 @@ impl TravelTimes {
 
 /// One delivery to make (a household's order, or a retry of a failed one).
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct StopSpec {
     /// The household's external id (several stops may share it: a retry).
     pub household: u32,
@@ -308,6 +406,7 @@ pub struct StopSpec {
 
 /// One courier of the fleet.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CourierSpec {
     /// External id.
     pub id: u32,
@@ -321,6 +420,7 @@ pub struct CourierSpec {
 
 /// The weights of the re-planning objective, in cost units of one second of travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Weights {
     /// Cost of a stop moved to another courier than in the plan before the event.
     pub move_cost: i64,
@@ -361,6 +461,8 @@ impl Default for Weights {
 
 /// Why a stop cannot be served today.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum UnservedReason {
     /// No courier is left in service.
     NoActiveCourier,
@@ -385,7 +487,7 @@ impl std::fmt::Display for UnservedReason {
                 write!(
                     f,
                     "window missed: earliest possible arrival {}",
-                    crate::hms(*earliest_s)
+                    crate::clock::hms(*earliest_s)
                 )
             }
             Self::NoCapacity => write!(f, "no courier that can reach it in time has bottles left"),
@@ -402,6 +504,8 @@ impl std::fmt::Display for UnservedReason {
 
 /// Where a stop stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
 pub enum StopState {
     /// To be delivered (on a route or waiting for one).
     Pending,
@@ -422,8 +526,23 @@ pub enum StopState {
     Unserved(UnservedReason),
 }
 
+/// How the day moves forward as the clock advances.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum Progression {
+    /// The couriers ride the plan: when the clock passes a planned departure the stop is
+    /// committed, when it passes the end of a service the stop is done (replays, benches).
+    #[default]
+    Simulated,
+    /// Only the couriers' reports (`Delivered`, `Failed`, `Position`, `SignedOff`) move them;
+    /// the clock moves on, a stop is done when it is reported delivered.
+    Reported,
+}
+
 /// Where a stop comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum StopOrigin {
     /// In the plan of the morning.
     Planned,

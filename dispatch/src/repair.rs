@@ -1,18 +1,17 @@
 //! Repair: make late routes feasible again by taking stops out, then place every stop
 //! waiting for a route by regret insertion (O(1) segment checks per position).
 
-use std::time::Instant;
-
 use crate::cache::RouteCache;
-use crate::dispatch::Dispatch;
+use crate::limit::Deadline;
 use crate::model::UnservedReason;
-use crate::search::move_cost;
+use crate::objective::move_cost;
+use crate::view::DayView;
 
 /// Takes stops out of every late route (the one whose removal cuts the lateness most,
 /// ties: the one saving most travel) until it is on time; they go to `pool`. A route late
 /// with only its committed stop left stays late (nothing can be done about it).
 pub(crate) fn restore_feasibility(
-    d: &Dispatch,
+    d: &DayView<'_>,
     caches: &mut [Option<RouteCache>],
     pool: &mut Vec<u32>,
 ) {
@@ -33,13 +32,13 @@ pub(crate) fn restore_feasibility(
             pool.push(c.stops[i]);
             let mut planned = c.planned().to_vec();
             planned.remove(i - c.fixed);
-            c.set_planned(&planned, &d.stops, &d.times);
+            c.set_planned(&planned, d.stops, d.times);
         }
     }
 }
 
 /// Why `s` fits in no route.
-pub(crate) fn reason(d: &Dispatch, caches: &[Option<RouteCache>], s: u32) -> UnservedReason {
+pub(crate) fn reason(d: &DayView<'_>, caches: &[Option<RouteCache>], s: u32) -> UnservedReason {
     let spec = &d.stops[s as usize];
     let mut any = false;
     let mut earliest = i64::MAX;
@@ -71,20 +70,20 @@ pub(crate) fn reason(d: &Dispatch, caches: &[Option<RouteCache>], s: u32) -> Uns
 /// changes courier). Past `deadline` it falls back to cheapest insertion in pool order.
 /// Returns the stops that fit nowhere, with reasons.
 pub(crate) fn insert_regret(
-    d: &Dispatch,
+    d: &DayView<'_>,
     caches: &mut [Option<RouteCache>],
     pool: &[u32],
-    deadline: Instant,
+    deadline: &Deadline,
 ) -> Vec<(u32, UnservedReason)> {
     insert_regret_in(d, caches, pool, deadline, None)
 }
 
 /// Like [`insert_regret`], into the routes marked in `allowed` only (all when `None`).
 pub(crate) fn insert_regret_in(
-    d: &Dispatch,
+    d: &DayView<'_>,
     caches: &mut [Option<RouteCache>],
     pool: &[u32],
-    deadline: Instant,
+    deadline: &Deadline,
     allowed: Option<&[bool]>,
 ) -> Vec<(u32, UnservedReason)> {
     let nr = caches.len();
@@ -94,15 +93,17 @@ pub(crate) fn insert_regret_in(
     left.dedup();
     // best[p * nr + r] = (cost, node index)
     let eval = |c: &RouteCache, s: u32, r: usize| {
-        c.best_insert(&d.stops[s as usize], &d.times)
+        c.best_insert(&d.stops[s as usize], d.times)
             .map(|(delta, i)| (delta + move_cost(d, s, r), i))
     };
     let mut best: Vec<Option<(i64, usize)>> = Vec::with_capacity(left.len() * nr);
     for &s in &left {
+        // Cancelled: the stops not priced yet fit nowhere (left unserved, retried later).
+        let cancelled = deadline.cancelled();
         for (r, c) in caches.iter().enumerate() {
             best.push(
                 c.as_ref()
-                    .filter(|_| ok_route(r))
+                    .filter(|_| ok_route(r) && !cancelled)
                     .and_then(|c| eval(c, s, r)),
             );
         }
@@ -113,7 +114,17 @@ pub(crate) fn insert_regret_in(
         // Pick the stop with the largest regret.
         let mut pick: Option<(i64, i64, usize)> = None; // (regret, -best, index)
                                                         // Past the deadline: plain cheapest insertion in pool order (anytime answer).
-        let hurry = Instant::now() >= deadline;
+        let hurry = deadline.passed();
+        if deadline.cancelled() {
+            // Cancelled: every stop not placed yet is left unserved.
+            for (p, ok) in alive.iter_mut().enumerate() {
+                if *ok {
+                    *ok = false;
+                    unserved.push((left[p], reason(d, caches, left[p])));
+                }
+            }
+            return unserved;
+        }
         for (p, &ok) in alive.iter().enumerate() {
             if !ok {
                 continue;
@@ -163,11 +174,11 @@ pub(crate) fn insert_regret_in(
             let mut planned = old.clone();
             planned.insert(i + 1 - c.fixed, s);
             let was_late = c.warp() > 0;
-            c.set_planned(&planned, &d.stops, &d.times);
+            c.set_planned(&planned, d.stops, d.times);
             if c.warp() > 0 && !was_late {
                 // The screen was approximate (a leg moved into another time-of-day slot):
                 // undo, and try the stop's other routes.
-                c.set_planned(&old, &d.stops, &d.times);
+                c.set_planned(&old, d.stops, d.times);
                 best[p * nr + r] = None;
                 alive[p] = true;
                 continue;
@@ -187,14 +198,14 @@ pub(crate) fn insert_regret_in(
             let Some(c) = c.as_mut().filter(|_| ok_route(r)) else {
                 continue;
             };
-            if let Some((_, i)) = c.best_insert(spec, &d.times) {
+            if let Some((_, i)) = c.best_insert(spec, d.times) {
                 let old = c.planned().to_vec();
                 let mut planned = old.clone();
                 planned.insert(i + 1 - c.fixed, s);
                 let was_late = c.warp() > 0;
-                c.set_planned(&planned, &d.stops, &d.times);
+                c.set_planned(&planned, d.stops, d.times);
                 if c.warp() > 0 && !was_late {
-                    c.set_planned(&old, &d.stops, &d.times);
+                    c.set_planned(&old, d.stops, d.times);
                     continue;
                 }
                 placed = true;

@@ -5,6 +5,7 @@ use crate::model::{CourierSpec, StopSpec, TravelTimes};
 
 /// A courier's route under way.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct CourierRoute {
     /// False once the courier is out of service (breakdown).
     pub active: bool,

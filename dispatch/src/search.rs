@@ -6,59 +6,22 @@
 //! of the two routes and applied if it pays.
 
 use std::collections::VecDeque;
-use std::time::Instant;
 
 use milkrun_vrp::segment::DurationSegment;
 
 use crate::cache::RouteCache;
-use crate::dispatch::Dispatch;
 use crate::exchange::{self, Change};
-use crate::route::schedule_seq;
-
-/// Promise-shift cost of a route with pending sequence `seq` (committed first): per stop,
-/// the shift beyond the tolerance, capped, times the weight.
-pub(crate) fn promise_cost(d: &Dispatch, k: usize, seq: &[u32]) -> i64 {
-    let (visits, _) = schedule_seq(
-        &d.routes[k],
-        seq.iter().copied(),
-        &d.stops,
-        &d.times,
-        d.depot,
-    );
-    let w = d.weights;
-    visits
-        .iter()
-        .filter_map(|v| {
-            d.promise[v.stop as usize].map(|p| {
-                ((v.arrival_s - p).abs() - w.promise_tolerance_s)
-                    .min(w.promise_cap_s)
-                    .max(0)
-                    * w.promise_per_s
-            })
-        })
-        .sum()
-}
-
-/// The pending stops of a cached route (committed first).
-pub(crate) fn pending_seq(c: &RouteCache) -> Vec<u32> {
-    c.stops[1..c.stops.len() - 1].to_vec()
-}
-
-/// Cost of having stop `s` on route `r`: the move cost if it was on another courier.
-pub(crate) fn move_cost(d: &Dispatch, s: u32, r: usize) -> i64 {
-    match d.courier_of[s as usize] {
-        Some(k) if k != r => d.weights.move_cost,
-        _ => 0,
-    }
-}
+use crate::limit::Deadline;
+use crate::objective::{move_cost, pending_seq, promise_cost};
+use crate::view::DayView;
 
 /// Runs the search from `seeds` until no move pays, the deadline passes or `max_evals`
 /// evaluations are spent. Returns the number of evaluations.
 pub(crate) fn improve(
-    d: &Dispatch,
+    d: &DayView<'_>,
     caches: &mut [Option<RouteCache>],
     seeds: Vec<u32>,
-    deadline: Instant,
+    deadline: &Deadline,
     max_evals: Option<u64>,
 ) -> u64 {
     let m = d.stops.len();
@@ -99,7 +62,7 @@ pub(crate) fn improve(
     let limit = max_evals.unwrap_or(u64::MAX);
     'seeds: while let Some(s) = queue.pop_front() {
         queued[s as usize] = false;
-        if evals >= limit || Instant::now() >= deadline {
+        if evals >= limit || deadline.passed() {
             break;
         }
         for len in 1..=3usize {
@@ -204,11 +167,11 @@ pub(crate) fn improve(
                         string.iter().map(|&x| move_cost(d, x, r2)).sum::<i64>() - mc_out
                     };
                     if let Some(c) = caches[r].as_mut() {
-                        c.set_planned(&planned1, &d.stops, &d.times);
+                        c.set_planned(&planned1, d.stops, d.times);
                     }
                     if let (Some(s2), Some(c)) = (new2.as_ref(), caches[r2].as_mut()) {
                         let fixed2 = c.fixed;
-                        c.set_planned(&s2[fixed2 - 1..], &d.stops, &d.times);
+                        c.set_planned(&s2[fixed2 - 1..], d.stops, d.times);
                     }
                     let (mut new_travel, mut late) = (0, false);
                     for k in [r, r2] {
@@ -227,10 +190,10 @@ pub(crate) fn improve(
                     if late || new_travel - old_travel + mc + np1 + np2 - old >= 0 {
                         // The screen was approximate (time of day): undo.
                         if let Some(c) = caches[r].as_mut() {
-                            c.set_planned(&old1, &d.stops, &d.times);
+                            c.set_planned(&old1, d.stops, d.times);
                         }
                         if let (Some(o2), Some(c)) = (old2, caches[r2].as_mut()) {
-                            c.set_planned(&o2, &d.stops, &d.times);
+                            c.set_planned(&o2, d.stops, d.times);
                         }
                         continue 'seeds;
                     }
@@ -304,7 +267,12 @@ const EXCHANGE_TRIES: usize = 3;
 /// Prices a change of two routes exactly (promise shifts, then travel with every leg at
 /// its new departure) and keeps it if the objective falls and neither route is late;
 /// otherwise the routes are restored. `pcost` holds each route's promise cost.
-fn commit(d: &Dispatch, caches: &mut [Option<RouteCache>], pcost: &mut [i64], ch: &Change) -> bool {
+fn commit(
+    d: &DayView<'_>,
+    caches: &mut [Option<RouteCache>],
+    pcost: &mut [i64],
+    ch: &Change,
+) -> bool {
     let (r, r2) = (ch.r, ch.r2);
     let (Some(c1), Some(c2)) = (caches[r].as_ref(), caches[r2].as_ref()) else {
         return false;
@@ -326,7 +294,7 @@ fn commit(d: &Dispatch, caches: &mut [Option<RouteCache>], pcost: &mut [i64], ch
     let mut late = false;
     for (k, planned) in [(r, &ch.planned), (r2, &ch.planned2)] {
         if let Some(c) = caches[k].as_mut() {
-            c.set_planned(planned, &d.stops, &d.times);
+            c.set_planned(planned, d.stops, d.times);
             late |= c.warp() > 0;
             new_travel += c.travel;
         }
@@ -334,7 +302,7 @@ fn commit(d: &Dispatch, caches: &mut [Option<RouteCache>], pcost: &mut [i64], ch
     if late || new_travel - old_travel + ch.move_delta + np1 + np2 - old_p >= 0 {
         for (k, planned) in [(r, &old1), (r2, &old2)] {
             if let Some(c) = caches[k].as_mut() {
-                c.set_planned(planned, &d.stops, &d.times);
+                c.set_planned(planned, d.stops, d.times);
             }
         }
         return false;
@@ -346,7 +314,7 @@ fn commit(d: &Dispatch, caches: &mut [Option<RouteCache>], pcost: &mut [i64], ch
 
 /// Travel delta of moving the string `i..i+len` of route `c` to after node `q` (same
 /// route), or `None` if that makes the route late. O(route length).
-fn intra(d: &Dispatch, c: &RouteCache, i: usize, len: usize, q: usize) -> Option<i64> {
+fn intra(d: &DayView<'_>, c: &RouteCache, i: usize, len: usize, q: usize) -> Option<i64> {
     let n = c.locs.len();
     let mut order: Vec<usize> = Vec::with_capacity(n);
     for k in 0..n {

@@ -1,11 +1,12 @@
 //! An independent check of a plan, written apart from the search: it recomputes every
-//! time along every route from the raw matrix and checks windows, the return to the depot,
+//! time along every route from the raw matrix with the plan's own schedule simulator
+//! ([`crate::route::schedule`], not the search's cached segments) and checks windows, the return to the depot,
 //! capacity, that every pending stop is planned exactly once or listed unserved, and that
 //! done and committed stops did not move.
 
 use crate::dispatch::Dispatch;
 use crate::model::StopState;
-use crate::route::{latest_departure, CourierRoute};
+use crate::route::{schedule, CourierRoute};
 
 /// Problems found in a plan (empty: feasible). `before` holds the routes before the
 /// re-plan (`dispatch.routes().to_vec()`): done stops must be unchanged, and so must
@@ -28,10 +29,10 @@ pub fn verify(after: &Dispatch, before: Option<&[CourierRoute]>) -> Vec<String> 
             .iter()
             .map(|&s| after.stops()[s as usize].bottles)
             .sum();
-        let mut loc = r.anchor_loc;
-        let mut t = r.anchor_s;
-        let mut first = true;
-        for s in r.committed.iter().copied().chain(r.planned.iter().copied()) {
+        // The same forward schedule as the plan's (`route::schedule`), on the raw matrix.
+        let (visits, back) = schedule(r, after.stops(), times, after.depot());
+        for (n, v) in visits.iter().enumerate() {
+            let s = v.stop;
             let spec = &after.stops()[s as usize];
             seen[s as usize] += 1;
             if after.states()[s as usize] != StopState::Pending {
@@ -40,28 +41,16 @@ pub fn verify(after: &Dispatch, before: Option<&[CourierRoute]>) -> Vec<String> 
                     after.states()[s as usize]
                 ));
             }
-            if first && !r.departed {
-                t = t.max(latest_departure(times, loc, spec.loc, spec.window_s.0));
-            }
-            let arrival = t + times.travel_at(loc, spec.loc, t);
-            let start = arrival.max(spec.window_s.0);
-            let is_committed = first && r.committed == Some(s);
-            if start > spec.window_s.1 && !is_committed {
+            let is_committed = n == 0 && r.committed == Some(s);
+            if v.start_s > spec.window_s.1 && !is_committed {
                 out.push(format!(
-                    "courier {k}: stop {s} starts at {start}, after its window ends at {}",
-                    spec.window_s.1
+                    "courier {k}: stop {s} starts at {}, after its window ends at {}",
+                    v.start_s, spec.window_s.1
                 ));
             }
             load += spec.bottles;
-            t = start + spec.service_s;
-            loc = spec.loc;
-            first = false;
         }
-        let back = t + times.travel_at(loc, after.depot(), t);
-        if (r.departed || r.committed.is_some() || !r.planned.is_empty())
-            && back > c.shift_end_s
-            && !r.planned.is_empty()
-        {
+        if !r.planned.is_empty() && back > c.shift_end_s {
             out.push(format!(
                 "courier {k}: back at the depot at {back}, after its shift ends at {}",
                 c.shift_end_s

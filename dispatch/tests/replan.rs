@@ -233,7 +233,14 @@ fn courier_delayed() {
             &opts(),
         )
         .unwrap();
-    assert_eq!(r.moved, vec![(1, 0, 1)]);
+    assert_eq!(
+        r.moved,
+        vec![milkrun_dispatch::Move {
+            stop: 1,
+            from: 0,
+            to: 1
+        }]
+    );
     assert!(verify(&d, None).is_empty());
 }
 
@@ -258,7 +265,14 @@ fn traffic_update() {
         .apply(ev(17_990, EventKind::Traffic(Box::new(slow))), &opts())
         .unwrap();
     assert_eq!(d.routes()[0].committed, Some(0));
-    assert_eq!(r.moved, vec![(1, 0, 1)]);
+    assert_eq!(
+        r.moved,
+        vec![milkrun_dispatch::Move {
+            stop: 1,
+            from: 0,
+            to: 1
+        }]
+    );
     assert!(verify(&d, Some(&before)).is_empty());
 }
 

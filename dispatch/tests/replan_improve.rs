@@ -28,6 +28,7 @@ fn improve_opts(seed: u64) -> ImproveOptions {
         budget: Duration::from_secs(30),
         seed,
         max_iterations: Some(300),
+        ..Default::default()
     }
 }
 
@@ -116,7 +117,14 @@ fn answer_ejection_serves_a_full_couriers_order() {
     on.sort_unstable();
     assert_eq!(on, vec![1, 2, 4]);
     assert_eq!(d.routes()[1].planned, vec![3, 0]);
-    assert_eq!(r.moved, vec![(0, 0, 1)]);
+    assert_eq!(
+        r.moved,
+        vec![milkrun_dispatch::Move {
+            stop: 0,
+            from: 0,
+            to: 1
+        }]
+    );
     assert_eq!(d.plan_cost(), 1_200);
     assert!(verify(&d, Some(&before)).is_empty());
 }

@@ -111,7 +111,10 @@ impl RoadLocations {
             day.couriers()
                 .iter()
                 .position(|c| c.id == id)
-                .ok_or(ReplanError::Courier { index: id as usize })
+                .ok_or(ReplanError::Courier {
+                    field: "event.courier".to_string(),
+                    index: id as usize,
+                })
         };
         let kind = match &rec.record {
             EventRecord::Traffic { factor, ways } => {
@@ -169,6 +172,16 @@ impl RoadLocations {
             } => EventKind::Delay {
                 courier: courier(*id)?,
                 delay_s: *delay_s,
+            },
+            EventRecord::Delivered { household } => EventKind::Delivered {
+                household: *household,
+            },
+            EventRecord::Position { courier: id, loc } => EventKind::Position {
+                courier: courier(*id)?,
+                loc: *loc,
+            },
+            EventRecord::SignedOff { courier: id } => EventKind::SignedOff {
+                courier: courier(*id)?,
             },
         };
         Ok(Event {

@@ -227,6 +227,7 @@ impl Run {
             budget,
             seed: self.options.seed,
             max_iterations: None,
+            ..Default::default()
         });
         self.background_gain += cost - r.cost;
         self.background_lns.0 += r.ruin_recreate.0;
@@ -252,10 +253,10 @@ impl Run {
         let before = self.day.routes().to_vec();
         let r = self.day.apply(e.clone(), &self.options)?;
         let ms = r.latency.as_secs_f64() * 1e3;
-        let worst = self.worst.entry(r.event).or_insert(0.0);
+        let worst = self.worst.entry(r.event.name()).or_insert(0.0);
         *worst = worst.max(ms);
         if !r.unserved.is_empty() {
-            *self.unserved_after.entry(r.event).or_insert(0) += r.unserved.len();
+            *self.unserved_after.entry(r.event.name()).or_insert(0) += r.unserved.len();
         }
         let problems = verify(&self.day, Some(&before));
         if !problems.is_empty() {
@@ -347,6 +348,7 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
             budget: Duration::from_secs_f64(cli.catch_up_seconds),
             seed: cli.seed,
             max_iterations: None,
+            ..Default::default()
         });
         println!(
             "after event {event}: warm-start plan + {:.0} s more background: cost {} ({} unserved)",
@@ -368,13 +370,15 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
             move_cost: 0,
             promise_per_s: 0,
             ..ours.weights()
-        });
+        })
+        .expect("a valid day's weights with two of them zeroed are valid");
         let polish = secs * f64::from(cli.reference_polish_pct.min(100)) / 100.0;
         let r = long.reoptimize(&ReplanOptions {
             budget: Duration::from_secs_f64(secs - polish),
             strategy: Strategy::FromScratch,
             seed: cli.seed,
             max_evaluations: None,
+            ..Default::default()
         });
         let (vrp_cost, vrp_unserved) = (r.cost, unserved_of(&long));
         let cost = if polish > 0.0 {
@@ -382,6 +386,7 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
                 budget: Duration::from_secs_f64(polish),
                 seed: cli.seed,
                 max_iterations: None,
+                ..Default::default()
             })
             .cost
         } else {
@@ -542,14 +547,7 @@ fn main() -> anyhow::Result<()> {
     );
     let mut kinds = std::collections::BTreeMap::new();
     for e in &events {
-        let k = match e.record {
-            EventRecord::Traffic { .. } => "traffic",
-            EventRecord::Order { .. } => "order",
-            EventRecord::Cancel { .. } => "cancel",
-            EventRecord::Failed { .. } => "failed",
-            EventRecord::Breakdown { .. } => "breakdown",
-            EventRecord::Delay { .. } => "delay",
-        };
+        let k = e.record.kind();
         *kinds.entry(k).or_insert(0) += 1;
     }
     println!("events: {} {:?}", events.len(), kinds);
@@ -566,6 +564,7 @@ fn main() -> anyhow::Result<()> {
             strategy: Strategy::Repair,
             seed: cli.seed,
             max_evaluations: None,
+            ..Default::default()
         },
         Duration::from_millis(cli.background_ms),
     );
@@ -578,6 +577,7 @@ fn main() -> anyhow::Result<()> {
                 strategy: Strategy::FromScratch,
                 seed: cli.seed,
                 max_evaluations: None,
+                ..Default::default()
             },
             Duration::ZERO,
         )
@@ -587,7 +587,7 @@ fn main() -> anyhow::Result<()> {
         move_cost: cli.move_cost,
         promise_per_s: cli.promise_per_s,
         ..ours.day.weights()
-    });
+    })?;
     if cli.answer_lns > 0 {
         println!(
             "answer: up to {} ruin-and-recreate iterations per event after repair and local search",
@@ -669,6 +669,16 @@ fn main() -> anyhow::Result<()> {
             EventRecord::Delay { courier, delay_s } => EventKind::Delay {
                 courier: courier_index(*courier)?,
                 delay_s: *delay_s,
+            },
+            EventRecord::Delivered { household } => EventKind::Delivered {
+                household: *household,
+            },
+            EventRecord::Position { courier, loc } => EventKind::Position {
+                courier: courier_index(*courier)?,
+                loc: *loc,
+            },
+            EventRecord::SignedOff { courier } => EventKind::SignedOff {
+                courier: courier_index(*courier)?,
             },
         };
         let e = Event {

@@ -110,3 +110,54 @@ pub fn to_event(r: &TimedRecord) -> Event {
         kind,
     }
 }
+
+/// A large morning: `cols × 50` households on a grid of 150 m blocks (30 s of riding each),
+/// the depot in the middle, one courier per two columns (100 households each, capacity 200,
+/// shift 04:15-09:00), every household in 05:00-07:30. With `plan`, every courier rides its
+/// two columns in a snake (a feasible plan, set without search).
+pub fn big_day(cols: usize, plan: bool) -> Dispatch {
+    let rows = 50usize;
+    let n = cols * rows + 1;
+    let xy = |l: usize| {
+        if l == 0 {
+            ((cols / 2) as i64, (rows / 2) as i64)
+        } else {
+            (((l - 1) / rows) as i64, ((l - 1) % rows) as i64)
+        }
+    };
+    let times = TravelTimes::from_fn(n, |i, j| {
+        let (a, b) = (xy(i), xy(j));
+        let d = (a.0 - b.0).abs() + (a.1 - b.1).abs();
+        (d * 30, d * 150)
+    });
+    let stops = (1..n as u32)
+        .map(|l| StopSpec {
+            household: l,
+            loc: l,
+            bottles: 1 + (l as i64 % 2),
+            service_s: 30,
+            window_s: OPEN,
+        })
+        .collect();
+    let k = cols.div_ceil(2);
+    let couriers = (1..=k as u32).map(|id| courier(id, 200)).collect();
+    let mut d = Dispatch::new(times, 0, stops, couriers, Weights::default()).unwrap();
+    if plan {
+        let routes: Vec<Vec<u32>> = (0..k)
+            .map(|c| {
+                let mut r = Vec::new();
+                for col in 2 * c..(2 * c + 2).min(cols) {
+                    let mut column: Vec<u32> =
+                        (0..rows).map(|row| (col * rows + row) as u32).collect();
+                    if col % 2 == 1 {
+                        column.reverse();
+                    }
+                    r.extend(column);
+                }
+                r
+            })
+            .collect();
+        d.set_plan(&routes, &opts()).unwrap();
+    }
+    d
+}

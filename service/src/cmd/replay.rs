@@ -171,7 +171,7 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
             Strategy::Repair
         },
         seed: opts.seed,
-        max_evaluations: None,
+        ..Default::default()
     };
     let mut latencies = Vec::new();
     let mut background_ms = Vec::new();
@@ -205,7 +205,7 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
             let report = day.improve(&ImproveOptions {
                 budget,
                 seed: opts.seed,
-                max_iterations: None,
+                ..Default::default()
             });
             let problems = verify(&day, Some(&before));
             anyhow::ensure!(

@@ -129,6 +129,7 @@ pub fn replay(
         strategy: Strategy::Repair,
         seed: opts.seed,
         max_evaluations: Some(opts.max_evaluations),
+        ..Default::default()
     };
     let next_id = day.stops().iter().map(|s| s.household).max().unwrap_or(0) + 1;
     let plan: [(i64, &str); 7] = [
@@ -271,7 +272,7 @@ pub fn replay(
             .all(|(b, a)| a.starts_with(b));
         rows.push(ReplanRow {
             time_s: t,
-            kind: report.event,
+            kind: report.event.name(),
             what: words,
             latency_ms: report.latency.as_secs_f64() * 1e3,
             stops_moved: report.moved.len(),
@@ -288,7 +289,7 @@ pub fn replay(
                 .iter()
                 .map(|(s, why)| (day.stops()[*s as usize].household, why.to_string()))
                 .collect(),
-            notes: report.notes.clone(),
+            notes: report.notes.iter().map(ToString::to_string).collect(),
             done_kept,
         });
     }
@@ -325,6 +326,7 @@ pub fn replay(
                 "delivery failed; carried over to tomorrow".into(),
             )),
             StopState::Failed | StopState::Cancelled => {}
+            _ => {}
         }
     }
     // A failed door with no later delivery of the same household is carried over.
