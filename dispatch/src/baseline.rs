@@ -4,7 +4,6 @@
 //! else at its anchor; capacity is what it has left. It returns the new routes; the owner
 //! of the day writes them.
 
-use std::sync::mpsc;
 use std::time::Duration;
 
 use milkrun_vrp::{solve, Problem, ProblemError, Solution, SolverOptions};
@@ -169,26 +168,11 @@ pub(crate) fn resolve(
     }
 }
 
-/// Runs the solver; with a cancel flag, on a worker thread polled every 5 ms, so a cancel is
-/// answered at once even while the solver builds its first solution (which does not read
-/// the flag). A cancelled worker is left to finish by itself: it sees the flag at its first
-/// iteration. `None`: cancelled before the solver answered.
+/// Runs the solver, which reads the cancel flag from its first job placed (construction
+/// included). `None`: cancelled before the solver answered.
 fn solve_until(problem: Problem, options: SolverOptions, deadline: &Deadline) -> Option<Solution> {
-    if options.cancel.is_none() {
-        return Some(solve(&problem, &options));
-    }
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        // The receiver may be gone (cancelled): nothing to do then.
-        let _ = tx.send(solve(&problem, &options));
-    });
-    loop {
-        match rx.recv_timeout(Duration::from_millis(5)) {
-            Ok(solution) => return Some(solution),
-            Err(mpsc::RecvTimeoutError::Timeout) if !deadline.cancelled() => {}
-            Err(_) => return None,
-        }
-    }
+    let solution = solve(&problem, &options);
+    (!deadline.cancelled()).then_some(solution)
 }
 
 #[cfg(test)]
@@ -225,7 +209,7 @@ mod tests {
         let r = resolve(&d.view(), vec![0, 1], &deadline, SolverOptions::default());
         assert!(matches!(
             r.error,
-            Some(ProblemError::Negative { index: 1, .. })
+            Some(ProblemError::Negative { path, .. }) if path.index == 1
         ));
         assert_eq!(r.unserved.len(), 2);
     }

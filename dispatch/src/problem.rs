@@ -109,9 +109,7 @@ pub(crate) fn to_problem_until(
     for (k, &s) in jobs.iter().enumerate() {
         let Some(st) = stops.get(s as usize) else {
             return Some(Err(ProblemError::LocationOutOfRange {
-                owner: "job",
-                index: k,
-                field: "stop",
+                path: milkrun_vrp::FieldPath::job(k, "stop"),
                 location: s as usize,
                 size: stops.len(),
             }));
