@@ -41,6 +41,52 @@ impl RoadLocations {
         })
     }
 
+    /// Snaps `points` like [`RoadLocations::snap`] and also returns each point's distance to
+    /// its road node, metres (e.g. to list households far from any road).
+    pub fn snap_measured(
+        engine: &RoadEngine,
+        points: &[LatLon],
+        max_snap_m: f64,
+    ) -> Result<(RoadLocations, Vec<f64>), StationError> {
+        let snaps = engine.snap_all(points, max_snap_m)?;
+        Ok((
+            RoadLocations {
+                nodes: snaps.iter().map(|s| s.node).collect(),
+            },
+            snaps.iter().map(|s| s.snap_m).collect(),
+        ))
+    }
+
+    /// The road polyline of a route through `locations` (indices into [`Self::nodes`];
+    /// unknown indices and unreachable legs are skipped) on the current traffic state, and
+    /// the OSM way id of every edge driven (once per passage).
+    pub fn route_geometry(
+        &self,
+        engine: &RoadEngine,
+        locations: &[u32],
+    ) -> (Vec<LatLon>, Vec<i64>) {
+        let g = engine.graph();
+        let mut line = Vec::new();
+        let mut ways = Vec::new();
+        for leg in locations.windows(2) {
+            let (Some(&a), Some(&b)) = (
+                self.nodes.get(leg[0] as usize),
+                self.nodes.get(leg[1] as usize),
+            ) else {
+                continue;
+            };
+            if let Some(r) = engine.route_nodes(a, b) {
+                for w in r.nodes.windows(2) {
+                    if let Some(e) = g.find_edge(w[0], w[1]) {
+                        ways.push(g.way_id(e));
+                    }
+                }
+                line.extend(r.polyline);
+            }
+        }
+        (line, ways)
+    }
+
     /// Travel times (rounded to seconds) and distances between all locations, on the
     /// engine's current traffic state; with the engine's time-of-day profile
     /// ([`RoadEngine::set_speed_profile`]) one [`SpeedSlot`] per profile slot, each with the
@@ -98,8 +144,9 @@ impl RoadLocations {
     }
 
     /// Turns a file event into a re-planner event: a traffic record is applied to the
-    /// engine and becomes the new matrix; an order's address is added to `day`'s matrix.
-    /// Courier ids are mapped to indices.
+    /// engine and becomes the new matrix (a factor of 0 or less closes the ways, 1 lifts
+    /// the change); an order's address is added to `day`'s matrix. Courier ids are mapped
+    /// to indices.
     pub fn event(
         &mut self,
         engine: &RoadEngine,
@@ -107,8 +154,24 @@ impl RoadLocations {
         rec: &TimedRecord,
         max_snap_m: f64,
     ) -> Result<Event, StationError> {
+        self.event_for_all(engine, &mut [day], rec, max_snap_m)
+    }
+
+    /// Like [`RoadLocations::event`] for several days replayed side by side on the same
+    /// roads (e.g. a strategy and its baseline): a new order's address is added to every
+    /// day's matrix (they must hold the same locations). Courier ids are mapped to indices
+    /// with the first day's couriers. Errors on an empty `days`.
+    pub fn event_for_all(
+        &mut self,
+        engine: &RoadEngine,
+        days: &mut [&mut Dispatch],
+        rec: &TimedRecord,
+        max_snap_m: f64,
+    ) -> Result<Event, StationError> {
+        let first = days.first().ok_or(StationError::NoDay)?;
         let courier = |id: u32| {
-            day.couriers()
+            first
+                .couriers()
                 .iter()
                 .position(|c| c.id == id)
                 .ok_or(ReplanError::Courier { index: id as usize })
@@ -144,10 +207,17 @@ impl RoadLocations {
                     },
                     max_snap_m,
                 )?;
-                let loc = day.add_location(&from_new, &to_new)?;
+                let mut loc = None;
+                for day in days.iter_mut() {
+                    let l = day.add_location(&from_new, &to_new)?;
+                    if let Some(first) = loc.filter(|&f| f != l) {
+                        return Err(StationError::DaysDiffer { first, other: l });
+                    }
+                    loc = Some(l);
+                }
                 EventKind::NewOrder(StopSpec {
                     household: *household,
-                    loc,
+                    loc: loc.ok_or(StationError::NoDay)?,
                     bottles: *bottles,
                     service_s: *service_s,
                     window_s: *window_s,

@@ -3,8 +3,10 @@
 //!
 //! ```text
 //! milkrun demo [--osm FILE] [--households 1500] [--couriers 9] [--seconds 30] [--seed 1]
-//!              [--out ./milkrun-demo] [--time-limited]
+//!              [--out ./milkrun-demo]
 //! ```
+//! The nightly plan is the dispatch crate's polished plan, limited by wall-clock time
+//! (`--seconds`); `--time-limited` is still accepted and changes nothing.
 use std::path::PathBuf;
 
 use clap::Args;
@@ -17,14 +19,13 @@ pub struct Opts {
     /// OSM extract (default: the shipped Liechtenstein extract).
     #[arg(long)]
     pub osm: Option<PathBuf>,
-    /// Households to deliver to.
+    /// Households to deliver to (1 to 5,000).
     #[arg(long, default_value_t = 1_500)]
     pub households: usize,
-    /// E-trike couriers.
+    /// E-trike couriers (1 to 1,000).
     #[arg(long, default_value_t = 9)]
     pub couriers: usize,
-    /// Nightly solve budget in seconds; by default converted into a fixed iteration count
-    /// (reproducible), see --time-limited.
+    /// Nightly planning budget, wall-clock seconds (more than 0, at most 7 days).
     #[arg(long, default_value_t = 30.0)]
     pub seconds: f64,
     /// Seed of the scenario, the events and the history.
@@ -33,9 +34,9 @@ pub struct Opts {
     /// Output folder.
     #[arg(long, default_value = "milkrun-demo")]
     pub out: PathBuf,
-    /// Stop the nightly solve on wall-clock time (--seconds) instead of an iteration count:
-    /// uses a fast machine better, but the plan is no longer reproducible.
-    #[arg(long)]
+    /// Accepted for old scripts; no effect: the nightly plan is always limited by wall-clock
+    /// time (--seconds).
+    #[arg(long, hide = true)]
     pub time_limited: bool,
 }
 
@@ -47,7 +48,6 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
         couriers: opts.couriers,
         seconds: opts.seconds,
         seed: opts.seed,
-        time_limited: opts.time_limited,
         progress: true,
         ..DemoConfig::new()
     };
