@@ -20,13 +20,15 @@ pub struct Opts {
     #[arg(long)]
     pub osm: Option<PathBuf>,
     /// Households to deliver to (1 to 5,000).
-    #[arg(long, default_value_t = 1_500)]
+    #[arg(long, default_value_t = 1_500,
+          value_parser = super::args::count(1, crate::demo::MAX_HOUSEHOLDS))]
     pub households: usize,
     /// E-trike couriers (1 to 1,000).
-    #[arg(long, default_value_t = 9)]
+    #[arg(long, default_value_t = 9,
+          value_parser = super::args::count(1, crate::demo::MAX_COURIERS))]
     pub couriers: usize,
     /// Nightly planning budget, wall-clock seconds (more than 0, at most 7 days).
-    #[arg(long, default_value_t = 30.0)]
+    #[arg(long, default_value = "30", value_parser = super::args::positive_seconds)]
     pub seconds: f64,
     /// Seed of the scenario, the events and the history.
     #[arg(long, default_value_t = 1)]
