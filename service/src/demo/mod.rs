@@ -177,7 +177,7 @@ pub struct DemoOutcome {
     /// The nightly plan.
     pub plan: nightly::NightlyPlan,
     /// The checker's verdict on it.
-    pub check: nightly::CheckOutcome,
+    pub check: milkrun_station::instance::CheckOutcome,
     /// Baseline rounds measured the same way.
     pub baseline: Vec<RouteStats>,
     /// The morning.
@@ -293,7 +293,8 @@ pub fn run_demo_on(
     timings.solve_s = t.elapsed().as_secs_f64();
     let rounds: Vec<Vec<u32>> = plan.rounds.iter().map(|r| r.stops.clone()).collect();
     let unassigned: Vec<u32> = plan.unassigned.iter().map(|u| u.0).collect();
-    let check = nightly::check_rounds(&times, 0, &stops, &couriers, &rounds, &unassigned);
+    let check =
+        milkrun_station::instance::check_routes(&times, 0, &stops, &couriers, &rounds, &unassigned);
     anyhow::ensure!(
         check.violations.is_empty(),
         "the nightly plan fails the independent checker: {:?}",
