@@ -1,6 +1,8 @@
 //! Time of day as text (`HH:MM:SS`), for the event files and for people.
 //!
-//! It moves to the calendar crate; the library's outcomes carry seconds, never text.
+//! Private to the event-file format of `io`: the crate's outcomes carry seconds, never
+//! text, and people's text comes from `milkrun_calendar::format_hms` (the same rule). It
+//! is not shared from there because `milkrun-dispatch` depends on `milkrun-vrp` only.
 
 /// Formats seconds since midnight as `HH:MM:SS`.
 pub fn hms(s: i64) -> String {

@@ -78,13 +78,13 @@
 
 pub(crate) mod baseline;
 pub(crate) mod cache;
-#[doc(hidden)]
-pub mod clock;
+pub(crate) mod clock;
 pub mod dispatch;
 pub(crate) mod eject;
 pub mod error;
 pub mod event;
 pub(crate) mod exchange;
+pub mod habit;
 pub mod io;
 pub(crate) mod limit;
 pub(crate) mod lns;
@@ -92,6 +92,7 @@ pub mod model;
 pub(crate) mod objective;
 pub mod options;
 pub mod outcome;
+pub mod plan_stats;
 pub mod problem;
 pub(crate) mod repair;
 pub mod route;
@@ -100,10 +101,6 @@ pub mod state;
 pub mod verify;
 pub(crate) mod view;
 
-// `hms` is text for people (the service and the bench still print with it); it moves to
-// the calendar crate. Library outcomes carry seconds.
-#[doc(hidden)]
-pub use clock::hms;
 pub use dispatch::Dispatch;
 pub use error::ReplanError;
 pub use event::{Event, EventKind};

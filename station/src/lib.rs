@@ -10,12 +10,15 @@
 //! - [`instance`]: a benchmark [`milkrun_datasets::Instance`] as a solver problem;
 //! - [`road`]: the day's locations on the road graph, their matrix (with time-of-day slots),
 //!   a new address, traffic events turned into re-planning events;
+//! - [`demo`]: the scripted morning of `milkrun demo` (which household cancels, which
+//!   courier breaks down, which roads jam), seeded;
 //! - [`scenario`]: a delivery scenario (the text format of `milkrun_datasets::scenario`)
 //!   snapped to the roads as a [`milkrun_dispatch::Dispatch`].
 //!
 //! Architecture invariant: no algorithm lives here beyond conversion; reading an OSM file is
 //! the only I/O ([`road::road_engine`]), and it goes through the engine's importer.
 
+pub mod demo;
 pub mod instance;
 pub mod road;
 pub mod scenario;
@@ -33,6 +36,17 @@ pub enum StationError {
     /// The solver refused the problem.
     #[error("problem: {0}")]
     Problem(#[from] milkrun_vrp::ProblemError),
+    /// An event was converted for no day at all.
+    #[error("no day to convert the event for")]
+    NoDay,
+    /// Days replayed side by side hold different locations.
+    #[error("the days replayed side by side hold different locations ({first} and {other})")]
+    DaysDiffer {
+        /// Location of the new address in the first day.
+        first: u32,
+        /// Location in another day.
+        other: u32,
+    },
     /// Importing an OSM file failed.
     #[error("importing {path}: {source}")]
     Import {

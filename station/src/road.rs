@@ -41,6 +41,52 @@ impl RoadLocations {
         })
     }
 
+    /// Snaps `points` like [`RoadLocations::snap`] and also returns each point's distance to
+    /// its road node, metres (e.g. to list households far from any road).
+    pub fn snap_measured(
+        engine: &RoadEngine,
+        points: &[LatLon],
+        max_snap_m: f64,
+    ) -> Result<(RoadLocations, Vec<f64>), StationError> {
+        let snaps = engine.snap_all(points, max_snap_m)?;
+        Ok((
+            RoadLocations {
+                nodes: snaps.iter().map(|s| s.node).collect(),
+            },
+            snaps.iter().map(|s| s.snap_m).collect(),
+        ))
+    }
+
+    /// The road polyline of a route through `locations` (indices into [`Self::nodes`];
+    /// unknown indices and unreachable legs are skipped) on the current traffic state, and
+    /// the OSM way id of every edge driven (once per passage).
+    pub fn route_geometry(
+        &self,
+        engine: &RoadEngine,
+        locations: &[u32],
+    ) -> (Vec<LatLon>, Vec<i64>) {
+        let g = engine.graph();
+        let mut line = Vec::new();
+        let mut ways = Vec::new();
+        for leg in locations.windows(2) {
+            let (Some(&a), Some(&b)) = (
+                self.nodes.get(leg[0] as usize),
+                self.nodes.get(leg[1] as usize),
+            ) else {
+                continue;
+            };
+            if let Some(r) = engine.route_nodes(a, b) {
+                for w in r.nodes.windows(2) {
+                    if let Some(e) = g.find_edge(w[0], w[1]) {
+                        ways.push(g.way_id(e));
+                    }
+                }
+                line.extend(r.polyline);
+            }
+        }
+        (line, ways)
+    }
+
     /// Travel times (rounded to seconds) and distances between all locations, on the
     /// engine's current traffic state; with the engine's time-of-day profile
     /// ([`RoadEngine::set_speed_profile`]) one [`SpeedSlot`] per profile slot, each with the
@@ -98,8 +144,9 @@ impl RoadLocations {
     }
 
     /// Turns a file event into a re-planner event: a traffic record is applied to the
-    /// engine and becomes the new matrix; an order's address is added to `day`'s matrix.
-    /// Courier ids are mapped to indices.
+    /// engine and becomes the new matrix (a factor of 0 or less closes the ways, 1 lifts
+    /// the change); an order's address is added to `day`'s matrix. Courier ids are mapped
+    /// to indices.
     pub fn event(
         &mut self,
         engine: &RoadEngine,
@@ -107,8 +154,24 @@ impl RoadLocations {
         rec: &TimedRecord,
         max_snap_m: f64,
     ) -> Result<Event, StationError> {
+        self.event_for_all(engine, &mut [day], rec, max_snap_m)
+    }
+
+    /// Like [`RoadLocations::event`] for several days replayed side by side on the same
+    /// roads (e.g. a strategy and its baseline): a new order's address is added to every
+    /// day's matrix (they must hold the same locations). Courier ids are mapped to indices
+    /// with the first day's couriers. Errors on an empty `days`.
+    pub fn event_for_all(
+        &mut self,
+        engine: &RoadEngine,
+        days: &mut [&mut Dispatch],
+        rec: &TimedRecord,
+        max_snap_m: f64,
+    ) -> Result<Event, StationError> {
+        let first = days.first().ok_or(StationError::NoDay)?;
         let courier = |id: u32| {
-            day.couriers()
+            first
+                .couriers()
                 .iter()
                 .position(|c| c.id == id)
                 .ok_or(ReplanError::Courier {
@@ -147,10 +210,17 @@ impl RoadLocations {
                     },
                     max_snap_m,
                 )?;
-                let loc = day.add_location(&from_new, &to_new)?;
+                let mut loc = None;
+                for day in days.iter_mut() {
+                    let l = day.add_location(&from_new, &to_new)?;
+                    if let Some(first) = loc.filter(|&f| f != l) {
+                        return Err(StationError::DaysDiffer { first, other: l });
+                    }
+                    loc = Some(l);
+                }
                 EventKind::NewOrder(StopSpec {
                     household: *household,
-                    loc,
+                    loc: loc.ok_or(StationError::NoDay)?,
                     bottles: *bottles,
                     service_s: *service_s,
                     window_s: *window_s,
@@ -222,4 +292,133 @@ pub fn ways_near(engine: &RoadEngine, nodes: &[NodeId]) -> Vec<i64> {
     ways.sort_unstable();
     ways.dedup();
     ways
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use milkrun_dispatch::{CourierSpec, Weights};
+    use milkrun_engine::{RawEdge, RoadGraph};
+
+    /// A square of roads: 0-1-2 along way 100 (60 s a leg), 0-3-2 along way 200 (90 s a
+    /// leg), both directions.
+    fn square() -> RoadEngine {
+        let coords = [(47.0, 9.5), (47.0, 9.51), (47.01, 9.51), (47.01, 9.5)]
+            .map(|(lat, lon)| LatLon { lat, lon });
+        let mut edges = Vec::new();
+        for (a, b, ms, way) in [
+            (0, 1, 60_000, 0),
+            (1, 2, 60_000, 0),
+            (0, 3, 90_000, 1),
+            (3, 2, 90_000, 1),
+        ] {
+            for (from, to) in [(a, b), (b, a)] {
+                edges.push(RawEdge {
+                    from,
+                    to,
+                    travel_ms: ms,
+                    dist_dm: 7_000,
+                    way,
+                });
+            }
+        }
+        let (graph, _) = RoadGraph::build(Profile::Bike, &coords, edges, vec![100, 200]);
+        RoadEngine::prepare(graph)
+    }
+
+    fn day(engine: &RoadEngine) -> (Dispatch, RoadLocations) {
+        let points = [
+            LatLon {
+                lat: 47.0,
+                lon: 9.5,
+            },
+            LatLon {
+                lat: 47.01,
+                lon: 9.51,
+            },
+        ];
+        let locs = RoadLocations::snap(engine, &points, 100.0).unwrap();
+        let stops = vec![StopSpec {
+            household: 1,
+            loc: 1,
+            bottles: 1,
+            service_s: 30,
+            window_s: (0, 100_000),
+        }];
+        let couriers = vec![CourierSpec {
+            id: 5,
+            capacity: 10,
+            shift_start_s: 0,
+            shift_end_s: 100_000,
+        }];
+        let d = Dispatch::new(locs.matrix(engine), 0, stops, couriers, Weights::default()).unwrap();
+        (d, locs)
+    }
+
+    /// A traffic record with a factor of 0 closes its ways (the bench's own copy of the
+    /// conversion used to lack this case): the depot-to-stop ride takes the detour, and a
+    /// factor of 1 opens the way again.
+    #[test]
+    fn factor_zero_closes_the_ways() {
+        let engine = square();
+        let (mut d, mut locs) = day(&engine);
+        assert_eq!(d.times().travel(0, 1), 120);
+        let rec = |factor| TimedRecord {
+            time_s: 1_000,
+            record: EventRecord::Traffic {
+                factor,
+                ways: vec![100],
+            },
+        };
+        let e = locs.event(&engine, &mut d, &rec(0.0), 100.0).unwrap();
+        let EventKind::Traffic(times) = e.kind else {
+            panic!("not a traffic event: {e:?}");
+        };
+        assert_eq!(times.travel(0, 1), 180);
+        let e = locs.event(&engine, &mut d, &rec(1.0), 100.0).unwrap();
+        let EventKind::Traffic(times) = e.kind else {
+            panic!("not a traffic event: {e:?}");
+        };
+        assert_eq!(times.travel(0, 1), 120);
+    }
+
+    /// A new order's address is added to every day replayed side by side, at the same
+    /// location; courier ids become indices; no day at all is an error, not a panic.
+    #[test]
+    fn one_conversion_for_several_days() {
+        let engine = square();
+        let (mut a, mut locs) = day(&engine);
+        let (mut b, _) = day(&engine);
+        let order = TimedRecord {
+            time_s: 1_000,
+            record: EventRecord::Order {
+                household: 9,
+                lat: 47.01,
+                lon: 9.5,
+                bottles: 1,
+                service_s: 30,
+                window_s: (2_000, 5_000),
+            },
+        };
+        let e = locs
+            .event_for_all(&engine, &mut [&mut a, &mut b], &order, 100.0)
+            .unwrap();
+        let EventKind::NewOrder(spec) = e.kind else {
+            panic!("not an order: {e:?}");
+        };
+        assert_eq!(spec.loc, 2);
+        assert_eq!((a.times().len(), b.times().len()), (3, 3));
+        assert_eq!(a.times().travel(0, 2), 90);
+        let breakdown = TimedRecord {
+            time_s: 1_000,
+            record: EventRecord::Breakdown { courier: 5 },
+        };
+        let e = locs.event(&engine, &mut a, &breakdown, 100.0).unwrap();
+        assert_eq!(e.kind, EventKind::Breakdown { courier: 0 });
+        assert!(matches!(
+            locs.event_for_all(&engine, &mut [], &breakdown, 100.0),
+            Err(StationError::NoDay)
+        ));
+    }
 }

@@ -30,10 +30,10 @@ use clap::Parser;
 use milkrun_datasets::scenario::{generate, ScenarioSpec};
 use milkrun_dispatch::io::{generate_events, EventMix, EventRecord};
 use milkrun_dispatch::{
-    verify, Dispatch, Event, EventKind, ImproveOptions, ReplanOptions, SlotTimes, SpeedSlot,
-    StopSpec, StopState, Strategy, TravelTimes, Weights,
+    verify, Dispatch, Event, ImproveOptions, ReplanOptions, SlotTimes, SpeedSlot, StopState,
+    Strategy, TravelTimes, Weights,
 };
-use milkrun_engine::{LatLon, DEFAULT_MAX_SNAP_M};
+use milkrun_engine::DEFAULT_MAX_SNAP_M;
 use milkrun_station::road::{road_engine, road_points, ways_near};
 use milkrun_station::scenario::dispatch_from_scenario;
 
@@ -359,7 +359,7 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
     }
     let mut line = format!(
         "after event {event} ({}): warm-start projected end-of-day cost {ours_cost} ({} unserved)",
-        milkrun_dispatch::hms(time_s),
+        milkrun_calendar::format_hms(time_s),
         unserved_of(ours),
     );
     for (k, &secs) in cli.long_seconds.iter().enumerate() {
@@ -602,89 +602,24 @@ fn main() -> anyhow::Result<()> {
         let clock = ours.day.clock_s();
         long_gaps.extend(compare(&ours.day, &cli, 0, clock));
     }
-    let courier_index = |id: u32| {
-        scen.couriers
-            .iter()
-            .position(|c| c.id == id)
-            .context("unknown courier")
-    };
     let replayed = match cli.stop_after {
         0 => events.len(),
         n => n.min(events.len()),
     };
     for (ev, rec) in events.iter().take(replayed).enumerate() {
-        let kind = match &rec.record {
-            EventRecord::Traffic { factor, ways } => {
-                let t = Instant::now();
-                engine.apply_traffic(&[milkrun_engine::TrafficUpdate {
-                    edges: milkrun_engine::EdgeSet::Ways(ways.clone()),
-                    change: if (*factor - 1.0).abs() < 1e-12 {
-                        milkrun_engine::SpeedChange::Reset
-                    } else {
-                        milkrun_engine::SpeedChange::Factor(*factor)
-                    },
-                }])?;
-                let m = locs.matrix(&engine);
-                matrix_ms.push(t.elapsed().as_secs_f64() * 1e3);
-                EventKind::Traffic(Box::new(m))
-            }
-            EventRecord::Order {
-                household,
-                lat,
-                lon,
-                bottles,
-                service_s,
-                window_s,
-            } => {
-                let (from_new, to_new) = locs.add(
-                    &engine,
-                    LatLon {
-                        lat: *lat,
-                        lon: *lon,
-                    },
-                    DEFAULT_MAX_SNAP_M,
-                )?;
-                let loc = ours.day.add_location(&from_new, &to_new)?;
-                if let Some(b) = base.as_mut() {
-                    b.day.add_location(&from_new, &to_new)?;
-                }
-                EventKind::NewOrder(StopSpec {
-                    household: *household,
-                    loc,
-                    bottles: *bottles,
-                    service_s: *service_s,
-                    window_s: *window_s,
-                })
-            }
-            EventRecord::Cancel { household } => EventKind::Cancel {
-                household: *household,
-            },
-            EventRecord::Failed { household, retry_s } => EventKind::Failed {
-                household: *household,
-                retry_s: *retry_s,
-            },
-            EventRecord::Breakdown { courier } => EventKind::Breakdown {
-                courier: courier_index(*courier)?,
-            },
-            EventRecord::Delay { courier, delay_s } => EventKind::Delay {
-                courier: courier_index(*courier)?,
-                delay_s: *delay_s,
-            },
-            EventRecord::Delivered { household } => EventKind::Delivered {
-                household: *household,
-            },
-            EventRecord::Position { courier, loc } => EventKind::Position {
-                courier: courier_index(*courier)?,
-                loc: *loc,
-            },
-            EventRecord::SignedOff { courier } => EventKind::SignedOff {
-                courier: courier_index(*courier)?,
-            },
+        // One conversion of file events for the whole workspace (station's): a traffic
+        // record is applied to the engine and becomes the new matrix (timed here), a new
+        // order's address is added to both days.
+        let t = Instant::now();
+        let e = {
+            let mut days: Vec<&mut Dispatch> = std::iter::once(&mut ours.day)
+                .chain(base.as_mut().map(|b| &mut b.day))
+                .collect();
+            locs.event_for_all(&engine, &mut days, rec, DEFAULT_MAX_SNAP_M)?
         };
-        let e = Event {
-            time_s: rec.time_s,
-            kind,
-        };
+        if matches!(rec.record, EventRecord::Traffic { .. }) {
+            matrix_ms.push(t.elapsed().as_secs_f64() * 1e3);
+        }
         ours.apply(&e)?;
         if let Some(b) = base.as_mut() {
             b.apply(&e)?;

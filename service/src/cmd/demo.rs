@@ -3,8 +3,10 @@
 //!
 //! ```text
 //! milkrun demo [--osm FILE] [--households 1500] [--couriers 9] [--seconds 30] [--seed 1]
-//!              [--out ./milkrun-demo] [--time-limited]
+//!              [--out ./milkrun-demo]
 //! ```
+//! The nightly plan is the dispatch crate's polished plan, limited by wall-clock time
+//! (`--seconds`); `--time-limited` is still accepted and changes nothing.
 use std::path::PathBuf;
 
 use clap::Args;
@@ -17,15 +19,16 @@ pub struct Opts {
     /// OSM extract (default: the shipped Liechtenstein extract).
     #[arg(long)]
     pub osm: Option<PathBuf>,
-    /// Households to deliver to.
-    #[arg(long, default_value_t = 1_500)]
+    /// Households to deliver to (1 to 5,000).
+    #[arg(long, default_value_t = 1_500,
+          value_parser = super::args::count(1, crate::demo::MAX_HOUSEHOLDS))]
     pub households: usize,
-    /// E-trike couriers.
-    #[arg(long, default_value_t = 9)]
+    /// E-trike couriers (1 to 1,000).
+    #[arg(long, default_value_t = 9,
+          value_parser = super::args::count(1, crate::demo::MAX_COURIERS))]
     pub couriers: usize,
-    /// Nightly solve budget in seconds; by default converted into a fixed iteration count
-    /// (reproducible), see --time-limited.
-    #[arg(long, default_value_t = 30.0)]
+    /// Nightly planning budget, wall-clock seconds (more than 0, at most 7 days).
+    #[arg(long, default_value = "30", value_parser = super::args::positive_seconds)]
     pub seconds: f64,
     /// Seed of the scenario, the events and the history.
     #[arg(long, default_value_t = 1)]
@@ -33,8 +36,8 @@ pub struct Opts {
     /// Output folder.
     #[arg(long, default_value = "milkrun-demo")]
     pub out: PathBuf,
-    /// Stop the nightly solve on wall-clock time (--seconds) instead of an iteration count:
-    /// uses a fast machine better, but the plan is no longer reproducible.
+    /// Stop the nightly plan on wall-clock time (--seconds) instead of the work limits that
+    /// make it reproducible (--seconds x the calibrated iterations per second).
     #[arg(long)]
     pub time_limited: bool,
 }
@@ -46,8 +49,8 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
         households: opts.households,
         couriers: opts.couriers,
         seconds: opts.seconds,
-        seed: opts.seed,
         time_limited: opts.time_limited,
+        seed: opts.seed,
         progress: true,
         ..DemoConfig::new()
     };

@@ -50,8 +50,9 @@ pub struct Opts {
     /// Output CSV (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Largest allowed distance from a point to its road, metres.
-    #[arg(long, default_value_t = milkrun_engine::DEFAULT_MAX_SNAP_M)]
+    /// Largest allowed distance from a point to its road, metres (finite, 0 or more).
+    #[arg(long, default_value_t = milkrun_engine::DEFAULT_MAX_SNAP_M,
+          allow_negative_numbers = true, value_parser = super::args::metres)]
     pub max_snap_m: f64,
     /// Also write the prepared graph to this file (loads in well under a second).
     #[arg(long)]
@@ -61,6 +62,9 @@ pub struct Opts {
     pub svg: Option<PathBuf>,
 }
 
+/// Most points of a matrix (the matrix holds the square of them: 25 million pairs).
+pub const MAX_POINTS: usize = 5_000;
+
 fn read_points(path: &PathBuf) -> anyhow::Result<Vec<LatLon>> {
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -69,6 +73,11 @@ fn read_points(path: &PathBuf) -> anyhow::Result<Vec<LatLon>> {
     let mut points = Vec::new();
     for (i, rec) in reader.records().enumerate() {
         let line = i + 2;
+        anyhow::ensure!(
+            i < MAX_POINTS,
+            "--points {}: more than {MAX_POINTS} points",
+            path.display()
+        );
         let rec = rec.with_context(|| format!("{}: line {line}", path.display()))?;
         let field = |k: usize, name: &str| -> anyhow::Result<f64> {
             rec.get(k)
@@ -76,10 +85,13 @@ fn read_points(path: &PathBuf) -> anyhow::Result<Vec<LatLon>> {
                 .parse::<f64>()
                 .with_context(|| format!("{}: line {line}: {name} is not a number", path.display()))
         };
-        points.push(LatLon {
-            lat: field(0, "lat")?,
-            lon: field(1, "lon")?,
-        });
+        let (lat, lon) = (field(0, "lat")?, field(1, "lon")?);
+        anyhow::ensure!(
+            (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon),
+            "--points {}: line {line}: lat {lat}, lon {lon} is not a coordinate",
+            path.display()
+        );
+        points.push(LatLon { lat, lon });
     }
     anyhow::ensure!(!points.is_empty(), "{}: no points", path.display());
     Ok(points)

@@ -1,4 +1,5 @@
 //! One module per `milkrun` subcommand. Each has an `Opts` (clap) and a `run`.
+pub mod args;
 pub mod customers;
 pub mod demo;
 pub mod forecast;

@@ -20,14 +20,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Args;
+use milkrun_calendar::format_hms as hms;
 use milkrun_datasets::scenario::{self, ScenarioSpec};
 use milkrun_dispatch::io::{generate_events, parse_events, write_events, EventMix, TimedRecord};
-use milkrun_dispatch::{
-    hms, verify, Dispatch, ImproveOptions, ReplanOptions, ReplanReport, Strategy,
-};
+use milkrun_dispatch::{verify, Dispatch, ImproveOptions, ReplanOptions, ReplanReport, Strategy};
 use milkrun_engine::DEFAULT_MAX_SNAP_M;
 use milkrun_station::road::{road_engine, road_points, ways_near};
 use milkrun_station::scenario::dispatch_from_scenario;
+
+/// Most events of a generated stream.
+pub const MAX_EVENTS: usize = 100_000;
 
 /// Options of `milkrun replay`.
 #[derive(Debug, Args)]
@@ -47,27 +49,33 @@ pub struct Opts {
     /// Seed of the generated scenario and events.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Households of a generated scenario.
-    #[arg(long, default_value_t = 500)]
+    /// Households of a generated scenario (1 to 5,000).
+    #[arg(long, default_value_t = 500, allow_negative_numbers = true,
+          value_parser = super::args::count(1, crate::demo::MAX_HOUSEHOLDS))]
     pub households: usize,
-    /// Couriers of a generated scenario.
-    #[arg(long, default_value_t = 4)]
+    /// Couriers of a generated scenario (1 to 1,000).
+    #[arg(long, default_value_t = 4, allow_negative_numbers = true,
+          value_parser = super::args::count(1, crate::demo::MAX_COURIERS))]
     pub couriers: usize,
-    /// Events of a generated stream.
-    #[arg(long, default_value_t = 50)]
+    /// Events of a generated stream (0 to 100,000).
+    #[arg(long, default_value_t = 50, allow_negative_numbers = true,
+          value_parser = super::args::count(0, MAX_EVENTS))]
     pub events_n: usize,
-    /// Re-plan budget, milliseconds.
-    #[arg(long, default_value_t = 200)]
+    /// Re-plan budget, milliseconds (at most 7 days).
+    #[arg(long, default_value_t = 200, allow_negative_numbers = true,
+          value_parser = super::args::millis)]
     pub budget_ms: u64,
-    /// Time for the initial plan, seconds.
-    #[arg(long, default_value_t = 5.0)]
+    /// Time for the initial plan, seconds (more than 0, at most 7 days).
+    #[arg(long, default_value = "5", allow_negative_numbers = true,
+          value_parser = super::args::positive_seconds)]
     pub plan_seconds: f64,
     /// Re-plan from scratch with the VRP solver instead of repairing.
     #[arg(long)]
     pub baseline: bool,
     /// Background improvement after each answer: CPU budget per event, milliseconds (0:
-    /// none; at most the time until the next event).
-    #[arg(long, default_value_t = 0)]
+    /// none; at most the time until the next event and 7 days).
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true,
+          value_parser = super::args::millis)]
     pub background_ms: u64,
     /// Write the scenario used to this file.
     #[arg(long)]
@@ -127,7 +135,7 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     }
     let (mut day, mut locs) = dispatch_from_scenario(&engine, &scen)?;
     let plan = ReplanOptions {
-        budget: Duration::from_secs_f64(opts.plan_seconds.max(0.01)),
+        budget: Duration::from_secs_f64(opts.plan_seconds),
         seed: opts.seed,
         ..Default::default()
     };

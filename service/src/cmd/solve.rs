@@ -11,6 +11,9 @@ use milkrun_vrp::{Objective, Progress, SolverOptions};
 
 use milkrun_station::instance as convert;
 
+/// Most search threads.
+pub const MAX_THREADS: usize = 256;
+
 /// Objective choice on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ObjectiveArg {
@@ -25,14 +28,16 @@ pub enum ObjectiveArg {
 pub struct Opts {
     /// Instance file (format detected from content).
     pub instance: PathBuf,
-    /// Time limit in seconds.
-    #[arg(long, default_value_t = 10.0)]
+    /// Time limit in seconds (more than 0, at most 7 days).
+    #[arg(long, default_value = "10", allow_negative_numbers = true,
+          value_parser = super::args::positive_seconds)]
     pub seconds: f64,
     /// Random seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Search threads.
-    #[arg(long, default_value_t = 1)]
+    /// Search threads (1 to 256).
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true,
+          value_parser = super::args::count(1, MAX_THREADS))]
     pub threads: usize,
     /// Objective; default: hierarchical for instances with time windows, distance otherwise.
     #[arg(long, value_enum)]
@@ -68,7 +73,7 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     });
     let options = SolverOptions {
         seed: opts.seed,
-        time_limit: Some(Duration::from_secs_f64(opts.seconds.max(0.0))),
+        time_limit: Some(Duration::from_secs_f64(opts.seconds)),
         threads: opts.threads,
         progress,
         ..Default::default()

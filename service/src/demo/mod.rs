@@ -3,25 +3,33 @@
 //! 1. **Roads** ([`roads`]): the extract is imported with the e-trike (bike) profile; the
 //!    scenario generator of [`milkrun_datasets::scenario`] places households on its road
 //!    points; every household is snapped (distances reported; one far from any road is
-//!    listed, and still routed from its nearest road node); the travel-time matrix is built.
-//! 2. **Nightly plan** ([`nightly`]): [`milkrun_vrp::solve`] on that matrix, every route
-//!    checked by the independent checker of [`milkrun_datasets::checker`].
-//! 3. **Baseline** ([`baseline`]): sweep by angle + nearest neighbour on the same matrix.
-//! 4. **Morning** ([`morning`]): a fixed seeded event stream through the re-planner.
+//!    listed, and still routed from its nearest road node); the travel-time matrix is built
+//!    ([`milkrun_station::road`]).
+//! 2. **Nightly plan** ([`nightly`]): the dispatch crate's nightly plan
+//!    ([`milkrun_dispatch::Dispatch::plan_with_solver`]: the VRP solver, then polished) on
+//!    that matrix, checked by the re-planner's [`milkrun_dispatch::verify()`] and by the
+//!    independent checker of [`milkrun_datasets::checker`].
+//! 3. **Baseline**: the courier's habit, sweep by angle + nearest neighbour on the same
+//!    matrix ([`milkrun_dispatch::habit`]), measured with the same route simulator
+//!    ([`milkrun_dispatch::plan_stats`]).
+//! 4. **Morning** ([`morning`]): the seeded scripted events of [`milkrun_station::demo`]
+//!    through the re-planner.
 //! 5. **Tomorrow's order** ([`order`]): generated history, forecast, perishable newsvendor,
 //!    8-week replay against "same weekday last week".
 //! 6. **Outputs** ([`report`]): `report.md`, `map.svg`, `forecast.svg`, `routes.csv`,
 //!    `report.json`, and a summary for stdout.
 //!
 //! ## Determinism
-//! By default the nightly solve is limited by iterations
-//! (`--seconds` × [`nightly::ITERATIONS_PER_SECOND`]) on one thread, and each re-plan by a cap
-//! on local-search evaluations, so a seed gives the same plan on any machine and
-//! `report.json` is the same twice, except for the wall-clock fields, which are kept apart:
-//! the `timings` object and `replans[].latency_ms` ([`report::strip_wall_clock`] removes
-//! them). `--time-limited` makes the solve stop on wall-clock time instead (not reproducible).
+//! The scenario, the snapping, the habit baseline and tomorrow's order depend on the seed
+//! only. By default the nightly plan is limited by work, not time: `--seconds` becomes solver
+//! and polish iteration limits ([`nightly::deterministic_limits`]) with a wall-clock cap of
+//! ten times `--seconds`, so a seed gives the same plan on any machine that is not ten times
+//! slower than the calibration. `--time-limited` stops it on wall-clock time instead (not
+//! reproducible). Each re-plan of the morning is capped by local-search evaluations, so a
+//! given plan and seed give the same morning. Wall-clock fields are kept
+//! apart: the `timings` object and `replans[].latency_ms` ([`report::strip_wall_clock`]
+//! removes them).
 
-pub mod baseline;
 pub mod morning;
 pub mod nightly;
 pub mod order;
@@ -29,15 +37,26 @@ pub mod report;
 pub mod roads;
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use milkrun_datasets::scenario::{self, Scenario, ScenarioSpec};
-use milkrun_dispatch::{CourierSpec, Dispatch, ReplanOptions, StopSpec, Weights};
+use milkrun_dispatch::habit::{bearings, sweep_nearest_neighbour};
+use milkrun_dispatch::plan_stats::{route_stats, RouteStats};
+use milkrun_dispatch::{CourierSpec, StopSpec};
 use milkrun_engine::{EdgeSet, LatLon, SpeedChange, TrafficUpdate};
-
-use nightly::SolveBudget;
-
+use milkrun_station::demo::busiest_ways;
+use milkrun_station::road::road_points;
 use milkrun_station::scenario::{scenario_couriers, scenario_stops};
+
+/// Most households a demo may have: the travel-time matrix grows with the square of the
+/// locations (about 400 MB of matrices at 5,000).
+pub const MAX_HOUSEHOLDS: usize = 5_000;
+
+/// Most couriers a demo may have.
+pub const MAX_COURIERS: usize = 1_000;
+
+/// Longest nightly planning budget, seconds (7 days).
+pub const MAX_SECONDS: f64 = 7.0 * 86_400.0;
 
 /// Households the area may hold per road node (each road node is at most one building
 /// entrance; the generator puts 1-8 households in a building, so this leaves room).
@@ -48,17 +67,18 @@ pub const HOUSEHOLDS_PER_ROAD_NODE: usize = 1;
 pub struct DemoConfig {
     /// The OSM extract.
     pub osm: PathBuf,
-    /// Households to deliver to.
+    /// Households to deliver to (at most [`MAX_HOUSEHOLDS`]).
     pub households: usize,
-    /// E-trike couriers.
+    /// E-trike couriers (at most [`MAX_COURIERS`]).
     pub couriers: usize,
-    /// Nightly solve budget, seconds (converted to iterations unless `time_limited`).
+    /// Nightly planning budget, seconds (positive, at most [`MAX_SECONDS`]): converted to
+    /// work limits ([`nightly::deterministic_limits`]) unless `time_limited`.
     pub seconds: f64,
+    /// Stop the nightly plan on wall-clock time instead of work limits (not reproducible).
+    pub time_limited: bool,
     /// Seed of everything random.
     pub seed: u64,
-    /// Stop the nightly solve on wall-clock time instead of an iteration count.
-    pub time_limited: bool,
-    /// Print a progress bar on stderr.
+    /// Print progress on stderr.
     pub progress: bool,
     /// Wall-clock budget of one re-plan, milliseconds.
     pub replan_budget_ms: u64,
@@ -68,15 +88,15 @@ pub struct DemoConfig {
 
 impl DemoConfig {
     /// The defaults: the shipped Liechtenstein extract, 1,500 households, 9 couriers, 30 s,
-    /// seed 1, iteration-limited.
+    /// seed 1.
     pub fn new() -> DemoConfig {
         DemoConfig {
             osm: default_osm(),
             households: 1_500,
             couriers: 9,
             seconds: 30.0,
-            seed: 1,
             time_limited: false,
+            seed: 1,
             progress: false,
             replan_budget_ms: 200,
             replan_evaluations: 20_000,
@@ -85,15 +105,25 @@ impl DemoConfig {
 
     /// Checks the options that can be checked before reading anything.
     pub fn validate(&self) -> anyhow::Result<()> {
-        anyhow::ensure!(self.couriers > 0, "--couriers must be at least 1 (got 0)");
         anyhow::ensure!(
-            self.households > 0,
-            "--households must be at least 1 (got 0)"
+            (1..=MAX_COURIERS).contains(&self.couriers),
+            "--couriers must be between 1 and {MAX_COURIERS} (got {})",
+            self.couriers
         );
         anyhow::ensure!(
-            self.seconds.is_finite() && self.seconds > 0.0,
-            "--seconds must be a positive number of seconds (got {})",
+            (1..=MAX_HOUSEHOLDS).contains(&self.households),
+            "--households must be between 1 and {MAX_HOUSEHOLDS} (got {})",
+            self.households
+        );
+        anyhow::ensure!(
+            self.seconds.is_finite() && self.seconds > 0.0 && self.seconds <= MAX_SECONDS,
+            "--seconds must be a positive number of seconds, at most {MAX_SECONDS} (got {})",
             self.seconds
+        );
+        anyhow::ensure!(
+            self.replan_budget_ms <= 3_600_000,
+            "the re-plan budget must be at most one hour (got {} ms)",
+            self.replan_budget_ms
         );
         anyhow::ensure!(
             self.osm.is_file(),
@@ -153,9 +183,9 @@ pub struct DemoOutcome {
     /// The nightly plan.
     pub plan: nightly::NightlyPlan,
     /// The checker's verdict on it.
-    pub check: nightly::CheckOutcome,
+    pub check: milkrun_station::instance::CheckOutcome,
     /// Baseline rounds measured the same way.
-    pub baseline: Vec<nightly::RoundStats>,
+    pub baseline: Vec<RouteStats>,
     /// The morning.
     pub morning: morning::Morning,
     /// Tomorrow's order.
@@ -202,7 +232,7 @@ pub fn run_demo_on(
         road_size.0, road_size.1, timings.roads_s
     ));
     let t = Instant::now();
-    let points = roads::road_points(engine);
+    let points = road_points(engine);
     let capacity = points.len() * HOUSEHOLDS_PER_ROAD_NODE;
     anyhow::ensure!(
         config.households <= capacity,
@@ -224,7 +254,7 @@ pub fn run_demo_on(
         lon: h.lon,
     }));
     let snapped = roads::snap(engine, &latlon)?;
-    let times = roads::matrix(engine, &snapped);
+    let times = snapped.locations.matrix(engine);
     timings.matrix_s = t.elapsed().as_secs_f64();
     say(format!(
         "   {} households snapped (median {:.1} m, max {:.1} m), {}x{} matrix in {:.1} s",
@@ -238,60 +268,71 @@ pub fn run_demo_on(
     let stops = scenario_stops(&scen);
     let couriers = scenario_couriers(&scen);
 
+    // 3. Baseline (before the plan: the plan takes the matrix).
+    let t = Instant::now();
+    let points: Vec<(f64, f64)> = scen.households.iter().map(|h| (h.lat, h.lon)).collect();
+    let bearing = bearings((scen.depot.lat, scen.depot.lon), &points);
+    let base_rounds = sweep_nearest_neighbour(&times, 0, &stops, &bearing, couriers.len());
+    let baseline: Vec<RouteStats> = base_rounds
+        .iter()
+        .zip(&couriers)
+        .map(|(r, c)| route_stats(&times, 0, &stops, c, r))
+        .collect();
+    timings.baseline_s = t.elapsed().as_secs_f64();
+
     // 2. Nightly plan.
     let t = Instant::now();
-    let budget = if config.time_limited {
-        SolveBudget::Seconds(config.seconds)
+    let limits = (!config.time_limited).then(|| nightly::deterministic_limits(config.seconds));
+    // Under work limits the wall-clock budget is only a safety cap (ten times `--seconds`),
+    // so the limits, not the machine's speed, decide the plan.
+    let wall = if limits.is_some() {
+        config.seconds * 10.0
     } else {
-        SolveBudget::Iterations((config.seconds * nightly::ITERATIONS_PER_SECOND as f64) as u64)
+        config.seconds
     };
-    say(format!("2. nightly plan ({budget:?}):"));
-    let plan = nightly::solve_nightly(
-        &times,
+    let budget = Duration::try_from_secs_f64(wall)
+        .map_err(|_| anyhow::anyhow!("--seconds {}: not a duration", config.seconds))?;
+    say(format!(
+        "2. nightly plan ({:.1} s: VRP solver, then polished)",
+        budget.as_secs_f64()
+    ));
+    let plan = nightly::plan_nightly(
+        times.clone(),
         0,
-        &stops,
-        &couriers,
+        stops.clone(),
+        couriers.clone(),
         config.seed,
         budget,
-        config.progress,
+        limits,
     )?;
     timings.solve_s = t.elapsed().as_secs_f64();
     let rounds: Vec<Vec<u32>> = plan.rounds.iter().map(|r| r.stops.clone()).collect();
     let unassigned: Vec<u32> = plan.unassigned.iter().map(|u| u.0).collect();
-    let check = nightly::check_rounds(&times, 0, &stops, &couriers, &rounds, &unassigned);
+    let check =
+        milkrun_station::instance::check_routes(&times, 0, &stops, &couriers, &rounds, &unassigned);
     anyhow::ensure!(
         check.violations.is_empty(),
         "the nightly plan fails the independent checker: {:?}",
         check.violations
     );
-
-    // 3. Baseline.
-    let t = Instant::now();
-    say("3. baseline: sweep by angle + nearest neighbour".to_string());
-    let coslat = scen.depot.lat.to_radians().cos();
-    let bearing: Vec<f64> = scen
-        .households
-        .iter()
-        .map(|h| (h.lat - scen.depot.lat).atan2((h.lon - scen.depot.lon) * coslat))
-        .collect();
-    let base_rounds =
-        baseline::sweep_nearest_neighbour(&times, 0, &stops, &bearing, couriers.len());
-    let baseline: Vec<nightly::RoundStats> = base_rounds
-        .iter()
-        .zip(&couriers)
-        .map(|(r, c)| nightly::measure_round(&times, 0, &stops, r, c.shift_start_s))
-        .collect();
-    timings.baseline_s = t.elapsed().as_secs_f64();
+    say(format!(
+        "   {} routed, {} unassigned; 3. baseline: sweep by angle + nearest neighbour",
+        rounds.iter().map(Vec::len).sum::<usize>(),
+        unassigned.len()
+    ));
 
     // Map and the busiest roads, on the free-flow network (before the jam).
     let mut map_lines = Vec::new();
     let mut ways = Vec::new();
     for r in &rounds {
         let round: Vec<u32> = std::iter::once(0)
-            .chain(r.iter().map(|&s| stops[s as usize].loc))
+            .chain(
+                r.iter()
+                    .filter_map(|&s| stops.get(s as usize).map(|sp| sp.loc)),
+            )
             .chain(std::iter::once(0))
             .collect();
-        let (line, w) = roads::round_geometry(engine, &snapped.locations, &round);
+        let (line, w) = snapped.locations.route_geometry(engine, &round);
         map_lines.push(line);
         ways.extend(w);
     }
@@ -300,30 +341,18 @@ pub fn run_demo_on(
     // 4. Morning.
     let t = Instant::now();
     say("4. morning replay".to_string());
-    let mut day = Dispatch::new(
-        times.clone(),
-        0,
-        stops.clone(),
-        couriers.clone(),
-        Weights::default(),
-    )?;
-    let plan_options = ReplanOptions {
-        max_evaluations: Some(config.replan_evaluations),
-        ..ReplanOptions::default()
-    };
-    day.set_plan(&rounds, &plan_options)?;
+    let mut day = plan.day.clone();
     let mut locations = snapped.locations.clone();
     // The late order comes from the delivery area (a new subscriber at one of the day's
     // addresses), not from anywhere in the extract: a random road point can lie in another
     // town, an hour's ride away.
-    let order_points: Vec<(f64, f64)> = scen.households.iter().map(|h| (h.lat, h.lon)).collect();
-    let jam = morning::busiest_ways(&ways, 3);
+    let jam = busiest_ways(&ways, 3);
     let morning = morning::replay(
         engine,
         &mut locations,
         &mut day,
-        jam.clone(),
-        &order_points,
+        &jam,
+        &points,
         &morning::MorningOptions {
             seed: config.seed,
             budget_ms: config.replan_budget_ms,
@@ -338,7 +367,6 @@ pub fn run_demo_on(
     }
     let morning = morning?;
     timings.morning_s = t.elapsed().as_secs_f64();
-
     // 5. Tomorrow's order.
     let t = Instant::now();
     say("5. forecast and tomorrow's order".to_string());

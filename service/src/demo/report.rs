@@ -9,9 +9,9 @@ use milkrun_datasets::scenario::format_time;
 use milkrun_engine::svg::OSM_ATTRIBUTION;
 use serde_json::{json, Value};
 
-use super::nightly::RoundStats;
 use super::order::totals;
 use super::DemoOutcome;
+use milkrun_dispatch::plan_stats::RouteStats;
 
 fn km(m: i64) -> f64 {
     (m as f64 / 100.0).round() / 10.0
@@ -26,7 +26,7 @@ fn round3(x: f64) -> f64 {
 }
 
 /// Totals of a set of rounds: (travel s, metres, stops, late stops).
-fn sum_rounds(rounds: &[RoundStats]) -> (i64, i64, usize, usize) {
+fn sum_rounds(rounds: &[RouteStats]) -> (i64, i64, usize, usize) {
     rounds.iter().fold((0, 0, 0, 0), |a, r| {
         (
             a.0 + r.travel_s,
@@ -38,7 +38,7 @@ fn sum_rounds(rounds: &[RoundStats]) -> (i64, i64, usize, usize) {
 }
 
 /// On-time rate of rounds over all `households` (unrouted households count as not on time).
-fn on_time(rounds: &[RoundStats], households: usize) -> f64 {
+fn on_time(rounds: &[RouteStats], households: usize) -> f64 {
     let (_, _, stops, late) = sum_rounds(rounds);
     if households == 0 {
         1.0
@@ -109,11 +109,15 @@ pub fn json(o: &DemoOutcome) -> Value {
     json!({
         "seed": o.config.seed,
         "osm": o.config.osm.file_name().map(|f| f.to_string_lossy().into_owned()),
-        "solver_budget": if o.config.time_limited {
-            json!({"mode": "seconds", "seconds": o.config.seconds})
-        } else {
-            json!({"mode": "iterations", "iterations": o.plan.iterations})
+        "solver_budget": {
+            "mode": if o.plan.limits.is_some() { "iterations" } else { "seconds" },
+            "wall_cap_seconds": o.plan.budget.as_secs_f64(),
+            "solver_iterations": o.plan.limits.map(|l| l.0),
+            "polish_iterations_limit": o.plan.limits.map(|l| l.1),
+            "polish_iterations": o.plan.polish_iterations,
+            "plan": "milkrun_dispatch::Dispatch::plan_with_solver (VRP solver, then polished)",
         },
+        "plan_cost": o.plan.cost,
         "roads": {
             "nodes": o.road_size.0,
             "edges": o.road_size.1,
@@ -145,13 +149,21 @@ pub fn json(o: &DemoOutcome) -> Value {
         },
         "replans": replans,
         "morning": {
-            "due": o.morning.due,
-            "on_time": o.morning.on_time,
+            "due": o.morning.due(),
+            "on_time": o.morning.on_time(),
             "late": o.morning.late,
             "on_time_rate": round3(o.morning.on_time_rate()),
             "travel_s": o.morning.travel_s,
             "distance_m": o.morning.dist_m,
-            "unserved": o.morning.unserved.iter().map(|(h, why)| json!({"household": h, "reason": why})).collect::<Vec<_>>(),
+            "delivered": o.morning.summary.delivered,
+            "delivered_new": o.morning.summary.delivered_new,
+            "delivered_retry": o.morning.summary.delivered_retry,
+            "failed": o.morning.summary.failed,
+            "carried_over": o.morning.summary.carried_over,
+            "cancelled": o.morning.summary.cancelled,
+            "unserved": o.morning.summary.unserved_total(),
+            "retry_unserved": o.morning.summary.retry_unserved_total(),
+            "summary": o.morning.summary.to_string(),
         },
         "order_date": format!("{ty:04}-{tm:02}-{td:02}"),
         "order": ord.products.iter().map(|p| json!({
@@ -234,7 +246,7 @@ pub fn markdown(o: &DemoOutcome, j: &Value) -> String {
     let _ = writeln!(s, "# A morning at a milk station\n");
     let _ = writeln!(
         s,
-        "`milkrun demo --osm {} --households {} --couriers {} --seconds {} --seed {}`{}\n",
+        "`milkrun demo --osm {} --households {} --couriers {} --seconds {} --seed {}`\n",
         c.osm
             .file_name()
             .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
@@ -242,11 +254,6 @@ pub fn markdown(o: &DemoOutcome, j: &Value) -> String {
         c.couriers,
         c.seconds,
         c.seed,
-        if c.time_limited {
-            " --time-limited"
-        } else {
-            ""
-        }
     );
     let _ = writeln!(s, "## 1. Roads\n");
     let _ = writeln!(
@@ -271,18 +278,26 @@ pub fn markdown(o: &DemoOutcome, j: &Value) -> String {
     let _ = writeln!(s, "## 2. The nightly plan\n");
     let _ = writeln!(
         s,
-        "{} households, {} bottles, {} couriers. Solver budget: {}. The independent checker \
-         (`milkrun_datasets::checker`, explicit travel-time matrix) finds {} violation(s). \
-         {} household(s) unassigned.\n",
+        "{} households, {} bottles, {} couriers. Planned {} by \
+         `Dispatch::plan_with_solver` (the VRP solver for half, then polished); objective {} \
+         (travel seconds + penalties). The independent checker (`milkrun_datasets::checker`, \
+         explicit travel-time matrix) finds {} violation(s). {} household(s) unassigned.\n",
         o.stops.len(),
         j["bottles"],
         o.couriers.len(),
-        j["solver_budget"],
+        match o.plan.limits {
+            Some((solver, polish)) => format!(
+                "with {solver} solver iterations and {polish} polish iterations (reproducible)"
+            ),
+            None => format!("in {:.1} s of wall-clock time", o.plan.budget.as_secs_f64()),
+        },
+        o.plan.cost,
         o.check.violations.len(),
         o.plan.unassigned.len()
     );
     for (h, why) in &o.plan.unassigned {
-        let _ = writeln!(s, "- household {}: {why}", o.stops[*h as usize].household);
+        let household = o.stops.get(*h as usize).map_or(*h, |sp| sp.household);
+        let _ = writeln!(s, "- household {household}: {why}");
     }
     let _ = writeln!(
         s,
@@ -347,9 +362,10 @@ pub fn markdown(o: &DemoOutcome, j: &Value) -> String {
     let _ = writeln!(
         s,
         "\nAt the end: {} of {} due deliveries on time ({:.1}%), {} late; driven {:.1} km. \
-         Re-plan latency p50 {:.1} ms, p99 {:.1} ms (wall clock, this machine).\n",
-        m.on_time,
-        m.due,
+         Re-plan latency p50 {:.1} ms, p99 {:.1} ms (wall clock, this machine).\n\n\
+         The day, counted by the re-planner: {}.\n",
+        m.on_time(),
+        m.due(),
         m.on_time_rate() * 100.0,
         m.late,
         km(m.dist_m),
@@ -358,11 +374,9 @@ pub fn markdown(o: &DemoOutcome, j: &Value) -> String {
             .unwrap_or(0.0),
         j["timings"]["replan_latency_ms_p99"]
             .as_f64()
-            .unwrap_or(0.0)
+            .unwrap_or(0.0),
+        m.summary
     );
-    for (h, why) in &m.unserved {
-        let _ = writeln!(s, "- not delivered today: household {h}: {why}");
-    }
     let ord = &o.ordering;
     let (y, mo, d) = ord.tomorrow;
     let _ = writeln!(s, "\n## 5. Tomorrow's order ({y:04}-{mo:02}-{d:02})\n");
@@ -433,8 +447,8 @@ pub fn summary(o: &DemoOutcome, j: &Value) -> String {
         on_time(&o.baseline, o.stops.len()) * 100.0,
         o.morning.rows.len(),
         o.morning.on_time_rate() * 100.0,
-        o.morning.due,
-        o.morning.unserved.len(),
+        o.morning.due(),
+        o.morning.due().saturating_sub(o.morning.delivered()),
         j["timings"]["replan_latency_ms_p50"].as_f64().unwrap_or(0.0),
         j["timings"]["replan_latency_ms_p99"].as_f64().unwrap_or(0.0),
         o.ordering

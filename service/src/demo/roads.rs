@@ -1,12 +1,11 @@
-//! Step 1: the roads. Imports the extract with the bike (e-trike) profile, snaps the depot and
-//! every household, and builds the travel-time matrix between them.
+//! Step 1: the roads. Imports the extract with the bike (e-trike) profile
+//! ([`milkrun_station::road::road_engine`]) and snaps the depot and every household
+//! ([`RoadLocations::snap_measured`]), listing the ones far from any road.
 
 use std::path::Path;
 
-use anyhow::Context;
-use milkrun_dispatch::TravelTimes;
-use milkrun_engine::{import_pbf_file, BuildReport, LatLon, NodeId, Profile, RoadEngine};
-use milkrun_station::road::RoadLocations;
+use milkrun_engine::{LatLon, RoadEngine};
+use milkrun_station::road::{road_engine, RoadLocations};
 
 /// Snap distance above which a household is listed as far from any road (it is still routed,
 /// from its nearest road node).
@@ -16,8 +15,6 @@ pub const FAR_FROM_ROAD_M: f64 = milkrun_engine::DEFAULT_MAX_SNAP_M;
 pub struct Roads {
     /// The engine (graph, CCH, snapping).
     pub engine: RoadEngine,
-    /// What the import kept.
-    pub build: BuildReport,
 }
 
 /// Imports `osm` with the bike profile and prepares it.
@@ -27,26 +24,13 @@ pub fn load_roads(osm: &Path) -> anyhow::Result<Roads> {
         "--osm: {} is not a readable file",
         osm.display()
     );
-    let (graph, build) = import_pbf_file(osm, Profile::Bike)
-        .with_context(|| format!("--osm: importing {}", osm.display()))?;
+    let engine = road_engine(osm).map_err(|e| anyhow::anyhow!("--osm: {e}"))?;
     anyhow::ensure!(
-        graph.num_nodes() > 1,
+        engine.graph().num_nodes() > 1,
         "--osm: {} has no usable roads for the bike profile",
         osm.display()
     );
-    Ok(Roads {
-        engine: RoadEngine::prepare(graph),
-        build,
-    })
-}
-
-/// Every road node's `(lat, lon)`: where the scenario generator may place households.
-pub fn road_points(engine: &RoadEngine) -> Vec<(f64, f64)> {
-    let g = engine.graph();
-    (0..g.num_nodes() as u32)
-        .map(|v| g.coord(NodeId(v)))
-        .map(|p| (p.lat, p.lon))
-        .collect()
+    Ok(Roads { engine })
 }
 
 /// The snapped locations (depot first) and the snap distances.
@@ -62,20 +46,15 @@ pub struct Snapped {
 impl Snapped {
     /// The `q`-quantile of the households' snap distances (nearest rank).
     pub fn quantile_m(&self, q: f64) -> f64 {
-        let mut v: Vec<f64> = self.snap_m.iter().skip(1).copied().collect();
-        v.sort_by(f64::total_cmp);
-        v.get(((v.len() as f64 - 1.0) * q).round().max(0.0) as usize)
-            .copied()
-            .unwrap_or(0.0)
+        let v: Vec<f64> = self.snap_m.iter().skip(1).copied().collect();
+        super::report::percentile(&v, q)
     }
 }
 
 /// Snaps `points` (depot first) without a distance limit, listing the far ones.
 pub fn snap(engine: &RoadEngine, points: &[LatLon]) -> anyhow::Result<Snapped> {
-    let snaps = engine
-        .snap_all(points, f64::INFINITY)
-        .context("snapping households to the roads")?;
-    let snap_m: Vec<f64> = snaps.iter().map(|s| s.snap_m).collect();
+    let (locations, snap_m) = RoadLocations::snap_measured(engine, points, f64::INFINITY)
+        .map_err(|e| anyhow::anyhow!("snapping households to the roads: {e}"))?;
     let far = snap_m
         .iter()
         .enumerate()
@@ -84,42 +63,8 @@ pub fn snap(engine: &RoadEngine, points: &[LatLon]) -> anyhow::Result<Snapped> {
         .map(|(i, _)| i - 1)
         .collect();
     Ok(Snapped {
-        locations: RoadLocations {
-            nodes: snaps.iter().map(|s| s.node).collect(),
-        },
+        locations,
         snap_m,
         far,
     })
-}
-
-/// Travel seconds and metres between all snapped locations on the current traffic state.
-pub fn matrix(engine: &RoadEngine, snapped: &Snapped) -> TravelTimes {
-    snapped.locations.matrix(engine)
-}
-
-/// The road polyline of a courier's round (depot, stops, depot) given as location indices,
-/// and the OSM way id of every edge driven.
-pub fn round_geometry(
-    engine: &RoadEngine,
-    locations: &RoadLocations,
-    round: &[u32],
-) -> (Vec<LatLon>, Vec<i64>) {
-    let g = engine.graph();
-    let mut line = Vec::new();
-    let mut ways = Vec::new();
-    for leg in round.windows(2) {
-        let (a, b) = (
-            locations.nodes[leg[0] as usize],
-            locations.nodes[leg[1] as usize],
-        );
-        if let Some(r) = engine.route_nodes(a, b) {
-            for w in r.nodes.windows(2) {
-                if let Some(e) = g.find_edge(w[0], w[1]) {
-                    ways.push(g.way_id(e));
-                }
-            }
-            line.extend(r.polyline);
-        }
-    }
-    (line, ways)
 }

@@ -1,0 +1,288 @@
+//! One test per hostile command line ("Ready to serve"): each runs the real `milkrun`
+//! binary and checks that the input is refused before any work, with a non-zero exit, no
+//! panic, and an error that names the option at fault.
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+
+const R101: &str = "datasets/data/vrp/solomon/R101.txt";
+
+/// Runs `milkrun args…` from the workspace root and checks the refusal: non-zero exit, no
+/// panic text, `option` named on stderr. Returns stderr.
+fn refused(args: &[&str], option: &str) -> String {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let out = Command::new(env!("CARGO_BIN_EXE_milkrun"))
+        .args(args)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{args:?} succeeded: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert!(
+        stderr.contains(option),
+        "{args:?}: the error does not name {option}: {stderr}"
+    );
+    stderr
+}
+
+// `Duration::from_secs_f64(1e20)` panicked.
+#[test]
+fn solve_seconds_too_large() {
+    let e = refused(&["solve", R101, "--seconds", "1e20"], "--seconds");
+    assert!(e.contains("7 days"), "{e}");
+}
+
+// `Duration::from_secs_f64(inf)` panicked.
+#[test]
+fn solve_seconds_infinite() {
+    refused(&["solve", R101, "--seconds", "inf"], "--seconds");
+}
+
+// NaN silently became 0 seconds.
+#[test]
+fn solve_seconds_nan() {
+    refused(&["solve", R101, "--seconds", "NaN"], "--seconds");
+}
+
+// -1 silently became 0 seconds.
+#[test]
+fn solve_seconds_negative() {
+    refused(&["solve", R101, "--seconds", "-1"], "--seconds");
+}
+
+// A million threads would be spawned.
+#[test]
+fn solve_threads_too_many() {
+    refused(&["solve", R101, "--threads", "1000000"], "--threads");
+}
+
+// `--plan-seconds inf` panicked in `Duration::from_secs_f64`.
+#[test]
+fn replay_plan_seconds_infinite() {
+    refused(
+        &[
+            "replay",
+            "--generate",
+            "--households",
+            "20",
+            "--plan-seconds",
+            "inf",
+        ],
+        "--plan-seconds",
+    );
+}
+
+// `--plan-seconds 1e19` planned forever.
+#[test]
+fn replay_plan_seconds_too_large() {
+    refused(
+        &[
+            "replay",
+            "--generate",
+            "--households",
+            "20",
+            "--plan-seconds",
+            "1e19",
+        ],
+        "--plan-seconds",
+    );
+}
+
+// `now + budget` overflowed `Instant` and panicked.
+#[test]
+fn replay_budget_ms_too_large() {
+    refused(
+        &[
+            "replay",
+            "--generate",
+            "--households",
+            "20",
+            "--budget-ms",
+            "18446744073709551615",
+        ],
+        "--budget-ms",
+    );
+}
+
+// Same overflow for the background improvement.
+#[test]
+fn replay_background_ms_too_large() {
+    refused(
+        &[
+            "replay",
+            "--generate",
+            "--households",
+            "20",
+            "--background-ms",
+            "18446744073709551615",
+        ],
+        "--background-ms",
+    );
+}
+
+// A generated scenario of a billion households allocated without bound.
+#[test]
+fn replay_households_too_many() {
+    refused(
+        &["replay", "--generate", "--households", "1000000000"],
+        "--households",
+    );
+}
+
+// A generated scenario of a billion couriers allocated without bound.
+#[test]
+fn replay_couriers_too_many() {
+    refused(
+        &[
+            "replay",
+            "--generate",
+            "--households",
+            "20",
+            "--couriers",
+            "1000000000",
+        ],
+        "--couriers",
+    );
+}
+
+// A generated stream of a billion events allocated without bound.
+#[test]
+fn replay_events_n_too_many() {
+    refused(
+        &[
+            "replay",
+            "--generate",
+            "--households",
+            "20",
+            "--events-n",
+            "1000000000",
+        ],
+        "--events-n",
+    );
+}
+
+// `Duration::from_secs_f64(1e20)` panicked in the time-limited nightly solve.
+#[test]
+fn demo_seconds_too_large() {
+    refused(
+        &[
+            "demo",
+            "--households",
+            "20",
+            "--time-limited",
+            "--seconds",
+            "1e20",
+        ],
+        "--seconds",
+    );
+}
+
+// NaN seconds.
+#[test]
+fn demo_seconds_nan() {
+    refused(
+        &["demo", "--households", "20", "--seconds", "NaN"],
+        "--seconds",
+    );
+}
+
+// A billion couriers tried to allocate 32 GB.
+#[test]
+fn demo_couriers_too_many() {
+    let e = refused(&["demo", "--couriers", "1000000000"], "--couriers");
+    assert!(e.contains("1000"), "{e}");
+}
+
+// Ten million households were only refused after the roads were imported.
+#[test]
+fn demo_households_too_many() {
+    refused(&["demo", "--households", "10000000"], "--households");
+}
+
+// Zero couriers.
+#[test]
+fn demo_couriers_zero() {
+    refused(
+        &["demo", "--households", "20", "--couriers", "0"],
+        "--couriers",
+    );
+}
+
+// `--max-snap-m NaN` reached the engine.
+#[test]
+fn matrix_max_snap_m_nan() {
+    refused(
+        &[
+            "matrix",
+            "--osm",
+            "x.osm.pbf",
+            "--points",
+            "p.csv",
+            "--max-snap-m",
+            "NaN",
+        ],
+        "--max-snap-m",
+    );
+}
+
+// A negative snap distance reached the engine.
+#[test]
+fn matrix_max_snap_m_negative() {
+    refused(
+        &[
+            "matrix",
+            "--osm",
+            "x.osm.pbf",
+            "--points",
+            "p.csv",
+            "--max-snap-m",
+            "-5",
+        ],
+        "--max-snap-m",
+    );
+}
+
+// An infinite snap distance reached the engine.
+#[test]
+fn matrix_max_snap_m_infinite() {
+    refused(
+        &[
+            "matrix",
+            "--osm",
+            "x.osm.pbf",
+            "--points",
+            "p.csv",
+            "--max-snap-m",
+            "inf",
+        ],
+        "--max-snap-m",
+    );
+}
+
+// A points file of more than `MAX_POINTS` points built a matrix of their square.
+#[test]
+fn matrix_points_too_many() {
+    let dir = std::env::temp_dir().join(format!("milkrun-regression-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let points = dir.join("points.csv");
+    let mut text = String::from("lat,lon\n");
+    for k in 0..5_001 {
+        text.push_str(&format!("47.1,{}\n", 9.5 + f64::from(k) * 1e-5));
+    }
+    std::fs::write(&points, text).unwrap();
+    let osm = milkrun_datasets::data_dir()
+        .join("osm")
+        .join("liechtenstein.osm.pbf");
+    refused(
+        &[
+            "matrix",
+            "--osm",
+            osm.to_str().unwrap(),
+            "--points",
+            points.to_str().unwrap(),
+        ],
+        "--points",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
