@@ -95,8 +95,8 @@ pub enum EngineError {
         #[source]
         source: Option<TrafficFault>,
     },
-    /// A snapping parameter is not a finite, non-negative number of metres.
-    #[error("bad snapping parameter `{field}`: {value} is not a finite, non-negative distance in metres")]
+    /// A snapping parameter is NaN or negative (`+inf` means no limit).
+    #[error("bad snapping parameter `{field}`: {value} is not a non-negative distance in metres (inf: no limit)")]
     BadSnapLimit {
         /// The parameter's name (`max_snap_m`).
         field: &'static str,

@@ -116,9 +116,10 @@ impl Snapper {
     }
 }
 
-/// `Ok` for a finite, non-negative snap distance in metres.
+/// `Ok` for a non-negative snap distance in metres; `+inf` means "no limit" (every point
+/// snaps to its nearest road, however far). NaN and negative limits are errors.
 pub fn check_snap_limit(max_snap_m: f64) -> Result<(), EngineError> {
-    if max_snap_m.is_finite() && max_snap_m >= 0.0 {
+    if max_snap_m >= 0.0 {
         Ok(())
     } else {
         Err(EngineError::BadSnapLimit {

@@ -198,13 +198,13 @@ fn grid() -> (Arc<RoadNetwork>, Vec<LatLon>) {
 }
 
 /// `--max-snap-m NaN` snapped Paris onto a Liechtenstein road (every comparison with NaN is
-/// false); NaN, negative and infinite limits are now errors naming the field, and a point
-/// farther than the limit is unsnappable.
+/// false); NaN and negative limits are now errors naming the field, `+inf` is the documented
+/// "no limit", and a point farther than a finite limit is unsnappable.
 #[test]
-fn snap_limit_nan_negative_or_infinite_is_an_error() {
+fn snap_limit_nan_or_negative_is_an_error() {
     let (net, mut points) = grid();
     let engine = TrafficOverlay::new(Arc::clone(&net));
-    for bad in [f64::NAN, -1.0, f64::INFINITY, f64::NEG_INFINITY] {
+    for bad in [f64::NAN, -1.0, f64::NEG_INFINITY] {
         for r in [
             engine.matrix(&points, &points, bad).map(|_| ()),
             engine.route(points[0], points[1], bad).map(|_| ()),
@@ -230,6 +230,9 @@ fn snap_limit_nan_negative_or_infinite_is_an_error() {
         }
         other => panic!("{other:?}"),
     }
+    // No limit: Paris snaps to its nearest grid road, more than 100 km away.
+    let far = net.snap_all(&points, f64::INFINITY).unwrap();
+    assert!(far[5].snap_m > 100_000.0, "{}", far[5].snap_m);
 }
 
 /// 12,000 points asked for a 144-million-cell matrix (over 1 GB); the cell limit refuses it

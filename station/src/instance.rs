@@ -13,12 +13,12 @@
 //! The other way, [`check_routes`] turns a day's stops and routes into an instance with an
 //! explicit travel-time matrix for the independent checker.
 
+use crate::StationError;
 use milkrun_datasets::checker;
 use milkrun_datasets::{DistanceConvention, Format, Instance, Node, OPEN_HORIZON};
 use milkrun_dispatch::{CourierSpec, StopSpec, TravelTimes, UNREACHABLE_S};
 use milkrun_vrp::{
-    JobKind, JobSpec, Matrix, Objective, PairSpec, Problem, ProblemError, ProblemSpec, Rounding,
-    VehicleTypeSpec,
+    JobKind, JobSpec, Matrix, Objective, PairSpec, Problem, ProblemSpec, Rounding, VehicleTypeSpec,
 };
 
 /// Scale of times and distances for the exact-Euclidean sets.
@@ -34,9 +34,23 @@ pub fn scale_of(inst: &Instance) -> f64 {
     }
 }
 
-/// Builds the solver problem of `inst` with the given objective.
-pub fn to_problem(inst: &Instance, objective: Objective) -> Result<Problem, ProblemError> {
+/// Most locations (depot included) of an instance turned into a solver problem: the dense
+/// matrices grow with the square (5,001 locations: 25 million cells per matrix, about 200 MB
+/// each), so a larger instance is refused before anything is allocated. The largest shipped
+/// instances have 1,001.
+pub const MAX_LOCATIONS: usize = 5_001;
+
+/// Builds the solver problem of `inst` with the given objective; more than
+/// [`MAX_LOCATIONS`] locations is an error before any matrix is allocated.
+pub fn to_problem(inst: &Instance, objective: Objective) -> Result<Problem, StationError> {
     let n = inst.len();
+    if n > MAX_LOCATIONS {
+        return Err(StationError::TooLarge {
+            field: "instance.nodes",
+            size: n,
+            max: MAX_LOCATIONS,
+        });
+    }
     let scale = scale_of(inst);
     let mut raw = Vec::with_capacity(n * n);
     for i in 0..n {
@@ -100,14 +114,14 @@ pub fn to_problem(inst: &Instance, objective: Objective) -> Result<Problem, Prob
         skills: Vec::new(),
         reload: None,
     };
-    Problem::new(ProblemSpec {
+    Ok(Problem::new(ProblemSpec {
         durations,
         distances,
         jobs,
         pairs,
         vehicle_types: vec![vehicle],
         objective,
-    })
+    })?)
 }
 
 /// Instance node routes (customer node indices, depot omitted) of a solution.

@@ -47,6 +47,16 @@ pub enum StationError {
         /// Location in another day.
         other: u32,
     },
+    /// An input is larger than the documented maximum (checked before allocating).
+    #[error("{field}: {size} is more than the maximum {max}")]
+    TooLarge {
+        /// The field, e.g. `instance.nodes`.
+        field: &'static str,
+        /// The size given.
+        size: usize,
+        /// The maximum.
+        max: usize,
+    },
     /// Importing an OSM file failed.
     #[error("importing {path}: {source}")]
     Import {
