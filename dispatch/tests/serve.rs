@@ -12,6 +12,16 @@ use std::time::{Duration, Instant};
 use common::{big_day, grid_day};
 use milkrun_dispatch::{Dispatch, ImproveOptions, Phase, ReplanOptions, ReplanReport, Weights};
 
+/// The tests of this file run one at a time: the two timed ones must not share the machine's
+/// cores with the other solves of this binary (cargo runs a binary's tests in parallel).
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Runs `call` while another thread sets the cancel flag after `after`; returns the report
 /// and how long the call took to return after the flag was set.
 fn cancel_after(
@@ -39,6 +49,7 @@ fn cancel_after(
 /// is feasible.
 #[test]
 fn improve_answers_cancel_within_50_ms() {
+    let _serial = serial();
     let mut day = big_day(60, true);
     assert_eq!(day.stops().len(), 3_000);
     let (report, late) = cancel_after(Duration::from_millis(300), |flag| {
@@ -60,6 +71,7 @@ fn improve_answers_cancel_within_50_ms() {
 /// polish) stops within 50 ms of the cancel flag being set.
 #[test]
 fn plan_with_solver_answers_cancel_within_50_ms() {
+    let _serial = serial();
     let mut day = big_day(60, false);
     let (report, late) = cancel_after(Duration::from_millis(1_500), |flag| {
         day.plan_with_solver(&ReplanOptions {
@@ -81,6 +93,7 @@ fn plan_with_solver_answers_cancel_within_50_ms() {
 /// reach: the same seed and input give the same routes and arrivals.
 #[test]
 fn nightly_plan_is_reproducible_under_iteration_limits() {
+    let _serial = serial();
     let plan = |seed: u64| {
         let (mut day, _) = grid_day(3, Weights::default());
         let empty = vec![Vec::new(); day.couriers().len()];
@@ -115,6 +128,7 @@ fn nightly_plan_is_reproducible_under_iteration_limits() {
 /// cost the report gives.
 #[test]
 fn progress_reports_phases_and_cost() {
+    let _serial = serial();
     let (mut day, _) = grid_day(2, Weights::default());
     let seen: Arc<Mutex<Vec<(Phase, i64)>>> = Arc::default();
     let sink = seen.clone();
@@ -146,6 +160,7 @@ fn progress_reports_phases_and_cost() {
 /// polish's phases, ending with `Done` at the plan's cost.
 #[test]
 fn nightly_plan_reports_solver_progress() {
+    let _serial = serial();
     let (day, _) = grid_day(4, Weights::default());
     let mut fresh = Dispatch::new(
         day.times().clone(),

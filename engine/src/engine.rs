@@ -1,13 +1,12 @@
-//! The road engine's value types (matrices, routes, metric snapshots, traffic reports) and
-//! [`RoadEngine`], a prepared network with one live-traffic overlay.
+//! The road engine's value types: matrices, routes, metric snapshots, traffic reports.
 //!
-//! The shared, immutable network is [`RoadNetwork`](crate::RoadNetwork) ([`crate::network`]); one tenant's live
-//! traffic on it is a [`TrafficOverlay`] ([`crate::overlay`]).
+//! They are shared by the immutable network (`network`) and the per-tenant traffic overlays
+//! (`overlay`, where `RoadEngine` is defined); this module imports neither, so the three
+//! form no import circle.
 
 use crate::customize::Metric;
 use crate::geo::LatLon;
 use crate::graph::{key_dist_dm, key_travel_ms, NodeId};
-use crate::overlay::TrafficOverlay;
 use crate::timed::TimedTrafficId;
 
 /// A customized metric together with the edge keys it was customized for. Readers take an
@@ -104,7 +103,7 @@ pub struct TrafficReport {
 /// What a timed traffic update did.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TimedTrafficReport {
-    /// The update's id (for [`TrafficOverlay::remove_timed_traffic`]).
+    /// The update's id (for `TrafficOverlay::remove_timed_traffic`).
     pub id: TimedTrafficId,
     /// Directed edges whose weight it sets (during its interval).
     pub edges_touched: usize,
@@ -130,8 +129,3 @@ pub struct ExpiryReport {
     /// Version of the state after the call (unchanged when nothing was dropped).
     pub version: u64,
 }
-
-/// A road network of its own with one traffic overlay: what single-tenant callers use.
-/// Several tenants on one network share an `Arc<`[`RoadNetwork`](crate::RoadNetwork)`>` and each create a
-/// [`TrafficOverlay`] on it instead (see [`crate::overlay`]).
-pub type RoadEngine = TrafficOverlay;

@@ -81,8 +81,7 @@ pub mod turns;
 pub use cch::CchTopology;
 pub use dijkstra::{dijkstra_keys, dijkstra_trips};
 pub use engine::{
-    ExpiryReport, MetricSnapshot, RoadEngine, Route, TimedTrafficReport, TrafficReport,
-    TravelMatrix,
+    ExpiryReport, MetricSnapshot, Route, TimedTrafficReport, TrafficReport, TravelMatrix,
 };
 pub use error::{DecodeError, EngineError};
 pub use generate::{generate_grid, generate_region, GridSpec, RegionSpec};
@@ -92,7 +91,7 @@ pub use graph::{
 };
 pub use network::{RoadNetwork, DEFAULT_MAX_MATRIX_CELLS};
 pub use osm::{import_pbf, import_pbf_file};
-pub use overlay::TrafficOverlay;
+pub use overlay::{RoadEngine, TrafficOverlay};
 pub use profile::Profile;
 pub use snap::{Snap, Snapper, DEFAULT_MAX_SNAP_M};
 pub use svg::render_svg;

@@ -635,3 +635,8 @@ impl TrafficOverlay {
         )
     }
 }
+
+/// A road network of its own with one traffic overlay: what single-tenant callers use.
+/// Several tenants on one network share an `Arc<`[`RoadNetwork`]`>` and each create a
+/// [`TrafficOverlay`] on it instead.
+pub type RoadEngine = TrafficOverlay;
