@@ -2,7 +2,7 @@
 //! households are split among the couriers by a sweep by angle around the station
 //! (contiguous sectors with about equal bottles), and each courier visits its sector in
 //! nearest-neighbour order from the station, on the same matrix as the solver. Windows are
-//! not looked at; lateness is measured afterwards (see [`crate::plan_stats`]).
+//! not looked at; lateness is measured afterwards (see the `plan_stats` module).
 //!
 //! Pure functions of the day's [`StopSpec`]s, its [`TravelTimes`] and each stop's bearing
 //! around the depot ([`bearings`]). Stop indices outside `specs`, or locations outside the

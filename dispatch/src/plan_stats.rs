@@ -4,7 +4,7 @@
 //! the stops reached after their window closed.
 //!
 //! [`route_stats`] measures any stop sequence (e.g. a habit baseline that never looked at
-//! windows, [`crate::habit`]); [`plan_stats`] measures every route of a [`Dispatch`] as it
+//! windows, from the `habit` module); [`plan_stats`] measures every route of a [`Dispatch`] as it
 //! stands (e.g. the nightly plan before anyone left).
 
 use crate::dispatch::Dispatch;
