@@ -35,6 +35,7 @@ pub mod nightly;
 pub mod order;
 pub mod report;
 pub mod roads;
+pub mod stats;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -10,6 +10,7 @@ use milkrun_engine::svg::OSM_ATTRIBUTION;
 use serde_json::{json, Value};
 
 use super::order::totals;
+use super::stats::percentile;
 use super::DemoOutcome;
 use milkrun_dispatch::plan_stats::RouteStats;
 
@@ -45,15 +46,6 @@ fn on_time(rounds: &[RouteStats], households: usize) -> f64 {
     } else {
         (stops - late) as f64 / households as f64
     }
-}
-
-/// The `q`-quantile (nearest rank) of `v`.
-pub fn percentile(v: &[f64], q: f64) -> f64 {
-    let mut s = v.to_vec();
-    s.sort_by(f64::total_cmp);
-    s.get(((s.len() as f64 - 1.0) * q).round().max(0.0) as usize)
-        .copied()
-        .unwrap_or(0.0)
 }
 
 /// `report.json`. Wall-clock values are only in `timings` and `replans[].latency_ms`.

@@ -47,7 +47,7 @@ impl Snapped {
     /// The `q`-quantile of the households' snap distances (nearest rank).
     pub fn quantile_m(&self, q: f64) -> f64 {
         let v: Vec<f64> = self.snap_m.iter().skip(1).copied().collect();
-        super::report::percentile(&v, q)
+        super::stats::percentile(&v, q)
     }
 }
 
