@@ -90,13 +90,15 @@ impl RoadLocations {
     /// Travel times (rounded to seconds) and distances between all locations, on the
     /// engine's current traffic state; with the engine's time-of-day profile
     /// ([`RoadEngine::set_speed_profile`]) one [`SpeedSlot`] per profile slot, each with the
-    /// matrix of trips departing in it (live traffic included).
-    pub fn matrix(&self, engine: &RoadEngine) -> TravelTimes {
-        let m = engine.matrix_nodes(&self.nodes, &self.nodes);
+    /// matrix of trips departing in it (live traffic included). More locations than the
+    /// engine's matrix cell limit allows is an error before anything is allocated.
+    pub fn matrix(&self, engine: &RoadEngine) -> Result<TravelTimes, StationError> {
+        // Checks the cell limit; every slot matrix below has the same size.
+        let m = engine.try_matrix_nodes(&self.nodes, &self.nodes)?;
         let base = TravelTimes::from_fn(self.nodes.len(), |i, j| entry(&m, i, j));
         let mut profile = engine.speed_profile().slots;
         if profile.is_empty() {
-            return base;
+            return Ok(base);
         }
         profile.sort_by_key(|sl| sl.start_s);
         let n = self.nodes.len();
@@ -117,11 +119,9 @@ impl RoadLocations {
                 }
             })
             .collect();
-        // Sizes agree and the engine's profile is validated (sorted, no overlap).
-        match base.clone().with_slots(slots) {
-            Ok(t) => t,
-            Err(_) => base,
-        }
+        // Sizes agree and the engine's profile is validated (sorted, no overlap), so this
+        // does not fail; if it ever did, the error says so rather than dropping the slots.
+        Ok(base.with_slots(slots)?)
     }
 
     /// Adds a location (a new order's address): snaps it and returns the travel times from
@@ -192,7 +192,7 @@ impl RoadLocations {
                     edges: EdgeSet::Ways(ways.clone()),
                     change,
                 }])?;
-                EventKind::Traffic(Box::new(self.matrix(engine)))
+                EventKind::Traffic(Box::new(self.matrix(engine)?))
             }
             EventRecord::Order {
                 household,
@@ -352,7 +352,14 @@ mod tests {
             shift_start_s: 0,
             shift_end_s: 100_000,
         }];
-        let d = Dispatch::new(locs.matrix(engine), 0, stops, couriers, Weights::default()).unwrap();
+        let d = Dispatch::new(
+            locs.matrix(engine).unwrap(),
+            0,
+            stops,
+            couriers,
+            Weights::default(),
+        )
+        .unwrap();
         (d, locs)
     }
 

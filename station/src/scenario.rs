@@ -22,7 +22,7 @@ pub fn dispatch_from_scenario(
         lon: h.lon,
     }));
     let locs = RoadLocations::snap(engine, &points, DEFAULT_MAX_SNAP_M)?;
-    let times = locs.matrix(engine);
+    let times = locs.matrix(engine)?;
     let day = Dispatch::new(
         times,
         0,

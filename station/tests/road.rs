@@ -32,7 +32,7 @@ fn engine_profile_becomes_a_slot() {
     let locs = RoadLocations {
         nodes: vec![NodeId(0), NodeId(57), NodeId(123), NodeId(301)],
     };
-    let t = locs.matrix(&engine);
+    let t = locs.matrix(&engine).unwrap();
     assert_eq!(t.slots().len(), 1);
     for i in 0..4u32 {
         for j in 0..4u32 {
@@ -45,4 +45,37 @@ fn engine_profile_becomes_a_slot() {
     let x = t.push_location(&row, &row).unwrap();
     let (base, slow) = (t.travel_at(x, 2, 21_000), t.travel_at(x, 2, 22_000));
     assert!(slow > base, "{base} vs {slow}");
+}
+
+/// A day's matrix is built through the engine's cell limit: more locations than a network
+/// allows is an error naming the sizes before anything is allocated (the unchecked node
+/// matrix used to build it whatever its size); within the limit it builds.
+#[test]
+fn day_matrix_respects_the_engine_cell_limit() {
+    use milkrun_engine::{
+        generate_grid, EngineError, GridSpec, NodeId, RoadNetwork, TrafficOverlay,
+    };
+    use milkrun_station::road::RoadLocations;
+    use milkrun_station::StationError;
+    use std::sync::Arc;
+    let (graph, _) = generate_grid(&GridSpec::city(400, 5)).unwrap();
+    let net = RoadNetwork::prepare(graph).with_max_matrix_cells(9);
+    let engine = TrafficOverlay::new(Arc::new(net));
+    let four = RoadLocations {
+        nodes: (0..4u32).map(|v| NodeId(v * 10)).collect(),
+    };
+    match four.matrix(&engine) {
+        Err(StationError::Road(EngineError::MatrixTooLarge {
+            rows,
+            cols,
+            max_cells,
+        })) => {
+            assert_eq!((rows, cols, max_cells), (4, 4, 9));
+        }
+        other => panic!("{:?}", other.map(|t| t.len())),
+    }
+    let three = RoadLocations {
+        nodes: (0..3u32).map(|v| NodeId(v * 10)).collect(),
+    };
+    assert_eq!(three.matrix(&engine).unwrap().len(), 3);
 }

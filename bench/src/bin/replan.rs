@@ -457,7 +457,7 @@ fn main() -> anyhow::Result<()> {
                 }],
             }],
         })?;
-        let slots = locs.matrix(&engine).slots().to_vec();
+        let slots = locs.matrix(&engine)?.slots().to_vec();
         day.set_slots(slots)?;
         println!(
             "time of day: road engine profile, rush 06:30-08:00 on {} ways of the town core at {}% of free-flow travel time (one matrix per slot)",

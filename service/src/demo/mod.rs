@@ -255,7 +255,7 @@ pub fn run_demo_on(
         lon: h.lon,
     }));
     let snapped = roads::snap(engine, &latlon)?;
-    let times = snapped.locations.matrix(engine);
+    let times = snapped.locations.matrix(engine)?;
     timings.matrix_s = t.elapsed().as_secs_f64();
     say(format!(
         "   {} households snapped (median {:.1} m, max {:.1} m), {}x{} matrix in {:.1} s",
