@@ -352,17 +352,8 @@ pub fn generate(spec: &ScenarioSpec, road_points: &[(f64, f64)]) -> Result<Scena
     })
 }
 
-/// Formats seconds since midnight as `HH:MM:SS` (hours past 23 kept, a leading `-` for
-/// negative values); see [`milkrun_calendar::format_hms`].
-pub fn format_time(s: i64) -> String {
-    milkrun_calendar::format_hms(s)
-}
-
-/// Parses `HH:MM` or `HH:MM:SS` (hours may exceed 23) into seconds since midnight; see
-/// [`milkrun_calendar::parse_hms`].
-pub fn parse_time(tok: &str) -> Option<i64> {
-    milkrun_calendar::parse_hms(tok)
-}
+/// The scenario format's times of day are the calendar's `HH:MM[:SS]` (hours past 23 kept).
+pub use milkrun_calendar::{format_hms as format_time, parse_hms as parse_time};
 
 /// Writes a scenario in the text format described in the module docs.
 pub fn write_scenario(s: &Scenario) -> String {

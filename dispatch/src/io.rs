@@ -19,9 +19,9 @@ use std::fmt::Write as _;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 
-use crate::clock::hms;
+use crate::clock::{hms, parse_time};
 use crate::dispatch::Dispatch;
-use crate::error::{FieldError, ReplanError, MAX_TIME_S};
+use crate::error::{FieldError, ReplanError};
 use crate::model::StopState;
 
 /// One event as written in a file (external ids, coordinates, way ids).
@@ -116,19 +116,6 @@ pub struct TimedRecord {
     pub time_s: i64,
     /// The event.
     pub record: EventRecord,
-}
-
-fn parse_time(tok: &str) -> Option<i64> {
-    let p: Vec<&str> = tok.trim().split(':').collect();
-    if !(2..=3).contains(&p.len()) {
-        return None;
-    }
-    let mut v = [0i64; 3];
-    for (k, x) in p.iter().enumerate() {
-        v[k] = x.parse().ok().filter(|&n: &i64| n >= 0)?;
-    }
-    // Hours beyond a week are refused (no overflow on a long run of digits).
-    (v[0] <= MAX_TIME_S / 3600 && v[1] < 60 && v[2] < 60).then(|| v[0] * 3600 + v[1] * 60 + v[2])
 }
 
 /// Writes events in the file format.
