@@ -628,7 +628,7 @@ fn main() -> anyhow::Result<()> {
         let next_s = events.get(ev + 1).map_or(8 * 3600 + 1800, |n| n.time_s);
         ours.background(next_s - rec.time_s);
         done_events += 1;
-        if (cli.long_every > 0 && done_events % cli.long_every == 0)
+        if (cli.long_every > 0 && done_events.is_multiple_of(cli.long_every))
             || cli.long_at.contains(&done_events)
         {
             long_gaps.extend(compare(&ours.day, &cli, done_events, rec.time_s));

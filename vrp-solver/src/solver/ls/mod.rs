@@ -252,7 +252,7 @@ impl LocalSearch {
             let u = u as usize;
             self.queued[u] = false;
             popped += 1;
-            if popped % BUDGET_CHECK == 0 && budget.expired() {
+            if popped.is_multiple_of(BUDGET_CHECK) && budget.expired() {
                 for j in self.queue.drain(..) {
                     self.queued[j as usize] = false;
                 }
