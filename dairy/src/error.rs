@@ -1,6 +1,8 @@
 //! The domain's one error type: each variant names what the caller can fix.
 use milkrun_calendar::Date;
 
+use crate::ids::{HouseholdId, OrderId};
+
 /// Why a domain rule refused an input. Every variant names the field, the row or the date
 /// concerned; the store wraps it in [`crate::store::StoreError`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +36,24 @@ pub enum DairyError {
     Overflow {
         /// What was being computed.
         what: &'static str,
+    },
+    /// A delivery was scanned at another household's door than the order's.
+    #[error("order {order} goes to household {expected}, not household {scanned}")]
+    WrongHousehold {
+        /// The order signed off.
+        order: OrderId,
+        /// The order's household.
+        expected: HouseholdId,
+        /// The household scanned.
+        scanned: HouseholdId,
+    },
+    /// The scanned QR token is not the household's.
+    #[error("the scanned QR token is not household {household}'s (order {order})")]
+    WrongToken {
+        /// The order signed off.
+        order: OrderId,
+        /// The household whose token was expected.
+        household: HouseholdId,
     },
     /// A date range or a date computed from one leaves the supported calendar or span.
     #[error("date range {from}..={to} is not usable: {reason}")]

@@ -79,9 +79,12 @@
 pub mod calendar;
 pub mod catalogue;
 pub mod error;
+pub mod exception;
+pub mod freeze;
 pub mod household;
 pub mod ids;
 pub mod money;
+pub mod outcome;
 pub mod subscription;
 
 pub use error::DairyError;
