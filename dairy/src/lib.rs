@@ -17,6 +17,7 @@
 //! - [`outcome`]: delivered (signed off with the door's QR token), failed with a reason, or
 //!   cancelled.
 //! - [`exception`]: what a failed delivery becomes under the tenant's policy.
+//! - [`tenant`]: a dairy company with its cut-off and exception policy.
 //! - [`store`]: the only module that does I/O: sqlx, migrations embedded, one file per
 //!   aggregate.
 //!
@@ -85,6 +86,8 @@ pub mod household;
 pub mod ids;
 pub mod money;
 pub mod outcome;
+pub mod store;
 pub mod subscription;
+pub mod tenant;
 
 pub use error::DairyError;
