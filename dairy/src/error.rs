@@ -55,6 +55,17 @@ pub enum DairyError {
         /// The household whose token was expected.
         household: HouseholdId,
     },
+    /// Orders of a closed day without a final outcome: no outcome at all, or failed with
+    /// nothing made of it. Never dropped silently.
+    #[error("{count} orders of {date} are unaccounted for (first: {first:?})")]
+    Unaccounted {
+        /// The day closed.
+        date: Date,
+        /// How many orders.
+        count: usize,
+        /// The first ones (at most ten), in id order.
+        first: Vec<OrderId>,
+    },
     /// A date range or a date computed from one leaves the supported calendar or span.
     #[error("date range {from}..={to} is not usable: {reason}")]
     Range {

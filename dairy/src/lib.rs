@@ -18,6 +18,9 @@
 //!   cancelled.
 //! - [`exception`]: what a failed delivery becomes under the tenant's policy.
 //! - [`tenant`]: a dairy company with its cut-off and exception policy.
+//! - [`close`]: close of day: every order delivered, failed (and what became of it) or
+//!   cancelled; an order left open is an error.
+//! - [`settlement`]: courier pay per drop and per bottle from the tenant's rate table.
 //! - [`store`]: the only module that does I/O: sqlx, migrations embedded, one file per
 //!   aggregate.
 //!
@@ -79,6 +82,7 @@
 
 pub mod calendar;
 pub mod catalogue;
+pub mod close;
 pub mod error;
 pub mod exception;
 pub mod freeze;
@@ -86,6 +90,7 @@ pub mod household;
 pub mod ids;
 pub mod money;
 pub mod outcome;
+pub mod settlement;
 pub mod store;
 pub mod subscription;
 pub mod tenant;

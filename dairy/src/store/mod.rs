@@ -2,7 +2,8 @@
 //! PostgreSQL through the same code and migrations; see the crate doc), migrations embedded
 //! from `dairy/migrations/`, one file per aggregate:
 //! [`tenants`], [`catalogue`], [`households`], [`subscriptions`], [`operations`],
-//! [`orders`] (the freeze), [`outcomes`] and [`remedies`] (the exception policy).
+//! [`orders`] (the freeze), [`outcomes`], [`remedies`] (the exception policy), [`close`] and
+//! [`settlement`].
 use std::str::FromStr;
 
 use milkrun_calendar::Date;
@@ -14,11 +15,13 @@ use crate::error::DairyError;
 use crate::ids::TenantId;
 
 pub mod catalogue;
+pub mod close;
 pub mod households;
 pub mod operations;
 pub mod orders;
 pub mod outcomes;
 pub mod remedies;
+pub mod settlement;
 pub mod subscriptions;
 pub mod tenants;
 
