@@ -21,6 +21,8 @@
 //! - [`close`]: close of day: every order delivered, failed (and what became of it) or
 //!   cancelled; an order left open is an error.
 //! - [`settlement`]: courier pay per drop and per bottle from the tenant's rate table.
+//! - [`bottles`]: returnable bottles issued versus collected, per household and courier.
+//! - [`outbox`]: messages with a dedupe key ([`dedupe::DedupeKey`]).
 //! - [`store`]: the only module that does I/O: sqlx, migrations embedded, one file per
 //!   aggregate.
 //!
@@ -80,15 +82,18 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod bottles;
 pub mod calendar;
 pub mod catalogue;
 pub mod close;
+pub mod dedupe;
 pub mod error;
 pub mod exception;
 pub mod freeze;
 pub mod household;
 pub mod ids;
 pub mod money;
+pub mod outbox;
 pub mod outcome;
 pub mod settlement;
 pub mod store;

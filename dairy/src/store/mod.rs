@@ -2,8 +2,8 @@
 //! PostgreSQL through the same code and migrations; see the crate doc), migrations embedded
 //! from `dairy/migrations/`, one file per aggregate:
 //! [`tenants`], [`catalogue`], [`households`], [`subscriptions`], [`operations`],
-//! [`orders`] (the freeze), [`outcomes`], [`remedies`] (the exception policy), [`close`] and
-//! [`settlement`].
+//! [`orders`] (the freeze), [`outcomes`], [`remedies`] (the exception policy), [`close`],
+//! [`settlement`], [`bottles`] and [`outbox`].
 use std::str::FromStr;
 
 use milkrun_calendar::Date;
@@ -14,11 +14,13 @@ use sqlx::{AnyPool, ConnectOptions, Connection};
 use crate::error::DairyError;
 use crate::ids::TenantId;
 
+pub mod bottles;
 pub mod catalogue;
 pub mod close;
 pub mod households;
 pub mod operations;
 pub mod orders;
+pub mod outbox;
 pub mod outcomes;
 pub mod remedies;
 pub mod settlement;

@@ -1,19 +1,23 @@
 //! The exception policy, stored: a failed order becomes its remedy exactly once. The remedy
 //! row is keyed by the failed order, and the row and its effect (a retry order, a make-up or
 //! extension operation, or the credit itself) are written in one transaction, so a replay or a
-//! re-run after a crash finds the row and creates nothing again.
+//! re-run after a crash finds the row and creates nothing again. The customer's
+//! `missed_delivery` message goes into the outbox in the same transaction, keyed by the order.
 use milkrun_calendar::Date;
 use sqlx::{AnyConnection, Row};
 
 use super::operations::insert_operation;
 use super::orders::insert_order;
+use super::outbox::enqueue_on;
 use super::tenants::{remedy_columns, remedy_from};
 use super::{date_text, Store, StoreError};
 use crate::calendar::{DeliveryLine, Moment, OperationKind};
+use crate::dedupe::DedupeKey;
 use crate::error::invalid;
 use crate::exception::{make_up_date, Remedy};
 use crate::freeze::{order_id, Order};
 use crate::ids::{OperationId, OrderId, TenantId};
+use crate::outbox::{OutboxMessage, Topic};
 use crate::outcome::Outcome;
 
 /// What a failed order became.
@@ -116,6 +120,18 @@ impl Store {
         .bind(operation.map(|o| o.0))
         .bind(retry_order.map(|o| o.0))
         .execute(&mut *tx)
+        .await?;
+        // The customer is told in the same transaction: one message per failed order.
+        let key = DedupeKey::new(&format!("missed:{}", order.id))?;
+        let payload = format!(
+            "{{\"order_id\":{},\"subscription_id\":{},\"date\":\"{}\",\"remedy\":\"{}\",\"amount\":{}}}",
+            order.id, order.subscription, order.date, name, amount
+        );
+        enqueue_on(
+            &mut tx,
+            tenant,
+            &OutboxMessage::new(key, Topic::MissedDelivery, payload)?,
+        )
         .await?;
         tx.commit().await?;
         Ok(AppliedRemedy {
