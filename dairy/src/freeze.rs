@@ -69,8 +69,9 @@ pub fn order_id(tenant: TenantId, subscription: SubscriptionId, date: Date, line
     OrderId(i64::from_be_bytes(first) & i64::MAX)
 }
 
-/// Every order of `date`, per station in station order. Two orders with the same id (a hash
-/// collision, never expected) are an error rather than a lost order.
+/// Every order of `date`, per station in station order. A subscription that cannot be
+/// expanded (see [`crate::calendar::MAX_HORIZON_DAYS`]) is an error naming it, and two orders
+/// with the same id (a hash collision, never expected) are an error rather than a lost order.
 pub fn freeze_day(
     tenant: TenantId,
     date: Date,
@@ -79,7 +80,13 @@ pub fn freeze_day(
     let mut per_station: BTreeMap<StationId, Vec<Order>> = BTreeMap::new();
     let mut seen = std::collections::HashSet::new();
     for s in subs {
-        for d in deliveries(&s.subscription, s.product, &s.ops, date, date)? {
+        let days = deliveries(&s.subscription, s.product, &s.ops, date, date).map_err(|e| {
+            invalid(
+                "subscription",
+                format!("subscription {} cannot be expanded: {e}", s.subscription.id),
+            )
+        })?;
+        for d in days {
             let id = order_id(tenant, d.subscription, d.date, d.line.number());
             if !seen.insert(id) {
                 return Err(invalid("order.id", format!("two orders hash to id {id}")));

@@ -87,7 +87,10 @@ async fn outbox_dedupes() -> TestResult {
     )?;
     assert!(store.enqueue(T1, &m).await?);
     assert!(!store.enqueue(T1, &m).await?);
-    assert_eq!(store.pending_messages(T1, 10).await?, std::slice::from_ref(&m));
+    assert_eq!(
+        store.pending_messages(T1, 10).await?,
+        std::slice::from_ref(&m)
+    );
     assert!(store.mark_sent(T1, &key).await?);
     assert!(!store.mark_sent(T1, &key).await?);
     assert!(!store.enqueue(T1, &m).await?);

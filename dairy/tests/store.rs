@@ -325,3 +325,29 @@ async fn order_outcomes_view_reads_back() -> TestResult {
     store.close().await;
     Ok(())
 }
+
+/// A freeze cut short after one station's transaction (simulated by removing the other
+/// station's orders) is completed by a re-run: only the missing orders are inserted, with
+/// the same ids as the first run.
+#[tokio::test]
+async fn interrupted_freeze_is_completed_by_a_rerun() -> TestResult {
+    let db = TempDb::new("rerun-freeze");
+    let store = Store::open(&db.url()).await?;
+    seed(&store, T1).await?;
+    let day = date("2028-02-29")?;
+    let now = at("2028-02-28", "20:00:00")?;
+    let first = store.freeze_day(T1, day, now).await?;
+    sqlx::query("DELETE FROM orders WHERE tenant_id = $1 AND station_id = $2")
+        .bind(T1.0)
+        .bind(2_i64)
+        .execute(store.pool())
+        .await?;
+    store.close().await;
+    let store = Store::open(&db.url()).await?;
+    let rerun = store.freeze_day(T1, day, now).await?;
+    assert_eq!(rerun.inserted, 1);
+    assert_eq!(rerun.stations, first.stations);
+    assert_eq!(store.orders_on(T1, day).await?.len(), 3);
+    store.close().await;
+    Ok(())
+}
