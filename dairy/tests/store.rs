@@ -105,6 +105,19 @@ async fn operations_through_the_store() -> TestResult {
         }
         other => panic!("expected a late change, got {other:?}"),
     }
+    let skip_again = OperationKind::Skip {
+        date: date("2028-02-29")?,
+    };
+    let nothing = store
+        .request_operation(T1, sub, skip_again, at("2028-02-28", "10:00:00")?)
+        .await;
+    assert!(matches!(
+        nothing,
+        Err(StoreError::Domain(DairyError::Invalid {
+            field: "skip.date",
+            ..
+        }))
+    ));
     let swap = OperationKind::Swap {
         product: SKIMMED,
         from: date("2028-03-02")?,

@@ -4,12 +4,14 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::{date_text, parse_opt_date, to_u32, Store, StoreError};
-use crate::calendar::{self, CutOff, Delivery, Moment, Operation, OperationKind};
+use crate::calendar::{self, CutOff, Delivery, DeliveryLine, Moment, Operation, OperationKind};
+use crate::error::invalid;
 use crate::ids::{OperationId, ProductId, SubscriptionId, TenantId};
 
 impl Store {
     /// Records a customer's calendar change requested at `now`, refused with
-    /// [`crate::DairyError::LateChange`] after the tenant's cut-off for its first day.
+    /// [`crate::DairyError::LateChange`] after the tenant's cut-off for its first day. A skip
+    /// or a postpone of a day without a regular delivery is refused too.
     pub async fn request_operation(
         &self,
         tenant: TenantId,
@@ -20,6 +22,21 @@ impl Store {
         let cutoff = self.tenant(tenant).await?.cutoff;
         // Check before taking an id, so a late change costs no write.
         Operation::request(OperationId(1), subscription, kind, cutoff, now)?;
+        if let OperationKind::Skip { date } | OperationKind::Postpone { date } = kind {
+            let days = self.deliveries(tenant, subscription, date, date).await?;
+            if !days.iter().any(|d| d.line == DeliveryLine::Regular) {
+                let field = if matches!(kind, OperationKind::Skip { .. }) {
+                    "skip.date"
+                } else {
+                    "postpone.date"
+                };
+                return Err(invalid(
+                    field,
+                    format!("subscription {subscription} has no delivery on {date}"),
+                )
+                .into());
+            }
+        }
         let mut tx = self.pool.begin().await?;
         let id = insert_operation(&mut tx, tenant, subscription, kind).await?;
         tx.commit().await?;
