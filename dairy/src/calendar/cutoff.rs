@@ -120,4 +120,19 @@ mod tests {
         assert!(CutOff::new(8, 0).is_err() && CutOff::new(1, 86_400).is_err());
         Ok(())
     }
+
+    proptest::proptest! {
+        /// A change to a day is in time exactly when the day is on or after the first open
+        /// day, for any cut-off and any moment.
+        #[test]
+        fn check_agrees_with_first_open_date(days_before in 0u32..=7, at_s in 0i64..86_400,
+                                             now_day in 0i32..60, now_s in 0i64..86_400,
+                                             offset in -3i32..12) {
+            let cut = CutOff::new(days_before, at_s).map_err(|e| proptest::test_runner::TestCaseError::fail(e.to_string()))?;
+            let base = Date::from_ymd(2028, 2, 1).unwrap_or(Date::EPOCH);
+            let now = Moment { date: base.add_days(now_day), second_of_day: now_s };
+            let day = now.date.add_days(offset);
+            proptest::prop_assert_eq!(cut.check(now, day).is_ok(), day >= cut.first_open_date(now));
+        }
+    }
 }
