@@ -1,5 +1,103 @@
 //! # milkrun-dairy
 //!
-//! The dairy platform: catalogue, subscriptions, the delivery calendar and the day loop, with
-//! its store. Work in progress (issue #21).
+//! The dairy platform of issue #21: the catalogue, customers and households, subscriptions,
+//! the delivery calendar, the night freeze into orders, order outcomes and the exception
+//! policy, with their store.
+//!
+//! ## Concepts and modules
+//! - [`ids`]: one newtype per kind of row (`TenantId`, `SubscriptionId`, `OrderId`, …).
+//! - [`money`]: [`money::Cents`], integer cents with checked arithmetic.
+//! - [`catalogue`]: products and packages (product × size × period, single or family pack).
+//! - [`household`]: customers and households (address, point, delivery window, QR token).
+//! - [`subscription`]: a household's package, start, term (prepaid count or end date),
+//!   quantity and weekday pattern.
+//! - [`calendar`]: calendar operations (pause, skip, swap, postpone, change quantity, extra),
+//!   the tenant's cut-off, and the expansion into the deliveries of any date range.
+//! - [`freeze`]: tomorrow's deliveries as orders with deterministic ids, grouped per station.
+//! - [`outcome`]: delivered (signed off with the door's QR token), failed with a reason, or
+//!   cancelled.
+//! - [`exception`]: what a failed delivery becomes under the tenant's policy.
+//! - [`tenant`]: a dairy company with its cut-off and exception policy.
+//! - [`close`]: close of day: every order delivered, failed (and what became of it) or
+//!   cancelled; an order left open is an error.
+//! - [`settlement`]: courier pay per drop and per bottle from the tenant's rate table.
+//! - [`bottles`]: returnable bottles issued versus collected, per household and courier.
+//! - [`outbox`]: messages with a dedupe key ([`dedupe::DedupeKey`]).
+//! - [`store`]: the only module that does I/O: sqlx, migrations embedded, one file per
+//!   aggregate.
+//!
+//! Everything outside [`store`] is pure: no I/O and no clock ("now" is a parameter).
+//!
+//! ## The store and its backends
+//! The store uses `sqlx::Any` (an [`sqlx::AnyPool`]): the backend is chosen at run time from
+//! the URL, so SQLite (the embedded default: one file, WAL, foreign keys on) and PostgreSQL
+//! go through the same store code and the same migrations (`dairy/migrations/`). That needs
+//! SQL both understand, so the queries use `$1`-style placeholders, `BIGINT`, `TEXT` and
+//! `DOUBLE PRECISION` columns only (no booleans: flags are `BIGINT` 0/1), dates as ISO
+//! `TEXT`, and `INSERT … ON CONFLICT … DO NOTHING` for idempotent writes; nothing
+//! SQLite-only appears in a query. A per-backend split (two pools, two sets of query
+//! functions) was the alternative; `Any` keeps one copy of every query, at the cost of
+//! `Any`'s smaller type set, which the schema above stays inside.
+//!
+//! Every table's primary key starts with `tenant_id`, and every foreign key is composite
+//! `(tenant_id, id)`, so no row can reference another tenant's row.
+//!
+//! ## The view `v_order_outcomes`
+//! For BI and ERP readers, one row per frozen order:
+//!
+//! | column | type | meaning |
+//! |---|---|---|
+//! | `tenant_id` | BIGINT | the tenant |
+//! | `order_id` | BIGINT | the order's deterministic id |
+//! | `delivery_date` | TEXT | `YYYY-MM-DD` |
+//! | `station_id` | BIGINT | the station serving the household |
+//! | `customer_id` | BIGINT | the paying customer |
+//! | `product_id` | BIGINT | the product delivered |
+//! | `quantity` | BIGINT | units |
+//! | `status` | TEXT | `pending` (no outcome yet), `delivered`, `failed`, `cancelled` |
+//! | `courier_id` | BIGINT | the courier who recorded the outcome, NULL if none |
+//! | `delivered_at` | TEXT | `YYYY-MM-DD HH:MM:SS` of the delivery, NULL unless delivered |
+//!
+//! ## Example
+//! ```
+//! use milkrun_calendar::Date;
+//! use milkrun_dairy::calendar::deliveries;
+//! use milkrun_dairy::ids::{HouseholdId, PackageId, ProductId, SubscriptionId};
+//! use milkrun_dairy::subscription::{Subscription, Term, WeekdayPattern};
+//!
+//! let start = Date::parse_iso("2028-02-28")?;
+//! let sub = Subscription::new(
+//!     SubscriptionId(1),
+//!     HouseholdId(1),
+//!     PackageId(1),
+//!     start,
+//!     Term::Prepaid(3),
+//!     1,
+//!     WeekdayPattern::DAILY,
+//! )?;
+//! let days = deliveries(&sub, ProductId(7), &[], start, start.add_days(10))?;
+//! let dates: Vec<String> = days.iter().map(|d| d.date.to_string()).collect();
+//! assert_eq!(dates, ["2028-02-28", "2028-02-29", "2028-03-01"]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![warn(missing_docs)]
+
+pub mod bottles;
+pub mod calendar;
+pub mod catalogue;
+pub mod close;
+pub mod dedupe;
+pub mod error;
+pub mod exception;
+pub mod freeze;
+pub mod household;
+pub mod ids;
+pub mod money;
+pub mod outbox;
+pub mod outcome;
+pub mod settlement;
+pub mod store;
+pub mod subscription;
+pub mod tenant;
+
+pub use error::DairyError;

@@ -1,0 +1,133 @@
+//! The store: the only module that does I/O. One `sqlx::AnyPool` (SQLite by default,
+//! PostgreSQL through the same code and migrations; see the crate doc), migrations embedded
+//! from `dairy/migrations/`, one file per aggregate:
+//! [`tenants`], [`catalogue`], [`households`], [`subscriptions`], [`operations`],
+//! [`orders`] (the freeze), [`outcomes`], [`remedies`] (the exception policy), [`close`],
+//! [`settlement`], [`bottles`] and [`outbox`].
+use std::str::FromStr;
+
+use milkrun_calendar::Date;
+use sqlx::any::AnyPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{AnyPool, ConnectOptions, Connection};
+
+use crate::error::DairyError;
+use crate::ids::TenantId;
+
+pub mod bottles;
+pub mod catalogue;
+pub mod close;
+pub mod households;
+pub mod operations;
+pub mod orders;
+pub mod outbox;
+pub mod outcomes;
+pub mod remedies;
+pub mod settlement;
+pub mod subscriptions;
+pub mod tenants;
+
+/// The embedded migrations.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// A domain rule refused the input.
+    #[error(transparent)]
+    Domain(#[from] DairyError),
+    /// The database failed or refused a statement (a constraint, a lost connection).
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    /// The embedded migrations could not be applied.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A row the call needs does not exist for this tenant.
+    #[error("tenant {tenant} has no {what} {id}")]
+    NotFound {
+        /// The tenant.
+        tenant: TenantId,
+        /// The kind of row, e.g. `subscription`.
+        what: &'static str,
+        /// Its id.
+        id: i64,
+    },
+    /// A stored value does not decode into its domain type.
+    #[error("stored {field} is not valid: {reason}")]
+    Corrupt {
+        /// The column.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// The dairy store over one connection pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+impl Store {
+    /// Opens the store at `url` and applies the migrations. A `sqlite:` URL names one file,
+    /// created when missing and switched to WAL (sqlx's SQLite driver turns foreign keys on for
+    /// every connection it opens, the `Any` pool's included; a test checks it);
+    /// a `postgres:` URL names an existing database.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        if url.starts_with("sqlite:") {
+            // WAL is a property of the file: set it once, then every pooled connection uses it.
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true);
+            opts.connect().await?.close().await?;
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(4)
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// The pool, for readers of the documented view `v_order_outcomes`.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Closes the pool.
+    pub async fn close(self) {
+        self.pool.close().await;
+    }
+}
+
+/// A date as stored: `YYYY-MM-DD`.
+pub(crate) fn date_text(d: Date) -> String {
+    d.to_string()
+}
+
+/// A stored date.
+pub(crate) fn parse_date(text: &str, field: &'static str) -> Result<Date, StoreError> {
+    Date::parse_iso(text).map_err(|e| StoreError::Corrupt {
+        field,
+        reason: e.to_string(),
+    })
+}
+
+/// A stored optional date.
+pub(crate) fn parse_opt_date(
+    text: Option<String>,
+    field: &'static str,
+) -> Result<Option<Date>, StoreError> {
+    text.map(|t| parse_date(&t, field)).transpose()
+}
+
+/// A stored non-negative count that must fit a `u32`.
+pub(crate) fn to_u32(v: i64, field: &'static str) -> Result<u32, StoreError> {
+    u32::try_from(v).map_err(|_| StoreError::Corrupt {
+        field,
+        reason: format!("{v} is not a count"),
+    })
+}

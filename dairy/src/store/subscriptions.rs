@@ -1,0 +1,94 @@
+//! Subscriptions.
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::{date_text, parse_date, parse_opt_date, to_u32, Store, StoreError};
+use crate::ids::{HouseholdId, PackageId, SubscriptionId, TenantId};
+use crate::subscription::{Subscription, Term, WeekdayPattern};
+
+/// The columns [`subscription_from_row`] reads.
+pub(crate) const COLUMNS: &str =
+    "subscription_id, household_id, package_id, start_date, prepaid, end_date, quantity, weekdays";
+
+impl Store {
+    /// Adds a subscription; its household and package must be the tenant's.
+    pub async fn add_subscription(
+        &self,
+        tenant: TenantId,
+        s: &Subscription,
+    ) -> Result<(), StoreError> {
+        let (prepaid, end) = match s.term {
+            Term::Prepaid(n) => (Some(i64::from(n)), None),
+            Term::Until(d) => (None, Some(date_text(d))),
+        };
+        sqlx::query(
+            "INSERT INTO subscriptions (tenant_id, subscription_id, household_id, package_id, \
+             start_date, prepaid, end_date, quantity, weekdays) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(tenant.0)
+        .bind(s.id.0)
+        .bind(s.household.0)
+        .bind(s.package.0)
+        .bind(date_text(s.start))
+        .bind(prepaid)
+        .bind(end)
+        .bind(i64::from(s.quantity))
+        .bind(i64::from(s.weekdays.bits()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A subscription of the tenant.
+    pub async fn subscription(
+        &self,
+        tenant: TenantId,
+        id: SubscriptionId,
+    ) -> Result<Subscription, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM subscriptions WHERE tenant_id = $1 AND subscription_id = $2"
+        ))
+        .bind(tenant.0)
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound {
+            tenant,
+            what: "subscription",
+            id: id.0,
+        })?;
+        subscription_from_row(&row)
+    }
+}
+
+/// A subscription from a row with [`COLUMNS`].
+pub(crate) fn subscription_from_row(row: &AnyRow) -> Result<Subscription, StoreError> {
+    let start: String = row.try_get("start_date")?;
+    let prepaid: Option<i64> = row.try_get("prepaid")?;
+    let end = parse_opt_date(row.try_get("end_date")?, "subscriptions.end_date")?;
+    let term = match (prepaid, end) {
+        (Some(n), None) => Term::Prepaid(to_u32(n, "subscriptions.prepaid")?),
+        (None, Some(d)) => Term::Until(d),
+        _ => {
+            return Err(StoreError::Corrupt {
+                field: "subscriptions.prepaid",
+                reason: "needs exactly one of prepaid and end_date".into(),
+            })
+        }
+    };
+    let bits: i64 = row.try_get("weekdays")?;
+    let bits = u8::try_from(bits).map_err(|_| StoreError::Corrupt {
+        field: "subscriptions.weekdays",
+        reason: format!("{bits} is not a weekday pattern"),
+    })?;
+    Ok(Subscription::new(
+        SubscriptionId(row.try_get("subscription_id")?),
+        HouseholdId(row.try_get("household_id")?),
+        PackageId(row.try_get("package_id")?),
+        parse_date(&start, "subscriptions.start_date")?,
+        term,
+        to_u32(row.try_get("quantity")?, "subscriptions.quantity")?,
+        WeekdayPattern::from_bits(bits)?,
+    )?)
+}

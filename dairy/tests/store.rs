@@ -1,0 +1,366 @@
+//! The store on a real SQLite file: opening, round trips, tenant isolation, calendar
+//! operations, the idempotent freeze, outcomes with QR sign-off, and the documented view.
+mod support;
+
+use milkrun_dairy::calendar::{DeliveryLine, OperationKind};
+use milkrun_dairy::ids::*;
+use milkrun_dairy::outcome::{FailureReason, Outcome};
+use milkrun_dairy::store::outcomes::OutcomeReport;
+use milkrun_dairy::store::{Store, StoreError};
+use milkrun_dairy::subscription::Term;
+use milkrun_dairy::DairyError;
+use sqlx::Row;
+use support::*;
+
+/// Opening creates the file in WAL mode with the schema; opening it again re-applies nothing
+/// and keeps the data.
+#[tokio::test]
+async fn open_creates_a_wal_file_and_reopens() -> TestResult {
+    let db = TempDb::new("open");
+    let store = Store::open(&db.url()).await?;
+    seed(&store, T1).await?;
+    let mode: String = sqlx::query("PRAGMA journal_mode")
+        .fetch_one(store.pool())
+        .await?
+        .try_get(0)?;
+    assert_eq!(mode, "wal");
+    store.close().await;
+    assert!(db.path.exists());
+    let store = Store::open(&db.url()).await?;
+    let sub = store.subscription(T1, SubscriptionId(2)).await?;
+    assert_eq!(
+        (sub.household, sub.term),
+        (HouseholdId(2), Term::Prepaid(10))
+    );
+    let h = store.household(T1, HouseholdId(3)).await?;
+    assert_eq!(
+        (h.station, h.qr_token.as_str()),
+        (StationId(2), token(3).as_str())
+    );
+    assert_eq!(store.package(T1, PackageId(1)).await?.price.0, 1500);
+    assert_eq!(store.tenant(T1).await?.cutoff.at_s, 20 * 3600);
+    store.close().await;
+    Ok(())
+}
+
+/// Rows are keyed by tenant: another tenant sees none of them, and a row of tenant 2 cannot
+/// reference tenant 1's customer (the composite foreign key refuses it).
+#[tokio::test]
+async fn tenants_are_isolated() -> TestResult {
+    let db = TempDb::new("tenants");
+    let store = Store::open(&db.url()).await?;
+    seed(&store, T1).await?;
+    assert!(matches!(
+        store.subscription(T2, SubscriptionId(1)).await,
+        Err(StoreError::NotFound {
+            what: "subscription",
+            ..
+        })
+    ));
+    seed(&store, T2).await?;
+    let stray = milkrun_dairy::household::Household {
+        id: HouseholdId(99),
+        customer: CustomerId(42),
+        ..store.household(T1, HouseholdId(1)).await?
+    };
+    store
+        .add_customer(
+            T1,
+            &milkrun_dairy::household::Customer::new(CustomerId(42), "Only in 1")?,
+        )
+        .await?;
+    assert!(matches!(
+        store.add_household(T2, &stray).await,
+        Err(StoreError::Db(_))
+    ));
+    store.add_household(T1, &stray).await?;
+    store.close().await;
+    Ok(())
+}
+
+/// Calendar operations go through the tenant's cut-off and show in the stored calendar.
+#[tokio::test]
+async fn operations_through_the_store() -> TestResult {
+    let db = TempDb::new("ops");
+    let store = Store::open(&db.url()).await?;
+    seed(&store, T1).await?;
+    let sub = SubscriptionId(1);
+    let skip = OperationKind::Skip {
+        date: date("2028-02-29")?,
+    };
+    store
+        .request_operation(T1, sub, skip, at("2028-02-28", "19:59:59")?)
+        .await?;
+    let swap = OperationKind::Swap {
+        product: SKIMMED,
+        from: date("2028-03-01")?,
+        until: None,
+    };
+    let late = store
+        .request_operation(T1, sub, swap, at("2028-02-29", "20:00:00")?)
+        .await;
+    match late {
+        Err(StoreError::Domain(DairyError::LateChange { applies_from, .. })) => {
+            assert_eq!(applies_from, date("2028-03-02")?)
+        }
+        other => panic!("expected a late change, got {other:?}"),
+    }
+    let skip_again = OperationKind::Skip {
+        date: date("2028-02-29")?,
+    };
+    let nothing = store
+        .request_operation(T1, sub, skip_again, at("2028-02-28", "10:00:00")?)
+        .await;
+    assert!(matches!(
+        nothing,
+        Err(StoreError::Domain(DairyError::Invalid {
+            field: "skip.date",
+            ..
+        }))
+    ));
+    let swap = OperationKind::Swap {
+        product: SKIMMED,
+        from: date("2028-03-02")?,
+        until: None,
+    };
+    let op = store
+        .request_operation(T1, sub, swap, at("2028-02-29", "20:00:00")?)
+        .await?;
+    assert_eq!(
+        store.operations(T1, sub).await?.last().map(|o| o.id),
+        Some(op.id)
+    );
+    let days = store
+        .deliveries(T1, sub, date("2028-02-28")?, date("2028-03-03")?)
+        .await?;
+    let got: Vec<(String, i64)> = days
+        .iter()
+        .map(|d| (d.date.to_string(), d.product.0))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("2028-02-28".into(), 1),
+            ("2028-03-01".into(), 1),
+            ("2028-03-02".into(), 2),
+            ("2028-03-03".into(), 2),
+        ]
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// The freeze is refused before the cut-off; after it, a second run inserts nothing and
+/// gives the same orders; orders are grouped per station with deterministic ids.
+#[tokio::test]
+async fn freeze_is_idempotent() -> TestResult {
+    let db = TempDb::new("freeze");
+    let store = Store::open(&db.url()).await?;
+    seed(&store, T1).await?;
+    let day = date("2028-02-29")?;
+    let extra = OperationKind::Extra {
+        date: day,
+        product: SKIMMED,
+        quantity: 2,
+    };
+    store
+        .request_operation(T1, SubscriptionId(2), extra, at("2028-02-27", "10:00:00")?)
+        .await?;
+    assert!(store
+        .freeze_day(T1, day, at("2028-02-28", "19:59:59")?)
+        .await
+        .is_err());
+    let first = store
+        .freeze_day(T1, day, at("2028-02-28", "20:00:00")?)
+        .await?;
+    assert_eq!(first.inserted, 4);
+    let per_station: Vec<(i64, usize)> = first
+        .stations
+        .iter()
+        .map(|s| (s.station.0, s.orders.len()))
+        .collect();
+    assert_eq!(per_station, [(1, 3), (2, 1)]);
+    let again = store
+        .freeze_day(T1, day, at("2028-02-28", "23:00:00")?)
+        .await?;
+    assert_eq!(again.inserted, 0);
+    assert_eq!(again.stations, first.stations);
+    let stored = store.orders_on(T1, day).await?;
+    let mut ids: Vec<i64> = stored.iter().map(|o| o.id.0).collect();
+    let mut expect: Vec<i64> = first
+        .stations
+        .iter()
+        .flat_map(|s| s.orders.iter().map(|o| o.id.0))
+        .collect();
+    ids.sort();
+    expect.sort();
+    assert_eq!(ids, expect);
+    assert_eq!(
+        stored
+            .iter()
+            .filter(|o| matches!(o.line, DeliveryLine::Extra(_)))
+            .count(),
+        1
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// A delivery is signed off only with the household's token at the order's household; a
+/// replay, even of a different report, keeps the first accepted outcome.
+#[tokio::test]
+async fn outcomes_check_the_qr_token_and_keep_the_first() -> TestResult {
+    let db = TempDb::new("outcomes");
+    let store = Store::open(&db.url()).await?;
+    seed(&store, T1).await?;
+    let day = date("2028-02-29")?;
+    store
+        .freeze_day(T1, day, at("2028-02-28", "20:00:00")?)
+        .await?;
+    let order = store
+        .orders_on(T1, day)
+        .await?
+        .into_iter()
+        .find(|o| o.household == HouseholdId(1))
+        .ok_or("no order")?;
+    let now = at("2028-02-29", "06:10:00")?;
+    let scan = |h: i64, t: String| OutcomeReport::Delivered {
+        courier: COURIER,
+        at: now,
+        scanned_household: HouseholdId(h),
+        scanned_token: t,
+    };
+    let wrong = store.record_outcome(T1, order.id, &scan(1, token(2))).await;
+    assert!(matches!(
+        wrong,
+        Err(StoreError::Domain(DairyError::WrongToken { .. }))
+    ));
+    let elsewhere = store.record_outcome(T1, order.id, &scan(2, token(2))).await;
+    assert!(matches!(
+        elsewhere,
+        Err(StoreError::Domain(DairyError::WrongHousehold { .. }))
+    ));
+    assert_eq!(store.outcome(T1, order.id).await?, None);
+    let ok = store
+        .record_outcome(T1, order.id, &scan(1, token(1)))
+        .await?;
+    assert!(ok.first);
+    assert_eq!(
+        ok.outcome,
+        Outcome::Delivered {
+            courier: COURIER,
+            at: now
+        }
+    );
+    let replay = store
+        .record_outcome(T1, order.id, &scan(1, token(1)))
+        .await?;
+    assert_eq!((replay.first, replay.outcome), (false, ok.outcome));
+    let late_fail = OutcomeReport::Failed {
+        courier: COURIER,
+        at: at("2028-02-29", "07:00:00")?,
+        reason: FailureReason::NotHome,
+    };
+    let kept = store.record_outcome(T1, order.id, &late_fail).await?;
+    assert_eq!((kept.first, kept.outcome), (false, ok.outcome));
+    store.close().await;
+    Ok(())
+}
+
+/// The documented view `v_order_outcomes` gives one row per order with its status, courier
+/// and delivery time.
+#[tokio::test]
+async fn order_outcomes_view_reads_back() -> TestResult {
+    let db = TempDb::new("view");
+    let store = Store::open(&db.url()).await?;
+    seed(&store, T1).await?;
+    let day = date("2028-02-29")?;
+    store
+        .freeze_day(T1, day, at("2028-02-28", "20:00:00")?)
+        .await?;
+    let orders = store.orders_on(T1, day).await?;
+    let by_household = |h: i64| {
+        orders
+            .iter()
+            .find(|o| o.household == HouseholdId(h))
+            .map(|o| o.id)
+            .ok_or("no order")
+    };
+    let delivered = OutcomeReport::Delivered {
+        courier: COURIER,
+        at: at("2028-02-29", "06:05:09")?,
+        scanned_household: HouseholdId(1),
+        scanned_token: token(1),
+    };
+    store
+        .record_outcome(T1, by_household(1)?, &delivered)
+        .await?;
+    store
+        .record_outcome(
+            T1,
+            by_household(3)?,
+            &OutcomeReport::Cancelled {
+                at: at("2028-02-29", "05:00:00")?,
+            },
+        )
+        .await?;
+    let rows = sqlx::query(
+        "SELECT order_id, delivery_date, station_id, customer_id, product_id, quantity, status, \
+         courier_id, delivered_at FROM v_order_outcomes WHERE tenant_id = $1 ORDER BY customer_id",
+    )
+    .bind(T1.0)
+    .fetch_all(store.pool())
+    .await?;
+    let mut got = Vec::new();
+    for r in &rows {
+        let courier: Option<i64> = r.try_get("courier_id")?;
+        let delivered_at: Option<String> = r.try_get("delivered_at")?;
+        let status: String = r.try_get("status")?;
+        let day: String = r.try_get("delivery_date")?;
+        let (customer, station, product, quantity): (i64, i64, i64, i64) = (
+            r.try_get("customer_id")?,
+            r.try_get("station_id")?,
+            r.try_get("product_id")?,
+            r.try_get("quantity")?,
+        );
+        let order: i64 = r.try_get("order_id")?;
+        assert_eq!(OrderId(order), by_household(customer)?);
+        got.push(format!("{day} s{station} c{customer} p{product} x{quantity} {status} {courier:?} {delivered_at:?}"));
+    }
+    assert_eq!(
+        got,
+        [
+            "2028-02-29 s1 c1 p1 x1 delivered Some(1) Some(\"2028-02-29 06:05:09\")",
+            "2028-02-29 s1 c2 p1 x1 pending None None",
+            "2028-02-29 s2 c3 p1 x1 cancelled None None",
+        ]
+    );
+    store.close().await;
+    Ok(())
+}
+
+/// A freeze cut short after one station's transaction (simulated by removing the other
+/// station's orders) is completed by a re-run: only the missing orders are inserted, with
+/// the same ids as the first run.
+#[tokio::test]
+async fn interrupted_freeze_is_completed_by_a_rerun() -> TestResult {
+    let db = TempDb::new("rerun-freeze");
+    let store = Store::open(&db.url()).await?;
+    seed(&store, T1).await?;
+    let day = date("2028-02-29")?;
+    let now = at("2028-02-28", "20:00:00")?;
+    let first = store.freeze_day(T1, day, now).await?;
+    sqlx::query("DELETE FROM orders WHERE tenant_id = $1 AND station_id = $2")
+        .bind(T1.0)
+        .bind(2_i64)
+        .execute(store.pool())
+        .await?;
+    store.close().await;
+    let store = Store::open(&db.url()).await?;
+    let rerun = store.freeze_day(T1, day, now).await?;
+    assert_eq!(rerun.inserted, 1);
+    assert_eq!(rerun.stations, first.stations);
+    assert_eq!(store.orders_on(T1, day).await?.len(), 3);
+    store.close().await;
+    Ok(())
+}
