@@ -73,6 +73,7 @@ fn push_chunk(out: &mut String, chunk: u8) {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn pts(v: &[(f64, f64)]) -> Vec<LatLon> {

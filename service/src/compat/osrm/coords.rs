@@ -65,6 +65,7 @@ fn clip(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::compat::osrm::OsrmCode;
 
@@ -110,7 +111,7 @@ mod tests {
     /// `InvalidOptions`.
     #[test]
     fn bounds_the_count() {
-        let many = vec!["9.5,47.1"; 11].join(";");
+        let many = ["9.5,47.1"; 11].join(";");
         assert_eq!(
             parse_coordinates(&many, 1, 10).unwrap_err().code(),
             OsrmCode::TooBig

@@ -18,6 +18,7 @@ pub fn parse_profile(name: &str) -> Result<Profile, OsrmError> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::compat::osrm::OsrmCode;
 

@@ -169,6 +169,7 @@ pub fn parse_radiuses(value: &str, n: usize) -> Result<Vec<f64>, OsrmError> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::compat::osrm::OsrmCode;
 

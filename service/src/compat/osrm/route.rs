@@ -297,6 +297,7 @@ fn geometry(line: &[LatLon], format: Geometries) -> Geometry {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::compat::osrm::OsrmCode;
 

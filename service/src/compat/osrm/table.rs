@@ -226,6 +226,7 @@ fn too_big(e: EngineError, rows: usize, cols: usize) -> OsrmError {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::compat::osrm::OsrmCode;
 
