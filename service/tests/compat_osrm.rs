@@ -114,8 +114,12 @@ fn far_point_is_no_segment() {
     let mut pts = points();
     pts.push(LatLon { lat: 0.0, lon: 0.0 });
     let p = path(&pts);
-    let e = osrm::table(engine(), &p, "radiuses=unlimited;unlimited;unlimited;unlimited;100")
-        .unwrap_err();
+    let e = osrm::table(
+        engine(),
+        &p,
+        "radiuses=unlimited;unlimited;unlimited;unlimited;100",
+    )
+    .unwrap_err();
     assert_eq!(e.code(), OsrmCode::NoSegment);
     assert!(e.to_string().contains("coordinates[4]"), "{e}");
     assert_eq!(e.body().code, "NoSegment");
@@ -159,7 +163,9 @@ fn route_legs_equal_engine_routes() {
     let json = serde_json::to_value(&r).unwrap();
     assert_eq!(json["code"], "Ok");
     assert_eq!(json["routes"][0]["geometry"]["type"], "LineString");
-    let line = json["routes"][0]["geometry"]["coordinates"].as_array().unwrap();
+    let line = json["routes"][0]["geometry"]["coordinates"]
+        .as_array()
+        .unwrap();
     let wps = r.waypoints.as_ref().unwrap();
     assert_eq!(line[0], serde_json::json!(wps[0].location));
     assert_eq!(line[line.len() - 1], serde_json::json!(wps[2].location));
