@@ -198,3 +198,60 @@ fn route_geometry_formats() {
         r.routes[0].duration
     });
 }
+
+/// A VROOM problem with `[lon, lat]` locations is routed on the same roads: the travel
+/// between consecutive steps is the engine's matrix between the snapped nodes, rounded to
+/// whole seconds, and distances are its metres.
+#[test]
+fn vroom_locations_routed_on_the_engine() {
+    use milkrun_service::compat::vroom::{self, Roads};
+    let pts = points();
+    let loc = |p: &LatLon| serde_json::json!([p.lon, p.lat]);
+    let body = serde_json::json!({
+        "vehicles": [{"id": 1, "start": loc(&pts[0]), "end": loc(&pts[0])}],
+        "jobs": [
+            {"id": 1, "location": loc(&pts[1])},
+            {"id": 2, "location": loc(&pts[2])},
+            {"id": 3, "location": loc(&pts[3])}
+        ]
+    });
+    let roads = Roads {
+        car: Some(engine()),
+        bike: None,
+        foot: None,
+        max_snap_m: 100.0,
+    };
+    let options = milkrun_vrp::SolverOptions {
+        seed: 1,
+        iteration_limit: Some(100),
+        ..Default::default()
+    };
+    let out = vroom::solve(&serde_json::to_vec(&body).unwrap(), &roads, &options).unwrap();
+    assert!(out.unassigned.is_empty());
+    let nodes = snapped_nodes(&pts);
+    let m = engine().matrix_nodes(&nodes, &nodes);
+    let index = |s: &vroom::output::Step| {
+        let at = s.location.unwrap();
+        // JSON reading may move a coordinate by one unit in the last place.
+        pts.iter()
+            .position(|p| (p.lon - at[0]).abs() < 1e-9 && (p.lat - at[1]).abs() < 1e-9)
+            .unwrap()
+    };
+    let steps = &out.routes[0].steps;
+    assert_eq!(steps.len(), 5);
+    for w in steps.windows(2) {
+        let (a, b) = (index(&w[0]), index(&w[1]));
+        let ms = i64::from(m.travel_ms(a, b).unwrap());
+        assert_eq!(w[1].duration - w[0].duration, (ms + 500) / 1000);
+        assert_eq!(
+            w[1].distance.unwrap() - w[0].distance.unwrap(),
+            i64::from(m.meters(a, b).unwrap())
+        );
+    }
+    // A job in the sea cannot be snapped within 100 m: a routing error (code 3) naming it.
+    let mut far = body.clone();
+    far["jobs"][2]["location"] = serde_json::json!([0.0, 0.0]);
+    let e = vroom::solve(&serde_json::to_vec(&far).unwrap(), &roads, &options).unwrap_err();
+    assert_eq!(e.body().code, 3);
+    assert_eq!(e.path(), Some("jobs[2].location"));
+}
