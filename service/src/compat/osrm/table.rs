@@ -170,18 +170,17 @@ pub fn answer_table(
         .check_matrix_size(rows, cols)
         .map_err(|e| too_big(e, rows, cols))?;
     let snapped = snap_waypoints(overlay, &req.coordinates, &req.radiuses)?;
-    let pick = |idx: &[usize]| -> Result<Vec<_>, OsrmError> {
+    let pick = |param: &'static str, idx: &[usize]| -> Result<Vec<_>, OsrmError> {
         idx.iter()
             .map(|&i| {
-                snapped.get(i).ok_or(OsrmError::option(
-                    "sources",
-                    format!("index {i} is not a coordinate"),
-                ))
+                snapped
+                    .get(i)
+                    .ok_or_else(|| OsrmError::option(param, format!("{i} is not a coordinate")))
             })
             .collect()
     };
-    let src = pick(&req.sources)?;
-    let dst = pick(&req.destinations)?;
+    let src = pick("sources", &req.sources)?;
+    let dst = pick("destinations", &req.destinations)?;
     let src_nodes: Vec<_> = src.iter().map(|s| s.node).collect();
     let dst_nodes: Vec<_> = dst.iter().map(|s| s.node).collect();
     let m = overlay

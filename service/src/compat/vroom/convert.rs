@@ -162,7 +162,7 @@ pub fn convert(input: &Input, roads: &Roads<'_>) -> Result<Converted, VroomError
         });
         vehicle_ends.push((s, e));
     }
-    let matrices = input.matrices.as_ref().and_then(|m| m.get(&profile.0));
+    let matrices = input.matrices.as_ref().and_then(|m| m.0.get(&profile.0));
     let places = resolve(&endpoints, &profile.0, &profile.1, matrices, roads)?;
     // A virtual start (zero travel to and from everywhere) for vehicles without one.
     let n = places.durations.size();

@@ -3,11 +3,9 @@
 //! `u32` where VROOM's are (times, amounts, capacities, indices), so a negative, fractional
 //! or huge number is refused by the reader with its field path.
 
-use std::collections::BTreeMap;
-
 use serde::Deserialize;
 
-use super::bounded::Bounded;
+use super::bounded::{Bounded, BoundedMap};
 
 /// Most jobs of a problem.
 pub const MAX_JOBS: usize = 4_000;
@@ -49,7 +47,7 @@ pub struct Input {
     pub vehicles: Bounded<Vehicle, MAX_VEHICLES>,
     /// Custom travel matrices per profile (`{"car": {"durations": [[...]]}}`).
     #[serde(default)]
-    pub matrices: Option<BTreeMap<String, ProfileMatrices>>,
+    pub matrices: Option<BoundedMap<ProfileMatrices, MAX_PROFILES>>,
 }
 
 /// One job (a single-location task).
