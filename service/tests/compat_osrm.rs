@@ -255,3 +255,12 @@ fn vroom_locations_routed_on_the_engine() {
     assert_eq!(e.body().code, 3);
     assert_eq!(e.path(), Some("jobs[2].location"));
 }
+
+/// A route between two copies of one point is one leg of zero seconds and metres.
+#[test]
+fn route_to_the_same_point_is_zero() {
+    let p = points()[1];
+    let r = osrm::route(engine(), &path(&[p, p]), "").unwrap();
+    assert_eq!(r.routes[0].duration, 0.0);
+    assert_eq!(r.routes[0].legs[0].distance, 0.0);
+}

@@ -353,3 +353,64 @@ fn no_roads_for_profile() {
     });
     refused(&body, "vehicles[0].profile");
 }
+
+/// When not every job fits (one vehicle of capacity 1, two jobs), the higher priority is
+/// served, as VROOM does; the summary counts its priority.
+#[test]
+fn higher_priority_served_first() {
+    let input = json!({
+        "vehicles": [{"id": 1, "start_index": 0, "end_index": 0, "capacity": [1]}],
+        "jobs": [
+            {"id": 1, "location_index": 1, "delivery": [1], "priority": 0},
+            {"id": 2, "location_index": 5, "delivery": [1], "priority": 50}
+        ],
+        "matrices": {"car": {"durations": durations()}}
+    });
+    let out = solve(&input).unwrap();
+    assert_eq!(out["unassigned"][0]["id"], 1);
+    assert_eq!(out["unassigned"][0]["reason"], "fleet");
+    assert_eq!(out["routes"][0]["steps"][1]["id"], 2);
+    assert_eq!(out["summary"]["priority"], 50);
+}
+
+/// A vehicle with only an end has no start step and no travel before its first task; one
+/// with only a start has an open route without an end step; no jobs gives no routes.
+#[test]
+fn open_starts_and_ends() {
+    let input = json!({
+        "vehicles": [{"id": 1, "end_index": 0}],
+        "jobs": [{"id": 1, "location_index": 3}],
+        "matrices": {"car": {"durations": durations()}}
+    });
+    let out = solve(&input).unwrap();
+    let steps = out["routes"][0]["steps"].as_array().unwrap();
+    let kinds: Vec<&str> = steps.iter().map(|s| s["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["job", "end"]);
+    assert_eq!(steps[0]["duration"], 0);
+    assert_eq!(steps[1]["duration"], 300);
+    let input = json!({
+        "vehicles": [{"id": 1, "start_index": 0}],
+        "jobs": [{"id": 1, "location_index": 3}],
+        "matrices": {"car": {"durations": durations()}}
+    });
+    let out = solve(&input).unwrap();
+    let kinds: Vec<&str> = out["routes"][0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["start", "job"]);
+    assert_eq!(out["summary"]["duration"], 300);
+    let input = json!({
+        "vehicles": [{"id": 1, "start_index": 0}],
+        "matrices": {"car": {"durations": durations()}}
+    });
+    let out = solve(&input).unwrap();
+    assert_eq!(out["routes"], json!([]));
+    assert_eq!(out["summary"]["unassigned"], 0);
+    refused(
+        br#"{"vehicles": [{"id": 1}], "matrices": {"car": {"durations": [[0]]}}}"#,
+        "vehicles[0]",
+    );
+}

@@ -77,8 +77,10 @@ pub struct Unassigned {
     /// Matrix row if the input gave one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location_index: Option<u32>,
-    /// Why the solver left it out (not a VROOM field): `skills`, `capacity`, `time_window`,
-    /// `max_duration`, `max_distance`, `fleet`, `not_worth_serving`, `stopped_early`.
+    /// Why the solver left it out (not a VROOM field): `skills` (no vehicle has them),
+    /// `capacity` (too large for every vehicle), `time_window` (no vehicle reaches it in
+    /// time), `max_duration`, `max_distance`, `fleet` (it fits alone, but not with the others
+    /// on the vehicles given), `stopped_early` (the time limit or cancel came first).
     pub reason: &'static str,
 }
 
@@ -147,8 +149,9 @@ fn reason(r: UnassignedReason) -> &'static str {
         UnassignedReason::NoFeasibleWindow => "time_window",
         UnassignedReason::OverMaxDuration => "max_duration",
         UnassignedReason::OverMaxDistance => "max_distance",
-        UnassignedReason::FleetExhausted => "fleet",
-        UnassignedReason::NotWorthServing => "not_worth_serving",
+        // Every task is optional here, with a skip penalty above any route's cost, so the
+        // solver's "not worth serving" means the fleet could not take it with the others.
+        UnassignedReason::FleetExhausted | UnassignedReason::NotWorthServing => "fleet",
         UnassignedReason::StoppedEarly => "stopped_early",
         _ => "other",
     }
