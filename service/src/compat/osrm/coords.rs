@@ -4,7 +4,8 @@ use milkrun_engine::LatLon;
 
 use super::error::OsrmError;
 
-/// Parses `lon,lat;lon,lat;...` into points (OSRM order: longitude first). The number of
+/// Parses `lon,lat;lon,lat;...` (the path segment as routed, already percent-decoded, as
+/// axum's `Path` gives it) into points (OSRM order: longitude first). The number of
 /// coordinates is counted before anything is allocated: more than `max` is
 /// [`OsrmError::TooBig`], fewer than `min` is `InvalidOptions`. A part that is not two
 /// numbers is `InvalidQuery`; a number out of range (|lat| > 90, |lon| > 180, NaN, inf) is

@@ -5,7 +5,7 @@
 //! A handler does, on a worker thread:
 //! 1. [`parse_profile`] on the URL's profile (`driving`, `cycling`, `walking`, ...), and picks
 //!    the tenant's [`milkrun_engine::TrafficOverlay`] of that profile;
-//! 2. [`table`] or [`route`] with the coordinates path segment and the raw query string
+//! 2. [`table()`] or [`route()`] with the coordinates path segment and the raw query string
 //!    (after `?`, empty when there is none), or the two steps [`TableRequest::parse`] (for a
 //!    quota check on [`TableRequest::cells`]) and [`answer_table`];
 //! 3. answers the response struct as JSON with status 200, or an error's

@@ -8,14 +8,14 @@
 //! 3. answers the [`Output`] as JSON with status 200, or an error's [`VroomError::body`]
 //!    (`{"code": 2, "error": "..."}`) with [`VroomError::http_status`].
 //!
-//! The steps can also be taken one by one: [`parse`], [`convert`] (a quota check on
+//! The steps can also be taken one by one: [`parse`], [`convert()`] (a quota check on
 //! [`Converted::tasks`] and [`Converted::vehicles`] fits here), [`milkrun_vrp::solve`] on
-//! [`Converted::problem`], [`output`].
+//! [`Converted::problem`], [`output()`].
 //!
 //! Modules: [`input`] (serde types and their limits), [`bounded`] (lists refused past their
 //! limit while read), [`places`] (locations to matrix rows: custom matrices or the engine),
-//! [`convert`] (to the solver's problem; what is and is not supported is listed there),
-//! [`output`], [`error`].
+//! [`convert`](mod@convert) (to the solver's problem; what is and is not supported is listed there),
+//! [`output`](mod@output), [`error`].
 
 pub mod bounded;
 pub mod convert;
@@ -49,9 +49,9 @@ pub fn parse(body: &[u8]) -> Result<Input, VroomError> {
     Ok(input)
 }
 
-/// Reads, converts and solves a VROOM problem: [`parse`], [`convert`],
+/// Reads, converts and solves a VROOM problem: [`parse`], [`convert()`],
 /// [`milkrun_vrp::solve`] with `options` (time limit, cancel flag, seed, threads: the
-/// caller's), [`output`]. Blocking; call it off the async runtime. A cancelled or timed-out
+/// caller's), [`output()`]. Blocking; call it off the async runtime. A cancelled or timed-out
 /// solve answers its best solution so far (tasks it never reached are unassigned with
 /// reason `stopped_early`).
 pub fn solve(
