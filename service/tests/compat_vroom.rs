@@ -414,3 +414,24 @@ fn open_starts_and_ends() {
         "vehicles[0]",
     );
 }
+
+/// A solve cancelled before it starts still answers (code 0), with every task either in a
+/// route or unassigned: the caller's cancel flag reaches the solver.
+#[test]
+fn cancelled_solve_still_answers() {
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+    let options = SolverOptions {
+        cancel: Some(Arc::new(AtomicBool::new(true))),
+        ..options()
+    };
+    let body = serde_json::to_vec(&problem()).unwrap();
+    let out = vroom::solve(&body, &Roads::none(), &options).unwrap();
+    let routed: usize = out
+        .routes
+        .iter()
+        .map(|r| r.steps.iter().filter(|s| s.id.is_some()).count())
+        .sum();
+    assert_eq!(out.code, 0);
+    assert_eq!(routed + out.unassigned.len(), 7);
+}
