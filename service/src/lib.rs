@@ -5,4 +5,5 @@
 #![warn(missing_docs)]
 
 pub mod cmd;
+pub mod compat;
 pub mod demo;
