@@ -8,7 +8,9 @@
 //! `plot::file_name` (sanitized id and a hash of the id, unique per series).
 use anyhow::{bail, Context};
 use clap::Args;
-use milkrun_forecast::demand::{forecast_panel, io, plot, ForecastConfig, GapPolicy, ModelChoice};
+use milkrun_forecast::demand::{
+    forecast_panel, io, plot, ForecastConfig, Frequency, GapPolicy, ModelChoice,
+};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::PathBuf;
@@ -35,9 +37,15 @@ pub struct Opts {
     /// Model: auto (backtest-weighted), best (backtest-selected), ensemble (median), snaive, ets, croston, sba, tsb, adida, imapa, regression.
     #[arg(long, default_value = "auto")]
     pub model: String,
-    /// Season length (default 7 for daily, 52 for weekly data).
+    /// Season length, at most 1000 (default by frequency: hourly 24, daily 7, weekly 52,
+    /// monthly 12, quarterly 4, yearly 1).
     #[arg(long)]
     pub season: Option<usize>,
+    /// Frequency of every series: hourly, daily, weekly, monthly, quarterly or yearly
+    /// (default: inferred from each series' dates). Hourly dates are `YYYY-MM-DDTHH:MM` or
+    /// `YYYY-MM-DD HH:MM` on whole hours.
+    #[arg(long)]
+    pub freq: Option<String>,
     /// Fill missing dates with 0 instead of refusing the input.
     #[arg(long)]
     pub fill_gaps: bool,
@@ -70,7 +78,16 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     } else {
         GapPolicy::Error
     };
-    let mut series = io::read_series_path(&opts.input, gaps)
+    let freq = match &opts.freq {
+        Some(name) => match Frequency::parse(name) {
+            Some(f) => Some(f),
+            None => bail!(
+                "--freq: unknown frequency `{name}` (hourly, daily, weekly, monthly, quarterly, yearly)"
+            ),
+        },
+        None => None,
+    };
+    let mut series = io::read_series_path_as(&opts.input, gaps, freq)
         .with_context(|| opts.input.display().to_string())?;
     if let Some(fut) = &opts.future {
         let file = File::open(fut).with_context(|| fut.display().to_string())?;
