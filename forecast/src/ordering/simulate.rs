@@ -147,7 +147,7 @@ pub fn simulate(
         for (q, _) in arriving {
             receive(q, &mut lots, &mut r);
         }
-        if (t - first) % params.review_days as usize == 0 {
+        if (t - first).is_multiple_of(params.review_days as usize) {
             let on_hand: Vec<Lot> = lots
                 .iter()
                 .map(|&(q, e)| Lot {

@@ -258,7 +258,7 @@ fn initial_seasons(y: &[f64], m: usize, season: SeasonType) -> Option<Vec<f64>> 
     let mut sums = vec![0.0; m];
     let mut counts = vec![0usize; m];
     for t in half..x.len().saturating_sub(half) {
-        let ma = if m % 2 == 0 {
+        let ma = if m.is_multiple_of(2) {
             if t + half >= x.len() {
                 continue;
             }

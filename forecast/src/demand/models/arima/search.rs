@@ -131,9 +131,7 @@ pub fn stepwise(
         try_fit(o, &mut best, &mut tried)?;
     }
     loop {
-        let Some(current) = best.as_ref().map(|b| b.order) else {
-            return None;
-        };
+        let current = best.as_ref().map(|b| b.order)?;
         let mut improved = false;
         for o in moves(&current) {
             if try_fit(o, &mut best, &mut tried)? {
