@@ -9,7 +9,7 @@
 use anyhow::{bail, Context};
 use clap::Args;
 use milkrun_forecast::demand::{
-    forecast_panel, io, plot, ForecastConfig, Frequency, GapPolicy, ModelChoice,
+    forecast_panel, io, plot, ForecastConfig, Frequency, GapPolicy, ModelChoice, MAX_SEASON_LENGTH,
 };
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
@@ -34,7 +34,7 @@ pub struct Opts {
     /// Output CSV (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Model: auto (backtest-weighted), best (backtest-selected), ensemble (median), snaive, ets, croston, sba, tsb, adida, imapa, regression.
+    /// Model: auto (backtest-weighted), best (backtest-selected), ensemble (median), snaive, ets, arima, croston, sba, tsb, adida, imapa, regression.
     #[arg(long, default_value = "auto")]
     pub model: String,
     /// Season length, at most 1000 (default by frequency: hourly 24, daily 7, weekly 52,
@@ -72,6 +72,9 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     };
     cfg.model = model;
     cfg.season_length = opts.season;
+    if let Some(m) = opts.season.filter(|m| *m == 0 || *m > MAX_SEASON_LENGTH) {
+        bail!("--season: must be between 1 and {MAX_SEASON_LENGTH}, got {m}");
+    }
     cfg.validate()?;
     let gaps = if opts.fill_gaps {
         GapPolicy::Zero

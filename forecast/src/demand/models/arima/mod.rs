@@ -86,7 +86,8 @@ pub fn auto_fit(y: &[f64], m: usize) -> Option<ArimaFit> {
 }
 
 /// [`auto_fit`] with given limits, asking `stop` before every model fit (`None` once it says
-/// stop). The seasonal part is used only with `m > 1` and at least three full seasons.
+/// stop). The seasonal part is used only with `m > 1` and more than two full seasons (the
+/// seasonal-strength test needs them; 143 weeks of weekly data qualify for `m = 52`).
 pub fn auto_fit_until(
     y: &[f64],
     m: usize,
@@ -96,7 +97,7 @@ pub fn auto_fit_until(
     if y.len() < 8 || y.iter().any(|v| !v.is_finite()) {
         return None;
     }
-    let m = if m > 1 && y.len() >= 3 * m { m } else { 1 };
+    let m = if m > 1 && y.len() > 2 * m { m } else { 1 };
     let big_d = if m > 1 {
         differencing::nsdiffs(y, m)
     } else {
