@@ -6,9 +6,12 @@
 //! `e_t = w_t - sum c_k w_{t-k} - sum b_k e_{t-k}`. The coefficients are searched by
 //! Nelder-Mead over unconstrained values mapped to stationary and invertible polynomials
 //! ([`super::poly::stationary`]), so every fitted model can be forecast. The Gaussian
-//! log-likelihood at the CSS estimate, `-n/2 (ln(2 pi sigma2) + 1)` with
-//! `sigma2 = SSE / n`, gives the AICc (Hurvich and Tsai 1989):
-//! `AICc = -2 logL + 2k + 2k(k + 1) / (n - k - 1)`, `k` = ARMA coefficients + mean + 1.
+//! log-likelihood at the CSS estimate, `-N/2 (ln(2 pi sigma2) + 1)` with
+//! `sigma2 = SSE / n` over the `n` residuals but `N` the number of differenced values (the
+//! same for every order at given `d, D`, so that a seasonal AR term, which conditions on `m`
+//! more values, is not favoured by summing fewer terms; R's `arima` scales its CSS
+//! likelihood the same way), gives the AICc (Hurvich and Tsai 1989):
+//! `AICc = -2 logL + 2k + 2k(k + 1) / (N - k - 1)`, `k` = ARMA coefficients + mean + 1.
 use super::poly::{ar_product, difference, ma_product, stationary, Sparse};
 use super::{ArimaFit, Order};
 use crate::demand::optim::nelder_mead;
@@ -124,7 +127,8 @@ pub fn fit_order(y: &[f64], order: Order, m: usize) -> Option<ArimaFit> {
     }
     // a perfect fit (constant differences) has no likelihood; keep a tiny variance
     let s2 = sigma2.max(1e-12);
-    let loglik = -0.5 * n_res as f64 * ((2.0 * std::f64::consts::PI * s2).ln() + 1.0);
+    let n_all = wc.len();
+    let loglik = -0.5 * n_all as f64 * ((2.0 * std::f64::consts::PI * s2).ln() + 1.0);
     Some(ArimaFit {
         order,
         m: m_eff,
@@ -134,7 +138,7 @@ pub fn fit_order(y: &[f64], order: Order, m: usize) -> Option<ArimaFit> {
         sma: sb,
         mean,
         sigma2,
-        aicc: aicc(loglik, k, n_res),
+        aicc: aicc(loglik, k, n_all),
         history: y.to_vec(),
         residuals: e,
     })
