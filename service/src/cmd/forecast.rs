@@ -81,15 +81,18 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     } else {
         GapPolicy::Error
     };
-    let freq = match &opts.freq {
-        Some(name) => match Frequency::parse(name) {
-            Some(f) => Some(f),
-            None => bail!(
-                "--freq: unknown frequency `{name}` (hourly, daily, weekly, monthly, quarterly, yearly)"
-            ),
-        },
-        None => None,
-    };
+    let freq = opts
+        .freq
+        .as_deref()
+        .map(|name| {
+            Frequency::parse(name).with_context(|| {
+                format!(
+                    "--freq: unknown frequency `{name}` \
+                     (hourly, daily, weekly, monthly, quarterly, yearly)"
+                )
+            })
+        })
+        .transpose()?;
     let mut series = io::read_series_path_as(&opts.input, gaps, freq)
         .with_context(|| opts.input.display().to_string())?;
     if let Some(fut) = &opts.future {

@@ -22,15 +22,16 @@ pub struct SearchLimits {
 }
 
 impl Default for SearchLimits {
-    /// `p, q <= 5`, `P, Q <= 2`, `p + q + P + Q <= 5` (the paper's bounds) and at most 30
-    /// models (the paper allows 94; the search rarely goes past 20).
+    /// `p, q <= 5`, `P, Q <= 2` (the paper's bounds), `p + q + P + Q <= 6` (room for the
+    /// first starting model, ARIMA(2,d,2)(1,D,1)) and at most 30 models (the paper allows 94;
+    /// the search rarely goes past 20).
     fn default() -> SearchLimits {
         SearchLimits {
             max_p: 5,
             max_q: 5,
             max_big_p: 2,
             max_big_q: 2,
-            max_order: 5,
+            max_order: 6,
             max_models: 30,
         }
     }

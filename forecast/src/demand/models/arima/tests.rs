@@ -188,3 +188,20 @@ fn polynomials() {
     // (1 - B)(1 - B^2) = 1 - B - B^2 + B^3
     assert_eq!(differencing(1, 1, 2), vec![1.0, 1.0, -1.0]);
 }
+
+/// The search is bounded and interruptible: a `stop` that says stop at once gives no model,
+/// and a budget of one model fits only the first starting model, ARIMA(2,d,2)(1,D,1).
+#[test]
+fn search_bounded_and_interruptible() {
+    let y = ar1(0.5, 120, 9);
+    assert!(auto_fit_until(&y, 4, &SearchLimits::default(), &|| true).is_none());
+    let one = SearchLimits {
+        max_models: 1,
+        ..SearchLimits::default()
+    };
+    let f = auto_fit_until(&y, 4, &one, &|| false).unwrap();
+    assert_eq!(
+        (f.order.p, f.order.q, f.order.big_p, f.order.big_q),
+        (2, 2, 1, 1)
+    );
+}
