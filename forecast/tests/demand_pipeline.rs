@@ -43,7 +43,7 @@ fn duplicate_date_names_series_and_date() {
         matches!(
             &err,
             ForecastError::DuplicateDate { series, date }
-                if series == "a" && Some(*date) == Date::from_ymd(2024, 1, 2)
+                if series == "a" && Some(date.date) == Date::from_ymd(2024, 1, 2)
         ),
         "{err}"
     );

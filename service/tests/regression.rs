@@ -286,3 +286,21 @@ fn matrix_points_too_many() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+// Issue #24: an unknown `--freq` must be refused naming the option, not ignored.
+#[test]
+fn forecast_freq_unknown() {
+    let input = "datasets/data/forecast/walmart_sales_weekly.csv";
+    let args = ["forecast", "--input", input, "--horizon", "4"];
+    let e = refused(&[&args[..], &["--freq", "fortnightly"]].concat(), "--freq");
+    assert!(e.contains("monthly"), "{e}");
+}
+
+// Issue #24: `--season` has an upper bound (a season of millions allocated per step).
+#[test]
+fn forecast_season_too_large() {
+    let input = "datasets/data/forecast/walmart_sales_weekly.csv";
+    let args = ["forecast", "--input", input, "--horizon", "4"];
+    let e = refused(&[&args[..], &["--season", "5000"]].concat(), "--season");
+    assert!(e.contains("1000"), "{e}");
+}

@@ -1,5 +1,5 @@
 //! The one error type of the demand module.
-use super::date::Date;
+use super::frequency::{Frequency, Stamp};
 
 /// Everything that can go wrong while reading series or forecasting them. Each variant names
 /// what the user can fix: the line, the column, the series or the configuration field, and
@@ -60,8 +60,8 @@ pub enum ForecastError {
     DuplicateDate {
         /// The series id.
         series: String,
-        /// The repeated date.
-        date: Date,
+        /// The repeated date (and hour, for timestamped data).
+        date: Stamp,
     },
     /// Dates of a series skip at least one period and the gap policy is `Error`.
     #[error(
@@ -71,24 +71,28 @@ pub enum ForecastError {
         /// The series id.
         series: String,
         /// Last date before the gap.
-        after: Date,
+        after: Stamp,
         /// First date after the gap.
-        next: Date,
+        next: Stamp,
     },
-    /// Dates of a series are not on the grid of its frequency (e.g. weekly dates 9 days apart).
-    #[error("series `{series}`: dates {after} and {next} are not a whole number of {step_days}-day periods apart")]
+    /// Dates of a series are not on the grid of its frequency (e.g. weekly dates 9 days apart,
+    /// monthly dates off the anchor day, daily values at two times of day).
+    #[error(
+        "series `{series}`: date {next} (after {after}) is not on the {freq} grid of the series"
+    )]
     OffGrid {
         /// The series id.
         series: String,
-        /// First date.
-        after: Date,
-        /// Second date.
-        next: Date,
-        /// The period length in days.
-        step_days: u32,
+        /// The date before it (the first date when it is the second one).
+        after: Stamp,
+        /// The date off the grid.
+        next: Stamp,
+        /// The frequency.
+        freq: Frequency,
     },
-    /// The frequency could not be inferred (needs dates 1 or 7 days apart) or differs between series.
-    #[error("series `{series}`: cannot infer a daily or weekly frequency ({reason})")]
+    /// The frequency could not be inferred from a series' dates (see
+    /// [`super::frequency`]) or its calendar runs past the year 9999.
+    #[error("series `{series}`: cannot infer the frequency ({reason}); give it explicitly")]
     Frequency {
         /// The series id.
         series: String,

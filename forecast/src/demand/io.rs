@@ -1,18 +1,21 @@
 //! File edge of the demand module: reading long-format history (CSV or Parquet) and future
 //! exogenous values (CSV), writing forecasts (CSV).
 //!
-//! History: a header with `series_id`, `date` (`YYYY-MM-DD`) and `value`; every other column
-//! is an exogenous numeric column. Future: `series_id`, `date` and the same exogenous columns,
+//! History: a header with `series_id`, `date` (`YYYY-MM-DD`, or a timestamp
+//! `YYYY-MM-DDTHH:MM` / `YYYY-MM-DD HH:MM[:SS]` on whole hours for hourly data, see
+//! [`super::frequency`]) and `value`; every other column is an exogenous numeric column. The
+//! frequency is inferred per series unless given ([`read_series_as`]). Future: `series_id`, `date` and the same exogenous columns,
 //! one row per future step, starting the period after the series' last history date.
 //!
 //! Parquet ([`read_series_parquet`]): the same columns (`unique_id`, `ds`, `y` also accepted).
 //! `series_id` may be a string or an integer column; `date` a DATE, a timestamp (milli- or
-//! microseconds; the day is kept) or a `YYYY-MM-DD` string; `value` and the exogenous columns
+//! microseconds; the day and the hour are kept, minutes dropped) or a `YYYY-MM-DD` string; `value` and the exogenous columns
 //! any numeric type. Nulls are refused like NaN. Rows then go through the same validation as
 //! CSV rows ([`build_series`]), with the row number in place of the line.
 use super::date::Date;
 use super::error::ForecastError;
-use super::series::{build_series, GapPolicy, Row, Series};
+use super::frequency::{Frequency, Stamp, StampError};
+use super::series::{build_series_as, GapPolicy, Row, Series};
 use super::Forecast;
 use parquet::file::reader::{FileReader, SerializedFileReader};
 use parquet::record::Field;
@@ -57,16 +60,33 @@ fn number(text: &str, line: u64, column: &str, allow_negative: bool) -> Result<f
     Ok(v)
 }
 
-fn date(text: &str, line: u64) -> Result<Date, ForecastError> {
-    Date::parse_iso(text).map_err(|e| ForecastError::BadDate {
-        line,
-        value: text.to_string(),
-        source: Some(e),
+fn date(text: &str, line: u64) -> Result<Stamp, ForecastError> {
+    Stamp::parse(text).map_err(|e| match e {
+        StampError::Date(e) => ForecastError::BadDate {
+            line,
+            value: text.to_string(),
+            source: Some(e),
+        },
+        e => ForecastError::BadDate {
+            line,
+            value: format!("{text} ({e})"),
+            source: None,
+        },
     })
 }
 
-/// Reads long-format history (see the module doc) into validated series.
+/// Reads long-format history (see the module doc) into validated series, inferring each
+/// series' frequency.
 pub fn read_series<R: Read>(reader: R, gaps: GapPolicy) -> Result<Vec<Series>, ForecastError> {
+    read_series_as(reader, gaps, None)
+}
+
+/// [`read_series`] with the frequency given (`Some`) or inferred per series (`None`).
+pub fn read_series_as<R: Read>(
+    reader: R,
+    gaps: GapPolicy,
+    freq: Option<Frequency>,
+) -> Result<Vec<Series>, ForecastError> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(reader);
@@ -90,36 +110,56 @@ pub fn read_series<R: Read>(reader: R, gaps: GapPolicy) -> Result<Vec<Series>, F
             .zip(&exog_names)
             .map(|(&c, name)| number(&rec[c], line, name, true))
             .collect::<Result<Vec<f64>, _>>()?;
+        let stamp = date(&rec[date_col], line)?;
         rows.push(Row {
             line,
             series: rec[id_col].trim().to_string(),
-            date: date(&rec[date_col], line)?,
+            date: stamp.date,
+            hour: stamp.hour,
             value: number(&rec[value_col], line, &header[value_col], false)?,
             exog,
         });
     }
-    build_series(rows, &exog_names, gaps)
+    build_series_as(rows, &exog_names, gaps, freq)
 }
 
 /// Reads long-format history from `path`, as Parquet when the name ends in `.parquet` or
-/// `.pq`, as CSV otherwise.
+/// `.pq`, as CSV otherwise, inferring each series' frequency.
 pub fn read_series_path(path: &Path, gaps: GapPolicy) -> Result<Vec<Series>, ForecastError> {
+    read_series_path_as(path, gaps, None)
+}
+
+/// [`read_series_path`] with the frequency given (`Some`) or inferred per series (`None`).
+pub fn read_series_path_as(
+    path: &Path,
+    gaps: GapPolicy,
+    freq: Option<Frequency>,
+) -> Result<Vec<Series>, ForecastError> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     if matches!(ext.as_deref(), Some("parquet" | "pq")) {
-        return read_series_parquet(path, gaps);
+        return read_series_parquet_as(path, gaps, freq);
     }
     let file = std::fs::File::open(path).map_err(|e| ForecastError::Io {
         file: path.display().to_string(),
         source: e,
     })?;
-    read_series(std::io::BufReader::new(file), gaps)
+    read_series_as(std::io::BufReader::new(file), gaps, freq)
 }
 
 /// Reads long-format history from a Parquet file (see the module doc for the column types).
 pub fn read_series_parquet(path: &Path, gaps: GapPolicy) -> Result<Vec<Series>, ForecastError> {
+    read_series_parquet_as(path, gaps, None)
+}
+
+/// [`read_series_parquet`] with the frequency given (`Some`) or inferred per series (`None`).
+pub fn read_series_parquet_as(
+    path: &Path,
+    gaps: GapPolicy,
+    freq: Option<Frequency>,
+) -> Result<Vec<Series>, ForecastError> {
     let fail = |message: String| ForecastError::Parquet {
         file: path.display().to_string(),
         message,
@@ -189,11 +229,18 @@ pub fn read_series_parquet(path: &Path, gaps: GapPolicy) -> Result<Vec<Series>, 
                 .filter(|d| d.is_valid())
                 .ok_or_else(|| bad(date_col, df, "outside years 1..=9999"))
         };
-        let date = match df {
-            Field::Date(d) => from_days(i64::from(*d))?,
-            Field::TimestampMillis(ms) => from_days(ms.div_euclid(86_400_000))?,
-            Field::TimestampMicros(us) => from_days(us.div_euclid(86_400_000_000))?,
-            Field::Str(s) => Date::parse_iso(s).map_err(|e| bad(date_col, df, &e.to_string()))?,
+        // (date, hour) of a timestamp in hours since the epoch
+        let from_hours = |hours: i64| -> Result<Stamp, ForecastError> {
+            Ok(Stamp {
+                date: from_days(hours.div_euclid(24))?,
+                hour: u8::try_from(hours.rem_euclid(24)).ok(),
+            })
+        };
+        let stamp = match df {
+            Field::Date(d) => Stamp::day(from_days(i64::from(*d))?),
+            Field::TimestampMillis(ms) => from_hours(ms.div_euclid(3_600_000))?,
+            Field::TimestampMicros(us) => from_hours(us.div_euclid(3_600_000_000))?,
+            Field::Str(s) => Stamp::parse(s).map_err(|e| bad(date_col, df, &e.to_string()))?,
             f => return Err(bad(date_col, f, "expected a date")),
         };
         let num = |c: usize, allow_negative: bool| -> Result<f64, ForecastError> {
@@ -218,12 +265,13 @@ pub fn read_series_parquet(path: &Path, gaps: GapPolicy) -> Result<Vec<Series>, 
         rows.push(Row {
             line: row_no,
             series,
-            date,
+            date: stamp.date,
+            hour: stamp.hour,
             value,
             exog,
         });
     }
-    build_series(rows, &exog_names, gaps)
+    build_series_as(rows, &exog_names, gaps, freq)
 }
 
 /// A numeric Parquet cell as `f64` (`None` for null and non-numeric cells).
@@ -288,20 +336,18 @@ pub fn read_future<R: Read>(
         };
         let d = date(&rec[date_col], line)?;
         let s = &series[i];
-        let step = s.freq().step_days() as i32;
-        let last = s.date_at(s.len() - 1);
-        let diff = i32::try_from(d.days_since(last)).unwrap_or(i32::MAX);
-        if diff <= 0 || diff % step != 0 {
+        let last = s.stamp_at(s.len() - 1);
+        let ahead = s.grid().steps_between(last, d).filter(|k| *k > 0);
+        let Some(ahead) = ahead else {
             return Err(ForecastError::BadDate {
                 line,
                 value: format!("{d} (not a future step of series `{}`)", s.id()),
                 source: None,
             });
-        }
-        let k = (diff / step - 1) as usize;
-        if k >= horizon {
+        };
+        let Some(k) = usize::try_from(ahead - 1).ok().filter(|k| *k < horizon) else {
             continue;
-        }
+        };
         for (c, (&col, name)) in cols.iter().zip(&names).enumerate() {
             if future[i][c][k].is_some() {
                 return Err(ForecastError::DuplicateDate {
@@ -318,7 +364,7 @@ pub fn read_future<R: Read>(
                 return Err(ForecastError::Exog {
                     series: s.id().to_string(),
                     column: name.clone(),
-                    reason: format!("no future value for {}", s.date_at(s.len() + k)),
+                    reason: format!("no future value for {}", s.stamp_at(s.len() + k)),
                 });
             }
             let v: Vec<f64> = vals.into_iter().flatten().collect();
@@ -344,7 +390,7 @@ pub fn write_forecasts<W: Write>(
         for (j, mean) in f.mean.iter().enumerate() {
             let mut rec = vec![
                 s.id().to_string(),
-                s.date_at(s.len() + j).to_string(),
+                s.stamp_at(s.len() + j).to_string(),
                 fmt(*mean),
             ];
             rec.extend(f.quantiles[j].iter().map(|q| fmt(*q)));

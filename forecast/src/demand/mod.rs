@@ -4,7 +4,8 @@
 //! [`io::read_series`] or [`series::build_series`]); output per series is a [`Forecast`]: a mean
 //! path and a quantile table `[step][level]`, nondecreasing in the level and non-negative.
 //!
-//! Models (one file each under [`models`]): seasonal naive, ETS with AICc selection, Croston /
+//! Models (one file each under [`models`]): seasonal naive, ETS with AICc selection, seasonal
+//! ARIMA with a stepwise AICc order search, Croston /
 //! SBA, TSB, ADIDA / IMAPA, a global regression over all series, a pooled model of the
 //! intermittent count series (shared parameters, empirical Bayes shrinkage of each series'
 //! rate), and a median ensemble. With
@@ -28,6 +29,7 @@ pub mod conformal;
 pub mod count;
 pub mod date;
 pub mod error;
+pub mod frequency;
 pub mod io;
 pub mod metrics;
 pub mod models;
@@ -42,6 +44,7 @@ pub mod series;
 pub use crate::control::{Control, Progress, Stopped};
 pub use date::Date;
 pub use error::ForecastError;
+pub use frequency::{Grid, Stamp, MAX_SEASON_LENGTH};
 pub use models::ets::{EtsSearch, EtsSpec};
 pub use series::{Exog, Frequency, GapPolicy, Series, MAX_SERIES_LEN};
 
@@ -52,6 +55,8 @@ pub enum ModelKind {
     SeasonalNaive,
     /// Exponential smoothing of the given form.
     Ets(EtsSpec),
+    /// Seasonal ARIMA of the given orders.
+    Arima(models::arima::Order),
     /// Croston's method.
     Croston,
     /// Syntetos-Boylan approximation of Croston.
@@ -75,6 +80,7 @@ impl std::fmt::Display for ModelKind {
         match self {
             ModelKind::SeasonalNaive => write!(f, "SeasonalNaive"),
             ModelKind::Ets(spec) => write!(f, "{spec}"),
+            ModelKind::Arima(order) => write!(f, "{order}"),
             ModelKind::Croston => write!(f, "Croston"),
             ModelKind::Sba => write!(f, "SBA"),
             ModelKind::Tsb => write!(f, "TSB"),
@@ -101,6 +107,8 @@ pub enum ModelChoice {
     SeasonalNaive,
     /// ETS with the form chosen by AICc.
     AutoEts,
+    /// Seasonal ARIMA with the orders chosen by a stepwise AICc search.
+    AutoArima,
     /// Croston.
     Croston,
     /// SBA.
@@ -121,13 +129,14 @@ pub enum ModelChoice {
 }
 
 impl ModelChoice {
-    /// Parses a model name as used on the command line (`auto`, `best`, `snaive`, `ets`, `croston`,
-    /// `sba`, `tsb`, `adida`, `imapa`, `regression`, `ensemble`).
+    /// Parses a model name as used on the command line (`auto`, `best`, `snaive`, `ets`,
+    /// `arima`, `croston`, `sba`, `tsb`, `adida`, `imapa`, `regression`, `ensemble`).
     pub fn parse(name: &str) -> Option<ModelChoice> {
         Some(match name.to_ascii_lowercase().as_str() {
             "auto" => ModelChoice::Auto,
             "snaive" | "seasonal_naive" | "seasonalnaive" => ModelChoice::SeasonalNaive,
             "ets" | "autoets" => ModelChoice::AutoEts,
+            "arima" | "autoarima" => ModelChoice::AutoArima,
             "croston" => ModelChoice::Croston,
             "sba" => ModelChoice::Sba,
             "tsb" => ModelChoice::Tsb,
@@ -159,7 +168,9 @@ pub struct ForecastConfig {
     pub levels: Vec<f64>,
     /// Model choice.
     pub model: ModelChoice,
-    /// Season length; `None` uses the frequency's default (7 daily, 52 weekly).
+    /// Season length, at most [`MAX_SEASON_LENGTH`]; `None` uses the frequency's default
+    /// ([`Frequency::default_season`]: 24 hourly, 7 daily, 52 weekly, 12 monthly, 4
+    /// quarterly, 1 yearly).
     pub season_length: Option<usize>,
     /// Rolling-origin windows used by the automatic choice (each `horizon` long).
     pub backtest_windows: usize,
@@ -275,10 +286,13 @@ impl ForecastConfig {
                 reason: "must be strictly increasing".into(),
             });
         }
-        if self.season_length == Some(0) {
+        if let Some(m) = self
+            .season_length
+            .filter(|m| *m == 0 || *m > MAX_SEASON_LENGTH)
+        {
             return Err(ForecastError::Config {
                 field: "season_length",
-                reason: "must be at least 1".into(),
+                reason: format!("must be between 1 and {MAX_SEASON_LENGTH}, got {m}"),
             });
         }
         if self.max_history.is_some_and(|m| m < 2) {

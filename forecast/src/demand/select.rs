@@ -23,7 +23,7 @@ use super::conformal;
 use super::count;
 use super::metrics;
 use super::models::pooled::{self, Member};
-use super::models::{adida, croston, ets, regression, seasonal_naive, tsb, ModelOutput};
+use super::models::{adida, arima, croston, ets, regression, seasonal_naive, tsb, ModelOutput};
 use super::quantile::median;
 use super::series::Series;
 use super::{Forecast, ForecastConfig, ModelChoice, ModelKind};
@@ -73,6 +73,7 @@ pub fn classify(y: &[f64]) -> DemandClass {
 enum Local {
     SeasonalNaive,
     AutoEts,
+    AutoArima,
     Croston,
     Sba,
     Tsb,
@@ -159,6 +160,16 @@ fn run_local(
                 ModelKind::SeasonalNaive,
             ),
         },
+        Local::AutoArima => {
+            let fit = arima::auto_fit_until(y, m, &arima::SearchLimits::default(), stop);
+            match fit.and_then(|f| Some((f.forecast(h, lv)?, f.order))) {
+                Some((out, order)) => (out, ModelKind::Arima(order)),
+                None => (
+                    seasonal_naive::forecast(y, h, m, lv),
+                    ModelKind::SeasonalNaive,
+                ),
+            }
+        }
         Local::Croston => (
             conf(&|x, k| croston::point(x, k, false)),
             ModelKind::Croston,
@@ -245,6 +256,7 @@ fn candidates(choice: ModelChoice, y: &[f64], has_reg: bool, has_pool: bool) -> 
     match choice {
         ModelChoice::SeasonalNaive => single(Local::SeasonalNaive),
         ModelChoice::AutoEts => single(Local::AutoEts),
+        ModelChoice::AutoArima => single(Local::AutoArima),
         ModelChoice::Croston => single(Local::Croston),
         ModelChoice::Sba => single(Local::Sba),
         ModelChoice::Tsb => single(Local::Tsb),
@@ -258,7 +270,7 @@ fn candidates(choice: ModelChoice, y: &[f64], has_reg: bool, has_pool: bool) -> 
             let mut c: Vec<Candidate> = if classify(y).is_intermittent() {
                 vec![Local::Sba, Local::Tsb, Local::Adida, Local::Imapa]
             } else {
-                vec![Local::SeasonalNaive, Local::AutoEts]
+                vec![Local::SeasonalNaive, Local::AutoEts, Local::AutoArima]
             }
             .into_iter()
             .map(Candidate::Local)
@@ -350,7 +362,10 @@ pub fn run_panel_with(
             .unwrap_or_else(|| s.freq().default_season())
     };
     let same_freq = series.windows(2).all(|w| w[0].freq() == w[1].freq());
+    // the global regression's calendar features are those of daily and weekly data
+    let reg_freq = series.first().is_some_and(|s| regression::serves(s.freq()));
     let use_reg = same_freq
+        && reg_freq
         && matches!(
             cfg.model,
             ModelChoice::Best | ModelChoice::Regression | ModelChoice::Ensemble | ModelChoice::Auto
@@ -803,7 +818,11 @@ fn pooled_outputs(
     cfg: &ForecastConfig,
 ) -> (Vec<Option<ModelOutput>>, f64) {
     let mut out = vec![None; series.len()];
-    let Some(first) = series.iter().map(Series::start).min() else {
+    let Some(first) = series
+        .iter()
+        .map(|s| s.freq().period_number(s.stamp_at(0)))
+        .min()
+    else {
         return (out, 0.0);
     };
     let mut idx = Vec::new();
@@ -814,9 +833,8 @@ fn pooled_outputs(
         if hist.is_empty() || !is_count_intermittent(hist) {
             continue;
         }
-        let step = i64::from(s.freq().step_days());
-        let days = i64::from(s.date_at(cut - hist.len()).0) - i64::from(first.0);
-        let Ok(offset) = usize::try_from(days / step) else {
+        let at = s.freq().period_number(s.stamp_at(cut - hist.len()));
+        let Ok(offset) = usize::try_from(at - first) else {
             continue;
         };
         idx.push(i);

@@ -1,42 +1,16 @@
-//! Validated time series: one id, a start date, a daily or weekly step, non-negative values and
-//! optional exogenous columns. Built once at the boundary (see [`build_series`]); the models
+//! Validated time series: one id, a calendar grid (frequency, first stamp, anchor day; see
+//! [`super::frequency`]), non-negative values and optional exogenous columns. Built once at the boundary (see [`build_series`]); the models
 //! trust it.
 use super::date::Date;
 use super::error::ForecastError;
+pub use super::frequency::Frequency;
+use super::frequency::{anchor_day, infer, Grid, Stamp};
 use std::collections::HashMap;
 
 /// The most values a series may hold, history and filled gaps together (about 274 years of
 /// daily values). Longer input is refused by [`Series::new`] and [`build_series`] (before any
 /// gap is filled) with [`ForecastError::TooLong`].
 pub const MAX_SERIES_LEN: usize = 100_000;
-
-/// The step between consecutive values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Frequency {
-    /// One value per day.
-    Daily,
-    /// One value per week (dates 7 days apart).
-    Weekly,
-}
-
-impl Frequency {
-    /// Days between consecutive values.
-    pub fn step_days(self) -> u32 {
-        match self {
-            Frequency::Daily => 1,
-            Frequency::Weekly => 7,
-        }
-    }
-
-    /// The default season length: 7 for daily data (weekly pattern), 52 for weekly data
-    /// (yearly pattern).
-    pub fn default_season(self) -> usize {
-        match self {
-            Frequency::Daily => 7,
-            Frequency::Weekly => 52,
-        }
-    }
-}
 
 /// An exogenous numeric column (promotion, holiday flag, temperature, price).
 ///
@@ -55,19 +29,29 @@ pub struct Exog {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Series {
     id: String,
-    start: Date,
-    freq: Frequency,
+    grid: Grid,
     values: Vec<f64>,
     exog: Vec<Exog>,
 }
 
 impl Series {
-    /// A series without exogenous columns. Errors when `values` is empty or holds a NaN,
-    /// infinite or negative value.
+    /// A series without exogenous columns, starting at midnight of `start` (hourly) and
+    /// anchored on `start`'s day of the month (month steps). Errors when `values` is empty or
+    /// holds a NaN, infinite or negative value.
     pub fn new(
         id: impl Into<String>,
         start: Date,
         freq: Frequency,
+        values: Vec<f64>,
+    ) -> Result<Series, ForecastError> {
+        Series::on_grid(id, Grid::new(freq, Stamp::day(start)), values)
+    }
+
+    /// [`Series::new`] on a given calendar grid (an hourly start, an anchor day other than the
+    /// start's). Errors also when the last value's stamp lies past 9999-12-31.
+    pub fn on_grid(
+        id: impl Into<String>,
+        grid: Grid,
         values: Vec<f64>,
     ) -> Result<Series, ForecastError> {
         let id = id.into();
@@ -97,10 +81,20 @@ impl Series {
                 });
             }
         }
+        if grid.stamp_at(values.len() - 1).is_none() {
+            return Err(ForecastError::Frequency {
+                series: id,
+                reason: format!(
+                    "{} {} values from {} run past 9999-12-31",
+                    values.len(),
+                    grid.freq,
+                    grid.start
+                ),
+            });
+        }
         Ok(Series {
             id,
-            start,
-            freq,
+            grid,
             values,
             exog: Vec::new(),
         })
@@ -136,11 +130,15 @@ impl Series {
     }
     /// Date of the first value.
     pub fn start(&self) -> Date {
-        self.start
+        self.grid.start.date
     }
-    /// Daily or weekly.
+    /// The frequency.
     pub fn freq(&self) -> Frequency {
-        self.freq
+        self.grid.freq
+    }
+    /// The calendar grid: frequency, first stamp and anchor day.
+    pub fn grid(&self) -> Grid {
+        self.grid
     }
     /// The history, oldest first.
     pub fn values(&self) -> &[f64] {
@@ -160,10 +158,16 @@ impl Series {
     }
     /// Date of step `i` (0 = start; `i >= len` are future steps).
     pub fn date_at(&self, i: usize) -> Date {
-        // Saturates far past any bounded horizon instead of wrapping.
-        let step = i64::from(self.freq.step_days());
-        let days = i64::try_from(i).map_or(i64::MAX, |i| i.saturating_mul(step));
-        self.start.add_days(i32::try_from(days).unwrap_or(i32::MAX))
+        self.stamp_at(i).date
+    }
+
+    /// Stamp of step `i` (0 = start; `i >= len` are future steps), with the hour for hourly
+    /// data. Saturates at 9999-12-31 (far past any bounded horizon) instead of wrapping.
+    pub fn stamp_at(&self, i: usize) -> Stamp {
+        self.grid.stamp_at(i).unwrap_or(Stamp {
+            date: Date::MAX,
+            hour: self.grid.start.hour.map(|_| 23),
+        })
     }
 
     /// Appends future values to the exogenous column `name`, which must so far hold exactly the
@@ -203,8 +207,7 @@ impl Series {
     pub fn truncated(&self, n: usize) -> Series {
         Series {
             id: self.id.clone(),
-            start: self.start,
-            freq: self.freq,
+            grid: self.grid,
             values: self.values[..n.min(self.values.len())].to_vec(),
             exog: self.exog.clone(),
         }
@@ -231,6 +234,8 @@ pub struct Row {
     pub series: String,
     /// Date.
     pub date: Date,
+    /// Hour of the day, for timestamped input (hourly data); `None` for a date alone.
+    pub hour: Option<u8>,
     /// Observed value (finite, non-negative).
     pub value: f64,
     /// Exogenous values, in the order of the column names given to [`build_series`].
@@ -243,6 +248,18 @@ pub fn build_series(
     rows: Vec<Row>,
     exog_names: &[String],
     gaps: GapPolicy,
+) -> Result<Vec<Series>, ForecastError> {
+    build_series_as(rows, exog_names, gaps, None)
+}
+
+/// [`build_series`] with the frequency given (`Some`) or inferred from each series' dates
+/// (`None`, the rule of [`super::frequency`]). Dates off the frequency's grid, duplicates and
+/// gaps are errors naming the series and the dates.
+pub fn build_series_as(
+    rows: Vec<Row>,
+    exog_names: &[String],
+    gaps: GapPolicy,
+    freq: Option<Frequency>,
 ) -> Result<Vec<Series>, ForecastError> {
     let mut order: Vec<String> = Vec::new();
     let mut groups: HashMap<String, Vec<Row>> = HashMap::new();
@@ -257,19 +274,44 @@ pub fn build_series(
         let Some(mut g) = groups.remove(&id) else {
             continue;
         };
-        g.sort_by_key(|r| r.date);
+        let stamp = |r: &Row| Stamp {
+            date: r.date,
+            hour: r.hour,
+        };
+        g.sort_by_key(|r| (r.date, r.hour.unwrap_or(0)));
         for w in g.windows(2) {
-            if w[0].date == w[1].date {
+            if stamp(&w[0]).hours() == stamp(&w[1]).hours() {
                 return Err(ForecastError::DuplicateDate {
                     series: id,
-                    date: w[0].date,
+                    date: stamp(&w[0]),
                 });
             }
         }
-        let freq = infer_frequency(&id, &g)?;
-        let step = freq.step_days() as i32;
+        let stamps: Vec<Stamp> = g.iter().map(stamp).collect();
+        let (freq, anchor) = match freq {
+            Some(f) => (f, anchor_day(&stamps)),
+            None => infer(&stamps).map_err(|e| ForecastError::Frequency {
+                series: id.clone(),
+                reason: e.0,
+            })?,
+        };
+        let grid = Grid::anchored(freq, stamps[0], anchor);
+        let mut steps = Vec::with_capacity(stamps.len());
+        for (k, &s) in stamps.iter().enumerate() {
+            match grid.steps_between(stamps[0], s) {
+                Some(d) => steps.push(d),
+                None => {
+                    return Err(ForecastError::OffGrid {
+                        series: id,
+                        after: stamps[k.saturating_sub(1)],
+                        next: s,
+                        freq: grid.freq,
+                    })
+                }
+            }
+        }
         // Bound the filled length before allocating or filling anything.
-        let span = g[g.len() - 1].date.days_since(g[0].date) / i64::from(step) + 1;
+        let span = steps.last().copied().unwrap_or(0).saturating_add(1);
         let span = usize::try_from(span)
             .ok()
             .filter(|&s| s <= MAX_SERIES_LEN)
@@ -283,25 +325,16 @@ pub fn build_series(
         for (k, r) in g.iter().enumerate() {
             if k > 0 {
                 let prev = &g[k - 1];
-                let diff = r.date.0 - prev.date.0;
-                if diff % step != 0 {
-                    return Err(ForecastError::OffGrid {
-                        series: id,
-                        after: prev.date,
-                        next: r.date,
-                        step_days: step as u32,
-                    });
-                }
-                let missing = diff / step - 1;
+                let missing = steps[k] - steps[k - 1] - 1;
                 if missing > 0 {
                     if gaps == GapPolicy::Error {
                         return Err(ForecastError::Gap {
                             series: id,
-                            after: prev.date,
-                            next: r.date,
+                            after: stamps[k - 1],
+                            next: stamps[k],
                         });
                     }
-                    let k = missing as usize;
+                    let k = usize::try_from(missing).unwrap_or(0);
                     values.extend(std::iter::repeat_n(0.0, k));
                     for (c, col) in exog.iter_mut().enumerate() {
                         let v = prev.exog.get(c).copied().unwrap_or(0.0);
@@ -314,7 +347,7 @@ pub fn build_series(
                 col.push(r.exog.get(c).copied().unwrap_or(0.0));
             }
         }
-        let mut s = Series::new(id, g[0].date, freq, values)?;
+        let mut s = Series::on_grid(id, grid, values)?;
         for (name, col) in exog_names.iter().zip(exog) {
             s = s.with_exog(Exog {
                 name: name.clone(),
@@ -324,24 +357,4 @@ pub fn build_series(
         out.push(s);
     }
     Ok(out)
-}
-
-fn infer_frequency(id: &str, rows: &[Row]) -> Result<Frequency, ForecastError> {
-    let min_diff = rows.windows(2).map(|w| w[1].date.0 - w[0].date.0).min();
-    match min_diff {
-        None => Ok(Frequency::Daily),
-        Some(1) => Ok(Frequency::Daily),
-        Some(d)
-            if d % 7 == 0
-                && rows
-                    .windows(2)
-                    .all(|w| (w[1].date.0 - w[0].date.0) % 7 == 0) =>
-        {
-            Ok(Frequency::Weekly)
-        }
-        Some(d) => Err(ForecastError::Frequency {
-            series: id.to_string(),
-            reason: format!("smallest step is {d} days"),
-        }),
-    }
 }

@@ -8,7 +8,9 @@
 //! `plot::file_name` (sanitized id and a hash of the id, unique per series).
 use anyhow::{bail, Context};
 use clap::Args;
-use milkrun_forecast::demand::{forecast_panel, io, plot, ForecastConfig, GapPolicy, ModelChoice};
+use milkrun_forecast::demand::{
+    forecast_panel, io, plot, ForecastConfig, Frequency, GapPolicy, ModelChoice, MAX_SEASON_LENGTH,
+};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::PathBuf;
@@ -32,12 +34,18 @@ pub struct Opts {
     /// Output CSV (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Model: auto (backtest-weighted), best (backtest-selected), ensemble (median), snaive, ets, croston, sba, tsb, adida, imapa, regression.
+    /// Model: auto (backtest-weighted), best (backtest-selected), ensemble (median), snaive, ets, arima, croston, sba, tsb, adida, imapa, regression.
     #[arg(long, default_value = "auto")]
     pub model: String,
-    /// Season length (default 7 for daily, 52 for weekly data).
+    /// Season length, at most 1000 (default by frequency: hourly 24, daily 7, weekly 52,
+    /// monthly 12, quarterly 4, yearly 1).
     #[arg(long)]
     pub season: Option<usize>,
+    /// Frequency of every series: hourly, daily, weekly, monthly, quarterly or yearly
+    /// (default: inferred from each series' dates). Hourly dates are `YYYY-MM-DDTHH:MM` or
+    /// `YYYY-MM-DD HH:MM` on whole hours.
+    #[arg(long)]
+    pub freq: Option<String>,
     /// Fill missing dates with 0 instead of refusing the input.
     #[arg(long)]
     pub fill_gaps: bool,
@@ -64,13 +72,28 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     };
     cfg.model = model;
     cfg.season_length = opts.season;
+    if let Some(m) = opts.season.filter(|m| *m == 0 || *m > MAX_SEASON_LENGTH) {
+        bail!("--season: must be between 1 and {MAX_SEASON_LENGTH}, got {m}");
+    }
     cfg.validate()?;
     let gaps = if opts.fill_gaps {
         GapPolicy::Zero
     } else {
         GapPolicy::Error
     };
-    let mut series = io::read_series_path(&opts.input, gaps)
+    let freq = opts
+        .freq
+        .as_deref()
+        .map(|name| {
+            Frequency::parse(name).with_context(|| {
+                format!(
+                    "--freq: unknown frequency `{name}` \
+                     (hourly, daily, weekly, monthly, quarterly, yearly)"
+                )
+            })
+        })
+        .transpose()?;
+    let mut series = io::read_series_path_as(&opts.input, gaps, freq)
         .with_context(|| opts.input.display().to_string())?;
     if let Some(fut) = &opts.future {
         let file = File::open(fut).with_context(|| fut.display().to_string())?;

@@ -2,6 +2,7 @@
 //! the quantile levels and returns a [`ModelOutput`]: a mean path and a `[step][level]`
 //! quantile table that is nondecreasing in the level and non-negative.
 pub mod adida;
+pub mod arima;
 pub mod croston;
 pub mod ets;
 pub mod pooled;

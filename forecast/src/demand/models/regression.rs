@@ -154,11 +154,18 @@ pub fn has_yearly_terms(freq: Frequency, min_cut: usize) -> bool {
     freq == Frequency::Weekly && min_cut >= YEARLY_TERMS_MIN_WEEKS
 }
 
+/// Whether the global regression serves series of this frequency: daily and weekly only (its
+/// calendar features are days of the week, holidays and weeks of the year).
+pub fn serves(freq: Frequency) -> bool {
+    matches!(freq, Frequency::Daily | Frequency::Weekly)
+}
+
 fn calendar_width(freq: Frequency, yearly: bool) -> usize {
     match freq {
         Frequency::Daily => 6 + 2,
         Frequency::Weekly if yearly => 8 + 2,
         Frequency::Weekly => 2,
+        _ => 0,
     }
 }
 
@@ -184,6 +191,7 @@ fn push_calendar(freq: Frequency, yearly: bool, date: Date, row: &mut Vec<f64>) 
             row.push(f64::from(u8::from(hol)));
             row.push(f64::from(u8::from(ye)));
         }
+        _ => {}
     }
 }
 
@@ -328,6 +336,7 @@ pub fn fit_predict_with(
     let mut lags: Vec<usize> = match freq {
         Frequency::Daily => vec![1, 2, 3, 4, 5, 6, 7, 14, 21, 28],
         Frequency::Weekly => vec![1, 2, 3, 4, 52],
+        _ => vec![1, 2, 3, 4],
     };
     if m > 1 && !lags.contains(&m) {
         lags.push(m);
