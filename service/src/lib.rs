@@ -6,3 +6,4 @@
 
 pub mod cmd;
 pub mod demo;
+pub mod serve;
