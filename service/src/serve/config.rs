@@ -156,8 +156,8 @@ impl ServeConfig {
             path: name.clone(),
             source,
         })?;
-        let config: ServeConfig =
-            serde_json::from_str(&text).map_err(|source| ConfigError::Parse { path: name, source })?;
+        let config: ServeConfig = serde_json::from_str(&text)
+            .map_err(|source| ConfigError::Parse { path: name, source })?;
         config.validate()?;
         Ok(config)
     }
@@ -193,9 +193,15 @@ impl ServeConfig {
             for (k, key) in tenant.api_keys.iter().enumerate() {
                 let field = format!("tenants[{t}].api_keys[{k}]");
                 let hex_ok = key.sha256.len() == 64
-                    && key.sha256.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                    && key
+                        .sha256
+                        .bytes()
+                        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
                 if !hex_ok {
-                    return Err(bad(format!("{field}.sha256"), "not 64 lower-case hex digits"));
+                    return Err(bad(
+                        format!("{field}.sha256"),
+                        "not 64 lower-case hex digits",
+                    ));
                 }
                 if !hashes.insert(&key.sha256) {
                     return Err(bad(format!("{field}.sha256"), "key used twice"));
@@ -208,18 +214,27 @@ impl ServeConfig {
                 }
             }
             if tenant.jwt_secret.as_ref().is_some_and(|s| s.len() < 16) {
-                return Err(bad(format!("tenants[{t}].jwt_secret"), "shorter than 16 bytes"));
+                return Err(bad(
+                    format!("tenants[{t}].jwt_secret"),
+                    "shorter than 16 bytes",
+                ));
             }
             let q = &tenant.quotas;
             let field = |f: &str| format!("tenants[{t}].quotas.{f}");
             if !(q.requests_per_second.is_finite() && q.requests_per_second > 0.0) {
-                return Err(bad(field("requests_per_second"), "must be a positive number"));
+                return Err(bad(
+                    field("requests_per_second"),
+                    "must be a positive number",
+                ));
             }
             if !(q.max_time_limit_s.is_finite() && q.max_time_limit_s > 0.0) {
                 return Err(bad(field("max_time_limit_s"), "must be a positive number"));
             }
             if q.burst == 0 || q.concurrent_solves == 0 {
-                return Err(bad(field("burst"), "burst and concurrent_solves must be positive"));
+                return Err(bad(
+                    field("burst"),
+                    "burst and concurrent_solves must be positive",
+                ));
             }
         }
         Ok(())

@@ -168,7 +168,8 @@ impl ServiceError {
                 subject,
                 description,
             } => {
-                let mut d = ErrorDetails::with_quota_failure_violation(*subject, description.clone());
+                let mut d =
+                    ErrorDetails::with_quota_failure_violation(*subject, description.clone());
                 d.set_retry_info(Some(Duration::from_secs(3600)));
                 d
             }

@@ -89,9 +89,24 @@ macro_rules! route_fn {
 route_fn!(snap, roads, snap, "milkrun.v1.Roads/Snap");
 route_fn!(matrix, roads, matrix, "milkrun.v1.Roads/Matrix");
 route_fn!(route, roads, route, "milkrun.v1.Roads/Route");
-route_fn!(apply_traffic, roads, apply_traffic, "milkrun.v1.Roads/ApplyTraffic");
-route_fn!(list_traffic, roads, list_traffic, "milkrun.v1.Roads/ListTraffic");
-route_fn!(clear_traffic, roads, clear_traffic, "milkrun.v1.Roads/ClearTraffic");
+route_fn!(
+    apply_traffic,
+    roads,
+    apply_traffic,
+    "milkrun.v1.Roads/ApplyTraffic"
+);
+route_fn!(
+    list_traffic,
+    roads,
+    list_traffic,
+    "milkrun.v1.Roads/ListTraffic"
+);
+route_fn!(
+    clear_traffic,
+    roads,
+    clear_traffic,
+    "milkrun.v1.Roads/ClearTraffic"
+);
 route_fn!(optimize, routes, optimize, "milkrun.v1.Routes/Optimize");
 
 async fn metrics(State(s): State<Arc<ServiceState>>) -> Response {

@@ -95,9 +95,7 @@ pub fn build_state(config: &ServeConfig, roads: RoadRegistry) -> anyhow::Result<
 /// Every route of the port: tonic's gRPC services and the JSON areas, in one axum router.
 pub async fn app_router(state: Arc<ServiceState>) -> anyhow::Result<axum::Router> {
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<RoadsServer<roads::RoadsGrpc>>()
-        .await;
+    health.set_serving::<RoadsServer<roads::RoadsGrpc>>().await;
     health
         .set_serving::<RoutesServer<routes::RoutesGrpc>>()
         .await;

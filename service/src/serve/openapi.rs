@@ -72,7 +72,10 @@ pub fn document() -> Value {
         }
         for e in &file.enum_type {
             let values: Vec<Value> = e.value.iter().map(|v| json!(v.name())).collect();
-            schemas.insert(e.name().to_string(), json!({"type": "string", "enum": values}));
+            schemas.insert(
+                e.name().to_string(),
+                json!({"type": "string", "enum": values}),
+            );
         }
         for m in &file.message_type {
             for e in &m.enum_type {

@@ -63,7 +63,11 @@ impl RoadRegistry {
     }
 
     /// The tenant's traffic on a profile's network, created (empty) on first use.
-    pub fn traffic(&self, tenant: &TenantId, profile: Profile) -> anyhow::Result<Arc<Mutex<TenantTraffic>>> {
+    pub fn traffic(
+        &self,
+        tenant: &TenantId,
+        profile: Profile,
+    ) -> anyhow::Result<Arc<Mutex<TenantTraffic>>> {
         let network = self
             .networks
             .get(&profile)
@@ -80,7 +84,11 @@ impl RoadRegistry {
     }
 
     /// The overlay the tenant's queries on a profile read now.
-    pub fn overlay(&self, tenant: &TenantId, profile: Profile) -> anyhow::Result<Arc<TrafficOverlay>> {
+    pub fn overlay(
+        &self,
+        tenant: &TenantId,
+        profile: Profile,
+    ) -> anyhow::Result<Arc<TrafficOverlay>> {
         let traffic = self.traffic(tenant, profile)?;
         let t = traffic.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(Arc::clone(&t.overlay))

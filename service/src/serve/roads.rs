@@ -31,15 +31,22 @@ pub fn lane(priority: i32) -> Lane {
 /// An engine error as the service's error; `list` names the point list the indices refer to.
 fn engine_error(e: EngineError, list: &str) -> ServiceError {
     match e {
-        EngineError::TooFarFromRoad { index, .. } | EngineError::CoordinateOutOfRange { index, .. } => {
+        EngineError::TooFarFromRoad { index, .. }
+        | EngineError::CoordinateOutOfRange { index, .. } => {
             ServiceError::invalid(format!("{list}[{index}]"), e.to_string())
         }
         EngineError::BadTraffic(fault) => ServiceError::invalid(fault.path(), fault.reason),
-        EngineError::BadUpdate { update, field, reason } => {
-            ServiceError::invalid(format!("updates[{update}].{field}"), reason)
-        }
+        EngineError::BadUpdate {
+            update,
+            field,
+            reason,
+        } => ServiceError::invalid(format!("updates[{update}].{field}"), reason),
         EngineError::BadSnapLimit { .. } => ServiceError::invalid("max_snap_m", e.to_string()),
-        EngineError::MatrixTooLarge { rows, cols, max_cells } => ServiceError::OverQuota {
+        EngineError::MatrixTooLarge {
+            rows,
+            cols,
+            max_cells,
+        } => ServiceError::OverQuota {
             subject: "max_matrix_cells",
             description: format!("{rows} x {cols} exceeds the server's {max_cells} cells"),
         },
@@ -80,7 +87,10 @@ pub async fn snap(
     let points = geo::points(&req.points, "points", &mut v);
     v.into_result()?;
     let points = points.unwrap_or_default();
-    let overlay = state.roads.overlay(&ctx.identity.tenant, profile).map_err(internal)?;
+    let overlay = state
+        .roads
+        .overlay(&ctx.identity.tenant, profile)
+        .map_err(internal)?;
     state
         .pool
         .run(Lane::Interactive, move || {
@@ -121,8 +131,14 @@ pub async fn matrix(
     let origins = geo::points(&req.origins, "origins", &mut v);
     let destinations = geo::points(&req.destinations, "destinations", &mut v);
     v.into_result()?;
-    let (origins, destinations) = (origins.unwrap_or_default(), destinations.unwrap_or_default());
-    let overlay = state.roads.overlay(&ctx.identity.tenant, profile).map_err(internal)?;
+    let (origins, destinations) = (
+        origins.unwrap_or_default(),
+        destinations.unwrap_or_default(),
+    );
+    let overlay = state
+        .roads
+        .overlay(&ctx.identity.tenant, profile)
+        .map_err(internal)?;
     let _solve = quota.solve_permit()?;
     state
         .pool
@@ -166,20 +182,29 @@ pub async fn route(
     if req.waypoints.len() < 2 || req.waypoints.len() > MAX_WAYPOINTS {
         return Err(ServiceError::invalid(
             "waypoints",
-            format!("{} waypoints, need 2 to {MAX_WAYPOINTS}", req.waypoints.len()),
+            format!(
+                "{} waypoints, need 2 to {MAX_WAYPOINTS}",
+                req.waypoints.len()
+            ),
         ));
     }
     let mut v = Violations::default();
     let profile = geo::profile(req.travel_mode, "travel_mode", &mut v);
     let max_snap_m = geo::snap_limit(req.max_snap_m, "max_snap_m", &mut v);
     let format = pb::GeometryFormat::try_from(req.geometry_format).unwrap_or_else(|_| {
-        v.add("geometry_format", format!("unknown format {}", req.geometry_format));
+        v.add(
+            "geometry_format",
+            format!("unknown format {}", req.geometry_format),
+        );
         pb::GeometryFormat::Unspecified
     });
     let points = geo::points(&req.waypoints, "waypoints", &mut v);
     v.into_result()?;
     let points = points.unwrap_or_default();
-    let overlay = state.roads.overlay(&ctx.identity.tenant, profile).map_err(internal)?;
+    let overlay = state
+        .roads
+        .overlay(&ctx.identity.tenant, profile)
+        .map_err(internal)?;
     state
         .pool
         .run(Lane::Interactive, move || {
@@ -188,9 +213,14 @@ pub async fn route(
             let mut out = pb::RouteResponse::default();
             let mut line: Vec<LatLon> = Vec::new();
             for (k, leg) in snaps.windows(2).enumerate() {
-                let r = overlay.route_nodes(leg[0].node, leg[1].node).ok_or_else(|| {
-                    ServiceError::NotFound(format!("no road from waypoint {k} to waypoint {}", k + 1))
-                })?;
+                let r = overlay
+                    .route_nodes(leg[0].node, leg[1].node)
+                    .ok_or_else(|| {
+                        ServiceError::NotFound(format!(
+                            "no road from waypoint {k} to waypoint {}",
+                            k + 1
+                        ))
+                    })?;
                 let distance_m = i64::from(r.dist_dm.div_ceil(10));
                 out.legs.push(pb::RouteLeg {
                     duration_ms: i64::from(r.travel_ms),
@@ -224,7 +254,9 @@ fn traffic_role(ctx: &CallCtx) -> Result<(), ServiceError> {
     if ctx.identity.role.may_change_traffic() {
         Ok(())
     } else {
-        Err(ServiceError::PermissionDenied("changing traffic needs the admin or dispatcher role"))
+        Err(ServiceError::PermissionDenied(
+            "changing traffic needs the admin or dispatcher role",
+        ))
     }
 }
 
@@ -239,11 +271,16 @@ pub async fn apply_traffic(
     let profile = geo::profile(req.travel_mode, "travel_mode", &mut v);
     let updates = traffic::updates(&req.updates, &mut v);
     v.into_result()?;
-    let tenant_traffic = state.roads.traffic(&ctx.identity.tenant, profile).map_err(internal)?;
+    let tenant_traffic = state
+        .roads
+        .traffic(&ctx.identity.tenant, profile)
+        .map_err(internal)?;
     state
         .pool
         .run(Lane::Interactive, move || {
-            let mut t = tenant_traffic.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut t = tenant_traffic
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if t.applied.len() >= MAX_TRAFFIC_BATCHES {
                 return Err(ServiceError::OverQuota {
                     subject: "traffic batches",
@@ -276,8 +313,13 @@ pub async fn list_traffic(
     let mut v = Violations::default();
     let profile = geo::profile(req.travel_mode, "travel_mode", &mut v);
     v.into_result()?;
-    let tenant_traffic = state.roads.traffic(&ctx.identity.tenant, profile).map_err(internal)?;
-    let t = tenant_traffic.lock().unwrap_or_else(PoisonError::into_inner);
+    let tenant_traffic = state
+        .roads
+        .traffic(&ctx.identity.tenant, profile)
+        .map_err(internal)?;
+    let t = tenant_traffic
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
     Ok(pb::ListTrafficResponse {
         applied: t
             .applied
@@ -300,9 +342,14 @@ pub async fn clear_traffic(
     let mut v = Violations::default();
     let profile = geo::profile(req.travel_mode, "travel_mode", &mut v);
     v.into_result()?;
-    let tenant_traffic = state.roads.traffic(&ctx.identity.tenant, profile).map_err(internal)?;
+    let tenant_traffic = state
+        .roads
+        .traffic(&ctx.identity.tenant, profile)
+        .map_err(internal)?;
     let fresh = state.roads.fresh_overlay(profile).map_err(internal)?;
-    let mut t = tenant_traffic.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut t = tenant_traffic
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
     let removed = t.applied.len() as u64;
     t.overlay = fresh;
     t.applied.clear();
@@ -318,9 +365,15 @@ pub struct RoadsGrpc {
 
 #[tonic::async_trait]
 impl pb::roads_server::Roads for RoadsGrpc {
-    async fn snap(&self, r: Request<pb::SnapRequest>) -> Result<Response<pb::SnapResponse>, Status> {
+    async fn snap(
+        &self,
+        r: Request<pb::SnapRequest>,
+    ) -> Result<Response<pb::SnapResponse>, Status> {
         let state = &self.state;
-        grpc_unary(state, "milkrun.v1.Roads/Snap", r, |ctx, m| snap(state, ctx, m)).await
+        grpc_unary(state, "milkrun.v1.Roads/Snap", r, |ctx, m| {
+            snap(state, ctx, m)
+        })
+        .await
     }
 
     async fn matrix(
@@ -328,12 +381,21 @@ impl pb::roads_server::Roads for RoadsGrpc {
         r: Request<pb::MatrixRequest>,
     ) -> Result<Response<pb::MatrixResponse>, Status> {
         let state = &self.state;
-        grpc_unary(state, "milkrun.v1.Roads/Matrix", r, |ctx, m| matrix(state, ctx, m)).await
+        grpc_unary(state, "milkrun.v1.Roads/Matrix", r, |ctx, m| {
+            matrix(state, ctx, m)
+        })
+        .await
     }
 
-    async fn route(&self, r: Request<pb::RouteRequest>) -> Result<Response<pb::RouteResponse>, Status> {
+    async fn route(
+        &self,
+        r: Request<pb::RouteRequest>,
+    ) -> Result<Response<pb::RouteResponse>, Status> {
         let state = &self.state;
-        grpc_unary(state, "milkrun.v1.Roads/Route", r, |ctx, m| route(state, ctx, m)).await
+        grpc_unary(state, "milkrun.v1.Roads/Route", r, |ctx, m| {
+            route(state, ctx, m)
+        })
+        .await
     }
 
     async fn apply_traffic(

@@ -50,12 +50,23 @@ struct SolveJob {
 }
 
 /// The search time: min(requested or the tenant's largest, deadline − margin).
-fn time_limit(req: &pb::OptimizeRequest, max_s: f64, ctx: &CallCtx) -> Result<(Duration, bool), ServiceError> {
+fn time_limit(
+    req: &pb::OptimizeRequest,
+    max_s: f64,
+    ctx: &CallCtx,
+) -> Result<(Duration, bool), ServiceError> {
     let asked = req.time_limit_s;
     if !(asked.is_finite() && asked >= 0.0) {
-        return Err(ServiceError::invalid("time_limit_s", format!("{asked} is not a duration")));
+        return Err(ServiceError::invalid(
+            "time_limit_s",
+            format!("{asked} is not a duration"),
+        ));
     }
-    let wanted = if asked == 0.0 { max_s } else { asked.min(max_s) };
+    let wanted = if asked == 0.0 {
+        max_s
+    } else {
+        asked.min(max_s)
+    };
     let wanted = Duration::from_secs_f64(wanted);
     match ctx.time_left() {
         Some(left) => {
@@ -79,7 +90,9 @@ fn check(
     req: pb::OptimizeRequest,
 ) -> Result<Result<SolveJob, pb::OptimizeResponse>, ServiceError> {
     if !ctx.identity.role.may_optimize() {
-        return Err(ServiceError::PermissionDenied("the analyst role cannot optimize"));
+        return Err(ServiceError::PermissionDenied(
+            "the analyst role cannot optimize",
+        ));
     }
     let quota = state.quotas.tenant(&ctx.identity.tenant)?;
     let draft = model::check(req.model.as_ref(), &quota.limits)?;
@@ -126,10 +139,12 @@ fn run(
             other => ServiceError::Internal(other.to_string()),
         })?;
     let nodes: Vec<_> = snaps.iter().map(|s| s.node).collect();
-    let matrix = overlay.try_matrix_nodes(&nodes, &nodes).map_err(|e| ServiceError::OverQuota {
-        subject: "max_matrix_cells",
-        description: e.to_string(),
-    })?;
+    let matrix = overlay
+        .try_matrix_nodes(&nodes, &nodes)
+        .map_err(|e| ServiceError::OverQuota {
+            subject: "max_matrix_cells",
+            description: e.to_string(),
+        })?;
     let load_types = job.draft.load_types.clone();
     let (problem, job_refs) = job.draft.into_problem(&matrix)?;
     let problem = Arc::new(problem);
@@ -172,16 +187,21 @@ fn run(
                 }
             });
         }
-        solve(&problem, &options)
+        let solution = solve(&problem, &options);
+        // Closes the progress channel, so the converter thread ends before the scope does.
+        drop(options);
+        solution
     });
-    drop(options);
     state
         .metrics
         .solve_seconds
         .observe(started.elapsed().as_secs_f64());
     let stopped_mandatory = solution.unassigned.iter().any(|u| {
         u.reason == UnassignedReason::StoppedEarly
-            && problem.jobs().get(u.job).is_some_and(|j| j.skip_penalty.is_none())
+            && problem
+                .jobs()
+                .get(u.job)
+                .is_some_and(|j| j.skip_penalty.is_none())
     });
     if stopped_mandatory && job.deadline_bound {
         return Err(ServiceError::DeadlineExceeded(
@@ -214,7 +234,8 @@ pub async fn optimize(
 }
 
 /// The stream type of OptimizeStream.
-pub type PlanStream = Pin<Box<dyn Stream<Item = Result<pb::OptimizeStreamResponse, Status>> + Send>>;
+pub type PlanStream =
+    Pin<Box<dyn Stream<Item = Result<pb::OptimizeStreamResponse, Status>> + Send>>;
 
 /// Optimizes a model, streaming each improvement and then the final plan.
 pub async fn optimize_stream(
@@ -285,7 +306,10 @@ impl pb::routes_server::Routes for RoutesGrpc {
         r: Request<pb::OptimizeRequest>,
     ) -> Result<Response<pb::OptimizeResponse>, Status> {
         let state = &self.state;
-        grpc_unary(state, "milkrun.v1.Routes/Optimize", r, |ctx, m| optimize(state, ctx, m)).await
+        grpc_unary(state, "milkrun.v1.Routes/Optimize", r, |ctx, m| {
+            optimize(state, ctx, m)
+        })
+        .await
     }
 
     type OptimizeStreamStream = PlanStream;

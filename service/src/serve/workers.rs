@@ -113,7 +113,11 @@ impl WorkerPool {
     }
 
     /// Hands `work` to a worker thread under a permit; the receiver gets its result.
-    pub fn spawn<T, F>(&self, permit: CpuPermit, work: F) -> Result<oneshot::Receiver<T>, ServiceError>
+    pub fn spawn<T, F>(
+        &self,
+        permit: CpuPermit,
+        work: F,
+    ) -> Result<oneshot::Receiver<T>, ServiceError>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,

@@ -54,7 +54,10 @@ fn time(value: i64, field: &str, v: &mut Violations) -> i64 {
     if (0..=MAX_TIME_S).contains(&value) {
         value
     } else {
-        v.add(field, format!("{value} is not a time in [0, {MAX_TIME_S}] seconds"));
+        v.add(
+            field,
+            format!("{value} is not a time in [0, {MAX_TIME_S}] seconds"),
+        );
         0
     }
 }
@@ -133,7 +136,10 @@ impl Skills {
         for (i, name) in names.iter().enumerate() {
             let next = self.0.len() as u32;
             if next >= MAX_SKILLS && !self.0.contains_key(name) {
-                v.add(format!("{field}[{i}]"), format!("more than {MAX_SKILLS} skills"));
+                v.add(
+                    format!("{field}[{i}]"),
+                    format!("more than {MAX_SKILLS} skills"),
+                );
                 continue;
             }
             out.push(*self.0.entry(name.clone()).or_insert(next));
@@ -153,7 +159,10 @@ fn load_types(m: &pb::ShipmentModel, v: &mut Violations) -> Vec<String> {
         set.extend(veh.load_limits.keys().cloned());
     }
     if set.len() > MAX_DIMS {
-        v.add("model", format!("{} load types, at most {MAX_DIMS}", set.len()));
+        v.add(
+            "model",
+            format!("{} load types, at most {MAX_DIMS}", set.len()),
+        );
     }
     set.into_iter().collect()
 }
@@ -169,14 +178,27 @@ fn loads(
     }
     types
         .iter()
-        .map(|t| non_negative(map.get(t).copied().unwrap_or(0), &format!("{field}[{t}]"), v))
+        .map(|t| {
+            non_negative(
+                map.get(t).copied().unwrap_or(0),
+                &format!("{field}[{t}]"),
+                v,
+            )
+        })
         .collect()
 }
 
 /// Checks a model against the tenant's quotas and converts everything but the matrix.
-pub fn check(model: Option<&pb::ShipmentModel>, quotas: &Quotas) -> Result<ModelDraft, ServiceError> {
+pub fn check(
+    model: Option<&pb::ShipmentModel>,
+    quotas: &Quotas,
+) -> Result<ModelDraft, ServiceError> {
     let m = model.ok_or_else(|| ServiceError::invalid("model", "required"))?;
-    TenantQuota::check_size("max_stops", m.shipments.len() as u64, u64::from(quotas.max_stops))?;
+    TenantQuota::check_size(
+        "max_stops",
+        m.shipments.len() as u64,
+        u64::from(quotas.max_stops),
+    )?;
     TenantQuota::check_size(
         "max_vehicles",
         m.vehicles.len() as u64,
@@ -201,7 +223,11 @@ pub fn check(model: Option<&pb::ShipmentModel>, quotas: &Quotas) -> Result<Model
     let mut vehicle_types = Vec::with_capacity(m.vehicles.len());
     for (k, veh) in m.vehicles.iter().enumerate() {
         let f = format!("model.vehicles[{k}]");
-        let start = add_location(veh.start_location.as_ref(), &format!("{f}.start_location"), &mut v);
+        let start = add_location(
+            veh.start_location.as_ref(),
+            &format!("{f}.start_location"),
+            &mut v,
+        );
         let end = veh
             .end_location
             .as_ref()
@@ -217,7 +243,12 @@ pub fn check(model: Option<&pb::ShipmentModel>, quotas: &Quotas) -> Result<Model
         }
         vehicle_types.push(VehicleTypeSpec {
             count: 1,
-            capacity: loads(&veh.load_limits, &types, &format!("{f}.load_limits"), &mut v),
+            capacity: loads(
+                &veh.load_limits,
+                &types,
+                &format!("{f}.load_limits"),
+                &mut v,
+            ),
             start,
             end,
             shift: (shift_start, shift_end),
@@ -226,8 +257,16 @@ pub fn check(model: Option<&pb::ShipmentModel>, quotas: &Quotas) -> Result<Model
                 .map(|d| non_negative(d, &format!("{f}.max_duration_s"), &mut v)),
             max_distance: None,
             fixed_cost: non_negative(veh.fixed_cost, &format!("{f}.fixed_cost"), &mut v),
-            cost_per_distance: non_negative(veh.cost_per_meter, &format!("{f}.cost_per_meter"), &mut v),
-            cost_per_time: non_negative(veh.cost_per_second, &format!("{f}.cost_per_second"), &mut v),
+            cost_per_distance: non_negative(
+                veh.cost_per_meter,
+                &format!("{f}.cost_per_meter"),
+                &mut v,
+            ),
+            cost_per_time: non_negative(
+                veh.cost_per_second,
+                &format!("{f}.cost_per_second"),
+                &mut v,
+            ),
             skills: skills.ids(&veh.skills, &format!("{f}.skills"), &mut v),
             reload: veh.reload.as_ref().map(|r| ReloadSpec {
                 locations: Vec::new(),
@@ -246,7 +285,12 @@ pub fn check(model: Option<&pb::ShipmentModel>, quotas: &Quotas) -> Result<Model
             break;
         }
         let f = format!("model.shipments[{i}]");
-        let demand = loads(&s.load_demands, &types, &format!("{f}.load_demands"), &mut v);
+        let demand = loads(
+            &s.load_demands,
+            &types,
+            &format!("{f}.load_demands"),
+            &mut v,
+        );
         let required = skills.ids(&s.required_skills, &format!("{f}.required_skills"), &mut v);
         let penalty = s
             .penalty_cost
@@ -270,9 +314,15 @@ pub fn check(model: Option<&pb::ShipmentModel>, quotas: &Quotas) -> Result<Model
             (Some(p), Some(d)) => {
                 let pickup = jobs.len();
                 jobs.push(job(p, "pickup", JobKind::Pickup, &mut v));
-                job_refs.push(JobRef { shipment: i, is_pickup: true });
+                job_refs.push(JobRef {
+                    shipment: i,
+                    is_pickup: true,
+                });
                 jobs.push(job(d, "delivery", JobKind::Delivery, &mut v));
-                job_refs.push(JobRef { shipment: i, is_pickup: false });
+                job_refs.push(JobRef {
+                    shipment: i,
+                    is_pickup: false,
+                });
                 pairs.push(PairSpec {
                     pickup,
                     delivery: pickup + 1,
@@ -280,11 +330,17 @@ pub fn check(model: Option<&pb::ShipmentModel>, quotas: &Quotas) -> Result<Model
             }
             (Some(p), None) => {
                 jobs.push(job(p, "pickup", JobKind::Pickup, &mut v));
-                job_refs.push(JobRef { shipment: i, is_pickup: true });
+                job_refs.push(JobRef {
+                    shipment: i,
+                    is_pickup: true,
+                });
             }
             (None, Some(d)) => {
                 jobs.push(job(d, "delivery", JobKind::Delivery, &mut v));
-                job_refs.push(JobRef { shipment: i, is_pickup: false });
+                job_refs.push(JobRef {
+                    shipment: i,
+                    is_pickup: false,
+                });
             }
             (None, None) => v.add(&f, "needs a pickup, a delivery or both"),
         }
@@ -327,10 +383,15 @@ fn request_field(job_refs: &[JobRef], path: milkrun_vrp::FieldPath) -> String {
 impl ModelDraft {
     /// The solver's problem on a road matrix between [`ModelDraft::locations`] (unreachable
     /// pairs get [`UNREACHABLE`]).
-    pub fn into_problem(self, matrix: &TravelMatrix) -> Result<(Problem, Vec<JobRef>), ServiceError> {
+    pub fn into_problem(
+        self,
+        matrix: &TravelMatrix,
+    ) -> Result<(Problem, Vec<JobRef>), ServiceError> {
         let n = self.locations.len();
         if matrix.rows() != n || matrix.cols() != n {
-            return Err(ServiceError::Internal("road matrix size differs from the model's".into()));
+            return Err(ServiceError::Internal(
+                "road matrix size differs from the model's".into(),
+            ));
         }
         let durations = Matrix::from_fn(n, |i, j| match matrix.travel_ms(i, j) {
             Some(ms) => (i64::from(ms) + 500) / 1000,

@@ -36,7 +36,11 @@ fn load_map(load: &[i64], types: &[String]) -> HashMap<String, i64> {
 }
 
 /// The plan message of a solution.
-pub fn plan(solution: &Solution, labels: PlanLabels<'_>, time_limit_s: f64) -> pb::OptimizeResponse {
+pub fn plan(
+    solution: &Solution,
+    labels: PlanLabels<'_>,
+    time_limit_s: f64,
+) -> pb::OptimizeResponse {
     let shipment_label = |k: usize| {
         labels
             .model

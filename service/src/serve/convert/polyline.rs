@@ -34,9 +34,18 @@ mod tests {
     #[test]
     fn encodes_the_reference_example() {
         let pts = [
-            LatLon { lat: 38.5, lon: -120.2 },
-            LatLon { lat: 40.7, lon: -120.95 },
-            LatLon { lat: 43.252, lon: -126.453 },
+            LatLon {
+                lat: 38.5,
+                lon: -120.2,
+            },
+            LatLon {
+                lat: 40.7,
+                lon: -120.95,
+            },
+            LatLon {
+                lat: 43.252,
+                lon: -126.453,
+            },
         ];
         assert_eq!(encode(&pts), "_p~iF~ps|U_ulLnnqC_mqNvxq`@");
     }

@@ -15,7 +15,10 @@ pub fn updates(list: &[pb::TrafficUpdate], v: &mut Violations) -> Vec<TrafficUpd
         v.add("updates", "at least one update");
     }
     if list.len() > MAX_UPDATES {
-        v.add("updates", format!("{} updates, at most {MAX_UPDATES}", list.len()));
+        v.add(
+            "updates",
+            format!("{} updates, at most {MAX_UPDATES}", list.len()),
+        );
         return Vec::new();
     }
     let mut out = Vec::with_capacity(list.len());
@@ -29,17 +32,25 @@ pub fn updates(list: &[pb::TrafficUpdate], v: &mut Violations) -> Vec<TrafficUpd
             continue;
         }
         let change = match u.change.as_ref().and_then(|c| c.change.as_ref()) {
-            Some(pb::speed_change::Change::Factor(f)) if f.is_finite() && *f > 0.0 && *f <= 10.0 => {
+            Some(pb::speed_change::Change::Factor(f))
+                if f.is_finite() && *f > 0.0 && *f <= 10.0 =>
+            {
                 SpeedChange::Factor(*f)
             }
             Some(pb::speed_change::Change::Factor(f)) => {
-                v.add(format!("{field}.change.factor"), format!("{f} is not in (0, 10]"));
+                v.add(
+                    format!("{field}.change.factor"),
+                    format!("{f} is not in (0, 10]"),
+                );
                 continue;
             }
             Some(pb::speed_change::Change::Closed(true)) => SpeedChange::Closed,
             Some(pb::speed_change::Change::Reset(true)) => SpeedChange::Reset,
             _ => {
-                v.add(format!("{field}.change"), "set factor, closed: true or reset: true");
+                v.add(
+                    format!("{field}.change"),
+                    "set factor, closed: true or reset: true",
+                );
                 continue;
             }
         };
