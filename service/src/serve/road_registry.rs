@@ -26,11 +26,14 @@ pub struct TenantTraffic {
     pub next_id: u64,
 }
 
+/// Each tenant's traffic per network, keyed by tenant and profile.
+type TrafficBook = HashMap<(TenantId, Profile), Arc<Mutex<TenantTraffic>>>;
+
 /// The shared networks and the per-tenant overlays.
 #[derive(Debug)]
 pub struct RoadRegistry {
     networks: HashMap<Profile, Arc<RoadNetwork>>,
-    tenants: Mutex<HashMap<(TenantId, Profile), Arc<Mutex<TenantTraffic>>>>,
+    tenants: Mutex<TrafficBook>,
 }
 
 impl RoadRegistry {

@@ -230,7 +230,11 @@ pub async fn route(
                 out.distance_m = out.distance_m.saturating_add(distance_m);
                 for w in r.nodes.windows(2) {
                     if let Some(e) = g.find_edge(w[0], w[1]) {
-                        out.way_ids.push(g.way_id(e));
+                        // One id per passage along a way, not one per edge.
+                        let way = g.way_id(e);
+                        if out.way_ids.last() != Some(&way) {
+                            out.way_ids.push(way);
+                        }
                     }
                 }
                 // Consecutive legs share their joining point.
