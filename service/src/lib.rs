@@ -7,3 +7,4 @@
 pub mod cmd;
 pub mod compat;
 pub mod demo;
+pub mod serve;

@@ -28,6 +28,8 @@ enum Command {
     OrderPlan(cmd::order_plan::Opts),
     /// Replay a day of events against a delivery scenario and print what changed.
     Replay(cmd::replay::Opts),
+    /// Serve the gRPC and JSON APIs (Roads, Routes) to tenants.
+    Serve(cmd::serve::Opts),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -41,5 +43,6 @@ fn main() -> anyhow::Result<()> {
         Command::Newsvendor(o) => cmd::newsvendor::run(o),
         Command::OrderPlan(o) => cmd::order_plan::run(o),
         Command::Replay(o) => cmd::replay::run(o),
+        Command::Serve(o) => cmd::serve::run(o),
     }
 }

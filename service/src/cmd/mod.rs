@@ -7,4 +7,5 @@ pub mod matrix;
 pub mod newsvendor;
 pub mod order_plan;
 pub mod replay;
+pub mod serve;
 pub mod solve;

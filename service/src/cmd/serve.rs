@@ -1,0 +1,61 @@
+//! `milkrun serve`: the gRPC and JSON service.
+//!
+//! ```text
+//! milkrun serve [--listen ADDR] [--config FILE] [--db URL] [--osm FILE] [--dev-key KEY]
+//!               [--compat-listen ADDR]
+//! ```
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::serve::{self, ServeOptions};
+
+fn address(s: &str) -> Result<SocketAddr, String> {
+    s.parse::<SocketAddr>()
+        .map_err(|e| format!("`{s}` is not an address like 127.0.0.1:50051 or [::1]:50051: {e}"))
+}
+
+/// Options of `milkrun serve`.
+#[derive(Debug, Args)]
+pub struct Opts {
+    /// Address of the gRPC and JSON port (port 0: any free port; the line `listening on
+    /// ADDR` on standard output says which).
+    #[arg(long, default_value = "127.0.0.1:50051", value_parser = address)]
+    pub listen: SocketAddr,
+    /// Tenants file (JSON: tenants with sha256-hashed API keys, roles, a JWT secret, quotas).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Database URL. Accepted and kept for the live-day store; not used yet (nothing is
+    /// persisted so far).
+    #[arg(long)]
+    pub db: Option<String>,
+    /// OSM extract (default: the shipped Liechtenstein extract).
+    #[arg(long)]
+    pub osm: Option<PathBuf>,
+    /// Start one tenant `dev` (admin) with this API key, for trying the service out.
+    #[arg(long)]
+    pub dev_key: Option<String>,
+    /// Address of the OSRM and VROOM faces. Accepted and checked; not served yet.
+    #[arg(long, value_parser = address)]
+    pub compat_listen: Option<SocketAddr>,
+}
+
+/// Runs the command.
+pub fn run(opts: Opts) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    serve::run(ServeOptions {
+        listen: opts.listen,
+        config: opts.config,
+        osm: opts.osm.unwrap_or_else(crate::demo::default_osm),
+        dev_key: opts.dev_key,
+        db: opts.db,
+        compat_listen: opts.compat_listen,
+    })
+}

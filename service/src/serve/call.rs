@@ -1,0 +1,136 @@
+//! What every call goes through on both faces: authentication, the tenant's rate quota, the
+//! deadline, a request id for the logs, and the metrics of the outcome.
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use http::HeaderMap;
+use tracing::Instrument;
+
+use super::auth::Identity;
+use super::error::ServiceError;
+use super::state::ServiceState;
+
+/// Longest request id taken from `x-request-id`.
+const MAX_REQUEST_ID: usize = 64;
+
+static NEXT_REQUEST_ID: AtomicU64 = AtomicU64::new(1);
+
+/// An admitted call.
+#[derive(Debug, Clone)]
+pub struct CallCtx {
+    /// Who calls.
+    pub identity: Identity,
+    /// Time left until the caller's deadline (`grpc-timeout`), if it sent one.
+    pub deadline: Option<Duration>,
+    /// When the call arrived.
+    pub started: Instant,
+}
+
+impl CallCtx {
+    /// Time left until the deadline now.
+    pub fn time_left(&self) -> Option<Duration> {
+        self.deadline
+            .map(|d| d.saturating_sub(self.started.elapsed()))
+    }
+}
+
+/// Parses a `grpc-timeout` value (`100m`, `5S`: digits then one of H M S m u n).
+pub fn parse_grpc_timeout(value: &str) -> Option<Duration> {
+    if value.len() < 2 || value.len() > 9 {
+        return None;
+    }
+    let (digits, unit) = value.split_at(value.len() - 1);
+    let n: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(n.checked_mul(3600)?),
+        "M" => Duration::from_secs(n.checked_mul(60)?),
+        "S" => Duration::from_secs(n),
+        "m" => Duration::from_millis(n),
+        "u" => Duration::from_micros(n),
+        "n" => Duration::from_nanos(n),
+        _ => return None,
+    })
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| !s.is_empty() && s.len() <= MAX_REQUEST_ID)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("r{}", NEXT_REQUEST_ID.fetch_add(1, Ordering::Relaxed)))
+}
+
+/// Runs one call: authenticates the caller, takes a rate token of its tenant, runs `body`
+/// inside a span carrying the request id, and records the outcome. Both faces (gRPC and
+/// JSON) call this with the same `body`.
+pub async fn handle<T, F, Fut>(
+    state: &Arc<ServiceState>,
+    method: &'static str,
+    headers: &HeaderMap,
+    body: F,
+) -> Result<T, ServiceError>
+where
+    F: FnOnce(CallCtx) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ServiceError>>,
+{
+    let started = Instant::now();
+    let id = request_id(headers);
+    let span = tracing::info_span!("call", request_id = %id, method);
+    let result = async {
+        let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+        let identity = state.auth.identify(authorization)?;
+        state.quotas.tenant(&identity.tenant)?.admit()?;
+        let deadline = headers
+            .get("grpc-timeout")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_grpc_timeout);
+        tracing::debug!(tenant = %identity.tenant, "admitted");
+        body(CallCtx {
+            identity,
+            deadline,
+            started,
+        })
+        .await
+    }
+    .instrument(span.clone())
+    .await;
+    let code = match &result {
+        Ok(_) => tonic::Code::Ok,
+        Err(e) => e.code(),
+    };
+    if let Err(ServiceError::Exhausted { what, .. }) = &result {
+        if what.starts_with("server busy") {
+            state.metrics.shed.inc();
+        }
+    }
+    state
+        .metrics
+        .record(method, code, started.elapsed().as_secs_f64());
+    span.in_scope(|| match &result {
+        Ok(_) => tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ok"),
+        Err(e) => tracing::info!(code = ?code, error = %e, "failed"),
+    });
+    result
+}
+
+/// The gRPC face of a unary call: the headers and message of the request go through
+/// [`handle`] to `core`, the same function the JSON face calls.
+pub async fn grpc_unary<Req, Resp, F, Fut>(
+    state: &Arc<ServiceState>,
+    method: &'static str,
+    request: tonic::Request<Req>,
+    core: F,
+) -> Result<tonic::Response<Resp>, tonic::Status>
+where
+    F: FnOnce(CallCtx, Req) -> Fut,
+    Fut: std::future::Future<Output = Result<Resp, ServiceError>>,
+{
+    let headers = request.metadata().clone().into_headers();
+    let msg = request.into_inner();
+    handle(state, method, &headers, |ctx| core(ctx, msg))
+        .await
+        .map(tonic::Response::new)
+        .map_err(tonic::Status::from)
+}

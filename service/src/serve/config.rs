@@ -1,0 +1,242 @@
+//! The service's configuration file (JSON): tenants, their API keys (sha256 hashes), JWT
+//! secrets and quotas. `--dev-key` builds a one-tenant configuration instead.
+use std::collections::HashSet;
+use std::path::Path;
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+/// A tenant id (`acme`, `dev`): the key of everything the service keeps per tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(transparent)]
+pub struct TenantId(pub String);
+
+impl std::fmt::Display for TenantId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A courier id (from an API key's entry or a JWT's `courier_id` claim).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(transparent)]
+pub struct CourierId(pub String);
+
+/// What a caller may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleKind {
+    /// Everything within the tenant.
+    Admin,
+    /// Plans and traffic.
+    Dispatcher,
+    /// Its own route (and road queries).
+    Courier,
+    /// Read-only queries.
+    Analyst,
+}
+
+/// One API key of a tenant, stored as the sha256 hex digest of the key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyEntry {
+    /// Lower-case hex sha256 of the key.
+    pub sha256: String,
+    /// The key's role.
+    pub role: RoleKind,
+    /// The courier a `courier` key belongs to.
+    #[serde(default)]
+    pub courier_id: Option<CourierId>,
+}
+
+/// Per-tenant limits. Every field has a default, so a config may name only some.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Quotas {
+    /// Sustained requests per second (a token bucket refilled at this rate).
+    pub requests_per_second: f64,
+    /// Burst size of the token bucket (requests).
+    pub burst: u32,
+    /// Solves (and matrices) running at once.
+    pub concurrent_solves: u32,
+    /// Shipments of one model.
+    pub max_stops: u32,
+    /// Vehicles of one model.
+    pub max_vehicles: u32,
+    /// Cells (rows × columns) of one matrix.
+    pub max_matrix_cells: u64,
+    /// Longest solve, seconds.
+    pub max_time_limit_s: f64,
+}
+
+impl Default for Quotas {
+    fn default() -> Quotas {
+        Quotas {
+            requests_per_second: 50.0,
+            burst: 100,
+            concurrent_solves: 4,
+            max_stops: 5_000,
+            max_vehicles: 500,
+            max_matrix_cells: 4_000_000,
+            max_time_limit_s: 60.0,
+        }
+    }
+}
+
+/// One tenant of the configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantConfig {
+    /// The tenant's id.
+    pub id: TenantId,
+    /// Its API keys.
+    #[serde(default)]
+    pub api_keys: Vec<ApiKeyEntry>,
+    /// The HS256 secret its JWTs are signed with (no JWT is accepted without one).
+    #[serde(default)]
+    pub jwt_secret: Option<String>,
+    /// Its quotas.
+    #[serde(default)]
+    pub quotas: Quotas,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServeConfig {
+    /// The tenants.
+    #[serde(default)]
+    pub tenants: Vec<TenantConfig>,
+}
+
+/// Why a configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not a valid configuration.
+    #[error("config {path}: {source}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// The JSON error (with line and column).
+        source: serde_json::Error,
+    },
+    /// A field has a bad value.
+    #[error("config: {field}: {reason}")]
+    Invalid {
+        /// The field, e.g. `tenants[1].api_keys[0].sha256`.
+        field: String,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// The lower-case hex sha256 of a key (how keys are stored in the configuration).
+pub fn sha256_hex(key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+impl ServeConfig {
+    /// Reads and checks a configuration file.
+    pub fn load(path: &Path) -> Result<ServeConfig, ConfigError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: name.clone(),
+            source,
+        })?;
+        let config: ServeConfig = serde_json::from_str(&text)
+            .map_err(|source| ConfigError::Parse { path: name, source })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// One tenant `dev` with one admin key.
+    pub fn dev(key: &str) -> ServeConfig {
+        ServeConfig {
+            tenants: vec![TenantConfig {
+                id: TenantId("dev".into()),
+                api_keys: vec![ApiKeyEntry {
+                    sha256: sha256_hex(key),
+                    role: RoleKind::Admin,
+                    courier_id: None,
+                }],
+                jwt_secret: None,
+                quotas: Quotas::default(),
+            }],
+        }
+    }
+
+    /// Checks ids, hashes and quotas.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |field: String, reason: &str| ConfigError::Invalid {
+            field,
+            reason: reason.into(),
+        };
+        let mut ids = HashSet::new();
+        let mut hashes = HashSet::new();
+        for (t, tenant) in self.tenants.iter().enumerate() {
+            if tenant.id.0.is_empty() || !ids.insert(&tenant.id) {
+                return Err(bad(format!("tenants[{t}].id"), "empty or repeated"));
+            }
+            for (k, key) in tenant.api_keys.iter().enumerate() {
+                let field = format!("tenants[{t}].api_keys[{k}]");
+                let hex_ok = key.sha256.len() == 64
+                    && key
+                        .sha256
+                        .bytes()
+                        .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+                if !hex_ok {
+                    return Err(bad(
+                        format!("{field}.sha256"),
+                        "not 64 lower-case hex digits",
+                    ));
+                }
+                if !hashes.insert(&key.sha256) {
+                    return Err(bad(format!("{field}.sha256"), "key used twice"));
+                }
+                if (key.role == RoleKind::Courier) != key.courier_id.is_some() {
+                    return Err(bad(
+                        format!("{field}.courier_id"),
+                        "needed for a courier key, and only for one",
+                    ));
+                }
+            }
+            if tenant.jwt_secret.as_ref().is_some_and(|s| s.len() < 16) {
+                return Err(bad(
+                    format!("tenants[{t}].jwt_secret"),
+                    "shorter than 16 bytes",
+                ));
+            }
+            let q = &tenant.quotas;
+            let field = |f: &str| format!("tenants[{t}].quotas.{f}");
+            if !(q.requests_per_second.is_finite() && q.requests_per_second > 0.0) {
+                return Err(bad(
+                    field("requests_per_second"),
+                    "must be a positive number",
+                ));
+            }
+            if !(q.max_time_limit_s.is_finite() && q.max_time_limit_s > 0.0) {
+                return Err(bad(field("max_time_limit_s"), "must be a positive number"));
+            }
+            if q.burst == 0 || q.concurrent_solves == 0 {
+                return Err(bad(
+                    field("burst"),
+                    "burst and concurrent_solves must be positive",
+                ));
+            }
+        }
+        Ok(())
+    }
+}

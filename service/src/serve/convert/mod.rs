@@ -1,0 +1,7 @@
+//! Conversions between the protobuf messages and the library types. Each checks its input
+//! once and names the bad field; no algorithm lives here.
+pub mod geo;
+pub mod model;
+pub mod plan;
+pub mod polyline;
+pub mod traffic;

@@ -1,0 +1,158 @@
+//! The JSON face: `POST /v1/<service>:<method>` with proto3-JSON bodies, through the same
+//! [`handle`] and the same handler functions as gRPC. Errors are answered as Google's HTTP
+//! APIs do: `{"error": {"code", "status", "message", "details"}}`.
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::json;
+
+use super::call::{handle, CallCtx};
+use super::error::ServiceError;
+use super::metrics::code_name;
+use super::state::{ServiceState, MAX_REQUEST_BYTES};
+use super::{openapi, roads, routes};
+
+/// The JSON error body of a service error.
+fn error_response(e: &ServiceError) -> Response {
+    let mut details = Vec::new();
+    if let ServiceError::Invalid { violations, .. } = e {
+        details.push(json!({
+            "@type": "type.googleapis.com/google.rpc.BadRequest",
+            "fieldViolations": violations
+                .iter()
+                .map(|v| json!({"field": v.field, "description": v.description}))
+                .collect::<Vec<_>>(),
+        }));
+    }
+    if let ServiceError::Exhausted { retry_after, .. } = e {
+        details.push(json!({
+            "@type": "type.googleapis.com/google.rpc.RetryInfo",
+            "retryDelay": format!("{:.3}s", retry_after.as_secs_f64()),
+        }));
+    }
+    let status = e.http_status();
+    let body = json!({"error": {
+        "code": status.as_u16(),
+        "status": code_name(e.code()),
+        "message": e.to_string(),
+        "details": details,
+    }});
+    (status, Json(body)).into_response()
+}
+
+/// One JSON call: the body is parsed (after authentication) into the request message and
+/// handed to `core`, the function the gRPC face calls too.
+async fn call<Req, Resp, F, Fut>(
+    state: Arc<ServiceState>,
+    method: &'static str,
+    headers: HeaderMap,
+    body: Bytes,
+    core: F,
+) -> Response
+where
+    Req: DeserializeOwned,
+    Resp: Serialize,
+    F: FnOnce(Arc<ServiceState>, CallCtx, Req) -> Fut,
+    Fut: std::future::Future<Output = Result<Resp, ServiceError>>,
+{
+    let st = Arc::clone(&state);
+    let result = handle(&state, method, &headers, |ctx| async move {
+        let req: Req = serde_json::from_slice(&body)
+            .map_err(|e| ServiceError::invalid("body", format!("not a valid request: {e}")))?;
+        core(st, ctx, req).await
+    })
+    .await;
+    match result {
+        Ok(resp) => Json(resp).into_response(),
+        Err(e) => error_response(&e),
+    }
+}
+
+macro_rules! route_fn {
+    ($name:ident, $module:ident, $core:ident, $method:literal) => {
+        async fn $name(State(s): State<Arc<ServiceState>>, h: HeaderMap, b: Bytes) -> Response {
+            call(s, $method, h, b, |s, ctx, req| async move {
+                $module::$core(&s, ctx, req).await
+            })
+            .await
+        }
+    };
+}
+
+route_fn!(snap, roads, snap, "milkrun.v1.Roads/Snap");
+route_fn!(matrix, roads, matrix, "milkrun.v1.Roads/Matrix");
+route_fn!(route, roads, route, "milkrun.v1.Roads/Route");
+route_fn!(
+    apply_traffic,
+    roads,
+    apply_traffic,
+    "milkrun.v1.Roads/ApplyTraffic"
+);
+route_fn!(
+    list_traffic,
+    roads,
+    list_traffic,
+    "milkrun.v1.Roads/ListTraffic"
+);
+route_fn!(
+    clear_traffic,
+    roads,
+    clear_traffic,
+    "milkrun.v1.Roads/ClearTraffic"
+);
+route_fn!(optimize, routes, optimize, "milkrun.v1.Routes/Optimize");
+
+async fn metrics(State(s): State<Arc<ServiceState>>) -> Response {
+    (
+        [(
+            http::header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        s.metrics.encode(),
+    )
+        .into_response()
+}
+
+async fn openapi_doc() -> Response {
+    Json(openapi::document()).into_response()
+}
+
+/// The JSON routes of the Roads and Routes services (path, method name).
+pub const JSON_ROUTES: [(&str, &str); 7] = [
+    ("/v1/roads:snap", "milkrun.v1.Roads/Snap"),
+    ("/v1/roads:matrix", "milkrun.v1.Roads/Matrix"),
+    ("/v1/roads:route", "milkrun.v1.Roads/Route"),
+    ("/v1/roads:applyTraffic", "milkrun.v1.Roads/ApplyTraffic"),
+    ("/v1/roads:listTraffic", "milkrun.v1.Roads/ListTraffic"),
+    ("/v1/roads:clearTraffic", "milkrun.v1.Roads/ClearTraffic"),
+    ("/v1/routes:optimize", "milkrun.v1.Routes/Optimize"),
+];
+
+/// The JSON face's router (body limit [`MAX_REQUEST_BYTES`]).
+pub fn router(state: Arc<ServiceState>) -> Router {
+    Router::new()
+        .route("/v1/roads:snap", post(snap))
+        .route("/v1/roads:matrix", post(matrix))
+        .route("/v1/roads:route", post(route))
+        .route("/v1/roads:applyTraffic", post(apply_traffic))
+        .route("/v1/roads:listTraffic", post(list_traffic))
+        .route("/v1/roads:clearTraffic", post(clear_traffic))
+        .route("/v1/routes:optimize", post(optimize))
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .with_state(state)
+}
+
+/// Public documents: `/metrics` and `/openapi.json` (no credentials needed).
+pub fn public_router(state: Arc<ServiceState>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(openapi_doc))
+        .with_state(state)
+}

@@ -1,0 +1,179 @@
+//! `milkrun serve`: the multi-tenant gRPC and JSON service over the library crates.
+//!
+//! One port serves gRPC (HTTP/2) and the JSON face (HTTP/1.1 or 2) through one axum router:
+//! tonic's routes for health, reflection (v1 and v1alpha), Roads and Routes, merged with a
+//! router per JSON area ([`json::router`], [`json::public_router`]); more areas (the OSRM and
+//! VROOM faces) merge in [`app_router`]. Handlers share [`state::ServiceState`] behind an
+//! `Arc`; each converts its message, calls the library on a worker thread, and converts back.
+//!
+//! Modules: [`config`] (tenants file), [`auth`] (credentials), [`quota`], [`workers`] (the
+//! solve pool), [`call`] (what every call goes through), [`roads`], [`routes`], [`convert`]
+//! (protobuf ⇄ library types), [`json`], [`openapi`], [`metrics`], [`error`], [`proto`].
+pub mod auth;
+pub mod call;
+pub mod config;
+pub mod convert;
+pub mod error;
+pub mod json;
+pub mod metrics;
+pub mod openapi;
+pub mod proto;
+pub mod quota;
+pub mod road_registry;
+pub mod roads;
+pub mod routes;
+pub mod state;
+pub mod workers;
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio_stream::wrappers::TcpListenerStream;
+
+use auth::Authenticator;
+use config::{ServeConfig, TenantId};
+use metrics::Metrics;
+use proto::v1::{roads_server::RoadsServer, routes_server::RoutesServer};
+use quota::QuotaBook;
+use road_registry::RoadRegistry;
+use state::{ServiceState, MAX_REQUEST_BYTES};
+use workers::WorkerPool;
+
+/// What `milkrun serve` starts with.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Where gRPC and JSON are served.
+    pub listen: SocketAddr,
+    /// The tenants file, if any.
+    pub config: Option<PathBuf>,
+    /// The OSM extract.
+    pub osm: PathBuf,
+    /// A key for a one-tenant (`dev`, admin) setup.
+    pub dev_key: Option<String>,
+    /// Database URL (accepted, not used yet: nothing is persisted by this service so far).
+    pub db: Option<String>,
+    /// Address of the OSRM/VROOM faces (accepted, not served yet).
+    pub compat_listen: Option<SocketAddr>,
+}
+
+/// The configuration from `--config` and `--dev-key` (none: no tenant, every call but health
+/// and reflection is UNAUTHENTICATED).
+pub fn load_config(opts: &ServeOptions) -> anyhow::Result<ServeConfig> {
+    let mut config = match &opts.config {
+        Some(path) => ServeConfig::load(path)?,
+        None => ServeConfig::default(),
+    };
+    if let Some(key) = &opts.dev_key {
+        anyhow::ensure!(!key.is_empty(), "--dev-key: empty key");
+        let dev = TenantId("dev".into());
+        anyhow::ensure!(
+            config.tenants.iter().all(|t| t.id != dev),
+            "--dev-key: the config already has a tenant `dev`"
+        );
+        config.tenants.extend(ServeConfig::dev(key).tenants);
+        config.validate()?;
+    }
+    Ok(config)
+}
+
+/// The state of a configuration over loaded roads.
+pub fn build_state(config: &ServeConfig, roads: RoadRegistry) -> anyhow::Result<Arc<ServiceState>> {
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let pool = WorkerPool::new(cpus, (cpus / 4).max(1)).context("starting the worker threads")?;
+    Ok(Arc::new(ServiceState {
+        auth: Authenticator::new(config),
+        quotas: QuotaBook::new(config),
+        roads,
+        pool,
+        metrics: Metrics::new(),
+    }))
+}
+
+/// Every route of the port: tonic's gRPC services and the JSON areas, in one axum router.
+pub async fn app_router(state: Arc<ServiceState>) -> anyhow::Result<axum::Router> {
+    let (health, health_service) = tonic_health::server::health_reporter();
+    health.set_serving::<RoadsServer<roads::RoadsGrpc>>().await;
+    health
+        .set_serving::<RoutesServer<routes::RoutesGrpc>>()
+        .await;
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1().context("reflection v1")?;
+    let reflection_v1alpha = reflection().build_v1alpha().context("reflection v1alpha")?;
+    let roads = RoadsServer::new(roads::RoadsGrpc {
+        state: Arc::clone(&state),
+    })
+    .max_decoding_message_size(MAX_REQUEST_BYTES);
+    let routes = RoutesServer::new(routes::RoutesGrpc {
+        state: Arc::clone(&state),
+    })
+    .max_decoding_message_size(MAX_REQUEST_BYTES);
+    let grpc = tonic::service::Routes::new(health_service)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .add_service(roads)
+        .add_service(routes)
+        .into_axum_router();
+    Ok(grpc
+        .merge(json::router(Arc::clone(&state)))
+        .merge(json::public_router(state)))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// Loads the roads, binds, prints `listening on <addr>` and serves until SIGTERM or Ctrl-C.
+pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
+    let config = load_config(&opts)?;
+    let roads = RoadRegistry::load(&opts.osm)?;
+    let state = build_state(&config, roads)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let router = app_router(Arc::clone(&state)).await?;
+        let listener = tokio::net::TcpListener::bind(opts.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", opts.listen))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, tenants = config.tenants.len(), "serving");
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening on {addr}")?;
+        out.flush()?;
+        drop(out);
+        tonic::transport::Server::builder()
+            .accept_http1(true)
+            .add_routes(tonic::service::Routes::from(router))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown_signal())
+            .await
+            .context("serving")?;
+        state.pool.close();
+        Ok(())
+    })
+}

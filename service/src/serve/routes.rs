@@ -1,0 +1,331 @@
+//! The Routes service: optimize a shipment model, unary or streaming. A handler checks the
+//! model, takes the tenant's solve permit and a CPU permit, and on a worker thread snaps the
+//! locations, builds the road matrix on the tenant's overlay, solves and converts the plan.
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use milkrun_vrp::{solve, ProgressFn, SolverOptions, UnassignedReason};
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use super::call::{grpc_unary, handle, CallCtx};
+use super::convert::model::{self, ModelDraft};
+use super::convert::plan::{self, PlanLabels};
+use super::error::ServiceError;
+use super::proto::v1 as pb;
+use super::roads::lane;
+use super::state::ServiceState;
+
+/// Time kept back from the caller's deadline to convert and send the answer.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(50);
+/// Shortest search worth starting: a deadline leaving less answers DEADLINE_EXCEEDED.
+pub const MIN_SEARCH: Duration = Duration::from_millis(10);
+/// Messages buffered for a streaming client; improvements beyond are dropped (the final plan
+/// always arrives).
+const STREAM_BUFFER: usize = 16;
+
+/// Sets the solver's cancel flag when dropped: a call whose client went away stops its solve.
+#[derive(Debug)]
+struct CancelOnDrop(Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A checked request, ready to run on a worker.
+#[derive(Debug)]
+struct SolveJob {
+    model: pb::ShipmentModel,
+    draft: ModelDraft,
+    time_limit: Duration,
+    /// Whether the caller's deadline (not the requested limit) set the time limit.
+    deadline_bound: bool,
+    seed: u64,
+}
+
+/// The search time: min(requested or the tenant's largest, deadline − margin).
+fn time_limit(
+    req: &pb::OptimizeRequest,
+    max_s: f64,
+    ctx: &CallCtx,
+) -> Result<(Duration, bool), ServiceError> {
+    let asked = req.time_limit_s;
+    if !(asked.is_finite() && asked >= 0.0) {
+        return Err(ServiceError::invalid(
+            "time_limit_s",
+            format!("{asked} is not a duration"),
+        ));
+    }
+    let wanted = if asked == 0.0 {
+        max_s
+    } else {
+        asked.min(max_s)
+    };
+    let wanted = Duration::from_secs_f64(wanted);
+    match ctx.time_left() {
+        Some(left) => {
+            let usable = left.saturating_sub(DEADLINE_MARGIN);
+            if usable < MIN_SEARCH {
+                return Err(ServiceError::DeadlineExceeded(format!(
+                    "the deadline leaves {} ms, too little to plan",
+                    left.as_millis()
+                )));
+            }
+            Ok((wanted.min(usable), usable < wanted))
+        }
+        None => Ok((wanted, false)),
+    }
+}
+
+/// Checks the request; `Ok(Err(response))` answers a validate-only request.
+fn check(
+    state: &ServiceState,
+    ctx: &CallCtx,
+    req: pb::OptimizeRequest,
+) -> Result<Result<SolveJob, pb::OptimizeResponse>, ServiceError> {
+    if !ctx.identity.role.may_optimize() {
+        return Err(ServiceError::PermissionDenied(
+            "the analyst role cannot optimize",
+        ));
+    }
+    let quota = state.quotas.tenant(&ctx.identity.tenant)?;
+    let draft = model::check(req.model.as_ref(), &quota.limits)?;
+    let (limit, deadline_bound) = time_limit(&req, quota.limits.max_time_limit_s, ctx)?;
+    if req.validate_only {
+        draft.validate()?;
+        return Ok(Err(pb::OptimizeResponse {
+            validated_only: true,
+            ..Default::default()
+        }));
+    }
+    Ok(Ok(SolveJob {
+        model: req.model.unwrap_or_default(),
+        draft,
+        time_limit: limit,
+        deadline_bound,
+        seed: req.seed,
+    }))
+}
+
+/// Runs a checked job on the calling worker thread.
+fn run(
+    state: &ServiceState,
+    tenant: &super::config::TenantId,
+    job: SolveJob,
+    cancel: Arc<AtomicBool>,
+    on_plan: Option<&(dyn Fn(pb::SolveProgress, pb::OptimizeResponse) + Send + Sync)>,
+) -> Result<pb::OptimizeResponse, ServiceError> {
+    let overlay = state
+        .roads
+        .overlay(tenant, job.draft.profile)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let snaps = overlay
+        .snap_all(&job.draft.locations, job.draft.max_snap_m)
+        .map_err(|e| match e {
+            milkrun_engine::EngineError::TooFarFromRoad { index, .. } => ServiceError::invalid(
+                job.draft
+                    .location_fields
+                    .get(index)
+                    .cloned()
+                    .unwrap_or_else(|| "model".into()),
+                e.to_string(),
+            ),
+            other => ServiceError::Internal(other.to_string()),
+        })?;
+    let nodes: Vec<_> = snaps.iter().map(|s| s.node).collect();
+    let matrix = overlay
+        .try_matrix_nodes(&nodes, &nodes)
+        .map_err(|e| ServiceError::OverQuota {
+            subject: "max_matrix_cells",
+            description: e.to_string(),
+        })?;
+    let load_types = job.draft.load_types.clone();
+    let (problem, job_refs) = job.draft.into_problem(&matrix)?;
+    let problem = Arc::new(problem);
+    let limit_s = job.time_limit.as_secs_f64();
+    let (tx, rx) = std::sync::mpsc::channel::<milkrun_vrp::Progress>();
+    let options = SolverOptions {
+        seed: job.seed,
+        time_limit: Some(job.time_limit),
+        cancel: Some(cancel),
+        threads: 1,
+        progress: on_plan.map(|_| -> ProgressFn {
+            let tx = tx.clone();
+            Arc::new(move |p| {
+                let _ = tx.send(p);
+            })
+        }),
+        ..Default::default()
+    };
+    drop(tx);
+    let started = Instant::now();
+    let labels = PlanLabels {
+        model: &job.model,
+        job_refs: &job_refs,
+        load_types: &load_types,
+    };
+    let solution = std::thread::scope(|s| {
+        // Improvements are converted beside the search so the search never waits on them.
+        if let Some(send) = on_plan {
+            let problem = Arc::clone(&problem);
+            s.spawn(move || {
+                for p in rx {
+                    let routes: Vec<(usize, Vec<usize>)> = p
+                        .routes
+                        .iter()
+                        .map(|r| (r.vehicle_type, r.jobs.to_vec()))
+                        .collect();
+                    if let Some(sol) = milkrun_vrp::Solution::from_routes(&problem, &routes) {
+                        send(plan::progress(&p), plan::plan(&sol, labels, limit_s));
+                    }
+                }
+            });
+        }
+        let solution = solve(&problem, &options);
+        // Closes the progress channel, so the converter thread ends before the scope does.
+        drop(options);
+        solution
+    });
+    state
+        .metrics
+        .solve_seconds
+        .observe(started.elapsed().as_secs_f64());
+    let stopped_mandatory = solution.unassigned.iter().any(|u| {
+        u.reason == UnassignedReason::StoppedEarly
+            && problem
+                .jobs()
+                .get(u.job)
+                .is_some_and(|j| j.skip_penalty.is_none())
+    });
+    if stopped_mandatory && job.deadline_bound {
+        return Err(ServiceError::DeadlineExceeded(
+            "the deadline ended the search before every mandatory shipment was placed".into(),
+        ));
+    }
+    Ok(plan::plan(&solution, labels, limit_s))
+}
+
+/// Optimizes a model (unary).
+pub async fn optimize(
+    state: &Arc<ServiceState>,
+    ctx: CallCtx,
+    req: pb::OptimizeRequest,
+) -> Result<pb::OptimizeResponse, ServiceError> {
+    let lane = lane(req.priority);
+    let job = match check(state, &ctx, req)? {
+        Ok(job) => job,
+        Err(validated) => return Ok(validated),
+    };
+    let _permit = state.quotas.tenant(&ctx.identity.tenant)?.solve_permit()?;
+    let cancel = CancelOnDrop(Arc::new(AtomicBool::new(false)));
+    let flag = Arc::clone(&cancel.0);
+    let st = Arc::clone(state);
+    let tenant = ctx.identity.tenant.clone();
+    state
+        .pool
+        .run(lane, move || run(&st, &tenant, job, flag, None))
+        .await?
+}
+
+/// The stream type of OptimizeStream.
+pub type PlanStream =
+    Pin<Box<dyn Stream<Item = Result<pb::OptimizeStreamResponse, Status>> + Send>>;
+
+/// Optimizes a model, streaming each improvement and then the final plan.
+pub async fn optimize_stream(
+    state: &Arc<ServiceState>,
+    ctx: CallCtx,
+    req: pb::OptimizeRequest,
+) -> Result<PlanStream, ServiceError> {
+    let lane = lane(req.priority);
+    let (tx, rx) = mpsc::channel(STREAM_BUFFER);
+    let job = match check(state, &ctx, req)? {
+        Ok(job) => job,
+        Err(validated) => {
+            let last = pb::OptimizeStreamResponse {
+                progress: None,
+                plan: Some(validated),
+                done: true,
+            };
+            let _ = tx.try_send(Ok(last));
+            return Ok(Box::pin(ReceiverStream::new(rx)));
+        }
+    };
+    let permit = state.quotas.tenant(&ctx.identity.tenant)?.solve_permit()?;
+    let st = Arc::clone(state);
+    let tenant = ctx.identity.tenant.clone();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&cancel);
+    let progress_tx = tx.clone();
+    let cpu = state.pool.permit(lane).await?;
+    let work = state.pool.spawn(cpu, move || {
+        let send = move |p: pb::SolveProgress, plan: pb::OptimizeResponse| {
+            let msg = pb::OptimizeStreamResponse {
+                progress: Some(p),
+                plan: Some(plan),
+                done: false,
+            };
+            let _ = progress_tx.try_send(Ok(msg));
+        };
+        run(&st, &tenant, job, flag, Some(&send))
+    })?;
+    tokio::spawn(async move {
+        let _permit = permit;
+        let _cancel = CancelOnDrop(cancel);
+        let last = match work.await {
+            Ok(Ok(plan)) => Ok(pb::OptimizeStreamResponse {
+                progress: None,
+                plan: Some(plan),
+                done: true,
+            }),
+            Ok(Err(e)) => Err(e.to_status()),
+            Err(_) => Err(Status::internal("a worker stopped during the call")),
+        };
+        let _ = tx.send(last).await;
+    });
+    Ok(Box::pin(ReceiverStream::new(rx)))
+}
+
+/// The gRPC face of the Routes service.
+#[derive(Debug, Clone)]
+pub struct RoutesGrpc {
+    /// The shared state.
+    pub state: Arc<ServiceState>,
+}
+
+#[tonic::async_trait]
+impl pb::routes_server::Routes for RoutesGrpc {
+    async fn optimize(
+        &self,
+        r: Request<pb::OptimizeRequest>,
+    ) -> Result<Response<pb::OptimizeResponse>, Status> {
+        let state = &self.state;
+        grpc_unary(state, "milkrun.v1.Routes/Optimize", r, |ctx, m| {
+            optimize(state, ctx, m)
+        })
+        .await
+    }
+
+    type OptimizeStreamStream = PlanStream;
+
+    async fn optimize_stream(
+        &self,
+        r: Request<pb::OptimizeRequest>,
+    ) -> Result<Response<PlanStream>, Status> {
+        let state = &self.state;
+        let headers = r.metadata().clone().into_headers();
+        let msg = r.into_inner();
+        handle(state, "milkrun.v1.Routes/OptimizeStream", &headers, |ctx| {
+            optimize_stream(state, ctx, msg)
+        })
+        .await
+        .map(Response::new)
+        .map_err(Status::from)
+    }
+}

@@ -1,0 +1,24 @@
+//! The state every handler shares, behind one `Arc`.
+use super::auth::Authenticator;
+use super::metrics::Metrics;
+use super::quota::QuotaBook;
+use super::road_registry::RoadRegistry;
+use super::workers::WorkerPool;
+
+/// Request size limit of both faces, bytes (checked before the body is buffered).
+pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+
+/// What the handlers share: credentials, quotas, roads, the worker pool and the metrics.
+#[derive(Debug)]
+pub struct ServiceState {
+    /// Credentials.
+    pub auth: Authenticator,
+    /// Per-tenant quotas.
+    pub quotas: QuotaBook,
+    /// Networks and per-tenant traffic.
+    pub roads: RoadRegistry,
+    /// Solves and matrices run here.
+    pub pool: WorkerPool,
+    /// Metrics.
+    pub metrics: Metrics,
+}
