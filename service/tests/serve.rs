@@ -575,6 +575,202 @@ async fn json_face(server: &Server) {
     );
 }
 
+/// The OSRM and VROOM faces: OSRM's table and route give the Roads service's numbers for the
+/// same points; errors use OSRM's codes; a VROOM problem comes back with every job once or
+/// unassigned, loads within capacity and service inside the windows (rechecked here from the
+/// steps); the `--compat-listen` port answers without credentials as tenant `acme`, with the
+/// same numbers; the main port refuses a call without a key.
+async fn compat_faces(server: &Server) {
+    let points = [VADUZ_A, VADUZ_B, VADUZ_C];
+    let mut client = roads(server).await;
+    let m = client
+        .matrix(with_key(matrix_req(&points), "acme-admin-key"))
+        .await
+        .expect("matrix")
+        .into_inner();
+    let coords = points
+        .iter()
+        .map(|(lat, lon)| format!("{lon},{lat}"))
+        .collect::<Vec<_>>()
+        .join(";");
+    let table_path = format!("/osrm/table/v1/driving/{coords}?annotations=duration,distance");
+    let check_table = |body: &str| {
+        let t: serde_json::Value = serde_json::from_str(body).expect("OSRM JSON");
+        assert_eq!(t["code"], "Ok", "{body}");
+        for i in 0..3 {
+            for j in 0..3 {
+                let k = i * 3 + j;
+                let d = t["durations"][i][j].as_f64().expect("a duration");
+                let want = m.duration_ms[k] as f64 / 1000.0;
+                assert!((d - want).abs() < 1e-6, "duration {i},{j}: {d} vs {want}");
+                let dist = t["distances"][i][j].as_f64().expect("a distance");
+                let want = m.distance_m[k] as f64;
+                assert!(
+                    (dist - want).abs() <= 0.5,
+                    "distance {i},{j}: {dist} vs {want}"
+                );
+            }
+        }
+        t
+    };
+    let (status, body) = http_request(
+        &format!("{}{table_path}", server.url()),
+        "GET",
+        Some("acme-admin-key"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let table = check_table(&body);
+    assert_eq!(table["sources"].as_array().map(Vec::len), Some(3));
+
+    // The route A -> B: one leg, as long as the table's cell.
+    let (status, body) = http_request(
+        &format!(
+            "{}/osrm/route/v1/car/{}?overview=full&geometries=geojson",
+            server.url(),
+            coords.split(';').take(2).collect::<Vec<_>>().join(";")
+        ),
+        "GET",
+        Some("acme-admin-key"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let route: serde_json::Value = serde_json::from_str(&body).expect("OSRM JSON");
+    let leg = &route["routes"][0]["legs"][0];
+    let want = m.duration_ms[1] as f64 / 1000.0;
+    assert!(
+        (leg["duration"].as_f64().expect("a duration") - want).abs() < 1e-6,
+        "{body}"
+    );
+    assert!(
+        route["routes"][0]["geometry"]["coordinates"]
+            .as_array()
+            .is_some_and(|c| c.len() >= 2),
+        "{body}"
+    );
+
+    // OSRM's errors: a point in the sea with a 100 m radius, an unknown profile, no key.
+    let (status, body) = http_request(
+        &format!(
+            "{}/osrm/table/v1/car/0,0;{}?radiuses=100;100",
+            server.url(),
+            coords.split(';').next().unwrap_or_default()
+        ),
+        "GET",
+        Some("acme-admin-key"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("\"NoSegment\""), "{body}");
+    let (status, body) = http_request(
+        &format!("{}/osrm/table/v1/hovercraft/{coords}", server.url()),
+        "GET",
+        Some("acme-admin-key"),
+        "",
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) =
+        http_request(&format!("{}{table_path}", server.url()), "GET", None, "").await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.contains("Unauthenticated"), "{body}");
+
+    // VROOM: 4 jobs, 2 vehicles of capacity 2, one job's window binds, one job too big.
+    let problem = serde_json::json!({
+        "vehicles": [
+            {"id": 1, "start_index": 0, "end_index": 0, "capacity": [2], "time_window": [0, 10000]},
+            {"id": 2, "start_index": 0, "end_index": 0, "capacity": [2], "time_window": [0, 10000]}
+        ],
+        "jobs": [
+            {"id": 10, "location_index": 1, "service": 60, "delivery": [1]},
+            {"id": 11, "location_index": 2, "service": 60, "delivery": [1],
+             "time_windows": [[500, 900]]},
+            {"id": 12, "location_index": 3, "service": 60, "delivery": [1]},
+            {"id": 13, "location_index": 4, "service": 60, "delivery": [3]}
+        ],
+        "matrices": {"car": {"durations": [
+            [0, 100, 200, 300, 400],
+            [100, 0, 100, 200, 300],
+            [200, 100, 0, 100, 200],
+            [300, 200, 100, 0, 100],
+            [400, 300, 200, 100, 0]
+        ]}}
+    });
+    let windows: HashMap<i64, (i64, i64)> = [(11, (500, 900))].into_iter().collect();
+    let check_vroom = |body: &str| {
+        let out: serde_json::Value = serde_json::from_str(body).expect("VROOM JSON");
+        assert_eq!(out["code"], 0, "{body}");
+        let mut seen: HashMap<i64, usize> = HashMap::new();
+        for r in out["routes"].as_array().expect("routes") {
+            for step in r["steps"].as_array().expect("steps") {
+                let load = step["load"][0].as_i64().unwrap_or(0);
+                assert!((0..=2).contains(&load), "load {load} over capacity: {body}");
+                if step["type"] == "job" {
+                    let id = step["id"].as_i64().expect("a job id");
+                    *seen.entry(id).or_default() += 1;
+                    let start = step["arrival"].as_i64().expect("arrival")
+                        + step["waiting_time"].as_i64().unwrap_or(0);
+                    if let Some(&(a, b)) = windows.get(&id) {
+                        assert!(
+                            a <= start && start <= b,
+                            "job {id} served at {start}: {body}"
+                        );
+                    }
+                }
+            }
+        }
+        for u in out["unassigned"].as_array().expect("unassigned") {
+            *seen.entry(u["id"].as_i64().expect("an id")).or_default() += 1;
+        }
+        for id in [10, 11, 12, 13] {
+            assert_eq!(seen.get(&id), Some(&1), "job {id} once: {body}");
+        }
+        assert!(
+            out["unassigned"]
+                .as_array()
+                .is_some_and(|u| u.iter().any(|j| j["id"] == 13)),
+            "job 13 cannot fit: {body}"
+        );
+    };
+    let (status, body) = http_post(
+        &format!("{}/vroom", server.url()),
+        Some("acme-admin-key"),
+        &problem.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    check_vroom(&body);
+    let (status, body) = http_post(
+        &format!("{}/vroom", server.url()),
+        Some("acme-admin-key"),
+        r#"{"vehicles": [{"id": 1, "capacity": [NaN]}]}"#,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("\"code\":2"), "{body}");
+
+    // The compat port: no credentials, tenant acme, the same numbers.
+    let compat = server.compat_addr.as_deref().expect("a compat port");
+    let (status, body) =
+        http_request(&format!("http://{compat}{table_path}"), "GET", None, "").await;
+    assert_eq!(status, 200, "{body}");
+    check_table(&body);
+    let (status, body) = http_post(
+        &format!("http://{compat}/vroom"),
+        None,
+        &problem.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    check_vroom(&body);
+    // Only the faces are served there.
+    let (status, _) = http_post(&format!("http://{compat}/v1/roads:matrix"), None, "{}").await;
+    assert_eq!(status, 404);
+}
+
 /// A minimal HTTP/1.1 client over a loopback socket (status, body).
 async fn http_request(url: &str, method: &str, key: Option<&str>, body: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -622,7 +818,12 @@ async fn http_get(url: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_end_to_end_on_loopback() {
     let config = write_config("e2e");
-    let server = start(&["--config", config.to_str().expect("a UTF-8 path")]);
+    let server = start(&[
+        "--config",
+        config.to_str().expect("a UTF-8 path"),
+        "--compat-listen",
+        "127.0.0.1:0",
+    ]);
     eprintln!("started on {}", server.addr);
     eprintln!("step: health");
     health(&server).await;
@@ -638,5 +839,7 @@ async fn serve_end_to_end_on_loopback() {
     hostile(&server).await;
     eprintln!("step: json_face");
     json_face(&server).await;
+    eprintln!("step: compat_faces");
+    compat_faces(&server).await;
     health(&server).await;
 }

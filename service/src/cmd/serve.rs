@@ -36,7 +36,9 @@ pub struct Opts {
     /// Start one tenant `dev` (admin) with this API key, for trying the service out.
     #[arg(long)]
     pub dev_key: Option<String>,
-    /// Address of the OSRM and VROOM faces. Accepted and checked; not served yet.
+    /// Address of a second port (keep it on loopback) serving only the OSRM and VROOM faces,
+    /// without credentials, as the config's `compat_tenant` (`dev` with --dev-key alone): for
+    /// clients that cannot send headers. The main port serves the same faces with credentials.
     #[arg(long, value_parser = address)]
     pub compat_listen: Option<SocketAddr>,
 }

@@ -75,12 +75,34 @@ where
     F: FnOnce(CallCtx) -> Fut,
     Fut: std::future::Future<Output = Result<T, ServiceError>>,
 {
+    handle_as(state, method, None, headers, body).await
+}
+
+/// [`handle`], acting as `fixed` instead of the headers' credentials when it is given (the
+/// `--compat-listen` port, for clients that cannot send headers); the rate quota, request id
+/// and metrics are the same.
+pub async fn handle_as<T, F, Fut>(
+    state: &Arc<ServiceState>,
+    method: &'static str,
+    fixed: Option<&Identity>,
+    headers: &HeaderMap,
+    body: F,
+) -> Result<T, ServiceError>
+where
+    F: FnOnce(CallCtx) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ServiceError>>,
+{
     let started = Instant::now();
     let id = request_id(headers);
     let span = tracing::info_span!("call", request_id = %id, method);
     let result = async {
-        let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
-        let identity = state.auth.identify(authorization)?;
+        let identity = match fixed {
+            Some(identity) => identity.clone(),
+            None => {
+                let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+                state.auth.identify(authorization)?
+            }
+        };
         state.quotas.tenant(&identity.tenant)?.admit()?;
         let deadline = headers
             .get("grpc-timeout")

@@ -107,6 +107,10 @@ pub struct ServeConfig {
     /// The tenants.
     #[serde(default)]
     pub tenants: Vec<TenantConfig>,
+    /// The tenant that the `--compat-listen` port (OSRM and VROOM faces for clients that
+    /// cannot send headers) acts as, with the dispatcher role; `dev` with `--dev-key`.
+    #[serde(default)]
+    pub compat_tenant: Option<TenantId>,
 }
 
 /// Why a configuration cannot be used.
@@ -175,6 +179,7 @@ impl ServeConfig {
                 jwt_secret: None,
                 quotas: Quotas::default(),
             }],
+            compat_tenant: None,
         }
     }
 
@@ -237,6 +242,22 @@ impl ServeConfig {
                 ));
             }
         }
+        if let Some(compat) = &self.compat_tenant {
+            if !self.tenants.iter().any(|t| &t.id == compat) {
+                return Err(bad("compat_tenant".into(), "names no tenant of this file"));
+            }
+        }
         Ok(())
+    }
+
+    /// The tenant the `--compat-listen` port acts as: `compat_tenant`, else `dev` when it is
+    /// the only tenant (`--dev-key` alone).
+    pub fn compat_tenant(&self) -> Option<TenantId> {
+        self.compat_tenant
+            .clone()
+            .or_else(|| match self.tenants.as_slice() {
+                [only] if only.id.0 == "dev" => Some(only.id.clone()),
+                _ => None,
+            })
     }
 }

@@ -11,6 +11,7 @@
 //! (protobuf ⇄ library types), [`json`], [`openapi`], [`metrics`], [`error`], [`proto`].
 pub mod auth;
 pub mod call;
+pub mod compat;
 pub mod config;
 pub mod convert;
 pub mod error;
@@ -55,7 +56,8 @@ pub struct ServeOptions {
     pub dev_key: Option<String>,
     /// Database URL (accepted, not used yet: nothing is persisted by this service so far).
     pub db: Option<String>,
-    /// Address of the OSRM/VROOM faces (accepted, not served yet).
+    /// Address of a second port serving only the OSRM and VROOM faces, as the configuration's
+    /// `compat_tenant` (for clients that cannot send headers).
     pub compat_listen: Option<SocketAddr>,
 }
 
@@ -122,6 +124,7 @@ pub async fn app_router(state: Arc<ServiceState>) -> anyhow::Result<axum::Router
         .into_axum_router();
     Ok(grpc
         .merge(json::router(Arc::clone(&state)))
+        .merge(compat::router(Arc::clone(&state), None))
         .merge(json::public_router(state)))
 }
 
@@ -156,23 +159,69 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
+    let compat_identity = match opts.compat_listen {
+        Some(_) => Some(auth::Identity {
+            tenant: config.compat_tenant().context(
+                "--compat-listen needs a tenant: set `compat_tenant` in the config, or use \
+                 --dev-key alone",
+            )?,
+            role: auth::Role::Dispatcher,
+        }),
+        None => None,
+    };
     runtime.block_on(async move {
         let router = app_router(Arc::clone(&state)).await?;
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .with_context(|| format!("cannot listen on {}", opts.listen))?;
         let addr = listener.local_addr()?;
+        let compat = match (opts.compat_listen, compat_identity) {
+            (Some(at), Some(identity)) => {
+                let l = tokio::net::TcpListener::bind(at)
+                    .await
+                    .with_context(|| format!("cannot listen on {at} (--compat-listen)"))?;
+                Some((l, identity))
+            }
+            _ => None,
+        };
         tracing::info!(%addr, tenants = config.tenants.len(), "serving");
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening on {addr}")?;
+        if let Some((l, identity)) = &compat {
+            writeln!(
+                out,
+                "compat faces on {} as tenant {}",
+                l.local_addr()?,
+                identity.tenant
+            )?;
+        }
         out.flush()?;
         drop(out);
+        // One signal stops both ports.
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
+        let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        };
+        let compat_task = compat.map(|(l, identity)| {
+            let faces = compat::router(Arc::clone(&state), Some(identity));
+            let stop = stopped(stop_rx.clone());
+            tokio::spawn(async move { axum::serve(l, faces).with_graceful_shutdown(stop).await })
+        });
         tonic::transport::Server::builder()
             .accept_http1(true)
             .add_routes(tonic::service::Routes::from(router))
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown_signal())
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), stopped(stop_rx))
             .await
             .context("serving")?;
+        if let Some(task) = compat_task {
+            task.await
+                .context("the compat port's task")?
+                .context("serving the compat port")?;
+        }
         state.pool.close();
         Ok(())
     })

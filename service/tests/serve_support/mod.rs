@@ -13,6 +13,8 @@ pub struct Server {
     child: Child,
     /// `127.0.0.1:PORT`.
     pub addr: String,
+    /// `127.0.0.1:PORT` of the `--compat-listen` port, when it was asked for.
+    pub compat_addr: Option<String>,
 }
 
 impl Drop for Server {
@@ -41,16 +43,25 @@ pub fn start(args: &[&str]) -> Server {
         .expect("the milkrun binary starts");
     let stdout = child.stdout.take().expect("stdout is piped");
     let (tx, rx) = mpsc::channel();
+    let lines = if args.contains(&"--compat-listen") {
+        2
+    } else {
+        1
+    };
     std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
+        let mut reader = BufReader::new(stdout);
+        for _ in 0..lines {
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let _ = tx.send(line);
+        }
     });
     // Importing and preparing three profiles takes a while on a busy debug build.
     let line = rx.recv_timeout(Duration::from_secs(600));
     let mut server = Server {
         child,
         addr: String::new(),
+        compat_addr: None,
     };
     let line = line.expect("the server prints its address");
     server.addr = line
@@ -58,6 +69,17 @@ pub fn start(args: &[&str]) -> Server {
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
+    if lines == 2 {
+        let line = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("the server prints its compat address");
+        let addr = line
+            .trim()
+            .strip_prefix("compat faces on ")
+            .and_then(|rest| rest.split(' ').next())
+            .unwrap_or_else(|| panic!("unexpected second line {line:?}"));
+        server.compat_addr = Some(addr.to_string());
+    }
     server
 }
 
@@ -67,7 +89,8 @@ pub fn start(args: &[&str]) -> Server {
 ///   [`ACME_JWT_SECRET`];
 /// - `beta`: admin key `beta-admin-key`;
 /// - `tiny`: admin key `tiny-key`, at most 4 matrix cells, 1 request then about one per
-///   1000 s.
+///   1000 s;
+/// - `--compat-listen` acts as `acme`.
 pub fn write_config(name: &str) -> PathBuf {
     let hash = milkrun_service::serve::config::sha256_hex;
     let config = serde_json::json!({"tenants": [
@@ -77,7 +100,7 @@ pub fn write_config(name: &str) -> PathBuf {
         {"id": "beta", "api_keys": [{"sha256": hash("beta-admin-key"), "role": "admin"}]},
         {"id": "tiny", "api_keys": [{"sha256": hash("tiny-key"), "role": "admin"}],
          "quotas": {"max_matrix_cells": 4, "requests_per_second": 0.001, "burst": 1}}
-    ]});
+    ], "compat_tenant": "acme"});
     let dir = std::env::temp_dir().join(format!("milkrun-serve-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("tenants.json");
