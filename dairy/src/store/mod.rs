@@ -9,7 +9,7 @@ use std::str::FromStr;
 use milkrun_calendar::Date;
 use sqlx::any::AnyPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{AnyPool, ConnectOptions, Connection};
+use sqlx::{Any, AnyPool, ConnectOptions, Connection};
 
 use crate::error::DairyError;
 use crate::ids::TenantId;
@@ -63,10 +63,36 @@ pub enum StoreError {
     },
 }
 
+/// The database a store runs on, chosen by its URL's scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite:`: one file, WAL (the embedded default).
+    Sqlite,
+    /// `postgres:` or `postgresql:`.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of a store URL; any other scheme is refused, naming the field `url`.
+    pub fn of_url(url: &str) -> Result<Backend, DairyError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(crate::error::invalid(
+                "url",
+                "must start with sqlite: or postgres:",
+            ))
+        }
+    }
+}
+
 /// The dairy store over one connection pool.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    backend: Backend,
 }
 
 impl Store {
@@ -75,8 +101,9 @@ impl Store {
     /// every connection it opens, the `Any` pool's included; a test checks it);
     /// a `postgres:` URL names an existing database.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let backend = Backend::of_url(url)?;
         sqlx::any::install_default_drivers();
-        if url.starts_with("sqlite:") {
+        if backend == Backend::Sqlite {
             // WAL is a property of the file: set it once, then every pooled connection uses it.
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -89,7 +116,25 @@ impl Store {
             .connect(url)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store { pool, backend })
+    }
+
+    /// The backend this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Begins a transaction that writes. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes waits for a
+    /// concurrent writer (up to the busy timeout) instead of failing with "database is
+    /// locked" when it upgrades. On PostgreSQL it is a plain `BEGIN` (READ COMMITTED): every
+    /// write that must happen once is guarded by a primary or unique key (`ON CONFLICT`), and
+    /// ids come from a counter row updated in place, which concurrent writers wait on.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// The pool, for readers of the documented view `v_order_outcomes`.

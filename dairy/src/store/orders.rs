@@ -79,7 +79,7 @@ impl Store {
         let stations = freeze_day(tenant, date, &subs)?;
         let mut inserted = 0;
         for s in &stations {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.begin_write().await?;
             for o in &s.orders {
                 inserted += insert_order(&mut tx, tenant, o).await?;
             }
