@@ -1,7 +1,8 @@
 //! The store: the only module that does I/O. One `sqlx::AnyPool` (SQLite by default,
 //! PostgreSQL through the same code and migrations; see the crate doc), migrations embedded
 //! from `dairy/migrations/`, one file per aggregate:
-//! [`tenants`], [`catalogue`], [`households`], [`subscriptions`], [`operations`],
+//! [`tenants`], [`catalogue`], [`households`], [`subscriptions`], [`import`] (bulk loads),
+//! [`operations`],
 //! [`orders`] (the freeze), [`outcomes`], [`remedies`] (the exception policy), [`close`],
 //! [`settlement`], [`bottles`] and [`outbox`].
 use std::str::FromStr;
@@ -18,6 +19,7 @@ pub mod bottles;
 pub mod catalogue;
 pub mod close;
 pub mod households;
+pub mod import;
 pub mod operations;
 pub mod orders;
 pub mod outbox;
@@ -175,4 +177,29 @@ pub(crate) fn to_u32(v: i64, field: &'static str) -> Result<u32, StoreError> {
         field,
         reason: format!("{v} is not a count"),
     })
+}
+
+/// The most rows one multi-row `INSERT` carries: with at most 10 columns that stays far below
+/// SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
+pub(crate) const ROWS_PER_INSERT: usize = 500;
+
+/// `VALUES ($1, …, $cols), (…), …` for `rows` rows of `cols` columns.
+pub(crate) fn values_clause(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5 + 8);
+    out.push_str("VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
 }

@@ -265,3 +265,42 @@ pub async fn seed(store: &Store, t: TenantId) -> TestResult {
     }
     Ok(())
 }
+
+/// Adds `count` more daily subscriptions (ids, households and customers from 1000 on, each
+/// with a 10-delivery package and 1 to 3 bottles) to a tenant already [`seed`]ed, spread over
+/// `stations` stations (stations 3 and up are added), through the bulk imports.
+pub async fn seed_many(store: &Store, t: TenantId, stations: i64, count: i64) -> TestResult {
+    for s in 3..=stations {
+        store
+            .add_station(t, StationId(s), &format!("Station {s}"))
+            .await?;
+    }
+    let package = store.package(t, PackageId(1)).await?;
+    let mut customers = Vec::new();
+    let mut households = Vec::new();
+    let mut subs = Vec::new();
+    for i in 0..count {
+        let id = 1000 + i;
+        customers.push(Customer::new(CustomerId(id), &format!("Customer {id}"))?);
+        households.push(Household::new(
+            HouseholdId(id),
+            CustomerId(id),
+            StationId(1 + i % stations),
+            &format!("Street {id}, Vaduz"),
+            GeoPoint::new(47.14, 9.52)?,
+            DeliveryWindow::new(5 * 3600, 8 * 3600)?,
+            QrToken::new(&token(id))?,
+        )?);
+        subs.push(Subscription::for_package(
+            SubscriptionId(id),
+            HouseholdId(id),
+            &package,
+            date("2028-02-27")?,
+            1 + u32::try_from(i % 3)?,
+            WeekdayPattern::DAILY,
+        )?);
+    }
+    store.import_households(t, &customers, &households).await?;
+    store.import_subscriptions(t, &subs).await?;
+    Ok(())
+}
