@@ -39,6 +39,14 @@
 //! functions) was the alternative; `Any` keeps one copy of every query, at the cost of
 //! `Any`'s smaller type set, which the schema above stays inside.
 //!
+//! Concurrent writers are safe on both: every write that must happen once is guarded by a
+//! primary or unique key (`ON CONFLICT`), operation ids come from a per-tenant counter row
+//! bumped by one atomic upsert, and on SQLite a writing transaction takes the write lock at
+//! its start (`BEGIN IMMEDIATE`); PostgreSQL runs at its default READ COMMITTED. The store
+//! tests run every case on both backends (`dairy/tests/support`: a fresh SQLite file, or a
+//! fresh database on the server named by `MILKRUN_TEST_POSTGRES_URL`, which `scripts/test`
+//! starts; without it the PostgreSQL cases fail rather than skip).
+//!
 //! Every table's primary key starts with `tenant_id`, and every foreign key is composite
 //! `(tenant_id, id)`, so no row can reference another tenant's row.
 //!

@@ -7,16 +7,14 @@ use milkrun_dairy::ids::*;
 use milkrun_dairy::outbox::{OutboxMessage, Topic};
 use milkrun_dairy::outcome::FailureReason;
 use milkrun_dairy::store::outcomes::OutcomeReport;
-use milkrun_dairy::store::Store;
 use support::*;
 
 /// Households 1 and 2 get one bottle each from courier 1; household 1 hands back two
 /// empties (one event, sent twice) and household 2 one. The report per household and per
 /// courier counts the replayed event once.
-#[tokio::test]
-async fn bottles_issued_versus_collected() -> TestResult {
-    let db = TempDb::new("bottles");
-    let store = Store::open(&db.url()).await?;
+async fn bottles_issued_versus_collected(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "bottles").await?;
+    let store = db.open().await?;
     seed(&store, T1).await?;
     let day = date("2028-02-29")?;
     store
@@ -74,10 +72,9 @@ async fn bottles_issued_versus_collected() -> TestResult {
 /// A message enqueued twice is one row; marking it sent takes it out of the pending list
 /// once. A failed order's remedy puts exactly one `missed_delivery` message in the outbox,
 /// however often the policy is replayed.
-#[tokio::test]
-async fn outbox_dedupes() -> TestResult {
-    let db = TempDb::new("outbox");
-    let store = Store::open(&db.url()).await?;
+async fn outbox_dedupes(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "outbox").await?;
+    let store = db.open().await?;
     seed(&store, T1).await?;
     let key = DedupeKey::new("renewal:1:2028-03-01")?;
     let m = OutboxMessage::new(
@@ -126,3 +123,5 @@ async fn outbox_dedupes() -> TestResult {
     store.close().await;
     Ok(())
 }
+
+on_both_backends!(bottles_issued_versus_collected, outbox_dedupes,);

@@ -8,7 +8,7 @@ use milkrun_dairy::money::Cents;
 use milkrun_dairy::outcome::FailureReason;
 use milkrun_dairy::settlement::{CourierPay, RateTable};
 use milkrun_dairy::store::outcomes::OutcomeReport;
-use milkrun_dairy::store::{Store, StoreError};
+use milkrun_dairy::store::StoreError;
 use milkrun_dairy::DairyError;
 use support::*;
 
@@ -17,10 +17,9 @@ use support::*;
 /// home at 10:00. Closing with household 3's order still open is an error naming it; once it
 /// has failed, close makes it up and every order is accounted for, and the courier earns
 /// 2 × 1.20 + 4 × 0.15 = 3.00. Closing again gives the same accounts.
-#[tokio::test]
-async fn hand_checked_close_and_settlement() -> TestResult {
-    let db = TempDb::new("close");
-    let store = Store::open(&db.url()).await?;
+async fn hand_checked_close_and_settlement(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "close").await?;
+    let store = db.open().await?;
     seed(&store, T1).await?;
     store
         .set_rates(T1, RateTable::new(Cents(120), Cents(15))?)
@@ -90,3 +89,5 @@ async fn hand_checked_close_and_settlement() -> TestResult {
     store.close().await;
     Ok(())
 }
+
+on_both_backends!(hand_checked_close_and_settlement,);

@@ -15,13 +15,13 @@ use support::*;
 /// Opens a seeded store for tenant `t` with 2028-02-29 frozen, and returns the order of
 /// household `h` after failing it at `hms` for `reason`.
 async fn failed(
-    db: &TempDb,
+    db: &TestDb,
     t: TenantId,
     h: i64,
     hms: &str,
     reason: FailureReason,
 ) -> Result<(Store, Order), Box<dyn std::error::Error>> {
-    let store = Store::open(&db.url()).await?;
+    let store = db.open().await?;
     seed(&store, t).await?;
     let day = date("2028-02-29")?;
     store
@@ -44,9 +44,8 @@ async fn failed(
 
 /// An early "not home" is retried the same day: a new order on the failed order's day, once;
 /// a replay returns the same retry and adds no order.
-#[tokio::test]
-async fn same_day_retry_once() -> TestResult {
-    let db = TempDb::new("retry");
+async fn same_day_retry_once(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "retry").await?;
     let (store, order) = failed(&db, T1, 1, "07:00:00", FailureReason::NotHome).await?;
     let now = at("2028-02-29", "07:01:00")?;
     let first = store.apply_exception(T1, order.id, now).await?;
@@ -72,9 +71,8 @@ async fn same_day_retry_once() -> TestResult {
 
 /// A late failure is made up on the next delivery day as its own line, and the prepaid count
 /// is not used up by it: ten regular deliveries plus the make-up.
-#[tokio::test]
-async fn make_up_on_the_next_delivery_day() -> TestResult {
-    let db = TempDb::new("makeup");
+async fn make_up_on_the_next_delivery_day(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "makeup").await?;
     let (store, order) = failed(&db, T1, 2, "10:00:00", FailureReason::AccessClosed).await?;
     let applied = store
         .apply_exception(T1, order.id, at("2028-02-29", "10:05:00")?)
@@ -109,9 +107,8 @@ async fn make_up_on_the_next_delivery_day() -> TestResult {
 
 /// A refusal is credited (points for tenant 1, a coupon for tenant 2); a credit adds no
 /// operation and no order.
-#[tokio::test]
-async fn refusals_are_credited() -> TestResult {
-    let db = TempDb::new("credit");
+async fn refusals_are_credited(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "credit").await?;
     let (store, order) = failed(&db, T1, 3, "06:00:00", FailureReason::Refused).await?;
     let applied = store
         .apply_exception(T1, order.id, at("2028-02-29", "06:01:00")?)
@@ -122,7 +119,7 @@ async fn refusals_are_credited() -> TestResult {
     );
     assert!(store.operations(T1, order.subscription).await?.is_empty());
     store.close().await;
-    let db = TempDb::new("coupon");
+    let db = TestDb::new(b, "coupon").await?;
     let (store, order) = failed(&db, T2, 3, "06:00:00", FailureReason::AddressWrong).await?;
     let applied = store
         .apply_exception(T2, order.id, at("2028-02-29", "06:01:00")?)
@@ -133,9 +130,8 @@ async fn refusals_are_credited() -> TestResult {
 }
 
 /// Tenant 2 extends the subscription by one delivery: eleven regular deliveries in all.
-#[tokio::test]
-async fn extension_adds_a_delivery_at_the_end() -> TestResult {
-    let db = TempDb::new("extend");
+async fn extension_adds_a_delivery_at_the_end(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "extend").await?;
     let (store, order) = failed(&db, T2, 1, "06:00:00", FailureReason::NotHome).await?;
     let applied = store
         .apply_exception(T2, order.id, at("2028-02-29", "06:01:00")?)
@@ -161,9 +157,8 @@ async fn extension_adds_a_delivery_at_the_end() -> TestResult {
 /// Exactly once: the sweep of a day's failures after a crash (simulated by a reopen) creates
 /// only what is missing, and a second sweep creates nothing; an order that did not fail gets
 /// no remedy.
-#[tokio::test]
-async fn replays_and_reruns_create_nothing_twice() -> TestResult {
-    let db = TempDb::new("rerun");
+async fn replays_and_reruns_create_nothing_twice(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "rerun").await?;
     let (store, order) = failed(&db, T1, 2, "10:00:00", FailureReason::NotHome).await?;
     let day = order.date;
     let other = store
@@ -181,7 +176,7 @@ async fn replays_and_reruns_create_nothing_twice() -> TestResult {
     let now = at("2028-02-29", "12:00:00")?;
     store.apply_exception(T1, order.id, now).await?;
     store.close().await;
-    let store = Store::open(&db.url()).await?;
+    let store = db.open().await?;
     let swept = store.resolve_failures(T1, day, now).await?;
     assert_eq!(
         swept.iter().map(|r| r.order).collect::<Vec<_>>(),
@@ -209,3 +204,11 @@ async fn replays_and_reruns_create_nothing_twice() -> TestResult {
     store.close().await;
     Ok(())
 }
+
+on_both_backends!(
+    same_day_retry_once,
+    make_up_on_the_next_delivery_day,
+    refusals_are_credited,
+    extension_adds_a_delivery_at_the_end,
+    replays_and_reruns_create_nothing_twice,
+);

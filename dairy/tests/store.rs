@@ -1,32 +1,36 @@
-//! The store on a real SQLite file: opening, round trips, tenant isolation, calendar
-//! operations, the idempotent freeze, outcomes with QR sign-off, and the documented view.
+//! The store on both backends (a real SQLite file and a real PostgreSQL database): opening,
+//! round trips, tenant isolation, calendar operations, the idempotent freeze, outcomes with QR
+//! sign-off, and the documented view.
 mod support;
 
 use milkrun_dairy::calendar::{DeliveryLine, OperationKind};
 use milkrun_dairy::ids::*;
 use milkrun_dairy::outcome::{FailureReason, Outcome};
 use milkrun_dairy::store::outcomes::OutcomeReport;
-use milkrun_dairy::store::{Store, StoreError};
+use milkrun_dairy::store::StoreError;
 use milkrun_dairy::subscription::Term;
 use milkrun_dairy::DairyError;
 use sqlx::Row;
 use support::*;
 
-/// Opening creates the file in WAL mode with the schema; opening it again re-applies nothing
-/// and keeps the data.
-#[tokio::test]
-async fn open_creates_a_wal_file_and_reopens() -> TestResult {
-    let db = TempDb::new("open");
-    let store = Store::open(&db.url()).await?;
+/// Opening applies the schema (on SQLite: creates the file in WAL mode); opening it again
+/// re-applies nothing and keeps the data.
+async fn open_migrates_and_reopens(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "open").await?;
+    let store = db.open().await?;
     seed(&store, T1).await?;
-    let mode: String = sqlx::query("PRAGMA journal_mode")
-        .fetch_one(store.pool())
-        .await?
-        .try_get(0)?;
-    assert_eq!(mode, "wal");
+    if b == Backend::Sqlite {
+        let mode: String = sqlx::query("PRAGMA journal_mode")
+            .fetch_one(store.pool())
+            .await?
+            .try_get(0)?;
+        assert_eq!(mode, "wal");
+    }
     store.close().await;
-    assert!(db.path.exists());
-    let store = Store::open(&db.url()).await?;
+    if let Some(path) = &db.path {
+        assert!(path.exists());
+    }
+    let store = db.open().await?;
     let sub = store.subscription(T1, SubscriptionId(2)).await?;
     assert_eq!(
         (sub.household, sub.term),
@@ -45,10 +49,9 @@ async fn open_creates_a_wal_file_and_reopens() -> TestResult {
 
 /// Rows are keyed by tenant: another tenant sees none of them, and a row of tenant 2 cannot
 /// reference tenant 1's customer (the composite foreign key refuses it).
-#[tokio::test]
-async fn tenants_are_isolated() -> TestResult {
-    let db = TempDb::new("tenants");
-    let store = Store::open(&db.url()).await?;
+async fn tenants_are_isolated(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "tenants").await?;
+    let store = db.open().await?;
     seed(&store, T1).await?;
     assert!(matches!(
         store.subscription(T2, SubscriptionId(1)).await,
@@ -79,10 +82,9 @@ async fn tenants_are_isolated() -> TestResult {
 }
 
 /// Calendar operations go through the tenant's cut-off and show in the stored calendar.
-#[tokio::test]
-async fn operations_through_the_store() -> TestResult {
-    let db = TempDb::new("ops");
-    let store = Store::open(&db.url()).await?;
+async fn operations_through_the_store(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "ops").await?;
+    let store = db.open().await?;
     seed(&store, T1).await?;
     let sub = SubscriptionId(1);
     let skip = OperationKind::Skip {
@@ -152,10 +154,9 @@ async fn operations_through_the_store() -> TestResult {
 
 /// The freeze is refused before the cut-off; after it, a second run inserts nothing and
 /// gives the same orders; orders are grouped per station with deterministic ids.
-#[tokio::test]
-async fn freeze_is_idempotent() -> TestResult {
-    let db = TempDb::new("freeze");
-    let store = Store::open(&db.url()).await?;
+async fn freeze_is_idempotent(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "freeze").await?;
+    let store = db.open().await?;
     seed(&store, T1).await?;
     let day = date("2028-02-29")?;
     let extra = OperationKind::Extra {
@@ -208,10 +209,9 @@ async fn freeze_is_idempotent() -> TestResult {
 
 /// A delivery is signed off only with the household's token at the order's household; a
 /// replay, even of a different report, keeps the first accepted outcome.
-#[tokio::test]
-async fn outcomes_check_the_qr_token_and_keep_the_first() -> TestResult {
-    let db = TempDb::new("outcomes");
-    let store = Store::open(&db.url()).await?;
+async fn outcomes_check_the_qr_token_and_keep_the_first(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "outcomes").await?;
+    let store = db.open().await?;
     seed(&store, T1).await?;
     let day = date("2028-02-29")?;
     store
@@ -269,10 +269,9 @@ async fn outcomes_check_the_qr_token_and_keep_the_first() -> TestResult {
 
 /// The documented view `v_order_outcomes` gives one row per order with its status, courier
 /// and delivery time.
-#[tokio::test]
-async fn order_outcomes_view_reads_back() -> TestResult {
-    let db = TempDb::new("view");
-    let store = Store::open(&db.url()).await?;
+async fn order_outcomes_view_reads_back(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "view").await?;
+    let store = db.open().await?;
     seed(&store, T1).await?;
     let day = date("2028-02-29")?;
     store
@@ -342,10 +341,9 @@ async fn order_outcomes_view_reads_back() -> TestResult {
 /// A freeze cut short after one station's transaction (simulated by removing the other
 /// station's orders) is completed by a re-run: only the missing orders are inserted, with
 /// the same ids as the first run.
-#[tokio::test]
-async fn interrupted_freeze_is_completed_by_a_rerun() -> TestResult {
-    let db = TempDb::new("rerun-freeze");
-    let store = Store::open(&db.url()).await?;
+async fn interrupted_freeze_is_completed_by_a_rerun(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "rerun-freeze").await?;
+    let store = db.open().await?;
     seed(&store, T1).await?;
     let day = date("2028-02-29")?;
     let now = at("2028-02-28", "20:00:00")?;
@@ -356,7 +354,7 @@ async fn interrupted_freeze_is_completed_by_a_rerun() -> TestResult {
         .execute(store.pool())
         .await?;
     store.close().await;
-    let store = Store::open(&db.url()).await?;
+    let store = db.open().await?;
     let rerun = store.freeze_day(T1, day, now).await?;
     assert_eq!(rerun.inserted, 1);
     assert_eq!(rerun.stations, first.stations);
@@ -364,3 +362,13 @@ async fn interrupted_freeze_is_completed_by_a_rerun() -> TestResult {
     store.close().await;
     Ok(())
 }
+
+on_both_backends!(
+    open_migrates_and_reopens,
+    tenants_are_isolated,
+    operations_through_the_store,
+    freeze_is_idempotent,
+    outcomes_check_the_qr_token_and_keep_the_first,
+    order_outcomes_view_reads_back,
+    interrupted_freeze_is_completed_by_a_rerun,
+);

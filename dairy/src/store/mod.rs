@@ -1,7 +1,8 @@
 //! The store: the only module that does I/O. One `sqlx::AnyPool` (SQLite by default,
 //! PostgreSQL through the same code and migrations; see the crate doc), migrations embedded
 //! from `dairy/migrations/`, one file per aggregate:
-//! [`tenants`], [`catalogue`], [`households`], [`subscriptions`], [`operations`],
+//! [`tenants`], [`catalogue`], [`households`], [`subscriptions`], [`import`] (bulk loads),
+//! [`operations`],
 //! [`orders`] (the freeze), [`outcomes`], [`remedies`] (the exception policy), [`close`],
 //! [`settlement`], [`bottles`] and [`outbox`].
 use std::str::FromStr;
@@ -9,7 +10,7 @@ use std::str::FromStr;
 use milkrun_calendar::Date;
 use sqlx::any::AnyPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{AnyPool, ConnectOptions, Connection};
+use sqlx::{Any, AnyPool, ConnectOptions, Connection};
 
 use crate::error::DairyError;
 use crate::ids::TenantId;
@@ -18,6 +19,7 @@ pub mod bottles;
 pub mod catalogue;
 pub mod close;
 pub mod households;
+pub mod import;
 pub mod operations;
 pub mod orders;
 pub mod outbox;
@@ -63,10 +65,36 @@ pub enum StoreError {
     },
 }
 
+/// The database a store runs on, chosen by its URL's scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// `sqlite:`: one file, WAL (the embedded default).
+    Sqlite,
+    /// `postgres:` or `postgresql:`.
+    Postgres,
+}
+
+impl Backend {
+    /// The backend of a store URL; any other scheme is refused, naming the field `url`.
+    pub fn of_url(url: &str) -> Result<Backend, DairyError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(crate::error::invalid(
+                "url",
+                "must start with sqlite: or postgres:",
+            ))
+        }
+    }
+}
+
 /// The dairy store over one connection pool.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
+    backend: Backend,
 }
 
 impl Store {
@@ -75,8 +103,9 @@ impl Store {
     /// every connection it opens, the `Any` pool's included; a test checks it);
     /// a `postgres:` URL names an existing database.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
+        let backend = Backend::of_url(url)?;
         sqlx::any::install_default_drivers();
-        if url.starts_with("sqlite:") {
+        if backend == Backend::Sqlite {
             // WAL is a property of the file: set it once, then every pooled connection uses it.
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -89,7 +118,25 @@ impl Store {
             .connect(url)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store { pool, backend })
+    }
+
+    /// The backend this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Begins a transaction that writes. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so a transaction that reads before it writes waits for a
+    /// concurrent writer (up to the busy timeout) instead of failing with "database is
+    /// locked" when it upgrades. On PostgreSQL it is a plain `BEGIN` (READ COMMITTED): every
+    /// write that must happen once is guarded by a primary or unique key (`ON CONFLICT`), and
+    /// ids come from a counter row updated in place, which concurrent writers wait on.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// The pool, for readers of the documented view `v_order_outcomes`.
@@ -130,4 +177,29 @@ pub(crate) fn to_u32(v: i64, field: &'static str) -> Result<u32, StoreError> {
         field,
         reason: format!("{v} is not a count"),
     })
+}
+
+/// The most rows one multi-row `INSERT` carries: with at most 10 columns that stays far below
+/// SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
+pub(crate) const ROWS_PER_INSERT: usize = 500;
+
+/// `VALUES ($1, …, $cols), (…), …` for `rows` rows of `cols` columns.
+pub(crate) fn values_clause(rows: usize, cols: usize) -> String {
+    let mut out = String::with_capacity(rows * cols * 5 + 8);
+    out.push_str("VALUES ");
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            out.push('$');
+            out.push_str(&(r * cols + c + 1).to_string());
+        }
+        out.push(')');
+    }
+    out
 }

@@ -37,7 +37,7 @@ impl Store {
                 .into());
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id = insert_operation(&mut tx, tenant, subscription, kind).await?;
         tx.commit().await?;
         Ok(Operation {
@@ -89,6 +89,8 @@ pub(crate) const COLUMNS: &str =
     "operation_id, subscription_id, kind, date_from, date_to, product_id, quantity";
 
 /// Inserts an operation with the tenant's next operation id (inside the caller's transaction).
+/// The id comes from the tenant's counter row, bumped by one atomic upsert: concurrent
+/// callers wait on that row and never get the same id (`MAX + 1` did).
 pub(crate) async fn insert_operation(
     conn: &mut AnyConnection,
     tenant: TenantId,
@@ -96,12 +98,15 @@ pub(crate) async fn insert_operation(
     kind: OperationKind,
 ) -> Result<OperationId, StoreError> {
     let next: i64 = sqlx::query(
-        "SELECT COALESCE(MAX(operation_id), 0) + 1 AS next FROM operations WHERE tenant_id = $1",
+        "INSERT INTO operation_counters (tenant_id, last_operation_id) VALUES ($1, 1) \
+         ON CONFLICT (tenant_id) DO UPDATE \
+         SET last_operation_id = operation_counters.last_operation_id + 1 \
+         RETURNING last_operation_id",
     )
     .bind(tenant.0)
     .fetch_one(&mut *conn)
     .await?
-    .try_get("next")?;
+    .try_get("last_operation_id")?;
     let (name, from, to, product, quantity) = columns(kind);
     sqlx::query(
         "INSERT INTO operations (tenant_id, operation_id, subscription_id, kind, date_from, \

@@ -10,7 +10,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::operations::{operation_from_row, COLUMNS as OP_COLUMNS};
 use super::subscriptions::subscription_from_row;
-use super::{date_text, parse_date, to_u32, Store, StoreError};
+use super::{date_text, parse_date, to_u32, values_clause, Store, StoreError, ROWS_PER_INSERT};
 use crate::calendar::{DeliveryLine, Moment, Operation};
 use crate::error::invalid;
 use crate::freeze::{freeze_day, Order, StationOrders, SubscriptionDay};
@@ -79,9 +79,9 @@ impl Store {
         let stations = freeze_day(tenant, date, &subs)?;
         let mut inserted = 0;
         for s in &stations {
-            let mut tx = self.pool.begin().await?;
-            for o in &s.orders {
-                inserted += insert_order(&mut tx, tenant, o).await?;
+            let mut tx = self.begin_write().await?;
+            for chunk in s.orders.chunks(ROWS_PER_INSERT) {
+                inserted += insert_orders(&mut tx, tenant, chunk).await?;
             }
             tx.commit().await?;
         }
@@ -129,29 +129,47 @@ pub(crate) async fn insert_order(
     tenant: TenantId,
     o: &Order,
 ) -> Result<u64, StoreError> {
-    let kind = match o.line {
-        DeliveryLine::Regular => "regular",
-        DeliveryLine::Extra(_) => "extra",
-        DeliveryLine::MakeUp(_) => "make_up",
-    };
-    let done = sqlx::query(
+    insert_orders(conn, tenant, std::slice::from_ref(o)).await
+}
+
+/// Inserts up to [`ROWS_PER_INSERT`] orders in one statement, skipping those that exist;
+/// returns how many were inserted.
+pub(crate) async fn insert_orders(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    orders: &[Order],
+) -> Result<u64, StoreError> {
+    if orders.is_empty() {
+        return Ok(0);
+    }
+    if orders.len() > ROWS_PER_INSERT {
+        return Err(invalid("orders", format!("at most {ROWS_PER_INSERT} per statement")).into());
+    }
+    let sql = format!(
         "INSERT INTO orders (tenant_id, order_id, subscription_id, household_id, station_id, \
-         delivery_date, line, line_kind, product_id, quantity) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
-    )
-    .bind(tenant.0)
-    .bind(o.id.0)
-    .bind(o.subscription.0)
-    .bind(o.household.0)
-    .bind(o.station.0)
-    .bind(date_text(o.date))
-    .bind(o.line.number())
-    .bind(kind)
-    .bind(o.product.0)
-    .bind(i64::from(o.quantity))
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected())
+         delivery_date, line, line_kind, product_id, quantity) {} ON CONFLICT DO NOTHING",
+        values_clause(orders.len(), 10)
+    );
+    let mut q = sqlx::query(&sql);
+    for o in orders {
+        let kind = match o.line {
+            DeliveryLine::Regular => "regular",
+            DeliveryLine::Extra(_) => "extra",
+            DeliveryLine::MakeUp(_) => "make_up",
+        };
+        q = q
+            .bind(tenant.0)
+            .bind(o.id.0)
+            .bind(o.subscription.0)
+            .bind(o.household.0)
+            .bind(o.station.0)
+            .bind(date_text(o.date))
+            .bind(o.line.number())
+            .bind(kind)
+            .bind(o.product.0)
+            .bind(i64::from(o.quantity));
+    }
+    Ok(q.execute(&mut *conn).await?.rows_affected())
 }
 
 /// An order from a row with [`COLUMNS`].

@@ -59,7 +59,7 @@ impl Store {
         order: OrderId,
         report: &OutcomeReport,
     ) -> Result<RecordedOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "SELECT o.household_id AS household_id, h.qr_token AS qr_token FROM orders o \
              JOIN households h ON h.tenant_id = o.tenant_id AND h.household_id = o.household_id \

@@ -66,7 +66,7 @@ impl Store {
             }
             _ => None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let (name, amount) = remedy_columns(remedy);
         let done = sqlx::query(
             "INSERT INTO remedies (tenant_id, order_id, remedy, amount) VALUES ($1, $2, $3, $4) \
