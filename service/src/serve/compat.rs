@@ -122,40 +122,53 @@ fn overlay(
         .map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
-async fn osrm_table(
-    State(face): State<Face>,
-    Path((profile, coordinates)): Path<(String, String)>,
-    RawQuery(query): RawQuery,
+/// One OSRM call: the tenant's overlay for the profile, the request parsed by `parse`, the
+/// tenant's matrix-cell quota and a solve permit when `cells` counts any, then `answer` on the
+/// worker pool. OSRM's own errors answer with OSRM's body.
+#[allow(clippy::too_many_arguments)]
+async fn osrm_call<R, T>(
+    face: Face,
+    method: &'static str,
+    (profile, coordinates): (String, String),
+    query: Option<String>,
     headers: HeaderMap,
-) -> Response {
+    parse: fn(&str, &str) -> Result<R, osrm::OsrmError>,
+    cells: fn(&R) -> Option<usize>,
+    answer: fn(&milkrun_engine::TrafficOverlay, &R) -> Result<T, osrm::OsrmError>,
+) -> Response
+where
+    R: Send + 'static,
+    T: Serialize + Send + 'static,
+{
     let state = Arc::clone(&face.state);
     let result = handle_as(
         &face.state,
-        "osrm/table",
+        method,
         face.fixed.as_ref(),
         &headers,
         |ctx| async move {
-            let overlay = match overlay(&state, &ctx, &profile)? {
-                Ok(o) => o,
+            let parsed = overlay(&state, &ctx, &profile)?.and_then(|overlay| {
+                parse(&coordinates, query.as_deref().unwrap_or("")).map(|req| (overlay, req))
+            });
+            let (overlay, req) = match parsed {
+                Ok(x) => x,
                 Err(e) => return Ok(Answer::Face((e.http_status(), e.body()))),
             };
-            let req = match osrm::TableRequest::parse(&coordinates, query.as_deref().unwrap_or(""))
-            {
-                Ok(r) => r,
-                Err(e) => return Ok(Answer::Face((e.http_status(), e.body()))),
+            let _solve = match cells(&req) {
+                Some(n) => {
+                    let quota = state.quotas.tenant(&ctx.identity.tenant)?;
+                    TenantQuota::check_size(
+                        "max_matrix_cells",
+                        n as u64,
+                        quota.limits.max_matrix_cells,
+                    )?;
+                    Some(quota.solve_permit()?)
+                }
+                None => None,
             };
-            let quota = state.quotas.tenant(&ctx.identity.tenant)?;
-            TenantQuota::check_size(
-                "max_matrix_cells",
-                req.cells() as u64,
-                quota.limits.max_matrix_cells,
-            )?;
-            let _solve = quota.solve_permit()?;
             let answer = state
                 .pool
-                .run(Lane::Interactive, move || {
-                    osrm::answer_table(&overlay, &req)
-                })
+                .run(Lane::Interactive, move || answer(&overlay, &req))
                 .await?;
             Ok(match answer {
                 Ok(t) => Answer::Ok(t),
@@ -167,42 +180,42 @@ async fn osrm_table(
     respond(result, service_error_osrm)
 }
 
-async fn osrm_route(
+async fn osrm_table(
     State(face): State<Face>,
-    Path((profile, coordinates)): Path<(String, String)>,
+    Path(path): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let state = Arc::clone(&face.state);
-    let result = handle_as(
-        &face.state,
-        "osrm/route",
-        face.fixed.as_ref(),
-        &headers,
-        |ctx| async move {
-            let overlay = match overlay(&state, &ctx, &profile)? {
-                Ok(o) => o,
-                Err(e) => return Ok(Answer::Face((e.http_status(), e.body()))),
-            };
-            let req = match osrm::RouteRequest::parse(&coordinates, query.as_deref().unwrap_or(""))
-            {
-                Ok(r) => r,
-                Err(e) => return Ok(Answer::Face((e.http_status(), e.body()))),
-            };
-            let answer = state
-                .pool
-                .run(Lane::Interactive, move || {
-                    osrm::answer_route(&overlay, &req)
-                })
-                .await?;
-            Ok(match answer {
-                Ok(r) => Answer::Ok(r),
-                Err(e) => Answer::Face((e.http_status(), e.body())),
-            })
-        },
+    osrm_call(
+        face,
+        "osrm/table",
+        path,
+        query,
+        headers,
+        osrm::TableRequest::parse,
+        |req| Some(req.cells()),
+        osrm::answer_table,
     )
-    .await;
-    respond(result, service_error_osrm)
+    .await
+}
+
+async fn osrm_route(
+    State(face): State<Face>,
+    Path(path): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    osrm_call(
+        face,
+        "osrm/route",
+        path,
+        query,
+        headers,
+        osrm::RouteRequest::parse,
+        |_| None,
+        osrm::answer_route,
+    )
+    .await
 }
 
 async fn vroom_solve(State(face): State<Face>, headers: HeaderMap, body: Bytes) -> Response {
