@@ -7,13 +7,14 @@ use milkrun_engine::{EngineError, LatLon, Snap, TrafficOverlay};
 use tonic::{Request, Response, Status};
 
 use super::call::{grpc_unary, CallCtx};
-use super::convert::{geo, polyline, traffic};
+use super::convert::{geo, traffic};
 use super::error::{ServiceError, Violations};
 use super::proto::v1 as pb;
 use super::quota::TenantQuota;
 use super::road_registry::MAX_TRAFFIC_BATCHES;
 use super::state::ServiceState;
 use super::workers::Lane;
+use crate::compat::polyline::{self, Precision};
 
 /// Most points of one snap call.
 pub const MAX_SNAP_POINTS: usize = 10_000;
@@ -243,7 +244,10 @@ pub async fn route(
             }
             out.geometry = Some(match format {
                 pb::GeometryFormat::EncodedPolyline => {
-                    pb::route_response::Geometry::EncodedPolyline(polyline::encode(&line))
+                    pb::route_response::Geometry::EncodedPolyline(polyline::encode(
+                        &line,
+                        Precision::Five,
+                    ))
                 }
                 _ => pb::route_response::Geometry::Points(pb::Polyline {
                     points: line.into_iter().map(geo::lat_lng).collect(),

@@ -3,5 +3,4 @@
 pub mod geo;
 pub mod model;
 pub mod plan;
-pub mod polyline;
 pub mod traffic;
