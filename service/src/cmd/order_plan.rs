@@ -43,10 +43,10 @@ pub enum Format {
 /// Options of `milkrun order-plan`.
 #[derive(Debug, Args)]
 pub struct Opts {
-    /// Forecast CSV (series_id,date,mean[,sd][,q...]).
+    /// Forecast CSV (`series_id,date,mean[,sd][,q...]`).
     #[arg(long)]
     pub forecasts: PathBuf,
-    /// Stock CSV (series_id,quantity,sellable_days[,arrives_in_days]).
+    /// Stock CSV (`series_id,quantity,sellable_days[,arrives_in_days]`).
     #[arg(long)]
     pub stock: PathBuf,
     /// Costs CSV (series_id,unit_cost,price,shelf_life_days,...).
