@@ -11,6 +11,13 @@
 //!   columns as exogenous regressors, scales with season 7; peer:
 //!   `bench/peers/forecast_peer_chicago.py` (statsforecast AutoETS and MSTL).
 //!
+//! - the sets of other frequencies (issue #24) from `--freq-data DIR`, written by
+//!   `python3 bench/peers/freq_sets.py export DIR` (hourly M4, monthly US employment and M4,
+//!   quarterly Australian tourism and M4, yearly M4; the holdout is the last h values, M4's
+//!   horizons; `DIR/sets.csv` gives each set's frequency, h and m). Each file is read the way
+//!   `milkrun forecast` reads its input (frequency inferred from the dates), and the inferred
+//!   frequency must be the one the set declares. Peer: `freq_sets.py peer DIR`.
+//!
 //! `--drop-last N` is the development protocol: methods are compared on windows that end N
 //! periods before the real holdout, never on the holdout itself.
 use anyhow::{bail, Context};
@@ -26,9 +33,12 @@ struct Args {
     /// Folder with the shipped forecasting data.
     #[arg(long, default_value = "datasets/data/forecast")]
     data: PathBuf,
-    /// Data sets to run.
+    /// Data sets to run (walmart, bike, chicago, or a set named in `--freq-data`'s sets.csv).
     #[arg(long, default_value = "walmart,bike,chicago")]
     datasets: String,
+    /// Folder written by `bench/peers/freq_sets.py export` (sets of other frequencies).
+    #[arg(long)]
+    freq_data: Option<PathBuf>,
     /// Models to run (auto, best, ensemble, snaive, ets, croston, sba, tsb, adida, imapa, regression, pooled).
     #[arg(long, default_value = "auto")]
     models: String,
@@ -66,7 +76,7 @@ struct Args {
 }
 
 struct Set {
-    name: &'static str,
+    name: String,
     series: Vec<Series>,
     horizon: usize,
     windows: usize,
@@ -103,7 +113,7 @@ fn walmart(dir: &Path) -> anyhow::Result<Set> {
         series.push(Series::new(id, rows[0].0, Frequency::Weekly, vals)?);
     }
     Ok(Set {
-        name: "walmart",
+        name: "walmart".into(),
         series,
         horizon: 13,
         windows: 1,
@@ -149,7 +159,7 @@ fn bike(dir: &Path) -> anyhow::Result<Set> {
         }
     }
     Ok(Set {
-        name: "bike",
+        name: "bike".into(),
         series,
         horizon,
         windows: 1,
@@ -161,13 +171,55 @@ fn bike(dir: &Path) -> anyhow::Result<Set> {
 fn chicago(dir: &Path) -> anyhow::Result<Set> {
     let series = milkrun_bench::chicago::chicago_series(dir)?;
     Ok(Set {
-        name: "chicago",
+        name: "chicago".into(),
         series,
         horizon: 28,
         windows: 4,
         m: 7,
         from_first_sale: false,
     })
+}
+
+/// A set exported by `bench/peers/freq_sets.py`: its line of `DIR/sets.csv` (set, frequency,
+/// h, m, series) and `DIR/<set>.csv` read as `milkrun forecast` reads history.
+fn freq_set(dir: &Path, name: &str) -> anyhow::Result<Set> {
+    let mut r = reader(&dir.join("sets.csv"))?;
+    let h = r.headers()?.clone();
+    let (cs, cf, ch, cm, cn) = (
+        col(&h, "set")?,
+        col(&h, "frequency")?,
+        col(&h, "h")?,
+        col(&h, "m")?,
+        col(&h, "series")?,
+    );
+    for rec in r.records() {
+        let rec = rec?;
+        if &rec[cs] != name {
+            continue;
+        }
+        let freq = Frequency::parse(&rec[cf]).with_context(|| format!("frequency {}", &rec[cf]))?;
+        let horizon: usize = rec[ch].parse().context("h")?;
+        let m: usize = rec[cm].parse().context("m")?;
+        let count: usize = rec[cn].parse().context("series")?;
+        let path = dir.join(format!("{name}.csv"));
+        let series = milkrun_forecast::demand::io::read_series_path(&path, Default::default())
+            .with_context(|| path.display().to_string())?;
+        if series.len() != count {
+            bail!("{name}: {} series read, sets.csv says {count}", series.len());
+        }
+        if let Some(s) = series.iter().find(|s| s.freq() != freq) {
+            bail!("{name}: series {} inferred as {}, the set is {freq}", s.id(), s.freq());
+        }
+        return Ok(Set {
+            name: name.to_string(),
+            series,
+            horizon,
+            windows: 1,
+            m,
+            from_first_sale: false,
+        });
+    }
+    bail!("unknown data set {name} (not walmart, bike, chicago, nor in {})", dir.display())
 }
 
 /// Cuts the last `n` values of every series (the `--drop-last` development protocol).
@@ -207,7 +259,10 @@ fn main() -> anyhow::Result<()> {
             "walmart" => walmart(&args.data)?,
             "bike" => bike(&args.data)?,
             "chicago" => chicago(&args.data)?,
-            other => bail!("unknown data set {other}"),
+            other => match &args.freq_data {
+                Some(dir) => freq_set(dir, other)?,
+                None => bail!("unknown data set {other} (sets of other frequencies need --freq-data)"),
+            },
         };
         let set = drop_last(set, args.drop_last)?;
         for model in args.models.split(',') {
