@@ -72,7 +72,7 @@ fn ordering(e: impl std::fmt::Display) -> DairyError {
 /// The forecast of the daily extras for `horizon` days after a history of daily extras
 /// (`history[0]` on `history_start`, the last value the day before the first forecast day):
 /// the demand module's automatic model choice when the history has at least
-/// [`MIN_MODEL_HISTORY_DAYS`] days, else Poisson at the history's mean (0 when empty).
+/// [`MIN_MODEL_HISTORY_DAYS`] days, else Poisson at the history's mean (none when the mean is 0 or the history empty).
 pub fn forecast_extras(
     history: &[u64],
     history_start: Date,
@@ -92,7 +92,13 @@ pub fn forecast_extras(
         } else {
             y.iter().sum::<f64>() / y.len() as f64
         };
-        let d = Demand::poisson(mean).map_err(ordering)?;
+        // No extras seen: none expected (a point mass at 0; the Poisson table needs a mean > 0).
+        let d = if mean > 0.0 {
+            Demand::poisson(mean)
+        } else {
+            Demand::normal(0.0, 0.0)
+        }
+        .map_err(ordering)?;
         return Ok(vec![d; horizon]);
     }
     let mut config = ForecastConfig::new(horizon, LEVELS.to_vec());
@@ -196,9 +202,9 @@ mod tests {
     }
 
     /// With no extras at all (an empty history: Poisson(0)) the demand is the calendar's, so
-    /// the order is exactly tomorrow's 40 units minus the 15 usable on hand (a lot expiring
-    /// today is not usable); with extras the order rises by about their forecast, and never
-    /// below the extras already booked.
+    /// the order is exactly tomorrow's 40 units minus the 15 usable on hand (a lot expired the
+    /// day before is not usable); with uncertain extras the order rises above their mean, and
+    /// never below the extras already booked.
     #[test]
     fn calendar_plus_extras_minus_stock() -> TestResult {
         let date = Date::parse_iso("2028-03-02")?;
@@ -238,7 +244,10 @@ mod tests {
         let extras = forecast_extras(&history, date.add_days(-7), 2, 0)?;
         let o = station_order(StationId(1), ProductId(1), date, &days, &extras, &stock, &p)?;
         assert!((o.extras_mean - 6.0).abs() < 1e-9);
-        assert!(o.order >= 25 + 6 && o.order <= 25 + 12, "{o:?}");
+        // Uncertain extras raise the order above the 25 + 6 of their mean; with a 2-day shelf
+        // life and no holding cost the policy may stock toward two days of demand, never more.
+        assert!(o.order > 25 + 6, "{o:?}");
+        assert!(o.order_up_to <= 2.0 * (40.0 + 12.0), "{o:?}");
 
         // Twenty extras already booked: at least those.
         let booked = [
@@ -248,10 +257,26 @@ mod tests {
             },
             days[1],
         ];
-        let o = station_order(StationId(1), ProductId(1), date, &booked, &extras, &stock, &p)?;
+        let o = station_order(
+            StationId(1),
+            ProductId(1),
+            date,
+            &booked,
+            &extras,
+            &stock,
+            &p,
+        )?;
         assert!(o.order >= 25 + 20, "{o:?}");
-        assert!(station_order(StationId(1), ProductId(1), date, &days[..1], &extras, &stock, &p)
-            .is_err_and(|e| e.to_string().contains("days")));
+        assert!(station_order(
+            StationId(1),
+            ProductId(1),
+            date,
+            &days[..1],
+            &extras,
+            &stock,
+            &p
+        )
+        .is_err_and(|e| e.to_string().contains("days")));
         Ok(())
     }
 
@@ -264,7 +289,11 @@ mod tests {
         let f = forecast_extras(&history, start, 7, 1)?;
         assert_eq!(f.len(), 7);
         // Day 35 is a Monday; day 40 a Saturday.
-        assert!(f[5].mean() > f[0].mean() + 5.0, "{:?}", f.iter().map(|d| d.mean()).collect::<Vec<_>>());
+        assert!(
+            f[5].mean() > f[0].mean() + 5.0,
+            "{:?}",
+            f.iter().map(|d| d.mean()).collect::<Vec<_>>()
+        );
         Ok(())
     }
 }

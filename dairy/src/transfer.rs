@@ -113,16 +113,16 @@ pub fn plan_transfers(
     unmet_per_unit: Cents,
 ) -> Result<TransferPlan, DairyError> {
     if needs.len() > MAX_STATIONS {
-        return Err(invalid(
-            "needs",
-            format!("at most {MAX_STATIONS} stations"),
-        ));
+        return Err(invalid("needs", format!("at most {MAX_STATIONS} stations")));
     }
     check_cost("unmet_per_unit", unmet_per_unit)?;
     let mut stations = BTreeMap::new();
     for n in needs {
         if n.surplus > MAX_UNITS || n.shortage > MAX_UNITS {
-            return Err(invalid("needs.quantity", format!("at most {MAX_UNITS} units")));
+            return Err(invalid(
+                "needs.quantity",
+                format!("at most {MAX_UNITS} units"),
+            ));
         }
         if n.surplus > 0 && n.shortage > 0 {
             return Err(invalid(
@@ -131,7 +131,10 @@ pub fn plan_transfers(
             ));
         }
         if stations.insert(n.station, *n).is_some() {
-            return Err(invalid("needs", format!("station {} is listed twice", n.station)));
+            return Err(invalid(
+                "needs",
+                format!("station {} is listed twice", n.station),
+            ));
         }
     }
     let mut pairs = BTreeMap::new();
@@ -147,7 +150,10 @@ pub fn plan_transfers(
             return Err(invalid("costs", format!("{} -> itself", c.from)));
         }
         if pairs.insert((c.from, c.to), c.per_unit).is_some() {
-            return Err(invalid("costs", format!("{} -> {} is given twice", c.from, c.to)));
+            return Err(invalid(
+                "costs",
+                format!("{} -> {} is given twice", c.from, c.to),
+            ));
         }
     }
     let short: BTreeSet<StationId> = needs
@@ -342,7 +348,10 @@ mod tests {
             StationNeed::of(StationId(2), 0, 4),
         ];
         let plan = plan_transfers(&needs, &[], Cents(100))?;
-        assert_eq!((plan.unmet.clone(), plan.total), (vec![(StationId(2), 4)], Cents(400)));
+        assert_eq!(
+            (plan.unmet.clone(), plan.total),
+            (vec![(StationId(2), 4)], Cents(400))
+        );
         assert_eq!(
             plan_transfers(&needs[..1], &[], Cents(100))?,
             TransferPlan::default()
@@ -352,7 +361,10 @@ mod tests {
         };
         err(plan_transfers(&needs, &[cost(1, 9, 1)], Cents(1)), "costs");
         err(plan_transfers(&needs, &[cost(1, 1, 1)], Cents(1)), "costs");
-        err(plan_transfers(&needs, &[cost(1, 2, -1)], Cents(1)), "costs.per_unit");
+        err(
+            plan_transfers(&needs, &[cost(1, 2, -1)], Cents(1)),
+            "costs.per_unit",
+        );
         err(plan_transfers(&needs, &[], Cents(-1)), "unmet_per_unit");
         let twice = [needs[0], needs[0]];
         err(plan_transfers(&twice, &[], Cents(1)), "needs");

@@ -168,8 +168,10 @@ async fn alerts_transfers_and_station_orders(b: Backend) -> TestResult {
     }
     for _ in 0..2 {
         let low = store.check_low_stock(T1, s1, day).await?;
-        let got: Vec<(ProductId, u64, u64)> =
-            low.iter().map(|l| (l.product, l.usable, l.demand)).collect();
+        let got: Vec<(ProductId, u64, u64)> = low
+            .iter()
+            .map(|l| (l.product, l.usable, l.demand))
+            .collect();
         assert_eq!(got, [(MILK, 1, 2), (SKIMMED, 0, 2)]);
         let low = store.check_low_stock(T1, s2, day).await?;
         assert_eq!(low.len(), 1);
@@ -227,7 +229,10 @@ async fn alerts_transfers_and_station_orders(b: Backend) -> TestResult {
     assert!(store.station_lots(T2, s1).await?.is_empty());
     let order = store.orders_on(T1, day).await?[0].id;
     let foreign = store.load_orders(T2, s1, day, &[(order, COURIER)]).await;
-    assert!(matches!(foreign, Err(StoreError::NotFound { .. })), "{foreign:?}");
+    assert!(
+        matches!(foreign, Err(StoreError::NotFound { .. })),
+        "{foreign:?}"
+    );
     store.close().await;
     Ok(())
 }

@@ -130,16 +130,21 @@ mod tests {
         let d = Date::parse_iso("2028-03-01")?;
         let mut other = lot(4, d, 50);
         other.product = ProductId(2);
-        let lots = [lot(1, d.add_days(1), 5), lot(2, d, 2), lot(3, d.add_days(-1), 9), other];
+        let lots = [
+            lot(1, d.add_days(1), 5),
+            lot(2, d, 2),
+            lot(3, d.add_days(-1), 9),
+            other,
+        ];
         assert_eq!(
             pick(&lots, ProductId(1), d, 4),
             Some(vec![(LotId(2), 2), (LotId(1), 2)])
         );
         assert_eq!(pick(&lots, ProductId(1), d, 8), None);
-        // Orders of 3, 4 and 1 units from 7 usable: the 4 does not fit after the 3, the 1 does.
+        // Orders of 3, 5 and 1 units from 7 usable: the 5 does not fit after the 3, the 1 does.
         let orders = [
             (order(10, 3, d), CourierId(1)),
-            (order(11, 4, d), CourierId(2)),
+            (order(11, 5, d), CourierId(2)),
             (order(12, 1, d), CourierId(2)),
         ];
         let plan = plan_loading(&orders, &lots, d);

@@ -208,9 +208,9 @@ impl LotTotals {
             MovementKind::Wasted(Place::Station) => &mut self.wasted_station,
             MovementKind::Wasted(Place::Vehicle) => &mut self.wasted_vehicle,
         };
-        *slot = slot.checked_add(quantity).ok_or(DairyError::Overflow {
-            what: "lot totals",
-        })?;
+        *slot = slot
+            .checked_add(quantity)
+            .ok_or(DairyError::Overflow { what: "lot totals" })?;
         Ok(())
     }
 
@@ -224,9 +224,7 @@ impl LotTotals {
             have,
             take,
         };
-        let overflow = DairyError::Overflow {
-            what: "lot totals",
-        };
+        let overflow = DairyError::Overflow { what: "lot totals" };
         let into_station = self
             .received
             .checked_add(self.returned)
@@ -235,18 +233,21 @@ impl LotTotals {
             .loaded
             .checked_add(self.wasted_station)
             .ok_or(overflow.clone())?;
-        let on_hand = into_station
-            .checked_sub(out_of_station)
-            .ok_or(negative("on hand", into_station, out_of_station))?;
+        let on_hand = into_station.checked_sub(out_of_station).ok_or(negative(
+            "on hand",
+            into_station,
+            out_of_station,
+        ))?;
         let out_of_vehicles = self
             .delivered
             .checked_add(self.returned)
             .and_then(|s| s.checked_add(self.wasted_vehicle))
             .ok_or(overflow)?;
-        let in_vehicles = self
-            .loaded
-            .checked_sub(out_of_vehicles)
-            .ok_or(negative("in vehicles", self.loaded, out_of_vehicles))?;
+        let in_vehicles = self.loaded.checked_sub(out_of_vehicles).ok_or(negative(
+            "in vehicles",
+            self.loaded,
+            out_of_vehicles,
+        ))?;
         Ok(LotBalance {
             on_hand,
             in_vehicles,

@@ -61,8 +61,14 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         let delivered = kinds(Outcome::Delivered { courier: c, at });
-        assert_eq!(delivered[0], ("deliver:5:1".into(), MovementKind::Delivered, 2));
-        assert_eq!(delivered[1], ("deliver:5:3".into(), MovementKind::Delivered, 1));
+        assert_eq!(
+            delivered[0],
+            ("deliver:5:1".into(), MovementKind::Delivered, 2)
+        );
+        assert_eq!(
+            delivered[1],
+            ("deliver:5:3".into(), MovementKind::Delivered, 1)
+        );
         let damaged = kinds(Outcome::Failed {
             courier: c,
             at,
@@ -74,8 +80,14 @@ mod tests {
             at,
             reason: FailureReason::NotHome,
         });
-        assert_eq!(not_home[1], ("return:5:3".into(), MovementKind::Returned, 1));
-        assert_eq!(kinds(Outcome::Cancelled { at })[0].1, MovementKind::Returned);
+        assert_eq!(
+            not_home[1],
+            ("return:5:3".into(), MovementKind::Returned, 1)
+        );
+        assert_eq!(
+            kinds(Outcome::Cancelled { at })[0].1,
+            MovementKind::Returned
+        );
         Ok(())
     }
 }

@@ -108,7 +108,9 @@ impl Store {
         .try_get("first")?;
         let earliest = date.add_days(-i32::try_from(history_days).unwrap_or(i32::MAX));
         let start = match first {
-            Some(f) => parse_date(&f, "orders.delivery_date")?.max(earliest).min(date),
+            Some(f) => parse_date(&f, "orders.delivery_date")?
+                .max(earliest)
+                .min(date),
             None => date,
         };
         let len = usize::try_from(date.days_since_epoch() - start.days_since_epoch()).unwrap_or(0);

@@ -283,10 +283,10 @@ impl Store {
         for r in &rows {
             let kind: String = r.try_get("kind")?;
             let q: i64 = r.try_get("quantity")?;
-            totals
-                .entry(LotId(r.try_get("lot_id")?))
-                .or_default()
-                .add(MovementKind::parse(&kind)?, count(q, "stock_movements.quantity")?)?;
+            totals.entry(LotId(r.try_get("lot_id")?)).or_default().add(
+                MovementKind::parse(&kind)?,
+                count(q, "stock_movements.quantity")?,
+            )?;
         }
         Ok(totals)
     }
@@ -326,7 +326,10 @@ impl Store {
             if order.station != station || order.date != date {
                 return Err(invalid(
                     "assignment",
-                    format!("order {id} is for station {} on {}", order.station, order.date),
+                    format!(
+                        "order {id} is for station {} on {}",
+                        order.station, order.date
+                    ),
                 )
                 .into());
             }
@@ -470,10 +473,11 @@ impl Store {
             .map(StoredLot::stock)
             .collect();
         let demand = self.frozen_demand(tenant, station, date).await?;
-        let rows = sqlx::query("SELECT product_id, min_units FROM stock_thresholds WHERE tenant_id = $1")
-            .bind(tenant.0)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT product_id, min_units FROM stock_thresholds WHERE tenant_id = $1")
+                .bind(tenant.0)
+                .fetch_all(&self.pool)
+                .await?;
         let mut thresholds = BTreeMap::new();
         for r in &rows {
             let t: i64 = r.try_get("min_units")?;
@@ -503,12 +507,11 @@ impl Store {
         costs: &[TransferCost],
         unmet_per_unit: Cents,
     ) -> Result<TransferPlan, StoreError> {
-        let stations = sqlx::query(
-            "SELECT station_id FROM stations WHERE tenant_id = $1 ORDER BY station_id",
-        )
-        .bind(tenant.0)
-        .fetch_all(&self.pool)
-        .await?;
+        let stations =
+            sqlx::query("SELECT station_id FROM stations WHERE tenant_id = $1 ORDER BY station_id")
+                .bind(tenant.0)
+                .fetch_all(&self.pool)
+                .await?;
         let mut needs = Vec::with_capacity(stations.len());
         for r in &stations {
             let station = StationId(r.try_get("station_id")?);
