@@ -226,6 +226,12 @@ async fn alerts_transfers_and_station_orders(b: Backend) -> TestResult {
     assert!((next[1].extras_mean - 2.0).abs() < 1e-9, "{:?}", next[1]);
     assert!((1..=6).contains(&next[1].order), "{:?}", next[1]);
 
+    let day_orders = store.orders_on(T1, day).await?;
+    let twice = [(day_orders[0].id, COURIER), (day_orders[0].id, COURIER)];
+    let refused = store
+        .load_orders(T1, day_orders[0].station, day, &twice)
+        .await;
+    assert!(refused.is_err_and(|e| e.to_string().contains("listed twice")));
     assert!(store.station_lots(T2, s1).await?.is_empty());
     let order = store.orders_on(T1, day).await?[0].id;
     let foreign = store.load_orders(T2, s1, day, &[(order, COURIER)]).await;

@@ -307,4 +307,28 @@ mod tests {
         assert!(MovementKind::parse("stolen").is_err());
         Ok(())
     }
+
+    proptest::proptest! {
+        /// For any sequence of movements, those accepted one by one (a refused one changes
+        /// nothing) give the same balance as the recount of their totals, and no place ever
+        /// holds a negative count (the types cannot; the refusals are the proof).
+        #[test]
+        fn sequential_balance_equals_the_recount(
+            steps in proptest::collection::vec((0usize..6, 1u32..20), 0..60)
+        ) {
+            let lot = LotId(1);
+            let mut b = LotBalance::default();
+            let mut totals = LotTotals::default();
+            for (k, q) in steps {
+                let kind = MovementKind::ALL[k];
+                if let Ok(next) = b.apply(lot, kind, q) {
+                    b = next;
+                    totals.add(kind, u64::from(q)).map_err(|e| {
+                        proptest::test_runner::TestCaseError::fail(e.to_string())
+                    })?;
+                }
+            }
+            proptest::prop_assert_eq!(totals.balance(lot), Ok(b));
+        }
+    }
 }

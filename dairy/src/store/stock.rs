@@ -296,7 +296,7 @@ impl Store {
     /// loaded before are skipped (a replay moves nothing); cancelled ones are not loaded; an
     /// order that already has a delivered or failed outcome is loaded and moved on by that
     /// outcome at once; an order the usable stock cannot cover whole is reported short. An
-    /// order of another station or day is refused, naming it.
+    /// order of another station or day, or listed twice, is refused, naming it.
     pub async fn load_orders(
         &self,
         tenant: TenantId,
@@ -304,6 +304,10 @@ impl Store {
         date: Date,
         assignment: &[(OrderId, CourierId)],
     ) -> Result<LoadReport, StoreError> {
+        let mut seen = std::collections::HashSet::with_capacity(assignment.len());
+        if let Some((dup, _)) = assignment.iter().find(|(o, _)| !seen.insert(*o)) {
+            return Err(invalid("assignment", format!("order {dup} is listed twice")).into());
+        }
         let mut tx = self.begin_write().await?;
         let mut report = LoadReport::default();
         let mut to_load: Vec<(Order, CourierId)> = Vec::new();
