@@ -9,7 +9,7 @@
 //! `booked_k` the extras already requested for that day, and `X_k` the forecast of the day's
 //! extras (one-offs come on top of the calendar, requested late or during the day; the
 //! forecast is floored at what is already booked). That distribution goes to
-//! [`milkrun_forecast::ordering::review`] with the stock on hand as lots by expiry; the policy
+//! [`milkrun_forecast::ordering::review()`] with the stock on hand as lots by expiry; the policy
 //! nets out the stock that will still sell before it expires.
 use milkrun_calendar::Date;
 use milkrun_forecast::demand::{ForecastConfig, Frequency};
