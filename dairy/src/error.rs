@@ -1,7 +1,7 @@
 //! The domain's one error type: each variant names what the caller can fix.
 use milkrun_calendar::Date;
 
-use crate::ids::{HouseholdId, OrderId};
+use crate::ids::{HouseholdId, LotId, OrderId};
 
 /// Why a domain rule refused an input. Every variant names the field, the row or the date
 /// concerned; the store wraps it in [`crate::store::StoreError`].
@@ -75,6 +75,19 @@ pub enum DairyError {
         to: Date,
         /// Why, in words.
         reason: &'static str,
+    },
+    /// A stock movement would take more units from a lot than it holds in that place (at the
+    /// station or in the couriers' vehicles): stock never goes negative.
+    #[error("lot {lot} has {have} units {place}, cannot take {take}")]
+    NegativeStock {
+        /// The lot.
+        lot: LotId,
+        /// Where: `on hand` (at the station) or `in vehicles`.
+        place: &'static str,
+        /// Units there before the movement.
+        have: u64,
+        /// Units the movement takes.
+        take: u64,
     },
 }
 

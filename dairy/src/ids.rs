@@ -56,3 +56,9 @@ id_type!(
     /// [`crate::freeze::order_id`]), never random and never an autoincrement.
     OrderId
 );
+id_type!(
+    /// A lot of one product received at a station (one delivery note line: product, quantity,
+    /// received date, expiry). Chosen by the caller (e.g. from the supplier's note), so that
+    /// receiving the same lot twice records it once.
+    LotId
+);

@@ -23,6 +23,15 @@
 //! - [`settlement`]: courier pay per drop and per bottle from the tenant's rate table.
 //! - [`bottles`]: returnable bottles issued versus collected, per household and courier.
 //! - [`outbox`]: messages with a dedupe key ([`dedupe::DedupeKey`]).
+//! - [`stock`]: stock per station and lot: lots with expiry, the append-only movement ledger
+//!   (received, loaded, delivered, returned, wasted) with checked balances that never go
+//!   negative, first-expiry-first-out loading, the movements of an order's outcome, and
+//!   low-stock alerts.
+//! - [`transfer`]: the cheapest transfers between stations that cover shortages, a linear
+//!   program (good_lp) with unmet shortage priced so it is always feasible.
+//! - [`station_order`]: tomorrow's order per station and product: calendar demand + a
+//!   forecast of extras (`milkrun_forecast::demand`) through the perishable ordering policy
+//!   (`milkrun_forecast::ordering`), net of usable stock.
 //! - [`store`]: the only module that does I/O: sqlx, migrations embedded, one file per
 //!   aggregate.
 //!
@@ -104,8 +113,11 @@ pub mod money;
 pub mod outbox;
 pub mod outcome;
 pub mod settlement;
+pub mod station_order;
+pub mod stock;
 pub mod store;
 pub mod subscription;
 pub mod tenant;
+pub mod transfer;
 
 pub use error::DairyError;

@@ -15,14 +15,17 @@ pub enum Topic {
     RenewalReminder,
     /// Tomorrow's promised arrival window.
     ArrivalWindow,
+    /// A station runs low on a product ([`crate::stock::LowStock`]).
+    LowStock,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 3] = [
+    pub const ALL: [Topic; 4] = [
         Topic::MissedDelivery,
         Topic::RenewalReminder,
         Topic::ArrivalWindow,
+        Topic::LowStock,
     ];
 
     /// The stored name.
@@ -31,6 +34,7 @@ impl Topic {
             Topic::MissedDelivery => "missed_delivery",
             Topic::RenewalReminder => "renewal_reminder",
             Topic::ArrivalWindow => "arrival_window",
+            Topic::LowStock => "low_stock",
         }
     }
 

@@ -124,4 +124,127 @@ async fn outbox_dedupes(b: Backend) -> TestResult {
     Ok(())
 }
 
-on_both_backends!(bottles_issued_versus_collected, outbox_dedupes,);
+/// Stations on 2028-02-29 (tenant 1, frozen: station 1 has 2 milk and 2 skimmed extras to
+/// deliver, station 2 has 1 milk). Station 1 holds 1 usable milk (and 4 expired the day
+/// before), station 2 holds 10; skimmed has a threshold of 5. Low-stock alerts: station 1's
+/// milk (1 < 2) and skimmed (0 < 2 and < 5), station 2's skimmed (0 < 5); one outbox message
+/// each, also when checked twice. The transfer plan moves the 1 missing milk from station 2
+/// (the only lane, 0.30). Station 1's order for the 29th: 1 milk (2 - 1 usable) and 2 skimmed
+/// (the booked extras; no history of extras before); for 1 March (not frozen: calendars
+/// expanded) 1 milk again, and skimmed from the extras history (2 on the 29th: Poisson(2)).
+/// Another tenant sees none of it.
+async fn alerts_transfers_and_station_orders(b: Backend) -> TestResult {
+    use milkrun_dairy::calendar::OperationKind;
+    use milkrun_dairy::money::Cents;
+    use milkrun_dairy::stock::Lot;
+    use milkrun_dairy::store::StoreError;
+    use milkrun_dairy::transfer::TransferCost;
+    use milkrun_forecast::ordering::{Costs, MonteCarlo, PackRule, ReviewParams};
+
+    let db = TestDb::new(b, "stations").await?;
+    let store = db.open().await?;
+    seed(&store, T1).await?;
+    let day = date("2028-02-29")?;
+    let extra = OperationKind::Extra {
+        date: day,
+        product: SKIMMED,
+        quantity: 2,
+    };
+    store
+        .request_operation(T1, SubscriptionId(1), extra, at("2028-02-27", "09:00:00")?)
+        .await?;
+    store
+        .freeze_day(T1, day, at("2028-02-28", "20:00:00")?)
+        .await?;
+    store.set_stock_threshold(T1, SKIMMED, 5).await?;
+    let (s1, s2) = (StationId(1), StationId(2));
+    let yesterday = day.add_days(-1);
+    for lot in [
+        Lot::new(LotId(1), s1, MILK, yesterday, day.add_days(1), 1)?,
+        Lot::new(LotId(2), s2, MILK, yesterday, day.add_days(1), 10)?,
+        Lot::new(LotId(3), s1, MILK, yesterday.add_days(-1), yesterday, 4)?,
+    ] {
+        store.receive_lot(T1, &lot).await?;
+    }
+    for _ in 0..2 {
+        let low = store.check_low_stock(T1, s1, day).await?;
+        let got: Vec<(ProductId, u64, u64)> = low
+            .iter()
+            .map(|l| (l.product, l.usable, l.demand))
+            .collect();
+        assert_eq!(got, [(MILK, 1, 2), (SKIMMED, 0, 2)]);
+        let low = store.check_low_stock(T1, s2, day).await?;
+        assert_eq!(low.len(), 1);
+        assert_eq!((low[0].product, low[0].threshold), (SKIMMED, Some(5)));
+    }
+    let alerts = store.pending_messages(T1, 100).await?;
+    let keys: Vec<&str> = alerts
+        .iter()
+        .filter(|m| m.topic == Topic::LowStock)
+        .map(|m| m.key.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "low_stock:1:1:2028-02-29",
+            "low_stock:1:2:2028-02-29",
+            "low_stock:2:2:2028-02-29"
+        ]
+    );
+
+    let lane = TransferCost {
+        from: s2,
+        to: s1,
+        per_unit: Cents(30),
+    };
+    let plan = store
+        .plan_stock_transfers(T1, MILK, day, &[lane], Cents(500))
+        .await?;
+    assert_eq!(plan.transfers.len(), 1);
+    let t = plan.transfers[0];
+    assert_eq!((t.from, t.to, t.quantity, t.cost), (s2, s1, 1, Cents(30)));
+    assert!(plan.unmet.is_empty());
+
+    let params = ReviewParams {
+        lead_time_days: 0,
+        review_days: 1,
+        shelf_life_days: 2,
+        costs: Costs::from_prices(0.90, 1.60, 0.0, 1.00)?,
+        pack: PackRule::units(),
+        monte_carlo: MonteCarlo::default(),
+    };
+    let orders = store.station_orders(T1, s1, day, &params, 28, 0).await?;
+    let got: Vec<(ProductId, u64, u64, u64)> = orders
+        .iter()
+        .map(|o| (o.product, o.calendar_demand, o.booked_extras, o.order))
+        .collect();
+    assert_eq!(got, [(MILK, 2, 0, 1), (SKIMMED, 0, 2, 2)]);
+    let next = store
+        .station_orders(T1, s1, day.add_days(1), &params, 28, 0)
+        .await?;
+    assert_eq!((next[0].calendar_demand, next[0].order), (2, 1));
+    assert!((next[1].extras_mean - 2.0).abs() < 1e-9, "{:?}", next[1]);
+    assert!((1..=6).contains(&next[1].order), "{:?}", next[1]);
+
+    let day_orders = store.orders_on(T1, day).await?;
+    let twice = [(day_orders[0].id, COURIER), (day_orders[0].id, COURIER)];
+    let refused = store
+        .load_orders(T1, day_orders[0].station, day, &twice)
+        .await;
+    assert!(refused.is_err_and(|e| e.to_string().contains("listed twice")));
+    assert!(store.station_lots(T2, s1).await?.is_empty());
+    let order = store.orders_on(T1, day).await?[0].id;
+    let foreign = store.load_orders(T2, s1, day, &[(order, COURIER)]).await;
+    assert!(
+        matches!(foreign, Err(StoreError::NotFound { .. })),
+        "{foreign:?}"
+    );
+    store.close().await;
+    Ok(())
+}
+
+on_both_backends!(
+    bottles_issued_versus_collected,
+    outbox_dedupes,
+    alerts_transfers_and_station_orders,
+);

@@ -10,8 +10,9 @@ use crate::close::{account_day, DayAccount, OrderEnd};
 use crate::ids::{OrderId, TenantId};
 
 impl Store {
-    /// Closes `date` at `now`: failed orders without a remedy get one (exactly once), then
-    /// every order is accounted for. Orders with no outcome make it an error
+    /// Closes `date` at `now`: failed orders without a remedy get one (exactly once), lots
+    /// expiring on or before `date` are wasted ([`Store::waste_expired`]), then every order is
+    /// accounted for. Orders with no outcome make it an error
     /// ([`crate::DairyError::Unaccounted`]); closing again gives the same accounts.
     pub async fn close_day(
         &self,
@@ -20,6 +21,7 @@ impl Store {
         now: Moment,
     ) -> Result<DayAccount, StoreError> {
         self.resolve_failures(tenant, date, now).await?;
+        self.waste_expired(tenant, date).await?;
         let rows = sqlx::query(
             "SELECT o.order_id AS order_id, r.status AS status, m.remedy AS remedy, \
              m.amount AS amount FROM orders o \

@@ -4,7 +4,8 @@
 //! [`tenants`], [`catalogue`], [`households`], [`subscriptions`], [`import`] (bulk loads),
 //! [`operations`],
 //! [`orders`] (the freeze), [`outcomes`], [`remedies`] (the exception policy), [`close`],
-//! [`settlement`], [`bottles`] and [`outbox`].
+//! [`settlement`], [`bottles`], [`outbox`], [`stock`] (lots, the movement ledger, loading,
+//! expiry, low-stock alerts, transfers) and [`station_orders`] (tomorrow's order per station).
 use std::str::FromStr;
 
 use milkrun_calendar::Date;
@@ -26,13 +27,15 @@ pub mod outbox;
 pub mod outcomes;
 pub mod remedies;
 pub mod settlement;
+pub mod station_orders;
+pub mod stock;
 pub mod subscriptions;
 pub mod tenants;
 
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 3] = [
+const MIGRATIONS: [(i64, &str, &str); 4] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -44,6 +47,7 @@ const MIGRATIONS: [(i64, &str, &str); 3] = [
         "operation counters",
         include_str!("../../migrations/0003_operation_counters.sql"),
     ),
+    (6, "stock", include_str!("../../migrations/0006_stock.sql")),
 ];
 
 /// The embedded migrations as sqlx runs them.

@@ -41,6 +41,26 @@ impl Store {
         if now < cutoff.deadline(date) {
             return Err(invalid("freeze.now", format!("is before the cut-off of {date}")).into());
         }
+        let subs = self.subscription_days(tenant, date).await?;
+        let stations = freeze_day(tenant, date, &subs)?;
+        let mut inserted = 0;
+        for s in &stations {
+            let mut tx = self.begin_write().await?;
+            for chunk in s.orders.chunks(ROWS_PER_INSERT) {
+                inserted += insert_orders(&mut tx, tenant, chunk).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(FreezeReport { stations, inserted })
+    }
+
+    /// Every subscription of the tenant started by `date`, with its station, product and
+    /// calendar operations: what the freeze (or a look ahead at a day not frozen yet) expands.
+    pub(crate) async fn subscription_days(
+        &self,
+        tenant: TenantId,
+        date: Date,
+    ) -> Result<Vec<SubscriptionDay>, StoreError> {
         let rows = sqlx::query(
             "SELECT s.subscription_id AS subscription_id, s.household_id AS household_id, \
              s.package_id AS package_id, s.start_date AS start_date, s.prepaid AS prepaid, \
@@ -76,16 +96,7 @@ impl Store {
                 subscription,
             });
         }
-        let stations = freeze_day(tenant, date, &subs)?;
-        let mut inserted = 0;
-        for s in &stations {
-            let mut tx = self.begin_write().await?;
-            for chunk in s.orders.chunks(ROWS_PER_INSERT) {
-                inserted += insert_orders(&mut tx, tenant, chunk).await?;
-            }
-            tx.commit().await?;
-        }
-        Ok(FreezeReport { stations, inserted })
+        Ok(subs)
     }
 
     /// The orders of a day, by station then id.

@@ -52,7 +52,9 @@ pub struct RecordedOutcome {
 impl Store {
     /// Records a report on an order. A delivery whose scanned household or token is not the
     /// order's is refused ([`crate::DairyError::WrongHousehold`],
-    /// [`crate::DairyError::WrongToken`]) and records nothing.
+    /// [`crate::DairyError::WrongToken`]) and records nothing. The first outcome of an order
+    /// loaded onto a courier also moves its stock ([`crate::stock::outcome_movements`]); a
+    /// replay moves nothing.
     pub async fn record_outcome(
         &self,
         tenant: TenantId,
@@ -131,6 +133,10 @@ impl Store {
                 field: "order_outcomes",
                 reason: format!("order {order}'s outcome vanished inside its transaction"),
             })?;
+        if done.rows_affected() == 1 {
+            // The stock loaded for the order moves with its first outcome, in this transaction.
+            super::stock::post_outcome(&mut tx, tenant, order, &stored).await?;
+        }
         tx.commit().await?;
         Ok(RecordedOutcome {
             outcome: stored,
