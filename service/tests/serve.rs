@@ -1485,5 +1485,42 @@ mod batch {
         .await;
         assert_eq!(status, 400, "{text}");
         assert!(text.contains("INVALID_ARGUMENT"), "{text}");
+        // Paging: acme has two jobs by now (nightly-1, json-1); pages of one list both once.
+        let first = j
+            .list(with_key(
+                pb::ListJobsRequest {
+                    page_size: 1,
+                    ..Default::default()
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect("page 1")
+            .into_inner();
+        assert!(!first.next_page_token.is_empty());
+        let second = j
+            .list(with_key(
+                pb::ListJobsRequest {
+                    page_size: 1,
+                    page_token: first.next_page_token.clone(),
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect("page 2")
+            .into_inner();
+        assert_eq!(second.jobs.len(), 1);
+        assert!(second.jobs[0].job_id != first.jobs[0].job_id);
+        let err = j
+            .list(with_key(
+                pb::ListJobsRequest {
+                    page_size: 1,
+                    page_token: "not-a-token".into(),
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect_err("a made-up token");
+        assert_eq!(field_of(&err), "page_token");
     }
 }

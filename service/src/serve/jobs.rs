@@ -642,3 +642,77 @@ impl pb::jobs_server::Jobs for JobsGrpc {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Equal work gives equal digests whatever the order its maps were filled in; other work
+    /// gives another digest.
+    #[test]
+    fn digest_ignores_map_order() {
+        let shipment = |pairs: &[(&str, i64)]| pb::Shipment {
+            load_demands: pairs.iter().map(|(k, v)| ((*k).to_string(), *v)).collect(),
+            ..Default::default()
+        };
+        let work = |pairs: &[(&str, i64)]| {
+            Work::Optimize(pb::OptimizeRequest {
+                model: Some(pb::ShipmentModel {
+                    shipments: vec![shipment(pairs)],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+        };
+        let a = digest(&work(&[("crates", 3), ("bottles", 2), ("cans", 1)])).expect("a digest");
+        let b = digest(&work(&[("cans", 1), ("crates", 3), ("bottles", 2)])).expect("a digest");
+        let c = digest(&work(&[("cans", 1), ("crates", 4), ("bottles", 2)])).expect("a digest");
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+    }
+
+    /// Only finished jobs are evicted, oldest first, down to [`MAX_KEPT_JOBS`], and their
+    /// request ids go with them.
+    #[test]
+    fn eviction_keeps_unfinished_jobs() {
+        let mut t = TenantJobs::default();
+        let n = MAX_KEPT_JOBS as u64 + 5;
+        for seq in 1..=n {
+            let state = if seq == 1 {
+                pb::JobState::Running
+            } else {
+                pb::JobState::Succeeded
+            };
+            let (status, _) = watch::channel(Snapshot {
+                state,
+                done: 0,
+                total: 0,
+                started_ms: 0,
+                finished_ms: 0,
+                error: None,
+                result: None,
+            });
+            t.jobs.insert(
+                seq,
+                Arc::new(JobEntry {
+                    seq,
+                    request_id: format!("r{seq}"),
+                    digest: [0; 32],
+                    cancel: Arc::new(AtomicBool::new(false)),
+                    submitted_ms: 0,
+                    status,
+                }),
+            );
+            t.by_request.insert(format!("r{seq}"), seq);
+        }
+        t.evict();
+        assert_eq!(
+            t.jobs.len(),
+            MAX_KEPT_JOBS + 1,
+            "the running job and the newest finished"
+        );
+        assert!(t.jobs.contains_key(&1), "the running job stays");
+        assert!(!t.jobs.contains_key(&2) && !t.by_request.contains_key("r2"));
+        assert!(t.jobs.contains_key(&n));
+    }
+}
