@@ -11,8 +11,8 @@
 //! the way, and talks to its JSON face over loopback with a minimal HTTP/1.1 keep-alive client
 //! on tokio's `TcpStream`:
 //!
-//! 1. **Layers** (one connection, `--calls` sequential calls each): a path no route serves
-//!    (404: HTTP and the router), a call without credentials (401: plus the auth layer), and an
+//! 1. **Layers** (one connection, `--calls` sequential calls each): a call without credentials
+//!    (401: HTTP, the router and the auth layer), and an
 //!    authenticated `Forecast/CheckStock` of one tiny item (200: plus quota, JSON, the worker
 //!    pool's hand-off and the work), against the same stock check run in-process through
 //!    `milkrun-forecast`. The differences are the layers' cost, reported as a fraction of 1 ms.
@@ -318,10 +318,6 @@ fn main() -> anyhow::Result<()> {
         )
         .await?;
         let n = opts.calls;
-        let p404 = summary(
-            "no route (404: HTTP + router)",
-            timed(&mut conn, n, "/v1/none", None, "{}", 404).await?,
-        );
         let p401 = summary(
             "no key (401: + auth)",
             timed(
@@ -348,12 +344,11 @@ fn main() -> anyhow::Result<()> {
         );
         let work = summary("the same stock check in-process", in_process(n)?);
         println!(
-            "layers over the in-process work: {:.3} ms = {:.0}% of 1 ms (of which the auth \
-             refusal path beyond routing {:.3} ms, HTTP round trip + router {:.3} ms)",
+            "layers over the in-process work: {:.3} ms = {:.0}% of 1 ms (a refused call, HTTP \
+             round trip + router + auth: {:.3} ms)",
             p200 - work,
             (p200 - work) * 100.0,
-            p401 - p404,
-            p404
+            p401
         );
         overload(&addr, opts.clients, opts.seconds).await
     })
