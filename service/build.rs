@@ -10,6 +10,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../proto");
     let protos: Vec<PathBuf> = ["common", "roads", "routes"]
         .iter()
+        // The batch services (Forecast, Customers, Jobs).
+        .chain(&["forecast", "customers", "jobs"])
         .map(|name| root.join("milkrun/v1").join(format!("{name}.proto")))
         .collect();
     for p in &protos {

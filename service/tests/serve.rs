@@ -835,6 +835,14 @@ async fn serve_end_to_end_on_loopback() {
     json_face(&server).await;
     eprintln!("step: compat_faces");
     compat_faces(&server).await;
+    // The batch services: Forecast, Customers, Jobs.
+    eprintln!("step: batch services");
+    batch::forecast_service(&server).await;
+    batch::customers_service(&server).await;
+    batch::jobs_service(&server).await;
+    batch::jobs_cancel_and_quota(&server).await;
+    batch::batch_json_face(&server).await;
+    batch::batch_hostile(&server).await;
     health(&server).await;
 }
 
@@ -855,4 +863,664 @@ fn hs256_token(claims_json: &str, secret: &[u8]) -> String {
         "{input}.{}",
         URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     )
+}
+
+/// The batch services end to end: Forecast, Customers and Jobs.
+mod batch {
+    use super::{http_post, pb, with_key, Server};
+    use milkrun_calendar::Date;
+    use pb::customers_client::CustomersClient;
+    use pb::forecast_client::ForecastClient;
+    use pb::jobs_client::JobsClient;
+    use tonic::Code;
+    use tonic_types::StatusExt;
+
+    /// Eight weeks of a daily series with a weekly pattern.
+    fn daily_series(id: &str, base: f64) -> pb::DemandSeries {
+        pb::DemandSeries {
+            id: id.into(),
+            start_date: "2026-01-05".into(),
+            values: (0..56).map(|i| base + f64::from(i % 7) * 2.0).collect(),
+        }
+    }
+
+    fn forecast_req() -> pb::ForecastDemandRequest {
+        pb::ForecastDemandRequest {
+            series: vec![daily_series("milk-1l", 10.0), daily_series("cream", 3.0)],
+            frequency: pb::Frequency::Daily.into(),
+            horizon: 7,
+            quantile_levels: vec![0.1, 0.5, 0.9],
+            model: "snaive".into(),
+            ..Default::default()
+        }
+    }
+
+    fn field_of(err: &tonic::Status) -> String {
+        err.get_details_bad_request()
+            .and_then(|b| b.field_violations.first().map(|v| v.field.clone()))
+            .unwrap_or_else(|| panic!("no field violation in {err:?}"))
+    }
+
+    /// Forecast: each series gets 7 steps dated after its history, quantiles increasing; the
+    /// seasonal naive forecast repeats the last week. PlanOrders orders up to a level above
+    /// the stock; CheckStock projects total = usable + expiring.
+    pub async fn forecast_service(server: &Server) {
+        let mut c = ForecastClient::connect(server.url())
+            .await
+            .expect("connects");
+        let f = c
+            .forecast_demand(with_key(forecast_req(), "acme-admin-key"))
+            .await
+            .expect("forecast")
+            .into_inner();
+        assert_eq!(f.quantile_levels, vec![0.1, 0.5, 0.9]);
+        assert_eq!(f.forecasts.len(), 2);
+        let milk = &f.forecasts[0];
+        assert_eq!(milk.id, "milk-1l");
+        assert_eq!(milk.steps.len(), 7);
+        // 56 days from 2026-01-05: the first future day is 2026-03-02.
+        assert_eq!(milk.steps[0].date, "2026-03-02");
+        assert_eq!(milk.steps[6].date, "2026-03-08");
+        for (j, step) in milk.steps.iter().enumerate() {
+            assert!(
+                (step.mean - (10.0 + j as f64 * 2.0)).abs() < 1e-6,
+                "{step:?}"
+            );
+            assert_eq!(step.quantiles.len(), 3);
+            assert!(step.quantiles.windows(2).all(|w| w[0] <= w[1]), "{step:?}");
+        }
+        let item = pb::OrderItem {
+            id: "milk-1l".into(),
+            daily: (0..4)
+                .map(|_| pb::DayDemand {
+                    mean: 20.0,
+                    ..Default::default()
+                })
+                .collect(),
+            on_hand: vec![pb::StockLot {
+                quantity: 5.0,
+                sellable_days: 3,
+            }],
+            shelf_life_days: 5,
+            unit_cost: 0.6,
+            price: 1.2,
+            ..Default::default()
+        };
+        let plan = c
+            .plan_orders(with_key(
+                pb::PlanOrdersRequest {
+                    items: vec![item],
+                    ..Default::default()
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect("plan orders")
+            .into_inner();
+        let p = &plan.items[0];
+        assert_eq!(p.id, "milk-1l");
+        assert!(p.order > 0.0 && p.order == p.unconstrained_order, "{p:?}");
+        assert!(p.order_up_to > p.usable_position, "{p:?}");
+        assert!(
+            (p.usable_position + p.order - p.order_up_to).abs() <= 1.0,
+            "{p:?}"
+        );
+        let stock = c
+            .check_stock(with_key(
+                pb::CheckStockRequest {
+                    items: vec![pb::StockItem {
+                        id: "cream".into(),
+                        daily_mean: vec![4.0; 6],
+                        on_hand: vec![pb::StockLot {
+                            quantity: 30.0,
+                            sellable_days: 3,
+                        }],
+                        reorder_point: 50.0,
+                        horizon_days: 2,
+                        ..Default::default()
+                    }],
+                },
+                "acme-analyst-key",
+            ))
+            .await
+            .expect("check stock")
+            .into_inner();
+        let s = &stock.items[0];
+        // 3 days of 4 sold, 18 expire on day 3.
+        assert_eq!((s.total, s.expiring, s.usable), (30.0, 18.0, 12.0), "{s:?}");
+        let kinds: Vec<i32> = s.alerts.iter().map(|a| a.kind).collect();
+        assert!(
+            kinds.contains(&(pb::StockAlertKind::BelowReorderPoint as i32)),
+            "{s:?}"
+        );
+        assert!(
+            kinds.contains(&(pb::StockAlertKind::ExpiresBeforeSold as i32)),
+            "{s:?}"
+        );
+    }
+
+    fn transactions() -> Vec<pb::CustomerTransaction> {
+        let day0 = Date::from_ymd(2025, 1, 1).expect("a date");
+        let mut out = Vec::new();
+        for i in 0..60u32 {
+            let every = 7 * (1 + i % 4);
+            let last = if i % 3 == 0 { 120 } else { 360 };
+            let mut d = i % 30;
+            let mut k = 0;
+            while d <= last {
+                out.push(pb::CustomerTransaction {
+                    customer_id: format!("c{i:02}"),
+                    date: day0.add_days(d as i32).to_string(),
+                    amount: 5.0 + f64::from(i % 7) + f64::from(k % 3),
+                });
+                d += every;
+                k += 1;
+            }
+        }
+        out
+    }
+
+    /// Customers: every customer once, sorted by id, churn risk = 1 − P(alive) in [0, 1],
+    /// the segments' sizes add up to the customers; the customers who stopped in May are on
+    /// average riskier than those who kept buying.
+    pub async fn customers_service(server: &Server) {
+        let mut c = CustomersClient::connect(server.url())
+            .await
+            .expect("connects");
+        let a = c
+            .analyze(with_key(
+                pb::AnalyzeCustomersRequest {
+                    transactions: transactions(),
+                    calibration_end: "2025-09-30".into(),
+                    segments: 3,
+                    seed: 7,
+                    ..Default::default()
+                },
+                "acme-analyst-key",
+            ))
+            .await
+            .expect("analyze")
+            .into_inner();
+        assert_eq!(a.customers.len(), 60);
+        assert!(a
+            .customers
+            .windows(2)
+            .all(|w| w[0].customer_id < w[1].customer_id));
+        for v in &a.customers {
+            assert!((0.0..=1.0).contains(&v.churn_risk), "{v:?}");
+            assert!((v.churn_risk + v.probability_alive - 1.0).abs() < 1e-9);
+            assert!(v.clv >= 0.0 && v.segment < 3, "{v:?}");
+        }
+        assert_eq!(a.segments.iter().map(|s| s.size).sum::<u32>(), 60);
+        let risk = |stopped: bool| {
+            let group: Vec<f64> = a
+                .customers
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| (i % 3 == 0) == stopped)
+                .map(|(_, v)| v.churn_risk)
+                .collect();
+            group.iter().sum::<f64>() / group.len() as f64
+        };
+        assert!(
+            risk(true) > risk(false),
+            "{} vs {}",
+            risk(true),
+            risk(false)
+        );
+    }
+
+    async fn watch_to_end(
+        c: &mut JobsClient<tonic::transport::Channel>,
+        id: &str,
+        key: &str,
+    ) -> pb::Job {
+        use tokio_stream::StreamExt;
+        let mut stream = c
+            .watch(with_key(pb::WatchJobRequest { job_id: id.into() }, key))
+            .await
+            .expect("watch starts")
+            .into_inner();
+        let mut last = None;
+        while let Some(msg) = stream.next().await {
+            last = Some(msg.expect("a job message"));
+        }
+        last.expect("at least one message")
+    }
+
+    /// Jobs: a forecast job runs to SUCCEEDED with the same answer as the unary call;
+    /// resubmitting its request id returns the same job, another payload under it is
+    /// INVALID_ARGUMENT; tenant beta cannot see, cancel or list acme's job.
+    pub async fn jobs_service(server: &Server) {
+        let mut c = JobsClient::connect(server.url()).await.expect("connects");
+        let submit = |req: pb::ForecastDemandRequest, id: &str| pb::SubmitJobRequest {
+            request_id: id.into(),
+            work: Some(pb::submit_job_request::Work::Forecast(req)),
+        };
+        let job = c
+            .submit(with_key(
+                submit(forecast_req(), "nightly-1"),
+                "acme-admin-key",
+            ))
+            .await
+            .expect("submit")
+            .into_inner();
+        assert!(job.job_id.starts_with("job-"));
+        assert_eq!(job.request_id, "nightly-1");
+        let done = watch_to_end(&mut c, &job.job_id, "acme-admin-key").await;
+        assert_eq!(done.state, pb::JobState::Succeeded as i32, "{done:?}");
+        assert_eq!((done.progress_done, done.progress_total), (2, 2));
+        let Some(pb::job::Result::Forecast(f)) = &done.result else {
+            panic!("a forecast result: {done:?}");
+        };
+        let unary = ForecastClient::connect(server.url())
+            .await
+            .expect("connects")
+            .forecast_demand(with_key(forecast_req(), "acme-admin-key"))
+            .await
+            .expect("forecast")
+            .into_inner();
+        assert_eq!(f, &unary, "the job answers what the unary call answers");
+        let again = c
+            .submit(with_key(
+                submit(forecast_req(), "nightly-1"),
+                "acme-admin-key",
+            ))
+            .await
+            .expect("resubmit")
+            .into_inner();
+        assert_eq!(again.job_id, job.job_id, "same request id, same job");
+        assert_eq!(again.state, pb::JobState::Succeeded as i32);
+        let other = pb::ForecastDemandRequest {
+            horizon: 3,
+            ..forecast_req()
+        };
+        let err = c
+            .submit(with_key(submit(other, "nightly-1"), "acme-admin-key"))
+            .await
+            .expect_err("another payload under a used request id");
+        assert_eq!(err.code(), Code::InvalidArgument);
+        assert_eq!(field_of(&err), "request_id");
+        let got = c
+            .get(with_key(
+                pb::GetJobRequest {
+                    job_id: job.job_id.clone(),
+                },
+                "acme-analyst-key",
+            ))
+            .await
+            .expect("an analyst reads jobs")
+            .into_inner();
+        assert_eq!(got.state, pb::JobState::Succeeded as i32);
+        // Tenant isolation: beta gets NOT_FOUND for acme's job id, and lists none of acme's.
+        let err = c
+            .get(with_key(
+                pb::GetJobRequest {
+                    job_id: job.job_id.clone(),
+                },
+                "beta-admin-key",
+            ))
+            .await
+            .expect_err("another tenant's job");
+        assert_eq!(err.code(), Code::NotFound);
+        let err = c
+            .cancel(with_key(
+                pb::CancelJobRequest {
+                    job_id: job.job_id.clone(),
+                },
+                "beta-admin-key",
+            ))
+            .await
+            .expect_err("another tenant's job");
+        assert_eq!(err.code(), Code::NotFound);
+        let beta = c
+            .list(with_key(pb::ListJobsRequest::default(), "beta-admin-key"))
+            .await
+            .expect("list")
+            .into_inner();
+        assert!(
+            beta.jobs.iter().all(|j| j.request_id != "nightly-1"),
+            "{beta:?}"
+        );
+        let acme = c
+            .list(with_key(
+                pb::ListJobsRequest {
+                    page_size: 1,
+                    ..Default::default()
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect("list")
+            .into_inner();
+        assert_eq!(acme.jobs.len(), 1);
+        assert!(acme.jobs[0].result.is_none(), "List leaves results out");
+    }
+
+    /// Cancel reaches the solver: a 60 s optimization job of beta stops well before its limit
+    /// once cancelled and ends CANCELLED; while it runs, beta's quota of one unfinished job
+    /// refuses a second with RESOURCE_EXHAUSTED and retry info.
+    pub async fn jobs_cancel_and_quota(server: &Server) {
+        use tokio_stream::StreamExt;
+        let mut c = JobsClient::connect(server.url()).await.expect("connects");
+        let long = pb::SubmitJobRequest {
+            request_id: String::new(),
+            work: Some(pb::submit_job_request::Work::Optimize(
+                pb::OptimizeRequest {
+                    model: Some(super::small_model()),
+                    time_limit_s: 60.0,
+                    ..Default::default()
+                },
+            )),
+        };
+        let job = c
+            .submit(with_key(long.clone(), "beta-admin-key"))
+            .await
+            .expect("submit")
+            .into_inner();
+        let mut stream = c
+            .watch(with_key(
+                pb::WatchJobRequest {
+                    job_id: job.job_id.clone(),
+                },
+                "beta-admin-key",
+            ))
+            .await
+            .expect("watch")
+            .into_inner();
+        while let Some(msg) = stream.next().await {
+            if msg.expect("a job message").state == pb::JobState::Running as i32 {
+                break;
+            }
+        }
+        let err = c
+            .submit(with_key(long, "beta-admin-key"))
+            .await
+            .expect_err("one unfinished job at most");
+        assert_eq!(err.code(), Code::ResourceExhausted);
+        assert!(err.get_details_retry_info().is_some());
+        let cancelled = c
+            .cancel(with_key(
+                pb::CancelJobRequest {
+                    job_id: job.job_id.clone(),
+                },
+                "beta-admin-key",
+            ))
+            .await
+            .expect("cancel")
+            .into_inner();
+        assert!(cancelled.cancel_requested);
+        let done = watch_to_end(&mut c, &job.job_id, "beta-admin-key").await;
+        assert_eq!(done.state, pb::JobState::Cancelled as i32, "{done:?}");
+        assert!(
+            done.finished_unix_ms - done.started_unix_ms < 60_000,
+            "the flag, not the 60 s limit, stopped the search: {done:?}"
+        );
+        let err = c
+            .get(with_key(
+                pb::GetJobRequest {
+                    job_id: job.job_id.clone(),
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect_err("beta's job is not acme's");
+        assert_eq!(err.code(), Code::NotFound);
+    }
+
+    /// The JSON face: a forecast in proto3 JSON, a job submitted and read back, and the new
+    /// routes in /openapi.json.
+    pub async fn batch_json_face(server: &Server) {
+        let base = server.url();
+        let body = serde_json::json!({
+            "series": [{"id": "milk", "startDate": "2026-01-05",
+                        "values": (0..28).map(|i| 5 + i % 7).collect::<Vec<_>>()}],
+            "frequency": "FREQUENCY_DAILY",
+            "horizon": 2,
+            "model": "snaive",
+        });
+        let (status, text) = http_post(
+            &format!("{base}/v1/forecast:forecastDemand"),
+            Some("acme-admin-key"),
+            &body.to_string(),
+        )
+        .await;
+        assert_eq!(status, 200, "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(v["forecasts"][0]["steps"][0]["date"], "2026-02-02");
+        assert_eq!(v["forecasts"][0]["steps"][0]["mean"].as_f64(), Some(5.0));
+        let (status, text) = http_post(
+            &format!("{base}/v1/jobs:submit"),
+            Some("acme-admin-key"),
+            &serde_json::json!({"requestId": "json-1", "forecast": body}).to_string(),
+        )
+        .await;
+        assert_eq!(status, 200, "{text}");
+        let job: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        let id = job["jobId"].as_str().expect("a job id").to_string();
+        let (status, text) = http_post(
+            &format!("{base}/v1/jobs:get"),
+            Some("acme-admin-key"),
+            &serde_json::json!({"jobId": id}).to_string(),
+        )
+        .await;
+        assert_eq!(status, 200, "{text}");
+        assert!(text.contains(&id));
+        let doc = super::http_get(&format!("{base}/openapi.json")).await;
+        for path in [
+            "/v1/forecast:forecastDemand",
+            "/v1/customers:analyze",
+            "/v1/jobs:submit",
+        ] {
+            assert!(doc.contains(path), "{path} documented");
+        }
+    }
+
+    /// Hostile requests to the batch services, each with its code and field.
+    pub async fn batch_hostile(server: &Server) {
+        let mut f = ForecastClient::connect(server.url())
+            .await
+            .expect("connects")
+            .max_decoding_message_size(64 << 20);
+        let mut nan = forecast_req();
+        nan.series[1].values[3] = f64::NAN;
+        let err = f
+            .forecast_demand(with_key(nan, "acme-admin-key"))
+            .await
+            .expect_err("NaN");
+        assert_eq!(
+            (err.code(), field_of(&err)),
+            (Code::InvalidArgument, "series[1].values".into())
+        );
+        for horizon in [-3, 0, 1_000_000] {
+            let err = f
+                .forecast_demand(with_key(
+                    pb::ForecastDemandRequest {
+                        horizon,
+                        ..forecast_req()
+                    },
+                    "acme-admin-key",
+                ))
+                .await
+                .expect_err("bad horizon");
+            assert_eq!(
+                (err.code(), field_of(&err)),
+                (Code::InvalidArgument, "horizon".into())
+            );
+        }
+        let million = pb::ForecastDemandRequest {
+            series: vec![pb::DemandSeries::default(); 1_000_000],
+            ..forecast_req()
+        };
+        let err = f
+            .forecast_demand(with_key(million, "acme-admin-key"))
+            .await
+            .expect_err("10^6 series");
+        assert_eq!(
+            (err.code(), field_of(&err)),
+            (Code::InvalidArgument, "series".into())
+        );
+        let err = f
+            .forecast_demand(with_key(
+                pb::ForecastDemandRequest {
+                    quantile_levels: vec![0.9, 0.1],
+                    ..forecast_req()
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect_err("levels out of order");
+        assert_eq!(field_of(&err), "quantile_levels");
+        let err = f
+            .plan_orders(with_key(
+                pb::PlanOrdersRequest {
+                    items: vec![pb::OrderItem {
+                        daily: vec![
+                            pb::DayDemand {
+                                mean: 3.0,
+                                ..Default::default()
+                            };
+                            3
+                        ],
+                        shelf_life_days: 0,
+                        unit_cost: 1.0,
+                        price: 2.0,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect_err("no shelf life");
+        assert_eq!(
+            (err.code(), field_of(&err)),
+            (Code::InvalidArgument, "items[0].shelf_life_days".into())
+        );
+        let mut bad = transactions();
+        bad[4].amount = -1.0;
+        let err = CustomersClient::connect(server.url())
+            .await
+            .expect("connects")
+            .analyze(with_key(
+                pb::AnalyzeCustomersRequest {
+                    transactions: bad,
+                    calibration_end: "2025-09-30".into(),
+                    ..Default::default()
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect_err("a negative amount");
+        assert_eq!(
+            (err.code(), field_of(&err)),
+            (Code::InvalidArgument, "transactions[4].amount".into())
+        );
+        let mut j = JobsClient::connect(server.url()).await.expect("connects");
+        let err = j
+            .get(with_key(
+                pb::GetJobRequest {
+                    job_id: "job-999999".into(),
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect_err("unknown job");
+        assert_eq!(err.code(), Code::NotFound);
+        let err = j
+            .get(with_key(
+                pb::GetJobRequest {
+                    job_id: "../etc".into(),
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect_err("not a job id");
+        assert_eq!(err.code(), Code::NotFound);
+        let err = j
+            .submit(with_key(
+                pb::SubmitJobRequest {
+                    request_id: "x".into(),
+                    work: Some(pb::submit_job_request::Work::Forecast(forecast_req())),
+                },
+                "acme-analyst-key",
+            ))
+            .await
+            .expect_err("an analyst does not submit");
+        assert_eq!(err.code(), Code::PermissionDenied);
+        let err = j
+            .submit(with_key(pb::SubmitJobRequest::default(), "acme-admin-key"))
+            .await
+            .expect_err("no work");
+        assert_eq!(field_of(&err), "work");
+        let mut nan_job = forecast_req();
+        nan_job.series[0].values[0] = f64::NAN;
+        let err = j
+            .submit(with_key(
+                pb::SubmitJobRequest {
+                    request_id: String::new(),
+                    work: Some(pb::submit_job_request::Work::Forecast(nan_job)),
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect_err("a job is checked before it is queued");
+        assert_eq!(field_of(&err), "forecast.series[0].values");
+        let err = j
+            .list(with_key(
+                pb::ListJobsRequest {
+                    page_size: -1,
+                    ..Default::default()
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect_err("negative page size");
+        assert_eq!(field_of(&err), "page_size");
+        let (status, text) = http_post(
+            &format!("{}/v1/jobs:submit", server.url()),
+            Some("acme-admin-key"),
+            "{\"forecast\": {\"horizon\": ",
+        )
+        .await;
+        assert_eq!(status, 400, "{text}");
+        assert!(text.contains("INVALID_ARGUMENT"), "{text}");
+        // Paging: acme has two jobs by now (nightly-1, json-1); pages of one list both once.
+        let first = j
+            .list(with_key(
+                pb::ListJobsRequest {
+                    page_size: 1,
+                    ..Default::default()
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect("page 1")
+            .into_inner();
+        assert!(!first.next_page_token.is_empty());
+        let second = j
+            .list(with_key(
+                pb::ListJobsRequest {
+                    page_size: 1,
+                    page_token: first.next_page_token.clone(),
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect("page 2")
+            .into_inner();
+        assert_eq!(second.jobs.len(), 1);
+        assert!(second.jobs[0].job_id != first.jobs[0].job_id);
+        let err = j
+            .list(with_key(
+                pb::ListJobsRequest {
+                    page_size: 1,
+                    page_token: "not-a-token".into(),
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect_err("a made-up token");
+        assert_eq!(field_of(&err), "page_token");
+    }
 }

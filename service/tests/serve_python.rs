@@ -1,5 +1,6 @@
 //! A client that is not ours: Python's grpcio with grpcio-reflection discovers the services
-//! of the real server by reflection and calls Roads.Matrix from the fetched descriptors.
+//! of the real server by reflection and calls Roads.Matrix and Forecast.CheckStock from the
+//! fetched descriptors.
 //! Also: a server started without credentials answers health but refuses everything else.
 mod serve_support;
 
@@ -87,6 +88,18 @@ async fn python_grpcio_client_drives_the_server_by_reflection() {
         py, rust.duration_ms,
         "Python and Rust clients get the same matrix"
     );
+    // 100 units sellable today and tomorrow, 10 sold a day: 80 expire unsold on day 2.
+    assert!(services.contains(&serde_json::json!("milkrun.v1.Forecast")));
+    let item = &json["stock"]["items"][0];
+    assert_eq!(item["id"], "milk-1l");
+    assert_eq!(item["total"].as_f64(), Some(100.0), "{item}");
+    assert_eq!(item["expiring"].as_f64(), Some(80.0), "{item}");
+    assert_eq!(item["usable"].as_f64(), Some(20.0), "{item}");
+    assert_eq!(
+        item["alerts"][0]["kind"],
+        "STOCK_ALERT_KIND_EXPIRES_BEFORE_SOLD"
+    );
+    assert_eq!(item["alerts"][0]["expiresOnDay"].as_u64(), Some(2));
 }
 
 /// Without `--config` and `--dev-key`, health answers and a Roads call is UNAUTHENTICATED.

@@ -49,7 +49,7 @@ fn error_response(e: &ServiceError) -> Response {
 
 /// One JSON call: the body is parsed (after authentication) into the request message and
 /// handed to `core`, the function the gRPC face calls too.
-async fn call<Req, Resp, F, Fut>(
+pub(crate) async fn call<Req, Resp, F, Fut>(
     state: Arc<ServiceState>,
     method: &'static str,
     headers: HeaderMap,

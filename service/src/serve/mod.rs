@@ -7,14 +7,19 @@
 //! `Arc`; each converts its message, calls the library on a worker thread, and converts back.
 //!
 //! Modules: [`config`] (tenants file), [`auth`] (credentials), [`quota`], [`workers`] (the
-//! solve pool), [`call`] (what every call goes through), [`roads`], [`routes`], [`convert`]
+//! solve pool), [`call`] (what every call goes through), [`roads`], [`routes`], the batch
+//! services [`forecast`], [`customers`] and [`jobs`] (JSON face in [`batch_json`]), [`convert`]
 //! (protobuf ⇄ library types), [`json`], [`openapi`], [`metrics`], [`error`], [`proto`].
 pub mod auth;
+pub mod batch_json;
 pub mod call;
 pub mod compat;
 pub mod config;
 pub mod convert;
+pub mod customers;
 pub mod error;
+pub mod forecast;
+pub mod jobs;
 pub mod json;
 pub mod metrics;
 pub mod openapi;
@@ -37,6 +42,9 @@ use tokio_stream::wrappers::TcpListenerStream;
 use auth::Authenticator;
 use config::{ServeConfig, TenantId};
 use metrics::Metrics;
+use proto::v1::{
+    customers_server::CustomersServer, forecast_server::ForecastServer, jobs_server::JobsServer,
+};
 use proto::v1::{roads_server::RoadsServer, routes_server::RoutesServer};
 use quota::QuotaBook;
 use road_registry::RoadRegistry;
@@ -91,6 +99,7 @@ pub fn build_state(config: &ServeConfig, roads: RoadRegistry) -> anyhow::Result<
         roads,
         pool,
         metrics: Metrics::new(),
+        jobs: jobs::JobBook::default(),
     }))
 }
 
@@ -101,6 +110,14 @@ pub async fn app_router(state: Arc<ServiceState>) -> anyhow::Result<axum::Router
     health
         .set_serving::<RoutesServer<routes::RoutesGrpc>>()
         .await;
+    // The batch services: Forecast, Customers, Jobs.
+    health
+        .set_serving::<ForecastServer<forecast::ForecastGrpc>>()
+        .await;
+    health
+        .set_serving::<CustomersServer<customers::CustomersGrpc>>()
+        .await;
+    health.set_serving::<JobsServer<jobs::JobsGrpc>>().await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
@@ -116,16 +133,40 @@ pub async fn app_router(state: Arc<ServiceState>) -> anyhow::Result<axum::Router
         state: Arc::clone(&state),
     })
     .max_decoding_message_size(MAX_REQUEST_BYTES);
+    let batch = batch_services(&state);
     let grpc = tonic::service::Routes::new(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
         .add_service(roads)
         .add_service(routes)
+        .add_service(batch.0)
+        .add_service(batch.1)
+        .add_service(batch.2)
         .into_axum_router();
     Ok(grpc
         .merge(json::router(Arc::clone(&state)))
         .merge(compat::router(Arc::clone(&state), None))
+        .merge(batch_json::router(Arc::clone(&state)))
         .merge(json::public_router(state)))
+}
+
+/// The gRPC servers of the batch services (Forecast, Customers, Jobs).
+fn batch_services(
+    state: &Arc<ServiceState>,
+) -> (
+    ForecastServer<forecast::ForecastGrpc>,
+    CustomersServer<customers::CustomersGrpc>,
+    JobsServer<jobs::JobsGrpc>,
+) {
+    let st = || Arc::clone(state);
+    (
+        ForecastServer::new(forecast::ForecastGrpc { state: st() })
+            .max_decoding_message_size(MAX_REQUEST_BYTES),
+        CustomersServer::new(customers::CustomersGrpc { state: st() })
+            .max_decoding_message_size(MAX_REQUEST_BYTES),
+        JobsServer::new(jobs::JobsGrpc { state: st() })
+            .max_decoding_message_size(MAX_REQUEST_BYTES),
+    )
 }
 
 async fn shutdown_signal() {

@@ -111,7 +111,11 @@ pub fn document() -> Value {
         for svc in &file.service {
             for method in &svc.method {
                 let full = format!("milkrun.v1.{}/{}", svc.name(), method.name());
-                let Some((path, _)) = JSON_ROUTES.iter().find(|(_, m)| *m == full) else {
+                let Some((path, _)) = JSON_ROUTES
+                    .iter()
+                    .chain(super::batch_json::JSON_ROUTES.iter())
+                    .find(|(_, m)| *m == full)
+                else {
                     continue;
                 };
                 let input = short(method.input_type());

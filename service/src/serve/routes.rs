@@ -40,10 +40,10 @@ impl Drop for CancelOnDrop {
 
 /// A checked request, ready to run on a worker.
 #[derive(Debug)]
-struct SolveJob {
+pub(crate) struct SolveJob {
     model: pb::ShipmentModel,
     draft: ModelDraft,
-    time_limit: Duration,
+    pub(crate) time_limit: Duration,
     /// Whether the caller's deadline (not the requested limit) set the time limit.
     deadline_bound: bool,
     seed: u64,
@@ -84,7 +84,7 @@ fn time_limit(
 }
 
 /// Checks the request; `Ok(Err(response))` answers a validate-only request.
-fn check(
+pub(crate) fn check(
     state: &ServiceState,
     ctx: &CallCtx,
     req: pb::OptimizeRequest,
@@ -114,7 +114,7 @@ fn check(
 }
 
 /// Runs a checked job on the calling worker thread.
-fn run(
+pub(crate) fn run(
     state: &ServiceState,
     tenant: &super::config::TenantId,
     job: SolveJob,

@@ -100,6 +100,24 @@ impl WorkerPool {
         }
     }
 
+    /// Waits for a CPU permit of the lane as long as it takes (queued batch jobs: they wait
+    /// their turn instead of being shed; they are not counted in [`WorkerPool::queue_depth`]).
+    pub async fn permit_queued(&self, lane: Lane) -> Result<CpuPermit, ServiceError> {
+        let general = Arc::clone(&self.general);
+        let got = match lane {
+            Lane::Batch => general.acquire_owned().await,
+            Lane::Interactive => {
+                let reserved = Arc::clone(&self.reserved);
+                tokio::select! {
+                    p = general.acquire_owned() => p,
+                    p = reserved.acquire_owned() => p,
+                }
+            }
+        };
+        got.map(|p| CpuPermit { _permit: p })
+            .map_err(|_| ServiceError::Internal("worker pool closed".into()))
+    }
+
     /// Runs `work` on a worker thread once a CPU permit is there (shed after [`SHED_AFTER`]).
     pub async fn run<T, F>(&self, lane: Lane, work: F) -> Result<T, ServiceError>
     where

@@ -1,6 +1,7 @@
 """A client that is not ours: discovers milkrun's services by gRPC server reflection
 (grpcio-reflection, v1alpha), builds a Roads.Matrix request from the fetched descriptors
-and prints one JSON object: the services found and the matrix answer.
+and a Forecast.CheckStock request (one item: 100 units sellable 2 days, a mean demand of 10 a
+day for 5 days), and prints one JSON object: the services found and both answers.
 
 Usage: reflect_client.py HOST:PORT API_KEY LAT,LON LAT,LON
 """
@@ -21,22 +22,34 @@ def main():
     database = ProtoReflectionDescriptorDatabase(channel)
     services = sorted(database.get_services())
     pool = descriptor_pool.DescriptorPool(database)
-    method = pool.FindServiceByName("milkrun.v1.Roads").FindMethodByName("Matrix")
-    request_class = message_factory.GetMessageClass(method.input_type)
-    response_class = message_factory.GetMessageClass(method.output_type)
+    metadata = [("authorization", "Bearer " + key)]
+
+    def call(service, name, request_dict):
+        method = pool.FindServiceByName(service).FindMethodByName(name)
+        request_class = message_factory.GetMessageClass(method.input_type)
+        response_class = message_factory.GetMessageClass(method.output_type)
+        request = json_format.ParseDict(request_dict, request_class())
+        stub = channel.unary_unary(
+            "/%s/%s" % (service, name),
+            request_serializer=request_class.SerializeToString,
+            response_deserializer=response_class.FromString,
+        )
+        return json_format.MessageToDict(stub(request, metadata=metadata, timeout=60))
+
     locations = [{"latitude": lat, "longitude": lon} for lat, lon in points]
-    request = json_format.ParseDict(
-        {"origins": locations, "destinations": locations}, request_class()
+    matrix = call(
+        "milkrun.v1.Roads", "Matrix", {"origins": locations, "destinations": locations}
     )
-    call = channel.unary_unary(
-        "/milkrun.v1.Roads/Matrix",
-        request_serializer=request_class.SerializeToString,
-        response_deserializer=response_class.FromString,
-    )
-    response = call(request, metadata=[("authorization", "Bearer " + key)], timeout=60)
+    stock = call("milkrun.v1.Forecast", "CheckStock", {"items": [{
+        "id": "milk-1l",
+        "dailyMean": [10, 10, 10, 10, 10],
+        "onHand": [{"quantity": 100, "sellableDays": 2}],
+        "horizonDays": 1,
+    }]})
     print(json.dumps({
         "services": services,
-        "matrix": json_format.MessageToDict(response),
+        "matrix": matrix,
+        "stock": stock,
     }))
 
 

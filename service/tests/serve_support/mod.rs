@@ -87,7 +87,7 @@ pub fn start(args: &[&str]) -> Server {
 ///
 /// - `acme`: admin key `acme-admin-key`, analyst key `acme-analyst-key`, JWT secret
 ///   [`ACME_JWT_SECRET`];
-/// - `beta`: admin key `beta-admin-key`;
+/// - `beta`: admin key `beta-admin-key`, at most 1 unfinished job;
 /// - `tiny`: admin key `tiny-key`, at most 4 matrix cells, 1 request then about one per
 ///   1000 s;
 /// - `--compat-listen` acts as `acme`.
@@ -97,7 +97,8 @@ pub fn write_config(name: &str) -> PathBuf {
         {"id": "acme", "jwt_secret": ACME_JWT_SECRET, "api_keys": [
             {"sha256": hash("acme-admin-key"), "role": "admin"},
             {"sha256": hash("acme-analyst-key"), "role": "analyst"}]},
-        {"id": "beta", "api_keys": [{"sha256": hash("beta-admin-key"), "role": "admin"}]},
+        {"id": "beta", "api_keys": [{"sha256": hash("beta-admin-key"), "role": "admin"}],
+         "quotas": {"max_queued_jobs": 1}},
         {"id": "tiny", "api_keys": [{"sha256": hash("tiny-key"), "role": "admin"}],
          "quotas": {"max_matrix_cells": 4, "requests_per_second": 0.001, "burst": 1}}
     ], "compat_tenant": "acme"});

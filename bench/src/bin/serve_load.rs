@@ -1,0 +1,355 @@
+//! Load benchmark of `milkrun serve` (issue #20), release build:
+//!
+//! ```text
+//! cargo build --release -p milkrun-service --bin milkrun
+//! cargo run --release -p milkrun-bench --bin serve_load -- --milkrun target/release/milkrun \
+//!     [--clients 16] [--seconds 10] [--calls 2000]
+//! ```
+//!
+//! It starts the built `milkrun` binary as a process (this crate never depends on
+//! `milkrun-service`; see ARCHITECTURE.md) with a one-tenant config whose rate quota is out of
+//! the way, and talks to its JSON face over loopback with a minimal HTTP/1.1 keep-alive client
+//! on tokio's `TcpStream`:
+//!
+//! 1. **Layers** (one connection, `--calls` sequential calls each): a call without credentials
+//!    (401: HTTP, the router and the auth layer), and an
+//!    authenticated `Forecast/CheckStock` of one tiny item (200: plus quota, JSON, the worker
+//!    pool's hand-off and the work), against the same stock check run in-process through
+//!    `milkrun-forecast`. The differences are the layers' cost, reported as a fraction of 1 ms.
+//! 2. **Overload**: `--clients` connections send `Forecast/ForecastDemand` (automatic model,
+//!    four daily series) back to back for `--seconds`; the batch lane has fewer CPU permits
+//!    than clients, so calls that find no permit within 10 ms are shed with 429
+//!    RESOURCE_EXHAUSTED. Reported: answers per class with their latency.
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use milkrun_forecast::ordering::{check_stock, project, LocationId, Lot, ProductId, StockCheck};
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+#[derive(Debug, Parser)]
+struct Opts {
+    /// The `milkrun` binary to start.
+    #[arg(long, default_value = "target/release/milkrun")]
+    milkrun: PathBuf,
+    /// Concurrent connections of the overload phase.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Length of the overload phase, seconds.
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+    /// Sequential calls per kind in the layers phase.
+    #[arg(long, default_value_t = 2000)]
+    calls: usize,
+}
+
+const KEY: &str = "bench-key";
+
+/// Kills the server when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(opts: &Opts) -> anyhow::Result<(Server, String)> {
+    let hex: String = Sha256::digest(KEY.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let config = format!(
+        r#"{{"tenants": [{{"id": "bench", "api_keys": [{{"sha256": "{hex}", "role": "admin"}}],
+            "quotas": {{"requests_per_second": 1000000, "burst": 1000000,
+                        "concurrent_solves": 1000}}}}]}}"#
+    );
+    let path = std::env::temp_dir().join(format!("milkrun-serve-load-{}.json", std::process::id()));
+    std::fs::write(&path, config).context("writing the config")?;
+    let mut child = Command::new(&opts.milkrun)
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(&path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", opts.milkrun.display()))?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let server = Server(child);
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line)?;
+    let Some(addr) = line.trim().strip_prefix("listening on ") else {
+        bail!("unexpected first line {line:?}");
+    };
+    Ok((server, addr.to_string()))
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Conn {
+    stream: TcpStream,
+    host: String,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: &str) -> anyhow::Result<Conn> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            stream,
+            host: addr.to_string(),
+            buf: Vec::new(),
+        })
+    }
+
+    /// Sends a POST and reads the answer: (status, body).
+    async fn post(
+        &mut self,
+        path: &str,
+        key: Option<&str>,
+        body: &str,
+    ) -> anyhow::Result<(u16, String)> {
+        let auth = key
+            .map(|k| format!("authorization: Bearer {k}\r\n"))
+            .unwrap_or_default();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n{auth}content-length: {}\r\n\r\n",
+            self.host,
+            body.len()
+        );
+        self.stream.write_all(head.as_bytes()).await?;
+        self.stream.write_all(body.as_bytes()).await?;
+        loop {
+            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&self.buf[..end]).to_string();
+                let status: u16 = head
+                    .split(' ')
+                    .nth(1)
+                    .and_then(|s| s.parse().ok())
+                    .context("a status line")?;
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse().ok())?
+                    })
+                    .context("a content-length (chunked answers are not read)")?;
+                while self.buf.len() < end + 4 + len {
+                    self.fill().await?;
+                }
+                let body = String::from_utf8_lossy(&self.buf[end + 4..end + 4 + len]).to_string();
+                self.buf.drain(..end + 4 + len);
+                return Ok((status, body));
+            }
+            self.fill().await?;
+        }
+    }
+
+    async fn fill(&mut self) -> anyhow::Result<()> {
+        let mut chunk = [0u8; 16 * 1024];
+        let n = self.stream.read(&mut chunk).await?;
+        if n == 0 {
+            bail!("the server closed the connection");
+        }
+        self.buf.extend_from_slice(&chunk[..n]);
+        Ok(())
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn summary(name: &str, mut ms: Vec<f64>) -> f64 {
+    ms.sort_by(f64::total_cmp);
+    let p50 = percentile(&ms, 0.5);
+    println!(
+        "{name:<44} n={:<6} p50={:>8.3} ms  p99={:>8.3} ms  max={:>8.3} ms",
+        ms.len(),
+        p50,
+        percentile(&ms, 0.99),
+        ms.last().copied().unwrap_or(f64::NAN)
+    );
+    p50
+}
+
+const STOCK_BODY: &str = r#"{"items": [{"id": "milk", "dailyMean": [10, 10, 10, 10, 10],
+    "onHand": [{"quantity": 100, "sellableDays": 2}], "horizonDays": 1}]}"#;
+
+async fn timed(
+    conn: &mut Conn,
+    calls: usize,
+    path: &str,
+    key: Option<&str>,
+    body: &str,
+    want: u16,
+) -> anyhow::Result<Vec<f64>> {
+    let mut out = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let t = Instant::now();
+        let (status, text) = conn.post(path, key, body).await?;
+        out.push(t.elapsed().as_secs_f64() * 1e3);
+        if status != want {
+            bail!("{path}: {status} {text}");
+        }
+    }
+    Ok(out)
+}
+
+fn in_process(calls: usize) -> anyhow::Result<Vec<f64>> {
+    let daily = [10.0; 5];
+    let lots = [Lot {
+        quantity: 100.0,
+        sellable_days: 2,
+    }];
+    let mut out = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let t = Instant::now();
+        let alerts = check_stock(&StockCheck {
+            product: ProductId(0),
+            location: LocationId(0),
+            daily_mean: &daily,
+            on_hand: &lots,
+            on_order: &[],
+            reorder_point: 0.0,
+            horizon_days: 1,
+        })?;
+        let p = project(&daily, daily.len(), &lots, &[]);
+        std::hint::black_box((alerts, p));
+        out.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    Ok(out)
+}
+
+fn forecast_body() -> String {
+    let series: Vec<String> = (0..4)
+        .map(|k| {
+            let values: Vec<String> = (0..364)
+                .map(|i| format!("{}", 20 + k + (i * 7 + k * 3) % 11))
+                .collect();
+            format!(
+                r#"{{"id": "s{k}", "startDate": "2025-01-06", "values": [{}]}}"#,
+                values.join(",")
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"series": [{}], "frequency": "FREQUENCY_DAILY", "horizon": 14}}"#,
+        series.join(",")
+    )
+}
+
+async fn overload(addr: &str, clients: usize, seconds: u64) -> anyhow::Result<()> {
+    let body = std::sync::Arc::new(forecast_body());
+    let stop = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let addr = addr.to_string();
+        let body = std::sync::Arc::clone(&body);
+        tasks.push(tokio::spawn(async move {
+            let mut conn = Conn::open(&addr).await?;
+            let mut served = Vec::new();
+            let mut shed = Vec::new();
+            let mut other = Vec::new();
+            while Instant::now() < stop {
+                let t = Instant::now();
+                let (status, text) = conn
+                    .post("/v1/forecast:forecastDemand", Some(KEY), &body)
+                    .await?;
+                let ms = t.elapsed().as_secs_f64() * 1e3;
+                match status {
+                    200 => served.push(ms),
+                    429 if text.contains("server busy") => shed.push(ms),
+                    _ => other.push((status, text)),
+                }
+            }
+            anyhow::Ok((served, shed, other))
+        }));
+    }
+    let (mut served, mut shed, mut other) = (Vec::new(), Vec::new(), Vec::new());
+    for t in tasks {
+        let (a, b, c) = t.await??;
+        served.extend(a);
+        shed.extend(b);
+        other.extend(c);
+    }
+    let total = served.len() + shed.len() + other.len();
+    println!(
+        "overload: {clients} clients for {seconds} s: {total} answers, {} served, {} shed, {} other",
+        served.len(),
+        shed.len(),
+        other.len()
+    );
+    summary("  served (200)", served);
+    summary("  shed (429 RESOURCE_EXHAUSTED, server busy)", shed);
+    if let Some((status, text)) = other.first() {
+        println!("  first other answer: {status} {text}");
+    }
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let opts = Opts::parse();
+    let (_server, addr) = start(&opts)?;
+    println!("server {} on {addr}", opts.milkrun.display());
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let mut conn = Conn::open(&addr).await?;
+        // Warm-up.
+        timed(
+            &mut conn,
+            200,
+            "/v1/forecast:checkStock",
+            Some(KEY),
+            STOCK_BODY,
+            200,
+        )
+        .await?;
+        let n = opts.calls;
+        let p401 = summary(
+            "no key (401: + auth)",
+            timed(
+                &mut conn,
+                n,
+                "/v1/forecast:checkStock",
+                None,
+                STOCK_BODY,
+                401,
+            )
+            .await?,
+        );
+        let p200 = summary(
+            "checkStock (200: + quota, JSON, pool, work)",
+            timed(
+                &mut conn,
+                n,
+                "/v1/forecast:checkStock",
+                Some(KEY),
+                STOCK_BODY,
+                200,
+            )
+            .await?,
+        );
+        let work = summary("the same stock check in-process", in_process(n)?);
+        println!(
+            "layers over the in-process work: {:.3} ms = {:.0}% of 1 ms (a refused call, HTTP \
+             round trip + router + auth: {:.3} ms)",
+            p200 - work,
+            (p200 - work) * 100.0,
+            p401
+        );
+        overload(&addr, opts.clients, opts.seconds).await
+    })
+}

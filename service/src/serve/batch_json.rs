@@ -1,0 +1,80 @@
+//! The JSON face of the batch services (Forecast, Customers, Jobs): `POST /v1/<area>:<method>`
+//! through [`json::call`](super::json), the same path and handler functions as gRPC. Jobs'
+//! Watch is a stream and has no JSON route: poll `/v1/jobs:get` instead.
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use axum::routing::post;
+use axum::Router;
+
+use super::json::call;
+use super::state::{ServiceState, MAX_REQUEST_BYTES};
+use super::{customers, forecast, jobs};
+
+macro_rules! route_fn {
+    ($name:ident, $module:ident, $core:ident, $method:literal) => {
+        async fn $name(State(s): State<Arc<ServiceState>>, h: HeaderMap, b: Bytes) -> Response {
+            call(s, $method, h, b, |s, ctx, req| async move {
+                $module::$core(&s, ctx, req).await
+            })
+            .await
+        }
+    };
+}
+
+route_fn!(
+    forecast_demand,
+    forecast,
+    forecast_demand,
+    "milkrun.v1.Forecast/ForecastDemand"
+);
+route_fn!(
+    plan_orders,
+    forecast,
+    plan_orders,
+    "milkrun.v1.Forecast/PlanOrders"
+);
+route_fn!(
+    check_stock,
+    forecast,
+    check_stock_call,
+    "milkrun.v1.Forecast/CheckStock"
+);
+route_fn!(analyze, customers, analyze, "milkrun.v1.Customers/Analyze");
+route_fn!(submit, jobs, submit, "milkrun.v1.Jobs/Submit");
+route_fn!(get, jobs, get, "milkrun.v1.Jobs/Get");
+route_fn!(cancel, jobs, cancel, "milkrun.v1.Jobs/Cancel");
+route_fn!(list, jobs, list, "milkrun.v1.Jobs/List");
+
+/// The JSON routes of the batch services (path, method name).
+pub const JSON_ROUTES: [(&str, &str); 8] = [
+    (
+        "/v1/forecast:forecastDemand",
+        "milkrun.v1.Forecast/ForecastDemand",
+    ),
+    ("/v1/forecast:planOrders", "milkrun.v1.Forecast/PlanOrders"),
+    ("/v1/forecast:checkStock", "milkrun.v1.Forecast/CheckStock"),
+    ("/v1/customers:analyze", "milkrun.v1.Customers/Analyze"),
+    ("/v1/jobs:submit", "milkrun.v1.Jobs/Submit"),
+    ("/v1/jobs:get", "milkrun.v1.Jobs/Get"),
+    ("/v1/jobs:cancel", "milkrun.v1.Jobs/Cancel"),
+    ("/v1/jobs:list", "milkrun.v1.Jobs/List"),
+];
+
+/// The batch services' JSON router (body limit [`MAX_REQUEST_BYTES`]).
+pub fn router(state: Arc<ServiceState>) -> Router {
+    Router::new()
+        .route("/v1/forecast:forecastDemand", post(forecast_demand))
+        .route("/v1/forecast:planOrders", post(plan_orders))
+        .route("/v1/forecast:checkStock", post(check_stock))
+        .route("/v1/customers:analyze", post(analyze))
+        .route("/v1/jobs:submit", post(submit))
+        .route("/v1/jobs:get", post(get))
+        .route("/v1/jobs:cancel", post(cancel))
+        .route("/v1/jobs:list", post(list))
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .with_state(state)
+}
