@@ -56,3 +56,11 @@ id_type!(
     /// [`crate::freeze::order_id`]), never random and never an autoincrement.
     OrderId
 );
+id_type!(
+    /// A household's complaint.
+    ComplaintId
+);
+id_type!(
+    /// A tenant's webhook endpoint.
+    EndpointId
+);

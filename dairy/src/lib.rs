@@ -23,6 +23,12 @@
 //! - [`settlement`]: courier pay per drop and per bottle from the tenant's rate table.
 //! - [`bottles`]: returnable bottles issued versus collected, per household and courier.
 //! - [`outbox`]: messages with a dedupe key ([`dedupe::DedupeKey`]).
+//! - [`care`]: a tenant's settings for renewals, complaints and complaint-spike alerts.
+//! - [`renewal`]: when a subscription's term ends given its calendar, and its reminder.
+//! - [`complaint`]: complaints (open, escalated, resolved) and the tenant's SLA.
+//! - [`alert`]: delivery delays and complaint spikes, once per (kind, subject, day).
+//! - [`webhook`]: endpoints, HMAC-SHA256 signatures, retries with backoff and jitter, dead
+//!   letters.
 //! - [`store`]: the only module that does I/O: sqlx, migrations embedded, one file per
 //!   aggregate.
 //!
@@ -90,10 +96,13 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod bottles;
 pub mod calendar;
+pub mod care;
 pub mod catalogue;
 pub mod close;
+pub mod complaint;
 pub mod dedupe;
 pub mod error;
 pub mod exception;
@@ -103,9 +112,11 @@ pub mod ids;
 pub mod money;
 pub mod outbox;
 pub mod outcome;
+pub mod renewal;
 pub mod settlement;
 pub mod store;
 pub mod subscription;
 pub mod tenant;
+pub mod webhook;
 
 pub use error::DairyError;

@@ -15,14 +15,20 @@ pub enum Topic {
     RenewalReminder,
     /// Tomorrow's promised arrival window.
     ArrivalWindow,
+    /// A complaint passed the tenant's SLA and was escalated.
+    ComplaintEscalated,
+    /// An alert to the company (a delivery delay, a complaint spike).
+    Alert,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 3] = [
+    pub const ALL: [Topic; 5] = [
         Topic::MissedDelivery,
         Topic::RenewalReminder,
         Topic::ArrivalWindow,
+        Topic::ComplaintEscalated,
+        Topic::Alert,
     ];
 
     /// The stored name.
@@ -31,6 +37,8 @@ impl Topic {
             Topic::MissedDelivery => "missed_delivery",
             Topic::RenewalReminder => "renewal_reminder",
             Topic::ArrivalWindow => "arrival_window",
+            Topic::ComplaintEscalated => "complaint_escalated",
+            Topic::Alert => "alert",
         }
     }
 

@@ -4,7 +4,8 @@
 //! [`tenants`], [`catalogue`], [`households`], [`subscriptions`], [`import`] (bulk loads),
 //! [`operations`],
 //! [`orders`] (the freeze), [`outcomes`], [`remedies`] (the exception policy), [`close`],
-//! [`settlement`], [`bottles`] and [`outbox`].
+//! [`settlement`], [`bottles`], [`outbox`], [`care`] (settings and alerts), [`renewals`],
+//! [`complaints`] and [`webhooks`].
 use std::str::FromStr;
 
 use milkrun_calendar::Date;
@@ -16,8 +17,10 @@ use crate::error::DairyError;
 use crate::ids::TenantId;
 
 pub mod bottles;
+pub mod care;
 pub mod catalogue;
 pub mod close;
+pub mod complaints;
 pub mod households;
 pub mod import;
 pub mod operations;
@@ -25,14 +28,16 @@ pub mod orders;
 pub mod outbox;
 pub mod outcomes;
 pub mod remedies;
+pub mod renewals;
 pub mod settlement;
 pub mod subscriptions;
 pub mod tenants;
+pub mod webhooks;
 
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 3] = [
+const MIGRATIONS: [(i64, &str, &str); 4] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -44,6 +49,7 @@ const MIGRATIONS: [(i64, &str, &str); 3] = [
         "operation counters",
         include_str!("../../migrations/0003_operation_counters.sql"),
     ),
+    (7, "care", include_str!("../../migrations/0007_care.sql")),
 ];
 
 /// The embedded migrations as sqlx runs them.

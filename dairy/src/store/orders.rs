@@ -41,6 +41,27 @@ impl Store {
         if now < cutoff.deadline(date) {
             return Err(invalid("freeze.now", format!("is before the cut-off of {date}")).into());
         }
+        let subs = self.subscription_days(tenant, date).await?;
+        let stations = freeze_day(tenant, date, &subs)?;
+        let mut inserted = 0;
+        for s in &stations {
+            let mut tx = self.begin_write().await?;
+            for chunk in s.orders.chunks(ROWS_PER_INSERT) {
+                inserted += insert_orders(&mut tx, tenant, chunk).await?;
+            }
+            tx.commit().await?;
+        }
+        Ok(FreezeReport { stations, inserted })
+    }
+
+    /// Every subscription of the tenant that starts on or before `started_by`, with its
+    /// station, its package's product and its calendar operations, in id order: what an
+    /// expansion needs (the freeze, renewal reminders).
+    pub(crate) async fn subscription_days(
+        &self,
+        tenant: TenantId,
+        started_by: Date,
+    ) -> Result<Vec<SubscriptionDay>, StoreError> {
         let rows = sqlx::query(
             "SELECT s.subscription_id AS subscription_id, s.household_id AS household_id, \
              s.package_id AS package_id, s.start_date AS start_date, s.prepaid AS prepaid, \
@@ -52,7 +73,7 @@ impl Store {
              WHERE s.tenant_id = $1 AND s.start_date <= $2 ORDER BY s.subscription_id",
         )
         .bind(tenant.0)
-        .bind(date_text(date))
+        .bind(date_text(started_by))
         .fetch_all(&self.pool)
         .await?;
         let op_rows = sqlx::query(&format!(
@@ -76,16 +97,7 @@ impl Store {
                 subscription,
             });
         }
-        let stations = freeze_day(tenant, date, &subs)?;
-        let mut inserted = 0;
-        for s in &stations {
-            let mut tx = self.begin_write().await?;
-            for chunk in s.orders.chunks(ROWS_PER_INSERT) {
-                inserted += insert_orders(&mut tx, tenant, chunk).await?;
-            }
-            tx.commit().await?;
-        }
-        Ok(FreezeReport { stations, inserted })
+        Ok(subs)
     }
 
     /// The orders of a day, by station then id.
