@@ -8,7 +8,8 @@
 //!
 //! Modules: [`config`] (tenants file), [`auth`] (credentials), [`quota`], [`workers`] (the
 //! solve pool), [`call`] (what every call goes through), [`roads`], [`routes`], [`convert`]
-//! (protobuf ⇄ library types), [`json`], [`openapi`], [`metrics`], [`error`], [`proto`].
+//! (protobuf ⇄ library types), [`json`], [`openapi`], [`metrics`], [`error`], [`proto`], and
+//! [`webhooks`] (the sender of the dairy outbox's webhooks, a background task).
 pub mod auth;
 pub mod call;
 pub mod compat;
@@ -24,6 +25,7 @@ pub mod road_registry;
 pub mod roads;
 pub mod routes;
 pub mod state;
+pub mod webhooks;
 pub mod workers;
 
 use std::io::Write;
