@@ -62,3 +62,11 @@ id_type!(
     /// receiving the same lot twice records it once.
     LotId
 );
+id_type!(
+    /// A household's complaint.
+    ComplaintId
+);
+id_type!(
+    /// A tenant's webhook endpoint.
+    EndpointId
+);

@@ -32,6 +32,12 @@
 //! - [`station_order`]: tomorrow's order per station and product: calendar demand + a
 //!   forecast of extras (`milkrun_forecast::demand`) through the perishable ordering policy
 //!   (`milkrun_forecast::ordering`), net of usable stock.
+//! - [`care`]: a tenant's settings for renewals, complaints and complaint-spike alerts.
+//! - [`renewal`]: when a subscription's term ends given its calendar, and its reminder.
+//! - [`complaint`]: complaints (open, escalated, resolved) and the tenant's SLA.
+//! - [`alert`]: delivery delays and complaint spikes, once per (kind, subject, day).
+//! - [`webhook`]: endpoints, HMAC-SHA256 signatures, retries with backoff and jitter, dead
+//!   letters.
 //! - [`store`]: the only module that does I/O: sqlx, migrations embedded, one file per
 //!   aggregate.
 //!
@@ -99,10 +105,13 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod alert;
 pub mod bottles;
 pub mod calendar;
+pub mod care;
 pub mod catalogue;
 pub mod close;
+pub mod complaint;
 pub mod dedupe;
 pub mod error;
 pub mod exception;
@@ -112,6 +121,7 @@ pub mod ids;
 pub mod money;
 pub mod outbox;
 pub mod outcome;
+pub mod renewal;
 pub mod settlement;
 pub mod station_order;
 pub mod stock;
@@ -119,5 +129,6 @@ pub mod store;
 pub mod subscription;
 pub mod tenant;
 pub mod transfer;
+pub mod webhook;
 
 pub use error::DairyError;

@@ -17,15 +17,21 @@ pub enum Topic {
     ArrivalWindow,
     /// A station runs low on a product ([`crate::stock::LowStock`]).
     LowStock,
+    /// A complaint passed the tenant's SLA and was escalated.
+    ComplaintEscalated,
+    /// An alert to the company (a delivery delay, a complaint spike).
+    Alert,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 4] = [
+    pub const ALL: [Topic; 6] = [
         Topic::MissedDelivery,
         Topic::RenewalReminder,
         Topic::ArrivalWindow,
         Topic::LowStock,
+        Topic::ComplaintEscalated,
+        Topic::Alert,
     ];
 
     /// The stored name.
@@ -35,6 +41,8 @@ impl Topic {
             Topic::RenewalReminder => "renewal_reminder",
             Topic::ArrivalWindow => "arrival_window",
             Topic::LowStock => "low_stock",
+            Topic::ComplaintEscalated => "complaint_escalated",
+            Topic::Alert => "alert",
         }
     }
 

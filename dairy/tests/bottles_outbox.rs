@@ -1,12 +1,23 @@
-//! Returnable bottles and the outbox through the store: replays record nothing twice.
+//! Returnable bottles and the outbox through the store: replays record nothing twice. And
+//! what goes out through the outbox: renewal reminders, complaints and their escalation,
+//! alerts, and the webhook deliveries' store side (attempts, backoff, dead letters, restart).
 mod support;
 
+use milkrun_dairy::alert::SpikeRule;
 use milkrun_dairy::bottles::{BottleBalance, BottleReturn};
+use milkrun_dairy::care::CareSettings;
+use milkrun_dairy::complaint::{ComplaintCategory, ComplaintFiling, ComplaintSla, ComplaintState};
 use milkrun_dairy::dedupe::DedupeKey;
 use milkrun_dairy::ids::*;
 use milkrun_dairy::outbox::{OutboxMessage, Topic};
 use milkrun_dairy::outcome::FailureReason;
 use milkrun_dairy::store::outcomes::OutcomeReport;
+use milkrun_dairy::store::webhooks::DueWebhook;
+use milkrun_dairy::store::StoreError;
+use milkrun_dairy::webhook::{
+    AttemptResult, DeliveryState, RetryPolicy, WebhookEndpoint, WebhookSecret, WebhookUrl,
+};
+use milkrun_dairy::DairyError;
 use support::*;
 
 /// Households 1 and 2 get one bottle each from courier 1; household 1 hands back two
@@ -120,6 +131,450 @@ async fn outbox_dedupes(b: Backend) -> TestResult {
     assert_eq!(pending[0].topic, Topic::MissedDelivery);
     assert_eq!(pending[0].key.as_str(), format!("missed:{}", order.id));
     assert!(pending[0].payload.contains("\"remedy\":\"points\""));
+    store.close().await;
+    Ok(())
+}
+
+/// The seed's three subscriptions prepay 10 daily deliveries from 2028-02-27, so their last
+/// delivery is 2028-03-07. With the tenant's notice at 3 days: nothing on 03-03, three
+/// reminders on 03-04, none added by a rerun or on 03-05 (same key). Subscription 1 then skips
+/// 03-06, which moves its end to 03-08: one new reminder, for the new end. The other tenant's
+/// subscriptions are untouched.
+async fn renewal_reminders_once_per_term_end(b: Backend) -> TestResult {
+    use milkrun_dairy::calendar::OperationKind;
+    let db = TestDb::new(b, "renewals").await?;
+    let store = db.open().await?;
+    seed(&store, T1).await?;
+    seed(&store, T2).await?;
+    assert_eq!(store.care_settings(T1).await?, CareSettings::DEFAULT);
+    let d = CareSettings::DEFAULT;
+    store
+        .set_care_settings(T1, &CareSettings::new(3, d.complaint_sla, d.spike)?)
+        .await?;
+    let run = store
+        .enqueue_renewal_reminders(T1, date("2028-03-03")?)
+        .await?;
+    assert_eq!((run.due, run.enqueued), (0, 0));
+    let run = store
+        .enqueue_renewal_reminders(T1, date("2028-03-04")?)
+        .await?;
+    assert_eq!((run.due, run.enqueued), (3, 3));
+    let run = store
+        .enqueue_renewal_reminders(T1, date("2028-03-04")?)
+        .await?;
+    assert_eq!((run.due, run.enqueued), (3, 0));
+    let run = store
+        .enqueue_renewal_reminders(T1, date("2028-03-05")?)
+        .await?;
+    assert_eq!((run.due, run.enqueued), (3, 0));
+    store
+        .request_operation(
+            T1,
+            SubscriptionId(1),
+            OperationKind::Skip {
+                date: date("2028-03-06")?,
+            },
+            at("2028-03-05", "08:00:00")?,
+        )
+        .await?;
+    let run = store
+        .enqueue_renewal_reminders(T1, date("2028-03-05")?)
+        .await?;
+    assert_eq!((run.due, run.enqueued), (3, 1));
+    let keys: Vec<String> = store
+        .pending_messages(T1, 100)
+        .await?
+        .into_iter()
+        .map(|m| m.key.as_str().to_owned())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "renewal:1:2028-03-07",
+            "renewal:1:2028-03-08",
+            "renewal:2:2028-03-07",
+            "renewal:3:2028-03-07"
+        ]
+    );
+    assert!(store.pending_messages(T2, 100).await?.is_empty());
+    // After the last delivery nothing is due.
+    let run = store
+        .enqueue_renewal_reminders(T1, date("2028-03-09")?)
+        .await?;
+    assert_eq!(run.due, 0);
+    store.close().await;
+    Ok(())
+}
+
+/// A complaint about household 1's order and a general one; a replayed filing is the same
+/// complaint; an order of another household, an unknown household and another tenant's
+/// complaint are refused. With a 24-hour SLA, escalation at 23:59:59 after filing does nothing,
+/// at 24:00:00 escalates the open one once (one outbox message however often it runs), and
+/// leaves the resolved one alone.
+async fn complaints_escalate_once(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "complaints").await?;
+    let store = db.open().await?;
+    seed(&store, T1).await?;
+    seed(&store, T2).await?;
+    let d = CareSettings::DEFAULT;
+    store
+        .set_care_settings(
+            T1,
+            &CareSettings::new(3, ComplaintSla::new(86_400)?, d.spike)?,
+        )
+        .await?;
+    let day = date("2028-02-29")?;
+    store
+        .freeze_day(T1, day, at("2028-02-28", "20:00:00")?)
+        .await?;
+    let orders = store.orders_on(T1, day).await?;
+    let order_of = |h: i64| {
+        orders
+            .iter()
+            .find(|o| o.household.0 == h)
+            .map(|o| o.id)
+            .ok_or("no order")
+    };
+    let filed = at("2028-02-29", "10:00:00")?;
+    let about_order = ComplaintFiling::new(
+        DedupeKey::new("app:h1:1")?,
+        HouseholdId(1),
+        Some(order_of(1)?),
+        ComplaintCategory::Late,
+        "The milk came at 10.",
+    )?;
+    let c1 = store.file_complaint(T1, &about_order, filed).await?;
+    assert_eq!(store.file_complaint(T1, &about_order, filed).await?, c1);
+    let general = ComplaintFiling::new(
+        DedupeKey::new("app:h2:1")?,
+        HouseholdId(2),
+        None,
+        ComplaintCategory::Billing,
+        "Charged twice.",
+    )?;
+    let c2 = store.file_complaint(T1, &general, filed).await?;
+    assert_ne!(c1, c2);
+    let not_mine = ComplaintFiling::new(
+        DedupeKey::new("app:h2:2")?,
+        HouseholdId(2),
+        Some(order_of(1)?),
+        ComplaintCategory::Missing,
+        "Nothing came.",
+    )?;
+    let err = store.file_complaint(T1, &not_mine, filed).await;
+    assert!(
+        matches!(
+            err,
+            Err(StoreError::Domain(DairyError::Invalid {
+                field: "complaint.order_id",
+                ..
+            }))
+        ),
+        "{err:?}"
+    );
+    let stranger = ComplaintFiling::new(
+        DedupeKey::new("app:h99:1")?,
+        HouseholdId(99),
+        None,
+        ComplaintCategory::Other,
+        "Hello.",
+    )?;
+    assert!(matches!(
+        store.file_complaint(T1, &stranger, filed).await,
+        Err(StoreError::NotFound {
+            what: "household",
+            ..
+        })
+    ));
+    // Tenant 2 has no order of tenant 1 and cannot read tenant 1's complaint.
+    assert!(store.file_complaint(T2, &about_order, filed).await.is_err());
+    assert!(store.complaint(T2, c1).await.is_err());
+
+    assert!(store.resolve_complaint(T1, c2, filed).await?);
+    assert!(!store.resolve_complaint(T1, c2, filed).await?);
+    assert!(store
+        .escalate_overdue_complaints(T1, at("2028-03-01", "09:59:59")?)
+        .await?
+        .is_empty());
+    let now = at("2028-03-01", "10:00:00")?;
+    assert_eq!(store.escalate_overdue_complaints(T1, now).await?, [c1]);
+    assert!(store.escalate_overdue_complaints(T1, now).await?.is_empty());
+    let c = store.complaint(T1, c1).await?;
+    assert_eq!(c.state, ComplaintState::Escalated);
+    assert_eq!((c.filed_at, c.escalated_at), (filed, Some(now)));
+    assert_eq!(
+        store.complaint(T1, c2).await?.state,
+        ComplaintState::Resolved
+    );
+    let escalations: Vec<_> = store
+        .pending_messages(T1, 100)
+        .await?
+        .into_iter()
+        .filter(|m| m.topic == Topic::ComplaintEscalated)
+        .collect();
+    assert_eq!(escalations.len(), 1);
+    assert_eq!(
+        escalations[0].key.as_str(),
+        format!("complaint-escalated:{c1}")
+    );
+    assert!(store.resolve_complaint(T1, c1, now).await?);
+    store.close().await;
+    Ok(())
+}
+
+/// Households' windows end at 08:00. At 08:00:00 nothing is late; at 09:00 the two open orders
+/// of the day raise one alert each (household 1's delivered order none), and a rerun adds
+/// none. Complaint spikes: 1, 2 and 1 complaints on the three days before, 4 on the day: not
+/// above the threshold 10, but above 1.5 times the median 1, so one alert, once.
+async fn alerts_once_per_subject_and_day(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "alerts").await?;
+    let store = db.open().await?;
+    seed(&store, T1).await?;
+    let d = CareSettings::DEFAULT;
+    store
+        .set_care_settings(
+            T1,
+            &CareSettings::new(3, d.complaint_sla, SpikeRule::new(10, 150, 3)?)?,
+        )
+        .await?;
+    let day = date("2028-02-29")?;
+    store
+        .freeze_day(T1, day, at("2028-02-28", "20:00:00")?)
+        .await?;
+    let orders = store.orders_on(T1, day).await?;
+    let first = orders.iter().find(|o| o.household.0 == 1).ok_or("order")?;
+    let scan = OutcomeReport::Delivered {
+        courier: COURIER,
+        at: at("2028-02-29", "06:00:00")?,
+        scanned_household: first.household,
+        scanned_token: token(1),
+    };
+    store.record_outcome(T1, first.id, &scan).await?;
+    let run = store
+        .raise_delay_alerts(T1, at("2028-02-29", "08:00:00")?)
+        .await?;
+    assert_eq!((run.due, run.enqueued), (0, 0));
+    let run = store
+        .raise_delay_alerts(T1, at("2028-02-29", "09:00:00")?)
+        .await?;
+    assert_eq!((run.due, run.enqueued), (2, 2));
+    let run = store
+        .raise_delay_alerts(T1, at("2028-02-29", "10:00:00")?)
+        .await?;
+    assert_eq!((run.due, run.enqueued), (2, 0));
+    let alerts: Vec<String> = store
+        .pending_messages(T1, 100)
+        .await?
+        .into_iter()
+        .filter(|m| m.topic == Topic::Alert)
+        .map(|m| m.key.as_str().to_owned())
+        .collect();
+    assert_eq!(alerts.len(), 2);
+    assert!(alerts
+        .iter()
+        .all(|k| k.starts_with("alert:delivery_delay:order-") && k.ends_with(":2028-02-29")));
+
+    let mut n = 0;
+    for (day, count) in [
+        ("2028-03-01", 1),
+        ("2028-03-02", 2),
+        ("2028-03-03", 1),
+        ("2028-03-04", 4),
+    ] {
+        for _ in 0..count {
+            n += 1;
+            let f = ComplaintFiling::new(
+                DedupeKey::new(&format!("app:{n}"))?,
+                HouseholdId(1 + n % 3),
+                None,
+                ComplaintCategory::Other,
+                "Not happy.",
+            )?;
+            store.file_complaint(T1, &f, at(day, "12:00:00")?).await?;
+        }
+    }
+    let (spike, run) = store.raise_spike_alert(T1, date("2028-03-03")?).await?;
+    assert_eq!((spike, run.enqueued), (None, 0));
+    let (spike, run) = store.raise_spike_alert(T1, date("2028-03-04")?).await?;
+    let spike = spike.ok_or("a spike on 03-04")?;
+    assert_eq!((spike.count, spike.median_x2), (4, 2));
+    assert!(spike.above_median && !spike.above_threshold);
+    assert_eq!(run.enqueued, 1);
+    let (_, run) = store.raise_spike_alert(T1, date("2028-03-04")?).await?;
+    assert_eq!((run.due, run.enqueued), (1, 0));
+    store.close().await;
+    Ok(())
+}
+
+/// The store side of webhooks: two endpoints of tenant 1 (one inactive) and none of tenant 2.
+/// Fan-out hands tenant 1's two messages to the active endpoint and marks them sent; tenant
+/// 2's stay pending. Attempts: 500, then a transport error, then the store is closed and
+/// reopened (a restart), the delivery is due again only at its backoff time, and a 204
+/// delivers it. A replayed record changes nothing. The other message dies after the policy's
+/// three attempts and is never due again.
+async fn webhook_deliveries_resume_and_dead_letter(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "webhooks").await?;
+    let store = db.open().await?;
+    seed(&store, T1).await?;
+    seed(&store, T2).await?;
+    let secret = WebhookSecret::new("whsec_test_0123456789")?;
+    let hook = |id, active| -> Result<WebhookEndpoint, DairyError> {
+        Ok(WebhookEndpoint {
+            id: EndpointId(id),
+            url: WebhookUrl::parse(&format!("http://127.0.0.1:9/hook/{id}"))?,
+            secret: secret.clone(),
+            active,
+        })
+    };
+    store.add_webhook_endpoint(T1, &hook(1, true)?).await?;
+    store.add_webhook_endpoint(T1, &hook(2, false)?).await?;
+    let m1 = OutboxMessage::new(DedupeKey::new("a:1")?, Topic::Alert, r#"{"n":1}"#.into())?;
+    let m2 = OutboxMessage::new(DedupeKey::new("a:2")?, Topic::Alert, r#"{"n":2}"#.into())?;
+    for m in [&m1, &m2] {
+        store.enqueue(T1, m).await?;
+        store.enqueue(T2, m).await?;
+    }
+    let t0 = 1_900_000_000;
+    assert_eq!(store.fan_out_webhooks(t0, 100).await?, 2);
+    assert_eq!(store.fan_out_webhooks(t0, 100).await?, 0);
+    assert!(store.pending_messages(T1, 10).await?.is_empty());
+    assert_eq!(store.pending_messages(T2, 10).await?.len(), 2);
+    let due = store.due_webhooks(t0, 100).await?;
+    assert_eq!(due.len(), 2);
+    assert!(due
+        .iter()
+        .all(|w| w.tenant == T1 && w.endpoint == EndpointId(1) && w.attempt == 1));
+    assert_eq!(due[0].payload, r#"{"n":1}"#);
+
+    let policy = RetryPolicy::new(10, 40, 3)?;
+    let seed_ = 42;
+    let k1 = &m1.key;
+    let s = store
+        .record_webhook_attempt(
+            T1,
+            EndpointId(1),
+            k1,
+            1,
+            t0,
+            &AttemptResult::Status(500),
+            policy,
+            seed_,
+        )
+        .await?;
+    let DeliveryState::Pending {
+        next_attempt_s: t1, ..
+    } = s
+    else {
+        return Err(format!("{s:?}").into());
+    };
+    assert_eq!(t1, t0 + policy.delay_s(seed_, k1, 1));
+    // Replaying attempt 1 changes nothing.
+    let again = store
+        .record_webhook_attempt(
+            T1,
+            EndpointId(1),
+            k1,
+            1,
+            t0,
+            &AttemptResult::Status(500),
+            policy,
+            seed_,
+        )
+        .await?;
+    assert_eq!(again, s);
+    let s = store
+        .record_webhook_attempt(
+            T1,
+            EndpointId(1),
+            k1,
+            2,
+            t1,
+            &AttemptResult::Transport("connection refused".into()),
+            policy,
+            seed_,
+        )
+        .await?;
+    let DeliveryState::Pending {
+        next_attempt_s: t2, ..
+    } = s
+    else {
+        return Err(format!("{s:?}").into());
+    };
+    store.close().await;
+
+    let store = db.open().await?;
+    assert!(store
+        .due_webhooks(t2 - 1, 100)
+        .await?
+        .iter()
+        .all(|w| w.key != *k1));
+    let due: Vec<DueWebhook> = store
+        .due_webhooks(t2, 100)
+        .await?
+        .into_iter()
+        .filter(|w| w.key == *k1)
+        .collect();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].attempt, 3);
+    let s = store
+        .record_webhook_attempt(
+            T1,
+            EndpointId(1),
+            k1,
+            3,
+            t2,
+            &AttemptResult::Status(204),
+            policy,
+            seed_,
+        )
+        .await?;
+    assert_eq!(
+        s,
+        DeliveryState::Delivered {
+            attempts: 3,
+            at_s: t2
+        }
+    );
+    assert_eq!(store.webhook_delivery(T1, EndpointId(1), k1).await?, s);
+    let attempts = store.webhook_attempts(T1, EndpointId(1), k1).await?;
+    let results: Vec<AttemptResult> = attempts.into_iter().map(|a| a.result).collect();
+    assert_eq!(
+        results,
+        [
+            AttemptResult::Status(500),
+            AttemptResult::Transport("connection refused".into()),
+            AttemptResult::Status(204)
+        ]
+    );
+
+    let k2 = &m2.key;
+    let mut now = t0;
+    let mut last = DeliveryState::Pending {
+        attempts: 0,
+        next_attempt_s: t0,
+    };
+    for attempt in 1..=3 {
+        last = store
+            .record_webhook_attempt(
+                T1,
+                EndpointId(1),
+                k2,
+                attempt,
+                now,
+                &AttemptResult::Status(503),
+                policy,
+                seed_,
+            )
+            .await?;
+        if let DeliveryState::Pending { next_attempt_s, .. } = last {
+            now = next_attempt_s;
+        }
+    }
+    assert_eq!(last, DeliveryState::Dead { attempts: 3 });
+    assert!(store.due_webhooks(now + 1_000_000, 100).await?.is_empty());
+    assert!(store.due_webhooks(now, 0).await.is_err());
+    // Tenant 2 sees none of tenant 1's deliveries.
+    assert!(store.webhook_delivery(T2, EndpointId(1), k2).await.is_err());
     store.close().await;
     Ok(())
 }
@@ -246,5 +701,9 @@ async fn alerts_transfers_and_station_orders(b: Backend) -> TestResult {
 on_both_backends!(
     bottles_issued_versus_collected,
     outbox_dedupes,
+    renewal_reminders_once_per_term_end,
+    complaints_escalate_once,
+    alerts_once_per_subject_and_day,
+    webhook_deliveries_resume_and_dead_letter,
     alerts_transfers_and_station_orders,
 );

@@ -80,3 +80,50 @@ fn cdnow_reproduces_published_fit() {
     let again = segment_customers(&a.summaries.customers, &cdnow_options().segments).unwrap();
     assert_eq!(again, a.segmentation);
 }
+
+/// Recommendations on the shipped bike-shop orders (customer = `bikeshop_name`, item =
+/// `model`): each shop's last order is held out, co-occurrence learns from the rest, and its
+/// hit rate at 5 and 10 is measured against recommending the most popular models. The figures
+/// are printed (bench/README.md quotes them) and checked for what they are, not tuned: both
+/// rates are computed over the same customers, and no threshold on which one wins.
+#[test]
+fn bike_sales_recommendation_hit_rate() {
+    use milkrun_forecast::customers::io::{read_purchases_csv, PurchaseColumns};
+    use milkrun_forecast::customers::recommend::hit_rate_leave_last_out;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../datasets/data/forecast/bike_sales_sample.csv"
+    );
+    let columns = PurchaseColumns {
+        customer: "bikeshop_name",
+        order: "order_id",
+        date: "order_date",
+        item: "model",
+    };
+    let log = read_purchases_csv(File::open(path).unwrap(), columns).unwrap();
+    assert_eq!(log.purchases.len(), 2_466);
+    assert_eq!(log.customer_names.len(), 30);
+    assert_eq!(log.item_names.len(), 97);
+    let rates = hit_rate_leave_last_out(&log.purchases, log.item_names.len(), &[5, 10]).unwrap();
+    for r in &rates {
+        eprintln!(
+            "bike_sales leave-last-order-out k={}: customers {} (no new item {}, single order \
+             {}), co-occurrence hit rate {:.3} ({} hits, {} slots filled by popularity), \
+             most popular {:.3} ({} hits)",
+            r.k,
+            r.customers,
+            r.no_new_item,
+            r.single_order,
+            r.cooccurrence(),
+            r.cooccurrence_hits,
+            r.filled_by_popularity,
+            r.popular(),
+            r.popular_hits
+        );
+        assert_eq!(r.customers + r.no_new_item + r.single_order, 30);
+        assert!(r.customers > 0);
+        assert!(r.cooccurrence_hits <= r.customers && r.popular_hits <= r.customers);
+    }
+    // The popular top 5 is a prefix of the top 10, so the baseline cannot hit fewer at 10.
+    assert!(rates[1].popular_hits >= rates[0].popular_hits);
+}

@@ -1524,3 +1524,227 @@ mod batch {
         assert_eq!(field_of(&err), "page_token");
     }
 }
+
+/// A loopback webhook receiver for [`webhooks_signed_retried_delivered`]: checks each POST's
+/// signature itself (HMAC-SHA256 over `t.body` with the hmac crate, not the sender's code),
+/// answers 500 to the first two and 200 afterwards, and records (status sent, signature ok,
+/// delivery header, body) per request.
+async fn webhook_receiver(
+    secret: &'static str,
+) -> (
+    std::net::SocketAddr,
+    std::sync::Arc<std::sync::Mutex<Vec<(u16, bool, String, String)>>>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let addr = listener.local_addr().expect("an address");
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            let (head, body) = loop {
+                let n = s.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break (String::new(), String::new());
+                }
+                buf.extend_from_slice(&chunk[..n]);
+                let text = String::from_utf8_lossy(&buf).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse().ok())?
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        break (head.to_owned(), body[..len].to_owned());
+                    }
+                }
+            };
+            let header = |name: &str| {
+                head.lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+                    })
+                    .unwrap_or_default()
+            };
+            let sig = header("x-milkrun-signature");
+            let ok = sig
+                .split_once(",v1=")
+                .and_then(|(t, v1)| Some((t.strip_prefix("t=")?, v1)))
+                .is_some_and(|(t, v1)| {
+                    use hmac::Mac as _;
+                    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+                        .expect("any key length");
+                    mac.update(format!("{t}.{body}").as_bytes());
+                    let hex: String = mac
+                        .finalize()
+                        .into_bytes()
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect();
+                    hex == v1
+                });
+            let status = {
+                let mut seen = log.lock().expect("not poisoned");
+                let status = if seen.len() < 2 { 500 } else { 200 };
+                seen.push((status, ok, header("x-milkrun-delivery"), body));
+                status
+            };
+            let answer =
+                format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = s.write_all(answer.as_bytes()).await;
+            let _ = s.shutdown().await;
+        }
+    });
+    (addr, seen)
+}
+
+/// Webhooks out of the dairy outbox through the real sender and a loopback receiver that
+/// checks the signature independently and fails the first two attempts: the message is posted
+/// at t0 (500), not again before its backoff time, again at it (500), then, after the store
+/// is closed and reopened (a restart), a third time (200) and marked delivered; the three
+/// attempts are stored, and the body is the same signed JSON every time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_signed_retried_delivered() {
+    use milkrun_dairy::calendar::CutOff;
+    use milkrun_dairy::dedupe::DedupeKey;
+    use milkrun_dairy::exception::{ExceptionPolicy, Remedy};
+    use milkrun_dairy::ids::{EndpointId, TenantId};
+    use milkrun_dairy::outbox::{OutboxMessage, Topic};
+    use milkrun_dairy::store::Store;
+    use milkrun_dairy::tenant::Tenant;
+    use milkrun_dairy::webhook::{
+        AttemptResult, DeliveryState, RetryPolicy, WebhookEndpoint, WebhookSecret, WebhookUrl,
+    };
+    use milkrun_service::serve::webhooks::{run_webhooks_once, WebhookOptions};
+
+    const SECRET: &str = "whsec_loopback_0123456789";
+    let (addr, seen) = webhook_receiver(SECRET).await;
+    let path = std::env::temp_dir().join(format!("milkrun-webhooks-{}.db", std::process::id()));
+    let url = format!("sqlite://{}", path.display());
+    let t = TenantId(1);
+    let store = Store::open(&url).await.expect("opens");
+    let policy =
+        ExceptionPolicy::new(None, Remedy::ExtendOneDay, Remedy::ExtendOneDay).expect("a policy");
+    let tenant = Tenant::new(
+        t,
+        "Loopback Dairy",
+        CutOff::new(1, 72_000).expect("a cut-off"),
+        policy,
+    )
+    .expect("a tenant");
+    store.add_tenant(&tenant).await.expect("adds the tenant");
+    let endpoint = WebhookEndpoint {
+        id: EndpointId(1),
+        url: WebhookUrl::parse(&format!("http://{addr}/hooks/milk")).expect("a url"),
+        secret: WebhookSecret::new(SECRET).expect("a secret"),
+        active: true,
+    };
+    store
+        .add_webhook_endpoint(t, &endpoint)
+        .await
+        .expect("adds");
+    let key = DedupeKey::new("renewal:7:2028-03-05").expect("a key");
+    let message = OutboxMessage::new(
+        key.clone(),
+        Topic::RenewalReminder,
+        "{\"subscription_id\":7,\"days_left\":3}".into(),
+    )
+    .expect("a message");
+    store.enqueue(t, &message).await.expect("enqueues");
+
+    let opts = WebhookOptions {
+        policy: RetryPolicy::new(30, 600, 5).expect("a policy"),
+        seed: 11,
+        batch: 100,
+        timeout: std::time::Duration::from_secs(10),
+    };
+    let t0 = 1_900_000_000;
+    let r = run_webhooks_once(&store, &opts, t0).await.expect("round 1");
+    assert_eq!((r.handed_over, r.attempted, r.retrying), (1, 1, 1));
+    let next = |s: DeliveryState| match s {
+        DeliveryState::Pending { next_attempt_s, .. } => next_attempt_s,
+        other => panic!("still pending expected, got {other:?}"),
+    };
+    let t1 = next(
+        store
+            .webhook_delivery(t, EndpointId(1), &key)
+            .await
+            .expect("state"),
+    );
+    assert!((t0 + 15..=t0 + 30).contains(&t1), "{t1}");
+    let r = run_webhooks_once(&store, &opts, t1 - 1)
+        .await
+        .expect("early round");
+    assert_eq!(r.attempted, 0, "nothing is due before the backoff time");
+    let r = run_webhooks_once(&store, &opts, t1).await.expect("round 2");
+    assert_eq!((r.attempted, r.retrying), (1, 1));
+    let t2 = next(
+        store
+            .webhook_delivery(t, EndpointId(1), &key)
+            .await
+            .expect("state"),
+    );
+    assert!((t1 + 30..=t1 + 60).contains(&t2), "{t2}");
+    store.close().await;
+
+    let store = Store::open(&url).await.expect("reopens");
+    let r = run_webhooks_once(&store, &opts, t2).await.expect("round 3");
+    assert_eq!((r.attempted, r.delivered), (1, 1));
+    assert_eq!(
+        store
+            .webhook_delivery(t, EndpointId(1), &key)
+            .await
+            .expect("state"),
+        DeliveryState::Delivered {
+            attempts: 3,
+            at_s: t2
+        }
+    );
+    let statuses: Vec<AttemptResult> = store
+        .webhook_attempts(t, EndpointId(1), &key)
+        .await
+        .expect("attempts")
+        .into_iter()
+        .map(|a| a.result)
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            AttemptResult::Status(500),
+            AttemptResult::Status(500),
+            AttemptResult::Status(200)
+        ]
+    );
+    let r = run_webhooks_once(&store, &opts, t2 + 100_000)
+        .await
+        .expect("round 4");
+    assert_eq!(
+        r,
+        Default::default(),
+        "a delivered message is not posted again"
+    );
+    store.close().await;
+
+    let seen = seen.lock().expect("not poisoned").clone();
+    assert_eq!(seen.len(), 3);
+    assert!(seen.iter().all(|(_, sig_ok, _, _)| *sig_ok), "{seen:?}");
+    assert!(seen.iter().all(|(_, _, k, _)| k == key.as_str()));
+    assert!(seen.iter().all(|(_, _, _, b)| *b == seen[0].3));
+    let body: serde_json::Value = serde_json::from_str(&seen[0].3).expect("JSON");
+    assert_eq!(body["topic"], "renewal_reminder");
+    assert_eq!(body["payload"]["subscription_id"], 7);
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = path.clone().into_os_string();
+        p.push(suffix);
+        let _ = std::fs::remove_file(p);
+    }
+}

@@ -205,10 +205,17 @@ fn freq_set(dir: &Path, name: &str) -> anyhow::Result<Set> {
         let series = milkrun_forecast::demand::io::read_series_path(&path, Default::default())
             .with_context(|| path.display().to_string())?;
         if series.len() != count {
-            bail!("{name}: {} series read, sets.csv says {count}", series.len());
+            bail!(
+                "{name}: {} series read, sets.csv says {count}",
+                series.len()
+            );
         }
         if let Some(s) = series.iter().find(|s| s.freq() != freq) {
-            bail!("{name}: series {} inferred as {}, the set is {freq}", s.id(), s.freq());
+            bail!(
+                "{name}: series {} inferred as {}, the set is {freq}",
+                s.id(),
+                s.freq()
+            );
         }
         return Ok(Set {
             name: name.to_string(),
@@ -219,7 +226,10 @@ fn freq_set(dir: &Path, name: &str) -> anyhow::Result<Set> {
             from_first_sale: false,
         });
     }
-    bail!("unknown data set {name} (not walmart, bike, chicago, nor in {})", dir.display())
+    bail!(
+        "unknown data set {name} (not walmart, bike, chicago, nor in {})",
+        dir.display()
+    )
 }
 
 /// Cuts the last `n` values of every series (the `--drop-last` development protocol).
@@ -261,7 +271,9 @@ fn main() -> anyhow::Result<()> {
             "chicago" => chicago(&args.data)?,
             other => match &args.freq_data {
                 Some(dir) => freq_set(dir, other)?,
-                None => bail!("unknown data set {other} (sets of other frequencies need --freq-data)"),
+                None => {
+                    bail!("unknown data set {other} (sets of other frequencies need --freq-data)")
+                }
             },
         };
         let set = drop_last(set, args.drop_last)?;

@@ -5,7 +5,8 @@
 //! [`operations`],
 //! [`orders`] (the freeze), [`outcomes`], [`remedies`] (the exception policy), [`close`],
 //! [`settlement`], [`bottles`], [`outbox`], [`stock`] (lots, the movement ledger, loading,
-//! expiry, low-stock alerts, transfers) and [`station_orders`] (tomorrow's order per station).
+//! expiry, low-stock alerts, transfers), [`station_orders`] (tomorrow's order per station),
+//! [`care`] (settings and alerts), [`renewals`], [`complaints`] and [`webhooks`].
 use std::str::FromStr;
 
 use milkrun_calendar::Date;
@@ -17,8 +18,10 @@ use crate::error::DairyError;
 use crate::ids::TenantId;
 
 pub mod bottles;
+pub mod care;
 pub mod catalogue;
 pub mod close;
+pub mod complaints;
 pub mod households;
 pub mod import;
 pub mod operations;
@@ -26,16 +29,18 @@ pub mod orders;
 pub mod outbox;
 pub mod outcomes;
 pub mod remedies;
+pub mod renewals;
 pub mod settlement;
 pub mod station_orders;
 pub mod stock;
 pub mod subscriptions;
 pub mod tenants;
+pub mod webhooks;
 
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 4] = [
+const MIGRATIONS: [(i64, &str, &str); 5] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -48,6 +53,7 @@ const MIGRATIONS: [(i64, &str, &str); 4] = [
         include_str!("../../migrations/0003_operation_counters.sql"),
     ),
     (6, "stock", include_str!("../../migrations/0006_stock.sql")),
+    (7, "care", include_str!("../../migrations/0007_care.sql")),
 ];
 
 /// The embedded migrations as sqlx runs them.

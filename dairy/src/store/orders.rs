@@ -54,12 +54,13 @@ impl Store {
         Ok(FreezeReport { stations, inserted })
     }
 
-    /// Every subscription of the tenant started by `date`, with its station, product and
-    /// calendar operations: what the freeze (or a look ahead at a day not frozen yet) expands.
+    /// Every subscription of the tenant that starts on or before `started_by`, with its
+    /// station, its package's product and its calendar operations, in id order: what an
+    /// expansion needs (the freeze, a look ahead at a day not frozen yet, renewal reminders).
     pub(crate) async fn subscription_days(
         &self,
         tenant: TenantId,
-        date: Date,
+        started_by: Date,
     ) -> Result<Vec<SubscriptionDay>, StoreError> {
         let rows = sqlx::query(
             "SELECT s.subscription_id AS subscription_id, s.household_id AS household_id, \
@@ -72,7 +73,7 @@ impl Store {
              WHERE s.tenant_id = $1 AND s.start_date <= $2 ORDER BY s.subscription_id",
         )
         .bind(tenant.0)
-        .bind(date_text(date))
+        .bind(date_text(started_by))
         .fetch_all(&self.pool)
         .await?;
         let op_rows = sqlx::query(&format!(

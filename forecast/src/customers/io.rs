@@ -1,4 +1,5 @@
-//! Reading a transaction log from CSV (the edge of this module: the models never touch files).
+//! Reading a transaction log from CSV (the edge of this module: the models never touch files),
+//! and an order-line log for the recommender ([`read_purchases_csv`]).
 //!
 //! Columns, by header name (any order, extra columns ignored): `customer_id`, `date`
 //! (`YYYY-MM-DD` or `YYYYMMDD`) and `amount`. When there is no `amount` column, a
@@ -8,6 +9,7 @@ use std::collections::HashMap;
 use std::io::Read;
 
 use super::date::Date;
+use super::recommend::{ItemId, Purchase};
 use super::transactions::{CustomerId, Transaction};
 use super::CustomerError;
 
@@ -139,4 +141,128 @@ pub fn read_transactions_csv<R: Read>(reader: R) -> Result<TransactionLog, Custo
         return Err(CustomerError::EmptyLog);
     }
     Ok(log)
+}
+
+/// An order-line log read from CSV for [`super::recommend`]: purchases with dense customer,
+/// order and item ids, and the external names of customers and items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurchaseLog {
+    /// The order lines, in file order.
+    pub purchases: Vec<Purchase>,
+    /// External id of each dense customer (index = id).
+    pub customer_names: Vec<String>,
+    /// External name of each dense [`ItemId`] (index = id).
+    pub item_names: Vec<String>,
+}
+
+/// Which columns of an order-line CSV hold what (by header name).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurchaseColumns {
+    /// The customer (any text).
+    pub customer: &'static str,
+    /// The order (any text; orders are numbered in order of first appearance).
+    pub order: &'static str,
+    /// The order's date, `YYYY-MM-DD` or `YYYYMMDD`.
+    pub date: &'static str,
+    /// The item (any text).
+    pub item: &'static str,
+}
+
+/// Reads an order-line CSV. Errors name the missing column or the line and field that does
+/// not parse.
+pub fn read_purchases_csv<R: Read>(
+    reader: R,
+    columns: PurchaseColumns,
+) -> Result<PurchaseLog, CustomerError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .flexible(true)
+        .from_reader(reader);
+    let headers = csv
+        .headers()
+        .map_err(|e| CustomerError::Csv { line: 1, source: e })?
+        .clone();
+    let find = |name: &'static str| {
+        headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+            .ok_or_else(|| CustomerError::MissingColumn {
+                column: name,
+                found: headers.iter().collect::<Vec<_>>().join(","),
+            })
+    };
+    let cols = [
+        (find(columns.customer)?, columns.customer),
+        (find(columns.order)?, columns.order),
+        (find(columns.date)?, columns.date),
+        (find(columns.item)?, columns.item),
+    ];
+    let mut customers = Names::default();
+    let mut orders = Names::default();
+    let mut items = Names::default();
+    let mut purchases = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        let more = csv
+            .read_record(&mut record)
+            .map_err(|e| CustomerError::Csv {
+                line: e.position().map_or(0, |p| p.line()),
+                source: e,
+            })?;
+        if !more {
+            break;
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let mut field = [""; 4];
+        for (slot, &(col, name)) in field.iter_mut().zip(&cols) {
+            *slot = record
+                .get(col)
+                .filter(|s| !s.is_empty())
+                .ok_or(CustomerError::BadField {
+                    line,
+                    field: name,
+                    value: String::new(),
+                })?;
+        }
+        let date = Date::parse_iso_or_basic(field[2])
+            .map_err(|source| CustomerError::BadDate { line, source })?;
+        purchases.push(Purchase {
+            customer: CustomerId(customers.id(field[0], line, columns.customer)?),
+            order: orders.id(field[1], line, columns.order)?,
+            date,
+            item: ItemId(items.id(field[3], line, columns.item)?),
+        });
+    }
+    if purchases.is_empty() {
+        return Err(CustomerError::EmptyLog);
+    }
+    Ok(PurchaseLog {
+        purchases,
+        customer_names: customers.names,
+        item_names: items.names,
+    })
+}
+
+/// Dense ids for external names, in order of first appearance.
+#[derive(Default)]
+struct Names {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Names {
+    fn id(&mut self, name: &str, line: u64, field: &'static str) -> Result<u32, CustomerError> {
+        if let Some(&id) = self.ids.get(name) {
+            return Ok(id);
+        }
+        let id = u32::try_from(self.names.len()).map_err(|_| CustomerError::BadField {
+            line,
+            field,
+            value: "more than 2^32 distinct values".into(),
+        })?;
+        self.ids.insert(name.to_owned(), id);
+        self.names.push(name.to_owned());
+        Ok(id)
+    }
 }

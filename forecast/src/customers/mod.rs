@@ -5,7 +5,9 @@
 //! Fader, Hardie & Lee 2005) and the Gamma-Gamma spend model ([`GammaGamma`]) by maximum
 //! likelihood, predicts P(alive), expected purchases and discounted CLV per customer
 //! ([`predict_customers`]), scores RFM quintiles ([`rfm_scores`]) and groups customers with
-//! seeded k-means ([`segment_customers`]). [`analyze`] runs all of it. For subscriptions,
+//! seeded k-means ([`segment_customers`]). [`analyze`] runs all of it. [`recommend`] learns
+//! item-to-item co-occurrence from purchase histories and measures its hit rate against the
+//! most popular items on held-out orders. For subscriptions,
 //! [`Sbg`] fits the shifted-beta-geometric retention model (Fader & Hardie 2007) to a cohort's
 //! survivor counts.
 //!
@@ -14,7 +16,7 @@
 //! customer's age T runs from the first purchase to the calibration end.
 //!
 //! Modules: `date` (a tiny civil date), `transactions` (log and summaries), `bgnbd`,
-//! `gamma_gamma`, `clv`, `sbg`, `rfm`, `segments`, `analysis` (the pipeline) and `io` (CSV
+//! `gamma_gamma`, `clv`, `sbg`, `rfm`, `segments`, `recommend`, `analysis` (the pipeline) and `io` (CSV
 //! reading, the only part that touches a reader). `special` (ln Γ, ψ, 2F1) and `optim`
 //! (L-BFGS) are internal.
 //!
@@ -31,6 +33,7 @@ mod date;
 mod gamma_gamma;
 pub mod io;
 mod optim;
+pub mod recommend;
 mod rfm;
 mod sbg;
 mod segments;

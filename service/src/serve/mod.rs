@@ -9,7 +9,8 @@
 //! Modules: [`config`] (tenants file), [`auth`] (credentials), [`quota`], [`workers`] (the
 //! solve pool), [`call`] (what every call goes through), [`roads`], [`routes`], the batch
 //! services [`forecast`], [`customers`] and [`jobs`] (JSON face in [`batch_json`]), [`convert`]
-//! (protobuf ⇄ library types), [`json`], [`openapi`], [`metrics`], [`error`], [`proto`].
+//! (protobuf ⇄ library types), [`json`], [`openapi`], [`metrics`], [`error`], [`proto`], and
+//! [`webhooks`] (the sender of the dairy outbox's webhooks, a background task).
 pub mod auth;
 pub mod batch_json;
 pub mod call;
@@ -29,6 +30,7 @@ pub mod road_registry;
 pub mod roads;
 pub mod routes;
 pub mod state;
+pub mod webhooks;
 pub mod workers;
 
 use std::io::Write;
