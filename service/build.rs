@@ -8,7 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // tonic-prost-build runs the protoc named by PROTOC.
     std::env::set_var("PROTOC", protoc);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../proto");
-    let protos: Vec<PathBuf> = ["common", "roads", "routes"]
+    let protos: Vec<PathBuf> = ["common", "roads", "routes", "dispatch"]
         .iter()
         .map(|name| root.join("milkrun/v1").join(format!("{name}.proto")))
         .collect();

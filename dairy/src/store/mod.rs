@@ -4,7 +4,7 @@
 //! [`tenants`], [`catalogue`], [`households`], [`subscriptions`], [`import`] (bulk loads),
 //! [`operations`],
 //! [`orders`] (the freeze), [`outcomes`], [`remedies`] (the exception policy), [`close`],
-//! [`settlement`], [`bottles`] and [`outbox`].
+//! [`settlement`], [`bottles`], [`outbox`] and [`live_days`] (the service's live days).
 use std::str::FromStr;
 
 use milkrun_calendar::Date;
@@ -20,6 +20,7 @@ pub mod catalogue;
 pub mod close;
 pub mod households;
 pub mod import;
+pub mod live_days;
 pub mod operations;
 pub mod orders;
 pub mod outbox;
@@ -32,7 +33,7 @@ pub mod tenants;
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 3] = [
+const MIGRATIONS: [(i64, &str, &str); 4] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -43,6 +44,11 @@ const MIGRATIONS: [(i64, &str, &str); 3] = [
         3,
         "operation counters",
         include_str!("../../migrations/0003_operation_counters.sql"),
+    ),
+    (
+        4,
+        "live days",
+        include_str!("../../migrations/0004_live_days.sql"),
     ),
 ];
 

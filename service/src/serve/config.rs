@@ -67,6 +67,8 @@ pub struct Quotas {
     pub max_matrix_cells: u64,
     /// Longest solve, seconds.
     pub max_time_limit_s: f64,
+    /// Live days open at once (Dispatch.OpenDay).
+    pub max_live_days: u32,
 }
 
 impl Default for Quotas {
@@ -79,6 +81,7 @@ impl Default for Quotas {
             max_vehicles: 500,
             max_matrix_cells: 4_000_000,
             max_time_limit_s: 60.0,
+            max_live_days: 20,
         }
     }
 }

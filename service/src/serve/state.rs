@@ -1,5 +1,6 @@
 //! The state every handler shares, behind one `Arc`.
 use super::auth::Authenticator;
+use super::dispatch::LiveDays;
 use super::metrics::Metrics;
 use super::quota::QuotaBook;
 use super::road_registry::RoadRegistry;
@@ -8,7 +9,8 @@ use super::workers::WorkerPool;
 /// Request size limit of both faces, bytes (checked before the body is buffered).
 pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 
-/// What the handlers share: credentials, quotas, roads, the worker pool and the metrics.
+/// What the handlers share: credentials, quotas, roads, the worker pool, the metrics and
+/// the live days.
 #[derive(Debug)]
 pub struct ServiceState {
     /// Credentials.
@@ -21,4 +23,6 @@ pub struct ServiceState {
     pub pool: WorkerPool,
     /// Metrics.
     pub metrics: Metrics,
+    /// The live days, persisted in the store.
+    pub days: LiveDays,
 }
