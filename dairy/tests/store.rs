@@ -372,7 +372,12 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
     let store = db.open().await?;
     store.create_live_day("acme", "d1", r#"{"v":1}"#).await?;
     assert!(store.create_live_day("acme", "d1", "{}").await.is_err());
-    assert_eq!(store.append_live_event("acme", "d1", "e1", r#"{"a":1}"#, 2, None).await?, 1);
+    assert_eq!(
+        store
+            .append_live_event("acme", "d1", "e1", r#"{"a":1}"#, 2, None)
+            .await?,
+        1
+    );
     assert_eq!(
         store
             .append_live_event("acme", "d1", "e2", r#"{"a":2}"#, 3, Some(r#"{"v":3}"#))
@@ -389,17 +394,33 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
         .await
         .is_err());
     store.create_live_day("beta", "d1", r#"{"v":"b"}"#).await?;
-    assert_eq!(store.append_live_event("beta", "d1", "e1", "{}", 2, None).await?, 1);
+    assert_eq!(
+        store
+            .append_live_event("beta", "d1", "e1", "{}", 2, None)
+            .await?,
+        1
+    );
     store.close().await;
     let store = db.open().await?;
     let day = store.live_day("acme", "d1").await?.expect("stored");
     assert_eq!(
-        (day.open, day.plan_version, day.snapshot_seq, day.snapshot_version),
+        (
+            day.open,
+            day.plan_version,
+            day.snapshot_seq,
+            day.snapshot_version
+        ),
         (true, 3, 2, 3)
     );
-    assert_eq!((day.opening_snapshot.as_str(), day.snapshot.as_str()), (r#"{"v":1}"#, r#"{"v":3}"#));
+    assert_eq!(
+        (day.opening_snapshot.as_str(), day.snapshot.as_str()),
+        (r#"{"v":1}"#, r#"{"v":3}"#)
+    );
     let events = store.live_day_events("acme", "d1").await?;
-    let ids: Vec<_> = events.iter().map(|e| (e.seq, e.event_id.as_str(), e.plan_version)).collect();
+    let ids: Vec<_> = events
+        .iter()
+        .map(|e| (e.seq, e.event_id.as_str(), e.plan_version))
+        .collect();
     assert_eq!(ids, [(1, "e1", 2), (2, "e2", 3)]);
     assert_eq!(events[0].event, r#"{"a":1}"#);
     assert_eq!(store.live_day_events("beta", "d1").await?.len(), 1);
@@ -407,7 +428,10 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
     assert_eq!(store.open_live_days().await?.len(), 2);
     assert!(store.close_live_day("acme", "d1").await?);
     assert!(!store.close_live_day("acme", "d1").await?);
-    assert!(store.append_live_event("acme", "d1", "e4", "{}", 4, None).await.is_err());
+    assert!(store
+        .append_live_event("acme", "d1", "e4", "{}", 4, None)
+        .await
+        .is_err());
     let open = store.open_live_days().await?;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].tenant, "beta");

@@ -283,7 +283,12 @@ impl Dispatch {
             let mut last = 0;
             for (i, &(s, t)) in list.iter().enumerate() {
                 mark(format!("executed[{r}][{i}]"), s)?;
-                in_range(|| format!("executed[{r}][{i}].arrival_s"), t, last, freeze_s)?;
+                in_range(
+                    || format!("executed[{r}][{i}].arrival_s"),
+                    t,
+                    last,
+                    freeze_s,
+                )?;
                 last = t;
             }
         }

@@ -133,12 +133,10 @@ impl LoggedEvent {
                 courier: *courier,
                 delay_s: *delay_s,
             },
-            other @ (EventKind::Traffic(_) | EventKind::NewOrder(_)) => {
-                LoggedEvent::Snapshotted {
-                    time_s,
-                    kind: other.name().to_string(),
-                }
-            }
+            other @ (EventKind::Traffic(_) | EventKind::NewOrder(_)) => LoggedEvent::Snapshotted {
+                time_s,
+                kind: other.name().to_string(),
+            },
         }
     }
 
@@ -312,7 +310,11 @@ impl LiveDay {
 
     /// Checks an event before anything changes: a replayed id answers its first result;
     /// otherwise the id's shape, the room left and the expected version are checked.
-    pub fn admit(&self, event_id: &str, expected_version: u64) -> Result<Option<Applied>, LiveError> {
+    pub fn admit(
+        &self,
+        event_id: &str,
+        expected_version: u64,
+    ) -> Result<Option<Applied>, LiveError> {
         if event_id.is_empty() || event_id.len() > MAX_EVENT_ID {
             return Err(LiveError::EventId);
         }
@@ -519,7 +521,9 @@ mod tests {
             18_500,
             &opts,
         );
-        assert!(matches!(late, Err(ReplanError::OutOfRange { field, .. }) if field == "executed[0][0].arrival_s"));
+        assert!(
+            matches!(late, Err(ReplanError::OutOfRange { field, .. }) if field == "executed[0][0].arrival_s")
+        );
         let twice = Dispatch::resume_routes(
             times,
             0,
@@ -531,6 +535,8 @@ mod tests {
             18_500,
             &opts,
         );
-        assert!(matches!(twice, Err(ReplanError::PlanStop { field, .. }) if field == "planned[0][0]"));
+        assert!(
+            matches!(twice, Err(ReplanError::PlanStop { field, .. }) if field == "planned[0][0]")
+        );
     }
 }

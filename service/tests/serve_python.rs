@@ -170,7 +170,10 @@ async fn killed_server_keeps_its_day(server: Server, db: &str) {
         .await
         .expect("the day is back")
         .into_inner();
-    assert_eq!(after, before, "every acknowledged event is in the restored day");
+    assert_eq!(
+        after, before,
+        "every acknowledged event is in the restored day"
+    );
     let replay = c
         .apply_events(keyed(pb::ApplyEventsRequest {
             day_id: id.clone(),
@@ -188,7 +191,11 @@ async fn killed_server_keeps_its_day(server: Server, db: &str) {
         .into_inner();
     assert!(replay.results[0].replayed);
     assert_eq!(replay.results[0].plan_version, 3);
-    assert_eq!(replay.day.expect("the day"), before, "nothing applied twice");
+    assert_eq!(
+        replay.day.expect("the day"),
+        before,
+        "nothing applied twice"
+    );
     let next = c
         .apply_events(keyed(pb::ApplyEventsRequest {
             day_id: id,

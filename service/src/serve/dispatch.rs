@@ -297,7 +297,9 @@ impl LiveDays {
             Err(e) => {
                 tracing::error!(%tenant, day_id, error = %e, "a day could not be reloaded; it is closed in memory");
                 entry.open = false;
-                self.lock().days.remove(&(tenant.clone(), day_id.to_string()));
+                self.lock()
+                    .days
+                    .remove(&(tenant.clone(), day_id.to_string()));
             }
         }
     }
@@ -316,9 +318,12 @@ fn may_plan(role: &Role) -> Result<(), ServiceError> {
 /// index for a courier's credential.
 fn courier_scope(role: &Role, labels: &DayLabels) -> Result<Option<usize>, ServiceError> {
     match role {
-        Role::Courier(id) => labels.courier(&id.0).map(Some).ok_or(
-            ServiceError::PermissionDenied("the courier has no route in this day"),
-        ),
+        Role::Courier(id) => labels
+            .courier(&id.0)
+            .map(Some)
+            .ok_or(ServiceError::PermissionDenied(
+                "the courier has no route in this day",
+            )),
         _ => Ok(None),
     }
 }
@@ -347,32 +352,36 @@ pub async fn open_day(
     let t = tenant.clone();
     let entry = state
         .pool
-        .run(Lane::Interactive, move || -> Result<DayEntry, ServiceError> {
-            let overlay = st
-                .roads
-                .overlay(&t, draft.profile)
-                .map_err(|e| ServiceError::Internal(e.to_string()))?;
-            let field = |i: usize| match i {
-                0 => "depot".to_string(),
-                i => format!("stops[{}].location", i - 1),
-            };
-            let roads = RoadLocations::snap(&overlay, &draft.points, draft.max_snap_m)
-                .map_err(|e| road_error(e, field))?;
-            let times = roads.matrix(&overlay).map_err(|e| road_error(e, field))?;
-            let mut day = Dispatch::new(times, 0, draft.stops, draft.couriers, Weights::default())
-                .map_err(|e| ServiceError::invalid("stops", e.to_string()))?;
-            day.set_progression(Progression::Reported);
-            day.set_plan(&draft.routes, &replan_options())
-                .map_err(|e| ServiceError::invalid("routes", e.to_string()))?;
-            Ok(DayEntry {
-                live: LiveDay::open(day),
-                labels: draft.labels,
-                roads,
-                profile: draft.profile,
-                max_snap_m: draft.max_snap_m,
-                open: true,
-            })
-        })
+        .run(
+            Lane::Interactive,
+            move || -> Result<DayEntry, ServiceError> {
+                let overlay = st
+                    .roads
+                    .overlay(&t, draft.profile)
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                let field = |i: usize| match i {
+                    0 => "depot".to_string(),
+                    i => format!("stops[{}].location", i - 1),
+                };
+                let roads = RoadLocations::snap(&overlay, &draft.points, draft.max_snap_m)
+                    .map_err(|e| road_error(e, field))?;
+                let times = roads.matrix(&overlay).map_err(|e| road_error(e, field))?;
+                let mut day =
+                    Dispatch::new(times, 0, draft.stops, draft.couriers, Weights::default())
+                        .map_err(|e| ServiceError::invalid("stops", e.to_string()))?;
+                day.set_progression(Progression::Reported);
+                day.set_plan(&draft.routes, &replan_options())
+                    .map_err(|e| ServiceError::invalid("routes", e.to_string()))?;
+                Ok(DayEntry {
+                    live: LiveDay::open(day),
+                    labels: draft.labels,
+                    roads,
+                    profile: draft.profile,
+                    max_snap_m: draft.max_snap_m,
+                    open: true,
+                })
+            },
+        )
         .await??;
     let day_id = new_day_id();
     let snapshot = entry.snapshot()?;
@@ -485,7 +494,9 @@ pub async fn apply_events(
     req: pb::ApplyEventsRequest,
 ) -> Result<pb::ApplyEventsResponse, ServiceError> {
     if matches!(ctx.identity.role, Role::Analyst) {
-        return Err(ServiceError::PermissionDenied("the analyst role is read-only"));
+        return Err(ServiceError::PermissionDenied(
+            "the analyst role is read-only",
+        ));
     }
     check_day_id(&req.day_id)?;
     if req.events.is_empty() || req.events.len() > convert::MAX_EVENTS_PER_CALL {
@@ -597,11 +608,7 @@ pub async fn close_day(
         .await
         .map_err(unavailable)?;
     entry.open = false;
-    state
-        .days
-        .lock()
-        .days
-        .remove(&(tenant, req.day_id.clone()));
+    state.days.lock().days.remove(&(tenant, req.day_id.clone()));
     state.metrics.live_days.dec();
     slot.changed.send_modify(|_| {});
     Ok(entry.view(&req.day_id, None))
@@ -614,7 +621,9 @@ pub async fn replan(
     req: pb::ReplanRequest,
 ) -> Result<pb::ReplanResponse, ServiceError> {
     if !ctx.identity.role.may_optimize() {
-        return Err(ServiceError::PermissionDenied("the analyst role cannot re-plan"));
+        return Err(ServiceError::PermissionDenied(
+            "the analyst role cannot re-plan",
+        ));
     }
     let tenant = ctx.identity.tenant.clone();
     let quota = state.quotas.tenant(&tenant)?;

@@ -116,7 +116,12 @@ route_fn!(
     "milkrun.v1.Dispatch/ApplyEvents"
 );
 route_fn!(get_day, dispatch, get_day, "milkrun.v1.Dispatch/GetDay");
-route_fn!(close_day, dispatch, close_day, "milkrun.v1.Dispatch/CloseDay");
+route_fn!(
+    close_day,
+    dispatch,
+    close_day,
+    "milkrun.v1.Dispatch/CloseDay"
+);
 route_fn!(replan, dispatch, replan, "milkrun.v1.Dispatch/Replan");
 
 async fn metrics(State(s): State<Arc<ServiceState>>) -> Response {

@@ -78,7 +78,11 @@ impl Metrics {
         let shed = Counter::default();
         registry.register("shed", "Calls shed for lack of a CPU permit", shed.clone());
         let live_days = Gauge::<i64, AtomicI64>::default();
-        registry.register("live_days", "Live days open, all tenants", live_days.clone());
+        registry.register(
+            "live_days",
+            "Live days open, all tenants",
+            live_days.clone(),
+        );
         Metrics {
             registry,
             calls,

@@ -38,8 +38,8 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use auth::Authenticator;
 use config::{ServeConfig, TenantId};
-use metrics::Metrics;
 use dispatch::LiveDays;
+use metrics::Metrics;
 use milkrun_dairy::store::Store;
 use proto::v1::{
     dispatch_server::DispatchServer, roads_server::RoadsServer, routes_server::RoutesServer,

@@ -186,7 +186,11 @@ pub fn day_request() -> milkrun_service::serve::proto::v1::OpenDayRequest {
     };
     pb::OpenDayRequest {
         depot: Some(ll((47.141, 9.521))),
-        stops: vec![stop("s1", VADUZ_A), stop("s2", VADUZ_B), stop("s3", VADUZ_C)],
+        stops: vec![
+            stop("s1", VADUZ_A),
+            stop("s2", VADUZ_B),
+            stop("s3", VADUZ_C),
+        ],
         couriers: vec![courier("c1"), courier("c2")],
         routes: vec![route("c1", &["s1", "s2"]), route("c2", &["s3"])],
         travel_mode: pb::TravelMode::Car as i32,

@@ -60,7 +60,10 @@ impl DayLabels {
 
     /// Builds the lookups (after deserializing).
     pub fn index(&mut self) {
-        self.stop_ix = (0u32..).zip(&self.stops).map(|(i, s)| (s.clone(), i)).collect();
+        self.stop_ix = (0u32..)
+            .zip(&self.stops)
+            .map(|(i, s)| (s.clone(), i))
+            .collect();
         self.courier_ix = self
             .couriers
             .iter()
@@ -88,7 +91,9 @@ impl DayLabels {
     }
 
     fn stop_label(&self, household: u32) -> &str {
-        self.stops.get(household as usize).map_or("", String::as_str)
+        self.stops
+            .get(household as usize)
+            .map_or("", String::as_str)
     }
 
     fn courier_label(&self, courier: usize) -> &str {
@@ -167,9 +172,20 @@ pub fn stop(
 ) -> (Option<LatLon>, StopSpec) {
     label(&s.label, &format!("{field}.label"), v);
     let p = geo::point(s.location.as_ref(), &format!("{field}.location"), v);
-    in_range(s.bottles, 1, MAX_STOP_BOTTLES, &format!("{field}.bottles"), v);
+    in_range(
+        s.bottles,
+        1,
+        MAX_STOP_BOTTLES,
+        &format!("{field}.bottles"),
+        v,
+    );
     in_range(s.service_s, 0, 86_400, &format!("{field}.service_s"), v);
-    window(s.window_start_s, s.window_end_s, &format!("{field}.window"), v);
+    window(
+        s.window_start_s,
+        s.window_end_s,
+        &format!("{field}.window"),
+        v,
+    );
     let spec = StopSpec {
         household,
         loc,
@@ -182,7 +198,11 @@ pub fn stop(
 
 /// Checks an OpenDay request against the tenant's quotas.
 pub fn check_open(req: &pb::OpenDayRequest, quotas: &Quotas) -> Result<OpenDraft, ServiceError> {
-    TenantQuota::check_size("max_stops", req.stops.len() as u64, u64::from(quotas.max_stops))?;
+    TenantQuota::check_size(
+        "max_stops",
+        req.stops.len() as u64,
+        u64::from(quotas.max_stops),
+    )?;
     TenantQuota::check_size(
         "max_vehicles",
         req.couriers.len() as u64,
@@ -224,8 +244,19 @@ pub fn check_open(req: &pb::OpenDayRequest, quotas: &Quotas) -> Result<OpenDraft
         if courier_ix.insert(c.label.as_str(), i).is_some() {
             v.add(format!("{field}.label"), "used twice");
         }
-        in_range(c.capacity, 1, MAX_CAPACITY, &format!("{field}.capacity"), &mut v);
-        window(c.shift_start_s, c.shift_end_s, &format!("{field}.shift"), &mut v);
+        in_range(
+            c.capacity,
+            1,
+            MAX_CAPACITY,
+            &format!("{field}.capacity"),
+            &mut v,
+        );
+        window(
+            c.shift_start_s,
+            c.shift_end_s,
+            &format!("{field}.shift"),
+            &mut v,
+        );
         couriers.push(CourierSpec {
             id: i as u32,
             capacity: c.capacity,
@@ -243,7 +274,10 @@ pub fn check_open(req: &pb::OpenDayRequest, quotas: &Quotas) -> Result<OpenDraft
             continue;
         };
         if std::mem::replace(&mut has_route[k], true) {
-            v.add(format!("{field}.courier_label"), "a second route of the courier");
+            v.add(
+                format!("{field}.courier_label"),
+                "a second route of the courier",
+            );
         }
         for (j, l) in route.stop_labels.iter().enumerate() {
             match labels.get(l.as_str()) {
@@ -312,9 +346,8 @@ fn household_on_route(day: &Dispatch, courier: usize, household: u32) -> bool {
     let Some(r) = day.routes().get(courier) else {
         return false;
     };
-    stops_of(day, household).any(|s| {
-        r.done.contains(&s) || r.committed == Some(s) || r.planned.contains(&s)
-    })
+    stops_of(day, household)
+        .any(|s| r.done.contains(&s) || r.committed == Some(s) || r.planned.contains(&s))
 }
 
 /// Converts one event (`field`: `events[3]`); `as_courier` limits it to that courier's own
@@ -342,7 +375,10 @@ pub fn event(
     };
     let courier = |l: &str, f: &str| {
         labels.courier(l).ok_or_else(|| {
-            ServiceError::invalid(format!("{field}.{f}"), format!("no courier {l:?} in the day"))
+            ServiceError::invalid(
+                format!("{field}.{f}"),
+                format!("no courier {l:?} in the day"),
+            )
         })
     };
     let own_stop = |h: u32| match as_courier {
@@ -449,7 +485,10 @@ pub fn event(
                 ));
             }
             let Some(s) = &x.stop else {
-                return Err(ServiceError::invalid(format!("{field}.new_stop.stop"), "required"));
+                return Err(ServiceError::invalid(
+                    format!("{field}.new_stop.stop"),
+                    "required",
+                ));
             };
             let f = format!("{field}.new_stop.stop");
             let mut v = Violations::default();
@@ -458,7 +497,8 @@ pub fn event(
                 v.add(format!("{f}.label"), "already a stop of the day");
             }
             v.into_result()?;
-            let point = p.ok_or_else(|| ServiceError::invalid(format!("{f}.location"), "required"))?;
+            let point =
+                p.ok_or_else(|| ServiceError::invalid(format!("{f}.location"), "required"))?;
             EventDraft::NewStop {
                 time_s,
                 label: s.label.clone(),
@@ -485,6 +525,7 @@ fn status(s: &StopState) -> (pb::StopStatus, String) {
         StopState::Cancelled => (pb::StopStatus::Cancelled, String::new()),
         StopState::CarriedOver => (pb::StopStatus::CarriedOver, String::new()),
         StopState::Unserved(r) => (pb::StopStatus::Unserved, r.to_string()),
+        _ => (pb::StopStatus::Unspecified, String::new()),
     }
 }
 
@@ -570,7 +611,13 @@ pub struct ReplanDraft {
 /// Checks a Replan request against the tenant's quotas.
 pub fn check_replan(req: &pb::ReplanRequest, quotas: &Quotas) -> Result<ReplanDraft, ServiceError> {
     let mut v = Violations::default();
-    in_range(req.freeze_time_s, 0, MAX_DAY_TIME_S, "freeze_time_s", &mut v);
+    in_range(
+        req.freeze_time_s,
+        0,
+        MAX_DAY_TIME_S,
+        "freeze_time_s",
+        &mut v,
+    );
     for (r, route) in req.routes.iter().enumerate() {
         for (i, e) in route.executed.iter().enumerate() {
             in_range(
