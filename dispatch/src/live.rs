@@ -397,6 +397,7 @@ impl LiveDay {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::{CourierSpec, StopSpec, TravelTimes, Weights};
 
