@@ -8,7 +8,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // tonic-prost-build runs the protoc named by PROTOC.
     std::env::set_var("PROTOC", protoc);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../proto");
-    let protos: Vec<PathBuf> = ["common", "roads", "routes"]
+    let protos: Vec<PathBuf> = ["common", "roads", "routes", "dispatch"]
         .iter()
         // The batch services (Forecast, Customers, Jobs).
         .chain(&["forecast", "customers", "jobs"])

@@ -1,6 +1,6 @@
 //! The store on both backends (a real SQLite file and a real PostgreSQL database): opening,
 //! round trips, tenant isolation, calendar operations, the idempotent freeze, outcomes with QR
-//! sign-off, and the documented view.
+//! sign-off, the documented view, and the live days of the service.
 mod support;
 
 use milkrun_dairy::calendar::{DeliveryLine, OperationKind};
@@ -363,6 +363,82 @@ async fn interrupted_freeze_is_completed_by_a_rerun(b: Backend) -> TestResult {
     Ok(())
 }
 
+/// The service's live days: a day is stored at version 1, events append with the version
+/// they produced (a snapshot moves with one), a repeated event id is refused and writes
+/// nothing, another tenant sees none of it, and a closed day takes no event and is not
+/// among the open days a restarting server restores.
+async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "live_days").await?;
+    let store = db.open().await?;
+    store.create_live_day("acme", "d1", r#"{"v":1}"#).await?;
+    assert!(store.create_live_day("acme", "d1", "{}").await.is_err());
+    assert_eq!(
+        store
+            .append_live_event("acme", "d1", "e1", r#"{"a":1}"#, 2, None)
+            .await?,
+        1
+    );
+    assert_eq!(
+        store
+            .append_live_event("acme", "d1", "e2", r#"{"a":2}"#, 3, Some(r#"{"v":3}"#))
+            .await?,
+        2
+    );
+    assert!(store
+        .append_live_event("acme", "d1", "e1", r#"{"a":9}"#, 4, None)
+        .await
+        .is_err());
+    // The same event id on another tenant's day of the same id is that tenant's own.
+    assert!(store
+        .append_live_event("beta", "d1", "e3", "{}", 2, None)
+        .await
+        .is_err());
+    store.create_live_day("beta", "d1", r#"{"v":"b"}"#).await?;
+    assert_eq!(
+        store
+            .append_live_event("beta", "d1", "e1", "{}", 2, None)
+            .await?,
+        1
+    );
+    store.close().await;
+    let store = db.open().await?;
+    let day = store.live_day("acme", "d1").await?.expect("stored");
+    assert_eq!(
+        (
+            day.open,
+            day.plan_version,
+            day.snapshot_seq,
+            day.snapshot_version
+        ),
+        (true, 3, 2, 3)
+    );
+    assert_eq!(
+        (day.opening_snapshot.as_str(), day.snapshot.as_str()),
+        (r#"{"v":1}"#, r#"{"v":3}"#)
+    );
+    let events = store.live_day_events("acme", "d1").await?;
+    let ids: Vec<_> = events
+        .iter()
+        .map(|e| (e.seq, e.event_id.as_str(), e.plan_version))
+        .collect();
+    assert_eq!(ids, [(1, "e1", 2), (2, "e2", 3)]);
+    assert_eq!(events[0].event, r#"{"a":1}"#);
+    assert_eq!(store.live_day_events("beta", "d1").await?.len(), 1);
+    assert!(store.live_day("gamma", "d1").await?.is_none());
+    assert_eq!(store.open_live_days().await?.len(), 2);
+    assert!(store.close_live_day("acme", "d1").await?);
+    assert!(!store.close_live_day("acme", "d1").await?);
+    assert!(store
+        .append_live_event("acme", "d1", "e4", "{}", 4, None)
+        .await
+        .is_err());
+    let open = store.open_live_days().await?;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].tenant, "beta");
+    store.close().await;
+    Ok(())
+}
+
 on_both_backends!(
     open_migrates_and_reopens,
     tenants_are_isolated,
@@ -371,4 +447,5 @@ on_both_backends!(
     outcomes_check_the_qr_token_and_keep_the_first,
     order_outcomes_view_reads_back,
     interrupted_freeze_is_completed_by_a_rerun,
+    live_days_log_events_by_tenant,
 );

@@ -238,6 +238,112 @@ impl Dispatch {
         Ok(report)
     }
 
+    /// A day under way from routes its caller kept (a stateless re-plan): courier `k` has
+    /// served `executed[k]` (stop, arrival time) in that order and has `planned[k]` left;
+    /// the clock is at `freeze_s`, the couriers report their progress
+    /// ([`Progression::Reported`]), the stop after the last one served is the one each is
+    /// heading to (committed). Stops on no list are inserted; then the rest of the plan is
+    /// re-optimized within `options`. Promises are the arrivals after it. Errors (naming the
+    /// field: `executed[1][0]`, `freeze_s`) leave nothing behind.
+    #[allow(clippy::too_many_arguments)]
+    pub fn resume_routes(
+        times: TravelTimes,
+        depot: u32,
+        stops: Vec<StopSpec>,
+        couriers: Vec<CourierSpec>,
+        weights: Weights,
+        executed: &[Vec<(u32, i64)>],
+        planned: &[Vec<u32>],
+        freeze_s: i64,
+        options: &ReplanOptions,
+    ) -> Result<(Dispatch, ReplanReport), ReplanError> {
+        let mut d = Dispatch::new(times, depot, stops, couriers, weights)?;
+        let k = d.couriers.len();
+        if executed.len() != k || planned.len() != k {
+            return Err(ReplanError::PlanShape {
+                routes: executed.len().max(planned.len()),
+                couriers: k,
+            });
+        }
+        in_range(|| "freeze_s".to_string(), freeze_s, 0, MAX_TIME_S)?;
+        let mut seen = vec![false; d.stops.len()];
+        let mut mark = |field: String, s: u32| -> Result<(), ReplanError> {
+            match seen.get_mut(s as usize) {
+                Some(v) if !*v => {
+                    *v = true;
+                    Ok(())
+                }
+                _ => Err(ReplanError::PlanStop {
+                    field,
+                    stop: s as usize,
+                }),
+            }
+        };
+        for (r, list) in executed.iter().enumerate() {
+            let mut last = 0;
+            for (i, &(s, t)) in list.iter().enumerate() {
+                mark(format!("executed[{r}][{i}]"), s)?;
+                in_range(
+                    || format!("executed[{r}][{i}].arrival_s"),
+                    t,
+                    last,
+                    freeze_s,
+                )?;
+                last = t;
+            }
+        }
+        for (r, list) in planned.iter().enumerate() {
+            for (i, &s) in list.iter().enumerate() {
+                mark(format!("planned[{r}][{i}]"), s)?;
+            }
+        }
+        d.progression = Progression::Reported;
+        for r in 0..k {
+            let mut all: Vec<u32> = executed[r].iter().map(|e| e.0).collect();
+            all.extend_from_slice(&planned[r]);
+            for &s in &all {
+                d.courier_of[s as usize] = Some(r);
+            }
+            d.routes[r] = CourierRoute::at_depot(d.depot, &d.couriers[r], all);
+            for &(s, t) in &executed[r] {
+                d.visit(r, s, t);
+                d.state[s as usize] = StopState::Done {
+                    courier: r,
+                    arrival_s: t,
+                };
+                d.eta[s as usize] = Some(t);
+            }
+        }
+        d.advance_to(freeze_s);
+        let pool: Vec<u32> = (0..d.stops.len() as u32)
+            .filter(|&s| d.route_of(s).is_none() && d.state[s as usize] == StopState::Pending)
+            .collect();
+        let seeds: Vec<u32> = d
+            .routes
+            .iter()
+            .flat_map(|r| r.planned.iter().copied())
+            .collect();
+        let t0 = Instant::now();
+        let (mut report, solver_error) = d.replan(
+            t0,
+            EventType::Reoptimize,
+            pool,
+            seeds,
+            &[],
+            options,
+            Work::ALL,
+        );
+        if let Some(source) = solver_error {
+            return Err(ReplanError::Solver { source });
+        }
+        for s in 0..d.stops.len() {
+            d.promise[s] = d.eta[s];
+        }
+        report.time_s = freeze_s;
+        report.latency = t0.elapsed();
+        Ok((d, report))
+    }
+
     /// Plans the morning (the courier routes before anyone leaves) within `options.budget`:
     /// the VRP solver from scratch for the first half ([`NIGHT_POLISH_PCT`]), then the
     /// plan is polished for the rest ([`Dispatch::plan_with_solver_polished`]); promises are

@@ -45,6 +45,11 @@
 //! day across a restart ([`DayState`], `serde` behind the cargo feature of that name); with
 //! [`Progression::Reported`] only the couriers' reports ([`EventKind::Delivered`],
 //! [`EventKind::Position`], [`EventKind::SignedOff`], [`EventKind::Failed`]) move them.
+//! [`LiveDay`] is the day as a server keeps it: a plan version moved by each event, client
+//! event ids applied once (a replayed id answers its first result), the expected-version
+//! check, and each event as a log keeps it ([`LoggedEvent`]) for a restart.
+//! [`Dispatch::resume_routes`] builds a day from routes a caller kept itself (the executed
+//! prefix of each route and a freeze time), for a stateless re-plan.
 //!
 //! The baseline [`Strategy::FromScratch`] re-solves every stop not under way with
 //! [`milkrun_vrp::solve`] under the same budget. [`verify()`] checks a plan independently.
@@ -87,6 +92,7 @@ pub(crate) mod exchange;
 pub mod habit;
 pub mod io;
 pub(crate) mod limit;
+pub mod live;
 pub(crate) mod lns;
 pub mod model;
 pub(crate) mod objective;
@@ -104,6 +110,7 @@ pub(crate) mod view;
 pub use dispatch::Dispatch;
 pub use error::ReplanError;
 pub use event::{Event, EventKind};
+pub use live::{Applied, LiveDay, LiveError, LoggedEvent};
 pub use model::{
     CourierSpec, DaySummary, MatrixState, Progression, SlotTimes, SpeedSlot, StopOrigin, StopSpec,
     StopState, TravelTimes, UnservedReason, Weights, UNREACHABLE_S,

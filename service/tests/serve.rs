@@ -5,9 +5,13 @@ mod serve_support;
 use std::collections::HashMap;
 
 use milkrun_service::serve::proto::v1 as pb;
+use pb::day_event::Kind;
+use pb::dispatch_client::DispatchClient;
 use pb::roads_client::RoadsClient;
 use pb::routes_client::RoutesClient;
-use serve_support::{start, write_config, Server, ACME_JWT_SECRET, VADUZ_A, VADUZ_B, VADUZ_C};
+use serve_support::{
+    day_event, day_request, start, write_config, Server, ACME_JWT_SECRET, VADUZ_A, VADUZ_B, VADUZ_C,
+};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 use tonic_types::StatusExt;
@@ -55,7 +59,12 @@ async fn roads(server: &Server) -> RoadsClient<Channel> {
 async fn health(server: &Server) {
     use tonic_health::pb::{health_client::HealthClient, HealthCheckRequest};
     let mut h = HealthClient::new(channel(server).await);
-    for service in ["", "milkrun.v1.Roads", "milkrun.v1.Routes"] {
+    for service in [
+        "",
+        "milkrun.v1.Roads",
+        "milkrun.v1.Routes",
+        "milkrun.v1.Dispatch",
+    ] {
         let r = h
             .check(HealthCheckRequest {
                 service: service.into(),
@@ -765,6 +774,522 @@ async fn compat_faces(server: &Server) {
     assert_eq!(status, 404);
 }
 
+async fn dispatch(server: &Server) -> DispatchClient<Channel> {
+    DispatchClient::new(channel(server).await)
+}
+
+fn delivered(stop: &str) -> Kind {
+    Kind::Delivered(pb::Delivered {
+        stop_label: stop.into(),
+    })
+}
+
+fn apply(day_id: &str, events: Vec<pb::DayEvent>) -> pb::ApplyEventsRequest {
+    pb::ApplyEventsRequest {
+        day_id: day_id.into(),
+        events,
+    }
+}
+
+fn get(day_id: &str) -> pb::GetDayRequest {
+    pb::GetDayRequest {
+        day_id: day_id.into(),
+    }
+}
+
+/// The live day over gRPC: opened at version 1 with every stop planned; a delivery moves it
+/// to version 2 and the stop to DONE; the same event id again answers version 2 as replayed
+/// and changes nothing; a stale expected version is ABORTED; a courier sees only its route
+/// and cannot report another courier's stop (PERMISSION_DENIED), but reports its own
+/// position; the analyst reads but cannot send events; tenant `beta` gets NOT_FOUND for
+/// `acme`'s day; a watcher gets the current version, then the next one; the live-days quota
+/// answers RESOURCE_EXHAUSTED with retry info until a day is closed; a closed day is gone.
+async fn live_day(server: &Server) {
+    let mut c = dispatch(server).await;
+    let day = c
+        .open_day(with_key(day_request(), "acme-admin-key"))
+        .await
+        .expect("a day opens")
+        .into_inner();
+    assert_eq!((day.plan_version, day.open), (1, true));
+    let id = day.day_id.clone();
+    // Every stop is planned once; the plan may have been improved, so who serves `s1` is
+    // read from it.
+    let mut planned: Vec<String> = day
+        .routes
+        .iter()
+        .flat_map(|r| r.planned.iter().chain(std::iter::once(&r.next)))
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect();
+    planned.sort();
+    assert_eq!(planned, ["s1", "s2", "s3"]);
+    let owner = day
+        .stops
+        .iter()
+        .find(|s| s.label == "s1")
+        .map(|s| s.courier_label.clone())
+        .expect("s1 is planned");
+    let other = if owner == "c1" { "c2" } else { "c1" };
+    let owner_key = format!("acme-courier-{owner}");
+    let other_key = format!("acme-courier-{other}");
+    let mut watch = c
+        .watch_day(with_key(get(&id), "acme-analyst-key"))
+        .await
+        .expect("watch starts")
+        .into_inner();
+    let first = watch
+        .message()
+        .await
+        .expect("a message")
+        .expect("the day now");
+    assert_eq!(first.plan_version, 1);
+    let r = c
+        .apply_events(with_key(
+            apply(&id, vec![day_event("e1", 1, 23_000, delivered("s1"))]),
+            &owner_key,
+        ))
+        .await
+        .expect("s1's courier delivers it")
+        .into_inner();
+    assert_eq!(
+        (r.results[0].plan_version, r.results[0].replayed),
+        (2, false)
+    );
+    let day = r.day.expect("the day");
+    let s1 = day.stops.iter().find(|s| s.label == "s1").expect("s1");
+    assert_eq!(s1.status, pb::StopStatus::Done as i32);
+    let next = watch
+        .message()
+        .await
+        .expect("a message")
+        .expect("version 2");
+    assert_eq!(next.plan_version, 2);
+    drop(watch);
+    let again = c
+        .apply_events(with_key(
+            apply(&id, vec![day_event("e1", 1, 23_000, delivered("s1"))]),
+            "acme-admin-key",
+        ))
+        .await
+        .expect("a replayed id answers")
+        .into_inner();
+    assert_eq!(
+        (again.results[0].plan_version, again.results[0].replayed),
+        (2, true)
+    );
+    assert_eq!(again.day.expect("the day").plan_version, 2);
+    let err = c
+        .apply_events(with_key(
+            apply(&id, vec![day_event("e2", 1, 23_100, delivered("s2"))]),
+            "acme-admin-key",
+        ))
+        .await
+        .expect_err("stale version");
+    assert_eq!(err.code(), Code::Aborted);
+    let err = c
+        .apply_events(with_key(
+            apply(&id, vec![day_event("e3", 2, 23_100, delivered("s1"))]),
+            &other_key,
+        ))
+        .await
+        .expect_err("s1 is on the other courier's route");
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = c
+        .apply_events(with_key(
+            apply(
+                &id,
+                vec![day_event(
+                    "e3",
+                    2,
+                    23_100,
+                    Kind::Breakdown(pb::Breakdown {
+                        courier_label: owner.clone(),
+                    }),
+                )],
+            ),
+            &other_key,
+        ))
+        .await
+        .expect_err("a courier cannot break another's trike");
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let own = c
+        .apply_events(with_key(
+            apply(
+                &id,
+                vec![day_event(
+                    "e4",
+                    2,
+                    23_200,
+                    Kind::Position(pb::Position {
+                        courier_label: other.into(),
+                        at_stop_label: String::new(),
+                    }),
+                )],
+            ),
+            &other_key,
+        ))
+        .await
+        .expect("a courier reports its own position")
+        .into_inner();
+    assert_eq!(own.results[0].plan_version, 3);
+    let mine = c
+        .get_day(with_key(get(&id), &other_key))
+        .await
+        .expect("a courier reads the day")
+        .into_inner();
+    assert_eq!(mine.routes.len(), 1);
+    assert_eq!(mine.routes[0].courier_label, other);
+    assert!(
+        mine.stops.iter().all(|s| s.courier_label == other),
+        "{mine:?}"
+    );
+    assert!(
+        mine.stops.iter().all(|s| s.label != "s1"),
+        "s1 is not the courier's: {mine:?}"
+    );
+    let err = c
+        .apply_events(with_key(
+            apply(&id, vec![day_event("e5", 3, 23_300, delivered("s2"))]),
+            "acme-analyst-key",
+        ))
+        .await
+        .expect_err("read-only");
+    assert_eq!(err.code(), Code::PermissionDenied);
+    let err = c
+        .get_day(with_key(get(&id), "beta-admin-key"))
+        .await
+        .expect_err("another tenant's day");
+    assert_eq!(err.code(), Code::NotFound);
+    let err = c
+        .apply_events(with_key(
+            apply(&id, vec![day_event("e6", 3, 23_300, delivered("s2"))]),
+            "beta-admin-key",
+        ))
+        .await
+        .expect_err("another tenant's day");
+    assert_eq!(err.code(), Code::NotFound);
+    let full = c
+        .get_day(with_key(get(&id), "acme-admin-key"))
+        .await
+        .expect("the admin reads the day")
+        .into_inner();
+    assert_eq!(
+        (full.plan_version, full.routes.len(), full.stops.len()),
+        (3, 2, 3)
+    );
+    // The live-days quota of `solo` is 1.
+    let solo = c
+        .open_day(with_key(day_request(), "solo-key"))
+        .await
+        .expect("solo's first day")
+        .into_inner();
+    let err = c
+        .open_day(with_key(day_request(), "solo-key"))
+        .await
+        .expect_err("a second day is over the quota");
+    assert_eq!(err.code(), Code::ResourceExhausted);
+    assert!(err.get_details_retry_info().is_some());
+    let closed = c
+        .close_day(with_key(get_close(&solo.day_id), "solo-key"))
+        .await
+        .expect("closes")
+        .into_inner();
+    assert!(!closed.open);
+    let err = c
+        .get_day(with_key(get(&solo.day_id), "solo-key"))
+        .await
+        .expect_err("closed");
+    assert_eq!(err.code(), Code::NotFound);
+    c.open_day(with_key(day_request(), "solo-key"))
+        .await
+        .expect("room for a day again");
+}
+
+/// The stateless re-plan: `c1` has served `s1` and has `s2` left, `s3` is on no route; the
+/// answer keeps `s1` done by `c1` and `s2` as its next stop, and places `s3` on a route.
+/// An arrival after the freeze time is INVALID_ARGUMENT naming it.
+async fn stateless_replan(server: &Server) {
+    let mut c = dispatch(server).await;
+    let base = day_request();
+    let req = pb::ReplanRequest {
+        depot: base.depot,
+        stops: base.stops,
+        couriers: base.couriers,
+        routes: vec![pb::RouteUnderWay {
+            courier_label: "c1".into(),
+            executed: vec![pb::ExecutedStop {
+                stop_label: "s1".into(),
+                arrival_s: 23_000,
+            }],
+            planned_stop_labels: vec!["s2".into()],
+        }],
+        freeze_time_s: 23_500,
+        travel_mode: pb::TravelMode::Car as i32,
+        max_snap_m: 0.0,
+    };
+    let r = c
+        .replan(with_key(req.clone(), "acme-admin-key"))
+        .await
+        .expect("re-planned")
+        .into_inner();
+    let c1 = r
+        .routes
+        .iter()
+        .find(|x| x.courier_label == "c1")
+        .expect("c1");
+    assert_eq!(
+        (c1.done.as_slice(), c1.next.as_str()),
+        (&["s1".to_string()][..], "s2")
+    );
+    let status = |label: &str| {
+        r.stops
+            .iter()
+            .find(|s| s.label == label)
+            .map(|s| (s.status, s.courier_label.clone(), s.eta_s))
+            .expect("the stop")
+    };
+    assert_eq!(
+        status("s1"),
+        (pb::StopStatus::Done as i32, "c1".into(), Some(23_000))
+    );
+    let s3 = status("s3");
+    assert_eq!(s3.0, pb::StopStatus::Pending as i32);
+    assert!(
+        !s3.1.is_empty() && s3.2.is_some_and(|t| t > 23_000),
+        "{s3:?}"
+    );
+    let mut late = req;
+    late.routes[0].executed[0].arrival_s = 24_000;
+    let err = c
+        .replan(with_key(late, "acme-admin-key"))
+        .await
+        .expect_err("served after the freeze");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert_eq!(
+        err.get_details_bad_request()
+            .expect("a BadRequest")
+            .field_violations[0]
+            .field,
+        "routes[0].executed[0].arrival_s"
+    );
+}
+
+fn get_close(day_id: &str) -> pb::CloseDayRequest {
+    pb::CloseDayRequest {
+        day_id: day_id.into(),
+    }
+}
+
+/// Hostile requests to the Dispatch service, each with its code and field: an event without a
+/// kind, a negative and a NaN time (NaN in a location: times are integers), an unknown stop
+/// and courier, an empty event id, an unknown day id, too many events, a malformed JSON body,
+/// and a plan naming a stop twice.
+async fn live_day_hostile(server: &Server) {
+    let mut c = dispatch(server).await;
+    let id = c
+        .open_day(with_key(day_request(), "acme-admin-key"))
+        .await
+        .expect("a day opens")
+        .into_inner()
+        .day_id;
+    let field_of = |err: &tonic::Status| {
+        assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+        err.get_details_bad_request()
+            .expect("a BadRequest")
+            .field_violations[0]
+            .field
+            .clone()
+    };
+    let mut no_kind = day_event("h1", 1, 23_000, delivered("s1"));
+    no_kind.kind = None;
+    let cases: Vec<(pb::DayEvent, &str)> = vec![
+        (no_kind, "events[0].kind"),
+        (day_event("h2", 1, -5, delivered("s1")), "events[0].time_s"),
+        (
+            day_event("h3", 1, 23_000, delivered("nowhere")),
+            "events[0].delivered.stop_label",
+        ),
+        (
+            day_event(
+                "h4",
+                1,
+                23_000,
+                Kind::Delay(pb::Delay {
+                    courier_label: "ghost".into(),
+                    delay_s: 60,
+                }),
+            ),
+            "events[0].delay.courier_label",
+        ),
+        (
+            day_event(
+                "h5",
+                1,
+                23_000,
+                Kind::Delay(pb::Delay {
+                    courier_label: "c1".into(),
+                    delay_s: -60,
+                }),
+            ),
+            "events[0].delay.delay_s",
+        ),
+        (
+            day_event("", 1, 23_000, delivered("s1")),
+            "events[0].event_id",
+        ),
+    ];
+    for (event, field) in cases {
+        let err = c
+            .apply_events(with_key(apply(&id, vec![event]), "acme-admin-key"))
+            .await
+            .expect_err(field);
+        assert_eq!(field_of(&err), field);
+    }
+    let mut nan = day_request();
+    nan.stops[0].location = Some(pb::LatLng {
+        latitude: f64::NAN,
+        longitude: 9.5,
+    });
+    let err = c
+        .open_day(with_key(nan, "acme-admin-key"))
+        .await
+        .expect_err("NaN");
+    assert_eq!(field_of(&err), "stops[0].location.latitude");
+    let mut negative = day_request();
+    negative.stops[1].window_start_s = -3_600;
+    let err = c
+        .open_day(with_key(negative, "acme-admin-key"))
+        .await
+        .expect_err("negative time");
+    assert_eq!(field_of(&err), "stops[1].window_start_s");
+    let mut twice = day_request();
+    twice.routes[1].stop_labels.push("s1".into());
+    let err = c
+        .open_day(with_key(twice, "acme-admin-key"))
+        .await
+        .expect_err("s1 twice");
+    assert_eq!(field_of(&err), "routes[1].stop_labels[1]");
+    let err = c
+        .get_day(with_key(get("day-unknown"), "acme-admin-key"))
+        .await
+        .expect_err("unknown day");
+    assert_eq!(err.code(), Code::NotFound);
+    let many = (0..101)
+        .map(|i| day_event(&format!("m{i}"), 1, 23_000, delivered("s1")))
+        .collect();
+    let err = c
+        .apply_events(with_key(apply(&id, many), "acme-admin-key"))
+        .await
+        .expect_err("101 events");
+    assert_eq!(field_of(&err), "events");
+    let (status, body) = http_post(
+        &format!("{}/v1/days:applyEvents", server.url()),
+        Some("acme-admin-key"),
+        r#"{"dayId": "x", "events": [{"eventId": 7"#,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    // Nothing above changed the day.
+    let day = c
+        .get_day(with_key(get(&id), "acme-admin-key"))
+        .await
+        .expect("the day")
+        .into_inner();
+    assert_eq!(day.plan_version, 1);
+}
+
+/// The live day over the JSON face (proto3 JSON: uint64 as strings): opened, an event
+/// applied, read back, closed; the paths are in /openapi.json.
+async fn live_day_json(server: &Server) {
+    let base = server.url();
+    let ll = |p: (f64, f64)| serde_json::json!({"latitude": p.0, "longitude": p.1});
+    let stop = |label: &str, p: (f64, f64)| {
+        serde_json::json!({"label": label, "location": ll(p), "bottles": "1", "serviceS": "30",
+            "windowStartS": "21600", "windowEndS": "43200"})
+    };
+    let open = serde_json::json!({
+        "depot": ll((47.141, 9.521)),
+        "stops": [stop("a", VADUZ_B), stop("b", VADUZ_C)],
+        "couriers": [{"label": "k1", "capacity": "10", "shiftStartS": "21600", "shiftEndS": "50400"}],
+        "routes": [{"courierLabel": "k1", "stopLabels": ["a", "b"]}],
+        "travelMode": "TRAVEL_MODE_CAR",
+    });
+    let (status, body) = http_post(
+        &format!("{base}/v1/days:open"),
+        Some("acme-admin-key"),
+        &open.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let day: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(day["planVersion"], "1");
+    let id = day["dayId"].as_str().expect("a day id").to_string();
+    let events = serde_json::json!({"dayId": id, "events": [
+        {"eventId": "j1", "expectedPlanVersion": "1", "timeS": "22000",
+         "cancel": {"stopLabel": "b"}}]});
+    let (status, body) = http_post(
+        &format!("{base}/v1/days:applyEvents"),
+        Some("acme-admin-key"),
+        &events.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let r: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(r["results"][0]["planVersion"], "2");
+    let (status, body) = http_post(
+        &format!("{base}/v1/days:applyEvents"),
+        Some("acme-admin-key"),
+        &serde_json::json!({"dayId": id, "events": [{"eventId": "j2", "expectedPlanVersion": "1",
+            "timeS": "22000", "cancel": {"stopLabel": "a"}}]})
+        .to_string(),
+    )
+    .await;
+    assert_eq!(status, 409, "stale version: ABORTED is 409 {body}");
+    let (status, body) = http_post(
+        &format!("{base}/v1/days:get"),
+        Some("acme-admin-key"),
+        &serde_json::json!({"dayId": id}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let day: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let b = day["stops"]
+        .as_array()
+        .expect("stops")
+        .iter()
+        .find(|s| s["label"] == "b")
+        .expect("b");
+    assert_eq!(b["status"], "STOP_STATUS_CANCELLED");
+    let (status, body) = http_post(
+        &format!("{base}/v1/days:get"),
+        Some("beta-admin-key"),
+        &serde_json::json!({"dayId": id}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 404, "another tenant: {body}");
+    let (status, body) = http_post(
+        &format!("{base}/v1/days:close"),
+        Some("acme-admin-key"),
+        &serde_json::json!({"dayId": id}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&http_get(&format!("{base}/openapi.json")).await).expect("JSON");
+    for path in [
+        "/v1/days:open",
+        "/v1/days:applyEvents",
+        "/v1/days:get",
+        "/v1/days:close",
+    ] {
+        assert!(
+            doc["paths"][path]["post"].is_object(),
+            "{path} in /openapi.json"
+        );
+    }
+}
+
 /// A minimal HTTP/1.1 client over a loopback socket (status, body).
 async fn http_request(url: &str, method: &str, key: Option<&str>, body: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -843,6 +1368,14 @@ async fn serve_end_to_end_on_loopback() {
     batch::jobs_cancel_and_quota(&server).await;
     batch::batch_json_face(&server).await;
     batch::batch_hostile(&server).await;
+    eprintln!("step: live_day");
+    live_day(&server).await;
+    eprintln!("step: stateless_replan");
+    stateless_replan(&server).await;
+    eprintln!("step: live_day_hostile");
+    live_day_hostile(&server).await;
+    eprintln!("step: live_day_json");
+    live_day_json(&server).await;
     health(&server).await;
 }
 

@@ -1,13 +1,16 @@
 //! A client that is not ours: Python's grpcio with grpcio-reflection discovers the services
 //! of the real server by reflection and calls Roads.Matrix and Forecast.CheckStock from the
 //! fetched descriptors.
-//! Also: a server started without credentials answers health but refuses everything else.
+//! Then the same server is killed with `kill -9` during a live day and restarted on the same
+//! database: the day comes back with every acknowledged event. Also: a server started
+//! without credentials answers health but refuses everything else.
 mod serve_support;
 
 use std::process::Command;
 
 use milkrun_service::serve::proto::v1 as pb;
-use serve_support::{start, VADUZ_A, VADUZ_B};
+use pb::day_event::Kind;
+use serve_support::{day_event, day_request, start, temp_db, Server, VADUZ_A, VADUZ_B};
 use tonic::Code;
 
 const PY_MODULES: &str = "import grpc, grpc_reflection, google.protobuf";
@@ -27,7 +30,8 @@ async fn python_grpcio_client_drives_the_server_by_reflection() {
          grpcio-reflection protobuf): {}",
         String::from_utf8_lossy(&probe.stderr)
     );
-    let server = start(&["--dev-key", "py-dev-key"]);
+    let db = temp_db("crash");
+    let server = start(&["--dev-key", "py-dev-key", "--db", &db]);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/reflect_client.py");
     let point = |p: (f64, f64)| format!("{},{}", p.0, p.1);
     let out = Command::new("python3")
@@ -100,6 +104,127 @@ async fn python_grpcio_client_drives_the_server_by_reflection() {
         "STOCK_ALERT_KIND_EXPIRES_BEFORE_SOLD"
     );
     assert_eq!(item["alerts"][0]["expiresOnDay"].as_u64(), Some(2));
+    killed_server_keeps_its_day(server, &db).await;
+}
+
+fn keyed<T>(msg: T) -> tonic::Request<T> {
+    let mut req = tonic::Request::new(msg);
+    req.metadata_mut()
+        .insert("authorization", "Bearer py-dev-key".parse().expect("ascii"));
+    req
+}
+
+/// `kill -9` right after acknowledged events: the restarted server (same `--db`) restores
+/// the day with every one of them (the same day, version and stops as before the kill), a
+/// replayed event id is not applied twice, and the day goes on from there.
+async fn killed_server_keeps_its_day(server: Server, db: &str) {
+    let mut c = pb::dispatch_client::DispatchClient::connect(server.url())
+        .await
+        .expect("connects");
+    let id = c
+        .open_day(keyed(day_request()))
+        .await
+        .expect("a day opens")
+        .into_inner()
+        .day_id;
+    let events = vec![
+        day_event(
+            "k1",
+            1,
+            22_000,
+            Kind::Delivered(pb::Delivered {
+                stop_label: "s1".into(),
+            }),
+        ),
+        day_event(
+            "k2",
+            2,
+            22_500,
+            Kind::Failed(pb::Failed {
+                stop_label: "s3".into(),
+                reason: "nobody home".into(),
+                retry: Some(pb::RetryWindow {
+                    start_s: 30_000,
+                    end_s: 40_000,
+                }),
+            }),
+        ),
+        day_event(
+            "k3",
+            3,
+            23_000,
+            Kind::Delay(pb::Delay {
+                courier_label: "c1".into(),
+                delay_s: 600,
+            }),
+        ),
+    ];
+    let mut before = None;
+    for e in events {
+        let r = c
+            .apply_events(keyed(pb::ApplyEventsRequest {
+                day_id: id.clone(),
+                events: vec![e],
+            }))
+            .await
+            .expect("acknowledged")
+            .into_inner();
+        before = r.day;
+    }
+    let before = before.expect("the day after the events");
+    assert_eq!(before.plan_version, 4);
+    server.kill9();
+    let server = start(&["--dev-key", "py-dev-key", "--db", db]);
+    let mut c = pb::dispatch_client::DispatchClient::connect(server.url())
+        .await
+        .expect("connects");
+    let after = c
+        .get_day(keyed(pb::GetDayRequest { day_id: id.clone() }))
+        .await
+        .expect("the day is back")
+        .into_inner();
+    assert_eq!(
+        after, before,
+        "every acknowledged event is in the restored day"
+    );
+    let replay = c
+        .apply_events(keyed(pb::ApplyEventsRequest {
+            day_id: id.clone(),
+            events: vec![day_event(
+                "k2",
+                2,
+                22_500,
+                Kind::Cancel(pb::Cancel {
+                    stop_label: "s2".into(),
+                }),
+            )],
+        }))
+        .await
+        .expect("a replayed id answers")
+        .into_inner();
+    assert!(replay.results[0].replayed);
+    assert_eq!(replay.results[0].plan_version, 3);
+    assert_eq!(
+        replay.day.expect("the day"),
+        before,
+        "nothing applied twice"
+    );
+    let next = c
+        .apply_events(keyed(pb::ApplyEventsRequest {
+            day_id: id,
+            events: vec![day_event(
+                "k4",
+                4,
+                23_500,
+                Kind::Cancel(pb::Cancel {
+                    stop_label: "s2".into(),
+                }),
+            )],
+        }))
+        .await
+        .expect("the day goes on")
+        .into_inner();
+    assert_eq!(next.results[0].plan_version, 5);
 }
 
 /// Without `--config` and `--dev-key`, health answers and a Roads call is UNAUTHENTICATED.

@@ -26,8 +26,9 @@ pub struct Opts {
     /// Tenants file (JSON: tenants with sha256-hashed API keys, roles, a JWT secret, quotas).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Database URL. Accepted and kept for the live-day store; not used yet (nothing is
-    /// persisted so far).
+    /// Database of the live days: `sqlite:FILE` (created when missing) or
+    /// `postgres://USER@HOST/DB`. Default: the SQLite file `milkrun-serve.db` in the working
+    /// directory. Open days are restored from it at start.
     #[arg(long)]
     pub db: Option<String>,
     /// OSM extract (default: the shipped Liechtenstein extract).

@@ -69,6 +69,8 @@ pub struct Quotas {
     pub max_time_limit_s: f64,
     /// Jobs of the Jobs service queued or running at once (0: the tenant may not submit).
     pub max_queued_jobs: u32,
+    /// Live days open at once (Dispatch.OpenDay).
+    pub max_live_days: u32,
 }
 
 impl Default for Quotas {
@@ -82,6 +84,7 @@ impl Default for Quotas {
             max_matrix_cells: 4_000_000,
             max_time_limit_s: 60.0,
             max_queued_jobs: 16,
+            max_live_days: 20,
         }
     }
 }

@@ -111,6 +111,15 @@ pub enum ServiceError {
     /// Something named does not exist: NOT_FOUND.
     #[error("not found: {0}")]
     NotFound(String),
+    /// A concurrent change came first (a stale expected version): ABORTED.
+    #[error("aborted: {0}")]
+    Aborted(String),
+    /// The target is not in a state to do this (a full day): FAILED_PRECONDITION.
+    #[error("failed precondition: {0}")]
+    FailedPrecondition(String),
+    /// The storage is not reachable now: UNAVAILABLE (nothing was acknowledged).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// A broken invariant of the server: INTERNAL.
     #[error("internal error: {0}")]
     Internal(String),
@@ -148,6 +157,9 @@ impl ServiceError {
             }
             ServiceError::DeadlineExceeded(_) => Code::DeadlineExceeded,
             ServiceError::NotFound(_) => Code::NotFound,
+            ServiceError::Aborted(_) => Code::Aborted,
+            ServiceError::FailedPrecondition(_) => Code::FailedPrecondition,
+            ServiceError::Unavailable(_) => Code::Unavailable,
             ServiceError::Internal(_) => Code::Internal,
         }
     }

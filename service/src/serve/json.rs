@@ -17,7 +17,7 @@ use super::call::{handle, CallCtx};
 use super::error::ServiceError;
 use super::metrics::code_name;
 use super::state::{ServiceState, MAX_REQUEST_BYTES};
-use super::{openapi, roads, routes};
+use super::{dispatch, openapi, roads, routes};
 
 /// The JSON error body of a service error.
 fn error_response(e: &ServiceError) -> Response {
@@ -108,6 +108,21 @@ route_fn!(
     "milkrun.v1.Roads/ClearTraffic"
 );
 route_fn!(optimize, routes, optimize, "milkrun.v1.Routes/Optimize");
+route_fn!(open_day, dispatch, open_day, "milkrun.v1.Dispatch/OpenDay");
+route_fn!(
+    apply_events,
+    dispatch,
+    apply_events,
+    "milkrun.v1.Dispatch/ApplyEvents"
+);
+route_fn!(get_day, dispatch, get_day, "milkrun.v1.Dispatch/GetDay");
+route_fn!(
+    close_day,
+    dispatch,
+    close_day,
+    "milkrun.v1.Dispatch/CloseDay"
+);
+route_fn!(replan, dispatch, replan, "milkrun.v1.Dispatch/Replan");
 
 async fn metrics(State(s): State<Arc<ServiceState>>) -> Response {
     (
@@ -124,8 +139,9 @@ async fn openapi_doc() -> Response {
     Json(openapi::document()).into_response()
 }
 
-/// The JSON routes of the Roads and Routes services (path, method name).
-pub const JSON_ROUTES: [(&str, &str); 7] = [
+/// The JSON routes of the Roads, Routes and Dispatch services (path, method name); the
+/// streaming calls (OptimizeStream, WatchDay) are served on gRPC only.
+pub const JSON_ROUTES: [(&str, &str); 12] = [
     ("/v1/roads:snap", "milkrun.v1.Roads/Snap"),
     ("/v1/roads:matrix", "milkrun.v1.Roads/Matrix"),
     ("/v1/roads:route", "milkrun.v1.Roads/Route"),
@@ -133,6 +149,11 @@ pub const JSON_ROUTES: [(&str, &str); 7] = [
     ("/v1/roads:listTraffic", "milkrun.v1.Roads/ListTraffic"),
     ("/v1/roads:clearTraffic", "milkrun.v1.Roads/ClearTraffic"),
     ("/v1/routes:optimize", "milkrun.v1.Routes/Optimize"),
+    ("/v1/days:open", "milkrun.v1.Dispatch/OpenDay"),
+    ("/v1/days:applyEvents", "milkrun.v1.Dispatch/ApplyEvents"),
+    ("/v1/days:get", "milkrun.v1.Dispatch/GetDay"),
+    ("/v1/days:close", "milkrun.v1.Dispatch/CloseDay"),
+    ("/v1/days:replan", "milkrun.v1.Dispatch/Replan"),
 ];
 
 /// The JSON face's router (body limit [`MAX_REQUEST_BYTES`]).
@@ -145,6 +166,11 @@ pub fn router(state: Arc<ServiceState>) -> Router {
         .route("/v1/roads:listTraffic", post(list_traffic))
         .route("/v1/roads:clearTraffic", post(clear_traffic))
         .route("/v1/routes:optimize", post(optimize))
+        .route("/v1/days:open", post(open_day))
+        .route("/v1/days:applyEvents", post(apply_events))
+        .route("/v1/days:get", post(get_day))
+        .route("/v1/days:close", post(close_day))
+        .route("/v1/days:replan", post(replan))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(state)
 }

@@ -1,5 +1,5 @@
 //! Prometheus metrics: calls by method and code, call latency, solve durations, the worker
-//! queue depth and shed calls, served as text at `/metrics`.
+//! queue depth, shed calls and open live days, served as text at `/metrics`.
 use std::sync::atomic::AtomicI64;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -49,6 +49,8 @@ pub struct Metrics {
     pub queue_depth: Gauge<i64, AtomicI64>,
     /// Calls shed for lack of a CPU permit.
     pub shed: Counter,
+    /// Live days open, all tenants.
+    pub live_days: Gauge<i64, AtomicI64>,
 }
 
 impl Default for Metrics {
@@ -75,6 +77,12 @@ impl Metrics {
         );
         let shed = Counter::default();
         registry.register("shed", "Calls shed for lack of a CPU permit", shed.clone());
+        let live_days = Gauge::<i64, AtomicI64>::default();
+        registry.register(
+            "live_days",
+            "Live days open, all tenants",
+            live_days.clone(),
+        );
         Metrics {
             registry,
             calls,
@@ -82,6 +90,7 @@ impl Metrics {
             solve_seconds,
             queue_depth,
             shed,
+            live_days,
         }
     }
 

@@ -1,13 +1,14 @@
 //! `milkrun serve`: the multi-tenant gRPC and JSON service over the library crates.
 //!
 //! One port serves gRPC (HTTP/2) and the JSON face (HTTP/1.1 or 2) through one axum router:
-//! tonic's routes for health, reflection (v1 and v1alpha), Roads and Routes, merged with a
+//! tonic's routes for health, reflection (v1 and v1alpha), Roads, Routes and Dispatch, merged with a
 //! router per JSON area ([`json::router`], [`json::public_router`]); more areas (the OSRM and
 //! VROOM faces) merge in [`app_router`]. Handlers share [`state::ServiceState`] behind an
 //! `Arc`; each converts its message, calls the library on a worker thread, and converts back.
 //!
 //! Modules: [`config`] (tenants file), [`auth`] (credentials), [`quota`], [`workers`] (the
-//! solve pool), [`call`] (what every call goes through), [`roads`], [`routes`], the batch
+//! solve pool), [`call`] (what every call goes through), [`roads`], [`routes`], [`dispatch`]
+//! (live days, persisted in the store of `--db`: [`DEFAULT_DB`] by default), the batch
 //! services [`forecast`], [`customers`] and [`jobs`] (JSON face in [`batch_json`]), [`convert`]
 //! (protobuf ⇄ library types), [`json`], [`openapi`], [`metrics`], [`error`], [`proto`], and
 //! [`webhooks`] (the sender of the dairy outbox's webhooks, a background task).
@@ -18,6 +19,7 @@ pub mod compat;
 pub mod config;
 pub mod convert;
 pub mod customers;
+pub mod dispatch;
 pub mod error;
 pub mod forecast;
 pub mod jobs;
@@ -43,11 +45,15 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use auth::Authenticator;
 use config::{ServeConfig, TenantId};
+use dispatch::LiveDays;
 use metrics::Metrics;
+use milkrun_dairy::store::Store;
 use proto::v1::{
     customers_server::CustomersServer, forecast_server::ForecastServer, jobs_server::JobsServer,
 };
-use proto::v1::{roads_server::RoadsServer, routes_server::RoutesServer};
+use proto::v1::{
+    dispatch_server::DispatchServer, roads_server::RoadsServer, routes_server::RoutesServer,
+};
 use quota::QuotaBook;
 use road_registry::RoadRegistry;
 use state::{ServiceState, MAX_REQUEST_BYTES};
@@ -64,12 +70,17 @@ pub struct ServeOptions {
     pub osm: PathBuf,
     /// A key for a one-tenant (`dev`, admin) setup.
     pub dev_key: Option<String>,
-    /// Database URL (accepted, not used yet: nothing is persisted by this service so far).
+    /// Database URL of the live days (`sqlite:FILE` or `postgres://...`); unset:
+    /// [`DEFAULT_DB`].
     pub db: Option<String>,
     /// Address of a second port serving only the OSRM and VROOM faces, as the configuration's
     /// `compat_tenant` (for clients that cannot send headers).
     pub compat_listen: Option<SocketAddr>,
 }
+
+/// The database of the live days without `--db`: the SQLite file `milkrun-serve.db` in the
+/// working directory (created when missing).
+pub const DEFAULT_DB: &str = "sqlite:milkrun-serve.db";
 
 /// The configuration from `--config` and `--dev-key` (none: no tenant, every call but health
 /// and reflection is UNAUTHENTICATED).
@@ -91,8 +102,12 @@ pub fn load_config(opts: &ServeOptions) -> anyhow::Result<ServeConfig> {
     Ok(config)
 }
 
-/// The state of a configuration over loaded roads.
-pub fn build_state(config: &ServeConfig, roads: RoadRegistry) -> anyhow::Result<Arc<ServiceState>> {
+/// The state of a configuration over loaded roads, its live days persisted in `store`.
+pub fn build_state(
+    config: &ServeConfig,
+    roads: RoadRegistry,
+    store: Store,
+) -> anyhow::Result<Arc<ServiceState>> {
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
     let pool = WorkerPool::new(cpus, (cpus / 4).max(1)).context("starting the worker threads")?;
     Ok(Arc::new(ServiceState {
@@ -102,6 +117,7 @@ pub fn build_state(config: &ServeConfig, roads: RoadRegistry) -> anyhow::Result<
         pool,
         metrics: Metrics::new(),
         jobs: jobs::JobBook::default(),
+        days: LiveDays::new(store),
     }))
 }
 
@@ -120,6 +136,9 @@ pub async fn app_router(state: Arc<ServiceState>) -> anyhow::Result<axum::Router
         .set_serving::<CustomersServer<customers::CustomersGrpc>>()
         .await;
     health.set_serving::<JobsServer<jobs::JobsGrpc>>().await;
+    health
+        .set_serving::<DispatchServer<dispatch::DispatchGrpc>>()
+        .await;
     let reflection = || {
         tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(proto::FILE_DESCRIPTOR_SET)
@@ -136,6 +155,10 @@ pub async fn app_router(state: Arc<ServiceState>) -> anyhow::Result<axum::Router
     })
     .max_decoding_message_size(MAX_REQUEST_BYTES);
     let batch = batch_services(&state);
+    let dispatch = DispatchServer::new(dispatch::DispatchGrpc {
+        state: Arc::clone(&state),
+    })
+    .max_decoding_message_size(MAX_REQUEST_BYTES);
     let grpc = tonic::service::Routes::new(health_service)
         .add_service(reflection_v1)
         .add_service(reflection_v1alpha)
@@ -144,6 +167,7 @@ pub async fn app_router(state: Arc<ServiceState>) -> anyhow::Result<axum::Router
         .add_service(batch.0)
         .add_service(batch.1)
         .add_service(batch.2)
+        .add_service(dispatch)
         .into_axum_router();
     Ok(grpc
         .merge(json::router(Arc::clone(&state)))
@@ -193,11 +217,11 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Loads the roads, binds, prints `listening on <addr>` and serves until SIGTERM or Ctrl-C.
+/// Loads the roads, opens the store and restores its open live days, binds, prints
+/// `listening on <addr>` and serves until SIGTERM or Ctrl-C.
 pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
     let config = load_config(&opts)?;
     let roads = RoadRegistry::load(&opts.osm)?;
-    let state = build_state(&config, roads)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -213,6 +237,15 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
         None => None,
     };
     runtime.block_on(async move {
+        let db = opts.db.as_deref().unwrap_or(DEFAULT_DB);
+        let store = Store::open(db)
+            .await
+            .with_context(|| format!("opening the live-day store {db}"))?;
+        let state = build_state(&config, roads, store)?;
+        let tenants: Vec<TenantId> = config.tenants.iter().map(|t| t.id.clone()).collect();
+        let restored = state.days.restore(&tenants).await?;
+        state.metrics.live_days.set(restored as i64);
+        tracing::info!(restored, "live days restored");
         let router = app_router(Arc::clone(&state)).await?;
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await

@@ -1,6 +1,7 @@
 //! The state every handler shares, behind one `Arc`.
 use super::auth::Authenticator;
 use super::jobs::JobBook;
+use super::dispatch::LiveDays;
 use super::metrics::Metrics;
 use super::quota::QuotaBook;
 use super::road_registry::RoadRegistry;
@@ -9,8 +10,8 @@ use super::workers::WorkerPool;
 /// Request size limit of both faces, bytes (checked before the body is buffered).
 pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 
-/// What the handlers share: credentials, quotas, roads, the worker pool, the metrics and the
-/// jobs.
+/// What the handlers share: credentials, quotas, roads, the worker pool, the metrics, the
+/// jobs and the live days.
 #[derive(Debug)]
 pub struct ServiceState {
     /// Credentials.
@@ -25,4 +26,6 @@ pub struct ServiceState {
     pub metrics: Metrics,
     /// The Jobs service's jobs (in memory).
     pub jobs: JobBook,
+    /// The live days, persisted in the store.
+    pub days: LiveDays,
 }

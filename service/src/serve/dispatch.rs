@@ -1,0 +1,784 @@
+//! The Dispatch service: live days, held in memory per tenant ([`LiveDays`]) and persisted in
+//! the store of `--db`. A handler converts the message ([`convert::day`]), runs the day's
+//! work (snapping, matrices, [`LiveDay::apply`]) on the worker pool as an interactive call,
+//! stores the result, and only then answers: an event is acknowledged once its row is
+//! committed. Events of one day are applied one at a time (the day's lock is held from the
+//! check of its expected version to its commit). At start, [`LiveDays::restore`] brings back
+//! every open day: its newest snapshot and the events logged after it, re-applied.
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use milkrun_dairy::store::live_days::StoredLiveDay;
+use milkrun_dairy::store::Store;
+use milkrun_dispatch::{
+    Applied, Dispatch, Event, EventKind, LiveDay, LiveError, LoggedEvent, Progression,
+    ReplanOptions, Weights,
+};
+use milkrun_engine::{EngineError, NodeId, Profile};
+use milkrun_station::road::RoadLocations;
+use milkrun_station::StationError;
+use tokio::sync::{mpsc, watch, OwnedMutexGuard};
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::Stream;
+use tonic::{Request, Response, Status};
+
+use super::auth::Role;
+use super::call::{grpc_unary, handle, CallCtx};
+use super::config::TenantId;
+use super::convert::day::{self as convert, DayLabels, DaySnapshot, EventDraft};
+use super::error::ServiceError;
+use super::proto::v1 as pb;
+use super::state::ServiceState;
+use super::workers::Lane;
+
+/// Time budget of one re-plan. The work limit below ends a re-plan of a day of a few
+/// hundred stops well before it, so a replayed log gives the same plan; a re-plan that uses
+/// half of it stores a snapshot instead of relying on the replay.
+pub const REPLAN_BUDGET: Duration = Duration::from_secs(2);
+/// Local-search move evaluations of one re-plan.
+pub const REPLAN_EVALUATIONS: u64 = 200_000;
+/// Messages buffered for a watcher; a slower watcher misses versions, never the last one.
+const WATCH_BUFFER: usize = 16;
+
+/// The re-plan options of every live-day call (deterministic within the budget).
+pub fn replan_options() -> ReplanOptions {
+    ReplanOptions {
+        budget: REPLAN_BUDGET,
+        max_evaluations: Some(REPLAN_EVALUATIONS),
+        ..ReplanOptions::default()
+    }
+}
+
+/// One live day in memory.
+#[derive(Debug)]
+pub struct DayEntry {
+    live: LiveDay,
+    labels: DayLabels,
+    roads: RoadLocations,
+    profile: Profile,
+    max_snap_m: f64,
+    open: bool,
+}
+
+impl DayEntry {
+    fn snapshot(&self) -> Result<String, ServiceError> {
+        serde_json::to_string(&DaySnapshot {
+            day: self.live.day().export(),
+            labels: self.labels.clone(),
+            nodes: self.roads.nodes.iter().map(|n| n.0).collect(),
+            profile: self.profile.name().to_string(),
+            max_snap_m: self.max_snap_m,
+        })
+        .map_err(|e| ServiceError::Internal(format!("snapshot: {e}")))
+    }
+
+    fn view(&self, day_id: &str, only: Option<usize>) -> pb::Day {
+        convert::day_view(day_id, &self.live, &self.labels, self.open, only)
+    }
+}
+
+/// A day's slot: the entry behind an async lock, and the plan version watchers wait on.
+#[derive(Debug)]
+pub struct DaySlot {
+    entry: Arc<tokio::sync::Mutex<DayEntry>>,
+    changed: watch::Sender<u64>,
+}
+
+#[derive(Debug, Default)]
+struct Book {
+    days: HashMap<(TenantId, String), Arc<DaySlot>>,
+    /// Days being opened, per tenant (counted against the quota before they exist).
+    opening: HashMap<TenantId, u32>,
+}
+
+/// Every open day of every tenant, and the store they persist in.
+#[derive(Debug)]
+pub struct LiveDays {
+    book: Mutex<Book>,
+    store: Store,
+}
+
+/// A place for a day being opened, counted against the tenant's quota; given back on drop.
+struct Reservation<'a> {
+    days: &'a LiveDays,
+    tenant: TenantId,
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let mut book = self.days.lock();
+        if let Some(n) = book.opening.get_mut(&self.tenant) {
+            *n = n.saturating_sub(1);
+        }
+    }
+}
+
+static NEXT_DAY: AtomicU64 = AtomicU64::new(0);
+
+/// A new day id: the time in nanoseconds and a counter, hexadecimal.
+fn new_day_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    format!(
+        "day-{nanos:016x}-{:04x}",
+        NEXT_DAY.fetch_add(1, Ordering::Relaxed) & 0xffff
+    )
+}
+
+fn unavailable(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Unavailable(format!("the live-day store: {e}"))
+}
+
+fn no_day(day_id: &str) -> ServiceError {
+    ServiceError::NotFound(format!("no open day {day_id:?}"))
+}
+
+fn live_error(e: LiveError, field: &str) -> ServiceError {
+    match e {
+        LiveError::Stale { .. } => ServiceError::Aborted(format!("{field}: {e}")),
+        LiveError::EventId => ServiceError::invalid(format!("{field}.event_id"), e.to_string()),
+        LiveError::Full => ServiceError::FailedPrecondition(e.to_string()),
+        LiveError::Replan(e) => ServiceError::invalid(field, e.to_string()),
+        other => ServiceError::Internal(other.to_string()),
+    }
+}
+
+fn road_error(e: StationError, field: impl Fn(usize) -> String) -> ServiceError {
+    match e {
+        StationError::Road(EngineError::TooFarFromRoad { index, .. }) => {
+            ServiceError::invalid(field(index), "too far from any road of the network")
+        }
+        StationError::Road(e @ EngineError::MatrixTooLarge { .. }) => ServiceError::OverQuota {
+            subject: "max_matrix_cells",
+            description: e.to_string(),
+        },
+        other => ServiceError::Internal(other.to_string()),
+    }
+}
+
+/// A day from a stored snapshot and its log.
+fn restore_entry(
+    stored: &StoredLiveDay,
+    events: &[milkrun_dairy::store::live_days::StoredLiveEvent],
+) -> anyhow::Result<DayEntry> {
+    let snap: DaySnapshot = serde_json::from_str(&stored.snapshot)?;
+    let mut labels = snap.labels;
+    labels.index();
+    let profile = convert::profile_named(&snap.profile)
+        .ok_or_else(|| anyhow::anyhow!("unknown network {:?}", snap.profile))?;
+    let day = Dispatch::restore(snap.day)?;
+    let version = |v: i64| u64::try_from(v).map_err(|_| anyhow::anyhow!("version {v}"));
+    let mut done = Vec::new();
+    for e in events.iter().filter(|e| e.seq <= stored.snapshot_seq) {
+        done.push((e.event_id.clone(), version(e.plan_version)?));
+    }
+    let mut live = LiveDay::resume(day, version(stored.snapshot_version)?, done);
+    let options = replan_options();
+    for e in events.iter().filter(|e| e.seq > stored.snapshot_seq) {
+        let logged: LoggedEvent = serde_json::from_str(&e.event)?;
+        live.replay(&e.event_id, &logged, version(e.plan_version)?, &options)?;
+    }
+    anyhow::ensure!(
+        live.version() == version(stored.plan_version)?,
+        "the log ends at version {}, the day row says {}",
+        live.version(),
+        stored.plan_version
+    );
+    Ok(DayEntry {
+        live,
+        labels,
+        roads: RoadLocations {
+            nodes: snap.nodes.into_iter().map(NodeId).collect(),
+        },
+        profile,
+        max_snap_m: snap.max_snap_m,
+        open: stored.open,
+    })
+}
+
+impl LiveDays {
+    /// No day yet, persisting in `store`.
+    pub fn new(store: Store) -> LiveDays {
+        LiveDays {
+            book: Mutex::new(Book::default()),
+            store,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Book> {
+        self.book.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Brings back every open day of the store (of the configured tenants): its snapshot and
+    /// the events after it. Returns how many were restored; a day that cannot be restored
+    /// stops the start (its rows are left as they are).
+    pub async fn restore(&self, tenants: &[TenantId]) -> anyhow::Result<usize> {
+        let mut restored = 0;
+        for stored in self.store.open_live_days().await? {
+            let tenant = TenantId(stored.tenant.clone());
+            if !tenants.contains(&tenant) {
+                tracing::warn!(%tenant, day = %stored.day_id, "open day of an unconfigured tenant left in the store");
+                continue;
+            }
+            let events = self
+                .store
+                .live_day_events(&stored.tenant, &stored.day_id)
+                .await?;
+            let entry = restore_entry(&stored, &events).map_err(|e| {
+                anyhow::anyhow!("restoring day {} of {}: {e}", stored.day_id, tenant)
+            })?;
+            self.insert(tenant, stored.day_id.clone(), entry);
+            restored += 1;
+        }
+        Ok(restored)
+    }
+
+    fn insert(&self, tenant: TenantId, day_id: String, entry: DayEntry) {
+        let version = entry.live.version();
+        let slot = DaySlot {
+            entry: Arc::new(tokio::sync::Mutex::new(entry)),
+            changed: watch::channel(version).0,
+        };
+        self.lock().days.insert((tenant, day_id), Arc::new(slot));
+    }
+
+    /// Open days of a tenant (those being opened included).
+    pub fn open_days(&self, tenant: &TenantId) -> usize {
+        let book = self.lock();
+        book.days.keys().filter(|(t, _)| t == tenant).count()
+            + book.opening.get(tenant).copied().unwrap_or(0) as usize
+    }
+
+    fn reserve(&self, tenant: &TenantId, max: u32) -> Result<Reservation<'_>, ServiceError> {
+        let mut book = self.lock();
+        let open = book.days.keys().filter(|(t, _)| t == tenant).count() as u64
+            + u64::from(book.opening.get(tenant).copied().unwrap_or(0));
+        if open >= u64::from(max) {
+            return Err(ServiceError::Exhausted {
+                what: format!("max_live_days ({max}): close a day first"),
+                retry_after: Duration::from_secs(60),
+            });
+        }
+        *book.opening.entry(tenant.clone()).or_insert(0) += 1;
+        Ok(Reservation {
+            days: self,
+            tenant: tenant.clone(),
+        })
+    }
+
+    /// A tenant's open day; another tenant's id is NOT_FOUND like an unknown one.
+    fn slot(&self, tenant: &TenantId, day_id: &str) -> Result<Arc<DaySlot>, ServiceError> {
+        self.lock()
+            .days
+            .get(&(tenant.clone(), day_id.to_string()))
+            .cloned()
+            .ok_or_else(|| no_day(day_id))
+    }
+
+    /// Reloads a day from the store after a write that failed (the day in memory may hold
+    /// an event that is not stored).
+    async fn reload(&self, tenant: &TenantId, day_id: &str, entry: &mut DayEntry) {
+        let reloaded = async {
+            let stored = self
+                .store
+                .live_day(&tenant.0, day_id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("the day is gone from the store"))?;
+            let events = self.store.live_day_events(&tenant.0, day_id).await?;
+            restore_entry(&stored, &events)
+        }
+        .await;
+        match reloaded {
+            Ok(fresh) => *entry = fresh,
+            Err(e) => {
+                tracing::error!(%tenant, day_id, error = %e, "a day could not be reloaded; it is closed in memory");
+                entry.open = false;
+                self.lock()
+                    .days
+                    .remove(&(tenant.clone(), day_id.to_string()));
+            }
+        }
+    }
+}
+
+fn may_plan(role: &Role) -> Result<(), ServiceError> {
+    match role {
+        Role::Admin | Role::Dispatcher => Ok(()),
+        _ => Err(ServiceError::PermissionDenied(
+            "only an admin or a dispatcher opens and closes days",
+        )),
+    }
+}
+
+/// The courier a caller stands for in a day: `None` for the tenant's staff, the courier's
+/// index for a courier's credential.
+fn courier_scope(role: &Role, labels: &DayLabels) -> Result<Option<usize>, ServiceError> {
+    match role {
+        Role::Courier(id) => labels
+            .courier(&id.0)
+            .map(Some)
+            .ok_or(ServiceError::PermissionDenied(
+                "the courier has no route in this day",
+            )),
+        _ => Ok(None),
+    }
+}
+
+fn check_day_id(day_id: &str) -> Result<(), ServiceError> {
+    if day_id.is_empty() || day_id.len() > convert::MAX_LABEL {
+        return Err(ServiceError::invalid("day_id", "must be 1 to 128 bytes"));
+    }
+    Ok(())
+}
+
+/// Opens a day: checks the plan, snaps its places, builds its matrix on the tenant's roads,
+/// sets the plan, stores the day and answers it at plan version 1.
+pub async fn open_day(
+    state: &Arc<ServiceState>,
+    ctx: CallCtx,
+    req: pb::OpenDayRequest,
+) -> Result<pb::Day, ServiceError> {
+    may_plan(&ctx.identity.role)?;
+    let tenant = ctx.identity.tenant.clone();
+    let quota = state.quotas.tenant(&tenant)?;
+    let draft = convert::check_open(&req, &quota.limits)?;
+    let _reservation = state.days.reserve(&tenant, quota.limits.max_live_days)?;
+    let _permit = quota.solve_permit()?;
+    let st = Arc::clone(state);
+    let t = tenant.clone();
+    let entry = state
+        .pool
+        .run(
+            Lane::Interactive,
+            move || -> Result<DayEntry, ServiceError> {
+                let overlay = st
+                    .roads
+                    .overlay(&t, draft.profile)
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                let field = |i: usize| match i {
+                    0 => "depot".to_string(),
+                    i => format!("stops[{}].location", i - 1),
+                };
+                let roads = RoadLocations::snap(&overlay, &draft.points, draft.max_snap_m)
+                    .map_err(|e| road_error(e, field))?;
+                let times = roads.matrix(&overlay).map_err(|e| road_error(e, field))?;
+                let mut day =
+                    Dispatch::new(times, 0, draft.stops, draft.couriers, Weights::default())
+                        .map_err(|e| ServiceError::invalid("stops", e.to_string()))?;
+                day.set_progression(Progression::Reported);
+                day.set_plan(&draft.routes, &replan_options())
+                    .map_err(|e| ServiceError::invalid("routes", e.to_string()))?;
+                Ok(DayEntry {
+                    live: LiveDay::open(day),
+                    labels: draft.labels,
+                    roads,
+                    profile: draft.profile,
+                    max_snap_m: draft.max_snap_m,
+                    open: true,
+                })
+            },
+        )
+        .await??;
+    let day_id = new_day_id();
+    let snapshot = entry.snapshot()?;
+    state
+        .days
+        .store
+        .create_live_day(&tenant.0, &day_id, &snapshot)
+        .await
+        .map_err(unavailable)?;
+    let view = entry.view(&day_id, None);
+    state.days.insert(tenant, day_id, entry);
+    state.metrics.live_days.inc();
+    Ok(view)
+}
+
+/// What applying one event gives: the answer, the log record, and a snapshot when needed.
+struct Outcome {
+    applied: Applied,
+    logged: String,
+    snapshot: Option<String>,
+}
+
+/// Applies one converted event to the day (on a worker thread).
+fn apply_draft(
+    state: &ServiceState,
+    tenant: &TenantId,
+    entry: &mut DayEntry,
+    draft: EventDraft,
+    event_id: &str,
+    expected: u64,
+    field: &str,
+) -> Result<Outcome, ServiceError> {
+    let options = replan_options();
+    let overlay = || {
+        state
+            .roads
+            .overlay(tenant, entry.profile)
+            .map_err(|e| ServiceError::Internal(e.to_string()))
+    };
+    let mut new_label = None;
+    let (event, reason) = match draft {
+        EventDraft::Ready { event, reason } => (event, reason),
+        EventDraft::Traffic { time_s } => {
+            let o = overlay()?;
+            let times = entry
+                .roads
+                .matrix(&o)
+                .map_err(|e| road_error(e, |_| format!("{field}.traffic")))?;
+            let kind = EventKind::Traffic(Box::new(times));
+            (Event { time_s, kind }, String::new())
+        }
+        EventDraft::NewStop {
+            time_s,
+            label,
+            point,
+            mut spec,
+        } => {
+            let o = overlay()?;
+            let (from_new, to_new) = entry
+                .roads
+                .add(&o, point, entry.max_snap_m)
+                .map_err(|e| road_error(e, |_| format!("{field}.new_stop.stop.location")))?;
+            spec.loc = entry
+                .live
+                .day_mut()
+                .add_location(&from_new, &to_new)
+                .map_err(|e| ServiceError::invalid(field, e.to_string()))?;
+            spec.household = entry.labels.stops.len() as u32;
+            new_label = Some(label);
+            let kind = EventKind::NewOrder(spec);
+            (Event { time_s, kind }, String::new())
+        }
+    };
+    let logged = serde_json::to_string(&LoggedEvent::of(&event, &reason))
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let applied = entry
+        .live
+        .apply(event_id, expected, event, &options)
+        .map_err(|e| live_error(e, field))?;
+    if let Some(label) = new_label {
+        entry.labels.add_stop(label);
+    }
+    let snapshot = if applied.snapshot {
+        Some(entry.snapshot()?)
+    } else {
+        None
+    };
+    Ok(Outcome {
+        applied,
+        logged,
+        snapshot,
+    })
+}
+
+fn moved_stops(applied: &Applied, entry: &DayEntry) -> Vec<String> {
+    let day = entry.live.day();
+    applied
+        .report
+        .iter()
+        .flat_map(|r| r.moved.iter())
+        .filter_map(|m| day.stops().get(m.stop as usize))
+        .filter_map(|s| entry.labels.stops.get(s.household as usize).cloned())
+        .collect()
+}
+
+/// Applies events in order; each is stored before the next is taken.
+pub async fn apply_events(
+    state: &Arc<ServiceState>,
+    ctx: CallCtx,
+    req: pb::ApplyEventsRequest,
+) -> Result<pb::ApplyEventsResponse, ServiceError> {
+    if matches!(ctx.identity.role, Role::Analyst) {
+        return Err(ServiceError::PermissionDenied(
+            "the analyst role is read-only",
+        ));
+    }
+    check_day_id(&req.day_id)?;
+    if req.events.is_empty() || req.events.len() > convert::MAX_EVENTS_PER_CALL {
+        return Err(ServiceError::invalid(
+            "events",
+            format!("1 to {} events per call", convert::MAX_EVENTS_PER_CALL),
+        ));
+    }
+    let tenant = ctx.identity.tenant.clone();
+    let slot = state.days.slot(&tenant, &req.day_id)?;
+    let mut entry: OwnedMutexGuard<DayEntry> = Arc::clone(&slot.entry).lock_owned().await;
+    if !entry.open {
+        return Err(no_day(&req.day_id));
+    }
+    let only = courier_scope(&ctx.identity.role, &entry.labels)?;
+    let mut results = Vec::with_capacity(req.events.len());
+    for (i, e) in req.events.into_iter().enumerate() {
+        let field = format!("events[{i}]");
+        if let Some(first) = entry
+            .live
+            .admit(&e.event_id, e.expected_plan_version)
+            .map_err(|err| live_error(err, &field))?
+        {
+            results.push(pb::EventResult {
+                event_id: e.event_id,
+                plan_version: first.plan_version,
+                replayed: true,
+                moved_stops: Vec::new(),
+            });
+            continue;
+        }
+        let draft = convert::event(&e, &field, &entry.live, &entry.labels, only)?;
+        let st = Arc::clone(state);
+        let t = tenant.clone();
+        let event_id = e.event_id.clone();
+        let expected = e.expected_plan_version;
+        let (back, outcome) = state
+            .pool
+            .run(Lane::Interactive, move || {
+                let mut entry = entry;
+                let out = apply_draft(&st, &t, &mut entry, draft, &event_id, expected, &field);
+                (entry, out)
+            })
+            .await?;
+        entry = back;
+        let outcome = outcome?;
+        let version = outcome.applied.plan_version;
+        let stored = state
+            .days
+            .store
+            .append_live_event(
+                &tenant.0,
+                &req.day_id,
+                &e.event_id,
+                &outcome.logged,
+                i64::try_from(version).map_err(|_| ServiceError::Internal("version".into()))?,
+                outcome.snapshot.as_deref(),
+            )
+            .await;
+        if let Err(err) = stored {
+            state.days.reload(&tenant, &req.day_id, &mut entry).await;
+            return Err(unavailable(err));
+        }
+        slot.changed.send_replace(version);
+        results.push(pb::EventResult {
+            moved_stops: moved_stops(&outcome.applied, &entry),
+            event_id: e.event_id,
+            plan_version: version,
+            replayed: false,
+        });
+    }
+    Ok(pb::ApplyEventsResponse {
+        results,
+        day: Some(entry.view(&req.day_id, only)),
+    })
+}
+
+/// The day as it stands.
+pub async fn get_day(
+    state: &Arc<ServiceState>,
+    ctx: CallCtx,
+    req: pb::GetDayRequest,
+) -> Result<pb::Day, ServiceError> {
+    check_day_id(&req.day_id)?;
+    let slot = state.days.slot(&ctx.identity.tenant, &req.day_id)?;
+    let entry = slot.entry.lock().await;
+    let only = courier_scope(&ctx.identity.role, &entry.labels)?;
+    Ok(entry.view(&req.day_id, only))
+}
+
+/// Closes a day: stored as closed, then dropped from memory; watchers get the last view.
+pub async fn close_day(
+    state: &Arc<ServiceState>,
+    ctx: CallCtx,
+    req: pb::CloseDayRequest,
+) -> Result<pb::Day, ServiceError> {
+    may_plan(&ctx.identity.role)?;
+    check_day_id(&req.day_id)?;
+    let tenant = ctx.identity.tenant.clone();
+    let slot = state.days.slot(&tenant, &req.day_id)?;
+    let mut entry = slot.entry.lock().await;
+    if !entry.open {
+        return Err(no_day(&req.day_id));
+    }
+    state
+        .days
+        .store
+        .close_live_day(&tenant.0, &req.day_id)
+        .await
+        .map_err(unavailable)?;
+    entry.open = false;
+    state.days.lock().days.remove(&(tenant, req.day_id.clone()));
+    state.metrics.live_days.dec();
+    slot.changed.send_modify(|_| {});
+    Ok(entry.view(&req.day_id, None))
+}
+
+/// Re-plans routes under way that the caller keeps (nothing is stored).
+pub async fn replan(
+    state: &Arc<ServiceState>,
+    ctx: CallCtx,
+    req: pb::ReplanRequest,
+) -> Result<pb::ReplanResponse, ServiceError> {
+    if !ctx.identity.role.may_optimize() {
+        return Err(ServiceError::PermissionDenied(
+            "the analyst role cannot re-plan",
+        ));
+    }
+    let tenant = ctx.identity.tenant.clone();
+    let quota = state.quotas.tenant(&tenant)?;
+    let draft = convert::check_replan(&req, &quota.limits)?;
+    let _permit = quota.solve_permit()?;
+    let st = Arc::clone(state);
+    state
+        .pool
+        .run(Lane::Interactive, move || {
+            let open = draft.open;
+            let overlay = st
+                .roads
+                .overlay(&tenant, open.profile)
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let field = |i: usize| match i {
+                0 => "depot".to_string(),
+                i => format!("stops[{}].location", i - 1),
+            };
+            let roads = RoadLocations::snap(&overlay, &open.points, open.max_snap_m)
+                .map_err(|e| road_error(e, field))?;
+            let times = roads.matrix(&overlay).map_err(|e| road_error(e, field))?;
+            let (day, _) = Dispatch::resume_routes(
+                times,
+                0,
+                open.stops,
+                open.couriers,
+                Weights::default(),
+                &draft.executed,
+                &draft.planned,
+                draft.freeze_s,
+                &replan_options(),
+            )
+            .map_err(|e| ServiceError::invalid("routes", e.to_string()))?;
+            let view = convert::day_view("", &LiveDay::open(day), &open.labels, true, None);
+            Ok(pb::ReplanResponse {
+                routes: view.routes,
+                stops: view.stops,
+            })
+        })
+        .await?
+}
+
+/// The stream type of WatchDay.
+pub type DayStream = Pin<Box<dyn Stream<Item = Result<pb::Day, Status>> + Send>>;
+
+/// The day now, then each new plan version, until it closes or the watcher goes away.
+pub async fn watch_day(
+    state: &Arc<ServiceState>,
+    ctx: CallCtx,
+    req: pb::GetDayRequest,
+) -> Result<DayStream, ServiceError> {
+    check_day_id(&req.day_id)?;
+    let slot = state.days.slot(&ctx.identity.tenant, &req.day_id)?;
+    let mut changed = slot.changed.subscribe();
+    let only = {
+        let entry = slot.entry.lock().await;
+        courier_scope(&ctx.identity.role, &entry.labels)?
+    };
+    let (tx, rx) = mpsc::channel(WATCH_BUFFER);
+    let day_id = req.day_id;
+    tokio::spawn(async move {
+        loop {
+            let _seen = *changed.borrow_and_update();
+            let (view, open) = {
+                let entry = slot.entry.lock().await;
+                (entry.view(&day_id, only), entry.open)
+            };
+            if tx.send(Ok(view)).await.is_err() || !open {
+                return;
+            }
+            tokio::select! {
+                r = changed.changed() => {
+                    if r.is_err() {
+                        return;
+                    }
+                }
+                () = tx.closed() => return,
+            }
+        }
+    });
+    Ok(Box::pin(ReceiverStream::new(rx)))
+}
+
+/// The gRPC face of the Dispatch service.
+#[derive(Debug, Clone)]
+pub struct DispatchGrpc {
+    /// The shared state.
+    pub state: Arc<ServiceState>,
+}
+
+#[tonic::async_trait]
+impl pb::dispatch_server::Dispatch for DispatchGrpc {
+    async fn open_day(&self, r: Request<pb::OpenDayRequest>) -> Result<Response<pb::Day>, Status> {
+        let state = &self.state;
+        grpc_unary(state, "milkrun.v1.Dispatch/OpenDay", r, |ctx, m| {
+            open_day(state, ctx, m)
+        })
+        .await
+    }
+
+    async fn apply_events(
+        &self,
+        r: Request<pb::ApplyEventsRequest>,
+    ) -> Result<Response<pb::ApplyEventsResponse>, Status> {
+        let state = &self.state;
+        grpc_unary(state, "milkrun.v1.Dispatch/ApplyEvents", r, |ctx, m| {
+            apply_events(state, ctx, m)
+        })
+        .await
+    }
+
+    async fn get_day(&self, r: Request<pb::GetDayRequest>) -> Result<Response<pb::Day>, Status> {
+        let state = &self.state;
+        grpc_unary(state, "milkrun.v1.Dispatch/GetDay", r, |ctx, m| {
+            get_day(state, ctx, m)
+        })
+        .await
+    }
+
+    type WatchDayStream = DayStream;
+
+    async fn watch_day(
+        &self,
+        r: Request<pb::GetDayRequest>,
+    ) -> Result<Response<DayStream>, Status> {
+        let state = &self.state;
+        let headers = r.metadata().clone().into_headers();
+        let msg = r.into_inner();
+        handle(state, "milkrun.v1.Dispatch/WatchDay", &headers, |ctx| {
+            watch_day(state, ctx, msg)
+        })
+        .await
+        .map(Response::new)
+        .map_err(Status::from)
+    }
+
+    async fn close_day(
+        &self,
+        r: Request<pb::CloseDayRequest>,
+    ) -> Result<Response<pb::Day>, Status> {
+        let state = &self.state;
+        grpc_unary(state, "milkrun.v1.Dispatch/CloseDay", r, |ctx, m| {
+            close_day(state, ctx, m)
+        })
+        .await
+    }
+
+    async fn replan(
+        &self,
+        r: Request<pb::ReplanRequest>,
+    ) -> Result<Response<pb::ReplanResponse>, Status> {
+        let state = &self.state;
+        grpc_unary(state, "milkrun.v1.Dispatch/Replan", r, |ctx, m| {
+            replan(state, ctx, m)
+        })
+        .await
+    }
+}
