@@ -3,7 +3,8 @@
 //! from `dairy/migrations/`, one file per aggregate:
 //! [`tenants`], [`catalogue`], [`households`], [`subscriptions`], [`import`] (bulk loads),
 //! [`operations`],
-//! [`orders`] (the freeze), [`outcomes`], [`remedies`] (the exception policy), [`close`],
+//! [`orders`] (the freeze), [`night`] (the night's plan), [`outcomes`],
+//! [`remedies`] (the exception policy), [`close`],
 //! [`settlement`], [`bottles`] and [`outbox`].
 use std::str::FromStr;
 
@@ -20,6 +21,7 @@ pub mod catalogue;
 pub mod close;
 pub mod households;
 pub mod import;
+pub mod night;
 pub mod operations;
 pub mod orders;
 pub mod outbox;
@@ -32,7 +34,7 @@ pub mod tenants;
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 3] = [
+const MIGRATIONS: [(i64, &str, &str); 4] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -43,6 +45,11 @@ const MIGRATIONS: [(i64, &str, &str); 3] = [
         3,
         "operation counters",
         include_str!("../../migrations/0003_operation_counters.sql"),
+    ),
+    (
+        5,
+        "night plan",
+        include_str!("../../migrations/0005_night_plan.sql"),
     ),
 ];
 
