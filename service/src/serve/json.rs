@@ -108,6 +108,7 @@ route_fn!(
     "milkrun.v1.Roads/ClearTraffic"
 );
 route_fn!(optimize, routes, optimize, "milkrun.v1.Routes/Optimize");
+route_fn!(plan_day, routes, plan_day, "milkrun.v1.Routes/PlanDay");
 
 async fn metrics(State(s): State<Arc<ServiceState>>) -> Response {
     (
@@ -125,7 +126,7 @@ async fn openapi_doc() -> Response {
 }
 
 /// The JSON routes of the Roads and Routes services (path, method name).
-pub const JSON_ROUTES: [(&str, &str); 7] = [
+pub const JSON_ROUTES: [(&str, &str); 8] = [
     ("/v1/roads:snap", "milkrun.v1.Roads/Snap"),
     ("/v1/roads:matrix", "milkrun.v1.Roads/Matrix"),
     ("/v1/roads:route", "milkrun.v1.Roads/Route"),
@@ -133,6 +134,7 @@ pub const JSON_ROUTES: [(&str, &str); 7] = [
     ("/v1/roads:listTraffic", "milkrun.v1.Roads/ListTraffic"),
     ("/v1/roads:clearTraffic", "milkrun.v1.Roads/ClearTraffic"),
     ("/v1/routes:optimize", "milkrun.v1.Routes/Optimize"),
+    ("/v1/routes:planDay", "milkrun.v1.Routes/PlanDay"),
 ];
 
 /// The JSON face's router (body limit [`MAX_REQUEST_BYTES`]).
@@ -145,6 +147,7 @@ pub fn router(state: Arc<ServiceState>) -> Router {
         .route("/v1/roads:listTraffic", post(list_traffic))
         .route("/v1/roads:clearTraffic", post(clear_traffic))
         .route("/v1/routes:optimize", post(optimize))
+        .route("/v1/routes:planDay", post(plan_day))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(state)
 }

@@ -8,9 +8,11 @@
 //!
 //! Modules: [`config`] (tenants file), [`auth`] (credentials), [`quota`], [`workers`] (the
 //! solve pool), [`call`] (what every call goes through), [`roads`], [`routes`], [`convert`]
-//! (protobuf ⇄ library types), [`json`], [`openapi`], [`metrics`], [`error`], [`proto`].
+//! (protobuf ⇄ library types), [`json`], [`openapi`], [`metrics`], [`error`], [`proto`], and
+//! [`client`]: the dairy layer's engine over this API (a client, used by other processes).
 pub mod auth;
 pub mod call;
+pub mod client;
 pub mod compat;
 pub mod config;
 pub mod convert;
