@@ -821,6 +821,7 @@ async fn night_in_process_and_remote(server: &Server) {
     use milkrun_station::night::LocalEngine;
     use std::sync::Arc;
 
+    let started = std::time::Instant::now();
     let osm = milkrun_datasets::data_dir()
         .join("osm")
         .join("liechtenstein.osm.pbf");
@@ -916,6 +917,10 @@ async fn night_in_process_and_remote(server: &Server) {
         .filter(|&(c, s)| second.stops[s].previous.is_some_and(|p| p.courier == c))
         .count();
     assert!(kept >= 30, "{kept} of 33 households keep their courier");
+    eprintln!(
+        "night: {kept} of 33 households keep their courier, {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     // Bad input is refused by the server, naming the field.
     let mut bad = to_bad_request(&first);
     bad.stops[0].quantity = 0;
