@@ -282,7 +282,10 @@ impl PlanAnswer {
             ));
         }
         let mut seen = vec![false; req.stops.len()];
-        let visits = self.routes.iter().flat_map(|r| r.visits.iter().map(|v| v.stop));
+        let visits = self
+            .routes
+            .iter()
+            .flat_map(|r| r.visits.iter().map(|v| v.stop));
         for s in visits.chain(self.unserved.iter().copied()) {
             match seen.get_mut(s as usize) {
                 Some(x) if !*x => *x = true,
@@ -295,7 +298,10 @@ impl PlanAnswer {
             }
         }
         if seen.iter().any(|x| !x) {
-            return Err(invalid("answer.routes", "a stop is neither planned nor unserved"));
+            return Err(invalid(
+                "answer.routes",
+                "a stop is neither planned nor unserved",
+            ));
         }
         let bad_time = self
             .routes
@@ -303,7 +309,10 @@ impl PlanAnswer {
             .flat_map(|r| &r.visits)
             .any(|v| !(0..=2 * 86_400).contains(&v.arrival_s));
         if bad_time {
-            return Err(invalid("answer.routes[].visits[].arrival_s", "out of range"));
+            return Err(invalid(
+                "answer.routes[].visits[].arrival_s",
+                "out of range",
+            ));
         }
         Ok(())
     }
@@ -378,7 +387,13 @@ mod tests {
         req.check()?;
         let mut bad = req.clone();
         bad.stops[0].quantity = 0;
-        assert!(matches!(bad.check(), Err(DairyError::Invalid { field: "stops[].quantity", .. })));
+        assert!(matches!(
+            bad.check(),
+            Err(DairyError::Invalid {
+                field: "stops[].quantity",
+                ..
+            })
+        ));
         let mut bad = req.clone();
         bad.couriers.push(bad.couriers[0]);
         assert!(bad.check().is_err());

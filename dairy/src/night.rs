@@ -83,7 +83,9 @@ pub fn planned_stops(stops: &[PlanStop], answer: &PlanAnswer) -> Vec<PlannedStop
         .collect();
     for r in &answer.routes {
         for (seq, v) in r.visits.iter().enumerate() {
-            if let (Some(p), Some(stop)) = (out.get_mut(v.stop as usize), stops.get(v.stop as usize)) {
+            if let (Some(p), Some(stop)) =
+                (out.get_mut(v.stop as usize), stops.get(v.stop as usize))
+            {
                 p.courier = Some((r.courier, seq as u32));
                 p.arrival_s = Some(v.arrival_s);
                 p.promise = Some(promise(v.arrival_s, stop.window));
@@ -99,7 +101,10 @@ pub fn promise(arrival_s: i64, window: DeliveryWindow) -> DeliveryWindow {
     let start = (arrival_s - PROMISE_HALF_WIDTH_S).max(window.start_s);
     let end = (arrival_s + PROMISE_HALF_WIDTH_S).min(window.end_s);
     if start < end {
-        DeliveryWindow { start_s: start, end_s: end }
+        DeliveryWindow {
+            start_s: start,
+            end_s: end,
+        }
     } else {
         DeliveryWindow {
             start_s: arrival_s - PROMISE_HALF_WIDTH_S,

@@ -11,8 +11,8 @@ use milkrun_dairy::engine::{
 use milkrun_dairy::household::GeoPoint;
 use milkrun_dairy::ids::*;
 use milkrun_dairy::outbox::Topic;
-use milkrun_dairy::store::night::NightSettings;
 use milkrun_dairy::outcome::{FailureReason, Outcome};
+use milkrun_dairy::store::night::NightSettings;
 use milkrun_dairy::store::outcomes::OutcomeReport;
 use milkrun_dairy::store::StoreError;
 use milkrun_dairy::subscription::Term;
@@ -468,13 +468,16 @@ async fn night_plan_is_stored_once_and_stable(b: Backend) -> TestResult {
         limits: PlanLimits::default(),
     };
     let day1 = date("2028-02-28")?;
-    store.freeze_day(T1, day1, at("2028-02-27", "20:00:00")?).await?;
+    store
+        .freeze_day(T1, day1, at("2028-02-27", "20:00:00")?)
+        .await?;
     let first = store
         .plan_night(&engine, T1, StationId(1), day1, &settings)
         .await?;
     assert!(first.planned_now && !first.plan.stable);
     assert_eq!(first.messages, 2);
-    let got: Vec<(i64, Option<i64>, Option<(i64, i64)>)> = first
+    type Row = (i64, Option<i64>, Option<(i64, i64)>);
+    let got: Vec<Row> = first
         .plan
         .stops
         .iter()
@@ -489,7 +492,10 @@ async fn night_plan_is_stored_once_and_stable(b: Backend) -> TestResult {
     // 05:00 arrivals are promised 05:00-05:15 (the window opens at 05:00).
     assert_eq!(
         got,
-        [(1, Some(1), Some((18_000, 18_900))), (2, Some(2), Some((18_000, 18_900)))]
+        [
+            (1, Some(1), Some((18_000, 18_900))),
+            (2, Some(2), Some((18_000, 18_900)))
+        ]
     );
     let rerun = store
         .plan_night(&engine, T1, StationId(1), day1, &settings)
@@ -502,7 +508,9 @@ async fn night_plan_is_stored_once_and_stable(b: Backend) -> TestResult {
         && m.key.as_str().starts_with("arrival:")
         && m.payload.contains("\"from\":\"05:00:00\"")));
     let day2 = date("2028-02-29")?;
-    store.freeze_day(T1, day2, at("2028-02-28", "20:00:00")?).await?;
+    store
+        .freeze_day(T1, day2, at("2028-02-28", "20:00:00")?)
+        .await?;
     let second = store
         .plan_night(&engine, T1, StationId(1), day2, &settings)
         .await?;

@@ -842,8 +842,7 @@ async fn night_in_process_and_remote(server: &Server) {
     let stop = |k: usize| PlanStop {
         household: HouseholdId(k as i64 + 1),
         point: point(k),
-        window: DeliveryWindow::new(5 * 3600 + (k as i64 % 3) * 1800, 8 * 3600)
-            .expect("a window"),
+        window: DeliveryWindow::new(5 * 3600 + (k as i64 % 3) * 1800, 8 * 3600).expect("a window"),
         quantity: 1 + (k as u32 % 3),
         service_s: 40,
         previous: None,
@@ -909,7 +908,10 @@ async fn night_in_process_and_remote(server: &Server) {
     };
     let a2 = local.plan(&second).await.expect("in-process stable plan");
     let b2 = remote.plan(&second).await.expect("remote stable plan");
-    assert_eq!(a2, b2, "the same stable night in process and through the server");
+    assert_eq!(
+        a2, b2,
+        "the same stable night in process and through the server"
+    );
     let kept = a2
         .routes
         .iter()

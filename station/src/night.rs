@@ -180,7 +180,11 @@ impl LocalEngine {
         LocalEngine { roads }
     }
 
-    fn matrix_now(&self, points: &[GeoPoint], max_snap_m: f64) -> Result<TravelMatrix, StationError> {
+    fn matrix_now(
+        &self,
+        points: &[GeoPoint],
+        max_snap_m: f64,
+    ) -> Result<TravelMatrix, StationError> {
         let ll: Vec<LatLon> = points.iter().copied().map(lat_lon).collect();
         let locs = RoadLocations::snap(&self.roads, &ll, max_snap_m)?;
         let m = self.roads.try_matrix_nodes(&locs.nodes, &locs.nodes)?;
@@ -189,7 +193,10 @@ impl LocalEngine {
         let mut dist_m = Vec::with_capacity(n * n);
         for i in 0..n {
             for j in 0..n {
-                travel_s.push(m.travel_ms(i, j).map_or(-1, |ms| (i64::from(ms) + 500) / 1000));
+                travel_s.push(
+                    m.travel_ms(i, j)
+                        .map_or(-1, |ms| (i64::from(ms) + 500) / 1000),
+                );
                 dist_m.push(m.meters(i, j).map_or(-1, i64::from));
             }
         }

@@ -209,7 +209,16 @@ fn main() -> anyhow::Result<()> {
     );
     println!(
         "{:>3} {:>6} | {:>8} {:>9} {:>8} {:>7} | {:>8} {:>9} {:>8} {:>7}",
-        "day", "stops", "free km", "courier%", ">15min%", "s", "stab km", "courier%", ">15min%", "s"
+        "day",
+        "stops",
+        "free km",
+        "courier%",
+        ">15min%",
+        "s",
+        "stab km",
+        "courier%",
+        ">15min%",
+        "s"
     );
     let (mut free_prev, mut stable_prev) = (HashMap::new(), HashMap::new());
     let mut rows: Vec<(DayFigures, DayFigures)> = Vec::new();
@@ -225,7 +234,9 @@ fn main() -> anyhow::Result<()> {
             .filter(|h| h.from_day <= day && h.paused_until <= day)
             .filter(|_| day == 0 || !rng.random_bool(0.05))
             .collect();
-        let rows_of: Vec<usize> = std::iter::once(0).chain(active.iter().map(|h| h.loc)).collect();
+        let rows_of: Vec<usize> = std::iter::once(0)
+            .chain(active.iter().map(|h| h.loc))
+            .collect();
         let times = TravelTimes::from_fn(rows_of.len(), |i, j| {
             let (a, b) = (rows_of[i] as u32, rows_of[j] as u32);
             (full.travel(a, b), full.dist(a, b))

@@ -244,7 +244,9 @@ pub async fn plan_day(
     req: pb::PlanDayRequest,
 ) -> Result<pb::PlanDayResponse, ServiceError> {
     if !ctx.identity.role.may_optimize() {
-        return Err(ServiceError::PermissionDenied("the analyst role cannot plan"));
+        return Err(ServiceError::PermissionDenied(
+            "the analyst role cannot plan",
+        ));
     }
     let lane = lane(req.priority);
     let quota = state.quotas.tenant(&ctx.identity.tenant)?;
@@ -257,15 +259,14 @@ pub async fn plan_day(
     state
         .pool
         .run(lane, move || {
-            let answer = milkrun_station::night::plan_on_roads(&overlay, &plan).map_err(
-                |e| match e {
+            let answer =
+                milkrun_station::night::plan_on_roads(&overlay, &plan).map_err(|e| match e {
                     milkrun_station::StationError::Dairy(d) => day::invalid(d),
                     milkrun_station::StationError::Road(r) => {
                         ServiceError::invalid("stops", r.to_string())
                     }
                     other => ServiceError::Internal(other.to_string()),
-                },
-            )?;
+                })?;
             Ok(day::response(&answer))
         })
         .await?
