@@ -14,6 +14,10 @@
 //! - [`calendar`]: calendar operations (pause, skip, swap, postpone, change quantity, extra),
 //!   the tenant's cut-off, and the expansion into the deliveries of any date range.
 //! - [`freeze`]: tomorrow's deliveries as orders with deterministic ids, grouped per station.
+//! - [`engine`]: the one interface to the routing engine (snap, matrix, plan a morning),
+//!   generic; implemented in-process by `milkrun-station` and over gRPC by the service.
+//! - [`night`]: the night's plan: orders to stops, the answer to each household's courier and
+//!   promised arrival window, and the outbox messages telling customers.
 //! - [`outcome`]: delivered (signed off with the door's QR token), failed with a reason, or
 //!   cancelled.
 //! - [`exception`]: what a failed delivery becomes under the tenant's policy.
@@ -113,12 +117,14 @@ pub mod catalogue;
 pub mod close;
 pub mod complaint;
 pub mod dedupe;
+pub mod engine;
 pub mod error;
 pub mod exception;
 pub mod freeze;
 pub mod household;
 pub mod ids;
 pub mod money;
+pub mod night;
 pub mod outbox;
 pub mod outcome;
 pub mod renewal;

@@ -4,8 +4,15 @@
 mod support;
 
 use milkrun_dairy::calendar::{DeliveryLine, OperationKind};
+use milkrun_dairy::engine::{
+    Engine, PlanAnswer, PlanCourier, PlanLimits, PlanRequest, PlannedRoute, PlannedVisit,
+    Stability, TravelMatrix,
+};
+use milkrun_dairy::household::GeoPoint;
 use milkrun_dairy::ids::*;
+use milkrun_dairy::outbox::Topic;
 use milkrun_dairy::outcome::{FailureReason, Outcome};
+use milkrun_dairy::store::night::NightSettings;
 use milkrun_dairy::store::outcomes::OutcomeReport;
 use milkrun_dairy::store::StoreError;
 use milkrun_dairy::subscription::Term;
@@ -439,6 +446,165 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
     Ok(())
 }
 
+/// A stand-in engine for the store's side of the night (the planning itself is tested on
+/// real roads in `service/tests/serve.rs`): a household keeps its previous courier when it
+/// had one, others go to the courier with the fewest stops; the `i`-th visit of a route
+/// arrives at 05:00 + 10 min × i. It records every plan request.
+#[derive(Default)]
+struct StandInEngine {
+    requests: std::sync::Mutex<Vec<PlanRequest>>,
+}
+
+impl Engine for StandInEngine {
+    type Error = std::io::Error;
+
+    fn snap(
+        &self,
+        points: &[GeoPoint],
+        _max_snap_m: f64,
+    ) -> impl std::future::Future<Output = Result<Vec<f64>, Self::Error>> + Send {
+        std::future::ready(Ok(vec![0.0; points.len()]))
+    }
+
+    fn matrix(
+        &self,
+        points: &[GeoPoint],
+        _max_snap_m: f64,
+    ) -> impl std::future::Future<Output = Result<TravelMatrix, Self::Error>> + Send {
+        let n = points.len();
+        std::future::ready(Ok(TravelMatrix {
+            size: n,
+            travel_s: vec![0; n * n],
+            dist_m: vec![0; n * n],
+        }))
+    }
+
+    fn plan(
+        &self,
+        req: &PlanRequest,
+    ) -> impl std::future::Future<Output = Result<PlanAnswer, Self::Error>> + Send {
+        if let Ok(mut r) = self.requests.lock() {
+            r.push(req.clone());
+        }
+        let mut routes: Vec<PlannedRoute> = req
+            .couriers
+            .iter()
+            .map(|c| PlannedRoute {
+                courier: c.id,
+                visits: Vec::new(),
+                dist_m: 0,
+                travel_s: 0,
+            })
+            .collect();
+        for (i, s) in req.stops.iter().enumerate() {
+            let k = s
+                .previous
+                .and_then(|p| routes.iter().position(|r| r.courier == p.courier))
+                .or_else(|| (0..routes.len()).min_by_key(|&k| routes[k].visits.len()))
+                .unwrap_or(0);
+            let arrival_s = 5 * 3600 + 600 * routes[k].visits.len() as i64;
+            routes[k].visits.push(PlannedVisit {
+                stop: i as u32,
+                arrival_s,
+            });
+            routes[k].dist_m += 1000;
+            routes[k].travel_s += 240;
+        }
+        std::future::ready(Ok(PlanAnswer {
+            routes,
+            unserved: Vec::new(),
+        }))
+    }
+}
+
+/// The night's plan is stored with each household's courier and promised window and one
+/// outbox message per order; a re-run returns the stored plan without asking the engine and
+/// enqueues nothing twice; the next day's request carries yesterday's courier and arrival of
+/// every household (and the day is marked stable); another tenant sees no plan.
+async fn night_plan_is_stored_once_and_stable(b: Backend) -> TestResult {
+    let db = TestDb::new(b, "night").await?;
+    let store = db.open().await?;
+    seed(&store, T1).await?;
+    store.add_courier(T1, CourierId(2), "Ben").await?;
+    let engine = StandInEngine::default();
+    let settings = NightSettings {
+        depot: GeoPoint::new(47.14, 9.52)?,
+        couriers: [COURIER, CourierId(2)]
+            .into_iter()
+            .map(|id| PlanCourier {
+                id,
+                capacity: 50,
+                shift_start_s: 4 * 3600,
+                shift_end_s: 9 * 3600,
+            })
+            .collect(),
+        service_s: 30,
+        max_snap_m: 500.0,
+        stability: Some(Stability::default()),
+        limits: PlanLimits::default(),
+    };
+    let day1 = date("2028-02-28")?;
+    store
+        .freeze_day(T1, day1, at("2028-02-27", "20:00:00")?)
+        .await?;
+    let first = store
+        .plan_night(&engine, T1, StationId(1), day1, &settings)
+        .await?;
+    assert!(first.planned_now && !first.plan.stable);
+    assert_eq!(first.messages, 2);
+    type Row = (i64, Option<i64>, Option<(i64, i64)>);
+    let got: Vec<Row> = first
+        .plan
+        .stops
+        .iter()
+        .map(|p| {
+            (
+                p.household.0,
+                p.courier.map(|c| c.0 .0),
+                p.promise.map(|w| (w.start_s, w.end_s)),
+            )
+        })
+        .collect();
+    // 05:00 arrivals are promised 05:00-05:15 (the window opens at 05:00).
+    assert_eq!(
+        got,
+        [
+            (1, Some(1), Some((18_000, 18_900))),
+            (2, Some(2), Some((18_000, 18_900)))
+        ]
+    );
+    let rerun = store
+        .plan_night(&engine, T1, StationId(1), day1, &settings)
+        .await?;
+    assert!(!rerun.planned_now);
+    assert_eq!((rerun.messages, &rerun.plan), (0, &first.plan));
+    let pending = store.pending_messages(T1, 100).await?;
+    assert_eq!(pending.len(), 2);
+    assert!(pending.iter().all(|m| m.topic == Topic::ArrivalWindow
+        && m.key.as_str().starts_with("arrival:")
+        && m.payload.contains("\"from\":\"05:00:00\"")));
+    let day2 = date("2028-02-29")?;
+    store
+        .freeze_day(T1, day2, at("2028-02-28", "20:00:00")?)
+        .await?;
+    let second = store
+        .plan_night(&engine, T1, StationId(1), day2, &settings)
+        .await?;
+    assert!(second.planned_now && second.plan.stable);
+    let requests = engine.requests.lock().map_err(|_| "poisoned")?.clone();
+    assert_eq!(requests.len(), 2, "the re-run did not ask the engine");
+    let previous: Vec<Option<(i64, i64)>> = requests[1]
+        .stops
+        .iter()
+        .map(|s| s.previous.map(|p| (p.courier.0, p.arrival_s)))
+        .collect();
+    assert_eq!(previous, [Some((1, 18_000)), Some((2, 18_000))]);
+    assert_eq!(store.pending_messages(T1, 100).await?.len(), 4);
+    assert_eq!(store.night_plan(T2, day1, StationId(1)).await?, None);
+    store.close().await;
+    Ok(())
+}
+
 on_both_backends!(
     open_migrates_and_reopens,
     tenants_are_isolated,
@@ -448,4 +614,5 @@ on_both_backends!(
     order_outcomes_view_reads_back,
     interrupted_freeze_is_completed_by_a_rerun,
     live_days_log_events_by_tenant,
+    night_plan_is_stored_once_and_stable,
 );

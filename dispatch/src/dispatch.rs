@@ -189,23 +189,10 @@ impl Dispatch {
         routes: &[Vec<u32>],
         options: &ReplanOptions,
     ) -> Result<ReplanReport, ReplanError> {
-        if routes.len() != self.couriers.len() {
-            return Err(ReplanError::PlanShape {
-                routes: routes.len(),
-                couriers: self.couriers.len(),
-            });
-        }
+        self.check_plan_shape(routes)?;
         let mut seen = vec![false; self.stops.len()];
-        for (k, r) in routes.iter().enumerate() {
-            for (i, &s) in r.iter().enumerate() {
-                if s as usize >= seen.len() || seen[s as usize] {
-                    return Err(ReplanError::PlanStop {
-                        field: format!("routes[{k}][{i}]"),
-                        stop: s as usize,
-                    });
-                }
-                seen[s as usize] = true;
-            }
+        for &s in routes.iter().flatten() {
+            seen[s as usize] = true;
         }
         for (k, r) in routes.iter().enumerate() {
             self.routes[k] = CourierRoute::at_depot(self.depot, &self.couriers[k], r.clone());
@@ -418,6 +405,88 @@ impl Dispatch {
         }
         report.latency = t0.elapsed();
         Ok(report)
+    }
+
+    /// Plans the morning as a change of a previous plan (the nightly plan kept stable):
+    /// `previous[k]` is courier `k`'s stops in yesterday's order (stops of today only) and
+    /// `promises[s]` the arrival stop `s` had yesterday, if any. The stops on no list (new
+    /// households, couriers gone) are inserted; late routes are repaired; then ruin and
+    /// recreate and the local search run under this day's [`Weights`], so a stop changes
+    /// courier (`move_cost`) or arrival by more than `promise_tolerance_s` only where that
+    /// saves more riding than it costs. With `options.polish_iterations` and a budget that is
+    /// not reached the result is deterministic. Promises are the resulting arrivals.
+    pub fn plan_stable(
+        &mut self,
+        previous: &[Vec<u32>],
+        promises: &[Option<i64>],
+        options: &ReplanOptions,
+    ) -> Result<ReplanReport, ReplanError> {
+        let n = self.stops.len() as i64;
+        in_range(|| "promises.len()".to_string(), promises.len() as i64, n, n)?;
+        for (k, p) in promises.iter().enumerate() {
+            if let Some(t) = *p {
+                in_range(|| format!("promises[{k}]"), t, 0, MAX_TIME_S)?;
+            }
+        }
+        self.check_plan_shape(previous)?;
+        for (k, r) in previous.iter().enumerate() {
+            self.routes[k] = CourierRoute::at_depot(self.depot, &self.couriers[k], r.clone());
+            for &s in r {
+                self.courier_of[s as usize] = Some(k);
+            }
+        }
+        self.promise = promises.to_vec();
+        let on_route: Vec<bool> = {
+            let mut v = vec![false; self.stops.len()];
+            for &s in previous.iter().flatten() {
+                v[s as usize] = true;
+            }
+            v
+        };
+        let pool: Vec<u32> = (0..self.stops.len() as u32)
+            .filter(|&s| !on_route[s as usize] && self.state[s as usize] == StopState::Pending)
+            .collect();
+        let t0 = Instant::now();
+        let work = Work {
+            retry_all: true,
+            lns_until: Some(t0 + options.budget),
+            lns_iterations: options.polish_iterations.unwrap_or(u64::MAX),
+            seed: options.seed,
+        };
+        let (mut report, solver_error) =
+            self.replan(t0, EventType::Plan, pool, Vec::new(), &[], options, work);
+        for s in 0..self.stops.len() {
+            self.promise[s] = self.eta[s];
+        }
+        if let Some(source) = solver_error {
+            return Err(ReplanError::Solver { source });
+        }
+        report.latency = t0.elapsed();
+        Ok(report)
+    }
+
+    /// Checks a plan given as one stop list per courier: as many lists as couriers, every
+    /// stop known and on one list at most.
+    fn check_plan_shape(&self, routes: &[Vec<u32>]) -> Result<(), ReplanError> {
+        if routes.len() != self.couriers.len() {
+            return Err(ReplanError::PlanShape {
+                routes: routes.len(),
+                couriers: self.couriers.len(),
+            });
+        }
+        let mut seen = vec![false; self.stops.len()];
+        for (k, r) in routes.iter().enumerate() {
+            for (i, &s) in r.iter().enumerate() {
+                if s as usize >= seen.len() || seen[s as usize] {
+                    return Err(ReplanError::PlanStop {
+                        field: format!("routes[{k}][{i}]"),
+                        stop: s as usize,
+                    });
+                }
+                seen[s as usize] = true;
+            }
+        }
+        Ok(())
     }
 
     /// Sets the time-of-day slots of the travel times (see [`TravelTimes::with_slots`]) and

@@ -1333,6 +1333,137 @@ async fn http_get(url: &str) -> String {
     body
 }
 
+/// The dairy layer's engine in process and through the server give the same night: the same
+/// snapped distances and matrix, the same routes from scratch for 36 households on the
+/// shipped Liechtenstein roads (work limits bind, so the plan is deterministic), then the
+/// same stable re-plan of the next day (three households gone, two new), which keeps most
+/// households with yesterday's courier. A request the server refuses names the field.
+async fn night_in_process_and_remote(server: &Server) {
+    use milkrun_dairy::engine::*;
+    use milkrun_dairy::household::{DeliveryWindow, GeoPoint};
+    use milkrun_dairy::ids::{CourierId, HouseholdId};
+    use milkrun_service::serve::client::GrpcEngine;
+    use milkrun_station::night::LocalEngine;
+    use std::sync::Arc;
+
+    let started = std::time::Instant::now();
+    let osm = milkrun_datasets::data_dir()
+        .join("osm")
+        .join("liechtenstein.osm.pbf");
+    let roads = Arc::new(milkrun_station::road::road_engine(&osm).expect("the extract imports"));
+    let local = LocalEngine::new(Arc::clone(&roads));
+    let remote = GrpcEngine::new(channel(server).await, "beta-admin-key").expect("a key");
+    // Road nodes around Vaduz, every k-th in node order: 41 candidate households.
+    let near: Vec<(f64, f64)> = milkrun_station::road::road_points(&roads)
+        .into_iter()
+        .filter(|&(lat, lon)| (lat - 47.14).abs() < 0.012 && (lon - 9.52).abs() < 0.012)
+        .collect();
+    assert!(near.len() > 200, "{} road points near Vaduz", near.len());
+    let step = near.len() / 41;
+    let point = |k: usize| {
+        let (lat, lon) = near[k * step];
+        GeoPoint::new(lat, lon).expect("a road point")
+    };
+    let stop = |k: usize| PlanStop {
+        household: HouseholdId(k as i64 + 1),
+        point: point(k),
+        window: DeliveryWindow::new(5 * 3600 + (k as i64 % 3) * 1800, 8 * 3600).expect("a window"),
+        quantity: 1 + (k as u32 % 3),
+        service_s: 40,
+        previous: None,
+    };
+    let couriers: Vec<PlanCourier> = (1..=3)
+        .map(|c| PlanCourier {
+            id: CourierId(c),
+            capacity: 40,
+            shift_start_s: 4 * 3600 + 1800,
+            shift_end_s: 9 * 3600,
+        })
+        .collect();
+    let limits = PlanLimits {
+        time_limit_ms: 60_000,
+        seed: 7,
+        solver_iterations: 300,
+        polish_iterations: 100,
+    };
+    let first = PlanRequest {
+        depot: GeoPoint::new(VADUZ_A.0, VADUZ_A.1).expect("a point"),
+        stops: (0..36).map(stop).collect(),
+        couriers,
+        max_snap_m: 500.0,
+        stability: None,
+        limits,
+    };
+    let pts: Vec<GeoPoint> = first.stops.iter().take(5).map(|s| s.point).collect();
+    assert_eq!(
+        local.snap(&pts, 500.0).await.expect("local snap"),
+        remote.snap(&pts, 500.0).await.expect("remote snap")
+    );
+    assert_eq!(
+        local.matrix(&pts, 500.0).await.expect("local matrix"),
+        remote.matrix(&pts, 500.0).await.expect("remote matrix")
+    );
+    let a = local.plan(&first).await.expect("in-process plan");
+    let b = remote.plan(&first).await.expect("remote plan");
+    assert_eq!(a, b, "the same night in process and through the server");
+    assert!(a.unserved.is_empty(), "{:?}", a.unserved);
+    assert!(a.dist_m() > 0);
+    // The next day: households 0-2 paused, 36 and 37 new; the rest keep yesterday's plan.
+    let mut previous = std::collections::HashMap::new();
+    for r in &a.routes {
+        for v in &r.visits {
+            previous.insert(
+                v.stop as usize,
+                Previous {
+                    courier: r.courier,
+                    arrival_s: v.arrival_s,
+                },
+            );
+        }
+    }
+    let second = PlanRequest {
+        stops: (3..38)
+            .map(|k| PlanStop {
+                previous: previous.get(&k).copied(),
+                ..stop(k)
+            })
+            .collect(),
+        stability: Some(Stability::default()),
+        ..first.clone()
+    };
+    let a2 = local.plan(&second).await.expect("in-process stable plan");
+    let b2 = remote.plan(&second).await.expect("remote stable plan");
+    assert_eq!(
+        a2, b2,
+        "the same stable night in process and through the server"
+    );
+    let kept = a2
+        .routes
+        .iter()
+        .flat_map(|r| r.visits.iter().map(move |v| (r.courier, v.stop as usize)))
+        .filter(|&(c, s)| second.stops[s].previous.is_some_and(|p| p.courier == c))
+        .count();
+    assert!(kept >= 30, "{kept} of 33 households keep their courier");
+    eprintln!(
+        "night: {kept} of 33 households keep their courier, {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    // Bad input is refused by the server, naming the field.
+    let mut bad = to_bad_request(&first);
+    bad.stops[0].quantity = 0;
+    let err = RoutesClient::new(channel(server).await)
+        .plan_day(with_key(bad, "beta-admin-key"))
+        .await
+        .expect_err("a zero quantity is refused");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("quantity"), "{}", err.message());
+}
+
+/// A plan request as the server's message (through the client's own conversion).
+fn to_bad_request(r: &milkrun_dairy::engine::PlanRequest) -> pb::PlanDayRequest {
+    milkrun_service::serve::convert::day::to_message(r, pb::Priority::Batch)
+}
+
 /// Everything above against one server, which is still healthy at the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_end_to_end_on_loopback() {
@@ -1376,6 +1507,8 @@ async fn serve_end_to_end_on_loopback() {
     live_day_hostile(&server).await;
     eprintln!("step: live_day_json");
     live_day_json(&server).await;
+    eprintln!("step: night_in_process_and_remote");
+    night_in_process_and_remote(&server).await;
     health(&server).await;
 }
 

@@ -12,6 +12,8 @@
 //!   a new address, traffic events turned into re-planning events;
 //! - [`demo`]: the scripted morning of `milkrun demo` (which household cancels, which
 //!   courier breaks down, which roads jam), seeded;
+//! - [`night`]: the dairy layer's engine in process ([`night::LocalEngine`]): a station's
+//!   morning planned from scratch or stable against yesterday's plan;
 //! - [`scenario`]: a delivery scenario (the text format of `milkrun_datasets::scenario`)
 //!   snapped to the roads as a [`milkrun_dispatch::Dispatch`].
 //!
@@ -20,6 +22,7 @@
 
 pub mod demo;
 pub mod instance;
+pub mod night;
 pub mod road;
 pub mod scenario;
 
@@ -33,6 +36,9 @@ pub enum StationError {
     /// The live day refused its input.
     #[error("dispatch: {0}")]
     Dispatch(#[from] milkrun_dispatch::ReplanError),
+    /// The dairy layer's request or answer broke a rule.
+    #[error("request: {0}")]
+    Dairy(#[from] milkrun_dairy::DairyError),
     /// The solver refused the problem.
     #[error("problem: {0}")]
     Problem(#[from] milkrun_vrp::ProblemError),

@@ -1,4 +1,5 @@
 //! Customers and households.
+use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{Store, StoreError};
@@ -45,10 +46,9 @@ impl Store {
         tenant: TenantId,
         id: HouseholdId,
     ) -> Result<Household, StoreError> {
-        let row = sqlx::query(
-            "SELECT customer_id, station_id, address, lat, lon, window_start_s, window_end_s, \
-             qr_token FROM households WHERE tenant_id = $1 AND household_id = $2",
-        )
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM households WHERE tenant_id = $1 AND household_id = $2"
+        ))
         .bind(tenant.0)
         .bind(id.0)
         .fetch_optional(&self.pool)
@@ -58,16 +58,42 @@ impl Store {
             what: "household",
             id: id.0,
         })?;
-        let address: String = row.try_get("address")?;
-        let token: String = row.try_get("qr_token")?;
-        Ok(Household::new(
-            id,
-            CustomerId(row.try_get("customer_id")?),
-            StationId(row.try_get("station_id")?),
-            &address,
-            GeoPoint::new(row.try_get("lat")?, row.try_get("lon")?)?,
-            DeliveryWindow::new(row.try_get("window_start_s")?, row.try_get("window_end_s")?)?,
-            QrToken::new(&token)?,
-        )?)
+        household_from_row(&row)
     }
+
+    /// The households a station serves, by id.
+    pub async fn households_of_station(
+        &self,
+        tenant: TenantId,
+        station: StationId,
+    ) -> Result<Vec<Household>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM households WHERE tenant_id = $1 AND station_id = $2 \
+             ORDER BY household_id"
+        ))
+        .bind(tenant.0)
+        .bind(station.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(household_from_row).collect()
+    }
+}
+
+/// The columns [`household_from_row`] reads.
+const COLUMNS: &str = "household_id, customer_id, station_id, address, lat, lon, \
+                       window_start_s, window_end_s, qr_token";
+
+/// A household from a row with [`COLUMNS`].
+fn household_from_row(row: &AnyRow) -> Result<Household, StoreError> {
+    let address: String = row.try_get("address")?;
+    let token: String = row.try_get("qr_token")?;
+    Ok(Household::new(
+        HouseholdId(row.try_get("household_id")?),
+        CustomerId(row.try_get("customer_id")?),
+        StationId(row.try_get("station_id")?),
+        &address,
+        GeoPoint::new(row.try_get("lat")?, row.try_get("lon")?)?,
+        DeliveryWindow::new(row.try_get("window_start_s")?, row.try_get("window_end_s")?)?,
+        QrToken::new(&token)?,
+    )?)
 }

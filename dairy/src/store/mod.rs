@@ -3,11 +3,11 @@
 //! from `dairy/migrations/`, one file per aggregate:
 //! [`tenants`], [`catalogue`], [`households`], [`subscriptions`], [`import`] (bulk loads),
 //! [`operations`],
-//! [`orders`] (the freeze), [`outcomes`], [`remedies`] (the exception policy), [`close`],
-//! [`settlement`], [`bottles`], [`outbox`], [`stock`] (lots, the movement ledger, loading,
-//! expiry, low-stock alerts, transfers), [`station_orders`] (tomorrow's order per station),
-//! [`care`] (settings and alerts), [`renewals`], [`complaints`], [`webhooks`] and
-//! [`live_days`] (the service's live days).
+//! [`orders`] (the freeze), [`night`] (the night's plan), [`outcomes`], [`remedies`] (the
+//! exception policy), [`close`], [`settlement`], [`bottles`], [`outbox`], [`stock`] (lots, the
+//! movement ledger, loading, expiry, low-stock alerts, transfers), [`station_orders`]
+//! (tomorrow's order per station), [`care`] (settings and alerts), [`renewals`],
+//! [`complaints`], [`webhooks`] and [`live_days`] (the service's live days).
 use std::str::FromStr;
 
 use milkrun_calendar::Date;
@@ -26,6 +26,7 @@ pub mod complaints;
 pub mod households;
 pub mod import;
 pub mod live_days;
+pub mod night;
 pub mod operations;
 pub mod orders;
 pub mod outbox;
@@ -42,7 +43,7 @@ pub mod webhooks;
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 6] = [
+const MIGRATIONS: [(i64, &str, &str); 7] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -58,6 +59,11 @@ const MIGRATIONS: [(i64, &str, &str); 6] = [
         4,
         "live days",
         include_str!("../../migrations/0004_live_days.sql"),
+    ),
+    (
+        5,
+        "night plan",
+        include_str!("../../migrations/0005_night_plan.sql"),
     ),
     (6, "stock", include_str!("../../migrations/0006_stock.sql")),
     (7, "care", include_str!("../../migrations/0007_care.sql")),

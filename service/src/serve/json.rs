@@ -123,6 +123,7 @@ route_fn!(
     "milkrun.v1.Dispatch/CloseDay"
 );
 route_fn!(replan, dispatch, replan, "milkrun.v1.Dispatch/Replan");
+route_fn!(plan_day, routes, plan_day, "milkrun.v1.Routes/PlanDay");
 
 async fn metrics(State(s): State<Arc<ServiceState>>) -> Response {
     (
@@ -141,7 +142,7 @@ async fn openapi_doc() -> Response {
 
 /// The JSON routes of the Roads, Routes and Dispatch services (path, method name); the
 /// streaming calls (OptimizeStream, WatchDay) are served on gRPC only.
-pub const JSON_ROUTES: [(&str, &str); 12] = [
+pub const JSON_ROUTES: [(&str, &str); 13] = [
     ("/v1/roads:snap", "milkrun.v1.Roads/Snap"),
     ("/v1/roads:matrix", "milkrun.v1.Roads/Matrix"),
     ("/v1/roads:route", "milkrun.v1.Roads/Route"),
@@ -154,6 +155,7 @@ pub const JSON_ROUTES: [(&str, &str); 12] = [
     ("/v1/days:get", "milkrun.v1.Dispatch/GetDay"),
     ("/v1/days:close", "milkrun.v1.Dispatch/CloseDay"),
     ("/v1/days:replan", "milkrun.v1.Dispatch/Replan"),
+    ("/v1/routes:planDay", "milkrun.v1.Routes/PlanDay"),
 ];
 
 /// The JSON face's router (body limit [`MAX_REQUEST_BYTES`]).
@@ -171,6 +173,7 @@ pub fn router(state: Arc<ServiceState>) -> Router {
         .route("/v1/days:get", post(get_day))
         .route("/v1/days:close", post(close_day))
         .route("/v1/days:replan", post(replan))
+        .route("/v1/routes:planDay", post(plan_day))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(state)
 }

@@ -10,11 +10,13 @@
 //! solve pool), [`call`] (what every call goes through), [`roads`], [`routes`], [`dispatch`]
 //! (live days, persisted in the store of `--db`: [`DEFAULT_DB`] by default), the batch
 //! services [`forecast`], [`customers`] and [`jobs`] (JSON face in [`batch_json`]), [`convert`]
-//! (protobuf ⇄ library types), [`json`], [`openapi`], [`metrics`], [`error`], [`proto`], and
-//! [`webhooks`] (the sender of the dairy outbox's webhooks, a background task).
+//! (protobuf ⇄ library types), [`json`], [`openapi`], [`metrics`], [`error`], [`proto`],
+//! [`webhooks`] (the sender of the dairy outbox's webhooks, a background task), and
+//! [`client`]: the dairy layer's engine over this API (a client, used by other processes).
 pub mod auth;
 pub mod batch_json;
 pub mod call;
+pub mod client;
 pub mod compat;
 pub mod config;
 pub mod convert;

@@ -13,6 +13,7 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use super::call::{grpc_unary, handle, CallCtx};
+use super::convert::plan_day as day;
 use super::convert::model::{self, ModelDraft};
 use super::convert::plan::{self, PlanLabels};
 use super::error::ServiceError;
@@ -233,6 +234,44 @@ pub async fn optimize(
         .await?
 }
 
+/// Plans a station's morning for the dairy layer's remote engine: the request is checked
+/// and converted ([`day::request`](super::convert::plan_day::request)), and on a worker thread the same function as the
+/// in-process engine ([`milkrun_station::night::plan_on_roads`]) plans it on the tenant's
+/// roads (its traffic included).
+pub async fn plan_day(
+    state: &Arc<ServiceState>,
+    ctx: CallCtx,
+    req: pb::PlanDayRequest,
+) -> Result<pb::PlanDayResponse, ServiceError> {
+    if !ctx.identity.role.may_optimize() {
+        return Err(ServiceError::PermissionDenied(
+            "the analyst role cannot plan",
+        ));
+    }
+    let lane = lane(req.priority);
+    let quota = state.quotas.tenant(&ctx.identity.tenant)?;
+    let (plan, profile) = day::request(&req, &quota.limits)?;
+    let _permit = quota.solve_permit()?;
+    let overlay = state
+        .roads
+        .overlay(&ctx.identity.tenant, profile)
+        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    state
+        .pool
+        .run(lane, move || {
+            let answer =
+                milkrun_station::night::plan_on_roads(&overlay, &plan).map_err(|e| match e {
+                    milkrun_station::StationError::Dairy(d) => day::invalid(d),
+                    milkrun_station::StationError::Road(r) => {
+                        ServiceError::invalid("stops", r.to_string())
+                    }
+                    other => ServiceError::Internal(other.to_string()),
+                })?;
+            Ok(day::response(&answer))
+        })
+        .await?
+}
+
 /// The stream type of OptimizeStream.
 pub type PlanStream =
     Pin<Box<dyn Stream<Item = Result<pb::OptimizeStreamResponse, Status>> + Send>>;
@@ -327,5 +366,16 @@ impl pb::routes_server::Routes for RoutesGrpc {
         .await
         .map(Response::new)
         .map_err(Status::from)
+    }
+
+    async fn plan_day(
+        &self,
+        r: Request<pb::PlanDayRequest>,
+    ) -> Result<Response<pb::PlanDayResponse>, Status> {
+        let state = &self.state;
+        grpc_unary(state, "milkrun.v1.Routes/PlanDay", r, |ctx, m| {
+            plan_day(state, ctx, m)
+        })
+        .await
     }
 }

@@ -1,0 +1,172 @@
+//! The dairy layer's engine over the service's gRPC API: [`GrpcEngine`] implements
+//! [`milkrun_dairy::engine::Engine`] with the generated Roads and Routes clients, so the
+//! order and subscription layer can run as its own process against a remote `milkrun serve`.
+//! Snap and matrix go to `Roads.Snap` and `Roads.Matrix`, the plan to `Routes.PlanDay`, which
+//! runs the same code as the in-process engine (`milkrun_station::night`).
+use std::future::Future;
+
+use milkrun_dairy::engine::{Engine, PlanAnswer, PlanRequest, TravelMatrix, MAX_MATRIX_POINTS};
+use milkrun_dairy::household::GeoPoint;
+use tonic::transport::Channel;
+use tonic::Request;
+
+use super::convert::plan_day as day;
+use super::proto::v1 as pb;
+use pb::roads_client::RoadsClient;
+use pb::routes_client::RoutesClient;
+
+/// Largest answer accepted from the server (a matrix of 5,000 × 5,000 cells fits).
+const MAX_MESSAGE_BYTES: usize = 512 << 20;
+
+/// Why a remote engine call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RemoteError {
+    /// The server answered with an error status.
+    #[error("server: {0}")]
+    Status(#[from] tonic::Status),
+    /// The request or the server's answer broke a rule.
+    #[error("{0}")]
+    Invalid(#[from] milkrun_dairy::DairyError),
+    /// The server's answer does not fit its request.
+    #[error("answer: {0}")]
+    Answer(String),
+}
+
+/// The engine on a remote server, calling as the tenant of `api_key`.
+#[derive(Debug, Clone)]
+pub struct GrpcEngine {
+    roads: RoadsClient<Channel>,
+    routes: RoutesClient<Channel>,
+    authorization: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
+}
+
+impl GrpcEngine {
+    /// An engine over a connected channel; `api_key` (or a JWT) is sent as a bearer token.
+    pub fn new(channel: Channel, api_key: &str) -> Result<GrpcEngine, RemoteError> {
+        let authorization = format!("Bearer {api_key}").parse().map_err(|_| {
+            milkrun_dairy::DairyError::Invalid {
+                field: "api_key",
+                reason: "must be printable ASCII".into(),
+            }
+        })?;
+        Ok(GrpcEngine {
+            roads: RoadsClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            routes: RoutesClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            authorization,
+        })
+    }
+
+    fn request<T>(&self, msg: T) -> Request<T> {
+        let mut r = Request::new(msg);
+        r.metadata_mut()
+            .insert("authorization", self.authorization.clone());
+        r
+    }
+}
+
+fn lat_lng(p: &GeoPoint) -> pb::LatLng {
+    pb::LatLng {
+        latitude: p.lat,
+        longitude: p.lon,
+    }
+}
+
+fn too_many(points: &[GeoPoint]) -> Result<(), RemoteError> {
+    if points.len() > MAX_MATRIX_POINTS {
+        return Err(milkrun_dairy::DairyError::Invalid {
+            field: "points",
+            reason: format!("more than {MAX_MATRIX_POINTS}"),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+impl Engine for GrpcEngine {
+    type Error = RemoteError;
+
+    fn snap(
+        &self,
+        points: &[GeoPoint],
+        max_snap_m: f64,
+    ) -> impl Future<Output = Result<Vec<f64>, RemoteError>> + Send {
+        let mut roads = self.roads.clone();
+        let n = points.len();
+        let msg = pb::SnapRequest {
+            points: points.iter().map(lat_lng).collect(),
+            travel_mode: pb::TravelMode::Bike as i32,
+            max_snap_m,
+        };
+        let req = self.request(msg);
+        let checked = too_many(points);
+        async move {
+            checked?;
+            let r = roads.snap(req).await?.into_inner();
+            if r.points.len() != n {
+                return Err(RemoteError::Answer(format!(
+                    "{} snapped points for {n}",
+                    r.points.len()
+                )));
+            }
+            Ok(r.points.iter().map(|p| p.snap_distance_m).collect())
+        }
+    }
+
+    fn matrix(
+        &self,
+        points: &[GeoPoint],
+        max_snap_m: f64,
+    ) -> impl Future<Output = Result<TravelMatrix, RemoteError>> + Send {
+        let mut roads = self.roads.clone();
+        let n = points.len();
+        let list: Vec<pb::LatLng> = points.iter().map(lat_lng).collect();
+        let req = self.request(pb::MatrixRequest {
+            origins: list.clone(),
+            destinations: list,
+            travel_mode: pb::TravelMode::Bike as i32,
+            max_snap_m,
+            priority: pb::Priority::Batch as i32,
+        });
+        let checked = too_many(points);
+        async move {
+            checked?;
+            let m = roads.matrix(req).await?.into_inner();
+            if m.rows as usize != n
+                || m.columns as usize != n
+                || m.duration_ms.len() != n * n
+                || m.distance_m.len() != n * n
+            {
+                return Err(RemoteError::Answer(format!(
+                    "a {}x{} matrix for {n} points",
+                    m.rows, m.columns
+                )));
+            }
+            Ok(TravelMatrix {
+                size: n,
+                travel_s: m
+                    .duration_ms
+                    .iter()
+                    .map(|&ms| if ms < 0 { -1 } else { (ms + 500) / 1000 })
+                    .collect(),
+                dist_m: m.distance_m,
+            })
+        }
+    }
+
+    fn plan(
+        &self,
+        req: &PlanRequest,
+    ) -> impl Future<Output = Result<PlanAnswer, RemoteError>> + Send {
+        let mut routes = self.routes.clone();
+        let checked = req.check();
+        let msg = self.request(day::to_message(req, pb::Priority::Batch));
+        let req = req.clone();
+        async move {
+            checked?;
+            let answer = day::from_message(routes.plan_day(msg).await?.into_inner());
+            answer.check(&req)?;
+            Ok(answer)
+        }
+    }
+}
