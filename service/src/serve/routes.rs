@@ -13,9 +13,9 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use super::call::{grpc_unary, handle, CallCtx};
-use super::convert::plan_day as day;
 use super::convert::model::{self, ModelDraft};
 use super::convert::plan::{self, PlanLabels};
+use super::convert::plan_day as day;
 use super::error::ServiceError;
 use super::proto::v1 as pb;
 use super::roads::lane;
