@@ -1461,7 +1461,7 @@ async fn night_in_process_and_remote(server: &Server) {
 
 /// A plan request as the server's message (through the client's own conversion).
 fn to_bad_request(r: &milkrun_dairy::engine::PlanRequest) -> pb::PlanDayRequest {
-    milkrun_service::serve::convert::day::to_message(r, pb::Priority::Batch)
+    milkrun_service::serve::convert::plan_day::to_message(r, pb::Priority::Batch)
 }
 
 /// Everything above against one server, which is still healthy at the end.
