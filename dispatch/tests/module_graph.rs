@@ -157,3 +157,100 @@ fn no_import_circle_inside_dispatch() {
         );
     }
 }
+
+/// The workspace dependencies of every crate (its `[dependencies]` and `[build-dependencies]`
+/// on `milkrun-*` crates) are among those ARCHITECTURE.md's table allows it: an arrow not in
+/// the table is a structural change that goes through that file first.
+#[test]
+fn crate_dependencies_follow_the_architecture_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let arch = std::fs::read_to_string(root.join("ARCHITECTURE.md")).unwrap();
+    let start = arch.find("| crate | may depend on (workspace) |").unwrap();
+    let names = |text: &str| -> Vec<String> {
+        text.split('`')
+            .skip(1)
+            .step_by(2)
+            .filter(|n| n.starts_with("milkrun-"))
+            .map(str::to_string)
+            .collect()
+    };
+    let mut allowed: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut above: Vec<String> = Vec::new();
+    for line in arch[start..].lines().skip(2) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        if cells.len() < 4 {
+            break;
+        }
+        let krate = names(cells[1])
+            .pop()
+            .expect("a crate name in the first column");
+        let rule = cells[2];
+        let set: BTreeSet<String> = if rule.starts_with("every library crate above") {
+            let never = rule.split("never").nth(1).map(names).unwrap_or_default();
+            above
+                .iter()
+                .filter(|c| !never.contains(c))
+                .cloned()
+                .collect()
+        } else {
+            // what follows an opening parenthesis is commentary (e.g. a dev-dependency)
+            names(rule.split('(').next().unwrap_or(""))
+                .into_iter()
+                .collect()
+        };
+        above.push(krate.clone());
+        allowed.insert(krate, set);
+    }
+    assert!(
+        allowed.len() >= 10,
+        "the table was not found whole: {allowed:?}"
+    );
+    let members: Vec<String> = std::fs::read_to_string(root.join("Cargo.toml"))
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("members"))
+        .expect("workspace members")
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    let mut checked = 0;
+    for dir in members {
+        let manifest = std::fs::read_to_string(root.join(&dir).join("Cargo.toml")).unwrap();
+        let name = manifest
+            .lines()
+            .find_map(|l| l.strip_prefix("name = \""))
+            .and_then(|l| l.strip_suffix('"'))
+            .expect("a package name")
+            .to_string();
+        let rules = allowed
+            .get(&name)
+            .unwrap_or_else(|| panic!("{name} is not in ARCHITECTURE.md's table"));
+        let mut section = "";
+        for line in manifest.lines() {
+            let line = line.trim();
+            if line.starts_with('[') {
+                section = line;
+                continue;
+            }
+            if section != "[dependencies]" && section != "[build-dependencies]" {
+                continue;
+            }
+            if let Some(dep) = line.split(['.', ' ', '=']).next() {
+                if dep.starts_with("milkrun-") {
+                    assert!(
+                        rules.contains(dep),
+                        "{name} depends on {dep}, which ARCHITECTURE.md does not allow ({rules:?})"
+                    );
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(
+        checked,
+        allowed.len(),
+        "every crate of the table is a member"
+    );
+}
