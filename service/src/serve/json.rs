@@ -17,7 +17,7 @@ use super::call::{handle, CallCtx};
 use super::error::ServiceError;
 use super::metrics::code_name;
 use super::state::{ServiceState, MAX_REQUEST_BYTES};
-use super::{dispatch, openapi, roads, routes};
+use super::{dispatch, roads, routes};
 
 /// The JSON error body of a service error.
 fn error_response(e: &ServiceError) -> Response {
@@ -136,10 +136,6 @@ async fn metrics(State(s): State<Arc<ServiceState>>) -> Response {
         .into_response()
 }
 
-async fn openapi_doc() -> Response {
-    Json(openapi::document()).into_response()
-}
-
 /// The JSON routes of the Roads, Routes and Dispatch services (path, method name); the
 /// streaming calls (OptimizeStream, WatchDay) are served on gRPC only.
 pub const JSON_ROUTES: [(&str, &str); 13] = [
@@ -178,8 +174,14 @@ pub fn router(state: Arc<ServiceState>) -> Router {
         .with_state(state)
 }
 
-/// Public documents: `/metrics` and `/openapi.json` (no credentials needed).
-pub fn public_router(state: Arc<ServiceState>) -> Router {
+/// Public documents: `/metrics` and `/openapi.json` (no credentials needed); the OpenAPI
+/// document is built once by the caller and served as it is.
+pub fn public_router(state: Arc<ServiceState>, openapi: &serde_json::Value) -> Router {
+    let body = Bytes::from(openapi.to_string());
+    let openapi_doc = move || {
+        let body = body.clone();
+        async move { ([(http::header::CONTENT_TYPE, "application/json")], body) }
+    };
     Router::new()
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi_doc))

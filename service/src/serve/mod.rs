@@ -171,11 +171,16 @@ pub async fn app_router(state: Arc<ServiceState>) -> anyhow::Result<axum::Router
         .add_service(batch.2)
         .add_service(dispatch)
         .into_axum_router();
+    let json_routes: Vec<(&str, &str)> = json::JSON_ROUTES
+        .iter()
+        .chain(batch_json::JSON_ROUTES.iter())
+        .copied()
+        .collect();
     Ok(grpc
         .merge(json::router(Arc::clone(&state)))
         .merge(compat::router(Arc::clone(&state), None))
         .merge(batch_json::router(Arc::clone(&state)))
-        .merge(json::public_router(state)))
+        .merge(json::public_router(state, &openapi::document(&json_routes))))
 }
 
 /// The gRPC servers of the batch services (Forecast, Customers, Jobs).

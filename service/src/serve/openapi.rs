@@ -6,7 +6,6 @@ use prost_types::field_descriptor_proto::{Label, Type};
 use prost_types::{DescriptorProto, FileDescriptorSet};
 use serde_json::{json, Map, Value};
 
-use super::json::JSON_ROUTES;
 use super::proto::FILE_DESCRIPTOR_SET;
 
 fn short(type_name: &str) -> String {
@@ -59,8 +58,8 @@ fn collect(prefix: &str, m: &DescriptorProto, out: &mut Vec<(String, DescriptorP
     out.push((name, m.clone()));
 }
 
-/// The document.
-pub fn document() -> Value {
+/// The document, with a path for each JSON route `(path, "milkrun.v1.Service/Method")` given.
+pub fn document(routes: &[(&str, &str)]) -> Value {
     let Ok(set) = FileDescriptorSet::decode(FILE_DESCRIPTOR_SET) else {
         return json!({"openapi": "3.0.3", "info": {"title": "milkrun", "version": "v1"}, "paths": {}});
     };
@@ -111,11 +110,7 @@ pub fn document() -> Value {
         for svc in &file.service {
             for method in &svc.method {
                 let full = format!("milkrun.v1.{}/{}", svc.name(), method.name());
-                let Some((path, _)) = JSON_ROUTES
-                    .iter()
-                    .chain(super::batch_json::JSON_ROUTES.iter())
-                    .find(|(_, m)| *m == full)
-                else {
+                let Some((path, _)) = routes.iter().find(|(_, m)| *m == full) else {
                     continue;
                 };
                 let input = short(method.input_type());
