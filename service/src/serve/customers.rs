@@ -78,11 +78,7 @@ pub async fn analyze(
             ),
         ));
     }
-    let max_s = state
-        .quotas
-        .tenant(&ctx.identity.tenant)?
-        .limits
-        .max_time_limit_s;
+    let max_s = state.quotas.max_time_limit_s(&ctx.identity.tenant)?;
     let limit = time_limit(req.time_limit_s, max_s, Some(&ctx))?;
     let opts = AnalysisOptions {
         split: Split {

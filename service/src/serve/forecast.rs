@@ -626,11 +626,7 @@ pub async fn forecast_demand(
     ctx: CallCtx,
     req: pb::ForecastDemandRequest,
 ) -> Result<pb::ForecastDemandResponse, ServiceError> {
-    let max_s = state
-        .quotas
-        .tenant(&ctx.identity.tenant)?
-        .limits
-        .max_time_limit_s;
+    let max_s = state.quotas.max_time_limit_s(&ctx.identity.tenant)?;
     let work = check_forecast(req, max_s, Some(&ctx))?;
     on_batch_worker(state, move |flag| run_forecast(work, flag, None)).await
 }
@@ -641,11 +637,7 @@ pub async fn plan_orders(
     ctx: CallCtx,
     req: pb::PlanOrdersRequest,
 ) -> Result<pb::PlanOrdersResponse, ServiceError> {
-    let max_s = state
-        .quotas
-        .tenant(&ctx.identity.tenant)?
-        .limits
-        .max_time_limit_s;
+    let max_s = state.quotas.max_time_limit_s(&ctx.identity.tenant)?;
     let work = check_orders(req, max_s, Some(&ctx))?;
     on_batch_worker(state, move |flag| run_orders(work, flag, None)).await
 }

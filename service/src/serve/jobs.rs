@@ -285,11 +285,7 @@ fn check_work(
     ctx: &CallCtx,
     work: Work,
 ) -> Result<(Checked, u64), ServiceError> {
-    let max_s = state
-        .quotas
-        .tenant(&ctx.identity.tenant)?
-        .limits
-        .max_time_limit_s;
+    let max_s = state.quotas.max_time_limit_s(&ctx.identity.tenant)?;
     Ok(match work {
         Work::Optimize(r) => {
             // The submitting call's deadline is not the job's.

@@ -103,4 +103,9 @@ impl QuotaBook {
             .get(id)
             .ok_or_else(|| ServiceError::Internal(format!("tenant {id} has no quota state")))
     }
+
+    /// The longest time limit, in seconds, the tenant's calls may ask for.
+    pub fn max_time_limit_s(&self, id: &TenantId) -> Result<f64, ServiceError> {
+        Ok(self.tenant(id)?.limits.max_time_limit_s)
+    }
 }
