@@ -309,14 +309,32 @@ fn a_million_jobs_is_bounded() {
     assert!(e.to_string().contains("4000"), "{e}");
 }
 
-/// Unknown keys, breaks, reversed windows, mixed profiles, mismatched amount dimensions and
-/// a matrix that is not square are refused naming the field.
+/// Unknown keys, a break's load limit, a break outside the working window, duplicate break
+/// ids, reversed windows, mixed profiles, mismatched amount dimensions and a matrix that is
+/// not square are refused naming the field.
 #[test]
 fn unsupported_or_inconsistent_fields() {
     refused(&with(|v| v["jobs"][0]["colour"] = json!("red")), "jobs[0]");
     refused(
-        &with(|v| v["vehicles"][0]["breaks"] = json!([{"id": 1, "time_windows": [[0, 10]]}])),
-        "vehicles[0].breaks",
+        &with(|v| {
+            v["vehicles"][0]["breaks"] =
+                json!([{"id": 1, "time_windows": [[0, 10]], "max_load": [1]}])
+        }),
+        "vehicles[0].breaks[0].max_load",
+    );
+    refused(
+        &with(|v| {
+            v["vehicles"][1]["breaks"] = json!([{"id": 1, "time_windows": [[20000, 20010]]}])
+        }),
+        "vehicles[1].breaks[0].time_windows",
+    );
+    refused(
+        &with(|v| v["vehicles"][0]["breaks"] = json!([{"id": 4}, {"id": 4}])),
+        "vehicles[0].breaks[1].id",
+    );
+    refused(
+        &with(|v| v["vehicles"][1]["breaks"] = json!([{"id": 1, "service": 20000}])),
+        "vehicles[1].breaks[0].service",
     );
     refused(
         &with(|v| v["jobs"][0]["time_windows"] = json!([[50, 10]])),
@@ -434,4 +452,136 @@ fn cancelled_solve_still_answers() {
         .sum();
     assert_eq!(out.code, 0);
     assert_eq!(routed + out.unassigned.len(), 7);
+}
+
+/// Breaks: two vehicles with a lunch break each (one whose window opens before any work, one
+/// in the middle of the morning) and a second short break; the answer is rechecked from the
+/// input and the returned steps alone: every task once or unassigned, each vehicle's breaks
+/// once each, starting inside a window and lasting their service, every arrival equal to the
+/// previous departure plus the travel from the last place (no travel to or from a break),
+/// every job inside its window, and the end inside the working window.
+#[test]
+fn breaks_placed_and_rechecked() {
+    let mut input = problem();
+    input["vehicles"][0]["time_window"] = json!([0, 4000]);
+    input["vehicles"][0]["breaks"] = json!([
+        {"id": 1, "time_windows": [[300, 400]], "service": 120, "description": "coffee"},
+        {"id": 2, "time_windows": [[0, 50], [900, 1000]], "service": 60}
+    ]);
+    input["vehicles"][1]["breaks"] = json!([{"id": 7, "time_windows": [[0, 10]], "service": 200}]);
+    let out = solve(&input).unwrap();
+    assert_eq!(out["code"], 0);
+    let m = durations();
+    let windows_of = |v: &Value| -> Vec<(i64, i64)> {
+        v["time_windows"]
+            .as_array()
+            .map_or(vec![(0, i64::MAX)], |w| {
+                w.iter().map(|w| (num(&w[0]), num(&w[1]))).collect()
+            })
+    };
+    let jobs: HashMap<u64, &Value> = input["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| (j["id"].as_u64().unwrap(), j))
+        .collect();
+    let mut seen: HashMap<(String, u64), usize> = HashMap::new();
+    for u in out["unassigned"].as_array().unwrap() {
+        let key = (
+            u["type"].as_str().unwrap().to_string(),
+            u["id"].as_u64().unwrap(),
+        );
+        *seen.entry(key).or_default() += 1;
+    }
+    let mut breaks_seen = 0;
+    for route in out["routes"].as_array().unwrap() {
+        let vid = route["vehicle"].as_u64().unwrap();
+        let v = input["vehicles"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["id"].as_u64() == Some(vid))
+            .unwrap();
+        let (tw_start, tw_end) = (num(&v["time_window"][0]), num(&v["time_window"][1]));
+        let steps = route["steps"].as_array().unwrap();
+        assert_eq!(steps[0]["type"], "start");
+        assert_eq!(steps[steps.len() - 1]["type"], "end");
+        assert!(num(&steps[0]["arrival"]) >= tw_start);
+        let (mut place, mut free_at) = (0usize, num(&steps[0]["arrival"]));
+        let mut breaks: Vec<u64> = Vec::new();
+        for (k, s) in steps.iter().enumerate().skip(1) {
+            let (arrival, wait, service) = (
+                num(&s["arrival"]),
+                num(&s["waiting_time"]),
+                num(&s["service"]),
+            );
+            assert!(wait >= 0, "negative wait at step {k} of vehicle {vid}");
+            let kind = s["type"].as_str().unwrap();
+            if kind == "break" {
+                assert!(s.get("location_index").is_none());
+                assert_eq!(arrival, free_at, "a break needs no travel (vehicle {vid})");
+                let id = s["id"].as_u64().unwrap();
+                let b = v["breaks"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|b| b["id"].as_u64() == Some(id))
+                    .unwrap();
+                assert_eq!(service, num(&b["service"]));
+                let start = arrival + wait;
+                assert!(
+                    windows_of(b).iter().any(|&(a, z)| a <= start && start <= z),
+                    "break {id} of vehicle {vid} starts at {start}"
+                );
+                if id == 1 {
+                    assert_eq!(s["description"], "coffee");
+                }
+                breaks.push(id);
+                free_at = start + service;
+                continue;
+            }
+            let loc = s["location_index"].as_u64().unwrap() as usize;
+            assert_eq!(
+                arrival,
+                free_at + i64::from(m[place][loc]),
+                "arrival at step {k} of vehicle {vid}"
+            );
+            if kind == "end" {
+                assert!(arrival <= tw_end, "vehicle {vid} ends after its window");
+                continue;
+            }
+            let id = s["id"].as_u64().unwrap();
+            if kind == "job" {
+                let start = arrival + wait;
+                assert!(
+                    windows_of(jobs[&id])
+                        .iter()
+                        .any(|&(a, z)| a <= start && start <= z),
+                    "job {id} starts at {start}"
+                );
+            }
+            *seen.entry((kind.to_string(), id)).or_default() += 1;
+            place = loc;
+            free_at = arrival + wait + service;
+        }
+        breaks.sort_unstable();
+        let mut expected: Vec<u64> = v["breaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["id"].as_u64().unwrap())
+            .collect();
+        expected.sort_unstable();
+        assert_eq!(breaks, expected, "each break of vehicle {vid} once");
+        breaks_seen += breaks.len();
+    }
+    assert!(
+        breaks_seen >= 2,
+        "the used vehicles took their breaks: {out}"
+    );
+    for id in [10u64, 11, 12, 13, 14] {
+        assert_eq!(seen.get(&("job".into(), id)), Some(&1), "job {id}: {out}");
+    }
+    assert_eq!(seen.get(&("pickup".into(), 20)), Some(&1));
+    assert_eq!(seen.get(&("delivery".into(), 20)), Some(&1));
 }

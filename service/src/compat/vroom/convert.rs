@@ -14,8 +14,13 @@
 //! - skills are arbitrary `u32` values in VROOM, renumbered densely (at most 64 distinct);
 //! - overlapping time windows of one task are merged.
 //!
-//! Not supported, refused with an input error naming the field: `breaks` (the solver has
-//! no breaks), `max_tasks`, non-zero `setup`, a job that both delivers and picks up, and
+//! - breaks: the solver plans each vehicle with its working window shortened by the
+//!   length of its breaks, then [`super::breaks`] places the breaks into the solved route
+//!   (in waiting time where they fit) and re-times it; a task the breaks would make late is
+//!   left unassigned with reason `break`.
+//!
+//! Not supported, refused with an input error naming the field: a break's `max_load`,
+//! `max_tasks`, non-zero `setup`, a job that both delivers and picks up, and
 //! vehicles of different profiles (the solver has one travel matrix per problem).
 
 use std::collections::{BTreeMap, HashSet};
@@ -28,7 +33,7 @@ use milkrun_vrp::{
 use super::bounded::Bounded;
 use super::error::VroomError;
 use super::input::{
-    Coordinates, Input, ShipmentStep, Window, MAX_DIMS, MAX_PRIORITY, MAX_SKILLS_PER_ITEM,
+    Break, Coordinates, Input, ShipmentStep, Window, MAX_DIMS, MAX_PRIORITY, MAX_SKILLS_PER_ITEM,
     MAX_TASKS, MAX_TIME_WINDOWS,
 };
 use super::places::{resolve, Endpoint, Roads};
@@ -70,6 +75,23 @@ pub struct Task {
     pub pickup: Vec<i64>,
     /// Priority 0..=100.
     pub priority: u32,
+    /// Windows for the start of service, merged and sorted; empty: any time.
+    pub windows: Vec<(i64, i64)>,
+    /// The other task of its shipment (a solver job index), if it is one.
+    pub partner: Option<usize>,
+}
+
+/// A vehicle's break as checked: windows merged and sorted, inside the working window.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BreakInfo {
+    /// The input's id.
+    pub id: u64,
+    /// Windows for the start of the break (never empty: the working window by default).
+    pub windows: Vec<(i64, i64)>,
+    /// Length, seconds.
+    pub service: i64,
+    /// The input's description.
+    pub description: Option<String>,
 }
 
 /// A vehicle of the problem (solver vehicle type `k` is `vehicles[k]`, with count 1).
@@ -81,6 +103,10 @@ pub struct VehicleInfo {
     pub start: Option<(Option<Coordinates>, Option<u32>, usize)>,
     /// End as given and its solver row; `None` without an end.
     pub end: Option<(Option<Coordinates>, Option<u32>, usize)>,
+    /// Its working window as given (the solver's is shorter by the breaks).
+    pub shift: (i64, i64),
+    /// Its breaks, by earliest window.
+    pub breaks: Vec<BreakInfo>,
 }
 
 /// The converted problem with what is needed to answer in VROOM's terms.
@@ -205,12 +231,13 @@ pub fn convert(input: &Input, roads: &Roads<'_>) -> Result<Converted, VroomError
             (JobKind::Delivery, delivery.clone())
         };
         let priority = check_priority(&at, j.priority)?;
+        let job_windows = windows(&format!("{at}.time_windows"), &j.time_windows)?;
         specs.push(JobSpec {
             location: places.rows[i],
             demand: solver_load(demand),
             kind,
             service: i64::from(j.service),
-            time_windows: windows(&format!("{at}.time_windows"), &j.time_windows)?,
+            time_windows: job_windows.clone(),
             skills: skills.map(&format!("{at}.skills"), &j.skills)?,
             skip_penalty: Some(penalty(priority)),
             lateness: None,
@@ -225,6 +252,8 @@ pub fn convert(input: &Input, roads: &Roads<'_>) -> Result<Converted, VroomError
             delivery,
             pickup,
             priority,
+            windows: job_windows,
+            partner: None,
         });
     }
     for (i, s) in shipments.iter().enumerate() {
@@ -241,7 +270,9 @@ pub fn convert(input: &Input, roads: &Roads<'_>) -> Result<Converted, VroomError
             let sp = format!("{at}.{name}");
             let row = places.rows[jobs.len() + 2 * i + side];
             no_setup(&sp, step.setup)?;
-            specs.push(shipment_job(&sp, step, row, &amount, &needs, priority)?);
+            let spec = shipment_job(&sp, step, row, &amount, &needs, priority)?;
+            let step_windows = spec.time_windows.clone();
+            specs.push(spec);
             let (delivery, pickup) = if kind == TaskKind::Pickup {
                 (vec![0; dims], amount.clone())
             } else {
@@ -257,6 +288,8 @@ pub fn convert(input: &Input, roads: &Roads<'_>) -> Result<Converted, VroomError
                 delivery,
                 pickup,
                 priority,
+                windows: step_windows,
+                partner: Some(if side == 0 { first + 1 } else { first }),
             });
         }
         pairs.push(PairSpec {
@@ -268,12 +301,6 @@ pub fn convert(input: &Input, roads: &Roads<'_>) -> Result<Converted, VroomError
     let mut infos = Vec::with_capacity(vehicles.len());
     for (k, v) in vehicles.iter().enumerate() {
         let at = format!("vehicles[{k}]");
-        if !v.breaks.0.is_empty() {
-            return Err(VroomError::input(
-                format!("{at}.breaks"),
-                "breaks are not supported by milkrun's solver; remove them (a break can be modelled as a job at a fixed place and time)",
-            ));
-        }
         if v.max_tasks.is_some() {
             return Err(VroomError::input(
                 format!("{at}.max_tasks"),
@@ -300,6 +327,8 @@ pub fn convert(input: &Input, roads: &Roads<'_>) -> Result<Converted, VroomError
                 ))
             }
         };
+        let breaks = vehicle_breaks(&at, &v.breaks.0, shift)?;
+        let on_break: i64 = breaks.iter().map(|b| b.service).sum();
         let (s, e) = vehicle_ends[k];
         let start_row = s.map(|x| places.rows[x]);
         let end_row = e.map(|x| places.rows[x]);
@@ -314,7 +343,8 @@ pub fn convert(input: &Input, roads: &Roads<'_>) -> Result<Converted, VroomError
             capacity: solver_load(capacity),
             start,
             end: end_row,
-            shift,
+            // Room for the breaks, placed into the route after the solve.
+            shift: (shift.0, shift.1 - on_break),
             max_duration: None,
             max_distance: None,
             fixed_cost: 0,
@@ -327,6 +357,8 @@ pub fn convert(input: &Input, roads: &Roads<'_>) -> Result<Converted, VroomError
             id: v.id,
             start: start_row.map(|r| (v.start, v.start_index, r)),
             end: end_row.map(|r| (v.end, v.end_index, r)),
+            shift,
+            breaks,
         });
     }
     let problem = Problem::new(ProblemSpec {
@@ -521,6 +553,67 @@ fn windows(
         }
     }
     Ok(merged)
+}
+
+/// A vehicle's breaks checked against its working window `shift`: unique ids, windows in
+/// order and meeting the shift (clipped to it), no `max_load`, all of them shorter together
+/// than the shift. Sorted by their earliest window.
+fn vehicle_breaks(
+    at: &str,
+    breaks: &[Break],
+    shift: (i64, i64),
+) -> Result<Vec<BreakInfo>, VroomError> {
+    let mut out: Vec<BreakInfo> = Vec::with_capacity(breaks.len());
+    let mut total = 0i64;
+    for (b, brk) in breaks.iter().enumerate() {
+        let path = format!("{at}.breaks[{b}]");
+        if out.iter().any(|o| o.id == brk.id) {
+            return Err(VroomError::input(
+                format!("{path}.id"),
+                format!("{} is the id of an earlier break of this vehicle", brk.id),
+            ));
+        }
+        if brk.max_load.is_some() {
+            return Err(VroomError::input(
+                format!("{path}.max_load"),
+                "not supported by milkrun's solver",
+            ));
+        }
+        let given = windows(&format!("{path}.time_windows"), &brk.time_windows)?;
+        let clipped: Vec<(i64, i64)> = if given.is_empty() {
+            vec![shift]
+        } else {
+            given
+                .iter()
+                .filter(|&&(s, e)| s <= shift.1 && e >= shift.0)
+                .map(|&(s, e)| (s.max(shift.0), e.min(shift.1)))
+                .collect()
+        };
+        if clipped.is_empty() {
+            return Err(VroomError::input(
+                format!("{path}.time_windows"),
+                format!(
+                    "no window meets the vehicle's working window [{}, {}]",
+                    shift.0, shift.1
+                ),
+            ));
+        }
+        total += i64::from(brk.service);
+        if total > shift.1 - shift.0 {
+            return Err(VroomError::input(
+                format!("{path}.service"),
+                "the breaks together are longer than the vehicle's working window",
+            ));
+        }
+        out.push(BreakInfo {
+            id: brk.id,
+            windows: clipped,
+            service: i64::from(brk.service),
+            description: brk.description.clone(),
+        });
+    }
+    out.sort_by_key(|b| b.windows[0].0);
+    Ok(out)
 }
 
 fn shipment_job(

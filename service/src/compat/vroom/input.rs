@@ -27,6 +27,8 @@ pub const MAX_SKILLS_PER_ITEM: usize = 64;
 pub const MAX_PROFILES: usize = 8;
 /// Largest priority (VROOM's range is 0..=100).
 pub const MAX_PRIORITY: u32 = 100;
+/// Most breaks of one vehicle.
+pub const MAX_BREAKS: usize = 16;
 
 /// A `[lon, lat]` position.
 pub type Coordinates = [f64; 2];
@@ -169,12 +171,33 @@ pub struct Vehicle {
     /// Working hours `[start, end]`, seconds.
     #[serde(default)]
     pub time_window: Option<Window>,
-    /// Breaks: not supported by the solver; a non-empty list is refused.
+    /// Breaks the driver takes during the route (see [`super::breaks`]).
     #[serde(default)]
-    pub breaks: Bounded<serde::de::IgnoredAny, 16>,
+    pub breaks: Bounded<Break, MAX_BREAKS>,
     /// Most tasks of the route: not supported; refused when given.
     #[serde(default)]
     pub max_tasks: Option<u32>,
+}
+
+/// A vehicle's break: `service` seconds starting inside one of `time_windows` (anywhere in
+/// the shift when none is given), taken wherever the vehicle is at that moment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Break {
+    /// Identifier, unique among the vehicle's breaks.
+    pub id: u64,
+    /// Windows for the start of the break, seconds.
+    #[serde(default)]
+    pub time_windows: Bounded<Window, MAX_TIME_WINDOWS>,
+    /// Length of the break, seconds.
+    #[serde(default)]
+    pub service: u32,
+    /// Free text, echoed in the answer's break step.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Most load on board during the break: not supported; refused when given.
+    #[serde(default)]
+    pub max_load: Option<Bounded<u32, MAX_DIMS>>,
 }
 
 /// The custom matrices of one profile.

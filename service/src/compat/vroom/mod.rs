@@ -13,11 +13,12 @@
 //! [`Converted::problem`], [`output()`].
 //!
 //! Modules: [`input`] (serde types and their limits), [`bounded`] (lists refused past their
-//! limit while read), [`places`] (locations to matrix rows: custom matrices or the engine),
+//! limit while read), [`breaks`] (vehicle breaks placed into the solved routes), [`places`] (locations to matrix rows: custom matrices or the engine),
 //! [`convert`](mod@convert) (to the solver's problem; what is and is not supported is listed there),
 //! [`output`](mod@output), [`error`].
 
 pub mod bounded;
+pub mod breaks;
 pub mod convert;
 pub mod error;
 pub mod input;

@@ -18,6 +18,8 @@ pub enum StepType {
     Pickup,
     /// The delivery of a shipment.
     Delivery,
+    /// A break of the driver.
+    Break,
     /// The vehicle reaches its end.
     End,
 }
@@ -80,7 +82,8 @@ pub struct Unassigned {
     /// Why the solver left it out (not a VROOM field): `skills` (no vehicle has them),
     /// `capacity` (too large for every vehicle), `time_window` (no vehicle reaches it in
     /// time), `max_duration`, `max_distance`, `fleet` (it fits alone, but not with the others
-    /// on the vehicles given), `stopped_early` (the time limit or cancel came first).
+    /// on the vehicles given), `stopped_early` (the time limit or cancel came first), `break`
+    /// (the vehicle's breaks would make it late; see [`super::breaks`]).
     pub reason: &'static str,
 }
 
@@ -115,12 +118,15 @@ pub struct RouteOut {
 /// One step of a route.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Step {
-    /// `start`, `job`, `pickup`, `delivery` or `end`.
+    /// `start`, `job`, `pickup`, `delivery`, `break` or `end`.
     #[serde(rename = "type")]
     pub kind: StepType,
-    /// The task's id (absent for `start` and `end`).
+    /// The task's or break's id (absent for `start` and `end`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<u64>,
+    /// A break's description, as given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// `[lon, lat]` if the input gave it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<Coordinates>,
@@ -177,11 +183,19 @@ fn add(total: &mut [i64], v: &[i64]) {
 pub fn output(c: &Converted, solution: &Solution) -> Output {
     let dims = c.dims;
     let mut routes = Vec::with_capacity(solution.routes.len());
+    let mut broken: Vec<usize> = Vec::new();
     for r in &solution.routes {
         let Some(v) = c.vehicles.get(r.vehicle_type) else {
             continue;
         };
         let vt = &c.problem.vehicle_types()[r.vehicle_type];
+        if !v.breaks.is_empty() {
+            let stops: Vec<usize> = r.stops.iter().map(|s| s.job).collect();
+            let (route, removed) = with_breaks(c, v, vt.start, vt.end, stops);
+            broken.extend(removed);
+            routes.extend(route);
+            continue;
+        }
         let mut steps = Vec::with_capacity(r.stops.len() + 2);
         let (mut travel, mut dist) = (0i64, 0i64);
         let mut prev = vt.start;
@@ -196,6 +210,7 @@ pub fn output(c: &Converted, solution: &Solution) -> Output {
             steps.push(Step {
                 kind: StepType::Start,
                 id: None,
+                description: None,
                 location,
                 location_index,
                 arrival: r.start_time,
@@ -226,6 +241,7 @@ pub fn output(c: &Converted, solution: &Solution) -> Output {
             steps.push(Step {
                 kind: step_type(t.kind),
                 id: Some(t.id),
+                description: None,
                 location: t.location,
                 location_index: t.location_index,
                 arrival: s.arrival,
@@ -243,6 +259,7 @@ pub fn output(c: &Converted, solution: &Solution) -> Output {
             steps.push(Step {
                 kind: StepType::End,
                 id: None,
+                description: None,
                 location,
                 location_index,
                 arrival: r.end_time,
@@ -270,14 +287,16 @@ pub fn output(c: &Converted, solution: &Solution) -> Output {
     let unassigned: Vec<Unassigned> = solution
         .unassigned
         .iter()
-        .filter_map(|u| {
-            let t = c.tasks.get(u.job)?;
+        .map(|u| (u.job, reason(u.reason)))
+        .chain(broken.iter().map(|&job| (job, "break")))
+        .filter_map(|(job, why)| {
+            let t = c.tasks.get(job)?;
             Some(Unassigned {
                 id: t.id,
                 kind: step_type(t.kind),
                 location: t.location,
                 location_index: t.location_index,
-                reason: reason(u.reason),
+                reason: why,
             })
         })
         .collect();
@@ -313,4 +332,139 @@ pub fn output(c: &Converted, solution: &Solution) -> Output {
         unassigned,
         routes,
     }
+}
+
+/// A route of a vehicle with breaks, re-timed by [`super::breaks::fit`]: loads recomputed
+/// from the tasks that stay (deliveries of jobs on board at the start), travel and distance
+/// summed along the route. `None` when no task stays (the vehicle is not used).
+fn with_breaks(
+    c: &Converted,
+    v: &super::convert::VehicleInfo,
+    start_row: usize,
+    end_row: Option<usize>,
+    stops: Vec<usize>,
+) -> (Option<RouteOut>, Vec<usize>) {
+    use super::breaks::{fit, Item};
+    let dims = c.dims;
+    let (timeline, removed) = fit(&c.durations, &c.tasks, v, start_row, end_row, stops);
+    let Some(tl) = timeline else {
+        return (None, removed);
+    };
+    let tasks_of = |item: &Item| match *item {
+        Item::Task(j) => c.tasks.get(j),
+        Item::Break(_) => None,
+    };
+    let mut load = vec![0i64; dims];
+    for t in tl.steps.iter().filter_map(|s| tasks_of(&s.item)) {
+        if t.kind == TaskKind::Job {
+            add(&mut load, &t.delivery);
+        }
+    }
+    let known = c.distances.as_ref().map(|_| 0i64);
+    let leg = |from: usize, to: usize| {
+        (
+            c.durations.get(from, to),
+            c.distances.as_ref().map_or(0, |d| d.get(from, to)),
+        )
+    };
+    let mut steps = Vec::with_capacity(tl.steps.len() + 2);
+    let (mut travel, mut dist) = (0i64, 0i64);
+    if let Some((location, location_index, _)) = v.start {
+        steps.push(Step {
+            kind: StepType::Start,
+            id: None,
+            description: None,
+            location,
+            location_index,
+            arrival: tl.departure,
+            duration: 0,
+            service: 0,
+            waiting_time: 0,
+            load: load.clone(),
+            distance: known,
+        });
+    }
+    let (mut delivery, mut pickup) = (vec![0; dims], vec![0; dims]);
+    let (mut service, mut waiting, mut priority) = (0i64, 0i64, 0u64);
+    let mut prev = start_row;
+    for s in &tl.steps {
+        waiting += s.wait;
+        match s.item {
+            Item::Break(b) => {
+                let Some(brk) = v.breaks.get(b) else { continue };
+                steps.push(Step {
+                    kind: StepType::Break,
+                    id: Some(brk.id),
+                    description: brk.description.clone(),
+                    location: None,
+                    location_index: None,
+                    arrival: s.arrival,
+                    duration: travel,
+                    service: brk.service,
+                    waiting_time: s.wait,
+                    load: load.clone(),
+                    distance: known.map(|_| dist),
+                });
+            }
+            Item::Task(j) => {
+                let Some(t) = c.tasks.get(j) else { continue };
+                let (dt, dd) = leg(prev, t.row);
+                travel += dt;
+                dist += dd;
+                prev = t.row;
+                for (l, (d, p)) in load.iter_mut().zip(t.delivery.iter().zip(&t.pickup)) {
+                    *l += p - d;
+                }
+                add(&mut delivery, &t.delivery);
+                add(&mut pickup, &t.pickup);
+                service += t.service;
+                priority += u64::from(t.priority);
+                steps.push(Step {
+                    kind: step_type(t.kind),
+                    id: Some(t.id),
+                    description: None,
+                    location: t.location,
+                    location_index: t.location_index,
+                    arrival: s.arrival,
+                    duration: travel,
+                    service: t.service,
+                    waiting_time: s.wait,
+                    load: load.clone(),
+                    distance: known.map(|_| dist),
+                });
+            }
+        }
+    }
+    if let Some((location, location_index, row)) = v.end {
+        let (dt, dd) = leg(prev, row);
+        travel += dt;
+        dist += dd;
+        steps.push(Step {
+            kind: StepType::End,
+            id: None,
+            description: None,
+            location,
+            location_index,
+            arrival: tl.end_arrival,
+            duration: travel,
+            service: 0,
+            waiting_time: 0,
+            load: load.clone(),
+            distance: known.map(|_| dist),
+        });
+    }
+    let route = RouteOut {
+        vehicle: v.id,
+        cost: travel,
+        amount: delivery.clone(),
+        delivery,
+        pickup,
+        service,
+        duration: travel,
+        waiting_time: waiting,
+        priority,
+        distance: known.map(|_| dist),
+        steps,
+    };
+    (Some(route), removed)
 }
