@@ -91,9 +91,9 @@ pub use graph::{
 };
 pub use network::{RoadNetwork, DEFAULT_MAX_MATRIX_CELLS};
 pub use osm::{import_pbf, import_pbf_file};
-pub use overlay::{RoadEngine, TrafficOverlay};
+pub use overlay::{PartialMatrix, RoadEngine, TrafficOverlay};
 pub use profile::Profile;
-pub use snap::{Snap, Snapper, DEFAULT_MAX_SNAP_M};
+pub use snap::{PointSnap, Snap, Snapper, DEFAULT_MAX_SNAP_M};
 pub use svg::render_svg;
 pub use timed::{TimedTraffic, TimedTrafficId};
 pub use timeofday::{SpeedProfile, TimeSlot, DAY_S};

@@ -16,7 +16,7 @@ use crate::geo::LatLon;
 use crate::graph::{key_dist_dm, key_travel_ms, NodeId, RoadGraph};
 use crate::order::nested_dissection_order;
 use crate::query::{many_to_many, one_to_one, SearchSpace};
-use crate::snap::{Snap, Snapper};
+use crate::snap::{PointSnap, Snap, Snapper};
 use crate::timeofday::SpeedProfile;
 use crate::traffic::apply_updates;
 use crate::EngineError;
@@ -218,6 +218,35 @@ impl RoadNetwork {
                 self.prepared
                     .snapper
                     .snap(&self.prepared.graph, i, p, max_snap_m)
+            })
+            .collect()
+    }
+
+    /// Snaps every stop, keeping going past a stop too far from the roads: that one is
+    /// [`PointSnap::TooFar`] with its distance. Errors: a bad limit
+    /// ([`EngineError::BadSnapLimit`]) or a coordinate out of range, which is bad input rather
+    /// than a place.
+    pub fn snap_each(
+        &self,
+        stops: &[LatLon],
+        max_snap_m: f64,
+    ) -> Result<Vec<PointSnap>, EngineError> {
+        crate::snap::check_snap_limit(max_snap_m)?;
+        stops
+            .iter()
+            .enumerate()
+            .map(|(i, &p)| {
+                match self
+                    .prepared
+                    .snapper
+                    .snap(&self.prepared.graph, i, p, max_snap_m)
+                {
+                    Ok(s) => Ok(PointSnap::Snapped(s)),
+                    Err(EngineError::TooFarFromRoad { distance_m, .. }) => {
+                        Ok(PointSnap::TooFar { distance_m })
+                    }
+                    Err(e) => Err(e),
+                }
             })
             .collect()
     }

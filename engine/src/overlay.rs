@@ -17,9 +17,9 @@ use crate::engine::{
     ExpiryReport, MetricSnapshot, Route, TimedTrafficReport, TrafficReport, TravelMatrix,
 };
 use crate::geo::LatLon;
-use crate::graph::{NodeId, RoadGraph};
+use crate::graph::{NodeId, RoadGraph, INF_KEY};
 use crate::network::RoadNetwork;
-use crate::snap::Snap;
+use crate::snap::{PointSnap, Snap};
 use crate::timed::{day_pieces, PieceKey, TimedEntry, TimedTraffic, TimedTrafficId};
 use crate::timeofday::{SpeedProfile, DAY_S};
 use crate::traffic::{apply_updates, edge_changes, TrafficUpdate};
@@ -216,6 +216,48 @@ impl TrafficOverlay {
     ) -> Result<TravelMatrix, EngineError> {
         let snap = self.snapshot_at(departure_s);
         self.matrix_points_on(&snap, from, to, max_snap_m)
+    }
+
+    /// A travel-time and distance matrix that survives points far from the roads: each
+    /// point is snapped on its own, a point farther than `max_snap_m` from every usable road
+    /// is [`PointSnap::TooFar`] (with its distance) and its row and column are unreachable
+    /// ([`crate::INF_KEY`]), and every other cell is computed. The points' snaps are returned
+    /// beside the matrix. Errors: a bad limit, a coordinate out of range, or more cells than
+    /// the network's limit (checked before anything is allocated).
+    pub fn matrix_partial(
+        &self,
+        from: &[LatLon],
+        to: &[LatLon],
+        max_snap_m: f64,
+    ) -> Result<PartialMatrix, EngineError> {
+        self.root.check_matrix_size(from.len(), to.len())?;
+        let from_snaps = self.root.snap_each(from, max_snap_m)?;
+        let to_snaps = self.root.snap_each(to, max_snap_m)?;
+        let on_road = |snaps: &[PointSnap]| -> (Vec<usize>, Vec<NodeId>) {
+            snaps
+                .iter()
+                .enumerate()
+                .filter_map(|(i, p)| p.snapped().map(|s| (i, s.node)))
+                .unzip()
+        };
+        let (rows, s) = on_road(&from_snaps);
+        let (cols, t) = on_road(&to_snaps);
+        let inner = self.root.matrix_on(&self.snapshot(), &s, &t);
+        let mut keys = vec![INF_KEY; from.len() * to.len()];
+        for (a, &i) in rows.iter().enumerate() {
+            for (b, &j) in cols.iter().enumerate() {
+                keys[i * to.len() + j] = inner.key(a, b);
+            }
+        }
+        Ok(PartialMatrix {
+            matrix: TravelMatrix {
+                rows: from.len(),
+                cols: to.len(),
+                keys,
+            },
+            from: from_snaps,
+            to: to_snaps,
+        })
     }
 
     fn matrix_points_on(
@@ -640,3 +682,15 @@ impl TrafficOverlay {
 /// Several tenants on one network share an `Arc<`[`RoadNetwork`]`>` and each create a
 /// [`TrafficOverlay`] on it instead.
 pub type RoadEngine = TrafficOverlay;
+/// A matrix in which points too far from the roads are unreachable instead of failing the
+/// whole request ([`TrafficOverlay::matrix_partial`]).
+#[derive(Debug, Clone)]
+pub struct PartialMatrix {
+    /// The full matrix, `from.len()` × `to.len()`; a row or column of a point too far from
+    /// the roads is unreachable.
+    pub matrix: TravelMatrix,
+    /// How each origin met the roads.
+    pub from: Vec<PointSnap>,
+    /// How each destination met the roads.
+    pub to: Vec<PointSnap>,
+}

@@ -27,6 +27,38 @@ pub struct Snap {
     pub node_m: f64,
 }
 
+/// How one point of a partial matrix met the roads
+/// ([`crate::TrafficOverlay::matrix_partial`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PointSnap {
+    /// Snapped within the limit: routed from and to this snap.
+    Snapped(Snap),
+    /// Farther than the limit from every usable road: its row and column are unreachable,
+    /// the rest of the matrix is computed.
+    TooFar {
+        /// Distance to the nearest usable road, metres (infinite when there is none).
+        distance_m: f64,
+    },
+}
+
+impl PointSnap {
+    /// Distance from the point to its road, metres, whether or not it was within the limit.
+    pub fn snap_m(&self) -> f64 {
+        match self {
+            PointSnap::Snapped(s) => s.snap_m,
+            PointSnap::TooFar { distance_m } => *distance_m,
+        }
+    }
+
+    /// The snap, if the point was within the limit.
+    pub fn snapped(&self) -> Option<&Snap> {
+        match self {
+            PointSnap::Snapped(s) => Some(s),
+            PointSnap::TooFar { .. } => None,
+        }
+    }
+}
+
 type Segment = GeomWithData<Line<[f64; 2]>, (u32, u32)>;
 
 /// An R-tree of the road segments of one graph (each undirected pair once).

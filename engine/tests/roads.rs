@@ -469,6 +469,56 @@ fn snapping_errors_and_distances() {
     assert!(m.seconds(0, 0).unwrap() > 60.0 && m.meters(0, 0).unwrap() > 5000);
 }
 
+/// A matrix with one point far from the roads: that point's row and column are unreachable
+/// with its distance reported, every other cell equals the strict matrix's, and a bad
+/// coordinate still fails the whole request.
+#[test]
+fn partial_matrix_survives_a_far_point() {
+    let (graph, _) = import_pbf_file(&extract("liechtenstein"), Profile::Car).unwrap();
+    let engine = RoadEngine::prepare(graph);
+    let vaduz = LatLon {
+        lat: 47.1410,
+        lon: 9.5209,
+    };
+    let balzers = LatLon {
+        lat: 47.058766,
+        lon: 9.511826,
+    };
+    let far = LatLon {
+        lat: 47.6,
+        lon: 9.4,
+    };
+    let points = [vaduz, far, balzers];
+    let p = engine.matrix_partial(&points, &points, 500.0).unwrap();
+    assert_eq!((p.matrix.rows(), p.matrix.cols()), (3, 3));
+    assert!(matches!(p.from[1], PointSnap::TooFar { distance_m } if distance_m > 500.0));
+    assert_eq!(p.from[1].snap_m(), p.to[1].snap_m());
+    assert!(p.from[0].snapped().is_some() && p.to[2].snapped().is_some());
+    for k in 0..3 {
+        assert!(p.matrix.travel_ms(1, k).is_none() && p.matrix.travel_ms(k, 1).is_none());
+    }
+    let strict = engine
+        .matrix(&[vaduz, balzers], &[vaduz, balzers], 500.0)
+        .unwrap();
+    for (a, i) in [(0, 0), (1, 2)] {
+        for (b, j) in [(0, 0), (1, 2)] {
+            assert_eq!(p.matrix.key(i, j), strict.key(a, b), "cell ({i}, {j})");
+        }
+    }
+    assert!(
+        engine.matrix(&points, &points, 500.0).is_err(),
+        "strict fails"
+    );
+    let nan = LatLon {
+        lat: f64::NAN,
+        lon: 9.5,
+    };
+    assert!(matches!(
+        engine.matrix_partial(&[vaduz, nan], &[vaduz], 500.0),
+        Err(EngineError::CoordinateOutOfRange { index: 1, .. })
+    ));
+}
+
 /// The SVG drawing carries the OSM attribution and one polyline per route.
 #[test]
 fn svg_has_attribution_and_routes() {

@@ -287,6 +287,57 @@ fn matrix_points_too_many() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+// Issue #25: one point 57 km from the extract's roads failed the whole matrix. Now its rows
+// are left out (stderr says how far it is) and the others are written; `--strict` fails.
+#[test]
+fn matrix_far_point_left_out_unless_strict() {
+    let dir = std::env::temp_dir().join(format!("milkrun-far-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let points = dir.join("points.csv");
+    std::fs::write(
+        &points,
+        "lat,lon\n47.1410,9.5209\n47.6,9.4\n47.058766,9.511826\n",
+    )
+    .unwrap();
+    let osm = milkrun_datasets::data_dir()
+        .join("osm")
+        .join("liechtenstein.osm.pbf");
+    let args = [
+        "matrix",
+        "--osm",
+        osm.to_str().unwrap(),
+        "--points",
+        points.to_str().unwrap(),
+    ];
+    let out = Command::new(env!("CARGO_BIN_EXE_milkrun"))
+        .args(args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("point 1 (line 3)"), "{stderr}");
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let pairs: Vec<(String, String)> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            assert!(!f[2].is_empty(), "a reachable pair has seconds: {l}");
+            (f[0].to_string(), f[1].to_string())
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [("0", "0"), ("0", "2"), ("2", "0"), ("2", "2")]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(pairs, expected, "{csv}");
+    let mut strict = args.to_vec();
+    strict.push("--strict");
+    let e = refused(&strict, "stop 1");
+    assert!(e.contains("nearest road"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // Issue #24: an unknown `--freq` must be refused naming the option, not ignored.
 #[test]
 fn forecast_freq_unknown() {

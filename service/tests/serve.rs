@@ -547,6 +547,55 @@ async fn json_face(server: &Server) {
         json["durationMs"][0],
         serde_json::json!(grpc.duration_ms[0].to_string())
     );
+    // A point far from every road (north of the extract): its row and column are -1 and its
+    // status says how far it is; the other cells are computed. Strict mode fails the call
+    // naming the point.
+    let far = serde_json::json!({"latitude": 47.6, "longitude": 9.4});
+    let a = serde_json::json!({"latitude": VADUZ_A.0, "longitude": VADUZ_A.1});
+    let b = serde_json::json!({"latitude": VADUZ_B.0, "longitude": VADUZ_B.1});
+    let partial = serde_json::json!({"origins": [a, far, b], "destinations": [a, far, b]});
+    let resp = http_post(
+        &format!("{base}/v1/roads:matrix"),
+        Some("acme-admin-key"),
+        &partial.to_string(),
+    )
+    .await;
+    assert_eq!(resp.0, 200, "{}", resp.1);
+    let m: serde_json::Value = serde_json::from_str(&resp.1).expect("JSON");
+    let cell = |i: usize, j: usize| -> i64 {
+        m["durationMs"][i * 3 + j]
+            .as_str()
+            .expect("int64 as a string")
+            .parse()
+            .expect("a number")
+    };
+    // proto3 JSON leaves a false bool out
+    assert_ne!(
+        m["originStatus"][1]["onRoad"],
+        serde_json::json!(true),
+        "{m}"
+    );
+    assert!(
+        m["originStatus"][1]["snapDistanceM"]
+            .as_f64()
+            .expect("a distance")
+            > 500.0
+    );
+    assert_eq!(m["destinationStatus"][0]["onRoad"], serde_json::json!(true));
+    for k in 0..3 {
+        assert_eq!((cell(1, k), cell(k, 1)), (-1, -1), "far row and column");
+    }
+    assert_eq!(cell(0, 2).to_string(), grpc.duration_ms[0].to_string());
+    let mut strict = partial.clone();
+    strict["strict"] = serde_json::json!(true);
+    let resp = http_post(
+        &format!("{base}/v1/roads:matrix"),
+        Some("acme-admin-key"),
+        &strict.to_string(),
+    )
+    .await;
+    assert_eq!(resp.0, 400, "{}", resp.1);
+    assert!(resp.1.contains("origins[1]"), "{}", resp.1);
     let resp = http_post(&format!("{base}/v1/roads:matrix"), None, &body.to_string()).await;
     assert_eq!(resp.0, 401);
     assert!(resp.1.contains("UNAUTHENTICATED"));

@@ -2,10 +2,12 @@
 //!
 //! ```text
 //! milkrun matrix --osm FILE.osm.pbf --points POINTS.csv [--profile car|bike|foot] [--out FILE]
-//!                [--max-snap-m 500] [--svg FILE]
+//!                [--max-snap-m 500] [--strict] [--svg FILE]
 //! ```
 //! Points: one `lat,lon` per line after a header. Output CSV `from,to,seconds,meters` (point
-//! indices from 0; unreachable pairs have empty `seconds` and `meters`). `--osm` also accepts a
+//! indices from 0; unreachable pairs have empty `seconds` and `meters`). A point farther than
+//! `--max-snap-m` from its road is left out (its rows are absent, stderr says how far it is),
+//! unless `--strict`, which fails the command. `--osm` also accepts a
 //! prepared graph file written by `--save-graph`.
 use std::io::Write;
 use std::path::PathBuf;
@@ -57,6 +59,10 @@ pub struct Opts {
     /// Also write the prepared graph to this file (loads in well under a second).
     #[arg(long)]
     pub save_graph: Option<PathBuf>,
+    /// Fail when a point lies farther than --max-snap-m from its road (by default that
+    /// point's rows are left out of the CSV, with a line on stderr saying how far it is).
+    #[arg(long)]
+    pub strict: bool,
     /// Also draw the road network with the routes from point 0 to every other point as SVG.
     #[arg(long)]
     pub svg: Option<PathBuf>,
@@ -125,9 +131,40 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     if let Some(path) = &opts.save_graph {
         engine.save(path)?;
     }
-    let matrix = engine
-        .matrix(&points, &points, opts.max_snap_m)
-        .with_context(|| format!("points file {}", opts.points.display()))?;
+    let matrix = if opts.strict {
+        engine
+            .matrix(&points, &points, opts.max_snap_m)
+            .with_context(|| format!("points file {}", opts.points.display()))?
+    } else {
+        let p = engine
+            .matrix_partial(&points, &points, opts.max_snap_m)
+            .with_context(|| format!("points file {}", opts.points.display()))?;
+        for (i, s) in p.from.iter().enumerate() {
+            if s.snapped().is_none() {
+                eprintln!(
+                    "point {i} (line {}): nearest road {:.0} m away, over --max-snap-m {:.0}: left out of the matrix (--strict makes this an error)",
+                    i + 2,
+                    s.snap_m(),
+                    opts.max_snap_m
+                );
+            }
+        }
+        let far: Vec<bool> = p.from.iter().map(|s| s.snapped().is_none()).collect();
+        let m = p.matrix;
+        return write_matrix(&opts, &engine, &points, &m, &far);
+    };
+    let far = vec![false; points.len()];
+    write_matrix(&opts, &engine, &points, &matrix, &far)
+}
+
+/// Writes the CSV (rows of points too far from the roads left out) and the optional SVG.
+fn write_matrix(
+    opts: &Opts,
+    engine: &RoadEngine,
+    points: &[LatLon],
+    matrix: &milkrun_engine::TravelMatrix,
+    far: &[bool],
+) -> anyhow::Result<()> {
     let mut out: Box<dyn Write> = match &opts.out {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path)
@@ -138,6 +175,9 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     writeln!(out, "from,to,seconds,meters")?;
     for i in 0..matrix.rows() {
         for j in 0..matrix.cols() {
+            if far.get(i).copied().unwrap_or(false) || far.get(j).copied().unwrap_or(false) {
+                continue;
+            }
             match (matrix.travel_ms(i, j), matrix.meters(i, j)) {
                 (Some(ms), Some(m)) => writeln!(out, "{i},{j},{:.1},{m}", f64::from(ms) / 1000.0)?,
                 _ => writeln!(out, "{i},{j},,")?,
@@ -148,6 +188,9 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     if let Some(path) = &opts.svg {
         let mut routes = Vec::new();
         for j in 1..points.len() {
+            if far.first().copied().unwrap_or(false) || far.get(j).copied().unwrap_or(false) {
+                continue;
+            }
             if let Some(route) = engine.route(points[0], points[j], opts.max_snap_m)? {
                 routes.push(route.polyline);
             }

@@ -127,6 +127,8 @@ impl Engine for GrpcEngine {
             travel_mode: pb::TravelMode::Bike as i32,
             max_snap_m,
             priority: pb::Priority::Batch as i32,
+            // The plan needs every household: one far from the roads is an error here.
+            strict: true,
         });
         let checked = too_many(points);
         async move {

@@ -3,7 +3,7 @@
 //! gRPC face and the JSON face call the same functions.
 use std::sync::{Arc, PoisonError};
 
-use milkrun_engine::{EngineError, LatLon, Snap, TrafficOverlay};
+use milkrun_engine::{EngineError, LatLon, PointSnap, Snap, TrafficOverlay};
 use tonic::{Request, Response, Status};
 
 use super::call::{grpc_unary, CallCtx};
@@ -141,20 +141,45 @@ pub async fn matrix(
         .overlay(&ctx.identity.tenant, profile)
         .map_err(internal)?;
     let _solve = quota.solve_permit()?;
+    let strict = req.strict;
     state
         .pool
         .run(lane(req.priority), move || {
-            let s: Vec<_> = snap_points(&overlay, &origins, max_snap_m, "origins")?
-                .iter()
-                .map(|s| s.node)
-                .collect();
-            let t: Vec<_> = snap_points(&overlay, &destinations, max_snap_m, "destinations")?
-                .iter()
-                .map(|s| s.node)
-                .collect();
-            let m = overlay
-                .try_matrix_nodes(&s, &t)
-                .map_err(|e| engine_error(e, "origins"))?;
+            let (m, origin_status, destination_status) = if strict {
+                let from = snap_points(&overlay, &origins, max_snap_m, "origins")?;
+                let to = snap_points(&overlay, &destinations, max_snap_m, "destinations")?;
+                let nodes = |snaps: &[Snap]| snaps.iter().map(|s| s.node).collect::<Vec<_>>();
+                let m = overlay
+                    .try_matrix_nodes(&nodes(&from), &nodes(&to))
+                    .map_err(|e| engine_error(e, "origins"))?;
+                let on_road = |snaps: &[Snap]| {
+                    snaps
+                        .iter()
+                        .map(|s| pb::PointStatus {
+                            on_road: true,
+                            snap_distance_m: s.snap_m,
+                        })
+                        .collect::<Vec<_>>()
+                };
+                (m, on_road(&from), on_road(&to))
+            } else {
+                // Coordinates were checked above, so only a point far from the roads can
+                // differ from the strict call: it is answered in its status, not as an error.
+                let p = overlay
+                    .matrix_partial(&origins, &destinations, max_snap_m)
+                    .map_err(|e| engine_error(e, "origins"))?;
+                let status = |snaps: &[PointSnap]| {
+                    snaps
+                        .iter()
+                        .map(|s| pb::PointStatus {
+                            on_road: s.snapped().is_some(),
+                            snap_distance_m: s.snap_m(),
+                        })
+                        .collect::<Vec<_>>()
+                };
+                let (from, to) = (status(&p.from), status(&p.to));
+                (p.matrix, from, to)
+            };
             let (rows, cols) = (m.rows(), m.cols());
             let mut duration_ms = Vec::with_capacity(rows * cols);
             let mut distance_m = Vec::with_capacity(rows * cols);
@@ -169,6 +194,8 @@ pub async fn matrix(
                 columns: cols as u32,
                 duration_ms,
                 distance_m,
+                origin_status,
+                destination_status,
             })
         })
         .await?
