@@ -3,7 +3,7 @@
 use milkrun_vrp::{Solution, UnassignedReason};
 use serde::Serialize;
 
-use super::convert::{Converted, Task, TaskKind};
+use super::convert::{Converted, TaskKind};
 use super::input::Coordinates;
 
 /// The `type` of a step or an unassigned task.
@@ -177,10 +177,13 @@ fn add(total: &mut [i64], v: &[i64]) {
     }
 }
 
-/// The VROOM output of `solution`, a solution of `c.problem`. Times and loads are the
-/// solver's schedule; travel and distance so far are summed from the matrices along the
-/// route (the solver's own route distance is its cost, travel time).
+/// The VROOM output of `solution`, a solution of `c.problem`. Times are the solver's
+/// schedule, or for a vehicle with breaks the schedule of [`super::breaks::fit`]; loads are
+/// recomputed from the tasks on the route (job deliveries on board at the start), and travel
+/// and distance so far are summed from the matrices along the route (the solver's own route
+/// distance is its cost, travel time).
 pub fn output(c: &Converted, solution: &Solution) -> Output {
+    use super::breaks::{fit, Item, Timed, Timeline};
     let dims = c.dims;
     let mut routes = Vec::with_capacity(solution.routes.len());
     let mut broken: Vec<usize> = Vec::new();
@@ -189,100 +192,27 @@ pub fn output(c: &Converted, solution: &Solution) -> Output {
             continue;
         };
         let vt = &c.problem.vehicle_types()[r.vehicle_type];
-        if !v.breaks.is_empty() {
+        let timeline = if v.breaks.is_empty() {
+            Some(Timeline {
+                departure: r.start_time,
+                steps: r
+                    .stops
+                    .iter()
+                    .map(|s| Timed {
+                        item: Item::Task(s.job),
+                        arrival: s.arrival,
+                        wait: s.wait,
+                    })
+                    .collect(),
+                end_arrival: r.end_time,
+            })
+        } else {
             let stops: Vec<usize> = r.stops.iter().map(|s| s.job).collect();
-            let (route, removed) = with_breaks(c, v, vt.start, vt.end, stops);
+            let (timeline, removed) = fit(&c.durations, &c.tasks, v, vt.start, vt.end, stops);
             broken.extend(removed);
-            routes.extend(route);
-            continue;
-        }
-        let mut steps = Vec::with_capacity(r.stops.len() + 2);
-        let (mut travel, mut dist) = (0i64, 0i64);
-        let mut prev = vt.start;
-        let leg = |from: usize, to: usize| {
-            (
-                c.durations.get(from, to),
-                c.distances.as_ref().map_or(0, |d| d.get(from, to)),
-            )
+            timeline
         };
-        let load = |l: &[i64]| l[..dims.min(l.len())].to_vec();
-        if let Some((location, location_index, _)) = v.start {
-            steps.push(Step {
-                kind: StepType::Start,
-                id: None,
-                description: None,
-                location,
-                location_index,
-                arrival: r.start_time,
-                duration: 0,
-                service: 0,
-                waiting_time: 0,
-                load: load(&r.start_load),
-                distance: c.distances.as_ref().map(|_| 0),
-            });
-        }
-        let (mut delivery, mut pickup) = (vec![0; dims], vec![0; dims]);
-        let (mut service, mut waiting, mut priority) = (0i64, 0i64, 0u64);
-        let mut last_load = load(&r.start_load);
-        for s in &r.stops {
-            let Some(t): Option<&Task> = c.tasks.get(s.job) else {
-                continue;
-            };
-            let (dt, dd) = leg(prev, t.row);
-            travel += dt;
-            dist += dd;
-            prev = t.row;
-            add(&mut delivery, &t.delivery);
-            add(&mut pickup, &t.pickup);
-            service += t.service;
-            waiting += s.wait;
-            priority += u64::from(t.priority);
-            last_load = load(&s.load_after);
-            steps.push(Step {
-                kind: step_type(t.kind),
-                id: Some(t.id),
-                description: None,
-                location: t.location,
-                location_index: t.location_index,
-                arrival: s.arrival,
-                duration: travel,
-                service: t.service,
-                waiting_time: s.wait,
-                load: last_load.clone(),
-                distance: c.distances.as_ref().map(|_| dist),
-            });
-        }
-        if let Some((location, location_index, row)) = v.end {
-            let (dt, dd) = leg(prev, row);
-            travel += dt;
-            dist += dd;
-            steps.push(Step {
-                kind: StepType::End,
-                id: None,
-                description: None,
-                location,
-                location_index,
-                arrival: r.end_time,
-                duration: travel,
-                service: 0,
-                waiting_time: 0,
-                load: last_load,
-                distance: c.distances.as_ref().map(|_| dist),
-            });
-        }
-        routes.push(RouteOut {
-            vehicle: v.id,
-            cost: travel,
-            amount: delivery.clone(),
-            delivery,
-            pickup,
-            service,
-            duration: travel,
-            waiting_time: waiting,
-            priority,
-            distance: c.distances.as_ref().map(|_| dist),
-            steps,
-        });
+        routes.extend(timeline.map(|tl| route_out(c, v, vt.start, &tl)));
     }
     let unassigned: Vec<Unassigned> = solution
         .unassigned
@@ -334,22 +264,15 @@ pub fn output(c: &Converted, solution: &Solution) -> Output {
     }
 }
 
-/// A route of a vehicle with breaks, re-timed by [`super::breaks::fit`]: loads recomputed
-/// from the tasks that stay (deliveries of jobs on board at the start), travel and distance
-/// summed along the route. `None` when no task stays (the vehicle is not used).
-fn with_breaks(
+/// One vehicle's route along `tl`, from its solver start row `start_row`.
+fn route_out(
     c: &Converted,
     v: &super::convert::VehicleInfo,
     start_row: usize,
-    end_row: Option<usize>,
-    stops: Vec<usize>,
-) -> (Option<RouteOut>, Vec<usize>) {
-    use super::breaks::{fit, Item};
+    tl: &super::breaks::Timeline,
+) -> RouteOut {
+    use super::breaks::Item;
     let dims = c.dims;
-    let (timeline, removed) = fit(&c.durations, &c.tasks, v, start_row, end_row, stops);
-    let Some(tl) = timeline else {
-        return (None, removed);
-    };
     let tasks_of = |item: &Item| match *item {
         Item::Task(j) => c.tasks.get(j),
         Item::Break(_) => None,
@@ -453,7 +376,7 @@ fn with_breaks(
             distance: known.map(|_| dist),
         });
     }
-    let route = RouteOut {
+    RouteOut {
         vehicle: v.id,
         cost: travel,
         amount: delivery.clone(),
@@ -465,6 +388,5 @@ fn with_breaks(
         priority,
         distance: known.map(|_| dist),
         steps,
-    };
-    (Some(route), removed)
+    }
 }
