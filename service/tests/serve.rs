@@ -1496,9 +1496,14 @@ async fn sse_streams(server: &Server) {
     c.close_day(with_key(get_close(&id), "acme-admin-key"))
         .await
         .expect("closed");
-    let last = watch.rest().await.into_iter().map(|e| day(Some(e))).last();
+    let rest: Vec<pb::Day> = watch
+        .rest()
+        .await
+        .into_iter()
+        .map(|e| day(Some(e)))
+        .collect();
     assert!(
-        last.is_some_and(|d| !d.open),
+        rest.last().is_some_and(|d| !d.open),
         "the stream ends with the closed day"
     );
     // A job followed to its end; beta cannot follow it.

@@ -200,7 +200,7 @@ fn from_hex(text: &str, field: &'static str) -> Result<Vec<u8>, StoreError> {
         field,
         reason: reason.to_string(),
     };
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return Err(corrupt("odd number of hex digits"));
     }
     let digit = |c: u8| match c {

@@ -636,11 +636,17 @@ pub async fn submit(
         .map_err(unavailable)?
     {
         Submitted::Inserted => {}
-        // Only when the store holds a job that memory dropped: it answers as it is.
+        // Only when the store holds a finished job that memory dropped: it answers as it is.
         Submitted::Existing(row) => {
             let entry = restored_entry(&row);
             if entry.digest != digest {
                 return Err(used_request_id(&entry.id()));
+            }
+            if !entry.is_finished() {
+                return Err(ServiceError::Internal(format!(
+                    "{} is stored unfinished but not held by this server",
+                    entry.id()
+                )));
             }
             state.jobs.with(&tenant, |t| t.insert(&entry));
             return Ok(entry.view(true));
