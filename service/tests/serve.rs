@@ -1419,8 +1419,10 @@ impl SseReader {
 /// one progress message and ends with the final plan (each `data:` one OptimizeStreamResponse
 /// in proto3 JSON; the plan rechecked); a day watch sends the day at version 1, then version 2
 /// once an event is applied, and ends when the day closes; a job watch ends with the job
-/// SUCCEEDED and its result. Another tenant's day or job is 404, no key 401, both before any
-/// event; /openapi.json documents the three as `text/event-stream`.
+/// SUCCEEDED and its result. Another tenant's day or job is 404, no key 401, a malformed body
+/// 400, all before any event; an error found once the stream runs (a shipment far from every
+/// road) ends it with an `error` event; /openapi.json documents the three as
+/// `text/event-stream`.
 async fn sse_streams(server: &Server) {
     let base = server.url();
     let model = small_model();
@@ -1455,6 +1457,36 @@ async fn sse_streams(server: &Server) {
     );
     let (status, text) = http_post(&format!("{base}/v1/routes:optimizeStream"), None, &body).await;
     assert_eq!(status, 401, "{text}");
+    let (status, text) = http_post(
+        &format!("{base}/v1/routes:optimizeStream"),
+        Some("acme-admin-key"),
+        "{not json",
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
+    // A shipment far from every road is found out on the worker, after the stream started:
+    // the stream ends with an `error` event naming the field.
+    let mut far = req.clone();
+    if let Some(m) = far.model.as_mut() {
+        m.shipments[0] = shipment("far", (46.0, 11.0), (0, 3_600), 1);
+    }
+    let (status, mut sse) = SseReader::post(
+        &format!("{base}/v1/routes:optimizeStream"),
+        "acme-admin-key",
+        &serde_json::to_string(&far).expect("proto3 JSON"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let events = sse.rest().await;
+    let (name, data) = events.last().expect("an error event");
+    assert_eq!(name, "error", "{data}");
+    assert_eq!(data["error"]["status"], "INVALID_ARGUMENT", "{data}");
+    assert!(
+        data["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("shipments[0]")),
+        "{data}"
+    );
     // A day watched while an event is applied, then closed.
     let mut c = dispatch(server).await;
     let id = c
