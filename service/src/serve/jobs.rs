@@ -4,9 +4,12 @@
 //! committed, and every change of state (running, the end with its result or error, a cancel
 //! request) is written as it happens. At start, [`restore`] brings back every tenant's jobs:
 //! finished ones with their results, and jobs that were queued or running when the server
-//! stopped are checked again from their stored request and queued again (the work is
-//! deterministic given its request: a fixed seed, a time or work limit), never dropped; one
-//! whose cancel had been asked ends CANCELLED. Progress is not stored: a re-run counts from 0.
+//! stopped are checked again from their stored request and queued again from the start, never
+//! dropped (a forecast or an order plan is deterministic given its request and re-runs to the
+//! same answer; an optimization re-runs its seeded search under its time limit, which may find
+//! another plan); one whose cancel had been asked ends CANCELLED, and one whose request no
+//! longer passes the check (a quota lowered meanwhile) ends FAILED with that error. Progress
+//! is not stored: a re-run counts from 0.
 //!
 //! A submitted job is checked by the same functions as the unary calls (`routes::check`,
 //! `forecast::check_*`), then waits for a batch CPU permit of the worker pool (queued jobs wait
@@ -599,6 +602,13 @@ pub async fn submit(
     let max_queued = state.quotas.tenant(&tenant)?.limits.max_queued_jobs;
     let lock = state.jobs.submit_lock(&tenant);
     let _one_at_a_time = lock.lock().await;
+    // A concurrent submit of the same request may have won: its job is the answer.
+    if let Some(job) = state
+        .jobs
+        .with(&tenant, |t| t.by_request(&req.request_id, &digest))?
+    {
+        return Ok(job.view(true));
+    }
     state.jobs.with(&tenant, |t| -> Result<(), ServiceError> {
         let unfinished = t.jobs.values().filter(|j| !j.is_finished()).count();
         if unfinished >= max_queued as usize {
@@ -609,13 +619,6 @@ pub async fn submit(
         }
         Ok(())
     })?;
-    // A concurrent submit of the same request may have won.
-    if let Some(job) = state
-        .jobs
-        .with(&tenant, |t| t.by_request(&req.request_id, &digest))?
-    {
-        return Ok(job.view(true));
-    }
     let seq = state.jobs.last_seq.fetch_add(1, Ordering::Relaxed) + 1;
     let submitted_ms = now_ms();
     let new = NewJob {
