@@ -1026,6 +1026,74 @@ mod tests {
         assert_ne!(a, c);
     }
 
+    /// A stored row comes back as it was stored: a finished job with its state, times,
+    /// progress and decoded result; a job stored running is queued again from 0 (its total
+    /// kept); a result whose bytes do not decode makes a FAILED job saying DATA_LOSS, not a
+    /// lost one.
+    #[test]
+    fn stored_rows_come_back() {
+        let result = JobResult::Forecast(pb::ForecastDemandResponse {
+            quantile_levels: vec![0.5],
+            ..Default::default()
+        });
+        let bytes = pb::Job {
+            result: Some(result.clone()),
+            ..Default::default()
+        }
+        .encode_to_vec();
+        let row = StoredJob {
+            tenant: "acme".into(),
+            seq: 7,
+            request_id: "nightly-7".into(),
+            digest: "ab".into(),
+            kind: "forecast".into(),
+            request: Vec::new(),
+            state: stored::JobState::Succeeded,
+            cancel_requested: false,
+            progress_done: 2,
+            progress_total: 2,
+            result: Some(bytes),
+            error: None,
+            submitted_ms: 10,
+            started_ms: 20,
+            finished_ms: 30,
+        };
+        let job = restored_entry(&row).view(true);
+        assert_eq!(
+            (job.job_id.as_str(), job.request_id.as_str(), job.state),
+            ("job-7", "nightly-7", pb::JobState::Succeeded as i32)
+        );
+        assert_eq!(
+            (
+                job.submitted_unix_ms,
+                job.started_unix_ms,
+                job.finished_unix_ms
+            ),
+            (10, 20, 30)
+        );
+        assert_eq!((job.progress_done, job.progress_total), (2, 2));
+        assert_eq!(job.result, Some(result));
+        let running = StoredJob {
+            state: stored::JobState::Running,
+            progress_done: 1,
+            result: None,
+            ..row.clone()
+        };
+        let job = restored_entry(&running).view(true);
+        assert_eq!(job.state, pb::JobState::Queued as i32);
+        assert_eq!(
+            (job.progress_done, job.progress_total, job.started_unix_ms),
+            (0, 2, 0)
+        );
+        let garbled = StoredJob {
+            result: Some(vec![0xff, 0xff, 0xff]),
+            ..row
+        };
+        let job = restored_entry(&garbled).view(true);
+        assert_eq!(job.state, pb::JobState::Failed as i32);
+        assert_eq!(job.error.map(|e| e.code), Some("DATA_LOSS".to_string()));
+    }
+
     /// Only finished jobs are evicted, oldest first, down to [`MAX_KEPT_JOBS`], and their
     /// request ids go with them.
     #[test]
