@@ -446,6 +446,201 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
     Ok(())
 }
 
+/// The service's jobs: a job is stored queued and read back with its bytes exactly; the same
+/// request id of the tenant gives back the stored job and writes nothing (another tenant may
+/// use it too); states move queued → running → succeeded, and a finished job never changes
+/// again; a cancel request and a re-queue touch only unfinished jobs; a result over the
+/// bound is refused; another tenant reads none of it; pruning drops only the oldest
+/// finished jobs; everything survives a reopen.
+async fn jobs_are_stored_by_tenant(b: Backend) -> TestResult {
+    use milkrun_dairy::store::jobs::{JobEnd, JobState, NewJob, Submitted, MAX_JOB_RESULT_BYTES};
+    let db = TestDb::new(b, "jobs").await?;
+    let store = db.open().await?;
+    let request: Vec<u8> = (0..=255u8).chain([0, 0, 255]).collect();
+    let new = |tenant: &'static str, seq: i64, request_id: &'static str| NewJob {
+        tenant,
+        seq,
+        request_id,
+        digest: "d1",
+        kind: "forecast",
+        request: &[],
+        progress_total: 2,
+        submitted_ms: 1_000 + seq,
+    };
+    assert_eq!(
+        store
+            .insert_job(&NewJob {
+                request: &request,
+                ..new("acme", 1, "nightly-1")
+            })
+            .await?,
+        Submitted::Inserted
+    );
+    let again = store
+        .insert_job(&NewJob {
+            digest: "d2",
+            ..new("acme", 2, "nightly-1")
+        })
+        .await?;
+    let Submitted::Existing(first) = again else {
+        panic!("the request id is used: {again:?}");
+    };
+    assert_eq!((first.seq, first.digest.as_str()), (1, "d1"));
+    assert_eq!(first.request, request, "the bytes come back exactly");
+    assert_eq!(first.state, JobState::Queued);
+    assert!(
+        store.service_job("acme", 2).await?.is_none(),
+        "nothing written"
+    );
+    // The same number again is refused; beta's own jobs may reuse the request id.
+    assert!(store.insert_job(&new("acme", 1, "")).await.is_err());
+    assert_eq!(
+        store.insert_job(&new("beta", 2, "nightly-1")).await?,
+        Submitted::Inserted
+    );
+    assert_eq!(
+        store.insert_job(&new("acme", 3, "")).await?,
+        Submitted::Inserted
+    );
+    assert_eq!(
+        store.insert_job(&new("acme", 4, "")).await?,
+        Submitted::Inserted
+    );
+    assert!(
+        store.service_job("beta", 1).await?.is_none(),
+        "acme's job is not beta's"
+    );
+    assert!(store.mark_job_running("acme", 1, 5_000).await?);
+    assert!(
+        !store.mark_job_running("acme", 1, 5_001).await?,
+        "already running"
+    );
+    let result = [7u8, 0, 9];
+    let end = JobEnd {
+        state: JobState::Succeeded,
+        progress_done: 2,
+        progress_total: 2,
+        result: Some(&result),
+        error: None,
+        finished_ms: 6_000,
+    };
+    assert!(store.finish_job("acme", 1, &end).await?);
+    assert!(
+        !store
+            .finish_job(
+                "acme",
+                1,
+                &JobEnd {
+                    state: JobState::Failed,
+                    ..end
+                }
+            )
+            .await?,
+        "a finished job never changes"
+    );
+    assert!(!store.request_job_cancel("acme", 1).await?);
+    assert!(!store.requeue_job("acme", 1).await?);
+    let huge = vec![0u8; MAX_JOB_RESULT_BYTES + 1];
+    assert!(store
+        .finish_job(
+            "acme",
+            3,
+            &JobEnd {
+                result: Some(&huge),
+                ..end
+            }
+        )
+        .await
+        .is_err());
+    // Job 3: a cancel asked while queued, then cancelled. Job 4: running, then re-queued.
+    assert!(store.request_job_cancel("acme", 3).await?);
+    assert!(
+        store
+            .finish_job(
+                "acme",
+                3,
+                &JobEnd {
+                    state: JobState::Cancelled,
+                    progress_done: 0,
+                    result: None,
+                    ..end
+                }
+            )
+            .await?
+    );
+    assert!(store.mark_job_running("acme", 4, 7_000).await?);
+    assert!(store.requeue_job("acme", 4).await?);
+    assert!(
+        store
+            .finish_job(
+                "beta",
+                2,
+                &JobEnd {
+                    state: JobState::Failed,
+                    progress_done: 0,
+                    result: None,
+                    error: Some(("INVALID_ARGUMENT", "bad series")),
+                    ..end
+                }
+            )
+            .await?
+    );
+    store.close().await;
+    let store = db.open().await?;
+    assert_eq!(store.last_job_seq().await?, 4);
+    let acme = store.service_jobs("acme").await?;
+    let got: Vec<_> = acme
+        .iter()
+        .map(|j| {
+            (
+                j.seq,
+                j.state,
+                j.cancel_requested,
+                j.started_ms,
+                j.finished_ms,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1, JobState::Succeeded, false, 5_000, 6_000),
+            (3, JobState::Cancelled, true, 0, 6_000),
+            (4, JobState::Queued, false, 0, 0),
+        ]
+    );
+    assert_eq!(acme[0].result.as_deref(), Some(&result[..]));
+    assert_eq!(
+        (acme[0].progress_done, acme[0].kind.as_str()),
+        (2, "forecast")
+    );
+    assert_eq!(acme[1].result, None);
+    let beta = store.service_jobs("beta").await?;
+    assert_eq!(beta.len(), 1);
+    let error = beta[0].error.as_ref().expect("an error");
+    assert_eq!(
+        (error.code.as_str(), error.message.as_str()),
+        ("INVALID_ARGUMENT", "bad series")
+    );
+    // Keep one finished job of acme: job 1 goes, job 3 (newer) and the queued job 4 stay.
+    assert_eq!(store.prune_jobs("acme", 1).await?, 1);
+    assert_eq!(store.prune_jobs("acme", 1).await?, 0);
+    let left: Vec<i64> = store
+        .service_jobs("acme")
+        .await?
+        .iter()
+        .map(|j| j.seq)
+        .collect();
+    assert_eq!(left, [3, 4]);
+    assert_eq!(
+        store.service_jobs("beta").await?.len(),
+        1,
+        "beta's are beta's"
+    );
+    store.close().await;
+    Ok(())
+}
+
 /// A stand-in engine for the store's side of the night (the planning itself is tested on
 /// real roads in `service/tests/serve.rs`): a household keeps its previous courier when it
 /// had one, others go to the courier with the fewest stops; the `i`-th visit of a route
@@ -614,5 +809,6 @@ on_both_backends!(
     order_outcomes_view_reads_back,
     interrupted_freeze_is_completed_by_a_rerun,
     live_days_log_events_by_tenant,
+    jobs_are_stored_by_tenant,
     night_plan_is_stored_once_and_stable,
 );

@@ -1339,6 +1339,314 @@ async fn live_day_json(server: &Server) {
     }
 }
 
+/// A server-sent events response read as it comes: HTTP/1.1 with a chunked body, decoded
+/// chunk by chunk, then split into events.
+struct SseReader {
+    socket: tokio::net::TcpStream,
+    /// Bytes read and not yet decoded (chunk framing included).
+    raw: Vec<u8>,
+    /// The decoded body not yet split into events.
+    body: String,
+    /// The last chunk was read.
+    ended: bool,
+}
+
+/// One event: its name (`message` when none is given) and its data as JSON.
+type SseEvent = (String, serde_json::Value);
+
+impl SseReader {
+    /// POSTs `body` to a stream of the JSON face; answers its status and the reader.
+    async fn post(url: &str, key: &str, body: &str) -> (u16, SseReader) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let rest = url.strip_prefix("http://").expect("an http url");
+        let (host, path) = rest.split_at(rest.find('/').expect("a path"));
+        let mut socket = tokio::net::TcpStream::connect(host)
+            .await
+            .expect("connects");
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: {host}\r\ncontent-type: application/json\r\nauthorization: Bearer {key}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(head.as_bytes()).await.expect("writes");
+        let mut raw = Vec::new();
+        let end = loop {
+            if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                break i;
+            }
+            let mut buf = [0u8; 4096];
+            let n = socket.read(&mut buf).await.expect("reads");
+            assert!(n > 0, "the server closed before its head");
+            raw.extend_from_slice(&buf[..n]);
+        };
+        let head = String::from_utf8_lossy(&raw[..end]).to_lowercase();
+        let status = head
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or_else(|| panic!("no status line in {head:?}"));
+        if status == 200 {
+            assert!(head.contains("content-type: text/event-stream"), "{head}");
+            assert!(head.contains("transfer-encoding: chunked"), "{head}");
+        }
+        raw.drain(..end + 4);
+        let reader = SseReader {
+            socket,
+            raw,
+            body: String::new(),
+            ended: false,
+        };
+        (status, reader)
+    }
+
+    /// Decodes the complete chunks read so far.
+    fn decode(&mut self) {
+        while !self.ended {
+            let Some(line) = self.raw.windows(2).position(|w| w == b"\r\n") else {
+                return;
+            };
+            let size_text = String::from_utf8_lossy(&self.raw[..line]).to_string();
+            let size_text = size_text.split(';').next().unwrap_or_default().trim();
+            let size = usize::from_str_radix(size_text, 16)
+                .unwrap_or_else(|_| panic!("not a chunk size: {size_text:?}"));
+            if self.raw.len() < line + 2 + size + 2 {
+                return;
+            }
+            let data = self.raw[line + 2..line + 2 + size].to_vec();
+            self.body
+                .push_str(std::str::from_utf8(&data).expect("UTF-8 events"));
+            self.raw.drain(..line + 2 + size + 2);
+            self.ended = size == 0;
+        }
+    }
+
+    /// The next event with data (keep-alive comments are skipped); `None` at the end.
+    async fn next(&mut self) -> Option<SseEvent> {
+        use tokio::io::AsyncReadExt;
+        loop {
+            self.decode();
+            while let Some(i) = self.body.find("\n\n") {
+                let block: String = self.body.drain(..i + 2).collect();
+                let mut name = "message".to_string();
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        name = v.trim().to_string();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.strip_prefix(' ').unwrap_or(v));
+                    }
+                }
+                if !data.is_empty() {
+                    let json = serde_json::from_str(&data)
+                        .unwrap_or_else(|e| panic!("data is one JSON message ({e}): {data}"));
+                    return Some((name, json));
+                }
+            }
+            if self.ended {
+                return None;
+            }
+            let mut buf = [0u8; 8192];
+            let n = self.socket.read(&mut buf).await.expect("reads");
+            if n == 0 {
+                assert!(self.ended, "the server closed the stream mid-chunk");
+                return None;
+            }
+            self.raw.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    /// Every event left, to the end of the stream.
+    async fn rest(&mut self) -> Vec<SseEvent> {
+        let mut out = Vec::new();
+        while let Some(e) = self.next().await {
+            out.push(e);
+        }
+        out
+    }
+}
+
+/// The streams on the JSON face, as server-sent events: an optimizeStream sends at least
+/// one progress message and ends with the final plan (each `data:` one OptimizeStreamResponse
+/// in proto3 JSON; the plan rechecked); a day watch sends the day at version 1, then version 2
+/// once an event is applied, and ends when the day closes; a job watch ends with the job
+/// SUCCEEDED and its result. Another tenant's day or job is 404, no key 401, a malformed body
+/// 400, all before any event; an error found once the stream runs (a shipment far from every
+/// road) ends it with an `error` event; /openapi.json documents the three as
+/// `text/event-stream`.
+async fn sse_streams(server: &Server) {
+    let base = server.url();
+    let model = small_model();
+    let req = pb::OptimizeRequest {
+        model: Some(model.clone()),
+        time_limit_s: 1.0,
+        seed: 2,
+        ..Default::default()
+    };
+    let body = serde_json::to_string(&req).expect("proto3 JSON");
+    let (status, mut sse) = SseReader::post(
+        &format!("{base}/v1/routes:optimizeStream"),
+        "acme-admin-key",
+        &body,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let events = sse.rest().await;
+    let messages: Vec<pb::OptimizeStreamResponse> = events
+        .iter()
+        .map(|(name, data)| {
+            assert_eq!(name, "message", "{data}");
+            serde_json::from_value(data.clone()).expect("an OptimizeStreamResponse")
+        })
+        .collect();
+    let (last, before) = messages.split_last().expect("at least the final plan");
+    assert!(last.done, "{last:?}");
+    recheck(&model, last.plan.as_ref().expect("the final plan"));
+    assert!(
+        before.iter().any(|m| !m.done && m.progress.is_some()),
+        "at least one progress message: {before:?}"
+    );
+    let (status, text) = http_post(&format!("{base}/v1/routes:optimizeStream"), None, &body).await;
+    assert_eq!(status, 401, "{text}");
+    let (status, text) = http_post(
+        &format!("{base}/v1/routes:optimizeStream"),
+        Some("acme-admin-key"),
+        "{not json",
+    )
+    .await;
+    assert_eq!(status, 400, "{text}");
+    // A shipment far from every road is found out on the worker, after the stream started:
+    // the stream ends with an `error` event naming the field.
+    let mut far = req.clone();
+    if let Some(m) = far.model.as_mut() {
+        m.shipments[0] = shipment("far", (46.0, 11.0), (0, 3_600), 1);
+    }
+    let (status, mut sse) = SseReader::post(
+        &format!("{base}/v1/routes:optimizeStream"),
+        "acme-admin-key",
+        &serde_json::to_string(&far).expect("proto3 JSON"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let events = sse.rest().await;
+    let (name, data) = events.last().expect("an error event");
+    assert_eq!(name, "error", "{data}");
+    assert_eq!(data["error"]["status"], "INVALID_ARGUMENT", "{data}");
+    assert!(
+        data["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("shipments[0]")),
+        "{data}"
+    );
+    // A day watched while an event is applied, then closed.
+    let mut c = dispatch(server).await;
+    let id = c
+        .open_day(with_key(day_request(), "acme-admin-key"))
+        .await
+        .expect("a day opens")
+        .into_inner()
+        .day_id;
+    let watch_body = serde_json::json!({"dayId": id}).to_string();
+    let (status, text) = http_post(
+        &format!("{base}/v1/days:watch"),
+        Some("beta-admin-key"),
+        &watch_body,
+    )
+    .await;
+    assert_eq!(status, 404, "another tenant's day: {text}");
+    let (status, mut watch) = SseReader::post(
+        &format!("{base}/v1/days:watch"),
+        "acme-admin-key",
+        &watch_body,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let day = |e: Option<SseEvent>| -> pb::Day {
+        let (name, data) = e.expect("an event");
+        assert_eq!(name, "message", "{data}");
+        serde_json::from_value(data).expect("a Day")
+    };
+    let first = day(watch.next().await);
+    assert_eq!((first.plan_version, first.open), (1, true));
+    c.apply_events(with_key(
+        apply(&id, vec![day_event("sse-1", 1, 22_000, delivered("s1"))]),
+        "acme-admin-key",
+    ))
+    .await
+    .expect("applied");
+    let second = day(watch.next().await);
+    assert_eq!(second.plan_version, 2, "the new plan version arrives");
+    c.close_day(with_key(get_close(&id), "acme-admin-key"))
+        .await
+        .expect("closed");
+    let rest: Vec<pb::Day> = watch
+        .rest()
+        .await
+        .into_iter()
+        .map(|e| day(Some(e)))
+        .collect();
+    assert!(
+        rest.last().is_some_and(|d| !d.open),
+        "the stream ends with the closed day"
+    );
+    // A job followed to its end; beta cannot follow it.
+    let job = pb::SubmitJobRequest {
+        request_id: "sse-job".into(),
+        work: Some(pb::submit_job_request::Work::Forecast(
+            pb::ForecastDemandRequest {
+                series: vec![pb::DemandSeries {
+                    id: "milk".into(),
+                    start_date: "2026-01-05".into(),
+                    values: (0..21).map(|i| 4.0 + f64::from(i % 7)).collect(),
+                }],
+                frequency: pb::Frequency::Daily.into(),
+                horizon: 2,
+                model: "snaive".into(),
+                ..Default::default()
+            },
+        )),
+    };
+    let job = pb::jobs_client::JobsClient::new(channel(server).await)
+        .submit(with_key(job, "acme-admin-key"))
+        .await
+        .expect("submitted")
+        .into_inner();
+    let watch_body = serde_json::json!({"jobId": job.job_id}).to_string();
+    let (status, text) = http_post(
+        &format!("{base}/v1/jobs:watch"),
+        Some("beta-admin-key"),
+        &watch_body,
+    )
+    .await;
+    assert_eq!(status, 404, "another tenant's job: {text}");
+    let (status, mut watch) = SseReader::post(
+        &format!("{base}/v1/jobs:watch"),
+        "acme-admin-key",
+        &watch_body,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let events = watch.rest().await;
+    let (_, data) = events.last().expect("at least one message");
+    let done: pb::Job = serde_json::from_value(data.clone()).expect("a Job");
+    assert_eq!(done.state, pb::JobState::Succeeded as i32, "{done:?}");
+    assert!(
+        matches!(done.result, Some(pb::job::Result::Forecast(_))),
+        "{done:?}"
+    );
+    let doc: serde_json::Value =
+        serde_json::from_str(&http_get(&format!("{base}/openapi.json")).await).expect("JSON");
+    for path in [
+        "/v1/routes:optimizeStream",
+        "/v1/days:watch",
+        "/v1/jobs:watch",
+    ] {
+        assert!(
+            doc["paths"][path]["post"]["responses"]["200"]["content"]["text/event-stream"]
+                .is_object(),
+            "{path} documented as an event stream"
+        );
+    }
+}
+
 /// A minimal HTTP/1.1 client over a loopback socket (status, body).
 async fn http_request(url: &str, method: &str, key: Option<&str>, body: &str) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -1556,6 +1864,8 @@ async fn serve_end_to_end_on_loopback() {
     live_day_hostile(&server).await;
     eprintln!("step: live_day_json");
     live_day_json(&server).await;
+    eprintln!("step: sse_streams");
+    sse_streams(&server).await;
     eprintln!("step: night_in_process_and_remote");
     night_in_process_and_remote(&server).await;
     health(&server).await;

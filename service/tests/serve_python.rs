@@ -1,16 +1,19 @@
 //! A client that is not ours: Python's grpcio with grpcio-reflection discovers the services
 //! of the real server by reflection and calls Roads.Matrix and Forecast.CheckStock from the
 //! fetched descriptors.
-//! Then the same server is killed with `kill -9` during a live day and restarted on the same
-//! database: the day comes back with every acknowledged event. Also: a server started
-//! without credentials answers health but refuses everything else.
+//! Then the same server is killed with `kill -9` during a live day and a running job, and
+//! restarted on the same database: the day comes back with every acknowledged event, a
+//! finished job with its result, and the running job runs again to its end. Also: a server
+//! started without credentials answers health but refuses everything else.
 mod serve_support;
 
 use std::process::Command;
 
 use milkrun_service::serve::proto::v1 as pb;
 use pb::day_event::Kind;
+use pb::jobs_client::JobsClient;
 use serve_support::{day_event, day_request, start, temp_db, Server, VADUZ_A, VADUZ_B};
+use tokio_stream::StreamExt;
 use tonic::Code;
 
 const PY_MODULES: &str = "import grpc, grpc_reflection, google.protobuf";
@@ -114,9 +117,206 @@ fn keyed<T>(msg: T) -> tonic::Request<T> {
     req
 }
 
-/// `kill -9` right after acknowledged events: the restarted server (same `--db`) restores
-/// the day with every one of them (the same day, version and stops as before the kill), a
-/// replayed event id is not applied twice, and the day goes on from there.
+fn now_ms() -> i64 {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970");
+    i64::try_from(since.as_millis()).expect("fits")
+}
+
+fn forecast_job(request_id: &str, horizon: i32) -> pb::SubmitJobRequest {
+    pb::SubmitJobRequest {
+        request_id: request_id.into(),
+        work: Some(pb::submit_job_request::Work::Forecast(
+            pb::ForecastDemandRequest {
+                series: vec![pb::DemandSeries {
+                    id: "milk".into(),
+                    start_date: "2026-01-05".into(),
+                    values: (0..28).map(|i| 5.0 + f64::from(i % 7)).collect(),
+                }],
+                frequency: pb::Frequency::Daily.into(),
+                horizon,
+                model: "snaive".into(),
+                ..Default::default()
+            },
+        )),
+    }
+}
+
+/// An optimization of three shipments near Vaduz for one van, searching 5 s.
+fn optimize_job(request_id: &str) -> pb::SubmitJobRequest {
+    let ll = |p: (f64, f64)| pb::LatLng {
+        latitude: p.0,
+        longitude: p.1,
+    };
+    let shipment = |label: &str, at: (f64, f64)| pb::Shipment {
+        label: label.into(),
+        delivery: Some(pb::VisitRequest {
+            location: Some(ll(at)),
+            duration_s: 60,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    pb::SubmitJobRequest {
+        request_id: request_id.into(),
+        work: Some(pb::submit_job_request::Work::Optimize(
+            pb::OptimizeRequest {
+                model: Some(pb::ShipmentModel {
+                    shipments: vec![
+                        shipment("a", VADUZ_A),
+                        shipment("b", VADUZ_B),
+                        shipment("c", (47.145, 9.515)),
+                    ],
+                    vehicles: vec![pb::Vehicle {
+                        label: "van".into(),
+                        start_location: Some(ll(VADUZ_A)),
+                        end_location: Some(ll(VADUZ_A)),
+                        end_time_s: 7_200,
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }),
+                time_limit_s: 5.0,
+                seed: 5,
+                ..Default::default()
+            },
+        )),
+    }
+}
+
+async fn watch_to_end(c: &mut JobsClient<tonic::transport::Channel>, job_id: &str) -> pb::Job {
+    let mut stream = c
+        .watch(keyed(pb::WatchJobRequest {
+            job_id: job_id.into(),
+        }))
+        .await
+        .expect("watch starts")
+        .into_inner();
+    let mut last = None;
+    while let Some(msg) = stream.next().await {
+        last = Some(msg.expect("a job message"));
+    }
+    last.expect("at least one message")
+}
+
+/// The jobs of the crash test before the kill: a forecast run to its end (as Get answers
+/// it), and an optimization seen RUNNING (its search lasts 5 s, so it is still running when
+/// the server is killed right after).
+async fn jobs_before_kill(server: &Server) -> (pb::Job, pb::Job) {
+    let mut c = JobsClient::connect(server.url()).await.expect("connects");
+    let forecast = c
+        .submit(keyed(forecast_job("kill-forecast", 3)))
+        .await
+        .expect("submitted")
+        .into_inner();
+    let done = watch_to_end(&mut c, &forecast.job_id).await;
+    assert_eq!(done.state, pb::JobState::Succeeded as i32, "{done:?}");
+    let finished = c
+        .get(keyed(pb::GetJobRequest {
+            job_id: forecast.job_id,
+        }))
+        .await
+        .expect("the job")
+        .into_inner();
+    assert!(finished.result.is_some(), "{finished:?}");
+    let running = c
+        .submit(keyed(optimize_job("kill-optimize")))
+        .await
+        .expect("submitted")
+        .into_inner();
+    let mut stream = c
+        .watch(keyed(pb::WatchJobRequest {
+            job_id: running.job_id.clone(),
+        }))
+        .await
+        .expect("watch starts")
+        .into_inner();
+    while let Some(msg) = stream.next().await {
+        if msg.expect("a job message").state == pb::JobState::Running as i32 {
+            break;
+        }
+    }
+    (finished, running)
+}
+
+/// After the restart: the finished job answers as before the kill (state, times and the same
+/// result), the job that was running runs again (started after the kill) to SUCCEEDED with
+/// every shipment planned, resubmitting either request id gives the same job while another
+/// request under it is refused, List shows each once, and a new job gets a number after the
+/// stored ones.
+async fn jobs_after_restart(server: &Server, before: (pb::Job, pb::Job), killed_ms: i64) {
+    let (finished, running) = before;
+    let mut c = JobsClient::connect(server.url()).await.expect("connects");
+    let got = c
+        .get(keyed(pb::GetJobRequest {
+            job_id: finished.job_id.clone(),
+        }))
+        .await
+        .expect("the finished job is back")
+        .into_inner();
+    assert_eq!(got, finished, "the same job, the same result");
+    let rerun = watch_to_end(&mut c, &running.job_id).await;
+    assert_eq!(rerun.state, pb::JobState::Succeeded as i32, "{rerun:?}");
+    assert!(
+        rerun.started_unix_ms >= killed_ms,
+        "run again after the restart: {rerun:?}"
+    );
+    let Some(pb::job::Result::Optimize(plan)) = &rerun.result else {
+        panic!("a plan: {rerun:?}");
+    };
+    let visits: usize = plan.routes.iter().map(|r| r.visits.len()).sum();
+    assert_eq!((visits, plan.skipped_shipments.len()), (3, 0), "{plan:?}");
+    let again = c
+        .submit(keyed(forecast_job("kill-forecast", 3)))
+        .await
+        .expect("resubmitted")
+        .into_inner();
+    assert_eq!(again, finished, "the same request id gives the same job");
+    let again = c
+        .submit(keyed(optimize_job("kill-optimize")))
+        .await
+        .expect("resubmitted")
+        .into_inner();
+    assert_eq!(again.job_id, running.job_id);
+    let err = c
+        .submit(keyed(forecast_job("kill-forecast", 4)))
+        .await
+        .expect_err("another request under a used request id");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    let list = c
+        .list(keyed(pb::ListJobsRequest::default()))
+        .await
+        .expect("list")
+        .into_inner();
+    for id in [&finished.job_id, &running.job_id] {
+        assert_eq!(
+            list.jobs.iter().filter(|j| &j.job_id == id).count(),
+            1,
+            "{id} listed once: {list:?}"
+        );
+    }
+    let new = c
+        .submit(keyed(forecast_job("", 2)))
+        .await
+        .expect("a new job")
+        .into_inner();
+    let number = |id: &str| -> u64 {
+        id.strip_prefix("job-")
+            .and_then(|n| n.parse().ok())
+            .expect("job-N")
+    };
+    assert!(
+        number(&new.job_id) > number(&finished.job_id).max(number(&running.job_id)),
+        "{} after the stored jobs",
+        new.job_id
+    );
+}
+
+/// `kill -9` right after acknowledged events and while a job runs: the restarted server
+/// (same `--db`) restores the day with every one of them (the same day, version and stops as
+/// before the kill), a replayed event id is not applied twice, and the day goes on from
+/// there; the jobs come back (see [`jobs_after_restart`]).
 async fn killed_server_keeps_its_day(server: Server, db: &str) {
     let mut c = pb::dispatch_client::DispatchClient::connect(server.url())
         .await
@@ -173,7 +373,9 @@ async fn killed_server_keeps_its_day(server: Server, db: &str) {
     }
     let before = before.expect("the day after the events");
     assert_eq!(before.plan_version, 4);
+    let jobs = jobs_before_kill(&server).await;
     server.kill9();
+    let killed_ms = now_ms();
     let server = start(&["--dev-key", "py-dev-key", "--db", db]);
     let mut c = pb::dispatch_client::DispatchClient::connect(server.url())
         .await
@@ -225,6 +427,7 @@ async fn killed_server_keeps_its_day(server: Server, db: &str) {
         .expect("the day goes on")
         .into_inner();
     assert_eq!(next.results[0].plan_version, 5);
+    jobs_after_restart(&server, jobs, killed_ms).await;
 }
 
 /// Without `--config` and `--dev-key`, health answers and a Roads call is UNAUTHENTICATED.

@@ -7,7 +7,8 @@
 //! exception policy), [`close`], [`settlement`], [`bottles`], [`outbox`], [`stock`] (lots, the
 //! movement ledger, loading, expiry, low-stock alerts, transfers), [`station_orders`]
 //! (tomorrow's order per station), [`care`] (settings and alerts), [`renewals`],
-//! [`complaints`], [`webhooks`] and [`live_days`] (the service's live days).
+//! [`complaints`], [`webhooks`], [`live_days`] (the service's live days) and [`jobs`] (the
+//! service's batch jobs).
 use std::str::FromStr;
 
 use milkrun_calendar::Date;
@@ -25,6 +26,7 @@ pub mod close;
 pub mod complaints;
 pub mod households;
 pub mod import;
+pub mod jobs;
 pub mod live_days;
 pub mod night;
 pub mod operations;
@@ -43,7 +45,7 @@ pub mod webhooks;
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 7] = [
+const MIGRATIONS: [(i64, &str, &str); 8] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -67,6 +69,7 @@ const MIGRATIONS: [(i64, &str, &str); 7] = [
     ),
     (6, "stock", include_str!("../../migrations/0006_stock.sql")),
     (7, "care", include_str!("../../migrations/0007_care.sql")),
+    (8, "jobs", include_str!("../../migrations/0008_jobs.sql")),
 ];
 
 /// The embedded migrations as sqlx runs them.

@@ -26,7 +26,7 @@ pub struct Opts {
     /// Tenants file (JSON: tenants with sha256-hashed API keys, roles, a JWT secret, quotas).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Database of the live days: `sqlite:FILE` (created when missing) or
+    /// Database of the live days and the jobs: `sqlite:FILE` (created when missing) or
     /// `postgres://USER@HOST/DB`. Default: the SQLite file `milkrun-serve.db` in the working
     /// directory. Open days are restored from it at start.
     #[arg(long)]

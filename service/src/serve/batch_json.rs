@@ -1,6 +1,6 @@
 //! The JSON face of the batch services (Forecast, Customers, Jobs): `POST /v1/<area>:<method>`
 //! through [`json::call`](super::json), the same path and handler functions as gRPC. Jobs'
-//! Watch is a stream and has no JSON route: poll `/v1/jobs:get` instead.
+//! Watch is a stream: server-sent events at `/v1/jobs:watch` ([`super::sse`]).
 use std::sync::Arc;
 
 use axum::body::Bytes;

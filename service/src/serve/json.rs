@@ -20,7 +20,7 @@ use super::state::{ServiceState, MAX_REQUEST_BYTES};
 use super::{dispatch, roads, routes};
 
 /// The JSON error body of a service error.
-fn error_response(e: &ServiceError) -> Response {
+pub(crate) fn error_response(e: &ServiceError) -> Response {
     let mut details = Vec::new();
     if let ServiceError::Invalid { violations, .. } = e {
         details.push(json!({
@@ -137,7 +137,7 @@ async fn metrics(State(s): State<Arc<ServiceState>>) -> Response {
 }
 
 /// The JSON routes of the Roads, Routes and Dispatch services (path, method name); the
-/// streaming calls (OptimizeStream, WatchDay) are served on gRPC only.
+/// streaming calls (OptimizeStream, WatchDay) are server-sent events, in [`super::sse`].
 pub const JSON_ROUTES: [(&str, &str); 13] = [
     ("/v1/roads:snap", "milkrun.v1.Roads/Snap"),
     ("/v1/roads:matrix", "milkrun.v1.Roads/Matrix"),

@@ -9,8 +9,9 @@
 //! Modules: [`config`] (tenants file), [`auth`] (credentials), [`quota`], [`workers`] (the
 //! solve pool), [`call`] (what every call goes through), [`roads`], [`routes`], [`dispatch`]
 //! (live days, persisted in the store of `--db`: [`DEFAULT_DB`] by default), the batch
-//! services [`forecast`], [`customers`] and [`jobs`] (JSON face in [`batch_json`]), [`convert`]
-//! (protobuf ⇄ library types), [`json`], [`openapi`], [`metrics`], [`error`], [`proto`],
+//! services [`forecast`], [`customers`] and [`jobs`] (jobs persisted in the same store; JSON
+//! face in [`batch_json`]), [`convert`] (protobuf ⇄ library types), [`json`], [`sse`] (the
+//! streams on the JSON face), [`openapi`], [`metrics`], [`error`], [`proto`],
 //! [`webhooks`] (the sender of the dairy outbox's webhooks, a background task), and
 //! [`client`]: the dairy layer's engine over this API (a client, used by other processes).
 pub mod auth;
@@ -33,6 +34,7 @@ pub mod quota;
 pub mod road_registry;
 pub mod roads;
 pub mod routes;
+pub mod sse;
 pub mod state;
 pub mod webhooks;
 pub mod workers;
@@ -72,7 +74,7 @@ pub struct ServeOptions {
     pub osm: PathBuf,
     /// A key for a one-tenant (`dev`, admin) setup.
     pub dev_key: Option<String>,
-    /// Database URL of the live days (`sqlite:FILE` or `postgres://...`); unset:
+    /// Database URL of the live days and jobs (`sqlite:FILE` or `postgres://...`); unset:
     /// [`DEFAULT_DB`].
     pub db: Option<String>,
     /// Address of a second port serving only the OSRM and VROOM faces, as the configuration's
@@ -80,7 +82,7 @@ pub struct ServeOptions {
     pub compat_listen: Option<SocketAddr>,
 }
 
-/// The database of the live days without `--db`: the SQLite file `milkrun-serve.db` in the
+/// The database of the live days and jobs without `--db`: the SQLite file `milkrun-serve.db` in the
 /// working directory (created when missing).
 pub const DEFAULT_DB: &str = "sqlite:milkrun-serve.db";
 
@@ -104,7 +106,8 @@ pub fn load_config(opts: &ServeOptions) -> anyhow::Result<ServeConfig> {
     Ok(config)
 }
 
-/// The state of a configuration over loaded roads, its live days persisted in `store`.
+/// The state of a configuration over loaded roads, its live days and jobs persisted in
+/// `store`.
 pub fn build_state(
     config: &ServeConfig,
     roads: RoadRegistry,
@@ -118,7 +121,7 @@ pub fn build_state(
         roads,
         pool,
         metrics: Metrics::new(),
-        jobs: jobs::JobBook::default(),
+        jobs: jobs::JobBook::new(store.clone()),
         days: LiveDays::new(store),
     }))
 }
@@ -174,12 +177,14 @@ pub async fn app_router(state: Arc<ServiceState>) -> anyhow::Result<axum::Router
     let json_routes: Vec<(&str, &str)> = json::JSON_ROUTES
         .iter()
         .chain(batch_json::JSON_ROUTES.iter())
+        .chain(sse::JSON_ROUTES.iter())
         .copied()
         .collect();
     Ok(grpc
         .merge(json::router(Arc::clone(&state)))
         .merge(compat::router(Arc::clone(&state), None))
         .merge(batch_json::router(Arc::clone(&state)))
+        .merge(sse::router(Arc::clone(&state)))
         .merge(json::public_router(state, &openapi::document(&json_routes))))
 }
 
@@ -224,7 +229,7 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-/// Loads the roads, opens the store and restores its open live days, binds, prints
+/// Loads the roads, opens the store and restores its open live days and its jobs, binds, prints
 /// `listening on <addr>` and serves until SIGTERM or Ctrl-C.
 pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
     let config = load_config(&opts)?;
@@ -253,6 +258,13 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
         let restored = state.days.restore(&tenants).await?;
         state.metrics.live_days.set(restored as i64);
         tracing::info!(restored, "live days restored");
+        let jobs = jobs::restore(&state, &tenants).await?;
+        tracing::info!(
+            finished = jobs.finished,
+            requeued = jobs.requeued,
+            ended = jobs.ended,
+            "jobs restored"
+        );
         let router = app_router(Arc::clone(&state)).await?;
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await

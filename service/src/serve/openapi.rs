@@ -1,6 +1,7 @@
 //! The OpenAPI 3 document of the JSON face, built from the same file descriptor set that
 //! reflection serves: one path per JSON route, one schema per message (proto3 JSON mapping:
 //! lowerCamelCase names, 64-bit integers as strings, enums as their names, maps as objects).
+//! A server-streaming method's route answers `text/event-stream` (see [`super::sse`]).
 use prost::Message;
 use prost_types::field_descriptor_proto::{Label, Type};
 use prost_types::{DescriptorProto, FileDescriptorSet};
@@ -115,6 +116,16 @@ pub fn document(routes: &[(&str, &str)]) -> Value {
                 };
                 let input = short(method.input_type());
                 let output = short(method.output_type());
+                let schema = json!({"$ref": format!("#/components/schemas/{output}")});
+                // A server stream is answered as server-sent events, one message per `data:`.
+                let ok = if method.server_streaming() {
+                    json!({"description": format!(
+                        "Server-sent events: each `data:` line is one {output} as JSON; an \
+                         `error` event (an Error as JSON) ends a stream that fails"),
+                        "content": {"text/event-stream": {"schema": schema}}})
+                } else {
+                    json!({"description": "OK", "content": {"application/json": {"schema": schema}}})
+                };
                 paths.insert(
                     (*path).to_string(),
                     json!({"post": {
@@ -124,8 +135,7 @@ pub fn document(routes: &[(&str, &str)]) -> Value {
                         "requestBody": {"required": true, "content": {"application/json": {
                             "schema": {"$ref": format!("#/components/schemas/{input}")}}}},
                         "responses": {
-                            "200": {"description": "OK", "content": {"application/json": {
-                                "schema": {"$ref": format!("#/components/schemas/{output}")}}}},
+                            "200": ok,
                             "default": {"description": "An error (google.rpc.Status as JSON)",
                                 "content": {"application/json": {
                                     "schema": {"$ref": "#/components/schemas/Error"}}}}

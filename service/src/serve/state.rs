@@ -24,7 +24,7 @@ pub struct ServiceState {
     pub pool: WorkerPool,
     /// Metrics.
     pub metrics: Metrics,
-    /// The Jobs service's jobs (in memory).
+    /// The Jobs service's jobs, persisted in the store.
     pub jobs: JobBook,
     /// The live days, persisted in the store.
     pub days: LiveDays,
