@@ -11,8 +11,8 @@ use milkrun_service::demo::roads::{load_roads, Roads};
 use milkrun_service::demo::{report, run_demo, run_demo_on, DemoConfig};
 use milkrun_service::week;
 use milkrun_sim::report::{
-    CalendarActivity, Company, CourierSettlement, Figures, Incident, MapData, MapPoint,
-    MapStatus, PolicyWeek, StationInfo, StockDay, Sums, Timings, TransferRow, WeekReport,
+    CalendarActivity, Company, CourierSettlement, Figures, Incident, MapData, MapPoint, MapStatus,
+    PolicyWeek, StationInfo, StockDay, Sums, Timings, TransferRow, WeekReport,
 };
 
 /// The shipped extract, imported once for all tests.
@@ -379,7 +379,10 @@ fn week_report_files() {
     assert!(html.contains("unaccounted = 0"));
     assert!(html.matches("<table").count() >= 9);
     assert_eq!(html.matches("<svg").count(), 6, "5 charts and the map");
-    assert!(!html.contains("<script"), "a string entered the page unescaped");
+    assert!(
+        !html.contains("<script"),
+        "a string entered the page unescaped"
+    );
     assert!(html.contains("Vaduz &lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(html.contains("trike &lt;b&gt;broke&lt;/b&gt;"));
     assert!(html.contains("Anna &amp; Co"));
@@ -398,7 +401,10 @@ fn week_report_files() {
     ] {
         let svg = std::fs::read_to_string(dir.join(file)).unwrap();
         assert!(svg.starts_with("<svg"), "{file}");
-        assert!(svg.contains("Mon 02") && svg.contains("Tue 03"), "{file}: no dated axis");
+        assert!(
+            svg.contains("Mon 02") && svg.contains("Tue 03"),
+            "{file}: no dated axis"
+        );
         assert!(svg.contains(legend), "{file}: no {legend} in the legend");
         assert!(html.contains(&svg), "{file} is not in the page");
     }

@@ -79,9 +79,7 @@ fn remove_old_store(db: &Path) -> anyhow::Result<()> {
         match std::fs::remove_file(&path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-            Err(e) => {
-                return Err(e).with_context(|| format!("--out: removing {}", path.display()))
-            }
+            Err(e) => return Err(e).with_context(|| format!("--out: removing {}", path.display())),
         }
     }
     Ok(())

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! milkrun morning [--osm FILE] [--households 1500] [--couriers 9] [--seconds 30] [--seed 1]
-//!              [--out ./milkrun-demo]
+//!              [--out ./milkrun-morning]
 //! ```
 //! The nightly plan is the dispatch crate's polished plan, limited by wall-clock time
 //! (`--seconds`); `--time-limited` is still accepted and changes nothing.
@@ -35,7 +35,7 @@ pub struct Opts {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Output folder.
-    #[arg(long, default_value = "milkrun-demo")]
+    #[arg(long, default_value = "milkrun-morning")]
     pub out: PathBuf,
     /// Stop the nightly plan on wall-clock time (--seconds) instead of the work limits that
     /// make it reproducible (--seconds x the calibrated iterations per second).

@@ -5,13 +5,17 @@ use milkrun_sim::report::{Figures, WeekReport};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::legend::{self, Mark};
 use super::text::day_label;
 use super::{Chart, RenderError};
 
 /// Width and height of a chart, pixels.
-const SIZE: (u32, u32) = (900, 380);
+const SIZE: (u32, u32) = (1000, 380);
 /// Most date labels on an x axis (longer runs label every k-th day).
 const MAX_X_LABELS: usize = 12;
+/// Room right of each plot for its legend, pixels, and the longest label it holds.
+const LEGEND_W: u32 = 150;
+const LEGEND_CHARS: usize = 14;
 
 const MILKRUN: RGBColor = RGBColor(31, 119, 180);
 const BASELINE: RGBColor = RGBColor(230, 120, 20);
@@ -108,6 +112,7 @@ fn draw_panel(
     let mut chart = ChartBuilder::on(area)
         .caption(&panel.caption, ("sans-serif", 17))
         .margin(12)
+        .margin_right(LEGEND_W)
         .x_label_area_size(42)
         .y_label_area_size(64)
         .build_cartesian_2d(x_range, 0.0..top)
@@ -147,30 +152,38 @@ fn draw_panel(
             .map(|(i, &v)| (i as f64, v))
             .collect();
         let style = l.color.stroke_width(2);
-        let legend_style = style;
-        let anno = if l.dashed {
+        if l.dashed {
             chart.draw_series(DashedLineSeries::new(points.clone(), 6, 4, style))
         } else {
             chart.draw_series(LineSeries::new(points.clone(), style))
         }
         .map_err(|e| e.to_string())?;
-        anno.label(l.label.as_str()).legend(move |(x, y)| {
-            PathElement::new(vec![(x, y), (x + 22, y)], legend_style)
-        });
         let color = l.color;
         chart
             .draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))
             .map_err(|e| e.to_string())?;
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(RGBColor(160, 160, 160))
-        .label_font(("sans-serif", 13))
-        .draw()
-        .map_err(|e| e.to_string())?;
-    Ok(())
+    // The legend stands right of the plot, where it hides no line.
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    let base = area.get_base_pixel();
+    let entries: Vec<(String, Mark)> = panel
+        .lines
+        .iter()
+        .map(|l| {
+            let mark = if l.dashed {
+                Mark::Dashed(l.color)
+            } else {
+                Mark::Line(l.color)
+            };
+            (l.label.clone(), mark)
+        })
+        .collect();
+    legend::draw(
+        area,
+        (xs.end - base.0 + 10, ys.start - base.1),
+        &entries,
+        LEGEND_CHARS,
+    )
 }
 
 /// Draws `panels` side by side into one SVG of `size`.
@@ -181,7 +194,10 @@ fn render(
     panels: &[Panel],
     size: (u32, u32),
 ) -> Result<Chart, RenderError> {
-    let fail = |detail: String| RenderError { chart: file, detail };
+    let fail = |detail: String| RenderError {
+        chart: file,
+        detail,
+    };
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
@@ -246,7 +262,12 @@ fn versus(
         y_desc,
         scale,
         lines: vec![
-            line("milkrun", per_day(&report.milkrun.per_day, f), MILKRUN, false),
+            line(
+                "milkrun",
+                per_day(&report.milkrun.per_day, f),
+                MILKRUN,
+                false,
+            ),
             line(
                 "baseline",
                 per_day(&report.baseline.per_day, f),
@@ -314,7 +335,7 @@ pub fn waste_fill(report: &WeekReport) -> Result<Chart, RenderError> {
         "Waste and fill rate",
         &dates(report),
         &[waste, fill],
-        (SIZE.0 + 200, SIZE.1),
+        (SIZE.0 + 300, SIZE.1),
     )
 }
 

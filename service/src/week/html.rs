@@ -9,7 +9,8 @@ use milkrun_sim::report::{Figures, PolicyWeek, WeekReport};
 use super::text::{esc, money, num, pct};
 use super::Chart;
 
-const STYLE: &str = "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
+const STYLE: &str =
+    "body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
 h1{margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}\
 table{border-collapse:collapse;margin:.6em 0;font-size:14px}\
 th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}\
@@ -62,15 +63,21 @@ fn show(kind: Kind, v: f64) -> String {
     }
 }
 
+/// `a - b` with its sign, or an unsigned 0 when it rounds to nothing at the shown precision.
 fn difference(kind: Kind, a: f64, b: f64) -> String {
     let d = a - b;
     if !d.is_finite() {
         return "–".into();
     }
-    match kind {
-        Kind::Count => format!("{d:+.0}"),
-        Kind::Share => format!("{:+.1} pp", d * 100.0),
-        Kind::Number(k) => format!("{d:+.k$}"),
+    let (value, decimals, unit) = match kind {
+        Kind::Count => (d, 0, ""),
+        Kind::Share => (d * 100.0, 1, " pp"),
+        Kind::Number(k) => (d, k, ""),
+    };
+    if (value * 10f64.powi(decimals as i32)).round() == 0.0 {
+        format!("{:.decimals$}{unit}", 0.0)
+    } else {
+        format!("{value:+.decimals$}{unit}")
     }
 }
 
@@ -276,7 +283,12 @@ fn transfers(out: &mut String, r: &WeekReport) {
             ]
         })
         .collect();
-    table(out, &["date", "product", "from", "to", "units"], &rows, false);
+    table(
+        out,
+        &["date", "product", "from", "to", "units"],
+        &rows,
+        false,
+    );
 }
 
 fn calendar(out: &mut String, r: &WeekReport) {
@@ -400,7 +412,8 @@ fn timings(out: &mut String, r: &WeekReport) {
 /// The page, with `charts` and `map` inlined.
 pub fn page(report: &WeekReport, charts: &[Chart], map: &Chart) -> String {
     let r = report;
-    let mut out = String::with_capacity(64 * 1024 + charts.iter().map(|c| c.svg.len()).sum::<usize>());
+    let mut out =
+        String::with_capacity(64 * 1024 + charts.iter().map(|c| c.svg.len()).sum::<usize>());
     let _ = write!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -461,4 +474,20 @@ pub fn page(report: &WeekReport, charts: &[Chart], map: &Chart) -> String {
     timings(&mut out, r);
     out.push_str("</body></html>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Differences carry their sign and unit; one that rounds to nothing is a plain 0.
+    #[test]
+    fn differences() {
+        assert_eq!(difference(Kind::Count, 10.0, 7.0), "+3");
+        assert_eq!(difference(Kind::Count, 7.0, 7.0), "0");
+        assert_eq!(difference(Kind::Share, 0.9, 0.95), "-5.0 pp");
+        assert_eq!(difference(Kind::Share, 0.9, 0.90001), "0.0 pp");
+        assert_eq!(difference(Kind::Number(3), 1.0, 1.0000001), "0.000");
+        assert_eq!(difference(Kind::Number(2), f64::NAN, 1.0), "–");
+    }
 }

@@ -9,14 +9,20 @@ use milkrun_sim::report::{MapStatus, WeekReport};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::legend::{self, Mark};
 use super::{Chart, RenderError};
 
 /// Kilometres per degree of latitude (and per projected degree of longitude): the mean
 /// Earth radius, 6,371 km, times π/180.
 pub const KM_PER_DEGREE: f64 = 6_371.0 * std::f64::consts::PI / 180.0;
 
-/// Width of the map, pixels.
+/// Width of the map's drawing, pixels.
 pub const WIDTH_PX: u32 = 900;
+/// Room right of the drawing for the legend, pixels, and the longest label it holds.
+const LEGEND_W: u32 = 200;
+const LEGEND_CHARS: usize = 22;
+/// Most couriers given a legend entry each; more share one entry.
+const MAX_ROUTE_ENTRIES: usize = 12;
 /// Blank border around the drawing, pixels.
 const PAD_PX: u32 = 12;
 /// The drawing's height is kept between these (pixels; the view widens to keep the scale).
@@ -234,7 +240,7 @@ pub fn map(report: &WeekReport) -> Result<Chart, RenderError> {
         });
     };
     let size = (
-        frame.plot_w.round() as u32 + 2 * PAD_PX,
+        frame.plot_w.round() as u32 + 2 * PAD_PX + LEGEND_W,
         frame.plot_h.round() as u32 + 2 * PAD_PX,
     );
     {
@@ -242,6 +248,7 @@ pub fn map(report: &WeekReport) -> Result<Chart, RenderError> {
         root.fill(&WHITE).map_err(|e| fail(e.to_string()))?;
         let mut chart = ChartBuilder::on(&root)
             .margin(PAD_PX)
+            .margin_right(PAD_PX + LEGEND_W)
             .build_cartesian_2d(frame.x.0..frame.x.1, frame.y.0..frame.y.1)
             .map_err(|e| fail(e.to_string()))?;
         let e = |e: DrawingAreaErrorKind<_>| fail(e.to_string());
@@ -261,12 +268,12 @@ pub fn map(report: &WeekReport) -> Result<Chart, RenderError> {
             .iter()
             .flat_map(|r| frame.clip_polyline(r))
             .collect();
+        let mut entries: Vec<(String, Mark)> = Vec::new();
         if !roads.is_empty() {
             chart
                 .draw_series(roads.into_iter().map(|p| PathElement::new(p, road_style)))
-                .map_err(e)?
-                .label("roads")
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], road_style));
+                .map_err(e)?;
+            entries.push(("roads".into(), Mark::Line(RGBColor(205, 205, 205))));
         }
 
         // Routes, one colour per courier.
@@ -276,9 +283,20 @@ pub fn map(report: &WeekReport) -> Result<Chart, RenderError> {
             let pieces = frame.clip_polyline(line);
             chart
                 .draw_series(pieces.into_iter().map(|p| PathElement::new(p, style)))
-                .map_err(e)?
-                .label(format!("route of courier {courier}"))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style));
+                .map_err(e)?;
+            if data.routes.len() <= MAX_ROUTE_ENTRIES {
+                entries.push((
+                    format!("route of courier {courier}"),
+                    Mark::Line(RGBColor(r, g, b)),
+                ));
+            }
+        }
+
+        if data.routes.len() > MAX_ROUTE_ENTRIES {
+            entries.push((
+                format!("routes of {} couriers", data.routes.len()),
+                Mark::Line(RGBColor(31, 119, 180)),
+            ));
         }
 
         // Households by status.
@@ -300,9 +318,8 @@ pub fn map(report: &WeekReport) -> Result<Chart, RenderError> {
                         .into_iter()
                         .map(move |p| Circle::new(p, radius, color.filled())),
                 )
-                .map_err(e)?
-                .label(format!("{name} ({count})"))
-                .legend(move |(x, y)| Circle::new((x + 9, y), 4, color.filled()));
+                .map_err(e)?;
+            entries.push((format!("{name} ({count})"), Mark::Dot(color)));
         }
 
         // Stations.
@@ -313,24 +330,18 @@ pub fn map(report: &WeekReport) -> Result<Chart, RenderError> {
             .collect();
         if !station_points.is_empty() {
             chart
-                .draw_series(
-                    station_points
-                        .iter()
-                        .map(|&(p, _)| TriangleMarker::new(p, 11, BLACK.filled())),
-                )
-                .map_err(e)?
-                .label("station")
-                .legend(|(x, y)| TriangleMarker::new((x + 9, y), 7, BLACK.filled()));
-            chart
                 .draw_series(station_points.iter().map(|&(p, name)| {
-                    Text::new(
-                        name.to_string(),
-                        p,
-                        TextStyle::from(("sans-serif", 14).into_font())
-                            .pos(Pos::new(HPos::Left, VPos::Bottom)),
-                    )
+                    EmptyElement::at(p)
+                        + TriangleMarker::new((0, 0), 11, BLACK.filled())
+                        + Text::new(
+                            name.to_string(),
+                            (12, -4),
+                            TextStyle::from(("sans-serif", 14).into_font())
+                                .pos(Pos::new(HPos::Left, VPos::Center)),
+                        )
                 }))
                 .map_err(e)?;
+            entries.push(("station".into(), Mark::Triangle));
         }
 
         // Scale bar, bottom left.
@@ -365,18 +376,20 @@ pub fn map(report: &WeekReport) -> Result<Chart, RenderError> {
             )))
             .map_err(e)?;
 
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(160, 160, 160))
-            .label_font(("sans-serif", 13))
-            .draw()
-            .map_err(e)?;
+        legend::draw(
+            &root,
+            ((PAD_PX as f64 + frame.plot_w) as i32 + 12, PAD_PX as i32),
+            &entries,
+            LEGEND_CHARS,
+        )
+        .map_err(fail)?;
 
         root.draw(&Text::new(
             OSM_ATTRIBUTION,
-            (size.0 as i32 - PAD_PX as i32 - 4, size.1 as i32 - PAD_PX as i32 - 4),
+            (
+                (PAD_PX as f64 + frame.plot_w) as i32 - 4,
+                size.1 as i32 - PAD_PX as i32 - 4,
+            ),
             TextStyle::from(("sans-serif", 11).into_font())
                 .pos(Pos::new(HPos::Right, VPos::Bottom)),
         ))
@@ -410,10 +423,10 @@ mod tests {
     #[test]
     fn fitted_frame_keeps_distances() {
         for points in [
-            vec![(47.10, 9.50), (47.20, 9.55)],  // tall
-            vec![(47.10, 9.40), (47.12, 9.60)],  // wide
-            vec![(47.14, 9.52)],                 // one point
-            vec![(60.0, 10.0), (60.01, 10.01)],  // far north
+            vec![(47.10, 9.50), (47.20, 9.55)], // tall
+            vec![(47.10, 9.40), (47.12, 9.60)], // wide
+            vec![(47.14, 9.52)],                // one point
+            vec![(60.0, 10.0), (60.01, 10.01)], // far north
         ] {
             let f = Frame::fit(points.clone(), WIDTH_PX).unwrap();
             let mid = (points.iter().map(|p| p.0).fold(f64::MAX, f64::min)
@@ -442,9 +455,19 @@ mod tests {
             plot_w: 100.0,
             plot_h: 100.0,
         };
-        assert_eq!(f.clip((-5.0, 5.0), (5.0, 5.0)), Some(((0.0, 5.0), (5.0, 5.0))));
+        assert_eq!(
+            f.clip((-5.0, 5.0), (5.0, 5.0)),
+            Some(((0.0, 5.0), (5.0, 5.0)))
+        );
         assert_eq!(f.clip((-5.0, -5.0), (-1.0, 20.0)), None);
-        let pieces = f.clip_polyline(&[[5.0, 2.0], [5.0, 8.0], [5.0, 20.0], [5.0, 30.0], [6.0, 9.0], [7.0, 9.0]]);
+        let pieces = f.clip_polyline(&[
+            [5.0, 2.0],
+            [5.0, 8.0],
+            [5.0, 20.0],
+            [5.0, 30.0],
+            [6.0, 9.0],
+            [7.0, 9.0],
+        ]);
         assert_eq!(pieces.len(), 2, "{pieces:?}");
         assert_eq!(pieces[0], vec![(2.0, 5.0), (8.0, 5.0), (10.0, 5.0)]);
         assert_eq!(pieces[1].last(), Some(&(9.0, 7.0)));

@@ -11,6 +11,7 @@
 pub mod charts;
 pub mod html;
 pub mod json;
+pub mod legend;
 pub mod map;
 pub mod text;
 
@@ -49,10 +50,7 @@ pub fn write_all(report: &WeekReport, dir: &Path) -> anyhow::Result<Vec<PathBuf>
     let map = map::map(report)?;
     let mut files = vec![
         ("report.json".to_string(), json::json(report)?),
-        (
-            "report.html".to_string(),
-            html::page(report, &charts, &map),
-        ),
+        ("report.html".to_string(), html::page(report, &charts, &map)),
     ];
     for c in charts.iter().chain(std::iter::once(&map)) {
         files.push((c.file.to_string(), c.svg.clone()));
