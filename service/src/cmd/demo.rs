@@ -202,6 +202,7 @@ pub fn run(opts: &Opts) -> anyhow::Result<WeekReport> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use clap::Parser;

@@ -167,9 +167,9 @@ fn per_day_table(out: &mut String, week: &PolicyWeek) {
 
 fn figure(out: &mut String, chart: &Chart) {
     // The SVG comes from plotters, which escapes the text it draws.
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<figure>{}<figcaption>{} (also <code>{}</code>)</figcaption></figure>\n",
+        "<figure>{}<figcaption>{} (also <code>{}</code>)</figcaption></figure>",
         chart.svg,
         esc(&chart.title),
         esc(chart.file)
@@ -179,17 +179,17 @@ fn figure(out: &mut String, chart: &Chart) {
 fn unaccounted_banner(out: &mut String, r: &WeekReport) {
     let n = r.milkrun.totals.unaccounted;
     if n == 0 {
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<p class=\"banner ok\"><b>unaccounted = 0</b>: every one of the week's {} orders \
-             ended delivered, failed with what became of it, or cancelled.</p>\n",
+             ended delivered, failed with what became of it, or cancelled.</p>",
             r.milkrun.totals.orders
         );
     } else {
-        let _ = write!(
+        let _ = writeln!(
             out,
             "<p class=\"banner bad\"><b>unaccounted = {n}</b>: {n} of the week's {} orders \
-             ended a day with no outcome. This is an error, not a loss to accept.</p>\n",
+             ended a day with no outcome. This is an error, not a loss to accept.</p>",
             r.milkrun.totals.orders
         );
     }
@@ -341,10 +341,10 @@ fn incidents(out: &mut String, r: &WeekReport) {
 
 fn company(out: &mut String, r: &WeekReport) {
     let c = &r.company;
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<p>{} customers (one household each), {} subscriptions at the start, {} products in \
-         {} packages, {} stations.</p>\n",
+         {} packages, {} stations.</p>",
         c.customers,
         c.subscriptions,
         c.products,
@@ -399,10 +399,10 @@ fn measured(out: &mut String, r: &WeekReport) {
 fn timings(out: &mut String, r: &WeekReport) {
     let t = &r.timings;
     let per_day: Vec<String> = t.per_day_ms.iter().map(|ms| format!("{ms} ms")).collect();
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<p class=\"muted\">Wall-clock timings (the only part of the report that differs \
-         between two runs with the same seed): setup {} ms; per day {}; in all {} ms.</p>\n",
+         between two runs with the same seed): setup {} ms; per day {}; in all {} ms.</p>",
         t.setup_ms,
         esc(&per_day.join(", ")),
         t.total_ms
@@ -414,16 +414,16 @@ pub fn page(report: &WeekReport, charts: &[Chart], map: &Chart) -> String {
     let r = report;
     let mut out =
         String::with_capacity(64 * 1024 + charts.iter().map(|c| c.svg.len()).sum::<usize>());
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <title>milkrun: a simulated week from {}</title><style>{STYLE}</style></head><body>\n",
+         <title>milkrun: a simulated week from {}</title><style>{STYLE}</style></head><body>",
         esc(&r.first_date)
     );
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<h1>milkrun: a simulated week</h1>\n<p>{} days from {} (seed {}): {} customers, {} \
-         subscriptions, {} stations, run through the real day loop and store.</p>\n",
+         subscriptions, {} stations, run through the real day loop and store.</p>",
         r.milkrun.days,
         esc(&r.first_date),
         r.seed,
@@ -446,7 +446,7 @@ pub fn page(report: &WeekReport, charts: &[Chart], map: &Chart) -> String {
         figure(&mut out, c);
     }
 
-    let _ = write!(out, "<h2>Map of {}</h2>\n", esc(&r.map.date));
+    let _ = writeln!(out, "<h2>Map of {}</h2>", esc(&r.map.date));
     figure(&mut out, map);
 
     out.push_str("<h2>Settlement per courier</h2>\n");
@@ -461,10 +461,10 @@ pub fn page(report: &WeekReport, charts: &[Chart], map: &Chart) -> String {
     incidents(&mut out, r);
     out.push_str("<h2>Complaints and messages</h2>\n");
     let [filed, escalated, resolved] = r.complaints;
-    let _ = write!(
+    let _ = writeln!(
         out,
         "<p>Complaints: {filed} filed, {escalated} escalated, {resolved} resolved. Outbox \
-         messages written (arrival windows, renewals, remedies, alerts): {}.</p>\n",
+         messages written (arrival windows, renewals, remedies, alerts): {}.</p>",
         r.outbox_messages
     );
     out.push_str("<h2>The company</h2>\n");

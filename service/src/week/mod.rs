@@ -64,6 +64,9 @@ pub fn write_all(report: &WeekReport, dir: &Path) -> anyhow::Result<Vec<PathBuf>
     Ok(written)
 }
 
+/// A line of the summary: its name and how to show a policy's figure.
+type SummaryRow = (&'static str, fn(&Figures) -> String);
+
 /// The lines printed after a run: the week's totals against the baseline.
 pub fn summary(report: &WeekReport) -> String {
     let (m, b) = (&report.milkrun.totals, &report.baseline.totals);
@@ -79,7 +82,7 @@ pub fn summary(report: &WeekReport) -> String {
         "milkrun",
         "baseline"
     );
-    let rows: [(&str, fn(&Figures) -> String); 12] = [
+    let rows: [SummaryRow; 12] = [
         ("orders", |f| f.orders.to_string()),
         ("delivered", |f| f.delivered.to_string()),
         ("failed", |f| f.failed.to_string()),
