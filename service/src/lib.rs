@@ -1,10 +1,12 @@
 //! # milkrun-service
 //!
 //! Wiring between the library crates and the outside world: converting file
-//! formats into solver problems, and the `milkrun` command line.
+//! formats into solver problems, and the `milkrun` command line. [`week`] renders the
+//! simulated week of `milkrun demo`; [`demo`] is the one morning of `milkrun morning`.
 #![warn(missing_docs)]
 
 pub mod cmd;
 pub mod compat;
 pub mod demo;
 pub mod serve;
+pub mod week;

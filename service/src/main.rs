@@ -12,8 +12,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// A milk station's morning end to end: roads, nightly plan, re-plans, tomorrow's order.
+    /// A simulated milk company's week through the real day loop and store, against baselines:
+    /// report.html, report.json, charts and a map.
     Demo(cmd::demo::Opts),
+    /// A milk station's morning end to end: roads, nightly plan, re-plans, tomorrow's order.
+    Morning(cmd::morning::Opts),
     /// Solve a VRP instance (Solomon/Homberger, VRPLIB, Li & Lim) and write a .sol.
     Solve(cmd::solve::Opts),
     /// Travel-time/distance matrix between points on an OSM extract.
@@ -35,7 +38,8 @@ enum Command {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Demo(o) => cmd::demo::run(o),
+        Command::Demo(o) => cmd::demo::run(&o).map(|_| ()),
+        Command::Morning(o) => cmd::morning::run(o),
         Command::Solve(o) => cmd::solve::run(o),
         Command::Matrix(o) => cmd::matrix::run(o),
         Command::Forecast(o) => cmd::forecast::run(o),

@@ -1,5 +1,7 @@
-//! The end-to-end demo (issue #12) on a small configuration: 100 households, 3 couriers, a
-//! 2-second nightly plan, through the library entry point.
+//! `milkrun morning`, the one-morning demo of issue #12, on a small configuration: 100
+//! households, 3 couriers, a 2-second nightly plan, through the library entry point; and the
+//! report of `milkrun demo`, the simulated week of issue #21, rendered from a synthetic
+//! [`WeekReport`].
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
@@ -7,6 +9,11 @@ use std::sync::OnceLock;
 
 use milkrun_service::demo::roads::{load_roads, Roads};
 use milkrun_service::demo::{report, run_demo, run_demo_on, DemoConfig};
+use milkrun_service::week;
+use milkrun_sim::report::{
+    CalendarActivity, Company, CourierSettlement, Figures, Incident, MapData, MapPoint, MapStatus,
+    PolicyWeek, StationInfo, StockDay, Sums, Timings, TransferRow, WeekReport,
+};
 
 /// The shipped extract, imported once for all tests.
 fn roads() -> &'static Roads {
@@ -160,4 +167,263 @@ fn bad_options_are_clear_errors() {
     };
     let e = run_demo(&crowded).err().unwrap().to_string();
     assert!(e.contains("--households") && e.contains("5000"), "{e}");
+}
+
+/// A policy's two days: `scale` changes the counts so milkrun and baseline differ.
+fn two_days(scale: u64) -> PolicyWeek {
+    let day = |orders: u64| Sums {
+        orders,
+        delivered: orders - 3,
+        failed: 2,
+        made_up: 1,
+        compensated: 1,
+        cancelled: 1,
+        unaccounted: 0,
+        on_time: orders - 3 - scale,
+        ridden_m: 1_000 * orders as i64,
+        courier_s: 120 * orders as i64,
+        received_units: 2 * orders,
+        wasted_units: scale,
+        demanded_units: 2 * orders,
+        supplied_units: 2 * orders - scale,
+    };
+    let (a, b) = (day(40), day(50));
+    PolicyWeek {
+        days: 2,
+        totals: Figures::from_sums(None, a.add(&b)),
+        per_day: vec![
+            Figures::from_sums(Some("2026-03-02".into()), a),
+            Figures::from_sums(Some("2026-03-03".into()), b),
+        ],
+    }
+}
+
+/// A hand-made week of two days: two stations (one named with a script tag), households of
+/// four statuses, a road, a route, a transfer, stock, an incident whose detail holds markup.
+fn synthetic_week() -> WeekReport {
+    let station = |id: i64, name: &str, lat: f64, lon: f64| StationInfo {
+        id,
+        name: name.into(),
+        lat,
+        lon,
+        couriers: 1,
+        households: 3,
+    };
+    let point = |lat: f64, lon: f64, status: MapStatus| MapPoint {
+        lat,
+        lon,
+        station: 1,
+        status,
+    };
+    let stock = |date: &str, station: i64, on_hand: u64| StockDay {
+        date: date.into(),
+        station,
+        product: 7,
+        received: 100,
+        delivered: 80,
+        returned: 1,
+        wasted: 2,
+        on_hand,
+        ordered_for_tomorrow: 90,
+    };
+    WeekReport {
+        seed: 3,
+        first_date: "2026-03-02".into(),
+        milkrun: two_days(1),
+        baseline: two_days(4),
+        baseline_policies: vec![
+            "routes: a courier's habit (sweep + nearest neighbour), no re-plan".into(),
+            "stock: order what sold the same weekday last week".into(),
+        ],
+        company: Company {
+            stations: vec![
+                station(1, "Vaduz <script>alert(1)</script>", 47.14, 9.52),
+                station(2, "Schaan", 47.165, 9.51),
+            ],
+            customers: 6,
+            subscriptions: 6,
+            products: 2,
+            packages: 1,
+        },
+        calendar: vec![
+            CalendarActivity {
+                pauses: 1,
+                skips: 2,
+                ..CalendarActivity::default()
+            },
+            CalendarActivity {
+                refused_after_cutoff: 1,
+                ..CalendarActivity::default()
+            },
+        ],
+        incidents: vec![Incident {
+            date: "2026-03-03".into(),
+            kind: "breakdown".into(),
+            detail: "courier 2's trike <b>broke</b>; 5 stops moved".into(),
+        }],
+        settlement: vec![CourierSettlement {
+            courier: 2,
+            name: "Anna & Co".into(),
+            station: 1,
+            drops: 80,
+            bottles: 120,
+            pay_cents: 12_345,
+            on_time_rate: 0.95,
+            km: 31.5,
+        }],
+        transfers: vec![TransferRow {
+            date: "2026-03-03".into(),
+            product: 7,
+            from: 1,
+            to: 2,
+            units: 12,
+        }],
+        stock: vec![
+            stock("2026-03-02", 1, 18),
+            stock("2026-03-03", 1, 15),
+            stock("2026-03-02", 2, 9),
+            stock("2026-03-03", 2, 11),
+        ],
+        complaints: [2, 1, 1],
+        outbox_messages: 42,
+        map: MapData {
+            date: "2026-03-03".into(),
+            households: vec![
+                point(47.141, 9.521, MapStatus::Delivered),
+                point(47.150, 9.515, MapStatus::Delivered),
+                point(47.155, 9.512, MapStatus::Failed),
+                point(47.160, 9.508, MapStatus::MadeUp),
+                point(47.145, 9.525, MapStatus::Cancelled),
+            ],
+            roads: vec![vec![[47.13, 9.50], [47.17, 9.53], [48.0, 10.0]]],
+            routes: vec![(2, vec![[47.14, 9.52], [47.141, 9.521], [47.150, 9.515]])],
+        },
+        timings: Timings {
+            setup_ms: 10,
+            per_day_ms: vec![5, 6],
+            total_ms: 21,
+        },
+    }
+}
+
+/// The keys issue #21 requires of report.json, at the top level, in `baseline` and in each
+/// `per_day` entry.
+const REQUIRED_KEYS: [&str; 14] = [
+    "orders",
+    "delivered",
+    "failed",
+    "made_up",
+    "compensated",
+    "cancelled",
+    "unaccounted",
+    "on_time_rate",
+    "km_per_delivery",
+    "minutes_per_delivery",
+    "deliveries_per_courier_hour",
+    "waste_rate",
+    "fill_rate",
+    "date",
+];
+
+/// `milkrun demo`'s outputs from a synthetic week: report.json has every required key at
+/// the top level, in `baseline` and in each day; report.html holds the tables, an `<svg>` per
+/// chart and the map, no script, and escapes the report's strings; each chart is also its
+/// own file with dated axes and a legend; the map has a legend entry per status present and
+/// none for a status absent.
+#[test]
+fn week_report_files() {
+    let r = synthetic_week();
+    let dir = std::env::temp_dir().join(format!("milkrun-week-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let written = week::write_all(&r, &dir).unwrap();
+    assert_eq!(written.len(), 2 + 5 + 1, "{written:?}");
+
+    // report.json
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    for key in REQUIRED_KEYS.iter().filter(|&&k| k != "date") {
+        assert!(j.get(key).is_some(), "top level lacks {key}");
+        assert!(j["baseline"].get(key).is_some(), "baseline lacks {key}");
+    }
+    assert_eq!(j["days"], 2);
+    assert_eq!(j["baseline"]["days"], 2);
+    assert_eq!(j["unaccounted"], 0);
+    assert_eq!(j["orders"], 90);
+    for week in [&j, &j["baseline"]] {
+        let days = week["per_day"].as_array().unwrap();
+        assert_eq!(days.len(), 2);
+        for d in days {
+            for key in REQUIRED_KEYS {
+                assert!(d.get(key).is_some(), "a day lacks {key}: {d}");
+            }
+        }
+    }
+    assert_eq!(j["per_day"][1]["date"], "2026-03-03");
+
+    // report.html
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    for heading in [
+        "The week: milkrun against the baseline",
+        "Per day: milkrun",
+        "Per day: baseline",
+        "Settlement per courier",
+        "Stock per station and day",
+        "Stock transfers",
+        "Calendar activity",
+        "Incidents",
+        "The company",
+        "How this was measured",
+    ] {
+        assert!(html.contains(heading), "the page lacks {heading}");
+    }
+    assert!(html.contains("unaccounted = 0"));
+    assert!(html.matches("<table").count() >= 9);
+    assert_eq!(html.matches("<svg").count(), 6, "5 charts and the map");
+    assert!(
+        !html.contains("<script"),
+        "a string entered the page unescaped"
+    );
+    assert!(html.contains("Vaduz &lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(html.contains("trike &lt;b&gt;broke&lt;/b&gt;"));
+    assert!(html.contains("Anna &amp; Co"));
+    assert!(html.contains("123.45"));
+    assert!(html.contains("order what sold the same weekday last week"));
+    // The headline: milkrun, baseline and the difference (on time 97.6% vs 90.5%).
+    assert!(html.contains("<td>on-time rate</td><td>97.6%</td><td>90.5%</td><td>+7.1 pp</td>"));
+
+    // Each chart as its own file, with dates on the x axis and a legend.
+    for (file, legend) in [
+        ("orders.svg", "delivered"),
+        ("on_time.svg", "baseline"),
+        ("km_per_delivery.svg", "baseline"),
+        ("waste_fill.svg", "baseline"),
+        ("stock.svg", "Schaan"),
+    ] {
+        let svg = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(svg.starts_with("<svg"), "{file}");
+        assert!(
+            svg.contains("Mon 02") && svg.contains("Tue 03"),
+            "{file}: no dated axis"
+        );
+        assert!(svg.contains(legend), "{file}: no {legend} in the legend");
+        assert!(html.contains(&svg), "{file} is not in the page");
+    }
+
+    // The map: a legend entry per status present, none for those absent.
+    let map = std::fs::read_to_string(dir.join("map.svg")).unwrap();
+    for entry in [
+        "delivered (2)",
+        "failed (1)",
+        "made up (1)",
+        "cancelled (1)",
+        "station",
+        "roads",
+        "route of courier 2",
+        "OpenStreetMap",
+    ] {
+        assert!(map.contains(entry), "the map lacks {entry}");
+    }
+    assert!(!map.contains("compensated (") && !map.contains("no order ("));
+    assert!(!map.contains("<script"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

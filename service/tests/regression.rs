@@ -164,10 +164,10 @@ fn replay_events_n_too_many() {
 
 // `Duration::from_secs_f64(1e20)` panicked in the time-limited nightly solve.
 #[test]
-fn demo_seconds_too_large() {
+fn morning_seconds_too_large() {
     refused(
         &[
-            "demo",
+            "morning",
             "--households",
             "20",
             "--time-limited",
@@ -180,31 +180,31 @@ fn demo_seconds_too_large() {
 
 // NaN seconds.
 #[test]
-fn demo_seconds_nan() {
+fn morning_seconds_nan() {
     refused(
-        &["demo", "--households", "20", "--seconds", "NaN"],
+        &["morning", "--households", "20", "--seconds", "NaN"],
         "--seconds",
     );
 }
 
 // A billion couriers tried to allocate 32 GB.
 #[test]
-fn demo_couriers_too_many() {
-    let e = refused(&["demo", "--couriers", "1000000000"], "--couriers");
+fn morning_couriers_too_many() {
+    let e = refused(&["morning", "--couriers", "1000000000"], "--couriers");
     assert!(e.contains("1000"), "{e}");
 }
 
 // Ten million households were only refused after the roads were imported.
 #[test]
-fn demo_households_too_many() {
-    refused(&["demo", "--households", "10000000"], "--households");
+fn morning_households_too_many() {
+    refused(&["morning", "--households", "10000000"], "--households");
 }
 
 // Zero couriers.
 #[test]
-fn demo_couriers_zero() {
+fn morning_couriers_zero() {
     refused(
-        &["demo", "--households", "20", "--couriers", "0"],
+        &["morning", "--households", "20", "--couriers", "0"],
         "--couriers",
     );
 }

@@ -1,4 +1,4 @@
-//! The scripted morning of `milkrun demo`: which household cancels, which courier's trike
+//! The scripted morning of `milkrun morning`: which household cancels, which courier's trike
 //! breaks down, which door stays shut, where the late order comes from, and which roads
 //! jam. Each choice is a seeded, deterministic function of the day as it stands at the
 //! event's time, so the same seed and the same plan give the same morning.

@@ -10,7 +10,7 @@
 //! - [`instance`]: a benchmark [`milkrun_datasets::Instance`] as a solver problem;
 //! - [`road`]: the day's locations on the road graph, their matrix (with time-of-day slots),
 //!   a new address, traffic events turned into re-planning events;
-//! - [`demo`]: the scripted morning of `milkrun demo` (which household cancels, which
+//! - [`demo`]: the scripted morning of `milkrun morning` (which household cancels, which
 //!   courier breaks down, which roads jam), seeded;
 //! - [`night`]: the dairy layer's engine in process ([`night::LocalEngine`]): a station's
 //!   morning planned from scratch or stable against yesterday's plan;

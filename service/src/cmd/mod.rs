@@ -4,6 +4,7 @@ pub mod customers;
 pub mod demo;
 pub mod forecast;
 pub mod matrix;
+pub mod morning;
 pub mod newsvendor;
 pub mod order_plan;
 pub mod replay;

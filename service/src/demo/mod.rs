@@ -1,4 +1,4 @@
-//! `milkrun demo`: a milk station's morning end to end (issue #12), wiring the library crates.
+//! `milkrun morning`: a milk station's morning end to end (issue #12), wiring the library crates.
 //!
 //! 1. **Roads** ([`roads`]): the extract is imported with the e-trike (bike) profile; the
 //!    scenario generator of [`milkrun_datasets::scenario`] places households on its road

@@ -238,7 +238,7 @@ pub fn markdown(o: &DemoOutcome, j: &Value) -> String {
     let _ = writeln!(s, "# A morning at a milk station\n");
     let _ = writeln!(
         s,
-        "`milkrun demo --osm {} --households {} --couriers {} --seconds {} --seed {}`\n",
+        "`milkrun morning --osm {} --households {} --couriers {} --seconds {} --seed {}`\n",
         c.osm
             .file_name()
             .map_or_else(String::new, |f| f.to_string_lossy().into_owned()),
@@ -419,7 +419,7 @@ pub fn summary(o: &DemoOutcome, j: &Value) -> String {
     let ours = totals(o.ordering.products.iter().map(|p| &p.ours));
     let base = totals(o.ordering.products.iter().map(|p| &p.baseline));
     format!(
-        "milkrun demo: {} households, {} couriers, seed {}\n\
+        "milkrun morning: {} households, {} couriers, seed {}\n\
          nightly plan: {routed} routed, {} unassigned, {:.1} km, {:.0} travel min, on time {:.1}% (checker: {} violations)\n\
          baseline    : {:.1} km, {:.0} travel min, on time {:.1}% (sweep + nearest neighbour)\n\
          morning     : {} events, on time {:.1}% of {} due, {} not delivered; re-plan p50 {:.1} ms, p99 {:.1} ms\n\
