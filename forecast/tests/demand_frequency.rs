@@ -291,7 +291,13 @@ fn mstl_forecast_dates_follow_the_calendar() {
     assert!(f.model.to_string().starts_with("MSTL+ETS"), "{}", f.model);
     let mut out = Vec::new();
     let labels = vec!["0.1".to_string(), "0.5".into(), "0.9".into()];
-    io::write_forecasts(&mut out, std::slice::from_ref(&s), &[f.clone()], &labels).unwrap();
+    io::write_forecasts(
+        &mut out,
+        std::slice::from_ref(&s),
+        std::slice::from_ref(&f),
+        &labels,
+    )
+    .unwrap();
     let text = String::from_utf8(out).unwrap();
     let dates: Vec<&str> = text
         .lines()

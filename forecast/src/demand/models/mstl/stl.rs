@@ -21,8 +21,8 @@
 //!
 //! The outer loop (`outer` times after the first pass) sets robustness weights from the
 //! remainder `R = y - S - T`: bisquare of `|R| / (6 median |R|)`. The parameters are the
-//! paper's: `n_l` the least odd integer >= `n_p`, `n_t` the least odd integer
-//! >= `1.5 n_p / (1 - 1.5 / n_s)`, jumps of `ceil(q / 10)`; non-robust runs use 2 inner passes
+//! paper's: `n_l` the least odd integer at least `n_p`, `n_t` the least odd integer at least
+//! `1.5 n_p / (1 - 1.5 / n_s)`, jumps of `ceil(q / 10)`; non-robust runs use 2 inner passes
 //! and no outer one, robust ones 1 inner pass and the given outer ones.
 //!
 //! [`mstl`]: the periods ascending, each kept when the series holds at least two of its
@@ -96,7 +96,7 @@ pub struct Mstl {
 /// The least odd integer >= `x` (and >= 3).
 fn least_odd_at_least(x: f64) -> usize {
     let c = x.ceil().max(3.0) as usize;
-    if c % 2 == 0 {
+    if c.is_multiple_of(2) {
         c + 1
     } else {
         c
@@ -186,9 +186,9 @@ pub fn loess(y: &[f64], rho: Option<&[f64]>, q: usize, degree: u8, jump: usize) 
     while prev < n - 1 {
         out[i] = at(i);
         let (a, b) = (out[prev], out[i]);
-        for k in prev + 1..i {
+        for (k, v) in out.iter_mut().enumerate().take(i).skip(prev + 1) {
             let f = (k - prev) as f64 / (i - prev) as f64;
-            out[k] = a + (b - a) * f;
+            *v = a + (b - a) * f;
         }
         prev = i;
         i = (i + jump).min(n - 1);
