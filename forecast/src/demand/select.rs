@@ -5,8 +5,9 @@
 //! ADI >= 1.32 it is intermittent and the candidates are SBA, TSB, ADIDA and IMAPA; otherwise
 //! seasonal naive, ETS, seasonal ARIMA and, on histories of at least two full seasons, MSTL
 //! ([`super::models::mstl`]: the series' season, plus the frequency's second season, the week
-//! of hourly data, when the season is the frequency's default). The global regression joins both lists when it can serve the series,
-//! and the median ensemble of the candidates is always a candidate too. Every candidate is
+//! of hourly data, when the season is the frequency's default). The global regression joins
+//! both lists when it can serve the series, and the median ensemble of the candidates is always
+//! a candidate too. Every candidate is
 //! refitted at `backtest_windows` rolling origins (each `horizon` long) and scored by
 //! RMSSE of the mean plus the mean scaled pinball loss over the levels (x2), with the scales
 //! of the training part (seasonal differences). `Best` keeps the lowest mean score; `Auto`
