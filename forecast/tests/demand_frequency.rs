@@ -267,3 +267,54 @@ fn monthly_pipeline_forecasts_the_pattern() {
     assert_eq!(s.stamp_at(48).to_string(), "2024-01-31");
     assert_eq!(s.stamp_at(49).to_string(), "2024-02-29");
 }
+
+/// The MSTL candidate on hourly data (three weeks from 2024-02-08 00:00, a daily wave and a
+/// weekday/weekend level): it takes both the day and the week (168, the frequency's second
+/// season), its forecast rows are dated on the hourly calendar across the leap day into March,
+/// and its mean follows the pattern of the hours it is dated at, Saturday's lower level
+/// included (within 1.0; the pattern spans 14).
+#[test]
+fn mstl_forecast_dates_follow_the_calendar() {
+    let start = d(2024, 2, 8); // a Thursday
+    let pattern = |t: usize| {
+        let hour = t % 24;
+        let weekday = (3 + t / 24) % 7; // 0 = Monday
+        let wave = 4.0 * (2.0 * std::f64::consts::PI * hour as f64 / 24.0).sin();
+        20.0 + wave + if weekday >= 5 { -6.0 } else { 0.0 }
+    };
+    let n = 21 * 24;
+    let y: Vec<f64> = (0..n).map(pattern).collect();
+    let s = Series::new("h", start, Frequency::Hourly, y).unwrap();
+    let mut cfg = ForecastConfig::new(72, vec![0.1, 0.5, 0.9]);
+    cfg.model = ModelChoice::parse("mstl").unwrap();
+    let f = forecast_series(&s, &cfg).unwrap();
+    assert!(f.model.to_string().starts_with("MSTL+ETS"), "{}", f.model);
+    let mut out = Vec::new();
+    let labels = vec!["0.1".to_string(), "0.5".into(), "0.9".into()];
+    io::write_forecasts(
+        &mut out,
+        std::slice::from_ref(&s),
+        std::slice::from_ref(&f),
+        &labels,
+    )
+    .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let dates: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap())
+        .collect();
+    assert_eq!(dates.len(), 72);
+    assert_eq!(dates[0], "2024-02-29T00:00");
+    assert_eq!(dates[23], "2024-02-29T23:00");
+    assert_eq!(dates[24], "2024-03-01T00:00");
+    assert_eq!(dates[71], "2024-03-02T23:00");
+    for (j, m) in f.mean.iter().enumerate() {
+        let want = pattern(n + j);
+        assert!(
+            (m - want).abs() < 1.0,
+            "step {j} ({}): {m} vs {want}",
+            dates[j]
+        );
+    }
+}

@@ -242,7 +242,7 @@ fn short_series_quantiles_hold_the_mean() {
         &[0.0, 12.0],
     ];
     for y in histories {
-        for model in ["auto", "best", "snaive", "ets", "ensemble"] {
+        for model in ["auto", "best", "snaive", "ets", "mstl", "ensemble"] {
             let s = Series::new("s", start, Frequency::Daily, y.to_vec()).unwrap();
             let mut cfg = ForecastConfig::new(5, vec![0.1, 0.5, 0.9]);
             cfg.model = ModelChoice::parse(model).unwrap();

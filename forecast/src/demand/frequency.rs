@@ -123,7 +123,8 @@ impl Frequency {
     }
 
     /// The second season of the frequency where it has one: 168 for hourly data (the weekly
-    /// pattern). No model uses it yet; it is the value a two-season model would take.
+    /// pattern). The MSTL candidate of the automatic choice takes it beside the default season
+    /// ([`crate::demand::models::mstl`]).
     pub fn second_season(self) -> Option<usize> {
         (self == Frequency::Hourly).then_some(168)
     }

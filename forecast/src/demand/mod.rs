@@ -5,7 +5,8 @@
 //! path and a quantile table `[step][level]`, nondecreasing in the level and non-negative.
 //!
 //! Models (one file each under [`models`]): seasonal naive, ETS with AICc selection, seasonal
-//! ARIMA with a stepwise AICc order search, Croston /
+//! ARIMA with a stepwise AICc order search, MSTL (multiple-season STL decomposition with ETS of
+//! the seasonally adjusted series), Croston /
 //! SBA, TSB, ADIDA / IMAPA, a global regression over all series, a pooled model of the
 //! intermittent count series (shared parameters, empirical Bayes shrinkage of each series'
 //! rate), and a median ensemble. With
@@ -57,6 +58,9 @@ pub enum ModelKind {
     Ets(EtsSpec),
     /// Seasonal ARIMA of the given orders.
     Arima(models::arima::Order),
+    /// MSTL decomposition with the given ETS form as the model of the seasonally adjusted
+    /// series.
+    Mstl(EtsSpec),
     /// Croston's method.
     Croston,
     /// Syntetos-Boylan approximation of Croston.
@@ -81,6 +85,7 @@ impl std::fmt::Display for ModelKind {
             ModelKind::SeasonalNaive => write!(f, "SeasonalNaive"),
             ModelKind::Ets(spec) => write!(f, "{spec}"),
             ModelKind::Arima(order) => write!(f, "{order}"),
+            ModelKind::Mstl(spec) => write!(f, "MSTL+{spec}"),
             ModelKind::Croston => write!(f, "Croston"),
             ModelKind::Sba => write!(f, "SBA"),
             ModelKind::Tsb => write!(f, "TSB"),
@@ -109,6 +114,9 @@ pub enum ModelChoice {
     AutoEts,
     /// Seasonal ARIMA with the orders chosen by a stepwise AICc search.
     AutoArima,
+    /// MSTL decomposition plus non-seasonal ETS of the adjusted series ([`models::mstl`]);
+    /// series with fewer than two full seasons get seasonal naive.
+    Mstl,
     /// Croston.
     Croston,
     /// SBA.
@@ -130,13 +138,15 @@ pub enum ModelChoice {
 
 impl ModelChoice {
     /// Parses a model name as used on the command line (`auto`, `best`, `snaive`, `ets`,
-    /// `arima`, `croston`, `sba`, `tsb`, `adida`, `imapa`, `regression`, `ensemble`).
+    /// `arima`, `mstl`, `croston`, `sba`, `tsb`, `adida`, `imapa`, `regression`, `pooled`,
+    /// `ensemble`).
     pub fn parse(name: &str) -> Option<ModelChoice> {
         Some(match name.to_ascii_lowercase().as_str() {
             "auto" => ModelChoice::Auto,
             "snaive" | "seasonal_naive" | "seasonalnaive" => ModelChoice::SeasonalNaive,
             "ets" | "autoets" => ModelChoice::AutoEts,
             "arima" | "autoarima" => ModelChoice::AutoArima,
+            "mstl" => ModelChoice::Mstl,
             "croston" => ModelChoice::Croston,
             "sba" => ModelChoice::Sba,
             "tsb" => ModelChoice::Tsb,

@@ -34,7 +34,7 @@ pub struct Opts {
     /// Output CSV (default: standard output).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Model: auto (backtest-weighted), best (backtest-selected), ensemble (median), snaive, ets, arima, croston, sba, tsb, adida, imapa, regression.
+    /// Model: auto (backtest-weighted), best (backtest-selected), ensemble (median), snaive, ets, arima, mstl, croston, sba, tsb, adida, imapa, regression.
     #[arg(long, default_value = "auto")]
     pub model: String,
     /// Season length, at most 1000 (default by frequency: hourly 24, daily 7, weekly 52,

@@ -613,8 +613,18 @@ impl EtsFit {
         })
     }
 
-    /// Mean forecast for `h` steps.
+    /// Mean forecast for `h` steps, floored at 0.
     pub fn point(&self, h: usize) -> Vec<f64> {
+        let mut mean = self.raw_point(h);
+        for v in mean.iter_mut() {
+            *v = v.max(0.0);
+        }
+        mean
+    }
+
+    /// Mean forecast for `h` steps, not floored (for a model of a series that may go below 0,
+    /// such as a seasonally adjusted one).
+    pub fn raw_point(&self, h: usize) -> Vec<f64> {
         let p = &self.params;
         let mut damp_sum = 0.0;
         let mut pw = 1.0;
@@ -631,51 +641,79 @@ impl EtsFit {
                 };
                 let q = self.level + tr * self.slope;
                 let idx = (self.n + j - 1) % self.m.max(1);
-                let f = match self.spec.season {
+                match self.spec.season {
                     SeasonType::None => q,
                     SeasonType::Additive => q + self.seasons[idx],
                     SeasonType::Multiplicative => q * self.seasons[idx],
+                }
+            })
+            .collect()
+    }
+
+    /// Whether the intervals are analytic (additive error, no multiplicative season).
+    fn is_linear(&self) -> bool {
+        self.spec.error == ErrorType::Additive && self.spec.season != SeasonType::Multiplicative
+    }
+
+    /// Standard deviation of the forecast error per step for the linear class.
+    fn linear_sd(&self, h: usize) -> Vec<f64> {
+        let p = &self.params;
+        let mut acc = 0.0; // sum of c_i^2 for i < j
+        let mut damp_sum = 0.0;
+        let mut pw = 1.0;
+        (1..=h)
+            .map(|j| {
+                let var = self.sigma2 * (1.0 + acc);
+                // c_j for the next step
+                let tr = match self.spec.trend {
+                    TrendType::None => 0.0,
+                    TrendType::Additive => j as f64,
+                    TrendType::Damped => {
+                        pw *= p.phi;
+                        damp_sum += pw;
+                        damp_sum
+                    }
                 };
-                f.max(0.0)
+                let seas = if self.spec.season != SeasonType::None && j % self.m == 0 {
+                    p.gamma
+                } else {
+                    0.0
+                };
+                let c = p.alpha + p.beta * tr + seas;
+                acc += c * c;
+                var.sqrt()
             })
             .collect()
     }
 
     /// Mean and quantiles for `h` steps: analytic normal quantiles for the linear class,
-    /// simulation (`paths` sample paths from `seed`) otherwise.
+    /// simulation (`paths` sample paths from `seed`) otherwise; floored at 0.
     pub fn forecast(&self, h: usize, levels: &[f64], paths: usize, seed: u64) -> ModelOutput {
         let mean = self.point(h);
-        let linear = self.spec.error == ErrorType::Additive
-            && self.spec.season != SeasonType::Multiplicative;
-        let quantiles = if linear {
-            let p = &self.params;
+        let quantiles = if self.is_linear() {
             let z: Vec<f64> = levels.iter().map(|&l| normal_quantile(l)).collect();
-            let mut acc = 0.0; // sum of c_i^2 for i < j
-            let mut damp_sum = 0.0;
-            let mut pw = 1.0;
-            (1..=h)
-                .map(|j| {
-                    let var = self.sigma2 * (1.0 + acc);
-                    // c_j for the next step
-                    let tr = match self.spec.trend {
-                        TrendType::None => 0.0,
-                        TrendType::Additive => j as f64,
-                        TrendType::Damped => {
-                            pw *= p.phi;
-                            damp_sum += pw;
-                            damp_sum
-                        }
-                    };
-                    let seas = if self.spec.season != SeasonType::None && j % self.m == 0 {
-                        p.gamma
-                    } else {
-                        0.0
-                    };
-                    let c = p.alpha + p.beta * tr + seas;
-                    acc += c * c;
-                    let sd = var.sqrt();
-                    monotone_floor(z.iter().map(|zz| mean[j - 1] + zz * sd).collect())
-                })
+            mean.iter()
+                .zip(self.linear_sd(h))
+                .map(|(m, sd)| monotone_floor(z.iter().map(|zz| m + zz * sd).collect()))
+                .collect()
+        } else {
+            self.simulate(h, levels, paths, seed)
+                .into_iter()
+                .map(monotone_floor)
+                .collect()
+        };
+        ModelOutput { mean, quantiles }
+    }
+
+    /// [`EtsFit::forecast`] without the floor at 0: the mean of [`EtsFit::raw_point`] and
+    /// quantiles nondecreasing in the level that may be negative.
+    pub fn raw_forecast(&self, h: usize, levels: &[f64], paths: usize, seed: u64) -> ModelOutput {
+        let mean = self.raw_point(h);
+        let quantiles = if self.is_linear() {
+            let z: Vec<f64> = levels.iter().map(|&l| normal_quantile(l)).collect();
+            mean.iter()
+                .zip(self.linear_sd(h))
+                .map(|(m, sd)| z.iter().map(|zz| m + zz * sd).collect())
                 .collect()
         } else {
             self.simulate(h, levels, paths, seed)
@@ -683,6 +721,7 @@ impl EtsFit {
         ModelOutput { mean, quantiles }
     }
 
+    /// Empirical quantiles of `paths` simulated sample paths per step (not floored).
     fn simulate(&self, h: usize, levels: &[f64], paths: usize, seed: u64) -> Vec<Vec<f64>> {
         let mut rng = Rng::new(seed);
         let sd = self.sigma2.max(0.0).sqrt();
@@ -724,7 +763,7 @@ impl EtsFit {
         }
         draws
             .iter()
-            .map(|d| monotone_floor(empirical_quantiles(d, levels)))
+            .map(|d| empirical_quantiles(d, levels))
             .collect()
     }
 }

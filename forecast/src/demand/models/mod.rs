@@ -5,6 +5,7 @@ pub mod adida;
 pub mod arima;
 pub mod croston;
 pub mod ets;
+pub mod mstl;
 pub mod pooled;
 pub mod regression;
 pub mod seasonal_naive;
