@@ -29,6 +29,18 @@ fn line(name: &str, f: &Figures) {
     );
 }
 
+/// This process's CPU time so far (user + system), seconds; 0 where `/proc` is missing.
+fn cpu_s() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |r| r.1);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let days = args.next().map_or(Ok(7), |a| a.parse())?;
@@ -45,15 +57,43 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         first_date: Date::parse_iso("2028-03-06")?,
     };
     let t = Instant::now();
-    let report = run_week(&config, &mut |p| {
-        if let Progress::Day { index, phase, .. } = p {
-            eprintln!("{:7.1}s day {index} {phase}", t.elapsed().as_secs_f64());
+    // CPU seconds per phase (Linux: this process's user + system time).
+    let mut per_phase: Vec<(&'static str, f64, f64)> = Vec::new();
+    let mut last: Option<(&'static str, f64, f64)> = None;
+    let mut mark = |name: &'static str| {
+        let now = (cpu_s(), t.elapsed().as_secs_f64());
+        if let Some((p, c, w)) = last {
+            match per_phase.iter_mut().find(|e| e.0 == p) {
+                Some(e) => {
+                    e.1 += now.0 - c;
+                    e.2 += now.1 - w;
+                }
+                None => per_phase.push((p, now.0 - c, now.1 - w)),
+            }
         }
+        last = Some((name, now.0, now.1));
+    };
+    let report = run_week(&config, &mut |p| match p {
+        Progress::Day { index, phase, .. } => {
+            if phase == "night" {
+                eprintln!("{:7.1}s day {index}", t.elapsed().as_secs_f64());
+            }
+            mark(phase);
+        }
+        Progress::Setup { what } => mark(what),
     });
-    for suffix in ["", "-wal", "-shm"] {
-        let mut q = path.as_os_str().to_owned();
-        q.push(suffix);
-        let _ = std::fs::remove_file(q);
+    mark("end");
+    for (p, c, w) in &per_phase {
+        println!("phase {p:13} cpu {c:7.1} s wall {w:7.1} s");
+    }
+    if std::env::var_os("MILKRUN_SIM_KEEP_DB").is_some() {
+        eprintln!("kept {}", path.display());
+    } else {
+        for suffix in ["", "-wal", "-shm"] {
+            let mut q = path.as_os_str().to_owned();
+            q.push(suffix);
+            let _ = std::fs::remove_file(q);
+        }
     }
     let report = report?;
     for d in &report.milkrun.per_day {

@@ -70,7 +70,10 @@ pub enum Progress {
         index: u32,
         /// Days in the run.
         of: u32,
-        /// `night`, `morning`, `close`, `baseline`.
+        /// In order: `night` (calendar changes and freeze), `plan` (the stations' night
+        /// plans), then per station `stock` (lots received, transfers, loading), `morning`,
+        /// `outcomes`, `baseline`; then `close` (close, settlement, waste), `order`
+        /// (tomorrow's station orders), `care` (complaints, renewals).
         phase: &'static str,
     },
 }

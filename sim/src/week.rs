@@ -254,6 +254,7 @@ async fn run_on(
             .await
             .map_err(store_err)?;
         let orders = store.orders_on(TENANT, day).await.map_err(store_err)?;
+        progress(phase("plan"));
         let mut sums = Sums {
             demanded_units: orders.iter().map(|o| u64::from(o.quantity)).sum(),
             ..Sums::default()
@@ -295,6 +296,7 @@ async fn run_on(
                 .plan_night(&engine, TENANT, st.id, day, &settings)
                 .await
                 .map_err(|e| SimError::Plan(e.to_string()))?;
+            progress(phase("stock"));
             // 3. Stock: receive what was ordered yesterday (the first day: the calendar
             // demand and a little more); the orders are loaded in route order below.
             let demand = store
@@ -493,6 +495,7 @@ async fn run_on(
                 }
             }
             // 5. Outcomes in the store, remedies by the tenant's policy.
+            progress(phase("outcomes"));
             let courier_id = |i: usize| CourierId(i64::from(st.couriers[i].id));
             for (i, end) in ridden.ends.iter().enumerate() {
                 let h = stop_households[i];
@@ -711,6 +714,7 @@ async fn run_on(
             }
         }
         store.waste_expired(TENANT, day).await.map_err(store_err)?;
+        progress(phase("order"));
         if k + 1 < config.days {
             let tomorrow = day.add_days(1);
             let params = ReviewParams {
@@ -742,6 +746,7 @@ async fn run_on(
                 }
             }
         }
+        progress(phase("care"));
         // Complaints: half of yesterday's are resolved; the overdue ones escalate.
         let mut still_open = Vec::new();
         for (id, filed) in open_complaints.drain(..) {
