@@ -67,7 +67,13 @@ pub fn ride_habit(
         .collect();
     let bearing = bearings(depot, points);
     let rounds = sweep_nearest_neighbour(&times, 0, &specs, &bearing, m.couriers.len());
-    let loc = |s: u32| if s == u32::MAX { 0 } else { m.stops[s as usize].loc };
+    let loc = |s: u32| {
+        if s == u32::MAX {
+            0
+        } else {
+            m.stops[s as usize].loc
+        }
+    };
     let leg = |a: u32, b: u32, at: i64| {
         let t = m.times.travel(loc(a), loc(b));
         match m.jam {
@@ -86,7 +92,11 @@ pub fn ride_habit(
         if round.is_empty() {
             continue;
         }
-        let stop_at = if broken == Some(k) { m.breakdown_s } else { None };
+        let stop_at = if broken == Some(k) {
+            m.breakdown_s
+        } else {
+            None
+        };
         let mut at = u32::MAX;
         let mut clock = c.shift_start_s;
         let mut stopped = false;

@@ -89,7 +89,8 @@ pub fn policy() -> Result<ExceptionPolicy, DairyError> {
 
 /// The two stations' names and rough places: Vaduz in the Oberland, Eschen in the Unterland
 /// (each is moved to the nearest road point).
-const STATION_SITES: [(&str, f64, f64); 2] = [("Vaduz", 47.1410, 9.5215), ("Eschen", 47.2105, 9.5220)];
+const STATION_SITES: [(&str, f64, f64); 2] =
+    [("Vaduz", 47.1410, 9.5215), ("Eschen", 47.2105, 9.5220)];
 
 /// Delivery windows households choose from (seconds since midnight).
 const WINDOWS: [(i64, i64); 4] = [
@@ -155,11 +156,46 @@ pub fn generate(
         Product::new(YOGHURT, "Yoghurt 500 ml")?,
     ];
     let packages = vec![
-        Package::new(PackageId(1), MILK, 1000, Period::Month, Pack::Single, Cents(4500))?,
-        Package::new(PackageId(2), MILK, 1000, Period::Quarter, Pack::Single, Cents(12_900))?,
-        Package::new(PackageId(3), SKIMMED, 1000, Period::Deliveries(10), Pack::Single, Cents(1500))?,
-        Package::new(PackageId(4), MILK, 1000, Period::Month, Pack::Family { units: 2 }, Cents(8500))?,
-        Package::new(PackageId(5), YOGHURT, 500, Period::Deliveries(12), Pack::Single, Cents(1800))?,
+        Package::new(
+            PackageId(1),
+            MILK,
+            1000,
+            Period::Month,
+            Pack::Single,
+            Cents(4500),
+        )?,
+        Package::new(
+            PackageId(2),
+            MILK,
+            1000,
+            Period::Quarter,
+            Pack::Single,
+            Cents(12_900),
+        )?,
+        Package::new(
+            PackageId(3),
+            SKIMMED,
+            1000,
+            Period::Deliveries(10),
+            Pack::Single,
+            Cents(1500),
+        )?,
+        Package::new(
+            PackageId(4),
+            MILK,
+            1000,
+            Period::Month,
+            Pack::Family { units: 2 },
+            Cents(8500),
+        )?,
+        Package::new(
+            PackageId(5),
+            YOGHURT,
+            500,
+            Period::Deliveries(12),
+            Pack::Single,
+            Cents(1800),
+        )?,
     ];
     let stations: Vec<StationPlan> = STATION_SITES
         .iter()
@@ -224,7 +260,8 @@ pub fn generate(
             QrToken::new(&token(id))?,
         )?);
     }
-    let subscriptions = subscriptions_for(&mut rng, subscriptions, &households, &packages, first_date)?;
+    let subscriptions =
+        subscriptions_for(&mut rng, subscriptions, &households, &packages, first_date)?;
     Ok(CompanyPlan {
         tenant,
         rates: RateTable::new(Cents(120), Cents(15))?,
@@ -328,7 +365,10 @@ pub fn keep_households(plan: CompanyPlan, reachable: &[bool]) -> Result<CompanyP
         }
         let id = HouseholdId(households.len() as i64 + 1);
         new_id[i] = Some(id);
-        customers.push(Customer::new(CustomerId(id.0), &format!("Customer {}", id.0))?);
+        customers.push(Customer::new(
+            CustomerId(id.0),
+            &format!("Customer {}", id.0),
+        )?);
         households.push(Household::new(
             id,
             CustomerId(id.0),
@@ -401,7 +441,11 @@ mod tests {
         }
         let mut keep = vec![true; a.households.len()];
         keep[0] = false;
-        let lost = a.subscriptions.iter().filter(|s| s.household.0 == 1).count();
+        let lost = a
+            .subscriptions
+            .iter()
+            .filter(|s| s.household.0 == 1)
+            .count();
         let kept = keep_households(a, &keep)?;
         assert_eq!(kept.subscriptions.len(), 200 - lost);
         assert_eq!(kept.households[0].id, HouseholdId(1));

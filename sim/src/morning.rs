@@ -171,13 +171,12 @@ pub struct Ridden {
     pub broken: Option<usize>,
 }
 
+/// A failed visit: courier index, arrival, reason, and the retry's window and stop.
+type FailedVisit = (usize, i64, FailureReason, Option<((i64, i64), u32)>);
+
 /// The day's matrix (location 0 the station, `i + 1` stop `i`) from the station's, with the
 /// legs touching `jam`'s area slowed when `jammed`.
-pub fn day_times(
-    times: &TravelTimes,
-    stops: &[MorningStop],
-    jam: Option<&Jam>,
-) -> TravelTimes {
+pub fn day_times(times: &TravelTimes, stops: &[MorningStop], jam: Option<&Jam>) -> TravelTimes {
     let loc = |i: usize| if i == 0 { 0 } else { stops[i - 1].loc };
     TravelTimes::from_fn(stops.len() + 1, |i, j| {
         let (a, b) = (loc(i), loc(j));
@@ -237,8 +236,7 @@ pub fn ride(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<Ridden, ReplanError>
     let mut next_event = 0;
     let mut handled = vec![false; n];
     // Per original stop: (courier, arrival) of the failed visit, and its retry stop.
-    let mut failed: Vec<Option<(usize, i64, FailureReason, Option<((i64, i64), u32)>)>> =
-        vec![None; n];
+    let mut failed: Vec<Option<FailedVisit>> = vec![None; n];
     let mut incidents = Vec::new();
     let mut broken = None;
     let mut broken_at = 0;
@@ -276,12 +274,7 @@ pub fn ride(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<Ridden, ReplanError>
                 &opts,
             )?;
             let retry_stop = (day.stops().len() > before).then_some(before as u32);
-            failed[s] = Some((
-                courier,
-                arrival_s,
-                reason,
-                retry.zip(retry_stop),
-            ));
+            failed[s] = Some((courier, arrival_s, reason, retry.zip(retry_stop)));
         }
         while let Some(&(et, kind)) = events.get(next_event) {
             if et > t {
@@ -364,7 +357,10 @@ pub fn ride(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<Ridden, ReplanError>
             .routes()
             .iter()
             .any(|r| r.active && (r.committed.is_some() || !r.planned.is_empty()));
-        if !busy && next_event >= events.len() && (0..n).all(|s| handled[s] || !matches!(day.states()[s], StopState::Done { .. })) {
+        if !busy
+            && next_event >= events.len()
+            && (0..n).all(|s| handled[s] || !matches!(day.states()[s], StopState::Done { .. }))
+        {
             break;
         }
     }
@@ -373,7 +369,11 @@ pub fn ride(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<Ridden, ReplanError>
     let mut courier_s = Vec::with_capacity(m.couriers.len());
     let mut paths = Vec::with_capacity(m.couriers.len());
     for (k, r) in day.routes().iter().enumerate() {
-        let locs: Vec<u32> = r.done.iter().map(|&s| day.stops()[s as usize].loc).collect();
+        let locs: Vec<u32> = r
+            .done
+            .iter()
+            .map(|&s| day.stops()[s as usize].loc)
+            .collect();
         let Some(&first) = r.done.first() else {
             courier_s.push(0);
             paths.push(Vec::new());

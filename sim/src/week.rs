@@ -15,7 +15,9 @@ use milkrun_dairy::engine::{PlanCourier, PlanLimits, Stability};
 use milkrun_dairy::exception::Remedy;
 use milkrun_dairy::freeze::Order;
 use milkrun_dairy::household::Household;
-use milkrun_dairy::ids::{ComplaintId, CourierId, HouseholdId, LotId, OrderId, ProductId, StationId};
+use milkrun_dairy::ids::{
+    ComplaintId, CourierId, HouseholdId, LotId, OrderId, ProductId, StationId,
+};
 use milkrun_dairy::money::Cents;
 use milkrun_dairy::night::PlannedStop;
 use milkrun_dairy::outcome::FailureReason;
@@ -35,8 +37,8 @@ use sqlx::Row;
 use crate::baseline::{ride_habit, HabitEnd, HabitStock, POLICIES};
 use crate::behaviour::{door, requests, unit};
 use crate::company::{
-    self, couriers_for, keep_households, token, COURIER_CAPACITY, MAX_SNAP_M, PRODUCTS,
-    SHIFT_S, TENANT,
+    self, couriers_for, keep_households, token, COURIER_CAPACITY, MAX_SNAP_M, PRODUCTS, SHIFT_S,
+    TENANT,
 };
 use crate::morning::{ride, Jam, Morning, MorningStop, RetryEnd, StopEnd};
 use crate::report::*;
@@ -152,7 +154,10 @@ async fn run_on(
                 (p.lat, p.lon)
             }))
             .collect();
-        let ll: Vec<LatLon> = points.iter().map(|&(lat, lon)| LatLon { lat, lon }).collect();
+        let ll: Vec<LatLon> = points
+            .iter()
+            .map(|&(lat, lon)| LatLon { lat, lon })
+            .collect();
         let locations = RoadLocations::snap(&roads, &ll, MAX_SNAP_M)
             .map_err(|e| SimError::Roads(e.to_string()))?;
         let times = locations
@@ -160,8 +165,8 @@ async fn run_on(
             .map_err(|e| SimError::Roads(e.to_string()))?;
         for (k, &i) in idx.iter().enumerate() {
             let l = k as u32 + 1;
-            reachable[i] = times.travel(0, l) < UNREACHABLE_S / 2
-                && times.travel(l, 0) < UNREACHABLE_S / 2;
+            reachable[i] =
+                times.travel(0, l) < UNREACHABLE_S / 2 && times.travel(l, 0) < UNREACHABLE_S / 2;
         }
         prepared.push((idx, points, locations, times));
     }
@@ -189,8 +194,7 @@ async fn run_on(
     };
     let (plan, loc_of) = plan;
     let mut stations: Vec<Station> = Vec::new();
-    for (s, ((_, points, locations, times), loc_of)) in
-        prepared.into_iter().zip(loc_of).enumerate()
+    for (s, ((_, points, locations, times), loc_of)) in prepared.into_iter().zip(loc_of).enumerate()
     {
         let st = &plan.stations[s];
         let n = couriers_for(loc_of.len());
@@ -217,7 +221,9 @@ async fn run_on(
             baseline_incoming: BTreeMap::new(),
         });
     }
-    progress(Progress::Setup { what: "subscriptions" });
+    progress(Progress::Setup {
+        what: "subscriptions",
+    });
     import(store, &plan, &stations).await?;
     let households: HashMap<HouseholdId, &Household> =
         plan.households.iter().map(|h| (h.id, h)).collect();
@@ -369,11 +375,19 @@ async fn run_on(
             }
         }
         for (st, night) in stations.iter_mut().zip(nights) {
-            let mine: Vec<Order> = orders.iter().filter(|o| o.station == st.id).copied().collect();
+            let mine: Vec<Order> = orders
+                .iter()
+                .filter(|o| o.station == st.id)
+                .copied()
+                .collect();
             let stops_by_h: HashMap<HouseholdId, PlannedStop> =
                 night.plan.stops.iter().map(|s| (s.household, *s)).collect();
-            let mut routed: Vec<&PlannedStop> =
-                night.plan.stops.iter().filter(|s| s.courier.is_some()).collect();
+            let mut routed: Vec<&PlannedStop> = night
+                .plan
+                .stops
+                .iter()
+                .filter(|s| s.courier.is_some())
+                .collect();
             routed.sort_by_key(|s| s.courier);
             let mut assignment = Vec::new();
             let mut by_household: BTreeMap<HouseholdId, Vec<Order>> = BTreeMap::new();
@@ -451,9 +465,9 @@ async fn run_on(
                 })
                 .collect();
             let jam = (k == JAM_DAY && st.id == StationId(1) && st.points.len() > 1).then(|| {
-                let centre = st.points[1 + (unit(seed, k, 0, 7) * (st.points.len() - 1) as f64)
-                    as usize
-                    % (st.points.len() - 1).max(1)];
+                let centre = st.points[1
+                    + (unit(seed, k, 0, 7) * (st.points.len() - 1) as f64) as usize
+                        % (st.points.len() - 1).max(1)];
                 Jam {
                     inside: st
                         .points
@@ -511,7 +525,8 @@ async fn run_on(
                 match *end {
                     StopEnd::Delivered { courier, at_s } => {
                         let served = at_s.max(window_start);
-                        let on_time = promise.is_some_and(|w| (w.start_s..=w.end_s).contains(&served));
+                        let on_time =
+                            promise.is_some_and(|w| (w.start_s..=w.end_s).contains(&served));
                         for o in &os {
                             deliver(store, o, courier_id(courier), at(day, served)?).await?;
                             sums.delivered += 1;
@@ -551,7 +566,19 @@ async fn run_on(
                             };
                             match (remedy.retry_order, retry) {
                                 (Some(ro), Some((w, end))) => {
-                                    retry_outcome(store, st.id, day, o, ro, w, end, &courier_id, &mut sums, &mut couriers_week).await?;
+                                    retry_outcome(
+                                        store,
+                                        st.id,
+                                        day,
+                                        o,
+                                        ro,
+                                        w,
+                                        end,
+                                        &courier_id,
+                                        &mut sums,
+                                        &mut couriers_week,
+                                    )
+                                    .await?;
                                 }
                                 (None, None) => {}
                                 (r, _) => {
@@ -583,8 +610,14 @@ async fn run_on(
                     }
                     StopEnd::Unserved => {
                         for o in &os {
-                            record(store, o.id, &OutcomeReport::Cancelled { at: at(day, 9 * 3600)? })
-                                .await?;
+                            record(
+                                store,
+                                o.id,
+                                &OutcomeReport::Cancelled {
+                                    at: at(day, 9 * 3600)?,
+                                },
+                            )
+                            .await?;
                             sums.cancelled += 1;
                         }
                         day_status.insert(h, MapStatus::Cancelled);
@@ -593,7 +626,9 @@ async fn run_on(
             }
             for o in &mine {
                 if cancelled_ids.contains(&o.id) {
-                    day_status.entry(o.household).or_insert(MapStatus::Cancelled);
+                    day_status
+                        .entry(o.household)
+                        .or_insert(MapStatus::Cancelled);
                 }
             }
             // 6. The baseline on the same day: its own stock, the habit's routes.
@@ -633,7 +668,10 @@ async fn run_on(
                 bpoints.push(st.points[loc as usize]);
                 borders.push(supplied);
             }
-            let bm = Morning { stops: &bstops, ..m };
+            let bm = Morning {
+                stops: &bstops,
+                ..m
+            };
             let habit = ride_habit(&bm, st.point, &bpoints, ridden.broken);
             base.ridden_m += habit.ridden_m;
             base.courier_s += habit.courier_s;
@@ -741,7 +779,11 @@ async fn run_on(
                 }
                 for p in PRODUCTS {
                     let first = st.first_demand.get(&p).copied().unwrap_or(0);
-                    let q = st.baseline_stock.entry(p).or_default().order_for(k + 1, first);
+                    let q = st
+                        .baseline_stock
+                        .entry(p)
+                        .or_default()
+                        .order_for(k + 1, first);
                     st.baseline_incoming.insert(p, q);
                 }
             }
@@ -786,9 +828,7 @@ async fn run_on(
         .and_then(|r| r.try_get("n"))
         .map_err(|e| SimError::Store(e.to_string()))?;
     let week = |days: Vec<Figures>| {
-        let total = days
-            .iter()
-            .fold(Sums::default(), |acc, d| acc.add(&d.sums));
+        let total = days.iter().fold(Sums::default(), |acc, d| acc.add(&d.sums));
         PolicyWeek {
             days: config.days,
             totals: Figures::from_sums(None, total),
@@ -797,7 +837,11 @@ async fn run_on(
     };
     let station_of: HashMap<CourierId, i64> = stations
         .iter()
-        .flat_map(|s| s.couriers.iter().map(move |c| (CourierId(i64::from(c.id)), s.id.0)))
+        .flat_map(|s| {
+            s.couriers
+                .iter()
+                .map(move |c| (CourierId(i64::from(c.id)), s.id.0))
+        })
         .collect();
     let names: HashMap<i64, String> = stations
         .iter()
@@ -837,7 +881,10 @@ async fn run_on(
                 lat: h.point.lat,
                 lon: h.point.lon,
                 station: h.station.0,
-                status: last_status.get(&h.id).copied().unwrap_or(MapStatus::NoOrder),
+                status: last_status
+                    .get(&h.id)
+                    .copied()
+                    .unwrap_or(MapStatus::NoOrder),
             })
             .collect(),
         roads: road_lines(&roads, &plan.households),
@@ -889,13 +936,19 @@ async fn import(
     stations: &[Station],
 ) -> Result<(), SimError> {
     store.add_tenant(&plan.tenant).await.map_err(store_err)?;
-    store.set_rates(TENANT, plan.rates).await.map_err(store_err)?;
+    store
+        .set_rates(TENANT, plan.rates)
+        .await
+        .map_err(store_err)?;
     store
         .set_care_settings(TENANT, &CareSettings::DEFAULT)
         .await
         .map_err(store_err)?;
     for st in stations {
-        store.add_station(TENANT, st.id, st.name).await.map_err(store_err)?;
+        store
+            .add_station(TENANT, st.id, st.name)
+            .await
+            .map_err(store_err)?;
         for (i, c) in st.couriers.iter().enumerate() {
             store
                 .add_courier(
@@ -994,7 +1047,12 @@ async fn record(store: &Store, order: OrderId, report: &OutcomeReport) -> Result
 }
 
 /// Delivered: the courier scans the household's door token.
-async fn deliver(store: &Store, o: &Order, courier: CourierId, when: Moment) -> Result<(), SimError> {
+async fn deliver(
+    store: &Store,
+    o: &Order,
+    courier: CourierId,
+    when: Moment,
+) -> Result<(), SimError> {
     record(
         store,
         o.id,
@@ -1045,7 +1103,12 @@ async fn retry_outcome(
                 cw.delivered += 1;
                 cw.on_time += u64::from(on_time);
             } else {
-                record(store, retry, &OutcomeReport::Cancelled { at: at(day, at_s)? }).await?;
+                record(
+                    store,
+                    retry,
+                    &OutcomeReport::Cancelled { at: at(day, at_s)? },
+                )
+                .await?;
             }
         }
         RetryEnd::Unserved => {
@@ -1082,8 +1145,13 @@ async fn delivered_units(
     .map_err(|e| SimError::Store(e.to_string()))?;
     let mut out: BTreeMap<ProductId, (u64, u64)> = BTreeMap::new();
     for r in &rows {
-        let p = ProductId(r.try_get("product_id").map_err(|e| SimError::Store(e.to_string()))?);
-        let status: String = r.try_get("status").map_err(|e| SimError::Store(e.to_string()))?;
+        let p = ProductId(
+            r.try_get("product_id")
+                .map_err(|e| SimError::Store(e.to_string()))?,
+        );
+        let status: String = r
+            .try_get("status")
+            .map_err(|e| SimError::Store(e.to_string()))?;
         let q: i64 = r.try_get("q").map_err(|e| SimError::Store(e.to_string()))?;
         let e = out.entry(p).or_default();
         match status.as_str() {
@@ -1100,10 +1168,7 @@ async fn delivered_units(
 fn route_line(roads: &RoadEngine, locations: &RoadLocations, path: &[u32]) -> Vec<[f64; 2]> {
     let (line, _) = locations.route_geometry(roads, path);
     let step = line.len().div_ceil(MAP_ROUTE_POINTS).max(1);
-    line.iter()
-        .step_by(step)
-        .map(|p| [p.lat, p.lon])
-        .collect()
+    line.iter().step_by(step).map(|p| [p.lat, p.lon]).collect()
 }
 
 /// Road segments inside the households' bounding box, at most [`MAP_SEGMENTS`] of them
