@@ -114,10 +114,16 @@ pub(crate) async fn run(
     let t_all = Instant::now();
     progress(Progress::Setup { what: "store" });
     let store = Store::open(&config.db_url).await.map_err(store_err)?;
-    if store.tenant(TENANT).await.is_ok() {
+    let tenants: i64 = sqlx::query("SELECT COUNT(*) AS n FROM tenants")
+        .fetch_one(store.pool())
+        .await
+        .and_then(|r| r.try_get("n"))
+        .map_err(|e| SimError::Store(e.to_string()))?;
+    if tenants > 0 {
+        store.close().await;
         return Err(SimError::Config {
             field: "db_url",
-            reason: "the store already holds a company; give an empty one".into(),
+            reason: format!("the store already holds {tenants} tenant(s); give an empty one"),
         });
     }
     progress(Progress::Setup { what: "roads" });
