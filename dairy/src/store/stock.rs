@@ -169,17 +169,24 @@ async fn loaded_for(
     tenant: TenantId,
     order: OrderId,
 ) -> Result<Option<(CourierId, Vec<(LotId, u32)>)>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT lot_id, quantity, courier_id FROM stock_movements \
-         WHERE tenant_id = $1 AND order_id = $2 AND kind = 'loaded' ORDER BY movement_key",
+    // Sorted here, not by the query: with `ORDER BY movement_key` SQLite walks the tenant's
+    // whole ledger in key order (the primary key) instead of the order's index, a scan per
+    // outcome that made a simulated week quadratic.
+    let mut rows = sqlx::query(
+        "SELECT movement_key, lot_id, quantity, courier_id FROM stock_movements \
+         WHERE tenant_id = $1 AND order_id = $2 AND kind = 'loaded'",
     )
     .bind(tenant.0)
     .bind(order.0)
     .fetch_all(&mut *conn)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|r| Ok((r.try_get::<String, _>("movement_key")?, r)))
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
     let mut courier = None;
     let mut loads = Vec::with_capacity(rows.len());
-    for r in &rows {
+    for (_, r) in &rows {
         let c: Option<i64> = r.try_get("courier_id")?;
         courier = c.map(CourierId);
         loads.push((

@@ -1,0 +1,205 @@
+//! The simulated week through the real store: a small company over three days on a fresh
+//! SQLite file (the jam and the breakdown both fall in it), and the refused configurations.
+use std::path::PathBuf;
+
+use milkrun_calendar::Date;
+use milkrun_sim::report::WeekReport;
+use milkrun_sim::{run_week, SimError, WeekConfig, BREAKDOWN_DAY, JAM_DAY};
+use sqlx::Row;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn osm() -> PathBuf {
+    milkrun_datasets::data_dir()
+        .join("osm")
+        .join("liechtenstein.osm.pbf")
+}
+
+fn db(name: &str) -> PathBuf {
+    let p = std::env::temp_dir().join(format!("milkrun-sim-{}-{name}.db", std::process::id()));
+    remove_db(&p);
+    p
+}
+
+fn remove_db(p: &std::path::Path) {
+    for suffix in ["", "-wal", "-shm"] {
+        let mut q = p.as_os_str().to_owned();
+        q.push(suffix);
+        let _ = std::fs::remove_file(q);
+    }
+}
+
+fn config(
+    path: &std::path::Path,
+    days: u32,
+    subscriptions: u32,
+) -> Result<WeekConfig, Box<dyn std::error::Error>> {
+    Ok(WeekConfig {
+        days,
+        seed: 11,
+        subscriptions,
+        db_url: format!("sqlite:{}", path.display()),
+        osm: osm(),
+        first_date: Date::parse_iso("2028-03-06")?,
+    })
+}
+
+fn run(c: &WeekConfig) -> Result<WeekReport, SimError> {
+    run_week(c, &mut |_| {})
+}
+
+/// Per day: (orders, delivered, failed, cancelled) recounted from the documented view.
+async fn recount(
+    path: &std::path::Path,
+    dates: &[String],
+) -> Result<Vec<[u64; 4]>, Box<dyn std::error::Error>> {
+    let store = milkrun_dairy::store::Store::open(&format!("sqlite:{}", path.display())).await?;
+    let mut out = Vec::new();
+    for d in dates {
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM v_order_outcomes WHERE tenant_id = 1 \
+             AND delivery_date = $1 GROUP BY status",
+        )
+        .bind(d.as_str())
+        .fetch_all(store.pool())
+        .await?;
+        let mut c = [0u64; 4];
+        for r in &rows {
+            let status: String = r.try_get("status")?;
+            let n = u64::try_from(r.try_get::<i64, _>("n")?)?;
+            c[0] += n;
+            match status.as_str() {
+                "delivered" => c[1] += n,
+                "failed" => c[2] += n,
+                "cancelled" => c[3] += n,
+                other => panic!("order with status {other} on {d}"),
+            }
+        }
+        out.push(c);
+    }
+    store.close().await;
+    Ok(out)
+}
+
+/// Three days, about 300 subscriptions: every order of every day ends delivered, failed or
+/// cancelled (none unaccounted), the report's counts equal the store's view, a door stays
+/// shut and its order is made up or compensated, the jam and the breakdown happen, the
+/// baseline rides the same orders; the same seed on a fresh file gives the same report
+/// (timings aside); and a store that already holds the company is refused.
+#[test]
+fn three_days_through_the_store() -> TestResult {
+    let path = db("three");
+    let c = config(&path, 3, 300)?;
+    let mut report = run(&c)?;
+    let days = &report.milkrun.per_day;
+    assert_eq!(days.len(), 3);
+    let dates: Vec<String> = days.iter().filter_map(|d| d.date.clone()).collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let counted = rt.block_on(recount(&path, &dates))?;
+    for (d, c) in days.iter().zip(&counted) {
+        assert_eq!(d.unaccounted, 0, "{d:?}");
+        assert!(d.orders > 100, "{d:?}");
+        assert_eq!(d.orders, d.delivered + d.failed + d.cancelled, "{d:?}");
+        assert_eq!(d.failed, d.made_up + d.compensated, "{d:?}");
+        assert_eq!([d.orders, d.delivered, d.failed, d.cancelled], *c, "{d:?}");
+        assert!(d.sums.ridden_m > 0 && d.sums.courier_s > 0, "{d:?}");
+    }
+    let t = &report.milkrun.totals;
+    assert!(t.failed >= 1 && t.made_up + t.compensated >= 1, "{t:?}");
+    assert!(t.on_time_rate > 0.5 && t.fill_rate > 0.9, "{t:?}");
+    let kinds: Vec<&str> = report.incidents.iter().map(|i| i.kind.as_str()).collect();
+    assert!(
+        kinds.contains(&"jam") && kinds.contains(&"breakdown"),
+        "{kinds:?}"
+    );
+    for (kind, day) in [("jam", JAM_DAY), ("breakdown", BREAKDOWN_DAY)] {
+        let i = report.incidents.iter().find(|i| i.kind == kind);
+        assert_eq!(
+            i.map(|i| i.date.as_str()),
+            Some(dates[day as usize].as_str())
+        );
+    }
+    let b = &report.baseline;
+    assert_eq!(b.per_day.len(), 3);
+    assert!(b.totals.delivered > 0 && b.totals.sums.ridden_m > 0);
+    assert_eq!(report.baseline_policies.len(), 3);
+    assert!(
+        report
+            .calendar
+            .iter()
+            .map(|a| a.refused_after_cutoff)
+            .sum::<u32>()
+            > 0
+    );
+    assert_eq!(report.company.stations.len(), 2);
+    assert!(!report.map.households.is_empty() && !report.map.roads.is_empty());
+    assert!(!report.settlement.is_empty());
+    // A store that holds the company already is refused, naming the field.
+    match run(&c) {
+        Err(SimError::Config {
+            field: "db_url", ..
+        }) => {}
+        other => panic!("expected a refused store, got {other:?}"),
+    }
+    remove_db(&path);
+    let again_path = db("again");
+    let mut again = run(&config(&again_path, 3, 300)?)?;
+    remove_db(&again_path);
+    report.timings = Default::default();
+    again.timings = Default::default();
+    assert_eq!(
+        serde_json::to_value(&report)?,
+        serde_json::to_value(&again)?
+    );
+    Ok(())
+}
+
+/// Bad configurations are refused before anything is opened, naming the field.
+#[test]
+fn bad_configurations_name_the_field() -> TestResult {
+    let path = db("bad");
+    let good = config(&path, 3, 300)?;
+    let field = |c: WeekConfig| match run(&c) {
+        Err(SimError::Config { field, .. }) => field,
+        other => panic!("expected a config error, got {other:?}"),
+    };
+    assert_eq!(
+        field(WeekConfig {
+            days: 0,
+            ..good.clone()
+        }),
+        "days"
+    );
+    assert_eq!(
+        field(WeekConfig {
+            days: 61,
+            ..good.clone()
+        }),
+        "days"
+    );
+    assert_eq!(
+        field(WeekConfig {
+            subscriptions: 0,
+            ..good.clone()
+        }),
+        "subscriptions"
+    );
+    assert_eq!(
+        field(WeekConfig {
+            subscriptions: milkrun_sim::MAX_SUBSCRIPTIONS + 1,
+            ..good.clone()
+        }),
+        "subscriptions"
+    );
+    assert_eq!(
+        field(WeekConfig {
+            osm: PathBuf::from("/nonexistent.pbf"),
+            ..good.clone()
+        }),
+        "osm"
+    );
+    assert!(!path.exists());
+    Ok(())
+}
