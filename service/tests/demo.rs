@@ -427,3 +427,88 @@ fn week_report_files() {
     assert!(!map.contains("<script"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The README's main job end to end through the real binary on a small company (2 days, 150
+/// subscriptions): it writes the report, the charts, the map and the SQLite store, and the
+/// per-day counts of `report.json` (orders, delivered, failed, cancelled, unaccounted 0)
+/// equal a recount of the store's documented view `v_order_outcomes`.
+#[test]
+fn demo_command_report_recounted_from_the_store() {
+    use sqlx::Row;
+    let dir = std::env::temp_dir().join(format!("milkrun-demo-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_milkrun"))
+        .args([
+            "demo",
+            "--days",
+            "2",
+            "--subscriptions",
+            "150",
+            "--quiet",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for f in ["report.html", "report.json", "map.svg", "milkrun.db"] {
+        assert!(dir.join(f).is_file(), "{f} not written");
+    }
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(j["days"], 2);
+    assert_eq!(j["unaccounted"], 0);
+    let db = format!("sqlite:{}", dir.join("milkrun.db").display());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let recount: Vec<[u64; 5]> = rt.block_on(async {
+        let store = milkrun_dairy::store::Store::open(&db).await.unwrap();
+        let mut out = Vec::new();
+        for day in j["per_day"].as_array().unwrap() {
+            let rows = sqlx::query(
+                "SELECT status, COUNT(*) AS n FROM v_order_outcomes WHERE delivery_date = $1 \
+                 GROUP BY status",
+            )
+            .bind(day["date"].as_str().unwrap())
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+            let mut c = [0u64; 5];
+            for r in &rows {
+                let n = u64::try_from(r.try_get::<i64, _>("n").unwrap()).unwrap();
+                c[0] += n;
+                match r.try_get::<String, _>("status").unwrap().as_str() {
+                    "delivered" => c[1] += n,
+                    "failed" => c[2] += n,
+                    "cancelled" => c[3] += n,
+                    _ => c[4] += n,
+                }
+            }
+            out.push(c);
+        }
+        store.close().await;
+        out
+    });
+    let per_day = j["per_day"].as_array().unwrap();
+    assert_eq!(per_day.len(), 2);
+    for (d, c) in per_day.iter().zip(&recount) {
+        let n = |k: &str| d[k].as_u64().unwrap();
+        assert!(n("orders") > 20, "{d}");
+        assert_eq!(
+            [
+                n("orders"),
+                n("delivered"),
+                n("failed"),
+                n("cancelled"),
+                n("unaccounted")
+            ],
+            *c,
+            "report.json against v_order_outcomes on {}",
+            d["date"]
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -155,8 +155,11 @@ fn progress_bar(quiet: bool) -> ProgressBar {
     bar
 }
 
-/// The phases of a day, in the order the simulation reports them.
-const PHASES: [&str; 4] = ["night", "morning", "close", "baseline"];
+/// The phases of a day, in the order the simulation reports them (see [`Progress::Day`]; the
+/// per-station phases repeat once per station and move the bar within their slot).
+const PHASES: [&str; 9] = [
+    "night", "plan", "stock", "morning", "outcomes", "baseline", "close", "order", "care",
+];
 
 fn show(bar: &ProgressBar, p: Progress) {
     match p {
