@@ -42,8 +42,7 @@ impl Server {
         config: &str,
         extra: &[&str],
     ) -> anyhow::Result<Server> {
-        let path =
-            std::env::temp_dir().join(format!("milkrun-{name}-{}.json", std::process::id()));
+        let path = std::env::temp_dir().join(format!("milkrun-{name}-{}.json", std::process::id()));
         std::fs::write(&path, config).context("writing the config")?;
         let mut child = Command::new(milkrun)
             .args(["serve", "--listen", "127.0.0.1:0", "--config"])

@@ -4,7 +4,8 @@
 //! cargo build --release -p milkrun-service --bin milkrun
 //! cargo run --release -p milkrun-bench --bin reroute_load -- --milkrun target/release/milkrun \
 //!     [--stops 3000] [--couriers 200] [--rate 50] [--seconds 30] [--door-shut-pct 10] \
-//!     [--replan-seconds 20] [--drain-seconds 60] [--speed 10] [--seed 1] [--osm FILE]
+//!     [--replan-seconds 20] [--drain-seconds 60] [--speed 10] [--seed 1] [--osm FILE] \
+//!     [--plan-seconds 30] [--plan-file FILE]
 //! ```
 //!
 //! It starts the built `milkrun` binary as a separate process (the bench never links
@@ -13,10 +14,12 @@
 //!
 //! 1. **The day.** A seeded morning of `--stops` households and `--couriers` couriers on the
 //!    shipped Liechtenstein roads (`milkrun_datasets::scenario::generate` on the bike
-//!    network's road points, as `replan` builds it), with a quick sweep plan (households
-//!    sorted by bearing from the depot, cut into one run per courier within its capacity,
-//!    each run in nearest-neighbour order), opened as ONE live day (`POST /v1/days:open`; the
-//!    server snaps, builds the matrix and repairs the plan).
+//!    network's road points, as `replan` builds it), planned in this process for
+//!    `--plan-seconds` by the dispatch crate's nightly planner (VRP solver, then polish;
+//!    `--plan-file` keeps it for the next run) or, with `--plan-seconds 0`, a quick sweep plan
+//!    (households sorted by bearing from the depot, cut into one run per courier within its
+//!    capacity, each run in nearest-neighbour order), opened as ONE live day
+//!    (`POST /v1/days:open`; the server snaps, builds the matrix and repairs the plan).
 //! 2. **Courier events** for `--seconds`: one client per courier, each with its own
 //!    connection and key, walks its own route as the server answers it: a position at the
 //!    next door, then delivered, or (`--door-shut-pct`) a door that stays shut with a retry
@@ -47,7 +50,9 @@ use anyhow::{bail, Context};
 use clap::Parser;
 use milkrun_bench::serve_client::{key_hash, percentile, Conn, Server};
 use milkrun_datasets::scenario::{generate, Household, Scenario, ScenarioSpec};
+use milkrun_dispatch::ReplanOptions;
 use milkrun_station::road::{road_engine, road_points};
+use milkrun_station::scenario::dispatch_from_scenario;
 use rand::{Rng, SeedableRng};
 use rand_pcg::Pcg64;
 use serde_json::{json, Value};
@@ -87,6 +92,16 @@ struct Opts {
     /// morning starts at 05:00).
     #[arg(long, default_value_t = 10.0)]
     speed: f64,
+    /// The nightly plan: this many seconds of the dispatch crate's planner
+    /// (`Dispatch::plan_with_solver`: VRP solver, then polish) on the morning's matrix, in
+    /// this process. 0: the quick sweep plan alone (the server's repair then places and
+    /// orders the stops, and every event's re-plan goes on improving it).
+    #[arg(long, default_value_t = 30.0)]
+    plan_seconds: f64,
+    /// Plan file (one line per courier: household indices in order): read if it exists,
+    /// else written with the plan made, so that runs open the same day.
+    #[arg(long)]
+    plan_file: Option<PathBuf>,
     /// Seed of the morning and of the event streams.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -95,7 +110,7 @@ struct Opts {
 const ADMIN_KEY: &str = "reroute-admin";
 /// The morning's clock starts at 05:00.
 const MORNING_S: i64 = 5 * 3600;
-/// A request that takes longer than this is counted as a wrong answer.
+/// A request that takes longer than this is counted as unanswered (slow, not wrong).
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
 /// Sends of one event (conflicts and sheds) before it counts as not applied.
 const MAX_ATTEMPTS: u32 = 10_000;
@@ -116,8 +131,10 @@ fn stop_label(h: &Household) -> String {
 fn config(couriers: usize) -> String {
     let mut keys = vec![json!({"sha256": key_hash(ADMIN_KEY), "role": "admin"})];
     for k in 0..couriers {
-        keys.push(json!({"sha256": key_hash(&courier_key(k)), "role": "courier",
-                         "courier_id": courier_label(k)}));
+        keys.push(
+            json!({"sha256": key_hash(&courier_key(k)), "role": "courier",
+                         "courier_id": courier_label(k)}),
+        );
     }
     json!({"tenants": [{"id": "reroute", "api_keys": keys, "quotas": {
         "requests_per_second": 1_000_000.0, "burst": 1_000_000, "concurrent_solves": 100_000,
@@ -273,6 +290,9 @@ struct Tally {
     clock_retries: u32,
     /// Events given up after [`MAX_ATTEMPTS`] sends or at the end of the drain.
     given_up: u32,
+    /// Requests without an answer within [`ANSWER_TIMEOUT`] (the event is not counted as
+    /// applied; the client goes on with a fresh connection).
+    no_answer: u32,
     /// Stops delivered (labels) and failed.
     delivered: Vec<String>,
     failed: Vec<String>,
@@ -395,7 +415,13 @@ async fn courier_events(
                 e.extend(w.clone());
             }
             let body = json!({"dayId": day_id, "events": [event]}).to_string();
-            let (status, text, ms) = post(&mut conn, "/v1/days:applyEvents", &key, &body).await?;
+            let Ok((status, text, ms)) = post(&mut conn, "/v1/days:applyEvents", &key, &body).await
+            else {
+                // No answer within ANSWER_TIMEOUT: slow, not wrong; a fresh connection.
+                tally.no_answer += 1;
+                conn = Conn::open(&addr).await?;
+                break None;
+            };
             match status {
                 200 => break Some((text, ms)),
                 409 => {
@@ -535,7 +561,9 @@ fn replan_request(
     let executed: Vec<Value> = run[..served]
         .iter()
         .enumerate()
-        .map(|(i, &h)| json!({"stopLabel": stop_label(&scen.households[h]), "arrivalS": arrival(i)}))
+        .map(
+            |(i, &h)| json!({"stopLabel": stop_label(&scen.households[h]), "arrivalS": arrival(i)}),
+        )
         .collect();
     let planned: Vec<String> = run[served..]
         .iter()
@@ -719,8 +747,63 @@ fn main() -> anyhow::Result<()> {
         &ScenarioSpec::new(opts.seed, opts.stops, opts.couriers),
         &road_points(&engine),
     )?;
+    let runs = match opts.plan_file.as_ref().filter(|p| p.exists()) {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)?;
+            let runs = text
+                .lines()
+                .map(|l| l.split_whitespace().map(str::parse).collect())
+                .collect::<Result<Vec<Vec<usize>>, _>>()
+                .with_context(|| format!("{}: household indices", path.display()))?;
+            anyhow::ensure!(
+                runs.len() == opts.couriers,
+                "{}: one line per courier",
+                path.display()
+            );
+            anyhow::ensure!(
+                runs.iter().flatten().all(|&h| h < scen.households.len()),
+                "{}: a household index out of range",
+                path.display()
+            );
+            println!("plan read from {}", path.display());
+            runs
+        }
+        None if opts.plan_seconds > 0.0 => {
+            let t = Instant::now();
+            let (mut day, _) = dispatch_from_scenario(&engine, &scen)?;
+            let options = ReplanOptions {
+                budget: Duration::from_secs_f64(opts.plan_seconds),
+                seed: opts.seed,
+                ..ReplanOptions::default()
+            };
+            day.plan_with_solver(&options)?;
+            let runs: Vec<Vec<usize>> = day
+                .routes()
+                .iter()
+                .map(|r| r.planned.iter().map(|&s| s as usize).collect())
+                .collect();
+            println!(
+                "nightly plan: {:.1} s (matrix and {} s of planning), {} of {} stops on routes",
+                t.elapsed().as_secs_f64(),
+                opts.plan_seconds,
+                runs.iter().map(Vec::len).sum::<usize>(),
+                scen.households.len()
+            );
+            if let Some(path) = &opts.plan_file {
+                let text: String = runs
+                    .iter()
+                    .map(|r| {
+                        let ids: Vec<String> = r.iter().map(usize::to_string).collect();
+                        ids.join(" ") + "\n"
+                    })
+                    .collect();
+                std::fs::write(path, text)?;
+            }
+            runs
+        }
+        None => sweep_plan(&scen),
+    };
     drop(engine);
-    let runs = sweep_plan(&scen);
     let db = std::env::temp_dir().join(format!("milkrun-reroute-{}.db", std::process::id()));
     let _ = std::fs::remove_file(&db);
     let url = format!("sqlite:{}", db.display());
@@ -781,7 +864,7 @@ async fn run(
     });
     println!(
         "day {day_id}: {} stops, {} couriers, request {} KiB, opened in {:.1} s at plan version \
-         {version} ({unserved} stops unserved by the repaired sweep plan)",
+         {version} ({unserved} stops unserved after the server's repair)",
         scen.households.len(),
         scen.couriers.len(),
         open.len() / 1024,
@@ -821,6 +904,7 @@ async fn run(
         all.shed_ms.extend(t.shed_ms);
         all.clock_retries += t.clock_retries;
         all.given_up += t.given_up;
+        all.no_answer += t.no_answer;
         all.delivered.extend(t.delivered);
         all.failed.extend(t.failed);
         all.wrong.extend(t.wrong);
@@ -846,14 +930,16 @@ async fn run(
     println!(
         "conflicts: {} answers 409 ABORTED ({:.2} per applied event; {} of {applied} applied at \
          the first send, {:.1} %; at most {max_conflicts} for one event); {} shed (429); {} \
-         position events older than the day's clock sent again; {} given up",
+         position events older than the day's clock sent again; {} given up; {} without an \
+         answer within {ANSWER_TIMEOUT:?}",
         all.conflict_ms.len(),
         all.conflict_ms.len() as f64 / applied.max(1) as f64,
         first_try,
         100.0 * first_try as f64 / applied.max(1) as f64,
         all.shed_ms.len(),
         all.clock_retries,
-        all.given_up
+        all.given_up,
+        all.no_answer
     );
     println!("\n| courier's wait, first send to applied (ms) | n | p50 | p90 | p99 | max |");
     println!("|---|---|---|---|---|---|");

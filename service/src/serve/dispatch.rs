@@ -542,8 +542,9 @@ pub async fn apply_events(
             .pool
             .run(Lane::Interactive, move || {
                 let mut entry = entry;
-                let out =
-                    apply_draft(&st, &t, &mut entry, draft, &event_id, expected, only, &field);
+                let out = apply_draft(
+                    &st, &t, &mut entry, draft, &event_id, expected, only, &field,
+                );
                 (entry, out)
             })
             .await?;
