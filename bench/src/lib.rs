@@ -22,6 +22,7 @@ use milkrun_vrp::{Cooperation, Objective, Progress, SolverOptions};
 
 pub mod chicago;
 pub mod scale;
+pub mod serve_client;
 
 /// A benchmark set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

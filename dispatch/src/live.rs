@@ -3,6 +3,15 @@
 //! nothing), the expected-version check of optimistic concurrency, and the events as a log
 //! can keep them ([`LoggedEvent`]).
 //!
+//! The expected-version check has two scopes. The whole day: the event is refused unless
+//! the day is still at the version the caller saw (a dispatcher, who sees every route). One
+//! courier's route: refused only when that route changed after the version the caller saw
+//! (a courier, who sees only its own route), so the couriers of one day do not refuse each
+//! other's events: with 200 couriers on a day, a version of the whole day is stale for
+//! nearly every courier's next event. A route changes when its stops, their order, its
+//! next stop or its service (active) change; arrival times alone do not count (they move
+//! with the clock).
+//!
 //! Persistence contract (what a store needs): an event is logged with the plan version it
 //! produced. Re-applying the logged events, in order, to the snapshot they follow gives the
 //! same day again when every re-plan was deterministic (the re-plan's work limit was reached
@@ -17,6 +26,7 @@ use crate::error::ReplanError;
 use crate::event::{Event, EventKind};
 use crate::options::ReplanOptions;
 use crate::outcome::ReplanReport;
+use crate::route::CourierRoute;
 
 /// Longest client event id, bytes.
 pub const MAX_EVENT_ID: usize = 128;
@@ -249,18 +259,28 @@ pub struct Applied {
     pub snapshot: bool,
 }
 
-/// A live day: the day, its plan version and the event ids applied.
+/// A live day: the day, its plan version, the version at which each route last changed,
+/// and the event ids applied.
 #[derive(Debug, Clone)]
 pub struct LiveDay {
     day: Dispatch,
     version: u64,
+    /// Per courier: the plan version at which its route last changed.
+    route_version: Vec<u64>,
     applied: HashMap<String, u64>,
+}
+
+/// What a route's courier acts on: whether it is in service, how many stops it has done,
+/// its next stop and the stops planned after it.
+fn route_shape(r: &CourierRoute) -> (bool, usize, Option<u32>, &[u32]) {
+    (r.active, r.done.len(), r.committed, &r.planned)
 }
 
 impl LiveDay {
     /// A day just opened: plan version 1, no event.
     pub fn open(day: Dispatch) -> LiveDay {
         LiveDay {
+            route_version: vec![1; day.routes().len()],
             day,
             version: 1,
             applied: HashMap::new(),
@@ -269,17 +289,26 @@ impl LiveDay {
 
     /// A day restored from a snapshot at `version`, with every event id applied before
     /// (those the snapshot holds and those of the log tail, which [`LiveDay::replay`] then
-    /// re-applies).
+    /// re-applies). The snapshot does not say when each route last changed: every route
+    /// counts as changed at `version` (a courier who saw an older version is refused once
+    /// more, never let through on a route that changed).
     pub fn resume(
         day: Dispatch,
         version: u64,
         applied: impl IntoIterator<Item = (String, u64)>,
     ) -> LiveDay {
         LiveDay {
+            route_version: vec![version; day.routes().len()],
             day,
             version,
             applied: applied.into_iter().collect(),
         }
+    }
+
+    /// The plan version at which courier `courier`'s route last changed (`None`: no such
+    /// courier).
+    pub fn route_version(&self, courier: usize) -> Option<u64> {
+        self.route_version.get(courier).copied()
     }
 
     /// The day.
@@ -309,11 +338,15 @@ impl LiveDay {
     }
 
     /// Checks an event before anything changes: a replayed id answers its first result;
-    /// otherwise the id's shape, the room left and the expected version are checked.
+    /// otherwise the id's shape, the room left and the expected version are checked. With
+    /// `courier` (the caller sees that courier's route only) the expected version is stale
+    /// only when that route changed after it (or it is newer than the day); without, unless
+    /// it is the day's version.
     pub fn admit(
         &self,
         event_id: &str,
         expected_version: u64,
+        courier: Option<usize>,
     ) -> Result<Option<Applied>, LiveError> {
         if event_id.is_empty() || event_id.len() > MAX_EVENT_ID {
             return Err(LiveError::EventId);
@@ -329,7 +362,16 @@ impl LiveDay {
         if self.applied.len() >= MAX_EVENTS {
             return Err(LiveError::Full);
         }
-        if expected_version != self.version {
+        let current = match courier {
+            None => expected_version == self.version,
+            Some(k) => {
+                self.route_version
+                    .get(k)
+                    .is_some_and(|&changed| changed <= expected_version)
+                    && expected_version <= self.version
+            }
+        };
+        if !current {
             return Err(LiveError::Stale {
                 expected: expected_version,
                 current: self.version,
@@ -338,24 +380,37 @@ impl LiveDay {
         Ok(None)
     }
 
-    /// Applies an event under a client id, if [`LiveDay::admit`] lets it through; an error
-    /// leaves the day as it was.
+    /// Applies an event under a client id, if [`LiveDay::admit`] lets it through (`courier`:
+    /// the scope of the expected version, as there); an error leaves the day as it was.
     pub fn apply(
         &mut self,
         event_id: &str,
         expected_version: u64,
+        courier: Option<usize>,
         event: Event,
         options: &ReplanOptions,
     ) -> Result<Applied, LiveError> {
-        if let Some(answer) = self.admit(event_id, expected_version)? {
+        if let Some(answer) = self.admit(event_id, expected_version, courier)? {
             return Ok(answer);
         }
         let changes_matrix = matches!(event.kind, EventKind::Traffic(_) | EventKind::NewOrder(_));
+        let before: Vec<CourierRoute> = self.day.routes().to_vec();
         let report = self.day.apply(event, options)?;
         // Within half the budget the work limit, not the clock, ended the search.
         let near_budget = report.latency.saturating_mul(2) >= options.budget;
         let snapshot = changes_matrix || near_budget || report.cancelled;
         self.version += 1;
+        let version = self.version;
+        for (k, r) in self.day.routes().iter().enumerate() {
+            let changed = before
+                .get(k)
+                .is_none_or(|b| route_shape(b) != route_shape(r));
+            match self.route_version.get_mut(k) {
+                Some(v) if changed => *v = version,
+                Some(_) => {}
+                None => self.route_version.push(version),
+            }
+        }
         self.applied.insert(event_id.to_string(), self.version);
         Ok(Applied {
             plan_version: self.version,
@@ -383,7 +438,7 @@ impl LiveDay {
         };
         self.applied.remove(event_id);
         let expected = self.version;
-        self.apply(event_id, expected, e, options)?;
+        self.apply(event_id, expected, None, e, options)?;
         if self.version != recorded_version {
             return Err(LiveError::Replay {
                 event_id: event_id.to_string(),
@@ -440,20 +495,20 @@ mod tests {
     fn ids_versions_and_replay() {
         let opts = ReplanOptions::default();
         let mut live = LiveDay::open(day());
-        let first = live.apply("e1", 1, cancel(3), &opts).unwrap();
+        let first = live.apply("e1", 1, None, cancel(3), &opts).unwrap();
         assert_eq!((first.plan_version, first.replayed), (2, false));
-        let again = live.apply("e1", 1, cancel(3), &opts).unwrap();
+        let again = live.apply("e1", 1, None, cancel(3), &opts).unwrap();
         assert_eq!((again.plan_version, again.replayed), (2, true));
         assert_eq!(live.version(), 2);
         assert!(matches!(
-            live.apply("e2", 1, cancel(2), &opts),
+            live.apply("e2", 1, None, cancel(2), &opts),
             Err(LiveError::Stale {
                 expected: 1,
                 current: 2
             })
         ));
         assert!(matches!(
-            live.apply("", 2, cancel(2), &opts),
+            live.apply("", 2, None, cancel(2), &opts),
             Err(LiveError::EventId)
         ));
         let logged = LoggedEvent::of(&cancel(3), "");
@@ -461,6 +516,89 @@ mod tests {
         again.replay("e1", &logged, 2, &opts).unwrap();
         assert_eq!(again.day(), live.day());
         assert!(again.replay("e9", &logged, 7, &opts).is_err());
+    }
+
+    /// Two couriers on two sides of the depot (locations on a line: 2, 1, depot, 3, 4), their
+    /// progress reported.
+    fn two_sides() -> Dispatch {
+        let x = [0i64, -1, -2, 1, 2];
+        let times = TravelTimes::from_fn(5, |i, j| {
+            let d = (x[i] - x[j]).abs();
+            (d * 60, d * 250)
+        });
+        let stops = (1..5)
+            .map(|l| StopSpec {
+                household: l,
+                loc: l,
+                bottles: 1,
+                service_s: 30,
+                window_s: (18_000, 27_000),
+            })
+            .collect();
+        let couriers = (1..3)
+            .map(|id| CourierSpec {
+                id,
+                capacity: 10,
+                shift_start_s: 15_300,
+                shift_end_s: 32_400,
+            })
+            .collect();
+        let mut d = Dispatch::new(times, 0, stops, couriers, Weights::default()).unwrap();
+        // As a server holds a day: the couriers report where they are.
+        d.set_progression(crate::Progression::Reported);
+        d.set_plan(&[vec![0, 1], vec![2, 3]], &ReplanOptions::default())
+            .unwrap();
+        d
+    }
+
+    /// A courier's expected version is checked against its own route: another courier's
+    /// event does not make it stale, a change of its own route does; the whole-day check
+    /// (no courier) still wants the day's version, and a version newer than the day is
+    /// stale in both scopes.
+    #[test]
+    fn a_courier_is_stale_only_when_its_route_changed() {
+        let opts = ReplanOptions::default();
+        let mut live = LiveDay::open(two_sides());
+        let routes_at_1 = live.day().routes().to_vec();
+        let delivered = Event {
+            time_s: 18_010,
+            kind: EventKind::Delivered { household: 1 },
+        };
+        let first = live.apply("a", 1, Some(0), delivered, &opts).unwrap();
+        assert_eq!(first.plan_version, 2);
+        assert_eq!(
+            route_shape(&live.day().routes()[1]),
+            route_shape(&routes_at_1[1]),
+            "route 1 did not change (its departure time moved with the clock)"
+        );
+        assert_eq!(
+            (live.route_version(0), live.route_version(1)),
+            (Some(2), Some(1))
+        );
+        // Courier 1 saw version 1; only courier 0's route changed since.
+        let position = |courier: usize, loc: u32| Event {
+            time_s: 18_020,
+            kind: EventKind::Position { courier, loc },
+        };
+        let second = live.apply("b", 1, Some(1), position(1, 3), &opts).unwrap();
+        assert_eq!(second.plan_version, 3);
+        assert_eq!(live.route_version(1), Some(3));
+        // Courier 0 saw version 1, before its own delivery: stale.
+        assert!(matches!(
+            live.admit("c", 1, Some(0)),
+            Err(LiveError::Stale {
+                expected: 1,
+                current: 3
+            })
+        ));
+        // At version 2 it saw its route as it stands.
+        assert!(live.admit("c", 2, Some(0)).unwrap().is_none());
+        // The whole day: only its version.
+        assert!(live.admit("c", 2, None).is_err());
+        assert!(live.admit("c", 3, None).unwrap().is_none());
+        // A version the day has not reached, and an unknown courier.
+        assert!(live.admit("c", 4, Some(0)).is_err());
+        assert!(live.admit("c", 3, Some(7)).is_err());
     }
 
     /// A day resumed from routes a caller kept: the executed stop is done at its time, the

@@ -850,7 +850,9 @@ fn get(day_id: &str) -> pb::GetDayRequest {
 /// to version 2 and the stop to DONE; the same event id again answers version 2 as replayed
 /// and changes nothing; a stale expected version is ABORTED; a courier sees only its route
 /// and cannot report another courier's stop (PERMISSION_DENIED), but reports its own
-/// position; the analyst reads but cannot send events; tenant `beta` gets NOT_FOUND for
+/// position; a courier's expected version is checked against its own route (the other
+/// courier, whose route the delivery left alone, is not ABORTED at version 1; the owner, whose
+/// route it changed, is); the analyst reads but cannot send events; tenant `beta` gets NOT_FOUND for
 /// `acme`'s day; a watcher gets the current version, then the next one; the live-days quota
 /// answers RESOURCE_EXHAUSTED with retry info until a day is closed; a closed day is gone.
 async fn live_day(server: &Server) {
@@ -882,6 +884,13 @@ async fn live_day(server: &Server) {
     let other = if owner == "c1" { "c2" } else { "c1" };
     let owner_key = format!("acme-courier-{owner}");
     let other_key = format!("acme-courier-{other}");
+    let route_of = |d: &pb::Day, c: &str| {
+        d.routes
+            .iter()
+            .find(|r| r.courier_label == c)
+            .map(|r| (r.next.clone(), r.planned.clone()))
+    };
+    let other_at_1 = route_of(&day, other);
     let mut watch = c
         .watch_day(with_key(get(&id), "acme-analyst-key"))
         .await
@@ -962,13 +971,40 @@ async fn live_day(server: &Server) {
         .await
         .expect_err("a courier cannot break another's trike");
     assert_eq!(err.code(), Code::PermissionDenied);
+    // The delivery changed the owner's route only (checked, as the test relies on it).
+    let at_2 = c
+        .get_day(with_key(get(&id), "acme-admin-key"))
+        .await
+        .expect("the day at version 2")
+        .into_inner();
+    assert_eq!(at_2.plan_version, 2);
+    assert_eq!(route_of(&at_2, other), other_at_1);
+    let err = c
+        .apply_events(with_key(
+            apply(
+                &id,
+                vec![day_event(
+                    "e4-owner",
+                    1,
+                    23_200,
+                    Kind::Position(pb::Position {
+                        courier_label: owner.clone(),
+                        at_stop_label: String::new(),
+                    }),
+                )],
+            ),
+            &owner_key,
+        ))
+        .await
+        .expect_err("the owner's route changed after version 1");
+    assert_eq!(err.code(), Code::Aborted);
     let own = c
         .apply_events(with_key(
             apply(
                 &id,
                 vec![day_event(
                     "e4",
-                    2,
+                    1,
                     23_200,
                     Kind::Position(pb::Position {
                         courier_label: other.into(),

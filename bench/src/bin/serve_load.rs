@@ -20,17 +20,13 @@
 //!    four daily series) back to back for `--seconds`; the batch lane has fewer CPU permits
 //!    than clients, so calls that find no permit within 10 ms are shed with 429
 //!    RESOURCE_EXHAUSTED. Reported: answers per class with their latency.
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 use clap::Parser;
+use milkrun_bench::serve_client::{key_hash, summary, Conn, Server};
 use milkrun_forecast::ordering::{check_stock, project, LocationId, Lot, ProductId, StockCheck};
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 #[derive(Debug, Parser)]
 struct Opts {
@@ -50,137 +46,17 @@ struct Opts {
 
 const KEY: &str = "bench-key";
 
-/// Kills the server when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(opts: &Opts) -> anyhow::Result<(Server, String)> {
-    let hex: String = Sha256::digest(KEY.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+fn start(opts: &Opts) -> anyhow::Result<Server> {
     let config = format!(
-        r#"{{"tenants": [{{"id": "bench", "api_keys": [{{"sha256": "{hex}", "role": "admin"}}],
+        r#"{{"tenants": [{{"id": "bench", "api_keys": [{{"sha256": "{}", "role": "admin"}}],
             "quotas": {{"requests_per_second": 1000000, "burst": 1000000,
-                        "concurrent_solves": 1000}}}}]}}"#
+                        "concurrent_solves": 1000}}}}]}}"#,
+        key_hash(KEY)
     );
-    let path = std::env::temp_dir().join(format!("milkrun-serve-load-{}.json", std::process::id()));
-    std::fs::write(&path, config).context("writing the config")?;
-    let mut child = Command::new(&opts.milkrun)
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(&path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("starting {}", opts.milkrun.display()))?;
-    let stdout = child.stdout.take().context("stdout")?;
-    let server = Server(child);
-    let mut line = String::new();
-    BufReader::new(stdout).read_line(&mut line)?;
-    let Some(addr) = line.trim().strip_prefix("listening on ") else {
-        bail!("unexpected first line {line:?}");
-    };
-    Ok((server, addr.to_string()))
-}
-
-/// One keep-alive HTTP/1.1 connection.
-struct Conn {
-    stream: TcpStream,
-    host: String,
-    buf: Vec<u8>,
-}
-
-impl Conn {
-    async fn open(addr: &str) -> anyhow::Result<Conn> {
-        let stream = TcpStream::connect(addr).await?;
-        stream.set_nodelay(true)?;
-        Ok(Conn {
-            stream,
-            host: addr.to_string(),
-            buf: Vec::new(),
-        })
-    }
-
-    /// Sends a POST and reads the answer: (status, body).
-    async fn post(
-        &mut self,
-        path: &str,
-        key: Option<&str>,
-        body: &str,
-    ) -> anyhow::Result<(u16, String)> {
-        let auth = key
-            .map(|k| format!("authorization: Bearer {k}\r\n"))
-            .unwrap_or_default();
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n{auth}content-length: {}\r\n\r\n",
-            self.host,
-            body.len()
-        );
-        self.stream.write_all(head.as_bytes()).await?;
-        self.stream.write_all(body.as_bytes()).await?;
-        loop {
-            if let Some(end) = self.buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&self.buf[..end]).to_string();
-                let status: u16 = head
-                    .split(' ')
-                    .nth(1)
-                    .and_then(|s| s.parse().ok())
-                    .context("a status line")?;
-                let len: usize = head
-                    .lines()
-                    .find_map(|l| {
-                        let (k, v) = l.split_once(':')?;
-                        k.eq_ignore_ascii_case("content-length")
-                            .then(|| v.trim().parse().ok())?
-                    })
-                    .context("a content-length (chunked answers are not read)")?;
-                while self.buf.len() < end + 4 + len {
-                    self.fill().await?;
-                }
-                let body = String::from_utf8_lossy(&self.buf[end + 4..end + 4 + len]).to_string();
-                self.buf.drain(..end + 4 + len);
-                return Ok((status, body));
-            }
-            self.fill().await?;
-        }
-    }
-
-    async fn fill(&mut self) -> anyhow::Result<()> {
-        let mut chunk = [0u8; 16 * 1024];
-        let n = self.stream.read(&mut chunk).await?;
-        if n == 0 {
-            bail!("the server closed the connection");
-        }
-        self.buf.extend_from_slice(&chunk[..n]);
-        Ok(())
-    }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn summary(name: &str, mut ms: Vec<f64>) -> f64 {
-    ms.sort_by(f64::total_cmp);
-    let p50 = percentile(&ms, 0.5);
-    println!(
-        "{name:<44} n={:<6} p50={:>8.3} ms  p99={:>8.3} ms  max={:>8.3} ms",
-        ms.len(),
-        p50,
-        percentile(&ms, 0.99),
-        ms.last().copied().unwrap_or(f64::NAN)
-    );
-    p50
+    let db = std::env::temp_dir().join(format!("milkrun-serve-load-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&db);
+    let url = format!("sqlite:{}", db.display());
+    Server::start(&opts.milkrun, "serve-load", &config, &["--db", &url])
 }
 
 const STOCK_BODY: &str = r#"{"items": [{"id": "milk", "dailyMean": [10, 10, 10, 10, 10],
@@ -300,7 +176,8 @@ async fn overload(addr: &str, clients: usize, seconds: u64) -> anyhow::Result<()
 
 fn main() -> anyhow::Result<()> {
     let opts = Opts::parse();
-    let (_server, addr) = start(&opts)?;
+    let server = start(&opts)?;
+    let addr = server.addr.clone();
     println!("server {} on {addr}", opts.milkrun.display());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -3,7 +3,9 @@
 //! work (snapping, matrices, [`LiveDay::apply`]) on the worker pool as an interactive call,
 //! stores the result, and only then answers: an event is acknowledged once its row is
 //! committed. Events of one day are applied one at a time (the day's lock is held from the
-//! check of its expected version to its commit). At start, [`LiveDays::restore`] brings back
+//! check of its expected version to its commit). A courier's credential has its expected
+//! version checked against its own route (see `milkrun_dispatch::LiveDay::admit`), so the
+//! couriers of one day do not abort each other's events. At start, [`LiveDays::restore`] brings back
 //! every open day: its newest snapshot and the events logged after it, re-applied.
 use std::collections::HashMap;
 use std::pin::Pin;
@@ -404,7 +406,9 @@ struct Outcome {
     snapshot: Option<String>,
 }
 
-/// Applies one converted event to the day (on a worker thread).
+/// Applies one converted event to the day (on a worker thread); `courier`: the caller's
+/// courier, the scope of its expected version.
+#[allow(clippy::too_many_arguments)]
 fn apply_draft(
     state: &ServiceState,
     tenant: &TenantId,
@@ -412,6 +416,7 @@ fn apply_draft(
     draft: EventDraft,
     event_id: &str,
     expected: u64,
+    courier: Option<usize>,
     field: &str,
 ) -> Result<Outcome, ServiceError> {
     let options = replan_options();
@@ -459,7 +464,7 @@ fn apply_draft(
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     let applied = entry
         .live
-        .apply(event_id, expected, event, &options)
+        .apply(event_id, expected, courier, event, &options)
         .map_err(|e| live_error(e, field))?;
     if let Some(label) = new_label {
         entry.labels.add_stop(label);
@@ -517,7 +522,7 @@ pub async fn apply_events(
         let field = format!("events[{i}]");
         if let Some(first) = entry
             .live
-            .admit(&e.event_id, e.expected_plan_version)
+            .admit(&e.event_id, e.expected_plan_version, only)
             .map_err(|err| live_error(err, &field))?
         {
             results.push(pb::EventResult {
@@ -537,7 +542,9 @@ pub async fn apply_events(
             .pool
             .run(Lane::Interactive, move || {
                 let mut entry = entry;
-                let out = apply_draft(&st, &t, &mut entry, draft, &event_id, expected, &field);
+                let out = apply_draft(
+                    &st, &t, &mut entry, draft, &event_id, expected, only, &field,
+                );
                 (entry, out)
             })
             .await?;
