@@ -5,9 +5,9 @@
 use std::collections::BTreeMap;
 
 use milkrun_dispatch::habit::{bearings, sweep_nearest_neighbour};
-use milkrun_dispatch::{CourierSpec, StopSpec};
+use milkrun_dispatch::CourierSpec;
 
-use crate::morning::{day_times, Door, Morning, JAM_FACTOR};
+use crate::morning::{day_times, stop_specs, Door, Morning, JAM_FACTOR};
 
 /// The baseline policies, one line each (the report's `baseline_policies`).
 pub const POLICIES: [&str; 3] = [
@@ -53,18 +53,7 @@ pub fn ride_habit(
     broken: Option<usize>,
 ) -> HabitMorning {
     let times = day_times(m.times, m.stops, None);
-    let specs: Vec<StopSpec> = m
-        .stops
-        .iter()
-        .enumerate()
-        .map(|(i, s)| StopSpec {
-            household: i as u32,
-            loc: i as u32 + 1,
-            bottles: i64::from(s.bottles),
-            service_s: m.service_s,
-            window_s: s.window_s,
-        })
-        .collect();
+    let specs = stop_specs(m);
     let bearing = bearings(depot, points);
     let rounds = sweep_nearest_neighbour(&times, 0, &specs, &bearing, m.couriers.len());
     let loc = |s: u32| {

@@ -198,13 +198,10 @@ fn options(seed: u64) -> ReplanOptions {
     }
 }
 
-/// Rides `m` with milkrun: the night's `routes` (stop indices per courier), the live
-/// re-planner answering the shut doors, the jam and the breakdown.
-pub fn ride(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<Ridden, ReplanError> {
-    let n = m.stops.len();
-    let base = day_times(m.times, m.stops, None);
-    let specs: Vec<StopSpec> = m
-        .stops
+/// The morning's stops as the dispatch crate's stops: stop `i` is household `i` at matrix
+/// location `i + 1` (0 is the station).
+pub fn stop_specs(m: &Morning<'_>) -> Vec<StopSpec> {
+    m.stops
         .iter()
         .enumerate()
         .map(|(i, s)| StopSpec {
@@ -214,7 +211,15 @@ pub fn ride(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<Ridden, ReplanError>
             service_s: m.service_s,
             window_s: s.window_s,
         })
-        .collect();
+        .collect()
+}
+
+/// Rides `m` with milkrun: the night's `routes` (stop indices per courier), the live
+/// re-planner answering the shut doors, the jam and the breakdown.
+pub fn ride(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<Ridden, ReplanError> {
+    let n = m.stops.len();
+    let base = day_times(m.times, m.stops, None);
+    let specs = stop_specs(m);
     let opts = options(m.seed);
     let mut day = Dispatch::new(
         base.clone(),
