@@ -1,0 +1,8 @@
+//! The road engine's integration tests, one binary: one module per subject.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod hostile_input;
+mod osm_restrictions;
+mod roads;
+mod tenants;
+mod timed_traffic;

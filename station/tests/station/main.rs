@@ -1,0 +1,5 @@
+//! The station crate's integration tests, one binary: one module per subject.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod instance;
+mod road;
