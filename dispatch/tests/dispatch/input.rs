@@ -1,7 +1,6 @@
 //! Bad input never panics and never half-changes the day: every error of `apply` leaves
 //! the day exactly as it was, names the field at fault, and quantities are bounded.
 
-
 use crate::common;
 
 use common::{courier, line, opts, two_couriers, OPEN};

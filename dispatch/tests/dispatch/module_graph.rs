@@ -3,7 +3,6 @@
 //! through `crate::m`, `use crate::{m, ...}` or `super::m`; the graph of those references
 //! must be acyclic (unit-test modules, after `#[cfg(test)]`, are not counted).
 
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 

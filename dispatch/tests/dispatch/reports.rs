@@ -2,7 +2,6 @@
 //! positions, sign-offs and failures move it; late reports are recorded at their own time;
 //! a replayed delivery is not counted twice; stale events are refused.
 
-
 use crate::common;
 
 use common::{line, opts, two_couriers, OPEN};

@@ -1,7 +1,6 @@
 //! A live day survives a restart: exported, (serialized,) restored, it answers the same
 //! events with the same plans; a tampered state is refused with the field named.
 
-
 use crate::common;
 
 use common::{grid_day, opts, to_event};
