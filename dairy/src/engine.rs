@@ -6,7 +6,7 @@
 //! (`milkrun_station::night::LocalEngine`, the embedded default) and over the service's gRPC
 //! API (`milkrun_service::serve::client::GrpcEngine`). Given the same request (and a work
 //! limit that binds before the time limit) both give the same answer; a test in
-//! `service/tests/serve.rs` checks it through a real server.
+//! `service/tests/service/serve.rs` checks it through a real server.
 //!
 //! The live day (couriers' events, re-plans) is not part of the interface yet.
 use std::future::Future;

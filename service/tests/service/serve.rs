@@ -1,6 +1,6 @@
 //! `milkrun serve` end to end on loopback: the real binary, a tonic client and plain HTTP.
 //! One server serves every check of this file (starting one prepares three road networks).
-mod serve_support;
+use crate::serve_support;
 
 use std::collections::HashMap;
 

@@ -1,7 +1,6 @@
 //! One test per hostile command line ("Ready to serve"): each runs the real `milkrun`
 //! binary and checks that the input is refused before any work, with a non-zero exit, no
 //! panic, and an error that names the option at fault.
-#![allow(clippy::unwrap_used)]
 
 use std::process::Command;
 

@@ -1,7 +1,6 @@
 //! The VROOM face: a hand-checkable problem with `matrices` solved end to end and rechecked
 //! from the returned steps alone, and hostile inputs each refused with an error naming the
 //! field.
-#![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
 

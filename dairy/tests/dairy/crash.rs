@@ -4,7 +4,7 @@
 //! second one where the step ran uninterrupted: the same orders (ids and contents), the same
 //! remedies, operations and outbox rows (no duplicate make-ups, credits or messages), and
 //! nothing unaccounted. On both backends.
-mod support;
+use crate::support;
 
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
@@ -54,10 +54,13 @@ async fn child_step() -> Option<TestResult> {
     Some(run.await)
 }
 
-/// Starts this test binary again as a child running `step` on `url`, inside the test `name`.
+/// Starts this test binary again as a child running `step` on `url`, inside the test `name`
+/// of this module (the harness names it by its path below the binary's root).
 fn spawn_child(name: &str, step: &str, url: &str) -> std::io::Result<Child> {
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    let test = format!("{module}::{name}");
     Command::new(std::env::current_exe()?)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .args([test.as_str(), "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, step)
         .env(URL_ENV, url)
         .stdout(std::process::Stdio::null())

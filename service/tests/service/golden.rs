@@ -2,7 +2,6 @@
 //! the `milkrun solve` command uses: fixed seeds and iteration budgets, every
 //! solution verified by the independent checker of `milkrun-datasets`, and a
 //! stated gap to the best-known solution.
-#![allow(clippy::unwrap_used)]
 
 use milkrun_datasets::{bks, checker};
 use milkrun_station::instance::{node_routes, to_problem};

@@ -2,7 +2,6 @@
 //! exactly the engine's numbers for the same snapped nodes, subsets pick the right rows and
 //! columns, and unsnappable points or oversized tables get OSRM's codes. The engine is built
 //! once for the whole test binary.
-#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};

@@ -1,6 +1,6 @@
 //! The exception policy through the store: each branch, and exactly once under replays and
 //! re-runs.
-mod support;
+use crate::support;
 
 use milkrun_dairy::calendar::{DeliveryLine, OperationKind};
 use milkrun_dairy::exception::{Credit, Remedy};

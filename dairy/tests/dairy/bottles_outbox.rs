@@ -1,7 +1,7 @@
 //! Returnable bottles and the outbox through the store: replays record nothing twice. And
 //! what goes out through the outbox: renewal reminders, complaints and their escalation,
 //! alerts, and the webhook deliveries' store side (attempts, backoff, dead letters, restart).
-mod support;
+use crate::support;
 
 use milkrun_dairy::alert::SpikeRule;
 use milkrun_dairy::bottles::{BottleBalance, BottleReturn};
@@ -584,7 +584,9 @@ async fn webhook_deliveries_resume_and_dead_letter(b: Backend) -> TestResult {
 /// before), station 2 holds 10; skimmed has a threshold of 5. Low-stock alerts: station 1's
 /// milk (1 < 2) and skimmed (0 < 2 and < 5), station 2's skimmed (0 < 5); one outbox message
 /// each, also when checked twice. The transfer plan moves the 1 missing milk from station 2
-/// (the only lane, 0.30). Station 1's order for the 29th: 1 milk (2 - 1 usable) and 2 skimmed
+/// (the only lane, 0.30); carried out, it moves the unit once, as a lot of its own (replayed:
+/// nothing moves; more than the usable stock or another tenant's stations: refused, naming the
+/// field). Station 1's order for the 29th: 1 milk (2 - 1 usable) and 2 skimmed
 /// (the booked extras; no history of extras before); for 1 March (not frozen: calendars
 /// expanded) 1 milk again, and skimmed from the extras history (2 on the 29th: Poisson(2)).
 /// Another tenant sees none of it.
@@ -680,6 +682,61 @@ async fn alerts_transfers_and_station_orders(b: Backend) -> TestResult {
     assert_eq!((next[0].calendar_demand, next[0].order), (2, 1));
     assert!((next[1].extras_mean - 2.0).abs() < 1e-9, "{:?}", next[1]);
     assert!((1..=6).contains(&next[1].order), "{:?}", next[1]);
+
+    // The plan carried out: the unit leaves station 2's lot and arrives at station 1 as a lot
+    // of its own (the next lot id, 4; the same expiry); carried out again, nothing moves.
+    let done = store.transfer_stock(T1, MILK, day, &t).await?;
+    assert_eq!(done.moved, [(LotId(2), LotId(4), 1)]);
+    assert_eq!(done.key.as_str(), "2028-02-29:1:2->1");
+    let again = store.transfer_stock(T1, MILK, day, &t).await?;
+    assert!(again.already && again.moved.is_empty(), "{again:?}");
+    let lots1 = store.station_lots(T1, s1).await?;
+    let arrived = lots1.iter().find(|l| l.lot.id == LotId(4)).unwrap();
+    assert_eq!(
+        (
+            arrived.lot.product,
+            arrived.lot.expiry,
+            arrived.balance.on_hand
+        ),
+        (MILK, day.add_days(1), 1)
+    );
+    let lots2 = store.station_lots(T1, s2).await?;
+    assert_eq!(lots2[0].balance.on_hand, 9);
+    for (s, lots) in [(s1, &lots1), (s2, &lots2)] {
+        let recount = store.recount_stock(T1, s).await?;
+        for l in lots.iter() {
+            assert_eq!(
+                recount[&l.lot.id].balance(l.lot.id)?,
+                l.balance,
+                "lot {}",
+                l.lot.id
+            );
+        }
+    }
+    let covered = store
+        .plan_stock_transfers(T1, MILK, day, &[lane], Cents(500))
+        .await?;
+    assert!(covered.transfers.is_empty(), "{covered:?}");
+    let back = milkrun_dairy::transfer::Transfer {
+        from: s1,
+        to: s2,
+        quantity: 100,
+        cost: Cents(0),
+    };
+    let short = store.transfer_stock(T1, MILK, day, &back).await;
+    assert!(
+        short
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("transfer.quantity")),
+        "{short:?}"
+    );
+    let foreign = store.transfer_stock(T2, MILK, day, &t).await;
+    assert!(
+        foreign
+            .as_ref()
+            .is_err_and(|e| e.to_string().contains("transfer.from")),
+        "{foreign:?}"
+    );
 
     let day_orders = store.orders_on(T1, day).await?;
     let twice = [(day_orders[0].id, COURIER), (day_orders[0].id, COURIER)];

@@ -1,7 +1,7 @@
 //! The store on both backends (a real SQLite file and a real PostgreSQL database): opening,
 //! round trips, tenant isolation, calendar operations, the idempotent freeze, outcomes with QR
 //! sign-off, the documented view, and the live days of the service.
-mod support;
+use crate::support;
 
 use milkrun_dairy::calendar::{DeliveryLine, OperationKind};
 use milkrun_dairy::engine::{
@@ -642,7 +642,7 @@ async fn jobs_are_stored_by_tenant(b: Backend) -> TestResult {
 }
 
 /// A stand-in engine for the store's side of the night (the planning itself is tested on
-/// real roads in `service/tests/serve.rs`): a household keeps its previous courier when it
+/// real roads in `service/tests/service/serve.rs`): a household keeps its previous courier when it
 /// had one, others go to the courier with the fewest stops; the `i`-th visit of a route
 /// arrives at 05:00 + 10 min × i. It records every plan request.
 #[derive(Default)]

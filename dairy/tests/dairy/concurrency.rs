@@ -1,6 +1,6 @@
 //! The store under concurrent callers, on both backends: operation ids stay unique and a
 //! remedy is still created exactly once when many calls race.
-mod support;
+use crate::support;
 
 use milkrun_dairy::calendar::OperationKind;
 use milkrun_dairy::ids::*;

@@ -2,7 +2,6 @@
 //! households, 3 couriers, a 2-second nightly plan, through the library entry point; and the
 //! report of `milkrun demo`, the simulated week of issue #21, rendered from a synthetic
 //! [`WeekReport`].
-#![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

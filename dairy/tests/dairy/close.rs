@@ -1,5 +1,5 @@
 //! Close of day and courier settlement through the store, on a hand-checked day.
-mod support;
+use crate::support;
 
 use milkrun_dairy::calendar::OperationKind;
 use milkrun_dairy::close::DayAccount;

@@ -5,7 +5,7 @@
 //! restarted on the same database: the day comes back with every acknowledged event, a
 //! finished job with its result, and the running job runs again to its end. Also: a server
 //! started without credentials answers health but refuses everything else.
-mod serve_support;
+use crate::serve_support;
 
 use std::process::Command;
 

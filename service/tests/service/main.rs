@@ -1,0 +1,13 @@
+//! The service's integration tests, one binary: one module per subject (the CLI, the demos, the
+//! server end to end, a client that is not ours through reflection, the OSRM and VROOM faces).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod compat_osrm;
+mod compat_vroom;
+mod demo;
+mod golden;
+mod regression;
+mod serve;
+mod serve_python;
+#[path = "../serve_support/mod.rs"]
+mod serve_support;
