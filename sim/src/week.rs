@@ -347,7 +347,8 @@ async fn run_on(
             }
             nights.push(night);
         }
-        // The day's transfers between the stations, once both have received their lots.
+        // The day's transfers between the stations, once both have received their lots,
+        // planned by the LP and carried out in the ledger.
         for p in PRODUCTS {
             let plan = store
                 .plan_stock_transfers(
@@ -371,6 +372,12 @@ async fn run_on(
                 .await
                 .map_err(store_err)?;
             for t in &plan.transfers {
+                // Carried out before loading: the units leave the one station's lots and
+                // arrive at the other as lots of their own, in the stock ledger.
+                store
+                    .transfer_stock(TENANT, p, day, t)
+                    .await
+                    .map_err(store_err)?;
                 transfers.push(TransferRow {
                     date: day.to_string(),
                     product: p.0,

@@ -3,7 +3,7 @@
 use milkrun_calendar::Date;
 
 use crate::error::{invalid, DairyError};
-use crate::ids::{CourierId, LotId, OrderId};
+use crate::ids::{CourierId, LotId, OrderId, ProductId, StationId};
 
 /// Where wasted units were.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -27,17 +27,23 @@ pub enum MovementKind {
     Returned,
     /// Thrown away (expired or damaged).
     Wasted(Place),
+    /// Sent from the station to another station (a transfer's leaving side).
+    TransferredOut,
+    /// Arrived from another station (a transfer's arriving side: the lot it makes).
+    TransferredIn,
 }
 
 impl MovementKind {
     /// Every kind.
-    pub const ALL: [MovementKind; 6] = [
+    pub const ALL: [MovementKind; 8] = [
         MovementKind::Received,
         MovementKind::Loaded,
         MovementKind::Delivered,
         MovementKind::Returned,
         MovementKind::Wasted(Place::Station),
         MovementKind::Wasted(Place::Vehicle),
+        MovementKind::TransferredOut,
+        MovementKind::TransferredIn,
     ];
 
     /// The stored name.
@@ -49,6 +55,8 @@ impl MovementKind {
             MovementKind::Returned => "returned",
             MovementKind::Wasted(Place::Station) => "wasted_station",
             MovementKind::Wasted(Place::Vehicle) => "wasted_vehicle",
+            MovementKind::TransferredOut => "transferred_out",
+            MovementKind::TransferredIn => "transferred_in",
         }
     }
 
@@ -87,6 +95,14 @@ impl MovementKey {
     pub fn damaged(order: OrderId, lot: LotId) -> MovementKey {
         MovementKey(format!("damage:{order}:{lot}"))
     }
+    /// `transfer-out:<transfer>:<lot>`: `lot`'s share of the transfer named `transfer`.
+    pub fn transferred_out(transfer: &TransferKey, lot: LotId) -> MovementKey {
+        MovementKey(format!("transfer-out:{}:{lot}", transfer.0))
+    }
+    /// `transfer-in:<transfer>:<lot>`: the arriving lot `lot` of the transfer `transfer`.
+    pub fn transferred_in(transfer: &TransferKey, lot: LotId) -> MovementKey {
+        MovementKey(format!("transfer-in:{}:{lot}", transfer.0))
+    }
     /// `expire:<lot>:<n>`, `n` being the number of movements the lot had before: the lot's
     /// state, so a second expiry of the same lot (after units came back to it) gets a key of
     /// its own, and a replay in the same state finds nothing left to waste.
@@ -102,6 +118,23 @@ impl MovementKey {
             ));
         }
         Ok(MovementKey(key.to_owned()))
+    }
+    /// The key's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A transfer's deterministic name, unique per tenant: the day, the product and the two
+/// stations (`<date>:<product>:<from>-><to>`), so the day's plan carried out twice moves its
+/// units once.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TransferKey(String);
+
+impl TransferKey {
+    /// The transfer of `product` from `from` to `to` on `date`.
+    pub fn of(date: Date, product: ProductId, from: StationId, to: StationId) -> TransferKey {
+        TransferKey(format!("{date}:{product}:{from}->{to}"))
     }
     /// The key's text.
     pub fn as_str(&self) -> &str {
@@ -162,7 +195,7 @@ impl LotBalance {
         };
         let mut b = self;
         match kind {
-            MovementKind::Received => b.on_hand = add(b.on_hand)?,
+            MovementKind::Received | MovementKind::TransferredIn => b.on_hand = add(b.on_hand)?,
             MovementKind::Loaded => {
                 b.on_hand = take(b.on_hand, "on hand")?;
                 b.in_vehicles = add(b.in_vehicles)?;
@@ -174,7 +207,9 @@ impl LotBalance {
                 b.in_vehicles = take(b.in_vehicles, "in vehicles")?;
                 b.on_hand = add(b.on_hand)?;
             }
-            MovementKind::Wasted(Place::Station) => b.on_hand = take(b.on_hand, "on hand")?,
+            MovementKind::Wasted(Place::Station) | MovementKind::TransferredOut => {
+                b.on_hand = take(b.on_hand, "on hand")?
+            }
         }
         Ok(b)
     }
@@ -195,6 +230,10 @@ pub struct LotTotals {
     pub wasted_station: u64,
     /// Units wasted in vehicles.
     pub wasted_vehicle: u64,
+    /// Units sent to other stations.
+    pub transferred_out: u64,
+    /// Units arrived from other stations.
+    pub transferred_in: u64,
 }
 
 impl LotTotals {
@@ -207,6 +246,8 @@ impl LotTotals {
             MovementKind::Returned => &mut self.returned,
             MovementKind::Wasted(Place::Station) => &mut self.wasted_station,
             MovementKind::Wasted(Place::Vehicle) => &mut self.wasted_vehicle,
+            MovementKind::TransferredOut => &mut self.transferred_out,
+            MovementKind::TransferredIn => &mut self.transferred_in,
         };
         *slot = slot
             .checked_add(quantity)
@@ -214,8 +255,8 @@ impl LotTotals {
         Ok(())
     }
 
-    /// The balance these totals give: on hand = received + returned − loaded − wasted at the
-    /// station, in vehicles = loaded − delivered − returned − wasted in vehicles; an error
+    /// The balance these totals give: on hand = received + transferred in + returned − loaded
+    /// − wasted at the station − transferred out, in vehicles = loaded − delivered − returned − wasted in vehicles; an error
     /// naming the lot when either would be negative.
     pub fn balance(&self, lot: LotId) -> Result<LotBalance, DairyError> {
         let negative = |place, have, take| DairyError::NegativeStock {
@@ -228,10 +269,12 @@ impl LotTotals {
         let into_station = self
             .received
             .checked_add(self.returned)
+            .and_then(|s| s.checked_add(self.transferred_in))
             .ok_or(overflow.clone())?;
         let out_of_station = self
             .loaded
             .checked_add(self.wasted_station)
+            .and_then(|s| s.checked_add(self.transferred_out))
             .ok_or(overflow.clone())?;
         let on_hand = into_station.checked_sub(out_of_station).ok_or(negative(
             "on hand",

@@ -17,9 +17,11 @@
 //! | returned | + | − | a failed (not damaged) or cancelled order brought back |
 //! | wasted at the station | − | | an expired lot at close of day |
 //! | wasted in a vehicle | | − | a delivery failed because the goods were damaged |
+//! | transferred out | − | | a transfer to another station takes units of the lot (FEFO) |
+//! | transferred in | + | | the lot a transfer makes at the arriving station (same expiry) |
 //!
 //! So at every moment, per lot and summed over a station:
-//! `on hand = received − delivered − wasted − in vehicles`. Neither place ever goes negative:
+//! `on hand = received + transferred in − transferred out − delivered − wasted − in vehicles`. Neither place ever goes negative:
 //! a movement that would make it so is [`crate::DairyError::NegativeStock`], naming the lot.
 pub mod alert;
 pub mod fefo;
@@ -29,6 +31,6 @@ pub mod outcome;
 
 pub use alert::{low_stock, LowStock};
 pub use fefo::{pick, plan_loading, Load, LoadPlan, LotStock};
-pub use ledger::{LotBalance, LotTotals, Movement, MovementKey, MovementKind, Place};
+pub use ledger::{LotBalance, LotTotals, Movement, MovementKey, MovementKind, Place, TransferKey};
 pub use lot::{Lot, MAX_LOT_UNITS};
 pub use outcome::outcome_movements;

@@ -23,10 +23,10 @@ use crate::ids::{CourierId, LotId, OrderId, ProductId, StationId, TenantId};
 use crate::money::Cents;
 use crate::outcome::Outcome;
 use crate::stock::{
-    low_stock, outcome_movements, plan_loading, Lot, LotBalance, LotStock, LotTotals, LowStock,
-    Movement, MovementKey, MovementKind,
+    low_stock, outcome_movements, pick, plan_loading, Lot, LotBalance, LotStock, LotTotals,
+    LowStock, Movement, MovementKey, MovementKind, TransferKey,
 };
-use crate::transfer::{plan_transfers, StationNeed, TransferCost, TransferPlan};
+use crate::transfer::{plan_transfers, StationNeed, Transfer, TransferCost, TransferPlan};
 
 /// What loading a day's orders did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -39,6 +39,18 @@ pub struct LoadReport {
     pub cancelled: Vec<OrderId>,
     /// Orders the usable stock could not cover: not loaded.
     pub short: Vec<OrderId>,
+}
+
+/// What carrying out a transfer did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferDone {
+    /// The transfer's name.
+    pub key: TransferKey,
+    /// Each source lot's share and the lot it made at the arriving station:
+    /// (from lot, to lot, units), first expiry first.
+    pub moved: Vec<(LotId, LotId, u32)>,
+    /// The transfer was carried out before (a replay): nothing moved now and `moved` is empty.
+    pub already: bool,
 }
 
 /// A lot with its stored balance.
@@ -220,20 +232,7 @@ impl Store {
     /// lot was received before (nothing changes); a lot id reused for other data is refused.
     pub async fn receive_lot(&self, tenant: TenantId, lot: &Lot) -> Result<bool, StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO stock_lots (tenant_id, lot_id, station_id, product_id, received_date, \
-             expiry_date, quantity, on_hand, in_vehicles, movements) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0) ON CONFLICT DO NOTHING",
-        )
-        .bind(tenant.0)
-        .bind(lot.id.0)
-        .bind(lot.station.0)
-        .bind(lot.product.0)
-        .bind(date_text(lot.received))
-        .bind(date_text(lot.expiry))
-        .bind(i64::from(lot.quantity))
-        .execute(&mut *tx)
-        .await?;
+        insert_lot(&mut tx, tenant, lot).await?;
         let stored = sqlx::query(&format!(
             "SELECT {LOT_COLUMNS} FROM stock_lots WHERE tenant_id = $1 AND lot_id = $2"
         ))
@@ -542,6 +541,185 @@ impl Store {
         }
         Ok(plan_transfers(&needs, costs, unmet_per_unit)?)
     }
+
+    /// Carries out one transfer of `product` on `date` (a move of a [`TransferPlan`]), in one
+    /// transaction: `transfer.quantity` units leave `transfer.from`'s usable lots first expiry
+    /// first out (`transferred_out`), and each source lot's share arrives at `transfer.to` as
+    /// a lot of its own (same product and expiry, received on `date`, `transferred_in`), its
+    /// id allocated above every lot id of the tenant. Exactly once: the transfer's name
+    /// ([`TransferKey::of`]) is in its movements' keys, and a transfer carried out before
+    /// moves nothing. Refused, naming the field: an unknown station, a station to itself, no
+    /// units, or more than the leaving station's usable stock (nothing moves then).
+    pub async fn transfer_stock(
+        &self,
+        tenant: TenantId,
+        product: ProductId,
+        date: Date,
+        transfer: &Transfer,
+    ) -> Result<TransferDone, StoreError> {
+        if transfer.from == transfer.to {
+            return Err(invalid("transfer.to", "is the station it leaves from").into());
+        }
+        let quantity = u32::try_from(transfer.quantity)
+            .ok()
+            .filter(|q| *q > 0)
+            .ok_or_else(|| invalid("transfer.quantity", "must be 1 to 4294967295 units"))?;
+        let key = TransferKey::of(date, product, transfer.from, transfer.to);
+        let mut tx = self.begin_write().await?;
+        for (field, station) in [
+            ("transfer.from", transfer.from),
+            ("transfer.to", transfer.to),
+        ] {
+            let known = sqlx::query(
+                "SELECT station_id FROM stations WHERE tenant_id = $1 AND station_id = $2",
+            )
+            .bind(tenant.0)
+            .bind(station.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if known.is_none() {
+                return Err(invalid(field, format!("no station {station}")).into());
+            }
+        }
+        let done: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM stock_movements WHERE tenant_id = $1 AND movement_key LIKE $2",
+        )
+        .bind(tenant.0)
+        .bind(format!("transfer-out:{}:%", key.as_str()))
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        if done > 0 {
+            return Ok(TransferDone {
+                key,
+                moved: Vec::new(),
+                already: true,
+            });
+        }
+        let lots = station_lots_on(&mut tx, tenant, transfer.from).await?;
+        let stock: Vec<LotStock> = lots.iter().map(StoredLot::stock).collect();
+        let picks = pick(&stock, product, date, quantity).ok_or_else(|| {
+            invalid(
+                "transfer.quantity",
+                format!(
+                    "{quantity} units of product {product} are more than station {} has usable on {date}",
+                    transfer.from
+                ),
+            )
+        })?;
+        let top: i64 = sqlx::query(
+            "SELECT COALESCE(MAX(lot_id), 0) AS top FROM stock_lots WHERE tenant_id = $1",
+        )
+        .bind(tenant.0)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("top")?;
+        let mut moved = Vec::with_capacity(picks.len());
+        for (i, (from_lot, units)) in picks.into_iter().enumerate() {
+            let source = lots
+                .iter()
+                .find(|l| l.lot.id == from_lot)
+                .ok_or(StoreError::Corrupt {
+                    field: "stock_lots",
+                    reason: format!("picked lot {from_lot} is not among the station's lots"),
+                })?;
+            let id = i64::try_from(i)
+                .ok()
+                .and_then(|i| top.checked_add(1)?.checked_add(i))
+                .ok_or(StoreError::Corrupt {
+                    field: "stock_lots.lot_id",
+                    reason: "no lot id left above the highest".into(),
+                })?;
+            let arrived = Lot::new(
+                LotId(id),
+                transfer.to,
+                product,
+                date,
+                source.lot.expiry.max(date),
+                units,
+            )?;
+            let concurrent = || StoreError::Corrupt {
+                field: "stock_movements",
+                reason: format!(
+                    "transfer {} was carried out concurrently; retry the call",
+                    key.as_str()
+                ),
+            };
+            let left = apply_movement(
+                &mut tx,
+                tenant,
+                &Movement {
+                    key: MovementKey::transferred_out(&key, from_lot),
+                    lot: from_lot,
+                    kind: MovementKind::TransferredOut,
+                    quantity: units,
+                    date,
+                    order: None,
+                    courier: None,
+                },
+            )
+            .await?;
+            insert_lot(&mut tx, tenant, &arrived).await?;
+            let stored = sqlx::query(&format!(
+                "SELECT {LOT_COLUMNS} FROM stock_lots WHERE tenant_id = $1 AND lot_id = $2"
+            ))
+            .bind(tenant.0)
+            .bind(arrived.id.0)
+            .fetch_one(&mut *tx)
+            .await?;
+            if !left || lot_from_row(&stored)?.lot != arrived {
+                return Err(concurrent());
+            }
+            let came = apply_movement(
+                &mut tx,
+                tenant,
+                &Movement {
+                    key: MovementKey::transferred_in(&key, arrived.id),
+                    lot: arrived.id,
+                    kind: MovementKind::TransferredIn,
+                    quantity: units,
+                    date,
+                    order: None,
+                    courier: None,
+                },
+            )
+            .await?;
+            if !came {
+                return Err(concurrent());
+            }
+            moved.push((from_lot, arrived.id, units));
+        }
+        tx.commit().await?;
+        Ok(TransferDone {
+            key,
+            moved,
+            already: false,
+        })
+    }
+}
+
+/// Inserts a lot with an empty balance (its first movement fills it); an existing id is left
+/// as it is.
+async fn insert_lot(
+    conn: &mut AnyConnection,
+    tenant: TenantId,
+    lot: &Lot,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO stock_lots (tenant_id, lot_id, station_id, product_id, received_date, \
+         expiry_date, quantity, on_hand, in_vehicles, movements) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0) ON CONFLICT DO NOTHING",
+    )
+    .bind(tenant.0)
+    .bind(lot.id.0)
+    .bind(lot.station.0)
+    .bind(lot.product.0)
+    .bind(date_text(lot.received))
+    .bind(date_text(lot.expiry))
+    .bind(i64::from(lot.quantity))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 /// The lots of a station on a connection or inside the caller's transaction.
