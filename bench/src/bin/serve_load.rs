@@ -18,7 +18,7 @@
 //!    `milkrun-forecast`. The differences are the layers' cost, reported as a fraction of 1 ms.
 //! 2. **Overload**: `--clients` connections send `Forecast/ForecastDemand` (automatic model,
 //!    four daily series) back to back for `--seconds`; the batch lane has fewer CPU permits
-//!    than clients, so calls that find no permit within 10 ms are shed with 429
+//!    than clients, so calls that find no permit soon are shed with 429
 //!    RESOURCE_EXHAUSTED. Reported: answers per class with their latency.
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
