@@ -12,7 +12,7 @@
 //!   weeks, after some delivered before;
 //! - [`ConsumptionClass::Growing`] / [`ConsumptionClass::Declining`]: the slope is at least
 //!   [`TREND_SHARE`] of the mean week, up or down;
-//! - [`ConsumptionClass::Steady`]: otherwise.
+//! - otherwise [`ConsumptionClass::Steady`].
 use std::collections::{BTreeMap, BTreeSet};
 
 use milkrun_calendar::Date;
