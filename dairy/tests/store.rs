@@ -987,6 +987,17 @@ async fn promotions_push_once_and_convert(b: Backend) -> TestResult {
             ..
         }))
     ));
+    let unchecked = Promotion {
+        holdout_pct: 90,
+        ..promo
+    };
+    assert!(matches!(
+        store.add_promotion(T1, &unchecked).await,
+        Err(StoreError::Domain(DairyError::Invalid {
+            field: "promotion.holdout_pct",
+            ..
+        }))
+    ));
     let late = store
         .push_promotion(T1, promo.id, date("2028-03-14")?)
         .await;

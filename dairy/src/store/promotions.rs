@@ -43,6 +43,16 @@ impl Store {
     /// and returns `false`; another promotion under a taken id is refused, naming
     /// `promotion.id`.
     pub async fn add_promotion(&self, tenant: TenantId, p: &Promotion) -> Result<bool, StoreError> {
+        // The fields are public: check them again as `Promotion::new` does.
+        let p = &Promotion::new(
+            p.id,
+            p.offer,
+            p.valid_from,
+            p.valid_to,
+            p.segment,
+            p.holdout_pct,
+            p.seed,
+        )?;
         let (kind, package, product, price, free) = match p.offer {
             Offer::Subscribe { package, price } => {
                 self.package(tenant, package).await?;
