@@ -286,6 +286,7 @@ fn synthetic_week() -> WeekReport {
         ],
         complaints: [2, 1, 1],
         outbox_messages: 42,
+        promotion: None,
         map: MapData {
             date: "2026-03-03".into(),
             households: vec![
