@@ -468,20 +468,20 @@ pub fn page(report: &WeekReport, charts: &[Chart], map: &Chart) -> String {
         r.outbox_messages
     );
     if let Some(p) = &r.promotion {
-        let pct = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{:.1} %", 100.0 * v));
+        let share = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{:.1} %", 100.0 * v));
         let _ = writeln!(
             out,
             "<p>Promotion pushed on {} to the segment <em>{}</em> (product {} as an extra):              {} of {} told customers took it ({}), against {} of {} held out ({}); uplift {}.              Simulated take-up: {:.0} % when told, {:.0} % when not.</p>",
-            p.pushed,
-            p.segment,
+            esc(&p.pushed),
+            esc(&p.segment),
             p.product,
             p.targeted_taken,
             p.targeted,
-            pct(p.conversion_rate),
+            share(p.conversion_rate),
             p.holdout_taken,
             p.holdout,
-            pct(p.holdout_rate),
-            pct(p.uplift),
+            share(p.holdout_rate),
+            share(p.uplift),
             100.0 * p.take_probability_told,
             100.0 * p.take_probability_untold
         );
