@@ -394,7 +394,7 @@ fn week_report_files() {
     }
     assert!(html.contains("unaccounted = 0"));
     assert!(html.contains(
-        "12 of 80 told customers took it (15.0 %), against 1 of 20 held out (5.0 %); uplift 10.0 %"
+        "12 of 80 told customers took it (15.0 %), against 1 of 20 held out (5.0 %); uplift +10.0 pp"
     ));
     assert!(html.matches("<table").count() >= 9);
     assert_eq!(html.matches("<svg").count(), 6, "5 charts and the map");

@@ -481,7 +481,8 @@ pub fn page(report: &WeekReport, charts: &[Chart], map: &Chart) -> String {
             p.holdout_taken,
             p.holdout,
             share(p.holdout_rate),
-            share(p.uplift),
+            p.uplift
+                .map_or("n/a".to_string(), |u| format!("{:+.1} pp", 100.0 * u)),
             100.0 * p.take_probability_told,
             100.0 * p.take_probability_untold
         );
