@@ -70,3 +70,7 @@ id_type!(
     /// A tenant's webhook endpoint.
     EndpointId
 );
+id_type!(
+    /// A promotion targeted at a segment of a tenant's customers.
+    PromotionId
+);

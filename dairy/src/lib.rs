@@ -40,6 +40,13 @@
 //! - [`renewal`]: when a subscription's term ends given its calendar, and its reminder.
 //! - [`complaint`]: complaints (open, escalated, resolved) and the tenant's SLA.
 //! - [`alert`]: delivery delays and complaint spikes, once per (kind, subject, day).
+//! - [`consumption`]: a customer's units per product and week, the trend, days off, failed
+//!   deliveries and a plain class (steady, growing, declining, lapsing).
+//! - [`segment`]: customer segments by an RFM rule over delivered orders.
+//! - [`promotion`]: promotions targeted at a segment, a seeded holdout, the outbox messages
+//!   to customers and couriers, and the conversion against the holdout.
+//! - [`cube`]: multi-dimensional BI queries (region, station, courier, product, segment,
+//!   day) with drill-down.
 //! - [`webhook`]: endpoints, HMAC-SHA256 signatures, retries with backoff and jitter, dead
 //!   letters.
 //! - [`store`]: the only module that does I/O: sqlx, migrations embedded, one file per
@@ -116,6 +123,8 @@ pub mod care;
 pub mod catalogue;
 pub mod close;
 pub mod complaint;
+pub mod consumption;
+pub mod cube;
 pub mod dedupe;
 pub mod engine;
 pub mod error;
@@ -127,7 +136,9 @@ pub mod money;
 pub mod night;
 pub mod outbox;
 pub mod outcome;
+pub mod promotion;
 pub mod renewal;
+pub mod segment;
 pub mod settlement;
 pub mod station_order;
 pub mod stock;

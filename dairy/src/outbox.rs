@@ -21,17 +21,23 @@ pub enum Topic {
     ComplaintEscalated,
     /// An alert to the company (a delivery delay, a complaint spike).
     Alert,
+    /// A promotion offered to a customer of its segment ([`crate::promotion`]).
+    Promotion,
+    /// A promotion the courier serving its targeted households may mention.
+    PromotionCourier,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 6] = [
+    pub const ALL: [Topic; 8] = [
         Topic::MissedDelivery,
         Topic::RenewalReminder,
         Topic::ArrivalWindow,
         Topic::LowStock,
         Topic::ComplaintEscalated,
         Topic::Alert,
+        Topic::Promotion,
+        Topic::PromotionCourier,
     ];
 
     /// The stored name.
@@ -43,6 +49,8 @@ impl Topic {
             Topic::LowStock => "low_stock",
             Topic::ComplaintEscalated => "complaint_escalated",
             Topic::Alert => "alert",
+            Topic::Promotion => "promotion",
+            Topic::PromotionCourier => "promotion_courier",
         }
     }
 

@@ -3,6 +3,9 @@
 //! coming days, at an hour of the evening; those whose change falls after the cut-off are
 //! refused by the store (and counted). The doors of the morning (shut, refused) are drawn here
 //! too, one draw per (day, household), so milkrun and the baseline meet the same doors.
+//! And the mid-week promotion: on the evening after its push, each member of its segment
+//! orders the promoted product as an extra for the next day with [`TAKE_TOLD`] when told and
+//! [`TAKE_UNTOLD`] when held out (what the segment does on its own).
 use milkrun_calendar::Date;
 use milkrun_dairy::calendar::{Moment, OperationKind};
 use milkrun_dairy::ids::SubscriptionId;
@@ -97,6 +100,42 @@ pub fn requests(
         });
     }
     Ok(out)
+}
+
+/// The chance that a customer told of the mid-week promotion takes it on the evening after
+/// the push (an assumption of the simulation, not a measured rate).
+pub const TAKE_TOLD: f64 = 0.15;
+/// The chance that a held-out member of the segment orders the promoted product as an extra
+/// on that evening anyway (on top of the ordinary evening extras, which both groups make).
+pub const TAKE_UNTOLD: f64 = 0.03;
+
+/// The promotion's takers on the evening before `day` (`index`: its 0-based day of the run):
+/// each member (its subscription, whether held out) orders one unit of `product` as an extra
+/// for `day`, asked at 10:00 on the eve, with [`TAKE_TOLD`] or [`TAKE_UNTOLD`].
+pub fn promotion_requests(
+    seed: u64,
+    index: u32,
+    day: Date,
+    members: &[(SubscriptionId, bool)],
+    product: milkrun_dairy::ids::ProductId,
+) -> Result<Vec<Request>, DairyError> {
+    let now = Moment::new(day.add_days(-1), 10 * 3600)?;
+    Ok(members
+        .iter()
+        .filter(|(s, held)| {
+            let p = if *held { TAKE_UNTOLD } else { TAKE_TOLD };
+            unit(seed, index, s.0, 7) < p
+        })
+        .map(|&(subscription, _)| Request {
+            subscription,
+            kind: OperationKind::Extra {
+                date: day,
+                product,
+                quantity: 1,
+            },
+            now,
+        })
+        .collect())
 }
 
 /// A number in `0..1` from the seed, the day and the household (SplitMix64 of their mix).

@@ -312,6 +312,36 @@ pub struct Timings {
     pub total_ms: u64,
 }
 
+/// The mid-week promotion: pushed to a segment with a seeded holdout, its conversion against
+/// the holdout's (from the store's `promotion_conversion`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PromotionWeek {
+    /// The day it was pushed, `YYYY-MM-DD`.
+    pub pushed: String,
+    /// The segment targeted (the largest at the push).
+    pub segment: String,
+    /// The product offered as an extra.
+    pub product: i64,
+    /// Customers told.
+    pub targeted: u64,
+    /// Of them, those who took it.
+    pub targeted_taken: u64,
+    /// Customers held out.
+    pub holdout: u64,
+    /// Of them, those who ordered the product as an extra anyway.
+    pub holdout_taken: u64,
+    /// `targeted_taken / targeted` (null without targets).
+    pub conversion_rate: Option<f64>,
+    /// `holdout_taken / holdout` (null without a holdout).
+    pub holdout_rate: Option<f64>,
+    /// The conversion rate minus the holdout's.
+    pub uplift: Option<f64>,
+    /// The simulated chance that a told customer takes it (`behaviour::TAKE_TOLD`).
+    pub take_probability_told: f64,
+    /// The simulated chance that a held-out one orders it anyway (`behaviour::TAKE_UNTOLD`).
+    pub take_probability_untold: f64,
+}
+
 /// Everything a simulated week produced.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WeekReport {
@@ -341,8 +371,10 @@ pub struct WeekReport {
     pub stock: Vec<StockDay>,
     /// Complaints filed, escalated and resolved over the week.
     pub complaints: [u32; 3],
-    /// Outbox messages written (arrival windows, renewals, remedies, alerts).
+    /// Outbox messages written (arrival windows, renewals, remedies, alerts, promotions).
     pub outbox_messages: u64,
+    /// The mid-week promotion; `None` in a run too short to have one (under 2 days).
+    pub promotion: Option<PromotionWeek>,
     /// The map of the last day.
     pub map: MapData,
     /// Wall-clock timings (differ between runs).

@@ -16,11 +16,13 @@ use milkrun_dairy::exception::Remedy;
 use milkrun_dairy::freeze::Order;
 use milkrun_dairy::household::Household;
 use milkrun_dairy::ids::{
-    ComplaintId, CourierId, HouseholdId, LotId, OrderId, ProductId, StationId,
+    ComplaintId, CourierId, CustomerId, HouseholdId, LotId, OrderId, ProductId, PromotionId,
+    StationId, SubscriptionId,
 };
 use milkrun_dairy::money::Cents;
 use milkrun_dairy::night::PlannedStop;
 use milkrun_dairy::outcome::FailureReason;
+use milkrun_dairy::promotion::{Offer, Promotion};
 use milkrun_dairy::stock::Lot;
 use milkrun_dairy::store::night::NightSettings;
 use milkrun_dairy::store::outcomes::OutcomeReport;
@@ -35,7 +37,7 @@ use milkrun_station::road::{road_engine, road_points, RoadLocations};
 use sqlx::Row;
 
 use crate::baseline::{ride_habit, HabitEnd, HabitStock, POLICIES};
-use crate::behaviour::{door, requests, unit};
+use crate::behaviour::{door, promotion_requests, requests, unit, TAKE_TOLD, TAKE_UNTOLD};
 use crate::company::{
     self, couriers_for, keep_households, token, COURIER_CAPACITY, MAX_SNAP_M, PRODUCTS, SHIFT_S,
     TENANT,
@@ -248,6 +250,16 @@ async fn run_on(
     let mut open_complaints: Vec<(ComplaintId, u32)> = Vec::new();
     let mut last_status: HashMap<HouseholdId, MapStatus> = HashMap::new();
     let mut last_paths: Vec<(i64, Vec<[f64; 2]>)> = Vec::new();
+    // The mid-week promotion: the day index of its push, it, and its members' subscriptions.
+    let mut promotion: Option<MidWeekPromotion> = None;
+    let customer_of: HashMap<HouseholdId, CustomerId> =
+        plan.households.iter().map(|h| (h.id, h.customer)).collect();
+    let mut sub_of_customer: BTreeMap<CustomerId, SubscriptionId> = BTreeMap::new();
+    for s in &plan.subscriptions {
+        if let Some(&c) = customer_of.get(&s.household) {
+            sub_of_customer.entry(c).or_insert(s.id);
+        }
+    }
 
     for k in 0..config.days {
         let t_day = Instant::now();
@@ -260,6 +272,20 @@ async fn run_on(
         progress(phase("night"));
         // 1. The customers' changes on the eve, then the freeze at the cut-off.
         calendar.push(calendar_changes(store, seed, k, day, &plan.subscriptions).await?);
+        if let Some(p) = promotion.as_ref().filter(|p| p.pushed + 1 == k) {
+            if let Offer::Extra { product, .. } = p.promotion.offer {
+                for r in promotion_requests(seed, k, day, &p.members, product).map_err(dairy_err)? {
+                    match store
+                        .request_operation(TENANT, r.subscription, r.kind, r.now)
+                        .await
+                    {
+                        // A subscription the calendar refuses (ended) simply does not take it.
+                        Ok(_) | Err(StoreError::Domain(_)) => {}
+                        Err(e) => return Err(store_err(e)),
+                    }
+                }
+            }
+        }
         let cutoff = store.cutoff(TENANT).await.map_err(store_err)?;
         store
             .freeze_day(TENANT, day, cutoff.deadline(day))
@@ -827,6 +853,10 @@ async fn run_on(
             .enqueue_renewal_reminders(TENANT, day)
             .await
             .map_err(store_err)?;
+        if k == config.days / 2 && k + 1 < config.days {
+            let last = config.first_date.add_days(config.days as i32 - 1);
+            promotion = push_mid_week(store, seed, k, day, last, &sub_of_customer).await?;
+        }
         milkrun_days.push(Figures::from_sums(Some(day.to_string()), sums));
         baseline_days.push(Figures::from_sums(Some(day.to_string()), base));
         last_status = day_status;
@@ -847,6 +877,33 @@ async fn run_on(
             totals: Figures::from_sums(None, total),
             per_day: days,
         }
+    };
+    let promotion = match promotion {
+        Some(p) => {
+            let c = store
+                .promotion_conversion(TENANT, p.promotion.id)
+                .await
+                .map_err(store_err)?;
+            let product = match p.promotion.offer {
+                Offer::Extra { product, .. } => product.0,
+                Offer::Subscribe { package, .. } => package.0,
+            };
+            Some(PromotionWeek {
+                pushed: config.first_date.add_days(p.pushed as i32).to_string(),
+                segment: p.promotion.segment.as_str().to_string(),
+                product,
+                targeted: c.targeted,
+                targeted_taken: c.targeted_taken,
+                holdout: c.holdout,
+                holdout_taken: c.holdout_taken,
+                conversion_rate: c.rate(),
+                holdout_rate: c.holdout_rate(),
+                uplift: c.uplift(),
+                take_probability_told: TAKE_TOLD,
+                take_probability_untold: TAKE_UNTOLD,
+            })
+        }
+        None => None,
     };
     let station_of: HashMap<CourierId, i64> = stations
         .iter()
@@ -933,6 +990,7 @@ async fn run_on(
         stock: stock_rows,
         complaints,
         outbox_messages: outbox.max(0) as u64,
+        promotion,
         map,
         timings: Timings {
             setup_ms,
@@ -940,6 +998,76 @@ async fn run_on(
             total_ms: t_all.elapsed().as_millis() as u64,
         },
     })
+}
+
+/// The mid-week promotion as the loop keeps it.
+struct MidWeekPromotion {
+    /// The day index of the push.
+    pushed: u32,
+    promotion: Promotion,
+    /// Each member's (first) subscription, and whether it is held out.
+    members: Vec<(SubscriptionId, bool)>,
+}
+
+/// Segments the customers as of `day` (28 days of history), and pushes one promotion to the
+/// largest segment: skimmed milk as an extra with one unit free, valid from `day` to `last`,
+/// 20 % held out by the run's seed. `None` when no customer has a segment.
+async fn push_mid_week(
+    store: &Store,
+    seed: u64,
+    index: u32,
+    day: Date,
+    last: Date,
+    sub_of_customer: &BTreeMap<CustomerId, SubscriptionId>,
+) -> Result<Option<MidWeekPromotion>, SimError> {
+    let segments = store
+        .assign_segments(TENANT, day, 28)
+        .await
+        .map_err(store_err)?;
+    let mut sizes: BTreeMap<milkrun_dairy::segment::Segment, usize> = BTreeMap::new();
+    for s in &segments {
+        *sizes.entry(s.segment).or_default() += 1;
+    }
+    // The largest segment; on a tie the first in the segments' order.
+    let Some((&segment, _)) = sizes
+        .iter()
+        .max_by_key(|(seg, n)| (**n, std::cmp::Reverse(**seg)))
+    else {
+        return Ok(None);
+    };
+    let promotion = Promotion::new(
+        PromotionId(1),
+        Offer::Extra {
+            product: PRODUCTS[1],
+            free_units: 1,
+        },
+        day,
+        last,
+        segment,
+        20,
+        seed,
+    )
+    .map_err(dairy_err)?;
+    store
+        .add_promotion(TENANT, &promotion)
+        .await
+        .map_err(store_err)?;
+    store
+        .push_promotion(TENANT, promotion.id, day)
+        .await
+        .map_err(store_err)?;
+    let members = store
+        .promotion_members(TENANT, promotion.id)
+        .await
+        .map_err(store_err)?
+        .into_iter()
+        .filter_map(|(c, held)| sub_of_customer.get(&c).map(|&s| (s, held)))
+        .collect();
+    Ok(Some(MidWeekPromotion {
+        pushed: index,
+        promotion,
+        members,
+    }))
 }
 
 /// Imports the company into the store.

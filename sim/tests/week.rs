@@ -84,7 +84,8 @@ async fn recount(
 /// Three days, about 300 subscriptions: every order of every day ends delivered, failed or
 /// cancelled (none unaccounted), the report's counts equal the store's view, a door stays
 /// shut and its order is made up or compensated, the jam and the breakdown happen, the
-/// baseline rides the same orders; the same seed on a fresh file gives the same report
+/// baseline rides the same orders; the mid-week promotion is pushed once and converts
+/// above its holdout; the same seed on a fresh file gives the same report
 /// (timings aside); and a store that already holds the company is refused.
 #[test]
 fn three_days_through_the_store() -> TestResult {
@@ -133,6 +134,32 @@ fn three_days_through_the_store() -> TestResult {
             .sum::<u32>()
             > 0
     );
+    // The mid-week promotion (pushed on day 1 to the largest segment, 20 % held out) went to
+    // each targeted customer once through the outbox, and converts told customers (15 % by
+    // the simulation's assumption) well above the holdout (3 %).
+    let p = report.promotion.as_ref().ok_or("a mid-week promotion")?;
+    assert_eq!(p.pushed, dates[1]);
+    let members = p.targeted + p.holdout;
+    assert!(members > 100, "{p:?}");
+    assert_eq!(p.holdout, (members * 20 + 50) / 100, "{p:?}");
+    assert!(
+        p.targeted_taken > 0 && p.targeted_taken <= p.targeted,
+        "{p:?}"
+    );
+    assert!(p.uplift.ok_or("an uplift")? > 0.0, "{p:?}");
+    let told = rt.block_on(async {
+        let store =
+            milkrun_dairy::store::Store::open(&format!("sqlite:{}", path.display())).await?;
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM outbox WHERE tenant_id = 1 AND topic = 'promotion'",
+        )
+        .fetch_one(store.pool())
+        .await?
+        .try_get("n")?;
+        store.close().await;
+        Ok::<i64, Box<dyn std::error::Error>>(n)
+    })?;
+    assert_eq!(u64::try_from(told)?, p.targeted);
     assert_eq!(report.company.stations.len(), 2);
     assert!(!report.map.households.is_empty() && !report.map.roads.is_empty());
     assert!(!report.settlement.is_empty());

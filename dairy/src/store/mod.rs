@@ -7,8 +7,9 @@
 //! exception policy), [`close`], [`settlement`], [`bottles`], [`outbox`], [`stock`] (lots, the
 //! movement ledger, loading, expiry, low-stock alerts, transfers), [`station_orders`]
 //! (tomorrow's order per station), [`care`] (settings and alerts), [`renewals`],
-//! [`complaints`], [`webhooks`], [`live_days`] (the service's live days) and [`jobs`] (the
-//! service's batch jobs).
+//! [`complaints`], [`webhooks`], [`consumption`] (per customer), [`segments`] (RFM),
+//! [`promotions`] (push and conversion), [`cube`] (BI queries with drill-down),
+//! [`live_days`] (the service's live days) and [`jobs`] (the service's batch jobs).
 use std::str::FromStr;
 
 use milkrun_calendar::Date;
@@ -24,6 +25,8 @@ pub mod care;
 pub mod catalogue;
 pub mod close;
 pub mod complaints;
+pub mod consumption;
+pub mod cube;
 pub mod households;
 pub mod import;
 pub mod jobs;
@@ -33,8 +36,10 @@ pub mod operations;
 pub mod orders;
 pub mod outbox;
 pub mod outcomes;
+pub mod promotions;
 pub mod remedies;
 pub mod renewals;
+pub mod segments;
 pub mod settlement;
 pub mod station_orders;
 pub mod stock;
@@ -45,7 +50,7 @@ pub mod webhooks;
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 8] = [
+const MIGRATIONS: [(i64, &str, &str); 9] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -70,6 +75,11 @@ const MIGRATIONS: [(i64, &str, &str); 8] = [
     (6, "stock", include_str!("../../migrations/0006_stock.sql")),
     (7, "care", include_str!("../../migrations/0007_care.sql")),
     (8, "jobs", include_str!("../../migrations/0008_jobs.sql")),
+    (
+        10,
+        "insights",
+        include_str!("../../migrations/0010_insights.sql"),
+    ),
 ];
 
 /// The embedded migrations as sqlx runs them.

@@ -800,6 +800,487 @@ async fn night_plan_is_stored_once_and_stable(b: Backend) -> TestResult {
     Ok(())
 }
 
+/// The night settings of the stand-in engine: couriers 1 and 2 from the depot in Vaduz.
+fn stand_in_settings() -> Result<NightSettings, Box<dyn std::error::Error>> {
+    Ok(NightSettings {
+        depot: GeoPoint::new(47.14, 9.52)?,
+        couriers: [COURIER, CourierId(2)]
+            .into_iter()
+            .map(|id| PlanCourier {
+                id,
+                capacity: 50,
+                shift_start_s: 4 * 3600,
+                shift_end_s: 9 * 3600,
+            })
+            .collect(),
+        service_s: 30,
+        max_snap_m: 500.0,
+        stability: Some(Stability::default()),
+        limits: PlanLimits::default(),
+    })
+}
+
+/// Freezes `day` (at 20:00 the day before) and plans stations 1 and 2 with the stand-in
+/// engine; returns each household's planned courier.
+async fn freeze_and_plan(
+    store: &milkrun_dairy::store::Store,
+    t: TenantId,
+    day: &str,
+) -> Result<std::collections::BTreeMap<HouseholdId, CourierId>, Box<dyn std::error::Error>> {
+    let d = date(day)?;
+    store
+        .freeze_day(t, d, at(&d.add_days(-1).to_string(), "20:00:00")?)
+        .await?;
+    let settings = stand_in_settings()?;
+    let engine = StandInEngine::default();
+    let mut couriers = std::collections::BTreeMap::new();
+    for station in [StationId(1), StationId(2)] {
+        let r = store.plan_night(&engine, t, station, d, &settings).await?;
+        for s in &r.plan.stops {
+            if let Some((c, _)) = s.courier {
+                couriers.insert(s.household, c);
+            }
+        }
+    }
+    Ok(couriers)
+}
+
+/// Delivers `order` to its own door by `courier` at `hms` on its day.
+async fn deliver(
+    store: &milkrun_dairy::store::Store,
+    t: TenantId,
+    order: &milkrun_dairy::freeze::Order,
+    courier: CourierId,
+    hms: &str,
+) -> TestResult {
+    let scan = OutcomeReport::Delivered {
+        courier,
+        at: at(&order.date.to_string(), hms)?,
+        scanned_household: order.household,
+        scanned_token: token(order.household.0),
+    };
+    store.record_outcome(t, order.id, &scan).await?;
+    Ok(())
+}
+
+/// Customer 1 prepays 10 daily deliveries from Sunday 2028-02-27, skips the leap day, orders
+/// 2 skimmed as an extra on 03-06, and the delivery of 03-01 fails. Over the three whole
+/// weeks from 02-27: week 1 has 27, 28, 02, 03, 04 delivered (5 units), week 2 has 05 to 08
+/// and the extra (4 milk + 2 skimmed = 6), week 3 nothing (the prepaid count is used up):
+/// slope (0 - 5) / 2 = -2.5 units a week against a mean of 11/3, declining; 10 orders
+/// delivered, 1 failed, 1 day off. Another tenant's customer is not found.
+async fn consumption_per_customer(b: Backend) -> TestResult {
+    use milkrun_dairy::consumption::ConsumptionClass;
+    let db = TestDb::new(b, "consumption").await?;
+    let store = db.open().await?;
+    seed(&store, T1).await?;
+    let before = at("2028-02-26", "08:00:00")?;
+    for kind in [
+        OperationKind::Skip {
+            date: date("2028-02-29")?,
+        },
+        OperationKind::Extra {
+            date: date("2028-03-06")?,
+            product: SKIMMED,
+            quantity: 2,
+        },
+    ] {
+        store
+            .request_operation(T1, SubscriptionId(1), kind, before)
+            .await?;
+    }
+    let first = date("2028-02-27")?;
+    for i in 0..12 {
+        let day = first.add_days(i);
+        store
+            .freeze_day(T1, day, at(&day.add_days(-1).to_string(), "20:00:00")?)
+            .await?;
+        for o in store.orders_on(T1, day).await? {
+            if o.household != HouseholdId(1) {
+                continue;
+            }
+            if day == date("2028-03-01")? {
+                let fail = OutcomeReport::Failed {
+                    courier: COURIER,
+                    at: at("2028-03-01", "06:00:00")?,
+                    reason: FailureReason::NotHome,
+                };
+                store.record_outcome(T1, o.id, &fail).await?;
+            } else {
+                deliver(&store, T1, &o, COURIER, "06:00:00").await?;
+            }
+        }
+    }
+    let c = store
+        .customer_consumption(T1, CustomerId(1), first, date("2028-03-18")?)
+        .await?;
+    let units: Vec<u64> = c.weeks.iter().map(|w| w.units).collect();
+    assert_eq!(units, [5, 6, 0]);
+    assert_eq!(c.weeks[1].per_product[&MILK], 4);
+    assert_eq!(c.weeks[1].per_product[&SKIMMED], 2);
+    assert_eq!(
+        (c.delivered, c.failed, c.cancelled, c.days_off),
+        (10, 1, 0, 1)
+    );
+    assert!((c.slope_units_per_week + 2.5).abs() < 1e-9);
+    assert_eq!(c.class, ConsumptionClass::Declining);
+    let other = store
+        .customer_consumption(T2, CustomerId(1), first, date("2028-03-18")?)
+        .await;
+    assert!(matches!(
+        other,
+        Err(StoreError::NotFound {
+            what: "customer",
+            ..
+        })
+    ));
+    store.close().await;
+    Ok(())
+}
+
+/// Ten customers of tenant 1, all delivered to on 02-28 and 02-29, are segmented `new`. A
+/// promotion of skimmed milk as an extra to them with a 20 % holdout targets 8 and holds 2
+/// out; its push enqueues one message per targeted customer and one per courier serving
+/// them (listing exactly their targeted households); a second push adds no row. Three
+/// targeted customers and one held out take the offer within the validity (one more extra
+/// of milk and one of skimmed after the validity do not count): 3/8 against 1/2. Tenant 2
+/// cannot read, push or count tenant 1's promotion.
+async fn promotions_push_once_and_convert(b: Backend) -> TestResult {
+    use milkrun_dairy::promotion::{Offer, Promotion};
+    use milkrun_dairy::segment::Segment;
+    use milkrun_dairy::store::promotions::PushReport;
+    let db = TestDb::new(b, "promotions").await?;
+    let store = db.open().await?;
+    seed(&store, T1).await?;
+    seed(&store, T2).await?;
+    seed_many(&store, T1, 2, 7).await?;
+    store.add_courier(T1, CourierId(2), "Ben").await?;
+    let mut planned = Default::default();
+    for day in ["2028-02-28", "2028-02-29"] {
+        planned = freeze_and_plan(&store, T1, day).await?;
+        for o in store.orders_on(T1, date(day)?).await? {
+            deliver(&store, T1, &o, planned[&o.household], "05:05:00").await?;
+        }
+    }
+    let segments = store.assign_segments(T1, date("2028-02-29")?, 28).await?;
+    assert_eq!(segments.len(), 10);
+    assert!(segments.iter().all(|s| s.segment == Segment::New));
+    let promo = Promotion::new(
+        PromotionId(1),
+        Offer::Extra {
+            product: SKIMMED,
+            free_units: 1,
+        },
+        date("2028-02-29")?,
+        date("2028-03-13")?,
+        Segment::New,
+        20,
+        7,
+    )?;
+    assert!(store.add_promotion(T1, &promo).await?);
+    assert!(!store.add_promotion(T1, &promo).await?);
+    let other = Promotion { seed: 8, ..promo };
+    assert!(matches!(
+        store.add_promotion(T1, &other).await,
+        Err(StoreError::Domain(DairyError::Invalid {
+            field: "promotion.id",
+            ..
+        }))
+    ));
+    let unchecked = Promotion {
+        holdout_pct: 90,
+        ..promo
+    };
+    assert!(matches!(
+        store.add_promotion(T1, &unchecked).await,
+        Err(StoreError::Domain(DairyError::Invalid {
+            field: "promotion.holdout_pct",
+            ..
+        }))
+    ));
+    let late = store
+        .push_promotion(T1, promo.id, date("2028-03-14")?)
+        .await;
+    assert!(matches!(
+        late,
+        Err(StoreError::Domain(DairyError::Invalid {
+            field: "promotion.today",
+            ..
+        }))
+    ));
+    let push = store
+        .push_promotion(T1, promo.id, date("2028-02-29")?)
+        .await?;
+    let members = store.promotion_members(T1, promo.id).await?;
+    let targeted: Vec<CustomerId> = members.iter().filter(|m| !m.1).map(|m| m.0).collect();
+    let held: Vec<CustomerId> = members.iter().filter(|m| m.1).map(|m| m.0).collect();
+    assert_eq!((targeted.len(), held.len()), (8, 2));
+    // Customer c lives in household c in the fixtures.
+    let mut per_courier: std::collections::BTreeMap<CourierId, Vec<i64>> = Default::default();
+    for c in &targeted {
+        per_courier
+            .entry(planned[&HouseholdId(c.0)])
+            .or_default()
+            .push(c.0);
+    }
+    assert_eq!(
+        push,
+        PushReport {
+            targeted: 8,
+            held_out: 2,
+            couriers: per_courier.len(),
+            enqueued: 8 + per_courier.len(),
+        }
+    );
+    let promo_messages = |all: Vec<milkrun_dairy::outbox::OutboxMessage>| {
+        all.into_iter()
+            .filter(|m| matches!(m.topic, Topic::Promotion | Topic::PromotionCourier))
+            .collect::<Vec<_>>()
+    };
+    let sent = promo_messages(store.pending_messages(T1, 1000).await?);
+    assert_eq!(sent.len(), 8 + per_courier.len());
+    for (courier, households) in &per_courier {
+        let key = format!("promo:1:courier:{courier}");
+        let m = sent
+            .iter()
+            .find(|m| m.key.as_str() == key)
+            .ok_or("a courier message")?;
+        let list: Vec<String> = households.iter().map(|h| h.to_string()).collect();
+        assert!(m.payload.ends_with(&format!("[{}]}}", list.join(","))));
+    }
+    for c in &held {
+        let key = format!("promo:1:customer:{c}");
+        assert!(sent.iter().all(|m| m.key.as_str() != key));
+    }
+    let again = store
+        .push_promotion(T1, promo.id, date("2028-03-01")?)
+        .await?;
+    assert_eq!(again.enqueued, 0);
+    assert_eq!(
+        promo_messages(store.pending_messages(T1, 1000).await?),
+        sent
+    );
+
+    let now = at("2028-03-01", "08:00:00")?;
+    let extra = |product, day: &str| -> Result<OperationKind, Box<dyn std::error::Error>> {
+        Ok(OperationKind::Extra {
+            date: date(day)?,
+            product,
+            quantity: 1,
+        })
+    };
+    let takes = [
+        (targeted[0], extra(SKIMMED, "2028-03-02")?),
+        (targeted[1], extra(SKIMMED, "2028-03-13")?),
+        (targeted[2], extra(SKIMMED, "2028-03-05")?),
+        (targeted[2], extra(SKIMMED, "2028-03-06")?),
+        (targeted[3], extra(MILK, "2028-03-05")?),
+        (targeted[4], extra(SKIMMED, "2028-03-14")?),
+        (held[0], extra(SKIMMED, "2028-03-03")?),
+    ];
+    for (c, kind) in takes {
+        // Subscription c belongs to household c of customer c in the fixtures.
+        store
+            .request_operation(T1, SubscriptionId(c.0), kind, now)
+            .await?;
+    }
+    let conv = store.promotion_conversion(T1, promo.id).await?;
+    assert_eq!(
+        (
+            conv.targeted,
+            conv.targeted_taken,
+            conv.holdout,
+            conv.holdout_taken
+        ),
+        (8, 3, 2, 1)
+    );
+    assert_eq!(conv.rate(), Some(0.375));
+    assert_eq!(conv.uplift(), Some(-0.125));
+
+    for r in [
+        store.promotion(T2, promo.id).await.map(|_| ()),
+        store
+            .push_promotion(T2, promo.id, date("2028-03-01")?)
+            .await
+            .map(|_| ()),
+        store.promotion_conversion(T2, promo.id).await.map(|_| ()),
+    ] {
+        assert!(matches!(
+            r,
+            Err(StoreError::NotFound {
+                what: "promotion",
+                id: 1,
+                ..
+            })
+        ));
+    }
+    assert!(promo_messages(store.pending_messages(T2, 1000).await?).is_empty());
+    let foreign = Promotion {
+        offer: Offer::Extra {
+            product: ProductId(99),
+            free_units: 0,
+        },
+        ..promo
+    };
+    assert!(matches!(
+        store.add_promotion(T2, &foreign).await,
+        Err(StoreError::NotFound {
+            what: "product",
+            ..
+        })
+    ));
+    store.close().await;
+    Ok(())
+}
+
+/// Two days of tenant 1 (stations 1 "Oberland" and 2 "Unterland", couriers 1 and 2 from the
+/// stand-in plan, promised 05:00-05:15): on 02-28 household 1 is delivered at 05:05 (on
+/// time), household 2 at 06:00 (late) and household 3 fails; on 02-29 household 1 is
+/// cancelled, household 2 delivered at 05:05 and household 3 left pending. The totals are
+/// hand-checked; every single dimension and all six together sum to them; the drill-down
+/// company -> region -> station -> courier -> that courier's days sums at every level to the
+/// row above. Tenant 2's orders stay out of tenant 1's answer and the other way round.
+async fn bi_cube_drills_down(b: Backend) -> TestResult {
+    use milkrun_dairy::cube::{CubeFilter, CubeQuery, DimValue, Dimension, Measures};
+    let db = TestDb::new(b, "cube").await?;
+    let store = db.open().await?;
+    seed(&store, T1).await?;
+    seed(&store, T2).await?;
+    store.add_courier(T1, CourierId(2), "Ben").await?;
+    store
+        .set_station_region(T1, StationId(1), "Oberland")
+        .await?;
+    store
+        .set_station_region(T1, StationId(2), "Unterland")
+        .await?;
+    assert!(matches!(
+        store.set_station_region(T1, StationId(9), "Oberland").await,
+        Err(StoreError::NotFound {
+            what: "station",
+            ..
+        })
+    ));
+    for day in ["2028-02-28", "2028-02-29"] {
+        let planned = freeze_and_plan(&store, T1, day).await?;
+        for o in store.orders_on(T1, date(day)?).await? {
+            let c = planned[&o.household];
+            match (day, o.household.0) {
+                ("2028-02-28", 1) | ("2028-02-29", 2) => {
+                    deliver(&store, T1, &o, c, "05:05:00").await?
+                }
+                ("2028-02-28", 2) => deliver(&store, T1, &o, c, "06:00:00").await?,
+                ("2028-02-28", _) => {
+                    let fail = OutcomeReport::Failed {
+                        courier: c,
+                        at: at(day, "06:00:00")?,
+                        reason: FailureReason::NotHome,
+                    };
+                    store.record_outcome(T1, o.id, &fail).await?;
+                }
+                ("2028-02-29", 1) => {
+                    let cancel = OutcomeReport::Cancelled {
+                        at: at(day, "04:00:00")?,
+                    };
+                    store.record_outcome(T1, o.id, &cancel).await?;
+                }
+                _ => {}
+            }
+        }
+    }
+    store
+        .freeze_day(T2, date("2028-02-28")?, at("2028-02-27", "20:00:00")?)
+        .await?;
+    store.assign_segments(T1, date("2028-02-29")?, 28).await?;
+    let days = CubeFilter::days(date("2028-02-28")?, date("2028-02-29")?);
+    let query = |dimensions: Vec<Dimension>, filter: &CubeFilter| CubeQuery {
+        dimensions,
+        filter: filter.clone(),
+    };
+    let total = store.cube(T1, &query(vec![], &days)).await?;
+    assert_eq!(total.len(), 1);
+    let t = total[0].measures;
+    assert_eq!(
+        t,
+        Measures {
+            orders: 6,
+            delivered: 3,
+            failed: 1,
+            cancelled: 1,
+            pending: 1,
+            units: 6,
+            units_delivered: 3,
+            promised: 3,
+            on_time: 2,
+        }
+    );
+    for d in Dimension::ALL {
+        let rows = store.cube(T1, &query(vec![d], &days)).await?;
+        assert_eq!(Measures::total(&rows)?, t, "{d:?}");
+    }
+    let all = store
+        .cube(T1, &query(Dimension::ALL.to_vec(), &days))
+        .await?;
+    assert_eq!(Measures::total(&all)?, t);
+    assert_eq!(all.len(), 6, "{all:?}");
+
+    // company -> region -> station -> courier -> one courier's days
+    let regions = store
+        .cube(T1, &query(vec![Dimension::Region], &days))
+        .await?;
+    let keys: Vec<&DimValue> = regions.iter().map(|r| &r.key[0]).collect();
+    assert_eq!(
+        keys,
+        [
+            &DimValue::Region(Some("Oberland".into())),
+            &DimValue::Region(Some("Unterland".into()))
+        ]
+    );
+    assert_eq!(
+        (regions[0].measures.orders, regions[1].measures.orders),
+        (4, 2)
+    );
+    let ober = CubeFilter {
+        region: Some("Oberland".into()),
+        ..days.clone()
+    };
+    let stations = store
+        .cube(T1, &query(vec![Dimension::Station], &ober))
+        .await?;
+    assert_eq!(Measures::total(&stations)?, regions[0].measures);
+    assert_eq!(stations.len(), 1);
+    let station1 = CubeFilter {
+        station: Some(StationId(1)),
+        ..ober.clone()
+    };
+    let couriers = store
+        .cube(T1, &query(vec![Dimension::Courier], &station1))
+        .await?;
+    assert_eq!(Measures::total(&couriers)?, stations[0].measures);
+    for row in &couriers {
+        let DimValue::Courier(Some(c)) = row.key[0] else {
+            return Err(format!("a planned courier: {row:?}").into());
+        };
+        let one = CubeFilter {
+            courier: Some(c),
+            ..station1.clone()
+        };
+        let per_day = store.cube(T1, &query(vec![Dimension::Day], &one)).await?;
+        assert_eq!(Measures::total(&per_day)?, row.measures);
+        assert!(per_day.len() <= 2);
+    }
+    // Tenant isolation: tenant 2 sees its 3 pending orders only, and no region of tenant 1.
+    let t2 = store.cube(T2, &query(vec![], &days)).await?;
+    assert_eq!((t2[0].measures.orders, t2[0].measures.pending), (3, 3));
+    let t2_ober = store
+        .cube(T2, &query(vec![Dimension::Station], &ober))
+        .await?;
+    assert!(t2_ober.is_empty());
+    let bad = query(vec![Dimension::Day, Dimension::Day], &days);
+    assert!(store.cube(T1, &bad).await.is_err());
+    store.close().await;
+    Ok(())
+}
+
 on_both_backends!(
     open_migrates_and_reopens,
     tenants_are_isolated,
@@ -811,4 +1292,7 @@ on_both_backends!(
     live_days_log_events_by_tenant,
     jobs_are_stored_by_tenant,
     night_plan_is_stored_once_and_stable,
+    consumption_per_customer,
+    promotions_push_once_and_convert,
+    bi_cube_drills_down,
 );

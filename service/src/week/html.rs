@@ -464,9 +464,29 @@ pub fn page(report: &WeekReport, charts: &[Chart], map: &Chart) -> String {
     let _ = writeln!(
         out,
         "<p>Complaints: {filed} filed, {escalated} escalated, {resolved} resolved. Outbox \
-         messages written (arrival windows, renewals, remedies, alerts): {}.</p>",
+         messages written (arrival windows, renewals, remedies, alerts, promotions): {}.</p>",
         r.outbox_messages
     );
+    if let Some(p) = &r.promotion {
+        let share = |x: Option<f64>| x.map_or("n/a".to_string(), |v| format!("{:.1} %", 100.0 * v));
+        let _ = writeln!(
+            out,
+            "<p>Promotion pushed on {} to the segment <em>{}</em> (product {} as an extra):              {} of {} told customers took it ({}), against {} of {} held out ({}); uplift {}.              Simulated take-up: {:.0} % when told, {:.0} % when not.</p>",
+            esc(&p.pushed),
+            esc(&p.segment),
+            p.product,
+            p.targeted_taken,
+            p.targeted,
+            share(p.conversion_rate),
+            p.holdout_taken,
+            p.holdout,
+            share(p.holdout_rate),
+            p.uplift
+                .map_or("n/a".to_string(), |u| format!("{:+.1} pp", 100.0 * u)),
+            100.0 * p.take_probability_told,
+            100.0 * p.take_probability_untold
+        );
+    }
     out.push_str("<h2>The company</h2>\n");
     company(&mut out, r);
     out.push_str("<h2>How this was measured</h2>\n");

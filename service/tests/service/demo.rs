@@ -11,7 +11,7 @@ use milkrun_service::demo::{report, run_demo, run_demo_on, DemoConfig};
 use milkrun_service::week;
 use milkrun_sim::report::{
     CalendarActivity, Company, CourierSettlement, Figures, Incident, MapData, MapPoint, MapStatus,
-    PolicyWeek, StationInfo, StockDay, Sums, Timings, TransferRow, WeekReport,
+    PolicyWeek, PromotionWeek, StationInfo, StockDay, Sums, Timings, TransferRow, WeekReport,
 };
 
 /// The shipped extract, imported once for all tests.
@@ -285,6 +285,20 @@ fn synthetic_week() -> WeekReport {
         ],
         complaints: [2, 1, 1],
         outbox_messages: 42,
+        promotion: Some(PromotionWeek {
+            pushed: "2026-03-02".into(),
+            segment: "new".into(),
+            product: 2,
+            targeted: 80,
+            targeted_taken: 12,
+            holdout: 20,
+            holdout_taken: 1,
+            conversion_rate: Some(0.15),
+            holdout_rate: Some(0.05),
+            uplift: Some(0.1),
+            take_probability_told: 0.15,
+            take_probability_untold: 0.03,
+        }),
         map: MapData {
             date: "2026-03-03".into(),
             households: vec![
@@ -358,6 +372,8 @@ fn week_report_files() {
         }
     }
     assert_eq!(j["per_day"][1]["date"], "2026-03-03");
+    assert_eq!(j["promotion"]["targeted_taken"], 12);
+    assert_eq!(j["promotion"]["holdout"], 20);
 
     // report.html
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
@@ -376,6 +392,9 @@ fn week_report_files() {
         assert!(html.contains(heading), "the page lacks {heading}");
     }
     assert!(html.contains("unaccounted = 0"));
+    assert!(html.contains(
+        "12 of 80 told customers took it (15.0 %), against 1 of 20 held out (5.0 %); uplift +10.0 pp"
+    ));
     assert!(html.matches("<table").count() >= 9);
     assert_eq!(html.matches("<svg").count(), 6, "5 charts and the map");
     assert!(
