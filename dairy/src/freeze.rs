@@ -109,14 +109,13 @@ impl DayFreeze {
     /// Adds one subscription's deliveries of the day; an error naming the subscription when it
     /// cannot be expanded, or naming the id when two orders hash to the same one.
     pub fn add(&mut self, s: &SubscriptionDay) -> Result<(), DairyError> {
-        let days = deliveries(&s.subscription, s.product, &s.ops, self.date, self.date).map_err(
-            |e| {
+        let days =
+            deliveries(&s.subscription, s.product, &s.ops, self.date, self.date).map_err(|e| {
                 invalid(
                     "subscription",
                     format!("subscription {} cannot be expanded: {e}", s.subscription.id),
                 )
-            },
-        )?;
+            })?;
         for d in days {
             let id = order_id(self.tenant, d.subscription, d.date, d.line.number());
             if !self.seen.insert(id) {

@@ -126,8 +126,9 @@ impl Store {
         started_by: Date,
         mut each: impl FnMut(SubscriptionDay) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let ops_sql =
-            format!("SELECT {OP_COLUMNS} FROM operations WHERE tenant_id = $1 ORDER BY operation_id");
+        let ops_sql = format!(
+            "SELECT {OP_COLUMNS} FROM operations WHERE tenant_id = $1 ORDER BY operation_id"
+        );
         let started_by = date_text(started_by);
         // The same reads on either executor (a macro: the two drivers' row types differ).
         macro_rules! stream {

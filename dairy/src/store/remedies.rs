@@ -9,7 +9,7 @@ use milkrun_calendar::Date;
 use sqlx::{AnyConnection, Row};
 
 use super::operations::insert_operation;
-use super::orders::insert_order;
+use super::orders::{insert_order, order_from_row};
 use super::outbox::enqueue_on;
 use super::tenants::{remedy_columns, remedy_from};
 use super::{date_text, Store, StoreError};
@@ -92,7 +92,9 @@ impl Store {
         now: Moment,
     ) -> Result<Decided, StoreError> {
         let Some(Outcome::Failed { at, reason, .. }) = self.outcome(tenant, order.id).await? else {
-            return Err(invalid("order", format!("order {} has no failed outcome", order.id)).into());
+            return Err(
+                invalid("order", format!("order {} has no failed outcome", order.id)).into(),
+            );
         };
         let remedy = t.policy.decide(reason, at.second_of_day);
         // Everything the remedy's day depends on is read before the write transaction.
@@ -149,7 +151,10 @@ impl Store {
         now: Moment,
     ) -> Result<Vec<AppliedRemedy>, StoreError> {
         let rows = sqlx::query(
-            "SELECT o.order_id AS order_id FROM orders o \
+            "SELECT o.order_id AS order_id, o.subscription_id AS subscription_id, \
+             o.household_id AS household_id, o.station_id AS station_id, \
+             o.delivery_date AS delivery_date, o.line AS line, o.line_kind AS line_kind, \
+             o.product_id AS product_id, o.quantity AS quantity FROM orders o \
              JOIN order_outcomes r ON r.tenant_id = o.tenant_id AND r.order_id = o.order_id \
              LEFT JOIN remedies m ON m.tenant_id = o.tenant_id AND m.order_id = o.order_id \
              WHERE o.tenant_id = $1 AND o.delivery_date = $2 AND r.status = 'failed' \
@@ -163,11 +168,7 @@ impl Store {
         let mut out = Vec::with_capacity(rows.len());
         let mut batch: Vec<Decided> = Vec::new();
         for r in &rows {
-            let id = OrderId(r.try_get("order_id")?);
-            if self.remedy(tenant, id).await?.is_some() {
-                continue; // a concurrent call remedied it meanwhile
-            }
-            let order = self.order(tenant, id).await?;
+            let order = order_from_row(r)?;
             // A subscription's make-up day depends on its operations, which its earlier
             // remedies change: a second failure of it waits for the batch to commit, so
             // every remedy is decided as if the failures were remedied one by one.
