@@ -1,7 +1,7 @@
 //! The night freeze, pure part: one day's deliveries of every subscription become orders with
 //! deterministic ids, grouped per station. The store writes each station's orders in one
-//! transaction ([`crate::store::Store::freeze_day`]).
-use std::collections::BTreeMap;
+//! transaction ([`crate::store::Store::freeze_day`]), streaming the book through [`DayFreeze`].
+use std::collections::{BTreeMap, HashSet};
 
 use milkrun_calendar::Date;
 use sha2::{Digest, Sha256};
@@ -77,21 +77,51 @@ pub fn freeze_day(
     date: Date,
     subs: &[SubscriptionDay],
 ) -> Result<Vec<StationOrders>, DairyError> {
-    let mut per_station: BTreeMap<StationId, Vec<Order>> = BTreeMap::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut freeze = DayFreeze::new(tenant, date);
     for s in subs {
-        let days = deliveries(&s.subscription, s.product, &s.ops, date, date).map_err(|e| {
-            invalid(
-                "subscription",
-                format!("subscription {} cannot be expanded: {e}", s.subscription.id),
-            )
-        })?;
+        freeze.add(s)?;
+    }
+    Ok(freeze.finish())
+}
+
+/// The freeze of one day built one subscription at a time, so a caller streaming the book
+/// from storage holds the day's orders and never the whole book; [`DayFreeze::finish`] gives
+/// what [`freeze_day`] gives for the same subscriptions.
+#[derive(Debug, Clone)]
+pub struct DayFreeze {
+    tenant: TenantId,
+    date: Date,
+    per_station: BTreeMap<StationId, Vec<Order>>,
+    seen: HashSet<OrderId>,
+}
+
+impl DayFreeze {
+    /// An empty freeze of `date` for `tenant`.
+    pub fn new(tenant: TenantId, date: Date) -> DayFreeze {
+        DayFreeze {
+            tenant,
+            date,
+            per_station: BTreeMap::new(),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// Adds one subscription's deliveries of the day; an error naming the subscription when it
+    /// cannot be expanded, or naming the id when two orders hash to the same one.
+    pub fn add(&mut self, s: &SubscriptionDay) -> Result<(), DairyError> {
+        let days =
+            deliveries(&s.subscription, s.product, &s.ops, self.date, self.date).map_err(|e| {
+                invalid(
+                    "subscription",
+                    format!("subscription {} cannot be expanded: {e}", s.subscription.id),
+                )
+            })?;
         for d in days {
-            let id = order_id(tenant, d.subscription, d.date, d.line.number());
-            if !seen.insert(id) {
+            let id = order_id(self.tenant, d.subscription, d.date, d.line.number());
+            if !self.seen.insert(id) {
                 return Err(invalid("order.id", format!("two orders hash to id {id}")));
             }
-            per_station.entry(s.station).or_default().push(Order {
+            self.per_station.entry(s.station).or_default().push(Order {
                 id,
                 subscription: d.subscription,
                 household: s.subscription.household,
@@ -102,14 +132,19 @@ pub fn freeze_day(
                 quantity: d.quantity,
             });
         }
+        Ok(())
     }
-    Ok(per_station
-        .into_iter()
-        .map(|(station, mut orders)| {
-            orders.sort_by_key(|o| (o.subscription, o.line.number()));
-            StationOrders { station, orders }
-        })
-        .collect())
+
+    /// The day's orders per station in station order, each sorted by subscription then line.
+    pub fn finish(self) -> Vec<StationOrders> {
+        self.per_station
+            .into_iter()
+            .map(|(station, mut orders)| {
+                orders.sort_by_key(|o| (o.subscription, o.line.number()));
+                StationOrders { station, orders }
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]

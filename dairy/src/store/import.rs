@@ -21,7 +21,7 @@ impl Store {
         for chunk in customers.chunks(ROWS_PER_INSERT) {
             let sql = format!(
                 "INSERT INTO customers (tenant_id, customer_id, name) {}",
-                values_clause(chunk.len(), 3)
+                values_clause(self.backend, chunk.len(), 3)
             );
             let mut q = sqlx::query(&sql);
             for c in chunk {
@@ -33,7 +33,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO households (tenant_id, household_id, customer_id, station_id, \
                  address, lat, lon, window_start_s, window_end_s, qr_token) {}",
-                values_clause(chunk.len(), 10)
+                values_clause(self.backend, chunk.len(), 10)
             );
             let mut q = sqlx::query(&sql);
             for h in chunk {
@@ -67,7 +67,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO subscriptions (tenant_id, subscription_id, household_id, \
                  package_id, start_date, prepaid, end_date, quantity, weekdays) {}",
-                values_clause(chunk.len(), 9)
+                values_clause(self.backend, chunk.len(), 9)
             );
             let mut q = sqlx::query(&sql);
             for s in chunk {

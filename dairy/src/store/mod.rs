@@ -13,9 +13,9 @@
 use std::str::FromStr;
 
 use milkrun_calendar::Date;
-use sqlx::any::AnyPoolOptions;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-use sqlx::{Any, AnyPool, ConnectOptions, Connection};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqliteRow};
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Connection, Row};
 
 use crate::error::DairyError;
 use crate::ids::TenantId;
@@ -158,6 +158,15 @@ impl Backend {
             ))
         }
     }
+
+    /// The backend a connection of the `Any` pool talks to.
+    pub(crate) fn of_connection(conn: &AnyConnection) -> Backend {
+        if conn.backend_name() == <sqlx::Sqlite as sqlx::Database>::NAME {
+            Backend::Sqlite
+        } else {
+            Backend::Postgres
+        }
+    }
 }
 
 /// The dairy store over one connection pool.
@@ -165,6 +174,9 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// On SQLite, the file's options, for the bulk reads that open a connection of the SQLite
+    /// driver directly ([`Store::sqlite_reader`]); `None` on PostgreSQL.
+    sqlite: Option<SqliteConnectOptions>,
 }
 
 impl Store {
@@ -175,6 +187,7 @@ impl Store {
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         let backend = Backend::of_url(url)?;
         sqlx::any::install_default_drivers();
+        let mut sqlite = None;
         if backend == Backend::Sqlite {
             // WAL is a property of the file: set it once, then every pooled connection uses it.
             let opts = SqliteConnectOptions::from_str(url)?
@@ -182,13 +195,28 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .foreign_keys(true);
             opts.connect().await?.close().await?;
+            sqlite = Some(opts);
         }
         let pool = AnyPoolOptions::new()
             .max_connections(4)
             .connect(url)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            sqlite,
+        })
+    }
+
+    /// On SQLite, a connection of the SQLite driver itself, outside the pool, for a bulk read
+    /// (the freeze's million subscription rows): it decodes rows without converting each into
+    /// an `AnyRow`. `None` on PostgreSQL, whose readers go through the pool.
+    pub(crate) async fn sqlite_reader(&self) -> Result<Option<SqliteConnection>, StoreError> {
+        match &self.sqlite {
+            Some(opts) => Ok(Some(opts.connect().await?)),
+            None => Ok(None),
+        }
     }
 
     /// The backend this store runs on.
@@ -233,13 +261,48 @@ pub(crate) fn parse_date(text: &str, field: &'static str) -> Result<Date, StoreE
     })
 }
 
-/// A stored optional date.
-pub(crate) fn parse_opt_date(
-    text: Option<String>,
-    field: &'static str,
-) -> Result<Option<Date>, StoreError> {
-    text.map(|t| parse_date(&t, field)).transpose()
+/// The typed cells of a row, read the same way from the `Any` pool's rows and from the SQLite
+/// driver's (the bulk reads of [`Store::sqlite_reader`]), so each decoder is written once.
+pub(crate) trait Cells {
+    /// An integer column.
+    fn int(&self, col: &str) -> Result<i64, StoreError>;
+    /// A nullable integer column.
+    fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError>;
+    /// A text column.
+    fn text(&self, col: &str) -> Result<String, StoreError>;
+    /// A date column (`field` names it in the error).
+    fn date(&self, col: &str, field: &'static str) -> Result<Date, StoreError>;
+    /// A nullable date column (`field` names it in the error).
+    fn opt_date(&self, col: &str, field: &'static str) -> Result<Option<Date>, StoreError>;
 }
+
+/// [`Cells`] for a row type whose text decodes as `$text` (borrowed where the driver allows).
+macro_rules! cells {
+    ($row:ty, $text:ty) => {
+        impl Cells for $row {
+            fn int(&self, col: &str) -> Result<i64, StoreError> {
+                Ok(self.try_get(col)?)
+            }
+            fn opt_int(&self, col: &str) -> Result<Option<i64>, StoreError> {
+                Ok(self.try_get(col)?)
+            }
+            fn text(&self, col: &str) -> Result<String, StoreError> {
+                let t: $text = self.try_get(col)?;
+                Ok(t.into())
+            }
+            fn date(&self, col: &str, field: &'static str) -> Result<Date, StoreError> {
+                let t: $text = self.try_get(col)?;
+                parse_date(&t, field)
+            }
+            fn opt_date(&self, col: &str, field: &'static str) -> Result<Option<Date>, StoreError> {
+                let t: Option<$text> = self.try_get(col)?;
+                t.map(|t| parse_date(&t, field)).transpose()
+            }
+        }
+    };
+}
+cells!(AnyRow, String);
+cells!(SqliteRow, &str);
 
 /// A stored non-negative count that must fit a `u32`.
 pub(crate) fn to_u32(v: i64, field: &'static str) -> Result<u32, StoreError> {
@@ -253,8 +316,13 @@ pub(crate) fn to_u32(v: i64, field: &'static str) -> Result<u32, StoreError> {
 /// SQLite's 32,766 and PostgreSQL's 65,535 bind parameters.
 pub(crate) const ROWS_PER_INSERT: usize = 500;
 
-/// `VALUES ($1, …, $cols), (…), …` for `rows` rows of `cols` columns.
-pub(crate) fn values_clause(rows: usize, cols: usize) -> String {
+/// `VALUES (…), (…), …` for `rows` rows of `cols` columns, for a statement whose only
+/// parameters these are. PostgreSQL gets `$1`, `$2`, …; SQLite gets anonymous `?`s, bound in
+/// the same order: for each numbered or named parameter, sqlx's SQLite driver asks SQLite for
+/// the parameter's name, which SQLite finds by a linear walk of the statement's parameter list,
+/// so a 5,000-parameter `INSERT` with `$N`s cost quadratic time (half of the freeze's run time
+/// before this; `?`s have no name and bind in constant time).
+pub(crate) fn values_clause(backend: Backend, rows: usize, cols: usize) -> String {
     let mut out = String::with_capacity(rows * cols * 5 + 8);
     out.push_str("VALUES ");
     for r in 0..rows {
@@ -266,8 +334,13 @@ pub(crate) fn values_clause(rows: usize, cols: usize) -> String {
             if c > 0 {
                 out.push_str(", ");
             }
-            out.push('$');
-            out.push_str(&(r * cols + c + 1).to_string());
+            match backend {
+                Backend::Sqlite => out.push('?'),
+                Backend::Postgres => {
+                    out.push('$');
+                    out.push_str(&(r * cols + c + 1).to_string());
+                }
+            }
         }
         out.push(')');
     }
@@ -276,6 +349,22 @@ pub(crate) fn values_clause(rows: usize, cols: usize) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{values_clause, Backend};
+
+    /// Both backends get the parameters in the same order: numbered on PostgreSQL, anonymous
+    /// (bound in order) on SQLite.
+    #[test]
+    fn values_clause_per_backend() {
+        assert_eq!(
+            values_clause(Backend::Postgres, 2, 3),
+            "VALUES ($1, $2, $3), ($4, $5, $6)"
+        );
+        assert_eq!(
+            values_clause(Backend::Sqlite, 2, 3),
+            "VALUES (?, ?, ?), (?, ?, ?)"
+        );
+    }
+
     /// Every file in `dairy/migrations/` is embedded, in order, with the version its name gives.
     #[test]
     fn every_migration_file_is_embedded() {

@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::outbox::enqueue_on;
-use super::{date_text, to_u32, values_clause, Store, StoreError, ROWS_PER_INSERT};
+use super::{date_text, to_u32, values_clause, Backend, Store, StoreError, ROWS_PER_INSERT};
 use crate::engine::{Engine, PlanCourier, PlanLimits, PlanRequest, Previous, Stability};
 use crate::error::invalid;
 use crate::household::{DeliveryWindow, GeoPoint};
@@ -342,7 +342,7 @@ async fn insert_stops(
     let sql = format!(
         "INSERT INTO night_stops (tenant_id, delivery_date, station_id, household_id, quantity, \
          courier_id, seq, arrival_s, promise_start_s, promise_end_s) {}",
-        values_clause(stops.len(), 10)
+        values_clause(Backend::of_connection(conn), stops.len(), 10)
     );
     let mut q = sqlx::query(&sql);
     for s in stops {

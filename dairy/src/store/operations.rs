@@ -1,9 +1,8 @@
 //! Calendar operations and the deliveries they give.
 use milkrun_calendar::Date;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use super::{date_text, parse_opt_date, to_u32, Store, StoreError};
+use super::{date_text, to_u32, Cells, Store, StoreError};
 use crate::calendar::{self, CutOff, Delivery, DeliveryLine, Moment, Operation, OperationKind};
 use crate::error::invalid;
 use crate::ids::{OperationId, ProductId, SubscriptionId, TenantId};
@@ -162,14 +161,13 @@ fn columns(kind: OperationKind) -> Columns {
 }
 
 /// An operation from a row with [`COLUMNS`].
-pub(crate) fn operation_from_row(row: &AnyRow) -> Result<Operation, StoreError> {
-    let kind_name: String = row.try_get("kind")?;
-    let from = parse_opt_date(row.try_get("date_from")?, "operations.date_from")?;
-    let to = parse_opt_date(row.try_get("date_to")?, "operations.date_to")?;
-    let product: Option<i64> = row.try_get("product_id")?;
-    let product = product.map(ProductId);
-    let quantity: Option<i64> = row.try_get("quantity")?;
-    let quantity = quantity
+pub(crate) fn operation_from_row(row: &impl Cells) -> Result<Operation, StoreError> {
+    let kind_name = row.text("kind")?;
+    let from = row.opt_date("date_from", "operations.date_from")?;
+    let to = row.opt_date("date_to", "operations.date_to")?;
+    let product = row.opt_int("product_id")?.map(ProductId);
+    let quantity = row
+        .opt_int("quantity")?
         .map(|q| to_u32(q, "operations.quantity"))
         .transpose()?;
     let missing = || StoreError::Corrupt {
@@ -215,8 +213,8 @@ pub(crate) fn operation_from_row(row: &AnyRow) -> Result<Operation, StoreError> 
         }
     };
     Ok(Operation {
-        id: OperationId(row.try_get("operation_id")?),
-        subscription: SubscriptionId(row.try_get("subscription_id")?),
+        id: OperationId(row.int("operation_id")?),
+        subscription: SubscriptionId(row.int("subscription_id")?),
         kind,
     })
 }

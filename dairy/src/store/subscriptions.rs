@@ -1,8 +1,5 @@
 //! Subscriptions.
-use sqlx::any::AnyRow;
-use sqlx::Row;
-
-use super::{date_text, parse_date, parse_opt_date, to_u32, Store, StoreError};
+use super::{date_text, to_u32, Cells, Store, StoreError};
 use crate::ids::{HouseholdId, PackageId, SubscriptionId, TenantId};
 use crate::subscription::{Subscription, Term, WeekdayPattern};
 
@@ -63,10 +60,10 @@ impl Store {
 }
 
 /// A subscription from a row with [`COLUMNS`].
-pub(crate) fn subscription_from_row(row: &AnyRow) -> Result<Subscription, StoreError> {
-    let start: String = row.try_get("start_date")?;
-    let prepaid: Option<i64> = row.try_get("prepaid")?;
-    let end = parse_opt_date(row.try_get("end_date")?, "subscriptions.end_date")?;
+pub(crate) fn subscription_from_row(row: &impl Cells) -> Result<Subscription, StoreError> {
+    let start = row.date("start_date", "subscriptions.start_date")?;
+    let prepaid = row.opt_int("prepaid")?;
+    let end = row.opt_date("end_date", "subscriptions.end_date")?;
     let term = match (prepaid, end) {
         (Some(n), None) => Term::Prepaid(to_u32(n, "subscriptions.prepaid")?),
         (None, Some(d)) => Term::Until(d),
@@ -77,18 +74,18 @@ pub(crate) fn subscription_from_row(row: &AnyRow) -> Result<Subscription, StoreE
             })
         }
     };
-    let bits: i64 = row.try_get("weekdays")?;
+    let bits = row.int("weekdays")?;
     let bits = u8::try_from(bits).map_err(|_| StoreError::Corrupt {
         field: "subscriptions.weekdays",
         reason: format!("{bits} is not a weekday pattern"),
     })?;
     Ok(Subscription::new(
-        SubscriptionId(row.try_get("subscription_id")?),
-        HouseholdId(row.try_get("household_id")?),
-        PackageId(row.try_get("package_id")?),
-        parse_date(&start, "subscriptions.start_date")?,
+        SubscriptionId(row.int("subscription_id")?),
+        HouseholdId(row.int("household_id")?),
+        PackageId(row.int("package_id")?),
+        start,
         term,
-        to_u32(row.try_get("quantity")?, "subscriptions.quantity")?,
+        to_u32(row.int("quantity")?, "subscriptions.quantity")?,
         WeekdayPattern::from_bits(bits)?,
     )?)
 }
