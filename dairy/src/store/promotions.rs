@@ -161,7 +161,7 @@ impl Store {
                 let sql = format!(
                     "INSERT INTO promotion_members (tenant_id, promotion_id, customer_id, \
                      holdout) {} ON CONFLICT DO NOTHING",
-                    values_clause(chunk.len(), 4)
+                    values_clause(self.backend, chunk.len(), 4)
                 );
                 let mut q = sqlx::query(&sql);
                 for &(c, held) in chunk {

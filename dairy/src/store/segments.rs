@@ -58,7 +58,7 @@ impl Store {
             let sql = format!(
                 "INSERT INTO customer_segments (tenant_id, customer_id, segment, as_of, \
                  days_since_last, delivery_days, milli_units_per_day) {}",
-                values_clause(chunk.len(), 7)
+                values_clause(self.backend, chunk.len(), 7)
             );
             let mut q = sqlx::query(&sql);
             for s in chunk {
