@@ -1581,20 +1581,7 @@ async fn sse_streams(server: &Server) {
         .into_inner()
         .day_id;
     let watch_body = serde_json::json!({"dayId": id}).to_string();
-    let (status, text) = http_post(
-        &format!("{base}/v1/days:watch"),
-        Some("beta-admin-key"),
-        &watch_body,
-    )
-    .await;
-    assert_eq!(status, 404, "another tenant's day: {text}");
-    let (status, mut watch) = SseReader::post(
-        &format!("{base}/v1/days:watch"),
-        "acme-admin-key",
-        &watch_body,
-    )
-    .await;
-    assert_eq!(status, 200);
+    let mut watch = owner_watches(&base, "/v1/days:watch", &watch_body).await;
     let day = |e: Option<SseEvent>| -> pb::Day {
         let (name, data) = e.expect("an event");
         assert_eq!(name, "message", "{data}");
@@ -1646,20 +1633,7 @@ async fn sse_streams(server: &Server) {
         .expect("submitted")
         .into_inner();
     let watch_body = serde_json::json!({"jobId": job.job_id}).to_string();
-    let (status, text) = http_post(
-        &format!("{base}/v1/jobs:watch"),
-        Some("beta-admin-key"),
-        &watch_body,
-    )
-    .await;
-    assert_eq!(status, 404, "another tenant's job: {text}");
-    let (status, mut watch) = SseReader::post(
-        &format!("{base}/v1/jobs:watch"),
-        "acme-admin-key",
-        &watch_body,
-    )
-    .await;
-    assert_eq!(status, 200);
+    let mut watch = owner_watches(&base, "/v1/jobs:watch", &watch_body).await;
     let events = watch.rest().await;
     let (_, data) = events.last().expect("at least one message");
     let done: pb::Job = serde_json::from_value(data.clone()).expect("a Job");
@@ -1681,6 +1655,17 @@ async fn sse_streams(server: &Server) {
             "{path} documented as an event stream"
         );
     }
+}
+
+/// The stream at `path` for `body` (a day's or a job's of tenant `acme`): tenant `beta` gets
+/// 404 for it, then `acme` opens it (200).
+async fn owner_watches(base: &str, path: &str, body: &str) -> SseReader {
+    let url = format!("{base}{path}");
+    let (status, text) = http_post(&url, Some("beta-admin-key"), body).await;
+    assert_eq!(status, 404, "another tenant's stream at {path}: {text}");
+    let (status, watch) = SseReader::post(&url, "acme-admin-key", body).await;
+    assert_eq!(status, 200, "{path}");
+    watch
 }
 
 /// A minimal HTTP/1.1 client over a loopback socket (status, body).

@@ -47,8 +47,32 @@ pub(crate) fn error_response(e: &ServiceError) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// One JSON call: the body is parsed (after authentication) into the request message and
-/// handed to `core`, the function the gRPC face calls too.
+/// The step every call of the JSON face goes through, unary and streaming: [`handle`]
+/// (credentials, the tenant's rate quota, the deadline, a request id, metrics), then the body
+/// parsed into the request message (after authentication, so an unauthenticated caller learns
+/// nothing of the format) and handed to `core`, the function the gRPC face calls too.
+pub(crate) async fn decode_and_handle<Req, T, F, Fut>(
+    state: Arc<ServiceState>,
+    method: &'static str,
+    headers: &HeaderMap,
+    body: Bytes,
+    core: F,
+) -> Result<T, ServiceError>
+where
+    Req: DeserializeOwned,
+    F: FnOnce(Arc<ServiceState>, CallCtx, Req) -> Fut,
+    Fut: std::future::Future<Output = Result<T, ServiceError>>,
+{
+    let st = Arc::clone(&state);
+    handle(&state, method, headers, |ctx| async move {
+        let req: Req = serde_json::from_slice(&body)
+            .map_err(|e| ServiceError::invalid("body", format!("not a valid request: {e}")))?;
+        core(st, ctx, req).await
+    })
+    .await
+}
+
+/// One unary JSON call: [`decode_and_handle`], the answer as JSON or the error body.
 pub(crate) async fn call<Req, Resp, F, Fut>(
     state: Arc<ServiceState>,
     method: &'static str,
@@ -62,68 +86,99 @@ where
     F: FnOnce(Arc<ServiceState>, CallCtx, Req) -> Fut,
     Fut: std::future::Future<Output = Result<Resp, ServiceError>>,
 {
-    let st = Arc::clone(&state);
-    let result = handle(&state, method, &headers, |ctx| async move {
-        let req: Req = serde_json::from_slice(&body)
-            .map_err(|e| ServiceError::invalid("body", format!("not a valid request: {e}")))?;
-        core(st, ctx, req).await
-    })
-    .await;
-    match result {
+    match decode_and_handle(state, method, &headers, body, core).await {
         Ok(resp) => Json(resp).into_response(),
         Err(e) => error_response(&e),
     }
 }
 
+/// `route_fn!(via, name, module, core, "pkg.Service/Method")` defines the axum handler `name`
+/// that answers through `via` (`json::call` or `sse::stream_call`) with `module::core`.
 macro_rules! route_fn {
-    ($name:ident, $module:ident, $core:ident, $method:literal) => {
-        async fn $name(State(s): State<Arc<ServiceState>>, h: HeaderMap, b: Bytes) -> Response {
-            call(s, $method, h, b, |s, ctx, req| async move {
+    ($via:path, $name:ident, $module:ident, $core:ident, $method:literal) => {
+        async fn $name(
+            axum::extract::State(s): axum::extract::State<
+                std::sync::Arc<$crate::serve::state::ServiceState>,
+            >,
+            h: axum::http::HeaderMap,
+            b: axum::body::Bytes,
+        ) -> axum::response::Response {
+            $via(s, $method, h, b, |s, ctx, req| async move {
                 $module::$core(&s, ctx, req).await
             })
             .await
         }
     };
 }
+pub(crate) use route_fn;
 
-route_fn!(snap, roads, snap, "milkrun.v1.Roads/Snap");
-route_fn!(matrix, roads, matrix, "milkrun.v1.Roads/Matrix");
-route_fn!(route, roads, route, "milkrun.v1.Roads/Route");
+route_fn!(call, snap, roads, snap, "milkrun.v1.Roads/Snap");
+route_fn!(call, matrix, roads, matrix, "milkrun.v1.Roads/Matrix");
+route_fn!(call, route, roads, route, "milkrun.v1.Roads/Route");
 route_fn!(
+    call,
     apply_traffic,
     roads,
     apply_traffic,
     "milkrun.v1.Roads/ApplyTraffic"
 );
 route_fn!(
+    call,
     list_traffic,
     roads,
     list_traffic,
     "milkrun.v1.Roads/ListTraffic"
 );
 route_fn!(
+    call,
     clear_traffic,
     roads,
     clear_traffic,
     "milkrun.v1.Roads/ClearTraffic"
 );
-route_fn!(optimize, routes, optimize, "milkrun.v1.Routes/Optimize");
-route_fn!(open_day, dispatch, open_day, "milkrun.v1.Dispatch/OpenDay");
 route_fn!(
+    call,
+    optimize,
+    routes,
+    optimize,
+    "milkrun.v1.Routes/Optimize"
+);
+route_fn!(
+    call,
+    open_day,
+    dispatch,
+    open_day,
+    "milkrun.v1.Dispatch/OpenDay"
+);
+route_fn!(
+    call,
     apply_events,
     dispatch,
     apply_events,
     "milkrun.v1.Dispatch/ApplyEvents"
 );
-route_fn!(get_day, dispatch, get_day, "milkrun.v1.Dispatch/GetDay");
 route_fn!(
+    call,
+    get_day,
+    dispatch,
+    get_day,
+    "milkrun.v1.Dispatch/GetDay"
+);
+route_fn!(
+    call,
     close_day,
     dispatch,
     close_day,
     "milkrun.v1.Dispatch/CloseDay"
 );
-route_fn!(replan, dispatch, replan, "milkrun.v1.Dispatch/Replan");
-route_fn!(plan_day, routes, plan_day, "milkrun.v1.Routes/PlanDay");
+route_fn!(call, replan, dispatch, replan, "milkrun.v1.Dispatch/Replan");
+route_fn!(
+    call,
+    plan_day,
+    routes,
+    plan_day,
+    "milkrun.v1.Routes/PlanDay"
+);
 
 async fn metrics(State(s): State<Arc<ServiceState>>) -> Response {
     (

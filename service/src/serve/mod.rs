@@ -9,8 +9,8 @@
 //! Modules: [`config`] (tenants file), [`auth`] (credentials), [`quota`], [`workers`] (the
 //! solve pool), [`call`] (what every call goes through), [`roads`], [`routes`], [`dispatch`]
 //! (live days, persisted in the store of `--db`: [`DEFAULT_DB`] by default), the batch
-//! services [`forecast`], [`customers`] and [`jobs`] (jobs persisted in the same store; JSON
-//! face in [`batch_json`]), [`convert`] (protobuf ⇄ library types), [`json`], [`sse`] (the
+//! services [`forecast`], [`customers`] and [`jobs`] (jobs held in a [`job_book`] and
+//! persisted in the same store; JSON face in [`batch_json`]), [`convert`] (protobuf ⇄ library types), [`json`], [`sse`] (the
 //! streams on the JSON face), [`openapi`], [`metrics`], [`error`], [`proto`],
 //! [`webhooks`] (the sender of the dairy outbox's webhooks, a background task), and
 //! [`client`]: the dairy layer's engine over this API (a client, used by other processes).
@@ -25,6 +25,7 @@ pub mod customers;
 pub mod dispatch;
 pub mod error;
 pub mod forecast;
+pub mod job_book;
 pub mod jobs;
 pub mod json;
 pub mod metrics;
@@ -121,7 +122,7 @@ pub fn build_state(
         roads,
         pool,
         metrics: Metrics::new(),
-        jobs: jobs::JobBook::new(store.clone()),
+        jobs: job_book::JobBook::new(store.clone()),
         days: LiveDays::new(store),
     }))
 }
