@@ -18,7 +18,9 @@ pub(crate) fn line_times(x: &[i64]) -> TravelTimes {
 
 /// Travel on a line with location `i` at `i` minutes.
 pub(crate) fn row_times(n: usize) -> TravelTimes {
-    let x: Vec<i64> = (0..n).map(|i| i64::try_from(i).unwrap_or(i64::MAX)).collect();
+    let x: Vec<i64> = (0..n)
+        .map(|i| i64::try_from(i).unwrap_or(i64::MAX))
+        .collect();
     line_times(&x)
 }
 
