@@ -10,7 +10,8 @@ use pb::dispatch_client::DispatchClient;
 use pb::roads_client::RoadsClient;
 use pb::routes_client::RoutesClient;
 use serve_support::{
-    day_event, day_request, start, write_config, Server, ACME_JWT_SECRET, VADUZ_A, VADUZ_B, VADUZ_C,
+    day_event, day_request, start, temp_db, write_config, Server, ACME_JWT_SECRET, VADUZ_A,
+    VADUZ_B, VADUZ_C,
 };
 use tonic::transport::Channel;
 use tonic::{Code, Request};
@@ -1842,15 +1843,115 @@ fn to_bad_request(r: &milkrun_dairy::engine::PlanRequest) -> pb::PlanDayRequest 
     milkrun_service::serve::convert::plan_day::to_message(r, pb::Priority::Batch)
 }
 
+/// The webhook sender running inside `milkrun serve` (rounds every second, first retry within
+/// a second: the config of `write_config`): a dairy tenant, an endpoint on a loopback receiver
+/// and an outbox message are put in the server's own store (`db`, opened here too); the
+/// receiver answers 500 to the first POST, 200 to the second; both carry a signature that
+/// verifies with the endpoint's secret, the delivery ends DELIVERED after two attempts, and
+/// /metrics counts the attempts and the failure.
+async fn webhooks_in_serve(server: &Server, db: &str) {
+    use milkrun_dairy::calendar::CutOff;
+    use milkrun_dairy::dedupe::DedupeKey;
+    use milkrun_dairy::exception::{ExceptionPolicy, Remedy};
+    use milkrun_dairy::ids::{EndpointId, TenantId};
+    use milkrun_dairy::outbox::{OutboxMessage, Topic};
+    use milkrun_dairy::store::Store;
+    use milkrun_dairy::tenant::Tenant;
+    use milkrun_dairy::webhook::{DeliveryState, WebhookEndpoint, WebhookSecret, WebhookUrl};
+
+    const SECRET: &str = "whsec_serve_loop_0123456789";
+    let (addr, seen, mut count) = webhook_receiver(SECRET, 1).await;
+    let store = Store::open(db).await.expect("the server's store opens");
+    let t = TenantId(71);
+    let policy =
+        ExceptionPolicy::new(None, Remedy::ExtendOneDay, Remedy::ExtendOneDay).expect("a policy");
+    let tenant = Tenant::new(
+        t,
+        "Served Dairy",
+        CutOff::new(1, 72_000).expect("a cut-off"),
+        policy,
+    )
+    .expect("a tenant");
+    store.add_tenant(&tenant).await.expect("adds the tenant");
+    let endpoint = WebhookEndpoint {
+        id: EndpointId(1),
+        url: WebhookUrl::parse(&format!("http://{addr}/hooks/served")).expect("a url"),
+        secret: WebhookSecret::new(SECRET).expect("a secret"),
+        active: true,
+    };
+    store
+        .add_webhook_endpoint(t, &endpoint)
+        .await
+        .expect("adds");
+    let key = DedupeKey::new("renewal:served:1").expect("a key");
+    let message = OutboxMessage::new(
+        key.clone(),
+        Topic::RenewalReminder,
+        "{\"subscription_id\":9,\"days_left\":2}".into(),
+    )
+    .expect("a message");
+    store.enqueue(t, &message).await.expect("enqueues");
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        count.wait_for(|n| *n >= 2),
+    )
+    .await
+    .expect("the server posts twice within 30 s")
+    .expect("the receiver runs");
+    let seen = seen.lock().expect("not poisoned").clone();
+    assert_eq!(
+        seen.iter().map(|s| s.0).collect::<Vec<_>>(),
+        [500, 200],
+        "one failure, then one retry"
+    );
+    assert!(seen.iter().all(|(_, sig_ok, _, _)| *sig_ok), "{seen:?}");
+    assert!(seen
+        .iter()
+        .all(|(_, _, k, b)| k == key.as_str() && *b == seen[0].3));
+    let body: serde_json::Value = serde_json::from_str(&seen[0].3).expect("JSON");
+    assert_eq!(body["payload"]["subscription_id"], 9);
+    // The second attempt is recorded (and counted) just after its answer.
+    let metric = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let state = store
+            .webhook_delivery(t, EndpointId(1), &key)
+            .await
+            .expect("state");
+        let text = http_get(&format!("{}/metrics", server.url())).await;
+        let attempts = metric(&text, "milkrun_webhook_attempts_total ");
+        let failures = metric(&text, "milkrun_webhook_failures_total ");
+        if matches!(state, DeliveryState::Delivered { attempts: 2, .. })
+            && attempts >= 2
+            && failures >= 1
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not recorded: {state:?}, attempts {attempts}, failures {failures}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    store.close().await;
+}
+
 /// Everything above against one server, which is still healthy at the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_end_to_end_on_loopback() {
     let config = write_config("e2e");
+    let db = temp_db("e2e");
     let server = start(&[
         "--config",
         config.to_str().expect("a UTF-8 path"),
         "--compat-listen",
         "127.0.0.1:0",
+        "--db",
+        &db,
     ]);
     eprintln!("started on {}", server.addr);
     eprintln!("step: health");
@@ -1889,7 +1990,14 @@ async fn serve_end_to_end_on_loopback() {
     sse_streams(&server).await;
     eprintln!("step: night_in_process_and_remote");
     night_in_process_and_remote(&server).await;
+    eprintln!("step: webhooks_in_serve");
+    webhooks_in_serve(&server, &db).await;
     health(&server).await;
+    eprintln!("step: SIGTERM");
+    let status = server
+        .terminate(std::time::Duration::from_secs(60))
+        .expect("the server stops within 60 s of SIGTERM");
+    assert!(status.success(), "a clean stop: {status}");
 }
 
 /// A compact HS256 JWT (RFC 7519), signed here with the hmac and sha2 crates directly rather
@@ -2571,23 +2679,29 @@ mod batch {
     }
 }
 
-/// A loopback webhook receiver for [`webhooks_signed_retried_delivered`]: checks each POST's
-/// signature itself (HMAC-SHA256 over `t.body` with the hmac crate, not the sender's code),
-/// answers 500 to the first two and 200 afterwards, and records (status sent, signature ok,
-/// delivery header, body) per request.
+/// What a [`webhook_receiver`] saw: per request (status sent, signature ok, delivery header,
+/// body).
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(u16, bool, String, String)>>>;
+
+/// A loopback webhook receiver: checks each POST's signature itself (HMAC-SHA256 over
+/// `t.body` with the hmac crate, not the sender's code), answers 500 to the first `fails` and
+/// 200 afterwards, and records what it saw; the watch counts the requests answered.
 async fn webhook_receiver(
     secret: &'static str,
+    fails: usize,
 ) -> (
     std::net::SocketAddr,
-    std::sync::Arc<std::sync::Mutex<Vec<(u16, bool, String, String)>>>,
+    Seen,
+    tokio::sync::watch::Receiver<usize>,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binds");
     let addr = listener.local_addr().expect("an address");
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen: Seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();
+    let (count_tx, count) = tokio::sync::watch::channel(0usize);
     tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
             let mut buf = Vec::new();
@@ -2640,7 +2754,7 @@ async fn webhook_receiver(
                 });
             let status = {
                 let mut seen = log.lock().expect("not poisoned");
-                let status = if seen.len() < 2 { 500 } else { 200 };
+                let status = if seen.len() < fails { 500 } else { 200 };
                 seen.push((status, ok, header("x-milkrun-delivery"), body));
                 status
             };
@@ -2648,9 +2762,10 @@ async fn webhook_receiver(
                 format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
             let _ = s.write_all(answer.as_bytes()).await;
             let _ = s.shutdown().await;
+            count_tx.send_modify(|n| *n += 1);
         }
     });
-    (addr, seen)
+    (addr, seen, count)
 }
 
 /// Webhooks out of the dairy outbox through the real sender and a loopback receiver that
@@ -2673,7 +2788,7 @@ async fn webhooks_signed_retried_delivered() {
     use milkrun_service::serve::webhooks::{run_webhooks_once, WebhookOptions};
 
     const SECRET: &str = "whsec_loopback_0123456789";
-    let (addr, seen) = webhook_receiver(SECRET).await;
+    let (addr, seen, _) = webhook_receiver(SECRET, 2).await;
     let path = std::env::temp_dir().join(format!("milkrun-webhooks-{}.db", std::process::id()));
     let url = format!("sqlite://{}", path.display());
     let t = TenantId(1);
