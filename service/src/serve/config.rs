@@ -354,3 +354,44 @@ impl ServeConfig {
             })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<ServeConfig, String> {
+        let config: ServeConfig = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        config.validate().map_err(|e| e.to_string())?;
+        Ok(config)
+    }
+
+    /// The `webhooks` section: defaults when absent, a field may be named alone, and a bad
+    /// value or an unknown field is refused naming it.
+    #[test]
+    fn webhook_section_is_checked_by_field() {
+        let default = parse("{}").expect("no section");
+        assert_eq!(default.webhooks, WebhookConfig::default());
+        let fast = parse(r#"{"webhooks": {"every_s": 1, "retry_base_s": 1}}"#).expect("valid");
+        assert_eq!((fast.webhooks.every_s, fast.webhooks.batch), (1, 100));
+        for (json, field) in [
+            (r#"{"webhooks": {"every_s": 0}}"#, "webhooks.every_s"),
+            (r#"{"webhooks": {"every_s": 3601}}"#, "webhooks.every_s"),
+            (r#"{"webhooks": {"batch": 1001}}"#, "webhooks.batch"),
+            (r#"{"webhooks": {"timeout_s": 0}}"#, "webhooks.timeout_s"),
+            (
+                r#"{"webhooks": {"retry_base_s": 60, "retry_cap_s": 30}}"#,
+                "webhooks.retry_base_s",
+            ),
+            (
+                r#"{"webhooks": {"max_attempts": 0}}"#,
+                "webhooks.max_attempts",
+            ),
+            (r#"{"webhooks": {"every": 1}}"#, "every"),
+            // A value of the wrong type is serde's error, with its place in the file.
+            (r#"{"webhooks": {"every_s": -1}}"#, "line 1 column"),
+        ] {
+            let err = parse(json).expect_err(json);
+            assert!(err.contains(field), "{json}: {err}");
+        }
+    }
+}
