@@ -1843,31 +1843,28 @@ fn to_bad_request(r: &milkrun_dairy::engine::PlanRequest) -> pb::PlanDayRequest 
     milkrun_service::serve::convert::plan_day::to_message(r, pb::Priority::Batch)
 }
 
-/// The webhook sender running inside `milkrun serve` (rounds every second, first retry within
-/// a second: the config of `write_config`): a dairy tenant, an endpoint on a loopback receiver
-/// and an outbox message are put in the server's own store (`db`, opened here too); the
-/// receiver answers 500 to the first POST, 200 to the second; both carry a signature that
-/// verifies with the endpoint's secret, the delivery ends DELIVERED after two attempts, and
-/// /metrics counts the attempts and the failure.
-async fn webhooks_in_serve(server: &Server, db: &str) {
+/// Puts in `store` a dairy tenant `t`, its webhook endpoint 1 at `url` signed with `secret`,
+/// and one renewal reminder for subscription `subscription` in its outbox; the message's key.
+async fn webhook_outbox(
+    store: &milkrun_dairy::store::Store,
+    t: milkrun_dairy::ids::TenantId,
+    url: &str,
+    secret: &str,
+    subscription: &str,
+) -> milkrun_dairy::dedupe::DedupeKey {
     use milkrun_dairy::calendar::CutOff;
     use milkrun_dairy::dedupe::DedupeKey;
     use milkrun_dairy::exception::{ExceptionPolicy, Remedy};
-    use milkrun_dairy::ids::{EndpointId, TenantId};
+    use milkrun_dairy::ids::EndpointId;
     use milkrun_dairy::outbox::{OutboxMessage, Topic};
-    use milkrun_dairy::store::Store;
     use milkrun_dairy::tenant::Tenant;
-    use milkrun_dairy::webhook::{DeliveryState, WebhookEndpoint, WebhookSecret, WebhookUrl};
+    use milkrun_dairy::webhook::{WebhookEndpoint, WebhookSecret, WebhookUrl};
 
-    const SECRET: &str = "whsec_serve_loop_0123456789";
-    let (addr, seen, mut count) = webhook_receiver(SECRET, 1).await;
-    let store = Store::open(db).await.expect("the server's store opens");
-    let t = TenantId(71);
     let policy =
         ExceptionPolicy::new(None, Remedy::ExtendOneDay, Remedy::ExtendOneDay).expect("a policy");
     let tenant = Tenant::new(
         t,
-        "Served Dairy",
+        &format!("Dairy {}", t.0),
         CutOff::new(1, 72_000).expect("a cut-off"),
         policy,
     )
@@ -1875,22 +1872,45 @@ async fn webhooks_in_serve(server: &Server, db: &str) {
     store.add_tenant(&tenant).await.expect("adds the tenant");
     let endpoint = WebhookEndpoint {
         id: EndpointId(1),
-        url: WebhookUrl::parse(&format!("http://{addr}/hooks/served")).expect("a url"),
-        secret: WebhookSecret::new(SECRET).expect("a secret"),
+        url: WebhookUrl::parse(url).expect("a url"),
+        secret: WebhookSecret::new(secret).expect("a secret"),
         active: true,
     };
     store
         .add_webhook_endpoint(t, &endpoint)
         .await
         .expect("adds");
-    let key = DedupeKey::new("renewal:served:1").expect("a key");
-    let message = OutboxMessage::new(
-        key.clone(),
-        Topic::RenewalReminder,
-        "{\"subscription_id\":9,\"days_left\":2}".into(),
-    )
-    .expect("a message");
+    let key = DedupeKey::new(&format!("renewal:{subscription}:2028-03-05")).expect("a key");
+    let payload = format!("{{\"subscription_id\":{subscription},\"days_left\":3}}");
+    let message =
+        OutboxMessage::new(key.clone(), Topic::RenewalReminder, payload).expect("a message");
     store.enqueue(t, &message).await.expect("enqueues");
+    key
+}
+
+/// The webhook sender running inside `milkrun serve` (rounds every second, first retry within
+/// a second: the config of `write_config`): a dairy tenant, an endpoint on a loopback receiver
+/// and an outbox message are put in the server's own store (`db`, opened here too); the
+/// receiver answers 500 to the first POST, 200 to the second; both carry a signature that
+/// verifies with the endpoint's secret, the delivery ends DELIVERED after two attempts, and
+/// /metrics counts the attempts and the failure.
+async fn webhooks_in_serve(server: &Server, db: &str) {
+    use milkrun_dairy::ids::{EndpointId, TenantId};
+    use milkrun_dairy::store::Store;
+    use milkrun_dairy::webhook::DeliveryState;
+
+    const SECRET: &str = "whsec_serve_loop_0123456789";
+    let (addr, seen, mut count) = webhook_receiver(SECRET, 1).await;
+    let store = Store::open(db).await.expect("the server's store opens");
+    let t = TenantId(71);
+    let key = webhook_outbox(
+        &store,
+        t,
+        &format!("http://{addr}/hooks/served"),
+        SECRET,
+        "9",
+    )
+    .await;
     tokio::time::timeout(
         std::time::Duration::from_secs(30),
         count.wait_for(|n| *n >= 2),
@@ -2775,16 +2795,9 @@ async fn webhook_receiver(
 /// attempts are stored, and the body is the same signed JSON every time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_signed_retried_delivered() {
-    use milkrun_dairy::calendar::CutOff;
-    use milkrun_dairy::dedupe::DedupeKey;
-    use milkrun_dairy::exception::{ExceptionPolicy, Remedy};
     use milkrun_dairy::ids::{EndpointId, TenantId};
-    use milkrun_dairy::outbox::{OutboxMessage, Topic};
     use milkrun_dairy::store::Store;
-    use milkrun_dairy::tenant::Tenant;
-    use milkrun_dairy::webhook::{
-        AttemptResult, DeliveryState, RetryPolicy, WebhookEndpoint, WebhookSecret, WebhookUrl,
-    };
+    use milkrun_dairy::webhook::{AttemptResult, DeliveryState, RetryPolicy};
     use milkrun_service::serve::webhooks::{run_webhooks_once, WebhookOptions};
 
     const SECRET: &str = "whsec_loopback_0123456789";
@@ -2793,34 +2806,7 @@ async fn webhooks_signed_retried_delivered() {
     let url = format!("sqlite://{}", path.display());
     let t = TenantId(1);
     let store = Store::open(&url).await.expect("opens");
-    let policy =
-        ExceptionPolicy::new(None, Remedy::ExtendOneDay, Remedy::ExtendOneDay).expect("a policy");
-    let tenant = Tenant::new(
-        t,
-        "Loopback Dairy",
-        CutOff::new(1, 72_000).expect("a cut-off"),
-        policy,
-    )
-    .expect("a tenant");
-    store.add_tenant(&tenant).await.expect("adds the tenant");
-    let endpoint = WebhookEndpoint {
-        id: EndpointId(1),
-        url: WebhookUrl::parse(&format!("http://{addr}/hooks/milk")).expect("a url"),
-        secret: WebhookSecret::new(SECRET).expect("a secret"),
-        active: true,
-    };
-    store
-        .add_webhook_endpoint(t, &endpoint)
-        .await
-        .expect("adds");
-    let key = DedupeKey::new("renewal:7:2028-03-05").expect("a key");
-    let message = OutboxMessage::new(
-        key.clone(),
-        Topic::RenewalReminder,
-        "{\"subscription_id\":7,\"days_left\":3}".into(),
-    )
-    .expect("a message");
-    store.enqueue(t, &message).await.expect("enqueues");
+    let key = webhook_outbox(&store, t, &format!("http://{addr}/hooks/milk"), SECRET, "7").await;
 
     let opts = WebhookOptions {
         policy: RetryPolicy::new(30, 600, 5).expect("a policy"),

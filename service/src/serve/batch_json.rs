@@ -1,5 +1,5 @@
 //! The JSON face of the batch services (Forecast, Customers, Jobs): `POST /v1/<area>:<method>`
-//! through [`json::call`](super::json), the same path and handler functions as gRPC. Jobs'
+//! through [`json::decode_and_answer`](super::json::decode_and_answer), the same path and handler functions as gRPC. Jobs'
 //! Watch is a stream: server-sent events at `/v1/jobs:watch` ([`super::sse`]).
 use std::sync::Arc;
 
@@ -7,42 +7,42 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 use axum::Router;
 
-use super::json::{call, route_fn};
+use super::json::{json_answer, route_fn};
 use super::state::{ServiceState, MAX_REQUEST_BYTES};
 use super::{customers, forecast, jobs};
 
 route_fn!(
-    call,
+    json_answer,
     forecast_demand,
     forecast,
     forecast_demand,
     "milkrun.v1.Forecast/ForecastDemand"
 );
 route_fn!(
-    call,
+    json_answer,
     plan_orders,
     forecast,
     plan_orders,
     "milkrun.v1.Forecast/PlanOrders"
 );
 route_fn!(
-    call,
+    json_answer,
     check_stock,
     forecast,
     check_stock_call,
     "milkrun.v1.Forecast/CheckStock"
 );
 route_fn!(
-    call,
+    json_answer,
     analyze,
     customers,
     analyze,
     "milkrun.v1.Customers/Analyze"
 );
-route_fn!(call, submit, jobs, submit, "milkrun.v1.Jobs/Submit");
-route_fn!(call, get, jobs, get, "milkrun.v1.Jobs/Get");
-route_fn!(call, cancel, jobs, cancel, "milkrun.v1.Jobs/Cancel");
-route_fn!(call, list, jobs, list, "milkrun.v1.Jobs/List");
+route_fn!(json_answer, submit, jobs, submit, "milkrun.v1.Jobs/Submit");
+route_fn!(json_answer, get, jobs, get, "milkrun.v1.Jobs/Get");
+route_fn!(json_answer, cancel, jobs, cancel, "milkrun.v1.Jobs/Cancel");
+route_fn!(json_answer, list, jobs, list, "milkrun.v1.Jobs/List");
 
 /// The JSON routes of the batch services (path, method name).
 pub const JSON_ROUTES: [(&str, &str); 8] = [

@@ -16,22 +16,18 @@ use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::DefaultBodyLimit;
-use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
 use tokio_stream::{Stream, StreamExt};
 use tonic::Status;
 
-use super::call::CallCtx;
-use super::error::{http_status, ServiceError};
-use super::json::{decode_and_handle, error_response, route_fn};
+use super::error::http_status;
+use super::json::route_fn;
 use super::metrics::code_name;
 use super::state::{ServiceState, MAX_REQUEST_BYTES};
 use super::{dispatch, jobs, routes};
@@ -65,45 +61,37 @@ where
     })
 }
 
-/// One streaming call: [`decode_and_handle`] to `core`, the function the gRPC face's stream
-/// calls too, and its stream answered as events (an error before the stream starts is the
-/// JSON face's usual error).
-async fn stream_call<Req, M, F, Fut>(
-    state: Arc<ServiceState>,
-    method: &'static str,
-    headers: HeaderMap,
-    body: Bytes,
-    core: F,
-) -> Response
+/// A streaming call's answer: its stream as events (a keep-alive comment while it is quiet).
+fn events_answer<M>(stream: MessageStream<M>) -> Response
 where
-    Req: DeserializeOwned,
     M: Serialize + Send + 'static,
-    F: FnOnce(Arc<ServiceState>, CallCtx, Req) -> Fut,
-    Fut: std::future::Future<Output = Result<MessageStream<M>, ServiceError>>,
 {
-    match decode_and_handle(state, method, &headers, body, core).await {
-        Ok(stream) => Sse::new(events(stream))
-            .keep_alive(KeepAlive::default())
-            .into_response(),
-        Err(e) => error_response(&e),
-    }
+    Sse::new(events(stream))
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 route_fn!(
-    stream_call,
+    events_answer,
     optimize_stream,
     routes,
     optimize_stream,
     "milkrun.v1.Routes/OptimizeStream"
 );
 route_fn!(
-    stream_call,
+    events_answer,
     watch_day,
     dispatch,
     watch_day,
     "milkrun.v1.Dispatch/WatchDay"
 );
-route_fn!(stream_call, watch_job, jobs, watch, "milkrun.v1.Jobs/Watch");
+route_fn!(
+    events_answer,
+    watch_job,
+    jobs,
+    watch,
+    "milkrun.v1.Jobs/Watch"
+);
 
 /// The streaming routes of the JSON face (path, method name), answered as
 /// `text/event-stream`.
