@@ -33,24 +33,24 @@ impl Server {
     /// Kills the process with SIGKILL (`kill -9` of its pid: no shutdown runs) and waits
     /// for it to end.
     pub fn kill9(mut self) {
+        self.signal("-9");
+        let _ = self.child.wait();
+    }
+
+    /// Sends `signal` (`-9`, `-TERM`) to the process with `kill`.
+    fn signal(&self, signal: &str) {
         let pid = self.child.id();
         let status = Command::new("kill")
-            .args(["-9", &pid.to_string()])
+            .args([signal, &pid.to_string()])
             .status()
             .expect("kill runs");
-        assert!(status.success(), "kill -9 {pid}");
-        let _ = self.child.wait();
+        assert!(status.success(), "kill {signal} {pid}");
     }
 
     /// Stops the process with SIGTERM (the clean shutdown) and waits up to `within` for it to
     /// end: its exit status, or `None` when it still runs then (the guard kills it).
     pub fn terminate(mut self, within: Duration) -> Option<std::process::ExitStatus> {
-        let pid = self.child.id();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .expect("kill runs");
-        assert!(sent.success(), "kill -TERM {pid}");
+        self.signal("-TERM");
         let deadline = std::time::Instant::now() + within;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
