@@ -180,30 +180,22 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::dispatch::Dispatch;
-    use crate::model::{CourierSpec, StopSpec, TravelTimes, Weights};
+    use crate::fixtures::{couriers, morning_stops, row_times};
+    use crate::model::Weights;
     use std::time::Instant;
 
     /// A problem the solver refuses (a negative demand slipped past the day's checks) is
     /// reported with the solver's error as the cause, and every stop is left out.
     #[test]
     fn refused_problem_is_reported() {
-        let times = TravelTimes::from_fn(3, |i, j| ((i as i64 - j as i64).abs() * 60, 0));
-        let stops = (1..3)
-            .map(|l| StopSpec {
-                household: l,
-                loc: l,
-                bottles: 1,
-                service_s: 30,
-                window_s: (18_000, 27_000),
-            })
-            .collect();
-        let couriers = vec![CourierSpec {
-            id: 1,
-            capacity: 5,
-            shift_start_s: 15_300,
-            shift_end_s: 32_400,
-        }];
-        let mut d = Dispatch::new(times, 0, stops, couriers, Weights::default()).unwrap();
+        let mut d = Dispatch::new(
+            row_times(3),
+            0,
+            morning_stops(3),
+            couriers(1, 5),
+            Weights::default(),
+        )
+        .unwrap();
         d.stops[1].bottles = -1;
         let deadline = Deadline::new(Instant::now() + Duration::from_secs(5), None);
         let r = resolve(&d.view(), vec![0, 1], &deadline, SolverOptions::default());

@@ -157,7 +157,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::dispatch::Dispatch;
-    use crate::model::{CourierSpec, StopSpec, TravelTimes, Weights};
+    use crate::fixtures::{couriers, morning_stops};
+    use crate::model::{TravelTimes, Weights};
     use crate::route::CourierRoute;
 
     /// Depot at 0 and households on a line at +1, +2, -1, -2 minutes (stops 0-3). Courier 0
@@ -165,24 +166,8 @@ mod tests {
     fn crossed() -> (Dispatch, Vec<RouteCache>) {
         let pos = [0i64, 1, 2, -1, -2];
         let times = TravelTimes::from_fn(pos.len(), |i, j| ((pos[i] - pos[j]).abs() * 60, 0));
-        let stops = (1..pos.len() as u32)
-            .map(|l| StopSpec {
-                household: l,
-                loc: l,
-                bottles: 1,
-                service_s: 30,
-                window_s: (18_000, 27_000),
-            })
-            .collect();
-        let couriers: Vec<CourierSpec> = (1..=2)
-            .map(|id| CourierSpec {
-                id,
-                capacity: 5,
-                shift_start_s: 15_300,
-                shift_end_s: 32_400,
-            })
-            .collect();
-        let mut d = Dispatch::new(times, 0, stops, couriers, Weights::default()).unwrap();
+        let stops = morning_stops(pos.len() as u32);
+        let mut d = Dispatch::new(times, 0, stops, couriers(2, 5), Weights::default()).unwrap();
         for (k, planned) in [vec![0u32, 3], vec![2u32, 1]].into_iter().enumerate() {
             for &s in &planned {
                 d.courier_of[s as usize] = Some(k);

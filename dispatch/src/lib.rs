@@ -89,6 +89,8 @@ pub(crate) mod eject;
 pub mod error;
 pub mod event;
 pub(crate) mod exchange;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod habit;
 pub mod io;
 pub(crate) mod limit;

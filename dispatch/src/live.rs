@@ -454,29 +454,18 @@ impl LiveDay {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::{CourierSpec, StopSpec, TravelTimes, Weights};
+    use crate::fixtures::{couriers, line_times, morning_stops, row_times};
+    use crate::Weights;
 
     fn day() -> Dispatch {
-        let times = TravelTimes::from_fn(4, |i, j| {
-            let d = (i as i64 - j as i64).abs();
-            (d * 60, d * 250)
-        });
-        let stops = (1..4)
-            .map(|l| StopSpec {
-                household: l,
-                loc: l,
-                bottles: 1,
-                service_s: 30,
-                window_s: (18_000, 27_000),
-            })
-            .collect();
-        let couriers = vec![CourierSpec {
-            id: 1,
-            capacity: 10,
-            shift_start_s: 15_300,
-            shift_end_s: 32_400,
-        }];
-        let mut d = Dispatch::new(times, 0, stops, couriers, Weights::default()).unwrap();
+        let mut d = Dispatch::new(
+            row_times(4),
+            0,
+            morning_stops(4),
+            couriers(1, 10),
+            Weights::default(),
+        )
+        .unwrap();
         d.set_plan(&[vec![0, 1, 2]], &ReplanOptions::default())
             .unwrap();
         d
@@ -521,29 +510,15 @@ mod tests {
     /// Two couriers on two sides of the depot (locations on a line: 2, 1, depot, 3, 4), their
     /// progress reported.
     fn two_sides() -> Dispatch {
-        let x = [0i64, -1, -2, 1, 2];
-        let times = TravelTimes::from_fn(5, |i, j| {
-            let d = (x[i] - x[j]).abs();
-            (d * 60, d * 250)
-        });
-        let stops = (1..5)
-            .map(|l| StopSpec {
-                household: l,
-                loc: l,
-                bottles: 1,
-                service_s: 30,
-                window_s: (18_000, 27_000),
-            })
-            .collect();
-        let couriers = (1..3)
-            .map(|id| CourierSpec {
-                id,
-                capacity: 10,
-                shift_start_s: 15_300,
-                shift_end_s: 32_400,
-            })
-            .collect();
-        let mut d = Dispatch::new(times, 0, stops, couriers, Weights::default()).unwrap();
+        let times = line_times(&[0, -1, -2, 1, 2]);
+        let mut d = Dispatch::new(
+            times,
+            0,
+            morning_stops(5),
+            couriers(2, 10),
+            Weights::default(),
+        )
+        .unwrap();
         // As a server holds a day: the couriers report where they are.
         d.set_progression(crate::Progression::Reported);
         d.set_plan(&[vec![0, 1], vec![2, 3]], &ReplanOptions::default())
@@ -606,25 +581,9 @@ mod tests {
     /// a stop listed twice is refused with its field.
     #[test]
     fn resume_routes_keeps_the_executed_prefix() {
-        let times = TravelTimes::from_fn(4, |i, j| {
-            let d = (i as i64 - j as i64).abs();
-            (d * 60, d * 250)
-        });
-        let stops: Vec<StopSpec> = (1..4)
-            .map(|l| StopSpec {
-                household: l,
-                loc: l,
-                bottles: 1,
-                service_s: 30,
-                window_s: (18_000, 27_000),
-            })
-            .collect();
-        let couriers = vec![CourierSpec {
-            id: 1,
-            capacity: 10,
-            shift_start_s: 15_300,
-            shift_end_s: 32_400,
-        }];
+        let times = row_times(4);
+        let stops = morning_stops(4);
+        let couriers = couriers(1, 10);
         let opts = ReplanOptions::default();
         let (d, _) = Dispatch::resume_routes(
             times.clone(),

@@ -348,6 +348,75 @@ fn gap(rng: &mut Pcg64, rate: f64) -> Duration {
     Duration::from_secs_f64(-u.ln() / rate)
 }
 
+/// A courier's Poisson clock: its next send time, until the end of its phase, and the
+/// generator that draws its gaps (and its other choices).
+struct Pace {
+    rng: Pcg64,
+    rate: f64,
+    next_at: Instant,
+    until: Instant,
+}
+
+impl Pace {
+    fn new(seed: u64, rate: f64, until: Instant) -> Pace {
+        let mut rng = Pcg64::seed_from_u64(seed);
+        let next_at = Instant::now() + gap(&mut rng, rate);
+        Pace {
+            rng,
+            rate,
+            next_at,
+            until,
+        }
+    }
+
+    /// Sleeps until the next send and draws the one after; `false` once the next send would
+    /// fall at or after the end.
+    async fn next(&mut self) -> bool {
+        if self.next_at >= self.until {
+            return false;
+        }
+        tokio::time::sleep_until(self.next_at.into()).await;
+        self.next_at += gap(&mut self.rng, self.rate);
+        true
+    }
+}
+
+/// What a request came to once it was not shed.
+enum Sent {
+    /// The first answer that was not a 429: status, body, latency (ms).
+    Answer(u16, String, f64),
+    /// No answer within [`ANSWER_TIMEOUT`], or the connection failed.
+    NoAnswer(anyhow::Error),
+    /// Still shed after [`MAX_ATTEMPTS`] sends in all, or `stop` has passed.
+    GaveUp,
+}
+
+/// Sends `body()` to `path` (a fresh body each send) and sends it again 5 ms after each 429,
+/// whose latency goes to `shed_ms`; `attempts` counts the sends (across calls for one event).
+async fn send_unshed(
+    conn: &mut Conn,
+    (path, key): (&str, &str),
+    body: impl Fn() -> String,
+    shed_ms: &mut Vec<f64>,
+    attempts: &mut u32,
+    stop: Instant,
+) -> Sent {
+    loop {
+        *attempts += 1;
+        if *attempts > MAX_ATTEMPTS || Instant::now() >= stop {
+            return Sent::GaveUp;
+        }
+        match post(conn, path, key, &body()).await {
+            Ok((429, _, ms)) => {
+                shed_ms.push(ms);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            Ok((status, text, ms)) => return Sent::Answer(status, text, ms),
+            Err(e) => return Sent::NoAnswer(e),
+        }
+    }
+}
+
 /// One courier: events on its own route until `until`.
 #[allow(clippy::too_many_arguments)]
 async fn courier_events(
@@ -364,18 +433,12 @@ async fn courier_events(
 ) -> anyhow::Result<Tally> {
     let me = courier_label(k);
     let key = courier_key(k);
-    let mut rng = Pcg64::seed_from_u64(seed);
+    let mut pace = Pace::new(seed, rate, until);
     let mut conn = Conn::open(&addr).await?;
     let mut tally = Tally::default();
     let mut at_door = false;
-    let mut next_at = Instant::now() + gap(&mut rng, rate);
     let mut n = 0u64;
-    loop {
-        if next_at >= until {
-            break;
-        }
-        tokio::time::sleep_until(next_at.into()).await;
-        next_at += gap(&mut rng, rate);
+    while pace.next().await {
         let (kind, stop) = match (&route.next, route.planned.first()) {
             (None, None) => {
                 tally.finished = true;
@@ -384,7 +447,7 @@ async fn courier_events(
             (None, Some(first)) => (Kind::Position, first.clone()),
             (Some(next), _) if !at_door => (Kind::Position, next.clone()),
             (Some(next), _) => {
-                if rng.random_range(0.0..100.0) < door_shut_pct {
+                if pace.rng.random_range(0.0..100.0) < door_shut_pct {
                     (Kind::DoorShut, next.clone())
                 } else {
                     (Kind::Delivered, next.clone())
@@ -397,30 +460,44 @@ async fn courier_events(
         let mut conflicts = 0u32;
         let mut attempts = 0u32;
         let answer = loop {
-            attempts += 1;
-            if attempts > MAX_ATTEMPTS || Instant::now() >= drain_until {
-                tally.given_up += 1;
-                break None;
-            }
-            let now = clock.now_s();
-            let what = match kind {
-                Kind::Position => json!({"position": {"courierLabel": me, "atStopLabel": stop}}),
-                Kind::Delivered => json!({"delivered": {"stopLabel": stop}}),
-                Kind::DoorShut => json!({"failed": {"stopLabel": stop, "reason": "door shut",
-                    "retry": {"startS": now + 1800, "endS": now + 5400}}}),
+            let event_body = || {
+                let now = clock.now_s();
+                let what = match kind {
+                    Kind::Position => {
+                        json!({"position": {"courierLabel": me, "atStopLabel": stop}})
+                    }
+                    Kind::Delivered => json!({"delivered": {"stopLabel": stop}}),
+                    Kind::DoorShut => json!({"failed": {"stopLabel": stop, "reason": "door shut",
+                        "retry": {"startS": now + 1800, "endS": now + 5400}}}),
+                };
+                let mut event = json!({"eventId": event_id, "expectedPlanVersion": version,
+                                       "timeS": now});
+                if let (Some(e), Some(w)) = (event.as_object_mut(), what.as_object()) {
+                    e.extend(w.clone());
+                }
+                json!({"dayId": day_id, "events": [event]}).to_string()
             };
-            let mut event = json!({"eventId": event_id, "expectedPlanVersion": version,
-                                   "timeS": now});
-            if let (Some(e), Some(w)) = (event.as_object_mut(), what.as_object()) {
-                e.extend(w.clone());
-            }
-            let body = json!({"dayId": day_id, "events": [event]}).to_string();
-            let Ok((status, text, ms)) = post(&mut conn, "/v1/days:applyEvents", &key, &body).await
-            else {
-                // No answer within ANSWER_TIMEOUT: slow, not wrong; a fresh connection.
-                tally.no_answer += 1;
-                conn = Conn::open(&addr).await?;
-                break None;
+            let sent = send_unshed(
+                &mut conn,
+                ("/v1/days:applyEvents", &key),
+                event_body,
+                &mut tally.shed_ms,
+                &mut attempts,
+                drain_until,
+            )
+            .await;
+            let (status, text, ms) = match sent {
+                Sent::Answer(status, text, ms) => (status, text, ms),
+                Sent::GaveUp => {
+                    tally.given_up += 1;
+                    break None;
+                }
+                Sent::NoAnswer(_) => {
+                    // No answer within ANSWER_TIMEOUT: slow, not wrong; a fresh connection.
+                    tally.no_answer += 1;
+                    conn = Conn::open(&addr).await?;
+                    break None;
+                }
             };
             match status {
                 200 => break Some((text, ms)),
@@ -436,10 +513,6 @@ async fn courier_events(
                             break None;
                         }
                     }
-                }
-                429 => {
-                    tally.shed_ms.push(ms);
-                    tokio::time::sleep(Duration::from_millis(5)).await;
                 }
                 400 if kind == Kind::Position && text.contains("older than the day's clock") => {
                     tally.clock_retries += 1;
@@ -595,34 +668,33 @@ async fn courier_replans(
 ) -> anyhow::Result<Tally> {
     let me = courier_label(k);
     let key = courier_key(k);
-    let mut rng = Pcg64::seed_from_u64(seed);
+    let mut pace = Pace::new(seed, rate, until);
     let mut conn = Conn::open(&addr).await?;
     let mut tally = Tally::default();
-    let mut next_at = Instant::now() + gap(&mut rng, rate);
     let labels: HashSet<String> = run
         .iter()
         .map(|&h| stop_label(&scen.households[h]))
         .collect();
-    loop {
-        if next_at >= until {
-            break;
-        }
-        tokio::time::sleep_until(next_at.into()).await;
-        next_at += gap(&mut rng, rate);
-        let (body, served) = replan_request(&scen, &run, k, &mut rng, door_shut_pct);
-        let (text, ms) = loop {
-            let (status, text, ms) = post(&mut conn, "/v1/days:replan", &key, &body).await?;
-            match status {
-                200 => break (text, ms),
-                429 => {
-                    tally.replan_shed_ms.push(ms);
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                }
-                _ => {
-                    tally.wrong.push(format!("replan of {me}: {status} {text}"));
-                    return Ok(tally);
-                }
+    while pace.next().await {
+        let (body, served) = replan_request(&scen, &run, k, &mut pace.rng, door_shut_pct);
+        let sent = send_unshed(
+            &mut conn,
+            ("/v1/days:replan", &key),
+            || body.clone(),
+            &mut tally.replan_shed_ms,
+            &mut 0,
+            until,
+        )
+        .await;
+        let (text, ms) = match sent {
+            Sent::Answer(200, text, ms) => (text, ms),
+            Sent::Answer(status, text, _) => {
+                tally.wrong.push(format!("replan of {me}: {status} {text}"));
+                return Ok(tally);
             }
+            Sent::NoAnswer(e) => return Err(e),
+            // Shed until the end of the phase.
+            Sent::GaveUp => break,
         };
         let answer: Value = serde_json::from_str(&text).context("a Replan answer")?;
         let mut problems = Vec::new();

@@ -340,11 +340,24 @@ impl Store {
     /// Records that a cancel was asked of an unfinished job; `false` when it is finished or
     /// unknown. The job's state is left to [`Store::finish_job`].
     pub async fn request_job_cancel(&self, tenant: &str, seq: i64) -> Result<bool, StoreError> {
+        self.update_unfinished_job(tenant, seq, "cancel_requested = 1")
+            .await
+    }
+
+    /// Runs `UPDATE service_jobs SET {set}` on one job of `tenant` when it is queued or
+    /// running; `false` when it is finished or unknown. `set` is a constant of this module,
+    /// never caller text.
+    async fn update_unfinished_job(
+        &self,
+        tenant: &str,
+        seq: i64,
+        set: &'static str,
+    ) -> Result<bool, StoreError> {
         check_tenant(tenant)?;
-        let done = sqlx::query(
-            "UPDATE service_jobs SET cancel_requested = 1 \
-             WHERE tenant = $1 AND job_seq = $2 AND state IN ('queued', 'running')",
-        )
+        let done = sqlx::query(&format!(
+            "UPDATE service_jobs SET {set} \
+             WHERE tenant = $1 AND job_seq = $2 AND state IN ('queued', 'running')"
+        ))
         .bind(tenant)
         .bind(seq)
         .execute(&self.pool)
@@ -403,16 +416,12 @@ impl Store {
     /// Puts an unfinished job back in the queue (a restarted server runs it again from the
     /// start); `false` when it is finished or unknown.
     pub async fn requeue_job(&self, tenant: &str, seq: i64) -> Result<bool, StoreError> {
-        check_tenant(tenant)?;
-        let done = sqlx::query(
-            "UPDATE service_jobs SET state = 'queued', started_ms = 0, progress_done = 0 \
-             WHERE tenant = $1 AND job_seq = $2 AND state IN ('queued', 'running')",
+        self.update_unfinished_job(
+            tenant,
+            seq,
+            "state = 'queued', started_ms = 0, progress_done = 0",
         )
-        .bind(tenant)
-        .bind(seq)
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .await
     }
 
     /// One job of a tenant, if stored (another tenant's number gives `None`).

@@ -1,53 +1,48 @@
 //! The JSON face of the batch services (Forecast, Customers, Jobs): `POST /v1/<area>:<method>`
-//! through [`json::call`](super::json), the same path and handler functions as gRPC. Jobs'
+//! through [`json::decode_and_answer`](super::json::decode_and_answer), the same path and handler functions as gRPC. Jobs'
 //! Watch is a stream: server-sent events at `/v1/jobs:watch` ([`super::sse`]).
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::post;
 use axum::Router;
 
-use super::json::call;
+use super::json::{json_answer, route_fn};
 use super::state::{ServiceState, MAX_REQUEST_BYTES};
 use super::{customers, forecast, jobs};
 
-macro_rules! route_fn {
-    ($name:ident, $module:ident, $core:ident, $method:literal) => {
-        async fn $name(State(s): State<Arc<ServiceState>>, h: HeaderMap, b: Bytes) -> Response {
-            call(s, $method, h, b, |s, ctx, req| async move {
-                $module::$core(&s, ctx, req).await
-            })
-            .await
-        }
-    };
-}
-
 route_fn!(
+    json_answer,
     forecast_demand,
     forecast,
     forecast_demand,
     "milkrun.v1.Forecast/ForecastDemand"
 );
 route_fn!(
+    json_answer,
     plan_orders,
     forecast,
     plan_orders,
     "milkrun.v1.Forecast/PlanOrders"
 );
 route_fn!(
+    json_answer,
     check_stock,
     forecast,
     check_stock_call,
     "milkrun.v1.Forecast/CheckStock"
 );
-route_fn!(analyze, customers, analyze, "milkrun.v1.Customers/Analyze");
-route_fn!(submit, jobs, submit, "milkrun.v1.Jobs/Submit");
-route_fn!(get, jobs, get, "milkrun.v1.Jobs/Get");
-route_fn!(cancel, jobs, cancel, "milkrun.v1.Jobs/Cancel");
-route_fn!(list, jobs, list, "milkrun.v1.Jobs/List");
+route_fn!(
+    json_answer,
+    analyze,
+    customers,
+    analyze,
+    "milkrun.v1.Customers/Analyze"
+);
+route_fn!(json_answer, submit, jobs, submit, "milkrun.v1.Jobs/Submit");
+route_fn!(json_answer, get, jobs, get, "milkrun.v1.Jobs/Get");
+route_fn!(json_answer, cancel, jobs, cancel, "milkrun.v1.Jobs/Cancel");
+route_fn!(json_answer, list, jobs, list, "milkrun.v1.Jobs/List");
 
 /// The JSON routes of the batch services (path, method name).
 pub const JSON_ROUTES: [(&str, &str); 8] = [

@@ -1,6 +1,6 @@
 //! What every call goes through on both faces: authentication, the tenant's rate quota, the
 //! deadline, a request id for the logs, and the metrics of the outcome.
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -10,6 +10,11 @@ use tracing::Instrument;
 use super::auth::Identity;
 use super::error::ServiceError;
 use super::state::ServiceState;
+
+/// Time kept back from the caller's deadline to convert and send the answer.
+pub const DEADLINE_MARGIN: Duration = Duration::from_millis(50);
+/// Shortest run worth starting: a deadline leaving less answers DEADLINE_EXCEEDED.
+pub const MIN_SEARCH: Duration = Duration::from_millis(10);
 
 /// Longest request id taken from `x-request-id`.
 const MAX_REQUEST_ID: usize = 64;
@@ -32,6 +37,52 @@ impl CallCtx {
     pub fn time_left(&self) -> Option<Duration> {
         self.deadline
             .map(|d| d.saturating_sub(self.started.elapsed()))
+    }
+}
+
+/// A run's time limit, and whether the caller's deadline (not the asked limit) set it: the
+/// asked `time_limit_s` (0: the tenant's longest, `max_s`), at most `max_s`, and with a
+/// deadline at most the time left minus [`DEADLINE_MARGIN`]. A deadline leaving less than
+/// [`MIN_SEARCH`] answers DEADLINE_EXCEEDED, "too little to `what`".
+pub fn run_limit(
+    asked: f64,
+    max_s: f64,
+    ctx: Option<&CallCtx>,
+    what: &str,
+) -> Result<(Duration, bool), ServiceError> {
+    if !(asked.is_finite() && asked >= 0.0) {
+        return Err(ServiceError::invalid(
+            "time_limit_s",
+            format!("{asked} is not a duration"),
+        ));
+    }
+    let wanted = Duration::from_secs_f64(if asked == 0.0 {
+        max_s
+    } else {
+        asked.min(max_s)
+    });
+    match ctx.and_then(CallCtx::time_left) {
+        Some(left) => {
+            let usable = left.saturating_sub(DEADLINE_MARGIN);
+            if usable < MIN_SEARCH {
+                return Err(ServiceError::DeadlineExceeded(format!(
+                    "the deadline leaves {} ms, too little to {what}",
+                    left.as_millis()
+                )));
+            }
+            Ok((wanted.min(usable), usable < wanted))
+        }
+        None => Ok((wanted, false)),
+    }
+}
+
+/// Sets a cancel flag when dropped: a call whose client went away stops its run.
+#[derive(Debug)]
+pub(crate) struct CancelOnDrop(pub(crate) Arc<AtomicBool>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
     }
 }
 

@@ -1,8 +1,10 @@
 //! The service's configuration file (JSON): tenants, their API keys (sha256 hashes), JWT
-//! secrets and quotas. `--dev-key` builds a one-tenant configuration instead.
+//! secrets and quotas, and the webhook sender's settings. `--dev-key` builds a one-tenant configuration instead.
 use std::collections::HashSet;
 use std::path::Path;
 
+use milkrun_dairy::store::webhooks::MAX_WEBHOOK_BATCH;
+use milkrun_dairy::webhook::{RetryPolicy, MAX_ATTEMPTS};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -106,6 +108,86 @@ pub struct TenantConfig {
     pub quotas: Quotas,
 }
 
+/// The webhook sender that `milkrun serve` runs over the dairy store of `--db`
+/// ([`super::webhooks`]). Every field has a default, so a config may name only some.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhookConfig {
+    /// Whether the sender runs.
+    pub enabled: bool,
+    /// Seconds between the starts of two rounds (1..=[`MAX_WEBHOOK_EVERY_S`]).
+    pub every_s: u32,
+    /// Delay after a first failed attempt before jitter, seconds (at least 1); it doubles
+    /// with each further failure up to `retry_cap_s`.
+    pub retry_base_s: u32,
+    /// Longest delay before jitter, seconds (`retry_base_s..=86400`).
+    pub retry_cap_s: u32,
+    /// Failed attempts after which a delivery is dead (1..=50).
+    pub max_attempts: u32,
+    /// Most deliveries one round posts (1..=1000).
+    pub batch: u32,
+    /// Seconds one attempt may take (connect, send, answer) before it counts as failed
+    /// (1..=[`MAX_WEBHOOK_TIMEOUT_S`]).
+    pub timeout_s: u32,
+}
+
+/// Longest time between two webhook rounds, seconds.
+pub const MAX_WEBHOOK_EVERY_S: u32 = 3_600;
+/// Longest time one webhook attempt may take, seconds.
+pub const MAX_WEBHOOK_TIMEOUT_S: u32 = 60;
+
+impl Default for WebhookConfig {
+    fn default() -> WebhookConfig {
+        WebhookConfig {
+            enabled: true,
+            every_s: 5,
+            retry_base_s: 30,
+            retry_cap_s: 3_600,
+            max_attempts: 8,
+            batch: 100,
+            timeout_s: 10,
+        }
+    }
+}
+
+impl WebhookConfig {
+    /// The retry policy, checked (the error names the field under `webhooks`).
+    pub fn policy(&self) -> Result<RetryPolicy, ConfigError> {
+        RetryPolicy::new(self.retry_base_s, self.retry_cap_s, self.max_attempts).map_err(|e| {
+            let field = if (1..=MAX_ATTEMPTS).contains(&self.max_attempts) {
+                "webhooks.retry_base_s"
+            } else {
+                "webhooks.max_attempts"
+            };
+            ConfigError::Invalid {
+                field: field.into(),
+                reason: e.to_string(),
+            }
+        })
+    }
+
+    /// Checks every field.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |field: &str, reason: String| ConfigError::Invalid {
+            field: format!("webhooks.{field}"),
+            reason,
+        };
+        if !(1..=MAX_WEBHOOK_EVERY_S).contains(&self.every_s) {
+            return Err(bad("every_s", format!("must be 1..={MAX_WEBHOOK_EVERY_S}")));
+        }
+        if !(1..=MAX_WEBHOOK_BATCH).contains(&self.batch) {
+            return Err(bad("batch", format!("must be 1..={MAX_WEBHOOK_BATCH}")));
+        }
+        if !(1..=MAX_WEBHOOK_TIMEOUT_S).contains(&self.timeout_s) {
+            return Err(bad(
+                "timeout_s",
+                format!("must be 1..={MAX_WEBHOOK_TIMEOUT_S}"),
+            ));
+        }
+        self.policy().map(|_| ())
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -117,6 +199,9 @@ pub struct ServeConfig {
     /// cannot send headers) acts as, with the dispatcher role; `dev` with `--dev-key`.
     #[serde(default)]
     pub compat_tenant: Option<TenantId>,
+    /// The webhook sender.
+    #[serde(default)]
+    pub webhooks: WebhookConfig,
 }
 
 /// Why a configuration cannot be used.
@@ -186,6 +271,7 @@ impl ServeConfig {
                 quotas: Quotas::default(),
             }],
             compat_tenant: None,
+            webhooks: WebhookConfig::default(),
         }
     }
 
@@ -248,6 +334,7 @@ impl ServeConfig {
                 ));
             }
         }
+        self.webhooks.validate()?;
         if let Some(compat) = &self.compat_tenant {
             if !self.tenants.iter().any(|t| &t.id == compat) {
                 return Err(bad("compat_tenant".into(), "names no tenant of this file"));
@@ -265,5 +352,46 @@ impl ServeConfig {
                 [only] if only.id.0 == "dev" => Some(only.id.clone()),
                 _ => None,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<ServeConfig, String> {
+        let config: ServeConfig = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        config.validate().map_err(|e| e.to_string())?;
+        Ok(config)
+    }
+
+    /// The `webhooks` section: defaults when absent, a field may be named alone, and a bad
+    /// value or an unknown field is refused naming it.
+    #[test]
+    fn webhook_section_is_checked_by_field() {
+        let default = parse("{}").expect("no section");
+        assert_eq!(default.webhooks, WebhookConfig::default());
+        let fast = parse(r#"{"webhooks": {"every_s": 1, "retry_base_s": 1}}"#).expect("valid");
+        assert_eq!((fast.webhooks.every_s, fast.webhooks.batch), (1, 100));
+        for (json, field) in [
+            (r#"{"webhooks": {"every_s": 0}}"#, "webhooks.every_s"),
+            (r#"{"webhooks": {"every_s": 3601}}"#, "webhooks.every_s"),
+            (r#"{"webhooks": {"batch": 1001}}"#, "webhooks.batch"),
+            (r#"{"webhooks": {"timeout_s": 0}}"#, "webhooks.timeout_s"),
+            (
+                r#"{"webhooks": {"retry_base_s": 60, "retry_cap_s": 30}}"#,
+                "webhooks.retry_base_s",
+            ),
+            (
+                r#"{"webhooks": {"max_attempts": 0}}"#,
+                "webhooks.max_attempts",
+            ),
+            (r#"{"webhooks": {"every": 1}}"#, "every"),
+            // A value of the wrong type is serde's error, with its place in the file.
+            (r#"{"webhooks": {"every_s": -1}}"#, "line 1 column"),
+        ] {
+            let err = parse(json).expect_err(json);
+            assert!(err.contains(field), "{json}: {err}");
+        }
     }
 }

@@ -138,7 +138,7 @@ pub async fn analyze(
     v.into_result()?;
     let names: Vec<String> = ids.keys().map(|s| (*s).to_string()).collect();
     let flag = Arc::new(AtomicBool::new(false));
-    let cancel = super::forecast::CancelOnDrop(Arc::clone(&flag));
+    let cancel = super::call::CancelOnDrop(Arc::clone(&flag));
     let out = state
         .pool
         .run(Lane::Batch, move || {

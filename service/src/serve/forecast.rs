@@ -2,7 +2,7 @@
 //! call is checked and converted here into `milkrun-forecast` types ([`check_forecast`],
 //! [`check_orders`], [`check_stock`]), run on a batch worker thread ([`run_forecast`],
 //! [`run_orders`]) and converted back. The Jobs service runs the same checked work.
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,10 +17,9 @@ use milkrun_forecast::ordering::{
 };
 use tonic::{Request, Response, Status};
 
-use super::call::{grpc_unary, CallCtx};
+use super::call::{grpc_unary, run_limit, CallCtx, CancelOnDrop};
 use super::error::{ServiceError, Violations};
 use super::proto::v1 as pb;
-use super::routes::{DEADLINE_MARGIN, MIN_SEARCH};
 use super::state::ServiceState;
 use super::workers::Lane;
 
@@ -45,32 +44,10 @@ pub const MAX_ID_BYTES: usize = 128;
 pub type Report = Arc<dyn Fn(u64, u64) + Send + Sync>;
 
 /// The run's time limit: the requested one (0: the tenant's longest), at most the tenant's
-/// longest, and with a caller's deadline at most the time left minus [`DEADLINE_MARGIN`].
+/// longest, and with a caller's deadline at most the time left minus the call's margin
+/// ([`run_limit`]).
 pub fn time_limit(asked: f64, max_s: f64, ctx: Option<&CallCtx>) -> Result<Duration, ServiceError> {
-    if !(asked.is_finite() && asked >= 0.0) {
-        return Err(ServiceError::invalid(
-            "time_limit_s",
-            format!("{asked} is not a duration"),
-        ));
-    }
-    let wanted = Duration::from_secs_f64(if asked == 0.0 {
-        max_s
-    } else {
-        asked.min(max_s)
-    });
-    match ctx.and_then(CallCtx::time_left) {
-        Some(left) => {
-            let usable = left.saturating_sub(DEADLINE_MARGIN);
-            if usable < MIN_SEARCH {
-                return Err(ServiceError::DeadlineExceeded(format!(
-                    "the deadline leaves {} ms, too little to run",
-                    left.as_millis()
-                )));
-            }
-            Ok(wanted.min(usable))
-        }
-        None => Ok(wanted),
-    }
+    run_limit(asked, max_s, ctx, "run").map(|(limit, _)| limit)
 }
 
 /// The library's control of a run.
@@ -597,16 +574,6 @@ pub fn check_stock(req: &pb::CheckStockRequest) -> Result<pb::CheckStockResponse
     }
     v.into_result()?;
     Ok(pb::CheckStockResponse { items: out })
-}
-
-/// Sets a cancel flag when dropped: a call whose client went away stops its run.
-#[derive(Debug)]
-pub(crate) struct CancelOnDrop(pub(crate) Arc<AtomicBool>);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
 }
 
 /// Runs `work` on a batch worker thread with a cancel flag that is set if the call goes away.

@@ -47,83 +47,148 @@ pub(crate) fn error_response(e: &ServiceError) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// One JSON call: the body is parsed (after authentication) into the request message and
-/// handed to `core`, the function the gRPC face calls too.
-pub(crate) async fn call<Req, Resp, F, Fut>(
+/// The step every call of the JSON face goes through, unary and streaming: [`handle`]
+/// (credentials, the tenant's rate quota, the deadline, a request id, metrics), then the body
+/// parsed into the request message (after authentication, so an unauthenticated caller learns
+/// nothing of the format) and handed to `core`, the function the gRPC face calls too; its
+/// result is answered by `answer` ([`json_answer`], or the streams' events), an error as
+/// [`error_response`].
+pub(crate) async fn decode_and_answer<Req, T, F, Fut>(
     state: Arc<ServiceState>,
     method: &'static str,
-    headers: HeaderMap,
+    headers: &HeaderMap,
     body: Bytes,
     core: F,
+    answer: fn(T) -> Response,
 ) -> Response
 where
     Req: DeserializeOwned,
-    Resp: Serialize,
     F: FnOnce(Arc<ServiceState>, CallCtx, Req) -> Fut,
-    Fut: std::future::Future<Output = Result<Resp, ServiceError>>,
+    Fut: std::future::Future<Output = Result<T, ServiceError>>,
 {
     let st = Arc::clone(&state);
-    let result = handle(&state, method, &headers, |ctx| async move {
+    let result = handle(&state, method, headers, |ctx| async move {
         let req: Req = serde_json::from_slice(&body)
             .map_err(|e| ServiceError::invalid("body", format!("not a valid request: {e}")))?;
         core(st, ctx, req).await
     })
     .await;
     match result {
-        Ok(resp) => Json(resp).into_response(),
+        Ok(out) => answer(out),
         Err(e) => error_response(&e),
     }
 }
 
+/// A unary call's answer: the response message as proto3 JSON.
+pub(crate) fn json_answer<Resp: Serialize>(resp: Resp) -> Response {
+    Json(resp).into_response()
+}
+
+/// `route_fn!(answer, name, module, core, "pkg.Service/Method")` defines the axum handler
+/// `name`: [`decode_and_answer`] to `module::core`, its result answered by `answer`
+/// ([`json_answer`] or `sse::events_answer`).
 macro_rules! route_fn {
-    ($name:ident, $module:ident, $core:ident, $method:literal) => {
-        async fn $name(State(s): State<Arc<ServiceState>>, h: HeaderMap, b: Bytes) -> Response {
-            call(s, $method, h, b, |s, ctx, req| async move {
-                $module::$core(&s, ctx, req).await
-            })
+    ($answer:path, $name:ident, $module:ident, $core:ident, $method:literal) => {
+        async fn $name(
+            axum::extract::State(s): axum::extract::State<
+                std::sync::Arc<$crate::serve::state::ServiceState>,
+            >,
+            h: axum::http::HeaderMap,
+            b: axum::body::Bytes,
+        ) -> axum::response::Response {
+            $crate::serve::json::decode_and_answer(
+                s,
+                $method,
+                &h,
+                b,
+                |s, ctx, req| async move { $module::$core(&s, ctx, req).await },
+                $answer,
+            )
             .await
         }
     };
 }
+pub(crate) use route_fn;
 
-route_fn!(snap, roads, snap, "milkrun.v1.Roads/Snap");
-route_fn!(matrix, roads, matrix, "milkrun.v1.Roads/Matrix");
-route_fn!(route, roads, route, "milkrun.v1.Roads/Route");
+route_fn!(json_answer, snap, roads, snap, "milkrun.v1.Roads/Snap");
 route_fn!(
+    json_answer,
+    matrix,
+    roads,
+    matrix,
+    "milkrun.v1.Roads/Matrix"
+);
+route_fn!(json_answer, route, roads, route, "milkrun.v1.Roads/Route");
+route_fn!(
+    json_answer,
     apply_traffic,
     roads,
     apply_traffic,
     "milkrun.v1.Roads/ApplyTraffic"
 );
 route_fn!(
+    json_answer,
     list_traffic,
     roads,
     list_traffic,
     "milkrun.v1.Roads/ListTraffic"
 );
 route_fn!(
+    json_answer,
     clear_traffic,
     roads,
     clear_traffic,
     "milkrun.v1.Roads/ClearTraffic"
 );
-route_fn!(optimize, routes, optimize, "milkrun.v1.Routes/Optimize");
-route_fn!(open_day, dispatch, open_day, "milkrun.v1.Dispatch/OpenDay");
 route_fn!(
+    json_answer,
+    optimize,
+    routes,
+    optimize,
+    "milkrun.v1.Routes/Optimize"
+);
+route_fn!(
+    json_answer,
+    open_day,
+    dispatch,
+    open_day,
+    "milkrun.v1.Dispatch/OpenDay"
+);
+route_fn!(
+    json_answer,
     apply_events,
     dispatch,
     apply_events,
     "milkrun.v1.Dispatch/ApplyEvents"
 );
-route_fn!(get_day, dispatch, get_day, "milkrun.v1.Dispatch/GetDay");
 route_fn!(
+    json_answer,
+    get_day,
+    dispatch,
+    get_day,
+    "milkrun.v1.Dispatch/GetDay"
+);
+route_fn!(
+    json_answer,
     close_day,
     dispatch,
     close_day,
     "milkrun.v1.Dispatch/CloseDay"
 );
-route_fn!(replan, dispatch, replan, "milkrun.v1.Dispatch/Replan");
-route_fn!(plan_day, routes, plan_day, "milkrun.v1.Routes/PlanDay");
+route_fn!(
+    json_answer,
+    replan,
+    dispatch,
+    replan,
+    "milkrun.v1.Dispatch/Replan"
+);
+route_fn!(
+    json_answer,
+    plan_day,
+    routes,
+    plan_day,
+    "milkrun.v1.Routes/PlanDay"
+);
 
 async fn metrics(State(s): State<Arc<ServiceState>>) -> Response {
     (

@@ -1,5 +1,6 @@
 //! Prometheus metrics: calls by method and code, call latency, solve durations, the worker
-//! queue depth, shed calls and open live days, served as text at `/metrics`.
+//! queue depth, shed calls, open live days and the webhook sender's attempts, served as text
+//! at `/metrics`.
 use std::sync::atomic::AtomicI64;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -51,6 +52,12 @@ pub struct Metrics {
     pub shed: Counter,
     /// Live days open, all tenants.
     pub live_days: Gauge<i64, AtomicI64>,
+    /// Webhook attempts made (each POST of a delivery).
+    pub webhook_attempts: Counter,
+    /// Webhook attempts that failed (no 2xx; retried or dead).
+    pub webhook_failures: Counter,
+    /// Webhook rounds that ended with a store error.
+    pub webhook_errors: Counter,
 }
 
 impl Default for Metrics {
@@ -83,6 +90,24 @@ impl Metrics {
             "Live days open, all tenants",
             live_days.clone(),
         );
+        let webhook_attempts = Counter::default();
+        registry.register(
+            "webhook_attempts",
+            "Webhook attempts made",
+            webhook_attempts.clone(),
+        );
+        let webhook_failures = Counter::default();
+        registry.register(
+            "webhook_failures",
+            "Webhook attempts without a 2xx answer",
+            webhook_failures.clone(),
+        );
+        let webhook_errors = Counter::default();
+        registry.register(
+            "webhook_errors",
+            "Webhook rounds ended by a store error",
+            webhook_errors.clone(),
+        );
         Metrics {
             registry,
             calls,
@@ -91,6 +116,9 @@ impl Metrics {
             queue_depth,
             shed,
             live_days,
+            webhook_attempts,
+            webhook_failures,
+            webhook_errors,
         }
     }
 

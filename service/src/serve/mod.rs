@@ -9,10 +9,11 @@
 //! Modules: [`config`] (tenants file), [`auth`] (credentials), [`quota`], [`workers`] (the
 //! solve pool), [`call`] (what every call goes through), [`roads`], [`routes`], [`dispatch`]
 //! (live days, persisted in the store of `--db`: [`DEFAULT_DB`] by default), the batch
-//! services [`forecast`], [`customers`] and [`jobs`] (jobs persisted in the same store; JSON
-//! face in [`batch_json`]), [`convert`] (protobuf ⇄ library types), [`json`], [`sse`] (the
+//! services [`forecast`], [`customers`] and [`jobs`] (jobs held in a [`job_book`] and
+//! persisted in the same store; JSON face in [`batch_json`]), [`convert`] (protobuf ⇄ library types), [`json`], [`sse`] (the
 //! streams on the JSON face), [`openapi`], [`metrics`], [`error`], [`proto`],
-//! [`webhooks`] (the sender of the dairy outbox's webhooks, a background task), and
+//! [`webhooks`] (the sender of the dairy outbox's webhooks, a background task of [`run`] on the
+//! store of `--db`), and
 //! [`client`]: the dairy layer's engine over this API (a client, used by other processes).
 pub mod auth;
 pub mod batch_json;
@@ -25,6 +26,7 @@ pub mod customers;
 pub mod dispatch;
 pub mod error;
 pub mod forecast;
+pub mod job_book;
 pub mod jobs;
 pub mod json;
 pub mod metrics;
@@ -51,7 +53,7 @@ use auth::Authenticator;
 use config::{ServeConfig, TenantId};
 use dispatch::LiveDays;
 use metrics::Metrics;
-use milkrun_dairy::store::Store;
+use milkrun_dairy::store::{Store, StoreError};
 use proto::v1::{
     customers_server::CustomersServer, forecast_server::ForecastServer, jobs_server::JobsServer,
 };
@@ -121,7 +123,7 @@ pub fn build_state(
         roads,
         pool,
         metrics: Metrics::new(),
-        jobs: jobs::JobBook::new(store.clone()),
+        jobs: job_book::JobBook::new(store.clone()),
         days: LiveDays::new(store),
     }))
 }
@@ -229,8 +231,46 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// Starts the webhook sender on `store` with the configuration's `webhooks` section, its
+/// rounds counted in the metrics, until `stop` turns true.
+fn spawn_webhooks(
+    state: &Arc<ServiceState>,
+    store: Store,
+    config: &ServeConfig,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let (opts, every) = webhooks::options_of(&config.webhooks)?;
+    let state = Arc::clone(state);
+    let observe = move |round: Result<&webhooks::WebhookRound, &StoreError>| match round {
+        Ok(r) => {
+            let failed = r.retrying + r.dead;
+            state.metrics.webhook_attempts.inc_by(r.attempted as u64);
+            state.metrics.webhook_failures.inc_by(failed as u64);
+            if r.attempted > 0 {
+                tracing::info!(
+                    attempted = r.attempted,
+                    delivered = r.delivered,
+                    retrying = r.retrying,
+                    dead = r.dead,
+                    "webhook round"
+                );
+            }
+        }
+        Err(e) => {
+            state.metrics.webhook_errors.inc();
+            tracing::warn!(error = %e, "a webhook round failed; the next one tries again");
+        }
+    };
+    tracing::info!(every_s = every.as_secs(), "webhook sender started");
+    Ok(tokio::spawn(webhooks::run_webhooks(
+        store, opts, every, stop, observe,
+    )))
+}
+
 /// Loads the roads, opens the store and restores its open live days and its jobs, binds, prints
-/// `listening on <addr>` and serves until SIGTERM or Ctrl-C.
+/// `listening on <addr>`, starts the webhook sender on the same store (unless the config's
+/// `webhooks.enabled` is false) and serves until SIGTERM or Ctrl-C, which stop the ports and
+/// the sender.
 pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
     let config = load_config(&opts)?;
     let roads = RoadRegistry::load(&opts.osm)?;
@@ -253,6 +293,7 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
         let store = Store::open(db)
             .await
             .with_context(|| format!("opening the live-day store {db}"))?;
+        let webhook_store = store.clone();
         let state = build_state(&config, roads, store)?;
         let tenants: Vec<TenantId> = config.tenants.iter().map(|t| t.id.clone()).collect();
         let restored = state.days.restore(&tenants).await?;
@@ -301,6 +342,11 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|stop| *stop).await;
         };
+        let webhook_task = config
+            .webhooks
+            .enabled
+            .then(|| spawn_webhooks(&state, webhook_store, &config, stop_rx.clone()))
+            .transpose()?;
         let compat_task = compat.map(|(l, identity)| {
             let faces = compat::router(Arc::clone(&state), Some(identity));
             let stop = stopped(stop_rx.clone());
@@ -316,6 +362,9 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
             task.await
                 .context("the compat port's task")?
                 .context("serving the compat port")?;
+        }
+        if let Some(task) = webhook_task {
+            task.await.context("the webhook sender's task")?;
         }
         state.pool.close();
         Ok(())

@@ -2,7 +2,7 @@
 //! model, takes the tenant's solve permit and a CPU permit, and on a worker thread snaps the
 //! locations, builds the road matrix on the tenant's overlay, solves and converts the plan.
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,7 +12,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
-use super::call::{grpc_unary, handle, CallCtx};
+use super::call::{grpc_unary, handle, run_limit, CallCtx, CancelOnDrop};
 use super::convert::model::{self, ModelDraft};
 use super::convert::plan::{self, PlanLabels};
 use super::convert::plan_day as day;
@@ -21,23 +21,9 @@ use super::proto::v1 as pb;
 use super::roads::lane;
 use super::state::ServiceState;
 
-/// Time kept back from the caller's deadline to convert and send the answer.
-pub const DEADLINE_MARGIN: Duration = Duration::from_millis(50);
-/// Shortest search worth starting: a deadline leaving less answers DEADLINE_EXCEEDED.
-pub const MIN_SEARCH: Duration = Duration::from_millis(10);
 /// Messages buffered for a streaming client; improvements beyond are dropped (the final plan
 /// always arrives).
 const STREAM_BUFFER: usize = 16;
-
-/// Sets the solver's cancel flag when dropped: a call whose client went away stops its solve.
-#[derive(Debug)]
-struct CancelOnDrop(Arc<AtomicBool>);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
-}
 
 /// A checked request, ready to run on a worker.
 #[derive(Debug)]
@@ -48,40 +34,6 @@ pub(crate) struct SolveJob {
     /// Whether the caller's deadline (not the requested limit) set the time limit.
     deadline_bound: bool,
     seed: u64,
-}
-
-/// The search time: min(requested or the tenant's largest, deadline − margin).
-fn time_limit(
-    req: &pb::OptimizeRequest,
-    max_s: f64,
-    ctx: &CallCtx,
-) -> Result<(Duration, bool), ServiceError> {
-    let asked = req.time_limit_s;
-    if !(asked.is_finite() && asked >= 0.0) {
-        return Err(ServiceError::invalid(
-            "time_limit_s",
-            format!("{asked} is not a duration"),
-        ));
-    }
-    let wanted = if asked == 0.0 {
-        max_s
-    } else {
-        asked.min(max_s)
-    };
-    let wanted = Duration::from_secs_f64(wanted);
-    match ctx.time_left() {
-        Some(left) => {
-            let usable = left.saturating_sub(DEADLINE_MARGIN);
-            if usable < MIN_SEARCH {
-                return Err(ServiceError::DeadlineExceeded(format!(
-                    "the deadline leaves {} ms, too little to plan",
-                    left.as_millis()
-                )));
-            }
-            Ok((wanted.min(usable), usable < wanted))
-        }
-        None => Ok((wanted, false)),
-    }
 }
 
 /// Checks the request; `Ok(Err(response))` answers a validate-only request.
@@ -97,7 +49,12 @@ pub(crate) fn check(
     }
     let quota = state.quotas.tenant(&ctx.identity.tenant)?;
     let draft = model::check(req.model.as_ref(), &quota.limits)?;
-    let (limit, deadline_bound) = time_limit(&req, quota.limits.max_time_limit_s, ctx)?;
+    let (limit, deadline_bound) = run_limit(
+        req.time_limit_s,
+        quota.limits.max_time_limit_s,
+        Some(ctx),
+        "plan",
+    )?;
     if req.validate_only {
         draft.validate()?;
         return Ok(Err(pb::OptimizeResponse {

@@ -1,13 +1,13 @@
-//! The JSON face's streams, as server-sent events: `POST /v1/routes:optimizeStream`,
-//! `POST /v1/days:watch` and `POST /v1/jobs:watch` take their request as proto3 JSON, like the
-//! unary routes of [`json`](super::json), and go through the same [`handle`] (credentials, the
-//! tenant's rate quota, the deadline, a request id, metrics) to the same function the gRPC
-//! stream calls (`routes::optimize_stream`, `dispatch::watch_day`, `jobs::watch`). Each
-//! message of that stream is one event whose `data:` is the message in the proto3 JSON
-//! mapping, on one line; the response ends when the gRPC stream ends. An error before the
-//! stream starts is the JSON face's usual error (`{"error": ...}` with its HTTP status); an
-//! error that ends a started stream (the gRPC stream's final status) is one last event named
-//! `error` whose data is the same error body.
+//! The JSON face's streams, as server-sent events: `POST /v1/routes:optimizeStream`, `POST
+//! /v1/days:watch` and `POST /v1/jobs:watch` take their request as proto3 JSON, like the unary
+//! routes of [`json`](super::json), and go through the same [`handle`](super::call::handle)
+//! (credentials, the tenant's rate quota, the deadline, a request id, metrics) to the same function
+//! the gRPC stream calls (`routes::optimize_stream`, `dispatch::watch_day`, `jobs::watch`). Each
+//! message of that stream is one event whose `data:` is the message in the proto3 JSON mapping, on
+//! one line; the response ends when the gRPC stream ends. An error before the stream starts is the
+//! JSON face's usual error (`{"error": ...}` with its HTTP status); an error that ends a started
+//! stream (the gRPC stream's final status) is one last event named `error` whose data is the same
+//! error body.
 //!
 //! POST, like every call of the JSON face: the request is a body and the credential a header.
 //! A browser follows the stream with `fetch` and a body reader (`EventSource` sends neither a
@@ -16,22 +16,18 @@ use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
-use axum::http::HeaderMap;
+use axum::extract::DefaultBodyLimit;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
 use tokio_stream::{Stream, StreamExt};
 use tonic::Status;
 
-use super::call::{handle, CallCtx};
-use super::error::{http_status, ServiceError};
-use super::json::error_response;
+use super::error::http_status;
+use super::json::route_fn;
 use super::metrics::code_name;
 use super::state::{ServiceState, MAX_REQUEST_BYTES};
 use super::{dispatch, jobs, routes};
@@ -65,60 +61,37 @@ where
     })
 }
 
-/// One streaming call: the body is parsed (after authentication) into the request message and
-/// handed to `core`, the function the gRPC face's stream calls too.
-async fn stream_call<Req, M, F, Fut>(
-    state: Arc<ServiceState>,
-    method: &'static str,
-    headers: HeaderMap,
-    body: Bytes,
-    core: F,
-) -> Response
+/// A streaming call's answer: its stream as events (a keep-alive comment while it is quiet).
+fn events_answer<M>(stream: MessageStream<M>) -> Response
 where
-    Req: DeserializeOwned,
     M: Serialize + Send + 'static,
-    F: FnOnce(Arc<ServiceState>, CallCtx, Req) -> Fut,
-    Fut: std::future::Future<Output = Result<MessageStream<M>, ServiceError>>,
 {
-    let st = Arc::clone(&state);
-    let started = handle(&state, method, &headers, |ctx| async move {
-        let req: Req = serde_json::from_slice(&body)
-            .map_err(|e| ServiceError::invalid("body", format!("not a valid request: {e}")))?;
-        core(st, ctx, req).await
-    })
-    .await;
-    match started {
-        Ok(stream) => Sse::new(events(stream))
-            .keep_alive(KeepAlive::default())
-            .into_response(),
-        Err(e) => error_response(&e),
-    }
+    Sse::new(events(stream))
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
-macro_rules! stream_fn {
-    ($name:ident, $module:ident, $core:ident, $method:literal) => {
-        async fn $name(State(s): State<Arc<ServiceState>>, h: HeaderMap, b: Bytes) -> Response {
-            stream_call(s, $method, h, b, |s, ctx, req| async move {
-                $module::$core(&s, ctx, req).await
-            })
-            .await
-        }
-    };
-}
-
-stream_fn!(
+route_fn!(
+    events_answer,
     optimize_stream,
     routes,
     optimize_stream,
     "milkrun.v1.Routes/OptimizeStream"
 );
-stream_fn!(
+route_fn!(
+    events_answer,
     watch_day,
     dispatch,
     watch_day,
     "milkrun.v1.Dispatch/WatchDay"
 );
-stream_fn!(watch_job, jobs, watch, "milkrun.v1.Jobs/Watch");
+route_fn!(
+    events_answer,
+    watch_job,
+    jobs,
+    watch,
+    "milkrun.v1.Jobs/Watch"
+);
 
 /// The streaming routes of the JSON face (path, method name), answered as
 /// `text/event-stream`.

@@ -4,8 +4,9 @@
 //! ([`Store::record_webhook_attempt`]), which schedules the retry (exponential backoff with
 //! seeded jitter, capped) or the dead letter. A delivery is marked delivered only after a 2xx.
 //! Because every attempt is stored before the next round, a restarted sender resumes where
-//! the last one stopped. [`run_webhooks`] loops rounds until told to stop, so that `milkrun
-//! serve` can run it as a background task once it holds a dairy store.
+//! the last one stopped. [`run_webhooks`] loops rounds until told to stop: `milkrun serve` runs
+//! it as a background task on the store of `--db`, with the configuration's `webhooks`
+//! section ([`options_of`]), and counts its attempts in `/metrics`.
 //!
 //! HTTP: hyper's HTTP/1.1 client connection (already in the tree through tonic), one
 //! connection per attempt, plain `http://` only ([`WebhookUrl`] refuses `https://`).
@@ -20,6 +21,8 @@ use milkrun_dairy::webhook::{
     signature_header, AttemptResult, DeliveryState, RetryPolicy, WebhookUrl, DELIVERY_HEADER,
     SIGNATURE_HEADER,
 };
+
+use super::config::{ConfigError, WebhookConfig};
 
 /// How the sender retries and how much it takes per round.
 #[derive(Debug, Clone, Copy)]
@@ -86,32 +89,55 @@ pub async fn run_webhooks_once(
     Ok(round)
 }
 
-/// Runs a round every `every` (by the system clock) until `stop` turns true or is dropped.
-/// A store error ends the loop with that error.
+/// Runs a round every `every` (by the system clock) until `stop` turns true or its sender is
+/// dropped, and hands each round's outcome to `observe` (the service counts it in its
+/// metrics). A store error does not end the loop: it is handed to `observe` and the next
+/// round tries again, so that a database that is briefly unavailable does not stop the
+/// sender. A stop during a round ends it at once: the attempt in flight, if any, is not
+/// recorded and is posted again by the next sender (receivers dedupe by [`DELIVERY_HEADER`]).
 pub async fn run_webhooks(
     store: Store,
     opts: WebhookOptions,
     every: Duration,
     mut stop: tokio::sync::watch::Receiver<bool>,
-) -> Result<(), StoreError> {
+    mut observe: impl FnMut(Result<&WebhookRound, &StoreError>) + Send,
+) {
     loop {
         if *stop.borrow() {
-            return Ok(());
+            return;
         }
         let now_s = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
-        run_webhooks_once(&store, &opts, now_s).await?;
+        tokio::select! {
+            round = run_webhooks_once(&store, &opts, now_s) => observe(round.as_ref()),
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
-            changed = stop.changed() => {
-                if changed.is_err() {
-                    return Ok(());
-                }
-            }
+            _ = stop.wait_for(|stop| *stop) => return,
         }
     }
 }
+
+/// The sender's options from the configuration's `webhooks` section, and the time between
+/// rounds; the jitter's seed is fixed (a delivery's schedule is then the same after a
+/// restart).
+pub fn options_of(config: &WebhookConfig) -> Result<(WebhookOptions, Duration), ConfigError> {
+    config.validate()?;
+    Ok((
+        WebhookOptions {
+            policy: config.policy()?,
+            seed: SERVE_SEED,
+            batch: config.batch,
+            timeout: Duration::from_secs(u64::from(config.timeout_s)),
+        },
+        Duration::from_secs(u64::from(config.every_s)),
+    ))
+}
+
+/// The jitter's seed of the sender that `milkrun serve` runs.
+const SERVE_SEED: u64 = 0x6d69_6c6b_7275_6e00;
 
 /// The JSON body of a delivery: the tenant, topic, key and the message's payload (embedded as
 /// JSON when it is JSON, as a string otherwise). The same for every attempt.

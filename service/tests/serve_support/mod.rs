@@ -33,13 +33,34 @@ impl Server {
     /// Kills the process with SIGKILL (`kill -9` of its pid: no shutdown runs) and waits
     /// for it to end.
     pub fn kill9(mut self) {
+        self.signal("-9");
+        let _ = self.child.wait();
+    }
+
+    /// Sends `signal` (`-9`, `-TERM`) to the process with `kill`.
+    fn signal(&self, signal: &str) {
         let pid = self.child.id();
         let status = Command::new("kill")
-            .args(["-9", &pid.to_string()])
+            .args([signal, &pid.to_string()])
             .status()
             .expect("kill runs");
-        assert!(status.success(), "kill -9 {pid}");
-        let _ = self.child.wait();
+        assert!(status.success(), "kill {signal} {pid}");
+    }
+
+    /// Stops the process with SIGTERM (the clean shutdown) and waits up to `within` for it to
+    /// end: its exit status, or `None` when it still runs then (the guard kills it).
+    pub fn terminate(mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        self.signal("-TERM");
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 }
 
@@ -126,7 +147,8 @@ pub fn start(args: &[&str]) -> Server {
 /// - `acme` also has courier keys `acme-courier-c1` and `acme-courier-c2` (couriers `c1`,
 ///   `c2`);
 /// - `solo`: admin key `solo-key`, at most 1 live day;
-/// - `--compat-listen` acts as `acme`.
+/// - `--compat-listen` acts as `acme`;
+/// - the webhook sender runs a round every second, and retries a failure within a second.
 pub fn write_config(name: &str) -> PathBuf {
     let hash = milkrun_service::serve::config::sha256_hex;
     let config = serde_json::json!({"tenants": [
@@ -141,7 +163,8 @@ pub fn write_config(name: &str) -> PathBuf {
          "quotas": {"max_matrix_cells": 4, "requests_per_second": 0.001, "burst": 1}},
         {"id": "solo", "api_keys": [{"sha256": hash("solo-key"), "role": "admin"}],
          "quotas": {"max_live_days": 1}}
-    ], "compat_tenant": "acme"});
+    ], "compat_tenant": "acme",
+    "webhooks": {"every_s": 1, "retry_base_s": 1, "retry_cap_s": 2, "timeout_s": 5}});
     let dir = std::env::temp_dir().join(format!("milkrun-serve-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join("tenants.json");

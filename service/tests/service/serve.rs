@@ -10,7 +10,8 @@ use pb::dispatch_client::DispatchClient;
 use pb::roads_client::RoadsClient;
 use pb::routes_client::RoutesClient;
 use serve_support::{
-    day_event, day_request, start, write_config, Server, ACME_JWT_SECRET, VADUZ_A, VADUZ_B, VADUZ_C,
+    day_event, day_request, start, temp_db, write_config, Server, ACME_JWT_SECRET, VADUZ_A,
+    VADUZ_B, VADUZ_C,
 };
 use tonic::transport::Channel;
 use tonic::{Code, Request};
@@ -1581,20 +1582,7 @@ async fn sse_streams(server: &Server) {
         .into_inner()
         .day_id;
     let watch_body = serde_json::json!({"dayId": id}).to_string();
-    let (status, text) = http_post(
-        &format!("{base}/v1/days:watch"),
-        Some("beta-admin-key"),
-        &watch_body,
-    )
-    .await;
-    assert_eq!(status, 404, "another tenant's day: {text}");
-    let (status, mut watch) = SseReader::post(
-        &format!("{base}/v1/days:watch"),
-        "acme-admin-key",
-        &watch_body,
-    )
-    .await;
-    assert_eq!(status, 200);
+    let mut watch = owner_watches(&base, "/v1/days:watch", &watch_body).await;
     let day = |e: Option<SseEvent>| -> pb::Day {
         let (name, data) = e.expect("an event");
         assert_eq!(name, "message", "{data}");
@@ -1646,20 +1634,7 @@ async fn sse_streams(server: &Server) {
         .expect("submitted")
         .into_inner();
     let watch_body = serde_json::json!({"jobId": job.job_id}).to_string();
-    let (status, text) = http_post(
-        &format!("{base}/v1/jobs:watch"),
-        Some("beta-admin-key"),
-        &watch_body,
-    )
-    .await;
-    assert_eq!(status, 404, "another tenant's job: {text}");
-    let (status, mut watch) = SseReader::post(
-        &format!("{base}/v1/jobs:watch"),
-        "acme-admin-key",
-        &watch_body,
-    )
-    .await;
-    assert_eq!(status, 200);
+    let mut watch = owner_watches(&base, "/v1/jobs:watch", &watch_body).await;
     let events = watch.rest().await;
     let (_, data) = events.last().expect("at least one message");
     let done: pb::Job = serde_json::from_value(data.clone()).expect("a Job");
@@ -1681,6 +1656,17 @@ async fn sse_streams(server: &Server) {
             "{path} documented as an event stream"
         );
     }
+}
+
+/// The stream at `path` for `body` (a day's or a job's of tenant `acme`): tenant `beta` gets
+/// 404 for it, then `acme` opens it (200).
+async fn owner_watches(base: &str, path: &str, body: &str) -> SseReader {
+    let url = format!("{base}{path}");
+    let (status, text) = http_post(&url, Some("beta-admin-key"), body).await;
+    assert_eq!(status, 404, "another tenant's stream at {path}: {text}");
+    let (status, watch) = SseReader::post(&url, "acme-admin-key", body).await;
+    assert_eq!(status, 200, "{path}");
+    watch
 }
 
 /// A minimal HTTP/1.1 client over a loopback socket (status, body).
@@ -1857,15 +1843,135 @@ fn to_bad_request(r: &milkrun_dairy::engine::PlanRequest) -> pb::PlanDayRequest 
     milkrun_service::serve::convert::plan_day::to_message(r, pb::Priority::Batch)
 }
 
+/// Puts in `store` a dairy tenant `t`, its webhook endpoint 1 at `url` signed with `secret`,
+/// and one renewal reminder for subscription `subscription` in its outbox; the message's key.
+async fn webhook_outbox(
+    store: &milkrun_dairy::store::Store,
+    t: milkrun_dairy::ids::TenantId,
+    url: &str,
+    secret: &str,
+    subscription: &str,
+) -> milkrun_dairy::dedupe::DedupeKey {
+    use milkrun_dairy::calendar::CutOff;
+    use milkrun_dairy::dedupe::DedupeKey;
+    use milkrun_dairy::exception::{ExceptionPolicy, Remedy};
+    use milkrun_dairy::ids::EndpointId;
+    use milkrun_dairy::outbox::{OutboxMessage, Topic};
+    use milkrun_dairy::tenant::Tenant;
+    use milkrun_dairy::webhook::{WebhookEndpoint, WebhookSecret, WebhookUrl};
+
+    let policy =
+        ExceptionPolicy::new(None, Remedy::ExtendOneDay, Remedy::ExtendOneDay).expect("a policy");
+    let tenant = Tenant::new(
+        t,
+        &format!("Dairy {}", t.0),
+        CutOff::new(1, 72_000).expect("a cut-off"),
+        policy,
+    )
+    .expect("a tenant");
+    store.add_tenant(&tenant).await.expect("adds the tenant");
+    let endpoint = WebhookEndpoint {
+        id: EndpointId(1),
+        url: WebhookUrl::parse(url).expect("a url"),
+        secret: WebhookSecret::new(secret).expect("a secret"),
+        active: true,
+    };
+    store
+        .add_webhook_endpoint(t, &endpoint)
+        .await
+        .expect("adds");
+    let key = DedupeKey::new(&format!("renewal:{subscription}:2028-03-05")).expect("a key");
+    let payload = format!("{{\"subscription_id\":{subscription},\"days_left\":3}}");
+    let message =
+        OutboxMessage::new(key.clone(), Topic::RenewalReminder, payload).expect("a message");
+    store.enqueue(t, &message).await.expect("enqueues");
+    key
+}
+
+/// The webhook sender running inside `milkrun serve` (rounds every second, first retry within
+/// a second: the config of `write_config`): a dairy tenant, an endpoint on a loopback receiver
+/// and an outbox message are put in the server's own store (`db`, opened here too); the
+/// receiver answers 500 to the first POST, 200 to the second; both carry a signature that
+/// verifies with the endpoint's secret, the delivery ends DELIVERED after two attempts, and
+/// /metrics counts the attempts and the failure.
+async fn webhooks_in_serve(server: &Server, db: &str) {
+    use milkrun_dairy::ids::{EndpointId, TenantId};
+    use milkrun_dairy::store::Store;
+    use milkrun_dairy::webhook::DeliveryState;
+
+    const SECRET: &str = "whsec_serve_loop_0123456789";
+    let (addr, seen, mut count) = webhook_receiver(SECRET, 1).await;
+    let store = Store::open(db).await.expect("the server's store opens");
+    let t = TenantId(71);
+    let key = webhook_outbox(
+        &store,
+        t,
+        &format!("http://{addr}/hooks/served"),
+        SECRET,
+        "9",
+    )
+    .await;
+    tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        count.wait_for(|n| *n >= 2),
+    )
+    .await
+    .expect("the server posts twice within 30 s")
+    .expect("the receiver runs");
+    let seen = seen.lock().expect("not poisoned").clone();
+    assert_eq!(
+        seen.iter().map(|s| s.0).collect::<Vec<_>>(),
+        [500, 200],
+        "one failure, then one retry"
+    );
+    assert!(seen.iter().all(|(_, sig_ok, _, _)| *sig_ok), "{seen:?}");
+    assert!(seen
+        .iter()
+        .all(|(_, _, k, b)| k == key.as_str() && *b == seen[0].3));
+    let body: serde_json::Value = serde_json::from_str(&seen[0].3).expect("JSON");
+    assert_eq!(body["payload"]["subscription_id"], 9);
+    // The second attempt is recorded (and counted) just after its answer.
+    let metric = |text: &str, name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let state = store
+            .webhook_delivery(t, EndpointId(1), &key)
+            .await
+            .expect("state");
+        let text = http_get(&format!("{}/metrics", server.url())).await;
+        let attempts = metric(&text, "milkrun_webhook_attempts_total ");
+        let failures = metric(&text, "milkrun_webhook_failures_total ");
+        if matches!(state, DeliveryState::Delivered { attempts: 2, .. })
+            && attempts >= 2
+            && failures >= 1
+        {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not recorded: {state:?}, attempts {attempts}, failures {failures}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    store.close().await;
+}
+
 /// Everything above against one server, which is still healthy at the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_end_to_end_on_loopback() {
     let config = write_config("e2e");
+    let db = temp_db("e2e");
     let server = start(&[
         "--config",
         config.to_str().expect("a UTF-8 path"),
         "--compat-listen",
         "127.0.0.1:0",
+        "--db",
+        &db,
     ]);
     eprintln!("started on {}", server.addr);
     eprintln!("step: health");
@@ -1904,7 +2010,14 @@ async fn serve_end_to_end_on_loopback() {
     sse_streams(&server).await;
     eprintln!("step: night_in_process_and_remote");
     night_in_process_and_remote(&server).await;
+    eprintln!("step: webhooks_in_serve");
+    webhooks_in_serve(&server, &db).await;
     health(&server).await;
+    eprintln!("step: SIGTERM");
+    let status = server
+        .terminate(std::time::Duration::from_secs(60))
+        .expect("the server stops within 60 s of SIGTERM");
+    assert!(status.success(), "a clean stop: {status}");
 }
 
 /// A compact HS256 JWT (RFC 7519), signed here with the hmac and sha2 crates directly rather
@@ -2586,23 +2699,29 @@ mod batch {
     }
 }
 
-/// A loopback webhook receiver for [`webhooks_signed_retried_delivered`]: checks each POST's
-/// signature itself (HMAC-SHA256 over `t.body` with the hmac crate, not the sender's code),
-/// answers 500 to the first two and 200 afterwards, and records (status sent, signature ok,
-/// delivery header, body) per request.
+/// What a [`webhook_receiver`] saw: per request (status sent, signature ok, delivery header,
+/// body).
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(u16, bool, String, String)>>>;
+
+/// A loopback webhook receiver: checks each POST's signature itself (HMAC-SHA256 over
+/// `t.body` with the hmac crate, not the sender's code), answers 500 to the first `fails` and
+/// 200 afterwards, and records what it saw; the watch counts the requests answered.
 async fn webhook_receiver(
     secret: &'static str,
+    fails: usize,
 ) -> (
     std::net::SocketAddr,
-    std::sync::Arc<std::sync::Mutex<Vec<(u16, bool, String, String)>>>,
+    Seen,
+    tokio::sync::watch::Receiver<usize>,
 ) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("binds");
     let addr = listener.local_addr().expect("an address");
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen: Seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let log = seen.clone();
+    let (count_tx, count) = tokio::sync::watch::channel(0usize);
     tokio::spawn(async move {
         while let Ok((mut s, _)) = listener.accept().await {
             let mut buf = Vec::new();
@@ -2655,7 +2774,7 @@ async fn webhook_receiver(
                 });
             let status = {
                 let mut seen = log.lock().expect("not poisoned");
-                let status = if seen.len() < 2 { 500 } else { 200 };
+                let status = if seen.len() < fails { 500 } else { 200 };
                 seen.push((status, ok, header("x-milkrun-delivery"), body));
                 status
             };
@@ -2663,9 +2782,10 @@ async fn webhook_receiver(
                 format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
             let _ = s.write_all(answer.as_bytes()).await;
             let _ = s.shutdown().await;
+            count_tx.send_modify(|n| *n += 1);
         }
     });
-    (addr, seen)
+    (addr, seen, count)
 }
 
 /// Webhooks out of the dairy outbox through the real sender and a loopback receiver that
@@ -2675,52 +2795,18 @@ async fn webhook_receiver(
 /// attempts are stored, and the body is the same signed JSON every time.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_signed_retried_delivered() {
-    use milkrun_dairy::calendar::CutOff;
-    use milkrun_dairy::dedupe::DedupeKey;
-    use milkrun_dairy::exception::{ExceptionPolicy, Remedy};
     use milkrun_dairy::ids::{EndpointId, TenantId};
-    use milkrun_dairy::outbox::{OutboxMessage, Topic};
     use milkrun_dairy::store::Store;
-    use milkrun_dairy::tenant::Tenant;
-    use milkrun_dairy::webhook::{
-        AttemptResult, DeliveryState, RetryPolicy, WebhookEndpoint, WebhookSecret, WebhookUrl,
-    };
+    use milkrun_dairy::webhook::{AttemptResult, DeliveryState, RetryPolicy};
     use milkrun_service::serve::webhooks::{run_webhooks_once, WebhookOptions};
 
     const SECRET: &str = "whsec_loopback_0123456789";
-    let (addr, seen) = webhook_receiver(SECRET).await;
+    let (addr, seen, _) = webhook_receiver(SECRET, 2).await;
     let path = std::env::temp_dir().join(format!("milkrun-webhooks-{}.db", std::process::id()));
     let url = format!("sqlite://{}", path.display());
     let t = TenantId(1);
     let store = Store::open(&url).await.expect("opens");
-    let policy =
-        ExceptionPolicy::new(None, Remedy::ExtendOneDay, Remedy::ExtendOneDay).expect("a policy");
-    let tenant = Tenant::new(
-        t,
-        "Loopback Dairy",
-        CutOff::new(1, 72_000).expect("a cut-off"),
-        policy,
-    )
-    .expect("a tenant");
-    store.add_tenant(&tenant).await.expect("adds the tenant");
-    let endpoint = WebhookEndpoint {
-        id: EndpointId(1),
-        url: WebhookUrl::parse(&format!("http://{addr}/hooks/milk")).expect("a url"),
-        secret: WebhookSecret::new(SECRET).expect("a secret"),
-        active: true,
-    };
-    store
-        .add_webhook_endpoint(t, &endpoint)
-        .await
-        .expect("adds");
-    let key = DedupeKey::new("renewal:7:2028-03-05").expect("a key");
-    let message = OutboxMessage::new(
-        key.clone(),
-        Topic::RenewalReminder,
-        "{\"subscription_id\":7,\"days_left\":3}".into(),
-    )
-    .expect("a message");
-    store.enqueue(t, &message).await.expect("enqueues");
+    let key = webhook_outbox(&store, t, &format!("http://{addr}/hooks/milk"), SECRET, "7").await;
 
     let opts = WebhookOptions {
         policy: RetryPolicy::new(30, 600, 5).expect("a policy"),
