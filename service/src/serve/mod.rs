@@ -8,7 +8,8 @@
 //!
 //! Modules: [`config`] (tenants file), [`auth`] (credentials), [`quota`], [`workers`] (the
 //! solve pool), [`call`] (what every call goes through), [`roads`], [`routes`], [`dispatch`]
-//! (live days, persisted in the store of `--db`: [`DEFAULT_DB`] by default), the batch
+//! (the live days' handlers) and [`live_days`] (the live days, persisted in the store of
+//! `--db`: [`DEFAULT_DB`] by default), the batch
 //! services [`forecast`], [`customers`] and [`jobs`] (jobs persisted in the same store; JSON
 //! face in [`batch_json`]), [`convert`] (protobuf ⇄ library types), [`json`], [`sse`] (the
 //! streams on the JSON face), [`openapi`], [`metrics`], [`error`], [`proto`],
@@ -27,6 +28,7 @@ pub mod error;
 pub mod forecast;
 pub mod jobs;
 pub mod json;
+pub mod live_days;
 pub mod metrics;
 pub mod openapi;
 pub mod proto;
@@ -49,7 +51,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use auth::Authenticator;
 use config::{ServeConfig, TenantId};
-use dispatch::LiveDays;
+use live_days::LiveDays;
 use metrics::Metrics;
 use milkrun_dairy::store::Store;
 use proto::v1::{

@@ -1,6 +1,6 @@
 //! The state every handler shares, behind one `Arc`.
 use super::auth::Authenticator;
-use super::dispatch::LiveDays;
+use super::live_days::LiveDays;
 use super::jobs::JobBook;
 use super::metrics::Metrics;
 use super::quota::QuotaBook;
