@@ -391,7 +391,9 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
         matrix: None,
         snapshot: None,
     };
-    store.create_live_day("acme", "d1", &m1, r#"{"v":1}"#).await?;
+    store
+        .create_live_day("acme", "d1", &m1, r#"{"v":1}"#)
+        .await?;
     assert!(store
         .create_live_day("acme", "d1", &m1, "{}")
         .await
@@ -414,10 +416,21 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
             .append_live_event("acme", "d1", &event(id, r#"{"a":3}"#, 4 + i as i64))
             .await?;
     }
-    assert_eq!(store.live_day_matrices("acme", "d1").await?, [(1, 0), (2, 2)]);
-    let snap = store.live_day_snapshot("acme", "d1").await?.expect("opened");
     assert_eq!(
-        (snap.seq, snap.plan_version, snap.matrix, snap.state.as_str()),
+        store.live_day_matrices("acme", "d1").await?,
+        [(1, 0), (2, 2)]
+    );
+    let snap = store
+        .live_day_snapshot("acme", "d1")
+        .await?
+        .expect("opened");
+    assert_eq!(
+        (
+            snap.seq,
+            snap.plan_version,
+            snap.matrix,
+            snap.state.as_str()
+        ),
         (0, 1, 1, r#"{"v":1}"#)
     );
     // A snapshot naming a matrix the day does not have, a matrix number used before or
@@ -444,7 +457,10 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
         snapshot: Some((2, r#"{"v":7}"#)),
         ..event("e6", r#"{"a":6}"#, 7)
     };
-    assert_eq!(store.append_live_event("acme", "d1", &snapshotted).await?, 6);
+    assert_eq!(
+        store.append_live_event("acme", "d1", &snapshotted).await?,
+        6
+    );
     assert!(store
         .append_live_event("acme", "d1", &event("e1", r#"{"a":9}"#, 8))
         .await
@@ -454,7 +470,9 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
         .append_live_event("beta", "d1", &event("e3", "{}", 2))
         .await
         .is_err());
-    store.create_live_day("beta", "d1", &m3, r#"{"v":"b"}"#).await?;
+    store
+        .create_live_day("beta", "d1", &m3, r#"{"v":"b"}"#)
+        .await?;
     assert_eq!(
         store
             .append_live_event("beta", "d1", &event("e1", "{}", 2))
@@ -464,19 +482,30 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
     store.close().await;
     let store = db.open().await?;
     let day = store.live_day("acme", "d1").await?.expect("stored");
+    assert_eq!((day.open, day.plan_version, day.snapshot_seq), (true, 7, 6));
+    let snap = store
+        .live_day_snapshot("acme", "d1")
+        .await?
+        .expect("stored");
     assert_eq!(
-        (day.open, day.plan_version, day.snapshot_seq),
-        (true, 7, 6)
-    );
-    let snap = store.live_day_snapshot("acme", "d1").await?.expect("stored");
-    assert_eq!(
-        (snap.seq, snap.plan_version, snap.matrix, snap.state.as_str()),
+        (
+            snap.seq,
+            snap.plan_version,
+            snap.matrix,
+            snap.state.as_str()
+        ),
         (6, 7, 2, r#"{"v":7}"#)
     );
     assert_eq!(store.live_day_matrices("acme", "d1").await?, [(2, 2)]);
-    assert_eq!(store.live_day_matrix("acme", "d1", 2).await?, Some(m2.clone()));
+    assert_eq!(
+        store.live_day_matrix("acme", "d1", 2).await?,
+        Some(m2.clone())
+    );
     assert_eq!(store.live_day_matrix("acme", "d1", 1).await?, None);
-    assert_eq!(store.live_day_matrix("beta", "d1", 1).await?, Some(m3.clone()));
+    assert_eq!(
+        store.live_day_matrix("beta", "d1", 1).await?,
+        Some(m3.clone())
+    );
     assert_eq!(store.live_day_matrix("gamma", "d1", 1).await?, None);
     // One snapshot row per day, and no row of the day holds a matrix's bytes.
     let rows = sqlx::query("SELECT state FROM live_day_snapshots WHERE tenant = 'acme'")
@@ -552,25 +581,41 @@ async fn migration_0009_moves_old_live_days(b: Backend) -> TestResult {
     let open = store.open_live_days().await?;
     assert_eq!(open.len(), 1);
     assert_eq!(
-        (open[0].day_id.as_str(), open[0].plan_version, open[0].snapshot_seq),
+        (
+            open[0].day_id.as_str(),
+            open[0].plan_version,
+            open[0].snapshot_seq
+        ),
         ("d1", 4, 2)
     );
     let snap = store.live_day_snapshot("acme", "d1").await?.expect("moved");
     assert_eq!(
-        (snap.seq, snap.plan_version, snap.matrix, snap.state.as_str()),
+        (
+            snap.seq,
+            snap.plan_version,
+            snap.matrix,
+            snap.state.as_str()
+        ),
         (2, 3, 0, r#"{"times":[1,2]}"#)
     );
     assert_eq!(store.live_day_events("acme", "d1").await?.len(), 3);
     assert!(store.live_day_matrices("acme", "d1").await?.is_empty());
-    assert!(store
-        .move_live_snapshot_matrix("acme", "d1", 2, &[1, 2], "{}")
-        .await?);
-    assert!(!store
-        .move_live_snapshot_matrix("acme", "d1", 2, &[1, 2], "{}")
-        .await?);
+    assert!(
+        store
+            .move_live_snapshot_matrix("acme", "d1", 2, &[1, 2], "{}")
+            .await?
+    );
+    assert!(
+        !store
+            .move_live_snapshot_matrix("acme", "d1", 2, &[1, 2], "{}")
+            .await?
+    );
     let snap = store.live_day_snapshot("acme", "d1").await?.expect("kept");
     assert_eq!((snap.matrix, snap.state.as_str()), (1, "{}"));
-    assert_eq!(store.live_day_matrix("acme", "d1", 1).await?, Some(vec![1, 2]));
+    assert_eq!(
+        store.live_day_matrix("acme", "d1", 1).await?,
+        Some(vec![1, 2])
+    );
     store.close().await;
     Ok(())
 }

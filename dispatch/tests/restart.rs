@@ -78,7 +78,10 @@ fn tampered_state_is_refused() {
             }),
             "states",
         ),
-        (Box::new(|s| s.plan.courier_of[0] = Some(99)), "courier_of[0]"),
+        (
+            Box::new(|s| s.plan.courier_of[0] = Some(99)),
+            "courier_of[0]",
+        ),
         (
             Box::new(|s| s.plan.neighbours[2] = vec![9_999]),
             "neighbours[2][0]",
@@ -98,7 +101,12 @@ fn tampered_state_is_refused() {
         (Box::new(|s| s.plan.clock_s = -1), "clock_s"),
         (
             Box::new(|s| {
-                let r = s.plan.routes.iter().position(|r| !r.planned.is_empty()).unwrap();
+                let r = s
+                    .plan
+                    .routes
+                    .iter()
+                    .position(|r| !r.planned.is_empty())
+                    .unwrap();
                 let x = s.plan.routes[r].planned[0];
                 s.plan.routes[r].planned.push(x);
             }),
@@ -136,7 +144,10 @@ fn plan_and_matrix_kept_apart() {
     use milkrun_dispatch::{MatrixState, PlanState, SlotTimes, SpeedSlot, TravelTimes};
     let (d, rest) = half_day();
     let plan_json = serde_json::to_string(&d.export_plan()).unwrap();
-    assert!(!plan_json.contains("travel_s"), "the plan carries no matrix");
+    assert!(
+        !plan_json.contains("travel_s"),
+        "the plan carries no matrix"
+    );
     let bytes = d.times().to_state().to_bytes().unwrap();
     let matrix_json = serde_json::to_string(&d.times().to_state()).unwrap();
     assert!(bytes.len() < matrix_json.len(), "{} bytes", bytes.len());

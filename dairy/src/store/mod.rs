@@ -184,10 +184,7 @@ impl Store {
         Store::open_with(url, &migrator(last)).await
     }
 
-    async fn open_with(
-        url: &str,
-        migrator: &sqlx::migrate::Migrator,
-    ) -> Result<Store, StoreError> {
+    async fn open_with(url: &str, migrator: &sqlx::migrate::Migrator) -> Result<Store, StoreError> {
         let backend = Backend::of_url(url)?;
         sqlx::any::install_default_drivers();
         if backend == Backend::Sqlite {

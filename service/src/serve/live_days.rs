@@ -175,7 +175,8 @@ async fn stored_matrix(
         .live_day_matrix(tenant, day_id, no)
         .await?
         .ok_or_else(|| anyhow::anyhow!("matrix {number} is not stored"))?;
-    let state = MatrixState::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("matrix {number}: {e}"))?;
+    let state =
+        MatrixState::from_bytes(&bytes).map_err(|e| anyhow::anyhow!("matrix {number}: {e}"))?;
     TravelTimes::from_state(state).map_err(|e| anyhow::anyhow!("matrix {number}: {e}"))
 }
 
@@ -205,7 +206,11 @@ async fn snapshot_with_matrix(
                 .await?,
             "the snapshot's matrix was moved by another server"
         );
-        tracing::info!(tenant, day_id, "moved the matrix out of a snapshot stored before migration 0009");
+        tracing::info!(
+            tenant,
+            day_id,
+            "moved the matrix out of a snapshot stored before migration 0009"
+        );
         snapshot.matrix = 1;
         snapshot.state = state;
     }
@@ -430,10 +435,7 @@ mod tests {
         remove();
         let url = format!("sqlite://{}", path.display());
         let d = day();
-        let labels = DayLabels::new(
-            vec!["a".into(), "b".into(), "c".into()],
-            vec!["c1".into()],
-        );
+        let labels = DayLabels::new(vec!["a".into(), "b".into(), "c".into()], vec!["c1".into()]);
         let old_json = serde_json::json!({
             "day": d.export(),
             "labels": labels,
@@ -457,16 +459,29 @@ mod tests {
         let tenant = TenantId("acme".into());
         for _ in 0..2 {
             let days = LiveDays::new(store.clone());
-            assert_eq!(days.restore(std::slice::from_ref(&tenant)).await.unwrap(), 1);
+            assert_eq!(
+                days.restore(std::slice::from_ref(&tenant)).await.unwrap(),
+                1
+            );
             let slot = days.slot(&tenant, "d1").unwrap();
             let entry = slot.entry.lock().await;
             assert!(*entry.live.day() == d, "the same day");
             assert_eq!((entry.matrix, entry.since_snapshot), (1, 0));
             assert_eq!(entry.labels.couriers, ["c1"]);
-            assert_eq!(store.live_day_matrices("acme", "d1").await.unwrap(), [(1, 0)]);
-            let snap = store.live_day_snapshot("acme", "d1").await.unwrap().unwrap();
+            assert_eq!(
+                store.live_day_matrices("acme", "d1").await.unwrap(),
+                [(1, 0)]
+            );
+            let snap = store
+                .live_day_snapshot("acme", "d1")
+                .await
+                .unwrap()
+                .unwrap();
             assert_eq!(snap.matrix, 1);
-            assert!(!snap.state.contains("travel_s"), "the snapshot holds no matrix");
+            assert!(
+                !snap.state.contains("travel_s"),
+                "the snapshot holds no matrix"
+            );
         }
         store.close().await;
         remove();
