@@ -357,8 +357,9 @@ async fn jobs_after_restart(server: &Server, before: (pb::Job, pb::Job), killed_
     );
 }
 
-/// `kill -9` right after acknowledged events (one of them a traffic refresh, whose matrix is
-/// stored apart and read back by number) and, with `jobs`, while a job runs: the server
+/// `kill -9` right after acknowledged events (a traffic refresh, whose matrix is stored apart
+/// and read back by number, and a new stop, whose address grows the matrix and is stored with
+/// a snapshot) and, with `jobs`, while a job runs: the server
 /// restarted with the same `args` restores the day with every one of them (the same day,
 /// version and stops as before the kill), a replayed event id is not applied twice, and the
 /// day goes on from there; the jobs come back (see [`jobs_after_restart`]).
@@ -398,6 +399,24 @@ async fn killed_server_keeps_its_day(server: Server, args: &[&str], jobs: bool) 
         day_event(
             "k4",
             4,
+            22_900,
+            Kind::NewStop(pb::NewStop {
+                stop: Some(pb::DayStop {
+                    label: "s4".into(),
+                    location: Some(pb::LatLng {
+                        latitude: VADUZ_B.0,
+                        longitude: VADUZ_B.1,
+                    }),
+                    bottles: 1,
+                    service_s: 30,
+                    window_start_s: 21_600,
+                    window_end_s: 43_200,
+                }),
+            }),
+        ),
+        day_event(
+            "k5",
+            5,
             23_000,
             Kind::Delay(pb::Delay {
                 courier_label: "c1".into(),
@@ -418,7 +437,8 @@ async fn killed_server_keeps_its_day(server: Server, args: &[&str], jobs: bool) 
         before = r.day;
     }
     let before = before.expect("the day after the events");
-    assert_eq!(before.plan_version, 5);
+    assert_eq!(before.plan_version, 6);
+    assert!(before.stops.iter().any(|s| s.label == "s4"), "the new stop");
     let jobs = if jobs {
         Some(jobs_before_kill(&server).await)
     } else {
@@ -465,8 +485,8 @@ async fn killed_server_keeps_its_day(server: Server, args: &[&str], jobs: bool) 
         .apply_events(keyed(pb::ApplyEventsRequest {
             day_id: id,
             events: vec![day_event(
-                "k5",
-                5,
+                "k6",
+                6,
                 23_500,
                 Kind::Cancel(pb::Cancel {
                     stop_label: "s2".into(),
@@ -476,7 +496,7 @@ async fn killed_server_keeps_its_day(server: Server, args: &[&str], jobs: bool) 
         .await
         .expect("the day goes on")
         .into_inner();
-    assert_eq!(next.results[0].plan_version, 6);
+    assert_eq!(next.results[0].plan_version, 7);
     if let Some(jobs) = jobs {
         jobs_after_restart(&server, jobs, killed_ms).await;
     }
