@@ -42,7 +42,9 @@
 //! progress callback ([`ReplanOptions`], [`ImproveOptions`]); with a budget that is not
 //! reached, work limits make every call deterministic; [`Dispatch::apply`] is atomic (an
 //! error leaves the day untouched); [`Dispatch::export`] and [`Dispatch::restore`] carry the
-//! day across a restart ([`DayState`], `serde` behind the cargo feature of that name); with
+//! day across a restart ([`DayState`], `serde` behind the cargo feature of that name;
+//! [`Dispatch::export_plan`] and [`Dispatch::restore_with`] leave the matrix to be kept apart,
+//! [`MatrixState::to_bytes`] is its compact form); with
 //! [`Progression::Reported`] only the couriers' reports ([`EventKind::Delivered`],
 //! [`EventKind::Position`], [`EventKind::SignedOff`], [`EventKind::Failed`]) move them.
 //! [`LiveDay`] is the day as a server keeps it: a plan version moved by each event, client
@@ -121,5 +123,5 @@ pub use options::{ImproveOptions, Phase, Progress, ProgressFn, ReplanOptions, St
 pub use outcome::{EventType, Move, Note, ReplanReport};
 pub use problem::{to_problem, VehicleStart};
 pub use route::{CourierRoute, Visit};
-pub use state::DayState;
+pub use state::{DayState, PlanState};
 pub use verify::verify;

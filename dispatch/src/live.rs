@@ -16,8 +16,12 @@
 //! produced. Re-applying the logged events, in order, to the snapshot they follow gives the
 //! same day again when every re-plan was deterministic (the re-plan's work limit was reached
 //! before its time budget, see [`crate::ReplanOptions`]). When that is not certain, or when
-//! the event changed the matrix (traffic, a new address), [`Applied::snapshot`] says so: the
-//! caller then stores a fresh [`Dispatch::export`] with the event, and restores from it.
+//! the event added a location to the matrix (a new order's address), [`Applied::snapshot`]
+//! says so: the caller then stores a fresh snapshot with the event
+//! ([`Dispatch::export_plan`], the matrix kept apart) and restores from it. A traffic event
+//! brings a whole new matrix: the caller keeps that matrix apart under a number and logs
+//! [`LoggedEvent::Traffic`] with it; [`LiveDay::replay_event`] re-applies it with the matrix
+//! read back, so traffic alone needs no snapshot.
 
 use std::collections::HashMap;
 
@@ -33,9 +37,10 @@ pub const MAX_EVENT_ID: usize = 128;
 /// Most events one live day accepts (the idempotency record is bounded with it).
 pub const MAX_EVENTS: usize = 100_000;
 
-/// An event as a log keeps it: the events whose effect is fully described by their fields.
-/// Events that change the matrix (traffic, a new order's address) are logged as
-/// [`LoggedEvent::Snapshotted`] and need a snapshot stored with them.
+/// An event as a log keeps it: the events whose effect is fully described by their fields,
+/// and traffic by the number under which the caller keeps its matrix. A new order (its
+/// address grows the matrix) is logged as [`LoggedEvent::Snapshotted`] and needs a snapshot
+/// stored with it.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(tag = "type", rename_all = "snake_case"))]
@@ -97,7 +102,17 @@ pub enum LoggedEvent {
         /// Seconds lost.
         delay_s: i64,
     },
-    /// An event whose effect is in the snapshot stored with it (`traffic`, `order`).
+    /// [`EventKind::Traffic`]: the new matrix is kept apart by the caller under number
+    /// `matrix` (the event's matrix with the day's slots, as the day holds it after the
+    /// event); re-applied by [`LiveDay::replay_event`] with that matrix.
+    Traffic {
+        /// Event time.
+        time_s: i64,
+        /// The caller's number of the matrix.
+        matrix: u64,
+    },
+    /// An event whose effect is in the snapshot stored with it (`order`; `traffic` as logged
+    /// before traffic had its own record).
     Snapshotted {
         /// Event time.
         time_s: i64,
@@ -107,7 +122,9 @@ pub enum LoggedEvent {
 }
 
 impl LoggedEvent {
-    /// The log record of an event (`reason`: a failure's reason, ignored otherwise).
+    /// The log record of an event (`reason`: a failure's reason, ignored otherwise). A
+    /// traffic event gives [`LoggedEvent::Snapshotted`] here; a caller that keeps matrices
+    /// apart logs [`LoggedEvent::Traffic`] with its number instead.
     pub fn of(event: &Event, reason: &str) -> LoggedEvent {
         let time_s = event.time_s;
         match &event.kind {
@@ -151,7 +168,8 @@ impl LoggedEvent {
     }
 
     /// The event to re-apply, or `None` for [`LoggedEvent::Snapshotted`] (its effect is in
-    /// a snapshot, never in a log tail).
+    /// a snapshot, never in a log tail) and [`LoggedEvent::Traffic`] (the caller reads its
+    /// matrix back and re-applies it with [`LiveDay::replay_event`]).
     pub fn to_event(&self) -> Option<Event> {
         let (time_s, kind) = match self {
             LoggedEvent::Cancel { time_s, household } => (
@@ -206,7 +224,7 @@ impl LoggedEvent {
                     delay_s: *delay_s,
                 },
             ),
-            LoggedEvent::Snapshotted { .. } => return None,
+            LoggedEvent::Snapshotted { .. } | LoggedEvent::Traffic { .. } => return None,
         };
         Some(Event { time_s, kind })
     }
@@ -254,8 +272,9 @@ pub struct Applied {
     pub replayed: bool,
     /// The re-plan's report (none for a replayed id).
     pub report: Option<ReplanReport>,
-    /// True when a log must store a fresh snapshot with this event: the event changed the
-    /// matrix, or its re-plan ran into its time budget (a replay might differ).
+    /// True when a log must store a fresh snapshot with this event: the event added a
+    /// location to the matrix (a new order), or its re-plan ran into its time budget (a
+    /// replay might differ). Traffic alone does not ask for one (see [`LoggedEvent::Traffic`]).
     pub snapshot: bool,
 }
 
@@ -393,12 +412,12 @@ impl LiveDay {
         if let Some(answer) = self.admit(event_id, expected_version, courier)? {
             return Ok(answer);
         }
-        let changes_matrix = matches!(event.kind, EventKind::Traffic(_) | EventKind::NewOrder(_));
+        let grows_matrix = matches!(event.kind, EventKind::NewOrder(_));
         let before: Vec<CourierRoute> = self.day.routes().to_vec();
         let report = self.day.apply(event, options)?;
         // Within half the budget the work limit, not the clock, ended the search.
         let near_budget = report.latency.saturating_mul(2) >= options.budget;
-        let snapshot = changes_matrix || near_budget || report.cancelled;
+        let snapshot = grows_matrix || near_budget || report.cancelled;
         self.version += 1;
         let version = self.version;
         for (k, r) in self.day.routes().iter().enumerate() {
@@ -436,6 +455,18 @@ impl LiveDay {
                 found: self.version,
             });
         };
+        self.replay_event(event_id, e, recorded_version, options)
+    }
+
+    /// Re-applies an event of a log tail given in full (a [`LoggedEvent::Traffic`] with its
+    /// matrix read back) and checks it reaches the version the log recorded.
+    pub fn replay_event(
+        &mut self,
+        event_id: &str,
+        e: Event,
+        recorded_version: u64,
+        options: &ReplanOptions,
+    ) -> Result<(), LiveError> {
         self.applied.remove(event_id);
         let expected = self.version;
         self.apply(event_id, expected, None, e, options)?;

@@ -904,6 +904,14 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     let wrong = rt.block_on(run(&opts, scen, runs, &addr))?;
     drop(server);
+    let size_mb = |suffix: &str| {
+        std::fs::metadata(format!("{}{suffix}", db.display())).map_or(0.0, |m| m.len() as f64 / 1e6)
+    };
+    println!(
+        "database after the run: {:.1} MB, WAL {:.1} MB",
+        size_mb(""),
+        size_mb("-wal")
+    );
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }

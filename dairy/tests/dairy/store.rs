@@ -386,78 +386,252 @@ async fn interrupted_freeze_is_completed_by_a_rerun(b: Backend) -> TestResult {
     Ok(())
 }
 
-/// The service's live days: a day is stored at version 1, events append with the version
-/// they produced (a snapshot moves with one), a repeated event id is refused and writes
-/// nothing, another tenant sees none of it, and a closed day takes no event and is not
-/// among the open days a restarting server restores.
+/// The service's live days: a day is stored with its matrix (number 1) and its opening
+/// snapshot; events are logged by tenant and day, an event id once per day; the day's row,
+/// its newest snapshot and its matrices read back after a reopen; closed days are not open.
+/// An event's commit writes no matrix and no snapshot unless it brings one: the matrix table
+/// holds one row per matrix change, a snapshot names its matrix by number and carries none,
+/// and a snapshot drops the snapshots and matrices before it.
 async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
+    use milkrun_dairy::store::live_days::LiveEventWrite;
     let db = TestDb::new(b, "live_days").await?;
     let store = db.open().await?;
-    store.create_live_day("acme", "d1", r#"{"v":1}"#).await?;
-    assert!(store.create_live_day("acme", "d1", "{}").await.is_err());
+    // Bytes of every value, so that an encoding that is not byte-exact shows.
+    let m1: Vec<u8> = (0..=255u8).chain([0, 0, 255]).collect();
+    let m2: Vec<u8> = vec![7; 70_000];
+    let m3: Vec<u8> = vec![0, 1, 2];
+    let event = |id: &'static str, body: &'static str, version: i64| LiveEventWrite {
+        event_id: id,
+        event: body,
+        plan_version: version,
+        matrix: None,
+        snapshot: None,
+    };
+    store
+        .create_live_day("acme", "d1", &m1, r#"{"v":1}"#)
+        .await?;
+    assert!(store
+        .create_live_day("acme", "d1", &m1, "{}")
+        .await
+        .is_err());
     assert_eq!(
         store
-            .append_live_event("acme", "d1", "e1", r#"{"a":1}"#, 2, None)
+            .append_live_event("acme", "d1", &event("e1", r#"{"a":1}"#, 2))
             .await?,
         1
     );
-    assert_eq!(
+    // A traffic event: its matrix, no snapshot.
+    let traffic = LiveEventWrite {
+        matrix: Some((2, &m2)),
+        ..event("e2", r#"{"type":"traffic","matrix":2}"#, 3)
+    };
+    assert_eq!(store.append_live_event("acme", "d1", &traffic).await?, 2);
+    // Plain events: the log row and the day's version, nothing else.
+    for (i, id) in ["e3", "e4", "e5"].into_iter().enumerate() {
         store
-            .append_live_event("acme", "d1", "e2", r#"{"a":2}"#, 3, Some(r#"{"v":3}"#))
-            .await?,
-        2
+            .append_live_event("acme", "d1", &event(id, r#"{"a":3}"#, 4 + i as i64))
+            .await?;
+    }
+    assert_eq!(
+        store.live_day_matrices("acme", "d1").await?,
+        [(1, 0), (2, 2)]
+    );
+    let snap = store
+        .live_day_snapshot("acme", "d1")
+        .await?
+        .expect("opened");
+    assert_eq!(
+        (
+            snap.seq,
+            snap.plan_version,
+            snap.matrix,
+            snap.state.as_str()
+        ),
+        (0, 1, 1, r#"{"v":1}"#)
+    );
+    // A snapshot naming a matrix the day does not have, a matrix number used before or
+    // below 1: refused, nothing written.
+    for bad in [
+        LiveEventWrite {
+            snapshot: Some((9, "{}")),
+            ..event("x1", "{}", 7)
+        },
+        LiveEventWrite {
+            matrix: Some((2, &m3)),
+            ..event("x2", "{}", 7)
+        },
+        LiveEventWrite {
+            matrix: Some((0, &m3)),
+            ..event("x3", "{}", 7)
+        },
+    ] {
+        assert!(store.append_live_event("acme", "d1", &bad).await.is_err());
+    }
+    assert_eq!(store.live_day_events("acme", "d1").await?.len(), 5);
+    // A snapshot after event 6, going with matrix 2: the opening snapshot and matrix 1 go.
+    let snapshotted = LiveEventWrite {
+        snapshot: Some((2, r#"{"v":7}"#)),
+        ..event("e6", r#"{"a":6}"#, 7)
+    };
+    assert_eq!(
+        store.append_live_event("acme", "d1", &snapshotted).await?,
+        6
     );
     assert!(store
-        .append_live_event("acme", "d1", "e1", r#"{"a":9}"#, 4, None)
+        .append_live_event("acme", "d1", &event("e1", r#"{"a":9}"#, 8))
         .await
         .is_err());
     // The same event id on another tenant's day of the same id is that tenant's own.
     assert!(store
-        .append_live_event("beta", "d1", "e3", "{}", 2, None)
+        .append_live_event("beta", "d1", &event("e3", "{}", 2))
         .await
         .is_err());
-    store.create_live_day("beta", "d1", r#"{"v":"b"}"#).await?;
+    store
+        .create_live_day("beta", "d1", &m3, r#"{"v":"b"}"#)
+        .await?;
     assert_eq!(
         store
-            .append_live_event("beta", "d1", "e1", "{}", 2, None)
+            .append_live_event("beta", "d1", &event("e1", "{}", 2))
             .await?,
         1
     );
     store.close().await;
     let store = db.open().await?;
     let day = store.live_day("acme", "d1").await?.expect("stored");
+    assert_eq!((day.open, day.plan_version, day.snapshot_seq), (true, 7, 6));
+    let snap = store
+        .live_day_snapshot("acme", "d1")
+        .await?
+        .expect("stored");
     assert_eq!(
         (
-            day.open,
-            day.plan_version,
-            day.snapshot_seq,
-            day.snapshot_version
+            snap.seq,
+            snap.plan_version,
+            snap.matrix,
+            snap.state.as_str()
         ),
-        (true, 3, 2, 3)
+        (6, 7, 2, r#"{"v":7}"#)
     );
+    assert_eq!(store.live_day_matrices("acme", "d1").await?, [(2, 2)]);
     assert_eq!(
-        (day.opening_snapshot.as_str(), day.snapshot.as_str()),
-        (r#"{"v":1}"#, r#"{"v":3}"#)
+        store.live_day_matrix("acme", "d1", 2).await?,
+        Some(m2.clone())
     );
+    assert_eq!(store.live_day_matrix("acme", "d1", 1).await?, None);
+    assert_eq!(
+        store.live_day_matrix("beta", "d1", 1).await?,
+        Some(m3.clone())
+    );
+    assert_eq!(store.live_day_matrix("gamma", "d1", 1).await?, None);
+    // One snapshot row per day, and no row of the day holds a matrix's bytes.
+    let rows = sqlx::query("SELECT state FROM live_day_snapshots WHERE tenant = 'acme'")
+        .fetch_all(store.pool())
+        .await?;
+    assert_eq!(rows.len(), 1);
     let events = store.live_day_events("acme", "d1").await?;
     let ids: Vec<_> = events
         .iter()
         .map(|e| (e.seq, e.event_id.as_str(), e.plan_version))
         .collect();
-    assert_eq!(ids, [(1, "e1", 2), (2, "e2", 3)]);
+    assert_eq!(
+        ids,
+        [
+            (1, "e1", 2),
+            (2, "e2", 3),
+            (3, "e3", 4),
+            (4, "e4", 5),
+            (5, "e5", 6),
+            (6, "e6", 7)
+        ]
+    );
     assert_eq!(events[0].event, r#"{"a":1}"#);
     assert_eq!(store.live_day_events("beta", "d1").await?.len(), 1);
     assert!(store.live_day("gamma", "d1").await?.is_none());
+    assert!(store.live_day_snapshot("gamma", "d1").await?.is_none());
     assert_eq!(store.open_live_days().await?.len(), 2);
     assert!(store.close_live_day("acme", "d1").await?);
     assert!(!store.close_live_day("acme", "d1").await?);
     assert!(store
-        .append_live_event("acme", "d1", "e4", "{}", 4, None)
+        .append_live_event("acme", "d1", &event("e7", "{}", 8))
         .await
         .is_err());
     let open = store.open_live_days().await?;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].tenant, "beta");
+    store.close().await;
+    Ok(())
+}
+
+/// Migration 0009 on a store holding live days of the old shape (the row with two JSON
+/// snapshots): each day keeps its row, status, version and log, its newest snapshot moves
+/// to the snapshot table with matrix number 0 (its JSON still carries the matrix), and
+/// moving that matrix out gives matrix 1 and a small snapshot.
+async fn migration_0009_moves_old_live_days(b: Backend) -> TestResult {
+    use milkrun_dairy::store::Store;
+    let db = TestDb::new(b, "live_days_0009").await?;
+    let old = Store::open_migrated_to(&db.url(), 8).await?;
+    for (day, status) in [("d1", "open"), ("d2", "closed")] {
+        sqlx::query(
+            "INSERT INTO live_days (tenant, day_id, status, plan_version, opening_snapshot, \
+             snapshot, snapshot_seq, snapshot_version) \
+             VALUES ('acme', $1, $2, 4, '{\"open\":1}', '{\"times\":[1,2]}', 2, 3)",
+        )
+        .bind(day)
+        .bind(status)
+        .execute(old.pool())
+        .await?;
+    }
+    for seq in 1..=3i64 {
+        sqlx::query(
+            "INSERT INTO live_day_events (tenant, day_id, seq, event_id, event, plan_version) \
+             VALUES ('acme', 'd1', $1, $2, '{}', $3)",
+        )
+        .bind(seq)
+        .bind(format!("e{seq}"))
+        .bind(seq + 1)
+        .execute(old.pool())
+        .await?;
+    }
+    old.close().await;
+    let store = db.open().await?;
+    let open = store.open_live_days().await?;
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (
+            open[0].day_id.as_str(),
+            open[0].plan_version,
+            open[0].snapshot_seq
+        ),
+        ("d1", 4, 2)
+    );
+    let snap = store.live_day_snapshot("acme", "d1").await?.expect("moved");
+    assert_eq!(
+        (
+            snap.seq,
+            snap.plan_version,
+            snap.matrix,
+            snap.state.as_str()
+        ),
+        (2, 3, 0, r#"{"times":[1,2]}"#)
+    );
+    assert_eq!(store.live_day_events("acme", "d1").await?.len(), 3);
+    assert!(store.live_day_matrices("acme", "d1").await?.is_empty());
+    assert!(
+        store
+            .move_live_snapshot_matrix("acme", "d1", 2, &[1, 2], "{}")
+            .await?
+    );
+    assert!(
+        !store
+            .move_live_snapshot_matrix("acme", "d1", 2, &[1, 2], "{}")
+            .await?
+    );
+    let snap = store.live_day_snapshot("acme", "d1").await?.expect("kept");
+    assert_eq!((snap.matrix, snap.state.as_str()), (1, "{}"));
+    assert_eq!(
+        store.live_day_matrix("acme", "d1", 1).await?,
+        Some(vec![1, 2])
+    );
     store.close().await;
     Ok(())
 }
@@ -1306,6 +1480,7 @@ on_both_backends!(
     order_outcomes_view_reads_back,
     interrupted_freeze_is_completed_by_a_rerun,
     live_days_log_events_by_tenant,
+    migration_0009_moves_old_live_days,
     jobs_are_stored_by_tenant,
     night_plan_is_stored_once_and_stable,
     consumption_per_customer,

@@ -64,21 +64,24 @@ fn tampered_state_is_refused() {
     let good = d.export();
     type Tamper = Box<dyn Fn(&mut DayState)>;
     let cases: Vec<(Tamper, &str)> = vec![
-        (Box::new(|s| s.depot = 999), "depot"),
+        (Box::new(|s| s.plan.depot = 999), "depot"),
         (
-            Box::new(|s| s.stops[3].bottles = i64::MAX),
+            Box::new(|s| s.plan.stops[3].bottles = i64::MAX),
             "stops[3].bottles",
         ),
-        (Box::new(|s| s.stops[4].loc = 999), "stops[4].loc"),
+        (Box::new(|s| s.plan.stops[4].loc = 999), "stops[4].loc"),
         (
             Box::new(|s| {
-                s.states.pop();
+                s.plan.states.pop();
             }),
             "states",
         ),
-        (Box::new(|s| s.courier_of[0] = Some(99)), "courier_of[0]"),
         (
-            Box::new(|s| s.neighbours[2] = vec![9_999]),
+            Box::new(|s| s.plan.courier_of[0] = Some(99)),
+            "courier_of[0]",
+        ),
+        (
+            Box::new(|s| s.plan.neighbours[2] = vec![9_999]),
             "neighbours[2][0]",
         ),
         (
@@ -86,29 +89,34 @@ fn tampered_state_is_refused() {
             "times.travel_s",
         ),
         (
-            Box::new(|s| s.couriers[1].capacity = -1),
+            Box::new(|s| s.plan.couriers[1].capacity = -1),
             "couriers[1].capacity",
         ),
         (
-            Box::new(|s| s.weights.unserved_penalty = i64::MAX),
+            Box::new(|s| s.plan.weights.unserved_penalty = i64::MAX),
             "weights.unserved_penalty",
         ),
-        (Box::new(|s| s.clock_s = -1), "clock_s"),
+        (Box::new(|s| s.plan.clock_s = -1), "clock_s"),
         (
             Box::new(|s| {
-                let r = s.routes.iter().position(|r| !r.planned.is_empty()).unwrap();
-                let x = s.routes[r].planned[0];
-                s.routes[r].planned.push(x);
+                let r = s
+                    .plan
+                    .routes
+                    .iter()
+                    .position(|r| !r.planned.is_empty())
+                    .unwrap();
+                let x = s.plan.routes[r].planned[0];
+                s.plan.routes[r].planned.push(x);
             }),
             ".planned[",
         ),
         (
-            Box::new(|s| s.routes[0].planned.push(60_000)),
+            Box::new(|s| s.plan.routes[0].planned.push(60_000)),
             "routes[0].planned[",
         ),
         (
             Box::new(|s| {
-                s.routes.pop();
+                s.plan.routes.pop();
             }),
             "routes",
         ),
@@ -122,4 +130,87 @@ fn tampered_state_is_refused() {
             .to_string();
         assert!(err.contains(field), "`{err}` should name `{field}`");
     }
+}
+
+/// The day kept in two parts, as the service's store keeps it: the plan without the matrix
+/// (JSON) and the matrix as bytes, once. Put together again they give the same day, which
+/// answers the further events with the same plans; the plan's JSON holds no matrix, and the
+/// bytes (4 per cell) are smaller than the matrix's JSON.
+#[cfg(feature = "serde")]
+#[test]
+fn plan_and_matrix_kept_apart() {
+    use milkrun_dispatch::{MatrixState, PlanState, SlotTimes, SpeedSlot, TravelTimes};
+    let (d, rest) = half_day();
+    let plan_json = serde_json::to_string(&d.export_plan()).unwrap();
+    assert!(
+        !plan_json.contains("travel_s"),
+        "the plan carries no matrix"
+    );
+    let bytes = d.times().to_state().to_bytes().unwrap();
+    let matrix_json = serde_json::to_string(&d.times().to_state()).unwrap();
+    assert!(bytes.len() < matrix_json.len(), "{} bytes", bytes.len());
+    let times = TravelTimes::from_state(MatrixState::from_bytes(&bytes).unwrap()).unwrap();
+    let plan: PlanState = serde_json::from_str(&plan_json).unwrap();
+    let restored = Dispatch::restore_with(times, plan).unwrap();
+    assert!(restored == d);
+    let a = play(d.clone(), &rest);
+    let b = play(restored, &rest);
+    assert_eq!(a.routes(), b.routes());
+    assert_eq!(a.eta(), b.eta());
+    assert!(a == b);
+    // A state exported whole still reads as its plan (the matrix field is left aside).
+    let whole = serde_json::to_string(&d.export()).unwrap();
+    let plan: PlanState = serde_json::from_str(&whole).unwrap();
+    assert!(plan == d.export_plan());
+
+    // Slots of both kinds survive the bytes.
+    let mut state = d.times().to_state();
+    let n = state.n;
+    state.slots = vec![
+        SpeedSlot {
+            start_s: 0,
+            end_s: 20_000,
+            times: SlotTimes::Factors(vec![120; n]),
+        },
+        SpeedSlot {
+            start_s: 20_000,
+            end_s: 30_000,
+            times: SlotTimes::Matrix(state.travel_s.iter().map(|t| t * 2).collect()),
+        },
+    ];
+    let bytes = state.to_bytes().unwrap();
+    assert_eq!(MatrixState::from_bytes(&bytes).unwrap(), state);
+
+    // Bytes that are not a matrix: an error naming the part, never a panic.
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"JSON{}".to_vec(), "not a matrix encoding"),
+        (bytes[..bytes.len() - 3].to_vec(), "end early"),
+        (bytes[..9].to_vec(), "times.travel_s"),
+        ([bytes.as_slice(), &[0]].concat(), "after the end"),
+        (
+            {
+                let mut b = bytes.clone();
+                b[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+                b
+            },
+            "times",
+        ),
+        (
+            {
+                let mut b = bytes.clone();
+                b[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
+                b
+            },
+            "times.travel_s",
+        ),
+    ];
+    for (bad, part) in cases {
+        let err = MatrixState::from_bytes(&bad).unwrap_err().to_string();
+        assert!(err.contains(part), "`{err}` should name `{part}`");
+    }
+    // A cell outside 0..=MAX_TRAVEL is refused, not clamped.
+    let mut negative = d.times().to_state();
+    negative.dist_m[5] = -1;
+    let err = negative.to_bytes().unwrap_err().to_string();
+    assert!(err.contains("times.dist_m[5]"), "{err}");
 }

@@ -1,28 +1,27 @@
-//! The Dispatch service: live days, held in memory per tenant ([`LiveDays`]) and persisted in
-//! the store of `--db`. A handler converts the message ([`convert::day`]), runs the day's
-//! work (snapping, matrices, [`LiveDay::apply`]) on the worker pool as an interactive call,
-//! stores the result, and only then answers: an event is acknowledged once its row is
-//! committed. Events of one day are applied one at a time (the day's lock is held from the
-//! check of its expected version to its commit). A courier's credential has its expected
-//! version checked against its own route (see `milkrun_dispatch::LiveDay::admit`), so the
-//! couriers of one day do not abort each other's events. At start, [`LiveDays::restore`] brings back
-//! every open day: its newest snapshot and the events logged after it, re-applied.
-use std::collections::HashMap;
+//! The Dispatch service: live days, held in memory per tenant
+//! ([`LiveDays`](super::live_days::LiveDays)) and persisted in the store of `--db`. A handler
+//! converts the message ([`convert::day`]), runs the day's work (snapping, matrices,
+//! [`LiveDay::apply`]) on the worker pool as an interactive call, stores the result, and only
+//! then answers: an event is acknowledged once its row is committed. Events of one day are
+//! applied one at a time (the day's lock is held from the check of its expected version to
+//! its commit). A courier's credential has its expected version checked against its own
+//! route (see `milkrun_dispatch::LiveDay::admit`), so the couriers of one day do not abort
+//! each other's events. An event's commit writes its log row and a small update of the day;
+//! a new matrix (traffic, a new address) or a snapshot only when the event brings one. At
+//! start, [`LiveDays::restore`](super::live_days::LiveDays::restore) brings back every open
+//! day: its newest snapshot with its matrix and the events logged after it, re-applied.
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::Arc;
 
-use milkrun_dairy::store::live_days::StoredLiveDay;
-use milkrun_dairy::store::Store;
+use milkrun_dairy::store::live_days::LiveEventWrite;
 use milkrun_dispatch::{
-    Applied, Dispatch, Event, EventKind, LiveDay, LiveError, LoggedEvent, Progression,
-    ReplanOptions, Weights,
+    Applied, Dispatch, Event, EventKind, LiveDay, LiveError, LoggedEvent, Progression, Weights,
 };
-use milkrun_engine::{EngineError, NodeId, Profile};
+use milkrun_engine::EngineError;
 use milkrun_station::road::RoadLocations;
 use milkrun_station::StationError;
-use tokio::sync::{mpsc, watch, OwnedMutexGuard};
+use tokio::sync::{mpsc, OwnedMutexGuard};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
@@ -30,93 +29,15 @@ use tonic::{Request, Response, Status};
 use super::auth::Role;
 use super::call::{grpc_unary, handle, CallCtx};
 use super::config::TenantId;
-use super::convert::day::{self as convert, DayLabels, DaySnapshot, EventDraft};
+use super::convert::day::{self as convert, DayLabels, EventDraft};
 use super::error::ServiceError;
+use super::live_days::{replan_options, DayEntry, SNAPSHOT_EVERY};
 use super::proto::v1 as pb;
 use super::state::ServiceState;
 use super::workers::Lane;
 
-/// Time budget of one re-plan. The work limit below ends a re-plan of a day of a few
-/// hundred stops well before it, so a replayed log gives the same plan; a re-plan that uses
-/// half of it stores a snapshot instead of relying on the replay.
-pub const REPLAN_BUDGET: Duration = Duration::from_secs(2);
-/// Local-search move evaluations of one re-plan.
-pub const REPLAN_EVALUATIONS: u64 = 200_000;
 /// Messages buffered for a watcher; a slower watcher misses versions, never the last one.
 const WATCH_BUFFER: usize = 16;
-
-/// The re-plan options of every live-day call (deterministic within the budget).
-pub fn replan_options() -> ReplanOptions {
-    ReplanOptions {
-        budget: REPLAN_BUDGET,
-        max_evaluations: Some(REPLAN_EVALUATIONS),
-        ..ReplanOptions::default()
-    }
-}
-
-/// One live day in memory.
-#[derive(Debug)]
-pub struct DayEntry {
-    live: LiveDay,
-    labels: DayLabels,
-    roads: RoadLocations,
-    profile: Profile,
-    max_snap_m: f64,
-    open: bool,
-}
-
-impl DayEntry {
-    fn snapshot(&self) -> Result<String, ServiceError> {
-        serde_json::to_string(&DaySnapshot {
-            day: self.live.day().export(),
-            labels: self.labels.clone(),
-            nodes: self.roads.nodes.iter().map(|n| n.0).collect(),
-            profile: self.profile.name().to_string(),
-            max_snap_m: self.max_snap_m,
-        })
-        .map_err(|e| ServiceError::Internal(format!("snapshot: {e}")))
-    }
-
-    fn view(&self, day_id: &str, only: Option<usize>) -> pb::Day {
-        convert::day_view(day_id, &self.live, &self.labels, self.open, only)
-    }
-}
-
-/// A day's slot: the entry behind an async lock, and the plan version watchers wait on.
-#[derive(Debug)]
-pub struct DaySlot {
-    entry: Arc<tokio::sync::Mutex<DayEntry>>,
-    changed: watch::Sender<u64>,
-}
-
-#[derive(Debug, Default)]
-struct Book {
-    days: HashMap<(TenantId, String), Arc<DaySlot>>,
-    /// Days being opened, per tenant (counted against the quota before they exist).
-    opening: HashMap<TenantId, u32>,
-}
-
-/// Every open day of every tenant, and the store they persist in.
-#[derive(Debug)]
-pub struct LiveDays {
-    book: Mutex<Book>,
-    store: Store,
-}
-
-/// A place for a day being opened, counted against the tenant's quota; given back on drop.
-struct Reservation<'a> {
-    days: &'a LiveDays,
-    tenant: TenantId,
-}
-
-impl Drop for Reservation<'_> {
-    fn drop(&mut self) {
-        let mut book = self.days.lock();
-        if let Some(n) = book.opening.get_mut(&self.tenant) {
-            *n = n.saturating_sub(1);
-        }
-    }
-}
 
 static NEXT_DAY: AtomicU64 = AtomicU64::new(0);
 
@@ -159,151 +80,6 @@ fn road_error(e: StationError, field: impl Fn(usize) -> String) -> ServiceError 
             description: e.to_string(),
         },
         other => ServiceError::Internal(other.to_string()),
-    }
-}
-
-/// A day from a stored snapshot and its log.
-fn restore_entry(
-    stored: &StoredLiveDay,
-    events: &[milkrun_dairy::store::live_days::StoredLiveEvent],
-) -> anyhow::Result<DayEntry> {
-    let snap: DaySnapshot = serde_json::from_str(&stored.snapshot)?;
-    let mut labels = snap.labels;
-    labels.index();
-    let profile = convert::profile_named(&snap.profile)
-        .ok_or_else(|| anyhow::anyhow!("unknown network {:?}", snap.profile))?;
-    let day = Dispatch::restore(snap.day)?;
-    let version = |v: i64| u64::try_from(v).map_err(|_| anyhow::anyhow!("version {v}"));
-    let mut done = Vec::new();
-    for e in events.iter().filter(|e| e.seq <= stored.snapshot_seq) {
-        done.push((e.event_id.clone(), version(e.plan_version)?));
-    }
-    let mut live = LiveDay::resume(day, version(stored.snapshot_version)?, done);
-    let options = replan_options();
-    for e in events.iter().filter(|e| e.seq > stored.snapshot_seq) {
-        let logged: LoggedEvent = serde_json::from_str(&e.event)?;
-        live.replay(&e.event_id, &logged, version(e.plan_version)?, &options)?;
-    }
-    anyhow::ensure!(
-        live.version() == version(stored.plan_version)?,
-        "the log ends at version {}, the day row says {}",
-        live.version(),
-        stored.plan_version
-    );
-    Ok(DayEntry {
-        live,
-        labels,
-        roads: RoadLocations {
-            nodes: snap.nodes.into_iter().map(NodeId).collect(),
-        },
-        profile,
-        max_snap_m: snap.max_snap_m,
-        open: stored.open,
-    })
-}
-
-impl LiveDays {
-    /// No day yet, persisting in `store`.
-    pub fn new(store: Store) -> LiveDays {
-        LiveDays {
-            book: Mutex::new(Book::default()),
-            store,
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Book> {
-        self.book.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Brings back every open day of the store (of the configured tenants): its snapshot and
-    /// the events after it. Returns how many were restored; a day that cannot be restored
-    /// stops the start (its rows are left as they are).
-    pub async fn restore(&self, tenants: &[TenantId]) -> anyhow::Result<usize> {
-        let mut restored = 0;
-        for stored in self.store.open_live_days().await? {
-            let tenant = TenantId(stored.tenant.clone());
-            if !tenants.contains(&tenant) {
-                tracing::warn!(%tenant, day = %stored.day_id, "open day of an unconfigured tenant left in the store");
-                continue;
-            }
-            let events = self
-                .store
-                .live_day_events(&stored.tenant, &stored.day_id)
-                .await?;
-            let entry = restore_entry(&stored, &events).map_err(|e| {
-                anyhow::anyhow!("restoring day {} of {}: {e}", stored.day_id, tenant)
-            })?;
-            self.insert(tenant, stored.day_id.clone(), entry);
-            restored += 1;
-        }
-        Ok(restored)
-    }
-
-    fn insert(&self, tenant: TenantId, day_id: String, entry: DayEntry) {
-        let version = entry.live.version();
-        let slot = DaySlot {
-            entry: Arc::new(tokio::sync::Mutex::new(entry)),
-            changed: watch::channel(version).0,
-        };
-        self.lock().days.insert((tenant, day_id), Arc::new(slot));
-    }
-
-    /// Open days of a tenant (those being opened included).
-    pub fn open_days(&self, tenant: &TenantId) -> usize {
-        let book = self.lock();
-        book.days.keys().filter(|(t, _)| t == tenant).count()
-            + book.opening.get(tenant).copied().unwrap_or(0) as usize
-    }
-
-    fn reserve(&self, tenant: &TenantId, max: u32) -> Result<Reservation<'_>, ServiceError> {
-        let mut book = self.lock();
-        let open = book.days.keys().filter(|(t, _)| t == tenant).count() as u64
-            + u64::from(book.opening.get(tenant).copied().unwrap_or(0));
-        if open >= u64::from(max) {
-            return Err(ServiceError::Exhausted {
-                what: format!("max_live_days ({max}): close a day first"),
-                retry_after: Duration::from_secs(60),
-            });
-        }
-        *book.opening.entry(tenant.clone()).or_insert(0) += 1;
-        Ok(Reservation {
-            days: self,
-            tenant: tenant.clone(),
-        })
-    }
-
-    /// A tenant's open day; another tenant's id is NOT_FOUND like an unknown one.
-    fn slot(&self, tenant: &TenantId, day_id: &str) -> Result<Arc<DaySlot>, ServiceError> {
-        self.lock()
-            .days
-            .get(&(tenant.clone(), day_id.to_string()))
-            .cloned()
-            .ok_or_else(|| no_day(day_id))
-    }
-
-    /// Reloads a day from the store after a write that failed (the day in memory may hold
-    /// an event that is not stored).
-    async fn reload(&self, tenant: &TenantId, day_id: &str, entry: &mut DayEntry) {
-        let reloaded = async {
-            let stored = self
-                .store
-                .live_day(&tenant.0, day_id)
-                .await?
-                .ok_or_else(|| anyhow::anyhow!("the day is gone from the store"))?;
-            let events = self.store.live_day_events(&tenant.0, day_id).await?;
-            restore_entry(&stored, &events)
-        }
-        .await;
-        match reloaded {
-            Ok(fresh) => *entry = fresh,
-            Err(e) => {
-                tracing::error!(%tenant, day_id, error = %e, "a day could not be reloaded; it is closed in memory");
-                entry.open = false;
-                self.lock()
-                    .days
-                    .remove(&(tenant.clone(), day_id.to_string()));
-            }
-        }
     }
 }
 
@@ -352,11 +128,11 @@ pub async fn open_day(
     let _permit = quota.solve_permit()?;
     let st = Arc::clone(state);
     let t = tenant.clone();
-    let entry = state
+    let (entry, matrix, snapshot) = state
         .pool
         .run(
             Lane::Interactive,
-            move || -> Result<DayEntry, ServiceError> {
+            move || -> Result<(DayEntry, Vec<u8>, String), ServiceError> {
                 let overlay = st
                     .roads
                     .overlay(&t, draft.profile)
@@ -374,23 +150,24 @@ pub async fn open_day(
                 day.set_progression(Progression::Reported);
                 day.set_plan(&draft.routes, &replan_options())
                     .map_err(|e| ServiceError::invalid("routes", e.to_string()))?;
-                Ok(DayEntry {
-                    live: LiveDay::open(day),
-                    labels: draft.labels,
+                let entry = DayEntry::opened(
+                    LiveDay::open(day),
+                    draft.labels,
                     roads,
-                    profile: draft.profile,
-                    max_snap_m: draft.max_snap_m,
-                    open: true,
-                })
+                    draft.profile,
+                    draft.max_snap_m,
+                );
+                let matrix = entry.matrix_bytes()?;
+                let snapshot = entry.snapshot()?;
+                Ok((entry, matrix, snapshot))
             },
         )
         .await??;
     let day_id = new_day_id();
-    let snapshot = entry.snapshot()?;
     state
         .days
         .store
-        .create_live_day(&tenant.0, &day_id, &snapshot)
+        .create_live_day(&tenant.0, &day_id, &matrix, &snapshot)
         .await
         .map_err(unavailable)?;
     let view = entry.view(&day_id, None);
@@ -399,10 +176,12 @@ pub async fn open_day(
     Ok(view)
 }
 
-/// What applying one event gives: the answer, the log record, and a snapshot when needed.
+/// What applying one event gives: the answer, the log record, the day's new matrix when
+/// the event changed it (its number, its bytes), and a snapshot when one is due.
 struct Outcome {
     applied: Applied,
     logged: String,
+    matrix: Option<(u64, Vec<u8>)>,
     snapshot: Option<String>,
 }
 
@@ -427,6 +206,9 @@ fn apply_draft(
             .map_err(|e| ServiceError::Internal(e.to_string()))
     };
     let mut new_label = None;
+    // The number the day's matrix gets if the event changes it (kept only once applied).
+    let next_matrix = entry.matrix + 1;
+    let changes_matrix = !matches!(draft, EventDraft::Ready { .. });
     let (event, reason) = match draft {
         EventDraft::Ready { event, reason } => (event, reason),
         EventDraft::Traffic { time_s } => {
@@ -460,8 +242,15 @@ fn apply_draft(
             (Event { time_s, kind }, String::new())
         }
     };
-    let logged = serde_json::to_string(&LoggedEvent::of(&event, &reason))
-        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let logged = match &event.kind {
+        EventKind::Traffic(_) => LoggedEvent::Traffic {
+            time_s: event.time_s,
+            matrix: next_matrix,
+        },
+        _ => LoggedEvent::of(&event, &reason),
+    };
+    let logged =
+        serde_json::to_string(&logged).map_err(|e| ServiceError::Internal(e.to_string()))?;
     let applied = entry
         .live
         .apply(event_id, expected, courier, event, &options)
@@ -469,7 +258,15 @@ fn apply_draft(
     if let Some(label) = new_label {
         entry.labels.add_stop(label);
     }
-    let snapshot = if applied.snapshot {
+    let matrix = if changes_matrix {
+        entry.matrix = next_matrix;
+        Some((next_matrix, entry.matrix_bytes()?))
+    } else {
+        None
+    };
+    // A snapshot when the log alone cannot give the day back (a re-plan that may not replay
+    // the same, a new address), and at least every SNAPSHOT_EVERY events.
+    let snapshot = if applied.snapshot || entry.since_snapshot + 1 >= SNAPSHOT_EVERY {
         Some(entry.snapshot()?)
     } else {
         None
@@ -477,6 +274,7 @@ fn apply_draft(
     Ok(Outcome {
         applied,
         logged,
+        matrix,
         snapshot,
     })
 }
@@ -551,21 +349,43 @@ pub async fn apply_events(
         entry = back;
         let outcome = outcome?;
         let version = outcome.applied.plan_version;
+        let number = |n: u64| i64::try_from(n).map_err(|_| ServiceError::Internal("number".into()));
+        let write = LiveEventWrite {
+            event_id: &e.event_id,
+            event: &outcome.logged,
+            plan_version: number(version)?,
+            matrix: match &outcome.matrix {
+                Some((n, bytes)) => Some((number(*n)?, bytes.as_slice())),
+                None => None,
+            },
+            snapshot: match &outcome.snapshot {
+                Some(s) => Some((number(entry.matrix)?, s.as_str())),
+                None => None,
+            },
+        };
+        let commit_started = std::time::Instant::now();
         let stored = state
             .days
             .store
-            .append_live_event(
-                &tenant.0,
-                &req.day_id,
-                &e.event_id,
-                &outcome.logged,
-                i64::try_from(version).map_err(|_| ServiceError::Internal("version".into()))?,
-                outcome.snapshot.as_deref(),
-            )
+            .append_live_event(&tenant.0, &req.day_id, &write)
             .await;
+        tracing::debug!(
+            day = %req.day_id,
+            version,
+            replan_ms = outcome.applied.report.as_ref().map_or(0, |r| r.latency.as_millis()),
+            commit_ms = commit_started.elapsed().as_millis(),
+            matrix = outcome.matrix.is_some(),
+            snapshot_bytes = outcome.snapshot.as_ref().map_or(0, String::len),
+            "live-day event stored"
+        );
         if let Err(err) = stored {
             state.days.reload(&tenant, &req.day_id, &mut entry).await;
             return Err(unavailable(err));
+        }
+        if outcome.snapshot.is_some() {
+            entry.since_snapshot = 0;
+        } else {
+            entry.since_snapshot += 1;
         }
         slot.changed.send_replace(version);
         results.push(pb::EventResult {
@@ -615,7 +435,7 @@ pub async fn close_day(
         .await
         .map_err(unavailable)?;
     entry.open = false;
-    state.days.lock().days.remove(&(tenant, req.day_id.clone()));
+    state.days.remove(tenant, req.day_id.clone());
     state.metrics.live_days.dec();
     slot.changed.send_modify(|_| {});
     Ok(entry.view(&req.day_id, None))

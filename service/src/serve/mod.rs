@@ -8,9 +8,10 @@
 //!
 //! Modules: [`config`] (tenants file), [`auth`] (credentials), [`quota`], [`workers`] (the
 //! solve pool), [`call`] (what every call goes through), [`roads`], [`routes`], [`dispatch`]
-//! (live days, persisted in the store of `--db`: [`DEFAULT_DB`] by default), the batch
-//! services [`forecast`], [`customers`] and [`jobs`] (jobs held in a [`job_book`] and
-//! persisted in the same store; JSON face in [`batch_json`]), [`convert`] (protobuf ⇄ library types), [`json`], [`sse`] (the
+//! (the live days' handlers) and [`live_days`] (the live days, persisted in the store of
+//! `--db`: [`DEFAULT_DB`] by default), the batch services [`forecast`], [`customers`] and
+//! [`jobs`] (jobs held in a [`job_book`] and persisted in the same store; JSON face in
+//! [`batch_json`]), [`convert`] (protobuf ⇄ library types), [`json`], [`sse`] (the
 //! streams on the JSON face), [`openapi`], [`metrics`], [`error`], [`proto`],
 //! [`webhooks`] (the sender of the dairy outbox's webhooks, a background task of [`run`] on the
 //! store of `--db`), and
@@ -29,6 +30,7 @@ pub mod forecast;
 pub mod job_book;
 pub mod jobs;
 pub mod json;
+pub mod live_days;
 pub mod metrics;
 pub mod openapi;
 pub mod proto;
@@ -51,7 +53,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use auth::Authenticator;
 use config::{ServeConfig, TenantId};
-use dispatch::LiveDays;
+use live_days::LiveDays;
 use metrics::Metrics;
 use milkrun_dairy::store::{Store, StoreError};
 use proto::v1::{

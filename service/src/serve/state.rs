@@ -1,7 +1,7 @@
 //! The state every handler shares, behind one `Arc`.
 use super::auth::Authenticator;
-use super::dispatch::LiveDays;
 use super::job_book::JobBook;
+use super::live_days::LiveDays;
 use super::metrics::Metrics;
 use super::quota::QuotaBook;
 use super::road_registry::RoadRegistry;

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use milkrun_dispatch::{
-    CourierSpec, DayState, Dispatch, Event, EventKind, LiveDay, StopSpec, StopState,
+    CourierSpec, Dispatch, Event, EventKind, LiveDay, PlanState, StopSpec, StopState,
 };
 use milkrun_engine::{LatLon, Profile};
 use serde::{Deserialize, Serialize};
@@ -101,11 +101,14 @@ impl DayLabels {
     }
 }
 
-/// Everything a stored snapshot of a day holds (JSON in the store).
+/// Everything a stored snapshot of a day holds (JSON in the store) but its travel matrix,
+/// which the store keeps apart, once per change (the snapshot's row names it by number). A
+/// snapshot stored before the matrix moved out reads the same (its `day.times` is left
+/// aside here and read on its own).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DaySnapshot {
-    /// The day.
-    pub day: DayState,
+    /// The day without its matrix.
+    pub day: PlanState,
     /// Its labels.
     pub labels: DayLabels,
     /// The road node of every location of the day's matrix.
