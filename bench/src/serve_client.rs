@@ -109,11 +109,26 @@ impl Conn {
         key: Option<&str>,
         body: &str,
     ) -> anyhow::Result<(u16, String)> {
+        self.send("POST", path, key, body).await
+    }
+
+    /// Sends a GET (no body) and reads the answer: (status, body).
+    pub async fn get(&mut self, path: &str) -> anyhow::Result<(u16, String)> {
+        self.send("GET", path, None, "").await
+    }
+
+    async fn send(
+        &mut self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        body: &str,
+    ) -> anyhow::Result<(u16, String)> {
         let auth = key
             .map(|k| format!("authorization: Bearer {k}\r\n"))
             .unwrap_or_default();
         let head = format!(
-            "POST {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n{auth}content-length: {}\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\n{auth}content-length: {}\r\n\r\n",
             self.host,
             body.len()
         );

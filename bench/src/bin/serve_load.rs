@@ -19,11 +19,12 @@
 //! 2. **Overload**: `--clients` connections send `Forecast/ForecastDemand` (automatic model,
 //!    four daily series) back to back for `--seconds`; the batch lane has fewer CPU permits
 //!    than clients, so calls that find no permit soon are shed with 429
-//!    RESOURCE_EXHAUSTED. Reported: answers per class with their latency.
+//!    RESOURCE_EXHAUSTED. Reported: answers per class with their latency as the clients see
+//!    it, and the server's own time to each shed answer from its `/metrics` histogram.
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use clap::Parser;
 use milkrun_bench::serve_client::{key_hash, summary, Conn, Server};
 use milkrun_forecast::ordering::{check_stock, project, LocationId, Lot, ProductId, StockCheck};
@@ -171,6 +172,54 @@ async fn overload(addr: &str, clients: usize, seconds: u64) -> anyhow::Result<()
     if let Some((status, text)) = other.first() {
         println!("  first other answer: {status} {text}");
     }
+    let (status, text) = Conn::open(addr).await?.get("/metrics").await?;
+    anyhow::ensure!(status == 200, "GET /metrics answered {status}");
+    server_shed(&text)
+}
+
+/// The server's own view of its shed answers, from the `milkrun_shed_seconds` histogram of
+/// `/metrics` (from a call's start, its request read, to its answer; bucket bounds, so each
+/// quantile is an upper bound).
+fn server_shed(metrics: &str) -> anyhow::Result<()> {
+    let mut buckets: Vec<(f64, f64)> = Vec::new();
+    for line in metrics.lines() {
+        let Some(rest) = line.strip_prefix("milkrun_shed_seconds_bucket{le=\"") else {
+            continue;
+        };
+        let (le, count) = rest.split_once("\"} ").context("a bucket line")?;
+        let le = if le == "+Inf" {
+            f64::INFINITY
+        } else {
+            le.parse()?
+        };
+        buckets.push((le, count.trim().parse()?));
+    }
+    let total = buckets.last().map_or(0.0, |b| b.1);
+    if total == 0.0 {
+        println!("  server side: no shed answer recorded");
+        return Ok(());
+    }
+    let upper = |q: f64| {
+        buckets
+            .iter()
+            .find(|b| b.1 >= q * total)
+            .map_or(f64::INFINITY, |b| b.0 * 1e3)
+    };
+    let within = |ms: f64| {
+        buckets
+            .iter()
+            .filter(|b| b.0 * 1e3 <= ms)
+            .map(|b| b.1)
+            .fold(0.0, f64::max)
+    };
+    println!(
+        "  server side (/metrics, request read to answer): n={total}  p50 <= {:.1} ms  p99 <= {:.1} ms  \
+         max bucket <= {:.1} ms  within 6.4 ms: {:.2}%",
+        upper(0.5),
+        upper(0.99),
+        upper(1.0),
+        within(6.4) * 100.0 / total
+    );
     Ok(())
 }
 

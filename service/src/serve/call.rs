@@ -176,6 +176,10 @@ where
     if let Err(ServiceError::Exhausted { what, .. }) = &result {
         if what.starts_with("server busy") {
             state.metrics.shed.inc();
+            state
+                .metrics
+                .shed_seconds
+                .observe(started.elapsed().as_secs_f64());
         }
     }
     state

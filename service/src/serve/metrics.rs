@@ -50,6 +50,8 @@ pub struct Metrics {
     pub queue_depth: Gauge<i64, AtomicI64>,
     /// Calls shed for lack of a CPU permit.
     pub shed: Counter,
+    /// Time from a shed call's start (after its request was read) to its answer, seconds.
+    pub shed_seconds: Histogram,
     /// Live days open, all tenants.
     pub live_days: Gauge<i64, AtomicI64>,
     /// Webhook attempts made (each POST of a delivery).
@@ -84,6 +86,13 @@ impl Metrics {
         );
         let shed = Counter::default();
         registry.register("shed", "Calls shed for lack of a CPU permit", shed.clone());
+        // 0.1 ms to about 3 s: fine enough to tell a shed within 10 ms.
+        let shed_seconds = Histogram::new(exponential_buckets(0.0001, 2.0, 16));
+        registry.register(
+            "shed_seconds",
+            "Time from a shed call's start (its request read) to its answer",
+            shed_seconds.clone(),
+        );
         let live_days = Gauge::<i64, AtomicI64>::default();
         registry.register(
             "live_days",
@@ -115,6 +124,7 @@ impl Metrics {
             solve_seconds,
             queue_depth,
             shed,
+            shed_seconds,
             live_days,
             webhook_attempts,
             webhook_failures,

@@ -3,7 +3,8 @@
 //! share reserved for interactive calls, and a call that cannot get a permit soon is shed
 //! with RESOURCE_EXHAUSTED: at once when as many calls as there are workers already wait
 //! for a permit (it would be served after all of them), otherwise after [`SHED_AFTER`].
-//! Either way the answer leaves well within the 10 ms the service promises a shed call.
+//! Either way the decision takes no wait when calls queue; what a shed caller sees beyond
+//! that is the machine's scheduling (the `shed_seconds` histogram measures it server-side).
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
