@@ -2,16 +2,23 @@
 //! [`milkrun_dairy::engine::Engine`] with the generated Roads and Routes clients, so the
 //! order and subscription layer can run as its own process against a remote `milkrun serve`.
 //! Snap and matrix go to `Roads.Snap` and `Roads.Matrix`, the plan to `Routes.PlanDay`, which
-//! runs the same code as the in-process engine (`milkrun_station::night`).
+//! runs the same code as the in-process engine (`milkrun_station::night`), and the live day to
+//! the Dispatch service (`OpenDay`, `ApplyEvents`, `GetDay`, `CloseDay`), which runs the same
+//! live day as the in-process engine (`milkrun_station::live`).
 use std::future::Future;
 
-use milkrun_dairy::engine::{Engine, PlanAnswer, PlanRequest, TravelMatrix, MAX_MATRIX_POINTS};
+use milkrun_dairy::engine::{
+    live_day, AppliedEvents, DayEvent, DayId, DayView, Engine, OpenDay, PlanAnswer, PlanRequest,
+    TravelMatrix, MAX_MATRIX_POINTS,
+};
 use milkrun_dairy::household::GeoPoint;
 use tonic::transport::Channel;
 use tonic::Request;
 
+use super::convert::dairy_day as live;
 use super::convert::plan_day as day;
 use super::proto::v1 as pb;
+use pb::dispatch_client::DispatchClient;
 use pb::roads_client::RoadsClient;
 use pb::routes_client::RoutesClient;
 
@@ -38,6 +45,7 @@ pub enum RemoteError {
 pub struct GrpcEngine {
     roads: RoadsClient<Channel>,
     routes: RoutesClient<Channel>,
+    dispatch: DispatchClient<Channel>,
     authorization: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
 }
 
@@ -52,7 +60,9 @@ impl GrpcEngine {
         })?;
         Ok(GrpcEngine {
             roads: RoadsClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
-            routes: RoutesClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            routes: RoutesClient::new(channel.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            dispatch: DispatchClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
             authorization,
         })
     }
@@ -169,6 +179,74 @@ impl Engine for GrpcEngine {
             let answer = day::from_message(routes.plan_day(msg).await?.into_inner());
             answer.check(&req)?;
             Ok(answer)
+        }
+    }
+
+    fn open_day(
+        &self,
+        day: &OpenDay,
+    ) -> impl Future<Output = Result<(DayId, DayView), RemoteError>> + Send {
+        let mut dispatch = self.dispatch.clone();
+        let checked = day.check();
+        let msg = self.request(live::open_request(day));
+        let day = day.clone();
+        async move {
+            checked?;
+            let d = dispatch.open_day(msg).await?.into_inner();
+            let id = DayId::new(d.day_id.clone())?;
+            Ok((id, live::view(&d, &day)?))
+        }
+    }
+
+    fn apply_events(
+        &self,
+        id: &DayId,
+        day: &OpenDay,
+        events: &[DayEvent],
+    ) -> impl Future<Output = Result<AppliedEvents, RemoteError>> + Send {
+        let mut dispatch = self.dispatch.clone();
+        let checked = live_day::check_events(day, events);
+        let msg = self.request(pb::ApplyEventsRequest {
+            day_id: id.as_str().to_string(),
+            events: events.iter().map(live::event).collect(),
+        });
+        let (day, sent) = (day.clone(), events.len());
+        async move {
+            checked?;
+            let r = dispatch.apply_events(msg).await?.into_inner();
+            Ok(live::applied(&r, &day, sent)?)
+        }
+    }
+
+    fn get_day(
+        &self,
+        id: &DayId,
+        day: &OpenDay,
+    ) -> impl Future<Output = Result<DayView, RemoteError>> + Send {
+        let mut dispatch = self.dispatch.clone();
+        let msg = self.request(pb::GetDayRequest {
+            day_id: id.as_str().to_string(),
+        });
+        let day = day.clone();
+        async move {
+            let d = dispatch.get_day(msg).await?.into_inner();
+            Ok(live::view(&d, &day)?)
+        }
+    }
+
+    fn close_day(
+        &self,
+        id: &DayId,
+        day: &OpenDay,
+    ) -> impl Future<Output = Result<DayView, RemoteError>> + Send {
+        let mut dispatch = self.dispatch.clone();
+        let msg = self.request(pb::CloseDayRequest {
+            day_id: id.as_str().to_string(),
+        });
+        let day = day.clone();
+        async move {
+            let d = dispatch.close_day(msg).await?.into_inner();
+            Ok(live::view(&d, &day)?)
         }
     }
 }
