@@ -20,7 +20,7 @@ fn config(name: &str) -> PathBuf {
     let hash = milkrun_service::serve::config::sha256_hex;
     let config = serde_json::json!({"tenants": [
         {"id": "dairy", "api_keys": [{"sha256": hash("dairy-admin-key"), "role": "admin"}],
-         "quotas": {"requests_per_second": 100000.0, "burst": 100000}}
+         "quotas": {"requests_per_second": 100000.0, "burst": 100000, "max_time_limit_s": 300.0}}
     ]});
     let dir = std::env::temp_dir().join(format!("milkrun-serve-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
