@@ -204,7 +204,6 @@ pub fn stop_specs(m: &Morning<'_>) -> Vec<StopSpec> {
         .collect()
 }
 
-
 /// A courier of the simulated world.
 #[derive(Debug, Clone)]
 struct Rider {
@@ -259,20 +258,20 @@ impl World<'_, '_> {
 /// night's routes.
 pub fn open_day(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<OpenDay, SimError> {
     let bad = |e: milkrun_dairy::DairyError| SimError::Morning(e.to_string());
-    let stops = m
-        .stops
-        .iter()
-        .map(|s| {
-            Ok(DayStop {
-                point: *m.points.get(s.loc as usize).ok_or_else(|| {
-                    SimError::Morning(format!("no point for location {}", s.loc))
-                })?,
-                window: DeliveryWindow::new(s.window_s.0, s.window_s.1).map_err(bad)?,
-                quantity: s.bottles,
-                service_s: m.service_s,
+    let stops =
+        m.stops
+            .iter()
+            .map(|s| {
+                Ok(DayStop {
+                    point: *m.points.get(s.loc as usize).ok_or_else(|| {
+                        SimError::Morning(format!("no point for location {}", s.loc))
+                    })?,
+                    window: DeliveryWindow::new(s.window_s.0, s.window_s.1).map_err(bad)?,
+                    quantity: s.bottles,
+                    service_s: m.service_s,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, SimError>>()?;
+            .collect::<Result<Vec<_>, SimError>>()?;
     let couriers = m
         .couriers
         .iter()
@@ -337,7 +336,11 @@ impl<E: Engine> Reporter<'_, E> {
 fn pending_etas(v: &DayView) -> Vec<Option<i64>> {
     v.stops
         .iter()
-        .map(|s| (s.status == StopStatus::Pending).then_some(s.eta_s).flatten())
+        .map(|s| {
+            (s.status == StopStatus::Pending)
+                .then_some(s.eta_s)
+                .flatten()
+        })
         .collect()
 }
 
@@ -462,6 +465,8 @@ pub async fn ride<E: Engine>(
                 let Some(stop) = m.stops.get(s as usize) else {
                     return Err(SimError::Morning(format!("the engine names stop {s}")));
                 };
+                // A second visit is the retry of a failed one: its window, and the door opens.
+                let retry_visit = failed[s as usize].map(|f| f.3);
                 let kind = match (failed[s as usize], stop.door.reason()) {
                     // The retry: the household is home this time.
                     (Some(_), _) | (None, None) => DayEventKind::Delivered { stop: s },
@@ -477,15 +482,20 @@ pub async fn ride<E: Engine>(
                     }
                 };
                 if matches!(kind, DayEventKind::Delivered { .. }) {
-                    let slot = if failed[s as usize].is_some() {
+                    let slot = if retry_visit.is_some() {
                         &mut retried[s as usize]
                     } else {
                         &mut delivered[s as usize]
                     };
                     *slot = Some((k, t));
                 }
+                // Service starts when the window opens (the retry's, for a retry).
+                let opens = match retry_visit {
+                    Some(Some((retry_start, _))) => retry_start,
+                    _ => stop.window_s.0,
+                };
                 live.send(t, kind).await?;
-                riders[k].free_s = t.max(stop.window_s.0) + m.service_s;
+                riders[k].free_s = t.max(opens) + m.service_s;
             }
         }
     }
@@ -628,9 +638,7 @@ async fn incident_event<E: Engine>(
                 .iter()
                 .enumerate()
                 .filter(|(k, r)| {
-                    r.active
-                        && r.heading_to().is_some()
-                        && riders.get(*k).is_some_and(|x| x.active)
+                    r.active && r.heading_to().is_some() && riders.get(*k).is_some_and(|x| x.active)
                 })
                 .map(|(k, _)| k)
                 .collect();
@@ -641,9 +649,7 @@ async fn incident_event<E: Engine>(
             let route = &live.view.routes[k];
             let left = usize::from(route.next.is_some()) + route.planned.len();
             let courier = route.courier;
-            let moved = live
-                .send(t, DayEventKind::Breakdown { courier })
-                .await?;
+            let moved = live.send(t, DayEventKind::Breakdown { courier }).await?;
             riders[k].active = false;
             riders[k].riding = None;
             incidents.push(MorningIncident {

@@ -64,7 +64,10 @@ pub fn open_live_day(
 pub fn slowed(times: &TravelTimes, inside: &[bool], percent: u32) -> TravelTimes {
     let at = |l: usize| inside.get(l).copied().unwrap_or(false);
     TravelTimes::from_fn(times.len(), |i, j| {
-        let (t, d) = (times.travel(i as u32, j as u32), times.dist(i as u32, j as u32));
+        let (t, d) = (
+            times.travel(i as u32, j as u32),
+            times.dist(i as u32, j as u32),
+        );
         let slow = (at(i) || at(j)) && t > 0 && t < milkrun_dispatch::UNREACHABLE_S;
         let t = if slow {
             t.saturating_mul(i64::from(percent)) / 100
@@ -136,7 +139,10 @@ fn to_event(
             household: *stop,
             retry_s: *retry_s,
         },
-        DayEventKind::Position { courier: c, at_stop } => EventKind::Position {
+        DayEventKind::Position {
+            courier: c,
+            at_stop,
+        } => EventKind::Position {
             courier: courier(*c)?,
             loc: at_stop.map_or(day.depot(), |s| s + 1),
         },
@@ -154,9 +160,7 @@ fn to_event(
         DayEventKind::SignedOff { courier: c } => EventKind::SignedOff {
             courier: courier(*c)?,
         },
-        DayEventKind::TrafficRefresh => {
-            EventKind::Traffic(Box::new(d.locations.matrix(roads)?))
-        }
+        DayEventKind::TrafficRefresh => EventKind::Traffic(Box::new(d.locations.matrix(roads)?)),
         DayEventKind::Slowdown {
             stops,
             depot,
@@ -250,7 +254,11 @@ impl LocalDays {
     }
 
     /// Opens a day on `roads` (checked first); its id is `local-<n>`.
-    pub fn open(&self, roads: &RoadEngine, open: &OpenDay) -> Result<(DayId, DayView), StationError> {
+    pub fn open(
+        &self,
+        roads: &RoadEngine,
+        open: &OpenDay,
+    ) -> Result<(DayId, DayView), StationError> {
         open.check()?;
         if self.lock().len() >= MAX_LOCAL_DAYS {
             return Err(StationError::TooLarge {
@@ -282,8 +290,14 @@ impl LocalDays {
                 shift_end_s: c.shift_end_s,
             })
             .collect();
-        let (live, locations) =
-            open_live_day(roads, &points, open.max_snap_m, stops, couriers, &open.routes)?;
+        let (live, locations) = open_live_day(
+            roads,
+            &points,
+            open.max_snap_m,
+            stops,
+            couriers,
+            &open.routes,
+        )?;
         let view = view(&live, open, true);
         let id = DayId::new(format!(
             "local-{}",
@@ -376,7 +390,11 @@ mod tests {
         assert_eq!(s.travel(0, 1), 120);
         assert_eq!(s.travel(1, 2), 120);
         assert_eq!(s.travel(2, 1), 120);
-        assert_eq!(s.travel(0, 2), times.travel(0, 2), "0 → 2 touches no marked place");
+        assert_eq!(
+            s.travel(0, 2),
+            times.travel(0, 2),
+            "0 → 2 touches no marked place"
+        );
         assert_eq!(s.travel(2, 0), times.travel(2, 0));
         assert_eq!(s.dist(0, 1), 250);
     }

@@ -262,14 +262,20 @@ impl DayEvent {
                     _ => Ok(()),
                 }
             }
-            DayEventKind::Position { courier: c, at_stop } => {
+            DayEventKind::Position {
+                courier: c,
+                at_stop,
+            } => {
                 courier(*c)?;
                 at_stop.map_or(Ok(()), stop)
             }
             DayEventKind::Breakdown { courier: c } | DayEventKind::SignedOff { courier: c } => {
                 courier(*c)
             }
-            DayEventKind::Delay { courier: c, delay_s } => {
+            DayEventKind::Delay {
+                courier: c,
+                delay_s,
+            } => {
                 courier(*c)?;
                 if !(0..=86_400).contains(delay_s) {
                     return Err(invalid("delay.delay_s", "must be 0 to 86400"));
@@ -411,8 +417,7 @@ impl DayView {
         let bad_stop = self.stops.iter().any(|s| {
             !known(s.stop)
                 || s.courier.is_some_and(|c| day.courier_index(c).is_none())
-                || s
-                    .eta_s
+                || s.eta_s
                     .into_iter()
                     .chain(s.promised_s)
                     .any(|t| !(0..=2 * MAX_DAY_TIME_S).contains(&t))

@@ -906,10 +906,7 @@ impl Engine for StandInEngine {
         _day: &milkrun_dairy::engine::OpenDay,
     ) -> impl std::future::Future<
         Output = Result<
-            (
-                milkrun_dairy::engine::DayId,
-                milkrun_dairy::engine::DayView,
-            ),
+            (milkrun_dairy::engine::DayId, milkrun_dairy::engine::DayView),
             Self::Error,
         >,
     > + Send {

@@ -60,8 +60,7 @@ impl GrpcEngine {
         })?;
         Ok(GrpcEngine {
             roads: RoadsClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
-            routes: RoutesClient::new(channel.clone())
-                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            routes: RoutesClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
             dispatch: DispatchClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
             authorization,
         })

@@ -39,7 +39,12 @@ fn stop_of(label: &str, day: &OpenDay) -> Result<u32, DairyError> {
         .parse::<u32>()
         .ok()
         .filter(|&s| (s as usize) < day.stops.len() && stop_label(s) == label)
-        .ok_or_else(|| bad("answer.stop_label", format!("{label:?} is no stop of the day")))
+        .ok_or_else(|| {
+            bad(
+                "answer.stop_label",
+                format!("{label:?} is no stop of the day"),
+            )
+        })
 }
 
 fn courier_of(label: &str, day: &OpenDay) -> Result<CourierId, DairyError> {
@@ -234,10 +239,7 @@ pub fn applied(
             })
         })
         .collect::<Result<Vec<_>, DairyError>>()?;
-    let d = r
-        .day
-        .as_ref()
-        .ok_or_else(|| bad("answer.day", "missing"))?;
+    let d = r.day.as_ref().ok_or_else(|| bad("answer.day", "missing"))?;
     Ok(AppliedEvents {
         results,
         day: view(d, day)?,
