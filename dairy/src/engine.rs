@@ -12,11 +12,15 @@
 //! plan, the couriers' events (each with an event id and the plan version its sender saw)
 //! re-plan it, the day is read back and closed. In process the dispatch crate's live day
 //! runs it; over the service, the Dispatch API (`OpenDay`, `ApplyEvents`, `GetDay`,
-//! `CloseDay`) on the same code.
+//! `CloseDay`) on the same code. The forecast of tomorrow's extras ([`forecast`]) goes through
+//! it as well (the forecast crate's model choice in process, the Forecast service's
+//! `ForecastDemand` over the API).
 use std::future::Future;
 
+pub mod forecast;
 pub mod live_day;
 
+pub use forecast::{ForecastDay, ForecastRequest};
 pub use live_day::{
     AppliedEvents, DayEvent, DayEventKind, DayId, DayRoute, DayStop, DayStopView, DayView,
     EventResult, OpenDay, StopStatus,
@@ -387,6 +391,13 @@ pub trait Engine {
         id: &DayId,
         day: &OpenDay,
     ) -> impl Future<Output = Result<DayView, Self::Error>> + Send;
+
+    /// Forecasts a daily series with the automatic model choice (checked with
+    /// [`ForecastRequest::check`]; the answer with [`forecast::check_forecast`]).
+    fn forecast_demand(
+        &self,
+        req: &ForecastRequest,
+    ) -> impl Future<Output = Result<Vec<ForecastDay>, Self::Error>> + Send;
 
     /// Closes the day: it takes no more events. Answers the day as it ended.
     fn close_day(

@@ -176,8 +176,8 @@ pub fn run_week(
 /// Runs the simulated company like [`run_week`], inside the caller's runtime, with the engine
 /// `make_engine` gives on the week's roads: in process
 /// (`milkrun_station::night::LocalEngine::new`) or a remote one (the service's gRPC engine
-/// on a server with the same roads): the night's plans and the morning's live days go
-/// through it.
+/// on a server with the same roads): the night's plans, the morning's live days and the
+/// forecasts of the station orders go through it.
 pub async fn run_week_on<E: milkrun_dairy::engine::Engine>(
     config: &WeekConfig,
     make_engine: impl FnOnce(std::sync::Arc<milkrun_engine::RoadEngine>) -> E,

@@ -819,9 +819,17 @@ async fn run_on<E: Engine>(
             };
             for (si, st) in stations.iter_mut().enumerate() {
                 let orders = store
-                    .station_orders(TENANT, st.id, tomorrow, &params, 28, seed ^ u64::from(k))
+                    .station_orders(
+                        engine,
+                        TENANT,
+                        st.id,
+                        tomorrow,
+                        &params,
+                        28,
+                        seed ^ u64::from(k),
+                    )
                     .await
-                    .map_err(store_err)?;
+                    .map_err(|e| SimError::Store(e.to_string()))?;
                 st.incoming.clear();
                 for o in &orders {
                     st.incoming.insert(o.product, o.order);

@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use milkrun_dairy::engine::{
-    AppliedEvents, DayEvent, DayId, DayView, Engine, OpenDay, PlanAnswer, PlanRequest,
-    PlannedRoute, PlannedVisit, Stability, TravelMatrix,
+    AppliedEvents, DayEvent, DayId, DayView, Engine, ForecastDay, ForecastRequest, OpenDay,
+    PlanAnswer, PlanRequest, PlannedRoute, PlannedVisit, Stability, TravelMatrix,
 };
 use milkrun_dairy::household::GeoPoint;
 use milkrun_dispatch::{CourierSpec, Dispatch, ReplanOptions, StopSpec, TravelTimes, Weights};
@@ -278,6 +278,13 @@ impl Engine for LocalEngine {
         day: &OpenDay,
     ) -> impl Future<Output = Result<DayView, StationError>> + Send {
         std::future::ready(self.days.close(id, day))
+    }
+
+    fn forecast_demand(
+        &self,
+        req: &ForecastRequest,
+    ) -> impl Future<Output = Result<Vec<ForecastDay>, StationError>> + Send {
+        std::future::ready(crate::forecast::forecast_demand(req))
     }
 }
 

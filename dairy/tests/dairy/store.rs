@@ -836,7 +836,7 @@ async fn jobs_are_stored_by_tenant(b: Backend) -> TestResult {
 /// had one, others go to the courier with the fewest stops; the `i`-th visit of a route
 /// arrives at 05:00 + 10 min × i. It records every plan request.
 #[derive(Default)]
-struct StandInEngine {
+pub(crate) struct StandInEngine {
     requests: std::sync::Mutex<Vec<PlanRequest>>,
 }
 
@@ -940,9 +940,21 @@ impl Engine for StandInEngine {
     {
         std::future::ready(Err(no_live_day()))
     }
+
+    fn forecast_demand(
+        &self,
+        _req: &milkrun_dairy::engine::ForecastRequest,
+    ) -> impl std::future::Future<
+        Output = Result<Vec<milkrun_dairy::engine::ForecastDay>, Self::Error>,
+    > + Send {
+        std::future::ready(Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "the stand-in engine does not forecast",
+        )))
+    }
 }
 
-/// The stand-in plans nights only (the live day runs on real engines in
+/// The stand-in plans nights only (the live day and the forecasts run on real engines in
 /// `service/tests/service/dairy_remote.rs`).
 fn no_live_day() -> std::io::Error {
     std::io::Error::new(

@@ -4,12 +4,13 @@
 //! Snap and matrix go to `Roads.Snap` and `Roads.Matrix`, the plan to `Routes.PlanDay`, which
 //! runs the same code as the in-process engine (`milkrun_station::night`), and the live day to
 //! the Dispatch service (`OpenDay`, `ApplyEvents`, `GetDay`, `CloseDay`), which runs the same
-//! live day as the in-process engine (`milkrun_station::live`).
+//! live day as the in-process engine (`milkrun_station::live`); a demand forecast goes to
+//! `Forecast.ForecastDemand` (the same model choice as `milkrun_station::forecast`).
 use std::future::Future;
 
 use milkrun_dairy::engine::{
-    live_day, AppliedEvents, DayEvent, DayId, DayView, Engine, OpenDay, PlanAnswer, PlanRequest,
-    TravelMatrix, MAX_MATRIX_POINTS,
+    forecast, live_day, AppliedEvents, DayEvent, DayId, DayView, Engine, ForecastDay,
+    ForecastRequest, OpenDay, PlanAnswer, PlanRequest, TravelMatrix, MAX_MATRIX_POINTS,
 };
 use milkrun_dairy::household::GeoPoint;
 use tonic::transport::Channel;
@@ -19,6 +20,7 @@ use super::convert::dairy_day as live;
 use super::convert::plan_day as day;
 use super::proto::v1 as pb;
 use pb::dispatch_client::DispatchClient;
+use pb::forecast_client::ForecastClient;
 use pb::roads_client::RoadsClient;
 use pb::routes_client::RoutesClient;
 
@@ -46,6 +48,7 @@ pub struct GrpcEngine {
     roads: RoadsClient<Channel>,
     routes: RoutesClient<Channel>,
     dispatch: DispatchClient<Channel>,
+    forecast: ForecastClient<Channel>,
     authorization: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
 }
 
@@ -61,7 +64,9 @@ impl GrpcEngine {
         Ok(GrpcEngine {
             roads: RoadsClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
             routes: RoutesClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
-            dispatch: DispatchClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            dispatch: DispatchClient::new(channel.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            forecast: ForecastClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
             authorization,
         })
     }
@@ -246,6 +251,50 @@ impl Engine for GrpcEngine {
         async move {
             let d = dispatch.close_day(msg).await?.into_inner();
             Ok(live::view(&d, &day)?)
+        }
+    }
+
+    fn forecast_demand(
+        &self,
+        req: &ForecastRequest,
+    ) -> impl Future<Output = Result<Vec<ForecastDay>, RemoteError>> + Send {
+        let mut client = self.forecast.clone();
+        let checked = req.check();
+        let msg = self.request(pb::ForecastDemandRequest {
+            series: vec![pb::DemandSeries {
+                id: "history".into(),
+                start_date: req.start.to_string(),
+                values: req.history.clone(),
+            }],
+            frequency: pb::Frequency::Daily as i32,
+            horizon: i32::try_from(req.horizon).unwrap_or(i32::MAX),
+            quantile_levels: req.levels.clone(),
+            model: String::new(),
+            season_length: 0,
+            time_limit_s: 0.0,
+            seed: req.seed,
+            max_history: u32::try_from(req.max_history).unwrap_or(u32::MAX),
+        });
+        let req = req.clone();
+        async move {
+            checked?;
+            let r = client.forecast_demand(msg).await?.into_inner();
+            if r.quantile_levels != req.levels || r.forecasts.len() != 1 {
+                return Err(RemoteError::Answer(
+                    "not one forecast at the levels asked".into(),
+                ));
+            }
+            let days: Vec<ForecastDay> = r
+                .forecasts
+                .into_iter()
+                .flat_map(|f| f.steps)
+                .map(|s| ForecastDay {
+                    mean: s.mean,
+                    quantiles: s.quantiles,
+                })
+                .collect();
+            forecast::check_forecast(&req, &days)?;
+            Ok(days)
         }
     }
 }

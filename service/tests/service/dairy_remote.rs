@@ -64,6 +64,7 @@ async fn a_day_through_a_real_server_matches_in_process() {
         .expect("connects");
     let remote = GrpcEngine::new(channel, "dairy-admin-key").expect("a key");
     live_day_both_ways(&server, &remote).await;
+    forecast_both_ways(&remote).await;
     let mut local = run_week_on(&week("local"), LocalEngine::new, &mut |_| {})
         .await
         .expect("the days in process");
@@ -283,4 +284,34 @@ async fn live_day_both_ways(server: &Server, remote: &GrpcEngine) {
     assert_eq!(a, b);
     assert!(local.get_day(&lid, &day).await.is_err());
     assert!(remote.get_day(&rid, &day).await.is_err());
+}
+
+/// Five weeks of weekly-patterned extras (12 on Saturdays, 2 on other days) forecast by the
+/// models in process and by the Forecast service: the same days, which follow the weekday.
+async fn forecast_both_ways(remote: &GrpcEngine) {
+    use milkrun_dairy::engine::{Engine, ForecastRequest};
+    use milkrun_dairy::station_order::extras_request;
+
+    let osm = milkrun_datasets::data_dir()
+        .join("osm")
+        .join("liechtenstein.osm.pbf");
+    let local = LocalEngine::new(Arc::new(
+        milkrun_station::road::road_engine(&osm).expect("the extract imports"),
+    ));
+    let start = Date::parse_iso("2028-01-03").expect("a Monday");
+    let history: Vec<u64> = (0..35).map(|d| if d % 7 == 5 { 12 } else { 2 }).collect();
+    let req: ForecastRequest = extras_request(&history, start, 7, 1)
+        .expect("a history")
+        .expect("long enough for the models");
+    let a = local.forecast_demand(&req).await.expect("in process");
+    let b = remote
+        .forecast_demand(&req)
+        .await
+        .expect("through the server");
+    assert_eq!(a, b, "the same forecast in process and through the server");
+    // Day 35 is a Monday, day 40 a Saturday.
+    assert!(a[5].mean > a[0].mean + 5.0, "{a:?}");
+    let mut bad = req.clone();
+    bad.max_history = 0;
+    assert!(remote.forecast_demand(&bad).await.is_err());
 }
