@@ -1,12 +1,15 @@
-//! The one interface through which the dairy layer reaches the routing engine: snap points to
-//! the roads, a travel matrix, and the plan of a station's morning. Plain request and answer
-//! types, no engine crate: the layer is a client, like any other vendor's system.
+//! The one interface through which the dairy layer reaches the engine: snap points to the
+//! roads, a travel matrix, the plan of a station's morning, the morning's live day and demand
+//! forecasts. Plain request and answer types, no engine crate: the layer is a client, like any
+//! other vendor's system.
 //!
 //! Two implementations exist, both outside this crate: in-process
 //! (`milkrun_station::night::LocalEngine`, the embedded default) and over the service's gRPC
 //! API (`milkrun_service::serve::client::GrpcEngine`). Given the same request (and a work
-//! limit that binds before the time limit) both give the same answer; a test in
-//! `service/tests/service/serve.rs` checks it through a real server.
+//! limit that binds before the time limit) both give the same answer; tests in
+//! `service/tests/service/serve.rs` (the night) and `service/tests/service/dairy_remote.rs`
+//! (live days event by event, forecasts, and whole days of the simulated company) check it
+//! through a real server.
 //!
 //! The live day ([`live_day`]) goes through it too: a morning is opened from the night's
 //! plan, the couriers' events (each with an event id and the plan version its sender saw)
