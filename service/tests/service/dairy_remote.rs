@@ -15,12 +15,14 @@ use tonic::transport::Channel;
 
 use crate::serve_support::{start, temp_db, Server, VADUZ_A, VADUZ_B, VADUZ_C};
 
-/// A tenants file with one admin key and room for a morning's events one call at a time.
+/// A tenants file with one admin key, plans of up to 300 s, and a request rate (25 a second,
+/// bursts of 5) a morning's events sent one call at a time run into: the remote engine waits
+/// and sends again.
 fn config(name: &str) -> PathBuf {
     let hash = milkrun_service::serve::config::sha256_hex;
     let config = serde_json::json!({"tenants": [
         {"id": "dairy", "api_keys": [{"sha256": hash("dairy-admin-key"), "role": "admin"}],
-         "quotas": {"requests_per_second": 100000.0, "burst": 100000, "max_time_limit_s": 300.0}}
+         "quotas": {"requests_per_second": 25.0, "burst": 5, "max_time_limit_s": 300.0}}
     ]});
     let dir = std::env::temp_dir().join(format!("milkrun-serve-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
@@ -95,7 +97,30 @@ async fn a_day_through_a_real_server_matches_in_process() {
         serde_json::to_value(&through).expect("json"),
         "the same days in process and through the server"
     );
+    // The server throttled some of the morning's calls, and the remote engine sent them again.
+    let metrics = get_metrics(&server).await;
+    let throttled = metrics.lines().any(|l| {
+        l.contains("milkrun.v1.Dispatch/ApplyEvents")
+            && l.contains("RESOURCE_EXHAUSTED")
+            && !l.starts_with('#')
+            && l.split_whitespace().last().is_some_and(|n| n != "0")
+    });
+    assert!(throttled, "no throttled ApplyEvents in\n{metrics}");
     drop(server);
+}
+
+/// The server's `/metrics` text, by a plain HTTP/1.0 GET.
+async fn get_metrics(server: &Server) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(&server.addr)
+        .await
+        .expect("connects");
+    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .await
+        .expect("sent");
+    let mut body = String::new();
+    s.read_to_string(&mut body).await.expect("read");
+    body
 }
 
 /// One small live day through the interface, in process and through the server, event by
@@ -244,7 +269,9 @@ async fn live_day_both_ways(server: &Server, remote: &GrpcEngine) {
         .apply_events(&rid, &day, &bad)
         .await
         .is_err_and(|e| e.to_string().contains("slowdown.percent")));
-    // The server checks it too.
+    // The server checks it too (this raw call does not retry: let the tenant's bucket refill
+    // first).
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     let mut client = pb::dispatch_client::DispatchClient::new(
         Channel::from_shared(server.url())
             .expect("a url")
