@@ -8,5 +8,6 @@
 pub mod cmd;
 pub mod compat;
 pub mod demo;
+pub mod night_queue;
 pub mod serve;
 pub mod week;

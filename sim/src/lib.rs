@@ -23,6 +23,7 @@
 pub mod baseline;
 pub mod behaviour;
 pub mod company;
+pub mod group;
 pub mod morning;
 pub mod report;
 mod week;
