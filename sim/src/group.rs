@@ -70,7 +70,7 @@ fn config(field: &'static str, reason: impl Into<String>) -> SimError {
     }
 }
 
-fn store(e: impl std::fmt::Display) -> SimError {
+fn store_err(e: impl std::fmt::Display) -> SimError {
     SimError::Store(e.to_string())
 }
 
@@ -120,17 +120,17 @@ pub async fn seed_group(
         Remedy::MakeUpNextDay,
         Remedy::Credit(Credit::Points(50)),
     )
-    .map_err(store)?;
-    let cutoff = CutOff::new(1, 20 * 3600).map_err(store)?;
+    .map_err(store_err)?;
+    let cutoff = CutOff::new(1, 20 * 3600).map_err(store_err)?;
     store
-        .add_tenant(&Tenant::new(t, "Valley Dairy Group", cutoff, policy).map_err(store)?)
+        .add_tenant(&Tenant::new(t, "Valley Dairy Group", cutoff, policy).map_err(store_err)?)
         .await
-        .map_err(store)?;
+        .map_err(store_err)?;
     let milk = ProductId(1);
     store
-        .add_product(t, &Product::new(milk, "Whole milk").map_err(store)?)
+        .add_product(t, &Product::new(milk, "Whole milk").map_err(store_err)?)
         .await
-        .map_err(store)?;
+        .map_err(store_err)?;
     let package = Package::new(
         PackageId(1),
         milk,
@@ -139,14 +139,14 @@ pub async fn seed_group(
         Pack::Single,
         Cents(4500),
     )
-    .map_err(store)?;
-    store.add_package(t, &package).await.map_err(store)?;
+    .map_err(store_err)?;
+    store.add_package(t, &package).await.map_err(store_err)?;
     let mut taken = vec![false; road_points.len()];
     let mut stations = Vec::new();
     let mut customers = Vec::new();
     let mut households = Vec::new();
     let mut subs = Vec::new();
-    let window = DeliveryWindow::new(GROUP_SHIFT_S.0, 9 * 3600).map_err(store)?;
+    let window = DeliveryWindow::new(GROUP_SHIFT_S.0, 9 * 3600).map_err(store_err)?;
     for k in 0..spec.stations {
         let id = StationId(i64::from(k) + 1);
         let mut at = (k as usize) * road_points.len() / spec.stations as usize;
@@ -155,18 +155,18 @@ pub async fn seed_group(
         }
         taken[at] = true;
         let (lat, lon) = road_points[at];
-        let depot = GeoPoint::new(lat, lon).map_err(store)?;
+        let depot = GeoPoint::new(lat, lon).map_err(store_err)?;
         store
             .add_station(t, id, &format!("Station {}", id.0))
             .await
-            .map_err(store)?;
+            .map_err(store_err)?;
         let mut couriers = Vec::new();
         for c in 0..spec.couriers_per_station {
             let cid = CourierId(id.0 * 100 + i64::from(c) + 1);
             store
                 .add_courier(t, cid, &format!("Courier {}", cid.0))
                 .await
-                .map_err(store)?;
+                .map_err(store_err)?;
             couriers.push(PlanCourier {
                 id: cid,
                 capacity: GROUP_CAPACITY,
@@ -195,18 +195,18 @@ pub async fn seed_group(
             taken[i] = true;
             let hid = id.0 * 10_000 + n as i64 + 1;
             let (a, b) = road_points[i];
-            customers.push(Customer::new(CustomerId(hid), &format!("Customer {hid}")).map_err(store)?);
+            customers.push(Customer::new(CustomerId(hid), &format!("Customer {hid}")).map_err(store_err)?);
             households.push(
                 Household::new(
                     HouseholdId(hid),
                     CustomerId(hid),
                     id,
                     &format!("Door {hid}"),
-                    GeoPoint::new(a, b).map_err(store)?,
+                    GeoPoint::new(a, b).map_err(store_err)?,
                     window,
-                    QrToken::new(&format!("group-door-{hid}")).map_err(store)?,
+                    QrToken::new(&format!("group-door-{hid}")).map_err(store_err)?,
                 )
-                .map_err(store)?,
+                .map_err(store_err)?,
             );
             subs.push(
                 Subscription::for_package(
@@ -217,7 +217,7 @@ pub async fn seed_group(
                     1 + (n % 3) as u32,
                     WeekdayPattern::DAILY,
                 )
-                .map_err(store)?,
+                .map_err(store_err)?,
             );
         }
         stations.push(GroupStation {
@@ -229,12 +229,12 @@ pub async fn seed_group(
     store
         .import_households(t, &customers, &households)
         .await
-        .map_err(store)?;
-    store.import_subscriptions(t, &subs).await.map_err(store)?;
+        .map_err(store_err)?;
+    store.import_subscriptions(t, &subs).await.map_err(store_err)?;
     for d in 0..spec.days {
         let day = spec.first_date.add_days(d as i32);
-        let eve = Moment::new(day.add_days(-1), 20 * 3600).map_err(store)?;
-        store.freeze_day(t, day, eve).await.map_err(store)?;
+        let eve = Moment::new(day.add_days(-1), 20 * 3600).map_err(store_err)?;
+        store.freeze_day(t, day, eve).await.map_err(store_err)?;
     }
     Ok(stations)
 }

@@ -160,7 +160,7 @@ impl NightQueue {
             .js
             .send_publish(
                 job.subject(),
-                jetstream::context::Publish::build()
+                jetstream::message::PublishMessage::build()
                     .payload(job.to_bytes()?.into())
                     .message_id(&message_id),
             )
@@ -227,7 +227,7 @@ impl NightQueue {
             .collect();
         headers.insert(REASON_HEADER, reason.as_str());
         headers.insert(DELIVERIES_HEADER, deliveries.to_string().as_str());
-        let mut publish = jetstream::context::Publish::build()
+        let mut publish = jetstream::message::PublishMessage::build()
             .payload(payload)
             .headers(headers);
         if let Some(id) = message_id {

@@ -241,12 +241,15 @@ fn line_id(line: &str, verb: &str) -> Option<(String, i64)> {
 
 /// 60 station-days (6 stations × 10 days, 12 households each) published twice through
 /// `milkrun night-submit`: 60 are queued, 60 dropped as duplicates by their message id.
-/// Three `milkrun worker`s run them against PostgreSQL; the first one to start a job is
-/// killed with `kill -9` during it, and that job is delivered again to another worker. At the
-/// end: exactly one stored plan per station-day, one arrival message per planned order, the
-/// work queue empty with nothing pending, no dead letter, and each worker ran jobs. Then a
-/// malformed job goes to the dead-letter stream with the field named. The 60 s for the night
-/// is a generous bound for the test, not a measure of speed (see bench/README.md).
+/// Three `milkrun worker`s run them against PostgreSQL. The test holds the plans' table, so
+/// each worker blocks in its first job: held 2.5 times the ack wait, no job is delivered
+/// again (in-progress acks); then one worker is killed with `kill -9` in its job and the
+/// table released: that job is delivered again and finished by another worker. At the end:
+/// exactly one stored plan per station-day, every door planned, one arrival message per
+/// planned order, the work queue empty with nothing pending, no dead letter, every worker ran
+/// a job. Then a malformed job goes to the dead-letter stream with the field named. The 60 s
+/// for the night is a generous bound for the test, not a measure of speed (see
+/// bench/README.md).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn three_workers_one_killed_plan_each_station_day_once() {
     let nats = Nats::start("night");
@@ -323,6 +326,15 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
     )
     .await;
 
+    // Hold the plans' table so that every job blocks when it stores its plan: each worker is
+    // then provably in the middle of a job (and stays there longer than the ack wait).
+    let mut holder = sqlx::PgConnection::connect(&db).await.expect("a connection");
+    sqlx::query("BEGIN").execute(&mut holder).await.expect("begin");
+    sqlx::query("LOCK TABLE night_plans IN EXCLUSIVE MODE")
+        .execute(&mut holder)
+        .await
+        .expect("the plans' table held");
+
     let t0 = Instant::now();
     let submit = Command::new(env!("CARGO_BIN_EXE_milkrun"))
         .args(["night-submit", "--nats", &nats.url, "--jobs"])
@@ -340,26 +352,38 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
         "published 120: 60 new, 60 duplicates"
     );
 
-    // Kill the first worker to start a job, during that job.
-    let started = |w: &Proc| w.lines().iter().find_map(|l| line_id(l, "started"));
+    // Every worker takes a job and blocks in it; held for 2.5 times the ack wait, the jobs
+    // are not delivered again (the in-progress acks); then one worker is killed.
+    let started = |w: &Proc| {
+        w.lines()
+            .iter()
+            .filter_map(|l| line_id(l, "started"))
+            .collect::<Vec<_>>()
+    };
     wait_for(
-        Duration::from_secs(60),
-        "a worker starts a job",
-        || workers.iter().any(|w| started(w).is_some()),
+        Duration::from_secs(30),
+        "every worker starts a job",
+        || workers.iter().all(|w| !started(w).is_empty()),
         || format!("{:?}", workers.iter().map(Proc::lines).collect::<Vec<_>>()),
     )
     .await;
-    let victim = workers
-        .iter()
-        .position(|w| started(w).is_some())
-        .expect("one started");
-    let (killed_job, _) = started(&workers[victim]).expect("its job");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let held: Vec<(String, i64)> = workers.iter().flat_map(started).collect();
+    assert_eq!(held.len(), 3, "one job each, none delivered again: {held:?}");
+    assert!(held.iter().all(|(_, delivery)| *delivery == 1), "{held:?}");
+    let victim = 0;
+    let killed_job = held[victim].0.clone();
     workers[victim].signal("-9");
     assert!(workers[victim].wait_exit(Duration::from_secs(10)).is_some());
+    sqlx::query("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .expect("the plans' table released");
+    holder.close().await.expect("closed");
     let victim_lines = workers[victim].lines();
     assert!(
-        !victim_lines.iter().any(|l| l.starts_with(&format!("done {killed_job} "))),
-        "the victim finished its job before the kill arrived: {victim_lines:?}"
+        !victim_lines.iter().any(|l| l.starts_with("done ")),
+        "the victim finished nothing: {victim_lines:?}"
     );
 
     // Every station-day done, within a generous bound.
@@ -388,6 +412,21 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
         .filter_map(|l| line_id(l, "done"))
         .any(|(id, delivery)| id == killed_job && delivery >= 2);
     assert!(redelivered, "{killed_job} redelivered: {lines:?}");
+    for (id, _) in &held[1..] {
+        assert!(
+            lines.iter().flatten().any(|l| l.starts_with(&format!("done {id} delivery 1 planned"))),
+            "{id}, held past the ack wait, finished by its first delivery: {lines:?}"
+        );
+    }
+    let again: Vec<&String> = lines
+        .iter()
+        .flatten()
+        .filter(|l| line_id(l, "started").is_some_and(|(_, d)| d > 1))
+        .collect();
+    assert!(
+        again.iter().all(|l| l.contains(killed_job.as_str())),
+        "only the killed worker's job delivered again: {again:?}"
+    );
     for (i, ls) in lines.iter().enumerate() {
         assert!(
             ls.iter().any(|l| l.starts_with("started ")),
@@ -447,7 +486,7 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
         .context()
         .send_publish(
             "milkrun.night.7.1",
-            async_nats::jetstream::context::Publish::build()
+            async_nats::jetstream::message::PublishMessage::build()
                 .payload(r#"{"tenant":7,"station":1}"#.into())
                 .message_id("bad-1"),
         )
