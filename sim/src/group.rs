@@ -195,7 +195,9 @@ pub async fn seed_group(
             taken[i] = true;
             let hid = id.0 * 10_000 + n as i64 + 1;
             let (a, b) = road_points[i];
-            customers.push(Customer::new(CustomerId(hid), &format!("Customer {hid}")).map_err(store_err)?);
+            customers.push(
+                Customer::new(CustomerId(hid), &format!("Customer {hid}")).map_err(store_err)?,
+            );
             households.push(
                 Household::new(
                     HouseholdId(hid),
@@ -230,7 +232,10 @@ pub async fn seed_group(
         .import_households(t, &customers, &households)
         .await
         .map_err(store_err)?;
-    store.import_subscriptions(t, &subs).await.map_err(store_err)?;
+    store
+        .import_subscriptions(t, &subs)
+        .await
+        .map_err(store_err)?;
     for d in 0..spec.days {
         let day = spec.first_date.add_days(d as i32);
         let eve = Moment::new(day.add_days(-1), 20 * 3600).map_err(store_err)?;

@@ -103,7 +103,9 @@ impl Drop for Proc {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 fn with_database(server: &str, db: &str) -> anyhow::Result<String> {
@@ -129,12 +131,19 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// One run with `workers` workers; returns (station-days, seconds, median solve ms).
-async fn run(args: &Args, points: &[(f64, f64)], osm: &Path, workers: usize) -> anyhow::Result<(usize, f64, f64)> {
+async fn run(
+    args: &Args,
+    points: &[(f64, f64)],
+    osm: &Path,
+    workers: usize,
+) -> anyhow::Result<(usize, f64, f64)> {
     let db_name = format!("milkrun_bench_night_{}_{workers}", std::process::id());
     let mut admin = sqlx::PgConnection::connect(&args.pg).await?;
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)"))
-        .execute(&mut admin)
-        .await?;
+    sqlx::query(&format!(
+        "DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)"
+    ))
+    .execute(&mut admin)
+    .await?;
     sqlx::query(&format!("CREATE DATABASE \"{db_name}\""))
         .execute(&mut admin)
         .await?;
@@ -209,7 +218,10 @@ async fn run(args: &Args, points: &[(f64, f64)], osm: &Path, workers: usize) -> 
         })
         .collect::<Result<_, _>>()?;
     let t = Instant::now();
-    while !procs.iter().all(|p| p.lines().iter().any(|l| l.starts_with("ready:"))) {
+    while !procs
+        .iter()
+        .all(|p| p.lines().iter().any(|l| l.starts_with("ready:")))
+    {
         if t.elapsed() > Duration::from_secs(300) {
             bail!("workers not ready");
         }
@@ -253,9 +265,11 @@ async fn run(args: &Args, points: &[(f64, f64)], osm: &Path, workers: usize) -> 
     drop(nats);
     let _ = std::fs::remove_dir_all(&store_dir);
     let _ = std::fs::remove_file(&jobs_file);
-    sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)"))
-        .execute(&mut admin)
-        .await?;
+    sqlx::query(&format!(
+        "DROP DATABASE IF EXISTS \"{db_name}\" WITH (FORCE)"
+    ))
+    .execute(&mut admin)
+    .await?;
     Ok((total, secs, solve_ms))
 }
 

@@ -57,8 +57,7 @@ pub fn read_jobs(input: impl Read) -> anyhow::Result<Vec<NightJob>> {
             anyhow::bail!("jobs line {number}: more than {MAX_JOBS} jobs");
         }
         let job = NightJob::from_bytes(&line).with_context(|| format!("jobs line {number}"))?;
-        job.check()
-            .with_context(|| format!("jobs line {number}"))?;
+        job.check().with_context(|| format!("jobs line {number}"))?;
         jobs.push(job);
     }
     Ok(jobs)
@@ -69,8 +68,8 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
     let jobs = if opts.jobs.as_os_str() == "-" {
         read_jobs(std::io::stdin().lock())?
     } else {
-        let file = std::fs::File::open(&opts.jobs)
-            .with_context(|| format!("{}", opts.jobs.display()))?;
+        let file =
+            std::fs::File::open(&opts.jobs).with_context(|| format!("{}", opts.jobs.display()))?;
         read_jobs(file).with_context(|| format!("{}", opts.jobs.display()))?
     };
     let runtime = tokio::runtime::Builder::new_current_thread()

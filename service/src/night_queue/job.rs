@@ -143,7 +143,12 @@ impl NightJob {
 
     /// The subject the job is published on: `milkrun.night.<tenant>.<station>`.
     pub fn subject(&self) -> String {
-        format!("{}.{}.{}", super::JOB_SUBJECT_PREFIX, self.tenant, self.station)
+        format!(
+            "{}.{}.{}",
+            super::JOB_SUBJECT_PREFIX,
+            self.tenant,
+            self.station
+        )
     }
 
     /// The message id (`Nats-Msg-Id`) JetStream drops duplicates by:
@@ -165,7 +170,8 @@ impl NightJob {
         let date = Date::parse_iso(&self.date).map_err(|e| invalid("date", e))?;
         let depot =
             GeoPoint::new(self.depot.lat, self.depot.lon).map_err(|e| invalid("depot", e))?;
-        if self.couriers.is_empty() || self.couriers.len() > milkrun_dairy::engine::MAX_PLAN_COURIERS
+        if self.couriers.is_empty()
+            || self.couriers.len() > milkrun_dairy::engine::MAX_PLAN_COURIERS
         {
             return Err(invalid(
                 "couriers",

@@ -250,7 +250,10 @@ impl NightQueue {
             .get_stream(JOB_STREAM)
             .await
             .map_err(nats("find the job stream"))?;
-        let info = stream.info().await.map_err(nats("the job stream's state"))?;
+        let info = stream
+            .info()
+            .await
+            .map_err(nats("the job stream's state"))?;
         Ok(info.state.messages)
     }
 

@@ -100,7 +100,11 @@ impl std::fmt::Display for WorkerEvent {
             } => write!(
                 f,
                 "done {id} delivery {delivery} {} stops {stops} in {} ms",
-                if *planned_now { "planned" } else { "stored-already" },
+                if *planned_now {
+                    "planned"
+                } else {
+                    "stored-already"
+                },
                 took.as_millis()
             ),
             WorkerEvent::Retried {
@@ -185,7 +189,10 @@ impl Worker {
         on_event: &(dyn Fn(&WorkerEvent) + Sync),
     ) -> Result<(), QueueError> {
         let t0 = Instant::now();
-        let delivery = message.info().map_err(nats("read a job's delivery"))?.delivered;
+        let delivery = message
+            .info()
+            .map_err(nats("read a job's delivery"))?
+            .delivered;
         let id = message
             .headers
             .as_ref()
@@ -200,7 +207,10 @@ impl Worker {
         };
         if delivery > max_attempts {
             return self
-                .dead_letter(dead(format!("no attempt of {max_attempts} succeeded")), on_event)
+                .dead_letter(
+                    dead(format!("no attempt of {max_attempts} succeeded")),
+                    on_event,
+                )
                 .await;
         }
         let job = match NightJob::from_bytes(&message.payload).and_then(|j| j.check()) {
@@ -323,7 +333,12 @@ pub async fn open(
 ) -> Result<Worker, OpenError> {
     let queue = NightQueue::connect(nats_url).await?;
     let store = Store::open(db).await?;
-    Ok(Worker::new(queue, store, LocalEngine::new(roads), redelivery))
+    Ok(Worker::new(
+        queue,
+        store,
+        LocalEngine::new(roads),
+        redelivery,
+    ))
 }
 
 /// Why a worker could not start.

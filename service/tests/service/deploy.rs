@@ -34,11 +34,17 @@ fn manifests() -> BTreeMap<String, Vec<Value>> {
     assert!(!files.is_empty());
     for file in files {
         let name = file.as_str().expect("a file name");
-        let text = std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let text =
+            std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         for doc in serde_yaml::Deserializer::from_str(&text) {
             let v = Value::deserialize(doc).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let kind = v["kind"].as_str().unwrap_or_else(|| panic!("{name}: no kind"));
-            assert!(v["apiVersion"].is_string(), "{name}: {kind} has no apiVersion");
+            let kind = v["kind"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{name}: no kind"));
+            assert!(
+                v["apiVersion"].is_string(),
+                "{name}: {kind} has no apiVersion"
+            );
             by_kind.entry(kind.to_string()).or_default().push(v);
         }
     }
@@ -69,7 +75,10 @@ fn flags_of(sub: &str) -> (BTreeSet<String>, BTreeSet<String>) {
         .filter(|w| w.trim_start_matches('[').starts_with("--"))
         .map(|w| flag(w.trim_start_matches('[')))
         .collect();
-    let usage = help.lines().find(|l| l.starts_with("Usage:")).expect("usage");
+    let usage = help
+        .lines()
+        .find(|l| l.starts_with("Usage:"))
+        .expect("usage");
     let required = usage
         .split_whitespace()
         .filter(|w| w.starts_with("--"))
@@ -98,7 +107,10 @@ fn args(c: &Value) -> Vec<String> {
 
 /// The value after `flag` in `args`.
 fn arg_after<'a>(args: &'a [String], flag: &str) -> &'a str {
-    let i = args.iter().position(|a| a == flag).unwrap_or_else(|| panic!("{flag} in {args:?}"));
+    let i = args
+        .iter()
+        .position(|a| a == flag)
+        .unwrap_or_else(|| panic!("{flag} in {args:?}"));
     &args[i + 1]
 }
 
@@ -107,18 +119,29 @@ fn check_container(c: &Value, secrets: &BTreeMap<String, BTreeSet<String>>) {
     let args = args(c);
     let (all, required) = flags_of(&args[0]);
     for a in args.iter().filter(|a| a.starts_with("--")) {
-        assert!(all.contains(a), "milkrun {} has no flag {a}: {all:?}", args[0]);
+        assert!(
+            all.contains(a),
+            "milkrun {} has no flag {a}: {all:?}",
+            args[0]
+        );
     }
     for r in &required {
         assert!(args.contains(r), "milkrun {} needs {r}: {args:?}", args[0]);
     }
     let env: BTreeMap<String, &Value> = c["env"]
         .as_array()
-        .map(|e| e.iter().map(|v| (v["name"].as_str().expect("a name").to_string(), v)).collect())
+        .map(|e| {
+            e.iter()
+                .map(|v| (v["name"].as_str().expect("a name").to_string(), v))
+                .collect()
+        })
         .unwrap_or_default();
     for a in &args {
         if let Some(var) = a.strip_prefix("$(").and_then(|v| v.strip_suffix(')')) {
-            assert!(env.contains_key(var), "{var} is not a variable of the container");
+            assert!(
+                env.contains_key(var),
+                "{var} is not a variable of the container"
+            );
         }
     }
     for (name, v) in &env {
@@ -146,7 +169,10 @@ async fn manifests_match_the_binary() {
                 .keys()
                 .cloned()
                 .collect();
-            (s["metadata"]["name"].as_str().expect("name").to_string(), keys)
+            (
+                s["metadata"]["name"].as_str().expect("name").to_string(),
+                keys,
+            )
         })
         .collect();
 
@@ -156,19 +182,33 @@ async fn manifests_match_the_binary() {
     check_container(c, &secrets);
     let serve_args = args(c);
     assert_eq!(serve_args[0], "serve");
-    let listen: std::net::SocketAddr = arg_after(&serve_args, "--listen").parse().expect("an address");
-    assert!(listen.ip().is_unspecified(), "serve listens on every interface in a pod");
-    let port = c["ports"][0]["containerPort"].as_u64().expect("a container port");
+    let listen: std::net::SocketAddr = arg_after(&serve_args, "--listen")
+        .parse()
+        .expect("an address");
+    assert!(
+        listen.ip().is_unspecified(),
+        "serve listens on every interface in a pod"
+    );
+    let port = c["ports"][0]["containerPort"]
+        .as_u64()
+        .expect("a container port");
     assert_eq!(port, u64::from(listen.port()));
     let port_name = c["ports"][0]["name"].as_str().expect("a port name");
     let mut probe_services = BTreeSet::new();
     for probe in ["startupProbe", "livenessProbe", "readinessProbe"] {
         let grpc = &c[probe]["grpc"];
-        assert_eq!(grpc["port"].as_u64(), Some(port), "{probe} on the gRPC port");
+        assert_eq!(
+            grpc["port"].as_u64(),
+            Some(port),
+            "{probe} on the gRPC port"
+        );
         probe_services.insert(grpc["service"].as_str().unwrap_or("").to_string());
     }
     let service = named(&docs, "Service", "milkrun-serve");
-    assert_eq!(service["spec"]["selector"], serve["spec"]["selector"]["matchLabels"]);
+    assert_eq!(
+        service["spec"]["selector"],
+        serve["spec"]["selector"]["matchLabels"]
+    );
     assert_eq!(service["spec"]["ports"][0]["targetPort"], port_name);
     let config_path = PathBuf::from(arg_after(&serve_args, "--config"));
     let mount = &c["volumeMounts"][0];
@@ -185,9 +225,14 @@ async fn manifests_match_the_binary() {
     let tenants_secret = named(
         &docs,
         "Secret",
-        volume["secret"]["secretName"].as_str().expect("a secret volume"),
+        volume["secret"]["secretName"]
+            .as_str()
+            .expect("a secret volume"),
     );
-    let file_name = config_path.file_name().and_then(|f| f.to_str()).expect("a file");
+    let file_name = config_path
+        .file_name()
+        .and_then(|f| f.to_str())
+        .expect("a file");
     let tenants = tenants_secret["stringData"][file_name]
         .as_str()
         .expect("the tenants file in the secret");
@@ -195,7 +240,11 @@ async fn manifests_match_the_binary() {
     std::fs::write(&tmp, tenants).expect("written");
     let loaded = milkrun_service::serve::config::ServeConfig::load(&tmp);
     let _ = std::fs::remove_file(&tmp);
-    assert!(loaded.is_ok(), "the tenants template loads: {:?}", loaded.err());
+    assert!(
+        loaded.is_ok(),
+        "the tenants template loads: {:?}",
+        loaded.err()
+    );
 
     // worker: flags, variables; KEDA on its stream and consumer.
     let worker = named(&docs, "Deployment", "milkrun-worker");
@@ -210,8 +259,15 @@ async fn manifests_match_the_binary() {
     assert_eq!(trigger["metadata"]["consumer"], WORKERS_CONSUMER);
 
     // The probes' services are SERVING on the real server.
-    let osm = milkrun_datasets::data_dir().join("osm").join("andorra.osm.pbf");
-    let server = start(&["--dev-key", "deploy-key", "--osm", osm.to_str().expect("utf-8")]);
+    let osm = milkrun_datasets::data_dir()
+        .join("osm")
+        .join("andorra.osm.pbf");
+    let server = start(&[
+        "--dev-key",
+        "deploy-key",
+        "--osm",
+        osm.to_str().expect("utf-8"),
+    ]);
     let channel = tonic::transport::Channel::from_shared(server.url())
         .expect("a URL")
         .connect()

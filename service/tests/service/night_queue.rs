@@ -225,7 +225,11 @@ async fn wait_for(
 ) {
     let end = Instant::now() + within;
     while !ok() {
-        assert!(Instant::now() < end, "{what} within {within:?}: {}", context());
+        assert!(
+            Instant::now() < end,
+            "{what} within {within:?}: {}",
+            context()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -305,14 +309,21 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
             });
         }
     }
-    let ids: std::collections::BTreeSet<String> =
-        jobs.iter().map(|j| j.message_id().expect("an id")).collect();
+    let ids: std::collections::BTreeSet<String> = jobs
+        .iter()
+        .map(|j| j.message_id().expect("an id"))
+        .collect();
     assert_eq!(ids.len(), 60, "one message id per station-day");
     let file = std::env::temp_dir().join(format!("milkrun-night-{}.jsonl", std::process::id()));
     let text: String = jobs
         .iter()
         .chain(jobs.iter())
-        .map(|j| format!("{}\n", String::from_utf8(j.to_bytes().expect("json")).expect("utf-8")))
+        .map(|j| {
+            format!(
+                "{}\n",
+                String::from_utf8(j.to_bytes().expect("json")).expect("utf-8")
+            )
+        })
         .collect();
     std::fs::write(&file, text).expect("the jobs file");
 
@@ -321,15 +332,24 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
     wait_for(
         Duration::from_secs(180),
         "three workers ready",
-        || workers.iter().all(|w| w.lines().iter().any(|l| l.starts_with("ready:"))),
+        || {
+            workers
+                .iter()
+                .all(|w| w.lines().iter().any(|l| l.starts_with("ready:")))
+        },
         || format!("{:?}", workers.iter().map(Proc::lines).collect::<Vec<_>>()),
     )
     .await;
 
     // Hold the plans' table so that every job blocks when it stores its plan: each worker is
     // then provably in the middle of a job (and stays there longer than the ack wait).
-    let mut holder = sqlx::PgConnection::connect(&db).await.expect("a connection");
-    sqlx::query("BEGIN").execute(&mut holder).await.expect("begin");
+    let mut holder = sqlx::PgConnection::connect(&db)
+        .await
+        .expect("a connection");
+    sqlx::query("BEGIN")
+        .execute(&mut holder)
+        .await
+        .expect("begin");
     sqlx::query("LOCK TABLE night_plans IN EXCLUSIVE MODE")
         .execute(&mut holder)
         .await
@@ -369,7 +389,11 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
     .await;
     tokio::time::sleep(Duration::from_secs(5)).await;
     let held: Vec<(String, i64)> = workers.iter().flat_map(started).collect();
-    assert_eq!(held.len(), 3, "one job each, none delivered again: {held:?}");
+    assert_eq!(
+        held.len(),
+        3,
+        "one job each, none delivered again: {held:?}"
+    );
     assert!(held.iter().all(|(_, delivery)| *delivery == 1), "{held:?}");
     let victim = 0;
     let killed_job = held[victim].0.clone();
@@ -414,7 +438,10 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
     assert!(redelivered, "{killed_job} redelivered: {lines:?}");
     for (id, _) in &held[1..] {
         assert!(
-            lines.iter().flatten().any(|l| l.starts_with(&format!("done {id} delivery 1 planned"))),
+            lines
+                .iter()
+                .flatten()
+                .any(|l| l.starts_with(&format!("done {id} delivery 1 planned"))),
             "{id}, held past the ack wait, finished by its first delivery: {lines:?}"
         );
     }
@@ -433,7 +460,8 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
             "worker {i} ran jobs: {ls:?}"
         );
         assert!(
-            !ls.iter().any(|l| l.starts_with("dead-letter") || l.starts_with("retry")),
+            !ls.iter()
+                .any(|l| l.starts_with("dead-letter") || l.starts_with("retry")),
             "worker {i}: {ls:?}"
         );
     }
@@ -472,14 +500,21 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
     .await
     .expect("stops")
     .get("n");
-    assert_eq!(stops, i64::from(STATIONS * DAYS * HOUSEHOLDS), "every door planned");
+    assert_eq!(
+        stops,
+        i64::from(STATIONS * DAYS * HOUSEHOLDS),
+        "every door planned"
+    );
     let messages: i64 = sqlx::query("SELECT COUNT(*) AS n FROM outbox WHERE tenant_id = $1")
         .bind(TENANT.0)
         .fetch_one(store.pool())
         .await
         .expect("outbox")
         .get("n");
-    assert_eq!(messages, stops, "one arrival message per planned order, none twice");
+    assert_eq!(
+        messages, stops,
+        "one arrival message per planned order, none twice"
+    );
 
     // A malformed job goes to the dead letters at once, the field named.
     let bad = queue
@@ -524,7 +559,10 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
         if i != victim {
             w.signal("-TERM");
             let status = w.wait_exit(Duration::from_secs(20));
-            assert!(status.is_some_and(|s| s.success()), "worker {i}: {status:?}");
+            assert!(
+                status.is_some_and(|s| s.success()),
+                "worker {i}: {status:?}"
+            );
         }
     }
     store.close().await;
@@ -582,7 +620,11 @@ fn message_ids_and_checks() {
     assert!(bad.check().unwrap_err().to_string().contains("job.date"));
     let mut bad = job;
     bad.couriers.clear();
-    assert!(bad.check().unwrap_err().to_string().contains("job.couriers"));
+    assert!(bad
+        .check()
+        .unwrap_err()
+        .to_string()
+        .contains("job.couriers"));
     let err = NightJob::from_bytes(br#"{"tenant":1,"station":"x"}"#).unwrap_err();
     assert!(err.to_string().contains("job.station"), "{err}");
 }
