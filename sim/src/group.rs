@@ -27,7 +27,7 @@ pub const MAX_STATIONS: u32 = 1_000;
 /// The most households per station.
 pub const MAX_HOUSEHOLDS_PER_STATION: u32 = 2_000;
 /// The most couriers per station.
-pub const MAX_COURIERS_PER_STATION: u32 = 50;
+pub const MAX_COURIERS_PER_STATION: u32 = 200;
 /// The most days frozen.
 pub const MAX_GROUP_DAYS: u32 = 60;
 /// Bottles a courier carries.

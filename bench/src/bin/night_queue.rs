@@ -7,7 +7,7 @@
 //! cargo build --release -p milkrun-service
 //! cargo run --release -p milkrun-bench --bin night_queue -- \
 //!     --pg "$MILKRUN_TEST_POSTGRES_URL" [--workers 1,2] [--stations 20] [--days 3] \
-//!     [--households 60] [--couriers 3] [--milkrun target/release/milkrun]
+//!     [--households 60] [--couriers N] [--iterations 150] [--milkrun target/release/milkrun]
 //! ```
 //!
 //! For each worker count: a fresh database with a group of `--stations` stations of
@@ -50,8 +50,8 @@ struct Args {
     /// Households per station.
     #[arg(long, default_value_t = 60)]
     households: u32,
-    /// Couriers per station.
-    #[arg(long, default_value_t = 3)]
+    /// Couriers per station (0: one per 20 households, plus one).
+    #[arg(long, default_value_t = 0)]
     couriers: u32,
     /// Solver iterations of each plan (the demo's night uses 150, polish 60).
     #[arg(long, default_value_t = 150)]
@@ -74,7 +74,6 @@ impl Proc {
     fn spawn(cmd: &mut Command) -> anyhow::Result<Proc> {
         let mut child = cmd
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
             .spawn()
             .context("start a process")?;
         let lines = Arc::new(Mutex::new(Vec::new()));
@@ -122,6 +121,15 @@ fn with_database(server: &str, db: &str) -> anyhow::Result<String> {
     })
 }
 
+/// The couriers per station: `--couriers`, or one per 20 households plus one.
+fn couriers(args: &Args) -> u32 {
+    if args.couriers > 0 {
+        args.couriers
+    } else {
+        args.households / 20 + 1
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     if v.is_empty() {
         return f64::NAN;
@@ -157,7 +165,7 @@ async fn run(
             tenant: TenantId(1),
             stations: args.stations,
             households_per_station: args.households,
-            couriers_per_station: args.couriers,
+            couriers_per_station: couriers(args),
             first_date: first,
             days: args.days,
         },
@@ -198,7 +206,8 @@ async fn run(
     let nats = Proc::spawn(
         Command::new("nats-server")
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(&store_dir),
+            .arg(&store_dir)
+            .stderr(Stdio::null()),
     )?;
     let url = format!("nats://127.0.0.1:{port}");
     let t = Instant::now();
@@ -213,7 +222,8 @@ async fn run(
             Proc::spawn(
                 Command::new(&args.milkrun)
                     .args(["worker", "--nats", &url, "--db", &db, "--osm"])
-                    .arg(osm),
+                    .arg(osm)
+                    .stderr(Stdio::inherit()),
             )
         })
         .collect::<Result<_, _>>()?;
@@ -288,7 +298,11 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     println!(
         "night queue: {} stations x {} days, {} households and {} couriers each, {} iterations",
-        args.stations, args.days, args.households, args.couriers, args.iterations
+        args.stations,
+        args.days,
+        args.households,
+        couriers(&args),
+        args.iterations
     );
     println!("| workers | station-days | seconds | station-days/min | median solve ms |");
     println!("|---|---|---|---|---|");

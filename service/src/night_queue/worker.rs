@@ -242,13 +242,13 @@ impl Worker {
         // The solve runs on the calling thread of the engine: a blocking thread, not a
         // tokio worker, so the progress acks keep going.
         let result = tokio::task::spawn_blocking(move || {
-            runtime.block_on(store.plan_night(
-                &engine,
-                job.tenant,
-                job.station,
-                job.date,
-                &job.settings,
-            ))
+            runtime.block_on(async {
+                // An unknown tenant is refused as such (not retried as a store failure).
+                store.tenant(job.tenant).await?;
+                store
+                    .plan_night(&engine, job.tenant, job.station, job.date, &job.settings)
+                    .await
+            })
         })
         .await;
         progress.abort();

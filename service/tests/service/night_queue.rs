@@ -251,7 +251,9 @@ fn line_id(line: &str, verb: &str) -> Option<(String, i64)> {
 /// table released: that job is delivered again and finished by another worker. At the end:
 /// exactly one stored plan per station-day, every door planned, one arrival message per
 /// planned order, the work queue empty with nothing pending, no dead letter, every worker ran
-/// a job. Then a malformed job goes to the dead-letter stream with the field named. The 60 s
+/// a job. Then a malformed job and a job of an unknown tenant go to the dead-letter stream at
+/// once, the field or the tenant named, and a job whose store fails (its table renamed away)
+/// is handed back and tried 3 times, then dead-lettered by its fourth delivery. The 60 s
 /// for the night is a generous bound for the test, not a measure of speed (see
 /// bench/README.md).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -553,6 +555,55 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
         .map(|v| v.as_str().to_string())
         .unwrap_or_default();
     assert!(reason.contains("date"), "{reason}");
+
+    // A job of an unknown tenant is refused at once, the tenant named.
+    let mut foreign = jobs[0].clone();
+    foreign.tenant = 999;
+    let foreign_id = foreign.message_id().expect("an id");
+    assert!(!queue.publish(&foreign).await.expect("published").duplicate);
+    wait_for(
+        Duration::from_secs(30),
+        "the foreign job dead-lettered",
+        || lines_any(&workers, &format!("dead-letter {foreign_id} delivery 1: ")),
+        || format!("{:?}", workers.iter().map(Proc::lines).collect::<Vec<_>>()),
+    )
+    .await;
+    let line = workers
+        .iter()
+        .flat_map(Proc::lines)
+        .find(|l| l.starts_with(&format!("dead-letter {foreign_id}")))
+        .expect("its line");
+    assert!(line.contains("tenant"), "{line}");
+
+    // The store failing (its plans' table gone): the job is handed back and tried again, 3
+    // attempts in all, then the fourth delivery moves it to the dead letters.
+    sqlx::query("ALTER TABLE night_plans RENAME TO night_plans_away")
+        .execute(store.pool())
+        .await
+        .expect("the table moved away");
+    let mut again = jobs[0].clone();
+    again.limits.seed = 99;
+    let again_id = again.message_id().expect("an id");
+    assert!(!queue.publish(&again).await.expect("published").duplicate);
+    wait_for(
+        Duration::from_secs(30),
+        "the failing job dead-lettered after its attempts",
+        || lines_any(&workers, &format!("dead-letter {again_id} delivery 4: ")),
+        || format!("{:?}", workers.iter().map(Proc::lines).collect::<Vec<_>>()),
+    )
+    .await;
+    sqlx::query("ALTER TABLE night_plans_away RENAME TO night_plans")
+        .execute(store.pool())
+        .await
+        .expect("the table back");
+    for delivery in 1..=3 {
+        assert!(
+            lines_any(&workers, &format!("retry {again_id} delivery {delivery}: ")),
+            "attempt {delivery} handed back"
+        );
+    }
+    assert_eq!(queue.dead().await.expect("dead"), 3);
+    assert_eq!(queue.queued().await.expect("queued"), 0);
 
     // The survivors stop cleanly on SIGTERM.
     for (i, w) in workers.iter_mut().enumerate() {
