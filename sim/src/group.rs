@@ -162,7 +162,7 @@ pub async fn seed_group(
             .map_err(store_err)?;
         let mut couriers = Vec::new();
         for c in 0..spec.couriers_per_station {
-            let cid = CourierId(id.0 * 100 + i64::from(c) + 1);
+            let cid = CourierId(id.0 * 1000 + i64::from(c) + 1);
             store
                 .add_courier(t, cid, &format!("Courier {}", cid.0))
                 .await
