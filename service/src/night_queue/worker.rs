@@ -5,7 +5,8 @@
 //!   progress every third of the ack wait, so a long solve is not delivered again.
 //! - The acknowledgement is a double ack (the server confirms it); if it is lost, the job is
 //!   delivered again and `plan_night` finds the stored plan: a redelivered job changes nothing.
-//! - A job that cannot be read, or that the store or the engine refuses (the same answer every
+//! - A job that cannot be read, published on another tenant's or station's subject than its
+//!   own, or that the store or the engine refuses (the same answer every
 //!   time), goes to the dead-letter subject at once and is terminated; a store failure (the
 //!   database away) is negatively acknowledged and tried again, up to the consumer's attempts;
 //!   the delivery after the last attempt only moves the job to the dead-letter subject.
@@ -213,7 +214,22 @@ impl Worker {
                 )
                 .await;
         }
-        let job = match NightJob::from_bytes(&message.payload).and_then(|j| j.check()) {
+        let job = match NightJob::from_bytes(&message.payload) {
+            // The subject names the tenant and station (NATS permissions can be granted per
+            // tenant on it): a job claiming another tenant or station than its subject is
+            // refused.
+            Ok(job) if job.subject() != message.subject.as_str() => {
+                let reason = format!(
+                    "job.tenant, job.station: the job is for {}, published on {}",
+                    job.subject(),
+                    message.subject
+                );
+                return self.dead_letter(dead(reason), on_event).await;
+            }
+            Ok(job) => job.check(),
+            Err(e) => Err(e),
+        };
+        let job = match job {
             Ok(job) => job,
             Err(e) => return self.dead_letter(dead(e.to_string()), on_event).await,
         };

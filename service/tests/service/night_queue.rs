@@ -251,8 +251,8 @@ fn line_id(line: &str, verb: &str) -> Option<(String, i64)> {
 /// table released: that job is delivered again and finished by another worker. At the end:
 /// exactly one stored plan per station-day, every door planned, one arrival message per
 /// planned order, the work queue empty with nothing pending, no dead letter, every worker ran
-/// a job. Then a malformed job and a job of an unknown tenant go to the dead-letter stream at
-/// once, the field or the tenant named, and a job whose store fails (its table renamed away)
+/// a job. Then a malformed job, a job published on another tenant's subject and a job of an
+/// unknown tenant go to the dead-letter stream at once, the field or the tenant named, and a job whose store fails (its table renamed away)
 /// is handed back and tried 3 times, then dead-lettered by its fourth delivery. The 60 s
 /// for the night is a generous bound for the test, not a measure of speed (see
 /// bench/README.md).
@@ -556,6 +556,28 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
         .unwrap_or_default();
     assert!(reason.contains("date"), "{reason}");
 
+    // A job published on another tenant's subject is refused at once.
+    let smuggled = queue
+        .context()
+        .send_publish(
+            "milkrun.night.8.1",
+            async_nats::jetstream::message::PublishMessage::build()
+                .payload(jobs[0].to_bytes().expect("json").into())
+                .message_id("smuggled-1"),
+        )
+        .await
+        .expect("published")
+        .await
+        .expect("stored");
+    assert!(!smuggled.duplicate);
+    wait_for(
+        Duration::from_secs(30),
+        "the job on another tenant's subject dead-lettered",
+        || lines_any(&workers, "dead-letter smuggled-1 delivery 1: job.tenant"),
+        || format!("{:?}", workers.iter().map(Proc::lines).collect::<Vec<_>>()),
+    )
+    .await;
+
     // A job of an unknown tenant is refused at once, the tenant named.
     let mut foreign = jobs[0].clone();
     foreign.tenant = 999;
@@ -602,7 +624,7 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
             "attempt {delivery} handed back"
         );
     }
-    assert_eq!(queue.dead().await.expect("dead"), 3);
+    assert_eq!(queue.dead().await.expect("dead"), 4);
     assert_eq!(queue.queued().await.expect("queued"), 0);
 
     // The survivors stop cleanly on SIGTERM.
