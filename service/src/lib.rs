@@ -3,6 +3,8 @@
 //! Wiring between the library crates and the outside world: converting file
 //! formats into solver problems, and the `milkrun` command line. [`week`] renders the
 //! simulated week of `milkrun demo`; [`demo`] is the one morning of `milkrun morning`.
+//! [`night_queue`] is the nightly batch across machines (`milkrun worker`, `milkrun
+//! night-submit`: station-day jobs on NATS JetStream).
 #![warn(missing_docs)]
 
 pub mod cmd;
