@@ -67,6 +67,11 @@ pub enum WorkerEvent {
         /// Why.
         reason: String,
     },
+    /// The queue failed (the loop goes on).
+    Trouble {
+        /// What failed.
+        reason: String,
+    },
     /// A job moved to the dead-letter subject.
     DeadLettered {
         /// Its message id (empty when it had none).
@@ -118,6 +123,7 @@ impl std::fmt::Display for WorkerEvent {
                 delivery,
                 reason,
             } => write!(f, "dead-letter {id} delivery {delivery}: {reason}"),
+            WorkerEvent::Trouble { reason } => write!(f, "trouble: {reason}"),
         }
     }
 }
@@ -147,7 +153,8 @@ impl Worker {
     }
 
     /// Pulls and runs jobs until `stop` turns true (checked between jobs: a job under way is
-    /// finished first), telling `on_event` what happens.
+    /// finished first), telling `on_event` what happens. Fails only when the consumer cannot
+    /// be bound at start; later queue failures are reported and the loop goes on.
     pub async fn run(
         &self,
         mut stop: tokio::sync::watch::Receiver<bool>,
@@ -168,14 +175,33 @@ impl Worker {
                 .max_messages(1)
                 .expires(PULL_EXPIRES)
                 .messages();
-            let mut batch = tokio::select! {
-                b = pull => b.map_err(nats("pull a job"))?,
+            let batch = tokio::select! {
+                b = pull => b,
                 _ = stop.changed() => break,
             };
+            // The client reconnects by itself: a failed pull, receipt or ack is reported and
+            // the loop goes on (a job whose ack was lost is delivered again and finds its
+            // plan stored).
+            let mut batch = match batch {
+                Ok(batch) => batch,
+                Err(e) => {
+                    on_event(&WorkerEvent::Trouble {
+                        reason: nats("pull a job")(e).to_string(),
+                    });
+                    tokio::time::sleep(RETRY_DELAY).await;
+                    continue;
+                }
+            };
             while let Some(message) = batch.next().await {
-                let message = message.map_err(nats("receive a job"))?;
-                self.handle(message, max_attempts, ack_wait, on_event)
-                    .await?;
+                let outcome = match message {
+                    Ok(message) => self.handle(message, max_attempts, ack_wait, on_event).await,
+                    Err(e) => Err(nats("receive a job")(e)),
+                };
+                if let Err(e) = outcome {
+                    on_event(&WorkerEvent::Trouble {
+                        reason: e.to_string(),
+                    });
+                }
             }
         }
         Ok(())

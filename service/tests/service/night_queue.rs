@@ -462,8 +462,9 @@ async fn three_workers_one_killed_plan_each_station_day_once() {
             "worker {i} ran jobs: {ls:?}"
         );
         assert!(
-            !ls.iter()
-                .any(|l| l.starts_with("dead-letter") || l.starts_with("retry")),
+            !ls.iter().any(|l| ["dead-letter", "retry", "trouble"]
+                .iter()
+                .any(|p| l.starts_with(p))),
             "worker {i}: {ls:?}"
         );
     }
