@@ -5,7 +5,9 @@
 mod compat_osrm;
 mod compat_vroom;
 mod demo;
+mod deploy;
 mod golden;
+mod night_queue;
 mod regression;
 mod serve;
 mod serve_python;
