@@ -2,9 +2,11 @@
 //!
 //! Wiring between the library crates and the outside world: converting file
 //! formats into solver problems, and the `milkrun` command line. [`week`] renders the
-//! simulated week of `milkrun demo`; [`demo`] is the one morning of `milkrun morning`.
+//! simulated week of `milkrun demo`; [`demo`] is the one morning of `milkrun morning`;
+//! [`app`] is the pages of `milkrun serve` under `/app/`.
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod cmd;
 pub mod compat;
 pub mod demo;
