@@ -63,10 +63,20 @@ fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &s
     req.push_str("\r\n");
     req.push_str(body);
     s.write_all(req.as_bytes()).unwrap();
+    // Read the head, then the body by its length or its chunks (a server may keep the
+    // connection open whatever the request said).
     let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).to_string();
-    let (head, rest) = text.split_once("\r\n\r\n").expect("an HTTP answer");
+    let mut buf = [0u8; 16 * 1024];
+    let head_end = loop {
+        if let Some(i) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "{method} {path}: the connection closed before the head");
+        raw.extend_from_slice(&buf[..n]);
+    };
+    let head = String::from_utf8_lossy(&raw[..head_end]).to_string();
+    let mut rest = raw[head_end + 4..].to_vec();
     let mut lines = head.lines();
     let status = lines
         .next()
@@ -77,24 +87,50 @@ fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &s
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
         .collect();
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
-    let body = if chunked {
-        let mut out = String::new();
-        let mut rest = rest;
-        while let Some((size, tail)) = rest.split_once("\r\n") {
-            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    let mut more = |rest: &mut Vec<u8>| {
+        let n = s.read(&mut buf).unwrap();
+        assert!(n > 0, "{method} {path}: the connection closed inside the body");
+        rest.extend_from_slice(&buf[..n]);
+    };
+    let body: Vec<u8> = if let Some(len) = find("content-length") {
+        let len: usize = len.parse().expect("a length");
+        while rest.len() < len {
+            more(&mut rest);
+        }
+        rest[..len].to_vec()
+    } else if find("transfer-encoding").is_some_and(|v| v.contains("chunked")) {
+        let mut out = Vec::new();
+        let mut at = 0;
+        loop {
+            let line_end = loop {
+                if let Some(i) = rest[at..].windows(2).position(|w| w == b"\r\n") {
+                    break at + i;
+                }
+                more(&mut rest);
+            };
+            let size = String::from_utf8_lossy(&rest[at..line_end]).to_string();
+            let n = usize::from_str_radix(size.split(';').next().unwrap().trim(), 16).unwrap();
             if n == 0 {
                 break;
             }
-            out.push_str(&tail[..n]);
-            rest = &tail[n + 2..];
+            while rest.len() < line_end + 2 + n + 2 {
+                more(&mut rest);
+            }
+            out.extend_from_slice(&rest[line_end + 2..line_end + 2 + n]);
+            at = line_end + 2 + n + 2;
         }
         out
     } else {
-        rest.to_string()
+        let _ = s.read_to_end(&mut rest);
+        rest
     };
+    let body = String::from_utf8_lossy(&body).to_string();
     Answer {
         status,
         headers,
@@ -166,7 +202,7 @@ impl Browser {
                 "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                          "--no-first-run", "--disable-background-networking",
                          "--disable-component-update", "--disable-sync",
-                         "--disable-dev-shm-usage", "--window-size=390,844",
+                         "--disable-dev-shm-usage", "--window-size=1280,900",
                          format!("--user-data-dir={}", profile.display())],
             },
         }}});
@@ -260,11 +296,14 @@ impl Browser {
         }
     }
 
-    fn size(&self, width: u32, height: u32) {
+    /// Emulates a screen of `width`×`height` CSS pixels (a phone when `mobile`) through the
+    /// DevTools protocol: a headless window is at least 500 pixels wide.
+    fn screen(&self, width: u32, height: u32, mobile: bool) {
         self.call(
             "POST",
-            "/window/rect",
-            json!({"width": width, "height": height}),
+            "/goog/cdp/execute",
+            json!({"cmd": "Emulation.setDeviceMetricsOverride", "params": {
+                "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile}}),
         );
     }
 
@@ -409,6 +448,7 @@ fn pages_in_a_real_browser() {
     let server = start(&["--db", &db_text, "--dev-key", KEY]);
     let base = server.url();
     let browser = Browser::start();
+    browser.screen(390, 844, true);
 
     // Nobody logged in: the courier page sends the browser to the login, which says why.
     browser.go(&format!("{base}/app/courier"));
@@ -446,6 +486,7 @@ fn pages_in_a_real_browser() {
         browser.js("return window.innerHeight;", json!([])),
     );
     let scroll = browser.js("return document.documentElement.scrollWidth;", json!([]));
+    assert_eq!((&w, &h), (&json!(390), &json!(844)), "the phone's viewport");
     assert!(scroll.as_u64().unwrap() <= 390, "scrollWidth {scroll} at {w}×{h}");
     browser.screenshot("courier");
 
@@ -491,7 +532,7 @@ fn pages_in_a_real_browser() {
     // 2. The dispatcher's board: every stop on the map, by status, against the store.
     browser.click("#logout");
     browser.wait_for("location.pathname === '/app/login'", "the login after logout");
-    browser.size(1280, 900);
+    browser.screen(1280, 900, false);
     browser.login(&base, "dispatcher", KEY);
     browser.wait_for("location.pathname === '/app/station' && document.body.dataset.ready", "the station page");
     browser.wait_for("document.getElementById('live').textContent === 'live'", "the live feed");
@@ -563,11 +604,17 @@ fn pages_in_a_real_browser() {
         p(&lat, 0.99),
         lat[lat.len() - 1]
     );
-    let delivered = browser.js(
-        "return document.querySelectorAll('circle.dot[data-status=\"delivered\"]').length;",
-        json!([]),
+    // Each reported stop shows delivered (or made up: a make-up of the demo's last day).
+    let shown = browser.js(
+        "return arguments[0].map(h => document.getElementById('dot-' + h).dataset.status);",
+        json!([sent.iter().map(|(h, _)| h).collect::<Vec<_>>()]),
     );
-    assert_eq!(delivered, 51);
+    for (status, (h, _)) in shown.as_array().unwrap().iter().zip(&sent) {
+        assert!(
+            status == "delivered" || status == "made_up",
+            "household {h}: {status}"
+        );
+    }
     assert_eq!(browser.text("#kpi-done"), "52");
     let stored = rt.block_on(store.day_board(TENANT, day)).unwrap();
     let stored_done = stored.iter().filter(|s| s.status != StopStatus::Pending).count();
