@@ -82,7 +82,7 @@ pub struct RoundStop {
     pub station: StationId,
     /// Its courier; `None`: the plan left it unassigned.
     pub courier: Option<CourierId>,
-    /// Its place in the courier's route (1 is first).
+    /// Its place in the courier's route (0 is first; a reload at the station takes a place).
     pub seq: Option<u32>,
     /// Planned arrival, seconds since midnight.
     pub arrival_s: Option<i64>,
@@ -191,7 +191,7 @@ mod tests {
     }
 
     fn at(s: i64) -> Moment {
-        Moment::new(Date::from_ymd(2026, 3, 2).unwrap(), s).unwrap()
+        Moment::new(Date::from_ymd(2026, 3, 2).expect("a date"), s).expect("a second of the day")
     }
 
     /// A stop is pending while an order is; failed when one failed; made up when a delivered
@@ -199,7 +199,12 @@ mod tests {
     #[test]
     fn status_and_figures() {
         let c = CourierId(1);
-        let delivered = |s| Some(Outcome::Delivered { courier: c, at: at(s) });
+        let delivered = |s| {
+            Some(Outcome::Delivered {
+                courier: c,
+                at: at(s),
+            })
+        };
         let failed = Some(Outcome::Failed {
             courier: c,
             at: at(6 * 3600),
@@ -224,7 +229,7 @@ mod tests {
             promise_s: Some((6 * 3600, 7 * 3600)),
             window_s: (5 * 3600, 8 * 3600),
             address: "1 Main St".into(),
-            point: GeoPoint::new(47.1, 9.5).unwrap(),
+            point: GeoPoint::new(47.1, 9.5).expect("a point"),
             status: StopStatus::of(&orders),
             orders,
         };

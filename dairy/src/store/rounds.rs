@@ -39,12 +39,11 @@ const ROUND_FROM: &str = "FROM night_stops s \
 impl Store {
     /// The latest day with a stored night plan: the day the faces run (`None`: no plan yet).
     pub async fn open_day(&self, tenant: TenantId) -> Result<Option<Date>, StoreError> {
-        let row = sqlx::query(
-            "SELECT MAX(delivery_date) AS day FROM night_plans WHERE tenant_id = $1",
-        )
-        .bind(tenant.0)
-        .fetch_one(&self.pool)
-        .await?;
+        let row =
+            sqlx::query("SELECT MAX(delivery_date) AS day FROM night_plans WHERE tenant_id = $1")
+                .bind(tenant.0)
+                .fetch_one(&self.pool)
+                .await?;
         let day: Option<String> = row.try_get("day")?;
         day.map(|d| super::parse_date(&d, "night_plans.delivery_date"))
             .transpose()
@@ -105,13 +104,11 @@ impl Store {
         .bind(household.0)
         .fetch_all(&self.pool)
         .await?;
-        stops_from_rows(&rows)?
-            .pop()
-            .ok_or(StoreError::NotFound {
-                tenant,
-                what: "stop on the courier's round for household",
-                id: household.0,
-            })
+        stops_from_rows(&rows)?.pop().ok_or(StoreError::NotFound {
+            tenant,
+            what: "stop on the courier's round for household",
+            id: household.0,
+        })
     }
 
     /// The courier delivered the stop: the scanned door token signs off each of its pending
@@ -158,7 +155,8 @@ impl Store {
             reason,
         };
         for o in stop.orders.iter().filter(|o| o.outcome.is_none()) {
-            let RecordedOutcome { first, .. } = self.record_outcome(tenant, o.order, &report).await?;
+            let RecordedOutcome { first, .. } =
+                self.record_outcome(tenant, o.order, &report).await?;
             if first {
                 self.apply_exception(tenant, o.order, at).await?;
             }
@@ -229,7 +227,9 @@ fn stops_from_rows(rows: &[AnyRow]) -> Result<Vec<RoundStop>, StoreError> {
             household,
             customer: CustomerId(row.try_get("customer_id")?),
             station: StationId(row.try_get("station_id")?),
-            courier: row.try_get::<Option<i64>, _>("stop_courier")?.map(CourierId),
+            courier: row
+                .try_get::<Option<i64>, _>("stop_courier")?
+                .map(CourierId),
             seq: seq.map(|s| to_u32(s, "night_stops.seq")).transpose()?,
             arrival_s: row.try_get("arrival_s")?,
             promise_s: promise,

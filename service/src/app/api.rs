@@ -57,7 +57,10 @@ pub fn store_error(e: StoreError) -> AppError {
         }
         other => {
             tracing::warn!(error = %other, "a page's store call failed");
-            AppError::new(StatusCode::INTERNAL_SERVER_ERROR, "the store failed; try again")
+            AppError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the store failed; try again",
+            )
         }
     }
 }
@@ -256,7 +259,8 @@ fn household_in_path(household: &str) -> Result<HouseholdId, AppError> {
 /// Now, on the open day: the wall clock's time of day (UTC) on the day the pages run.
 fn now_on(day: Date) -> Result<Moment, AppError> {
     let second = i64::try_from(session::now_s() % 86_400).unwrap_or(0);
-    Moment::new(day, second).map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+    Moment::new(day, second)
+        .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
 /// `POST /app/api/couriers/{courier}/stops/{household}/deliver {token}`: signs the stop off
@@ -285,7 +289,7 @@ async fn deliver(
         .deliver_stop(c.tenant, day, id, household, token, now_on(day)?)
         .await
         .map_err(store_error)?;
-    reported(&app, c.tenant, day, &stop).await
+    reported(&app, c.tenant, day, id, &stop).await
 }
 
 /// `POST /app/api/couriers/{courier}/stops/{household}/fail {reason}`: the stop failed; the
@@ -309,25 +313,36 @@ async fn fail(
         .fail_stop(c.tenant, day, id, household, reason, now_on(day)?)
         .await
         .map_err(store_error)?;
-    reported(&app, c.tenant, day, &stop).await
+    reported(&app, c.tenant, day, id, &stop).await
 }
 
-/// After a report: the day's figures recounted, the change pushed to the station pages, and
-/// the stop answered.
+/// After a report: the day's figures recounted and pushed with the stop to the station
+/// pages; the stop and the courier's own figures answered.
 async fn reported(
     app: &AppState,
     tenant: DairyTenant,
     day: Date,
+    courier: CourierId,
     stop: &RoundStop,
 ) -> Result<Json<Value>, AppError> {
-    let board = app.store.day_board(tenant, day).await.map_err(store_error)?;
-    let figures = figures_json(&RoundFigures::of(&board));
+    let board = app
+        .store
+        .day_board(tenant, day)
+        .await
+        .map_err(store_error)?;
     let stop = stop_json(stop);
     app.push.publish(
         tenant,
-        json!({"stop": stop.clone(), "figures": figures.clone()}).to_string(),
+        json!({"stop": stop.clone(), "figures": figures_json(&RoundFigures::of(&board))})
+            .to_string(),
     );
-    Ok(Json(json!({"stop": stop, "figures": figures})))
+    let own: Vec<RoundStop> = board
+        .into_iter()
+        .filter(|s| s.courier == Some(courier))
+        .collect();
+    Ok(Json(
+        json!({"stop": stop, "figures": figures_json(&RoundFigures::of(&own))}),
+    ))
 }
 
 /// `GET /app/api/board`: the station staff's view of the day: stations, couriers, every
@@ -344,7 +359,11 @@ async fn board(
         ));
     }
     let day = open_day(&app, c.tenant).await?;
-    let stops = app.store.day_board(c.tenant, day).await.map_err(store_error)?;
+    let stops = app
+        .store
+        .day_board(c.tenant, day)
+        .await
+        .map_err(store_error)?;
     let stations = app.store.stations(c.tenant).await.map_err(store_error)?;
     let couriers = app.store.couriers(c.tenant).await.map_err(store_error)?;
     Ok(Json(json!({
@@ -360,7 +379,8 @@ async fn board(
 /// Seconds since midnight as `HH:MM`.
 fn hm(s: i64) -> String {
     let t = format_hms(s);
-    t.rsplit_once(':').map_or(t.clone(), |(hm, _)| hm.to_string())
+    t.rsplit_once(':')
+        .map_or(t.clone(), |(hm, _)| hm.to_string())
 }
 
 /// The day's figures as JSON.

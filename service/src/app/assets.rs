@@ -17,10 +17,22 @@ pub const FILES: [(&str, &str, &str); 9] = [
     ("/app/courier", HTML, include_str!("assets/courier.html")),
     ("/app/station", HTML, include_str!("assets/station.html")),
     ("/app/assets/app.css", CSS, include_str!("assets/app.css")),
-    ("/app/assets/common.js", JS, include_str!("assets/common.js")),
+    (
+        "/app/assets/common.js",
+        JS,
+        include_str!("assets/common.js"),
+    ),
     ("/app/assets/login.js", JS, include_str!("assets/login.js")),
-    ("/app/assets/courier.js", JS, include_str!("assets/courier.js")),
-    ("/app/assets/station.js", JS, include_str!("assets/station.js")),
+    (
+        "/app/assets/courier.js",
+        JS,
+        include_str!("assets/courier.js"),
+    ),
+    (
+        "/app/assets/station.js",
+        JS,
+        include_str!("assets/station.js"),
+    ),
     ("/app/assets/map.js", JS, include_str!("assets/map.js")),
 ];
 

@@ -77,5 +77,8 @@ async fn events(
         })
     });
     let hello = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));
-    Ok(Sse::new(hello.chain(stream)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(
+        Sse::new(hello.chain(stream))
+            .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))),
+    )
 }

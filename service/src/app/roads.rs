@@ -80,7 +80,11 @@ pub async fn roads(
     let Some(day) = app.store.open_day(c.tenant).await.map_err(store_error)? else {
         return Err(AppError::new(StatusCode::NOT_FOUND, "no planned day"));
     };
-    let stops = app.store.day_board(c.tenant, day).await.map_err(store_error)?;
+    let stops = app
+        .store
+        .day_board(c.tenant, day)
+        .await
+        .map_err(store_error)?;
     let Some(first) = stops.first() else {
         return Ok(Json(json!({"type": "FeatureCollection", "features": []})));
     };
@@ -100,9 +104,10 @@ pub async fn roads(
     b.west -= MARGIN_DEG;
     b.north += MARGIN_DEG;
     b.east += MARGIN_DEG;
-    let network = app.service.roads.network(Profile::Bike).ok_or_else(|| {
-        AppError::new(StatusCode::SERVICE_UNAVAILABLE, "no bike network loaded")
-    })?;
+    let network =
+        app.service.roads.network(Profile::Bike).ok_or_else(|| {
+            AppError::new(StatusCode::SERVICE_UNAVAILABLE, "no bike network loaded")
+        })?;
     let (lines, cut) = tokio::task::spawn_blocking(move || segments(network.graph(), &b))
         .await
         .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;

@@ -249,28 +249,41 @@ mod tests {
             role: Role::Courier(CourierId("3".into())),
             exp: 1_000,
         };
-        let v = keys.sign(&s).unwrap();
+        let v = keys.sign(&s).expect("signed");
         assert_eq!(keys.verify(&v, 999), Ok(s.clone()));
         assert_eq!(keys.verify(&v, 1_000), Err(SessionError::Expired));
         let other = SessionKeys::new([8; 32]);
         assert_eq!(other.verify(&v, 0), Err(SessionError::Invalid));
-        assert_eq!(keys.verify(&v[..v.len() - 2], 0), Err(SessionError::Invalid));
+        assert_eq!(
+            keys.verify(&v[..v.len() - 2], 0),
+            Err(SessionError::Invalid)
+        );
         let forged = Session {
             role: Role::Dispatcher,
             ..s
         };
-        let forged_payload = other.sign(&forged).unwrap();
-        let (p, _) = forged_payload.split_once('.').unwrap();
-        let (_, sig) = v.split_once('.').unwrap();
+        let forged_payload = other.sign(&forged).expect("signed");
+        let (p, _) = forged_payload.split_once('.').expect("two parts");
+        let (_, sig) = v.split_once('.').expect("two parts");
         assert_eq!(
             keys.verify(&format!("{p}.{sig}"), 0),
             Err(SessionError::Invalid)
         );
         assert_eq!(keys.verify("nodot", 0), Err(SessionError::Invalid));
-        assert_eq!(cookie_value(&format!("a=b; {COOKIE}={v}")), Some(v.as_str()));
+        assert_eq!(
+            cookie_value(&format!("a=b; {COOKIE}={v}")),
+            Some(v.as_str())
+        );
         assert!(keys.password_matches("k", "k") && !keys.password_matches("k", "K"));
         assert_eq!(UserName::parse("courier-12"), Some(UserName::Courier(12)));
-        for bad in ["courier-", "courier--1", "courier-+1", "courier-1x", "admin", ""] {
+        for bad in [
+            "courier-",
+            "courier--1",
+            "courier-+1",
+            "courier-1x",
+            "admin",
+            "",
+        ] {
             assert_eq!(UserName::parse(bad), None, "{bad}");
         }
     }

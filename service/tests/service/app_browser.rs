@@ -37,8 +37,7 @@ struct Answer {
 
 impl Answer {
     fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
     fn header(&self, name: &str) -> Option<&str> {
         self.headers
@@ -72,7 +71,10 @@ fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &s
             break i;
         }
         let n = s.read(&mut buf).unwrap();
-        assert!(n > 0, "{method} {path}: the connection closed before the head");
+        assert!(
+            n > 0,
+            "{method} {path}: the connection closed before the head"
+        );
         raw.extend_from_slice(&buf[..n]);
     };
     let head = String::from_utf8_lossy(&raw[..head_end]).to_string();
@@ -95,7 +97,10 @@ fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &s
     };
     let mut more = |rest: &mut Vec<u8>| {
         let n = s.read(&mut buf).unwrap();
-        assert!(n > 0, "{method} {path}: the connection closed inside the body");
+        assert!(
+            n > 0,
+            "{method} {path}: the connection closed inside the body"
+        );
         rest.extend_from_slice(&buf[..n]);
     };
     let body: Vec<u8> = if let Some(len) = find("content-length") {
@@ -397,7 +402,15 @@ fn small_demo() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("milkrun-app-demo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let out = Command::new(env!("CARGO_BIN_EXE_milkrun"))
-        .args(["demo", "--days", "1", "--subscriptions", "240", "--quiet", "--out"])
+        .args([
+            "demo",
+            "--days",
+            "1",
+            "--subscriptions",
+            "240",
+            "--quiet",
+            "--out",
+        ])
         .arg(&dir)
         .output()
         .unwrap();
@@ -422,8 +435,13 @@ fn pages_in_a_real_browser() {
         .enable_all()
         .build()
         .unwrap();
-    let store = rt.block_on(Store::open(&format!("sqlite:{db_text}"))).unwrap();
-    let day = rt.block_on(store.open_day(TENANT)).unwrap().expect("an open day");
+    let store = rt
+        .block_on(Store::open(&format!("sqlite:{db_text}")))
+        .unwrap();
+    let day = rt
+        .block_on(store.open_day(TENANT))
+        .unwrap()
+        .expect("an open day");
     let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
     assert!(
         board.iter().all(|s| s.status == StopStatus::Pending),
@@ -436,9 +454,11 @@ fn pages_in_a_real_browser() {
     let token_of = |h: i64| -> String {
         use sqlx::Row;
         rt.block_on(
-            sqlx::query("SELECT qr_token FROM households WHERE tenant_id = 1 AND household_id = $1")
-                .bind(h)
-                .fetch_one(store.pool()),
+            sqlx::query(
+                "SELECT qr_token FROM households WHERE tenant_id = 1 AND household_id = $1",
+            )
+            .bind(h)
+            .fetch_one(store.pool()),
         )
         .unwrap()
         .try_get("qr_token")
@@ -452,12 +472,21 @@ fn pages_in_a_real_browser() {
 
     // Nobody logged in: the courier page sends the browser to the login, which says why.
     browser.go(&format!("{base}/app/courier"));
-    browser.wait_for("location.pathname === '/app/login'", "the redirect to the login");
-    browser.wait_for("document.getElementById('message').textContent.includes('not logged in')", "why");
+    browser.wait_for(
+        "location.pathname === '/app/login'",
+        "the redirect to the login",
+    );
+    browser.wait_for(
+        "document.getElementById('message').textContent.includes('not logged in')",
+        "why",
+    );
     browser.screenshot("login");
     // A wrong password is refused with a message.
     browser.login(&base, "dispatcher", "wrong");
-    browser.wait_for("document.getElementById('message').textContent.includes('wrong user name or password')", "the refusal");
+    browser.wait_for(
+        "document.getElementById('message').textContent.includes('wrong user name or password')",
+        "the refusal",
+    );
 
     // 1. The courier's round, in route order, against the store.
     let c1 = couriers[0];
@@ -465,7 +494,10 @@ fn pages_in_a_real_browser() {
     let round: Vec<RoundStop> = rt.block_on(store.courier_round(TENANT, day, c1)).unwrap();
     assert!(round.len() >= 2);
     browser.login(&base, &format!("courier-{}", c1.0), KEY);
-    browser.wait_for("location.pathname === '/app/courier' && document.body.dataset.ready", "the courier page");
+    browser.wait_for(
+        "location.pathname === '/app/courier' && document.body.dataset.ready",
+        "the courier page",
+    );
     let shown: Vec<i64> = browser
         .js("return [...document.querySelectorAll('#stops > li')].map(li => +li.dataset.household);", json!([]))
         .as_array()
@@ -474,7 +506,10 @@ fn pages_in_a_real_browser() {
         .map(|v| v.as_i64().unwrap())
         .collect();
     let expected: Vec<i64> = round.iter().map(|s| s.household.0).collect();
-    assert_eq!(shown, expected, "the courier's stops in the store's route order");
+    assert_eq!(
+        shown, expected,
+        "the courier's stops in the store's route order"
+    );
     let first = &round[0];
     let first_text = browser.text(&format!("#stop-{}", first.household.0));
     assert!(first_text.contains(&first.address), "{first_text}");
@@ -487,21 +522,38 @@ fn pages_in_a_real_browser() {
     );
     let scroll = browser.js("return document.documentElement.scrollWidth;", json!([]));
     assert_eq!((&w, &h), (&json!(390), &json!(844)), "the phone's viewport");
-    assert!(scroll.as_u64().unwrap() <= 390, "scrollWidth {scroll} at {w}×{h}");
+    assert!(
+        scroll.as_u64().unwrap() <= 390,
+        "scrollWidth {scroll} at {w}×{h}"
+    );
     browser.screenshot("courier");
 
     // A wrong door code is refused and records nothing.
     let h1 = first.household.0;
     browser.type_into(&format!("#code-{h1}"), "not-the-code");
     browser.click(&format!("#stop-{h1} form.deliver button[type=submit]"));
-    browser.wait_for("document.getElementById('message').textContent.includes('Not signed off')", "the refusal");
-    let again = rt.block_on(store.round_stop(TENANT, day, c1, first.household)).unwrap();
-    assert_eq!(again.status, StopStatus::Pending, "a wrong code records nothing");
+    browser.wait_for(
+        "document.getElementById('message').textContent.includes('Not signed off')",
+        "the refusal",
+    );
+    let again = rt
+        .block_on(store.round_stop(TENANT, day, c1, first.household))
+        .unwrap();
+    assert_eq!(
+        again.status,
+        StopStatus::Pending,
+        "a wrong code records nothing"
+    );
     // The right one delivers.
     browser.type_into(&format!("#code-{h1}"), &token_of(h1));
     browser.click(&format!("#stop-{h1} form.deliver button[type=submit]"));
-    browser.wait_for(&format!("document.querySelector('#stop-{h1}.status-delivered')"), "the delivered stop");
-    let done = rt.block_on(store.round_stop(TENANT, day, c1, first.household)).unwrap();
+    browser.wait_for(
+        &format!("document.querySelector('#stop-{h1}.status-delivered')"),
+        "the delivered stop",
+    );
+    let done = rt
+        .block_on(store.round_stop(TENANT, day, c1, first.household))
+        .unwrap();
     assert_eq!(done.status, StopStatus::Delivered);
     // A failure with a reason.
     let h2 = round[1].household.0;
@@ -510,8 +562,13 @@ fn pages_in_a_real_browser() {
         json!([h2]),
     );
     browser.click(&format!("#stop-{h2} form.fail button[type=submit]"));
-    browser.wait_for(&format!("document.querySelector('#stop-{h2}.status-failed')"), "the failed stop");
-    let failed = rt.block_on(store.round_stop(TENANT, day, c1, round[1].household)).unwrap();
+    browser.wait_for(
+        &format!("document.querySelector('#stop-{h2}.status-failed')"),
+        "the failed stop",
+    );
+    let failed = rt
+        .block_on(store.round_stop(TENANT, day, c1, round[1].household))
+        .unwrap();
     assert_eq!(failed.status, StopStatus::Failed);
     browser.screenshot("courier-after");
 
@@ -527,18 +584,38 @@ fn pages_in_a_real_browser() {
          ]).then(done);",
         json!([c2.0, h1]),
     );
-    assert_eq!(other, json!([404, 404, 403]), "another courier's round, his stop, the board");
+    assert_eq!(
+        other,
+        json!([404, 404, 403]),
+        "another courier's round, his stop, the board"
+    );
 
     // 2. The dispatcher's board: every stop on the map, by status, against the store.
     browser.click("#logout");
-    browser.wait_for("location.pathname === '/app/login'", "the login after logout");
+    browser.wait_for(
+        "location.pathname === '/app/login'",
+        "the login after logout",
+    );
     browser.screen(1280, 900, false);
     browser.login(&base, "dispatcher", KEY);
-    browser.wait_for("location.pathname === '/app/station' && document.body.dataset.ready", "the station page");
-    browser.wait_for("document.getElementById('live').textContent === 'live'", "the live feed");
+    browser.wait_for(
+        "location.pathname === '/app/station' && document.body.dataset.ready",
+        "the station page",
+    );
+    browser.wait_for(
+        "document.getElementById('live').textContent === 'live'",
+        "the live feed",
+    );
     let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
-    let dots = browser.js("return document.querySelectorAll('circle.dot').length;", json!([]));
-    assert_eq!(dots.as_u64().unwrap() as usize, board.len(), "one dot per stop");
+    let dots = browser.js(
+        "return document.querySelectorAll('circle.dot').length;",
+        json!([]),
+    );
+    assert_eq!(
+        dots.as_u64().unwrap() as usize,
+        board.len(),
+        "one dot per stop"
+    );
     for (status, n) in [
         ("delivered", 1),
         ("failed", 1),
@@ -587,11 +664,18 @@ fn pages_in_a_real_browser() {
         sent.push((s.household.0, t0));
     }
     browser.wait_for(
-        &format!("Object.keys(window.milkrunApplied).length >= {}", sent.len()),
+        &format!(
+            "Object.keys(window.milkrunApplied).length >= {}",
+            sent.len()
+        ),
         "every report on the board",
     );
     let applied = browser.js("return window.milkrunApplied;", json!([]));
-    assert_eq!(browser.js("return window.milkrunMarker;", json!([])), 1, "no reload");
+    assert_eq!(
+        browser.js("return window.milkrunMarker;", json!([])),
+        1,
+        "no reload"
+    );
     let mut lat: Vec<u64> = sent
         .iter()
         .map(|(h, t0)| applied[h.to_string()].as_u64().unwrap().saturating_sub(*t0))
@@ -617,14 +701,23 @@ fn pages_in_a_real_browser() {
     }
     assert_eq!(browser.text("#kpi-done"), "52");
     let stored = rt.block_on(store.day_board(TENANT, day)).unwrap();
-    let stored_done = stored.iter().filter(|s| s.status != StopStatus::Pending).count();
+    let stored_done = stored
+        .iter()
+        .filter(|s| s.status != StopStatus::Pending)
+        .count();
     assert_eq!(stored_done, 52, "the store agrees with the screen");
     browser.screenshot("station");
 
     // 4. The manager reads the board but cannot report; changes need the pages' header; a
     // forged session is refused with words.
     let manager = cookie_of(&server.addr, "manager");
-    let a = http(&server.addr, "GET", "/app/api/board", &[("Cookie", &manager)], "");
+    let a = http(
+        &server.addr,
+        "GET",
+        "/app/api/board",
+        &[("Cookie", &manager)],
+        "",
+    );
     assert_eq!(a.status, 200);
     assert_eq!(a.json()["stops"].as_array().unwrap().len(), board.len());
     let s = pending[0];
@@ -642,21 +735,41 @@ fn pages_in_a_real_browser() {
     );
     assert_eq!(a.status, 403, "{}", a.body);
     let courier = cookie_of(&server.addr, &format!("courier-{}", s.courier.unwrap().0));
-    let a = http(&server.addr, "POST", &path, &[("Cookie", &courier)], r#"{"reason":"not_home"}"#);
+    let a = http(
+        &server.addr,
+        "POST",
+        &path,
+        &[("Cookie", &courier)],
+        r#"{"reason":"not_home"}"#,
+    );
     assert_eq!(a.status, 403, "no header: {}", a.body);
     assert!(a.body.contains("x-milkrun-app"), "{}", a.body);
     let a = http(
         &server.addr,
         "POST",
         &path,
-        &[("Cookie", &courier), ("x-milkrun-app", "1"), ("Origin", "http://evil.example")],
+        &[
+            ("Cookie", &courier),
+            ("x-milkrun-app", "1"),
+            ("Origin", "http://evil.example"),
+        ],
         r#"{"reason":"not_home"}"#,
     );
     assert_eq!(a.status, 403, "another origin: {}", a.body);
     let forged = format!("{}x", courier);
-    let a = http(&server.addr, "GET", "/app/api/me", &[("Cookie", &forged)], "");
+    let a = http(
+        &server.addr,
+        "GET",
+        "/app/api/me",
+        &[("Cookie", &forged)],
+        "",
+    );
     assert_eq!(a.status, 401);
-    assert!(a.json()["error"].as_str().unwrap().contains("log in again"), "{}", a.body);
+    assert!(
+        a.json()["error"].as_str().unwrap().contains("log in again"),
+        "{}",
+        a.body
+    );
     let a = http(
         &server.addr,
         "POST",

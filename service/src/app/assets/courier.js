@@ -22,7 +22,7 @@ function card(stop, reasons) {
   const li = el("li", { class: "stop status-" + stop.status, id: "stop-" + id, "data-household": id });
   li.append(
     el("div", { class: "stop-head" },
-      el("span", { class: "seq", text: String(stop.seq ?? "–") }),
+      el("span", { class: "seq", text: stop.seq === null ? "–" : String(stop.seq + 1) }),
       el("span", { class: "address", text: stop.address }),
       el("span", { class: "badge", text: STATUS_WORDS[stop.status] || stop.status })),
     el("p", { class: "times" },
