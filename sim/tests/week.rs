@@ -159,7 +159,11 @@ fn three_days_through_the_store() -> TestResult {
         // The open day: the day after the run, planned, its morning not run.
         let open = store.open_day(milkrun_dairy::ids::TenantId(1)).await?;
         let board = match open {
-            Some(day) => store.day_board(milkrun_dairy::ids::TenantId(1), day).await?,
+            Some(day) => {
+                store
+                    .day_board(milkrun_dairy::ids::TenantId(1), day)
+                    .await?
+            }
             None => Vec::new(),
         };
         store.close().await;

@@ -33,6 +33,7 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/app/api/logout", post(logout))
         .route("/app/api/me", get(me))
         .route("/app/api/couriers/{courier}/round", get(round))
+        .route("/app/api/couriers/{courier}/pay", get(pay))
         .route(
             "/app/api/couriers/{courier}/stops/{household}/deliver",
             post(deliver),
@@ -219,6 +220,36 @@ async fn round(
         "stops": stops.iter().map(stop_json).collect::<Vec<_>>(),
         "reasons": FailureReason::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
     })))
+}
+
+/// `GET /app/api/couriers/{courier}/pay`: the courier's deliveries and pay on the open day,
+/// its week (from Monday) and its month (from the 1st), settled by the store.
+async fn pay(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(courier): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let c = caller(&app, &headers)?;
+    let id = courier_in_path(&c, &courier)?;
+    let day = open_day(&app, c.tenant).await?;
+    let monday = day.add_days(-(day.weekday() as i32));
+    let first = day.add_days(1 - day.ymd().2 as i32);
+    let mut out = serde_json::Map::new();
+    for (name, from) in [("day", day), ("week", monday), ("month", first)] {
+        let p = app
+            .store
+            .courier_pay(c.tenant, id, from, day)
+            .await
+            .map_err(store_error)?;
+        out.insert(
+            name.into(),
+            json!({
+                "from": from.to_string(), "to": day.to_string(), "drops": p.drops,
+                "bottles": p.bottles, "pay_cents": p.pay.0,
+            }),
+        );
+    }
+    Ok(Json(Value::Object(out)))
 }
 
 #[derive(Debug, Deserialize)]

@@ -570,6 +570,29 @@ fn pages_in_a_real_browser() {
         .block_on(store.round_stop(TENANT, day, c1, round[1].household))
         .unwrap();
     assert_eq!(failed.status, StopStatus::Failed);
+    // Deliveries and pay so far (today, this week, this month), as the store settles them.
+    let monday = day.add_days(-(day.weekday() as i32));
+    for (row, from) in [("day", day), ("week", monday)] {
+        let p = rt
+            .block_on(store.courier_pay(TENANT, c1, from, day))
+            .unwrap();
+        let cents = format!("{}.{:02}", p.pay.0 / 100, p.pay.0 % 100);
+        let want = format!("{}{}{}", p.drops, p.bottles, cents);
+        browser.wait_for(
+            &format!(
+                "[...document.querySelectorAll('#pay-{row} td')].map(t => t.textContent).join('') === '{want}'"
+            ),
+            &format!("the pay of the {row}: {p:?}"),
+        );
+    }
+    let today = rt
+        .block_on(store.courier_pay(TENANT, c1, day, day))
+        .unwrap();
+    assert_eq!(
+        (today.drops, today.bottles),
+        (1, first.orders.iter().map(|o| o.quantity).sum())
+    );
+    browser.click("details.pay summary");
     browser.screenshot("courier-after");
 
     // Another courier's round and stops answer not found, from the courier's own browser.

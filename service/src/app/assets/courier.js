@@ -65,6 +65,28 @@ function card(stop, reasons) {
   return li;
 }
 
+/** Cents as money (two decimals). */
+function money(cents) {
+  const sign = cents < 0 ? "-" : "";
+  const a = Math.abs(cents);
+  return `${sign}${Math.floor(a / 100)}.${String(a % 100).padStart(2, "0")}`;
+}
+
+async function loadPay() {
+  try {
+    const p = await api(`/app/api/couriers/${me.courier}/pay`);
+    const rows = [["day", "Today"], ["week", "This week"], ["month", "This month"]].map(([k, w]) =>
+      el("tr", { id: "pay-" + k },
+        el("th", { scope: "row", text: w }),
+        el("td", { text: String(p[k].drops) }),
+        el("td", { text: String(p[k].bottles) }),
+        el("td", { class: "money", text: money(p[k].pay_cents) })));
+    document.querySelector("#pay tbody").replaceChildren(...rows);
+  } catch (e) {
+    say("Your pay could not be loaded: " + e.message);
+  }
+}
+
 async function report(stop, what, body) {
   try {
     const r = await api(`/app/api/couriers/${me.courier}/stops/${stop.household}/${what}`,
@@ -73,6 +95,7 @@ async function report(stop, what, body) {
     round.stops[i] = r.stop;
     round.figures = r.figures;
     render();
+    loadPay();
     say(what === "deliver" ? `Delivered: ${stop.address}` : `Reported as not delivered: ${stop.address}`, "ok");
     const next = document.querySelector(".stop.status-pending input");
     if (next) next.focus();
@@ -135,6 +158,7 @@ async function main() {
   try {
     round = await api(`/app/api/couriers/${me.courier}/round`);
     render();
+    await loadPay();
     document.body.dataset.ready = "1";
   } catch (e) {
     say("Your round could not be loaded: " + e.message);
