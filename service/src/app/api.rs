@@ -11,7 +11,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use milkrun_calendar::{format_hms, Date};
 use milkrun_dairy::calendar::{DeliveryLine, Moment};
-use milkrun_dairy::ids::{CourierId, HouseholdId, TenantId as DairyTenant};
+use milkrun_dairy::ids::{CourierId, CustomerId, HouseholdId, TenantId as DairyTenant};
 use milkrun_dairy::outcome::{FailureReason, Outcome};
 use milkrun_dairy::round::{RoundFigures, RoundStop};
 use milkrun_dairy::store::StoreError;
@@ -67,7 +67,7 @@ pub fn store_error(e: StoreError) -> AppError {
 }
 
 /// A JSON body, its errors named for the person.
-fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, AppError> {
+pub fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, AppError> {
     serde_json::from_slice(bytes)
         .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("the request: {e}")))
 }
@@ -83,7 +83,8 @@ struct LoginRequest {
 fn home(role: &Role) -> &'static str {
     match role {
         Role::Courier(_) => "/app/courier",
-        _ => "/app/station",
+        Role::Customer(_) => "/app/customer",
+        Role::Admin | Role::Dispatcher | Role::Analyst => "/app/station",
     }
 }
 
@@ -108,11 +109,20 @@ async fn login(
     }
     let tenant = TenantId("dev".into());
     let dairy = *app.tenants.get(&tenant).ok_or_else(refused)?;
-    if let UserName::Courier(id) = name {
-        let couriers = app.store.couriers(dairy).await.map_err(store_error)?;
-        if !couriers.iter().any(|(c, _)| c.0 == id) {
-            return Err(refused());
+    match name {
+        UserName::Courier(id) => {
+            let couriers = app.store.couriers(dairy).await.map_err(store_error)?;
+            if !couriers.iter().any(|(c, _)| c.0 == id) {
+                return Err(refused());
+            }
         }
+        UserName::Customer(id) => {
+            let found = app.store.customer_name(dairy, CustomerId(id)).await;
+            if found.map_err(store_error)?.is_none() {
+                return Err(refused());
+            }
+        }
+        UserName::Dispatcher | UserName::Manager => {}
     }
     let session = Session {
         user: req.user,
@@ -138,18 +148,19 @@ async fn logout(headers: HeaderMap) -> Result<Response, AppError> {
         .into_response())
 }
 
-/// The role's name and courier id for the pages.
-fn role_json(role: &Role) -> (&'static str, Option<&str>) {
+/// The role's name and its courier's or customer's id for the pages.
+pub fn role_json(role: &Role) -> (&'static str, Option<&str>) {
     match role {
         Role::Admin => ("admin", None),
         Role::Dispatcher => ("dispatcher", None),
         Role::Analyst => ("manager", None),
         Role::Courier(id) => ("courier", Some(id.0.as_str())),
+        Role::Customer(id) => ("customer", Some(id.0.as_str())),
     }
 }
 
 /// The day the pages run: the store's open day ([`milkrun_dairy::store::Store::open_day`]).
-async fn open_day(app: &AppState, tenant: DairyTenant) -> Result<Date, AppError> {
+pub async fn open_day(app: &AppState, tenant: DairyTenant) -> Result<Date, AppError> {
     app.store
         .open_day(tenant)
         .await
@@ -166,11 +177,12 @@ async fn open_day(app: &AppState, tenant: DairyTenant) -> Result<Date, AppError>
 async fn me(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Result<Json<Value>, AppError> {
     let c = caller(&app, &headers)?;
     let day = open_day(&app, c.tenant).await?;
-    let (role, courier) = role_json(&c.session.role);
+    let (role, id) = role_json(&c.session.role);
     Ok(Json(json!({
         "user": c.session.user,
         "role": role,
-        "courier": courier,
+        "courier": matches!(c.session.role, Role::Courier(_)).then_some(id),
+        "customer": matches!(c.session.role, Role::Customer(_)).then_some(id),
         "tenant": c.session.tenant.0,
         "day": day.to_string(),
         "home": home(&c.session.role),
@@ -184,6 +196,7 @@ fn courier_in_path(c: &Caller, courier: &str) -> Result<CourierId, AppError> {
     let not_found = || AppError::new(StatusCode::NOT_FOUND, format!("no courier {courier}"));
     match &c.session.role {
         Role::Courier(own) if own.0 != courier => Err(not_found()),
+        Role::Customer(_) => Err(not_found()),
         Role::Courier(_) | Role::Admin | Role::Dispatcher | Role::Analyst => courier
             .parse::<i64>()
             .map(CourierId)
@@ -288,7 +301,7 @@ fn household_in_path(household: &str) -> Result<HouseholdId, AppError> {
 }
 
 /// Now, on the open day: the wall clock's time of day (UTC) on the day the pages run.
-fn now_on(day: Date) -> Result<Moment, AppError> {
+pub fn now_on(day: Date) -> Result<Moment, AppError> {
     let second = i64::try_from(session::now_s() % 86_400).unwrap_or(0);
     Moment::new(day, second)
         .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))

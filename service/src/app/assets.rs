@@ -12,10 +12,16 @@ pub const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; media-src
      base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// (path, content type, body) of every embedded file.
-pub const FILES: [(&str, &str, &str); 9] = [
+pub const FILES: [(&str, &str, &str); 11] = [
     ("/app/login", HTML, include_str!("assets/login.html")),
     ("/app/courier", HTML, include_str!("assets/courier.html")),
     ("/app/station", HTML, include_str!("assets/station.html")),
+    ("/app/customer", HTML, include_str!("assets/customer.html")),
+    (
+        "/app/assets/customer.js",
+        JS,
+        include_str!("assets/customer.js"),
+    ),
     ("/app/assets/app.css", CSS, include_str!("assets/app.css")),
     (
         "/app/assets/common.js",

@@ -1,6 +1,7 @@
 //! `/app/`: the pages people use, served by `milkrun serve` on its port (issue #22): the
-//! login ([`session`]), the courier's round on a phone (`/app/courier`) and the station's
-//! board (`/app/station`: the map, the feed, the day's figures, updated by server push).
+//! login ([`session`]), the courier's round on a phone (`/app/courier`), the station's
+//! board (`/app/station`: the map, the feed, the day's figures, updated by server push) and
+//! the customer's month of deliveries with its changes (`/app/customer`, [`calendar`]).
 //!
 //! A thin face like the rest of the service: the pages are static files embedded in the
 //! binary ([`assets`]: plain HTML, CSS and JavaScript modules, no build step), and their data
@@ -12,11 +13,13 @@
 //!
 //! Who may do what: the tenant and the role come from the session cookie only. A courier sees
 //! and reports on his own round (another courier's id answers not found); the station's staff
-//! (admin, dispatcher, the read-only manager) see the whole day. Every state-changing call is a
+//! (admin, dispatcher, the read-only manager) see the whole day; a customer sees and changes
+//! only his own calendar. Every state-changing call is a
 //! POST with the header `x-milkrun-app: 1` (a cross-site form cannot send it) and, when the
 //! browser sends one, an `Origin` equal to the `Host`.
 pub mod api;
 pub mod assets;
+pub mod calendar;
 pub mod push;
 pub mod roads;
 pub mod session;
@@ -179,5 +182,6 @@ pub fn same_origin(headers: &HeaderMap) -> Result<(), AppError> {
 pub fn router(app: Arc<AppState>) -> Router {
     assets::router()
         .merge(api::router(Arc::clone(&app)))
+        .merge(calendar::router(Arc::clone(&app)))
         .merge(push::router(app))
 }

@@ -4,8 +4,8 @@
 //! and the role come from the session only, never from the page.
 //!
 //! Users: with `--dev-key KEY`, the demo's users of the `dev` tenant (mapped to the demo's
-//! dairy tenant): `dispatcher`, `manager` (read-only), and `courier-<id>` for each courier of
-//! the store, each with the password `KEY`.
+//! dairy tenant): `dispatcher`, `manager` (read-only), `courier-<id>` for each courier and
+//! `customer-<id>` for each customer of the store, each with the password `KEY`.
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 use crate::serve::auth::Role;
-use crate::serve::config::{CourierId, TenantId};
+use crate::serve::config::{CourierId, CustomerRef, TenantId};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "milkrun_app";
@@ -47,6 +47,8 @@ struct Claims {
     role: String,
     #[serde(default)]
     courier: Option<String>,
+    #[serde(default)]
+    customer: Option<String>,
     exp: u64,
 }
 
@@ -104,17 +106,19 @@ impl SessionKeys {
 
     /// The cookie value of a session.
     pub fn sign(&self, s: &Session) -> Result<String, SessionError> {
-        let (role, courier) = match &s.role {
-            Role::Admin => ("admin", None),
-            Role::Dispatcher => ("dispatcher", None),
-            Role::Analyst => ("analyst", None),
-            Role::Courier(id) => ("courier", Some(id.0.clone())),
+        let (role, courier, customer) = match &s.role {
+            Role::Admin => ("admin", None, None),
+            Role::Dispatcher => ("dispatcher", None, None),
+            Role::Analyst => ("analyst", None, None),
+            Role::Courier(id) => ("courier", Some(id.0.clone()), None),
+            Role::Customer(id) => ("customer", None, Some(id.0.clone())),
         };
         let claims = Claims {
             user: s.user.clone(),
             tenant: s.tenant.0.clone(),
             role: role.into(),
             courier,
+            customer,
             exp: s.exp,
         };
         let json = serde_json::to_vec(&claims).map_err(|_| SessionError::Invalid)?;
@@ -145,11 +149,12 @@ impl SessionKeys {
         if c.exp <= now {
             return Err(SessionError::Expired);
         }
-        let role = match (c.role.as_str(), c.courier) {
-            ("admin", None) => Role::Admin,
-            ("dispatcher", None) => Role::Dispatcher,
-            ("analyst", None) => Role::Analyst,
-            ("courier", Some(id)) => Role::Courier(CourierId(id)),
+        let role = match (c.role.as_str(), c.courier, c.customer) {
+            ("admin", None, None) => Role::Admin,
+            ("dispatcher", None, None) => Role::Dispatcher,
+            ("analyst", None, None) => Role::Analyst,
+            ("courier", Some(id), None) => Role::Courier(CourierId(id)),
+            ("customer", None, Some(id)) => Role::Customer(CustomerRef(id)),
             _ => return Err(SessionError::Invalid),
         };
         Ok(Session {
@@ -205,6 +210,8 @@ pub enum UserName {
     Manager,
     /// `courier-<id>`.
     Courier(i64),
+    /// `customer-<id>`.
+    Customer(i64),
 }
 
 impl UserName {
@@ -214,12 +221,17 @@ impl UserName {
             "dispatcher" => Some(UserName::Dispatcher),
             "manager" => Some(UserName::Manager),
             _ => {
-                let id = name.strip_prefix("courier-")?;
+                let (kind, id): (fn(i64) -> UserName, &str) =
+                    if let Some(id) = name.strip_prefix("courier-") {
+                        (UserName::Courier, id)
+                    } else {
+                        (UserName::Customer, name.strip_prefix("customer-")?)
+                    };
                 // Digits only: no sign, no leading `+`, at most 18 of them.
                 if id.is_empty() || id.len() > 18 || !id.bytes().all(|b| b.is_ascii_digit()) {
                     return None;
                 }
-                id.parse().ok().map(UserName::Courier)
+                id.parse().ok().map(kind)
             }
         }
     }
@@ -230,6 +242,7 @@ impl UserName {
             UserName::Dispatcher => Role::Dispatcher,
             UserName::Manager => Role::Analyst,
             UserName::Courier(id) => Role::Courier(CourierId(id.to_string())),
+            UserName::Customer(id) => Role::Customer(CustomerRef(id.to_string())),
         }
     }
 }
@@ -276,6 +289,15 @@ mod tests {
         );
         assert!(keys.password_matches("k", "k") && !keys.password_matches("k", "K"));
         assert_eq!(UserName::parse("courier-12"), Some(UserName::Courier(12)));
+        assert_eq!(UserName::parse("customer-7"), Some(UserName::Customer(7)));
+        let customer = Session {
+            user: "customer-7".into(),
+            tenant: TenantId("dev".into()),
+            role: Role::Customer(CustomerRef("7".into())),
+            exp: 10,
+        };
+        let v = keys.sign(&customer).expect("signed");
+        assert_eq!(keys.verify(&v, 0), Ok(customer));
         for bad in [
             "courier-",
             "courier--1",

@@ -9,7 +9,9 @@
 //! dispatcher's map shows every stop and, without a reload, each courier report (50 of them
 //! timed from the report to the screen: p50 and p99 printed, no timed assertion); the
 //! manager reads but cannot report; a change without the pages' header is refused; a forged
-//! session is refused with a message. Screenshots go to `target/screenshots/`.
+//! session is refused with a message; a customer sees his month of deliveries, skips a day
+//! before the cut-off (the day's manifest then lacks it), is refused after it, and cannot see
+//! another customer. Screenshots go to `target/screenshots/`.
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -802,6 +804,136 @@ fn pages_in_a_real_browser() {
     );
     assert_eq!(a.status, 400);
     assert!(a.body.contains("reason"), "{}", a.body);
+
+    // 5. A customer's month: the page shows the store's deliveries; a skip before the
+    // cut-off takes the delivery out of that day's manifest; a change after it is refused
+    // in the calendar's words; another customer answers not found.
+    let skip_day = day.add_days(2);
+    let mut pick = None;
+    let mut customers: Vec<_> = stored.iter().map(|s| s.customer).collect();
+    customers.sort();
+    customers.dedup();
+    for cu in &customers {
+        let subs = rt
+            .block_on(store.subscriptions_of_customer(TENANT, *cu))
+            .unwrap();
+        for sub in subs {
+            let d = rt
+                .block_on(store.deliveries(TENANT, sub.id, skip_day, skip_day))
+                .unwrap();
+            if d.iter()
+                .any(|d| d.line == milkrun_dairy::calendar::DeliveryLine::Regular)
+            {
+                pick = Some((*cu, sub.id));
+                break;
+            }
+        }
+        if pick.is_some() {
+            break;
+        }
+    }
+    let (customer, sub) = pick.expect("a customer with a delivery two days on");
+    browser.click("#logout");
+    browser.wait_for(
+        "location.pathname === '/app/login'",
+        "the login after logout",
+    );
+    browser.screen(390, 844, true);
+    browser.login(&base, &format!("customer-{}", customer.0), KEY);
+    browser.wait_for(
+        "location.pathname === '/app/customer' && document.body.dataset.ready",
+        "the customer page",
+    );
+    browser.js(
+        "const s = document.getElementById('subscription'); s.value = String(arguments[0]);
+         s.dispatchEvent(new Event('change'));",
+        json!([sub.0]),
+    );
+    let shown_month = browser.text("#month");
+    assert_eq!(
+        shown_month,
+        skip_day.to_string()[..7],
+        "the month of tomorrow"
+    );
+    let (y, m, _) = skip_day.ymd();
+    let first_of_month = milkrun_calendar::Date::from_ymd(y, m, 1).unwrap();
+    let last_of_month = milkrun_calendar::Date::from_ymd(y, m + 1, 1)
+        .unwrap()
+        .add_days(-1);
+    let expected: Vec<String> = rt
+        .block_on(store.deliveries(TENANT, sub, first_of_month, last_of_month))
+        .unwrap()
+        .iter()
+        .map(|d| d.date.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let shown = browser.js(
+        "return [...document.querySelectorAll('#calendar td.has')].map(td => td.dataset.date);",
+        json!([]),
+    );
+    assert_eq!(
+        shown,
+        json!(expected),
+        "the month's delivery days of the subscription"
+    );
+    let scroll = browser.js("return document.documentElement.scrollWidth;", json!([]));
+    assert!(
+        scroll.as_u64().unwrap() <= 390,
+        "customer page scrollWidth {scroll}"
+    );
+    browser.click(&format!("#day-{skip_day} button.skip"));
+    browser.wait_for(
+        "document.getElementById('message').textContent.includes('Skipped')",
+        "the skip",
+    );
+    browser.wait_for(
+        &format!("!document.querySelector('#day-{skip_day}.has')"),
+        "the skipped day",
+    );
+    let left = rt
+        .block_on(store.deliveries(TENANT, sub, skip_day, skip_day))
+        .unwrap();
+    assert!(left.is_empty(), "{left:?}");
+    // A pause from the open day (frozen, past its cut-off) is refused where it bites.
+    browser.js(
+        "document.getElementById('pause-from').value = arguments[0];
+         document.getElementById('pause-to').value = arguments[1];",
+        json!([day.to_string(), skip_day.to_string()]),
+    );
+    browser.click("#pause button[type=submit]");
+    browser.wait_for(
+        "document.getElementById('message').textContent.includes('too late to change')",
+        "the cut-off",
+    );
+    browser.js("window.scrollTo(0, 0);", json!([]));
+    browser.screenshot("customer");
+    let other = customers.iter().find(|c| **c != customer).unwrap();
+    let answers = browser.js_async(
+        "const done = arguments[arguments.length - 1];
+         Promise.all([
+           fetch('/app/api/customers/' + arguments[0] + '/calendar').then(r => r.status),
+           fetch('/app/api/couriers/' + arguments[1] + '/round').then(r => r.status),
+           fetch('/app/api/board').then(r => r.status),
+         ]).then(done);",
+        json!([other.0, c1.0]),
+    );
+    assert_eq!(
+        answers,
+        json!([404, 404, 403]),
+        "another customer, a courier, the board"
+    );
+    // The skipped day's manifest (its freeze) has no order of the skipped subscription.
+    let cutoff = rt.block_on(store.cutoff(TENANT)).unwrap();
+    rt.block_on(store.freeze_day(TENANT, skip_day, cutoff.deadline(skip_day)))
+        .unwrap();
+    let manifest = rt.block_on(store.orders_on(TENANT, skip_day)).unwrap();
+    assert!(!manifest.is_empty());
+    assert!(
+        manifest.iter().all(|o| o.subscription != sub),
+        "the skipped delivery is not in the manifest"
+    );
+
     rt.block_on(store.close());
     drop(browser);
     drop(server);

@@ -27,6 +27,8 @@ export function say(text, kind = "error") {
   if (kind === "error" && /log in/.test(text)) {
     box.append(" ", el("a", { href: "/app/login", text: "Log in" }));
   }
+  // The message is read out (an alert region) and brought into view.
+  box.scrollIntoView({ block: "nearest" });
 }
 
 /** A call to the server: JSON in and out; a failure throws an Error with the server's words. */

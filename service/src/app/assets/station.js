@@ -98,7 +98,7 @@ function listen() {
 
 async function main() {
   const me = await whoami();
-  if (me.role === "courier") {
+  if (me.home !== "/app/station") {
     location.assign(me.home);
     return;
   }
