@@ -84,7 +84,8 @@ fn home(role: &Role) -> &'static str {
     match role {
         Role::Courier(_) => "/app/courier",
         Role::Customer(_) => "/app/customer",
-        Role::Admin | Role::Dispatcher | Role::Analyst => "/app/station",
+        Role::Analyst => "/app/cockpit",
+        Role::Admin | Role::Dispatcher => "/app/station",
     }
 }
 

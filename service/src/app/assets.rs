@@ -12,11 +12,17 @@ pub const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; media-src
      base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// (path, content type, body) of every embedded file.
-pub const FILES: [(&str, &str, &str); 11] = [
+pub const FILES: [(&str, &str, &str); 13] = [
     ("/app/login", HTML, include_str!("assets/login.html")),
     ("/app/courier", HTML, include_str!("assets/courier.html")),
     ("/app/station", HTML, include_str!("assets/station.html")),
     ("/app/customer", HTML, include_str!("assets/customer.html")),
+    ("/app/cockpit", HTML, include_str!("assets/cockpit.html")),
+    (
+        "/app/assets/cockpit.js",
+        JS,
+        include_str!("assets/cockpit.js"),
+    ),
     (
         "/app/assets/customer.js",
         JS,

@@ -1,7 +1,8 @@
 //! `/app/`: the pages people use, served by `milkrun serve` on its port (issue #22): the
 //! login ([`session`]), the courier's round on a phone (`/app/courier`), the station's
 //! board (`/app/station`: the map, the feed, the day's figures, updated by server push) and
-//! the customer's month of deliveries with its changes (`/app/customer`, [`calendar`]).
+//! the customer's month of deliveries with its changes (`/app/customer`, [`calendar`]), and
+//! the company's cockpit (`/app/cockpit`, [`cockpit`]: the BI cube with drill-down).
 //!
 //! A thin face like the rest of the service: the pages are static files embedded in the
 //! binary ([`assets`]: plain HTML, CSS and JavaScript modules, no build step), and their data
@@ -20,6 +21,7 @@
 pub mod api;
 pub mod assets;
 pub mod calendar;
+pub mod cockpit;
 pub mod push;
 pub mod roads;
 pub mod session;
@@ -183,5 +185,6 @@ pub fn router(app: Arc<AppState>) -> Router {
     assets::router()
         .merge(api::router(Arc::clone(&app)))
         .merge(calendar::router(Arc::clone(&app)))
+        .merge(cockpit::router(Arc::clone(&app)))
         .merge(push::router(app))
 }

@@ -11,7 +11,8 @@
 //! manager reads but cannot report; a change without the pages' header is refused; a forged
 //! session is refused with a message; a customer sees his month of deliveries, skips a day
 //! before the cut-off (the day's manifest then lacks it), is refused after it, and cannot see
-//! another customer. Screenshots go to `target/screenshots/`.
+//! another customer; the manager's cockpit shows the store's cube and drills down.
+//! Screenshots go to `target/screenshots/`.
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -933,6 +934,61 @@ fn pages_in_a_real_browser() {
         manifest.iter().all(|o| o.subscription != sub),
         "the skipped delivery is not in the manifest"
     );
+
+    // 6. The manager's cockpit: the cube by station, as the store answers it, and a drill
+    // down into one station's couriers.
+    browser.js("document.getElementById('logout').click();", json!([]));
+    browser.wait_for(
+        "location.pathname === '/app/login'",
+        "the login after logout",
+    );
+    browser.screen(1280, 900, false);
+    browser.login(&base, "manager", KEY);
+    browser.wait_for(
+        "location.pathname === '/app/cockpit' && document.body.dataset.ready",
+        "the cockpit",
+    );
+    use milkrun_dairy::cube::{CubeFilter, CubeQuery, Dimension};
+    let query = |by: Dimension, station: Option<milkrun_dairy::ids::StationId>| {
+        let mut filter = CubeFilter::days(day.add_days(-7), day);
+        filter.station = station;
+        let q = CubeQuery {
+            dimensions: vec![by],
+            filter,
+        };
+        rt.block_on(store.cube(TENANT, &q)).unwrap()
+    };
+    let table = |b: &Browser| -> Vec<u64> {
+        b.js(
+            "return [...document.querySelectorAll('#cube tbody tr')].map(tr => +tr.children[1].textContent);",
+            json!([]),
+        )
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect()
+    };
+    let by_station = query(Dimension::Station, None);
+    let want: Vec<u64> = by_station.iter().map(|r| r.measures.orders).collect();
+    assert_eq!(table(&browser), want, "orders by station");
+    browser.click("#cube tbody tr button.link");
+    browser.wait_for(
+        "document.getElementById('key-head').textContent === 'Courier'",
+        "the drill down",
+    );
+    let station = match by_station[0].key[0] {
+        milkrun_dairy::cube::DimValue::Station(s) => s,
+        ref other => panic!("{other:?}"),
+    };
+    let by_courier = query(Dimension::Courier, Some(station));
+    let want: Vec<u64> = by_courier.iter().map(|r| r.measures.orders).collect();
+    assert_eq!(
+        table(&browser),
+        want,
+        "orders by courier of station {station:?}"
+    );
+    browser.screenshot("cockpit");
 
     rt.block_on(store.close());
     drop(browser);

@@ -98,7 +98,7 @@ function listen() {
 
 async function main() {
   const me = await whoami();
-  if (me.home !== "/app/station") {
+  if (me.role === "courier" || me.role === "customer") {
     location.assign(me.home);
     return;
   }
