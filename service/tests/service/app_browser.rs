@@ -990,6 +990,54 @@ fn pages_in_a_real_browser() {
     );
     browser.screenshot("cockpit");
 
+    // 7. Another dairy tenant in the same store: its courier and customer cannot log in as
+    // the dev tenant's users, and its courier is not found by the dev dispatcher.
+    {
+        use milkrun_dairy::calendar::CutOff;
+        use milkrun_dairy::exception::{Credit, ExceptionPolicy, Remedy};
+        use milkrun_dairy::household::Customer;
+        use milkrun_dairy::ids::CustomerId;
+        use milkrun_dairy::money::Cents;
+        use milkrun_dairy::tenant::Tenant;
+        let other = TenantId(2);
+        let policy = ExceptionPolicy::new(
+            None,
+            Remedy::MakeUpNextDay,
+            Remedy::Credit(Credit::Coupon(Cents(100))),
+        )
+        .unwrap();
+        let tenant = Tenant::new(
+            other,
+            "Other Dairy",
+            CutOff::new(1, 72_000).unwrap(),
+            policy,
+        );
+        rt.block_on(store.add_tenant(&tenant.unwrap())).unwrap();
+        rt.block_on(store.add_courier(other, CourierId(9001), "Zed"))
+            .unwrap();
+        let customer = Customer::new(CustomerId(9001), "Zoe").unwrap();
+        rt.block_on(store.add_customer(other, &customer)).unwrap();
+    }
+    for user in ["courier-9001", "customer-9001"] {
+        let a = http(
+            &server.addr,
+            "POST",
+            "/app/api/login",
+            &[("Content-Type", "application/json"), ("x-milkrun-app", "1")],
+            &json!({"user": user, "password": KEY}).to_string(),
+        );
+        assert_eq!(a.status, 401, "{user} of another tenant: {}", a.body);
+    }
+    let dispatcher = cookie_of(&server.addr, "dispatcher");
+    let a = http(
+        &server.addr,
+        "GET",
+        "/app/api/couriers/9001/round",
+        &[("Cookie", &dispatcher)],
+        "",
+    );
+    assert_eq!(a.status, 404, "another tenant's courier: {}", a.body);
+
     rt.block_on(store.close());
     drop(browser);
     drop(server);
