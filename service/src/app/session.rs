@@ -56,7 +56,7 @@ struct Claims {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SessionError {
     /// No cookie.
-    #[error("not logged in: log in at /app/login")]
+    #[error("not logged in: log in first")]
     Missing,
     /// A cookie that is malformed or not signed by this server (or by an earlier start).
     #[error("the session is not valid (the server may have restarted): log in again")]

@@ -18,13 +18,13 @@ export function el(tag, attrs = {}, ...children) {
 }
 
 /** Shows a message in the page's alert region (`kind`: "error" or "ok"). */
-export function say(text, kind = "error") {
+export function say(text, kind = "error", link = true) {
   const box = document.getElementById("message");
   if (!box) return;
   box.textContent = "";
   box.className = "message " + kind;
   box.append(text);
-  if (kind === "error" && /log in/.test(text)) {
+  if (link && kind === "error" && /log in/.test(text)) {
     box.append(" ", el("a", { href: "/app/login", text: "Log in" }));
   }
   // The message is read out (an alert region) and brought into view.

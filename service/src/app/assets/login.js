@@ -1,7 +1,7 @@
 import { api, say } from "/app/assets/common.js";
 
 const params = new URLSearchParams(location.search);
-if (params.get("why")) say(params.get("why"));
+if (params.get("why")) say(params.get("why"), "error", false);
 
 document.getElementById("login").addEventListener("submit", async (ev) => {
   ev.preventDefault();
