@@ -1,7 +1,8 @@
 //! A day's rounds: the planned stops of the night's plan with their households, orders and
 //! outcomes ([`crate::round`]), read for the station's board and a courier's round, and a
 //! courier's report on one stop (signed off with the door's QR token, or failed with a
-//! reason and the tenant's exception policy applied), through [`Store::record_outcome`].
+//! reason and the tenant's exception policy applied), through [`Store::record_outcome`], and
+//! the empty bottles he collected there ([`Store::record_bottle_return`]).
 use milkrun_calendar::Date;
 use sqlx::any::AnyRow;
 use sqlx::Row;
@@ -9,7 +10,9 @@ use sqlx::Row;
 use super::orders::order_from_row;
 use super::outcomes::{outcome_from_row, OutcomeReport, RecordedOutcome};
 use super::{date_text, to_u32, Store, StoreError};
+use crate::bottles::BottleReturn;
 use crate::calendar::Moment;
+use crate::dedupe::DedupeKey;
 use crate::household::GeoPoint;
 use crate::ids::{CourierId, CustomerId, HouseholdId, OrderId, StationId, TenantId};
 use crate::outcome::FailureReason;
@@ -162,6 +165,23 @@ impl Store {
             }
         }
         self.round_stop(tenant, date, courier, household).await
+    }
+
+    /// The courier collected `bottles` empty bottles at a stop of his round: one return per
+    /// stop and day (key `round:{date}:{courier}:{household}`; a second count records nothing
+    /// and answers `false`). `NotFound` as for [`Store::deliver_stop`].
+    pub async fn collect_bottles(
+        &self,
+        tenant: TenantId,
+        date: Date,
+        courier: CourierId,
+        household: HouseholdId,
+        bottles: u32,
+    ) -> Result<bool, StoreError> {
+        self.round_stop(tenant, date, courier, household).await?;
+        let key = DedupeKey::new(&format!("round:{date}:{}:{}", courier.0, household.0))?;
+        let r = BottleReturn::new(key, household, courier, date, bottles)?;
+        self.record_bottle_return(tenant, &r).await
     }
 
     /// The tenant's couriers, by id, with their names.

@@ -1475,7 +1475,8 @@ async fn bi_cube_drills_down(b: Backend) -> TestResult {
 /// every planned stop with its order; a courier's round holds only his stops in route order,
 /// and another courier's household is not found on it; a wrong door code records nothing, the
 /// right one delivers the stop (on time inside its promise); a failure applies the tenant's
-/// remedy; the figures and the courier's pay follow; another tenant sees no day.
+/// remedy; the figures and the courier's pay follow; empty bottles are recorded once per stop;
+/// another tenant sees no day.
 async fn rounds_for_the_pages(b: Backend) -> TestResult {
     use milkrun_dairy::money::Cents;
     use milkrun_dairy::round::{RoundFigures, StopStatus};
@@ -1564,6 +1565,15 @@ async fn rounds_for_the_pages(b: Backend) -> TestResult {
         .courier_pay(T1, COURIER, day.add_days(-3), day)
         .await?;
     assert_eq!((pay.drops, pay.bottles, pay.pay), (1, 1, Cents(110)));
+    assert!(store.collect_bottles(T1, day, COURIER, h, 2).await?);
+    assert!(
+        !store.collect_bottles(T1, day, COURIER, h, 3).await?,
+        "once per stop"
+    );
+    assert!(matches!(
+        store.collect_bottles(T1, day, COURIER, theirs, 1).await,
+        Err(StoreError::NotFound { .. })
+    ));
     assert!(store.courier_round(T2, day, COURIER).await?.is_empty());
     store.close().await;
     Ok(())

@@ -42,6 +42,10 @@ pub fn router(app: Arc<AppState>) -> Router {
             "/app/api/couriers/{courier}/stops/{household}/fail",
             post(fail),
         )
+        .route(
+            "/app/api/couriers/{courier}/stops/{household}/bottles",
+            post(bottles),
+        )
         .route("/app/api/board", get(board))
         .route("/app/api/roads", get(super::roads::roads))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -359,6 +363,35 @@ async fn fail(
         .await
         .map_err(store_error)?;
     reported(&app, c.tenant, day, id, &stop).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BottlesRequest {
+    /// Empty bottles collected at the door.
+    bottles: u32,
+}
+
+/// `POST /app/api/couriers/{courier}/stops/{household}/bottles {bottles}`: the empty bottles
+/// the courier collected at a stop (once per stop and day: a second count is not recorded).
+async fn bottles(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((courier, household)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    same_origin(&headers)?;
+    let c = caller(&app, &headers)?;
+    let id = reporting_courier(&c, &courier)?;
+    let household = household_in_path(&household)?;
+    let req: BottlesRequest = body(&bytes)?;
+    let day = open_day(&app, c.tenant).await?;
+    let recorded = app
+        .store
+        .collect_bottles(c.tenant, day, id, household, req.bottles)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(json!({"recorded": recorded, "bottles": req.bottles})))
 }
 
 /// After a report: the day's figures recounted and pushed with the stop to the station

@@ -558,6 +558,29 @@ fn pages_in_a_real_browser() {
         .block_on(store.round_stop(TENANT, day, c1, first.household))
         .unwrap();
     assert_eq!(done.status, StopStatus::Delivered);
+    // Empty bottles collected at the delivered door: recorded once for the stop.
+    browser.type_into(&format!("#bottles-{h1}"), "2");
+    browser.click(&format!("#stop-{h1} form.bottles button[type=submit]"));
+    browser.wait_for(
+        "document.getElementById('message').textContent.includes('Recorded 2 empty bottles')",
+        "the bottles",
+    );
+    let collected: i64 = {
+        use sqlx::Row;
+        rt.block_on(
+            sqlx::query(
+                "SELECT SUM(bottles) AS n FROM bottle_returns WHERE tenant_id = 1 \
+                 AND household_id = $1 AND courier_id = $2",
+            )
+            .bind(h1)
+            .bind(c1.0)
+            .fetch_one(store.pool()),
+        )
+        .unwrap()
+        .try_get("n")
+        .unwrap()
+    };
+    assert_eq!(collected, 2);
     // A failure with a reason.
     let h2 = round[1].household.0;
     browser.js(

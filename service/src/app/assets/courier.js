@@ -31,9 +31,26 @@ function card(stop, reasons) {
     el("p", { class: "goods", text: products(stop) }),
     el("a", { class: "nav", href: `geo:${stop.lat},${stop.lon}`, text: "Directions" }),
   );
+  const bottlesId = "bottles-" + id;
+  const count = el("input", { id: bottlesId, type: "number", min: "1", max: "1000", inputmode: "numeric", required: true });
+  const bottlesForm = el("form", { class: "row bottles", "aria-label": "Empty bottles at " + stop.address },
+    el("label", { for: bottlesId, text: "Empty bottles collected" }), count,
+    el("button", { type: "submit", text: "Record" }));
+  bottlesForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await api(`/app/api/couriers/${me.courier}/stops/${id}/bottles`,
+        { method: "POST", body: { bottles: Number(count.value) } });
+      say(r.recorded ? `Recorded ${r.bottles} empty bottles at ${stop.address}.`
+        : `Empty bottles at ${stop.address} were already recorded today.`, "ok");
+    } catch (e) {
+      say("Bottles not recorded: " + e.message);
+    }
+  });
   if (stop.status !== "pending") {
     const failed = stop.orders.find((o) => o.reason);
     if (failed) li.append(el("p", { class: "reason", text: "Reason: " + (REASON_WORDS[failed.reason] || failed.reason) }));
+    li.append(bottlesForm);
     return li;
   }
   const codeId = "code-" + id;
@@ -61,7 +78,7 @@ function card(stop, reasons) {
     ev.preventDefault();
     await report(stop, "fail", { reason: select.value });
   });
-  li.append(deliverForm, failForm);
+  li.append(deliverForm, failForm, bottlesForm);
   return li;
 }
 
