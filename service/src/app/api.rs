@@ -409,18 +409,22 @@ async fn reported(
         .await
         .map_err(store_error)?;
     let stop = stop_json(stop);
+    let own: Vec<RoundStop> = board
+        .iter()
+        .filter(|s| s.courier == Some(courier))
+        .cloned()
+        .collect();
+    let own = figures_json(&RoundFigures::of(&own));
     app.push.publish(
         tenant,
-        json!({"stop": stop.clone(), "figures": figures_json(&RoundFigures::of(&board))})
-            .to_string(),
+        json!({
+            "stop": stop.clone(),
+            "figures": figures_json(&RoundFigures::of(&board)),
+            "courier": {"id": courier.0, "figures": own.clone()},
+        })
+        .to_string(),
     );
-    let own: Vec<RoundStop> = board
-        .into_iter()
-        .filter(|s| s.courier == Some(courier))
-        .collect();
-    Ok(Json(
-        json!({"stop": stop, "figures": figures_json(&RoundFigures::of(&own))}),
-    ))
+    Ok(Json(json!({"stop": stop, "figures": own})))
 }
 
 /// `GET /app/api/board`: the station staff's view of the day: stations, couriers, every
@@ -448,7 +452,10 @@ async fn board(
         "day": day.to_string(),
         "role": role_json(&c.session.role).0,
         "stations": stations.iter().map(|(id, name)| json!({"id": id.0, "name": name})).collect::<Vec<_>>(),
-        "couriers": couriers.iter().map(|(id, name)| json!({"id": id.0, "name": name})).collect::<Vec<_>>(),
+        "couriers": couriers.iter().map(|(id, name)| {
+            let own: Vec<RoundStop> = stops.iter().filter(|s| s.courier == Some(*id)).cloned().collect();
+            json!({"id": id.0, "name": name, "figures": figures_json(&RoundFigures::of(&own))})
+        }).collect::<Vec<_>>(),
         "figures": figures_json(&RoundFigures::of(&stops)),
         "stops": stops.iter().map(stop_json).collect::<Vec<_>>(),
     })))

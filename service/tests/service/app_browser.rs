@@ -755,6 +755,16 @@ fn pages_in_a_real_browser() {
         .filter(|s| s.status != StopStatus::Pending)
         .count();
     assert_eq!(stored_done, 52, "the store agrees with the screen");
+    // Each courier's row follows his reports.
+    for c in &couriers {
+        let own: Vec<&RoundStop> = stored.iter().filter(|s| s.courier == Some(*c)).collect();
+        let done = own
+            .iter()
+            .filter(|s| s.status != StopStatus::Pending)
+            .count();
+        let row = format!("#courier-{} .n-done", c.0);
+        assert_eq!(browser.text(&row), done.to_string(), "courier {c:?} done");
+    }
     browser.screenshot("station");
 
     // 4. The manager reads the board but cannot report; changes need the pages' header; a

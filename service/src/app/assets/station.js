@@ -33,6 +33,21 @@ function legend(board) {
   for (const span of ul.querySelectorAll("[data-colour]")) span.style.background = span.dataset.colour;
 }
 
+const COURIER_COLUMNS = ["stops", "done", "left", "failed", "on_time"];
+
+function courierRow(c, f) {
+  const swatch = el("span", { class: "line", "aria-hidden": "true" });
+  swatch.style.background = colour.get(c.id) || "#000";
+  return el("tr", { id: "courier-" + c.id },
+    el("th", { scope: "row" }, swatch, c.name),
+    ...COURIER_COLUMNS.map((k) => el("td", { class: "n-" + k, text: String(f[k]) })));
+}
+
+function couriers(board) {
+  document.querySelector("#couriers tbody").replaceChildren(
+    ...board.couriers.filter((c) => c.figures.stops > 0).map((c) => courierRow(c, c.figures)));
+}
+
 function feedItem(stop) {
   const who = names.get(stop.courier) || `courier ${stop.courier}`;
   const failed = stop.orders.find((o) => o.reason);
@@ -62,6 +77,7 @@ async function load() {
     document.getElementById("map").textContent = "No stops planned today.";
   }
   legend(board);
+  couriers(board);
   document.getElementById("feed").replaceChildren();
   board.stops.filter((s) => s.status !== "pending")
     .sort((a, b) => (a.done_at || "").localeCompare(b.done_at || ""))
@@ -75,9 +91,11 @@ function listen() {
   const source = new EventSource("/app/api/board/events");
   source.addEventListener("ready", () => { live.textContent = "live"; live.className = "live on"; });
   source.addEventListener("stop", (ev) => {
-    const { stop, figures } = JSON.parse(ev.data);
+    const { stop, figures, courier } = JSON.parse(ev.data);
     if (map) map.update(stop);
     kpis(figures);
+    const row = document.getElementById("courier-" + courier.id);
+    if (row) row.replaceWith(courierRow({ id: courier.id, name: names.get(courier.id) || String(courier.id) }, courier.figures));
     feedItem(stop);
     requestAnimationFrame(() => { window.milkrunApplied[stop.household] = Date.now(); });
   });
