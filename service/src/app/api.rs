@@ -108,11 +108,12 @@ async fn login(
             "no users: start `milkrun serve` with --dev-key for the demo users",
         ));
     };
+    let tenant = TenantId("dev".into());
+    super::admit(&app, &tenant)?;
     let name = UserName::parse(&req.user).ok_or_else(refused)?;
     if !app.keys.password_matches(&req.password, key) {
         return Err(refused());
     }
-    let tenant = TenantId("dev".into());
     let dairy = *app.tenants.get(&tenant).ok_or_else(refused)?;
     match name {
         UserName::Courier(id) => {

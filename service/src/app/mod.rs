@@ -12,7 +12,8 @@
 //! station pages of the same tenant as a server-sent event ([`push`]). The roads on the map
 //! come from our own road network as GeoJSON ([`roads`]); there is no tile server.
 //!
-//! Who may do what: the tenant and the role come from the session cookie only. A courier sees
+//! Who may do what: the tenant and the role come from the session cookie only, and every call
+//! (a login too) takes a request from the tenant's rate quota, as the API's calls do. A courier sees
 //! and reports on his own round (another courier's id answers not found); the station's staff
 //! (admin, dispatcher, the read-only manager) see the whole day; a customer sees and changes
 //! only his own calendar. Every state-changing call is a
@@ -152,7 +153,18 @@ pub fn caller(app: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
         .tenants
         .get(&session.tenant)
         .ok_or(SessionError::Invalid)?;
+    admit(app, &session.tenant)?;
     Ok(Caller { session, tenant })
+}
+
+/// Takes one request of the tenant's rate quota (the same bucket as its API calls): 429
+/// when it is spent.
+pub fn admit(app: &AppState, tenant: &TenantId) -> Result<(), AppError> {
+    app.service
+        .quotas
+        .tenant(tenant)
+        .and_then(|q| q.admit())
+        .map_err(|e| AppError::new(StatusCode::TOO_MANY_REQUESTS, format!("slow down: {e}")))
 }
 
 /// Refuses a state-changing call without the pages' header, or from another origin.

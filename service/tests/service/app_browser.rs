@@ -11,7 +11,8 @@
 //! manager reads but cannot report; a change without the pages' header is refused; a forged
 //! session is refused with a message; a customer sees his month of deliveries, skips a day
 //! before the cut-off (the day's manifest then lacks it), is refused after it, and cannot see
-//! another customer; the manager's cockpit shows the store's cube and drills down.
+//! another customer; the manager's cockpit shows the store's cube and drills down; another
+//! dairy tenant's users cannot log in; guessed passwords run into the tenant's rate quota.
 //! Screenshots go to `target/screenshots/`.
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -1070,6 +1071,24 @@ fn pages_in_a_real_browser() {
         "",
     );
     assert_eq!(a.status, 404, "another tenant's courier: {}", a.body);
+    // Guessing passwords runs into the tenant's rate quota (50 a second, bursts of 100).
+    let mut answers = Vec::new();
+    for _ in 0..400 {
+        let a = http(
+            &server.addr,
+            "POST",
+            "/app/api/login",
+            &[("Content-Type", "application/json"), ("x-milkrun-app", "1")],
+            &json!({"user": "dispatcher", "password": "guess"}).to_string(),
+        );
+        answers.push(a.status);
+        if a.status == 429 {
+            assert!(a.body.contains("slow down"), "{}", a.body);
+            break;
+        }
+    }
+    assert_eq!(answers.last(), Some(&429), "{answers:?}");
+    assert!(answers[..answers.len() - 1].iter().all(|&s| s == 401));
 
     rt.block_on(store.close());
     drop(browser);
