@@ -9,7 +9,8 @@
 //! dispatcher's map shows every stop and, without a reload, each courier report (50 of them
 //! timed from the report to the screen: p50 and p99 printed, no timed assertion); the
 //! manager reads but cannot report; a change without the pages' header is refused; a forged
-//! session is refused with a message; a customer sees his month of deliveries, skips a day
+//! session is refused with a message, and a session that ends under an open page says so on
+//! the next change; a customer sees his month of deliveries, skips a day
 //! before the cut-off (the day's manifest then lacks it), is refused after it, and cannot see
 //! another customer; the manager's cockpit shows the store's cube and drills down; another
 //! dairy tenant's users cannot log in; guessed passwords run into the tenant's rate quota.
@@ -496,7 +497,7 @@ fn pages_in_a_real_browser() {
     let c1 = couriers[0];
     let c2 = couriers[1];
     let round: Vec<RoundStop> = rt.block_on(store.courier_round(TENANT, day, c1)).unwrap();
-    assert!(round.len() >= 2);
+    assert!(round.len() >= 3);
     browser.login(&base, &format!("courier-{}", c1.0), KEY);
     browser.wait_for(
         "location.pathname === '/app/courier' && document.body.dataset.ready",
@@ -639,6 +640,22 @@ fn pages_in_a_real_browser() {
         json!([404, 404, 403]),
         "another courier's round, his stop, the board"
     );
+
+    // A session that ends while the page is open: the next change says so, with a link to
+    // the login, and records nothing.
+    browser.call("DELETE", "/cookie/milkrun_app", json!({}));
+    let h3 = round[2].household.0;
+    browser.type_into(&format!("#code-{h3}"), &token_of(h3));
+    browser.click(&format!("#stop-{h3} form.deliver button[type=submit]"));
+    browser.wait_for(
+        "document.getElementById('message').textContent.includes('not logged in: log in first') \
+         && document.querySelector('#message a[href=\"/app/login\"]')",
+        "the ended session",
+    );
+    let untouched = rt
+        .block_on(store.round_stop(TENANT, day, c1, round[2].household))
+        .unwrap();
+    assert_eq!(untouched.status, StopStatus::Pending);
 
     // 2. The dispatcher's board: every stop on the map, by status, against the store.
     browser.click("#logout");
