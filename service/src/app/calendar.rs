@@ -1,7 +1,8 @@
 //! The customer's page: a month of deliveries of the customer's subscriptions (the dairy
-//! calendar's expansion after its operations) and changes to it (skip, pause, postpone,
+//! calendar's expansion after its operations), changes to it (skip, pause, postpone,
 //! change quantity) requested through [`milkrun_dairy::store::Store::request_operation`],
-//! whose cut-off refusal is answered in its own words (409). A customer sees only his own
+//! whose cut-off refusal is answered in its own words (409), and the customer's consumption
+//! (the store's analysis of the last weeks). A customer sees only his own
 //! calendar: another customer's id answers not found. "Now" is the pages' open day at the
 //! wall clock's time of day (UTC), as for the couriers' reports.
 use std::sync::Arc;
@@ -25,6 +26,10 @@ pub fn router(app: Arc<AppState>) -> Router {
     Router::new()
         .route("/app/api/customers/{customer}/calendar", get(calendar))
         .route("/app/api/customers/{customer}/operations", post(operation))
+        .route(
+            "/app/api/customers/{customer}/consumption",
+            get(consumption),
+        )
         .with_state(app)
 }
 
@@ -151,6 +156,63 @@ async fn calendar(
         "cutoff": {"days_before": cutoff.days_before, "at": format_hms(cutoff.at_s)},
         "subscriptions": subscriptions,
         "deliveries": deliveries,
+    })))
+}
+
+/// Weeks of the consumption chart, ending on the open day.
+pub const CONSUMPTION_WEEKS: i32 = 8;
+
+/// `GET /app/api/customers/{customer}/consumption`: the customer's units per week and
+/// product over the [`CONSUMPTION_WEEKS`] weeks up to the open day, the trend and its class
+/// ([`milkrun_dairy::store::Store::customer_consumption`]).
+async fn consumption(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(customer): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let c = caller(&app, &headers)?;
+    let id = customer_in_path(&c, &customer)?;
+    let day = open_day(&app, c.tenant).await?;
+    let from = day.add_days(1 - 7 * CONSUMPTION_WEEKS);
+    let k = app
+        .store
+        .customer_consumption(c.tenant, id, from, day)
+        .await
+        .map_err(store_error)?;
+    let products = app
+        .store
+        .product_names(c.tenant)
+        .await
+        .map_err(store_error)?;
+    let name = |p| {
+        products
+            .iter()
+            .find(|(id, _)| *id == p)
+            .map_or_else(|| "?".to_string(), |(_, n)| n.clone())
+    };
+    let weeks: Vec<Value> = k
+        .weeks
+        .iter()
+        .map(|w| {
+            let per: serde_json::Map<String, Value> = w
+                .per_product
+                .iter()
+                .map(|(p, n)| (name(*p), json!(n)))
+                .collect();
+            json!({"start": w.start.to_string(), "days": w.days, "units": w.units, "per_product": per})
+        })
+        .collect();
+    Ok(Json(json!({
+        "from": from.to_string(),
+        "to": day.to_string(),
+        "weeks": weeks,
+        "slope_units_per_week": k.slope_units_per_week,
+        "mean_units_per_week": k.mean_units_per_week,
+        "delivered": k.delivered,
+        "failed": k.failed,
+        "cancelled": k.cancelled,
+        "days_off": k.days_off,
+        "class": k.class.as_str(),
     })))
 }
 

@@ -901,6 +901,29 @@ fn pages_in_a_real_browser() {
          s.dispatchEvent(new Event('change'));",
         json!([sub.0]),
     );
+    // The consumption of the last 8 weeks, as the store analyses it.
+    let use_ = rt
+        .block_on(store.customer_consumption(TENANT, customer, day.add_days(1 - 7 * 8), day))
+        .unwrap();
+    let want: Vec<u64> = use_.weeks.iter().map(|w| w.units).collect();
+    browser.wait_for(
+        &format!(
+            "document.querySelectorAll('#use tbody tr').length === {}",
+            want.len()
+        ),
+        "the consumption table",
+    );
+    let shown_units: Vec<u64> = browser
+        .js(
+            "return [...document.querySelectorAll('#use tbody tr td')].map(td => +td.textContent);",
+            json!([]),
+        )
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    assert_eq!(shown_units, want, "units per week");
     let shown_month = browser.text("#month");
     assert_eq!(
         shown_month,

@@ -73,6 +73,37 @@ function render() {
   document.querySelector("#calendar tbody").replaceChildren(...rows);
 }
 
+const CLASS_WORDS = { steady: "steady", growing: "growing", declining: "declining", lapsing: "lapsing" };
+
+async function loadUse() {
+  const u = await api(`/app/api/customers/${me.customer}/consumption`);
+  document.getElementById("use-summary").textContent =
+    `${u.from} to ${u.to}: ${u.delivered} delivered, ${u.failed} failed, ${u.days_off} days off; ` +
+    `about ${u.mean_units_per_week.toFixed(1)} units a week, ${CLASS_WORDS[u.class] || u.class}.`;
+  document.querySelector("#use tbody").replaceChildren(...u.weeks.map((w) =>
+    el("tr", {}, el("th", { scope: "row", text: w.start }), el("td", { text: String(w.units) }))));
+  const ns = "http://www.w3.org/2000/svg";
+  const max = Math.max(1, ...u.weeks.map((w) => w.units));
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", `0 0 ${u.weeks.length * 40} 110`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "Units delivered per week (the table below has the numbers)");
+  u.weeks.forEach((w, i) => {
+    const h = (w.units / max) * 90;
+    const r = document.createElementNS(ns, "rect");
+    r.setAttribute("x", i * 40 + 8); r.setAttribute("y", 90 - h);
+    r.setAttribute("width", 24); r.setAttribute("height", h);
+    r.setAttribute("class", "bar-delivered");
+    svg.append(r);
+    const t = document.createElementNS(ns, "text");
+    t.setAttribute("x", i * 40 + 6); t.setAttribute("y", 104);
+    t.setAttribute("class", "bar-label");
+    t.textContent = w.start.slice(5);
+    svg.append(t);
+  });
+  document.getElementById("use-chart").replaceChildren(svg);
+}
+
 async function load(m) {
   cal = await api(`/app/api/customers/${me.customer}/calendar` + (m ? `?month=${m}` : ""));
   month = cal.month;
@@ -106,6 +137,7 @@ async function main() {
   } catch (e) {
     say("Your calendar could not be loaded: " + e.message);
   }
+  loadUse().catch((e) => say("Your consumption could not be loaded: " + e.message));
 }
 
 main();
