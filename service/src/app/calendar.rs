@@ -13,6 +13,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use milkrun_calendar::{format_hms, Date};
 use milkrun_dairy::calendar::{DeliveryLine, OperationKind};
+use milkrun_dairy::complaint::{ComplaintCategory, ComplaintFiling};
+use milkrun_dairy::dedupe::DedupeKey;
 use milkrun_dairy::ids::{CustomerId, SubscriptionId};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -29,6 +31,10 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route(
             "/app/api/customers/{customer}/consumption",
             get(consumption),
+        )
+        .route(
+            "/app/api/customers/{customer}/complaints",
+            get(complaints).post(complain),
         )
         .with_state(app)
 }
@@ -157,6 +163,75 @@ async fn calendar(
         "subscriptions": subscriptions,
         "deliveries": deliveries,
     })))
+}
+
+/// `GET /app/api/customers/{customer}/complaints`: the customer's complaints, newest first.
+async fn complaints(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(customer): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let c = caller(&app, &headers)?;
+    let id = customer_in_path(&c, &customer)?;
+    let list = app
+        .store
+        .complaints_of_customer(c.tenant, id)
+        .await
+        .map_err(store_error)?;
+    let when = |m: milkrun_dairy::calendar::Moment| {
+        format!("{} {}", m.date, &format_hms(m.second_of_day)[..5])
+    };
+    Ok(Json(json!({
+        "categories": ComplaintCategory::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        "complaints": list.iter().map(|k| json!({
+            "id": k.id.0, "household": k.household.0, "category": k.category.as_str(),
+            "text": k.text, "state": k.state.as_str(), "filed_at": when(k.filed_at),
+            "resolved_at": k.resolved_at.map(when),
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ComplaintRequest {
+    /// The page's key for this filing (filing again with it gives the same complaint).
+    key: String,
+    category: String,
+    text: String,
+}
+
+/// `POST /app/api/customers/{customer}/complaints {key, category, text}`: files a complaint
+/// for the customer's household ([`milkrun_dairy::store::Store::file_complaint`]).
+async fn complain(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(customer): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    same_origin(&headers)?;
+    let c = caller(&app, &headers)?;
+    let id = customer_in_path(&c, &customer)?;
+    let req: ComplaintRequest = body(&bytes)?;
+    let household = app
+        .store
+        .subscriptions_of_customer(c.tenant, id)
+        .await
+        .map_err(store_error)?
+        .first()
+        .map(|s| s.household)
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "you have no household"))?;
+    let category = ComplaintCategory::parse(&req.category)
+        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("category: {e}")))?;
+    let filing = DedupeKey::new(&format!("app:{}:{}", id.0, req.key))
+        .and_then(|key| ComplaintFiling::new(key, household, None, category, &req.text))
+        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let day = open_day(&app, c.tenant).await?;
+    let complaint = app
+        .store
+        .file_complaint(c.tenant, &filing, now_on(day)?)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(json!({"complaint": complaint.0})))
 }
 
 /// Weeks of the consumption chart, ending on the open day.

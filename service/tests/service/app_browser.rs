@@ -981,6 +981,28 @@ fn pages_in_a_real_browser() {
         "document.getElementById('message').textContent.includes('too late to change')",
         "the cut-off",
     );
+    // A complaint, filed and listed with its state, as the store has it.
+    browser.js(
+        "document.getElementById('complaint-category').value = 'late';",
+        json!([]),
+    );
+    browser.type_into("#complaint-text", "The milk came after eight.");
+    browser.click("#complain button[type=submit]");
+    browser.wait_for(
+        "document.getElementById('message').textContent.includes('complaint is filed')",
+        "the complaint",
+    );
+    let filed = rt
+        .block_on(store.complaints_of_customer(TENANT, customer))
+        .unwrap();
+    assert_eq!(filed.len(), 1);
+    assert_eq!(filed[0].category.as_str(), "late");
+    assert_eq!(filed[0].text, "The milk came after eight.");
+    let shown = browser.js(
+        "const li = document.getElementById('complaint-' + arguments[0]); return li ? li.dataset.state : null;",
+        json!([filed[0].id.0]),
+    );
+    assert_eq!(shown, json!(filed[0].state.as_str()));
     browser.js("window.scrollTo(0, 0);", json!([]));
     browser.screenshot("customer");
     let other = customers.iter().find(|c| **c != customer).unwrap();

@@ -104,6 +104,20 @@ async function loadUse() {
   document.getElementById("use-chart").replaceChildren(svg);
 }
 
+const CATEGORY_WORDS = { late: "It came late", missing: "Nothing came", damaged: "Damaged or spoilt",
+  wrong_product: "Wrong product or quantity", courier: "The courier", billing: "Billing", other: "Something else" };
+
+async function loadComplaints() {
+  const r = await api(`/app/api/customers/${me.customer}/complaints`);
+  const select = document.getElementById("complaint-category");
+  if (!select.options.length) {
+    select.replaceChildren(...r.categories.map((k) => el("option", { value: k, text: CATEGORY_WORDS[k] || k })));
+  }
+  document.getElementById("complaints").replaceChildren(...r.complaints.map((k) =>
+    el("li", { id: "complaint-" + k.id, "data-state": k.state },
+      el("time", { text: k.filed_at }), ` ${CATEGORY_WORDS[k.category] || k.category}: ${k.text} — ${k.state}`)));
+}
+
 async function load(m) {
   cal = await api(`/app/api/customers/${me.customer}/calendar` + (m ? `?month=${m}` : ""));
   month = cal.month;
@@ -138,6 +152,26 @@ async function main() {
     say("Your calendar could not be loaded: " + e.message);
   }
   loadUse().catch((e) => say("Your consumption could not be loaded: " + e.message));
+  loadComplaints().catch((e) => say("Your complaints could not be loaded: " + e.message));
+  // A key per filing, so a repeated submit files once (randomUUID needs a secure context).
+  const newKey = () => (window.crypto && crypto.randomUUID)
+    ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
+  let filingKey = newKey();
+  document.getElementById("complain").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await api(`/app/api/customers/${me.customer}/complaints`, { method: "POST", body: {
+        key: filingKey,
+        category: document.getElementById("complaint-category").value,
+        text: document.getElementById("complaint-text").value } });
+      filingKey = newKey();
+      document.getElementById("complaint-text").value = "";
+      await loadComplaints();
+      say("Your complaint is filed.", "ok");
+    } catch (e) {
+      say("Not filed: " + e.message);
+    }
+  });
 }
 
 main();
