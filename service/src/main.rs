@@ -33,6 +33,11 @@ enum Command {
     Replay(cmd::replay::Opts),
     /// Serve the gRPC and JSON APIs (Roads, Routes) to tenants.
     Serve(cmd::serve::Opts),
+    /// Run station-day planning jobs from the NATS JetStream night queue against the shared
+    /// store.
+    Worker(cmd::worker::Opts),
+    /// Publish station-day night jobs (JSON lines) to the NATS JetStream night queue.
+    NightSubmit(cmd::night_submit::Opts),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -48,5 +53,7 @@ fn main() -> anyhow::Result<()> {
         Command::OrderPlan(o) => cmd::order_plan::run(o),
         Command::Replay(o) => cmd::replay::run(o),
         Command::Serve(o) => cmd::serve::run(o),
+        Command::Worker(o) => cmd::worker::run(o),
+        Command::NightSubmit(o) => cmd::night_submit::run(o),
     }
 }

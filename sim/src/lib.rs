@@ -12,7 +12,8 @@
 //! Presentation (HTML, charts, maps, progress bars) is not here: the service's `demo`
 //! command renders a [`report::WeekReport`].
 //!
-//! Modules: [`company`] generates the company, [`behaviour`] the customers' calendar
+//! Modules: [`company`] generates the company ([`group`] a dairy group of many small stations
+//! for the nightly batch across machines), [`behaviour`] the customers' calendar
 //! requests and the doors of each morning, [`morning`] rides one station's morning with the
 //! live re-planner, [`baseline`] rides it by habit and keeps the habit's stock; the loop
 //! itself (`week.rs`) drives the store. The jam falls on day [`JAM_DAY`] and the breakdown
@@ -23,6 +24,7 @@
 pub mod baseline;
 pub mod behaviour;
 pub mod company;
+pub mod group;
 pub mod morning;
 pub mod report;
 mod week;

@@ -1,5 +1,6 @@
 //! The simulated week through the real store: a small company over three days on a fresh
-//! SQLite file (the jam and the breakdown both fall in it), and the refused configurations.
+//! SQLite file (the jam and the breakdown both fall in it), and the refused configurations (of
+//! the week and of a dairy group).
 use std::path::PathBuf;
 
 use milkrun_calendar::Date;
@@ -244,5 +245,60 @@ fn bad_configurations_name_the_field() -> TestResult {
         "osm"
     );
     assert!(!path.exists());
+    Ok(())
+}
+
+/// A dairy group (`milkrun_sim::group`) out of range is refused naming the field, and one
+/// that needs more road points than there are is refused before anything is written.
+#[test]
+fn bad_group_specs_name_the_field() -> TestResult {
+    use milkrun_dairy::ids::TenantId;
+    use milkrun_sim::group::{GroupSpec, MAX_STATIONS};
+    let good = GroupSpec {
+        tenant: TenantId(1),
+        stations: 2,
+        households_per_station: 3,
+        couriers_per_station: 1,
+        first_date: Date::parse_iso("2028-03-01")?,
+        days: 2,
+    };
+    good.check(8)?;
+    let field = |spec: GroupSpec, points: usize| match spec.check(points) {
+        Err(SimError::Config { field, .. }) => field,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        field(
+            GroupSpec {
+                stations: 0,
+                ..good
+            },
+            8
+        ),
+        "stations"
+    );
+    assert_eq!(
+        field(
+            GroupSpec {
+                stations: MAX_STATIONS + 1,
+                ..good
+            },
+            usize::MAX
+        ),
+        "stations"
+    );
+    assert_eq!(
+        field(
+            GroupSpec {
+                couriers_per_station: 0,
+                ..good
+            },
+            8
+        ),
+        "couriers_per_station"
+    );
+    assert_eq!(field(GroupSpec { days: 0, ..good }, 8), "days");
+    // 2 stations of 3 households need 8 points.
+    assert_eq!(field(good, 7), "households_per_station");
     Ok(())
 }
