@@ -49,6 +49,8 @@
 //!   to customers and couriers, and the conversion against the holdout.
 //! - [`cube`]: multi-dimensional BI queries (region, station, courier, product, segment,
 //!   day) with drill-down.
+//! - [`round`]: a day's rounds as people see them: planned stops with their orders and
+//!   outcomes, a stop's status (pending, delivered, failed, made up) and the day's figures.
 //! - [`webhook`]: endpoints, HMAC-SHA256 signatures, retries with backoff and jitter, dead
 //!   letters.
 //! - [`store`]: the only module that does I/O: sqlx, migrations embedded, one file per
@@ -140,6 +142,7 @@ pub mod outbox;
 pub mod outcome;
 pub mod promotion;
 pub mod renewal;
+pub mod round;
 pub mod segment;
 pub mod settlement;
 pub mod station_order;

@@ -319,29 +319,7 @@ async fn run_on<E: Engine>(
         let mut nights = Vec::new();
         for st in stations.iter_mut() {
             // 2. The night's plan.
-            let settings = NightSettings {
-                depot: milkrun_dairy::household::GeoPoint::new(st.point.0, st.point.1)
-                    .map_err(dairy_err)?,
-                couriers: st
-                    .couriers
-                    .iter()
-                    .map(|c| PlanCourier {
-                        id: CourierId(i64::from(c.id)),
-                        capacity: COURIER_CAPACITY,
-                        shift_start_s: c.shift_start_s,
-                        shift_end_s: c.shift_end_s,
-                    })
-                    .collect(),
-                service_s: SERVICE_S,
-                max_snap_m: MAX_SNAP_M,
-                stability: Some(Stability::default()),
-                limits: PlanLimits {
-                    time_limit_ms: 300_000,
-                    seed: seed ^ u64::from(k),
-                    solver_iterations: 150,
-                    polish_iterations: 60,
-                },
-            };
+            let settings = night_settings(st, seed ^ u64::from(k))?;
             let night = store
                 .plan_night(engine, TENANT, st.id, day, &settings)
                 .await
@@ -892,6 +870,22 @@ async fn run_on<E: Engine>(
         .await
         .and_then(|r| r.try_get("n"))
         .map_err(|e| SimError::Store(e.to_string()))?;
+    // The open day: the day after the run frozen and planned, its morning not run, so
+    // `milkrun serve`'s pages (`/app/`) have a day to run on the demo's store. After the
+    // report's counts: the report covers the simulated days only.
+    let open_day = config.first_date.add_days(config.days as i32);
+    let cutoff = store.cutoff(TENANT).await.map_err(store_err)?;
+    store
+        .freeze_day(TENANT, open_day, cutoff.deadline(open_day))
+        .await
+        .map_err(store_err)?;
+    for st in &stations {
+        let settings = night_settings(st, seed ^ u64::from(config.days))?;
+        store
+            .plan_night(&engine, TENANT, st.id, open_day, &settings)
+            .await
+            .map_err(|e| SimError::Plan(e.to_string()))?;
+    }
     let week = |days: Vec<Figures>| {
         let total = days.iter().fold(Sums::default(), |acc, d| acc.add(&d.sums));
         PolicyWeek {
@@ -1018,6 +1012,33 @@ async fn run_on<E: Engine>(
             setup_ms,
             per_day_ms,
             total_ms: t_all.elapsed().as_millis() as u64,
+        },
+    })
+}
+
+/// The night's settings of a station: its point, its couriers, the search seeded with `seed`.
+fn night_settings(st: &Station, seed: u64) -> Result<NightSettings, SimError> {
+    Ok(NightSettings {
+        depot: milkrun_dairy::household::GeoPoint::new(st.point.0, st.point.1)
+            .map_err(dairy_err)?,
+        couriers: st
+            .couriers
+            .iter()
+            .map(|c| PlanCourier {
+                id: CourierId(i64::from(c.id)),
+                capacity: COURIER_CAPACITY,
+                shift_start_s: c.shift_start_s,
+                shift_end_s: c.shift_end_s,
+            })
+            .collect(),
+        service_s: SERVICE_S,
+        max_snap_m: MAX_SNAP_M,
+        stability: Some(Stability::default()),
+        limits: PlanLimits {
+            time_limit_ms: 300_000,
+            seed,
+            solver_iterations: 150,
+            polish_iterations: 60,
         },
     })
 }

@@ -157,9 +157,25 @@ fn three_days_through_the_store() -> TestResult {
         .fetch_one(store.pool())
         .await?
         .try_get("n")?;
+        // The open day: the day after the run, planned, its morning not run.
+        let open = store.open_day(milkrun_dairy::ids::TenantId(1)).await?;
+        let board = match open {
+            Some(day) => {
+                store
+                    .day_board(milkrun_dairy::ids::TenantId(1), day)
+                    .await?
+            }
+            None => Vec::new(),
+        };
         store.close().await;
-        Ok::<i64, Box<dyn std::error::Error>>(n)
+        Ok::<_, Box<dyn std::error::Error>>((n, open, board))
     })?;
+    let (told, open, board) = told;
+    assert_eq!(open.map(|d| d.to_string()).as_deref(), Some("2028-03-09"));
+    assert!(board.len() > 100, "{} stops on the open day", board.len());
+    assert!(board
+        .iter()
+        .all(|s| s.status == milkrun_dairy::round::StopStatus::Pending));
     assert_eq!(u64::try_from(told)?, p.targeted);
     assert_eq!(report.company.stations.len(), 2);
     assert!(!report.map.households.is_empty() && !report.map.roads.is_empty());

@@ -88,3 +88,21 @@ impl Store {
         )?)
     }
 }
+
+impl Store {
+    /// The tenant's products with their names, by id.
+    pub async fn product_names(
+        &self,
+        tenant: TenantId,
+    ) -> Result<Vec<(ProductId, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT product_id, name FROM products WHERE tenant_id = $1 ORDER BY product_id",
+        )
+        .bind(tenant.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((ProductId(r.try_get("product_id")?), r.try_get("name")?)))
+            .collect()
+    }
+}

@@ -11,7 +11,7 @@ use crate::complaint::{
     ComplaintState,
 };
 use crate::error::invalid;
-use crate::ids::{ComplaintId, HouseholdId, OrderId, TenantId};
+use crate::ids::{ComplaintId, CustomerId, HouseholdId, OrderId, TenantId};
 
 /// The columns [`complaint_from_row`] reads.
 const COLUMNS: &str = "complaint_id, household_id, order_id, category, body, state, \
@@ -131,6 +131,24 @@ impl Store {
             id: id.0,
         })?;
         complaint_from_row(&row)
+    }
+
+    /// The complaints filed by a customer's households, newest first.
+    pub async fn complaints_of_customer(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+    ) -> Result<Vec<Complaint>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM complaints WHERE tenant_id = $1 AND household_id IN \
+             (SELECT household_id FROM households WHERE tenant_id = $1 AND customer_id = $2) \
+             ORDER BY complaint_id DESC"
+        ))
+        .bind(tenant.0)
+        .bind(customer.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(complaint_from_row).collect()
     }
 
     /// Escalates, once, every open complaint of the tenant that is overdue at `now` under

@@ -77,6 +77,21 @@ impl Store {
         .await?;
         rows.iter().map(household_from_row).collect()
     }
+
+    /// A customer's name (`None`: the tenant has no such customer).
+    pub async fn customer_name(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+    ) -> Result<Option<String>, StoreError> {
+        let row =
+            sqlx::query("SELECT name FROM customers WHERE tenant_id = $1 AND customer_id = $2")
+                .bind(tenant.0)
+                .bind(customer.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|r| r.try_get("name")).transpose()?)
+    }
 }
 
 /// The columns [`household_from_row`] reads.

@@ -9,6 +9,7 @@
 //! (tomorrow's order per station), [`care`] (settings and alerts), [`renewals`],
 //! [`complaints`], [`webhooks`], [`consumption`] (per customer), [`segments`] (RFM),
 //! [`promotions`] (push and conversion), [`cube`] (BI queries with drill-down),
+//! [`rounds`] (the day's rounds for the faces: the board, a courier's round, a stop's report),
 //! [`live_days`] (the service's live days) and [`jobs`] (the service's batch jobs).
 use std::str::FromStr;
 
@@ -39,6 +40,7 @@ pub mod outcomes;
 pub mod promotions;
 pub mod remedies;
 pub mod renewals;
+pub mod rounds;
 pub mod segments;
 pub mod settlement;
 pub mod station_orders;

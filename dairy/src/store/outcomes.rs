@@ -173,7 +173,7 @@ pub(crate) async fn outcome_of(
 }
 
 /// An outcome from its stored columns.
-fn outcome_from_row(row: &AnyRow) -> Result<Outcome, StoreError> {
+pub(crate) fn outcome_from_row(row: &AnyRow) -> Result<Outcome, StoreError> {
     let status: String = row.try_get("status")?;
     let date: String = row.try_get("outcome_date")?;
     let at = Moment::new(

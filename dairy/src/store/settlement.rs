@@ -1,4 +1,5 @@
-//! Courier settlement, stored: the tenant's rate table and each courier's pay for a day.
+//! Courier settlement, stored: the tenant's rate table, each courier's pay for a day, and one
+//! courier's pay over a few days.
 use milkrun_calendar::Date;
 use sqlx::Row;
 
@@ -70,4 +71,48 @@ impl Store {
         }
         Ok(settle(rates, &lines)?)
     }
+
+    /// One courier's pay summed over the days `from..=to` (at most [`MAX_PAY_DAYS`]), each
+    /// day settled as [`Store::settle_day`]; zero for days without deliveries.
+    pub async fn courier_pay(
+        &self,
+        tenant: TenantId,
+        courier: CourierId,
+        from: Date,
+        to: Date,
+    ) -> Result<CourierPay, StoreError> {
+        let days = to.days_since(from);
+        if !(0..i64::from(MAX_PAY_DAYS)).contains(&days) {
+            return Err(crate::error::invalid(
+                "to",
+                format!("must be from `from` to {MAX_PAY_DAYS} days after it"),
+            )
+            .into());
+        }
+        let mut sum = CourierPay {
+            courier,
+            drops: 0,
+            bottles: 0,
+            pay: Cents(0),
+        };
+        for k in 0..=days {
+            let day = from.add_days(k as i32);
+            for p in self.settle_day(tenant, day).await? {
+                if p.courier != courier {
+                    continue;
+                }
+                let overflow = |what| crate::DairyError::Overflow { what };
+                sum.drops = sum.drops.checked_add(p.drops).ok_or(overflow("drops"))?;
+                sum.bottles = sum
+                    .bottles
+                    .checked_add(p.bottles)
+                    .ok_or(overflow("bottles"))?;
+                sum.pay = sum.pay.checked_add(p.pay, "pay")?;
+            }
+        }
+        Ok(sum)
+    }
 }
+
+/// Most days [`Store::courier_pay`] sums.
+pub const MAX_PAY_DAYS: u32 = 62;

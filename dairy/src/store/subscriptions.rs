@@ -1,6 +1,6 @@
 //! Subscriptions.
 use super::{date_text, to_u32, Cells, Store, StoreError};
-use crate::ids::{HouseholdId, PackageId, SubscriptionId, TenantId};
+use crate::ids::{CustomerId, HouseholdId, PackageId, SubscriptionId, TenantId};
 use crate::subscription::{Subscription, Term, WeekdayPattern};
 
 /// The columns [`subscription_from_row`] reads.
@@ -56,6 +56,24 @@ impl Store {
             id: id.0,
         })?;
         subscription_from_row(&row)
+    }
+
+    /// The subscriptions of a customer's households, by id (none for an unknown customer).
+    pub async fn subscriptions_of_customer(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+    ) -> Result<Vec<Subscription>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM subscriptions WHERE tenant_id = $1 AND household_id IN \
+             (SELECT household_id FROM households WHERE tenant_id = $1 AND customer_id = $2) \
+             ORDER BY subscription_id"
+        ))
+        .bind(tenant.0)
+        .bind(customer.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(subscription_from_row).collect()
     }
 }
 

@@ -1532,6 +1532,114 @@ async fn bi_cube_drills_down(b: Backend) -> TestResult {
     Ok(())
 }
 
+/// The day's rounds for the pages: the open day is the latest planned one; the board holds
+/// every planned stop with its order; a courier's round holds only his stops in route order,
+/// and another courier's household is not found on it; a wrong door code records nothing, the
+/// right one delivers the stop (on time inside its promise); a failure applies the tenant's
+/// remedy; the figures and the courier's pay follow; empty bottles are recorded once per stop;
+/// another tenant sees no day.
+async fn rounds_for_the_pages(b: Backend) -> TestResult {
+    use milkrun_dairy::money::Cents;
+    use milkrun_dairy::round::{RoundFigures, StopStatus};
+    use milkrun_dairy::settlement::RateTable;
+    let db = TestDb::new(b, "rounds").await?;
+    let store = db.open().await?;
+    seed(&store, T1).await?;
+    store.add_courier(T1, CourierId(2), "Ben").await?;
+    store
+        .set_rates(T1, RateTable::new(Cents(100), Cents(10))?)
+        .await?;
+    assert_eq!(store.open_day(T1).await?, None);
+    let planned = freeze_and_plan(&store, T1, "2028-02-28").await?;
+    let day = date("2028-02-28")?;
+    assert_eq!(store.open_day(T1).await?, Some(day));
+    assert_eq!(store.open_day(T2).await?, None);
+    let board = store.day_board(T1, day).await?;
+    assert_eq!(board.len(), 3);
+    for s in &board {
+        assert_eq!(s.status, StopStatus::Pending);
+        assert_eq!(s.orders.len(), 1);
+        assert_eq!(s.courier, planned.get(&s.household).copied());
+    }
+    assert_eq!(RoundFigures::of(&board).left, 3);
+    let mine = store.courier_round(T1, day, COURIER).await?;
+    assert!(!mine.is_empty() && mine.iter().all(|s| s.courier == Some(COURIER)));
+    assert!(mine.windows(2).all(|w| w[0].seq <= w[1].seq), "route order");
+    let theirs = board
+        .iter()
+        .find(|s| s.courier == Some(CourierId(2)))
+        .ok_or("a stop of courier 2")?
+        .household;
+    match store.round_stop(T1, day, COURIER, theirs).await {
+        Err(StoreError::NotFound { .. }) => {}
+        other => panic!("another courier's stop: {other:?}"),
+    }
+    let h = mine[0].household;
+    match store
+        .deliver_stop(
+            T1,
+            day,
+            COURIER,
+            h,
+            "not-the-code",
+            at("2028-02-28", "05:05:00")?,
+        )
+        .await
+    {
+        Err(StoreError::Domain(DairyError::WrongToken { .. })) => {}
+        other => panic!("a wrong code: {other:?}"),
+    }
+    assert_eq!(
+        store.round_stop(T1, day, COURIER, h).await?.status,
+        StopStatus::Pending
+    );
+    let done = store
+        .deliver_stop(
+            T1,
+            day,
+            COURIER,
+            h,
+            &token(h.0),
+            at("2028-02-28", "05:05:00")?,
+        )
+        .await?;
+    assert_eq!(done.status, StopStatus::Delivered);
+    assert!(done.on_time(), "{done:?}");
+    let failed = store
+        .fail_stop(
+            T1,
+            day,
+            CourierId(2),
+            theirs,
+            FailureReason::Refused,
+            at("2028-02-28", "06:00:00")?,
+        )
+        .await?;
+    assert_eq!(failed.status, StopStatus::Failed);
+    assert!(store.remedy(T1, failed.orders[0].order).await?.is_some());
+    let f = RoundFigures::of(&store.day_board(T1, day).await?);
+    assert_eq!(
+        (f.done, f.delivered, f.failed, f.on_time, f.left),
+        (2, 1, 1, 1, 1)
+    );
+    let pay = store
+        .courier_pay(T1, COURIER, day.add_days(-3), day)
+        .await?;
+    assert_eq!((pay.drops, pay.bottles, pay.pay), (1, 1, Cents(110)));
+    assert!(store.collect_bottles(T1, day, COURIER, h, 2).await?);
+    assert!(
+        !store.collect_bottles(T1, day, COURIER, h, 3).await?,
+        "once per stop"
+    );
+    assert!(matches!(
+        store.collect_bottles(T1, day, COURIER, theirs, 1).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(store.courier_round(T2, day, COURIER).await?.is_empty());
+    store.close().await;
+    Ok(())
+}
+
 on_both_backends!(
     open_migrates_and_reopens,
     tenants_are_isolated,
@@ -1547,4 +1655,5 @@ on_both_backends!(
     consumption_per_customer,
     promotions_push_once_and_convert,
     bi_cube_drills_down,
+    rounds_for_the_pages,
 );

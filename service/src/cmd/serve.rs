@@ -26,9 +26,11 @@ pub struct Opts {
     /// Tenants file (JSON: tenants with sha256-hashed API keys, roles, a JWT secret, quotas).
     #[arg(long)]
     pub config: Option<PathBuf>,
-    /// Database of the live days and the jobs: `sqlite:FILE` (created when missing) or
+    /// Database of the live days, the jobs and the dairy data of the pages (`/app/`):
+    /// `sqlite:FILE` or a plain FILE path (created when missing), or
     /// `postgres://USER@HOST/DB`. Default: the SQLite file `milkrun-serve.db` in the working
-    /// directory. Open days are restored from it at start.
+    /// directory. Open days are restored from it at start. `--db milkrun-demo/milkrun.db`
+    /// serves what `milkrun demo` wrote.
     #[arg(long)]
     pub db: Option<String>,
     /// OSM extract (default: the shipped Liechtenstein extract).
@@ -58,7 +60,23 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
         config: opts.config,
         osm: opts.osm.unwrap_or_else(crate::demo::default_osm),
         dev_key: opts.dev_key,
-        db: opts.db,
+        db: opts.db.as_deref().map(db_url).transpose()?,
         compat_listen: opts.compat_listen,
     })
+}
+
+/// The database URL of `--db`: a URL as given, a plain path as `sqlite:PATH`.
+pub fn db_url(db: &str) -> anyhow::Result<String> {
+    if ["sqlite:", "postgres:", "postgresql:"]
+        .iter()
+        .any(|p| db.starts_with(p))
+    {
+        return Ok(db.to_string());
+    }
+    // sqlx reads `?` as the start of the URL's options.
+    anyhow::ensure!(
+        !db.is_empty() && !db.contains('?') && !db.contains('#'),
+        "--db: `{db}` is neither a database URL nor a file path without `?` or `#`"
+    );
+    Ok(format!("sqlite:{db}"))
 }

@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::config::{sha256_hex, CourierId, RoleKind, ServeConfig, TenantId};
+use super::config::{sha256_hex, CourierId, CustomerRef, RoleKind, ServeConfig, TenantId};
 
 /// A caller's role within its tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +21,8 @@ pub enum Role {
     Courier(CourierId),
     /// Read-only queries.
     Analyst,
+    /// One customer: its own calendar on the pages (`/app/customer`); no API call.
+    Customer(CustomerRef),
 }
 
 impl Role {
@@ -40,7 +42,7 @@ impl Role {
 
     /// Whether the role may run optimizations (every role but the read-only analyst).
     pub fn may_optimize(&self) -> bool {
-        !matches!(self, Role::Analyst)
+        !matches!(self, Role::Analyst | Role::Customer(_))
     }
 }
 

@@ -24,6 +24,11 @@ impl std::fmt::Display for TenantId {
 #[serde(transparent)]
 pub struct CourierId(pub String);
 
+/// A customer id (of a customer's page session).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(transparent)]
+pub struct CustomerRef(pub String);
+
 /// What a caller may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -102,7 +102,10 @@ fn courier_scope(role: &Role, labels: &DayLabels) -> Result<Option<usize>, Servi
             .ok_or(ServiceError::PermissionDenied(
                 "the courier has no route in this day",
             )),
-        _ => Ok(None),
+        Role::Customer(_) => Err(ServiceError::PermissionDenied(
+            "customers do not see live days",
+        )),
+        Role::Admin | Role::Dispatcher | Role::Analyst => Ok(None),
     }
 }
 
@@ -305,7 +308,7 @@ pub async fn apply_events(
     ctx: CallCtx,
     req: pb::ApplyEventsRequest,
 ) -> Result<pb::ApplyEventsResponse, ServiceError> {
-    if matches!(ctx.identity.role, Role::Analyst) {
+    if matches!(ctx.identity.role, Role::Analyst | Role::Customer(_)) {
         return Err(ServiceError::PermissionDenied(
             "the analyst role is read-only",
         ));

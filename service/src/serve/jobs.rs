@@ -261,6 +261,7 @@ fn may_submit(role: &Role) -> Result<(), ServiceError> {
 fn may_read(role: &Role) -> Result<(), ServiceError> {
     match role {
         Role::Courier(_) => Err(ServiceError::PermissionDenied("couriers do not see jobs")),
+        Role::Customer(_) => Err(ServiceError::PermissionDenied("customers do not see jobs")),
         _ => Ok(()),
     }
 }

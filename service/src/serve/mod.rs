@@ -296,6 +296,7 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("opening the live-day store {db}"))?;
         let webhook_store = store.clone();
+        let app_store = store.clone();
         let state = build_state(&config, roads, store)?;
         let tenants: Vec<TenantId> = config.tenants.iter().map(|t| t.id.clone()).collect();
         let restored = state.days.restore(&tenants).await?;
@@ -308,7 +309,11 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
             ended = jobs.ended,
             "jobs restored"
         );
-        let router = app_router(Arc::clone(&state)).await?;
+        let pages = crate::app::AppState::new(app_store, opts.dev_key.clone(), Arc::clone(&state))
+            .context("starting the pages' session keys")?;
+        let router = app_router(Arc::clone(&state))
+            .await?
+            .merge(crate::app::router(Arc::new(pages)));
         let listener = tokio::net::TcpListener::bind(opts.listen)
             .await
             .with_context(|| format!("cannot listen on {}", opts.listen))?;

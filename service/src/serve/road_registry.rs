@@ -65,6 +65,11 @@ impl RoadRegistry {
         })
     }
 
+    /// A profile's network (shared by every tenant, without traffic).
+    pub fn network(&self, profile: Profile) -> Option<Arc<RoadNetwork>> {
+        self.networks.get(&profile).cloned()
+    }
+
     /// The tenant's traffic on a profile's network, created (empty) on first use.
     pub fn traffic(
         &self,

@@ -1,7 +1,9 @@
 //! The service's integration tests, one binary: one module per subject (the CLI, the demos, the
-//! server end to end, a client that is not ours through reflection, the OSRM and VROOM faces).
+//! server end to end, its pages in a real browser, a client that is not ours through
+//! reflection, the OSRM and VROOM faces).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod app_browser;
 mod compat_osrm;
 mod compat_vroom;
 mod dairy_remote;

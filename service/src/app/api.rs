@@ -1,0 +1,519 @@
+//! The pages' JSON calls: log in and out, who am I, a courier's round and his reports on a
+//! stop, the station's board. Each converts, calls the dairy store, and converts back; the
+//! rules (a stop's status, on time, the QR sign-off, the remedy of a failure) are the dairy
+//! crate's.
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use milkrun_calendar::{format_hms, Date};
+use milkrun_dairy::calendar::{DeliveryLine, Moment};
+use milkrun_dairy::ids::{CourierId, CustomerId, HouseholdId, TenantId as DairyTenant};
+use milkrun_dairy::outcome::{FailureReason, Outcome};
+use milkrun_dairy::round::{RoundFigures, RoundStop};
+use milkrun_dairy::store::StoreError;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::session::{self, Session, UserName};
+use super::{caller, same_origin, AppError, AppState, Caller};
+use crate::serve::auth::Role;
+use crate::serve::config::TenantId;
+
+/// Largest JSON body of the pages' calls, bytes.
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// The JSON routes under `/app/api/`.
+pub fn router(app: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/app/api/login", post(login))
+        .route("/app/api/logout", post(logout))
+        .route("/app/api/me", get(me))
+        .route("/app/api/couriers/{courier}/round", get(round))
+        .route("/app/api/couriers/{courier}/pay", get(pay))
+        .route(
+            "/app/api/couriers/{courier}/stops/{household}/deliver",
+            post(deliver),
+        )
+        .route(
+            "/app/api/couriers/{courier}/stops/{household}/fail",
+            post(fail),
+        )
+        .route(
+            "/app/api/couriers/{courier}/stops/{household}/bottles",
+            post(bottles),
+        )
+        .route("/app/api/board", get(board))
+        .route("/app/api/roads", get(super::roads::roads))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(app)
+}
+
+/// A store error as the person sees it: a refused change (a domain rule) is 409 with the
+/// rule's words, a missing row 404, anything else 500.
+pub fn store_error(e: StoreError) -> AppError {
+    match e {
+        StoreError::Domain(d) => AppError::new(StatusCode::CONFLICT, format!("refused: {d}")),
+        StoreError::NotFound { what, id, .. } => {
+            AppError::new(StatusCode::NOT_FOUND, format!("no {what} {id}"))
+        }
+        other => {
+            tracing::warn!(error = %other, "a page's store call failed");
+            AppError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the store failed; try again",
+            )
+        }
+    }
+}
+
+/// A JSON body, its errors named for the person.
+pub fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, AppError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("the request: {e}")))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LoginRequest {
+    user: String,
+    password: String,
+}
+
+/// The page a role starts on.
+fn home(role: &Role) -> &'static str {
+    match role {
+        Role::Courier(_) => "/app/courier",
+        Role::Customer(_) => "/app/customer",
+        Role::Analyst => "/app/cockpit",
+        Role::Admin | Role::Dispatcher => "/app/station",
+    }
+}
+
+/// `POST /app/api/login {user, password}`: a session cookie and the role's home page.
+async fn login(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    bytes: axum::body::Bytes,
+) -> Result<Response, AppError> {
+    same_origin(&headers)?;
+    let req: LoginRequest = body(&bytes)?;
+    let refused = || AppError::new(StatusCode::UNAUTHORIZED, "wrong user name or password");
+    let Some(key) = app.dev_key.as_deref() else {
+        return Err(AppError::new(
+            StatusCode::UNAUTHORIZED,
+            "no users: start `milkrun serve` with --dev-key for the demo users",
+        ));
+    };
+    let tenant = TenantId("dev".into());
+    super::admit(&app, &tenant)?;
+    let name = UserName::parse(&req.user).ok_or_else(refused)?;
+    if !app.keys.password_matches(&req.password, key) {
+        return Err(refused());
+    }
+    let dairy = *app.tenants.get(&tenant).ok_or_else(refused)?;
+    match name {
+        UserName::Courier(id) => {
+            let couriers = app.store.couriers(dairy).await.map_err(store_error)?;
+            if !couriers.iter().any(|(c, _)| c.0 == id) {
+                return Err(refused());
+            }
+        }
+        UserName::Customer(id) => {
+            let found = app.store.customer_name(dairy, CustomerId(id)).await;
+            if found.map_err(store_error)?.is_none() {
+                return Err(refused());
+            }
+        }
+        UserName::Dispatcher | UserName::Manager => {}
+    }
+    let session = Session {
+        user: req.user,
+        tenant,
+        role: name.role(),
+        exp: session::now_s() + session::SESSION_S,
+    };
+    let cookie = app.keys.sign(&session)?;
+    Ok((
+        [(header::SET_COOKIE, session::set_cookie(&cookie))],
+        Json(json!({"home": home(&session.role), "user": session.user})),
+    )
+        .into_response())
+}
+
+/// `POST /app/api/logout`: ends the session.
+async fn logout(headers: HeaderMap) -> Result<Response, AppError> {
+    same_origin(&headers)?;
+    Ok((
+        [(header::SET_COOKIE, session::clear_cookie())],
+        Json(json!({"home": "/app/login"})),
+    )
+        .into_response())
+}
+
+/// The role's name and its courier's or customer's id for the pages.
+pub fn role_json(role: &Role) -> (&'static str, Option<&str>) {
+    match role {
+        Role::Admin => ("admin", None),
+        Role::Dispatcher => ("dispatcher", None),
+        Role::Analyst => ("manager", None),
+        Role::Courier(id) => ("courier", Some(id.0.as_str())),
+        Role::Customer(id) => ("customer", Some(id.0.as_str())),
+    }
+}
+
+/// The day the pages run: the store's open day ([`milkrun_dairy::store::Store::open_day`]).
+pub async fn open_day(app: &AppState, tenant: DairyTenant) -> Result<Date, AppError> {
+    app.store
+        .open_day(tenant)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| {
+            AppError::new(
+                StatusCode::NOT_FOUND,
+                "no planned day in the store: run `milkrun demo` first",
+            )
+        })
+}
+
+/// `GET /app/api/me`: the user, role, tenant and day.
+async fn me(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Result<Json<Value>, AppError> {
+    let c = caller(&app, &headers)?;
+    let day = open_day(&app, c.tenant).await?;
+    let (role, id) = role_json(&c.session.role);
+    Ok(Json(json!({
+        "user": c.session.user,
+        "role": role,
+        "courier": matches!(c.session.role, Role::Courier(_)).then_some(id),
+        "customer": matches!(c.session.role, Role::Customer(_)).then_some(id),
+        "tenant": c.session.tenant.0,
+        "day": day.to_string(),
+        "home": home(&c.session.role),
+        "expires": c.session.exp,
+    })))
+}
+
+/// The courier of a path the caller may see: his own id for a courier (any other answers not
+/// found, as if it did not exist), any id for the staff.
+fn courier_in_path(c: &Caller, courier: &str) -> Result<CourierId, AppError> {
+    let not_found = || AppError::new(StatusCode::NOT_FOUND, format!("no courier {courier}"));
+    match &c.session.role {
+        Role::Courier(own) if own.0 != courier => Err(not_found()),
+        Role::Customer(_) => Err(not_found()),
+        Role::Courier(_) | Role::Admin | Role::Dispatcher | Role::Analyst => courier
+            .parse::<i64>()
+            .map(CourierId)
+            .map_err(|_| not_found()),
+    }
+}
+
+/// `GET /app/api/couriers/{courier}/round`: the courier's stops of the day in route order.
+async fn round(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(courier): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let c = caller(&app, &headers)?;
+    let id = courier_in_path(&c, &courier)?;
+    let couriers = app.store.couriers(c.tenant).await.map_err(store_error)?;
+    let Some((_, name)) = couriers.iter().find(|(k, _)| *k == id) else {
+        return Err(AppError::new(
+            StatusCode::NOT_FOUND,
+            format!("no courier {courier}"),
+        ));
+    };
+    let day = open_day(&app, c.tenant).await?;
+    let stops = app
+        .store
+        .courier_round(c.tenant, day, id)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(json!({
+        "day": day.to_string(),
+        "courier": id.0,
+        "name": name,
+        "figures": figures_json(&RoundFigures::of(&stops)),
+        "stops": stops.iter().map(stop_json).collect::<Vec<_>>(),
+        "reasons": FailureReason::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+    })))
+}
+
+/// `GET /app/api/couriers/{courier}/pay`: the courier's deliveries and pay on the open day,
+/// its week (from Monday) and its month (from the 1st), settled by the store.
+async fn pay(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(courier): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let c = caller(&app, &headers)?;
+    let id = courier_in_path(&c, &courier)?;
+    let day = open_day(&app, c.tenant).await?;
+    let monday = day.add_days(-(day.weekday() as i32));
+    let first = day.add_days(1 - day.ymd().2 as i32);
+    let mut out = serde_json::Map::new();
+    for (name, from) in [("day", day), ("week", monday), ("month", first)] {
+        let p = app
+            .store
+            .courier_pay(c.tenant, id, from, day)
+            .await
+            .map_err(store_error)?;
+        out.insert(
+            name.into(),
+            json!({
+                "from": from.to_string(), "to": day.to_string(), "drops": p.drops,
+                "bottles": p.bottles, "pay_cents": p.pay.0,
+            }),
+        );
+    }
+    Ok(Json(Value::Object(out)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeliverRequest {
+    /// The scanned or typed door code.
+    token: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FailRequest {
+    /// `not_home`, `damaged`, `refused`, `address_wrong` or `access_closed`.
+    reason: String,
+}
+
+/// The courier of a report: only the courier himself reports on his round.
+fn reporting_courier(c: &Caller, courier: &str) -> Result<CourierId, AppError> {
+    match &c.session.role {
+        Role::Courier(_) => courier_in_path(c, courier),
+        _ => Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "only the courier reports on his stops",
+        )),
+    }
+}
+
+/// A household id of a path (an unknown one answers not found).
+fn household_in_path(household: &str) -> Result<HouseholdId, AppError> {
+    household.parse::<i64>().map(HouseholdId).map_err(|_| {
+        AppError::new(
+            StatusCode::NOT_FOUND,
+            format!("no stop on the courier's round for household {household}"),
+        )
+    })
+}
+
+/// Now, on the open day: the wall clock's time of day (UTC) on the day the pages run.
+pub fn now_on(day: Date) -> Result<Moment, AppError> {
+    let second = i64::try_from(session::now_s() % 86_400).unwrap_or(0);
+    Moment::new(day, second)
+        .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+/// `POST /app/api/couriers/{courier}/stops/{household}/deliver {token}`: signs the stop off
+/// with the door's code; a wrong code is refused (409) and records nothing.
+async fn deliver(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((courier, household)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    same_origin(&headers)?;
+    let c = caller(&app, &headers)?;
+    let id = reporting_courier(&c, &courier)?;
+    let household = household_in_path(&household)?;
+    let req: DeliverRequest = body(&bytes)?;
+    let token = req.token.trim();
+    if token.is_empty() || token.len() > 256 {
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            "token: the door code is empty or too long",
+        ));
+    }
+    let day = open_day(&app, c.tenant).await?;
+    let stop = app
+        .store
+        .deliver_stop(c.tenant, day, id, household, token, now_on(day)?)
+        .await
+        .map_err(store_error)?;
+    reported(&app, c.tenant, day, id, &stop).await
+}
+
+/// `POST /app/api/couriers/{courier}/stops/{household}/fail {reason}`: the stop failed; the
+/// tenant's remedy is applied to each order.
+async fn fail(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((courier, household)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    same_origin(&headers)?;
+    let c = caller(&app, &headers)?;
+    let id = reporting_courier(&c, &courier)?;
+    let household = household_in_path(&household)?;
+    let req: FailRequest = body(&bytes)?;
+    let reason = FailureReason::parse(&req.reason)
+        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("reason: {e}")))?;
+    let day = open_day(&app, c.tenant).await?;
+    let stop = app
+        .store
+        .fail_stop(c.tenant, day, id, household, reason, now_on(day)?)
+        .await
+        .map_err(store_error)?;
+    reported(&app, c.tenant, day, id, &stop).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BottlesRequest {
+    /// Empty bottles collected at the door.
+    bottles: u32,
+}
+
+/// `POST /app/api/couriers/{courier}/stops/{household}/bottles {bottles}`: the empty bottles
+/// the courier collected at a stop (once per stop and day: a second count is not recorded).
+async fn bottles(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((courier, household)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    same_origin(&headers)?;
+    let c = caller(&app, &headers)?;
+    let id = reporting_courier(&c, &courier)?;
+    let household = household_in_path(&household)?;
+    let req: BottlesRequest = body(&bytes)?;
+    let day = open_day(&app, c.tenant).await?;
+    let recorded = app
+        .store
+        .collect_bottles(c.tenant, day, id, household, req.bottles)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(json!({"recorded": recorded, "bottles": req.bottles})))
+}
+
+/// After a report: the day's figures recounted and pushed with the stop to the station
+/// pages; the stop and the courier's own figures answered.
+async fn reported(
+    app: &AppState,
+    tenant: DairyTenant,
+    day: Date,
+    courier: CourierId,
+    stop: &RoundStop,
+) -> Result<Json<Value>, AppError> {
+    let board = app
+        .store
+        .day_board(tenant, day)
+        .await
+        .map_err(store_error)?;
+    let stop = stop_json(stop);
+    let own: Vec<RoundStop> = board
+        .iter()
+        .filter(|s| s.courier == Some(courier))
+        .cloned()
+        .collect();
+    let own = figures_json(&RoundFigures::of(&own));
+    app.push.publish(
+        tenant,
+        json!({
+            "stop": stop.clone(),
+            "figures": figures_json(&RoundFigures::of(&board)),
+            "courier": {"id": courier.0, "figures": own.clone()},
+        })
+        .to_string(),
+    );
+    Ok(Json(json!({"stop": stop, "figures": own})))
+}
+
+/// `GET /app/api/board`: the station staff's view of the day: stations, couriers, every
+/// stop and the figures.
+async fn board(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, AppError> {
+    let c = caller(&app, &headers)?;
+    if !c.is_staff() {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            "the station's board is for the station's staff",
+        ));
+    }
+    let day = open_day(&app, c.tenant).await?;
+    let stops = app
+        .store
+        .day_board(c.tenant, day)
+        .await
+        .map_err(store_error)?;
+    let stations = app.store.stations(c.tenant).await.map_err(store_error)?;
+    let couriers = app.store.couriers(c.tenant).await.map_err(store_error)?;
+    Ok(Json(json!({
+        "day": day.to_string(),
+        "role": role_json(&c.session.role).0,
+        "stations": stations.iter().map(|(id, name)| json!({"id": id.0, "name": name})).collect::<Vec<_>>(),
+        "couriers": couriers.iter().map(|(id, name)| {
+            let own: Vec<RoundStop> = stops.iter().filter(|s| s.courier == Some(*id)).cloned().collect();
+            json!({"id": id.0, "name": name, "figures": figures_json(&RoundFigures::of(&own))})
+        }).collect::<Vec<_>>(),
+        "figures": figures_json(&RoundFigures::of(&stops)),
+        "stops": stops.iter().map(stop_json).collect::<Vec<_>>(),
+    })))
+}
+
+/// Seconds since midnight as `HH:MM`.
+fn hm(s: i64) -> String {
+    let t = format_hms(s);
+    t.rsplit_once(':')
+        .map_or(t.clone(), |(hm, _)| hm.to_string())
+}
+
+/// The day's figures as JSON.
+pub fn figures_json(f: &RoundFigures) -> Value {
+    json!({
+        "stops": f.stops, "done": f.done, "left": f.left, "delivered": f.delivered,
+        "failed": f.failed, "on_time": f.on_time, "unassigned": f.unassigned,
+    })
+}
+
+/// A stop as JSON (never its door code).
+pub fn stop_json(s: &RoundStop) -> Value {
+    let orders: Vec<Value> = s
+        .orders
+        .iter()
+        .map(|o| {
+            let (status, reason) = match &o.outcome {
+                None => ("pending", None),
+                Some(Outcome::Delivered { .. }) => ("delivered", None),
+                Some(Outcome::Failed { reason, .. }) => ("failed", Some(reason.as_str())),
+                Some(Outcome::Cancelled { .. }) => ("cancelled", None),
+            };
+            json!({
+                "order": o.order.0,
+                "product": o.product_name,
+                "quantity": o.quantity,
+                "make_up": matches!(o.line, DeliveryLine::MakeUp(_)),
+                "status": status,
+                "reason": reason,
+            })
+        })
+        .collect();
+    json!({
+        "household": s.household.0,
+        "customer": s.customer.0,
+        "station": s.station.0,
+        "courier": s.courier.map(|c| c.0),
+        "seq": s.seq,
+        "eta": s.arrival_s.map(hm),
+        "promise": s.promise_s.map(|(a, b)| [hm(a), hm(b)]),
+        "window": [hm(s.window_s.0), hm(s.window_s.1)],
+        "address": s.address,
+        "lat": s.point.lat,
+        "lon": s.point.lon,
+        "status": s.status.as_str(),
+        "done_at": s.done_s().map(hm),
+        "on_time": s.on_time(),
+        "orders": orders,
+    })
+}

@@ -1,0 +1,380 @@
+//! The customer's page: a month of deliveries of the customer's subscriptions (the dairy
+//! calendar's expansion after its operations), changes to it (skip, pause, postpone,
+//! change quantity) requested through [`milkrun_dairy::store::Store::request_operation`],
+//! whose cut-off refusal is answered in its own words (409), and the customer's consumption
+//! (the store's analysis of the last weeks). A customer sees only his own
+//! calendar: another customer's id answers not found. "Now" is the pages' open day at the
+//! wall clock's time of day (UTC), as for the couriers' reports.
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use milkrun_calendar::{format_hms, Date};
+use milkrun_dairy::calendar::{DeliveryLine, OperationKind};
+use milkrun_dairy::complaint::{ComplaintCategory, ComplaintFiling};
+use milkrun_dairy::dedupe::DedupeKey;
+use milkrun_dairy::ids::{CustomerId, SubscriptionId};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::api::{body, now_on, open_day, store_error};
+use super::{caller, same_origin, AppError, AppState, Caller};
+use crate::serve::auth::Role;
+
+/// The customer's routes.
+pub fn router(app: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/app/api/customers/{customer}/calendar", get(calendar))
+        .route("/app/api/customers/{customer}/operations", post(operation))
+        .route(
+            "/app/api/customers/{customer}/consumption",
+            get(consumption),
+        )
+        .route(
+            "/app/api/customers/{customer}/complaints",
+            get(complaints).post(complain),
+        )
+        .with_state(app)
+}
+
+/// The customer of a path: the session's own (any other answers not found).
+fn customer_in_path(c: &Caller, customer: &str) -> Result<CustomerId, AppError> {
+    let not_found = || AppError::new(StatusCode::NOT_FOUND, format!("no customer {customer}"));
+    match &c.session.role {
+        Role::Customer(own) if own.0 == customer => {
+            customer.parse().map(CustomerId).map_err(|_| not_found())
+        }
+        _ => Err(not_found()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct MonthQuery {
+    /// `YYYY-MM`; default the month of the day after the open day.
+    month: Option<String>,
+}
+
+/// The first day of a `YYYY-MM` month.
+fn month_start(text: &str) -> Result<Date, AppError> {
+    let bad = || {
+        AppError::new(
+            StatusCode::BAD_REQUEST,
+            format!("month: `{text}` is not YYYY-MM"),
+        )
+    };
+    if text.len() != 7 {
+        return Err(bad());
+    }
+    Date::parse_iso(&format!("{text}-01")).map_err(|_| bad())
+}
+
+/// `GET /app/api/customers/{customer}/calendar?month=YYYY-MM`: the month's deliveries of
+/// each of the customer's subscriptions, and the cut-off rule.
+async fn calendar(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(customer): Path<String>,
+    Query(q): Query<MonthQuery>,
+) -> Result<Json<Value>, AppError> {
+    let c = caller(&app, &headers)?;
+    let id = customer_in_path(&c, &customer)?;
+    let day = open_day(&app, c.tenant).await?;
+    let first = match q.month.as_deref() {
+        Some(m) => month_start(m)?,
+        None => {
+            let t = day.add_days(1);
+            t.add_days(1 - t.ymd().2 as i32)
+        }
+    };
+    let (y, m, _) = first.ymd();
+    let last = if m == 12 {
+        Date::from_ymd(y + 1, 1, 1)
+    } else {
+        Date::from_ymd(y, m + 1, 1)
+    }
+    .map(|d| d.add_days(-1))
+    .ok_or_else(|| AppError::new(StatusCode::BAD_REQUEST, "month: out of range"))?;
+    let name = app
+        .store
+        .customer_name(c.tenant, id)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, format!("no customer {customer}")))?;
+    let products = app
+        .store
+        .product_names(c.tenant)
+        .await
+        .map_err(store_error)?;
+    let product_name = |p| {
+        products
+            .iter()
+            .find(|(id, _)| *id == p)
+            .map_or_else(|| "?".to_string(), |(_, n)| n.clone())
+    };
+    let subs = app
+        .store
+        .subscriptions_of_customer(c.tenant, id)
+        .await
+        .map_err(store_error)?;
+    let mut subscriptions = Vec::new();
+    let mut deliveries = Vec::new();
+    for s in &subs {
+        let package = app
+            .store
+            .package(c.tenant, s.package)
+            .await
+            .map_err(store_error)?;
+        subscriptions.push(json!({
+            "id": s.id.0, "household": s.household.0, "product": product_name(package.product),
+            "quantity": s.quantity,
+        }));
+        for d in app
+            .store
+            .deliveries(c.tenant, s.id, first, last)
+            .await
+            .map_err(store_error)?
+        {
+            deliveries.push(json!({
+                "date": d.date.to_string(),
+                "subscription": d.subscription.0,
+                "product": product_name(d.product),
+                "quantity": d.quantity,
+                "line": match d.line {
+                    DeliveryLine::Regular => "regular",
+                    DeliveryLine::Extra(_) => "extra",
+                    DeliveryLine::MakeUp(_) => "make_up",
+                },
+            }));
+        }
+    }
+    let cutoff = app.store.cutoff(c.tenant).await.map_err(store_error)?;
+    let now = now_on(day)?;
+    Ok(Json(json!({
+        "customer": id.0,
+        "name": name,
+        "month": format!("{y:04}-{m:02}"),
+        "first": first.to_string(),
+        "last": last.to_string(),
+        "today": day.to_string(),
+        "now": format_hms(now.second_of_day),
+        "cutoff": {"days_before": cutoff.days_before, "at": format_hms(cutoff.at_s)},
+        "subscriptions": subscriptions,
+        "deliveries": deliveries,
+    })))
+}
+
+/// `GET /app/api/customers/{customer}/complaints`: the customer's complaints, newest first.
+async fn complaints(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(customer): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let c = caller(&app, &headers)?;
+    let id = customer_in_path(&c, &customer)?;
+    let list = app
+        .store
+        .complaints_of_customer(c.tenant, id)
+        .await
+        .map_err(store_error)?;
+    let when = |m: milkrun_dairy::calendar::Moment| {
+        format!("{} {}", m.date, &format_hms(m.second_of_day)[..5])
+    };
+    Ok(Json(json!({
+        "categories": ComplaintCategory::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        "complaints": list.iter().map(|k| json!({
+            "id": k.id.0, "household": k.household.0, "category": k.category.as_str(),
+            "text": k.text, "state": k.state.as_str(), "filed_at": when(k.filed_at),
+            "resolved_at": k.resolved_at.map(when),
+        })).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ComplaintRequest {
+    /// The page's key for this filing (filing again with it gives the same complaint).
+    key: String,
+    category: String,
+    text: String,
+}
+
+/// `POST /app/api/customers/{customer}/complaints {key, category, text}`: files a complaint
+/// for the customer's household ([`milkrun_dairy::store::Store::file_complaint`]).
+async fn complain(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(customer): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    same_origin(&headers)?;
+    let c = caller(&app, &headers)?;
+    let id = customer_in_path(&c, &customer)?;
+    let req: ComplaintRequest = body(&bytes)?;
+    let household = app
+        .store
+        .subscriptions_of_customer(c.tenant, id)
+        .await
+        .map_err(store_error)?
+        .first()
+        .map(|s| s.household)
+        .ok_or_else(|| AppError::new(StatusCode::NOT_FOUND, "you have no household"))?;
+    let category = ComplaintCategory::parse(&req.category)
+        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("category: {e}")))?;
+    let filing = DedupeKey::new(&format!("app:{}:{}", id.0, req.key))
+        .and_then(|key| ComplaintFiling::new(key, household, None, category, &req.text))
+        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let day = open_day(&app, c.tenant).await?;
+    let complaint = app
+        .store
+        .file_complaint(c.tenant, &filing, now_on(day)?)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(json!({"complaint": complaint.0})))
+}
+
+/// Weeks of the consumption chart, ending on the open day.
+pub const CONSUMPTION_WEEKS: i32 = 8;
+
+/// `GET /app/api/customers/{customer}/consumption`: the customer's units per week and
+/// product over the [`CONSUMPTION_WEEKS`] weeks up to the open day, the trend and its class
+/// ([`milkrun_dairy::store::Store::customer_consumption`]).
+async fn consumption(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(customer): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let c = caller(&app, &headers)?;
+    let id = customer_in_path(&c, &customer)?;
+    let day = open_day(&app, c.tenant).await?;
+    let from = day.add_days(1 - 7 * CONSUMPTION_WEEKS);
+    let k = app
+        .store
+        .customer_consumption(c.tenant, id, from, day)
+        .await
+        .map_err(store_error)?;
+    let products = app
+        .store
+        .product_names(c.tenant)
+        .await
+        .map_err(store_error)?;
+    let name = |p| {
+        products
+            .iter()
+            .find(|(id, _)| *id == p)
+            .map_or_else(|| "?".to_string(), |(_, n)| n.clone())
+    };
+    let weeks: Vec<Value> = k
+        .weeks
+        .iter()
+        .map(|w| {
+            let per: serde_json::Map<String, Value> = w
+                .per_product
+                .iter()
+                .map(|(p, n)| (name(*p), json!(n)))
+                .collect();
+            json!({"start": w.start.to_string(), "days": w.days, "units": w.units, "per_product": per})
+        })
+        .collect();
+    Ok(Json(json!({
+        "from": from.to_string(),
+        "to": day.to_string(),
+        "weeks": weeks,
+        "slope_units_per_week": k.slope_units_per_week,
+        "mean_units_per_week": k.mean_units_per_week,
+        "delivered": k.delivered,
+        "failed": k.failed,
+        "cancelled": k.cancelled,
+        "days_off": k.days_off,
+        "class": k.class.as_str(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OperationRequest {
+    subscription: i64,
+    /// `skip`, `postpone` (with `date`), `pause` (with `from` and `to`) or
+    /// `change_quantity` (with `from` and `quantity`).
+    kind: String,
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    quantity: Option<u32>,
+}
+
+/// A date field of the request, named in the error.
+fn date_field(value: Option<&String>, field: &str) -> Result<Date, AppError> {
+    let text =
+        value.ok_or_else(|| AppError::new(StatusCode::BAD_REQUEST, format!("{field}: missing")))?;
+    Date::parse_iso(text)
+        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("{field}: {e}")))
+}
+
+/// `POST /app/api/customers/{customer}/operations`: a change to one of the customer's
+/// subscriptions; refused after the cut-off in the calendar's words.
+async fn operation(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(customer): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    same_origin(&headers)?;
+    let c = caller(&app, &headers)?;
+    let id = customer_in_path(&c, &customer)?;
+    let req: OperationRequest = body(&bytes)?;
+    let subscription = SubscriptionId(req.subscription);
+    let own = app
+        .store
+        .subscriptions_of_customer(c.tenant, id)
+        .await
+        .map_err(store_error)?;
+    if !own.iter().any(|s| s.id == subscription) {
+        return Err(AppError::new(
+            StatusCode::NOT_FOUND,
+            format!(
+                "subscription: no subscription {} of yours",
+                req.subscription
+            ),
+        ));
+    }
+    let kind = match req.kind.as_str() {
+        "skip" => OperationKind::Skip {
+            date: date_field(req.date.as_ref(), "date")?,
+        },
+        "postpone" => OperationKind::Postpone {
+            date: date_field(req.date.as_ref(), "date")?,
+        },
+        "pause" => OperationKind::Pause {
+            from: date_field(req.from.as_ref(), "from")?,
+            to: date_field(req.to.as_ref(), "to")?,
+        },
+        "change_quantity" => OperationKind::ChangeQuantity {
+            from: date_field(req.from.as_ref(), "from")?,
+            quantity: req
+                .quantity
+                .ok_or_else(|| AppError::new(StatusCode::BAD_REQUEST, "quantity: missing"))?,
+        },
+        other => {
+            return Err(AppError::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "kind: `{}` is not skip, postpone, pause or change_quantity",
+                    other.chars().take(32).collect::<String>()
+                ),
+            ))
+        }
+    };
+    let day = open_day(&app, c.tenant).await?;
+    let op = app
+        .store
+        .request_operation(c.tenant, subscription, kind, now_on(day)?)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(json!({"operation": op.id.0, "kind": req.kind})))
+}

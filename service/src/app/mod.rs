@@ -1,0 +1,202 @@
+//! `/app/`: the pages people use, served by `milkrun serve` on its port (issue #22): the
+//! login ([`session`]), the courier's round on a phone (`/app/courier`), the station's
+//! board (`/app/station`: the map, the feed, the day's figures, updated by server push) and
+//! the customer's month of deliveries with its changes (`/app/customer`, [`calendar`]), and
+//! the company's cockpit (`/app/cockpit`, [`cockpit`]: the BI cube with drill-down).
+//!
+//! A thin face like the rest of the service: the pages are static files embedded in the
+//! binary ([`assets`]: plain HTML, CSS and JavaScript modules, no build step), and their data
+//! comes from the dairy store's queries and business steps ([`milkrun_dairy::store::rounds`]:
+//! the day's board, a courier's round, a stop delivered with the door's QR token or failed
+//! with a reason), converted to JSON by [`api`]. A courier's report is pushed to the open
+//! station pages of the same tenant as a server-sent event ([`push`]). The roads on the map
+//! come from our own road network as GeoJSON ([`roads`]); there is no tile server.
+//!
+//! Who may do what: the tenant and the role come from the session cookie only, and every call
+//! (a login too) takes a request from the tenant's rate quota, as the API's calls do. A courier sees
+//! and reports on his own round (another courier's id answers not found); the station's staff
+//! (admin, dispatcher, the read-only manager) see the whole day; a customer sees and changes
+//! only his own calendar. Every state-changing call is a
+//! POST with the header `x-milkrun-app: 1` (a cross-site form cannot send it) and, when the
+//! browser sends one, an `Origin` equal to the `Host`.
+pub mod api;
+pub mod assets;
+pub mod calendar;
+pub mod cockpit;
+pub mod push;
+pub mod roads;
+pub mod session;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use milkrun_dairy::ids::TenantId as DairyTenant;
+use milkrun_dairy::store::Store;
+use serde_json::json;
+
+use crate::serve::auth::Role;
+use crate::serve::config::TenantId;
+use crate::serve::state::ServiceState;
+use push::PushHub;
+use session::{Session, SessionError, SessionKeys};
+
+/// The header every state-changing call of the pages carries.
+pub const CSRF_HEADER: &str = "x-milkrun-app";
+
+/// What the pages share.
+#[derive(Debug)]
+pub struct AppState {
+    /// The dairy store (the one of `--db`).
+    pub store: Store,
+    /// Signs and checks session cookies.
+    pub keys: SessionKeys,
+    /// The password of the demo users (`--dev-key`); `None`: nobody can log in.
+    pub dev_key: Option<String>,
+    /// The dairy tenant of each service tenant that has pages.
+    pub tenants: HashMap<TenantId, DairyTenant>,
+    /// The station pages' push channels.
+    pub push: PushHub,
+    /// The service's state (the road networks).
+    pub service: Arc<ServiceState>,
+}
+
+impl AppState {
+    /// The pages over `store`: with `dev_key`, the demo users of the `dev` tenant, whose
+    /// dairy tenant is the demo's ([`milkrun_sim::company::TENANT`]).
+    pub fn new(
+        store: Store,
+        dev_key: Option<String>,
+        service: Arc<ServiceState>,
+    ) -> std::io::Result<AppState> {
+        let mut tenants = HashMap::new();
+        if dev_key.is_some() {
+            tenants.insert(TenantId("dev".into()), milkrun_sim::company::TENANT);
+        }
+        Ok(AppState {
+            store,
+            keys: SessionKeys::random()?,
+            dev_key,
+            tenants,
+            push: PushHub::default(),
+            service,
+        })
+    }
+}
+
+/// A failed call of the pages: its HTTP status and a message for the person.
+#[derive(Debug)]
+pub struct AppError {
+    /// The status.
+    pub status: StatusCode,
+    /// What went wrong, in words.
+    pub message: String,
+}
+
+impl AppError {
+    /// An error with a status and a message.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> AppError {
+        AppError {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            axum::Json(json!({"error": self.message, "status": self.status.as_u16()})),
+        )
+            .into_response()
+    }
+}
+
+impl From<SessionError> for AppError {
+    fn from(e: SessionError) -> AppError {
+        AppError::new(StatusCode::UNAUTHORIZED, e.to_string())
+    }
+}
+
+/// The caller of a request: its session and its dairy tenant.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The session.
+    pub session: Session,
+    /// The dairy tenant.
+    pub tenant: DairyTenant,
+}
+
+impl Caller {
+    /// Whether the caller is station staff (sees the whole day).
+    pub fn is_staff(&self) -> bool {
+        matches!(
+            self.session.role,
+            Role::Admin | Role::Dispatcher | Role::Analyst
+        )
+    }
+}
+
+/// The caller of a request with these headers (401 without a valid session).
+pub fn caller(app: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
+    let value = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .find_map(session::cookie_value)
+        .ok_or(SessionError::Missing)?;
+    let session = app.keys.verify(value, session::now_s())?;
+    let tenant = *app
+        .tenants
+        .get(&session.tenant)
+        .ok_or(SessionError::Invalid)?;
+    admit(app, &session.tenant)?;
+    Ok(Caller { session, tenant })
+}
+
+/// Takes one request of the tenant's rate quota (the same bucket as its API calls): 429
+/// when it is spent.
+pub fn admit(app: &AppState, tenant: &TenantId) -> Result<(), AppError> {
+    app.service
+        .quotas
+        .tenant(tenant)
+        .and_then(|q| q.admit())
+        .map_err(|e| AppError::new(StatusCode::TOO_MANY_REQUESTS, format!("slow down: {e}")))
+}
+
+/// Refuses a state-changing call without the pages' header, or from another origin.
+pub fn same_origin(headers: &HeaderMap) -> Result<(), AppError> {
+    if headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()) != Some("1") {
+        return Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            format!("refused: a change needs the header `{CSRF_HEADER}: 1` (sent by the pages)"),
+        ));
+    }
+    if let Some(origin) = headers.get(header::ORIGIN) {
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+        let origin_host = origin
+            .to_str()
+            .ok()
+            .and_then(|o| o.split_once("://"))
+            .map(|(_, h)| h);
+        if host.is_none() || origin_host != host {
+            return Err(AppError::new(
+                StatusCode::FORBIDDEN,
+                "refused: the request comes from another origin",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Every route under `/app/`.
+pub fn router(app: Arc<AppState>) -> Router {
+    assets::router()
+        .merge(api::router(Arc::clone(&app)))
+        .merge(calendar::router(Arc::clone(&app)))
+        .merge(cockpit::router(Arc::clone(&app)))
+        .merge(push::router(app))
+}
