@@ -882,7 +882,7 @@ async fn run_on<E: Engine>(
     for st in &stations {
         let settings = night_settings(st, seed ^ u64::from(config.days))?;
         store
-            .plan_night(&engine, TENANT, st.id, open_day, &settings)
+            .plan_night(engine, TENANT, st.id, open_day, &settings)
             .await
             .map_err(|e| SimError::Plan(e.to_string()))?;
     }
