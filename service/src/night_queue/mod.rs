@@ -20,6 +20,9 @@ pub mod worker;
 pub const JOB_STREAM: &str = "MILKRUN_NIGHT";
 /// Jobs are published on `milkrun.night.<tenant>.<station>`.
 pub const JOB_SUBJECT_PREFIX: &str = "milkrun.night";
+/// Jobs API jobs of `milkrun serve --nats` are published on this subject (of the same
+/// stream, taken by the same workers).
+pub const SERVICE_JOB_SUBJECT: &str = "milkrun.night.jobs";
 /// The job stream's subjects.
 pub const JOB_SUBJECTS: &str = "milkrun.night.>";
 /// The dead-letter stream.

@@ -7,6 +7,7 @@ mod compat_vroom;
 mod demo;
 mod deploy;
 mod golden;
+mod job_queues;
 mod night_queue;
 mod regression;
 mod serve;
