@@ -323,3 +323,44 @@ async fn jobs_have_the_same_states_on_both_queues() {
 fn seq_of(id: &str) -> &str {
     id.trim_start_matches("job-")
 }
+
+/// A Jobs API job's message: round trip and id; bad input names its field.
+#[test]
+fn service_job_messages_are_checked() {
+    use milkrun_service::night_queue::job::ServiceJob;
+    let job = ServiceJob {
+        tenant: "acme".into(),
+        seq: 7,
+        max_time_limit_s: 60.0,
+    };
+    let bytes = job.to_bytes().expect("bytes");
+    assert_eq!(ServiceJob::from_bytes(&bytes).expect("a job"), job);
+    assert_eq!(job.message_id(), "job:acme:7");
+    for (bad, field) in [
+        (
+            r#"{"tenant":"","seq":1,"max_time_limit_s":1.0}"#,
+            "job.tenant",
+        ),
+        (
+            r#"{"tenant":"a","seq":0,"max_time_limit_s":1.0}"#,
+            "job.seq",
+        ),
+        (
+            r#"{"tenant":"a","seq":1,"max_time_limit_s":-1.0}"#,
+            "job.max_time_limit_s",
+        ),
+        (
+            r#"{"tenant":"a","seq":"x","max_time_limit_s":1.0}"#,
+            "job.seq",
+        ),
+        (
+            r#"{"tenant":"a","seq":1,"max_time_limit_s":1.0,"x":1}"#,
+            "job.",
+        ),
+    ] {
+        let err = ServiceJob::from_bytes(bad.as_bytes()).expect_err(bad);
+        assert!(err.to_string().starts_with(field), "{bad}: {err}");
+    }
+    let huge = vec![b' '; 300 * 1024];
+    assert!(ServiceJob::from_bytes(&huge).is_err());
+}
