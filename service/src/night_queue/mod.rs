@@ -10,6 +10,10 @@
 //! - [`worker`]: the loop of `milkrun worker`: explicit acks, in-progress acks during the
 //!   solve, a bounded number of attempts, then the dead-letter subject.
 //!
+//! The same stream and workers run the Jobs API's forecasts and order plans of
+//! `milkrun serve --nats` ([`job::ServiceJob`] on [`SERVICE_JOB_SUBJECT`], run by
+//! `crate::serve::jobs::run_remote` through the job's stored row).
+//!
 //! The planning itself is the dairy store's `plan_night` (stored once per tenant, day and
 //! station) on the in-process engine: this module only moves jobs.
 pub mod job;

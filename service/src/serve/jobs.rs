@@ -17,6 +17,12 @@
 //! reaches the solver or the forecast. A result is kept up to [`MAX_RESULT_BYTES`] (its
 //! protobuf encoding); a larger one fails the job with RESOURCE_EXHAUSTED.
 //!
+//! Under `serve --nats` ([`JobBook::use_queue`](super::job_book::JobBook::use_queue)),
+//! forecasts and order plans run on `milkrun worker`s instead: the stored row is the job's
+//! truth, the NATS message carries only its key ([`ServiceJob`]), the worker runs it through
+//! the row ([`run_remote`]) and this server follows the row ([`REMOTE_POLL`]) into the job's
+//! watch channel, so Get, Watch, List and Cancel answer as for a job run here.
+//!
 //! Idempotency: a request with a `request_id` that the tenant used before returns that job
 //! when the work is the same (compared by the SHA-256 of its proto3 JSON with sorted keys), and
 //! answers INVALID_ARGUMENT on `request_id` when it differs (a request id names one request;

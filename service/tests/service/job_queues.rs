@@ -164,8 +164,14 @@ impl Runner {
 /// (Submit, Get); cancelled there it is CANCELLED at once, and stays so once the queue runs
 /// again (a worker drops it); a forecast job submitted then runs once the queue is released,
 /// Watch sees its states in order up to SUCCEEDED with its progress complete and the same
-/// answer as the unary call; List shows both; the stored row says the same.
-async fn same_states(server: &Server, db: &str, runner: &mut Runner) -> (String, String) {
+/// answer as the unary call; List shows both; the stored row says the same. Then a run the
+/// time limit stops ends FAILED (DEADLINE_EXCEEDED), and a running job cancelled ends
+/// CANCELLED well before its time limit.
+async fn same_states(
+    server: &Server,
+    db: &str,
+    runner: &mut Runner,
+) -> Vec<(String, &'static str)> {
     let mut c = JobsClient::connect(server.url()).await.expect("connects");
     runner.hold(&mut c).await;
     let queued = c
@@ -262,12 +268,105 @@ async fn same_states(server: &Server, db: &str, runner: &mut Runner) -> (String,
         .expect("stored");
     assert_eq!(row.state, StoredState::Cancelled);
     store.close().await;
-    (queued.job_id, job.job_id)
+    // A run the time limit stops: FAILED, DEADLINE_EXCEEDED.
+    let failed = c
+        .submit(with_key(panel_job(0.05), KEY))
+        .await
+        .expect("submit")
+        .into_inner();
+    let end = watch_all(&mut c, &failed.job_id).await;
+    let end = end.last().expect("a last message");
+    assert_eq!(end.state, pb::JobState::Failed as i32, "{end:?}");
+    assert_eq!(
+        end.error.as_ref().map(|e| e.code.as_str()),
+        Some("DEADLINE_EXCEEDED"),
+        "{end:?}"
+    );
+    assert!(end.result.is_none());
+    // A running job cancelled: the cancel reaches the run, well before its 60 s.
+    let long = c
+        .submit(with_key(panel_job(60.0), KEY))
+        .await
+        .expect("submit")
+        .into_inner();
+    let mut stream = c
+        .watch(with_key(
+            pb::WatchJobRequest {
+                job_id: long.job_id.clone(),
+            },
+            KEY,
+        ))
+        .await
+        .expect("watch")
+        .into_inner();
+    while let Some(msg) = stream.next().await {
+        let msg = msg.expect("a job message");
+        assert!(
+            msg.state != pb::JobState::Succeeded as i32,
+            "the 1,000-series panel ran to its end before its cancel: {msg:?}"
+        );
+        if msg.state == pb::JobState::Running as i32 {
+            break;
+        }
+    }
+    let asked = c
+        .cancel(with_key(
+            pb::CancelJobRequest {
+                job_id: long.job_id.clone(),
+            },
+            KEY,
+        ))
+        .await
+        .expect("cancel")
+        .into_inner();
+    assert!(asked.cancel_requested);
+    let end = watch_all(&mut c, &long.job_id).await;
+    let end = end.last().expect("a last message");
+    assert_eq!(end.state, pb::JobState::Cancelled as i32, "{end:?}");
+    assert!(end.cancel_requested);
+    assert!(
+        end.finished_unix_ms - end.started_unix_ms < 60_000,
+        "the cancel, not the time limit, ended it: {end:?}"
+    );
+    vec![
+        (queued.job_id, "gone"),
+        (job.job_id, "SUCCEEDED"),
+        (failed.job_id, "FAILED"),
+        (long.job_id, "CANCELLED"),
+    ]
+}
+
+/// A forecast of 1,000 daily series by automatic model choice (about 20 s of one core on the
+/// 2-core CI machine, seconds on a fast one) under `time_limit_s`.
+fn panel_job(time_limit_s: f64) -> pb::SubmitJobRequest {
+    let series = (0..1000)
+        .map(|k| pb::DemandSeries {
+            id: format!("s{k}"),
+            start_date: "2026-01-05".into(),
+            values: (0..56)
+                .map(|i| 10.0 + f64::from(i % 7) * 2.0 + f64::from((i * 7 + k) % 5) * 0.5)
+                .collect(),
+        })
+        .collect();
+    pb::SubmitJobRequest {
+        request_id: String::new(),
+        work: Some(pb::submit_job_request::Work::Forecast(
+            pb::ForecastDemandRequest {
+                series,
+                frequency: pb::Frequency::Daily.into(),
+                horizon: 7,
+                quantile_levels: vec![0.1, 0.5, 0.9],
+                model: "auto".into(),
+                time_limit_s,
+                ..Default::default()
+            },
+        )),
+    }
 }
 
 /// The body on serve's in-process queue, then on NATS with a worker process: on NATS, the
-/// worker ran the forecast (its log says so, first delivery) and dropped the cancelled job
-/// without running it, and the work queue is empty at the end.
+/// worker's log names each job once, first delivery, with its end (the job cancelled while
+/// queued dropped unrun), and the work queue is empty at the end with no dead letter.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_have_the_same_states_on_both_queues() {
     let config = write_config("job-queues");
@@ -288,7 +387,7 @@ async fn jobs_have_the_same_states_on_both_queues() {
         db: db.clone(),
         worker: None,
     };
-    let (cancelled, ran) = same_states(&server, &db, &mut runner).await;
+    let ended = same_states(&server, &db, &mut runner).await;
     let Runner::Nats {
         worker: Some(worker),
         ..
@@ -296,16 +395,21 @@ async fn jobs_have_the_same_states_on_both_queues() {
     else {
         panic!("the worker was started");
     };
-    let ran_line = format!("ran job:acme:{} delivery 1: SUCCEEDED", seq_of(&ran));
-    let dropped = format!("ran job:acme:{} delivery 1: gone", seq_of(&cancelled));
+    // The worker ran each job once, first delivery, and dropped the one cancelled queued.
+    let wanted: Vec<String> = ended
+        .iter()
+        .map(|(id, how)| format!("ran job:acme:{} delivery 1: {how}", seq_of(id)))
+        .collect();
     wait_for(
         Duration::from_secs(30),
-        "the worker's log names both jobs",
+        "the worker's log names every job",
         || {
             let lines = worker.lines();
-            lines.iter().any(|l| l == &ran_line) && lines.iter().any(|l| l.starts_with(&dropped))
+            wanted
+                .iter()
+                .all(|w| lines.iter().any(|l| l.starts_with(w.as_str())))
         },
-        || format!("{:?}", worker.lines()),
+        || format!("{wanted:?} in {:?}", worker.lines()),
     )
     .await;
     let queue = NightQueue::connect(&nats.url).await.expect("connects");
