@@ -1,15 +1,33 @@
-//! The one interface through which the dairy layer reaches the routing engine: snap points to
-//! the roads, a travel matrix, and the plan of a station's morning. Plain request and answer
-//! types, no engine crate: the layer is a client, like any other vendor's system.
+//! The one interface through which the dairy layer reaches the engine: snap points to the
+//! roads, a travel matrix, the plan of a station's morning, the morning's live day and demand
+//! forecasts. Plain request and answer types, no engine crate: the layer is a client, like any
+//! other vendor's system.
 //!
 //! Two implementations exist, both outside this crate: in-process
 //! (`milkrun_station::night::LocalEngine`, the embedded default) and over the service's gRPC
 //! API (`milkrun_service::serve::client::GrpcEngine`). Given the same request (and a work
-//! limit that binds before the time limit) both give the same answer; a test in
-//! `service/tests/service/serve.rs` checks it through a real server.
+//! limit that binds before the time limit) both give the same answer; tests in
+//! `service/tests/service/serve.rs` (the night) and `service/tests/service/dairy_remote.rs`
+//! (live days event by event, forecasts, and whole days of the simulated company) check it
+//! through a real server.
 //!
-//! The live day (couriers' events, re-plans) is not part of the interface yet.
+//! The live day ([`live_day`]) goes through it too: a morning is opened from the night's
+//! plan, the couriers' events (each with an event id and the plan version its sender saw)
+//! re-plan it, the day is read back and closed. In process the dispatch crate's live day
+//! runs it; over the service, the Dispatch API (`OpenDay`, `ApplyEvents`, `GetDay`,
+//! `CloseDay`) on the same code. The forecast of tomorrow's extras ([`forecast`]) goes through
+//! it as well (the forecast crate's model choice in process, the Forecast service's
+//! `ForecastDemand` over the API).
 use std::future::Future;
+
+pub mod forecast;
+pub mod live_day;
+
+pub use forecast::{ForecastDay, ForecastRequest};
+pub use live_day::{
+    AppliedEvents, DayEvent, DayEventKind, DayId, DayRoute, DayStop, DayStopView, DayView,
+    EventResult, OpenDay, StopStatus,
+};
 
 use crate::error::{invalid, DairyError};
 use crate::household::{DeliveryWindow, GeoPoint};
@@ -351,6 +369,45 @@ pub trait Engine {
         &self,
         req: &PlanRequest,
     ) -> impl Future<Output = Result<PlanAnswer, Self::Error>> + Send;
+
+    /// Opens a live day from the night's plan (checked with [`OpenDay::check`]); the day is at
+    /// plan version 1.
+    fn open_day(
+        &self,
+        day: &OpenDay,
+    ) -> impl Future<Output = Result<(DayId, DayView), Self::Error>> + Send;
+
+    /// Applies events in order, each re-planning the day (checked with
+    /// [`live_day::check_events`] against `day`, the request it was opened with). An event
+    /// id applied before answers its first result and changes nothing; an event expecting
+    /// another plan version than the day's is refused, with the events before it applied.
+    fn apply_events(
+        &self,
+        id: &DayId,
+        day: &OpenDay,
+        events: &[DayEvent],
+    ) -> impl Future<Output = Result<AppliedEvents, Self::Error>> + Send;
+
+    /// The day as it stands.
+    fn get_day(
+        &self,
+        id: &DayId,
+        day: &OpenDay,
+    ) -> impl Future<Output = Result<DayView, Self::Error>> + Send;
+
+    /// Forecasts a daily series with the automatic model choice (checked with
+    /// [`ForecastRequest::check`]; the answer with [`forecast::check_forecast`]).
+    fn forecast_demand(
+        &self,
+        req: &ForecastRequest,
+    ) -> impl Future<Output = Result<Vec<ForecastDay>, Self::Error>> + Send;
+
+    /// Closes the day: it takes no more events. Answers the day as it ended.
+    fn close_day(
+        &self,
+        id: &DayId,
+        day: &OpenDay,
+    ) -> impl Future<Output = Result<DayView, Self::Error>> + Send;
 }
 
 #[cfg(test)]

@@ -14,8 +14,9 @@
 //! - [`calendar`]: calendar operations (pause, skip, swap, postpone, change quantity, extra),
 //!   the tenant's cut-off, and the expansion into the deliveries of any date range.
 //! - [`freeze`]: tomorrow's deliveries as orders with deterministic ids, grouped per station.
-//! - [`engine`]: the one interface to the routing engine (snap, matrix, plan a morning),
-//!   generic; implemented in-process by `milkrun-station` and over gRPC by the service.
+//! - [`engine`]: the one interface to the engine (snap, matrix, plan a morning, the
+//!   morning's live day, demand forecasts), generic; implemented in-process by
+//!   `milkrun-station` and over gRPC by the service.
 //! - [`night`]: the night's plan: orders to stops, the answer to each household's courier and
 //!   promised arrival window, and the outbox messages telling customers.
 //! - [`outcome`]: delivered (signed off with the door's QR token), failed with a reason, or
@@ -34,8 +35,9 @@
 //! - [`transfer`]: the cheapest transfers between stations that cover shortages, a linear
 //!   program (good_lp) with unmet shortage priced so it is always feasible.
 //! - [`station_order`]: tomorrow's order per station and product: calendar demand + a
-//!   forecast of extras (`milkrun_forecast::demand`) through the perishable ordering policy
-//!   (`milkrun_forecast::ordering`), net of usable stock.
+//!   forecast of extras (the demand models, through the engine interface; Poisson for a short
+//!   history) through the perishable ordering policy (`milkrun_forecast::ordering`), net of
+//!   usable stock.
 //! - [`care`]: a tenant's settings for renewals, complaints and complaint-spike alerts.
 //! - [`renewal`]: when a subscription's term ends given its calendar, and its reminder.
 //! - [`complaint`]: complaints (open, escalated, resolved) and the tenant's SLA.

@@ -1,7 +1,9 @@
 //! Tomorrow's order per station and product, pure: the known calendar demand, plus a forecast
-//! of the extras and one-offs (the forecast crate's demand models, fitted on the station's
-//! history of extras), through the perishable ordering policy (the forecast crate's periodic
-//! review), net of the usable stock on hand.
+//! of the extras and one-offs (the demand models fitted on the station's history of extras,
+//! by the engine through [`crate::engine::Engine::forecast_demand`]: [`extras_request`] asks,
+//! [`extras_from_forecast`] reads the answer; a short history is Poisson at its mean,
+//! [`poisson_extras`]), through the perishable ordering policy (the forecast crate's periodic
+//! review, pure arithmetic on distributions kept here), net of the usable stock on hand.
 //!
 //! Demand of day `k` (day 0 = the day the order arrives, lead time 0 by default):
 //! `calendar_k + max(X_k, booked_k)`, where `calendar_k` is the units of the regular, make-up
@@ -12,9 +14,9 @@
 //! [`milkrun_forecast::ordering::review()`] with the stock on hand as lots by expiry; the policy
 //! nets out the stock that will still sell before it expires.
 use milkrun_calendar::Date;
-use milkrun_forecast::demand::{ForecastConfig, Frequency};
-use milkrun_forecast::ordering::{review, Demand, DemandModelForecaster, Lot, ReviewParams};
+use milkrun_forecast::ordering::{review, Demand, Lot, ReviewParams};
 
+use crate::engine::{ForecastDay, ForecastRequest};
 use crate::error::{invalid, DairyError};
 use crate::ids::{ProductId, StationId};
 use crate::stock::LotStock;
@@ -69,48 +71,69 @@ fn ordering(e: impl std::fmt::Display) -> DairyError {
     invalid("station_order", e.to_string())
 }
 
-/// The forecast of the daily extras for `horizon` days after a history of daily extras
-/// (`history[0]` on `history_start`, the last value the day before the first forecast day):
-/// the demand module's automatic model choice when the history has at least
-/// [`MIN_MODEL_HISTORY_DAYS`] days, else Poisson at the history's mean (none when the mean is 0 or the history empty).
-pub fn forecast_extras(
+/// The forecast the engine makes of the daily extras for `horizon` days after a history of
+/// daily extras (`history[0]` on `history_start`, the last value the day before the first
+/// forecast day), when the history has at least [`MIN_MODEL_HISTORY_DAYS`] days (the models'
+/// automatic choice, reading the last 182 days); `None` for a shorter one
+/// ([`poisson_extras`]).
+pub fn extras_request(
     history: &[u64],
     history_start: Date,
     horizon: usize,
     seed: u64,
-) -> Result<Vec<Demand>, DairyError> {
+) -> Result<Option<ForecastRequest>, DairyError> {
+    check_history(history, horizon)?;
+    if history.len() < MIN_MODEL_HISTORY_DAYS {
+        return Ok(None);
+    }
+    let req = ForecastRequest {
+        history: history.iter().map(|&v| v as f64).collect(),
+        start: history_start,
+        horizon,
+        levels: LEVELS.to_vec(),
+        max_history: 182,
+        seed,
+    };
+    req.check()?;
+    Ok(Some(req))
+}
+
+fn check_history(history: &[u64], horizon: usize) -> Result<(), DairyError> {
     if history.len() > MAX_HISTORY_DAYS || horizon == 0 || horizon > MAX_ORDER_DAYS {
         return Err(invalid(
             "extras history",
             format!("at most {MAX_HISTORY_DAYS} days, horizon 1..={MAX_ORDER_DAYS}"),
         ));
     }
-    let y: Vec<f64> = history.iter().map(|&v| v as f64).collect();
-    if y.len() < MIN_MODEL_HISTORY_DAYS {
-        let mean = if y.is_empty() {
-            0.0
-        } else {
-            y.iter().sum::<f64>() / y.len() as f64
-        };
-        // No extras seen: none expected (a point mass at 0; the Poisson table needs a mean > 0).
-        let d = if mean > 0.0 {
-            Demand::poisson(mean)
-        } else {
-            Demand::normal(0.0, 0.0)
-        }
-        .map_err(ordering)?;
-        return Ok(vec![d; horizon]);
+    Ok(())
+}
+
+/// The extras of a short history (fewer than [`MIN_MODEL_HISTORY_DAYS`] days): Poisson at its
+/// mean for each of `horizon` days (none when the mean is 0 or the history empty). Pure
+/// arithmetic on the forecast crate's distributions, no model fit.
+pub fn poisson_extras(history: &[u64], horizon: usize) -> Result<Vec<Demand>, DairyError> {
+    check_history(history, horizon)?;
+    let mean = if history.is_empty() {
+        0.0
+    } else {
+        history.iter().map(|&v| v as f64).sum::<f64>() / history.len() as f64
+    };
+    // No extras seen: none expected (a point mass at 0; the Poisson table needs a mean > 0).
+    let d = if mean > 0.0 {
+        Demand::poisson(mean)
+    } else {
+        Demand::normal(0.0, 0.0)
     }
-    let mut config = ForecastConfig::new(horizon, LEVELS.to_vec());
-    config.seed = seed;
-    config.max_history = Some(182);
-    DemandModelForecaster {
-        start: history_start,
-        freq: Frequency::Daily,
-        config,
-    }
-    .forecast(&y, horizon)
-    .map_err(ordering)
+    .map_err(ordering)?;
+    Ok(vec![d; horizon])
+}
+
+/// The engine's forecast of the extras as one distribution per day (its quantiles at
+/// [`LEVELS`]).
+pub fn extras_from_forecast(days: &[ForecastDay]) -> Result<Vec<Demand>, DairyError> {
+    days.iter()
+        .map(|d| Demand::quantiles(&LEVELS, &d.quantiles).map_err(ordering))
+        .collect()
 }
 
 /// One day's demand: `calendar + max(extras, booked_extras)`, as quantiles at [`LEVELS`].
@@ -235,13 +258,15 @@ mod tests {
                 booked_extras: 0,
             },
         ];
-        let none = forecast_extras(&[], date.add_days(-1), 2, 0)?;
+        assert!(extras_request(&[], date.add_days(-1), 2, 0)?.is_none());
+        let none = poisson_extras(&[], 2)?;
         let o = station_order(StationId(1), ProductId(1), date, &days, &none, &stock, &p)?;
         assert_eq!((o.order, o.usable_stock), (25, 15.0));
 
         // Extras of 6 a day for a week: Poisson(6) on top.
         let history = [6; 7];
-        let extras = forecast_extras(&history, date.add_days(-7), 2, 0)?;
+        assert!(extras_request(&history, date.add_days(-7), 2, 0)?.is_none());
+        let extras = poisson_extras(&history, 2)?;
         let o = station_order(StationId(1), ProductId(1), date, &days, &extras, &stock, &p)?;
         assert!((o.extras_mean - 6.0).abs() < 1e-9);
         // Uncertain extras raise the order above the 25 + 6 of their mean; with a 2-day shelf
@@ -280,20 +305,27 @@ mod tests {
         Ok(())
     }
 
-    /// Five weeks of weekly-patterned extras go through the demand models: the forecast
-    /// follows the weekday (Saturdays, 12 a day, above the weekdays' 2).
+    /// Five weeks of extras go to the engine's models (the last 182 days at most, at the
+    /// order's levels); its answer is read as one distribution per day, checked.
     #[test]
-    fn extras_forecast_from_the_models() -> TestResult {
-        let start = Date::parse_iso("2028-01-03")?; // a Monday
+    fn long_histories_go_to_the_engine() -> TestResult {
+        let start = Date::parse_iso("2028-01-03")?;
         let history: Vec<u64> = (0..35).map(|d| if d % 7 == 5 { 12 } else { 2 }).collect();
-        let f = forecast_extras(&history, start, 7, 1)?;
-        assert_eq!(f.len(), 7);
-        // Day 35 is a Monday; day 40 a Saturday.
-        assert!(
-            f[5].mean() > f[0].mean() + 5.0,
-            "{:?}",
-            f.iter().map(|d| d.mean()).collect::<Vec<_>>()
+        let req = extras_request(&history, start, 7, 1)?.ok_or("a request")?;
+        assert_eq!(
+            (req.history.len(), req.horizon, req.max_history),
+            (35, 7, 182)
         );
+        assert_eq!(req.levels, LEVELS);
+        let day = ForecastDay {
+            mean: 3.0,
+            quantiles: LEVELS.iter().map(|p| 6.0 * p).collect(),
+        };
+        let days = vec![day; 7];
+        crate::engine::forecast::check_forecast(&req, &days)?;
+        let d = extras_from_forecast(&days)?;
+        assert!((d[0].quantile(0.5) - 3.0).abs() < 1e-9);
+        assert!(crate::engine::forecast::check_forecast(&req, &days[..6]).is_err());
         Ok(())
     }
 }

@@ -168,5 +168,23 @@ pub fn run_week(
         .enable_all()
         .build()
         .map_err(|e| SimError::Store(format!("no runtime: {e}")))?;
-    rt.block_on(week::run(config, progress))
+    rt.block_on(week::run(
+        config,
+        milkrun_station::night::LocalEngine::new,
+        progress,
+    ))
+}
+
+/// Runs the simulated company like [`run_week`], inside the caller's runtime, with the engine
+/// `make_engine` gives on the week's roads: in process
+/// (`milkrun_station::night::LocalEngine::new`) or a remote one (the service's gRPC engine
+/// on a server with the same roads): the night's plans, the morning's live days and the
+/// forecasts of the station orders go through it.
+pub async fn run_week_on<E: milkrun_dairy::engine::Engine>(
+    config: &WeekConfig,
+    make_engine: impl FnOnce(std::sync::Arc<milkrun_engine::RoadEngine>) -> E,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<report::WeekReport, SimError> {
+    config.check()?;
+    week::run(config, make_engine, progress).await
 }

@@ -1,31 +1,29 @@
-//! One station's simulated morning, pure. milkrun's couriers ride the night's routes
-//! ([`Dispatch::set_plan`]) as the dispatch crate's simulation moves them on its matrix;
-//! every door that stays shut is reported when the courier has been there and answered by
-//! the live re-planner ([`Dispatch::apply`]: a same-day retry where the tenant's exception
-//! policy gives one, carried over otherwise); a **jam** is a traffic event (the legs into or
-//! out of the jammed area take [`JAM_FACTOR`] times as long, then the jam clears) and a
-//! **breakdown** takes a courier with stops left out of service: both re-planned live.
-//! The baseline's morning is in [`crate::baseline`]; both see the same doors and incidents.
-use std::time::Duration;
-
-use milkrun_dairy::exception::{ExceptionPolicy, Remedy};
-use milkrun_dairy::outcome::FailureReason;
-use milkrun_dispatch::{
-    CourierSpec, Dispatch, Event, EventKind, ReplanError, ReplanOptions, StopOrigin, StopSpec,
-    StopState, Strategy, TravelTimes, Weights,
+//! One station's simulated morning. The sim simulates the world: couriers ride the routes
+//! the engine gives them on the station's matrix, doors stay shut or are refused, the roads
+//! of an area jam, a trike breaks down. The engine's live day (through the dairy layer's
+//! [`Engine`] interface, in process or over the service's Dispatch API) takes what happens
+//! as the couriers report it (a delivery made, a door shut with a same-day retry where the
+//! tenant's exception policy gives one, the jam as a slowdown of the area and its clearing
+//! as a traffic refresh, the breakdown) and answers each with a re-plan, which the couriers
+//! then ride. The baseline's morning is in [`crate::baseline`]; both see the same doors and
+//! incidents.
+use milkrun_dairy::engine::{
+    DayEvent, DayEventKind, DayId, DayStop, DayView, Engine, OpenDay, PlanCourier, StopStatus,
 };
+use milkrun_dairy::exception::{ExceptionPolicy, Remedy};
+use milkrun_dairy::household::{DeliveryWindow, GeoPoint};
+use milkrun_dairy::ids::CourierId;
+use milkrun_dairy::outcome::FailureReason;
+use milkrun_dispatch::{CourierSpec, StopSpec, TravelTimes};
+
+use crate::SimError;
 
 /// A jam makes the legs touching its area take this many times as long.
 pub const JAM_FACTOR: i64 = 2;
-/// Seconds between two looks at the morning (doors reported shut are answered then).
-const TICK_S: i64 = 60;
 /// A same-day retry's window opens this long after the failed visit…
 const RETRY_FROM_S: i64 = 20 * 60;
 /// …and closes this long after it.
 const RETRY_UNTIL_S: i64 = 80 * 60;
-/// Move evaluations a live re-plan may spend (a work limit, so the same seed gives the same
-/// morning).
-const REPLAN_EVALUATIONS: u64 = 4_000;
 
 /// A jam: the locations (of the station's matrix) inside the jammed area, and when.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,8 +99,12 @@ pub struct Morning<'a> {
     pub breakdown_pick: u64,
     /// The tenant's exception policy (decides which failures are retried the same day).
     pub policy: ExceptionPolicy,
-    /// Seed of the re-planner.
-    pub seed: u64,
+    /// The station, where the couriers leave from.
+    pub depot: GeoPoint,
+    /// The point of every location of the station's matrix (0 the station).
+    pub points: &'a [GeoPoint],
+    /// Largest distance from a point to its road, metres.
+    pub max_snap_m: f64,
 }
 
 /// How a stop's morning ended.
@@ -171,8 +173,8 @@ pub struct Ridden {
     pub broken: Option<usize>,
 }
 
-/// A failed visit: courier index, arrival, reason, and the retry's window and stop.
-type FailedVisit = (usize, i64, FailureReason, Option<((i64, i64), u32)>);
+/// A failed visit: courier index, arrival, reason, and the retry's window.
+type FailedVisit = (usize, i64, FailureReason, Option<(i64, i64)>);
 
 /// The day's matrix (location 0 the station, `i + 1` stop `i`) from the station's, with the
 /// legs touching `jam`'s area slowed when `jammed`.
@@ -184,18 +186,6 @@ pub fn day_times(times: &TravelTimes, stops: &[MorningStop], jam: Option<&Jam>) 
         let slow = jam.is_some_and(|jam| jam.slows(a, b)) && t > 0;
         (if slow { t * JAM_FACTOR } else { t }, times.dist(a, b))
     })
-}
-
-fn options(seed: u64) -> ReplanOptions {
-    ReplanOptions {
-        budget: Duration::from_secs(30),
-        strategy: Strategy::Repair,
-        seed,
-        max_evaluations: Some(REPLAN_EVALUATIONS),
-        iteration_limit: Some(100),
-        polish_iterations: Some(20),
-        ..ReplanOptions::default()
-    }
 }
 
 /// The morning's stops as the dispatch crate's stops: stop `i` is household `i` at matrix
@@ -214,235 +204,362 @@ pub fn stop_specs(m: &Morning<'_>) -> Vec<StopSpec> {
         .collect()
 }
 
-/// Rides `m` with milkrun: the night's `routes` (stop indices per courier), the live
-/// re-planner answering the shut doors, the jam and the breakdown.
-pub fn ride(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<Ridden, ReplanError> {
+/// A courier of the simulated world.
+#[derive(Debug, Clone)]
+struct Rider {
+    /// Where it is: a location of the day (0 the station, `i + 1` stop `i`).
+    at: u32,
+    /// When it may ride on (its last service done, or its shift's start).
+    free_s: i64,
+    /// The stop it rides to and its arrival.
+    riding: Option<(u32, i64)>,
+    /// When it left the station.
+    left_s: Option<i64>,
+    /// Locations of the station's matrix visited, station first.
+    path: Vec<u32>,
+    /// Metres ridden.
+    ridden_m: i64,
+    /// False once broken down.
+    active: bool,
+}
+
+/// The world's side of a morning: the station's matrix, the jam when it holds.
+struct World<'m, 'a> {
+    m: &'m Morning<'a>,
+}
+
+impl World<'_, '_> {
+    /// The station matrix's location of a day location.
+    fn loc(&self, day_loc: u32) -> u32 {
+        match day_loc {
+            0 => 0,
+            l => self.m.stops.get(l as usize - 1).map_or(0, |s| s.loc),
+        }
+    }
+
+    /// Riding time of a leg set off at `at_s` (slowed while the jam holds).
+    fn travel(&self, a: u32, b: u32, at_s: i64) -> i64 {
+        let (a, b) = (self.loc(a), self.loc(b));
+        let t = self.m.times.travel(a, b);
+        match self.m.jam {
+            Some(j) if (j.start_s..j.end_s).contains(&at_s) && j.slows(a, b) && t > 0 => {
+                t * JAM_FACTOR
+            }
+            _ => t,
+        }
+    }
+
+    fn dist(&self, a: u32, b: u32) -> i64 {
+        self.m.times.dist(self.loc(a), self.loc(b))
+    }
+}
+
+/// The day a morning opens on the engine: its stops at their points, the couriers, the
+/// night's routes.
+pub fn open_day(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<OpenDay, SimError> {
+    let bad = |e: milkrun_dairy::DairyError| SimError::Morning(e.to_string());
+    let stops =
+        m.stops
+            .iter()
+            .map(|s| {
+                Ok(DayStop {
+                    point: *m.points.get(s.loc as usize).ok_or_else(|| {
+                        SimError::Morning(format!("no point for location {}", s.loc))
+                    })?,
+                    window: DeliveryWindow::new(s.window_s.0, s.window_s.1).map_err(bad)?,
+                    quantity: s.bottles,
+                    service_s: m.service_s,
+                })
+            })
+            .collect::<Result<Vec<_>, SimError>>()?;
+    let couriers = m
+        .couriers
+        .iter()
+        .map(|c| PlanCourier {
+            id: CourierId(i64::from(c.id)),
+            capacity: u32::try_from(c.capacity).unwrap_or(u32::MAX),
+            shift_start_s: c.shift_start_s,
+            shift_end_s: c.shift_end_s,
+        })
+        .collect();
+    let day = OpenDay {
+        depot: m.depot,
+        stops,
+        couriers,
+        routes: routes.to_vec(),
+        max_snap_m: m.max_snap_m,
+    };
+    day.check().map_err(bad)?;
+    Ok(day)
+}
+
+/// The live day on the engine, as the couriers and the dispatcher report to it.
+struct Reporter<'e, E> {
+    engine: &'e E,
+    id: DayId,
+    day: OpenDay,
+    view: DayView,
+    sent: u64,
+}
+
+impl<E: Engine> Reporter<'_, E> {
+    /// Sends one event at `time_s` (expecting the version last seen) and keeps the day it
+    /// answers; the stops the re-plan moved to another courier.
+    async fn send(&mut self, time_s: i64, kind: DayEventKind) -> Result<Vec<u32>, SimError> {
+        self.sent += 1;
+        let event = DayEvent {
+            event_id: format!("e{}", self.sent),
+            expected_version: self.view.plan_version,
+            time_s,
+            kind,
+        };
+        let mut a = self
+            .engine
+            .apply_events(&self.id, &self.day, std::slice::from_ref(&event))
+            .await
+            .map_err(|e| SimError::Morning(format!("event {}: {e}", event.event_id)))?;
+        self.view = a.day;
+        Ok(a.results.pop().map(|r| r.moved).unwrap_or_default())
+    }
+
+    /// Stops left unserved now.
+    fn unserved(&self) -> usize {
+        self.view
+            .stops
+            .iter()
+            .filter(|s| s.status == StopStatus::Unserved)
+            .count()
+    }
+}
+
+/// Per stop, the planned arrivals of the stops still pending (to count a re-plan's shifts).
+fn pending_etas(v: &DayView) -> Vec<Option<i64>> {
+    v.stops
+        .iter()
+        .map(|s| {
+            (s.status == StopStatus::Pending)
+                .then_some(s.eta_s)
+                .flatten()
+        })
+        .collect()
+}
+
+/// Rides `m` with milkrun: the engine's live day opened on the night's `routes` (stop
+/// indices per courier); the couriers ride what it plans and report each door, the jam and
+/// the breakdown go in as they happen, and the day is closed at the end. The engine's final
+/// day must agree with what the couriers reported.
+pub async fn ride<E: Engine>(
+    engine: &E,
+    m: &Morning<'_>,
+    routes: &[Vec<u32>],
+) -> Result<Ridden, SimError> {
     let n = m.stops.len();
-    let base = day_times(m.times, m.stops, None);
-    let specs = stop_specs(m);
-    let opts = options(m.seed);
-    let mut day = Dispatch::new(
-        base.clone(),
-        0,
-        specs,
-        m.couriers.to_vec(),
-        Weights::default(),
-    )?;
-    day.set_plan(routes, &opts)?;
-    let mut events: Vec<(i64, u8)> = Vec::new();
+    let day = open_day(m, routes)?;
+    let (id, view) = engine
+        .open_day(&day)
+        .await
+        .map_err(|e| SimError::Morning(format!("opening the day: {e}")))?;
+    let mut live = Reporter {
+        engine,
+        id,
+        day,
+        view,
+        sent: 0,
+    };
+    let world = World { m };
+    let mut incidents_at: Vec<(i64, u8)> = Vec::new();
     if let Some(j) = m.jam {
-        events.push((j.start_s, 0));
-        events.push((j.end_s, 1));
+        incidents_at.push((j.start_s, 0));
+        incidents_at.push((j.end_s, 1));
     }
     if let Some(t) = m.breakdown_s {
-        events.push((t, 2));
+        incidents_at.push((t, 2));
     }
-    events.sort_unstable();
-    let mut next_event = 0;
-    let mut handled = vec![false; n];
-    // Per original stop: (courier, arrival) of the failed visit, and its retry stop.
+    incidents_at.sort_unstable();
+    let mut next_incident = 0;
+    let mut riders: Vec<Rider> = m
+        .couriers
+        .iter()
+        .map(|c| Rider {
+            at: 0,
+            free_s: c.shift_start_s,
+            riding: None,
+            left_s: None,
+            path: vec![0],
+            ridden_m: 0,
+            active: true,
+        })
+        .collect();
+    // Per stop: the first visit delivered (courier, arrival); the failed visit (courier,
+    // arrival, reason, the retry's window); the retry delivered.
+    let mut delivered: Vec<Option<(usize, i64)>> = vec![None; n];
     let mut failed: Vec<Option<FailedVisit>> = vec![None; n];
+    let mut retried: Vec<Option<(usize, i64)>> = vec![None; n];
     let mut incidents = Vec::new();
     let mut broken = None;
     let mut broken_at = 0;
-    let end_s = m.couriers.iter().map(|c| c.shift_end_s).max().unwrap_or(0) + 3 * 3600;
-    let mut t = day.clock_s();
-    while t < end_s {
-        let next = events
-            .get(next_event)
-            .map_or(t + TICK_S, |e| e.0.min(t + TICK_S));
-        t = next.max(t);
-        day.advance_to(t);
-        // Doors that did not take the bottles, reported once the courier has been there.
-        for s in 0..n {
-            if handled[s] {
-                continue;
-            }
-            let StopState::Done { courier, arrival_s } = day.states()[s] else {
+    let mut now = 0;
+    let most_steps = 8 * n + 64;
+    for _ in 0..=most_steps {
+        // Couriers with nothing to ride set off to the stop their route says.
+        for (k, r) in riders.iter_mut().enumerate() {
+            let Some(route) = live.view.routes.get(k) else {
                 continue;
             };
-            handled[s] = true;
-            let Some(reason) = m.stops[s].door.reason() else {
+            if !r.active || r.riding.is_some() || !route.active {
+                continue;
+            }
+            let Some(s) = route.heading_to() else {
                 continue;
             };
-            let retry = (m.policy.decide(reason, arrival_s) == Remedy::SameDayRetry)
-                .then(|| (arrival_s + RETRY_FROM_S, arrival_s + RETRY_UNTIL_S));
-            let before = day.stops().len();
-            day.apply(
-                Event {
-                    time_s: t,
-                    kind: EventKind::Failed {
-                        household: s as u32,
-                        retry_s: retry,
-                    },
-                },
-                &opts,
-            )?;
-            let retry_stop = (day.stops().len() > before).then_some(before as u32);
-            failed[s] = Some((courier, arrival_s, reason, retry.zip(retry_stop)));
+            let to = s + 1;
+            let window_start = m.stops.get(s as usize).map_or(0, |st| st.window_s.0);
+            let depart = if r.left_s.is_none() {
+                // From the station: leave to arrive as the first window opens.
+                r.free_s
+                    .max(window_start - world.travel(0, to, window_start))
+                    .max(now)
+            } else {
+                r.free_s.max(now)
+            };
+            r.left_s.get_or_insert(depart);
+            r.riding = Some((s, depart + world.travel(r.at, to, depart)));
         }
-        while let Some(&(et, kind)) = events.get(next_event) {
-            if et > t {
-                break;
-            }
-            next_event += 1;
-            match kind {
-                0 | 1 => {
-                    let Some(jam) = m.jam else { continue };
-                    let times = if kind == 0 {
-                        day_times(m.times, m.stops, Some(jam))
-                    } else {
-                        base.clone()
-                    };
-                    let report = day.apply(
-                        Event {
-                            time_s: t,
-                            kind: EventKind::Traffic(Box::new(times)),
-                        },
-                        &opts,
-                    )?;
-                    if kind == 0 {
-                        incidents.push(MorningIncident {
-                            kind: "jam",
-                            detail: format!(
-                                "{}: roads of part of the area jam ({}× the riding time) until {}; \
-                                 the live re-planner re-sequenced the affected routes: {} stops \
-                                 change courier, {} arrivals shift (at most {} min), {} left \
-                                 unserved",
-                                milkrun_calendar::format_hms(t),
-                                JAM_FACTOR,
-                                milkrun_calendar::format_hms(jam.end_s),
-                                report.moved.len(),
-                                report.arrivals_shifted,
-                                report.max_shift_s / 60,
-                                report.unserved.len()
-                            ),
-                        });
-                    }
-                }
-                _ => {
-                    let with_stops: Vec<usize> = day
-                        .routes()
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, r)| r.active && r.pending().next().is_some())
-                        .map(|(k, _)| k)
-                        .collect();
-                    if with_stops.is_empty() {
-                        continue;
-                    }
-                    let k = with_stops[(m.breakdown_pick % with_stops.len() as u64) as usize];
-                    let left = day.routes()[k].pending().count();
-                    let report = day.apply(
-                        Event {
-                            time_s: t,
-                            kind: EventKind::Breakdown { courier: k },
-                        },
-                        &opts,
-                    )?;
-                    broken = Some(k);
-                    broken_at = t;
-                    incidents.push(MorningIncident {
-                        kind: "breakdown",
-                        detail: format!(
-                            "{}: courier {}'s trike breaks down with {} stops left; the live \
-                             re-planner moved {} stops onto other couriers, {} left unserved \
-                             (cancelled)",
-                            milkrun_calendar::format_hms(t),
-                            m.couriers[k].id,
-                            left,
-                            report.moved.len(),
-                            report.unserved.len()
-                        ),
-                    });
-                }
-            }
-        }
-        let busy = day
-            .routes()
+        let arrival = riders
             .iter()
-            .any(|r| r.active && (r.committed.is_some() || !r.planned.is_empty()));
-        if !busy
-            && next_event >= events.len()
-            && (0..n).all(|s| handled[s] || !matches!(day.states()[s], StopState::Done { .. }))
-        {
-            break;
+            .enumerate()
+            .filter_map(|(k, r)| r.riding.map(|(s, t)| (t, k, s)))
+            .min();
+        let incident = incidents_at.get(next_incident).copied();
+        // The world's incident first when it comes no later than the next arrival.
+        let incident = incident.filter(|(t, _)| arrival.is_none_or(|a| *t <= a.0));
+        match (incident, arrival) {
+            (None, None) => break,
+            (Some((t, kind)), _) => {
+                next_incident += 1;
+                now = now.max(t);
+                incident_event(&mut live, m, &mut riders, t, kind, &mut incidents)
+                    .await
+                    .map(|b| {
+                        if let Some(k) = b {
+                            broken = Some(k);
+                            broken_at = t;
+                        }
+                    })?;
+            }
+            (None, Some((t, k, s))) => {
+                now = now.max(t);
+                let r = &mut riders[k];
+                r.riding = None;
+                r.ridden_m += world.dist(r.at, s + 1);
+                r.at = s + 1;
+                r.path.push(world.loc(s + 1));
+                r.free_s = t;
+                let on_route = live.view.routes.get(k).is_some_and(|route| {
+                    route.active && (route.next == Some(s) || route.planned.contains(&s))
+                });
+                if !on_route {
+                    // The stop went to another courier while this one rode there.
+                    continue;
+                }
+                let Some(stop) = m.stops.get(s as usize) else {
+                    return Err(SimError::Morning(format!("the engine names stop {s}")));
+                };
+                // A second visit is the retry of a failed one: its window, and the door opens.
+                let retry_visit = failed[s as usize].map(|f| f.3);
+                let kind = match (failed[s as usize], stop.door.reason()) {
+                    // The retry: the household is home this time.
+                    (Some(_), _) | (None, None) => DayEventKind::Delivered { stop: s },
+                    (None, Some(reason)) => {
+                        let retry_s = (m.policy.decide(reason, t) == Remedy::SameDayRetry)
+                            .then(|| (t + RETRY_FROM_S, t + RETRY_UNTIL_S));
+                        failed[s as usize] = Some((k, t, reason, retry_s));
+                        DayEventKind::Failed {
+                            stop: s,
+                            reason,
+                            retry_s,
+                        }
+                    }
+                };
+                if matches!(kind, DayEventKind::Delivered { .. }) {
+                    let slot = if retry_visit.is_some() {
+                        &mut retried[s as usize]
+                    } else {
+                        &mut delivered[s as usize]
+                    };
+                    *slot = Some((k, t));
+                }
+                // Service starts when the window opens (the retry's, for a retry).
+                let opens = match retry_visit {
+                    Some(Some((retry_start, _))) => retry_start,
+                    _ => stop.window_s.0,
+                };
+                live.send(t, kind).await?;
+                riders[k].free_s = t.max(opens) + m.service_s;
+            }
         }
     }
-    day.advance_to(end_s);
-    let times = day.times().clone();
-    let mut courier_s = Vec::with_capacity(m.couriers.len());
-    let mut paths = Vec::with_capacity(m.couriers.len());
-    for (k, r) in day.routes().iter().enumerate() {
-        let locs: Vec<u32> = r
-            .done
-            .iter()
-            .map(|&s| day.stops()[s as usize].loc)
-            .collect();
-        let Some(&first) = r.done.first() else {
+    if riders.iter().any(|r| r.riding.is_some()) || next_incident < incidents_at.len() {
+        return Err(SimError::Morning(format!(
+            "the morning did not end within {most_steps} steps"
+        )));
+    }
+    let end = engine
+        .close_day(&live.id, &live.day)
+        .await
+        .map_err(|e| SimError::Morning(format!("closing the day: {e}")))?;
+    // The engine's day agrees with what the couriers reported.
+    for (i, d) in delivered.iter().enumerate() {
+        let first = end.stops.get(i).map(|s| (s.stop, s.status));
+        let expect = match (d, failed[i]) {
+            (Some(_), _) => Some(StopStatus::Done),
+            (None, Some((_, _, _, Some(_)))) => Some(StopStatus::Failed),
+            (None, Some((_, _, _, None))) => Some(StopStatus::CarriedOver),
+            (None, None) => None,
+        };
+        if expect.is_some_and(|e| first != Some((i as u32, e))) {
+            return Err(SimError::Morning(format!(
+                "stop {i}: the couriers reported {expect:?}, the engine's day says {first:?}"
+            )));
+        }
+    }
+    let mut ridden_m = Vec::with_capacity(riders.len());
+    let mut courier_s = Vec::with_capacity(riders.len());
+    let mut paths = Vec::with_capacity(riders.len());
+    for (k, r) in riders.iter_mut().enumerate() {
+        let Some(left) = r.left_s.filter(|_| r.path.len() > 1) else {
+            ridden_m.push(0);
             courier_s.push(0);
             paths.push(Vec::new());
             continue;
         };
-        let first_arrival = match day.states()[first as usize] {
-            StopState::Done { arrival_s, .. } => arrival_s,
-            _ => failed
-                .get(first as usize)
-                .and_then(|f| f.map(|f| f.1))
-                .unwrap_or(r.anchor_s),
+        let back = if broken == Some(k) {
+            broken_at
+        } else {
+            r.ridden_m += world.dist(r.at, 0);
+            r.path.push(0);
+            r.free_s + world.travel(r.at, 0, r.free_s)
         };
-        let left = first_arrival - base.travel(0, day.stops()[first as usize].loc);
-        // Home from the last door: its arrival, waiting for its window, service, the ride.
-        let arrival_of = |s: u32| match day.states()[s as usize] {
-            StopState::Done { arrival_s, .. } => Some(arrival_s),
-            _ => failed.get(s as usize).and_then(|f| f.map(|f| f.1)),
-        };
-        let back = match (broken == Some(k), r.done.last()) {
-            (true, _) => broken_at,
-            (false, Some(&last)) => {
-                let spec = &day.stops()[last as usize];
-                let arrival = arrival_of(last).unwrap_or(first_arrival);
-                arrival.max(spec.window_s.0) + spec.service_s + times.travel(spec.loc, 0)
-            }
-            (false, None) => left,
-        };
+        ridden_m.push(r.ridden_m);
         courier_s.push((back - left).max(0));
-        let mut p = vec![0];
-        p.extend(locs);
-        if broken != Some(k) {
-            p.push(0);
-        }
-        paths.push(p);
+        paths.push(std::mem::take(&mut r.path));
     }
-    day.finish();
-    let ridden_m = day.routes().iter().map(|r| r.dist_done_m).collect();
-    let origins = day.origins().to_vec();
     let ends = (0..n)
-        .map(|s| match (day.states()[s], failed[s]) {
-            (_, Some((courier, at_s, reason, retry))) => StopEnd::Failed {
+        .map(|i| match (failed[i], delivered[i]) {
+            (Some((courier, at_s, reason, retry)), _) => StopEnd::Failed {
                 courier,
                 at_s,
                 reason,
-                retry: retry.map(|(w, r)| {
-                    let end = match day.states().get(r as usize) {
-                        Some(StopState::Done { courier, arrival_s })
-                            if origins.get(r as usize) == Some(&StopOrigin::Retry) =>
-                        {
-                            RetryEnd::Delivered {
-                                courier: *courier,
-                                at_s: *arrival_s,
-                            }
-                        }
-                        _ => RetryEnd::Unserved,
+                retry: retry.map(|w| {
+                    let end = match retried[i] {
+                        Some((courier, at_s)) => RetryEnd::Delivered { courier, at_s },
+                        None => RetryEnd::Unserved,
                     };
                     (w, end)
                 }),
             },
-            (StopState::Done { courier, arrival_s }, None) => StopEnd::Delivered {
-                courier,
-                at_s: arrival_s,
-            },
-            _ => StopEnd::Unserved,
+            (None, Some((courier, at_s))) => StopEnd::Delivered { courier, at_s },
+            (None, None) => StopEnd::Unserved,
         })
         .collect();
     Ok(Ridden {
@@ -455,72 +572,100 @@ pub fn ride(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<Ridden, ReplanError>
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn line(n: usize) -> TravelTimes {
-        TravelTimes::from_fn(n, |i, j| {
-            let d = (i as i64 - j as i64).abs();
-            (d * 120, d * 400)
-        })
-    }
-
-    fn courier(id: u32) -> CourierSpec {
-        CourierSpec {
-            id,
-            capacity: 100,
-            shift_start_s: 5 * 3600,
-            shift_end_s: 11 * 3600,
+/// Sends an incident of the world to the engine at `t` (`kind` 0: the jam starts, 1: it
+/// clears, 2: a breakdown) and describes its re-plan; the courier that broke down, if one
+/// did.
+async fn incident_event<E: Engine>(
+    live: &mut Reporter<'_, E>,
+    m: &Morning<'_>,
+    riders: &mut [Rider],
+    t: i64,
+    kind: u8,
+    incidents: &mut Vec<MorningIncident>,
+) -> Result<Option<usize>, SimError> {
+    match kind {
+        0 | 1 => {
+            let Some(jam) = m.jam else { return Ok(None) };
+            if kind == 1 {
+                live.send(t, DayEventKind::TrafficRefresh).await?;
+                return Ok(None);
+            }
+            let inside = |l: u32| jam.inside.get(l as usize).copied().unwrap_or(false);
+            let stops = (0u32..)
+                .zip(m.stops)
+                .filter(|(_, s)| inside(s.loc))
+                .map(|(i, _)| i)
+                .collect();
+            let before = pending_etas(&live.view);
+            let moved = live
+                .send(
+                    t,
+                    DayEventKind::Slowdown {
+                        stops,
+                        depot: inside(0),
+                        percent: (JAM_FACTOR * 100) as u32,
+                    },
+                )
+                .await?;
+            let after = pending_etas(&live.view);
+            let shifts: Vec<i64> = before
+                .iter()
+                .zip(&after)
+                .filter_map(|(b, a)| Some((a.as_ref()? - b.as_ref()?).abs()))
+                .filter(|&d| d > 0)
+                .collect();
+            incidents.push(MorningIncident {
+                kind: "jam",
+                detail: format!(
+                    "{}: roads of part of the area jam ({}× the riding time) until {}; the \
+                     live re-planner re-sequenced the affected routes: {} stops change \
+                     courier, {} arrivals shift (at most {} min), {} left unserved",
+                    milkrun_calendar::format_hms(t),
+                    JAM_FACTOR,
+                    milkrun_calendar::format_hms(jam.end_s),
+                    moved.len(),
+                    shifts.len(),
+                    shifts.iter().max().copied().unwrap_or(0) / 60,
+                    live.unserved()
+                ),
+            });
+            Ok(None)
         }
-    }
-
-    /// Six doors on a line, two couriers. The second door stays shut at 05:04 (before the
-    /// 07:00 retry limit): a same-day retry is planned and delivered; a breakdown at 05:05
-    /// takes a courier with stops left, whose remaining stops the other courier takes over;
-    /// every stop ends once.
-    #[test]
-    fn shut_door_retried_and_breakdown_replanned() -> Result<(), Box<dyn std::error::Error>> {
-        let times = line(7);
-        let stops: Vec<MorningStop> = (1..=6)
-            .map(|l| MorningStop {
-                loc: l,
-                bottles: 1,
-                window_s: (5 * 3600, 10 * 3600),
-                door: if l == 2 { Door::Shut } else { Door::Open },
-            })
-            .collect();
-        let couriers = [courier(1), courier(2)];
-        let m = Morning {
-            times: &times,
-            stops: &stops,
-            couriers: &couriers,
-            service_s: 30,
-            jam: None,
-            breakdown_s: Some(5 * 3600 + 300),
-            breakdown_pick: 0,
-            policy: crate::company::policy()?,
-            seed: 1,
-        };
-        let r = ride(&m, &[vec![0, 1, 2], vec![3, 4, 5]])?;
-        assert_eq!(r.ends.len(), 6);
-        match r.ends[1] {
-            StopEnd::Failed {
-                reason: FailureReason::NotHome,
-                retry: Some((_, RetryEnd::Delivered { at_s, .. })),
-                ..
-            } => assert!(at_s > 5 * 3600 + 1200),
-            other => panic!("{other:?}"),
+        _ => {
+            let with_stops: Vec<usize> = live
+                .view
+                .routes
+                .iter()
+                .enumerate()
+                .filter(|(k, r)| {
+                    r.active && r.heading_to().is_some() && riders.get(*k).is_some_and(|x| x.active)
+                })
+                .map(|(k, _)| k)
+                .collect();
+            if with_stops.is_empty() {
+                return Ok(None);
+            }
+            let k = with_stops[(m.breakdown_pick % with_stops.len() as u64) as usize];
+            let route = &live.view.routes[k];
+            let left = usize::from(route.next.is_some()) + route.planned.len();
+            let courier = route.courier;
+            let moved = live.send(t, DayEventKind::Breakdown { courier }).await?;
+            riders[k].active = false;
+            riders[k].riding = None;
+            incidents.push(MorningIncident {
+                kind: "breakdown",
+                detail: format!(
+                    "{}: courier {}'s trike breaks down with {} stops left; the live \
+                     re-planner moved {} stops onto other couriers, {} left unserved \
+                     (cancelled)",
+                    milkrun_calendar::format_hms(t),
+                    courier,
+                    left,
+                    moved.len(),
+                    live.unserved()
+                ),
+            });
+            Ok(Some(k))
         }
-        assert!(r.broken.is_some());
-        let delivered = r
-            .ends
-            .iter()
-            .filter(|e| matches!(e, StopEnd::Delivered { .. }))
-            .count();
-        assert_eq!(delivered, 5, "{:?}", r.ends);
-        assert_eq!(r.incidents.len(), 1);
-        assert_eq!(r, ride(&m, &[vec![0, 1, 2], vec![3, 4, 5]])?);
-        Ok(())
     }
 }

@@ -11,10 +11,10 @@ use milkrun_dairy::calendar::{Moment, OperationKind};
 use milkrun_dairy::care::CareSettings;
 use milkrun_dairy::complaint::{ComplaintCategory, ComplaintFiling};
 use milkrun_dairy::dedupe::DedupeKey;
-use milkrun_dairy::engine::{PlanCourier, PlanLimits, Stability};
+use milkrun_dairy::engine::{Engine, PlanCourier, PlanLimits, Stability};
 use milkrun_dairy::exception::Remedy;
 use milkrun_dairy::freeze::Order;
-use milkrun_dairy::household::Household;
+use milkrun_dairy::household::{GeoPoint, Household};
 use milkrun_dairy::ids::{
     ComplaintId, CourierId, CustomerId, HouseholdId, LotId, OrderId, ProductId, PromotionId,
     StationId, SubscriptionId,
@@ -32,7 +32,6 @@ use milkrun_dairy::DairyError;
 use milkrun_dispatch::{CourierSpec, TravelTimes, UNREACHABLE_S};
 use milkrun_engine::{LatLon, NodeId, RoadEngine};
 use milkrun_forecast::ordering::{Costs, MonteCarlo, PackRule, ReviewParams};
-use milkrun_station::night::LocalEngine;
 use milkrun_station::road::{road_engine, road_points, RoadLocations};
 use sqlx::Row;
 
@@ -73,6 +72,10 @@ fn dairy_err(e: DairyError) -> SimError {
     SimError::Store(e.to_string())
 }
 
+fn geo_point((lat, lon): (f64, f64)) -> Result<GeoPoint, SimError> {
+    GeoPoint::new(lat, lon).map_err(dairy_err)
+}
+
 fn at(date: Date, s: i64) -> Result<Moment, SimError> {
     Moment::new(date, s.clamp(0, 86_399)).map_err(dairy_err)
 }
@@ -86,6 +89,8 @@ struct Station {
     locations: RoadLocations,
     /// Points of its locations.
     points: Vec<(f64, f64)>,
+    /// The same, as the engine takes them.
+    geo: Vec<GeoPoint>,
     times: TravelTimes,
     couriers: Vec<CourierSpec>,
     /// The station's households, with their location.
@@ -108,9 +113,11 @@ struct CourierWeek {
     ridden_m: i64,
 }
 
-/// Runs the week (inside the caller's runtime).
-pub(crate) async fn run(
+/// Runs the week (inside the caller's runtime) with the engine `make_engine` gives on the
+/// week's roads.
+pub(crate) async fn run<E: Engine>(
     config: &WeekConfig,
+    make_engine: impl FnOnce(Arc<RoadEngine>) -> E,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<WeekReport, SimError> {
     let t_all = Instant::now();
@@ -130,16 +137,18 @@ pub(crate) async fn run(
     }
     progress(Progress::Setup { what: "roads" });
     let roads = Arc::new(road_engine(&config.osm).map_err(|e| SimError::Roads(e.to_string()))?);
-    let result = run_on(config, progress, &store, roads, t_all).await;
+    let engine = make_engine(roads.clone());
+    let result = run_on(config, progress, &store, roads, &engine, t_all).await;
     store.close().await;
     result
 }
 
-async fn run_on(
+async fn run_on<E: Engine>(
     config: &WeekConfig,
     progress: &mut dyn FnMut(Progress),
     store: &Store,
     roads: Arc<RoadEngine>,
+    engine: &E,
     t_all: Instant,
 ) -> Result<WeekReport, SimError> {
     let seed = config.seed;
@@ -219,6 +228,10 @@ async fn run_on(
             name: st.name,
             point: (st.point.lat, st.point.lon),
             locations,
+            geo: points
+                .iter()
+                .map(|&p| geo_point(p))
+                .collect::<Result<_, _>>()?,
             points,
             times,
             couriers,
@@ -237,7 +250,6 @@ async fn run_on(
         plan.households.iter().map(|h| (h.id, h)).collect();
     let setup_ms = t_all.elapsed().as_millis() as u64;
 
-    let engine = LocalEngine::new(roads.clone());
     let mut milkrun_days = Vec::new();
     let mut baseline_days = Vec::new();
     let mut calendar = Vec::new();
@@ -331,7 +343,7 @@ async fn run_on(
                 },
             };
             let night = store
-                .plan_night(&engine, TENANT, st.id, day, &settings)
+                .plan_night(engine, TENANT, st.id, day, &settings)
                 .await
                 .map_err(|e| SimError::Plan(e.to_string()))?;
             progress(phase("stock"));
@@ -527,9 +539,11 @@ async fn run_on(
                 breakdown_s: (k == BREAKDOWN_DAY && st.id == StationId(1)).then_some(BREAKDOWN_S),
                 breakdown_pick: (unit(seed, k, 0, 9) * 1e9) as u64,
                 policy: plan.tenant.policy,
-                seed: seed ^ (u64::from(k) << 8) ^ st.id.0 as u64,
+                depot: geo_point(st.point)?,
+                points: &st.geo,
+                max_snap_m: MAX_SNAP_M,
             };
-            let ridden = ride(&m, &routes).map_err(|e| SimError::Morning(e.to_string()))?;
+            let ridden = ride(engine, &m, &routes).await?;
             for inc in &ridden.incidents {
                 incidents.push(Incident {
                     date: day.to_string(),
@@ -805,9 +819,17 @@ async fn run_on(
             };
             for (si, st) in stations.iter_mut().enumerate() {
                 let orders = store
-                    .station_orders(TENANT, st.id, tomorrow, &params, 28, seed ^ u64::from(k))
+                    .station_orders(
+                        engine,
+                        TENANT,
+                        st.id,
+                        tomorrow,
+                        &params,
+                        28,
+                        seed ^ u64::from(k),
+                    )
                     .await
-                    .map_err(store_err)?;
+                    .map_err(|e| SimError::Store(e.to_string()))?;
                 st.incoming.clear();
                 for o in &orders {
                     st.incoming.insert(o.product, o.order);

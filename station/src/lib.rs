@@ -13,7 +13,12 @@
 //! - [`demo`]: the scripted morning of `milkrun morning` (which household cancels, which
 //!   courier breaks down, which roads jam), seeded;
 //! - [`night`]: the dairy layer's engine in process ([`night::LocalEngine`]): a station's
-//!   morning planned from scratch or stable against yesterday's plan;
+//!   morning planned from scratch or stable against yesterday's plan, and its live day;
+//! - [`forecast`]: the dairy layer's demand forecasts in process (the forecast crate's model
+//!   choice, configured as the Forecast service configures it);
+//! - [`live`]: the live day on the roads, shared by the service's Dispatch API and the
+//!   in-process engine (re-plan options, opening a day from a plan, a jam in an area, the
+//!   in-process engine's open days);
 //! - [`scenario`]: a delivery scenario (the text format of `milkrun_datasets::scenario`)
 //!   snapped to the roads as a [`milkrun_dispatch::Dispatch`].
 //!
@@ -21,7 +26,9 @@
 //! the only I/O ([`road::road_engine`]), and it goes through the engine's importer.
 
 pub mod demo;
+pub mod forecast;
 pub mod instance;
+pub mod live;
 pub mod night;
 pub mod road;
 pub mod scenario;

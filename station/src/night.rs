@@ -2,7 +2,8 @@
 //! [`milkrun_dairy::engine::Engine`] on a [`RoadEngine`], and [`plan_on_roads`] /
 //! [`plan_on_matrix`] turn a [`PlanRequest`] into a [`Dispatch`] and its plan back into a
 //! [`PlanAnswer`]. The service's `Routes.PlanDay` calls the same [`plan_on_roads`], so the
-//! in-process and the remote engine give the same plan for the same request.
+//! in-process and the remote engine give the same plan for the same request. The live day
+//! of the interface runs on [`crate::live`], which the service's Dispatch API shares.
 //!
 //! Without stability (or without a previous plan) the morning is planned from scratch
 //! ([`Dispatch::plan_with_solver`]: the VRP solver, then the polish). With it, yesterday's
@@ -15,12 +16,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use milkrun_dairy::engine::{
-    Engine, PlanAnswer, PlanRequest, PlannedRoute, PlannedVisit, Stability, TravelMatrix,
+    AppliedEvents, DayEvent, DayId, DayView, Engine, ForecastDay, ForecastRequest, OpenDay,
+    PlanAnswer, PlanRequest, PlannedRoute, PlannedVisit, Stability, TravelMatrix,
 };
 use milkrun_dairy::household::GeoPoint;
 use milkrun_dispatch::{CourierSpec, Dispatch, ReplanOptions, StopSpec, TravelTimes, Weights};
 use milkrun_engine::{LatLon, RoadEngine};
 
+use crate::live::LocalDays;
 use crate::road::RoadLocations;
 use crate::StationError;
 
@@ -167,17 +170,22 @@ fn answer(day: &Dispatch, req: &PlanRequest) -> PlanAnswer {
     PlanAnswer { routes, unserved }
 }
 
-/// The dairy layer's engine in process, on a road engine shared with whoever else uses it.
-/// Calls run on the calling thread (the returned futures are ready at once).
+/// The dairy layer's engine in process, on a road engine shared with whoever else uses it,
+/// and the live days it holds open ([`LocalDays`], shared by its clones). Calls run on the
+/// calling thread (the returned futures are ready at once).
 #[derive(Debug, Clone)]
 pub struct LocalEngine {
     roads: Arc<RoadEngine>,
+    days: Arc<LocalDays>,
 }
 
 impl LocalEngine {
     /// An engine on `roads`.
     pub fn new(roads: Arc<RoadEngine>) -> LocalEngine {
-        LocalEngine { roads }
+        LocalEngine {
+            roads,
+            days: Arc::new(LocalDays::default()),
+        }
     }
 
     fn matrix_now(
@@ -238,6 +246,45 @@ impl Engine for LocalEngine {
         req: &PlanRequest,
     ) -> impl Future<Output = Result<PlanAnswer, StationError>> + Send {
         std::future::ready(plan_on_roads(&self.roads, req))
+    }
+
+    fn open_day(
+        &self,
+        day: &OpenDay,
+    ) -> impl Future<Output = Result<(DayId, DayView), StationError>> + Send {
+        std::future::ready(self.days.open(&self.roads, day))
+    }
+
+    fn apply_events(
+        &self,
+        id: &DayId,
+        day: &OpenDay,
+        events: &[DayEvent],
+    ) -> impl Future<Output = Result<AppliedEvents, StationError>> + Send {
+        std::future::ready(self.days.apply(&self.roads, id, day, events))
+    }
+
+    fn get_day(
+        &self,
+        id: &DayId,
+        day: &OpenDay,
+    ) -> impl Future<Output = Result<DayView, StationError>> + Send {
+        std::future::ready(self.days.get(id, day))
+    }
+
+    fn close_day(
+        &self,
+        id: &DayId,
+        day: &OpenDay,
+    ) -> impl Future<Output = Result<DayView, StationError>> + Send {
+        std::future::ready(self.days.close(id, day))
+    }
+
+    fn forecast_demand(
+        &self,
+        req: &ForecastRequest,
+    ) -> impl Future<Output = Result<Vec<ForecastDay>, StationError>> + Send {
+        std::future::ready(crate::forecast::forecast_demand(req))
     }
 }
 

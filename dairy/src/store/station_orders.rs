@@ -1,6 +1,7 @@
 //! Tomorrow's order per station, stored: reads what [`crate::station_order`] needs (the
 //! calendar demand of the days the order covers, the station's history of extras and its
-//! lots) and calls it per product.
+//! lots), has the engine forecast the extras of a long enough history, and calls it per
+//! product.
 use std::collections::BTreeMap;
 
 use milkrun_calendar::Date;
@@ -9,13 +10,39 @@ use sqlx::Row;
 
 use super::{date_text, parse_date, Store, StoreError};
 use crate::calendar::DeliveryLine;
+use crate::engine::{forecast::check_forecast, Engine};
 use crate::error::invalid;
 use crate::freeze::{freeze_day, Order};
 use crate::ids::{ProductId, StationId, TenantId};
 use crate::station_order::{
-    forecast_extras, station_order, DayDemand, StationOrder, MAX_HISTORY_DAYS, MAX_ORDER_DAYS,
+    extras_from_forecast, extras_request, poisson_extras, station_order, DayDemand, StationOrder,
+    MAX_HISTORY_DAYS, MAX_ORDER_DAYS,
 };
 use crate::stock::LotStock;
+
+/// Why tomorrow's station order failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OrderError<E> {
+    /// The store or a domain rule refused.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The engine's forecast failed.
+    #[error("engine: {0}")]
+    Engine(#[source] E),
+}
+
+impl<E> From<crate::DairyError> for OrderError<E> {
+    fn from(e: crate::DairyError) -> Self {
+        OrderError::Store(StoreError::Domain(e))
+    }
+}
+
+impl<E> From<sqlx::Error> for OrderError<E> {
+    fn from(e: sqlx::Error) -> Self {
+        OrderError::Store(StoreError::Db(e))
+    }
+}
 
 /// Adds an order to its product's day.
 fn add(days: &mut BTreeMap<ProductId, DayDemand>, o: &Order) -> Result<(), StoreError> {
@@ -62,16 +89,19 @@ impl Store {
     /// `date` and covering the days the policy `params` says (lead time + shelf life, at most
     /// [`MAX_ORDER_DAYS`]): calendar demand (frozen or expanded) + the forecast of extras from
     /// the last `history_days` days of the station's extras (from its first order on; at most
-    /// [`MAX_HISTORY_DAYS`]) through the ordering policy, net of the lots on hand.
-    pub async fn station_orders(
+    /// [`MAX_HISTORY_DAYS`]; `engine` forecasts a history of four weeks or more) through the
+    /// ordering policy, net of the lots on hand.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn station_orders<E: Engine>(
         &self,
+        engine: &E,
         tenant: TenantId,
         station: StationId,
         date: Date,
         params: &ReviewParams,
         history_days: u32,
         seed: u64,
-    ) -> Result<Vec<StationOrder>, StoreError> {
+    ) -> Result<Vec<StationOrder>, OrderError<E::Error>> {
         let history_days = usize::try_from(history_days).unwrap_or(usize::MAX);
         if history_days > MAX_HISTORY_DAYS {
             return Err(invalid("history_days", format!("at most {MAX_HISTORY_DAYS}")).into());
@@ -148,7 +178,17 @@ impl Store {
         let mut out = Vec::with_capacity(products.len());
         for p in products {
             let series = history.remove(&p).unwrap_or_else(|| vec![0; len]);
-            let extras = forecast_extras(&series, start, horizon, seed ^ p.0 as u64)?;
+            let extras = match extras_request(&series, start, horizon, seed ^ p.0 as u64)? {
+                Some(req) => {
+                    let days = engine
+                        .forecast_demand(&req)
+                        .await
+                        .map_err(OrderError::Engine)?;
+                    check_forecast(&req, &days)?;
+                    extras_from_forecast(&days)?
+                }
+                None => poisson_extras(&series, horizon)?,
+            };
             let days: Vec<DayDemand> = known
                 .iter()
                 .map(|d| d.get(&p).copied().unwrap_or_default())

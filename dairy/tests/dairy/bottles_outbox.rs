@@ -670,14 +670,18 @@ async fn alerts_transfers_and_station_orders(b: Backend) -> TestResult {
         pack: PackRule::units(),
         monte_carlo: MonteCarlo::default(),
     };
-    let orders = store.station_orders(T1, s1, day, &params, 28, 0).await?;
+    // A history of days, not weeks: Poisson at its mean, the engine is not asked.
+    let engine = crate::store::StandInEngine::default();
+    let orders = store
+        .station_orders(&engine, T1, s1, day, &params, 28, 0)
+        .await?;
     let got: Vec<(ProductId, u64, u64, u64)> = orders
         .iter()
         .map(|o| (o.product, o.calendar_demand, o.booked_extras, o.order))
         .collect();
     assert_eq!(got, [(MILK, 2, 0, 1), (SKIMMED, 0, 2, 2)]);
     let next = store
-        .station_orders(T1, s1, day.add_days(1), &params, 28, 0)
+        .station_orders(&engine, T1, s1, day.add_days(1), &params, 28, 0)
         .await?;
     assert_eq!((next[0].calendar_demand, next[0].order), (2, 1));
     assert!((next[1].extras_mean - 2.0).abs() < 1e-9, "{:?}", next[1]);

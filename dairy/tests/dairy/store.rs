@@ -836,7 +836,7 @@ async fn jobs_are_stored_by_tenant(b: Backend) -> TestResult {
 /// had one, others go to the courier with the fewest stops; the `i`-th visit of a route
 /// arrives at 05:00 + 10 min × i. It records every plan request.
 #[derive(Default)]
-struct StandInEngine {
+pub(crate) struct StandInEngine {
     requests: std::sync::Mutex<Vec<PlanRequest>>,
 }
 
@@ -900,6 +900,67 @@ impl Engine for StandInEngine {
             unserved: Vec::new(),
         }))
     }
+
+    fn open_day(
+        &self,
+        _day: &milkrun_dairy::engine::OpenDay,
+    ) -> impl std::future::Future<
+        Output = Result<
+            (milkrun_dairy::engine::DayId, milkrun_dairy::engine::DayView),
+            Self::Error,
+        >,
+    > + Send {
+        std::future::ready(Err(no_live_day()))
+    }
+
+    fn apply_events(
+        &self,
+        _id: &milkrun_dairy::engine::DayId,
+        _day: &milkrun_dairy::engine::OpenDay,
+        _events: &[milkrun_dairy::engine::DayEvent],
+    ) -> impl std::future::Future<Output = Result<milkrun_dairy::engine::AppliedEvents, Self::Error>>
+           + Send {
+        std::future::ready(Err(no_live_day()))
+    }
+
+    fn get_day(
+        &self,
+        _id: &milkrun_dairy::engine::DayId,
+        _day: &milkrun_dairy::engine::OpenDay,
+    ) -> impl std::future::Future<Output = Result<milkrun_dairy::engine::DayView, Self::Error>> + Send
+    {
+        std::future::ready(Err(no_live_day()))
+    }
+
+    fn close_day(
+        &self,
+        _id: &milkrun_dairy::engine::DayId,
+        _day: &milkrun_dairy::engine::OpenDay,
+    ) -> impl std::future::Future<Output = Result<milkrun_dairy::engine::DayView, Self::Error>> + Send
+    {
+        std::future::ready(Err(no_live_day()))
+    }
+
+    fn forecast_demand(
+        &self,
+        _req: &milkrun_dairy::engine::ForecastRequest,
+    ) -> impl std::future::Future<
+        Output = Result<Vec<milkrun_dairy::engine::ForecastDay>, Self::Error>,
+    > + Send {
+        std::future::ready(Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            "the stand-in engine does not forecast",
+        )))
+    }
+}
+
+/// The stand-in plans nights only (the live day and the forecasts run on real engines in
+/// `service/tests/service/dairy_remote.rs`).
+fn no_live_day() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "the stand-in engine has no live day",
+    )
 }
 
 /// The night's plan is stored with each household's courier and promised window and one

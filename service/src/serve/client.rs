@@ -1,17 +1,30 @@
 //! The dairy layer's engine over the service's gRPC API: [`GrpcEngine`] implements
-//! [`milkrun_dairy::engine::Engine`] with the generated Roads and Routes clients, so the
-//! order and subscription layer can run as its own process against a remote `milkrun serve`.
+//! [`milkrun_dairy::engine::Engine`] with the generated Roads, Routes, Dispatch and Forecast
+//! clients, so the order and subscription layer can run as its own process against a remote
+//! `milkrun serve`. A call the server throttles (the tenant's request rate) is sent again
+//! after the wait it asks for.
 //! Snap and matrix go to `Roads.Snap` and `Roads.Matrix`, the plan to `Routes.PlanDay`, which
-//! runs the same code as the in-process engine (`milkrun_station::night`).
+//! runs the same code as the in-process engine (`milkrun_station::night`), and the live day to
+//! the Dispatch service (`OpenDay`, `ApplyEvents`, `GetDay`, `CloseDay`), which runs the same
+//! live day as the in-process engine (`milkrun_station::live`); a demand forecast goes to
+//! `Forecast.ForecastDemand` (the same model choice as `milkrun_station::forecast`).
 use std::future::Future;
+use std::time::Duration;
 
-use milkrun_dairy::engine::{Engine, PlanAnswer, PlanRequest, TravelMatrix, MAX_MATRIX_POINTS};
+use milkrun_dairy::engine::{
+    forecast, live_day, AppliedEvents, DayEvent, DayId, DayView, Engine, ForecastDay,
+    ForecastRequest, OpenDay, PlanAnswer, PlanRequest, TravelMatrix, MAX_MATRIX_POINTS,
+};
 use milkrun_dairy::household::GeoPoint;
 use tonic::transport::Channel;
 use tonic::Request;
+use tonic_types::StatusExt;
 
+use super::convert::dairy_day as live;
 use super::convert::plan_day as day;
 use super::proto::v1 as pb;
+use pb::dispatch_client::DispatchClient;
+use pb::forecast_client::ForecastClient;
 use pb::roads_client::RoadsClient;
 use pb::routes_client::RoutesClient;
 
@@ -38,6 +51,8 @@ pub enum RemoteError {
 pub struct GrpcEngine {
     roads: RoadsClient<Channel>,
     routes: RoutesClient<Channel>,
+    dispatch: DispatchClient<Channel>,
+    forecast: ForecastClient<Channel>,
     authorization: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
 }
 
@@ -52,16 +67,66 @@ impl GrpcEngine {
         })?;
         Ok(GrpcEngine {
             roads: RoadsClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
-            routes: RoutesClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            routes: RoutesClient::new(channel.clone()).max_decoding_message_size(MAX_MESSAGE_BYTES),
+            dispatch: DispatchClient::new(channel.clone())
+                .max_decoding_message_size(MAX_MESSAGE_BYTES),
+            forecast: ForecastClient::new(channel).max_decoding_message_size(MAX_MESSAGE_BYTES),
             authorization,
         })
     }
 
-    fn request<T>(&self, msg: T) -> Request<T> {
-        let mut r = Request::new(msg);
-        r.metadata_mut()
-            .insert("authorization", self.authorization.clone());
-        r
+    fn call<T>(&self, msg: T) -> Call<T> {
+        Call {
+            authorization: self.authorization.clone(),
+            msg,
+        }
+    }
+}
+
+/// Most times one call is sent while the server asks to slow down.
+const MAX_ATTEMPTS: u32 = 30;
+/// The longest wait the server may ask for before a call is retried; a longer one is the
+/// caller's to handle (the error is returned).
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
+
+/// One call's message and credential: sent again, after the wait the server asks for, while
+/// it answers RESOURCE_EXHAUSTED with a `RetryInfo` and no `QuotaFailure` (the tenant's
+/// request rate; nothing was done), at most [`MAX_ATTEMPTS`] times. Every call of the engine
+/// may be sent again: a throttled call changed nothing, and live-day events carry their ids.
+struct Call<T> {
+    authorization: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
+    msg: T,
+}
+
+impl<T: Clone> Call<T> {
+    async fn send<A, F, Fut>(self, mut send: F) -> Result<tonic::Response<A>, tonic::Status>
+    where
+        F: FnMut(Request<T>) -> Fut,
+        Fut: Future<Output = Result<tonic::Response<A>, tonic::Status>>,
+    {
+        let mut attempt = 1;
+        loop {
+            let mut r = Request::new(self.msg.clone());
+            r.metadata_mut()
+                .insert("authorization", self.authorization.clone());
+            let status = match send(r).await {
+                Ok(answer) => return Ok(answer),
+                Err(status) => status,
+            };
+            let wait = (status.code() == tonic::Code::ResourceExhausted
+                && status.get_details_quota_failure().is_none())
+            .then(|| status.get_details_retry_info())
+            .flatten()
+            .and_then(|info| info.retry_delay)
+            .filter(|w| *w <= MAX_RETRY_WAIT);
+            match wait {
+                Some(w) if attempt < MAX_ATTEMPTS => {
+                    attempt += 1;
+                    tokio::time::sleep(w.max(Duration::from_millis(10))).await;
+                }
+                _ => return Err(status),
+            }
+        }
     }
 }
 
@@ -91,18 +156,24 @@ impl Engine for GrpcEngine {
         points: &[GeoPoint],
         max_snap_m: f64,
     ) -> impl Future<Output = Result<Vec<f64>, RemoteError>> + Send {
-        let mut roads = self.roads.clone();
+        let roads = self.roads.clone();
         let n = points.len();
         let msg = pb::SnapRequest {
             points: points.iter().map(lat_lng).collect(),
             travel_mode: pb::TravelMode::Bike as i32,
             max_snap_m,
         };
-        let req = self.request(msg);
+        let req = self.call(msg);
         let checked = too_many(points);
         async move {
             checked?;
-            let r = roads.snap(req).await?.into_inner();
+            let r = req
+                .send(|r| {
+                    let mut c = roads.clone();
+                    async move { c.snap(r).await }
+                })
+                .await?
+                .into_inner();
             if r.points.len() != n {
                 return Err(RemoteError::Answer(format!(
                     "{} snapped points for {n}",
@@ -118,10 +189,10 @@ impl Engine for GrpcEngine {
         points: &[GeoPoint],
         max_snap_m: f64,
     ) -> impl Future<Output = Result<TravelMatrix, RemoteError>> + Send {
-        let mut roads = self.roads.clone();
+        let roads = self.roads.clone();
         let n = points.len();
         let list: Vec<pb::LatLng> = points.iter().map(lat_lng).collect();
-        let req = self.request(pb::MatrixRequest {
+        let req = self.call(pb::MatrixRequest {
             origins: list.clone(),
             destinations: list,
             travel_mode: pb::TravelMode::Bike as i32,
@@ -133,7 +204,13 @@ impl Engine for GrpcEngine {
         let checked = too_many(points);
         async move {
             checked?;
-            let m = roads.matrix(req).await?.into_inner();
+            let m = req
+                .send(|r| {
+                    let mut c = roads.clone();
+                    async move { c.matrix(r).await }
+                })
+                .await?
+                .into_inner();
             if m.rows as usize != n
                 || m.columns as usize != n
                 || m.duration_ms.len() != n * n
@@ -160,15 +237,164 @@ impl Engine for GrpcEngine {
         &self,
         req: &PlanRequest,
     ) -> impl Future<Output = Result<PlanAnswer, RemoteError>> + Send {
-        let mut routes = self.routes.clone();
+        let routes = self.routes.clone();
         let checked = req.check();
-        let msg = self.request(day::to_message(req, pb::Priority::Batch));
+        let msg = self.call(day::to_message(req, pb::Priority::Batch));
         let req = req.clone();
         async move {
             checked?;
-            let answer = day::from_message(routes.plan_day(msg).await?.into_inner());
+            let answer = day::from_message(
+                msg.send(|r| {
+                    let mut c = routes.clone();
+                    async move { c.plan_day(r).await }
+                })
+                .await?
+                .into_inner(),
+            );
             answer.check(&req)?;
             Ok(answer)
+        }
+    }
+
+    fn open_day(
+        &self,
+        day: &OpenDay,
+    ) -> impl Future<Output = Result<(DayId, DayView), RemoteError>> + Send {
+        let dispatch = self.dispatch.clone();
+        let checked = day.check();
+        let msg = self.call(live::open_request(day));
+        let day = day.clone();
+        async move {
+            checked?;
+            let d = msg
+                .send(|r| {
+                    let mut c = dispatch.clone();
+                    async move { c.open_day(r).await }
+                })
+                .await?
+                .into_inner();
+            let id = DayId::new(d.day_id.clone())?;
+            Ok((id, live::view(&d, &day)?))
+        }
+    }
+
+    fn apply_events(
+        &self,
+        id: &DayId,
+        day: &OpenDay,
+        events: &[DayEvent],
+    ) -> impl Future<Output = Result<AppliedEvents, RemoteError>> + Send {
+        let dispatch = self.dispatch.clone();
+        let checked = live_day::check_events(day, events);
+        let msg = self.call(pb::ApplyEventsRequest {
+            day_id: id.as_str().to_string(),
+            events: events.iter().map(live::event).collect(),
+        });
+        let (day, sent) = (day.clone(), events.len());
+        async move {
+            checked?;
+            let r = msg
+                .send(|r| {
+                    let mut c = dispatch.clone();
+                    async move { c.apply_events(r).await }
+                })
+                .await?
+                .into_inner();
+            Ok(live::applied(&r, &day, sent)?)
+        }
+    }
+
+    fn get_day(
+        &self,
+        id: &DayId,
+        day: &OpenDay,
+    ) -> impl Future<Output = Result<DayView, RemoteError>> + Send {
+        let dispatch = self.dispatch.clone();
+        let msg = self.call(pb::GetDayRequest {
+            day_id: id.as_str().to_string(),
+        });
+        let day = day.clone();
+        async move {
+            let d = msg
+                .send(|r| {
+                    let mut c = dispatch.clone();
+                    async move { c.get_day(r).await }
+                })
+                .await?
+                .into_inner();
+            Ok(live::view(&d, &day)?)
+        }
+    }
+
+    fn close_day(
+        &self,
+        id: &DayId,
+        day: &OpenDay,
+    ) -> impl Future<Output = Result<DayView, RemoteError>> + Send {
+        let dispatch = self.dispatch.clone();
+        let msg = self.call(pb::CloseDayRequest {
+            day_id: id.as_str().to_string(),
+        });
+        let day = day.clone();
+        async move {
+            let d = msg
+                .send(|r| {
+                    let mut c = dispatch.clone();
+                    async move { c.close_day(r).await }
+                })
+                .await?
+                .into_inner();
+            Ok(live::view(&d, &day)?)
+        }
+    }
+
+    fn forecast_demand(
+        &self,
+        req: &ForecastRequest,
+    ) -> impl Future<Output = Result<Vec<ForecastDay>, RemoteError>> + Send {
+        let client = self.forecast.clone();
+        let checked = req.check();
+        let msg = self.call(pb::ForecastDemandRequest {
+            series: vec![pb::DemandSeries {
+                id: "history".into(),
+                start_date: req.start.to_string(),
+                values: req.history.clone(),
+            }],
+            frequency: pb::Frequency::Daily as i32,
+            horizon: i32::try_from(req.horizon).unwrap_or(i32::MAX),
+            quantile_levels: req.levels.clone(),
+            model: String::new(),
+            season_length: 0,
+            time_limit_s: 0.0,
+            seed: req.seed,
+            max_history: u32::try_from(req.max_history).unwrap_or(u32::MAX),
+        });
+        let req = req.clone();
+        async move {
+            checked?;
+            let r = msg
+                .send(|r| {
+                    let mut c = client.clone();
+                    async move { c.forecast_demand(r).await }
+                })
+                .await?
+                .into_inner();
+            if r.quantile_levels != req.levels || r.forecasts.len() != 1 {
+                return Err(RemoteError::Answer(
+                    "not one forecast at the levels asked".into(),
+                ));
+            }
+            let days: Vec<ForecastDay> = r
+                .forecasts
+                .into_iter()
+                .flat_map(|f| f.steps)
+                .map(|s| ForecastDay {
+                    mean: s.mean,
+                    quantiles: s.quantiles,
+                })
+                .collect();
+            forecast::check_forecast(&req, &days)?;
+            Ok(days)
         }
     }
 }

@@ -220,6 +220,15 @@ fn apply_draft(
             let kind = EventKind::Traffic(Box::new(times));
             (Event { time_s, kind }, String::new())
         }
+        EventDraft::Slowdown {
+            time_s,
+            inside,
+            percent,
+        } => {
+            let times = milkrun_station::live::slowed(entry.live.day().times(), &inside, percent);
+            let kind = EventKind::Traffic(Box::new(times));
+            (Event { time_s, kind }, String::new())
+        }
         EventDraft::NewStop {
             time_s,
             label,

@@ -184,6 +184,9 @@ pub fn check_forecast(
         }
     };
     config.seed = req.seed;
+    if req.max_history > 0 {
+        config.max_history = Some(req.max_history as usize);
+    }
     config.validate().map_err(|e| match e {
         ForecastError::Config { field, reason } => ServiceError::invalid(
             if field == "levels" {

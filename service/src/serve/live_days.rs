@@ -17,7 +17,7 @@ use std::time::Duration;
 use milkrun_dairy::store::live_days::{StoredLiveDay, StoredSnapshot};
 use milkrun_dairy::store::Store;
 use milkrun_dispatch::{
-    Dispatch, Event, EventKind, LiveDay, LoggedEvent, MatrixState, ReplanOptions, TravelTimes,
+    Dispatch, Event, EventKind, LiveDay, LoggedEvent, MatrixState, TravelTimes,
 };
 use milkrun_engine::{NodeId, Profile};
 use milkrun_station::road::RoadLocations;
@@ -29,24 +29,10 @@ use super::convert::day::{self as convert, DayLabels, DaySnapshot};
 use super::error::ServiceError;
 use super::proto::v1 as pb;
 
-/// Time budget of one re-plan. The work limit below ends a re-plan of a day of a few
-/// hundred stops well before it, so a replayed log gives the same plan; a re-plan that uses
-/// half of it stores a snapshot instead of relying on the replay.
-pub const REPLAN_BUDGET: Duration = Duration::from_secs(2);
-/// Local-search move evaluations of one re-plan.
-pub const REPLAN_EVALUATIONS: u64 = 200_000;
+pub use milkrun_station::live::{replan_options, REPLAN_BUDGET, REPLAN_EVALUATIONS};
 /// Most events logged after a day's newest snapshot: the next one stores a snapshot, so a
 /// restart re-applies at most this many events of a day.
 pub const SNAPSHOT_EVERY: u64 = 100;
-
-/// The re-plan options of every live-day call (deterministic within the budget).
-pub fn replan_options() -> ReplanOptions {
-    ReplanOptions {
-        budget: REPLAN_BUDGET,
-        max_evaluations: Some(REPLAN_EVALUATIONS),
-        ..ReplanOptions::default()
-    }
-}
 
 /// One live day in memory.
 #[derive(Debug)]

@@ -4,6 +4,7 @@
 
 mod compat_osrm;
 mod compat_vroom;
+mod dairy_remote;
 mod demo;
 mod deploy;
 mod golden;

@@ -334,7 +334,19 @@ pub enum EventDraft {
         /// Event time.
         time_s: i64,
     },
+    /// The legs touching the marked locations are slowed ([`milkrun_station::live::slowed`]).
+    Slowdown {
+        /// Event time.
+        time_s: i64,
+        /// Per location of the day's matrix: inside the jammed area.
+        inside: Vec<bool>,
+        /// Travel time of a slowed leg, percent.
+        percent: u32,
+    },
 }
+
+/// Most percent a slowdown makes a leg take.
+pub const MAX_SLOWDOWN_PERCENT: u32 = 1_000;
 
 /// The stops (indices) of a household.
 fn stops_of(day: &Dispatch, household: u32) -> impl Iterator<Item = u32> + '_ {
@@ -516,6 +528,44 @@ pub fn event(
                 ));
             }
             EventDraft::Traffic { time_s }
+        }
+        Kind::Slowdown(x) => {
+            if as_courier.is_some() {
+                return Err(ServiceError::PermissionDenied(
+                    "a courier cannot report a jam for the day",
+                ));
+            }
+            if x.stop_labels.len() > labels.stops.len() {
+                return Err(ServiceError::invalid(
+                    format!("{field}.slowdown.stop_labels"),
+                    "more labels than the day has stops",
+                ));
+            }
+            if !(100..=MAX_SLOWDOWN_PERCENT).contains(&x.percent) {
+                return Err(ServiceError::invalid(
+                    format!("{field}.slowdown.percent"),
+                    format!("{} is outside [100, {MAX_SLOWDOWN_PERCENT}]", x.percent),
+                ));
+            }
+            let mut inside = vec![false; d.times().len()];
+            if x.depot {
+                if let Some(slot) = inside.get_mut(d.depot() as usize) {
+                    *slot = true;
+                }
+            }
+            for l in &x.stop_labels {
+                let h = household(l, "slowdown.stop_labels")?;
+                for s in stops_of(d, h) {
+                    if let Some(slot) = inside.get_mut(d.stops()[s as usize].loc as usize) {
+                        *slot = true;
+                    }
+                }
+            }
+            EventDraft::Slowdown {
+                time_s,
+                inside,
+                percent: x.percent,
+            }
         }
     })
 }

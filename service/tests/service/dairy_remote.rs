@@ -1,0 +1,344 @@
+//! The dairy layer against a remote engine (issue #21: "a test runs a day through a real
+//! `milkrun serve` on loopback and gets the same outcome as in-process"): the simulated
+//! company's days run once with the in-process engine and once with the service's gRPC
+//! engine against a real server on loopback, each on its own fresh store, and give the same
+//! report: the same orders and outcomes, the same re-plans of the morning (the jam falls on
+//! the second day), the same close of day, settlement and station orders.
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use milkrun_calendar::Date;
+use milkrun_service::serve::client::GrpcEngine;
+use milkrun_sim::{run_week_on, WeekConfig, JAM_DAY};
+use milkrun_station::night::LocalEngine;
+use tonic::transport::Channel;
+
+use crate::serve_support::{start, temp_db, Server, VADUZ_A, VADUZ_B, VADUZ_C};
+
+/// A tenants file with one admin key, plans of up to 300 s, and a request rate (25 a second,
+/// bursts of 5) a morning's events sent one call at a time run into: the remote engine waits
+/// and sends again.
+fn config(name: &str) -> PathBuf {
+    let hash = milkrun_service::serve::config::sha256_hex;
+    let config = serde_json::json!({"tenants": [
+        {"id": "dairy", "api_keys": [{"sha256": hash("dairy-admin-key"), "role": "admin"}],
+         "quotas": {"requests_per_second": 25.0, "burst": 5, "max_time_limit_s": 300.0}}
+    ]});
+    let dir = std::env::temp_dir().join(format!("milkrun-serve-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("tenants.json");
+    std::fs::write(&path, config.to_string()).expect("config written");
+    path
+}
+
+fn week(name: &str) -> WeekConfig {
+    let path = std::env::temp_dir().join(format!(
+        "milkrun-dairy-remote-{}-{name}.db",
+        std::process::id()
+    ));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    WeekConfig {
+        days: JAM_DAY + 1,
+        seed: 5,
+        subscriptions: 120,
+        db_url: format!("sqlite:{}", path.display()),
+        osm: milkrun_datasets::data_dir()
+            .join("osm")
+            .join("liechtenstein.osm.pbf"),
+        first_date: Date::parse_iso("2028-03-06").expect("a date"),
+    }
+}
+
+/// Two days of a small company (the night's plan, the morning's deliveries, shut doors and
+/// their retries, the jam re-planned live, close of day, tomorrow's station order) in process
+/// and through a real server: the same report, timings aside.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_through_a_real_server_matches_in_process() {
+    let tenants = config("dairy-remote");
+    let db = temp_db("dairy-remote");
+    let server = start(&["--config", tenants.to_str().expect("utf-8"), "--db", &db]);
+    let channel = Channel::from_shared(server.url())
+        .expect("a url")
+        .connect()
+        .await
+        .expect("connects");
+    let remote = GrpcEngine::new(channel, "dairy-admin-key").expect("a key");
+    live_day_both_ways(&server, &remote).await;
+    forecast_both_ways(&remote).await;
+    let mut local = run_week_on(&week("local"), LocalEngine::new, &mut |_| {})
+        .await
+        .expect("the days in process");
+    let mut through = run_week_on(
+        &week("remote"),
+        |_roads: Arc<milkrun_engine::RoadEngine>| remote.clone(),
+        &mut |_| {},
+    )
+    .await
+    .expect("the days through the server");
+    let days = &local.milkrun.per_day;
+    assert_eq!(days.len(), 2);
+    for d in days {
+        assert!(d.orders > 20, "{d:?}");
+        assert_eq!(d.unaccounted, 0, "{d:?}");
+        assert_eq!(d.orders, d.delivered + d.failed + d.cancelled, "{d:?}");
+    }
+    assert!(local.milkrun.totals.failed >= 1, "a door stays shut");
+    assert!(
+        local.incidents.iter().any(|i| i.kind == "jam"),
+        "{:?}",
+        local.incidents
+    );
+    local.timings = Default::default();
+    through.timings = Default::default();
+    assert_eq!(
+        serde_json::to_value(&local).expect("json"),
+        serde_json::to_value(&through).expect("json"),
+        "the same days in process and through the server"
+    );
+    // The server throttled some of the morning's calls, and the remote engine sent them again.
+    let metrics = get_metrics(&server).await;
+    let throttled = metrics.lines().any(|l| {
+        l.contains("milkrun.v1.Dispatch/ApplyEvents")
+            && l.contains("RESOURCE_EXHAUSTED")
+            && !l.starts_with('#')
+            && l.split_whitespace().last().is_some_and(|n| n != "0")
+    });
+    assert!(throttled, "no throttled ApplyEvents in\n{metrics}");
+    drop(server);
+}
+
+/// The server's `/metrics` text, by a plain HTTP/1.0 GET.
+async fn get_metrics(server: &Server) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(&server.addr)
+        .await
+        .expect("connects");
+    s.write_all(b"GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .await
+        .expect("sent");
+    let mut body = String::new();
+    s.read_to_string(&mut body).await.expect("read");
+    body
+}
+
+/// One small live day through the interface, in process and through the server, event by
+/// event: the same day after each (plan versions, routes, stops, the retry); a replayed
+/// event id answers its first version and changes nothing; an event expecting an old plan
+/// version is refused by both and changes nothing; a slowdown and the traffic refresh that
+/// ends it re-plan alike; a closed day is gone. The server refuses a bad slowdown naming the
+/// field.
+async fn live_day_both_ways(server: &Server, remote: &GrpcEngine) {
+    use milkrun_dairy::engine::*;
+    use milkrun_dairy::household::{DeliveryWindow, GeoPoint};
+    use milkrun_dairy::ids::CourierId;
+    use milkrun_dairy::outcome::FailureReason;
+    use milkrun_service::serve::proto::v1 as pb;
+
+    let osm = milkrun_datasets::data_dir()
+        .join("osm")
+        .join("liechtenstein.osm.pbf");
+    let roads = Arc::new(milkrun_station::road::road_engine(&osm).expect("the extract imports"));
+    let local = LocalEngine::new(roads);
+    let point = |p: (f64, f64)| GeoPoint::new(p.0, p.1).expect("a point");
+    let stop = |p| DayStop {
+        point: point(p),
+        window: DeliveryWindow::new(21_600, 43_200).expect("a window"),
+        quantity: 2,
+        service_s: 30,
+    };
+    let courier = |id| PlanCourier {
+        id: CourierId(id),
+        capacity: 20,
+        shift_start_s: 21_600,
+        shift_end_s: 50_400,
+    };
+    let day = OpenDay {
+        depot: point((47.141, 9.521)),
+        stops: vec![stop(VADUZ_A), stop(VADUZ_B), stop(VADUZ_C)],
+        couriers: vec![courier(7), courier(9)],
+        routes: vec![vec![0, 1], vec![2]],
+        max_snap_m: 500.0,
+    };
+    let (lid, lview) = local.open_day(&day).await.expect("opens in process");
+    let (rid, rview) = remote.open_day(&day).await.expect("opens on the server");
+    assert_eq!(lview, rview, "the same day opened");
+    assert_eq!(lview.plan_version, 1);
+    let event = |id: &str, version, time_s, kind| DayEvent {
+        event_id: id.into(),
+        expected_version: version,
+        time_s,
+        kind,
+    };
+    let steps = [
+        event("a", 1, 22_000, DayEventKind::Delivered { stop: 0 }),
+        event(
+            "b",
+            2,
+            22_300,
+            DayEventKind::Failed {
+                stop: 2,
+                reason: FailureReason::NotHome,
+                retry_s: Some((24_000, 27_600)),
+            },
+        ),
+        event(
+            "c",
+            3,
+            22_400,
+            DayEventKind::Slowdown {
+                stops: vec![1],
+                depot: true,
+                percent: 300,
+            },
+        ),
+        event("d", 4, 23_000, DayEventKind::TrafficRefresh),
+        event(
+            "e",
+            5,
+            23_100,
+            DayEventKind::Breakdown {
+                courier: CourierId(7),
+            },
+        ),
+    ];
+    for e in &steps {
+        let a = local
+            .apply_events(&lid, &day, std::slice::from_ref(e))
+            .await
+            .expect("applied in process");
+        let b = remote
+            .apply_events(&rid, &day, std::slice::from_ref(e))
+            .await
+            .expect("applied on the server");
+        assert_eq!(a, b, "event {}", e.event_id);
+        assert_eq!(a.day.plan_version, e.expected_version + 1);
+    }
+    let now = local.get_day(&lid, &day).await.expect("the day");
+    assert_eq!(now, remote.get_day(&rid, &day).await.expect("the day"));
+    assert_eq!(now.plan_version, 6);
+    assert!(
+        now.stops.iter().filter(|s| s.stop == 2).count() == 2,
+        "the failed stop and its retry: {:?}",
+        now.stops
+    );
+    assert!(!now.routes[0].active, "courier 7 broke down");
+    // The first event again: its first version, nothing changes.
+    let again = [steps[0].clone()];
+    let a = local
+        .apply_events(&lid, &day, &again)
+        .await
+        .expect("a replay");
+    let b = remote
+        .apply_events(&rid, &day, &again)
+        .await
+        .expect("a replay");
+    assert_eq!(a, b);
+    assert_eq!(
+        a.results,
+        [EventResult {
+            plan_version: 2,
+            replayed: true,
+            moved: vec![]
+        }]
+    );
+    assert_eq!(a.day, now);
+    // An event expecting version 3 when the day is at 6: refused by both, nothing changes.
+    let stale = [event("f", 3, 23_200, DayEventKind::Cancel { stop: 1 })];
+    assert!(local.apply_events(&lid, &day, &stale).await.is_err());
+    match remote.apply_events(&rid, &day, &stale).await {
+        Err(milkrun_service::serve::client::RemoteError::Status(s)) => {
+            assert_eq!(s.code(), tonic::Code::Aborted, "{s:?}")
+        }
+        other => panic!("a stale version is refused: {other:?}"),
+    }
+    assert_eq!(remote.get_day(&rid, &day).await.expect("the day"), now);
+    // A bad event is refused before it is sent, naming the field.
+    let bad = [event(
+        "g",
+        6,
+        23_300,
+        DayEventKind::Slowdown {
+            stops: vec![1],
+            depot: false,
+            percent: 50,
+        },
+    )];
+    assert!(remote
+        .apply_events(&rid, &day, &bad)
+        .await
+        .is_err_and(|e| e.to_string().contains("slowdown.percent")));
+    // The server checks it too (this raw call does not retry: let the tenant's bucket refill
+    // first).
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mut client = pb::dispatch_client::DispatchClient::new(
+        Channel::from_shared(server.url())
+            .expect("a url")
+            .connect()
+            .await
+            .expect("connects"),
+    );
+    let mut req = tonic::Request::new(pb::ApplyEventsRequest {
+        day_id: rid.as_str().to_string(),
+        events: vec![pb::DayEvent {
+            event_id: "h".into(),
+            expected_plan_version: 6,
+            time_s: 23_300,
+            kind: Some(pb::day_event::Kind::Slowdown(pb::Slowdown {
+                stop_labels: vec!["1".into(), "nope".into()],
+                depot: false,
+                percent: 200,
+            })),
+        }],
+    });
+    req.metadata_mut().insert(
+        "authorization",
+        "Bearer dairy-admin-key".parse().expect("ascii"),
+    );
+    let refused = client
+        .apply_events(req)
+        .await
+        .expect_err("an unknown label");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(
+        refused.message().contains("events[0].slowdown.stop_labels"),
+        "{refused:?}"
+    );
+    let a = local.close_day(&lid, &day).await.expect("closes");
+    let b = remote.close_day(&rid, &day).await.expect("closes");
+    assert_eq!((a.open, b.open), (false, false));
+    assert_eq!(a, b);
+    assert!(local.get_day(&lid, &day).await.is_err());
+    assert!(remote.get_day(&rid, &day).await.is_err());
+}
+
+/// Five weeks of weekly-patterned extras (12 on Saturdays, 2 on other days) forecast by the
+/// models in process and by the Forecast service: the same days, which follow the weekday.
+async fn forecast_both_ways(remote: &GrpcEngine) {
+    use milkrun_dairy::engine::{Engine, ForecastRequest};
+    use milkrun_dairy::station_order::extras_request;
+
+    let osm = milkrun_datasets::data_dir()
+        .join("osm")
+        .join("liechtenstein.osm.pbf");
+    let local = LocalEngine::new(Arc::new(
+        milkrun_station::road::road_engine(&osm).expect("the extract imports"),
+    ));
+    let start = Date::parse_iso("2028-01-03").expect("a Monday");
+    let history: Vec<u64> = (0..35).map(|d| if d % 7 == 5 { 12 } else { 2 }).collect();
+    let req: ForecastRequest = extras_request(&history, start, 7, 1)
+        .expect("a history")
+        .expect("long enough for the models");
+    let a = local.forecast_demand(&req).await.expect("in process");
+    let b = remote
+        .forecast_demand(&req)
+        .await
+        .expect("through the server");
+    assert_eq!(a, b, "the same forecast in process and through the server");
+    // Day 35 is a Monday, day 40 a Saturday.
+    assert!(a[5].mean > a[0].mean + 5.0, "{a:?}");
+    let mut bad = req.clone();
+    bad.max_history = 0;
+    assert!(remote.forecast_demand(&bad).await.is_err());
+}
