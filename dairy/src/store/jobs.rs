@@ -150,6 +150,18 @@ pub enum Submitted {
     Existing(Box<StoredJob>),
 }
 
+/// What [`Store::claim_job`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Claim {
+    /// The job is running for the caller: run it.
+    Run,
+    /// Its cancel had been asked: it is cancelled now, not run.
+    Cancelled,
+    /// Finished or unknown: nothing to do.
+    Gone,
+}
+
 /// How a job ended.
 #[derive(Debug, Clone, Copy)]
 pub struct JobEnd<'a> {
@@ -335,6 +347,85 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Takes an unfinished job for a runner in another process (a `milkrun worker` taking it
+    /// from the NATS queue): a queued job, or a running one whose runner died (its message
+    /// delivered again), is (re)started from 0 at `started_ms`. A job whose cancel was asked
+    /// ends cancelled here instead; a finished or unknown job is left alone. The stored row is
+    /// the job's single truth, so a runner acts only on [`Claim::Run`].
+    pub async fn claim_job(
+        &self,
+        tenant: &str,
+        seq: i64,
+        started_ms: i64,
+    ) -> Result<Claim, StoreError> {
+        check_tenant(tenant)?;
+        check_seq(seq)?;
+        let run = sqlx::query(
+            "UPDATE service_jobs SET state = 'running', started_ms = $3, progress_done = 0 \
+             WHERE tenant = $1 AND job_seq = $2 AND state IN ('queued', 'running') \
+             AND cancel_requested = 0",
+        )
+        .bind(tenant)
+        .bind(seq)
+        .bind(started_ms)
+        .execute(&self.pool)
+        .await?;
+        if run.rows_affected() == 1 {
+            return Ok(Claim::Run);
+        }
+        let cancelled = sqlx::query(
+            "UPDATE service_jobs SET state = 'cancelled', finished_ms = $3 \
+             WHERE tenant = $1 AND job_seq = $2 AND state IN ('queued', 'running') \
+             AND cancel_requested = 1",
+        )
+        .bind(tenant)
+        .bind(seq)
+        .bind(started_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(if cancelled.rows_affected() == 1 {
+            Claim::Cancelled
+        } else {
+            Claim::Gone
+        })
+    }
+
+    /// Stores the progress of a running job and answers whether its cancel was asked (the
+    /// runner stops at this answer). A finished or unknown job answers `true`: its runner has
+    /// nothing left to do.
+    pub async fn job_progress(
+        &self,
+        tenant: &str,
+        seq: i64,
+        done: i64,
+        total: i64,
+    ) -> Result<bool, StoreError> {
+        check_tenant(tenant)?;
+        sqlx::query(
+            "UPDATE service_jobs SET progress_done = $3, progress_total = $4 \
+             WHERE tenant = $1 AND job_seq = $2 AND state = 'running'",
+        )
+        .bind(tenant)
+        .bind(seq)
+        .bind(done)
+        .bind(total)
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query(
+            "SELECT state, cancel_requested FROM service_jobs WHERE tenant = $1 AND job_seq = $2",
+        )
+        .bind(tenant)
+        .bind(seq)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else {
+            return Ok(true);
+        };
+        let state: String = row.try_get("state")?;
+        let cancel: i64 = row.try_get("cancel_requested")?;
+        Ok(cancel != 0 || JobState::parse(&state)?.is_finished())
     }
 
     /// Records that a cancel was asked of an unfinished job; `false` when it is finished or

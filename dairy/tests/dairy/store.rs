@@ -1640,6 +1640,78 @@ async fn rounds_for_the_pages(b: Backend) -> TestResult {
     Ok(())
 }
 
+/// A runner in another process takes a job through its row: a queued job is claimed
+/// (running, from 0), a running one again after its runner died; progress is stored and
+/// answers whether a cancel was asked; a job cancelled while queued is not claimed but ends
+/// cancelled; a finished or unknown job, or another tenant's number, is gone.
+async fn jobs_are_claimed_through_their_row(b: Backend) -> TestResult {
+    use milkrun_dairy::store::jobs::{Claim, JobEnd, JobState, NewJob};
+    let db = TestDb::new(b, "claims").await?;
+    let store = db.open().await?;
+    let new = |seq: i64| NewJob {
+        tenant: "acme",
+        seq,
+        request_id: "",
+        digest: "d",
+        kind: "forecast",
+        request: &[1, 2],
+        progress_total: 4,
+        submitted_ms: 1_000,
+    };
+    for seq in 1..=3 {
+        store.insert_job(&new(seq)).await?;
+    }
+    assert_eq!(store.claim_job("acme", 1, 2_000).await?, Claim::Run);
+    assert!(
+        !store.job_progress("acme", 1, 3, 4).await?,
+        "no cancel asked"
+    );
+    let row = store.service_job("acme", 1).await?.ok_or("job 1")?;
+    assert_eq!(
+        (row.state, row.progress_done, row.started_ms),
+        (JobState::Running, 3, 2_000)
+    );
+    // Its runner died: the message delivered again claims it again, from 0.
+    assert_eq!(store.claim_job("acme", 1, 3_000).await?, Claim::Run);
+    let row = store.service_job("acme", 1).await?.ok_or("job 1")?;
+    assert_eq!((row.progress_done, row.started_ms), (0, 3_000));
+    assert_eq!(store.claim_job("beta", 1, 3_000).await?, Claim::Gone);
+    assert!(store.request_job_cancel("acme", 1).await?);
+    assert!(
+        store.job_progress("acme", 1, 1, 4).await?,
+        "the cancel is seen"
+    );
+    // Cancelled while queued: never runs.
+    assert!(store.request_job_cancel("acme", 2).await?);
+    assert_eq!(store.claim_job("acme", 2, 4_000).await?, Claim::Cancelled);
+    let row = store.service_job("acme", 2).await?.ok_or("job 2")?;
+    assert_eq!((row.state, row.finished_ms), (JobState::Cancelled, 4_000));
+    assert_eq!(store.claim_job("acme", 2, 5_000).await?, Claim::Gone);
+    let end = JobEnd {
+        state: JobState::Succeeded,
+        progress_done: 4,
+        progress_total: 4,
+        result: Some(&[9]),
+        error: None,
+        finished_ms: 6_000,
+    };
+    assert_eq!(store.claim_job("acme", 3, 5_000).await?, Claim::Run);
+    assert!(store.finish_job("acme", 3, &end).await?);
+    assert_eq!(store.claim_job("acme", 3, 7_000).await?, Claim::Gone);
+    assert!(
+        store.job_progress("acme", 3, 0, 4).await?,
+        "finished: nothing left to do"
+    );
+    assert!(
+        store.job_progress("acme", 99, 0, 4).await?,
+        "unknown: nothing to do"
+    );
+    let row = store.service_job("acme", 3).await?.ok_or("job 3")?;
+    assert_eq!((row.state, row.progress_done), (JobState::Succeeded, 4));
+    store.close().await;
+    Ok(())
+}
+
 on_both_backends!(
     open_migrates_and_reopens,
     tenants_are_isolated,
@@ -1651,6 +1723,7 @@ on_both_backends!(
     live_days_log_events_by_tenant,
     migration_0009_moves_old_live_days,
     jobs_are_stored_by_tenant,
+    jobs_are_claimed_through_their_row,
     night_plan_is_stored_once_and_stable,
     consumption_per_customer,
     promotions_push_once_and_convert,

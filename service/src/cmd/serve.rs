@@ -44,6 +44,11 @@ pub struct Opts {
     /// clients that cannot send headers. The main port serves the same faces with credentials.
     #[arg(long, value_parser = address)]
     pub compat_listen: Option<SocketAddr>,
+    /// NATS server with JetStream (`nats://HOST:PORT`): forecast and order-plan jobs go to
+    /// `milkrun worker`s on its night queue (give --db a PostgreSQL shared with them).
+    /// Without it every job runs in this server.
+    #[arg(long)]
+    pub nats: Option<String>,
 }
 
 /// Runs the command.
@@ -62,6 +67,7 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
         dev_key: opts.dev_key,
         db: opts.db.as_deref().map(db_url).transpose()?,
         compat_listen: opts.compat_listen,
+        nats: opts.nats,
     })
 }
 

@@ -217,3 +217,56 @@ impl NightJob {
         })
     }
 }
+
+/// A Jobs API job that `milkrun serve --nats` hands to the workers: only its key (the row in
+/// the shared store is the job's single truth: its request, state, progress, cancel and
+/// result) and the tenant's longest run at submission (the worker has no tenants file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceJob {
+    /// The service's tenant id.
+    pub tenant: String,
+    /// The job's number (`job-<seq>`).
+    pub seq: i64,
+    /// The tenant's longest run, seconds.
+    pub max_time_limit_s: f64,
+}
+
+impl ServiceJob {
+    /// The message's bytes (JSON).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, JobError> {
+        serde_json::to_vec(self).map_err(|e| JobError::Malformed {
+            path: String::new(),
+            message: e.to_string(),
+        })
+    }
+
+    /// A job from a message's bytes, bounded and checked (the field named in errors).
+    pub fn from_bytes(bytes: &[u8]) -> Result<ServiceJob, JobError> {
+        if bytes.len() > MAX_JOB_BYTES {
+            return Err(JobError::TooLarge(bytes.len()));
+        }
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let job: ServiceJob =
+            serde_path_to_error::deserialize(&mut de).map_err(|e| JobError::Malformed {
+                path: e.path().to_string(),
+                message: e.inner().to_string(),
+            })?;
+        if job.tenant.is_empty() || job.tenant.len() > 128 {
+            return Err(invalid("tenant", "must be 1 to 128 bytes"));
+        }
+        if job.seq <= 0 {
+            return Err(invalid("seq", format!("{} is not a job number", job.seq)));
+        }
+        if !job.max_time_limit_s.is_finite() || job.max_time_limit_s <= 0.0 {
+            return Err(invalid("max_time_limit_s", "must be a positive number"));
+        }
+        Ok(job)
+    }
+
+    /// The message id: `job:<tenant>:<seq>` (a job re-published after a restart of serve is
+    /// stored once).
+    pub fn message_id(&self) -> String {
+        format!("job:{}:{}", self.tenant, self.seq)
+    }
+}

@@ -10,6 +10,10 @@
 //! - [`worker`]: the loop of `milkrun worker`: explicit acks, in-progress acks during the
 //!   solve, a bounded number of attempts, then the dead-letter subject.
 //!
+//! The same stream and workers run the Jobs API's forecasts and order plans of
+//! `milkrun serve --nats` ([`job::ServiceJob`] on [`SERVICE_JOB_SUBJECT`], run by
+//! `crate::serve::jobs::run_remote` through the job's stored row).
+//!
 //! The planning itself is the dairy store's `plan_night` (stored once per tenant, day and
 //! station) on the in-process engine: this module only moves jobs.
 pub mod job;
@@ -20,6 +24,9 @@ pub mod worker;
 pub const JOB_STREAM: &str = "MILKRUN_NIGHT";
 /// Jobs are published on `milkrun.night.<tenant>.<station>`.
 pub const JOB_SUBJECT_PREFIX: &str = "milkrun.night";
+/// Jobs API jobs of `milkrun serve --nats` are published on this subject (of the same
+/// stream, taken by the same workers).
+pub const SERVICE_JOB_SUBJECT: &str = "milkrun.night.jobs";
 /// The job stream's subjects.
 pub const JOB_SUBJECTS: &str = "milkrun.night.>";
 /// The dead-letter stream.

@@ -12,7 +12,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer, stream};
 use async_nats::HeaderMap;
 
-use super::job::{JobError, NightJob};
+use super::job::{JobError, NightJob, ServiceJob};
 use super::{DEAD_STREAM, DEAD_SUBJECTS, JOB_STREAM, JOB_SUBJECTS, WORKERS_CONSUMER};
 
 /// How long JetStream drops a repeated message id: a night's re-submissions fall inside.
@@ -160,6 +160,29 @@ impl NightQueue {
             .js
             .send_publish(
                 job.subject(),
+                jetstream::message::PublishMessage::build()
+                    .payload(job.to_bytes()?.into())
+                    .message_id(&message_id),
+            )
+            .await
+            .map_err(nats("publish a job"))?
+            .await
+            .map_err(nats("the stream's acknowledgement of a job"))?;
+        Ok(Published {
+            message_id,
+            sequence: ack.sequence,
+            duplicate: ack.duplicate,
+        })
+    }
+
+    /// Publishes a Jobs API job of `milkrun serve --nats` on [`super::SERVICE_JOB_SUBJECT`]
+    /// with its message id and waits for the stream's acknowledgement.
+    pub async fn publish_service(&self, job: &ServiceJob) -> Result<Published, QueueError> {
+        let message_id = job.message_id();
+        let ack = self
+            .js
+            .send_publish(
+                super::SERVICE_JOB_SUBJECT,
                 jetstream::message::PublishMessage::build()
                     .payload(job.to_bytes()?.into())
                     .message_id(&message_id),

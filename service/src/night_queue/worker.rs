@@ -19,8 +19,10 @@ use milkrun_dairy::store::{Store, StoreError};
 use milkrun_station::night::LocalEngine;
 use tokio_stream::StreamExt;
 
-use super::job::NightJob;
+use super::job::{NightJob, ServiceJob};
 use super::queue::{nats, NightQueue, QueueError, Redelivery};
+use crate::serve::jobs::{run_remote, RemoteRun};
+use milkrun_dairy::store::jobs::{JobEnd, JobState};
 
 /// How long one pull for the next job waits before asking again.
 const PULL_EXPIRES: Duration = Duration::from_secs(5);
@@ -66,6 +68,15 @@ pub enum WorkerEvent {
         delivery: i64,
         /// Why.
         reason: String,
+    },
+    /// A Jobs API job of `serve --nats` is done with and acknowledged.
+    Ran {
+        /// Its message id.
+        id: String,
+        /// Which delivery this was.
+        delivery: i64,
+        /// How it ended (`SUCCEEDED`, `FAILED`, `CANCELLED`), or why it was dropped.
+        state: String,
     },
     /// The queue failed (the loop goes on).
     Trouble {
@@ -123,6 +134,11 @@ impl std::fmt::Display for WorkerEvent {
                 delivery,
                 reason,
             } => write!(f, "dead-letter {id} delivery {delivery}: {reason}"),
+            WorkerEvent::Ran {
+                id,
+                delivery,
+                state,
+            } => write!(f, "ran {id} delivery {delivery}: {state}"),
             WorkerEvent::Trouble { reason } => write!(f, "trouble: {reason}"),
         }
     }
@@ -226,6 +242,18 @@ impl Worker {
             .and_then(|h| h.get(async_nats::header::NATS_MESSAGE_ID))
             .map(|v| v.as_str().to_string());
         let label = id.clone().unwrap_or_default();
+        if message.subject.as_str() == super::SERVICE_JOB_SUBJECT {
+            return self
+                .handle_service(
+                    &message,
+                    id.as_deref(),
+                    delivery,
+                    max_attempts,
+                    ack_wait,
+                    on_event,
+                )
+                .await;
+        }
         let dead = |reason: String| DeadLetter {
             message: &message,
             id: id.as_deref(),
@@ -324,6 +352,103 @@ impl Worker {
             planned_now: report.planned_now,
             stops: report.plan.stops.len(),
             took: t0.elapsed(),
+        });
+        Ok(())
+    }
+}
+
+impl Worker {
+    /// Runs a Jobs API job of `milkrun serve --nats` ([`ServiceJob`]) through its row in the
+    /// store (see [`crate::serve::jobs::run_remote`]): a job cancelled while queued, finished
+    /// or unknown is acknowledged and dropped; a store failure is handed back for another
+    /// attempt; a message that cannot be read goes to the dead letters, and so does the job
+    /// after its last attempt, its row then ended FAILED.
+    async fn handle_service(
+        &self,
+        message: &jetstream::Message,
+        id: Option<&str>,
+        delivery: i64,
+        max_attempts: i64,
+        ack_wait: Duration,
+        on_event: &(dyn Fn(&WorkerEvent) + Sync),
+    ) -> Result<(), QueueError> {
+        let label = id.unwrap_or_default().to_string();
+        let dead = |reason: String| DeadLetter {
+            message,
+            id,
+            delivery,
+            reason,
+        };
+        let job = match ServiceJob::from_bytes(&message.payload) {
+            Ok(job) => job,
+            Err(e) => return self.dead_letter(dead(e.to_string()), on_event).await,
+        };
+        if delivery > max_attempts {
+            let reason = format!("no attempt of {max_attempts} succeeded");
+            let end = JobEnd {
+                state: JobState::Failed,
+                progress_done: 0,
+                progress_total: 0,
+                result: None,
+                error: Some(("UNAVAILABLE", reason.as_str())),
+                finished_ms: crate::serve::job_book::now_ms(),
+            };
+            if let Err(e) = self.store.finish_job(&job.tenant, job.seq, &end).await {
+                on_event(&WorkerEvent::Trouble {
+                    reason: format!("{label}: its failure was not stored: {e}"),
+                });
+            }
+            return self.dead_letter(dead(reason), on_event).await;
+        }
+        on_event(&WorkerEvent::Started {
+            id: label.clone(),
+            delivery,
+        });
+        let progress = {
+            let message = message.clone();
+            let every = (ack_wait / 3).max(Duration::from_millis(200));
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(every);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    if message.ack_with(AckKind::Progress).await.is_err() {
+                        return;
+                    }
+                }
+            })
+        };
+        let ran = run_remote(&self.store, &job.tenant, job.seq, job.max_time_limit_s).await;
+        progress.abort();
+        let state = match ran {
+            Ok(RemoteRun::Ended(state)) => state
+                .as_str_name()
+                .trim_start_matches("JOB_STATE_")
+                .to_string(),
+            Ok(RemoteRun::CancelledQueued) => "CANCELLED before it ran".to_string(),
+            Ok(RemoteRun::Gone) => "gone (finished or unknown), dropped".to_string(),
+            Err(StoreError::Db(e)) => {
+                message
+                    .ack_with(AckKind::Nak(Some(RETRY_DELAY)))
+                    .await
+                    .map_err(nats("hand a job back"))?;
+                on_event(&WorkerEvent::Retried {
+                    id: label,
+                    delivery,
+                    reason: e.to_string(),
+                });
+                return Ok(());
+            }
+            Err(e) => return self.dead_letter(dead(e.to_string()), on_event).await,
+        };
+        message
+            .double_ack()
+            .await
+            .map_err(nats("acknowledge a job"))?;
+        on_event(&WorkerEvent::Ran {
+            id: label,
+            delivery,
+            state,
         });
         Ok(())
     }

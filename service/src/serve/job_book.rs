@@ -5,7 +5,7 @@
 //! handler module.
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use milkrun_dairy::store::jobs::{self as stored, JobEnd, StoredJob};
@@ -17,6 +17,7 @@ use super::config::TenantId;
 use super::error::ServiceError;
 use super::metrics::code_name;
 use super::proto::v1 as pb;
+use crate::night_queue::queue::NightQueue;
 
 /// Finished jobs kept per tenant (with their results, in memory and in the store); the oldest
 /// finished goes first.
@@ -27,7 +28,7 @@ const MAX_ERROR_MESSAGE: usize = 2048;
 type JobResult = pb::job::Result;
 
 /// A job's state as it changes.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub(super) struct Snapshot {
     pub(super) state: pb::JobState,
     pub(super) done: u64,
@@ -45,7 +46,7 @@ pub(super) fn finished(state: pb::JobState) -> bool {
     )
 }
 
-pub(super) fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -144,6 +145,39 @@ impl JobEntry {
         });
     }
 
+    /// Takes the state of its stored row, written by the `milkrun worker` that runs it (a
+    /// job finished here is not changed again).
+    pub(super) fn sync(&self, row: &StoredJob) {
+        let count = |n: i64| u64::try_from(n).unwrap_or(0);
+        let snap = if row.state.is_finished() {
+            restored_entry(row).status.borrow().clone()
+        } else {
+            Snapshot {
+                state: if row.state == stored::JobState::Running {
+                    pb::JobState::Running
+                } else {
+                    pb::JobState::Queued
+                },
+                done: count(row.progress_done),
+                total: count(row.progress_total),
+                started_ms: row.started_ms,
+                finished_ms: 0,
+                error: None,
+                result: None,
+            }
+        };
+        if row.cancel_requested {
+            self.cancel.store(true, Ordering::Relaxed);
+        }
+        self.status.send_if_modified(|s| {
+            if finished(s.state) || *s == snap {
+                return false;
+            }
+            *s = snap;
+            true
+        });
+    }
+
     /// Sets the cancel flag; a queued job is cancelled at once.
     pub(super) fn cancel(&self) {
         if self.is_finished() {
@@ -233,6 +267,9 @@ pub struct JobBook {
     /// One submit at a time per tenant, from its check of the request id to its commit.
     submits: Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<()>>>>,
     pub(super) store: Store,
+    /// The NATS night queue of `serve --nats`: forecasts and order plans are handed to the
+    /// `milkrun worker`s there instead of this server's pool.
+    pub(super) remote: OnceLock<NightQueue>,
 }
 
 impl JobBook {
@@ -243,7 +280,16 @@ impl JobBook {
             last_seq: AtomicU64::new(0),
             submits: Mutex::default(),
             store,
+            remote: OnceLock::new(),
         }
+    }
+
+    /// Hands forecasts and order plans to the workers of `queue` from now on (set once, before
+    /// the jobs are restored).
+    pub fn use_queue(&self, queue: NightQueue) -> anyhow::Result<()> {
+        self.remote
+            .set(queue)
+            .map_err(|_| anyhow::anyhow!("the job queue is set already"))
     }
 
     pub(super) fn with<T>(&self, tenant: &TenantId, f: impl FnOnce(&mut TenantJobs) -> T) -> T {
@@ -267,33 +313,38 @@ impl JobBook {
     /// Records a job's end in the store (a failed write is logged: the job stays finished
     /// in memory, and a restarted server would run it again).
     pub(super) async fn store_end(&self, tenant: &TenantId, entry: &JobEntry) {
-        let snap = entry.status.borrow().clone();
-        let result = snap.result.map(|r| {
-            pb::Job {
-                result: Some(r),
-                ..Default::default()
-            }
-            .encode_to_vec()
-        });
-        let end = JobEnd {
-            state: stored_state(snap.state),
-            progress_done: to_i64(snap.done),
-            progress_total: to_i64(snap.total),
-            result: result.as_deref(),
-            error: snap
-                .error
-                .as_ref()
-                .map(|e| (e.code.as_str(), e.message.as_str())),
-            finished_ms: snap.finished_ms,
-        };
-        if let Err(e) = self
-            .store
-            .finish_job(&tenant.0, to_i64(entry.seq), &end)
-            .await
-        {
+        if let Err(e) = write_end(&self.store, &tenant.0, entry).await {
             tracing::error!(%tenant, job = %entry.id(), error = %e, "the end of a job was not stored");
         }
     }
+}
+
+/// Writes a finished entry's end to its row; `false` when the row was finished already.
+pub(super) async fn write_end(
+    store: &Store,
+    tenant: &str,
+    entry: &JobEntry,
+) -> Result<bool, milkrun_dairy::store::StoreError> {
+    let snap = entry.status.borrow().clone();
+    let result = snap.result.map(|r| {
+        pb::Job {
+            result: Some(r),
+            ..Default::default()
+        }
+        .encode_to_vec()
+    });
+    let end = JobEnd {
+        state: stored_state(snap.state),
+        progress_done: to_i64(snap.done),
+        progress_total: to_i64(snap.total),
+        result: result.as_deref(),
+        error: snap
+            .error
+            .as_ref()
+            .map(|e| (e.code.as_str(), e.message.as_str())),
+        finished_ms: snap.finished_ms,
+    };
+    store.finish_job(tenant, to_i64(entry.seq), &end).await
 }
 
 pub(super) fn to_i64(n: u64) -> i64 {

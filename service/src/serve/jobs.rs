@@ -17,6 +17,12 @@
 //! reaches the solver or the forecast. A result is kept up to [`MAX_RESULT_BYTES`] (its
 //! protobuf encoding); a larger one fails the job with RESOURCE_EXHAUSTED.
 //!
+//! Under `serve --nats` ([`JobBook::use_queue`](super::job_book::JobBook::use_queue)),
+//! forecasts and order plans run on `milkrun worker`s instead: the stored row is the job's
+//! truth, the NATS message carries only its key ([`ServiceJob`]), the worker runs it through
+//! the row ([`run_remote`]) and this server follows the row ([`REMOTE_POLL`]) into the job's
+//! watch channel, so Get, Watch, List and Cancel answer as for a job run here.
+//!
 //! Idempotency: a request with a `request_id` that the tenant used before returns that job
 //! when the work is the same (compared by the SHA-256 of its proto3 JSON with sorted keys), and
 //! answers INVALID_ARGUMENT on `request_id` when it differs (a request id names one request;
@@ -48,6 +54,7 @@ use super::proto::v1 as pb;
 use super::routes::{self, SolveJob};
 use super::state::ServiceState;
 use super::workers::Lane;
+use crate::night_queue::job::ServiceJob;
 
 /// Largest result a job keeps: its protobuf encoding, bytes (the store's bound).
 pub const MAX_RESULT_BYTES: usize = stored::MAX_JOB_RESULT_BYTES;
@@ -249,6 +256,181 @@ fn launch(state: Arc<ServiceState>, tenant: TenantId, entry: Arc<JobEntry>, work
     });
 }
 
+/// How often a worker's job stores its progress and reads its cancel flag, and how often
+/// `serve --nats` reads it back.
+pub const REMOTE_POLL: Duration = Duration::from_millis(200);
+
+/// Whether `work` goes to the workers of `serve --nats` (forecasts and order plans; an
+/// optimization needs this server's roads and runs here).
+fn is_remote(state: &ServiceState, work: &Checked) -> bool {
+    state.jobs.remote.get().is_some()
+        && matches!(work, Checked::Forecast(_) | Checked::PlanOrders(_))
+}
+
+/// Runs a queued job: on this server's pool, or, under `--nats`, on a worker.
+fn start(
+    state: &Arc<ServiceState>,
+    tenant: TenantId,
+    entry: Arc<JobEntry>,
+    work: Checked,
+) -> Result<(), ServiceError> {
+    if is_remote(state, &work) {
+        let max_s = state.quotas.max_time_limit_s(&tenant)?;
+        hand_over(Arc::clone(state), tenant, entry, max_s);
+    } else {
+        launch(Arc::clone(state), tenant, entry, work);
+    }
+    Ok(())
+}
+
+/// Publishes the job's key to the workers, then follows its row until it is finished (the
+/// row is the job's truth; a failed publish fails the job, UNAVAILABLE).
+fn hand_over(state: Arc<ServiceState>, tenant: TenantId, entry: Arc<JobEntry>, max_s: f64) {
+    tokio::spawn(async move {
+        let Some(queue) = state.jobs.remote.get() else {
+            return;
+        };
+        let message = ServiceJob {
+            tenant: tenant.0.clone(),
+            seq: to_i64(entry.seq),
+            max_time_limit_s: max_s,
+        };
+        if let Err(e) = queue.publish_service(&message).await {
+            entry.status.send_modify(|s| {
+                s.state = pb::JobState::Failed;
+                s.finished_ms = now_ms();
+                s.error = Some(pb::JobError {
+                    code: "UNAVAILABLE".into(),
+                    message: format!("the job queue: {e}"),
+                });
+            });
+            return state.jobs.store_end(&tenant, &entry).await;
+        }
+        let mut tick = tokio::time::interval(REMOTE_POLL);
+        while !entry.is_finished() {
+            tick.tick().await;
+            match state
+                .jobs
+                .store
+                .service_job(&tenant.0, to_i64(entry.seq))
+                .await
+            {
+                Ok(Some(row)) => entry.sync(&row),
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(%tenant, job = %entry.id(), error = %e, "a worker's job was not read back");
+                }
+            }
+        }
+    });
+}
+
+/// What a `milkrun worker` did with a Jobs API job of `serve --nats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemoteRun {
+    /// It ran and ended so (succeeded, failed or cancelled).
+    Ended(pb::JobState),
+    /// Its cancel was asked before it started: it is cancelled without running.
+    CancelledQueued,
+    /// Finished already or unknown: nothing done.
+    Gone,
+}
+
+/// Runs job `seq` of `tenant` for a `milkrun worker`, through its row: claims it, checks its
+/// stored request again (with the tenant's longest run `max_s` at submission), runs it on a
+/// blocking thread while a task stores its progress every [`REMOTE_POLL`] and passes a
+/// requested cancel to the work, and stores its end. An optimization fails
+/// FAILED_PRECONDITION (it needs the roads of serve).
+pub async fn run_remote(
+    store: &milkrun_dairy::store::Store,
+    tenant: &str,
+    seq: i64,
+    max_s: f64,
+) -> Result<RemoteRun, milkrun_dairy::store::StoreError> {
+    use milkrun_dairy::store::jobs::Claim;
+    match store.claim_job(tenant, seq, now_ms()).await? {
+        Claim::Run => {}
+        Claim::Cancelled => return Ok(RemoteRun::CancelledQueued),
+        _ => return Ok(RemoteRun::Gone),
+    }
+    let Some(row) = store.service_job(tenant, seq).await? else {
+        return Ok(RemoteRun::Gone);
+    };
+    let entry = super::job_book::restored_entry(&row);
+    entry.start();
+    let checked = pb::SubmitJobRequest::decode(row.request.as_slice())
+        .map_err(|e| ServiceError::Internal(format!("the stored request: {e}")))
+        .and_then(|r| match r.work {
+            Some(Work::Forecast(r)) => {
+                forecast::check_forecast(r, max_s, None).map(Checked::Forecast)
+            }
+            Some(Work::PlanOrders(r)) => {
+                forecast::check_orders(r, max_s, None).map(Checked::PlanOrders)
+            }
+            Some(Work::Optimize(_)) => Err(ServiceError::FailedPrecondition(
+                "an optimization runs in serve, not on a worker".into(),
+            )),
+            None => Err(ServiceError::Internal(
+                "the stored request has no work".into(),
+            )),
+        });
+    let poll = {
+        let (store, tenant, entry) = (store.clone(), tenant.to_string(), Arc::clone(&entry));
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(REMOTE_POLL);
+            loop {
+                tick.tick().await;
+                let (done, total) = {
+                    let s = entry.status.borrow();
+                    (to_i64(s.done), to_i64(s.total))
+                };
+                if let Ok(true) = store.job_progress(&tenant, seq, done, total).await {
+                    entry.cancel.store(true, Ordering::Relaxed);
+                }
+            }
+        })
+    };
+    let out = match checked {
+        Ok(work) => {
+            let job = Arc::clone(&entry);
+            let report: Report = Arc::new(move |done, total| job.progress(done, total));
+            let flag = Arc::clone(&entry.cancel);
+            tokio::task::spawn_blocking(move || match work {
+                Checked::Forecast(w) => {
+                    forecast::run_forecast(w, flag, Some(report)).map(JobResult::Forecast)
+                }
+                Checked::PlanOrders(w) => {
+                    forecast::run_orders(w, flag, Some(report)).map(JobResult::PlanOrders)
+                }
+                _ => Err(ServiceError::Internal("not a worker's job".into())),
+            })
+            .await
+            .unwrap_or_else(|e| {
+                Err(ServiceError::Internal(format!(
+                    "the run ended abnormally: {e}"
+                )))
+            })
+        }
+        Err(e) => Err(e),
+    };
+    poll.abort();
+    // A cancel asked during the last poll interval still counts.
+    if let Ok(Some(row)) = store.service_job(tenant, seq).await {
+        if row.cancel_requested {
+            entry.cancel.store(true, Ordering::Relaxed);
+        }
+    }
+    entry.finish(out.and_then(bounded));
+    let state = entry.status.borrow().state;
+    Ok(
+        if super::job_book::write_end(store, tenant, &entry).await? {
+            RemoteRun::Ended(state)
+        } else {
+            RemoteRun::Gone
+        },
+    )
+}
+
 fn may_submit(role: &Role) -> Result<(), ServiceError> {
     match role {
         Role::Admin | Role::Dispatcher => Ok(()),
@@ -374,7 +556,7 @@ pub async fn submit(
         tracing::warn!(%tenant, error = %e, "old finished jobs were not pruned from the store");
     }
     tracing::info!(job = %entry.id(), "job submitted");
-    launch(Arc::clone(state), tenant, Arc::clone(&entry), checked);
+    start(state, tenant, Arc::clone(&entry), checked)?;
     Ok(entry.view(true))
 }
 
@@ -518,7 +700,10 @@ pub async fn restore(
             match checked {
                 Ok((work, units)) => {
                     entry.status.send_modify(|s| s.total = units);
-                    book.store.requeue_job(&tenant.0, row.seq).await?;
+                    // A worker's job may be running there: its row is left as it is.
+                    if !is_remote(state, &work) {
+                        book.store.requeue_job(&tenant.0, row.seq).await?;
+                    }
                     queue.push((tenant.clone(), entry, work));
                     out.requeued += 1;
                 }
@@ -535,7 +720,7 @@ pub async fn restore(
     let last = u64::try_from(book.store.last_job_seq().await?).unwrap_or(0);
     book.last_seq.fetch_max(last, Ordering::Relaxed);
     for (tenant, entry, work) in queue {
-        launch(Arc::clone(state), tenant, entry, work);
+        start(state, tenant, entry, work)?;
     }
     Ok(out)
 }

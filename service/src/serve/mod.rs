@@ -84,6 +84,10 @@ pub struct ServeOptions {
     /// Address of a second port serving only the OSRM and VROOM faces, as the configuration's
     /// `compat_tenant` (for clients that cannot send headers).
     pub compat_listen: Option<SocketAddr>,
+    /// A NATS server with JetStream (`nats://HOST:PORT`): forecast and order-plan jobs are
+    /// handed to `milkrun worker`s on its night queue, over the shared store of `db`.
+    /// Unset: every job runs in this server.
+    pub nats: Option<String>,
 }
 
 /// The database of the live days and jobs without `--db`: the SQLite file `milkrun-serve.db` in the
@@ -298,6 +302,13 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
         let webhook_store = store.clone();
         let app_store = store.clone();
         let state = build_state(&config, roads, store)?;
+        if let Some(url) = &opts.nats {
+            let queue = crate::night_queue::queue::NightQueue::connect(url)
+                .await
+                .with_context(|| format!("--nats {url}"))?;
+            state.jobs.use_queue(queue)?;
+            tracing::info!(nats = %url, "forecast and order-plan jobs go to the workers");
+        }
         let tenants: Vec<TenantId> = config.tenants.iter().map(|t| t.id.clone()).collect();
         let restored = state.days.restore(&tenants).await?;
         state.metrics.live_days.set(restored as i64);

@@ -182,6 +182,11 @@ async fn manifests_match_the_binary() {
     check_container(c, &secrets);
     let serve_args = args(c);
     assert_eq!(serve_args[0], "serve");
+    assert_eq!(
+        arg_after(&serve_args, "--nats"),
+        "$(MILKRUN_NATS_URL)",
+        "serve hands its batch jobs to the workers' queue"
+    );
     let listen: std::net::SocketAddr = arg_after(&serve_args, "--listen")
         .parse()
         .expect("an address");

@@ -10,6 +10,7 @@ mod dairy_remote;
 mod demo;
 mod deploy;
 mod golden;
+mod job_queues;
 mod night_queue;
 mod regression;
 mod serve;

@@ -25,13 +25,13 @@ const HOUSEHOLDS: u32 = 12;
 const TENANT: TenantId = TenantId(7);
 
 /// A child process killed (SIGKILL) and reaped on drop, its output lines collected.
-struct Proc {
+pub(crate) struct Proc {
     child: Child,
     lines: Arc<Mutex<Vec<String>>>,
 }
 
 impl Proc {
-    fn spawn(cmd: &mut Command) -> Proc {
+    pub(crate) fn spawn(cmd: &mut Command) -> Proc {
         let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -54,7 +54,7 @@ impl Proc {
         Proc { child, lines }
     }
 
-    fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         self.lines.lock().unwrap().clone()
     }
 
@@ -108,14 +108,14 @@ fn free_port() -> u16 {
 }
 
 /// A JetStream-enabled `nats-server` on a free loopback port with a fresh store directory.
-struct Nats {
+pub(crate) struct Nats {
     proc: Proc,
-    url: String,
+    pub(crate) url: String,
     dir: PathBuf,
 }
 
 impl Nats {
-    fn start(name: &str) -> Nats {
+    pub(crate) fn start(name: &str) -> Nats {
         let bin = nats_server_bin();
         let dir = std::env::temp_dir().join(format!("milkrun-nats-{}-{name}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
@@ -153,7 +153,7 @@ impl Drop for Nats {
 
 /// A fresh database on the server of `MILKRUN_TEST_POSTGRES_URL`: (its URL, the server's
 /// URL, its name).
-async fn fresh_postgres(name: &str) -> (String, String, String) {
+pub(crate) async fn fresh_postgres(name: &str) -> (String, String, String) {
     let server = std::env::var("MILKRUN_TEST_POSTGRES_URL").unwrap_or_else(|_| {
         panic!(
             "MILKRUN_TEST_POSTGRES_URL is unset: run ./scripts/test, which starts a throwaway \
@@ -183,7 +183,7 @@ async fn fresh_postgres(name: &str) -> (String, String, String) {
     (url, server, db)
 }
 
-async fn drop_postgres(server: &str, db: &str) {
+pub(crate) async fn drop_postgres(server: &str, db: &str) {
     if let Ok(mut admin) = sqlx::PgConnection::connect(server).await {
         let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"))
             .execute(&mut admin)
@@ -217,7 +217,7 @@ fn worker(nats: &str, db: &str) -> Proc {
 }
 
 /// Polls `ok` every 100 ms until it holds; panics with `what` and `context()` after `within`.
-async fn wait_for(
+pub(crate) async fn wait_for(
     within: Duration,
     what: &str,
     mut ok: impl FnMut() -> bool,

@@ -316,7 +316,7 @@ fn shipment(label: &str, at: (f64, f64), window: (i64, i64), crates: i64) -> pb:
     }
 }
 
-fn small_model() -> pb::ShipmentModel {
+pub(crate) fn small_model() -> pb::ShipmentModel {
     let vehicle = |label: &str| pb::Vehicle {
         label: label.into(),
         start_location: Some(ll(VADUZ_A)),
