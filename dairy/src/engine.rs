@@ -172,31 +172,9 @@ impl PlanRequest {
     /// Checks every field, naming the first bad one (`stops[3].quantity`). Both engine
     /// implementations call it before planning.
     pub fn check(&self) -> Result<(), DairyError> {
-        if self.stops.len() > MAX_PLAN_STOPS {
-            return Err(invalid("stops", format!("more than {MAX_PLAN_STOPS}")));
-        }
-        if self.couriers.is_empty() || self.couriers.len() > MAX_PLAN_COURIERS {
-            return Err(invalid(
-                "couriers",
-                format!("needs 1 to {MAX_PLAN_COURIERS}"),
-            ));
-        }
-        if !(self.max_snap_m.is_finite() && self.max_snap_m > 0.0) {
-            return Err(invalid("max_snap_m", "must be a positive number"));
-        }
+        check_sizes(self.stops.len(), self.couriers.len(), self.max_snap_m)?;
         for (i, s) in self.stops.iter().enumerate() {
-            if !(1..=MAX_STOP_QUANTITY).contains(&s.quantity) {
-                return Err(invalid(
-                    "stops[].quantity",
-                    format!("stops[{i}]: must be 1 to {MAX_STOP_QUANTITY}"),
-                ));
-            }
-            if !(0..=MAX_SERVICE_S).contains(&s.service_s) {
-                return Err(invalid(
-                    "stops[].service_s",
-                    format!("stops[{i}]: must be 0 to {MAX_SERVICE_S}"),
-                ));
-            }
+            check_stop(i, s.quantity, s.service_s)?;
             if let Some(p) = s.previous {
                 if !(0..=2 * 86_400).contains(&p.arrival_s) {
                     return Err(invalid(
@@ -206,28 +184,7 @@ impl PlanRequest {
                 }
             }
         }
-        let mut ids: Vec<CourierId> = self.couriers.iter().map(|c| c.id).collect();
-        ids.sort_unstable();
-        if ids.windows(2).any(|w| w[0] == w[1]) {
-            return Err(invalid("couriers[].id", "a courier is listed twice"));
-        }
-        for (k, c) in self.couriers.iter().enumerate() {
-            if !(1..=1_000_000).contains(&c.capacity) {
-                return Err(invalid(
-                    "couriers[].capacity",
-                    format!("couriers[{k}]: must be 1 to 1000000"),
-                ));
-            }
-            if !(0..86_400).contains(&c.shift_start_s)
-                || c.shift_end_s <= c.shift_start_s
-                || c.shift_end_s > 2 * 86_400
-            {
-                return Err(invalid(
-                    "couriers[].shift",
-                    format!("couriers[{k}]: needs 0 <= start < 86400 and start < end <= 172800"),
-                ));
-            }
-        }
+        check_couriers(&self.couriers)?;
         if let Some(w) = self.stability {
             for (field, v) in [
                 ("stability.courier_change_s", w.courier_change_s),
@@ -249,6 +206,71 @@ impl PlanRequest {
         }
         Ok(())
     }
+}
+
+/// The sizes a plan request and an open day share: the stops, the couriers, the snap limit.
+pub(crate) fn check_sizes(
+    stops: usize,
+    couriers: usize,
+    max_snap_m: f64,
+) -> Result<(), DairyError> {
+    if stops > MAX_PLAN_STOPS {
+        return Err(invalid("stops", format!("more than {MAX_PLAN_STOPS}")));
+    }
+    if couriers == 0 || couriers > MAX_PLAN_COURIERS {
+        return Err(invalid(
+            "couriers",
+            format!("needs 1 to {MAX_PLAN_COURIERS}"),
+        ));
+    }
+    if !(max_snap_m.is_finite() && max_snap_m > 0.0) {
+        return Err(invalid("max_snap_m", "must be a positive number"));
+    }
+    Ok(())
+}
+
+/// Stop `i`'s quantity and service time.
+pub(crate) fn check_stop(i: usize, quantity: u32, service_s: i64) -> Result<(), DairyError> {
+    if !(1..=MAX_STOP_QUANTITY).contains(&quantity) {
+        return Err(invalid(
+            "stops[].quantity",
+            format!("stops[{i}]: must be 1 to {MAX_STOP_QUANTITY}"),
+        ));
+    }
+    if !(0..=MAX_SERVICE_S).contains(&service_s) {
+        return Err(invalid(
+            "stops[].service_s",
+            format!("stops[{i}]: must be 0 to {MAX_SERVICE_S}"),
+        ));
+    }
+    Ok(())
+}
+
+/// The couriers: each listed once, a capacity, a shift within two days.
+pub(crate) fn check_couriers(couriers: &[PlanCourier]) -> Result<(), DairyError> {
+    let mut ids: Vec<CourierId> = couriers.iter().map(|c| c.id).collect();
+    ids.sort_unstable();
+    if ids.windows(2).any(|w| w[0] == w[1]) {
+        return Err(invalid("couriers[].id", "a courier is listed twice"));
+    }
+    for (k, c) in couriers.iter().enumerate() {
+        if !(1..=1_000_000).contains(&c.capacity) {
+            return Err(invalid(
+                "couriers[].capacity",
+                format!("couriers[{k}]: must be 1 to 1000000"),
+            ));
+        }
+        if !(0..86_400).contains(&c.shift_start_s)
+            || c.shift_end_s <= c.shift_start_s
+            || c.shift_end_s > 2 * 86_400
+        {
+            return Err(invalid(
+                "couriers[].shift",
+                format!("couriers[{k}]: needs 0 <= start < 86400 and start < end <= 172800"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A household's visit in a planned route.

@@ -9,7 +9,7 @@ use crate::household::{DeliveryWindow, GeoPoint};
 use crate::ids::CourierId;
 use crate::outcome::FailureReason;
 
-use super::{PlanCourier, MAX_PLAN_COURIERS, MAX_PLAN_STOPS, MAX_SERVICE_S, MAX_STOP_QUANTITY};
+use super::{check_couriers, check_sizes, check_stop, PlanCourier};
 
 /// The most events one [`super::Engine::apply_events`] call takes.
 pub const MAX_EVENTS_PER_CALL: usize = 100;
@@ -27,9 +27,9 @@ pub struct DayStop {
     pub point: GeoPoint,
     /// When service may start.
     pub window: DeliveryWindow,
-    /// Bottles (1..=[`MAX_STOP_QUANTITY`]).
+    /// Bottles (1..=[`MAX_STOP_QUANTITY`](super::MAX_STOP_QUANTITY)).
     pub quantity: u32,
-    /// Service time at the door, seconds (0..=[`MAX_SERVICE_S`]).
+    /// Service time at the door, seconds (0..=[`MAX_SERVICE_S`](super::MAX_SERVICE_S)).
     pub service_s: i64,
 }
 
@@ -52,54 +52,11 @@ pub struct OpenDay {
 impl OpenDay {
     /// Checks every field, naming the first bad one.
     pub fn check(&self) -> Result<(), DairyError> {
-        if self.stops.len() > MAX_PLAN_STOPS {
-            return Err(invalid("stops", format!("more than {MAX_PLAN_STOPS}")));
-        }
-        if self.couriers.is_empty() || self.couriers.len() > MAX_PLAN_COURIERS {
-            return Err(invalid(
-                "couriers",
-                format!("needs 1 to {MAX_PLAN_COURIERS}"),
-            ));
-        }
-        if !(self.max_snap_m.is_finite() && self.max_snap_m > 0.0) {
-            return Err(invalid("max_snap_m", "must be a positive number"));
-        }
+        check_sizes(self.stops.len(), self.couriers.len(), self.max_snap_m)?;
         for (i, s) in self.stops.iter().enumerate() {
-            if !(1..=MAX_STOP_QUANTITY).contains(&s.quantity) {
-                return Err(invalid(
-                    "stops[].quantity",
-                    format!("stops[{i}]: must be 1 to {MAX_STOP_QUANTITY}"),
-                ));
-            }
-            if !(0..=MAX_SERVICE_S).contains(&s.service_s) {
-                return Err(invalid(
-                    "stops[].service_s",
-                    format!("stops[{i}]: must be 0 to {MAX_SERVICE_S}"),
-                ));
-            }
+            check_stop(i, s.quantity, s.service_s)?;
         }
-        let mut ids: Vec<CourierId> = self.couriers.iter().map(|c| c.id).collect();
-        ids.sort_unstable();
-        if ids.windows(2).any(|w| w[0] == w[1]) {
-            return Err(invalid("couriers[].id", "a courier is listed twice"));
-        }
-        for (k, c) in self.couriers.iter().enumerate() {
-            if !(1..=1_000_000).contains(&c.capacity) {
-                return Err(invalid(
-                    "couriers[].capacity",
-                    format!("couriers[{k}]: must be 1 to 1000000"),
-                ));
-            }
-            if !(0..86_400).contains(&c.shift_start_s)
-                || c.shift_end_s <= c.shift_start_s
-                || c.shift_end_s > MAX_DAY_TIME_S
-            {
-                return Err(invalid(
-                    "couriers[].shift",
-                    format!("couriers[{k}]: needs 0 <= start < 86400 and start < end <= 172800"),
-                ));
-            }
-        }
+        check_couriers(&self.couriers)?;
         if self.routes.len() != self.couriers.len() {
             return Err(invalid("routes", "needs one route per courier"));
         }

@@ -296,6 +296,20 @@ fn reporting_courier(c: &Caller, courier: &str) -> Result<CourierId, AppError> {
     }
 }
 
+/// What every courier's report starts with: the same-origin check, the caller from the
+/// session, the courier of the path (the caller himself) and the household of the path.
+fn courier_report(
+    app: &AppState,
+    headers: &HeaderMap,
+    courier: &str,
+    household: &str,
+) -> Result<(Caller, CourierId, HouseholdId), AppError> {
+    same_origin(headers)?;
+    let c = caller(app, headers)?;
+    let id = reporting_courier(&c, courier)?;
+    Ok((c, id, household_in_path(household)?))
+}
+
 /// A household id of a path (an unknown one answers not found).
 fn household_in_path(household: &str) -> Result<HouseholdId, AppError> {
     household.parse::<i64>().map(HouseholdId).map_err(|_| {
@@ -321,10 +335,7 @@ async fn deliver(
     Path((courier, household)): Path<(String, String)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, AppError> {
-    same_origin(&headers)?;
-    let c = caller(&app, &headers)?;
-    let id = reporting_courier(&c, &courier)?;
-    let household = household_in_path(&household)?;
+    let (c, id, household) = courier_report(&app, &headers, &courier, &household)?;
     let req: DeliverRequest = body(&bytes)?;
     let token = req.token.trim();
     if token.is_empty() || token.len() > 256 {
@@ -350,10 +361,7 @@ async fn fail(
     Path((courier, household)): Path<(String, String)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, AppError> {
-    same_origin(&headers)?;
-    let c = caller(&app, &headers)?;
-    let id = reporting_courier(&c, &courier)?;
-    let household = household_in_path(&household)?;
+    let (c, id, household) = courier_report(&app, &headers, &courier, &household)?;
     let req: FailRequest = body(&bytes)?;
     let reason = FailureReason::parse(&req.reason)
         .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("reason: {e}")))?;
@@ -381,10 +389,7 @@ async fn bottles(
     Path((courier, household)): Path<(String, String)>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, AppError> {
-    same_origin(&headers)?;
-    let c = caller(&app, &headers)?;
-    let id = reporting_courier(&c, &courier)?;
-    let household = household_in_path(&household)?;
+    let (c, id, household) = courier_report(&app, &headers, &courier, &household)?;
     let req: BottlesRequest = body(&bytes)?;
     let day = open_day(&app, c.tenant).await?;
     let recorded = app
