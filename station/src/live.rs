@@ -19,6 +19,7 @@ use milkrun_dispatch::{
 };
 use milkrun_engine::{LatLon, RoadEngine};
 
+use crate::night::lat_lon;
 use crate::road::RoadLocations;
 use crate::StationError;
 
@@ -90,13 +91,6 @@ struct LocalDay {
 pub struct LocalDays {
     days: Mutex<HashMap<String, LocalDay>>,
     next: AtomicU64,
-}
-
-fn lat_lon(p: milkrun_dairy::household::GeoPoint) -> LatLon {
-    LatLon {
-        lat: p.lat,
-        lon: p.lon,
-    }
 }
 
 fn unknown(id: &DayId) -> StationError {

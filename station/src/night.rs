@@ -42,7 +42,8 @@ pub fn weights(stability: Option<Stability>) -> Weights {
     }
 }
 
-fn lat_lon(p: GeoPoint) -> LatLon {
+/// A dairy point as the road engine's.
+pub(crate) fn lat_lon(p: GeoPoint) -> LatLon {
     LatLon {
         lat: p.lat,
         lon: p.lon,
