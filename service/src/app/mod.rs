@@ -61,6 +61,9 @@ pub struct AppState {
     pub push: PushHub,
     /// The service's state (the road networks).
     pub service: Arc<ServiceState>,
+    /// How long a login lasts, seconds (`app.session_s` of the config; default
+    /// [`session::SESSION_S`]).
+    pub session_s: u64,
 }
 
 impl AppState {
@@ -82,6 +85,7 @@ impl AppState {
             tenants,
             push: PushHub::default(),
             service,
+            session_s: session::SESSION_S,
         })
     }
 }

@@ -207,6 +207,33 @@ pub struct ServeConfig {
     /// The webhook sender.
     #[serde(default)]
     pub webhooks: WebhookConfig,
+    /// The pages (`/app/`).
+    #[serde(default)]
+    pub app: AppConfig,
+}
+
+/// The longest session of the pages a config may set, seconds (a week).
+pub const MAX_SESSION_S: u64 = 7 * 86_400;
+
+/// The pages' settings (`app` in the config file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// How long a login lasts, seconds (1..=[`MAX_SESSION_S`]; default 8 hours).
+    #[serde(default = "default_session_s")]
+    pub session_s: u64,
+}
+
+fn default_session_s() -> u64 {
+    crate::app::session::SESSION_S
+}
+
+impl Default for AppConfig {
+    fn default() -> AppConfig {
+        AppConfig {
+            session_s: default_session_s(),
+        }
+    }
 }
 
 /// Why a configuration cannot be used.
@@ -277,6 +304,7 @@ impl ServeConfig {
             }],
             compat_tenant: None,
             webhooks: WebhookConfig::default(),
+            app: AppConfig::default(),
         }
     }
 
@@ -340,6 +368,12 @@ impl ServeConfig {
             }
         }
         self.webhooks.validate()?;
+        if !(1..=MAX_SESSION_S).contains(&self.app.session_s) {
+            return Err(ConfigError::Invalid {
+                field: "app.session_s".into(),
+                reason: format!("must be 1..={MAX_SESSION_S} seconds"),
+            });
+        }
         if let Some(compat) = &self.compat_tenant {
             if !self.tenants.iter().any(|t| &t.id == compat) {
                 return Err(bad("compat_tenant".into(), "names no tenant of this file"));
