@@ -5,8 +5,8 @@
 //! moves (a pause) gets one reminder for its new end.
 use milkrun_calendar::Date;
 
-use crate::catalogue::Package;
 use crate::calendar::{deliveries, DeliveryLine, Operation, MAX_HORIZON_DAYS};
+use crate::catalogue::Package;
 use crate::dedupe::DedupeKey;
 use crate::error::DairyError;
 use crate::ids::{HouseholdId, ProductId, SubscriptionId};
@@ -88,7 +88,14 @@ pub fn next_term(
             .max(first_open),
         None => first_open,
     };
-    Subscription::for_package(id, sub.household, package, start, sub.quantity, sub.weekdays)
+    Subscription::for_package(
+        id,
+        sub.household,
+        package,
+        start,
+        sub.quantity,
+        sub.weekdays,
+    )
 }
 
 #[cfg(test)]

@@ -321,7 +321,12 @@ mod tests {
         );
         assert_eq!(
             list.iter().map(Watch::kind).collect::<Vec<_>>(),
-            ["low_on_time", "unaccounted", "stock_drift", "complaint_open"]
+            [
+                "low_on_time",
+                "unaccounted",
+                "stock_drift",
+                "complaint_open"
+            ]
         );
         Ok(())
     }
@@ -330,7 +335,12 @@ mod tests {
     #[test]
     fn empty_input_is_quiet() -> TestResult {
         let now = Moment::new(Date::parse_iso("2028-03-10")?, 0)?;
-        assert!(watch(&WatchRules::with_complaint_sla(1), &WatchInput::default(), now).is_empty());
+        assert!(watch(
+            &WatchRules::with_complaint_sla(1),
+            &WatchInput::default(),
+            now
+        )
+        .is_empty());
         Ok(())
     }
 }

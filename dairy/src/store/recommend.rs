@@ -20,7 +20,12 @@ impl Store {
     ) -> Result<Vec<Recommendation>, StoreError> {
         let today = now.date;
         let use_ = self
-            .customer_consumption(tenant, customer, today.add_days(1 - 7 * RECENT_WEEKS), today)
+            .customer_consumption(
+                tenant,
+                customer,
+                today.add_days(1 - 7 * RECENT_WEEKS),
+                today,
+            )
             .await?;
         let mut subscriptions = Vec::new();
         for s in self.subscriptions_of_customer(tenant, customer).await? {

@@ -138,7 +138,10 @@ async fn login(
     };
     let cookie = app.keys.sign(&session)?;
     Ok((
-        [(header::SET_COOKIE, session::set_cookie(&cookie, app.session_s))],
+        [(
+            header::SET_COOKIE,
+            session::set_cookie(&cookie, app.session_s),
+        )],
         Json(json!({"home": home(&session.role), "user": session.user})),
     )
         .into_response())

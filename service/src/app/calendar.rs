@@ -422,12 +422,10 @@ async fn operation(
                     from: date_field(req.from.as_ref(), "from")?,
                     until: None,
                 },
-                _ => {
-                    return Err(AppError::new(
-                        StatusCode::BAD_REQUEST,
-                        "date: a swap takes `date` (that day only) or `from` (every day from it on)",
-                    ))
-                }
+                _ => return Err(AppError::new(
+                    StatusCode::BAD_REQUEST,
+                    "date: a swap takes `date` (that day only) or `from` (every day from it on)",
+                )),
             }
         }
         "extra" => OperationKind::Extra {

@@ -415,12 +415,7 @@ async fn promotions(
 ) -> Result<Json<Value>, AppError> {
     let c = staff(&app, &headers)?;
     let mut out = Vec::new();
-    for p in app
-        .store
-        .promotions(c.tenant)
-        .await
-        .map_err(store_error)?
-    {
+    for p in app.store.promotions(c.tenant).await.map_err(store_error)? {
         out.push(promotion_json(&app, &c, &p).await?);
     }
     let mut sizes = serde_json::Map::new();

@@ -99,9 +99,9 @@ function render() {
     sel.replaceChildren(...options());
     if (was) sel.value = was;
   }
-  for (const id of ["day-date", "from-date", "pause-from", "pause-to"]) {
-    document.getElementById(id).min = cal.first_open;
-  }
+  // No `min` on the date fields: a day past the cut-off is sent, and the server's refusal
+  // says when the cut-off was and from when a change applies.
+  document.body.dataset.firstOpen = cal.first_open;
   document.getElementById("subscriptions").replaceChildren(...cal.subscriptions.map((s) =>
     el("li", { id: "sub-" + s.id },
       `#${s.id}: ${s.quantity} × ${s.product}, from ${s.start}` +
