@@ -24,9 +24,7 @@ async fn renewal_makes_the_next_term_once(b: Backend) -> TestResult {
     seed(&store, T1).await?;
     seed(&store, T2).await?;
     let now = at("2028-03-01", "08:00:00")?;
-    let (next, created) = store
-        .renew_subscription(T1, SubscriptionId(1), now)
-        .await?;
+    let (next, created) = store.renew_subscription(T1, SubscriptionId(1), now).await?;
     assert!(created);
     let old = store.subscription(T1, SubscriptionId(1)).await?;
     assert_eq!(next.id, SubscriptionId(4));
@@ -37,9 +35,7 @@ async fn renewal_makes_the_next_term_once(b: Backend) -> TestResult {
     );
     assert_eq!(next.term, Term::Prepaid(10));
     assert_eq!(store.subscription(T1, next.id).await?, next);
-    let (again, created) = store
-        .renew_subscription(T1, SubscriptionId(1), now)
-        .await?;
+    let (again, created) = store.renew_subscription(T1, SubscriptionId(1), now).await?;
     assert!(!created);
     assert_eq!(again, next);
     assert_eq!(
@@ -49,14 +45,10 @@ async fn renewal_makes_the_next_term_once(b: Backend) -> TestResult {
             .len(),
         2
     );
-    let (theirs, _) = store
-        .renew_subscription(T2, SubscriptionId(2), now)
-        .await?;
+    let (theirs, _) = store.renew_subscription(T2, SubscriptionId(2), now).await?;
     assert_eq!(theirs.id, SubscriptionId(4));
     assert!(matches!(
-        store
-            .renew_subscription(T1, SubscriptionId(99), now)
-            .await,
+        store.renew_subscription(T1, SubscriptionId(99), now).await,
         Err(StoreError::NotFound { .. })
     ));
     store.close().await;

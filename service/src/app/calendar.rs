@@ -302,7 +302,7 @@ async fn consumption(
     let mut shown: Vec<String> = k
         .weeks
         .iter()
-        .flat_map(|w| w.per_product.iter().map(|(p, _)| name(*p)))
+        .flat_map(|w| w.per_product.keys().map(|p| name(*p)))
         .collect();
     shown.sort();
     shown.dedup();

@@ -410,6 +410,13 @@ mod tests {
     fn webhook_section_is_checked_by_field() {
         let default = parse("{}").expect("no section");
         assert_eq!(default.webhooks, WebhookConfig::default());
+        assert_eq!(
+            default.app.session_s,
+            8 * 3600,
+            "the pages' default session"
+        );
+        let short = parse(r#"{"app": {"session_s": 4}}"#).expect("valid");
+        assert_eq!(short.app.session_s, 4);
         let fast = parse(r#"{"webhooks": {"every_s": 1, "retry_base_s": 1}}"#).expect("valid");
         assert_eq!((fast.webhooks.every_s, fast.webhooks.batch), (1, 100));
         for (json, field) in [
@@ -426,6 +433,8 @@ mod tests {
                 "webhooks.max_attempts",
             ),
             (r#"{"webhooks": {"every": 1}}"#, "every"),
+            (r#"{"app": {"session_s": 0}}"#, "app.session_s"),
+            (r#"{"app": {"session_s": 604801}}"#, "app.session_s"),
             // A value of the wrong type is serde's error, with its place in the file.
             (r#"{"webhooks": {"every_s": -1}}"#, "line 1 column"),
         ] {
