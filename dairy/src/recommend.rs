@@ -2,8 +2,9 @@
 //! next, from figures the store reads (`Store::recommendations`): the offers of promotions
 //! the customer was targeted by, the terms about to end, and the trend of the recent weeks'
 //! consumption (`crate::consumption`). The rules, in this order:
-//! 1. every promotion the customer was told of (a targeted member, not held out) that can
-//!    still be taken: its first open day (the cut-off's) is within its validity;
+//! 1. every promotion the customer was told of (a targeted member, not held out) and has not
+//!    taken yet (`crate::promotion::is_taken`) that can still be taken: its first open day
+//!    (the cut-off's) is within its validity;
 //! 2. every subscription whose term ends within the tenant's renewal notice
 //!    (`crate::renewal::reminder_due`): renew it;
 //! 3. consumption [`ConsumptionClass::Growing`]: one unit more per delivery on the first
@@ -50,6 +51,8 @@ pub struct CustomerOutlook {
     pub subscriptions: Vec<SubscriptionOutlook>,
     /// The promotions the customer was told of and that are valid today.
     pub offers: Vec<Promotion>,
+    /// Of them, those the customer took already.
+    pub taken: Vec<PromotionId>,
 }
 
 /// Why a quantity is suggested.
@@ -103,7 +106,7 @@ pub fn recommend(o: &CustomerOutlook) -> Vec<Recommendation> {
     offers.sort_by_key(|p| p.id);
     for p in &offers {
         let from = o.first_open.max(p.valid_from);
-        if from <= p.valid_to {
+        if from <= p.valid_to && !o.taken.contains(&p.id) {
             out.push(Recommendation::Offer {
                 promotion: p.id,
                 offer: p.offer,
@@ -155,7 +158,7 @@ mod tests {
     type TestResult = Result<(), Box<dyn std::error::Error>>;
 
     /// By hand: an offer valid until the day after tomorrow is shown from the first open day
-    /// (tomorrow), one that ends today is not; subscription 2 ends in 2 days under a 3-day
+    /// (tomorrow), one that ends today is not, nor one taken already; subscription 2 ends in 2 days under a 3-day
     /// notice (renew), subscription 1 in 30 (no); growing consumption suggests 3 units on the
     /// first subscription, declining 1 unit on the first with more than one.
     #[test]
@@ -192,7 +195,12 @@ mod tests {
                     term_end: Some(today.add_days(30)),
                 },
             ],
-            offers: vec![promo(9, today)?, promo(4, today.add_days(2))?],
+            offers: vec![
+                promo(9, today)?,
+                promo(4, today.add_days(2))?,
+                promo(5, today.add_days(2))?,
+            ],
+            taken: vec![PromotionId(5)],
         };
         assert_eq!(
             recommend(&o),

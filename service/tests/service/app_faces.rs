@@ -5,7 +5,8 @@
 //! 1. the manager recomputes the segments, creates a promotion for a segment and pushes it;
 //! 2. a targeted customer sees the offer among the recommendations; a swap for one day and a
 //!    pause from the page change the store; a late change shows the cut-off's words and is
-//!    offered again from the first open day; taking the offer adds the extra;
+//!    offered again from the first open day; taking the offer adds the extra (and the offer
+//!    leaves the recommendations); renewing makes the next term once;
 //! 3. the customer cannot see or change another customer, by editing ids in requests, nor
 //!    read the cockpit;
 //! 4. the manager sees the promotion's conversion, the alerts and the trend, and drills down
@@ -262,6 +263,10 @@ fn customer_and_cockpit_in_a_real_browser() {
     // Taking the offer adds the promoted extra.
     browser.click(&format!("{offer_li} button.take"));
     message_has(&browser, "Done: Offer");
+    browser.wait_for(
+        &format!("!document.querySelector({})", json!(offer_li)),
+        "the offer gone once taken",
+    );
     let ops = rt.block_on(store.operations(TENANT, sub)).unwrap();
     assert!(
         ops.iter().any(|o| matches!(o.kind,
@@ -304,6 +309,11 @@ fn customer_and_cockpit_in_a_real_browser() {
     assert!(weeks.as_u64().unwrap() >= 2, "dated ticks: {weeks}");
     let scroll = browser.js("return document.documentElement.scrollWidth;", json!([]));
     assert!(scroll.as_u64().unwrap() <= 390, "scrollWidth {scroll}");
+    browser.js(
+        "document.getElementById('recs-title').scrollIntoView();",
+        json!([]),
+    );
+    browser.screenshot("faces-customer-chart");
     browser.js("window.scrollTo(0, 0);", json!([]));
     browser.screenshot("faces-customer");
 

@@ -28,9 +28,11 @@ function ticks(max) {
  * date); `kind`: "line" or "stacked" (bars stacked per date); `title`, `yLabel`: words.
  * Returns an <svg> with role img, the title, both axes and the legend.
  */
-export function chart({ dates, series, kind = "line", title, yLabel, percent = false }) {
-  const W = 640, H = 260, L = 48, R = 12, T = 12, B = 44;
-  const legendRows = Math.ceil(series.length / 3);
+export function chart({ dates, series, kind = "line", title, yLabel, percent = false, width = 640 }) {
+  // Drawn at the width it is shown at (`width`: the box's), so the text stays readable.
+  const W = Math.max(300, Math.min(960, Math.round(width))), H = 240, L = 48, R = 12, T = 12, B = 44;
+  const perRow = W < 480 ? 2 : 3;
+  const legendRows = Math.ceil(series.length / perRow);
   const svg = node("svg", { viewBox: `0 0 ${W} ${H + legendRows * 18}`, role: "img", class: "chart" });
   svg.append(node("title", {}, title));
   const totals = dates.map((_, i) => series.reduce((a, s) => a + (Number(s.values[i]) || 0), 0));
@@ -54,7 +56,7 @@ export function chart({ dates, series, kind = "line", title, yLabel, percent = f
   }
   svg.append(node("text", { x: 12, y: T + plotH / 2, "font-size": 11, fill: "#444",
     transform: `rotate(-90 12 ${T + plotH / 2})`, "text-anchor": "middle" }, yLabel));
-  const every = Math.max(1, Math.ceil(dates.length / 8));
+  const every = Math.max(1, Math.ceil(dates.length / Math.max(2, Math.floor(plotW / 60))));
   dates.forEach((d, i) => {
     if (i % every !== 0 && i !== dates.length - 1) return;
     const cx = kind === "stacked" ? xb(i) + slot / 2 : x(i);
@@ -101,7 +103,7 @@ export function chart({ dates, series, kind = "line", title, yLabel, percent = f
   // Legend.
   const legend = node("g", { class: "legend" });
   series.forEach((s, k) => {
-    const lx = L + (k % 3) * 190, ly = H + Math.floor(k / 3) * 18;
+    const lx = L + (k % perRow) * Math.floor((W - L) / perRow), ly = H + Math.floor(k / perRow) * 18;
     legend.append(node("rect", { x: lx, y: ly - 9, width: 12, height: 12, fill: COLOURS[k % COLOURS.length] }));
     legend.append(node("text", { x: lx + 16, y: ly + 1, "font-size": 12, fill: "#222" }, s.name));
   });

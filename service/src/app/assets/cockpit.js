@@ -104,6 +104,7 @@ async function loadTrend() {
     ],
     title: `Delivered, on time, failed and units wasted per day, ${r.from} to ${r.to} (the table below has the numbers)`,
     yLabel: "per day",
+    width: document.getElementById("trend").clientWidth,
   }));
   document.querySelector("#trend-table tbody").replaceChildren(...r.days.map((d) =>
     el("tr", { "data-day": d.day }, el("th", { scope: "row", text: d.day }),

@@ -162,6 +162,7 @@ async function loadUse() {
     kind: "stacked",
     title: "Units delivered per week and product (the table below has the numbers)",
     yLabel: "units",
+    width: document.getElementById("use-chart").clientWidth,
   });
   document.getElementById("use-chart").replaceChildren(svg);
 }
