@@ -33,7 +33,7 @@ export function chart({ dates, series, kind = "line", title, yLabel, percent = f
   const W = Math.max(300, Math.min(960, Math.round(width))), H = 240, L = 48, R = 12, T = 12, B = 44;
   const perRow = W < 480 ? 2 : 3;
   const legendRows = Math.ceil(series.length / perRow);
-  const svg = node("svg", { viewBox: `0 0 ${W} ${H + legendRows * 18}`, role: "img", class: "chart" });
+  const svg = node("svg", { viewBox: `0 0 ${W} ${H + 10 + legendRows * 18}`, role: "img", class: "chart" });
   svg.append(node("title", {}, title));
   const totals = dates.map((_, i) => series.reduce((a, s) => a + (Number(s.values[i]) || 0), 0));
   const max = kind === "stacked" ? Math.max(0, ...totals)
@@ -58,7 +58,8 @@ export function chart({ dates, series, kind = "line", title, yLabel, percent = f
     transform: `rotate(-90 12 ${T + plotH / 2})`, "text-anchor": "middle" }, yLabel));
   const every = Math.max(1, Math.ceil(dates.length / Math.max(2, Math.floor(plotW / 60))));
   dates.forEach((d, i) => {
-    if (i % every !== 0 && i !== dates.length - 1) return;
+    const last = i === dates.length - 1 && i % every > every / 2;
+    if (i % every !== 0 && !last) return;
     const cx = kind === "stacked" ? xb(i) + slot / 2 : x(i);
     svg.append(node("text", { x: cx, y: T + plotH + 16, "text-anchor": "middle", "font-size": 11,
       fill: "#444", class: "x-tick", "data-date": d }, d.slice(5)));
@@ -103,7 +104,7 @@ export function chart({ dates, series, kind = "line", title, yLabel, percent = f
   // Legend.
   const legend = node("g", { class: "legend" });
   series.forEach((s, k) => {
-    const lx = L + (k % perRow) * Math.floor((W - L) / perRow), ly = H + Math.floor(k / perRow) * 18;
+    const lx = L + (k % perRow) * Math.floor((W - L) / perRow), ly = H + 10 + Math.floor(k / perRow) * 18;
     legend.append(node("rect", { x: lx, y: ly - 9, width: 12, height: 12, fill: COLOURS[k % COLOURS.length] }));
     legend.append(node("text", { x: lx + 16, y: ly + 1, "font-size": 12, fill: "#222" }, s.name));
   });
