@@ -49,6 +49,10 @@
 //!   to customers and couriers, and the conversion against the holdout.
 //! - [`cube`]: multi-dimensional BI queries (region, station, courier, product, segment,
 //!   day) with drill-down.
+//! - [`watch`]: the cockpit's watch list (stations late too often, orders of past days
+//!   without an outcome, stock drift, complaints open too long).
+//! - [`recommend`]: a customer's recommendations (offers told of, terms ending, quantity
+//!   from the consumption trend).
 //! - [`round`]: a day's rounds as people see them: planned stops with their orders and
 //!   outcomes, a stop's status (pending, delivered, failed, made up) and the day's figures.
 //! - [`webhook`]: endpoints, HMAC-SHA256 signatures, retries with backoff and jitter, dead
@@ -141,6 +145,7 @@ pub mod night;
 pub mod outbox;
 pub mod outcome;
 pub mod promotion;
+pub mod recommend;
 pub mod renewal;
 pub mod round;
 pub mod segment;
@@ -151,6 +156,7 @@ pub mod store;
 pub mod subscription;
 pub mod tenant;
 pub mod transfer;
+pub mod watch;
 pub mod webhook;
 
 pub use error::DairyError;

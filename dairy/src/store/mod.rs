@@ -8,7 +8,9 @@
 //! movement ledger, loading, expiry, low-stock alerts, transfers), [`station_orders`]
 //! (tomorrow's order per station), [`care`] (settings and alerts), [`renewals`],
 //! [`complaints`], [`webhooks`], [`consumption`] (per customer), [`segments`] (RFM),
-//! [`promotions`] (push and conversion), [`cube`] (BI queries with drill-down),
+//! [`promotions`] (create, push, offers and conversion), [`recommend`] (a customer's
+//! recommendations), [`cube`] (BI queries with drill-down), [`watch`] (the cockpit's watch
+//! list and daily trend),
 //! [`rounds`] (the day's rounds for the faces: the board, a courier's round, a stop's report),
 //! [`live_days`] (the service's live days) and [`jobs`] (the service's batch jobs).
 use std::str::FromStr;
@@ -38,6 +40,7 @@ pub mod orders;
 pub mod outbox;
 pub mod outcomes;
 pub mod promotions;
+pub mod recommend;
 pub mod remedies;
 pub mod renewals;
 pub mod rounds;
@@ -47,6 +50,7 @@ pub mod station_orders;
 pub mod stock;
 pub mod subscriptions;
 pub mod tenants;
+pub mod watch;
 pub mod webhooks;
 
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand

@@ -320,8 +320,10 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
             ended = jobs.ended,
             "jobs restored"
         );
-        let pages = crate::app::AppState::new(app_store, opts.dev_key.clone(), Arc::clone(&state))
-            .context("starting the pages' session keys")?;
+        let mut pages =
+            crate::app::AppState::new(app_store, opts.dev_key.clone(), Arc::clone(&state))
+                .context("starting the pages' session keys")?;
+        pages.session_s = config.app.session_s;
         let router = app_router(Arc::clone(&state))
             .await?
             .merge(crate::app::router(Arc::new(pages)));

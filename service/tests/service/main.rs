@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod app_browser;
+mod app_faces;
 mod compat_osrm;
 mod compat_vroom;
 mod dairy_remote;
