@@ -136,6 +136,7 @@ pub mod exception;
 pub mod freeze;
 pub mod household;
 pub mod ids;
+pub mod late_order;
 pub mod money;
 pub mod night;
 pub mod outbox;
