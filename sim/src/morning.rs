@@ -4,8 +4,8 @@
 //! [`Engine`] interface, in process or over the service's Dispatch API) takes what happens
 //! as the couriers report it (a delivery made, a door shut with a same-day retry where the
 //! tenant's exception policy gives one, the jam as a slowdown of the area and its clearing
-//! as a traffic refresh, the breakdown) and answers each with a re-plan, which the couriers
-//! then ride. The baseline's morning is in [`crate::baseline`]; both see the same doors and
+//! as a traffic refresh, the breakdown, the dispatcher's late orders as new stops) and
+//! answers each with a re-plan, which the couriers then ride. The baseline's morning is in [`crate::baseline`]; both see the same doors and
 //! incidents.
 use milkrun_dairy::engine::{
     DayEvent, DayEventKind, DayId, DayStop, DayView, Engine, OpenDay, PlanCourier, StopStatus,
@@ -105,6 +105,10 @@ pub struct Morning<'a> {
     pub points: &'a [GeoPoint],
     /// Largest distance from a point to its road, metres.
     pub max_snap_m: f64,
+    /// The dispatcher's late orders: the last `late.len()` of [`Morning::stops`] are not in
+    /// the night's plan; late order `j` is placed at `late[j]` (seconds since midnight) and
+    /// goes to the live day as a new stop then.
+    pub late: &'a [i64],
 }
 
 /// How a stop's morning ended.
@@ -150,7 +154,7 @@ pub enum RetryEnd {
 /// An incident of the morning and what the re-plan did, in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MorningIncident {
-    /// `jam` or `breakdown`.
+    /// `jam`, `breakdown` or `late order`.
     pub kind: &'static str,
     /// In words.
     pub detail: String,
@@ -258,20 +262,11 @@ impl World<'_, '_> {
 /// night's routes.
 pub fn open_day(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<OpenDay, SimError> {
     let bad = |e: milkrun_dairy::DairyError| SimError::Morning(e.to_string());
-    let stops =
-        m.stops
-            .iter()
-            .map(|s| {
-                Ok(DayStop {
-                    point: *m.points.get(s.loc as usize).ok_or_else(|| {
-                        SimError::Morning(format!("no point for location {}", s.loc))
-                    })?,
-                    window: DeliveryWindow::new(s.window_s.0, s.window_s.1).map_err(bad)?,
-                    quantity: s.bottles,
-                    service_s: m.service_s,
-                })
-            })
-            .collect::<Result<Vec<_>, SimError>>()?;
+    let planned = m.stops.len().saturating_sub(m.late.len());
+    let stops = m.stops[..planned]
+        .iter()
+        .map(|s| day_stop(m, s))
+        .collect::<Result<Vec<_>, SimError>>()?;
     let couriers = m
         .couriers
         .iter()
@@ -291,6 +286,20 @@ pub fn open_day(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<OpenDay, SimErro
     };
     day.check().map_err(bad)?;
     Ok(day)
+}
+
+/// A stop of the morning as the engine's live day takes it.
+fn day_stop(m: &Morning<'_>, s: &MorningStop) -> Result<DayStop, SimError> {
+    Ok(DayStop {
+        point: *m
+            .points
+            .get(s.loc as usize)
+            .ok_or_else(|| SimError::Morning(format!("no point for location {}", s.loc)))?,
+        window: DeliveryWindow::new(s.window_s.0, s.window_s.1)
+            .map_err(|e| SimError::Morning(e.to_string()))?,
+        quantity: s.bottles,
+        service_s: m.service_s,
+    })
 }
 
 /// The live day on the engine, as the couriers and the dispatcher report to it.
@@ -319,6 +328,8 @@ impl<E: Engine> Reporter<'_, E> {
             .await
             .map_err(|e| SimError::Morning(format!("event {}: {e}", event.event_id)))?;
         self.view = a.day;
+        // A new stop joins the day the events name stops of.
+        self.day.add_new_stops(std::slice::from_ref(&event));
         Ok(a.results.pop().map(|r| r.moved).unwrap_or_default())
     }
 
@@ -374,6 +385,10 @@ pub async fn ride<E: Engine>(
     }
     if let Some(t) = m.breakdown_s {
         incidents_at.push((t, 2));
+    }
+    // Late order `j` is incident `3 + j`.
+    for (j, &t) in m.late.iter().enumerate().take(usize::from(u8::MAX - 3)) {
+        incidents_at.push((t, 3 + j as u8));
     }
     incidents_at.sort_unstable();
     let mut next_incident = 0;
@@ -508,9 +523,16 @@ pub async fn ride<E: Engine>(
         .close_day(&live.id, &live.day)
         .await
         .map_err(|e| SimError::Morning(format!("closing the day: {e}")))?;
-    // The engine's day agrees with what the couriers reported.
+    // The engine's day agrees with what the couriers reported (a stop's first visit: the
+    // view lists retries, and the late orders, after the day's first stops).
+    let mut first_of = vec![None; n];
+    for v in end.stops.iter().rev() {
+        if let Some(slot) = first_of.get_mut(v.stop as usize) {
+            *slot = Some((v.stop, v.status));
+        }
+    }
     for (i, d) in delivered.iter().enumerate() {
-        let first = end.stops.get(i).map(|s| (s.stop, s.status));
+        let first = first_of[i];
         let expect = match (d, failed[i]) {
             (Some(_), _) => Some(StopStatus::Done),
             (None, Some((_, _, _, Some(_)))) => Some(StopStatus::Failed),
@@ -573,8 +595,8 @@ pub async fn ride<E: Engine>(
 }
 
 /// Sends an incident of the world to the engine at `t` (`kind` 0: the jam starts, 1: it
-/// clears, 2: a breakdown) and describes its re-plan; the courier that broke down, if one
-/// did.
+/// clears, 2: a breakdown, `3 + j`: late order `j`) and describes its re-plan; the courier
+/// that broke down, if one did.
 async fn incident_event<E: Engine>(
     live: &mut Reporter<'_, E>,
     m: &Morning<'_>,
@@ -591,8 +613,10 @@ async fn incident_event<E: Engine>(
                 return Ok(None);
             }
             let inside = |l: u32| jam.inside.get(l as usize).copied().unwrap_or(false);
+            // The stops of the day so far (a late order not placed yet is not one).
             let stops = (0u32..)
                 .zip(m.stops)
+                .take(live.day.stops.len())
                 .filter(|(_, s)| inside(s.loc))
                 .map(|(i, _)| i)
                 .collect();
@@ -627,6 +651,50 @@ async fn incident_event<E: Engine>(
                     shifts.len(),
                     shifts.iter().max().copied().unwrap_or(0) / 60,
                     live.unserved()
+                ),
+            });
+            Ok(None)
+        }
+        3.. => {
+            let planned = m.stops.len().saturating_sub(m.late.len());
+            let s = planned + usize::from(kind - 3);
+            let Some(stop) = m.stops.get(s) else {
+                return Ok(None);
+            };
+            let index = u32::try_from(s).map_err(|_| SimError::Morning("too many stops".into()))?;
+            let spec = day_stop(m, stop)?;
+            let moved = live
+                .send(t, DayEventKind::NewStop { stop: index, spec })
+                .await?;
+            let seen = live.view.stops.iter().find(|v| v.stop == index);
+            let courier = live
+                .view
+                .routes
+                .iter()
+                .find(|r| r.next == Some(index) || r.planned.contains(&index))
+                .map(|r| r.courier);
+            let hm = milkrun_calendar::format_hms;
+            let outcome = match (courier, seen.and_then(|v| v.eta_s)) {
+                (Some(c), Some(eta)) => format!(
+                    "placed it on courier {c}'s route, arriving {} (window {}–{})",
+                    hm(eta.max(stop.window_s.0)),
+                    hm(stop.window_s.0),
+                    hm(stop.window_s.1)
+                ),
+                _ => format!(
+                    "left it unserved: {}",
+                    seen.and_then(|v| v.reason.clone())
+                        .unwrap_or_else(|| "no route takes it".into())
+                ),
+            };
+            incidents.push(MorningIncident {
+                kind: "late order",
+                detail: format!(
+                    "{}: a late order of {} bottles; the live re-planner {outcome}; {} stops \
+                     change courier",
+                    hm(t),
+                    stop.bottles,
+                    moved.len()
                 ),
             });
             Ok(None)

@@ -3,7 +3,8 @@
 //! company's days run once with the in-process engine and once with the service's gRPC
 //! engine against a real server on loopback, each on its own fresh store, and give the same
 //! report: the same orders and outcomes, the same re-plans of the morning (the jam falls on
-//! the second day), the same close of day, settlement and station orders.
+//! the second day; the dispatcher's late orders come in each morning), the same close of
+//! day, settlement and station orders.
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -89,6 +90,18 @@ async fn a_day_through_a_real_server_matches_in_process() {
         local.incidents.iter().any(|i| i.kind == "jam"),
         "{:?}",
         local.incidents
+    );
+    // The dispatcher's late orders went to the live day as new stops, and were served.
+    let late: Vec<_> = local
+        .incidents
+        .iter()
+        .filter(|i| i.kind == "late order")
+        .collect();
+    assert!(late.len() >= 2, "{:?}", local.incidents);
+    assert!(
+        late.iter()
+            .any(|i| i.detail.contains("placed it on courier")),
+        "{late:?}"
     );
     local.timings = Default::default();
     through.timings = Default::default();
