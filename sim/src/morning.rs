@@ -8,7 +8,8 @@
 //! answers each with a re-plan, which the couriers then ride. The baseline's morning is in [`crate::baseline`]; both see the same doors and
 //! incidents.
 use milkrun_dairy::engine::{
-    DayEvent, DayEventKind, DayId, DayStop, DayView, Engine, OpenDay, PlanCourier, StopStatus,
+    DayEvent, DayEventKind, DayId, DayStop, DayView, Engine, EventResult, OpenDay, PlanCourier,
+    StopStatus,
 };
 use milkrun_dairy::exception::{ExceptionPolicy, Remedy};
 use milkrun_dairy::household::{DeliveryWindow, GeoPoint};
@@ -315,6 +316,12 @@ impl<E: Engine> Reporter<'_, E> {
     /// Sends one event at `time_s` (expecting the version last seen) and keeps the day it
     /// answers; the stops the re-plan moved to another courier.
     async fn send(&mut self, time_s: i64, kind: DayEventKind) -> Result<Vec<u32>, SimError> {
+        Ok(self.send_for(time_s, kind).await?.moved)
+    }
+
+    /// Like [`Reporter::send`]; what the re-plan did (the stops moved to another courier,
+    /// the arrivals it shifted).
+    async fn send_for(&mut self, time_s: i64, kind: DayEventKind) -> Result<EventResult, SimError> {
         self.sent += 1;
         let event = DayEvent {
             event_id: format!("e{}", self.sent),
@@ -330,7 +337,9 @@ impl<E: Engine> Reporter<'_, E> {
         self.view = a.day;
         // A new stop joins the day the events name stops of.
         self.day.add_new_stops(std::slice::from_ref(&event));
-        Ok(a.results.pop().map(|r| r.moved).unwrap_or_default())
+        a.results
+            .pop()
+            .ok_or_else(|| SimError::Morning(format!("event {}: no result", event.event_id)))
     }
 
     /// Stops left unserved now.
@@ -341,18 +350,6 @@ impl<E: Engine> Reporter<'_, E> {
             .filter(|s| s.status == StopStatus::Unserved)
             .count()
     }
-}
-
-/// Per stop, the planned arrivals of the stops still pending (to count a re-plan's shifts).
-fn pending_etas(v: &DayView) -> Vec<Option<i64>> {
-    v.stops
-        .iter()
-        .map(|s| {
-            (s.status == StopStatus::Pending)
-                .then_some(s.eta_s)
-                .flatten()
-        })
-        .collect()
 }
 
 /// Rides `m` with milkrun: the engine's live day opened on the night's `routes` (stop
@@ -620,9 +617,10 @@ async fn incident_event<E: Engine>(
                 .filter(|(_, s)| inside(s.loc))
                 .map(|(i, _)| i)
                 .collect();
-            let before = pending_etas(&live.view);
-            let moved = live
-                .send(
+            // The re-plan's own shifts (the engine's measure, arrivals moved more than 5
+            // minutes by the re-plan, not by the clock moving on since the last report).
+            let r = live
+                .send_for(
                     t,
                     DayEventKind::Slowdown {
                         stops,
@@ -631,13 +629,6 @@ async fn incident_event<E: Engine>(
                     },
                 )
                 .await?;
-            let after = pending_etas(&live.view);
-            let shifts: Vec<i64> = before
-                .iter()
-                .zip(&after)
-                .filter_map(|(b, a)| Some((a.as_ref()? - b.as_ref()?).abs()))
-                .filter(|&d| d > 0)
-                .collect();
             incidents.push(MorningIncident {
                 kind: "jam",
                 detail: format!(
@@ -647,9 +638,9 @@ async fn incident_event<E: Engine>(
                     milkrun_calendar::format_hms(t),
                     JAM_FACTOR,
                     milkrun_calendar::format_hms(jam.end_s),
-                    moved.len(),
-                    shifts.len(),
-                    shifts.iter().max().copied().unwrap_or(0) / 60,
+                    r.moved.len(),
+                    r.arrivals_shifted,
+                    r.max_shift_s / 60,
                     live.unserved()
                 ),
             });

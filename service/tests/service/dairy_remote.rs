@@ -319,7 +319,9 @@ async fn live_day_both_ways(server: &Server, remote: &GrpcEngine) {
         [EventResult {
             plan_version: 2,
             replayed: true,
-            moved: vec![]
+            moved: vec![],
+            arrivals_shifted: 0,
+            max_shift_s: 0,
         }]
     );
     assert_eq!(a.day, now);
