@@ -10,6 +10,7 @@ mod concurrency;
 mod crash;
 mod exceptions;
 mod faces;
+mod late_orders;
 mod store;
 #[path = "../support/mod.rs"]
 mod support;

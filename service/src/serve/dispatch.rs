@@ -239,15 +239,13 @@ fn apply_draft(
             mut spec,
         } => {
             let o = overlay()?;
-            let (from_new, to_new) = entry
-                .roads
-                .add(&o, point, entry.max_snap_m)
-                .map_err(|e| road_error(e, |_| format!("{field}.new_stop.stop.location")))?;
             spec.loc = entry
-                .live
-                .day_mut()
-                .add_location(&from_new, &to_new)
-                .map_err(|e| ServiceError::invalid(field, e.to_string()))?;
+                .roads
+                .add_to(&o, entry.live.day_mut(), point, entry.max_snap_m)
+                .map_err(|e| match e {
+                    StationError::Dispatch(e) => ServiceError::invalid(field, e.to_string()),
+                    e => road_error(e, |_| format!("{field}.new_stop.stop.location")),
+                })?;
             spec.household = entry.labels.stops.len() as u32;
             new_label = Some(label);
             let kind = EventKind::NewOrder(spec);
@@ -340,6 +338,8 @@ pub async fn apply_events(
                 plan_version: first.plan_version,
                 replayed: true,
                 moved_stops: Vec::new(),
+                arrivals_shifted: 0,
+                max_shift_s: 0,
             });
             continue;
         }
@@ -400,11 +400,15 @@ pub async fn apply_events(
             entry.since_snapshot += 1;
         }
         slot.changed.send_replace(version);
+        let report = outcome.applied.report.as_ref();
         results.push(pb::EventResult {
             moved_stops: moved_stops(&outcome.applied, &entry),
             event_id: e.event_id,
             plan_version: version,
             replayed: false,
+            arrivals_shifted: report
+                .map_or(0, |r| u32::try_from(r.arrivals_shifted).unwrap_or(u32::MAX)),
+            max_shift_s: report.map_or(0, |r| r.max_shift_s),
         });
     }
     Ok(pb::ApplyEventsResponse {
