@@ -31,6 +31,7 @@ pub mod cube;
 pub mod households;
 pub mod import;
 pub mod jobs;
+pub mod live_day_leases;
 pub mod live_days;
 pub mod night;
 pub mod operations;
@@ -52,7 +53,7 @@ pub mod webhooks;
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 10] = [
+const MIGRATIONS: [(i64, &str, &str); 11] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -86,6 +87,11 @@ const MIGRATIONS: [(i64, &str, &str); 10] = [
         10,
         "insights",
         include_str!("../../migrations/0010_insights.sql"),
+    ),
+    (
+        11,
+        "live day leases",
+        include_str!("../../migrations/0011_live_day_leases.sql"),
     ),
 ];
 
@@ -136,6 +142,15 @@ pub enum StoreError {
         what: &'static str,
         /// Its id.
         id: i64,
+    },
+    /// A write of a live day carried a lease epoch that is no longer the day's: another
+    /// replica took the day over (or it is unknown); nothing was written.
+    #[error("live day {day_id} is fenced: lease epoch {epoch} is no longer its own")]
+    Fenced {
+        /// The day.
+        day_id: String,
+        /// The epoch the write carried.
+        epoch: i64,
     },
     /// A stored value does not decode into its domain type.
     #[error("stored {field} is not valid: {reason}")]
