@@ -600,7 +600,10 @@ async fn live_day_leases_fence_a_takeover(b: Backend) -> TestResult {
             expires_in_ms,
         }) => {
             assert_eq!(owner, "replica-a");
-            assert!((50_000..=60_000).contains(&expires_in_ms), "{expires_in_ms}");
+            assert!(
+                (50_000..=60_000).contains(&expires_in_ms),
+                "{expires_in_ms}"
+            );
         }
         other => panic!("held by replica-a, not {other:?}"),
     }
@@ -612,7 +615,9 @@ async fn live_day_leases_fence_a_takeover(b: Backend) -> TestResult {
         "its own lease, renewed at the same epoch"
     );
     assert_eq!(
-        store.append_live_event("acme", "d1", &write("e1", 1, 2)).await?,
+        store
+            .append_live_event("acme", "d1", &write("e1", 1, 2))
+            .await?,
         1
     );
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
@@ -651,7 +656,9 @@ async fn live_day_leases_fence_a_takeover(b: Backend) -> TestResult {
         }]
     );
     assert_eq!(
-        store.append_live_event("acme", "d1", &write("e2", 2, 3)).await?,
+        store
+            .append_live_event("acme", "d1", &write("e2", 2, 3))
+            .await?,
         2
     );
     assert_eq!(

@@ -50,7 +50,9 @@ pub(crate) fn error_response(e: &ServiceError) -> Response {
         // Whole seconds (RFC 9110), rounded up: never earlier than the wait asked for.
         let secs = wait.as_millis().div_ceil(1000).max(1);
         if let Ok(value) = http::HeaderValue::from_str(&secs.to_string()) {
-            response.headers_mut().insert(http::header::RETRY_AFTER, value);
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, value);
         }
     }
     response

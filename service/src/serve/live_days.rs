@@ -375,7 +375,13 @@ impl LiveDays {
             let _adding = self.adding.lock().await;
             let claim = self
                 .store
-                .claim_live_day(&tenant.0, &stored.day_id, &self.replica, ttl_ms(), self.force)
+                .claim_live_day(
+                    &tenant.0,
+                    &stored.day_id,
+                    &self.replica,
+                    ttl_ms(),
+                    self.force,
+                )
                 .await?;
             let Some(LeaseClaim::Held { epoch }) = claim else {
                 tracing::info!(%tenant, day = %stored.day_id, "open day run by another replica");
@@ -692,7 +698,11 @@ mod tests {
                 1
             );
             let slot = days.slot(&tenant, "d1").await.unwrap();
-            assert_eq!(slot.epoch, run + 1, "each run takes the day over (SQLite: forced)");
+            assert_eq!(
+                slot.epoch,
+                run + 1,
+                "each run takes the day over (SQLite: forced)"
+            );
             let entry = slot.entry.lock().await;
             assert!(*entry.live.day() == d, "the same day");
             assert_eq!((entry.matrix, entry.since_snapshot), (1, 0));

@@ -328,7 +328,11 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
         let tenants: Vec<TenantId> = config.tenants.iter().map(|t| t.id.clone()).collect();
         let restored = state.days.restore(&tenants).await?;
         state.metrics.live_days.set(restored as i64);
-        tracing::info!(restored, replica = state.days.replica(), "live days restored");
+        tracing::info!(
+            restored,
+            replica = state.days.replica(),
+            "live days restored"
+        );
         let jobs = jobs::restore(&state, &tenants).await?;
         tracing::info!(
             finished = jobs.finished,

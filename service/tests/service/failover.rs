@@ -52,7 +52,7 @@ fn kind(i: usize) -> Kind {
             stop_label: "s3".into(),
         }),
         _ => Kind::Delay(pb::Delay {
-            courier_label: if i % 2 == 0 { "c1" } else { "c2" }.into(),
+            courier_label: if i.is_multiple_of(2) { "c1" } else { "c2" }.into(),
             delay_s: 5 + (i as i64 % 7),
         }),
     }
@@ -86,6 +86,21 @@ struct Seen {
     unreachable: usize,
 }
 
+/// The server's refusal to run a call now: UNAVAILABLE with a retry delay.
+fn retryable(status: &tonic::Status) -> bool {
+    status.code() == Code::Unavailable
+        && status
+            .get_details_retry_info()
+            .is_some_and(|r| r.retry_delay.is_some())
+}
+
+/// A call that reached no live server (the killed replica 0): refused or cut connections.
+fn unreachable(status: &tonic::Status) -> bool {
+    let transport = std::error::Error::source(status)
+        .is_some_and(|e| e.downcast_ref::<tonic::transport::Error>().is_some());
+    transport || (status.code() == Code::Unavailable && status.get_details_retry_info().is_none())
+}
+
 /// Sends the events in order, one call each, moving to the next replica on the retryable
 /// status or when a replica cannot be reached; any other error fails the test.
 async fn stream(
@@ -99,7 +114,10 @@ async fn stream(
     let mut version = 1;
     for i in 0..EVENTS {
         loop {
-            assert!(started.elapsed() < LIMIT, "event {i} not accepted in {LIMIT:?}");
+            assert!(
+                started.elapsed() < LIMIT,
+                "event {i} not accepted in {LIMIT:?}"
+            );
             let mut c = DispatchClient::new(channels[at].clone());
             match c.apply_events(with_key(apply(&day_id, i, version))).await {
                 Ok(answer) => {
@@ -115,15 +133,14 @@ async fn stream(
                     acked.fetch_add(1, Ordering::SeqCst);
                     break;
                 }
-                Err(status) if status.code() == Code::Unavailable => {
-                    // The server's refusal carries a retry delay; a call that reached no
-                    // server (the killed replica) does not.
+                Err(status) if retryable(&status) || (at == 0 && unreachable(&status)) => {
                     let wait = status.get_details_retry_info().and_then(|r| r.retry_delay);
                     {
                         let mut s = seen.lock().expect("seen");
-                        match wait {
-                            Some(_) => s.retryable += 1,
-                            None => s.unreachable += 1,
+                        if retryable(&status) {
+                            s.retryable += 1;
+                        } else {
+                            s.unreachable += 1;
                         }
                     }
                     let wait = wait.unwrap_or(Duration::from_millis(50));
@@ -210,7 +227,10 @@ async fn owner_killed_mid_stream_another_replica_takes_the_day_over() {
         .get_details_retry_info()
         .and_then(|r| r.retry_delay)
         .expect("a retry delay");
-    assert!(delay > Duration::ZERO && delay <= Duration::from_secs(4), "{delay:?}");
+    assert!(
+        delay > Duration::ZERO && delay <= Duration::from_secs(4),
+        "{delay:?}"
+    );
     let http = json_get_day(&servers[2], &day_id).await;
     assert!(http.starts_with("HTTP/1.1 503"), "{http}");
     assert!(
@@ -229,7 +249,10 @@ async fn owner_killed_mid_stream_another_replica_takes_the_day_over() {
     ));
     let waiting = Instant::now();
     while acked.load(Ordering::SeqCst) < KILL_AFTER {
-        assert!(waiting.elapsed() < LIMIT, "the stream is stuck before the kill");
+        assert!(
+            waiting.elapsed() < LIMIT,
+            "the stream is stuck before the kill"
+        );
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
     let mut servers = servers.into_iter();
@@ -280,7 +303,10 @@ async fn owner_killed_mid_stream_another_replica_takes_the_day_over() {
         .enumerate()
         .map(|(i, a)| (event_id(i), a.0))
         .collect();
-    assert_eq!(logged, acknowledged, "each event stored once, as acknowledged");
+    assert_eq!(
+        logged, acknowledged,
+        "each event stored once, as acknowledged"
+    );
     let (holder, epoch) = store
         .live_day_lease("acme", &day_id)
         .await
