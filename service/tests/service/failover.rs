@@ -9,7 +9,8 @@
 //! order sent, with the version its acknowledgement gave; every refusal was the retryable
 //! status; the lease moved once (epoch 2); and the day equals a reference replay of the
 //! logged events in a day opened afresh. The takeover time is printed (nothing is timed
-//! beyond a generous limit). Fails, never skips, when the PostgreSQL URL is missing.
+//! beyond a generous limit). Before the kill, jobs submitted on one replica are watched,
+//! read and listed on the others. Fails, never skips, when the PostgreSQL URL is missing.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -22,6 +23,7 @@ use tonic::transport::Channel;
 use tonic::{Code, Request};
 use tonic_types::StatusExt;
 
+use crate::job_queues::forecast_job;
 use crate::night_queue::{drop_postgres, fresh_postgres};
 use crate::serve_support::{day_event, day_request, start, write_config, Server};
 
@@ -181,6 +183,71 @@ async fn get_day(channel: &Channel, day_id: &str) -> Result<pb::Day, tonic::Stat
         .map(tonic::Response::into_inner)
 }
 
+/// Jobs on every replica (issue #23): a forecast job submitted on replica 0 and one on
+/// replica 1 get different numbers (both replicas give numbers from the shared store); the
+/// first is watched on replica 2 up to SUCCEEDED with its progress complete, read on replica
+/// 1 with the same result as on replica 0, and both are listed on replica 2.
+async fn jobs_on_every_replica(channels: &[Channel]) {
+    use pb::jobs_client::JobsClient;
+    use tokio_stream::StreamExt;
+    let jobs = |i: usize| JobsClient::new(channels[i].clone());
+    let a = jobs(0)
+        .submit(with_key(forecast_job("failover-a")))
+        .await
+        .expect("a job submitted on replica 0")
+        .into_inner();
+    let b = jobs(1)
+        .submit(with_key(forecast_job("failover-b")))
+        .await
+        .expect("a job submitted on replica 1")
+        .into_inner();
+    assert_ne!(a.job_id, b.job_id, "one number, one job, across replicas");
+    for (job, on) in [(&a, 2), (&b, 0)] {
+        let mut stream = jobs(on)
+            .watch(with_key(pb::WatchJobRequest {
+                job_id: job.job_id.clone(),
+            }))
+            .await
+            .expect("watched on another replica")
+            .into_inner();
+        let mut last = None;
+        while let Some(msg) = stream.next().await {
+            last = Some(msg.expect("a job message"));
+        }
+        let last = last.expect("at least one message");
+        assert_eq!(last.state, pb::JobState::Succeeded as i32, "{last:?}");
+        assert!(last.progress_total > 0);
+        assert_eq!(last.progress_done, last.progress_total);
+        assert!(last.result.is_some(), "the result with the end");
+    }
+    let get = |i: usize, id: String| async move {
+        jobs(i)
+            .get(with_key(pb::GetJobRequest { job_id: id }))
+            .await
+            .expect("get")
+            .into_inner()
+    };
+    let (on_0, on_1) = (
+        get(0, a.job_id.clone()).await,
+        get(1, a.job_id.clone()).await,
+    );
+    assert_eq!(on_1.state, pb::JobState::Succeeded as i32);
+    assert_eq!(on_1.result, on_0.result, "the same result on both replicas");
+    let listed: Vec<String> = jobs(2)
+        .list(with_key(pb::ListJobsRequest::default()))
+        .await
+        .expect("list")
+        .into_inner()
+        .jobs
+        .into_iter()
+        .map(|j| j.job_id)
+        .collect();
+    assert!(
+        listed.contains(&a.job_id) && listed.contains(&b.job_id),
+        "{listed:?}"
+    );
+}
+
 /// The day's view without its id, to compare two days.
 fn plan_of(mut day: pb::Day) -> pb::Day {
     day.day_id.clear();
@@ -237,6 +304,8 @@ async fn owner_killed_mid_stream_another_replica_takes_the_day_over() {
         http.to_ascii_lowercase().contains("\r\nretry-after: "),
         "{http}"
     );
+
+    jobs_on_every_replica(&channels).await;
 
     // The stream, and the owner killed mid-way.
     let acked = Arc::new(AtomicUsize::new(0));
