@@ -52,6 +52,9 @@ pub const SNAPSHOT_EVERY: u64 = 100;
 pub const LEASE_TTL: Duration = Duration::from_secs(4);
 /// How often a replica renews its leases.
 pub const RENEW_EVERY: Duration = Duration::from_secs(1);
+/// How long after a claim or renewal started a replica uses a day without asking the store
+/// again: the lease less a margin for the database's round trip.
+const LOCAL_LEASE: Duration = Duration::from_secs(3);
 /// The shortest retry delay answered for a day another replica runs.
 const MIN_RETRY: Duration = Duration::from_millis(200);
 
@@ -127,9 +130,31 @@ pub struct DaySlot {
     pub(super) changed: watch::Sender<u64>,
     pub(super) epoch: i64,
     lost: AtomicBool,
+    /// Until when this replica's lease surely runs, on its own clock: [`LOCAL_LEASE`] after
+    /// the start of the claim or renewal that last extended it.
+    valid_until: Mutex<Instant>,
 }
 
 impl DaySlot {
+    /// Whether the lease surely still runs (else the store is asked before the day is used:
+    /// the replica may have been paused past it, and the day taken over).
+    fn lease_valid(&self) -> bool {
+        Instant::now()
+            < *self
+                .valid_until
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The lease was extended by a claim or renewal that started at `at`.
+    fn extend(&self, at: Instant) {
+        let mut until = self
+            .valid_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *until = (*until).max(at + LOCAL_LEASE);
+    }
+
     /// Whether another replica took the day over (this slot may not be used any more).
     pub(super) fn is_lost(&self) -> bool {
         self.lost.load(Ordering::Acquire)
@@ -373,6 +398,7 @@ impl LiveDays {
                 continue;
             }
             let _adding = self.adding.lock().await;
+            let claimed_at = Instant::now();
             let claim = self
                 .store
                 .claim_live_day(
@@ -395,7 +421,7 @@ impl LiveDays {
             let entry = load_entry(&self.store, &stored).await.map_err(|e| {
                 anyhow::anyhow!("restoring day {} of {}: {e}", stored.day_id, tenant)
             })?;
-            self.insert(tenant, stored.day_id.clone(), entry, epoch);
+            self.insert(tenant, stored.day_id.clone(), entry, epoch, claimed_at);
             restored += 1;
         }
         Ok(restored)
@@ -411,12 +437,13 @@ impl LiveDays {
         snapshot: &str,
     ) -> Result<(), ServiceError> {
         let _adding = self.adding.lock().await;
+        let claimed_at = Instant::now();
         let epoch = self
             .store
             .create_owned_live_day(&tenant.0, day_id, matrix, snapshot, &self.replica, ttl_ms())
             .await
             .map_err(store_down)?;
-        self.insert(tenant.clone(), day_id.to_string(), entry, epoch);
+        self.insert(tenant.clone(), day_id.to_string(), entry, epoch, claimed_at);
         Ok(())
     }
 
@@ -426,6 +453,7 @@ impl LiveDays {
     /// replica may have taken them. Returns how many days this replica runs.
     pub async fn renew(&self) -> usize {
         let _adding = self.adding.lock().await;
+        let started = Instant::now();
         match self
             .store
             .renew_live_day_leases(&self.replica, ttl_ms())
@@ -437,9 +465,13 @@ impl LiveDays {
                     .into_iter()
                     .map(|l| (l.tenant, l.day_id, l.epoch))
                     .collect();
-                self.drop_where(|(tenant, day_id), slot| {
+                let left = self.drop_where(|(tenant, day_id), slot| {
                     !held.contains(&(tenant.0.clone(), day_id.clone(), slot.epoch))
-                })
+                });
+                for slot in self.lock().days.values() {
+                    slot.extend(started);
+                }
+                left
             }
             Err(e) => {
                 let since = self
@@ -488,14 +520,22 @@ impl LiveDays {
         self.store.release_live_day_leases(&self.replica).await
     }
 
-    /// Holds a day in memory, its writes carrying lease `epoch`.
-    fn insert(&self, tenant: TenantId, day_id: String, entry: DayEntry, epoch: i64) {
+    /// Holds a day in memory, its writes carrying lease `epoch`, claimed at `since`.
+    fn insert(
+        &self,
+        tenant: TenantId,
+        day_id: String,
+        entry: DayEntry,
+        epoch: i64,
+        since: Instant,
+    ) {
         let version = entry.live.version();
         let slot = DaySlot {
             entry: Arc::new(tokio::sync::Mutex::new(entry)),
             changed: watch::channel(version).0,
             epoch,
             lost: AtomicBool::new(false),
+            valid_until: Mutex::new(since + LOCAL_LEASE),
         };
         self.lock().days.insert((tenant, day_id), Arc::new(slot));
     }
@@ -554,31 +594,50 @@ impl LiveDays {
         tenant: &TenantId,
         day_id: &str,
     ) -> Result<Arc<DaySlot>, ServiceError> {
-        if let Some(slot) = self.held_slot(tenant, day_id) {
-            return Ok(slot);
+        let held = self.held_slot(tenant, day_id);
+        if let Some(slot) = held.as_ref().filter(|s| s.lease_valid()) {
+            return Ok(Arc::clone(slot));
         }
         let _adding = self.adding.lock().await;
-        if let Some(slot) = self.held_slot(tenant, day_id) {
-            return Ok(slot);
+        let claimed_at = Instant::now();
+        let held = self.held_slot(tenant, day_id).or(held);
+        if let Some(slot) = held.as_ref().filter(|s| s.lease_valid()) {
+            return Ok(Arc::clone(slot));
         }
+        // Not held, or held past the lease as this replica last renewed it (it was paused or
+        // cut off): the store says who runs the day now.
         let claim = self
             .store
             .claim_live_day(&tenant.0, day_id, &self.replica, ttl_ms(), self.force)
             .await
             .map_err(store_down)?;
         let epoch = match claim {
-            None => return Err(no_day(day_id)),
-            Some(LeaseClaim::Elsewhere {
-                owner,
-                expires_in_ms,
-            }) => return Err(elsewhere(day_id, &owner, expires_in_ms)),
             Some(LeaseClaim::Held { epoch }) => epoch,
-            Some(other) => {
-                return Err(ServiceError::Internal(format!(
-                    "unexpected lease claim {other:?}"
-                )))
+            other => {
+                if let Some(slot) = &held {
+                    self.lose(tenant, day_id, slot);
+                }
+                return Err(match other {
+                    None => no_day(day_id),
+                    Some(LeaseClaim::Elsewhere {
+                        owner,
+                        expires_in_ms,
+                    }) => elsewhere(day_id, &owner, expires_in_ms),
+                    Some(other) => {
+                        ServiceError::Internal(format!("unexpected lease claim {other:?}"))
+                    }
+                });
             }
         };
+        if let Some(slot) = held {
+            if slot.epoch == epoch && !slot.is_lost() {
+                // Nobody took it meanwhile: the day in memory is the day.
+                slot.extend(claimed_at);
+                return Ok(slot);
+            }
+            // Taken and given back meanwhile: memory may miss events; the store has them.
+            self.lose(tenant, day_id, &slot);
+        }
         let started = Instant::now();
         let stored = self
             .store
@@ -591,7 +650,7 @@ impl LiveDays {
             ServiceError::Unavailable(format!("day {day_id:?} could not be taken over: {e}"))
         })?;
         tracing::info!(%tenant, day_id, epoch, load_ms = started.elapsed().as_millis() as u64, "live day taken over");
-        self.insert(tenant.clone(), day_id.to_string(), entry, epoch);
+        self.insert(tenant.clone(), day_id.to_string(), entry, epoch, claimed_at);
         self.held_slot(tenant, day_id)
             .ok_or_else(|| ServiceError::Internal("a day taken over is not held".into()))
     }

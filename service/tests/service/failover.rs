@@ -8,9 +8,12 @@
 //! over from the store. At the end every event is in the stored log exactly once, in the
 //! order sent, with the version its acknowledgement gave; every refusal was the retryable
 //! status; the lease moved once (epoch 2); and the day equals a reference replay of the
-//! logged events in a day opened afresh. The takeover time is printed (nothing is timed
-//! beyond a generous limit). Before the kill, jobs submitted on one replica are watched,
-//! read and listed on the others. Fails, never skips, when the PostgreSQL URL is missing.
+//! logged events in a day opened afresh. Then the new owner is paused (SIGSTOP) past its
+//! lease: the third replica takes the day over (epoch 3), and the paused one, woken up,
+//! refuses an event with the retryable status and appends nothing. The takeover times are
+//! printed (nothing is timed beyond a generous limit). Before the kill, jobs submitted on
+//! one replica are watched, read and listed on the others. Fails, never skips, when the
+//! PostgreSQL URL is missing.
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -415,6 +418,64 @@ async fn owner_killed_mid_stream_another_replica_takes_the_day_over() {
     }
     let reference_day = reference_day.expect("events replayed");
     assert_eq!(plan_of(day), plan_of(reference_day));
+
+    // The new owner paused past its lease: the other survivor takes the day over, and the
+    // paused one, woken up, cannot add an event to it.
+    let mut owner_at = None;
+    for (i, channel) in channels.iter().enumerate().skip(1) {
+        if get_day(channel, &day_id).await.is_ok() {
+            owner_at = Some(i);
+        }
+    }
+    let owner_at = owner_at.expect("one survivor runs the day");
+    let (paused, other) = (&survivors[owner_at - 1], 3 - owner_at);
+    paused.pause();
+    let moved = Instant::now();
+    let mut version = 1 + EVENTS as u64;
+    loop {
+        assert!(
+            moved.elapsed() < LIMIT,
+            "no takeover from the paused replica"
+        );
+        let sent = DispatchClient::new(channels[other].clone())
+            .apply_events(with_key(apply(&day_id, EVENTS, version)))
+            .await;
+        match sent {
+            Ok(answer) => {
+                version = answer.into_inner().day.expect("the day").plan_version;
+                break;
+            }
+            Err(status) if retryable(&status) => {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            Err(status) => panic!("the takeover from the paused replica: {status:?}"),
+        }
+    }
+    println!(
+        "failover: the day moved from the paused replica in {} ms",
+        moved.elapsed().as_millis()
+    );
+    paused.resume();
+    let late = DispatchClient::new(channels[owner_at].clone())
+        .apply_events(with_key(pb::ApplyEventsRequest {
+            day_id: day_id.clone(),
+            events: vec![day_event("late", version, 40_000, kind(1))],
+        }))
+        .await
+        .expect_err("the woken replica does not run the day any more");
+    assert!(retryable(&late), "{late:?}");
+    let log = store
+        .live_day_events("acme", &day_id)
+        .await
+        .expect("the log");
+    assert_eq!(log.len(), EVENTS + 1);
+    assert!(log.iter().all(|e| e.event_id != "late"), "nothing appended");
+    let (_, epoch) = store
+        .live_day_lease("acme", &day_id)
+        .await
+        .expect("the lease")
+        .expect("the day has a lease");
+    assert_eq!(epoch, 3, "two takeovers");
     store.close().await;
     drop(survivors);
     drop_postgres(&pg_server, &db).await;
