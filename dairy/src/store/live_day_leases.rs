@@ -7,23 +7,22 @@
 //!   answers who holds it and for how long.
 //! - [`Store::renew_live_day_leases`] extends every lease a replica holds, in one statement,
 //!   and says which ones it still holds (a day missing there was taken over).
-//! - Every write of a day carries the epoch its writer claimed ([`LiveEventWrite::epoch`],
-//!   [`Store::close_live_day`]) and is refused with [`StoreError::Fenced`] in its own
-//!   transaction when the epoch moved on: a replica that was paused past its lease cannot
-//!   append after a takeover. On PostgreSQL the check is an `UPDATE` of the lease row, so a
+//! - Every write of a day carries the epoch its writer claimed (the `epoch` of
+//!   `live_days::LiveEventWrite`, [`Store::close_live_day`]) and is refused with
+//!   [`StoreError::Fenced`] in its own transaction when the epoch moved on: a replica that
+//!   was paused past its lease cannot append after a takeover. On PostgreSQL the check is an `UPDATE` of the lease row, so a
 //!   takeover waits for an append under way and reads the log after it.
 //!
 //! Expiries are in the database's clock (milliseconds since 1970), so the replicas' clocks
 //! need not agree. Owners are the replicas' own ids (text, 1 to [`MAX_OWNER`] bytes); the
 //! empty owner is nobody.
-//!
-//! [`LiveEventWrite::epoch`]: super::live_days::LiveEventWrite::epoch
 use sqlx::Row;
 
-use super::live_days::check_ids;
 use super::{Backend, Store, StoreError};
 use crate::error::invalid;
 
+/// Longest tenant or day id stored, bytes (of a live day and its lease).
+pub const MAX_ID: usize = 128;
 /// Longest owner id, bytes.
 pub const MAX_OWNER: usize = 128;
 /// Longest lease, milliseconds (an hour).
@@ -64,6 +63,16 @@ pub(super) fn now_ms(backend: Backend) -> &'static str {
         Backend::Sqlite => "CAST((julianday('now') - 2440587.5) * 86400000.0 AS BIGINT)",
         Backend::Postgres => "CAST(EXTRACT(EPOCH FROM clock_timestamp()) * 1000 AS BIGINT)",
     }
+}
+
+pub(super) fn check_ids(tenant: &str, day_id: &str) -> Result<(), StoreError> {
+    if tenant.is_empty() || tenant.len() > MAX_ID {
+        return Err(invalid("tenant", format!("must be 1 to {MAX_ID} bytes")).into());
+    }
+    if day_id.is_empty() || day_id.len() > MAX_ID {
+        return Err(invalid("day_id", format!("must be 1 to {MAX_ID} bytes")).into());
+    }
+    Ok(())
 }
 
 pub(super) fn check_owner(owner: &str) -> Result<(), StoreError> {

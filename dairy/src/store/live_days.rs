@@ -9,12 +9,11 @@
 //! the same day.
 use sqlx::Row;
 
-use super::live_day_leases::{check_owner, check_ttl, fence, now_ms};
+use super::live_day_leases::{check_ids, check_owner, check_ttl, fence, now_ms};
 use super::{Store, StoreError};
 use crate::error::invalid;
 
-/// Longest tenant or day id stored, bytes.
-pub const MAX_ID: usize = 128;
+pub use super::live_day_leases::MAX_ID;
 
 /// A live day's row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,16 +76,6 @@ pub struct LiveEventWrite<'a> {
     /// A snapshot after the event, `(matrix number, state)`: it replaces the day's snapshot,
     /// and the matrices numbered below its own are dropped (nothing after it reads them).
     pub snapshot: Option<(i64, &'a str)>,
-}
-
-pub(super) fn check_ids(tenant: &str, day_id: &str) -> Result<(), StoreError> {
-    if tenant.is_empty() || tenant.len() > MAX_ID {
-        return Err(invalid("tenant", format!("must be 1 to {MAX_ID} bytes")).into());
-    }
-    if day_id.is_empty() || day_id.len() > MAX_ID {
-        return Err(invalid("day_id", format!("must be 1 to {MAX_ID} bytes")).into());
-    }
-    Ok(())
 }
 
 fn check_matrix_no(field: &'static str, number: i64) -> Result<(), StoreError> {
