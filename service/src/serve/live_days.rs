@@ -454,6 +454,11 @@ impl LiveDays {
     pub async fn renew(&self) -> usize {
         let _adding = self.adding.lock().await;
         let started = Instant::now();
+        if self.lock().days.is_empty() {
+            // Nothing to renew (no write each second on an idle store).
+            *self.renewed.lock().unwrap_or_else(PoisonError::into_inner) = started;
+            return 0;
+        }
         match self
             .store
             .renew_live_day_leases(&self.replica, ttl_ms())
