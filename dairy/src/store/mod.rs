@@ -34,7 +34,11 @@ pub mod cube;
 pub mod households;
 pub mod import;
 pub mod jobs;
+<<<<<<< HEAD
 pub mod late_orders;
+=======
+pub mod live_day_leases;
+>>>>>>> failover
 pub mod live_days;
 pub mod night;
 pub mod operations;
@@ -98,6 +102,11 @@ const MIGRATIONS: [(i64, &str, &str); 11] = [
         "late orders",
         include_str!("../../migrations/0011_late_orders.sql"),
     ),
+    (
+        12,
+        "live day leases",
+        include_str!("../../migrations/0012_live_day_leases.sql"),
+    ),
 ];
 
 /// The embedded migrations up to version `last`, as sqlx runs them.
@@ -147,6 +156,15 @@ pub enum StoreError {
         what: &'static str,
         /// Its id.
         id: i64,
+    },
+    /// A write of a live day carried a lease epoch that is no longer the day's: another
+    /// replica took the day over (or it is unknown); nothing was written.
+    #[error("live day {day_id} is fenced: lease epoch {epoch} is no longer its own")]
+    Fenced {
+        /// The day.
+        day_id: String,
+        /// The epoch the write carried.
+        epoch: i64,
     },
     /// A stored value does not decode into its domain type.
     #[error("stored {field} is not valid: {reason}")]
