@@ -34,11 +34,8 @@ pub mod cube;
 pub mod households;
 pub mod import;
 pub mod jobs;
-<<<<<<< HEAD
 pub mod late_orders;
-=======
 pub mod live_day_leases;
->>>>>>> failover
 pub mod live_days;
 pub mod night;
 pub mod operations;
