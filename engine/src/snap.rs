@@ -139,14 +139,15 @@ impl Snapper {
             dist(p, self.proj.project(graph.coord(NodeId(u)))),
             dist(p, self.proj.project(graph.coord(NodeId(v)))),
         );
-        let node = if du <= dv { u } else { v };
+        let (node, planar_m) = if du <= dv { (u, du) } else { (v, dv) };
         Ok(Snap {
             // A turn-restriction arrival copy stands for its junction.
             node: graph.original_node(NodeId(node)),
             snap_m,
-            // Great-circle, like the edges' lengths, so an access leg plus the road path
-            // is never shorter than the straight line between two doors.
-            node_m: haversine_m(stop, graph.coord(NodeId(node))),
+            // At least the great-circle distance, like the edges' lengths, so an access leg
+            // plus the road path is never shorter than the straight line between two doors;
+            // and at least the planar one, so it is never shorter than `snap_m`.
+            node_m: haversine_m(stop, graph.coord(NodeId(node))).max(planar_m),
         })
     }
 }
