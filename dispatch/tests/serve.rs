@@ -7,12 +7,11 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use common::{big_day, grid_day};
-use milkrun_dispatch::{Dispatch, ImproveOptions, Phase, ReplanOptions, ReplanReport, Weights};
+use common::{big_day, cancel_after, grid_day};
+use milkrun_dispatch::{Dispatch, ImproveOptions, Phase, ReplanOptions, Weights};
 
 /// The tests of this file run one at a time: the long solves must not share the machine's
 /// cores with each other (cargo runs a binary's tests in parallel).
@@ -22,28 +21,6 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// Runs `call` while another thread sets the cancel flag after `after`; returns the report
-/// and how long the call took to return after the flag was set.
-fn cancel_after(
-    after: Duration,
-    call: impl FnOnce(Arc<AtomicBool>) -> ReplanReport,
-) -> (ReplanReport, Duration) {
-    let flag = Arc::new(AtomicBool::new(false));
-    let setter = {
-        let flag = flag.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(after);
-            let at = Instant::now();
-            flag.store(true, Ordering::Relaxed);
-            at
-        })
-    };
-    let report = call(flag);
-    let returned = Instant::now();
-    let set_at = setter.join().expect("the setter thread ends");
-    (report, returned.saturating_duration_since(set_at))
 }
 
 /// Background improvement of a planned 3,000-stop morning with a 10-minute budget stops

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
-use milkrun_dispatch::{Dispatch, ImproveOptions, ReplanOptions, ReplanReport};
+use milkrun_dispatch::{Dispatch, ImproveOptions, ReplanOptions};
 use milkrun_forecast::control::{Control, Stopped};
 use milkrun_forecast::customers::{analyze_with, CustomerError};
 use milkrun_forecast::demand::{
@@ -46,30 +46,6 @@ struct Args {
     /// Columns of 50 stops each (60 gives 3,000 stops).
     #[arg(long, default_value_t = 60)]
     cols: usize,
-}
-
-/// Runs `call` while another thread sets the cancel flag after `after`; returns the report
-/// and how long the call took to return after the flag was set.
-fn cancel_after(
-    after: Duration,
-    call: impl FnOnce(Arc<AtomicBool>) -> anyhow::Result<ReplanReport>,
-) -> anyhow::Result<(ReplanReport, Duration)> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let setter = {
-        let flag = flag.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(after);
-            let at = Instant::now();
-            flag.store(true, Ordering::Relaxed);
-            at
-        })
-    };
-    let report = call(flag)?;
-    let returned = Instant::now();
-    let set_at = setter
-        .join()
-        .map_err(|_| anyhow::anyhow!("the flag thread panicked"))?;
-    Ok((report, returned.saturating_duration_since(set_at)))
 }
 
 /// Runs a forecast-crate `call` with a control whose flag another thread sets after 150 ms;
@@ -127,13 +103,13 @@ fn main() -> anyhow::Result<()> {
     let mut plan = Vec::with_capacity(args.runs);
     for _ in 0..args.runs {
         let mut day: Dispatch = common::big_day(args.cols, true);
-        let (report, late) = cancel_after(Duration::from_millis(300), |flag| {
-            Ok(day.improve(&ImproveOptions {
+        let (report, late) = common::cancel_after(Duration::from_millis(300), |flag| {
+            day.improve(&ImproveOptions {
                 budget,
                 cancel: Some(flag),
                 ..Default::default()
-            }))
-        })?;
+            })
+        });
         anyhow::ensure!(report.cancelled, "improve did not report the cancel");
         anyhow::ensure!(
             milkrun_dispatch::verify(&day, None).is_empty(),
@@ -142,13 +118,14 @@ fn main() -> anyhow::Result<()> {
         improve.push(late);
 
         let mut day: Dispatch = common::big_day(args.cols, false);
-        let (report, late) = cancel_after(Duration::from_millis(1_500), |flag| {
-            Ok(day.plan_with_solver(&ReplanOptions {
+        let (report, late) = common::cancel_after(Duration::from_millis(1_500), |flag| {
+            day.plan_with_solver(&ReplanOptions {
                 budget,
                 cancel: Some(flag),
                 ..Default::default()
-            })?)
-        })?;
+            })
+        });
+        let report = report?;
         anyhow::ensure!(
             report.cancelled,
             "the nightly plan did not report the cancel"

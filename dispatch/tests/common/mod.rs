@@ -1,6 +1,10 @@
 //! Fixtures shared by the re-planning test binaries.
 #![allow(dead_code)]
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
 use milkrun_dispatch::io::{generate_events, EventMix, EventRecord, TimedRecord};
 use milkrun_dispatch::{
     CourierSpec, Dispatch, Event, EventKind, ReplanOptions, StopSpec, TravelTimes, Weights,
@@ -160,4 +164,23 @@ pub fn big_day(cols: usize, plan: bool) -> Dispatch {
         d.set_plan(&routes, &opts()).unwrap();
     }
     d
+}
+
+/// Runs `call` while another thread sets the cancel flag after `after`; returns the report
+/// and how long the call took to return after the flag was set.
+pub fn cancel_after<R>(after: Duration, call: impl FnOnce(Arc<AtomicBool>) -> R) -> (R, Duration) {
+    let flag = Arc::new(AtomicBool::new(false));
+    let setter = {
+        let flag = flag.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(after);
+            let at = Instant::now();
+            flag.store(true, Ordering::Relaxed);
+            at
+        })
+    };
+    let report = call(flag);
+    let returned = Instant::now();
+    let set_at = setter.join().expect("the setter thread ends");
+    (report, returned.saturating_duration_since(set_at))
 }

@@ -64,6 +64,21 @@ fn customer_in_path(c: &Caller, customer: &str) -> Result<CustomerId, AppError> 
     }
 }
 
+/// The prelude of a customer's change: a same-origin call, the session's caller, the
+/// customer of the path (the caller's own) and the request's body.
+fn customer_change<T: for<'de> Deserialize<'de>>(
+    app: &AppState,
+    headers: &HeaderMap,
+    customer: &str,
+    bytes: &[u8],
+) -> Result<(Caller, CustomerId, T), AppError> {
+    same_origin(headers)?;
+    let c = caller(app, headers)?;
+    let id = customer_in_path(&c, customer)?;
+    let req = body(bytes)?;
+    Ok((c, id, req))
+}
+
 #[derive(Debug, Deserialize)]
 struct MonthQuery {
     /// `YYYY-MM`; default the month of the day after the open day.
@@ -233,10 +248,8 @@ async fn complain(
     Path(customer): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, AppError> {
-    same_origin(&headers)?;
-    let c = caller(&app, &headers)?;
-    let id = customer_in_path(&c, &customer)?;
-    let req: ComplaintRequest = body(&bytes)?;
+    let (c, id, req): (_, _, ComplaintRequest) =
+        customer_change(&app, &headers, &customer, &bytes)?;
     let household = app
         .store
         .subscriptions_of_customer(c.tenant, id)
@@ -386,10 +399,8 @@ async fn operation(
     Path(customer): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, AppError> {
-    same_origin(&headers)?;
-    let c = caller(&app, &headers)?;
-    let id = customer_in_path(&c, &customer)?;
-    let req: OperationRequest = body(&bytes)?;
+    let (c, id, req): (_, _, OperationRequest) =
+        customer_change(&app, &headers, &customer, &bytes)?;
     let subscription = own_subscription(&app, &c, id, req.subscription).await?;
     let kind = match req.kind.as_str() {
         "skip" => OperationKind::Skip {
@@ -545,10 +556,7 @@ async fn renew(
     Path(customer): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, AppError> {
-    same_origin(&headers)?;
-    let c = caller(&app, &headers)?;
-    let id = customer_in_path(&c, &customer)?;
-    let req: RenewRequest = body(&bytes)?;
+    let (c, id, req): (_, _, RenewRequest) = customer_change(&app, &headers, &customer, &bytes)?;
     let subscription = own_subscription(&app, &c, id, req.subscription).await?;
     let day = open_day(&app, c.tenant).await?;
     let (next, created) = app

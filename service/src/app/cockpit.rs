@@ -265,6 +265,20 @@ struct RangeParams {
     to: Option<String>,
 }
 
+/// The prelude of a staff member's reading over a period: the caller, the open day, and the
+/// period (by default the [`DEFAULT_DAYS`] days up to the open day).
+async fn staff_range(
+    app: &AppState,
+    headers: &HeaderMap,
+    p: &RangeParams,
+) -> Result<(Caller, Date, Date, Date), AppError> {
+    let c = staff(app, headers)?;
+    let day = open_day(app, c.tenant).await?;
+    let from = date_param(&p.from, "from", day.add_days(-DEFAULT_DAYS))?;
+    let to = date_param(&p.to, "to", day)?;
+    Ok((c, day, from, to))
+}
+
 /// `GET /app/api/cockpit/trend?from=&to=`: each day's orders, delivered, failed, on time
 /// (of the promised) and units wasted ([`milkrun_dairy::store::Store::daily_trend`]).
 async fn trend(
@@ -272,10 +286,7 @@ async fn trend(
     headers: HeaderMap,
     Query(p): Query<RangeParams>,
 ) -> Result<Json<Value>, AppError> {
-    let c = staff(&app, &headers)?;
-    let day = open_day(&app, c.tenant).await?;
-    let from = date_param(&p.from, "from", day.add_days(-DEFAULT_DAYS))?;
-    let to = date_param(&p.to, "to", day)?;
+    let (c, _, from, to) = staff_range(&app, &headers, &p).await?;
     let days = app
         .store
         .daily_trend(c.tenant, from, to)
@@ -297,10 +308,7 @@ async fn watch(
     headers: HeaderMap,
     Query(p): Query<RangeParams>,
 ) -> Result<Json<Value>, AppError> {
-    let c = staff(&app, &headers)?;
-    let day = open_day(&app, c.tenant).await?;
-    let from = date_param(&p.from, "from", day.add_days(-DEFAULT_DAYS))?;
-    let to = date_param(&p.to, "to", day)?;
+    let (c, day, from, to) = staff_range(&app, &headers, &p).await?;
     let list = app
         .store
         .watch(c.tenant, from, to, now_on(day)?)
