@@ -10,7 +10,9 @@
 //! [`complaints`], [`webhooks`], [`consumption`] (per customer), [`segments`] (RFM),
 //! [`promotions`] (push and conversion), [`cube`] (BI queries with drill-down),
 //! [`rounds`] (the day's rounds for the faces: the board, a courier's round, a stop's report),
-//! [`live_days`] (the service's live days) and [`jobs`] (the service's batch jobs).
+//! [`sites`] (where a station stands, its couriers' shifts, the live day's re-plan written
+//! back to the night's stops), [`live_days`] (the service's live days) and [`jobs`] (the
+//! service's batch jobs).
 use std::str::FromStr;
 
 use milkrun_calendar::Date;
@@ -43,6 +45,7 @@ pub mod renewals;
 pub mod rounds;
 pub mod segments;
 pub mod settlement;
+pub mod sites;
 pub mod station_orders;
 pub mod stock;
 pub mod subscriptions;
@@ -52,7 +55,7 @@ pub mod webhooks;
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 10] = [
+const MIGRATIONS: [(i64, &str, &str); 11] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -86,6 +89,11 @@ const MIGRATIONS: [(i64, &str, &str); 10] = [
         10,
         "insights",
         include_str!("../../migrations/0010_insights.sql"),
+    ),
+    (
+        11,
+        "station sites",
+        include_str!("../../migrations/0011_station_sites.sql"),
     ),
 ];
 

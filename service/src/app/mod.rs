@@ -2,7 +2,9 @@
 //! login ([`session`]), the courier's round on a phone (`/app/courier`), the station's
 //! board (`/app/station`: the map, the feed, the day's figures, updated by server push) and
 //! the customer's month of deliveries with its changes (`/app/customer`, [`calendar`]), and
-//! the company's cockpit (`/app/cockpit`, [`cockpit`]: the BI cube with drill-down).
+//! the company's cockpit (`/app/cockpit`, [`cockpit`]: the BI cube with drill-down). The
+//! dispatcher reports a jam or a breakdown from the station's page ([`dispatcher`]): the
+//! station's live day re-plans on the engine and the re-plan is pushed to the pages.
 //!
 //! A thin face like the rest of the service: the pages are static files embedded in the
 //! binary ([`assets`]: plain HTML, CSS and JavaScript modules, no build step), and their data
@@ -23,6 +25,7 @@ pub mod api;
 pub mod assets;
 pub mod calendar;
 pub mod cockpit;
+pub mod dispatcher;
 pub mod push;
 pub mod roads;
 pub mod session;
@@ -59,6 +62,8 @@ pub struct AppState {
     pub tenants: HashMap<TenantId, DairyTenant>,
     /// The station pages' push channels.
     pub push: PushHub,
+    /// The stations' live days, opened by the dispatcher's first control of a day.
+    pub live: dispatcher::LiveStations,
     /// The service's state (the road networks).
     pub service: Arc<ServiceState>,
 }
@@ -81,6 +86,7 @@ impl AppState {
             dev_key,
             tenants,
             push: PushHub::default(),
+            live: dispatcher::LiveStations::default(),
             service,
         })
     }
@@ -198,5 +204,6 @@ pub fn router(app: Arc<AppState>) -> Router {
         .merge(api::router(Arc::clone(&app)))
         .merge(calendar::router(Arc::clone(&app)))
         .merge(cockpit::router(Arc::clone(&app)))
+        .merge(dispatcher::router(Arc::clone(&app)))
         .merge(push::router(app))
 }
