@@ -236,6 +236,7 @@ async fn round(
         "courier": id.0,
         "name": name,
         "figures": figures_json(&RoundFigures::of(&stops)),
+        "hint": super::dispatcher::next_hint(&app, c.tenant, &stops).await?,
         "stops": stops.iter().map(stop_json).collect::<Vec<_>>(),
         "reasons": FailureReason::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
     })))

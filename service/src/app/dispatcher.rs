@@ -498,3 +498,49 @@ pub async fn board_extras(
         positions,
     })
 }
+
+/// The compass point of a bearing (degrees clockwise from north).
+fn compass(deg: f64) -> &'static str {
+    const POINTS: [&str; 8] = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"];
+    POINTS[((deg / 45.0).round() as usize) % 8]
+}
+
+/// The courier's navigation hint: from where he is (the door he reported last, else his
+/// station) to his next pending stop, the straight-line heading and distance; `null` when
+/// nothing is left.
+pub async fn next_hint(
+    app: &AppState,
+    tenant: DairyTenant,
+    round: &[RoundStop],
+) -> Result<Value, AppError> {
+    use milkrun_dairy::dispatcher::{bearing, last_positions, metres};
+    let Some(next) = round
+        .iter()
+        .find(|s| s.status == milkrun_dairy::round::StopStatus::Pending)
+    else {
+        return Ok(Value::Null);
+    };
+    let (from, from_what) = match last_positions(round).into_iter().max_by_key(|p| p.3) {
+        Some((_, _, p, _)) => (Some(p), "your last stop"),
+        None => {
+            let site = app
+                .store
+                .station_site(tenant, next.station)
+                .await
+                .map_err(store_error)?;
+            (site.map(|s| s.point), "the station")
+        }
+    };
+    let Some(from) = from else {
+        return Ok(Value::Null);
+    };
+    let deg = bearing(from, next.point);
+    Ok(json!({
+        "household": next.household.0,
+        "address": next.address,
+        "from": from_what,
+        "distance_m": metres(from, next.point).round() as i64,
+        "bearing_deg": deg.round() as i64,
+        "compass": compass(deg),
+    }))
+}

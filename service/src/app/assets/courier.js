@@ -113,6 +113,7 @@ async function report(stop, what, body) {
     round.figures = r.figures;
     render();
     loadPay();
+    loadHint();
     say(what === "deliver" ? `Delivered: ${stop.address}` : `Reported as not delivered: ${stop.address}`, "ok");
     const next = document.querySelector(".stop.status-pending input");
     if (next) next.focus();
@@ -121,9 +122,27 @@ async function report(stop, what, body) {
   }
 }
 
+/** The way to the next stop: heading and distance from the last stop (or the station). */
+function hint(h) {
+  const p = document.getElementById("nav-hint");
+  p.textContent = h
+    ? `Next: ${h.address} — ${h.distance_m} m ${h.compass} (${h.bearing_deg}°) from ${h.from}`
+    : "No stop left.";
+}
+
+/** Reloads the round's hint after a report (the next stop changed). */
+async function loadHint() {
+  try {
+    hint((await api(`/app/api/couriers/${me.courier}/round`)).hint);
+  } catch (e) {
+    say("The way to the next stop could not be loaded: " + e.message);
+  }
+}
+
 function render() {
   document.getElementById("title").textContent = `${round.name} · ${round.day}`;
   document.getElementById("summary").textContent = summary(round.figures);
+  hint(round.hint);
   const list = document.getElementById("stops");
   list.replaceChildren(...round.stops.map((s) => card(s, round.reasons)));
   if (round.stops.length === 0) list.append(el("li", { class: "empty", text: "No stops today." }));
