@@ -9,6 +9,7 @@ mod close;
 mod concurrency;
 mod crash;
 mod exceptions;
+mod sites;
 mod store;
 #[path = "../support/mod.rs"]
 mod support;

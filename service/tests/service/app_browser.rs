@@ -30,18 +30,18 @@ use crate::serve_support::start;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const KEY: &str = "app-test-key";
-const TENANT: TenantId = TenantId(1);
+pub(crate) const KEY: &str = "app-test-key";
+pub(crate) const TENANT: TenantId = TenantId(1);
 
 /// A plain HTTP/1.1 answer: status, headers (lower-case names), body.
-struct Answer {
-    status: u16,
+pub(crate) struct Answer {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Answer {
-    fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
     fn header(&self, name: &str) -> Option<&str> {
@@ -54,7 +54,13 @@ impl Answer {
 
 /// One HTTP/1.1 request on a fresh connection (`Connection: close`), the body read to the
 /// end (chunked bodies decoded).
-fn http(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
+pub(crate) fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
     let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
     s.set_read_timeout(Some(Duration::from_secs(120))).unwrap();
     let mut req = format!(
@@ -158,7 +164,7 @@ fn free_port() -> u16 {
 }
 
 /// chromedriver and one Chromium session, both ended by pid on drop.
-struct Browser {
+pub(crate) struct Browser {
     driver: Child,
     addr: String,
     session: String,
@@ -177,7 +183,7 @@ impl Drop for Browser {
 
 impl Browser {
     /// Starts chromedriver on a free port and a headless Chromium session.
-    fn start() -> Browser {
+    pub(crate) fn start() -> Browser {
         for tool in [CHROMIUM, CHROMEDRIVER] {
             assert!(
                 Path::new(tool).is_file(),
@@ -203,7 +209,10 @@ impl Browser {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
-        let profile = std::env::temp_dir().join(format!("milkrun-chromium-{}", std::process::id()));
+        static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let profile =
+            std::env::temp_dir().join(format!("milkrun-chromium-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
@@ -258,17 +267,17 @@ impl Browser {
     }
 
     /// A WebDriver command that must succeed; its `value`.
-    fn call(&self, method: &str, path: &str, body: Value) -> Value {
+    pub(crate) fn call(&self, method: &str, path: &str, body: Value) -> Value {
         self.try_call(method, path, body.clone())
             .unwrap_or_else(|e| panic!("WebDriver {method} {path} {body}: {e}"))
     }
 
-    fn go(&self, url: &str) {
+    pub(crate) fn go(&self, url: &str) {
         self.call("POST", "/url", json!({"url": url}));
     }
 
     /// Runs `script` (a function body; `arguments` are `args`) and returns its value.
-    fn js(&self, script: &str, args: Value) -> Value {
+    pub(crate) fn js(&self, script: &str, args: Value) -> Value {
         self.call(
             "POST",
             "/execute/sync",
@@ -277,7 +286,7 @@ impl Browser {
     }
 
     /// Runs an async script (its last argument is the callback).
-    fn js_async(&self, script: &str, args: Value) -> Value {
+    pub(crate) fn js_async(&self, script: &str, args: Value) -> Value {
         self.call(
             "POST",
             "/execute/async",
@@ -286,7 +295,7 @@ impl Browser {
     }
 
     /// Waits until `condition` (a JS expression) is true.
-    fn wait_for(&self, condition: &str, what: &str) {
+    pub(crate) fn wait_for(&self, condition: &str, what: &str) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             // A page between two loads answers an error: try again.
@@ -308,7 +317,7 @@ impl Browser {
 
     /// Emulates a screen of `width`×`height` CSS pixels (a phone when `mobile`) through the
     /// DevTools protocol: a headless window is at least 500 pixels wide.
-    fn screen(&self, width: u32, height: u32, mobile: bool) {
+    pub(crate) fn screen(&self, width: u32, height: u32, mobile: bool) {
         self.call(
             "POST",
             "/goog/cdp/execute",
@@ -318,7 +327,7 @@ impl Browser {
     }
 
     /// Types into the element `selector` (cleared first).
-    fn type_into(&self, selector: &str, text: &str) {
+    pub(crate) fn type_into(&self, selector: &str, text: &str) {
         let id = self.element(selector);
         self.call("POST", &format!("/element/{id}/clear"), json!({}));
         self.call(
@@ -328,12 +337,12 @@ impl Browser {
         );
     }
 
-    fn click(&self, selector: &str) {
+    pub(crate) fn click(&self, selector: &str) {
         let id = self.element(selector);
         self.call("POST", &format!("/element/{id}/click"), json!({}));
     }
 
-    fn element(&self, selector: &str) -> String {
+    pub(crate) fn element(&self, selector: &str) -> String {
         let v = self.call(
             "POST",
             "/element",
@@ -346,7 +355,7 @@ impl Browser {
             .to_string()
     }
 
-    fn text(&self, selector: &str) -> String {
+    pub(crate) fn text(&self, selector: &str) -> String {
         self.js(
             "const e = document.querySelector(arguments[0]); return e ? e.textContent : null;",
             json!([selector]),
@@ -357,7 +366,7 @@ impl Browser {
     }
 
     /// Saves a screenshot as `target/screenshots/NAME.png`.
-    fn screenshot(&self, name: &str) {
+    pub(crate) fn screenshot(&self, name: &str) {
         use base64::Engine as _;
         let png = self.call("GET", "/screenshot", json!({}));
         let bytes = base64::engine::general_purpose::STANDARD
@@ -368,7 +377,7 @@ impl Browser {
         std::fs::write(dir.join(format!("{name}.png")), bytes).unwrap();
     }
 
-    fn login(&self, base: &str, user: &str, password: &str) {
+    pub(crate) fn login(&self, base: &str, user: &str, password: &str) {
         self.go(&format!("{base}/app/login"));
         self.wait_for("document.getElementById('user')", "the login form");
         self.type_into("#user", user);
@@ -378,7 +387,7 @@ impl Browser {
 }
 
 /// The session cookie of a user, logged in over plain HTTP.
-fn cookie_of(addr: &str, user: &str) -> String {
+pub(crate) fn cookie_of(addr: &str, user: &str) -> String {
     let a = http(
         addr,
         "POST",
@@ -404,7 +413,13 @@ fn now_ms() -> u64 {
 
 /// Runs a small demo and returns its store's path: one simulated day, then the open day.
 fn small_demo() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("milkrun-app-demo-{}", std::process::id()));
+    small_demo_in("app")
+}
+
+/// [`small_demo`] in its own folder `milkrun-NAME-demo-PID` (tests of one binary run side by
+/// side).
+pub(crate) fn small_demo_in(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("milkrun-{name}-demo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let out = Command::new(env!("CARGO_BIN_EXE_milkrun"))
         .args([
