@@ -2,16 +2,17 @@
 //! in-process engine ([`crate::night::LocalEngine`]), so both run a morning the same way:
 //! the re-plan options ([`replan_options`]), opening a day from a plan ([`open_live_day`]),
 //! a jam reported in an area ([`slowed`]), and, for the in-process engine, the open days
-//! ([`LocalDays`]) with the dairy layer's events converted to the dispatch crate's and its
-//! day back to a [`DayView`].
+//! ([`LocalDays`]) with the dairy layer's events converted to the dispatch crate's (a late
+//! order's address added to the day's matrix by [`RoadLocations::add_to`], as the Dispatch
+//! API's `NewStop` does) and its day back to a [`DayView`].
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use milkrun_dairy::engine::{
-    live_day, AppliedEvents, DayEvent, DayEventKind, DayId, DayRoute, DayStopView, DayView,
-    EventResult, OpenDay, StopStatus,
+    live_day, AppliedEvents, DayEvent, DayEventKind, DayId, DayRoute, DayStop, DayStopView,
+    DayView, EventResult, OpenDay, StopStatus,
 };
 use milkrun_dispatch::{
     CourierSpec, Dispatch, Event, EventKind, LiveDay, LiveError, Progression, ReplanOptions,
@@ -84,6 +85,8 @@ pub fn slowed(times: &TravelTimes, inside: &[bool], percent: u32) -> TravelTimes
 struct LocalDay {
     live: LiveDay,
     locations: RoadLocations,
+    /// Stops of the day: the open request's, then the new ones (the next one's index).
+    stops: u32,
 }
 
 /// The days an in-process engine holds open (at most [`MAX_LOCAL_DAYS`]).
@@ -110,11 +113,56 @@ fn live_error(e: LiveError) -> StationError {
     }
 }
 
-/// The dispatch crate's event of a checked dairy event (stop `i` is household `i` at
-/// location `i + 1`; courier `k` of the request is courier index `k`).
+fn invalid(field: &'static str, reason: String) -> StationError {
+    StationError::Dairy(milkrun_dairy::DairyError::Invalid { field, reason })
+}
+
+/// A late order's stop: its address added to the day's matrix at the next location.
+fn new_stop(
+    roads: &RoadEngine,
+    d: &mut LocalDay,
+    open: &OpenDay,
+    stop: u32,
+    spec: &DayStop,
+) -> Result<EventKind, StationError> {
+    if stop != d.stops {
+        return Err(invalid(
+            "new_stop.stop",
+            if stop < d.stops {
+                format!("stop {stop} is already in the day")
+            } else {
+                format!("must be {}, the day's next stop", d.stops)
+            },
+        ));
+    }
+    let loc = d
+        .locations
+        .add_to(
+            roads,
+            d.live.day_mut(),
+            lat_lon(spec.point),
+            open.max_snap_m,
+        )
+        .map_err(|e| match e {
+            StationError::Road(e) => invalid("new_stop.point", e.to_string()),
+            other => other,
+        })?;
+    Ok(EventKind::NewOrder(StopSpec {
+        household: stop,
+        loc,
+        bottles: i64::from(spec.quantity),
+        service_s: spec.service_s,
+        window_s: (spec.window.start_s, spec.window.end_s),
+    }))
+}
+
+/// The dispatch crate's event of a checked dairy event (stop `i` is household `i`, at
+/// location `i + 1` for the open request's stops; courier `k` of the request is courier
+/// index `k`). A new stop's address is added to the day's matrix here (at the next
+/// location), before its event is applied.
 fn to_event(
     roads: &RoadEngine,
-    d: &LocalDay,
+    d: &mut LocalDay,
     open: &OpenDay,
     e: &DayEvent,
 ) -> Result<Event, StationError> {
@@ -138,7 +186,14 @@ fn to_event(
             at_stop,
         } => EventKind::Position {
             courier: courier(*c)?,
-            loc: at_stop.map_or(day.depot(), |s| s + 1),
+            loc: match at_stop {
+                None => day.depot(),
+                Some(s) => day
+                    .stops()
+                    .iter()
+                    .find(|st| st.household == *s)
+                    .map_or(day.depot(), |st| st.loc),
+            },
         },
         DayEventKind::Cancel { stop } => EventKind::Cancel { household: *stop },
         DayEventKind::Breakdown { courier: c } => EventKind::Breakdown {
@@ -164,13 +219,23 @@ fn to_event(
             if *depot {
                 inside[day.depot() as usize] = true;
             }
+            // A stop's locations (a new stop's is not `s + 1`).
+            let mut named = vec![false; d.stops as usize];
             for &s in stops {
-                if let Some(x) = inside.get_mut(s as usize + 1) {
+                if let Some(x) = named.get_mut(s as usize) {
                     *x = true;
+                }
+            }
+            for st in day.stops() {
+                if named.get(st.household as usize).copied().unwrap_or(false) {
+                    if let Some(x) = inside.get_mut(st.loc as usize) {
+                        *x = true;
+                    }
                 }
             }
             EventKind::Traffic(Box::new(slowed(day.times(), &inside, *percent)))
         }
+        DayEventKind::NewStop { stop, spec } => new_stop(roads, d, open, *stop, spec)?,
     };
     Ok(Event {
         time_s: e.time_s,
@@ -230,6 +295,10 @@ pub fn view(live: &LiveDay, open: &OpenDay, is_open: bool) -> DayView {
                 courier: courier.and_then(id),
                 eta_s: d.eta()[s],
                 promised_s: d.first_promise()[s],
+                reason: match state {
+                    StopState::Unserved(r) => Some(r.to_string()),
+                    _ => None,
+                },
             }
         })
         .collect();
@@ -297,8 +366,19 @@ impl LocalDays {
             "local-{}",
             self.next.fetch_add(1, Ordering::Relaxed) + 1
         ))?;
-        self.lock()
-            .insert(id.as_str().to_string(), LocalDay { live, locations });
+        let stops = u32::try_from(open.stops.len()).map_err(|_| StationError::TooLarge {
+            field: "stops",
+            size: open.stops.len(),
+            max: u32::MAX as usize,
+        })?;
+        self.lock().insert(
+            id.as_str().to_string(),
+            LocalDay {
+                live,
+                locations,
+                stops,
+            },
+        );
         Ok((id, view))
     }
 
@@ -334,6 +414,9 @@ impl LocalDays {
                 .live
                 .apply(&e.event_id, e.expected_version, None, event, &options)
                 .map_err(live_error)?;
+            if matches!(e.kind, DayEventKind::NewStop { .. }) {
+                d.stops += 1;
+            }
             let day = d.live.day();
             let moved = applied
                 .report

@@ -143,6 +143,27 @@ impl RoadLocations {
         Ok((from_new, to_new))
     }
 
+    /// Adds a new order's address to a live day: snaps it, adds its travel times from and
+    /// to every existing location to `day`'s matrix and keeps its road node; the new
+    /// location's index. The Dispatch API's `NewStop` and the dairy layer's in-process
+    /// engine both use it. On an error nothing changed.
+    pub fn add_to(
+        &mut self,
+        engine: &RoadEngine,
+        day: &mut Dispatch,
+        point: LatLon,
+        max_snap_m: f64,
+    ) -> Result<u32, StationError> {
+        let (from_new, to_new) = self.add(engine, point, max_snap_m)?;
+        match day.add_location(&from_new, &to_new) {
+            Ok(loc) => Ok(loc),
+            Err(e) => {
+                self.nodes.pop();
+                Err(e.into())
+            }
+        }
+    }
+
     /// Turns a file event into a re-planner event: a traffic record is applied to the
     /// engine and becomes the new matrix (a factor of 0 or less closes the ways, 1 lifts
     /// the change); an order's address is added to `day`'s matrix. Courier ids are mapped

@@ -19,6 +19,8 @@ pub const MAX_ID_BYTES: usize = 128;
 pub const MAX_DAY_TIME_S: i64 = 2 * 86_400;
 /// The slowest a [`DayEventKind::Slowdown`] makes a leg: this many percent of its time.
 pub const MAX_SLOWDOWN_PERCENT: u32 = 1_000;
+/// The longest reason an unserved stop is given, bytes.
+pub const MAX_REASON_BYTES: usize = 200;
 
 /// One door of the live day.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -81,6 +83,19 @@ impl OpenDay {
     pub fn courier_index(&self, id: CourierId) -> Option<usize> {
         self.couriers.iter().position(|c| c.id == id)
     }
+
+    /// Appends the stops that `events` (applied, or answered as replayed) added to the day:
+    /// each [`DayEventKind::NewStop`] whose index is the next one. The caller keeps its
+    /// day this way, so that later events and views may name the new stops.
+    pub fn add_new_stops(&mut self, events: &[DayEvent]) {
+        for e in events {
+            if let DayEventKind::NewStop { stop, spec } = &e.kind {
+                if *stop as usize == self.stops.len() {
+                    self.stops.push(*spec);
+                }
+            }
+        }
+    }
 }
 
 /// An open live day's id, as its engine gave it (1 to [`MAX_ID_BYTES`] printable ASCII bytes).
@@ -107,7 +122,7 @@ impl DayId {
 }
 
 /// What happened.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum DayEventKind {
     /// A courier delivered the stop at the event's time.
     Delivered {
@@ -166,10 +181,22 @@ pub enum DayEventKind {
         /// (100..=[`MAX_SLOWDOWN_PERCENT`]).
         percent: u32,
     },
+    /// A late order (the dispatcher's): a new door is added to the day, snapped to the
+    /// roads, its travel times added to the day's matrix, and the day re-planned around it.
+    /// Where no courier can serve it in its window it is [`StopStatus::Unserved`] with a
+    /// reason ([`DayStopView::reason`]).
+    NewStop {
+        /// Its index: the day's next one (the open request's stops, then the new stops in
+        /// the order added). The index of a stop already in the day is refused, unless the
+        /// event is a replay (same event id) of the one that added it.
+        stop: u32,
+        /// The door.
+        spec: DayStop,
+    },
 }
 
 /// One event of the day.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DayEvent {
     /// The caller's id (1 to [`MAX_ID_BYTES`] bytes), unique in the day: a replayed id is
     /// not applied twice.
@@ -185,6 +212,12 @@ pub struct DayEvent {
 impl DayEvent {
     /// Checks the event against its day, naming the first bad field.
     pub fn check(&self, day: &OpenDay) -> Result<(), DairyError> {
+        self.check_at(day, day.stops.len())
+    }
+
+    /// Checks the event against its day holding `stops` stops (the open request's and those
+    /// added by the events before it in its batch).
+    fn check_at(&self, day: &OpenDay, n_stops: usize) -> Result<(), DairyError> {
         if self.event_id.is_empty() || self.event_id.len() > MAX_ID_BYTES {
             return Err(invalid(
                 "event_id",
@@ -195,7 +228,7 @@ impl DayEvent {
             return Err(invalid("time_s", format!("must be 0 to {MAX_DAY_TIME_S}")));
         }
         let stop = |s: u32| {
-            if (s as usize) < day.stops.len() {
+            if (s as usize) < n_stops {
                 Ok(())
             } else {
                 Err(invalid("stop", format!("no stop {s} in the day")))
@@ -257,7 +290,70 @@ impl DayEvent {
                 }
                 Ok(())
             }
+            DayEventKind::NewStop { stop: s, spec } => check_new_stop(day, n_stops, *s, spec),
         }
+    }
+}
+
+/// A new stop's index and door, against a day holding `stops` stops.
+fn check_new_stop(day: &OpenDay, stops: usize, s: u32, spec: &DayStop) -> Result<(), DairyError> {
+    let p = spec.point;
+    if !(p.lat.is_finite() && (-90.0..=90.0).contains(&p.lat)) {
+        return Err(invalid(
+            "new_stop.point.lat",
+            "must be a number in -90..=90",
+        ));
+    }
+    if !(p.lon.is_finite() && (-180.0..=180.0).contains(&p.lon)) {
+        return Err(invalid(
+            "new_stop.point.lon",
+            "must be a number in -180..=180",
+        ));
+    }
+    let w = spec.window;
+    if !(0..86_400).contains(&w.start_s) || w.end_s <= w.start_s || w.end_s > 86_400 {
+        return Err(invalid(
+            "new_stop.window",
+            "needs 0 <= start_s < end_s <= 86400",
+        ));
+    }
+    if !(1..=super::MAX_STOP_QUANTITY).contains(&spec.quantity) {
+        return Err(invalid(
+            "new_stop.quantity",
+            format!("must be 1 to {}", super::MAX_STOP_QUANTITY),
+        ));
+    }
+    if !(0..=super::MAX_SERVICE_S).contains(&spec.service_s) {
+        return Err(invalid(
+            "new_stop.service_s",
+            format!("must be 0 to {}", super::MAX_SERVICE_S),
+        ));
+    }
+    let i = s as usize;
+    if i == stops {
+        if stops >= super::MAX_PLAN_STOPS {
+            return Err(invalid(
+                "new_stop.stop",
+                format!("the day holds {} stops already", super::MAX_PLAN_STOPS),
+            ));
+        }
+        return Ok(());
+    }
+    // The stop that an earlier event added, sent again: only its replay is answered (the
+    // engine refuses it under a new event id).
+    if day.stops.get(i) == Some(spec) {
+        return Ok(());
+    }
+    if i < stops {
+        Err(invalid(
+            "new_stop.stop",
+            format!("stop {s} is already in the day"),
+        ))
+    } else {
+        Err(invalid(
+            "new_stop.stop",
+            format!("must be {stops}, the day's next stop"),
+        ))
     }
 }
 
@@ -269,7 +365,14 @@ pub fn check_events(day: &OpenDay, events: &[DayEvent]) -> Result<(), DairyError
             format!("1 to {MAX_EVENTS_PER_CALL} events per call"),
         ));
     }
-    events.iter().try_for_each(|e| e.check(day))
+    let mut stops = day.stops.len();
+    for e in events {
+        e.check_at(day, stops)?;
+        if matches!(e.kind, DayEventKind::NewStop { stop, .. } if stop as usize == stops) {
+            stops += 1;
+        }
+    }
+    Ok(())
 }
 
 /// Where a stop stands.
@@ -290,7 +393,7 @@ pub enum StopStatus {
 }
 
 /// One stop of the day (a retried delivery is a second stop of the same index).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DayStopView {
     /// The stop's index in [`OpenDay::stops`].
     pub stop: u32,
@@ -302,6 +405,9 @@ pub struct DayStopView {
     pub eta_s: Option<i64>,
     /// The first arrival promised to the household, seconds.
     pub promised_s: Option<i64>,
+    /// Why it cannot be served (for [`StopStatus::Unserved`]), in words (at most
+    /// [`MAX_REASON_BYTES`] bytes).
+    pub reason: Option<String>,
 }
 
 /// One courier's route.
@@ -378,6 +484,9 @@ impl DayView {
                     .into_iter()
                     .chain(s.promised_s)
                     .any(|t| !(0..=2 * MAX_DAY_TIME_S).contains(&t))
+                || s.reason
+                    .as_ref()
+                    .is_some_and(|r| r.len() > MAX_REASON_BYTES)
         });
         if bad_route || bad_stop {
             return Err(invalid("day", "names a stop or courier not in the day"));
@@ -488,6 +597,72 @@ mod tests {
         assert!(bad.check(&d).is_err());
         assert!(DayId::new("").is_err());
         assert!(DayId::new("day 1").is_err());
+        Ok(())
+    }
+
+    /// A late order's stop is checked field by field, names the day's next index, may be
+    /// named by the events after it in its batch, and joins the caller's day once applied;
+    /// a stop already in the day is refused unless it is the same stop sent again (a
+    /// replay, which the engine answers without change).
+    #[test]
+    fn new_stops_are_checked() -> Result<(), DairyError> {
+        let d = day()?;
+        let spec = DayStop {
+            point: GeoPoint::new(47.16, 9.51)?,
+            window: DeliveryWindow::new(19_000, 26_000)?,
+            quantity: 3,
+            service_s: 45,
+        };
+        let event = |id: &str, kind| DayEvent {
+            event_id: id.into(),
+            expected_version: 1,
+            time_s: 18_000,
+            kind,
+        };
+        let new = |stop, spec| event("n", DayEventKind::NewStop { stop, spec });
+        let field = |e: &DayEvent| match e.check(&d) {
+            Err(DairyError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        new(2, spec).check(&d)?;
+        let mut bad = spec;
+        bad.point.lat = f64::NAN;
+        assert_eq!(field(&new(2, bad)), "new_stop.point.lat");
+        let mut bad = spec;
+        bad.point.lon = 181.0;
+        assert_eq!(field(&new(2, bad)), "new_stop.point.lon");
+        let mut bad = spec;
+        bad.window = DeliveryWindow {
+            start_s: 26_000,
+            end_s: 19_000,
+        };
+        assert_eq!(field(&new(2, bad)), "new_stop.window");
+        let mut bad = spec;
+        bad.quantity = u32::MAX;
+        assert_eq!(field(&new(2, bad)), "new_stop.quantity");
+        let mut bad = spec;
+        bad.service_s = -1;
+        assert_eq!(field(&new(2, bad)), "new_stop.service_s");
+        // Stop 0 is another door; stop 3 would leave a gap.
+        assert_eq!(field(&new(0, spec)), "new_stop.stop");
+        assert_eq!(field(&new(3, spec)), "new_stop.stop");
+        // The new stop may be named after it in its batch, not before, and not added twice.
+        let delivered = event("d", DayEventKind::Delivered { stop: 2 });
+        check_events(&d, &[new(2, spec), delivered.clone()])?;
+        assert!(check_events(&d, &[delivered.clone(), new(2, spec)]).is_err());
+        assert!(check_events(&d, &[new(2, spec), new(2, spec)]).is_err());
+        // Once applied it joins the caller's day; sent again it is the same stop (a replay).
+        let mut after = d.clone();
+        after.add_new_stops(&[new(2, spec)]);
+        assert_eq!(after.stops.len(), 3);
+        assert_eq!(after.stops[2], spec);
+        new(2, spec).check(&after)?;
+        let mut other = spec;
+        other.quantity = 4;
+        assert!(new(2, other).check(&after).is_err());
+        after.add_new_stops(&[new(2, spec)]);
+        assert_eq!(after.stops.len(), 3, "a replay adds nothing");
+        delivered.check(&after)?;
         Ok(())
     }
 }

@@ -290,7 +290,10 @@ impl Engine for GrpcEngine {
             day_id: id.as_str().to_string(),
             events: events.iter().map(live::event).collect(),
         });
-        let (day, sent) = (day.clone(), events.len());
+        // The answer may name the stops the events add.
+        let mut day = day.clone();
+        day.add_new_stops(events);
+        let sent = events.len();
         async move {
             checked?;
             let r = msg

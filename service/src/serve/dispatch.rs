@@ -239,15 +239,13 @@ fn apply_draft(
             mut spec,
         } => {
             let o = overlay()?;
-            let (from_new, to_new) = entry
-                .roads
-                .add(&o, point, entry.max_snap_m)
-                .map_err(|e| road_error(e, |_| format!("{field}.new_stop.stop.location")))?;
             spec.loc = entry
-                .live
-                .day_mut()
-                .add_location(&from_new, &to_new)
-                .map_err(|e| ServiceError::invalid(field, e.to_string()))?;
+                .roads
+                .add_to(&o, entry.live.day_mut(), point, entry.max_snap_m)
+                .map_err(|e| match e {
+                    StationError::Dispatch(e) => ServiceError::invalid(field, e.to_string()),
+                    e => road_error(e, |_| format!("{field}.new_stop.stop.location")),
+                })?;
             spec.household = entry.labels.stops.len() as u32;
             new_label = Some(label);
             let kind = EventKind::NewOrder(spec);

@@ -1,10 +1,12 @@
 //! The dairy layer's live day ([`milkrun_dairy::engine::live_day`]) as Dispatch API
 //! messages, for the remote engine ([`crate::serve::client::GrpcEngine`]): an [`OpenDay`]
 //! as an `OpenDayRequest` (stop `i` labelled `"i"`, a courier by its id), a [`DayEvent`] as
-//! a `DayEvent`, and a `Day` back as a [`DayView`], every label parsed back and checked.
+//! a `DayEvent` (a late order's stop `i` as a `NewStop` labelled `"i"`), and a `Day` back as
+//! a [`DayView`], every label parsed back and checked (against the day with the stops its
+//! events added).
 use milkrun_dairy::engine::{
-    AppliedEvents, DayEvent, DayEventKind, DayRoute, DayStopView, DayView, EventResult, OpenDay,
-    StopStatus,
+    AppliedEvents, DayEvent, DayEventKind, DayRoute, DayStop, DayStopView, DayView, EventResult,
+    OpenDay, StopStatus,
 };
 use milkrun_dairy::household::GeoPoint;
 use milkrun_dairy::ids::CourierId;
@@ -61,20 +63,25 @@ fn courier_of(label: &str, day: &OpenDay) -> Result<CourierId, DairyError> {
         })
 }
 
+/// Stop `i` as the Dispatch API's stop, labelled `"i"`.
+fn day_stop(i: u32, s: &DayStop) -> pb::DayStop {
+    pb::DayStop {
+        label: stop_label(i),
+        location: Some(lat_lng(s.point)),
+        bottles: i64::from(s.quantity),
+        service_s: s.service_s,
+        window_start_s: s.window.start_s,
+        window_end_s: s.window.end_s,
+    }
+}
+
 /// The `OpenDay` request of a day (on the bike network).
 pub fn open_request(day: &OpenDay) -> pb::OpenDayRequest {
     pb::OpenDayRequest {
         depot: Some(lat_lng(day.depot)),
         stops: (0u32..)
             .zip(&day.stops)
-            .map(|(i, s)| pb::DayStop {
-                label: stop_label(i),
-                location: Some(lat_lng(s.point)),
-                bottles: i64::from(s.quantity),
-                service_s: s.service_s,
-                window_start_s: s.window.start_s,
-                window_end_s: s.window.end_s,
-            })
+            .map(|(i, s)| day_stop(i, s))
             .collect(),
         couriers: day
             .couriers
@@ -143,6 +150,9 @@ pub fn event(e: &DayEvent) -> pb::DayEvent {
             depot: *depot,
             percent: *percent,
         }),
+        DayEventKind::NewStop { stop, spec } => Kind::NewStop(pb::NewStop {
+            stop: Some(day_stop(*stop, spec)),
+        }),
     };
     pb::DayEvent {
         event_id: e.event_id.clone(),
@@ -198,6 +208,7 @@ pub fn view(d: &pb::Day, day: &OpenDay) -> Result<DayView, DairyError> {
                 },
                 eta_s: s.eta_s,
                 promised_s: s.promised_s,
+                reason: (!s.unserved_reason.is_empty()).then(|| s.unserved_reason.clone()),
             })
         })
         .collect::<Result<Vec<_>, DairyError>>()?;
