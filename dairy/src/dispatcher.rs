@@ -292,6 +292,15 @@ impl StationDay {
         st
     }
 
+    /// The engine's reason why stop `i` cannot be served, if it gave one.
+    fn reason<'v>(view: &'v DayView, i: usize) -> Option<&'v str> {
+        view.stops
+            .iter()
+            .rev()
+            .find(|s| s.stop as usize == i)
+            .and_then(|s| s.reason.as_deref())
+    }
+
     /// The night's stops after a re-plan: every stop on a route with its courier, place
     /// and arrival; a stop the engine cannot serve today without a courier, with `note`.
     /// Stops the engine closed off route (cancelled, carried over) are left as they are.
@@ -327,10 +336,14 @@ impl StationDay {
                 Some((DayStopStatus::Unserved, _))
             );
             if unserved && !routed[i] {
+                let note = match Self::reason(view, i) {
+                    Some(why) => format!("{note} ({why})"),
+                    None => note.to_string(),
+                };
                 out.push(Replanned {
                     household: *h,
                     route: None,
-                    note: Some(note.to_string()),
+                    note: Some(note),
                 });
             }
         }
@@ -494,6 +507,7 @@ mod tests {
                     courier: None,
                     eta_s: Some(6 * 3600 + i64::from(s)),
                     promised_s: None,
+                    reason: (unserved && s == 2).then(|| "no courier has time".to_string()),
                 })
                 .collect(),
         };
@@ -509,7 +523,10 @@ mod tests {
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[0].route, Some((CourierId(7), 0, Some(6 * 3600 + 1))));
         assert_eq!(rows[2].household, HouseholdId(12));
-        assert_eq!(rows[2].note.as_deref(), Some("courier 8 broke down"));
+        assert_eq!(
+            rows[2].note.as_deref(),
+            Some("courier 8 broke down (no courier has time)")
+        );
         assert_eq!(
             day.moved(&before, &after),
             vec![Moved {

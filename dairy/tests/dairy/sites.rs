@@ -39,30 +39,49 @@ async fn station_sites(b: Backend) -> TestResult {
     seed(&store, T1).await?;
     seed(&store, T2).await?;
     assert_eq!(store.station_site(T1, StationId(1)).await?, None);
-    store.set_station_site(T1, StationId(1), &site(47.14)?).await?;
+    store
+        .set_station_site(T1, StationId(1), &site(47.14)?)
+        .await?;
     assert_eq!(
         store.station_site(T1, StationId(1)).await?,
         Some(site(47.14)?)
     );
-    store.set_station_site(T1, StationId(1), &site(47.15)?).await?;
+    store
+        .set_station_site(T1, StationId(1), &site(47.15)?)
+        .await?;
     let points = store.station_points(T1).await?;
     assert_eq!(points, vec![(StationId(1), GeoPoint::new(47.15, 9.52)?)]);
-    assert!(store.station_points(T2).await?.is_empty(), "keyed by tenant");
+    assert!(
+        store.station_points(T2).await?.is_empty(),
+        "keyed by tenant"
+    );
     let mut bad = site(47.2)?;
     bad.service_s = -1;
-    let e = store.set_station_site(T1, StationId(1), &bad).await.unwrap_err();
+    let e = store
+        .set_station_site(T1, StationId(1), &bad)
+        .await
+        .unwrap_err();
     assert_eq!(field_of(e), "site.service_s");
     let mut bad = site(47.2)?;
     bad.max_snap_m = f64::NAN;
-    let e = store.set_station_site(T1, StationId(1), &bad).await.unwrap_err();
+    let e = store
+        .set_station_site(T1, StationId(1), &bad)
+        .await
+        .unwrap_err();
     assert_eq!(field_of(e), "site.max_snap_m");
     let mut bad = site(47.2)?;
     bad.couriers[0].shift_end_s = bad.couriers[0].shift_start_s;
-    let e = store.set_station_site(T1, StationId(1), &bad).await.unwrap_err();
+    let e = store
+        .set_station_site(T1, StationId(1), &bad)
+        .await
+        .unwrap_err();
     assert_eq!(field_of(e), "couriers[].shift");
     let mut bad = site(47.2)?;
     bad.couriers.clear();
-    let e = store.set_station_site(T1, StationId(1), &bad).await.unwrap_err();
+    let e = store
+        .set_station_site(T1, StationId(1), &bad)
+        .await
+        .unwrap_err();
     assert_eq!(field_of(e), "site.couriers");
     // A courier the tenant does not have: the foreign key refuses it, nothing is written.
     let mut stranger = site(47.2)?;
