@@ -293,7 +293,7 @@ impl StationDay {
     }
 
     /// The engine's reason why stop `i` cannot be served, if it gave one.
-    fn reason<'v>(view: &'v DayView, i: usize) -> Option<&'v str> {
+    fn reason(view: &DayView, i: usize) -> Option<&str> {
         view.stops
             .iter()
             .rev()
