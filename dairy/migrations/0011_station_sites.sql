@@ -29,3 +29,19 @@ CREATE TABLE station_couriers (
 -- Why a re-plan of the live day left a stop without a courier (NULL: it has one, or the
 -- night's plan left it so).
 ALTER TABLE night_stops ADD COLUMN replan_note TEXT;
+
+-- A customer's rating of a delivery (1 to 5 stars), once per household and day, given to
+-- the courier who delivered it; the courier page shows the average and the count.
+CREATE TABLE delivery_ratings (
+    tenant_id BIGINT NOT NULL,
+    household_id BIGINT NOT NULL,
+    delivery_date TEXT NOT NULL,
+    customer_id BIGINT NOT NULL,
+    courier_id BIGINT NOT NULL,
+    stars BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, household_id, delivery_date),
+    FOREIGN KEY (tenant_id, household_id) REFERENCES households (tenant_id, household_id),
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, customer_id),
+    FOREIGN KEY (tenant_id, courier_id) REFERENCES couriers (tenant_id, courier_id)
+);
+CREATE INDEX delivery_ratings_by_courier ON delivery_ratings (tenant_id, courier_id, delivery_date);

@@ -10,9 +10,9 @@
 //! [`complaints`], [`webhooks`], [`consumption`] (per customer), [`segments`] (RFM),
 //! [`promotions`] (push and conversion), [`cube`] (BI queries with drill-down),
 //! [`rounds`] (the day's rounds for the faces: the board, a courier's round, a stop's report),
-//! [`sites`] (where a station stands, its couriers' shifts, the live day's re-plan written
-//! back to the night's stops), [`live_days`] (the service's live days) and [`jobs`] (the
-//! service's batch jobs).
+//! [`ratings`] (customers' ratings of deliveries, per courier), [`sites`] (where a station
+//! stands, its couriers' shifts, the live day's re-plan written back to the night's stops),
+//! [`live_days`] (the service's live days) and [`jobs`] (the service's batch jobs).
 use std::str::FromStr;
 
 use milkrun_calendar::Date;
@@ -40,6 +40,7 @@ pub mod orders;
 pub mod outbox;
 pub mod outcomes;
 pub mod promotions;
+pub mod ratings;
 pub mod remedies;
 pub mod renewals;
 pub mod rounds;

@@ -111,6 +111,28 @@ async fn station_sites(b: Backend) -> TestResult {
         .await
         .unwrap_err();
     assert_eq!(field_of(none), "household");
+    // Ratings: 1 to 5 stars, a day with a delivery, the customer's own household.
+    let h = store.household(T1, HouseholdId(1)).await?;
+    let stars = store
+        .rate_delivery(T1, h.customer, h.id, day, 0)
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(stars), "stars");
+    let nothing = store
+        .rate_delivery(T1, h.customer, h.id, day, 4)
+        .await
+        .unwrap_err();
+    assert_eq!(field_of(nothing), "date");
+    let stranger = store
+        .rate_delivery(T1, CustomerId(h.customer.0 + 1000), h.id, day, 4)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(stranger, StoreError::NotFound { .. }),
+        "{stranger}"
+    );
+    let none = store.courier_ratings(T1, COURIER, day, day).await?;
+    assert_eq!((none.count, none.average), (0, None));
     store.close().await;
     Ok(())
 }

@@ -243,7 +243,8 @@ async fn round(
 }
 
 /// `GET /app/api/couriers/{courier}/pay`: the courier's deliveries and pay on the open day,
-/// its week (from Monday) and its month (from the 1st), settled by the store.
+/// its week (from Monday) and its month (from the 1st), settled by the store, with the
+/// customers' ratings of his deliveries (count and average).
 async fn pay(
     State(app): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -261,11 +262,17 @@ async fn pay(
             .courier_pay(c.tenant, id, from, day)
             .await
             .map_err(store_error)?;
+        let r = app
+            .store
+            .courier_ratings(c.tenant, id, from, day)
+            .await
+            .map_err(store_error)?;
         out.insert(
             name.into(),
             json!({
                 "from": from.to_string(), "to": day.to_string(), "drops": p.drops,
                 "bottles": p.bottles, "pay_cents": p.pay.0,
+                "ratings": r.count, "rating": r.average.map(|a| (a * 10.0).round() / 10.0),
             }),
         );
     }

@@ -361,13 +361,14 @@ async fn control(
         return Err(e);
     }
     let after = live.view.clone();
-    drop(days);
     let moved = day.moved(&before, &after);
     let rows = day.replanned(&after, &note);
+    // Written under the day's lock: two controls write their re-plans in the engine's order.
     app.store
         .write_replan(c.tenant, date, station, &rows)
         .await
         .map_err(store_error)?;
+    drop(days);
     let board = app
         .store
         .day_board(c.tenant, date)

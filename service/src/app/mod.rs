@@ -4,7 +4,8 @@
 //! the customer's month of deliveries with its changes (`/app/customer`, [`calendar`]), and
 //! the company's cockpit (`/app/cockpit`, [`cockpit`]: the BI cube with drill-down). The
 //! dispatcher reports a jam or a breakdown from the station's page ([`dispatcher`]): the
-//! station's live day re-plans on the engine and the re-plan is pushed to the pages.
+//! station's live day re-plans on the engine and the re-plan is pushed to the pages. A
+//! customer rates a delivery ([`ratings`]); the courier sees his ratings with his pay.
 //!
 //! A thin face like the rest of the service: the pages are static files embedded in the
 //! binary ([`assets`]: plain HTML, CSS and JavaScript modules, no build step), and their data
@@ -27,6 +28,7 @@ pub mod calendar;
 pub mod cockpit;
 pub mod dispatcher;
 pub mod push;
+pub mod ratings;
 pub mod roads;
 pub mod session;
 
@@ -205,5 +207,6 @@ pub fn router(app: Arc<AppState>) -> Router {
         .merge(calendar::router(Arc::clone(&app)))
         .merge(cockpit::router(Arc::clone(&app)))
         .merge(dispatcher::router(Arc::clone(&app)))
+        .merge(ratings::router(Arc::clone(&app)))
         .merge(push::router(app))
 }

@@ -382,6 +382,37 @@ fn the_dispatcher_reports_a_jam_and_a_breakdown() {
         "the store's last report of the courier"
     );
 
+    // The customer rates the delivery: once, 1 to 5 stars, his own household only; the
+    // courier who delivered it gets it.
+    let rater = cookie_of(&addr, &format!("customer-{}", next.customer.0));
+    let rate_path = format!("/app/api/customers/{}/ratings", next.customer.0);
+    let rating = |stars: i64| json!({"household": next.household.0, "date": day.to_string(), "stars": stars});
+    let (status, text) = post(&addr, &rate_path, &rater, &rating(6));
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("stars"), "{text}");
+    let (status, text) = post(&addr, &rate_path, &rater, &rating(4));
+    assert_eq!(status, 200, "{text}");
+    let (status, text) = post(&addr, &rate_path, &rater, &rating(5));
+    assert_eq!(status, 409, "rated once: {text}");
+    let stranger = after
+        .iter()
+        .find(|s| s.customer != next.customer)
+        .unwrap()
+        .customer;
+    let (status, _) = post(
+        &addr,
+        &format!("/app/api/customers/{}/ratings", stranger.0),
+        &cookie_of(&addr, &format!("customer-{}", stranger.0)),
+        &rating(1),
+    );
+    assert_eq!(status, 404, "another customer's household");
+    let (status, _) = post(&addr, &rate_path, &other_cookie, &rating(1));
+    assert_eq!(status, 403, "a courier rates nothing");
+    let ratings = rt
+        .block_on(store.courier_ratings(TENANT, other, day, day))
+        .unwrap();
+    assert_eq!((ratings.count, ratings.average), (1, Some(4.0)));
+
     // 6. The station filter: one station's stops only.
     browser.go(&format!("{base}/app/station?station={}", station.0));
     browser.wait_for("document.body.dataset.ready", "the filtered page");
@@ -437,6 +468,11 @@ fn the_dispatcher_reports_a_jam_and_a_breakdown() {
     assert!(
         hint.contains(&upcoming.address) && hint.contains(" m ") && hint.contains("your last stop"),
         "{hint}"
+    );
+    let pay = browser.text("#pay-day");
+    assert!(
+        pay.contains("4.0 ★ (1)"),
+        "today's rating on the courier page: {pay}"
     );
     browser.screenshot("courier-hint");
 }

@@ -97,7 +97,8 @@ async function loadPay() {
         el("th", { scope: "row", text: w }),
         el("td", { text: String(p[k].drops) }),
         el("td", { text: String(p[k].bottles) }),
-        el("td", { class: "money", text: money(p[k].pay_cents) })));
+        el("td", { class: "money", text: money(p[k].pay_cents) }),
+        el("td", { class: "rating", text: p[k].rating === null ? "–" : `${p[k].rating.toFixed(1)} ★ (${p[k].ratings})` })));
     document.querySelector("#pay tbody").replaceChildren(...rows);
   } catch (e) {
     say("Your pay could not be loaded: " + e.message);
