@@ -483,7 +483,20 @@ pub async fn board_extras(
         "late_households": late, "waiting_households": waiting,
         "unassigned_households": unassigned,
     });
-    let heading = app.live.heading(tenant, date).await;
+    // Where the live day says each courier heads, while that stop is still pending (the
+    // engine hears of a report at the next control).
+    let pending: HashSet<HouseholdId> = stops
+        .iter()
+        .filter(|s| s.status == milkrun_dairy::round::StopStatus::Pending)
+        .map(|s| s.household)
+        .collect();
+    let heading: Vec<(CourierId, HouseholdId)> = app
+        .live
+        .heading(tenant, date)
+        .await
+        .into_iter()
+        .filter(|(_, h)| pending.contains(h))
+        .collect();
     let mut positions: Vec<Value> = milkrun_dairy::dispatcher::last_positions(stops)
         .into_iter()
         .map(|(c, h, p, at)| {

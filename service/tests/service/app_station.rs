@@ -426,6 +426,14 @@ fn the_dispatcher_reports_a_jam_and_a_breakdown() {
     let of_station = after.iter().filter(|s| s.station == station).count();
     assert_eq!(dots, of_station, "the station's stops only");
     assert_eq!(
+        browser.js(
+            "const p = document.getElementById('pos-' + arguments[0]); return p && +p.dataset.household;",
+            json!([other.0])
+        ),
+        json!(next.household.0),
+        "the courier's position from the store's reports after a reload"
+    );
+    assert_eq!(
         browser
             .js(
                 "return document.getElementById('station-pick').value;",

@@ -78,7 +78,10 @@ export class StationMap {
     mark.setAttribute("points", `${x},${y - 14} ${x - 9},${y + 4} ${x + 9},${y + 4}`);
     mark.setAttribute("fill", colourOf(p.courier));
     mark.setAttribute("data-household", p.household);
-    mark.firstChild.textContent = `${nameOf(p.courier)}: last seen ${p.at || ""}`;
+    const to = p.heading ? this.root.getElementById("dot-" + p.heading) : null;
+    const toWhere = to ? `, heading to ${to.firstChild.textContent.split(":")[0]}` : "";
+    if (p.heading) mark.setAttribute("data-heading", p.heading); else mark.removeAttribute("data-heading");
+    mark.firstChild.textContent = `${nameOf(p.courier)}: last seen ${p.at || ""}${toWhere}`;
   }
 
   /** A jam's area as a circle (none: cleared). */
