@@ -24,7 +24,7 @@ use crate::serve::auth::Role;
 use crate::serve::config::TenantId;
 
 /// Largest JSON body of the pages' calls, bytes.
-const MAX_BODY_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The JSON routes under `/app/api/`.
 pub fn router(app: Arc<AppState>) -> Router {

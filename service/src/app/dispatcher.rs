@@ -80,6 +80,9 @@ pub fn router(app: Arc<AppState>) -> Router {
     Router::new()
         .route("/app/api/stations/{station}/jam", post(jam))
         .route("/app/api/stations/{station}/breakdown", post(breakdown))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            super::api::MAX_BODY_BYTES,
+        ))
         .with_state(app)
 }
 

@@ -24,6 +24,9 @@ use crate::serve::auth::Role;
 pub fn router(app: Arc<AppState>) -> Router {
     Router::new()
         .route("/app/api/customers/{customer}/ratings", post(rate))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            super::api::MAX_BODY_BYTES,
+        ))
         .with_state(app)
 }
 
