@@ -92,9 +92,9 @@ const MIGRATIONS: [(i64, &str, &str); 11] = [
         include_str!("../../migrations/0010_insights.sql"),
     ),
     (
-        11,
+        12,
         "station sites",
-        include_str!("../../migrations/0011_station_sites.sql"),
+        include_str!("../../migrations/0012_station_sites.sql"),
     ),
 ];
 
