@@ -140,6 +140,7 @@ pub mod exception;
 pub mod freeze;
 pub mod household;
 pub mod ids;
+pub mod late_order;
 pub mod money;
 pub mod night;
 pub mod outbox;

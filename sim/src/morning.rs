@@ -4,11 +4,12 @@
 //! [`Engine`] interface, in process or over the service's Dispatch API) takes what happens
 //! as the couriers report it (a delivery made, a door shut with a same-day retry where the
 //! tenant's exception policy gives one, the jam as a slowdown of the area and its clearing
-//! as a traffic refresh, the breakdown) and answers each with a re-plan, which the couriers
-//! then ride. The baseline's morning is in [`crate::baseline`]; both see the same doors and
+//! as a traffic refresh, the breakdown, the dispatcher's late orders as new stops) and
+//! answers each with a re-plan, which the couriers then ride. The baseline's morning is in [`crate::baseline`]; both see the same doors and
 //! incidents.
 use milkrun_dairy::engine::{
-    DayEvent, DayEventKind, DayId, DayStop, DayView, Engine, OpenDay, PlanCourier, StopStatus,
+    DayEvent, DayEventKind, DayId, DayStop, DayView, Engine, EventResult, OpenDay, PlanCourier,
+    StopStatus,
 };
 use milkrun_dairy::exception::{ExceptionPolicy, Remedy};
 use milkrun_dairy::household::{DeliveryWindow, GeoPoint};
@@ -105,6 +106,10 @@ pub struct Morning<'a> {
     pub points: &'a [GeoPoint],
     /// Largest distance from a point to its road, metres.
     pub max_snap_m: f64,
+    /// The dispatcher's late orders: the last `late.len()` of [`Morning::stops`] are not in
+    /// the night's plan; late order `j` is placed at `late[j]` (seconds since midnight) and
+    /// goes to the live day as a new stop then.
+    pub late: &'a [i64],
 }
 
 /// How a stop's morning ended.
@@ -150,7 +155,7 @@ pub enum RetryEnd {
 /// An incident of the morning and what the re-plan did, in words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MorningIncident {
-    /// `jam` or `breakdown`.
+    /// `jam`, `breakdown` or `late order`.
     pub kind: &'static str,
     /// In words.
     pub detail: String,
@@ -258,20 +263,11 @@ impl World<'_, '_> {
 /// night's routes.
 pub fn open_day(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<OpenDay, SimError> {
     let bad = |e: milkrun_dairy::DairyError| SimError::Morning(e.to_string());
-    let stops =
-        m.stops
-            .iter()
-            .map(|s| {
-                Ok(DayStop {
-                    point: *m.points.get(s.loc as usize).ok_or_else(|| {
-                        SimError::Morning(format!("no point for location {}", s.loc))
-                    })?,
-                    window: DeliveryWindow::new(s.window_s.0, s.window_s.1).map_err(bad)?,
-                    quantity: s.bottles,
-                    service_s: m.service_s,
-                })
-            })
-            .collect::<Result<Vec<_>, SimError>>()?;
+    let planned = m.stops.len().saturating_sub(m.late.len());
+    let stops = m.stops[..planned]
+        .iter()
+        .map(|s| day_stop(m, s))
+        .collect::<Result<Vec<_>, SimError>>()?;
     let couriers = m
         .couriers
         .iter()
@@ -293,6 +289,20 @@ pub fn open_day(m: &Morning<'_>, routes: &[Vec<u32>]) -> Result<OpenDay, SimErro
     Ok(day)
 }
 
+/// A stop of the morning as the engine's live day takes it.
+fn day_stop(m: &Morning<'_>, s: &MorningStop) -> Result<DayStop, SimError> {
+    Ok(DayStop {
+        point: *m
+            .points
+            .get(s.loc as usize)
+            .ok_or_else(|| SimError::Morning(format!("no point for location {}", s.loc)))?,
+        window: DeliveryWindow::new(s.window_s.0, s.window_s.1)
+            .map_err(|e| SimError::Morning(e.to_string()))?,
+        quantity: s.bottles,
+        service_s: m.service_s,
+    })
+}
+
 /// The live day on the engine, as the couriers and the dispatcher report to it.
 struct Reporter<'e, E> {
     engine: &'e E,
@@ -306,6 +316,12 @@ impl<E: Engine> Reporter<'_, E> {
     /// Sends one event at `time_s` (expecting the version last seen) and keeps the day it
     /// answers; the stops the re-plan moved to another courier.
     async fn send(&mut self, time_s: i64, kind: DayEventKind) -> Result<Vec<u32>, SimError> {
+        Ok(self.send_for(time_s, kind).await?.moved)
+    }
+
+    /// Like [`Reporter::send`]; what the re-plan did (the stops moved to another courier,
+    /// the arrivals it shifted).
+    async fn send_for(&mut self, time_s: i64, kind: DayEventKind) -> Result<EventResult, SimError> {
         self.sent += 1;
         let event = DayEvent {
             event_id: format!("e{}", self.sent),
@@ -319,7 +335,11 @@ impl<E: Engine> Reporter<'_, E> {
             .await
             .map_err(|e| SimError::Morning(format!("event {}: {e}", event.event_id)))?;
         self.view = a.day;
-        Ok(a.results.pop().map(|r| r.moved).unwrap_or_default())
+        // A new stop joins the day the events name stops of.
+        self.day.add_new_stops(std::slice::from_ref(&event));
+        a.results
+            .pop()
+            .ok_or_else(|| SimError::Morning(format!("event {}: no result", event.event_id)))
     }
 
     /// Stops left unserved now.
@@ -330,18 +350,6 @@ impl<E: Engine> Reporter<'_, E> {
             .filter(|s| s.status == StopStatus::Unserved)
             .count()
     }
-}
-
-/// Per stop, the planned arrivals of the stops still pending (to count a re-plan's shifts).
-fn pending_etas(v: &DayView) -> Vec<Option<i64>> {
-    v.stops
-        .iter()
-        .map(|s| {
-            (s.status == StopStatus::Pending)
-                .then_some(s.eta_s)
-                .flatten()
-        })
-        .collect()
 }
 
 /// Rides `m` with milkrun: the engine's live day opened on the night's `routes` (stop
@@ -374,6 +382,10 @@ pub async fn ride<E: Engine>(
     }
     if let Some(t) = m.breakdown_s {
         incidents_at.push((t, 2));
+    }
+    // Late order `j` is incident `3 + j`.
+    for (j, &t) in m.late.iter().enumerate().take(usize::from(u8::MAX - 3)) {
+        incidents_at.push((t, 3 + j as u8));
     }
     incidents_at.sort_unstable();
     let mut next_incident = 0;
@@ -508,9 +520,16 @@ pub async fn ride<E: Engine>(
         .close_day(&live.id, &live.day)
         .await
         .map_err(|e| SimError::Morning(format!("closing the day: {e}")))?;
-    // The engine's day agrees with what the couriers reported.
+    // The engine's day agrees with what the couriers reported (a stop's first visit: the
+    // view lists retries, and the late orders, after the day's first stops).
+    let mut first_of = vec![None; n];
+    for v in end.stops.iter().rev() {
+        if let Some(slot) = first_of.get_mut(v.stop as usize) {
+            *slot = Some((v.stop, v.status));
+        }
+    }
     for (i, d) in delivered.iter().enumerate() {
-        let first = end.stops.get(i).map(|s| (s.stop, s.status));
+        let first = first_of[i];
         let expect = match (d, failed[i]) {
             (Some(_), _) => Some(StopStatus::Done),
             (None, Some((_, _, _, Some(_)))) => Some(StopStatus::Failed),
@@ -573,8 +592,8 @@ pub async fn ride<E: Engine>(
 }
 
 /// Sends an incident of the world to the engine at `t` (`kind` 0: the jam starts, 1: it
-/// clears, 2: a breakdown) and describes its re-plan; the courier that broke down, if one
-/// did.
+/// clears, 2: a breakdown, `3 + j`: late order `j`) and describes its re-plan; the courier
+/// that broke down, if one did.
 async fn incident_event<E: Engine>(
     live: &mut Reporter<'_, E>,
     m: &Morning<'_>,
@@ -591,14 +610,17 @@ async fn incident_event<E: Engine>(
                 return Ok(None);
             }
             let inside = |l: u32| jam.inside.get(l as usize).copied().unwrap_or(false);
+            // The stops of the day so far (a late order not placed yet is not one).
             let stops = (0u32..)
                 .zip(m.stops)
+                .take(live.day.stops.len())
                 .filter(|(_, s)| inside(s.loc))
                 .map(|(i, _)| i)
                 .collect();
-            let before = pending_etas(&live.view);
-            let moved = live
-                .send(
+            // The re-plan's own shifts (the engine's measure, arrivals moved more than 5
+            // minutes by the re-plan, not by the clock moving on since the last report).
+            let r = live
+                .send_for(
                     t,
                     DayEventKind::Slowdown {
                         stops,
@@ -607,13 +629,6 @@ async fn incident_event<E: Engine>(
                     },
                 )
                 .await?;
-            let after = pending_etas(&live.view);
-            let shifts: Vec<i64> = before
-                .iter()
-                .zip(&after)
-                .filter_map(|(b, a)| Some((a.as_ref()? - b.as_ref()?).abs()))
-                .filter(|&d| d > 0)
-                .collect();
             incidents.push(MorningIncident {
                 kind: "jam",
                 detail: format!(
@@ -623,10 +638,54 @@ async fn incident_event<E: Engine>(
                     milkrun_calendar::format_hms(t),
                     JAM_FACTOR,
                     milkrun_calendar::format_hms(jam.end_s),
-                    moved.len(),
-                    shifts.len(),
-                    shifts.iter().max().copied().unwrap_or(0) / 60,
+                    r.moved.len(),
+                    r.arrivals_shifted,
+                    r.max_shift_s / 60,
                     live.unserved()
+                ),
+            });
+            Ok(None)
+        }
+        3.. => {
+            let planned = m.stops.len().saturating_sub(m.late.len());
+            let s = planned + usize::from(kind - 3);
+            let Some(stop) = m.stops.get(s) else {
+                return Ok(None);
+            };
+            let index = u32::try_from(s).map_err(|_| SimError::Morning("too many stops".into()))?;
+            let spec = day_stop(m, stop)?;
+            let moved = live
+                .send(t, DayEventKind::NewStop { stop: index, spec })
+                .await?;
+            let seen = live.view.stops.iter().find(|v| v.stop == index);
+            let courier = live
+                .view
+                .routes
+                .iter()
+                .find(|r| r.next == Some(index) || r.planned.contains(&index))
+                .map(|r| r.courier);
+            let hm = milkrun_calendar::format_hms;
+            let outcome = match (courier, seen.and_then(|v| v.eta_s)) {
+                (Some(c), Some(eta)) => format!(
+                    "placed it on courier {c}'s route, arriving {} (window {}–{})",
+                    hm(eta.max(stop.window_s.0)),
+                    hm(stop.window_s.0),
+                    hm(stop.window_s.1)
+                ),
+                _ => format!(
+                    "left it unserved: {}",
+                    seen.and_then(|v| v.reason.clone())
+                        .unwrap_or_else(|| "no route takes it".into())
+                ),
+            };
+            incidents.push(MorningIncident {
+                kind: "late order",
+                detail: format!(
+                    "{}: a late order of {} bottles; the live re-planner {outcome}; {} stops \
+                     change courier",
+                    hm(t),
+                    stop.bottles,
+                    moved.len()
                 ),
             });
             Ok(None)

@@ -14,11 +14,12 @@ use milkrun_dairy::dedupe::DedupeKey;
 use milkrun_dairy::engine::{Engine, PlanCourier, PlanLimits, Stability};
 use milkrun_dairy::exception::Remedy;
 use milkrun_dairy::freeze::Order;
-use milkrun_dairy::household::{GeoPoint, Household};
+use milkrun_dairy::household::{DeliveryWindow, GeoPoint, Household};
 use milkrun_dairy::ids::{
     ComplaintId, CourierId, CustomerId, HouseholdId, LotId, OrderId, ProductId, PromotionId,
     StationId, SubscriptionId,
 };
+use milkrun_dairy::late_order::LateOrder;
 use milkrun_dairy::money::Cents;
 use milkrun_dairy::night::PlannedStop;
 use milkrun_dairy::outcome::FailureReason;
@@ -49,6 +50,10 @@ use crate::{Progress, SimError, WeekConfig};
 pub const JAM_DAY: u32 = 1;
 /// The day index of the breakdown: a 3-day run has it.
 pub const BREAKDOWN_DAY: u32 = 2;
+/// The dispatcher's late orders per station and day.
+pub const LATE_ORDERS: usize = 2;
+/// When the first late order is placed, and the time between them, seconds.
+const LATE_S: (i64, i64) = (5 * 3600 + 10 * 60, 25 * 60);
 /// Service at a door, seconds.
 pub const SERVICE_S: i64 = 40;
 /// Days a unit stays sellable (received day included).
@@ -476,6 +481,61 @@ async fn run_on<E: Engine>(
                 });
                 stop_households.push(*h);
             }
+            // The dispatcher's late orders: a few households of the station with nothing
+            // today ask for milk after the cut-off (chosen and timed by the seed); each is
+            // placed in the store as an order of the day and goes to the live day as a new
+            // stop when placed.
+            let planned_stops = stops.len();
+            let mut late_at = Vec::new();
+            let mut late_orders: Vec<Order> = Vec::new();
+            let mut candidates: Vec<(u64, SubscriptionId, HouseholdId)> = plan
+                .subscriptions
+                .iter()
+                .filter(|s| {
+                    st.loc_of.contains_key(&s.household) && !by_household.contains_key(&s.household)
+                })
+                .map(|s| {
+                    (
+                        (unit(seed, k, s.household.0, 11) * 1e9) as u64,
+                        s.id,
+                        s.household,
+                    )
+                })
+                .collect();
+            candidates.sort_unstable();
+            candidates.dedup_by_key(|c| c.2);
+            for (_, sub, h) in candidates {
+                if late_orders.len() >= LATE_ORDERS {
+                    break;
+                }
+                let (Some(hh), Some(&loc)) = (households.get(&h), st.loc_of.get(&h)) else {
+                    continue;
+                };
+                let t = LATE_S.0 + late_orders.len() as i64 * LATE_S.1;
+                let late = LateOrder {
+                    subscription: sub,
+                    date: day,
+                    quantity: 1 + (unit(seed, k, h.0, 12) * 3.0) as u32,
+                    placed: at(day, t)?,
+                    key: DedupeKey::new(&format!("late:{day}:{sub}")).map_err(dairy_err)?,
+                };
+                let placed = match store.place_late_order(TENANT, &late).await {
+                    Ok(p) => p,
+                    // A subscription the rules refuse (not started) does not take one.
+                    Err(StoreError::Domain(_)) => continue,
+                    Err(e) => return Err(store_err(e)),
+                };
+                sums.demanded_units += u64::from(late.quantity);
+                stops.push(MorningStop {
+                    loc,
+                    bottles: late.quantity,
+                    window_s: (hh.window.start_s, hh.window.end_s),
+                    door: door(seed, k, h.0),
+                });
+                stop_households.push(h);
+                late_at.push(t);
+                late_orders.push(placed.order);
+            }
             let routes: Vec<Vec<u32>> = st
                 .couriers
                 .iter()
@@ -520,6 +580,7 @@ async fn run_on<E: Engine>(
                 depot: geo_point(st.point)?,
                 points: &st.geo,
                 max_snap_m: MAX_SNAP_M,
+                late: &late_at,
             };
             let ridden = ride(engine, &m, &routes).await?;
             for inc in &ridden.incidents {
@@ -544,14 +605,24 @@ async fn run_on<E: Engine>(
             let courier_id = |i: usize| CourierId(i64::from(st.couriers[i].id));
             for (i, end) in ridden.ends.iter().enumerate() {
                 let h = stop_households[i];
-                let os: Vec<Order> = by_household
-                    .get(&h)
-                    .into_iter()
-                    .flatten()
-                    .filter(|o| loaded_set.contains(&o.id))
-                    .copied()
-                    .collect();
-                let promise = stops_by_h.get(&h).and_then(|s| s.promise);
+                let late = i.checked_sub(planned_stops);
+                let os: Vec<Order> = match late.and_then(|j| late_orders.get(j)) {
+                    Some(o) => {
+                        late_order_loaded(store, st.id, day, o, end, &courier_id, &mut sums).await?
+                    }
+                    None => by_household
+                        .get(&h)
+                        .into_iter()
+                        .flatten()
+                        .filter(|o| loaded_set.contains(&o.id))
+                        .copied()
+                        .collect(),
+                };
+                // A late order has no promise: on time within the household's window.
+                let promise = match late {
+                    Some(_) => DeliveryWindow::new(stops[i].window_s.0, stops[i].window_s.1).ok(),
+                    None => stops_by_h.get(&h).and_then(|s| s.promise),
+                };
                 let window_start = stops[i].window_s.0;
                 match *end {
                     StopEnd::Delivered { courier, at_s } => {
@@ -701,6 +772,7 @@ async fn run_on<E: Engine>(
             }
             let bm = Morning {
                 stops: &bstops,
+                late: &[],
                 ..m
             };
             let habit = ride_habit(&bm, st.point, &bpoints, ridden.broken);
@@ -1321,6 +1393,42 @@ async fn retry_outcome(
         }
     }
     Ok(())
+}
+
+/// A late order at its end of the morning: loaded now on the courier who came to the door
+/// (it was not in the morning's loading); if the stock cannot cover it, it is cancelled and
+/// nothing is left to record. Unserved, it is left for the caller to cancel.
+async fn late_order_loaded(
+    store: &Store,
+    station: StationId,
+    day: Date,
+    o: &Order,
+    end: &StopEnd,
+    courier_id: &dyn Fn(usize) -> CourierId,
+    sums: &mut Sums,
+) -> Result<Vec<Order>, SimError> {
+    let (courier, at_s) = match *end {
+        StopEnd::Delivered { courier, at_s } | StopEnd::Failed { courier, at_s, .. } => {
+            (courier, at_s)
+        }
+        StopEnd::Unserved => return Ok(vec![*o]),
+    };
+    let load = store
+        .load_orders(TENANT, station, day, &[(o.id, courier_id(courier))])
+        .await
+        .map_err(store_err)?;
+    if load.loaded.contains(&o.id) {
+        sums.supplied_units += u64::from(o.quantity);
+        return Ok(vec![*o]);
+    }
+    record(
+        store,
+        o.id,
+        &OutcomeReport::Cancelled { at: at(day, at_s)? },
+    )
+    .await?;
+    sums.cancelled += 1;
+    Ok(Vec::new())
 }
 
 /// Units delivered and returned (failed, brought back) per product at `station` on `day`.

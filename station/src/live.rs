@@ -406,6 +406,8 @@ impl LocalDays {
                     plan_version: first.plan_version,
                     replayed: true,
                     moved: Vec::new(),
+                    arrivals_shifted: 0,
+                    max_shift_s: 0,
                 });
                 continue;
             }
@@ -425,10 +427,14 @@ impl LocalDays {
                 .filter_map(|m| day.stops().get(m.stop as usize))
                 .map(|s| s.household)
                 .collect();
+            let report = applied.report.as_ref();
             results.push(EventResult {
                 plan_version: applied.plan_version,
                 replayed: false,
                 moved,
+                arrivals_shifted: report
+                    .map_or(0, |r| u32::try_from(r.arrivals_shifted).unwrap_or(u32::MAX)),
+                max_shift_s: report.map_or(0, |r| r.max_shift_s),
             });
         }
         Ok(AppliedEvents {

@@ -509,6 +509,10 @@ pub struct EventResult {
     pub replayed: bool,
     /// Stops that moved to another courier.
     pub moved: Vec<u32>,
+    /// Pending arrivals the event's re-plan moved by more than 5 minutes (0 for a replay).
+    pub arrivals_shifted: u32,
+    /// The largest arrival shift of the event's re-plan, seconds (0 for a replay).
+    pub max_shift_s: i64,
 }
 
 /// The answer to a batch of events.

@@ -12,7 +12,8 @@
 //! [`rounds`] (the day's rounds for the faces: the board, a courier's round, a stop's report),
 //! [`ratings`] (customers' ratings of deliveries, per courier), [`sites`] (where a station
 //! stands, its couriers' shifts, the live day's re-plan written back to the night's stops),
-//! [`live_days`] (the service's live days) and [`jobs`] (the service's batch jobs).
+//! [`live_days`] (the service's live days), [`jobs`] (the service's batch jobs) and
+//! [`late_orders`] (the dispatcher's late orders).
 use std::str::FromStr;
 
 use milkrun_calendar::Date;
@@ -33,6 +34,7 @@ pub mod cube;
 pub mod households;
 pub mod import;
 pub mod jobs;
+pub mod late_orders;
 pub mod live_days;
 pub mod night;
 pub mod operations;
@@ -56,7 +58,7 @@ pub mod webhooks;
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 11] = [
+const MIGRATIONS: [(i64, &str, &str); 12] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -90,6 +92,11 @@ const MIGRATIONS: [(i64, &str, &str); 11] = [
         10,
         "insights",
         include_str!("../../migrations/0010_insights.sql"),
+    ),
+    (
+        11,
+        "late orders",
+        include_str!("../../migrations/0011_late_orders.sql"),
     ),
     (
         12,

@@ -338,6 +338,8 @@ pub async fn apply_events(
                 plan_version: first.plan_version,
                 replayed: true,
                 moved_stops: Vec::new(),
+                arrivals_shifted: 0,
+                max_shift_s: 0,
             });
             continue;
         }
@@ -398,11 +400,15 @@ pub async fn apply_events(
             entry.since_snapshot += 1;
         }
         slot.changed.send_replace(version);
+        let report = outcome.applied.report.as_ref();
         results.push(pb::EventResult {
             moved_stops: moved_stops(&outcome.applied, &entry),
             event_id: e.event_id,
             plan_version: version,
             replayed: false,
+            arrivals_shifted: report
+                .map_or(0, |r| u32::try_from(r.arrivals_shifted).unwrap_or(u32::MAX)),
+            max_shift_s: report.map_or(0, |r| r.max_shift_s),
         });
     }
     Ok(pb::ApplyEventsResponse {

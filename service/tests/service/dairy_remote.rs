@@ -3,7 +3,8 @@
 //! company's days run once with the in-process engine and once with the service's gRPC
 //! engine against a real server on loopback, each on its own fresh store, and give the same
 //! report: the same orders and outcomes, the same re-plans of the morning (the jam falls on
-//! the second day), the same close of day, settlement and station orders.
+//! the second day; the dispatcher's late orders come in each morning), the same close of
+//! day, settlement and station orders.
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -90,6 +91,18 @@ async fn a_day_through_a_real_server_matches_in_process() {
         "{:?}",
         local.incidents
     );
+    // The dispatcher's late orders went to the live day as new stops, and were served.
+    let late: Vec<_> = local
+        .incidents
+        .iter()
+        .filter(|i| i.kind == "late order")
+        .collect();
+    assert!(late.len() >= 2, "{:?}", local.incidents);
+    assert!(
+        late.iter()
+            .any(|i| i.detail.contains("placed it on courier")),
+        "{late:?}"
+    );
     local.timings = Default::default();
     through.timings = Default::default();
     assert_eq!(
@@ -154,7 +167,12 @@ async fn live_day_both_ways(server: &Server, remote: &GrpcEngine) {
         shift_start_s: 21_600,
         shift_end_s: 50_400,
     };
-    let day = OpenDay {
+    let late = DayStop {
+        window: DeliveryWindow::new(21_600, 50_000).expect("a window"),
+        quantity: 3,
+        ..stop((47.15, 9.515))
+    };
+    let mut day = OpenDay {
         depot: point((47.141, 9.521)),
         stops: vec![stop(VADUZ_A), stop(VADUZ_B), stop(VADUZ_C)],
         couriers: vec![courier(7), courier(9)],
@@ -194,9 +212,32 @@ async fn live_day_both_ways(server: &Server, remote: &GrpcEngine) {
             },
         ),
         event("d", 4, 23_000, DayEventKind::TrafficRefresh),
+        // A late order the couriers can serve in its window…
+        event(
+            "n1",
+            5,
+            23_050,
+            DayEventKind::NewStop {
+                stop: 3,
+                spec: late,
+            },
+        ),
+        // …and one of more bottles than any trike carries.
+        event(
+            "n2",
+            6,
+            23_060,
+            DayEventKind::NewStop {
+                stop: 4,
+                spec: DayStop {
+                    quantity: 50,
+                    ..stop(VADUZ_B)
+                },
+            },
+        ),
         event(
             "e",
-            5,
+            7,
             23_100,
             DayEventKind::Breakdown {
                 courier: CourierId(7),
@@ -214,10 +255,48 @@ async fn live_day_both_ways(server: &Server, remote: &GrpcEngine) {
             .expect("applied on the server");
         assert_eq!(a, b, "event {}", e.event_id);
         assert_eq!(a.day.plan_version, e.expected_version + 1);
+        day.add_new_stops(std::slice::from_ref(e));
+        if e.event_id == "n1" {
+            // The late order is on a route, with an arrival in its window.
+            let on_route = a
+                .day
+                .routes
+                .iter()
+                .any(|r| r.heading_to() == Some(3) || r.planned.contains(&3));
+            assert!(on_route, "{:?}", a.day.routes);
+            let s = a
+                .day
+                .stops
+                .iter()
+                .find(|s| s.stop == 3)
+                .expect("stop 3 in the view");
+            assert_eq!(s.status, StopStatus::Pending);
+            let eta = s.eta_s.expect("an arrival");
+            assert!(
+                (late.window.start_s..=late.window.end_s).contains(&eta),
+                "{s:?}"
+            );
+        }
     }
+    assert_eq!(day.stops.len(), 5);
     let now = local.get_day(&lid, &day).await.expect("the day");
     assert_eq!(now, remote.get_day(&rid, &day).await.expect("the day"));
-    assert_eq!(now.plan_version, 6);
+    assert_eq!(now.plan_version, 8);
+    // The late order no trike can carry is reported unserved, with the reason.
+    let missed = now
+        .stops
+        .iter()
+        .find(|s| s.stop == 4)
+        .expect("stop 4 in the view");
+    assert_eq!(missed.status, StopStatus::Unserved, "{missed:?}");
+    assert!(
+        missed
+            .reason
+            .as_ref()
+            .is_some_and(|r| r.contains("bottles")),
+        "{missed:?}"
+    );
+    assert!(now.routes.iter().all(|r| !r.planned.contains(&4)));
     assert!(
         now.stops.iter().filter(|s| s.stop == 2).count() == 2,
         "the failed stop and its retry: {:?}",
@@ -240,11 +319,115 @@ async fn live_day_both_ways(server: &Server, remote: &GrpcEngine) {
         [EventResult {
             plan_version: 2,
             replayed: true,
-            moved: vec![]
+            moved: vec![],
+            arrivals_shifted: 0,
+            max_shift_s: 0,
         }]
     );
     assert_eq!(a.day, now);
-    // An event expecting version 3 when the day is at 6: refused by both, nothing changes.
+    // The late order again under its id: its first version, nothing changes; under a new id
+    // it is refused by both (stop 3 is in the day).
+    let again = [steps[4].clone()];
+    let a = local
+        .apply_events(&lid, &day, &again)
+        .await
+        .expect("a replay");
+    let b = remote
+        .apply_events(&rid, &day, &again)
+        .await
+        .expect("a replay");
+    assert_eq!(a, b);
+    assert!(a.results[0].replayed && a.results[0].plan_version == 6);
+    assert_eq!(a.day, now);
+    let twice = [DayEvent {
+        event_id: "n3".into(),
+        ..steps[4].clone()
+    }];
+    let twice = [DayEvent {
+        expected_version: 8,
+        ..twice[0].clone()
+    }];
+    assert!(local
+        .apply_events(&lid, &day, &twice)
+        .await
+        .is_err_and(|e| e.to_string().contains("new_stop.stop")));
+    match remote.apply_events(&rid, &day, &twice).await {
+        Err(milkrun_service::serve::client::RemoteError::Status(s)) => {
+            assert_eq!(s.code(), tonic::Code::InvalidArgument, "{s:?}");
+            assert!(s.message().contains("new_stop.stop.label"), "{s:?}");
+        }
+        other => panic!("a stop added twice is refused: {other:?}"),
+    }
+    // Hostile late orders are refused before they are sent, naming the field; one off the
+    // roads by both engines, naming its point; none changes the day.
+    let hostile = |spec| {
+        [event(
+            "n4",
+            8,
+            23_150,
+            DayEventKind::NewStop { stop: 5, spec },
+        )]
+    };
+    let nan = DayStop {
+        point: GeoPoint {
+            lat: f64::NAN,
+            lon: 9.52,
+        },
+        ..late
+    };
+    let huge = DayStop {
+        quantity: u32::MAX,
+        ..late
+    };
+    let backwards = DayStop {
+        window: DeliveryWindow {
+            start_s: 30_000,
+            end_s: 25_000,
+        },
+        ..late
+    };
+    for (spec, field) in [
+        (nan, "new_stop.point.lat"),
+        (huge, "new_stop.quantity"),
+        (backwards, "new_stop.window"),
+    ] {
+        for e in [
+            local
+                .apply_events(&lid, &day, &hostile(spec))
+                .await
+                .err()
+                .map(|e| e.to_string()),
+            remote
+                .apply_events(&rid, &day, &hostile(spec))
+                .await
+                .err()
+                .map(|e| e.to_string()),
+        ] {
+            assert!(
+                e.as_ref().is_some_and(|e| e.contains(field)),
+                "{field}: {e:?}"
+            );
+        }
+    }
+    let off_roads = DayStop {
+        point: point((46.9, 9.0)),
+        ..late
+    };
+    let e = local
+        .apply_events(&lid, &day, &hostile(off_roads))
+        .await
+        .err();
+    assert!(e.is_some_and(|e| e.to_string().contains("new_stop.point")));
+    match remote.apply_events(&rid, &day, &hostile(off_roads)).await {
+        Err(milkrun_service::serve::client::RemoteError::Status(s)) => {
+            assert_eq!(s.code(), tonic::Code::InvalidArgument, "{s:?}");
+            assert!(s.message().contains("new_stop.stop.location"), "{s:?}");
+        }
+        other => panic!("a stop off the roads is refused: {other:?}"),
+    }
+    assert_eq!(local.get_day(&lid, &day).await.expect("the day"), now);
+    assert_eq!(remote.get_day(&rid, &day).await.expect("the day"), now);
+    // An event expecting version 3 when the day is at 8: refused by both, nothing changes.
     let stale = [event("f", 3, 23_200, DayEventKind::Cancel { stop: 1 })];
     assert!(local.apply_events(&lid, &day, &stale).await.is_err());
     match remote.apply_events(&rid, &day, &stale).await {
@@ -257,7 +440,7 @@ async fn live_day_both_ways(server: &Server, remote: &GrpcEngine) {
     // A bad event is refused before it is sent, naming the field.
     let bad = [event(
         "g",
-        6,
+        8,
         23_300,
         DayEventKind::Slowdown {
             stops: vec![1],
@@ -283,7 +466,7 @@ async fn live_day_both_ways(server: &Server, remote: &GrpcEngine) {
         day_id: rid.as_str().to_string(),
         events: vec![pb::DayEvent {
             event_id: "h".into(),
-            expected_plan_version: 6,
+            expected_plan_version: 8,
             time_s: 23_300,
             kind: Some(pb::day_event::Kind::Slowdown(pb::Slowdown {
                 stop_labels: vec!["1".into(), "nope".into()],

@@ -4,6 +4,7 @@
 //! a `DayEvent` (a late order's stop `i` as a `NewStop` labelled `"i"`), and a `Day` back as
 //! a [`DayView`], every label parsed back and checked (against the day with the stops its
 //! events added).
+use milkrun_dairy::engine::live_day::MAX_DAY_TIME_S;
 use milkrun_dairy::engine::{
     AppliedEvents, DayEvent, DayEventKind, DayRoute, DayStop, DayStopView, DayView, EventResult,
     OpenDay, StopStatus,
@@ -239,9 +240,14 @@ pub fn applied(
         .results
         .iter()
         .map(|e| {
+            if !(0..=2 * MAX_DAY_TIME_S).contains(&e.max_shift_s) {
+                return Err(bad("answer.results[].max_shift_s", "out of range"));
+            }
             Ok(EventResult {
                 plan_version: e.plan_version,
                 replayed: e.replayed,
+                arrivals_shifted: e.arrivals_shifted,
+                max_shift_s: e.max_shift_s,
                 moved: e
                     .moved_stops
                     .iter()
