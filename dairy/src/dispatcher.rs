@@ -251,6 +251,29 @@ impl StationDay {
         out
     }
 
+    /// The engine's event of a late order's new stop (the day's next index) at `stop`'s
+    /// door, with its window and bottles; the household is added to the day, which takes
+    /// the stop once the engine applied it ([`OpenDay::add_new_stops`]).
+    pub fn new_stop(
+        &mut self,
+        stop: &RoundStop,
+        service_s: i64,
+    ) -> Result<DayEventKind, DairyError> {
+        let bottles: u64 = stop.orders.iter().map(|o| u64::from(o.quantity)).sum();
+        let quantity = u32::try_from(bottles.clamp(1, u64::from(MAX_STOP_QUANTITY)))
+            .map_err(|_| invalid("new_stop.quantity", "too many bottles"))?;
+        let spec = DayStop {
+            point: stop.point,
+            window: DeliveryWindow::new(stop.window_s.0, stop.window_s.1)?,
+            quantity,
+            service_s,
+        };
+        let index = u32::try_from(self.open.stops.len())
+            .map_err(|_| invalid("new_stop.stop", "the day is full"))?;
+        self.households.push(stop.household);
+        Ok(DayEventKind::NewStop { stop: index, spec })
+    }
+
     /// The engine's event of a jam: the stops inside its area, and whether the station is.
     pub fn slowdown(&self, jam: &Jam) -> DayEventKind {
         let stops = self

@@ -164,6 +164,31 @@ impl Store {
             .collect()
     }
 
+    /// A late order's household joins a station's plan of `date` as a stop without a
+    /// courier (the live day's re-plan places it, [`Store::write_replan`]); `false` when the
+    /// household is a stop of the day already (its late order joins that stop).
+    pub async fn add_late_stop(
+        &self,
+        tenant: TenantId,
+        date: Date,
+        station: StationId,
+        household: crate::ids::HouseholdId,
+        quantity: u32,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO night_stops (tenant_id, delivery_date, station_id, household_id, \
+             quantity) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(tenant.0)
+        .bind(date_text(date))
+        .bind(station.0)
+        .bind(household.0)
+        .bind(i64::from(quantity))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Writes a live day's re-plan back to a station's stops of `date`: each household's
     /// courier, place and arrival (all `NULL` with the note when the re-plan left it without a
     /// courier), in one transaction. A household that is not a stop of the station's day is

@@ -80,6 +80,7 @@ pub fn router(app: Arc<AppState>) -> Router {
     Router::new()
         .route("/app/api/stations/{station}/jam", post(jam))
         .route("/app/api/stations/{station}/breakdown", post(breakdown))
+        .route("/app/api/stations/{station}/late-order", post(late_order))
         .layer(axum::extract::DefaultBodyLimit::max(
             super::api::MAX_BODY_BYTES,
         ))
@@ -203,6 +204,7 @@ async fn jam(
         "jam",
         detail,
         note,
+        None,
         move |d, live| {
             live.jam_until = Some(at + jam.minutes * 60);
             Ok(d.slowdown(&jam))
@@ -241,6 +243,7 @@ async fn breakdown(
         "breakdown",
         detail,
         note,
+        None,
         move |d, live| {
             let Some(route) = live.view.route(courier) else {
                 return Err(AppError::new(
@@ -258,6 +261,144 @@ async fn breakdown(
                 ));
             }
             Ok(DayEventKind::Breakdown { courier })
+        },
+    )
+    .await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LateOrderRequest {
+    /// The subscription delivered on (its household and product).
+    subscription: i64,
+    /// Units.
+    quantity: u32,
+    /// When it was placed, `HH:MM` (the live day's time of the new stop).
+    at: String,
+}
+
+/// `POST /app/api/stations/{station}/late-order {subscription, quantity, at}`: the store
+/// places the late order ([`milkrun_dairy::store::Store::place_late_order`], its rules); a
+/// household not on the day's plan joins it and goes to the live day as a new stop.
+async fn late_order(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(station): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    use milkrun_dairy::late_order::LateOrder;
+    let c = dispatcher(&app, &headers)?;
+    let station = station_in_path(&app, &c, &station).await?;
+    let req: LateOrderRequest = body(&bytes)?;
+    let at = time_of("at", &req.at)?;
+    let date = open_day(&app, c.tenant).await?;
+    let sub = app
+        .store
+        .subscription(
+            c.tenant,
+            milkrun_dairy::ids::SubscriptionId(req.subscription),
+        )
+        .await
+        .map_err(|e| match e {
+            milkrun_dairy::store::StoreError::NotFound { .. } => AppError::new(
+                StatusCode::BAD_REQUEST,
+                format!("subscription: no subscription {}", req.subscription),
+            ),
+            other => store_error(other),
+        })?;
+    let household = app
+        .store
+        .household(c.tenant, sub.household)
+        .await
+        .map_err(store_error)?;
+    if household.station != station {
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "subscription: its household is served by station {}, not {}",
+                household.station.0, station.0
+            ),
+        ));
+    }
+    let key = milkrun_dairy::dedupe::DedupeKey::new(&format!(
+        "app-late:{}:{}:{}",
+        req.subscription, date, at
+    ))
+    .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+    let late = LateOrder {
+        subscription: sub.id,
+        date,
+        quantity: req.quantity,
+        placed: milkrun_dairy::calendar::Moment::new(date, at)
+            .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("at: {e}")))?,
+        key,
+    };
+    let placed = app
+        .store
+        .place_late_order(c.tenant, &late)
+        .await
+        .map_err(|e| match e {
+            milkrun_dairy::store::StoreError::Domain(d) => {
+                AppError::new(StatusCode::BAD_REQUEST, d.to_string())
+            }
+            other => store_error(other),
+        })?;
+    let joined = app
+        .store
+        .add_late_stop(c.tenant, date, station, sub.household, req.quantity)
+        .await
+        .map_err(store_error)?;
+    if !joined {
+        return Ok(Json(json!({
+            "order": placed.order.id.0, "household": sub.household.0, "new_stop": false,
+            "moved": [], "unassigned": [],
+        })));
+    }
+    let detail = format!(
+        "{}: late order of {} for {}",
+        &format_hms(at)[..5],
+        req.quantity,
+        household.address
+    );
+    let note = format!(
+        "the late order placed at {} fits no courier's route within its window",
+        &format_hms(at)[..5]
+    );
+    let target = sub.household;
+    let board = app
+        .store
+        .day_board(c.tenant, date)
+        .await
+        .map_err(store_error)?;
+    let stop = board
+        .into_iter()
+        .find(|s| s.household == target)
+        .ok_or_else(|| AppError::new(StatusCode::CONFLICT, "the late stop vanished"))?;
+    let site_service = app
+        .store
+        .station_site(c.tenant, station)
+        .await
+        .map_err(store_error)?
+        .map_or(0, |s| s.service_s);
+    control(
+        &app,
+        &c,
+        station,
+        at,
+        "late order",
+        detail,
+        note,
+        Some(target),
+        move |_, live| {
+            if live.day.stop_of(target).is_some() {
+                return Err(AppError::new(
+                    StatusCode::CONFLICT,
+                    "the household is on the live day already",
+                ));
+            }
+            live.day
+                .new_stop(&stop, site_service)
+                .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, e.to_string()))
         },
     )
     .await
@@ -284,6 +425,7 @@ async fn control(
     kind: &'static str,
     detail: String,
     note: String,
+    skip_on_open: Option<HouseholdId>,
     make: impl FnOnce(&StationDay, &mut LiveStation) -> Result<DayEventKind, AppError>,
 ) -> Result<Json<Value>, AppError> {
     let date = open_day(app, c.tenant).await?;
@@ -316,7 +458,13 @@ async fn control(
             .overlay(&c.session.tenant, Profile::Bike)
             .map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
         let engine = LocalEngine::new(roads);
-        let day = StationDay::new(station, &site, &board)
+        // A late order's stop goes to the day as its own event, not with the opening.
+        let opening: Vec<RoundStop> = board
+            .iter()
+            .filter(|s| Some(s.household) != skip_on_open)
+            .cloned()
+            .collect();
+        let day = StationDay::new(station, &site, &opening)
             .map_err(|e| AppError::new(StatusCode::CONFLICT, e.to_string()))?;
         let (id, view) = engine.open_day(&day.open).await.map_err(engine_error)?;
         days.insert(
@@ -356,13 +504,16 @@ async fn control(
         days.remove(&key);
         return Err(e);
     }
-    let day = live.day.clone();
-    let incident = make(&day, live)?;
+    let incident = {
+        let day = live.day.clone();
+        make(&day, live)?
+    };
     let before = live.view.clone();
     if let Err(e) = send(live, vec![(at, incident, None)]).await {
         days.remove(&key);
         return Err(e);
     }
+    let day = live.day.clone();
     let after = live.view.clone();
     let moved = day.moved(&before, &after);
     let rows = day.replanned(&after, &note);
@@ -429,6 +580,7 @@ async fn send(
             .await
             .map_err(engine_error)?;
         live.view = applied.day;
+        live.day.open.add_new_stops(&batch);
         live.seen.extend(chunk.iter().filter_map(|x| x.2));
     }
     Ok(())

@@ -382,6 +382,64 @@ fn the_dispatcher_reports_a_jam_and_a_breakdown() {
         "the store's last report of the courier"
     );
 
+    // A late order (the dispatcher's form): a household of the station that is not on the
+    // day's plan joins a route (or is left without a courier, with the reason), on the map
+    // and in the store.
+    let (late_sub, late_household): (i64, i64) = {
+        use sqlx::Row;
+        let r = rt
+            .block_on(
+                sqlx::query(
+                    "SELECT s.subscription_id, s.household_id FROM subscriptions s \
+                     JOIN households h ON h.tenant_id = s.tenant_id \
+                     AND h.household_id = s.household_id \
+                     WHERE s.tenant_id = 1 AND h.station_id = $1 AND s.start_date <= $2 \
+                     AND NOT EXISTS (SELECT 1 FROM night_stops n WHERE n.tenant_id = 1 \
+                     AND n.household_id = s.household_id AND n.delivery_date = $2) \
+                     ORDER BY s.subscription_id LIMIT 1",
+                )
+                .bind(station.0)
+                .bind(day.to_string())
+                .fetch_one(store.pool()),
+            )
+            .unwrap();
+        (r.try_get(0).unwrap(), r.try_get(1).unwrap())
+    };
+    // The courier's report above moved the live day's clock to the wall clock's time of
+    // day (the time the pages record reports at): the late order comes a minute later.
+    let wall_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 86_400;
+    let late_at = milkrun_calendar::format_hms((wall_s as i64 + 60).min(86_399))[..5].to_string();
+    browser.js(
+        "document.getElementById('ctl-station').value = String(arguments[0]); \
+         document.getElementById('late-at').value = arguments[1];",
+        json!([station.0, late_at]),
+    );
+    browser.type_into("#late-subscription", &late_sub.to_string());
+    browser.type_into("#late-quantity", "2");
+    browser.click("#late-submit");
+    browser.wait_for(
+        &format!(
+            "window.milkrunReplans.length === 3 && document.getElementById('dot-{late_household}')"
+        ),
+        "the late order's stop on the map",
+    );
+    let with_late = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    let late_stop = with_late
+        .iter()
+        .find(|s| s.household.0 == late_household)
+        .expect("the late order's stop in the store");
+    assert!(
+        late_stop.courier.is_some() || late_stop.replan_note.is_some(),
+        "on a route, or without a courier with the reason: {late_stop:?}"
+    );
+    assert_eq!(late_stop.orders.iter().map(|o| o.quantity).sum::<u32>(), 2);
+    browser.screenshot("station-late-order");
+    let after = with_late;
+
     // The customer rates the delivery: once, 1 to 5 stars, his own household only; the
     // courier who delivered it gets it.
     let rater = cookie_of(&addr, &format!("customer-{}", next.customer.0));

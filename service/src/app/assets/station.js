@@ -148,7 +148,7 @@ function controls(b) {
   bd.replaceChildren(...b.couriers.filter((c) => c.figures.left > 0).map((c) =>
     el("option", { value: String(c.id), text: `${c.name} (courier ${c.id})` })));
   if (keepCourier) bd.value = keepCourier;
-  for (const id of ["jam-at", "bd-at"]) {
+  for (const id of ["jam-at", "bd-at", "late-at"]) {
     const input = document.getElementById(id);
     if (!input.value) input.value = firstPending(b.stops);
   }
@@ -192,6 +192,20 @@ function wireControls() {
         `other couriers, ${r.unassigned.length} without a courier.`, "ok");
     } catch (e) {
       say("The breakdown was not reported: " + e.message);
+    }
+  });
+  document.getElementById("late-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const v = (id) => document.getElementById(id).value;
+    try {
+      const r = await api(`/app/api/stations/${v("ctl-station")}/late-order`, { method: "POST",
+        body: { subscription: Number(v("late-subscription")), quantity: Number(v("late-quantity")), at: v("late-at") } });
+      say(r.new_stop === false
+        ? `Late order placed: household ${r.household} is on today's plan already; the order joins its stop.`
+        : `Late order placed: ${r.moved.filter((m) => m.to !== null).length} stops placed or moved, ` +
+          `${r.unassigned.length} without a courier.`, "ok");
+    } catch (e) {
+      say("The late order was not placed: " + e.message);
     }
   });
   document.getElementById("map").addEventListener("click", (ev) => {
