@@ -192,8 +192,7 @@ async fn jam(
         jam.minutes
     );
     let note = format!(
-        "the re-plan after the jam reported at {} could not keep it on a route within its \
-         window",
+        "left without a courier by the re-plan after the jam reported at {}",
         &format_hms(at)[..5]
     );
     control(
@@ -231,7 +230,7 @@ async fn breakdown(
         courier.0
     );
     let note = format!(
-        "courier {} broke down at {}; no other courier can take it within its window",
+        "left without a courier by the re-plan after courier {} broke down at {}",
         courier.0,
         &format_hms(at)[..5]
     );
@@ -361,7 +360,7 @@ async fn late_order(
         household.address
     );
     let note = format!(
-        "the late order placed at {} fits no courier's route within its window",
+        "left without a courier by the re-plan after the late order at {}",
         &format_hms(at)[..5]
     );
     let target = sub.household;
