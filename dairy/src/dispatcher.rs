@@ -559,6 +559,11 @@ mod tests {
             }]
         );
         assert_eq!(day.heading(&after), vec![(CourierId(7), HouseholdId(11))]);
+        // A late order's household is the day's next stop.
+        let mut later = day.clone();
+        let kind = later.new_stop(&stop(13, None, 0, 47.04), 40)?;
+        assert!(matches!(kind, DayEventKind::NewStop { stop: 3, spec } if spec.service_s == 40));
+        assert_eq!(later.stop_of(HouseholdId(13)), Some(3));
         assert!(metres(site.point, GeoPoint::new(47.01, 9.5)?) > 1_100.0);
         assert!((bearing(site.point, GeoPoint::new(47.01, 9.5)?) - 0.0).abs() < 1e-6);
         Ok(())

@@ -8,9 +8,12 @@
 //! with the page's; a breakdown takes every pending stop off the courier (to another courier,
 //! or none with the reason stored) and the page lists them; the alerts count what the store
 //! holds; a courier, a customer and the read-only manager cannot use the controls, bad input
-//! is refused naming its field; the station filter shows one station's stops only; a
-//! courier's report moves his position marker to the door; the courier page shows the way to
-//! his next stop. Screenshots go to `target/screenshots/`.
+//! is refused naming its field; a courier's report moves his position marker to the door; a
+//! late order from the form puts a household that was not on the day's plan on the map and
+//! in the store (on a route, or without a courier with the reason); the customer rates the
+//! delivery once and the courier sees it; the station filter shows one station's stops
+//! only; the courier page shows the way to his next stop. Screenshots go to
+//! `target/screenshots/`.
 use std::collections::{HashMap, HashSet};
 
 use milkrun_dairy::ids::{CourierId, StationId};
