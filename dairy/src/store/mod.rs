@@ -99,9 +99,9 @@ const MIGRATIONS: [(i64, &str, &str); 12] = [
         include_str!("../../migrations/0011_late_orders.sql"),
     ),
     (
-        12,
+        13,
         "station sites",
-        include_str!("../../migrations/0012_station_sites.sql"),
+        include_str!("../../migrations/0013_station_sites.sql"),
     ),
 ];
 

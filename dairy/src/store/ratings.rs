@@ -1,4 +1,4 @@
-//! Customers' ratings of their deliveries (migration 0012): one per household and day, 1 to
+//! Customers' ratings of their deliveries (migration 0013): one per household and day, 1 to
 //! 5 stars, given to the courier who delivered it (the delivered outcome's courier), and a
 //! courier's count and average over a range of days. Keyed by tenant.
 use milkrun_calendar::Date;

@@ -1,4 +1,4 @@
-//! Where a station stands and how its live day runs (migration 0012): the station's point,
+//! Where a station stands and how its live day runs (migration 0013): the station's point,
 //! the service time at a door, the snap limit, and the couriers riding from it with their
 //! capacity and shift ([`StationSite`]); and the live day's re-plan written back to the
 //! night's stops ([`Store::write_replan`]), so the board, the couriers' rounds and the store

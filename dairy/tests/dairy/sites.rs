@@ -1,4 +1,4 @@
-//! Where a station stands and its couriers' shifts (migration 0012), on both backends: set,
+//! Where a station stands and its couriers' shifts (migration 0013), on both backends: set,
 //! read back, replaced, checked field by field, keyed by tenant; and the live day's re-plan
 //! written back to the night's stops.
 use crate::support;
