@@ -49,6 +49,10 @@
 //!   to customers and couriers, and the conversion against the holdout.
 //! - [`cube`]: multi-dimensional BI queries (region, station, courier, product, segment,
 //!   day) with drill-down.
+//! - [`watch`]: the cockpit's watch list (stations late too often, orders of past days
+//!   without an outcome, stock drift, complaints open too long).
+//! - [`recommend`]: a customer's recommendations (offers told of, terms ending, quantity
+//!   from the consumption trend).
 //! - [`round`]: a day's rounds as people see them: planned stops with their orders and
 //!   outcomes, a stop's status (pending, delivered, failed, made up) and the day's figures.
 //! - [`dispatcher`]: the station dispatcher's live day: a station's stops and its site
@@ -146,6 +150,7 @@ pub mod night;
 pub mod outbox;
 pub mod outcome;
 pub mod promotion;
+pub mod recommend;
 pub mod renewal;
 pub mod round;
 pub mod segment;
@@ -156,6 +161,7 @@ pub mod store;
 pub mod subscription;
 pub mod tenant;
 pub mod transfer;
+pub mod watch;
 pub mod webhook;
 
 pub use error::DairyError;

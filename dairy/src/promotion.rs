@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use milkrun_calendar::Date;
 use sha2::{Digest, Sha256};
 
+use crate::calendar::{Operation, OperationKind};
 use crate::dedupe::DedupeKey;
 use crate::error::{invalid, DairyError};
 use crate::ids::{CourierId, CustomerId, HouseholdId, PackageId, ProductId, PromotionId};
@@ -206,6 +207,22 @@ pub fn courier_message(
     OutboxMessage::new(key, Topic::PromotionCourier, payload)
 }
 
+/// Whether a customer took `p`, from their households' subscriptions (package, start) and
+/// their calendar operations: a subscription to the promoted package starting within the
+/// validity, or an extra of the promoted product dated within it (the rule
+/// `Store::promotion_conversion` counts in SQL).
+pub fn is_taken(p: &Promotion, subscriptions: &[(PackageId, Date)], ops: &[Operation]) -> bool {
+    let valid = |d: Date| (p.valid_from..=p.valid_to).contains(&d);
+    match p.offer {
+        Offer::Subscribe { package, .. } => subscriptions
+            .iter()
+            .any(|&(k, start)| k == package && valid(start)),
+        Offer::Extra { product, .. } => ops.iter().any(|o| {
+            matches!(o.kind, OperationKind::Extra { product: x, date, .. } if x == product && valid(date))
+        }),
+    }
+}
+
 /// A promotion's conversion: among the targeted customers and among the holdout, how many
 /// took the offer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -302,6 +319,50 @@ mod tests {
         let m = courier_message(&p, CourierId(1), &[HouseholdId(4), HouseholdId(5)])?;
         assert_eq!(m.key.as_str(), "promo:7:courier:1");
         assert!(m.payload.ends_with("\"household_ids\":[4,5]}"));
+        Ok(())
+    }
+
+    /// An extra of the promoted product inside the validity takes the offer; one outside it,
+    /// or of another product, does not; a subscription offer is taken by a subscription to
+    /// its package starting inside the validity.
+    #[test]
+    fn taken_by_hand() -> TestResult {
+        use crate::ids::{OperationId, SubscriptionId};
+        let p = promo(0, 1)?;
+        let day = |d: &str| Date::parse_iso(d).map_err(|e| invalid("date", e.to_string()));
+        let extra = |product, date| Operation {
+            id: OperationId(1),
+            subscription: SubscriptionId(1),
+            kind: OperationKind::Extra {
+                date,
+                product,
+                quantity: 1,
+            },
+        };
+        assert!(is_taken(
+            &p,
+            &[],
+            &[extra(ProductId(2), day("2028-03-02")?)]
+        ));
+        assert!(!is_taken(
+            &p,
+            &[],
+            &[extra(ProductId(2), day("2028-03-15")?)]
+        ));
+        assert!(!is_taken(
+            &p,
+            &[],
+            &[extra(ProductId(1), day("2028-03-02")?)]
+        ));
+        let s = Promotion {
+            offer: Offer::Subscribe {
+                package: PackageId(3),
+                price: Cents(900),
+            },
+            ..p
+        };
+        assert!(is_taken(&s, &[(PackageId(3), day("2028-03-05")?)], &[]));
+        assert!(!is_taken(&s, &[(PackageId(4), day("2028-03-05")?)], &[]));
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 use milkrun_calendar::Date;
 
 use crate::calendar::{deliveries, DeliveryLine, Operation, MAX_HORIZON_DAYS};
+use crate::catalogue::Package;
 use crate::dedupe::DedupeKey;
 use crate::error::DairyError;
 use crate::ids::{HouseholdId, ProductId, SubscriptionId};
@@ -61,6 +62,40 @@ pub fn reminder_message(
         term_end.days_since(today)
     );
     OutboxMessage::new(key, Topic::RenewalReminder, payload)
+}
+
+/// The next term of `sub` (a renewal): the same household, package, quantity and weekdays,
+/// starting the day after `term_end` (its current term's last delivery), or on `first_open`
+/// (the first day a change made now applies to) when that is later or the term has no end in
+/// sight; its term follows from the package's period. `id` is the new subscription's.
+pub fn next_term(
+    sub: &Subscription,
+    package: &Package,
+    term_end: Option<Date>,
+    first_open: Date,
+    id: SubscriptionId,
+) -> Result<Subscription, DairyError> {
+    if package.id != sub.package {
+        return Err(crate::error::invalid(
+            "renewal.package",
+            format!("{} is not the subscription's package", package.id),
+        ));
+    }
+    let start = match term_end {
+        Some(end) => end
+            .checked_add_days(1)
+            .ok_or_else(|| crate::error::invalid("renewal.start", "leaves the calendar"))?
+            .max(first_open),
+        None => first_open,
+    };
+    Subscription::for_package(
+        id,
+        sub.household,
+        package,
+        start,
+        sub.quantity,
+        sub.weekdays,
+    )
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! A seeded milk-delivery morning on real roads (issue #5): households on
+//! A seeded milk-delivery morning on real roads (issue #5): households off
 //! the road points of an extract, subscriptions, delivery windows, a milk
 //! station and a fleet of e-trike couriers; with a plain text file format.
 //!
@@ -9,8 +9,9 @@
 //! * **Depot:** the road point nearest to the mean of all road points (a
 //!   milk station in the middle of the served area), open
 //!   [`DEPOT_OPEN_S`]..[`DEPOT_CLOSE_S`] (04:15-09:00).
-//! * **Households** live in buildings: a building stands on a road point
-//!   drawn around one of `centres` neighbourhood centres, all within about
+//! * **Households** live in buildings: a building stands off a road point
+//!   (5-40 m by default, [`ScenarioSpec::setback_m`], in a seeded direction, so
+//!   every door is snapped to the roads like a real address) drawn around one of `centres` neighbourhood centres, all within about
 //!   four spreads of the depot (rank-by-distance from the
 //!   centre, half-normal of scale `spread_points`, so density falls off
 //!   outwards); each building holds `building_size` households (default
@@ -88,6 +89,10 @@ pub struct ScenarioSpec {
     pub spread_points: usize,
     /// Households per building, `(min, max)`.
     pub building_size: (usize, usize),
+    /// Distance of a building from the road point it is drawn at, metres, `(min, max)`: each
+    /// building stands this far off the road (uniform, seeded, in a seeded direction), so
+    /// its doors must be snapped to the roads. `(0, 0)` puts every door on its road point.
+    pub setback_m: (f64, f64),
 }
 
 impl ScenarioSpec {
@@ -101,6 +106,7 @@ impl ScenarioSpec {
             centres: 3,
             spread_points: 400,
             building_size: (2, 12),
+            setback_m: (5.0, 40.0),
         }
     }
 }
@@ -190,6 +196,29 @@ fn round7(x: f64) -> f64 {
     (x * 1e7).round() / 1e7
 }
 
+/// `p` moved `setback_m` metres (uniform in the range; none for an empty, negative or
+/// non-finite range) in a direction drawn from `seed` and `building`.
+fn set_back(p: (f64, f64), seed: u64, building: u32, setback_m: (f64, f64)) -> (f64, f64) {
+    let (lo, hi) = setback_m;
+    if !(lo.is_finite() && hi.is_finite() && lo >= 0.0 && hi >= lo && hi > 0.0) {
+        return p;
+    }
+    let mut rng = SplitMix64::new(
+        seed ^ 0x5E7B_AC4D_0000_0000 ^ u64::from(building).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+    );
+    let d = lo + (hi - lo) * rng.unit();
+    let bearing = std::f64::consts::TAU * rng.unit();
+    // Metres per degree of latitude on the mean sphere.
+    let k = 6_371_008.8 * std::f64::consts::PI / 180.0;
+    let lat = p.0 + d * bearing.cos() / k;
+    let lon = p.1 + d * bearing.sin() / (k * p.0.to_radians().cos().max(1e-6));
+    if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon) {
+        (lat, lon)
+    } else {
+        p
+    }
+}
+
 /// Generates a scenario on `road_points` (`(lat, lon)` degrees). Errors if
 /// there are no road points or if a point is not a valid coordinate.
 pub fn generate(spec: &ScenarioSpec, road_points: &[(f64, f64)]) -> Result<Scenario, DatasetError> {
@@ -270,6 +299,9 @@ pub fn generate(spec: &ScenarioSpec, road_points: &[(f64, f64)]) -> Result<Scena
             * (2.0 * std::f64::consts::PI * rng.unit()).cos();
         let rank = ((g.abs() * spread) as usize).min(road_points.len() - 1);
         let (lat, lon) = road_points[by_centre[c][rank]];
+        // The building stands off the road: its own stream, so the draws above (and the
+        // households' windows, services and bottles) stay those of a setback of 0.
+        let (lat, lon) = set_back((lat, lon), spec.seed, building, spec.setback_m);
         let (lo, hi) = (
             spec.building_size.0.max(1),
             spec.building_size.1.max(spec.building_size.0.max(1)),

@@ -36,6 +36,8 @@ pub struct TravelMatrix {
     pub(crate) rows: usize,
     pub(crate) cols: usize,
     pub(crate) keys: Vec<u64>,
+    /// Door to door ([`crate::Access::DoorToDoor`]): whole metres and seconds round up.
+    pub(crate) door_to_door: bool,
 }
 
 impl TravelMatrix {
@@ -63,10 +65,24 @@ impl TravelMatrix {
     pub fn seconds(&self, i: usize, j: usize) -> Option<f64> {
         self.travel_ms(i, j).map(|ms| f64::from(ms) / 1000.0)
     }
-    /// Length of the fastest path in whole metres (`None` if unreachable).
+    /// Length of the fastest path in whole metres (`None` if unreachable): rounded to the
+    /// nearest metre on a road-only matrix, up on a door-to-door one (never shorter than the
+    /// straight line between the doors).
     pub fn meters(&self, i: usize, j: usize) -> Option<u32> {
+        let up = if self.door_to_door { 9 } else { 5 };
         self.dist_dm(i, j)
-            .map(|dm| dm / 10 + u32::from(dm % 10 >= 5))
+            .map(|dm| dm / 10 + u32::from(dm % 10 >= 10 - up))
+    }
+    /// Travel time in whole seconds (`None` if unreachable): rounded to the nearest second
+    /// on a road-only matrix, up on a door-to-door one.
+    pub fn whole_seconds(&self, i: usize, j: usize) -> Option<u32> {
+        let up = if self.door_to_door { 999 } else { 500 };
+        self.travel_ms(i, j)
+            .map(|ms| ms / 1000 + u32::from(ms % 1000 >= 1000 - up))
+    }
+    /// Whether the entries are door to door (access legs included).
+    pub fn is_door_to_door(&self) -> bool {
+        self.door_to_door
     }
 }
 

@@ -103,6 +103,24 @@ pub enum EngineError {
         /// The value given.
         value: f64,
     },
+    /// An access speed is NaN, infinite, or outside
+    /// [[`crate::MIN_ACCESS_MPS`], [`crate::MAX_ACCESS_MPS`]] metres per second.
+    #[error("bad access speed `{field}`: {value} is not a speed between 0.1 and 50 m/s")]
+    BadAccessSpeed {
+        /// The parameter's name (`access_speed_mps`, or the profile's field).
+        field: &'static str,
+        /// The value given.
+        value: f64,
+    },
+    /// A point's access leg (door to road position) is too long to add to a trip (only
+    /// possible with an unbounded snap limit).
+    #[error("stop {index}: access leg of {distance_m:.0} m is too long")]
+    AccessTooLong {
+        /// Index of the stop in the input.
+        index: usize,
+        /// Distance from the stop to its road node, metres.
+        distance_m: f64,
+    },
     /// A many-to-many matrix would have more cells than allowed (checked before allocating;
     /// see [`crate::DEFAULT_MAX_MATRIX_CELLS`]).
     #[error("a {rows} x {cols} matrix exceeds the limit of {max_cells} cells")]

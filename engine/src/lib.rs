@@ -17,7 +17,11 @@
 //!   own re-customized metrics, published atomically behind an `Arc`); with no update it
 //!   answers from the network's metrics without copying. [`RoadEngine`] is the same type,
 //!   for a network of its own with one overlay (`RoadEngine::prepare(graph)`).
-//! - Queries: [`RoadEngine::matrix`] (bucket many-to-many over elimination-tree searches,
+//! - Door to door ([`access`]): every point keeps its snap (road node, distance); matrices
+//!   and routes of [`RoadEngine::matrix_with`] / [`RoadEngine::route_with`] add an access leg
+//!   between each door and its road position at a speed per profile, unless
+//!   [`Access::RoadOnly`] is asked for (the road-only values, as OSRM gives them).
+//! - Queries: [`RoadEngine::matrix`] (road only; bucket many-to-many over elimination-tree searches,
 //!   parallel with rayon), [`RoadEngine::route`] (one-to-one with shortcut unpacking into a
 //!   polyline).
 //! - [`RoadEngine::apply_traffic`]: speed factors or closures on edges or ways; a small update
@@ -27,7 +31,7 @@
 //!
 //! ## Modules
 //! [`osm`] (PBF import, the only file-format code), [`store`] (prepared-graph file),
-//! [`profile`], [`graph`], [`snap`], [`order`], [`cch`], [`customize`], [`query`],
+//! [`profile`], [`graph`], [`snap`], [`access`] (door-to-door access legs), [`order`], [`cch`], [`customize`], [`query`],
 //! [`network`], [`overlay`], [`traffic`], [`timed`], [`timeofday`], [`turns`], [`engine`], [`dijkstra`] (reference), [`generate`]
 //! (synthetic networks),
 //! [`svg`] (pictures).
@@ -55,6 +59,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod access;
 pub mod cch;
 pub mod customize;
 pub mod dijkstra;
@@ -78,6 +83,9 @@ pub mod timeofday;
 pub mod traffic;
 pub mod turns;
 
+pub use access::{
+    check_access_speed, Access, PointOptions, DEFAULT_ACCESS_MPS, MAX_ACCESS_MPS, MIN_ACCESS_MPS,
+};
 pub use cch::CchTopology;
 pub use dijkstra::{dijkstra_keys, dijkstra_trips};
 pub use engine::{

@@ -304,6 +304,7 @@ impl RoadNetwork {
             rows: s.len(),
             cols: to.len(),
             keys: many_to_many(topo, &snap.metric, &s, &t, to.len()),
+            door_to_door: false,
         }
     }
 

@@ -11,6 +11,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
+use crate::access::{Access, PointOptions};
 use crate::cch::CchTopology;
 use crate::customize::{customize, customize_partial};
 use crate::engine::{
@@ -218,21 +219,77 @@ impl TrafficOverlay {
         self.matrix_points_on(&snap, from, to, max_snap_m)
     }
 
-    /// A travel-time and distance matrix that survives points far from the roads: each
-    /// point is snapped on its own, a point farther than `max_snap_m` from every usable road
-    /// is [`PointSnap::TooFar`] (with its distance) and its row and column are unreachable
-    /// ([`crate::INF_KEY`]), and every other cell is computed. The points' snaps are returned
-    /// beside the matrix. Errors: a bad limit, a coordinate out of range, or more cells than
-    /// the network's limit (checked before anything is allocated).
+    /// A road-only travel-time and distance matrix that survives points far from the
+    /// roads: each point is snapped on its own, a point farther than `max_snap_m` from every
+    /// usable road is [`PointSnap::TooFar`] (with its distance) and its row and column are
+    /// unreachable ([`crate::INF_KEY`]), and every other cell is computed. The points' snaps
+    /// are returned beside the matrix. Errors: a bad limit, a coordinate out of range, or
+    /// more cells than the network's limit (checked before anything is allocated). This is
+    /// [`TrafficOverlay::matrix_with`] with [`Access::RoadOnly`].
     pub fn matrix_partial(
         &self,
         from: &[LatLon],
         to: &[LatLon],
         max_snap_m: f64,
     ) -> Result<PartialMatrix, EngineError> {
+        self.matrix_with(
+            from,
+            to,
+            &PointOptions {
+                max_snap_m,
+                access: Access::RoadOnly,
+                strict: false,
+                departure_s: None,
+            },
+        )
+    }
+
+    /// A matrix between points with the options given: door to door (an access leg between
+    /// each door and its road position, see [`crate::access`]) or road only; a point
+    /// farther than `opts.max_snap_m` from every usable road fails the request in strict
+    /// mode, and is otherwise [`PointSnap::TooFar`] with an unreachable row and column. The
+    /// same door as origin and destination (equal coordinates) is 0; two different doors
+    /// on the same road position get their two access legs. Every point's snap (road node,
+    /// snap and access distances) is returned beside the matrix.
+    ///
+    /// Errors: a bad limit or access speed (naming the field), a coordinate out of range, a
+    /// point too far in strict mode, more cells than the network's limit (checked before
+    /// anything is allocated), or an access leg too long to add
+    /// ([`EngineError::AccessTooLong`]).
+    pub fn matrix_with(
+        &self,
+        from: &[LatLon],
+        to: &[LatLon],
+        opts: &PointOptions,
+    ) -> Result<PartialMatrix, EngineError> {
+        crate::snap::check_snap_limit(opts.max_snap_m)?;
+        opts.access.check()?;
         self.root.check_matrix_size(from.len(), to.len())?;
-        let from_snaps = self.root.snap_each(from, max_snap_m)?;
-        let to_snaps = self.root.snap_each(to, max_snap_m)?;
+        let snap_points = |points: &[LatLon]| -> Result<Vec<PointSnap>, EngineError> {
+            if opts.strict {
+                Ok(self
+                    .root
+                    .snap_all(points, opts.max_snap_m)?
+                    .into_iter()
+                    .map(PointSnap::Snapped)
+                    .collect())
+            } else {
+                self.root.snap_each(points, opts.max_snap_m)
+            }
+        };
+        let from_snaps = snap_points(from)?;
+        let to_snaps = snap_points(to)?;
+        let legs = |snaps: &[PointSnap]| -> Result<Vec<u64>, EngineError> {
+            snaps
+                .iter()
+                .enumerate()
+                .map(|(i, p)| match p.snapped() {
+                    Some(s) => opts.access.leg_key(i, s),
+                    None => Ok(INF_KEY),
+                })
+                .collect()
+        };
+        let (from_legs, to_legs) = (legs(&from_snaps)?, legs(&to_snaps)?);
         let on_road = |snaps: &[PointSnap]| -> (Vec<usize>, Vec<NodeId>) {
             snaps
                 .iter()
@@ -242,11 +299,28 @@ impl TrafficOverlay {
         };
         let (rows, s) = on_road(&from_snaps);
         let (cols, t) = on_road(&to_snaps);
-        let inner = self.root.matrix_on(&self.snapshot(), &s, &t);
+        let snapshot = match opts.departure_s {
+            Some(time_s) => self.snapshot_at(time_s),
+            None => self.snapshot(),
+        };
+        let inner = self.root.matrix_on(&snapshot, &s, &t);
+        let door_to_door = opts.access.is_door_to_door();
         let mut keys = vec![INF_KEY; from.len() * to.len()];
         for (a, &i) in rows.iter().enumerate() {
             for (b, &j) in cols.iter().enumerate() {
-                keys[i * to.len() + j] = inner.key(a, b);
+                let road = inner.key(a, b);
+                keys[i * to.len() + j] = if !door_to_door {
+                    road
+                } else if from[i] == to[j] {
+                    0
+                } else {
+                    crate::access::add_legs(road, from_legs[i], to_legs[j]).ok_or(
+                        EngineError::AccessTooLong {
+                            index: i,
+                            distance_m: from_snaps[i].snapped().map_or(0.0, |s| s.node_m),
+                        },
+                    )?
+                };
             }
         }
         Ok(PartialMatrix {
@@ -254,10 +328,64 @@ impl TrafficOverlay {
                 rows: from.len(),
                 cols: to.len(),
                 keys,
+                door_to_door,
             },
             from: from_snaps,
             to: to_snaps,
         })
+    }
+
+    /// The fastest trip between two points with the options given (`Ok(None)` if the roads
+    /// do not connect them). Door to door, the route's time and length include both access
+    /// legs and its polyline starts at the first door and ends at the second (the nodes are
+    /// the road nodes only); the same door twice is a route of 0. A point too far from the
+    /// roads is always an error (`opts.strict` is not consulted). Errors as
+    /// [`TrafficOverlay::matrix_with`].
+    pub fn route_with(
+        &self,
+        from: LatLon,
+        to: LatLon,
+        opts: &PointOptions,
+    ) -> Result<Option<Route>, EngineError> {
+        opts.access.check()?;
+        let snaps = self.snap_all(&[from, to], opts.max_snap_m)?;
+        let snapshot = match opts.departure_s {
+            Some(time_s) => self.snapshot_at(time_s),
+            None => self.snapshot(),
+        };
+        if opts.access.is_door_to_door() && from == to {
+            return Ok(Some(Route {
+                travel_ms: 0,
+                dist_dm: 0,
+                nodes: vec![snaps[0].node],
+                polyline: vec![from],
+            }));
+        }
+        let Some(road) = self.route_on(&snapshot, snaps[0].node, snaps[1].node) else {
+            return Ok(None);
+        };
+        if !opts.access.is_door_to_door() {
+            return Ok(Some(road));
+        }
+        let key = crate::access::add_legs(
+            crate::graph::pack_key(road.travel_ms, road.dist_dm),
+            opts.access.leg_key(0, &snaps[0])?,
+            opts.access.leg_key(1, &snaps[1])?,
+        )
+        .ok_or(EngineError::AccessTooLong {
+            index: 0,
+            distance_m: snaps[0].node_m,
+        })?;
+        let mut polyline = Vec::with_capacity(road.polyline.len() + 2);
+        polyline.push(from);
+        polyline.extend(road.polyline);
+        polyline.push(to);
+        Ok(Some(Route {
+            travel_ms: crate::graph::key_travel_ms(key).unwrap_or(u32::MAX),
+            dist_dm: crate::graph::key_dist_dm(key).unwrap_or(u32::MAX),
+            nodes: road.nodes,
+            polyline,
+        }))
     }
 
     fn matrix_points_on(

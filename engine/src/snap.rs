@@ -9,7 +9,7 @@
 use rstar::primitives::{GeomWithData, Line};
 use rstar::RTree;
 
-use crate::geo::{LatLon, LocalProjection};
+use crate::geo::{haversine_m, LatLon, LocalProjection};
 use crate::graph::{NodeId, RoadGraph};
 use crate::EngineError;
 
@@ -23,7 +23,8 @@ pub struct Snap {
     pub node: NodeId,
     /// Distance from the stop to the nearest road segment, metres.
     pub snap_m: f64,
-    /// Distance from the stop to the chosen node, metres.
+    /// Distance from the stop to the chosen node, metres (great-circle): the length of the
+    /// access leg between the door and its road position ([`crate::Access`]).
     pub node_m: f64,
 }
 
@@ -138,12 +139,15 @@ impl Snapper {
             dist(p, self.proj.project(graph.coord(NodeId(u)))),
             dist(p, self.proj.project(graph.coord(NodeId(v)))),
         );
-        let (node, node_m) = if du <= dv { (u, du) } else { (v, dv) };
+        let (node, planar_m) = if du <= dv { (u, du) } else { (v, dv) };
         Ok(Snap {
             // A turn-restriction arrival copy stands for its junction.
             node: graph.original_node(NodeId(node)),
             snap_m,
-            node_m,
+            // At least the great-circle distance, like the edges' lengths, so an access leg
+            // plus the road path is never shorter than the straight line between two doors;
+            // and at least the planar one, so it is never shorter than `snap_m`.
+            node_m: haversine_m(stop, graph.coord(NodeId(node))).max(planar_m),
         })
     }
 }

@@ -681,10 +681,11 @@ async fn incident_event<E: Engine>(
             incidents.push(MorningIncident {
                 kind: "late order",
                 detail: format!(
-                    "{}: a late order of {} bottles; the live re-planner {outcome}; {} stops \
+                    "{}: a late order of {} bottle{}; the live re-planner {outcome}; {} stops \
                      change courier",
                     hm(t),
                     stop.bottles,
+                    if stop.bottles == 1 { "" } else { "s" },
                     moved.len()
                 ),
             });

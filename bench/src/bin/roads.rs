@@ -20,9 +20,9 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Parser;
 use milkrun_engine::{
-    dijkstra_trips, generate_grid, generate_region, import_pbf_file, EdgeId, EdgeSet, GridSpec,
-    LatLon, NodeId, Profile, RegionSpec, RoadEngine, SpeedChange, TimedTraffic, TrafficUpdate,
-    DEFAULT_MAX_SNAP_M,
+    dijkstra_trips, generate_grid, generate_region, import_pbf_file, Access, EdgeId, EdgeSet,
+    GridSpec, LatLon, NodeId, PointOptions, Profile, RegionSpec, RoadEngine, SpeedChange,
+    TimedTraffic, TrafficUpdate, DEFAULT_MAX_SNAP_M,
 };
 
 /// Road engine benchmark.
@@ -391,6 +391,46 @@ fn main() -> anyhow::Result<()> {
         if cli.peer {
             fast_paths_peer(&engine, &nodes, median(times.clone()), prep_s);
         }
+        // Door to door (issue #25): snapping, the road matrix and the access legs, from the
+        // points; then end to end from the file (import, prepare, door-to-door matrix), the
+        // figure to set beside OSRM CH's extract + contract + table.
+        for (what, access) in [
+            ("door to door", Access::default()),
+            ("road only", Access::RoadOnly),
+        ] {
+            let opts = PointOptions {
+                access,
+                ..PointOptions::default()
+            };
+            let mut times = Vec::new();
+            for _ in 0..cli.repeats {
+                let t = Instant::now();
+                let m = engine.matrix_with(&points, &points, &opts)?;
+                times.push(secs(t));
+                std::hint::black_box(m);
+            }
+            println!(
+                "  {0} x {0} matrix from points, {what} (snapping included): median {1:.1} ms",
+                points.len(),
+                median(times) * 1e3
+            );
+        }
+        let mut ends = Vec::new();
+        for _ in 0..cli.repeats {
+            let t = Instant::now();
+            let (g, _) = import_pbf_file(&path, Profile::Car)?;
+            let e = RoadEngine::prepare(g);
+            let m = e.matrix_with(&points, &points, &PointOptions::default())?;
+            ends.push(secs(t));
+            std::hint::black_box(m);
+        }
+        println!(
+            "  end to end (import + prepare + {0} x {0} door-to-door matrix): median {1:.3} s (min {2:.3}, max {3:.3})",
+            points.len(),
+            median(ends.clone()),
+            ends.iter().copied().fold(f64::MAX, f64::min),
+            ends.iter().copied().fold(0.0, f64::max)
+        );
         let mut times = Vec::new();
         for r in 0..cli.repeats {
             let update = one_percent(&engine, 100 + r as u64);

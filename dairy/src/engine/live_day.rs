@@ -86,7 +86,9 @@ impl OpenDay {
 
     /// Appends the stops that `events` (applied, or answered as replayed) added to the day:
     /// each [`DayEventKind::NewStop`] whose index is the next one. The caller keeps its
-    /// day this way, so that later events and views may name the new stops.
+    /// day this way, so that later events and views may name the new stops. A batch refused
+    /// part-way keeps the events before the refused one applied: send them again under
+    /// the same ids (answered as replays, changing nothing) and add their stops then.
     pub fn add_new_stops(&mut self, events: &[DayEvent]) {
         for e in events {
             if let DayEventKind::NewStop { stop, spec } = &e.kind {

@@ -151,6 +151,25 @@ impl Store {
         rows.iter().map(complaint_from_row).collect()
     }
 
+    /// The tenant's complaints not resolved yet (open or escalated), oldest first, at most
+    /// `limit` of them: for the cockpit's watch list.
+    pub async fn unresolved_complaints(
+        &self,
+        tenant: TenantId,
+        limit: u32,
+    ) -> Result<Vec<Complaint>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM complaints WHERE tenant_id = $1 AND state <> $2 \
+             ORDER BY filed_at_s, complaint_id LIMIT $3"
+        ))
+        .bind(tenant.0)
+        .bind(ComplaintState::Resolved.as_str())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(complaint_from_row).collect()
+    }
+
     /// Escalates, once, every open complaint of the tenant that is overdue at `now` under
     /// the tenant's SLA, each with a `complaint_escalated` outbox message, in one
     /// transaction. Returns the complaints escalated by this call (none on a rerun).

@@ -148,6 +148,9 @@ pub enum Submitted {
     /// The tenant already has a job under this request id: that job, unchanged (the caller
     /// compares its digest).
     Existing(Box<StoredJob>),
+    /// The job number is stored already (another replica of the service gave it): nothing
+    /// is written; the caller takes a number above [`Store::last_job_seq`] and tries again.
+    NumberTaken,
 }
 
 /// What [`Store::claim_job`] did.
@@ -263,8 +266,8 @@ fn job_of(r: &sqlx::any::AnyRow) -> Result<StoredJob, StoreError> {
 
 impl Store {
     /// Stores a new job, queued; returns once it is committed. When the tenant already has a
-    /// job under the same non-empty request id, nothing is written and that job is returned.
-    /// A job number the tenant already has is an error.
+    /// job under the same non-empty request id, nothing is written and that job is returned;
+    /// a job number the tenant already has writes nothing either ([`Submitted::NumberTaken`]).
     pub async fn insert_job(&self, job: &NewJob<'_>) -> Result<Submitted, StoreError> {
         check_tenant(job.tenant)?;
         check_seq(job.seq)?;
@@ -325,7 +328,7 @@ impl Store {
         tx.commit().await?;
         match existing {
             Some(row) => Ok(Submitted::Existing(Box::new(job_of(&row)?))),
-            None => Err(invalid("job_seq", format!("job {} is already stored", job.seq)).into()),
+            None => Ok(Submitted::NumberTaken),
         }
     }
 

@@ -9,11 +9,11 @@
 //! the same day.
 use sqlx::Row;
 
+use super::live_day_leases::{check_ids, check_owner, check_ttl, fence, now_ms};
 use super::{Store, StoreError};
 use crate::error::invalid;
 
-/// Longest tenant or day id stored, bytes.
-pub const MAX_ID: usize = 128;
+pub use super::live_day_leases::MAX_ID;
 
 /// A live day's row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +61,9 @@ pub struct StoredLiveEvent {
 /// brings one.
 #[derive(Debug, Clone, Copy)]
 pub struct LiveEventWrite<'a> {
+    /// The day's lease epoch its writer holds (see [`super::live_day_leases`]): checked in
+    /// the append's transaction, refused with [`StoreError::Fenced`] after a takeover.
+    pub epoch: i64,
     /// The client's event id (unique in the day's log).
     pub event_id: &'a str,
     /// The event (JSON).
@@ -73,16 +76,6 @@ pub struct LiveEventWrite<'a> {
     /// A snapshot after the event, `(matrix number, state)`: it replaces the day's snapshot,
     /// and the matrices numbered below its own are dropped (nothing after it reads them).
     pub snapshot: Option<(i64, &'a str)>,
-}
-
-fn check_ids(tenant: &str, day_id: &str) -> Result<(), StoreError> {
-    if tenant.is_empty() || tenant.len() > MAX_ID {
-        return Err(invalid("tenant", format!("must be 1 to {MAX_ID} bytes")).into());
-    }
-    if day_id.is_empty() || day_id.len() > MAX_ID {
-        return Err(invalid("day_id", format!("must be 1 to {MAX_ID} bytes")).into());
-    }
-    Ok(())
 }
 
 fn check_matrix_no(field: &'static str, number: i64) -> Result<(), StoreError> {
@@ -139,9 +132,10 @@ async fn insert_matrix(
 }
 
 impl Store {
-    /// Stores a day just opened, at plan version 1: its row, its matrix as number 1 and its
-    /// opening snapshot (seq 0, going with matrix 1). An existing day id of the tenant is an
-    /// error (the database's key refuses it).
+    /// Stores a day just opened, at plan version 1: its row, its matrix as number 1, its
+    /// opening snapshot (seq 0, going with matrix 1) and a free lease at epoch 0 (taken by
+    /// the first [`Store::claim_live_day`]). An existing day id of the tenant is an error
+    /// (the database's key refuses it).
     pub async fn create_live_day(
         &self,
         tenant: &str,
@@ -149,6 +143,36 @@ impl Store {
         matrix: &[u8],
         snapshot: &str,
     ) -> Result<(), StoreError> {
+        self.insert_live_day(tenant, day_id, matrix, snapshot, None)
+            .await
+            .map(|_| ())
+    }
+
+    /// [`Store::create_live_day`] with the day's lease held by `owner` for `ttl_ms`, at
+    /// epoch 1 (returned): the replica that opens a day runs it.
+    pub async fn create_owned_live_day(
+        &self,
+        tenant: &str,
+        day_id: &str,
+        matrix: &[u8],
+        snapshot: &str,
+        owner: &str,
+        ttl_ms: i64,
+    ) -> Result<i64, StoreError> {
+        check_owner(owner)?;
+        check_ttl(ttl_ms)?;
+        self.insert_live_day(tenant, day_id, matrix, snapshot, Some((owner, ttl_ms)))
+            .await
+    }
+
+    async fn insert_live_day(
+        &self,
+        tenant: &str,
+        day_id: &str,
+        matrix: &[u8],
+        snapshot: &str,
+        lease: Option<(&str, i64)>,
+    ) -> Result<i64, StoreError> {
         check_ids(tenant, day_id)?;
         let mut tx = self.begin_write().await?;
         sqlx::query(
@@ -169,8 +193,24 @@ impl Store {
         .bind(snapshot)
         .execute(&mut *tx)
         .await?;
+        let (owner, epoch, ttl_ms) = match lease {
+            Some((owner, ttl_ms)) => (owner, 1, ttl_ms),
+            None => ("", 0, 0),
+        };
+        sqlx::query(&format!(
+            "INSERT INTO live_day_leases (tenant, day_id, owner, epoch, expires_ms) \
+             VALUES ($1, $2, $3, $4, CASE WHEN $5 = 0 THEN 0 ELSE {} + $5 END)",
+            now_ms(self.backend)
+        ))
+        .bind(tenant)
+        .bind(day_id)
+        .bind(owner)
+        .bind(epoch)
+        .bind(ttl_ms)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(epoch)
     }
 
     /// Appends an accepted event to an open day's log and moves the day to its plan
@@ -178,7 +218,9 @@ impl Store {
     /// the event's `seq`. Without a matrix or a snapshot this writes the log row and updates
     /// the day's small row, nothing else. When this returns, the event is committed. An id
     /// already in the day's log, a matrix number used before, a snapshot naming a matrix the
-    /// day does not have, or a day that is not open, is an error and nothing is written.
+    /// day does not have, or a day that is not open, is an error and nothing is written;
+    /// so is a write whose [`LiveEventWrite::epoch`] is no longer the day's lease epoch
+    /// ([`StoreError::Fenced`]: another replica took the day over).
     pub async fn append_live_event(
         &self,
         tenant: &str,
@@ -193,8 +235,11 @@ impl Store {
             check_matrix_no("snapshot.matrix", number)?;
         }
         let mut tx = self.begin_write().await?;
-        // The update comes first: on PostgreSQL it locks the day's row, so appends to one
-        // day are serialised and their seq numbers cannot collide.
+        // The fence comes first: on PostgreSQL it locks the lease row, so a takeover waits
+        // for this append and reads the log after it.
+        fence(&mut tx, tenant, day_id, write.epoch).await?;
+        // Then the day's row: locked too, so appends to one day are serialised and their
+        // seq numbers cannot collide.
         let moved = sqlx::query(
             "UPDATE live_days SET plan_version = $3 \
              WHERE tenant = $1 AND day_id = $2 AND status = 'open'",
@@ -322,17 +367,26 @@ impl Store {
         Ok(true)
     }
 
-    /// Closes an open day; `false` when the tenant has no open day of that id.
-    pub async fn close_live_day(&self, tenant: &str, day_id: &str) -> Result<bool, StoreError> {
+    /// Closes an open day, fenced like an append by the lease `epoch` its writer holds;
+    /// `false` when the tenant has no open day of that id.
+    pub async fn close_live_day(
+        &self,
+        tenant: &str,
+        day_id: &str,
+        epoch: i64,
+    ) -> Result<bool, StoreError> {
         check_ids(tenant, day_id)?;
+        let mut tx = self.begin_write().await?;
+        fence(&mut tx, tenant, day_id, epoch).await?;
         let done = sqlx::query(
             "UPDATE live_days SET status = 'closed' \
              WHERE tenant = $1 AND day_id = $2 AND status = 'open'",
         )
         .bind(tenant)
         .bind(day_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
     }
 

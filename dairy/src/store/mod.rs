@@ -8,7 +8,9 @@
 //! movement ledger, loading, expiry, low-stock alerts, transfers), [`station_orders`]
 //! (tomorrow's order per station), [`care`] (settings and alerts), [`renewals`],
 //! [`complaints`], [`webhooks`], [`consumption`] (per customer), [`segments`] (RFM),
-//! [`promotions`] (push and conversion), [`cube`] (BI queries with drill-down),
+//! [`promotions`] (create, push, offers and conversion), [`recommend`] (a customer's
+//! recommendations), [`cube`] (BI queries with drill-down), [`watch`] (the cockpit's watch
+//! list and daily trend),
 //! [`rounds`] (the day's rounds for the faces: the board, a courier's round, a stop's report),
 //! [`ratings`] (customers' ratings of deliveries, per courier), [`sites`] (where a station
 //! stands, its couriers' shifts, the live day's re-plan written back to the night's stops),
@@ -35,6 +37,7 @@ pub mod households;
 pub mod import;
 pub mod jobs;
 pub mod late_orders;
+pub mod live_day_leases;
 pub mod live_days;
 pub mod night;
 pub mod operations;
@@ -43,6 +46,7 @@ pub mod outbox;
 pub mod outcomes;
 pub mod promotions;
 pub mod ratings;
+pub mod recommend;
 pub mod remedies;
 pub mod renewals;
 pub mod rounds;
@@ -53,12 +57,13 @@ pub mod station_orders;
 pub mod stock;
 pub mod subscriptions;
 pub mod tenants;
+pub mod watch;
 pub mod webhooks;
 
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 12] = [
+const MIGRATIONS: [(i64, &str, &str); 13] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -97,6 +102,11 @@ const MIGRATIONS: [(i64, &str, &str); 12] = [
         11,
         "late orders",
         include_str!("../../migrations/0011_late_orders.sql"),
+    ),
+    (
+        12,
+        "live day leases",
+        include_str!("../../migrations/0012_live_day_leases.sql"),
     ),
     (
         13,
@@ -152,6 +162,15 @@ pub enum StoreError {
         what: &'static str,
         /// Its id.
         id: i64,
+    },
+    /// A write of a live day carried a lease epoch that is no longer the day's: another
+    /// replica took the day over (or it is unknown); nothing was written.
+    #[error("live day {day_id} is fenced: lease epoch {epoch} is no longer its own")]
+    Fenced {
+        /// The day.
+        day_id: String,
+        /// The epoch the write carried.
+        epoch: i64,
     },
     /// A stored value does not decode into its domain type.
     #[error("stored {field} is not valid: {reason}")]

@@ -118,6 +118,74 @@ impl Store {
         }
     }
 
+    /// Adds a promotion under the tenant's next promotion id (one above its highest) and
+    /// returns it. Two managers creating at the same moment may draw the same id: the second
+    /// is refused naming `promotion.id` and may try again.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn create_promotion(
+        &self,
+        tenant: TenantId,
+        offer: Offer,
+        valid_from: Date,
+        valid_to: Date,
+        segment: Segment,
+        holdout_pct: u8,
+        seed: u64,
+    ) -> Result<Promotion, StoreError> {
+        let last: i64 = sqlx::query(
+            "SELECT CAST(COALESCE(MAX(promotion_id), 0) AS BIGINT) AS last FROM promotions \
+             WHERE tenant_id = $1",
+        )
+        .bind(tenant.0)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("last")?;
+        let id = last
+            .checked_add(1)
+            .map(PromotionId)
+            .ok_or_else(|| invalid("promotion.id", "no promotion id is left"))?;
+        let p = Promotion::new(id, offer, valid_from, valid_to, segment, holdout_pct, seed)?;
+        if !self.add_promotion(tenant, &p).await? {
+            return Err(invalid("promotion.id", format!("{id} is taken: try again")).into());
+        }
+        Ok(p)
+    }
+
+    /// The tenant's promotions, by id.
+    pub async fn promotions(&self, tenant: TenantId) -> Result<Vec<Promotion>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM promotions WHERE tenant_id = $1 ORDER BY promotion_id"
+        ))
+        .bind(tenant.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(promotion_from_row).collect()
+    }
+
+    /// The promotions a customer was told of (a member at the push, not held out) that are
+    /// valid on `today`, by id.
+    pub async fn offers_for_customer(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        today: Date,
+    ) -> Result<Vec<Promotion>, StoreError> {
+        let columns: Vec<String> = COLUMNS.split(", ").map(|c| format!("p.{c}")).collect();
+        let rows = sqlx::query(&format!(
+            "SELECT {} FROM promotions p JOIN promotion_members m \
+             ON m.tenant_id = p.tenant_id AND m.promotion_id = p.promotion_id \
+             WHERE p.tenant_id = $1 AND m.customer_id = $2 AND m.holdout = 0 \
+             AND p.valid_from <= $3 AND p.valid_to >= $3 ORDER BY p.promotion_id",
+            columns.join(", ")
+        ))
+        .bind(tenant.0)
+        .bind(customer.0)
+        .bind(date_text(today))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(promotion_from_row).collect()
+    }
+
     /// One of the tenant's promotions; another tenant's id is [`StoreError::NotFound`].
     pub async fn promotion(
         &self,

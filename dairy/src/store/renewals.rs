@@ -1,11 +1,17 @@
 //! Renewal reminders: one outbox message per subscription and term end, enqueued from N days
-//! (the tenant's setting) before the term's last delivery; a rerun adds no row.
+//! (the tenant's setting) before the term's last delivery; a rerun adds no row. And the
+//! renewal itself: the next term as a new subscription ([`Store::renew_subscription`]).
 use milkrun_calendar::Date;
+use sqlx::Row;
 
 use super::outbox::enqueue_on;
-use super::{Store, StoreError};
-use crate::ids::TenantId;
-use crate::renewal::{reminder_due, reminder_message, term_end};
+use super::subscriptions::{subscription_from_row, COLUMNS};
+use super::{date_text, Store, StoreError};
+use crate::calendar::Moment;
+use crate::error::invalid;
+use crate::ids::{SubscriptionId, TenantId};
+use crate::renewal::{next_term, reminder_due, reminder_message, term_end};
+use crate::subscription::Subscription;
 
 /// What a renewal sweep did.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -53,5 +59,56 @@ impl Store {
         }
         tx.commit().await?;
         Ok(run)
+    }
+
+    /// Renews a subscription at `now`: its next term ([`next_term`]) starts the day after its
+    /// current term's last delivery, or on the first day a change made now applies to. The
+    /// new subscription gets the tenant's next subscription id. Renewing the same term again
+    /// changes nothing and returns the subscription made the first time (`false`): a
+    /// subscription of the same household and package starting that day counts as it.
+    pub async fn renew_subscription(
+        &self,
+        tenant: TenantId,
+        subscription: SubscriptionId,
+        now: Moment,
+    ) -> Result<(Subscription, bool), StoreError> {
+        let sub = self.subscription(tenant, subscription).await?;
+        let package = self.package(tenant, sub.package).await?;
+        let ops = self.operations(tenant, subscription).await?;
+        let end = term_end(&sub, package.product, &ops, now.date)?;
+        let first_open = self.cutoff(tenant).await?.first_open_date(now);
+        // The id is replaced below; the term is checked here, before the transaction.
+        let planned = next_term(&sub, &package, end, first_open, sub.id)?;
+        let mut tx = self.begin_write().await?;
+        let same = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM subscriptions WHERE tenant_id = $1 AND household_id = $2 \
+             AND package_id = $3 AND start_date = $4 ORDER BY subscription_id LIMIT 1"
+        ))
+        .bind(tenant.0)
+        .bind(sub.household.0)
+        .bind(sub.package.0)
+        .bind(date_text(planned.start))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = same {
+            tx.rollback().await?;
+            return Ok((subscription_from_row(&row)?, false));
+        }
+        let last: i64 = sqlx::query(
+            "SELECT CAST(COALESCE(MAX(subscription_id), 0) AS BIGINT) AS last FROM subscriptions \
+             WHERE tenant_id = $1",
+        )
+        .bind(tenant.0)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("last")?;
+        let id = last
+            .checked_add(1)
+            .map(SubscriptionId)
+            .ok_or_else(|| invalid("renewal.subscription", "no subscription id is left"))?;
+        let next = Subscription { id, ..planned };
+        super::subscriptions::insert_on(&mut tx, tenant, &next).await?;
+        tx.commit().await?;
+        Ok((next, true))
     }
 }

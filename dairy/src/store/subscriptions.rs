@@ -14,27 +14,8 @@ impl Store {
         tenant: TenantId,
         s: &Subscription,
     ) -> Result<(), StoreError> {
-        let (prepaid, end) = match s.term {
-            Term::Prepaid(n) => (Some(i64::from(n)), None),
-            Term::Until(d) => (None, Some(date_text(d))),
-        };
-        sqlx::query(
-            "INSERT INTO subscriptions (tenant_id, subscription_id, household_id, package_id, \
-             start_date, prepaid, end_date, quantity, weekdays) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(tenant.0)
-        .bind(s.id.0)
-        .bind(s.household.0)
-        .bind(s.package.0)
-        .bind(date_text(s.start))
-        .bind(prepaid)
-        .bind(end)
-        .bind(i64::from(s.quantity))
-        .bind(i64::from(s.weekdays.bits()))
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        insert_on(&mut conn, tenant, s).await
     }
 
     /// A subscription of the tenant.
@@ -106,4 +87,33 @@ pub(crate) fn subscription_from_row(row: &impl Cells) -> Result<Subscription, St
         to_u32(row.int("quantity")?, "subscriptions.quantity")?,
         WeekdayPattern::from_bits(bits)?,
     )?)
+}
+
+/// Inserts a subscription on a connection (or in a transaction).
+pub(crate) async fn insert_on(
+    conn: &mut sqlx::AnyConnection,
+    tenant: TenantId,
+    s: &Subscription,
+) -> Result<(), StoreError> {
+    let (prepaid, end) = match s.term {
+        Term::Prepaid(n) => (Some(i64::from(n)), None),
+        Term::Until(d) => (None, Some(date_text(d))),
+    };
+    sqlx::query(
+        "INSERT INTO subscriptions (tenant_id, subscription_id, household_id, package_id, \
+         start_date, prepaid, end_date, quantity, weekdays) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(tenant.0)
+    .bind(s.id.0)
+    .bind(s.household.0)
+    .bind(s.package.0)
+    .bind(date_text(s.start))
+    .bind(prepaid)
+    .bind(end)
+    .bind(i64::from(s.quantity))
+    .bind(i64::from(s.weekdays.bits()))
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -9,6 +9,7 @@ mod close;
 mod concurrency;
 mod crash;
 mod exceptions;
+mod faces;
 mod late_orders;
 mod sites;
 mod store;

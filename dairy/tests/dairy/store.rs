@@ -401,6 +401,7 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
     let m2: Vec<u8> = vec![7; 70_000];
     let m3: Vec<u8> = vec![0, 1, 2];
     let event = |id: &'static str, body: &'static str, version: i64| LiveEventWrite {
+        epoch: 0,
         event_id: id,
         event: body,
         plan_version: version,
@@ -422,6 +423,7 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
     );
     // A traffic event: its matrix, no snapshot.
     let traffic = LiveEventWrite {
+        epoch: 0,
         matrix: Some((2, &m2)),
         ..event("e2", r#"{"type":"traffic","matrix":2}"#, 3)
     };
@@ -453,14 +455,17 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
     // below 1: refused, nothing written.
     for bad in [
         LiveEventWrite {
+            epoch: 0,
             snapshot: Some((9, "{}")),
             ..event("x1", "{}", 7)
         },
         LiveEventWrite {
+            epoch: 0,
             matrix: Some((2, &m3)),
             ..event("x2", "{}", 7)
         },
         LiveEventWrite {
+            epoch: 0,
             matrix: Some((0, &m3)),
             ..event("x3", "{}", 7)
         },
@@ -470,6 +475,7 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
     assert_eq!(store.live_day_events("acme", "d1").await?.len(), 5);
     // A snapshot after event 6, going with matrix 2: the opening snapshot and matrix 1 go.
     let snapshotted = LiveEventWrite {
+        epoch: 0,
         snapshot: Some((2, r#"{"v":7}"#)),
         ..event("e6", r#"{"a":6}"#, 7)
     };
@@ -549,8 +555,8 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
     assert!(store.live_day("gamma", "d1").await?.is_none());
     assert!(store.live_day_snapshot("gamma", "d1").await?.is_none());
     assert_eq!(store.open_live_days().await?.len(), 2);
-    assert!(store.close_live_day("acme", "d1").await?);
-    assert!(!store.close_live_day("acme", "d1").await?);
+    assert!(store.close_live_day("acme", "d1", 0).await?);
+    assert!(!store.close_live_day("acme", "d1", 0).await?);
     assert!(store
         .append_live_event("acme", "d1", &event("e7", "{}", 8))
         .await
@@ -558,6 +564,149 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
     let open = store.open_live_days().await?;
     assert_eq!(open.len(), 1);
     assert_eq!(open[0].tenant, "beta");
+    store.close().await;
+    Ok(())
+}
+
+/// Live-day leases (issue #23): the replica that opens a day holds its lease at epoch 1;
+/// another cannot claim it while it runs, and learns who holds it and for how long; once it
+/// lapses the other takes it at epoch 2, and the first one's append and close carrying
+/// epoch 1 are refused (fenced) with nothing written. Renewal says which days a replica
+/// still holds; a forced claim takes a day at once; a released lease is free at once; a
+/// closed day or another tenant's day has no lease to claim.
+async fn live_day_leases_fence_a_takeover(b: Backend) -> TestResult {
+    use milkrun_dairy::store::live_day_leases::{HeldLease, LeaseClaim};
+    use milkrun_dairy::store::live_days::LiveEventWrite;
+    let db = TestDb::new(b, "leases").await?;
+    let store = db.open().await?;
+    let write = |id: &'static str, epoch: i64, version: i64| LiveEventWrite {
+        epoch,
+        event_id: id,
+        event: "{}",
+        plan_version: version,
+        matrix: None,
+        snapshot: None,
+    };
+    let epoch = store
+        .create_owned_live_day("acme", "d1", &[1, 2, 3], "{}", "replica-a", 60_000)
+        .await?;
+    assert_eq!(epoch, 1);
+    match store
+        .claim_live_day("acme", "d1", "replica-b", 60_000, false)
+        .await?
+    {
+        Some(LeaseClaim::Elsewhere {
+            owner,
+            expires_in_ms,
+        }) => {
+            assert_eq!(owner, "replica-a");
+            assert!(
+                (50_000..=60_000).contains(&expires_in_ms),
+                "{expires_in_ms}"
+            );
+        }
+        other => panic!("held by replica-a, not {other:?}"),
+    }
+    assert_eq!(
+        store
+            .claim_live_day("acme", "d1", "replica-a", 200, false)
+            .await?,
+        Some(LeaseClaim::Held { epoch: 1 }),
+        "its own lease, renewed at the same epoch"
+    );
+    assert_eq!(
+        store
+            .append_live_event("acme", "d1", &write("e1", 1, 2))
+            .await?,
+        1
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(
+        store
+            .claim_live_day("acme", "d1", "replica-b", 60_000, false)
+            .await?,
+        Some(LeaseClaim::Held { epoch: 2 }),
+        "lapsed: taken over"
+    );
+    let fenced = store
+        .append_live_event("acme", "d1", &write("e2", 1, 3))
+        .await;
+    assert!(
+        matches!(fenced, Err(StoreError::Fenced { epoch: 1, .. })),
+        "{fenced:?}"
+    );
+    assert!(matches!(
+        store.close_live_day("acme", "d1", 1).await,
+        Err(StoreError::Fenced { .. })
+    ));
+    let day = store.live_day("acme", "d1").await?.ok_or("d1")?;
+    assert!(day.open);
+    assert_eq!(day.plan_version, 2, "nothing of the fenced writes");
+    assert_eq!(store.live_day_events("acme", "d1").await?.len(), 1);
+    assert!(store
+        .renew_live_day_leases("replica-a", 60_000)
+        .await?
+        .is_empty());
+    assert_eq!(
+        store.renew_live_day_leases("replica-b", 60_000).await?,
+        [HeldLease {
+            tenant: "acme".into(),
+            day_id: "d1".into(),
+            epoch: 2
+        }]
+    );
+    assert_eq!(
+        store
+            .append_live_event("acme", "d1", &write("e2", 2, 3))
+            .await?,
+        2
+    );
+    assert_eq!(
+        store
+            .claim_live_day("beta", "d1", "replica-b", 60_000, false)
+            .await?,
+        None,
+        "another tenant's day"
+    );
+    assert_eq!(
+        store
+            .claim_live_day("acme", "d1", "replica-c", 60_000, true)
+            .await?,
+        Some(LeaseClaim::Held { epoch: 3 }),
+        "forced"
+    );
+    assert_eq!(store.release_live_day_leases("replica-c").await?, 1);
+    assert_eq!(
+        store
+            .claim_live_day("acme", "d1", "replica-b", 60_000, false)
+            .await?,
+        Some(LeaseClaim::Held { epoch: 4 }),
+        "released: free at once"
+    );
+    assert_eq!(
+        store.live_day_lease("acme", "d1").await?,
+        Some(("replica-b".to_string(), 4))
+    );
+    assert!(store.close_live_day("acme", "d1", 4).await?);
+    assert_eq!(
+        store
+            .claim_live_day("acme", "d1", "replica-b", 60_000, false)
+            .await?,
+        None,
+        "closed"
+    );
+    assert!(store
+        .renew_live_day_leases("replica-b", 60_000)
+        .await?
+        .is_empty());
+    assert!(store
+        .claim_live_day("acme", "d1", "", 60_000, false)
+        .await
+        .is_err());
+    assert!(store
+        .claim_live_day("acme", "d1", "replica-b", 0, false)
+        .await
+        .is_err());
     store.close().await;
     Ok(())
 }
@@ -682,8 +831,12 @@ async fn jobs_are_stored_by_tenant(b: Backend) -> TestResult {
         store.service_job("acme", 2).await?.is_none(),
         "nothing written"
     );
-    // The same number again is refused; beta's own jobs may reuse the request id.
-    assert!(store.insert_job(&new("acme", 1, "")).await.is_err());
+    // The same number again writes nothing (another replica took it); beta's own jobs may
+    // reuse the request id.
+    assert_eq!(
+        store.insert_job(&new("acme", 1, "")).await?,
+        Submitted::NumberTaken
+    );
     assert_eq!(
         store.insert_job(&new("beta", 2, "nightly-1")).await?,
         Submitted::Inserted
@@ -1721,6 +1874,7 @@ on_both_backends!(
     order_outcomes_view_reads_back,
     interrupted_freeze_is_completed_by_a_rerun,
     live_days_log_events_by_tenant,
+    live_day_leases_fence_a_takeover,
     migration_0009_moves_old_live_days,
     jobs_are_stored_by_tenant,
     jobs_are_claimed_through_their_row,

@@ -27,8 +27,9 @@ fn deterministic_for_a_seed() {
     assert_ne!(a, c);
 }
 
-/// Households sit on road points, order 1-3 bottles, mostly in the main window, and the
-/// fleet can carry the day's bottles.
+/// Households stand 5-40 m off the road points (one building, one door), order 1-3
+/// bottles, mostly in the main window, and the fleet can carry the day's bottles; with a
+/// setback of 0 they sit on the road points and everything else is the same.
 #[test]
 fn shape_of_a_morning() {
     let pts = road_points();
@@ -39,9 +40,48 @@ fn shape_of_a_morning() {
         assert!((1..=3).contains(&h.bottles()));
         assert!(h.window_s.0 < h.window_s.1);
         assert!((15..=45).contains(&h.service_s));
+        let nearest = pts
+            .iter()
+            .map(|p| metres(*p, (h.lat, h.lon)))
+            .fold(f64::INFINITY, f64::min);
+        assert!(nearest <= 40.1, "household {} is {nearest:.1} m off", h.id);
+    }
+    let mut off: Vec<f64> = s
+        .households
+        .iter()
+        .map(|h| {
+            pts.iter()
+                .map(|p| metres(*p, (h.lat, h.lon)))
+                .fold(f64::INFINITY, f64::min)
+        })
+        .collect();
+    off.sort_by(f64::total_cmp);
+    assert!(
+        off[off.len() / 2] > 5.0,
+        "median {:.1} m off",
+        off[off.len() / 2]
+    );
+    for w in s.households.windows(2) {
+        if w[0].building == w[1].building {
+            assert_eq!((w[0].lat, w[0].lon), (w[1].lat, w[1].lon), "one door");
+        }
+    }
+    let on_road = generate(
+        &ScenarioSpec {
+            setback_m: (0.0, 0.0),
+            ..ScenarioSpec::new(3, 1000, 6)
+        },
+        &pts,
+    )
+    .unwrap();
+    for (a, b) in on_road.households.iter().zip(&s.households) {
         assert!(pts
             .iter()
-            .any(|p| (p.0 - h.lat).abs() < 1e-6 && (p.1 - h.lon).abs() < 1e-6));
+            .any(|p| (p.0 - a.lat).abs() < 1e-6 && (p.1 - a.lon).abs() < 1e-6));
+        assert_eq!(
+            (a.building, a.window_s, &a.quantities),
+            (b.building, b.window_s, &b.quantities)
+        );
     }
     let main = s
         .households
@@ -56,6 +96,14 @@ fn shape_of_a_morning() {
     );
     let cap: i64 = s.couriers.iter().map(|c| c.capacity).sum();
     assert!(cap >= s.total_bottles());
+}
+
+/// Great-circle distance, metres.
+fn metres(a: (f64, f64), b: (f64, f64)) -> f64 {
+    let (p1, p2) = (a.0.to_radians(), b.0.to_radians());
+    let dl = (b.1 - a.1).to_radians();
+    let h = ((p2 - p1) / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6_371_008.8 * h.sqrt().min(1.0).asin()
 }
 
 /// Writing and reading back gives the same scenario, exactly.

@@ -134,11 +134,14 @@ async fn login(
         user: req.user,
         tenant,
         role: name.role(),
-        exp: session::now_s() + session::SESSION_S,
+        exp: session::now_s().saturating_add(app.session_s),
     };
     let cookie = app.keys.sign(&session)?;
     Ok((
-        [(header::SET_COOKIE, session::set_cookie(&cookie))],
+        [(
+            header::SET_COOKIE,
+            session::set_cookie(&cookie, app.session_s),
+        )],
         Json(json!({"home": home(&session.role), "user": session.user})),
     )
         .into_response())

@@ -12,7 +12,7 @@ pub const CSP: &str = "default-src 'self'; img-src 'self' data: blob:; media-src
      base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// (path, content type, body) of every embedded file.
-pub const FILES: [(&str, &str, &str); 13] = [
+pub const FILES: [(&str, &str, &str); 14] = [
     ("/app/login", HTML, include_str!("assets/login.html")),
     ("/app/courier", HTML, include_str!("assets/courier.html")),
     ("/app/station", HTML, include_str!("assets/station.html")),
@@ -46,6 +46,7 @@ pub const FILES: [(&str, &str, &str); 13] = [
         include_str!("assets/station.js"),
     ),
     ("/app/assets/map.js", JS, include_str!("assets/map.js")),
+    ("/app/assets/chart.js", JS, include_str!("assets/chart.js")),
 ];
 
 const HTML: &str = "text/html; charset=utf-8";

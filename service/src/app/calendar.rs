@@ -1,10 +1,16 @@
 //! The customer's page: a month of deliveries of the customer's subscriptions (the dairy
-//! calendar's expansion after its operations), changes to it (skip, pause, postpone,
-//! change quantity) requested through [`milkrun_dairy::store::Store::request_operation`],
-//! whose cut-off refusal is answered in its own words (409), and the customer's consumption
-//! (the store's analysis of the last weeks). A customer sees only his own
-//! calendar: another customer's id answers not found. "Now" is the pages' open day at the
-//! wall clock's time of day (UTC), as for the couriers' reports.
+//! calendar's expansion after its operations), every change a customer may make to it (pause
+//! a range, skip a day, swap the product for a day or from a day on, postpone, change the
+//! quantity, add an extra) requested through
+//! [`milkrun_dairy::store::Store::request_operation`], whose cut-off refusal is answered in
+//! its own words (409: from when a change made now applies), the first day still open to
+//! changes, the customer's consumption (the store's analysis of the last weeks, per product
+//! and week, for the page's chart), the recommendations of
+//! [`milkrun_dairy::store::Store::recommendations`], renewing a subscription
+//! ([`milkrun_dairy::store::Store::renew_subscription`]) and the complaints. A customer sees
+//! only his own calendar: another customer's id, or a subscription that is not his, answers
+//! not found. "Now" is the pages' open day at the wall clock's time of day (UTC), as for the
+//! couriers' reports.
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -15,7 +21,10 @@ use milkrun_calendar::{format_hms, Date};
 use milkrun_dairy::calendar::{DeliveryLine, OperationKind};
 use milkrun_dairy::complaint::{ComplaintCategory, ComplaintFiling};
 use milkrun_dairy::dedupe::DedupeKey;
-use milkrun_dairy::ids::{CustomerId, SubscriptionId};
+use milkrun_dairy::ids::{CustomerId, ProductId, SubscriptionId};
+use milkrun_dairy::promotion::Offer;
+use milkrun_dairy::recommend::{QuantityWhy, Recommendation, RECENT_WEEKS};
+use milkrun_dairy::renewal::term_end;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -36,6 +45,11 @@ pub fn router(app: Arc<AppState>) -> Router {
             "/app/api/customers/{customer}/complaints",
             get(complaints).post(complain),
         )
+        .route(
+            "/app/api/customers/{customer}/recommendations",
+            get(recommendations),
+        )
+        .route("/app/api/customers/{customer}/renew", post(renew))
         .with_state(app)
 }
 
@@ -126,9 +140,17 @@ async fn calendar(
             .package(c.tenant, s.package)
             .await
             .map_err(store_error)?;
+        let ops = app
+            .store
+            .operations(c.tenant, s.id)
+            .await
+            .map_err(store_error)?;
+        let end = term_end(s, package.product, &ops, day)
+            .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
         subscriptions.push(json!({
             "id": s.id.0, "household": s.household.0, "product": product_name(package.product),
-            "quantity": s.quantity,
+            "product_id": package.product.0, "quantity": s.quantity,
+            "start": s.start.to_string(), "term_end": end.map(|d| d.to_string()),
         }));
         for d in app
             .store
@@ -151,6 +173,7 @@ async fn calendar(
     }
     let cutoff = app.store.cutoff(c.tenant).await.map_err(store_error)?;
     let now = now_on(day)?;
+    let first_open = cutoff.first_open_date(now);
     Ok(Json(json!({
         "customer": id.0,
         "name": name,
@@ -160,6 +183,8 @@ async fn calendar(
         "today": day.to_string(),
         "now": format_hms(now.second_of_day),
         "cutoff": {"days_before": cutoff.days_before, "at": format_hms(cutoff.at_s)},
+        "first_open": first_open.to_string(),
+        "products": products.iter().map(|(id, n)| json!({"id": id.0, "name": n})).collect::<Vec<_>>(),
         "subscriptions": subscriptions,
         "deliveries": deliveries,
     })))
@@ -234,11 +259,8 @@ async fn complain(
     Ok(Json(json!({"complaint": complaint.0})))
 }
 
-/// Weeks of the consumption chart, ending on the open day.
-pub const CONSUMPTION_WEEKS: i32 = 8;
-
 /// `GET /app/api/customers/{customer}/consumption`: the customer's units per week and
-/// product over the [`CONSUMPTION_WEEKS`] weeks up to the open day, the trend and its class
+/// product over the [`RECENT_WEEKS`] weeks up to the open day, the trend and its class
 /// ([`milkrun_dairy::store::Store::customer_consumption`]).
 async fn consumption(
     State(app): State<Arc<AppState>>,
@@ -248,7 +270,7 @@ async fn consumption(
     let c = caller(&app, &headers)?;
     let id = customer_in_path(&c, &customer)?;
     let day = open_day(&app, c.tenant).await?;
-    let from = day.add_days(1 - 7 * CONSUMPTION_WEEKS);
+    let from = day.add_days(1 - 7 * RECENT_WEEKS);
     let k = app
         .store
         .customer_consumption(c.tenant, id, from, day)
@@ -277,9 +299,17 @@ async fn consumption(
             json!({"start": w.start.to_string(), "days": w.days, "units": w.units, "per_product": per})
         })
         .collect();
+    let mut shown: Vec<String> = k
+        .weeks
+        .iter()
+        .flat_map(|w| w.per_product.keys().map(|p| name(*p)))
+        .collect();
+    shown.sort();
+    shown.dedup();
     Ok(Json(json!({
         "from": from.to_string(),
         "to": day.to_string(),
+        "products": shown,
         "weeks": weeks,
         "slope_units_per_week": k.slope_units_per_week,
         "mean_units_per_week": k.mean_units_per_week,
@@ -295,8 +325,10 @@ async fn consumption(
 #[serde(deny_unknown_fields)]
 struct OperationRequest {
     subscription: i64,
-    /// `skip`, `postpone` (with `date`), `pause` (with `from` and `to`) or
-    /// `change_quantity` (with `from` and `quantity`).
+    /// `skip`, `postpone` (with `date`), `pause` (with `from` and `to`),
+    /// `change_quantity` (with `from` and `quantity`), `swap` (with `product` and `date` for
+    /// one day, or `from` for every day from it on) or `extra` (with `date`, `product` and
+    /// `quantity`).
     kind: String,
     #[serde(default)]
     date: Option<String>,
@@ -306,6 +338,8 @@ struct OperationRequest {
     to: Option<String>,
     #[serde(default)]
     quantity: Option<u32>,
+    #[serde(default)]
+    product: Option<i64>,
 }
 
 /// A date field of the request, named in the error.
@@ -314,6 +348,34 @@ fn date_field(value: Option<&String>, field: &str) -> Result<Date, AppError> {
         value.ok_or_else(|| AppError::new(StatusCode::BAD_REQUEST, format!("{field}: missing")))?;
     Date::parse_iso(text)
         .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("{field}: {e}")))
+}
+
+/// The `quantity` field of a request.
+fn quantity_field(q: Option<u32>) -> Result<u32, AppError> {
+    q.ok_or_else(|| AppError::new(StatusCode::BAD_REQUEST, "quantity: missing"))
+}
+
+/// The `product` field of a request: one of the tenant's products.
+async fn product_field(
+    app: &AppState,
+    tenant: milkrun_dairy::ids::TenantId,
+    product: Option<i64>,
+) -> Result<ProductId, AppError> {
+    let id = product.ok_or_else(|| AppError::new(StatusCode::BAD_REQUEST, "product: missing"))?;
+    let known = app
+        .store
+        .product_names(tenant)
+        .await
+        .map_err(store_error)?
+        .iter()
+        .any(|(p, _)| p.0 == id);
+    if !known {
+        return Err(AppError::new(
+            StatusCode::BAD_REQUEST,
+            format!("product: no product {id}"),
+        ));
+    }
+    Ok(ProductId(id))
 }
 
 /// `POST /app/api/customers/{customer}/operations`: a change to one of the customer's
@@ -328,21 +390,7 @@ async fn operation(
     let c = caller(&app, &headers)?;
     let id = customer_in_path(&c, &customer)?;
     let req: OperationRequest = body(&bytes)?;
-    let subscription = SubscriptionId(req.subscription);
-    let own = app
-        .store
-        .subscriptions_of_customer(c.tenant, id)
-        .await
-        .map_err(store_error)?;
-    if !own.iter().any(|s| s.id == subscription) {
-        return Err(AppError::new(
-            StatusCode::NOT_FOUND,
-            format!(
-                "subscription: no subscription {} of yours",
-                req.subscription
-            ),
-        ));
-    }
+    let subscription = own_subscription(&app, &c, id, req.subscription).await?;
     let kind = match req.kind.as_str() {
         "skip" => OperationKind::Skip {
             date: date_field(req.date.as_ref(), "date")?,
@@ -356,15 +404,40 @@ async fn operation(
         },
         "change_quantity" => OperationKind::ChangeQuantity {
             from: date_field(req.from.as_ref(), "from")?,
-            quantity: req
-                .quantity
-                .ok_or_else(|| AppError::new(StatusCode::BAD_REQUEST, "quantity: missing"))?,
+            quantity: quantity_field(req.quantity)?,
+        },
+        "swap" => {
+            let product = product_field(&app, c.tenant, req.product).await?;
+            match (&req.date, &req.from) {
+                (Some(_), None) => {
+                    let date = date_field(req.date.as_ref(), "date")?;
+                    OperationKind::Swap {
+                        product,
+                        from: date,
+                        until: Some(date),
+                    }
+                }
+                (None, Some(_)) => OperationKind::Swap {
+                    product,
+                    from: date_field(req.from.as_ref(), "from")?,
+                    until: None,
+                },
+                _ => return Err(AppError::new(
+                    StatusCode::BAD_REQUEST,
+                    "date: a swap takes `date` (that day only) or `from` (every day from it on)",
+                )),
+            }
+        }
+        "extra" => OperationKind::Extra {
+            date: date_field(req.date.as_ref(), "date")?,
+            product: product_field(&app, c.tenant, req.product).await?,
+            quantity: quantity_field(req.quantity)?,
         },
         other => {
             return Err(AppError::new(
                 StatusCode::BAD_REQUEST,
                 format!(
-                    "kind: `{}` is not skip, postpone, pause or change_quantity",
+                    "kind: `{}` is not skip, postpone, pause, change_quantity, swap or extra",
                     other.chars().take(32).collect::<String>()
                 ),
             ))
@@ -377,4 +450,138 @@ async fn operation(
         .await
         .map_err(store_error)?;
     Ok(Json(json!({"operation": op.id.0, "kind": req.kind})))
+}
+
+/// A recommendation as JSON: its kind, the words' figures and the request that takes it
+/// (`action`: the body of an operation or a renewal), so the page only shows and sends.
+fn recommendation_json(r: &Recommendation, product_name: &dyn Fn(ProductId) -> String) -> Value {
+    match *r {
+        Recommendation::Offer {
+            promotion,
+            offer,
+            from,
+            to,
+        } => {
+            let (what, action) = match offer {
+                Offer::Extra {
+                    product,
+                    free_units,
+                } => (
+                    json!({"offer": "extra", "product": product_name(product),
+                           "product_id": product.0, "free_units": free_units}),
+                    json!({"kind": "extra", "date": from.to_string(), "product": product.0,
+                           "quantity": free_units.max(1)}),
+                ),
+                Offer::Subscribe { package, price } => (
+                    json!({"offer": "subscribe", "package_id": package.0, "price_cents": price.0}),
+                    Value::Null,
+                ),
+            };
+            json!({"kind": "offer", "promotion": promotion.0, "what": what,
+                   "from": from.to_string(), "to": to.to_string(), "action": action})
+        }
+        Recommendation::Renew {
+            subscription,
+            term_end,
+        } => json!({"kind": "renew", "subscription": subscription.0,
+                    "term_end": term_end.to_string(),
+                    "action": {"renew": subscription.0}}),
+        Recommendation::Quantity {
+            subscription,
+            quantity,
+            from,
+            why,
+        } => json!({"kind": "quantity", "subscription": subscription.0, "quantity": quantity,
+                    "from": from.to_string(),
+                    "why": match why { QuantityWhy::Growing => "growing", QuantityWhy::Declining => "declining" },
+                    "action": {"kind": "change_quantity", "subscription": subscription.0,
+                               "from": from.to_string(), "quantity": quantity}}),
+    }
+}
+
+/// `GET /app/api/customers/{customer}/recommendations`: the dairy's recommendations for the
+/// customer ([`milkrun_dairy::recommend`]), each with the request that takes it.
+async fn recommendations(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(customer): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    let c = caller(&app, &headers)?;
+    let id = customer_in_path(&c, &customer)?;
+    let day = open_day(&app, c.tenant).await?;
+    let list = app
+        .store
+        .recommendations(c.tenant, id, now_on(day)?)
+        .await
+        .map_err(store_error)?;
+    let products = app
+        .store
+        .product_names(c.tenant)
+        .await
+        .map_err(store_error)?;
+    let name = |p: ProductId| {
+        products
+            .iter()
+            .find(|(id, _)| *id == p)
+            .map_or_else(|| "?".to_string(), |(_, n)| n.clone())
+    };
+    Ok(Json(json!({
+        "recommendations": list.iter().map(|r| recommendation_json(r, &name)).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RenewRequest {
+    subscription: i64,
+}
+
+/// `POST /app/api/customers/{customer}/renew {subscription}`: renews one of the customer's
+/// subscriptions ([`milkrun_dairy::store::Store::renew_subscription`]); renewing the same
+/// term again answers the subscription made the first time.
+async fn renew(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(customer): Path<String>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    same_origin(&headers)?;
+    let c = caller(&app, &headers)?;
+    let id = customer_in_path(&c, &customer)?;
+    let req: RenewRequest = body(&bytes)?;
+    let subscription = own_subscription(&app, &c, id, req.subscription).await?;
+    let day = open_day(&app, c.tenant).await?;
+    let (next, created) = app
+        .store
+        .renew_subscription(c.tenant, subscription, now_on(day)?)
+        .await
+        .map_err(store_error)?;
+    Ok(Json(json!({
+        "subscription": next.id.0,
+        "start": next.start.to_string(),
+        "created": created,
+    })))
+}
+
+/// One of the customer's own subscriptions (any other id answers not found).
+async fn own_subscription(
+    app: &AppState,
+    c: &Caller,
+    customer: CustomerId,
+    subscription: i64,
+) -> Result<SubscriptionId, AppError> {
+    let own = app
+        .store
+        .subscriptions_of_customer(c.tenant, customer)
+        .await
+        .map_err(store_error)?;
+    own.iter()
+        .map(|s| s.id)
+        .find(|s| s.0 == subscription)
+        .ok_or_else(|| {
+            AppError::new(
+                StatusCode::NOT_FOUND,
+                format!("subscription: no subscription {subscription} of yours"),
+            )
+        })
 }

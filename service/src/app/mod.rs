@@ -1,11 +1,13 @@
 //! `/app/`: the pages people use, served by `milkrun serve` on its port (issue #22): the
 //! login ([`session`]), the courier's round on a phone (`/app/courier`), the station's
 //! board (`/app/station`: the map, the feed, the day's figures, updated by server push) and
-//! the customer's month of deliveries with its changes (`/app/customer`, [`calendar`]), and
-//! the company's cockpit (`/app/cockpit`, [`cockpit`]: the BI cube with drill-down). The
-//! dispatcher reports a jam or a breakdown from the station's page ([`dispatcher`]): the
-//! station's live day re-plans on the engine and the re-plan is pushed to the pages. A
-//! customer rates a delivery ([`ratings`]); the courier sees his ratings with his pay.
+//! the customer's month of deliveries with its changes, consumption chart, recommendations,
+//! renewal and complaints (`/app/customer`, [`calendar`]), and the company's cockpit
+//! (`/app/cockpit`, [`cockpit`]: the BI cube with drill-down to one courier's day, the daily
+//! trend, the alerts, and the promotions with their conversion). The dispatcher reports a
+//! jam, a breakdown or a late order from the station's page ([`dispatcher`]): the station's
+//! live day re-plans on the engine and the re-plan is pushed to the pages. A customer rates
+//! a delivery ([`ratings`]); the courier sees his ratings with his pay.
 //!
 //! A thin face like the rest of the service: the pages are static files embedded in the
 //! binary ([`assets`]: plain HTML, CSS and JavaScript modules, no build step), and their data
@@ -19,7 +21,9 @@
 //! (a login too) takes a request from the tenant's rate quota, as the API's calls do. A courier sees
 //! and reports on his own round (another courier's id answers not found); the station's staff
 //! (admin, dispatcher, the read-only manager) see the whole day; a customer sees and changes
-//! only his own calendar. Every state-changing call is a
+//! only his own calendar. The cockpit's marketing steps (segments, promotions) are the admin's
+//! and the manager's: the manager reads the day but runs the promotions. Every state-changing
+//! call is a
 //! POST with the header `x-milkrun-app: 1` (a cross-site form cannot send it) and, when the
 //! browser sends one, an `Origin` equal to the `Host`.
 pub mod api;
@@ -68,6 +72,9 @@ pub struct AppState {
     pub live: dispatcher::LiveStations,
     /// The service's state (the road networks).
     pub service: Arc<ServiceState>,
+    /// How long a login lasts, seconds (`app.session_s` of the config; default
+    /// [`session::SESSION_S`]).
+    pub session_s: u64,
 }
 
 impl AppState {
@@ -90,6 +97,7 @@ impl AppState {
             push: PushHub::default(),
             live: dispatcher::LiveStations::default(),
             service,
+            session_s: session::SESSION_S,
         })
     }
 }

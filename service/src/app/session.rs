@@ -20,7 +20,8 @@ use crate::serve::config::{CourierId, CustomerRef, TenantId};
 /// The session cookie's name.
 pub const COOKIE: &str = "milkrun_app";
 
-/// How long a session lasts, seconds (8 hours: a morning's shift).
+/// How long a session lasts by default, seconds (8 hours: a morning's shift; the config's
+/// `app.session_s` changes it).
 pub const SESSION_S: u64 = 8 * 3600;
 
 /// Longest cookie value or credential read, bytes (checked before decoding or hashing).
@@ -191,9 +192,16 @@ pub fn cookie_value(header: &str) -> Option<&str> {
         .map(|(_, v)| v)
 }
 
-/// The `Set-Cookie` value that starts a session.
-pub fn set_cookie(value: &str) -> String {
-    format!("{COOKIE}={value}; Path=/app; HttpOnly; SameSite=Strict; Max-Age={SESSION_S}")
+/// How long the browser keeps a session's cookie after the session ends, seconds: long
+/// enough for the next call to be told that the session expired rather than that nobody is
+/// logged in (the server refuses the cookie from its expiry on).
+pub const EXPIRED_NOTICE_S: u64 = 3600;
+
+/// The `Set-Cookie` value that starts a session lasting `session_s` seconds (the cookie
+/// itself lasts [`EXPIRED_NOTICE_S`] longer).
+pub fn set_cookie(value: &str, session_s: u64) -> String {
+    let max_age = session_s.saturating_add(EXPIRED_NOTICE_S);
+    format!("{COOKIE}={value}; Path=/app; HttpOnly; SameSite=Strict; Max-Age={max_age}")
 }
 
 /// The `Set-Cookie` value that ends a session.

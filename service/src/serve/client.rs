@@ -91,7 +91,8 @@ const MAX_RETRY_WAIT: Duration = Duration::from_secs(10);
 
 /// One call's message and credential: sent again, after the wait the server asks for, while
 /// it answers RESOURCE_EXHAUSTED with a `RetryInfo` and no `QuotaFailure` (the tenant's
-/// request rate; nothing was done), at most [`MAX_ATTEMPTS`] times. Every call of the engine
+/// request rate; nothing was done) or UNAVAILABLE with a `RetryInfo` (a live day another
+/// replica runs, or one being taken over; nothing was done), at most [`MAX_ATTEMPTS`] times. Every call of the engine
 /// may be sent again: a throttled call changed nothing, and live-day events carry their ids.
 struct Call<T> {
     authorization: tonic::metadata::MetadataValue<tonic::metadata::Ascii>,
@@ -113,12 +114,13 @@ impl<T: Clone> Call<T> {
                 Ok(answer) => return Ok(answer),
                 Err(status) => status,
             };
-            let wait = (status.code() == tonic::Code::ResourceExhausted
+            let wait = ((status.code() == tonic::Code::ResourceExhausted
                 && status.get_details_quota_failure().is_none())
-            .then(|| status.get_details_retry_info())
-            .flatten()
-            .and_then(|info| info.retry_delay)
-            .filter(|w| *w <= MAX_RETRY_WAIT);
+                || status.code() == tonic::Code::Unavailable)
+                .then(|| status.get_details_retry_info())
+                .flatten()
+                .and_then(|info| info.retry_delay)
+                .filter(|w| *w <= MAX_RETRY_WAIT);
             match wait {
                 Some(w) if attempt < MAX_ATTEMPTS => {
                     attempt += 1;
@@ -200,6 +202,10 @@ impl Engine for GrpcEngine {
             priority: pb::Priority::Batch as i32,
             // The plan needs every household: one far from the roads is an error here.
             strict: true,
+            // Road only, as the station's in-process plan and live day count today (their
+            // matrices leave the access legs out).
+            road_only: true,
+            access_speed_mps: 0.0,
         });
         let checked = too_many(points);
         async move {

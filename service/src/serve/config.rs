@@ -207,6 +207,33 @@ pub struct ServeConfig {
     /// The webhook sender.
     #[serde(default)]
     pub webhooks: WebhookConfig,
+    /// The pages (`/app/`).
+    #[serde(default)]
+    pub app: AppConfig,
+}
+
+/// The longest session of the pages a config may set, seconds (a week).
+pub const MAX_SESSION_S: u64 = 7 * 86_400;
+
+/// The pages' settings (`app` in the config file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// How long a login lasts, seconds (1..=[`MAX_SESSION_S`]; default 8 hours).
+    #[serde(default = "default_session_s")]
+    pub session_s: u64,
+}
+
+fn default_session_s() -> u64 {
+    crate::app::session::SESSION_S
+}
+
+impl Default for AppConfig {
+    fn default() -> AppConfig {
+        AppConfig {
+            session_s: default_session_s(),
+        }
+    }
 }
 
 /// Why a configuration cannot be used.
@@ -277,6 +304,7 @@ impl ServeConfig {
             }],
             compat_tenant: None,
             webhooks: WebhookConfig::default(),
+            app: AppConfig::default(),
         }
     }
 
@@ -340,6 +368,12 @@ impl ServeConfig {
             }
         }
         self.webhooks.validate()?;
+        if !(1..=MAX_SESSION_S).contains(&self.app.session_s) {
+            return Err(ConfigError::Invalid {
+                field: "app.session_s".into(),
+                reason: format!("must be 1..={MAX_SESSION_S} seconds"),
+            });
+        }
         if let Some(compat) = &self.compat_tenant {
             if !self.tenants.iter().any(|t| &t.id == compat) {
                 return Err(bad("compat_tenant".into(), "names no tenant of this file"));
@@ -376,6 +410,13 @@ mod tests {
     fn webhook_section_is_checked_by_field() {
         let default = parse("{}").expect("no section");
         assert_eq!(default.webhooks, WebhookConfig::default());
+        assert_eq!(
+            default.app.session_s,
+            8 * 3600,
+            "the pages' default session"
+        );
+        let short = parse(r#"{"app": {"session_s": 4}}"#).expect("valid");
+        assert_eq!(short.app.session_s, 4);
         let fast = parse(r#"{"webhooks": {"every_s": 1, "retry_base_s": 1}}"#).expect("valid");
         assert_eq!((fast.webhooks.every_s, fast.webhooks.batch), (1, 100));
         for (json, field) in [
@@ -392,6 +433,8 @@ mod tests {
                 "webhooks.max_attempts",
             ),
             (r#"{"webhooks": {"every": 1}}"#, "every"),
+            (r#"{"app": {"session_s": 0}}"#, "app.session_s"),
+            (r#"{"app": {"session_s": 604801}}"#, "app.session_s"),
             // A value of the wrong type is serde's error, with its place in the file.
             (r#"{"webhooks": {"every_s": -1}}"#, "line 1 column"),
         ] {

@@ -10,11 +10,16 @@
 //! a new matrix (traffic, a new address) or a snapshot only when the event brings one. At
 //! start, [`LiveDays::restore`](super::live_days::LiveDays::restore) brings back every open
 //! day: its newest snapshot with its matrix and the events logged after it, re-applied.
+//! Replicas sharing a store run each day on the holder of its lease: a call for a day
+//! another replica runs is answered UNAVAILABLE with a retry delay, one for a day whose
+//! replica died takes it over (see [`super::live_days`]); a write refused because the day
+//! was taken over meanwhile (fenced) is answered the same way, and the day leaves memory.
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use milkrun_dairy::store::live_days::LiveEventWrite;
+use milkrun_dairy::store::StoreError;
 use milkrun_dispatch::{
     Applied, Dispatch, Event, EventKind, LiveDay, LiveError, LoggedEvent, Progression, Weights,
 };
@@ -31,7 +36,7 @@ use super::call::{grpc_unary, handle, CallCtx};
 use super::config::TenantId;
 use super::convert::day::{self as convert, DayLabels, EventDraft};
 use super::error::ServiceError;
-use super::live_days::{replan_options, DayEntry, SNAPSHOT_EVERY};
+use super::live_days::{lost, replan_options, DayEntry, SNAPSHOT_EVERY};
 use super::proto::v1 as pb;
 use super::state::ServiceState;
 use super::workers::Lane;
@@ -167,14 +172,11 @@ pub async fn open_day(
         )
         .await??;
     let day_id = new_day_id();
+    let view = entry.view(&day_id, None);
     state
         .days
-        .store
-        .create_live_day(&tenant.0, &day_id, &matrix, &snapshot)
-        .await
-        .map_err(unavailable)?;
-    let view = entry.view(&day_id, None);
-    state.days.insert(tenant, day_id, entry);
+        .create(&tenant, &day_id, entry, &matrix, &snapshot)
+        .await?;
     state.metrics.live_days.inc();
     Ok(view)
 }
@@ -319,8 +321,11 @@ pub async fn apply_events(
         ));
     }
     let tenant = ctx.identity.tenant.clone();
-    let slot = state.days.slot(&tenant, &req.day_id)?;
+    let slot = state.days.slot(&tenant, &req.day_id).await?;
     let mut entry: OwnedMutexGuard<DayEntry> = Arc::clone(&slot.entry).lock_owned().await;
+    if slot.is_lost() {
+        return Err(lost(&req.day_id));
+    }
     if !entry.open {
         return Err(no_day(&req.day_id));
     }
@@ -363,6 +368,7 @@ pub async fn apply_events(
         let version = outcome.applied.plan_version;
         let number = |n: u64| i64::try_from(n).map_err(|_| ServiceError::Internal("number".into()));
         let write = LiveEventWrite {
+            epoch: slot.epoch,
             event_id: &e.event_id,
             event: &outcome.logged,
             plan_version: number(version)?,
@@ -390,9 +396,19 @@ pub async fn apply_events(
             snapshot_bytes = outcome.snapshot.as_ref().map_or(0, String::len),
             "live-day event stored"
         );
-        if let Err(err) = stored {
-            state.days.reload(&tenant, &req.day_id, &mut entry).await;
-            return Err(unavailable(err));
+        match stored {
+            Ok(_) => {}
+            Err(StoreError::Fenced { .. }) => {
+                // Taken over while this call ran: the event is not stored, and the day in
+                // memory (which holds it) is dropped. The client sends it again.
+                entry.open = false;
+                state.days.lose(&tenant, &req.day_id, &slot);
+                return Err(lost(&req.day_id));
+            }
+            Err(err) => {
+                state.days.reload(&tenant, &req.day_id, &mut entry).await;
+                return Err(unavailable(err));
+            }
         }
         if outcome.snapshot.is_some() {
             entry.since_snapshot = 0;
@@ -424,8 +440,11 @@ pub async fn get_day(
     req: pb::GetDayRequest,
 ) -> Result<pb::Day, ServiceError> {
     check_day_id(&req.day_id)?;
-    let slot = state.days.slot(&ctx.identity.tenant, &req.day_id)?;
+    let slot = state.days.slot(&ctx.identity.tenant, &req.day_id).await?;
     let entry = slot.entry.lock().await;
+    if slot.is_lost() {
+        return Err(lost(&req.day_id));
+    }
     let only = courier_scope(&ctx.identity.role, &entry.labels)?;
     Ok(entry.view(&req.day_id, only))
 }
@@ -439,17 +458,28 @@ pub async fn close_day(
     may_plan(&ctx.identity.role)?;
     check_day_id(&req.day_id)?;
     let tenant = ctx.identity.tenant.clone();
-    let slot = state.days.slot(&tenant, &req.day_id)?;
+    let slot = state.days.slot(&tenant, &req.day_id).await?;
     let mut entry = slot.entry.lock().await;
+    if slot.is_lost() {
+        return Err(lost(&req.day_id));
+    }
     if !entry.open {
         return Err(no_day(&req.day_id));
     }
-    state
+    match state
         .days
         .store
-        .close_live_day(&tenant.0, &req.day_id)
+        .close_live_day(&tenant.0, &req.day_id, slot.epoch)
         .await
-        .map_err(unavailable)?;
+    {
+        Ok(_) => {}
+        Err(StoreError::Fenced { .. }) => {
+            entry.open = false;
+            state.days.lose(&tenant, &req.day_id, &slot);
+            return Err(lost(&req.day_id));
+        }
+        Err(e) => return Err(unavailable(e)),
+    }
     entry.open = false;
     state.days.remove(tenant, req.day_id.clone());
     state.metrics.live_days.dec();
@@ -519,7 +549,7 @@ pub async fn watch_day(
     req: pb::GetDayRequest,
 ) -> Result<DayStream, ServiceError> {
     check_day_id(&req.day_id)?;
-    let slot = state.days.slot(&ctx.identity.tenant, &req.day_id)?;
+    let slot = state.days.slot(&ctx.identity.tenant, &req.day_id).await?;
     let mut changed = slot.changed.subscribe();
     let only = {
         let entry = slot.entry.lock().await;
@@ -530,6 +560,11 @@ pub async fn watch_day(
     tokio::spawn(async move {
         loop {
             let _seen = *changed.borrow_and_update();
+            if slot.is_lost() {
+                // Watch again: the call goes to the replica that runs the day now.
+                let _ = tx.send(Err(lost(&day_id).to_status())).await;
+                return;
+            }
             let (view, open) = {
                 let entry = slot.entry.lock().await;
                 (entry.view(&day_id, only), entry.open)

@@ -120,6 +120,16 @@ pub enum ServiceError {
     /// The storage is not reachable now: UNAVAILABLE (nothing was acknowledged).
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// Another replica runs the target (a live day whose lease it holds), or it is being
+    /// taken over: UNAVAILABLE with `google.rpc.RetryInfo` (HTTP 503 with `Retry-After`).
+    /// Nothing was done; the call may be sent again, to this replica or another.
+    #[error("unavailable: {what}")]
+    Elsewhere {
+        /// What runs elsewhere.
+        what: String,
+        /// When to try again.
+        retry_after: Duration,
+    },
     /// A broken invariant of the server: INTERNAL.
     #[error("internal error: {0}")]
     Internal(String),
@@ -159,7 +169,7 @@ impl ServiceError {
             ServiceError::NotFound(_) => Code::NotFound,
             ServiceError::Aborted(_) => Code::Aborted,
             ServiceError::FailedPrecondition(_) => Code::FailedPrecondition,
-            ServiceError::Unavailable(_) => Code::Unavailable,
+            ServiceError::Unavailable(_) | ServiceError::Elsewhere { .. } => Code::Unavailable,
             ServiceError::Internal(_) => Code::Internal,
         }
     }
@@ -173,7 +183,8 @@ impl ServiceError {
                     .map(|v| FieldViolation::new(v.field.clone(), v.description.clone()))
                     .collect::<Vec<_>>(),
             ),
-            ServiceError::Exhausted { retry_after, .. } => {
+            ServiceError::Exhausted { retry_after, .. }
+            | ServiceError::Elsewhere { retry_after, .. } => {
                 ErrorDetails::with_retry_info(Some(*retry_after))
             }
             ServiceError::OverQuota {
@@ -192,6 +203,15 @@ impl ServiceError {
     /// The gRPC status with its details.
     pub fn to_status(&self) -> Status {
         Status::with_error_details(self.code(), self.to_string(), self.details())
+    }
+
+    /// When to try again, for the errors that say so.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ServiceError::Exhausted { retry_after, .. }
+            | ServiceError::Elsewhere { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
     }
 
     /// The HTTP status of the JSON face (the standard gRPC-to-HTTP mapping).

@@ -203,7 +203,7 @@ pub(super) struct TenantJobs {
 }
 
 impl TenantJobs {
-    fn get(&self, job_id: &str) -> Result<&Arc<JobEntry>, ServiceError> {
+    pub(super) fn get(&self, job_id: &str) -> Result<&Arc<JobEntry>, ServiceError> {
         job_id
             .strip_prefix("job-")
             .and_then(|n| n.parse::<u64>().ok())

@@ -62,6 +62,8 @@ pub const MAX_RESULT_BYTES: usize = stored::MAX_JOB_RESULT_BYTES;
 pub const MAX_PAGE: usize = 100;
 /// Page of List when none is asked.
 pub const DEFAULT_PAGE: usize = 20;
+/// Job numbers tried by one Submit when other replicas of the service take them first.
+const MAX_NUMBER_TRIES: u32 = 8;
 
 type Work = pb::submit_job_request::Work;
 type JobResult = pb::job::Result;
@@ -232,14 +234,53 @@ fn launch(state: Arc<ServiceState>, tenant: TenantId, entry: Arc<JobEntry>, work
             .store
             .mark_job_running(&tenant.0, to_i64(entry.seq), started_ms)
             .await;
-        if let Err(e) = running {
-            tracing::warn!(%tenant, job = %entry.id(), error = %e, "the start of a job was not stored");
+        match running {
+            Ok(true) => {}
+            // Cancelled through another replica while it waited here: the row says so.
+            Ok(false) => {
+                if let Ok(Some(row)) = state
+                    .jobs
+                    .store
+                    .service_job(&tenant.0, to_i64(entry.seq))
+                    .await
+                {
+                    if row.state.is_finished() {
+                        entry.sync(&row);
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::warn!(%tenant, job = %entry.id(), error = %e, "the start of a job was not stored");
+            }
         }
         let job = Arc::clone(&entry);
         let report: Report = Arc::new(move |done, total| job.progress(done, total));
         let flag = Arc::clone(&entry.cancel);
         let st = Arc::clone(&state);
         let t = tenant.clone();
+        // Its progress goes to its row, where every replica reads it, and a cancel asked
+        // through another replica comes back from there.
+        let poll = {
+            let (st, t, job) = (Arc::clone(&state), tenant.clone(), Arc::clone(&entry));
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(REMOTE_POLL);
+                loop {
+                    tick.tick().await;
+                    let (done, total) = {
+                        let s = job.status.borrow();
+                        (to_i64(s.done), to_i64(s.total))
+                    };
+                    let asked = st
+                        .jobs
+                        .store
+                        .job_progress(&t.0, to_i64(job.seq), done, total);
+                    if let Ok(true) = asked.await {
+                        job.cancel.store(true, Ordering::Relaxed);
+                    }
+                }
+            })
+        };
         let out = match state
             .pool
             .spawn(permit, move || run(&st, &t, work, flag, report))
@@ -251,6 +292,7 @@ fn launch(state: Arc<ServiceState>, tenant: TenantId, entry: Arc<JobEntry>, work
             }),
             Err(e) => Err(e),
         };
+        poll.abort();
         entry.finish(out.and_then(bounded));
         state.jobs.store_end(&tenant, &entry).await;
     });
@@ -306,23 +348,79 @@ fn hand_over(state: Arc<ServiceState>, tenant: TenantId, entry: Arc<JobEntry>, m
             });
             return state.jobs.store_end(&tenant, &entry).await;
         }
-        let mut tick = tokio::time::interval(REMOTE_POLL);
-        while !entry.is_finished() {
-            tick.tick().await;
-            match state
-                .jobs
-                .store
-                .service_job(&tenant.0, to_i64(entry.seq))
-                .await
-            {
-                Ok(Some(row)) => entry.sync(&row),
-                Ok(None) => return,
-                Err(e) => {
-                    tracing::warn!(%tenant, job = %entry.id(), error = %e, "a worker's job was not read back");
-                }
+        follow_row(&state, &tenant, &entry).await;
+    });
+}
+
+/// Follows a job another process runs (a `milkrun worker`, or another replica of the
+/// service) through its row every [`REMOTE_POLL`] until it is finished, so that Get, Watch
+/// and List answer here as for a job of this server.
+fn follow(state: Arc<ServiceState>, tenant: TenantId, entry: Arc<JobEntry>) {
+    tokio::spawn(async move { follow_row(&state, &tenant, &entry).await });
+}
+
+async fn follow_row(state: &ServiceState, tenant: &TenantId, entry: &JobEntry) {
+    let mut tick = tokio::time::interval(REMOTE_POLL);
+    while !entry.is_finished() {
+        tick.tick().await;
+        match state
+            .jobs
+            .store
+            .service_job(&tenant.0, to_i64(entry.seq))
+            .await
+        {
+            Ok(Some(row)) => entry.sync(&row),
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(%tenant, job = %entry.id(), error = %e, "a job run elsewhere was not read back");
             }
         }
+    }
+}
+
+/// A tenant's job: held by this server, or stored by another replica (then followed
+/// through its row while it is unfinished, see [`follow`]).
+async fn find(
+    state: &Arc<ServiceState>,
+    tenant: &TenantId,
+    job_id: &str,
+) -> Result<Arc<JobEntry>, ServiceError> {
+    let missing = match state.jobs.get(tenant, job_id) {
+        Ok(job) => return Ok(job),
+        Err(e) => e,
+    };
+    let Some(seq) = job_id
+        .strip_prefix("job-")
+        .and_then(|n| n.parse::<i64>().ok())
+        .filter(|&n| n > 0)
+    else {
+        return Err(missing);
+    };
+    let Some(row) = state
+        .jobs
+        .store
+        .service_job(&tenant.0, seq)
+        .await
+        .map_err(unavailable)?
+    else {
+        return Err(missing);
+    };
+    let entry = restored_entry(&row);
+    let held = state.jobs.with(tenant, |t| {
+        // A concurrent call may have brought it in first: that entry is the one followed.
+        if let Ok(held) = t.get(job_id) {
+            return Some(Arc::clone(held));
+        }
+        t.insert(&entry);
+        None
     });
+    if let Some(held) = held {
+        return Ok(held);
+    }
+    if !entry.is_finished() {
+        follow(Arc::clone(state), tenant.clone(), Arc::clone(&entry));
+    }
+    Ok(entry)
 }
 
 /// What a `milkrun worker` did with a Jobs API job of `serve --nats`.
@@ -495,40 +593,56 @@ pub async fn submit(
         }
         Ok(())
     })?;
-    let seq = state.jobs.last_seq.fetch_add(1, Ordering::Relaxed) + 1;
     let submitted_ms = now_ms();
-    let new = NewJob {
-        tenant: &tenant.0,
-        seq: to_i64(seq),
-        request_id: &req.request_id,
-        digest: &digest,
-        kind,
-        request: &encoded,
-        progress_total: to_i64(units),
-        submitted_ms,
-    };
-    match state
-        .jobs
-        .store
-        .insert_job(&new)
-        .await
-        .map_err(unavailable)?
-    {
-        Submitted::Inserted => {}
-        // Only when the store holds a finished job that memory dropped: it answers as it is.
-        Submitted::Existing(row) => {
-            let entry = restored_entry(&row);
-            if entry.digest != digest {
-                return Err(used_request_id(&entry.id()));
+    let mut seq = state.jobs.last_seq.fetch_add(1, Ordering::Relaxed) + 1;
+    let mut tries = 0;
+    loop {
+        let new = NewJob {
+            tenant: &tenant.0,
+            seq: to_i64(seq),
+            request_id: &req.request_id,
+            digest: &digest,
+            kind,
+            request: &encoded,
+            progress_total: to_i64(units),
+            submitted_ms,
+        };
+        match state
+            .jobs
+            .store
+            .insert_job(&new)
+            .await
+            .map_err(unavailable)?
+        {
+            Submitted::Inserted => break,
+            // Only when the store holds a finished job that memory dropped, or a job another
+            // replica took: it answers as it is.
+            Submitted::Existing(row) => {
+                let entry = restored_entry(&row);
+                if entry.digest != digest {
+                    return Err(used_request_id(&entry.id()));
+                }
+                if !entry.is_finished() {
+                    follow(Arc::clone(state), tenant.clone(), Arc::clone(&entry));
+                }
+                state.jobs.with(&tenant, |t| t.insert(&entry));
+                return Ok(entry.view(true));
             }
-            if !entry.is_finished() {
-                return Err(ServiceError::Internal(format!(
-                    "{} is stored unfinished but not held by this server",
-                    entry.id()
-                )));
+            // Another replica of the service gave this number: take one above the store's.
+            Submitted::NumberTaken => {
+                tries += 1;
+                if tries >= MAX_NUMBER_TRIES {
+                    return Err(ServiceError::Unavailable(format!(
+                        "no free job number after {tries} tries"
+                    )));
+                }
+                let last = state.jobs.store.last_job_seq().await.map_err(unavailable)?;
+                state
+                    .jobs
+                    .last_seq
+                    .fetch_max(u64::try_from(last).unwrap_or(0), Ordering::Relaxed);
+                seq = state.jobs.last_seq.fetch_add(1, Ordering::Relaxed) + 1;
             }
-            state.jobs.with(&tenant, |t| t.insert(&entry));
-            return Ok(entry.view(true));
         }
     }
     let (status, _) = watch::channel(Snapshot {
@@ -567,9 +681,8 @@ pub async fn get(
     req: pb::GetJobRequest,
 ) -> Result<pb::Job, ServiceError> {
     may_read(&ctx.identity.role)?;
-    Ok(state
-        .jobs
-        .get(&ctx.identity.tenant, &req.job_id)?
+    Ok(find(state, &ctx.identity.tenant, &req.job_id)
+        .await?
         .view(true))
 }
 
@@ -581,7 +694,7 @@ pub async fn cancel(
 ) -> Result<pb::Job, ServiceError> {
     may_submit(&ctx.identity.role)?;
     let tenant = &ctx.identity.tenant;
-    let job = state.jobs.get(tenant, &req.job_id)?;
+    let job = find(state, tenant, &req.job_id).await?;
     if job.is_finished() {
         return Ok(job.view(true));
     }
@@ -625,20 +738,35 @@ pub async fn list(
             .parse::<u64>()
             .map_err(|_| ServiceError::invalid("page_token", "not a token this service gave"))?
     };
-    let page: Vec<Arc<JobEntry>> = state.jobs.with(&ctx.identity.tenant, |t| {
-        t.jobs
-            .range(..before)
-            .rev()
-            .take(size + 1)
-            .map(|(_, j)| Arc::clone(j))
-            .collect()
+    // The store's rows are every replica's jobs; those this server holds answer from memory
+    // (their progress is fresher). Without the store, memory alone answers.
+    let tenant = &ctx.identity.tenant;
+    let mut all: std::collections::BTreeMap<u64, pb::Job> =
+        match state.jobs.store.service_jobs(&tenant.0).await {
+            Ok(rows) => rows
+                .iter()
+                .filter_map(|row| {
+                    let seq = u64::try_from(row.seq).ok().filter(|&s| s < before)?;
+                    Some((seq, restored_entry(row).view(false)))
+                })
+                .collect(),
+            Err(e) => {
+                tracing::warn!(%tenant, error = %e, "jobs listed from memory only");
+                std::collections::BTreeMap::new()
+            }
+        };
+    state.jobs.with(tenant, |t| {
+        for (&seq, job) in t.jobs.range(..before) {
+            all.insert(seq, job.view(false));
+        }
     });
+    let page: Vec<(u64, pb::Job)> = all.into_iter().rev().take(size + 1).collect();
     let more = page.len() > size;
-    let jobs: Vec<pb::Job> = page.iter().take(size).map(|j| j.view(false)).collect();
     let next_page_token = match (more, page.get(size.saturating_sub(1))) {
-        (true, Some(last)) => last.seq.to_string(),
+        (true, Some((last, _))) => last.to_string(),
         _ => String::new(),
     };
+    let jobs: Vec<pb::Job> = page.into_iter().take(size).map(|(_, j)| j).collect();
     Ok(pb::ListJobsResponse {
         jobs,
         next_page_token,
@@ -735,7 +863,7 @@ pub async fn watch(
     req: pb::WatchJobRequest,
 ) -> Result<JobStream, ServiceError> {
     may_read(&ctx.identity.role)?;
-    let job = state.jobs.get(&ctx.identity.tenant, &req.job_id)?;
+    let job = find(state, &ctx.identity.tenant, &req.job_id).await?;
     let mut rx = job.status.subscribe();
     let (tx, out) = mpsc::channel(4);
     tokio::spawn(async move {

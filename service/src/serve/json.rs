@@ -31,10 +31,11 @@ pub(crate) fn error_response(e: &ServiceError) -> Response {
                 .collect::<Vec<_>>(),
         }));
     }
-    if let ServiceError::Exhausted { retry_after, .. } = e {
+    let retry_after = e.retry_after();
+    if let Some(wait) = retry_after {
         details.push(json!({
             "@type": "type.googleapis.com/google.rpc.RetryInfo",
-            "retryDelay": format!("{:.3}s", retry_after.as_secs_f64()),
+            "retryDelay": format!("{:.3}s", wait.as_secs_f64()),
         }));
     }
     let status = e.http_status();
@@ -44,7 +45,17 @@ pub(crate) fn error_response(e: &ServiceError) -> Response {
         "message": e.to_string(),
         "details": details,
     }});
-    (status, Json(body)).into_response()
+    let mut response = (status, Json(body)).into_response();
+    if let Some(wait) = retry_after {
+        // Whole seconds (RFC 9110), rounded up: never earlier than the wait asked for.
+        let secs = wait.as_millis().div_ceil(1000).max(1);
+        if let Ok(value) = http::HeaderValue::from_str(&secs.to_string()) {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, value);
+        }
+    }
+    response
 }
 
 /// The step every call of the JSON face goes through, unary and streaming: [`handle`]

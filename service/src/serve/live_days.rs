@@ -8,14 +8,28 @@
 //! record names its matrix). [`LiveDays::restore`] brings a day back from its newest
 //! snapshot, its matrix and the events logged after it, re-applied.
 //!
+//! Several replicas may share one store (PostgreSQL): exactly one of them runs each day, the
+//! holder of the day's lease (`milkrun_dairy::store::live_day_leases`). A replica holds the
+//! days it opened or took over, renews all its leases every [`RENEW_EVERY`] for
+//! [`LEASE_TTL`] ([`LiveDays::renew`]) and drops from memory a day whose lease another
+//! replica took. Asked for a day it does not hold ([`LiveDays::slot`]), a replica claims its
+//! lease: when the lease lapsed (its owner died) it takes the day over from the store
+//! (snapshot, matrix, events, as at a restart); while another replica holds it, the call is
+//! answered UNAVAILABLE with a retry delay ([`ServiceError::Elsewhere`]). Every write of a
+//! day carries the lease epoch of its slot, checked in the write's transaction, so a replica
+//! that lost a day cannot write to it. On SQLite the store is one process's own: a claim
+//! takes the day whoever held it (an earlier run of the same server).
+//!
 //! This module knows the store and the dispatch crate, not the handlers or the service's
 //! shared state: `dispatch.rs` (the handlers) uses it, `state.rs` holds it.
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use milkrun_dairy::store::live_day_leases::LeaseClaim;
 use milkrun_dairy::store::live_days::{StoredLiveDay, StoredSnapshot};
-use milkrun_dairy::store::Store;
+use milkrun_dairy::store::{Backend, Store, StoreError};
 use milkrun_dispatch::{
     Dispatch, Event, EventKind, LiveDay, LoggedEvent, MatrixState, TravelTimes,
 };
@@ -33,6 +47,16 @@ pub use milkrun_station::live::{replan_options, REPLAN_BUDGET, REPLAN_EVALUATION
 /// Most events logged after a day's newest snapshot: the next one stores a snapshot, so a
 /// restart re-applies at most this many events of a day.
 pub const SNAPSHOT_EVERY: u64 = 100;
+/// How long a replica's lease of a day runs after each renewal: a day whose replica died is
+/// taken over by the next replica asked within this time.
+pub const LEASE_TTL: Duration = Duration::from_secs(4);
+/// How often a replica renews its leases.
+pub const RENEW_EVERY: Duration = Duration::from_secs(1);
+/// How long after a claim or renewal started a replica uses a day without asking the store
+/// again: the lease less a margin for the database's round trip.
+const LOCAL_LEASE: Duration = Duration::from_secs(3);
+/// The shortest retry delay answered for a day another replica runs.
+const MIN_RETRY: Duration = Duration::from_millis(200);
 
 /// One live day in memory.
 #[derive(Debug)]
@@ -98,11 +122,43 @@ impl DayEntry {
     }
 }
 
-/// A day's slot: the entry behind an async lock, and the plan version watchers wait on.
+/// A day's slot: the entry behind an async lock, the plan version watchers wait on, the
+/// lease epoch the day's writes carry, and whether the day was lost to another replica.
 #[derive(Debug)]
 pub struct DaySlot {
     pub(super) entry: Arc<tokio::sync::Mutex<DayEntry>>,
     pub(super) changed: watch::Sender<u64>,
+    pub(super) epoch: i64,
+    lost: AtomicBool,
+    /// Until when this replica's lease surely runs, on its own clock: [`LOCAL_LEASE`] after
+    /// the start of the claim or renewal that last extended it.
+    valid_until: Mutex<Instant>,
+}
+
+impl DaySlot {
+    /// Whether the lease surely still runs (else the store is asked before the day is used:
+    /// the replica may have been paused past it, and the day taken over).
+    fn lease_valid(&self) -> bool {
+        Instant::now()
+            < *self
+                .valid_until
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The lease was extended by a claim or renewal that started at `at`.
+    fn extend(&self, at: Instant) {
+        let mut until = self
+            .valid_until
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        *until = (*until).max(at + LOCAL_LEASE);
+    }
+
+    /// Whether another replica took the day over (this slot may not be used any more).
+    pub(super) fn is_lost(&self) -> bool {
+        self.lost.load(Ordering::Acquire)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -112,11 +168,20 @@ struct Book {
     opening: HashMap<TenantId, u32>,
 }
 
-/// Every open day of every tenant, and the store they persist in.
+/// Every open day of every tenant that this replica runs, and the store they persist in.
 #[derive(Debug)]
 pub struct LiveDays {
     book: Mutex<Book>,
     pub(super) store: Store,
+    /// This replica's id, the owner of its leases.
+    replica: String,
+    /// Claims take a day whoever holds it (SQLite: one process is the only replica).
+    force: bool,
+    /// Held while a day is added (opened or taken over) and while leases are renewed, so a
+    /// renewal never drops a day added after it read the leases.
+    adding: tokio::sync::Mutex<()>,
+    /// The last renewal that reached the store.
+    renewed: Mutex<Instant>,
 }
 
 /// A place for a day being opened, counted against the tenant's quota; given back on drop.
@@ -136,6 +201,45 @@ impl Drop for Reservation<'_> {
 
 fn no_day(day_id: &str) -> ServiceError {
     ServiceError::NotFound(format!("no open day {day_id:?}"))
+}
+
+fn ttl_ms() -> i64 {
+    LEASE_TTL.as_millis() as i64
+}
+
+fn store_down(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::Unavailable(format!("the live-day store: {e}"))
+}
+
+/// A day run by another replica (`owner`, its lease running `left_ms` more).
+pub(super) fn elsewhere(day_id: &str, owner: &str, left_ms: i64) -> ServiceError {
+    let left = Duration::from_millis(u64::try_from(left_ms).unwrap_or(0));
+    ServiceError::Elsewhere {
+        what: format!("day {day_id:?} is run by replica {owner:?}; send the call again"),
+        retry_after: left.clamp(MIN_RETRY, LEASE_TTL),
+    }
+}
+
+/// A day this replica lost while a call used it.
+pub(super) fn lost(day_id: &str) -> ServiceError {
+    ServiceError::Elsewhere {
+        what: format!("day {day_id:?} was taken over by another replica; send the call again"),
+        retry_after: MIN_RETRY,
+    }
+}
+
+/// A new replica id: the host name (the pod's name on Kubernetes), the process id and the
+/// start time, so that a restarted process never takes its predecessor's leases for its own.
+pub fn new_replica_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "milkrun".to_string());
+    let host: String = host.chars().take(64).collect();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    format!("{host}-{}-{nanos:x}", std::process::id())
 }
 
 /// What a snapshot stored before migration 0009 carries besides [`DaySnapshot`]: the matrix.
@@ -259,11 +363,16 @@ async fn load_entry(store: &Store, stored: &StoredLiveDay) -> anyhow::Result<Day
 }
 
 impl LiveDays {
-    /// No day yet, persisting in `store`.
-    pub fn new(store: Store) -> LiveDays {
+    /// No day yet, persisting in `store`, this replica known as `replica` (see
+    /// [`new_replica_id`]).
+    pub fn new(store: Store, replica: String) -> LiveDays {
         LiveDays {
             book: Mutex::new(Book::default()),
+            force: store.backend() == Backend::Sqlite,
             store,
+            replica,
+            adding: tokio::sync::Mutex::new(()),
+            renewed: Mutex::new(Instant::now()),
         }
     }
 
@@ -271,8 +380,14 @@ impl LiveDays {
         self.book.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Brings back every open day of the store (of the configured tenants): its snapshot and
-    /// the events after it. Returns how many were restored; a day that cannot be restored
+    /// This replica's id.
+    pub fn replica(&self) -> &str {
+        &self.replica
+    }
+
+    /// Brings back every open day of the store (of the configured tenants) whose lease this
+    /// replica can take: its snapshot and the events after it. Days another live replica
+    /// runs are left to it. Returns how many were restored; a day that cannot be restored
     /// stops the start (its rows are left as they are).
     pub async fn restore(&self, tenants: &[TenantId]) -> anyhow::Result<usize> {
         let mut restored = 0;
@@ -282,21 +397,150 @@ impl LiveDays {
                 tracing::warn!(%tenant, day = %stored.day_id, "open day of an unconfigured tenant left in the store");
                 continue;
             }
+            let _adding = self.adding.lock().await;
+            let claimed_at = Instant::now();
+            let claim = self
+                .store
+                .claim_live_day(
+                    &tenant.0,
+                    &stored.day_id,
+                    &self.replica,
+                    ttl_ms(),
+                    self.force,
+                )
+                .await?;
+            let Some(LeaseClaim::Held { epoch }) = claim else {
+                tracing::info!(%tenant, day = %stored.day_id, "open day run by another replica");
+                continue;
+            };
+            let stored = self
+                .store
+                .live_day(&tenant.0, &stored.day_id)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("day {} is gone", stored.day_id))?;
             let entry = load_entry(&self.store, &stored).await.map_err(|e| {
                 anyhow::anyhow!("restoring day {} of {}: {e}", stored.day_id, tenant)
             })?;
-            self.insert(tenant, stored.day_id.clone(), entry);
+            self.insert(tenant, stored.day_id.clone(), entry, epoch, claimed_at);
             restored += 1;
         }
         Ok(restored)
     }
 
-    /// Holds a day in memory.
-    pub(super) fn insert(&self, tenant: TenantId, day_id: String, entry: DayEntry) {
+    /// Stores a day just opened, its lease held by this replica, and holds it in memory.
+    pub(super) async fn create(
+        &self,
+        tenant: &TenantId,
+        day_id: &str,
+        entry: DayEntry,
+        matrix: &[u8],
+        snapshot: &str,
+    ) -> Result<(), ServiceError> {
+        let _adding = self.adding.lock().await;
+        let claimed_at = Instant::now();
+        let epoch = self
+            .store
+            .create_owned_live_day(&tenant.0, day_id, matrix, snapshot, &self.replica, ttl_ms())
+            .await
+            .map_err(store_down)?;
+        self.insert(tenant.clone(), day_id.to_string(), entry, epoch, claimed_at);
+        Ok(())
+    }
+
+    /// Renews this replica's leases in the store, and drops from memory every day whose
+    /// lease it no longer holds (taken over while it was paused or cut off). When the store
+    /// cannot be reached for longer than [`LEASE_TTL`], every day is dropped: another
+    /// replica may have taken them. Returns how many days this replica runs.
+    pub async fn renew(&self) -> usize {
+        let _adding = self.adding.lock().await;
+        let started = Instant::now();
+        if self.lock().days.is_empty() {
+            // Nothing to renew (no write each second on an idle store).
+            *self.renewed.lock().unwrap_or_else(PoisonError::into_inner) = started;
+            return 0;
+        }
+        match self
+            .store
+            .renew_live_day_leases(&self.replica, ttl_ms())
+            .await
+        {
+            Ok(held) => {
+                *self.renewed.lock().unwrap_or_else(PoisonError::into_inner) = Instant::now();
+                let held: HashSet<(String, String, i64)> = held
+                    .into_iter()
+                    .map(|l| (l.tenant, l.day_id, l.epoch))
+                    .collect();
+                let left = self.drop_where(|(tenant, day_id), slot| {
+                    !held.contains(&(tenant.0.clone(), day_id.clone(), slot.epoch))
+                });
+                for slot in self.lock().days.values() {
+                    slot.extend(started);
+                }
+                left
+            }
+            Err(e) => {
+                let since = self
+                    .renewed
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .elapsed();
+                tracing::warn!(error = %e, since_ms = since.as_millis() as u64, "live-day leases not renewed");
+                if since > LEASE_TTL {
+                    self.drop_where(|_, _| true)
+                } else {
+                    self.lock().days.len()
+                }
+            }
+        }
+    }
+
+    /// Drops the days `lose` picks from memory (marked lost, their watchers told); returns
+    /// how many are left.
+    fn drop_where(&self, lose: impl Fn(&(TenantId, String), &DaySlot) -> bool) -> usize {
+        let mut book = self.lock();
+        let gone: Vec<(TenantId, String)> = book
+            .days
+            .iter()
+            .filter(|(k, slot)| lose(k, slot))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in gone {
+            if let Some(slot) = book.days.remove(&key) {
+                tracing::warn!(tenant = %key.0, day = %key.1, epoch = slot.epoch, "live day lost to another replica");
+                slot.lost.store(true, Ordering::Release);
+                slot.changed.send_modify(|_| {});
+            }
+        }
+        book.days.len()
+    }
+
+    /// Drops one day this replica found it lost (a write was fenced).
+    pub(super) fn lose(&self, tenant: &TenantId, day_id: &str, slot: &Arc<DaySlot>) {
+        self.drop_where(|(t, d), s| t == tenant && d == day_id && std::ptr::eq(s, &**slot));
+    }
+
+    /// Ends this replica's leases (a clean shutdown): the next replica asked takes its days
+    /// over at once.
+    pub async fn release(&self) -> Result<u64, StoreError> {
+        self.store.release_live_day_leases(&self.replica).await
+    }
+
+    /// Holds a day in memory, its writes carrying lease `epoch`, claimed at `since`.
+    fn insert(
+        &self,
+        tenant: TenantId,
+        day_id: String,
+        entry: DayEntry,
+        epoch: i64,
+        since: Instant,
+    ) {
         let version = entry.live.version();
         let slot = DaySlot {
             entry: Arc::new(tokio::sync::Mutex::new(entry)),
             changed: watch::channel(version).0,
+            epoch,
+            lost: AtomicBool::new(false),
+            valid_until: Mutex::new(since + LOCAL_LEASE),
         };
         self.lock().days.insert((tenant, day_id), Arc::new(slot));
     }
@@ -335,17 +579,85 @@ impl LiveDays {
         })
     }
 
-    /// A tenant's open day; another tenant's id is NOT_FOUND like an unknown one.
-    pub(super) fn slot(
-        &self,
-        tenant: &TenantId,
-        day_id: &str,
-    ) -> Result<Arc<DaySlot>, ServiceError> {
+    /// Open days this replica runs.
+    pub fn held(&self) -> usize {
+        self.lock().days.len()
+    }
+
+    fn held_slot(&self, tenant: &TenantId, day_id: &str) -> Option<Arc<DaySlot>> {
         self.lock()
             .days
             .get(&(tenant.clone(), day_id.to_string()))
             .cloned()
-            .ok_or_else(|| no_day(day_id))
+    }
+
+    /// A tenant's open day, run by this replica: held already, or taken over from the store
+    /// when its lease is free or lapsed. A day another replica runs is
+    /// [`ServiceError::Elsewhere`]; another tenant's id is NOT_FOUND like an unknown one.
+    pub(super) async fn slot(
+        &self,
+        tenant: &TenantId,
+        day_id: &str,
+    ) -> Result<Arc<DaySlot>, ServiceError> {
+        let held = self.held_slot(tenant, day_id);
+        if let Some(slot) = held.as_ref().filter(|s| s.lease_valid()) {
+            return Ok(Arc::clone(slot));
+        }
+        let _adding = self.adding.lock().await;
+        let claimed_at = Instant::now();
+        let held = self.held_slot(tenant, day_id).or(held);
+        if let Some(slot) = held.as_ref().filter(|s| s.lease_valid()) {
+            return Ok(Arc::clone(slot));
+        }
+        // Not held, or held past the lease as this replica last renewed it (it was paused or
+        // cut off): the store says who runs the day now.
+        let claim = self
+            .store
+            .claim_live_day(&tenant.0, day_id, &self.replica, ttl_ms(), self.force)
+            .await
+            .map_err(store_down)?;
+        let epoch = match claim {
+            Some(LeaseClaim::Held { epoch }) => epoch,
+            other => {
+                if let Some(slot) = &held {
+                    self.lose(tenant, day_id, slot);
+                }
+                return Err(match other {
+                    None => no_day(day_id),
+                    Some(LeaseClaim::Elsewhere {
+                        owner,
+                        expires_in_ms,
+                    }) => elsewhere(day_id, &owner, expires_in_ms),
+                    Some(other) => {
+                        ServiceError::Internal(format!("unexpected lease claim {other:?}"))
+                    }
+                });
+            }
+        };
+        if let Some(slot) = held {
+            if slot.epoch == epoch && !slot.is_lost() {
+                // Nobody took it meanwhile: the day in memory is the day.
+                slot.extend(claimed_at);
+                return Ok(slot);
+            }
+            // Taken and given back meanwhile: memory may miss events; the store has them.
+            self.lose(tenant, day_id, &slot);
+        }
+        let started = Instant::now();
+        let stored = self
+            .store
+            .live_day(&tenant.0, day_id)
+            .await
+            .map_err(store_down)?
+            .ok_or_else(|| no_day(day_id))?;
+        let entry = load_entry(&self.store, &stored).await.map_err(|e| {
+            tracing::error!(%tenant, day_id, error = %e, "a day could not be taken over");
+            ServiceError::Unavailable(format!("day {day_id:?} could not be taken over: {e}"))
+        })?;
+        tracing::info!(%tenant, day_id, epoch, load_ms = started.elapsed().as_millis() as u64, "live day taken over");
+        self.insert(tenant.clone(), day_id.to_string(), entry, epoch, claimed_at);
+        self.held_slot(tenant, day_id)
+            .ok_or_else(|| ServiceError::Internal("a day taken over is not held".into()))
     }
 
     /// Reloads a day from the store after a write that failed (the day in memory may hold
@@ -443,13 +755,18 @@ mod tests {
         old.close().await;
         let store = Store::open(&url).await.unwrap();
         let tenant = TenantId("acme".into());
-        for _ in 0..2 {
-            let days = LiveDays::new(store.clone());
+        for run in 0..2 {
+            let days = LiveDays::new(store.clone(), format!("replica-{run}"));
             assert_eq!(
                 days.restore(std::slice::from_ref(&tenant)).await.unwrap(),
                 1
             );
-            let slot = days.slot(&tenant, "d1").unwrap();
+            let slot = days.slot(&tenant, "d1").await.unwrap();
+            assert_eq!(
+                slot.epoch,
+                run + 1,
+                "each run takes the day over (SQLite: forced)"
+            );
             let entry = slot.entry.lock().await;
             assert!(*entry.live.day() == d, "the same day");
             assert_eq!((entry.matrix, entry.since_snapshot), (1, 0));

@@ -130,7 +130,7 @@ pub fn build_state(
         pool,
         metrics: Metrics::new(),
         jobs: job_book::JobBook::new(store.clone()),
-        days: LiveDays::new(store),
+        days: LiveDays::new(store, live_days::new_replica_id()),
     }))
 }
 
@@ -273,6 +273,22 @@ fn spawn_webhooks(
     )))
 }
 
+/// Renews this replica's live-day leases every [`live_days::RENEW_EVERY`] until `stop`, and
+/// keeps the open-days gauge to the days it runs (a day taken over from a dead replica
+/// counts here, one taken by another replica leaves).
+async fn renew_leases(state: Arc<ServiceState>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(live_days::RENEW_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+        let held = state.days.renew().await;
+        state.metrics.live_days.set(held as i64);
+    }
+}
+
 /// Loads the roads, opens the store and restores its open live days and its jobs, binds, prints
 /// `listening on <addr>`, starts the webhook sender on the same store (unless the config's
 /// `webhooks.enabled` is false) and serves until SIGTERM or Ctrl-C, which stop the ports and
@@ -312,7 +328,11 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
         let tenants: Vec<TenantId> = config.tenants.iter().map(|t| t.id.clone()).collect();
         let restored = state.days.restore(&tenants).await?;
         state.metrics.live_days.set(restored as i64);
-        tracing::info!(restored, "live days restored");
+        tracing::info!(
+            restored,
+            replica = state.days.replica(),
+            "live days restored"
+        );
         let jobs = jobs::restore(&state, &tenants).await?;
         tracing::info!(
             finished = jobs.finished,
@@ -320,8 +340,10 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
             ended = jobs.ended,
             "jobs restored"
         );
-        let pages = crate::app::AppState::new(app_store, opts.dev_key.clone(), Arc::clone(&state))
-            .context("starting the pages' session keys")?;
+        let mut pages =
+            crate::app::AppState::new(app_store, opts.dev_key.clone(), Arc::clone(&state))
+                .context("starting the pages' session keys")?;
+        pages.session_s = config.app.session_s;
         let router = app_router(Arc::clone(&state))
             .await?
             .merge(crate::app::router(Arc::new(pages)));
@@ -360,6 +382,7 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
         let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
             let _ = rx.wait_for(|stop| *stop).await;
         };
+        let lease_task = tokio::spawn(renew_leases(Arc::clone(&state), stop_rx.clone()));
         let webhook_task = config
             .webhooks
             .enabled
@@ -383,6 +406,11 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
         }
         if let Some(task) = webhook_task {
             task.await.context("the webhook sender's task")?;
+        }
+        lease_task.await.context("the live-day lease task")?;
+        match state.days.release().await {
+            Ok(n) => tracing::info!(released = n, "live-day leases released"),
+            Err(e) => tracing::warn!(error = %e, "live-day leases not released; they lapse"),
         }
         state.pool.close();
         Ok(())

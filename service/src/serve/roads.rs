@@ -3,7 +3,7 @@
 //! gRPC face and the JSON face call the same functions.
 use std::sync::{Arc, PoisonError};
 
-use milkrun_engine::{EngineError, LatLon, PointSnap, Snap, TrafficOverlay};
+use milkrun_engine::{EngineError, LatLon, PointOptions, PointSnap, Snap, TrafficOverlay};
 use tonic::{Request, Response, Status};
 
 use super::call::{grpc_unary, CallCtx};
@@ -43,6 +43,12 @@ fn engine_error(e: EngineError, list: &str) -> ServiceError {
             reason,
         } => ServiceError::invalid(format!("updates[{update}].{field}"), reason),
         EngineError::BadSnapLimit { .. } => ServiceError::invalid("max_snap_m", e.to_string()),
+        EngineError::BadAccessSpeed { .. } => {
+            ServiceError::invalid("access_speed_mps", e.to_string())
+        }
+        EngineError::AccessTooLong { index, .. } => {
+            ServiceError::invalid(format!("{list}[{index}]"), e.to_string())
+        }
         EngineError::MatrixTooLarge {
             rows,
             cols,
@@ -129,6 +135,13 @@ pub async fn matrix(
     }
     let profile = geo::profile(req.travel_mode, "travel_mode", &mut v);
     let max_snap_m = geo::snap_limit(req.max_snap_m, "max_snap_m", &mut v);
+    let access = geo::access(
+        req.road_only,
+        req.access_speed_mps,
+        profile,
+        "access_speed_mps",
+        &mut v,
+    );
     let origins = geo::points(&req.origins, "origins", &mut v);
     let destinations = geo::points(&req.destinations, "destinations", &mut v);
     v.into_result()?;
@@ -141,45 +154,36 @@ pub async fn matrix(
         .overlay(&ctx.identity.tenant, profile)
         .map_err(internal)?;
     let _solve = quota.solve_permit()?;
-    let strict = req.strict;
+    let opts = PointOptions {
+        max_snap_m,
+        access,
+        strict: req.strict,
+        departure_s: None,
+    };
     state
         .pool
         .run(lane(req.priority), move || {
-            let (m, origin_status, destination_status) = if strict {
-                let from = snap_points(&overlay, &origins, max_snap_m, "origins")?;
-                let to = snap_points(&overlay, &destinations, max_snap_m, "destinations")?;
-                let nodes = |snaps: &[Snap]| snaps.iter().map(|s| s.node).collect::<Vec<_>>();
-                let m = overlay
-                    .try_matrix_nodes(&nodes(&from), &nodes(&to))
-                    .map_err(|e| engine_error(e, "origins"))?;
-                let on_road = |snaps: &[Snap]| {
-                    snaps
-                        .iter()
-                        .map(|s| pb::PointStatus {
-                            on_road: true,
-                            snap_distance_m: s.snap_m,
-                        })
-                        .collect::<Vec<_>>()
-                };
-                (m, on_road(&from), on_road(&to))
-            } else {
-                // Coordinates were checked above, so only a point far from the roads can
-                // differ from the strict call: it is answered in its status, not as an error.
-                let p = overlay
-                    .matrix_partial(&origins, &destinations, max_snap_m)
-                    .map_err(|e| engine_error(e, "origins"))?;
-                let status = |snaps: &[PointSnap]| {
-                    snaps
-                        .iter()
-                        .map(|s| pb::PointStatus {
-                            on_road: s.snapped().is_some(),
-                            snap_distance_m: s.snap_m(),
-                        })
-                        .collect::<Vec<_>>()
-                };
-                let (from, to) = (status(&p.from), status(&p.to));
-                (p.matrix, from, to)
+            // In strict mode a point far from the roads is an error naming it (and its list);
+            // otherwise it is answered in its status. Coordinates were checked above.
+            if opts.strict {
+                snap_points(&overlay, &origins, max_snap_m, "origins")?;
+                snap_points(&overlay, &destinations, max_snap_m, "destinations")?;
+            }
+            let p = overlay
+                .matrix_with(&origins, &destinations, &opts)
+                .map_err(|e| engine_error(e, "origins"))?;
+            let status = |snaps: &[PointSnap]| {
+                snaps
+                    .iter()
+                    .map(|s| pb::PointStatus {
+                        on_road: s.snapped().is_some(),
+                        snap_distance_m: s.snap_m(),
+                        access_distance_m: s.snapped().map_or(0.0, |s| s.node_m),
+                    })
+                    .collect::<Vec<_>>()
             };
+            let (origin_status, destination_status) = (status(&p.from), status(&p.to));
+            let m = p.matrix;
             let (rows, cols) = (m.rows(), m.cols());
             let mut duration_ms = Vec::with_capacity(rows * cols);
             let mut distance_m = Vec::with_capacity(rows * cols);
@@ -226,6 +230,13 @@ pub async fn route(
         );
         pb::GeometryFormat::Unspecified
     });
+    let access = geo::access(
+        req.road_only,
+        req.access_speed_mps,
+        profile,
+        "access_speed_mps",
+        &mut v,
+    );
     let points = geo::points(&req.waypoints, "waypoints", &mut v);
     v.into_result()?;
     let points = points.unwrap_or_default();
@@ -236,13 +247,21 @@ pub async fn route(
     state
         .pool
         .run(Lane::Interactive, move || {
-            let snaps = snap_points(&overlay, &points, max_snap_m, "waypoints")?;
+            // Every waypoint is checked before any leg is routed.
+            snap_points(&overlay, &points, max_snap_m, "waypoints")?;
+            let opts = PointOptions {
+                max_snap_m,
+                access,
+                strict: true,
+                departure_s: None,
+            };
             let g = overlay.graph();
             let mut out = pb::RouteResponse::default();
             let mut line: Vec<LatLon> = Vec::new();
-            for (k, leg) in snaps.windows(2).enumerate() {
+            for (k, leg) in points.windows(2).enumerate() {
                 let r = overlay
-                    .route_nodes(leg[0].node, leg[1].node)
+                    .route_with(leg[0], leg[1], &opts)
+                    .map_err(|e| engine_error(e, "waypoints"))?
                     .ok_or_else(|| {
                         ServiceError::NotFound(format!(
                             "no road from waypoint {k} to waypoint {}",

@@ -37,6 +37,17 @@ impl Server {
         let _ = self.child.wait();
     }
 
+    /// Pauses the process (SIGSTOP): it keeps its sockets and memory but runs nothing, as a
+    /// server frozen by a long pause or a stalled machine.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a paused process run again (SIGCONT).
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
     /// Sends `signal` (`-9`, `-TERM`) to the process with `kill`.
     fn signal(&self, signal: &str) {
         let pid = self.child.id();

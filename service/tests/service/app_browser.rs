@@ -209,6 +209,7 @@ impl Browser {
             assert!(Instant::now() < deadline, "chromedriver did not start");
             std::thread::sleep(Duration::from_millis(100));
         }
+        // One profile per browser: the module's tests may run side by side in one process.
         static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let profile =
@@ -240,7 +241,7 @@ impl Browser {
     }
 
     /// A WebDriver command; its `value`, or the driver's error.
-    fn try_call(&self, method: &str, path: &str, body: Value) -> Result<Value, Value> {
+    pub(crate) fn try_call(&self, method: &str, path: &str, body: Value) -> Result<Value, Value> {
         let path = if path == "/session" {
             path.to_string()
         } else {
@@ -411,15 +412,10 @@ fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
-/// Runs a small demo and returns its store's path: one simulated day, then the open day.
-fn small_demo() -> PathBuf {
-    small_demo_in("app")
-}
-
-/// [`small_demo`] in its own folder `milkrun-NAME-demo-PID` (tests of one binary run side by
-/// side).
-pub(crate) fn small_demo_in(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("milkrun-{name}-demo-{}", std::process::id()));
+/// Runs a small demo in a folder named after `tag` and returns its store's path: one
+/// simulated day, then the open day.
+pub(crate) fn small_demo(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("milkrun-{tag}-demo-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let out = Command::new(env!("CARGO_BIN_EXE_milkrun"))
         .args([
@@ -449,7 +445,7 @@ fn p(sorted: &[u64], q: f64) -> u64 {
 
 #[test]
 fn pages_in_a_real_browser() {
-    let db = small_demo();
+    let db = small_demo("app");
     let db_text = db.to_str().unwrap().to_string();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -21,7 +21,7 @@ use milkrun_dairy::round::{RoundStop, StopStatus};
 use milkrun_dairy::store::Store;
 use serde_json::{json, Value};
 
-use crate::app_browser::{cookie_of, http, small_demo_in, Browser, KEY, TENANT};
+use crate::app_browser::{cookie_of, http, small_demo, Browser, KEY, TENANT};
 use crate::serve_support::start;
 
 /// Each household's courier and place in the store's plan of the day.
@@ -50,7 +50,7 @@ fn post(addr: &str, path: &str, cookie: &str, body: &Value) -> (u16, String) {
 
 #[test]
 fn the_dispatcher_reports_a_jam_and_a_breakdown() {
-    let db = small_demo_in("station");
+    let db = small_demo("station");
     let db_text = db.to_str().unwrap().to_string();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -59,6 +59,12 @@ fn small_demo_is_consistent_and_deterministic() {
         1 + j["routed"].as_u64().unwrap() as usize
     );
 
+    // Households stand off the road (issue #25): their doors are snapped, a few metres to
+    // a few tens of metres away.
+    let snap = |k: &str| j["roads"][k].as_f64().unwrap();
+    assert!(snap("snap_m_median") > 1.0, "{}", j["roads"]);
+    assert!(snap("snap_m_max") <= 40.5, "{}", j["roads"]);
+
     // Every household once: on a route, or unassigned with a reason.
     assert_eq!(j["households"], 100);
     let mut seen: HashMap<u64, usize> = HashMap::new();

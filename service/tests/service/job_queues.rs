@@ -48,7 +48,7 @@ fn forecast_req() -> pb::ForecastDemandRequest {
     }
 }
 
-fn forecast_job(request_id: &str) -> pb::SubmitJobRequest {
+pub(crate) fn forecast_job(request_id: &str) -> pb::SubmitJobRequest {
     pb::SubmitJobRequest {
         request_id: request_id.into(),
         work: Some(pb::submit_job_request::Work::Forecast(forecast_req())),

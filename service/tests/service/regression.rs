@@ -337,6 +337,95 @@ fn matrix_far_point_left_out_unless_strict() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+// Issue #25: matrices are door to door. Two doors a few metres apart on the same road
+// get the walk between them (never 0 s or 0 m), `--road-only` gives the road values (0
+// between them), `--snaps` writes each point's snap and access distances, stderr gives the
+// median and max snap distance, and a bad `--access-speed-mps` is refused naming it.
+#[test]
+fn matrix_door_to_door_unless_road_only() {
+    let dir = std::env::temp_dir().join(format!("milkrun-doors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let points = dir.join("points.csv");
+    // Two doors 6 m apart next to a Vaduz street, and Balzers.
+    std::fs::write(
+        &points,
+        "lat,lon\n47.14100,9.52090\n47.14105,9.52092\n47.058766,9.511826\n",
+    )
+    .unwrap();
+    let snaps = dir.join("snaps.csv");
+    let osm = milkrun_datasets::data_dir()
+        .join("osm")
+        .join("liechtenstein.osm.pbf");
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_milkrun"))
+            .args([
+                "matrix",
+                "--osm",
+                osm.to_str().unwrap(),
+                "--points",
+                points.to_str().unwrap(),
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        let cells: Vec<(f64, f64)> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let f: Vec<&str> = l.split(',').collect();
+                (f[2].parse().unwrap(), f[3].parse().unwrap())
+            })
+            .collect();
+        (cells, stderr)
+    };
+    let (doors, stderr) = run(&["--snaps", snaps.to_str().unwrap()]);
+    let (road, _) = run(&["--road-only"]);
+    assert!(
+        stderr.contains("snap distances of 3 points: median"),
+        "{stderr}"
+    );
+    assert_eq!(doors.len(), 9);
+    for k in [0, 4, 8] {
+        assert_eq!(doors[k], (0.0, 0.0), "the same door");
+    }
+    for k in [1, 2, 3, 5, 6, 7] {
+        assert!(
+            doors[k].0 > 0.0 && doors[k].1 > 0.0,
+            "cell {k}: {:?}",
+            doors[k]
+        );
+        assert!(
+            doors[k].0 >= road[k].0 && doors[k].1 >= road[k].1,
+            "cell {k}"
+        );
+    }
+    let seconds = |c: &[(f64, f64)]| c.iter().map(|x| x.0).sum::<f64>();
+    assert!(seconds(&doors) > seconds(&road), "{doors:?} vs {road:?}");
+    let text = std::fs::read_to_string(&snaps).unwrap();
+    assert!(
+        text.starts_with("point,on_road,snap_m,access_m\n0,true,"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 4);
+    for bad in ["NaN", "0", "-1.3", "1e9"] {
+        refused(
+            &[
+                "matrix",
+                "--osm",
+                "x.osm.pbf",
+                "--points",
+                "p.csv",
+                "--access-speed-mps",
+                bad,
+            ],
+            "--access-speed-mps",
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 // Issue #24: an unknown `--freq` must be refused naming the option, not ignored.
 #[test]
 fn forecast_freq_unknown() {

@@ -181,6 +181,63 @@ async fn snap_matrix_route(server: &Server) {
         matches!(r.geometry, Some(pb::route_response::Geometry::EncodedPolyline(ref s)) if !s.is_empty())
     );
     assert!(!r.way_ids.is_empty());
+    // Door to door (the default) against road only: a cell between two different points
+    // adds both access legs (each point's access distance reported beside its snap
+    // distance); the same point is 0 either way; the route's geometry runs door to door; a
+    // bad access speed is refused naming the field.
+    let road = c
+        .matrix(with_key(
+            pb::MatrixRequest {
+                road_only: true,
+                ..matrix_req(&[VADUZ_A, VADUZ_B])
+            },
+            "acme-admin-key",
+        ))
+        .await
+        .expect("road-only matrix")
+        .into_inner();
+    assert_eq!(road.duration_ms[0], 0);
+    let legs_m = m.origin_status[0].access_distance_m + m.destination_status[1].access_distance_m;
+    for s in m.origin_status.iter().chain(&m.destination_status) {
+        assert!(
+            s.on_road && s.access_distance_m + 0.01 >= s.snap_distance_m,
+            "{s:?}"
+        );
+    }
+    assert!(legs_m > 0.0);
+    assert!(m.distance_m[1] as f64 >= road.distance_m[1] as f64 + legs_m - 1.0);
+    assert!(m.duration_ms[1] >= road.duration_ms[1] + (legs_m / 1.3 * 1000.0) as i64 - 1);
+    let walk = c
+        .route(with_key(
+            pb::RouteRequest {
+                waypoints: vec![ll(VADUZ_A), ll(VADUZ_B)],
+                road_only: true,
+                ..Default::default()
+            },
+            "acme-admin-key",
+        ))
+        .await
+        .expect("road-only route")
+        .into_inner();
+    assert_eq!(walk.duration_ms, road.duration_ms[1]);
+    for bad in [f64::NAN, -1.0, 0.01, 1e6] {
+        let err = c
+            .matrix(with_key(
+                pb::MatrixRequest {
+                    access_speed_mps: bad,
+                    ..matrix_req(&[VADUZ_A, VADUZ_B])
+                },
+                "acme-admin-key",
+            ))
+            .await
+            .expect_err("bad access speed");
+        assert_eq!(err.code(), Code::InvalidArgument);
+        assert!(
+            err.message().contains("access_speed_mps"),
+            "{}",
+            err.message()
+        );
+    }
 }
 
 /// Traffic is per tenant: acme's closure of the roads of A→B changes acme's matrix, not beta's;
@@ -636,8 +693,15 @@ async fn json_face(server: &Server) {
 async fn compat_faces(server: &Server) {
     let points = [VADUZ_A, VADUZ_B, VADUZ_C];
     let mut client = roads(server).await;
+    // OSRM's faces give road-only values, as OSRM does.
     let m = client
-        .matrix(with_key(matrix_req(&points), "acme-admin-key"))
+        .matrix(with_key(
+            pb::MatrixRequest {
+                road_only: true,
+                ..matrix_req(&points)
+            },
+            "acme-admin-key",
+        ))
         .await
         .expect("matrix")
         .into_inner();

@@ -360,7 +360,8 @@ async fn jobs_after_restart(server: &Server, before: (pb::Job, pb::Job), killed_
 /// `kill -9` right after acknowledged events (a traffic refresh, whose matrix is stored apart
 /// and read back by number, and a new stop, whose address grows the matrix and is stored with
 /// a snapshot) and, with `jobs`, while a job runs: the server
-/// restarted with the same `args` restores the day with every one of them (the same day,
+/// restarted with the same `args` restores the day (on PostgreSQL once the killed run's
+/// lease lapsed: retried on UNAVAILABLE) with every one of them (the same day,
 /// version and stops as before the kill), a replayed event id is not applied twice, and the
 /// day goes on from there; the jobs come back (see [`jobs_after_restart`]).
 async fn killed_server_keeps_its_day(server: Server, args: &[&str], jobs: bool) {
@@ -450,11 +451,30 @@ async fn killed_server_keeps_its_day(server: Server, args: &[&str], jobs: bool) 
     let mut c = pb::dispatch_client::DispatchClient::connect(server.url())
         .await
         .expect("connects");
-    let after = c
-        .get_day(keyed(pb::GetDayRequest { day_id: id.clone() }))
-        .await
-        .expect("the day is back")
-        .into_inner();
+    // On PostgreSQL the killed run's lease of the day holds for up to 4 s (see
+    // serve::live_days::LEASE_TTL): until it lapses, the day is refused UNAVAILABLE with a
+    // retry delay, as a client of several replicas sees it, and then taken over.
+    let asked = std::time::Instant::now();
+    let after = loop {
+        match c
+            .get_day(keyed(pb::GetDayRequest { day_id: id.clone() }))
+            .await
+        {
+            Ok(day) => break day.into_inner(),
+            Err(status)
+                if status.code() == tonic::Code::Unavailable
+                    && asked.elapsed() < std::time::Duration::from_secs(60) =>
+            {
+                use tonic_types::StatusExt;
+                let wait = status
+                    .get_details_retry_info()
+                    .and_then(|r| r.retry_delay)
+                    .expect("a retry delay");
+                tokio::time::sleep(wait).await;
+            }
+            Err(status) => panic!("the day is back: {status:?}"),
+        }
+    };
     assert_eq!(
         after, before,
         "every acknowledged event is in the restored day"

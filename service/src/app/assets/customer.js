@@ -1,4 +1,5 @@
 import { api, el, say, whoami, logout } from "/app/assets/common.js";
+import { chart } from "/app/assets/chart.js";
 
 document.getElementById("logout").addEventListener("click", logout);
 
@@ -18,15 +19,27 @@ function selected() {
   return Number(document.getElementById("subscription").value);
 }
 
-/** Asks for a change; the server's refusal (the cut-off) is shown in its words. */
+/**
+ * Asks for a change; the server's refusal (the cut-off) is shown in its words. A change
+ * "from a day on" refused for its first day is offered again from the first open day.
+ */
 async function change(body, done) {
   try {
     await api(`/app/api/customers/${me.customer}/operations`,
       { method: "POST", body: { subscription: selected(), ...body } });
     await load(month);
+    loadRecommendations().catch(() => {});
     say(done, "ok");
   } catch (e) {
     say("Not changed: " + e.message);
+    const open = cal && cal.first_open;
+    if (e.status === 409 && open && body.from && body.from < open) {
+      const box = document.getElementById("message");
+      box.append(" ", el("button", { type: "button", id: "retry-from-open",
+        text: `Do it from ${open} instead`,
+        onclick: () => change({ ...body, from: open,
+          ...(body.to && body.to < open ? { to: open } : {}) }, done.replace(body.from, open)) }));
+    }
   }
 }
 
@@ -36,6 +49,8 @@ function render() {
   document.getElementById("cutoff").textContent =
     `Changes for a day close at ${cal.cutoff.at.slice(0, 5)}, ${cal.cutoff.days_before} day(s) before ` +
     `it (today is ${cal.today}, ${cal.now.slice(0, 5)}). A change after that is refused.`;
+  document.getElementById("closed-note").textContent =
+    `Days before ${cal.first_open} are closed to changes (marked “closed”); a change made now applies from ${cal.first_open} on.`;
   const select = document.getElementById("subscription");
   const keep = select.value;
   select.replaceChildren(...cal.subscriptions.map((s) =>
@@ -56,12 +71,18 @@ function render() {
   for (let d = 1; d <= lastDay; d++) {
     const date = `${cal.month}-${String(d).padStart(2, "0")}`;
     const items = byDate.get(date) || [];
-    const cell = el("td", { id: "day-" + date, "data-date": date, class: items.length ? "has" : "" },
+    const closed = date < cal.first_open;
+    const cell = el("td", { id: "day-" + date, "data-date": date,
+      class: [items.length ? "has" : "", closed ? "closed" : ""].join(" ").trim() },
       el("span", { class: "dnum", text: String(d) }));
+    if (closed && items.length) {
+      cell.append(el("span", { class: "lock", text: "closed",
+        title: `Changes to ${date} closed at ${cal.cutoff.at.slice(0, 5)}, ${cal.cutoff.days_before} day(s) before.` }));
+    }
     for (const it of items) {
       cell.append(el("span", { class: "qty " + it.line, text: `${it.quantity}`,
         title: `${it.quantity} × ${it.product}` }));
-      if (it.line === "regular") {
+      if (it.line === "regular" && !closed) {
         cell.append(el("button", { type: "button", class: "skip", "aria-label": `Skip ${date}`,
           text: "Skip", onclick: () => change({ kind: "skip", date }, `Skipped ${date}.`) }));
       }
@@ -71,6 +92,59 @@ function render() {
   }
   if (row.length) rows.push(el("tr", {}, ...row));
   document.querySelector("#calendar tbody").replaceChildren(...rows);
+  const options = () => cal.products.map((p) => el("option", { value: p.id, text: p.name }));
+  for (const id of ["day-product", "from-product"]) {
+    const sel = document.getElementById(id);
+    const was = sel.value;
+    sel.replaceChildren(...options());
+    if (was) sel.value = was;
+  }
+  // No `min` on the date fields: a day past the cut-off is sent, and the server's refusal
+  // says when the cut-off was and from when a change applies.
+  document.body.dataset.firstOpen = cal.first_open;
+  document.getElementById("subscriptions").replaceChildren(...cal.subscriptions.map((s) =>
+    el("li", { id: "sub-" + s.id },
+      `#${s.id}: ${s.quantity} × ${s.product}, from ${s.start}` +
+        (s.term_end ? `, last delivery ${s.term_end}. ` : ", no end in sight. "),
+      el("button", { type: "button", class: "renew", "aria-label": `Renew subscription ${s.id}`,
+        text: "Renew", onclick: () => renew(s.id) }))));
+}
+
+/** Renews a subscription; the answer says from when. */
+async function renew(id) {
+  try {
+    const r = await api(`/app/api/customers/${me.customer}/renew`, { method: "POST", body: { subscription: id } });
+    await load(month);
+    say(r.created ? `Renewed: subscription #${r.subscription} starts on ${r.start}.`
+      : `Already renewed: subscription #${r.subscription} starts on ${r.start}.`, "ok");
+  } catch (e) {
+    say("Not renewed: " + e.message);
+  }
+}
+
+const REC_WORDS = {
+  offer: (r) => r.what.offer === "extra"
+    ? `Offer: try ${r.what.product} as an extra` + (r.what.free_units ? ` (${r.what.free_units} free)` : "") + `, from ${r.from} to ${r.to}.`
+    : `Offer: a new subscription at ${(r.what.price_cents / 100).toFixed(2)}, until ${r.to}.`,
+  renew: (r) => `Your subscription #${r.subscription} ends on ${r.term_end}: renew it.`,
+  quantity: (r) => r.why === "growing"
+    ? `You take more each week: ${r.quantity} per delivery from ${r.from}?`
+    : `You take less each week: ${r.quantity} per delivery from ${r.from}, rather than skipping?`,
+};
+
+async function loadRecommendations() {
+  const r = await api(`/app/api/customers/${me.customer}/recommendations`);
+  const items = r.recommendations.map((x, i) => {
+    const act = x.action && (x.action.renew
+      ? () => renew(x.action.renew)
+      : () => change({ ...x.action, subscription: x.action.subscription || selected() }, "Done: " + REC_WORDS[x.kind](x)));
+    return el("li", { id: "rec-" + i, "data-kind": x.kind, "data-promotion": x.promotion ?? null },
+      REC_WORDS[x.kind](x) + " ",
+      act ? el("button", { type: "button", class: "take", text: x.kind === "offer" ? "Take the offer" : x.kind === "renew" ? "Renew" : "Change it",
+        onclick: act }) : null);
+  });
+  document.getElementById("recommendations").replaceChildren(...(items.length ? items
+    : [el("li", { class: "empty", text: "Nothing to suggest today." })]));
 }
 
 const CLASS_WORDS = { steady: "steady", growing: "growing", declining: "declining", lapsing: "lapsing" };
@@ -82,24 +156,13 @@ async function loadUse() {
     `about ${u.mean_units_per_week.toFixed(1)} units a week, ${CLASS_WORDS[u.class] || u.class}.`;
   document.querySelector("#use tbody").replaceChildren(...u.weeks.map((w) =>
     el("tr", {}, el("th", { scope: "row", text: w.start }), el("td", { text: String(w.units) }))));
-  const ns = "http://www.w3.org/2000/svg";
-  const max = Math.max(1, ...u.weeks.map((w) => w.units));
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", `0 0 ${u.weeks.length * 40} 110`);
-  svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", "Units delivered per week (the table below has the numbers)");
-  u.weeks.forEach((w, i) => {
-    const h = (w.units / max) * 90;
-    const r = document.createElementNS(ns, "rect");
-    r.setAttribute("x", i * 40 + 8); r.setAttribute("y", 90 - h);
-    r.setAttribute("width", 24); r.setAttribute("height", h);
-    r.setAttribute("class", "bar-delivered");
-    svg.append(r);
-    const t = document.createElementNS(ns, "text");
-    t.setAttribute("x", i * 40 + 6); t.setAttribute("y", 104);
-    t.setAttribute("class", "bar-label");
-    t.textContent = w.start.slice(5);
-    svg.append(t);
+  const svg = chart({
+    dates: u.weeks.map((w) => w.start),
+    series: u.products.map((p) => ({ name: p, values: u.weeks.map((w) => w.per_product[p] || 0) })),
+    kind: "stacked",
+    title: "Units delivered per week and product (the table below has the numbers)",
+    yLabel: "units",
+    width: document.getElementById("use-chart").clientWidth,
   });
   document.getElementById("use-chart").replaceChildren(svg);
 }
@@ -140,11 +203,32 @@ async function main() {
     const to = document.getElementById("pause-to").value;
     change({ kind: "pause", from, to }, `Paused from ${from} to ${to}.`);
   });
-  document.getElementById("quantity").addEventListener("submit", (ev) => {
+  document.getElementById("day-change").addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const from = document.getElementById("quantity-from").value;
-    const quantity = Number(document.getElementById("quantity-n").value);
-    change({ kind: "change_quantity", from, quantity }, `From ${from}: ${quantity} per delivery.`);
+    const date = document.getElementById("day-date").value;
+    const kind = document.getElementById("day-kind").value;
+    const product = Number(document.getElementById("day-product").value);
+    const quantity = Number(document.getElementById("day-quantity").value);
+    const name = document.getElementById("day-product").selectedOptions[0]?.textContent || "";
+    const body = { kind, date };
+    if (kind === "swap" || kind === "extra") body.product = product;
+    if (kind === "extra") body.quantity = quantity;
+    const words = { skip: `Skipped ${date}.`, postpone: `Postponed ${date} to the end.`,
+      swap: `On ${date}: ${name} instead.`, extra: `Extra on ${date}: ${quantity} × ${name}.` };
+    change(body, words[kind]);
+  });
+  document.getElementById("from-change").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const from = document.getElementById("from-date").value;
+    const kind = document.getElementById("from-kind").value;
+    const name = document.getElementById("from-product").selectedOptions[0]?.textContent || "";
+    if (kind === "swap") {
+      const product = Number(document.getElementById("from-product").value);
+      change({ kind, from, product }, `From ${from}: ${name} instead.`);
+    } else {
+      const quantity = Number(document.getElementById("from-quantity").value);
+      change({ kind, from, quantity }, `From ${from}: ${quantity} per delivery.`);
+    }
   });
   try {
     await load(null);
@@ -153,6 +237,7 @@ async function main() {
   }
   loadUse().catch((e) => say("Your consumption could not be loaded: " + e.message));
   loadComplaints().catch((e) => say("Your complaints could not be loaded: " + e.message));
+  loadRecommendations().catch((e) => say("Your suggestions could not be loaded: " + e.message));
   // A key per filing, so a repeated submit files once (randomUUID needs a secure context).
   const newKey = () => (window.crypto && crypto.randomUUID)
     ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;

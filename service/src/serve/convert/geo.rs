@@ -1,5 +1,5 @@
 //! Points, travel modes and snap limits.
-use milkrun_engine::{LatLon, Profile, DEFAULT_MAX_SNAP_M};
+use milkrun_engine::{check_access_speed, Access, LatLon, Profile, DEFAULT_MAX_SNAP_M};
 
 use crate::serve::error::Violations;
 use crate::serve::proto::v1 as pb;
@@ -16,6 +16,34 @@ pub fn profile(mode: i32, field: &str, v: &mut Violations) -> Profile {
         Err(_) => {
             v.add(field, format!("unknown travel mode {mode}"));
             Profile::Car
+        }
+    }
+}
+
+/// How the ends of trips are counted: road only when asked for, otherwise door to door at
+/// `speed_mps` (0: the profile's default); a speed that is not finite or outside 0.1..=50
+/// m/s is a violation of `field`.
+pub fn access(
+    road_only: bool,
+    speed_mps: f64,
+    profile: Profile,
+    field: &str,
+    v: &mut Violations,
+) -> Access {
+    if road_only {
+        return Access::RoadOnly;
+    }
+    if speed_mps == 0.0 {
+        return Access::for_profile(profile);
+    }
+    match check_access_speed("access_speed_mps", speed_mps) {
+        Ok(()) => Access::DoorToDoor { speed_mps },
+        Err(_) => {
+            v.add(
+                field,
+                format!("{speed_mps} is not a speed between 0.1 and 50 m/s"),
+            );
+            Access::for_profile(profile)
         }
     }
 }
