@@ -55,6 +55,9 @@
 //!   from the consumption trend).
 //! - [`round`]: a day's rounds as people see them: planned stops with their orders and
 //!   outcomes, a stop's status (pending, delivered, failed, made up) and the day's figures.
+//! - [`dispatcher`]: the station dispatcher's live day: a station's stops and its site
+//!   (point, couriers' shifts) opened on the engine's live day, the couriers' reports as its
+//!   events, a jam or a breakdown, and the re-plan read back into the night's stops.
 //! - [`webhook`]: endpoints, HMAC-SHA256 signatures, retries with backoff and jitter, dead
 //!   letters.
 //! - [`store`]: the only module that does I/O: sqlx, migrations embedded, one file per
@@ -134,6 +137,7 @@ pub mod complaint;
 pub mod consumption;
 pub mod cube;
 pub mod dedupe;
+pub mod dispatcher;
 pub mod engine;
 pub mod error;
 pub mod exception;

@@ -98,6 +98,9 @@ pub struct RoundStop {
     pub orders: Vec<RoundOrder>,
     /// Where it stands ([`StopStatus::of`] its orders).
     pub status: StopStatus,
+    /// Why the live day's re-plan left it without a courier (`None`: it has one, or the
+    /// night's plan left it so).
+    pub replan_note: Option<String>,
 }
 
 impl RoundStop {
@@ -116,6 +119,13 @@ impl RoundStop {
                 | Outcome::Cancelled { at } => at.second_of_day,
             })
             .max()
+    }
+
+    /// Whether the stop is pending with a planned arrival past the end of its window (the
+    /// promised one, else the household's).
+    pub fn is_late(&self) -> bool {
+        let (_, end) = self.promise_s.unwrap_or(self.window_s);
+        self.status == StopStatus::Pending && self.arrival_s.is_some_and(|a| a > end)
     }
 
     /// Whether the stop was delivered (or made up) within its promised window (its
@@ -144,6 +154,9 @@ pub struct RoundFigures {
     pub on_time: u32,
     /// Stops the plan left without a courier.
     pub unassigned: u32,
+    /// Pending stops whose planned arrival is past the end of their window (the promised
+    /// one, else the household's): an alert.
+    pub late: u32,
 }
 
 impl RoundFigures {
@@ -166,6 +179,7 @@ impl RoundFigures {
             }
             f.on_time += u32::from(s.on_time());
             f.unassigned += u32::from(s.courier.is_none());
+            f.late += u32::from(s.is_late());
         }
         f
     }
@@ -231,6 +245,7 @@ mod tests {
             address: "1 Main St".into(),
             point: GeoPoint::new(47.1, 9.5).expect("a point"),
             status: StopStatus::of(&orders),
+            replan_note: None,
             orders,
         };
         let stops = [
@@ -249,7 +264,13 @@ mod tests {
                 failed: 1,
                 on_time: 1,
                 unassigned: 0,
+                late: 0,
             }
         );
+        // A pending stop planned after its promise ends is late.
+        let mut late = stop(vec![order(5, regular, None)]);
+        late.arrival_s = Some(7 * 3600 + 1);
+        assert!(late.is_late());
+        assert_eq!(RoundFigures::of(&[late]).late, 1);
     }
 }

@@ -1215,6 +1215,19 @@ async fn import(
                 .await
                 .map_err(store_err)?;
         }
+        // Where the station stands and its couriers' shifts: the station's map and the
+        // dispatcher's live day read them.
+        let settings = night_settings(st, 0)?;
+        let site = milkrun_dairy::dispatcher::StationSite {
+            point: settings.depot,
+            service_s: settings.service_s,
+            max_snap_m: settings.max_snap_m,
+            couriers: settings.couriers,
+        };
+        store
+            .set_station_site(TENANT, st.id, &site)
+            .await
+            .map_err(store_err)?;
     }
     for p in &plan.products {
         store.add_product(TENANT, p).await.map_err(store_err)?;

@@ -12,6 +12,8 @@
 //! recommendations), [`cube`] (BI queries with drill-down), [`watch`] (the cockpit's watch
 //! list and daily trend),
 //! [`rounds`] (the day's rounds for the faces: the board, a courier's round, a stop's report),
+//! [`ratings`] (customers' ratings of deliveries, per courier), [`sites`] (where a station
+//! stands, its couriers' shifts, the live day's re-plan written back to the night's stops),
 //! [`live_days`] (the service's live days), [`jobs`] (the service's batch jobs) and
 //! [`late_orders`] (the dispatcher's late orders).
 use std::str::FromStr;
@@ -43,12 +45,14 @@ pub mod orders;
 pub mod outbox;
 pub mod outcomes;
 pub mod promotions;
+pub mod ratings;
 pub mod recommend;
 pub mod remedies;
 pub mod renewals;
 pub mod rounds;
 pub mod segments;
 pub mod settlement;
+pub mod sites;
 pub mod station_orders;
 pub mod stock;
 pub mod subscriptions;
@@ -59,7 +63,7 @@ pub mod webhooks;
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 12] = [
+const MIGRATIONS: [(i64, &str, &str); 13] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -103,6 +107,11 @@ const MIGRATIONS: [(i64, &str, &str); 12] = [
         12,
         "live day leases",
         include_str!("../../migrations/0012_live_day_leases.sql"),
+    ),
+    (
+        13,
+        "station sites",
+        include_str!("../../migrations/0013_station_sites.sql"),
     ),
 ];
 

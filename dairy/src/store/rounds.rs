@@ -22,6 +22,7 @@ use crate::round::{RoundOrder, RoundStop, StopStatus};
 const ROUND_COLUMNS: &str = "s.household_id AS household_id, s.station_id AS station_id, \
      s.courier_id AS stop_courier, s.seq AS seq, s.arrival_s AS arrival_s, \
      s.promise_start_s AS promise_start_s, s.promise_end_s AS promise_end_s, \
+     s.replan_note AS replan_note, \
      h.customer_id AS customer_id, h.address AS address, h.lat AS lat, h.lon AS lon, \
      h.window_start_s AS window_start_s, h.window_end_s AS window_end_s, \
      o.order_id AS order_id, o.subscription_id AS subscription_id, \
@@ -184,6 +185,29 @@ impl Store {
         self.record_bottle_return(tenant, &r).await
     }
 
+    /// Households of the day whose failed delivery waits for its make-up (the tenant's
+    /// remedy gave it a make-up delivery or a same-day retry): an alert on the board.
+    pub async fn failed_awaiting_make_up(
+        &self,
+        tenant: TenantId,
+        date: Date,
+    ) -> Result<Vec<HouseholdId>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT DISTINCT o.household_id AS household_id FROM orders o \
+             JOIN order_outcomes r ON r.tenant_id = o.tenant_id AND r.order_id = o.order_id \
+             JOIN remedies m ON m.tenant_id = o.tenant_id AND m.order_id = o.order_id \
+             WHERE o.tenant_id = $1 AND o.delivery_date = $2 AND r.status = 'failed' \
+             AND m.remedy IN ('make_up', 'same_day_retry') ORDER BY o.household_id",
+        )
+        .bind(tenant.0)
+        .bind(date_text(date))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok(HouseholdId(r.try_get("household_id")?)))
+            .collect()
+    }
+
     /// The tenant's couriers, by id, with their names.
     pub async fn couriers(&self, tenant: TenantId) -> Result<Vec<(CourierId, String)>, StoreError> {
         let rows = sqlx::query(
@@ -258,6 +282,7 @@ fn stops_from_rows(rows: &[AnyRow]) -> Result<Vec<RoundStop>, StoreError> {
             point: GeoPoint::new(row.try_get("lat")?, row.try_get("lon")?)?,
             orders: vec![item],
             status: StopStatus::Pending,
+            replan_note: row.try_get("replan_note")?,
         });
     }
     for s in &mut stops {

@@ -11,6 +11,7 @@ mod crash;
 mod exceptions;
 mod faces;
 mod late_orders;
+mod sites;
 mod store;
 #[path = "../support/mod.rs"]
 mod support;

@@ -24,7 +24,7 @@ use crate::serve::auth::Role;
 use crate::serve::config::TenantId;
 
 /// Largest JSON body of the pages' calls, bytes.
-const MAX_BODY_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The JSON routes under `/app/api/`.
 pub fn router(app: Arc<AppState>) -> Router {
@@ -239,13 +239,15 @@ async fn round(
         "courier": id.0,
         "name": name,
         "figures": figures_json(&RoundFigures::of(&stops)),
+        "hint": super::dispatcher::next_hint(&app, c.tenant, &stops).await?,
         "stops": stops.iter().map(stop_json).collect::<Vec<_>>(),
         "reasons": FailureReason::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
     })))
 }
 
 /// `GET /app/api/couriers/{courier}/pay`: the courier's deliveries and pay on the open day,
-/// its week (from Monday) and its month (from the 1st), settled by the store.
+/// its week (from Monday) and its month (from the 1st), settled by the store, with the
+/// customers' ratings of his deliveries (count and average).
 async fn pay(
     State(app): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -263,11 +265,17 @@ async fn pay(
             .courier_pay(c.tenant, id, from, day)
             .await
             .map_err(store_error)?;
+        let r = app
+            .store
+            .courier_ratings(c.tenant, id, from, day)
+            .await
+            .map_err(store_error)?;
         out.insert(
             name.into(),
             json!({
                 "from": from.to_string(), "to": day.to_string(), "drops": p.drops,
                 "bottles": p.bottles, "pay_cents": p.pay.0,
+                "ratings": r.count, "rating": r.average.map(|a| (a * 10.0).round() / 10.0),
             }),
         );
     }
@@ -426,6 +434,7 @@ async fn reported(
     let own = figures_json(&RoundFigures::of(&own));
     app.push.publish(
         tenant,
+        "stop",
         json!({
             "stop": stop.clone(),
             "figures": figures_json(&RoundFigures::of(&board)),
@@ -436,11 +445,20 @@ async fn reported(
     Ok(Json(json!({"stop": stop, "figures": own})))
 }
 
-/// `GET /app/api/board`: the station staff's view of the day: stations, couriers, every
-/// stop and the figures.
+#[derive(Debug, Deserialize)]
+struct BoardQuery {
+    /// One station's stops only (the station filter of a tenant with several).
+    #[serde(default)]
+    station: Option<String>,
+}
+
+/// `GET /app/api/board[?station=ID]`: the station staff's view of the day: stations (with
+/// their points), couriers, every stop (of one station with `station`), the figures and
+/// alerts, and the couriers' last positions ([`super::dispatcher::board_extras`]).
 async fn board(
     State(app): State<Arc<AppState>>,
     headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<BoardQuery>,
 ) -> Result<Json<Value>, AppError> {
     let c = caller(&app, &headers)?;
     if !c.is_staff() {
@@ -450,22 +468,44 @@ async fn board(
         ));
     }
     let day = open_day(&app, c.tenant).await?;
-    let stops = app
+    let mut stops = app
         .store
         .day_board(c.tenant, day)
         .await
         .map_err(store_error)?;
     let stations = app.store.stations(c.tenant).await.map_err(store_error)?;
+    let station = match q.station.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(text) => Some(
+            text.parse::<i64>()
+                .ok()
+                .map(milkrun_dairy::ids::StationId)
+                .filter(|id| stations.iter().any(|(s, _)| s == id))
+                .ok_or_else(|| {
+                    AppError::new(StatusCode::NOT_FOUND, format!("station: no station {text}"))
+                })?,
+        ),
+    };
+    if let Some(id) = station {
+        stops.retain(|s| s.station == id);
+    }
     let couriers = app.store.couriers(c.tenant).await.map_err(store_error)?;
+    let extras = super::dispatcher::board_extras(&app, c.tenant, day, &stops).await?;
     Ok(Json(json!({
         "day": day.to_string(),
         "role": role_json(&c.session.role).0,
-        "stations": stations.iter().map(|(id, name)| json!({"id": id.0, "name": name})).collect::<Vec<_>>(),
+        "station": station.map(|s| s.0),
+        "stations": stations.iter().map(|(id, name)| {
+            let point = extras.points.iter().find(|(s, _)| s == id).map(|(_, p)| *p);
+            json!({"id": id.0, "name": name, "lat": point.map(|p| p.lat), "lon": point.map(|p| p.lon)})
+        }).collect::<Vec<_>>(),
         "couriers": couriers.iter().map(|(id, name)| {
             let own: Vec<RoundStop> = stops.iter().filter(|s| s.courier == Some(*id)).cloned().collect();
             json!({"id": id.0, "name": name, "figures": figures_json(&RoundFigures::of(&own))})
         }).collect::<Vec<_>>(),
         "figures": figures_json(&RoundFigures::of(&stops)),
+        "alerts": extras.alerts,
+        "positions": extras.positions,
         "stops": stops.iter().map(stop_json).collect::<Vec<_>>(),
     })))
 }
@@ -481,7 +521,7 @@ fn hm(s: i64) -> String {
 pub fn figures_json(f: &RoundFigures) -> Value {
     json!({
         "stops": f.stops, "done": f.done, "left": f.left, "delivered": f.delivered,
-        "failed": f.failed, "on_time": f.on_time, "unassigned": f.unassigned,
+        "failed": f.failed, "on_time": f.on_time, "unassigned": f.unassigned, "late": f.late,
     })
 }
 
@@ -522,6 +562,8 @@ pub fn stop_json(s: &RoundStop) -> Value {
         "status": s.status.as_str(),
         "done_at": s.done_s().map(hm),
         "on_time": s.on_time(),
+        "late": s.is_late(),
+        "note": s.replan_note,
         "orders": orders,
     })
 }

@@ -4,7 +4,10 @@
 //! the customer's month of deliveries with its changes, consumption chart, recommendations,
 //! renewal and complaints (`/app/customer`, [`calendar`]), and the company's cockpit
 //! (`/app/cockpit`, [`cockpit`]: the BI cube with drill-down to one courier's day, the daily
-//! trend, the alerts, and the promotions with their conversion).
+//! trend, the alerts, and the promotions with their conversion). The dispatcher reports a
+//! jam, a breakdown or a late order from the station's page ([`dispatcher`]): the station's
+//! live day re-plans on the engine and the re-plan is pushed to the pages. A customer rates
+//! a delivery ([`ratings`]); the courier sees his ratings with his pay.
 //!
 //! A thin face like the rest of the service: the pages are static files embedded in the
 //! binary ([`assets`]: plain HTML, CSS and JavaScript modules, no build step), and their data
@@ -27,7 +30,9 @@ pub mod api;
 pub mod assets;
 pub mod calendar;
 pub mod cockpit;
+pub mod dispatcher;
 pub mod push;
+pub mod ratings;
 pub mod roads;
 pub mod session;
 
@@ -63,6 +68,8 @@ pub struct AppState {
     pub tenants: HashMap<TenantId, DairyTenant>,
     /// The station pages' push channels.
     pub push: PushHub,
+    /// The stations' live days, opened by the dispatcher's first control of a day.
+    pub live: dispatcher::LiveStations,
     /// The service's state (the road networks).
     pub service: Arc<ServiceState>,
     /// How long a login lasts, seconds (`app.session_s` of the config; default
@@ -88,6 +95,7 @@ impl AppState {
             dev_key,
             tenants,
             push: PushHub::default(),
+            live: dispatcher::LiveStations::default(),
             service,
             session_s: session::SESSION_S,
         })
@@ -206,5 +214,7 @@ pub fn router(app: Arc<AppState>) -> Router {
         .merge(api::router(Arc::clone(&app)))
         .merge(calendar::router(Arc::clone(&app)))
         .merge(cockpit::router(Arc::clone(&app)))
+        .merge(dispatcher::router(Arc::clone(&app)))
+        .merge(ratings::router(Arc::clone(&app)))
         .merge(push::router(app))
 }

@@ -97,7 +97,8 @@ async function loadPay() {
         el("th", { scope: "row", text: w }),
         el("td", { text: String(p[k].drops) }),
         el("td", { text: String(p[k].bottles) }),
-        el("td", { class: "money", text: money(p[k].pay_cents) })));
+        el("td", { class: "money", text: money(p[k].pay_cents) }),
+        el("td", { class: "rating", text: p[k].rating === null ? "–" : `${p[k].rating.toFixed(1)} ★ (${p[k].ratings})` })));
     document.querySelector("#pay tbody").replaceChildren(...rows);
   } catch (e) {
     say("Your pay could not be loaded: " + e.message);
@@ -113,6 +114,7 @@ async function report(stop, what, body) {
     round.figures = r.figures;
     render();
     loadPay();
+    loadHint();
     say(what === "deliver" ? `Delivered: ${stop.address}` : `Reported as not delivered: ${stop.address}`, "ok");
     const next = document.querySelector(".stop.status-pending input");
     if (next) next.focus();
@@ -121,9 +123,27 @@ async function report(stop, what, body) {
   }
 }
 
+/** The way to the next stop: heading and distance from the last stop (or the station). */
+function hint(h) {
+  const p = document.getElementById("nav-hint");
+  p.textContent = h
+    ? `Next: ${h.address} — ${h.distance_m} m ${h.compass} (${h.bearing_deg}°) from ${h.from}`
+    : "No stop left.";
+}
+
+/** Reloads the round's hint after a report (the next stop changed). */
+async function loadHint() {
+  try {
+    hint((await api(`/app/api/couriers/${me.courier}/round`)).hint);
+  } catch (e) {
+    say("The way to the next stop could not be loaded: " + e.message);
+  }
+}
+
 function render() {
   document.getElementById("title").textContent = `${round.name} · ${round.day}`;
   document.getElementById("summary").textContent = summary(round.figures);
+  hint(round.hint);
   const list = document.getElementById("stops");
   list.replaceChildren(...round.stops.map((s) => card(s, round.reasons)));
   if (round.stops.length === 0) list.append(el("li", { class: "empty", text: "No stops today." }));

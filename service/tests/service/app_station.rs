@@ -1,0 +1,547 @@
+//! The station dispatcher's page (`/app/station`, issue #22) in a real browser, on the store
+//! a small `milkrun demo` wrote (its open day planned, nothing delivered yet), with one
+//! Chromium for every step (the fixtures of [`crate::app_browser`]).
+//!
+//! What it shows, each against the store: every station's marker sits at the station's
+//! stored point, with a legend; the dispatcher reports a jam from the page's form and the
+//! re-plan appears in the feed and on the map without a reload, the store's routes agreeing
+//! with the page's; a breakdown takes every pending stop off the courier (to another courier,
+//! or none with the reason stored) and the page lists them; the alerts count what the store
+//! holds; a courier, a customer and the read-only manager cannot use the controls, bad input
+//! is refused naming its field; a courier's report moves his position marker to the door; a
+//! late order from the form puts a household that was not on the day's plan on the map and
+//! in the store (on a route, or without a courier with the reason); the customer rates the
+//! delivery once and the courier sees it; the station filter shows one station's stops
+//! only; the courier page shows the way to his next stop. Screenshots go to
+//! `target/screenshots/`.
+use std::collections::{HashMap, HashSet};
+
+use milkrun_dairy::ids::{CourierId, StationId};
+use milkrun_dairy::round::{RoundStop, StopStatus};
+use milkrun_dairy::store::Store;
+use serde_json::{json, Value};
+
+use crate::app_browser::{cookie_of, http, small_demo, Browser, KEY, TENANT};
+use crate::serve_support::start;
+
+/// Each household's courier and place in the store's plan of the day.
+fn routes(stops: &[RoundStop]) -> HashMap<i64, (Option<i64>, Option<u32>)> {
+    stops
+        .iter()
+        .map(|s| (s.household.0, (s.courier.map(|c| c.0), s.seq)))
+        .collect()
+}
+
+/// A POST of the pages with `cookie`: status and body.
+fn post(addr: &str, path: &str, cookie: &str, body: &Value) -> (u16, String) {
+    let a = http(
+        addr,
+        "POST",
+        path,
+        &[
+            ("Content-Type", "application/json"),
+            ("x-milkrun-app", "1"),
+            ("Cookie", cookie),
+        ],
+        &body.to_string(),
+    );
+    (a.status, a.body)
+}
+
+#[test]
+fn the_dispatcher_reports_a_jam_and_a_breakdown() {
+    let db = small_demo("station");
+    let db_text = db.to_str().unwrap().to_string();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt
+        .block_on(Store::open(&format!("sqlite:{db_text}")))
+        .unwrap();
+    let day = rt.block_on(store.open_day(TENANT)).unwrap().expect("a day");
+    let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    let points = rt.block_on(store.station_points(TENANT)).unwrap();
+    let stations = rt.block_on(store.stations(TENANT)).unwrap();
+    assert_eq!(
+        points.len(),
+        stations.len(),
+        "the demo stores every station's point"
+    );
+    // The station with the most couriers on routes is the one the controls work on.
+    let mut per_station: HashMap<StationId, HashSet<CourierId>> = HashMap::new();
+    for s in &board {
+        if let Some(c) = s.courier {
+            per_station.entry(s.station).or_default().insert(c);
+        }
+    }
+    let (&station, couriers) = per_station
+        .iter()
+        .max_by_key(|(s, c)| (c.len(), std::cmp::Reverse(s.0)))
+        .expect("a station with couriers");
+    assert!(couriers.len() >= 2, "two couriers at station {station:?}");
+    let mut couriers: Vec<CourierId> = couriers.iter().copied().collect();
+    couriers.sort();
+
+    let server = start(&["--db", &db_text, "--dev-key", KEY]);
+    let base = server.url();
+    let addr = base.trim_start_matches("http://").to_string();
+    let browser = Browser::start();
+
+    // 1. The stations on the map, at their stored points, with a legend.
+    browser.login(&base, "dispatcher", KEY);
+    browser.wait_for(
+        "location.pathname === '/app/station' && document.body.dataset.ready",
+        "the station page",
+    );
+    for (id, p) in &points {
+        let at = browser.js(
+            "const e = document.getElementById('station-' + arguments[0]); \
+             return e ? [+e.dataset.lat, +e.dataset.lon] : null;",
+            json!([id.0]),
+        );
+        let (lat, lon) = (at[0].as_f64().unwrap(), at[1].as_f64().unwrap());
+        assert!(
+            (lat - p.lat).abs() < 1e-9 && (lon - p.lon).abs() < 1e-9,
+            "station {}'s marker at its stored point: {at} vs {p:?}",
+            id.0
+        );
+    }
+    assert!(browser.text("#legend-station").contains("Station"));
+    assert!(browser
+        .text("#legend-position")
+        .contains("Courier's last position"));
+    assert!(
+        !browser
+            .js(
+                "return document.getElementById('controls-box').hidden;",
+                json!([])
+            )
+            .as_bool()
+            .unwrap(),
+        "the dispatcher sees the controls"
+    );
+
+    // 2. Who may not use the controls, and bad input named by its field.
+    let jam_path = format!("/app/api/stations/{}/jam", station.0);
+    let point = board
+        .iter()
+        .find(|s| s.station == station && s.courier == Some(couriers[0]))
+        .unwrap()
+        .point;
+    let jam = |factor: f64, at: &str| {
+        json!({"lat": point.lat, "lon": point.lon, "radius_m": 1500.0, "factor": factor,
+               "minutes": 30, "at": at})
+    };
+    let first_eta = board
+        .iter()
+        .filter(|s| s.station == station)
+        .filter_map(|s| s.arrival_s)
+        .min()
+        .unwrap();
+    let at = milkrun_calendar::format_hms(first_eta)[..5].to_string();
+    let courier_cookie = cookie_of(&addr, &format!("courier-{}", couriers[0].0));
+    let customer_cookie = cookie_of(&addr, &format!("customer-{}", board[0].customer.0));
+    let manager_cookie = cookie_of(&addr, "manager");
+    for (who, cookie) in [
+        ("a courier", &courier_cookie),
+        ("a customer", &customer_cookie),
+        ("the manager", &manager_cookie),
+    ] {
+        let (status, body) = post(&addr, &jam_path, cookie, &jam(2.0, &at));
+        assert_eq!(status, 403, "{who}: {body}");
+        let (status, _) = post(
+            &addr,
+            &format!("/app/api/stations/{}/breakdown", station.0),
+            cookie,
+            &json!({"courier": couriers[0].0, "at": at}),
+        );
+        assert_eq!(status, 403, "{who} reports no breakdown");
+    }
+    let dispatcher = cookie_of(&addr, "dispatcher");
+    let no_header = http(
+        &addr,
+        "POST",
+        &jam_path,
+        &[
+            ("Content-Type", "application/json"),
+            ("Cookie", &dispatcher),
+        ],
+        &jam(2.0, &at).to_string(),
+    );
+    assert_eq!(no_header.status, 403, "a change without the pages' header");
+    for (body, field) in [
+        (jam(50.0, &at), "factor"),
+        (jam(2.0, "25:00"), "at"),
+        (
+            json!({"lat": f64::MAX, "lon": 9.5, "radius_m": 100.0, "factor": 2.0, "minutes": 30, "at": at}),
+            "jam.centre",
+        ),
+        (
+            json!({"lat": point.lat, "lon": point.lon, "radius_m": -1.0, "factor": 2.0, "minutes": 30, "at": at}),
+            "jam.radius_m",
+        ),
+    ] {
+        let (status, text) = post(&addr, &jam_path, &dispatcher, &body);
+        assert_eq!(status, 400, "{body}: {text}");
+        assert!(text.contains(field), "{field} named in {text}");
+    }
+    let (status, text) = post(
+        &addr,
+        &format!("/app/api/stations/{}/breakdown", station.0),
+        &dispatcher,
+        &json!({"courier": 999_999_999, "at": at}),
+    );
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("courier"), "{text}");
+    let untouched = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    assert_eq!(
+        routes(&untouched),
+        routes(&board),
+        "refused controls change nothing"
+    );
+
+    // 3. The dispatcher reports a jam from the form: the re-plan shows without a reload and
+    // the store agrees with the page.
+    browser.js(
+        "document.getElementById('ctl-station').value = String(arguments[0]);",
+        json!([station.0]),
+    );
+    browser.type_into("#jam-lat", &format!("{:.5}", point.lat));
+    browser.type_into("#jam-lon", &format!("{:.5}", point.lon));
+    browser.type_into("#jam-radius", "1500");
+    browser.type_into("#jam-factor", "3");
+    browser.js(
+        "document.getElementById('jam-at').value = arguments[0];",
+        json!([at]),
+    );
+    browser.js("window.milkrunLoaded = 1;", json!([]));
+    browser.click("#jam-submit");
+    browser.wait_for(
+        "window.milkrunReplans.length === 1 && \
+         document.getElementById('message').textContent.includes('Jam reported') && \
+         document.getElementById('jam-area')",
+        "the jam's re-plan, its message and its area",
+    );
+    assert_eq!(
+        browser.js("return window.milkrunLoaded;", json!([])),
+        json!(1),
+        "no reload"
+    );
+    let feed = browser.text("#feed li.replan");
+    assert!(feed.contains("Re-plan (jam)"), "{feed}");
+    let after_jam = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    let page_board = browser.js_async(
+        "fetch('/app/api/board').then(r => r.json()).then(arguments[0]);",
+        json!([]),
+    );
+    let page: HashMap<i64, (Option<i64>, Option<u32>)> = page_board["stops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["household"].as_i64().unwrap(),
+                (s["courier"].as_i64(), s["seq"].as_u64().map(|x| x as u32)),
+            )
+        })
+        .collect();
+    assert_eq!(
+        page,
+        routes(&after_jam),
+        "the page's routes are the store's"
+    );
+    // Every route on the map is one courier's stops in the store's order.
+    let drawn = browser
+        .js(
+            "return document.querySelectorAll('#map polyline.route').length;",
+            json!([]),
+        )
+        .as_u64()
+        .unwrap() as usize;
+    let routed: HashSet<i64> = after_jam
+        .iter()
+        .filter_map(|s| s.courier.map(|c| c.0))
+        .collect();
+    assert_eq!(
+        drawn,
+        routed.len(),
+        "one route drawn per courier with stops"
+    );
+    browser.screenshot("station-jam");
+
+    // 4. A breakdown: every pending stop of the courier goes to another courier or to none,
+    // with the reason stored; the feed lists each.
+    let broken = couriers[0];
+    let pending_before: Vec<i64> = after_jam
+        .iter()
+        .filter(|s| s.courier == Some(broken) && s.status == StopStatus::Pending)
+        .map(|s| s.household.0)
+        .collect();
+    assert!(
+        !pending_before.is_empty(),
+        "courier {broken:?} has stops left"
+    );
+    browser.js(
+        "document.getElementById('bd-courier').value = String(arguments[0]); \
+         document.getElementById('bd-at').value = arguments[1];",
+        json!([broken.0, at]),
+    );
+    browser.click("#bd-submit");
+    browser.wait_for(
+        "window.milkrunReplans.length === 2 && \
+         document.getElementById('message').textContent.includes('Breakdown reported')",
+        "the breakdown's re-plan and its message",
+    );
+    let after = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    let by_household: HashMap<i64, &RoundStop> = after.iter().map(|s| (s.household.0, s)).collect();
+    let listed: HashSet<i64> = browser
+        .js(
+            "return [...document.querySelector('#feed li.replan') \
+             .querySelectorAll('li[data-household]')].map(li => +li.dataset.household);",
+            json!([]),
+        )
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    for h in &pending_before {
+        let s = by_household[h];
+        assert_ne!(
+            s.courier,
+            Some(broken),
+            "household {h} left the broken courier"
+        );
+        if s.courier.is_none() {
+            assert!(
+                s.replan_note
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("broke down"),
+                "household {h} without a courier says why: {:?}",
+                s.replan_note
+            );
+        }
+        assert!(listed.contains(h), "household {h} in the feed: {listed:?}");
+        let stroke = browser.js(
+            "const d = document.getElementById('dot-' + arguments[0]); return d && d.getAttribute('stroke');",
+            json!([h]),
+        );
+        assert!(stroke.is_string(), "household {h} still on the map");
+    }
+    // The alerts count what the store holds.
+    let unassigned = after.iter().filter(|s| s.courier.is_none()).count();
+    let late = after.iter().filter(|s| s.is_late()).count();
+    assert_eq!(browser.text("#alert-unassigned"), unassigned.to_string());
+    assert_eq!(browser.text("#alert-late"), late.to_string());
+    browser.screenshot("station-breakdown");
+
+    // 5. A courier's report moves his position marker to the door, without a reload.
+    let other = couriers[1];
+    let next = after
+        .iter()
+        .filter(|s| s.courier == Some(other) && s.status == StopStatus::Pending)
+        .min_by_key(|s| s.seq)
+        .expect("the other courier has a stop");
+    let token: String = {
+        use sqlx::Row;
+        rt.block_on(
+            sqlx::query(
+                "SELECT qr_token FROM households WHERE tenant_id = 1 AND household_id = $1",
+            )
+            .bind(next.household.0)
+            .fetch_one(store.pool()),
+        )
+        .unwrap()
+        .try_get("qr_token")
+        .unwrap()
+    };
+    let other_cookie = cookie_of(&addr, &format!("courier-{}", other.0));
+    let (status, body) = post(
+        &addr,
+        &format!(
+            "/app/api/couriers/{}/stops/{}/deliver",
+            other.0, next.household.0
+        ),
+        &other_cookie,
+        &json!({"token": token}),
+    );
+    assert_eq!(status, 200, "{body}");
+    browser.wait_for(
+        &format!(
+            "document.getElementById('pos-{}') && \
+             document.getElementById('pos-{}').dataset.household === '{}'",
+            other.0, other.0, next.household.0
+        ),
+        "the courier's position at the door",
+    );
+    let positions = milkrun_dairy::dispatcher::last_positions(
+        &rt.block_on(store.day_board(TENANT, day)).unwrap(),
+    );
+    assert_eq!(
+        positions.iter().find(|p| p.0 == other).map(|p| p.1 .0),
+        Some(next.household.0),
+        "the store's last report of the courier"
+    );
+
+    // A late order (the dispatcher's form): a household of the station that is not on the
+    // day's plan joins a route (or is left without a courier, with the reason), on the map
+    // and in the store.
+    let (late_sub, late_household): (i64, i64) = {
+        use sqlx::Row;
+        let r = rt
+            .block_on(
+                sqlx::query(
+                    "SELECT s.subscription_id, s.household_id FROM subscriptions s \
+                     JOIN households h ON h.tenant_id = s.tenant_id \
+                     AND h.household_id = s.household_id \
+                     WHERE s.tenant_id = 1 AND h.station_id = $1 AND s.start_date <= $2 \
+                     AND NOT EXISTS (SELECT 1 FROM night_stops n WHERE n.tenant_id = 1 \
+                     AND n.household_id = s.household_id AND n.delivery_date = $2) \
+                     ORDER BY s.subscription_id LIMIT 1",
+                )
+                .bind(station.0)
+                .bind(day.to_string())
+                .fetch_one(store.pool()),
+            )
+            .unwrap();
+        (r.try_get(0).unwrap(), r.try_get(1).unwrap())
+    };
+    // The courier's report above moved the live day's clock to the wall clock's time of
+    // day (the time the pages record reports at): the late order comes a minute later.
+    let wall_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        % 86_400;
+    let late_at = milkrun_calendar::format_hms((wall_s as i64 + 60).min(86_399))[..5].to_string();
+    browser.js(
+        "document.getElementById('ctl-station').value = String(arguments[0]); \
+         document.getElementById('late-at').value = arguments[1];",
+        json!([station.0, late_at]),
+    );
+    browser.type_into("#late-subscription", &late_sub.to_string());
+    browser.type_into("#late-quantity", "2");
+    browser.click("#late-submit");
+    browser.wait_for(
+        &format!(
+            "window.milkrunReplans.length === 3 && document.getElementById('dot-{late_household}')"
+        ),
+        "the late order's stop on the map",
+    );
+    let with_late = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    let late_stop = with_late
+        .iter()
+        .find(|s| s.household.0 == late_household)
+        .expect("the late order's stop in the store");
+    assert!(
+        late_stop.courier.is_some() || late_stop.replan_note.is_some(),
+        "on a route, or without a courier with the reason: {late_stop:?}"
+    );
+    assert_eq!(late_stop.orders.iter().map(|o| o.quantity).sum::<u32>(), 2);
+    browser.screenshot("station-late-order");
+    let after = with_late;
+
+    // The customer rates the delivery: once, 1 to 5 stars, his own household only; the
+    // courier who delivered it gets it.
+    let rater = cookie_of(&addr, &format!("customer-{}", next.customer.0));
+    let rate_path = format!("/app/api/customers/{}/ratings", next.customer.0);
+    let rating = |stars: i64| json!({"household": next.household.0, "date": day.to_string(), "stars": stars});
+    let (status, text) = post(&addr, &rate_path, &rater, &rating(6));
+    assert_eq!(status, 400, "{text}");
+    assert!(text.contains("stars"), "{text}");
+    let (status, text) = post(&addr, &rate_path, &rater, &rating(4));
+    assert_eq!(status, 200, "{text}");
+    let (status, text) = post(&addr, &rate_path, &rater, &rating(5));
+    assert_eq!(status, 409, "rated once: {text}");
+    let stranger = after
+        .iter()
+        .find(|s| s.customer != next.customer)
+        .unwrap()
+        .customer;
+    let (status, _) = post(
+        &addr,
+        &format!("/app/api/customers/{}/ratings", stranger.0),
+        &cookie_of(&addr, &format!("customer-{}", stranger.0)),
+        &rating(1),
+    );
+    assert_eq!(status, 404, "another customer's household");
+    let (status, _) = post(&addr, &rate_path, &other_cookie, &rating(1));
+    assert_eq!(status, 403, "a courier rates nothing");
+    let ratings = rt
+        .block_on(store.courier_ratings(TENANT, other, day, day))
+        .unwrap();
+    assert_eq!((ratings.count, ratings.average), (1, Some(4.0)));
+
+    // 6. The station filter: one station's stops only.
+    browser.go(&format!("{base}/app/station?station={}", station.0));
+    browser.wait_for("document.body.dataset.ready", "the filtered page");
+    let dots = browser
+        .js(
+            "return document.querySelectorAll('#map circle.dot').length;",
+            json!([]),
+        )
+        .as_u64()
+        .unwrap() as usize;
+    let of_station = after.iter().filter(|s| s.station == station).count();
+    assert_eq!(dots, of_station, "the station's stops only");
+    assert_eq!(
+        browser.js(
+            "const p = document.getElementById('pos-' + arguments[0]); return p && +p.dataset.household;",
+            json!([other.0])
+        ),
+        json!(next.household.0),
+        "the courier's position from the store's reports after a reload"
+    );
+    assert_eq!(
+        browser
+            .js(
+                "return document.getElementById('station-pick').value;",
+                json!([])
+            )
+            .as_str(),
+        Some(station.0.to_string().as_str())
+    );
+    browser.screenshot("station-filtered");
+
+    // 7. The manager sees the board without the controls.
+    browser.login(&base, "manager", KEY);
+    browser.wait_for("location.pathname === '/app/cockpit'", "the cockpit");
+    browser.go(&format!("{base}/app/station"));
+    browser.wait_for("document.body.dataset.ready", "the manager's board");
+    assert_eq!(
+        browser.js(
+            "return document.getElementById('controls-box').hidden;",
+            json!([])
+        ),
+        json!(true),
+        "no controls for the manager"
+    );
+
+    // 8. The courier's way to his next stop.
+    browser.screen(390, 844, true);
+    browser.login(&base, &format!("courier-{}", other.0), KEY);
+    browser.wait_for(
+        "location.pathname === '/app/courier' && document.body.dataset.ready",
+        "the courier page",
+    );
+    let round = rt
+        .block_on(store.courier_round(TENANT, day, other))
+        .unwrap();
+    let upcoming = round
+        .iter()
+        .find(|s| s.status == StopStatus::Pending)
+        .expect("a stop left");
+    let hint = browser.text("#nav-hint");
+    assert!(
+        hint.contains(&upcoming.address) && hint.contains(" m ") && hint.contains("your last stop"),
+        "{hint}"
+    );
+    let pay = browser.text("#pay-day");
+    assert!(
+        pay.contains("4.0 ★ (1)"),
+        "today's rating on the courier page: {pay}"
+    );
+    browser.screenshot("courier-hint");
+}
