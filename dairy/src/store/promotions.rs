@@ -37,6 +37,9 @@ pub struct PushReport {
 const COLUMNS: &str = "promotion_id, offer_kind, package_id, product_id, price_cents, \
                        free_units, valid_from, valid_to, segment, holdout_pct, seed";
 
+/// The most promotions [`Store::promotions`] lists (the newest).
+pub const PROMOTIONS_LISTED: i64 = 100;
+
 impl Store {
     /// Adds a promotion; its package or product must be the tenant's
     /// ([`StoreError::NotFound`] otherwise). Adding the same promotion again changes nothing
@@ -151,15 +154,22 @@ impl Store {
         Ok(p)
     }
 
-    /// The tenant's promotions, by id.
+    /// The tenant's newest promotions, at most [`PROMOTIONS_LISTED`], by id.
     pub async fn promotions(&self, tenant: TenantId) -> Result<Vec<Promotion>, StoreError> {
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM promotions WHERE tenant_id = $1 ORDER BY promotion_id"
+            "SELECT {COLUMNS} FROM promotions WHERE tenant_id = $1 \
+             ORDER BY promotion_id DESC LIMIT $2"
         ))
         .bind(tenant.0)
+        .bind(PROMOTIONS_LISTED)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(promotion_from_row).collect()
+        let mut list = rows
+            .iter()
+            .map(promotion_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        list.reverse();
+        Ok(list)
     }
 
     /// The promotions a customer was told of (a member at the push, not held out) that are
