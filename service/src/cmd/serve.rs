@@ -67,7 +67,10 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
         dev_key: opts.dev_key,
         db: opts.db.as_deref().map(db_url).transpose()?,
         compat_listen: opts.compat_listen,
-        nats: opts.nats,
+        job_queue: opts.nats.map(|url| serve::RemoteQueue {
+            url,
+            connect: crate::night_queue::queue::connect_job_queue,
+        }),
     })
 }
 

@@ -12,7 +12,8 @@
 //!
 //! The same stream and workers run the Jobs API's forecasts and order plans of
 //! `milkrun serve --nats` ([`job::ServiceJob`] on [`SERVICE_JOB_SUBJECT`], run by
-//! `crate::serve::jobs::run_remote` through the job's stored row).
+//! `crate::serve::jobs::run_remote` through the job's stored row; `queue` implements serve's
+//! `JobQueue` for them, and `milkrun serve` connects it: serve does not import this module).
 //!
 //! The planning itself is the dairy store's `plan_night` (stored once per tenant, day and
 //! station) on the in-process engine: this module only moves jobs.

@@ -7,6 +7,9 @@
 //! feature), the consumer is created through the 2.9 `CONSUMER.CREATE.<stream>.<name>.<filter>`
 //! API, and the dead letter is the worker's own move (the server's `MAX_DELIVERIES` advisory
 //! is a plain message nobody may be listening to when it is sent).
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, consumer, stream};
@@ -293,4 +296,38 @@ impl NightQueue {
             .map_err(nats("the dead-letter stream's state"))?;
         Ok(info.state.messages)
     }
+}
+
+/// `milkrun serve --nats`: the Jobs API hands a job's key ([`ServiceJob`]) to the workers
+/// through this queue.
+impl crate::serve::JobQueue for NightQueue {
+    fn publish<'a>(
+        &'a self,
+        tenant: &'a str,
+        seq: i64,
+        max_time_limit_s: f64,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async move {
+            let job = ServiceJob {
+                tenant: tenant.to_string(),
+                seq,
+                max_time_limit_s,
+            };
+            self.publish_service(&job)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// Connects the night queue at `url` as the job queue of `milkrun serve --nats`
+/// ([`crate::serve::ConnectQueue`]).
+pub fn connect_job_queue(
+    url: String,
+) -> Pin<Box<dyn Future<Output = anyhow::Result<Arc<dyn crate::serve::JobQueue>>> + Send>> {
+    Box::pin(async move {
+        let queue = NightQueue::connect(&url).await?;
+        Ok(Arc::new(queue) as Arc<dyn crate::serve::JobQueue>)
+    })
 }

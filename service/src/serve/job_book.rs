@@ -4,6 +4,8 @@
 //! [`ServiceState`](super::state::ServiceState) can hold a [`JobBook`] without importing a
 //! handler module.
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -17,7 +19,6 @@ use super::config::TenantId;
 use super::error::ServiceError;
 use super::metrics::code_name;
 use super::proto::v1 as pb;
-use crate::night_queue::queue::NightQueue;
 
 /// Finished jobs kept per tenant (with their results, in memory and in the store); the oldest
 /// finished goes first.
@@ -257,6 +258,22 @@ impl TenantJobs {
     }
 }
 
+/// Where `serve --nats` hands a job to run elsewhere: the job's key goes to the queue, its
+/// stored row stays the job's truth. Serve knows only this; `milkrun serve` connects the NATS
+/// night queue (`crate::night_queue`, which implements it) and passes it in
+/// ([`ServeOptions::job_queue`](super::ServeOptions::job_queue)), so `serve` does not import
+/// the queue.
+pub trait JobQueue: Send + Sync + std::fmt::Debug {
+    /// Publishes job `seq` of `tenant`, with the tenant's longest run `max_time_limit_s`
+    /// at submission, for a worker to run through its row; an error is the queue's, in words.
+    fn publish<'a>(
+        &'a self,
+        tenant: &'a str,
+        seq: i64,
+        max_time_limit_s: f64,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+}
+
 /// Every tenant's jobs, in memory, and the store they persist in. Job numbers are unique in
 /// the server (not per tenant; a restarted server goes on after the largest stored), so one
 /// tenant's job id never names another tenant's job.
@@ -267,9 +284,9 @@ pub struct JobBook {
     /// One submit at a time per tenant, from its check of the request id to its commit.
     submits: Mutex<HashMap<TenantId, Arc<tokio::sync::Mutex<()>>>>,
     pub(super) store: Store,
-    /// The NATS night queue of `serve --nats`: forecasts and order plans are handed to the
-    /// `milkrun worker`s there instead of this server's pool.
-    pub(super) remote: OnceLock<NightQueue>,
+    /// The job queue of `serve --nats` (the NATS night queue): forecasts and order plans are
+    /// handed to the `milkrun worker`s there instead of this server's pool.
+    pub(super) remote: OnceLock<Arc<dyn JobQueue>>,
 }
 
 impl JobBook {
@@ -286,7 +303,7 @@ impl JobBook {
 
     /// Hands forecasts and order plans to the workers of `queue` from now on (set once, before
     /// the jobs are restored).
-    pub fn use_queue(&self, queue: NightQueue) -> anyhow::Result<()> {
+    pub fn use_queue(&self, queue: Arc<dyn JobQueue>) -> anyhow::Result<()> {
         self.remote
             .set(queue)
             .map_err(|_| anyhow::anyhow!("the job queue is set already"))

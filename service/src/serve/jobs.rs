@@ -19,7 +19,8 @@
 //!
 //! Under `serve --nats` ([`JobBook::use_queue`](super::job_book::JobBook::use_queue)),
 //! forecasts and order plans run on `milkrun worker`s instead: the stored row is the job's
-//! truth, the NATS message carries only its key ([`ServiceJob`]), the worker runs it through
+//! truth, the queue ([`JobQueue`](super::job_book::JobQueue), the NATS night queue) carries
+//! only its key, the worker runs it through
 //! the row ([`run_remote`]) and this server follows the row ([`REMOTE_POLL`]) into the job's
 //! watch channel, so Get, Watch, List and Cancel answer as for a job run here.
 //!
@@ -54,7 +55,6 @@ use super::proto::v1 as pb;
 use super::routes::{self, SolveJob};
 use super::state::ServiceState;
 use super::workers::Lane;
-use crate::night_queue::job::ServiceJob;
 
 /// Largest result a job keeps: its protobuf encoding, bytes (the store's bound).
 pub const MAX_RESULT_BYTES: usize = stored::MAX_JOB_RESULT_BYTES;
@@ -332,12 +332,7 @@ fn hand_over(state: Arc<ServiceState>, tenant: TenantId, entry: Arc<JobEntry>, m
         let Some(queue) = state.jobs.remote.get() else {
             return;
         };
-        let message = ServiceJob {
-            tenant: tenant.0.clone(),
-            seq: to_i64(entry.seq),
-            max_time_limit_s: max_s,
-        };
-        if let Err(e) = queue.publish_service(&message).await {
+        if let Err(e) = queue.publish(&tenant.0, to_i64(entry.seq), max_s).await {
             entry.status.send_modify(|s| {
                 s.state = pb::JobState::Failed;
                 s.finished_ms = now_ms();

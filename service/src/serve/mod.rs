@@ -43,9 +43,11 @@ pub mod state;
 pub mod webhooks;
 pub mod workers;
 
+use std::future::Future;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -53,6 +55,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use auth::Authenticator;
 use config::{ServeConfig, TenantId};
+pub use job_book::JobQueue;
 use live_days::LiveDays;
 use metrics::Metrics;
 use milkrun_dairy::store::{Store, StoreError};
@@ -84,10 +87,24 @@ pub struct ServeOptions {
     /// Address of a second port serving only the OSRM and VROOM faces, as the configuration's
     /// `compat_tenant` (for clients that cannot send headers).
     pub compat_listen: Option<SocketAddr>,
-    /// A NATS server with JetStream (`nats://HOST:PORT`): forecast and order-plan jobs are
-    /// handed to `milkrun worker`s on its night queue, over the shared store of `db`.
-    /// Unset: every job runs in this server.
-    pub nats: Option<String>,
+    /// The job queue of `--nats`: forecast and order-plan jobs are handed to `milkrun
+    /// worker`s on it, over the shared store of `db`. Unset: every job runs in this server.
+    pub job_queue: Option<RemoteQueue>,
+}
+
+/// Connects a [`JobQueue`] at an address (a plain function, so the options stay `Clone`
+/// and `Debug`).
+pub type ConnectQueue =
+    fn(String) -> Pin<Box<dyn Future<Output = anyhow::Result<Arc<dyn JobQueue>>> + Send>>;
+
+/// The job queue of `serve --nats`: where it is and how to connect it (`milkrun serve` gives
+/// the NATS night queue's connect; `serve` does not import the queue).
+#[derive(Debug, Clone)]
+pub struct RemoteQueue {
+    /// Its address (a NATS server with JetStream, `nats://HOST:PORT`).
+    pub url: String,
+    /// Connects it at `url`.
+    pub connect: ConnectQueue,
 }
 
 /// The database of the live days and jobs without `--db`: the SQLite file `milkrun-serve.db` in the
@@ -318,12 +335,12 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
         let webhook_store = store.clone();
         let app_store = store.clone();
         let state = build_state(&config, roads, store)?;
-        if let Some(url) = &opts.nats {
-            let queue = crate::night_queue::queue::NightQueue::connect(url)
+        if let Some(remote) = &opts.job_queue {
+            let queue = (remote.connect)(remote.url.clone())
                 .await
-                .with_context(|| format!("--nats {url}"))?;
+                .with_context(|| format!("--nats {}", remote.url))?;
             state.jobs.use_queue(queue)?;
-            tracing::info!(nats = %url, "forecast and order-plan jobs go to the workers");
+            tracing::info!(nats = %remote.url, "forecast and order-plan jobs go to the workers");
         }
         let tenants: Vec<TenantId> = config.tenants.iter().map(|t| t.id.clone()).collect();
         let restored = state.days.restore(&tenants).await?;
