@@ -323,9 +323,7 @@ impl crate::serve::JobQueue for NightQueue {
 
 /// Connects the night queue at `url` as the job queue of `milkrun serve --nats`
 /// ([`crate::serve::ConnectQueue`]).
-pub fn connect_job_queue(
-    url: String,
-) -> Pin<Box<dyn Future<Output = anyhow::Result<Arc<dyn crate::serve::JobQueue>>> + Send>> {
+pub fn connect_job_queue(url: String) -> crate::serve::Connecting {
     Box::pin(async move {
         let queue = NightQueue::connect(&url).await?;
         Ok(Arc::new(queue) as Arc<dyn crate::serve::JobQueue>)

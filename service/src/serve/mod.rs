@@ -92,10 +92,12 @@ pub struct ServeOptions {
     pub job_queue: Option<RemoteQueue>,
 }
 
+/// A [`JobQueue`] being connected.
+pub type Connecting = Pin<Box<dyn Future<Output = anyhow::Result<Arc<dyn JobQueue>>> + Send>>;
+
 /// Connects a [`JobQueue`] at an address (a plain function, so the options stay `Clone`
 /// and `Debug`).
-pub type ConnectQueue =
-    fn(String) -> Pin<Box<dyn Future<Output = anyhow::Result<Arc<dyn JobQueue>>> + Send>>;
+pub type ConnectQueue = fn(String) -> Connecting;
 
 /// The job queue of `serve --nats`: where it is and how to connect it (`milkrun serve` gives
 /// the NATS night queue's connect; `serve` does not import the queue).
