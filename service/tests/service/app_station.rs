@@ -584,8 +584,9 @@ fn the_pages_clock_plays_the_morning() {
         "the demo's plan has every stop on a route"
     );
     let first_eta = board.iter().filter_map(|s| s.arrival_s).min().unwrap();
-    // The morning: an hour before the first planned arrival.
-    let start = milkrun_calendar::format_hms((first_eta - 3600).max(0));
+    // The morning: ten minutes before the first planned arrival (after the shifts start,
+    // when the live day opens).
+    let start = milkrun_calendar::format_hms((first_eta - 600).max(0));
     let server = start_server(&db_text, &start);
     let addr = server.url().trim_start_matches("http://").to_string();
     let dispatcher = cookie_of(&addr, "dispatcher");
@@ -676,7 +677,7 @@ fn the_pages_clock_plays_the_morning() {
         .unwrap();
     let done_at = done.done_s().expect("delivered with its time");
     assert!(
-        done_at >= first_eta - 3600 && done_at < first_eta,
+        done_at >= first_eta - 600 && done_at < first_eta,
         "delivered at the pages' morning, not the wall clock's: {done_at}"
     );
     let (late_sub, late_household): (i64, i64) = {
