@@ -408,18 +408,12 @@ fn the_dispatcher_reports_a_jam_and_a_breakdown() {
             .unwrap();
         (r.try_get(0).unwrap(), r.try_get(1).unwrap())
     };
-    // The courier's report above moved the live day's clock to the wall clock's time of
-    // day (the time the pages record reports at): the late order comes a minute later.
-    let wall_s = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        % 86_400;
-    let late_at = milkrun_calendar::format_hms((wall_s as i64 + 60).min(86_399))[..5].to_string();
+    // The courier's report above moved the live day's clock to the pages' now: the late
+    // order's time left empty is the pages' now too, after the report.
     browser.js(
         "document.getElementById('ctl-station').value = String(arguments[0]); \
-         document.getElementById('late-at').value = arguments[1];",
-        json!([station.0, late_at]),
+         document.getElementById('late-at').value = '';",
+        json!([station.0]),
     );
     browser.type_into("#late-subscription", &late_sub.to_string());
     browser.type_into("#late-quantity", "2");
