@@ -331,10 +331,10 @@ fn household_in_path(household: &str) -> Result<HouseholdId, AppError> {
     })
 }
 
-/// Now, on the open day: the wall clock's time of day (UTC) on the day the pages run.
-pub fn now_on(day: Date) -> Result<Moment, AppError> {
-    let second = i64::try_from(session::now_s() % 86_400).unwrap_or(0);
-    Moment::new(day, second)
+/// Now, on the open day: the pages' clock's time of day ([`super::AppClock`]) on the day
+/// the pages run.
+pub fn now_on(clock: &super::AppClock, day: Date) -> Result<Moment, AppError> {
+    Moment::new(day, clock.second_of_day())
         .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
@@ -358,7 +358,14 @@ async fn deliver(
     let day = open_day(&app, c.tenant).await?;
     let stop = app
         .store
-        .deliver_stop(c.tenant, day, id, household, token, now_on(day)?)
+        .deliver_stop(
+            c.tenant,
+            day,
+            id,
+            household,
+            token,
+            now_on(&app.clock, day)?,
+        )
         .await
         .map_err(store_error)?;
     reported(&app, c.tenant, day, id, &stop).await
@@ -379,7 +386,14 @@ async fn fail(
     let day = open_day(&app, c.tenant).await?;
     let stop = app
         .store
-        .fail_stop(c.tenant, day, id, household, reason, now_on(day)?)
+        .fail_stop(
+            c.tenant,
+            day,
+            id,
+            household,
+            reason,
+            now_on(&app.clock, day)?,
+        )
         .await
         .map_err(store_error)?;
     reported(&app, c.tenant, day, id, &stop).await
@@ -493,6 +507,7 @@ async fn board(
     let extras = super::dispatcher::board_extras(&app, c.tenant, day, &stops).await?;
     Ok(Json(json!({
         "day": day.to_string(),
+        "now": hm(app.clock.second_of_day()),
         "role": role_json(&c.session.role).0,
         "station": station.map(|s| s.0),
         "stations": stations.iter().map(|(id, name)| {

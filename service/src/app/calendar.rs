@@ -9,8 +9,8 @@
 //! [`milkrun_dairy::store::Store::recommendations`], renewing a subscription
 //! ([`milkrun_dairy::store::Store::renew_subscription`]) and the complaints. A customer sees
 //! only his own calendar: another customer's id, or a subscription that is not his, answers
-//! not found. "Now" is the pages' open day at the wall clock's time of day (UTC), as for the
-//! couriers' reports.
+//! not found. "Now" is the pages' open day at the pages' clock's time of day
+//! ([`super::AppClock`]), as for the couriers' reports.
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
@@ -187,7 +187,7 @@ async fn calendar(
         }
     }
     let cutoff = app.store.cutoff(c.tenant).await.map_err(store_error)?;
-    let now = now_on(day)?;
+    let now = now_on(&app.clock, day)?;
     let first_open = cutoff.first_open_date(now);
     Ok(Json(json!({
         "customer": id.0,
@@ -266,7 +266,7 @@ async fn complain(
     let day = open_day(&app, c.tenant).await?;
     let complaint = app
         .store
-        .file_complaint(c.tenant, &filing, now_on(day)?)
+        .file_complaint(c.tenant, &filing, now_on(&app.clock, day)?)
         .await
         .map_err(store_error)?;
     Ok(Json(json!({"complaint": complaint.0})))
@@ -457,7 +457,7 @@ async fn operation(
     let day = open_day(&app, c.tenant).await?;
     let op = app
         .store
-        .request_operation(c.tenant, subscription, kind, now_on(day)?)
+        .request_operation(c.tenant, subscription, kind, now_on(&app.clock, day)?)
         .await
         .map_err(store_error)?;
     Ok(Json(json!({"operation": op.id.0, "kind": req.kind})))
@@ -522,7 +522,7 @@ async fn recommendations(
     let day = open_day(&app, c.tenant).await?;
     let list = app
         .store
-        .recommendations(c.tenant, id, now_on(day)?)
+        .recommendations(c.tenant, id, now_on(&app.clock, day)?)
         .await
         .map_err(store_error)?;
     let products = app
@@ -561,7 +561,7 @@ async fn renew(
     let day = open_day(&app, c.tenant).await?;
     let (next, created) = app
         .store
-        .renew_subscription(c.tenant, subscription, now_on(day)?)
+        .renew_subscription(c.tenant, subscription, now_on(&app.clock, day)?)
         .await
         .map_err(store_error)?;
     Ok(Json(json!({

@@ -311,7 +311,7 @@ async fn watch(
     let (c, day, from, to) = staff_range(&app, &headers, &p).await?;
     let list = app
         .store
-        .watch(c.tenant, from, to, now_on(day)?)
+        .watch(c.tenant, from, to, now_on(&app.clock, day)?)
         .await
         .map_err(store_error)?;
     let stations: HashMap<i64, String> = app

@@ -87,27 +87,18 @@ pub fn router(app: Arc<AppState>) -> Router {
         .with_state(app)
 }
 
-/// `HH:MM` (or `HH:MM:SS`) as seconds since midnight, for the field `field`.
-fn time_of(field: &str, text: &str) -> Result<i64, AppError> {
-    let bad = || {
-        AppError::new(
-            StatusCode::BAD_REQUEST,
-            format!("{field}: `{text}` is not a time of day (HH:MM)"),
-        )
-    };
-    let parts: Vec<&str> = text.trim().split(':').collect();
-    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
-        return Err(bad());
+/// The time of a control: `HH:MM` (or `HH:MM:SS`) as seconds since midnight, for the field
+/// `field`; absent or empty, the pages' clock's now ([`super::AppClock`]).
+fn time_of(app: &AppState, field: &str, text: Option<&str>) -> Result<i64, AppError> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(app.clock.second_of_day()),
+        Some(text) => super::time_of_day(text).ok_or_else(|| {
+            AppError::new(
+                StatusCode::BAD_REQUEST,
+                format!("{field}: `{text}` is not a time of day (HH:MM)"),
+            )
+        }),
     }
-    let n: Vec<i64> = parts
-        .iter()
-        .map(|p| p.parse::<u8>().map(i64::from).map_err(|_| bad()))
-        .collect::<Result<_, _>>()?;
-    let (h, m, s) = (n[0], n[1], n.get(2).copied().unwrap_or(0));
-    if h > 23 || m > 59 || s > 59 {
-        return Err(bad());
-    }
-    Ok(h * 3600 + m * 60 + s)
 }
 
 /// The dispatcher of a control: the same-origin check, then the dispatcher or the admin.
@@ -149,8 +140,9 @@ struct JamRequest {
     factor: f64,
     /// How long the jam holds, minutes.
     minutes: i64,
-    /// When it was reported, `HH:MM`.
-    at: String,
+    /// When it was reported, `HH:MM`; absent: the pages' clock's now.
+    #[serde(default)]
+    at: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -158,8 +150,9 @@ struct JamRequest {
 struct BreakdownRequest {
     /// The courier whose trike broke down.
     courier: i64,
-    /// When, `HH:MM`.
-    at: String,
+    /// When, `HH:MM`; absent: the pages' clock's now.
+    #[serde(default)]
+    at: Option<String>,
 }
 
 /// `POST /app/api/stations/{station}/jam {lat, lon, radius_m, factor, minutes, at}`.
@@ -178,7 +171,7 @@ async fn jam(
             "factor: the slowdown must be a number from 1 to 10 (times the riding time)",
         ));
     }
-    let at = time_of("at", &req.at)?;
+    let at = time_of(&app, "at", req.at.as_deref())?;
     let percent = (req.factor * 100.0).round() as u32;
     let jam = Jam::new((req.lat, req.lon), req.radius_m, percent, req.minutes)
         .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
@@ -222,7 +215,7 @@ async fn breakdown(
     let c = dispatcher(&app, &headers)?;
     let station = station_in_path(&app, &c, &station).await?;
     let req: BreakdownRequest = body(&bytes)?;
-    let at = time_of("at", &req.at)?;
+    let at = time_of(&app, "at", req.at.as_deref())?;
     let courier = CourierId(req.courier);
     let detail = format!(
         "{}: courier {}'s trike broke down",
@@ -272,8 +265,10 @@ struct LateOrderRequest {
     subscription: i64,
     /// Units.
     quantity: u32,
-    /// When it was placed, `HH:MM` (the live day's time of the new stop).
-    at: String,
+    /// When it was placed, `HH:MM` (the live day's time of the new stop); absent: the
+    /// pages' clock's now.
+    #[serde(default)]
+    at: Option<String>,
 }
 
 /// `POST /app/api/stations/{station}/late-order {subscription, quantity, at}`: the store
@@ -289,7 +284,7 @@ async fn late_order(
     let c = dispatcher(&app, &headers)?;
     let station = station_in_path(&app, &c, &station).await?;
     let req: LateOrderRequest = body(&bytes)?;
-    let at = time_of("at", &req.at)?;
+    let at = time_of(&app, "at", req.at.as_deref())?;
     let date = open_day(&app, c.tenant).await?;
     let sub = app
         .store

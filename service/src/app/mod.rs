@@ -75,6 +75,74 @@ pub struct AppState {
     /// How long a login lasts, seconds (`app.session_s` of the config; default
     /// [`session::SESSION_S`]).
     pub session_s: u64,
+    /// The pages' time of day ([`AppClock`]; `--app-clock-start` or `app.clock_start`).
+    pub clock: AppClock,
+}
+
+/// The pages' clock: the time of day that "now" is on the open day, for every record the
+/// pages make (a stop delivered or failed, a customer's change and its cut-off, a complaint,
+/// a renewal, the cockpit's watch) and the default time of the station's controls sent to
+/// the live day. Without a start, the wall clock's time of day (UTC); started at a time
+/// (`milkrun serve --app-clock-start 05:00`), that time when the server started, running at
+/// the wall clock's speed, so that the demo's morning can be played in the afternoon. It
+/// stops at the day's last second (23:59:59): the open day does not change with it.
+#[derive(Debug, Clone, Copy)]
+pub struct AppClock {
+    /// The time of day at `since`, seconds since midnight; `None`: the wall clock's.
+    start: Option<(i64, std::time::Instant)>,
+}
+
+impl AppClock {
+    /// The wall clock's time of day (UTC).
+    pub fn wall() -> AppClock {
+        AppClock { start: None }
+    }
+
+    /// A clock at `second_of_day` (clamped to the day) now, running at the wall clock's
+    /// speed.
+    pub fn starting_at(second_of_day: i64) -> AppClock {
+        AppClock {
+            start: Some((
+                second_of_day.clamp(0, LAST_SECOND),
+                std::time::Instant::now(),
+            )),
+        }
+    }
+
+    /// Now, seconds since midnight (0..=86 399).
+    pub fn second_of_day(&self) -> i64 {
+        match self.start {
+            None => i64::try_from(session::now_s() % 86_400).unwrap_or(0),
+            Some((start, since)) => {
+                let run = i64::try_from(since.elapsed().as_secs()).unwrap_or(LAST_SECOND);
+                start.saturating_add(run).min(LAST_SECOND)
+            }
+        }
+    }
+}
+
+/// The day's last second.
+const LAST_SECOND: i64 = 86_399;
+
+/// `HH:MM` or `HH:MM:SS` (00:00 to 23:59:59) as seconds since midnight; `None` when the
+/// text is not such a time.
+pub fn time_of_day(text: &str) -> Option<i64> {
+    let parts: Vec<&str> = text.trim().split(':').collect();
+    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
+        return None;
+    }
+    let mut n = [0i64; 3];
+    for (slot, part) in n.iter_mut().zip(&parts) {
+        if !part.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        *slot = i64::from(part.parse::<u8>().ok()?);
+    }
+    let [h, m, s] = n;
+    if h > 23 || m > 59 || s > 59 {
+        return None;
+    }
+    Some(h * 3600 + m * 60 + s)
 }
 
 impl AppState {
@@ -98,6 +166,7 @@ impl AppState {
             live: dispatcher::LiveStations::default(),
             service,
             session_s: session::SESSION_S,
+            clock: AppClock::wall(),
         })
     }
 }

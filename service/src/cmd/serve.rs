@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! milkrun serve [--listen ADDR] [--config FILE] [--db URL] [--osm FILE] [--dev-key KEY]
-//!               [--compat-listen ADDR]
+//!               [--compat-listen ADDR] [--nats URL] [--app-clock-start HH:MM[:SS]]
 //! ```
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -49,6 +49,13 @@ pub struct Opts {
     /// Without it every job runs in this server.
     #[arg(long)]
     pub nats: Option<String>,
+    /// The pages' time of day when the server starts (`HH:MM` or `HH:MM:SS`), running at the
+    /// wall clock's speed: "now" for the couriers' reports, the customers' cut-off and the
+    /// station's controls. `--app-clock-start 05:00` plays the demo's morning at any hour.
+    /// Without it (and without the config's `app.clock_start`): the wall clock's time of
+    /// day (UTC).
+    #[arg(long)]
+    pub app_clock_start: Option<String>,
 }
 
 /// Runs the command.
@@ -71,6 +78,7 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
             url,
             connect: crate::night_queue::queue::connect_job_queue,
         }),
+        app_clock_start: opts.app_clock_start,
     })
 }
 

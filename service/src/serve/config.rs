@@ -216,12 +216,17 @@ pub struct ServeConfig {
 pub const MAX_SESSION_S: u64 = 7 * 86_400;
 
 /// The pages' settings (`app` in the config file).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppConfig {
     /// How long a login lasts, seconds (1..=[`MAX_SESSION_S`]; default 8 hours).
     #[serde(default = "default_session_s")]
     pub session_s: u64,
+    /// The pages' time of day when the server starts, `HH:MM` or `HH:MM:SS`, running at the
+    /// wall clock's speed ([`crate::app::AppClock`]; `--app-clock-start` sets it too).
+    /// Unset: the wall clock's time of day (UTC).
+    #[serde(default)]
+    pub clock_start: Option<String>,
 }
 
 fn default_session_s() -> u64 {
@@ -232,6 +237,7 @@ impl Default for AppConfig {
     fn default() -> AppConfig {
         AppConfig {
             session_s: default_session_s(),
+            clock_start: None,
         }
     }
 }
@@ -374,6 +380,14 @@ impl ServeConfig {
                 reason: format!("must be 1..={MAX_SESSION_S} seconds"),
             });
         }
+        if let Some(start) = &self.app.clock_start {
+            if crate::app::time_of_day(start).is_none() {
+                return Err(ConfigError::Invalid {
+                    field: "app.clock_start".into(),
+                    reason: format!("`{start}` is not a time of day (HH:MM or HH:MM:SS)"),
+                });
+            }
+        }
         if let Some(compat) = &self.compat_tenant {
             if !self.tenants.iter().any(|t| &t.id == compat) {
                 return Err(bad("compat_tenant".into(), "names no tenant of this file"));
@@ -417,6 +431,8 @@ mod tests {
         );
         let short = parse(r#"{"app": {"session_s": 4}}"#).expect("valid");
         assert_eq!(short.app.session_s, 4);
+        let morning = parse(r#"{"app": {"clock_start": "05:00"}}"#).expect("valid");
+        assert_eq!(morning.app.clock_start.as_deref(), Some("05:00"));
         let fast = parse(r#"{"webhooks": {"every_s": 1, "retry_base_s": 1}}"#).expect("valid");
         assert_eq!((fast.webhooks.every_s, fast.webhooks.batch), (1, 100));
         for (json, field) in [
@@ -435,6 +451,8 @@ mod tests {
             (r#"{"webhooks": {"every": 1}}"#, "every"),
             (r#"{"app": {"session_s": 0}}"#, "app.session_s"),
             (r#"{"app": {"session_s": 604801}}"#, "app.session_s"),
+            (r#"{"app": {"clock_start": "25:00"}}"#, "app.clock_start"),
+            (r#"{"app": {"clock_start": "abc"}}"#, "app.clock_start"),
             // A value of the wrong type is serde's error, with its place in the file.
             (r#"{"webhooks": {"every_s": -1}}"#, "line 1 column"),
         ] {

@@ -90,6 +90,8 @@ pub struct ServeOptions {
     /// The job queue of `--nats`: forecast and order-plan jobs are handed to `milkrun
     /// worker`s on it, over the shared store of `db`. Unset: every job runs in this server.
     pub job_queue: Option<RemoteQueue>,
+    /// The pages' time of day at start (`HH:MM[:SS]`), over the config's `app.clock_start`.
+    pub app_clock_start: Option<String>,
 }
 
 /// A [`JobQueue`] being connected.
@@ -129,6 +131,14 @@ pub fn load_config(opts: &ServeOptions) -> anyhow::Result<ServeConfig> {
         );
         config.tenants.extend(ServeConfig::dev(key).tenants);
         config.validate()?;
+    }
+    if let Some(start) = &opts.app_clock_start {
+        anyhow::ensure!(
+            crate::app::time_of_day(start).is_some(),
+            "--app-clock-start: `{start}` is not a time of day (HH:MM or HH:MM:SS, 00:00 to \
+             23:59:59)"
+        );
+        config.app.clock_start = Some(start.clone());
     }
     Ok(config)
 }
@@ -363,6 +373,12 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
             crate::app::AppState::new(app_store, opts.dev_key.clone(), Arc::clone(&state))
                 .context("starting the pages' session keys")?;
         pages.session_s = config.app.session_s;
+        if let Some(start) = config.app.clock_start.as_deref() {
+            let second = crate::app::time_of_day(start)
+                .with_context(|| format!("app.clock_start: `{start}` is not a time of day"))?;
+            pages.clock = crate::app::AppClock::starting_at(second);
+            tracing::info!(start, "the pages' clock starts at this time of day");
+        }
         let router = app_router(Arc::clone(&state))
             .await?
             .merge(crate::app::router(Arc::new(pages)));

@@ -83,7 +83,15 @@ fn the_dispatcher_reports_a_jam_and_a_breakdown() {
     let mut couriers: Vec<CourierId> = couriers.iter().copied().collect();
     couriers.sort();
 
-    let server = start(&["--db", &db_text, "--dev-key", KEY]);
+    let first_eta = board
+        .iter()
+        .filter(|s| s.station == station)
+        .filter_map(|s| s.arrival_s)
+        .min()
+        .unwrap();
+    // The pages' clock a minute after the first planned arrival, whatever the wall clock's
+    // hour: the controls' jam and breakdown at that arrival come before every report.
+    let server = start_server(&db_text, &milkrun_calendar::format_hms(first_eta + 60));
     let base = server.url();
     let addr = base.trim_start_matches("http://").to_string();
     let browser = Browser::start();
@@ -133,12 +141,6 @@ fn the_dispatcher_reports_a_jam_and_a_breakdown() {
         json!({"lat": point.lat, "lon": point.lon, "radius_m": 1500.0, "factor": factor,
                "minutes": 30, "at": at})
     };
-    let first_eta = board
-        .iter()
-        .filter(|s| s.station == station)
-        .filter_map(|s| s.arrival_s)
-        .min()
-        .unwrap();
     let at = milkrun_calendar::format_hms(first_eta)[..5].to_string();
     let courier_cookie = cookie_of(&addr, &format!("courier-{}", couriers[0].0));
     let customer_cookie = cookie_of(&addr, &format!("customer-{}", board[0].customer.0));
@@ -408,18 +410,12 @@ fn the_dispatcher_reports_a_jam_and_a_breakdown() {
             .unwrap();
         (r.try_get(0).unwrap(), r.try_get(1).unwrap())
     };
-    // The courier's report above moved the live day's clock to the wall clock's time of
-    // day (the time the pages record reports at): the late order comes a minute later.
-    let wall_s = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        % 86_400;
-    let late_at = milkrun_calendar::format_hms((wall_s as i64 + 60).min(86_399))[..5].to_string();
+    // The courier's report above moved the live day's clock to the pages' now: the late
+    // order's time left empty is the pages' now too, after the report.
     browser.js(
         "document.getElementById('ctl-station').value = String(arguments[0]); \
-         document.getElementById('late-at').value = arguments[1];",
-        json!([station.0, late_at]),
+         document.getElementById('late-at').value = '';",
+        json!([station.0]),
     );
     browser.type_into("#late-subscription", &late_sub.to_string());
     browser.type_into("#late-quantity", "2");
@@ -544,4 +540,185 @@ fn the_dispatcher_reports_a_jam_and_a_breakdown() {
         "today's rating on the courier page: {pay}"
     );
     browser.screenshot("courier-hint");
+}
+
+/// The pages' clock (`milkrun serve --app-clock-start`): started in the morning, a jam
+/// reported now (no time given, as the page sends an empty time) re-plans with every stop
+/// still on a route, as the store shows; a courier's report and a late order after it need
+/// no time either (the late order is at the pages' now, after the report). A bad start is
+/// refused naming the flag, before anything starts. No browser: the controls' API only.
+#[test]
+fn the_pages_clock_plays_the_morning() {
+    for bad in ["25:00", "abc", "05:60", "5:00"] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_milkrun"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--dev-key", KEY])
+            .args(["--db", &crate::serve_support::temp_db("clock-bad")])
+            .args(["--app-clock-start", bad])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{bad} refused: {err}");
+        assert!(
+            err.contains("--app-clock-start") && err.contains(bad),
+            "the flag and the value named: {err}"
+        );
+    }
+
+    let db = small_demo("clock");
+    let db_text = db.to_str().unwrap().to_string();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt
+        .block_on(Store::open(&format!("sqlite:{db_text}")))
+        .unwrap();
+    let day = rt.block_on(store.open_day(TENANT)).unwrap().expect("a day");
+    let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    assert!(
+        board.iter().all(|s| s.courier.is_some()),
+        "the demo's plan has every stop on a route"
+    );
+    let first_eta = board.iter().filter_map(|s| s.arrival_s).min().unwrap();
+    // The morning: ten minutes before the first planned arrival (after the shifts start,
+    // when the live day opens).
+    let start = milkrun_calendar::format_hms((first_eta - 600).max(0));
+    let server = start_server(&db_text, &start);
+    let addr = server.url().trim_start_matches("http://").to_string();
+    let dispatcher = cookie_of(&addr, "dispatcher");
+
+    let now = http(
+        &addr,
+        "GET",
+        "/app/api/board",
+        &[("Cookie", dispatcher.as_str())],
+        "",
+    );
+    assert_eq!(now.status, 200, "{}", now.body);
+    let now: Value = serde_json::from_str(&now.body).unwrap();
+    let shown = now["now"].as_str().unwrap().to_string();
+    assert!(
+        shown.as_str() >= &start[..5]
+            && shown.as_str() < milkrun_calendar::format_hms(first_eta).as_str(),
+        "the board's now ({shown}) is the clock's, started at {start}"
+    );
+
+    let station = board[0].station;
+    let point = board[0].point;
+    let (status, body) = post(
+        &addr,
+        &format!("/app/api/stations/{}/jam", station.0),
+        &dispatcher,
+        &json!({"lat": point.lat, "lon": point.lon, "radius_m": 500.0, "factor": 1.5,
+                "minutes": 30, "at": ""}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let replan: Value = serde_json::from_str(&body).unwrap();
+    assert!(
+        replan["at"].as_str().unwrap() >= &start[..5],
+        "the jam at the clock's now: {replan}"
+    );
+    let after = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    assert_eq!(after.len(), board.len(), "the same stops");
+    let unassigned: Vec<i64> = after
+        .iter()
+        .filter(|s| s.courier.is_none())
+        .map(|s| s.household.0)
+        .collect();
+    assert!(
+        unassigned.is_empty(),
+        "a morning jam leaves no stop without a courier: {unassigned:?}"
+    );
+    assert_eq!(
+        replan["unassigned"].as_array().map(Vec::len),
+        Some(0),
+        "the page is told the same: {replan}"
+    );
+
+    // A courier's report, then a late order at the pages' now (no time given).
+    let next = after
+        .iter()
+        .filter(|s| s.station == station && s.status == StopStatus::Pending)
+        .min_by_key(|s| (s.courier, s.seq))
+        .unwrap();
+    let courier = next.courier.unwrap();
+    let token: String = {
+        use sqlx::Row;
+        rt.block_on(
+            sqlx::query(
+                "SELECT qr_token FROM households WHERE tenant_id = 1 AND household_id = $1",
+            )
+            .bind(next.household.0)
+            .fetch_one(store.pool()),
+        )
+        .unwrap()
+        .try_get("qr_token")
+        .unwrap()
+    };
+    let (status, body) = post(
+        &addr,
+        &format!(
+            "/app/api/couriers/{}/stops/{}/deliver",
+            courier.0, next.household.0
+        ),
+        &cookie_of(&addr, &format!("courier-{}", courier.0)),
+        &json!({"token": token}),
+    );
+    assert_eq!(status, 200, "{body}");
+    let done = rt
+        .block_on(store.day_board(TENANT, day))
+        .unwrap()
+        .into_iter()
+        .find(|s| s.household == next.household)
+        .unwrap();
+    let done_at = done.done_s().expect("delivered with its time");
+    assert!(
+        done_at >= first_eta - 600 && done_at < first_eta,
+        "delivered at the pages' morning, not the wall clock's: {done_at}"
+    );
+    let (late_sub, late_household): (i64, i64) = {
+        use sqlx::Row;
+        let r = rt
+            .block_on(
+                sqlx::query(
+                    "SELECT s.subscription_id, s.household_id FROM subscriptions s \
+                     JOIN households h ON h.tenant_id = s.tenant_id \
+                     AND h.household_id = s.household_id \
+                     WHERE s.tenant_id = 1 AND h.station_id = $1 AND s.start_date <= $2 \
+                     AND NOT EXISTS (SELECT 1 FROM night_stops n WHERE n.tenant_id = 1 \
+                     AND n.household_id = s.household_id AND n.delivery_date = $2) \
+                     ORDER BY s.subscription_id LIMIT 1",
+                )
+                .bind(station.0)
+                .bind(day.to_string())
+                .fetch_one(store.pool()),
+            )
+            .unwrap();
+        (r.try_get(0).unwrap(), r.try_get(1).unwrap())
+    };
+    let (status, body) = post(
+        &addr,
+        &format!("/app/api/stations/{}/late-order", station.0),
+        &dispatcher,
+        &json!({"subscription": late_sub, "quantity": 1}),
+    );
+    assert_eq!(status, 200, "the late order at the pages' now: {body}");
+    let with_late = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    let late = with_late
+        .iter()
+        .find(|s| s.household.0 == late_household)
+        .expect("the late order's stop in the store");
+    assert!(
+        late.courier.is_some(),
+        "a morning late order rides on a route: {late:?}"
+    );
+    assert!(
+        with_late.iter().all(|s| s.courier.is_some()),
+        "still every stop on a route"
+    );
+}
+
+/// `milkrun serve` on the demo's store with the pages' clock started at `start`.
+fn start_server(db: &str, clock: &str) -> crate::serve_support::Server {
+    start(&["--db", db, "--dev-key", KEY, "--app-clock-start", clock])
 }

@@ -125,12 +125,6 @@ function pickStations(b) {
   }
 }
 
-/** The earliest planned arrival still pending (HH:MM): the controls' default time. */
-function firstPending(stops) {
-  const etas = stops.filter((s) => s.status === "pending" && s.eta).map((s) => s.eta).sort();
-  return etas[0] || "06:00";
-}
-
 function controls(b) {
   const box = document.getElementById("controls-box");
   if (b.role !== "dispatcher" && b.role !== "admin") {
@@ -148,10 +142,8 @@ function controls(b) {
   bd.replaceChildren(...b.couriers.filter((c) => c.figures.left > 0).map((c) =>
     el("option", { value: String(c.id), text: `${c.name} (courier ${c.id})` })));
   if (keepCourier) bd.value = keepCourier;
-  for (const id of ["jam-at", "bd-at", "late-at"]) {
-    const input = document.getElementById(id);
-    if (!input.value) input.value = firstPending(b.stops);
-  }
+  // An empty time is the pages' clock's now (`--app-clock-start`), shown here.
+  document.getElementById("clock-now").textContent = b.now;
   const lat = document.getElementById("jam-lat"), lon = document.getElementById("jam-lon");
   if (!lat.value && sited.length > 0) {
     const s = sited.find((x) => String(x.id) === ctl.value) || sited[0];
