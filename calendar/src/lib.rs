@@ -27,4 +27,4 @@ mod date;
 pub mod time;
 
 pub use date::{days_in_month, is_leap_year, Date, DateError, MAX_YEAR, MIN_YEAR};
-pub use time::{format_hms, parse_hms};
+pub use time::{format_hms, parse_hms, parse_time_of_day};

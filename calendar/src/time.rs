@@ -38,6 +38,17 @@ pub fn parse_hms(text: &str) -> Option<i64> {
     Some(parts[0] * 3600 + parts[1] * 60 + parts[2])
 }
 
+/// Parses a clock time within one day, `HH:MM` or `HH:MM:SS` with two digits in each part
+/// (`00:00` to `23:59:59`), into seconds since midnight: the strict form a person types for
+/// "now" or "at". Anything else gives `None`.
+pub fn parse_time_of_day(text: &str) -> Option<i64> {
+    let text = text.trim();
+    if text.split(':').any(|p| p.len() != 2) {
+        return None;
+    }
+    parse_hms(text).filter(|s| *s < 86_400)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +102,18 @@ mod tests {
     fn round_trip() {
         for s in (0..1000 * 3600).step_by(997) {
             assert_eq!(parse_hms(&format_hms(s)), Some(s));
+        }
+    }
+
+    /// A clock time within one day: two digits a part, 00:00 to 23:59:59.
+    #[test]
+    fn time_of_day_is_strict() {
+        assert_eq!(parse_time_of_day("05:00"), Some(18_000));
+        assert_eq!(parse_time_of_day(" 23:59:59 "), Some(86_399));
+        for bad in [
+            "5:00", "24:00", "05:60", "abc", "05:00:0", "005:00", "", "05",
+        ] {
+            assert_eq!(parse_time_of_day(bad), None, "{bad}");
         }
     }
 }

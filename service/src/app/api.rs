@@ -9,22 +9,20 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use milkrun_calendar::{format_hms, Date};
-use milkrun_dairy::calendar::{DeliveryLine, Moment};
+use milkrun_calendar::Date;
 use milkrun_dairy::ids::{CourierId, CustomerId, HouseholdId, TenantId as DairyTenant};
-use milkrun_dairy::outcome::{FailureReason, Outcome};
+use milkrun_dairy::outcome::FailureReason;
 use milkrun_dairy::round::{RoundFigures, RoundStop};
-use milkrun_dairy::store::StoreError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::reply::{
+    body, figures_json, hm, now_on, open_day, stop_json, store_error, MAX_BODY_BYTES,
+};
 use super::session::{self, Session, UserName};
 use super::{caller, same_origin, AppError, AppState, Caller};
 use crate::serve::auth::Role;
 use crate::serve::config::TenantId;
-
-/// Largest JSON body of the pages' calls, bytes.
-pub(crate) const MAX_BODY_BYTES: usize = 16 * 1024;
 
 /// The JSON routes under `/app/api/`.
 pub fn router(app: Arc<AppState>) -> Router {
@@ -50,30 +48,6 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/app/api/roads", get(super::roads::roads))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(app)
-}
-
-/// A store error as the person sees it: a refused change (a domain rule) is 409 with the
-/// rule's words, a missing row 404, anything else 500.
-pub fn store_error(e: StoreError) -> AppError {
-    match e {
-        StoreError::Domain(d) => AppError::new(StatusCode::CONFLICT, format!("refused: {d}")),
-        StoreError::NotFound { what, id, .. } => {
-            AppError::new(StatusCode::NOT_FOUND, format!("no {what} {id}"))
-        }
-        other => {
-            tracing::warn!(error = %other, "a page's store call failed");
-            AppError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "the store failed; try again",
-            )
-        }
-    }
-}
-
-/// A JSON body, its errors named for the person.
-pub fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, AppError> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("the request: {e}")))
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,20 +140,6 @@ pub fn role_json(role: &Role) -> (&'static str, Option<&str>) {
         Role::Courier(id) => ("courier", Some(id.0.as_str())),
         Role::Customer(id) => ("customer", Some(id.0.as_str())),
     }
-}
-
-/// The day the pages run: the store's open day ([`milkrun_dairy::store::Store::open_day`]).
-pub async fn open_day(app: &AppState, tenant: DairyTenant) -> Result<Date, AppError> {
-    app.store
-        .open_day(tenant)
-        .await
-        .map_err(store_error)?
-        .ok_or_else(|| {
-            AppError::new(
-                StatusCode::NOT_FOUND,
-                "no planned day in the store: run `milkrun demo` first",
-            )
-        })
 }
 
 /// `GET /app/api/me`: the user, role, tenant and day.
@@ -329,13 +289,6 @@ fn household_in_path(household: &str) -> Result<HouseholdId, AppError> {
             format!("no stop on the courier's round for household {household}"),
         )
     })
-}
-
-/// Now, on the open day: the pages' clock's time of day ([`super::AppClock`]) on the day
-/// the pages run.
-pub fn now_on(clock: &super::AppClock, day: Date) -> Result<Moment, AppError> {
-    Moment::new(day, clock.second_of_day())
-        .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
 }
 
 /// `POST /app/api/couriers/{courier}/stops/{household}/deliver {token}`: signs the stop off
@@ -523,62 +476,4 @@ async fn board(
         "positions": extras.positions,
         "stops": stops.iter().map(stop_json).collect::<Vec<_>>(),
     })))
-}
-
-/// Seconds since midnight as `HH:MM`.
-fn hm(s: i64) -> String {
-    let t = format_hms(s);
-    t.rsplit_once(':')
-        .map_or(t.clone(), |(hm, _)| hm.to_string())
-}
-
-/// The day's figures as JSON.
-pub fn figures_json(f: &RoundFigures) -> Value {
-    json!({
-        "stops": f.stops, "done": f.done, "left": f.left, "delivered": f.delivered,
-        "failed": f.failed, "on_time": f.on_time, "unassigned": f.unassigned, "late": f.late,
-    })
-}
-
-/// A stop as JSON (never its door code).
-pub fn stop_json(s: &RoundStop) -> Value {
-    let orders: Vec<Value> = s
-        .orders
-        .iter()
-        .map(|o| {
-            let (status, reason) = match &o.outcome {
-                None => ("pending", None),
-                Some(Outcome::Delivered { .. }) => ("delivered", None),
-                Some(Outcome::Failed { reason, .. }) => ("failed", Some(reason.as_str())),
-                Some(Outcome::Cancelled { .. }) => ("cancelled", None),
-            };
-            json!({
-                "order": o.order.0,
-                "product": o.product_name,
-                "quantity": o.quantity,
-                "make_up": matches!(o.line, DeliveryLine::MakeUp(_)),
-                "status": status,
-                "reason": reason,
-            })
-        })
-        .collect();
-    json!({
-        "household": s.household.0,
-        "customer": s.customer.0,
-        "station": s.station.0,
-        "courier": s.courier.map(|c| c.0),
-        "seq": s.seq,
-        "eta": s.arrival_s.map(hm),
-        "promise": s.promise_s.map(|(a, b)| [hm(a), hm(b)]),
-        "window": [hm(s.window_s.0), hm(s.window_s.1)],
-        "address": s.address,
-        "lat": s.point.lat,
-        "lon": s.point.lon,
-        "status": s.status.as_str(),
-        "done_at": s.done_s().map(hm),
-        "on_time": s.on_time(),
-        "late": s.is_late(),
-        "note": s.replan_note,
-        "orders": orders,
-    })
 }

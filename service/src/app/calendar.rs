@@ -28,7 +28,7 @@ use milkrun_dairy::renewal::term_end;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::api::{body, now_on, open_day, store_error};
+use super::reply::{body, now_on, open_day, store_error};
 use super::{caller, same_origin, AppError, AppState, Caller};
 use crate::serve::auth::Role;
 

@@ -27,7 +27,7 @@ use milkrun_dairy::watch::Watch;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::api::{body, figures_json, now_on, open_day, stop_json, store_error};
+use super::reply::{body, figures_json, now_on, open_day, stop_json, store_error};
 use super::{caller, same_origin, AppError, AppState, Caller};
 use crate::serve::auth::Role;
 

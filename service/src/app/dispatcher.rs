@@ -30,7 +30,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use super::api::{body, figures_json, open_day, stop_json, store_error};
+use super::reply::{body, figures_json, open_day, stop_json, store_error};
 use super::{caller, same_origin, AppError, AppState, Caller};
 use crate::serve::auth::Role;
 
@@ -82,7 +82,7 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/app/api/stations/{station}/breakdown", post(breakdown))
         .route("/app/api/stations/{station}/late-order", post(late_order))
         .layer(axum::extract::DefaultBodyLimit::max(
-            super::api::MAX_BODY_BYTES,
+            super::reply::MAX_BODY_BYTES,
         ))
         .with_state(app)
 }
@@ -92,7 +92,7 @@ pub fn router(app: Arc<AppState>) -> Router {
 fn time_of(app: &AppState, field: &str, text: Option<&str>) -> Result<i64, AppError> {
     match text.map(str::trim) {
         None | Some("") => Ok(app.clock.second_of_day()),
-        Some(text) => super::time_of_day(text).ok_or_else(|| {
+        Some(text) => milkrun_calendar::parse_time_of_day(text).ok_or_else(|| {
             AppError::new(
                 StatusCode::BAD_REQUEST,
                 format!("{field}: `{text}` is not a time of day (HH:MM)"),

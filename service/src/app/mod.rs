@@ -33,6 +33,7 @@ pub mod cockpit;
 pub mod dispatcher;
 pub mod push;
 pub mod ratings;
+pub mod reply;
 pub mod roads;
 pub mod session;
 
@@ -123,27 +124,6 @@ impl AppClock {
 
 /// The day's last second.
 const LAST_SECOND: i64 = 86_399;
-
-/// `HH:MM` or `HH:MM:SS` (00:00 to 23:59:59) as seconds since midnight; `None` when the
-/// text is not such a time.
-pub fn time_of_day(text: &str) -> Option<i64> {
-    let parts: Vec<&str> = text.trim().split(':').collect();
-    if !(2..=3).contains(&parts.len()) || parts.iter().any(|p| p.len() != 2) {
-        return None;
-    }
-    let mut n = [0i64; 3];
-    for (slot, part) in n.iter_mut().zip(&parts) {
-        if !part.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        *slot = i64::from(part.parse::<u8>().ok()?);
-    }
-    let [h, m, s] = n;
-    if h > 23 || m > 59 || s > 59 {
-        return None;
-    }
-    Some(h * 3600 + m * 60 + s)
-}
 
 impl AppState {
     /// The pages over `store`: with `dev_key`, the demo users of the `dev` tenant, whose

@@ -16,7 +16,7 @@ use milkrun_dairy::store::ratings::MAX_STARS;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::api::{body, store_error};
+use super::reply::{body, store_error};
 use super::{caller, same_origin, AppError, AppState};
 use crate::serve::auth::Role;
 
@@ -25,7 +25,7 @@ pub fn router(app: Arc<AppState>) -> Router {
     Router::new()
         .route("/app/api/customers/{customer}/ratings", post(rate))
         .layer(axum::extract::DefaultBodyLimit::max(
-            super::api::MAX_BODY_BYTES,
+            super::reply::MAX_BODY_BYTES,
         ))
         .with_state(app)
 }

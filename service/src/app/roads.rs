@@ -12,7 +12,7 @@ use milkrun_engine::graph::{EdgeId, NodeId};
 use milkrun_engine::{Profile, RoadGraph};
 use serde_json::{json, Value};
 
-use super::api::store_error;
+use super::reply::store_error;
 use super::{caller, AppError, AppState};
 
 /// Margin around the stops' box, degrees (about 500 m).

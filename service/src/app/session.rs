@@ -20,9 +20,9 @@ use crate::serve::config::{CourierId, CustomerRef, TenantId};
 /// The session cookie's name.
 pub const COOKIE: &str = "milkrun_app";
 
-/// How long a session lasts by default, seconds (8 hours: a morning's shift; the config's
-/// `app.session_s` changes it).
-pub const SESSION_S: u64 = 8 * 3600;
+/// How long a session lasts by default, seconds: the config's default
+/// ([`crate::serve::config::SESSION_S`]).
+pub use crate::serve::config::SESSION_S;
 
 /// Longest cookie value or credential read, bytes (checked before decoding or hashing).
 const MAX_VALUE_BYTES: usize = 4 * 1024;

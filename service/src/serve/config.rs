@@ -223,14 +223,18 @@ pub struct AppConfig {
     #[serde(default = "default_session_s")]
     pub session_s: u64,
     /// The pages' time of day when the server starts, `HH:MM` or `HH:MM:SS`, running at the
-    /// wall clock's speed ([`crate::app::AppClock`]; `--app-clock-start` sets it too).
+    /// wall clock's speed (the pages' clock, `app::AppClock`; `--app-clock-start` sets it too).
     /// Unset: the wall clock's time of day (UTC).
     #[serde(default)]
     pub clock_start: Option<String>,
 }
 
+/// How long a pages' session lasts by default, seconds (8 hours: a morning's shift; the
+/// config's `app.session_s` changes it).
+pub const SESSION_S: u64 = 8 * 3600;
+
 fn default_session_s() -> u64 {
-    crate::app::session::SESSION_S
+    SESSION_S
 }
 
 impl Default for AppConfig {
@@ -381,7 +385,7 @@ impl ServeConfig {
             });
         }
         if let Some(start) = &self.app.clock_start {
-            if crate::app::time_of_day(start).is_none() {
+            if milkrun_calendar::parse_time_of_day(start).is_none() {
                 return Err(ConfigError::Invalid {
                     field: "app.clock_start".into(),
                     reason: format!("`{start}` is not a time of day (HH:MM or HH:MM:SS)"),

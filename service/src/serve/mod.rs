@@ -134,7 +134,7 @@ pub fn load_config(opts: &ServeOptions) -> anyhow::Result<ServeConfig> {
     }
     if let Some(start) = &opts.app_clock_start {
         anyhow::ensure!(
-            crate::app::time_of_day(start).is_some(),
+            milkrun_calendar::parse_time_of_day(start).is_some(),
             "--app-clock-start: `{start}` is not a time of day (HH:MM or HH:MM:SS, 00:00 to \
              23:59:59)"
         );
@@ -374,7 +374,7 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
                 .context("starting the pages' session keys")?;
         pages.session_s = config.app.session_s;
         if let Some(start) = config.app.clock_start.as_deref() {
-            let second = crate::app::time_of_day(start)
+            let second = milkrun_calendar::parse_time_of_day(start)
                 .with_context(|| format!("app.clock_start: `{start}` is not a time of day"))?;
             pages.clock = crate::app::AppClock::starting_at(second);
             tracing::info!(start, "the pages' clock starts at this time of day");

@@ -1,0 +1,119 @@
+//! What every page's call shares: the body limit and reader, the store's errors as a person
+//! sees them, the pages' day and "now", and the day's stops and figures as JSON.
+use axum::http::StatusCode;
+use milkrun_calendar::{format_hms, Date};
+use milkrun_dairy::calendar::{DeliveryLine, Moment};
+use milkrun_dairy::ids::TenantId as DairyTenant;
+use milkrun_dairy::outcome::Outcome;
+use milkrun_dairy::round::{RoundFigures, RoundStop};
+use milkrun_dairy::store::StoreError;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{AppClock, AppError, AppState};
+
+/// Largest JSON body of the pages' calls, bytes.
+pub const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// A store error as the person sees it: a refused change (a domain rule) is 409 with the
+/// rule's words, a missing row 404, anything else 500.
+pub fn store_error(e: StoreError) -> AppError {
+    match e {
+        StoreError::Domain(d) => AppError::new(StatusCode::CONFLICT, format!("refused: {d}")),
+        StoreError::NotFound { what, id, .. } => {
+            AppError::new(StatusCode::NOT_FOUND, format!("no {what} {id}"))
+        }
+        other => {
+            tracing::warn!(error = %other, "a page's store call failed");
+            AppError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the store failed; try again",
+            )
+        }
+    }
+}
+
+/// A JSON body, its errors named for the person.
+pub fn body<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, AppError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("the request: {e}")))
+}
+
+/// The day the pages run: the store's open day ([`milkrun_dairy::store::Store::open_day`]).
+pub async fn open_day(app: &AppState, tenant: DairyTenant) -> Result<Date, AppError> {
+    app.store
+        .open_day(tenant)
+        .await
+        .map_err(store_error)?
+        .ok_or_else(|| {
+            AppError::new(
+                StatusCode::NOT_FOUND,
+                "no planned day in the store: run `milkrun demo` first",
+            )
+        })
+}
+
+/// Now, on the open day: the pages' clock's time of day ([`AppClock`]) on the day
+/// the pages run.
+pub fn now_on(clock: &AppClock, day: Date) -> Result<Moment, AppError> {
+    Moment::new(day, clock.second_of_day())
+        .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))
+}
+
+/// Seconds since midnight as `HH:MM`.
+pub fn hm(s: i64) -> String {
+    let t = format_hms(s);
+    t.rsplit_once(':')
+        .map_or(t.clone(), |(hm, _)| hm.to_string())
+}
+
+/// The day's figures as JSON.
+pub fn figures_json(f: &RoundFigures) -> Value {
+    json!({
+        "stops": f.stops, "done": f.done, "left": f.left, "delivered": f.delivered,
+        "failed": f.failed, "on_time": f.on_time, "unassigned": f.unassigned, "late": f.late,
+    })
+}
+
+/// A stop as JSON (never its door code).
+pub fn stop_json(s: &RoundStop) -> Value {
+    let orders: Vec<Value> = s
+        .orders
+        .iter()
+        .map(|o| {
+            let (status, reason) = match &o.outcome {
+                None => ("pending", None),
+                Some(Outcome::Delivered { .. }) => ("delivered", None),
+                Some(Outcome::Failed { reason, .. }) => ("failed", Some(reason.as_str())),
+                Some(Outcome::Cancelled { .. }) => ("cancelled", None),
+            };
+            json!({
+                "order": o.order.0,
+                "product": o.product_name,
+                "quantity": o.quantity,
+                "make_up": matches!(o.line, DeliveryLine::MakeUp(_)),
+                "status": status,
+                "reason": reason,
+            })
+        })
+        .collect();
+    json!({
+        "household": s.household.0,
+        "customer": s.customer.0,
+        "station": s.station.0,
+        "courier": s.courier.map(|c| c.0),
+        "seq": s.seq,
+        "eta": s.arrival_s.map(hm),
+        "promise": s.promise_s.map(|(a, b)| [hm(a), hm(b)]),
+        "window": [hm(s.window_s.0), hm(s.window_s.1)],
+        "address": s.address,
+        "lat": s.point.lat,
+        "lon": s.point.lon,
+        "status": s.status.as_str(),
+        "done_at": s.done_s().map(hm),
+        "on_time": s.on_time(),
+        "late": s.is_late(),
+        "note": s.replan_note,
+        "orders": orders,
+    })
+}
