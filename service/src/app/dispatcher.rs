@@ -155,6 +155,20 @@ struct BreakdownRequest {
     at: Option<String>,
 }
 
+/// The prelude of a dispatcher's control: a same-origin call by a dispatcher, the station of
+/// the path (the tenant's) and the request's body.
+async fn station_control<T: for<'de> Deserialize<'de>>(
+    app: &AppState,
+    headers: &HeaderMap,
+    station: &str,
+    bytes: &[u8],
+) -> Result<(Caller, StationId, T), AppError> {
+    let c = dispatcher(app, headers)?;
+    let station = station_in_path(app, &c, station).await?;
+    let req = body(bytes)?;
+    Ok((c, station, req))
+}
+
 /// `POST /app/api/stations/{station}/jam {lat, lon, radius_m, factor, minutes, at}`.
 async fn jam(
     State(app): State<Arc<AppState>>,
@@ -162,9 +176,8 @@ async fn jam(
     Path(station): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, AppError> {
-    let c = dispatcher(&app, &headers)?;
-    let station = station_in_path(&app, &c, &station).await?;
-    let req: JamRequest = body(&bytes)?;
+    let (c, station, req): (_, _, JamRequest) =
+        station_control(&app, &headers, &station, &bytes).await?;
     if !(req.factor.is_finite() && (1.0..=10.0).contains(&req.factor)) {
         return Err(AppError::new(
             StatusCode::BAD_REQUEST,
@@ -212,9 +225,8 @@ async fn breakdown(
     Path(station): Path<String>,
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, AppError> {
-    let c = dispatcher(&app, &headers)?;
-    let station = station_in_path(&app, &c, &station).await?;
-    let req: BreakdownRequest = body(&bytes)?;
+    let (c, station, req): (_, _, BreakdownRequest) =
+        station_control(&app, &headers, &station, &bytes).await?;
     let at = time_of(&app, "at", req.at.as_deref())?;
     let courier = CourierId(req.courier);
     let detail = format!(
@@ -281,9 +293,8 @@ async fn late_order(
     bytes: axum::body::Bytes,
 ) -> Result<Json<Value>, AppError> {
     use milkrun_dairy::late_order::LateOrder;
-    let c = dispatcher(&app, &headers)?;
-    let station = station_in_path(&app, &c, &station).await?;
-    let req: LateOrderRequest = body(&bytes)?;
+    let (c, station, req): (_, _, LateOrderRequest) =
+        station_control(&app, &headers, &station, &bytes).await?;
     let at = time_of(&app, "at", req.at.as_deref())?;
     let date = open_day(&app, c.tenant).await?;
     let sub = app

@@ -412,6 +412,33 @@ fn now_ms() -> u64 {
         .as_millis() as u64
 }
 
+/// A small demo of its own ([`small_demo`]) opened: its path and the path as text, a
+/// runtime, its store and the open day.
+pub(crate) fn demo_store(
+    tag: &str,
+) -> (
+    PathBuf,
+    String,
+    tokio::runtime::Runtime,
+    Store,
+    milkrun_calendar::Date,
+) {
+    let db = small_demo(tag);
+    let db_text = db.to_str().unwrap().to_string();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt
+        .block_on(Store::open(&format!("sqlite:{db_text}")))
+        .unwrap();
+    let day = rt
+        .block_on(store.open_day(TENANT))
+        .unwrap()
+        .expect("an open day");
+    (db, db_text, rt, store, day)
+}
+
 /// Runs a small demo in a folder named after `tag` and returns its store's path: one
 /// simulated day, then the open day.
 pub(crate) fn small_demo(tag: &str) -> PathBuf {
@@ -445,19 +472,7 @@ fn p(sorted: &[u64], q: f64) -> u64 {
 
 #[test]
 fn pages_in_a_real_browser() {
-    let db = small_demo("app");
-    let db_text = db.to_str().unwrap().to_string();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let store = rt
-        .block_on(Store::open(&format!("sqlite:{db_text}")))
-        .unwrap();
-    let day = rt
-        .block_on(store.open_day(TENANT))
-        .unwrap()
-        .expect("an open day");
+    let (db, db_text, rt, store, day) = demo_store("app");
     let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
     assert!(
         board.iter().all(|s| s.status == StopStatus::Pending),

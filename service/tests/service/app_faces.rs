@@ -22,10 +22,9 @@ use milkrun_calendar::Date;
 use milkrun_dairy::calendar::{DeliveryLine, OperationKind};
 use milkrun_dairy::ids::{CustomerId, ProductId, SubscriptionId};
 use milkrun_dairy::segment::Segment;
-use milkrun_dairy::store::Store;
 use serde_json::{json, Value};
 
-use crate::app_browser::{small_demo, Browser, KEY, TENANT};
+use crate::app_browser::{demo_store, Browser, KEY, TENANT};
 use crate::serve_support::start;
 
 /// The status of a request made by the page's own code (its cookie, the pages' header).
@@ -62,19 +61,7 @@ fn message_has(b: &Browser, words: &str) {
 
 #[test]
 fn customer_and_cockpit_in_a_real_browser() {
-    let db = small_demo("faces");
-    let db_text = db.to_str().unwrap().to_string();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let store = rt
-        .block_on(Store::open(&format!("sqlite:{db_text}")))
-        .unwrap();
-    let day = rt
-        .block_on(store.open_day(TENANT))
-        .unwrap()
-        .expect("an open day");
+    let (db, db_text, rt, store, day) = demo_store("faces");
     let server = start(&["--db", &db_text, "--dev-key", KEY]);
     let base = server.url();
     let browser = Browser::start();

@@ -18,10 +18,9 @@ use std::collections::{HashMap, HashSet};
 
 use milkrun_dairy::ids::{CourierId, StationId};
 use milkrun_dairy::round::{RoundStop, StopStatus};
-use milkrun_dairy::store::Store;
 use serde_json::{json, Value};
 
-use crate::app_browser::{cookie_of, http, small_demo, Browser, KEY, TENANT};
+use crate::app_browser::{cookie_of, demo_store, http, Browser, KEY, TENANT};
 use crate::serve_support::start;
 
 /// Each household's courier and place in the store's plan of the day.
@@ -50,16 +49,7 @@ fn post(addr: &str, path: &str, cookie: &str, body: &Value) -> (u16, String) {
 
 #[test]
 fn the_dispatcher_reports_a_jam_and_a_breakdown() {
-    let db = small_demo("station");
-    let db_text = db.to_str().unwrap().to_string();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let store = rt
-        .block_on(Store::open(&format!("sqlite:{db_text}")))
-        .unwrap();
-    let day = rt.block_on(store.open_day(TENANT)).unwrap().expect("a day");
+    let (_, db_text, rt, store, day) = demo_store("station");
     let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
     let points = rt.block_on(store.station_points(TENANT)).unwrap();
     let stations = rt.block_on(store.stations(TENANT)).unwrap();
@@ -564,16 +554,7 @@ fn the_pages_clock_plays_the_morning() {
         );
     }
 
-    let db = small_demo("clock");
-    let db_text = db.to_str().unwrap().to_string();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let store = rt
-        .block_on(Store::open(&format!("sqlite:{db_text}")))
-        .unwrap();
-    let day = rt.block_on(store.open_day(TENANT)).unwrap().expect("a day");
+    let (_, db_text, rt, store, day) = demo_store("clock");
     let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
     assert!(
         board.iter().all(|s| s.courier.is_some()),
