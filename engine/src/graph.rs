@@ -1,7 +1,6 @@
 //! The routable road graph: compact CSR arrays with integer weights.
 
 use crate::geo::LatLon;
-use crate::turns::RestrictionCounts;
 use crate::Profile;
 
 /// Index of a node of a [`RoadGraph`].
@@ -434,4 +433,71 @@ mod tests {
         assert_eq!(key_dist_dm(pack_key(10, 5) + pack_key(1, 2)), Some(7));
         assert_eq!(key_travel_ms(INF_KEY), None);
     }
+}
+
+/// Counts of one kind of turn restriction (via node or via way) in an import.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RestrictionCounts {
+    /// `no_*` / `only_*` relations found for the profile.
+    pub found: usize,
+    /// Applied to the graph.
+    pub applied: usize,
+    /// Skipped: [`SkipReason::Members`].
+    pub bad_members: usize,
+    /// Skipped: [`SkipReason::Outside`].
+    pub outside: usize,
+    /// Skipped: [`SkipReason::NotConnected`].
+    pub not_connected: usize,
+    /// Skipped: [`SkipReason::NotInGraph`].
+    pub not_in_graph: usize,
+}
+
+impl std::fmt::Display for RestrictionCounts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} found, {} applied, {} skipped ({} bad members, {} outside the extract or profile, {} not connected, {} not in the graph)",
+            self.found,
+            self.applied,
+            self.skipped(),
+            self.bad_members,
+            self.outside,
+            self.not_connected,
+            self.not_in_graph
+        )
+    }
+}
+
+impl RestrictionCounts {
+    /// Restrictions skipped, all reasons together.
+    pub fn skipped(&self) -> usize {
+        self.bad_members + self.outside + self.not_connected + self.not_in_graph
+    }
+
+    /// Counts one skipped restriction.
+    pub fn skip(&mut self, reason: SkipReason) {
+        match reason {
+            SkipReason::Members => self.bad_members += 1,
+            SkipReason::Outside => self.outside += 1,
+            SkipReason::NotConnected => self.not_connected += 1,
+            SkipReason::NotInGraph => self.not_in_graph += 1,
+        }
+    }
+}
+
+/// Why an OSM restriction relation was not applied (counted per reason in
+/// [`RestrictionCounts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The members are not one `from` way, one `to` way and a via node or via way(s) (e.g. a
+    /// missing `to`, several `from` ways, a relation as via, a mix of via node and ways).
+    Members,
+    /// A member way or node is not in the extract or not usable by the profile.
+    Outside,
+    /// The via ways do not form one chain from the end of the `from` way to the end of the
+    /// `to` way (or the via node does not end both ways).
+    NotConnected,
+    /// An edge of the turn is not in the graph (outside the kept component, or against a
+    /// one-way).
+    NotInGraph,
 }

@@ -95,7 +95,8 @@ pub use error::{DecodeError, EngineError};
 pub use generate::{generate_grid, generate_region, GridSpec, RegionSpec};
 pub use geo::LatLon;
 pub use graph::{
-    key_dist_dm, key_travel_ms, pack_key, BuildReport, EdgeId, NodeId, RawEdge, RoadGraph, INF_KEY,
+    key_dist_dm, key_travel_ms, pack_key, BuildReport, EdgeId, NodeId, RawEdge, RestrictionCounts,
+    RoadGraph, SkipReason, INF_KEY,
 };
 pub use network::{RoadNetwork, DEFAULT_MAX_MATRIX_CELLS};
 pub use osm::{import_pbf, import_pbf_file};
@@ -107,6 +108,6 @@ pub use timed::{TimedTraffic, TimedTrafficId};
 pub use timeofday::{SpeedProfile, TimeSlot, DAY_S};
 pub use traffic::{EdgeSet, SpeedChange, TrafficFault, TrafficUpdate};
 pub use turns::{
-    apply_path_restrictions, apply_turn_restrictions, PathRestriction, RestrictionCounts,
-    SkipReason, TurnKind, TurnReport, TurnRestriction,
+    apply_path_restrictions, apply_turn_restrictions, PathRestriction, TurnKind, TurnReport,
+    TurnRestriction,
 };

@@ -17,12 +17,10 @@ use std::path::Path;
 use osmpbfreader::{OsmObj, OsmPbfReader};
 
 use crate::geo::{haversine_m, LatLon};
-use crate::graph::{BuildReport, NodeId, RawEdge, RoadGraph};
+use crate::graph::{BuildReport, NodeId, RawEdge, RestrictionCounts, RoadGraph, SkipReason};
 use crate::pbf_check::{read_varint, BlobChecker};
 use crate::profile::{way_rule, Profile, WayRule};
-use crate::turns::{
-    apply_path_restrictions, PathRestriction, RestrictionCounts, SkipReason, TurnKind,
-};
+use crate::turns::{apply_path_restrictions, PathRestriction, TurnKind};
 use crate::EngineError;
 
 /// The largest travel time (ms) or length (dm) of one edge, far above any real segment.

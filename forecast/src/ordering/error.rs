@@ -210,3 +210,19 @@ pub(crate) fn finite(field: &str, value: f64) -> Result<f64, OrderingError> {
     }
     Ok(value)
 }
+
+/// The longest lead time, review period, shelf life or stock age (arrival, sellable days) the
+/// ordering functions accept: ten years of days. Every decision allocates per day of its
+/// windows.
+pub const MAX_PLAN_DAYS: u32 = 3_660;
+
+/// Checks that a day count is at most [`MAX_PLAN_DAYS`].
+pub(crate) fn plan_days(field: &str, days: u32) -> Result<(), OrderingError> {
+    if days > MAX_PLAN_DAYS {
+        return Err(OrderingError::Invalid {
+            field: field.to_string(),
+            reason: format!("{days} days is more than the {MAX_PLAN_DAYS} accepted"),
+        });
+    }
+    Ok(())
+}

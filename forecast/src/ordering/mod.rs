@@ -52,7 +52,7 @@ pub mod sum;
 pub use alerts::{check_stock, Alert, AlertReason, LocationId, ProductId, StockCheck};
 pub use demand_policy::DemandModelForecaster;
 pub use distribution::{Demand, NegBinomial, Normal, Poisson, MAX_COUNT_MEAN, MAX_TABLE_POINTS};
-pub use error::OrderingError;
+pub use error::{OrderingError, MAX_PLAN_DAYS};
 pub use newsvendor::{evaluate, newsvendor, Costs, LifetimeCurve, Outcome};
 pub use packs::PackRule;
 pub use plan::{
@@ -60,7 +60,7 @@ pub use plan::{
 };
 pub use policies::{LastSeasonPolicy, MeanForecastPolicy, NewsvendorPolicy, SeasonalEmpirical};
 pub use quantile_demand::QuantileDemand;
-pub use review::{review, ReviewDecision, ReviewParams, MAX_PLAN_DAYS};
+pub use review::{review, ReviewDecision, ReviewParams};
 pub use simulate::{simulate, OrderPolicy, SimParams, SimReport, SimState};
 pub use station_plan::{plan_orders, plan_orders_with, ItemPlan, OrderItem, SharedLimits};
 pub use stock::{project, Incoming, Lot, StockProjection};

@@ -11,7 +11,7 @@
 //! in the position.
 
 use super::distribution::Demand;
-use super::error::{positive, OrderingError};
+use super::error::{plan_days, positive, OrderingError};
 use super::newsvendor::{Costs, LifetimeCurve, Outcome};
 use super::packs::PackRule;
 use super::stock::{project, validate, Incoming, Lot};
@@ -34,25 +34,9 @@ pub struct ReviewParams {
     pub monte_carlo: MonteCarlo,
 }
 
-/// The longest lead time, review period, shelf life or stock age (arrival, sellable days) the
-/// ordering functions accept: ten years of days. Every decision allocates per day of its
-/// windows.
-pub const MAX_PLAN_DAYS: u32 = 3_660;
-
-/// Checks that a day count is at most [`MAX_PLAN_DAYS`].
-pub(crate) fn plan_days(field: &str, days: u32) -> Result<(), OrderingError> {
-    if days > MAX_PLAN_DAYS {
-        return Err(OrderingError::Invalid {
-            field: field.to_string(),
-            reason: format!("{days} days is more than the {MAX_PLAN_DAYS} accepted"),
-        });
-    }
-    Ok(())
-}
-
 impl ReviewParams {
     /// Checks the day counts: shelf life and review period at least 1, every count at most
-    /// [`MAX_PLAN_DAYS`].
+    /// [`MAX_PLAN_DAYS`](super::MAX_PLAN_DAYS).
     pub fn validate(&self) -> Result<(), OrderingError> {
         if self.shelf_life_days == 0 {
             return Err(OrderingError::ZeroShelfLife {

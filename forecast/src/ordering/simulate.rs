@@ -95,9 +95,9 @@ pub fn simulate(
             value: 0.0,
         });
     }
-    super::review::plan_days("shelf_life_days", params.shelf_life_days)?;
-    super::review::plan_days("lead_time_days", params.lead_time_days)?;
-    super::review::plan_days("review_days", params.review_days)?;
+    super::error::plan_days("shelf_life_days", params.shelf_life_days)?;
+    super::error::plan_days("lead_time_days", params.lead_time_days)?;
+    super::error::plan_days("review_days", params.review_days)?;
     if start > demand.len() || start < params.warmup_days {
         return Err(OrderingError::Invalid {
             field: "start".into(),

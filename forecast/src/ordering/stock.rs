@@ -1,8 +1,7 @@
 //! Stock on hand (by expiry) and on order, and the projection of which of it will sell before it
 //! expires.
 
-use super::error::{finite, non_negative, OrderingError};
-use super::review::plan_days;
+use super::error::{finite, non_negative, plan_days, OrderingError};
 
 /// A lot on hand: `quantity` units sellable today and for `sellable_days - 1` more days
 /// (1 = it must sell today). Lots with 0 sellable days are already expired and count for nothing.
