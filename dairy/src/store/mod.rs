@@ -43,6 +43,7 @@ pub mod night;
 pub mod operations;
 pub mod orders;
 pub mod outbox;
+pub mod outcome_rows;
 pub mod outcomes;
 pub mod promotions;
 pub mod ratings;

@@ -8,7 +8,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::orders::order_from_row;
-use super::outcomes::{outcome_from_row, OutcomeReport, RecordedOutcome};
+use super::outcome_rows::outcome_from_row;
+use super::outcomes::{OutcomeReport, RecordedOutcome};
 use super::{date_text, to_u32, Store, StoreError};
 use crate::bottles::BottleReturn;
 use crate::calendar::Moment;

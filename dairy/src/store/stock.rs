@@ -347,7 +347,7 @@ impl Store {
                 report.already.push(id);
                 continue;
             }
-            match super::outcomes::outcome_of(&mut tx, tenant, id).await? {
+            match super::outcome_rows::outcome_of(&mut tx, tenant, id).await? {
                 Some(Outcome::Cancelled { .. }) => report.cancelled.push(id),
                 Some(o) => {
                     outcomes.insert(id, o);
