@@ -10,6 +10,7 @@ pub(crate) mod recreate;
 pub(crate) mod route;
 pub(crate) mod ruin;
 pub(crate) mod search;
+pub(crate) mod seeds;
 pub(crate) mod state;
 
 use std::cell::Cell;
@@ -263,7 +264,8 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
                 .map(|x| parallel::Member::new(Arc::clone(x), t)),
         };
         MOVES.with(|m| m.set(0));
-        let mut s = search::Search::new(&ctx, search::SearchParams::default(), seed, &own);
+        let params = seeds::params_for(ctx.p, search::SearchParams::default());
+        let mut s = search::Search::new(&ctx, params, seed, &own);
         let mut rep = |pr: Progress| report(pr);
         let (routes, cost) = s.run(&mut rep);
         if let Some(m) = &own.exchange {

@@ -180,6 +180,7 @@ impl<'a, 'c> Search<'a, 'c> {
         let mut st = State::empty(p);
         let mut units = std::mem::take(&mut st.unassigned);
         sort_units(&self.ctx.keys, &mut units, &mut self.rng);
+        super::seeds::open_seed_routes(p, &mut st, &mut units, &self.ctx.empty_routes);
         let budget = &self.limits.budget;
         let untried = recreate(
             p,

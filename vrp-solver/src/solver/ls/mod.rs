@@ -10,6 +10,7 @@
 //! (1-1, 2-1, 1-2, 2-2), [`tails`] (2-opt*), [`two_opt`] (intra reversal).
 //! Jobs of pickup-delivery pairs are never moved by local search.
 
+pub(crate) mod asym;
 pub(crate) mod pieces;
 pub(crate) mod relocate;
 pub(crate) mod swap;
@@ -178,8 +179,13 @@ pub(crate) fn granular_proximity(p: &Problem, u: usize, out: &mut Vec<(i64, u32)
 
 /// Neighbour lists of size `k` by [`granular_proximity`], each built on
 /// first use.
+/// On an asymmetric matrix the proximity takes both directions ([`asym`]).
 pub(crate) fn granular_neighbours(p: &Problem, k: usize) -> NeighbourLists {
-    NeighbourLists::new(p, k, granular_proximity)
+    if asym::is_asymmetric(p) {
+        NeighbourLists::new(p, k, asym::both_ways_proximity)
+    } else {
+        NeighbourLists::new(p, k, granular_proximity)
+    }
 }
 
 impl LocalSearch {
