@@ -106,7 +106,7 @@ fn dispatcher(app: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
     same_origin(headers)?;
     let c = caller(app, headers)?;
     match c.session.role {
-        Role::Admin | Role::Dispatcher => Ok(c),
+        Role::Admin | Role::Dispatcher(_) => Ok(c),
         _ => Err(AppError::new(
             StatusCode::FORBIDDEN,
             "only the station's dispatcher reports jams and breakdowns",
@@ -114,13 +114,15 @@ fn dispatcher(app: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
     }
 }
 
-/// A station of the path that the tenant has.
+/// A station of the path that the tenant has and the caller controls (a dispatcher bound to
+/// other stations: 403 naming it).
 async fn station_in_path(app: &AppState, c: &Caller, station: &str) -> Result<StationId, AppError> {
     let not_found = || AppError::new(StatusCode::NOT_FOUND, format!("no station {station}"));
     let id = station
         .parse::<i64>()
         .map(StationId)
         .map_err(|_| not_found())?;
+    c.station_allowed(id.0)?;
     let stations = app.store.stations(c.tenant).await.map_err(store_error)?;
     if !stations.iter().any(|(s, _)| *s == id) {
         return Err(not_found());
@@ -554,7 +556,13 @@ async fn control(
         "figures": figures_json(&RoundFigures::of(&mine)),
         "heading": day.heading(&after).iter().map(|(c, h)| json!({"courier": c.0, "household": h.0})).collect::<Vec<_>>(),
     });
-    app.push.publish(c.tenant, "replan", event.to_string());
+    app.push.publish_scoped(
+        c.tenant,
+        "replan",
+        Some(station.0),
+        event.to_string(),
+        None,
+    );
     Ok(Json(event))
 }
 

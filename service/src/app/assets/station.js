@@ -264,7 +264,9 @@ function listen() {
           lon: stop.lon, at: stop.done_at }, (c) => colour.get(c) || "#000", nameOf);
       }
     }
-    if (!station) kpis(figures);
+    if (!station && figures) kpis(figures);
+    // A dispatcher bound to his stations gets no day-wide figures: his own are reloaded.
+    else if (!station) refresh().catch((e) => say("The board could not be loaded: " + e.message));
     const row = document.getElementById("courier-" + courier.id);
     if (row) row.replaceWith(courierRow({ id: courier.id, name: nameOf(courier.id) }, courier.figures));
     feedItem(stop);
