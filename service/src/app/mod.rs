@@ -36,6 +36,7 @@ pub mod ratings;
 pub mod reply;
 pub mod roads;
 pub mod session;
+pub mod station_log;
 
 use std::collections::HashMap;
 use std::sync::Arc;
