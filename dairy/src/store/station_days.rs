@@ -96,6 +96,18 @@ impl Store {
             too_long("event", e)?;
         }
         let mut tx = self.pool.begin().await?;
+        let day = sqlx::query(
+            "SELECT 1 AS one FROM station_live_days WHERE tenant_id = $1 AND station_id = $2 \
+             AND delivery_date = $3",
+        )
+        .bind(tenant.0)
+        .bind(station.0)
+        .bind(date_text(date))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if day.is_none() {
+            return Err(invalid("station", "no stored live day of the station").into());
+        }
         let row = sqlx::query(
             "SELECT COUNT(*) AS n FROM station_live_events WHERE tenant_id = $1 \
              AND station_id = $2 AND delivery_date = $3",

@@ -472,7 +472,11 @@ async fn board(
     };
     stops.retain(|s| c.sees_station(s.station.0) && station.is_none_or(|id| s.station == id));
     let mut couriers = app.store.couriers(c.tenant).await.map_err(store_error)?;
-    if c.session.role.stations().is_some_and(|s| s.named().is_some()) {
+    if c.session
+        .role
+        .stations()
+        .is_some_and(|s| s.named().is_some())
+    {
         let riding: std::collections::HashSet<CourierId> =
             stops.iter().filter_map(|s| s.courier).collect();
         couriers.retain(|(id, _)| riding.contains(id));

@@ -554,8 +554,15 @@ async fn control(
             ),
         ));
     }
-    if let Some(end) = live.jam_until.filter(|end| *end <= at.max(live.view.clock_s)) {
-        pending.push((end.max(live.view.clock_s), DayEventKind::TrafficRefresh, None));
+    if let Some(end) = live
+        .jam_until
+        .filter(|end| *end <= at.max(live.view.clock_s))
+    {
+        pending.push((
+            end.max(live.view.clock_s),
+            DayEventKind::TrafficRefresh,
+            None,
+        ));
         pending.sort_by_key(|x| x.0);
         live.jam_until = None;
     }
@@ -638,13 +645,8 @@ async fn control(
         "figures": figures_json(&RoundFigures::of(&mine)),
         "heading": day.heading(&after).iter().map(|(c, h)| json!({"courier": c.0, "household": h.0})).collect::<Vec<_>>(),
     });
-    app.push.publish_scoped(
-        c.tenant,
-        "replan",
-        Some(station.0),
-        event.to_string(),
-        None,
-    );
+    app.push
+        .publish_scoped(c.tenant, "replan", Some(station.0), event.to_string(), None);
     Ok(Json(event))
 }
 

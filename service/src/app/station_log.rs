@@ -88,7 +88,11 @@ pub fn opening_from(text: &str) -> Result<StationDay, LogError> {
     let v: Value = serde_json::from_str(text).map_err(|e| bad("opening", e.to_string()))?;
     let households = list(&v, "households")?
         .iter()
-        .map(|h| h.as_i64().map(HouseholdId).ok_or_else(|| bad("households[]", "not an id")))
+        .map(|h| {
+            h.as_i64()
+                .map(HouseholdId)
+                .ok_or_else(|| bad("households[]", "not an id"))
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let depot = v.get("depot").ok_or_else(|| bad("depot", "missing"))?;
     let stops = list(&v, "stops")?
@@ -253,7 +257,10 @@ pub fn event_from(text: &str) -> Result<(i64, DayEventKind, Option<HouseholdId>)
         other => {
             return Err(bad(
                 "event.kind",
-                format!("unknown kind `{}`", other.chars().take(32).collect::<String>()),
+                format!(
+                    "unknown kind `{}`",
+                    other.chars().take(32).collect::<String>()
+                ),
             ))
         }
     };
@@ -323,16 +330,25 @@ mod tests {
         ];
         for kind in kinds {
             let h = matches!(kind, DayEventKind::NewStop { .. }).then_some(HouseholdId(12));
-            assert_eq!(event_from(&event_json(25_000, &kind, h)), Ok((25_000, kind, h)));
+            assert_eq!(
+                event_from(&event_json(25_000, &kind, h)),
+                Ok((25_000, kind, h))
+            );
         }
         for (text, field) in [
             ("nope", "event"),
-            (r#"{"time_s": 1, "event": {"kind": "teleport"}}"#, "event.kind"),
+            (
+                r#"{"time_s": 1, "event": {"kind": "teleport"}}"#,
+                "event.kind",
+            ),
             (
                 r#"{"time_s": 1, "event": {"kind": "failed", "stop": 0, "reason": "x"}}"#,
                 "event.reason",
             ),
-            (r#"{"time_s": 1, "event": {"kind": "delivered", "stop": -1}}"#, "stop"),
+            (
+                r#"{"time_s": 1, "event": {"kind": "delivered", "stop": -1}}"#,
+                "stop",
+            ),
         ] {
             let err = event_from(text).expect_err(text);
             assert_eq!(err.field, field, "{text}: {err}");

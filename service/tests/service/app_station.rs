@@ -749,7 +749,13 @@ fn bound_dispatcher(
     let now = rt.block_on(store.day_board(TENANT, day)).unwrap();
     let elsewhere = next_pending(&now, station, false).clone();
     let foreign = elsewhere.station;
-    let board = http(&addr, "GET", "/app/api/board", &[("Cookie", bound.as_str())], "");
+    let board = http(
+        &addr,
+        "GET",
+        "/app/api/board",
+        &[("Cookie", bound.as_str())],
+        "",
+    );
     assert_eq!(board.status, 200, "{}", board.body);
     let board = board.json();
     let shown: Vec<i64> = board["stops"]
@@ -761,7 +767,12 @@ fn bound_dispatcher(
     let of_station = now.iter().filter(|s| s.station == station).count();
     assert_eq!(shown.len(), of_station, "the station's stops, all of them");
     assert!(shown.iter().all(|s| *s == station.0), "no other station's");
-    assert_eq!(board["stations"].as_array().map(Vec::len), Some(1), "{}", board["stations"]);
+    assert_eq!(
+        board["stations"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        board["stations"]
+    );
     assert_eq!(board["bound"], json!([station.0]));
     let named = |status: u16, text: &str, what: &str| {
         assert_eq!(status, 403, "{what}: {text}");
@@ -779,9 +790,15 @@ fn bound_dispatcher(
     );
     named(other.status, &other.body, "another station's board");
     for (control, body) in [
-        ("jam", json!({"lat": elsewhere.point.lat, "lon": elsewhere.point.lon,
-                       "radius_m": 500.0, "factor": 2.0, "minutes": 30})),
-        ("breakdown", json!({"courier": elsewhere.courier.unwrap().0})),
+        (
+            "jam",
+            json!({"lat": elsewhere.point.lat, "lon": elsewhere.point.lon,
+                       "radius_m": 500.0, "factor": 2.0, "minutes": 30}),
+        ),
+        (
+            "breakdown",
+            json!({"courier": elsewhere.courier.unwrap().0}),
+        ),
         ("late-order", json!({"subscription": 1, "quantity": 1})),
     ] {
         let (status, text) = post(
@@ -799,7 +816,10 @@ fn bound_dispatcher(
         &[("Content-Type", "application/json"), ("x-milkrun-app", "1")],
         &json!({"user": "dispatcher-999999", "password": KEY}).to_string(),
     );
-    assert_eq!(login.status, 401, "no dispatcher of a station that does not exist");
+    assert_eq!(
+        login.status, 401,
+        "no dispatcher of a station that does not exist"
+    );
     assert_eq!(
         rt.block_on(store.day_board(TENANT, day)).unwrap(),
         now,
@@ -836,7 +856,10 @@ fn bound_dispatcher(
         let courier = s.courier.unwrap();
         let (status, text) = post(
             &addr,
-            &format!("/app/api/couriers/{}/stops/{}/deliver", courier.0, s.household.0),
+            &format!(
+                "/app/api/couriers/{}/stops/{}/deliver",
+                courier.0, s.household.0
+            ),
             &cookie_of(&addr, &format!("courier-{}", courier.0)),
             &json!({"token": token_of(rt, store, s.household.0)}),
         );
@@ -955,14 +978,20 @@ fn controls_before_the_opening_and_a_restart_mid_jam() {
             .as_str()
             .unwrap()
             .contains("before the live day opens: applies from the opening")
-            && first["detail"].as_str().unwrap().contains("applies from the opening"),
+            && first["detail"]
+                .as_str()
+                .unwrap()
+                .contains("applies from the opening"),
         "the reply and the feed say when it applies: {first}"
     );
     let over = json!({"lat": point.lat, "lon": point.lon, "radius_m": 500.0, "factor": 2.0,
                       "minutes": 10, "at": early});
     let (status, text) = post(&addr, &jam_path, &dispatcher, &over);
     assert_eq!(status, 409, "a jam over before the opening: {text}");
-    assert!(text.contains("minutes") && text.contains("nothing to re-plan"), "{text}");
+    assert!(
+        text.contains("minutes") && text.contains("nothing to re-plan"),
+        "{text}"
+    );
     let late_path = format!("/app/api/stations/{}/late-order", station.0);
     let (status, text) = post(&addr, &late_path, &dispatcher, &late);
     assert_eq!(status, 200, "a late order before the opening: {text}");
@@ -974,7 +1003,10 @@ fn controls_before_the_opening_and_a_restart_mid_jam() {
         .into_iter()
         .find(|s| s.household.0 == late_household)
         .expect("the late order's stop");
-    assert!(joined.courier.is_some(), "it joins the day's plan: {joined:?}");
+    assert!(
+        joined.courier.is_some(),
+        "it joins the day's plan: {joined:?}"
+    );
     drop(server);
     // After the restart, mid-jam: a breakdown, then a jam after the first one's end.
     let server = start_server(&db_text, &early);
@@ -1005,7 +1037,11 @@ fn controls_before_the_opening_and_a_restart_mid_jam() {
     drop(server);
     for (what, a, b) in [
         ("the breakdown", &restarted_bd, &reference_bd),
-        ("the jam after the first one's end", &restarted_jam, &reference_jam),
+        (
+            "the jam after the first one's end",
+            &restarted_jam,
+            &reference_jam,
+        ),
     ] {
         for field in ["plan_version", "moved", "unassigned", "stops"] {
             assert_eq!(a[field], b[field], "{what}: {field} after a restart");
