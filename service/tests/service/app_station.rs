@@ -1054,7 +1054,8 @@ fn controls_before_the_opening_and_a_restart_mid_jam() {
     let reference_store = open(&ref_text);
     let ours = rt.block_on(store.day_board(TENANT, day)).unwrap();
     let theirs = rt.block_on(reference_store.day_board(TENANT, day)).unwrap();
-    let plan = |b: &[RoundStop]| -> Vec<(i64, Option<i64>, Option<u32>, Option<i64>)> {
+    type Place = (i64, Option<i64>, Option<u32>, Option<i64>);
+    let plan = |b: &[RoundStop]| -> Vec<Place> {
         b.iter()
             .map(|s| (s.household.0, s.courier.map(|c| c.0), s.seq, s.arrival_s))
             .collect()
