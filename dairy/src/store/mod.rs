@@ -54,6 +54,7 @@ pub mod rounds;
 pub mod segments;
 pub mod settlement;
 pub mod sites;
+pub mod station_days;
 pub mod station_orders;
 pub mod stock;
 pub mod subscriptions;
@@ -64,7 +65,7 @@ pub mod webhooks;
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 13] = [
+const MIGRATIONS: [(i64, &str, &str); 14] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -113,6 +114,11 @@ const MIGRATIONS: [(i64, &str, &str); 13] = [
         13,
         "station sites",
         include_str!("../../migrations/0013_station_sites.sql"),
+    ),
+    (
+        14,
+        "station live days",
+        include_str!("../../migrations/0014_station_live_days.sql"),
     ),
 ];
 

@@ -12,6 +12,7 @@ mod exceptions;
 mod faces;
 mod late_orders;
 mod sites;
+mod station_days;
 mod store;
 #[path = "../support/mod.rs"]
 mod support;

@@ -63,7 +63,7 @@ fn home(role: &Role) -> &'static str {
         Role::Courier(_) => "/app/courier",
         Role::Customer(_) => "/app/customer",
         Role::Analyst => "/app/cockpit",
-        Role::Admin | Role::Dispatcher => "/app/station",
+        Role::Admin | Role::Dispatcher(_) => "/app/station",
     }
 }
 
@@ -102,6 +102,12 @@ async fn login(
                 return Err(refused());
             }
         }
+        UserName::StationDispatcher(id) => {
+            let stations = app.store.stations(dairy).await.map_err(store_error)?;
+            if !stations.iter().any(|(s, _)| s.0 == id) {
+                return Err(refused());
+            }
+        }
         UserName::Dispatcher | UserName::Manager => {}
     }
     let session = Session {
@@ -135,7 +141,7 @@ async fn logout(headers: HeaderMap) -> Result<Response, AppError> {
 pub fn role_json(role: &Role) -> (&'static str, Option<&str>) {
     match role {
         Role::Admin => ("admin", None),
-        Role::Dispatcher => ("dispatcher", None),
+        Role::Dispatcher(_) => ("dispatcher", None),
         Role::Analyst => ("manager", None),
         Role::Courier(id) => ("courier", Some(id.0.as_str())),
         Role::Customer(id) => ("customer", Some(id.0.as_str())),
@@ -147,9 +153,11 @@ async fn me(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Result<Json
     let c = caller(&app, &headers)?;
     let day = open_day(&app, c.tenant).await?;
     let (role, id) = role_json(&c.session.role);
+    let stations = c.session.role.stations();
     Ok(Json(json!({
         "user": c.session.user,
         "role": role,
+        "stations": stations.as_ref().and_then(|s| s.named()),
         "courier": matches!(c.session.role, Role::Courier(_)).then_some(id),
         "customer": matches!(c.session.role, Role::Customer(_)).then_some(id),
         "tenant": c.session.tenant.0,
@@ -166,7 +174,7 @@ fn courier_in_path(c: &Caller, courier: &str) -> Result<CourierId, AppError> {
     match &c.session.role {
         Role::Courier(own) if own.0 != courier => Err(not_found()),
         Role::Customer(_) => Err(not_found()),
-        Role::Courier(_) | Role::Admin | Role::Dispatcher | Role::Analyst => courier
+        Role::Courier(_) | Role::Admin | Role::Dispatcher(_) | Role::Analyst => courier
             .parse::<i64>()
             .map(CourierId)
             .map_err(|_| not_found()),
@@ -399,16 +407,17 @@ async fn reported(
         .cloned()
         .collect();
     let own = figures_json(&RoundFigures::of(&own));
-    app.push.publish(
-        tenant,
-        "stop",
-        json!({
-            "stop": stop.clone(),
-            "figures": figures_json(&RoundFigures::of(&board)),
-            "courier": {"id": courier.0, "figures": own.clone()},
-        })
-        .to_string(),
-    );
+    let station = stop["station"].as_i64();
+    let mut event = json!({
+        "stop": stop.clone(),
+        "figures": figures_json(&RoundFigures::of(&board)),
+        "courier": {"id": courier.0, "figures": own.clone()},
+    });
+    let full = event.to_string();
+    // A page bound to some stations gets no day-wide figures (it reloads its own).
+    event["figures"] = Value::Null;
+    app.push
+        .publish_scoped(tenant, "stop", station, full, Some(event.to_string()));
     Ok(Json(json!({"stop": stop, "figures": own})))
 }
 
@@ -440,29 +449,45 @@ async fn board(
         .day_board(c.tenant, day)
         .await
         .map_err(store_error)?;
-    let stations = app.store.stations(c.tenant).await.map_err(store_error)?;
+    // A dispatcher bound to some stations sees theirs only: the others' stops, couriers
+    // and markers are not sent, and asking for another station is refused naming it.
+    let mut stations = app.store.stations(c.tenant).await.map_err(store_error)?;
+    stations.retain(|(s, _)| c.sees_station(s.0));
     let station = match q.station.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(text) => Some(
-            text.parse::<i64>()
-                .ok()
-                .map(milkrun_dairy::ids::StationId)
-                .filter(|id| stations.iter().any(|(s, _)| s == id))
-                .ok_or_else(|| {
-                    AppError::new(StatusCode::NOT_FOUND, format!("station: no station {text}"))
-                })?,
-        ),
+        Some(text) => {
+            if let Ok(id) = text.parse::<i64>() {
+                c.station_allowed(id)?;
+            }
+            Some(
+                text.parse::<i64>()
+                    .ok()
+                    .map(milkrun_dairy::ids::StationId)
+                    .filter(|id| stations.iter().any(|(s, _)| s == id))
+                    .ok_or_else(|| {
+                        AppError::new(StatusCode::NOT_FOUND, format!("station: no station {text}"))
+                    })?,
+            )
+        }
     };
-    if let Some(id) = station {
-        stops.retain(|s| s.station == id);
+    stops.retain(|s| c.sees_station(s.station.0) && station.is_none_or(|id| s.station == id));
+    let mut couriers = app.store.couriers(c.tenant).await.map_err(store_error)?;
+    if c.session
+        .role
+        .stations()
+        .is_some_and(|s| s.named().is_some())
+    {
+        let riding: std::collections::HashSet<CourierId> =
+            stops.iter().filter_map(|s| s.courier).collect();
+        couriers.retain(|(id, _)| riding.contains(id));
     }
-    let couriers = app.store.couriers(c.tenant).await.map_err(store_error)?;
     let extras = super::dispatcher::board_extras(&app, c.tenant, day, &stops).await?;
     Ok(Json(json!({
         "day": day.to_string(),
         "now": hm(app.clock.second_of_day()),
         "role": role_json(&c.session.role).0,
         "station": station.map(|s| s.0),
+        "bound": c.session.role.stations().and_then(|s| s.named().map(<[i64]>::to_vec)),
         "stations": stations.iter().map(|(id, name)| {
             let point = extras.points.iter().find(|(s, _)| s == id).map(|(_, p)| *p);
             json!({"id": id.0, "name": name, "lat": point.map(|p| p.lat), "lon": point.map(|p| p.lon)})

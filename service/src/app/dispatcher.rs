@@ -9,8 +9,21 @@
 //! `replan` event (which stops moved to which courier, which are left without one and why).
 //!
 //! A jam's end is kept with the day: the first control at or after it sends the engine's
-//! traffic refresh first. Only the dispatcher (and the admin) may use the controls; every
-//! call is a POST with the pages' header, checked like the couriers' reports.
+//! traffic refresh first. Only the dispatcher (and the admin) may use the controls, a
+//! dispatcher bound to some stations on those only; every call is a POST with the pages'
+//! header, checked like the couriers' reports.
+//!
+//! A control made before the station's live day opens (the first courier's shift) applies
+//! from the opening: a jam holds from then until its end (one that is over by then is
+//! refused), a breakdown takes the courier off from the start, a late order joins the day's
+//! plan; one made before the day's clock (a report of something earlier) applies at the
+//! clock. The reply and the feed say when it applies. A closed live day takes no control.
+//!
+//! The day survives a restart: the day as opened and every event sent to its engine are
+//! stored with the jam's end ([`milkrun_dairy::store::station_days`], as JSON by
+//! [`super::station_log`]), each event before its re-plan is answered; the first control
+//! after a restart replays them on a fresh engine, which gives the same day (the re-plans
+//! are deterministic within their work limit).
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -30,7 +43,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::sync::Mutex;
 
-use super::reply::{body, figures_json, open_day, stop_json, store_error};
+use super::reply::{body, figures_json, hm, open_day, stop_json, store_error};
+use super::station_log;
 use super::{caller, same_origin, AppError, AppState, Caller};
 use crate::serve::auth::Role;
 
@@ -45,7 +59,10 @@ struct LiveStation {
     seen: HashSet<HouseholdId>,
     /// When the reported jam ends (the next control at or after it clears it first).
     jam_until: Option<i64>,
+    /// Events sent to the engine (and stored).
     sent: u64,
+    /// The day's clock when it opened (its first courier's shift).
+    opened_s: i64,
 }
 
 impl std::fmt::Debug for LiveStation {
@@ -106,7 +123,7 @@ fn dispatcher(app: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
     same_origin(headers)?;
     let c = caller(app, headers)?;
     match c.session.role {
-        Role::Admin | Role::Dispatcher => Ok(c),
+        Role::Admin | Role::Dispatcher(_) => Ok(c),
         _ => Err(AppError::new(
             StatusCode::FORBIDDEN,
             "only the station's dispatcher reports jams and breakdowns",
@@ -114,13 +131,15 @@ fn dispatcher(app: &AppState, headers: &HeaderMap) -> Result<Caller, AppError> {
     }
 }
 
-/// A station of the path that the tenant has.
+/// A station of the path that the tenant has and the caller controls (a dispatcher bound to
+/// other stations: 403 naming it).
 async fn station_in_path(app: &AppState, c: &Caller, station: &str) -> Result<StationId, AppError> {
     let not_found = || AppError::new(StatusCode::NOT_FOUND, format!("no station {station}"));
     let id = station
         .parse::<i64>()
         .map(StationId)
         .map_err(|_| not_found())?;
+    c.station_allowed(id.0)?;
     let stations = app.store.stations(c.tenant).await.map_err(store_error)?;
     if !stations.iter().any(|(s, _)| *s == id) {
         return Err(not_found());
@@ -210,8 +229,21 @@ async fn jam(
         detail,
         note,
         None,
-        move |d, live| {
-            live.jam_until = Some(at + jam.minutes * 60);
+        move |d, live, applies| {
+            let end = at.saturating_add(jam.minutes.saturating_mul(60));
+            if end <= applies {
+                return Err(AppError::new(
+                    StatusCode::CONFLICT,
+                    format!(
+                        "minutes: the jam reported at {} ends at {}, before the live day's \
+                         time {}: nothing to re-plan",
+                        hm(at),
+                        hm(end),
+                        hm(applies)
+                    ),
+                ));
+            }
+            live.jam_until = Some(end);
             Ok(d.slowdown(&jam))
         },
     )
@@ -248,7 +280,7 @@ async fn breakdown(
         detail,
         note,
         None,
-        move |d, live| {
+        move |d, live, _| {
             let Some(route) = live.view.route(courier) else {
                 return Err(AppError::new(
                     StatusCode::BAD_REQUEST,
@@ -394,7 +426,7 @@ async fn late_order(
         detail,
         note,
         Some(target),
-        move |_, live| {
+        move |_, live, _| {
             if live.day.stop_of(target).is_some() {
                 return Err(AppError::new(
                     StatusCode::CONFLICT,
@@ -431,7 +463,7 @@ async fn control(
     detail: String,
     note: String,
     skip_on_open: Option<HouseholdId>,
-    make: impl FnOnce(&StationDay, &mut LiveStation) -> Result<DayEventKind, AppError>,
+    make: impl FnOnce(&StationDay, &mut LiveStation, i64) -> Result<DayEventKind, AppError>,
 ) -> Result<Json<Value>, AppError> {
     let date = open_day(app, c.tenant).await?;
     let board = app
@@ -463,28 +495,42 @@ async fn control(
             .overlay(&c.session.tenant, Profile::Bike)
             .map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
         let engine = LocalEngine::new(roads);
-        // A late order's stop goes to the day as its own event, not with the opening.
-        let opening: Vec<RoundStop> = board
-            .iter()
-            .filter(|s| Some(s.household) != skip_on_open)
-            .cloned()
-            .collect();
-        let day = StationDay::new(station, &site, &opening)
-            .map_err(|e| AppError::new(StatusCode::CONFLICT, e.to_string()))?;
-        let (id, view) = engine.open_day(&day.open).await.map_err(engine_error)?;
-        days.insert(
-            key,
-            LiveStation {
-                engine,
-                date,
-                id,
-                day,
-                view,
-                seen: HashSet::new(),
-                jam_until: None,
-                sent: 0,
-            },
-        );
+        let stored = app
+            .store
+            .station_day(c.tenant, station, date)
+            .await
+            .map_err(store_error)?;
+        let live = match stored {
+            // A restart: the stored day replayed.
+            Some(stored) => reopen(engine, date, stored).await?,
+            None => {
+                // A late order's stop goes to the day as its own event, not with the opening.
+                let opening: Vec<RoundStop> = board
+                    .iter()
+                    .filter(|s| Some(s.household) != skip_on_open)
+                    .cloned()
+                    .collect();
+                let day = StationDay::new(station, &site, &opening)
+                    .map_err(|e| AppError::new(StatusCode::CONFLICT, e.to_string()))?;
+                let (id, view) = engine.open_day(&day.open).await.map_err(engine_error)?;
+                app.store
+                    .open_station_day(c.tenant, station, date, &station_log::opening_json(&day))
+                    .await
+                    .map_err(store_error)?;
+                LiveStation {
+                    engine,
+                    date,
+                    id,
+                    day,
+                    opened_s: view.clock_s,
+                    view,
+                    seen: HashSet::new(),
+                    jam_until: None,
+                    sent: 0,
+                }
+            }
+        };
+        days.insert(key, live);
     }
     let Some(live) = days.get_mut(&key) else {
         return Err(AppError::new(
@@ -499,22 +545,61 @@ async fn control(
         .into_iter()
         .map(|(h, t, k)| (t, k, Some(h)))
         .collect();
-    if let Some(end) = live.jam_until.filter(|end| *end <= at) {
-        pending.push((end, DayEventKind::TrafficRefresh, None));
+    if !live.view.open {
+        return Err(AppError::new(
+            StatusCode::CONFLICT,
+            format!(
+                "station {}: today's live day is closed; it takes no more controls",
+                station.0
+            ),
+        ));
+    }
+    if let Some(end) = live
+        .jam_until
+        .filter(|end| *end <= at.max(live.view.clock_s))
+    {
+        pending.push((
+            end.max(live.view.clock_s),
+            DayEventKind::TrafficRefresh,
+            None,
+        ));
         pending.sort_by_key(|x| x.0);
         live.jam_until = None;
     }
-    let result = send(live, pending).await;
+    let log = Log {
+        app,
+        tenant: c.tenant,
+        station,
+    };
+    let result = send(live, pending, Some(&log)).await;
     if let Err(e) = result {
         days.remove(&key);
         return Err(e);
     }
+    // Before the day's clock (before the opening, or a report of something earlier), the
+    // control applies at the clock.
+    let applies = at.max(live.view.clock_s);
+    let when = if applies == at {
+        None
+    } else if applies == live.opened_s {
+        Some(format!(
+            "reported at {}, before the live day opens: applies from the opening at {}",
+            hm(at),
+            hm(applies)
+        ))
+    } else {
+        Some(format!(
+            "reported at {}, before the live day's time: applies from {}",
+            hm(at),
+            hm(applies)
+        ))
+    };
     let incident = {
         let day = live.day.clone();
-        make(&day, live)?
+        make(&day, live, applies)?
     };
     let before = live.view.clone();
-    if let Err(e) = send(live, vec![(at, incident, None)]).await {
+    if let Err(e) = send(live, vec![(applies, incident, None)], Some(&log)).await {
         days.remove(&key);
         return Err(e);
     }
@@ -539,11 +624,17 @@ async fn control(
         .filter(|s| s.station == station)
         .cloned()
         .collect();
+    let detail = match &when {
+        Some(w) => format!("{detail} ({w})"),
+        None => detail,
+    };
     let event = json!({
         "kind": kind,
         "detail": detail,
         "station": station.0,
         "at": &format_hms(at)[..5],
+        "applies_at": hm(applies),
+        "applies_note": when,
         "plan_version": after.plan_version,
         "moved": moved.iter().map(moved_json).collect::<Vec<_>>(),
         "unassigned": rows.iter().filter(|r| r.route.is_none()).map(|r| json!({
@@ -554,7 +645,8 @@ async fn control(
         "figures": figures_json(&RoundFigures::of(&mine)),
         "heading": day.heading(&after).iter().map(|(c, h)| json!({"courier": c.0, "household": h.0})).collect::<Vec<_>>(),
     });
-    app.push.publish(c.tenant, "replan", event.to_string());
+    app.push
+        .publish_scoped(c.tenant, "replan", Some(station.0), event.to_string(), None);
     Ok(Json(event))
 }
 
@@ -562,13 +654,80 @@ fn moved_json(m: &Moved) -> Value {
     json!({"household": m.household.0, "from": m.from.map(|c| c.0), "to": m.to.map(|c| c.0)})
 }
 
+/// Where the events sent to a station's day are stored.
+struct Log<'a> {
+    app: &'a AppState,
+    tenant: DairyTenant,
+    station: StationId,
+}
+
+/// A station's stored day replayed on a fresh engine (after a restart): opened as it was,
+/// then every stored event in order under the ids it had, the reported households marked
+/// seen and the jam's end restored.
+async fn reopen(
+    engine: LocalEngine,
+    date: Date,
+    stored: milkrun_dairy::store::station_days::StoredStationDay,
+) -> Result<LiveStation, AppError> {
+    let corrupt = |e: station_log::LogError| {
+        tracing::warn!(error = %e, "a stored station day cannot be read");
+        AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    };
+    let day = station_log::opening_from(&stored.opening).map_err(corrupt)?;
+    let (id, view) = engine.open_day(&day.open).await.map_err(engine_error)?;
+    let mut live = LiveStation {
+        engine,
+        date,
+        id,
+        day,
+        opened_s: view.clock_s,
+        view,
+        seen: HashSet::new(),
+        jam_until: stored.jam_until_s,
+        sent: 0,
+    };
+    let mut events = Vec::with_capacity(stored.events.len());
+    for (text, reported) in &stored.events {
+        let (t, kind, new_household) = station_log::event_from(text).map_err(corrupt)?;
+        events.push((t, kind, *reported, new_household));
+    }
+    for chunk in events.chunks(MAX_EVENTS_PER_CALL) {
+        let mut batch = Vec::with_capacity(chunk.len());
+        for (i, (t, kind, _, new_household)) in chunk.iter().enumerate() {
+            if let Some(h) = new_household {
+                live.day.households.push(*h);
+            }
+            live.sent += 1;
+            batch.push(DayEvent {
+                event_id: format!("app-{}", live.sent),
+                expected_version: live.view.plan_version + i as u64,
+                time_s: *t,
+                kind: kind.clone(),
+            });
+        }
+        let applied = live
+            .engine
+            .apply_events(&live.id, &live.day.open, &batch)
+            .await
+            .map_err(engine_error)?;
+        live.view = applied.day;
+        live.day.open.add_new_stops(&batch);
+        live.seen.extend(chunk.iter().filter_map(|x| x.2));
+    }
+    Ok(live)
+}
+
 /// Sends events to the station's live day in order (at most [`MAX_EVENTS_PER_CALL`] per
 /// call), each expecting the version before it; the households reported are marked seen.
+/// With `log`, each call's events are stored once the engine applied them, with the jam's
+/// end.
 async fn send(
     live: &mut LiveStation,
     events: Vec<(i64, DayEventKind, Option<HouseholdId>)>,
+    log: Option<&Log<'_>>,
 ) -> Result<(), AppError> {
     for chunk in events.chunks(MAX_EVENTS_PER_CALL) {
+        let first = i64::try_from(live.sent).unwrap_or(i64::MAX);
         let mut batch = Vec::with_capacity(chunk.len());
         for (i, (t, kind, _)) in chunk.iter().enumerate() {
             live.sent += 1;
@@ -587,6 +746,32 @@ async fn send(
         live.view = applied.day;
         live.day.open.add_new_stops(&batch);
         live.seen.extend(chunk.iter().filter_map(|x| x.2));
+        if let Some(log) = log {
+            let rows: Vec<(String, Option<HouseholdId>)> = chunk
+                .iter()
+                .map(|(t, kind, reported)| {
+                    let added = match kind {
+                        DayEventKind::NewStop { stop, .. } => {
+                            live.day.households.get(*stop as usize).copied()
+                        }
+                        _ => None,
+                    };
+                    (station_log::event_json(*t, kind, added), *reported)
+                })
+                .collect();
+            log.app
+                .store
+                .append_station_events(
+                    log.tenant,
+                    log.station,
+                    live.date,
+                    first,
+                    &rows,
+                    live.jam_until,
+                )
+                .await
+                .map_err(store_error)?;
+        }
     }
     Ok(())
 }

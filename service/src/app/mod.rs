@@ -36,6 +36,7 @@ pub mod ratings;
 pub mod reply;
 pub mod roads;
 pub mod session;
+pub mod station_log;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,7 +48,7 @@ use milkrun_dairy::ids::TenantId as DairyTenant;
 use milkrun_dairy::store::Store;
 use serde_json::json;
 
-use crate::serve::auth::Role;
+use crate::serve::auth::{Role, Stations};
 use crate::serve::config::TenantId;
 use crate::serve::state::ServiceState;
 use push::PushHub;
@@ -200,8 +201,45 @@ impl Caller {
     pub fn is_staff(&self) -> bool {
         matches!(
             self.session.role,
-            Role::Admin | Role::Dispatcher | Role::Analyst
+            Role::Admin | Role::Dispatcher(_) | Role::Analyst
         )
+    }
+
+    /// Whether the caller sees a station's stops, events and controls: the admin and the
+    /// manager every station, a dispatcher its own ([`Stations`]), nobody else any.
+    pub fn sees_station(&self, station: i64) -> bool {
+        self.session
+            .role
+            .stations()
+            .is_some_and(|s| s.allows(station))
+    }
+
+    /// The caller's stations (`None`: a courier or a customer).
+    pub fn stations(&self) -> Option<Stations> {
+        self.session.role.stations()
+    }
+
+    /// Refuses (403, naming the station and the caller's own) a station the caller does not
+    /// see.
+    pub fn station_allowed(&self, station: i64) -> Result<(), AppError> {
+        if self.sees_station(station) {
+            return Ok(());
+        }
+        let own = match self.stations().as_ref().and_then(|s| s.named()) {
+            Some(ids) => format!(
+                "{} sees and controls station {} only",
+                self.session.user,
+                ids.iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => format!("{} sees no station", self.session.user),
+        };
+        Err(AppError::new(
+            StatusCode::FORBIDDEN,
+            format!("station {station}: not yours ({own})"),
+        ))
     }
 }
 

@@ -21,12 +21,22 @@ use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::{Stream, StreamExt};
 
 use super::{caller, AppError, AppState};
+use crate::serve::auth::Stations;
 
 /// Events a tenant's channel holds for a slow page.
 pub const CHANNEL_EVENTS: usize = 1_024;
 
-/// One pushed event: its name and its data (JSON text).
-type Pushed = Arc<(&'static str, String)>;
+/// One pushed event: its name, the station it is about (`None`: the tenant's), its data
+/// (JSON text) and, where it differs, the data a page bound to some stations gets.
+#[derive(Debug)]
+pub struct PushedEvent {
+    name: &'static str,
+    station: Option<i64>,
+    data: String,
+    scoped: Option<String>,
+}
+
+type Pushed = Arc<PushedEvent>;
 
 /// Each tenant's channel of reports (JSON text), created on first use.
 #[derive(Debug, Default)]
@@ -44,7 +54,25 @@ impl PushHub {
 
     /// Sends an event named `name` to the tenant's open pages (none open: dropped).
     pub fn publish(&self, tenant: DairyTenant, name: &'static str, event: String) {
-        let _ = self.sender(tenant).send(Arc::new((name, event)));
+        self.publish_scoped(tenant, name, None, event, None);
+    }
+
+    /// Sends an event about `station` to the tenant's open pages that see it: `data` to
+    /// the pages of every station, `scoped` (when given) to those bound to some stations.
+    pub fn publish_scoped(
+        &self,
+        tenant: DairyTenant,
+        name: &'static str,
+        station: Option<i64>,
+        data: String,
+        scoped: Option<String>,
+    ) {
+        let _ = self.sender(tenant).send(Arc::new(PushedEvent {
+            name,
+            station,
+            data,
+            scoped,
+        }));
     }
 
     /// A new receiver of the tenant's reports.
@@ -60,7 +88,8 @@ pub fn router(app: Arc<AppState>) -> Router {
         .with_state(app)
 }
 
-/// `GET /app/api/board/events`: the tenant's reports as they happen (station staff only).
+/// `GET /app/api/board/events`: the tenant's reports as they happen (station staff only; a
+/// dispatcher bound to some stations gets theirs only, an event of no station none).
 async fn events(
     State(app): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -72,13 +101,25 @@ async fn events(
             "the station's events are for the station's staff",
         ));
     }
-    let stream = BroadcastStream::new(app.push.subscribe(c.tenant)).map(|item| {
-        Ok(match item {
-            Ok(pushed) => Event::default().event(pushed.0).data(&pushed.1),
+    // A dispatcher bound to some stations hears of those only.
+    let stations = c.stations().unwrap_or(Stations::All);
+    let bound = stations.named().is_some();
+    let stream = BroadcastStream::new(app.push.subscribe(c.tenant)).filter_map(move |item| {
+        Some(Ok(match item {
+            Ok(p) => {
+                if bound && !p.station.is_some_and(|s| stations.allows(s)) {
+                    return None;
+                }
+                let data = match (&p.scoped, bound) {
+                    (Some(scoped), true) => scoped,
+                    _ => &p.data,
+                };
+                Event::default().event(p.name).data(data)
+            }
             Err(BroadcastStreamRecvError::Lagged(n)) => {
                 Event::default().event("lagged").data(n.to_string())
             }
-        })
+        }))
     });
     let hello = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));
     Ok(

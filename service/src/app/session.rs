@@ -4,7 +4,8 @@
 //! and the role come from the session only, never from the page.
 //!
 //! Users: with `--dev-key KEY`, the demo's users of the `dev` tenant (mapped to the demo's
-//! dairy tenant): `dispatcher`, `manager` (read-only), `courier-<id>` for each courier and
+//! dairy tenant): `dispatcher` (every station), `dispatcher-<station>` (that station only),
+//! `manager` (read-only), `courier-<id>` for each courier and
 //! `customer-<id>` for each customer of the store, each with the password `KEY`.
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -14,7 +15,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::serve::auth::Role;
+use crate::serve::auth::{Role, Stations};
 use crate::serve::config::{CourierId, CustomerRef, TenantId};
 
 /// The session cookie's name.
@@ -50,6 +51,9 @@ struct Claims {
     courier: Option<String>,
     #[serde(default)]
     customer: Option<String>,
+    /// A dispatcher's stations (absent: every station).
+    #[serde(default)]
+    stations: Option<Vec<i64>>,
     exp: u64,
 }
 
@@ -109,10 +113,14 @@ impl SessionKeys {
     pub fn sign(&self, s: &Session) -> Result<String, SessionError> {
         let (role, courier, customer) = match &s.role {
             Role::Admin => ("admin", None, None),
-            Role::Dispatcher => ("dispatcher", None, None),
+            Role::Dispatcher(_) => ("dispatcher", None, None),
             Role::Analyst => ("analyst", None, None),
             Role::Courier(id) => ("courier", Some(id.0.clone()), None),
             Role::Customer(id) => ("customer", None, Some(id.0.clone())),
+        };
+        let stations = match &s.role {
+            Role::Dispatcher(st) => st.named().map(<[i64]>::to_vec),
+            _ => None,
         };
         let claims = Claims {
             user: s.user.clone(),
@@ -120,6 +128,7 @@ impl SessionKeys {
             role: role.into(),
             courier,
             customer,
+            stations,
             exp: s.exp,
         };
         let json = serde_json::to_vec(&claims).map_err(|_| SessionError::Invalid)?;
@@ -150,12 +159,14 @@ impl SessionKeys {
         if c.exp <= now {
             return Err(SessionError::Expired);
         }
-        let role = match (c.role.as_str(), c.courier, c.customer) {
-            ("admin", None, None) => Role::Admin,
-            ("dispatcher", None, None) => Role::Dispatcher,
-            ("analyst", None, None) => Role::Analyst,
-            ("courier", Some(id), None) => Role::Courier(CourierId(id)),
-            ("customer", None, Some(id)) => Role::Customer(CustomerRef(id)),
+        let role = match (c.role.as_str(), c.courier, c.customer, c.stations) {
+            ("admin", None, None, None) => Role::Admin,
+            ("dispatcher", None, None, stations) => Role::Dispatcher(
+                Stations::of(stations.as_deref()).map_err(|_| SessionError::Invalid)?,
+            ),
+            ("analyst", None, None, None) => Role::Analyst,
+            ("courier", Some(id), None, None) => Role::Courier(CourierId(id)),
+            ("customer", None, Some(id), None) => Role::Customer(CustomerRef(id)),
             _ => return Err(SessionError::Invalid),
         };
         Ok(Session {
@@ -212,8 +223,10 @@ pub fn clear_cookie() -> String {
 /// What a user name asks for, before it is checked against the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserName {
-    /// `dispatcher`.
+    /// `dispatcher`: every station.
     Dispatcher,
+    /// `dispatcher-<station>`: that station only.
+    StationDispatcher(i64),
     /// `manager`: read-only.
     Manager,
     /// `courier-<id>`.
@@ -232,6 +245,8 @@ impl UserName {
                 let (kind, id): (fn(i64) -> UserName, &str) =
                     if let Some(id) = name.strip_prefix("courier-") {
                         (UserName::Courier, id)
+                    } else if let Some(id) = name.strip_prefix("dispatcher-") {
+                        (UserName::StationDispatcher, id)
                     } else {
                         (UserName::Customer, name.strip_prefix("customer-")?)
                     };
@@ -247,7 +262,8 @@ impl UserName {
     /// The role of the user.
     pub fn role(&self) -> Role {
         match self {
-            UserName::Dispatcher => Role::Dispatcher,
+            UserName::Dispatcher => Role::Dispatcher(Stations::All),
+            UserName::StationDispatcher(id) => Role::Dispatcher(Stations::Only(vec![*id])),
             UserName::Manager => Role::Analyst,
             UserName::Courier(id) => Role::Courier(CourierId(id.to_string())),
             UserName::Customer(id) => Role::Customer(CustomerRef(id.to_string())),
@@ -280,7 +296,7 @@ mod tests {
             Err(SessionError::Invalid)
         );
         let forged = Session {
-            role: Role::Dispatcher,
+            role: Role::Dispatcher(Stations::All),
             ..s
         };
         let forged_payload = other.sign(&forged).expect("signed");
@@ -298,6 +314,32 @@ mod tests {
         assert!(keys.password_matches("k", "k") && !keys.password_matches("k", "K"));
         assert_eq!(UserName::parse("courier-12"), Some(UserName::Courier(12)));
         assert_eq!(UserName::parse("customer-7"), Some(UserName::Customer(7)));
+        assert_eq!(
+            UserName::parse("dispatcher-2"),
+            Some(UserName::StationDispatcher(2))
+        );
+        // A station dispatcher's session keeps its station, and a forged list breaks the
+        // signature.
+        let bound = Session {
+            user: "dispatcher-2".into(),
+            tenant: TenantId("dev".into()),
+            role: Role::Dispatcher(Stations::Only(vec![2])),
+            exp: 10,
+        };
+        let v = keys.sign(&bound).expect("signed");
+        assert_eq!(keys.verify(&v, 0), Ok(bound.clone()));
+        let widened = other
+            .sign(&Session {
+                role: Role::Dispatcher(Stations::All),
+                ..bound
+            })
+            .expect("signed");
+        let (p, _) = widened.split_once('.').expect("two parts");
+        let (_, sig) = v.split_once('.').expect("two parts");
+        assert_eq!(
+            keys.verify(&format!("{p}.{sig}"), 0),
+            Err(SessionError::Invalid)
+        );
         let customer = Session {
             user: "customer-7".into(),
             tenant: TenantId("dev".into()),
@@ -311,6 +353,8 @@ mod tests {
             "courier--1",
             "courier-+1",
             "courier-1x",
+            "dispatcher-",
+            "dispatcher-x",
             "admin",
             "",
         ] {

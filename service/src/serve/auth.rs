@@ -15,8 +15,8 @@ use super::config::{sha256_hex, CourierId, CustomerRef, RoleKind, ServeConfig, T
 pub enum Role {
     /// Everything within the tenant.
     Admin,
-    /// Plans and traffic.
-    Dispatcher,
+    /// Plans and traffic; on the pages, the stations it may see and control.
+    Dispatcher(Stations),
     /// One courier: its own route and road queries.
     Courier(CourierId),
     /// Read-only queries.
@@ -25,11 +25,70 @@ pub enum Role {
     Customer(CustomerRef),
 }
 
+/// The stations a dispatcher may see and control on the pages (`/app/station`): every
+/// station of its tenant, or only those its credential names (the config's
+/// `api_keys[].stations`, a JWT's `stations` claim, the demo user `dispatcher-<station>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stations {
+    /// Every station of the tenant.
+    All,
+    /// Only these station ids (1 to [`MAX_STATIONS`], no repeats).
+    Only(Vec<i64>),
+}
+
+/// The most stations one dispatcher's credential may name.
+pub const MAX_STATIONS: usize = 256;
+
+impl Stations {
+    /// A credential's list (`None`: every station), checked: 1 to [`MAX_STATIONS`] positive
+    /// ids, none twice; the error says what is wrong (the caller names the field).
+    pub fn of(list: Option<&[i64]>) -> Result<Stations, String> {
+        let Some(list) = list else {
+            return Ok(Stations::All);
+        };
+        if list.is_empty() || list.len() > MAX_STATIONS {
+            return Err(format!(
+                "must name 1 to {MAX_STATIONS} stations (leave it out for every station)"
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for &id in list {
+            if id <= 0 {
+                return Err(format!("station {id} is not a station id (positive)"));
+            }
+            if !seen.insert(id) {
+                return Err(format!("station {id} is named twice"));
+            }
+        }
+        Ok(Stations::Only(list.to_vec()))
+    }
+
+    /// Whether the station is one of them.
+    pub fn allows(&self, station: i64) -> bool {
+        match self {
+            Stations::All => true,
+            Stations::Only(ids) => ids.contains(&station),
+        }
+    }
+
+    /// The named stations (`None`: every station).
+    pub fn named(&self) -> Option<&[i64]> {
+        match self {
+            Stations::All => None,
+            Stations::Only(ids) => Some(ids),
+        }
+    }
+}
+
 impl Role {
-    fn from_kind(kind: RoleKind, courier: Option<CourierId>) -> Option<Role> {
+    fn from_kind(
+        kind: RoleKind,
+        courier: Option<CourierId>,
+        stations: Option<&[i64]>,
+    ) -> Option<Role> {
         Some(match kind {
             RoleKind::Admin => Role::Admin,
-            RoleKind::Dispatcher => Role::Dispatcher,
+            RoleKind::Dispatcher => Role::Dispatcher(Stations::of(stations).ok()?),
             RoleKind::Courier => Role::Courier(courier?),
             RoleKind::Analyst => Role::Analyst,
         })
@@ -37,7 +96,17 @@ impl Role {
 
     /// Whether the role may change the tenant's traffic.
     pub fn may_change_traffic(&self) -> bool {
-        matches!(self, Role::Admin | Role::Dispatcher)
+        matches!(self, Role::Admin | Role::Dispatcher(_))
+    }
+
+    /// The stations the role may see and control on the pages: a dispatcher's own, every
+    /// station for the admin and the read-only manager (`None` for a courier or a customer).
+    pub fn stations(&self) -> Option<Stations> {
+        match self {
+            Role::Dispatcher(s) => Some(s.clone()),
+            Role::Admin | Role::Analyst => Some(Stations::All),
+            Role::Courier(_) | Role::Customer(_) => None,
+        }
     }
 
     /// Whether the role may run optimizations (every role but the read-only analyst).
@@ -84,6 +153,9 @@ struct Claims {
     /// The courier of a courier token.
     #[serde(default)]
     courier_id: Option<CourierId>,
+    /// The stations of a dispatcher token bound to some (absent: every station).
+    #[serde(default)]
+    stations: Option<Vec<i64>>,
 }
 
 /// Resolves credentials against the configured tenants.
@@ -113,7 +185,8 @@ impl Authenticator {
         let mut jwt = HashMap::new();
         for t in &config.tenants {
             for k in &t.api_keys {
-                if let Some(role) = Role::from_kind(k.role, k.courier_id.clone()) {
+                let stations = k.stations.as_deref();
+                if let Some(role) = Role::from_kind(k.role, k.courier_id.clone(), stations) {
                     let who = Identity {
                         tenant: t.id.clone(),
                         role,
@@ -151,7 +224,14 @@ impl Authenticator {
         // The tenant claim picks the secret; the claims are trusted only after the signature
         // check in `verify_hs256`.
         let c = verify_hs256(token, now, |tenant| self.jwt.get(tenant).map(Vec::as_slice))?;
-        let role = Role::from_kind(c.role, c.courier_id)
+        if c.stations.is_some() && c.role != RoleKind::Dispatcher {
+            return Err(AuthError::BadJwt(
+                "claims.stations: only a dispatcher token names stations".into(),
+            ));
+        }
+        Stations::of(c.stations.as_deref())
+            .map_err(|e| AuthError::BadJwt(format!("claims.stations: {e}")))?;
+        let role = Role::from_kind(c.role, c.courier_id, c.stations.as_deref())
             .ok_or_else(|| AuthError::BadJwt("a courier token needs `courier_id`".into()))?;
         Ok(Identity {
             tenant: c.tenant,
@@ -226,6 +306,24 @@ mod tests {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("any key length");
         mac.update(signing_input.as_bytes());
         format!("{signing_input}.{}", b64(&mac.finalize().into_bytes()))
+    }
+
+    #[test]
+    fn a_dispatchers_stations_are_checked() {
+        assert_eq!(Stations::of(None), Ok(Stations::All));
+        let two = Stations::of(Some(&[3, 5])).expect("valid");
+        assert!(two.allows(3) && two.allows(5) && !two.allows(4));
+        assert!(Stations::All.allows(4));
+        for (bad, words) in [
+            (vec![], "1 to"),
+            (vec![0], "not a station id"),
+            (vec![-2], "not a station id"),
+            (vec![4, 4], "twice"),
+            (vec![1; MAX_STATIONS + 1], "1 to"),
+        ] {
+            let err = Stations::of(Some(&bad)).expect_err("refused");
+            assert!(err.contains(words), "{bad:?}: {err}");
+        }
     }
 
     const H: &str = r#"{"alg":"HS256","typ":"JWT"}"#;

@@ -54,6 +54,10 @@ pub struct ApiKeyEntry {
     /// The courier a `courier` key belongs to.
     #[serde(default)]
     pub courier_id: Option<CourierId>,
+    /// The stations a `dispatcher` key sees and controls on the pages (absent: every
+    /// station of the tenant).
+    #[serde(default)]
+    pub stations: Option<Vec<i64>>,
 }
 
 /// Per-tenant limits. Every field has a default, so a config may name only some.
@@ -308,6 +312,7 @@ impl ServeConfig {
                     sha256: sha256_hex(key),
                     role: RoleKind::Admin,
                     courier_id: None,
+                    stations: None,
                 }],
                 jwt_secret: None,
                 quotas: Quotas::default(),
@@ -351,6 +356,15 @@ impl ServeConfig {
                         format!("{field}.courier_id"),
                         "needed for a courier key, and only for one",
                     ));
+                }
+                if key.stations.is_some() && key.role != RoleKind::Dispatcher {
+                    return Err(bad(
+                        format!("{field}.stations"),
+                        "only a dispatcher key names stations",
+                    ));
+                }
+                if let Err(reason) = super::auth::Stations::of(key.stations.as_deref()) {
+                    return Err(bad(format!("{field}.stations"), &reason));
                 }
             }
             if tenant.jwt_secret.as_ref().is_some_and(|s| s.len() < 16) {
@@ -437,6 +451,12 @@ mod tests {
         assert_eq!(short.app.session_s, 4);
         let morning = parse(r#"{"app": {"clock_start": "05:00"}}"#).expect("valid");
         assert_eq!(morning.app.clock_start.as_deref(), Some("05:00"));
+        let bound = parse(&format!(
+            r#"{{"tenants": [{{"id": "a", "api_keys": [{{"sha256": "{}", "role": "dispatcher", "stations": [2, 3]}}]}}]}}"#,
+            sha256_hex("k")
+        ))
+        .expect("valid");
+        assert_eq!(bound.tenants[0].api_keys[0].stations, Some(vec![2, 3]));
         let fast = parse(r#"{"webhooks": {"every_s": 1, "retry_base_s": 1}}"#).expect("valid");
         assert_eq!((fast.webhooks.every_s, fast.webhooks.batch), (1, 100));
         for (json, field) in [
@@ -453,6 +473,22 @@ mod tests {
                 "webhooks.max_attempts",
             ),
             (r#"{"webhooks": {"every": 1}}"#, "every"),
+            (
+                r#"{"tenants": [{"id": "a", "api_keys": [{"sha256": "HASH", "role": "dispatcher", "stations": []}]}]}"#,
+                "tenants[0].api_keys[0].stations: must name 1 to",
+            ),
+            (
+                r#"{"tenants": [{"id": "a", "api_keys": [{"sha256": "HASH", "role": "dispatcher", "stations": [2, 2]}]}]}"#,
+                "tenants[0].api_keys[0].stations: station 2 is named twice",
+            ),
+            (
+                r#"{"tenants": [{"id": "a", "api_keys": [{"sha256": "HASH", "role": "dispatcher", "stations": [0]}]}]}"#,
+                "tenants[0].api_keys[0].stations: station 0",
+            ),
+            (
+                r#"{"tenants": [{"id": "a", "api_keys": [{"sha256": "HASH", "role": "admin", "stations": [1]}]}]}"#,
+                "tenants[0].api_keys[0].stations: only a dispatcher",
+            ),
             (r#"{"app": {"session_s": 0}}"#, "app.session_s"),
             (r#"{"app": {"session_s": 604801}}"#, "app.session_s"),
             (r#"{"app": {"clock_start": "25:00"}}"#, "app.clock_start"),
@@ -460,6 +496,9 @@ mod tests {
             // A value of the wrong type is serde's error, with its place in the file.
             (r#"{"webhooks": {"every_s": -1}}"#, "line 1 column"),
         ] {
+            let hash = sha256_hex("k");
+            let json = json.replace("HASH", &hash);
+            let json = json.as_str();
             let err = parse(json).expect_err(json);
             assert!(err.contains(field), "{json}: {err}");
         }

@@ -90,7 +90,7 @@ fn road_error(e: StationError, field: impl Fn(usize) -> String) -> ServiceError 
 
 fn may_plan(role: &Role) -> Result<(), ServiceError> {
     match role {
-        Role::Admin | Role::Dispatcher => Ok(()),
+        Role::Admin | Role::Dispatcher(_) => Ok(()),
         _ => Err(ServiceError::PermissionDenied(
             "only an admin or a dispatcher opens and closes days",
         )),
@@ -110,7 +110,7 @@ fn courier_scope(role: &Role, labels: &DayLabels) -> Result<Option<usize>, Servi
         Role::Customer(_) => Err(ServiceError::PermissionDenied(
             "customers do not see live days",
         )),
-        Role::Admin | Role::Dispatcher | Role::Analyst => Ok(None),
+        Role::Admin | Role::Dispatcher(_) | Role::Analyst => Ok(None),
     }
 }
 

@@ -526,7 +526,7 @@ pub async fn run_remote(
 
 fn may_submit(role: &Role) -> Result<(), ServiceError> {
     match role {
-        Role::Admin | Role::Dispatcher => Ok(()),
+        Role::Admin | Role::Dispatcher(_) => Ok(()),
         _ => Err(ServiceError::PermissionDenied(
             "only admins and dispatchers submit or cancel jobs",
         )),

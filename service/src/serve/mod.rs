@@ -335,7 +335,7 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
                 "--compat-listen needs a tenant: set `compat_tenant` in the config, or use \
                  --dev-key alone",
             )?,
-            role: auth::Role::Dispatcher,
+            role: auth::Role::Dispatcher(auth::Stations::All),
         }),
         None => None,
     };

@@ -491,6 +491,9 @@ fn the_dispatcher_reports_a_jam_and_a_breakdown() {
     );
     browser.screenshot("station-filtered");
 
+    // 6b. A dispatcher bound to the station sees, hears and controls it only.
+    bound_dispatcher(&browser, &base, &rt, &store, day, station);
+
     // 7. The manager sees the board without the controls.
     browser.login(&base, "manager", KEY);
     browser.wait_for("location.pathname === '/app/cockpit'", "the cockpit");
@@ -702,4 +705,360 @@ fn the_pages_clock_plays_the_morning() {
 /// `milkrun serve` on the demo's store with the pages' clock started at `start`.
 fn start_server(db: &str, clock: &str) -> crate::serve_support::Server {
     start(&["--db", db, "--dev-key", KEY, "--app-clock-start", clock])
+}
+
+/// A household's door code in the demo's store.
+fn token_of(rt: &tokio::runtime::Runtime, store: &milkrun_dairy::store::Store, h: i64) -> String {
+    use sqlx::Row;
+    rt.block_on(
+        sqlx::query("SELECT qr_token FROM households WHERE tenant_id = 1 AND household_id = $1")
+            .bind(h)
+            .fetch_one(store.pool()),
+    )
+    .unwrap()
+    .try_get("qr_token")
+    .unwrap()
+}
+
+/// The next pending stop of a station's day (by courier and place), with its courier.
+fn next_pending(stops: &[RoundStop], station: StationId, same: bool) -> &RoundStop {
+    stops
+        .iter()
+        .filter(|s| (s.station == station) == same && s.status == StopStatus::Pending)
+        .filter(|s| s.courier.is_some())
+        .min_by_key(|s| (s.courier, s.seq))
+        .expect("a pending stop on a route")
+}
+
+/// The demo user `dispatcher-<station>`: the board holds its station's stops and marker
+/// only, the board of another station and every control on it are refused (403) naming that
+/// station, a station that does not exist has no such user, and the page's push stream
+/// carries its station's reports only (a report of another station, sent first, never
+/// arrives), without the day-wide figures.
+fn bound_dispatcher(
+    browser: &Browser,
+    base: &str,
+    rt: &tokio::runtime::Runtime,
+    store: &milkrun_dairy::store::Store,
+    day: milkrun_calendar::Date,
+    station: StationId,
+) {
+    let addr = base.trim_start_matches("http://").to_string();
+    let user = format!("dispatcher-{}", station.0);
+    let bound = cookie_of(&addr, &user);
+    let now = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    let elsewhere = next_pending(&now, station, false).clone();
+    let foreign = elsewhere.station;
+    let board = http(
+        &addr,
+        "GET",
+        "/app/api/board",
+        &[("Cookie", bound.as_str())],
+        "",
+    );
+    assert_eq!(board.status, 200, "{}", board.body);
+    let board = board.json();
+    let shown: Vec<i64> = board["stops"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["station"].as_i64().unwrap())
+        .collect();
+    let of_station = now.iter().filter(|s| s.station == station).count();
+    assert_eq!(shown.len(), of_station, "the station's stops, all of them");
+    assert!(shown.iter().all(|s| *s == station.0), "no other station's");
+    assert_eq!(
+        board["stations"].as_array().map(Vec::len),
+        Some(1),
+        "{}",
+        board["stations"]
+    );
+    assert_eq!(board["bound"], json!([station.0]));
+    let named = |status: u16, text: &str, what: &str| {
+        assert_eq!(status, 403, "{what}: {text}");
+        assert!(
+            text.contains(&format!("station {}", foreign.0)) && text.contains(&user),
+            "{what}: the station and the user named: {text}"
+        );
+    };
+    let other = http(
+        &addr,
+        "GET",
+        &format!("/app/api/board?station={}", foreign.0),
+        &[("Cookie", bound.as_str())],
+        "",
+    );
+    named(other.status, &other.body, "another station's board");
+    for (control, body) in [
+        (
+            "jam",
+            json!({"lat": elsewhere.point.lat, "lon": elsewhere.point.lon,
+                       "radius_m": 500.0, "factor": 2.0, "minutes": 30}),
+        ),
+        (
+            "breakdown",
+            json!({"courier": elsewhere.courier.unwrap().0}),
+        ),
+        ("late-order", json!({"subscription": 1, "quantity": 1})),
+    ] {
+        let (status, text) = post(
+            &addr,
+            &format!("/app/api/stations/{}/{control}", foreign.0),
+            &bound,
+            &body,
+        );
+        named(status, &text, control);
+    }
+    let login = http(
+        &addr,
+        "POST",
+        "/app/api/login",
+        &[("Content-Type", "application/json"), ("x-milkrun-app", "1")],
+        &json!({"user": "dispatcher-999999", "password": KEY}).to_string(),
+    );
+    assert_eq!(
+        login.status, 401,
+        "no dispatcher of a station that does not exist"
+    );
+    assert_eq!(
+        rt.block_on(store.day_board(TENANT, day)).unwrap(),
+        now,
+        "refused controls change nothing"
+    );
+
+    browser.login(base, &user, KEY);
+    browser.wait_for(
+        "location.pathname === '/app/station' && document.body.dataset.ready",
+        "the bound dispatcher's page",
+    );
+    let dots = browser.js(
+        "return document.querySelectorAll('#map circle.dot').length;",
+        json!([]),
+    );
+    assert_eq!(dots, json!(of_station), "the station's stops on the map");
+    assert_eq!(
+        browser.js(
+            "return [...document.getElementById('station-pick').options].map((o) => o.value);",
+            json!([])
+        ),
+        json!(["", station.0.to_string()]),
+        "the filter offers the station only"
+    );
+    browser.js(
+        "window.heard = []; const s = new EventSource('/app/api/board/events'); \
+         s.addEventListener('ready', () => { window.heardReady = true; }); \
+         s.addEventListener('stop', (e) => window.heard.push(JSON.parse(e.data)));",
+        json!([]),
+    );
+    browser.wait_for("window.heardReady === true", "the bound page's push stream");
+    let own = next_pending(&now, station, true).clone();
+    for s in [&elsewhere, &own] {
+        let courier = s.courier.unwrap();
+        let (status, text) = post(
+            &addr,
+            &format!(
+                "/app/api/couriers/{}/stops/{}/deliver",
+                courier.0, s.household.0
+            ),
+            &cookie_of(&addr, &format!("courier-{}", courier.0)),
+            &json!({"token": token_of(rt, store, s.household.0)}),
+        );
+        assert_eq!(status, 200, "{text}");
+    }
+    browser.wait_for(
+        &format!(
+            "window.heard.some((e) => e.stop.household === {})",
+            own.household.0
+        ),
+        "the station's report pushed",
+    );
+    let heard = browser.js("return window.heard;", json!([]));
+    let heard = heard.as_array().unwrap();
+    assert!(
+        heard
+            .iter()
+            .all(|e| e["stop"]["station"] == json!(station.0) && e["figures"].is_null()),
+        "the station's reports only, without the day's figures: {heard:?}"
+    );
+    browser.screenshot("station-bound");
+}
+
+/// Seconds since midnight as `HH:MM`.
+fn hm(s: i64) -> String {
+    milkrun_calendar::format_hms(s)[..5].to_string()
+}
+
+/// A control before the station's live day opens applies from the opening (the reply says
+/// so; a jam over by then is refused naming `minutes`), and a late order then joins the
+/// day's plan; the live day survives a restart of `milkrun serve` in the middle of a jam:
+/// the same controls on a copy of the store without a restart give the same re-plans (plan
+/// version, moves) and the same routes in the store, the jam's end included (the refresh
+/// the first control after it sends). No browser: the controls' API only.
+#[test]
+fn controls_before_the_opening_and_a_restart_mid_jam() {
+    let db = crate::app_browser::small_demo("restart");
+    let copy = db.with_file_name("reference");
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in std::fs::read_dir(db.parent().unwrap()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_string();
+        if name.starts_with("milkrun.db") {
+            std::fs::copy(&path, copy.join(&name)).unwrap();
+        }
+    }
+    let reference = copy.join("milkrun.db");
+    let db_text = db.to_str().unwrap().to_string();
+    let ref_text = reference.to_str().unwrap().to_string();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let open = |path: &str| {
+        rt.block_on(milkrun_dairy::store::Store::open(&format!("sqlite:{path}")))
+            .unwrap()
+    };
+    let store = open(&db_text);
+    let day = rt.block_on(store.open_day(TENANT)).unwrap().unwrap();
+    let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    let station = board[0].station;
+    let site = rt
+        .block_on(store.station_site(TENANT, station))
+        .unwrap()
+        .expect("the demo's site");
+    let opening = site.couriers.iter().map(|c| c.shift_start_s).min().unwrap();
+    let mut couriers: Vec<CourierId> = board
+        .iter()
+        .filter(|s| s.station == station)
+        .filter_map(|s| s.courier)
+        .collect();
+    couriers.sort();
+    couriers.dedup();
+    let point = board[0].point;
+    let (late_sub, late_household): (i64, i64) = {
+        use sqlx::Row;
+        let r = rt
+            .block_on(
+                sqlx::query(
+                    "SELECT s.subscription_id, s.household_id FROM subscriptions s \
+                     JOIN households h ON h.tenant_id = s.tenant_id \
+                     AND h.household_id = s.household_id \
+                     WHERE s.tenant_id = 1 AND h.station_id = $1 AND s.start_date <= $2 \
+                     AND NOT EXISTS (SELECT 1 FROM night_stops n WHERE n.tenant_id = 1 \
+                     AND n.household_id = s.household_id AND n.delivery_date = $2) \
+                     ORDER BY s.subscription_id LIMIT 1",
+                )
+                .bind(station.0)
+                .bind(day.to_string())
+                .fetch_one(store.pool()),
+            )
+            .unwrap();
+        (r.try_get(0).unwrap(), r.try_get(1).unwrap())
+    };
+    let jam_path = format!("/app/api/stations/{}/jam", station.0);
+    // Half an hour before the opening, a jam for an hour: it holds from the opening.
+    let early = hm(opening - 1800);
+    let jam = json!({"lat": point.lat, "lon": point.lon, "radius_m": 1500.0, "factor": 2.0,
+                     "minutes": 60, "at": early});
+    let late = json!({"subscription": late_sub, "quantity": 1, "at": hm(opening - 1200)});
+    let breakdown = json!({"courier": couriers[0].0, "at": hm(opening + 600)});
+    let jam2 = json!({"lat": point.lat, "lon": point.lon, "radius_m": 300.0, "factor": 1.5,
+                      "minutes": 20, "at": hm(opening + 2400)});
+
+    // The store restarted in the middle: before, the jam and the late order.
+    let server = start_server(&db_text, &early);
+    let addr = server.url().trim_start_matches("http://").to_string();
+    let dispatcher = cookie_of(&addr, "dispatcher");
+    let (status, body) = post(&addr, &jam_path, &dispatcher, &jam);
+    assert_eq!(status, 200, "a jam before the opening: {body}");
+    let first: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(first["at"], json!(early), "{first}");
+    assert_eq!(first["applies_at"], json!(hm(opening)), "{first}");
+    assert!(
+        first["applies_note"]
+            .as_str()
+            .unwrap()
+            .contains("before the live day opens: applies from the opening")
+            && first["detail"]
+                .as_str()
+                .unwrap()
+                .contains("applies from the opening"),
+        "the reply and the feed say when it applies: {first}"
+    );
+    let over = json!({"lat": point.lat, "lon": point.lon, "radius_m": 500.0, "factor": 2.0,
+                      "minutes": 10, "at": early});
+    let (status, text) = post(&addr, &jam_path, &dispatcher, &over);
+    assert_eq!(status, 409, "a jam over before the opening: {text}");
+    assert!(
+        text.contains("minutes") && text.contains("nothing to re-plan"),
+        "{text}"
+    );
+    let late_path = format!("/app/api/stations/{}/late-order", station.0);
+    let (status, text) = post(&addr, &late_path, &dispatcher, &late);
+    assert_eq!(status, 200, "a late order before the opening: {text}");
+    let placed: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(placed["applies_at"], json!(hm(opening)), "{placed}");
+    let joined = rt
+        .block_on(store.day_board(TENANT, day))
+        .unwrap()
+        .into_iter()
+        .find(|s| s.household.0 == late_household)
+        .expect("the late order's stop");
+    assert!(
+        joined.courier.is_some(),
+        "it joins the day's plan: {joined:?}"
+    );
+    drop(server);
+    // After the restart, mid-jam: a breakdown, then a jam after the first one's end.
+    let server = start_server(&db_text, &early);
+    let addr = server.url().trim_start_matches("http://").to_string();
+    let dispatcher = cookie_of(&addr, "dispatcher");
+    let bd_path = format!("/app/api/stations/{}/breakdown", station.0);
+    let (status, text) = post(&addr, &bd_path, &dispatcher, &breakdown);
+    assert_eq!(status, 200, "{text}");
+    let restarted_bd: Value = serde_json::from_str(&text).unwrap();
+    let (status, text) = post(&addr, &jam_path, &dispatcher, &jam2);
+    assert_eq!(status, 200, "{text}");
+    let restarted_jam: Value = serde_json::from_str(&text).unwrap();
+    drop(server);
+
+    // The reference: the same controls, no restart.
+    let server = start_server(&ref_text, &early);
+    let addr = server.url().trim_start_matches("http://").to_string();
+    let dispatcher = cookie_of(&addr, "dispatcher");
+    for (path, body) in [(&jam_path, &jam), (&jam_path, &over), (&late_path, &late)] {
+        post(&addr, path, &dispatcher, body);
+    }
+    let (status, text) = post(&addr, &bd_path, &dispatcher, &breakdown);
+    assert_eq!(status, 200, "{text}");
+    let reference_bd: Value = serde_json::from_str(&text).unwrap();
+    let (status, text) = post(&addr, &jam_path, &dispatcher, &jam2);
+    assert_eq!(status, 200, "{text}");
+    let reference_jam: Value = serde_json::from_str(&text).unwrap();
+    drop(server);
+    for (what, a, b) in [
+        ("the breakdown", &restarted_bd, &reference_bd),
+        (
+            "the jam after the first one's end",
+            &restarted_jam,
+            &reference_jam,
+        ),
+    ] {
+        for field in ["plan_version", "moved", "unassigned", "stops"] {
+            assert_eq!(a[field], b[field], "{what}: {field} after a restart");
+        }
+    }
+    assert!(
+        restarted_jam["plan_version"].as_u64() > restarted_bd["plan_version"].as_u64(),
+        "{restarted_jam}"
+    );
+    let reference_store = open(&ref_text);
+    let ours = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    let theirs = rt.block_on(reference_store.day_board(TENANT, day)).unwrap();
+    type Place = (i64, Option<i64>, Option<u32>, Option<i64>);
+    let plan = |b: &[RoundStop]| -> Vec<Place> {
+        b.iter()
+            .map(|s| (s.household.0, s.courier.map(|c| c.0), s.seq, s.arrival_s))
+            .collect()
+    };
+    assert_eq!(plan(&ours), plan(&theirs), "the same routes in the store");
 }

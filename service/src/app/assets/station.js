@@ -152,6 +152,11 @@ function controls(b) {
   }
 }
 
+/** When a control applies, where it is not when it was reported (before the opening). */
+function applies(r) {
+  return r.applies_note ? ` It was ${r.applies_note}.` : "";
+}
+
 function wireControls() {
   document.getElementById("jam-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
@@ -165,7 +170,7 @@ function wireControls() {
       lastJam = body;
       if (map) map.drawJam(lastJam);
       say(`Jam reported: ${r.moved.filter((m) => m.to !== null).length} stops moved, ` +
-        `${r.unassigned.length} without a courier.`, "ok");
+        `${r.unassigned.length} without a courier.${applies(r)}`, "ok");
     } catch (e) {
       say("The jam was not reported: " + e.message);
     }
@@ -181,7 +186,7 @@ function wireControls() {
       const r = await api(`/app/api/stations/${st}/breakdown`,
         { method: "POST", body: { courier: Number(courier), at } });
       say(`Breakdown reported: ${r.moved.filter((m) => m.to !== null).length} stops moved to ` +
-        `other couriers, ${r.unassigned.length} without a courier.`, "ok");
+        `other couriers, ${r.unassigned.length} without a courier.${applies(r)}`, "ok");
     } catch (e) {
       say("The breakdown was not reported: " + e.message);
     }
@@ -195,7 +200,7 @@ function wireControls() {
       say(r.new_stop === false
         ? `Late order placed: household ${r.household} is on today's plan already; the order joins its stop.`
         : `Late order placed: ${r.moved.filter((m) => m.to !== null).length} stops placed or moved, ` +
-          `${r.unassigned.length} without a courier.`, "ok");
+          `${r.unassigned.length} without a courier.${applies(r)}`, "ok");
     } catch (e) {
       say("The late order was not placed: " + e.message);
     }
@@ -264,7 +269,9 @@ function listen() {
           lon: stop.lon, at: stop.done_at }, (c) => colour.get(c) || "#000", nameOf);
       }
     }
-    if (!station) kpis(figures);
+    if (!station && figures) kpis(figures);
+    // A dispatcher bound to his stations gets no day-wide figures: his own are reloaded.
+    else if (!station) refresh().catch((e) => say("The board could not be loaded: " + e.message));
     const row = document.getElementById("courier-" + courier.id);
     if (row) row.replaceWith(courierRow({ id: courier.id, name: nameOf(courier.id) }, courier.figures));
     feedItem(stop);
