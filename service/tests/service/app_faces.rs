@@ -150,8 +150,8 @@ fn customer_and_cockpit_in_a_real_browser() {
     let package = rt.block_on(store.packages(TENANT)).unwrap()[0].clone();
     set(&browser, "#promo-offer", "subscribe");
     browser.wait_for(
-        "!document.getElementById('offer-subscribe').hidden \
-         && document.getElementById('offer-extra').hidden",
+        "document.getElementById('offer-subscribe').offsetParent !== null \
+         && document.getElementById('offer-extra').offsetParent === null",
         "the subscription offer's fields",
     );
     set(&browser, "#promo-package", &package.id.0.to_string());
@@ -178,6 +178,10 @@ fn customer_and_cockpit_in_a_real_browser() {
     assert!(
         offer_text.starts_with("subscription to ") && offer_text.contains(" at 9.99"),
         "{offer_text}"
+    );
+    browser.js(
+        "document.getElementById('promo-title').scrollIntoView();",
+        json!([]),
     );
     browser.screenshot("faces-cockpit-promotion");
 
