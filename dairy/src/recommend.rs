@@ -12,6 +12,12 @@
 //! 4. consumption [`ConsumptionClass::Declining`] or [`ConsumptionClass::Lapsing`]: one unit
 //!    less on the first subscription delivering more than one, rather than skipping days.
 //!
+//! Rules 3 and 4 read a trend, and a trend needs history: they apply only to a customer with
+//! at least [`MIN_HISTORY_WEEKS`] whole weeks of the recent weeks from his first week with a
+//! delivery on ([`CustomerOutlook::history_weeks`]), and the class is then read over those
+//! weeks only (the store's job), so that the empty weeks before a new customer's first
+//! delivery do not look like growth.
+//!
 //! No rule lives in the pages or the service: they show this list and offer its action.
 use milkrun_calendar::Date;
 
@@ -24,6 +30,10 @@ use crate::subscription::MAX_QUANTITY;
 /// Whole weeks of consumption the recommendations (and the customer's chart) read, ending on
 /// the day.
 pub const RECENT_WEEKS: i32 = 8;
+
+/// The fewest whole weeks of history (from the customer's first week with a delivery) for a
+/// quantity recommendation (rules 3 and 4).
+pub const MIN_HISTORY_WEEKS: usize = 4;
 
 /// A customer's subscription as the rules see it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,8 +55,11 @@ pub struct CustomerOutlook {
     pub first_open: Date,
     /// The tenant's renewal notice, in days.
     pub renewal_days_before: u32,
-    /// The recent weeks' consumption class.
+    /// The recent weeks' consumption class (over the weeks of [`Self::history_weeks`]).
     pub class: ConsumptionClass,
+    /// Whole weeks of the recent weeks from the customer's first week with a delivery on (0:
+    /// nothing delivered).
+    pub history_weeks: usize,
     /// The customer's subscriptions, by id.
     pub subscriptions: Vec<SubscriptionOutlook>,
     /// The promotions the customer was told of and that are valid today.
@@ -127,7 +140,12 @@ pub fn recommend(o: &CustomerOutlook) -> Vec<Recommendation> {
             }
         }
     }
-    let quantity = match o.class {
+    let trend = if o.history_weeks >= MIN_HISTORY_WEEKS {
+        o.class
+    } else {
+        ConsumptionClass::Steady
+    };
+    let quantity = match trend {
         ConsumptionClass::Growing => subs
             .iter()
             .find(|s| s.quantity < MAX_QUANTITY)
@@ -183,6 +201,7 @@ mod tests {
             first_open: today.add_days(1),
             renewal_days_before: 3,
             class: ConsumptionClass::Growing,
+            history_weeks: 8,
             subscriptions: vec![
                 SubscriptionOutlook {
                     subscription: SubscriptionId(2),
@@ -240,6 +259,54 @@ mod tests {
         o.class = ConsumptionClass::Steady;
         o.subscriptions[0].term_end = None;
         assert!(recommend(&o).is_empty());
+        Ok(())
+    }
+
+    /// Growing consumption over 3 weeks of history suggests nothing, over 4 one unit more;
+    /// the same for a declining one; a short history still gets its offers and renewals.
+    #[test]
+    fn a_trend_needs_history() -> TestResult {
+        let today = Date::parse_iso("2028-03-10")?;
+        let mut o = CustomerOutlook {
+            today,
+            first_open: today.add_days(1),
+            renewal_days_before: 3,
+            class: ConsumptionClass::Growing,
+            history_weeks: MIN_HISTORY_WEEKS - 1,
+            subscriptions: vec![SubscriptionOutlook {
+                subscription: SubscriptionId(1),
+                quantity: 2,
+                term_end: Some(today.add_days(2)),
+            }],
+            offers: vec![],
+            taken: vec![],
+        };
+        let renew = Recommendation::Renew {
+            subscription: SubscriptionId(1),
+            term_end: today.add_days(2),
+        };
+        assert_eq!(recommend(&o), vec![renew]);
+        o.history_weeks = MIN_HISTORY_WEEKS;
+        assert_eq!(
+            recommend(&o),
+            vec![
+                renew,
+                Recommendation::Quantity {
+                    subscription: SubscriptionId(1),
+                    quantity: 3,
+                    from: today.add_days(1),
+                    why: QuantityWhy::Growing,
+                }
+            ]
+        );
+        o.class = ConsumptionClass::Declining;
+        o.history_weeks = MIN_HISTORY_WEEKS - 1;
+        assert_eq!(recommend(&o), vec![renew]);
+        o.history_weeks = MIN_HISTORY_WEEKS;
+        assert_eq!(recommend(&o).len(), 2);
+        o.history_weeks = 0;
+        o.class = ConsumptionClass::Inactive;
+        assert_eq!(recommend(&o), vec![renew]);
         Ok(())
     }
 }

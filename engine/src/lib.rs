@@ -32,6 +32,7 @@
 //! ## Modules
 //! [`osm`] (PBF import, the only file-format code), [`store`] (prepared-graph file),
 //! [`profile`], [`graph`], [`snap`], [`access`] (door-to-door access legs), [`order`], [`cch`], [`customize`], [`query`],
+//! [`maneuvers`] (turn-by-turn hints from a route's geometry),
 //! [`network`], [`overlay`], [`traffic`], [`timed`], [`timeofday`], [`turns`], [`engine`], [`dijkstra`] (reference), [`generate`]
 //! (synthetic networks),
 //! [`svg`] (pictures).
@@ -68,6 +69,7 @@ pub mod error;
 pub mod generate;
 pub mod geo;
 pub mod graph;
+pub mod maneuvers;
 pub mod network;
 pub mod order;
 pub mod osm;

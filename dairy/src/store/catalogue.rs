@@ -89,7 +89,29 @@ impl Store {
     }
 }
 
+/// The most packages [`Store::packages`] answers (a bound on what it allocates).
+pub const MAX_PACKAGES: i64 = 1_000;
+
 impl Store {
+    /// The tenant's packages, by id (at most [`MAX_PACKAGES`], the first).
+    pub async fn packages(&self, tenant: TenantId) -> Result<Vec<Package>, StoreError> {
+        let ids = sqlx::query(
+            "SELECT package_id FROM packages WHERE tenant_id = $1 ORDER BY package_id LIMIT $2",
+        )
+        .bind(tenant.0)
+        .bind(MAX_PACKAGES)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for r in &ids {
+            out.push(
+                self.package(tenant, PackageId(r.try_get("package_id")?))
+                    .await?,
+            );
+        }
+        Ok(out)
+    }
+
     /// The tenant's products with their names, by id.
     pub async fn product_names(
         &self,

@@ -4,7 +4,7 @@
 use milkrun_calendar::Date;
 use sqlx::Row;
 
-use super::{date_text, Store, StoreError};
+use super::{date_text, parse_date, Store, StoreError};
 use crate::error::invalid;
 use crate::ids::{CourierId, CustomerId, HouseholdId, TenantId};
 
@@ -20,7 +20,75 @@ pub struct CourierRatings {
     pub average: Option<f64>,
 }
 
+/// The most delivered days [`Store::delivered_days`] answers (a bound on what it
+/// allocates: about a year of daily deliveries to a few households).
+pub const MAX_DELIVERED_DAYS: i64 = 1_000;
+
+/// A day something was delivered to one of a customer's households, with its rating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveredDay {
+    /// The household.
+    pub household: HouseholdId,
+    /// The day.
+    pub date: Date,
+    /// The customer's stars, `None` while not rated.
+    pub stars: Option<u8>,
+}
+
 impl Store {
+    /// The days from `from` to `to` (both included) on which something was delivered to
+    /// one of the customer's households, by day and household, each with its rating if the
+    /// customer gave one (at most [`MAX_DELIVERED_DAYS`], the earliest).
+    pub async fn delivered_days(
+        &self,
+        tenant: TenantId,
+        customer: CustomerId,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<DeliveredDay>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT o.household_id AS household_id, o.delivery_date AS delivery_date, \
+             MAX(d.stars) AS stars \
+             FROM orders o \
+             JOIN households h ON h.tenant_id = o.tenant_id AND h.household_id = o.household_id \
+             JOIN order_outcomes r ON r.tenant_id = o.tenant_id AND r.order_id = o.order_id \
+             LEFT JOIN delivery_ratings d ON d.tenant_id = o.tenant_id \
+             AND d.household_id = o.household_id AND d.delivery_date = o.delivery_date \
+             WHERE o.tenant_id = $1 AND h.customer_id = $2 AND o.delivery_date >= $3 \
+             AND o.delivery_date <= $4 AND r.status = 'delivered' \
+             GROUP BY o.household_id, o.delivery_date \
+             ORDER BY o.delivery_date, o.household_id LIMIT $5",
+        )
+        .bind(tenant.0)
+        .bind(customer.0)
+        .bind(date_text(from))
+        .bind(date_text(to))
+        .bind(MAX_DELIVERED_DAYS)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let stars = r
+                    .try_get::<Option<i64>, _>("stars")?
+                    .map(|s| {
+                        u8::try_from(s).map_err(|_| StoreError::Corrupt {
+                            field: "delivery_ratings.stars",
+                            reason: format!("{s} is not 1 to {MAX_STARS}"),
+                        })
+                    })
+                    .transpose()?;
+                Ok(DeliveredDay {
+                    household: HouseholdId(r.try_get("household_id")?),
+                    date: parse_date(
+                        &r.try_get::<String, _>("delivery_date")?,
+                        "orders.delivery_date",
+                    )?,
+                    stars,
+                })
+            })
+            .collect()
+    }
+
     /// The customer rates the delivery to his household on `date` (`stars` 1 to
     /// [`MAX_STARS`]): stored for the courier who delivered it. `false` when the delivery
     /// was rated before (the first rating stands). A household of another customer is

@@ -3,10 +3,12 @@
 //! which of them were taken, the renewal notice and the cut-off) and runs it.
 use super::{Store, StoreError};
 use crate::calendar::Moment;
+use crate::consumption::MIN_WEEKS;
 use crate::ids::{CustomerId, TenantId};
 use crate::promotion::is_taken;
 use crate::recommend::{
-    recommend, CustomerOutlook, Recommendation, SubscriptionOutlook, RECENT_WEEKS,
+    recommend, CustomerOutlook, Recommendation, SubscriptionOutlook, MIN_HISTORY_WEEKS,
+    RECENT_WEEKS,
 };
 use crate::renewal::term_end;
 
@@ -28,6 +30,20 @@ impl Store {
                 today,
             )
             .await?;
+        // The history: the whole weeks from the first with a delivery on; with enough of
+        // it, the class over those weeks only (the empty weeks before do not make a trend).
+        let first = use_.weeks.iter().position(|w| w.units > 0);
+        let history_weeks = first.map_or(0, |k| {
+            use_.weeks[k..].iter().filter(|w| w.days == 7).count()
+        });
+        let class = match first {
+            Some(k) if k > 0 && history_weeks >= MIN_HISTORY_WEEKS.max(MIN_WEEKS) => {
+                self.customer_consumption(tenant, customer, use_.weeks[k].start, today)
+                    .await?
+                    .class
+            }
+            _ => use_.class,
+        };
         let mut subscriptions = Vec::new();
         let mut starts = Vec::new();
         let mut all_ops = Vec::new();
@@ -52,7 +68,8 @@ impl Store {
             today,
             first_open: self.cutoff(tenant).await?.first_open_date(now),
             renewal_days_before: self.care_settings(tenant).await?.renewal_days_before,
-            class: use_.class,
+            class,
+            history_weeks,
             subscriptions,
             offers,
             taken,

@@ -3,6 +3,7 @@
 
 mod doors;
 mod hostile_input;
+mod maneuvers;
 mod osm_restrictions;
 mod roads;
 mod tenants;

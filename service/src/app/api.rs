@@ -33,6 +33,10 @@ pub fn router(app: Arc<AppState>) -> Router {
         .route("/app/api/couriers/{courier}/round", get(round))
         .route("/app/api/couriers/{courier}/pay", get(pay))
         .route(
+            "/app/api/couriers/{courier}/directions",
+            get(super::roads::directions),
+        )
+        .route(
             "/app/api/couriers/{courier}/stops/{household}/deliver",
             post(deliver),
         )
@@ -169,7 +173,7 @@ async fn me(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Result<Json
 
 /// The courier of a path the caller may see: his own id for a courier (any other answers not
 /// found, as if it did not exist), any id for the staff.
-fn courier_in_path(c: &Caller, courier: &str) -> Result<CourierId, AppError> {
+pub(super) fn courier_in_path(c: &Caller, courier: &str) -> Result<CourierId, AppError> {
     let not_found = || AppError::new(StatusCode::NOT_FOUND, format!("no courier {courier}"));
     match &c.session.role {
         Role::Courier(own) if own.0 != courier => Err(not_found()),

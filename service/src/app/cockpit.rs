@@ -415,8 +415,26 @@ async fn promotion_json(app: &AppState, c: &Caller, p: &Promotion) -> Result<Val
     }))
 }
 
+/// A package a subscription offer may name, as JSON: its product, unit size, period
+/// (`month`, `quarter`, `year` or `deliveries` with their count), units per pack and list
+/// price for quantity one.
+fn package_json(p: &milkrun_dairy::catalogue::Package) -> Value {
+    use milkrun_dairy::catalogue::Period;
+    let (period, deliveries) = match p.period {
+        Period::Month => ("month", None),
+        Period::Quarter => ("quarter", None),
+        Period::Year => ("year", None),
+        Period::Deliveries(n) => ("deliveries", Some(n)),
+    };
+    json!({
+        "id": p.id.0, "product": p.product.0, "size_ml": p.size_ml, "period": period,
+        "deliveries": deliveries, "pack_units": p.pack.units(), "price_cents": p.price.0,
+    })
+}
+
 /// `GET /app/api/cockpit/promotions`: every promotion with its conversion, the segments'
-/// sizes, and the products and segments a new one may name.
+/// sizes, and the products, packages and segments a new one may name (an extra of a
+/// product, or a subscription to a package at a price).
 async fn promotions(
     State(app): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -441,11 +459,13 @@ async fn promotions(
         .product_names(c.tenant)
         .await
         .map_err(store_error)?;
+    let packages = app.store.packages(c.tenant).await.map_err(store_error)?;
     Ok(Json(json!({
         "day": open_day(&app, c.tenant).await?.to_string(),
         "promotions": out,
         "segments": sizes,
         "products": products.iter().map(|(id, n)| json!({"id": id.0, "name": n})).collect::<Vec<_>>(),
+        "packages": packages.iter().map(package_json).collect::<Vec<_>>(),
     })))
 }
 

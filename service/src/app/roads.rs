@@ -2,17 +2,26 @@
 //! ride, as the night's plan does): every road segment inside the box around the day's stops
 //! (plus [`MARGIN_DEG`]), each undirected segment once, as one GeoJSON `MultiLineString`
 //! (`[lon, lat]` pairs, 5 decimals). No tile server.
+//!
+//! And the courier's way to his next stop along the roads ([`directions`]): the engine's
+//! door-to-door route on the bike network with the tenant's traffic, at the pages' time of
+//! day, from where he is (the door he reported last, else his station) to his next pending
+//! stop, turned into manoeuvres by [`milkrun_engine::maneuvers`] (depart, turns, arrive, the
+//! distance to each). The engine keeps no street names, so the hints name none.
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use milkrun_dairy::round::StopStatus;
 use milkrun_engine::graph::{EdgeId, NodeId};
-use milkrun_engine::{Profile, RoadGraph};
+use milkrun_engine::maneuvers::{route_maneuvers, Maneuver};
+use milkrun_engine::{LatLon, PointOptions, Profile, RoadGraph};
 use serde_json::{json, Value};
 
-use super::reply::store_error;
+use super::api::courier_in_path;
+use super::reply::{open_day, store_error};
 use super::{caller, AppError, AppState};
 
 /// Margin around the stops' box, degrees (about 500 m).
@@ -118,5 +127,115 @@ pub async fn roads(
             "properties": {"kind": "roads", "truncated": cut},
             "geometry": {"type": "MultiLineString", "coordinates": lines},
         }],
+    })))
+}
+
+/// The compass point of a bearing (degrees clockwise from north).
+pub fn compass(deg: f64) -> &'static str {
+    const POINTS: [&str; 8] = ["N", "NE", "E", "SE", "S", "SW", "W", "NW"];
+    POINTS[((deg.rem_euclid(360.0) / 45.0).round() as usize) % 8]
+}
+
+/// One manoeuvre as JSON: its kind, the whole metres from the previous one and from the
+/// start, the heading after it (degrees and compass point), the way id and the spot.
+pub fn maneuver_json(m: &Maneuver) -> Value {
+    json!({
+        "kind": m.kind.as_str(),
+        "distance_m": m.distance_m.round() as i64,
+        "from_start_m": m.from_start_m.round() as i64,
+        "bearing_deg": m.bearing_deg.round() as i64 % 360,
+        "compass": compass(m.bearing_deg),
+        "way": m.way,
+        "at": [m.at.lat, m.at.lon],
+    })
+}
+
+/// `GET /app/api/couriers/{courier}/directions`: the way along the roads from where the
+/// courier is (the door he reported last, else his station) to his next pending stop, as
+/// manoeuvres; `{"next": null}` when no stop is left. A courier sees only his own (another
+/// courier's id answers not found).
+pub async fn directions(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(courier): Path<String>,
+) -> Result<Json<Value>, AppError> {
+    use milkrun_dairy::dispatcher::last_positions;
+    let c = caller(&app, &headers)?;
+    let id = courier_in_path(&c, &courier)?;
+    let day = open_day(&app, c.tenant).await?;
+    let round = app
+        .store
+        .courier_round(c.tenant, day, id)
+        .await
+        .map_err(store_error)?;
+    let Some(next) = round.iter().find(|s| s.status == StopStatus::Pending) else {
+        return Ok(Json(json!({"next": null})));
+    };
+    let site = app
+        .store
+        .station_site(c.tenant, next.station)
+        .await
+        .map_err(store_error)?;
+    let last = last_positions(&round)
+        .into_iter()
+        .filter(|p| p.0 == id)
+        .max_by_key(|p| p.3);
+    let (from, from_what) = match (last, &site) {
+        (Some((_, _, p, _)), _) => (p, "your last stop"),
+        (None, Some(site)) => (site.point, "the station"),
+        (None, None) => {
+            return Err(AppError::new(
+                StatusCode::CONFLICT,
+                format!("station {}: no site stored", next.station.0),
+            ))
+        }
+    };
+    let roads = app
+        .service
+        .roads
+        .overlay(&c.session.tenant, Profile::Bike)
+        .map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
+    let departure_s = u32::try_from(app.clock.second_of_day()).unwrap_or(0);
+    let a = LatLon {
+        lat: from.lat,
+        lon: from.lon,
+    };
+    let b = LatLon {
+        lat: next.point.lat,
+        lon: next.point.lon,
+    };
+    let mut opts = PointOptions {
+        departure_s: Some(departure_s),
+        ..PointOptions::default()
+    };
+    // The station's own limit on a household's distance from its road, as its plan has.
+    if let Some(site) = &site {
+        if site.max_snap_m.is_finite() && site.max_snap_m > 0.0 {
+            opts.max_snap_m = site.max_snap_m;
+        }
+    }
+    let route = tokio::task::spawn_blocking(move || {
+        roads
+            .route_with(a, b, &opts)
+            .map(|r| r.map(|r| (route_maneuvers(roads.graph(), &r), r)))
+    })
+    .await
+    .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+    .map_err(|e| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("the way: {e}")))?;
+    let Some((steps, route)) = route else {
+        return Err(AppError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("no road joins {from_what} to {}", next.address),
+        ));
+    };
+    Ok(Json(json!({
+        "next": {"household": next.household.0, "address": next.address},
+        "from": from_what,
+        "from_point": [a.lat, a.lon],
+        "to_point": [b.lat, b.lon],
+        "departure_s": departure_s,
+        "distance_m": (f64::from(route.dist_dm) / 10.0).round() as i64,
+        "duration_s": route.travel_ms.div_ceil(1000),
+        "steps": steps.iter().map(maneuver_json).collect::<Vec<_>>(),
     })))
 }

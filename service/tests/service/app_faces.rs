@@ -2,16 +2,22 @@
 //! real browser, with the fixtures of [`crate::app_browser`] (Debian's headless Chromium
 //! through chromedriver, a small `milkrun demo`'s store, `milkrun serve` on loopback). One
 //! browser serves every step, in order, each checked against the store:
-//! 1. the manager recomputes the segments, creates a promotion for a segment and pushes it;
+//! 1. the manager recomputes the segments, creates a promotion of an extra for a segment and
+//!    pushes it, then a subscription offer (a package at a promoted price) from the same form;
 //! 2. a targeted customer sees the offer among the recommendations; a swap for one day and a
 //!    pause from the page change the store; a late change shows the cut-off's words and is
 //!    offered again from the first open day; taking the offer adds the extra (and the offer
-//!    leaves the recommendations); renewing makes the next term once;
+//!    leaves the recommendations); renewing makes the next term once; the demo's short
+//!    history makes no quantity recommendation; the customer rates a delivered day once from
+//!    the page, and a second rating or a day not delivered is refused in words;
 //! 3. the customer cannot see or change another customer, by editing ids in requests, nor
-//!    read the cockpit;
-//! 4. the manager sees the promotion's conversion, the alerts and the trend, and drills down
+//!    read the cockpit, nor rate another customer's delivery;
+//! 4. the manager sees the promotions' conversion (the subscription offer's too, once a
+//!    targeted customer subscribes to the package), the alerts and the trend, and drills down
 //!    from the company to one courier's day, which matches the store's round;
-//! 5. a session that expires under an open page (a server whose logins last 4 seconds) says
+//! 5. a courier's page at 390×844 lists the way to his next stop along the roads, the
+//!    manoeuvres of the engine's own route from his station (no horizontal scroll);
+//! 6. a session that expires under an open page (a server whose logins last 4 seconds) says
 //!    so when the next change is tried, and the change is not made.
 //!
 //! (A skip before the cut-off taking the delivery out of the day's manifest is shown by
@@ -20,8 +26,15 @@ use std::time::Duration;
 
 use milkrun_calendar::Date;
 use milkrun_dairy::calendar::{DeliveryLine, OperationKind};
-use milkrun_dairy::ids::{CustomerId, ProductId, SubscriptionId};
+use milkrun_dairy::ids::{CourierId, CustomerId, ProductId, SubscriptionId};
+use milkrun_dairy::money::Cents;
+use milkrun_dairy::promotion::Offer;
+use milkrun_dairy::recommend::Recommendation;
+use milkrun_dairy::round::StopStatus;
 use milkrun_dairy::segment::Segment;
+use milkrun_dairy::subscription::Subscription;
+use milkrun_engine::maneuvers::route_maneuvers;
+use milkrun_engine::{import_pbf_file, LatLon, PointOptions, Profile, RoadEngine};
 use serde_json::{json, Value};
 
 use crate::app_browser::{demo_store, Browser, KEY, TENANT};
@@ -38,6 +51,21 @@ fn status_of(b: &Browser, method: &str, path: &str, body: Value) -> u64 {
     )
     .as_u64()
     .unwrap_or_else(|| panic!("{method} {path}: no status"))
+}
+
+/// The status and the body of a request made by the page's own code.
+fn reply_of(b: &Browser, method: &str, path: &str, body: Value) -> (u64, String) {
+    let v = b.js_async(
+        "const [method, path, body, done] = arguments;
+         fetch(path, {method, headers: {'x-milkrun-app': '1', 'content-type': 'application/json'},
+                      body: method === 'GET' ? undefined : JSON.stringify(body)})
+           .then(async r => done([r.status, await r.text()]), e => done([0, String(e)]));",
+        json!([method, path, body]),
+    );
+    (
+        v[0].as_u64().unwrap_or(0),
+        v[1].as_str().unwrap_or_default().to_string(),
+    )
 }
 
 /// Sets a form field's value (dates, selects) as a person would, with its change event.
@@ -118,12 +146,54 @@ fn customer_and_cockpit_in_a_real_browser() {
     assert_eq!(members.len(), size, "the segment's members are fixed");
     let held = members.iter().filter(|m| m.1).count();
     assert_eq!(held, (size * 20 + 50) / 100, "the seeded holdout");
+    // A subscription offer from the same form: a package at a promoted price, pushed.
+    let package = rt.block_on(store.packages(TENANT)).unwrap()[0].clone();
+    set(&browser, "#promo-offer", "subscribe");
+    browser.wait_for(
+        "document.getElementById('offer-subscribe').offsetParent !== null \
+         && document.getElementById('offer-extra').offsetParent === null",
+        "the subscription offer's fields",
+    );
+    set(&browser, "#promo-package", &package.id.0.to_string());
+    set(&browser, "#promo-price", "9.99");
+    browser.click("#new-promotion button[type=submit]");
+    message_has(&browser, "created for the");
+    let promos = rt.block_on(store.promotions(TENANT)).unwrap();
+    let sub_promo = *promos.last().expect("the subscription offer is stored");
+    assert!(sub_promo.id != id);
+    assert_eq!(
+        (sub_promo.offer, sub_promo.segment, sub_promo.valid_to),
+        (
+            Offer::Subscribe {
+                package: package.id,
+                price: Cents(999)
+            },
+            segment,
+            day.add_days(7)
+        )
+    );
+    browser.click(&format!("#promotion-{} button.push", sub_promo.id.0));
+    message_has(&browser, &format!("Promotion {} pushed", sub_promo.id.0));
+    let offer_text = browser.text(&format!("#promotion-{} td", sub_promo.id.0));
+    assert!(
+        offer_text.starts_with("subscription to ") && offer_text.contains(" at 9.99"),
+        "{offer_text}"
+    );
+    browser.js(
+        "document.getElementById('promo-title').scrollIntoView();",
+        json!([]),
+    );
     browser.screenshot("faces-cockpit-promotion");
 
     // 2. A targeted customer with deliveries on each of the next days.
     let mut pick = None;
     'members: for (c, held) in &members {
-        if *held {
+        if *held
+            || rt
+                .block_on(store.delivered_days(TENANT, *c, day.add_days(-13), day))
+                .unwrap()
+                .is_empty()
+        {
             continue;
         }
         for sub in rt
@@ -169,6 +239,13 @@ fn customer_and_cockpit_in_a_real_browser() {
         ))
         .unwrap();
     assert!(!recs.is_empty());
+    // One simulated day is too short a history for a trend: no quantity suggestion.
+    assert!(
+        !recs
+            .iter()
+            .any(|r| matches!(r, Recommendation::Quantity { .. })),
+        "{recs:?}"
+    );
     let offer_li = format!(
         "#recommendations li[data-kind=offer][data-promotion='{}']",
         id.0
@@ -177,6 +254,94 @@ fn customer_and_cockpit_in_a_real_browser() {
         &format!("document.querySelector({})", json!(offer_li)),
         "the offer",
     );
+
+    assert_eq!(
+        browser.js(
+            "return document.querySelectorAll('#recommendations li[data-kind=quantity]').length;",
+            json!([])
+        ),
+        json!(0),
+        "no quantity suggestion on the page"
+    );
+
+    // Rating a delivered day from the page: once, 1 to 5; the refusals in the server's words.
+    let delivered = rt
+        .block_on(store.delivered_days(TENANT, customer, day.add_days(-13), day))
+        .unwrap();
+    let rated = *delivered
+        .iter()
+        .find(|d| d.stars.is_none())
+        .expect("a delivered day not rated yet");
+    let li = format!("#rate-{}-{}", rated.household.0, rated.date);
+    browser.wait_for(
+        &format!("document.querySelector({})", json!(li)),
+        "the delivered day to rate",
+    );
+    set(
+        &browser,
+        &format!("#stars-{}-{}", rated.household.0, rated.date),
+        "4",
+    );
+    browser.click(&format!("{li} button[type=submit]"));
+    message_has(
+        &browser,
+        &format!("the delivery of {} rated 4 of 5", rated.date),
+    );
+    browser.wait_for(
+        &format!(
+            "document.querySelector({}).dataset.stars === '4'",
+            json!(li)
+        ),
+        "the stars shown",
+    );
+    let stored = rt
+        .block_on(store.delivered_days(TENANT, customer, rated.date, rated.date))
+        .unwrap();
+    assert!(
+        stored
+            .iter()
+            .any(|d| d.household == rated.household && d.stars == Some(4)),
+        "{stored:?}"
+    );
+    let ratings = format!("/app/api/customers/{}/ratings", customer.0);
+    let (st, text) = reply_of(
+        &browser,
+        "POST",
+        &ratings,
+        json!({"household": rated.household.0, "date": rated.date.to_string(), "stars": 1}),
+    );
+    assert_eq!(st, 409, "{text}");
+    assert!(text.contains("rated already"), "{text}");
+    let (st, text) = reply_of(
+        &browser,
+        "POST",
+        &ratings,
+        json!({"household": rated.household.0, "date": day.add_days(3).to_string(), "stars": 5}),
+    );
+    assert_eq!(st, 409, "{text}");
+    assert!(text.contains("nothing was delivered"), "{text}");
+    let (st, text) = reply_of(
+        &browser,
+        "POST",
+        &ratings,
+        json!({"household": rated.household.0, "date": rated.date.to_string(), "stars": 6}),
+    );
+    assert_eq!(st, 400, "{text}");
+    assert!(text.contains("stars"), "{text}");
+    let stored = rt
+        .block_on(store.delivered_days(TENANT, customer, rated.date, rated.date))
+        .unwrap();
+    assert!(
+        stored
+            .iter()
+            .any(|d| d.household == rated.household && d.stars == Some(4)),
+        "the first rating stands: {stored:?}"
+    );
+    browser.js(
+        "document.getElementById('rate-title').scrollIntoView();",
+        json!([]),
+    );
+    browser.screenshot("faces-customer-rating");
 
     // A swap for one day, from the page: that day's delivery is the other product.
     let swap_day = day.add_days(3);
@@ -318,6 +483,12 @@ fn customer_and_cockpit_in_a_real_browser() {
         .block_on(store.operations(TENANT, other_sub))
         .unwrap()
         .len();
+    let other_household = rt
+        .block_on(store.subscriptions_of_customer(TENANT, other))
+        .unwrap()[0]
+        .household;
+    let rate_other = json!({"household": other_household.0,
+                            "date": day.add_days(-1).to_string(), "stars": 1});
     let skip = json!({"subscription": other_sub.0, "kind": "skip",
                       "date": first_open.add_days(2).to_string()});
     let me = customer.0;
@@ -365,6 +536,24 @@ fn customer_and_cockpit_in_a_real_browser() {
             json!({"subscription": other_sub.0}),
             404,
         ),
+        (
+            "GET",
+            format!("/app/api/customers/{o}/ratings"),
+            json!(null),
+            404,
+        ),
+        (
+            "POST",
+            format!("/app/api/customers/{o}/ratings"),
+            rate_other.clone(),
+            404,
+        ),
+        (
+            "POST",
+            format!("/app/api/customers/{me}/ratings"),
+            rate_other.clone(),
+            404,
+        ),
         ("GET", "/app/api/cube?by=station".into(), json!(null), 403),
         (
             "GET",
@@ -393,6 +582,32 @@ fn customer_and_cockpit_in_a_real_browser() {
         other_ops,
         "the other customer's calendar is untouched"
     );
+
+    // A targeted member of the subscription offer subscribes to its package within the
+    // validity (through the office or the API; the page has no way to take it): the
+    // conversion counts it.
+    let sub_members = rt
+        .block_on(store.promotion_members(TENANT, sub_promo.id))
+        .unwrap();
+    let taker = sub_members
+        .iter()
+        .find(|m| !m.1)
+        .map(|m| m.0)
+        .expect("a targeted member");
+    let base_sub = rt
+        .block_on(store.subscriptions_of_customer(TENANT, taker))
+        .unwrap()[0]
+        .clone();
+    let taken = Subscription::for_package(
+        SubscriptionId(9_000_001),
+        base_sub.household,
+        &package,
+        day.add_days(2),
+        1,
+        base_sub.weekdays,
+    )
+    .unwrap();
+    rt.block_on(store.add_subscription(TENANT, &taken)).unwrap();
 
     // 4. The manager: the conversion, the alerts, the trend and the drill-down.
     browser.js("document.getElementById('logout').click();", json!([]));
@@ -427,6 +642,32 @@ fn customer_and_cockpit_in_a_real_browser() {
     let taken_text = browser.text(&format!("{row} td.taken"));
     assert!(
         taken_text.starts_with(&format!("{} of {}", conv.targeted_taken, conv.targeted)),
+        "{taken_text}"
+    );
+    // The subscription offer's conversion, as the store counts it.
+    let sconv = rt
+        .block_on(store.promotion_conversion(TENANT, sub_promo.id))
+        .unwrap();
+    assert!(sconv.targeted_taken >= 1, "{sconv:?}");
+    let srow = format!("#promotion-{}", sub_promo.id.0);
+    let shown = browser.js(
+        "const d = document.querySelector(arguments[0]).dataset;
+         return [+d.targeted, +d.targetedTaken, +d.holdout, +d.holdoutTaken];",
+        json!([srow]),
+    );
+    assert_eq!(
+        shown,
+        json!([
+            sconv.targeted,
+            sconv.targeted_taken,
+            sconv.holdout,
+            sconv.holdout_taken
+        ]),
+        "the subscription offer's conversion"
+    );
+    let taken_text = browser.text(&format!("{srow} td.taken"));
+    assert!(
+        taken_text.starts_with(&format!("{} of {}", sconv.targeted_taken, sconv.targeted)),
         "{taken_text}"
     );
     // The trend: one row per day of the week before the open day and the open day, with the
@@ -533,7 +774,86 @@ fn customer_and_cockpit_in_a_real_browser() {
     assert_eq!(shown, json!(want), "the courier's day as the store has it");
     browser.screenshot("faces-cockpit-courier-day");
 
-    // 5. A session that expires under an open page: a server whose logins last 4 seconds.
+    // 5. A courier with his round ahead: the way to his next stop along the roads, the
+    // manoeuvres of the engine's route from his station.
+    browser.js("document.getElementById('logout').click();", json!([]));
+    browser.wait_for("location.pathname === '/app/login'", "the login");
+    let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    let mut couriers: Vec<CourierId> = board.iter().filter_map(|s| s.courier).collect();
+    couriers.sort();
+    couriers.dedup();
+    let (rider, round) = couriers
+        .iter()
+        .find_map(|c| {
+            let r = rt.block_on(store.courier_round(TENANT, day, *c)).unwrap();
+            (!r.is_empty() && r.iter().all(|s| s.status == StopStatus::Pending)).then_some((*c, r))
+        })
+        .expect("a courier with his round ahead");
+    browser.screen(390, 844, true);
+    browser.login(&base, &format!("courier-{}", rider.0), KEY);
+    browser.wait_for(
+        "location.pathname === '/app/courier' && document.body.dataset.ready \
+         && document.querySelector('#nav-steps li')",
+        "the courier's way to his next stop",
+    );
+    let d = browser.js_async(
+        "const [id, done] = arguments;
+         fetch('/app/api/couriers/' + id + '/directions').then(r => r.json()).then(done, e => done(String(e)));",
+        json!([rider.0]),
+    );
+    let next = &round[0];
+    assert_eq!(d["next"]["household"], json!(next.household.0), "{d}");
+    assert_eq!(d["from"], json!("the station"), "{d}");
+    let site = rt
+        .block_on(store.station_site(TENANT, next.station))
+        .unwrap()
+        .expect("the station's site");
+    assert_eq!(d["from_point"], json!([site.point.lat, site.point.lon]));
+    let osm = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../datasets/data/osm/liechtenstein.osm.pbf");
+    let (graph, _) = import_pbf_file(&osm, Profile::Bike).unwrap();
+    let engine = RoadEngine::prepare(graph);
+    let opts = PointOptions {
+        departure_s: Some(d["departure_s"].as_u64().unwrap() as u32),
+        max_snap_m: site.max_snap_m,
+        ..PointOptions::default()
+    };
+    let route = engine
+        .route_with(
+            LatLon {
+                lat: site.point.lat,
+                lon: site.point.lon,
+            },
+            LatLon {
+                lat: next.point.lat,
+                lon: next.point.lon,
+            },
+            &opts,
+        )
+        .unwrap()
+        .expect("a road to the first stop");
+    let want: Vec<(&str, i64)> = route_maneuvers(engine.graph(), &route)
+        .iter()
+        .map(|m| (m.kind.as_str(), m.distance_m.round() as i64))
+        .collect();
+    let shown = browser.js(
+        "return [...document.querySelectorAll('#nav-steps li')].map(li => [li.dataset.kind, +li.dataset.distance]);",
+        json!([]),
+    );
+    assert_eq!(shown, json!(want), "the engine's manoeuvres on the page");
+    assert_eq!(
+        d["distance_m"],
+        json!((f64::from(route.dist_dm) / 10.0).round() as i64)
+    );
+    let first = browser.text("#nav-steps li:first-child");
+    let last = browser.text("#nav-steps li:last-child");
+    assert!(first.starts_with("Set off heading "), "{first}");
+    assert!(last.contains(&next.address), "{last}");
+    let scroll = browser.js("return document.documentElement.scrollWidth;", json!([]));
+    assert!(scroll.as_u64().unwrap() <= 390, "scrollWidth {scroll}");
+    browser.screenshot("faces-courier-directions");
+
+    // 6. A session that expires under an open page: a server whose logins last 4 seconds.
     let config = db.parent().unwrap().join("short-sessions.json");
     std::fs::write(&config, r#"{"app": {"session_s": 4}}"#).unwrap();
     let short = start(&[

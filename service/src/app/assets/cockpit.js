@@ -128,6 +128,25 @@ async function loadWatch() {
 const SEGMENT_WORDS = { loyal: "Loyal", new: "New", occasional: "Occasional", at_risk: "At risk", lapsed: "Lapsed" };
 const pct = (n, d) => (d ? `${n} of ${d} (${Math.round((n / d) * 100)} %)` : "–");
 
+const PERIOD_WORDS = { month: "a month", quarter: "a quarter", year: "a year" };
+
+/** Money from cents, two decimals. */
+const money = (cents) => (cents / 100).toFixed(2);
+
+/** A package in words: product, size, pack and period. */
+function packageWords(k, names) {
+  const period = k.period === "deliveries" ? `${k.deliveries} deliveries` : PERIOD_WORDS[k.period] || k.period;
+  return `${names.get(k.product) || k.product} ${k.size_ml} ml` +
+    (k.pack_units > 1 ? ` × ${k.pack_units}` : "") + `, ${period}`;
+}
+
+/** Shows the fields of the offer kind chosen. */
+function offerKind() {
+  const kind = document.getElementById("promo-offer").value;
+  document.getElementById("offer-extra").hidden = kind !== "extra";
+  document.getElementById("offer-subscribe").hidden = kind !== "subscribe";
+}
+
 async function loadPromotions() {
   const r = await api("/app/api/cockpit/promotions");
   document.getElementById("segments-summary").textContent = "Segments: " +
@@ -140,6 +159,14 @@ async function loadPromotions() {
   const prod = document.getElementById("promo-product");
   if (!prod.options.length) prod.replaceChildren(...r.products.map((p) => el("option", { value: p.id, text: p.name })));
   const names = new Map(r.products.map((p) => [p.id, p.name]));
+  const packages = new Map(r.packages.map((k) => [k.id, k]));
+  const pkg = document.getElementById("promo-package");
+  if (!pkg.options.length) {
+    pkg.replaceChildren(...r.packages.map((k) => el("option", { value: k.id, "data-price": k.price_cents,
+      text: packageWords(k, names) + ` (list price ${money(k.price_cents)})` })));
+    const price = document.getElementById("promo-price");
+    if (!price.value && r.packages.length) price.value = (r.packages[0].price_cents / 100).toFixed(2);
+  }
   for (const id of ["promo-from", "promo-to"]) {
     const i = document.getElementById(id);
     if (!i.value) i.value = r.day;
@@ -148,7 +175,9 @@ async function loadPromotions() {
     const c = p.conversion;
     const offer = p.offer.offer === "extra"
       ? `${names.get(p.offer.product) || p.offer.product} as an extra, ${p.offer.free_units} free`
-      : `subscription at ${(p.offer.price_cents / 100).toFixed(2)}`;
+      : `subscription to ${packages.has(p.offer.package) ? packageWords(packages.get(p.offer.package), names)
+        : "package " + p.offer.package} at ${money(p.offer.price_cents)}` +
+        (packages.has(p.offer.package) ? ` (list ${money(packages.get(p.offer.package).price_cents)})` : "");
     return el("tr", { id: "promotion-" + p.id, "data-targeted": c.targeted, "data-targeted-taken": c.targeted_taken,
         "data-holdout": c.holdout, "data-holdout-taken": c.holdout_taken },
       el("th", { scope: "row", text: String(p.id) }), el("td", { text: offer }),
@@ -186,13 +215,23 @@ async function main() {
       say("Segments not recomputed: " + e.message);
     }
   });
+  document.getElementById("promo-offer").addEventListener("change", offerKind);
+  document.getElementById("promo-package").addEventListener("change", (ev) => {
+    const o = ev.target.selectedOptions[0];
+    if (o) document.getElementById("promo-price").value = (Number(o.dataset.price) / 100).toFixed(2);
+  });
+  offerKind();
   document.getElementById("new-promotion").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
+      const kind = document.getElementById("promo-offer").value;
+      const offer = kind === "subscribe"
+        ? { offer: "subscribe", package: Number(document.getElementById("promo-package").value),
+          price_cents: Math.round(Number(document.getElementById("promo-price").value) * 100) }
+        : { offer: "extra", product: Number(document.getElementById("promo-product").value),
+          free_units: Number(document.getElementById("promo-free").value) };
       const p = await api("/app/api/cockpit/promotions", { method: "POST", body: {
-        offer: "extra",
-        product: Number(document.getElementById("promo-product").value),
-        free_units: Number(document.getElementById("promo-free").value),
+        ...offer,
         valid_from: document.getElementById("promo-from").value,
         valid_to: document.getElementById("promo-to").value,
         segment: document.getElementById("promo-segment").value,

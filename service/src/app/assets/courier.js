@@ -115,6 +115,7 @@ async function report(stop, what, body) {
     render();
     loadPay();
     loadHint();
+    loadDirections();
     say(what === "deliver" ? `Delivered: ${stop.address}` : `Reported as not delivered: ${stop.address}`, "ok");
     const next = document.querySelector(".stop.status-pending input");
     if (next) next.focus();
@@ -137,6 +138,51 @@ async function loadHint() {
     hint((await api(`/app/api/couriers/${me.courier}/round`)).hint);
   } catch (e) {
     say("The way to the next stop could not be loaded: " + e.message);
+  }
+}
+
+/** What each manoeuvre kind says (display only: the server decides the manoeuvres). */
+const TURN_WORDS = {
+  depart: "Set off", continue: "Go straight on", slight_left: "Bear left", slight_right: "Bear right",
+  left: "Turn left", right: "Turn right", sharp_left: "Turn sharp left", sharp_right: "Turn sharp right",
+  uturn: "Turn back", arrive: "Arrive",
+};
+
+/** Metres as the phone shows them. */
+function far(m) {
+  return m >= 1000 ? `${(m / 1000).toFixed(1)} km` : `${m} m`;
+}
+
+/** The way along the roads to the next stop, one line per manoeuvre. */
+function showDirections(d) {
+  const title = document.getElementById("directions-title");
+  const list = document.getElementById("nav-steps");
+  if (!d.next) {
+    title.textContent = "No stop left.";
+    list.replaceChildren();
+    return;
+  }
+  title.textContent = `Along the roads to ${d.next.address}: ${far(d.distance_m)}, ` +
+    `about ${Math.max(1, Math.round(d.duration_s / 60))} min from ${d.from}`;
+  list.replaceChildren(...d.steps.map((s, i) => {
+    let words;
+    if (s.kind === "depart") words = `${TURN_WORDS.depart} heading ${s.compass}`;
+    else if (s.kind === "arrive") words = `After ${far(s.distance_m)}: arrive at ${d.next.address}`;
+    else words = `After ${far(s.distance_m)}: ${TURN_WORDS[s.kind] || s.kind}, heading ${s.compass}`;
+    return el("li", { class: "step", id: "nav-step-" + i, "data-kind": s.kind,
+      "data-distance": s.distance_m, text: words });
+  }));
+  document.getElementById("directions").dataset.household = d.next.household;
+}
+
+/** Loads the way to the next stop (after the round and after each report). */
+async function loadDirections() {
+  try {
+    showDirections(await api(`/app/api/couriers/${me.courier}/directions`));
+  } catch (e) {
+    document.getElementById("directions-title").textContent =
+      "The way along the roads could not be found: " + e.message;
+    document.getElementById("nav-steps").replaceChildren();
   }
 }
 
@@ -196,6 +242,7 @@ async function main() {
     round = await api(`/app/api/couriers/${me.courier}/round`);
     render();
     await loadPay();
+    await loadDirections();
     document.body.dataset.ready = "1";
   } catch (e) {
     say("Your round could not be loaded: " + e.message);

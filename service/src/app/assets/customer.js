@@ -181,6 +181,48 @@ async function loadComplaints() {
       el("time", { text: k.filed_at }), ` ${CATEGORY_WORDS[k.category] || k.category}: ${k.text} — ${k.state}`)));
 }
 
+const stars = (n, max) => "★".repeat(n) + "☆".repeat(Math.max(0, max - n));
+
+/** The delivered days of the last two weeks: rated ones show their stars, the others a control. */
+async function loadRatings() {
+  const r = await api(`/app/api/customers/${me.customer}/ratings`);
+  const items = r.days.map((d) => {
+    const key = `${d.household}-${d.date}`;
+    const li = el("li", { id: "rate-" + key, "data-date": d.date, "data-household": d.household,
+      "data-stars": d.stars ?? "" });
+    if (d.stars !== null) {
+      li.append(`${d.date}: delivered, rated ${stars(d.stars, r.max_stars)} (${d.stars} of ${r.max_stars})`);
+      return li;
+    }
+    const id = "stars-" + key;
+    const select = el("select", { id },
+      ...Array.from({ length: r.max_stars }, (_, i) => r.max_stars - i)
+        .map((n) => el("option", { value: n, text: `${stars(n, r.max_stars)} (${n})` })));
+    const form = el("form", { class: "row rate", "aria-label": `Rate the delivery of ${d.date}` },
+      el("label", { for: id, text: `${d.date}: delivered. Stars` }), select,
+      el("button", { type: "submit", text: "Rate" }));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      rate(d.household, d.date, Number(select.value));
+    });
+    li.append(form);
+    return li;
+  });
+  document.getElementById("ratings").replaceChildren(...(items.length ? items
+    : [el("li", { class: "empty", text: "Nothing delivered in the last two weeks." })]));
+}
+
+/** Rates one delivery; the server's refusal (rated already, not delivered) is shown in its words. */
+async function rate(household, date, n) {
+  try {
+    await api(`/app/api/customers/${me.customer}/ratings`, { method: "POST", body: { household, date, stars: n } });
+    say(`Thank you: the delivery of ${date} rated ${n} of 5.`, "ok");
+  } catch (e) {
+    say("Not rated: " + e.message);
+  }
+  loadRatings().catch((e) => say("Your deliveries could not be loaded: " + e.message));
+}
+
 async function load(m) {
   cal = await api(`/app/api/customers/${me.customer}/calendar` + (m ? `?month=${m}` : ""));
   month = cal.month;
@@ -238,6 +280,7 @@ async function main() {
   loadUse().catch((e) => say("Your consumption could not be loaded: " + e.message));
   loadComplaints().catch((e) => say("Your complaints could not be loaded: " + e.message));
   loadRecommendations().catch((e) => say("Your suggestions could not be loaded: " + e.message));
+  loadRatings().catch((e) => say("Your deliveries could not be loaded: " + e.message));
   // A key per filing, so a repeated submit files once (randomUUID needs a secure context).
   const newKey = () => (window.crypto && crypto.randomUUID)
     ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`;
