@@ -163,9 +163,17 @@ fn homberger_gen_1000_matches_the_shipped_files() {
     }
     assert_eq!(insts, homberger_gen_1000());
     let c2 = &insts[0];
-    assert_eq!((c2.capacity, c2.nodes[0].due, c2.len()), (1000, 4500.0, 1001));
     assert_eq!(
-        (c2.nodes[1].x, c2.nodes[1].y, c2.nodes[1].ready, c2.nodes[1].due),
+        (c2.capacity, c2.nodes[0].due, c2.len()),
+        (1000, 4500.0, 1001)
+    );
+    assert_eq!(
+        (
+            c2.nodes[1].x,
+            c2.nodes[1].y,
+            c2.nodes[1].ready,
+            c2.nodes[1].due
+        ),
         (209.0, 81.0, 2560.0, 2720.0)
     );
 }
@@ -185,7 +193,11 @@ fn homberger_gen_1000_shape_and_feasible() {
         for c in 1..n {
             let node = &inst.nodes[c];
             assert!(node.ready <= node.due, "{} customer {c}", inst.name);
-            assert!(node.ready >= inst.distance(0, c), "{} customer {c}", inst.name);
+            assert!(
+                node.ready >= inst.distance(0, c),
+                "{} customer {c}",
+                inst.name
+            );
             assert!(
                 node.due + node.service + inst.distance(c, 0) <= depot.due,
                 "{} customer {c}",
@@ -195,8 +207,16 @@ fn homberger_gen_1000_shape_and_feasible() {
         let near = (1..n)
             .filter(|&i| (1..n).any(|j| j != i && inst.distance(i, j) < 5.0))
             .count();
-        let least = if inst.name.starts_with("gen_c2") { 700 } else { 380 };
-        assert!(near >= least, "{}: {near} customers near another", inst.name);
+        let least = if inst.name.starts_with("gen_c2") {
+            700
+        } else {
+            380
+        };
+        assert!(
+            near >= least,
+            "{}: {near} customers near another",
+            inst.name
+        );
         let routes = greedy_routes(&inst);
         let report = check(&inst, &routes);
         assert!(

@@ -205,33 +205,41 @@ impl<'c, 'a> Eliminator<'c, 'a> {
         }
         let mut best: Option<Ejection> = None;
         let mut nodes = 0u64;
-        for &r in &routes {
-            let route = &st.routes[r];
-            let vt = &p.vehicle_types[route.vt];
-            if p.jobs[v].skills & !vt.skills != 0 || route.is_empty() {
-                continue;
+        // Iterative deepening on the number of ejections: sets of k jobs
+        // cost at least k, so a pass stops once the best sum is that low,
+        // and the cheap small sets bound the larger ones.
+        'passes: for kmax in 1..=K_MAX {
+            if best.as_ref().is_some_and(|b| b.psum <= kmax as u64) {
+                break;
             }
-            let mut load = route.load().depot;
-            for (l, add) in load.iter_mut().zip(p.jobs[v].depot_load.iter()) {
-                *l += add;
-            }
-            for after in 0..=route.len() {
-                let mut dfs = Dfs {
-                    p,
-                    route,
-                    vt,
-                    v,
-                    after,
-                    penalty: &self.penalty,
-                    best: &mut best,
-                    r,
-                    ejected: Vec::with_capacity(K_MAX),
-                    nodes: &mut nodes,
-                };
-                dfs.start(load);
-                if nodes > EJECT_NODES {
-                    super::count_moves(nodes);
-                    return best;
+            for &r in &routes {
+                let route = &st.routes[r];
+                let vt = &p.vehicle_types[route.vt];
+                if p.jobs[v].skills & !vt.skills != 0 || route.is_empty() {
+                    continue;
+                }
+                let mut load = route.load().depot;
+                for (l, add) in load.iter_mut().zip(p.jobs[v].depot_load.iter()) {
+                    *l += add;
+                }
+                for after in 0..=route.len() {
+                    let mut dfs = Dfs {
+                        p,
+                        route,
+                        vt,
+                        v,
+                        after,
+                        kmax,
+                        penalty: &self.penalty,
+                        best: &mut best,
+                        r,
+                        ejected: Vec::with_capacity(K_MAX),
+                        nodes: &mut nodes,
+                    };
+                    dfs.start(load);
+                    if nodes > EJECT_NODES {
+                        break 'passes;
+                    }
                 }
             }
         }
@@ -354,6 +362,8 @@ struct Dfs<'d, 'p> {
     vt: &'p VehicleType,
     v: usize,
     after: usize,
+    /// Most jobs ejected in this pass.
+    kmax: usize,
     penalty: &'d [u64],
     best: &'d mut Option<Ejection>,
     r: usize,
@@ -440,7 +450,7 @@ impl Dfs<'_, '_> {
         // Eject job j.
         let pen = self.penalty[j];
         let bound = self.best.as_ref().map_or(u64::MAX, |b| b.psum);
-        if self.ejected.len() < K_MAX && psum.saturating_add(pen) < bound {
+        if self.ejected.len() < self.kmax && psum.saturating_add(pen) < bound {
             let mut l = load;
             for (x, dl) in l.iter_mut().zip(p.jobs[j].depot_load.iter()) {
                 *x -= dl;
@@ -455,7 +465,16 @@ impl Dfs<'_, '_> {
         if next.time_warp > 0 {
             return;
         }
-        self.walk(s + 1, next, u, dist + p.distance(loc, u), load, psum, placed, vis);
+        self.walk(
+            s + 1,
+            next,
+            u,
+            dist + p.distance(loc, u),
+            load,
+            psum,
+            placed,
+            vis,
+        );
     }
 }
 
