@@ -35,6 +35,9 @@ pub enum Set {
     X,
     /// Li & Lim 100 PDPTW, hierarchical.
     LiLim,
+    /// Generated Homberger-style C2/RC2 instances with 1,000 customers
+    /// (`milkrun_datasets::generate::homberger_gen_1000`), hierarchical; no BKS.
+    HombergerGen1000,
 }
 
 impl Set {
@@ -45,6 +48,7 @@ impl Set {
             "homberger_200" | "homberger" => Some(Self::Homberger200),
             "x" => Some(Self::X),
             "li_lim" | "li_lim_100" => Some(Self::LiLim),
+            "homberger_gen_1000" => Some(Self::HombergerGen1000),
             _ => None,
         }
     }
@@ -56,6 +60,7 @@ impl Set {
             Self::Homberger200 => "homberger_200",
             Self::X => "x",
             Self::LiLim => "li_lim_100",
+            Self::HombergerGen1000 => "homberger_gen_1000",
         }
     }
 
@@ -71,7 +76,7 @@ impl Set {
     pub fn objective(self) -> Objective {
         match self {
             Self::Solomon | Self::X => Objective::Weighted,
-            Self::Homberger200 | Self::LiLim => Objective::Hierarchical,
+            Self::Homberger200 | Self::LiLim | Self::HombergerGen1000 => Objective::Hierarchical,
         }
     }
 }

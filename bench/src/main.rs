@@ -2,7 +2,7 @@
 //! independent checker and reports gaps to the best-known solutions.
 //!
 //! ```text
-//! milkrun-bench --set solomon|homberger_200|x|li_lim (--seconds N | --x-rule n/10)
+//! milkrun-bench --set solomon|homberger_200|homberger_gen_1000|x|li_lim (--seconds N | --x-rule n/10)
 //!               [--seeds 1,2] [--threads T] [--cooperation share|independent]
 //!               [--instances a,b] [--out results.csv] [--targets peer.csv]
 //! milkrun-bench --set dense [--stops 3000] [--couriers 12] [--seconds 60]
@@ -23,7 +23,7 @@ use milkrun_vrp::Cooperation;
 #[derive(Debug, Parser)]
 #[command(name = "milkrun-bench")]
 struct Cli {
-    /// Instance set: solomon, homberger_200, x, li_lim, or dense (the
+    /// Instance set: solomon, homberger_200, homberger_gen_1000, x, li_lim, or dense (the
     /// generated dense city).
     #[arg(long)]
     set: String,

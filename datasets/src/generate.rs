@@ -123,3 +123,157 @@ pub fn dense_city(seed: u64, stops: usize, couriers: usize) -> Instance {
         has_time_windows: true,
     }
 }
+
+/// The customer layout of a [`homberger_like`] instance.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HombergerClass {
+    /// C2: every customer in a cluster; service 90, demand 10-40 in steps
+    /// of 10, capacity 1000, depot open 0..[`C2_HORIZON`].
+    C2,
+    /// RC2: half the customers in clusters, half uniform; service 10,
+    /// demand 1-35, capacity 1000, depot open 0..[`RC2_HORIZON`].
+    Rc2,
+}
+
+/// Side of the square a 1,000-customer Homberger-style instance covers (the
+/// published 1,000-customer set uses about 0..500 with the depot in the middle).
+pub const HOMBERGER_SIDE: f64 = 500.0;
+/// Depot horizon of a generated C2-type instance.
+pub const C2_HORIZON: i64 = 4500;
+/// Depot horizon of a generated RC2-type instance.
+pub const RC2_HORIZON: i64 = 3000;
+
+/// A seeded instance in the style of the Gehring-Homberger "type 2" classes
+/// (long horizon, clustered customers, capacity binding against wide
+/// windows; capacity allows about 25 C2 or 18 RC2 routes, so the windows
+/// and the horizon decide how many more are needed). **Generated, not the published set:** the published
+/// 1,000-customer files are not shipped (no PyPI package carries them), so
+/// this builds instances with the same ingredients for the vehicles-first
+/// benchmark of issue #25.
+///
+/// * **Layout.** `customers` nodes on a [`HOMBERGER_SIDE`] square with
+///   integer coordinates, the depot in the middle. Clusters: one centre per
+///   40 customers, uniform in the square; a clustered customer lies around
+///   a random centre (Gaussian spread of 2 % of the side per axis, clamped
+///   into the square). C2 clusters everyone; RC2 every second customer, the
+///   others are uniform.
+/// * **Windows.** A window of `width` time units (clipped to the horizon)
+///   around a centre drawn uniformly among the start times at which the
+///   customer can be served from and back to the depot; with `mixed`, every
+///   second customer gets a random width between `width` and the whole
+///   horizon instead (Solomon's types 3 and 4). Every customer alone is
+///   feasible: ready time at least the travel from the depot, due date at
+///   most the horizon less the service and the travel back.
+/// * **Fleet** `customers / 4` vehicles (never binding).
+///
+/// The same arguments give the same instance on every platform (own
+/// SplitMix64 generator; values are rounded to integers before any
+/// platform-dependent operation could matter).
+pub fn homberger_like(
+    class: HombergerClass,
+    seed: u64,
+    customers: usize,
+    width: i64,
+    mixed: bool,
+) -> Instance {
+    let mut rng = SplitMix64::new(seed);
+    let (horizon, service, capacity) = match class {
+        HombergerClass::C2 => (C2_HORIZON, 90.0, 1000),
+        HombergerClass::Rc2 => (RC2_HORIZON, 10.0, 1000),
+    };
+    let side = HOMBERGER_SIDE;
+    let mid = (side / 2.0).round();
+    let centres: Vec<(f64, f64)> = (0..(customers / 40).max(1))
+        .map(|_| (rng.range(0.0, side), rng.range(0.0, side)))
+        .collect();
+    let mut nodes = Vec::with_capacity(customers + 1);
+    nodes.push(Node {
+        file_id: 0,
+        x: mid,
+        y: mid,
+        demand: 0,
+        ready: 0.0,
+        due: horizon as f64,
+        service: 0.0,
+        pickup: None,
+        delivery: None,
+    });
+    let spread = 0.02 * side;
+    for i in 1..=customers {
+        let clustered = class == HombergerClass::C2 || i % 2 == 0;
+        let (x, y) = if clustered {
+            let k = rng.int(0, centres.len() as i64 - 1) as usize;
+            let (cx, cy) = centres[k];
+            (
+                (cx + spread * normal(&mut rng)).clamp(0.0, side),
+                (cy + spread * normal(&mut rng)).clamp(0.0, side),
+            )
+        } else {
+            (rng.range(0.0, side), rng.range(0.0, side))
+        };
+        let (x, y) = (x.round(), y.round());
+        let demand = match class {
+            HombergerClass::C2 => 10 * rng.int(1, 4),
+            HombergerClass::Rc2 => rng.int(1, 35),
+        };
+        let d0 = ((x - mid).hypot(y - mid)).ceil() as i64;
+        // Start times at which the customer alone is feasible.
+        let (earliest, latest) = (d0, horizon - d0 - service as i64);
+        let w = if mixed && i % 2 == 1 {
+            rng.int(width, horizon)
+        } else {
+            width
+        };
+        let centre = rng.int(earliest, latest.max(earliest));
+        let mut ready = (centre - w / 2).max(earliest);
+        let due = (ready + w).min(latest.max(earliest));
+        ready = ready.min(due);
+        nodes.push(Node {
+            file_id: i as i64,
+            x,
+            y,
+            demand,
+            ready: ready as f64,
+            due: due as f64,
+            service,
+            pickup: None,
+            delivery: None,
+        });
+    }
+    let tag = match class {
+        HombergerClass::C2 => "c2",
+        HombergerClass::Rc2 => "rc2",
+    };
+    let kind = if mixed { "mixed" } else { "w" };
+    Instance {
+        name: format!("gen_{tag}_{customers}_{kind}{width}_s{seed}"),
+        format: Format::Solomon,
+        convention: DistanceConvention::Exact,
+        vehicles: Some((customers / 4).max(1)),
+        capacity,
+        nodes,
+        matrix: None,
+        has_time_windows: true,
+    }
+}
+
+/// A standard normal draw (Box-Muller, one of the pair).
+fn normal(rng: &mut SplitMix64) -> f64 {
+    let u1 = rng.unit().max(1e-12);
+    let u2 = rng.unit();
+    (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// The six generated 1,000-customer instances shipped in
+/// `data/vrp/homberger_gen_1000/` (see [`homberger_like`]): C2 and RC2, each
+/// with narrow, mixed and wide windows.
+pub fn homberger_gen_1000() -> Vec<Instance> {
+    vec![
+        homberger_like(HombergerClass::C2, 1, 1000, 160, false),
+        homberger_like(HombergerClass::C2, 2, 1000, 160, true),
+        homberger_like(HombergerClass::C2, 3, 1000, 640, false),
+        homberger_like(HombergerClass::Rc2, 4, 1000, 120, false),
+        homberger_like(HombergerClass::Rc2, 5, 1000, 120, true),
+        homberger_like(HombergerClass::Rc2, 6, 1000, 480, false),
+    ]
+}

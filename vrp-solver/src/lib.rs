@@ -31,7 +31,9 @@
 //! metaheuristic is SISR (Christiaens & Vanden Berghe 2020): string
 //! removals around a random job, greedy insertion with blinks, and simulated
 //! annealing; in hierarchical mode a fleet-minimisation phase first removes
-//! routes and re-places their jobs guided by absence counters. Several
+//! routes and re-places their jobs guided by absence counters, then (for
+//! plain delivery problems) eliminates routes with an ejection pool and
+//! penalty counters (Nagata & Bräysy 2009). Several
 //! threads run independent searches with derived seeds; the best result wins.
 //!
 //! The cost of a move does not grow with route length: an insertion reads

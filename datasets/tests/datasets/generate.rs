@@ -139,3 +139,91 @@ fn dense_city_round_trips_through_solomon_text() {
     let back = milkrun_datasets::parse_solomon(&text, "city.txt").unwrap();
     assert_eq!(back, inst);
 }
+
+/// The shipped `homberger_gen_1000` files are exactly what the generator
+/// writes (so the set can be rebuilt, and the files are not hand-edited),
+/// and the instances are deterministic with pinned values.
+#[test]
+fn homberger_gen_1000_matches_the_shipped_files() {
+    use milkrun_datasets::generate::homberger_gen_1000;
+    let dir = milkrun_datasets::vrp_set_dir("homberger_gen_1000");
+    let insts = homberger_gen_1000();
+    assert_eq!(insts.len(), 6);
+    for inst in &insts {
+        let path = dir.join(format!("{}.txt", inst.name));
+        let shipped = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            shipped,
+            milkrun_datasets::write_solomon(inst),
+            "{} differs from the generator (rerun `cargo run -p milkrun-bench --bin gen_homberger`)",
+            path.display()
+        );
+        let back = milkrun_datasets::load_instance(&path).unwrap();
+        assert_eq!(&back.nodes, &inst.nodes);
+    }
+    assert_eq!(insts, homberger_gen_1000());
+    let c2 = &insts[0];
+    assert_eq!(
+        (c2.capacity, c2.nodes[0].due, c2.len()),
+        (1000, 4500.0, 1001)
+    );
+    assert_eq!(
+        (
+            c2.nodes[1].x,
+            c2.nodes[1].y,
+            c2.nodes[1].ready,
+            c2.nodes[1].due
+        ),
+        (209.0, 81.0, 2560.0, 2720.0)
+    );
+}
+
+/// Homberger-style shape: customers are clustered (a neighbour within 5
+/// units: about 80 % of C2 customers and 40 % of RC2 ones; a uniform layout
+/// of 1,000 points on the 500 square gives about 26 %), every customer
+/// alone is feasible, and a plain greedy serves everyone within the fleet
+/// (the independent checker accepts it).
+#[test]
+fn homberger_gen_1000_shape_and_feasible() {
+    use milkrun_datasets::generate::homberger_gen_1000;
+    for inst in homberger_gen_1000() {
+        let n = inst.len();
+        assert_eq!(n, 1001);
+        let depot = &inst.nodes[0];
+        for c in 1..n {
+            let node = &inst.nodes[c];
+            assert!(node.ready <= node.due, "{} customer {c}", inst.name);
+            assert!(
+                node.ready >= inst.distance(0, c),
+                "{} customer {c}",
+                inst.name
+            );
+            assert!(
+                node.due + node.service + inst.distance(c, 0) <= depot.due,
+                "{} customer {c}",
+                inst.name
+            );
+        }
+        let near = (1..n)
+            .filter(|&i| (1..n).any(|j| j != i && inst.distance(i, j) < 5.0))
+            .count();
+        let least = if inst.name.starts_with("gen_c2") {
+            700
+        } else {
+            380
+        };
+        assert!(
+            near >= least,
+            "{}: {near} customers near another",
+            inst.name
+        );
+        let routes = greedy_routes(&inst);
+        let report = check(&inst, &routes);
+        assert!(
+            report.is_feasible(),
+            "{}: {:?}",
+            inst.name,
+            &report.violations[..report.violations.len().min(5)]
+        );
+    }
+}

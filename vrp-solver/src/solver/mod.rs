@@ -3,6 +3,7 @@
 
 #[doc(hidden)]
 pub mod bench_support;
+pub(crate) mod eject;
 pub(crate) mod ls;
 pub(crate) mod neighbours;
 pub(crate) mod parallel;

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::eject;
 use super::ls::{granular_neighbours, ls_applicable, LocalSearch};
 use super::neighbours::{mean_nearest, round_trip, NeighbourLists};
 use super::parallel::Snapshot;
@@ -28,6 +29,10 @@ pub(crate) struct SearchParams {
     pub fleet_share: f64,
     /// Share of the budget given to fleet minimisation (weighted objective).
     pub fleet_share_weighted: f64,
+    /// Where [`eject`] route elimination applies (hierarchical objective):
+    /// the part of `fleet_share` given to the SISR fleet phase before it
+    /// (1.0: no route elimination).
+    pub eject_split: f64,
     /// Least share of the budget between two local-search polishes of new bests.
     pub polish_gap: f64,
     /// Least iterations between two polishes (a full local search costs
@@ -56,6 +61,7 @@ impl Default for SearchParams {
             t_end: 0.01,
             fleet_share: 0.4,
             fleet_share_weighted: 0.1,
+            eject_split: 0.25,
             polish_gap: 0.03,
             polish_min_iters: 500,
             polish_reserve: 0.01,
@@ -103,6 +109,22 @@ impl<'a> Context<'a> {
             scale,
         }
     }
+}
+
+/// Fraction of the budget of a search started at `started` used after
+/// `iterations`, in `[0, 1]`; `None` once it is spent.
+pub(crate) fn budget_fraction(limits: &Limits, started: Instant, iterations: u64) -> Option<f64> {
+    let mut f: f64 = 0.0;
+    if let Some(max) = limits.iterations {
+        f = f.max(iterations as f64 / max.max(1) as f64);
+    }
+    if let Some(t) = limits.time {
+        f = f.max(started.elapsed().as_secs_f64() / t.as_secs_f64().max(1e-9));
+    }
+    if limits.budget.expired() {
+        return None;
+    }
+    (f < 1.0).then_some(f)
 }
 
 /// The routes of `st`, shared with progress reports and other threads.
@@ -161,17 +183,7 @@ impl<'a, 'c> Search<'a, 'c> {
 
     /// Fraction of the budget used, in `[0, 1]`; `None` once it is spent.
     fn progress(&self) -> Option<f64> {
-        let mut f: f64 = 0.0;
-        if let Some(max) = self.limits.iterations {
-            f = f.max(self.iterations as f64 / max.max(1) as f64);
-        }
-        if let Some(t) = self.limits.time {
-            f = f.max(self.started.elapsed().as_secs_f64() / t.as_secs_f64().max(1e-9));
-        }
-        if self.limits.budget.expired() {
-            return None;
-        }
-        (f < 1.0).then_some(f)
+        budget_fraction(self.limits, self.started, self.iterations)
     }
 
     /// Runs to the end of the budget; returns the best routes and cost.
@@ -212,13 +224,28 @@ impl<'a, 'c> Search<'a, 'c> {
         } else {
             self.params.fleet_share_weighted
         };
+        // Route elimination (Nagata & Bräysy) takes over the second part of
+        // the fleet phase where it applies.
+        let use_eject = hierarchical && self.params.eject_split < 1.0 && eject::applicable(p);
+        let sisr_share = if use_eject {
+            share * self.params.eject_split
+        } else {
+            share
+        };
         if share > 0.0 {
-            if let Some(better) = self.minimise_fleet(&st, share, report) {
+            if let Some(better) = self.minimise_fleet(&st, sisr_share, report) {
                 st = better;
                 if hierarchical || st.cost(p) < best.1 {
                     best = (shared(&st), st.cost(p));
                 }
                 self.report_best(report, &best);
+            }
+            if use_eject {
+                if let Some(better) = self.eliminate_routes(&st, share, report) {
+                    st = better;
+                    best = (shared(&st), st.cost(p));
+                    self.report_best(report, &best);
+                }
             }
         }
         if hierarchical {
@@ -358,6 +385,40 @@ impl<'a, 'c> Search<'a, 'c> {
             }
         }
         best
+    }
+
+    /// Route elimination with an ejection pool ([`eject`]) until fraction
+    /// `until` of the budget; the complete solution with the fewest routes
+    /// found, if it has fewer than `start`.
+    fn eliminate_routes(
+        &mut self,
+        start: &State,
+        until: f64,
+        report: &mut dyn FnMut(Progress),
+    ) -> Option<State> {
+        let p = self.ctx.p;
+        let limit = eject::Until {
+            limits: self.limits,
+            started: self.started,
+            until,
+        };
+        let mut el = eject::Eliminator::new(self.ctx);
+        let (started, base) = (self.started, self.iterations);
+        let mut found = |s: &State| {
+            let routes = shared(s);
+            let served: usize = routes.routes.iter().map(|r| r.1.len()).sum();
+            report(Progress {
+                elapsed: started.elapsed(),
+                iterations: base,
+                best_cost: s.cost(p),
+                vehicles: routes.len(),
+                routes,
+                unassigned: p.jobs.len().saturating_sub(served),
+            });
+        };
+        let out = el.run(start, &mut self.rng, &limit, base, &mut found);
+        self.iterations += el.iterations;
+        out
     }
 
     /// Removes routes one at a time and tries to place their jobs in the
