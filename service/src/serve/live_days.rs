@@ -33,7 +33,7 @@ use milkrun_dairy::store::{Backend, Store, StoreError};
 use milkrun_dispatch::{
     Dispatch, Event, EventKind, LiveDay, LoggedEvent, MatrixState, TravelTimes,
 };
-use milkrun_engine::{NodeId, Profile};
+use milkrun_engine::Profile;
 use milkrun_station::road::RoadLocations;
 use serde::Deserialize;
 use tokio::sync::watch;
@@ -99,7 +99,8 @@ impl DayEntry {
         serde_json::to_string(&DaySnapshot {
             day: self.live.day().export_plan(),
             labels: self.labels.clone(),
-            nodes: self.roads.nodes.iter().map(|n| n.0).collect(),
+            nodes: self.roads.doors.iter().map(|d| d.node.0).collect(),
+            doors: DaySnapshot::stored_doors(&self.roads),
             profile: self.profile.name().to_string(),
             max_snap_m: self.max_snap_m,
         })
@@ -316,6 +317,9 @@ async fn load_entry(store: &Store, stored: &StoredLiveDay) -> anyhow::Result<Day
     let mut matrix = u64::try_from(snapshot.matrix)
         .map_err(|_| anyhow::anyhow!("matrix number {}", snapshot.matrix))?;
     let times = stored_matrix(store, tenant, day_id, matrix).await?;
+    let roads = snap
+        .road_locations()
+        .map_err(|e| anyhow::anyhow!("the snapshot's locations: {e}"))?;
     let mut labels = snap.labels;
     labels.index();
     let profile = convert::profile_named(&snap.profile)
@@ -351,9 +355,7 @@ async fn load_entry(store: &Store, stored: &StoredLiveDay) -> anyhow::Result<Day
     Ok(DayEntry {
         live,
         labels,
-        roads: RoadLocations {
-            nodes: snap.nodes.into_iter().map(NodeId).collect(),
-        },
+        roads,
         profile,
         max_snap_m: snap.max_snap_m,
         open: stored.open,
