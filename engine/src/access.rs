@@ -11,7 +11,8 @@
 //!
 //! [`Access::RoadOnly`] gives the road-only values, as OSRM gives them.
 
-use crate::graph::{key_dist_dm, key_travel_ms, pack_key, INF_KEY};
+use crate::geo::LatLon;
+use crate::graph::{key_dist_dm, key_travel_ms, pack_key, NodeId, INF_KEY};
 use crate::profile::Profile;
 use crate::snap::{Snap, DEFAULT_MAX_SNAP_M};
 use crate::EngineError;
@@ -78,16 +79,23 @@ impl Access {
     /// [`Access::RoadOnly`]). Errors: a bad speed, or a leg longer than a key holds
     /// ([`EngineError::AccessTooLong`]; only with an unbounded snap limit).
     pub fn leg_key(&self, index: usize, snap: &Snap) -> Result<u64, EngineError> {
+        self.leg_key_m(index, snap.node_m)
+    }
+
+    /// The access leg of point `index`, `access_m` metres from its road node, as a weight
+    /// key (0 for [`Access::RoadOnly`]). Errors as [`Access::leg_key`]; a negative or NaN
+    /// length is [`EngineError::AccessTooLong`] too.
+    pub fn leg_key_m(&self, index: usize, access_m: f64) -> Result<u64, EngineError> {
         let Access::DoorToDoor { speed_mps } = *self else {
             return Ok(0);
         };
         check_access_speed("access_speed_mps", speed_mps)?;
         let too_long = || EngineError::AccessTooLong {
             index,
-            distance_m: snap.node_m,
+            distance_m: access_m,
         };
-        let dm = (snap.node_m * 10.0).ceil();
-        let ms = (snap.node_m / speed_mps * 1000.0).ceil();
+        let dm = (access_m * 10.0).ceil();
+        let ms = (access_m / speed_mps * 1000.0).ceil();
         // Keys hold u32 halves; stay well below so road legs can be added.
         let cap = f64::from(u32::MAX / 4);
         if !(dm >= 0.0 && dm <= cap && ms >= 0.0 && ms <= cap) {
@@ -124,6 +132,77 @@ pub(crate) fn add_legs(road: u64, a: u64, b: u64) -> Option<u64> {
         .checked_add(key_dist_dm(b)?)?;
     let key = pack_key(ms, dm);
     (key != INF_KEY).then_some(key)
+}
+
+/// A door that has met the roads: where it is, the road node it is routed from and to, and
+/// the length of its access leg, metres ([`Snap::node_m`]). Kept by a caller that snaps its
+/// points once and asks for matrices again later (after a traffic update, with a new
+/// point): [`crate::TrafficOverlay::matrix_doors`] gives the same values as
+/// [`crate::TrafficOverlay::matrix_with`] on the points.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Door {
+    /// The door itself.
+    pub point: LatLon,
+    /// Its road position.
+    pub node: NodeId,
+    /// Great-circle length of the access leg between the door and `node`, metres.
+    pub access_m: f64,
+}
+
+impl Door {
+    /// The door at `point`, snapped at `snap`.
+    pub fn snapped(point: LatLon, snap: &Snap) -> Door {
+        Door {
+            point,
+            node: snap.node,
+            access_m: snap.node_m,
+        }
+    }
+}
+
+/// One side of a door-to-door matrix: the points, the access leg of each (a key), its
+/// length (for errors), and the points on the road, in order (the rows or columns of the
+/// road matrix between their nodes).
+pub(crate) struct Ends<'a> {
+    pub(crate) points: &'a [LatLon],
+    pub(crate) legs: Vec<u64>,
+    pub(crate) access_m: Vec<f64>,
+    pub(crate) on_road: Vec<usize>,
+}
+
+/// The matrix between the points of `from` and `to`, from `road` (the matrix between the
+/// road nodes of their points on the road, in [`Ends::on_road`] order): door to door, the
+/// access legs are added (the same door at both ends is 0); road only, the road's values.
+/// Points off the road keep unreachable rows and columns.
+pub(crate) fn door_matrix(
+    road: &crate::TravelMatrix,
+    from: &Ends<'_>,
+    to: &Ends<'_>,
+    door_to_door: bool,
+) -> Result<crate::TravelMatrix, EngineError> {
+    let (rows, cols) = (from.points.len(), to.points.len());
+    let mut keys = vec![INF_KEY; rows * cols];
+    for (a, &i) in from.on_road.iter().enumerate() {
+        for (b, &j) in to.on_road.iter().enumerate() {
+            let r = road.key(a, b);
+            keys[i * cols + j] = if !door_to_door {
+                r
+            } else if from.points[i] == to.points[j] {
+                0
+            } else {
+                add_legs(r, from.legs[i], to.legs[j]).ok_or(EngineError::AccessTooLong {
+                    index: i,
+                    distance_m: from.access_m[i],
+                })?
+            };
+        }
+    }
+    Ok(crate::TravelMatrix {
+        rows,
+        cols,
+        keys,
+        door_to_door,
+    })
 }
 
 /// Options of a matrix or route between points ([`crate::TrafficOverlay::matrix_with`],

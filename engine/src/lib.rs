@@ -86,7 +86,8 @@ pub mod traffic;
 pub mod turns;
 
 pub use access::{
-    check_access_speed, Access, PointOptions, DEFAULT_ACCESS_MPS, MAX_ACCESS_MPS, MIN_ACCESS_MPS,
+    check_access_speed, Access, Door, PointOptions, DEFAULT_ACCESS_MPS, MAX_ACCESS_MPS,
+    MIN_ACCESS_MPS,
 };
 pub use cch::CchTopology;
 pub use dijkstra::{dijkstra_keys, dijkstra_trips};

@@ -11,7 +11,7 @@
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use crate::access::{Access, PointOptions};
+use crate::access::{door_matrix, Access, Door, Ends, PointOptions};
 use crate::cch::CchTopology;
 use crate::customize::{customize, customize_partial};
 use crate::engine::{
@@ -29,6 +29,51 @@ use crate::EngineError;
 /// Updates changing at most 1/this of the edges are re-customized partially (sequentially);
 /// larger ones fully (in parallel).
 const PARTIAL_MAX_SHARE: usize = 1000;
+
+/// One side of [`TrafficOverlay::matrix_with`]: `points` with their snaps.
+fn snapped_ends<'a>(
+    points: &'a [LatLon],
+    snaps: &[PointSnap],
+    access: Access,
+) -> Result<Ends<'a>, EngineError> {
+    let legs = snaps
+        .iter()
+        .enumerate()
+        .map(|(i, p)| match p.snapped() {
+            Some(s) => access.leg_key(i, s),
+            None => Ok(INF_KEY),
+        })
+        .collect::<Result<Vec<u64>, EngineError>>()?;
+    Ok(Ends {
+        points,
+        legs,
+        access_m: snaps
+            .iter()
+            .map(|p| p.snapped().map_or(0.0, |s| s.node_m))
+            .collect(),
+        on_road: (0..snaps.len())
+            .filter(|&i| snaps[i].snapped().is_some())
+            .collect(),
+    })
+}
+
+/// One side of [`TrafficOverlay::matrix_doors`]: every door is on the road.
+fn door_ends<'a>(
+    points: &'a [LatLon],
+    doors: &[Door],
+    access: Access,
+) -> Result<Ends<'a>, EngineError> {
+    Ok(Ends {
+        points,
+        legs: doors
+            .iter()
+            .enumerate()
+            .map(|(i, d)| access.leg_key_m(i, d.access_m))
+            .collect::<Result<Vec<u64>, EngineError>>()?,
+        access_m: doors.iter().map(|d| d.access_m).collect(),
+        on_road: (0..doors.len()).collect(),
+    })
+}
 
 /// Everything readers of one overlay see, published as one.
 #[derive(Debug)]
@@ -279,60 +324,58 @@ impl TrafficOverlay {
         };
         let from_snaps = snap_points(from)?;
         let to_snaps = snap_points(to)?;
-        let legs = |snaps: &[PointSnap]| -> Result<Vec<u64>, EngineError> {
+        let (f, t) = (
+            snapped_ends(from, &from_snaps, opts.access)?,
+            snapped_ends(to, &to_snaps, opts.access)?,
+        );
+        let nodes = |snaps: &[PointSnap]| -> Vec<NodeId> {
             snaps
                 .iter()
-                .enumerate()
-                .map(|(i, p)| match p.snapped() {
-                    Some(s) => opts.access.leg_key(i, s),
-                    None => Ok(INF_KEY),
-                })
+                .filter_map(|p| p.snapped().map(|s| s.node))
                 .collect()
         };
-        let (from_legs, to_legs) = (legs(&from_snaps)?, legs(&to_snaps)?);
-        let on_road = |snaps: &[PointSnap]| -> (Vec<usize>, Vec<NodeId>) {
-            snaps
-                .iter()
-                .enumerate()
-                .filter_map(|(i, p)| p.snapped().map(|s| (i, s.node)))
-                .unzip()
-        };
-        let (rows, s) = on_road(&from_snaps);
-        let (cols, t) = on_road(&to_snaps);
         let snapshot = match opts.departure_s {
             Some(time_s) => self.snapshot_at(time_s),
             None => self.snapshot(),
         };
-        let inner = self.root.matrix_on(&snapshot, &s, &t);
-        let door_to_door = opts.access.is_door_to_door();
-        let mut keys = vec![INF_KEY; from.len() * to.len()];
-        for (a, &i) in rows.iter().enumerate() {
-            for (b, &j) in cols.iter().enumerate() {
-                let road = inner.key(a, b);
-                keys[i * to.len() + j] = if !door_to_door {
-                    road
-                } else if from[i] == to[j] {
-                    0
-                } else {
-                    crate::access::add_legs(road, from_legs[i], to_legs[j]).ok_or(
-                        EngineError::AccessTooLong {
-                            index: i,
-                            distance_m: from_snaps[i].snapped().map_or(0.0, |s| s.node_m),
-                        },
-                    )?
-                };
-            }
-        }
+        let inner = self
+            .root
+            .matrix_on(&snapshot, &nodes(&from_snaps), &nodes(&to_snaps));
+        let matrix = door_matrix(&inner, &f, &t, opts.access.is_door_to_door())?;
         Ok(PartialMatrix {
-            matrix: TravelMatrix {
-                rows: from.len(),
-                cols: to.len(),
-                keys,
-                door_to_door,
-            },
+            matrix,
             from: from_snaps,
             to: to_snaps,
         })
+    }
+
+    /// The matrix between doors already snapped ([`Door`]), as
+    /// [`TrafficOverlay::matrix_with`] gives it on their points with `access` and
+    /// `departure_s` (the same door at both ends is 0 door to door; two different doors on
+    /// one road position get their access legs). For a caller that keeps its points'
+    /// snaps and asks again after a traffic update or with a new point (the doors' nodes
+    /// come from this network's snaps, like [`TrafficOverlay::matrix_nodes`]'s). Errors: a
+    /// bad access speed, more cells than the network's limit (checked before anything is
+    /// allocated), or an access leg too long ([`EngineError::AccessTooLong`]).
+    pub fn matrix_doors(
+        &self,
+        from: &[Door],
+        to: &[Door],
+        access: Access,
+        departure_s: Option<u32>,
+    ) -> Result<TravelMatrix, EngineError> {
+        access.check()?;
+        self.root.check_matrix_size(from.len(), to.len())?;
+        let points = |doors: &[Door]| doors.iter().map(|d| d.point).collect::<Vec<_>>();
+        let (fp, tp) = (points(from), points(to));
+        let (f, t) = (door_ends(&fp, from, access)?, door_ends(&tp, to, access)?);
+        let snapshot = match departure_s {
+            Some(time_s) => self.snapshot_at(time_s),
+            None => self.snapshot(),
+        };
+        let nodes = |doors: &[Door]| doors.iter().map(|d| d.node).collect::<Vec<_>>();
+        let inner = self.root.matrix_on(&snapshot, &nodes(from), &nodes(to));
+        door_matrix(&inner, &f, &t, access.is_door_to_door())
     }
 
     /// The fastest trip between two points with the options given (`Ok(None)` if the roads

@@ -195,8 +195,11 @@ impl LocalEngine {
         max_snap_m: f64,
     ) -> Result<TravelMatrix, StationError> {
         let ll: Vec<LatLon> = points.iter().copied().map(lat_lon).collect();
+        // Door to door, as the plan and the live day count (and the remote engine's matrix).
         let locs = RoadLocations::snap(&self.roads, &ll, max_snap_m)?;
-        let m = self.roads.try_matrix_nodes(&locs.nodes, &locs.nodes)?;
+        let m = self
+            .roads
+            .matrix_doors(&locs.doors, &locs.doors, locs.access, None)?;
         let n = ll.len();
         let mut travel_s = Vec::with_capacity(n * n);
         let mut dist_m = Vec::with_capacity(n * n);

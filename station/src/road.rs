@@ -9,7 +9,9 @@ use milkrun_dispatch::event::{Event, EventKind};
 use milkrun_dispatch::io::{EventRecord, TimedRecord};
 use milkrun_dispatch::model::{SlotTimes, SpeedSlot, StopSpec, TravelTimes, UNREACHABLE_S};
 use milkrun_dispatch::ReplanError;
-use milkrun_engine::{import_pbf_file, EdgeId, LatLon, NodeId, Profile, RoadEngine, TravelMatrix};
+use milkrun_engine::{
+    import_pbf_file, Access, Door, EdgeId, LatLon, NodeId, Profile, RoadEngine, TravelMatrix,
+};
 
 use crate::StationError;
 use milkrun_engine::{EdgeSet, SpeedChange, TrafficUpdate};
@@ -21,28 +23,32 @@ fn entry(m: &TravelMatrix, i: usize, j: usize) -> (i64, i64) {
     }
 }
 
-/// The day's locations on the road graph (location `i` is node `nodes[i]`).
+/// The day's locations on the road graph: every location's door, its road position and its
+/// access leg, and how the ends of a leg are counted. Door to door (the default, the
+/// engine's default [`PointOptions`](milkrun_engine::PointOptions)), a leg between two
+/// locations is the road between their road positions plus both access legs, so two
+/// households on one road position are not 0 s apart; the matrices after a traffic update
+/// and a new address's legs count them the same way.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoadLocations {
-    /// Road node of every location.
-    pub nodes: Vec<NodeId>,
+    /// Location `i`'s door, road node and access leg.
+    pub doors: Vec<Door>,
+    /// Door to door or road only.
+    pub access: Access,
 }
 
 impl RoadLocations {
-    /// Snaps `points` (depot and households) to the road graph.
+    /// Snaps `points` (depot and households) to the road graph; door to door.
     pub fn snap(
         engine: &RoadEngine,
         points: &[LatLon],
         max_snap_m: f64,
     ) -> Result<RoadLocations, StationError> {
-        let snaps = engine.snap_all(points, max_snap_m)?;
-        Ok(RoadLocations {
-            nodes: snaps.iter().map(|s| s.node).collect(),
-        })
+        Ok(Self::snap_measured(engine, points, max_snap_m)?.0)
     }
 
     /// Snaps `points` like [`RoadLocations::snap`] and also returns each point's distance to
-    /// its road node, metres (e.g. to list households far from any road).
+    /// its road, metres (e.g. to list households far from any road).
     pub fn snap_measured(
         engine: &RoadEngine,
         points: &[LatLon],
@@ -51,10 +57,47 @@ impl RoadLocations {
         let snaps = engine.snap_all(points, max_snap_m)?;
         Ok((
             RoadLocations {
-                nodes: snaps.iter().map(|s| s.node).collect(),
+                doors: points
+                    .iter()
+                    .zip(&snaps)
+                    .map(|(&p, s)| Door::snapped(p, s))
+                    .collect(),
+                access: Access::default(),
             },
             snaps.iter().map(|s| s.snap_m).collect(),
         ))
+    }
+
+    /// Locations at road nodes themselves (each door at its node's coordinates, no access
+    /// leg), road only: e.g. a scenario given as nodes.
+    pub fn at_nodes(engine: &RoadEngine, nodes: &[NodeId]) -> RoadLocations {
+        let g = engine.graph();
+        RoadLocations {
+            doors: nodes
+                .iter()
+                .map(|&node| Door {
+                    point: g.coord(node),
+                    node,
+                    access_m: 0.0,
+                })
+                .collect(),
+            access: Access::RoadOnly,
+        }
+    }
+
+    /// The road node of every location.
+    pub fn nodes(&self) -> Vec<NodeId> {
+        self.doors.iter().map(|d| d.node).collect()
+    }
+
+    /// How many locations.
+    pub fn len(&self) -> usize {
+        self.doors.len()
+    }
+
+    /// Whether there is no location.
+    pub fn is_empty(&self) -> bool {
+        self.doors.is_empty()
     }
 
     /// The road polyline of a route through `locations` (indices into [`Self::nodes`];
@@ -69,9 +112,9 @@ impl RoadLocations {
         let mut line = Vec::new();
         let mut ways = Vec::new();
         for leg in locations.windows(2) {
-            let (Some(&a), Some(&b)) = (
-                self.nodes.get(leg[0] as usize),
-                self.nodes.get(leg[1] as usize),
+            let (Some(a), Some(b)) = (
+                self.doors.get(leg[0] as usize).map(|d| d.node),
+                self.doors.get(leg[1] as usize).map(|d| d.node),
             ) else {
                 continue;
             };
@@ -87,45 +130,48 @@ impl RoadLocations {
         (line, ways)
     }
 
-    /// Travel times (rounded to seconds) and distances between all locations, on the
-    /// engine's current traffic state; with the engine's time-of-day profile
-    /// ([`RoadEngine::set_speed_profile`]) one [`SpeedSlot`] per profile slot, each with the
-    /// matrix of trips departing in it (live traffic included). More locations than the
-    /// engine's matrix cell limit allows is an error before anything is allocated.
+    /// Travel times (rounded to seconds) and distances between all locations (door to
+    /// door unless [`Self::access`] is road only), on the engine's current traffic state;
+    /// with the engine's time-of-day profile ([`RoadEngine::set_speed_profile`]) one
+    /// [`SpeedSlot`] per profile slot, each with the matrix of trips departing in it (live
+    /// traffic included). More locations than the engine's matrix cell limit allows is an
+    /// error before anything is allocated.
     pub fn matrix(&self, engine: &RoadEngine) -> Result<TravelTimes, StationError> {
         // Checks the cell limit; every slot matrix below has the same size.
-        let m = engine.try_matrix_nodes(&self.nodes, &self.nodes)?;
-        let base = TravelTimes::from_fn(self.nodes.len(), |i, j| entry(&m, i, j));
+        let m = engine.matrix_doors(&self.doors, &self.doors, self.access, None)?;
+        let base = TravelTimes::from_fn(self.doors.len(), |i, j| entry(&m, i, j));
         let mut profile = engine.speed_profile().slots;
         if profile.is_empty() {
             return Ok(base);
         }
         profile.sort_by_key(|sl| sl.start_s);
-        let n = self.nodes.len();
+        let n = self.doors.len();
         let slots = profile
             .iter()
             .map(|sl| {
-                let m = engine.matrix_nodes_at(&self.nodes, &self.nodes, sl.start_s);
+                let m =
+                    engine.matrix_doors(&self.doors, &self.doors, self.access, Some(sl.start_s))?;
                 let mut t = Vec::with_capacity(n * n);
                 for i in 0..n {
                     for j in 0..n {
                         t.push(entry(&m, i, j).0);
                     }
                 }
-                SpeedSlot {
+                Ok(SpeedSlot {
                     start_s: i64::from(sl.start_s),
                     end_s: i64::from(sl.end_s),
                     times: SlotTimes::Matrix(t),
-                }
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>, StationError>>()?;
         // Sizes agree and the engine's profile is validated (sorted, no overlap), so this
         // does not fail; if it ever did, the error says so rather than dropping the slots.
         Ok(base.with_slots(slots)?)
     }
 
     /// Adds a location (a new order's address): snaps it and returns the travel times from
-    /// and to every existing location, for [`Dispatch::add_location`].
+    /// and to every existing location (counted like [`Self::matrix`]), for
+    /// [`Dispatch::add_location`].
     #[allow(clippy::type_complexity)]
     pub fn add(
         &mut self,
@@ -134,12 +180,12 @@ impl RoadLocations {
         max_snap_m: f64,
     ) -> Result<(Vec<(i64, i64)>, Vec<(i64, i64)>), StationError> {
         let snap = engine.snap_all(&[point], max_snap_m)?;
-        let v = [snap[0].node];
-        let out = engine.matrix_nodes(&v, &self.nodes);
-        let inn = engine.matrix_nodes(&self.nodes, &v);
-        let from_new = (0..self.nodes.len()).map(|j| entry(&out, 0, j)).collect();
-        let to_new = (0..self.nodes.len()).map(|i| entry(&inn, i, 0)).collect();
-        self.nodes.push(v[0]);
+        let door = [Door::snapped(point, &snap[0])];
+        let out = engine.matrix_doors(&door, &self.doors, self.access, None)?;
+        let inn = engine.matrix_doors(&self.doors, &door, self.access, None)?;
+        let from_new = (0..self.doors.len()).map(|j| entry(&out, 0, j)).collect();
+        let to_new = (0..self.doors.len()).map(|i| entry(&inn, i, 0)).collect();
+        self.doors.push(door[0]);
         Ok((from_new, to_new))
     }
 
@@ -158,7 +204,7 @@ impl RoadLocations {
         match day.add_location(&from_new, &to_new) {
             Ok(loc) => Ok(loc),
             Err(e) => {
-                self.nodes.pop();
+                self.doors.pop();
                 Err(e.into())
             }
         }

@@ -444,7 +444,7 @@ fn main() -> anyhow::Result<()> {
         by_dist.sort_unstable();
         let core: Vec<_> = by_dist[..by_dist.len() / 3]
             .iter()
-            .map(|&(_, j)| locs.nodes[j])
+            .map(|&(_, j)| locs.doors[j].node)
             .collect();
         let core_ways = ways_near(&engine, &core);
         engine.set_speed_profile(milkrun_engine::SpeedProfile {
@@ -535,7 +535,7 @@ fn main() -> anyhow::Result<()> {
             "FAILED"
         }
     );
-    let ways = ways_near(&engine, &locs.nodes);
+    let ways = ways_near(&engine, &locs.nodes());
     // New orders come from the served area: next to existing households.
     let near: Vec<(f64, f64)> = scen.households.iter().map(|h| (h.lat, h.lon)).collect();
     let events = generate_events(
@@ -653,8 +653,8 @@ fn main() -> anyhow::Result<()> {
     println!(
         "traffic: {} updates, re-customize + {}x{} matrix median {:.0} ms (not in the re-plan latency)",
         matrix_ms.len(),
-        locs.nodes.len(),
-        locs.nodes.len(),
+        locs.len(),
+        locs.len(),
         pct(&matrix_ms, 0.5)
     );
     println!("{}", ours.summary());

@@ -284,3 +284,42 @@ fn door_matrix_after_traffic_is_dijkstra_plus_legs() {
     assert!(p.matrix.travel_ms(1, 0).is_none() && p.matrix.travel_ms(0, 1).is_none());
     assert_eq!(p.matrix.key(0, 2), m.matrix.key(0, 1));
 }
+
+/// Doors kept with their snaps (`Door`, as the station's live day keeps them) give, through
+/// `matrix_doors`, the values `matrix_with` gives on the points: door to door and road only,
+/// before and after a traffic update, and a door repeated is 0 to itself.
+#[test]
+fn kept_doors_give_the_matrix_of_their_points() {
+    let engine = liechtenstein();
+    let mut points = doors(&engine, 40, 7);
+    points.push(points[3]);
+    let opts = PointOptions::default();
+    let check = |engine: &RoadEngine| {
+        for access in [Access::default(), Access::RoadOnly] {
+            let o = PointOptions { access, ..opts };
+            let p = engine.matrix_with(&points, &points, &o).unwrap();
+            let kept: Vec<Door> = points
+                .iter()
+                .zip(&p.from)
+                .map(|(&pt, s)| Door::snapped(pt, &snapped(s)))
+                .collect();
+            let m = engine.matrix_doors(&kept, &kept, access, None).unwrap();
+            assert_eq!(m, p.matrix, "{access:?}");
+            let n = points.len();
+            if access.is_door_to_door() {
+                assert_eq!(m.travel_ms(3, n - 1), Some(0), "the same door");
+            }
+        }
+    };
+    check(&engine);
+    let ways: Vec<i64> = (0..engine.graph().num_edges().min(500))
+        .map(|e| engine.graph().way_id(EdgeId(e as u32)))
+        .collect();
+    engine
+        .apply_traffic(&[TrafficUpdate {
+            edges: EdgeSet::Ways(ways),
+            change: SpeedChange::Factor(0.3),
+        }])
+        .unwrap();
+    check(&engine);
+}

@@ -155,7 +155,7 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
             parse_events(&text, &path.display().to_string())?
         }
         None if opts.generate || opts.scenario.is_some() => {
-            let ways = ways_near(&engine, &locs.nodes);
+            let ways = ways_near(&engine, &locs.nodes());
             let near: Vec<(f64, f64)> = scen.households.iter().map(|h| (h.lat, h.lon)).collect();
             generate_events(
                 &day,

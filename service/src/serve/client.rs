@@ -202,9 +202,9 @@ impl Engine for GrpcEngine {
             priority: pb::Priority::Batch as i32,
             // The plan needs every household: one far from the roads is an error here.
             strict: true,
-            // Road only, as the station's in-process plan and live day count today (their
-            // matrices leave the access legs out).
-            road_only: true,
+            // Door to door at the profile's access speed, as the station's in-process plan
+            // and live day count (milkrun_station::road::RoadLocations).
+            road_only: false,
             access_speed_mps: 0.0,
         });
         let checked = too_many(points);

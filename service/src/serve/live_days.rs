@@ -33,7 +33,7 @@ use milkrun_dairy::store::{Backend, Store, StoreError};
 use milkrun_dispatch::{
     Dispatch, Event, EventKind, LiveDay, LoggedEvent, MatrixState, TravelTimes,
 };
-use milkrun_engine::{NodeId, Profile};
+use milkrun_engine::Profile;
 use milkrun_station::road::RoadLocations;
 use serde::Deserialize;
 use tokio::sync::watch;
@@ -99,7 +99,8 @@ impl DayEntry {
         serde_json::to_string(&DaySnapshot {
             day: self.live.day().export_plan(),
             labels: self.labels.clone(),
-            nodes: self.roads.nodes.iter().map(|n| n.0).collect(),
+            nodes: self.roads.doors.iter().map(|d| d.node.0).collect(),
+            doors: DaySnapshot::stored_doors(&self.roads),
             profile: self.profile.name().to_string(),
             max_snap_m: self.max_snap_m,
         })
@@ -316,6 +317,9 @@ async fn load_entry(store: &Store, stored: &StoredLiveDay) -> anyhow::Result<Day
     let mut matrix = u64::try_from(snapshot.matrix)
         .map_err(|_| anyhow::anyhow!("matrix number {}", snapshot.matrix))?;
     let times = stored_matrix(store, tenant, day_id, matrix).await?;
+    let roads = snap
+        .road_locations()
+        .map_err(|e| anyhow::anyhow!("the snapshot's locations: {e}"))?;
     let mut labels = snap.labels;
     labels.index();
     let profile = convert::profile_named(&snap.profile)
@@ -351,9 +355,7 @@ async fn load_entry(store: &Store, stored: &StoredLiveDay) -> anyhow::Result<Day
     Ok(DayEntry {
         live,
         labels,
-        roads: RoadLocations {
-            nodes: snap.nodes.into_iter().map(NodeId).collect(),
-        },
+        roads,
         profile,
         max_snap_m: snap.max_snap_m,
         open: stored.open,
@@ -786,6 +788,102 @@ mod tests {
                 "the snapshot holds no matrix"
             );
         }
+        store.close().await;
+        remove();
+    }
+
+    /// Door to door (issue #25): a day opened on the roads with two doors on one road
+    /// position (apart in its matrix), stored and restored, keeps its doors and access legs
+    /// and its matrix; the restored day's next matrices (a traffic refresh, a late order's
+    /// address on the same road position) equal the original's.
+    #[tokio::test]
+    async fn a_restored_day_keeps_its_doors() {
+        use milkrun_engine::{generate_grid, GridSpec, LatLon, NodeId, RoadEngine};
+        let path = std::env::temp_dir().join(format!(
+            "milkrun-serve-live-days-{}-doors.db",
+            std::process::id()
+        ));
+        let remove = || {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        };
+        remove();
+        let (graph, _) = generate_grid(&GridSpec::city(400, 5)).unwrap();
+        let engine = RoadEngine::prepare(graph);
+        let g = engine.graph();
+        let c = g.coord(NodeId(57));
+        let at = |dlat: f64, dlon: f64| LatLon {
+            lat: c.lat + dlat,
+            lon: c.lon + dlon,
+        };
+        let points = [
+            g.coord(NodeId(0)),
+            at(0.0001, 0.0001),
+            at(-0.0001, -0.0001),
+            at(0.0, 0.0002),
+        ];
+        let roads = RoadLocations::snap(&engine, &points, 100.0).unwrap();
+        assert_eq!(
+            roads.doors[1].node, roads.doors[2].node,
+            "one road position"
+        );
+        let times = roads.matrix(&engine).unwrap();
+        assert!(times.travel(1, 2) > 10, "{}", times.travel(1, 2));
+        let stops = (1..4)
+            .map(|l| StopSpec {
+                household: l - 1,
+                loc: l,
+                bottles: 1,
+                service_s: 30,
+                window_s: (18_000, 40_000),
+            })
+            .collect();
+        let couriers = vec![CourierSpec {
+            id: 0,
+            capacity: 10,
+            shift_start_s: 15_300,
+            shift_end_s: 43_200,
+        }];
+        let mut d = Dispatch::new(times, 0, stops, couriers, Weights::default()).unwrap();
+        d.set_progression(Progression::Reported);
+        d.set_plan(&[vec![0, 1, 2]], &replan_options()).unwrap();
+        let labels = DayLabels::new(vec!["a".into(), "b".into(), "c".into()], vec!["c1".into()]);
+        let entry = DayEntry::opened(LiveDay::open(d), labels, roads, Profile::Bike, 100.0);
+        let (matrix, snapshot) = (entry.matrix_bytes().unwrap(), entry.snapshot().unwrap());
+        let mut original = entry.roads.clone();
+        let original_times = entry.live.day().times().clone();
+        let store = Store::open(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        let tenant = TenantId("acme".into());
+        LiveDays::new(store.clone(), "replica-0".into())
+            .create(&tenant, "d1", entry, &matrix, &snapshot)
+            .await
+            .unwrap();
+        let days = LiveDays::new(store.clone(), "replica-1".into());
+        assert_eq!(
+            days.restore(std::slice::from_ref(&tenant)).await.unwrap(),
+            1
+        );
+        let slot = days.slot(&tenant, "d1").await.unwrap();
+        let mut restored = slot.entry.lock().await;
+        assert_eq!(restored.roads, original, "the same doors and access legs");
+        assert!(
+            *restored.live.day().times() == original_times,
+            "the same matrix"
+        );
+        assert_eq!(
+            restored.roads.matrix(&engine).unwrap().travel(1, 2),
+            original_times.travel(1, 2),
+            "a traffic refresh counts the doors as the open did"
+        );
+        let late = at(0.0001, -0.0001);
+        let a = original.add(&engine, late, 100.0).unwrap();
+        let b = restored.roads.add(&engine, late, 100.0).unwrap();
+        assert_eq!(a, b, "a late order's legs");
+        assert!(a.0[1].0 > 0 && a.0[2].0 > 0, "{a:?}");
+        drop(restored);
         store.close().await;
         remove();
     }

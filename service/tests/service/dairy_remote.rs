@@ -122,6 +122,93 @@ async fn a_day_through_a_real_server_matches_in_process() {
     drop(server);
 }
 
+/// Door to door (issue #25) in both engines: two doors 15 m either side of one road
+/// position near Vaduz are apart (their access legs) in the dairy interface's matrix, and
+/// the matrix and a live day opened on them are the same in process and through the server.
+async fn doors_both_ways(
+    roads: &milkrun_engine::RoadEngine,
+    local: &LocalEngine,
+    remote: &GrpcEngine,
+) {
+    use milkrun_dairy::engine::*;
+    use milkrun_dairy::household::{DeliveryWindow, GeoPoint};
+    use milkrun_dairy::ids::CourierId;
+    use milkrun_engine::LatLon;
+
+    let a = LatLon {
+        lat: VADUZ_A.0,
+        lon: VADUZ_A.1,
+    };
+    let node = roads.snap_all(&[a], 500.0).expect("snaps")[0].node;
+    let c = roads.graph().coord(node);
+    // Doors 3-7 m around that road node, in eight directions: the first two that snap to
+    // it (the extract's nodes can be a few metres apart).
+    let around: Vec<LatLon> = [0.00003, 0.00006]
+        .iter()
+        .flat_map(|&r| {
+            (0..8).map(move |k| {
+                let a = f64::from(k) * std::f64::consts::FRAC_PI_4;
+                LatLon {
+                    lat: c.lat + r * a.sin(),
+                    lon: c.lon + r * a.cos(),
+                }
+            })
+        })
+        .collect();
+    let snaps = roads.snap_all(&around, 500.0).expect("snaps");
+    let on_node: Vec<LatLon> = around
+        .iter()
+        .zip(&snaps)
+        .filter(|(_, s)| s.node == node)
+        .map(|(p, _)| *p)
+        .collect();
+    assert!(
+        on_node.len() >= 2,
+        "doors on one road position: {on_node:?}"
+    );
+    let doors = [on_node[0], on_node[1]];
+    let point = |p: LatLon| GeoPoint::new(p.lat, p.lon).expect("a point");
+    let points = [point(a), point(doors[0]), point(doors[1])];
+    let m = local.matrix(&points, 500.0).await.expect("in process");
+    assert_eq!(
+        m,
+        remote
+            .matrix(&points, 500.0)
+            .await
+            .expect("through the server"),
+        "the same door-to-door matrix"
+    );
+    // The two walks, at least the straight line between the doors at 1.3 m/s.
+    let walk_s = (milkrun_engine::geo::haversine_m(doors[0], doors[1]) / 1.3).floor() as i64;
+    assert!(m.travel_s[5] >= walk_s.max(1), "{m:?}");
+    assert!(m.travel_s[7] >= walk_s.max(1), "{m:?}");
+    let stop = |p| DayStop {
+        point: point(p),
+        window: DeliveryWindow::new(21_600, 43_200).expect("a window"),
+        quantity: 1,
+        service_s: 30,
+    };
+    let day = OpenDay {
+        depot: point(a),
+        stops: vec![stop(doors[0]), stop(doors[1])],
+        couriers: vec![PlanCourier {
+            id: CourierId(3),
+            capacity: 20,
+            shift_start_s: 21_600,
+            shift_end_s: 50_400,
+        }],
+        routes: vec![vec![0, 1]],
+        max_snap_m: 500.0,
+    };
+    let (lid, lview) = local.open_day(&day).await.expect("opens in process");
+    let (rid, rview) = remote.open_day(&day).await.expect("opens on the server");
+    assert_eq!(lview, rview, "the same day opened");
+    let eta = |s: usize| lview.stops[s].eta_s.expect("an arrival");
+    assert!(eta(1) - eta(0) >= 30 + walk_s.max(1), "{lview:?}");
+    local.close_day(&lid, &day).await.expect("closes");
+    remote.close_day(&rid, &day).await.expect("closes");
+}
+
 /// The server's `/metrics` text, by a plain HTTP/1.0 GET.
 async fn get_metrics(server: &Server) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -153,7 +240,8 @@ async fn live_day_both_ways(server: &Server, remote: &GrpcEngine) {
         .join("osm")
         .join("liechtenstein.osm.pbf");
     let roads = Arc::new(milkrun_station::road::road_engine(&osm).expect("the extract imports"));
-    let local = LocalEngine::new(roads);
+    let local = LocalEngine::new(Arc::clone(&roads));
+    doors_both_ways(&roads, &local, remote).await;
     let point = |p: (f64, f64)| GeoPoint::new(p.0, p.1).expect("a point");
     let stop = |p| DayStop {
         point: point(p),

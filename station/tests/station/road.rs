@@ -28,9 +28,7 @@ fn engine_profile_becomes_a_slot() {
             }],
         })
         .unwrap();
-    let locs = RoadLocations {
-        nodes: vec![NodeId(0), NodeId(57), NodeId(123), NodeId(301)],
-    };
+    let locs = RoadLocations::at_nodes(&engine, &[NodeId(0), NodeId(57), NodeId(123), NodeId(301)]);
     let t = locs.matrix(&engine).unwrap();
     assert_eq!(t.slots().len(), 1);
     for i in 0..4u32 {
@@ -60,9 +58,10 @@ fn day_matrix_respects_the_engine_cell_limit() {
     let (graph, _) = generate_grid(&GridSpec::city(400, 5)).unwrap();
     let net = RoadNetwork::prepare(graph).with_max_matrix_cells(9);
     let engine = TrafficOverlay::new(Arc::new(net));
-    let four = RoadLocations {
-        nodes: (0..4u32).map(|v| NodeId(v * 10)).collect(),
-    };
+    let four = RoadLocations::at_nodes(
+        &engine,
+        &(0..4u32).map(|v| NodeId(v * 10)).collect::<Vec<_>>(),
+    );
     match four.matrix(&engine) {
         Err(StationError::Road(EngineError::MatrixTooLarge {
             rows,
@@ -73,8 +72,9 @@ fn day_matrix_respects_the_engine_cell_limit() {
         }
         other => panic!("{:?}", other.map(|t| t.len())),
     }
-    let three = RoadLocations {
-        nodes: (0..3u32).map(|v| NodeId(v * 10)).collect(),
-    };
+    let three = RoadLocations::at_nodes(
+        &engine,
+        &(0..3u32).map(|v| NodeId(v * 10)).collect::<Vec<_>>(),
+    );
     assert_eq!(three.matrix(&engine).unwrap().len(), 3);
 }

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use milkrun_dispatch::{
     CourierSpec, Dispatch, Event, EventKind, LiveDay, PlanState, StopSpec, StopState,
 };
-use milkrun_engine::{LatLon, Profile};
+use milkrun_engine::{Access, Door, LatLon, NodeId, Profile};
+use milkrun_station::road::RoadLocations;
 use serde::{Deserialize, Serialize};
 
 use super::geo;
@@ -113,10 +114,86 @@ pub struct DaySnapshot {
     pub labels: DayLabels,
     /// The road node of every location of the day's matrix.
     pub nodes: Vec<u32>,
+    /// Door to door: every location's door and access leg, and the access speed, so that
+    /// a restored day's next matrices (traffic, a new address) count the access legs as
+    /// the day's first did. Absent (a snapshot stored before doors were kept): road only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub doors: Option<StoredDoors>,
     /// The network (`car`, `bike`, `foot`).
     pub profile: String,
     /// Snap limit of new addresses, metres.
     pub max_snap_m: f64,
+}
+
+/// The doors of a door-to-door day, in a stored snapshot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredDoors {
+    /// Speed on the access legs, metres per second.
+    pub access_speed_mps: f64,
+    /// Every location's door, `[lat, lon]`.
+    pub points: Vec<[f64; 2]>,
+    /// Every location's access leg, metres (door to its road node).
+    pub access_m: Vec<f64>,
+}
+
+impl DaySnapshot {
+    /// The day's locations on the roads: its nodes with their doors (a snapshot without
+    /// doors is road only). An error names what does not agree.
+    pub fn road_locations(&self) -> Result<RoadLocations, String> {
+        let nodes = self.nodes.iter().map(|&n| NodeId(n));
+        let Some(d) = &self.doors else {
+            return Ok(RoadLocations {
+                doors: nodes
+                    .map(|node| Door {
+                        point: LatLon { lat: 0.0, lon: 0.0 },
+                        node,
+                        access_m: 0.0,
+                    })
+                    .collect(),
+                access: Access::RoadOnly,
+            });
+        };
+        if d.points.len() != self.nodes.len() || d.access_m.len() != self.nodes.len() {
+            return Err(format!(
+                "{} nodes, {} doors and {} access legs",
+                self.nodes.len(),
+                d.points.len(),
+                d.access_m.len()
+            ));
+        }
+        let access = Access::door_to_door(d.access_speed_mps).map_err(|e| e.to_string())?;
+        Ok(RoadLocations {
+            doors: nodes
+                .zip(&d.points)
+                .zip(&d.access_m)
+                .map(|((node, p), &access_m)| Door {
+                    point: LatLon {
+                        lat: p[0],
+                        lon: p[1],
+                    },
+                    node,
+                    access_m,
+                })
+                .collect(),
+            access,
+        })
+    }
+
+    /// The doors to store of `roads` (`None` for road only).
+    pub fn stored_doors(roads: &RoadLocations) -> Option<StoredDoors> {
+        match roads.access {
+            Access::RoadOnly => None,
+            Access::DoorToDoor { speed_mps } => Some(StoredDoors {
+                access_speed_mps: speed_mps,
+                points: roads
+                    .doors
+                    .iter()
+                    .map(|d| [d.point.lat, d.point.lon])
+                    .collect(),
+                access_m: roads.doors.iter().map(|d| d.access_m).collect(),
+            }),
+        }
+    }
 }
 
 /// The network of a stored name.
