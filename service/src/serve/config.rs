@@ -460,22 +460,26 @@ mod tests {
         Ok(config)
     }
 
-    /// The `live_days` section: the sweep's default when absent, a value in range kept, and
-    /// one out of range (or an unknown field) refused naming it.
+    /// The `live_days` section: the sweep's default when absent, a value in range kept, one
+    /// out of range refused naming it, a negative one or an unknown field refused where it
+    /// stands.
     #[test]
     fn live_days_sweep_is_checked() {
         assert_eq!(parse("{}").expect("no section").live_days.sweep_ms, 1_000);
         let fast = parse(r#"{"live_days": {"sweep_ms": 200}}"#).expect("valid");
         assert_eq!(fast.live_days.sweep_ms, 200);
-        for json in [
-            r#"{"live_days": {"sweep_ms": 0}}"#,
-            r#"{"live_days": {"sweep_ms": 99}}"#,
-            r#"{"live_days": {"sweep_ms": 60001}}"#,
-            r#"{"live_days": {"sweep_ms": -1}}"#,
-            r#"{"live_days": {"sweep": 1000}}"#,
+        for (json, said) in [
+            (r#"{"live_days": {"sweep_ms": 0}}"#, "live_days.sweep_ms"),
+            (r#"{"live_days": {"sweep_ms": 99}}"#, "live_days.sweep_ms"),
+            (
+                r#"{"live_days": {"sweep_ms": 60001}}"#,
+                "live_days.sweep_ms",
+            ),
+            (r#"{"live_days": {"sweep_ms": -1}}"#, "line 1 column 29"),
+            (r#"{"live_days": {"sweep": 1000}}"#, "unknown field `sweep`"),
         ] {
             let err = parse(json).expect_err(json);
-            assert!(err.contains("sweep"), "{json}: {err}");
+            assert!(err.contains(said), "{json}: {err}");
         }
     }
 

@@ -1,10 +1,10 @@
 //! The Jobs API on both queues (issue #23): one test body run against `milkrun serve` with its
-//! in-process queue, then against `milkrun serve --nats` handing its forecasts to a real
-//! `milkrun worker` process over a real `nats-server` (started here on a free port, stopped by
-//! pid), both over the real PostgreSQL that `./scripts/test` starts (a fresh database each).
-//! The same states, progress, results and cancels come out of Submit, Get, Watch and List
-//! whichever queue runs the jobs. Fails, never skips, when `nats-server` or the PostgreSQL
-//! URL is missing.
+//! in-process queue, then against `milkrun serve --nats` handing its forecasts and
+//! optimizations to a real `milkrun worker` process over a real `nats-server` (started here
+//! on a free port, stopped by pid), both over the real PostgreSQL that `./scripts/test`
+//! starts (a fresh database each). The same states, progress, results and cancels come out
+//! of Submit, Get, Watch and List whichever queue runs the jobs. Fails, never skips, when
+//! `nats-server` or the PostgreSQL URL is missing.
 use std::process::Command;
 use std::time::Duration;
 
@@ -165,7 +165,9 @@ impl Runner {
 /// (Submit, Get); cancelled there it is CANCELLED at once, and stays so once the queue runs
 /// again (a worker drops it); a forecast job submitted then runs once the queue is released,
 /// Watch sees its states in order up to SUCCEEDED with its progress complete and the same
-/// answer as the unary call; List shows both; the stored row says the same. Then a run the
+/// answer as the unary call; List shows both; the stored row says the same. An optimization
+/// succeeds with a plan that passes the independent check and routes what the unary call
+/// routes, and a running one cancelled ends CANCELLED keeping its best plan. Then a run the
 /// time limit stops ends FAILED (DEADLINE_EXCEEDED), and a running job cancelled ends
 /// CANCELLED well before its time limit.
 async fn same_states(
@@ -497,7 +499,9 @@ fn panel_job(time_limit_s: f64) -> pb::SubmitJobRequest {
 
 /// The body on serve's in-process queue, then on NATS with a worker process: on NATS, the
 /// worker's log names each job once, first delivery, with its end (the job cancelled while
-/// queued dropped unrun), and the work queue is empty at the end with no dead letter.
+/// queued dropped unrun), an optimization naming another road set than the worker's fails
+/// FAILED_PRECONDITION on `job.roads`, and the work queue is empty at the end with no dead
+/// letter.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_have_the_same_states_on_both_queues() {
     let config = write_config("job-queues");
@@ -544,6 +548,7 @@ async fn jobs_have_the_same_states_on_both_queues() {
     )
     .await;
     let queue = NightQueue::connect(&nats.url).await.expect("connects");
+    wrong_roads_fail(&queue, &db).await;
     assert_eq!(
         queue.queued().await.expect("the stream"),
         0,
@@ -553,6 +558,69 @@ async fn jobs_have_the_same_states_on_both_queues() {
     drop(server);
     drop(runner);
     drop_postgres(&pg_server, &pg_name).await;
+}
+
+/// An optimization whose message names another road set than the worker's is not run on
+/// the wrong roads: it ends FAILED (FAILED_PRECONDITION) naming `job.roads`.
+async fn wrong_roads_fail(queue: &NightQueue, db: &str) {
+    use milkrun_dairy::store::jobs::NewJob;
+    use milkrun_service::night_queue::job::{JobOptimize, ServiceJob};
+    use prost::Message;
+    let store = Store::open(db).await.expect("the shared store");
+    let request = pb::SubmitJobRequest {
+        request_id: String::new(),
+        work: Some(pb::submit_job_request::Work::Optimize(optimize_req(1.0))),
+    }
+    .encode_to_vec();
+    let seq = 9_000;
+    store
+        .insert_job(&NewJob {
+            tenant: "acme",
+            seq,
+            request_id: "",
+            digest: "wrong-roads",
+            kind: "optimize",
+            request: &request,
+            progress_total: 1000,
+            submitted_ms: 1,
+        })
+        .await
+        .expect("a job row");
+    queue
+        .publish_service(&ServiceJob {
+            tenant: "acme".into(),
+            seq,
+            max_time_limit_s: 60.0,
+            optimize: Some(JobOptimize {
+                max_stops: 5000,
+                max_vehicles: 500,
+                max_matrix_cells: 4_000_000,
+                roads: "osm-1-0000000000000000".into(),
+            }),
+        })
+        .await
+        .expect("published");
+    let end = std::time::Instant::now() + Duration::from_secs(30);
+    let row = loop {
+        let row = store
+            .service_job("acme", seq)
+            .await
+            .expect("read")
+            .expect("stored");
+        if row.state.is_finished() {
+            break row;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "the job on other roads did not end: {row:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(row.state, StoredState::Failed, "{row:?}");
+    let error = row.error.expect("an error");
+    assert_eq!(error.code, "FAILED_PRECONDITION", "{error:?}");
+    assert!(error.message.contains("job.roads"), "{error:?}");
+    store.close().await;
 }
 
 fn seq_of(id: &str) -> &str {
