@@ -1,5 +1,6 @@
 # Sourced by scripts/test: installs PostgreSQL from Debian's packages if it is missing, starts a
 # throwaway server on a free loopback port, exports MILKRUN_TEST_POSTGRES_URL for the tests
+# (MILKRUN_PG_DURABLE=1: with PostgreSQL's durable defaults, for benchmarks)
 # and stops the server by pid when the calling script exits.
 #
 # The cluster lives in a fresh temporary directory, listens on 127.0.0.1 only, trusts local
@@ -50,8 +51,13 @@ pg_start() {
     }
     PG_DIR="$dir"
     trap pg_stop EXIT
+    # Tests trade durability for speed; a benchmark (MILKRUN_PG_DURABLE=1) keeps the defaults.
+    local opts="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    if [ "${MILKRUN_PG_DURABLE:-}" = 1 ]; then
+        opts=""
+    fi
     pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
-        -o "-h 127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "-h 127.0.0.1 -p $port -k $dir $opts" \
         start >/dev/null || {
         cat "$dir/server.log" >&2
         return 1

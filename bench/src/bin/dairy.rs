@@ -5,7 +5,10 @@
 //! process's peak memory (`VmHWM`) after each phase.
 //!
 //! `cargo run --release -p milkrun-bench --bin dairy -- [--subs N] [--close-orders N]
-//! [--ops N] [--seed S] [--dir DIR]`
+//! [--ops N] [--seed S] [--dir DIR] [--freeze-db postgres://HOST/DB]`
+//!
+//! `--freeze-db` runs the freeze on that (empty) database instead of a SQLite file, e.g. the
+//! PostgreSQL of `scripts/postgres.sh`; `--close-orders 0` skips the close.
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -44,6 +47,10 @@ struct Args {
     /// Where the two SQLite files go (removed at the end).
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// The freeze on this store instead of a SQLite file: an empty database's URL
+    /// (`postgres://HOST/DB`; its tables are created, and left for the caller to drop).
+    #[arg(long)]
+    freeze_db: Option<String>,
 }
 
 const T: TenantId = TenantId(1);
@@ -70,8 +77,15 @@ async fn run(args: &Args, dir: &Path) -> anyhow::Result<()> {
     );
     let freeze_db = dir.join(format!("milkrun-bench-freeze-{}.db", std::process::id()));
     let close_db = dir.join(format!("milkrun-bench-close-{}.db", std::process::id()));
+    let freeze_url = args
+        .freeze_db
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", freeze_db.display()));
     let result = async {
-        freeze_phase(args, &freeze_db, day).await?;
+        freeze_phase(args, &freeze_url, day).await?;
+        if args.close_orders == 0 {
+            return Ok(());
+        }
         close_phase(args, &close_db, day).await
     }
     .await;
@@ -86,8 +100,12 @@ async fn run(args: &Args, dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Loads the book, then times the store's freeze of `day` and the pure expansion alone.
-async fn freeze_phase(args: &Args, path: &Path, day: Date) -> anyhow::Result<()> {
-    let store = Store::open(&format!("sqlite://{}", path.display())).await?;
+async fn freeze_phase(args: &Args, url: &str, day: Date) -> anyhow::Result<()> {
+    let store = Store::open(url).await?;
+    println!(
+        "freeze store: {}",
+        url.split('@').next_back().unwrap_or(url)
+    );
     let mut rng = Pcg64::seed_from_u64(args.seed);
     let packages = setup_tenant(&store).await?;
     let t = Instant::now();

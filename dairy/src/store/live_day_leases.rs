@@ -7,6 +7,8 @@
 //!   answers who holds it and for how long.
 //! - [`Store::renew_live_day_leases`] extends every lease a replica holds, in one statement,
 //!   and says which ones it still holds (a day missing there was taken over).
+//! - [`Store::lapsed_live_days`] lists the open days whose lease lapsed, for the replicas'
+//!   background sweep that takes them over before anybody asks for them.
 //! - Every write of a day carries the epoch its writer claimed (the `epoch` of
 //!   `live_days::LiveEventWrite`, [`Store::close_live_day`]) and is refused with
 //!   [`StoreError::Fenced`] in its own transaction when the epoch moved on: a replica that
@@ -27,6 +29,8 @@ pub const MAX_ID: usize = 128;
 pub const MAX_OWNER: usize = 128;
 /// Longest lease, milliseconds (an hour).
 pub const MAX_TTL_MS: i64 = 3_600_000;
+/// Most lapsed days one [`Store::lapsed_live_days`] lists.
+pub const MAX_LAPSED: i64 = 10_000;
 
 /// What a claim of a day's lease gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -200,6 +204,27 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(done.rows_affected())
+    }
+
+    /// Open days whose lease lapsed (its owner died, or released it at a clean shutdown),
+    /// `(tenant, day_id)`, the longest lapsed first, at most `limit`: what a replica's
+    /// takeover sweep claims.
+    pub async fn lapsed_live_days(&self, limit: i64) -> Result<Vec<(String, String)>, StoreError> {
+        if !(1..=MAX_LAPSED).contains(&limit) {
+            return Err(invalid("limit", format!("must be 1 to {MAX_LAPSED}")).into());
+        }
+        let now = now_ms(self.backend);
+        let rows = sqlx::query(&format!(
+            "SELECT l.tenant, l.day_id FROM live_day_leases l \
+             WHERE l.expires_ms <= {now} AND {DAY_OPEN} \
+             ORDER BY l.expires_ms, l.tenant, l.day_id LIMIT $1"
+        ))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("tenant")?, r.try_get("day_id")?)))
+            .collect()
     }
 
     /// The lease of a day: `(owner, epoch)` (owner empty: nobody yet), if the day is stored.

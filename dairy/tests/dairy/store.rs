@@ -573,7 +573,8 @@ async fn live_days_log_events_by_tenant(b: Backend) -> TestResult {
 /// lapses the other takes it at epoch 2, and the first one's append and close carrying
 /// epoch 1 are refused (fenced) with nothing written. Renewal says which days a replica
 /// still holds; a forced claim takes a day at once; a released lease is free at once; a
-/// closed day or another tenant's day has no lease to claim.
+/// closed day or another tenant's day has no lease to claim. The lapsed days a sweep takes
+/// over are listed while lapsed (or released) only.
 async fn live_day_leases_fence_a_takeover(b: Backend) -> TestResult {
     use milkrun_dairy::store::live_day_leases::{HeldLease, LeaseClaim};
     use milkrun_dairy::store::live_days::LiveEventWrite;
@@ -591,6 +592,11 @@ async fn live_day_leases_fence_a_takeover(b: Backend) -> TestResult {
         .create_owned_live_day("acme", "d1", &[1, 2, 3], "{}", "replica-a", 60_000)
         .await?;
     assert_eq!(epoch, 1);
+    assert!(
+        store.lapsed_live_days(10).await?.is_empty(),
+        "a running lease is not lapsed"
+    );
+    assert!(store.lapsed_live_days(0).await.is_err(), "limit 0 refused");
     match store
         .claim_live_day("acme", "d1", "replica-b", 60_000, false)
         .await?
@@ -621,6 +627,12 @@ async fn live_day_leases_fence_a_takeover(b: Backend) -> TestResult {
         1
     );
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let lapsed = [("acme".to_string(), "d1".to_string())];
+    assert_eq!(
+        store.lapsed_live_days(10).await?,
+        lapsed,
+        "what a sweep takes over"
+    );
     assert_eq!(
         store
             .claim_live_day("acme", "d1", "replica-b", 60_000, false)
@@ -628,6 +640,7 @@ async fn live_day_leases_fence_a_takeover(b: Backend) -> TestResult {
         Some(LeaseClaim::Held { epoch: 2 }),
         "lapsed: taken over"
     );
+    assert!(store.lapsed_live_days(10).await?.is_empty());
     let fenced = store
         .append_live_event("acme", "d1", &write("e2", 1, 3))
         .await;
@@ -677,6 +690,11 @@ async fn live_day_leases_fence_a_takeover(b: Backend) -> TestResult {
     );
     assert_eq!(store.release_live_day_leases("replica-c").await?, 1);
     assert_eq!(
+        store.lapsed_live_days(10).await?,
+        lapsed,
+        "a released lease is swept at once"
+    );
+    assert_eq!(
         store
             .claim_live_day("acme", "d1", "replica-b", 60_000, false)
             .await?,
@@ -688,6 +706,10 @@ async fn live_day_leases_fence_a_takeover(b: Backend) -> TestResult {
         Some(("replica-b".to_string(), 4))
     );
     assert!(store.close_live_day("acme", "d1", 4).await?);
+    assert!(
+        store.lapsed_live_days(10).await?.is_empty(),
+        "a closed day is not swept"
+    );
     assert_eq!(
         store
             .claim_live_day("acme", "d1", "replica-b", 60_000, false)

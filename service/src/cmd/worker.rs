@@ -25,7 +25,8 @@ pub struct Opts {
     /// The shared store (`postgres://USER@HOST/DB`; `sqlite:FILE` for one machine).
     #[arg(long)]
     pub db: String,
-    /// OSM extract the stations' roads come from (default: the shipped Liechtenstein extract).
+    /// OSM extract the stations' roads come from, and the optimization jobs' networks (the
+    /// same as serve's `--osm`; default: the shipped Liechtenstein extract).
     #[arg(long)]
     pub osm: Option<PathBuf>,
     /// A job neither acknowledged nor reported in progress within this is delivered again
@@ -55,7 +56,7 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
         .build()
         .context("the async runtime")?;
     runtime.block_on(async move {
-        let worker = worker::open(&opts.nats, &opts.db, roads, redelivery).await?;
+        let worker = worker::open(&opts.nats, &opts.db, roads, osm, redelivery).await?;
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown_signal().await;

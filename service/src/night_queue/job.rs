@@ -230,7 +230,52 @@ pub struct ServiceJob {
     pub seq: i64,
     /// The tenant's longest run, seconds.
     pub max_time_limit_s: f64,
+    /// An optimization's other limits and serve's road set (absent for a forecast or an
+    /// order plan).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optimize: Option<JobOptimize>,
 }
+
+/// What an optimization job carries besides its key (see
+/// [`OptimizeTerms`](crate::serve::OptimizeTerms)): the tenant's model limits at submission
+/// and the identity of serve's road set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobOptimize {
+    /// Shipments of one model.
+    pub max_stops: u32,
+    /// Vehicles of one model.
+    pub max_vehicles: u32,
+    /// Cells of one matrix.
+    pub max_matrix_cells: u64,
+    /// The road set's identity (`osm-<bytes>-<hash>`).
+    pub roads: String,
+}
+
+impl JobOptimize {
+    /// The terms as serve's type.
+    pub fn terms(&self) -> crate::serve::OptimizeTerms {
+        crate::serve::OptimizeTerms {
+            max_stops: self.max_stops,
+            max_vehicles: self.max_vehicles,
+            max_matrix_cells: self.max_matrix_cells,
+            roads: self.roads.clone(),
+        }
+    }
+
+    /// Serve's terms on the wire.
+    pub fn of(terms: &crate::serve::OptimizeTerms) -> JobOptimize {
+        JobOptimize {
+            max_stops: terms.max_stops,
+            max_vehicles: terms.max_vehicles,
+            max_matrix_cells: terms.max_matrix_cells,
+            roads: terms.roads.clone(),
+        }
+    }
+}
+
+/// Longest road set identity, bytes.
+const MAX_ROADS_BYTES: usize = 128;
 
 impl ServiceJob {
     /// The message's bytes (JSON).
@@ -260,6 +305,23 @@ impl ServiceJob {
         }
         if !job.max_time_limit_s.is_finite() || job.max_time_limit_s <= 0.0 {
             return Err(invalid("max_time_limit_s", "must be a positive number"));
+        }
+        if let Some(o) = &job.optimize {
+            if o.roads.is_empty()
+                || o.roads.len() > MAX_ROADS_BYTES
+                || !o.roads.bytes().all(|b| b.is_ascii_graphic())
+            {
+                return Err(invalid(
+                    "optimize.roads",
+                    format!("must be 1 to {MAX_ROADS_BYTES} printable ASCII bytes"),
+                ));
+            }
+            if o.max_stops == 0 || o.max_vehicles == 0 || o.max_matrix_cells == 0 {
+                return Err(invalid(
+                    "optimize",
+                    "max_stops, max_vehicles and max_matrix_cells must be positive",
+                ));
+            }
         }
         Ok(job)
     }

@@ -306,12 +306,14 @@ impl crate::serve::JobQueue for NightQueue {
         tenant: &'a str,
         seq: i64,
         max_time_limit_s: f64,
+        optimize: Option<&'a crate::serve::OptimizeTerms>,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
         Box::pin(async move {
             let job = ServiceJob {
                 tenant: tenant.to_string(),
                 seq,
                 max_time_limit_s,
+                optimize: optimize.map(super::job::JobOptimize::of),
             };
             self.publish_service(&job)
                 .await

@@ -22,6 +22,7 @@ use tokio_stream::StreamExt;
 use super::job::{NightJob, ServiceJob};
 use super::queue::{nats, NightQueue, QueueError, Redelivery};
 use crate::serve::jobs::{run_remote, RemoteRun};
+use crate::serve::road_registry::WorkerRoads;
 use milkrun_dairy::store::jobs::{JobEnd, JobState};
 
 /// How long one pull for the next job waits before asking again.
@@ -149,21 +150,26 @@ pub struct Worker {
     queue: NightQueue,
     store: Store,
     engine: LocalEngine,
+    /// The networks optimization jobs run on (imported on the first).
+    roads: Arc<WorkerRoads>,
     redelivery: Redelivery,
 }
 
 impl Worker {
-    /// A worker on a connected queue, an open store and an engine.
+    /// A worker on a connected queue, an open store, an engine for the nights and the
+    /// road networks for optimization jobs.
     pub fn new(
         queue: NightQueue,
         store: Store,
         engine: LocalEngine,
+        roads: Arc<WorkerRoads>,
         redelivery: Redelivery,
     ) -> Worker {
         Worker {
             queue,
             store,
             engine,
+            roads,
             redelivery,
         }
     }
@@ -418,7 +424,16 @@ impl Worker {
                 }
             })
         };
-        let ran = run_remote(&self.store, &job.tenant, job.seq, job.max_time_limit_s).await;
+        let terms = job.optimize.as_ref().map(super::job::JobOptimize::terms);
+        let ran = run_remote(
+            &self.store,
+            &job.tenant,
+            job.seq,
+            job.max_time_limit_s,
+            terms.as_ref(),
+            &self.roads,
+        )
+        .await;
         progress.abort();
         let state = match ran {
             Ok(RemoteRun::Ended(state)) => state
@@ -491,11 +506,14 @@ impl Worker {
     }
 }
 
-/// Opens everything a worker needs: the store of `db` (migrated), the queue on `nats`.
+/// Opens everything a worker needs: the store of `db` (migrated), the queue on `nats`, the
+/// nights' engine on `roads` and the optimizations' networks from the extract `osm` (the
+/// same as serve's `--osm`; imported on the first optimization job).
 pub async fn open(
     nats_url: &str,
     db: &str,
     roads: Arc<milkrun_engine::RoadEngine>,
+    osm: std::path::PathBuf,
     redelivery: Redelivery,
 ) -> Result<Worker, OpenError> {
     let queue = NightQueue::connect(nats_url).await?;
@@ -504,6 +522,7 @@ pub async fn open(
         queue,
         store,
         LocalEngine::new(roads),
+        Arc::new(WorkerRoads::new(osm)),
         redelivery,
     ))
 }

@@ -214,6 +214,31 @@ pub struct ServeConfig {
     /// The pages (`/app/`).
     #[serde(default)]
     pub app: AppConfig,
+    /// The live days' failover.
+    #[serde(default)]
+    pub live_days: LiveDaysConfig,
+}
+
+/// The live days' settings (`live_days` in the config file).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LiveDaysConfig {
+    /// How often this replica takes over the open days whose lease lapsed, milliseconds
+    /// (100..=60000; default 1000).
+    #[serde(default = "default_sweep_ms")]
+    pub sweep_ms: u64,
+}
+
+fn default_sweep_ms() -> u64 {
+    super::live_days::SWEEP_MS
+}
+
+impl Default for LiveDaysConfig {
+    fn default() -> LiveDaysConfig {
+        LiveDaysConfig {
+            sweep_ms: default_sweep_ms(),
+        }
+    }
 }
 
 /// The longest session of the pages a config may set, seconds (a week).
@@ -320,6 +345,7 @@ impl ServeConfig {
             compat_tenant: None,
             webhooks: WebhookConfig::default(),
             app: AppConfig::default(),
+            live_days: LiveDaysConfig::default(),
         }
     }
 
@@ -406,6 +432,18 @@ impl ServeConfig {
                 });
             }
         }
+        let range = super::live_days::SWEEP_MS_RANGE;
+        if !range.contains(&self.live_days.sweep_ms) {
+            return Err(ConfigError::Invalid {
+                field: "live_days.sweep_ms".into(),
+                reason: format!(
+                    "{} is not {}..={} milliseconds",
+                    self.live_days.sweep_ms,
+                    range.start(),
+                    range.end()
+                ),
+            });
+        }
         if let Some(compat) = &self.compat_tenant {
             if !self.tenants.iter().any(|t| &t.id == compat) {
                 return Err(bad("compat_tenant".into(), "names no tenant of this file"));
@@ -434,6 +472,29 @@ mod tests {
         let config: ServeConfig = serde_json::from_str(json).map_err(|e| e.to_string())?;
         config.validate().map_err(|e| e.to_string())?;
         Ok(config)
+    }
+
+    /// The `live_days` section: the sweep's default when absent, a value in range kept, one
+    /// out of range refused naming it, a negative one or an unknown field refused where it
+    /// stands.
+    #[test]
+    fn live_days_sweep_is_checked() {
+        assert_eq!(parse("{}").expect("no section").live_days.sweep_ms, 1_000);
+        let fast = parse(r#"{"live_days": {"sweep_ms": 200}}"#).expect("valid");
+        assert_eq!(fast.live_days.sweep_ms, 200);
+        for (json, said) in [
+            (r#"{"live_days": {"sweep_ms": 0}}"#, "live_days.sweep_ms"),
+            (r#"{"live_days": {"sweep_ms": 99}}"#, "live_days.sweep_ms"),
+            (
+                r#"{"live_days": {"sweep_ms": 60001}}"#,
+                "live_days.sweep_ms",
+            ),
+            (r#"{"live_days": {"sweep_ms": -1}}"#, "line 1 column 29"),
+            (r#"{"live_days": {"sweep": 1000}}"#, "unknown field `sweep`"),
+        ] {
+            let err = parse(json).expect_err(json);
+            assert!(err.contains(said), "{json}: {err}");
+        }
     }
 
     /// The `webhooks` section: defaults when absent, a field may be named alone, and a bad

@@ -265,13 +265,33 @@ impl TenantJobs {
 /// the queue.
 pub trait JobQueue: Send + Sync + std::fmt::Debug {
     /// Publishes job `seq` of `tenant`, with the tenant's longest run `max_time_limit_s`
-    /// at submission, for a worker to run through its row; an error is the queue's, in words.
+    /// at submission (and, for an optimization, the rest of what its check needs and the
+    /// road set: `optimize`), for a worker to run through its row; an error is the queue's,
+    /// in words.
     fn publish<'a>(
         &'a self,
         tenant: &'a str,
         seq: i64,
         max_time_limit_s: f64,
+        optimize: Option<&'a OptimizeTerms>,
     ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+}
+
+/// What a `milkrun worker` needs to run an optimization job besides its stored request: the
+/// tenant's model limits at submission (the worker has no tenants file; the request is
+/// checked again with them, so it gives the same checked job as in serve) and the identity
+/// of serve's road set ([`RoadRegistry::identity`](super::road_registry::RoadRegistry::identity)),
+/// which the worker's own must equal.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptimizeTerms {
+    /// Shipments of one model.
+    pub max_stops: u32,
+    /// Vehicles of one model.
+    pub max_vehicles: u32,
+    /// Cells of one matrix.
+    pub max_matrix_cells: u64,
+    /// The road set's identity.
+    pub roads: String,
 }
 
 /// Every tenant's jobs, in memory, and the store they persist in. Job numbers are unique in

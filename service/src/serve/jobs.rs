@@ -44,14 +44,16 @@ use tonic::{Request, Response, Status};
 
 use super::auth::{Identity, Role};
 use super::call::{grpc_unary, handle, CallCtx};
-use super::config::TenantId;
+use super::config::{Quotas, TenantId};
 use super::error::ServiceError;
 use super::forecast::{self, DemandWork, OrdersWork, Report, MAX_ID_BYTES};
 use super::job_book::MAX_KEPT_JOBS;
 use super::job_book::{
-    finished, now_ms, restored_entry, to_i64, used_request_id, JobEntry, Snapshot, TenantJobs,
+    finished, now_ms, restored_entry, to_i64, used_request_id, JobEntry, OptimizeTerms, Snapshot,
+    TenantJobs,
 };
 use super::proto::v1 as pb;
+use super::road_registry::WorkerRoads;
 use super::routes::{self, SolveJob};
 use super::state::ServiceState;
 use super::workers::Lane;
@@ -170,13 +172,12 @@ fn run(
 ) -> Result<JobResult, ServiceError> {
     match work {
         Checked::Optimize(job) => {
-            let limit_ms = u64::try_from(job.time_limit.as_millis()).unwrap_or(u64::MAX);
-            let on_plan = move |p: pb::SolveProgress, _plan: pb::OptimizeResponse| {
-                // A float to integer cast saturates (NaN gives 0).
-                let ms = (p.elapsed_s * 1000.0) as u64;
-                report(ms.min(limit_ms), limit_ms);
-            };
-            routes::run(state, tenant, *job, cancel, Some(&on_plan)).map(JobResult::Optimize)
+            let overlay = state
+                .roads
+                .overlay(tenant, job.profile())
+                .map_err(|e| ServiceError::Internal(e.to_string()))?;
+            let observe = |s: f64| state.metrics.solve_seconds.observe(s);
+            optimize_on(&overlay, *job, cancel, report, &observe)
         }
         Checked::Forecast(w) => {
             forecast::run_forecast(w, cancel, Some(report)).map(JobResult::Forecast)
@@ -186,6 +187,24 @@ fn run(
         }
         Checked::Done(result) => Ok(result),
     }
+}
+
+/// Runs an optimization job on `overlay`'s roads, its progress the search's elapsed
+/// milliseconds out of its time limit's (the same in serve and on a worker).
+fn optimize_on(
+    overlay: &milkrun_engine::TrafficOverlay,
+    job: SolveJob,
+    cancel: Arc<AtomicBool>,
+    report: Report,
+    observe: &dyn Fn(f64),
+) -> Result<JobResult, ServiceError> {
+    let limit_ms = u64::try_from(job.time_limit.as_millis()).unwrap_or(u64::MAX);
+    let on_plan = move |p: pb::SolveProgress, _plan: pb::OptimizeResponse| {
+        // A float to integer cast saturates (NaN gives 0).
+        let ms = (p.elapsed_s * 1000.0) as u64;
+        report(ms.min(limit_ms), limit_ms);
+    };
+    routes::run_on(overlay, job, cancel, Some(&on_plan), observe).map(JobResult::Optimize)
 }
 
 /// A result within [`MAX_RESULT_BYTES`]; a larger one fails the job.
@@ -302,11 +321,16 @@ fn launch(state: Arc<ServiceState>, tenant: TenantId, entry: Arc<JobEntry>, work
 /// `serve --nats` reads it back.
 pub const REMOTE_POLL: Duration = Duration::from_millis(200);
 
-/// Whether `work` goes to the workers of `serve --nats` (forecasts and order plans; an
-/// optimization needs this server's roads and runs here).
-fn is_remote(state: &ServiceState, work: &Checked) -> bool {
+/// Whether `work` goes to the workers of `serve --nats`: forecasts, order plans, and
+/// optimizations on a network where the tenant has no live traffic (traffic lives in this
+/// replica's memory, so such a run stays here, where its answer is the same as a unary call's).
+fn is_remote(state: &ServiceState, tenant: &TenantId, work: &Checked) -> bool {
     state.jobs.remote.get().is_some()
-        && matches!(work, Checked::Forecast(_) | Checked::PlanOrders(_))
+        && match work {
+            Checked::Forecast(_) | Checked::PlanOrders(_) => true,
+            Checked::Optimize(job) => !state.roads.has_traffic(tenant, job.profile()),
+            Checked::Done(_) => false,
+        }
 }
 
 /// Runs a queued job: on this server's pool, or, under `--nats`, on a worker.
@@ -316,9 +340,21 @@ fn start(
     entry: Arc<JobEntry>,
     work: Checked,
 ) -> Result<(), ServiceError> {
-    if is_remote(state, &work) {
-        let max_s = state.quotas.max_time_limit_s(&tenant)?;
-        hand_over(Arc::clone(state), tenant, entry, max_s);
+    if is_remote(state, &tenant, &work) {
+        let limits = &state.quotas.tenant(&tenant)?.limits;
+        let optimize = matches!(work, Checked::Optimize(_)).then(|| OptimizeTerms {
+            max_stops: limits.max_stops,
+            max_vehicles: limits.max_vehicles,
+            max_matrix_cells: limits.max_matrix_cells,
+            roads: state.roads.identity().to_string(),
+        });
+        hand_over(
+            Arc::clone(state),
+            tenant,
+            entry,
+            limits.max_time_limit_s,
+            optimize,
+        );
     } else {
         launch(Arc::clone(state), tenant, entry, work);
     }
@@ -327,12 +363,21 @@ fn start(
 
 /// Publishes the job's key to the workers, then follows its row until it is finished (the
 /// row is the job's truth; a failed publish fails the job, UNAVAILABLE).
-fn hand_over(state: Arc<ServiceState>, tenant: TenantId, entry: Arc<JobEntry>, max_s: f64) {
+fn hand_over(
+    state: Arc<ServiceState>,
+    tenant: TenantId,
+    entry: Arc<JobEntry>,
+    max_s: f64,
+    optimize: Option<OptimizeTerms>,
+) {
     tokio::spawn(async move {
         let Some(queue) = state.jobs.remote.get() else {
             return;
         };
-        if let Err(e) = queue.publish(&tenant.0, to_i64(entry.seq), max_s).await {
+        let published = queue
+            .publish(&tenant.0, to_i64(entry.seq), max_s, optimize.as_ref())
+            .await;
+        if let Err(e) = published {
             entry.status.send_modify(|s| {
                 s.state = pb::JobState::Failed;
                 s.finished_ms = now_ms();
@@ -430,15 +475,21 @@ pub enum RemoteRun {
 }
 
 /// Runs job `seq` of `tenant` for a `milkrun worker`, through its row: claims it, checks its
-/// stored request again (with the tenant's longest run `max_s` at submission), runs it on a
+/// stored request again (with the tenant's longest run `max_s` at submission, and for an
+/// optimization the rest of its limits and serve's road set, `optimize`), runs it on a
 /// blocking thread while a task stores its progress every [`REMOTE_POLL`] and passes a
-/// requested cancel to the work, and stores its end. An optimization fails
-/// FAILED_PRECONDITION (it needs the roads of serve).
+/// requested cancel to the work, and stores its end (once: a redelivered job finds its row
+/// finished and changes nothing). An optimization runs on `roads` (imported on the first
+/// one, without traffic: serve keeps a tenant's optimizations on a network with traffic);
+/// it fails FAILED_PRECONDITION when its message lacks `optimize` or names another road
+/// set than the worker's.
 pub async fn run_remote(
     store: &milkrun_dairy::store::Store,
     tenant: &str,
     seq: i64,
     max_s: f64,
+    optimize: Option<&OptimizeTerms>,
+    roads: &Arc<WorkerRoads>,
 ) -> Result<RemoteRun, milkrun_dairy::store::StoreError> {
     use milkrun_dairy::store::jobs::Claim;
     match store.claim_job(tenant, seq, now_ms()).await? {
@@ -460,9 +511,26 @@ pub async fn run_remote(
             Some(Work::PlanOrders(r)) => {
                 forecast::check_orders(r, max_s, None).map(Checked::PlanOrders)
             }
-            Some(Work::Optimize(_)) => Err(ServiceError::FailedPrecondition(
-                "an optimization runs in serve, not on a worker".into(),
-            )),
+            Some(Work::Optimize(r)) => {
+                let terms = optimize.ok_or_else(|| {
+                    ServiceError::FailedPrecondition(
+                        "job.optimize: an optimization's message carries its limits and road \
+                         set; this one has none"
+                            .into(),
+                    )
+                })?;
+                let limits = Quotas {
+                    max_stops: terms.max_stops,
+                    max_vehicles: terms.max_vehicles,
+                    max_matrix_cells: terms.max_matrix_cells,
+                    max_time_limit_s: max_s,
+                    ..Quotas::default()
+                };
+                match routes::check_limits(&limits, None, r).map_err(|e| prefix(e, "optimize"))? {
+                    Ok(job) => Ok(Checked::Optimize(Box::new(job))),
+                    Err(validated) => Ok(Checked::Done(JobResult::Optimize(validated))),
+                }
+            }
             None => Err(ServiceError::Internal(
                 "the stored request has no work".into(),
             )),
@@ -488,6 +556,8 @@ pub async fn run_remote(
             let job = Arc::clone(&entry);
             let report: Report = Arc::new(move |done, total| job.progress(done, total));
             let flag = Arc::clone(&entry.cancel);
+            let roads = Arc::clone(roads);
+            let wanted = optimize.map(|t| t.roads.clone()).unwrap_or_default();
             tokio::task::spawn_blocking(move || match work {
                 Checked::Forecast(w) => {
                     forecast::run_forecast(w, flag, Some(report)).map(JobResult::Forecast)
@@ -495,7 +565,23 @@ pub async fn run_remote(
                 Checked::PlanOrders(w) => {
                     forecast::run_orders(w, flag, Some(report)).map(JobResult::PlanOrders)
                 }
-                _ => Err(ServiceError::Internal("not a worker's job".into())),
+                Checked::Optimize(job) => {
+                    let registry = roads.get().map_err(|e| {
+                        ServiceError::Unavailable(format!("the worker's roads: {e:#}"))
+                    })?;
+                    if registry.identity() != wanted {
+                        return Err(ServiceError::FailedPrecondition(format!(
+                            "job.roads: the job is for road set {wanted}, this worker has {} \
+                             (start it with the --osm of serve)",
+                            registry.identity()
+                        )));
+                    }
+                    let overlay = registry
+                        .fresh_overlay(job.profile())
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                    optimize_on(&overlay, *job, flag, report, &|_| {})
+                }
+                Checked::Done(result) => Ok(result),
             })
             .await
             .unwrap_or_else(|e| {
@@ -824,7 +910,7 @@ pub async fn restore(
                 Ok((work, units)) => {
                     entry.status.send_modify(|s| s.total = units);
                     // A worker's job may be running there: its row is left as it is.
-                    if !is_remote(state, &work) {
+                    if !is_remote(state, tenant, &work) {
                         book.store.requeue_job(&tenant.0, row.seq).await?;
                     }
                     queue.push((tenant.clone(), entry, work));

@@ -15,7 +15,10 @@
 //! replica took. Asked for a day it does not hold ([`LiveDays::slot`]), a replica claims its
 //! lease: when the lease lapsed (its owner died) it takes the day over from the store
 //! (snapshot, matrix, events, as at a restart); while another replica holds it, the call is
-//! answered UNAVAILABLE with a retry delay ([`ServiceError::Elsewhere`]). Every write of a
+//! answered UNAVAILABLE with a retry delay ([`ServiceError::Elsewhere`]). Each replica also
+//! sweeps the store every `live_days.sweep_ms` of the config ([`LiveDays::sweep`]) and takes
+//! over the open days whose lease lapsed, so a dead replica's days move within about
+//! [`LEASE_TTL`] plus a sweep even when nobody calls. Every write of a
 //! day carries the lease epoch of its slot, checked in the write's transaction, so a replica
 //! that lost a day cannot write to it. On SQLite the store is one process's own: a claim
 //! takes the day whoever held it (an earlier run of the same server).
@@ -57,6 +60,13 @@ pub const RENEW_EVERY: Duration = Duration::from_secs(1);
 const LOCAL_LEASE: Duration = Duration::from_secs(3);
 /// The shortest retry delay answered for a day another replica runs.
 const MIN_RETRY: Duration = Duration::from_millis(200);
+/// Most lapsed days one sweep takes over (the next sweep takes the rest).
+const MAX_SWEPT: i64 = 256;
+/// How often a replica sweeps for lapsed days by default, milliseconds (the config's
+/// `live_days.sweep_ms`).
+pub const SWEEP_MS: u64 = 1_000;
+/// The sweep interval a config may set, milliseconds.
+pub const SWEEP_MS_RANGE: std::ops::RangeInclusive<u64> = 100..=60_000;
 
 /// One live day in memory.
 #[derive(Debug)]
@@ -519,6 +529,48 @@ impl LiveDays {
     /// Drops one day this replica found it lost (a write was fenced).
     pub(super) fn lose(&self, tenant: &TenantId, day_id: &str, slot: &Arc<DaySlot>) {
         self.drop_where(|(t, d), s| t == tenant && d == day_id && std::ptr::eq(s, &**slot));
+    }
+
+    /// Takes over the open days of `tenants` whose lease lapsed (their replica died or
+    /// stopped), as a call for them would ([`LiveDays::slot`]: claim, then snapshot, matrix
+    /// and events from the store), so couriers' events find a live owner without a first
+    /// refused call. Several replicas sweeping at once race on each claim; the lease's epoch
+    /// lets one win, the others see the day held elsewhere and leave it. Returns how many
+    /// days this sweep took over. On SQLite (one process) there is nothing to sweep.
+    pub async fn sweep(&self, tenants: &[TenantId]) -> usize {
+        if self.force {
+            return 0;
+        }
+        let lapsed = match self.store.lapsed_live_days(MAX_SWEPT).await {
+            Ok(days) => days,
+            Err(e) => {
+                tracing::warn!(error = %e, "lapsed live days not read; the next sweep tries again");
+                return 0;
+            }
+        };
+        let mut taken = 0;
+        for (tenant, day_id) in lapsed {
+            let tenant = TenantId(tenant);
+            if !tenants.contains(&tenant) {
+                continue;
+            }
+            // This replica's own lapsed lease (it was paused) is renewed by `renew`.
+            if self.held_slot(&tenant, &day_id).is_some() {
+                continue;
+            }
+            match self.slot(&tenant, &day_id).await {
+                Ok(_) => {
+                    tracing::info!(%tenant, day_id, "live day taken over by the sweep");
+                    taken += 1;
+                }
+                // Another replica won the claim, or the day was closed meanwhile.
+                Err(ServiceError::Elsewhere { .. } | ServiceError::NotFound(_)) => {}
+                Err(e) => {
+                    tracing::warn!(%tenant, day_id, error = %e, "a lapsed live day was not taken over");
+                }
+            }
+        }
+        taken
     }
 
     /// Ends this replica's leases (a clean shutdown): the next replica asked takes its days

@@ -55,7 +55,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use auth::Authenticator;
 use config::{ServeConfig, TenantId};
-pub use job_book::JobQueue;
+pub use job_book::{JobQueue, OptimizeTerms};
 use live_days::LiveDays;
 use metrics::Metrics;
 use milkrun_dairy::store::{Store, StoreError};
@@ -318,6 +318,27 @@ async fn renew_leases(state: Arc<ServiceState>, mut stop: tokio::sync::watch::Re
     }
 }
 
+/// Takes over the open days whose lease lapsed every `every` until `stop` (see
+/// [`LiveDays::sweep`](live_days::LiveDays::sweep)), keeping the open-days gauge.
+async fn sweep_days(
+    state: Arc<ServiceState>,
+    tenants: Vec<TenantId>,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+        if state.days.sweep(&tenants).await > 0 {
+            state.metrics.live_days.set(state.days.held() as i64);
+        }
+    }
+}
+
 /// Loads the roads, opens the store and restores its open live days and its jobs, binds, prints
 /// `listening on <addr>`, starts the webhook sender on the same store (unless the config's
 /// `webhooks.enabled` is false) and serves until SIGTERM or Ctrl-C, which stop the ports and
@@ -418,6 +439,12 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
             let _ = rx.wait_for(|stop| *stop).await;
         };
         let lease_task = tokio::spawn(renew_leases(Arc::clone(&state), stop_rx.clone()));
+        let sweep_task = tokio::spawn(sweep_days(
+            Arc::clone(&state),
+            tenants.clone(),
+            std::time::Duration::from_millis(config.live_days.sweep_ms),
+            stop_rx.clone(),
+        ));
         let webhook_task = config
             .webhooks
             .enabled
@@ -443,6 +470,7 @@ pub fn run(opts: ServeOptions) -> anyhow::Result<()> {
             task.await.context("the webhook sender's task")?;
         }
         lease_task.await.context("the live-day lease task")?;
+        sweep_task.await.context("the live-day sweep task")?;
         match state.days.release().await {
             Ok(n) => tracing::info!(released = n, "live-day leases released"),
             Err(e) => tracing::warn!(error = %e, "live-day leases not released; they lapse"),

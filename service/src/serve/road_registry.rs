@@ -34,11 +34,13 @@ type TrafficBook = HashMap<(TenantId, Profile), Arc<Mutex<TenantTraffic>>>;
 pub struct RoadRegistry {
     networks: HashMap<Profile, Arc<RoadNetwork>>,
     tenants: Mutex<TrafficBook>,
+    identity: String,
 }
 
 impl RoadRegistry {
     /// Imports an OSM extract once per profile (in parallel) and prepares each network.
     pub fn load(osm: &Path) -> anyhow::Result<RoadRegistry> {
+        let identity = road_set_identity(osm)?;
         let networks = std::thread::scope(|s| {
             let handles: Vec<_> = PROFILES
                 .iter()
@@ -62,6 +64,27 @@ impl RoadRegistry {
         Ok(RoadRegistry {
             networks,
             tenants: Mutex::new(HashMap::new()),
+            identity,
+        })
+    }
+
+    /// The road set's identity: `osm-<bytes>-<first 16 hex digits of the extract's
+    /// SHA-256>`. A `milkrun worker` runs an optimization of `serve --nats` only on the
+    /// same road set (the job carries serve's identity).
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    /// Whether the tenant has live traffic on a profile's network (a batch applied since the
+    /// last clear). Traffic lives in this replica's memory, so such a tenant's optimizations
+    /// on that network run here, not on a worker.
+    pub fn has_traffic(&self, tenant: &TenantId, profile: Profile) -> bool {
+        let map = self.tenants.lock().unwrap_or_else(PoisonError::into_inner);
+        map.get(&(tenant.clone(), profile)).is_some_and(|t| {
+            !t.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .applied
+                .is_empty()
         })
     }
 
@@ -109,5 +132,63 @@ impl RoadRegistry {
             .get(&profile)
             .ok_or_else(|| anyhow::anyhow!("no {} network loaded", profile.name()))?;
         Ok(Arc::new(TrafficOverlay::new(Arc::clone(network))))
+    }
+}
+
+/// The identity of the road set an extract gives (see [`RoadRegistry::identity`]), read in
+/// 1 MiB pieces.
+pub fn road_set_identity(osm: &Path) -> anyhow::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut file =
+        std::fs::File::open(osm).map_err(|e| anyhow::anyhow!("reading {}: {e}", osm.display()))?;
+    let mut hash = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes: u64 = 0;
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", osm.display()))?;
+        if n == 0 {
+            break;
+        }
+        bytes = bytes.saturating_add(n as u64);
+        hash.update(buf.get(..n).unwrap_or_default());
+    }
+    let hex: String = hash
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(format!("osm-{bytes}-{hex}"))
+}
+
+/// The road networks of a `milkrun worker`, imported from its extract on the first
+/// optimization job (a worker that only plans nights never imports them).
+#[derive(Debug)]
+pub struct WorkerRoads {
+    osm: std::path::PathBuf,
+    loaded: Mutex<Option<Arc<RoadRegistry>>>,
+}
+
+impl WorkerRoads {
+    /// Roads to import from `osm` when first needed.
+    pub fn new(osm: std::path::PathBuf) -> WorkerRoads {
+        WorkerRoads {
+            osm,
+            loaded: Mutex::new(None),
+        }
+    }
+
+    /// The networks, imported now if not yet (blocking: call it on a blocking thread).
+    pub fn get(&self) -> anyhow::Result<Arc<RoadRegistry>> {
+        let mut loaded = self.loaded.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(roads) = loaded.as_ref() {
+            return Ok(Arc::clone(roads));
+        }
+        let roads = Arc::new(RoadRegistry::load(&self.osm)?);
+        *loaded = Some(Arc::clone(&roads));
+        Ok(roads)
     }
 }

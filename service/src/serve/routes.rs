@@ -13,6 +13,7 @@ use tokio_stream::Stream;
 use tonic::{Request, Response, Status};
 
 use super::call::{grpc_unary, handle, run_limit, CallCtx, CancelOnDrop};
+use super::config::Quotas;
 use super::convert::model::{self, ModelDraft};
 use super::convert::plan::{self, PlanLabels};
 use super::convert::plan_day as day;
@@ -36,6 +37,13 @@ pub(crate) struct SolveJob {
     seed: u64,
 }
 
+impl SolveJob {
+    /// The road network the job runs on.
+    pub(crate) fn profile(&self) -> milkrun_engine::Profile {
+        self.draft.profile
+    }
+}
+
 /// Checks the request; `Ok(Err(response))` answers a validate-only request.
 pub(crate) fn check(
     state: &ServiceState,
@@ -48,13 +56,20 @@ pub(crate) fn check(
         ));
     }
     let quota = state.quotas.tenant(&ctx.identity.tenant)?;
-    let draft = model::check(req.model.as_ref(), &quota.limits)?;
-    let (limit, deadline_bound) = run_limit(
-        req.time_limit_s,
-        quota.limits.max_time_limit_s,
-        Some(ctx),
-        "plan",
-    )?;
+    check_limits(&quota.limits, Some(ctx), req)
+}
+
+/// Checks the request against a tenant's limits (and the call's deadline, when there is a
+/// call): the check of [`check`] without the service's state, also that of a `milkrun
+/// worker` running an optimization job with the limits the job carries.
+pub(crate) fn check_limits(
+    limits: &Quotas,
+    ctx: Option<&CallCtx>,
+    req: pb::OptimizeRequest,
+) -> Result<Result<SolveJob, pb::OptimizeResponse>, ServiceError> {
+    let draft = model::check(req.model.as_ref(), limits)?;
+    let (limit, deadline_bound) =
+        run_limit(req.time_limit_s, limits.max_time_limit_s, ctx, "plan")?;
     if req.validate_only {
         draft.validate()?;
         return Ok(Err(pb::OptimizeResponse {
@@ -83,6 +98,20 @@ pub(crate) fn run(
         .roads
         .overlay(tenant, job.draft.profile)
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
+    let observe = |s: f64| state.metrics.solve_seconds.observe(s);
+    run_on(&overlay, job, cancel, on_plan, &observe)
+}
+
+/// Runs a checked job on the calling worker thread on the roads of `overlay` (the tenant's
+/// traffic on the job's network, or a worker's network without traffic), telling `observe`
+/// the solve's seconds.
+pub(crate) fn run_on(
+    overlay: &milkrun_engine::TrafficOverlay,
+    job: SolveJob,
+    cancel: Arc<AtomicBool>,
+    on_plan: Option<&(dyn Fn(pb::SolveProgress, pb::OptimizeResponse) + Send + Sync)>,
+    observe: &dyn Fn(f64),
+) -> Result<pb::OptimizeResponse, ServiceError> {
     let snaps = overlay
         .snap_all(&job.draft.locations, job.draft.max_snap_m)
         .map_err(|e| match e {
@@ -150,10 +179,7 @@ pub(crate) fn run(
         drop(options);
         solution
     });
-    state
-        .metrics
-        .solve_seconds
-        .observe(started.elapsed().as_secs_f64());
+    observe(started.elapsed().as_secs_f64());
     let stopped_mandatory = solution.unassigned.iter().any(|u| {
         u.reason == UnassignedReason::StoppedEarly
             && problem

@@ -9,8 +9,9 @@
 //! order sent, with the version its acknowledgement gave; every refusal was the retryable
 //! status; the lease moved once (epoch 2); and the day equals a reference replay of the
 //! logged events in a day opened afresh. Then the new owner is paused (SIGSTOP) past its
-//! lease: the third replica takes the day over (epoch 3), and the paused one, woken up,
-//! refuses an event with the retryable status and appends nothing. The takeover times are
+//! lease: while nobody calls, the third replica's sweep takes the day over (the lease row's
+//! owner and epoch 3), it takes the next event at the first call, and the paused one, woken
+//! up, refuses an event with the retryable status and appends nothing. The takeover times are
 //! printed (nothing is timed beyond a generous limit). Before the kill, jobs submitted on
 //! one replica are watched, read and listed on the others. Fails, never skips, when the
 //! PostgreSQL URL is missing.
@@ -429,32 +430,46 @@ async fn owner_killed_mid_stream_another_replica_takes_the_day_over() {
     }
     let owner_at = owner_at.expect("one survivor runs the day");
     let (paused, other) = (&survivors[owner_at - 1], 3 - owner_at);
+    let (paused_owner, _) = store
+        .live_day_lease("acme", &day_id)
+        .await
+        .expect("the lease")
+        .expect("the day has a lease");
     paused.pause();
     let moved = Instant::now();
-    let mut version = 1 + EVENTS as u64;
-    loop {
+    // Nobody calls: the other survivor's sweep takes the day over once the paused one's
+    // lease lapses (the lease row's owner and epoch change without a request).
+    let new_owner = loop {
         assert!(
             moved.elapsed() < LIMIT,
-            "no takeover from the paused replica"
+            "no takeover from the paused replica without a call"
         );
-        let sent = DispatchClient::new(channels[other].clone())
-            .apply_events(with_key(apply(&day_id, EVENTS, version)))
-            .await;
-        match sent {
-            Ok(answer) => {
-                version = answer.into_inner().day.expect("the day").plan_version;
-                break;
-            }
-            Err(status) if retryable(&status) => {
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(status) => panic!("the takeover from the paused replica: {status:?}"),
+        let (holder, epoch) = store
+            .live_day_lease("acme", &day_id)
+            .await
+            .expect("the lease")
+            .expect("the day has a lease");
+        if epoch == 3 {
+            break holder;
         }
-    }
+        assert_eq!(epoch, 2, "the lease moves once at a time");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_ne!(new_owner, paused_owner, "another replica took the day");
     println!(
-        "failover: the day moved from the paused replica in {} ms",
+        "failover: the day moved from the paused replica in {} ms, without a call",
         moved.elapsed().as_millis()
     );
+    // The new owner takes the next event at the first call, on the day as the store had it.
+    let version = DispatchClient::new(channels[other].clone())
+        .apply_events(with_key(apply(&day_id, EVENTS, 1 + EVENTS as u64)))
+        .await
+        .expect("the new owner takes an event at the first call")
+        .into_inner()
+        .day
+        .expect("the day")
+        .plan_version;
+    assert_eq!(version, 2 + EVENTS as u64);
     paused.resume();
     let late = DispatchClient::new(channels[owner_at].clone())
         .apply_events(with_key(pb::ApplyEventsRequest {

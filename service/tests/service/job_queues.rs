@@ -1,10 +1,10 @@
 //! The Jobs API on both queues (issue #23): one test body run against `milkrun serve` with its
-//! in-process queue, then against `milkrun serve --nats` handing its forecasts to a real
-//! `milkrun worker` process over a real `nats-server` (started here on a free port, stopped by
-//! pid), both over the real PostgreSQL that `./scripts/test` starts (a fresh database each).
-//! The same states, progress, results and cancels come out of Submit, Get, Watch and List
-//! whichever queue runs the jobs. Fails, never skips, when `nats-server` or the PostgreSQL
-//! URL is missing.
+//! in-process queue, then against `milkrun serve --nats` handing its forecasts and
+//! optimizations to a real `milkrun worker` process over a real `nats-server` (started here
+//! on a free port, stopped by pid), both over the real PostgreSQL that `./scripts/test`
+//! starts (a fresh database each). The same states, progress, results and cancels come out
+//! of Submit, Get, Watch and List whichever queue runs the jobs. Fails, never skips, when
+//! `nats-server` or the PostgreSQL URL is missing.
 use std::process::Command;
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ use milkrun_service::night_queue::queue::NightQueue;
 use milkrun_service::serve::proto::v1 as pb;
 use pb::forecast_client::ForecastClient;
 use pb::jobs_client::JobsClient;
+use pb::routes_client::RoutesClient;
 use tokio_stream::StreamExt;
 use tonic::transport::Channel;
 use tonic::Request;
@@ -164,7 +165,9 @@ impl Runner {
 /// (Submit, Get); cancelled there it is CANCELLED at once, and stays so once the queue runs
 /// again (a worker drops it); a forecast job submitted then runs once the queue is released,
 /// Watch sees its states in order up to SUCCEEDED with its progress complete and the same
-/// answer as the unary call; List shows both; the stored row says the same. Then a run the
+/// answer as the unary call; List shows both; the stored row says the same. An optimization
+/// succeeds with a plan that passes the independent check and routes what the unary call
+/// routes, and a running one cancelled ends CANCELLED keeping its best plan. Then a run the
 /// time limit stops ends FAILED (DEADLINE_EXCEEDED), and a running job cancelled ends
 /// CANCELLED well before its time limit.
 async fn same_states(
@@ -268,6 +271,79 @@ async fn same_states(
         .expect("stored");
     assert_eq!(row.state, StoredState::Cancelled);
     store.close().await;
+    // An optimization: SUCCEEDED with its progress complete, a plan that passes the
+    // independent check and routes what the unary call routes (the 4 shipments' optimum).
+    let opt = c
+        .submit(with_key(optimize_job(2.0), KEY))
+        .await
+        .expect("submit an optimization")
+        .into_inner();
+    let seen = watch_all(&mut c, &opt.job_id).await;
+    let done = seen.last().expect("a last message").clone();
+    assert_eq!(done.state, pb::JobState::Succeeded as i32, "{done:?}");
+    assert!(
+        done.progress_total > 0 && done.progress_done == done.progress_total,
+        "{done:?}"
+    );
+    let Some(pb::job::Result::Optimize(plan)) = &done.result else {
+        panic!("a plan: {done:?}");
+    };
+    crate::serve::recheck(&crate::serve::small_model(), plan);
+    assert!(plan.skipped_shipments.is_empty(), "{plan:?}");
+    let unary = RoutesClient::connect(server.url())
+        .await
+        .expect("connects")
+        .optimize(with_key(optimize_req(2.0), KEY))
+        .await
+        .expect("optimize")
+        .into_inner();
+    assert_eq!(
+        visits(plan),
+        visits(&unary),
+        "the job routes what the unary call routes"
+    );
+    let seq = |id: &str| -> i64 { id.trim_start_matches("job-").parse().expect("a job number") };
+    let store = Store::open(db).await.expect("the shared store");
+    let row = store
+        .service_job("acme", seq(&opt.job_id))
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(row.state, StoredState::Succeeded);
+    // A running optimization cancelled: CANCELLED well before its 60 s, keeping the best
+    // plan found before the cancel.
+    let long_opt = c
+        .submit(with_key(optimize_job(60.0), KEY))
+        .await
+        .expect("submit")
+        .into_inner();
+    wait_running(&mut c, &long_opt.job_id).await;
+    c.cancel(with_key(
+        pb::CancelJobRequest {
+            job_id: long_opt.job_id.clone(),
+        },
+        KEY,
+    ))
+    .await
+    .expect("cancel");
+    let end = watch_all(&mut c, &long_opt.job_id).await;
+    let end = end.last().expect("a last message");
+    assert_eq!(end.state, pb::JobState::Cancelled as i32, "{end:?}");
+    assert!(
+        end.finished_unix_ms - end.started_unix_ms < 60_000,
+        "the cancel, not the time limit, ended it: {end:?}"
+    );
+    assert!(
+        matches!(&end.result, Some(pb::job::Result::Optimize(p)) if !p.routes.is_empty()),
+        "the best plan before the cancel is kept: {end:?}"
+    );
+    let row = store
+        .service_job("acme", seq(&long_opt.job_id))
+        .await
+        .expect("read")
+        .expect("stored");
+    assert_eq!(row.state, StoredState::Cancelled);
+    store.close().await;
     // A run the time limit stops: FAILED, DEADLINE_EXCEEDED.
     let failed = c
         .submit(with_key(panel_job(0.05), KEY))
@@ -331,9 +407,66 @@ async fn same_states(
     vec![
         (queued.job_id, "gone"),
         (job.job_id, "SUCCEEDED"),
+        (opt.job_id, "SUCCEEDED"),
+        (long_opt.job_id, "CANCELLED"),
         (failed.job_id, "FAILED"),
         (long.job_id, "CANCELLED"),
     ]
+}
+
+fn optimize_req(time_limit_s: f64) -> pb::OptimizeRequest {
+    pb::OptimizeRequest {
+        model: Some(crate::serve::small_model()),
+        time_limit_s,
+        seed: 7,
+        ..Default::default()
+    }
+}
+
+/// An optimization job of the 4-shipment model under `time_limit_s`.
+fn optimize_job(time_limit_s: f64) -> pb::SubmitJobRequest {
+    pb::SubmitJobRequest {
+        request_id: String::new(),
+        work: Some(pb::submit_job_request::Work::Optimize(optimize_req(
+            time_limit_s,
+        ))),
+    }
+}
+
+/// A plan's routes as the shipments each visits, in order, sorted (the two vans are alike,
+/// so which van takes which route is left out).
+fn visits(plan: &pb::OptimizeResponse) -> Vec<Vec<u32>> {
+    let mut all: Vec<Vec<u32>> = plan
+        .routes
+        .iter()
+        .map(|r| r.visits.iter().map(|v| v.shipment_index).collect())
+        .filter(|v: &Vec<u32>| !v.is_empty())
+        .collect();
+    all.sort();
+    all
+}
+
+/// Waits until the job is RUNNING (it must not end first).
+async fn wait_running(c: &mut JobsClient<Channel>, id: &str) {
+    let mut stream = c
+        .watch(with_key(pb::WatchJobRequest { job_id: id.into() }, KEY))
+        .await
+        .expect("watch")
+        .into_inner();
+    while let Some(msg) = stream.next().await {
+        let msg = msg.expect("a job message");
+        assert!(
+            !matches!(
+                pb::JobState::try_from(msg.state),
+                Ok(pb::JobState::Succeeded | pb::JobState::Failed | pb::JobState::Cancelled)
+            ),
+            "ended before it was seen running: {msg:?}"
+        );
+        if msg.state == pb::JobState::Running as i32 {
+            return;
+        }
+    }
+    panic!("the watch of {id} ended before it ran");
 }
 
 /// A forecast of 1,000 daily series by automatic model choice (about 20 s of one core on the
@@ -366,7 +499,9 @@ fn panel_job(time_limit_s: f64) -> pb::SubmitJobRequest {
 
 /// The body on serve's in-process queue, then on NATS with a worker process: on NATS, the
 /// worker's log names each job once, first delivery, with its end (the job cancelled while
-/// queued dropped unrun), and the work queue is empty at the end with no dead letter.
+/// queued dropped unrun), an optimization naming another road set than the worker's fails
+/// FAILED_PRECONDITION on `job.roads`, and the work queue is empty at the end with no dead
+/// letter.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_have_the_same_states_on_both_queues() {
     let config = write_config("job-queues");
@@ -413,6 +548,7 @@ async fn jobs_have_the_same_states_on_both_queues() {
     )
     .await;
     let queue = NightQueue::connect(&nats.url).await.expect("connects");
+    wrong_roads_fail(&queue, &db).await;
     assert_eq!(
         queue.queued().await.expect("the stream"),
         0,
@@ -424,6 +560,69 @@ async fn jobs_have_the_same_states_on_both_queues() {
     drop_postgres(&pg_server, &pg_name).await;
 }
 
+/// An optimization whose message names another road set than the worker's is not run on
+/// the wrong roads: it ends FAILED (FAILED_PRECONDITION) naming `job.roads`.
+async fn wrong_roads_fail(queue: &NightQueue, db: &str) {
+    use milkrun_dairy::store::jobs::NewJob;
+    use milkrun_service::night_queue::job::{JobOptimize, ServiceJob};
+    use prost::Message;
+    let store = Store::open(db).await.expect("the shared store");
+    let request = pb::SubmitJobRequest {
+        request_id: String::new(),
+        work: Some(pb::submit_job_request::Work::Optimize(optimize_req(1.0))),
+    }
+    .encode_to_vec();
+    let seq = 9_000;
+    store
+        .insert_job(&NewJob {
+            tenant: "acme",
+            seq,
+            request_id: "",
+            digest: "wrong-roads",
+            kind: "optimize",
+            request: &request,
+            progress_total: 1000,
+            submitted_ms: 1,
+        })
+        .await
+        .expect("a job row");
+    queue
+        .publish_service(&ServiceJob {
+            tenant: "acme".into(),
+            seq,
+            max_time_limit_s: 60.0,
+            optimize: Some(JobOptimize {
+                max_stops: 5000,
+                max_vehicles: 500,
+                max_matrix_cells: 4_000_000,
+                roads: "osm-1-0000000000000000".into(),
+            }),
+        })
+        .await
+        .expect("published");
+    let end = std::time::Instant::now() + Duration::from_secs(30);
+    let row = loop {
+        let row = store
+            .service_job("acme", seq)
+            .await
+            .expect("read")
+            .expect("stored");
+        if row.state.is_finished() {
+            break row;
+        }
+        assert!(
+            std::time::Instant::now() < end,
+            "the job on other roads did not end: {row:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(row.state, StoredState::Failed, "{row:?}");
+    let error = row.error.expect("an error");
+    assert_eq!(error.code, "FAILED_PRECONDITION", "{error:?}");
+    assert!(error.message.contains("job.roads"), "{error:?}");
+    store.close().await;
+}
+
 fn seq_of(id: &str) -> &str {
     id.trim_start_matches("job-")
 }
@@ -431,11 +630,12 @@ fn seq_of(id: &str) -> &str {
 /// A Jobs API job's message: round trip and id; bad input names its field.
 #[test]
 fn service_job_messages_are_checked() {
-    use milkrun_service::night_queue::job::ServiceJob;
+    use milkrun_service::night_queue::job::{JobOptimize, ServiceJob};
     let job = ServiceJob {
         tenant: "acme".into(),
         seq: 7,
         max_time_limit_s: 60.0,
+        optimize: None,
     };
     let bytes = job.to_bytes().expect("bytes");
     assert_eq!(ServiceJob::from_bytes(&bytes).expect("a job"), job);
@@ -467,4 +667,43 @@ fn service_job_messages_are_checked() {
     }
     let huge = vec![b' '; 300 * 1024];
     assert!(ServiceJob::from_bytes(&huge).is_err());
+    // An optimization's terms travel with it and come back the same; bad terms are named.
+    let opt = ServiceJob {
+        optimize: Some(JobOptimize {
+            max_stops: 5000,
+            max_vehicles: 500,
+            max_matrix_cells: 4_000_000,
+            roads: "osm-123-00ff".into(),
+        }),
+        ..job
+    };
+    let bytes = opt.to_bytes().expect("bytes");
+    assert_eq!(ServiceJob::from_bytes(&bytes).expect("a job"), opt);
+    let base = r#"{"tenant":"a","seq":1,"max_time_limit_s":1.0,"optimize":"#;
+    for (terms, field) in [
+        (
+            r#"{"max_stops":1,"max_vehicles":1,"max_matrix_cells":1,"roads":""}"#,
+            "job.optimize.roads",
+        ),
+        (
+            r#"{"max_stops":1,"max_vehicles":1,"max_matrix_cells":1,"roads":"a b"}"#,
+            "job.optimize.roads",
+        ),
+        (
+            r#"{"max_stops":0,"max_vehicles":1,"max_matrix_cells":1,"roads":"r"}"#,
+            "job.optimize",
+        ),
+        (
+            r#"{"max_stops":-1,"max_vehicles":1,"max_matrix_cells":1,"roads":"r"}"#,
+            "job.optimize.max_stops",
+        ),
+        (
+            r#"{"max_stops":1,"max_vehicles":1,"max_matrix_cells":1}"#,
+            "job.optimize",
+        ),
+    ] {
+        let bad = format!("{base}{terms}}}");
+        let err = ServiceJob::from_bytes(bad.as_bytes()).expect_err(&bad);
+        assert!(err.to_string().starts_with(field), "{bad}: {err}");
+    }
 }

@@ -397,7 +397,7 @@ pub(crate) fn small_model() -> pb::ShipmentModel {
 
 /// Checks a plan against its model independently: every shipment served once or skipped,
 /// each service start inside the shipment's window, the load on board within the limit.
-fn recheck(model: &pb::ShipmentModel, plan: &pb::OptimizeResponse) {
+pub(crate) fn recheck(model: &pb::ShipmentModel, plan: &pb::OptimizeResponse) {
     let mut seen = vec![0u32; model.shipments.len()];
     for r in &plan.routes {
         let limit = model.vehicles[r.vehicle_index as usize].load_limits["crates"];
