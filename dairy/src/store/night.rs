@@ -100,12 +100,7 @@ impl Store {
         date: Date,
         settings: &NightSettings,
     ) -> Result<NightReport, NightError<E::Error>> {
-        let orders: Vec<_> = self
-            .orders_on(tenant, date)
-            .await?
-            .into_iter()
-            .filter(|o| o.station == station)
-            .collect();
+        let orders = self.station_orders_on(tenant, station, date).await?;
         if let Some(plan) = self.night_plan(tenant, date, station).await? {
             let messages = self.enqueue_arrivals(tenant, date, &orders, &plan).await?;
             return Ok(NightReport {

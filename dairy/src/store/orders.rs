@@ -179,6 +179,26 @@ impl Store {
         rows.iter().map(order_from_row).collect()
     }
 
+    /// One station's orders for a delivery date, in id order (the index
+    /// `orders_by_date` serves it: a night job reads its station, not the tenant's day).
+    pub async fn station_orders_on(
+        &self,
+        tenant: TenantId,
+        station: StationId,
+        date: Date,
+    ) -> Result<Vec<Order>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM orders \
+             WHERE tenant_id = $1 AND delivery_date = $2 AND station_id = $3 ORDER BY order_id"
+        ))
+        .bind(tenant.0)
+        .bind(date_text(date))
+        .bind(station.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(order_from_row).collect()
+    }
+
     /// One order.
     pub async fn order(&self, tenant: TenantId, id: OrderId) -> Result<Order, StoreError> {
         let row = sqlx::query(&format!(
