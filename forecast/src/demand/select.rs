@@ -22,6 +22,11 @@
 //! than their own few windows; with [`ForecastConfig::pooled`] the pooled intermittent model
 //! ([`super::models::pooled`], fitted once per cut over the panel's intermittent count series)
 //! joins their candidates. All series are backtested first, then forecast.
+//!
+//! How the `Auto` combination weighs the other series' candidates is
+//! [`ForecastConfig::weighting`]: their own scores (default), their best alone, the panel's
+//! relative scores, the panel's best alone, or one of these chosen per panel by a
+//! leave-one-window-out check on the same backtest windows ([`weighting`]).
 use super::calibrate::{self, CalibPoint};
 use super::conformal;
 use super::count;
@@ -32,6 +37,7 @@ use super::models::{
 };
 use super::quantile::median;
 use super::series::Series;
+use super::weighting::{self, Weighting};
 use super::{Forecast, ForecastConfig, ModelChoice, ModelKind};
 use crate::control::{Control, Stopped, Watch};
 use rayon::prelude::*;
@@ -261,6 +267,16 @@ pub fn median_ensemble(outputs: &[&ModelOutput]) -> Option<ModelOutput> {
 /// levels of twice the scaled pinball loss (twice, so that the 0.5 level weighs like MAE).
 pub fn score(train: &[f64], test: &[f64], out: &ModelOutput, levels: &[f64], m: usize) -> f64 {
     let (abs_scale, sq_scale) = score_scales(train, m);
+    score_scaled((abs_scale, sq_scale), test, out, levels)
+}
+
+/// [`score`] with the training part's scales ([`score_scales`]) already known.
+fn score_scaled(
+    (abs_scale, sq_scale): (f64, f64),
+    test: &[f64],
+    out: &ModelOutput,
+    levels: &[f64],
+) -> f64 {
     let k = test.len().min(out.mean.len());
     let mut s = (metrics::mse(&test[..k], &out.mean[..k]) / sq_scale).sqrt();
     if !levels.is_empty() {
@@ -504,7 +520,8 @@ pub fn run_panel_with(
     // panel's shared ones for an intermittent count series.
     let finish = |i: usize,
                   prep: Prep,
-                  shared: &[(Candidate, f64)]|
+                  shared: &[(Candidate, f64)],
+                  (weigh, panel): (Weighting, &[(Candidate, f64)])|
      -> Result<(Forecast, Vec<CalibPoint>), Stopped> {
         let s = &series[i];
         let sea = Seasons::of(s, cfg);
@@ -523,6 +540,9 @@ pub fn run_panel_with(
                     sc.1 = t.1;
                 }
             }
+        }
+        if !count && cfg.model == ModelChoice::Auto {
+            scores = weigh.apply(&scores, panel);
         }
         let global = Global {
             reg: reg_final[i].as_ref(),
@@ -598,6 +618,9 @@ pub fn run_panel_with(
     // backtest of every series first; the intermittent count series wait for the panel's
     // shared scores, the others are finished at once (so that only those are held)
     let share = cfg.shared_weights && windows > 0;
+    // the other series wait too when their weighting needs the panel's backtests
+    let hold =
+        windows > 0 && cfg.model == ModelChoice::Auto && cfg.weighting != Some(Weighting::Own);
     let steps: Vec<Step> = (0..series.len())
         .into_par_iter()
         .map(|i| -> Result<Step, Stopped> {
@@ -626,16 +649,21 @@ pub fn run_panel_with(
                 scores,
                 bt,
             };
-            if share && count {
+            if (share && count) || (hold && !count) {
                 Ok(Step::Pending(prep))
             } else {
-                let done = finish(i, prep, &[])?;
+                let done = finish(i, prep, &[], (Weighting::Own, &[]))?;
                 watch.advance(1);
                 Ok(Step::Done(done))
             }
         })
         .collect::<Result<_, Stopped>>()?;
     let shared = shared_scores(&steps);
+    let (weigh, panel) = if hold {
+        panel_weighting(&steps, cfg)
+    } else {
+        (Weighting::Own, Vec::new())
+    };
     let results: Vec<(Forecast, Vec<CalibPoint>)> = steps
         .into_par_iter()
         .enumerate()
@@ -643,7 +671,7 @@ pub fn run_panel_with(
             Step::Done(r) => Ok(r),
             Step::Pending(prep) => {
                 watch.check()?;
-                let done = finish(i, prep, &shared)?;
+                let done = finish(i, prep, &shared, (weigh, &panel))?;
                 watch.advance(1);
                 Ok(done)
             }
@@ -651,7 +679,7 @@ pub fn run_panel_with(
         .collect::<Result<_, Stopped>>()?;
     // per-level recalibration of the combined forecasts, decided on the backtest windows
     let points: Vec<CalibPoint> = results.iter().flat_map(|r| r.1.iter().cloned()).collect();
-    let factors = calibrate::factors(&points, &cfg.levels);
+    let factors = calibrate::factors_with(&points, &cfg.levels, cfg.calibrate_upper);
     Ok(results
         .into_iter()
         .map(|(mut f, pts)| {
@@ -681,13 +709,41 @@ enum Step {
     Pending(Prep),
 }
 
-/// Mean backtest score of each candidate over the waiting (intermittent count) series.
+/// The backtested series still waiting for the panel, intermittent count ones (`count`) or
+/// the others.
+fn waiting(steps: &[Step], count: bool) -> impl Iterator<Item = (usize, &Prep)> {
+    steps.iter().enumerate().filter_map(move |(i, s)| match s {
+        Step::Pending(p) if p.count == count => Some((i, p)),
+        _ => None,
+    })
+}
+
+/// The weighting of the `Auto` combination of the waiting series that are not intermittent
+/// count data ([`ForecastConfig::weighting`], else chosen by [`weighting::choose`] on their
+/// backtest windows) and the panel's relative scores ([`weighting::relative`]).
+fn panel_weighting(steps: &[Step], cfg: &ForecastConfig) -> (Weighting, Vec<(Candidate, f64)>) {
+    let preps: Vec<&Prep> = waiting(steps, false).map(|t| t.1).collect();
+    let own: Vec<Vec<(Candidate, f64)>> = preps.iter().map(|p| p.scores.clone()).collect();
+    let panel = weighting::relative(&own);
+    if let Some(w) = cfg.weighting {
+        return (w, panel);
+    }
+    let windows: Vec<Vec<weighting::WindowScores<Candidate>>> = preps
+        .iter()
+        .map(|p| p.bt.iter().map(|r| (r.window, r.scores.clone())).collect())
+        .collect();
+    let eval = |i: usize, w: usize, scores: &[(Candidate, f64)]| {
+        let run = preps.get(i)?.bt.iter().find(|r| r.window == w)?;
+        let o = auto_combination(&run.outs, scores, &cfg.levels, None)?;
+        Some(score_scaled(run.scales, &run.test, &o, &cfg.levels))
+    };
+    (weighting::choose(&windows, eval).0, panel)
+}
+
+/// Mean backtest score of each candidate over the waiting intermittent count series.
 fn shared_scores(steps: &[Step]) -> Vec<(Candidate, f64)> {
     let mut totals: Vec<(Candidate, f64, usize)> = Vec::new();
-    let waiting = steps.iter().filter_map(|s| match s {
-        Step::Pending(p) => Some(p),
-        Step::Done(_) => None,
-    });
+    let waiting = waiting(steps, true).map(|t| t.1);
     for p in waiting {
         for &(c, sc) in &p.scores {
             match totals.iter_mut().find(|t| t.0 == c) {
@@ -715,7 +771,10 @@ struct WindowRun {
     /// Dispersion of the count quantiles at this window's cut (see [`count_dispersion`]).
     dispersion: f64,
     test: Vec<f64>,
-    abs_scale: f64,
+    /// The absolute and squared scales of the training part ([`score_scales`]).
+    scales: (f64, f64),
+    /// Each candidate's score on this window.
+    scores: Vec<(Candidate, f64)>,
     outs: Vec<(Candidate, ModelOutput, ModelKind)>,
 }
 
@@ -735,7 +794,7 @@ fn calibration_points(
             continue;
         };
         let k = run.test.len().min(o.mean.len());
-        let weight = 1.0 / (run.abs_scale * k.max(1) as f64);
+        let weight = 1.0 / (run.scales.0 * k.max(1) as f64);
         for j in 0..k {
             out.push(CalibPoint {
                 window: run.window,
@@ -783,9 +842,12 @@ fn backtest_scores(
             pool: pool_bt.get(w).and_then(|p| p.0[i].as_ref()),
         };
         let outs = run_all(cands, train, sea, cfg, global, base, watch)?;
+        let scales = score_scales(train, m);
+        let mut window_scores = Vec::with_capacity(outs.len());
         for (c, o, _) in &outs {
             let c = *c;
-            let sc = score(train, test, o, &cfg.levels, m);
+            let sc = score_scaled(scales, test, o, &cfg.levels);
+            window_scores.push((c, sc));
             match totals.iter_mut().find(|t| t.0 == c) {
                 Some(t) => {
                     t.1 += sc;
@@ -794,12 +856,13 @@ fn backtest_scores(
                 None => totals.push((c, sc, 1)),
             }
         }
-        if cfg.calibrate_levels {
+        if cfg.calibrate_levels || cfg.weighting.is_none() {
             runs.push(WindowRun {
                 window: w,
                 dispersion: pool_bt.get(w).map_or(0.0, |p| p.1),
                 test: test.to_vec(),
-                abs_scale: score_scales(train, m).0,
+                scales,
+                scores: window_scores,
                 outs,
             });
         }

@@ -1,5 +1,5 @@
 //! Per-level recalibration on backtest windows (`demand::calibrate`).
-use milkrun_forecast::demand::calibrate::{apply, factors, CalibPoint};
+use milkrun_forecast::demand::calibrate::{apply, factors, factors_with, CalibPoint};
 
 /// `n` points per window over `windows` windows: mean 10, q0.1 at 0 (far too low: every
 /// actual is 9 or 11), q0.9 at 20 (far too high).
@@ -29,6 +29,23 @@ fn too_wide_lower_level_is_narrowed_upper_kept() {
     let mut q = vec![vec![0.0, 20.0]];
     apply(&[10.0], &mut q, &f);
     assert_eq!(q, vec![vec![5.0, 20.0]]);
+}
+
+/// With the upper levels on (`calibrate_upper`), the too-high q0.9 is pulled in too (to the
+/// grid's smallest factor: 20 -> 15), under the same held-out check and point minimum.
+#[test]
+fn upper_level_is_narrowed_when_asked() {
+    let f = factors_with(&wide_band(3, 200), &[0.1, 0.9], true);
+    assert!((f[0] - 0.5).abs() < 1e-12, "{f:?}");
+    assert!((f[1] - 0.5).abs() < 1e-12, "{f:?}");
+    let mut q = vec![vec![0.0, 20.0]];
+    apply(&[10.0], &mut q, &f);
+    assert_eq!(q, vec![vec![5.0, 15.0]]);
+    // 3 x 100 points x (1 - 0.9) = 30 expected points above q0.9, under the minimum of 50
+    assert_eq!(
+        factors_with(&wide_band(3, 100), &[0.1, 0.9], true),
+        vec![1.0, 1.0]
+    );
 }
 
 /// One window (no held-out check possible) or too few points: nothing changes.
