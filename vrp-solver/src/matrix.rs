@@ -160,4 +160,22 @@ impl Matrix<i64> {
                 .round() as i64
         })
     }
+
+    /// Test fixture: this matrix with a one-way detour of 0-39 added to about a third of its
+    /// off-diagonal entries (an asymmetric matrix).
+    pub(crate) fn with_one_way_detours(&self, rng: &mut crate::rng::Rng) -> Self {
+        let n = self.n;
+        let extra: Vec<i64> = (0..n * n)
+            .map(|_| {
+                if rng.chance(0.3) {
+                    rng.below(40) as i64
+                } else {
+                    0
+                }
+            })
+            .collect();
+        Self::from_fn(n, |i, j| {
+            self.get(i, j) + if i == j { 0 } else { extra[i * n + j] }
+        })
+    }
 }

@@ -509,20 +509,9 @@ mod tests {
         .unwrap()
     }
 
-    /// A state with the given routes (vehicle type 0), the other jobs unassigned.
+    /// [`State::with_routes`], committed.
     fn state_with(p: &Problem, routes: &[&[usize]]) -> State {
-        let mut st = State::empty(p);
-        st.unassigned.clear();
-        for (ri, jobs) in routes.iter().enumerate() {
-            let mut r = Route::new(p, 0);
-            r.jobs = jobs.to_vec();
-            r.rebuild(p);
-            st.routes.push(r);
-            st.used[0] += 1;
-            for &j in *jobs {
-                st.route_of[j] = ri as u32;
-            }
-        }
+        let mut st = State::with_routes(p, routes);
         st.commit();
         st
     }

@@ -216,23 +216,6 @@ mod tests {
         .unwrap()
     }
 
-    /// A state with the given routes (vehicle type 0) and nothing else assigned.
-    fn state_with(p: &Problem, routes: &[&[usize]]) -> State {
-        let mut st = State::empty(p);
-        st.unassigned.clear();
-        for (ri, jobs) in routes.iter().enumerate() {
-            let mut r = Route::new(p, 0);
-            r.jobs = jobs.to_vec();
-            r.rebuild(p);
-            st.routes.push(r);
-            st.used[0] += 1;
-            for &j in *jobs {
-                st.route_of[j] = ri as u32;
-            }
-        }
-        st
-    }
-
     /// Job 5 (at 13) has its nearest jobs in route 0, which is full
     /// (capacity 3) and no vehicle is left: granular insertion must fall
     /// back to the far route 1 instead of leaving the job out.
@@ -242,7 +225,7 @@ mod tests {
         let unlimited = Budget::unlimited();
         let nb = NeighbourLists::from_lists(vec![vec![2, 1, 0, 3, 4]; p.num_jobs()]);
         let empty = vec![Route::new(&p, 0)];
-        let mut st = state_with(&p, &[&[0, 1, 2], &[3]]);
+        let mut st = State::with_routes(&p, &[&[0, 1, 2], &[3]]);
         let mut rng = Rng::new(1);
         let scope = Scope::Near {
             neighbours: &nb,
@@ -253,7 +236,7 @@ mod tests {
         assert_eq!(st.route_of[5], 1);
         assert_eq!(st.routes[1].jobs, vec![5, 3]);
         // Job 4 (at 101) is near job 3 only: it goes into route 1.
-        let mut st = state_with(&p, &[&[0, 1], &[3]]);
+        let mut st = State::with_routes(&p, &[&[0, 1], &[3]]);
         let nb4 = NeighbourLists::from_lists(vec![vec![3, 2, 1, 0, 5]; p.num_jobs()]);
         let scope = Scope::Near {
             neighbours: &nb4,

@@ -623,18 +623,7 @@ mod tests {
         let n = 13;
         let mut m = Matrix::random_euclidean(rng, n, 100);
         if asymmetric {
-            let extra: Vec<i64> = (0..n * n)
-                .map(|_| {
-                    if rng.chance(0.3) {
-                        rng.below(40) as i64
-                    } else {
-                        0
-                    }
-                })
-                .collect();
-            m = Matrix::from_fn(n, |i, j| {
-                m.get(i, j) + if i == j { 0 } else { extra[i * n + j] }
-            });
+            m = m.with_one_way_detours(rng);
         }
         let jobs = (1..n)
             .map(|l| {

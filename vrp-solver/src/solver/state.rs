@@ -222,3 +222,24 @@ impl State {
             .collect()
     }
 }
+
+#[cfg(test)]
+impl State {
+    /// Test fixture: the given routes (vehicle type 0, jobs by index), every other job
+    /// unassigned and nothing committed.
+    pub(crate) fn with_routes(p: &Problem, routes: &[&[usize]]) -> State {
+        let mut st = State::empty(p);
+        st.unassigned.clear();
+        for (ri, jobs) in routes.iter().enumerate() {
+            let mut r = Route::new(p, 0);
+            r.jobs = jobs.to_vec();
+            r.rebuild(p);
+            st.routes.push(r);
+            st.used[0] += 1;
+            for &j in *jobs {
+                st.route_of[j] = ri as u32;
+            }
+        }
+        st
+    }
+}
