@@ -687,34 +687,47 @@ async fn reopen(
         sent: 0,
     };
     let mut events = Vec::with_capacity(stored.events.len());
+    let mut added = Vec::with_capacity(stored.events.len());
     for (text, reported) in &stored.events {
         let (t, kind, new_household) = station_log::event_from(text).map_err(corrupt)?;
-        events.push((t, kind, *reported, new_household));
+        events.push((t, kind, *reported));
+        added.push(new_household);
     }
-    for chunk in events.chunks(MAX_EVENTS_PER_CALL) {
-        let mut batch = Vec::with_capacity(chunk.len());
-        for (i, (t, kind, _, new_household)) in chunk.iter().enumerate() {
-            if let Some(h) = new_household {
-                live.day.households.push(*h);
-            }
-            live.sent += 1;
-            batch.push(DayEvent {
-                event_id: format!("app-{}", live.sent),
-                expected_version: live.view.plan_version + i as u64,
-                time_s: *t,
-                kind: kind.clone(),
-            });
-        }
-        let applied = live
-            .engine
-            .apply_events(&live.id, &live.day.open, &batch)
-            .await
-            .map_err(engine_error)?;
-        live.view = applied.day;
-        live.day.open.add_new_stops(&batch);
-        live.seen.extend(chunk.iter().filter_map(|x| x.2));
+    for (chunk, added) in events
+        .chunks(MAX_EVENTS_PER_CALL)
+        .zip(added.chunks(MAX_EVENTS_PER_CALL))
+    {
+        live.day.households.extend(added.iter().flatten());
+        apply_chunk(&mut live, chunk).await?;
     }
     Ok(live)
+}
+
+/// Sends one call's events (at most [`MAX_EVENTS_PER_CALL`]) to the station's live day, each
+/// expecting the version before it, and marks the households reported as seen.
+async fn apply_chunk(
+    live: &mut LiveStation,
+    chunk: &[(i64, DayEventKind, Option<HouseholdId>)],
+) -> Result<(), AppError> {
+    let mut batch = Vec::with_capacity(chunk.len());
+    for (i, (t, kind, _)) in chunk.iter().enumerate() {
+        live.sent += 1;
+        batch.push(DayEvent {
+            event_id: format!("app-{}", live.sent),
+            expected_version: live.view.plan_version + i as u64,
+            time_s: *t,
+            kind: kind.clone(),
+        });
+    }
+    let applied = live
+        .engine
+        .apply_events(&live.id, &live.day.open, &batch)
+        .await
+        .map_err(engine_error)?;
+    live.view = applied.day;
+    live.day.open.add_new_stops(&batch);
+    live.seen.extend(chunk.iter().filter_map(|x| x.2));
+    Ok(())
 }
 
 /// Sends events to the station's live day in order (at most [`MAX_EVENTS_PER_CALL`] per
@@ -728,24 +741,7 @@ async fn send(
 ) -> Result<(), AppError> {
     for chunk in events.chunks(MAX_EVENTS_PER_CALL) {
         let first = i64::try_from(live.sent).unwrap_or(i64::MAX);
-        let mut batch = Vec::with_capacity(chunk.len());
-        for (i, (t, kind, _)) in chunk.iter().enumerate() {
-            live.sent += 1;
-            batch.push(DayEvent {
-                event_id: format!("app-{}", live.sent),
-                expected_version: live.view.plan_version + i as u64,
-                time_s: *t,
-                kind: kind.clone(),
-            });
-        }
-        let applied = live
-            .engine
-            .apply_events(&live.id, &live.day.open, &batch)
-            .await
-            .map_err(engine_error)?;
-        live.view = applied.day;
-        live.day.open.add_new_stops(&batch);
-        live.seen.extend(chunk.iter().filter_map(|x| x.2));
+        apply_chunk(live, chunk).await?;
         if let Some(log) = log {
             let rows: Vec<(String, Option<HouseholdId>)> = chunk
                 .iter()
