@@ -65,6 +65,29 @@ struct LiveStation {
     opened_s: i64,
 }
 
+impl LiveStation {
+    /// Opens `day` on the engine: nothing sent yet, nobody seen.
+    async fn open(
+        engine: LocalEngine,
+        date: Date,
+        day: StationDay,
+        jam_until: Option<i64>,
+    ) -> Result<Self, AppError> {
+        let (id, view) = engine.open_day(&day.open).await.map_err(engine_error)?;
+        Ok(LiveStation {
+            engine,
+            date,
+            id,
+            day,
+            opened_s: view.clock_s,
+            view,
+            seen: HashSet::new(),
+            jam_until,
+            sent: 0,
+        })
+    }
+}
+
 impl std::fmt::Debug for LiveStation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LiveStation")
@@ -512,22 +535,17 @@ async fn control(
                     .collect();
                 let day = StationDay::new(station, &site, &opening)
                     .map_err(|e| AppError::new(StatusCode::CONFLICT, e.to_string()))?;
-                let (id, view) = engine.open_day(&day.open).await.map_err(engine_error)?;
+                let live = LiveStation::open(engine, date, day, None).await?;
                 app.store
-                    .open_station_day(c.tenant, station, date, &station_log::opening_json(&day))
+                    .open_station_day(
+                        c.tenant,
+                        station,
+                        date,
+                        &station_log::opening_json(&live.day),
+                    )
                     .await
                     .map_err(store_error)?;
-                LiveStation {
-                    engine,
-                    date,
-                    id,
-                    day,
-                    opened_s: view.clock_s,
-                    view,
-                    seen: HashSet::new(),
-                    jam_until: None,
-                    sent: 0,
-                }
+                live
             }
         };
         days.insert(key, live);
@@ -674,18 +692,7 @@ async fn reopen(
         AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
     };
     let day = station_log::opening_from(&stored.opening).map_err(corrupt)?;
-    let (id, view) = engine.open_day(&day.open).await.map_err(engine_error)?;
-    let mut live = LiveStation {
-        engine,
-        date,
-        id,
-        day,
-        opened_s: view.clock_s,
-        view,
-        seen: HashSet::new(),
-        jam_until: stored.jam_until_s,
-        sent: 0,
-    };
+    let mut live = LiveStation::open(engine, date, day, stored.jam_until_s).await?;
     let mut events = Vec::with_capacity(stored.events.len());
     let mut added = Vec::with_capacity(stored.events.len());
     for (text, reported) in &stored.events {
