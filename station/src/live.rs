@@ -20,8 +20,7 @@ use milkrun_dispatch::{
 };
 use milkrun_engine::{LatLon, RoadEngine};
 
-use crate::night::lat_lon;
-use crate::road::RoadLocations;
+use crate::road::{lat_lon, RoadLocations};
 use crate::StationError;
 
 /// Time budget of one re-plan. The work limit below ends a re-plan of a day of a few

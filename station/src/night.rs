@@ -24,7 +24,7 @@ use milkrun_dispatch::{CourierSpec, Dispatch, ReplanOptions, StopSpec, TravelTim
 use milkrun_engine::{LatLon, RoadEngine};
 
 use crate::live::LocalDays;
-use crate::road::RoadLocations;
+use crate::road::{lat_lon, RoadLocations};
 use crate::StationError;
 
 /// The dispatch weights of a plan: the stability weights for the disruption terms, the
@@ -39,14 +39,6 @@ pub fn weights(stability: Option<Stability>) -> Weights {
             promise_cap_s: s.shift_cap_s,
             ..Weights::default()
         },
-    }
-}
-
-/// A dairy point as the road engine's.
-pub(crate) fn lat_lon(p: GeoPoint) -> LatLon {
-    LatLon {
-        lat: p.lat,
-        lon: p.lon,
     }
 }
 

@@ -14,12 +14,21 @@ use milkrun_engine::{
 };
 
 use crate::StationError;
+use milkrun_dairy::household::GeoPoint;
 use milkrun_engine::{EdgeSet, SpeedChange, TrafficUpdate};
 
 fn entry(m: &TravelMatrix, i: usize, j: usize) -> (i64, i64) {
     match (m.travel_ms(i, j), m.meters(i, j)) {
         (Some(ms), Some(d)) => ((i64::from(ms) + 500) / 1000, i64::from(d)),
         _ => (UNREACHABLE_S, UNREACHABLE_S),
+    }
+}
+
+/// A dairy point as the road engine's.
+pub(crate) fn lat_lon(p: GeoPoint) -> LatLon {
+    LatLon {
+        lat: p.lat,
+        lon: p.lon,
     }
 }
 

@@ -17,7 +17,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::reply::{
-    body, figures_json, hm, now_on, open_day, stop_json, store_error, MAX_BODY_BYTES,
+    body, courier_in_path, figures_json, hm, now_on, open_day, stop_json, store_error,
+    MAX_BODY_BYTES,
 };
 use super::session::{self, Session, UserName};
 use super::{caller, same_origin, AppError, AppState, Caller};
@@ -169,20 +170,6 @@ async fn me(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Result<Json
         "home": home(&c.session.role),
         "expires": c.session.exp,
     })))
-}
-
-/// The courier of a path the caller may see: his own id for a courier (any other answers not
-/// found, as if it did not exist), any id for the staff.
-pub(super) fn courier_in_path(c: &Caller, courier: &str) -> Result<CourierId, AppError> {
-    let not_found = || AppError::new(StatusCode::NOT_FOUND, format!("no courier {courier}"));
-    match &c.session.role {
-        Role::Courier(own) if own.0 != courier => Err(not_found()),
-        Role::Customer(_) => Err(not_found()),
-        Role::Courier(_) | Role::Admin | Role::Dispatcher(_) | Role::Analyst => courier
-            .parse::<i64>()
-            .map(CourierId)
-            .map_err(|_| not_found()),
-    }
 }
 
 /// `GET /app/api/couriers/{courier}/round`: the courier's stops of the day in route order.

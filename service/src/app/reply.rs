@@ -10,7 +10,9 @@ use milkrun_dairy::store::StoreError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{AppClock, AppError, AppState};
+use super::{AppClock, AppError, AppState, Caller};
+use crate::serve::auth::Role;
+use milkrun_dairy::ids::CourierId;
 
 /// Largest JSON body of the pages' calls, bytes.
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
@@ -116,4 +118,18 @@ pub fn stop_json(s: &RoundStop) -> Value {
         "note": s.replan_note,
         "orders": orders,
     })
+}
+
+/// The courier of a path the caller may see: his own id for a courier (any other answers not
+/// found, as if it did not exist), any id for the staff.
+pub fn courier_in_path(c: &Caller, courier: &str) -> Result<CourierId, AppError> {
+    let not_found = || AppError::new(StatusCode::NOT_FOUND, format!("no courier {courier}"));
+    match &c.session.role {
+        Role::Courier(own) if own.0 != courier => Err(not_found()),
+        Role::Customer(_) => Err(not_found()),
+        Role::Courier(_) | Role::Admin | Role::Dispatcher(_) | Role::Analyst => courier
+            .parse::<i64>()
+            .map(CourierId)
+            .map_err(|_| not_found()),
+    }
 }

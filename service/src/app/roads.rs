@@ -20,8 +20,7 @@ use milkrun_engine::maneuvers::{route_maneuvers, Maneuver};
 use milkrun_engine::{LatLon, PointOptions, Profile, RoadGraph};
 use serde_json::{json, Value};
 
-use super::api::courier_in_path;
-use super::reply::{open_day, store_error};
+use super::reply::{courier_in_path, open_day, store_error};
 use super::{caller, AppError, AppState};
 
 /// Margin around the stops' box, degrees (about 500 m).

@@ -230,7 +230,7 @@ pub struct LiveDaysConfig {
 }
 
 fn default_sweep_ms() -> u64 {
-    super::live_days::SWEEP_MS
+    SWEEP_MS
 }
 
 impl Default for LiveDaysConfig {
@@ -389,7 +389,7 @@ impl ServeConfig {
                         "only a dispatcher key names stations",
                     ));
                 }
-                if let Err(reason) = super::auth::Stations::of(key.stations.as_deref()) {
+                if let Err(reason) = Stations::of(key.stations.as_deref()) {
                     return Err(bad(format!("{field}.stations"), &reason));
                 }
             }
@@ -432,7 +432,7 @@ impl ServeConfig {
                 });
             }
         }
-        let range = super::live_days::SWEEP_MS_RANGE;
+        let range = SWEEP_MS_RANGE;
         if !range.contains(&self.live_days.sweep_ms) {
             return Err(ConfigError::Invalid {
                 field: "live_days.sweep_ms".into(),
@@ -565,3 +565,64 @@ mod tests {
         }
     }
 }
+
+/// The stations a dispatcher may see and control on the pages (`/app/station`): every
+/// station of its tenant, or only those its credential names (the config's
+/// `api_keys[].stations`, a JWT's `stations` claim, the demo user `dispatcher-<station>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stations {
+    /// Every station of the tenant.
+    All,
+    /// Only these station ids (1 to [`MAX_STATIONS`], no repeats).
+    Only(Vec<i64>),
+}
+
+/// The most stations one dispatcher's credential may name.
+pub const MAX_STATIONS: usize = 256;
+
+impl Stations {
+    /// A credential's list (`None`: every station), checked: 1 to [`MAX_STATIONS`] positive
+    /// ids, none twice; the error says what is wrong (the caller names the field).
+    pub fn of(list: Option<&[i64]>) -> Result<Stations, String> {
+        let Some(list) = list else {
+            return Ok(Stations::All);
+        };
+        if list.is_empty() || list.len() > MAX_STATIONS {
+            return Err(format!(
+                "must name 1 to {MAX_STATIONS} stations (leave it out for every station)"
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        for &id in list {
+            if id <= 0 {
+                return Err(format!("station {id} is not a station id (positive)"));
+            }
+            if !seen.insert(id) {
+                return Err(format!("station {id} is named twice"));
+            }
+        }
+        Ok(Stations::Only(list.to_vec()))
+    }
+
+    /// Whether the station is one of them.
+    pub fn allows(&self, station: i64) -> bool {
+        match self {
+            Stations::All => true,
+            Stations::Only(ids) => ids.contains(&station),
+        }
+    }
+
+    /// The named stations (`None`: every station).
+    pub fn named(&self) -> Option<&[i64]> {
+        match self {
+            Stations::All => None,
+            Stations::Only(ids) => Some(ids),
+        }
+    }
+}
+
+/// How often a replica sweeps for lapsed days by default, milliseconds (the config's
+/// `live_days.sweep_ms`).
+pub const SWEEP_MS: u64 = 1_000;
+/// The sweep interval a config may set, milliseconds.
+pub const SWEEP_MS_RANGE: std::ops::RangeInclusive<u64> = 100..=60_000;

@@ -62,11 +62,6 @@ const LOCAL_LEASE: Duration = Duration::from_secs(3);
 const MIN_RETRY: Duration = Duration::from_millis(200);
 /// Most lapsed days one sweep takes over (the next sweep takes the rest).
 const MAX_SWEPT: i64 = 256;
-/// How often a replica sweeps for lapsed days by default, milliseconds (the config's
-/// `live_days.sweep_ms`).
-pub const SWEEP_MS: u64 = 1_000;
-/// The sweep interval a config may set, milliseconds.
-pub const SWEEP_MS_RANGE: std::ops::RangeInclusive<u64> = 100..=60_000;
 
 /// One live day in memory.
 #[derive(Debug)]

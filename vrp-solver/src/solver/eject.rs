@@ -31,9 +31,9 @@
 
 use std::time::Instant;
 
+use super::context::{budget_fraction, Context};
 use super::route::{JobView, Route};
 use super::ruin::remove_route;
-use super::search::{budget_fraction, Context};
 use super::state::{State, NONE};
 use super::Limits;
 use crate::problem::{Load, Problem, VehicleType};

@@ -3,6 +3,7 @@
 
 #[doc(hidden)]
 pub mod bench_support;
+pub(crate) mod context;
 pub(crate) mod eject;
 pub(crate) mod ls;
 pub(crate) mod neighbours;
@@ -216,7 +217,7 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
         deadline: options.time_limit.and_then(|t| called.checked_add(t)),
         cancel: options.cancel.clone(),
     };
-    let ctx = search::Context::new(problem);
+    let ctx = context::Context::new(problem);
     let limits = Limits {
         // The time limit counts from the call: the set-up above is part of it.
         time: options
@@ -265,7 +266,7 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
                 .map(|x| parallel::Member::new(Arc::clone(x), t)),
         };
         MOVES.with(|m| m.set(0));
-        let params = seeds::params_for(ctx.p, search::SearchParams::default());
+        let params = seeds::params_for(ctx.p, context::SearchParams::default());
         let mut s = search::Search::new(&ctx, params, seed, &own);
         let mut rep = |pr: Progress| report(pr);
         let (routes, cost) = s.run(&mut rep);

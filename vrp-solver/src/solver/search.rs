@@ -4,128 +4,16 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::context::{budget_fraction, Context, SearchParams};
 use super::eject;
-use super::ls::{granular_neighbours, ls_applicable, LocalSearch};
-use super::neighbours::{mean_nearest, round_trip, NeighbourLists};
+use super::ls::LocalSearch;
 use super::parallel::Snapshot;
-use super::recreate::{recreate, sort_units, Scope, SortKeys};
-use super::route::Route;
-use super::ruin::{remove_route, ruin, RuinParams};
+use super::recreate::{recreate, sort_units, Scope};
+use super::ruin::{remove_route, ruin};
 use super::state::State;
 use super::{BestRoutes, Limits, Progress};
-use crate::problem::{Objective, Problem};
+use crate::problem::Objective;
 use crate::rng::Rng;
-
-/// Tunable constants of the search.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SearchParams {
-    pub ruin: RuinParams,
-    pub blink_rate: f64,
-    /// Start temperature, in multiples of the mean nearest-neighbour cost.
-    pub t_start: f64,
-    /// Final temperature, in the same unit.
-    pub t_end: f64,
-    /// Share of the budget given to fleet minimisation (hierarchical objective).
-    pub fleet_share: f64,
-    /// Share of the budget given to fleet minimisation (weighted objective).
-    pub fleet_share_weighted: f64,
-    /// Where [`eject`] route elimination applies (hierarchical objective):
-    /// the part of `fleet_share` given to the SISR fleet phase before it
-    /// (1.0: no route elimination).
-    pub eject_split: f64,
-    /// Least share of the budget between two local-search polishes of new bests.
-    pub polish_gap: f64,
-    /// Least iterations between two polishes (a full local search costs
-    /// about as much as a few dozen ruin-and-recreate steps).
-    pub polish_min_iters: u64,
-    /// Share of the budget kept for the final polish.
-    pub polish_reserve: f64,
-    /// Whether the annealing goes on from the polished solution.
-    pub polish_feedback: bool,
-    /// Granular insertion on problems without time windows: recreate asks
-    /// only the routes holding one of this many nearest jobs (0: every
-    /// route). With time windows the nearest jobs by distance say little
-    /// about where a job fits, so every route is asked. Off by default: on
-    /// the X spread at n/10 s, 20 gave 2x the iterations on the largest
-    /// instances but no better mean gap over two paired runs (-0.08 and
-    /// +0.08 points) and 4-6 more vehicles above the BKS in both.
-    pub insert_neighbours: usize,
-}
-
-impl Default for SearchParams {
-    fn default() -> Self {
-        Self {
-            ruin: RuinParams::default(),
-            blink_rate: 0.01,
-            t_start: 10.0,
-            t_end: 0.01,
-            fleet_share: 0.4,
-            fleet_share_weighted: 0.1,
-            eject_split: 0.25,
-            polish_gap: 0.03,
-            polish_min_iters: 500,
-            polish_reserve: 0.01,
-            polish_feedback: false,
-            insert_neighbours: 0,
-        }
-    }
-}
-
-/// Size of the granular neighbourhood of local search.
-const LS_NEIGHBOURS: usize = 30;
-
-/// Precomputed per-problem data shared by all iterations. Nothing in it
-/// costs more than O(n) per job up front: the neighbour lists are built on
-/// first use, so the set-up of a large problem does not eat its time limit.
-pub(crate) struct Context<'a> {
-    pub p: &'a Problem,
-    /// Nearest jobs by round-trip distance (ruin, granular insertion).
-    pub neighbours: NeighbourLists,
-    pub keys: SortKeys,
-    pub empty_routes: Vec<Route>,
-    /// Granular neighbour lists for local search (`None`: no local search).
-    pub ls_neighbours: Option<Arc<NeighbourLists>>,
-    /// Mean cost of the edge to the nearest other job.
-    pub scale: f64,
-}
-
-impl<'a> Context<'a> {
-    pub fn new(p: &'a Problem) -> Self {
-        let n = p.jobs.len();
-        let neighbours = NeighbourLists::new(p, n.saturating_sub(1).min(100), round_trip);
-        let cd = p.vehicle_types[0].cost_per_distance.max(1) as f64;
-        let scale = (mean_nearest(p) * cd).max(1.0);
-        let empty_routes = (0..p.vehicle_types.len())
-            .map(|vt| Route::new(p, vt))
-            .collect();
-        let ls_neighbours =
-            ls_applicable(p).then(|| Arc::new(granular_neighbours(p, LS_NEIGHBOURS)));
-        Self {
-            p,
-            ls_neighbours,
-            neighbours,
-            keys: SortKeys::new(p),
-            empty_routes,
-            scale,
-        }
-    }
-}
-
-/// Fraction of the budget of a search started at `started` used after
-/// `iterations`, in `[0, 1]`; `None` once it is spent.
-pub(crate) fn budget_fraction(limits: &Limits, started: Instant, iterations: u64) -> Option<f64> {
-    let mut f: f64 = 0.0;
-    if let Some(max) = limits.iterations {
-        f = f.max(iterations as f64 / max.max(1) as f64);
-    }
-    if let Some(t) = limits.time {
-        f = f.max(started.elapsed().as_secs_f64() / t.as_secs_f64().max(1e-9));
-    }
-    if limits.budget.expired() {
-        return None;
-    }
-    (f < 1.0).then_some(f)
-}
 
 /// The routes of `st`, shared with progress reports and other threads.
 fn shared(st: &State) -> Arc<BestRoutes> {

@@ -12,8 +12,8 @@
 //!
 //! Symmetric problems (the Solomon, Homberger, X and Li & Lim sets) are untouched.
 
+use super::context::SearchParams;
 use super::route::{JobView, Route};
-use super::search::SearchParams;
 use super::state::{State, NONE};
 use crate::problem::{Objective, Problem};
 
@@ -127,7 +127,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::problem::{JobSpec, ProblemSpec, VehicleTypeSpec};
     use crate::rng::Rng;
-    use crate::solver::search::Context;
+    use crate::solver::context::Context;
     use crate::Matrix;
 
     /// 40 deliveries of 1-5 units around a depot, capacity 20, a fleet of 40, wide windows;
