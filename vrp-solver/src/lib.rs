@@ -78,6 +78,7 @@ pub(crate) mod schedule;
 pub mod segment;
 pub mod solution;
 pub(crate) mod solver;
+pub mod units;
 
 /// Entry points for the criterion benchmarks (not a stable API).
 #[doc(hidden)]

@@ -4,39 +4,10 @@
 use crate::error::{FieldPath, PairIssue, ProblemError, WindowIssue};
 use crate::matrix::Matrix;
 use crate::segment::{DurationSegment, LoadSegment};
+pub use crate::units::{Load, TimeWindow, MAX_DIMS, TIME_HORIZON};
 
-/// Most capacity dimensions a problem may use (e.g. bottles, crates, chilled volume).
-pub const MAX_DIMS: usize = 4;
-/// Largest magnitude of a time value; windows must lie in
-/// `[-TIME_HORIZON, TIME_HORIZON]` so that sums of times cannot overflow.
-pub const TIME_HORIZON: i64 = i64::MAX / 8;
 /// Number of distinct skill ids (skills are `0..MAX_SKILLS`).
 pub const MAX_SKILLS: u32 = 64;
-
-/// A hard time window `[start, end]` in integer time units. Built only
-/// through validation, so `start <= end` always holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimeWindow {
-    /// Earliest time.
-    pub start: i64,
-    /// Latest time.
-    pub end: i64,
-}
-
-impl TimeWindow {
-    /// A window from `start` to `end`, or `None` if `end < start`.
-    pub fn new(start: i64, end: i64) -> Option<Self> {
-        (start <= end).then_some(Self { start, end })
-    }
-
-    /// A window that never binds.
-    pub fn unbounded() -> Self {
-        Self {
-            start: 0,
-            end: TIME_HORIZON,
-        }
-    }
-}
 
 /// What a job does with its demand.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -224,9 +195,6 @@ pub struct ProblemSpec {
     /// The objective.
     pub objective: Objective,
 }
-
-/// A capacity vector of fixed size; unused dimensions are zero.
-pub type Load = [i64; MAX_DIMS];
 
 /// A validated job.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,7 +2,7 @@
 //! `DurationSegment` / `LoadSegment`). A route caches the segment of every
 //! prefix and every suffix, so a move is evaluated by merging a few segments.
 
-use crate::problem::{Load, TimeWindow, MAX_DIMS};
+use crate::units::{Load, TimeWindow, MAX_DIMS};
 
 /// Timing summary of a sequence of visits: the minimal duration, the
 /// unavoidable time warp (lateness), and the earliest and latest start at the
