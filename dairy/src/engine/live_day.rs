@@ -183,6 +183,18 @@ pub enum DayEventKind {
         /// (100..=[`MAX_SLOWDOWN_PERCENT`]).
         percent: u32,
     },
+    /// A late order for a household already in the day: its stop still to serve takes
+    /// `bottles` more. It stays on its route where the trike carries the new load, else it
+    /// is re-planned (another courier, or [`StopStatus::Unserved`] with the reason). Refused
+    /// (the day unchanged) for a stop delivered or closed, a total over
+    /// [`MAX_STOP_QUANTITY`](super::MAX_STOP_QUANTITY), or a courier on its way to the door
+    /// whose trike would be over its capacity.
+    AddBottles {
+        /// The stop.
+        stop: u32,
+        /// Bottles added (1..=[`MAX_STOP_QUANTITY`](super::MAX_STOP_QUANTITY)).
+        bottles: u32,
+    },
     /// A late order (the dispatcher's): a new door is added to the day, snapped to the
     /// roads, its travel times added to the day's matrix, and the day re-planned around it.
     /// Where no courier can serve it in its window it is [`StopStatus::Unserved`] with a
@@ -288,6 +300,16 @@ impl DayEvent {
                     return Err(invalid(
                         "slowdown.percent",
                         format!("must be 100 to {MAX_SLOWDOWN_PERCENT}"),
+                    ));
+                }
+                Ok(())
+            }
+            DayEventKind::AddBottles { stop: s, bottles } => {
+                stop(*s)?;
+                if !(1..=super::MAX_STOP_QUANTITY).contains(bottles) {
+                    return Err(invalid(
+                        "add_bottles.bottles",
+                        format!("must be 1 to {}", super::MAX_STOP_QUANTITY),
                     ));
                 }
                 Ok(())
@@ -407,6 +429,8 @@ pub struct DayStopView {
     pub eta_s: Option<i64>,
     /// The first arrival promised to the household, seconds.
     pub promised_s: Option<i64>,
+    /// Bottles it takes (the opening's, with those a late order added).
+    pub quantity: u32,
     /// Why it cannot be served (for [`StopStatus::Unserved`]), in words (at most
     /// [`MAX_REASON_BYTES`] bytes).
     pub reason: Option<String>,
@@ -481,6 +505,7 @@ impl DayView {
         });
         let bad_stop = self.stops.iter().any(|s| {
             !known(s.stop)
+                || !(1..=super::MAX_STOP_QUANTITY).contains(&s.quantity)
                 || s.courier.is_some_and(|c| day.courier_index(c).is_none())
                 || s.eta_s
                     .into_iter()

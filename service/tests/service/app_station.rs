@@ -16,7 +16,7 @@
 //! `target/screenshots/`.
 use std::collections::{HashMap, HashSet};
 
-use milkrun_dairy::ids::{CourierId, StationId};
+use milkrun_dairy::ids::{CourierId, HouseholdId, StationId};
 use milkrun_dairy::round::{RoundStop, StopStatus};
 use serde_json::{json, Value};
 
@@ -700,6 +700,104 @@ fn the_pages_clock_plays_the_morning() {
         with_late.iter().all(|s| s.courier.is_some()),
         "still every stop on a route"
     );
+    more_bottles_for_a_planned_household(&addr, &dispatcher, &rt, &store, day, station, next);
+}
+
+/// A late order for a household already on the day's plan (issue #22's gap): its stop in
+/// the live day takes the order's units (sent once, as an `add_bottles` event stored with
+/// the day) and stays on a route; the same order again (same key) grows nothing twice; a
+/// late order for a household delivered already is refused naming it, and stores nothing.
+fn more_bottles_for_a_planned_household(
+    addr: &str,
+    dispatcher: &str,
+    rt: &tokio::runtime::Runtime,
+    store: &milkrun_dairy::store::Store,
+    day: milkrun_calendar::Date,
+    station: StationId,
+    delivered: &RoundStop,
+) {
+    let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    let sub_of = |h: i64| -> i64 {
+        use sqlx::Row;
+        rt.block_on(
+            sqlx::query(
+                "SELECT subscription_id FROM subscriptions WHERE tenant_id = 1 \
+                 AND household_id = $1 AND start_date <= $2 ORDER BY subscription_id LIMIT 1",
+            )
+            .bind(h)
+            .bind(day.to_string())
+            .fetch_one(store.pool()),
+        )
+        .unwrap()
+        .try_get(0)
+        .unwrap()
+    };
+    let units = |stops: &[RoundStop], h: HouseholdId| -> (u32, usize) {
+        let s = stops.iter().find(|s| s.household == h).unwrap();
+        (s.orders.iter().map(|o| o.quantity).sum(), s.orders.len())
+    };
+    // The last stop of a route of the station: still pending, not the one a courier heads to.
+    let last = board
+        .iter()
+        .filter(|s| s.station == station && s.status == StopStatus::Pending)
+        .filter(|s| s.courier.is_some())
+        .max_by_key(|s| (s.seq, s.household))
+        .unwrap()
+        .clone();
+    let (before, orders) = units(&board, last.household);
+    let request = json!({"subscription": sub_of(last.household.0), "quantity": 2, "at": "05:01"});
+    let path = format!("/app/api/stations/{}/late-order", station.0);
+    let (status, body) = post(addr, &path, dispatcher, &request);
+    assert_eq!(status, 200, "{body}");
+    let reply: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(reply["new_stop"], json!(false), "{reply}");
+    assert_eq!(reply["quantity"], json!(before + 2), "{reply}");
+    let grown = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    assert_eq!(units(&grown, last.household), (before + 2, orders + 1));
+    let stop = grown.iter().find(|s| s.household == last.household).unwrap();
+    assert!(stop.courier.is_some(), "it still rides on a route: {stop:?}");
+    let sent = |stored: &milkrun_dairy::store::station_days::StoredStationDay| -> Vec<Value> {
+        stored
+            .events
+            .iter()
+            .map(|(e, _)| serde_json::from_str::<Value>(e).unwrap()["event"].clone())
+            .filter(|e| e["kind"] == "add_bottles")
+            .collect()
+    };
+    let stored = rt
+        .block_on(store.station_day(TENANT, station, day))
+        .unwrap()
+        .unwrap();
+    assert_eq!(sent(&stored).len(), 1, "one event to the live day");
+    assert_eq!(sent(&stored)[0]["bottles"], json!(2));
+    // The same late order again: the first order back, no more bottles.
+    let (status, body) = post(addr, &path, dispatcher, &request);
+    assert_eq!(status, 200, "{body}");
+    let again: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(again["order"], reply["order"]);
+    let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    assert_eq!(units(&board, last.household), (before + 2, orders + 1));
+    let stored = rt
+        .block_on(store.station_day(TENANT, station, day))
+        .unwrap()
+        .unwrap();
+    assert_eq!(sent(&stored).len(), 1, "nothing sent twice");
+    // A household delivered already: refused naming it; no order stored.
+    let was = units(&board, delivered.household);
+    let (status, body) = post(
+        addr,
+        &path,
+        dispatcher,
+        &json!({"subscription": sub_of(delivered.household.0), "quantity": 1, "at": "05:02"}),
+    );
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body.contains(&format!("household {}", delivered.household.0))
+            && body.contains("delivered already"),
+        "{body}"
+    );
+    let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    assert_eq!(units(&board, delivered.household), was);
 }
 
 /// `milkrun serve` on the demo's store with the pages' clock started at `start`.
