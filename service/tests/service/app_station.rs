@@ -907,6 +907,25 @@ fn bound_dispatcher(
         );
         named(status, &text, control);
     }
+    // Another station's courier: his round, his pay and his way to the next door are 403
+    // naming that station (issue #22's gap); his own station's courier answers.
+    let own_courier = next_pending(&now, station, true).courier.unwrap();
+    for what in ["round", "pay", "directions"] {
+        for (courier, mine) in [(elsewhere.courier.unwrap(), false), (own_courier, true)] {
+            let r = http(
+                &addr,
+                "GET",
+                &format!("/app/api/couriers/{}/{what}", courier.0),
+                &[("Cookie", bound.as_str())],
+                "",
+            );
+            if mine {
+                assert_eq!(r.status, 200, "{what} of his own courier: {}", r.body);
+            } else {
+                named(r.status, &r.body, what);
+            }
+        }
+    }
     let login = http(
         &addr,
         "POST",
