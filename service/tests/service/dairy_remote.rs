@@ -589,7 +589,7 @@ async fn live_day_both_ways(server: &Server, remote: &GrpcEngine) {
 /// both engines alike, a replayed id does not grow it twice, a stop no trike can carry any
 /// more is re-planned unserved with the reason, and the stop a courier is on the way to is
 /// refused over the trike's capacity, naming the field, the day unchanged. The day stands
-/// at version 8 with courier 9 alone in service (a trike of 20).
+/// at version 8 with courier 9 alone in service (a trike of 20), on his way to no door yet.
 async fn more_bottles_both_ways(
     local: &LocalEngine,
     lid: &milkrun_dairy::engine::DayId,
@@ -608,8 +608,20 @@ async fn more_bottles_both_ways(
             .map(|s| (s.quantity, s.status))
     };
     assert_eq!(quantity(&now, 3), Some((3, StopStatus::Pending)));
-    let route = now.routes[1].clone();
-    let heading = route.next.expect("courier 9 is on its way");
+    // Courier 9 delivers his first stop and sets off to the next.
+    let first = *now.routes[1].planned.first().expect("courier 9 has stops");
+    let delivered = [DayEvent {
+        event_id: "q0".into(),
+        expected_version: 8,
+        time_s: 23_350,
+        kind: DayEventKind::Delivered { stop: first },
+    }];
+    let a = local.apply_events(lid, day, &delivered).await.expect("in process");
+    let b = remote.apply_events(rid, day, &delivered).await.expect("on the server");
+    assert_eq!(a, b);
+    let route_day = a.day.clone();
+    let route = a.day.routes[1].clone();
+    let heading = route.next.expect("courier 9 is on his way");
     let later = *route
         .planned
         .iter()
@@ -624,11 +636,11 @@ async fn more_bottles_both_ways(
         }]
     };
     // Two more for the stop after the one courier 9 is heading to: it stays on the route.
-    let grow = add("q1", 8, later, 2);
+    let grow = add("q1", 9, later, 2);
     let a = local.apply_events(lid, day, &grow).await.expect("in process");
     let b = remote.apply_events(rid, day, &grow).await.expect("on the server");
     assert_eq!(a, b, "the same growth");
-    let before = quantity(&now, later).expect("in the view").0;
+    let before = quantity(&route_day, later).expect("in the view").0;
     assert_eq!(
         quantity(&a.day, later),
         Some((before + 2, StopStatus::Pending))
@@ -642,7 +654,7 @@ async fn more_bottles_both_ways(
     assert_eq!(a2.day, a.day);
     // Past the trike's capacity: the stop courier 9 is on its way to is refused by both,
     // naming the field, and the day stays as it was…
-    let over = add("q2", 9, heading, 20);
+    let over = add("q2", 10, heading, 20);
     let e = local.apply_events(lid, day, &over).await.err();
     assert!(
         e.as_ref()
@@ -659,7 +671,7 @@ async fn more_bottles_both_ways(
     assert_eq!(local.get_day(lid, day).await.expect("the day"), a.day);
     assert_eq!(remote.get_day(rid, day).await.expect("the day"), a.day);
     // …and a later stop is re-planned: no trike in service carries it, unserved with why.
-    let over = add("q3", 9, later, 20);
+    let over = add("q3", 10, later, 20);
     let a = local.apply_events(lid, day, &over).await.expect("in process");
     let b = remote.apply_events(rid, day, &over).await.expect("on the server");
     assert_eq!(a, b, "the same re-plan");
