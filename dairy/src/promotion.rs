@@ -127,7 +127,10 @@ impl Promotion {
         let Offer::Subscribe { package, price } = self.offer else {
             return Err(invalid(
                 "offer.kind",
-                format!("promotion {} offers an extra, not a subscription", self.id.0),
+                format!(
+                    "promotion {} offers an extra, not a subscription",
+                    self.id.0
+                ),
             ));
         };
         if !(self.valid_from..=self.valid_to).contains(&today) {
@@ -150,7 +153,9 @@ pub fn price_per_delivery(price: Cents, deliveries: u32) -> Option<Cents> {
         return None;
     }
     let n = i64::from(deliveries);
-    Some(Cents(price.0.checked_mul(2)?.checked_add(n)?.div_euclid(2 * n)))
+    Some(Cents(
+        price.0.checked_mul(2)?.checked_add(n)?.div_euclid(2 * n),
+    ))
 }
 
 /// The segment's `members` (each once), each with `true` when held out: the
@@ -438,8 +443,14 @@ mod tests {
         };
         assert_eq!(sub.subscription_offer(day)?, (PackageId(3), Cents(1_000)));
         assert_eq!(sub.subscription_offer(sub.valid_to)?.0, PackageId(3));
-        assert_eq!(field(sub.subscription_offer(day.add_days(-1))), "offer.today");
-        assert_eq!(field(sub.subscription_offer(sub.valid_to.add_days(1))), "offer.today");
+        assert_eq!(
+            field(sub.subscription_offer(day.add_days(-1))),
+            "offer.today"
+        );
+        assert_eq!(
+            field(sub.subscription_offer(sub.valid_to.add_days(1))),
+            "offer.today"
+        );
         assert_eq!(price_per_delivery(Cents(1_000), 3), Some(Cents(333)));
         assert_eq!(price_per_delivery(Cents(1_001), 2), Some(Cents(501)));
         assert_eq!(price_per_delivery(Cents(1_000), 0), None);

@@ -72,7 +72,9 @@ impl Store {
         household: HouseholdId,
         now: Moment,
     ) -> Result<TakenOffer, StoreError> {
-        let p = self.customer_offer(tenant, customer, promotion, now).await?;
+        let p = self
+            .customer_offer(tenant, customer, promotion, now)
+            .await?;
         let (package_id, price) = p.subscription_offer(now.date)?;
         let h = self.household(tenant, household).await?;
         if h.customer != customer {

@@ -85,11 +85,18 @@ async fn offers(b: Backend) -> TestResult {
         (sub.household, sub.package, sub.start, sub.quantity),
         (HouseholdId(1), PackageId(2), start, 1)
     );
-    assert_eq!(sub.term, Term::Until(date("2028-04-02")?), "a month from {start}");
+    assert_eq!(
+        sub.term,
+        Term::Until(date("2028-04-02")?),
+        "a month from {start}"
+    );
     assert_eq!((taken.price, taken.deliveries), (Cents(2_480), 31));
     assert_eq!(taken.per_delivery, Some(Cents(80)));
     assert_eq!(store.subscription(T1, sub.id).await?, *sub);
-    assert_eq!(store.subscription_price(T1, sub.id).await?, Some(Cents(2_480)));
+    assert_eq!(
+        store.subscription_price(T1, sub.id).await?,
+        Some(Cents(2_480))
+    );
     assert_eq!(store.subscription_price(T1, SubscriptionId(1)).await?, None);
     assert!(store
         .subscriptions_of_customer(T1, CustomerId(1))
@@ -100,7 +107,13 @@ async fn offers(b: Backend) -> TestResult {
         .take_subscription_offer(T1, CustomerId(1), new_package.id, HouseholdId(1), now)
         .await?;
     assert_eq!((&again.subscription, again.created), (sub, false));
-    assert_eq!(store.subscriptions_of_customer(T1, CustomerId(1)).await?.len(), 2);
+    assert_eq!(
+        store
+            .subscriptions_of_customer(T1, CustomerId(1))
+            .await?
+            .len(),
+        2
+    );
     // Subscription 1 (package 1) still runs then: already subscribed.
     let take = |customer, promotion: PromotionId, household, tenant| {
         let store = &store;
@@ -116,14 +129,38 @@ async fn offers(b: Backend) -> TestResult {
                 .await
         }
     };
-    assert_eq!(refused(take(1, same_package.id, 1, T1).await), "offer.package");
+    assert_eq!(
+        refused(take(1, same_package.id, 1, T1).await),
+        "offer.package"
+    );
     assert_eq!(refused(take(1, extra.id, 1, T1).await), "offer.kind");
     // Customer 2 was not told of it; tenant 2 has no such offer; household 2 is customer 2's.
-    assert_eq!(refused(take(2, new_package.id, 2, T1).await), "not found: offer");
-    assert_eq!(refused(take(1, new_package.id, 1, T2).await), "not found: offer");
-    assert_eq!(refused(take(1, new_package.id, 2, T1).await), "not found: household");
-    assert_eq!(store.subscriptions_of_customer(T1, CustomerId(2)).await?.len(), 1);
-    assert_eq!(store.subscriptions_of_customer(T2, CustomerId(1)).await?.len(), 1);
+    assert_eq!(
+        refused(take(2, new_package.id, 2, T1).await),
+        "not found: offer"
+    );
+    assert_eq!(
+        refused(take(1, new_package.id, 1, T2).await),
+        "not found: offer"
+    );
+    assert_eq!(
+        refused(take(1, new_package.id, 2, T1).await),
+        "not found: household"
+    );
+    assert_eq!(
+        store
+            .subscriptions_of_customer(T1, CustomerId(2))
+            .await?
+            .len(),
+        1
+    );
+    assert_eq!(
+        store
+            .subscriptions_of_customer(T2, CustomerId(1))
+            .await?
+            .len(),
+        1
+    );
     store.close().await;
     Ok(())
 }

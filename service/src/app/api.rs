@@ -17,8 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::reply::{
-    body, courier_day, courier_in_path, figures_json, hm, now_on, open_day, stop_json,
-    store_error,
+    body, courier_day, courier_in_path, figures_json, hm, now_on, open_day, stop_json, store_error,
     MAX_BODY_BYTES,
 };
 use super::session::{self, Session, UserName};

@@ -517,7 +517,12 @@ async fn grow_stop(
             .subscription(c.tenant, late.subscription)
             .await
             .map_err(store_error)?;
-        let cutoff = app.store.tenant(c.tenant).await.map_err(store_error)?.cutoff;
+        let cutoff = app
+            .store
+            .tenant(c.tenant)
+            .await
+            .map_err(store_error)?
+            .cutoff;
         late.check(&sub, cutoff)
             .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
         if stop.status != milkrun_dairy::round::StopStatus::Pending {

@@ -616,8 +616,14 @@ async fn more_bottles_both_ways(
         time_s: 23_350,
         kind: DayEventKind::Delivered { stop: first },
     }];
-    let a = local.apply_events(lid, day, &delivered).await.expect("in process");
-    let b = remote.apply_events(rid, day, &delivered).await.expect("on the server");
+    let a = local
+        .apply_events(lid, day, &delivered)
+        .await
+        .expect("in process");
+    let b = remote
+        .apply_events(rid, day, &delivered)
+        .await
+        .expect("on the server");
     assert_eq!(a, b);
     let route_day = a.day.clone();
     let route = a.day.routes[1].clone();
@@ -637,8 +643,14 @@ async fn more_bottles_both_ways(
     };
     // Two more for the stop after the one courier 9 is heading to: it stays on the route.
     let grow = add("q1", 9, later, 2);
-    let a = local.apply_events(lid, day, &grow).await.expect("in process");
-    let b = remote.apply_events(rid, day, &grow).await.expect("on the server");
+    let a = local
+        .apply_events(lid, day, &grow)
+        .await
+        .expect("in process");
+    let b = remote
+        .apply_events(rid, day, &grow)
+        .await
+        .expect("on the server");
     assert_eq!(a, b, "the same growth");
     let before = quantity(&route_day, later).expect("in the view").0;
     assert_eq!(
@@ -648,7 +660,10 @@ async fn more_bottles_both_ways(
     assert!(a.day.routes[1].planned.contains(&later));
     // The same id again: answered as a replay, nothing grows twice.
     let a2 = local.apply_events(lid, day, &grow).await.expect("a replay");
-    let b2 = remote.apply_events(rid, day, &grow).await.expect("a replay");
+    let b2 = remote
+        .apply_events(rid, day, &grow)
+        .await
+        .expect("a replay");
     assert_eq!(a2, b2);
     assert!(a2.results[0].replayed);
     assert_eq!(a2.day, a.day);
@@ -672,8 +687,14 @@ async fn more_bottles_both_ways(
     assert_eq!(remote.get_day(rid, day).await.expect("the day"), a.day);
     // …and a later stop is re-planned: no trike in service carries it, unserved with why.
     let over = add("q3", 10, later, 20);
-    let a = local.apply_events(lid, day, &over).await.expect("in process");
-    let b = remote.apply_events(rid, day, &over).await.expect("on the server");
+    let a = local
+        .apply_events(lid, day, &over)
+        .await
+        .expect("in process");
+    let b = remote
+        .apply_events(rid, day, &over)
+        .await
+        .expect("on the server");
     assert_eq!(a, b, "the same re-plan");
     let s = a
         .day
