@@ -505,7 +505,6 @@ impl DayView {
         });
         let bad_stop = self.stops.iter().any(|s| {
             !known(s.stop)
-                || !(1..=super::MAX_STOP_QUANTITY).contains(&s.quantity)
                 || s.courier.is_some_and(|c| day.courier_index(c).is_none())
                 || s.eta_s
                     .into_iter()
@@ -517,6 +516,21 @@ impl DayView {
         });
         if bad_route || bad_stop {
             return Err(invalid("day", "names a stop or courier not in the day"));
+        }
+        if let Some(s) = self
+            .stops
+            .iter()
+            .find(|s| !(1..=super::MAX_STOP_QUANTITY).contains(&s.quantity))
+        {
+            return Err(invalid(
+                "day.stops[].quantity",
+                format!(
+                    "stop {}: {} bottles, not 1 to {} (an engine that does not send them?)",
+                    s.stop,
+                    s.quantity,
+                    super::MAX_STOP_QUANTITY
+                ),
+            ));
         }
         Ok(())
     }
@@ -626,6 +640,27 @@ mod tests {
         let mut bad = view.clone();
         bad.routes[0].planned.push(5);
         assert!(bad.check(&d).is_err());
+        // A stop's bottles: 1 or more (an engine that sends none is refused by name).
+        let stop = DayStopView {
+            stop: 1,
+            status: StopStatus::Pending,
+            courier: None,
+            eta_s: None,
+            promised_s: None,
+            quantity: 2,
+            reason: None,
+        };
+        let mut with = view.clone();
+        with.stops.push(stop.clone());
+        with.check(&d)?;
+        with.stops[0].quantity = 0;
+        assert!(matches!(
+            with.check(&d),
+            Err(DairyError::Invalid {
+                field: "day.stops[].quantity",
+                ..
+            })
+        ));
         assert!(DayId::new("").is_err());
         assert!(DayId::new("day 1").is_err());
         Ok(())
