@@ -530,6 +530,7 @@ mod tests {
                     courier: None,
                     eta_s: Some(6 * 3600 + i64::from(s)),
                     promised_s: None,
+                    quantity: 1,
                     reason: (unserved && s == 2).then(|| "no courier has time".to_string()),
                 })
                 .collect(),

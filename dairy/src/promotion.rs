@@ -119,6 +119,45 @@ impl Promotion {
     }
 }
 
+impl Promotion {
+    /// The package and promoted price of a subscription offer a customer takes on `today`,
+    /// naming the first refusal: an extra's offer (`offer.kind`), outside the validity
+    /// (`offer.today`).
+    pub fn subscription_offer(&self, today: Date) -> Result<(PackageId, Cents), DairyError> {
+        let Offer::Subscribe { package, price } = self.offer else {
+            return Err(invalid(
+                "offer.kind",
+                format!(
+                    "promotion {} offers an extra, not a subscription",
+                    self.id.0
+                ),
+            ));
+        };
+        if !(self.valid_from..=self.valid_to).contains(&today) {
+            return Err(invalid(
+                "offer.today",
+                format!(
+                    "promotion {} is valid {}..={}, not on {today}",
+                    self.id.0, self.valid_from, self.valid_to
+                ),
+            ));
+        }
+        Ok((package, price))
+    }
+}
+
+/// The price of one delivery of a term of `deliveries` priced `price` in all, in cents
+/// rounded half up (`None` for a term without deliveries).
+pub fn price_per_delivery(price: Cents, deliveries: u32) -> Option<Cents> {
+    if deliveries == 0 {
+        return None;
+    }
+    let n = i64::from(deliveries);
+    Some(Cents(
+        price.0.checked_mul(2)?.checked_add(n)?.div_euclid(2 * n),
+    ))
+}
+
 /// The segment's `members` (each once), each with `true` when held out: the
 /// `round(n × holdout_pct / 100)` members first in the order of SHA-256 over the seed, the
 /// promotion and the customer. The same promotion and members give the same split; the
@@ -381,5 +420,41 @@ mod tests {
         let taken: BTreeSet<CustomerId> = [2, 4].map(CustomerId).into();
         assert_eq!(Conversion::count(&members, &taken).uplift(), Some(0.5));
         assert_eq!(Conversion::default().rate(), None);
+    }
+
+    /// A subscription offer gives its package and price on a day of its validity; an
+    /// extra's offer and a day outside it are refused by name; a delivery's price rounds
+    /// half up.
+    #[test]
+    fn subscription_offers_are_checked() -> TestResult {
+        let extra = promo(0, 1)?;
+        let day = extra.valid_from;
+        let field = |r: Result<(PackageId, Cents), DairyError>| match r {
+            Err(DairyError::Invalid { field, .. }) => field,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(field(extra.subscription_offer(day)), "offer.kind");
+        let sub = Promotion {
+            offer: Offer::Subscribe {
+                package: PackageId(3),
+                price: Cents(1_000),
+            },
+            ..extra
+        };
+        assert_eq!(sub.subscription_offer(day)?, (PackageId(3), Cents(1_000)));
+        assert_eq!(sub.subscription_offer(sub.valid_to)?.0, PackageId(3));
+        assert_eq!(
+            field(sub.subscription_offer(day.add_days(-1))),
+            "offer.today"
+        );
+        assert_eq!(
+            field(sub.subscription_offer(sub.valid_to.add_days(1))),
+            "offer.today"
+        );
+        assert_eq!(price_per_delivery(Cents(1_000), 3), Some(Cents(333)));
+        assert_eq!(price_per_delivery(Cents(1_001), 2), Some(Cents(501)));
+        assert_eq!(price_per_delivery(Cents(1_000), 0), None);
+        assert_eq!(price_per_delivery(Cents(i64::MAX), 1), None);
+        Ok(())
     }
 }

@@ -593,56 +593,14 @@ impl Dispatch {
             if !r.active {
                 continue;
             }
-            loop {
-                if !r.departed {
-                    let Some(&first) = r.planned.first() else {
-                        break;
-                    };
-                    let dep = departure(r, Some(&self.stops[first as usize]), &self.times);
-                    if dep > t {
-                        break;
-                    }
-                    r.departed = true;
-                    r.anchor_s = dep;
-                    r.committed = Some(r.planned.remove(0));
-                }
-                let Some(c) = r.committed else {
-                    if let Some(&first) = r.planned.first() {
-                        r.committed = Some(first);
-                        r.planned.remove(0);
-                        continue;
-                    }
-                    break;
-                };
-                let spec = &self.stops[c as usize];
-                let travel = self.times.travel_at(r.anchor_loc, spec.loc, r.anchor_s);
-                let arrival = r.anchor_s + travel;
-                let dep = arrival.max(spec.window_s.0) + spec.service_s;
-                if dep > t {
-                    break;
-                }
-                r.travel_done_s += travel;
-                r.dist_done_m += self.times.dist(r.anchor_loc, spec.loc);
-                r.load_done += spec.bottles;
-                r.done.push(c);
-                r.anchor_loc = spec.loc;
-                r.anchor_s = dep;
-                r.committed = None;
-                self.state[c as usize] = StopState::Done {
+            let (state, eta) = (&mut self.state, &mut self.eta);
+            ride(r, &self.stops, &self.times, t, |c, arrival_s| {
+                state[c as usize] = StopState::Done {
                     courier: k,
-                    arrival_s: arrival,
+                    arrival_s,
                 };
-                self.eta[c as usize] = Some(arrival);
-                if !r.planned.is_empty() {
-                    r.committed = Some(r.planned.remove(0));
-                }
-            }
-            if r.committed.is_none() && r.planned.is_empty() {
-                r.anchor_s = r.anchor_s.max(t);
-            }
-            if !r.departed {
-                r.anchor_s = r.anchor_s.max(t);
-            }
+                eta[c as usize] = Some(arrival_s);
+            });
         }
         self.clock_s = t;
     }
@@ -788,9 +746,106 @@ impl Dispatch {
                 }
                 in_range(|| "event.delay_s".to_string(), *delay_s, 0, MAX_TIME_S)?;
             }
+            EventKind::AddBottles { household, bottles } => {
+                self.check_add_bottles(event.time_s, *household, *bottles)?;
+            }
             EventKind::Cancel { .. }
             | EventKind::Failed { retry_s: None, .. }
             | EventKind::Delivered { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// The household's stop that more bottles go to: its latest stop still to be served
+    /// (pending, or unserved so far).
+    fn growing_stop(&self, household: u32) -> Option<u32> {
+        (0..self.stops.len() as u32).rev().find(|&s| {
+            self.stops[s as usize].household == household
+                && matches!(
+                    self.state[s as usize],
+                    StopState::Pending | StopState::Unserved(_)
+                )
+        })
+    }
+
+    /// Bottles courier `k`'s trike carries this morning: those delivered and those still
+    /// on its route.
+    fn route_load(&self, k: usize) -> i64 {
+        let r = &self.routes[k];
+        r.pending()
+            .map(|s| self.stops[s as usize].bottles)
+            .fold(r.load_done, i64::saturating_add)
+    }
+
+    /// Checks [`EventKind::AddBottles`] at `time_s`: a count in range, a stop to take it, a
+    /// total within [`MAX_BOTTLES`], and room on the trike of a courier on the way to it by
+    /// then (a simulated day rides the stop's route to `time_s` on a copy first).
+    fn check_add_bottles(
+        &self,
+        time_s: i64,
+        household: u32,
+        bottles: i64,
+    ) -> Result<(), ReplanError> {
+        in_range(|| "event.bottles".to_string(), bottles, 1, MAX_BOTTLES)?;
+        let Some(s) = self.growing_stop(household) else {
+            return Err(ReplanError::Household {
+                field: "event.household".to_string(),
+                household,
+                problem: "no delivery still to make today".to_string(),
+            });
+        };
+        let total = self.stops[s as usize].bottles.checked_add(bottles);
+        match total {
+            Some(t) if t <= MAX_BOTTLES => {}
+            _ => {
+                return Err(ReplanError::Household {
+                    field: "event.bottles".to_string(),
+                    household,
+                    problem: format!(
+                        "{} + {bottles} bottles is over the most one stop takes ({MAX_BOTTLES})",
+                        self.stops[s as usize].bottles
+                    ),
+                })
+            }
+        }
+        let nothing_left = || ReplanError::Household {
+            field: "event.household".to_string(),
+            household,
+            problem: "no delivery still to make today".to_string(),
+        };
+        let mut heading = None;
+        if let Some(k) = self.route_of(s) {
+            let r = &self.routes[k];
+            let committed = if self.progression == Progression::Simulated && time_s > r.anchor_s {
+                let mut r = r.clone();
+                let mut served = false;
+                ride(&mut r, &self.stops, &self.times, time_s, |c, _| {
+                    served |= c == s;
+                });
+                if served {
+                    return Err(nothing_left());
+                }
+                r.committed
+            } else {
+                r.committed
+            };
+            if committed == Some(s) {
+                heading = Some(k);
+            }
+        }
+        if let Some(k) = heading {
+            let load = self.route_load(k).saturating_add(bottles);
+            let capacity = self.couriers[k].capacity;
+            if load > capacity {
+                return Err(ReplanError::Household {
+                    field: "event.bottles".to_string(),
+                    household,
+                    problem: format!(
+                        "courier {k} is on the way to the door and its trike would carry \
+                         {load} bottles, over its capacity of {capacity}"
+                    ),
+                });
+            }
         }
         Ok(())
     }
@@ -979,6 +1034,29 @@ impl Dispatch {
                     None => notes.push(Note::NothingToDeliver {
                         household: *household,
                     }),
+                }
+            }
+            Some(EventKind::AddBottles { household, bottles }) => {
+                // Checked: the stop exists, the total is in range, a committed stop fits.
+                if let Some(s) = self.growing_stop(*household) {
+                    let route = self.route_of(s);
+                    let spec = &mut self.stops[s as usize];
+                    spec.bottles = spec.bottles.saturating_add(*bottles);
+                    match route {
+                        Some(k) if self.route_load(k) <= self.couriers[k].capacity => {
+                            seeds.push(s);
+                        }
+                        // Over the trike's capacity (not committed, as checked): placed
+                        // again, on another courier or unserved with the reason.
+                        Some(_) => {
+                            freed = self.take_from_route(s);
+                            pool.push(s);
+                        }
+                        None => {
+                            self.state[s as usize] = StopState::Pending;
+                            pool.push(s);
+                        }
+                    }
                 }
             }
             Some(EventKind::Position { courier, loc }) => {
@@ -1417,6 +1495,64 @@ impl Dispatch {
             self.routes.iter().map(|r| r.travel_done_s).sum(),
             self.routes.iter().map(|r| r.dist_done_m).sum(),
         )
+    }
+}
+
+/// Rides courier route `r` as planned up to `t` ([`Progression::Simulated`]): every stop
+/// whose service ends by `t` is done (`done(stop, arrival_s)`), the stop it has set off to
+/// becomes committed; an idle courier waits where it is.
+fn ride(
+    r: &mut CourierRoute,
+    stops: &[StopSpec],
+    times: &TravelTimes,
+    t: i64,
+    mut done: impl FnMut(u32, i64),
+) {
+    loop {
+        if !r.departed {
+            let Some(&first) = r.planned.first() else {
+                break;
+            };
+            let dep = departure(r, Some(&stops[first as usize]), times);
+            if dep > t {
+                break;
+            }
+            r.departed = true;
+            r.anchor_s = dep;
+            r.committed = Some(r.planned.remove(0));
+        }
+        let Some(c) = r.committed else {
+            if let Some(&first) = r.planned.first() {
+                r.committed = Some(first);
+                r.planned.remove(0);
+                continue;
+            }
+            break;
+        };
+        let spec = &stops[c as usize];
+        let travel = times.travel_at(r.anchor_loc, spec.loc, r.anchor_s);
+        let arrival = r.anchor_s + travel;
+        let dep = arrival.max(spec.window_s.0) + spec.service_s;
+        if dep > t {
+            break;
+        }
+        r.travel_done_s += travel;
+        r.dist_done_m += times.dist(r.anchor_loc, spec.loc);
+        r.load_done += spec.bottles;
+        r.done.push(c);
+        r.anchor_loc = spec.loc;
+        r.anchor_s = dep;
+        r.committed = None;
+        done(c, arrival);
+        if !r.planned.is_empty() {
+            r.committed = Some(r.planned.remove(0));
+        }
+    }
+    if r.committed.is_none() && r.planned.is_empty() {
+        r.anchor_s = r.anchor_s.max(t);
+    }
+    if !r.departed {
+        r.anchor_s = r.anchor_s.max(t);
     }
 }
 

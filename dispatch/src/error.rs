@@ -104,6 +104,17 @@ pub enum ReplanError {
         /// The index.
         index: usize,
     },
+    /// An event for a household's stop that cannot take it (no pending stop, or a trike
+    /// that would be over its capacity).
+    #[error("{field}: household {household}: {problem}")]
+    Household {
+        /// The field (`event.household`, `event.bottles`).
+        field: String,
+        /// Household id.
+        household: u32,
+        /// What is wrong, in words.
+        problem: String,
+    },
     /// A plan with a route count different from the courier count.
     #[error("routes: plan has {routes} routes for {couriers} couriers")]
     PlanShape {

@@ -55,6 +55,19 @@ pub enum EventKind {
         /// Courier index.
         courier: usize,
     },
+    /// A household orders more for today (a late order): its pending stop takes
+    /// `bottles` more. The stop stays where it is while its route's trike carries the new
+    /// load; otherwise (not yet set off to it) it is re-planned, and left unserved with
+    /// [`crate::UnservedReason::NoCapacity`] where no courier carries it. Refused (nothing
+    /// changes) for a household with no pending stop, for a total over
+    /// [`crate::error::MAX_BOTTLES`], and for a stop the courier is on the way to whose trike would
+    /// be over its capacity.
+    AddBottles {
+        /// Household id.
+        household: u32,
+        /// Bottles added (1..=[`crate::error::MAX_BOTTLES`]).
+        bottles: i64,
+    },
     /// A courier loses time (a flat tyre fixed, a long conversation at a door).
     Delay {
         /// Courier index.
@@ -71,6 +84,7 @@ impl EventKind {
             Self::Traffic(_) => EventType::Traffic,
             Self::NewOrder(_) => EventType::Order,
             Self::Cancel { .. } => EventType::Cancel,
+            Self::AddBottles { .. } => EventType::AddBottles,
             Self::Failed { .. } => EventType::Failed,
             Self::Breakdown { .. } => EventType::Breakdown,
             Self::Delay { .. } => EventType::Delay,
@@ -80,13 +94,14 @@ impl EventKind {
         }
     }
 
-    /// A short name: `traffic`, `order`, `cancel`, `failed`, `breakdown`, `delay`,
-    /// `delivered`, `position`, `signedoff`.
+    /// A short name: `traffic`, `order`, `cancel`, `bottles`, `failed`, `breakdown`,
+    /// `delay`, `delivered`, `position`, `signedoff`.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Traffic(_) => "traffic",
             Self::NewOrder(_) => "order",
             Self::Cancel { .. } => "cancel",
+            Self::AddBottles { .. } => "bottles",
             Self::Failed { .. } => "failed",
             Self::Breakdown { .. } => "breakdown",
             Self::Delay { .. } => "delay",

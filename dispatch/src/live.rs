@@ -52,6 +52,15 @@ pub enum LoggedEvent {
         /// Household id.
         household: u32,
     },
+    /// [`EventKind::AddBottles`].
+    AddBottles {
+        /// Event time.
+        time_s: i64,
+        /// Household id.
+        household: u32,
+        /// Bottles added.
+        bottles: i64,
+    },
     /// [`EventKind::Failed`], with the courier's reason (kept for the record).
     Failed {
         /// Event time.
@@ -132,6 +141,11 @@ impl LoggedEvent {
                 time_s,
                 household: *household,
             },
+            EventKind::AddBottles { household, bottles } => LoggedEvent::AddBottles {
+                time_s,
+                household: *household,
+                bottles: *bottles,
+            },
             EventKind::Failed { household, retry_s } => LoggedEvent::Failed {
                 time_s,
                 household: *household,
@@ -176,6 +190,17 @@ impl LoggedEvent {
                 *time_s,
                 EventKind::Cancel {
                     household: *household,
+                },
+            ),
+            LoggedEvent::AddBottles {
+                time_s,
+                household,
+                bottles,
+            } => (
+                *time_s,
+                EventKind::AddBottles {
+                    household: *household,
+                    bottles: *bottles,
                 },
             ),
             LoggedEvent::Failed {

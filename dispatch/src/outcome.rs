@@ -21,6 +21,8 @@ pub enum EventType {
     Order,
     /// A cancellation.
     Cancel,
+    /// More bottles for a pending stop.
+    AddBottles,
     /// A failed delivery.
     Failed,
     /// A breakdown.
@@ -37,7 +39,7 @@ pub enum EventType {
 
 impl EventType {
     /// A short name: `plan`, `reoptimize`, `improve`, `traffic`, `order`, `cancel`,
-    /// `failed`, `breakdown`, `delay`.
+    /// `bottles`, `failed`, `breakdown`, `delay`, `delivered`, `position`, `signedoff`.
     pub fn name(self) -> &'static str {
         match self {
             Self::Plan => "plan",
@@ -46,6 +48,7 @@ impl EventType {
             Self::Traffic => "traffic",
             Self::Order => "order",
             Self::Cancel => "cancel",
+            Self::AddBottles => "bottles",
             Self::Failed => "failed",
             Self::Breakdown => "breakdown",
             Self::Delay => "delay",

@@ -235,6 +235,10 @@ fn to_event(
             EventKind::Traffic(Box::new(slowed(day.times(), &inside, *percent)))
         }
         DayEventKind::NewStop { stop, spec } => new_stop(roads, d, open, *stop, spec)?,
+        DayEventKind::AddBottles { stop, bottles } => EventKind::AddBottles {
+            household: *stop,
+            bottles: i64::from(*bottles),
+        },
     };
     Ok(Event {
         time_s: e.time_s,
@@ -294,6 +298,7 @@ pub fn view(live: &LiveDay, open: &OpenDay, is_open: bool) -> DayView {
                 courier: courier.and_then(id),
                 eta_s: d.eta()[s],
                 promised_s: d.first_promise()[s],
+                quantity: u32::try_from(spec.bottles).unwrap_or(u32::MAX),
                 reason: match state {
                     StopState::Unserved(r) => Some(r.to_string()),
                     _ => None,

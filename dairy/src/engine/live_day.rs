@@ -183,6 +183,18 @@ pub enum DayEventKind {
         /// (100..=[`MAX_SLOWDOWN_PERCENT`]).
         percent: u32,
     },
+    /// A late order for a household already in the day: its stop still to serve takes
+    /// `bottles` more. It stays on its route where the trike carries the new load, else it
+    /// is re-planned (another courier, or [`StopStatus::Unserved`] with the reason). Refused
+    /// (the day unchanged) for a stop delivered or closed, a total over
+    /// [`MAX_STOP_QUANTITY`](super::MAX_STOP_QUANTITY), or a courier on its way to the door
+    /// whose trike would be over its capacity.
+    AddBottles {
+        /// The stop.
+        stop: u32,
+        /// Bottles added (1..=[`MAX_STOP_QUANTITY`](super::MAX_STOP_QUANTITY)).
+        bottles: u32,
+    },
     /// A late order (the dispatcher's): a new door is added to the day, snapped to the
     /// roads, its travel times added to the day's matrix, and the day re-planned around it.
     /// Where no courier can serve it in its window it is [`StopStatus::Unserved`] with a
@@ -288,6 +300,16 @@ impl DayEvent {
                     return Err(invalid(
                         "slowdown.percent",
                         format!("must be 100 to {MAX_SLOWDOWN_PERCENT}"),
+                    ));
+                }
+                Ok(())
+            }
+            DayEventKind::AddBottles { stop: s, bottles } => {
+                stop(*s)?;
+                if !(1..=super::MAX_STOP_QUANTITY).contains(bottles) {
+                    return Err(invalid(
+                        "add_bottles.bottles",
+                        format!("must be 1 to {}", super::MAX_STOP_QUANTITY),
                     ));
                 }
                 Ok(())
@@ -407,6 +429,8 @@ pub struct DayStopView {
     pub eta_s: Option<i64>,
     /// The first arrival promised to the household, seconds.
     pub promised_s: Option<i64>,
+    /// Bottles it takes (the opening's, with those a late order added).
+    pub quantity: u32,
     /// Why it cannot be served (for [`StopStatus::Unserved`]), in words (at most
     /// [`MAX_REASON_BYTES`] bytes).
     pub reason: Option<String>,
@@ -492,6 +516,21 @@ impl DayView {
         });
         if bad_route || bad_stop {
             return Err(invalid("day", "names a stop or courier not in the day"));
+        }
+        if let Some(s) = self
+            .stops
+            .iter()
+            .find(|s| !(1..=super::MAX_STOP_QUANTITY).contains(&s.quantity))
+        {
+            return Err(invalid(
+                "day.stops[].quantity",
+                format!(
+                    "stop {}: {} bottles, not 1 to {} (an engine that does not send them?)",
+                    s.stop,
+                    s.quantity,
+                    super::MAX_STOP_QUANTITY
+                ),
+            ));
         }
         Ok(())
     }
@@ -601,6 +640,27 @@ mod tests {
         let mut bad = view.clone();
         bad.routes[0].planned.push(5);
         assert!(bad.check(&d).is_err());
+        // A stop's bottles: 1 or more (an engine that sends none is refused by name).
+        let stop = DayStopView {
+            stop: 1,
+            status: StopStatus::Pending,
+            courier: None,
+            eta_s: None,
+            promised_s: None,
+            quantity: 2,
+            reason: None,
+        };
+        let mut with = view.clone();
+        with.stops.push(stop.clone());
+        with.check(&d)?;
+        with.stops[0].quantity = 0;
+        assert!(matches!(
+            with.check(&d),
+            Err(DairyError::Invalid {
+                field: "day.stops[].quantity",
+                ..
+            })
+        ));
         assert!(DayId::new("").is_err());
         assert!(DayId::new("day 1").is_err());
         Ok(())

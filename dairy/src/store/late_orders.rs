@@ -92,6 +92,14 @@ impl Store {
 
     /// The order a key placed before, if any; refused when it is not the same order (another
     /// subscription, day or quantity).
+    pub async fn placed_late_order(
+        &self,
+        tenant: TenantId,
+        late: &LateOrder,
+    ) -> Result<Option<PlacedLateOrder>, StoreError> {
+        self.late_order(tenant, late).await
+    }
+
     async fn late_order(
         &self,
         tenant: TenantId,

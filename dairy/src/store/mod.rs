@@ -40,6 +40,7 @@ pub mod late_orders;
 pub mod live_day_leases;
 pub mod live_days;
 pub mod night;
+pub mod offers;
 pub mod operations;
 pub mod orders;
 pub mod outbox;
@@ -65,7 +66,7 @@ pub mod webhooks;
 /// The migrations, embedded in the binary; (version, description, SQL) in order. Added by hand
 /// rather than by `sqlx::migrate!`, whose proc macro builds a second copy of sqlx and SQLite
 /// for the compiler. The checksum sqlx records for each is the SHA-384 of its SQL either way.
-const MIGRATIONS: [(i64, &str, &str); 14] = [
+const MIGRATIONS: [(i64, &str, &str); 15] = [
     (1, "dairy", include_str!("../../migrations/0001_dairy.sql")),
     (
         2,
@@ -119,6 +120,11 @@ const MIGRATIONS: [(i64, &str, &str); 14] = [
         14,
         "station live days",
         include_str!("../../migrations/0014_station_live_days.sql"),
+    ),
+    (
+        15,
+        "subscription offers",
+        include_str!("../../migrations/0015_subscription_offers.sql"),
     ),
 ];
 

@@ -98,6 +98,23 @@ impl Store {
         Ok(())
     }
 
+    /// The station a courier rides from (its site lists him), if any.
+    pub async fn courier_station(
+        &self,
+        tenant: TenantId,
+        courier: CourierId,
+    ) -> Result<Option<StationId>, StoreError> {
+        let row = sqlx::query(
+            "SELECT station_id FROM station_couriers WHERE tenant_id = $1 AND courier_id = $2",
+        )
+        .bind(tenant.0)
+        .bind(courier.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok(StationId(r.try_get("station_id")?)))
+            .transpose()
+    }
+
     /// A station's site, if it has one.
     pub async fn station_site(
         &self,

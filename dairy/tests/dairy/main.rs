@@ -11,6 +11,7 @@ mod crash;
 mod exceptions;
 mod faces;
 mod late_orders;
+mod offers;
 mod sites;
 mod station_days;
 mod store;

@@ -51,6 +51,13 @@ async fn station_sites(b: Backend) -> TestResult {
         .await?;
     let points = store.station_points(T1).await?;
     assert_eq!(points, vec![(StationId(1), GeoPoint::new(47.15, 9.52)?)]);
+    // The station a courier rides from: its site's, keyed by tenant.
+    assert_eq!(
+        store.courier_station(T1, COURIER).await?,
+        Some(StationId(1))
+    );
+    assert_eq!(store.courier_station(T2, COURIER).await?, None);
+    assert_eq!(store.courier_station(T1, CourierId(999)).await?, None);
     assert!(
         store.station_points(T2).await?.is_empty(),
         "keyed by tenant"

@@ -3,6 +3,7 @@
 //! themselves).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod bottles;
 #[path = "../common/mod.rs"]
 mod common;
 mod input;

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::reply::{
-    body, courier_in_path, figures_json, hm, now_on, open_day, stop_json, store_error,
+    body, courier_day, courier_in_path, figures_json, hm, now_on, open_day, stop_json, store_error,
     MAX_BODY_BYTES,
 };
 use super::session::{self, Session, UserName};
@@ -172,14 +172,14 @@ async fn me(State(app): State<Arc<AppState>>, headers: HeaderMap) -> Result<Json
     })))
 }
 
-/// `GET /app/api/couriers/{courier}/round`: the courier's stops of the day in route order.
+/// `GET /app/api/couriers/{courier}/round`: the courier's stops of the day in route order
+/// (who may ask: [`courier_day`]).
 async fn round(
     State(app): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(courier): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let c = caller(&app, &headers)?;
-    let id = courier_in_path(&c, &courier)?;
+    let (c, id, day) = courier_day(&app, &headers, &courier).await?;
     let couriers = app.store.couriers(c.tenant).await.map_err(store_error)?;
     let Some((_, name)) = couriers.iter().find(|(k, _)| *k == id) else {
         return Err(AppError::new(
@@ -187,7 +187,6 @@ async fn round(
             format!("no courier {courier}"),
         ));
     };
-    let day = open_day(&app, c.tenant).await?;
     let stops = app
         .store
         .courier_round(c.tenant, day, id)
@@ -206,15 +205,13 @@ async fn round(
 
 /// `GET /app/api/couriers/{courier}/pay`: the courier's deliveries and pay on the open day,
 /// its week (from Monday) and its month (from the 1st), settled by the store, with the
-/// customers' ratings of his deliveries (count and average).
+/// customers' ratings of his deliveries (count and average). Who may ask: [`courier_day`].
 async fn pay(
     State(app): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(courier): Path<String>,
 ) -> Result<Json<Value>, AppError> {
-    let c = caller(&app, &headers)?;
-    let id = courier_in_path(&c, &courier)?;
-    let day = open_day(&app, c.tenant).await?;
+    let (c, id, day) = courier_day(&app, &headers, &courier).await?;
     let monday = day.add_days(-(day.weekday() as i32));
     let first = day.add_days(1 - day.ymd().2 as i32);
     let mut out = serde_json::Map::new();

@@ -6,7 +6,9 @@
 //! its own words (409: from when a change made now applies), the first day still open to
 //! changes, the customer's consumption (the store's analysis of the last weeks, per product
 //! and week, for the page's chart), the recommendations of
-//! [`milkrun_dairy::store::Store::recommendations`], renewing a subscription
+//! [`milkrun_dairy::store::Store::recommendations`], taking a subscription offer of a
+//! promotion ([`milkrun_dairy::store::Store::take_subscription_offer`]: its product, days,
+//! first day and price per delivery shown with the recommendation), renewing a subscription
 //! ([`milkrun_dairy::store::Store::renew_subscription`]) and the complaints. A customer sees
 //! only his own calendar: another customer's id, or a subscription that is not his, answers
 //! not found. "Now" is the pages' open day at the pages' clock's time of day
@@ -19,12 +21,17 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use milkrun_calendar::{format_hms, Date};
 use milkrun_dairy::calendar::{DeliveryLine, OperationKind};
+use milkrun_dairy::catalogue::Package;
 use milkrun_dairy::complaint::{ComplaintCategory, ComplaintFiling};
 use milkrun_dairy::dedupe::DedupeKey;
-use milkrun_dairy::ids::{CustomerId, ProductId, SubscriptionId};
+use milkrun_dairy::ids::{CustomerId, HouseholdId, ProductId, PromotionId, SubscriptionId};
+use milkrun_dairy::money::Cents;
+use milkrun_dairy::promotion::price_per_delivery;
 use milkrun_dairy::promotion::Offer;
 use milkrun_dairy::recommend::{QuantityWhy, Recommendation, RECENT_WEEKS};
 use milkrun_dairy::renewal::term_end;
+use milkrun_dairy::store::offers::term_deliveries;
+use milkrun_dairy::subscription::Term;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -50,6 +57,10 @@ pub fn router(app: Arc<AppState>) -> Router {
             get(recommendations),
         )
         .route("/app/api/customers/{customer}/renew", post(renew))
+        .route(
+            "/app/api/customers/{customer}/offers/{promotion}/take",
+            post(take_offer),
+        )
         .with_state(app)
 }
 
@@ -465,7 +476,11 @@ async fn operation(
 
 /// A recommendation as JSON: its kind, the words' figures and the request that takes it
 /// (`action`: the body of an operation or a renewal), so the page only shows and sends.
-fn recommendation_json(r: &Recommendation, product_name: &dyn Fn(ProductId) -> String) -> Value {
+fn recommendation_json(
+    r: &Recommendation,
+    product_name: &dyn Fn(ProductId) -> String,
+    subscribe_offer: &dyn Fn(PromotionId) -> Value,
+) -> Value {
     match *r {
         Recommendation::Offer {
             promotion,
@@ -483,9 +498,9 @@ fn recommendation_json(r: &Recommendation, product_name: &dyn Fn(ProductId) -> S
                     json!({"kind": "extra", "date": from.to_string(), "product": product.0,
                            "quantity": free_units.max(1)}),
                 ),
-                Offer::Subscribe { package, price } => (
-                    json!({"offer": "subscribe", "package_id": package.0, "price_cents": price.0}),
-                    Value::Null,
+                Offer::Subscribe { .. } => (
+                    subscribe_offer(promotion),
+                    json!({"take_offer": promotion.0}),
                 ),
             };
             json!({"kind": "offer", "promotion": promotion.0, "what": what,
@@ -536,8 +551,129 @@ async fn recommendations(
             .find(|(id, _)| *id == p)
             .map_or_else(|| "?".to_string(), |(_, n)| n.clone())
     };
+    // A subscription offer as the customer takes it: its product, days, first day and price
+    // per delivery.
+    let now = now_on(&app.clock, day)?;
+    let start = app
+        .store
+        .cutoff(c.tenant)
+        .await
+        .map_err(store_error)?
+        .first_open_date(now);
+    let mut subscribe = std::collections::HashMap::new();
+    for r in &list {
+        if let Recommendation::Offer {
+            promotion,
+            offer: Offer::Subscribe { package, price },
+            ..
+        } = *r
+        {
+            let package = app
+                .store
+                .package(c.tenant, package)
+                .await
+                .map_err(store_error)?;
+            subscribe.insert(promotion, offer_json(&package, price, start, &name));
+        }
+    }
+    let subscribe_offer = |p: PromotionId| subscribe.get(&p).cloned().unwrap_or(Value::Null);
     Ok(Json(json!({
-        "recommendations": list.iter().map(|r| recommendation_json(r, &name)).collect::<Vec<_>>(),
+        "recommendations": list
+            .iter()
+            .map(|r| recommendation_json(r, &name, &subscribe_offer))
+            .collect::<Vec<_>>(),
+    })))
+}
+
+/// A subscription offer of `package` at `price` taken now, starting on `start`: the product,
+/// one unit every day of the package's term, the term's deliveries and the price of one.
+fn offer_json(
+    package: &Package,
+    price: Cents,
+    start: Date,
+    product_name: &dyn Fn(ProductId) -> String,
+) -> Value {
+    let term = Term::from_period(start, package.period).ok();
+    let deliveries = term.map(|t| term_deliveries(start, t));
+    json!({
+        "offer": "subscribe", "package_id": package.id.0,
+        "product": product_name(package.product), "product_id": package.product.0,
+        "size_ml": package.size_ml, "quantity": 1, "days": "every day",
+        "start": start.to_string(),
+        "last": term.and_then(|t| match t { Term::Until(d) => Some(d.to_string()), Term::Prepaid(_) => None }),
+        "deliveries": deliveries,
+        "price_cents": price.0,
+        "per_delivery_cents": deliveries.and_then(|n| price_per_delivery(price, n)).map(|c| c.0),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TakeOfferRequest {
+    /// The household delivered to; absent: the customer's first.
+    #[serde(default)]
+    household: Option<i64>,
+}
+
+/// `POST /app/api/customers/{customer}/offers/{promotion}/take {household}`: the customer
+/// takes a subscription offer he was told of
+/// ([`milkrun_dairy::store::Store::take_subscription_offer`]): a subscription from the first
+/// open day at the promoted price, in his calendar from then on. Taking it again answers the
+/// first subscription; refusals are named: an offer that is not his, another tenant's or
+/// unknown (404), a household subscribed to the package already or an extra's offer (409).
+async fn take_offer(
+    State(app): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((customer, promotion)): Path<(String, String)>,
+    bytes: axum::body::Bytes,
+) -> Result<Json<Value>, AppError> {
+    let (c, id, req): (_, _, TakeOfferRequest) =
+        customer_change(&app, &headers, &customer, &bytes)?;
+    let promotion = promotion.parse::<i64>().map(PromotionId).map_err(|_| {
+        AppError::new(
+            StatusCode::NOT_FOUND,
+            format!("promotion: no offer {promotion}"),
+        )
+    })?;
+    let households = app
+        .store
+        .subscriptions_of_customer(c.tenant, id)
+        .await
+        .map_err(store_error)?;
+    let household = match req.household {
+        Some(h) => HouseholdId(h),
+        None => households
+            .iter()
+            .map(|s| s.household)
+            .min()
+            .ok_or_else(|| {
+                AppError::new(
+                    StatusCode::BAD_REQUEST,
+                    "household: you have no household with a subscription; name one",
+                )
+            })?,
+    };
+    let day = open_day(&app, c.tenant).await?;
+    let taken = app
+        .store
+        .take_subscription_offer(c.tenant, id, promotion, household, now_on(&app.clock, day)?)
+        .await
+        .map_err(|e| match e {
+            milkrun_dairy::store::StoreError::NotFound { what, id, .. } => AppError::new(
+                StatusCode::NOT_FOUND,
+                format!("{what}: no {what} {id} of yours"),
+            ),
+            other => store_error(other),
+        })?;
+    let s = &taken.subscription;
+    Ok(Json(json!({
+        "subscription": s.id.0,
+        "household": s.household.0,
+        "start": s.start.to_string(),
+        "price_cents": taken.price.0,
+        "deliveries": taken.deliveries,
+        "per_delivery_cents": taken.per_delivery.map(|c| c.0),
+        "created": taken.created,
     })))
 }
 

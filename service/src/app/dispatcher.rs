@@ -252,6 +252,7 @@ async fn jam(
         detail,
         note,
         None,
+        None,
         move |d, live, applies| {
             let end = at.saturating_add(jam.minutes.saturating_mul(60));
             if end <= applies {
@@ -267,7 +268,7 @@ async fn jam(
                 ));
             }
             live.jam_until = Some(end);
-            Ok(d.slowdown(&jam))
+            Ok(Some(d.slowdown(&jam)))
         },
     )
     .await
@@ -303,6 +304,7 @@ async fn breakdown(
         detail,
         note,
         None,
+        None,
         move |d, live, _| {
             let Some(route) = live.view.route(courier) else {
                 return Err(AppError::new(
@@ -319,7 +321,7 @@ async fn breakdown(
                     format!("courier: courier {} is out of service already", courier.0),
                 ));
             }
-            Ok(DayEventKind::Breakdown { courier })
+            Ok(Some(DayEventKind::Breakdown { courier }))
         },
     )
     .await
@@ -340,7 +342,8 @@ struct LateOrderRequest {
 
 /// `POST /app/api/stations/{station}/late-order {subscription, quantity, at}`: the store
 /// places the late order ([`milkrun_dairy::store::Store::place_late_order`], its rules); a
-/// household not on the day's plan joins it and goes to the live day as a new stop.
+/// household not on the day's plan joins it and goes to the live day as a new stop; one on
+/// it has its stop grown ([`grow_stop`]).
 async fn late_order(
     State(app): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -393,16 +396,29 @@ async fn late_order(
             .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, format!("at: {e}")))?,
         key,
     };
+    let domain = |e| match e {
+        milkrun_dairy::store::StoreError::Domain(d) => {
+            AppError::new(StatusCode::BAD_REQUEST, d.to_string())
+        }
+        other => store_error(other),
+    };
+    let board = app
+        .store
+        .day_board(c.tenant, date)
+        .await
+        .map_err(store_error)?;
+    if let Some(stop) = board
+        .iter()
+        .find(|s| s.household == sub.household && s.station == station)
+    {
+        let stop = stop.clone();
+        return grow_stop(&app, &c, station, at, &household.address, late, stop).await;
+    }
     let placed = app
         .store
         .place_late_order(c.tenant, &late)
         .await
-        .map_err(|e| match e {
-            milkrun_dairy::store::StoreError::Domain(d) => {
-                AppError::new(StatusCode::BAD_REQUEST, d.to_string())
-            }
-            other => store_error(other),
-        })?;
+        .map_err(domain)?;
     let joined = app
         .store
         .add_late_stop(c.tenant, date, station, sub.household, req.quantity)
@@ -449,6 +465,7 @@ async fn late_order(
         detail,
         note,
         Some(target),
+        None,
         move |_, live, _| {
             if live.day.stop_of(target).is_some() {
                 return Err(AppError::new(
@@ -458,10 +475,134 @@ async fn late_order(
             }
             live.day
                 .new_stop(&stop, site_service)
+                .map(Some)
                 .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, e.to_string()))
         },
     )
     .await
+}
+
+/// A late order for a household already on the day's plan (`stop`, its board stop): the
+/// live day's stop takes the order's bottles first ([`DayEventKind::AddBottles`]: it stays
+/// on its route where the trike carries them, else it is re-planned), and the order is
+/// stored only once the live day took them, so a refusal (the delivery done already, a
+/// courier on the way to the door without room) stores nothing. The bottles sent are what
+/// the live day lacks against the household's orders with this one, so the same key sent
+/// again (the order placed already) grows nothing twice, and a live day that took the
+/// bottles before a failed write takes none more.
+async fn grow_stop(
+    app: &AppState,
+    c: &Caller,
+    station: StationId,
+    at: i64,
+    address: &str,
+    late: milkrun_dairy::late_order::LateOrder,
+    stop: RoundStop,
+) -> Result<Json<Value>, AppError> {
+    use milkrun_dairy::engine::MAX_STOP_QUANTITY;
+    let domain = |e| match e {
+        milkrun_dairy::store::StoreError::Domain(d) => {
+            AppError::new(StatusCode::BAD_REQUEST, d.to_string())
+        }
+        other => store_error(other),
+    };
+    let placed_before = app
+        .store
+        .placed_late_order(c.tenant, &late)
+        .await
+        .map_err(domain)?;
+    if placed_before.is_none() {
+        let sub = app
+            .store
+            .subscription(c.tenant, late.subscription)
+            .await
+            .map_err(store_error)?;
+        let cutoff = app
+            .store
+            .tenant(c.tenant)
+            .await
+            .map_err(store_error)?
+            .cutoff;
+        late.check(&sub, cutoff)
+            .map_err(|e| AppError::new(StatusCode::BAD_REQUEST, e.to_string()))?;
+        if stop.status != milkrun_dairy::round::StopStatus::Pending {
+            return Err(AppError::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "household {}: today's delivery is {} already; a late order cannot join it",
+                    stop.household.0,
+                    stop.status.as_str()
+                ),
+            ));
+        }
+    }
+    let ordered: u64 = stop.orders.iter().map(|o| u64::from(o.quantity)).sum();
+    let new = if placed_before.is_none() {
+        u64::from(late.quantity)
+    } else {
+        0
+    };
+    let want = ordered
+        .saturating_add(new)
+        .clamp(1, u64::from(MAX_STOP_QUANTITY));
+    let want = u32::try_from(want).unwrap_or(MAX_STOP_QUANTITY);
+    let target = stop.household;
+    let detail = format!(
+        "{}: late order of {} for {}, on the day's plan already",
+        hm(at),
+        late.quantity,
+        address
+    );
+    let note = format!(
+        "left without a courier by the re-plan after the late order at {}: no trike has \
+         room for its bottles",
+        hm(at)
+    );
+    let Json(mut reply) = control(
+        app,
+        c,
+        station,
+        at,
+        "late order",
+        detail,
+        note,
+        None,
+        Some(&late),
+        move |d, live, _| {
+            let Some(index) = d.stop_of(target) else {
+                return Err(AppError::new(
+                    StatusCode::CONFLICT,
+                    format!("household {}: not on the live day", target.0),
+                ));
+            };
+            let have = live
+                .view
+                .stops
+                .iter()
+                .rev()
+                .find(|s| s.stop == index)
+                .map_or(0, |s| s.quantity);
+            Ok(want
+                .checked_sub(have)
+                .filter(|add| *add > 0)
+                .map(|bottles| DayEventKind::AddBottles {
+                    stop: index,
+                    bottles,
+                }))
+        },
+    )
+    .await?;
+    // Placed by the control (or before, under the same key): the first order back.
+    let placed = app
+        .store
+        .place_late_order(c.tenant, &late)
+        .await
+        .map_err(domain)?;
+    reply["order"] = json!(placed.order.id.0);
+    reply["household"] = json!(target.0);
+    reply["new_stop"] = json!(false);
+    reply["quantity"] = json!(want);
+    Ok(Json(reply))
 }
 
 /// The engine's error as the person sees it: a refused input names its field (400), a
@@ -486,7 +627,8 @@ async fn control(
     detail: String,
     note: String,
     skip_on_open: Option<HouseholdId>,
-    make: impl FnOnce(&StationDay, &mut LiveStation, i64) -> Result<DayEventKind, AppError>,
+    place: Option<&milkrun_dairy::late_order::LateOrder>,
+    make: impl FnOnce(&StationDay, &mut LiveStation, i64) -> Result<Option<DayEventKind>, AppError>,
 ) -> Result<Json<Value>, AppError> {
     let date = open_day(app, c.tenant).await?;
     let board = app
@@ -617,7 +759,8 @@ async fn control(
         make(&day, live, applies)?
     };
     let before = live.view.clone();
-    if let Err(e) = send(live, vec![(applies, incident, None)], Some(&log)).await {
+    let incident: Vec<_> = incident.map(|k| (applies, k, None)).into_iter().collect();
+    if let Err(e) = send(live, incident, Some(&log)).await {
         days.remove(&key);
         return Err(e);
     }
@@ -631,6 +774,18 @@ async fn control(
         .await
         .map_err(store_error)?;
     drop(days);
+    if let Some(late) = place {
+        // The late order the live day took is stored before the board is read again.
+        app.store
+            .place_late_order(c.tenant, late)
+            .await
+            .map_err(|e| match e {
+                milkrun_dairy::store::StoreError::Domain(d) => {
+                    AppError::new(StatusCode::BAD_REQUEST, d.to_string())
+                }
+                other => store_error(other),
+            })?;
+    }
     let board = app
         .store
         .day_board(c.tenant, date)

@@ -10,7 +10,7 @@ use milkrun_dairy::store::StoreError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{AppClock, AppError, AppState, Caller};
+use super::{caller, AppClock, AppError, AppState, Caller};
 use crate::serve::auth::Role;
 use milkrun_dairy::ids::CourierId;
 
@@ -132,4 +132,47 @@ pub fn courier_in_path(c: &Caller, courier: &str) -> Result<CourierId, AppError>
             .map(CourierId)
             .map_err(|_| not_found()),
     }
+}
+
+/// What the calls on one courier's day start with (his round, his pay, his way to the next
+/// door): the caller from the session, the courier of the path he may see
+/// ([`courier_in_path`]) and the open day. A dispatcher bound to stations sees the couriers
+/// riding from them only: another station's courier is 403 naming that station, as the
+/// station page's controls answer; a courier riding from no known station (no site lists
+/// him, no stop of the day is his) is 403 too.
+pub async fn courier_day(
+    app: &AppState,
+    headers: &axum::http::HeaderMap,
+    courier: &str,
+) -> Result<(Caller, CourierId, Date), AppError> {
+    let c = caller(app, headers)?;
+    let id = courier_in_path(&c, courier)?;
+    let day = open_day(app, c.tenant).await?;
+    if c.stations().is_some_and(|s| s.named().is_some()) {
+        let station = match app
+            .store
+            .courier_station(c.tenant, id)
+            .await
+            .map_err(store_error)?
+        {
+            Some(s) => Some(s),
+            None => app
+                .store
+                .courier_round(c.tenant, day, id)
+                .await
+                .map_err(store_error)?
+                .first()
+                .map(|s| s.station),
+        };
+        match station {
+            Some(s) => c.station_allowed(s.0)?,
+            None => {
+                return Err(AppError::new(
+                    StatusCode::FORBIDDEN,
+                    format!("courier {}: rides from none of your stations", id.0),
+                ))
+            }
+        }
+    }
+    Ok((c, id, day))
 }

@@ -20,7 +20,7 @@ use milkrun_engine::maneuvers::{route_maneuvers, Maneuver};
 use milkrun_engine::{LatLon, PointOptions, Profile, RoadGraph};
 use serde_json::{json, Value};
 
-use super::reply::{courier_in_path, open_day, store_error};
+use super::reply::{courier_day, store_error};
 use super::{caller, AppError, AppState};
 
 /// Margin around the stops' box, degrees (about 500 m).
@@ -152,16 +152,15 @@ pub fn maneuver_json(m: &Maneuver) -> Value {
 /// `GET /app/api/couriers/{courier}/directions`: the way along the roads from where the
 /// courier is (the door he reported last, else his station) to his next pending stop, as
 /// manoeuvres; `{"next": null}` when no stop is left. A courier sees only his own (another
-/// courier's id answers not found).
+/// courier's id answers not found), a dispatcher bound to stations those of his stations'
+/// couriers ([`courier_day`]).
 pub async fn directions(
     State(app): State<Arc<AppState>>,
     headers: HeaderMap,
     Path(courier): Path<String>,
 ) -> Result<Json<Value>, AppError> {
     use milkrun_dairy::dispatcher::last_positions;
-    let c = caller(&app, &headers)?;
-    let id = courier_in_path(&c, &courier)?;
-    let day = open_day(&app, c.tenant).await?;
+    let (c, id, day) = courier_day(&app, &headers, &courier).await?;
     let round = app
         .store
         .courier_round(c.tenant, day, id)

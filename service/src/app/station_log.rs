@@ -171,6 +171,9 @@ pub fn event_json(time_s: i64, kind: &DayEventKind, household: Option<HouseholdI
             depot,
             percent,
         } => json!({"kind": "slowdown", "stops": stops, "depot": depot, "percent": percent}),
+        DayEventKind::AddBottles { stop, bottles } => {
+            json!({"kind": "add_bottles", "stop": stop, "bottles": bottles})
+        }
         DayEventKind::NewStop { stop, spec } => json!({"kind": "new_stop", "stop": stop,
             "spec": stop_json(spec), "household": household.map(|h| h.0)}),
     };
@@ -246,6 +249,10 @@ pub fn event_from(text: &str) -> Result<(i64, DayEventKind, Option<HouseholdId>)
                 .and_then(Value::as_bool)
                 .ok_or_else(|| bad("event.depot", "not a boolean"))?,
             percent: small(e, "percent")?,
+        },
+        "add_bottles" => DayEventKind::AddBottles {
+            stop: small(e, "stop")?,
+            bottles: small(e, "bottles")?,
         },
         "new_stop" => {
             household = Some(HouseholdId(int(e, "household")?));
@@ -327,6 +334,10 @@ mod tests {
                 percent: 150,
             },
             DayEventKind::NewStop { stop: 2, spec },
+            DayEventKind::AddBottles {
+                stop: 1,
+                bottles: 3,
+            },
         ];
         for kind in kinds {
             let h = matches!(kind, DayEventKind::NewStop { .. }).then_some(HouseholdId(12));

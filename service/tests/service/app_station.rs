@@ -16,7 +16,7 @@
 //! `target/screenshots/`.
 use std::collections::{HashMap, HashSet};
 
-use milkrun_dairy::ids::{CourierId, StationId};
+use milkrun_dairy::ids::{CourierId, HouseholdId, StationId};
 use milkrun_dairy::round::{RoundStop, StopStatus};
 use serde_json::{json, Value};
 
@@ -700,6 +700,300 @@ fn the_pages_clock_plays_the_morning() {
         with_late.iter().all(|s| s.courier.is_some()),
         "still every stop on a route"
     );
+    more_bottles_for_a_planned_household(&addr, &dispatcher, &rt, &store, day, station, next);
+    customer_takes_a_subscription_offer(&addr, &rt, &store, day);
+}
+
+/// A customer takes a subscription offer from his page's API (issue #22's gap; the store's
+/// rules are `dairy/tests/dairy/offers.rs`'): the recommendation shows the product, the days,
+/// the first day and the price of a delivery with the request that takes it; taken, the
+/// subscription is in his calendar from that day; taken again it is the same; refusals are
+/// named: a package he subscribes to already (409), an unknown offer, another customer's
+/// household (404).
+fn customer_takes_a_subscription_offer(
+    addr: &str,
+    rt: &tokio::runtime::Runtime,
+    store: &milkrun_dairy::store::Store,
+    day: milkrun_calendar::Date,
+) {
+    use milkrun_dairy::ids::{CustomerId, PackageId};
+    use milkrun_dairy::money::Cents;
+    use milkrun_dairy::promotion::Offer;
+    use milkrun_dairy::segment::Segment;
+    use sqlx::Row;
+    let (customer, household, subscribed): (i64, i64, i64) = {
+        let r = rt
+            .block_on(
+                sqlx::query(
+                    "SELECT h.customer_id, h.household_id, s.package_id FROM subscriptions s \
+                     JOIN households h ON h.tenant_id = s.tenant_id \
+                     AND h.household_id = s.household_id WHERE s.tenant_id = 1 \
+                     ORDER BY s.subscription_id LIMIT 1",
+                )
+                .fetch_one(store.pool()),
+            )
+            .unwrap();
+        (
+            r.try_get(0).unwrap(),
+            r.try_get(1).unwrap(),
+            r.try_get(2).unwrap(),
+        )
+    };
+    let own: Vec<PackageId> = rt
+        .block_on(store.subscriptions_of_customer(TENANT, CustomerId(customer)))
+        .unwrap()
+        .iter()
+        .map(|s| s.package)
+        .collect();
+    let other = rt
+        .block_on(store.packages(TENANT))
+        .unwrap()
+        .into_iter()
+        .find(|p| !own.contains(&p.id))
+        .expect("a package the customer does not subscribe to");
+    let promote = |package: PackageId, price| {
+        let p = rt
+            .block_on(store.create_promotion(
+                TENANT,
+                Offer::Subscribe {
+                    package,
+                    price: Cents(price),
+                },
+                day,
+                day.add_days(7),
+                Segment::New,
+                0,
+                9,
+            ))
+            .unwrap();
+        rt.block_on(
+            sqlx::query(
+                "INSERT INTO promotion_members (tenant_id, promotion_id, customer_id, holdout) \
+                 VALUES (1, $1, $2, 0)",
+            )
+            .bind(p.id.0)
+            .bind(customer)
+            .execute(store.pool()),
+        )
+        .unwrap();
+        p.id.0
+    };
+    let fresh = promote(other.id, 1_234);
+    let same = promote(PackageId(subscribed), 999);
+    let cookie = cookie_of(addr, &format!("customer-{customer}"));
+    let get = |path: &str| {
+        let a = http(addr, "GET", path, &[("Cookie", cookie.as_str())], "");
+        assert_eq!(a.status, 200, "{path}: {}", a.body);
+        a.json()
+    };
+    let recs = get(&format!("/app/api/customers/{customer}/recommendations"));
+    let offer = recs["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["promotion"] == json!(fresh))
+        .unwrap_or_else(|| panic!("the offer among {recs}"))
+        .clone();
+    let what = &offer["what"];
+    assert_eq!(offer["action"], json!({"take_offer": fresh}), "{offer}");
+    assert_eq!(
+        (
+            &what["offer"],
+            &what["package_id"],
+            &what["days"],
+            &what["price_cents"]
+        ),
+        (
+            &json!("subscribe"),
+            &json!(other.id.0),
+            &json!("every day"),
+            &json!(1_234)
+        ),
+        "{offer}"
+    );
+    let deliveries = what["deliveries"].as_u64().unwrap();
+    assert!(deliveries >= 1, "{offer}");
+    assert_eq!(
+        what["per_delivery_cents"].as_u64().unwrap(),
+        (2 * 1_234 + deliveries) / (2 * deliveries),
+        "{offer}"
+    );
+    let start = what["start"].as_str().unwrap().to_string();
+    let take = |promotion: i64, body: Value| {
+        post(
+            addr,
+            &format!("/app/api/customers/{customer}/offers/{promotion}/take"),
+            &cookie,
+            &body,
+        )
+    };
+    let (status, body) = take(fresh, json!({}));
+    assert_eq!(status, 200, "{body}");
+    let taken: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(taken["created"], json!(true), "{taken}");
+    assert_eq!(taken["start"], json!(start), "{taken}");
+    assert_eq!(taken["household"], json!(household), "{taken}");
+    let id = taken["subscription"].as_i64().unwrap();
+    let cal = get(&format!(
+        "/app/api/customers/{customer}/calendar?month={}",
+        &start[..7]
+    ));
+    assert!(
+        cal["subscriptions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == json!(id) && s["start"] == json!(start)),
+        "{cal}"
+    );
+    let days: Vec<&str> = cal["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["subscription"] == json!(id))
+        .map(|d| d["date"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        days.first(),
+        Some(&start.as_str()),
+        "from the first open day"
+    );
+    // Again: the same subscription, nothing new.
+    let (status, body) = take(fresh, json!({}));
+    assert_eq!(status, 200, "{body}");
+    let again: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        (again["subscription"].as_i64(), &again["created"]),
+        (Some(id), &json!(false))
+    );
+    // Refusals, named.
+    let (status, body) = take(same, json!({}));
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body.contains("offer.package") && body.contains("already"),
+        "{body}"
+    );
+    let (status, body) = take(999_999, json!({}));
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("offer"), "{body}");
+    let stranger: i64 = rt
+        .block_on(
+            sqlx::query(
+                "SELECT household_id FROM households WHERE tenant_id = 1 AND customer_id <> $1 \
+                 LIMIT 1",
+            )
+            .bind(customer)
+            .fetch_one(store.pool()),
+        )
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let (status, body) = take(fresh, json!({ "household": stranger }));
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("household"), "{body}");
+}
+
+/// A late order for a household already on the day's plan (issue #22's gap): its stop in
+/// the live day takes the order's units (sent once, as an `add_bottles` event stored with
+/// the day) and stays on a route; the same order again (same key) grows nothing twice; a
+/// late order for a household delivered already is refused naming it, and stores nothing.
+fn more_bottles_for_a_planned_household(
+    addr: &str,
+    dispatcher: &str,
+    rt: &tokio::runtime::Runtime,
+    store: &milkrun_dairy::store::Store,
+    day: milkrun_calendar::Date,
+    station: StationId,
+    delivered: &RoundStop,
+) {
+    let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    let sub_of = |h: i64| -> i64 {
+        use sqlx::Row;
+        rt.block_on(
+            sqlx::query(
+                "SELECT subscription_id FROM subscriptions WHERE tenant_id = 1 \
+                 AND household_id = $1 AND start_date <= $2 ORDER BY subscription_id LIMIT 1",
+            )
+            .bind(h)
+            .bind(day.to_string())
+            .fetch_one(store.pool()),
+        )
+        .unwrap()
+        .try_get(0)
+        .unwrap()
+    };
+    let units = |stops: &[RoundStop], h: HouseholdId| -> (u32, usize) {
+        let s = stops.iter().find(|s| s.household == h).unwrap();
+        (s.orders.iter().map(|o| o.quantity).sum(), s.orders.len())
+    };
+    // The last stop of a route of the station: still pending, not the one a courier heads to.
+    let last = board
+        .iter()
+        .filter(|s| s.station == station && s.status == StopStatus::Pending)
+        .filter(|s| s.courier.is_some())
+        .max_by_key(|s| (s.seq, s.household))
+        .unwrap()
+        .clone();
+    let (before, orders) = units(&board, last.household);
+    let request = json!({"subscription": sub_of(last.household.0), "quantity": 2, "at": "05:01"});
+    let path = format!("/app/api/stations/{}/late-order", station.0);
+    let (status, body) = post(addr, &path, dispatcher, &request);
+    assert_eq!(status, 200, "{body}");
+    let reply: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(reply["new_stop"], json!(false), "{reply}");
+    assert_eq!(reply["quantity"], json!(before + 2), "{reply}");
+    let grown = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    assert_eq!(units(&grown, last.household), (before + 2, orders + 1));
+    let stop = grown
+        .iter()
+        .find(|s| s.household == last.household)
+        .unwrap();
+    assert!(
+        stop.courier.is_some(),
+        "it still rides on a route: {stop:?}"
+    );
+    let sent = |stored: &milkrun_dairy::store::station_days::StoredStationDay| -> Vec<Value> {
+        stored
+            .events
+            .iter()
+            .map(|(e, _)| serde_json::from_str::<Value>(e).unwrap()["event"].clone())
+            .filter(|e| e["kind"] == "add_bottles")
+            .collect()
+    };
+    let stored = rt
+        .block_on(store.station_day(TENANT, station, day))
+        .unwrap()
+        .unwrap();
+    assert_eq!(sent(&stored).len(), 1, "one event to the live day");
+    assert_eq!(sent(&stored)[0]["bottles"], json!(2));
+    // The same late order again: the first order back, no more bottles.
+    let (status, body) = post(addr, &path, dispatcher, &request);
+    assert_eq!(status, 200, "{body}");
+    let again: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(again["order"], reply["order"]);
+    let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    assert_eq!(units(&board, last.household), (before + 2, orders + 1));
+    let stored = rt
+        .block_on(store.station_day(TENANT, station, day))
+        .unwrap()
+        .unwrap();
+    assert_eq!(sent(&stored).len(), 1, "nothing sent twice");
+    // A household delivered already: refused naming it; no order stored.
+    let was = units(&board, delivered.household);
+    let (status, body) = post(
+        addr,
+        &path,
+        dispatcher,
+        &json!({"subscription": sub_of(delivered.household.0), "quantity": 1, "at": "05:02"}),
+    );
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body.contains(&format!("household {}", delivered.household.0))
+            && body.contains("delivered already"),
+        "{body}"
+    );
+    let board = rt.block_on(store.day_board(TENANT, day)).unwrap();
+    assert_eq!(units(&board, delivered.household), was);
 }
 
 /// `milkrun serve` on the demo's store with the pages' clock started at `start`.
@@ -808,6 +1102,25 @@ fn bound_dispatcher(
             &body,
         );
         named(status, &text, control);
+    }
+    // Another station's courier: his round, his pay and his way to the next door are 403
+    // naming that station (issue #22's gap); his own station's courier answers.
+    let own_courier = next_pending(&now, station, true).courier.unwrap();
+    for what in ["round", "pay", "directions"] {
+        for (courier, mine) in [(elsewhere.courier.unwrap(), false), (own_courier, true)] {
+            let r = http(
+                &addr,
+                "GET",
+                &format!("/app/api/couriers/{}/{what}", courier.0),
+                &[("Cookie", bound.as_str())],
+                "",
+            );
+            if mine {
+                assert_eq!(r.status, 200, "{what} of his own courier: {}", r.body);
+            } else {
+                named(r.status, &r.body, what);
+            }
+        }
     }
     let login = http(
         &addr,

@@ -576,12 +576,138 @@ async fn live_day_both_ways(server: &Server, remote: &GrpcEngine) {
         refused.message().contains("events[0].slowdown.stop_labels"),
         "{refused:?}"
     );
+    more_bottles_both_ways(&local, &lid, remote, &rid, &day).await;
     let a = local.close_day(&lid, &day).await.expect("closes");
     let b = remote.close_day(&rid, &day).await.expect("closes");
     assert_eq!((a.open, b.open), (false, false));
     assert_eq!(a, b);
     assert!(local.get_day(&lid, &day).await.is_err());
     assert!(remote.get_day(&rid, &day).await.is_err());
+}
+
+/// A late order for a household already in the day (issue #22's gap): its stop grows in
+/// both engines alike, a replayed id does not grow it twice, a stop no trike can carry any
+/// more is re-planned unserved with the reason, and the stop a courier is on the way to is
+/// refused over the trike's capacity, naming the field, the day unchanged. The day stands
+/// at version 8 with courier 9 alone in service (a trike of 20), on his way to no door yet.
+async fn more_bottles_both_ways(
+    local: &LocalEngine,
+    lid: &milkrun_dairy::engine::DayId,
+    remote: &GrpcEngine,
+    rid: &milkrun_dairy::engine::DayId,
+    day: &milkrun_dairy::engine::OpenDay,
+) {
+    use milkrun_dairy::engine::*;
+    let now = local.get_day(lid, day).await.expect("the day");
+    assert_eq!(now.plan_version, 8);
+    let quantity = |v: &DayView, stop: u32| {
+        v.stops
+            .iter()
+            .rev()
+            .find(|s| s.stop == stop)
+            .map(|s| (s.quantity, s.status))
+    };
+    assert_eq!(quantity(&now, 3), Some((3, StopStatus::Pending)));
+    // Courier 9 delivers his first stop and sets off to the next.
+    let first = *now.routes[1].planned.first().expect("courier 9 has stops");
+    let delivered = [DayEvent {
+        event_id: "q0".into(),
+        expected_version: 8,
+        time_s: 23_350,
+        kind: DayEventKind::Delivered { stop: first },
+    }];
+    let a = local
+        .apply_events(lid, day, &delivered)
+        .await
+        .expect("in process");
+    let b = remote
+        .apply_events(rid, day, &delivered)
+        .await
+        .expect("on the server");
+    assert_eq!(a, b);
+    let route_day = a.day.clone();
+    let route = a.day.routes[1].clone();
+    let heading = route.next.expect("courier 9 is on his way");
+    let later = *route
+        .planned
+        .iter()
+        .find(|&&s| s != heading)
+        .expect("a stop after it");
+    let add = |id: &str, version, stop, bottles| {
+        [DayEvent {
+            event_id: id.into(),
+            expected_version: version,
+            time_s: 23_400,
+            kind: DayEventKind::AddBottles { stop, bottles },
+        }]
+    };
+    // Two more for the stop after the one courier 9 is heading to: it stays on the route.
+    let grow = add("q1", 9, later, 2);
+    let a = local
+        .apply_events(lid, day, &grow)
+        .await
+        .expect("in process");
+    let b = remote
+        .apply_events(rid, day, &grow)
+        .await
+        .expect("on the server");
+    assert_eq!(a, b, "the same growth");
+    let before = quantity(&route_day, later).expect("in the view").0;
+    assert_eq!(
+        quantity(&a.day, later),
+        Some((before + 2, StopStatus::Pending))
+    );
+    assert!(a.day.routes[1].planned.contains(&later));
+    // The same id again: answered as a replay, nothing grows twice.
+    let a2 = local.apply_events(lid, day, &grow).await.expect("a replay");
+    let b2 = remote
+        .apply_events(rid, day, &grow)
+        .await
+        .expect("a replay");
+    assert_eq!(a2, b2);
+    assert!(a2.results[0].replayed);
+    assert_eq!(a2.day, a.day);
+    // Past the trike's capacity: the stop courier 9 is on its way to is refused by both,
+    // naming the field, and the day stays as it was…
+    let over = add("q2", 10, heading, 20);
+    let e = local.apply_events(lid, day, &over).await.err();
+    assert!(
+        e.as_ref()
+            .is_some_and(|e| e.to_string().contains("event.bottles")),
+        "{e:?}"
+    );
+    match remote.apply_events(rid, day, &over).await {
+        Err(milkrun_service::serve::client::RemoteError::Status(s)) => {
+            assert_eq!(s.code(), tonic::Code::InvalidArgument, "{s:?}");
+            assert!(s.message().contains("event.bottles"), "{s:?}");
+        }
+        other => panic!("over the trike's capacity is refused: {other:?}"),
+    }
+    assert_eq!(local.get_day(lid, day).await.expect("the day"), a.day);
+    assert_eq!(remote.get_day(rid, day).await.expect("the day"), a.day);
+    // …and a later stop is re-planned: no trike in service carries it, unserved with why.
+    let over = add("q3", 10, later, 20);
+    let a = local
+        .apply_events(lid, day, &over)
+        .await
+        .expect("in process");
+    let b = remote
+        .apply_events(rid, day, &over)
+        .await
+        .expect("on the server");
+    assert_eq!(a, b, "the same re-plan");
+    let s = a
+        .day
+        .stops
+        .iter()
+        .rev()
+        .find(|s| s.stop == later)
+        .expect("in the view");
+    assert_eq!((s.quantity, s.status), (before + 22, StopStatus::Unserved));
+    assert!(
+        s.reason.as_ref().is_some_and(|r| r.contains("bottles")),
+        "{s:?}"
+    );
 }
 
 /// Five weeks of weekly-patterned extras (12 on Saturdays, 2 on other days) forecast by the

@@ -122,10 +122,26 @@ async function renew(id) {
   }
 }
 
+/** Takes a subscription offer; the answer says from when, and the calendar shows it. */
+async function takeOffer(promotion) {
+  try {
+    const r = await api(`/app/api/customers/${me.customer}/offers/${promotion}/take`, { method: "POST", body: {} });
+    await load(month);
+    await loadRecommendations();
+    say(r.created ? `Subscribed: subscription #${r.subscription} starts on ${r.start}.`
+      : `Already taken: subscription #${r.subscription} starts on ${r.start}.`, "ok");
+  } catch (e) {
+    say("The offer was not taken: " + e.message);
+  }
+}
+
 const REC_WORDS = {
   offer: (r) => r.what.offer === "extra"
     ? `Offer: try ${r.what.product} as an extra` + (r.what.free_units ? ` (${r.what.free_units} free)` : "") + `, from ${r.from} to ${r.to}.`
-    : `Offer: a new subscription at ${(r.what.price_cents / 100).toFixed(2)}, until ${r.to}.`,
+    : `Offer: ${r.what.quantity} × ${r.what.product} ${r.what.days} from ${r.what.start}` +
+      (r.what.deliveries ? `, ${r.what.deliveries} deliveries` : "") +
+      (r.what.per_delivery_cents !== null ? ` at ${(r.what.per_delivery_cents / 100).toFixed(2)} a delivery` : "") +
+      ` (${(r.what.price_cents / 100).toFixed(2)} in all); take it by ${r.to}.`,
   renew: (r) => `Your subscription #${r.subscription} ends on ${r.term_end}: renew it.`,
   quantity: (r) => r.why === "growing"
     ? `You take more each week: ${r.quantity} per delivery from ${r.from}?`
@@ -137,6 +153,7 @@ async function loadRecommendations() {
   const items = r.recommendations.map((x, i) => {
     const act = x.action && (x.action.renew
       ? () => renew(x.action.renew)
+      : x.action.take_offer ? () => takeOffer(x.action.take_offer)
       : () => change({ ...x.action, subscription: x.action.subscription || selected() }, "Done: " + REC_WORDS[x.kind](x)));
     return el("li", { id: "rec-" + i, "data-kind": x.kind, "data-promotion": x.promotion ?? null },
       REC_WORDS[x.kind](x) + " ",

@@ -198,7 +198,9 @@ function wireControls() {
       const r = await api(`/app/api/stations/${v("ctl-station")}/late-order`, { method: "POST",
         body: { subscription: Number(v("late-subscription")), quantity: Number(v("late-quantity")), at: v("late-at") } });
       say(r.new_stop === false
-        ? `Late order placed: household ${r.household} is on today's plan already; the order joins its stop.`
+        ? `Late order placed: household ${r.household} is on today's plan already; its stop now ` +
+          `takes ${r.quantity} units (${r.moved.filter((m) => m.to !== null).length} stops moved, ` +
+          `${r.unassigned.length} without a courier).${applies(r)}`
         : `Late order placed: ${r.moved.filter((m) => m.to !== null).length} stops placed or moved, ` +
           `${r.unassigned.length} without a courier.${applies(r)}`, "ok");
     } catch (e) {

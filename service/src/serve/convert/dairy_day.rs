@@ -151,6 +151,10 @@ pub fn event(e: &DayEvent) -> pb::DayEvent {
             depot: *depot,
             percent: *percent,
         }),
+        DayEventKind::AddBottles { stop, bottles } => Kind::AddBottles(pb::AddBottles {
+            stop_label: stop_label(*stop),
+            bottles: i64::from(*bottles),
+        }),
         DayEventKind::NewStop { stop, spec } => Kind::NewStop(pb::NewStop {
             stop: Some(day_stop(*stop, spec)),
         }),
@@ -209,6 +213,8 @@ pub fn view(d: &pb::Day, day: &OpenDay) -> Result<DayView, DairyError> {
                 },
                 eta_s: s.eta_s,
                 promised_s: s.promised_s,
+                quantity: u32::try_from(s.bottles)
+                    .map_err(|_| bad("answer.stops[].bottles", "out of range"))?,
                 reason: (!s.unserved_reason.is_empty()).then(|| s.unserved_reason.clone()),
             })
         })

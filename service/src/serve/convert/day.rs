@@ -570,6 +570,25 @@ pub fn event(
                 delay_s: x.delay_s,
             })
         }
+        Kind::AddBottles(x) => {
+            if as_courier.is_some() {
+                return Err(ServiceError::PermissionDenied(
+                    "a courier cannot change a stop's bottles",
+                ));
+            }
+            let h = household(&x.stop_label, "add_bottles.stop_label")?;
+            let max = milkrun_dispatch::error::MAX_BOTTLES;
+            if !(1..=max).contains(&x.bottles) {
+                return Err(ServiceError::invalid(
+                    format!("{field}.add_bottles.bottles"),
+                    format!("{} is outside [1, {max}]", x.bottles),
+                ));
+            }
+            ready(EventKind::AddBottles {
+                household: h,
+                bottles: x.bottles,
+            })
+        }
         Kind::NewStop(x) => {
             if as_courier.is_some() {
                 return Err(ServiceError::PermissionDenied(
@@ -712,6 +731,7 @@ pub fn day_view(
             eta_s: d.eta()[s],
             promised_s: d.first_promise()[s],
             unserved_reason: reason,
+            bottles: spec.bottles,
         });
     }
     pb::Day {
