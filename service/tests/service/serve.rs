@@ -568,7 +568,7 @@ async fn doors_on_one_road_position(server: &Server) -> ((f64, f64), (f64, f64))
 /// same gap by default, 0 with `?road_only=true`, and each step's snap distance.
 async fn optimize_door_to_door(server: &Server) {
     let (a, b) = doors_on_one_road_position(server).await;
-    let mut c = RoutesClient::connect(server.url()).await.expect("connects");
+    let c = RoutesClient::connect(server.url()).await.expect("connects");
     let visit = |label: &str, at: (f64, f64)| pb::Shipment {
         label: label.into(),
         delivery: Some(pb::VisitRequest {
