@@ -519,7 +519,7 @@ fn offset(p: (f64, f64), east_m: f64, north_m: f64) -> (f64, f64) {
 }
 
 /// Two different doors that the server's car roads snap to one road position (found with
-/// Roads.Snap among points 6 m around a grid of places near Vaduz), each more than 3 m from
+/// Roads.Snap among points 6 m around a grid of places near Vaduz), each 3 to 50 m from
 /// that position.
 async fn doors_on_one_road_position(server: &Server) -> ((f64, f64), (f64, f64)) {
     let mut candidates = Vec::new();
@@ -537,7 +537,7 @@ async fn doors_on_one_road_position(server: &Server) -> ((f64, f64), (f64, f64))
         .snap(with_key(
             pb::SnapRequest {
                 points: candidates.iter().copied().map(ll).collect(),
-                max_snap_m: 100.0,
+                max_snap_m: 5_000.0,
                 ..Default::default()
             },
             "acme-admin-key",
@@ -550,7 +550,8 @@ async fn doors_on_one_road_position(server: &Server) -> ((f64, f64), (f64, f64))
         for (x, &i) in group.iter().enumerate() {
             for &j in &group[x + 1..] {
                 let (a, b) = (&snapped[i], &snapped[j]);
-                if a.location == b.location && a.node_distance_m > 3.0 && b.node_distance_m > 3.0
+                let near = |d: f64| (3.0..50.0).contains(&d);
+                if a.location == b.location && near(a.node_distance_m) && near(b.node_distance_m)
                 {
                     return (candidates[i], candidates[j]);
                 }
