@@ -355,7 +355,12 @@ fn vroom_doors_on_one_road_position_are_apart() {
     }
     assert!(door.routes[0].steps[0].snap_distance.is_some());
     let json = serde_json::to_value(&door).unwrap();
-    assert!(json["routes"][0]["steps"][1]["access_distance"].as_f64().unwrap() > 3.0);
+    assert!(
+        json["routes"][0]["steps"][1]["access_distance"]
+            .as_f64()
+            .unwrap()
+            > 3.0
+    );
     // A slower walk takes longer.
     assert!(gap(&solve("access_speed_mps=0.5")) > want);
     // Road only: both doors on one road position, 0 s apart as before.

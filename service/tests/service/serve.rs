@@ -551,8 +551,7 @@ async fn doors_on_one_road_position(server: &Server) -> ((f64, f64), (f64, f64))
             for &j in &group[x + 1..] {
                 let (a, b) = (&snapped[i], &snapped[j]);
                 let near = |d: f64| (3.0..50.0).contains(&d);
-                if a.location == b.location && near(a.node_distance_m) && near(b.node_distance_m)
-                {
+                if a.location == b.location && near(a.node_distance_m) && near(b.node_distance_m) {
                     return (candidates[i], candidates[j]);
                 }
             }
@@ -621,7 +620,10 @@ async fn optimize_door_to_door(server: &Server) {
         .map(|s| {
             let d = s.delivery.as_ref().expect("the delivery's snap");
             assert!(s.pickup.is_none());
-            assert!(d.on_road && d.access_distance_m + 0.01 >= d.snap_distance_m, "{d:?}");
+            assert!(
+                d.on_road && d.access_distance_m + 0.01 >= d.snap_distance_m,
+                "{d:?}"
+            );
             d.access_distance_m
         })
         .collect();

@@ -183,7 +183,10 @@ fn route_geometry_runs_from_door_to_door() {
     // next leg's road (the two households share a road position: door, node, door).
     assert_eq!(line.get(1), Some(&g.coord(locs.doors[0].node)));
     for d in &doors[..2] {
-        let k = line.iter().position(|p| p == d).expect("the door on the line");
+        let k = line
+            .iter()
+            .position(|p| p == d)
+            .expect("the door on the line");
         assert_eq!(line.get(k + 1), Some(&g.coord(locs.doors[1].node)));
     }
     assert!(line.windows(2).all(|w| w[0] != w[1]), "no repeated point");

@@ -240,17 +240,14 @@ pub fn check(
     let mut locations = Vec::new();
     let mut location_fields = Vec::new();
     let mut location_owners = Vec::new();
-    let mut add_location = |p: Option<&pb::LatLng>,
-                            field: &str,
-                            owner: LocationOwner,
-                            v: &mut Violations|
-     -> usize {
-        let at = locations.len();
-        locations.push(geo::point(p, field, v).unwrap_or(LatLon { lat: 0.0, lon: 0.0 }));
-        location_fields.push(field.to_string());
-        location_owners.push(owner);
-        at
-    };
+    let mut add_location =
+        |p: Option<&pb::LatLng>, field: &str, owner: LocationOwner, v: &mut Violations| -> usize {
+            let at = locations.len();
+            locations.push(geo::point(p, field, v).unwrap_or(LatLon { lat: 0.0, lon: 0.0 }));
+            location_fields.push(field.to_string());
+            location_owners.push(owner);
+            at
+        };
     let mut vehicle_types = Vec::with_capacity(m.vehicles.len());
     for (k, veh) in m.vehicles.iter().enumerate() {
         let f = format!("model.vehicles[{k}]");
@@ -338,12 +335,8 @@ pub fn check(
             } else {
                 LocationOwner::Delivery(i)
             };
-            let location = add_location(
-                visit.location.as_ref(),
-                &format!("{vf}.location"),
-                owner,
-                v,
-            );
+            let location =
+                add_location(visit.location.as_ref(), &format!("{vf}.location"), owner, v);
             let (time_windows, lateness) = windows(&visit.time_windows, &vf, v);
             JobSpec {
                 location,
