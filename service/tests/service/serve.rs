@@ -521,7 +521,10 @@ fn offset(p: (f64, f64), east_m: f64, north_m: f64) -> (f64, f64) {
 /// Two different doors that the server's car roads snap to one road position (found with
 /// Roads.Snap among points 6 m around a grid of places near Vaduz), each 3 to 50 m from
 /// that position.
-async fn doors_on_one_road_position(server: &Server) -> ((f64, f64), (f64, f64)) {
+pub(crate) async fn doors_on_one_road_position(
+    server: &Server,
+    key: &str,
+) -> ((f64, f64), (f64, f64)) {
     let mut candidates = Vec::new();
     for gx in 0..6 {
         for gy in 0..6 {
@@ -540,7 +543,7 @@ async fn doors_on_one_road_position(server: &Server) -> ((f64, f64), (f64, f64))
                 max_snap_m: 5_000.0,
                 ..Default::default()
             },
-            "acme-admin-key",
+            key,
         ))
         .await
         .expect("snap")
@@ -567,7 +570,7 @@ async fn doors_on_one_road_position(server: &Server) -> ((f64, f64), (f64, f64))
 /// a bad access speed is refused naming the field. The VROOM face on the same doors: the
 /// same gap by default, 0 with `?road_only=true`, and each step's snap distance.
 async fn optimize_door_to_door(server: &Server) {
-    let (a, b) = doors_on_one_road_position(server).await;
+    let (a, b) = doors_on_one_road_position(server, "acme-admin-key").await;
     let c = RoutesClient::connect(server.url()).await.expect("connects");
     let visit = |label: &str, at: (f64, f64)| pb::Shipment {
         label: label.into(),
