@@ -1,6 +1,7 @@
 //! A client that is not ours: Python's grpcio with grpcio-reflection discovers the services
-//! of the real server by reflection and calls Roads.Matrix and Forecast.CheckStock from the
-//! fetched descriptors.
+//! of the real server by reflection and calls Roads.Matrix, Forecast.CheckStock and
+//! Routes.Optimize (two doors on one road position: their access legs apart door to door, 0 s
+//! road only) from the fetched descriptors.
 //! Then the same server is killed with `kill -9` during a live day and a running job, and
 //! restarted on the same database: the day comes back with every acknowledged event, a
 //! finished job with its result, and the running job runs again to its end; the same crash
