@@ -1468,12 +1468,19 @@ async fn delivered_units(
     Ok(out)
 }
 
-/// The road polyline of a ridden path (station locations), thinned to
-/// [`MAP_ROUTE_POINTS`].
+/// The polyline of a ridden path (station locations; door to door, as
+/// [`RoadLocations::route_geometry`] draws it), thinned to [`MAP_ROUTE_POINTS`] plus its last
+/// point, so the line still ends at the last door.
 fn route_line(roads: &RoadEngine, locations: &RoadLocations, path: &[u32]) -> Vec<[f64; 2]> {
     let (line, _) = locations.route_geometry(roads, path);
     let step = line.len().div_ceil(MAP_ROUTE_POINTS).max(1);
-    line.iter().step_by(step).map(|p| [p.lat, p.lon]).collect()
+    let mut out: Vec<[f64; 2]> = line.iter().step_by(step).map(|p| [p.lat, p.lon]).collect();
+    if let Some(last) = line.last() {
+        if (line.len() - 1) % step != 0 {
+            out.push([last.lat, last.lon]);
+        }
+    }
+    out
 }
 
 /// Road segments inside the households' bounding box, at most [`MAP_SEGMENTS`] of them

@@ -109,31 +109,53 @@ impl RoadLocations {
         self.doors.is_empty()
     }
 
-    /// The road polyline of a route through `locations` (indices into [`Self::nodes`];
-    /// unknown indices and unreachable legs are skipped) on the current traffic state, and
-    /// the OSM way id of every edge driven (once per passage).
+    /// The polyline of a route through `locations` (indices into [`Self::doors`]; unknown
+    /// indices and unreachable legs are skipped) on the current traffic state, and the OSM
+    /// way id of every edge driven (once per passage). Door to door (unless [`Self::access`]
+    /// is road only) each leg is drawn as it is counted: from the door, a straight segment
+    /// (the access leg on foot) to its road position, the road, and a straight segment to
+    /// the next door, so a drawn route does not skip the walk (the same door twice is the
+    /// door alone). Road only, the road points alone.
     pub fn route_geometry(
         &self,
         engine: &RoadEngine,
         locations: &[u32],
     ) -> (Vec<LatLon>, Vec<i64>) {
         let g = engine.graph();
-        let mut line = Vec::new();
+        let door_to_door = self.access.is_door_to_door();
+        let mut line: Vec<LatLon> = Vec::new();
         let mut ways = Vec::new();
+        let push = |line: &mut Vec<LatLon>, p: LatLon| {
+            if line.last() != Some(&p) {
+                line.push(p);
+            }
+        };
         for leg in locations.windows(2) {
             let (Some(a), Some(b)) = (
-                self.doors.get(leg[0] as usize).map(|d| d.node),
-                self.doors.get(leg[1] as usize).map(|d| d.node),
+                self.doors.get(leg[0] as usize),
+                self.doors.get(leg[1] as usize),
             ) else {
                 continue;
             };
-            if let Some(r) = engine.route_nodes(a, b) {
+            if door_to_door && a.point == b.point {
+                push(&mut line, a.point);
+                continue;
+            }
+            if let Some(r) = engine.route_nodes(a.node, b.node) {
                 for w in r.nodes.windows(2) {
                     if let Some(e) = g.find_edge(w[0], w[1]) {
                         ways.push(g.way_id(e));
                     }
                 }
-                line.extend(r.polyline);
+                if door_to_door {
+                    push(&mut line, a.point);
+                    for p in r.polyline {
+                        push(&mut line, p);
+                    }
+                    push(&mut line, b.point);
+                } else {
+                    line.extend(r.polyline);
+                }
             }
         }
         (line, ways)

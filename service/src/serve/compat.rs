@@ -4,6 +4,18 @@
 //! credentials, rate quota, request id and metrics), runs on the worker pool, and answers with
 //! [`crate::compat`]'s conversions: OSRM's and VROOM's JSON, and their error bodies.
 //!
+//! Travel values: the OSRM face is road only, as OSRM is (a table or route between road
+//! positions; its callers compare or mix it with OSRM's own numbers). The VROOM face plans
+//! door to door by default, as `Routes.Optimize` does: VROOM answers plans, not travel
+//! values, and promises no particular router's numbers (it runs on OSRM, openrouteservice
+//! or Valhalla, each snapping in its own way); its jobs' `location`s are where the work is
+//! done, and a plan that puts two doors on one road position 0 s apart leaves the walk out.
+//! `POST /vroom?road_only=true` gives the values VROOM on OSRM would plan with (for a caller
+//! who already counts the walk in `setup` or `service`), `?access_speed_mps=` another
+//! walking speed ([`vroom::access_from_query`]). Custom `matrices` are used as given. Each
+//! routed step and unassigned task also carries `snap_distance` and `access_distance`
+//! (metres), keys VROOM's clients ignore.
+//!
 //! On the main port the caller sends `Authorization: Bearer ...`. On `--compat-listen`, for
 //! clients that cannot send headers (VROOM's own routing client, for one), every call acts as
 //! the one tenant the configuration names in `compat_tenant` (the `dev` tenant with
@@ -218,7 +230,12 @@ async fn osrm_route(
     .await
 }
 
-async fn vroom_solve(State(face): State<Face>, headers: HeaderMap, body: Bytes) -> Response {
+async fn vroom_solve(
+    State(face): State<Face>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let state = Arc::clone(&face.state);
     let result = handle_as(
         &face.state,
@@ -231,8 +248,10 @@ async fn vroom_solve(State(face): State<Face>, headers: HeaderMap, body: Bytes) 
                     "the analyst role cannot optimize",
                 ));
             }
-            let input = match vroom::parse(&body) {
-                Ok(i) => i,
+            let parsed = vroom::access_from_query(query.as_deref().unwrap_or(""))
+                .and_then(|access| vroom::parse(&body).map(|input| (access, input)));
+            let (access, input) = match parsed {
+                Ok(x) => x,
                 Err(e) => return Ok(Answer::Face((e.http_status(), e.body()))),
             };
             let quota = state.quotas.tenant(&ctx.identity.tenant)?;
@@ -267,6 +286,7 @@ async fn vroom_solve(State(face): State<Face>, headers: HeaderMap, body: Bytes) 
                         bike: bike.as_deref(),
                         foot: foot.as_deref(),
                         max_snap_m: milkrun_engine::DEFAULT_MAX_SNAP_M,
+                        access,
                     };
                     let options = SolverOptions {
                         time_limit: Some(limit),

@@ -1,11 +1,15 @@
 //! The Routes service: optimize a shipment model, unary or streaming. A handler checks the
 //! model, takes the tenant's solve permit and a CPU permit, and on a worker thread snaps the
-//! locations, builds the road matrix on the tenant's overlay, solves and converts the plan.
+//! locations, builds the matrix on the tenant's overlay (door to door unless the model asks
+//! for road only: the values Roads.Matrix gives, so two different doors on one road
+//! position are their access legs apart, never 0 s), solves and converts the plan, with each
+//! location's snap and access distances.
 use std::pin::Pin;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use milkrun_engine::Door;
 use milkrun_vrp::{solve, ProgressFn, SolverOptions, UnassignedReason};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -125,13 +129,39 @@ pub(crate) fn run_on(
             ),
             other => ServiceError::Internal(other.to_string()),
         })?;
-    let nodes: Vec<_> = snaps.iter().map(|s| s.node).collect();
+    // Door to door unless the model asks for road only: the values Roads.Matrix gives.
+    let doors: Vec<Door> = job
+        .draft
+        .locations
+        .iter()
+        .zip(&snaps)
+        .map(|(&p, s)| Door::snapped(p, s))
+        .collect();
     let matrix = overlay
-        .try_matrix_nodes(&nodes, &nodes)
-        .map_err(|e| ServiceError::OverQuota {
-            subject: "max_matrix_cells",
-            description: e.to_string(),
+        .matrix_doors(&doors, &doors, job.draft.access, None)
+        .map_err(|e| match e {
+            milkrun_engine::EngineError::AccessTooLong { index, .. } => ServiceError::invalid(
+                job.draft
+                    .location_fields
+                    .get(index)
+                    .cloned()
+                    .unwrap_or_else(|| "model".into()),
+                e.to_string(),
+            ),
+            milkrun_engine::EngineError::BadAccessSpeed { .. } => {
+                ServiceError::invalid("model.access_speed_mps", e.to_string())
+            }
+            other => ServiceError::OverQuota {
+                subject: "max_matrix_cells",
+                description: other.to_string(),
+            },
         })?;
+    let (shipment_snaps, vehicle_snaps) = plan::snaps(
+        &job.draft.location_owners,
+        &snaps,
+        job.model.shipments.len(),
+        job.model.vehicles.len(),
+    );
     let load_types = job.draft.load_types.clone();
     let (problem, job_refs) = job.draft.into_problem(&matrix)?;
     let problem = Arc::new(problem);
@@ -156,6 +186,8 @@ pub(crate) fn run_on(
         model: &job.model,
         job_refs: &job_refs,
         load_types: &load_types,
+        shipment_snaps: &shipment_snaps,
+        vehicle_snaps: &vehicle_snaps,
     };
     let solution = std::thread::scope(|s| {
         // Improvements are converted beside the search so the search never waits on them.

@@ -1,9 +1,11 @@
 """A client that is not ours: discovers milkrun's services by gRPC server reflection
-(grpcio-reflection, v1alpha), builds a Roads.Matrix request from the fetched descriptors
-and a Forecast.CheckStock request (one item: 100 units sellable 2 days, a mean demand of 10 a
-day for 5 days), and prints one JSON object: the services found and both answers.
+(grpcio-reflection, v1alpha), builds a Roads.Matrix request between the first two points from
+the fetched descriptors, a Forecast.CheckStock request (one item: 100 units sellable 2 days, a
+mean demand of 10 a day for 5 days) and, given two doors, a Routes.Optimize request (one
+vehicle from the first point, a delivery at each door with 30 s of service), door to door and
+road only, and prints one JSON object: the services found and the answers.
 
-Usage: reflect_client.py HOST:PORT API_KEY LAT,LON LAT,LON
+Usage: reflect_client.py HOST:PORT API_KEY LAT,LON LAT,LON [DOOR_LAT,LON DOOR_LAT,LON]
 """
 import json
 import sys
@@ -38,8 +40,30 @@ def main():
 
     locations = [{"latitude": lat, "longitude": lon} for lat, lon in points]
     matrix = call(
-        "milkrun.v1.Roads", "Matrix", {"origins": locations, "destinations": locations}
+        "milkrun.v1.Roads",
+        "Matrix",
+        {"origins": locations[:2], "destinations": locations[:2]},
     )
+    plans = {}
+    if len(locations) == 4:
+        model = {
+            "vehicles": [{
+                "label": "trike",
+                "startLocation": locations[0],
+                "endLocation": locations[0],
+                "costPerSecond": 1,
+            }],
+            "shipments": [
+                {"label": "door-%d" % k, "delivery": {"location": at, "durationS": 30}}
+                for k, at in enumerate(locations[2:])
+            ],
+        }
+        for name, road_only in [("door_to_door", False), ("road_only", True)]:
+            plans[name] = call("milkrun.v1.Routes", "Optimize", {
+                "model": dict(model, roadOnly=road_only),
+                "timeLimitS": 1,
+                "seed": 1,
+            })
     stock = call("milkrun.v1.Forecast", "CheckStock", {"items": [{
         "id": "milk-1l",
         "dailyMean": [10, 10, 10, 10, 10],
@@ -50,6 +74,7 @@ def main():
         "services": services,
         "matrix": matrix,
         "stock": stock,
+        "plans": plans,
     }))
 
 

@@ -198,9 +198,9 @@ fn route_geometry_formats() {
     });
 }
 
-/// A VROOM problem with `[lon, lat]` locations is routed on the same roads: the travel
-/// between consecutive steps is the engine's matrix between the snapped nodes, rounded to
-/// whole seconds, and distances are its metres.
+/// A VROOM problem with `[lon, lat]` locations is routed on the same roads, road only
+/// (`?road_only=true`): the travel between consecutive steps is the engine's matrix between
+/// the snapped nodes, rounded to whole seconds, and distances are its metres.
 #[test]
 fn vroom_locations_routed_on_the_engine() {
     use milkrun_service::compat::vroom::{self, Roads};
@@ -219,6 +219,7 @@ fn vroom_locations_routed_on_the_engine() {
         bike: None,
         foot: None,
         max_snap_m: 100.0,
+        access: vroom::access_from_query("road_only=true").unwrap(),
     };
     let options = milkrun_vrp::SolverOptions {
         seed: 1,
@@ -262,4 +263,118 @@ fn route_to_the_same_point_is_zero() {
     let r = osrm::route(engine(), &path(&[p, p]), "").unwrap();
     assert_eq!(r.routes[0].duration, 0.0);
     assert_eq!(r.routes[0].legs[0].distance, 0.0);
+}
+
+/// `p` moved `east_m` east and `north_m` north.
+fn offset(p: LatLon, east_m: f64, north_m: f64) -> LatLon {
+    let k = 6_371_008.8 * std::f64::consts::PI / 180.0;
+    LatLon {
+        lat: p.lat + north_m / k,
+        lon: p.lon + east_m / (k * p.lat.to_radians().cos()),
+    }
+}
+
+/// Two different doors, 6 m around one road node, that snap to that same road position.
+pub(crate) fn doors_on_one_road_position(engine: &TrafficOverlay) -> (LatLon, LatLon) {
+    let g = engine.graph();
+    for v in (0..g.num_original_nodes() as u32).step_by(97) {
+        let c = g.coord(NodeId(v));
+        let around: Vec<LatLon> = (0..12)
+            .map(|k| {
+                let a = f64::from(k) * std::f64::consts::TAU / 12.0;
+                offset(c, 6.0 * a.cos(), 6.0 * a.sin())
+            })
+            .collect();
+        let Ok(snaps) = engine.snap_all(&around, 100.0) else {
+            continue;
+        };
+        for i in 0..snaps.len() {
+            for j in i + 1..snaps.len() {
+                if snaps[i].node == snaps[j].node && snaps[i].node_m > 3.0 && snaps[j].node_m > 3.0
+                {
+                    return (around[i], around[j]);
+                }
+            }
+        }
+    }
+    panic!("no two doors on one road position in the extract");
+}
+
+/// Door to door, the VROOM face's default (issue #25): two jobs whose doors snap to one
+/// road position are their two access legs apart in the answer (the travel between the two
+/// steps is the legs at 1.3 m/s, rounded up, never 0), each step carries its snap and access
+/// distances; `?road_only=true` gives the old 0 s between them; a bad query is refused
+/// naming its parameter.
+#[test]
+fn vroom_doors_on_one_road_position_are_apart() {
+    use milkrun_service::compat::vroom::{self, Roads};
+    let (a, b) = doors_on_one_road_position(engine());
+    let depot = points()[0];
+    let loc = |p: &LatLon| serde_json::json!([p.lon, p.lat]);
+    let body = serde_json::to_vec(&serde_json::json!({
+        "vehicles": [{"id": 1, "start": loc(&depot), "end": loc(&depot)}],
+        "jobs": [
+            {"id": 1, "location": loc(&a), "service": 30},
+            {"id": 2, "location": loc(&b), "service": 30}
+        ]
+    }))
+    .unwrap();
+    let options = milkrun_vrp::SolverOptions {
+        seed: 1,
+        iteration_limit: Some(100),
+        ..Default::default()
+    };
+    let solve = |query: &str| {
+        let roads = Roads {
+            car: Some(engine()),
+            bike: None,
+            foot: None,
+            max_snap_m: 100.0,
+            access: vroom::access_from_query(query).unwrap(),
+        };
+        vroom::solve(&body, &roads, &options).unwrap()
+    };
+    // The gap between the two jobs: arrival at the second less the departure from the first.
+    let gap = |out: &vroom::Output| {
+        let steps = &out.routes[0].steps;
+        assert_eq!(steps.len(), 4, "{steps:?}");
+        steps[2].arrival - (steps[1].arrival + steps[1].waiting_time + steps[1].service)
+    };
+    let snaps = engine().snap_all(&[a, b], 100.0).unwrap();
+    let leg_ms = |m: f64| (m / milkrun_engine::DEFAULT_ACCESS_MPS * 1000.0).ceil() as i64;
+    let want = (leg_ms(snaps[0].node_m) + leg_ms(snaps[1].node_m) + 999) / 1000;
+    let door = solve("");
+    assert!(want > 0);
+    assert_eq!(gap(&door), want);
+    let job_steps: Vec<_> = door.routes[0].steps[1..3].to_vec();
+    for s in &job_steps {
+        let i = usize::from(s.id == Some(2));
+        let (snap, access) = (s.snap_distance.unwrap(), s.access_distance.unwrap());
+        assert!((snap - snaps[i].snap_m).abs() <= 0.05, "{s:?}");
+        assert!((access - snaps[i].node_m).abs() <= 0.05, "{s:?}");
+    }
+    assert!(door.routes[0].steps[0].snap_distance.is_some());
+    let json = serde_json::to_value(&door).unwrap();
+    assert!(
+        json["routes"][0]["steps"][1]["access_distance"]
+            .as_f64()
+            .unwrap()
+            > 3.0
+    );
+    // A slower walk takes longer.
+    assert!(gap(&solve("access_speed_mps=0.5")) > want);
+    // Road only: both doors on one road position, 0 s apart as before.
+    assert_eq!(gap(&solve("road_only=true")), 0);
+    for (bad, field) in [
+        ("road_only=yes", "?road_only"),
+        ("access_speed_mps=NaN", "?access_speed_mps"),
+        ("access_speed_mps=0", "?access_speed_mps"),
+        ("access_speed_mps=1e9", "?access_speed_mps"),
+        ("road_only=true&access_speed_mps=2", "?access_speed_mps"),
+        ("speed=2", "?speed"),
+    ] {
+        let e = vroom::access_from_query(bad).unwrap_err();
+        assert_eq!(e.body().code, 2, "{bad}");
+        assert_eq!(e.path(), Some(field), "{bad}");
+    }
 }

@@ -220,6 +220,30 @@ async fn snap_matrix_route(server: &Server) {
         .expect("road-only route")
         .into_inner();
     assert_eq!(walk.duration_ms, road.duration_ms[1]);
+    // The geometry runs door to door by default (its first and last points are the
+    // waypoints), road only from road position to road position (the snapped points).
+    let points_of = |r: &pb::RouteResponse| match &r.geometry {
+        Some(pb::route_response::Geometry::Points(p)) => p.points.clone(),
+        other => panic!("points expected: {other:?}"),
+    };
+    let door = c
+        .route(with_key(
+            pb::RouteRequest {
+                waypoints: vec![ll(VADUZ_A), ll(VADUZ_B)],
+                ..Default::default()
+            },
+            "acme-admin-key",
+        ))
+        .await
+        .expect("door-to-door route")
+        .into_inner();
+    let line = points_of(&door);
+    assert_eq!(line.first(), Some(&ll(VADUZ_A)));
+    assert_eq!(line.last(), Some(&ll(VADUZ_B)));
+    let line = points_of(&walk);
+    assert_eq!(line.first(), snapped.points[0].location.as_ref());
+    assert_eq!(line.last(), snapped.points[1].location.as_ref());
+    assert_ne!(line.first(), Some(&ll(VADUZ_A)));
     for bad in [f64::NAN, -1.0, 0.01, 1e6] {
         let err = c
             .matrix(with_key(
@@ -483,6 +507,210 @@ async fn optimize(server: &Server) {
         matches!(err.code(), Code::DeadlineExceeded | Code::Cancelled),
         "{err:?}"
     );
+}
+
+/// `p` (lat, lon) moved `east_m` east and `north_m` north.
+fn offset(p: (f64, f64), east_m: f64, north_m: f64) -> (f64, f64) {
+    let k = 6_371_008.8 * std::f64::consts::PI / 180.0;
+    (
+        p.0 + north_m / k,
+        p.1 + east_m / (k * p.0.to_radians().cos()),
+    )
+}
+
+/// Two different doors that the server's car roads snap to one road position (found with
+/// Roads.Snap among points 6 m around a grid of places near Vaduz), each 3 to 50 m from
+/// that position.
+pub(crate) async fn doors_on_one_road_position(
+    server: &Server,
+    key: &str,
+) -> ((f64, f64), (f64, f64)) {
+    let mut candidates = Vec::new();
+    for gx in 0..6 {
+        for gy in 0..6 {
+            let centre = offset(VADUZ_C, f64::from(gx) * 150.0, f64::from(gy) * 150.0);
+            for k in 0..12 {
+                let a = f64::from(k) * std::f64::consts::TAU / 12.0;
+                candidates.push(offset(centre, 6.0 * a.cos(), 6.0 * a.sin()));
+            }
+        }
+    }
+    let snapped = roads(server)
+        .await
+        .snap(with_key(
+            pb::SnapRequest {
+                points: candidates.iter().copied().map(ll).collect(),
+                max_snap_m: 5_000.0,
+                ..Default::default()
+            },
+            key,
+        ))
+        .await
+        .expect("snap")
+        .into_inner()
+        .points;
+    for group in (0..candidates.len()).collect::<Vec<_>>().chunks(12) {
+        for (x, &i) in group.iter().enumerate() {
+            for &j in &group[x + 1..] {
+                let (a, b) = (&snapped[i], &snapped[j]);
+                let near = |d: f64| (3.0..50.0).contains(&d);
+                if a.location == b.location && near(a.node_distance_m) && near(b.node_distance_m) {
+                    return (candidates[i], candidates[j]);
+                }
+            }
+        }
+    }
+    panic!("no two doors on one road position near Vaduz");
+}
+
+/// Door to door in Routes.Optimize and the VROOM face (issue #25): two shipments whose doors
+/// snap to one road position are their two access legs apart in the optimized route (never
+/// 0 s; the legs at 1.3 m/s from the access distances the reply reports for each shipment,
+/// rounded up), each location's snap reported; `road_only` gives the old 0 s between them;
+/// a bad access speed is refused naming the field. The VROOM face on the same doors: the
+/// same gap by default, 0 with `?road_only=true`, and each step's snap distance.
+async fn optimize_door_to_door(server: &Server) {
+    let (a, b) = doors_on_one_road_position(server, "acme-admin-key").await;
+    let c = RoutesClient::connect(server.url()).await.expect("connects");
+    let visit = |label: &str, at: (f64, f64)| pb::Shipment {
+        label: label.into(),
+        delivery: Some(pb::VisitRequest {
+            location: Some(ll(at)),
+            duration_s: 30,
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let model = pb::ShipmentModel {
+        shipments: vec![visit("a", a), visit("b", b)],
+        vehicles: vec![pb::Vehicle {
+            label: "trike".into(),
+            start_location: Some(ll(VADUZ_A)),
+            end_location: Some(ll(VADUZ_A)),
+            cost_per_second: 1,
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let plan = |model: pb::ShipmentModel| {
+        let mut c = c.clone();
+        async move {
+            c.optimize(with_key(
+                pb::OptimizeRequest {
+                    model: Some(model),
+                    time_limit_s: 1.0,
+                    seed: 1,
+                    ..Default::default()
+                },
+                "acme-admin-key",
+            ))
+            .await
+        }
+    };
+    // The gap between the two visits: arrival at the second less the first's departure.
+    let gap = |p: &pb::OptimizeResponse| {
+        let v = &p.routes[0].visits;
+        assert_eq!(v.len(), 2, "{p:?}");
+        v[1].arrival_s - v[0].departure_s
+    };
+    let door = plan(model.clone()).await.expect("optimize").into_inner();
+    assert_eq!(door.shipment_snaps.len(), 2, "{door:?}");
+    assert_eq!(door.vehicle_snaps.len(), 1, "{door:?}");
+    assert!(door.vehicle_snaps[0].start.is_some() && door.vehicle_snaps[0].end.is_some());
+    let access: Vec<f64> = door
+        .shipment_snaps
+        .iter()
+        .map(|s| {
+            let d = s.delivery.as_ref().expect("the delivery's snap");
+            assert!(s.pickup.is_none());
+            assert!(
+                d.on_road && d.access_distance_m + 0.01 >= d.snap_distance_m,
+                "{d:?}"
+            );
+            d.access_distance_m
+        })
+        .collect();
+    let leg_ms = |m: f64| (m / 1.3 * 1000.0).ceil() as i64;
+    let want = (leg_ms(access[0]) + leg_ms(access[1]) + 999) / 1000;
+    assert!(want > 0);
+    assert_eq!(gap(&door), want, "{door:?}");
+    let road = plan(pb::ShipmentModel {
+        road_only: true,
+        ..model.clone()
+    })
+    .await
+    .expect("road-only optimize")
+    .into_inner();
+    assert_eq!(gap(&road), 0, "{road:?}");
+    let slow = plan(pb::ShipmentModel {
+        access_speed_mps: 0.5,
+        ..model.clone()
+    })
+    .await
+    .expect("slow optimize")
+    .into_inner();
+    assert!(gap(&slow) > want, "{slow:?}");
+    let err = plan(pb::ShipmentModel {
+        access_speed_mps: f64::NAN,
+        ..model
+    })
+    .await
+    .expect_err("a NaN speed");
+    assert_eq!(err.code(), Code::InvalidArgument);
+    assert!(err.message().contains("model.access_speed_mps"), "{err:?}");
+
+    // The VROOM face on the same doors.
+    let loc = |p: (f64, f64)| serde_json::json!([p.1, p.0]);
+    let problem = serde_json::json!({
+        "vehicles": [{"id": 1, "start": loc(VADUZ_A), "end": loc(VADUZ_A)}],
+        "jobs": [
+            {"id": 1, "location": loc(a), "service": 30},
+            {"id": 2, "location": loc(b), "service": 30}
+        ]
+    })
+    .to_string();
+    let vroom_gap = |body: &str| {
+        let out: serde_json::Value = serde_json::from_str(body).expect("VROOM JSON");
+        let steps = out["routes"][0]["steps"].as_array().expect("steps").clone();
+        assert_eq!(steps.len(), 4, "{body}");
+        let n = |s: &serde_json::Value, k: &str| s[k].as_i64().unwrap_or(0);
+        (
+            n(&steps[2], "arrival")
+                - n(&steps[1], "arrival")
+                - n(&steps[1], "waiting_time")
+                - n(&steps[1], "service"),
+            steps,
+        )
+    };
+    let (status, body) = http_post(
+        &format!("{}/vroom", server.url()),
+        Some("acme-admin-key"),
+        &problem,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (g, steps) = vroom_gap(&body);
+    assert_eq!(g, want, "{body}");
+    for s in &steps[1..3] {
+        assert!(s["access_distance"].as_f64().unwrap_or(0.0) > 3.0, "{body}");
+        assert!(s["snap_distance"].as_f64().is_some(), "{body}");
+    }
+    let (status, body) = http_post(
+        &format!("{}/vroom?road_only=true", server.url()),
+        Some("acme-admin-key"),
+        &problem,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(vroom_gap(&body).0, 0, "{body}");
+    let (status, body) = http_post(
+        &format!("{}/vroom?access_speed_mps=-1", server.url()),
+        Some("acme-admin-key"),
+        &problem,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("access_speed_mps"), "{body}");
 }
 
 /// Hostile calls get the right codes: no key, a wrong key, an expired and a badly signed
@@ -2048,6 +2276,8 @@ async fn serve_end_to_end_on_loopback() {
     traffic_and_isolation(&server).await;
     eprintln!("step: optimize");
     optimize(&server).await;
+    eprintln!("step: optimize_door_to_door");
+    optimize_door_to_door(&server).await;
     eprintln!("step: hostile");
     hostile(&server).await;
     eprintln!("step: json_face");

@@ -1,6 +1,7 @@
 //! A client that is not ours: Python's grpcio with grpcio-reflection discovers the services
-//! of the real server by reflection and calls Roads.Matrix and Forecast.CheckStock from the
-//! fetched descriptors.
+//! of the real server by reflection and calls Roads.Matrix, Forecast.CheckStock and
+//! Routes.Optimize (two doors on one road position: their access legs apart door to door, 0 s
+//! road only) from the fetched descriptors.
 //! Then the same server is killed with `kill -9` during a live day and a running job, and
 //! restarted on the same database: the day comes back with every acknowledged event, a
 //! finished job with its result, and the running job runs again to its end; the same crash
@@ -38,6 +39,7 @@ async fn python_grpcio_client_drives_the_server_by_reflection() {
     let server = start(&["--dev-key", "py-dev-key", "--db", &db]);
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/py/reflect_client.py");
     let point = |p: (f64, f64)| format!("{},{}", p.0, p.1);
+    let (door_a, door_b) = crate::serve::doors_on_one_road_position(&server, "py-dev-key").await;
     let out = Command::new("python3")
         .args([
             script,
@@ -45,6 +47,8 @@ async fn python_grpcio_client_drives_the_server_by_reflection() {
             "py-dev-key",
             &point(VADUZ_A),
             &point(VADUZ_B),
+            &point(door_a),
+            &point(door_b),
         ])
         .output()
         .expect("the script runs");
@@ -96,6 +100,30 @@ async fn python_grpcio_client_drives_the_server_by_reflection() {
         py, rust.duration_ms,
         "Python and Rust clients get the same matrix"
     );
+    // Routes.Optimize from Python (issue #25): two doors on one road position are their
+    // access legs apart door to door (at 1.3 m/s from the access distances the reply
+    // reports, rounded up; never 0 s) and 0 s apart road only.
+    let gap = |plan: &serde_json::Value| {
+        let visits = plan["routes"][0]["visits"].as_array().expect("visits");
+        assert_eq!(visits.len(), 2, "{plan}");
+        let s = |v: &serde_json::Value, k: &str| {
+            v[k].as_str()
+                .and_then(|x| x.parse::<i64>().ok())
+                .unwrap_or(0)
+        };
+        s(&visits[1], "arrivalS") - s(&visits[0], "departureS")
+    };
+    let door = &json["plans"]["door_to_door"];
+    let leg_ms = |k: usize| {
+        let m = door["shipmentSnaps"][k]["delivery"]["accessDistanceM"]
+            .as_f64()
+            .expect("an access distance");
+        (m / 1.3 * 1000.0).ceil() as i64
+    };
+    let want = (leg_ms(0) + leg_ms(1) + 999) / 1000;
+    assert!(want > 0, "{door}");
+    assert_eq!(gap(door), want, "{door}");
+    assert_eq!(gap(&json["plans"]["road_only"]), 0, "{}", json["plans"]);
     // 100 units sellable today and tomorrow, 10 sold a day: 80 expire unsold on day 2.
     assert!(services.contains(&serde_json::json!("milkrun.v1.Forecast")));
     let item = &json["stock"]["items"][0];

@@ -162,3 +162,42 @@ fn the_live_day_and_a_late_order_ride_between_the_doors() {
         assert!(w[1] - w[0] > SERVICE_S + 10, "{arrivals:?}");
     }
 }
+
+/// A door-to-door route's geometry starts at the first door, joins the road at its road
+/// position, and ends at the last door (the access legs drawn as straight segments); road
+/// only keeps the road points (it starts and ends at the road positions).
+#[test]
+fn route_geometry_runs_from_door_to_door() {
+    let (engine, depot, doors) = town();
+    let depot_door = LatLon {
+        lat: depot.lat + 0.0002,
+        lon: depot.lon + 0.0001,
+    };
+    let locs = RoadLocations::snap(&engine, &[depot_door, doors[0], doors[1]], 100.0).unwrap();
+    let g = engine.graph();
+    let (line, ways) = locs.route_geometry(&engine, &[0, 1, 2, 0]);
+    assert_eq!(line.first(), Some(&depot_door));
+    assert_eq!(line.last(), Some(&depot_door));
+    assert!(!ways.is_empty());
+    // The door, then its road position; every door is on the line, each followed by the
+    // next leg's road (the two households share a road position: door, node, door).
+    assert_eq!(line.get(1), Some(&g.coord(locs.doors[0].node)));
+    for d in &doors[..2] {
+        let k = line
+            .iter()
+            .position(|p| p == d)
+            .expect("the door on the line");
+        assert_eq!(line.get(k + 1), Some(&g.coord(locs.doors[1].node)));
+    }
+    assert!(line.windows(2).all(|w| w[0] != w[1]), "no repeated point");
+    // Road only: the road points alone, from the depot's road position back to it.
+    let road = RoadLocations {
+        access: milkrun_engine::Access::RoadOnly,
+        ..locs.clone()
+    };
+    let (line, _) = road.route_geometry(&engine, &[0, 1, 2, 0]);
+    let start = g.coord(locs.doors[0].node);
+    assert_eq!(line.first(), Some(&start));
+    assert_eq!(line.last(), Some(&start));
+    assert!(!line.contains(&depot_door) && !line.contains(&doors[0]));
+}

@@ -36,7 +36,7 @@ use super::input::{
     Break, Coordinates, Input, ShipmentStep, Window, MAX_DIMS, MAX_PRIORITY, MAX_SKILLS_PER_ITEM,
     MAX_TASKS, MAX_TIME_WINDOWS,
 };
-use super::places::{resolve, Endpoint, Roads};
+use super::places::{resolve, Endpoint, Roads, RowSnap};
 
 /// Skip penalty of a task of priority 0 (in seconds of travel): above any route's travel.
 pub const PENALTY_BASE: i64 = 1_000_000_000_000;
@@ -124,6 +124,9 @@ pub struct Converted {
     pub distances: Option<Matrix<i64>>,
     /// Capacity dimensions of the input (0 when nothing carries amounts).
     pub dims: usize,
+    /// How the location of each solver row met the roads (empty with custom matrices; the
+    /// virtual start has none).
+    pub snaps: Vec<RowSnap>,
 }
 
 /// Checks `input` and builds the solver's problem. Locations are routed on `roads` unless
@@ -378,6 +381,7 @@ pub fn convert(input: &Input, roads: &Roads<'_>) -> Result<Converted, VroomError
         durations,
         distances,
         dims,
+        snaps: places.snaps,
     })
 }
 

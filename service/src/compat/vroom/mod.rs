@@ -31,7 +31,7 @@ pub use convert::{convert, Converted, Task, TaskKind};
 pub use error::{ErrorBody, VroomCode, VroomError};
 pub use input::Input;
 pub use output::{output, Output};
-pub use places::Roads;
+pub use places::{access_from_query, Roads};
 
 /// Reads a VROOM problem from JSON bytes. Errors ([`VroomError::Json`], code 2) name the
 /// path where reading stopped (`jobs[3].time_windows[0]`) and say why: malformed JSON, an

@@ -85,6 +85,14 @@ pub struct Unassigned {
     /// on the vehicles given), `stopped_early` (the time limit or cancel came first), `break`
     /// (the vehicle's breaks would make it late; see [`super::breaks`]).
     pub reason: &'static str,
+    /// Distance from the location to its road, metres, when routed on the roads (not a
+    /// VROOM field; VROOM's clients ignore it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snap_distance: Option<f64>,
+    /// Length of the location's access leg (to the road node it is routed from), metres,
+    /// when routed on the roads (not a VROOM field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_distance: Option<f64>,
 }
 
 /// One vehicle's route.
@@ -146,6 +154,26 @@ pub struct Step {
     /// Distance so far, metres, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub distance: Option<i64>,
+    /// Distance from the step's location to its road, metres, when routed on the roads (not
+    /// a VROOM field; VROOM's clients ignore it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snap_distance: Option<f64>,
+    /// Length of the step's access leg (to the road node it is routed from), metres, when
+    /// routed on the roads (not a VROOM field).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_distance: Option<f64>,
+}
+
+/// Metres to one decimal.
+fn decimetres(m: f64) -> f64 {
+    (m * 10.0).round() / 10.0
+}
+
+/// The snap and access distances of solver row `row`, when it was routed on the roads.
+fn row_snap(c: &Converted, row: usize) -> (Option<f64>, Option<f64>) {
+    c.snaps.get(row).map_or((None, None), |s| {
+        (Some(decimetres(s.snap_m)), Some(decimetres(s.access_m)))
+    })
 }
 
 fn reason(r: UnassignedReason) -> &'static str {
@@ -221,12 +249,15 @@ pub fn output(c: &Converted, solution: &Solution) -> Output {
         .chain(broken.iter().map(|&job| (job, "break")))
         .filter_map(|(job, why)| {
             let t = c.tasks.get(job)?;
+            let (snap_distance, access_distance) = row_snap(c, t.row);
             Some(Unassigned {
                 id: t.id,
                 kind: step_type(t.kind),
                 location: t.location,
                 location_index: t.location_index,
                 reason: why,
+                snap_distance,
+                access_distance,
             })
         })
         .collect();
@@ -292,7 +323,8 @@ fn route_out(
     };
     let mut steps = Vec::with_capacity(tl.steps.len() + 2);
     let (mut travel, mut dist) = (0i64, 0i64);
-    if let Some((location, location_index, _)) = v.start {
+    if let Some((location, location_index, row)) = v.start {
+        let (snap_distance, access_distance) = row_snap(c, row);
         steps.push(Step {
             kind: StepType::Start,
             id: None,
@@ -305,6 +337,8 @@ fn route_out(
             waiting_time: 0,
             load: load.clone(),
             distance: known,
+            snap_distance,
+            access_distance,
         });
     }
     let (mut delivery, mut pickup) = (vec![0; dims], vec![0; dims]);
@@ -327,6 +361,8 @@ fn route_out(
                     waiting_time: s.wait,
                     load: load.clone(),
                     distance: known.map(|_| dist),
+                    snap_distance: None,
+                    access_distance: None,
                 });
             }
             Item::Task(j) => {
@@ -342,6 +378,7 @@ fn route_out(
                 add(&mut pickup, &t.pickup);
                 service += t.service;
                 priority += u64::from(t.priority);
+                let (snap_distance, access_distance) = row_snap(c, t.row);
                 steps.push(Step {
                     kind: step_type(t.kind),
                     id: Some(t.id),
@@ -354,6 +391,8 @@ fn route_out(
                     waiting_time: s.wait,
                     load: load.clone(),
                     distance: known.map(|_| dist),
+                    snap_distance,
+                    access_distance,
                 });
             }
         }
@@ -362,6 +401,7 @@ fn route_out(
         let (dt, dd) = leg(prev, row);
         travel += dt;
         dist += dd;
+        let (snap_distance, access_distance) = row_snap(c, row);
         steps.push(Step {
             kind: StepType::End,
             id: None,
@@ -374,6 +414,8 @@ fn route_out(
             waiting_time: 0,
             load: load.clone(),
             distance: known.map(|_| dist),
+            snap_distance,
+            access_distance,
         });
     }
     RouteOut {

@@ -1,11 +1,13 @@
 //! Where the tasks and vehicles are: each location of the input resolved to a row of the
 //! travel matrices, either the custom `matrices` of the vehicles' profile (by
-//! `location_index`) or the road engine (by `[lon, lat]`, deduplicated, snapped and routed
-//! with one many-to-many matrix).
+//! `location_index`, used as given) or the road engine (by `[lon, lat]`, deduplicated,
+//! snapped and routed with one many-to-many matrix, door to door unless [`Roads::access`]
+//! is road only: the values of the Roads service's matrix, each location's snap and access
+//! distances kept for the answer).
 
 use std::collections::HashMap;
 
-use milkrun_engine::{EngineError, LatLon, Profile, TrafficOverlay};
+use milkrun_engine::{Access, Door, EngineError, LatLon, Profile, TrafficOverlay};
 use milkrun_vrp::Matrix;
 
 use super::bounded::Bounded;
@@ -26,6 +28,10 @@ pub struct Roads<'a> {
     /// Largest distance from a location to its road, metres (`+inf`: no limit); a location
     /// farther away is a routing error (code 3) naming it.
     pub max_snap_m: f64,
+    /// Door to door (the default: an access leg between each location and its road
+    /// position, so two different locations are never 0 s apart) or road only, as
+    /// VROOM on OSRM counts it.
+    pub access: Access,
 }
 
 impl Roads<'_> {
@@ -36,6 +42,7 @@ impl Roads<'_> {
             bike: None,
             foot: None,
             max_snap_m: milkrun_engine::DEFAULT_MAX_SNAP_M,
+            access: Access::default(),
         }
     }
 
@@ -45,6 +52,61 @@ impl Roads<'_> {
             Profile::Bike => self.bike,
             Profile::Foot => self.foot,
         }
+    }
+}
+
+/// The access of the face's query string (`POST /vroom?road_only=true`,
+/// `?access_speed_mps=2.5`): door to door at the default speed when neither is given. VROOM's
+/// JSON has no room for it (its keys are VROOM's; an unknown key is refused), so it rides on
+/// the URL, which is all a VROOM client changes. Errors ([`VroomError::Input`], code 2) name
+/// the parameter: an unknown one, a `road_only` that is not `true`/`false`/`1`/`0`, a speed
+/// that is not a number in 0.1..=50 m/s, or a speed with `road_only=true`.
+pub fn access_from_query(query: &str) -> Result<Access, VroomError> {
+    let mut road_only = false;
+    let mut speed: Option<f64> = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        match key {
+            "road_only" => {
+                road_only = match value {
+                    "true" | "1" => true,
+                    "false" | "0" => false,
+                    _ => {
+                        return Err(VroomError::input(
+                            "?road_only",
+                            format!("`{value}` is not true, false, 1 or 0"),
+                        ))
+                    }
+                }
+            }
+            "access_speed_mps" => {
+                let v: f64 = value.parse().map_err(|_| {
+                    VroomError::input("?access_speed_mps", format!("`{value}` is not a number"))
+                })?;
+                milkrun_engine::check_access_speed("access_speed_mps", v).map_err(|_| {
+                    VroomError::input(
+                        "?access_speed_mps",
+                        format!("{v} is not a speed between 0.1 and 50 m/s"),
+                    )
+                })?;
+                speed = Some(v);
+            }
+            other => {
+                return Err(VroomError::input(
+                    format!("?{other}"),
+                    "unknown query parameter (road_only, access_speed_mps)",
+                ))
+            }
+        }
+    }
+    match (road_only, speed) {
+        (true, Some(_)) => Err(VroomError::input(
+            "?access_speed_mps",
+            "road_only has no access legs to give a speed to",
+        )),
+        (true, None) => Ok(Access::RoadOnly),
+        (false, Some(speed_mps)) => Ok(Access::DoorToDoor { speed_mps }),
+        (false, None) => Ok(Access::default()),
     }
 }
 
@@ -61,11 +123,22 @@ pub struct Endpoint {
     pub index: Option<u32>,
 }
 
+/// How the location of a matrix row met the roads, metres.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowSnap {
+    /// Distance from the location to its road.
+    pub snap_m: f64,
+    /// Length of its access leg: to the road node it is routed from.
+    pub access_m: f64,
+}
+
 /// Every endpoint resolved to a matrix row, with the matrices.
 #[derive(Debug, Clone)]
 pub struct Places {
     /// Matrix row of each endpoint, in the order given.
     pub rows: Vec<usize>,
+    /// How each row's location met the roads (empty with custom matrices).
+    pub snaps: Vec<RowSnap>,
     /// Travel times, seconds.
     pub durations: Matrix<i64>,
     /// Distances, metres, when known (always with roads; with `matrices` only when given).
@@ -102,7 +175,7 @@ pub fn resolve(
                     format!("profile `{profile}` has no roads here; send `matrices.{profile}`"),
                 )
             })?;
-            from_roads(endpoints, profile, overlay, roads.max_snap_m)
+            from_roads(endpoints, profile, overlay, roads.max_snap_m, roads.access)
         }
     }
 }
@@ -183,6 +256,7 @@ fn from_matrices(
         .collect::<Result<_, _>>()?;
     Ok(Places {
         rows,
+        snaps: Vec::new(),
         durations,
         distances,
     })
@@ -193,6 +267,7 @@ fn from_roads(
     profile: &str,
     overlay: &TrafficOverlay,
     max_snap_m: f64,
+    access: Access,
 ) -> Result<Places, VroomError> {
     // Unique coordinates (exact bits), each with the first endpoint that named it.
     let mut unique: Vec<(LatLon, usize)> = Vec::new();
@@ -239,18 +314,31 @@ fn from_roads(
         },
         other => VroomError::Engine(other),
     })?;
-    let nodes: Vec<_> = snaps.iter().map(|s| s.node).collect();
+    let doors: Vec<Door> = points
+        .iter()
+        .zip(&snaps)
+        .map(|(&p, s)| Door::snapped(p, s))
+        .collect();
     let m = overlay
-        .try_matrix_nodes(&nodes, &nodes)
-        .map_err(VroomError::Engine)?;
+        .matrix_doors(&doors, &doors, access, None)
+        .map_err(|e| match e {
+            EngineError::AccessTooLong { index, .. } => VroomError::Routing {
+                path: unique
+                    .get(index)
+                    .and_then(|u| endpoints.get(u.1))
+                    .map_or_else(String::new, |e| e.path.clone()),
+                reason: e.to_string(),
+            },
+            other => VroomError::Engine(other),
+        })?;
     let path_of = |i: usize| endpoints[unique[i].1].path.clone();
     let mut durations = Vec::with_capacity(n * n);
     let mut distances = Vec::with_capacity(n * n);
     for i in 0..n {
         for j in 0..n {
-            match (m.travel_ms(i, j), m.meters(i, j)) {
-                (Some(ms), Some(d)) => {
-                    durations.push((i64::from(ms) + 500) / 1000);
+            match (m.whole_seconds(i, j), m.meters(i, j)) {
+                (Some(t), Some(d)) => {
+                    durations.push(i64::from(t));
                     distances.push(i64::from(d));
                 }
                 _ => {
@@ -266,6 +354,13 @@ fn from_roads(
     let distances = Matrix::new("distances", n, distances).map_err(VroomError::Problem)?;
     Ok(Places {
         rows,
+        snaps: snaps
+            .iter()
+            .map(|s| RowSnap {
+                snap_m: s.snap_m,
+                access_m: s.node_m,
+            })
+            .collect(),
         durations,
         distances: Some(distances),
     })

@@ -2,7 +2,7 @@
 //! names its field), then built once the road matrix between its locations is known.
 use std::collections::{BTreeSet, HashMap};
 
-use milkrun_engine::{LatLon, Profile, TravelMatrix};
+use milkrun_engine::{Access, LatLon, Profile, TravelMatrix};
 use milkrun_vrp::{
     JobKind, JobSpec, Matrix, Objective, PairSpec, Problem, ProblemSpec, ReloadSpec, SoftLateness,
     VehicleTypeSpec, MAX_DIMS, MAX_SKILLS, TIME_HORIZON,
@@ -30,6 +30,20 @@ pub struct JobRef {
     pub is_pickup: bool,
 }
 
+/// What a location of a model is: a vehicle's start or end, or a shipment's pickup or
+/// delivery (by index in the model).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocationOwner {
+    /// `model.vehicles[k].start_location`.
+    VehicleStart(usize),
+    /// `model.vehicles[k].end_location`.
+    VehicleEnd(usize),
+    /// `model.shipments[i].pickup.location`.
+    Pickup(usize),
+    /// `model.shipments[i].delivery.location`.
+    Delivery(usize),
+}
+
 /// A checked model waiting for its road matrix.
 #[derive(Debug, Clone)]
 pub struct ModelDraft {
@@ -37,10 +51,14 @@ pub struct ModelDraft {
     pub profile: Profile,
     /// Snap limit, metres.
     pub max_snap_m: f64,
+    /// Door to door (the default) or road only.
+    pub access: Access,
     /// Every location (vehicle starts and ends, then visits), matrix row order.
     pub locations: Vec<LatLon>,
     /// The request field of each location (`model.vehicles[0].start_location`).
     pub location_fields: Vec<String>,
+    /// What each location is, in the same order.
+    pub location_owners: Vec<LocationOwner>,
     /// Load types, sorted (the solver's capacity dimensions).
     pub load_types: Vec<String>,
     /// Job `j` of the solver is `jobs[j]`.
@@ -210,28 +228,43 @@ pub fn check(
     }
     let profile = geo::profile(m.travel_mode, "model.travel_mode", &mut v);
     let max_snap_m = geo::snap_limit(m.max_snap_m, "model.max_snap_m", &mut v);
+    let access = geo::access(
+        m.road_only,
+        m.access_speed_mps,
+        profile,
+        "model.access_speed_mps",
+        &mut v,
+    );
     let types = load_types(m, &mut v);
     let mut skills = Skills::default();
     let mut locations = Vec::new();
     let mut location_fields = Vec::new();
-    let mut add_location = |p: Option<&pb::LatLng>, field: &str, v: &mut Violations| -> usize {
-        let at = locations.len();
-        locations.push(geo::point(p, field, v).unwrap_or(LatLon { lat: 0.0, lon: 0.0 }));
-        location_fields.push(field.to_string());
-        at
-    };
+    let mut location_owners = Vec::new();
+    let mut add_location =
+        |p: Option<&pb::LatLng>, field: &str, owner: LocationOwner, v: &mut Violations| -> usize {
+            let at = locations.len();
+            locations.push(geo::point(p, field, v).unwrap_or(LatLon { lat: 0.0, lon: 0.0 }));
+            location_fields.push(field.to_string());
+            location_owners.push(owner);
+            at
+        };
     let mut vehicle_types = Vec::with_capacity(m.vehicles.len());
     for (k, veh) in m.vehicles.iter().enumerate() {
         let f = format!("model.vehicles[{k}]");
         let start = add_location(
             veh.start_location.as_ref(),
             &format!("{f}.start_location"),
+            LocationOwner::VehicleStart(k),
             &mut v,
         );
-        let end = veh
-            .end_location
-            .as_ref()
-            .map(|p| add_location(Some(p), &format!("{f}.end_location"), &mut v));
+        let end = veh.end_location.as_ref().map(|p| {
+            add_location(
+                Some(p),
+                &format!("{f}.end_location"),
+                LocationOwner::VehicleEnd(k),
+                &mut v,
+            )
+        });
         let shift_start = time(veh.start_time_s, &format!("{f}.start_time_s"), &mut v);
         let shift_end = if veh.end_time_s == 0 {
             TIME_HORIZON
@@ -297,7 +330,13 @@ pub fn check(
             .map(|p| non_negative(p, &format!("{f}.penalty_cost"), &mut v));
         let mut job = |visit: &pb::VisitRequest, name: &str, kind: JobKind, v: &mut Violations| {
             let vf = format!("{f}.{name}");
-            let location = add_location(visit.location.as_ref(), &format!("{vf}.location"), v);
+            let owner = if kind == JobKind::Pickup {
+                LocationOwner::Pickup(i)
+            } else {
+                LocationOwner::Delivery(i)
+            };
+            let location =
+                add_location(visit.location.as_ref(), &format!("{vf}.location"), owner, v);
             let (time_windows, lateness) = windows(&visit.time_windows, &vf, v);
             JobSpec {
                 location,
@@ -355,8 +394,10 @@ pub fn check(
     Ok(ModelDraft {
         profile,
         max_snap_m,
+        access,
         locations,
         location_fields,
+        location_owners,
         load_types: types,
         job_refs,
         jobs,
@@ -381,8 +422,9 @@ fn request_field(job_refs: &[JobRef], path: milkrun_vrp::FieldPath) -> String {
 }
 
 impl ModelDraft {
-    /// The solver's problem on a road matrix between [`ModelDraft::locations`] (unreachable
-    /// pairs get [`UNREACHABLE`]).
+    /// The solver's problem on a road matrix between [`ModelDraft::locations`]: whole
+    /// seconds and metres as the matrix rounds them (up door to door, to the nearest road
+    /// only), unreachable pairs [`UNREACHABLE`].
     pub fn into_problem(
         self,
         matrix: &TravelMatrix,
@@ -393,8 +435,8 @@ impl ModelDraft {
                 "road matrix size differs from the model's".into(),
             ));
         }
-        let durations = Matrix::from_fn(n, |i, j| match matrix.travel_ms(i, j) {
-            Some(ms) => (i64::from(ms) + 500) / 1000,
+        let durations = Matrix::from_fn(n, |i, j| match matrix.whole_seconds(i, j) {
+            Some(s) => i64::from(s),
             None => UNREACHABLE,
         });
         let distances = Matrix::from_fn(n, |i, j| match matrix.meters(i, j) {

@@ -1,9 +1,10 @@
 //! The solver's solution to an `OptimizeResponse` message.
 use std::collections::HashMap;
 
+use milkrun_engine::Snap;
 use milkrun_vrp::{Progress, Solution, UnassignedReason};
 
-use super::model::JobRef;
+use super::model::{JobRef, LocationOwner};
 use crate::serve::proto::v1 as pb;
 
 /// What the plan's labels and load types come from.
@@ -15,6 +16,39 @@ pub struct PlanLabels<'a> {
     pub job_refs: &'a [JobRef],
     /// The load types (capacity dimensions), sorted.
     pub load_types: &'a [String],
+    /// How each shipment's locations met the roads ([`snaps`]).
+    pub shipment_snaps: &'a [pb::ShipmentSnap],
+    /// How each vehicle's start and end met the roads ([`snaps`]).
+    pub vehicle_snaps: &'a [pb::VehicleSnap],
+}
+
+/// How each shipment's and each vehicle's locations met the roads, in the model's order:
+/// `owners[k]` says what location `k` (snapped at `snaps[k]`) is.
+pub fn snaps(
+    owners: &[LocationOwner],
+    snaps: &[Snap],
+    shipments: usize,
+    vehicles: usize,
+) -> (Vec<pb::ShipmentSnap>, Vec<pb::VehicleSnap>) {
+    let mut by_shipment = vec![pb::ShipmentSnap::default(); shipments];
+    let mut by_vehicle = vec![pb::VehicleSnap::default(); vehicles];
+    for (owner, s) in owners.iter().zip(snaps) {
+        let status = Some(pb::PointStatus {
+            on_road: true,
+            snap_distance_m: s.snap_m,
+            access_distance_m: s.node_m,
+        });
+        let slot = match *owner {
+            LocationOwner::VehicleStart(k) => by_vehicle.get_mut(k).map(|v| &mut v.start),
+            LocationOwner::VehicleEnd(k) => by_vehicle.get_mut(k).map(|v| &mut v.end),
+            LocationOwner::Pickup(i) => by_shipment.get_mut(i).map(|v| &mut v.pickup),
+            LocationOwner::Delivery(i) => by_shipment.get_mut(i).map(|v| &mut v.delivery),
+        };
+        if let Some(slot) = slot {
+            *slot = status;
+        }
+    }
+    (by_shipment, by_vehicle)
 }
 
 fn reason(r: UnassignedReason) -> pb::SkipReason {
@@ -122,6 +156,8 @@ pub fn plan(
         metrics: Some(metrics),
         validated_only: false,
         time_limit_s,
+        shipment_snaps: labels.shipment_snaps.to_vec(),
+        vehicle_snaps: labels.vehicle_snaps.to_vec(),
     }
 }
 
