@@ -1211,7 +1211,12 @@ impl Dispatch {
                 } else {
                     deadline.until(t0 + options.budget / 4)
                 };
-                let ej = eject::run(&view, &mut caches, &mut unserved, &eject_until);
+                // Background improvement also tries chains of two ejections.
+                let ej = if work.lns_until.is_some() {
+                    eject::run_chains(&view, &mut caches, &mut unserved, &eject_until)
+                } else {
+                    eject::run(&view, &mut caches, &mut unserved, &eject_until)
+                };
                 report_phase(Phase::Eject, cost_now(&caches, unserved.len()));
                 touched.extend(ej.touched);
                 let focus = if work.lns_until.is_some() {
@@ -1240,7 +1245,9 @@ impl Dispatch {
                     );
                     ruin_recreate = (st.iterations, st.accepted);
                     let mut seeds = st.touched;
-                    seeds.extend(eject::run(&view, &mut caches, &mut unserved, &until).touched);
+                    seeds.extend(
+                        eject::run_chains(&view, &mut caches, &mut unserved, &until).touched,
+                    );
                     evaluations +=
                         search::improve(&view, &mut caches, seeds, &until, options.max_evaluations);
                     report_phase(Phase::RuinRecreate, cost_now(&caches, unserved.len()));
