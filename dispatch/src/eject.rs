@@ -427,3 +427,117 @@ fn try_candidate(
     touched.extend(d.neighbours[x as usize].iter().copied());
     Some(touched)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::dispatch::Dispatch;
+    use crate::fixtures::{couriers, line_times, morning_stops};
+    use crate::model::Weights;
+    use crate::route::CourierRoute;
+    use std::time::{Duration, Instant};
+
+    /// Depot at 0, stops 0-4 on a line at +1, +41, +40, -1, -30 minutes. Courier 0 (3
+    /// bottles) serves stop 0 (+1, 2 bottles) and stop 1 (+41): full. Courier 1 (3 bottles)
+    /// serves stops 3 (-1) and 4 (-30): one bottle of room. Courier 2 (1 bottle) has no stop.
+    /// Stop 2 (+40, 2 bottles) is unserved: it fits nowhere as the routes stand. One
+    /// ejection cannot place it: on courier 0 it pushes out stop 0, which has nowhere to go
+    /// (2 bottles); on courier 1 it costs an hour of riding (more than the unserved
+    /// penalty). A chain can: stop 2 takes stop 0's place, stop 0 takes the place of stop 3
+    /// or 4 on courier 1, and that one goes to courier 2.
+    fn full_day() -> (Dispatch, Vec<Option<RouteCache>>) {
+        let times = line_times(&[0, 1, 41, 40, -1, -30]);
+        let mut stops = morning_stops(6);
+        stops[0].bottles = 2;
+        stops[2].bottles = 2;
+        let mut cs = couriers(3, 3);
+        cs[2].capacity = 1;
+        let mut d = Dispatch::new(times, 0, stops, cs, Weights::default()).unwrap();
+        for (k, planned) in [vec![0u32, 1], vec![3u32, 4], vec![]]
+            .into_iter()
+            .enumerate()
+        {
+            for &s in &planned {
+                d.courier_of[s as usize] = Some(k);
+            }
+            d.routes[k] = CourierRoute::at_depot(0, &d.couriers[k], planned);
+        }
+        let caches = (0..3)
+            .map(|k| {
+                Some(RouteCache::build(
+                    &d.routes[k],
+                    &d.couriers[k],
+                    &d.stops,
+                    &d.times,
+                    0,
+                ))
+            })
+            .collect();
+        (d, caches)
+    }
+
+    fn deadline() -> Deadline {
+        Deadline::new(Instant::now() + Duration::from_secs(10), None)
+    }
+
+    fn planned(caches: &[Option<RouteCache>]) -> Vec<Vec<u32>> {
+        caches
+            .iter()
+            .map(|c| c.as_ref().unwrap().planned().to_vec())
+            .collect()
+    }
+
+    #[test]
+    fn one_ejection_cannot_place_it() {
+        let (d, mut caches) = full_day();
+        let mut unserved = vec![(2, UnservedReason::NoCapacity)];
+        let st = run(&d.view(), &mut caches, &mut unserved, &deadline());
+        assert_eq!((st.tried, st.placed), (1, 0));
+        assert_eq!(unserved.len(), 1);
+        assert_eq!(planned(&caches), vec![vec![0, 1], vec![3, 4], vec![]]);
+    }
+
+    #[test]
+    fn chain_of_two_ejections_places_it() {
+        let (d, mut caches) = full_day();
+        let view = d.view();
+        let before: i64 = (0..3)
+            .map(|k| route_cost(&view, k, caches[k].as_ref().unwrap()))
+            .sum();
+        let mut unserved = vec![(2, UnservedReason::NoCapacity)];
+        let st = run_chains(&view, &mut caches, &mut unserved, &deadline());
+        assert_eq!((st.tried, st.placed), (1, 1));
+        assert!(unserved.is_empty());
+        let p = planned(&caches);
+        assert!(p[0].contains(&2) && p[0].contains(&1), "{p:?}");
+        // Stop 0 on courier 1 in the place of stop 3 or 4, which rides with courier 2.
+        assert!(p[1].contains(&0) && p[1].len() == 2, "{p:?}");
+        assert!(p[2] == vec![3] || p[2] == vec![4], "{p:?}");
+        let mut all: Vec<u32> = p.concat();
+        all.sort_unstable();
+        assert_eq!(all, vec![0, 1, 2, 3, 4]);
+        let after: i64 = (0..3)
+            .map(|k| {
+                let c = caches[k].as_ref().unwrap();
+                assert_eq!(c.warp(), 0);
+                assert!(c.load <= c.capacity);
+                route_cost(&view, k, c)
+            })
+            .sum();
+        // One more stop served for less than the unserved penalty.
+        assert!(after - before < view.weights.unserved_penalty);
+    }
+
+    /// With the deadline passed the chain changes nothing.
+    #[test]
+    fn chain_respects_the_deadline() {
+        let (d, mut caches) = full_day();
+        let mut unserved = vec![(2, UnservedReason::NoCapacity)];
+        let past = Deadline::new(Instant::now(), None);
+        let st = run_chains(&d.view(), &mut caches, &mut unserved, &past);
+        assert_eq!(st.placed, 0);
+        assert_eq!(unserved.len(), 1);
+        assert_eq!(planned(&caches), vec![vec![0, 1], vec![3, 4], vec![]]);
+    }
+}
