@@ -1211,8 +1211,10 @@ impl Dispatch {
                 } else {
                     deadline.until(t0 + options.budget / 4)
                 };
-                // Background improvement also tries chains of two ejections.
-                let ej = if work.lns_until.is_some() {
+                // Background improvement and the nightly polish (not the answer, even with
+                // ruin and recreate) also try chains of two ejections.
+                let chains = work.retry_all && work.lns_until.is_some();
+                let ej = if chains {
                     eject::run_chains(&view, &mut caches, &mut unserved, &eject_until)
                 } else {
                     eject::run(&view, &mut caches, &mut unserved, &eject_until)
@@ -1245,9 +1247,12 @@ impl Dispatch {
                     );
                     ruin_recreate = (st.iterations, st.accepted);
                     let mut seeds = st.touched;
-                    seeds.extend(
-                        eject::run_chains(&view, &mut caches, &mut unserved, &until).touched,
-                    );
+                    let ej = if chains {
+                        eject::run_chains(&view, &mut caches, &mut unserved, &until)
+                    } else {
+                        eject::run(&view, &mut caches, &mut unserved, &until)
+                    };
+                    seeds.extend(ej.touched);
                     evaluations +=
                         search::improve(&view, &mut caches, seeds, &until, options.max_evaluations);
                     report_phase(Phase::RuinRecreate, cost_now(&caches, unserved.len()));
