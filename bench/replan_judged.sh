@@ -48,12 +48,15 @@ if [ "${1:-run}" != table ]; then
     echo "end $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$DIR/judged/when.txt"
 fi
 
-# One line per sampled state and run: seed run event time ours ours-unserved ref ref-unserved gap.
+# One line per sampled state and run: seed run event time ours ours-unserved ref ref-unserved gap
+# reference-CPU-seconds ("-" in logs of builds before that figure was printed).
 for s in $SEEDS; do
     for r in $RUNS; do
         log="$DIR/judged/s$s-r$r.log"
         [ -f "$log" ] || continue
-        sed -n 's/^after event \([0-9]*\) (\([0-9:]*\)): warm-start projected end-of-day cost \([0-9]*\) (\([0-9]*\) unserved) | 60 s from scratch (VRP [^)]*) \([0-9]*\) (ours \([-+0-9.]*\)%, \([0-9]*\) unserved.*/\1 \2 \3 \4 \5 \7 \6/p' "$log" |
+        sed -n \
+            -e 's/^after event \([0-9]*\) (\([0-9:]*\)): warm-start projected end-of-day cost \([0-9]*\) (\([0-9]*\) unserved) | 60 s from scratch (VRP [^)]*) \([0-9]*\) (ours \([-+0-9.]*\)%, \([0-9]*\) unserved, check [a-zA-Z]*, reference CPU \([0-9.]*\) s.*/\1 \2 \3 \4 \5 \7 \6 \8/p' \
+            -e 's/^after event \([0-9]*\) (\([0-9:]*\)): warm-start projected end-of-day cost \([0-9]*\) (\([0-9]*\) unserved) | 60 s from scratch (VRP [^)]*) \([0-9]*\) (ours \([-+0-9.]*\)%, \([0-9]*\) unserved.*/\1 \2 \3 \4 \5 \7 \6 -/p' "$log" |
             sed "s/^/$s $r /"
     done
 done | awk '
@@ -65,7 +68,7 @@ done | awk '
         k = $1 SUBSEP $3
         if (!(k in n)) { order[++states] = k; when[k] = $4 }
         n[k]++
-        cell[k, n[k]] = sprintf("%s (%s) / %s (%s): %+.2f %%", $5, $6, $7, $8, $9)
+        cell[k, n[k]] = sprintf("%s (%s) / %s (%s): %+.2f %%%s", $5, $6, $7, $8, $9, ($10 == "-" ? "" : " (ref. CPU " $10 " s)"))
         gap[k, n[k]] = $9 + 0
     }
     END {

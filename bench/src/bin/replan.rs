@@ -164,6 +164,19 @@ fn rush_slot(times: &TravelTimes, depot: u32, pct: u32) -> SpeedSlot {
     }
 }
 
+/// CPU seconds this process has used (user + system, all threads), from `/proc/self/stat`
+/// at 100 ticks per second; `None` where that file cannot be read (not Linux).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces, in parentheses): utime and
+    // stime are fields 14 and 15 of the line, 12th and 13th after the name.
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    let mut f = rest.split_whitespace().skip(11);
+    let utime: u64 = f.next()?.parse().ok()?;
+    let stime: u64 = f.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}
+
 fn pct(v: &[f64], q: f64) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
@@ -393,6 +406,7 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
     for (k, &secs) in cli.long_seconds.iter().enumerate() {
         // The reference owes nothing to our plan: no disruption cost, every stop not
         // under way re-solved by the VRP solver, then polished.
+        let cpu0 = cpu_seconds();
         let mut long = ours.clone();
         long.set_weights(Weights {
             move_cost: 0,
@@ -420,10 +434,15 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
         } else {
             r.cost
         };
+        // The reference's budget is wall clock: on a loaded machine it gets less CPU.
+        let cpu = match (cpu0, cpu_seconds()) {
+            (Some(a), Some(b)) => format!("{:.1} s", b - a),
+            _ => "n/a".to_string(),
+        };
         let ok = verify(&long, Some(ours.routes())).is_empty();
         let gap = (ours_cost - cost) as f64 / cost.max(1) as f64 * 100.0;
         line += &format!(
-            " | {secs:.0} s from scratch (VRP {:.0} s: {vrp_cost}, {vrp_unserved} unserved; polished {:.0} s) {cost} (ours {gap:+.2}%, {} unserved, check {})",
+            " | {secs:.0} s from scratch (VRP {:.0} s: {vrp_cost}, {vrp_unserved} unserved; polished {:.0} s) {cost} (ours {gap:+.2}%, {} unserved, check {}, reference CPU {cpu})",
             secs - polish,
             polish,
             unserved_of(&long),
