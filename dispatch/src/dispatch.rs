@@ -1289,7 +1289,14 @@ impl Dispatch {
                 } else {
                     deadline.until(t0 + options.budget / 4)
                 };
-                let ej = eject::run(&view, &mut caches, &mut unserved, &eject_until);
+                // Background improvement and the nightly polish (not the answer, even with
+                // ruin and recreate) also try chains of two ejections.
+                let chains = work.retry_all && work.lns_until.is_some();
+                let ej = if chains {
+                    eject::run_chains(&view, &mut caches, &mut unserved, &eject_until)
+                } else {
+                    eject::run(&view, &mut caches, &mut unserved, &eject_until)
+                };
                 report_phase(Phase::Eject, cost_now(&caches, unserved.len()));
                 touched.extend(ej.touched);
                 let focus = if work.lns_until.is_some() {
@@ -1318,7 +1325,12 @@ impl Dispatch {
                     );
                     ruin_recreate = (st.iterations, st.accepted);
                     let mut seeds = st.touched;
-                    seeds.extend(eject::run(&view, &mut caches, &mut unserved, &until).touched);
+                    let ej = if chains {
+                        eject::run_chains(&view, &mut caches, &mut unserved, &until)
+                    } else {
+                        eject::run(&view, &mut caches, &mut unserved, &until)
+                    };
+                    seeds.extend(ej.touched);
                     evaluations +=
                         search::improve(&view, &mut caches, seeds, &until, options.max_evaluations);
                     report_phase(Phase::RuinRecreate, cost_now(&caches, unserved.len()));

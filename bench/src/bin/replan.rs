@@ -6,7 +6,8 @@
 //!     [--plan-polish-pct 50] [--osm FILE] [--long-every 25] [--long-at 0,25]
 //!     [--long-seconds 10,30,60] [--rush-pct 130] [--rush-source scaled|engine]
 //!     [--plan-file FILE] [--background-ms 0] [--answer-lns 0] [--reference-polish-pct 50]
-//!     [--move-cost 60] [--promise-per-s 1] [--catch-up-seconds 0]
+//!     [--background-iterations 0] [--move-cost 60] [--promise-per-s 1]
+//!     [--catch-up-seconds 0]
 //! ```
 //! On the Liechtenstein extract (bike profile): a generated scenario, an initial plan by the
 //! VRP solver in `--plan-seconds` (the last `--plan-polish-pct` of it polishing the solver's
@@ -100,6 +101,13 @@ struct Cli {
     /// most the simulated time until the next event, and is reported apart.
     #[arg(long, default_value_t = 0)]
     background_ms: u64,
+    /// Background improvement as a work budget instead: this many ruin-and-recreate
+    /// iterations per event (0: `--background-ms` alone). With it `--background-ms` is only
+    /// a safety cap (wall clock, at most until the next event), reported when reached: the
+    /// improvement depends on the day and the seed, not on the machine's load, so runs of
+    /// the same seed differ only where the 200 ms answer or the cap is reached.
+    #[arg(long, default_value_t = 0)]
+    background_iterations: u64,
     /// Cost of a stop moved to another courier in the warm-start objective, in seconds of
     /// travel (the default weight: 60).
     #[arg(long, default_value_t = 60)]
@@ -156,6 +164,19 @@ fn rush_slot(times: &TravelTimes, depot: u32, pct: u32) -> SpeedSlot {
     }
 }
 
+/// CPU seconds this process has used (user + system, all threads), from `/proc/self/stat`
+/// at 100 ticks per second; `None` where that file cannot be read (not Linux).
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces, in parentheses): utime and
+    // stime are fields 14 and 15 of the line, 12th and 13th after the name.
+    let rest = stat.get(stat.rfind(')')? + 1..)?;
+    let mut f = rest.split_whitespace().skip(11);
+    let utime: u64 = f.next()?.parse().ok()?;
+    let stime: u64 = f.next()?.parse().ok()?;
+    Some((utime + stime) as f64 / 100.0)
+}
+
 fn pct(v: &[f64], q: f64) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
@@ -188,6 +209,10 @@ struct Run {
     background_gain: i64,
     /// Ruin-and-recreate iterations of background improvement, and those kept.
     background_lns: (u64, u64),
+    /// Ruin-and-recreate iterations per background improvement (`None`: the budget alone).
+    background_iterations: Option<u64>,
+    /// Background improvements stopped by the wall-clock cap before their iterations.
+    background_capped: usize,
 }
 
 impl Run {
@@ -209,6 +234,8 @@ impl Run {
             background_moved_total: 0,
             background_gain: 0,
             background_lns: (0, 0),
+            background_iterations: None,
+            background_capped: 0,
         }
     }
 
@@ -226,9 +253,15 @@ impl Run {
         let r = self.day.improve(&ImproveOptions {
             budget,
             seed: self.options.seed,
-            max_iterations: None,
+            max_iterations: self.background_iterations,
             ..Default::default()
         });
+        if self
+            .background_iterations
+            .is_some_and(|n| r.ruin_recreate.0 < n)
+        {
+            self.background_capped += 1;
+        }
         self.background_gain += cost - r.cost;
         self.background_lns.0 += r.ruin_recreate.0;
         self.background_lns.1 += r.ruin_recreate.1;
@@ -296,7 +329,7 @@ impl Run {
             let share = self.background_moved_share.iter().sum::<f64>()
                 / self.background_moved_share.len().max(1) as f64;
             format!(
-                "\n{:<12} background improvement (budget {} ms per event, at most until the next event): {} runs, wall median {:.0} ms, total {:.1} s; moved/run {:.2}% of remaining (total {}); answer + background moved/event {:.2}%; cost gained {}; ruin and recreate {} iterations, {} kept",
+                "\n{:<12} background improvement (budget {} ms per event, at most until the next event): {} runs, wall median {:.0} ms, total {:.1} s; moved/run {:.2}% of remaining (total {}); answer + background moved/event {:.2}%; cost gained {}; ruin and recreate {} iterations, {} kept{}",
                 self.name,
                 self.background.as_millis(),
                 self.background_ms.len(),
@@ -308,6 +341,14 @@ impl Run {
                 self.background_gain,
                 self.background_lns.0,
                 self.background_lns.1,
+                match self.background_iterations {
+                    Some(n) => format!(
+                        "; work budget {n} iterations per event, {} runs stopped by the {} ms cap first",
+                        self.background_capped,
+                        self.background.as_millis()
+                    ),
+                    None => String::new(),
+                },
             )
         };
         format!(
@@ -365,6 +406,7 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
     for (k, &secs) in cli.long_seconds.iter().enumerate() {
         // The reference owes nothing to our plan: no disruption cost, every stop not
         // under way re-solved by the VRP solver, then polished.
+        let cpu0 = cpu_seconds();
         let mut long = ours.clone();
         long.set_weights(Weights {
             move_cost: 0,
@@ -392,10 +434,15 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
         } else {
             r.cost
         };
+        // The reference's budget is wall clock: on a loaded machine it gets less CPU.
+        let cpu = match (cpu0, cpu_seconds()) {
+            (Some(a), Some(b)) => format!("{:.1} s", b - a),
+            _ => "n/a".to_string(),
+        };
         let ok = verify(&long, Some(ours.routes())).is_empty();
         let gap = (ours_cost - cost) as f64 / cost.max(1) as f64 * 100.0;
         line += &format!(
-            " | {secs:.0} s from scratch (VRP {:.0} s: {vrp_cost}, {vrp_unserved} unserved; polished {:.0} s) {cost} (ours {gap:+.2}%, {} unserved, check {})",
+            " | {secs:.0} s from scratch (VRP {:.0} s: {vrp_cost}, {vrp_unserved} unserved; polished {:.0} s) {cost} (ours {gap:+.2}%, {} unserved, check {}, reference CPU {cpu})",
             secs - polish,
             polish,
             unserved_of(&long),
@@ -582,6 +629,9 @@ fn main() -> anyhow::Result<()> {
             Duration::ZERO,
         )
     });
+    if cli.background_iterations > 0 {
+        ours.background_iterations = Some(cli.background_iterations);
+    }
     ours.day.set_answer_ruin_recreate(cli.answer_lns);
     ours.day.set_weights(Weights {
         move_cost: cli.move_cost,
