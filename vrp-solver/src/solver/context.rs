@@ -95,7 +95,10 @@ impl<'a> Context<'a> {
             .map(|vt| Route::new(p, vt))
             .collect();
         let ls_neighbours =
-            ls_applicable(p).then(|| Arc::new(granular_neighbours(p, LS_NEIGHBOURS)));
+            ls_applicable(p).then(|| {
+            let k = super::seeds::ls_neighbours(p, LS_NEIGHBOURS);
+            Arc::new(granular_neighbours(p, k))
+        });
         Self {
             p,
             ls_neighbours,

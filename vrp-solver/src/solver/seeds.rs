@@ -1,5 +1,5 @@
-//! Real-road (asymmetric) problems under the weighted objective with free vehicles: a
-//! construction that opens more routes than the loads need, and a cooler annealing.
+//! Real-road problems under the weighted objective with free vehicles: a construction that
+//! opens more routes than the loads need, and a cooler annealing.
 //!
 //! Ruin-and-recreate opens a route only when a job fits nowhere else or when its round trip
 //! from the depot is cheaper than every insertion, so the greedy construction's count of
@@ -10,7 +10,15 @@
 //! opens [`SLACK`] times the routes the loads need, each with a seed job far from the depot
 //! and from the other seeds, and lets the annealing close those it does not need.
 //!
-//! Symmetric problems (the Solomon, Homberger, X and Li & Lim sets) are untouched.
+//! A problem is taken for a real-road one when its matrix is asymmetric (one-way streets,
+//! door-to-door access legs) or when most of its jobs share a door with another job (several
+//! households of one building: zero travel between them, [`shares_doors`]). The second test
+//! matters because a bike's road matrix can be symmetric (the Liechtenstein half of the set
+//! is). There the granular neighbourhood of local search also counts [`DOOR_NEIGHBOURS`] jobs,
+//! not 30: with about seven households per door, 30 jobs reach only four or five doors.
+//!
+//! Benchmark sets built from coordinates (Solomon, Homberger, X, Li & Lim) are symmetric and
+//! have one job per point, so they are untouched.
 
 use super::context::SearchParams;
 use super::route::{JobView, Route};
@@ -24,16 +32,58 @@ pub(crate) const SLACK: f64 = 1.15;
 /// (the default's 10 wandered for most of a 30 s run on the real-road set).
 pub(crate) const T_START: f64 = 2.0;
 
-/// Whether `p` gets the treatment of this module: an asymmetric matrix, the weighted
-/// objective, one vehicle type without fixed cost or reloads, and no pickup-delivery pairs.
+/// Granular neighbours of local search where jobs share doors ([`shares_doors`]).
+pub(crate) const DOOR_NEIGHBOURS: usize = 60;
+
+/// Whether at least half of the jobs of `p` (all of them up to 1,000 jobs, a regular sample
+/// of 250 above) have another job at zero round-trip distance: several deliveries at one
+/// door, as real addresses have and coordinate benchmark sets do not.
+pub(crate) fn shares_doors(p: &Problem) -> bool {
+    let n = p.jobs.len();
+    if n < 2 {
+        return false;
+    }
+    let step = if n <= 1000 { 1 } else { n.div_ceil(250) };
+    let (mut sampled, mut shared) = (0usize, 0usize);
+    for u in (0..n).step_by(step) {
+        let lu = p.jobs[u].location;
+        let from = p.distances_from(lu);
+        let to = p.distances_to(lu);
+        sampled += 1;
+        let zero = p.jobs.iter().enumerate().any(|(v, jv)| {
+            let lv = jv.location;
+            v != u
+                && from[lv] == 0
+                && to.map_or_else(|| p.distance(lv, lu), |t| t[lv]) == 0
+        });
+        if zero {
+            shared += 1;
+        }
+    }
+    2 * shared >= sampled
+}
+
+/// Whether `p` gets the treatment of this module: a real-road matrix (asymmetric, or jobs
+/// sharing doors), the weighted objective, one vehicle type without fixed cost or reloads,
+/// and no pickup-delivery pairs.
 pub(crate) fn applies(p: &Problem) -> bool {
-    super::ls::asym::is_asymmetric(p)
-        && p.objective == Objective::Weighted
+    p.objective == Objective::Weighted
         && p.vehicle_types.len() == 1
         && p.vehicle_types[0].fixed_cost == 0
         && p.vehicle_types[0].reload.is_none()
         && !p.has_pickups
         && p.jobs.iter().all(|j| j.partner.is_none())
+        && (super::ls::asym::is_asymmetric(p) || shares_doors(p))
+}
+
+/// Granular neighbours of local search for `p`: [`DOOR_NEIGHBOURS`] where [`applies`] and
+/// jobs share doors, `default` otherwise.
+pub(crate) fn ls_neighbours(p: &Problem, default: usize) -> usize {
+    if applies(p) && shares_doors(p) {
+        DOOR_NEIGHBOURS
+    } else {
+        default
+    }
 }
 
 /// The search parameters for `p`: `params`, with [`T_START`] and no fleet minimisation
