@@ -94,8 +94,7 @@ impl<'a> Context<'a> {
         let empty_routes = (0..p.vehicle_types.len())
             .map(|vt| Route::new(p, vt))
             .collect();
-        let ls_neighbours =
-            ls_applicable(p).then(|| {
+        let ls_neighbours = ls_applicable(p).then(|| {
             let k = super::seeds::ls_neighbours(p, LS_NEIGHBOURS);
             Arc::new(granular_neighbours(p, k))
         });

@@ -52,9 +52,7 @@ pub(crate) fn shares_doors(p: &Problem) -> bool {
         sampled += 1;
         let zero = p.jobs.iter().enumerate().any(|(v, jv)| {
             let lv = jv.location;
-            v != u
-                && from[lv] == 0
-                && to.map_or_else(|| p.distance(lv, lu), |t| t[lv]) == 0
+            v != u && from[lv] == 0 && to.map_or_else(|| p.distance(lv, lu), |t| t[lv]) == 0
         });
         if zero {
             shared += 1;
@@ -184,11 +182,25 @@ pub(crate) mod tests {
     /// with a one-way detour on about a third of the entries when `asymmetric`.
     pub(crate) fn problem(seed: u64, asymmetric: bool, objective: Objective) -> Problem {
         let mut rng = Rng::new(seed);
-        let n = 41;
-        let mut m = Matrix::random_euclidean(&mut rng, n, 100);
+        let mut m = Matrix::random_euclidean(&mut rng, 41, 100);
         if asymmetric {
             m = m.with_one_way_detours(&mut rng);
         }
+        problem_on(m, &mut rng, objective)
+    }
+
+    /// Like [`problem`], symmetric, with the 40 jobs at 10 doors of 4 jobs each (zero travel
+    /// between the jobs of a door).
+    fn doors(seed: u64, objective: Objective) -> Problem {
+        let mut rng = Rng::new(seed);
+        let base = Matrix::random_euclidean(&mut rng, 11, 100);
+        let door = |i: usize| if i == 0 { 0 } else { 1 + (i - 1) / 4 };
+        let m = Matrix::from_fn(41, |i, j| base.get(door(i), door(j)));
+        problem_on(m, &mut rng, objective)
+    }
+
+    fn problem_on(m: Matrix<i64>, rng: &mut Rng, objective: Objective) -> Problem {
+        let n = m.size();
         let jobs = (1..n)
             .map(|l| {
                 let mut j = JobSpec::delivery(l, rng.between(1, 5) as i64, 5);
@@ -208,6 +220,44 @@ pub(crate) mod tests {
             objective,
         })
         .unwrap()
+    }
+
+    #[test]
+    fn jobs_sharing_doors_get_the_treatment_on_a_symmetric_matrix() {
+        for seed in 1..=3 {
+            let p = doors(seed, Objective::Weighted);
+            assert!(!crate::solver::ls::asym::is_asymmetric(&p));
+            assert!(shares_doors(&p));
+            assert!(applies(&p));
+            assert_eq!(ls_neighbours(&p, 30), DOOR_NEIGHBOURS);
+            let got = params_for(&p, SearchParams::default());
+            assert_eq!((got.t_start, got.fleet_share_weighted), (T_START, 0.0));
+            // Seed routes open, one job each.
+            let ctx = Context::new(&p);
+            let mut st = State::empty(&p);
+            let mut units = st.unassigned.clone();
+            open_seed_routes(&p, &mut st, &mut units, &ctx.empty_routes);
+            assert_eq!(st.num_routes(), target_routes(&p));
+            assert!(st.routes.iter().all(|r| r.jobs.len() == 1));
+            // Not under the hierarchical objective.
+            let h = doors(seed, Objective::Hierarchical);
+            assert!(shares_doors(&h));
+            assert!(!applies(&h));
+            assert_eq!(ls_neighbours(&h, 30), 30);
+        }
+    }
+
+    #[test]
+    fn one_job_per_point_is_not_sharing_doors() {
+        for seed in 1..=5 {
+            let p = problem(seed, false, Objective::Weighted);
+            assert!(!shares_doors(&p));
+            assert_eq!(ls_neighbours(&p, 30), 30);
+            // Asymmetric, one job per point: the treatment, 30 neighbours.
+            let a = problem(seed, true, Objective::Weighted);
+            assert!(applies(&a));
+            assert_eq!(ls_neighbours(&a, 30), 30);
+        }
     }
 
     #[test]
