@@ -83,6 +83,46 @@ pub(crate) struct Context<'a> {
     pub ls_neighbours: Option<Arc<NeighbourLists>>,
     /// Mean cost of the edge to the nearest other job.
     pub scale: f64,
+    /// Fewest routes any complete solution can have ([`capacity_bound`]): fleet
+    /// minimisation stops there.
+    pub min_routes: usize,
+}
+
+/// Fewest routes that can carry every job of `p`: the largest over the load dimensions of
+/// the total demand over the largest capacity, rounded up; 1 where that bound does not hold
+/// (pickups, pickup-delivery pairs, reloads or jobs that may be left out) or cannot be
+/// computed (no capacity in a dimension with demand).
+pub(crate) fn capacity_bound(p: &Problem) -> usize {
+    let plain = !p.has_pickups
+        && p.vehicle_types.iter().all(|v| v.reload.is_none())
+        && p.jobs
+            .iter()
+            .all(|j| j.partner.is_none() && j.skip_penalty.is_none());
+    if !plain {
+        return 1;
+    }
+    let mut need = 1u64;
+    for d in 0..p.dims {
+        let cap = p
+            .vehicle_types
+            .iter()
+            .map(|v| v.capacity[d])
+            .max()
+            .unwrap_or(0);
+        let total = p
+            .jobs
+            .iter()
+            .fold(0i64, |s, j| s.saturating_add(j.demand[d].max(0)));
+        if total <= 0 {
+            continue;
+        }
+        if cap <= 0 {
+            return 1;
+        }
+        // Both positive: the rounded-up quotient.
+        need = need.max(((total - 1) / cap + 1) as u64);
+    }
+    usize::try_from(need).unwrap_or(1)
 }
 
 impl<'a> Context<'a> {
@@ -105,6 +145,7 @@ impl<'a> Context<'a> {
             keys: SortKeys::new(p),
             empty_routes,
             scale,
+            min_routes: capacity_bound(p),
         }
     }
 }

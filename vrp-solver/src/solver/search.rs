@@ -325,7 +325,8 @@ impl<'a, 'c> Search<'a, 'c> {
         let scope = self.scope();
         let mut removed = Vec::new();
         'outer: loop {
-            if st.num_routes() <= 1 {
+            // No complete solution has fewer routes than the capacity bound.
+            if st.num_routes() <= self.ctx.min_routes.max(1) {
                 break;
             }
             // Drop the route with the fewest jobs.
