@@ -10,7 +10,7 @@ use super::recreate::SortKeys;
 use super::route::Route;
 use super::ruin::RuinParams;
 use super::Limits;
-use crate::problem::Problem;
+use crate::problem::{Objective, Problem};
 
 /// Tunable constants of the search.
 #[derive(Debug, Clone, Copy)]
@@ -64,6 +64,66 @@ impl Default for SearchParams {
             polish_feedback: false,
             insert_neighbours: 0,
         }
+    }
+}
+
+// Which problems are real-road ones (decided here, below `seeds` and `search`).
+
+/// Granular neighbours of local search where jobs share doors ([`shares_doors`]).
+pub(crate) const DOOR_NEIGHBOURS: usize = 60;
+
+/// Whether at least half of the jobs of `p` (all of them up to 1,000 jobs, a regular sample
+/// of 250 above) have another job at zero round-trip distance: several deliveries at one
+/// door, as real addresses have and coordinate benchmark sets do not.
+pub(crate) fn shares_doors(p: &Problem) -> bool {
+    let n = p.jobs.len();
+    if n < 2 {
+        return false;
+    }
+    let step = if n <= 1000 { 1 } else { n.div_ceil(250) };
+    let (mut sampled, mut shared) = (0usize, 0usize);
+    for u in (0..n).step_by(step) {
+        let lu = p.jobs[u].location;
+        let from = p.distances_from(lu);
+        let to = p.distances_to(lu);
+        sampled += 1;
+        let zero = p.jobs.iter().enumerate().any(|(v, jv)| {
+            let lv = jv.location;
+            v != u && from[lv] == 0 && to.map_or_else(|| p.distance(lv, lu), |t| t[lv]) == 0
+        });
+        if zero {
+            shared += 1;
+        }
+    }
+    2 * shared >= sampled
+}
+
+/// Whether `p` gets the real-road treatment (`solver/seeds.rs`): a real-road matrix
+/// (asymmetric, or jobs sharing doors), the weighted objective, one vehicle type without
+/// fixed cost or reloads, and no pickup-delivery pairs.
+pub(crate) fn applies(p: &Problem) -> bool {
+    p.objective == Objective::Weighted
+        && p.vehicle_types.len() == 1
+        && p.vehicle_types[0].fixed_cost == 0
+        && real_road_rest(p)
+}
+
+/// The conditions of [`applies`] besides the objective and the fixed cost.
+fn real_road_rest(p: &Problem) -> bool {
+    p.vehicle_types.len() == 1
+        && p.vehicle_types[0].reload.is_none()
+        && !p.has_pickups
+        && p.jobs.iter().all(|j| j.partner.is_none())
+        && (super::ls::asym::is_asymmetric(p) || shares_doors(p))
+}
+
+/// Granular neighbours of local search for `p`: [`DOOR_NEIGHBOURS`] where [`applies`] and
+/// jobs share doors, `default` otherwise.
+pub(crate) fn ls_neighbours(p: &Problem, default: usize) -> usize {
+    if applies(p) && shares_doors(p) {
+        DOOR_NEIGHBOURS
+    } else {
+        default
     }
 }
 
@@ -135,7 +195,7 @@ impl<'a> Context<'a> {
             .map(|vt| Route::new(p, vt))
             .collect();
         let ls_neighbours = ls_applicable(p).then(|| {
-            let k = super::seeds::ls_neighbours(p, LS_NEIGHBOURS);
+            let k = ls_neighbours(p, LS_NEIGHBOURS);
             Arc::new(granular_neighbours(p, k))
         });
         Self {

@@ -10,17 +10,19 @@
 //! opens [`SLACK`] times the routes the loads need, each with a seed job far from the depot
 //! and from the other seeds, and lets the annealing close those it does not need.
 //!
-//! A problem is taken for a real-road one when its matrix is asymmetric (one-way streets,
-//! door-to-door access legs) or when most of its jobs share a door with another job (several
-//! households of one building: zero travel between them, [`shares_doors`]). The second test
-//! matters because a bike's road matrix can be symmetric (the Liechtenstein half of the set
-//! is). There the granular neighbourhood of local search also counts [`DOOR_NEIGHBOURS`] jobs,
-//! not 30: with about seven households per door, 30 jobs reach only four or five doors.
+//! A problem is taken for a real-road one (`context::applies`) when its matrix is asymmetric
+//! (one-way streets, door-to-door access legs) or when most of its jobs share a door with
+//! another job (several households of one building: zero travel between them,
+//! `context::shares_doors`). The second test matters because a bike's road matrix can be
+//! symmetric (the Liechtenstein half of the set is). There the granular neighbourhood of local
+//! search also counts `context::DOOR_NEIGHBOURS` (60) jobs, not 30: with about seven
+//! households per door, 30 jobs reach only four or five doors. Under the hierarchical
+//! objective such a problem is first searched as its [`weighted_twin`].
 //!
 //! Benchmark sets built from coordinates (Solomon, Homberger, X, Li & Lim) are symmetric and
 //! have one job per point, so they are untouched.
 
-use super::context::SearchParams;
+use super::context::{applies, SearchParams};
 use super::route::{JobView, Route};
 use super::state::{State, NONE};
 use crate::problem::{Objective, Problem};
@@ -31,54 +33,6 @@ pub(crate) const SLACK: f64 = 1.15;
 /// Start temperature on these problems, in multiples of the mean nearest-neighbour cost
 /// (the default's 10 wandered for most of a 30 s run on the real-road set).
 pub(crate) const T_START: f64 = 2.0;
-
-/// Granular neighbours of local search where jobs share doors ([`shares_doors`]).
-pub(crate) const DOOR_NEIGHBOURS: usize = 60;
-
-/// Whether at least half of the jobs of `p` (all of them up to 1,000 jobs, a regular sample
-/// of 250 above) have another job at zero round-trip distance: several deliveries at one
-/// door, as real addresses have and coordinate benchmark sets do not.
-pub(crate) fn shares_doors(p: &Problem) -> bool {
-    let n = p.jobs.len();
-    if n < 2 {
-        return false;
-    }
-    let step = if n <= 1000 { 1 } else { n.div_ceil(250) };
-    let (mut sampled, mut shared) = (0usize, 0usize);
-    for u in (0..n).step_by(step) {
-        let lu = p.jobs[u].location;
-        let from = p.distances_from(lu);
-        let to = p.distances_to(lu);
-        sampled += 1;
-        let zero = p.jobs.iter().enumerate().any(|(v, jv)| {
-            let lv = jv.location;
-            v != u && from[lv] == 0 && to.map_or_else(|| p.distance(lv, lu), |t| t[lv]) == 0
-        });
-        if zero {
-            shared += 1;
-        }
-    }
-    2 * shared >= sampled
-}
-
-/// Whether `p` gets the treatment of this module: a real-road matrix (asymmetric, or jobs
-/// sharing doors), the weighted objective, one vehicle type without fixed cost or reloads,
-/// and no pickup-delivery pairs.
-pub(crate) fn applies(p: &Problem) -> bool {
-    p.objective == Objective::Weighted
-        && p.vehicle_types.len() == 1
-        && p.vehicle_types[0].fixed_cost == 0
-        && real_road_rest(p)
-}
-
-/// The conditions of [`applies`] besides the objective and the fixed cost.
-fn real_road_rest(p: &Problem) -> bool {
-    p.vehicle_types.len() == 1
-        && p.vehicle_types[0].reload.is_none()
-        && !p.has_pickups
-        && p.jobs.iter().all(|j| j.partner.is_none())
-        && (super::ls::asym::is_asymmetric(p) || shares_doors(p))
-}
 
 /// Share of the budget the [`weighted_twin`] of a hierarchical problem is searched for.
 pub(crate) const TWIN_SHARE: f64 = 0.5;
@@ -101,16 +55,6 @@ pub(crate) fn weighted_twin(p: &Problem) -> Option<Problem> {
     q.objective = Objective::Weighted;
     q.vehicle_types[0].fixed_cost = 0;
     applies(&q).then_some(q)
-}
-
-/// Granular neighbours of local search for `p`: [`DOOR_NEIGHBOURS`] where [`applies`] and
-/// jobs share doors, `default` otherwise.
-pub(crate) fn ls_neighbours(p: &Problem, default: usize) -> usize {
-    if applies(p) && shares_doors(p) {
-        DOOR_NEIGHBOURS
-    } else {
-        default
-    }
 }
 
 /// The search parameters for `p`: `params`, with [`T_START`] and no fleet minimisation
@@ -204,7 +148,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::problem::{JobSpec, ProblemSpec, VehicleTypeSpec};
     use crate::rng::Rng;
-    use crate::solver::context::Context;
+    use crate::solver::context::{ls_neighbours, shares_doors, Context, DOOR_NEIGHBOURS};
     use crate::Matrix;
 
     /// 40 deliveries of 1-5 units around a depot, capacity 20, a fleet of 40, wide windows;
