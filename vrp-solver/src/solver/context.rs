@@ -10,7 +10,7 @@ use super::recreate::SortKeys;
 use super::route::Route;
 use super::ruin::RuinParams;
 use super::Limits;
-use crate::problem::Problem;
+use crate::problem::{Objective, Problem};
 
 /// Tunable constants of the search.
 #[derive(Debug, Clone, Copy)]
@@ -67,6 +67,66 @@ impl Default for SearchParams {
     }
 }
 
+// Which problems are real-road ones (decided here, below `seeds` and `search`).
+
+/// Granular neighbours of local search where jobs share doors ([`shares_doors`]).
+pub(crate) const DOOR_NEIGHBOURS: usize = 60;
+
+/// Whether at least half of the jobs of `p` (all of them up to 1,000 jobs, a regular sample
+/// of 250 above) have another job at zero round-trip distance: several deliveries at one
+/// door, as real addresses have and coordinate benchmark sets do not.
+pub(crate) fn shares_doors(p: &Problem) -> bool {
+    let n = p.jobs.len();
+    if n < 2 {
+        return false;
+    }
+    let step = if n <= 1000 { 1 } else { n.div_ceil(250) };
+    let (mut sampled, mut shared) = (0usize, 0usize);
+    for u in (0..n).step_by(step) {
+        let lu = p.jobs[u].location;
+        let from = p.distances_from(lu);
+        let to = p.distances_to(lu);
+        sampled += 1;
+        let zero = p.jobs.iter().enumerate().any(|(v, jv)| {
+            let lv = jv.location;
+            v != u && from[lv] == 0 && to.map_or_else(|| p.distance(lv, lu), |t| t[lv]) == 0
+        });
+        if zero {
+            shared += 1;
+        }
+    }
+    2 * shared >= sampled
+}
+
+/// Whether `p` gets the real-road treatment (`solver/seeds.rs`): a real-road matrix
+/// (asymmetric, or jobs sharing doors), the weighted objective, one vehicle type without
+/// fixed cost or reloads, and no pickup-delivery pairs.
+pub(crate) fn applies(p: &Problem) -> bool {
+    p.objective == Objective::Weighted
+        && p.vehicle_types.len() == 1
+        && p.vehicle_types[0].fixed_cost == 0
+        && real_road_rest(p)
+}
+
+/// The conditions of [`applies`] besides the objective and the fixed cost.
+fn real_road_rest(p: &Problem) -> bool {
+    p.vehicle_types.len() == 1
+        && p.vehicle_types[0].reload.is_none()
+        && !p.has_pickups
+        && p.jobs.iter().all(|j| j.partner.is_none())
+        && (super::ls::asym::is_asymmetric(p) || shares_doors(p))
+}
+
+/// Granular neighbours of local search for `p`: [`DOOR_NEIGHBOURS`] where [`applies`] and
+/// jobs share doors, `default` otherwise.
+pub(crate) fn ls_neighbours(p: &Problem, default: usize) -> usize {
+    if applies(p) && shares_doors(p) {
+        DOOR_NEIGHBOURS
+    } else {
+        default
+    }
+}
+
 /// Size of the granular neighbourhood of local search.
 const LS_NEIGHBOURS: usize = 30;
 
@@ -83,6 +143,46 @@ pub(crate) struct Context<'a> {
     pub ls_neighbours: Option<Arc<NeighbourLists>>,
     /// Mean cost of the edge to the nearest other job.
     pub scale: f64,
+    /// Fewest routes any complete solution can have ([`capacity_bound`]): fleet
+    /// minimisation stops there.
+    pub min_routes: usize,
+}
+
+/// Fewest routes that can carry every job of `p`: the largest over the load dimensions of
+/// the total demand over the largest capacity, rounded up; 1 where that bound does not hold
+/// (pickups, pickup-delivery pairs, reloads or jobs that may be left out) or cannot be
+/// computed (no capacity in a dimension with demand).
+pub(crate) fn capacity_bound(p: &Problem) -> usize {
+    let plain = !p.has_pickups
+        && p.vehicle_types.iter().all(|v| v.reload.is_none())
+        && p.jobs
+            .iter()
+            .all(|j| j.partner.is_none() && j.skip_penalty.is_none());
+    if !plain {
+        return 1;
+    }
+    let mut need = 1u64;
+    for d in 0..p.dims {
+        let cap = p
+            .vehicle_types
+            .iter()
+            .map(|v| v.capacity[d])
+            .max()
+            .unwrap_or(0);
+        let total = p
+            .jobs
+            .iter()
+            .fold(0i64, |s, j| s.saturating_add(j.demand[d].max(0)));
+        if total <= 0 {
+            continue;
+        }
+        if cap <= 0 {
+            return 1;
+        }
+        // Both positive: the rounded-up quotient.
+        need = need.max(((total - 1) / cap + 1) as u64);
+    }
+    usize::try_from(need).unwrap_or(1)
 }
 
 impl<'a> Context<'a> {
@@ -94,8 +194,10 @@ impl<'a> Context<'a> {
         let empty_routes = (0..p.vehicle_types.len())
             .map(|vt| Route::new(p, vt))
             .collect();
-        let ls_neighbours =
-            ls_applicable(p).then(|| Arc::new(granular_neighbours(p, LS_NEIGHBOURS)));
+        let ls_neighbours = ls_applicable(p).then(|| {
+            let k = ls_neighbours(p, LS_NEIGHBOURS);
+            Arc::new(granular_neighbours(p, k))
+        });
         Self {
             p,
             ls_neighbours,
@@ -103,6 +205,7 @@ impl<'a> Context<'a> {
             keys: SortKeys::new(p),
             empty_routes,
             scale,
+            min_routes: capacity_bound(p),
         }
     }
 }

@@ -121,7 +121,9 @@ impl<'c, 'a> Eliminator<'c, 'a> {
         let mut best: Option<State> = None;
         let mut cur = start.clone();
         cur.commit();
-        while cur.num_routes() > 1 && !until.reached(base_iterations + self.iterations) {
+        // No complete solution has fewer routes than the capacity bound.
+        let floor = self.ctx.min_routes.max(1);
+        while cur.num_routes() > floor && !until.reached(base_iterations + self.iterations) {
             let Some(next) = self.remove_one(&cur, rng, until, base_iterations) else {
                 break;
             };
@@ -623,6 +625,31 @@ mod tests {
                 None => assert!(iters < 5_000),
             }
         }
+    }
+
+    /// The capacity bound: total demand over the capacity, rounded up; 1 when a job may be
+    /// left out.
+    #[test]
+    fn capacity_bound_is_the_total_demand_over_the_capacity() {
+        let wide = [(0, 1000); 5];
+        use crate::solver::context::capacity_bound;
+        assert_eq!(capacity_bound(&line(3, 5, &wide)), 2);
+        assert_eq!(capacity_bound(&line(1, 5, &wide)), 5);
+        assert_eq!(capacity_bound(&line(5, 5, &wide)), 1);
+        assert_eq!(capacity_bound(&line(100, 5, &wide)), 1);
+        let m = Matrix::from_fn(3, |i, j| (i as i64 - j as i64).abs());
+        let mut optional = JobSpec::delivery(2, 3, 0);
+        optional.skip_penalty = Some(100);
+        let p = Problem::new(ProblemSpec {
+            durations: m.clone(),
+            distances: m,
+            jobs: vec![JobSpec::delivery(1, 3, 0), optional],
+            pairs: vec![],
+            vehicle_types: vec![VehicleTypeSpec::simple(2, 3, 0)],
+            objective: Objective::Hierarchical,
+        })
+        .unwrap();
+        assert_eq!(capacity_bound(&p), 1);
     }
 
     /// Pickups, pairs or inexact segments: not handled here.

@@ -257,7 +257,7 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
         let seed = options
             .seed
             .wrapping_add((t as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        let own = Limits {
+        let mut own = Limits {
             time: limits.time,
             iterations: limits.iterations,
             budget: limits.budget.clone(),
@@ -266,8 +266,39 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
                 .map(|x| parallel::Member::new(Arc::clone(x), t)),
         };
         MOVES.with(|m| m.set(0));
+        // A hierarchical real-road problem: its weighted twin first, for a share of the
+        // budget; the hierarchical search goes on from the twin's best with the rest.
+        let twin_started = Instant::now();
+        let twin = seeds::weighted_twin(ctx.p).and_then(|q| {
+            let qctx = context::Context::new(&q);
+            let share = Limits {
+                time: own.time.map(|t| t.mul_f64(seeds::TWIN_SHARE)),
+                iterations: own
+                    .iterations
+                    .map(|i| (i as f64 * seeds::TWIN_SHARE).ceil() as u64),
+                budget: own.budget.clone(),
+                exchange: None,
+            };
+            let qparams = seeds::params_for(&q, context::SearchParams::default());
+            let mut s = search::Search::new(&qctx, qparams, seed, &share);
+            let (routes, _) = s.run(&mut |_| {});
+            s.untried.is_empty().then_some((routes, s.iterations))
+        });
+        let twin_iterations = twin.as_ref().map_or(0, |t| t.1);
+        let rest = Limits {
+            time: own.time.map(|t| t.saturating_sub(twin_started.elapsed())),
+            iterations: own
+                .iterations
+                .map(|i| i.saturating_sub(twin_iterations).max(1)),
+            budget: own.budget.clone(),
+            exchange: own.exchange.take(),
+        };
+        let own = rest;
         let params = seeds::params_for(ctx.p, context::SearchParams::default());
         let mut s = search::Search::new(&ctx, params, seed, &own);
+        if let Some((routes, _)) = twin {
+            s.start_from(routes);
+        }
         let mut rep = |pr: Progress| report(pr);
         let (routes, cost) = s.run(&mut rep);
         if let Some(m) = &own.exchange {
@@ -276,7 +307,7 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
         (
             (routes, std::mem::take(&mut s.untried)),
             cost,
-            s.iterations,
+            s.iterations + twin_iterations,
             MOVES.with(|m| m.get()),
         )
     };

@@ -37,6 +37,8 @@ pub(crate) struct Search<'a, 'c> {
     /// Jobs the first construction did not get to before the budget ran
     /// out (with their partners); empty when it finished.
     pub untried: Vec<usize>,
+    /// Routes to start from instead of the construction ([`Search::start_from`]).
+    start: Option<Arc<BestRoutes>>,
 }
 
 impl<'a, 'c> Search<'a, 'c> {
@@ -54,7 +56,13 @@ impl<'a, 'c> Search<'a, 'c> {
                 .map(|nb| LocalSearch::new(ctx.p, Arc::clone(nb))),
             all_jobs: (0..ctx.p.jobs.len()).collect(),
             untried: Vec::new(),
+            start: None,
         }
+    }
+
+    /// Starts the run from `routes` (every job served) instead of the construction.
+    pub fn start_from(&mut self, routes: Arc<BestRoutes>) {
+        self.start = Some(routes);
     }
 
     /// Routes the recreate step asks about each job.
@@ -77,32 +85,14 @@ impl<'a, 'c> Search<'a, 'c> {
     /// Runs to the end of the budget; returns the best routes and cost.
     pub fn run(&mut self, report: &mut dyn FnMut(Progress)) -> Snapshot {
         let p = self.ctx.p;
-        let mut st = State::empty(p);
-        let mut units = std::mem::take(&mut st.unassigned);
-        sort_units(&self.ctx.keys, &mut units, &mut self.rng);
-        super::seeds::open_seed_routes(p, &mut st, &mut units, &self.ctx.empty_routes);
-        let budget = &self.limits.budget;
-        let untried = recreate(
-            p,
-            &mut st,
-            &units,
-            &self.ctx.empty_routes,
-            0.0,
-            &mut self.rng,
-            Scope::All,
-            budget,
-        );
-        if untried > 0 {
-            // Out of time (or cancelled) before every job was tried: the
-            // partial construction is the answer; its untried jobs are
-            // reported as such.
-            for &u in &units[units.len() - untried..] {
-                self.untried.push(u);
-                self.untried.extend(p.jobs[u].partner);
+        let mut st = match self.start.take() {
+            Some(routes) => State::from_routes(p, &routes.routes),
+            None => {
+                let mut st = State::empty(p);
+                self.construct(&mut st);
+                st
             }
-        } else if let Some(ls) = &mut self.ls {
-            ls.improve(p, &mut st, &self.all_jobs, budget);
-        }
+        };
         st.commit();
         let mut best = (shared(&st), st.cost(p));
         self.report_best(report, &best);
@@ -140,6 +130,36 @@ impl<'a, 'c> Search<'a, 'c> {
             st.route_limit = st.num_routes();
         }
         self.anneal(st, best, report)
+    }
+
+    /// The first solution: seed routes (where they apply), greedy insertion, local search.
+    fn construct(&mut self, st: &mut State) {
+        let p = self.ctx.p;
+        let mut units = std::mem::take(&mut st.unassigned);
+        sort_units(&self.ctx.keys, &mut units, &mut self.rng);
+        super::seeds::open_seed_routes(p, st, &mut units, &self.ctx.empty_routes);
+        let budget = &self.limits.budget;
+        let untried = recreate(
+            p,
+            st,
+            &units,
+            &self.ctx.empty_routes,
+            0.0,
+            &mut self.rng,
+            Scope::All,
+            budget,
+        );
+        if untried > 0 {
+            // Out of time (or cancelled) before every job was tried: the
+            // partial construction is the answer; its untried jobs are
+            // reported as such.
+            for &u in &units[units.len() - untried..] {
+                self.untried.push(u);
+                self.untried.extend(p.jobs[u].partner);
+            }
+        } else if let Some(ls) = &mut self.ls {
+            ls.improve(p, st, &self.all_jobs, budget);
+        }
     }
 
     /// Reports `best` as the best solution so far.
@@ -325,7 +345,8 @@ impl<'a, 'c> Search<'a, 'c> {
         let scope = self.scope();
         let mut removed = Vec::new();
         'outer: loop {
-            if st.num_routes() <= 1 {
+            // No complete solution has fewer routes than the capacity bound.
+            if st.num_routes() <= self.ctx.min_routes.max(1) {
                 break;
             }
             // Drop the route with the fewest jobs.

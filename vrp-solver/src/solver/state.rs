@@ -213,6 +213,31 @@ impl State {
         }
     }
 
+    /// The solution made of `routes` ((vehicle type, jobs) as [`State::snapshot`] gives them,
+    /// from a problem with the same jobs and vehicle types), every other unit unassigned,
+    /// committed.
+    pub fn from_routes(p: &Problem, routes: &[(usize, Vec<usize>)]) -> Self {
+        let mut st = State::empty(p);
+        for (vt, jobs) in routes {
+            if jobs.is_empty() {
+                continue;
+            }
+            let mut r = Route::new(p, *vt);
+            r.jobs.clone_from(jobs);
+            r.rebuild(p);
+            let ri = st.routes.len() as u32;
+            for &j in jobs {
+                st.route_of[j] = ri;
+            }
+            st.routes.push(r);
+            st.used[*vt] += 1;
+        }
+        let route_of = &st.route_of;
+        st.unassigned.retain(|&u| route_of[u] == NONE);
+        st.commit();
+        st
+    }
+
     /// Routes as (vehicle type, jobs), empty ones left out.
     pub fn snapshot(&self) -> Vec<(usize, Vec<usize>)> {
         self.routes
