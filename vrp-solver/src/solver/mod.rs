@@ -281,7 +281,16 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
             };
             let qparams = seeds::params_for(&q, context::SearchParams::default());
             let mut s = search::Search::new(&qctx, qparams, seed, &share);
-            let (routes, _) = s.run(&mut |_| {});
+            // The twin's bests are solutions of the hierarchical problem too: reported at
+            // their hierarchical cost (the twin drops only the per-vehicle weight), so a
+            // caller streaming progress hears from the first half of the budget as well.
+            let (routes, _) = s.run(&mut |mut pr: Progress| {
+                let fleet = i64::try_from(pr.vehicles)
+                    .unwrap_or(i64::MAX)
+                    .saturating_mul(crate::problem::VEHICLE_WEIGHT);
+                pr.best_cost = pr.best_cost.saturating_add(fleet);
+                report(pr)
+            });
             s.untried.is_empty().then_some((routes, s.iterations))
         });
         let twin_iterations = twin.as_ref().map_or(0, |t| t.1);

@@ -257,6 +257,42 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_twins_bests_are_reported_at_their_hierarchical_cost() {
+        use std::sync::{Arc, Mutex};
+        let p = doors(4, Objective::Hierarchical);
+        let seen: Arc<Mutex<Vec<(i64, usize, u64)>>> = Arc::default();
+        let sink = Arc::clone(&seen);
+        let opts = crate::SolverOptions {
+            seed: 5,
+            iteration_limit: Some(400),
+            progress: Some(Arc::new(move |pr: crate::Progress| {
+                sink.lock()
+                    .unwrap()
+                    .push((pr.best_cost, pr.vehicles, pr.iterations))
+            })),
+            ..Default::default()
+        };
+        let sol = crate::solve(&p, &opts);
+        let seen = seen.lock().unwrap().clone();
+        assert!(!seen.is_empty());
+        let weight = crate::problem::VEHICLE_WEIGHT;
+        for w in seen.windows(2) {
+            assert!(w[1].0 < w[0].0, "reported bests only fall: {seen:?}");
+        }
+        for &(cost, vehicles, _) in &seen {
+            assert!(
+                cost >= vehicles as i64 * weight,
+                "hierarchical scale: {seen:?}"
+            );
+            assert!(
+                cost < (vehicles as i64 + 1) * weight,
+                "no job left out: {seen:?}"
+            );
+        }
+        assert_eq!(seen.last().unwrap().1, sol.routes.len());
+    }
+
+    #[test]
     fn a_state_rebuilt_from_its_snapshot_is_the_same_solution() {
         let p = doors(2, Objective::Weighted);
         let ctx = Context::new(&p);
