@@ -131,18 +131,7 @@ impl Store {
             }
         }
         let mut tx = self.begin_write().await?;
-        let last: i64 = sqlx::query(
-            "SELECT CAST(COALESCE(MAX(subscription_id), 0) AS BIGINT) AS last FROM subscriptions \
-             WHERE tenant_id = $1",
-        )
-        .bind(tenant.0)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("last")?;
-        let id = last
-            .checked_add(1)
-            .map(SubscriptionId)
-            .ok_or_else(|| invalid("offer.subscription", "no subscription id is left"))?;
+        let id = super::subscriptions::next_id_on(&mut tx, tenant, "offer.subscription").await?;
         let sub = Subscription { id, ..planned };
         insert_on(&mut tx, tenant, &sub).await?;
         sqlx::query(

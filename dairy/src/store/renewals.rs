@@ -2,13 +2,11 @@
 //! (the tenant's setting) before the term's last delivery; a rerun adds no row. And the
 //! renewal itself: the next term as a new subscription ([`Store::renew_subscription`]).
 use milkrun_calendar::Date;
-use sqlx::Row;
 
 use super::outbox::enqueue_on;
 use super::subscriptions::{subscription_from_row, COLUMNS};
 use super::{date_text, Store, StoreError};
 use crate::calendar::Moment;
-use crate::error::invalid;
 use crate::ids::{SubscriptionId, TenantId};
 use crate::renewal::{next_term, reminder_due, reminder_message, term_end};
 use crate::subscription::Subscription;
@@ -94,18 +92,7 @@ impl Store {
             tx.rollback().await?;
             return Ok((subscription_from_row(&row)?, false));
         }
-        let last: i64 = sqlx::query(
-            "SELECT CAST(COALESCE(MAX(subscription_id), 0) AS BIGINT) AS last FROM subscriptions \
-             WHERE tenant_id = $1",
-        )
-        .bind(tenant.0)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("last")?;
-        let id = last
-            .checked_add(1)
-            .map(SubscriptionId)
-            .ok_or_else(|| invalid("renewal.subscription", "no subscription id is left"))?;
+        let id = super::subscriptions::next_id_on(&mut tx, tenant, "renewal.subscription").await?;
         let next = Subscription { id, ..planned };
         super::subscriptions::insert_on(&mut tx, tenant, &next).await?;
         tx.commit().await?;

@@ -89,6 +89,28 @@ pub(crate) fn subscription_from_row(row: &impl Cells) -> Result<Subscription, St
     )?)
 }
 
+/// The tenant's next subscription id, read on a connection (or in a transaction);
+/// `field` names the request in the error when the ids are used up.
+pub(crate) async fn next_id_on(
+    conn: &mut sqlx::AnyConnection,
+    tenant: TenantId,
+    field: &'static str,
+) -> Result<SubscriptionId, StoreError> {
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(MAX(subscription_id), 0) AS BIGINT) AS last FROM subscriptions \
+         WHERE tenant_id = $1",
+    )
+    .bind(tenant.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    let last: i64 = row.try_get("last")?;
+    Ok(last
+        .checked_add(1)
+        .map(SubscriptionId)
+        .ok_or_else(|| crate::error::invalid(field, "no subscription id is left"))?)
+}
+
 /// Inserts a subscription on a connection (or in a transaction).
 pub(crate) async fn insert_on(
     conn: &mut sqlx::AnyConnection,

@@ -116,17 +116,20 @@ pub(crate) fn run_on(
     on_plan: Option<&(dyn Fn(pb::SolveProgress, pb::OptimizeResponse) + Send + Sync)>,
     observe: &dyn Fn(f64),
 ) -> Result<pb::OptimizeResponse, ServiceError> {
+    // The model's field of the location at `index`, for an error about it.
+    let field_of = |index: usize| {
+        job.draft
+            .location_fields
+            .get(index)
+            .cloned()
+            .unwrap_or_else(|| "model".into())
+    };
     let snaps = overlay
         .snap_all(&job.draft.locations, job.draft.max_snap_m)
         .map_err(|e| match e {
-            milkrun_engine::EngineError::TooFarFromRoad { index, .. } => ServiceError::invalid(
-                job.draft
-                    .location_fields
-                    .get(index)
-                    .cloned()
-                    .unwrap_or_else(|| "model".into()),
-                e.to_string(),
-            ),
+            milkrun_engine::EngineError::TooFarFromRoad { index, .. } => {
+                ServiceError::invalid(field_of(index), e.to_string())
+            }
             other => ServiceError::Internal(other.to_string()),
         })?;
     // Door to door unless the model asks for road only: the values Roads.Matrix gives.
@@ -140,14 +143,9 @@ pub(crate) fn run_on(
     let matrix = overlay
         .matrix_doors(&doors, &doors, job.draft.access, None)
         .map_err(|e| match e {
-            milkrun_engine::EngineError::AccessTooLong { index, .. } => ServiceError::invalid(
-                job.draft
-                    .location_fields
-                    .get(index)
-                    .cloned()
-                    .unwrap_or_else(|| "model".into()),
-                e.to_string(),
-            ),
+            milkrun_engine::EngineError::AccessTooLong { index, .. } => {
+                ServiceError::invalid(field_of(index), e.to_string())
+            }
             milkrun_engine::EngineError::BadAccessSpeed { .. } => {
                 ServiceError::invalid("model.access_speed_mps", e.to_string())
             }
