@@ -744,20 +744,31 @@ mod tests {
             let d = (i as i64 - j as i64).abs();
             (d * 60, d * 250)
         });
+        three_stops(times, 27_000, 1, 32_400)
+    }
+
+    /// Stops at locations 1-3 (windows from 05:00 to `window_end_s`), one courier `courier`
+    /// on shift from 04:15 to `shift_end_s`, planned in that order; progress reported.
+    fn three_stops(
+        times: TravelTimes,
+        window_end_s: i64,
+        courier: u32,
+        shift_end_s: i64,
+    ) -> Dispatch {
         let stops = (1..4)
             .map(|l| StopSpec {
                 household: l - 1,
                 loc: l,
                 bottles: 1,
                 service_s: 30,
-                window_s: (18_000, 27_000),
+                window_s: (18_000, window_end_s),
             })
             .collect();
         let couriers = vec![CourierSpec {
-            id: 1,
+            id: courier,
             capacity: 10,
             shift_start_s: 15_300,
-            shift_end_s: 32_400,
+            shift_end_s,
         }];
         let mut d = Dispatch::new(times, 0, stops, couriers, Weights::default()).unwrap();
         d.set_progression(Progression::Reported);
@@ -877,24 +888,7 @@ mod tests {
         );
         let times = roads.matrix(&engine).unwrap();
         assert!(times.travel(1, 2) > 10, "{}", times.travel(1, 2));
-        let stops = (1..4)
-            .map(|l| StopSpec {
-                household: l - 1,
-                loc: l,
-                bottles: 1,
-                service_s: 30,
-                window_s: (18_000, 40_000),
-            })
-            .collect();
-        let couriers = vec![CourierSpec {
-            id: 0,
-            capacity: 10,
-            shift_start_s: 15_300,
-            shift_end_s: 43_200,
-        }];
-        let mut d = Dispatch::new(times, 0, stops, couriers, Weights::default()).unwrap();
-        d.set_progression(Progression::Reported);
-        d.set_plan(&[vec![0, 1, 2]], &replan_options()).unwrap();
+        let d = three_stops(times, 40_000, 0, 43_200);
         let labels = DayLabels::new(vec!["a".into(), "b".into(), "c".into()], vec!["c1".into()]);
         let entry = DayEntry::opened(LiveDay::open(d), labels, roads, Profile::Bike, 100.0);
         let (matrix, snapshot) = (entry.matrix_bytes().unwrap(), entry.snapshot().unwrap());

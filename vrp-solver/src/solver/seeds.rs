@@ -236,6 +236,18 @@ pub(crate) mod tests {
         }
     }
 
+    /// Every job of `p` on exactly one route, none unassigned.
+    fn assert_serves_every_job_once(p: &Problem, sol: &crate::Solution) {
+        assert!(sol.unassigned.is_empty());
+        let mut served: Vec<usize> = sol
+            .routes
+            .iter()
+            .flat_map(|r| r.stops.iter().map(|s| s.job))
+            .collect();
+        served.sort_unstable();
+        assert_eq!(served, (0..p.jobs.len()).collect::<Vec<_>>());
+    }
+
     #[test]
     fn a_hierarchical_solve_through_the_twin_serves_every_job_at_the_bound() {
         let p = doors(4, Objective::Hierarchical);
@@ -245,14 +257,7 @@ pub(crate) mod tests {
             ..Default::default()
         };
         let sol = crate::solve(&p, &opts);
-        assert!(sol.unassigned.is_empty());
-        let mut served: Vec<usize> = sol
-            .routes
-            .iter()
-            .flat_map(|r| r.stops.iter().map(|s| s.job))
-            .collect();
-        served.sort_unstable();
-        assert_eq!(served, (0..p.jobs.len()).collect::<Vec<_>>());
+        assert_serves_every_job_once(&p, &sol);
         assert!(sol.routes.len() >= crate::solver::context::capacity_bound(&p));
     }
 
@@ -388,13 +393,6 @@ pub(crate) mod tests {
             ..Default::default()
         };
         let sol = crate::solve(&p, &opts);
-        assert!(sol.unassigned.is_empty());
-        let mut served: Vec<usize> = sol
-            .routes
-            .iter()
-            .flat_map(|r| r.stops.iter().map(|s| s.job))
-            .collect();
-        served.sort_unstable();
-        assert_eq!(served, (0..p.jobs.len()).collect::<Vec<_>>());
+        assert_serves_every_job_once(&p, &sol);
     }
 }
