@@ -190,7 +190,9 @@ fn run(
 }
 
 /// Runs an optimization job on `overlay`'s roads, its progress the search's elapsed
-/// milliseconds out of its time limit's (the same in serve and on a worker).
+/// milliseconds out of its time limit's (the same in serve and on a worker). Progress is
+/// reported only with a plan and is at least 1 ms then, so `progress_done > 0` says the job
+/// holds a plan (its first can come in under a millisecond).
 fn optimize_on(
     overlay: &milkrun_engine::TrafficOverlay,
     job: SolveJob,
@@ -202,7 +204,7 @@ fn optimize_on(
     let on_plan = move |p: pb::SolveProgress, _plan: pb::OptimizeResponse| {
         // A float to integer cast saturates (NaN gives 0).
         let ms = (p.elapsed_s * 1000.0) as u64;
-        report(ms.min(limit_ms), limit_ms);
+        report(ms.max(1).min(limit_ms), limit_ms);
     };
     routes::run_on(overlay, job, cancel, Some(&on_plan), observe).map(JobResult::Optimize)
 }

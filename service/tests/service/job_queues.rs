@@ -310,14 +310,14 @@ async fn same_states(
         .expect("read")
         .expect("stored");
     assert_eq!(row.state, StoredState::Succeeded);
-    // A running optimization cancelled: CANCELLED well before its 60 s, keeping the best
-    // plan found before the cancel.
+    // A running optimization cancelled once it holds a plan: CANCELLED well before its 60 s,
+    // keeping the best plan found before the cancel.
     let long_opt = c
         .submit(with_key(optimize_job(60.0), KEY))
         .await
         .expect("submit")
         .into_inner();
-    wait_running(&mut c, &long_opt.job_id).await;
+    wait_planned(&mut c, &long_opt.job_id).await;
     c.cancel(with_key(
         pb::CancelJobRequest {
             job_id: long_opt.job_id.clone(),
@@ -447,7 +447,9 @@ fn visits(plan: &pb::OptimizeResponse) -> Vec<Vec<u32>> {
 }
 
 /// Waits until the job is RUNNING (it must not end first).
-async fn wait_running(c: &mut JobsClient<Channel>, id: &str) {
+/// Waits until job `id` runs and reports progress, which an optimization does only once it
+/// holds a plan (a cancel right at the start would rightly end it with none).
+async fn wait_planned(c: &mut JobsClient<Channel>, id: &str) {
     let mut stream = c
         .watch(with_key(pb::WatchJobRequest { job_id: id.into() }, KEY))
         .await
@@ -462,11 +464,11 @@ async fn wait_running(c: &mut JobsClient<Channel>, id: &str) {
             ),
             "ended before it was seen running: {msg:?}"
         );
-        if msg.state == pb::JobState::Running as i32 {
+        if msg.state == pb::JobState::Running as i32 && msg.progress_done > 0 {
             return;
         }
     }
-    panic!("the watch of {id} ended before it ran");
+    panic!("the watch of {id} ended before it reported progress");
 }
 
 /// A forecast of 1,000 daily series by automatic model choice (about 20 s of one core on the
