@@ -234,6 +234,9 @@ impl BuildingTags {
     }
 }
 
+/// The node ids of each outer way of a multipolygon (`None`: the way is not in the extract).
+pub type OuterWays = Vec<Option<Vec<i64>>>;
+
 /// Decoded elements: node coordinates (degrees, as given: they are checked here), building
 /// or address nodes, building ways with their node ids, building multipolygons with the node
 /// ids of each outer way (`None`: the way is not in the extract).
@@ -246,7 +249,7 @@ pub struct BuildingInput {
     /// Ways tagged `building=*`.
     pub ways: Vec<(i64, Vec<i64>, BuildingTags)>,
     /// Relations tagged `building=*` and `type=multipolygon`, with their outer ways.
-    pub relations: Vec<(i64, Vec<Option<Vec<i64>>>, BuildingTags)>,
+    pub relations: Vec<(i64, OuterWays, BuildingTags)>,
     /// Relations tagged `building=*` of another type (counted, not read).
     pub other_relations: usize,
 }
@@ -712,7 +715,7 @@ mod tests {
     /// vertices' mean.
     #[test]
     fn centroid_of_a_rectangle_and_of_a_flat_ring() {
-        let (lat, lon) = (47.1, 9.5);
+        let (lat, lon) = (47.1f64, 9.5f64);
         let dlat = 10.0 / M_PER_DEG;
         let dlon = 20.0 / (M_PER_DEG * lat.to_radians().cos());
         let ring = [
