@@ -17,6 +17,13 @@
 //!   outwards); each building holds `building_size` households (default
 //!   2-12) that share its coordinates (one entrance) but have their own
 //!   service time (floors: 15-45 s, mostly 15-25 s: a bottle at the door).
+//!   **Real buildings** ([`generate_in_buildings`], off by default): given building
+//!   positions (for example an OSM extract's residential footprints), each building drawn
+//!   at a road point with real buildings within [`BUILDING_SEARCH_M`] takes the nearest
+//!   one with room left (within [`BUILDING_FILL_M`] when the near ones are full) instead:
+//!   its position is the door, and it holds at most its own household count over the whole
+//!   morning; where an area has no building, the setback above is used. With no buildings given the scenario is byte-identical to
+//!   [`generate`]'s (a real building only shortens the drawn building to the room left).
 //! * **Subscriptions:** 1-3 bottles a day (50/35/15%), each bottle of one of
 //!   [`PRODUCTS`] (whole milk 50%, semi-skimmed 30%, yoghurt 12%, cream 8%).
 //! * **Windows:** [`MAIN_WINDOW_SHARE`] take 05:00-07:30; 12% a narrower
@@ -219,15 +226,173 @@ fn set_back(p: (f64, f64), seed: u64, building: u32, setback_m: (f64, f64)) -> (
     }
 }
 
+/// A real building households may live in (for example a residential footprint's centroid
+/// from an OSM extract).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BuildingSite {
+    /// Latitude of its door, degrees.
+    pub lat: f64,
+    /// Longitude of its door, degrees.
+    pub lon: f64,
+    /// Households it holds at most (0: none live there; it is never used).
+    pub households: u32,
+}
+
+/// Where a building is drawn at a road point with a real building within this many metres,
+/// its households live in the nearest real building with room left; where there is none
+/// (fields, forest roads), the drawn building stands off the road by
+/// [`ScenarioSpec::setback_m`] instead.
+pub const BUILDING_SEARCH_M: f64 = 150.0;
+
+/// Where the real buildings near a drawn road point are full, the nearest one with room
+/// within this many metres is taken instead (a neighbourhood of houses holds fewer homes
+/// than the generator's default buildings, so it spreads further); past it, the setback.
+pub const BUILDING_FILL_M: f64 = 5_000.0;
+
 /// Generates a scenario on `road_points` (`(lat, lon)` degrees). Errors if
 /// there are no road points or if a point is not a valid coordinate.
 pub fn generate(spec: &ScenarioSpec, road_points: &[(f64, f64)]) -> Result<Scenario, DatasetError> {
+    generate_in_buildings(spec, road_points, &[])
+}
+
+/// Real buildings indexed on a grid of [`BUILDING_SEARCH_M`] cells, with the room left in
+/// each and the scenario's building id each was given. A cell lists its buildings with room
+/// left; `built` counts every building of a cell, full or not.
+struct Sites<'a> {
+    sites: &'a [BuildingSite],
+    room: Vec<u32>,
+    id: Vec<Option<u32>>,
+    cells: std::collections::HashMap<(i64, i64), Vec<usize>>,
+    built: std::collections::HashMap<(i64, i64), usize>,
+    coslat: f64,
+}
+
+impl<'a> Sites<'a> {
+    /// Metres per degree of latitude on the mean sphere.
+    const K: f64 = 6_371_008.8 * std::f64::consts::PI / 180.0;
+
+    fn new(sites: &'a [BuildingSite], coslat: f64) -> Sites<'a> {
+        let mut s = Sites {
+            sites,
+            room: sites.iter().map(|b| b.households).collect(),
+            id: vec![None; sites.len()],
+            cells: std::collections::HashMap::new(),
+            built: std::collections::HashMap::new(),
+            coslat,
+        };
+        for (i, b) in sites.iter().enumerate() {
+            if b.households > 0 {
+                let c = s.cell((b.lat, b.lon));
+                s.cells.entry(c).or_default().push(i);
+                *s.built.entry(c).or_default() += 1;
+            }
+        }
+        s
+    }
+
+    fn xy(&self, p: (f64, f64)) -> (f64, f64) {
+        (p.1 * Self::K * self.coslat, p.0 * Self::K)
+    }
+
+    fn cell(&self, p: (f64, f64)) -> (i64, i64) {
+        let (x, y) = self.xy(p);
+        (
+            (x / BUILDING_SEARCH_M).floor() as i64,
+            (y / BUILDING_SEARCH_M).floor() as i64,
+        )
+    }
+
+    /// Whether any building (full or not) lies in the 3x3 cells around `p`.
+    fn area_has_buildings(&self, p: (f64, f64)) -> bool {
+        let (cx, cy) = self.cell(p);
+        (-1..=1).any(|dx| (-1..=1).any(|dy| self.built.contains_key(&(cx + dx, cy + dy))))
+    }
+
+    /// The building with room left nearest to `p` (ties: the lower index): within
+    /// [`BUILDING_SEARCH_M`] if one is; else, where the area has buildings but they are
+    /// full, the nearest with room within [`BUILDING_FILL_M`] (the neighbourhood grows);
+    /// `None` where the area has no building at all.
+    fn nearest(&self, p: (f64, f64)) -> Option<usize> {
+        if !self.area_has_buildings(p) {
+            return None;
+        }
+        let (cx, cy) = self.cell(p);
+        let (px, py) = self.xy(p);
+        let rings = (BUILDING_FILL_M / BUILDING_SEARCH_M).ceil() as i64;
+        let mut best: Option<(f64, usize)> = None;
+        for r in 0..=rings {
+            // A building in ring `r` is at least `(r - 1)` cells away: once the best found is
+            // nearer than that, no farther ring can beat it.
+            if let Some((bd, _)) = best {
+                if bd <= (r - 1) as f64 * BUILDING_SEARCH_M {
+                    break;
+                }
+            }
+            for dx in -r..=r {
+                for dy in -r..=r {
+                    if dx.abs().max(dy.abs()) != r {
+                        continue;
+                    }
+                    let Some(ks) = self.cells.get(&(cx + dx, cy + dy)) else {
+                        continue;
+                    };
+                    for &k in ks {
+                        let (x, y) = self.xy((self.sites[k].lat, self.sites[k].lon));
+                        let d = (x - px).hypot(y - py);
+                        if d <= BUILDING_FILL_M
+                            && best.is_none_or(|(bd, bk)| d < bd || (d == bd && k < bk))
+                        {
+                            best = Some((d, k));
+                        }
+                    }
+                }
+            }
+        }
+        best.map(|(_, k)| k)
+    }
+
+    /// Takes up to `want` households' room in building `k`; returns how many it took.
+    fn take(&mut self, k: usize, want: usize) -> usize {
+        let n = want.min(self.room[k] as usize);
+        self.room[k] -= n as u32;
+        if self.room[k] == 0 {
+            let c = self.cell((self.sites[k].lat, self.sites[k].lon));
+            if let Some(ks) = self.cells.get_mut(&c) {
+                ks.retain(|&x| x != k);
+            }
+        }
+        n
+    }
+}
+
+/// [`generate`], placing households in the real `buildings` where a drawn building has one
+/// with room left within [`BUILDING_SEARCH_M`] of its road point (see the module docs).
+/// Errors if a road point or a building's position is not a valid coordinate.
+pub fn generate_in_buildings(
+    spec: &ScenarioSpec,
+    road_points: &[(f64, f64)],
+    buildings: &[BuildingSite],
+) -> Result<Scenario, DatasetError> {
     let invalid = |line: usize, msg: String| DatasetError::Invalid {
         file: "road points".to_string(),
         line,
         field: "lat,lon".to_string(),
         msg,
     };
+    for (i, b) in buildings.iter().enumerate() {
+        if !(b.lat.is_finite()
+            && b.lon.is_finite()
+            && (-90.0..=90.0).contains(&b.lat)
+            && (-180.0..=180.0).contains(&b.lon))
+        {
+            return Err(DatasetError::Invalid {
+                file: "buildings".to_string(),
+                line: i + 1,
+                field: "lat,lon".to_string(),
+                msg: format!("({}, {}) is not a valid coordinate", b.lat, b.lon),
+            });
+        }
+    }
     if road_points.is_empty() {
         return Err(invalid(
             0,
@@ -285,6 +450,7 @@ pub fn generate(spec: &ScenarioSpec, road_points: &[(f64, f64)]) -> Result<Scena
     // Spread: a centre's buildings mostly lie among its nearest `spread` points.
     let spread = spec.spread_points.max(1) as f64;
 
+    let mut sites = Sites::new(buildings, coslat);
     let mut households = Vec::with_capacity(spec.households);
     let mut building = 0u32;
     while households.len() < spec.households {
@@ -299,14 +465,30 @@ pub fn generate(spec: &ScenarioSpec, road_points: &[(f64, f64)]) -> Result<Scena
             * (2.0 * std::f64::consts::PI * rng.unit()).cos();
         let rank = ((g.abs() * spread) as usize).min(road_points.len() - 1);
         let (lat, lon) = road_points[by_centre[c][rank]];
+        // A real building near the road point, if one has room; its households keep the
+        // building id it was first given.
+        let real = sites.nearest((lat, lon));
         // The building stands off the road: its own stream, so the draws above (and the
         // households' windows, services and bottles) stay those of a setback of 0.
-        let (lat, lon) = set_back((lat, lon), spec.seed, building, spec.setback_m);
+        let (lat, lon, this_building) = match real {
+            Some(k) => {
+                let id = *sites.id[k].get_or_insert(building);
+                (buildings[k].lat, buildings[k].lon, id)
+            }
+            None => {
+                let (lat, lon) = set_back((lat, lon), spec.seed, building, spec.setback_m);
+                (lat, lon, building)
+            }
+        };
         let (lo, hi) = (
             spec.building_size.0.max(1),
             spec.building_size.1.max(spec.building_size.0.max(1)),
         );
-        let size = (rng.int(lo as i64, hi as i64) as usize).min(spec.households - households.len());
+        let mut size =
+            (rng.int(lo as i64, hi as i64) as usize).min(spec.households - households.len());
+        if let Some(k) = real {
+            size = sites.take(k, size);
+        }
         for _ in 0..size {
             let u = rng.unit();
             let window_s = if u < MAIN_WINDOW_SHARE {
@@ -347,7 +529,7 @@ pub fn generate(spec: &ScenarioSpec, road_points: &[(f64, f64)]) -> Result<Scena
                 id: households.len() as u32 + 1,
                 lat: round7(lat),
                 lon: round7(lon),
-                building,
+                building: this_building,
                 service_s,
                 window_s,
                 quantities,

@@ -132,6 +132,13 @@ pub enum EngineError {
         /// The limit in force.
         max_cells: usize,
     },
+    /// An extract holds more buildings than the caller allows (checked while reading, so
+    /// memory stays bounded).
+    #[error("the extract holds more than {limit} buildings (the limit given)")]
+    TooManyBuildings {
+        /// The limit in force.
+        limit: usize,
+    },
     /// A generator parameter is invalid.
     #[error("bad generator parameter `{field}`: {reason}")]
     BadGenerator {

@@ -30,7 +30,8 @@
 //!   atomically.
 //!
 //! ## Modules
-//! [`osm`] (PBF import, the only file-format code), [`store`] (prepared-graph file),
+//! [`osm`] (PBF import, the only file-format code; [`buildings`] reads building positions
+//! from the same bytes), [`store`] (prepared-graph file),
 //! [`profile`], [`graph`], [`snap`], [`access`] (door-to-door access legs), [`order`], [`cch`], [`customize`], [`query`],
 //! [`maneuvers`] (turn-by-turn hints from a route's geometry),
 //! [`network`], [`overlay`], [`traffic`], [`timed`], [`timeofday`], [`turns`], [`engine`], [`dijkstra`] (reference), [`generate`]
@@ -61,6 +62,7 @@
 #![warn(missing_docs)]
 
 pub mod access;
+pub mod buildings;
 pub mod cch;
 pub mod customize;
 pub mod dijkstra;
@@ -88,6 +90,10 @@ pub mod turns;
 pub use access::{
     check_access_speed, Access, Door, PointOptions, DEFAULT_ACCESS_MPS, MAX_ACCESS_MPS,
     MIN_ACCESS_MPS,
+};
+pub use buildings::{
+    import_buildings, Building, BuildingKind, BuildingReport, BuildingSkip, OsmRef,
+    DEFAULT_MAX_BUILDINGS,
 };
 pub use cch::CchTopology;
 pub use dijkstra::{dijkstra_keys, dijkstra_trips};

@@ -388,7 +388,7 @@ fn chain(via_ways: &[&[i64]], used: &mut [bool], path: &mut Vec<i64>, to_nodes: 
 /// (at most 64 KiB), a `BlobHeader` with a type and a data size, and that many data bytes;
 /// and that each blob passes [`BlobChecker::check`] (bounded inflation, string indices in
 /// range).
-fn check_framing(bytes: &[u8]) -> Result<(), EngineError> {
+pub(crate) fn check_framing(bytes: &[u8]) -> Result<(), EngineError> {
     if bytes.is_empty() {
         return Err(EngineError::pbf("the file is empty"));
     }

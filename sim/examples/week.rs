@@ -55,6 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .join("osm")
             .join("liechtenstein.osm.pbf"),
         first_date: Date::parse_iso("2028-03-06")?,
+        osm_buildings: false,
     };
     let t = Instant::now();
     // CPU seconds per phase (Linux: this process's user + system time).

@@ -143,6 +143,23 @@ pub fn generate(
     roads: &[(f64, f64)],
     first_date: Date,
 ) -> Result<CompanyPlan, DairyError> {
+    generate_in_buildings(seed, subscriptions, roads, &[], first_date)
+}
+
+/// [`generate`], with real buildings `(lat, lon, households)` (an extract's homes,
+/// `milkrun_station::scenario::residential_sites`): a household drawn at a road point with a
+/// building that has room left within [`MAX_SNAP_M`] of it lives in the nearest such
+/// building (its door is the building's position; a building holds at most its
+/// households); elsewhere it stands 5–60 m off the road as in [`generate`]. The random
+/// draws are the same, so with no buildings the company is [`generate`]'s.
+pub fn generate_in_buildings(
+    seed: u64,
+    subscriptions: u32,
+    roads: &[(f64, f64)],
+    buildings: &[(f64, f64, u32)],
+    first_date: Date,
+) -> Result<CompanyPlan, DairyError> {
+    let mut room: Vec<u32> = buildings.iter().map(|b| b.2).collect();
     let mut rng = Pcg64::seed_from_u64(seed ^ 0x636f_6d70_616e_7900);
     let tenant = Tenant::new(
         TENANT,
@@ -244,6 +261,22 @@ pub fn generate(
             rng.random_range(5.0..60.0),
             rng.random_range(0.0..std::f64::consts::TAU),
         );
+        // A real building with room near the road point: within the night's snap limit of
+        // it, so the door always snaps.
+        let real = buildings
+            .iter()
+            .enumerate()
+            .filter(|&(k, b)| room[k] > 0 && b.0.is_finite() && b.1.is_finite())
+            .map(|(k, b)| (metres(base, (b.0, b.1)), k))
+            .filter(|&(d, _)| d <= MAX_SNAP_M)
+            .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let (lat, lon) = match real {
+            Some((_, k)) => {
+                room[k] -= 1;
+                (buildings[k].0, buildings[k].1)
+            }
+            None => (lat, lon),
+        };
         let id = HouseholdId(i as i64 + 1);
         let w = WINDOWS[rng.random_range(0..WINDOWS.len())];
         customers.push(Customer::new(

@@ -56,6 +56,10 @@ pub struct WeekConfig {
     pub osm: PathBuf,
     /// The first simulated delivery day.
     pub first_date: Date,
+    /// Households live in the extract's residential buildings where a drawn road point has
+    /// one near ([`company::generate_in_buildings`]); `false` (the default): 5–60 m off the
+    /// road.
+    pub osm_buildings: bool,
 }
 
 /// Where a run is, for a progress bar. Presentation is the caller's.

@@ -159,8 +159,21 @@ async fn run_on<E: Engine>(
     let seed = config.seed;
     progress(Progress::Setup { what: "households" });
     let pts = road_points(&roads);
-    let plan = company::generate(seed, config.subscriptions, &pts, config.first_date)
-        .map_err(dairy_err)?;
+    let buildings: Vec<(f64, f64, u32)> = if config.osm_buildings {
+        let (sites, _) = milkrun_station::scenario::residential_sites(&config.osm)
+            .map_err(|e| SimError::Roads(format!("buildings: {e}")))?;
+        sites.iter().map(|b| (b.lat, b.lon, b.households)).collect()
+    } else {
+        Vec::new()
+    };
+    let plan = company::generate_in_buildings(
+        seed,
+        config.subscriptions,
+        &pts,
+        &buildings,
+        config.first_date,
+    )
+    .map_err(dairy_err)?;
     // Snap each station's households and measure the roads between them; drop the
     // households the station cannot reach (an island of the road graph).
     progress(Progress::Setup { what: "matrix" });

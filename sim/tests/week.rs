@@ -42,6 +42,7 @@ fn config(
         db_url: format!("sqlite:{}", path.display()),
         osm: osm(),
         first_date: Date::parse_iso("2028-03-06")?,
+        osm_buildings: false,
     })
 }
 
@@ -300,5 +301,56 @@ fn bad_group_specs_name_the_field() -> TestResult {
     assert_eq!(field(GroupSpec { days: 0, ..good }, 8), "days");
     // 2 stations of 3 households need 8 points.
     assert_eq!(field(good, 7), "households_per_station");
+    Ok(())
+}
+
+/// The company in real buildings (issue #25, `milkrun demo --buildings osm`): with no
+/// buildings the households are `generate`'s; with Liechtenstein's homes most households'
+/// doors are a building's position, within the night's snap limit of a road point, and no
+/// building holds more households than its tags give.
+#[test]
+fn company_households_in_real_buildings() -> TestResult {
+    use milkrun_sim::company::{self, metres, MAX_SNAP_M};
+    let (graph, _) = milkrun_engine::import_pbf_file(&osm(), milkrun_engine::Profile::Bike)?;
+    let pts: Vec<(f64, f64)> = (0..graph.num_nodes() as u32)
+        .map(|v| graph.coord(milkrun_engine::NodeId(v)))
+        .map(|p| (p.lat, p.lon))
+        .collect();
+    let (sites, _) = milkrun_station::scenario::residential_sites(&osm())?;
+    let sites: Vec<(f64, f64, u32)> = sites.iter().map(|b| (b.lat, b.lon, b.households)).collect();
+    let date = Date::parse_iso("2028-03-06")?;
+    let plain = company::generate(3, 400, &pts, date)?;
+    let none = company::generate_in_buildings(3, 400, &pts, &[], date)?;
+    assert_eq!(plain.households, none.households);
+    let real = company::generate_in_buildings(3, 400, &pts, &sites, date)?;
+    assert_eq!(real.households.len(), plain.households.len());
+    let mut used = std::collections::HashMap::new();
+    for h in &real.households {
+        let p = (h.point.lat, h.point.lon);
+        if let Some(k) = sites.iter().position(|s| metres(p, (s.0, s.1)) < 0.01) {
+            *used.entry(k).or_insert(0u32) += 1;
+            let near = pts
+                .iter()
+                .map(|&q| metres(p, q))
+                .fold(f64::INFINITY, f64::min);
+            assert!(
+                near <= MAX_SNAP_M,
+                "household {:?} {near:.0} m from a road point",
+                h.id
+            );
+        }
+    }
+    let placed: u32 = used.values().sum();
+    eprintln!(
+        "{placed} of {} households in real buildings",
+        real.households.len()
+    );
+    assert!(
+        placed as usize * 10 >= real.households.len() * 6,
+        "{placed}"
+    );
+    for (k, n) in used {
+        assert!(n <= sites[k].2, "building {k}: {n} households");
+    }
     Ok(())
 }

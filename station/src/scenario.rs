@@ -1,11 +1,44 @@
 //! A delivery scenario ([`milkrun_datasets::scenario`]) as a morning on the roads.
 
-use milkrun_datasets::scenario::Scenario;
+use std::path::Path;
+
+use milkrun_datasets::scenario::{BuildingSite, Scenario};
 use milkrun_dispatch::{CourierSpec, Dispatch, StopSpec, Weights};
-use milkrun_engine::{LatLon, RoadEngine, DEFAULT_MAX_SNAP_M};
+use milkrun_engine::{
+    import_buildings, BuildingReport, LatLon, RoadEngine, DEFAULT_MAX_BUILDINGS, DEFAULT_MAX_SNAP_M,
+};
 
 use crate::road::RoadLocations;
 use crate::StationError;
+
+/// The homes of an extract as the scenario generator's building sites
+/// ([`milkrun_datasets::scenario::generate_in_buildings`]): every building of
+/// [`milkrun_engine::buildings`] with at least one household by its tags (houses,
+/// apartments, residential, `building=yes`, address points), at most
+/// [`DEFAULT_MAX_BUILDINGS`]; with the import's report.
+pub fn residential_sites(osm: &Path) -> Result<(Vec<BuildingSite>, BuildingReport), StationError> {
+    let import = |source| StationError::Import {
+        path: osm.to_path_buf(),
+        source,
+    };
+    let bytes = std::fs::read(osm).map_err(|source| {
+        import(milkrun_engine::EngineError::Io {
+            path: osm.to_path_buf(),
+            source,
+        })
+    })?;
+    let (buildings, report) = import_buildings(&bytes, DEFAULT_MAX_BUILDINGS).map_err(import)?;
+    let sites = buildings
+        .iter()
+        .filter(|b| b.households > 0)
+        .map(|b| BuildingSite {
+            lat: b.pos.lat,
+            lon: b.pos.lon,
+            households: b.households,
+        })
+        .collect();
+    Ok((sites, report))
+}
 
 /// The morning of a scenario on the roads: location 0 is the depot, location `i` household
 /// `i - 1`; stop `i` is household `i`'s delivery.

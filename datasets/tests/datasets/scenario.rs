@@ -1,7 +1,8 @@
 //! Scenario generator and file format (issue #5).
 
 use milkrun_datasets::scenario::{
-    generate, parse_scenario, parse_time, write_scenario, ScenarioSpec, MAIN_WINDOW_S,
+    generate, generate_in_buildings, parse_scenario, parse_time, write_scenario, BuildingSite,
+    ScenarioSpec, MAIN_WINDOW_S,
 };
 use milkrun_datasets::DatasetError;
 
@@ -163,4 +164,93 @@ fn times() {
 #[test]
 fn no_road_points() {
     assert!(generate(&ScenarioSpec::new(1, 10, 1), &[]).is_err());
+}
+
+/// Real buildings (issue #25): with none given the morning is exactly `generate`'s; with
+/// buildings in one half of the grid, the households drawn there stand on a building's
+/// position (at most its households, one building id per building) and the others off the
+/// road as before; a bad building coordinate is an error naming the building.
+#[test]
+fn households_in_real_buildings() {
+    let pts = road_points();
+    let spec = ScenarioSpec::new(5, 400, 3);
+    let plain = generate(&spec, &pts).unwrap();
+    assert_eq!(generate_in_buildings(&spec, &pts, &[]).unwrap(), plain);
+    assert_eq!(
+        write_scenario(&generate_in_buildings(&spec, &pts, &[]).unwrap()),
+        write_scenario(&plain)
+    );
+    // Houses 20 m north of every other road point of the western half (lon < 9.52), an
+    // apartment block of 10 in the middle of them, and a building with no room.
+    let mut sites: Vec<BuildingSite> = pts
+        .iter()
+        .step_by(2)
+        .filter(|p| p.1 < 9.52)
+        .map(|p| BuildingSite {
+            lat: p.0 + 20.0 / 111_195.0,
+            lon: p.1,
+            households: 1,
+        })
+        .collect();
+    sites.push(BuildingSite {
+        lat: 47.115,
+        lon: 9.51,
+        households: 10,
+    });
+    sites.push(BuildingSite {
+        lat: 47.116,
+        lon: 9.51,
+        households: 0,
+    });
+    let s = generate_in_buildings(&spec, &pts, &sites).unwrap();
+    assert_eq!(s.households.len(), 400);
+    assert_eq!(s.depot, plain.depot);
+    let mut used: std::collections::HashMap<usize, (u32, u32)> = Default::default();
+    let mut in_buildings = 0;
+    for h in &s.households {
+        let at = sites
+            .iter()
+            .position(|b| metres((b.lat, b.lon), (h.lat, h.lon)) < 0.05);
+        match at {
+            Some(k) => {
+                in_buildings += 1;
+                assert!(sites[k].households > 0, "the empty building is never used");
+                let e = used.entry(k).or_insert((h.building, 0));
+                assert_eq!(e.0, h.building, "one id per building");
+                e.1 += 1;
+                assert!(e.1 <= sites[k].households, "building {k} over full");
+            }
+            None => {
+                // Off a road point, 5-40 m, as without buildings.
+                let off = pts
+                    .iter()
+                    .map(|p| metres(*p, (h.lat, h.lon)))
+                    .fold(f64::INFINITY, f64::min);
+                assert!(
+                    (4.9..=40.1).contains(&off),
+                    "household {} {off:.1} m off",
+                    h.id
+                );
+            }
+        }
+    }
+    assert!(in_buildings >= 50, "{in_buildings} in buildings");
+    assert!(in_buildings < 400, "the eastern half has no buildings");
+    let total: u32 = sites.iter().map(|b| b.households).sum();
+    assert!(in_buildings <= total as usize);
+    // A building at NaN or 200 degrees east is refused, naming it.
+    for bad in [(f64::NAN, 9.5), (47.1, 200.0), (47.1, f64::INFINITY)] {
+        let mut with_bad = sites.clone();
+        with_bad.insert(
+            3,
+            BuildingSite {
+                lat: bad.0,
+                lon: bad.1,
+                households: 1,
+            },
+        );
+        let e = generate_in_buildings(&spec, &pts, &with_bad).unwrap_err();
+        assert_eq!((e.line(), e.field()), (Some(4), Some("lat,lon")), "{e}");
+        assert!(e.to_string().contains("buildings"), "{e}");
+    }
 }

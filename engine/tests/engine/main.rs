@@ -1,6 +1,7 @@
 //! The road engine's integration tests, one binary: one module per subject.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod buildings;
 mod doors;
 mod hostile_input;
 mod maneuvers;

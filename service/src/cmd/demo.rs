@@ -4,6 +4,7 @@
 //!
 //! ```text
 //! milkrun demo [--days 7] [--seed 1] [--out milkrun-demo] [--subscriptions 3000] [--osm FILE]
+//!              [--buildings setback|osm]
 //! ```
 //! The first simulated day is always [`FIRST_DATE`] (Monday 2 March 2026), so the seed alone
 //! decides the report (timings aside). The store is SQLite at `DIR/milkrun.db`, removed and
@@ -49,6 +50,10 @@ pub struct Opts {
     /// No progress bar (also hidden when stderr is not a terminal).
     #[arg(long)]
     pub quiet: bool,
+    /// Where the households live: `setback` (5-60 m off the road) or `osm` (the extract's
+    /// residential buildings near the drawn road points, the setback elsewhere).
+    #[arg(long, value_enum, default_value = "setback")]
+    pub buildings: super::morning::BuildingsArg,
 }
 
 impl Opts {
@@ -61,6 +66,7 @@ impl Opts {
             subscriptions: 3_000,
             osm: None,
             quiet: false,
+            buildings: super::morning::BuildingsArg::Setback,
         }
     }
 }
@@ -121,6 +127,7 @@ pub fn config(opts: &Opts) -> anyhow::Result<WeekConfig> {
         db_url: format!("sqlite:{db_text}"),
         osm,
         first_date: first_date(),
+        osm_buildings: opts.buildings == super::morning::BuildingsArg::Osm,
     })
 }
 

@@ -4,15 +4,24 @@
 //!
 //! ```text
 //! milkrun morning [--osm FILE] [--households 1500] [--couriers 9] [--seconds 30] [--seed 1]
-//!              [--out ./milkrun-morning]
+//!              [--buildings setback|osm] [--out ./milkrun-morning]
 //! ```
 //! The nightly plan is the dispatch crate's polished plan, limited by wall-clock time
 //! (`--seconds`); `--time-limited` is still accepted and changes nothing.
 use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
-use crate::demo::{report, run_demo, DemoConfig};
+use crate::demo::{report, run_demo, Buildings, DemoConfig};
+
+/// Where the households live (`--buildings`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BuildingsArg {
+    /// Building-like positions 5-40 m off the road (the generator's own).
+    Setback,
+    /// The extract's residential buildings where an area has them.
+    Osm,
+}
 
 /// Options of `milkrun morning`.
 #[derive(Debug, Args)]
@@ -41,6 +50,10 @@ pub struct Opts {
     /// make it reproducible (--seconds x the calibrated iterations per second).
     #[arg(long)]
     pub time_limited: bool,
+    /// Where the households live: `setback` (building-like positions 5-40 m off the road) or
+    /// `osm` (the extract's residential buildings, the setback where an area has none).
+    #[arg(long, value_enum, default_value = "setback")]
+    pub buildings: BuildingsArg,
 }
 
 /// Runs the command.
@@ -53,6 +66,10 @@ pub fn run(opts: Opts) -> anyhow::Result<()> {
         time_limited: opts.time_limited,
         seed: opts.seed,
         progress: true,
+        buildings: match opts.buildings {
+            BuildingsArg::Setback => Buildings::Setback,
+            BuildingsArg::Osm => Buildings::Osm,
+        },
         ..DemoConfig::new()
     };
     let outcome = run_demo(&config)?;

@@ -47,7 +47,7 @@ use milkrun_dispatch::{CourierSpec, StopSpec};
 use milkrun_engine::{EdgeSet, LatLon, SpeedChange, TrafficUpdate};
 use milkrun_station::demo::busiest_ways;
 use milkrun_station::road::road_points;
-use milkrun_station::scenario::{scenario_couriers, scenario_stops};
+use milkrun_station::scenario::{residential_sites, scenario_couriers, scenario_stops};
 
 /// Most households a demo may have: the travel-time matrix grows with the square of the
 /// locations (about 400 MB of matrices at 5,000).
@@ -62,6 +62,19 @@ pub const MAX_SECONDS: f64 = 7.0 * 86_400.0;
 /// Households the area may hold per road node (each road node is at most one building
 /// entrance; the generator puts 1-8 households in a building, so this leaves room).
 pub const HOUSEHOLDS_PER_ROAD_NODE: usize = 1;
+
+/// Where the households live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Buildings {
+    /// Building-like positions 5-40 m off the road points (the default; the generator's
+    /// own).
+    #[default]
+    Setback,
+    /// The extract's residential buildings where an area has them
+    /// ([`milkrun_station::scenario::residential_sites`],
+    /// [`scenario::generate_in_buildings`]), building-like positions elsewhere.
+    Osm,
+}
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +98,8 @@ pub struct DemoConfig {
     pub replan_budget_ms: u64,
     /// Cap on local-search evaluations per re-plan.
     pub replan_evaluations: u64,
+    /// Where the households live (`--buildings`).
+    pub buildings: Buildings,
 }
 
 impl DemoConfig {
@@ -101,6 +116,7 @@ impl DemoConfig {
             progress: false,
             replan_budget_ms: 200,
             replan_evaluations: 20_000,
+            buildings: Buildings::Setback,
         }
     }
 
@@ -139,6 +155,11 @@ impl Default for DemoConfig {
     fn default() -> Self {
         DemoConfig::new()
     }
+}
+
+/// A coordinate rounded to 7 decimals, as the scenario generator writes doors.
+fn round7(x: f64) -> f64 {
+    (x * 1e7).round() / 1e7
 }
 
 /// The shipped extract: `datasets/data/osm/liechtenstein.osm.pbf`.
@@ -242,10 +263,33 @@ pub fn run_demo_on(
         config.households,
         config.osm.display()
     );
-    let scen = scenario::generate(
-        &ScenarioSpec::new(config.seed, config.households, config.couriers),
-        &points,
-    )?;
+    let spec = ScenarioSpec::new(config.seed, config.households, config.couriers);
+    let scen = match config.buildings {
+        Buildings::Setback => scenario::generate(&spec, &points)?,
+        Buildings::Osm => {
+            let (sites, found) = residential_sites(&config.osm)
+                .map_err(|e| anyhow::anyhow!("--buildings osm: {e}"))?;
+            let scen = scenario::generate_in_buildings(&spec, &points, &sites)?;
+            let at_site: std::collections::HashSet<(u64, u64)> = sites
+                .iter()
+                .map(|b| (round7(b.lat).to_bits(), round7(b.lon).to_bits()))
+                .collect();
+            let placed = scen
+                .households
+                .iter()
+                .filter(|h| at_site.contains(&(h.lat.to_bits(), h.lon.to_bits())))
+                .count();
+            say(format!(
+                "   buildings: {} homes in the extract ({} footprints, {} skipped); \
+                 {placed} of {} households in them, the others off the road",
+                sites.len(),
+                found.building_ways + found.building_relations + found.building_nodes,
+                found.skipped(),
+                scen.households.len()
+            ));
+            scen
+        }
+    };
     let mut latlon = vec![LatLon {
         lat: scen.depot.lat,
         lon: scen.depot.lon,

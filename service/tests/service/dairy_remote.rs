@@ -49,6 +49,7 @@ fn week(name: &str) -> WeekConfig {
             .join("osm")
             .join("liechtenstein.osm.pbf"),
         first_date: Date::parse_iso("2028-03-06").expect("a date"),
+        osm_buildings: false,
     }
 }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use milkrun_service::demo::roads::{load_roads, Roads};
-use milkrun_service::demo::{report, run_demo, run_demo_on, DemoConfig};
+use milkrun_service::demo::{report, run_demo, run_demo_on, Buildings, DemoConfig};
 use milkrun_service::week;
 use milkrun_sim::report::{
     CalendarActivity, Company, CourierSettlement, Figures, Incident, MapData, MapPoint, MapStatus,
@@ -139,6 +139,46 @@ fn small_demo_is_consistent_and_deterministic() {
         report::strip_wall_clock(&again)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `--buildings osm` (issue #25): the households live in the extract's residential
+/// buildings, each door a building's position, snapped off the road by a realistic distance;
+/// the plan still passes the checker.
+#[test]
+fn demo_households_in_osm_buildings() {
+    let config = DemoConfig {
+        buildings: Buildings::Osm,
+        households: 40,
+        seconds: 0.5,
+        ..small(3)
+    };
+    let o = run_demo_on(&config, roads(), 0.0).unwrap();
+    let (sites, _) = milkrun_station::scenario::residential_sites(&DemoConfig::new().osm).unwrap();
+    let at_site = |lat: f64, lon: f64| {
+        sites
+            .iter()
+            .any(|b| (b.lat - lat).abs() < 1e-6 && (b.lon - lon).abs() < 1e-6)
+    };
+    let placed = o
+        .scenario
+        .households
+        .iter()
+        .filter(|h| at_site(h.lat, h.lon))
+        .count();
+    assert_eq!(
+        placed, 40,
+        "every household of the morning in a real building"
+    );
+    assert!(o.check.violations.is_empty());
+    let (median, max) = (o.snapped.quantile_m(0.5), o.snapped.quantile_m(1.0));
+    assert!((3.0..=40.0).contains(&median), "median snap {median} m");
+    assert!(max < 250.0, "max snap {max} m");
+    // Without `--buildings osm` the same seed gives the generator's own morning.
+    let points = milkrun_station::road::road_points(&roads().engine);
+    let spec = milkrun_datasets::scenario::ScenarioSpec::new(3, 40, 3);
+    let plain = milkrun_datasets::scenario::generate(&spec, &points).unwrap();
+    assert_ne!(plain.households, o.scenario.households);
+    assert_eq!(plain.depot, o.scenario.depot);
 }
 
 /// Bad options give an error that names the option.
