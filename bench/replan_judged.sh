@@ -4,6 +4,10 @@
 # `replan` with the reference (60 s from scratch: 30 s VRP solver + 30 s polish, no disruption
 # costs) at event 0 and every 25 events, three runs per seed, two runs at a time; then a table
 # per state: the three gaps and their median, and at how many states the median is within 2 %.
+# `replan --judged`: the nightly plan's and the reference's seconds are CPU seconds of the
+# solving thread (not wall clock), and background improvement's work budget (ITER
+# iterations per event) binds, its wall-clock cap (CAP_MS) set so high that it should never
+# be reached (the table's last lines count the runs that reached it: 0 is required).
 #
 #   bench/replan_judged.sh            # nightly plans (if missing), the 9 runs, the table
 #   bench/replan_judged.sh table      # only the table, from the logs of an earlier run
@@ -12,7 +16,10 @@
 # `cargo build --release -p milkrun-bench --bin replan`), DIR (plans and logs, default
 # target-replan), SEEDS ("1 2 3"), RUNS ("1 2 3"), JOBS (runs at a time, 2), ITER (background
 # ruin-and-recreate iterations per event, a work budget so that runs do not depend on the
-# machine's load; 300), CAP_MS (wall-clock cap of one background improvement, 5000).
+# machine's load; 300), CAP_MS (wall-clock cap of one background improvement, 120000),
+# COURIERS (the fleet, 12; see bench/README.md, "Re-planning, session 15").
+# The runs go run-major (run 1 of every seed first), so that runs cut short still cover every
+# seed.
 set -euo pipefail
 BIN=${BIN:-target/release/replan}
 DIR=${DIR:-target-replan}
@@ -20,28 +27,30 @@ SEEDS=${SEEDS:-"1 2 3"}
 RUNS=${RUNS:-"1 2 3"}
 JOBS=${JOBS:-2}
 ITER=${ITER:-300}
-CAP_MS=${CAP_MS:-5000}
-COMMON=(--rush-pct 130 --rush-source engine --no-baseline --events 200)
+CAP_MS=${CAP_MS:-120000}
+COURIERS=${COURIERS:-12}
+COMMON=(--rush-pct 130 --rush-source engine --no-baseline --events 200 --judged --couriers "$COURIERS")
 mkdir -p "$DIR/judged"
-export BIN DIR ITER CAP_MS
+export BIN DIR ITER CAP_MS COURIERS
 
 if [ "${1:-run}" != table ]; then
     [ -x "$BIN" ] || { echo "no $BIN: cargo build --release -p milkrun-bench --bin replan" >&2; exit 1; }
-    # The nightly plans (60 s: VRP solver + polish), one at a time, written once.
+    # The nightly plans (60 CPU s: VRP solver + polish), one at a time, written once.
     for s in $SEEDS; do
-        plan="$DIR/plan60-s$s.txt"
+        plan="$DIR/plan60-s$s-k$COURIERS.txt"
         if [ ! -f "$plan" ]; then
             echo "nightly plan, seed $s -> $plan" >&2
             "$BIN" "${COMMON[@]}" --long-every 0 --events 2 --seed "$s" --plan-file "$plan" \
-                > "$DIR/plan-s$s.log"
+                > "$DIR/plan-s$s-k$COURIERS.log"
         fi
     done
     echo "start $(date -u +%FT%TZ), load: $(cut -d' ' -f1-3 /proc/loadavg)" | tee "$DIR/judged/when.txt"
-    for s in $SEEDS; do for r in $RUNS; do echo "$s $r"; done; done |
+    for r in $RUNS; do for s in $SEEDS; do echo "$s $r"; done; done |
         xargs -P "$JOBS" -L 1 bash -c '
             s=$0; r=$1
-            "$BIN" --rush-pct 130 --rush-source engine --no-baseline --events 200 --long-every 25 --long-at 0 --background-ms "$CAP_MS" \
-                --background-iterations "$ITER" --seed "$s" --plan-file "$DIR/plan60-s$s.txt" \
+            "$BIN" --rush-pct 130 --rush-source engine --no-baseline --events 200 --judged --couriers "$COURIERS" \
+                --long-every 25 --long-at 0 --background-ms "$CAP_MS" --background-iterations "$ITER" \
+                --seed "$s" --plan-file "$DIR/plan60-s$s-k$COURIERS.txt" \
                 > "$DIR/judged/s$s-r$r.log" 2>&1
             echo "seed $s run $r done $(date -u +%T), load: $(cut -d" " -f1-3 /proc/loadavg)" >&2
         ' 2>&1 | tee -a "$DIR/judged/when.txt"
@@ -87,3 +96,19 @@ done | awk '
         }
         printf "\nmedian of the runs within 2 %% of the reference at %d of %d sampled states\n", within, states
     }'
+
+# Per run: background improvements stopped by the wall-clock cap (must be 0 for the work
+# budget to bind), answers that used their whole 200 ms (wall clock, not judged), reference
+# or nightly-plan parts stopped by their wall-clock cap instead of their CPU budget.
+echo
+for s in $SEEDS; do
+    for r in $RUNS; do
+        log="$DIR/judged/s$s-r$r.log"
+        [ -f "$log" ] || continue
+        capped=$(sed -n 's/.*iterations per event, \([0-9]*\) runs stopped by the.*/\1/p' "$log")
+        answers=$(sed -n 's/.*, \([0-9]*\) answers used their whole.*/\1/p' "$log" | head -1)
+        walls=$(grep -c "WALL CAP REACHED" "$log" || true)
+        states=$(grep -c "^after event" "$log" || true)
+        echo "seed $s run $r: $states states; background runs stopped by the cap: ${capped:-"(run unfinished)"}; answers at the 200 ms budget: ${answers:-"(run unfinished)"}; reference parts stopped by the wall cap: $walls"
+    done
+done

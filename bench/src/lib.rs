@@ -21,6 +21,7 @@ use milkrun_station::instance as convert;
 use milkrun_vrp::{Cooperation, Objective, Progress, SolverOptions};
 
 pub mod chicago;
+pub mod cpu_clock;
 pub mod scale;
 pub mod serve_client;
 

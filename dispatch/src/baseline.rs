@@ -111,8 +111,8 @@ pub(crate) fn resolve(
             cancel: deadline.flag(),
             ..solver
         };
-        let solution = solve_until(problem, options, deadline);
-        for route in solution.iter().flat_map(|s| &s.routes) {
+        let solution = solve_until(problem, options);
+        for route in &solution.routes {
             let k = couriers[route.vehicle_type];
             routes[k].planned = route.stops.iter().map(|st| jobs[st.job]).collect();
             for st in &route.stops {
@@ -169,10 +169,11 @@ pub(crate) fn resolve(
 }
 
 /// Runs the solver, which reads the cancel flag from its first job placed (construction
-/// included). `None`: cancelled before the solver answered.
-fn solve_until(problem: Problem, options: SolverOptions, deadline: &Deadline) -> Option<Solution> {
-    let solution = solve(&problem, &options);
-    (!deadline.cancelled()).then_some(solution)
+/// included). A cancelled solve still answers with the best plan it found (the jobs it had
+/// not yet tried left out), which is kept: the plan as it stands when the cancel came, as
+/// [`crate::ReplanOptions::cancel`] promises, not a day with every stop left out.
+fn solve_until(problem: Problem, options: SolverOptions) -> Solution {
+    solve(&problem, &options)
 }
 
 #[cfg(test)]
@@ -204,5 +205,39 @@ mod tests {
             Some(ProblemError::Negative { path, .. }) if path.index == 1
         ));
         assert_eq!(r.unserved.len(), 2);
+    }
+
+    /// A from-scratch re-plan cancelled once the solver has a plan (its first progress
+    /// report) keeps that plan: the stops are served, not all left out.
+    #[test]
+    fn cancelled_solve_keeps_the_solvers_plan() {
+        use crate::options::{Phase, ReplanOptions, Strategy};
+        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::Arc;
+        let mut d = Dispatch::new(
+            row_times(8),
+            0,
+            morning_stops(8),
+            couriers(2, 20),
+            Weights::default(),
+        )
+        .unwrap();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let flag = cancel.clone();
+        let r = d.reoptimize(&ReplanOptions {
+            budget: Duration::from_secs(30),
+            strategy: Strategy::FromScratch,
+            cancel: Some(cancel.clone()),
+            progress: Some(Arc::new(move |p| {
+                if p.phase == Phase::Solver {
+                    flag.store(true, Ordering::Relaxed);
+                }
+            })),
+            ..Default::default()
+        });
+        assert!(cancel.load(Ordering::Relaxed), "the solver reported no plan");
+        assert!(r.cancelled);
+        let planned: usize = d.routes().iter().map(|r| r.planned.len()).sum();
+        assert_eq!(planned, 7, "unserved: {:?}", r.unserved);
     }
 }

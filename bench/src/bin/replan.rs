@@ -7,7 +7,7 @@
 //!     [--long-seconds 10,30,60] [--rush-pct 130] [--rush-source scaled|engine]
 //!     [--plan-file FILE] [--background-ms 0] [--answer-lns 0] [--reference-polish-pct 50]
 //!     [--background-iterations 0] [--move-cost 60] [--promise-per-s 1]
-//!     [--catch-up-seconds 0]
+//!     [--catch-up-seconds 0] [--judged] [--wall-cap-factor 20]
 //! ```
 //! On the Liechtenstein extract (bike profile): a generated scenario, an initial plan by the
 //! VRP solver in `--plan-seconds` (the last `--plan-polish-pct` of it polishing the solver's
@@ -22,12 +22,18 @@
 //! failed and retried or carried to tomorrow, cancelled, unserved with reasons), and every
 //! `--long-every` events the gap between the warm-start plan and from-scratch solves of the
 //! same state with `--long-seconds` each. With `--rush-pct` the travel times depend on the
-//! time of day (a morning-rush slot built by scaling the matrix).
+//! time of day (a morning-rush slot built by scaling the matrix). With `--judged` (the
+//! judged runs of issue #25, `bench/replan_judged.sh`) the nightly plan and the reference
+//! re-solves get their seconds as CPU time of the solving thread
+//! ([`milkrun_bench::cpu_clock`]), so that their result does not depend on the machine's
+//! load, and background improvement's work budget is not cut short by the time to the next
+//! event.
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
+use milkrun_bench::cpu_clock::{with_cpu_budget, CpuUse};
 use milkrun_datasets::scenario::{generate, ScenarioSpec};
 use milkrun_dispatch::io::{generate_events, EventMix, EventRecord};
 use milkrun_dispatch::{
@@ -135,6 +141,52 @@ struct Cli {
     /// (the road engine's speed profile on the ways of the town core, one matrix per slot).
     #[arg(long, value_enum, default_value_t = RushSource::Scaled)]
     rush_source: RushSource,
+    /// Judged mode: `--plan-seconds` (when the nightly plan is made here) and
+    /// `--long-seconds` are CPU seconds of the solving thread (each part, VRP solver and
+    /// polish, has its own share), not wall clock, with `--wall-cap-factor` times as much
+    /// wall clock as a cap; and background improvement's wall-clock cap is `--background-ms`
+    /// alone, not also the time to the next event, so that with `--background-iterations`
+    /// the work budget is the limit that binds. Linux only (`/proc/thread-self`).
+    #[arg(long)]
+    judged: bool,
+    /// With `--judged`: wall-clock cap of a CPU-budgeted solve, as a multiple of its CPU
+    /// budget (reached only when the solve gets less than 1/this of a core).
+    #[arg(long, default_value_t = 20.0)]
+    wall_cap_factor: f64,
+}
+
+/// Runs `f` (given a wall-clock budget and a cancel flag) for `secs` seconds: with
+/// `judged`, CPU seconds of this thread with `cap_factor` times as much wall clock as a cap,
+/// else `secs` of wall clock and no flag. Returns what the solve used (`None` without
+/// `judged`).
+fn budgeted<R>(
+    judged: bool,
+    cap_factor: f64,
+    secs: f64,
+    f: impl FnOnce(Duration, Option<std::sync::Arc<std::sync::atomic::AtomicBool>>) -> R,
+) -> anyhow::Result<(R, Option<CpuUse>)> {
+    let secs = secs.max(0.0);
+    if !judged {
+        return Ok((f(Duration::from_secs_f64(secs), None), None));
+    }
+    let cap = Duration::from_secs_f64(secs * cap_factor.max(1.0));
+    let (r, used) = with_cpu_budget(Duration::from_secs_f64(secs), |cancel| {
+        f(cap, Some(cancel))
+    })
+    .context("--judged: reading this thread's CPU time from /proc")?;
+    Ok((r, Some(used)))
+}
+
+/// "12.3 CPU s" (with "(budget reached)" or "(wall cap reached)") or "-".
+fn used_text(u: Option<CpuUse>, budget_s: f64) -> String {
+    match u {
+        None => "-".to_string(),
+        Some(u) if u.reached => format!("{:.2} CPU s", u.seconds),
+        Some(u) if u.seconds < budget_s * 0.99 => {
+            format!("{:.2} CPU s, WALL CAP REACHED", u.seconds)
+        }
+        Some(u) => format!("{:.2} CPU s", u.seconds),
+    }
 }
 
 /// Source of the time-of-day slot.
@@ -213,6 +265,10 @@ struct Run {
     background_iterations: Option<u64>,
     /// Background improvements stopped by the wall-clock cap before their iterations.
     background_capped: usize,
+    /// The wall-clock cap is the budget alone, not also the time to the next event.
+    background_ignores_gap: bool,
+    /// Answers that used their whole budget (the 200 ms answer is wall clock).
+    answers_at_budget: usize,
 }
 
 impl Run {
@@ -236,6 +292,8 @@ impl Run {
             background_lns: (0, 0),
             background_iterations: None,
             background_capped: 0,
+            background_ignores_gap: false,
+            answers_at_budget: 0,
         }
     }
 
@@ -245,9 +303,12 @@ impl Run {
         if self.background.is_zero() || gap_s <= 0 {
             return;
         }
-        let budget = self
-            .background
-            .min(Duration::from_secs(u64::try_from(gap_s).unwrap_or(0)));
+        let budget = if self.background_ignores_gap {
+            self.background
+        } else {
+            self.background
+                .min(Duration::from_secs(u64::try_from(gap_s).unwrap_or(0)))
+        };
         let before = self.day.routes().to_vec();
         let cost = self.day.plan_cost();
         let r = self.day.improve(&ImproveOptions {
@@ -302,6 +363,9 @@ impl Run {
             );
         }
         self.latency_ms.push(r.latency.as_secs_f64() * 1e3);
+        if r.latency >= self.options.budget {
+            self.answers_at_budget += 1;
+        }
         if r.remaining > 0 {
             self.moved_share
                 .push(r.moved.len() as f64 / r.remaining as f64);
@@ -329,9 +393,14 @@ impl Run {
             let share = self.background_moved_share.iter().sum::<f64>()
                 / self.background_moved_share.len().max(1) as f64;
             format!(
-                "\n{:<12} background improvement (budget {} ms per event, at most until the next event): {} runs, wall median {:.0} ms, total {:.1} s; moved/run {:.2}% of remaining (total {}); answer + background moved/event {:.2}%; cost gained {}; ruin and recreate {} iterations, {} kept{}",
+                "\n{:<12} background improvement (budget {} ms per event{}): {} runs, wall median {:.0} ms, total {:.1} s; moved/run {:.2}% of remaining (total {}); answer + background moved/event {:.2}%; cost gained {}; ruin and recreate {} iterations, {} kept{}",
                 self.name,
                 self.background.as_millis(),
+                if self.background_ignores_gap {
+                    ""
+                } else {
+                    ", at most until the next event"
+                },
                 self.background_ms.len(),
                 pct(&self.background_ms, 0.5),
                 self.background_ms.iter().sum::<f64>() / 1e3,
@@ -343,20 +412,27 @@ impl Run {
                 self.background_lns.1,
                 match self.background_iterations {
                     Some(n) => format!(
-                        "; work budget {n} iterations per event, {} runs stopped by the {} ms cap first",
+                        "; work budget {n} iterations per event, {} runs stopped by the {} ms cap{} first",
                         self.background_capped,
-                        self.background.as_millis()
+                        self.background.as_millis(),
+                        if self.background_ignores_gap {
+                            ""
+                        } else {
+                            " or the next event"
+                        }
                     ),
                     None => String::new(),
                 },
             )
         };
         format!(
-            "{outcome}{background}\n{:<12} latency median {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms | moved/event {:>5.2}% of remaining (total {:>5}) | arrivals shifted >5 min {:>6} | plans failing check {} | end of day: delivered {} unserved {} travel {:.2} h {:.1} km cost {}",
+            "{outcome}{background}\n{:<12} latency median {:>7.1} ms  p99 {:>7.1} ms  max {:>7.1} ms, {} answers used their whole {} ms | moved/event {:>5.2}% of remaining (total {:>5}) | arrivals shifted >5 min {:>6} | plans failing check {} | end of day: delivered {} unserved {} travel {:.2} h {:.1} km cost {}",
             self.name,
             pct(&self.latency_ms, 0.5),
             pct(&self.latency_ms, 0.99),
             pct(&self.latency_ms, 1.0),
+            self.answers_at_budget,
+            self.options.budget.as_millis(),
             mean_share * 100.0,
             self.moved_total,
             self.shifted_total,
@@ -374,7 +450,12 @@ impl Run {
 /// terms) of the warm-start plan `ours` after `event` events (at `time_s`) against
 /// from-scratch solves of the same state (done and committed stops fixed), one per
 /// `--long-seconds`; prints one line and returns `(index of the time limit, gap %)`.
-fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize, f64)> {
+fn compare(
+    ours: &Dispatch,
+    cli: &Cli,
+    event: usize,
+    time_s: i64,
+) -> anyhow::Result<Vec<(usize, f64)>> {
     let unserved_of = |d: &Dispatch| {
         d.states()
             .iter()
@@ -415,34 +496,57 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
         })
         .expect("a valid day's weights with two of them zeroed are valid");
         let polish = secs * f64::from(cli.reference_polish_pct.min(100)) / 100.0;
-        let r = long.reoptimize(&ReplanOptions {
-            budget: Duration::from_secs_f64(secs - polish),
-            strategy: Strategy::FromScratch,
-            seed: cli.seed,
-            max_evaluations: None,
-            ..Default::default()
-        });
+        let wall = Instant::now();
+        let (r, vrp_used) = budgeted(
+            cli.judged,
+            cli.wall_cap_factor,
+            secs - polish,
+            |budget, cancel| {
+                long.reoptimize(&ReplanOptions {
+                    budget,
+                    strategy: Strategy::FromScratch,
+                    seed: cli.seed,
+                    max_evaluations: None,
+                    cancel,
+                    ..Default::default()
+                })
+            },
+        )?;
         let (vrp_cost, vrp_unserved) = (r.cost, unserved_of(&long));
-        let cost = if polish > 0.0 {
-            long.improve(&ImproveOptions {
-                budget: Duration::from_secs_f64(polish),
-                seed: cli.seed,
-                max_iterations: None,
-                ..Default::default()
-            })
-            .cost
+        let (cost, polish_used) = if polish > 0.0 {
+            let (p, used) = budgeted(cli.judged, cli.wall_cap_factor, polish, |budget, cancel| {
+                long.improve(&ImproveOptions {
+                    budget,
+                    seed: cli.seed,
+                    max_iterations: None,
+                    cancel,
+                    ..Default::default()
+                })
+            })?;
+            (p.cost, used)
         } else {
-            r.cost
+            (r.cost, None)
         };
-        // The reference's budget is wall clock: on a loaded machine it gets less CPU.
+        let wall_s = wall.elapsed().as_secs_f64();
+        // Without `--judged` the reference's budget is wall clock: on a loaded machine it
+        // gets less CPU.
         let cpu = match (cpu0, cpu_seconds()) {
             (Some(a), Some(b)) => format!("{:.1} s", b - a),
             _ => "n/a".to_string(),
         };
+        let judged = if cli.judged {
+            format!(
+                ", CPU budgets: VRP {}, polish {}, wall {wall_s:.1} s",
+                used_text(vrp_used, secs - polish),
+                used_text(polish_used, polish)
+            )
+        } else {
+            String::new()
+        };
         let ok = verify(&long, Some(ours.routes())).is_empty();
         let gap = (ours_cost - cost) as f64 / cost.max(1) as f64 * 100.0;
         line += &format!(
-            " | {secs:.0} s from scratch (VRP {:.0} s: {vrp_cost}, {vrp_unserved} unserved; polished {:.0} s) {cost} (ours {gap:+.2}%, {} unserved, check {}, reference CPU {cpu})",
+            " | {secs:.0} s from scratch (VRP {:.0} s: {vrp_cost}, {vrp_unserved} unserved; polished {:.0} s) {cost} (ours {gap:+.2}%, {} unserved, check {}, reference CPU {cpu}{judged})",
             secs - polish,
             polish,
             unserved_of(&long),
@@ -451,7 +555,7 @@ fn compare(ours: &Dispatch, cli: &Cli, event: usize, time_s: i64) -> Vec<(usize,
         gaps.push((k, gap));
     }
     println!("{line}");
-    gaps
+    Ok(gaps)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -549,6 +653,75 @@ fn main() -> anyhow::Result<()> {
                 format!("read from {}", path.display()),
             )
         }
+        None if cli.judged => {
+            // The nightly plan as the reference re-solves are made, each part with its CPU
+            // budget; then set as a plan read from the file is (promises, stops the plan
+            // left out retried), so that this run and the runs that read the file start
+            // from the same day.
+            let fresh = day.clone();
+            let polish_s = cli.plan_seconds * f64::from(cli.plan_polish_pct.min(100)) / 100.0;
+            let empty = vec![Vec::new(); day.routes().len()];
+            let (solved, vrp_used) = budgeted(
+                true,
+                cli.wall_cap_factor,
+                cli.plan_seconds - polish_s,
+                |budget, cancel| {
+                    day.set_plan(
+                        &empty,
+                        &ReplanOptions {
+                            budget,
+                            strategy: Strategy::FromScratch,
+                            cancel,
+                            ..plan.clone()
+                        },
+                    )
+                },
+            )?;
+            solved?;
+            let mut polish_used = None;
+            if polish_s > 0.0 {
+                let weights = day.weights();
+                day.set_weights(Weights {
+                    move_cost: 0,
+                    promise_per_s: 0,
+                    ..weights
+                })?;
+                polish_used = budgeted(true, cli.wall_cap_factor, polish_s, |budget, cancel| {
+                    day.improve(&ImproveOptions {
+                        budget,
+                        seed: cli.seed,
+                        max_iterations: None,
+                        cancel,
+                        ..Default::default()
+                    })
+                })?
+                .1;
+                day.set_weights(weights)?;
+            }
+            let routes: Vec<Vec<u32>> = day.routes().iter().map(|r| r.planned.clone()).collect();
+            if let Some(path) = &cli.plan_file {
+                let text: String = routes
+                    .iter()
+                    .map(|r| {
+                        let ids: Vec<String> = r.iter().map(|s| s.to_string()).collect();
+                        ids.join(" ") + "\n"
+                    })
+                    .collect();
+                std::fs::write(path, text)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            day = fresh;
+            (
+                day.set_plan(&routes, &plan)?,
+                format!(
+                    "VRP solver + polish, {:.1} CPU s ({}% polish; used: VRP {}, polish {})",
+                    cli.plan_seconds,
+                    cli.plan_polish_pct,
+                    used_text(vrp_used, cli.plan_seconds - polish_s),
+                    used_text(polish_used, polish_s)
+                ),
+            )
+        }
         None => {
             let r = day.plan_with_solver_polished(&plan, cli.plan_polish_pct)?;
             if let Some(path) = &cli.plan_file {
@@ -632,6 +805,7 @@ fn main() -> anyhow::Result<()> {
     if cli.background_iterations > 0 {
         ours.background_iterations = Some(cli.background_iterations);
     }
+    ours.background_ignores_gap = cli.judged;
     ours.day.set_answer_ruin_recreate(cli.answer_lns);
     ours.day.set_weights(Weights {
         move_cost: cli.move_cost,
@@ -650,7 +824,7 @@ fn main() -> anyhow::Result<()> {
     let mut long_gaps: Vec<(usize, f64)> = Vec::new();
     if cli.long_at.contains(&0) {
         let clock = ours.day.clock_s();
-        long_gaps.extend(compare(&ours.day, &cli, 0, clock));
+        long_gaps.extend(compare(&ours.day, &cli, 0, clock)?);
     }
     let replayed = match cli.stop_after {
         0 => events.len(),
@@ -681,7 +855,7 @@ fn main() -> anyhow::Result<()> {
         if (cli.long_every > 0 && done_events.is_multiple_of(cli.long_every))
             || cli.long_at.contains(&done_events)
         {
-            long_gaps.extend(compare(&ours.day, &cli, done_events, rec.time_s));
+            long_gaps.extend(compare(&ours.day, &cli, done_events, rec.time_s)?);
         }
     }
     for (k, &secs) in cli.long_seconds.iter().enumerate() {
