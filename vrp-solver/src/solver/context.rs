@@ -46,6 +46,8 @@ pub(crate) struct SearchParams {
     /// instances but no better mean gap over two paired runs (-0.08 and
     /// +0.08 points) and 4-6 more vehicles above the BKS in both.
     pub insert_neighbours: usize,
+    /// Whether local search runs SWAP* between routes (`ls::swap_star`).
+    pub swap_star: bool,
 }
 
 impl Default for SearchParams {
@@ -63,6 +65,7 @@ impl Default for SearchParams {
             polish_reserve: 0.01,
             polish_feedback: false,
             insert_neighbours: 0,
+            swap_star: false,
         }
     }
 }

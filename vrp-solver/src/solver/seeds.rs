@@ -64,6 +64,16 @@ pub(crate) fn params_for(p: &Problem, mut params: SearchParams) -> SearchParams 
         params.t_start = T_START;
         // Fleet minimisation would close the seed routes before the search could judge them.
         params.fleet_share_weighted = 0.0;
+        params.swap_star = true;
+    }
+    // EXPERIMENT (not to commit): MILKRUN_SS=off|all overrides.
+    match std::env::var("MILKRUN_SS").as_deref() {
+        Ok("off") => params.swap_star = false,
+        Ok("all") => params.swap_star = true,
+        _ => {}
+    }
+    if std::env::var("MILKRUN_FB").as_deref() == Ok("1") && applies(p) {
+        params.polish_feedback = true;
     }
     params
 }
