@@ -10,7 +10,8 @@
 //! (1-1, 2-1, 1-2, 2-2), [`tails`] (2-opt*), [`two_opt`] (intra reversal).
 //! Jobs of pickup-delivery pairs are never moved by local search.
 //!
-//! Where [`LocalSearch::swap_star`] is on, a route operator follows each time the
+//! Where [`LocalSearch::swap_star`] is on (no problem turns it on yet: it measured within
+//! noise on the real-road set, `SearchParams::swap_star`), a route operator follows each time the
 //! granular neighbourhoods are exhausted: [`swap_star`] (SWAP*) between every route changed
 //! since its last look and the routes holding its jobs' granular neighbours; a SWAP* move
 //! queues its joints for the granular operators again, until neither improves.

@@ -56,7 +56,9 @@ impl Top {
     #[inline]
     fn best_without(&self, gone: usize) -> Option<(i64, usize)> {
         (0..TOP)
-            .find(|&k| self.cost[k] != i64::MAX && self.after[k] + 1 != gone && self.after[k] != gone)
+            .find(|&k| {
+                self.cost[k] != i64::MAX && self.after[k] + 1 != gone && self.after[k] != gone
+            })
             .map(|k| (self.cost[k], self.after[k]))
     }
 }
@@ -142,7 +144,14 @@ fn load_fits(cx: &Ctx<'_>, r: &Route, out: usize, inn: usize) -> bool {
 /// The candidate route replacing `r`: its job at position `gone` leaves, and the job at
 /// position `pin` of route `from` comes in after position `after` of `r` (`after` equal
 /// to `gone - 1` or `gone`: in the place left).
-fn candidate(cx: &Ctx<'_>, r: usize, gone: usize, from: usize, pin: usize, after: usize) -> Candidate {
+fn candidate(
+    cx: &Ctx<'_>,
+    r: usize,
+    gone: usize,
+    from: usize,
+    pin: usize,
+    after: usize,
+) -> Candidate {
     let vt = cx.routes[r].vt;
     let inn = Piece::Range {
         r: from,
