@@ -8,7 +8,7 @@
 //!     [--sizes 200,500,1000,2000,3000] [--seeds 1,2] [--trip-capacity 100] [--hier-sizes 1000]
 //! cargo run --release -p milkrun-bench --bin realroad -- solve --dir /tmp/realroad \
 //!     [--instances rr-liechtenstein-n200-s1,...] [--seconds 30] [--objective dist|hier] \
-//!     [--seed 1] [--out results.csv]
+//!     [--seed 1] [--iterations N] [--out results.csv]
 //! ```
 //!
 //! **An instance** (`rr-MAP-nSIZE-sSEED.vrp`): the scenario generator's morning
@@ -110,6 +110,10 @@ enum Cmd {
         /// Solver seed.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Also stop after this many iterations: with a `--seconds` limit that is not
+        /// reached, the run is deterministic for a seed, whatever the machine's load.
+        #[arg(long)]
+        iterations: Option<u64>,
         /// Appends the CSV rows to this file too.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -185,6 +189,7 @@ fn main() -> anyhow::Result<()> {
             seconds,
             objective,
             seed,
+            iterations,
             out,
         } => {
             let obj = match objective.as_str() {
@@ -209,7 +214,7 @@ fn main() -> anyhow::Result<()> {
             };
             println!("{CSV_HEADER}");
             for f in files {
-                let row = solve_one(&f, obj, &objective, seconds, seed)?;
+                let row = solve_one(&f, obj, &objective, seconds, seed, iterations)?;
                 println!("{row}");
                 if let Some(c) = csv.as_mut() {
                     writeln!(c, "{row}")?;
@@ -250,12 +255,14 @@ fn solve_one(
     obj_name: &str,
     seconds: f64,
     seed: u64,
+    iterations: Option<u64>,
 ) -> anyhow::Result<String> {
     let inst: Instance = milkrun_datasets::load_instance(path)?;
     let problem = convert::to_problem(&inst, obj)?;
     let opts = SolverOptions {
         seed,
         time_limit: Some(Duration::from_secs_f64(seconds)),
+        iteration_limit: iterations,
         threads: 1,
         ..Default::default()
     };

@@ -50,10 +50,11 @@ impl<'a, 'c> Search<'a, 'c> {
             limits,
             started: Instant::now(),
             iterations: 0,
-            ls: ctx
-                .ls_neighbours
-                .as_ref()
-                .map(|nb| LocalSearch::new(ctx.p, Arc::clone(nb))),
+            ls: ctx.ls_neighbours.as_ref().map(|nb| {
+                let mut ls = LocalSearch::new(ctx.p, Arc::clone(nb));
+                ls.swap_star = params.swap_star;
+                ls
+            }),
             all_jobs: (0..ctx.p.jobs.len()).collect(),
             untried: Vec::new(),
             start: None,

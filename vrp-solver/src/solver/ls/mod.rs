@@ -9,17 +9,24 @@
 //! Operators: [`relocate`] (1-3 jobs, or-opt, optionally reversed), [`swap`]
 //! (1-1, 2-1, 1-2, 2-2), [`tails`] (2-opt*), [`two_opt`] (intra reversal).
 //! Jobs of pickup-delivery pairs are never moved by local search.
+//!
+//! Where [`LocalSearch::swap_star`] is on (no problem turns it on yet: it measured within
+//! noise on the real-road set, `SearchParams::swap_star`), a route operator follows each time the
+//! granular neighbourhoods are exhausted: [`swap_star`] (SWAP*) between every route changed
+//! since its last look and the routes holding its jobs' granular neighbours; a SWAP* move
+//! queues its joints for the granular operators again, until neither improves.
 
 pub(crate) mod asym;
 pub(crate) mod pieces;
 pub(crate) mod relocate;
 pub(crate) mod swap;
+pub(crate) mod swap_star;
 pub(crate) mod tails;
 #[cfg(test)]
 mod tests;
 pub(crate) mod two_opt;
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use pieces::Candidate;
@@ -157,6 +164,18 @@ pub(crate) struct LocalSearch {
     pub calls: u64,
     /// Moves evaluated so far.
     pub evaluated: u64,
+    /// Whether SWAP* runs once the granular operators find nothing ([`swap_star`]).
+    pub swap_star: bool,
+    /// SWAP* moves applied so far.
+    pub swap_star_applied: u64,
+    ss: swap_star::SwapStar,
+    /// Routes changed since SWAP* last looked at them (this call of `improve`).
+    dirty: Vec<bool>,
+    /// Routes near the route SWAP* looks at, and which of them are listed.
+    near: Vec<usize>,
+    listed: Vec<bool>,
+    /// Route pairs SWAP* tried since either last changed.
+    tried: HashSet<(usize, usize)>,
 }
 
 /// Proximity of Vidal et al. (2013) for the granular neighbourhood of `u`:
@@ -217,6 +236,13 @@ impl LocalSearch {
             applied: 0,
             calls: 0,
             evaluated: 0,
+            swap_star: false,
+            swap_star_applied: 0,
+            ss: swap_star::SwapStar::default(),
+            dirty: Vec::new(),
+            near: Vec::new(),
+            listed: Vec::new(),
+            tried: HashSet::new(),
         }
     }
 
@@ -248,11 +274,33 @@ impl LocalSearch {
                 self.pos[j] = k as u32 + 1;
             }
         }
+        self.dirty.clear();
+        self.dirty.resize(st.routes.len(), false);
+        self.tried.clear();
         for &j in seeds {
             if st.route_of[j] != NONE && p.jobs[j].partner.is_none() {
                 self.push(j);
+                self.dirty[st.route_of[j] as usize] = true;
             }
         }
+        loop {
+            if !self.granular(p, st, budget) {
+                return false;
+            }
+            if !self.swap_star {
+                return true;
+            }
+            match self.swap_star_round(p, st, budget) {
+                None => return false,
+                Some(false) => return true,
+                Some(true) => {}
+            }
+        }
+    }
+
+    /// The granular operators around the queued jobs until the queue is empty (`true`) or
+    /// the budget is spent (`false`).
+    fn granular(&mut self, p: &Problem, st: &mut State, budget: &Budget) -> bool {
         let mut popped = 0u32;
         while let Some(u) = self.queue.pop_front() {
             let u = u as usize;
@@ -298,6 +346,71 @@ impl LocalSearch {
         true
     }
 
+    /// One round of SWAP*: every route changed since its last look against the routes
+    /// holding its jobs' granular neighbours; an improving move is applied at once (its
+    /// joints are queued for the granular operators). `Some(true)`: a move was applied;
+    /// `None`: the budget ran out.
+    fn swap_star_round(&mut self, p: &Problem, st: &mut State, budget: &Budget) -> Option<bool> {
+        let mut moved = false;
+        self.listed.clear();
+        self.listed.resize(st.routes.len(), false);
+        for a in 0..st.routes.len() {
+            if !self.dirty[a] {
+                continue;
+            }
+            self.dirty[a] = false;
+            if st.routes[a].is_empty() {
+                continue;
+            }
+            if budget.expired() {
+                return None;
+            }
+            self.near.clear();
+            for &u in &st.routes[a].jobs {
+                for &v in self.neighbours.of(p, u) {
+                    let rb = st.route_of[v as usize];
+                    if rb != NONE && rb as usize != a && !self.listed[rb as usize] {
+                        self.listed[rb as usize] = true;
+                        self.near.push(rb as usize);
+                    }
+                }
+            }
+            let near = std::mem::take(&mut self.near);
+            for &b in &near {
+                self.listed[b] = false;
+            }
+            for &b in &near {
+                if st.routes[a].is_empty() || st.routes[b].is_empty() {
+                    continue;
+                }
+                if !self.tried.insert((a.min(b), a.max(b))) {
+                    continue;
+                }
+                let mut sink = MoveSink::default();
+                {
+                    let cx = Ctx {
+                        p,
+                        routes: &st.routes,
+                        route_of: &st.route_of,
+                        pos: &self.pos,
+                        tails_ok: &self.tails_ok,
+                        nvt: self.nvt,
+                    };
+                    self.ss.evaluate(&cx, a, b, &mut sink);
+                }
+                self.evaluated += sink.evaluated;
+                super::count_moves(sink.evaluated);
+                if let Some(m) = sink.best {
+                    self.apply(p, st, &m);
+                    self.swap_star_applied += 1;
+                    moved = true;
+                }
+            }
+            self.near = near;
+        }
+        Some(moved)
+    }
+
     /// Replaces the routes of move `m` by its candidates.
     fn apply(&mut self, p: &Problem, st: &mut State, m: &Move) {
         self.applied += 1;
@@ -323,6 +436,11 @@ impl LocalSearch {
             if !was_empty && route.is_empty() {
                 st.used[route.vt] -= 1;
             }
+            if let Some(d) = self.dirty.get_mut(c.route) {
+                *d = true;
+            }
+            let r = c.route;
+            self.tried.retain(|&(x, y)| x != r && y != r);
         }
         let joints = std::mem::take(&mut self.joints);
         for &j in &joints {

@@ -258,3 +258,164 @@ fn improve_keeps_routes_feasible_and_consistent() {
         "local search improved only {improved} of 60 solutions"
     );
 }
+
+/// Every SWAP* candidate pair equals a rebuild of its two routes, keeps each job once, and
+/// the move kept is the best improving one offered (windows, two load dimensions, pickups,
+/// pairs, two vehicle types, skills, duration and distance limits).
+#[test]
+fn swap_star_deltas_equal_rebuild() {
+    let mut rng = Rng::new(23);
+    let (mut checked, mut feasible, mut improving) = (0usize, 0usize, 0usize);
+    let mut ss = swap_star::SwapStar::default();
+    for round in 0..200 {
+        let p = random_problem(&mut rng, 13, round % 3 == 0);
+        let (routes, route_of, pos) = random_routes(&mut rng, &p, 3);
+        let tails_ok = LocalSearch::new(&p, Arc::new(granular_neighbours(&p, 0))).tails_ok;
+        let cx = Ctx {
+            p: &p,
+            routes: &routes,
+            route_of: &route_of,
+            pos: &pos,
+            tails_ok: &tails_ok,
+            nvt: 2,
+        };
+        for a in 0..routes.len() {
+            for b in 0..routes.len() {
+                if a == b || routes[a].is_empty() || routes[b].is_empty() {
+                    continue;
+                }
+                let mut sink = MoveSink::default();
+                ss.evaluate(&cx, a, b, &mut sink);
+                let mut best: Option<i64> = None;
+                for (ca, cb) in sink.seen.clone() {
+                    let cb = cb.unwrap();
+                    assert_eq!((ca.route, cb.route), (a, b));
+                    let (mut all, mut jb) = (Vec::new(), Vec::new());
+                    pieces::jobs_of(&routes, &ca, &mut all);
+                    pieces::jobs_of(&routes, &cb, &mut jb);
+                    assert_eq!(all.len(), routes[a].len(), "one job out, one in");
+                    all.extend(jb);
+                    let mut before = routes[a].jobs.clone();
+                    before.extend(routes[b].jobs.iter());
+                    all.sort_unstable();
+                    before.sort_unstable();
+                    assert_eq!(all, before, "a move must keep every job once");
+                    checked += 1;
+                    let old = routes[a].cost + routes[b].cost;
+                    let new = check(&p, &routes, &ca).zip(check(&p, &routes, &cb));
+                    if let Some((x, y)) = new {
+                        feasible += 1;
+                        if x + y - old < best.unwrap_or(0) {
+                            best = Some(x + y - old);
+                        }
+                    }
+                }
+                assert_eq!(sink.best.map(|m| m.delta), best);
+                improving += usize::from(best.is_some());
+            }
+        }
+    }
+    assert!(
+        checked > 150 && feasible > 50 && improving > 20,
+        "too few SWAP* moves exercised: {checked} / {feasible} / {improving}"
+    );
+}
+
+/// A hand-made asymmetric problem (one-way streets) where no granular move improves but
+/// SWAP* does: two e-trikes of two bottles, both full (so nothing can be relocated), each
+/// route serving two far-apart jobs. The cheap way round is b1 -> a1 and a2 -> b2 (1 s each
+/// way, 100 s against the one-way direction); a swap in place keeps the order and pays the
+/// 100 s leg, so only SWAP*, which reinserts each job at its best position in the other
+/// route, finds the 42 s solution.
+#[test]
+fn swap_star_finds_what_no_granular_move_finds() {
+    // Locations: 0 depot, 1 a1, 2 a2, 3 b1, 4 b2.
+    let d = |i: usize, j: usize| -> i64 {
+        match (i, j) {
+            _ if i == j => 0,
+            (0, _) | (_, 0) => 10,
+            (3, 1) | (2, 4) => 1,
+            (1, 3) | (4, 2) => 100,
+            (1, 2) | (2, 1) | (3, 4) | (4, 3) => 30,
+            _ => 50,
+        }
+    };
+    let m = Matrix::from_fn(5, d);
+    let jobs = (1..5).map(|l| JobSpec::delivery(l, 1, 0)).collect();
+    let p = Problem::new(ProblemSpec {
+        durations: m.clone(),
+        distances: m,
+        jobs,
+        pairs: vec![],
+        vehicle_types: vec![VehicleTypeSpec::simple(2, 2, 0)],
+        objective: Objective::Weighted,
+    })
+    .unwrap();
+    let (a1, a2, b1, b2) = (0, 1, 2, 3);
+    let start = State::from_routes(&p, &[(0, vec![a1, a2]), (0, vec![b1, b2])]);
+    assert_eq!(start.cost(&p), 100);
+    let all: Vec<usize> = (0..p.jobs.len()).collect();
+    // Every job is every job's granular neighbour: the granular operators see every move.
+    let nb = Arc::new(granular_neighbours(&p, 3));
+    let mut plain = start.clone();
+    let mut ls = LocalSearch::new(&p, Arc::clone(&nb));
+    assert!(ls.improve(&p, &mut plain, &all, &Budget::unlimited()));
+    assert_eq!(plain.cost(&p), 100, "no granular move improves");
+    assert!(ls.evaluated > 0);
+    let mut st = start.clone();
+    let mut ls = LocalSearch::new(&p, nb);
+    ls.swap_star = true;
+    assert!(ls.improve(&p, &mut st, &all, &Budget::unlimited()));
+    assert!(ls.swap_star_applied >= 1);
+    assert_eq!(st.cost(&p), 42);
+    let mut got = st.snapshot();
+    got.sort();
+    assert_eq!(got, vec![(0, vec![a2, b2]), (0, vec![b1, a1])]);
+    for r in &st.routes {
+        assert_eq!(rebuilt_cost(&p, r.vt, &r.jobs), Some(r.cost));
+    }
+}
+
+/// Local search with SWAP* on keeps every route feasible and consistent, never loses a job,
+/// never raises the cost, and applies SWAP* moves on these random problems.
+#[test]
+fn improve_with_swap_star_keeps_routes_feasible_and_consistent() {
+    let mut rng = Rng::new(31);
+    let mut applied = 0;
+    for round in 0..60 {
+        let p = random_problem(&mut rng, 16, round % 2 == 0);
+        let mut st = State::empty(&p);
+        let units = std::mem::take(&mut st.unassigned);
+        super::super::recreate::recreate(
+            &p,
+            &mut st,
+            &units,
+            &[Route::new(&p, 0), Route::new(&p, 1)],
+            0.0,
+            &mut rng,
+            super::super::recreate::Scope::All,
+            &Budget::unlimited(),
+        );
+        st.commit();
+        let before = st.cost(&p);
+        let assigned: usize = st.routes.iter().map(|r| r.len()).sum();
+        let mut ls = LocalSearch::new(&p, Arc::new(granular_neighbours(&p, 8)));
+        ls.swap_star = true;
+        let all: Vec<usize> = (0..p.jobs.len()).collect();
+        assert!(ls.improve(&p, &mut st, &all, &Budget::unlimited()));
+        applied += ls.swap_star_applied;
+        assert!(st.cost(&p) <= before);
+        assert_eq!(st.routes.iter().map(|r| r.len()).sum::<usize>(), assigned);
+        for (ri, r) in st.routes.iter().enumerate() {
+            assert_eq!(rebuilt_cost(&p, r.vt, &r.jobs), Some(r.cost), "route {ri}");
+            for &j in &r.jobs {
+                assert_eq!(st.route_of[j], ri as u32);
+                if let Some(q) = p.jobs[j].partner {
+                    assert!(r.jobs.contains(&q));
+                }
+            }
+        }
+        assert_eq!(st.used.iter().sum::<usize>(), st.num_routes());
+    }
+    assert!(applied > 0, "SWAP* never applied a move");
+}
