@@ -235,7 +235,10 @@ mod tests {
             })),
             ..Default::default()
         });
-        assert!(cancel.load(Ordering::Relaxed), "the solver reported no plan");
+        assert!(
+            cancel.load(Ordering::Relaxed),
+            "the solver reported no plan"
+        );
         assert!(r.cancelled);
         let planned: usize = d.routes().iter().map(|r| r.planned.len()).sum();
         assert_eq!(planned, 7, "unserved: {:?}", r.unserved);

@@ -170,10 +170,8 @@ fn budgeted<R>(
         return Ok((f(Duration::from_secs_f64(secs), None), None));
     }
     let cap = Duration::from_secs_f64(secs * cap_factor.max(1.0));
-    let (r, used) = with_cpu_budget(Duration::from_secs_f64(secs), |cancel| {
-        f(cap, Some(cancel))
-    })
-    .context("--judged: reading this thread's CPU time from /proc")?;
+    let (r, used) = with_cpu_budget(Duration::from_secs_f64(secs), |cancel| f(cap, Some(cancel)))
+        .context("--judged: reading this thread's CPU time from /proc")?;
     Ok((r, Some(used)))
 }
 
