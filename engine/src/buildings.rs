@@ -280,17 +280,9 @@ pub fn households_for(kind: BuildingKind, flats: Option<&str>, levels: Option<&s
     }
 }
 
-/// A checked coordinate.
+/// A checked coordinate ([`LatLon::checked`]'s range check).
 fn checked(lat: f64, lon: f64) -> Result<LatLon, BuildingSkip> {
-    if lat.is_finite()
-        && lon.is_finite()
-        && (-90.0..=90.0).contains(&lat)
-        && (-180.0..=180.0).contains(&lon)
-    {
-        Ok(LatLon { lat, lon })
-    } else {
-        Err(BuildingSkip::BadCoordinate)
-    }
+    LatLon::checked(0, lat, lon).map_err(|_| BuildingSkip::BadCoordinate)
 }
 
 /// Metres per degree of latitude on the mean sphere.

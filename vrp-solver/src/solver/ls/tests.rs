@@ -208,51 +208,55 @@ fn operator_deltas_equal_rebuild() {
     );
 }
 
+/// One round of the local-search checks on a random problem: a feasible start (one job per
+/// route where it fits), then `improve` (with SWAP* when `swap_star`), which must keep every
+/// route feasible and its cached cost equal to a rebuild, lose no job, keep partners together
+/// and never raise the cost. Returns whether the cost fell and how many SWAP* moves applied.
+fn improve_round(rng: &mut Rng, round: usize, swap_star: bool) -> (bool, u64) {
+    let p = random_problem(rng, 16, round.is_multiple_of(2));
+    let mut st = State::empty(&p);
+    let units = std::mem::take(&mut st.unassigned);
+    super::super::recreate::recreate(
+        &p,
+        &mut st,
+        &units,
+        &[Route::new(&p, 0), Route::new(&p, 1)],
+        0.0,
+        rng,
+        super::super::recreate::Scope::All,
+        &Budget::unlimited(),
+    );
+    st.commit();
+    let before = st.cost(&p);
+    let assigned: usize = st.routes.iter().map(|r| r.len()).sum();
+    let mut ls = LocalSearch::new(&p, Arc::new(granular_neighbours(&p, 8)));
+    ls.swap_star = swap_star;
+    let all: Vec<usize> = (0..p.jobs.len()).collect();
+    assert!(ls.improve(&p, &mut st, &all, &Budget::unlimited()));
+    let after = st.cost(&p);
+    assert!(after <= before);
+    assert_eq!(st.routes.iter().map(|r| r.len()).sum::<usize>(), assigned);
+    for (ri, r) in st.routes.iter().enumerate() {
+        assert_eq!(rebuilt_cost(&p, r.vt, &r.jobs), Some(r.cost), "route {ri}");
+        for &j in &r.jobs {
+            assert_eq!(st.route_of[j], ri as u32);
+            if let Some(q) = p.jobs[j].partner {
+                assert!(r.jobs.contains(&q));
+            }
+        }
+    }
+    assert_eq!(st.used.iter().sum::<usize>(), st.num_routes());
+    (after < before, ls.swap_star_applied)
+}
+
 /// Local search from random feasible solutions never breaks a route, never
 /// loses a job, never raises the cost, and its cached costs equal rebuilds.
 #[test]
 fn improve_keeps_routes_feasible_and_consistent() {
     let mut rng = Rng::new(11);
-    let mut improved = 0;
-    for round in 0..60 {
-        let p = random_problem(&mut rng, 16, round % 2 == 0);
-        let mut st = State::empty(&p);
-        // One job per route: always feasible when the job alone fits.
-        let units = std::mem::take(&mut st.unassigned);
-        super::super::recreate::recreate(
-            &p,
-            &mut st,
-            &units,
-            &[Route::new(&p, 0), Route::new(&p, 1)],
-            0.0,
-            &mut rng,
-            super::super::recreate::Scope::All,
-            &Budget::unlimited(),
-        );
-        st.commit();
-        let before = st.cost(&p);
-        let assigned: usize = st.routes.iter().map(|r| r.len()).sum();
-        let mut ls = LocalSearch::new(&p, Arc::new(granular_neighbours(&p, 8)));
-        let all: Vec<usize> = (0..p.jobs.len()).collect();
-        assert!(ls.improve(&p, &mut st, &all, &Budget::unlimited()));
-        let after = st.cost(&p);
-        assert!(after <= before);
-        if after < before {
-            improved += 1;
-        }
-        assert_eq!(st.routes.iter().map(|r| r.len()).sum::<usize>(), assigned);
-        for (ri, r) in st.routes.iter().enumerate() {
-            assert_eq!(rebuilt_cost(&p, r.vt, &r.jobs), Some(r.cost), "route {ri}");
-            for &j in &r.jobs {
-                assert_eq!(st.route_of[j], ri as u32);
-                if let Some(q) = p.jobs[j].partner {
-                    assert!(r.jobs.contains(&q));
-                }
-            }
-        }
-        let used: usize = st.used.iter().sum();
-        assert_eq!(used, st.num_routes());
-    }
+    let improved = (0..60)
+        .filter(|&round| improve_round(&mut rng, round, false).0)
+        .count();
     assert!(
         improved > 10,
         "local search improved only {improved} of 60 solutions"
@@ -381,41 +385,8 @@ fn swap_star_finds_what_no_granular_move_finds() {
 #[test]
 fn improve_with_swap_star_keeps_routes_feasible_and_consistent() {
     let mut rng = Rng::new(31);
-    let mut applied = 0;
-    for round in 0..60 {
-        let p = random_problem(&mut rng, 16, round % 2 == 0);
-        let mut st = State::empty(&p);
-        let units = std::mem::take(&mut st.unassigned);
-        super::super::recreate::recreate(
-            &p,
-            &mut st,
-            &units,
-            &[Route::new(&p, 0), Route::new(&p, 1)],
-            0.0,
-            &mut rng,
-            super::super::recreate::Scope::All,
-            &Budget::unlimited(),
-        );
-        st.commit();
-        let before = st.cost(&p);
-        let assigned: usize = st.routes.iter().map(|r| r.len()).sum();
-        let mut ls = LocalSearch::new(&p, Arc::new(granular_neighbours(&p, 8)));
-        ls.swap_star = true;
-        let all: Vec<usize> = (0..p.jobs.len()).collect();
-        assert!(ls.improve(&p, &mut st, &all, &Budget::unlimited()));
-        applied += ls.swap_star_applied;
-        assert!(st.cost(&p) <= before);
-        assert_eq!(st.routes.iter().map(|r| r.len()).sum::<usize>(), assigned);
-        for (ri, r) in st.routes.iter().enumerate() {
-            assert_eq!(rebuilt_cost(&p, r.vt, &r.jobs), Some(r.cost), "route {ri}");
-            for &j in &r.jobs {
-                assert_eq!(st.route_of[j], ri as u32);
-                if let Some(q) = p.jobs[j].partner {
-                    assert!(r.jobs.contains(&q));
-                }
-            }
-        }
-        assert_eq!(st.used.iter().sum::<usize>(), st.num_routes());
-    }
+    let applied: u64 = (0..60)
+        .map(|round| improve_round(&mut rng, round, true).1)
+        .sum();
     assert!(applied > 0, "SWAP* never applied a move");
 }
