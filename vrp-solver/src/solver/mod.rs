@@ -302,21 +302,58 @@ pub fn solve_with_stats(problem: &Problem, options: &SolverOptions) -> (Solution
             budget: own.budget.clone(),
             exchange: own.exchange.take(),
         };
-        let own = rest;
+        let mut own = rest;
         let params = seeds::params_for(ctx.p, context::SearchParams::default());
-        let mut s = search::Search::new(&ctx, params, seed, &own);
-        if let Some((routes, _)) = twin {
-            s.start_from(routes);
-        }
+        // Independent runs, each annealing over its share of what is left (a single search
+        // thread without a twin: [`seeds::restarts`]); the best is kept.
+        let runs = if twin.is_none() && own.exchange.is_none() {
+            seeds::restarts(ctx.p, own.time)
+        } else {
+            1
+        };
+        let mut twin = twin;
+        let runs_started = Instant::now();
+        let mut iterations = 0u64;
+        let (mut found, mut cost) = (Default::default(), i64::MAX);
         let mut rep = |pr: Progress| report(pr);
-        let (routes, cost) = s.run(&mut rep);
-        if let Some(m) = &own.exchange {
-            m.leave();
+        for r in 0..runs {
+            let left = (runs - r) as u64;
+            let part = Limits {
+                time: own
+                    .time
+                    .map(|t| t.saturating_sub(runs_started.elapsed()) / left as u32),
+                iterations: own
+                    .iterations
+                    .map(|i| (i.saturating_sub(iterations) / left).max(1)),
+                budget: own.budget.clone(),
+                exchange: own.exchange.take(),
+            };
+            let run_seed = seed.wrapping_add((r as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
+            let mut s = search::Search::new(&ctx, params, run_seed, &part);
+            if let Some((routes, _)) = twin.take() {
+                s.start_from(routes);
+            }
+            let (routes, run_cost) = s.run(&mut rep);
+            if let Some(m) = &part.exchange {
+                m.leave();
+            }
+            iterations += s.iterations;
+            let untried = std::mem::take(&mut s.untried);
+            // Cut short (construction unfinished, deadline or cancel): no further run.
+            let stop = !untried.is_empty() || own.budget.expired();
+            // A later run cut short in its construction is no candidate (its jobs not tried
+            // are not in its cost).
+            if r == 0 || (untried.is_empty() && run_cost < cost) {
+                (found, cost) = ((routes, untried), run_cost);
+            }
+            if stop {
+                break;
+            }
         }
         (
-            (routes, std::mem::take(&mut s.untried)),
+            found,
             cost,
-            s.iterations + twin_iterations,
+            iterations + twin_iterations,
             MOVES.with(|m| m.get()),
         )
     };

@@ -36,6 +36,35 @@ pub(crate) const SLACK: f64 = 1.15;
 /// (the default's 10 wandered for most of a 30 s run on the real-road set).
 pub(crate) const T_START: f64 = 2.0;
 
+/// Independent runs a single search thread makes on these problems, each annealing over its
+/// share of the budget (the best is kept), are about [`RUN_JOBS`] divided by the jobs, at most
+/// [`MAX_RUNS`] and at most one per [`MIN_RUN_S`] seconds of a time limit. One long annealing
+/// here settles in the basin its first routes pick, and the spread between seeds (up to 5 %)
+/// is larger than what a longer cooling buys: on the real-road set at 30 s, the 12 instances up
+/// to 1,000 stops were +3.18 % above PyVRP with one run, +2.31 % with three, +1.69 % with five,
+/// and the 200s and 500s +2.02 % with five against +1.20 % with eight (bench/README.md,
+/// session 16). Larger problems need their budget for one search: 2,000 stops get two runs,
+/// 3,000 one.
+pub(crate) const RUN_JOBS: f64 = 4_000.0;
+
+/// Most independent runs (see [`RUN_JOBS`]).
+pub(crate) const MAX_RUNS: usize = 8;
+
+/// Least time limit per independent run, seconds (see [`RUN_JOBS`]).
+pub(crate) const MIN_RUN_S: f64 = 3.0;
+
+/// Independent runs a single search thread makes on `p` with time limit `time`: one unless
+/// [`applies`], else [`RUN_JOBS`] over the jobs (rounded), within 1..=[`MAX_RUNS`] and at
+/// most one per [`MIN_RUN_S`] of `time`.
+pub(crate) fn restarts(p: &Problem, time: Option<std::time::Duration>) -> usize {
+    if !applies(p) {
+        return 1;
+    }
+    let by_size = (RUN_JOBS / p.jobs.len().max(1) as f64).round() as usize;
+    let by_time = time.map_or(MAX_RUNS, |t| (t.as_secs_f64() / MIN_RUN_S) as usize);
+    by_size.min(by_time).clamp(1, MAX_RUNS)
+}
+
 /// Share of the budget the [`weighted_twin`] of a hierarchical problem is searched for.
 pub(crate) const TWIN_SHARE: f64 = 0.5;
 
@@ -224,6 +253,22 @@ pub(crate) mod tests {
             assert!(!applies(&h));
             assert_eq!(ls_neighbours(&h, 30), 30);
         }
+    }
+
+    /// Independent runs: only on real-road weighted problems; by size, by time limit, capped.
+    #[test]
+    fn restarts_by_size_and_time() {
+        use std::time::Duration;
+        let p = problem(3, true, Objective::Weighted);
+        assert_eq!(p.jobs.len(), 40);
+        assert_eq!(restarts(&p, None), MAX_RUNS);
+        assert_eq!(restarts(&p, Some(Duration::from_secs(10))), 3);
+        assert_eq!(restarts(&p, Some(Duration::from_millis(500))), 1);
+        assert_eq!(restarts(&problem(3, false, Objective::Weighted), None), 1);
+        assert_eq!(
+            restarts(&problem(3, true, Objective::Hierarchical), None),
+            1
+        );
     }
 
     #[test]
