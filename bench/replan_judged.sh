@@ -29,7 +29,7 @@ JOBS=${JOBS:-2}
 ITER=${ITER:-300}
 CAP_MS=${CAP_MS:-120000}
 COURIERS=${COURIERS:-12}
-COMMON=(--rush-pct 130 --rush-source engine --no-baseline --events 200 --judged --couriers "$COURIERS")
+COMMON=(--rush-pct 130 --rush-source engine --no-baseline --judged --couriers "$COURIERS")
 mkdir -p "$DIR/judged"
 export BIN DIR ITER CAP_MS COURIERS
 
