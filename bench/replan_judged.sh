@@ -17,7 +17,8 @@
 # target-replan), SEEDS ("1 2 3"), RUNS ("1 2 3"), JOBS (runs at a time, 2), ITER (background
 # ruin-and-recreate iterations per event, a work budget so that runs do not depend on the
 # machine's load; 300), CAP_MS (wall-clock cap of one background improvement, 120000),
-# COURIERS (the fleet, 12; see bench/README.md, "Re-planning, session 15").
+# COURIERS (the fleet, 20: the smallest tried whose nightly plans serve every stop; see
+# bench/README.md, "Re-planning, session 16").
 # The runs go run-major (run 1 of every seed first), so that runs cut short still cover every
 # seed.
 set -euo pipefail
@@ -28,7 +29,7 @@ RUNS=${RUNS:-"1 2 3"}
 JOBS=${JOBS:-2}
 ITER=${ITER:-300}
 CAP_MS=${CAP_MS:-120000}
-COURIERS=${COURIERS:-12}
+COURIERS=${COURIERS:-20}
 COMMON=(--rush-pct 130 --rush-source engine --no-baseline --judged --couriers "$COURIERS")
 mkdir -p "$DIR/judged"
 export BIN DIR ITER CAP_MS COURIERS
